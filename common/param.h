@@ -1,0 +1,67 @@
+/* param.h - named, typed, bounded parameters of a pluggable part.
+ *
+ * Every policy and predictor describes its knobs in one const table of
+ * as_param_spec_t. The same table feeds `--param part.name=value`, `--help`,
+ * the summary JSON and (in the real allocator) ALLOCSIM_* environment
+ * variables. Values are resolved into a flat array of as_param_value_t, one
+ * slot per spec row, in table order: the part reads `values[MY_PARAM_X]`.
+ *
+ * param.c uses no libc allocation and no stdio, so the real allocator can parse
+ * its environment with it before any heap exists.
+ */
+#ifndef AS_COMMON_PARAM_H
+#define AS_COMMON_PARAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    AS_PARAM_U64,      /* unsigned integer; accepts 0x hex */
+    AS_PARAM_BYTES,    /* unsigned integer with optional K/M/G/T suffix (×1024) */
+    AS_PARAM_NS,       /* duration in ns; suffix ns/us/ms/s/min, no suffix = ns */
+    AS_PARAM_DOUBLE,   /* real number */
+    AS_PARAM_BOOL,     /* 0/1, true/false, on/off, yes/no */
+    AS_PARAM_ENUM      /* one of `choices` ("a|b|c"); value is the index */
+} as_param_type_t;
+
+typedef struct {
+    const char *name;     /* e.g. "block_size" (no part prefix) */
+    as_param_type_t type;
+    const char *def;      /* default, written as a user would write it */
+    double min, max;      /* inclusive bounds (ignored for BOOL and ENUM) */
+    const char *choices;  /* ENUM only: "a|b|c" */
+    const char *doc;      /* one line */
+} as_param_spec_t;
+
+typedef union {
+    uint64_t u;  /* U64, BYTES, NS, BOOL (0/1), ENUM (index) */
+    double d;    /* DOUBLE */
+} as_param_value_t;
+
+/* as_param_parse_value: parse text `s` (length `len`) as `spec` wants.
+ * @return 0, or AS_EINVAL (not a value of that type) / AS_ERANGE (outside
+ * bounds). */
+int as_param_parse_value(const as_param_spec_t *spec, const char *s, size_t len,
+                         as_param_value_t *out);
+
+/* as_param_defaults: fill values[0..n) with the table's defaults.
+ * @return 0, or the error of the first bad default (a bug in the table). */
+int as_param_defaults(const as_param_spec_t *specs, size_t n,
+                      as_param_value_t *values);
+
+/* as_param_find: @return the index of `name` (length len) in specs, or -1. */
+int as_param_find(const as_param_spec_t *specs, size_t n, const char *name,
+                  size_t len);
+
+/* as_param_set: apply one "name=value" assignment (no part prefix).
+ * @return 0, AS_ENOTFOUND (no such name), AS_EINVAL or AS_ERANGE. */
+int as_param_set(const as_param_spec_t *specs, size_t n,
+                 as_param_value_t *values, const char *assignment);
+
+/* as_param_format: write values[i] as text into buf (always terminated).
+ * Bytes and durations are printed as plain integers.
+ * @return the length written, or AS_EINVAL when buf is too small. */
+int as_param_format(const as_param_spec_t *spec, as_param_value_t v, char *buf,
+                    size_t cap);
+
+#endif /* AS_COMMON_PARAM_H */

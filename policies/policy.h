@@ -1,0 +1,100 @@
+/* policy.h - the placement-policy interface and its registry.
+ *
+ * Type map
+ *   as_ctx_t          everything besides the request: time, thread, CPU,
+ *                     predicted lifetime class (rule 3: no hidden inputs)
+ *   as_block_t        what an allocation returns: address and usable bytes
+ *   as_policy_ops_t   a policy: name, parameter table, function table
+ *   as_policy_t       an instance: ops + opaque state
+ *   as_stat_fn        sink for a policy's named statistics
+ *
+ * Rules every policy obeys, so one source serves the simulator and the real
+ * allocator (malloc/):
+ *   1. It never reads or writes the memory it hands out; all metadata is out
+ *      of band, from ps->meta, never from libc malloc.
+ *   2. Addresses are uintptr_t values in the page source's address space.
+ *   3. Every input other than the request arrives in as_ctx_t; no clock, no
+ *      globals, no randomness except a seeded generator in its own state.
+ *   4. Deterministic: same inputs, same addresses and statistics.
+ *   5. free() must work with size_hint == 0 (the real free(p) knows no size);
+ *      the simulator passes the requested size, the conformance suite both.
+ * tests/policy_libc_refs checks rule 1 on the compiled objects.
+ */
+#ifndef AS_POLICIES_POLICY_H
+#define AS_POLICIES_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/error.h"
+#include "../common/param.h"
+#include "pagesource.h"
+
+#define AS_CLASS_NONE (-1) /* no lifetime prediction */
+
+typedef struct {
+    uint64_t now_ns;        /* trace time of the request */
+    uint32_t thread;        /* thread number */
+    uint32_t cpu;           /* CPU the request runs on */
+    int32_t lifetime_class; /* predicted class 0..n-1, or AS_CLASS_NONE */
+    uint32_t stack;         /* allocation site (stack id), 0 = unknown */
+} as_ctx_t;
+
+typedef struct {
+    uintptr_t addr;  /* start of the block, aligned as requested */
+    size_t bytes;    /* usable bytes (>= request): size-class rounding */
+} as_block_t;
+
+/* A statistic: name (static string, snake_case, no spaces) and value. */
+typedef void (*as_stat_fn)(void *arg, const char *name, double value);
+
+typedef struct {
+    const as_pagesource_t *ps;      /* the OS below; outlives the policy */
+    const as_param_value_t *params; /* resolved values, one per spec row */
+    uint32_t n_classes;             /* lifetime classes the predictor emits */
+    const uint64_t *class_bounds_ns;/* upper bound of each class; last is
+                                       UINT64_MAX (unbounded) */
+} as_policy_config_t;
+
+typedef struct as_policy_ops {
+    const char *name;               /* registry name, e.g. "bestfit" */
+    const char *doc;                /* one line for --help */
+    const as_param_spec_t *params;  /* parameter table (may be NULL) */
+    size_t n_params;
+
+    /* create: build an instance. @return 0, AS_ENOMEM, AS_EINVAL. */
+    int (*create)(const as_policy_config_t *cfg, void **state);
+    /* alloc: place `size` bytes aligned to `align` (power of two; 0 means the
+     * default, 16). size 0 returns a unique block of >= 1 byte.
+     * @return 0, AS_ENOMEM (page source refused), AS_ETOO_LARGE. */
+    int (*alloc)(void *state, const as_ctx_t *ctx, size_t size, size_t align,
+                 as_block_t *out);
+    /* free: give back the block starting at `addr` (size_hint = requested
+     * size, or 0 when unknown). @return 0, or AS_EINVAL if addr is not a live
+     * block (a policy may not detect every such case; the checking layer
+     * does). */
+    int (*free)(void *state, const as_ctx_t *ctx, uintptr_t addr,
+                size_t size_hint);
+    /* realloc: optional (NULL: the caller does alloc + free). May return the
+     * same address. */
+    int (*realloc)(void *state, const as_ctx_t *ctx, uintptr_t addr,
+                   size_t old_size, size_t new_size, size_t align,
+                   as_block_t *out);
+    /* usable_size: optional: usable bytes of the live block at addr, 0 if
+     * none (malloc_usable_size in the real allocator). */
+    size_t (*usable_size)(void *state, uintptr_t addr);
+    /* tick: optional periodic work (release, cache resizing). Called first at
+     * the trace's start; @return ns until the next desired call, 0 = never. */
+    uint64_t (*tick)(void *state, const as_ctx_t *ctx);
+    /* stats: optional: report named counters/gauges through fn. */
+    void (*stats)(void *state, as_stat_fn fn, void *arg);
+    /* destroy: return every reservation and metadata byte. */
+    void (*destroy)(void *state);
+} as_policy_ops_t;
+
+/* The registry: one static table in policies/registry.c. */
+const as_policy_ops_t *as_policy_find(const char *name);
+size_t as_policy_count(void);
+const as_policy_ops_t *as_policy_at(size_t i);
+
+#endif /* AS_POLICIES_POLICY_H */

@@ -1,0 +1,28 @@
+/* registry.c - the one table of placement policies, by name.
+ *
+ * Adding a policy: declare its ops in its own header and add one line to
+ * as_policies[] below. Nothing else in the tree lists policies: the command
+ * line, --help, `allocsim demo` and the conformance suite all read this table.
+ */
+#include "policy.h"
+#include "../common/util.h"
+
+static const as_policy_ops_t *const as_policies[] = {
+    NULL /* keep last */
+};
+
+#define AS_N_POLICIES (sizeof as_policies / sizeof as_policies[0] - 1)
+
+const as_policy_ops_t *as_policy_find(const char *name)
+{
+    for (size_t i = 0; i < AS_N_POLICIES; i++)
+        if (as_str_eq(as_policies[i]->name, name)) return as_policies[i];
+    return NULL;
+}
+
+size_t as_policy_count(void) { return AS_N_POLICIES; }
+
+const as_policy_ops_t *as_policy_at(size_t i)
+{
+    return i < AS_N_POLICIES ? as_policies[i] : NULL;
+}

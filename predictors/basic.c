@@ -1,0 +1,130 @@
+/* basic.c - predictors `none` and `oracle`, and the lifetime-class helpers.
+ *
+ * `none` answers one configurable class for every object (default: the
+ * longest, which makes a lifetime-aware policy behave as if it knew nothing).
+ * `oracle` answers the class of the true lifetime the engine supplies; it is
+ * the upper bound every learned predictor is compared against. Neither keeps
+ * per-object state, so neither allocates.
+ */
+#include "basic.h"
+
+
+void as_classes_default(as_classes_t *c)
+{
+    static const uint64_t ms = 1000000ull;
+    const uint64_t b[] = {10 * ms,     100 * ms,     1000 * ms,
+                          10000 * ms,  100000 * ms,  1000000 * ms};
+    c->n = 7;
+    for (uint32_t i = 0; i < 6; i++) c->bound_ns[i] = b[i];
+    c->bound_ns[6] = AS_LIFETIME_INF;
+}
+
+int as_classes_parse(as_classes_t *c, const char *text)
+{
+    static const as_param_spec_t dur = {"class", AS_PARAM_NS, "0", 1, 1e19,
+                                        NULL, ""};
+    as_classes_t out = {0};
+    const char *p = text;
+    while (*p) {
+        size_t n = 0;
+        while (p[n] && p[n] != ',') n++;
+        as_param_value_t v;
+        int rc = as_param_parse_value(&dur, p, n, &v);
+        if (rc) return rc;
+        if (out.n + 1 >= AS_MAX_CLASSES) return AS_ERANGE;
+        if (out.n && v.u <= out.bound_ns[out.n - 1]) return AS_EINVAL;
+        out.bound_ns[out.n++] = v.u;
+        p += n;
+        if (*p == ',') p++;
+    }
+    if (out.n == 0) return AS_EINVAL;
+    out.bound_ns[out.n++] = AS_LIFETIME_INF;
+    *c = out;
+    return AS_OK;
+}
+
+/* ------------------------------------------------------------------ none */
+
+enum { NONE_CLASS, NONE_NPARAMS };
+static const as_param_spec_t none_params[] = {
+    [NONE_CLASS] = {"class", AS_PARAM_U64, "15", 0, AS_MAX_CLASSES - 1, NULL,
+                    "class predicted for every object (clamped to the last)"},
+};
+
+typedef struct {
+    as_mem_t mem; /* first: basic_destroy frees through it */
+    int32_t cls;
+} none_state_t;
+
+static int none_create(const as_predictor_config_t *cfg, void **state)
+{
+    none_state_t *s = as_mem_alloc(cfg->mem, sizeof *s);
+    if (!s) return AS_ENOMEM;
+    s->mem = *cfg->mem;
+    uint64_t c = cfg->params[NONE_CLASS].u;
+    s->cls = (int32_t)(c >= cfg->classes->n ? cfg->classes->n - 1 : c);
+    *state = s;
+    return AS_OK;
+}
+
+static int32_t none_predict(void *state, const as_pred_ctx_t *ctx)
+{
+    (void)ctx;
+    return ((none_state_t *)state)->cls;
+}
+
+static void none_destroy(void *state)
+{
+    none_state_t *s = state;
+    as_mem_t mem = s->mem;
+    as_mem_free(&mem, s, sizeof *s);
+}
+
+const as_predictor_ops_t as_predictor_none = {
+    .name = "none",
+    .doc = "one class for every object (default: the longest)",
+    .params = none_params,
+    .n_params = NONE_NPARAMS,
+    .create = none_create,
+    .predict = none_predict,
+    .destroy = none_destroy,
+};
+
+/* ---------------------------------------------------------------- oracle */
+
+typedef struct {
+    as_mem_t mem;
+    as_classes_t classes;
+} oracle_state_t;
+
+static int oracle_create(const as_predictor_config_t *cfg, void **state)
+{
+    oracle_state_t *s = as_mem_alloc(cfg->mem, sizeof *s);
+    if (!s) return AS_ENOMEM;
+    s->mem = *cfg->mem;
+    s->classes = *cfg->classes;
+    *state = s;
+    return AS_OK;
+}
+
+static int32_t oracle_predict(void *state, const as_pred_ctx_t *ctx)
+{
+    const oracle_state_t *s = state;
+    return (int32_t)as_classes_of(&s->classes, ctx->true_lifetime_ns);
+}
+
+static void oracle_destroy(void *state)
+{
+    oracle_state_t *s = state;
+    as_mem_t mem = s->mem;
+    as_mem_free(&mem, s, sizeof *s);
+}
+
+const as_predictor_ops_t as_predictor_oracle = {
+    .name = "oracle",
+    .doc = "the true lifetime class (from a pre-pass over the trace)",
+    .needs_oracle = 1,
+    .create = oracle_create,
+    .predict = oracle_predict,
+    .destroy = oracle_destroy,
+};

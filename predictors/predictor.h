@@ -1,0 +1,106 @@
+/* predictor.h - the lifetime-predictor interface and its registry.
+ *
+ * Type map
+ *   as_classes_t      lifetime classes: n upper bounds, the last unbounded
+ *   as_pred_ctx_t     what a predictor may look at for one allocation
+ *   as_pred_outcome_t what the engine tells it when the object dies
+ *   as_predictor_ops_t a predictor: name, parameter table, function table
+ *
+ * A predictor maps an allocation context to a lifetime class 0..n-1. The
+ * engine reports the true outcome of every object it predicted (at its free,
+ * or at the end of the trace for objects never freed), so accuracy and online
+ * learning need nothing else. Like policies, predictors build into the real
+ * allocator: their memory comes from an as_mem_t, never libc malloc; they have
+ * no clock and no hidden state, and they are deterministic.
+ * predictors/ never depends on policies/ (it includes only pagesource.h's
+ * as_mem_t, which is a plain struct).
+ */
+#ifndef AS_PREDICTORS_PREDICTOR_H
+#define AS_PREDICTORS_PREDICTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/error.h"
+#include "../common/param.h"
+#include "../policies/pagesource.h"
+
+#define AS_MAX_CLASSES 16
+#define AS_LIFETIME_INF UINT64_MAX
+
+typedef struct {
+    uint32_t n;                          /* 1..AS_MAX_CLASSES */
+    uint64_t bound_ns[AS_MAX_CLASSES];   /* class i holds lifetimes <=
+                                            bound_ns[i]; bound_ns[n-1] is
+                                            AS_LIFETIME_INF */
+} as_classes_t;
+
+/* LLAMA's default: 10 ms, 100 ms, 1 s, 10 s, 100 s, 1000 s, unbounded. */
+void as_classes_default(as_classes_t *c);
+/* as_classes_parse: "10ms,100ms,1s" (ascending; an unbounded class is
+ * appended). @return 0, AS_EINVAL, AS_ERANGE. */
+int as_classes_parse(as_classes_t *c, const char *text);
+/* as_classes_of: @return the class of a lifetime. */
+static inline uint32_t as_classes_of(const as_classes_t *c, uint64_t life_ns)
+{
+    uint32_t i = 0;
+    while (i + 1 < c->n && life_ns > c->bound_ns[i]) i++;
+    return i;
+}
+
+typedef struct {
+    uint64_t object;        /* object id */
+    uint64_t now_ns;        /* allocation time */
+    uint64_t size;          /* requested bytes */
+    uint32_t thread, cpu;
+    uint32_t stack;         /* stack id, 0 = none */
+    const uint32_t *frames; /* the stack's frame ids, innermost first */
+    const uint64_t *pcs;    /* the frames' pcs, innermost first (may be NULL) */
+    uint32_t depth;         /* frames in the stack */
+    uint64_t true_lifetime_ns; /* the oracle's input: AS_LIFETIME_INF when the
+                                  object is never freed; other predictors
+                                  must not read it */
+} as_pred_ctx_t;
+
+typedef struct {
+    uint64_t lifetime_ns;   /* free time - alloc time; AS_LIFETIME_INF if the
+                               object outlived the trace */
+    uint32_t actual_class;
+    int32_t predicted_class;/* what this predictor said at allocation */
+} as_pred_outcome_t;
+
+typedef struct {
+    const as_classes_t *classes;
+    const as_param_value_t *params; /* one per spec row */
+    const as_mem_t *mem;            /* memory for tables */
+    /* wrappers (e.g. cached) receive the inner predictor here */
+    const struct as_predictor_ops *inner_ops;
+    void *inner_state;
+} as_predictor_config_t;
+
+typedef void (*as_pred_stat_fn)(void *arg, const char *name, double value);
+
+typedef struct as_predictor_ops {
+    const char *name;
+    const char *doc;
+    const as_param_spec_t *params;
+    size_t n_params;
+    int needs_oracle;       /* 1: the engine must fill true_lifetime_ns */
+    int wraps;              /* 1: takes an inner predictor (inner_ops) */
+
+    int (*create)(const as_predictor_config_t *cfg, void **state);
+    /* predict: @return a class in 0..classes->n-1. */
+    int32_t (*predict)(void *state, const as_pred_ctx_t *ctx);
+    /* observe: optional: the outcome of an object this predictor predicted;
+     * ctx is the allocation context again. */
+    void (*observe)(void *state, const as_pred_ctx_t *ctx,
+                    const as_pred_outcome_t *outcome);
+    void (*stats)(void *state, as_pred_stat_fn fn, void *arg); /* optional */
+    void (*destroy)(void *state);
+} as_predictor_ops_t;
+
+const as_predictor_ops_t *as_predictor_find(const char *name);
+size_t as_predictor_count(void);
+const as_predictor_ops_t *as_predictor_at(size_t i);
+
+#endif /* AS_PREDICTORS_PREDICTOR_H */

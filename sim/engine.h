@@ -1,0 +1,96 @@
+/* engine.h - the discrete-event replay engine.
+ *
+ * Type map
+ *   as_run_config_t  what to replay: trace, policy, predictor, OS model,
+ *                    parameters, sampling
+ *   as_run_result_t  what came out: metrics summary, OS counters, prediction
+ *                    accuracy, warnings, policy statistics
+ *
+ * The engine merges the trace's events with timers (policy ticks, metric
+ * samples, khugepaged wake-ups) in trace time. For every allocation it asks
+ * the predictor for a class, the policy for a block, and the simulated OS to
+ * touch the block's bytes; for every free it tells the predictor the outcome
+ * and the policy the address. Bad events (free of an unknown id, double free)
+ * are counted as warnings and skipped, never fatal.
+ */
+#ifndef AS_SIM_ENGINE_H
+#define AS_SIM_ENGINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../policies/policy.h"
+#include "../predictors/predictor.h"
+#include "metrics.h"
+#include "simos.h"
+
+#define AS_MAX_PARAMS 64
+
+typedef struct {
+    const char *trace_path;
+    const char *policy;        /* registry name */
+    const char *predictor;     /* registry name; default "none" */
+    const char *inner_predictor; /* for wrapping predictors (cached) */
+    /* "name=value" assignments; the name may be prefixed by the part
+     * ("bestfit.trim_threshold=1M", "oracle.x=..", "os.max_ptes_none=0"),
+     * unprefixed names are looked up in the policy. */
+    const char *params[AS_MAX_PARAMS];
+    size_t n_params;
+    as_classes_t classes;      /* lifetime classes */
+    as_simos_config_t os;      /* THP mode, khugepaged */
+    int check;                 /* 1: wrap the policy in the checking layer */
+    uint64_t sample_interval_ns; /* series sampling; 0 = 1/1000 of the trace */
+    FILE *series;              /* series.csv output, or NULL */
+    /* progress: called about every 2^20 events with events done and total
+     * (total 0 when unknown); may be NULL. */
+    void (*progress)(void *arg, uint64_t done, uint64_t total);
+    void *progress_arg;
+} as_run_config_t;
+
+typedef struct {
+    char name[64];
+    double value;
+} as_stat_t;
+
+typedef struct {
+    /* trace */
+    uint64_t events, allocs, frees, reallocs, objects;
+    uint64_t duration_ns;
+    /* figures */
+    as_metrics_summary_t metrics;
+    as_simos_counters_t os;
+    /* predictions: confusion[predicted][actual] by allocations and bytes */
+    uint32_t n_classes;
+    uint64_t confusion_allocs[AS_MAX_CLASSES][AS_MAX_CLASSES];
+    uint64_t confusion_bytes[AS_MAX_CLASSES][AS_MAX_CLASSES];
+    double accuracy_by_allocs, accuracy_by_bytes;
+    /* warnings: counted, reported, never fatal */
+    uint64_t warn_unknown_free;   /* free/realloc of an id never allocated
+                                     or already freed */
+    uint64_t warn_zero_size;      /* zero-byte requests (served as 1 byte) */
+    uint64_t warn_too_large;      /* requests the policy refused as too large */
+    uint64_t warn_policy_errors;  /* other failed policy calls */
+    /* resolved parameters, as "part.name=value" */
+    char params[AS_MAX_PARAMS * 2][96];
+    size_t n_params_out;
+    /* statistics of the policy and predictor at the end of the run */
+    as_stat_t *stats;
+    size_t n_stats;
+    double wall_s;
+} as_run_result_t;
+
+/* as_engine_run: replay cfg->trace_path. @return 0; AS_EINVAL/AS_ENOTFOUND
+ * for bad configuration (err says which name or parameter, listing valid
+ * names); a trace error (AS_EFORMAT, AS_ECORRUPT, ...; err names file and
+ * offset); AS_ECHECK when the checking layer caught the policy. err is always
+ * set on failure. On success free the result with as_run_result_free(). */
+int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
+                  size_t errcap);
+
+void as_run_result_free(as_run_result_t *res);
+
+/* as_run_config_default: THP always, khugepaged on, LLAMA classes, check on,
+ * predictor "none". */
+void as_run_config_default(as_run_config_t *cfg);
+
+#endif /* AS_SIM_ENGINE_H */

@@ -1,0 +1,99 @@
+/* simos.h - the simulated Linux memory below a policy.
+ *
+ * Type map
+ *   as_simos_t         one simulated process address space
+ *   as_simos_config_t  THP mode, khugepaged knobs, address-space base
+ *   as_simos_counters_t exact byte counts and event counts
+ *
+ * Model (docs/metrics.md and docs/simos.md hold the full statement):
+ *   - reserve maps fresh non-resident 4 KiB pages; release makes pages
+ *     non-resident (MADV_DONTNEED) but keeps them mapped; unreserve unmaps.
+ *   - A page becomes resident when the program touches it: the engine calls
+ *     as_simos_touch() for the bytes of every allocation.
+ *   - THP: on a first touch inside an aligned 2 MiB region that is fully
+ *     mapped and THP-eligible (mode always, or madvise and the region hinted),
+ *     the whole region faults in as one huge page (all 512 pages resident).
+ *   - Releasing or unmapping part of a huge page splits it: it is no longer
+ *     huge, the untouched rest stays resident as 4 KiB pages.
+ *   - khugepaged (as_simos_khugepaged_scan, driven by an engine timer) scans
+ *     `scan_regions` regions per wake-up, round robin by address, and
+ *     collapses an eligible, fully mapped, non-huge region with at least one
+ *     resident page and at most max_ptes_none non-resident pages into a huge
+ *     page (making all its pages resident).
+ *   - Metadata from the policy's arena (as_pagesource_t.meta) is real host
+ *     memory; its bytes are counted separately.
+ * Invariants: huge_bytes <= resident_bytes <= mapped_bytes;
+ *   huge_bytes == 2 MiB * (number of regions whose flag is huge).
+ * Everything is deterministic: addresses depend only on the call sequence.
+ */
+#ifndef AS_SIM_SIMOS_H
+#define AS_SIM_SIMOS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../policies/pagesource.h"
+
+typedef enum {
+    AS_THP_NEVER = 0,
+    AS_THP_MADVISE = 1,
+    AS_THP_ALWAYS = 2
+} as_thp_mode_t;
+
+typedef struct {
+    as_thp_mode_t thp;             /* default AS_THP_ALWAYS */
+    int khugepaged;                /* 1 = model khugepaged (default 1) */
+    uint32_t max_ptes_none;        /* default 511, as Linux */
+    uint64_t scan_interval_ns;     /* default 10 s (scan_sleep_millisecs) */
+    uint32_t scan_regions;         /* regions per wake-up; default 8 (4096
+                                      pages_to_scan / 512) */
+    uintptr_t base;                /* lowest address handed out; default
+                                      0x100000000000 (2 MiB aligned) */
+} as_simos_config_t;
+
+typedef struct {
+    uint64_t mapped_bytes;     /* reserved and not unreserved */
+    uint64_t resident_bytes;   /* touched and not released (heap only) */
+    uint64_t huge_bytes;       /* resident bytes backed by huge pages */
+    uint64_t meta_bytes;       /* live metadata-arena bytes */
+    uint64_t peak_meta_bytes;
+    uint64_t reserves, releases, unreserves;   /* calls */
+    uint64_t released_bytes;   /* resident bytes dropped by release */
+    uint64_t huge_faults;      /* huge pages faulted in on first touch */
+    uint64_t splits;           /* huge pages split by a partial release/unmap */
+    uint64_t collapses;        /* khugepaged collapses */
+    uint64_t page_faults;      /* 4 KiB pages faulted in individually */
+} as_simos_counters_t;
+
+typedef struct as_simos as_simos_t;
+
+void as_simos_config_default(as_simos_config_t *cfg);
+
+/* as_simos_create: @return 0 or AS_ENOMEM. */
+int as_simos_create(const as_simos_config_t *cfg, as_simos_t **os);
+void as_simos_destroy(as_simos_t *os);
+
+/* The page source a policy is given; valid for the simos's lifetime. */
+const as_pagesource_t *as_simos_pagesource(as_simos_t *os);
+
+/* as_simos_touch: the program writes [addr, addr+bytes). Faults pages in.
+ * @return 0, or AS_EINVAL when part of the range is not mapped (a policy bug:
+ * the engine reports it). */
+int as_simos_touch(as_simos_t *os, uintptr_t addr, size_t bytes);
+
+/* as_simos_khugepaged_scan: one khugepaged wake-up. @return collapses made. */
+uint32_t as_simos_khugepaged_scan(as_simos_t *os);
+
+const as_simos_counters_t *as_simos_counters(const as_simos_t *os);
+
+/* as_simos_check: expensive whole-state invariant check (tests).
+ * @return 0 or AS_ECHECK. */
+int as_simos_check(const as_simos_t *os);
+
+/* Per-region view for tests and the occupancy plots: for the 2 MiB region
+ * containing addr, the number of mapped and resident 4 KiB pages and whether
+ * it is a huge page. @return 0, or AS_EINVAL if the region was never mapped. */
+int as_simos_region(const as_simos_t *os, uintptr_t addr, uint32_t *mapped,
+                    uint32_t *resident, int *huge);
+
+#endif /* AS_SIM_SIMOS_H */

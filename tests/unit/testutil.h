@@ -1,0 +1,29 @@
+/* testutil.h - the shared harness of the CUnit test executables.
+ *
+ * Each tests/unit/test_<part>_<topic>.c lists its cases in a table and calls
+ * as_test_main(); the executable exits non-zero when any assertion failed.
+ * Helpers here build small traces and simulated systems for tests.
+ */
+#ifndef AS_TESTS_TESTUTIL_H
+#define AS_TESTS_TESTUTIL_H
+
+#include <CUnit/CUnit.h>
+#include <stddef.h>
+
+typedef struct {
+    const char *name;
+    void (*fn)(void);
+} as_test_t;
+
+/* Run the NULL-terminated table as one CUnit suite. @return exit status. */
+int as_test_main(const char *suite, const as_test_t *tests);
+
+/* A fresh path under the test's working directory (build tree), unique per
+ * call within the process: "<prefix>-<pid>-<n><suffix>". Static buffer of
+ * the caller: copy before calling again. */
+const char *as_test_tmpfile(const char *prefix, const char *suffix);
+
+/* Path of a file in the source tree (AS_SOURCE_DIR "/" rel). */
+const char *as_test_srcpath(const char *rel);
+
+#endif

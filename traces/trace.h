@@ -1,0 +1,186 @@
+/* trace.h - allocsim trace format v1: events, writer, reader.
+ *
+ * Type map
+ *   as_event_t         one logical event: alloc, free or realloc
+ *   as_frame_t         one stack frame definition (pc, module, offset, symbol)
+ *   as_trace_writer_t  streaming writer: header, definitions, events -> file
+ *   as_trace_reader_t  streaming reader: file -> header, definitions, events
+ *   as_trace_chunk_info_t  one entry of the footer index
+ *
+ * The byte layout is specified in docs/trace-format.md. In short: a file
+ * header with key/value metadata, then independently decodable zstd chunks
+ * (all deltas restart per chunk), then a footer index of the chunks.
+ *
+ * Object ids are dense: the n-th allocation (counting realloc's new object)
+ * in a trace gets id n, starting at 0. A free names an id, never an address.
+ * Stack ids start at 1; 0 means "no stack". Frame ids start at 1.
+ * Invariant of a valid trace: every free/realloc names an id that is live,
+ * and timestamps never decrease.
+ *
+ * traces/ is data: it depends on no other part of the tree (only common/).
+ */
+#ifndef AS_TRACES_TRACE_H
+#define AS_TRACES_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AS_TRACE_VERSION 1u
+
+typedef enum {
+    AS_EV_ALLOC = 1,   /* object (new id) of size/align allocated */
+    AS_EV_FREE = 2,    /* object freed */
+    AS_EV_REALLOC = 3  /* object freed and new_object (new id) allocated */
+} as_event_kind_t;
+
+typedef struct {
+    uint8_t kind;        /* as_event_kind_t */
+    uint32_t thread;     /* recorder's thread number (dense, from 0) */
+    uint32_t cpu;        /* CPU the event ran on */
+    uint32_t stack;      /* alloc/realloc: stack id, 0 = none */
+    uint64_t t_ns;       /* monotonic nanoseconds since trace start */
+    uint64_t object;     /* alloc: the new id; free/realloc: the old id */
+    uint64_t new_object; /* realloc only: the new id */
+    uint64_t size;       /* alloc/realloc: requested bytes (0 allowed) */
+    uint64_t align;      /* alloc/realloc: requested alignment, 0 = default */
+} as_event_t;
+
+typedef struct {
+    uint64_t pc;         /* absolute program counter */
+    uint64_t offset;     /* pc - module load base (0 if unknown) */
+    const char *module;  /* module path, "" if unknown */
+    const char *symbol;  /* demangled symbol, "" if unknown */
+} as_frame_t;
+
+typedef struct {
+    uint64_t offset;       /* byte offset of the chunk in the file */
+    uint64_t bytes;        /* chunk size on disk, header included */
+    uint64_t events;       /* events in the chunk */
+    uint64_t first_object; /* id the chunk's first allocation gets */
+    uint64_t first_t_ns;   /* timestamp of its first event */
+    uint64_t last_t_ns;    /* timestamp of its last event */
+} as_trace_chunk_info_t;
+
+/* ---------------------------------------------------------------- writer */
+
+typedef struct as_trace_writer as_trace_writer_t;
+
+typedef struct {
+    uint32_t chunk_events; /* events per chunk; 0 = default (65536) */
+    int zstd_level;        /* 0 = default (3) */
+} as_trace_writer_opts_t;
+
+/* as_trace_writer_open: create `path` (written to path.tmp, renamed on close,
+ * so a failed run never leaves a half-written output under the final name).
+ * `opts` may be NULL. @return 0, AS_EIO (message names the path). */
+int as_trace_writer_open(as_trace_writer_t **w, const char *path,
+                         const as_trace_writer_opts_t *opts);
+
+/* as_trace_writer_open_fd: stream to an open fd (the recorder's case: no
+ * rename; every completed chunk is written and flushed immediately, so a
+ * killed process leaves a readable prefix). The fd is not closed. */
+int as_trace_writer_open_fd(as_trace_writer_t **w, int fd,
+                            const as_trace_writer_opts_t *opts);
+
+/* as_trace_writer_meta: add header metadata. Before the first event it goes
+ * into the file header; later, into the stream (the reader merges both; a
+ * later value for a key replaces an earlier one). @return 0 or error. */
+int as_trace_writer_meta(as_trace_writer_t *w, const char *key,
+                         const char *value);
+
+/* as_trace_writer_frame: define (or redefine, e.g. once symbolized) frame
+ * `id` (>= 1). @return 0 or error. */
+int as_trace_writer_frame(as_trace_writer_t *w, uint32_t id,
+                          const as_frame_t *frame);
+
+/* as_trace_writer_stack: define stack `id` (>= 1) as `depth` frame ids,
+ * innermost first. Must precede the first event that names it. */
+int as_trace_writer_stack(as_trace_writer_t *w, uint32_t id,
+                          const uint32_t *frames, uint32_t depth);
+
+/* as_trace_writer_event: append an event. For ALLOC and REALLOC the writer
+ * assigns the new id and stores it into ev->object / ev->new_object (the
+ * caller's values there are ignored). @return 0, AS_EINVAL (time went
+ * backwards, unknown kind), AS_EIO. */
+int as_trace_writer_event(as_trace_writer_t *w, as_event_t *ev);
+
+/* as_trace_writer_flush: end the current chunk now (recorder: on signal). */
+int as_trace_writer_flush(as_trace_writer_t *w);
+
+/* as_trace_writer_close: flush, write the footer index, rename into place
+ * (path mode), free `w`. @return 0 or the first error seen. */
+int as_trace_writer_close(as_trace_writer_t *w);
+
+/* as_trace_writer_abort: discard (path mode: remove the .tmp file); free w. */
+void as_trace_writer_abort(as_trace_writer_t *w);
+
+/* as_trace_writer_error: message of the last error ("path: what"). */
+const char *as_trace_writer_error(const as_trace_writer_t *w);
+
+/* ---------------------------------------------------------------- reader */
+
+typedef struct as_trace_reader as_trace_reader_t;
+
+/* as_trace_reader_open: open and validate the file header; load the footer
+ * index if present. A file without a valid footer (truncated) still opens:
+ * its chunks are found by scanning, and as_trace_reader_truncated() says so
+ * once the last whole chunk has been read.
+ * @return 0, AS_EIO, AS_EFORMAT, AS_EVERSION, AS_ETRUNCATED (even the header
+ * is incomplete). On error *r is still set when non-NULL so that
+ * as_trace_reader_error() can be read; close it. */
+int as_trace_reader_open(as_trace_reader_t **r, const char *path);
+
+/* as_trace_reader_next: the next event, in file order. Definition records met
+ * on the way are absorbed (see _stack, _frame, _meta).
+ * @return 1 (event stored), 0 (end of trace), or a negative error (message
+ * names file and byte offset). After a truncated tail the reader returns 0 and
+ * sets the truncated flag: whole chunks are never lost. */
+int as_trace_reader_next(as_trace_reader_t *r, as_event_t *ev);
+
+/* as_trace_reader_next_batch: up to `cap` events at once (the replay hot
+ * path). @return count (>0), 0 at end, or a negative error. */
+long as_trace_reader_next_batch(as_trace_reader_t *r, as_event_t *evs,
+                                size_t cap);
+
+/* as_trace_reader_rewind: start again at the first event (definitions already
+ * absorbed are kept). */
+int as_trace_reader_rewind(as_trace_reader_t *r);
+
+/* Metadata: number of keys, and the i-th key/value (merged header+stream). */
+size_t as_trace_reader_meta_count(const as_trace_reader_t *r);
+int as_trace_reader_meta_at(const as_trace_reader_t *r, size_t i,
+                            const char **key, const char **value);
+/* @return the value of `key`, or NULL. */
+const char *as_trace_reader_meta(const as_trace_reader_t *r, const char *key);
+
+/* as_trace_reader_stack: frames of stack `id` (frame ids, innermost first).
+ * Valid once the definition has been read. @return 0 or AS_ENOTFOUND. */
+int as_trace_reader_stack(const as_trace_reader_t *r, uint32_t id,
+                          const uint32_t **frames, uint32_t *depth);
+/* as_trace_reader_frame: definition of frame `id`. @return 0 or AS_ENOTFOUND. */
+int as_trace_reader_frame(const as_trace_reader_t *r, uint32_t id,
+                          as_frame_t *frame);
+/* Highest stack id / frame id defined so far. */
+uint32_t as_trace_reader_max_stack(const as_trace_reader_t *r);
+uint32_t as_trace_reader_max_frame(const as_trace_reader_t *r);
+
+/* Footer index (or the chunks found by scanning, once read). */
+size_t as_trace_reader_chunk_count(const as_trace_reader_t *r);
+const as_trace_chunk_info_t *as_trace_reader_chunks(const as_trace_reader_t *r);
+
+/* 1 when the footer was missing or bad and the trace ended in a partial
+ * chunk; as_trace_reader_error() then describes the truncation point. */
+int as_trace_reader_truncated(const as_trace_reader_t *r);
+
+uint64_t as_trace_reader_file_bytes(const as_trace_reader_t *r);
+const char *as_trace_reader_path(const as_trace_reader_t *r);
+/* 64-bit content hash of the whole file as 16 hex digits (algorithm in
+ * docs/trace-format.md); reads the file once more. */
+int as_trace_reader_hash(as_trace_reader_t *r, char out[17]);
+
+/* as_trace_reader_error: "path: offset N: what was expected". */
+const char *as_trace_reader_error(const as_trace_reader_t *r);
+
+void as_trace_reader_close(as_trace_reader_t *r);
+
+#endif /* AS_TRACES_TRACE_H */
