@@ -57,10 +57,16 @@ typedef struct {
     const uint32_t *frames; /* the stack's frame ids, innermost first */
     const uint64_t *pcs;    /* the frames' pcs, innermost first (may be NULL) */
     uint32_t depth;         /* frames in the stack */
-    uint64_t true_lifetime_ns; /* the oracle's input: AS_LIFETIME_INF when the
-                                  object is never freed; other predictors
-                                  must not read it */
+    int32_t true_class;     /* the oracle's input: the class of the true
+                               lifetime (objects never freed: the last
+                               class), computed by the engine's pre-pass;
+                               AS_CLASS_UNKNOWN for predictors without
+                               needs_oracle, which must not read it. The
+                               engine keeps one byte per object for this,
+                               not the lifetime itself (memory bound). */
 } as_pred_ctx_t;
+
+#define AS_CLASS_UNKNOWN (-1)
 
 typedef struct {
     uint64_t lifetime_ns;   /* free time - alloc time; AS_LIFETIME_INF if the
