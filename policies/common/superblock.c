@@ -1,0 +1,205 @@
+/* superblock.c - superblock descriptors and their fullness-binned heaps.
+ *
+ * Owns the bookkeeping every superblock allocator repeats (Hoard, the
+ * private-heap strawmen): which heap holds a superblock, how full it is,
+ * which bin it sits in, and the running totals a_i (bytes of superblocks a
+ * heap holds) and u_i (bytes of blocks in use). It never decides policy
+ * (when to move a superblock between heaps is the caller's rule) and never
+ * touches the superblock's memory: descriptors and bitmaps live in the
+ * metadata arena. No libc.
+ */
+#include "superblock.h"
+
+#include "../../common/error.h"
+
+as_superblock_t *as_superblock_new(const as_mem_t *mem, uintptr_t base,
+                                   uint64_t sb_bytes)
+{
+    as_superblock_t *sb = as_mem_alloc(mem, as_superblock_meta_bytes(sb_bytes));
+    if (!sb) return 0;
+    sb->base = base;
+    sb->owner = -1;
+    sb->sclass = AS_SB_NO_CLASS;
+    sb->block_bytes = 0;
+    sb->bin = 0;
+    sb->prev = sb->next = 0;
+    as_slotmap_reset(&sb->slots, sb->bits, 0);
+    return sb;
+}
+
+void as_superblock_delete(const as_mem_t *mem, as_superblock_t *sb,
+                          uint64_t sb_bytes)
+{
+    as_mem_free(mem, sb, as_superblock_meta_bytes(sb_bytes));
+}
+
+void as_superblock_format(as_superblock_t *sb, uint64_t sb_bytes, int32_t c,
+                          uint32_t block_bytes)
+{
+    sb->sclass = c;
+    sb->block_bytes = block_bytes;
+    as_slotmap_reset(&sb->slots, sb->bits, (uint32_t)(sb_bytes / block_bytes));
+}
+
+static uint32_t bin_of(const as_superblock_t *sb)
+{
+    uint32_t used = sb->slots.used, cap = sb->slots.capacity;
+    if (used == 0) return 0;
+    if (used >= cap) return AS_SB_BINS - 1;
+    return 1 + (uint32_t)((uint64_t)used * (AS_SB_BINS - 2) / cap);
+}
+
+static as_superblock_t **list_of(as_sbheap_t *h, const as_superblock_t *sb,
+                                 uint32_t bin)
+{
+    return bin == 0 ? &h->empty : &h->cls[sb->sclass].bins[bin];
+}
+
+static void link_sb(as_sbheap_t *h, as_superblock_t *sb)
+{
+    sb->bin = bin_of(sb);
+    as_superblock_t **head = list_of(h, sb, sb->bin);
+    sb->prev = 0;
+    sb->next = *head;
+    if (*head) (*head)->prev = sb;
+    *head = sb;
+    if (sb->bin == 0) h->n_empty++;
+}
+
+static void unlink_sb(as_sbheap_t *h, as_superblock_t *sb)
+{
+    if (sb->prev) sb->prev->next = sb->next;
+    else *list_of(h, sb, sb->bin) = sb->next;
+    if (sb->next) sb->next->prev = sb->prev;
+    sb->prev = sb->next = 0;
+    if (sb->bin == 0) h->n_empty--;
+}
+
+/* Move sb to the bin its use now says, if that changed. */
+static void rebin(as_sbheap_t *h, as_superblock_t *sb)
+{
+    if (bin_of(sb) == sb->bin) return;
+    unlink_sb(h, sb);
+    link_sb(h, sb);
+}
+
+int as_sbheap_init(as_sbheap_t *h, const as_mem_t *mem, int32_t id,
+                   uint32_t n_classes, uint64_t sb_bytes)
+{
+    h->id = id;
+    h->n_classes = n_classes;
+    h->sb_bytes = sb_bytes;
+    h->empty = 0;
+    h->n_superblocks = h->n_empty = 0;
+    h->a_bytes = h->u_bytes = 0;
+    h->mem = mem;
+    h->cls = as_mem_alloc(mem, n_classes * sizeof *h->cls);
+    if (!h->cls) return AS_ENOMEM;
+    for (uint32_t c = 0; c < n_classes; c++)
+        for (uint32_t b = 0; b < AS_SB_BINS; b++) h->cls[c].bins[b] = 0;
+    return AS_OK;
+}
+
+void as_sbheap_fini(as_sbheap_t *h)
+{
+    if (h->cls) as_mem_free(h->mem, h->cls, h->n_classes * sizeof *h->cls);
+    h->cls = 0;
+}
+
+void as_sbheap_insert(as_sbheap_t *h, as_superblock_t *sb)
+{
+    sb->owner = h->id;
+    link_sb(h, sb);
+    h->n_superblocks++;
+    h->a_bytes += h->sb_bytes;
+    h->u_bytes += (uint64_t)sb->slots.used * sb->block_bytes;
+}
+
+void as_sbheap_remove(as_sbheap_t *h, as_superblock_t *sb)
+{
+    unlink_sb(h, sb);
+    sb->owner = -1;
+    h->n_superblocks--;
+    h->a_bytes -= h->sb_bytes;
+    h->u_bytes -= (uint64_t)sb->slots.used * sb->block_bytes;
+}
+
+uintptr_t as_sbheap_take_block(as_sbheap_t *h, as_superblock_t *sb)
+{
+    int64_t i = as_slotmap_take(&sb->slots);
+    /* callers pick superblocks with a free slot; i >= 0 */
+    h->u_bytes += sb->block_bytes;
+    rebin(h, sb);
+    return sb->base + (uintptr_t)i * sb->block_bytes;
+}
+
+int as_sbheap_put_block(as_sbheap_t *h, as_superblock_t *sb, uintptr_t addr)
+{
+    if (sb->block_bytes == 0 || addr < sb->base) return AS_EINVAL;
+    uint64_t off = addr - sb->base;
+    if (off % sb->block_bytes) return AS_EINVAL;
+    int64_t i = as_superblock_slot_of(sb, addr);
+    if (i < 0 || as_slotmap_put(&sb->slots, (uint32_t)i) != AS_OK)
+        return AS_EINVAL;
+    h->u_bytes -= sb->block_bytes;
+    rebin(h, sb);
+    return AS_OK;
+}
+
+as_superblock_t *as_sbheap_fullest(const as_sbheap_t *h, int32_t c)
+{
+    for (uint32_t b = AS_SB_BINS - 2; b >= 1; b--)
+        if (h->cls[c].bins[b]) return h->cls[c].bins[b];
+    return 0;
+}
+
+/* a is emptier than b: used_a/cap_a < used_b/cap_b, ties by lower base. */
+static int emptier(const as_superblock_t *a, const as_superblock_t *b)
+{
+    uint64_t l = (uint64_t)a->slots.used * b->slots.capacity;
+    uint64_t r = (uint64_t)b->slots.used * a->slots.capacity;
+    return l < r || (l == r && a->base < b->base);
+}
+
+as_superblock_t *as_sbheap_emptiest(const as_sbheap_t *h)
+{
+    if (h->empty) return h->empty;
+    as_superblock_t *best = 0;
+    for (uint32_t c = 0; c < h->n_classes; c++) {
+        for (uint32_t b = 1; b <= AS_SB_BINS - 2; b++) {
+            if (!h->cls[c].bins[b]) continue;
+            for (as_superblock_t *sb = h->cls[c].bins[b]; sb; sb = sb->next)
+                if (!best || emptier(sb, best)) best = sb;
+            break; /* higher bins of this class are fuller */
+        }
+    }
+    return best;
+}
+
+int as_sbheap_check(const as_sbheap_t *h)
+{
+    uint64_t n = 0, n_empty = 0, u = 0;
+    for (as_superblock_t *sb = h->empty; sb; sb = sb->next, n_empty++) {
+        if (sb->owner != h->id || sb->bin != 0 || sb->slots.used) return AS_ECHECK;
+        if (sb->next && sb->next->prev != sb) return AS_ECHECK;
+        if (as_slotmap_check(&sb->slots)) return AS_ECHECK;
+    }
+    for (uint32_t c = 0; c < h->n_classes; c++) {
+        for (uint32_t b = 1; b < AS_SB_BINS; b++) {
+            for (as_superblock_t *sb = h->cls[c].bins[b]; sb; sb = sb->next) {
+                if (sb->owner != h->id || sb->sclass != (int32_t)c) return AS_ECHECK;
+                if (sb->bin != b || bin_of(sb) != b) return AS_ECHECK;
+                if (sb->next && sb->next->prev != sb) return AS_ECHECK;
+                if (sb->slots.capacity != h->sb_bytes / sb->block_bytes)
+                    return AS_ECHECK;
+                if (as_slotmap_check(&sb->slots)) return AS_ECHECK;
+                u += (uint64_t)sb->slots.used * sb->block_bytes;
+                n++;
+            }
+        }
+    }
+    n += n_empty;
+    if (n != h->n_superblocks || n_empty != h->n_empty) return AS_ECHECK;
+    if (h->a_bytes != n * h->sb_bytes || h->u_bytes != u) return AS_ECHECK;
+    return AS_OK;
+}
