@@ -54,6 +54,7 @@ typedef struct {
 
 typedef struct {
     /* trace */
+    char trace_hash[17];          /* as_trace_reader_hash of the file */
     uint64_t events, allocs, frees, reallocs, objects;
     uint64_t duration_ns;
     /* figures */
@@ -65,11 +66,13 @@ typedef struct {
     uint64_t confusion_bytes[AS_MAX_CLASSES][AS_MAX_CLASSES];
     double accuracy_by_allocs, accuracy_by_bytes;
     /* warnings: counted, reported, never fatal */
-    uint64_t warn_unknown_free;   /* free/realloc of an id never allocated
-                                     or already freed */
+    uint64_t warn_unknown_free;   /* free/realloc of an id never allocated */
+    uint64_t warn_double_free;    /* free/realloc of an id already freed */
     uint64_t warn_zero_size;      /* zero-byte requests (served as 1 byte) */
     uint64_t warn_too_large;      /* requests the policy refused as too large */
     uint64_t warn_policy_errors;  /* other failed policy calls */
+    int warn_truncated;           /* the trace ended in a partial chunk */
+    char truncation[512];         /* the reader's description of it */
     /* resolved parameters, as "part.name=value" */
     char params[AS_MAX_PARAMS * 2][96];
     size_t n_params_out;

@@ -1,0 +1,847 @@
+/* engine.c - the discrete-event replay loop.
+ *
+ * Owns one run: the trace reader, the simulated OS, the policy and predictor
+ * instances, the live-object table and the metric accumulators. It merges the
+ * trace's events with three timers (the policy's tick, metric samples and
+ * khugepaged wake-ups) in trace time: a timer due at or before an event's
+ * time fires first. Everything here is deterministic; only timing.wall_s
+ * reads a clock.
+ *
+ * The engine never interprets addresses: it hands the policy's blocks to the
+ * simulated OS to touch and remembers them per object id. Problems in the
+ * trace (free of an unknown id, double free, zero-size and impossible
+ * requests) are counted as warnings; problems in the policy (overlap, block
+ * outside its memory) stop the run with AS_ECHECK.
+ */
+#include "engine.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/util.h"
+#include "../policies/layers/check.h"
+#include "../traces/trace.h"
+#include "livemap.h"
+
+#define BATCH 4096
+
+/* ------------------------------------------------------------ parameters */
+
+enum { OS_THP, OS_KHUGEPAGED, OS_MAX_PTES_NONE, OS_SCAN_INTERVAL,
+       OS_SCAN_REGIONS, OS_NPARAMS };
+
+static const as_param_spec_t os_params[] = {
+    [OS_THP] = {"thp", AS_PARAM_ENUM, "always", 0, 0, "never|madvise|always",
+                "transparent huge pages mode"},
+    [OS_KHUGEPAGED] = {"khugepaged", AS_PARAM_BOOL, "1", 0, 1, NULL,
+                       "model khugepaged collapsing regions"},
+    [OS_MAX_PTES_NONE] = {"max_ptes_none", AS_PARAM_U64, "511", 0, 511, NULL,
+                          "khugepaged: most non-resident pages a collapse fills"},
+    [OS_SCAN_INTERVAL] = {"scan_interval", AS_PARAM_NS, "10s", 1, 1e15, NULL,
+                          "khugepaged: time between wake-ups"},
+    [OS_SCAN_REGIONS] = {"scan_regions", AS_PARAM_U64, "8", 1, 1e9, NULL,
+                         "khugepaged: 2 MiB regions scanned per wake-up"},
+};
+
+typedef struct {
+    const char *part;                /* "policy name", "predictor name", "os" */
+    const as_param_spec_t *specs;
+    size_t n;
+    as_param_value_t values[AS_MAX_PARAMS];
+} part_params_t;
+
+static void errf(char *err, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, cap, fmt, ap);
+    va_end(ap);
+}
+
+static int part_init(part_params_t *p, const char *part,
+                     const as_param_spec_t *specs, size_t n, char *err,
+                     size_t cap)
+{
+    p->part = part;
+    p->specs = specs;
+    p->n = n;
+    if (n > AS_MAX_PARAMS) {
+        errf(err, cap, "%s: too many parameters", part);
+        return AS_EINVAL;
+    }
+    if (as_param_defaults(specs, n, p->values) != AS_OK) {
+        errf(err, cap, "%s: bad default in parameter table", part);
+        return AS_EINVAL;
+    }
+    return AS_OK;
+}
+
+static void list_params(const part_params_t *p, char *buf, size_t cap)
+{
+    size_t off = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < p->n && off + 2 < cap; i++)
+        off += (size_t)snprintf(buf + off, cap - off, "%s%s", i ? ", " : "",
+                                p->specs[i].name);
+    if (p->n == 0) snprintf(buf, cap, "(none)");
+}
+
+/* Apply one "part.name=value" or "name=value" assignment. */
+static int apply_param(part_params_t *parts, size_t nparts, const char *a,
+                       char *err, size_t cap)
+{
+    const char *eq = strchr(a, '=');
+    const char *dot = strchr(a, '.');
+    if (!eq) {
+        errf(err, cap, "parameter '%s': expected name=value", a);
+        return AS_EINVAL;
+    }
+    part_params_t *target = NULL;
+    const char *assign = a;
+    if (dot && dot < eq) {
+        for (size_t i = 0; i < nparts; i++)
+            if (strlen(parts[i].part) == (size_t)(dot - a) &&
+                strncmp(parts[i].part, a, (size_t)(dot - a)) == 0)
+                target = &parts[i];
+        if (!target) {
+            errf(err, cap, "parameter '%s': no part named '%.*s' in this run "
+                           "(the policy, the predictor or 'os')",
+                 a, (int)(dot - a), a);
+            return AS_ENOTFOUND;
+        }
+        assign = dot + 1;
+    } else {
+        /* Unprefixed: the first part that knows the name. */
+        for (size_t i = 0; i < nparts && !target; i++)
+            if (as_param_find(parts[i].specs, parts[i].n, a,
+                              (size_t)(eq - a)) >= 0)
+                target = &parts[i];
+        if (!target) target = &parts[0];
+    }
+    int rc = as_param_set(target->specs, target->n, target->values, assign);
+    if (rc == AS_ENOTFOUND) {
+        char names[1024];
+        list_params(target, names, sizeof names);
+        errf(err, cap, "parameter '%s': %s has no parameter '%.*s'; valid: %s",
+             a, target->part, (int)(strchr(assign, '=') - assign), assign,
+             names);
+    } else if (rc == AS_ERANGE) {
+        int i = as_param_find(target->specs, target->n, assign,
+                              (size_t)(strchr(assign, '=') - assign));
+        errf(err, cap, "parameter '%s': out of range [%g, %g]", a,
+             target->specs[i].min, target->specs[i].max);
+    } else if (rc != AS_OK) {
+        int i = as_param_find(target->specs, target->n, assign,
+                              (size_t)(strchr(assign, '=') - assign));
+        const as_param_spec_t *s = &target->specs[i];
+        errf(err, cap, "parameter '%s': not a valid %s", a,
+             s->type == AS_PARAM_ENUM   ? s->choices
+             : s->type == AS_PARAM_BOOL ? "boolean"
+             : s->type == AS_PARAM_BYTES ? "byte count (e.g. 8K, 2M)"
+             : s->type == AS_PARAM_NS   ? "duration (e.g. 10ms, 1s)"
+             : s->type == AS_PARAM_DOUBLE ? "number"
+                                         : "integer");
+    }
+    return rc == AS_OK ? AS_OK : (rc == AS_ENOTFOUND ? AS_ENOTFOUND : AS_EINVAL);
+}
+
+/* ------------------------------------------------------------- the run */
+
+typedef struct {
+    as_stat_t *v;
+    size_t n, cap;
+    const char *prefix;
+} stat_sink_t;
+
+static void stat_put(void *arg, const char *name, double value)
+{
+    stat_sink_t *s = arg;
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 64;
+        as_stat_t *nv = realloc(s->v, nc * sizeof *nv);
+        if (!nv) return;
+        s->v = nv;
+        s->cap = nc;
+    }
+    snprintf(s->v[s->n].name, sizeof s->v[s->n].name, "%s%s", s->prefix, name);
+    s->v[s->n].value = value;
+    s->n++;
+}
+
+typedef struct {
+    const as_run_config_t *cfg;
+    as_run_result_t *res;
+    char *err;
+    size_t errcap;
+
+    as_trace_reader_t *reader;
+    as_simos_t *os;
+    const as_pagesource_t *ps;
+
+    const as_policy_ops_t *pol;
+    void *pol_state;
+    as_policy_ops_t check_ops; /* the checking layer, when on */
+
+    const as_predictor_ops_t *pred, *inner;
+    void *pred_state, *inner_state;
+
+    uint8_t *oracle;          /* true class per object id (oracle only) */
+    uint64_t oracle_n;
+
+    as_livemap_t live;
+    uint64_t live_bytes, allocated_bytes, next_object;
+
+    /* per-stack pc cache for predictors: pcs[stack] (lazily built) */
+    uint64_t **stack_pcs;
+    uint32_t stack_pcs_n;
+
+    as_metrics_t metrics;
+    uint64_t t_first, t_now;
+    uint64_t next_tick, next_sample, next_khp, sample_ns, khp_ns;
+} run_t;
+
+static int trace_err(run_t *r, int rc)
+{
+    errf(r->err, r->errcap, "%s", as_trace_reader_error(r->reader));
+    return rc;
+}
+
+/* Pre-pass for the oracle: the true class of every object, one byte each. */
+static int oracle_prepass(run_t *r)
+{
+    as_livemap_t born;
+    uint64_t cap = 1 << 16;
+    uint8_t *cls = malloc(cap);
+    as_event_t *ev = malloc(BATCH * sizeof *ev);
+    if (!cls || !ev || as_livemap_init(&born, 1024) != AS_OK) {
+        free(cls);
+        free(ev);
+        return AS_ENOMEM;
+    }
+    const as_classes_t *c = &r->cfg->classes;
+    uint8_t last = (uint8_t)(c->n - 1);
+    uint64_t n = 0, t_end = 0;
+    long got;
+    int rc = AS_OK;
+    while ((got = as_trace_reader_next_batch(r->reader, ev, BATCH)) > 0) {
+        for (long i = 0; i < got; i++) {
+            const as_event_t *e = &ev[i];
+            t_end = e->t_ns;
+            if (e->kind == AS_EV_FREE || e->kind == AS_EV_REALLOC) {
+                as_live_t b;
+                if (as_livemap_take(&born, e->object, &b))
+                    cls[b.id] = (uint8_t)as_classes_of(c, e->t_ns - b.t_alloc_ns);
+            }
+            if (e->kind == AS_EV_ALLOC || e->kind == AS_EV_REALLOC) {
+                uint64_t id = e->kind == AS_EV_ALLOC ? e->object : e->new_object;
+                while (id >= cap) {
+                    uint8_t *nc = realloc(cls, cap * 2);
+                    if (!nc) {
+                        rc = AS_ENOMEM;
+                        goto out;
+                    }
+                    cls = nc;
+                    cap *= 2;
+                }
+                cls[id] = last; /* until its free is seen: never freed */
+                if (id + 1 > n) n = id + 1;
+                as_live_t b = {.id = id, .t_alloc_ns = e->t_ns};
+                if (as_livemap_insert(&born, &b) != AS_OK) {
+                    rc = AS_ENOMEM;
+                    goto out;
+                }
+            }
+        }
+    }
+    (void)t_end;
+    if (got < 0) rc = trace_err(r, (int)got);
+out:
+    free(ev);
+    as_livemap_destroy(&born);
+    if (rc != AS_OK) {
+        free(cls);
+        return rc;
+    }
+    r->oracle = cls;
+    r->oracle_n = n;
+    return as_trace_reader_rewind(r->reader);
+}
+
+static const uint64_t *stack_pcs(run_t *r, uint32_t stack, uint32_t *depth,
+                                 const uint32_t **frames)
+{
+    *depth = 0;
+    *frames = NULL;
+    if (!stack) return NULL;
+    if (as_trace_reader_stack(r->reader, stack, frames, depth) != AS_OK)
+        return NULL;
+    if (stack >= r->stack_pcs_n) {
+        uint32_t n = r->stack_pcs_n ? r->stack_pcs_n : 64;
+        while (n <= stack) n *= 2;
+        uint64_t **np = realloc(r->stack_pcs, n * sizeof *np);
+        if (!np) return NULL;
+        memset(np + r->stack_pcs_n, 0, (n - r->stack_pcs_n) * sizeof *np);
+        r->stack_pcs = np;
+        r->stack_pcs_n = n;
+    }
+    if (!r->stack_pcs[stack] && *depth) {
+        uint64_t *pcs = malloc(*depth * sizeof *pcs);
+        if (!pcs) return NULL;
+        for (uint32_t i = 0; i < *depth; i++) {
+            as_frame_t f;
+            pcs[i] = as_trace_reader_frame(r->reader, (*frames)[i], &f) == AS_OK
+                         ? f.pc
+                         : 0;
+        }
+        r->stack_pcs[stack] = pcs;
+    }
+    return r->stack_pcs[stack];
+}
+
+static void pred_ctx(run_t *r, as_pred_ctx_t *pc, uint64_t id, uint64_t t,
+                     uint64_t size, uint32_t thread, uint32_t cpu,
+                     uint32_t stack)
+{
+    pc->object = id;
+    pc->now_ns = t;
+    pc->size = size;
+    pc->thread = thread;
+    pc->cpu = cpu;
+    pc->stack = stack;
+    pc->pcs = stack_pcs(r, stack, &pc->depth, &pc->frames);
+    pc->true_class = r->oracle ? (id < r->oracle_n ? r->oracle[id]
+                                                   : (int32_t)r->cfg->classes.n - 1)
+                               : AS_CLASS_UNKNOWN;
+}
+
+static void sample_now(run_t *r, as_sample_t *s, uint64_t t)
+{
+    const as_simos_counters_t *c = as_simos_counters(r->os);
+    s->t_ns = t;
+    s->live_bytes = r->live_bytes;
+    s->live_objects = r->live.count;
+    s->allocated_bytes = r->allocated_bytes;
+    s->resident_bytes = c->resident_bytes;
+    s->mapped_bytes = c->mapped_bytes;
+    s->huge_bytes = c->huge_bytes;
+    s->meta_bytes = c->meta_bytes;
+}
+
+static void write_series_header(FILE *f)
+{
+    fprintf(f, "t_ns,live_bytes,live_objects,allocated_bytes,resident_bytes,"
+               "mapped_bytes,huge_bytes,metadata_bytes,fragmentation,"
+               "hugepage_coverage,releases,splits,collapses\n");
+}
+
+static void write_series_row(run_t *r, uint64_t t)
+{
+    if (!r->cfg->series) return;
+    as_sample_t s;
+    sample_now(r, &s, t);
+    const as_simos_counters_t *c = as_simos_counters(r->os);
+    fprintf(r->cfg->series,
+            "%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%.6f,%.6f,%llu,%llu,%llu\n",
+            (unsigned long long)(t - r->t_first),
+            (unsigned long long)s.live_bytes,
+            (unsigned long long)s.live_objects,
+            (unsigned long long)s.allocated_bytes,
+            (unsigned long long)s.resident_bytes,
+            (unsigned long long)s.mapped_bytes,
+            (unsigned long long)s.huge_bytes, (unsigned long long)s.meta_bytes,
+            s.live_bytes ? (double)s.resident_bytes / (double)s.live_bytes : 0.0,
+            s.resident_bytes ? (double)s.huge_bytes / (double)s.resident_bytes
+                             : 0.0,
+            (unsigned long long)c->releases, (unsigned long long)c->splits,
+            (unsigned long long)c->collapses);
+}
+
+/* Fire every timer due at or before t, earliest first. */
+static int run_timers(run_t *r, uint64_t t)
+{
+    for (;;) {
+        uint64_t due = r->next_tick;
+        int which = 0;
+        if (r->next_sample < due) due = r->next_sample, which = 1;
+        if (r->next_khp < due) due = r->next_khp, which = 2;
+        if (due > t) return AS_OK;
+        if (which == 0) {
+            as_ctx_t ctx = {.now_ns = due, .lifetime_class = AS_CLASS_NONE};
+            uint64_t next = r->pol->tick(r->pol_state, &ctx);
+            r->next_tick = next ? due + next : UINT64_MAX;
+        } else if (which == 1) {
+            write_series_row(r, due);
+            r->next_sample = due + r->sample_ns;
+        } else {
+            as_simos_khugepaged_scan(r->os);
+            r->next_khp = due + r->khp_ns;
+            /* A collapse changes resident bytes between events. */
+            as_sample_t s;
+            sample_now(r, &s, due);
+            as_metrics_update(&r->metrics, &s);
+        }
+    }
+}
+
+static void observe(run_t *r, const as_live_t *o, uint64_t t_free, int died)
+{
+    as_run_result_t *res = r->res;
+    uint64_t life = died ? t_free - o->t_alloc_ns : AS_LIFETIME_INF;
+    uint32_t actual = as_classes_of(&r->cfg->classes, life);
+    if (o->predicted >= 0) {
+        res->confusion_allocs[o->predicted][actual]++;
+        res->confusion_bytes[o->predicted][actual] += o->size;
+    }
+    if (r->pred->observe) {
+        as_pred_ctx_t pc;
+        pred_ctx(r, &pc, o->id, o->t_alloc_ns, o->size, o->thread, 0,
+                 o->stack);
+        as_pred_outcome_t out = {.lifetime_ns = life,
+                                 .actual_class = actual,
+                                 .predicted_class = o->predicted};
+        r->pred->observe(r->pred_state, &pc, &out);
+    }
+}
+
+static int policy_failed(run_t *r, int rc, const char *what, uint64_t id)
+{
+    if (rc == AS_ECHECK) {
+        errf(r->err, r->errcap, "%s: policy %s failed the check on %s of "
+             "object %llu: %s", r->cfg->trace_path, r->pol->name, what,
+             (unsigned long long)id, as_check_last_error(r->pol_state));
+        return AS_ECHECK;
+    }
+    return AS_OK;
+}
+
+static int do_alloc(run_t *r, const as_event_t *e, uint64_t id)
+{
+    as_run_result_t *res = r->res;
+    as_live_t o = {.id = id, .size = e->size, .t_alloc_ns = e->t_ns,
+                   .stack = e->stack, .thread = e->thread, .predicted = -1};
+    as_ctx_t ctx = {.now_ns = e->t_ns, .thread = e->thread, .cpu = e->cpu,
+                    .lifetime_class = AS_CLASS_NONE, .stack = e->stack};
+    as_pred_ctx_t pc;
+    pred_ctx(r, &pc, id, e->t_ns, e->size, e->thread, e->cpu, e->stack);
+    int32_t cls = r->pred->predict(r->pred_state, &pc);
+    if (cls < 0 || (uint32_t)cls >= r->cfg->classes.n)
+        cls = (int32_t)r->cfg->classes.n - 1;
+    o.predicted = (int8_t)cls;
+    ctx.lifetime_class = cls;
+    if (e->size == 0) res->warn_zero_size++;
+    as_block_t b = {0};
+    int rc = e->size > (UINT64_C(1) << 48)
+                 ? AS_ETOO_LARGE
+                 : r->pol->alloc(r->pol_state, &ctx, (size_t)e->size,
+                                 (size_t)e->align, &b);
+    if (rc != AS_OK) {
+        if (policy_failed(r, rc, "alloc", id)) return AS_ECHECK;
+        if (rc == AS_ETOO_LARGE || rc == AS_ENOMEM || rc == AS_ENOSPACE)
+            res->warn_too_large++;
+        else
+            res->warn_policy_errors++;
+        o.flags = AS_LIVE_FAILED;
+        o.predicted = -1;
+        return as_livemap_insert(&r->live, &o);
+    }
+    o.addr = b.addr;
+    uint64_t extra = b.bytes > e->size ? b.bytes - e->size : 0;
+    o.usable_extra = extra > UINT32_MAX ? UINT32_MAX : (uint32_t)extra;
+    if (e->size && as_simos_touch(r->os, b.addr, (size_t)e->size) != AS_OK) {
+        errf(r->err, r->errcap, "%s: policy %s returned block 0x%llx+%llu for "
+             "object %llu that is not mapped", r->cfg->trace_path,
+             r->pol->name, (unsigned long long)b.addr,
+             (unsigned long long)e->size, (unsigned long long)id);
+        return AS_ECHECK;
+    }
+    r->live_bytes += e->size;
+    r->allocated_bytes += e->size + o.usable_extra;
+    return as_livemap_insert(&r->live, &o);
+}
+
+static int do_free(run_t *r, const as_event_t *e, int is_realloc)
+{
+    as_live_t o;
+    if (!as_livemap_take(&r->live, e->object, &o)) {
+        if (e->object < r->next_object) r->res->warn_double_free++;
+        else r->res->warn_unknown_free++;
+        return AS_OK;
+    }
+    if (o.flags & AS_LIVE_FAILED) return AS_OK;
+    observe(r, &o, e->t_ns, 1);
+    as_ctx_t ctx = {.now_ns = e->t_ns, .thread = e->thread, .cpu = e->cpu,
+                    .lifetime_class = o.predicted, .stack = o.stack};
+    /* Policy rule 5: every other free comes without a size, as in the real
+     * allocator; the choice is by id, so it is deterministic. */
+    size_t hint = (o.id & 1) ? 0 : (size_t)o.size;
+    int rc = r->pol->free(r->pol_state, &ctx, (uintptr_t)o.addr, hint);
+    if (rc != AS_OK) {
+        if (policy_failed(r, rc, is_realloc ? "realloc" : "free", o.id))
+            return AS_ECHECK;
+        r->res->warn_policy_errors++;
+    }
+    r->live_bytes -= o.size;
+    r->allocated_bytes -= o.size + o.usable_extra;
+    return AS_OK;
+}
+
+static int do_event(run_t *r, const as_event_t *e)
+{
+    as_run_result_t *res = r->res;
+    int rc = AS_OK;
+    switch (e->kind) {
+    case AS_EV_ALLOC:
+        res->allocs++;
+        rc = do_alloc(r, e, e->object);
+        r->next_object = e->object + 1;
+        break;
+    case AS_EV_FREE:
+        res->frees++;
+        rc = do_free(r, e, 0);
+        break;
+    case AS_EV_REALLOC:
+        /* Simulated as free of the old object then allocation of the new:
+         * the copy's bytes are touched by the allocation. */
+        res->reallocs++;
+        rc = do_free(r, e, 1);
+        if (rc == AS_OK) rc = do_alloc(r, e, e->new_object);
+        r->next_object = e->new_object + 1;
+        break;
+    default:
+        break;
+    }
+    return rc;
+}
+
+static int setup_parts(run_t *r, part_params_t *parts, size_t *nparts)
+{
+    const as_run_config_t *cfg = r->cfg;
+    char *err = r->err;
+    size_t cap = r->errcap;
+    r->pol = cfg->policy ? as_policy_find(cfg->policy) : NULL;
+    if (!r->pol) {
+        size_t off = (size_t)snprintf(err, cap, "unknown policy '%s'; valid:",
+                                      cfg->policy ? cfg->policy : "");
+        for (size_t i = 0; i < as_policy_count() && off < cap; i++)
+            off += (size_t)snprintf(err + off, cap - off, " %s",
+                                    as_policy_at(i)->name);
+        return AS_ENOTFOUND;
+    }
+    /* predictor spec: "name" or "wrapper:inner" */
+    char pname[64] = "none", iname[64] = "";
+    if (cfg->predictor) snprintf(pname, sizeof pname, "%s", cfg->predictor);
+    char *colon = strchr(pname, ':');
+    if (colon) {
+        *colon = 0;
+        snprintf(iname, sizeof iname, "%s", colon + 1);
+    } else if (cfg->inner_predictor) {
+        snprintf(iname, sizeof iname, "%s", cfg->inner_predictor);
+    }
+    const char *bad = NULL;
+    r->pred = as_predictor_find(pname);
+    if (!r->pred) bad = pname;
+    if (r->pred && r->pred->wraps) {
+        r->inner = as_predictor_find(iname[0] ? iname : "none");
+        if (!r->inner || r->inner->wraps) bad = iname;
+    } else if (iname[0] && r->pred) {
+        errf(err, cap, "predictor '%s' does not wrap another predictor", pname);
+        return AS_EINVAL;
+    }
+    if (bad) {
+        size_t off = (size_t)snprintf(err, cap, "unknown predictor '%s'; valid:",
+                                      bad);
+        for (size_t i = 0; i < as_predictor_count() && off < cap; i++)
+            off += (size_t)snprintf(err + off, cap - off, " %s",
+                                    as_predictor_at(i)->name);
+        return AS_ENOTFOUND;
+    }
+    size_t n = 0;
+    int rc;
+    if ((rc = part_init(&parts[n++], r->pol->name, r->pol->params,
+                        r->pol->n_params, err, cap)))
+        return rc;
+    if ((rc = part_init(&parts[n++], r->pred->name, r->pred->params,
+                        r->pred->n_params, err, cap)))
+        return rc;
+    if (r->inner && (rc = part_init(&parts[n++], r->inner->name,
+                                    r->inner->params, r->inner->n_params, err,
+                                    cap)))
+        return rc;
+    if ((rc = part_init(&parts[n], "os", os_params, OS_NPARAMS, err, cap)))
+        return rc;
+    part_params_t *os = &parts[n++];
+    os->values[OS_THP].u = (uint64_t)cfg->os.thp;
+    os->values[OS_KHUGEPAGED].u = (uint64_t)cfg->os.khugepaged;
+    os->values[OS_MAX_PTES_NONE].u = cfg->os.max_ptes_none;
+    os->values[OS_SCAN_INTERVAL].u = cfg->os.scan_interval_ns;
+    os->values[OS_SCAN_REGIONS].u = cfg->os.scan_regions;
+    for (size_t i = 0; i < cfg->n_params; i++)
+        if ((rc = apply_param(parts, n, cfg->params[i], err, cap))) return rc;
+    *nparts = n;
+    /* Record every resolved value for the summary. */
+    as_run_result_t *res = r->res;
+    for (size_t p = 0; p < n; p++)
+        for (size_t i = 0; i < parts[p].n &&
+                           res->n_params_out < sizeof res->params / sizeof res->params[0];
+             i++) {
+            char v[64];
+            as_param_format(&parts[p].specs[i], parts[p].values[i], v, sizeof v);
+            snprintf(res->params[res->n_params_out++], sizeof res->params[0],
+                     "%s.%s=%s", p == n - 1 ? "os" : parts[p].part,
+                     parts[p].specs[i].name, v);
+        }
+    return AS_OK;
+}
+
+void as_run_config_default(as_run_config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->predictor = "none";
+    as_classes_default(&cfg->classes);
+    as_simos_config_default(&cfg->os);
+    cfg->check = 1;
+}
+
+/* The checking layer's own bookkeeping lives in host memory, so that it does
+ * not count as the policy's metadata. */
+static void *host_alloc(void *st, size_t bytes)
+{
+    (void)st;
+    return calloc(1, bytes);
+}
+
+static void host_free(void *st, void *p, size_t bytes)
+{
+    (void)st;
+    (void)bytes;
+    free(p);
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void run_destroy(run_t *r)
+{
+    if (r->pred_state) r->pred->destroy(r->pred_state);
+    if (r->inner_state) r->inner->destroy(r->inner_state);
+    if (r->pol_state) r->pol->destroy(r->pol_state);
+    if (r->os) as_simos_destroy(r->os);
+    if (r->reader) as_trace_reader_close(r->reader);
+    as_livemap_destroy(&r->live);
+    for (uint32_t i = 0; i < r->stack_pcs_n; i++) free(r->stack_pcs[i]);
+    free(r->stack_pcs);
+    free(r->oracle);
+}
+
+int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
+                  size_t errcap)
+{
+    double w0 = wall_now();
+    memset(res, 0, sizeof *res);
+    run_t r;
+    memset(&r, 0, sizeof r);
+    r.cfg = cfg;
+    r.res = res;
+    r.err = err;
+    r.errcap = errcap;
+    err[0] = 0;
+    part_params_t *parts = calloc(4, sizeof *parts);
+    as_event_t *ev = malloc(BATCH * sizeof *ev);
+    int rc = (parts && ev) ? AS_OK : AS_ENOMEM;
+    size_t nparts = 0;
+    if (rc == AS_OK) rc = setup_parts(&r, parts, &nparts);
+    if (rc != AS_OK) goto out;
+    if (cfg->classes.n < 1 || cfg->classes.n > AS_MAX_CLASSES) {
+        errf(err, errcap, "bad lifetime classes");
+        rc = AS_EINVAL;
+        goto out;
+    }
+    res->n_classes = cfg->classes.n;
+
+    rc = as_trace_reader_open(&r.reader, cfg->trace_path);
+    if (rc != AS_OK) {
+        if (r.reader) trace_err(&r, rc);
+        else errf(err, errcap, "%s: cannot open: %s", cfg->trace_path,
+                  as_strerror(rc));
+        goto out;
+    }
+
+    if ((rc = as_trace_reader_hash(r.reader, res->trace_hash)) != AS_OK) {
+        trace_err(&r, rc);
+        goto out;
+    }
+
+    /* The simulated OS with the resolved "os" parameters. */
+    as_simos_config_t oscfg = cfg->os;
+    part_params_t *osp = &parts[nparts - 1];
+    oscfg.thp = (as_thp_mode_t)osp->values[OS_THP].u;
+    oscfg.khugepaged = (int)osp->values[OS_KHUGEPAGED].u;
+    oscfg.max_ptes_none = (uint32_t)osp->values[OS_MAX_PTES_NONE].u;
+    oscfg.scan_interval_ns = osp->values[OS_SCAN_INTERVAL].u;
+    oscfg.scan_regions = (uint32_t)osp->values[OS_SCAN_REGIONS].u;
+    if ((rc = as_simos_create(&oscfg, &r.os)) != AS_OK) goto out;
+    r.ps = as_simos_pagesource(r.os);
+
+    /* Predictor (and the predictor it wraps). */
+    if (r.inner) {
+        as_predictor_config_t ic = {.classes = &cfg->classes,
+                                    .params = parts[2].values,
+                                    .mem = &r.ps->meta};
+        if ((rc = r.inner->create(&ic, &r.inner_state)) != AS_OK) {
+            errf(err, errcap, "predictor %s: create failed: %s",
+                 r.inner->name, as_strerror(rc));
+            goto out;
+        }
+    }
+    as_predictor_config_t pcfg = {.classes = &cfg->classes,
+                                  .params = parts[1].values,
+                                  .mem = &r.ps->meta,
+                                  .inner_ops = r.inner,
+                                  .inner_state = r.inner_state};
+    if ((rc = r.pred->create(&pcfg, &r.pred_state)) != AS_OK) {
+        errf(err, errcap, "predictor %s: create failed: %s", r.pred->name,
+             as_strerror(rc));
+        goto out;
+    }
+    int needs_oracle = r.pred->needs_oracle || (r.inner && r.inner->needs_oracle);
+    if (needs_oracle && (rc = oracle_prepass(&r)) != AS_OK) goto out;
+
+    /* Policy, behind the checking layer when asked. */
+    as_policy_config_t polcfg = {.ps = r.ps,
+                                 .params = parts[0].values,
+                                 .n_classes = cfg->classes.n,
+                                 .class_bounds_ns = cfg->classes.bound_ns};
+    if (cfg->check) {
+        static const as_mem_t host = {host_alloc, host_free, NULL};
+        rc = as_check_wrap(r.pol, &polcfg, &host, &r.check_ops, &r.pol_state);
+        if (rc == AS_OK) r.pol = &r.check_ops;
+    } else {
+        rc = r.pol->create(&polcfg, &r.pol_state);
+    }
+    if (rc != AS_OK) {
+        errf(err, errcap, "policy %s: create failed: %s", cfg->policy,
+             as_strerror(rc));
+        r.pol_state = NULL;
+        goto out;
+    }
+    if ((rc = as_livemap_init(&r.live, 1024)) != AS_OK) goto out;
+
+    /* Timers. */
+    size_t nchunks = as_trace_reader_chunk_count(r.reader);
+    const as_trace_chunk_info_t *ch = as_trace_reader_chunks(r.reader);
+    uint64_t total_events = 0, span = 0;
+    for (size_t i = 0; i < nchunks; i++) total_events += ch[i].events;
+    if (nchunks) span = ch[nchunks - 1].last_t_ns - ch[0].first_t_ns;
+    r.sample_ns = cfg->sample_interval_ns ? cfg->sample_interval_ns
+                  : span >= 1000             ? span / 1000
+                                             : 10000000;
+    r.khp_ns = oscfg.scan_interval_ns;
+    as_metrics_init(&r.metrics);
+    if (cfg->series) write_series_header(cfg->series);
+
+    long got;
+    int first = 1;
+    uint64_t done = 0;
+    while ((got = as_trace_reader_next_batch(r.reader, ev, BATCH)) > 0) {
+        for (long i = 0; i < got; i++) {
+            const as_event_t *e = &ev[i];
+            if (first) {
+                first = 0;
+                r.t_first = e->t_ns;
+                as_ctx_t ctx = {.now_ns = e->t_ns,
+                                .lifetime_class = AS_CLASS_NONE};
+                uint64_t next = r.pol->tick ? r.pol->tick(r.pol_state, &ctx) : 0;
+                r.next_tick = next ? e->t_ns + next : UINT64_MAX;
+                r.next_sample = e->t_ns;
+                r.next_khp = (oscfg.khugepaged && oscfg.thp != AS_THP_NEVER)
+                                 ? e->t_ns + r.khp_ns
+                                 : UINT64_MAX;
+            }
+            if ((rc = run_timers(&r, e->t_ns)) != AS_OK) goto out;
+            r.t_now = e->t_ns;
+            if ((rc = do_event(&r, e)) != AS_OK) {
+                if (rc == AS_ENOMEM)
+                    errf(err, errcap, "out of memory at event %llu",
+                         (unsigned long long)res->events);
+                goto out;
+            }
+            res->events++;
+            as_sample_t s;
+            sample_now(&r, &s, e->t_ns);
+            as_metrics_update(&r.metrics, &s);
+        }
+        done += (uint64_t)got;
+        if (cfg->progress && (done & ~(uint64_t)((1 << 20) - 1)) !=
+                                 ((done - (uint64_t)got) & ~(uint64_t)((1 << 20) - 1)))
+            cfg->progress(cfg->progress_arg, done, total_events);
+    }
+    if (got < 0) {
+        rc = trace_err(&r, (int)got);
+        goto out;
+    }
+    /* End of trace: the last sample, outcomes of objects never freed. */
+    write_series_row(&r, r.t_now);
+    as_metrics_finish(&r.metrics, r.t_now, &res->metrics);
+    for (uint64_t i = 0; i <= r.live.mask; i++) {
+        const as_live_t *o = &r.live.slots[i];
+        if (o->used && !(o->flags & AS_LIVE_FAILED)) observe(&r, o, r.t_now, 0);
+    }
+    res->objects = r.next_object;
+    res->duration_ns = res->metrics.duration_ns;
+    res->os = *as_simos_counters(r.os);
+    uint64_t ok_a = 0, all_a = 0, ok_b = 0, all_b = 0;
+    for (uint32_t p = 0; p < res->n_classes; p++)
+        for (uint32_t a = 0; a < res->n_classes; a++) {
+            all_a += res->confusion_allocs[p][a];
+            all_b += res->confusion_bytes[p][a];
+            if (p == a) {
+                ok_a += res->confusion_allocs[p][a];
+                ok_b += res->confusion_bytes[p][a];
+            }
+        }
+    res->accuracy_by_allocs = all_a ? (double)ok_a / (double)all_a : 0;
+    res->accuracy_by_bytes = all_b ? (double)ok_b / (double)all_b : 0;
+    stat_sink_t sink = {0};
+    sink.prefix = "policy.";
+    if (r.pol->stats) r.pol->stats(r.pol_state, stat_put, &sink);
+    sink.prefix = "predictor.";
+    if (r.pred->stats) r.pred->stats(r.pred_state, stat_put, &sink);
+    res->stats = sink.v;
+    res->n_stats = sink.n;
+    if (as_trace_reader_truncated(r.reader)) {
+        res->warn_truncated = 1;
+        snprintf(res->truncation, sizeof res->truncation, "%s",
+                 as_trace_reader_error(r.reader));
+    }
+    /* With the checking layer on: the policy must give back every
+     * reservation and metadata byte when destroyed. */
+    if (cfg->check && as_check_close(r.pol_state) != AS_OK) {
+        errf(err, errcap, "policy %s: %s", cfg->policy,
+             as_check_last_error(r.pol_state));
+        rc = AS_ECHECK;
+        goto out;
+    }
+    res->wall_s = wall_now() - w0;
+out:
+    run_destroy(&r);
+    free(parts);
+    free(ev);
+    if (rc != AS_OK && !err[0])
+        errf(err, errcap, "%s: %s", cfg->trace_path ? cfg->trace_path : "",
+             as_strerror(rc));
+    if (rc != AS_OK) as_run_result_free(res);
+    return rc;
+}
+
+void as_run_result_free(as_run_result_t *res)
+{
+    free(res->stats);
+    res->stats = NULL;
+    res->n_stats = 0;
+}

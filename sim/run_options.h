@@ -1,0 +1,32 @@
+/* run_options.h - the options that configure a run, shared by `allocsim
+ * run` and `allocsim demo` so both accept the same flags. */
+#ifndef AS_SIM_RUN_OPTIONS_H
+#define AS_SIM_RUN_OPTIONS_H
+
+#include <stdio.h>
+
+#include "engine.h"
+
+#define AS_MAX_POSITIONAL 64
+
+typedef struct {
+    as_run_config_t cfg;
+    const char *out_dir;       /* -o; default "allocsim-out" */
+    const char *trace;         /* --trace (demo) */
+    int quiet;
+    const char *positional[AS_MAX_POSITIONAL];
+    size_t n_positional;
+} as_run_opts_t;
+
+/* as_run_options_parse: parse argv. @return -1 when the caller should go on,
+ * or an exit code (0 after --help, 2 on bad usage, message printed). */
+int as_run_options_parse(as_run_opts_t *o, int argc, char **argv,
+                         void (*usage)(FILE *));
+
+/* as_run_to_dir: run and write dir/summary.json and dir/series.csv (nothing
+ * is left under those names if the run fails). brief: no result line.
+ * @return an exit code. */
+int as_run_to_dir(as_run_config_t *cfg, const char *dir,
+                  void (*progress)(void *, uint64_t, uint64_t), int brief);
+
+#endif /* AS_SIM_RUN_OPTIONS_H */

@@ -1,0 +1,193 @@
+/* summary.c - build summary.json from a run's configuration and result.
+ *
+ * The one writer of the summary format; sweeps, plots and the real
+ * allocator's exit report read these names. Byte counts are written as
+ * integers (means are rounded to the nearest byte), ratios as plain numbers.
+ */
+#include "summary.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/error.h"
+
+static void add_u64(cJSON *o, const char *k, uint64_t v)
+{
+    cJSON_AddNumberToObject(o, k, (double)v);
+}
+
+/* A parameter value: a number when the text is one, a string otherwise. */
+static void add_param(cJSON *o, const char *k, const char *v)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (*v && !*end && !errno) cJSON_AddNumberToObject(o, k, d);
+    else cJSON_AddStringToObject(o, k, v);
+}
+
+/* Params of one part from res->params ("part.name=value"). */
+static cJSON *params_of(const as_run_result_t *res, const char *part)
+{
+    cJSON *o = cJSON_CreateObject();
+    size_t pl = strlen(part);
+    for (size_t i = 0; i < res->n_params_out; i++) {
+        const char *p = res->params[i];
+        if (strncmp(p, part, pl) || p[pl] != '.') continue;
+        const char *eq = strchr(p, '=');
+        if (!eq) continue;
+        char name[96];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - p - pl - 1), p + pl + 1);
+        add_param(o, name, eq + 1);
+    }
+    return o;
+}
+
+static cJSON *matrix(const uint64_t m[AS_MAX_CLASSES][AS_MAX_CLASSES],
+                     uint32_t n)
+{
+    cJSON *rows = cJSON_CreateArray();
+    for (uint32_t p = 0; p < n; p++) {
+        cJSON *row = cJSON_CreateArray();
+        for (uint32_t a = 0; a < n; a++)
+            cJSON_AddItemToArray(row, cJSON_CreateNumber((double)m[p][a]));
+        cJSON_AddItemToArray(rows, row);
+    }
+    return rows;
+}
+
+char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "allocsim_version", ALLOCSIM_VERSION);
+
+    cJSON *tr = cJSON_AddObjectToObject(root, "trace");
+    cJSON_AddStringToObject(tr, "path", cfg->trace_path);
+    cJSON_AddStringToObject(tr, "hash", res->trace_hash);
+    add_u64(tr, "events", res->events);
+    add_u64(tr, "objects", res->objects);
+    add_u64(tr, "allocs", res->allocs);
+    add_u64(tr, "frees", res->frees);
+    add_u64(tr, "reallocs", res->reallocs);
+    add_u64(tr, "duration_ns", res->duration_ns);
+    cJSON_AddBoolToObject(tr, "truncated", res->warn_truncated);
+
+    const char *pol = cfg->policy;
+    cJSON *po = cJSON_AddObjectToObject(root, "policy");
+    cJSON_AddStringToObject(po, "name", pol);
+    cJSON_AddItemToObject(po, "params", params_of(res, pol));
+    cJSON_AddBoolToObject(po, "checked", cfg->check);
+
+    char pname[64], iname[64] = "";
+    snprintf(pname, sizeof pname, "%s", cfg->predictor ? cfg->predictor : "none");
+    char *colon = strchr(pname, ':');
+    if (colon) {
+        *colon = 0;
+        snprintf(iname, sizeof iname, "%s", colon + 1);
+    } else if (cfg->inner_predictor) {
+        snprintf(iname, sizeof iname, "%s", cfg->inner_predictor);
+    }
+    cJSON *pr = cJSON_AddObjectToObject(root, "predictor");
+    cJSON_AddStringToObject(pr, "name", pname);
+    cJSON_AddItemToObject(pr, "params", params_of(res, pname));
+    if (iname[0]) {
+        cJSON *in = cJSON_AddObjectToObject(pr, "inner");
+        cJSON_AddStringToObject(in, "name", iname);
+        cJSON_AddItemToObject(in, "params", params_of(res, iname));
+    }
+    cJSON *cl = cJSON_AddArrayToObject(pr, "class_bounds_ns");
+    for (uint32_t i = 0; i < res->n_classes; i++)
+        cJSON_AddItemToArray(cl, i + 1 == res->n_classes
+                                     ? cJSON_CreateString("inf")
+                                     : cJSON_CreateNumber((double)cfg->classes.bound_ns[i]));
+
+    cJSON *os = cJSON_AddObjectToObject(root, "os");
+    cJSON_AddItemToObject(os, "params", params_of(res, "os"));
+    const as_simos_counters_t *c = &res->os;
+    add_u64(os, "reserves", c->reserves);
+    add_u64(os, "releases", c->releases);
+    add_u64(os, "unreserves", c->unreserves);
+    add_u64(os, "released_bytes", c->released_bytes);
+    add_u64(os, "huge_faults", c->huge_faults);
+    add_u64(os, "page_faults", c->page_faults);
+    add_u64(os, "splits", c->splits);
+    add_u64(os, "collapses", c->collapses);
+
+    const as_metrics_summary_t *m = &res->metrics;
+    cJSON *me = cJSON_AddObjectToObject(root, "metrics");
+    add_u64(me, "peak_live_bytes", m->peak_live_bytes);
+    add_u64(me, "peak_live_objects", m->peak_live_objects);
+    add_u64(me, "peak_allocated_bytes", m->peak_allocated_bytes);
+    add_u64(me, "peak_resident_bytes", m->peak_resident_bytes);
+    add_u64(me, "peak_mapped_bytes", m->peak_mapped_bytes);
+    add_u64(me, "peak_huge_bytes", m->peak_huge_bytes);
+    add_u64(me, "resident_at_peak_live_bytes", m->resident_at_peak_live_bytes);
+    add_u64(me, "live_at_peak_resident_bytes", m->live_at_peak_resident_bytes);
+    add_u64(me, "mean_live_bytes", (uint64_t)llround(m->mean_live_bytes));
+    add_u64(me, "mean_allocated_bytes", (uint64_t)llround(m->mean_allocated_bytes));
+    add_u64(me, "mean_resident_bytes", (uint64_t)llround(m->mean_resident_bytes));
+    add_u64(me, "mean_huge_bytes", (uint64_t)llround(m->mean_huge_bytes));
+    add_u64(me, "peak_metadata_bytes", m->peak_metadata_bytes);
+    cJSON *fr = cJSON_AddObjectToObject(me, "fragmentation");
+    cJSON_AddNumberToObject(fr, "jw1", m->jw1);
+    cJSON_AddNumberToObject(fr, "jw2", m->jw2);
+    cJSON_AddNumberToObject(fr, "jw3", m->jw3);
+    cJSON_AddNumberToObject(fr, "jw4", m->jw4);
+    cJSON_AddNumberToObject(me, "hugepage_coverage_mean", m->hugepage_coverage_mean);
+    cJSON_AddNumberToObject(me, "hugepage_coverage_at_peak", m->hugepage_coverage_at_peak);
+
+    cJSON *pd = cJSON_AddObjectToObject(root, "predictions");
+    cJSON_AddNumberToObject(pd, "accuracy_by_allocs", res->accuracy_by_allocs);
+    cJSON_AddNumberToObject(pd, "accuracy_by_bytes", res->accuracy_by_bytes);
+    cJSON *cf = cJSON_AddObjectToObject(pd, "confusion");
+    cJSON_AddStringToObject(cf, "layout", "rows: predicted class, columns: actual class");
+    cJSON_AddItemToObject(cf, "by_allocs", matrix(res->confusion_allocs, res->n_classes));
+    cJSON_AddItemToObject(cf, "by_bytes", matrix(res->confusion_bytes, res->n_classes));
+
+    cJSON *w = cJSON_AddObjectToObject(root, "warnings");
+    add_u64(w, "unknown_free", res->warn_unknown_free);
+    add_u64(w, "double_free", res->warn_double_free);
+    add_u64(w, "zero_size", res->warn_zero_size);
+    add_u64(w, "too_large", res->warn_too_large);
+    add_u64(w, "policy_errors", res->warn_policy_errors);
+    if (res->warn_truncated) cJSON_AddStringToObject(w, "truncated", res->truncation);
+
+    cJSON *st = cJSON_AddObjectToObject(root, "stats");
+    for (size_t i = 0; i < res->n_stats; i++)
+        cJSON_AddNumberToObject(st, res->stats[i].name, res->stats[i].value);
+
+    cJSON *ti = cJSON_AddObjectToObject(root, "timing");
+    cJSON_AddNumberToObject(ti, "wall_s", res->wall_s);
+    cJSON_AddNumberToObject(ti, "events_per_s",
+                            res->wall_s > 0 ? (double)res->events / res->wall_s : 0);
+
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    return text;
+}
+
+int as_summary_write(const char *path, const as_run_config_t *cfg,
+                     const as_run_result_t *res, char *err, size_t errcap)
+{
+    char *text = as_summary_json(cfg, res);
+    if (!text) {
+        snprintf(err, errcap, "%s: out of memory building the summary", path);
+        return AS_ENOMEM;
+    }
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    if (f && fclose(f) != 0) ok = 0;
+    free(text);
+    if (!ok || rename(tmp, path) != 0) {
+        snprintf(err, errcap, "%s: cannot write: %s", path, strerror(errno));
+        remove(tmp);
+        return AS_EIO;
+    }
+    return AS_OK;
+}
