@@ -7,10 +7,16 @@
 #include "../common/util.h"
 
 #include "basic.h"
+#include "adversarial.h"
+#include "cached/cached.h"
+#include "site/site.h"
 
 static const as_predictor_ops_t *const as_predictors[] = {
     &as_predictor_none,
     &as_predictor_oracle,
+    &as_predictor_adversarial,
+    &as_predictor_site,
+    &as_predictor_cached,
     NULL /* keep last */
 };
 
