@@ -1,0 +1,86 @@
+/* u64map.h - an open-addressing hash map from uint64_t to uint64_t.
+ *
+ * Type map
+ *   as_u64map_slot_t  one (key, value) pair of the table
+ *   as_u64map_t       the table, its metadata arena and counts
+ *
+ * Linear probing with backward-shift deletion (no tombstones), hashed with
+ * as_hash64. Key 0 marks an empty slot, so the key 0 itself is kept outside
+ * the table (has_zero, zero_value). The table doubles when it would pass 3/4
+ * full; its memory comes from the as_mem_t given at init, never from libc.
+ *
+ * Invariants (checked by as_u64map_check):
+ *   cap is 0 or a power of two >= 16; count == occupied slots + has_zero;
+ *   occupied slots <= cap * 3/4;
+ *   for every occupied slot i with home h = hash(key) & (cap-1), every slot
+ *   from h up to i (cyclically) is occupied (the probe sequence has no gap);
+ *   keys are unique.
+ * Expected O(1) per operation.
+ */
+#ifndef AS_POLICIES_COMMON_U64MAP_H
+#define AS_POLICIES_COMMON_U64MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../pagesource.h"
+
+typedef struct {
+    uint64_t key;   /* 0 = empty */
+    uint64_t value;
+} as_u64map_slot_t;
+
+typedef struct {
+    as_u64map_slot_t *slots; /* cap slots, NULL until the first insert */
+    size_t cap;              /* power of two, or 0 */
+    size_t used;             /* occupied slots (excluding key 0) */
+    int has_zero;            /* key 0 present */
+    uint64_t zero_value;     /* its value */
+    as_mem_t mem;            /* where slots come from */
+} as_u64map_t;
+
+/* as_u64map_init: empty map allocating from `mem` (copied). Allocates
+ * nothing until the first insert. */
+void as_u64map_init(as_u64map_t *m, const as_mem_t *mem);
+
+/* as_u64map_fini: free the table; the map is empty afterwards. */
+void as_u64map_fini(as_u64map_t *m);
+
+/* as_u64map_count: @return the number of keys. */
+static inline size_t as_u64map_count(const as_u64map_t *m)
+{
+    return m->used + (size_t)m->has_zero;
+}
+
+/* as_u64map_reserve: make room so that `n` more inserts cannot fail.
+ * @return 0 or AS_ENOMEM (the map is unchanged). */
+int as_u64map_reserve(as_u64map_t *m, size_t n);
+
+/* as_u64map_put: set key -> value (insert or overwrite).
+ * @return 0 or AS_ENOMEM (the map is unchanged). */
+int as_u64map_put(as_u64map_t *m, uint64_t key, uint64_t value);
+
+/* as_u64map_get: @return 1 and *value when key is present, else 0. value may
+ * be NULL. */
+int as_u64map_get(const as_u64map_t *m, uint64_t key, uint64_t *value);
+
+/* as_u64map_remove: @return 1 (and the old *value if value != NULL) when key
+ * was present and is now gone, else 0. */
+int as_u64map_remove(as_u64map_t *m, uint64_t key, uint64_t *value);
+
+/* as_u64map_next: iterate. Start with *it = 0; @return 1 with the next pair,
+ * 0 at the end. Order is unspecified; do not modify the map while iterating. */
+int as_u64map_next(const as_u64map_t *m, size_t *it, uint64_t *key,
+                   uint64_t *value);
+
+/* as_u64map_bytes: @return metadata bytes the table holds. */
+static inline size_t as_u64map_bytes(const as_u64map_t *m)
+{
+    return m->cap * sizeof(as_u64map_slot_t);
+}
+
+/* as_u64map_check: expensive tier: verify the invariants above, O(cap).
+ * @return 0 or AS_ECHECK. */
+int as_u64map_check(const as_u64map_t *m);
+
+#endif /* AS_POLICIES_COMMON_U64MAP_H */
