@@ -520,7 +520,9 @@ static int setup_parts(run_t *r, part_params_t *parts, size_t *nparts)
     const as_run_config_t *cfg = r->cfg;
     char *err = r->err;
     size_t cap = r->errcap;
-    r->pol = cfg->policy ? as_policy_find(cfg->policy) : NULL;
+    r->pol = cfg->policy_ops ? cfg->policy_ops
+             : cfg->policy   ? as_policy_find(cfg->policy)
+                             : NULL;
     if (!r->pol) {
         size_t off = (size_t)snprintf(err, cap, "unknown policy '%s'; valid:",
                                       cfg->policy ? cfg->policy : "");
@@ -725,7 +727,7 @@ int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
         rc = r.pol->create(&polcfg, &r.pol_state);
     }
     if (rc != AS_OK) {
-        errf(err, errcap, "policy %s: create failed: %s", cfg->policy,
+        errf(err, errcap, "policy %s: create failed: %s", r.pol->name,
              as_strerror(rc));
         r.pol_state = NULL;
         goto out;
@@ -822,7 +824,7 @@ int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
     /* With the checking layer on: the policy must give back every
      * reservation and metadata byte when destroyed. */
     if (cfg->check && as_check_close(r.pol_state) != AS_OK) {
-        errf(err, errcap, "policy %s: %s", cfg->policy,
+        errf(err, errcap, "policy %s: %s", r.pol->name,
              as_check_last_error(r.pol_state));
         rc = AS_ECHECK;
         goto out;

@@ -29,6 +29,8 @@
 typedef struct {
     const char *trace_path;
     const char *policy;        /* registry name */
+    const as_policy_ops_t *policy_ops; /* or a policy outside the registry
+                                          (tests); overrides `policy` */
     const char *predictor;     /* registry name; default "none" */
     const char *inner_predictor; /* for wrapping predictors (cached) */
     /* "name=value" assignments; the name may be prefixed by the part

@@ -76,7 +76,7 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     add_u64(tr, "duration_ns", res->duration_ns);
     cJSON_AddBoolToObject(tr, "truncated", res->warn_truncated);
 
-    const char *pol = cfg->policy;
+    const char *pol = cfg->policy_ops ? cfg->policy_ops->name : cfg->policy;
     cJSON *po = cJSON_AddObjectToObject(root, "policy");
     cJSON_AddStringToObject(po, "name", pol);
     cJSON_AddItemToObject(po, "params", params_of(res, pol));

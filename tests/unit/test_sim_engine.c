@@ -1,0 +1,372 @@
+/* test_sim_engine.c - the replay engine on small hand-written traces whose
+ * figures are computed by hand in the comments.
+ *
+ * The traces are written with the trace writer; the policy is `pagebump`, a
+ * test-only policy with placement simple enough to follow on paper: it
+ * reserves 2 MiB-aligned 2 MiB chunks, hands out whole 4 KiB pages in
+ * address order (bump pointer), and releases an object's pages the moment it
+ * is freed. Timestamps are whole seconds so that time-weighted means are easy
+ * to compute.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/engine.h"
+#include "sim/summary.h"
+#include "traces/trace.h"
+#include "testutil.h"
+
+#define KiB 1024ull
+#define MiB (1024ull * 1024ull)
+#define SEC 1000000000ull
+
+/* ------------------------------------------------------ the test policy */
+
+typedef struct {
+    const as_pagesource_t *ps;
+    uintptr_t chunk, next; /* current 2 MiB chunk and bump pointer */
+    uintptr_t chunks[64];
+    int n_chunks;
+    /* block sizes by page index within the chunks (for free without size) */
+    uintptr_t addr[256];
+    size_t bytes[256];
+    int n;
+} pagebump_t;
+
+static int pb_create(const as_policy_config_t *cfg, void **state)
+{
+    pagebump_t *p = as_mem_alloc(&cfg->ps->meta, sizeof *p);
+    if (!p) return AS_ENOMEM;
+    p->ps = cfg->ps;
+    *state = p;
+    return AS_OK;
+}
+
+static int pb_alloc(void *state, const as_ctx_t *ctx, size_t size,
+                    size_t align, as_block_t *out)
+{
+    (void)ctx;
+    (void)align;
+    pagebump_t *p = state;
+    if (size > 2 * MiB) return AS_ETOO_LARGE;
+    size_t bytes = size ? (size + 4095) & ~(size_t)4095 : 4096;
+    if (!p->chunk || p->next + bytes > p->chunk + 2 * MiB) {
+        if (p->n_chunks == 64) return AS_ENOMEM;
+        int rc = as_ps_reserve(p->ps, 0, 2 * MiB, 2 * MiB, &p->chunk);
+        if (rc) return rc;
+        p->chunks[p->n_chunks++] = p->chunk;
+        p->next = p->chunk;
+    }
+    if (p->n == 256) return AS_ENOMEM;
+    out->addr = p->next;
+    out->bytes = bytes;
+    p->addr[p->n] = p->next;
+    p->bytes[p->n++] = bytes;
+    p->next += bytes;
+    return AS_OK;
+}
+
+static int pb_free(void *state, const as_ctx_t *ctx, uintptr_t addr,
+                   size_t hint)
+{
+    (void)ctx;
+    (void)hint;
+    pagebump_t *p = state;
+    for (int i = 0; i < p->n; i++)
+        if (p->addr[i] == addr && p->bytes[i]) {
+            size_t b = p->bytes[i];
+            p->bytes[i] = 0;
+            return as_ps_release(p->ps, addr, b);
+        }
+    return AS_EINVAL;
+}
+
+static void pb_destroy(void *state)
+{
+    pagebump_t *p = state;
+    for (int i = 0; i < p->n_chunks; i++)
+        as_ps_unreserve(p->ps, p->chunks[i], 2 * MiB);
+    as_mem_t m = p->ps->meta;
+    as_mem_free(&m, p, sizeof *p);
+}
+
+static const as_policy_ops_t pagebump = {
+    .name = "pagebump",
+    .doc = "test policy: page-granular bump allocation, release on free",
+    .create = pb_create,
+    .alloc = pb_alloc,
+    .free = pb_free,
+    .destroy = pb_destroy,
+};
+
+/* ------------------------------------------------------------- helpers */
+
+static const char *write_trace(const as_event_t *evs, size_t n)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s", as_test_tmpfile("engine", ".ast"));
+    as_trace_writer_t *w = NULL;
+    CU_ASSERT_FATAL(as_trace_writer_open(&w, path, NULL) == 0);
+    for (size_t i = 0; i < n; i++) {
+        as_event_t e = evs[i];
+        CU_ASSERT_FATAL(as_trace_writer_event(w, &e) == 0);
+    }
+    CU_ASSERT_FATAL(as_trace_writer_close(w) == 0);
+    return path;
+}
+
+static int run(const char *path, as_thp_mode_t thp, int khugepaged,
+               uint32_t max_ptes_none, as_run_result_t *res)
+{
+    as_run_config_t cfg;
+    as_run_config_default(&cfg);
+    cfg.trace_path = path;
+    cfg.policy_ops = &pagebump;
+    cfg.os.thp = thp;
+    cfg.os.khugepaged = khugepaged;
+    cfg.os.max_ptes_none = max_ptes_none;
+    cfg.os.scan_interval_ns = SEC;
+    char err[1024];
+    int rc = as_engine_run(&cfg, res, err, sizeof err);
+    if (rc) fprintf(stderr, "engine: %s\n", err);
+    return rc;
+}
+
+#define A(t, id, sz) {.kind = AS_EV_ALLOC, .t_ns = (t), .object = (id), .size = (sz)}
+#define F(t, id) {.kind = AS_EV_FREE, .t_ns = (t), .object = (id)}
+
+/* A: 100 B at 0 s; B: 8 KiB at 1 s; free A at 2 s; free B at 3 s.
+ * pagebump puts A on page 0 and B on pages 1-2 of one 2 MiB chunk. */
+static const as_event_t small_trace[] = {
+    A(0, 0, 100), A(1 * SEC, 1, 8192), F(2 * SEC, 0), F(3 * SEC, 1),
+};
+
+static void test_thp_never(void)
+{
+    as_run_result_t r;
+    const char *p = write_trace(small_trace, 4);
+    CU_ASSERT_FATAL(run(p, AS_THP_NEVER, 0, 511, &r) == 0);
+    const as_metrics_summary_t *m = &r.metrics;
+    /* states: [0,1): live 100, res 4K; [1,2): live 8292, res 12K;
+     *         [2,3): live 8192, res 8K; at 3 s B is freed (res 0). */
+    CU_ASSERT_EQUAL(r.events, 4);
+    CU_ASSERT_EQUAL(m->peak_live_bytes, 8292);
+    CU_ASSERT_EQUAL(m->peak_resident_bytes, 12288);
+    CU_ASSERT_EQUAL(m->resident_at_peak_live_bytes, 12288);
+    CU_ASSERT_EQUAL(m->peak_huge_bytes, 0);
+    CU_ASSERT_DOUBLE_EQUAL(m->mean_live_bytes, (100 + 8292 + 8192) / 3.0, 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(m->mean_resident_bytes, (4096 + 12288 + 8192) / 3.0,
+                           1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(m->jw1, 8192.0 / (16584.0 / 3.0) - 1, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(m->jw2, 12288.0 / 8292.0 - 1, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(m->jw3, 12288.0 / 8292.0 - 1, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(m->jw4, 12288.0 / 8292.0 - 1, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(m->hugepage_coverage_mean, 0, 1e-12);
+    CU_ASSERT_EQUAL(r.os.splits, 0);
+    CU_ASSERT_EQUAL(r.os.page_faults, 3);
+    as_run_result_free(&r);
+}
+
+static void test_thp_always_split(void)
+{
+    as_run_result_t r;
+    const char *p = write_trace(small_trace, 4);
+    CU_ASSERT_FATAL(run(p, AS_THP_ALWAYS, 0, 511, &r) == 0);
+    const as_metrics_summary_t *m = &r.metrics;
+    /* A's first touch faults the whole aligned 2 MiB chunk in as one huge
+     * page. [0,2): res = huge = 2 MiB. Freeing A releases page 0: the huge
+     * page splits; [2,3): res = 2 MiB - 4 KiB, huge 0. */
+    CU_ASSERT_EQUAL(r.os.huge_faults, 1);
+    CU_ASSERT_EQUAL(r.os.splits, 1);
+    CU_ASSERT_EQUAL(m->peak_resident_bytes, 2 * MiB);
+    CU_ASSERT_EQUAL(m->resident_at_peak_live_bytes, 2 * MiB);
+    CU_ASSERT_DOUBLE_EQUAL(m->mean_resident_bytes,
+                           (2.0 * MiB * 2 + (2.0 * MiB - 4096)) / 3.0, 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(m->mean_huge_bytes, 2.0 * MiB * 2 / 3.0, 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(m->hugepage_coverage_mean,
+                           (4.0 * MiB) / (6.0 * MiB - 4096), 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(m->hugepage_coverage_at_peak, 1.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(m->jw4, 2.0 * MiB / 8292.0 - 1, 1e-9);
+    as_run_result_free(&r);
+}
+
+/* khugepaged wakes every second from the first event (t = 1, 2, 3 s), and a
+ * wake-up due at an event's time runs before the event. At 1 s and 2 s the
+ * chunk is still a huge page. At 3 s it has 511 resident pages after the
+ * split: with max_ptes_none = 511 it collapses (resident back to 2 MiB), then
+ * freeing B releases pages 1-2 and splits it again. With max_ptes_none = 0 a
+ * collapse needs every page resident: none happens. */
+static void test_khugepaged_collapse(void)
+{
+    as_run_result_t r;
+    const char *p = write_trace(small_trace, 4);
+    CU_ASSERT_FATAL(run(p, AS_THP_ALWAYS, 1, 511, &r) == 0);
+    CU_ASSERT_EQUAL(r.os.collapses, 1);
+    CU_ASSERT_EQUAL(r.os.splits, 2);
+    as_run_result_free(&r);
+
+    CU_ASSERT_FATAL(run(p, AS_THP_ALWAYS, 1, 0, &r) == 0);
+    CU_ASSERT_EQUAL(r.os.collapses, 0);
+    CU_ASSERT_EQUAL(r.os.splits, 1);
+    as_run_result_free(&r);
+}
+
+/* Bad events are counted, not fatal: a double free, a zero-size request
+ * (served as one page here, but a program writes no byte of it, so nothing
+ * becomes resident), a 2^63-byte request (refused; its free is consumed
+ * silently). */
+static void test_warnings(void)
+{
+    const as_event_t evs[] = {
+        A(0, 0, 0), A(1, 1, 1ull << 63), F(2, 0), F(3, 0), F(4, 1),
+    };
+    as_run_result_t r;
+    const char *p = write_trace(evs, 5);
+    CU_ASSERT_FATAL(run(p, AS_THP_NEVER, 0, 511, &r) == 0);
+    CU_ASSERT_EQUAL(r.warn_zero_size, 1);
+    CU_ASSERT_EQUAL(r.warn_too_large, 1);
+    CU_ASSERT_EQUAL(r.warn_double_free, 1);
+    CU_ASSERT_EQUAL(r.warn_unknown_free, 0);
+    CU_ASSERT_EQUAL(r.metrics.peak_resident_bytes, 0);
+    CU_ASSERT_EQUAL(r.metrics.peak_mapped_bytes, 2 * MiB);
+    as_run_result_free(&r);
+}
+
+/* The oracle's classes: lifetimes 1 s (class 2: <= 1 s), 2 s (class 3) and
+ * one object never freed (class 6). With the oracle every prediction is
+ * right; with `none` (always the last class) only the never-freed one. */
+static void test_oracle_confusion(void)
+{
+    const as_event_t evs[] = {
+        A(0, 0, 10), A(0, 1, 20), A(0, 2, 30), F(1 * SEC, 0), F(2 * SEC, 1),
+    };
+    const char *p = write_trace(evs, 5);
+    as_run_config_t cfg;
+    as_run_config_default(&cfg);
+    cfg.trace_path = p;
+    cfg.policy_ops = &pagebump;
+    cfg.predictor = "oracle";
+    as_run_result_t r;
+    char err[512];
+    CU_ASSERT_FATAL(as_engine_run(&cfg, &r, err, sizeof err) == 0);
+    CU_ASSERT_EQUAL(r.confusion_allocs[2][2], 1);
+    CU_ASSERT_EQUAL(r.confusion_allocs[3][3], 1);
+    CU_ASSERT_EQUAL(r.confusion_allocs[6][6], 1);
+    CU_ASSERT_DOUBLE_EQUAL(r.accuracy_by_allocs, 1.0, 1e-12);
+    as_run_result_free(&r);
+
+    cfg.predictor = "none";
+    CU_ASSERT_FATAL(as_engine_run(&cfg, &r, err, sizeof err) == 0);
+    CU_ASSERT_EQUAL(r.confusion_allocs[6][2], 1);
+    CU_ASSERT_EQUAL(r.confusion_allocs[6][3], 1);
+    CU_ASSERT_EQUAL(r.confusion_allocs[6][6], 1);
+    CU_ASSERT_DOUBLE_EQUAL(r.accuracy_by_allocs, 1.0 / 3, 1e-12);
+    /* by bytes: only the 30-byte object is right: 30 / 60 */
+    CU_ASSERT_DOUBLE_EQUAL(r.accuracy_by_bytes, 0.5, 1e-12);
+    as_run_result_free(&r);
+}
+
+/* Configuration errors name what is wrong and list the valid names. */
+static void test_config_errors(void)
+{
+    const char *p = write_trace(small_trace, 4);
+    as_run_config_t cfg;
+    as_run_config_default(&cfg);
+    cfg.trace_path = p;
+    as_run_result_t r;
+    char err[2048];
+    cfg.policy = "no-such-policy";
+    CU_ASSERT_EQUAL(as_engine_run(&cfg, &r, err, sizeof err), AS_ENOTFOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "no-such-policy"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "valid:"));
+    cfg.policy_ops = &pagebump;
+    cfg.predictor = "psychic";
+    CU_ASSERT_EQUAL(as_engine_run(&cfg, &r, err, sizeof err), AS_ENOTFOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "oracle"));
+    cfg.predictor = "none";
+    cfg.params[0] = "os.thp=sometimes";
+    cfg.n_params = 1;
+    CU_ASSERT_EQUAL(as_engine_run(&cfg, &r, err, sizeof err), AS_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "never|madvise|always"));
+    cfg.params[0] = "os.max_ptes_none=512";
+    CU_ASSERT_EQUAL(as_engine_run(&cfg, &r, err, sizeof err), AS_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "out of range"));
+    cfg.params[0] = "os.thp=never";
+    CU_ASSERT_EQUAL(as_engine_run(&cfg, &r, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(r.os.huge_faults, 0);
+    as_run_result_free(&r);
+    cfg.trace_path = "/nonexistent/trace.ast";
+    CU_ASSERT_NOT_EQUAL(as_engine_run(&cfg, &r, err, sizeof err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/trace.ast"));
+}
+
+/* Same trace, same parameters: the same summary byte for byte, timing
+ * aside. A random trace of 20k events through every registered policy. */
+static char *strip_timing(char *json)
+{
+    char *t = strstr(json, "\"timing\"");
+    if (t) *t = 0;
+    return json;
+}
+
+static void test_determinism(void)
+{
+    enum { N = 20000 };
+    as_event_t *evs = calloc(N, sizeof *evs);
+    uint64_t live[512], nlive = 0, next = 0, x = 12345;
+    size_t n = 0;
+    for (uint64_t t = 0; n < N; t += 1000) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        if (nlive && ((x >> 33) % 2 == 0 || nlive == 512)) {
+            uint64_t k = (x >> 40) % nlive;
+            evs[n++] = (as_event_t)F(t, live[k]);
+            live[k] = live[--nlive];
+        } else {
+            uint64_t sz = 1 + ((x >> 20) % 3 ? (x >> 44) % 512 : (x >> 30) % 300000);
+            evs[n++] = (as_event_t){.kind = AS_EV_ALLOC, .t_ns = t,
+                                    .object = next, .size = sz,
+                                    .thread = (uint32_t)(x % 4),
+                                    .cpu = (uint32_t)((x >> 8) % 4)};
+            live[nlive++] = next++;
+        }
+    }
+    const char *p = write_trace(evs, n);
+    free(evs);
+    CU_ASSERT_FATAL(as_policy_count() > 0);
+    for (size_t i = 0; i < as_policy_count(); i++) {
+        as_run_config_t cfg;
+        as_run_config_default(&cfg);
+        cfg.trace_path = p;
+        cfg.policy = as_policy_at(i)->name;
+        cfg.predictor = "oracle";
+        as_run_result_t r1, r2;
+        char err[1024];
+        int rc = as_engine_run(&cfg, &r1, err, sizeof err);
+        if (rc) fprintf(stderr, "%s: %s\n", cfg.policy, err);
+        CU_ASSERT_FATAL(rc == 0);
+        CU_ASSERT_FATAL(as_engine_run(&cfg, &r2, err, sizeof err) == 0);
+        char *j1 = strip_timing(as_summary_json(&cfg, &r1));
+        char *j2 = strip_timing(as_summary_json(&cfg, &r2));
+        CU_ASSERT_STRING_EQUAL(j1, j2);
+        CU_ASSERT_EQUAL(r1.events, N);
+        free(j1);
+        free(j2);
+        as_run_result_free(&r1);
+        as_run_result_free(&r2);
+    }
+}
+
+int main(void)
+{
+    static const as_test_t tests[] = {
+        {"thp never: exact resident, fragmentation", test_thp_never},
+        {"thp always: huge fault, partial release splits", test_thp_always_split},
+        {"khugepaged collapse, max_ptes_none", test_khugepaged_collapse},
+        {"bad events are counted warnings", test_warnings},
+        {"oracle and none: confusion matrix", test_oracle_confusion},
+        {"configuration errors", test_config_errors},
+        {"determinism across every policy", test_determinism},
+        {NULL, NULL},
+    };
+    return as_test_main("sim_engine", tests);
+}
