@@ -51,8 +51,9 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 demo: build
 	./$(BUILD)/allocsim demo --trace $(DEMO_TRACE) -o $(DEMO_OUT)
 
+# Benchmarks (never part of `make test`); EVENTS=N for a smaller trace.
 bench: build
-	$(MAKE) -C bench BUILD=$(abspath $(BUILD))
+	bash bench/replay/run.sh $(BUILD) $(or $(EVENTS),50000000) bestfit $(BENCH_POLICIES)
 
 fuzz: deps
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DALLOCSIM_FUZZ=ON -DALLOCSIM_RECORDER=OFF
