@@ -1,0 +1,608 @@
+/* check.c - the checking layer (see check.h for what it verifies).
+ *
+ * This file owns the wrapped instance: the inner policy's state, a page
+ * source that forwards to the real one while it watches every call, and two
+ * ordered interval maps, the live blocks and the reserved ranges, each a
+ * red-black tree of pool-allocated nodes keyed by start address. Overlap and
+ * containment are decided by the neighbours found with a floor search, so
+ * every check is O(log n). Like a policy it never calls libc allocation or
+ * stdio: its memory comes from an as_mem_t and its messages are formatted by
+ * hand into a fixed buffer. It must never change what the inner policy sees
+ * except by refusing a call that breaks the rules.
+ */
+#include "check.h"
+
+#include "../../common/util.h"
+#include "../common/objpool.h"
+#include "../common/rbtree.h"
+
+/* A half-open interval [start, end) in a tree keyed by start. */
+typedef struct {
+    as_rb_node_t node; /* in live or reserved, by start */
+    uintptr_t start;   /* first byte */
+    uintptr_t end;     /* one past the last byte; end > start */
+} range_t;
+
+struct as_check {
+    const as_policy_ops_t *inner; /* the checked policy */
+    void *inner_state;            /* NULL once closed */
+    as_policy_config_t cfg;       /* cfg given to the inner create, ps below */
+    const as_pagesource_t *os;    /* the real page source */
+    as_pagesource_t ps;           /* what the inner policy sees */
+    as_mem_t mem;                 /* the layer's own metadata */
+    as_pool_t ranges;             /* range_t nodes for both trees */
+    as_rb_tree_t live;            /* live blocks; pairwise disjoint */
+    as_rb_tree_t reserved;        /* reservations; disjoint, not adjacent */
+    uint64_t live_bytes;          /* sum of live block sizes */
+    uint64_t reserved_bytes;      /* sum of reserved range sizes */
+    uint64_t inner_meta_bytes;    /* metadata the inner policy holds */
+    uint64_t violations;          /* found so far */
+    uint64_t reported;            /* violations already returned as ECHECK */
+    char msg[320];                /* last violation */
+};
+
+/* ---- message formatting (no stdio) ---- */
+
+typedef struct {
+    char *p;
+    size_t left;
+} out_t;
+
+static void put_s(out_t *o, const char *s)
+{
+    while (*s && o->left > 1) {
+        *o->p++ = *s++;
+        o->left--;
+    }
+    *o->p = 0;
+}
+
+static void put_u(out_t *o, uint64_t v, int hex)
+{
+    char buf[24];
+    int n = 0;
+    unsigned base = hex ? 16 : 10;
+    do {
+        buf[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    if (hex) put_s(o, "0x");
+    char s[24];
+    for (int i = 0; i < n; i++) s[i] = buf[n - 1 - i];
+    s[n] = 0;
+    put_s(o, s);
+}
+
+/* 1 when key names a count (printed in decimal), 0 for an address (hex). */
+static int is_count_key(const char *k)
+{
+    static const char *const suffix[] = {"bytes", "size", "align", "error"};
+    size_t n = 0;
+    while (k[n]) n++;
+    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+        size_t m = 0;
+        while (suffix[i][m]) m++;
+        if (m <= n && as_str_eq(k + n - m, suffix[i])) return 1;
+    }
+    return 0;
+}
+
+/* Record a violation: "check: <policy>: <what> k1=v1 k2=v2 k3=v3" (keys
+ * NULL from the first unused one on). */
+static void violation(as_check_t *c, const char *what, const char *k1,
+                      uint64_t v1, const char *k2, uint64_t v2, const char *k3,
+                      uint64_t v3)
+{
+    out_t o = {c->msg, sizeof c->msg};
+    put_s(&o, "check: ");
+    put_s(&o, c->inner ? c->inner->name : "?");
+    put_s(&o, ": ");
+    put_s(&o, what);
+    const char *k[3] = {k1, k2, k3};
+    uint64_t v[3] = {v1, v2, v3};
+    for (int i = 0; i < 3; i++) {
+        if (!k[i]) break;
+        put_s(&o, " ");
+        put_s(&o, k[i]);
+        put_s(&o, "=");
+        put_u(&o, v[i], !is_count_key(k[i]));
+    }
+    c->violations++;
+}
+
+/* AS_ECHECK when a violation happened since the last report, else rc. */
+static int report(as_check_t *c, int rc)
+{
+    if (c->violations != c->reported) {
+        c->reported = c->violations;
+        return AS_ECHECK;
+    }
+    return rc;
+}
+
+/* ---- interval maps ---- */
+
+static int range_key(const void *key, const as_rb_node_t *n)
+{
+    uintptr_t a = *(const uintptr_t *)key;
+    uintptr_t s = AS_RB_ENTRY(n, range_t, node)->start;
+    return a < s ? -1 : a > s;
+}
+
+static int range_cmp(const as_rb_node_t *a, const as_rb_node_t *b)
+{
+    return range_key(&AS_RB_ENTRY(a, range_t, node)->start, b);
+}
+
+static range_t *floor_range(const as_rb_tree_t *t, uintptr_t a)
+{
+    as_rb_node_t *n = as_rb_floor(t, &a, range_key);
+    return n ? AS_RB_ENTRY(n, range_t, node) : NULL;
+}
+
+static range_t *next_range(range_t *r)
+{
+    as_rb_node_t *n = as_rb_next(&r->node);
+    return n ? AS_RB_ENTRY(n, range_t, node) : NULL;
+}
+
+/* The first range of t that overlaps [a, b), or NULL. */
+static range_t *overlapping(const as_rb_tree_t *t, uintptr_t a, uintptr_t b)
+{
+    range_t *r = floor_range(t, a);
+    if (r && r->end > a) return r;
+    as_rb_node_t *n = r ? as_rb_next(&r->node) : as_rb_first(t);
+    if (!n) return NULL;
+    r = AS_RB_ENTRY(n, range_t, node);
+    return r->start < b ? r : NULL;
+}
+
+/* 1 when [a, b) lies inside one reserved range. */
+static int is_reserved(const as_check_t *c, uintptr_t a, uintptr_t b)
+{
+    range_t *r = floor_range(&c->reserved, a);
+    return r && r->end >= b;
+}
+
+static range_t *new_range(as_check_t *c, uintptr_t a, uintptr_t b)
+{
+    range_t *r = as_pool_alloc(&c->ranges);
+    if (r) {
+        r->start = a;
+        r->end = b;
+    }
+    return r;
+}
+
+/* Add [a, b) (disjoint from every range) to reserved, merging neighbours. */
+static int reserved_add(as_check_t *c, uintptr_t a, uintptr_t b)
+{
+    range_t *prev = floor_range(&c->reserved, a);
+    range_t *next = prev ? next_range(prev) : NULL;
+    if (!prev && c->reserved.root)
+        next = AS_RB_ENTRY(as_rb_first(&c->reserved), range_t, node);
+    c->reserved_bytes += b - a;
+    if (prev && prev->end == a) {
+        prev->end = b;
+        if (next && next->start == b) {
+            prev->end = next->end;
+            as_rb_erase(&c->reserved, &next->node);
+            as_pool_free(&c->ranges, next);
+        }
+        return 0;
+    }
+    if (next && next->start == b) {
+        next->start = a; /* still between prev and its successor */
+        return 0;
+    }
+    range_t *r = new_range(c, a, b);
+    if (!r) {
+        c->reserved_bytes -= b - a;
+        return AS_ENOMEM;
+    }
+    as_rb_insert(&c->reserved, &r->node, range_cmp);
+    return 0;
+}
+
+/* Remove [a, b), which lies inside one reserved range. */
+static int reserved_remove(as_check_t *c, uintptr_t a, uintptr_t b)
+{
+    range_t *r = floor_range(&c->reserved, a);
+    if (r->start < a && b < r->end) {
+        range_t *tail = new_range(c, b, r->end);
+        if (!tail) return AS_ENOMEM;
+        r->end = a;
+        as_rb_insert(&c->reserved, &tail->node, range_cmp);
+    } else if (r->start < a) {
+        r->end = a;
+    } else if (b < r->end) {
+        r->start = b;
+    } else {
+        as_rb_erase(&c->reserved, &r->node);
+        as_pool_free(&c->ranges, r);
+    }
+    c->reserved_bytes -= b - a;
+    return 0;
+}
+
+/* ---- the wrapped page source ---- */
+
+static void *meta_alloc(void *st, size_t bytes)
+{
+    as_check_t *c = st;
+    void *p = as_mem_alloc(&c->os->meta, bytes);
+    if (p) c->inner_meta_bytes += bytes;
+    return p;
+}
+
+static void meta_free(void *st, void *p, size_t bytes)
+{
+    as_check_t *c = st;
+    if (!p) return;
+    if (bytes > c->inner_meta_bytes)
+        violation(c, "metadata free of more bytes than held", "bytes", bytes,
+                  "held_bytes", c->inner_meta_bytes, NULL, 0);
+    else
+        c->inner_meta_bytes -= bytes;
+    as_mem_free(&c->os->meta, p, bytes);
+}
+
+static int ps_reserve(void *st, uintptr_t hint, size_t bytes, size_t align,
+                      uintptr_t *addr)
+{
+    as_check_t *c = st;
+    if (bytes == 0 || bytes % c->ps.page_bytes || !as_is_pow2(align) ||
+        align < c->ps.page_bytes) {
+        violation(c, "reserve with bad size or alignment", "bytes", bytes,
+                  "align", align, NULL, 0);
+        return AS_ECHECK;
+    }
+    int rc = as_ps_reserve(c->os, hint, bytes, align, addr);
+    if (rc) return rc;
+    uintptr_t a = *addr, b = a + bytes;
+    if (a % align || b < a || overlapping(&c->reserved, a, b)) {
+        violation(c, "page source returned a bad or overlapping reservation",
+                  "addr", a, "bytes", bytes, "align", align);
+        return AS_ECHECK;
+    }
+    if (reserved_add(c, a, b)) {
+        as_ps_unreserve(c->os, a, bytes);
+        return AS_ENOSPACE;
+    }
+    return 0;
+}
+
+/* Common rules of release/unreserve/hint: whole pages, reserved, no live
+ * block inside. @return 1 when allowed. */
+static int range_ok(as_check_t *c, const char *what, uintptr_t a, size_t bytes,
+                    int live_ok)
+{
+    uintptr_t b = a + bytes;
+    if (bytes == 0 || a % c->ps.page_bytes || bytes % c->ps.page_bytes ||
+        b < a) {
+        violation(c, what, "addr", a, "bytes", bytes, NULL, 0);
+        return 0;
+    }
+    if (!is_reserved(c, a, b)) {
+        violation(c, what, "addr", a, "bytes", bytes, NULL, 0);
+        return 0;
+    }
+    range_t *l = live_ok ? NULL : overlapping(&c->live, a, b);
+    if (l) {
+        violation(c, what, "addr", a, "live_block", l->start, "live_end",
+                  l->end);
+        return 0;
+    }
+    return 1;
+}
+
+static int ps_release(void *st, uintptr_t addr, size_t bytes)
+{
+    as_check_t *c = st;
+    if (!range_ok(c, "release of unreserved memory or of a live block", addr,
+                  bytes, 0))
+        return AS_ECHECK;
+    return as_ps_release(c->os, addr, bytes);
+}
+
+static int ps_unreserve(void *st, uintptr_t addr, size_t bytes)
+{
+    as_check_t *c = st;
+    if (!range_ok(c, "unreserve of unreserved memory or of a live block",
+                  addr, bytes, 0))
+        return AS_ECHECK;
+    int rc = as_ps_unreserve(c->os, addr, bytes);
+    if (rc) return rc;
+    if (reserved_remove(c, addr, addr + bytes)) {
+        violation(c, "checking layer out of memory", "bytes", bytes, NULL, 0,
+                  NULL, 0);
+        return AS_ECHECK;
+    }
+    return 0;
+}
+
+static int ps_hint(void *st, uintptr_t addr, size_t bytes, int enable)
+{
+    as_check_t *c = st;
+    if (!range_ok(c, "hugepage hint on unreserved memory", addr, bytes, 1))
+        return AS_ECHECK;
+    return as_ps_hugepage_hint(c->os, addr, bytes, enable);
+}
+
+static const as_pagesource_ops_t check_ps_ops = {
+    .reserve = ps_reserve,
+    .release = ps_release,
+    .unreserve = ps_unreserve,
+    .hugepage_hint = ps_hint,
+};
+
+/* ---- live blocks ---- */
+
+/* Verify a block just handed out and record it. @return 0 or AS_ECHECK. */
+static int add_block(as_check_t *c, const char *op, size_t size, size_t align,
+                     const as_block_t *b)
+{
+    size_t eff = align ? align : 16;
+    uintptr_t a = b->addr, e = a + b->bytes;
+    if (b->bytes < size || b->bytes == 0) {
+        violation(c, op, "short_block", a, "bytes", b->bytes, "size", size);
+        return AS_ECHECK;
+    }
+    if (a % eff) {
+        violation(c, op, "misaligned_block", a, "align", eff, NULL, 0);
+        return AS_ECHECK;
+    }
+    if (e < a || !is_reserved(c, a, e)) {
+        violation(c, op, "unreserved_block", a, "bytes", b->bytes, NULL, 0);
+        return AS_ECHECK;
+    }
+    range_t *o = overlapping(&c->live, a, e);
+    if (o) {
+        violation(c, op, "block", a, "overlaps_live", o->start, "live_end",
+                  o->end);
+        return AS_ECHECK;
+    }
+    range_t *r = new_range(c, a, e);
+    if (!r) {
+        violation(c, "checking layer out of memory", "bytes", b->bytes, NULL,
+                  0, NULL, 0);
+        return AS_ECHECK;
+    }
+    as_rb_insert(&c->live, &r->node, range_cmp);
+    c->live_bytes += b->bytes;
+    return 0;
+}
+
+static range_t *find_live(as_check_t *c, uintptr_t addr)
+{
+    as_rb_node_t *n = as_rb_find(&c->live, &addr, range_key);
+    return n ? AS_RB_ENTRY(n, range_t, node) : NULL;
+}
+
+static void drop_live(as_check_t *c, range_t *r)
+{
+    c->live_bytes -= r->end - r->start;
+    as_rb_erase(&c->live, &r->node);
+    as_pool_free(&c->ranges, r);
+}
+
+/* ---- the wrapped policy ---- */
+
+static int c_create(const as_policy_config_t *cfg, void **state)
+{
+    (void)cfg;
+    (void)state;
+    return AS_EUNSUPPORTED;
+}
+
+static int c_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
+                   as_block_t *out)
+{
+    as_check_t *c = st;
+    if (!c->inner_state) return AS_EINVAL;
+    int rc = c->inner->alloc(c->inner_state, ctx, size, align, out);
+    if (rc == 0) rc = add_block(c, "alloc", size, align, out);
+    return report(c, rc);
+}
+
+static int c_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
+                  size_t size_hint)
+{
+    as_check_t *c = st;
+    if (!c->inner_state) return AS_EINVAL;
+    range_t *r = find_live(c, addr);
+    if (!r) {
+        violation(c, "free of an address that is not a live block (double "
+                     "free or unknown)",
+                  "addr", addr, NULL, 0, NULL, 0);
+        return report(c, AS_ECHECK);
+    }
+    drop_live(c, r); /* first: the policy may unreserve the block's pages */
+    int rc = c->inner->free(c->inner_state, ctx, addr, size_hint);
+    if (rc) violation(c, "policy refused the free of a live block", "addr",
+                      addr, "error", (uint64_t)-rc, NULL, 0);
+    return report(c, rc);
+}
+
+static int c_realloc(void *st, const as_ctx_t *ctx, uintptr_t addr,
+                     size_t old_size, size_t new_size, size_t align,
+                     as_block_t *out)
+{
+    as_check_t *c = st;
+    if (!c->inner_state) return AS_EINVAL;
+    range_t *r = find_live(c, addr);
+    if (!r) {
+        violation(c, "realloc of an address that is not a live block", "addr",
+                  addr, NULL, 0, NULL, 0);
+        return report(c, AS_ECHECK);
+    }
+    uintptr_t s = r->start, e = r->end;
+    drop_live(c, r);
+    int rc = c->inner->realloc(c->inner_state, ctx, addr, old_size, new_size,
+                               align, out);
+    if (rc == 0) {
+        rc = add_block(c, "realloc", new_size, align, out);
+    } else {
+        /* A failed realloc leaves the old block live and untouched. */
+        as_block_t old = {s, e - s};
+        add_block(c, "failed realloc (old block)", 0, 1, &old);
+    }
+    return report(c, rc);
+}
+
+static size_t c_usable_size(void *st, uintptr_t addr)
+{
+    as_check_t *c = st;
+    if (!c->inner_state) return 0;
+    size_t n = c->inner->usable_size(c->inner_state, addr);
+    range_t *r = find_live(c, addr);
+    if (r && n != r->end - r->start)
+        violation(c, "usable_size differs from the block handed out", "addr",
+                  addr, "bytes", n, "block_bytes", r->end - r->start);
+    if (!r && n)
+        violation(c, "usable_size of a non-live address", "addr", addr,
+                  "bytes", n, NULL, 0);
+    return n;
+}
+
+static uint64_t c_tick(void *st, const as_ctx_t *ctx)
+{
+    as_check_t *c = st;
+    if (!c->inner_state) return 0;
+    return c->inner->tick(c->inner_state, ctx);
+}
+
+static void c_stats(void *st, as_stat_fn fn, void *arg)
+{
+    as_check_t *c = st;
+    if (c->inner_state) c->inner->stats(c->inner_state, fn, arg);
+}
+
+int as_check_close(void *st)
+{
+    as_check_t *c = st;
+    if (c->inner_state) {
+        c->inner->destroy(c->inner_state);
+        c->inner_state = NULL;
+        if (c->reserved.root) {
+            range_t *r = AS_RB_ENTRY(as_rb_first(&c->reserved), range_t, node);
+            violation(c, "destroy left address space reserved", "addr",
+                      r->start, "bytes", r->end - r->start, "total_bytes",
+                      c->reserved_bytes);
+        }
+        if (c->inner_meta_bytes)
+            violation(c, "destroy left metadata allocated", "bytes",
+                      c->inner_meta_bytes, NULL, 0, NULL, 0);
+    }
+    return report(c, 0);
+}
+
+static void c_destroy(void *st)
+{
+    as_check_t *c = st;
+    if (!c) return;
+    as_check_close(c);
+    as_pool_fini(&c->ranges);
+    as_mem_t mem = c->mem;
+    as_mem_free(&mem, c, sizeof *c);
+}
+
+int as_check_wrap(const as_policy_ops_t *inner, const as_policy_config_t *cfg,
+                  const as_mem_t *check_mem, as_policy_ops_t *out_ops,
+                  void **out_state)
+{
+    if (!inner || !cfg || !cfg->ps || !out_ops || !out_state)
+        return AS_EINVAL;
+    const as_mem_t *mem = check_mem ? check_mem : &cfg->ps->meta;
+    as_check_t *c = as_mem_alloc(mem, sizeof *c);
+    if (!c) return AS_ENOMEM;
+    c->inner = inner;
+    c->os = cfg->ps;
+    c->mem = *mem;
+    c->ps = *cfg->ps;
+    c->ps.ops = &check_ps_ops;
+    c->ps.state = c;
+    c->ps.meta.alloc = meta_alloc;
+    c->ps.meta.free = meta_free;
+    c->ps.meta.state = c;
+    c->cfg = *cfg;
+    c->cfg.ps = &c->ps;
+    as_pool_init(&c->ranges, mem, sizeof(range_t));
+    as_rb_init(&c->live);
+    as_rb_init(&c->reserved);
+    c->msg[0] = 0;
+
+    int rc = inner->create(&c->cfg, &c->inner_state);
+    if (rc) {
+        c->inner_state = NULL;
+        as_pool_fini(&c->ranges);
+        as_mem_free(mem, c, sizeof *c);
+        return rc;
+    }
+    as_policy_ops_t ops = {
+        .name = inner->name,
+        .doc = inner->doc,
+        .params = inner->params,
+        .n_params = inner->n_params,
+        .create = c_create,
+        .alloc = c_alloc,
+        .free = c_free,
+        .realloc = inner->realloc ? c_realloc : NULL,
+        .usable_size = inner->usable_size ? c_usable_size : NULL,
+        .tick = inner->tick ? c_tick : NULL,
+        .stats = inner->stats ? c_stats : NULL,
+        .destroy = c_destroy,
+    };
+    *out_ops = ops;
+    *out_state = c;
+    return 0;
+}
+
+const char *as_check_last_error(const void *st)
+{
+    return ((const as_check_t *)st)->msg;
+}
+
+uint64_t as_check_violations(const void *st)
+{
+    return ((const as_check_t *)st)->violations;
+}
+
+uint64_t as_check_live_blocks(const void *st)
+{
+    return ((const as_check_t *)st)->live.count;
+}
+
+uint64_t as_check_reserved_bytes(const void *st)
+{
+    return ((const as_check_t *)st)->reserved_bytes;
+}
+
+int as_check_verify(const void *st)
+{
+    const as_check_t *c = st;
+    if (as_rb_check(&c->live, range_cmp) ||
+        as_rb_check(&c->reserved, range_cmp))
+        return AS_ECHECK;
+    uint64_t sum = 0;
+    uintptr_t prev_end = 0;
+    for (as_rb_node_t *n = as_rb_first(&c->reserved); n; n = as_rb_next(n)) {
+        range_t *r = AS_RB_ENTRY(n, range_t, node);
+        if (r->end <= r->start || (prev_end && r->start <= prev_end))
+            return AS_ECHECK; /* empty, overlapping or adjacent */
+        prev_end = r->end;
+        sum += r->end - r->start;
+    }
+    if (sum != c->reserved_bytes) return AS_ECHECK;
+    sum = 0;
+    prev_end = 0;
+    for (as_rb_node_t *n = as_rb_first(&c->live); n; n = as_rb_next(n)) {
+        range_t *r = AS_RB_ENTRY(n, range_t, node);
+        if (r->end <= r->start || r->start < prev_end) return AS_ECHECK;
+        if (!is_reserved(c, r->start, r->end)) return AS_ECHECK;
+        prev_end = r->end;
+        sum += r->end - r->start;
+    }
+    if (sum != c->live_bytes) return AS_ECHECK;
+    return as_pool_check(&c->ranges);
+}

@@ -1,0 +1,90 @@
+/* check.h - the checking layer: wraps any policy and verifies every call.
+ *
+ * Type map
+ *   as_check_t   opaque state of one wrapped instance: the inner policy's
+ *                state, a wrapped page source, the set of live blocks and
+ *                the set of reserved address ranges (both ordered interval
+ *                maps), violation count and last message.
+ *
+ * How it is used: instead of `inner->create(cfg, &state)` the caller does
+ *
+ *     as_policy_ops_t ops;  void *state;
+ *     as_check_wrap(inner, cfg, NULL, &ops, &state);
+ *
+ * and from then on uses `ops` and `state` exactly as it would use the inner
+ * policy's (alloc, free, realloc, usable_size, tick, stats, destroy). The
+ * optional hooks of `ops` are NULL exactly where the inner policy's are, so a
+ * caller that does alloc + free when realloc is NULL behaves the same with
+ * and without the layer. `ops.create` is a stub returning AS_EUNSUPPORTED:
+ * instances are made by as_check_wrap() only.
+ *
+ * What is verified (a violation makes the wrapped call return AS_ECHECK and
+ * records a message, see as_check_last_error()):
+ *   alloc/realloc: addr % align == 0 (align 0 means 16), bytes >= request
+ *     (>= 1 for a zero-byte request), [addr, addr+bytes) inside address space
+ *     the policy reserved and not unreserved, no overlap with a live block;
+ *   free/realloc: addr is the start of a live block (catches double frees and
+ *     unknown addresses; such a call is NOT forwarded to the inner policy);
+ *   page source calls made by the policy: release, unreserve and the THP hint
+ *     only on reserved ranges, and never on a range that overlaps a live
+ *     block (such a call is not forwarded and returns AS_ECHECK to the
+ *     policy); a reservation the page source returns must not overlap one
+ *     already held;
+ *   as_check_close(): after the inner destroy, every reservation was returned
+ *     and every metadata byte the policy took was given back.
+ * Violations found inside a page-source call (which the policy may ignore)
+ * or inside tick() are reported by the next wrapped call that returns int.
+ *
+ * Invariants of the state: live blocks are pairwise disjoint and each lies in
+ * one reserved range; reserved ranges are disjoint and never adjacent
+ * (adjacent reservations are merged); inner_meta_bytes == bytes the inner
+ * policy holds from its metadata arena.
+ *
+ * Cost: O(log n) per call (two red-black trees); the layer's own metadata
+ * comes from `check_mem` (NULL: the page source's arena), never from libc.
+ */
+#ifndef AS_POLICIES_LAYERS_CHECK_H
+#define AS_POLICIES_LAYERS_CHECK_H
+
+#include <stdint.h>
+
+#include "../policy.h"
+
+typedef struct as_check as_check_t;
+
+/* as_check_wrap: create `inner` over a wrapped copy of cfg->ps and fill
+ * *out_ops / *out_state with a table and state that behave like the inner
+ * policy, checked. `check_mem` supplies the layer's own metadata; pass a
+ * host-memory arena to keep the layer out of the simulated metadata counts,
+ * or NULL to use cfg->ps->meta. `out_ops` is caller storage that must outlive
+ * the instance (name, doc and params are the inner policy's).
+ * @return 0, AS_EINVAL (NULL argument), AS_ENOMEM, or the inner create's
+ * error (then nothing is left allocated). */
+int as_check_wrap(const as_policy_ops_t *inner, const as_policy_config_t *cfg,
+                  const as_mem_t *check_mem, as_policy_ops_t *out_ops,
+                  void **out_state);
+
+/* as_check_last_error: @return the message of the most recent violation
+ * ("" when none), valid until the next call on this state. */
+const char *as_check_last_error(const void *state);
+
+/* as_check_violations: @return the number of violations found so far. */
+uint64_t as_check_violations(const void *state);
+
+/* as_check_live_blocks: @return blocks handed out and not yet freed. */
+uint64_t as_check_live_blocks(const void *state);
+
+/* as_check_reserved_bytes: @return bytes the inner policy holds reserved. */
+uint64_t as_check_reserved_bytes(const void *state);
+
+/* as_check_verify: expensive tier: verify the layer's own invariants (tree
+ * shapes, disjointness, containment). @return 0 or AS_ECHECK. */
+int as_check_verify(const void *state);
+
+/* as_check_close: destroy the inner policy now and verify it returned every
+ * reservation and metadata byte. The state stays valid for
+ * as_check_last_error() until ops->destroy(state), which then only frees the
+ * layer. Calling it twice is harmless. @return 0 or AS_ECHECK. */
+int as_check_close(void *state);
+
+#endif /* AS_POLICIES_LAYERS_CHECK_H */
