@@ -586,7 +586,7 @@ static uint64_t random_run(uint64_t seed, as_thp_mode_t thp)
     as_simos_config_t cfg;
     as_simos_config_default(&cfg);
     cfg.thp = thp;
-    cfg.max_ptes_none = 64;
+    cfg.max_ptes_none = 256;
     cfg.scan_regions = 2;
     as_simos_t *os;
     CU_ASSERT_FATAL(as_simos_create(&cfg, &os) == 0);
@@ -600,7 +600,9 @@ static uint64_t random_run(uint64_t seed, as_thp_mode_t thp)
     for (int step = 0; step < 10000; step++) {
         unsigned op = (unsigned)(rnd() % 100);
         if ((op < 20 && n_live < 256) || n_live == 0) {
-            uint64_t pages = 1 + rnd() % (rnd() % 4 ? 64 : 1200);
+            /* two draws in sequence (operand order is unspecified in C) */
+            uint64_t big = rnd() % 4 == 0;
+            uint64_t pages = 1 + rnd() % (big ? 1200 : 64);
             uint64_t align_pages = rnd() % 3 ? 1 : 512;
             uintptr_t hint = 0;
             uint64_t hpage = rnd() % (MODEL_PAGES / align_pages) * align_pages;
@@ -626,7 +628,8 @@ static uint64_t random_run(uint64_t seed, as_thp_mode_t thp)
              * past its end (refused unless the next page is mapped) */
             span_t s = live[rnd() % n_live];
             uint64_t off = rnd() % (s.pages * PAGE);
-            uint64_t len = 1 + rnd() % (rnd() % 8 ? 256 : 3 * PAGE);
+            uint64_t longer = rnd() % 8 == 0;
+            uint64_t len = 1 + rnd() % (longer ? 3 * PAGE : 256);
             int over = off + len > s.pages * PAGE;
             int rc = as_simos_touch(os, BASE + s.first * PAGE + off, len);
             if (!over) {
