@@ -6,8 +6,10 @@
  */
 #include "policy.h"
 #include "../common/util.h"
+#include "hoard/hoard.h"
 
 static const as_policy_ops_t *const as_policies[] = {
+    &as_policy_hoard,
     NULL /* keep last */
 };
 

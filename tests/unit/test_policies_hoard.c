@@ -1,0 +1,353 @@
+/* test_policies_hoard.c - Hoard and its building blocks, with answers
+ * computed by hand.
+ *
+ * The f/K rule tests build one heap's state step by step with S = 8 KiB and
+ * the 64-byte class (128 blocks per superblock, no tail waste), so every
+ * threshold is an exact block count:
+ *   six full superblocks: a = 6 * 8192 = 49152, u = 768 * 64 = 49152.
+ *   K = 4, f = 1/4: u < 0.75 a = 36864 and u < a - 4S = 16384
+ *       -> the first move comes when 255 blocks are left (513th free);
+ *          then a = 40960: u < 30720 and u < 8192 -> 127 blocks left
+ *          (641st free).
+ *   K = 0, f = 1/4: u < 36864 -> 575 blocks left (193rd free);
+ *          then a = 40960: u < 30720 -> 479 left (289th free).
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "common/param.h"
+#include "policies/common/freelist.h"
+#include "policies/common/sizeclass.h"
+#include "policies/hoard/hoard.h"
+#include "policies/policy.h"
+#include "sim/simos.h"
+#include "testutil.h"
+
+/* ------------------------------------------------------------ fixtures */
+
+typedef struct {
+    as_simos_t *os;
+    const as_policy_ops_t *ops;
+    as_param_value_t params[32];
+    void *st;
+} fx_t;
+
+/* Make a policy `name` over a fresh simos with "k=v" assignments. */
+static void fx_open(fx_t *fx, const char *name, const char *const *assign)
+{
+    as_simos_config_t oc;
+    as_simos_config_default(&oc);
+    CU_ASSERT_FATAL(as_simos_create(&oc, &fx->os) == AS_OK);
+    fx->ops = as_policy_find(name);
+    CU_ASSERT_FATAL(fx->ops != NULL);
+    CU_ASSERT_FATAL(as_param_defaults(fx->ops->params, fx->ops->n_params,
+                                      fx->params) == AS_OK);
+    for (; assign && *assign; assign++)
+        CU_ASSERT_FATAL(as_param_set(fx->ops->params, fx->ops->n_params,
+                                     fx->params, *assign) == AS_OK);
+    as_policy_config_t cfg = {.ps = as_simos_pagesource(fx->os),
+                              .params = fx->params};
+    CU_ASSERT_FATAL(fx->ops->create(&cfg, &fx->st) == AS_OK);
+}
+
+static void fx_close(fx_t *fx)
+{
+    fx->ops->destroy(fx->st);
+    const as_simos_counters_t *c = as_simos_counters(fx->os);
+    CU_ASSERT_EQUAL(c->mapped_bytes, 0);
+    CU_ASSERT_EQUAL(c->meta_bytes, 0);
+    as_simos_destroy(fx->os);
+}
+
+static uintptr_t xalloc(fx_t *fx, uint32_t cpu, size_t size)
+{
+    as_ctx_t ctx = {.cpu = cpu, .thread = cpu, .lifetime_class = AS_CLASS_NONE};
+    as_block_t b = {0, 0};
+    CU_ASSERT_FATAL(fx->ops->alloc(fx->st, &ctx, size, 0, &b) == AS_OK);
+    return b.addr;
+}
+
+static void xfree(fx_t *fx, uint32_t cpu, uintptr_t addr, size_t hint)
+{
+    as_ctx_t ctx = {.cpu = cpu, .thread = cpu, .lifetime_class = AS_CLASS_NONE};
+    CU_ASSERT_FATAL(fx->ops->free(fx->st, &ctx, addr, hint) == AS_OK);
+}
+
+static as_hoard_figures_t figs(fx_t *fx)
+{
+    as_hoard_figures_t f;
+    as_hoard_figures(fx->st, &f);
+    return f;
+}
+
+#define SB 8192u
+#define NBLK 768 /* six superblocks of 128 64-byte blocks */
+
+/* Fill heap 1 (cpu 0) with six full superblocks of 64-byte blocks. */
+static void fill_six(fx_t *fx, uintptr_t *addr)
+{
+    for (int j = 0; j < NBLK; j++) {
+        addr[j] = xalloc(fx, 0, 64);
+        uintptr_t base = addr[j / 128 * 128];
+        CU_ASSERT_EQUAL_FATAL(base % SB, 0);
+        CU_ASSERT_EQUAL_FATAL(addr[j] - base, (uintptr_t)(j % 128) * 64);
+    }
+    uint64_t a, u;
+    CU_ASSERT_EQUAL(as_hoard_heap_usage(fx->st, 1, &a, &u), AS_OK);
+    CU_ASSERT_EQUAL(a, 49152);
+    CU_ASSERT_EQUAL(u, 49152);
+    CU_ASSERT_EQUAL(figs(fx).superblocks_from_os, 6);
+    CU_ASSERT_EQUAL(figs(fx).global_superblocks, 0);
+}
+
+/* ------------------------------------------------------------ classes */
+
+static void test_sizeclass_geometric(void)
+{
+    as_simos_t *os;
+    as_simos_config_t oc;
+    as_simos_config_default(&oc);
+    CU_ASSERT_FATAL(as_simos_create(&oc, &os) == AS_OK);
+    const as_pagesource_t *ps = as_simos_pagesource(os);
+    as_sizeclass_map_t m;
+    CU_ASSERT_FATAL(as_sizeclass_init(&m, &ps->meta, AS_SIZECLASS_GEOMETRIC,
+                                      1.2, 4096) == AS_OK);
+    /* by hand: 16 +16 +16 +16 (64*1.2=76.8->80) 96 (115.2->128) 160 192
+     * (230.4->240) 288 (345.6->352) (422.4->432) (518.4->528) (633.6->640)
+     * 768 (921.6->928) (1113.6->1152) (1382.4->1408) (1689.6->1792)
+     * (2150.4->2176) (2611.2->2688) (3225.6->3328) 3993.6->4096 */
+    static const uint32_t want[] = {16,  32,  48,  64,   80,   96,   128,
+                                    160, 192, 240, 288,  352,  432,  528,
+                                    640, 768, 928, 1152, 1408, 1792, 2176,
+                                    2688, 3328, 4096};
+    CU_ASSERT_EQUAL_FATAL(m.n, sizeof want / sizeof want[0]);
+    for (uint32_t i = 0; i < m.n; i++) CU_ASSERT_EQUAL(m.size[i], want[i]);
+    CU_ASSERT_EQUAL(as_sizeclass_check(&m), AS_OK);
+    CU_ASSERT_EQUAL(as_sizeclass_of(&m, 0), 0);
+    CU_ASSERT_EQUAL(as_sizeclass_of(&m, 1), 0);
+    CU_ASSERT_EQUAL(as_sizeclass_of(&m, 17), 1);
+    CU_ASSERT_EQUAL(as_sizeclass_of(&m, 64), 3);
+    CU_ASSERT_EQUAL(as_sizeclass_of(&m, 65), 4);
+    CU_ASSERT_EQUAL(as_sizeclass_of(&m, 1025), 17);  /* 1152 */
+    CU_ASSERT_EQUAL(as_sizeclass_of(&m, 4096), 23);
+    CU_ASSERT_EQUAL(as_sizeclass_of(&m, 4097), -1);
+    /* 64-byte alignment: 96 is not a multiple of 64, 128 is */
+    CU_ASSERT_EQUAL(as_sizeclass_of_aligned(&m, 81, 64), 6);
+    as_sizeclass_fini(&m);
+
+    CU_ASSERT_FATAL(as_sizeclass_init(&m, &ps->meta, AS_SIZECLASS_POW2, 0,
+                                      32768) == AS_OK);
+    CU_ASSERT_EQUAL(m.n, 12); /* 16 .. 32 KiB, as today's Hoard source */
+    CU_ASSERT_EQUAL(m.size[11], 32768);
+    CU_ASSERT_EQUAL(as_sizeclass_check(&m), AS_OK);
+    CU_ASSERT_EQUAL(as_sizeclass_of(&m, 2049), 8); /* 4096 */
+    as_sizeclass_fini(&m);
+    CU_ASSERT_EQUAL(as_simos_counters(os)->meta_bytes, 0);
+    as_simos_destroy(os);
+}
+
+static void test_slotmap(void)
+{
+    uint64_t bits[3];
+    as_slotmap_t s;
+    as_slotmap_reset(&s, bits, 130);
+    for (int i = 0; i < 130; i++) CU_ASSERT_EQUAL(as_slotmap_take(&s), i);
+    CU_ASSERT_EQUAL(as_slotmap_take(&s), -1);
+    CU_ASSERT_EQUAL(as_slotmap_put(&s, 70), AS_OK);
+    CU_ASSERT_EQUAL(as_slotmap_put(&s, 70), AS_EINVAL); /* double free */
+    CU_ASSERT_EQUAL(as_slotmap_put(&s, 3), AS_OK);
+    CU_ASSERT_EQUAL(as_slotmap_put(&s, 130), AS_EINVAL);
+    CU_ASSERT_EQUAL(s.used, 128);
+    CU_ASSERT_EQUAL(as_slotmap_check(&s), AS_OK);
+    CU_ASSERT_EQUAL(as_slotmap_take(&s), 3); /* lowest free first */
+    CU_ASSERT_EQUAL(as_slotmap_take(&s), 70);
+    CU_ASSERT_EQUAL(as_slotmap_check(&s), AS_OK);
+}
+
+/* ------------------------------------------------------------ the f/K rule */
+
+/* K = 4 binds: the first superblock moves at the 513th free, not the 512th;
+ * the second at the 641st, not the 640th. */
+static void test_rule_k_binds(void)
+{
+    static const char *const p[] = {"superblock=8K", "heaps=2",
+                                    "empty_fraction=0.25", "k_superblocks=4",
+                                    NULL};
+    fx_t fx;
+    fx_open(&fx, "hoard", p);
+    static uintptr_t addr[NBLK];
+    fill_six(&fx, addr);
+    /* free superblocks 0..3 completely, in order: 512 frees */
+    for (int j = 0; j < 512; j++) {
+        xfree(&fx, 1, addr[j], j % 2 ? 64 : 0); /* half without a size */
+        CU_ASSERT_EQUAL_FATAL(figs(&fx).global_superblocks, 0);
+    }
+    uint64_t a, u;
+    as_hoard_heap_usage(fx.st, 1, &a, &u);
+    CU_ASSERT_EQUAL(a, 49152);
+    CU_ASSERT_EQUAL(u, 16384); /* 256 blocks: not < a - 4S = 16384 */
+    /* the 513th free crosses: the most recently emptied superblock (3) goes */
+    xfree(&fx, 0, addr[512], 64);
+    CU_ASSERT_EQUAL(figs(&fx).global_superblocks, 1);
+    CU_ASSERT_EQUAL(figs(&fx).to_global, 1);
+    CU_ASSERT_EQUAL(as_hoard_owner_of(fx.st, addr[384]), 0);
+    CU_ASSERT_EQUAL(as_hoard_owner_of(fx.st, addr[0]), 1);
+    as_hoard_heap_usage(fx.st, 1, &a, &u);
+    CU_ASSERT_EQUAL(a, 40960);
+    CU_ASSERT_EQUAL(u, 16320);
+    /* next threshold: u < 40960 - 32768 = 8192, i.e. 127 blocks left */
+    for (int j = 513; j < 640; j++) {
+        xfree(&fx, 0, addr[j], 0);
+        CU_ASSERT_EQUAL_FATAL(figs(&fx).global_superblocks, 1);
+    }
+    xfree(&fx, 0, addr[640], 0); /* 641st free: 127 blocks left */
+    CU_ASSERT_EQUAL(figs(&fx).global_superblocks, 2);
+    CU_ASSERT_EQUAL(as_hoard_owner_of(fx.st, addr[512]), 0); /* sb 4, empty */
+    CU_ASSERT_EQUAL(as_hoard_verify(fx.st), AS_OK);
+
+    /* Reuse: heap 2 (cpu 1) asks for a 1000-byte block (another class). The
+     * global heap has no 1000-byte superblock, so its empty head (sb 4, the
+     * last moved) is recycled: the block is its first slot. */
+    uintptr_t b = xalloc(&fx, 1, 1000);
+    CU_ASSERT_EQUAL(b, addr[512]);
+    CU_ASSERT_EQUAL(as_hoard_owner_of(fx.st, b), 2);
+    CU_ASSERT_EQUAL(figs(&fx).superblocks_from_os, 6);
+    CU_ASSERT_EQUAL(figs(&fx).reformats, 1);
+    CU_ASSERT_EQUAL(figs(&fx).from_global, 1);
+    CU_ASSERT_EQUAL(fx.ops->usable_size(fx.st, b), 1152); /* 928 < 1000 */
+    as_hoard_heap_usage(fx.st, 2, &a, &u);
+    CU_ASSERT_EQUAL(a, 8192);
+    CU_ASSERT_EQUAL(u, 1152);
+    /* and the next one, a 64-byte block on cpu 1, takes sb 3 */
+    CU_ASSERT_EQUAL(xalloc(&fx, 1, 64), addr[384]);
+    CU_ASSERT_EQUAL(figs(&fx).global_superblocks, 0);
+    CU_ASSERT_EQUAL(figs(&fx).superblocks_from_os, 6);
+    CU_ASSERT_EQUAL(as_hoard_verify(fx.st), AS_OK);
+    fx_close(&fx);
+}
+
+/* K = 0, f = 1/4 binds: 193rd and 289th frees. */
+static void test_rule_f_binds(void)
+{
+    static const char *const p[] = {"superblock=8K", "heaps=2",
+                                    "empty_fraction=0.25", "k_superblocks=0",
+                                    NULL};
+    fx_t fx;
+    fx_open(&fx, "hoard", p);
+    static uintptr_t addr[NBLK];
+    fill_six(&fx, addr);
+    for (int j = 0; j < 192; j++) {
+        xfree(&fx, 0, addr[j], 0);
+        CU_ASSERT_EQUAL_FATAL(figs(&fx).global_superblocks, 0);
+    }
+    xfree(&fx, 0, addr[192], 0); /* 575 left: 36800 < 36864 */
+    CU_ASSERT_EQUAL(figs(&fx).global_superblocks, 1);
+    CU_ASSERT_EQUAL(as_hoard_owner_of(fx.st, addr[0]), 0);   /* empty sb 0 */
+    CU_ASSERT_EQUAL(as_hoard_owner_of(fx.st, addr[128]), 1); /* 63 used */
+    for (int j = 193; j < 288; j++) {
+        xfree(&fx, 0, addr[j], 0);
+        CU_ASSERT_EQUAL_FATAL(figs(&fx).global_superblocks, 1);
+    }
+    xfree(&fx, 0, addr[288], 0); /* 479 left: 30656 < 30720 */
+    CU_ASSERT_EQUAL(figs(&fx).global_superblocks, 2);
+    CU_ASSERT_EQUAL(as_hoard_owner_of(fx.st, addr[128]), 0); /* sb 1 empty */
+    CU_ASSERT_EQUAL(as_hoard_owner_of(fx.st, addr[256]), 1); /* 95 used */
+    CU_ASSERT_EQUAL(as_hoard_verify(fx.st), AS_OK);
+    fx_close(&fx);
+}
+
+/* No superblock empty: the emptiest by used/capacity moves, and another heap
+ * reuses it for the same class, from its lowest free slot. */
+static void test_rule_moves_emptiest(void)
+{
+    static const char *const p[] = {"superblock=8K", "heaps=2",
+                                    "empty_fraction=0.25", "k_superblocks=0",
+                                    NULL};
+    fx_t fx;
+    fx_open(&fx, "hoard", p);
+    static uintptr_t addr[NBLK];
+    fill_six(&fx, addr);
+    int n = 0;
+    /* 50 from sb 0, 60 from sb 1, 70 from sb 2, then sb 5: 193rd crosses */
+    static const int from[4] = {0, 1, 2, 5}, count[4] = {50, 60, 70, 13};
+    for (int k = 0; k < 4; k++) {
+        for (int i = 0; i < count[k]; i++) {
+            CU_ASSERT_EQUAL_FATAL(figs(&fx).global_superblocks, 0);
+            xfree(&fx, 1, addr[from[k] * 128 + i], 64);
+            n++;
+        }
+    }
+    CU_ASSERT_EQUAL(n, 193);
+    CU_ASSERT_EQUAL(figs(&fx).global_superblocks, 1);
+    CU_ASSERT_EQUAL(as_hoard_owner_of(fx.st, addr[256]), 0); /* sb 2: 58/128 */
+    for (int k = 0; k < 6; k++)
+        if (k != 2) CU_ASSERT_EQUAL(as_hoard_owner_of(fx.st, addr[k * 128]), 1);
+    /* heap 2 allocates 64 bytes: the global heap's class-64 superblock */
+    uintptr_t b = xalloc(&fx, 1, 50);
+    CU_ASSERT_EQUAL(b, addr[256]); /* slot 0 of sb 2 was freed first */
+    CU_ASSERT_EQUAL(as_hoard_owner_of(fx.st, b), 2);
+    uint64_t a, u;
+    as_hoard_heap_usage(fx.st, 2, &a, &u);
+    CU_ASSERT_EQUAL(a, 8192);
+    CU_ASSERT_EQUAL(u, 59 * 64);
+    CU_ASSERT_EQUAL(figs(&fx).reformats, 0);
+    /* a block freed on cpu 0 that lives in sb 2 returns to heap 2, whose
+     * u = 58*64 = 3712 < 0.75 * 8192 and < 8192 - 0: with K = 0 the rule
+     * sends sb 2 straight back to the global heap */
+    xfree(&fx, 0, addr[256 + 100], 0);
+    as_hoard_heap_usage(fx.st, 2, &a, &u);
+    CU_ASSERT_EQUAL(a, 0);
+    CU_ASSERT_EQUAL(u, 0);
+    as_hoard_heap_usage(fx.st, 0, &a, &u);
+    CU_ASSERT_EQUAL(a, 8192);
+    CU_ASSERT_EQUAL(u, 58 * 64);
+    CU_ASSERT_EQUAL(figs(&fx).to_global, 2);
+    CU_ASSERT_EQUAL(as_hoard_verify(fx.st), AS_OK);
+    fx_close(&fx);
+}
+
+/* Objects above S/2 are page runs; bad frees are refused. */
+static void test_large_and_errors(void)
+{
+    fx_t fx;
+    fx_open(&fx, "hoard", NULL);
+    const as_simos_counters_t *c = as_simos_counters(fx.os);
+    uintptr_t s = xalloc(&fx, 0, 4096); /* the largest class, S/2 */
+    CU_ASSERT_EQUAL(fx.ops->usable_size(fx.st, s), 4096);
+    CU_ASSERT_EQUAL(c->mapped_bytes, 8192);
+    uintptr_t l = xalloc(&fx, 0, 4097);
+    CU_ASSERT_EQUAL(l % 4096, 0);
+    CU_ASSERT_EQUAL(fx.ops->usable_size(fx.st, l), 8192);
+    CU_ASSERT_EQUAL(c->mapped_bytes, 16384);
+    CU_ASSERT_EQUAL(figs(&fx).large_allocs, 1);
+    CU_ASSERT_EQUAL(figs(&fx).in_use_bytes, 4096 + 8192);
+    as_ctx_t ctx = {.cpu = 0};
+    CU_ASSERT_EQUAL(fx.ops->free(fx.st, &ctx, s + 16, 0), AS_EINVAL);
+    xfree(&fx, 0, l, 0);
+    CU_ASSERT_EQUAL(c->mapped_bytes, 8192);
+    CU_ASSERT_EQUAL(fx.ops->free(fx.st, &ctx, l, 0), AS_EINVAL);
+    xfree(&fx, 0, s, 4096);
+    CU_ASSERT_EQUAL(fx.ops->free(fx.st, &ctx, s, 0), AS_EINVAL); /* double */
+    /* aligned small request: 64-byte alignment for 81 bytes -> 128 class */
+    as_block_t b;
+    CU_ASSERT_EQUAL(fx.ops->alloc(fx.st, &ctx, 81, 64, &b), AS_OK);
+    CU_ASSERT_EQUAL(b.addr % 64, 0);
+    CU_ASSERT_EQUAL(b.bytes, 128);
+    CU_ASSERT_EQUAL(fx.ops->alloc(fx.st, &ctx, 100, 8192, &b), AS_OK);
+    CU_ASSERT_EQUAL(b.addr % 8192, 0);
+    CU_ASSERT_EQUAL(figs(&fx).peak_footprint_bytes, 16384);
+    CU_ASSERT_EQUAL(as_hoard_verify(fx.st), AS_OK);
+    fx_close(&fx); /* live blocks are returned by destroy */
+}
+
+static const as_test_t tests[] = {
+    {"sizeclass_geometric", test_sizeclass_geometric},
+    {"slotmap", test_slotmap},
+    {"rule_k_binds", test_rule_k_binds},
+    {"rule_f_binds", test_rule_f_binds},
+    {"rule_moves_emptiest", test_rule_moves_emptiest},
+    {"large_and_errors", test_large_and_errors},
+    {NULL, NULL},
+};
+
+int main(void) { return as_test_main("policies_hoard", tests); }
