@@ -183,4 +183,43 @@ const char *as_trace_reader_error(const as_trace_reader_t *r);
 
 void as_trace_reader_close(as_trace_reader_t *r);
 
+/* ------------------------------------------------- additions (traces/, v1)
+ * Record-level reading (for `allocsim cat`, which prints definitions where
+ * they occur in the stream), reading from memory (fuzzing, tests), and a few
+ * accessors. Added after the original declarations; nothing above changed. */
+
+typedef enum {
+    AS_REC_EVENT = 1, /* rec->event */
+    AS_REC_FRAME = 2, /* rec->id, rec->frame */
+    AS_REC_STACK = 3, /* rec->id, rec->frames[0..depth) */
+    AS_REC_META = 4   /* rec->key, rec->value (a stream meta record) */
+} as_trace_record_kind_t;
+
+typedef struct {
+    int kind;                /* as_trace_record_kind_t */
+    as_event_t event;        /* AS_REC_EVENT */
+    uint32_t id;             /* AS_REC_FRAME / AS_REC_STACK: the id defined */
+    as_frame_t frame;        /* AS_REC_FRAME */
+    const uint32_t *frames;  /* AS_REC_STACK: frame ids, innermost first */
+    uint32_t depth;          /* AS_REC_STACK */
+    const char *key, *value; /* AS_REC_META */
+} as_trace_record_t;
+
+/* as_trace_reader_next_record: the next record in file order: an event or a
+ * definition (which is also absorbed, as _next does). Header metadata is not
+ * returned (read it with _meta_at right after open). Pointers in *rec stay
+ * valid until the next call. @return 1, 0 at end, or a negative error. */
+int as_trace_reader_next_record(as_trace_reader_t *r, as_trace_record_t *rec);
+
+/* as_trace_reader_open_mem: like _open, over `size` bytes at `data` (kept,
+ * not copied; must outlive the reader). `name` is used in messages. */
+int as_trace_reader_open_mem(as_trace_reader_t **r, const char *name,
+                             const void *data, size_t size);
+
+/* 1 when a valid footer index was found at open. */
+int as_trace_reader_has_index(const as_trace_reader_t *r);
+
+/* Objects allocated by the events read so far (the next id). */
+uint64_t as_trace_reader_objects(const as_trace_reader_t *r);
+
 #endif /* AS_TRACES_TRACE_H */

@@ -1,1 +1,562 @@
-/* writer.c - placeholder until the trace codec lands. */
+/* writer.c - the streaming writer of trace format v1.
+ *
+ * The writer owns one output (a path, written to path.tmp and renamed into
+ * place on close, or a caller's fd written chunk by chunk for the recorder),
+ * the payload buffer of the chunk being filled, and the footer index of the
+ * chunks already written. Events are encoded as they arrive (tag byte with
+ * "same as previous" flags, LEB128 varints, deltas restarting per chunk);
+ * when a chunk is full it is sealed into one zstd frame by codec.c and
+ * written out at once. The file header is written in front of the first
+ * chunk, so metadata given before the first record lands in it.
+ *
+ * It must never leave a half-written file under the final name, never accept
+ * an event that would make the trace invalid (time going backwards, a free
+ * of an id not yet allocated, an undefined stack), and never print: errors
+ * are returned and described by as_trace_writer_error().
+ */
+#include "trace.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "../common/error.h"
+#include "codec.h"
+
+#define AS_WRITER_DEFAULT_CHUNK_EVENTS 65536u
+#define AS_WRITER_DEFAULT_LEVEL 3
+#define AS_WRITER_SEAL_RAW_BYTES (8u << 20) /* seal early past this payload */
+
+typedef struct {
+    char *key;
+    char *value;
+} as_wmeta_t;
+
+typedef struct {
+    as_trace_chunk_info_t info;
+    uint64_t allocs;
+} as_windex_t;
+
+/* Invariants: raw_len == payload bytes of the open chunk;
+ * ch.first_object + ch.allocs == next_id; offset == bytes written so far;
+ * header_written || (nindex == 0 && offset == 0). */
+struct as_trace_writer {
+    int fd;               /* output; -1 once closed */
+    int path_mode;        /* 1: we own fd and rename tmp_path to path */
+    char *path;           /* final name (path mode) or "fd N" */
+    char *tmp_path;       /* path.tmp (path mode) */
+    ZSTD_CCtx *cctx;      /* reused for every chunk */
+    int level;            /* zstd level */
+    uint32_t chunk_events;/* events per chunk */
+    int header_written;   /* file header is on disk */
+    int any_record;       /* a record entered the stream: meta goes there */
+    as_wmeta_t *meta;     /* header metadata (deduplicated by key) */
+    size_t nmeta, meta_cap;
+    uint8_t *raw;         /* payload of the open chunk */
+    size_t raw_len, raw_cap;
+    uint8_t *out;         /* sealed chunk bytes (scratch) */
+    size_t out_cap;
+    as_chunk_header_t ch; /* open chunk: events, allocs, first ids/times */
+    uint64_t prev_t;      /* previous event's t within the chunk */
+    uint32_t prev_thread, prev_cpu, prev_stack; /* chunk-local deltas */
+    uint64_t next_id;     /* id the next allocation gets */
+    uint64_t last_t;      /* t of the last event in the whole trace */
+    uint64_t nevents;     /* events written */
+    uint64_t offset;      /* file offset of the next byte */
+    as_windex_t *index;   /* chunks written */
+    size_t nindex, index_cap;
+    uint32_t max_stack;   /* highest stack id defined */
+    uint64_t nstack_defs, nframe_defs; /* definition records so far */
+    int err;              /* first sticky I/O error, 0 if none */
+    char msg[512];        /* last error message */
+};
+
+static int fail(as_trace_writer_t *w, int code, const char *fmt, ...)
+{
+    va_list ap;
+    int n = snprintf(w->msg, sizeof w->msg, "%s: ", w->path ? w->path : "?");
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < sizeof w->msg)
+        vsnprintf(w->msg + n, sizeof w->msg - (size_t)n, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static int fail_io(as_trace_writer_t *w, int code, const char *fmt, ...)
+{
+    va_list ap;
+    int n = snprintf(w->msg, sizeof w->msg, "%s: ", w->path ? w->path : "?");
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < sizeof w->msg)
+        vsnprintf(w->msg + n, sizeof w->msg - (size_t)n, fmt, ap);
+    va_end(ap);
+    if (!w->err) w->err = code;
+    return code;
+}
+
+static int write_all(as_trace_writer_t *w, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(w->fd, p, n);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return fail_io(w, AS_EIO, "write failed at offset %llu: %s",
+                           (unsigned long long)w->offset, strerror(errno));
+        }
+        p += k;
+        n -= (size_t)k;
+        w->offset += (uint64_t)k;
+    }
+    return 0;
+}
+
+static int reserve_raw(as_trace_writer_t *w, size_t extra)
+{
+    if (w->raw_len + extra <= w->raw_cap) return 0;
+    size_t cap = w->raw_cap ? w->raw_cap : 1 << 16;
+    while (cap < w->raw_len + extra) cap *= 2;
+    uint8_t *p = realloc(w->raw, cap);
+    if (!p) return fail(w, AS_ENOMEM, "out of memory (chunk buffer)");
+    w->raw = p;
+    w->raw_cap = cap;
+    return 0;
+}
+
+static int init_common(as_trace_writer_t **out, const as_trace_writer_opts_t *o)
+{
+    as_trace_writer_t *w = calloc(1, sizeof *w);
+    *out = w;
+    if (!w) return AS_ENOMEM;
+    w->fd = -1;
+    w->chunk_events = (o && o->chunk_events) ? o->chunk_events
+                                             : AS_WRITER_DEFAULT_CHUNK_EVENTS;
+    w->level = (o && o->zstd_level) ? o->zstd_level : AS_WRITER_DEFAULT_LEVEL;
+    w->cctx = ZSTD_createCCtx();
+    if (!w->cctx) return AS_ENOMEM;
+    return 0;
+}
+
+static void free_writer(as_trace_writer_t *w)
+{
+    if (!w) return;
+    for (size_t i = 0; i < w->nmeta; i++) {
+        free(w->meta[i].key);
+        free(w->meta[i].value);
+    }
+    free(w->meta);
+    free(w->raw);
+    free(w->out);
+    free(w->index);
+    ZSTD_freeCCtx(w->cctx);
+    free(w->path);
+    free(w->tmp_path);
+    free(w);
+}
+
+int as_trace_writer_open(as_trace_writer_t **wp, const char *path,
+                         const as_trace_writer_opts_t *opts)
+{
+    as_trace_writer_t *w;
+    int rc = init_common(&w, opts);
+    *wp = NULL;
+    if (rc) {
+        free_writer(w);
+        return rc;
+    }
+    size_t n = strlen(path);
+    w->path = malloc(n + 1);
+    w->tmp_path = malloc(n + 5);
+    if (!w->path || !w->tmp_path) {
+        free_writer(w);
+        return AS_ENOMEM;
+    }
+    memcpy(w->path, path, n + 1);
+    memcpy(w->tmp_path, path, n);
+    memcpy(w->tmp_path + n, ".tmp", 5);
+    w->path_mode = 1;
+    w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    *wp = w;
+    if (w->fd < 0)
+        return fail_io(w, AS_EIO, "cannot create %s: %s", w->tmp_path,
+                       strerror(errno));
+    return 0;
+}
+
+int as_trace_writer_open_fd(as_trace_writer_t **wp, int fd,
+                            const as_trace_writer_opts_t *opts)
+{
+    as_trace_writer_t *w;
+    int rc = init_common(&w, opts);
+    *wp = NULL;
+    if (rc) {
+        free_writer(w);
+        return rc;
+    }
+    w->path = malloc(32);
+    if (!w->path) {
+        free_writer(w);
+        return AS_ENOMEM;
+    }
+    snprintf(w->path, 32, "fd %d", fd);
+    w->fd = fd;
+    *wp = w;
+    return 0;
+}
+
+const char *as_trace_writer_error(const as_trace_writer_t *w)
+{
+    return w ? w->msg : "no writer";
+}
+
+/* The file header: magic, version, flags, meta_bytes, meta block, check. */
+static int write_header(as_trace_writer_t *w)
+{
+    size_t meta_bytes = 4;
+    for (size_t i = 0; i < w->nmeta; i++)
+        meta_bytes += 8 + strlen(w->meta[i].key) + strlen(w->meta[i].value);
+    if (meta_bytes > AS_TRACE_MAX_META_BYTES)
+        return fail(w, AS_EINVAL, "header metadata too large (%zu bytes)",
+                    meta_bytes);
+    size_t total = AS_TRACE_HEADER_FIXED + meta_bytes;
+    uint8_t *b = malloc(total);
+    if (!b) return fail(w, AS_ENOMEM, "out of memory (header)");
+    memcpy(b, AS_TRACE_MAGIC, 8);
+    as_put_u32(b + 8, AS_TRACE_VERSION);
+    as_put_u32(b + 12, 0);
+    as_put_u32(b + 16, (uint32_t)meta_bytes);
+    uint8_t *p = b + 20;
+    as_put_u32(p, (uint32_t)w->nmeta);
+    p += 4;
+    for (size_t i = 0; i < w->nmeta; i++) {
+        size_t kl = strlen(w->meta[i].key), vl = strlen(w->meta[i].value);
+        as_put_u32(p, (uint32_t)kl);
+        memcpy(p + 4, w->meta[i].key, kl);
+        p += 4 + kl;
+        as_put_u32(p, (uint32_t)vl);
+        memcpy(p + 4, w->meta[i].value, vl);
+        p += 4 + vl;
+    }
+    as_put_u32(p, as_fnv1a32(b, (size_t)(p - b)));
+    int rc = write_all(w, b, total);
+    free(b);
+    if (rc == 0) w->header_written = 1;
+    return rc;
+}
+
+/* Seal the open chunk (if it holds anything) and write it out. */
+static int seal_chunk(as_trace_writer_t *w)
+{
+    if (w->err) return w->err;
+    if (!w->header_written) {
+        int rc = write_header(w);
+        if (rc) return rc;
+    }
+    if (w->raw_len == 0) return 0;
+    if (w->ch.events == 0) w->ch.first_t_ns = w->ch.last_t_ns = w->last_t;
+    size_t len;
+    int rc = as_chunk_seal(w->cctx, w->level, w->raw, w->raw_len, &w->ch,
+                           &w->out, &w->out_cap, &len);
+    if (rc) return fail_io(w, rc, "cannot compress chunk %zu", w->nindex);
+    if (w->nindex == w->index_cap) {
+        size_t cap = w->index_cap ? w->index_cap * 2 : 64;
+        as_windex_t *p = realloc(w->index, cap * sizeof *p);
+        if (!p) return fail(w, AS_ENOMEM, "out of memory (index)");
+        w->index = p;
+        w->index_cap = cap;
+    }
+    as_windex_t *e = &w->index[w->nindex];
+    e->info.offset = w->offset;
+    e->info.bytes = len;
+    e->info.events = w->ch.events;
+    e->info.first_object = w->ch.first_object;
+    e->info.first_t_ns = w->ch.first_t_ns;
+    e->info.last_t_ns = w->ch.last_t_ns;
+    e->allocs = w->ch.allocs;
+    rc = write_all(w, w->out, len);
+    if (rc) return rc;
+    w->nindex++;
+    /* Start the next chunk: every delta restarts. */
+    w->raw_len = 0;
+    memset(&w->ch, 0, sizeof w->ch);
+    w->ch.first_object = w->next_id;
+    w->prev_thread = w->prev_cpu = w->prev_stack = 0;
+    w->prev_t = 0;
+    return 0;
+}
+
+static int maybe_seal(as_trace_writer_t *w)
+{
+    if (w->ch.events >= w->chunk_events ||
+        w->raw_len >= AS_WRITER_SEAL_RAW_BYTES)
+        return seal_chunk(w);
+    return 0;
+}
+
+static int put_string(as_trace_writer_t *w, const char *s, const char *what)
+{
+    size_t n = strlen(s);
+    if (n > AS_TRACE_MAX_STRING)
+        return fail(w, AS_EINVAL, "%s longer than %u bytes", what,
+                    AS_TRACE_MAX_STRING);
+    int rc = reserve_raw(w, n + 10);
+    if (rc) return rc;
+    w->raw_len += as_put_varint(w->raw + w->raw_len, n);
+    memcpy(w->raw + w->raw_len, s, n);
+    w->raw_len += n;
+    return 0;
+}
+
+int as_trace_writer_meta(as_trace_writer_t *w, const char *key,
+                         const char *value)
+{
+    if (w->err) return w->err;
+    if (!key || !value) return fail(w, AS_EINVAL, "meta: NULL key or value");
+    size_t kl = strlen(key), vl = strlen(value);
+    if (kl > AS_TRACE_MAX_STRING || vl > AS_TRACE_MAX_STRING)
+        return fail(w, AS_EINVAL, "meta '%.40s': longer than %u bytes", key,
+                    AS_TRACE_MAX_STRING);
+    if (!w->any_record && !w->header_written) {
+        char *v = malloc(vl + 1);
+        if (!v) return fail(w, AS_ENOMEM, "out of memory (meta)");
+        memcpy(v, value, vl + 1);
+        for (size_t i = 0; i < w->nmeta; i++)
+            if (strcmp(w->meta[i].key, key) == 0) {
+                free(w->meta[i].value);
+                w->meta[i].value = v;
+                return 0;
+            }
+        if (w->nmeta == w->meta_cap) {
+            size_t cap = w->meta_cap ? w->meta_cap * 2 : 16;
+            as_wmeta_t *p = realloc(w->meta, cap * sizeof *p);
+            if (!p) {
+                free(v);
+                return fail(w, AS_ENOMEM, "out of memory (meta)");
+            }
+            w->meta = p;
+            w->meta_cap = cap;
+        }
+        char *k = malloc(kl + 1);
+        if (!k) {
+            free(v);
+            return fail(w, AS_ENOMEM, "out of memory (meta)");
+        }
+        memcpy(k, key, kl + 1);
+        w->meta[w->nmeta].key = k;
+        w->meta[w->nmeta].value = v;
+        w->nmeta++;
+        return 0;
+    }
+    int rc = reserve_raw(w, 1);
+    if (rc) return rc;
+    w->raw[w->raw_len++] = AS_TAG_META;
+    if ((rc = put_string(w, key, "meta key")) ||
+        (rc = put_string(w, value, "meta value")))
+        return rc;
+    w->any_record = 1;
+    return maybe_seal(w);
+}
+
+int as_trace_writer_frame(as_trace_writer_t *w, uint32_t id,
+                          const as_frame_t *f)
+{
+    if (w->err) return w->err;
+    if (id == 0 || id > 2 * w->nframe_defs + AS_TRACE_ID_SLACK)
+        return fail(w, AS_EINVAL,
+                    "frame id %u: expected 1..%llu (ids must be dense)", id,
+                    (unsigned long long)(2 * w->nframe_defs +
+                                         AS_TRACE_ID_SLACK));
+    const char *mod = f->module ? f->module : "";
+    const char *sym = f->symbol ? f->symbol : "";
+    int rc = reserve_raw(w, 1 + 3 * 10);
+    if (rc) return rc;
+    uint8_t *p = w->raw + w->raw_len;
+    *p++ = AS_TAG_FRAME;
+    p += as_put_varint(p, id);
+    p += as_put_varint(p, f->pc);
+    p += as_put_varint(p, f->offset);
+    w->raw_len = (size_t)(p - w->raw);
+    if ((rc = put_string(w, mod, "frame module")) ||
+        (rc = put_string(w, sym, "frame symbol")))
+        return rc;
+    w->nframe_defs++;
+    w->any_record = 1;
+    return maybe_seal(w);
+}
+
+int as_trace_writer_stack(as_trace_writer_t *w, uint32_t id,
+                          const uint32_t *frames, uint32_t depth)
+{
+    if (w->err) return w->err;
+    if (id == 0 || id > 2 * w->nstack_defs + AS_TRACE_ID_SLACK)
+        return fail(w, AS_EINVAL,
+                    "stack id %u: expected 1..%llu (ids must be dense)", id,
+                    (unsigned long long)(2 * w->nstack_defs +
+                                         AS_TRACE_ID_SLACK));
+    if (depth > AS_TRACE_MAX_DEPTH)
+        return fail(w, AS_EINVAL, "stack %u: depth %u exceeds %u", id, depth,
+                    AS_TRACE_MAX_DEPTH);
+    int rc = reserve_raw(w, 1 + 2 * 10 + (size_t)depth * 5);
+    if (rc) return rc;
+    uint8_t *p = w->raw + w->raw_len;
+    *p++ = AS_TAG_STACK;
+    p += as_put_varint(p, id);
+    p += as_put_varint(p, depth);
+    for (uint32_t i = 0; i < depth; i++) p += as_put_varint(p, frames[i]);
+    w->raw_len = (size_t)(p - w->raw);
+    w->nstack_defs++;
+    if (id > w->max_stack) w->max_stack = id;
+    w->any_record = 1;
+    return maybe_seal(w);
+}
+
+int as_trace_writer_event(as_trace_writer_t *w, as_event_t *ev)
+{
+    if (w->err) return w->err;
+    if (ev->kind < AS_EV_ALLOC || ev->kind > AS_EV_REALLOC)
+        return fail(w, AS_EINVAL, "event %llu: unknown kind %u",
+                    (unsigned long long)w->nevents, ev->kind);
+    if (ev->t_ns < w->last_t)
+        return fail(w, AS_EINVAL,
+                    "event %llu: time went backwards (t=%llu ns after %llu ns)",
+                    (unsigned long long)w->nevents,
+                    (unsigned long long)ev->t_ns,
+                    (unsigned long long)w->last_t);
+    if (ev->kind != AS_EV_ALLOC && ev->object >= w->next_id)
+        return fail(w, AS_EINVAL,
+                    "event %llu: %s of object %llu, but only %llu objects "
+                    "were allocated",
+                    (unsigned long long)w->nevents,
+                    ev->kind == AS_EV_FREE ? "free" : "realloc",
+                    (unsigned long long)ev->object,
+                    (unsigned long long)w->next_id);
+    if (ev->kind != AS_EV_FREE && ev->stack > w->max_stack)
+        return fail(w, AS_EINVAL, "event %llu: stack %u is not defined",
+                    (unsigned long long)w->nevents, ev->stack);
+    int rc = reserve_raw(w, 80);
+    if (rc) return rc;
+    if (w->ch.events == 0) {
+        w->ch.first_t_ns = ev->t_ns;
+        w->prev_t = ev->t_ns;
+    }
+    uint8_t *tagp = w->raw + w->raw_len;
+    uint8_t *p = tagp + 1;
+    unsigned tag = ev->kind; /* AS_EV_* == AS_TAG_* for the kind bits */
+    uint64_t dt = ev->t_ns - w->prev_t;
+    if (dt == 0)
+        tag |= AS_TAG_ZERO_DT;
+    else
+        p += as_put_varint(p, dt);
+    if (ev->thread == w->prev_thread)
+        tag |= AS_TAG_SAME_THREAD;
+    else
+        p += as_put_varint(
+            p, as_zigzag((int64_t)ev->thread - (int64_t)w->prev_thread));
+    if (ev->cpu == w->prev_cpu)
+        tag |= AS_TAG_SAME_CPU;
+    else
+        p += as_put_varint(p,
+                           as_zigzag((int64_t)ev->cpu - (int64_t)w->prev_cpu));
+    if (ev->kind != AS_EV_ALLOC)
+        p += as_put_varint(p, w->next_id - 1 - ev->object);
+    if (ev->kind != AS_EV_FREE) {
+        p += as_put_varint(p, ev->size);
+        if (ev->align) {
+            tag |= AS_TAG_HAS_ALIGN;
+            p += as_put_varint(p, ev->align);
+        }
+        if (ev->stack == w->prev_stack)
+            tag |= AS_TAG_SAME_STACK;
+        else
+            p += as_put_varint(
+                p, as_zigzag((int64_t)ev->stack - (int64_t)w->prev_stack));
+        w->prev_stack = ev->stack;
+        if (ev->kind == AS_EV_ALLOC)
+            ev->object = w->next_id;
+        else
+            ev->new_object = w->next_id;
+        w->next_id++;
+        w->ch.allocs++;
+    }
+    *tagp = (uint8_t)tag;
+    w->raw_len = (size_t)(p - w->raw);
+    w->prev_t = ev->t_ns;
+    w->prev_thread = ev->thread;
+    w->prev_cpu = ev->cpu;
+    w->last_t = ev->t_ns;
+    w->ch.last_t_ns = ev->t_ns;
+    w->ch.events++;
+    w->nevents++;
+    w->any_record = 1;
+    return maybe_seal(w);
+}
+
+int as_trace_writer_flush(as_trace_writer_t *w)
+{
+    return seal_chunk(w);
+}
+
+/* Footer: index (magic, count, entries, check) and the fixed trailer. */
+static int write_footer(as_trace_writer_t *w)
+{
+    size_t n = 8 + w->nindex * AS_INDEX_ENTRY_BYTES + 4;
+    uint8_t *b = malloc(n + AS_TRAILER_BYTES);
+    if (!b) return fail(w, AS_ENOMEM, "out of memory (index)");
+    as_put_u32(b, AS_INDEX_MAGIC);
+    as_put_u32(b + 4, (uint32_t)w->nindex);
+    uint8_t *p = b + 8;
+    for (size_t i = 0; i < w->nindex; i++, p += AS_INDEX_ENTRY_BYTES) {
+        const as_windex_t *e = &w->index[i];
+        as_put_u64(p + 0, e->info.offset);
+        as_put_u64(p + 8, e->info.bytes);
+        as_put_u64(p + 16, e->info.events);
+        as_put_u64(p + 24, e->info.first_object);
+        as_put_u64(p + 32, e->info.first_t_ns);
+        as_put_u64(p + 40, e->info.last_t_ns);
+        as_put_u64(p + 48, e->allocs);
+    }
+    as_put_u32(p, as_fnv1a32(b, (size_t)(p - b)));
+    p += 4;
+    as_put_u64(p, w->offset);
+    as_put_u32(p + 8, (uint32_t)n);
+    as_put_u32(p + 12, as_fnv1a32(p, 12));
+    memcpy(p + 16, AS_TRAILER_MAGIC, 8);
+    int rc = write_all(w, b, n + AS_TRAILER_BYTES);
+    free(b);
+    return rc;
+}
+
+int as_trace_writer_close(as_trace_writer_t *w)
+{
+    if (!w) return AS_EINVAL;
+    int rc = w->err;
+    if (!rc) rc = seal_chunk(w);
+    if (!rc && w->nindex > UINT32_MAX)
+        rc = fail(w, AS_EINVAL, "too many chunks");
+    if (!rc) rc = write_footer(w);
+    if (w->path_mode) {
+        if (w->fd >= 0 && close(w->fd) != 0 && !rc)
+            rc = fail_io(w, AS_EIO, "close failed: %s", strerror(errno));
+        w->fd = -1;
+        if (!rc && rename(w->tmp_path, w->path) != 0)
+            rc = fail_io(w, AS_EIO, "cannot rename %s into place: %s",
+                         w->tmp_path, strerror(errno));
+        if (rc) unlink(w->tmp_path);
+    }
+    free_writer(w);
+    return rc;
+}
+
+void as_trace_writer_abort(as_trace_writer_t *w)
+{
+    if (!w) return;
+    if (w->path_mode) {
+        if (w->fd >= 0) close(w->fd);
+        unlink(w->tmp_path);
+    }
+    free_writer(w);
+}

@@ -1,0 +1,1110 @@
+/* reader.c - the validating, streaming reader of trace format v1.
+ *
+ * The reader owns an open trace (a file read with pread, or a caller's
+ * memory buffer), the merged metadata, the stack and frame definitions met
+ * so far, the chunk list (from the footer index, or discovered by scanning
+ * when the footer is missing), and the decompressed payload of the current
+ * chunk. The hot path, decode_events(), walks that payload with the decode
+ * state held in locals and fills a caller's batch of events.
+ *
+ * Every byte that comes from the file is checked before it is trusted:
+ * sizes are bounded before anything is allocated, the chunk header and the
+ * zstd frame carry checksums, ids, times and counts are checked against the
+ * chunk header and the index. A failure is sticky and described as
+ * "path: offset N: expected X, found Y". It must never crash, hang, or
+ * return an event that is not in the file. It does not track liveness of
+ * objects (the engine does), only that ids are below the next free id.
+ */
+#include "trace.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "../common/error.h"
+#include "codec.h"
+
+typedef struct {
+    char *key;
+    char *value;
+} as_rmeta_t;
+
+typedef struct {
+    uint32_t off;   /* first frame id in the pool */
+    uint32_t depth; /* frames; valid when defined */
+    uint8_t defined;
+} as_rstack_t;
+
+typedef struct {
+    uint64_t pc, offset;
+    char *module, *symbol; /* owned; NULL when undefined */
+} as_rframe_t;
+
+/* Invariants: chunks[0..nchunks) are in file order and contiguous from
+ * data_start; with have_index they come from the footer and
+ * chunks[nchunks-1] ends at data_end. Within the loaded chunk:
+ * p <= end, next_id - ch.first_object == allocs decoded so far. */
+struct as_trace_reader {
+    char *path;
+    int fd;              /* -1 in memory mode */
+    const uint8_t *mem;  /* memory mode: the whole file */
+    uint64_t size;       /* file bytes */
+    uint64_t data_start; /* offset of the first chunk */
+    uint64_t data_end;   /* index offset (have_index) or file size */
+    int have_index;      /* the footer index was valid */
+
+    as_rmeta_t *meta; /* merged metadata: header first, stream after */
+    size_t nmeta, meta_cap;
+
+    as_trace_chunk_info_t *chunks; /* footer index, or found by scanning */
+    uint64_t *chunk_allocs;        /* new ids each chunk assigns */
+    size_t nchunks, chunks_cap, allocs_cap;
+
+    /* position */
+    size_t cur_chunk;     /* index of the next chunk to load */
+    uint64_t next_off;    /* offset of the next chunk to load */
+    int in_chunk;         /* a chunk is loaded and not finished */
+    int done;             /* end of trace reached */
+    int truncated;        /* the trace ended without a valid footer */
+    int err;              /* sticky error */
+    uint64_t next_id;     /* id the next allocation gets */
+    uint64_t prev_last_t; /* last_t of the previous chunk */
+
+    /* the loaded chunk */
+    uint64_t chunk_off;   /* its file offset */
+    as_chunk_header_t ch; /* its header */
+    uint8_t *comp, *raw;
+    size_t comp_cap, raw_cap;
+    const uint8_t *p, *end; /* decode position in raw */
+    uint64_t t;             /* decode state: previous event's values */
+    uint32_t thread, cpu, stack;
+    uint32_t ch_events; /* events decoded in this chunk */
+    ZSTD_DCtx *dctx;
+
+    /* definitions */
+    as_rstack_t *stacks;
+    uint32_t stacks_cap, max_stack;
+    uint64_t nstack_defs;
+    uint32_t *pool; /* frame ids of every stack definition */
+    size_t pool_len, pool_cap;
+    as_rframe_t *frames;
+    uint32_t frames_cap, max_frame;
+    uint64_t nframe_defs;
+
+    /* the definition returned by next_record */
+    int last_def;   /* AS_TAG_FRAME / _STACK / _META */
+    uint32_t last_def_id;
+    size_t last_meta;
+
+    char msg[640];
+};
+
+static int errorf(as_trace_reader_t *r, int code, uint64_t off,
+                  const char *fmt, ...)
+{
+    va_list ap;
+    int n = snprintf(r->msg, sizeof r->msg, "%s: offset %llu: ", r->path,
+                     (unsigned long long)off);
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < sizeof r->msg)
+        vsnprintf(r->msg + n, sizeof r->msg - (size_t)n, fmt, ap);
+    va_end(ap);
+    r->err = code;
+    return code;
+}
+
+/* An error inside a chunk's payload: names the chunk and the payload byte. */
+static int payload_error(as_trace_reader_t *r, const uint8_t *at,
+                         const char *fmt, ...)
+{
+    char what[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return errorf(r, AS_EFORMAT, r->chunk_off,
+                  "chunk %zu, payload byte %zu: %s", r->cur_chunk - 1,
+                  (size_t)(at - r->raw), what);
+}
+
+static int read_at(as_trace_reader_t *r, uint64_t off, void *buf, size_t n)
+{
+    if (off > r->size || n > r->size - off)
+        return errorf(r, AS_ETRUNCATED, off, "expected %zu bytes, file ends "
+                      "at %llu", n, (unsigned long long)r->size);
+    if (r->mem) {
+        memcpy(buf, r->mem + off, n);
+        return 0;
+    }
+    uint8_t *b = buf;
+    while (n > 0) {
+        ssize_t k = pread(r->fd, b, n, (off_t)off);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0)
+            return errorf(r, AS_EIO, off, "read failed: %s",
+                          k < 0 ? strerror(errno) : "unexpected end of file");
+        b += k;
+        n -= (size_t)k;
+        off += (uint64_t)k;
+    }
+    return 0;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    size_t c = *cap ? *cap : 16;
+    while (c < need) c *= 2;
+    void *q = realloc(*p, c * elem);
+    if (!q) return AS_ENOMEM;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+static char *dup_n(const uint8_t *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (!d) return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+/* Set key=value in the merged table (a later value replaces an earlier). */
+static int meta_set(as_trace_reader_t *r, const uint8_t *k, size_t kl,
+                    const uint8_t *v, size_t vl, size_t *at)
+{
+    char *vv = dup_n(v, vl);
+    if (!vv) return AS_ENOMEM;
+    for (size_t i = 0; i < r->nmeta; i++)
+        if (strlen(r->meta[i].key) == kl && memcmp(r->meta[i].key, k, kl) == 0) {
+            free(r->meta[i].value);
+            r->meta[i].value = vv;
+            *at = i;
+            return 0;
+        }
+    char *kk = dup_n(k, kl);
+    if (!kk || grow((void **)&r->meta, &r->meta_cap, r->nmeta + 1,
+                    sizeof *r->meta)) {
+        free(kk);
+        free(vv);
+        return AS_ENOMEM;
+    }
+    r->meta[r->nmeta].key = kk;
+    r->meta[r->nmeta].value = vv;
+    *at = r->nmeta++;
+    return 0;
+}
+
+/* ------------------------------------------------------------ opening */
+
+static int parse_header(as_trace_reader_t *r)
+{
+    uint8_t fixed[20];
+    if (r->size < AS_TRACE_HEADER_FIXED) {
+        size_t n = (size_t)r->size;
+        uint8_t head[AS_TRACE_HEADER_FIXED];
+        if (n && read_at(r, 0, head, n)) return r->err;
+        if (memcmp(head, AS_TRACE_MAGIC, n < 8 ? n : 8) != 0)
+            return errorf(r, AS_EFORMAT, 0, "expected the magic \"ASTRACE\", "
+                          "found other bytes (not an allocsim trace)");
+        return errorf(r, AS_ETRUNCATED, n, "expected a file header of at "
+                      "least %u bytes, found %zu", AS_TRACE_HEADER_FIXED, n);
+    }
+    if (read_at(r, 0, fixed, sizeof fixed)) return r->err;
+    if (memcmp(fixed, AS_TRACE_MAGIC, 8) != 0)
+        return errorf(r, AS_EFORMAT, 0, "expected the magic \"ASTRACE\", "
+                      "found other bytes (not an allocsim trace)");
+    uint32_t version = as_get_u32(fixed + 8);
+    if (version != AS_TRACE_VERSION)
+        return errorf(r, AS_EVERSION, 8, "expected format version %u, "
+                      "found %u", AS_TRACE_VERSION, version);
+    uint32_t flags = as_get_u32(fixed + 12);
+    if (flags != 0)
+        return errorf(r, AS_EFORMAT, 12, "expected header flags 0, found "
+                      "0x%x", flags);
+    uint32_t meta_bytes = as_get_u32(fixed + 16);
+    if (meta_bytes < 4 || meta_bytes > AS_TRACE_MAX_META_BYTES)
+        return errorf(r, AS_EFORMAT, 16, "expected a metadata size of 4..%u "
+                      "bytes, found %u", AS_TRACE_MAX_META_BYTES, meta_bytes);
+    uint64_t hlen = AS_TRACE_HEADER_FIXED + (uint64_t)meta_bytes;
+    if (hlen > r->size)
+        return errorf(r, AS_ETRUNCATED, r->size, "expected a file header of "
+                      "%llu bytes, file has %llu", (unsigned long long)hlen,
+                      (unsigned long long)r->size);
+    uint8_t *h = malloc((size_t)hlen);
+    if (!h) return errorf(r, AS_ENOMEM, 0, "out of memory (header)");
+    if (read_at(r, 0, h, (size_t)hlen)) {
+        free(h);
+        return r->err;
+    }
+    uint32_t want = as_get_u32(h + hlen - 4), got = as_fnv1a32(h, hlen - 4);
+    if (want != got) {
+        free(h);
+        return errorf(r, AS_ECORRUPT, hlen - 4, "expected header checksum "
+                      "0x%08x, found 0x%08x", got, want);
+    }
+    const uint8_t *p = h + 24, *end = h + 20 + meta_bytes;
+    uint32_t count = as_get_u32(h + 20);
+    int rc = 0;
+    for (uint32_t i = 0; i < count && !rc; i++) {
+        uint32_t len[2];
+        const uint8_t *s[2];
+        for (int j = 0; j < 2 && !rc; j++) {
+            uint64_t at = (uint64_t)(p - h);
+            if (end - p < 4 || (len[j] = as_get_u32(p)) > (size_t)(end - p - 4))
+                rc = errorf(r, AS_EFORMAT, at, "expected metadata entry %u of "
+                            "%u, found the end of the metadata block", i,
+                            count);
+            else if (memchr(p + 4, 0, len[j]))
+                rc = errorf(r, AS_EFORMAT, at, "expected a metadata string, "
+                            "found a NUL byte");
+            else {
+                s[j] = p + 4;
+                p += 4 + len[j];
+            }
+        }
+        size_t at;
+        if (!rc && meta_set(r, s[0], len[0], s[1], len[1], &at))
+            rc = errorf(r, AS_ENOMEM, 0, "out of memory (metadata)");
+    }
+    if (!rc && p != end)
+        rc = errorf(r, AS_EFORMAT, (uint64_t)(p - h), "expected the end of "
+                    "the metadata block, found %zu more bytes",
+                    (size_t)(end - p));
+    free(h);
+    if (rc) return rc;
+    r->data_start = hlen;
+    return 0;
+}
+
+/* Load and check the footer; on any inconsistency keep scanning mode. */
+static void load_index(as_trace_reader_t *r)
+{
+    uint8_t t[AS_TRAILER_BYTES];
+    if (r->size < r->data_start + AS_TRAILER_BYTES + 12) return;
+    if (read_at(r, r->size - AS_TRAILER_BYTES, t, sizeof t)) goto bad;
+    if (memcmp(t + 16, AS_TRAILER_MAGIC, 8) != 0) return;
+    if (as_get_u32(t + 12) != as_fnv1a32(t, 12)) return;
+    uint64_t ioff = as_get_u64(t);
+    uint64_t ibytes = as_get_u32(t + 8);
+    if (ioff < r->data_start || ibytes < 12 ||
+        ibytes > r->size - AS_TRAILER_BYTES ||
+        ioff != r->size - AS_TRAILER_BYTES - ibytes ||
+        (ibytes - 12) % AS_INDEX_ENTRY_BYTES != 0)
+        return;
+    uint8_t *b = malloc((size_t)ibytes);
+    if (!b) return;
+    if (read_at(r, ioff, b, (size_t)ibytes)) {
+        free(b);
+        goto bad;
+    }
+    uint64_t count = (ibytes - 12) / AS_INDEX_ENTRY_BYTES;
+    if (as_get_u32(b) != AS_INDEX_MAGIC || as_get_u32(b + 4) != count ||
+        as_get_u32(b + ibytes - 4) != as_fnv1a32(b, (size_t)ibytes - 4) ||
+        grow((void **)&r->chunks, &r->chunks_cap, (size_t)count + 1,
+             sizeof *r->chunks) ||
+        grow((void **)&r->chunk_allocs, &r->allocs_cap, (size_t)count + 1,
+             sizeof *r->chunk_allocs)) {
+        free(b);
+        return;
+    }
+    uint64_t off = r->data_start, obj = 0, t_ns = 0;
+    for (uint64_t i = 0; i < count; i++) {
+        const uint8_t *e = b + 8 + i * AS_INDEX_ENTRY_BYTES;
+        as_trace_chunk_info_t *c = &r->chunks[i];
+        uint64_t allocs = as_get_u64(e + 48);
+        r->chunk_allocs[i] = allocs;
+        c->offset = as_get_u64(e);
+        c->bytes = as_get_u64(e + 8);
+        c->events = as_get_u64(e + 16);
+        c->first_object = as_get_u64(e + 24);
+        c->first_t_ns = as_get_u64(e + 32);
+        c->last_t_ns = as_get_u64(e + 40);
+        if (c->offset != off || c->bytes < AS_CHUNK_HEADER_BYTES ||
+            c->bytes > ioff - off || c->first_object != obj ||
+            allocs > c->events || c->first_t_ns < t_ns ||
+            c->last_t_ns < c->first_t_ns) {
+            free(b);
+            return;
+        }
+        off += c->bytes;
+        obj += allocs;
+        t_ns = c->last_t_ns;
+    }
+    free(b);
+    if (off != ioff) return;
+    r->nchunks = (size_t)count;
+    r->have_index = 1;
+    r->data_end = ioff;
+    return;
+bad:
+    r->err = 0; /* an unreadable footer only means: scan */
+}
+
+static int open_common(as_trace_reader_t *r)
+{
+    r->dctx = ZSTD_createDCtx();
+    if (!r->dctx) return errorf(r, AS_ENOMEM, 0, "out of memory");
+    int rc = parse_header(r);
+    if (rc) return rc;
+    r->data_end = r->size;
+    load_index(r);
+    if (!r->have_index) r->nchunks = 0;
+    r->next_off = r->data_start;
+    return 0;
+}
+
+static as_trace_reader_t *alloc_reader(const char *path)
+{
+    as_trace_reader_t *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->fd = -1;
+    size_t n = strlen(path);
+    r->path = malloc(n + 1);
+    if (!r->path) {
+        free(r);
+        return NULL;
+    }
+    memcpy(r->path, path, n + 1);
+    return r;
+}
+
+int as_trace_reader_open(as_trace_reader_t **rp, const char *path)
+{
+    as_trace_reader_t *r = alloc_reader(path);
+    *rp = r;
+    if (!r) return AS_ENOMEM;
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0)
+        return errorf(r, AS_EIO, 0, "cannot open: %s", strerror(errno));
+    struct stat st;
+    if (fstat(r->fd, &st) != 0)
+        return errorf(r, AS_EIO, 0, "cannot stat: %s", strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return errorf(r, AS_EIO, 0, "expected a regular file");
+    r->size = (uint64_t)st.st_size;
+    return open_common(r);
+}
+
+int as_trace_reader_open_mem(as_trace_reader_t **rp, const char *name,
+                             const void *data, size_t size)
+{
+    as_trace_reader_t *r = alloc_reader(name ? name : "<memory>");
+    *rp = r;
+    if (!r) return AS_ENOMEM;
+    r->mem = data;
+    r->size = size;
+    return open_common(r);
+}
+
+void as_trace_reader_close(as_trace_reader_t *r)
+{
+    if (!r) return;
+    if (r->fd >= 0) close(r->fd);
+    for (size_t i = 0; i < r->nmeta; i++) {
+        free(r->meta[i].key);
+        free(r->meta[i].value);
+    }
+    free(r->meta);
+    free(r->chunks);
+    free(r->chunk_allocs);
+    free(r->comp);
+    free(r->raw);
+    ZSTD_freeDCtx(r->dctx);
+    free(r->stacks);
+    free(r->pool);
+    for (uint32_t i = 0; i < r->frames_cap; i++) {
+        free(r->frames[i].module);
+        free(r->frames[i].symbol);
+    }
+    free(r->frames);
+    free(r->path);
+    free(r);
+}
+
+/* ------------------------------------------------------------ chunks */
+
+static int end_of_trace(as_trace_reader_t *r, int truncated, const char *fmt,
+                        ...)
+{
+    r->done = 1;
+    if (truncated) {
+        r->truncated = 1;
+        va_list ap;
+        int n = snprintf(r->msg, sizeof r->msg, "%s: ", r->path);
+        va_start(ap, fmt);
+        if (n >= 0 && (size_t)n < sizeof r->msg)
+            vsnprintf(r->msg + n, sizeof r->msg - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return 0;
+}
+
+/* Load the next chunk. @return 1 loaded, 0 end of trace, <0 error. */
+static int load_chunk(as_trace_reader_t *r)
+{
+    uint64_t off;
+    if (r->have_index) {
+        if (r->cur_chunk >= r->nchunks) return end_of_trace(r, 0, NULL);
+        off = r->chunks[r->cur_chunk].offset;
+    } else {
+        off = r->next_off;
+        size_t whole = r->cur_chunk;
+        if (off == r->size)
+            return end_of_trace(r, 1, "offset %llu: expected a footer index "
+                                "after the last chunk, found the end of the "
+                                "file (truncated trace; %zu whole chunks "
+                                "replayed)", (unsigned long long)off, whole);
+        uint64_t left = r->size - off;
+        uint8_t hb[AS_CHUNK_HEADER_BYTES];
+        if (read_at(r, off, hb, left < sizeof hb ? (size_t)left : sizeof hb))
+            return r->err;
+        if (left >= 4 && as_get_u32(hb) == AS_INDEX_MAGIC)
+            return end_of_trace(r, 1, "offset %llu: expected a valid footer "
+                                "index and trailer, found a damaged or "
+                                "incomplete one (truncated trace; %zu whole "
+                                "chunks replayed)", (unsigned long long)off,
+                                whole);
+        if (left < AS_CHUNK_HEADER_BYTES)
+            return end_of_trace(r, 1, "offset %llu: expected a %u-byte chunk "
+                                "header, found only %llu bytes (truncated "
+                                "trace; partial chunk dropped after %zu whole "
+                                "chunks)", (unsigned long long)off,
+                                AS_CHUNK_HEADER_BYTES,
+                                (unsigned long long)left, whole);
+        as_chunk_header_t h;
+        int d = as_chunk_header_decode(hb, &h);
+        if (d == 0 && AS_CHUNK_HEADER_BYTES + (uint64_t)h.compressed_bytes >
+                          left)
+            return end_of_trace(r, 1, "offset %llu: expected a chunk of "
+                                "%llu bytes, found only %llu bytes (truncated "
+                                "trace; partial chunk dropped after %zu whole "
+                                "chunks)", (unsigned long long)off,
+                                (unsigned long long)(AS_CHUNK_HEADER_BYTES +
+                                                     h.compressed_bytes),
+                                (unsigned long long)left, whole);
+    }
+    /* Read and check the header. */
+    uint8_t hb[AS_CHUNK_HEADER_BYTES];
+    if (off > r->data_end || r->data_end - off < AS_CHUNK_HEADER_BYTES)
+        return errorf(r, AS_EFORMAT, off, "expected a chunk header, found "
+                      "the end of the chunk area");
+    if (read_at(r, off, hb, sizeof hb)) return r->err;
+    as_chunk_header_t *h = &r->ch;
+    int d = as_chunk_header_decode(hb, h);
+    if (d == -1)
+        return errorf(r, AS_ECORRUPT, off, "expected the chunk magic "
+                      "\"ACHK\", found 0x%08x", as_get_u32(hb));
+    if (d == -2)
+        return errorf(r, AS_ECORRUPT, off + 44, "expected chunk header "
+                      "checksum 0x%08x, found 0x%08x",
+                      as_fnv1a32(hb, 44), as_get_u32(hb + 44));
+    uint64_t bytes = AS_CHUNK_HEADER_BYTES + (uint64_t)h->compressed_bytes;
+    if (h->raw_bytes > AS_CHUNK_MAX_RAW_BYTES)
+        return errorf(r, AS_EFORMAT, off + 8, "expected at most %u payload "
+                      "bytes, found %u", AS_CHUNK_MAX_RAW_BYTES, h->raw_bytes);
+    if (h->compressed_bytes > ZSTD_compressBound(h->raw_bytes) ||
+        bytes > r->data_end - off)
+        return errorf(r, AS_EFORMAT, off + 4, "expected a compressed size "
+                      "within the file and the bound for %u bytes, found %u",
+                      h->raw_bytes, h->compressed_bytes);
+    if (h->events > h->raw_bytes || h->allocs > h->events)
+        return errorf(r, AS_EFORMAT, off + 12, "expected allocs <= events <= "
+                      "payload bytes, found %u allocs, %u events, %u bytes",
+                      h->allocs, h->events, h->raw_bytes);
+    if (h->first_object != r->next_id)
+        return errorf(r, AS_EFORMAT, off + 20, "expected first object id "
+                      "%llu, found %llu", (unsigned long long)r->next_id,
+                      (unsigned long long)h->first_object);
+    if (h->first_t_ns < r->prev_last_t || h->last_t_ns < h->first_t_ns ||
+        (h->events == 0 && h->last_t_ns != h->first_t_ns))
+        return errorf(r, AS_EFORMAT, off + 28, "expected chunk times %llu <= "
+                      "first <= last, found first %llu, last %llu",
+                      (unsigned long long)r->prev_last_t,
+                      (unsigned long long)h->first_t_ns,
+                      (unsigned long long)h->last_t_ns);
+    if (r->have_index) {
+        const as_trace_chunk_info_t *c = &r->chunks[r->cur_chunk];
+        if (c->bytes != bytes || c->events != h->events ||
+            c->first_object != h->first_object ||
+            c->first_t_ns != h->first_t_ns ||
+            c->last_t_ns != h->last_t_ns ||
+            r->chunk_allocs[r->cur_chunk] != h->allocs)
+            return errorf(r, AS_ECORRUPT, off, "expected the chunk header to "
+                          "match footer index entry %zu, found a mismatch",
+                          r->cur_chunk);
+    }
+    /* Read, check and decompress the frame. */
+    if (grow((void **)&r->comp, &r->comp_cap, h->compressed_bytes + 1, 1) ||
+        grow((void **)&r->raw, &r->raw_cap, (size_t)h->raw_bytes + 1, 1))
+        return errorf(r, AS_ENOMEM, off, "out of memory (chunk of %u bytes)",
+                      h->raw_bytes);
+    if (read_at(r, off + AS_CHUNK_HEADER_BYTES, r->comp, h->compressed_bytes))
+        return r->err;
+    uint64_t foff = off + AS_CHUNK_HEADER_BYTES;
+    /* RFC 8878: magic 0xFD2FB528, then the frame header descriptor whose
+     * bit 2 is the content-checksum flag. */
+    unsigned long long csize =
+        ZSTD_getFrameContentSize(r->comp, h->compressed_bytes);
+    if (h->compressed_bytes < 5 || as_get_u32(r->comp) != ZSTD_MAGICNUMBER ||
+        !(r->comp[4] & 0x04) || csize != h->raw_bytes)
+        return errorf(r, AS_ECORRUPT, foff, "expected a zstd frame of %u "
+                      "bytes with a content checksum, found a bad frame "
+                      "header", h->raw_bytes);
+    size_t fsize = ZSTD_findFrameCompressedSize(r->comp, h->compressed_bytes);
+    if (ZSTD_isError(fsize) || fsize != h->compressed_bytes)
+        return errorf(r, AS_ECORRUPT, foff, "expected one zstd frame of %u "
+                      "bytes, found %s", h->compressed_bytes,
+                      ZSTD_isError(fsize) ? ZSTD_getErrorName(fsize)
+                                          : "a different size");
+    size_t got = ZSTD_decompressDCtx(r->dctx, r->raw, h->raw_bytes, r->comp,
+                                     h->compressed_bytes);
+    if (ZSTD_isError(got) || got != h->raw_bytes)
+        return errorf(r, AS_ECORRUPT, foff, "expected a valid zstd frame, "
+                      "found: %s", ZSTD_isError(got) ? ZSTD_getErrorName(got)
+                                                     : "short content");
+    if (!r->have_index && r->cur_chunk >= r->nchunks) {
+        if (grow((void **)&r->chunks, &r->chunks_cap, r->nchunks + 1,
+                 sizeof *r->chunks) ||
+            grow((void **)&r->chunk_allocs, &r->allocs_cap, r->nchunks + 1,
+                 sizeof *r->chunk_allocs))
+            return errorf(r, AS_ENOMEM, off, "out of memory (chunk list)");
+        r->chunk_allocs[r->nchunks] = h->allocs;
+        as_trace_chunk_info_t *c = &r->chunks[r->nchunks++];
+        c->offset = off;
+        c->bytes = bytes;
+        c->events = h->events;
+        c->first_object = h->first_object;
+        c->first_t_ns = h->first_t_ns;
+        c->last_t_ns = h->last_t_ns;
+    }
+    r->chunk_off = off;
+    r->next_off = off + bytes;
+    r->cur_chunk++;
+    r->p = r->raw;
+    r->end = r->raw + h->raw_bytes;
+    r->t = h->first_t_ns;
+    r->thread = r->cpu = r->stack = 0;
+    r->ch_events = 0;
+    r->in_chunk = 1;
+    return 1;
+}
+
+static int finish_chunk(as_trace_reader_t *r)
+{
+    const as_chunk_header_t *h = &r->ch;
+    if (r->ch_events != h->events)
+        return errorf(r, AS_EFORMAT, r->chunk_off + 12, "expected %u events "
+                      "in chunk %zu, found %u", h->events, r->cur_chunk - 1,
+                      r->ch_events);
+    if (r->next_id - h->first_object != h->allocs)
+        return errorf(r, AS_EFORMAT, r->chunk_off + 16, "expected %u new "
+                      "objects in chunk %zu, found %llu", h->allocs,
+                      r->cur_chunk - 1,
+                      (unsigned long long)(r->next_id - h->first_object));
+    if (r->t != h->last_t_ns)
+        return errorf(r, AS_EFORMAT, r->chunk_off + 36, "expected the last "
+                      "event of chunk %zu at t=%llu, found t=%llu",
+                      r->cur_chunk - 1, (unsigned long long)h->last_t_ns,
+                      (unsigned long long)r->t);
+    r->prev_last_t = h->last_t_ns;
+    r->in_chunk = 0;
+    return 0;
+}
+
+/* ------------------------------------------------------------ definitions */
+
+static int get_string(as_trace_reader_t *r, const uint8_t **pp,
+                      const uint8_t **s, size_t *n, const char *what)
+{
+    uint64_t len;
+    const uint8_t *at = *pp;
+    if (as_get_varint(pp, r->end, &len) ||
+        len > AS_TRACE_MAX_STRING || len > (uint64_t)(r->end - *pp))
+        return payload_error(r, at, "expected the length of a %s (<= %u and "
+                             "within the chunk), found a bad length", what,
+                             AS_TRACE_MAX_STRING);
+    *s = *pp;
+    *n = (size_t)len;
+    if (memchr(*s, 0, *n))
+        return payload_error(r, at, "expected a %s, found a NUL byte in it",
+                             what);
+    *pp += len;
+    return 0;
+}
+
+/* Decode one definition record at r->p (tag already consumed at tagp). */
+static int decode_def(as_trace_reader_t *r, const uint8_t *tagp)
+{
+    const uint8_t *p = tagp + 1;
+    uint8_t tag = *tagp;
+    uint64_t id, v1, v2;
+    if (tag == AS_TAG_FRAME) {
+        const uint8_t *mod, *sym;
+        size_t ml, sl;
+        if (as_get_varint(&p, r->end, &id) || as_get_varint(&p, r->end, &v1) ||
+            as_get_varint(&p, r->end, &v2))
+            return payload_error(r, tagp, "expected frame id, pc and offset, "
+                                 "found the end of the chunk");
+        uint64_t lim = 2 * r->nframe_defs + AS_TRACE_ID_SLACK;
+        if (id == 0 || id > lim)
+            return payload_error(r, tagp, "expected a frame id in 1..%llu, "
+                                 "found %llu", (unsigned long long)lim,
+                                 (unsigned long long)id);
+        int rc;
+        if ((rc = get_string(r, &p, &mod, &ml, "module")) ||
+            (rc = get_string(r, &p, &sym, &sl, "symbol")))
+            return rc;
+        if (id >= r->frames_cap) {
+            size_t cap = r->frames_cap, old = cap;
+            if (grow((void **)&r->frames, &cap, (size_t)id + 1,
+                     sizeof *r->frames))
+                return errorf(r, AS_ENOMEM, r->chunk_off, "out of memory");
+            memset(r->frames + old, 0, (cap - old) * sizeof *r->frames);
+            r->frames_cap = (uint32_t)cap;
+        }
+        as_rframe_t *f = &r->frames[id];
+        char *m = dup_n(mod, ml), *s = dup_n(sym, sl);
+        if (!m || !s) {
+            free(m);
+            free(s);
+            return errorf(r, AS_ENOMEM, r->chunk_off, "out of memory");
+        }
+        free(f->module);
+        free(f->symbol);
+        f->module = m;
+        f->symbol = s;
+        f->pc = v1;
+        f->offset = v2;
+        r->nframe_defs++;
+        if (id > r->max_frame) r->max_frame = (uint32_t)id;
+    } else if (tag == AS_TAG_STACK) {
+        if (as_get_varint(&p, r->end, &id) || as_get_varint(&p, r->end, &v1))
+            return payload_error(r, tagp, "expected stack id and depth, found "
+                                 "the end of the chunk");
+        uint64_t lim = 2 * r->nstack_defs + AS_TRACE_ID_SLACK;
+        if (id == 0 || id > lim)
+            return payload_error(r, tagp, "expected a stack id in 1..%llu, "
+                                 "found %llu", (unsigned long long)lim,
+                                 (unsigned long long)id);
+        if (v1 > AS_TRACE_MAX_DEPTH || v1 > (uint64_t)(r->end - p))
+            return payload_error(r, tagp, "expected a stack depth <= %u and "
+                                 "within the chunk, found %llu",
+                                 AS_TRACE_MAX_DEPTH, (unsigned long long)v1);
+        if (r->pool_len + v1 > UINT32_MAX ||
+            grow((void **)&r->pool, &r->pool_cap, r->pool_len + (size_t)v1,
+                 sizeof *r->pool))
+            return errorf(r, AS_ENOMEM, r->chunk_off, "out of memory");
+        for (uint64_t i = 0; i < v1; i++) {
+            if (as_get_varint(&p, r->end, &v2) || v2 > UINT32_MAX)
+                return payload_error(r, tagp, "expected %llu frame ids in "
+                                     "stack %llu, found a bad one at %llu",
+                                     (unsigned long long)v1,
+                                     (unsigned long long)id,
+                                     (unsigned long long)i);
+            r->pool[r->pool_len + i] = (uint32_t)v2;
+        }
+        if (id >= r->stacks_cap) {
+            size_t cap = r->stacks_cap, old = cap;
+            if (grow((void **)&r->stacks, &cap, (size_t)id + 1,
+                     sizeof *r->stacks))
+                return errorf(r, AS_ENOMEM, r->chunk_off, "out of memory");
+            memset(r->stacks + old, 0, (cap - old) * sizeof *r->stacks);
+            r->stacks_cap = (uint32_t)cap;
+        }
+        as_rstack_t *s = &r->stacks[id];
+        s->off = (uint32_t)r->pool_len;
+        s->depth = (uint32_t)v1;
+        s->defined = 1;
+        r->pool_len += (size_t)v1;
+        r->nstack_defs++;
+        if (id > r->max_stack) r->max_stack = (uint32_t)id;
+    } else if (tag == AS_TAG_META) {
+        const uint8_t *k, *v;
+        size_t kl, vl;
+        int rc;
+        if ((rc = get_string(r, &p, &k, &kl, "meta key")) ||
+            (rc = get_string(r, &p, &v, &vl, "meta value")))
+            return rc;
+        if (meta_set(r, k, kl, v, vl, &r->last_meta))
+            return errorf(r, AS_ENOMEM, r->chunk_off, "out of memory");
+    } else {
+        return payload_error(r, tagp, "expected a record tag (event, frame, "
+                             "stack or meta), found 0x%02x", tag);
+    }
+    r->last_def = tag;
+    r->last_def_id = (uint32_t)id;
+    r->p = p;
+    return 0;
+}
+
+/* ------------------------------------------------------------ events */
+
+#define AS_DECODE_DEF 1 /* decode_events stopped after a definition */
+
+/* The hot path: decode events of the loaded chunk into evs[*n..cap).
+ * @return 0 (cap reached or chunk payload exhausted), AS_DECODE_DEF (a
+ * definition was absorbed and stop_at_def is set), or an error. */
+static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
+                         size_t *n_io, int stop_at_def)
+{
+    const uint8_t *p = r->p, *end = r->end;
+    uint64_t t = r->t, next_id = r->next_id, last_t = r->ch.last_t_ns;
+    uint32_t thread = r->thread, cpu = r->cpu, stack = r->stack;
+    uint32_t nev = r->ch_events, max_stack = r->max_stack;
+    size_t n = *n_io;
+    int rc = 0;
+    const uint8_t *rec;
+    uint64_t v;
+#define GETV(what)                                                            \
+    do {                                                                      \
+        if (p < end && *p < 0x80)                                             \
+            v = *p++;                                                         \
+        else if (as_get_varint(&p, end, &v)) {                                \
+            rc = payload_error(r, rec, "expected the %s varint, found %s",   \
+                               what, p >= end ? "the end of the chunk"        \
+                                              : "an overlong varint");        \
+            goto out;                                                         \
+        }                                                                     \
+    } while (0)
+    while (n < cap && p < end) {
+        rec = p;
+        unsigned tag = *p++;
+        unsigned kind = tag & AS_TAG_KIND_MASK;
+        if (kind == AS_TAG_DEF) {
+            r->p = rec; /* decode_def reports offsets relative to raw */
+            rc = decode_def(r, rec);
+            if (rc) goto out;
+            p = r->p;
+            max_stack = r->max_stack;
+            if (stop_at_def) {
+                rc = AS_DECODE_DEF;
+                goto out;
+            }
+            continue;
+        }
+        if (tag & AS_TAG_RESERVED) {
+            rc = payload_error(r, rec, "expected reserved tag bit 7 clear, "
+                               "found tag 0x%02x", tag);
+            goto out;
+        }
+        as_event_t *ev = &evs[n];
+        if (!(tag & AS_TAG_ZERO_DT)) {
+            GETV("time delta");
+            if (v > last_t - t || nev == 0) {
+                rc = payload_error(r, rec, "expected a time delta keeping t "
+                                   "within the chunk's [%llu, %llu], found "
+                                   "%llu after t=%llu",
+                                   (unsigned long long)r->ch.first_t_ns,
+                                   (unsigned long long)last_t,
+                                   (unsigned long long)v,
+                                   (unsigned long long)t);
+                goto out;
+            }
+            t += v;
+        }
+        if (!(tag & AS_TAG_SAME_THREAD)) {
+            GETV("thread delta");
+            int64_t dz = as_unzigzag(v);
+            if (dz < -(int64_t)thread || dz > (int64_t)(UINT32_MAX - thread)) {
+                rc = payload_error(r, rec, "expected a thread delta within "
+                                   "32 bits, found %lld", (long long)dz);
+                goto out;
+            }
+            thread = (uint32_t)((int64_t)thread + dz);
+        }
+        if (!(tag & AS_TAG_SAME_CPU)) {
+            GETV("cpu delta");
+            int64_t dz = as_unzigzag(v);
+            if (dz < -(int64_t)cpu || dz > (int64_t)(UINT32_MAX - cpu)) {
+                rc = payload_error(r, rec, "expected a cpu delta within 32 "
+                                   "bits, found %lld", (long long)dz);
+                goto out;
+            }
+            cpu = (uint32_t)((int64_t)cpu + dz);
+        }
+        ev->kind = (uint8_t)kind;
+        ev->t_ns = t;
+        ev->thread = thread;
+        ev->cpu = cpu;
+        if (kind != AS_TAG_ALLOC) {
+            GETV("object");
+            if (v >= next_id) {
+                rc = payload_error(r, rec, "expected a %s of an id below %llu "
+                                   "(the next unallocated id), found a "
+                                   "back-reference of %llu, naming id %lld "
+                                   "which was never allocated",
+                                   kind == AS_TAG_FREE ? "free" : "realloc",
+                                   (unsigned long long)next_id,
+                                   (unsigned long long)v,
+                                   (long long)(next_id - 1 - v));
+                goto out;
+            }
+            ev->object = next_id - 1 - v;
+        }
+        if (kind == AS_TAG_FREE) {
+            if (tag & (AS_TAG_HAS_ALIGN | AS_TAG_SAME_STACK)) {
+                rc = payload_error(r, rec, "expected a free tag without "
+                                   "align/stack bits, found 0x%02x", tag);
+                goto out;
+            }
+            ev->new_object = 0;
+            ev->size = 0;
+            ev->align = 0;
+            ev->stack = 0;
+        } else {
+            if (kind == AS_TAG_ALLOC) {
+                ev->object = next_id;
+                ev->new_object = 0;
+            } else {
+                ev->new_object = next_id;
+            }
+            next_id++;
+            GETV("size");
+            ev->size = v;
+            if (tag & AS_TAG_HAS_ALIGN) {
+                GETV("align");
+                ev->align = v;
+            } else {
+                ev->align = 0;
+            }
+            if (!(tag & AS_TAG_SAME_STACK)) {
+                GETV("stack delta");
+                int64_t dz = as_unzigzag(v);
+                if (dz < -(int64_t)stack ||
+                    dz > (int64_t)max_stack - (int64_t)stack) {
+                    rc = payload_error(r, rec, "expected a defined stack id "
+                                       "(0..%u), found %lld", max_stack,
+                                       (long long)((int64_t)stack + dz));
+                    goto out;
+                }
+                stack = (uint32_t)((int64_t)stack + dz);
+            }
+            ev->stack = stack;
+        }
+        nev++;
+        n++;
+    }
+#undef GETV
+out:
+    r->p = p;
+    r->t = t;
+    r->next_id = next_id;
+    r->thread = thread;
+    r->cpu = cpu;
+    r->stack = stack;
+    r->ch_events = nev;
+    *n_io = n;
+    return rc;
+}
+
+/* Fill evs with up to cap events; stop after a definition if rec_mode. */
+static long next_common(as_trace_reader_t *r, as_event_t *evs, size_t cap,
+                        int rec_mode)
+{
+    if (r->err) return r->err;
+    size_t n = 0;
+    while (n < cap) {
+        if (!r->in_chunk) {
+            if (r->done) break;
+            int rc = load_chunk(r);
+            if (rc < 0) return rc;
+            if (rc == 0) break;
+        }
+        if (r->p == r->end) {
+            int rc = finish_chunk(r);
+            if (rc) return rc;
+            continue;
+        }
+        int rc = decode_events(r, evs, cap, &n, rec_mode);
+        if (rc < 0) return rc;
+        if (rc == AS_DECODE_DEF) return -100; /* definition: see next_record */
+    }
+    return (long)n;
+}
+
+long as_trace_reader_next_batch(as_trace_reader_t *r, as_event_t *evs,
+                                size_t cap)
+{
+    if (cap == 0) return r->err ? r->err : 0;
+    return next_common(r, evs, cap, 0);
+}
+
+int as_trace_reader_next(as_trace_reader_t *r, as_event_t *ev)
+{
+    return (int)next_common(r, ev, 1, 0);
+}
+
+int as_trace_reader_next_record(as_trace_reader_t *r, as_trace_record_t *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    long rc = next_common(r, &rec->event, 1, 1);
+    if (rc == 1) {
+        rec->kind = AS_REC_EVENT;
+        return 1;
+    }
+    if (rc != -100) return (int)rc;
+    rec->id = r->last_def_id;
+    if (r->last_def == AS_TAG_FRAME) {
+        rec->kind = AS_REC_FRAME;
+        as_trace_reader_frame(r, rec->id, &rec->frame);
+    } else if (r->last_def == AS_TAG_STACK) {
+        rec->kind = AS_REC_STACK;
+        as_trace_reader_stack(r, rec->id, &rec->frames, &rec->depth);
+    } else {
+        rec->kind = AS_REC_META;
+        rec->id = 0;
+        rec->key = r->meta[r->last_meta].key;
+        rec->value = r->meta[r->last_meta].value;
+    }
+    return 1;
+}
+
+int as_trace_reader_rewind(as_trace_reader_t *r)
+{
+    if (r->err && r->err != AS_EFORMAT && r->err != AS_ECORRUPT &&
+        r->err != AS_ETRUNCATED)
+        return r->err;
+    r->err = 0;
+    r->msg[0] = '\0';
+    r->cur_chunk = 0;
+    r->next_off = r->data_start;
+    r->in_chunk = 0;
+    r->done = 0;
+    r->truncated = 0;
+    r->next_id = 0;
+    r->prev_last_t = 0;
+    return 0;
+}
+
+/* ------------------------------------------------------------ accessors */
+
+size_t as_trace_reader_meta_count(const as_trace_reader_t *r)
+{
+    return r->nmeta;
+}
+
+int as_trace_reader_meta_at(const as_trace_reader_t *r, size_t i,
+                            const char **key, const char **value)
+{
+    if (i >= r->nmeta) return AS_ENOTFOUND;
+    *key = r->meta[i].key;
+    *value = r->meta[i].value;
+    return 0;
+}
+
+const char *as_trace_reader_meta(const as_trace_reader_t *r, const char *key)
+{
+    for (size_t i = 0; i < r->nmeta; i++)
+        if (strcmp(r->meta[i].key, key) == 0) return r->meta[i].value;
+    return NULL;
+}
+
+int as_trace_reader_stack(const as_trace_reader_t *r, uint32_t id,
+                          const uint32_t **frames, uint32_t *depth)
+{
+    if (id == 0 || id >= r->stacks_cap || !r->stacks[id].defined)
+        return AS_ENOTFOUND;
+    *frames = r->pool + r->stacks[id].off;
+    *depth = r->stacks[id].depth;
+    return 0;
+}
+
+int as_trace_reader_frame(const as_trace_reader_t *r, uint32_t id,
+                          as_frame_t *frame)
+{
+    if (id == 0 || id >= r->frames_cap || !r->frames[id].module)
+        return AS_ENOTFOUND;
+    const as_rframe_t *f = &r->frames[id];
+    frame->pc = f->pc;
+    frame->offset = f->offset;
+    frame->module = f->module;
+    frame->symbol = f->symbol;
+    return 0;
+}
+
+uint32_t as_trace_reader_max_stack(const as_trace_reader_t *r)
+{
+    return r->max_stack;
+}
+
+uint32_t as_trace_reader_max_frame(const as_trace_reader_t *r)
+{
+    return r->max_frame;
+}
+
+size_t as_trace_reader_chunk_count(const as_trace_reader_t *r)
+{
+    return r->nchunks;
+}
+
+const as_trace_chunk_info_t *as_trace_reader_chunks(const as_trace_reader_t *r)
+{
+    return r->chunks;
+}
+
+int as_trace_reader_truncated(const as_trace_reader_t *r)
+{
+    return r->truncated;
+}
+
+int as_trace_reader_has_index(const as_trace_reader_t *r)
+{
+    return r->have_index;
+}
+
+uint64_t as_trace_reader_file_bytes(const as_trace_reader_t *r)
+{
+    return r->size;
+}
+
+uint64_t as_trace_reader_objects(const as_trace_reader_t *r)
+{
+    return r->next_id;
+}
+
+const char *as_trace_reader_path(const as_trace_reader_t *r)
+{
+    return r->path;
+}
+
+const char *as_trace_reader_error(const as_trace_reader_t *r)
+{
+    if (!r) return "no reader";
+    return r->msg[0] ? r->msg : "no error";
+}
+
+int as_trace_reader_hash(as_trace_reader_t *r, char out[17])
+{
+    uint64_t h = AS_FNV64_INIT;
+    if (r->mem) {
+        h = as_fnv1a64(h, r->mem, (size_t)r->size);
+    } else {
+        size_t bs = 1 << 20;
+        uint8_t *b = malloc(bs);
+        if (!b) return AS_ENOMEM;
+        for (uint64_t off = 0; off < r->size;) {
+            size_t n = r->size - off < bs ? (size_t)(r->size - off) : bs;
+            int saved = r->err;
+            if (read_at(r, off, b, n)) {
+                int rc = r->err;
+                r->err = saved;
+                free(b);
+                return rc;
+            }
+            h = as_fnv1a64(h, b, n);
+            off += n;
+        }
+        free(b);
+    }
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+    return 0;
+}
