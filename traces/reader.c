@@ -948,19 +948,19 @@ int as_trace_reader_next_record(as_trace_reader_t *r, as_trace_record_t *rec)
     memset(rec, 0, sizeof *rec);
     long rc = next_common(r, &rec->event, 1, 1);
     if (rc == 1) {
-        rec->kind = AS_REC_EVENT;
+        rec->kind = AS_TRACE_REC_EVENT;
         return 1;
     }
     if (rc != -100) return (int)rc;
     rec->id = r->last_def_id;
     if (r->last_def == AS_TAG_FRAME) {
-        rec->kind = AS_REC_FRAME;
+        rec->kind = AS_TRACE_REC_FRAME;
         as_trace_reader_frame(r, rec->id, &rec->frame);
     } else if (r->last_def == AS_TAG_STACK) {
-        rec->kind = AS_REC_STACK;
+        rec->kind = AS_TRACE_REC_STACK;
         as_trace_reader_stack(r, rec->id, &rec->frames, &rec->depth);
     } else {
-        rec->kind = AS_REC_META;
+        rec->kind = AS_TRACE_REC_META;
         rec->id = 0;
         rec->key = r->meta[r->last_meta].key;
         rec->value = r->meta[r->last_meta].value;

@@ -189,20 +189,20 @@ void as_trace_reader_close(as_trace_reader_t *r);
  * accessors. Added after the original declarations; nothing above changed. */
 
 typedef enum {
-    AS_REC_EVENT = 1, /* rec->event */
-    AS_REC_FRAME = 2, /* rec->id, rec->frame */
-    AS_REC_STACK = 3, /* rec->id, rec->frames[0..depth) */
-    AS_REC_META = 4   /* rec->key, rec->value (a stream meta record) */
+    AS_TRACE_REC_EVENT = 1, /* rec->event */
+    AS_TRACE_REC_FRAME = 2, /* rec->id, rec->frame */
+    AS_TRACE_REC_STACK = 3, /* rec->id, rec->frames[0..depth) */
+    AS_TRACE_REC_META = 4   /* rec->key, rec->value (a stream meta record) */
 } as_trace_record_kind_t;
 
 typedef struct {
     int kind;                /* as_trace_record_kind_t */
-    as_event_t event;        /* AS_REC_EVENT */
-    uint32_t id;             /* AS_REC_FRAME / AS_REC_STACK: the id defined */
-    as_frame_t frame;        /* AS_REC_FRAME */
-    const uint32_t *frames;  /* AS_REC_STACK: frame ids, innermost first */
-    uint32_t depth;          /* AS_REC_STACK */
-    const char *key, *value; /* AS_REC_META */
+    as_event_t event;        /* AS_TRACE_REC_EVENT */
+    uint32_t id;             /* AS_TRACE_REC_FRAME / AS_TRACE_REC_STACK: the id defined */
+    as_frame_t frame;        /* AS_TRACE_REC_FRAME */
+    const uint32_t *frames;  /* AS_TRACE_REC_STACK: frame ids, innermost first */
+    uint32_t depth;          /* AS_TRACE_REC_STACK */
+    const char *key, *value; /* AS_TRACE_REC_META */
 } as_trace_record_t;
 
 /* as_trace_reader_next_record: the next record in file order: an event or a
