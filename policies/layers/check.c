@@ -482,6 +482,11 @@ int as_check_close(void *st)
 {
     as_check_t *c = st;
     if (c->inner_state) {
+        /* Destroy implicitly frees every live block (a program may exit
+         * without freeing): its reservations may then go back. The nodes
+         * stay in the pool until c_destroy. */
+        as_rb_init(&c->live);
+        c->live_bytes = 0;
         c->inner->destroy(c->inner_state);
         c->inner_state = NULL;
         if (c->reserved.root) {
@@ -576,6 +581,11 @@ uint64_t as_check_live_blocks(const void *st)
 uint64_t as_check_reserved_bytes(const void *st)
 {
     return ((const as_check_t *)st)->reserved_bytes;
+}
+
+void *as_check_inner_state(const void *st)
+{
+    return ((const as_check_t *)st)->inner_state;
 }
 
 int as_check_verify(const void *st)

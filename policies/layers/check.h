@@ -77,6 +77,10 @@ uint64_t as_check_live_blocks(const void *state);
 /* as_check_reserved_bytes: @return bytes the inner policy holds reserved. */
 uint64_t as_check_reserved_bytes(const void *state);
 
+/* as_check_inner_state: @return the wrapped policy's own state (for its
+ * expensive-tier checks in tests), NULL after as_check_close(). */
+void *as_check_inner_state(const void *state);
+
 /* as_check_verify: expensive tier: verify the layer's own invariants (tree
  * shapes, disjointness, containment). @return 0 or AS_ECHECK. */
 int as_check_verify(const void *state);

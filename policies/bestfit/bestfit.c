@@ -1,0 +1,557 @@
+/* bestfit.c - the `bestfit` policy: address-ordered best fit with immediate
+ * coalescing over a heap grown and trimmed in pages.
+ *
+ * This file owns one heap: a set of segments (address ranges reserved from
+ * the page source; the heap grows a segment in place by reserving with the
+ * segment's end as hint, and starts a new segment only when that address is
+ * taken), the free blocks inside them and the table of allocated blocks. All
+ * of it is out of band (policy rule 1): free blocks are pool objects indexed
+ * by a red-black tree ordered by (bytes, start) for best fit and by a hash
+ * map of their edges (start, and end|1) for coalescing in O(1); allocated
+ * blocks are a hash map start -> bytes, so free(addr, 0) works (rule 5).
+ * Every operation is O(log free blocks) expected.
+ *
+ * Invariants (bf_check verifies them):
+ *   free blocks and allocated blocks are 16-byte aligned multiples of 16 and
+ *   tile every segment exactly; no two free blocks are adjacent inside one
+ *   segment (immediate coalescing); no block crosses a segment boundary;
+ *   free_bytes == sum of free block sizes; heap_bytes == sum of segment
+ *   sizes == free_bytes + allocated_bytes.
+ * It never reads or writes heap memory, never calls libc allocation, and
+ * returns every reservation and metadata byte in destroy.
+ */
+#include "bestfit.h"
+
+#include "../../common/util.h"
+#include "../common/objpool.h"
+#include "../common/rbtree.h"
+#include "../common/u64map.h"
+
+#define MIN_BLOCK 16
+
+static const as_param_spec_t bf_params[AS_BESTFIT_N_PARAMS] = {
+    {"grow_bytes", AS_PARAM_BYTES, "128K", 4096, 1073741824.0, NULL,
+     "heap growth granularity (rounded up to pages)"},
+    {"trim_threshold", AS_PARAM_BYTES, "128K", 0, 1099511627776.0, NULL,
+     "unreserve a segment's top free block when larger than this"},
+    {"top_pad", AS_PARAM_BYTES, "0", 0, 1073741824.0, NULL,
+     "bytes of the top free block kept when trimming"},
+    {"release", AS_PARAM_BOOL, "off", 0, 1, NULL,
+     "release the whole pages inside big free blocks (MADV_DONTNEED)"},
+    {"release_threshold", AS_PARAM_BYTES, "256K", 4096, 1099511627776.0,
+     NULL, "smallest free block whose pages are released"},
+};
+
+/* A free block [start, start + bytes). */
+typedef struct {
+    as_rb_node_t by_size; /* in bf_t.by_size, ordered (bytes, start) */
+    uintptr_t start;      /* 16-byte aligned */
+    uint64_t bytes;       /* multiple of 16, > 0 */
+} bf_free_t;
+
+/* A segment: one contiguous run of reserved pages [start, end). */
+typedef struct {
+    as_rb_node_t node; /* in bf_t.segs, ordered by start */
+    uintptr_t start;   /* page aligned */
+    uintptr_t end;     /* page aligned, > start */
+} bf_seg_t;
+
+typedef struct {
+    const as_pagesource_t *ps;
+    uint64_t page;              /* ps->page_bytes */
+    uint64_t grow_bytes;        /* growth granularity, whole pages */
+    uint64_t trim_threshold;    /* see bf_params */
+    uint64_t top_pad;
+    int release;
+    uint64_t release_threshold;
+
+    as_pool_t free_pool;        /* bf_free_t objects */
+    as_pool_t seg_pool;         /* bf_seg_t objects */
+    as_rb_tree_t by_size;       /* free blocks by (bytes, start) */
+    as_rb_tree_t segs;          /* segments by start */
+    as_u64map_t edges;          /* start -> bf_free_t*, (end | 1) -> same */
+    as_u64map_t allocs;         /* allocated start -> bytes */
+    bf_free_t *spare[2];        /* nodes kept ready so no step fails midway */
+    int n_spare;
+    bf_seg_t *top;              /* segment grown last (heap end), or NULL */
+    uintptr_t hint;             /* where to ask when there is no segment */
+
+    uint64_t heap_bytes;        /* sum of segment sizes */
+    uint64_t free_bytes;        /* sum of free block sizes */
+    uint64_t allocated_bytes;   /* sum of allocated block sizes */
+    uint64_t n_reserves, n_trims, trimmed_bytes, n_releases, released_bytes;
+} bf_t;
+
+/* ---- free blocks ---- */
+
+static inline bf_free_t *free_of(as_rb_node_t *n)
+{
+    return n ? AS_RB_ENTRY(n, bf_free_t, by_size) : NULL;
+}
+
+/* Make sure the next alloc/free cannot run out of metadata halfway.
+ * @return 0 or AS_ENOMEM (nothing changed). */
+static int prepare(bf_t *st)
+{
+    while (st->n_spare < 2) {
+        bf_free_t *f = as_pool_alloc(&st->free_pool);
+        if (!f) return AS_ENOMEM;
+        st->spare[st->n_spare++] = f;
+    }
+    if (as_u64map_reserve(&st->edges, 4)) return AS_ENOMEM;
+    if (as_u64map_reserve(&st->allocs, 1)) return AS_ENOMEM;
+    return 0;
+}
+
+static bf_free_t *edge_get(const bf_t *st, uint64_t key)
+{
+    uint64_t v;
+    return as_u64map_get(&st->edges, key, &v) ? (bf_free_t *)(uintptr_t)v
+                                              : NULL;
+}
+
+/* Add free block [start, start+bytes); its neighbours must not be free. */
+static bf_free_t *free_add(bf_t *st, uintptr_t start, uint64_t bytes)
+{
+    bf_free_t *f = st->n_spare ? st->spare[--st->n_spare]
+                               : as_pool_alloc(&st->free_pool);
+    /* prepare() guarantees a spare for the at most two adds of a step */
+    f->start = start;
+    f->bytes = bytes;
+    as_rb_node_t *parent = NULL, *cur = st->by_size.root;
+    int dir = 0;
+    while (cur) {
+        bf_free_t *g = free_of(cur);
+        dir = bytes > g->bytes || (bytes == g->bytes && start > g->start);
+        parent = cur;
+        cur = cur->child[dir];
+    }
+    as_rb_link(&st->by_size, &f->by_size, parent, dir);
+    as_u64map_put(&st->edges, start, (uintptr_t)f);
+    as_u64map_put(&st->edges, (start + bytes) | 1, (uintptr_t)f);
+    st->free_bytes += bytes;
+    return f;
+}
+
+static void free_remove(bf_t *st, bf_free_t *f)
+{
+    as_rb_erase(&st->by_size, &f->by_size);
+    as_u64map_remove(&st->edges, f->start, NULL);
+    as_u64map_remove(&st->edges, (f->start + f->bytes) | 1, NULL);
+    st->free_bytes -= f->bytes;
+    if (st->n_spare < 2)
+        st->spare[st->n_spare++] = f;
+    else
+        as_pool_free(&st->free_pool, f);
+}
+
+/* The first free block with bytes >= need (lowest start among equals). */
+static bf_free_t *lower_bound(const bf_t *st, uint64_t need)
+{
+    as_rb_node_t *cur = st->by_size.root, *best = NULL;
+    while (cur) {
+        if (free_of(cur)->bytes >= need) {
+            best = cur;
+            cur = cur->child[0];
+        } else {
+            cur = cur->child[1];
+        }
+    }
+    return free_of(best);
+}
+
+/* Best fit for `need` bytes at `align`: *addr gets the aligned start. With
+ * alignment > 16 the search looks at up to 16 blocks in best-fit order and
+ * then takes the best block that fits whatever its alignment gap. */
+static bf_free_t *find_fit(const bf_t *st, uint64_t need, uint64_t align,
+                           uintptr_t *addr)
+{
+    bf_free_t *f = lower_bound(st, need);
+    if (align <= MIN_BLOCK || !f) {
+        if (f) *addr = f->start;
+        return f;
+    }
+    for (int i = 0; i < 16 && f; i++) {
+        uintptr_t a = as_align_up(f->start, align);
+        if (a + need <= f->start + f->bytes) {
+            *addr = a;
+            return f;
+        }
+        f = free_of(as_rb_next(&f->by_size));
+    }
+    f = lower_bound(st, need + align - MIN_BLOCK);
+    if (f) *addr = as_align_up(f->start, align);
+    return f;
+}
+
+/* ---- segments ---- */
+
+static int seg_key(const void *key, const as_rb_node_t *n)
+{
+    uintptr_t a = *(const uintptr_t *)key;
+    uintptr_t s = AS_RB_ENTRY(n, bf_seg_t, node)->start;
+    return a < s ? -1 : a > s;
+}
+
+static int seg_cmp(const as_rb_node_t *a, const as_rb_node_t *b)
+{
+    return seg_key(&AS_RB_ENTRY(a, bf_seg_t, node)->start, b);
+}
+
+/* The segment holding addr (which must lie in one). */
+static bf_seg_t *seg_of(const bf_t *st, uintptr_t addr)
+{
+    if (st->top && addr >= st->top->start && addr < st->top->end)
+        return st->top;
+    as_rb_node_t *n = as_rb_floor(&st->segs, &addr, seg_key);
+    return n ? AS_RB_ENTRY(n, bf_seg_t, node) : NULL;
+}
+
+/* Return the free range [s, e) of seg to the heap: merge with the free
+ * neighbours inside the segment, then (when `settle`) trim or release. */
+static void give_back(bf_t *st, bf_seg_t *seg, uintptr_t s, uintptr_t e,
+                      int settle);
+
+/* Grow the heap so that `need` bytes at `align` fit. @return 0, AS_ENOMEM. */
+static int grow(bf_t *st, uint64_t need, uint64_t align)
+{
+    uint64_t page = st->page;
+    bf_seg_t *seg = st->top;
+    uintptr_t addr;
+    if (seg) {
+        bf_free_t *tb = edge_get(st, seg->end | 1);
+        uintptr_t base = tb ? tb->start : seg->end;
+        uintptr_t a = as_align_up(base, align);
+        uint64_t want = a + need > seg->end ? a + need - seg->end : 0;
+        uint64_t bytes = as_align_up(
+            want > st->grow_bytes ? want : st->grow_bytes, page);
+        if (as_ps_reserve(st->ps, seg->end, bytes, page, &addr) == 0) {
+            st->n_reserves++;
+            if (addr == seg->end) {
+                seg->end += bytes;
+                st->heap_bytes += bytes;
+                give_back(st, seg, addr, addr + bytes, 0);
+                return 0;
+            }
+            as_ps_unreserve(st->ps, addr, bytes); /* not where we asked */
+        }
+    }
+    bf_seg_t *ns = as_pool_alloc(&st->seg_pool);
+    if (!ns) return AS_ENOMEM;
+    uint64_t ralign = align > page ? align : page;
+    uint64_t bytes = as_align_up(need > st->grow_bytes ? need : st->grow_bytes,
+                                 page);
+    uintptr_t hint = seg ? seg->end : st->hint;
+    if (hint % ralign) hint = 0;
+    if (as_ps_reserve(st->ps, hint, bytes, ralign, &addr)) {
+        as_pool_free(&st->seg_pool, ns);
+        return AS_ENOMEM;
+    }
+    st->n_reserves++;
+    ns->start = addr;
+    ns->end = addr + bytes;
+    as_rb_insert(&st->segs, &ns->node, seg_cmp);
+    st->top = ns;
+    st->heap_bytes += bytes;
+    free_add(st, addr, bytes);
+    return 0;
+}
+
+/* Unreserve the top of `seg` when its top free block f is too big. */
+static void trim(bf_t *st, bf_seg_t *seg, bf_free_t *f)
+{
+    uintptr_t cut = as_align_up(f->start + st->top_pad, st->page);
+    if (cut >= seg->end) return;
+    if (cut == seg->start) { /* the whole segment is free */
+        uint64_t bytes = seg->end - seg->start;
+        if (as_ps_unreserve(st->ps, seg->start, bytes)) return;
+        free_remove(st, f);
+        as_rb_erase(&st->segs, &seg->node);
+        if (st->top == seg) {
+            as_rb_node_t *last = as_rb_last(&st->segs);
+            st->top = last ? AS_RB_ENTRY(last, bf_seg_t, node) : NULL;
+            st->hint = seg->start;
+        }
+        as_pool_free(&st->seg_pool, seg);
+        st->heap_bytes -= bytes;
+        st->trimmed_bytes += bytes;
+    } else {
+        uint64_t bytes = seg->end - cut;
+        if (as_ps_unreserve(st->ps, cut, bytes)) return;
+        uintptr_t s = f->start;
+        free_remove(st, f);
+        if (cut > s) free_add(st, s, cut - s);
+        seg->end = cut;
+        st->heap_bytes -= bytes;
+        st->trimmed_bytes += bytes;
+    }
+    st->n_trims++;
+}
+
+static void give_back(bf_t *st, bf_seg_t *seg, uintptr_t s, uintptr_t e,
+                      int settle)
+{
+    bf_free_t *n;
+    if (e < seg->end && (n = edge_get(st, e))) {
+        e = n->start + n->bytes;
+        free_remove(st, n);
+    }
+    if (s > seg->start && (n = edge_get(st, s | 1))) {
+        s = n->start;
+        free_remove(st, n);
+    }
+    bf_free_t *f = free_add(st, s, e - s);
+    if (!settle) return;
+    if (e == seg->end && f->bytes > st->trim_threshold) {
+        trim(st, seg, f);
+    } else if (st->release && f->bytes >= st->release_threshold) {
+        uintptr_t a = as_align_up(s, st->page), b = as_align_down(e, st->page);
+        if (b > a && as_ps_release(st->ps, a, b - a) == 0) {
+            st->n_releases++;
+            st->released_bytes += b - a;
+        }
+    }
+}
+
+/* Take [a, a+need) out of free block f; the gaps stay free. */
+static void carve(bf_t *st, bf_free_t *f, uintptr_t a, uint64_t need)
+{
+    uintptr_t s = f->start, e = f->start + f->bytes;
+    free_remove(st, f);
+    if (a > s) free_add(st, s, a - s);
+    if (a + need < e) free_add(st, a + need, e - a - need);
+    as_u64map_put(&st->allocs, a, need);
+    st->allocated_bytes += need;
+}
+
+/* ---- the policy ---- */
+
+static int bf_create(const as_policy_config_t *cfg, void **state)
+{
+    if (!cfg || !cfg->ps || !as_is_pow2(cfg->ps->page_bytes)) return AS_EINVAL;
+    as_param_value_t defv[AS_BESTFIT_N_PARAMS];
+    const as_param_value_t *v = cfg->params;
+    if (!v) {
+        int rc = as_param_defaults(bf_params, AS_BESTFIT_N_PARAMS, defv);
+        if (rc) return rc;
+        v = defv;
+    }
+    bf_t *st = as_mem_alloc(&cfg->ps->meta, sizeof *st);
+    if (!st) return AS_ENOMEM;
+    st->ps = cfg->ps;
+    st->page = cfg->ps->page_bytes;
+    st->grow_bytes = as_align_up(v[AS_BESTFIT_GROW_BYTES].u, st->page);
+    st->trim_threshold = v[AS_BESTFIT_TRIM_THRESHOLD].u;
+    st->top_pad = v[AS_BESTFIT_TOP_PAD].u;
+    st->release = (int)v[AS_BESTFIT_RELEASE].u;
+    st->release_threshold = v[AS_BESTFIT_RELEASE_THRESHOLD].u;
+    as_pool_init(&st->free_pool, &cfg->ps->meta, sizeof(bf_free_t));
+    as_pool_init(&st->seg_pool, &cfg->ps->meta, sizeof(bf_seg_t));
+    as_rb_init(&st->by_size);
+    as_rb_init(&st->segs);
+    as_u64map_init(&st->edges, &cfg->ps->meta);
+    as_u64map_init(&st->allocs, &cfg->ps->meta);
+    *state = st;
+    return 0;
+}
+
+static int bf_alloc(void *state, const as_ctx_t *ctx, size_t size,
+                    size_t align, as_block_t *out)
+{
+    bf_t *st = state;
+    (void)ctx;
+    if (align == 0) align = MIN_BLOCK;
+    if (!as_is_pow2(align)) return AS_EINVAL;
+    if (align < MIN_BLOCK) align = MIN_BLOCK;
+    if (size > AS_BESTFIT_MAX_REQUEST || align > AS_BESTFIT_MAX_ALIGN)
+        return AS_ETOO_LARGE;
+    uint64_t need = size ? as_align_up(size, MIN_BLOCK) : MIN_BLOCK;
+    int rc = prepare(st);
+    if (rc) return rc;
+    uintptr_t a = 0;
+    bf_free_t *f = find_fit(st, need, align, &a);
+    if (!f) {
+        if ((rc = grow(st, need, align)) != 0) return rc;
+        if ((rc = prepare(st)) != 0) return rc;
+        f = find_fit(st, need, align, &a);
+        if (!f) return AS_ENOMEM; /* cannot happen: grow made room */
+    }
+    carve(st, f, a, need);
+    out->addr = a;
+    out->bytes = need;
+    return 0;
+}
+
+static int bf_free(void *state, const as_ctx_t *ctx, uintptr_t addr,
+                   size_t size_hint)
+{
+    bf_t *st = state;
+    (void)ctx;
+    (void)size_hint;
+    uint64_t bytes;
+    if (!as_u64map_get(&st->allocs, addr, &bytes)) return AS_EINVAL;
+    int rc = prepare(st);
+    if (rc) return rc;
+    as_u64map_remove(&st->allocs, addr, NULL);
+    st->allocated_bytes -= bytes;
+    give_back(st, seg_of(st, addr), addr, addr + bytes, 1);
+    return 0;
+}
+
+static int bf_realloc(void *state, const as_ctx_t *ctx, uintptr_t addr,
+                      size_t old_size, size_t new_size, size_t align,
+                      as_block_t *out)
+{
+    bf_t *st = state;
+    (void)old_size;
+    uint64_t bytes;
+    if (!as_u64map_get(&st->allocs, addr, &bytes)) return AS_EINVAL;
+    if (align == 0) align = MIN_BLOCK;
+    if (!as_is_pow2(align)) return AS_EINVAL;
+    if (new_size > AS_BESTFIT_MAX_REQUEST || align > AS_BESTFIT_MAX_ALIGN)
+        return AS_ETOO_LARGE;
+    uint64_t need = new_size ? as_align_up(new_size, MIN_BLOCK) : MIN_BLOCK;
+    if (addr % align == 0) {
+        int rc = prepare(st);
+        if (rc) return rc;
+        bf_seg_t *seg = seg_of(st, addr);
+        if (need <= bytes) { /* shrink in place */
+            if (need < bytes) {
+                as_u64map_put(&st->allocs, addr, need);
+                st->allocated_bytes -= bytes - need;
+                give_back(st, seg, addr + need, addr + bytes, 1);
+            }
+            out->addr = addr;
+            out->bytes = need;
+            return 0;
+        }
+        uintptr_t e = addr + bytes;
+        bf_free_t *n = e < seg->end ? edge_get(st, e) : NULL;
+        if (n && n->bytes >= need - bytes) { /* grow into the next block */
+            uintptr_t ne = n->start + n->bytes;
+            free_remove(st, n);
+            if (addr + need < ne) free_add(st, addr + need, ne - addr - need);
+            as_u64map_put(&st->allocs, addr, need);
+            st->allocated_bytes += need - bytes;
+            out->addr = addr;
+            out->bytes = need;
+            return 0;
+        }
+    }
+    int rc = bf_alloc(st, ctx, new_size, align, out);
+    if (rc) return rc;
+    return bf_free(st, ctx, addr, 0);
+}
+
+static size_t bf_usable_size(void *state, uintptr_t addr)
+{
+    uint64_t bytes;
+    return as_u64map_get(&((bf_t *)state)->allocs, addr, &bytes) ? bytes : 0;
+}
+
+static void bf_stats(void *state, as_stat_fn fn, void *arg)
+{
+    bf_t *st = state;
+    bf_free_t *largest = free_of(as_rb_last(&st->by_size));
+    fn(arg, "segments", (double)st->segs.count);
+    fn(arg, "heap_bytes", (double)st->heap_bytes);
+    fn(arg, "free_blocks", (double)st->by_size.count);
+    fn(arg, "free_bytes", (double)st->free_bytes);
+    fn(arg, "largest_free_block_bytes", largest ? (double)largest->bytes : 0);
+    fn(arg, "live_blocks", (double)as_u64map_count(&st->allocs));
+    fn(arg, "allocated_bytes", (double)st->allocated_bytes);
+    fn(arg, "reserves", (double)st->n_reserves);
+    fn(arg, "trims", (double)st->n_trims);
+    fn(arg, "trimmed_bytes", (double)st->trimmed_bytes);
+    fn(arg, "releases", (double)st->n_releases);
+    fn(arg, "released_bytes", (double)st->released_bytes);
+}
+
+static void bf_destroy(void *state)
+{
+    bf_t *st = state;
+    if (!st) return;
+    for (as_rb_node_t *n = as_rb_first(&st->segs); n; n = as_rb_next(n)) {
+        bf_seg_t *seg = AS_RB_ENTRY(n, bf_seg_t, node);
+        as_ps_unreserve(st->ps, seg->start, seg->end - seg->start);
+    }
+    as_pool_fini(&st->free_pool);
+    as_pool_fini(&st->seg_pool);
+    as_u64map_fini(&st->edges);
+    as_u64map_fini(&st->allocs);
+    const as_pagesource_t *ps = st->ps;
+    as_mem_free(&ps->meta, st, sizeof *st);
+}
+
+static int free_cmp(const as_rb_node_t *a, const as_rb_node_t *b)
+{
+    const bf_free_t *x = free_of((as_rb_node_t *)a);
+    const bf_free_t *y = free_of((as_rb_node_t *)b);
+    if (x->bytes != y->bytes) return x->bytes < y->bytes ? -1 : 1;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int as_bestfit_check(const void *state)
+{
+    const bf_t *st = state;
+    if (as_rb_check(&st->by_size, free_cmp) || as_rb_check(&st->segs, seg_cmp))
+        return AS_ECHECK;
+    if (as_u64map_check(&st->edges) || as_u64map_check(&st->allocs))
+        return AS_ECHECK;
+    uint64_t heap = 0, free_b = 0, alloc_b = 0, n_free = 0, n_alloc = 0;
+    uintptr_t prev_end = 0;
+    for (as_rb_node_t *n = as_rb_first(&st->segs); n; n = as_rb_next(n)) {
+        const bf_seg_t *seg = AS_RB_ENTRY(n, bf_seg_t, node);
+        if (seg->end <= seg->start || seg->start < prev_end ||
+            seg->start % st->page || seg->end % st->page)
+            return AS_ECHECK;
+        prev_end = seg->end;
+        heap += seg->end - seg->start;
+        int prev_free = 0;
+        for (uintptr_t p = seg->start; p < seg->end;) {
+            uint64_t bytes;
+            const bf_free_t *f = edge_get(st, p);
+            if (f) {
+                if (prev_free || f->start != p || f->bytes == 0 ||
+                    f->bytes % MIN_BLOCK || edge_get(st, (p + f->bytes) | 1) != f)
+                    return AS_ECHECK;
+                if (as_u64map_get(&st->allocs, p, NULL)) return AS_ECHECK;
+                bytes = f->bytes;
+                free_b += bytes;
+                n_free++;
+                prev_free = 1;
+            } else if (as_u64map_get(&st->allocs, p, &bytes)) {
+                if (bytes == 0 || bytes % MIN_BLOCK) return AS_ECHECK;
+                alloc_b += bytes;
+                n_alloc++;
+                prev_free = 0;
+            } else {
+                return AS_ECHECK; /* a hole in the tiling */
+            }
+            if (p + bytes > seg->end) return AS_ECHECK;
+            p += bytes;
+        }
+    }
+    if (heap != st->heap_bytes || free_b != st->free_bytes ||
+        alloc_b != st->allocated_bytes || n_free != st->by_size.count ||
+        2 * n_free != as_u64map_count(&st->edges) ||
+        n_alloc != as_u64map_count(&st->allocs) || heap != free_b + alloc_b)
+        return AS_ECHECK;
+    return 0;
+}
+
+const as_policy_ops_t as_policy_bestfit = {
+    .name = "bestfit",
+    .doc = "address-ordered best fit, immediate coalescing, heap grown and "
+           "trimmed in pages (Johnstone & Wilson's baseline)",
+    .params = bf_params,
+    .n_params = AS_BESTFIT_N_PARAMS,
+    .create = bf_create,
+    .alloc = bf_alloc,
+    .free = bf_free,
+    .realloc = bf_realloc,
+    .usable_size = bf_usable_size,
+    .tick = NULL,
+    .stats = bf_stats,
+    .destroy = bf_destroy,
+};
