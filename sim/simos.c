@@ -36,8 +36,13 @@
 /* The top of the simulated user address space (47 bits, as x86-64 Linux). */
 #define AS_SIMOS_TOP ((uintptr_t)0x800000000000ull)
 
-/* THP advice of a region (madvise MADV_HUGEPAGE / MADV_NOHUGEPAGE). */
-enum { HINT_NONE = 0, HINT_HUGE = 1, HINT_NOHUGE = 2 };
+/* THP advice of a region: the madvise flags of the mappings covering it.
+ * Linux gives a huge page only to an aligned 2 MiB range inside one mapping
+ * (VMA); adjacent mappings with equal flags merge into one, mappings with
+ * different flags do not. So a region whose pages carry one advice behaves
+ * like that advice, and a region whose pages carry different advice (MIXED)
+ * can never be huge, whatever the THP mode. */
+enum { HINT_NONE = 0, HINT_HUGE = 1, HINT_NOHUGE = 2, HINT_MIXED = 3 };
 
 /* One aligned 2 MiB region of the address space.
  * Invariants: n_mapped == popcount(mapped); n_resident == popcount(resident);
@@ -49,7 +54,7 @@ typedef struct {
     uint16_t n_mapped;                   /* mapped pages, 0..512 */
     uint16_t n_resident;                 /* resident pages, 0..512 */
     uint8_t huge;                        /* 1: backed by one huge page */
-    uint8_t hint;                        /* HINT_NONE/HUGE/NOHUGE */
+    uint8_t hint;                        /* HINT_NONE/HUGE/NOHUGE/MIXED */
 } as_region_t;
 
 /* A free range of address space [start, end), both page aligned. */
@@ -275,7 +280,7 @@ static int region_eligible(const as_simos_t *os, const as_region_t *g)
 {
     switch (os->cfg.thp) {
     case AS_THP_ALWAYS:
-        return g->hint != HINT_NOHUGE;
+        return g->hint == HINT_NONE || g->hint == HINT_HUGE;
     case AS_THP_MADVISE:
         return g->hint == HINT_HUGE;
     default:
@@ -353,9 +358,9 @@ static int simos_reserve(void *state, uintptr_t hint, size_t bytes,
         unsigned lo, hi;
         region_bits(p0, p1, r, &lo, &hi);
         as_region_t *g = &os->regions[r];
-        /* A region shared with another mapping is no longer covered by one
-         * MADV_HUGEPAGE'd mapping; NOHUGEPAGE still forbids huge pages. */
-        if (g->n_mapped && g->hint == HINT_HUGE) g->hint = HINT_NONE;
+        /* New pages carry no advice: a region already holding advised pages
+         * now mixes two kinds of mapping. */
+        if (g->n_mapped && g->hint != HINT_NONE) g->hint = HINT_MIXED;
         g->n_mapped = (uint16_t)(g->n_mapped + bits_set(g->mapped, lo, hi));
     }
     os->c.mapped_bytes += bytes;
@@ -401,9 +406,10 @@ static int simos_unreserve(void *state, uintptr_t addr, size_t bytes)
     return 0;
 }
 
-/* MADV_HUGEPAGE marks the regions the range covers completely (a huge page
- * needs one advised mapping over the whole aligned 2 MiB); MADV_NOHUGEPAGE
- * marks every region the range touches. Neither changes residency. */
+/* MADV_HUGEPAGE / MADV_NOHUGEPAGE: a region the range covers completely
+ * takes the advice; a region it covers in part keeps it only if it already
+ * had that advice, and is MIXED otherwise. Residency does not change (an
+ * existing huge page stays huge, as in Linux). */
 static int simos_hugepage_hint(void *state, uintptr_t addr, size_t bytes,
                                int enable)
 {
@@ -415,12 +421,11 @@ static int simos_hugepage_hint(void *state, uintptr_t addr, size_t bytes,
         unsigned lo, hi;
         region_bits(p0, p1, r, &lo, &hi);
         as_region_t *g = &os->regions[r];
-        if (!enable)
-            g->hint = HINT_NOHUGE;
-        else if (lo == 0 && hi == 511)
-            g->hint = HINT_HUGE;
-        else if (g->hint == HINT_NOHUGE)
-            g->hint = HINT_NONE;
+        uint8_t want = enable ? HINT_HUGE : HINT_NOHUGE;
+        if ((lo == 0 && hi == 511) || g->hint == want)
+            g->hint = want;
+        else
+            g->hint = HINT_MIXED;
     }
     return 0;
 }
@@ -595,7 +600,7 @@ int as_simos_check(const as_simos_t *os)
             if (g->resident[w] & ~g->mapped[w]) return AS_ECHECK;
         if (g->huge && (m != PAGES_PER_REGION || s != PAGES_PER_REGION))
             return AS_ECHECK;
-        if (g->hint > HINT_NOHUGE || (m == 0 && g->hint != HINT_NONE))
+        if (g->hint > HINT_MIXED || (m == 0 && g->hint != HINT_NONE))
             return AS_ECHECK;
         mapped += m;
         resident += s;

@@ -177,21 +177,49 @@ static void test_thp_madvise(void)
     CU_ASSERT_EQUAL(C(os)->huge_bytes, 2097152);
     as_simos_destroy(os);
 
-    /* always with MADV_NOHUGEPAGE on region 0: 4 KiB there, huge in 1. */
+    /* always with MADV_NOHUGEPAGE on one page of region 0: the region's
+     * pages now carry different advice (two mappings in Linux), so it can
+     * never be huge: 4 KiB there; region 1 is untouched by the advice and
+     * faults in a huge page: 4096 + 2097152. */
     os = mk(AS_THP_ALWAYS);
     ps = as_simos_pagesource(os);
     a = reserve(os, 0, 4 * MIB, HUGE);
     CU_ASSERT_EQUAL(as_ps_hugepage_hint(ps, a, PAGE, 0), 0);
-    CU_ASSERT_EQUAL(as_simos_touch(os, a, 1), 0);
+    CU_ASSERT_EQUAL(as_simos_touch(os, a + 2 * PAGE, 1), 0);
     CU_ASSERT_EQUAL(C(os)->resident_bytes, 4096);
     CU_ASSERT_EQUAL(as_simos_touch(os, a + HUGE, 1), 0);
+    CU_ASSERT_EQUAL(C(os)->resident_bytes, 4096 + 2097152);
+    CU_ASSERT_EQUAL(C(os)->huge_bytes, 2097152);
+    as_simos_destroy(os);
+
+    /* always with MADV_HUGEPAGE on [+1 MiB, +3 MiB): region 0 is half
+     * advised (mixed: 4 KiB), region 1 half advised too (4 KiB), even
+     * though unadvised and advised regions are both eligible under always.
+     * Advising all of region 1 afterwards makes it whole again: the next
+     * fault in it is still 4 KiB (it has a resident page) but khugepaged
+     * collapses it (2 resident, 510 none <= 511). */
+    os = mk(AS_THP_ALWAYS);
+    ps = as_simos_pagesource(os);
+    a = reserve(os, 0, 4 * MIB, HUGE);
+    CU_ASSERT_EQUAL(as_ps_hugepage_hint(ps, a + MIB, HUGE, 1), 0);
+    CU_ASSERT_EQUAL(as_simos_touch(os, a, 1), 0);
+    CU_ASSERT_EQUAL(as_simos_touch(os, a + HUGE, 1), 0);
+    CU_ASSERT_EQUAL(C(os)->resident_bytes, 8192);
+    CU_ASSERT_EQUAL(C(os)->huge_faults, 0);
+    CU_ASSERT_EQUAL(as_simos_khugepaged_scan(os), 0);
+    CU_ASSERT_EQUAL(as_ps_hugepage_hint(ps, a + HUGE, HUGE, 1), 0);
+    CU_ASSERT_EQUAL(as_simos_touch(os, a + HUGE + MIB, 1), 0);
+    CU_ASSERT_EQUAL(C(os)->resident_bytes, 12288);
+    CU_ASSERT_EQUAL(as_simos_khugepaged_scan(os), 1);
     CU_ASSERT_EQUAL(C(os)->resident_bytes, 4096 + 2097152);
     CU_ASSERT_EQUAL(C(os)->huge_bytes, 2097152);
     as_simos_destroy(os);
 }
 
 /* A region that is not fully mapped never faults in a huge page: a 1 MiB
- * reservation under always gives 4 KiB pages. */
+ * reservation under always gives 4 KiB pages. Two adjacent unadvised
+ * reservations that together fill a region do get one (Linux merges them
+ * into one mapping). */
 static void test_partial_region_not_huge(void)
 {
     as_simos_t *os = mk(AS_THP_ALWAYS);
@@ -200,6 +228,17 @@ static void test_partial_region_not_huge(void)
     CU_ASSERT_EQUAL(C(os)->resident_bytes, 8192);
     CU_ASSERT_EQUAL(C(os)->huge_bytes, 0);
     CU_ASSERT_EQUAL(C(os)->page_faults, 2);
+    /* Fill region 1 with two 1 MiB reservations: +2 MiB and +3 MiB. */
+    CU_ASSERT_EQUAL(reserve(os, 0, MIB, HUGE), a + HUGE);
+    CU_ASSERT_EQUAL(reserve(os, 0, MIB, PAGE), a + MIB); /* hole first */
+    CU_ASSERT_EQUAL(reserve(os, 0, MIB, PAGE), a + 3 * MIB);
+    /* Region 0 is fully mapped now but already has resident pages: 4 KiB.
+     * Region 1 has none: a huge page. 8192 + 4096 + 2097152 = 2109440. */
+    CU_ASSERT_EQUAL(as_simos_touch(os, a + MIB, 1), 0);
+    CU_ASSERT_EQUAL(as_simos_touch(os, a + 3 * MIB, 1), 0);
+    CU_ASSERT_EQUAL(C(os)->resident_bytes, 2109440);
+    CU_ASSERT_EQUAL(C(os)->huge_bytes, 2097152);
+    CU_ASSERT_EQUAL(C(os)->huge_faults, 1);
     as_simos_destroy(os);
 }
 
