@@ -1,0 +1,153 @@
+/* test_policies_hoard_blowup.c - Berger's blowup argument, replayed.
+ *
+ * Generates `producer-consumer` traces (traces/gen) and replays them with
+ * the engine (checking layer on) through hoard and the two strawmen.
+ *
+ * Workload: 4 CPUs, the producer makes 8000 messages (64-byte header and a
+ * 16..1024-byte payload) on one CPU and moves to the next (round robin); the
+ * consumer on CPU 1 frees each message after ~300 us (FIFO). Peak live is
+ * about 1.8 MB, i.e. roughly the messages of the last few hundred
+ * microseconds, all made on one or two CPUs.
+ *   - private-heaps: a free lands on the consumer's heap; the producer on
+ *     CPUs 0, 2 and 3 never sees those blocks again and carves fresh
+ *     superblocks, so the footprint grows with the number of messages:
+ *     doubling the trace must (nearly) double the footprint; we assert
+ *     more than 1.5 times.
+ *   - ownership-heaps: each heap keeps the memory of its own peak, which is
+ *     about the whole live peak (a rotation lasts ~8 ms, far longer than a
+ *     message lives), and never gives it back: footprint ~ P x peak live.
+ *     We assert P x [0.85, 1.15] of peak live.
+ *   - hoard: emptied superblocks move to the global heap and are reused by
+ *     the next CPU: footprint <= its bound U/(1-f) + P K S (reported by
+ *     stats), which here is 1.5 U + 4*4*8K ~ 1.6 x live. Hence the ratio
+ *     ownership / hoard lies in [P / 1.6, P] = [2.5, 4]: we assert it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/engine.h"
+#include "testutil.h"
+#include "traces/gen/gen.h"
+#include "traces/trace.h"
+
+#define P 4
+
+static void gen_pc(const char *path, uint64_t events)
+{
+    const as_gen_workload_t *wl = as_gen_find("producer-consumer");
+    CU_ASSERT_FATAL(wl != NULL);
+    as_param_value_t v[32];
+    CU_ASSERT_FATAL(wl->n_params <= 32);
+    CU_ASSERT_FATAL(as_param_defaults(wl->params, wl->n_params, v) == AS_OK);
+    static const char *const set[] = {"cpus=4", "mode=rr", "rotate=8000",
+                                      "latency=300us", "consumer_cpu=1", NULL};
+    for (const char *const *s = set; *s; s++)
+        CU_ASSERT_FATAL(as_param_set(wl->params, wl->n_params, v, *s) == AS_OK);
+    as_trace_writer_t *w = NULL;
+    CU_ASSERT_FATAL(as_trace_writer_open(&w, path, NULL) == AS_OK);
+    as_gen_sink_t sink;
+    as_gen_writer_sink(w, &sink);
+    as_gen_config_t cfg = {.events = events, .seed = 1};
+    CU_ASSERT_FATAL(as_gen_run(wl, &cfg, v, &sink) == AS_OK);
+    CU_ASSERT_FATAL(as_trace_writer_close(w) == AS_OK);
+}
+
+typedef struct {
+    uint64_t peak_live, peak_resident;
+    double footprint, in_use, bound, blowup;
+} outcome_t;
+
+static double stat_of(const as_run_result_t *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_stats; i++)
+        if (strcmp(r->stats[i].name, name) == 0) return r->stats[i].value;
+    return -1;
+}
+
+static outcome_t replay(const char *trace, const char *policy)
+{
+    as_run_config_t cfg;
+    as_run_config_default(&cfg);
+    cfg.trace_path = trace;
+    cfg.policy = policy;
+    cfg.check = 1;
+    static char heaps[64];
+    snprintf(heaps, sizeof heaps, "%s.heaps=%d", policy, P);
+    cfg.params[cfg.n_params++] = heaps;
+    as_run_result_t res;
+    char err[512] = "";
+    int rc = as_engine_run(&cfg, &res, err, sizeof err);
+    if (rc != AS_OK) fprintf(stderr, "%s: %s\n", policy, err);
+    CU_ASSERT_FATAL(rc == AS_OK);
+    CU_ASSERT_EQUAL(res.warn_policy_errors, 0);
+    outcome_t o = {
+        .peak_live = res.metrics.peak_live_bytes,
+        .peak_resident = res.metrics.peak_resident_bytes,
+        .footprint = stat_of(&res, "policy.footprint_bytes_peak"),
+        .in_use = stat_of(&res, "policy.in_use_bytes_peak"),
+        .bound = stat_of(&res, "policy.bound_bytes"),
+        .blowup = stat_of(&res, "policy.blowup"),
+    };
+    as_run_result_free(&res);
+    CU_ASSERT(o.footprint > 0);
+    /* the policy's own footprint is what the simulated OS saw resident, at
+     * most (pages of a superblock are touched only when handed out) */
+    CU_ASSERT(o.peak_resident <= (uint64_t)o.footprint);
+    fprintf(stderr, "  %-16s peak live %9llu  resident %9llu  footprint %9.0f"
+            "  in use %9.0f  bound %9.0f\n",
+            policy, (unsigned long long)o.peak_live,
+            (unsigned long long)o.peak_resident, o.footprint, o.in_use,
+            o.bound);
+    return o;
+}
+
+static void test_private_heaps_grow(void)
+{
+    char a[512], b[512];
+    snprintf(a, sizeof a, "%s", as_test_tmpfile("pc-short", ".ast"));
+    snprintf(b, sizeof b, "%s", as_test_tmpfile("pc-long", ".ast"));
+    gen_pc(a, 150000);
+    gen_pc(b, 300000);
+    outcome_t s = replay(a, "private-heaps");
+    outcome_t l = replay(b, "private-heaps");
+    /* same live peak (a steady state), twice the messages */
+    CU_ASSERT(l.peak_live < s.peak_live * 1.25);
+    CU_ASSERT(l.footprint > 1.5 * s.footprint);
+    CU_ASSERT(l.peak_resident > 1.5 * s.peak_resident);
+    CU_ASSERT(s.footprint > 4.0 * s.peak_live);
+    /* hoard, on the same two traces, does not grow by more than the
+     * difference in live peak plus a superblock per heap and class */
+    outcome_t hs = replay(a, "hoard");
+    outcome_t hl = replay(b, "hoard");
+    CU_ASSERT(hl.footprint < 1.25 * hs.footprint);
+    remove(a);
+    remove(b);
+}
+
+static void test_ownership_p_fold(void)
+{
+    char a[512];
+    snprintf(a, sizeof a, "%s", as_test_tmpfile("pc-rr", ".ast"));
+    gen_pc(a, 300000);
+    outcome_t own = replay(a, "ownership-heaps");
+    outcome_t hoard = replay(a, "hoard");
+    double own_blowup = own.footprint / (double)own.peak_live;
+    double ratio = own.footprint / hoard.footprint;
+    fprintf(stderr, "  ownership blowup %.2f, ownership/hoard %.2f\n",
+            own_blowup, ratio);
+    CU_ASSERT(own_blowup >= 0.85 * P && own_blowup <= 1.15 * P);
+    CU_ASSERT(ratio >= P / 1.6 && ratio <= P);
+    /* hoard stays within its bound (U/(1-f) + P K S, U = peak in use) */
+    CU_ASSERT(hoard.bound > 0);
+    CU_ASSERT(hoard.footprint <= hoard.bound);
+    CU_ASSERT((double)hoard.peak_resident <= hoard.bound);
+    remove(a);
+}
+
+static const as_test_t tests[] = {
+    {"private_heaps_grow", test_private_heaps_grow},
+    {"ownership_p_fold", test_ownership_p_fold},
+    {NULL, NULL},
+};
+
+int main(void) { return as_test_main("policies_hoard_blowup", tests); }
