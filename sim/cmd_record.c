@@ -1,0 +1,348 @@
+/* cmd_record.c - `allocsim record`: run a program under the recorder.
+ *
+ * Runs CMD with liballocsim_record.so preloaded and one end of a socket pair
+ * inherited (ALLOCSIM_RECORD_FD); reads the recorder's records from the other
+ * end and writes the trace as they come (traces/import/recstream.c), chunk by
+ * chunk, straight into the output file. Because the trace is written by this
+ * process, a recorded program that dies by any signal, calls _exit or execs
+ * still leaves a complete trace of everything it shipped; if this process
+ * itself is killed, every whole chunk already written stays readable.
+ *
+ * It forwards SIGINT/SIGTERM/SIGHUP to the program and keeps collecting until
+ * the program's end of the socket closes. Exit status: the program's (128+N
+ * when it died by signal N), 1 when the trace could not be written, 2 on bad
+ * usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/error.h"
+#include "../traces/import/recstream.h"
+#include "../traces/trace.h"
+#include "cli.h"
+
+static volatile sig_atomic_t child_pid;
+
+static void forward_signal(int sig)
+{
+    if (child_pid > 0) kill((pid_t)child_pid, sig);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: allocsim record [-o TRACE] [--sample-bytes N] "
+            "[--max-depth D]\n"
+            "                       [--unwind auto|fp|libunwind] "
+            "[--preload LIB] -- CMD [ARGS...]\n\n"
+            "Run CMD and record every malloc/calloc/realloc/reallocarray/"
+            "free/\nposix_memalign/aligned_alloc/memalign/valloc/pvalloc "
+            "call (C++ new/delete\ngo through them) with time, thread, CPU, "
+            "alignment and stack.\n\n"
+            "  -o TRACE           output trace (default: trace.ast)\n"
+            "  --sample-bytes N   record one allocation per N bytes on "
+            "average\n"
+            "                     (byte-weighted, like TCMalloc); 0 = all "
+            "(default)\n"
+            "  --max-depth D      stack frames kept, 0..128 (default 32)\n"
+            "  --unwind MODE      auto: frame pointers, libunwind when the "
+            "chain is\n"
+            "                     broken (default); fp; libunwind\n"
+            "  --preload LIB      the recorder library (default: found "
+            "beside allocsim\n"
+            "                     or in $ALLOCSIM_RECORD_LIB)\n\n"
+            "Forked children are not recorded; an exec'd image is (objects "
+            "of the old\nimage are freed at the exec). Exit status: CMD's, "
+            "128+N if it died by\nsignal N; 1 if the trace failed, 2 on bad "
+            "usage. See docs/recording.md.\n");
+}
+
+/* find_preload: the recorder library next to this binary (build tree:
+ * <build>/traces/record/, install: <prefix>/lib/allocsim/). */
+static int find_preload(char *out, size_t cap)
+{
+    const char *env = getenv("ALLOCSIM_RECORD_LIB");
+    if (env && *env) {
+        snprintf(out, cap, "%s", env);
+        return access(out, R_OK) == 0;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return 0;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash) return 0;
+    *slash = 0;
+    static const char *const rel[] = {
+        "traces/record/liballocsim_record.so",
+        "../lib/allocsim/liballocsim_record.so",
+        "liballocsim_record.so"};
+    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+        snprintf(out, cap, "%s/%s", exe, rel[i]);
+        if (access(out, R_OK) == 0) return 1;
+    }
+    return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 0);
+    if (errno || end == s || *end || s[0] == '-') return 0;
+    *v = x;
+    return 1;
+}
+
+static void join_args(char *out, size_t cap, char **argv)
+{
+    size_t used = 0;
+    out[0] = 0;
+    for (int i = 0; argv[i] && used + 1 < cap; i++) {
+        int k = snprintf(out + used, cap - used, "%s%s", i ? " " : "",
+                         argv[i]);
+        if (k < 0) break;
+        used += (size_t)k;
+    }
+}
+
+int as_cmd_record(int argc, char **argv)
+{
+    const char *out_path = "trace.ast", *unwind = "auto";
+    uint64_t sample_bytes = 0, max_depth = 32;
+    char preload[PATH_MAX] = "";
+    int i;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (as_cli_is_help(a)) {
+            usage(stdout);
+            return AS_EXIT_OK;
+        }
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (a[0] != '-') break;
+        if (i + 1 >= argc) {
+            fprintf(stderr, "allocsim record: %s needs a value\n", a);
+            return AS_EXIT_USAGE;
+        }
+        const char *v = argv[++i];
+        if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+            out_path = v;
+        } else if (strcmp(a, "--sample-bytes") == 0) {
+            if (!parse_u64(v, &sample_bytes)) {
+                fprintf(stderr, "allocsim record: --sample-bytes: expected a "
+                                "byte count, got '%s'\n", v);
+                return AS_EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--max-depth") == 0) {
+            if (!parse_u64(v, &max_depth) || max_depth > 128) {
+                fprintf(stderr, "allocsim record: --max-depth: expected "
+                                "0..128, got '%s'\n", v);
+                return AS_EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--unwind") == 0) {
+            if (strcmp(v, "auto") && strcmp(v, "fp") && strcmp(v, "libunwind")) {
+                fprintf(stderr, "allocsim record: --unwind: expected auto, fp "
+                                "or libunwind, got '%s'\n", v);
+                return AS_EXIT_USAGE;
+            }
+            unwind = v;
+        } else if (strcmp(a, "--preload") == 0) {
+            snprintf(preload, sizeof preload, "%s", v);
+        } else {
+            fprintf(stderr, "allocsim record: unknown option '%s' (see "
+                            "--help)\n", a);
+            return AS_EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        fprintf(stderr, "allocsim record: no command to run (allocsim record "
+                        "[options] -- CMD ARGS...)\n");
+        return AS_EXIT_USAGE;
+    }
+    char **cmd = argv + i;
+    if (!preload[0] && !find_preload(preload, sizeof preload)) {
+        fprintf(stderr, "allocsim record: liballocsim_record.so not found "
+                        "(build with ALLOCSIM_RECORDER=ON, or set "
+                        "ALLOCSIM_RECORD_LIB or --preload)\n");
+        return AS_EXIT_FAIL;
+    }
+    if (access(preload, R_OK) != 0) {
+        fprintf(stderr, "allocsim record: %s: %s\n", preload, strerror(errno));
+        return AS_EXIT_USAGE;
+    }
+    char preload_abs[PATH_MAX];
+    if (!realpath(preload, preload_abs)) snprintf(preload_abs, sizeof preload_abs, "%s", preload);
+
+    int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out_fd < 0) {
+        fprintf(stderr, "allocsim record: %s: %s\n", out_path, strerror(errno));
+        return AS_EXIT_FAIL;
+    }
+    as_trace_writer_t *w = NULL;
+    int rc = as_trace_writer_open_fd(&w, out_fd, NULL);
+    if (rc) {
+        fprintf(stderr, "allocsim record: %s: %s\n", out_path,
+                w ? as_trace_writer_error(w) : as_strerror(rc));
+        close(out_fd);
+        return AS_EXIT_FAIL;
+    }
+    char buf[4096], host[256] = "";
+    gethostname(host, sizeof host - 1);
+    join_args(buf, sizeof buf, cmd);
+    char sampling[64], depth[32], page[32];
+    if (sample_bytes)
+        snprintf(sampling, sizeof sampling, "bytes:%" PRIu64, sample_bytes);
+    else
+        snprintf(sampling, sizeof sampling, "none");
+    snprintf(depth, sizeof depth, "%" PRIu64, max_depth);
+    snprintf(page, sizeof page, "%ld", sysconf(_SC_PAGESIZE));
+    const char *meta[][2] = {{"program", cmd[0]},
+                             {"arguments", buf},
+                             {"host", host},
+                             {"clock", "CLOCK_MONOTONIC"},
+                             {"page_size", page},
+                             {"recorder", "allocsim-record " ALLOCSIM_VERSION},
+                             {"sampling", sampling},
+                             {"max_depth", depth}};
+    for (size_t k = 0; k < sizeof meta / sizeof meta[0] && !rc; k++)
+        rc = as_trace_writer_meta(w, meta[k][0], meta[k][1]);
+
+    int sv[2];
+    if (rc || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        fprintf(stderr, "allocsim record: %s\n",
+                rc ? as_trace_writer_error(w) : strerror(errno));
+        as_trace_writer_abort(w);
+        close(out_fd);
+        return AS_EXIT_FAIL;
+    }
+    int errpipe[2]; /* child reports a failed exec here */
+    if (pipe2(errpipe, O_CLOEXEC) != 0) {
+        perror("allocsim record: pipe");
+        return AS_EXIT_FAIL;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("allocsim record: fork");
+        return AS_EXIT_FAIL;
+    }
+    if (pid == 0) {
+        char v[64];
+        close(sv[0]);
+        close(errpipe[0]);
+        fcntl(sv[1], F_SETFD, 0); /* inherited across exec */
+        const char *old = getenv("LD_PRELOAD");
+        static char lp[PATH_MAX * 2];
+        snprintf(lp, sizeof lp, "%s%s%s", preload_abs, old && *old ? ":" : "",
+                 old && *old ? old : "");
+        setenv("LD_PRELOAD", lp, 1);
+        snprintf(v, sizeof v, "%d", sv[1]);
+        setenv("ALLOCSIM_RECORD_FD", v, 1);
+        snprintf(v, sizeof v, "%ld", (long)getpid());
+        setenv("ALLOCSIM_RECORD_PID", v, 1);
+        snprintf(v, sizeof v, "%" PRIu64, max_depth);
+        setenv("ALLOCSIM_RECORD_DEPTH", v, 1);
+        snprintf(v, sizeof v, "%" PRIu64, sample_bytes);
+        setenv("ALLOCSIM_RECORD_SAMPLE_BYTES", v, 1);
+        setenv("ALLOCSIM_RECORD_UNWIND", unwind, 1);
+        execvp(cmd[0], cmd);
+        int e = errno;
+        if (write(errpipe[1], &e, sizeof e) < 0) _exit(127);
+        _exit(127);
+    }
+    close(sv[1]);
+    close(errpipe[1]);
+    child_pid = pid;
+    struct sigaction sa, old_int, old_term, old_hup;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = forward_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGHUP, &sa, &old_hup);
+
+    int exec_errno = 0;
+    ssize_t en;
+    while ((en = read(errpipe[0], &exec_errno, sizeof exec_errno)) < 0 &&
+           errno == EINTR) {
+    }
+    close(errpipe[0]);
+    if (en == (ssize_t)sizeof exec_errno) {
+        fprintf(stderr, "allocsim record: %s: %s\n", cmd[0],
+                strerror(exec_errno));
+        waitpid(pid, NULL, 0);
+        close(sv[0]);
+        as_trace_writer_abort(w);
+        close(out_fd);
+        unlink(out_path);
+        return 127;
+    }
+
+    as_recstream_t *rs = NULL;
+    rc = as_recstream_open(&rs, w);
+    static char rbuf[1 << 20];
+    int bad = rc != 0;
+    for (;;) {
+        ssize_t n = read(sv[0], rbuf, sizeof rbuf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        if (!bad && (rc = as_recstream_feed(rs, rbuf, (size_t)n))) {
+            fprintf(stderr, "allocsim record: %s\n", as_recstream_error(rs));
+            bad = 1; /* keep draining so the program is never blocked */
+        }
+    }
+    close(sv[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
+
+    as_recstream_stats_t st = {0};
+    if (!bad && (rc = as_recstream_finish(rs, &st))) {
+        fprintf(stderr, "allocsim record: %s\n", as_recstream_error(rs));
+        bad = 1;
+    }
+    char sv_status[64];
+    if (WIFSIGNALED(status))
+        snprintf(sv_status, sizeof sv_status, "signal %d", WTERMSIG(status));
+    else
+        snprintf(sv_status, sizeof sv_status, "exit %d", WEXITSTATUS(status));
+    if (!bad) as_trace_writer_meta(w, "exit_status", sv_status);
+    as_recstream_free(rs);
+    if ((rc = as_trace_writer_close(w))) {
+        fprintf(stderr, "allocsim record: %s: %s\n", out_path, as_strerror(rc));
+        bad = 1;
+    }
+    struct stat sb;
+    uint64_t bytes = fstat(out_fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+    if (close(out_fd) != 0) bad = 1;
+    fprintf(stderr,
+            "allocsim record: %s (%s): %" PRIu64 " events (%" PRIu64
+            " allocs, %" PRIu64 " frees, %" PRIu64 " reallocs), %" PRIu64
+            " stacks, %" PRIu64 " frames, %" PRIu64 " bytes -> %s\n",
+            cmd[0], sv_status, st.events, st.allocs, st.frees, st.reallocs,
+            st.stacks, st.frames, bytes, out_path);
+    if (st.seq_gaps || st.partial_bytes)
+        fprintf(stderr, "allocsim record: %" PRIu64 " records lost when the "
+                        "program ended (%" PRIu64 " bytes cut off)\n",
+                st.seq_gaps, st.partial_bytes);
+    if (bad) return AS_EXIT_FAIL;
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}

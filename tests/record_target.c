@@ -1,0 +1,215 @@
+/* record_target.c - a program with known allocations, run under
+ * `allocsim record` by tests/unit/test_traces_record.c.
+ *
+ * Every allocation the tests assert is made from a function of this file
+ * (built -O0, with frame pointers and -rdynamic), so the tests pick this
+ * program's events out of the trace by the innermost frame's module and
+ * ignore what libc and the loader allocate for themselves. The sequences are
+ * written down in the tests; change them together.
+ *
+ * Modes (argv[1]):
+ *   basic       sizes, alignments, a realloc chain, a known free order, and
+ *               two threads (one allocating and freeing its own objects, one
+ *               freeing an object the main thread allocated)
+ *   stress N    two threads: a producer allocates N objects and hands them
+ *               through a queue to a consumer that frees them
+ *   sigterm     allocates 1000 objects of 3000 bytes, prints "ready", then
+ *               keeps allocating until killed
+ *   exit        allocates 5 objects of 555 bytes, then _exit(3)
+ *   fork        allocates 1 of 4141 bytes, forks a child that allocates 50 of
+ *               4242 bytes, waits for it, allocates 1 of 4343 bytes
+ *   exec        allocates 1 of 1111 bytes (never freed), execs itself with
+ *               "after-exec", which allocates 1 of 2222 bytes
+ */
+#include <malloc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Keep the compiler from dropping allocations: every block is touched and
+ * its address goes through a volatile sink. */
+static void *volatile sink;
+
+void touch(void *p, size_t n)
+{
+    if (p && n) memset(p, 0xab, n);
+    sink = p;
+}
+
+void *alloc_thread(void *arg)
+{
+    void *p[5];
+    (void)arg;
+    for (int i = 0; i < 5; i++) {
+        p[i] = malloc(1000 + (size_t)i);
+        touch(p[i], 1000 + (size_t)i);
+    }
+    for (int i = 4; i >= 0; i--) free(p[i]);
+    return NULL;
+}
+
+void *free_thread(void *arg)
+{
+    free(arg);
+    return NULL;
+}
+
+int mode_basic(void)
+{
+    void *p1 = malloc(100);
+    touch(p1, 100);
+    void *p2 = calloc(10, 20);
+    touch(p2, 200);
+    void *p3 = NULL;
+    if (posix_memalign(&p3, 64, 300) != 0) return 1;
+    touch(p3, 300);
+    void *p4 = aligned_alloc(256, 512);
+    touch(p4, 512);
+    void *p5 = memalign(128, 1000);
+    touch(p5, 1000);
+    void *p6 = valloc(5000);
+    touch(p6, 5000);
+    /* realloc chain: 16 -> 32 -> 64 -> 4096, then freed */
+    char *r = malloc(16);
+    touch(r, 16);
+    r = realloc(r, 32);
+    touch(r, 32);
+    r = realloc(r, 64);
+    touch(r, 64);
+    r = realloc(r, 4096);
+    touch(r, 4096);
+    free(r);
+    /* known free order */
+    free(p3);
+    free(p1);
+    free(p5);
+    free(p2);
+    free(p4);
+    free(p6);
+    /* thread 1 allocates and frees 1000..1004 bytes, in reverse */
+    pthread_t t;
+    if (pthread_create(&t, NULL, alloc_thread, NULL) != 0) return 1;
+    pthread_join(t, NULL);
+    /* thread 2 frees an object of the main thread */
+    void *q = malloc(777);
+    touch(q, 777);
+    if (pthread_create(&t, NULL, free_thread, q) != 0) return 1;
+    pthread_join(t, NULL);
+    return 0;
+}
+
+/* stress: a mutex-protected ring of pointers between two threads. */
+#define QCAP 64
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    void *slot[QCAP];
+    unsigned head, tail; /* tail - head = items queued */
+    int done;
+} q = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, 0, 0, 0};
+
+void *consumer(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&q.lock);
+        while (q.tail == q.head && !q.done) pthread_cond_wait(&q.cond, &q.lock);
+        if (q.tail == q.head && q.done) {
+            pthread_mutex_unlock(&q.lock);
+            return NULL;
+        }
+        void *p = q.slot[q.head++ % QCAP];
+        pthread_cond_broadcast(&q.cond);
+        pthread_mutex_unlock(&q.lock);
+        free(p);
+    }
+}
+
+void produce_one(size_t size)
+{
+    void *p = malloc(size);
+    touch(p, 8);
+    pthread_mutex_lock(&q.lock);
+    while (q.tail - q.head == QCAP) pthread_cond_wait(&q.cond, &q.lock);
+    q.slot[q.tail++ % QCAP] = p;
+    pthread_cond_broadcast(&q.cond);
+    pthread_mutex_unlock(&q.lock);
+}
+
+int mode_stress(long n)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, consumer, NULL) != 0) return 1;
+    for (long i = 0; i < n; i++) produce_one(16 + (size_t)(i % 7) * 16);
+    pthread_mutex_lock(&q.lock);
+    q.done = 1;
+    pthread_cond_broadcast(&q.cond);
+    pthread_mutex_unlock(&q.lock);
+    pthread_join(t, NULL);
+    return 0;
+}
+
+void alloc_n(int n, size_t size, int keep)
+{
+    for (int i = 0; i < n; i++) {
+        void *p = malloc(size);
+        touch(p, size);
+        if (!keep) free(p);
+    }
+}
+
+int mode_sigterm(void) __attribute__((noreturn));
+int mode_sigterm(void)
+{
+    alloc_n(1000, 3000, 1);
+    printf("ready %ld\n", (long)getpid());
+    fflush(stdout);
+    for (;;) {
+        alloc_n(1, 3001, 0);
+        usleep(1000);
+    }
+}
+
+int mode_fork(void)
+{
+    alloc_n(1, 4141, 1);
+    pid_t pid = fork();
+    if (pid < 0) return 1;
+    if (pid == 0) {
+        alloc_n(50, 4242, 1);
+        _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    alloc_n(1, 4343, 1);
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "basic";
+    if (strcmp(mode, "basic") == 0) return mode_basic();
+    if (strcmp(mode, "stress") == 0)
+        return mode_stress(argc > 2 ? atol(argv[2]) : 10000);
+    if (strcmp(mode, "sigterm") == 0) return mode_sigterm();
+    if (strcmp(mode, "exit") == 0) {
+        alloc_n(5, 555, 1);
+        _exit(3);
+    }
+    if (strcmp(mode, "fork") == 0) return mode_fork();
+    if (strcmp(mode, "exec") == 0) {
+        alloc_n(1, 1111, 1);
+        char *args[] = {argv[0], "after-exec", NULL};
+        execv("/proc/self/exe", args);
+        return 1;
+    }
+    if (strcmp(mode, "after-exec") == 0) {
+        alloc_n(1, 2222, 1);
+        return 0;
+    }
+    fprintf(stderr, "record_target: unknown mode %s\n", mode);
+    return 2;
+}

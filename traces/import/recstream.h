@@ -1,0 +1,61 @@
+/* recstream.h - turn the recorder's byte stream into a trace.
+ *
+ * The preload recorder (traces/record/record.c) ships records in the layout
+ * of traces/record/protocol.h; `allocsim record` feeds whatever bytes arrive
+ * on its socket to as_recstream_feed() and calls as_recstream_finish() at
+ * end of stream. This is the collector half of the recorder: it restores the
+ * global order (records carry a sequence number), maps addresses to object
+ * ids, defines stacks and frames, and writes events through a trace writer.
+ *
+ * Type map
+ *   as_recstream_t        collector state (opaque)
+ *   as_recstream_stats_t  counts reported at the end
+ *
+ * Rules (docs/recording.md): a free of an address that is not live in the
+ * trace (allocated before recording started, or not sampled) is dropped and
+ * counted; time is made non-decreasing (a record stamped a few ns before the
+ * previous one in seq order gets the previous time); a new program image
+ * (exec) frees every object still live in the old one; a record cut off by
+ * the end of the stream is dropped and counted.
+ */
+#ifndef AS_TRACES_IMPORT_RECSTREAM_H
+#define AS_TRACES_IMPORT_RECSTREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../trace.h"
+
+typedef struct as_recstream as_recstream_t;
+
+typedef struct {
+    uint64_t events;          /* events written */
+    uint64_t allocs, frees, reallocs;
+    uint64_t unmatched_frees; /* frees of addresses not live in the trace */
+    uint64_t reused_live;     /* allocations at an address still live */
+    uint64_t seq_gaps;        /* records numbered but never received */
+    uint64_t partial_bytes;   /* bytes of a cut-off last record */
+    uint64_t images;          /* program images (1 + successful execs) */
+    uint64_t stacks, frames, symbols;
+} as_recstream_stats_t;
+
+/* as_recstream_open: collect into writer `w` (not owned). @return 0 or
+ * AS_ENOMEM. */
+int as_recstream_open(as_recstream_t **s, as_trace_writer_t *w);
+
+/* as_recstream_feed: consume `len` bytes of the stream (any split).
+ * @return 0, AS_EFORMAT (not a recorder stream; as_recstream_error says
+ * where), AS_ENOMEM, or the writer's error. */
+int as_recstream_feed(as_recstream_t *s, const void *buf, size_t len);
+
+/* as_recstream_finish: end of stream: emit everything still held, apply the
+ * symbols, store counts in *st (may be NULL) and as trace metadata. Does not
+ * close the writer. @return 0 or error. */
+int as_recstream_finish(as_recstream_t *s, as_recstream_stats_t *st);
+
+/* as_recstream_error: message of the last error. */
+const char *as_recstream_error(const as_recstream_t *s);
+
+void as_recstream_free(as_recstream_t *s);
+
+#endif /* AS_TRACES_IMPORT_RECSTREAM_H */

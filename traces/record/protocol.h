@@ -1,0 +1,108 @@
+/* protocol.h - the byte stream from the preload recorder to `allocsim record`.
+ *
+ * The recorder (record.c, inside the recorded program) never compresses and
+ * never writes the trace file: it ships fixed-layout binary records through a
+ * pipe to the collector (collect.c, inside the `allocsim record` process),
+ * which orders them, turns addresses into object ids and writes the trace.
+ * Keeping the file in the parent means a program killed by any signal still
+ * leaves a complete, footed trace of every record that reached the pipe.
+ *
+ * Type map
+ *   as_rec_head_t   the 32-byte header every record starts with
+ *   as_rec_*_t      one layout per record type (header + payload)
+ *
+ * Stream: records back to back, host byte order (both ends are the same
+ * machine), each `len` bytes long (len >= sizeof(as_rec_head_t), a multiple
+ * of 8). A stream may end inside a record (the program was killed while a
+ * write was in flight): the collector drops that partial record.
+ *
+ * Ordering: records that carry a sequence number (`seq`, from one global
+ * counter in the program) are replayed by the collector in seq order; the
+ * others (HELLO, SYM, META) apply at once. Seq numbers are taken so that a
+ * free's seq is larger than its allocation's (see record.c, "causal order").
+ */
+#ifndef AS_TRACES_RECORD_PROTOCOL_H
+#define AS_TRACES_RECORD_PROTOCOL_H
+
+#include <stdint.h>
+
+enum {
+    AS_REC_HELLO = 1,   /* a program image starts recording (no seq) */
+    AS_REC_ALLOC = 2,   /* malloc & co returned ptr (seq after the call) */
+    AS_REC_FREE = 3,    /* free(ptr) is about to run (seq before the call) */
+    AS_REC_RBEGIN = 4,  /* realloc(ptr, ...) is about to run (seq before) */
+    AS_REC_REALLOC = 5, /* that realloc returned ptr (seq after) */
+    AS_REC_STACK = 6,   /* stack id defined as a list of pcs (seq) */
+    AS_REC_SYM = 7,     /* symbol of one pc, sent at exit (no seq) */
+    AS_REC_META = 8     /* key/value metadata (no seq) */
+};
+
+/* Flags of ALLOC/REALLOC. */
+#define AS_REC_F_SAMPLED 0x01u /* the allocation is in the trace (sampling) */
+#define AS_REC_F_FAILED 0x02u  /* realloc returned NULL with size > 0 */
+
+typedef struct {
+    uint8_t type;    /* AS_REC_* */
+    uint8_t flags;   /* AS_REC_F_* */
+    uint16_t len;    /* whole record, bytes, multiple of 8 */
+    uint32_t thread; /* recorder thread number, dense from 0 */
+    uint64_t seq;    /* global order; 0 for records without one */
+    uint64_t t_ns;   /* CLOCK_MONOTONIC, nanoseconds */
+    uint32_t cpu;    /* sched_getcpu() */
+    uint32_t stack;  /* ALLOC/REALLOC: stack id (0 none); STACK: its id */
+} as_rec_head_t;
+
+/* ALLOC: ptr is the returned address (never NULL: failed calls are not
+ * recorded); align is the requested alignment, 0 for malloc's default. */
+typedef struct {
+    as_rec_head_t h;
+    uint64_t ptr, size, align;
+} as_rec_alloc_t;
+
+/* FREE and RBEGIN: the address being freed / reallocated (never NULL). */
+typedef struct {
+    as_rec_head_t h;
+    uint64_t ptr;
+} as_rec_ptr_t;
+
+/* REALLOC: follows an RBEGIN of the same thread. ptr is the new address
+ * (NULL when size == 0 freed the object, or when the call failed). */
+typedef struct {
+    as_rec_head_t h;
+    uint64_t ptr, size;
+} as_rec_realloc_t;
+
+/* STACK: `depth` pcs follow, innermost first (the caller of malloc first). */
+typedef struct {
+    as_rec_head_t h;
+    uint32_t depth, pad;
+    /* uint64_t pcs[depth]; */
+} as_rec_stack_t;
+
+/* HELLO: pid of the image and the trace's time origin candidate. */
+typedef struct {
+    as_rec_head_t h;
+    uint64_t pid;
+    uint64_t max_depth;
+    uint64_t sample_bytes; /* 0 = every allocation */
+} as_rec_hello_t;
+
+/* SYM: pc -> (module offset, module path, symbol). Strings follow,
+ * NUL-terminated, module first; record padded to a multiple of 8. */
+typedef struct {
+    as_rec_head_t h;
+    uint64_t pc, offset;
+    uint32_t module_len, symbol_len; /* without the NULs */
+    /* char module[module_len + 1]; char symbol[symbol_len + 1]; */
+} as_rec_sym_t;
+
+/* META: key and value strings follow like SYM's. */
+typedef struct {
+    as_rec_head_t h;
+    uint32_t key_len, value_len;
+} as_rec_meta_t;
+
+#define AS_REC_MAX_DEPTH 128u
+#define AS_REC_MAX_LEN 8192u /* no record is longer */
+
+#endif /* AS_TRACES_RECORD_PROTOCOL_H */

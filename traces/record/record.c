@@ -1,0 +1,1117 @@
+/* record.c - the LD_PRELOAD recorder (liballocsim_record.so).
+ *
+ * This file is loaded into the recorded program. It wraps the malloc family
+ * (malloc, calloc, realloc, reallocarray, free, posix_memalign,
+ * aligned_alloc, memalign, valloc, pvalloc; C++ new/delete reach these), and
+ * for each call appends one fixed-layout record (traces/record/protocol.h) to
+ * a per-thread ring buffer. A background thread ships the rings through a
+ * socket to `allocsim record`, which orders, numbers and compresses them
+ * (traces/record/collect.c). Nothing here compresses, numbers objects or
+ * writes files, so a program killed by any signal loses at most the records
+ * still in its rings.
+ *
+ * What it must never do: call the hooked functions for itself while
+ * recording (a thread-local guard routes every allocation made while a
+ * record is being built -- by libunwind, dladdr, pthread -- straight to the
+ * real allocator without recording it), use libc's malloc for its own state
+ * (rings and tables are mmap'd), or write to the socket outside g_drain_lock
+ * (records from one image never interleave mid-record).
+ *
+ * Causal order: every ordered record takes a number from one global counter,
+ * an allocation *after* the real call returned, a free *before* the real call
+ * runs, and a realloc twice (RBEGIN before, REALLOC after). Anything the
+ * program does with an address happens between those two points, so in seq
+ * order a free never precedes its allocation and an address is never handed
+ * out twice while live. Stack definitions take their seq before the id is
+ * published, so they precede every event naming them.
+ *
+ * Environment (set by `allocsim record`): ALLOCSIM_RECORD_FD (socket),
+ * ALLOCSIM_RECORD_PID (only that process records: forked children do not),
+ * ALLOCSIM_RECORD_DEPTH, ALLOCSIM_RECORD_SAMPLE_BYTES,
+ * ALLOCSIM_RECORD_UNWIND (auto|fp|libunwind).
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <linux/futex.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef AS_RECORD_HAVE_LIBUNWIND
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#endif
+
+#include "common/util.h"
+#include "protocol.h"
+
+#define AS_EXPORT __attribute__((visibility("default")))
+#define AS_LIKELY(x) __builtin_expect(!!(x), 1)
+#define AS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define AS_TLS __thread __attribute__((tls_model("initial-exec")))
+
+/* ------------------------------------------------------------ real libc */
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+extern void *__libc_memalign(size_t, size_t);
+extern void *__libc_valloc(size_t);
+extern void *__libc_pvalloc(size_t);
+
+/* The next allocator in the chain (libc's, or another preload's). */
+static struct {
+    void *(*malloc)(size_t);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void (*free)(void *);
+    int (*posix_memalign)(void **, size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);
+    void *(*memalign)(size_t, size_t);
+    void *(*valloc)(size_t);
+    void *(*pvalloc)(size_t);
+    int (*execve)(const char *, char *const[], char *const[]);
+    int (*execv)(const char *, char *const[]);
+    int (*execvp)(const char *, char *const[]);
+    int (*execvpe)(const char *, char *const[], char *const[]);
+    void (*exit_)(int) __attribute__((noreturn));
+    void (*Exit_)(int) __attribute__((noreturn));
+    void *(*dlopen)(const char *, int);
+    char *(*demangle)(const char *, char *, size_t *, int *);
+} real;
+
+/* dlsym() itself calls calloc: while the table above is being filled,
+ * allocations come from this static buffer and their frees are ignored. */
+static char boot_buf[64 << 10] __attribute__((aligned(64)));
+static size_t boot_used;
+static atomic_int real_state; /* 0 none, 1 filling, 2 ready */
+
+static void *boot_alloc(size_t n)
+{
+    size_t off = (boot_used + 15) & ~(size_t)15;
+    if (off + n > sizeof boot_buf) return NULL;
+    boot_used = off + n;
+    return boot_buf + off; /* static storage: already zero */
+}
+
+static int boot_owns(const void *p)
+{
+    return (const char *)p >= boot_buf &&
+           (const char *)p < boot_buf + sizeof boot_buf;
+}
+
+static void real_init(void)
+{
+    int expect = 0;
+    if (!atomic_compare_exchange_strong(&real_state, &expect, 1)) return;
+#define NEXT(f) (__typeof__(real.f))dlsym(RTLD_NEXT, #f)
+    real.malloc = NEXT(malloc);
+    real.calloc = NEXT(calloc);
+    real.realloc = NEXT(realloc);
+    real.free = NEXT(free);
+    real.posix_memalign = NEXT(posix_memalign);
+    real.aligned_alloc = NEXT(aligned_alloc);
+    real.memalign = NEXT(memalign);
+    real.valloc = NEXT(valloc);
+    real.pvalloc = NEXT(pvalloc);
+    real.execve = NEXT(execve);
+    real.execv = NEXT(execv);
+    real.execvp = NEXT(execvp);
+    real.execvpe = NEXT(execvpe);
+    real.dlopen = NEXT(dlopen);
+    real.exit_ = (__typeof__(real.exit_))dlsym(RTLD_NEXT, "_exit");
+    real.Exit_ = (__typeof__(real.Exit_))dlsym(RTLD_NEXT, "_Exit");
+#undef NEXT
+    if (!real.malloc) real.malloc = __libc_malloc;
+    if (!real.calloc) real.calloc = __libc_calloc;
+    if (!real.realloc) real.realloc = __libc_realloc;
+    if (!real.free) real.free = __libc_free;
+    if (!real.memalign) real.memalign = __libc_memalign;
+    if (!real.valloc) real.valloc = __libc_valloc;
+    if (!real.pvalloc) real.pvalloc = __libc_pvalloc;
+    atomic_store(&real_state, 2);
+}
+
+static inline int real_ready(void)
+{
+    if (AS_LIKELY(atomic_load_explicit(&real_state, memory_order_acquire) ==
+                  2))
+        return 1;
+    real_init();
+    return atomic_load(&real_state) == 2;
+}
+
+/* ------------------------------------------------------------ state */
+
+/* One ring per live thread. Producer: the owning thread (advances head).
+ * Consumer: whoever holds g_drain_lock (advances tail).
+ * Invariant: tail <= head <= tail + cap; bytes [tail, head) are whole
+ * records not yet shipped, stored at index (pos % cap). */
+typedef struct as_rec_ring {
+    struct as_rec_ring *next;  /* list of all rings, never unlinked */
+    _Atomic uint64_t head;     /* bytes ever written */
+    _Atomic uint64_t tail;     /* bytes ever shipped */
+    atomic_int state;          /* RING_FREE, RING_OWNED, RING_DEAD */
+    uint32_t thread;           /* thread number of the current owner */
+    uintptr_t stack_lo;        /* owner's stack bounds (0 = unknown) */
+    uintptr_t stack_hi;
+    int64_t bytes_until_sample; /* sampling countdown */
+    uint64_t rng;              /* xorshift state for sampling */
+    uint8_t *buf;
+    uint64_t cap;              /* power of two */
+} as_rec_ring_t;
+
+enum { RING_FREE = 0, RING_OWNED = 1, RING_DEAD = 2 };
+
+#define RING_BYTES (1u << 20)
+
+static AS_TLS int tls_in_hook;      /* > 0: do not record this thread */
+static AS_TLS as_rec_ring_t *tls_ring;
+static AS_TLS int tls_done;         /* thread is exiting: drop its events */
+
+static atomic_int g_enabled;        /* recording on */
+static int g_fd = -1;               /* socket to the collector */
+static pid_t g_pid;
+static uint32_t g_max_depth = 32;
+static uint64_t g_sample_bytes;     /* 0: record everything */
+static int g_unwind;                /* UNWIND_* */
+static _Atomic uint64_t g_seq = 1;
+static atomic_uint g_threads;
+static _Atomic(as_rec_ring_t *) g_rings;
+static pthread_mutex_t g_drain_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int g_wake;           /* futex word of the drainer */
+static atomic_int g_stop;           /* drainer: exit */
+static atomic_int g_broken;         /* socket failed: discard records */
+static atomic_int g_finalized;
+static pthread_key_t g_key;
+static size_t g_page = 4096;
+
+enum { UNWIND_AUTO = 0, UNWIND_FP = 1, UNWIND_LIBUNWIND = 2 };
+
+static void *map_zeroed(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static inline uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t next_seq(void)
+{
+    return atomic_fetch_add_explicit(&g_seq, 1, memory_order_relaxed);
+}
+
+/* ------------------------------------------------------------ shipping */
+
+static void futex_wake(atomic_int *w)
+{
+    syscall(SYS_futex, (int *)w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* send_all: write iov fully to the socket; on error mark it broken. */
+static void send_all(struct iovec *iov, int n)
+{
+    while (n > 0 && !atomic_load(&g_broken)) {
+        struct msghdr mh = {0};
+        mh.msg_iov = iov;
+        mh.msg_iovlen = (size_t)n;
+        ssize_t k = sendmsg(g_fd, &mh, MSG_NOSIGNAL);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            atomic_store(&g_broken, 1);
+            return;
+        }
+        while (n > 0 && (size_t)k >= iov->iov_len) {
+            k -= (ssize_t)iov->iov_len;
+            iov++, n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + k;
+            iov->iov_len -= (size_t)k;
+        }
+    }
+}
+
+/* drain_all: ship every ring's unshipped bytes. Caller holds g_drain_lock. */
+static void drain_all(void)
+{
+    for (as_rec_ring_t *r = atomic_load(&g_rings); r; r = r->next) {
+        int st = atomic_load_explicit(&r->state, memory_order_acquire);
+        uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+        uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+        if (h != t) {
+            struct iovec iov[2];
+            uint64_t a = t & (r->cap - 1), len = h - t;
+            int n = 1;
+            iov[0].iov_base = r->buf + a;
+            if (a + len <= r->cap) {
+                iov[0].iov_len = len;
+            } else {
+                iov[0].iov_len = r->cap - a;
+                iov[1].iov_base = r->buf;
+                iov[1].iov_len = len - (r->cap - a);
+                n = 2;
+            }
+            send_all(iov, n);
+            atomic_store_explicit(&r->tail, h, memory_order_release);
+        }
+        if (st == RING_DEAD) {
+            int dead = RING_DEAD;
+            atomic_compare_exchange_strong(&r->state, &dead, RING_FREE);
+        }
+    }
+}
+
+static void *drainer_main(void *arg)
+{
+    (void)arg;
+    tls_in_hook = 1; /* this thread never records */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    while (!atomic_load(&g_stop)) {
+        int w = atomic_load(&g_wake);
+        struct timespec ts = {0, 2000000}; /* 2 ms */
+        syscall(SYS_futex, (int *)&g_wake, FUTEX_WAIT_PRIVATE, w, &ts, NULL,
+                0);
+        pthread_mutex_lock(&g_drain_lock);
+        drain_all();
+        pthread_mutex_unlock(&g_drain_lock);
+    }
+    return NULL;
+}
+
+/* ring_put: append one whole record; waits for room if the ring is full. */
+static void ring_put(as_rec_ring_t *r, const void *rec, uint32_t len)
+{
+    uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+    for (;;) {
+        uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (h + len - t <= r->cap) {
+            /* wake the drainer when usage crosses a quarter */
+            uint64_t q = r->cap / 4;
+            if (h - t < q && h + len - t >= q) {
+                atomic_fetch_add(&g_wake, 1);
+                futex_wake(&g_wake);
+            }
+            break;
+        }
+        if (atomic_load(&g_broken) || !atomic_load(&g_enabled)) return;
+        atomic_fetch_add(&g_wake, 1);
+        futex_wake(&g_wake);
+        sched_yield();
+    }
+    uint64_t a = h & (r->cap - 1);
+    if (a + len <= r->cap) {
+        memcpy(r->buf + a, rec, len);
+    } else {
+        uint64_t first = r->cap - a;
+        memcpy(r->buf + a, rec, first);
+        memcpy(r->buf, (const uint8_t *)rec + first, len - first);
+    }
+    atomic_store_explicit(&r->head, h + len, memory_order_release);
+}
+
+static void thread_exit(void *arg)
+{
+    as_rec_ring_t *r = arg;
+    tls_done = 1;
+    tls_ring = NULL;
+    if (r) atomic_store_explicit(&r->state, RING_DEAD, memory_order_release);
+}
+
+/* ring_self: this thread's ring, claimed or created on first use. */
+static as_rec_ring_t *ring_self(void)
+{
+    as_rec_ring_t *r = tls_ring;
+    if (AS_LIKELY(r != NULL)) return r;
+    if (tls_done) return NULL;
+    for (r = atomic_load(&g_rings); r; r = r->next) {
+        int fr = RING_FREE;
+        if (atomic_compare_exchange_strong(&r->state, &fr, RING_OWNED)) break;
+    }
+    if (!r) {
+        r = map_zeroed(sizeof *r);
+        if (!r) return NULL;
+        r->cap = RING_BYTES;
+        r->buf = map_zeroed(r->cap);
+        if (!r->buf) return NULL;
+        atomic_store(&r->state, RING_OWNED);
+        as_rec_ring_t *old = atomic_load(&g_rings);
+        do {
+            r->next = old;
+        } while (!atomic_compare_exchange_weak(&g_rings, &old, r));
+    }
+    r->thread = atomic_fetch_add(&g_threads, 1);
+    r->stack_lo = r->stack_hi = 0;
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        void *addr;
+        size_t size;
+        if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+            r->stack_lo = (uintptr_t)addr;
+            r->stack_hi = (uintptr_t)addr + size;
+        }
+        pthread_attr_destroy(&attr);
+    }
+    r->rng = as_hash64(0x9e3779b97f4a7c15ull + r->thread);
+    r->bytes_until_sample = 0;
+    tls_ring = r;
+    pthread_setspecific(g_key, r);
+    return r;
+}
+
+/* ------------------------------------------------------------ modules */
+
+/* Executable address ranges of the loaded modules, sorted by start: the
+ * frame-pointer walk accepts a return address only inside one of them.
+ * Rebuilt (into a fresh mapping; old ones are never unmapped, so a reader
+ * racing a rebuild stays safe) after dlopen. */
+typedef struct {
+    uint32_t n;
+    uintptr_t lo[1023], hi[1023];
+} as_rec_ranges_t;
+
+static _Atomic(as_rec_ranges_t *) g_ranges;
+static atomic_int g_ranges_stale = 1;
+static pthread_mutex_t g_ranges_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int ranges_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    as_rec_ranges_t *rs = arg;
+    (void)size;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
+        if (rs->n >= 1023) return 1;
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        uintptr_t hi = lo + ph->p_memsz;
+        uint32_t j = rs->n++;
+        while (j > 0 && rs->lo[j - 1] > lo) {
+            rs->lo[j] = rs->lo[j - 1];
+            rs->hi[j] = rs->hi[j - 1];
+            j--;
+        }
+        rs->lo[j] = lo;
+        rs->hi[j] = hi;
+    }
+    return 0;
+}
+
+static void ranges_refresh(void)
+{
+    if (!atomic_load(&g_ranges_stale)) return;
+    if (pthread_mutex_trylock(&g_ranges_lock) != 0) return;
+    if (atomic_exchange(&g_ranges_stale, 0)) {
+        as_rec_ranges_t *rs = map_zeroed(sizeof *rs);
+        if (rs) {
+            dl_iterate_phdr(ranges_cb, rs);
+            atomic_store_explicit(&g_ranges, rs, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&g_ranges_lock);
+}
+
+static int pc_in_text(const as_rec_ranges_t *rs, uintptr_t pc)
+{
+    if (!rs || rs->n == 0 || pc < rs->lo[0]) return 0;
+    uint32_t a = 0, b = rs->n; /* last lo <= pc */
+    while (b - a > 1) {
+        uint32_t m = (a + b) / 2;
+        if (rs->lo[m] <= pc) a = m;
+        else b = m;
+    }
+    return pc < rs->hi[a];
+}
+
+/* ------------------------------------------------------------ stacks */
+
+/* Interned stacks: open addressing on a 64-bit hash of the pcs (two stacks
+ * with the same hash are taken as one: odds ~ n^2 / 2^65). A slot is claimed
+ * by CAS on `hash`; its `id` is published after the STACK record was queued,
+ * so every event naming the id comes later in seq order. */
+typedef struct {
+    _Atomic uint64_t hash; /* 0 = empty */
+    atomic_uint id;        /* 0 = being defined */
+    uint32_t pad;
+} as_rec_slot_t;
+
+#define STACK_SLOTS (1u << 20)
+#define PC_SLOTS (1u << 19)
+static as_rec_slot_t *g_stacks; /* STACK_SLOTS */
+static _Atomic uint64_t *g_pcs; /* PC_SLOTS distinct pcs (0 = empty) */
+static atomic_uint g_stack_ids;
+
+/* pc_is_new: insert pc into the set of pcs seen; @return 1 when it was not
+ * there (the caller symbolizes it), 0 otherwise or when the set is full. */
+static int pc_is_new(uint64_t pc)
+{
+    if (!g_pcs || !pc) return 0;
+    for (uint64_t s = as_hash64(pc), k = 0; k < 64; k++, s++) {
+        _Atomic uint64_t *slot = &g_pcs[s & (PC_SLOTS - 1)];
+        uint64_t cur = atomic_load_explicit(slot, memory_order_relaxed);
+        if (cur == pc) return 0;
+        if (cur == 0) {
+            uint64_t z = 0;
+            if (atomic_compare_exchange_strong(slot, &z, pc)) return 1;
+            if (z == pc) return 0;
+        }
+    }
+    return 0;
+}
+
+static void sym_queue(as_rec_ring_t *r, uint64_t pc);
+
+/* stack_id: intern pcs[0..n) and return its id, queueing its definition
+ * into ring r when new. 0 when the table is full. */
+static uint32_t stack_id(as_rec_ring_t *r, const uint64_t *pcs, uint32_t n)
+{
+    uint64_t h = 0x51ed270b27e8f3a1ull ^ n;
+    for (uint32_t i = 0; i < n; i++) h = as_hash64(h ^ pcs[i]) + i;
+    if (h == 0) h = 1;
+    for (uint64_t s = h, k = 0; k < 256; k++, s++) {
+        as_rec_slot_t *slot = &g_stacks[s & (STACK_SLOTS - 1)];
+        uint64_t cur = atomic_load_explicit(&slot->hash, memory_order_acquire);
+        if (cur == 0) {
+            uint64_t z = 0;
+            if (atomic_compare_exchange_strong(&slot->hash, &z, h)) {
+                uint32_t id = atomic_fetch_add(&g_stack_ids, 1) + 1;
+                uint64_t buf[(sizeof(as_rec_stack_t) / 8) + AS_REC_MAX_DEPTH];
+                as_rec_stack_t *rec = (as_rec_stack_t *)buf;
+                memset(rec, 0, sizeof *rec);
+                rec->h.type = AS_REC_STACK;
+                rec->h.len = (uint16_t)(sizeof *rec + 8 * n);
+                rec->h.thread = r->thread;
+                rec->h.stack = id;
+                rec->depth = n;
+                memcpy(buf + sizeof *rec / 8, pcs, 8 * n);
+                rec->h.seq = next_seq();
+                rec->h.t_ns = now_ns();
+                ring_put(r, rec, rec->h.len);
+                atomic_store_explicit(&slot->id, id, memory_order_release);
+                /* symbolize new pcs only now: dladdr may wait for the
+                 * loader's lock, whose holder may be waiting for this id */
+                for (uint32_t i = 0; i < n; i++)
+                    if (pc_is_new(pcs[i])) sym_queue(r, pcs[i]);
+                return id;
+            }
+            cur = z;
+        }
+        if (cur == h) {
+            uint32_t id;
+            while ((id = atomic_load_explicit(&slot->id,
+                                              memory_order_acquire)) == 0)
+                sched_yield();
+            return id;
+        }
+    }
+    return 0;
+}
+
+/* walk_fp: follow the frame-pointer chain from the hook's frame `fp`
+ * (whose return address ra is the caller of malloc). Every frame pointer
+ * must lie above the previous one and inside the thread's stack, so a
+ * garbage chain (code built without frame pointers) is never dereferenced
+ * outside mapped stack memory; every return address must be in a module's
+ * text. @return frames stored; *broken = 1 when the chain ended on a bad
+ * link rather than at a NULL frame pointer. */
+static uint32_t walk_fp(as_rec_ring_t *r, uintptr_t *fp, uintptr_t ra,
+                        uint64_t *pcs, uint32_t max, int *broken)
+{
+    uint32_t n = 0;
+    *broken = 0;
+    pcs[n++] = ra;
+    if (r->stack_hi == 0 || (uintptr_t)fp < r->stack_lo ||
+        (uintptr_t)fp >= r->stack_hi) {
+        *broken = 1;
+        return n;
+    }
+    const as_rec_ranges_t *rs =
+        atomic_load_explicit(&g_ranges, memory_order_acquire);
+    uintptr_t prev = (uintptr_t)fp;
+    uintptr_t next = fp[0];
+    while (n < max) {
+        if (next == 0) break;
+        if (next <= prev || next + 16 > r->stack_hi || (next & 7)) {
+            *broken = 1;
+            break;
+        }
+        uintptr_t *f = (uintptr_t *)next;
+        uintptr_t pc = f[1];
+        if (!pc_in_text(rs, pc)) {
+            *broken = 1;
+            break;
+        }
+        pcs[n++] = pc;
+        prev = next;
+        next = f[0];
+    }
+    return n;
+}
+
+#ifdef AS_RECORD_HAVE_LIBUNWIND
+/* walk_unwind: libunwind's table-driven walk; our own frames are skipped
+ * up to the caller's return address ra. */
+static uint32_t walk_unwind(uintptr_t ra, uint64_t *pcs, uint32_t max)
+{
+    void *buf[AS_REC_MAX_DEPTH + 8];
+    int k = unw_backtrace(buf, (int)(max + 8));
+    int start = -1;
+    for (int i = 0; i < k && i < 8; i++)
+        if ((uintptr_t)buf[i] == ra) {
+            start = i;
+            break;
+        }
+    if (start < 0) return 0;
+    uint32_t n = 0;
+    for (int i = start; i < k && n < max; i++) pcs[n++] = (uintptr_t)buf[i];
+    return n;
+}
+#endif
+
+static uint32_t capture_stack(as_rec_ring_t *r, uintptr_t *fp, uintptr_t ra)
+{
+    uint64_t pcs[AS_REC_MAX_DEPTH];
+    uint32_t n = 0;
+    int broken = 0;
+    if (g_max_depth == 0) return 0;
+    ranges_refresh();
+    if (g_unwind != UNWIND_LIBUNWIND)
+        n = walk_fp(r, fp, ra, pcs, g_max_depth, &broken);
+#ifdef AS_RECORD_HAVE_LIBUNWIND
+    if (g_unwind == UNWIND_LIBUNWIND ||
+        (g_unwind == UNWIND_AUTO && broken && n < 3 && g_max_depth > n)) {
+        uint32_t m = walk_unwind(ra, pcs, g_max_depth);
+        if (m > 0) n = m;
+        else if (n == 0) pcs[n++] = ra;
+    }
+#endif
+    if (n == 0) pcs[n++] = ra;
+    return stack_id(r, pcs, n);
+}
+
+/* ------------------------------------------------------------ events */
+
+/* sample_take: TCMalloc-style byte sampling: a countdown drawn from an
+ * exponential distribution of mean g_sample_bytes; the allocation that
+ * crosses zero is sampled (so each byte has probability 1/N). */
+static int sample_take(as_rec_ring_t *r, uint64_t size)
+{
+    r->bytes_until_sample -= (int64_t)size;
+    if (r->bytes_until_sample > 0) return 0;
+    while (r->bytes_until_sample <= 0) {
+        uint64_t x = r->rng;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        r->rng = x;
+        double u = ((double)(x >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+        r->bytes_until_sample += (int64_t)(-log(u) * (double)g_sample_bytes) + 1;
+    }
+    return 1;
+}
+
+static inline int recording(void)
+{
+    return AS_LIKELY(atomic_load_explicit(&g_enabled, memory_order_relaxed)) &&
+           !tls_in_hook;
+}
+
+static inline void head_fill(as_rec_head_t *h, int type, uint16_t len,
+                             as_rec_ring_t *r)
+{
+    h->type = (uint8_t)type;
+    h->flags = 0;
+    h->len = len;
+    h->thread = r->thread;
+    h->cpu = (uint32_t)sched_getcpu();
+    h->stack = 0;
+}
+
+__attribute__((noinline)) static void on_alloc(void *p, uint64_t size,
+                                               uint64_t align, uintptr_t *fp,
+                                               uintptr_t ra)
+{
+    tls_in_hook++;
+    as_rec_ring_t *r = ring_self();
+    if (r && (!g_sample_bytes || sample_take(r, size))) {
+        as_rec_alloc_t rec;
+        head_fill(&rec.h, AS_REC_ALLOC, sizeof rec, r);
+        rec.h.flags = AS_REC_F_SAMPLED;
+        rec.h.stack = capture_stack(r, fp, ra);
+        rec.ptr = (uintptr_t)p;
+        rec.size = size;
+        rec.align = align;
+        rec.h.seq = next_seq();
+        rec.h.t_ns = now_ns();
+        ring_put(r, &rec, sizeof rec);
+    }
+    tls_in_hook--;
+}
+
+__attribute__((noinline)) static void on_ptr(int type, void *p)
+{
+    tls_in_hook++;
+    as_rec_ring_t *r = ring_self();
+    if (r) {
+        as_rec_ptr_t rec;
+        head_fill(&rec.h, type, sizeof rec, r);
+        rec.ptr = (uintptr_t)p;
+        rec.h.seq = next_seq();
+        rec.h.t_ns = now_ns();
+        ring_put(r, &rec, sizeof rec);
+    }
+    tls_in_hook--;
+}
+
+__attribute__((noinline)) static void on_realloc(void *q, uint64_t size,
+                                                 uintptr_t *fp, uintptr_t ra)
+{
+    tls_in_hook++;
+    as_rec_ring_t *r = ring_self();
+    if (r) {
+        as_rec_realloc_t rec;
+        head_fill(&rec.h, AS_REC_REALLOC, sizeof rec, r);
+        if (q == NULL && size > 0) rec.h.flags |= AS_REC_F_FAILED;
+        else if (q && (!g_sample_bytes || sample_take(r, size))) {
+            rec.h.flags |= AS_REC_F_SAMPLED;
+            rec.h.stack = capture_stack(r, fp, ra);
+        }
+        rec.ptr = (uintptr_t)q;
+        rec.size = size;
+        rec.h.seq = next_seq();
+        rec.h.t_ns = now_ns();
+        ring_put(r, &rec, sizeof rec);
+    }
+    tls_in_hook--;
+}
+
+#define FP() ((uintptr_t *)__builtin_frame_address(0))
+#define RA() ((uintptr_t)__builtin_return_address(0))
+
+/* ------------------------------------------------------------ hooks */
+
+AS_EXPORT void *malloc(size_t n)
+{
+    if (AS_UNLIKELY(!real_ready())) return boot_alloc(n);
+    void *p = real.malloc(n);
+    if (p && recording()) on_alloc(p, n, 0, FP(), RA());
+    return p;
+}
+
+AS_EXPORT void *calloc(size_t n, size_t m)
+{
+    if (AS_UNLIKELY(!real_ready())) {
+        size_t b;
+        if (__builtin_mul_overflow(n, m, &b)) return NULL;
+        return boot_alloc(b);
+    }
+    void *p = real.calloc(n, m);
+    if (p && recording()) on_alloc(p, (uint64_t)n * m, 0, FP(), RA());
+    return p;
+}
+
+AS_EXPORT void free(void *p)
+{
+    if (!p || boot_owns(p)) return;
+    if (AS_UNLIKELY(!real_ready())) return;
+    if (recording()) on_ptr(AS_REC_FREE, p);
+    real.free(p);
+}
+
+static inline void *realloc_impl(void *p, size_t n, uintptr_t *fp,
+                                 uintptr_t ra)
+{
+    if (AS_UNLIKELY(!real_ready())) return NULL;
+    if (p && boot_owns(p)) { /* bootstrap block: move it to the real heap */
+        void *q = real.malloc(n);
+        if (q) {
+            size_t have = (size_t)(boot_buf + sizeof boot_buf - (char *)p);
+            memcpy(q, p, n < have ? n : have);
+            if (recording()) on_alloc(q, n, 0, fp, ra);
+        }
+        return q;
+    }
+    if (!p) {
+        void *q = real.realloc(NULL, n);
+        if (q && recording()) on_alloc(q, n, 0, fp, ra);
+        return q;
+    }
+    if (!recording()) return real.realloc(p, n);
+    on_ptr(AS_REC_RBEGIN, p);
+    void *q = real.realloc(p, n);
+    on_realloc(q, n, fp, ra);
+    return q;
+}
+
+AS_EXPORT void *realloc(void *p, size_t n)
+{
+    return realloc_impl(p, n, FP(), RA());
+}
+
+AS_EXPORT void *reallocarray(void *p, size_t n, size_t m)
+{
+    size_t b;
+    if (__builtin_mul_overflow(n, m, &b)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc_impl(p, b, FP(), RA());
+}
+
+AS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (AS_UNLIKELY(!real_ready())) return ENOMEM;
+    int rc;
+    if (real.posix_memalign) {
+        rc = real.posix_memalign(out, align, n);
+    } else {
+        if (!as_is_pow2(align) || align % sizeof(void *)) return EINVAL;
+        void *p = real.memalign(align, n);
+        if (!p) return ENOMEM;
+        *out = p;
+        rc = 0;
+    }
+    if (rc == 0 && *out && recording()) on_alloc(*out, n, align, FP(), RA());
+    return rc;
+}
+
+AS_EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+    if (AS_UNLIKELY(!real_ready())) return NULL;
+    void *p = real.aligned_alloc ? real.aligned_alloc(align, n)
+                                 : real.memalign(align, n);
+    if (p && recording()) on_alloc(p, n, align, FP(), RA());
+    return p;
+}
+
+AS_EXPORT void *memalign(size_t align, size_t n)
+{
+    if (AS_UNLIKELY(!real_ready())) return NULL;
+    void *p = real.memalign(align, n);
+    if (p && recording()) on_alloc(p, n, align, FP(), RA());
+    return p;
+}
+
+AS_EXPORT void *valloc(size_t n)
+{
+    if (AS_UNLIKELY(!real_ready())) return NULL;
+    void *p = real.valloc(n);
+    if (p && recording()) on_alloc(p, n, g_page, FP(), RA());
+    return p;
+}
+
+/* pvalloc gives the program whole pages: the recorded size is n rounded up
+ * to the page size (at least one page). */
+AS_EXPORT void *pvalloc(size_t n)
+{
+    if (AS_UNLIKELY(!real_ready())) return NULL;
+    void *p = real.pvalloc(n);
+    if (p && recording()) {
+        uint64_t sz = n ? as_align_up(n, g_page) : g_page;
+        on_alloc(p, sz, g_page, FP(), RA());
+    }
+    return p;
+}
+
+/* ------------------------------------------------------------ symbols */
+
+/* sym_queue: queue one SYM record for pc (dladdr: module path, offset from
+ * the module base, dynamic symbol, demangled when libstdc++'s demangler is
+ * loaded). Done once per distinct pc, when first seen, so frames usually
+ * carry their symbols from their first definition and nothing is left to
+ * do at exit or in a signal handler. */
+static void sym_queue(as_rec_ring_t *r, uint64_t pc)
+{
+    uint64_t buf[AS_REC_MAX_LEN / 8];
+    Dl_info di;
+    const char *mod = "", *sym = "";
+    char *dem = NULL;
+    uint64_t off = 0;
+    /* pc is a return address: look up pc-1 so a call at the very end of a
+     * function is not credited to the next one */
+    if (dladdr((void *)(uintptr_t)(pc - 1), &di) && di.dli_fname) {
+        mod = di.dli_fname;
+        off = pc - (uintptr_t)di.dli_fbase;
+        if (di.dli_sname) {
+            sym = di.dli_sname;
+            int st = -1;
+            if (real.demangle && sym[0] == '_' && sym[1] == 'Z') {
+                dem = real.demangle(sym, NULL, NULL, &st);
+                if (st == 0 && dem) sym = dem;
+            }
+        }
+    }
+    size_t ml = strlen(mod), sl = strlen(sym);
+    if (ml > 2000) ml = 2000;
+    if (sl > 4000) sl = 4000;
+    size_t len = (sizeof(as_rec_sym_t) + ml + 1 + sl + 1 + 7) & ~(size_t)7;
+    as_rec_sym_t *rec = (as_rec_sym_t *)buf;
+    memset(rec, 0, len);
+    rec->h.type = AS_REC_SYM;
+    rec->h.len = (uint16_t)len;
+    rec->h.thread = r->thread;
+    rec->pc = pc;
+    rec->offset = off;
+    rec->module_len = (uint32_t)ml;
+    rec->symbol_len = (uint32_t)sl;
+    char *p = (char *)(rec + 1);
+    memcpy(p, mod, ml);
+    memcpy(p + ml + 1, sym, sl);
+    if (dem) real.free(dem);
+    ring_put(r, rec, (uint32_t)len);
+}
+
+/* lock_bounded: take g_drain_lock, giving up after ~2 s (signal path: the
+ * holder is another thread that will finish its write). */
+static int lock_bounded(void)
+{
+    for (int i = 0; i < 2000; i++) {
+        if (pthread_mutex_trylock(&g_drain_lock) == 0) return 1;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+/* finalize: stop recording and ship every ring. Runs once:
+ * at exit (destructor), _exit, or a fatal SIGINT/SIGTERM. */
+static void finalize(void)
+{
+    if (g_fd < 0 || getpid() != g_pid) return;
+    if (atomic_exchange(&g_finalized, 1)) return;
+    tls_in_hook++;
+    int locked = lock_bounded();
+    atomic_store(&g_enabled, 0);
+    atomic_store(&g_stop, 1);
+    drain_all();
+    if (locked) pthread_mutex_unlock(&g_drain_lock);
+    tls_in_hook--;
+}
+
+__attribute__((destructor)) static void rec_fini(void) { finalize(); }
+
+AS_EXPORT void _exit(int status)
+{
+    real_ready();
+    finalize();
+    if (real.exit_) real.exit_(status);
+    syscall(SYS_exit_group, status);
+    __builtin_unreachable();
+}
+
+AS_EXPORT void _Exit(int status)
+{
+    real_ready();
+    finalize();
+    if (real.Exit_) real.Exit_(status);
+    syscall(SYS_exit_group, status);
+    __builtin_unreachable();
+}
+
+static void on_fatal_signal(int sig)
+{
+    int saved = errno;
+    finalize();
+    signal(sig, SIG_DFL);
+    errno = saved;
+    raise(sig);
+}
+
+/* exec: ship everything (the image is about to vanish) and
+ * keep the socket open across the exec; the new image says HELLO again.
+ * The drain lock is held across the call so the drainer is never cut off
+ * mid-write; if exec fails, recording simply goes on. */
+static int exec_prepare(void)
+{
+    if (g_fd < 0 || getpid() != g_pid || !atomic_load(&g_enabled)) return 0;
+    tls_in_hook++;
+    pthread_mutex_lock(&g_drain_lock);
+    drain_all();
+    fcntl(g_fd, F_SETFD, 0);
+    return 1;
+}
+
+static void exec_failed(int prepared)
+{
+    if (!prepared) return;
+    int saved = errno;
+    fcntl(g_fd, F_SETFD, FD_CLOEXEC);
+    pthread_mutex_unlock(&g_drain_lock);
+    tls_in_hook--;
+    errno = saved;
+}
+
+AS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    real_ready();
+    int prep = exec_prepare();
+    int rc = real.execve(path, argv, envp);
+    exec_failed(prep);
+    return rc;
+}
+
+AS_EXPORT int execv(const char *path, char *const argv[])
+{
+    real_ready();
+    int prep = exec_prepare();
+    int rc = real.execv(path, argv);
+    exec_failed(prep);
+    return rc;
+}
+
+AS_EXPORT int execvp(const char *file, char *const argv[])
+{
+    real_ready();
+    int prep = exec_prepare();
+    int rc = real.execvp(file, argv);
+    exec_failed(prep);
+    return rc;
+}
+
+AS_EXPORT int execvpe(const char *file, char *const argv[],
+                      char *const envp[])
+{
+    real_ready();
+    int prep = exec_prepare();
+    int rc = real.execvpe(file, argv, envp);
+    exec_failed(prep);
+    return rc;
+}
+
+AS_EXPORT void *dlopen(const char *file, int mode)
+{
+    real_ready();
+    void *h = real.dlopen ? real.dlopen(file, mode) : NULL;
+    atomic_store(&g_ranges_stale, 1);
+    return h;
+}
+
+/* A forked child is not followed: it stops recording and closes its copy
+ * of the socket (or the collector would wait for it to exit). */
+static void atfork_child(void)
+{
+    atomic_store(&g_enabled, 0);
+    if (g_fd >= 0) close(g_fd);
+    g_fd = -1;
+}
+
+/* ------------------------------------------------------------ start */
+
+static uint64_t env_u64(const char *name, uint64_t def)
+{
+    const char *s = getenv(name);
+    if (!s || !*s) return def;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    return *end ? def : (uint64_t)v;
+}
+
+static void send_meta(const char *key, const char *value)
+{
+    uint64_t buf[AS_REC_MAX_LEN / 8];
+    size_t kl = strlen(key), vl = strlen(value);
+    if (sizeof(as_rec_meta_t) + kl + vl + 2 + 7 > sizeof buf) return;
+    size_t len = (sizeof(as_rec_meta_t) + kl + vl + 2 + 7) & ~(size_t)7;
+    as_rec_meta_t *m = (as_rec_meta_t *)buf;
+    memset(m, 0, len);
+    m->h.type = AS_REC_META;
+    m->h.len = (uint16_t)len;
+    m->key_len = (uint32_t)kl;
+    m->value_len = (uint32_t)vl;
+    memcpy((char *)(m + 1), key, kl);
+    memcpy((char *)(m + 1) + kl + 1, value, vl);
+    struct iovec iov = {buf, len};
+    send_all(&iov, 1);
+}
+
+__attribute__((constructor)) static void rec_init(void)
+{
+    real_ready();
+    const char *fds = getenv("ALLOCSIM_RECORD_FD");
+    if (!fds) return;
+    int fd = (int)env_u64("ALLOCSIM_RECORD_FD", (uint64_t)-1);
+    if ((uint64_t)getpid() != env_u64("ALLOCSIM_RECORD_PID", 0)) return;
+    if (fd < 0 || fcntl(fd, F_GETFD) < 0) return;
+    tls_in_hook++;
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    g_fd = fd;
+    g_pid = getpid();
+    long ps = sysconf(_SC_PAGESIZE);
+    if (ps > 0) g_page = (size_t)ps;
+    g_max_depth = (uint32_t)env_u64("ALLOCSIM_RECORD_DEPTH", 32);
+    if (g_max_depth > AS_REC_MAX_DEPTH) g_max_depth = AS_REC_MAX_DEPTH;
+    g_sample_bytes = env_u64("ALLOCSIM_RECORD_SAMPLE_BYTES", 0);
+    const char *uw = getenv("ALLOCSIM_RECORD_UNWIND");
+    g_unwind = UNWIND_AUTO;
+    if (uw && strcmp(uw, "fp") == 0) g_unwind = UNWIND_FP;
+    if (uw && strcmp(uw, "libunwind") == 0) g_unwind = UNWIND_LIBUNWIND;
+#ifdef AS_RECORD_HAVE_LIBUNWIND
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+#else
+    if (g_unwind == UNWIND_LIBUNWIND) g_unwind = UNWIND_FP;
+#endif
+    real.demangle = (__typeof__(real.demangle))dlsym(RTLD_DEFAULT,
+                                                    "__cxa_demangle");
+    g_stacks = map_zeroed(sizeof(as_rec_slot_t) * STACK_SLOTS);
+    g_pcs = map_zeroed(sizeof(uint64_t) * PC_SLOTS);
+    if (!g_stacks) g_max_depth = 0;
+    ranges_refresh();
+    pthread_key_create(&g_key, thread_exit);
+    pthread_atfork(NULL, NULL, atfork_child);
+    int sigs[2] = {SIGINT, SIGTERM};
+    for (int i = 0; i < 2; i++) {
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL &&
+            !(old.sa_flags & SA_SIGINFO)) {
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_handler = on_fatal_signal;
+            sigemptyset(&sa.sa_mask);
+            sigaction(sigs[i], &sa, NULL);
+        }
+    }
+    as_rec_hello_t hello;
+    memset(&hello, 0, sizeof hello);
+    hello.h.type = AS_REC_HELLO;
+    hello.h.len = sizeof hello;
+    hello.h.t_ns = now_ns();
+    hello.pid = (uint64_t)g_pid;
+    hello.max_depth = g_max_depth;
+    hello.sample_bytes = g_sample_bytes;
+    struct iovec iov = {&hello, sizeof hello};
+    send_all(&iov, 1);
+    send_meta("unwind", g_unwind == UNWIND_FP          ? "fp"
+                        : g_unwind == UNWIND_LIBUNWIND ? "libunwind"
+                                                       : "fp+libunwind");
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, drainer_main, NULL) != 0) {
+        pthread_attr_destroy(&attr);
+        tls_in_hook--;
+        return;
+    }
+    pthread_attr_destroy(&attr);
+    atomic_store(&g_enabled, 1);
+    tls_in_hook--;
+}
