@@ -55,6 +55,7 @@ typedef struct {
     uint16_t n_resident;                 /* resident pages, 0..512 */
     uint8_t huge;                        /* 1: backed by one huge page */
     uint8_t hint;                        /* HINT_NONE/HUGE/NOHUGE/MIXED */
+    uint8_t ever_mapped;                 /* 1 once any page was reserved */
 } as_region_t;
 
 /* A free range of address space [start, end), both page aligned. */
@@ -361,6 +362,7 @@ static int simos_reserve(void *state, uintptr_t hint, size_t bytes,
         /* New pages carry no advice: a region already holding advised pages
          * now mixes two kinds of mapping. */
         if (g->n_mapped && g->hint != HINT_NONE) g->hint = HINT_MIXED;
+        g->ever_mapped = 1;
         g->n_mapped = (uint16_t)(g->n_mapped + bits_set(g->mapped, lo, hi));
     }
     os->c.mapped_bytes += bytes;
@@ -600,7 +602,8 @@ int as_simos_check(const as_simos_t *os)
             if (g->resident[w] & ~g->mapped[w]) return AS_ECHECK;
         if (g->huge && (m != PAGES_PER_REGION || s != PAGES_PER_REGION))
             return AS_ECHECK;
-        if (g->hint > HINT_MIXED || (m == 0 && g->hint != HINT_NONE))
+        if (g->hint > HINT_MIXED || (m == 0 && g->hint != HINT_NONE) ||
+            (m && !g->ever_mapped))
             return AS_ECHECK;
         mapped += m;
         resident += s;
@@ -651,6 +654,7 @@ int as_simos_region(const as_simos_t *os, uintptr_t addr, uint32_t *mapped,
     uint64_t r = (uint64_t)(addr - os->base) >> REGION_SHIFT;
     if (r >= os->n_regions) return AS_EINVAL;
     const as_region_t *g = &os->regions[r];
+    if (!g->ever_mapped) return AS_EINVAL;
     if (mapped) *mapped = g->n_mapped;
     if (resident) *resident = g->n_resident;
     if (huge) *huge = g->huge;

@@ -456,6 +456,10 @@ static void test_reserve_hint(void)
     CU_ASSERT_EQUAL(reserve(os, 0, HUGE, HUGE), BASE);
     /* Honoured: the range at +10 MiB is free. */
     CU_ASSERT_EQUAL(reserve(os, BASE + 10 * MIB, HUGE, HUGE), BASE + 10 * MIB);
+    /* Regions 1..4 have descriptors now but were never mapped. */
+    CU_ASSERT_EQUAL(as_simos_region(os, BASE + 4 * MIB, NULL, NULL, NULL),
+                    AS_EINVAL);
+    CU_ASSERT_EQUAL(as_simos_region(os, BASE + 10 * MIB, NULL, NULL, NULL), 0);
     /* Refused (taken): lowest first fit, +2 MiB. */
     CU_ASSERT_EQUAL(reserve(os, BASE, HUGE, HUGE), BASE + 2 * MIB);
     /* Refused (overlaps [+10, +12) MiB at its end): first fit +4 MiB. */
