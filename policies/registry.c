@@ -10,10 +10,12 @@
 #include "heaps/private_heaps.h"
 #include "bestfit/bestfit.h"
 #include "hoard/hoard.h"
+#include "llama/llama.h"
 
 static const as_policy_ops_t *const as_policies[] = {
     &as_policy_bestfit,
     &as_policy_hoard,
+    &as_policy_llama,
     &as_policy_private_heaps,
     &as_policy_ownership_heaps,
     NULL /* keep last */

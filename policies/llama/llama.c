@@ -1,0 +1,934 @@
+/* llama.c - LLAMA: huge pages organised by predicted object lifetime.
+ *
+ * This file owns every LLAMA structure: the huge-page descriptors (one per
+ * 2 MiB page, with a block bitmap, per-block records and per-line live
+ * counts), the per-lifetime-class allocation state, a map from huge page to
+ * descriptor and a map from small-object address to its size (so free works
+ * without a size, rule 5). All of it lives in the page source's metadata
+ * arena. It never touches the memory it hands out, never calls libc, keeps no
+ * clock (time comes from as_ctx_t.now_ns) and makes every choice in a fixed
+ * order, so a run is reproducible address for address.
+ *
+ * The algorithm, its sources and the choices made where the paper is silent
+ * are in docs/policies/llama.md; the summary is in llama.h.
+ */
+#include "llama.h"
+
+#include "../../common/util.h"
+#include "../common/u64map.h"
+
+#define NIL UINT32_MAX
+#define MAX_CLASSES 16
+#define MAX_PER 512 /* blocks per huge page, lines per block */
+#define PARTIAL_TRIES 8
+
+static const as_param_spec_t llama_params[] = {
+    [AS_LLAMA_BLOCK_SIZE] = {"block_size", AS_PARAM_BYTES, "8K", 4096, 65536,
+                             NULL, "block: unit of recycling (power of two)"},
+    [AS_LLAMA_LINE_SIZE] = {"line_size", AS_PARAM_BYTES, "128", 16, 2048,
+                            NULL, "line: unit of reuse inside a block (power "
+                                  "of two)"},
+    [AS_LLAMA_SMALL_MAX] = {"small_max", AS_PARAM_BYTES, "8K", 16, 65536,
+                            NULL, "largest request placed in lines (clamped "
+                                  "to block_size)"},
+    [AS_LLAMA_MEDIUM_MAX] = {"medium_max", AS_PARAM_BYTES, "2M", 16, 1 << 21,
+                             NULL, "largest request placed as a run of blocks;"
+                                   " larger ones get whole huge pages"},
+    [AS_LLAMA_PARTIAL_MIN_LINES] = {"partial_min_lines", AS_PARAM_U64, "8", 1,
+                                    MAX_PER, NULL,
+                                    "free lines a block needs to be reused "
+                                    "for small objects of its class"},
+    [AS_LLAMA_TICK_INTERVAL] = {"tick_interval", AS_PARAM_NS, "10ms", 1000,
+                                1e15, NULL, "period of deadline checks"},
+    [AS_LLAMA_DEMOTE_FRACTION] = {"demote_fraction", AS_PARAM_DOUBLE, "0.5",
+                                  0, 1, NULL,
+                                  "demote a page whose own-class objects die "
+                                  "more than this x class bound before its "
+                                  "deadline"},
+    [AS_LLAMA_RECYCLE] = {"recycle", AS_PARAM_BOOL, "1", 0, 1, NULL,
+                          "place shorter-lived blocks on longer-lived pages"},
+    [AS_LLAMA_RETURN] = {"return", AS_PARAM_ENUM, "unreserve", 0, 0,
+                         "unreserve|release|keep",
+                         "what happens to an empty huge page: munmap, "
+                         "MADV_DONTNEED and reuse, or keep resident"},
+    [AS_LLAMA_SUBRELEASE] = {"subrelease", AS_PARAM_BOOL, "0", 0, 1, NULL,
+                             "release free blocks below 2 MiB (splits huge "
+                             "pages)"},
+    [AS_LLAMA_HUGEPAGE_HINT] = {"hugepage_hint", AS_PARAM_BOOL, "1", 0, 1,
+                                NULL, "MADV_HUGEPAGE every huge page"},
+};
+
+enum { B_FREE, B_SMALL, B_MED_HEAD, B_MED_TAIL };
+enum { P_OPEN, P_ACTIVE, P_FREE, P_LARGE };
+enum { RET_UNRESERVE, RET_RELEASE, RET_KEEP };
+
+/* A block. A *unit* is a B_SMALL block or a B_MED_HEAD (with its tails): the
+ * thing that has a lifetime class and a deadline. */
+typedef struct {
+    uint64_t deadline_ns; /* unit: last allocation + bound(lc) (saturating) */
+    uint32_t prev, next;  /* B_SMALL: partial list of class lc (block ids) */
+    uint16_t live;        /* B_SMALL: live objects; B_MED_HEAD: run length */
+    uint16_t free_lines;  /* B_SMALL: lines whose count is 0 */
+    uint8_t state;        /* B_* */
+    uint8_t lc;           /* lifetime class of its objects */
+    uint8_t on_list;      /* on the partial list of lc */
+    uint8_t is_cur;       /* the bump block of class lc */
+} blk_t;
+
+/* A huge page (or, P_LARGE, a run of whole huge pages for one object).
+ * Invariants (not P_LARGE):
+ *   free_blocks + used_blocks == bpp; free_blocks == popcount(freemap);
+ *   units == B_SMALL + B_MED_HEAD blocks; resid == units with lc == page lc;
+ *   every unit's lc <= page lc;
+ *   on_avail == (free_blocks > 0 && state is P_OPEN or P_ACTIVE);
+ *   min_deadline_ns <= every unit's deadline (a lower bound, made exact by
+ *   each scan). */
+typedef struct {
+    uintptr_t base;
+    uint32_t slot;           /* index in llama_t.slots */
+    uint8_t state;           /* P_* */
+    uint8_t lc;              /* the page's lifetime class */
+    uint8_t on_avail;        /* on cls[lc]'s list of pages with free blocks */
+    uint32_t free_blocks, used_blocks, units, resid;
+    uint32_t large_pages;    /* P_LARGE: huge pages in the run */
+    uint64_t opened_ns;
+    uint64_t deadline_ns;    /* max over own-class units' deadlines */
+    uint64_t min_deadline_ns;
+    uint32_t prev, next;     /* avail list, or the kept free-page list */
+    size_t bytes;            /* descriptor bytes (arena) */
+    uint64_t *freemap;       /* 1 bit per block, 1 = free */
+    blk_t *blk;              /* bpp blocks */
+    uint8_t *lines;          /* bpp * lpb live-object counts */
+} page_t;
+
+/* Allocation state of one lifetime class. */
+typedef struct {
+    uint32_t cur;            /* bump block id, or NIL */
+    uint32_t cursor, limit;  /* the free hole [cursor, limit) in cur */
+    uint32_t part_head, part_tail;   /* small blocks with free lines */
+    uint32_t avail_head, avail_tail; /* pages of this class with free blocks */
+    uint32_t open;           /* the open page's slot, or NIL */
+} lclass_t;
+
+typedef struct {
+    const as_pagesource_t *ps;
+    as_mem_t mem;
+    uint32_t n;                       /* lifetime classes */
+    uint64_t bound[MAX_CLASSES];      /* class bounds; last = UINT64_MAX */
+    size_t hp, block, line;
+    uint32_t bpp, lpb, words;         /* blocks/page, lines/block, map words */
+    size_t small_max, medium_max;
+    uint32_t partial_min;
+    uint64_t tick_ns;
+    double demote_fraction;
+    int recycle, ret_mode, subrelease, hint;
+    page_t **slots;                   /* descriptors by slot, NULL = unused */
+    uint32_t nslots, cap_slots;
+    uint32_t *free_slots, n_free_slots;
+    as_u64map_t pages;                /* base / hp -> slot */
+    as_u64map_t objs;                 /* small object address -> bytes */
+    lclass_t cls[MAX_CLASSES];
+    uint32_t keep_head;               /* kept free pages (return=release|keep) */
+    size_t meta_bytes;                /* descriptors and slot arrays */
+    /* statistics (cumulative unless noted) */
+    uint64_t pages_opened, pages_returned, pages_emptied_early;
+    uint64_t promotions, block_promotions, demotions, recycled_units;
+    uint64_t small_allocs, medium_allocs, large_allocs;
+} llama_t;
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static void *meta_alloc(llama_t *L, size_t n)
+{
+    void *p = as_mem_alloc(&L->mem, n);
+    if (p) L->meta_bytes += n;
+    return p;
+}
+
+static void meta_free(llama_t *L, void *p, size_t n)
+{
+    if (!p) return;
+    as_mem_free(&L->mem, p, n);
+    L->meta_bytes -= n;
+}
+
+/* ------------------------------------------------------------ descriptors */
+
+static int slot_get(llama_t *L, uint32_t *out)
+{
+    if (L->n_free_slots) {
+        *out = L->free_slots[--L->n_free_slots];
+        return AS_OK;
+    }
+    if (L->nslots == L->cap_slots) {
+        uint32_t cap = L->cap_slots ? 2 * L->cap_slots : 64;
+        if ((uint64_t)cap * L->bpp >= NIL) return AS_ENOMEM;
+        page_t **s = meta_alloc(L, cap * sizeof *s);
+        uint32_t *f = meta_alloc(L, cap * sizeof *f);
+        if (!s || !f) {
+            meta_free(L, s, cap * sizeof *s);
+            meta_free(L, f, cap * sizeof *f);
+            return AS_ENOMEM;
+        }
+        for (uint32_t i = 0; i < L->nslots; i++) s[i] = L->slots[i];
+        for (uint32_t i = 0; i < L->n_free_slots; i++) f[i] = L->free_slots[i];
+        meta_free(L, L->slots, L->cap_slots * sizeof *s);
+        meta_free(L, L->free_slots, L->cap_slots * sizeof *f);
+        L->slots = s;
+        L->free_slots = f;
+        L->cap_slots = cap;
+    }
+    *out = L->nslots++;
+    return AS_OK;
+}
+
+/* A descriptor for the huge page(s) at base; `full` adds the block arrays. */
+static page_t *page_new(llama_t *L, uintptr_t base, int full)
+{
+    size_t head = as_align_up(sizeof(page_t), 16);
+    size_t map = (size_t)L->words * 8, blk = (size_t)L->bpp * sizeof(blk_t);
+    size_t bytes = head + (full ? map + blk + (size_t)L->bpp * L->lpb : 0);
+    uint32_t slot;
+    if (slot_get(L, &slot) != AS_OK) return NULL;
+    char *raw = meta_alloc(L, bytes);
+    if (!raw || as_u64map_put(&L->pages, base / L->hp, slot) != AS_OK) {
+        meta_free(L, raw, bytes);
+        L->free_slots[L->n_free_slots++] = slot;
+        return NULL;
+    }
+    page_t *p = (page_t *)raw;
+    p->base = base;
+    p->slot = slot;
+    p->bytes = bytes;
+    p->prev = p->next = NIL;
+    if (full) {
+        p->freemap = (uint64_t *)(raw + head);
+        p->blk = (blk_t *)(raw + head + map);
+        p->lines = (uint8_t *)(raw + head + map + blk);
+    }
+    L->slots[slot] = p;
+    return p;
+}
+
+static void page_delete(llama_t *L, page_t *p)
+{
+    as_u64map_remove(&L->pages, p->base / L->hp, NULL);
+    L->slots[p->slot] = NULL;
+    L->free_slots[L->n_free_slots++] = p->slot;
+    meta_free(L, p, p->bytes);
+}
+
+static page_t *page_of(const llama_t *L, uintptr_t addr)
+{
+    uint64_t slot;
+    if (!as_u64map_get(&L->pages, addr / L->hp, &slot)) return NULL;
+    return L->slots[slot];
+}
+
+static blk_t *blk_of(const llama_t *L, uint32_t id, page_t **pp)
+{
+    page_t *p = L->slots[id / L->bpp];
+    if (pp) *pp = p;
+    return &p->blk[id % L->bpp];
+}
+
+/* ------------------------------------------------------------ lists */
+
+static void avail_add(llama_t *L, page_t *p)
+{
+    lclass_t *k = &L->cls[p->lc];
+    p->prev = k->avail_tail;
+    p->next = NIL;
+    if (k->avail_tail != NIL) L->slots[k->avail_tail]->next = p->slot;
+    else k->avail_head = p->slot;
+    k->avail_tail = p->slot;
+    p->on_avail = 1;
+}
+
+static void avail_del(llama_t *L, page_t *p)
+{
+    lclass_t *k = &L->cls[p->lc];
+    if (p->prev != NIL) L->slots[p->prev]->next = p->next;
+    else k->avail_head = p->next;
+    if (p->next != NIL) L->slots[p->next]->prev = p->prev;
+    else k->avail_tail = p->prev;
+    p->prev = p->next = NIL;
+    p->on_avail = 0;
+}
+
+static void part_add(llama_t *L, uint32_t id)
+{
+    blk_t *b = blk_of(L, id, NULL);
+    lclass_t *k = &L->cls[b->lc];
+    b->prev = k->part_tail;
+    b->next = NIL;
+    if (k->part_tail != NIL) blk_of(L, k->part_tail, NULL)->next = id;
+    else k->part_head = id;
+    k->part_tail = id;
+    b->on_list = 1;
+}
+
+static void part_del(llama_t *L, uint32_t id)
+{
+    blk_t *b = blk_of(L, id, NULL);
+    lclass_t *k = &L->cls[b->lc];
+    if (b->prev != NIL) blk_of(L, b->prev, NULL)->next = b->next;
+    else k->part_head = b->next;
+    if (b->next != NIL) blk_of(L, b->next, NULL)->prev = b->prev;
+    else k->part_tail = b->prev;
+    b->prev = b->next = NIL;
+    b->on_list = 0;
+}
+
+/* ------------------------------------------------------------ blocks */
+
+static int blk_is_free(const page_t *p, uint32_t i)
+{
+    return (p->freemap[i >> 6] >> (i & 63)) & 1;
+}
+
+/* First run of nb free blocks starting at a multiple of ab, or -1. */
+static int64_t find_run(const llama_t *L, const page_t *p, uint32_t nb,
+                        uint32_t ab)
+{
+    uint32_t run = 0, start = 0;
+    for (uint32_t i = 0; i < L->bpp; i++) {
+        if (run == 0 && (i & 63) == 0 && p->freemap[i >> 6] == 0) {
+            i += 63;
+            continue;
+        }
+        if (!blk_is_free(p, i)) {
+            run = 0;
+            continue;
+        }
+        if (run == 0) {
+            if (i % ab) continue;
+            start = i;
+        }
+        if (++run == nb) return start;
+    }
+    return -1;
+}
+
+static void take_blocks(llama_t *L, page_t *p, uint32_t start, uint32_t nb)
+{
+    for (uint32_t i = start; i < start + nb; i++)
+        p->freemap[i >> 6] &= ~(1ull << (i & 63));
+    p->free_blocks -= nb;
+    p->used_blocks += nb;
+    if (!p->free_blocks && p->on_avail) avail_del(L, p);
+}
+
+static void open_page_retire(llama_t *L, page_t *p)
+{
+    lclass_t *k = &L->cls[p->lc];
+    if (k->open == p->slot) k->open = NIL;
+    if (p->state == P_OPEN) p->state = P_ACTIVE;
+}
+
+/* Give an empty huge page back (return=unreserve) or keep it for reuse. */
+static void page_empty(llama_t *L, page_t *p, uint64_t now)
+{
+    if (now < p->deadline_ns) L->pages_emptied_early++;
+    if (p->on_avail) avail_del(L, p);
+    open_page_retire(L, p);
+    L->pages_returned++;
+    if (L->ret_mode == RET_UNRESERVE) {
+        as_ps_unreserve(L->ps, p->base, L->hp);
+        page_delete(L, p);
+        return;
+    }
+    if (L->ret_mode == RET_RELEASE) as_ps_release(L->ps, p->base, L->hp);
+    p->state = P_FREE;
+    p->next = L->keep_head;
+    L->keep_head = p->slot;
+}
+
+static int open_page(llama_t *L, uint32_t c, uint64_t now, page_t **out)
+{
+    page_t *p;
+    if (L->keep_head != NIL) {
+        p = L->slots[L->keep_head];
+        L->keep_head = p->next;
+    } else {
+        uintptr_t addr;
+        int rc = as_ps_reserve(L->ps, 0, L->hp, L->hp, &addr);
+        if (rc != AS_OK) return rc;
+        p = page_new(L, addr, 1);
+        if (!p) {
+            as_ps_unreserve(L->ps, addr, L->hp);
+            return AS_ENOMEM;
+        }
+        if (L->hint) as_ps_hugepage_hint(L->ps, addr, L->hp, 1);
+        for (uint32_t w = 0; w < L->words; w++) {
+            uint32_t bits = L->bpp - w * 64;
+            p->freemap[w] = bits >= 64 ? ~0ull : ((1ull << bits) - 1);
+        }
+    }
+    p->prev = p->next = NIL;
+    p->free_blocks = L->bpp;
+    p->used_blocks = p->units = p->resid = 0;
+    p->lc = (uint8_t)c;
+    p->opened_ns = now;
+    p->deadline_ns = sat_add(now, L->bound[c]);
+    p->min_deadline_ns = UINT64_MAX;
+    lclass_t *k = &L->cls[c];
+    if (k->open != NIL) open_page_retire(L, L->slots[k->open]);
+    p->state = P_OPEN;
+    k->open = p->slot;
+    avail_add(L, p);
+    L->pages_opened++;
+    *out = p;
+    return AS_OK;
+}
+
+static int try_page(llama_t *L, page_t *p, uint32_t nb, uint32_t ab,
+                    uint32_t *start)
+{
+    if (p->free_blocks < nb) return 0;
+    int64_t s = find_run(L, p, nb, ab);
+    if (s < 0) return 0;
+    *start = (uint32_t)s;
+    take_blocks(L, p, *start, nb);
+    return 1;
+}
+
+/* nb contiguous blocks (first aligned to ab blocks) for class c: recycled
+ * from a longer-lived page (longest class first), else from a page of class
+ * c, else from a newly opened page. */
+static int get_blocks(llama_t *L, uint32_t c, uint32_t nb, uint32_t ab,
+                      uint64_t now, page_t **pp, uint32_t *start)
+{
+    if (L->recycle)
+        for (uint32_t k = L->n - 1; k > c; k--)
+            for (uint32_t s = L->cls[k].avail_head; s != NIL;) {
+                page_t *p = L->slots[s];
+                s = p->next;
+                if (try_page(L, p, nb, ab, start)) {
+                    L->recycled_units++;
+                    *pp = p;
+                    return AS_OK;
+                }
+            }
+    for (uint32_t s = L->cls[c].avail_head; s != NIL;) {
+        page_t *p = L->slots[s];
+        s = p->next;
+        if (try_page(L, p, nb, ab, start)) {
+            *pp = p;
+            return AS_OK;
+        }
+    }
+    page_t *p;
+    int rc = open_page(L, c, now, &p);
+    if (rc != AS_OK) return rc;
+    if (!try_page(L, p, nb, ab, start)) return AS_ETOO_LARGE;
+    *pp = p;
+    return AS_OK;
+}
+
+/* Make blocks [b, b+nb) of p a unit of class c. */
+static void new_unit(llama_t *L, page_t *p, uint32_t b, uint32_t nb,
+                     uint32_t c, int state, uint64_t now)
+{
+    blk_t *x = &p->blk[b];
+    *x = (blk_t){.deadline_ns = sat_add(now, L->bound[c]),
+                 .prev = NIL, .next = NIL, .state = (uint8_t)state,
+                 .lc = (uint8_t)c};
+    if (state == B_SMALL) x->free_lines = (uint16_t)L->lpb;
+    else x->live = (uint16_t)nb;
+    for (uint32_t i = 1; i < nb; i++)
+        p->blk[b + i] = (blk_t){.prev = NIL, .next = NIL,
+                                .state = B_MED_TAIL, .lc = (uint8_t)c};
+    p->units++;
+    if (c == p->lc) {
+        p->resid++;
+        if (x->deadline_ns > p->deadline_ns) p->deadline_ns = x->deadline_ns;
+    }
+    if (x->deadline_ns < p->min_deadline_ns)
+        p->min_deadline_ns = x->deadline_ns;
+}
+
+/* An allocation into unit b at `now` extends its deadline. */
+static void extend_deadline(llama_t *L, page_t *p, blk_t *x, uint64_t now)
+{
+    uint64_t d = sat_add(now, L->bound[x->lc]);
+    if (d > x->deadline_ns) x->deadline_ns = d;
+    if (x->lc == p->lc && d > p->deadline_ns) p->deadline_ns = d;
+}
+
+static void maybe_demote(llama_t *L, page_t *p, uint64_t now);
+
+/* Unit b of p has no live object left: its blocks become free. */
+static void free_unit(llama_t *L, page_t *p, uint32_t b, uint64_t now)
+{
+    blk_t *x = &p->blk[b];
+    uint32_t id = p->slot * L->bpp + b;
+    uint32_t nb = x->state == B_MED_HEAD ? x->live : 1, lc = x->lc;
+    if (x->on_list) part_del(L, id);
+    if (x->is_cur) L->cls[lc].cur = NIL;
+    for (uint32_t i = b; i < b + nb; i++) {
+        p->blk[i] = (blk_t){.prev = NIL, .next = NIL, .state = B_FREE};
+        p->freemap[i >> 6] |= 1ull << (i & 63);
+    }
+    p->free_blocks += nb;
+    p->used_blocks -= nb;
+    p->units--;
+    if (L->subrelease)
+        as_ps_release(L->ps, p->base + (uintptr_t)b * L->block,
+                      (size_t)nb * L->block);
+    if (!p->on_avail && p->state != P_FREE) avail_add(L, p);
+    if (lc == p->lc) p->resid--;
+    if (p->used_blocks == 0) {
+        page_empty(L, p, now);
+        return;
+    }
+    if (lc == p->lc && p->resid == 0) maybe_demote(L, p, now);
+}
+
+/* Move unit b of p to class c (promotion or with its page). */
+static void unit_set_class(llama_t *L, page_t *p, uint32_t b, uint32_t c,
+                           uint64_t now)
+{
+    blk_t *x = &p->blk[b];
+    uint32_t id = p->slot * L->bpp + b;
+    if (x->state == B_SMALL) {
+        if (x->is_cur) {
+            L->cls[x->lc].cur = NIL;
+            x->is_cur = 0;
+        }
+        if (x->on_list) part_del(L, id);
+    }
+    x->lc = (uint8_t)c;
+    x->deadline_ns = sat_add(now, L->bound[c]);
+    if (x->state == B_SMALL && x->free_lines >= L->partial_min)
+        part_add(L, id);
+}
+
+/* Change the class of page p (its units keep theirs unless `carry`: then
+ * units of the old page class move with it). */
+static void page_set_class(llama_t *L, page_t *p, uint32_t c, int carry,
+                           uint64_t now)
+{
+    uint32_t old = p->lc;
+    open_page_retire(L, p);
+    if (p->on_avail) avail_del(L, p);
+    p->lc = (uint8_t)c;
+    p->resid = 0;
+    p->deadline_ns = carry ? sat_add(now, L->bound[c]) : 0;
+    for (uint32_t b = 0; b < L->bpp; b++) {
+        blk_t *x = &p->blk[b];
+        if (x->state != B_SMALL && x->state != B_MED_HEAD) continue;
+        if (carry && x->lc == old) unit_set_class(L, p, b, c, now);
+        if (x->lc == c) {
+            p->resid++;
+            if (x->deadline_ns > p->deadline_ns)
+                p->deadline_ns = x->deadline_ns;
+        }
+    }
+    if (p->free_blocks) avail_add(L, p);
+}
+
+/* The page's own-class units have all died: if that happened more than
+ * demote_fraction x bound before the page deadline, the page was
+ * over-predicted; it takes the longest class still live on it. */
+static void maybe_demote(llama_t *L, page_t *p, uint64_t now)
+{
+    if (p->lc == 0 || p->units == 0 || p->deadline_ns <= now) return;
+    double slack = L->demote_fraction * (double)L->bound[p->lc];
+    if ((double)(p->deadline_ns - now) <= slack) return;
+    uint32_t c = 0;
+    for (uint32_t b = 0; b < L->bpp; b++) {
+        const blk_t *x = &p->blk[b];
+        if ((x->state == B_SMALL || x->state == B_MED_HEAD) && x->lc > c)
+            c = x->lc;
+    }
+    page_set_class(L, p, c, 0, now);
+    L->demotions++;
+}
+
+/* Deadline check of one page at `now`. */
+static void scan_page(llama_t *L, page_t *p, uint64_t now)
+{
+    if (p->lc + 1u < L->n) {
+        for (uint32_t b = 0; b < L->bpp; b++) {
+            const blk_t *x = &p->blk[b];
+            if ((x->state == B_SMALL || x->state == B_MED_HEAD) &&
+                x->lc == p->lc && x->deadline_ns < now) {
+                page_set_class(L, p, p->lc + 1u, 1, now);
+                L->promotions++;
+                break;
+            }
+        }
+    }
+    uint64_t min = UINT64_MAX;
+    for (uint32_t b = 0; b < L->bpp; b++) {
+        blk_t *x = &p->blk[b];
+        if (x->state != B_SMALL && x->state != B_MED_HEAD) continue;
+        if (x->lc < p->lc && x->deadline_ns < now) {
+            unit_set_class(L, p, b, x->lc + 1u, now);
+            if (x->lc == p->lc) {
+                p->resid++;
+                if (x->deadline_ns > p->deadline_ns)
+                    p->deadline_ns = x->deadline_ns;
+            }
+            L->block_promotions++;
+        }
+        if (x->deadline_ns < min) min = x->deadline_ns;
+    }
+    p->min_deadline_ns = min;
+}
+
+/* ------------------------------------------------------------ small */
+
+/* A hole of free lines in block id, at or after byte `from`, that fits
+ * `bytes` at alignment `align`. @return 1 with [*pos, *lim). */
+static int find_hole(const llama_t *L, uint32_t id, uint32_t from,
+                     size_t bytes, size_t align, uint32_t *pos, uint32_t *lim)
+{
+    page_t *p;
+    blk_of(L, id, &p);
+    const uint8_t *cnt = &p->lines[(size_t)(id % L->bpp) * L->lpb];
+    uint32_t l = (uint32_t)((from + L->line - 1) / L->line);
+    while (l < L->lpb) {
+        while (l < L->lpb && cnt[l]) l++;
+        uint32_t l0 = l;
+        while (l < L->lpb && !cnt[l]) l++;
+        if (l == l0) break;
+        uint64_t start = as_align_up((uint64_t)l0 * L->line, align);
+        if (start + bytes <= (uint64_t)l * L->line) {
+            *pos = (uint32_t)start;
+            *lim = (uint32_t)(l * L->line);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void make_cur(llama_t *L, uint32_t c, uint32_t id, uint32_t pos,
+                     uint32_t lim)
+{
+    lclass_t *k = &L->cls[c];
+    k->cur = id;
+    k->cursor = pos;
+    k->limit = lim;
+    blk_of(L, id, NULL)->is_cur = 1;
+}
+
+static int alloc_small(llama_t *L, uint32_t c, size_t bytes, size_t align,
+                       uint64_t now, uintptr_t *addr)
+{
+    lclass_t *k = &L->cls[c];
+    uint32_t pos = 0, lim = 0;
+    int found = 0;
+    if (k->cur != NIL) {
+        uint64_t at = as_align_up(k->cursor, align);
+        if (at + bytes <= k->limit) {
+            pos = (uint32_t)at;
+            lim = k->limit;
+            found = 1;
+        } else if (find_hole(L, k->cur, k->limit, bytes, align, &pos, &lim)) {
+            found = 1;
+        } else {
+            uint32_t id = k->cur;
+            blk_t *x = blk_of(L, id, NULL);
+            x->is_cur = 0;
+            k->cur = NIL;
+            if (x->free_lines >= L->partial_min) part_add(L, id);
+        }
+    }
+    for (int t = 0; !found && t < PARTIAL_TRIES && k->part_head != NIL; t++) {
+        uint32_t id = k->part_head;
+        part_del(L, id);
+        if (find_hole(L, id, 0, bytes, align, &pos, &lim)) {
+            make_cur(L, c, id, pos, lim);
+            found = 1;
+        } else {
+            part_add(L, id); /* to the tail */
+        }
+    }
+    if (!found) {
+        page_t *p;
+        uint32_t b;
+        int rc = get_blocks(L, c, 1, 1, now, &p, &b);
+        if (rc != AS_OK) return rc;
+        new_unit(L, p, b, 1, c, B_SMALL, now);
+        make_cur(L, c, p->slot * L->bpp + b, 0, (uint32_t)L->block);
+        pos = 0;
+        lim = (uint32_t)L->block;
+    }
+    page_t *p;
+    blk_t *x = blk_of(L, k->cur, &p);
+    uint32_t b = k->cur % L->bpp;
+    uint8_t *cnt = &p->lines[(size_t)b * L->lpb];
+    for (size_t l = pos / L->line; l <= (pos + bytes - 1) / L->line; l++)
+        if (cnt[l]++ == 0) x->free_lines--;
+    x->live++;
+    k->cursor = (uint32_t)(pos + bytes);
+    k->limit = lim;
+    extend_deadline(L, p, x, now);
+    *addr = p->base + (uintptr_t)b * L->block + pos;
+    if (as_u64map_put(&L->objs, *addr, bytes) != AS_OK) {
+        /* Undo: the object never existed. */
+        for (size_t l = pos / L->line; l <= (pos + bytes - 1) / L->line; l++)
+            if (--cnt[l] == 0) x->free_lines++;
+        if (--x->live == 0) free_unit(L, p, b, now);
+        return AS_ENOMEM;
+    }
+    L->small_allocs++;
+    return AS_OK;
+}
+
+/* ------------------------------------------------------------ interface */
+
+static int llama_create(const as_policy_config_t *cfg, void **state)
+{
+    const as_param_value_t *v = cfg->params;
+    const as_pagesource_t *ps = cfg->ps;
+    size_t block = v[AS_LLAMA_BLOCK_SIZE].u, line = v[AS_LLAMA_LINE_SIZE].u;
+    size_t hp = ps->hugepage_bytes;
+    if (!as_is_pow2(block) || !as_is_pow2(line) || line > block ||
+        !as_is_pow2(hp) || hp % block || block < ps->page_bytes ||
+        hp / block > MAX_PER || block / line > MAX_PER ||
+        cfg->n_classes > MAX_CLASSES)
+        return AS_EINVAL;
+    llama_t *L = as_mem_alloc(&ps->meta, sizeof *L);
+    if (!L) return AS_ENOMEM;
+    L->ps = ps;
+    L->mem = ps->meta;
+    L->n = cfg->n_classes ? cfg->n_classes : 1;
+    for (uint32_t i = 0; i < L->n; i++)
+        L->bound[i] = cfg->n_classes && cfg->class_bounds_ns
+                          ? cfg->class_bounds_ns[i]
+                          : UINT64_MAX;
+    L->bound[L->n - 1] = UINT64_MAX;
+    L->hp = hp;
+    L->block = block;
+    L->line = line;
+    L->bpp = (uint32_t)(hp / block);
+    L->lpb = (uint32_t)(block / line);
+    L->words = (L->bpp + 63) / 64;
+    L->small_max = v[AS_LLAMA_SMALL_MAX].u;
+    if (L->small_max > block) L->small_max = block;
+    L->medium_max = v[AS_LLAMA_MEDIUM_MAX].u;
+    if (L->medium_max > hp) L->medium_max = hp;
+    L->partial_min = (uint32_t)v[AS_LLAMA_PARTIAL_MIN_LINES].u;
+    L->tick_ns = v[AS_LLAMA_TICK_INTERVAL].u;
+    L->demote_fraction = v[AS_LLAMA_DEMOTE_FRACTION].d;
+    L->recycle = (int)v[AS_LLAMA_RECYCLE].u;
+    L->ret_mode = (int)v[AS_LLAMA_RETURN].u;
+    L->subrelease = (int)v[AS_LLAMA_SUBRELEASE].u;
+    L->hint = (int)v[AS_LLAMA_HUGEPAGE_HINT].u;
+    as_u64map_init(&L->pages, &L->mem);
+    as_u64map_init(&L->objs, &L->mem);
+    for (uint32_t c = 0; c < MAX_CLASSES; c++)
+        L->cls[c] = (lclass_t){NIL, 0, 0, NIL, NIL, NIL, NIL, NIL};
+    L->keep_head = NIL;
+    *state = L;
+    return AS_OK;
+}
+
+static int llama_alloc(void *state, const as_ctx_t *ctx, size_t size,
+                       size_t align, as_block_t *out)
+{
+    llama_t *L = state;
+    uint32_t c = ctx->lifetime_class < 0 ||
+                         (uint32_t)ctx->lifetime_class >= L->n
+                     ? L->n - 1
+                     : (uint32_t)ctx->lifetime_class;
+    uint64_t now = ctx->now_ns;
+    if (!size) size = 1;
+    if (align < 16) align = 16;
+    if (!as_is_pow2(align)) return AS_EINVAL;
+    if (size > ((size_t)1 << 47)) return AS_ETOO_LARGE;
+    size_t bytes = as_align_up(size, 16);
+    if (bytes <= L->small_max && align <= L->block) {
+        int rc = alloc_small(L, c, bytes, align, now, &out->addr);
+        out->bytes = bytes;
+        return rc;
+    }
+    if (bytes <= L->medium_max && align <= L->hp) {
+        uint32_t nb = (uint32_t)((bytes + L->block - 1) / L->block);
+        uint32_t ab = align > L->block ? (uint32_t)(align / L->block) : 1;
+        page_t *p;
+        uint32_t b;
+        int rc = get_blocks(L, c, nb, ab, now, &p, &b);
+        if (rc != AS_OK) return rc;
+        new_unit(L, p, b, nb, c, B_MED_HEAD, now);
+        out->addr = p->base + (uintptr_t)b * L->block;
+        out->bytes = (size_t)nb * L->block;
+        L->medium_allocs++;
+        return AS_OK;
+    }
+    size_t span = as_align_up(bytes, L->hp);
+    uintptr_t addr;
+    int rc = as_ps_reserve(L->ps, 0, span, align > L->hp ? align : L->hp,
+                           &addr);
+    if (rc != AS_OK) return rc;
+    page_t *p = page_new(L, addr, 0);
+    if (!p) {
+        as_ps_unreserve(L->ps, addr, span);
+        return AS_ENOMEM;
+    }
+    if (L->hint) as_ps_hugepage_hint(L->ps, addr, span, 1);
+    p->state = P_LARGE;
+    p->lc = (uint8_t)c;
+    p->large_pages = (uint32_t)(span / L->hp);
+    p->opened_ns = now;
+    out->addr = addr;
+    out->bytes = span;
+    L->large_allocs++;
+    return AS_OK;
+}
+
+static int llama_free(void *state, const as_ctx_t *ctx, uintptr_t addr,
+                      size_t size_hint)
+{
+    llama_t *L = state;
+    (void)size_hint; /* the object map knows; rule 5 */
+    page_t *p = page_of(L, addr);
+    if (!p || p->state == P_FREE) return AS_EINVAL;
+    if (p->state == P_LARGE) {
+        if (addr != p->base) return AS_EINVAL;
+        as_ps_unreserve(L->ps, p->base, (size_t)p->large_pages * L->hp);
+        page_delete(L, p);
+        return AS_OK;
+    }
+    uint32_t b = (uint32_t)((addr - p->base) / L->block);
+    blk_t *x = &p->blk[b];
+    uintptr_t bbase = p->base + (uintptr_t)b * L->block;
+    if (x->state == B_MED_HEAD) {
+        if (addr != bbase) return AS_EINVAL;
+        free_unit(L, p, b, ctx->now_ns);
+        return AS_OK;
+    }
+    uint64_t bytes;
+    if (x->state != B_SMALL || !as_u64map_remove(&L->objs, addr, &bytes))
+        return AS_EINVAL;
+    size_t pos = addr - bbase;
+    uint8_t *cnt = &p->lines[(size_t)b * L->lpb];
+    for (size_t l = pos / L->line; l <= (pos + bytes - 1) / L->line; l++)
+        if (--cnt[l] == 0) x->free_lines++;
+    if (--x->live == 0) {
+        free_unit(L, p, b, ctx->now_ns);
+    } else if (!x->is_cur && !x->on_list && x->free_lines >= L->partial_min) {
+        part_add(L, p->slot * L->bpp + b);
+    }
+    return AS_OK;
+}
+
+static size_t llama_usable_size(void *state, uintptr_t addr)
+{
+    llama_t *L = state;
+    page_t *p = page_of(L, addr);
+    if (!p || p->state == P_FREE) return 0;
+    if (p->state == P_LARGE)
+        return addr == p->base ? (size_t)p->large_pages * L->hp : 0;
+    uint32_t b = (uint32_t)((addr - p->base) / L->block);
+    const blk_t *x = &p->blk[b];
+    if (x->state == B_MED_HEAD)
+        return addr == p->base + (uintptr_t)b * L->block
+                   ? (size_t)x->live * L->block
+                   : 0;
+    uint64_t bytes;
+    if (x->state == B_SMALL && as_u64map_get(&L->objs, addr, &bytes))
+        return (size_t)bytes;
+    return 0;
+}
+
+static uint64_t llama_tick(void *state, const as_ctx_t *ctx)
+{
+    llama_t *L = state;
+    uint64_t now = ctx->now_ns;
+    for (uint32_t s = 0; s < L->nslots; s++) {
+        page_t *p = L->slots[s];
+        if (!p || (p->state != P_OPEN && p->state != P_ACTIVE)) continue;
+        if (p->min_deadline_ns < now) scan_page(L, p, now);
+    }
+    return L->tick_ns;
+}
+
+static void llama_stats(void *state, as_stat_fn fn, void *arg)
+{
+    static const char *const class_names[MAX_CLASSES] = {
+        "pages_in_class_0",  "pages_in_class_1",  "pages_in_class_2",
+        "pages_in_class_3",  "pages_in_class_4",  "pages_in_class_5",
+        "pages_in_class_6",  "pages_in_class_7",  "pages_in_class_8",
+        "pages_in_class_9",  "pages_in_class_10", "pages_in_class_11",
+        "pages_in_class_12", "pages_in_class_13", "pages_in_class_14",
+        "pages_in_class_15"};
+    const llama_t *L = state;
+    uint64_t open = 0, active = 0, kept = 0, large = 0, large_pages = 0;
+    uint64_t per[MAX_CLASSES] = {0};
+    for (uint32_t s = 0; s < L->nslots; s++) {
+        const page_t *p = L->slots[s];
+        if (!p) continue;
+        if (p->state == P_OPEN) open++;
+        if (p->state == P_ACTIVE) active++;
+        if (p->state == P_FREE) kept++;
+        if (p->state == P_LARGE) large++, large_pages += p->large_pages;
+        if (p->state == P_OPEN || p->state == P_ACTIVE) per[p->lc]++;
+    }
+    fn(arg, "llama_pages_open", (double)open);
+    fn(arg, "llama_pages_active", (double)active);
+    fn(arg, "llama_pages_free_kept", (double)kept);
+    fn(arg, "llama_large_objects", (double)large);
+    fn(arg, "llama_large_hugepages", (double)large_pages);
+    fn(arg, "llama_pages_opened", (double)L->pages_opened);
+    fn(arg, "llama_pages_returned", (double)L->pages_returned);
+    fn(arg, "llama_pages_emptied_early", (double)L->pages_emptied_early);
+    fn(arg, "llama_promotions", (double)L->promotions);
+    fn(arg, "llama_block_promotions", (double)L->block_promotions);
+    fn(arg, "llama_demotions", (double)L->demotions);
+    fn(arg, "llama_recycled_units", (double)L->recycled_units);
+    fn(arg, "llama_small_allocs", (double)L->small_allocs);
+    fn(arg, "llama_medium_allocs", (double)L->medium_allocs);
+    fn(arg, "llama_large_allocs", (double)L->large_allocs);
+    fn(arg, "llama_live_small_objects", (double)as_u64map_count(&L->objs));
+    fn(arg, "llama_metadata_bytes",
+       (double)(L->meta_bytes + as_u64map_bytes(&L->objs) +
+                as_u64map_bytes(&L->pages) + sizeof *L));
+    for (uint32_t c = 0; c < L->n; c++) fn(arg, class_names[c], (double)per[c]);
+}
+
+static void llama_destroy(void *state)
+{
+    llama_t *L = state;
+    for (uint32_t s = 0; s < L->nslots; s++) {
+        page_t *p = L->slots[s];
+        if (!p) continue;
+        size_t span = p->state == P_LARGE ? (size_t)p->large_pages * L->hp
+                                          : L->hp;
+        as_ps_unreserve(L->ps, p->base, span);
+        meta_free(L, p, p->bytes);
+    }
+    meta_free(L, L->slots, L->cap_slots * sizeof *L->slots);
+    meta_free(L, L->free_slots, L->cap_slots * sizeof *L->free_slots);
+    as_u64map_fini(&L->pages);
+    as_u64map_fini(&L->objs);
+    as_mem_t mem = L->mem;
+    as_mem_free(&mem, L, sizeof *L);
+}
+
+int as_llama_page_class(void *state, uintptr_t addr)
+{
+    page_t *p = page_of(state, addr);
+    return p && p->state != P_FREE ? p->lc : -1;
+}
+
+const as_policy_ops_t as_policy_llama = {
+    .name = "llama",
+    .doc = "LLAMA: huge pages by predicted lifetime class, block recycling, "
+           "deadline promotion/demotion (Maas et al. ASPLOS'20)",
+    .params = llama_params,
+    .n_params = AS_LLAMA_NPARAMS,
+    .create = llama_create,
+    .alloc = llama_alloc,
+    .free = llama_free,
+    .usable_size = llama_usable_size,
+    .tick = llama_tick,
+    .stats = llama_stats,
+    .destroy = llama_destroy,
+};

@@ -1,0 +1,56 @@
+/* llama.h - LLAMA, the learned lifetime-aware huge-page allocator (Maas et
+ * al., ASPLOS'20), as a placement policy.
+ *
+ * Type map (the structures themselves are private to llama.c)
+ *   huge page   2 MiB, state open / active / free, one lifetime class (LC)
+ *               fixed by its first allocation, a deadline, a block bitmap
+ *   block       block_size bytes (8 KiB); a unit of placement: either a
+ *               small-object block (lines) or part of a medium object's run;
+ *               carries its own LC and deadline
+ *   line        line_size bytes (128 B); a live-object count per line, so a
+ *               line is reusable once every object touching it has died
+ *   class state per LC: the current bump block, the blocks with free lines,
+ *               the pages with free blocks, the open page
+ *
+ * Sizes: requests <= small_max go into lines of a block (bump allocation in
+ * holes of free lines, Immix style); requests <= medium_max get a run of
+ * whole blocks inside one huge page; larger ones get whole huge pages.
+ * Where a block comes from, for LC c: free blocks on pages of a longer LC
+ * (recycling, longest LC first), then pages of LC c, then a new page opened
+ * for c. Deadlines: a unit's deadline is its last allocation time plus its LC
+ * bound; tick() promotes a page whose own-LC units outlive their deadlines to
+ * the next longer LC, and a recycled unit of a shorter LC on its own; a page
+ * whose own-LC units all die more than demote_fraction x bound before the
+ * page deadline, while shorter-lived recycled units remain, is demoted to the
+ * longest LC still live on it. Whole free huge pages go back to the page
+ * source; nothing smaller is released unless subrelease=1.
+ * docs/policies/llama.md explains the algorithm and every parameter.
+ */
+#ifndef AS_POLICIES_LLAMA_LLAMA_H
+#define AS_POLICIES_LLAMA_LLAMA_H
+
+#include "../policy.h"
+
+extern const as_policy_ops_t as_policy_llama;
+
+/* Parameter rows of as_policy_llama.params, in order. */
+enum {
+    AS_LLAMA_BLOCK_SIZE,
+    AS_LLAMA_LINE_SIZE,
+    AS_LLAMA_SMALL_MAX,
+    AS_LLAMA_MEDIUM_MAX,
+    AS_LLAMA_PARTIAL_MIN_LINES,
+    AS_LLAMA_TICK_INTERVAL,
+    AS_LLAMA_DEMOTE_FRACTION,
+    AS_LLAMA_RECYCLE,
+    AS_LLAMA_RETURN,
+    AS_LLAMA_SUBRELEASE,
+    AS_LLAMA_HUGEPAGE_HINT,
+    AS_LLAMA_NPARAMS
+};
+
+/* as_llama_page_class: for tests and plots: the lifetime class of the huge
+ * page holding addr. @return the class, or -1 when addr is on no page. */
+int as_llama_page_class(void *state, uintptr_t addr);
+
+#endif /* AS_POLICIES_LLAMA_LLAMA_H */
