@@ -1,0 +1,160 @@
+/* cmd_info.c - `allocsim info TRACE [--json]`: what a trace holds.
+ *
+ * Prints the header metadata and the figures of as_trace_stats()
+ * (traces/info.h): event and object counts, duration, peak live bytes and
+ * objects, threads, CPUs, chunks and compressed bytes per event, frees of
+ * ids that were not live. Text by default, one JSON object with --json.
+ * A truncated trace is summarised up to its last whole chunk, with a
+ * warning; a corrupt one is an error (exit 2).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/error.h"
+#include "../traces/info.h"
+#include "../traces/trace.h"
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: allocsim info TRACE [--json]\n\n"
+               "Print TRACE's header metadata and statistics: events, "
+               "objects, duration,\n"
+               "peak live bytes and objects, threads, CPUs, chunks, bytes "
+               "per event.\n\n"
+               "options:\n"
+               "  --json   one JSON object instead of text\n");
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+int as_cmd_info(int argc, char **argv)
+{
+    const char *path = NULL;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (as_cli_is_help(argv[i])) {
+            usage(stdout);
+            return AS_EXIT_OK;
+        }
+        if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "allocsim info: unknown option '%s'\n", argv[i]);
+            usage(stderr);
+            return AS_EXIT_USAGE;
+        } else if (path) {
+            fprintf(stderr, "allocsim info: expected one TRACE, found '%s' "
+                            "too\n", argv[i]);
+            return AS_EXIT_USAGE;
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path) {
+        usage(stderr);
+        return AS_EXIT_USAGE;
+    }
+    as_trace_reader_t *r;
+    int rc = as_trace_reader_open(&r, path);
+    if (rc) {
+        fprintf(stderr, "allocsim info: %s\n",
+                r ? as_trace_reader_error(r) : as_strerror(rc));
+        as_trace_reader_close(r);
+        return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
+    }
+    size_t header_meta = as_trace_reader_meta_count(r);
+    as_trace_stats_t s;
+    char hash[17];
+    rc = as_trace_stats(r, &s);
+    if (rc) {
+        fprintf(stderr, "allocsim info: %s\n", rc == AS_ENOMEM
+                                                   ? "out of memory"
+                                                   : as_trace_reader_error(r));
+        as_trace_reader_close(r);
+        return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
+    }
+    if (as_trace_reader_hash(r, hash)) strcpy(hash, "?");
+    const char *k, *v;
+    if (json) {
+        printf("{\"path\": ");
+        json_str(stdout, path);
+        printf(", \"format_version\": %u, \"hash\": \"%s\", \"meta\": {",
+               AS_TRACE_VERSION, hash);
+        for (size_t i = 0; as_trace_reader_meta_at(r, i, &k, &v) == 0; i++) {
+            printf(i ? ", " : "");
+            json_str(stdout, k);
+            printf(": ");
+            json_str(stdout, v);
+        }
+        printf("}, \"events\": %" PRIu64 ", \"allocs\": %" PRIu64
+               ", \"frees\": %" PRIu64 ", \"reallocs\": %" PRIu64
+               ", \"objects\": %" PRIu64 ", \"first_t_ns\": %" PRIu64
+               ", \"last_t_ns\": %" PRIu64 ", \"duration_ns\": %" PRIu64
+               ", \"requested_bytes\": %" PRIu64
+               ", \"peak_live_bytes\": %" PRIu64
+               ", \"peak_live_objects\": %" PRIu64
+               ", \"peak_live_t_ns\": %" PRIu64
+               ", \"end_live_bytes\": %" PRIu64
+               ", \"end_live_objects\": %" PRIu64
+               ", \"unknown_frees\": %" PRIu64 ", \"threads\": %" PRIu32
+               ", \"cpus\": %" PRIu32 ", \"stacks\": %" PRIu32
+               ", \"frames\": %" PRIu32 ", \"chunks\": %" PRIu64
+               ", \"indexed\": %s, \"file_bytes\": %" PRIu64
+               ", \"bytes_per_event\": %.4f, \"truncated\": %s}\n",
+               s.events, s.allocs, s.frees, s.reallocs, s.objects,
+               s.first_t_ns, s.last_t_ns, s.duration_ns, s.requested_bytes,
+               s.peak_live_bytes, s.peak_live_objects, s.peak_live_t_ns,
+               s.end_live_bytes, s.end_live_objects, s.unknown_frees,
+               s.threads, s.cpus, s.stacks, s.frames, s.chunks,
+               as_trace_reader_has_index(r) ? "true" : "false", s.file_bytes,
+               s.bytes_per_event, s.truncated ? "true" : "false");
+    } else {
+        printf("trace             %s\n", path);
+        printf("format            allocsim trace v%u, hash %s (FNV-1a 64)\n",
+               AS_TRACE_VERSION, hash);
+        for (size_t i = 0; as_trace_reader_meta_at(r, i, &k, &v) == 0; i++)
+            printf("meta%-14s%s = %s\n", i < header_meta ? "" : " (stream)",
+                   k, v);
+        printf("events            %" PRIu64 " (%" PRIu64 " allocs, %" PRIu64
+               " frees, %" PRIu64 " reallocs)\n",
+               s.events, s.allocs, s.frees, s.reallocs);
+        printf("objects           %" PRIu64 "\n", s.objects);
+        printf("duration          %" PRIu64 " ns (%.6f s), t %" PRIu64
+               "..%" PRIu64 "\n",
+               s.duration_ns, s.duration_ns / 1e9, s.first_t_ns, s.last_t_ns);
+        printf("requested bytes   %" PRIu64 "\n", s.requested_bytes);
+        printf("peak live bytes   %" PRIu64 " (first at t=%" PRIu64 ")\n",
+               s.peak_live_bytes, s.peak_live_t_ns);
+        printf("peak live objects %" PRIu64 "\n", s.peak_live_objects);
+        printf("live at end       %" PRIu64 " bytes, %" PRIu64 " objects\n",
+               s.end_live_bytes, s.end_live_objects);
+        printf("unknown frees     %" PRIu64 "\n", s.unknown_frees);
+        printf("threads           %" PRIu32 "\n", s.threads);
+        printf("cpus              %" PRIu32 "\n", s.cpus);
+        printf("stacks, frames    %" PRIu32 ", %" PRIu32 "\n", s.stacks,
+               s.frames);
+        printf("chunks            %" PRIu64 "%s\n", s.chunks,
+               as_trace_reader_has_index(r) ? "" : " (no footer index)");
+        printf("file bytes        %" PRIu64 "\n", s.file_bytes);
+        printf("bytes/event       %.3f\n", s.bytes_per_event);
+    }
+    if (s.truncated)
+        fprintf(stderr, "allocsim info: warning: %s\n",
+                as_trace_reader_error(r));
+    as_trace_reader_close(r);
+    return AS_EXIT_OK;
+}

@@ -1,0 +1,19 @@
+/* import.c - the one table of import formats. Add a format with one line
+ * here (and its declaration in import.h). */
+#include "import.h"
+
+#include <string.h>
+
+const as_import_format_t as_import_formats[] = {
+    {"text", "allocsim's text form (what `allocsim cat` prints)",
+     as_import_text},
+    /* AS_IMPORT_FORMATS: one line per format */
+    {NULL, NULL, NULL},
+};
+
+const as_import_format_t *as_import_find(const char *name)
+{
+    for (const as_import_format_t *f = as_import_formats; f->name; f++)
+        if (strcmp(f->name, name) == 0) return f;
+    return NULL;
+}
