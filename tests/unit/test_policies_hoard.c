@@ -13,12 +13,15 @@
  *          then a = 40960: u < 30720 -> 479 left (289th free).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/param.h"
 #include "policies/common/freelist.h"
 #include "policies/common/sizeclass.h"
 #include "policies/hoard/hoard.h"
+#include "policies/layers/check.h"
+#include "policies/layers/stats.h"
 #include "policies/policy.h"
 #include "sim/simos.h"
 #include "testutil.h"
@@ -340,6 +343,217 @@ static void test_large_and_errors(void)
     fx_close(&fx); /* live blocks are returned by destroy */
 }
 
+/* ------------------------------------------------------------ stats layer */
+
+typedef struct {
+    uint64_t usable[8], allocs[8], live[8], peak[8];
+    int n;
+} class_rows_t;
+
+static void collect_class(void *arg, uint64_t usable, uint64_t allocs,
+                          uint64_t live, uint64_t peak_live)
+{
+    class_rows_t *r = arg;
+    if (r->n < 8) {
+        r->usable[r->n] = usable;
+        r->allocs[r->n] = allocs;
+        r->live[r->n] = live;
+        r->peak[r->n] = peak_live;
+    }
+    r->n++;
+}
+
+typedef struct {
+    int n, saw_hoard, saw_le_8k;
+    double le_8k_usable;
+} stat_seen_t;
+
+static void see_stat(void *arg, const char *name, double value)
+{
+    stat_seen_t *s = arg;
+    s->n++;
+    if (strcmp(name, "superblocks_from_os") == 0) s->saw_hoard = 1;
+    if (strcmp(name, "stats_hist_le_8K_usable_bytes") == 0) {
+        s->saw_le_8k = 1;
+        s->le_8k_usable = value;
+    }
+}
+
+/* Requests 1, 17, 100, 5000, 64, 64 through hoard (S = 8K, b = 1.2):
+ * usable 16, 32, 128, 8192 (a page run: 5000 > S/2), 64, 64. */
+static void test_stats_layer(void)
+{
+    as_simos_t *os;
+    as_simos_config_t oc;
+    as_simos_config_default(&oc);
+    CU_ASSERT_FATAL(as_simos_create(&oc, &os) == AS_OK);
+    const as_policy_ops_t *hoard = as_policy_find("hoard");
+    as_param_value_t pv[16];
+    as_param_defaults(hoard->params, hoard->n_params, pv);
+    as_policy_config_t cfg = {.ps = as_simos_pagesource(os), .params = pv};
+    as_policy_ops_t ops;
+    void *st;
+    CU_ASSERT_FATAL(as_stats_wrap(hoard, &cfg, NULL, &ops, &st) == AS_OK);
+    CU_ASSERT_PTR_NULL(ops.realloc);
+    CU_ASSERT_EQUAL(ops.create(&cfg, &st), AS_EUNSUPPORTED);
+    as_ctx_t ctx = {.cpu = 0};
+    static const size_t req[6] = {1, 17, 100, 5000, 64, 64};
+    static const size_t want[6] = {16, 32, 128, 8192, 64, 64};
+    uintptr_t a[6];
+    for (int i = 0; i < 6; i++) {
+        as_block_t b;
+        CU_ASSERT_FATAL(ops.alloc(st, &ctx, req[i], 0, &b) == AS_OK);
+        CU_ASSERT_EQUAL(b.bytes, want[i]);
+        a[i] = b.addr;
+    }
+    CU_ASSERT_EQUAL(ops.free(st, &ctx, a[3], 0), AS_OK);
+    CU_ASSERT_EQUAL(ops.free(st, &ctx, a[3], 0), AS_EINVAL);
+    as_stats_counters_t c;
+    as_stats_counters(st, &c);
+    CU_ASSERT_EQUAL(c.allocs, 6);
+    CU_ASSERT_EQUAL(c.frees, 2);
+    CU_ASSERT_EQUAL(c.failed, 1);
+    CU_ASSERT_EQUAL(c.frees_without_size, 2);
+    CU_ASSERT_EQUAL(c.requested_bytes, 5246);
+    CU_ASSERT_EQUAL(c.usable_bytes, 8496);
+    CU_ASSERT_EQUAL(c.live_blocks, 5);
+    CU_ASSERT_EQUAL(c.live_requested_bytes, 246);
+    CU_ASSERT_EQUAL(c.live_usable_bytes, 304);
+    CU_ASSERT_EQUAL(c.peak_live_requested_bytes, 5246);
+    CU_ASSERT_EQUAL(c.peak_live_usable_bytes, 8496);
+    CU_ASSERT_EQUAL(c.hist_allocs[0], 1);  /* <= 16 */
+    CU_ASSERT_EQUAL(c.hist_allocs[1], 1);  /* 17 */
+    CU_ASSERT_EQUAL(c.hist_allocs[2], 2);  /* 64, 64 */
+    CU_ASSERT_EQUAL(c.hist_allocs[3], 1);  /* 100 */
+    CU_ASSERT_EQUAL(c.hist_allocs[9], 1);  /* 5000 <= 8K */
+    CU_ASSERT_EQUAL(c.hist_usable_bytes[9], 8192);
+    class_rows_t rows = {.n = 0};
+    CU_ASSERT_EQUAL(as_stats_classes(st, collect_class, &rows), 5);
+    static const uint64_t cls[5] = {16, 32, 64, 128, 8192};
+    for (int i = 0; i < 5; i++) CU_ASSERT_EQUAL(rows.usable[i], cls[i]);
+    CU_ASSERT_EQUAL(rows.allocs[2], 2);
+    CU_ASSERT_EQUAL(rows.live[2], 2);
+    CU_ASSERT_EQUAL(rows.live[4], 0);
+    CU_ASSERT_EQUAL(rows.peak[4], 1);
+    stat_seen_t seen = {0};
+    ops.stats(st, see_stat, &seen);
+    CU_ASSERT(seen.saw_hoard);
+    CU_ASSERT(seen.saw_le_8k);
+    CU_ASSERT_EQUAL(seen.le_8k_usable, 8192);
+    ops.destroy(st);
+    CU_ASSERT_EQUAL(as_simos_counters(os)->mapped_bytes, 0);
+    CU_ASSERT_EQUAL(as_simos_counters(os)->meta_bytes, 0);
+    as_simos_destroy(os);
+}
+
+/* ------------------------------------------------------------ checked run */
+
+static uint64_t rng_next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* A seeded random workload through stats(check(policy)) for the three
+ * policies of this part: allocations on random CPUs, frees on other random
+ * CPUs (half without a size), sizes up to 20 KB and a few 100 KB, some
+ * aligned up to 8 KiB. No check violation; the layers agree on live blocks;
+ * destroy returns every byte. */
+static void run_checked(const char *name, const char *const *assign)
+{
+    as_simos_t *os;
+    as_simos_config_t oc;
+    as_simos_config_default(&oc);
+    CU_ASSERT_FATAL(as_simos_create(&oc, &os) == AS_OK);
+    const as_policy_ops_t *pol = as_policy_find(name);
+    CU_ASSERT_FATAL(pol != NULL);
+    as_param_value_t pv[16];
+    CU_ASSERT_FATAL(as_param_defaults(pol->params, pol->n_params, pv) == AS_OK);
+    for (; assign && *assign; assign++)
+        CU_ASSERT_FATAL(as_param_set(pol->params, pol->n_params, pv, *assign) == AS_OK);
+    as_policy_config_t cfg = {.ps = as_simos_pagesource(os), .params = pv};
+    as_policy_ops_t cops, sops;
+    void *cst, *sst;
+    CU_ASSERT_FATAL(as_check_wrap(pol, &cfg, NULL, &cops, &cst) == AS_OK);
+    CU_ASSERT_FATAL(as_stats_wrap_instance(&cops, cst, &cfg.ps->meta, &sops,
+                                           &sst) == AS_OK);
+    enum { SLOTS = 2000, OPS = 60000 };
+    static uintptr_t addr[SLOTS];
+    static size_t size[SLOTS];
+    memset(addr, 0, sizeof addr);
+    uint64_t seed = 0x9e3779b97f4a7c15ull, live = 0;
+    int violations = 0;
+    for (int i = 0; i < OPS; i++) {
+        uint64_t r = rng_next(&seed);
+        int slot = (int)(r % SLOTS);
+        as_ctx_t ctx = {.cpu = (uint32_t)(r >> 32) % 6,
+                        .thread = (uint32_t)(r >> 40) % 6};
+        if (addr[slot]) {
+            size_t hint = (r >> 50) & 1 ? size[slot] : 0;
+            if (sops.free(sst, &ctx, addr[slot], hint) != AS_OK) violations++;
+            addr[slot] = 0;
+            live--;
+            continue;
+        }
+        uint64_t q = rng_next(&seed);
+        size_t sz = q % 100 < 70 ? q % 600 : q % 100 < 97 ? q % 20000 : 100000 + q % 7;
+        size_t align = q % 13 == 0 ? (size_t)16 << ((q >> 20) % 10) : 0;
+        as_block_t b;
+        if (sops.alloc(sst, &ctx, sz, align, &b) != AS_OK) {
+            violations++;
+            continue;
+        }
+        addr[slot] = b.addr;
+        size[slot] = sz;
+        live++;
+        if (i % 5000 == 0 && strcmp(name, "private-heaps") != 0)
+            CU_ASSERT_EQUAL(as_hoard_verify(as_check_inner_state(cst)), AS_OK);
+    }
+    if (violations) fprintf(stderr, "%s: %s\n", name, as_check_last_error(cst));
+    CU_ASSERT_EQUAL(violations, 0);
+    CU_ASSERT_EQUAL(as_check_violations(cst), 0);
+    CU_ASSERT_EQUAL(as_check_verify(cst), AS_OK);
+    as_stats_counters_t c;
+    as_stats_counters(sst, &c);
+    CU_ASSERT_EQUAL(c.live_blocks, live);
+    CU_ASSERT_EQUAL(as_check_live_blocks(cst), live);
+    CU_ASSERT_EQUAL(c.allocs - c.frees, live);
+    CU_ASSERT(c.usable_bytes >= c.requested_bytes);
+    /* free half of what is left, then let destroy take the rest */
+    for (int s = 0; s < SLOTS; s += 2) {
+        if (!addr[s]) continue;
+        as_ctx_t ctx = {.cpu = (uint32_t)s % 6};
+        CU_ASSERT_EQUAL(sops.free(sst, &ctx, addr[s], 0), AS_OK);
+    }
+    CU_ASSERT_EQUAL(as_check_close(cst), AS_OK);
+    sops.destroy(sst);
+    CU_ASSERT_EQUAL(as_simos_counters(os)->mapped_bytes, 0);
+    CU_ASSERT_EQUAL(as_simos_counters(os)->meta_bytes, 0);
+    as_simos_destroy(os);
+}
+
+static void test_checked_random(void)
+{
+    static const char *const paper[] = {NULL};
+    static const char *const source[] = {"superblock=256K", "classes=pow2",
+                                         "empty_fraction=0.125",
+                                         "k_superblocks=2", "heaps=128",
+                                         "large_threshold=32K",
+                                         "heap_select=thread", NULL};
+    static const char *const small[] = {"superblock=4K", "heaps=3",
+                                        "k_superblocks=0", NULL};
+    run_checked("hoard", paper);
+    run_checked("hoard", source);
+    run_checked("hoard", small);
+    run_checked("ownership-heaps", paper);
+    run_checked("private-heaps", paper);
+    static const char *const psrc[] = {"superblock=64K", "classes=pow2",
+                                       "heap_select=thread", NULL};
+    run_checked("private-heaps", psrc);
+}
+
 static const as_test_t tests[] = {
     {"sizeclass_geometric", test_sizeclass_geometric},
     {"slotmap", test_slotmap},
@@ -347,6 +561,8 @@ static const as_test_t tests[] = {
     {"rule_f_binds", test_rule_f_binds},
     {"rule_moves_emptiest", test_rule_moves_emptiest},
     {"large_and_errors", test_large_and_errors},
+    {"stats_layer", test_stats_layer},
+    {"checked_random", test_checked_random},
     {NULL, NULL},
 };
 
