@@ -12,6 +12,7 @@
 static const as_command_t commands[] = {
     /* AS_COMMANDS: one line per subcommand, in the order --help shows them */
     {"record", "run a program and record its allocations into a trace", as_cmd_record},
+    {"gen", "write a synthetic workload's trace (server-mix, larson, ...)", as_cmd_gen},
     {"run", "replay a trace through a policy; write summary.json, series.csv", as_cmd_run},
     {"demo", "replay a trace through every policy and compare", as_cmd_demo},
     {NULL, NULL, NULL},
