@@ -1,0 +1,51 @@
+/* fuzz_trace_reader.c - libFuzzer target: any byte string, opened as a
+ * trace, must give events or a clean error, never a crash, a hang, an
+ * out-of-bounds access or a leak. It reads the whole trace twice (batch,
+ * then record by record after a rewind) and touches every definition, so
+ * the reader's hot path, its definitions and its scanning mode all run. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "traces/trace.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    as_trace_reader_t *r;
+    if (as_trace_reader_open_mem(&r, "fuzz", data, size) != 0) {
+        (void)strlen(as_trace_reader_error(r));
+        as_trace_reader_close(r);
+        return 0;
+    }
+    as_event_t evs[64];
+    uint64_t sum = 0;
+    long n;
+    while ((n = as_trace_reader_next_batch(r, evs, 64)) > 0)
+        for (long i = 0; i < n; i++) sum += evs[i].size ^ evs[i].object;
+    (void)strlen(as_trace_reader_error(r));
+    for (uint32_t id = 0; id <= as_trace_reader_max_stack(r) && id < 1000;
+         id++) {
+        const uint32_t *fr;
+        uint32_t depth;
+        if (as_trace_reader_stack(r, id, &fr, &depth) == 0)
+            for (uint32_t k = 0; k < depth; k++) sum += fr[k];
+    }
+    for (uint32_t id = 0; id <= as_trace_reader_max_frame(r) && id < 1000;
+         id++) {
+        as_frame_t f;
+        if (as_trace_reader_frame(r, id, &f) == 0)
+            sum += strlen(f.module) + strlen(f.symbol);
+    }
+    const char *k, *v;
+    for (size_t i = 0; as_trace_reader_meta_at(r, i, &k, &v) == 0; i++)
+        sum += strlen(k) + strlen(v);
+    if (as_trace_reader_rewind(r) == 0) {
+        as_trace_record_t rec;
+        while (as_trace_reader_next_record(r, &rec) == 1) sum += rec.kind;
+    }
+    (void)as_trace_reader_truncated(r);
+    as_trace_reader_close(r);
+    return (int)(sum & 0);
+}
