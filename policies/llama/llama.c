@@ -47,6 +47,15 @@ static const as_param_spec_t llama_params[] = {
                                   "deadline"},
     [AS_LLAMA_RECYCLE] = {"recycle", AS_PARAM_BOOL, "1", 0, 1, NULL,
                           "place shorter-lived blocks on longer-lived pages"},
+    [AS_LLAMA_RECYCLE_OPEN] = {"recycle_open", AS_PARAM_ENUM, "top", 0, 0,
+                               "never|top|bottom",
+                               "recycle onto longer-lived pages still open "
+                               "for their class: never, from the top end "
+                               "(the class fills from the bottom), or first "
+                               "fit"},
+    [AS_LLAMA_RECYCLE_ORDER] = {"recycle_order", AS_PARAM_ENUM, "nearest", 0,
+                                0, "nearest|longest",
+                                "which longer class to recycle from first"},
     [AS_LLAMA_RETURN] = {"return", AS_PARAM_ENUM, "unreserve", 0, 0,
                          "unreserve|release|keep",
                          "what happens to an empty huge page: munmap, "
@@ -61,6 +70,7 @@ static const as_param_spec_t llama_params[] = {
 enum { B_FREE, B_SMALL, B_MED_HEAD, B_MED_TAIL };
 enum { P_OPEN, P_ACTIVE, P_FREE, P_LARGE };
 enum { RET_UNRESERVE, RET_RELEASE, RET_KEEP };
+enum { RECYCLE_NEVER, RECYCLE_TOP, RECYCLE_BOTTOM };
 
 /* A block. A *unit* is a B_SMALL block or a B_MED_HEAD (with its tails): the
  * thing that has a lifetime class and a deadline. */
@@ -121,7 +131,7 @@ typedef struct {
     uint32_t partial_min;
     uint64_t tick_ns;
     double demote_fraction;
-    int recycle, ret_mode, subrelease, hint;
+    int recycle, recycle_open, recycle_longest, ret_mode, subrelease, hint;
     page_t **slots;                   /* descriptors by slot, NULL = unused */
     uint32_t nslots, cap_slots;
     uint32_t *free_slots, n_free_slots;
@@ -313,6 +323,21 @@ static int64_t find_run(const llama_t *L, const page_t *p, uint32_t nb,
     return -1;
 }
 
+/* Highest run of nb free blocks starting at a multiple of ab, or -1. */
+static int64_t find_run_top(const llama_t *L, const page_t *p, uint32_t nb,
+                            uint32_t ab)
+{
+    uint32_t run = 0;
+    for (uint32_t i = L->bpp; i-- > 0;) {
+        if (!blk_is_free(p, i)) {
+            run = 0;
+            continue;
+        }
+        if (++run >= nb && i % ab == 0) return i;
+    }
+    return -1;
+}
+
 static void take_blocks(llama_t *L, page_t *p, uint32_t start, uint32_t nb)
 {
     for (uint32_t i = start; i < start + nb; i++)
@@ -386,10 +411,10 @@ static int open_page(llama_t *L, uint32_t c, uint64_t now, page_t **out)
 }
 
 static int try_page(llama_t *L, page_t *p, uint32_t nb, uint32_t ab,
-                    uint32_t *start)
+                    int top, uint32_t *start)
 {
     if (p->free_blocks < nb) return 0;
-    int64_t s = find_run(L, p, nb, ab);
+    int64_t s = top ? find_run_top(L, p, nb, ab) : find_run(L, p, nb, ab);
     if (s < 0) return 0;
     *start = (uint32_t)s;
     take_blocks(L, p, *start, nb);
@@ -402,21 +427,25 @@ static int try_page(llama_t *L, page_t *p, uint32_t nb, uint32_t ab,
 static int get_blocks(llama_t *L, uint32_t c, uint32_t nb, uint32_t ab,
                       uint64_t now, page_t **pp, uint32_t *start)
 {
-    if (L->recycle)
-        for (uint32_t k = L->n - 1; k > c; k--)
-            for (uint32_t s = L->cls[k].avail_head; s != NIL;) {
-                page_t *p = L->slots[s];
-                s = p->next;
-                if (try_page(L, p, nb, ab, start)) {
-                    L->recycled_units++;
-                    *pp = p;
-                    return AS_OK;
-                }
+    for (uint32_t i = 1; L->recycle && c + i < L->n; i++) {
+        uint32_t k = L->recycle_longest ? L->n - i : c + i;
+        for (uint32_t s = L->cls[k].avail_head; s != NIL;) {
+            page_t *p = L->slots[s];
+            s = p->next;
+            int open = p->state == P_OPEN;
+            if (open && L->recycle_open == RECYCLE_NEVER) continue;
+            if (try_page(L, p, nb, ab, open && L->recycle_open == RECYCLE_TOP,
+                         start)) {
+                L->recycled_units++;
+                *pp = p;
+                return AS_OK;
             }
+        }
+    }
     for (uint32_t s = L->cls[c].avail_head; s != NIL;) {
         page_t *p = L->slots[s];
         s = p->next;
-        if (try_page(L, p, nb, ab, start)) {
+        if (try_page(L, p, nb, ab, 0, start)) {
             *pp = p;
             return AS_OK;
         }
@@ -424,7 +453,7 @@ static int get_blocks(llama_t *L, uint32_t c, uint32_t nb, uint32_t ab,
     page_t *p;
     int rc = open_page(L, c, now, &p);
     if (rc != AS_OK) return rc;
-    if (!try_page(L, p, nb, ab, start)) return AS_ETOO_LARGE;
+    if (!try_page(L, p, nb, ab, 0, start)) return AS_ETOO_LARGE;
     *pp = p;
     return AS_OK;
 }
@@ -718,6 +747,8 @@ static int llama_create(const as_policy_config_t *cfg, void **state)
     L->tick_ns = v[AS_LLAMA_TICK_INTERVAL].u;
     L->demote_fraction = v[AS_LLAMA_DEMOTE_FRACTION].d;
     L->recycle = (int)v[AS_LLAMA_RECYCLE].u;
+    L->recycle_open = (int)v[AS_LLAMA_RECYCLE_OPEN].u;
+    L->recycle_longest = (int)v[AS_LLAMA_RECYCLE_ORDER].u;
     L->ret_mode = (int)v[AS_LLAMA_RETURN].u;
     L->subrelease = (int)v[AS_LLAMA_SUBRELEASE].u;
     L->hint = (int)v[AS_LLAMA_HUGEPAGE_HINT].u;

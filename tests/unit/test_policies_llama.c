@@ -163,29 +163,54 @@ static void done(void *st)
 /* ------------------------------------------------------------ the tests */
 
 /* A long-lived object opens page P0 (class 2) in block 0. A short-lived
- * object then needs a block: P0 is longer-lived and has free blocks, so
- * block 1 is recycled for it instead of opening a class-0 page; a 16 KiB
- * short-lived object takes blocks 2-3. After both die, the next 16 KiB
- * short-lived object takes the first free run of two, blocks 1-2. The page
- * never empties (the residual long-lived block keeps it) and only one huge
- * page is ever reserved. */
+ * object then needs a block: P0 is longer-lived and has free blocks, so a
+ * block of it is recycled instead of opening a class-0 page. P0 is still
+ * open for class 2, so (recycle_open=top) recycled blocks come from its top
+ * end: block 255 for the small object, blocks 253-254 for a 16 KiB one.
+ * After both die the next 16 KiB short-lived object takes the highest free
+ * run of two, blocks 254-255. The page never empties (the residual
+ * long-lived block keeps it) and only one huge page is ever reserved. */
 static void test_recycling_onto_longer_page(void)
 {
     void *s = mk(NULL);
     uintptr_t a = al(s, 2, 64, 0);
     CU_ASSERT_EQUAL(a, BASE);
     uintptr_t b = al(s, 0, 64, 1 * MS);
-    CU_ASSERT_EQUAL(b, BASE + 1 * BLK);
+    CU_ASSERT_EQUAL(b, BASE + 255 * BLK);
     uintptr_t m = al(s, 0, 16384, 2 * MS);
-    CU_ASSERT_EQUAL(m, BASE + 2 * BLK);
+    CU_ASSERT_EQUAL(m, BASE + 253 * BLK);
     CU_ASSERT_EQUAL(st_(s, "llama_recycled_units"), 2);
     CU_ASSERT_EQUAL(fr(s, m, 5 * MS), 0);
     CU_ASSERT_EQUAL(fr(s, b, 6 * MS), 0);
-    CU_ASSERT_EQUAL(al(s, 0, 16384, 7 * MS), BASE + 1 * BLK);
+    CU_ASSERT_EQUAL(al(s, 0, 16384, 7 * MS), BASE + 254 * BLK);
     CU_ASSERT_EQUAL(st_(s, "llama_recycled_units"), 3);
     CU_ASSERT_EQUAL(fk.reserves, 1);
     CU_ASSERT_EQUAL(st_(s, "llama_pages_returned"), 0);
-    CU_ASSERT_EQUAL(as_llama_page_class(s, BASE + 1 * BLK), 2);
+    CU_ASSERT_EQUAL(as_llama_page_class(s, BASE + 255 * BLK), 2);
+    /* The long-lived class keeps filling P0 from the bottom. */
+    CU_ASSERT_EQUAL(al(s, 2, 8192, 8 * MS), BASE + BLK);
+    done(s);
+
+    /* recycle_open=bottom: first fit, blocks 1 and 2-3; then 1-2. */
+    const char *bot[] = {"recycle_open=bottom", NULL};
+    s = mk(bot);
+    CU_ASSERT_EQUAL(al(s, 2, 64, 0), BASE);
+    b = al(s, 0, 64, 1 * MS);
+    CU_ASSERT_EQUAL(b, BASE + 1 * BLK);
+    m = al(s, 0, 16384, 2 * MS);
+    CU_ASSERT_EQUAL(m, BASE + 2 * BLK);
+    CU_ASSERT_EQUAL(fr(s, m, 5 * MS), 0);
+    CU_ASSERT_EQUAL(fr(s, b, 6 * MS), 0);
+    CU_ASSERT_EQUAL(al(s, 0, 16384, 7 * MS), BASE + 1 * BLK);
+    done(s);
+
+    /* recycle_open=never: only pages no longer open are recycled, so the
+     * short-lived object opens its own page P1. */
+    const char *nev[] = {"recycle_open=never", NULL};
+    s = mk(nev);
+    CU_ASSERT_EQUAL(al(s, 2, 64, 0), BASE);
+    CU_ASSERT_EQUAL(al(s, 0, 64, 1 * MS), BASE + HP);
+    CU_ASSERT_EQUAL(st_(s, "llama_recycled_units"), 0);
     done(s);
 
     /* Never the other way: a long-lived object does not go onto a
@@ -208,7 +233,7 @@ static void test_recycling_onto_longer_page(void)
 /* A class-0 object (10 ms) allocated at t=0 opens P0 with deadline 10 ms.
  * A tick at 5 ms changes nothing; at 11 ms the object has outlived its
  * deadline: P0 is promoted to class 1 with deadline 11 ms + 1 s. A new
- * class-0 object then recycles block 1 of P0 (now longer-lived); when it
+ * class-0 object then recycles block 1 of P0 (longer-lived now, and no longer open, so first fit); when it
  * outlives its own deadline (12 ms + 10 ms) the tick at 23 ms promotes that
  * block alone. At 1.015 s the page's own objects have outlived 1.011 s:
  * promotion to class 2, the unbounded class, which is never promoted. */
@@ -248,7 +273,7 @@ static void test_deadline_promotion(void)
 }
 
 /* A class-1 object (1 s) opens P0 at t=0 (deadline 1 s); a class-0 object
- * recycles block 1 at 1 ms. The class-1 object dies at 100 ms: the page's
+ * recycles block 255 (the top of the open page) at 1 ms. The class-1 object dies at 100 ms: the page's
  * own objects are gone 900 ms before the deadline, more than 0.5 x 1 s, and
  * a class-0 block remains: P0 is demoted to class 0. A new class-1 object
  * can then no longer use P0 and opens P1. If instead the class-1 object dies
@@ -258,7 +283,7 @@ static void test_demotion(void)
     void *s = mk(NULL);
     uintptr_t a = al(s, 1, 64, 0);
     uintptr_t b = al(s, 0, 64, 1 * MS);
-    CU_ASSERT_EQUAL(b, BASE + BLK);
+    CU_ASSERT_EQUAL(b, BASE + 255 * BLK);
     CU_ASSERT_EQUAL(fr(s, a, 100 * MS), 0);
     CU_ASSERT_EQUAL(st_(s, "llama_demotions"), 1);
     CU_ASSERT_EQUAL(as_llama_page_class(s, b), 0);
