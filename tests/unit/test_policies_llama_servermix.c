@@ -1,0 +1,143 @@
+/* test_policies_llama_servermix.c - LLAMA end to end on the server-mix
+ * workload (1,000,000 events, seed 1, default parameters), replayed by the
+ * engine over the simulated OS (THP always) with the checking layer on.
+ *
+ * What must hold (docs/policies/llama.md, "What the tests assert"):
+ *   - llama + oracle: lower peak and lower time-weighted mean resident bytes
+ *     than tcmalloc, with huge-page coverage >= 95% (mean and at peak);
+ *   - llama + adversarial (every object predicted 10 ms): pages are promoted,
+ *     and fragmentation stays bounded: peak resident <= 2 x peak live
+ *     (jw4 <= 1) and <= 1.25 x tcmalloc's peak resident;
+ *   - llama + none (every object in the unbounded class): nothing can be
+ *     promoted, and the same bounds hold.
+ * The figures measured when this was written are in docs/benchmarks.md.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/engine.h"
+#include "traces/gen/gen.h"
+#include "testutil.h"
+
+static char trace[512];
+
+static void make_trace(void)
+{
+    if (trace[0]) return;
+    snprintf(trace, sizeof trace, "%s",
+             as_test_tmpfile("llama-servermix", ".ast"));
+    const as_gen_workload_t *wl = as_gen_find("server-mix");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(wl);
+    as_param_value_t v[64];
+    CU_ASSERT_FATAL(wl->n_params <= 64);
+    CU_ASSERT_EQUAL_FATAL(as_param_defaults(wl->params, wl->n_params, v), 0);
+    as_trace_writer_t *w;
+    CU_ASSERT_EQUAL_FATAL(as_trace_writer_open(&w, trace, NULL), 0);
+    as_gen_sink_t sink;
+    as_gen_writer_sink(w, &sink);
+    as_gen_config_t gc = {.events = 1000000, .seed = 1};
+    CU_ASSERT_EQUAL_FATAL(as_gen_run(wl, &gc, v, &sink), 0);
+    CU_ASSERT_EQUAL_FATAL(as_trace_writer_close(w), 0);
+}
+
+typedef struct {
+    as_run_result_t r;
+    double promotions;
+} outcome_t;
+
+static double stat_of(const as_run_result_t *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_stats; i++)
+        if (strcmp(r->stats[i].name, name) == 0) return r->stats[i].value;
+    return -1;
+}
+
+static void run(const char *policy, const char *predictor, outcome_t *o)
+{
+    make_trace();
+    as_run_config_t cfg;
+    as_run_config_default(&cfg);
+    cfg.trace_path = trace;
+    cfg.policy = policy;
+    cfg.predictor = predictor;
+    char err[512] = "";
+    memset(o, 0, sizeof *o);
+    int rc = as_engine_run(&cfg, &o->r, err, sizeof err);
+    if (rc) fprintf(stderr, "%s/%s: %s\n", policy, predictor, err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    o->promotions = stat_of(&o->r, "policy.llama_promotions");
+    const as_metrics_summary_t *m = &o->r.metrics;
+    fprintf(stderr,
+            "\n  %-8s %-11s peak_resident %llu mean_resident %.0f "
+            "peak_live %llu jw4 %.3f coverage %.3f/%.3f promotions %.0f "
+            "demotions %.0f",
+            policy, predictor, (unsigned long long)m->peak_resident_bytes,
+            m->mean_resident_bytes, (unsigned long long)m->peak_live_bytes,
+            m->jw4, m->hugepage_coverage_mean, m->hugepage_coverage_at_peak,
+            o->promotions, stat_of(&o->r, "policy.llama_demotions"));
+}
+
+static outcome_t tc, oracle, adversarial, none;
+
+static void test_oracle_beats_tcmalloc(void)
+{
+    run("tcmalloc", "none", &tc);
+    run("llama", "oracle", &oracle);
+    const as_metrics_summary_t *t = &tc.r.metrics, *l = &oracle.r.metrics;
+    CU_ASSERT_EQUAL(l->peak_live_bytes, t->peak_live_bytes);
+    CU_ASSERT(l->peak_resident_bytes < t->peak_resident_bytes);
+    CU_ASSERT(l->mean_resident_bytes < t->mean_resident_bytes);
+    CU_ASSERT(l->hugepage_coverage_mean >= 0.95);
+    CU_ASSERT(l->hugepage_coverage_at_peak >= 0.95);
+    CU_ASSERT_DOUBLE_EQUAL(oracle.r.accuracy_by_allocs, 1.0, 1e-12);
+    CU_ASSERT_EQUAL(oracle.promotions, 0); /* nothing outlives its class */
+    fprintf(stderr, "\n  llama+oracle / tcmalloc: peak %.3f mean %.3f\n",
+            (double)l->peak_resident_bytes / (double)t->peak_resident_bytes,
+            l->mean_resident_bytes / t->mean_resident_bytes);
+}
+
+static void bounded(const outcome_t *o)
+{
+    const as_metrics_summary_t *m = &o->r.metrics;
+    CU_ASSERT(m->jw4 <= 1.0);
+    CU_ASSERT((double)m->peak_resident_bytes <=
+              1.25 * (double)tc.r.metrics.peak_resident_bytes);
+    CU_ASSERT(m->hugepage_coverage_mean >= 0.95);
+}
+
+static void test_adversarial_promotes_and_stays_bounded(void)
+{
+    run("llama", "adversarial", &adversarial);
+    CU_ASSERT(adversarial.promotions > 0);
+    CU_ASSERT(stat_of(&adversarial.r, "policy.llama_block_promotions") > 0);
+    bounded(&adversarial);
+}
+
+static void test_none_stays_bounded(void)
+{
+    run("llama", "none", &none);
+    CU_ASSERT_EQUAL(none.promotions, 0); /* already the unbounded class */
+    bounded(&none);
+    fprintf(stderr, "\n");
+}
+
+static void test_cleanup(void)
+{
+    as_run_result_free(&tc.r);
+    as_run_result_free(&oracle.r);
+    as_run_result_free(&adversarial.r);
+    as_run_result_free(&none.r);
+    CU_ASSERT_EQUAL(remove(trace), 0);
+}
+
+int main(void)
+{
+    static const as_test_t tests[] = {
+        {"oracle beats tcmalloc", test_oracle_beats_tcmalloc},
+        {"adversarial promotes, bounded",
+         test_adversarial_promotes_and_stays_bounded},
+        {"none bounded", test_none_stays_bounded},
+        {"cleanup", test_cleanup},
+        {NULL, NULL}};
+    return as_test_main("policies_llama_servermix", tests);
+}
