@@ -95,8 +95,10 @@ int as_sbheap_init(as_sbheap_t *h, const as_mem_t *mem, int32_t id,
     h->mem = mem;
     h->cls = as_mem_alloc(mem, n_classes * sizeof *h->cls);
     if (!h->cls) return AS_ENOMEM;
-    for (uint32_t c = 0; c < n_classes; c++)
+    for (uint32_t c = 0; c < n_classes; c++) {
         for (uint32_t b = 0; b < AS_SB_BINS; b++) h->cls[c].bins[b] = 0;
+        h->cls[c].n_superblocks = h->cls[c].u_bytes = 0;
+    }
     return AS_OK;
 }
 
@@ -108,20 +110,26 @@ void as_sbheap_fini(as_sbheap_t *h)
 
 void as_sbheap_insert(as_sbheap_t *h, as_superblock_t *sb)
 {
+    uint64_t u = (uint64_t)sb->slots.used * sb->block_bytes;
     sb->owner = h->id;
     link_sb(h, sb);
     h->n_superblocks++;
     h->a_bytes += h->sb_bytes;
-    h->u_bytes += (uint64_t)sb->slots.used * sb->block_bytes;
+    h->u_bytes += u;
+    h->cls[sb->sclass].n_superblocks++;
+    h->cls[sb->sclass].u_bytes += u;
 }
 
 void as_sbheap_remove(as_sbheap_t *h, as_superblock_t *sb)
 {
+    uint64_t u = (uint64_t)sb->slots.used * sb->block_bytes;
     unlink_sb(h, sb);
     sb->owner = -1;
     h->n_superblocks--;
     h->a_bytes -= h->sb_bytes;
-    h->u_bytes -= (uint64_t)sb->slots.used * sb->block_bytes;
+    h->u_bytes -= u;
+    h->cls[sb->sclass].n_superblocks--;
+    h->cls[sb->sclass].u_bytes -= u;
 }
 
 uintptr_t as_sbheap_take_block(as_sbheap_t *h, as_superblock_t *sb)
@@ -129,6 +137,7 @@ uintptr_t as_sbheap_take_block(as_sbheap_t *h, as_superblock_t *sb)
     int64_t i = as_slotmap_take(&sb->slots);
     /* callers pick superblocks with a free slot; i >= 0 */
     h->u_bytes += sb->block_bytes;
+    h->cls[sb->sclass].u_bytes += sb->block_bytes;
     rebin(h, sb);
     return sb->base + (uintptr_t)i * sb->block_bytes;
 }
@@ -142,6 +151,7 @@ int as_sbheap_put_block(as_sbheap_t *h, as_superblock_t *sb, uintptr_t addr)
     if (i < 0 || as_slotmap_put(&sb->slots, (uint32_t)i) != AS_OK)
         return AS_EINVAL;
     h->u_bytes -= sb->block_bytes;
+    h->cls[sb->sclass].u_bytes -= sb->block_bytes;
     rebin(h, sb);
     return AS_OK;
 }
@@ -176,17 +186,34 @@ as_superblock_t *as_sbheap_emptiest(const as_sbheap_t *h)
     return best;
 }
 
+as_superblock_t *as_sbheap_emptiest_of(const as_sbheap_t *h, int32_t c)
+{
+    for (as_superblock_t *sb = h->empty; sb; sb = sb->next)
+        if (sb->sclass == c) return sb;
+    as_superblock_t *best = 0;
+    for (uint32_t b = 1; b <= AS_SB_BINS - 2 && !best; b++)
+        for (as_superblock_t *sb = h->cls[c].bins[b]; sb; sb = sb->next)
+            if (!best || emptier(sb, best)) best = sb;
+    return best;
+}
+
 int as_sbheap_check(const as_sbheap_t *h)
 {
     uint64_t n = 0, n_empty = 0, u = 0;
     for (as_superblock_t *sb = h->empty; sb; sb = sb->next, n_empty++) {
         if (sb->owner != h->id || sb->bin != 0 || sb->slots.used) return AS_ECHECK;
+        if (sb->sclass < 0 || (uint32_t)sb->sclass >= h->n_classes) return AS_ECHECK;
         if (sb->next && sb->next->prev != sb) return AS_ECHECK;
         if (as_slotmap_check(&sb->slots)) return AS_ECHECK;
     }
     for (uint32_t c = 0; c < h->n_classes; c++) {
+        uint64_t nc = 0, uc = 0;
+        for (as_superblock_t *sb = h->empty; sb; sb = sb->next)
+            nc += sb->sclass == (int32_t)c;
         for (uint32_t b = 1; b < AS_SB_BINS; b++) {
             for (as_superblock_t *sb = h->cls[c].bins[b]; sb; sb = sb->next) {
+                nc++;
+                uc += (uint64_t)sb->slots.used * sb->block_bytes;
                 if (sb->owner != h->id || sb->sclass != (int32_t)c) return AS_ECHECK;
                 if (sb->bin != b || bin_of(sb) != b) return AS_ECHECK;
                 if (sb->next && sb->next->prev != sb) return AS_ECHECK;
@@ -197,6 +224,8 @@ int as_sbheap_check(const as_sbheap_t *h)
                 n++;
             }
         }
+        if (nc != h->cls[c].n_superblocks || uc != h->cls[c].u_bytes)
+            return AS_ECHECK;
     }
     n += n_empty;
     if (n != h->n_superblocks || n_empty != h->n_empty) return AS_ECHECK;

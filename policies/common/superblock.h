@@ -23,6 +23,9 @@
  *   h->n_superblocks == number of superblocks on its lists;
  *   h->a_bytes == h->n_superblocks * h->sb_bytes            (Hoard's a_i)
  *   h->u_bytes == sum over its superblocks of used * block_bytes  (u_i)
+ *   per class c: cls[c].n_superblocks and cls[c].u_bytes count the same
+ *   over the superblocks of class c (empty ones included), so the sums over
+ *   c equal h->n_superblocks - (unformatted ones: none) and h->u_bytes.
  *   for every superblock: used == popcount(slots) <= capacity
  *                         == sb_bytes / block_bytes.
  */
@@ -77,6 +80,8 @@ static inline int64_t as_superblock_slot_of(const as_superblock_t *sb,
 
 typedef struct {
     as_superblock_t *bins[AS_SB_BINS]; /* bins[0] unused: see h->empty */
+    uint64_t n_superblocks;  /* of this class, empty ones included */
+    uint64_t u_bytes;        /* block bytes in use in them */
 } as_sbclass_t;
 
 typedef struct {
@@ -136,6 +141,10 @@ static inline as_superblock_t *as_sbheap_any_empty(const as_sbheap_t *h)
  * (ties: lowest base address) among those not full, or NULL. An empty
  * superblock wins at once. Scans the lowest non-empty bin of every class. */
 as_superblock_t *as_sbheap_emptiest(const as_sbheap_t *h);
+
+/* as_sbheap_emptiest_of: like as_sbheap_emptiest, among the superblocks of
+ * class c only (an empty one of class c first, found on h->empty). */
+as_superblock_t *as_sbheap_emptiest_of(const as_sbheap_t *h, int32_t c);
 
 /* as_sbheap_check: verify every invariant above. @return 0 or AS_ECHECK. */
 int as_sbheap_check(const as_sbheap_t *h);

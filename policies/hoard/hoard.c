@@ -42,6 +42,7 @@ enum {
     P_K,
     P_LARGE,
     P_HEAP_SELECT,
+    P_RULE_SCOPE,
     P_COUNT
 };
 
@@ -68,9 +69,22 @@ static const as_param_spec_t hoard_params[P_COUNT] = {
     [P_HEAP_SELECT] = {"heap_select", AS_PARAM_ENUM, "cpu", 0, 0, "cpu|thread",
                        "heap of a request: 1 + cpu mod P, or a hash of the "
                        "thread"},
+    [P_RULE_SCOPE] = {"rule_scope", AS_PARAM_ENUM, "heap", 0, 0, "heap|class",
+                      "u and a of the emptiness rule: the whole heap (paper) "
+                      "or the freed block's size class (today's source)"},
 };
 
 /* ------------------------------------------------------------ figures */
+
+/* The K*S slack the rule lets each per-processor heap keep, summed over
+ * heaps: P K S, or P C K S when the rule is applied per size class (each of
+ * the C classes of a heap keeps its own K superblocks). */
+static double slack_bytes(const hoard_t *h)
+{
+    double per_heap = (double)h->hc.k_superblocks * (double)h->hc.sb_bytes;
+    if (h->hc.rule_per_class) per_heap *= (double)h->classes.n;
+    return (double)h->hc.heaps * per_heap;
+}
 
 /* Refresh the footprint figures after a call; in_use_bytes is kept up to
  * date by alloc and free. */
@@ -86,9 +100,7 @@ static void note_peaks(hoard_t *h)
         f->peak_in_use_bytes = f->in_use_bytes;
     if (f->heap_bytes > f->peak_heap_bytes) f->peak_heap_bytes = f->heap_bytes;
     if (h->hc.use_global && h->hc.empty_fraction < 1) {
-        double bound = (double)heap_u / (1 - h->hc.empty_fraction) +
-                       (double)h->hc.heaps * (double)h->hc.k_superblocks *
-                           (double)h->hc.sb_bytes;
+        double bound = (double)heap_u / (1 - h->hc.empty_fraction) + slack_bytes(h);
         double excess = (double)f->heap_bytes - bound;
         if (excess > f->invariant_excess_bytes) f->invariant_excess_bytes = excess;
     }
@@ -169,12 +181,26 @@ static as_superblock_t *sb_of(const hoard_t *h, uintptr_t addr)
     return (as_superblock_t *)(uintptr_t)v;
 }
 
-/* Hoard's emptiness rule for a per-processor heap. */
-static int too_empty(const hoard_t *h, const as_sbheap_t *heap)
+/* Hoard's emptiness rule: u < (1-f) a and u < a - K S. */
+static int too_empty(const hoard_t *h, uint64_t u_bytes, uint64_t a_bytes)
 {
-    double u = (double)heap->u_bytes, a = (double)heap->a_bytes;
-    return u < (1 - h->hc.empty_fraction) * a &&
-           heap->u_bytes + h->hc.k_superblocks * h->hc.sb_bytes < heap->a_bytes;
+    return (double)u_bytes < (1 - h->hc.empty_fraction) * (double)a_bytes &&
+           u_bytes + h->hc.k_superblocks * h->hc.sb_bytes < a_bytes;
+}
+
+/* After a free into `heap` (a per-processor heap) of a class-c block: the
+ * superblock the rule gives to the global heap, or NULL. */
+static as_superblock_t *rule_victim(const hoard_t *h, const as_sbheap_t *heap,
+                                    int32_t c)
+{
+    if (h->hc.rule_per_class) {
+        const as_sbclass_t *k = &heap->cls[c];
+        return too_empty(h, k->u_bytes, k->n_superblocks * h->hc.sb_bytes)
+                   ? as_sbheap_emptiest_of(heap, c)
+                   : 0;
+    }
+    return too_empty(h, heap->u_bytes, heap->a_bytes) ? as_sbheap_emptiest(heap)
+                                                       : 0;
 }
 
 /* ------------------------------------------------------------ the policy */
@@ -277,8 +303,8 @@ int as_hoard_free(void *state, const as_ctx_t *ctx, uintptr_t addr,
     int rc = as_sbheap_put_block(heap, sb, addr);
     if (rc != AS_OK) return rc;
     h->fig.in_use_bytes -= sb->block_bytes;
-    if (h->hc.use_global && heap->id != 0 && too_empty(h, heap)) {
-        as_superblock_t *victim = as_sbheap_emptiest(heap);
+    if (h->hc.use_global && heap->id != 0) {
+        as_superblock_t *victim = rule_victim(h, heap, sb->sclass);
         if (victim) {
             move_sb(h, victim, &h->heaps[0]);
             h->fig.to_global++;
@@ -354,11 +380,9 @@ void as_hoard_stats(void *state, as_stat_fn fn, void *arg)
     if (h->hc.use_global) {
         /* The paper's bound, A <= U/(1-f) + P K S for the per-processor heaps
          * (proved for one size class; see docs/policies/hoard.md), with U the
-         * peak in-use bytes of the run. */
+         * peak in-use bytes of the run; P C K S with rule_scope=class. */
         double bound = h->hc.empty_fraction < 1
-                           ? peak_u / (1 - h->hc.empty_fraction) +
-                                 (double)h->hc.heaps * (double)h->hc.k_superblocks *
-                                     (double)h->hc.sb_bytes
+                           ? peak_u / (1 - h->hc.empty_fraction) + slack_bytes(h)
                            : 0;
         fn(arg, "bound_bytes", bound);
         fn(arg, "bound_blowup", peak_u > 0 ? bound / peak_u : 0);
@@ -399,6 +423,7 @@ static int hoard_create(const as_policy_config_t *cfg, void **state)
         .large_bytes = v[P_LARGE].u,
         .heap_by_thread = v[P_HEAP_SELECT].u == 1,
         .use_global = 1,
+        .rule_per_class = v[P_RULE_SCOPE].u == 1,
     };
     return as_hoard_create(cfg, &hc, state);
 }

@@ -21,7 +21,9 @@
  *     heap is a per-processor heap and now
  *         u_i < (1 - f) * a_i   and   u_i < a_i - K * S
  *     its emptiest superblock (lowest used/capacity) moves to the global
- *     heap: one superblock per free, as in the paper.
+ *     heap: one superblock per free, as in the paper. With rule_scope=class
+ *     u and a are those of the freed block's size class in heap i, and the
+ *     emptiest superblock of that class moves (today's Hoard source).
  *   - objects larger than the threshold (S/2 by default) are page runs taken
  *     straight from the page source and returned on free.
  * a_i = S * superblocks held by heap i; u_i = bytes of the blocks in use in
@@ -50,6 +52,9 @@ typedef struct {
     int heap_by_thread;           /* 0: heap from ctx->cpu; 1: thread hash */
     int use_global;               /* 0: no global heap and no emptiness
                                      rule (the ownership-heaps strawman) */
+    int rule_per_class;           /* 1: apply the rule to the freed block's
+                                     size class (u_c, a_c; today's source)
+                                     instead of the whole heap (paper) */
 } as_hoard_config_t;
 
 typedef struct {
@@ -67,7 +72,8 @@ typedef struct {
     uint64_t peak_in_use_bytes;
     uint64_t peak_heap_bytes;
     /* largest excess seen of sum_i a_i over sum_i u_i/(1-f) + P*K*S (the
-     * per-heap invariant summed over heaps 1..P); 0 while it held */
+     * per-heap invariant summed over heaps 1..P; P*C*K*S with the rule per
+     * class); 0 while it held */
     double invariant_excess_bytes;
 } as_hoard_figures_t;
 

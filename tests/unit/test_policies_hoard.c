@@ -309,6 +309,44 @@ static void test_rule_moves_emptiest(void)
     fx_close(&fx);
 }
 
+/* Rule scope: heap 1 holds six full 64-byte superblocks and four full
+ * 128-byte ones (a = 10 S = 81920). Freeing 64-byte blocks in order:
+ *   scope=class: u_64 < 0.75 * 6S = 36864 -> the 193rd free moves sb 0;
+ *   scope=heap:  u < 0.75 * 81920 = 61440 -> u drops by 64 per free from
+ *                81920, so the 321st free (u = 61376) moves sb 1 (the most
+ *                recently emptied; sb 0 and sb 1 are empty by then). */
+static void rule_scope_case(int per_class)
+{
+    const char *p[] = {"superblock=8K", "heaps=2", "empty_fraction=0.25",
+                       "k_superblocks=0",
+                       per_class ? "rule_scope=class" : "rule_scope=heap", NULL};
+    fx_t fx;
+    fx_open(&fx, "hoard", p);
+    static uintptr_t addr[NBLK];
+    fill_six(&fx, addr);
+    for (int j = 0; j < 256; j++) xalloc(&fx, 0, 128);
+    uint64_t a, u;
+    as_hoard_heap_usage(fx.st, 1, &a, &u);
+    CU_ASSERT_EQUAL(a, 81920);
+    CU_ASSERT_EQUAL(u, 81920);
+    int moved_at = 0;
+    for (int j = 0; j < 400 && !moved_at; j++) {
+        xfree(&fx, 0, addr[j], 0);
+        if (figs(&fx).global_superblocks) moved_at = j + 1;
+    }
+    CU_ASSERT_EQUAL(moved_at, per_class ? 193 : 321);
+    CU_ASSERT_EQUAL(as_hoard_owner_of(fx.st, addr[per_class ? 0 : 128]), 0);
+    CU_ASSERT_EQUAL(figs(&fx).global_superblocks, 1);
+    CU_ASSERT_EQUAL(as_hoard_verify(fx.st), AS_OK);
+    fx_close(&fx);
+}
+
+static void test_rule_scope(void)
+{
+    rule_scope_case(1);
+    rule_scope_case(0);
+}
+
 /* Objects above S/2 are page runs; bad frees are refused. */
 static void test_large_and_errors(void)
 {
@@ -541,7 +579,8 @@ static void test_checked_random(void)
                                          "empty_fraction=0.125",
                                          "k_superblocks=2", "heaps=128",
                                          "large_threshold=32K",
-                                         "heap_select=thread", NULL};
+                                         "heap_select=thread",
+                                         "rule_scope=class", NULL};
     static const char *const small[] = {"superblock=4K", "heaps=3",
                                         "k_superblocks=0", NULL};
     run_checked("hoard", paper);
@@ -560,6 +599,7 @@ static const as_test_t tests[] = {
     {"rule_k_binds", test_rule_k_binds},
     {"rule_f_binds", test_rule_f_binds},
     {"rule_moves_emptiest", test_rule_moves_emptiest},
+    {"rule_scope", test_rule_scope},
     {"large_and_errors", test_large_and_errors},
     {"stats_layer", test_stats_layer},
     {"checked_random", test_checked_random},
