@@ -12,7 +12,8 @@
 void as_slotmap_reset(as_slotmap_t *s, uint64_t *bits, uint32_t capacity)
 {
     uint32_t w = as_slotmap_words(capacity);
-    for (uint32_t i = 0; i < w; i++) bits[i] = 0;
+    for (uint32_t i = 0; i < w; i++)
+        bits[i] = 0;
     s->bits = bits;
     s->capacity = capacity;
     s->used = 0;
@@ -62,7 +63,8 @@ int as_slotmap_check(const as_slotmap_t *s)
 {
     uint32_t words = as_slotmap_words(s->capacity), n = 0;
     for (uint32_t w = 0; w < words; w++) {
-        for (uint64_t b = s->bits[w]; b; b &= b - 1) n++;
+        for (uint64_t b = s->bits[w]; b; b &= b - 1)
+            n++;
         if (w < s->hint && s->bits[w] != ~0ull) return AS_ECHECK;
     }
     if (s->capacity % 64 && (s->bits[words - 1] >> (s->capacity % 64)))
@@ -75,8 +77,8 @@ int as_slotmap_check(const as_slotmap_t *s)
 #define AS_ADDRCHUNK_ENTRIES 510 /* 4 KiB chunks */
 
 struct as_addrchunk {
-    as_addrchunk_t *next;   /* older chunk */
-    uint64_t n;             /* entries used in addr[] */
+    as_addrchunk_t *next; /* older chunk */
+    uint64_t n;           /* entries used in addr[] */
     uintptr_t addr[AS_ADDRCHUNK_ENTRIES];
 };
 
@@ -92,8 +94,10 @@ int as_addrstack_push(as_addrstack_t *st, uintptr_t addr)
 {
     if (!st->top || st->top->n == AS_ADDRCHUNK_ENTRIES) {
         as_addrchunk_t *c = st->spare;
-        if (c) st->spare = 0;
-        else if (!(c = as_mem_alloc(st->mem, sizeof *c))) return AS_ENOMEM;
+        if (c)
+            st->spare = 0;
+        else if (!(c = as_mem_alloc(st->mem, sizeof *c)))
+            return AS_ENOMEM;
         c->n = 0;
         c->next = st->top;
         st->top = c;

@@ -29,10 +29,10 @@
 #include "../pagesource.h"
 
 typedef struct {
-    uint64_t *bits;     /* ceil(capacity/64) words, 1 = slot in use */
-    uint32_t capacity;  /* slots */
-    uint32_t used;      /* slots whose bit is 1 */
-    uint32_t hint;      /* no free slot below word `hint` */
+    uint64_t *bits;    /* ceil(capacity/64) words, 1 = slot in use */
+    uint32_t capacity; /* slots */
+    uint32_t used;     /* slots whose bit is 1 */
+    uint32_t hint;     /* no free slot below word `hint` */
 } as_slotmap_t;
 
 /* as_slotmap_words: @return the words a slotmap of `capacity` slots needs. */
@@ -71,9 +71,9 @@ int as_slotmap_check(const as_slotmap_t *s);
 typedef struct as_addrchunk as_addrchunk_t;
 
 typedef struct {
-    as_addrchunk_t *top;    /* chunk holding the newest entries */
-    as_addrchunk_t *spare;  /* one empty chunk kept to avoid churn */
-    uint64_t n;             /* addresses held */
+    as_addrchunk_t *top;   /* chunk holding the newest entries */
+    as_addrchunk_t *spare; /* one empty chunk kept to avoid churn */
+    uint64_t n;            /* addresses held */
     const as_mem_t *mem;
 } as_addrstack_t;
 

@@ -23,11 +23,11 @@
 
 typedef struct {
     const as_pagesource_t *ps;
-    as_u64map_t runs;      /* first address -> run bytes */
-    uint64_t count;        /* live runs */
-    uint64_t bytes;        /* bytes of live runs */
-    uint64_t peak_bytes;   /* largest `bytes` seen */
-    uint64_t allocs;       /* runs handed out so far */
+    as_u64map_t runs;    /* first address -> run bytes */
+    uint64_t count;      /* live runs */
+    uint64_t bytes;      /* bytes of live runs */
+    uint64_t peak_bytes; /* largest `bytes` seen */
+    uint64_t allocs;     /* runs handed out so far */
 } as_pageruns_t;
 
 /* as_pageruns_init: no runs; metadata from ps->meta. */

@@ -11,7 +11,10 @@
 
 #include "../../common/error.h"
 
-static uint64_t granule_at(uint64_t bytes) { return bytes <= 1024 ? 16 : 128; }
+static uint64_t granule_at(uint64_t bytes)
+{
+    return bytes <= 1024 ? 16 : 128;
+}
 
 static uint64_t round_granule(uint64_t bytes)
 {
@@ -50,22 +53,27 @@ int as_sizeclass_init(as_sizeclass_map_t *m, const as_mem_t *mem,
         if (m->n == AS_SIZECLASS_MAX) return AS_ERANGE;
         m->size[m->n++] = (uint32_t)s;
         if (s >= max_bytes) break;
-        uint64_t next = kind == AS_SIZECLASS_POW2 ? s * 2 : ceil_tol((double)s * b);
+        uint64_t next =
+            kind == AS_SIZECLASS_POW2 ? s * 2 : ceil_tol((double)s * b);
         next = round_granule(next);
-        if (next < s + granule_at(s + 1)) next = round_granule(s + granule_at(s + 1));
+        if (next < s + granule_at(s + 1))
+            next = round_granule(s + granule_at(s + 1));
         if (next > max_bytes) next = max_bytes;
         s = next;
     }
 
-    m->n_lookup = (uint32_t)(max_bytes <= 1024 ? (max_bytes >> 4) + 1
-                                               : 64 + ((max_bytes - 1024) >> 7) + 1);
+    m->n_lookup =
+        (uint32_t)(max_bytes <= 1024 ? (max_bytes >> 4) + 1
+                                     : 64 + ((max_bytes - 1024) >> 7) + 1);
     m->lookup = as_mem_alloc(mem, (size_t)m->n_lookup * sizeof(uint16_t));
     if (!m->lookup) return AS_ENOMEM;
     /* Walk the granules in order; the class pointer only moves forward. */
     uint32_t c = 0;
     for (uint32_t g = 0; g < m->n_lookup; g++) {
-        uint64_t top = g <= 64 ? (uint64_t)g * 16 : 1024 + (uint64_t)(g - 64) * 128;
-        while (m->size[c] < top) c++;
+        uint64_t top =
+            g <= 64 ? (uint64_t)g * 16 : 1024 + (uint64_t)(g - 64) * 128;
+        while (m->size[c] < top)
+            c++;
         m->lookup[g] = (uint16_t)c;
     }
     return AS_OK;
@@ -99,7 +107,8 @@ int as_sizeclass_check(const as_sizeclass_map_t *m)
     if (m->size[m->n - 1] != m->max_bytes) return AS_ECHECK;
     uint32_t c = 0;
     for (uint64_t s = 1; s <= m->max_bytes; s++) {
-        while (m->size[c] < s) c++;
+        while (m->size[c] < s)
+            c++;
         if (as_sizeclass_of(m, s) != (int)c) return AS_ECHECK;
     }
     return AS_OK;

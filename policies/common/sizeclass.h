@@ -26,21 +26,21 @@
 
 #include "../pagesource.h"
 
-#define AS_SIZECLASS_MAX 256      /* most classes a map may hold */
-#define AS_SIZECLASS_QUANTUM 16   /* every class size is a multiple */
+#define AS_SIZECLASS_MAX 256    /* most classes a map may hold */
+#define AS_SIZECLASS_QUANTUM 16 /* every class size is a multiple */
 
 typedef enum {
-    AS_SIZECLASS_GEOMETRIC = 0,  /* size[i+1] = round_up(b * size[i]) */
-    AS_SIZECLASS_POW2 = 1        /* 16, 32, 64, ... */
+    AS_SIZECLASS_GEOMETRIC = 0, /* size[i+1] = round_up(b * size[i]) */
+    AS_SIZECLASS_POW2 = 1       /* 16, 32, 64, ... */
 } as_sizeclass_kind_t;
 
 typedef struct {
-    uint32_t n;                          /* number of classes */
-    uint64_t max_bytes;                  /* size of the largest class */
-    uint32_t size[AS_SIZECLASS_MAX];     /* block bytes of class i */
-    uint16_t *lookup;                    /* granule -> class (meta arena) */
-    uint32_t n_lookup;                   /* entries in lookup */
-    const as_mem_t *mem;                 /* where lookup came from */
+    uint32_t n;                      /* number of classes */
+    uint64_t max_bytes;              /* size of the largest class */
+    uint32_t size[AS_SIZECLASS_MAX]; /* block bytes of class i */
+    uint16_t *lookup;                /* granule -> class (meta arena) */
+    uint32_t n_lookup;               /* entries in lookup */
+    const as_mem_t *mem;             /* where lookup came from */
 } as_sizeclass_map_t;
 
 /* as_sizeclass_init: build classes from 16 bytes up to max_bytes (rounded up
@@ -61,8 +61,8 @@ static inline int as_sizeclass_of(const as_sizeclass_map_t *m, uint64_t bytes)
 {
     if (bytes > m->max_bytes) return -1;
     if (bytes == 0) bytes = 1;
-    uint64_t g = bytes <= 1024 ? (bytes + 15) >> 4
-                               : 64 + ((bytes - 1024 + 127) >> 7);
+    uint64_t g =
+        bytes <= 1024 ? (bytes + 15) >> 4 : 64 + ((bytes - 1024 + 127) >> 7);
     return m->lookup[g];
 }
 

@@ -68,8 +68,10 @@ static void link_sb(as_sbheap_t *h, as_superblock_t *sb)
 
 static void unlink_sb(as_sbheap_t *h, as_superblock_t *sb)
 {
-    if (sb->prev) sb->prev->next = sb->next;
-    else *list_of(h, sb, sb->bin) = sb->next;
+    if (sb->prev)
+        sb->prev->next = sb->next;
+    else
+        *list_of(h, sb, sb->bin) = sb->next;
     if (sb->next) sb->next->prev = sb->prev;
     sb->prev = sb->next = 0;
     if (sb->bin == 0) h->n_empty--;
@@ -96,7 +98,8 @@ int as_sbheap_init(as_sbheap_t *h, const as_mem_t *mem, int32_t id,
     h->cls = as_mem_alloc(mem, n_classes * sizeof *h->cls);
     if (!h->cls) return AS_ENOMEM;
     for (uint32_t c = 0; c < n_classes; c++) {
-        for (uint32_t b = 0; b < AS_SB_BINS; b++) h->cls[c].bins[b] = 0;
+        for (uint32_t b = 0; b < AS_SB_BINS; b++)
+            h->cls[c].bins[b] = 0;
         h->cls[c].n_superblocks = h->cls[c].u_bytes = 0;
     }
     return AS_OK;
@@ -201,8 +204,10 @@ int as_sbheap_check(const as_sbheap_t *h)
 {
     uint64_t n = 0, n_empty = 0, u = 0;
     for (as_superblock_t *sb = h->empty; sb; sb = sb->next, n_empty++) {
-        if (sb->owner != h->id || sb->bin != 0 || sb->slots.used) return AS_ECHECK;
-        if (sb->sclass < 0 || (uint32_t)sb->sclass >= h->n_classes) return AS_ECHECK;
+        if (sb->owner != h->id || sb->bin != 0 || sb->slots.used)
+            return AS_ECHECK;
+        if (sb->sclass < 0 || (uint32_t)sb->sclass >= h->n_classes)
+            return AS_ECHECK;
         if (sb->next && sb->next->prev != sb) return AS_ECHECK;
         if (as_slotmap_check(&sb->slots)) return AS_ECHECK;
     }
@@ -214,7 +219,8 @@ int as_sbheap_check(const as_sbheap_t *h)
             for (as_superblock_t *sb = h->cls[c].bins[b]; sb; sb = sb->next) {
                 nc++;
                 uc += (uint64_t)sb->slots.used * sb->block_bytes;
-                if (sb->owner != h->id || sb->sclass != (int32_t)c) return AS_ECHECK;
+                if (sb->owner != h->id || sb->sclass != (int32_t)c)
+                    return AS_ECHECK;
                 if (sb->bin != b || bin_of(sb) != b) return AS_ECHECK;
                 if (sb->next && sb->next->prev != sb) return AS_ECHECK;
                 if (sb->slots.capacity != h->sb_bytes / sb->block_bytes)

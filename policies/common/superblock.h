@@ -42,16 +42,16 @@
 #define AS_SB_NO_CLASS (-1)
 
 typedef struct as_superblock {
-    uintptr_t base;               /* first byte; a multiple of sb_bytes */
-    int32_t owner;                /* id of the heap holding it */
-    int32_t sclass;               /* size class, AS_SB_NO_CLASS before the
-                                     first format */
-    uint32_t block_bytes;         /* size of each block (class size) */
-    uint32_t bin;                 /* current fullness bin (see above) */
-    as_slotmap_t slots;           /* capacity and in-use bitmap */
-    struct as_superblock *prev;   /* neighbours in its bin list */
+    uintptr_t base;             /* first byte; a multiple of sb_bytes */
+    int32_t owner;              /* id of the heap holding it */
+    int32_t sclass;             /* size class, AS_SB_NO_CLASS before the
+                                   first format */
+    uint32_t block_bytes;       /* size of each block (class size) */
+    uint32_t bin;               /* current fullness bin (see above) */
+    as_slotmap_t slots;         /* capacity and in-use bitmap */
+    struct as_superblock *prev; /* neighbours in its bin list */
     struct as_superblock *next;
-    uint64_t bits[];              /* slot words: sb_bytes/16/64 of them */
+    uint64_t bits[]; /* slot words: sb_bytes/16/64 of them */
 } as_superblock_t;
 
 /* Bytes of metadata one descriptor takes for superblocks of sb_bytes. */
@@ -80,20 +80,20 @@ static inline int64_t as_superblock_slot_of(const as_superblock_t *sb,
 
 typedef struct {
     as_superblock_t *bins[AS_SB_BINS]; /* bins[0] unused: see h->empty */
-    uint64_t n_superblocks;  /* of this class, empty ones included */
-    uint64_t u_bytes;        /* block bytes in use in them */
+    uint64_t n_superblocks;            /* of this class, empty ones included */
+    uint64_t u_bytes;                  /* block bytes in use in them */
 } as_sbclass_t;
 
 typedef struct {
-    int32_t id;                /* heap number, stored in sb->owner */
+    int32_t id; /* heap number, stored in sb->owner */
     uint32_t n_classes;
-    uint64_t sb_bytes;         /* S */
-    as_sbclass_t *cls;         /* n_classes entries (arena) */
-    as_superblock_t *empty;    /* superblocks with used == 0, any class */
-    uint64_t n_superblocks;    /* on all lists */
-    uint64_t n_empty;          /* on the empty list */
-    uint64_t a_bytes;          /* n_superblocks * sb_bytes */
-    uint64_t u_bytes;          /* block bytes in use */
+    uint64_t sb_bytes;      /* S */
+    as_sbclass_t *cls;      /* n_classes entries (arena) */
+    as_superblock_t *empty; /* superblocks with used == 0, any class */
+    uint64_t n_superblocks; /* on all lists */
+    uint64_t n_empty;       /* on the empty list */
+    uint64_t a_bytes;       /* n_superblocks * sb_bytes */
+    uint64_t u_bytes;       /* block bytes in use */
     const as_mem_t *mem;
 } as_sbheap_t;
 

@@ -11,7 +11,15 @@
 
 #include "../hoard/hoard.h"
 
-enum { P_SUPERBLOCK, P_CLASSES, P_GROWTH, P_HEAPS, P_LARGE, P_HEAP_SELECT, P_COUNT };
+enum {
+    P_SUPERBLOCK,
+    P_CLASSES,
+    P_GROWTH,
+    P_HEAPS,
+    P_LARGE,
+    P_HEAP_SELECT,
+    P_COUNT
+};
 
 static const as_param_spec_t ownership_params[P_COUNT] = {
     [P_SUPERBLOCK] = {"superblock", AS_PARAM_BYTES, "8K", 4096, 1 << 30, 0,

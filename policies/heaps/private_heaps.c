@@ -18,7 +18,15 @@
 #include "../common/superblock.h"
 #include "../common/u64map.h"
 
-enum { P_SUPERBLOCK, P_CLASSES, P_GROWTH, P_HEAPS, P_LARGE, P_HEAP_SELECT, P_COUNT };
+enum {
+    P_SUPERBLOCK,
+    P_CLASSES,
+    P_GROWTH,
+    P_HEAPS,
+    P_LARGE,
+    P_HEAP_SELECT,
+    P_COUNT
+};
 
 static const as_param_spec_t private_params[P_COUNT] = {
     [P_SUPERBLOCK] = {"superblock", AS_PARAM_BYTES, "8K", 4096, 1 << 30, 0,
@@ -40,9 +48,9 @@ static const as_param_spec_t private_params[P_COUNT] = {
 
 /* One size class of one heap. */
 typedef struct {
-    as_addrstack_t free;        /* blocks freed on this heap, any superblock */
-    as_superblock_t *carve;     /* superblock being carved, or NULL */
-    uint32_t next_slot;         /* first uncarved slot of `carve` */
+    as_addrstack_t free;    /* blocks freed on this heap, any superblock */
+    as_superblock_t *carve; /* superblock being carved, or NULL */
+    uint32_t next_slot;     /* first uncarved slot of `carve` */
 } pclass_t;
 
 typedef struct {
@@ -52,13 +60,13 @@ typedef struct {
     uint32_t sb_shift, n_heaps;
     int by_thread;
     as_sizeclass_map_t classes;
-    pclass_t *cls;              /* n_heaps * classes.n, heap-major */
-    as_u64map_t sbmap;          /* superblock base >> shift -> descriptor */
+    pclass_t *cls;     /* n_heaps * classes.n, heap-major */
+    as_u64map_t sbmap; /* superblock base >> shift -> descriptor */
     as_pageruns_t large;
     /* figures */
     uint64_t superblocks, in_use_bytes, free_list_bytes;
     uint64_t footprint_bytes, peak_footprint_bytes, peak_in_use_bytes;
-    uint64_t remote_frees;      /* frees on a heap other than the carver */
+    uint64_t remote_frees; /* frees on a heap other than the carver */
 } pheaps_t;
 
 static uint32_t heap_of(const pheaps_t *h, const as_ctx_t *ctx)
@@ -106,7 +114,8 @@ static int private_create(const as_policy_config_t *cfg, void **state)
     as_u64map_init(&h->sbmap, h->mem);
     as_pageruns_init(&h->large, ps);
     int rc = as_sizeclass_init(&h->classes, h->mem,
-                               v[P_CLASSES].u ? AS_SIZECLASS_POW2 : AS_SIZECLASS_GEOMETRIC,
+                               v[P_CLASSES].u ? AS_SIZECLASS_POW2
+                                              : AS_SIZECLASS_GEOMETRIC,
                                v[P_GROWTH].d, large);
     if (rc == AS_OK && h->classes.max_bytes > S) rc = AS_EINVAL;
     if (rc == AS_OK) {
@@ -168,8 +177,10 @@ static int private_alloc(void *state, const as_ctx_t *ctx, size_t size,
             }
             sb->base = base;
             sb->owner = (int32_t)heap_of(h, ctx);
-            as_superblock_format(sb, h->sb_bytes, c, as_sizeclass_bytes(&h->classes, c));
-            as_u64map_put(&h->sbmap, base >> h->sb_shift, (uint64_t)(uintptr_t)sb);
+            as_superblock_format(sb, h->sb_bytes, c,
+                                 as_sizeclass_bytes(&h->classes, c));
+            as_u64map_put(&h->sbmap, base >> h->sb_shift,
+                          (uint64_t)(uintptr_t)sb);
             h->superblocks++;
             pc->carve = sb;
             pc->next_slot = 0;
@@ -223,7 +234,8 @@ static size_t private_usable_size(void *state, uintptr_t addr)
     if (!sb) return (size_t)as_pageruns_size(&h->large, addr);
     if ((addr - sb->base) % sb->block_bytes) return 0;
     int64_t i = as_superblock_slot_of(sb, addr);
-    return i >= 0 && as_slotmap_test(&sb->slots, (uint32_t)i) ? sb->block_bytes : 0;
+    return i >= 0 && as_slotmap_test(&sb->slots, (uint32_t)i) ? sb->block_bytes
+                                                              : 0;
 }
 
 static void private_stats(void *state, as_stat_fn fn, void *arg)
@@ -236,7 +248,8 @@ static void private_stats(void *state, as_stat_fn fn, void *arg)
     fn(arg, "remote_frees", (double)h->remote_frees);
     fn(arg, "footprint_bytes_peak", (double)h->peak_footprint_bytes);
     fn(arg, "in_use_bytes_peak", peak_u);
-    fn(arg, "blowup", peak_u > 0 ? (double)h->peak_footprint_bytes / peak_u : 0);
+    fn(arg, "blowup",
+       peak_u > 0 ? (double)h->peak_footprint_bytes / peak_u : 0);
 }
 
 static void private_destroy(void *state)
@@ -250,7 +263,8 @@ static void private_destroy(void *state)
         as_superblock_delete(h->mem, sb, h->sb_bytes);
     }
     size_t n = (size_t)h->n_heaps * h->classes.n;
-    for (size_t i = 0; i < n; i++) as_addrstack_fini(&h->cls[i].free);
+    for (size_t i = 0; i < n; i++)
+        as_addrstack_fini(&h->cls[i].free);
     as_mem_free(h->mem, h->cls, n * sizeof *h->cls);
     as_pageruns_fini(&h->large);
     as_u64map_fini(&h->sbmap);

@@ -23,11 +23,11 @@ typedef struct {
     const as_pagesource_t *ps;
     const as_mem_t *mem;
     as_sizeclass_map_t classes;
-    as_sbheap_t *heaps;        /* P + 1; heaps[0] is the global heap */
-    uint32_t n_heaps;          /* P + 1 */
-    as_u64map_t sbmap;         /* superblock base -> as_superblock_t * */
-    as_pageruns_t large;       /* objects above hc.large_bytes */
-    uint64_t sb_shift;         /* log2 S */
+    as_sbheap_t *heaps;  /* P + 1; heaps[0] is the global heap */
+    uint32_t n_heaps;    /* P + 1 */
+    as_u64map_t sbmap;   /* superblock base -> as_superblock_t * */
+    as_pageruns_t large; /* objects above hc.large_bytes */
+    uint64_t sb_shift;   /* log2 S */
     as_hoard_figures_t fig;
 } hoard_t;
 
@@ -100,9 +100,11 @@ static void note_peaks(hoard_t *h)
         f->peak_in_use_bytes = f->in_use_bytes;
     if (f->heap_bytes > f->peak_heap_bytes) f->peak_heap_bytes = f->heap_bytes;
     if (h->hc.use_global && h->hc.empty_fraction < 1) {
-        double bound = (double)heap_u / (1 - h->hc.empty_fraction) + slack_bytes(h);
+        double bound =
+            (double)heap_u / (1 - h->hc.empty_fraction) + slack_bytes(h);
         double excess = (double)f->heap_bytes - bound;
-        if (excess > f->invariant_excess_bytes) f->invariant_excess_bytes = excess;
+        if (excess > f->invariant_excess_bytes)
+            f->invariant_excess_bytes = excess;
     }
 }
 
@@ -129,7 +131,8 @@ static void ensure_class(hoard_t *h, as_sbheap_t *heap, as_superblock_t *sb,
 {
     if (sb->sclass == c) return;
     as_sbheap_remove(heap, sb);
-    as_superblock_format(sb, h->hc.sb_bytes, c, as_sizeclass_bytes(&h->classes, c));
+    as_superblock_format(sb, h->hc.sb_bytes, c,
+                         as_sizeclass_bytes(&h->classes, c));
     as_sbheap_insert(heap, sb);
     h->fig.reformats++;
 }
@@ -200,7 +203,7 @@ static as_superblock_t *rule_victim(const hoard_t *h, const as_sbheap_t *heap,
                    : 0;
     }
     return too_empty(h, heap->u_bytes, heap->a_bytes) ? as_sbheap_emptiest(heap)
-                                                       : 0;
+                                                      : 0;
 }
 
 /* ------------------------------------------------------------ the policy */
@@ -210,7 +213,8 @@ int as_hoard_create(const as_policy_config_t *cfg, const as_hoard_config_t *hc,
 {
     const as_pagesource_t *ps = cfg->ps;
     uint64_t S = hc->sb_bytes;
-    if (!as_is_pow2(S) || S < ps->page_bytes || hc->heaps == 0) return AS_EINVAL;
+    if (!as_is_pow2(S) || S < ps->page_bytes || hc->heaps == 0)
+        return AS_EINVAL;
     uint64_t large = hc->large_bytes ? hc->large_bytes : S / 2;
     if (large > S) large = S;
     if (large < 16) return AS_EINVAL;
@@ -226,7 +230,8 @@ int as_hoard_create(const as_policy_config_t *cfg, const as_hoard_config_t *hc,
     as_u64map_init(&h->sbmap, h->mem);
     as_pageruns_init(&h->large, ps);
     h->heaps = 0;
-    int rc = as_sizeclass_init(&h->classes, h->mem, hc->classes, hc->growth, large);
+    int rc =
+        as_sizeclass_init(&h->classes, h->mem, hc->classes, hc->growth, large);
     if (rc == AS_OK && h->classes.max_bytes > large) {
         /* the last class was rounded up past the threshold: serve up to the
          * threshold's class only if it still fits the superblock */
@@ -239,11 +244,13 @@ int as_hoard_create(const as_policy_config_t *cfg, const as_hoard_config_t *hc,
     for (uint32_t i = 0; rc == AS_OK && i < h->n_heaps; i++) {
         rc = as_sbheap_init(&h->heaps[i], h->mem, (int32_t)i, h->classes.n, S);
         if (rc != AS_OK) {
-            while (i--) as_sbheap_fini(&h->heaps[i]);
+            while (i--)
+                as_sbheap_fini(&h->heaps[i]);
         }
     }
     if (rc != AS_OK) {
-        if (h->heaps) as_mem_free(h->mem, h->heaps, h->n_heaps * sizeof *h->heaps);
+        if (h->heaps)
+            as_mem_free(h->mem, h->heaps, h->n_heaps * sizeof *h->heaps);
         as_sizeclass_fini(&h->classes);
         as_mem_free(h->mem, h, sizeof *h);
         return rc;
@@ -321,7 +328,8 @@ size_t as_hoard_usable_size(void *state, uintptr_t addr)
     if (!sb) return (size_t)as_pageruns_size(&h->large, addr);
     if (sb->block_bytes == 0 || (addr - sb->base) % sb->block_bytes) return 0;
     int64_t i = as_superblock_slot_of(sb, addr);
-    return i >= 0 && as_slotmap_test(&sb->slots, (uint32_t)i) ? sb->block_bytes : 0;
+    return i >= 0 && as_slotmap_test(&sb->slots, (uint32_t)i) ? sb->block_bytes
+                                                              : 0;
 }
 
 void as_hoard_figures(const void *state, as_hoard_figures_t *out)
@@ -353,8 +361,10 @@ int as_hoard_verify(const void *state)
         if (as_sbheap_check(&h->heaps[i]) != AS_OK) return AS_ECHECK;
         n += h->heaps[i].n_superblocks;
     }
-    if (n != h->fig.superblocks || n != as_u64map_count(&h->sbmap)) return AS_ECHECK;
-    if (h->heaps[0].n_superblocks != h->fig.global_superblocks) return AS_ECHECK;
+    if (n != h->fig.superblocks || n != as_u64map_count(&h->sbmap))
+        return AS_ECHECK;
+    if (h->heaps[0].n_superblocks != h->fig.global_superblocks)
+        return AS_ECHECK;
     if (!h->hc.use_global && h->heaps[0].n_superblocks) return AS_ECHECK;
     return as_sizeclass_check(&h->classes);
 }
@@ -376,14 +386,16 @@ void as_hoard_stats(void *state, as_stat_fn fn, void *arg)
     fn(arg, "footprint_bytes_peak", (double)f->peak_footprint_bytes);
     fn(arg, "in_use_bytes_peak", (double)f->peak_in_use_bytes);
     fn(arg, "heap_bytes_peak", (double)f->peak_heap_bytes);
-    fn(arg, "blowup", peak_u > 0 ? (double)f->peak_footprint_bytes / peak_u : 0);
+    fn(arg, "blowup",
+       peak_u > 0 ? (double)f->peak_footprint_bytes / peak_u : 0);
     if (h->hc.use_global) {
         /* The paper's bound, A <= U/(1-f) + P K S for the per-processor heaps
          * (proved for one size class; see docs/policies/hoard.md), with U the
          * peak in-use bytes of the run; P C K S with rule_scope=class. */
-        double bound = h->hc.empty_fraction < 1
-                           ? peak_u / (1 - h->hc.empty_fraction) + slack_bytes(h)
-                           : 0;
+        double bound =
+            h->hc.empty_fraction < 1
+                ? peak_u / (1 - h->hc.empty_fraction) + slack_bytes(h)
+                : 0;
         fn(arg, "bound_bytes", bound);
         fn(arg, "bound_blowup", peak_u > 0 ? bound / peak_u : 0);
         fn(arg, "invariant_excess_bytes", f->invariant_excess_bytes);
@@ -400,7 +412,8 @@ void as_hoard_destroy(void *state)
         as_ps_unreserve(h->ps, sb->base, h->hc.sb_bytes);
         as_superblock_delete(h->mem, sb, h->hc.sb_bytes);
     }
-    for (uint32_t i = 0; i < h->n_heaps; i++) as_sbheap_fini(&h->heaps[i]);
+    for (uint32_t i = 0; i < h->n_heaps; i++)
+        as_sbheap_fini(&h->heaps[i]);
     as_mem_free(h->mem, h->heaps, h->n_heaps * sizeof *h->heaps);
     as_pageruns_fini(&h->large);
     as_u64map_fini(&h->sbmap);

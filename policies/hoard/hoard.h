@@ -41,33 +41,33 @@
 extern const as_policy_ops_t as_policy_hoard;
 
 typedef struct {
-    uint64_t sb_bytes;            /* S: power of two >= page size */
-    as_sizeclass_kind_t classes;  /* geometric (factor b) or pow2 */
-    double growth;                /* b */
-    uint32_t heaps;               /* P per-processor heaps */
-    double empty_fraction;        /* f in [0, 1]; 1 disables the rule */
-    uint64_t k_superblocks;       /* K */
-    uint64_t large_bytes;         /* objects above this are page runs;
-                                     0 = S/2 */
-    int heap_by_thread;           /* 0: heap from ctx->cpu; 1: thread hash */
-    int use_global;               /* 0: no global heap and no emptiness
-                                     rule (the ownership-heaps strawman) */
-    int rule_per_class;           /* 1: apply the rule to the freed block's
-                                     size class (u_c, a_c; today's source)
-                                     instead of the whole heap (paper) */
+    uint64_t sb_bytes;           /* S: power of two >= page size */
+    as_sizeclass_kind_t classes; /* geometric (factor b) or pow2 */
+    double growth;               /* b */
+    uint32_t heaps;              /* P per-processor heaps */
+    double empty_fraction;       /* f in [0, 1]; 1 disables the rule */
+    uint64_t k_superblocks;      /* K */
+    uint64_t large_bytes;        /* objects above this are page runs;
+                                    0 = S/2 */
+    int heap_by_thread;          /* 0: heap from ctx->cpu; 1: thread hash */
+    int use_global;              /* 0: no global heap and no emptiness
+                                    rule (the ownership-heaps strawman) */
+    int rule_per_class;          /* 1: apply the rule to the freed block's
+                                    size class (u_c, a_c; today's source)
+                                    instead of the whole heap (paper) */
 } as_hoard_config_t;
 
 typedef struct {
-    uint64_t superblocks;           /* held now, all heaps */
-    uint64_t global_superblocks;    /* held now by the global heap */
-    uint64_t superblocks_from_os;   /* reserved from the page source */
-    uint64_t to_global;             /* moves heap -> global (the f/K rule) */
-    uint64_t from_global;           /* moves global -> heap */
-    uint64_t reformats;             /* empty superblocks given a new class */
-    uint64_t large_allocs;          /* objects served as page runs */
-    uint64_t footprint_bytes;       /* S * superblocks + large run bytes */
-    uint64_t in_use_bytes;          /* block bytes in use + large bytes */
-    uint64_t heap_bytes;            /* sum of a_i over heaps 1..P */
+    uint64_t superblocks;         /* held now, all heaps */
+    uint64_t global_superblocks;  /* held now by the global heap */
+    uint64_t superblocks_from_os; /* reserved from the page source */
+    uint64_t to_global;           /* moves heap -> global (the f/K rule) */
+    uint64_t from_global;         /* moves global -> heap */
+    uint64_t reformats;           /* empty superblocks given a new class */
+    uint64_t large_allocs;        /* objects served as page runs */
+    uint64_t footprint_bytes;     /* S * superblocks + large run bytes */
+    uint64_t in_use_bytes;        /* block bytes in use + large bytes */
+    uint64_t heap_bytes;          /* sum of a_i over heaps 1..P */
     uint64_t peak_footprint_bytes;
     uint64_t peak_in_use_bytes;
     uint64_t peak_heap_bytes;

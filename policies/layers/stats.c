@@ -15,8 +15,8 @@
 #include "../common/u64map.h"
 
 typedef struct {
-    as_rb_node_t node;  /* in classes_by_size */
-    uint64_t usable;    /* the class: a distinct usable size */
+    as_rb_node_t node; /* in classes_by_size */
+    uint64_t usable;   /* the class: a distinct usable size */
     uint64_t allocs, live, peak_live;
 } sclass_t;
 
@@ -29,26 +29,29 @@ struct as_stats {
     const as_policy_ops_t *inner;
     void *inner_state;
     as_mem_t mem;
-    as_pool_t live_pool;     /* live_t */
-    as_pool_t class_pool;    /* sclass_t */
-    as_u64map_t live;        /* block address -> live_t * */
-    as_u64map_t classes;     /* usable bytes -> sclass_t * */
+    as_pool_t live_pool;  /* live_t */
+    as_pool_t class_pool; /* sclass_t */
+    as_u64map_t live;     /* block address -> live_t * */
+    as_u64map_t classes;  /* usable bytes -> sclass_t * */
     as_rb_tree_t classes_by_size;
     as_stats_counters_t c;
 };
 typedef struct as_stats as_stats_t;
 
 /* Static names, one row per bucket: "<= 2^(k+4) bytes". */
-#define AS_B(n)                                                               \
-    {"stats_hist_le_" #n "_allocs", "stats_hist_le_" #n "_requested_bytes",   \
-     "stats_hist_le_" #n "_usable_bytes"}
+#define AS_B(n)                                                                \
+    {                                                                          \
+        "stats_hist_le_" #n "_allocs", "stats_hist_le_" #n "_requested_bytes", \
+            "stats_hist_le_" #n "_usable_bytes"                                \
+    }
 static const char *const bucket_names[AS_STATS_BUCKETS][3] = {
-    AS_B(16), AS_B(32), AS_B(64), AS_B(128), AS_B(256), AS_B(512), AS_B(1K),
-    AS_B(2K), AS_B(4K), AS_B(8K), AS_B(16K), AS_B(32K), AS_B(64K), AS_B(128K),
-    AS_B(256K), AS_B(512K), AS_B(1M), AS_B(2M), AS_B(4M), AS_B(8M), AS_B(16M),
-    AS_B(32M), AS_B(64M), AS_B(128M), AS_B(256M), AS_B(512M), AS_B(1G),
-    AS_B(2G), AS_B(4G), AS_B(8G), AS_B(16G), AS_B(32G), AS_B(64G), AS_B(128G),
-    AS_B(256G), AS_B(512G), AS_B(1T)};
+    AS_B(16),   AS_B(32),   AS_B(64),   AS_B(128),  AS_B(256),  AS_B(512),
+    AS_B(1K),   AS_B(2K),   AS_B(4K),   AS_B(8K),   AS_B(16K),  AS_B(32K),
+    AS_B(64K),  AS_B(128K), AS_B(256K), AS_B(512K), AS_B(1M),   AS_B(2M),
+    AS_B(4M),   AS_B(8M),   AS_B(16M),  AS_B(32M),  AS_B(64M),  AS_B(128M),
+    AS_B(256M), AS_B(512M), AS_B(1G),   AS_B(2G),   AS_B(4G),   AS_B(8G),
+    AS_B(16G),  AS_B(32G),  AS_B(64G),  AS_B(128G), AS_B(256G), AS_B(512G),
+    AS_B(1T)};
 #undef AS_B
 
 static int class_cmp(const as_rb_node_t *a, const as_rb_node_t *b)
@@ -133,8 +136,10 @@ static int s_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
     as_stats_t *s = st;
     int rc = s->inner->alloc(s->inner_state, ctx, size, align, out);
     s->c.allocs++;
-    if (rc != AS_OK) s->c.failed++;
-    else note_alloc(s, size, out);
+    if (rc != AS_OK)
+        s->c.failed++;
+    else
+        note_alloc(s, size, out);
     return rc;
 }
 
@@ -145,8 +150,10 @@ static int s_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
     int rc = s->inner->free(s->inner_state, ctx, addr, size_hint);
     s->c.frees++;
     if (size_hint == 0) s->c.frees_without_size++;
-    if (rc != AS_OK) s->c.failed++;
-    else note_free(s, addr);
+    if (rc != AS_OK)
+        s->c.failed++;
+    else
+        note_free(s, addr);
     return rc;
 }
 
@@ -269,8 +276,8 @@ int as_stats_wrap(const as_policy_ops_t *inner, const as_policy_config_t *cfg,
     int rc = inner->create(cfg, &inner_state);
     if (rc != AS_OK) return rc;
     rc = as_stats_wrap_instance(inner, inner_state,
-                                stats_mem ? stats_mem : &cfg->ps->meta,
-                                out_ops, out_state);
+                                stats_mem ? stats_mem : &cfg->ps->meta, out_ops,
+                                out_state);
     if (rc != AS_OK) inner->destroy(inner_state);
     return rc;
 }

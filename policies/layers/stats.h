@@ -49,7 +49,7 @@
 
 typedef struct {
     uint64_t allocs, frees, reallocs, failed, frees_without_size;
-    uint64_t requested_bytes, usable_bytes;       /* totals */
+    uint64_t requested_bytes, usable_bytes; /* totals */
     uint64_t live_blocks, live_requested_bytes, live_usable_bytes;
     uint64_t peak_live_blocks, peak_live_requested_bytes,
         peak_live_usable_bytes;
@@ -93,7 +93,8 @@ void *as_stats_inner_state(const void *state);
 static inline unsigned as_stats_bucket(uint64_t bytes)
 {
     unsigned k = 0;
-    while (k + 1 < AS_STATS_BUCKETS && (16ull << k) < bytes) k++;
+    while (k + 1 < AS_STATS_BUCKETS && (16ull << k) < bytes)
+        k++;
     return k;
 }
 

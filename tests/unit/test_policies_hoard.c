@@ -119,27 +119,27 @@ static void test_sizeclass_geometric(void)
      * (230.4->240) 288 (345.6->352) (422.4->432) (518.4->528) (633.6->640)
      * 768 (921.6->928) (1113.6->1152) (1382.4->1408) (1689.6->1792)
      * (2150.4->2176) (2611.2->2688) (3225.6->3328) 3993.6->4096 */
-    static const uint32_t want[] = {16,  32,  48,  64,   80,   96,   128,
-                                    160, 192, 240, 288,  352,  432,  528,
-                                    640, 768, 928, 1152, 1408, 1792, 2176,
-                                    2688, 3328, 4096};
+    static const uint32_t want[] = {
+        16,  32,  48,  64,  80,  96,   128,  160,  192,  240,  288,  352,
+        432, 528, 640, 768, 928, 1152, 1408, 1792, 2176, 2688, 3328, 4096};
     CU_ASSERT_EQUAL_FATAL(m.n, sizeof want / sizeof want[0]);
-    for (uint32_t i = 0; i < m.n; i++) CU_ASSERT_EQUAL(m.size[i], want[i]);
+    for (uint32_t i = 0; i < m.n; i++)
+        CU_ASSERT_EQUAL(m.size[i], want[i]);
     CU_ASSERT_EQUAL(as_sizeclass_check(&m), AS_OK);
     CU_ASSERT_EQUAL(as_sizeclass_of(&m, 0), 0);
     CU_ASSERT_EQUAL(as_sizeclass_of(&m, 1), 0);
     CU_ASSERT_EQUAL(as_sizeclass_of(&m, 17), 1);
     CU_ASSERT_EQUAL(as_sizeclass_of(&m, 64), 3);
     CU_ASSERT_EQUAL(as_sizeclass_of(&m, 65), 4);
-    CU_ASSERT_EQUAL(as_sizeclass_of(&m, 1025), 17);  /* 1152 */
+    CU_ASSERT_EQUAL(as_sizeclass_of(&m, 1025), 17); /* 1152 */
     CU_ASSERT_EQUAL(as_sizeclass_of(&m, 4096), 23);
     CU_ASSERT_EQUAL(as_sizeclass_of(&m, 4097), -1);
     /* 64-byte alignment: 96 is not a multiple of 64, 128 is */
     CU_ASSERT_EQUAL(as_sizeclass_of_aligned(&m, 81, 64), 6);
     as_sizeclass_fini(&m);
 
-    CU_ASSERT_FATAL(as_sizeclass_init(&m, &ps->meta, AS_SIZECLASS_POW2, 0,
-                                      32768) == AS_OK);
+    CU_ASSERT_FATAL(
+        as_sizeclass_init(&m, &ps->meta, AS_SIZECLASS_POW2, 0, 32768) == AS_OK);
     CU_ASSERT_EQUAL(m.n, 12); /* 16 .. 32 KiB, as today's Hoard source */
     CU_ASSERT_EQUAL(m.size[11], 32768);
     CU_ASSERT_EQUAL(as_sizeclass_check(&m), AS_OK);
@@ -154,7 +154,8 @@ static void test_slotmap(void)
     uint64_t bits[3];
     as_slotmap_t s;
     as_slotmap_reset(&s, bits, 130);
-    for (int i = 0; i < 130; i++) CU_ASSERT_EQUAL(as_slotmap_take(&s), i);
+    for (int i = 0; i < 130; i++)
+        CU_ASSERT_EQUAL(as_slotmap_take(&s), i);
     CU_ASSERT_EQUAL(as_slotmap_take(&s), -1);
     CU_ASSERT_EQUAL(as_slotmap_put(&s, 70), AS_OK);
     CU_ASSERT_EQUAL(as_slotmap_put(&s, 70), AS_EINVAL); /* double free */
@@ -317,14 +318,18 @@ static void test_rule_moves_emptiest(void)
  *                recently emptied; sb 0 and sb 1 are empty by then). */
 static void rule_scope_case(int per_class)
 {
-    const char *p[] = {"superblock=8K", "heaps=2", "empty_fraction=0.25",
+    const char *p[] = {"superblock=8K",
+                       "heaps=2",
+                       "empty_fraction=0.25",
                        "k_superblocks=0",
-                       per_class ? "rule_scope=class" : "rule_scope=heap", NULL};
+                       per_class ? "rule_scope=class" : "rule_scope=heap",
+                       NULL};
     fx_t fx;
     fx_open(&fx, "hoard", p);
     static uintptr_t addr[NBLK];
     fill_six(&fx, addr);
-    for (int j = 0; j < 256; j++) xalloc(&fx, 0, 128);
+    for (int j = 0; j < 256; j++)
+        xalloc(&fx, 0, 128);
     uint64_t a, u;
     as_hoard_heap_usage(fx.st, 1, &a, &u);
     CU_ASSERT_EQUAL(a, 81920);
@@ -459,16 +464,17 @@ static void test_stats_layer(void)
     CU_ASSERT_EQUAL(c.live_usable_bytes, 304);
     CU_ASSERT_EQUAL(c.peak_live_requested_bytes, 5246);
     CU_ASSERT_EQUAL(c.peak_live_usable_bytes, 8496);
-    CU_ASSERT_EQUAL(c.hist_allocs[0], 1);  /* <= 16 */
-    CU_ASSERT_EQUAL(c.hist_allocs[1], 1);  /* 17 */
-    CU_ASSERT_EQUAL(c.hist_allocs[2], 2);  /* 64, 64 */
-    CU_ASSERT_EQUAL(c.hist_allocs[3], 1);  /* 100 */
-    CU_ASSERT_EQUAL(c.hist_allocs[9], 1);  /* 5000 <= 8K */
+    CU_ASSERT_EQUAL(c.hist_allocs[0], 1); /* <= 16 */
+    CU_ASSERT_EQUAL(c.hist_allocs[1], 1); /* 17 */
+    CU_ASSERT_EQUAL(c.hist_allocs[2], 2); /* 64, 64 */
+    CU_ASSERT_EQUAL(c.hist_allocs[3], 1); /* 100 */
+    CU_ASSERT_EQUAL(c.hist_allocs[9], 1); /* 5000 <= 8K */
     CU_ASSERT_EQUAL(c.hist_usable_bytes[9], 8192);
     class_rows_t rows = {.n = 0};
     CU_ASSERT_EQUAL(as_stats_classes(st, collect_class, &rows), 5);
     static const uint64_t cls[5] = {16, 32, 64, 128, 8192};
-    for (int i = 0; i < 5; i++) CU_ASSERT_EQUAL(rows.usable[i], cls[i]);
+    for (int i = 0; i < 5; i++)
+        CU_ASSERT_EQUAL(rows.usable[i], cls[i]);
     CU_ASSERT_EQUAL(rows.allocs[2], 2);
     CU_ASSERT_EQUAL(rows.live[2], 2);
     CU_ASSERT_EQUAL(rows.live[4], 0);
@@ -510,7 +516,8 @@ static void run_checked(const char *name, const char *const *assign)
     as_param_value_t pv[16];
     CU_ASSERT_FATAL(as_param_defaults(pol->params, pol->n_params, pv) == AS_OK);
     for (; assign && *assign; assign++)
-        CU_ASSERT_FATAL(as_param_set(pol->params, pol->n_params, pv, *assign) == AS_OK);
+        CU_ASSERT_FATAL(as_param_set(pol->params, pol->n_params, pv, *assign) ==
+                        AS_OK);
     as_policy_config_t cfg = {.ps = as_simos_pagesource(os), .params = pv};
     as_policy_ops_t cops, sops;
     void *cst, *sst;
@@ -536,7 +543,9 @@ static void run_checked(const char *name, const char *const *assign)
             continue;
         }
         uint64_t q = rng_next(&seed);
-        size_t sz = q % 100 < 70 ? q % 600 : q % 100 < 97 ? q % 20000 : 100000 + q % 7;
+        size_t sz = q % 100 < 70   ? q % 600
+                    : q % 100 < 97 ? q % 20000
+                                   : 100000 + q % 7;
         size_t align = q % 13 == 0 ? (size_t)16 << ((q >> 20) % 10) : 0;
         as_block_t b;
         if (sops.alloc(sst, &ctx, sz, align, &b) != AS_OK) {
@@ -575,12 +584,10 @@ static void run_checked(const char *name, const char *const *assign)
 static void test_checked_random(void)
 {
     static const char *const paper[] = {NULL};
-    static const char *const source[] = {"superblock=256K", "classes=pow2",
-                                         "empty_fraction=0.125",
-                                         "k_superblocks=2", "heaps=128",
-                                         "large_threshold=32K",
-                                         "heap_select=thread",
-                                         "rule_scope=class", NULL};
+    static const char *const source[] = {
+        "superblock=256K",    "classes=pow2",     "empty_fraction=0.125",
+        "k_superblocks=2",    "heaps=128",        "large_threshold=32K",
+        "heap_select=thread", "rule_scope=class", NULL};
     static const char *const small[] = {"superblock=4K", "heaps=3",
                                         "k_superblocks=0", NULL};
     run_checked("hoard", paper);
@@ -606,4 +613,7 @@ static const as_test_t tests[] = {
     {NULL, NULL},
 };
 
-int main(void) { return as_test_main("policies_hoard", tests); }
+int main(void)
+{
+    return as_test_main("policies_hoard", tests);
+}

@@ -39,8 +39,9 @@ static void gen_pc(const char *path, uint64_t events)
     as_param_value_t v[32];
     CU_ASSERT_FATAL(wl->n_params <= 32);
     CU_ASSERT_FATAL(as_param_defaults(wl->params, wl->n_params, v) == AS_OK);
-    static const char *const set[] = {"cpus=4", "mode=rr", "rotate=8000",
-                                      "latency=300us", "consumer_cpu=1", NULL};
+    static const char *const set[] = {"cpus=4",         "mode=rr",
+                                      "rotate=8000",    "latency=300us",
+                                      "consumer_cpu=1", NULL};
     for (const char *const *s = set; *s; s++)
         CU_ASSERT_FATAL(as_param_set(wl->params, wl->n_params, v, *s) == AS_OK);
     as_trace_writer_t *w = NULL;
@@ -93,7 +94,8 @@ static outcome_t replay(const char *trace, const char *policy)
     /* the policy's own footprint is what the simulated OS saw resident, at
      * most (pages of a superblock are touched only when handed out) */
     CU_ASSERT(o.peak_resident <= (uint64_t)o.footprint);
-    fprintf(stderr, "  %-16s peak live %9llu  resident %9llu  footprint %9.0f"
+    fprintf(stderr,
+            "  %-16s peak live %9llu  resident %9llu  footprint %9.0f"
             "  in use %9.0f  bound %9.0f\n",
             policy, (unsigned long long)o.peak_live,
             (unsigned long long)o.peak_resident, o.footprint, o.in_use,
@@ -150,4 +152,7 @@ static const as_test_t tests[] = {
     {NULL, NULL},
 };
 
-int main(void) { return as_test_main("policies_hoard_blowup", tests); }
+int main(void)
+{
+    return as_test_main("policies_hoard_blowup", tests);
+}
