@@ -1,0 +1,388 @@
+/* policy.c - the "tcmalloc" policy: parameter table, the policy interface
+ * (create, alloc, free, usable_size, tick, stats, destroy) and the
+ * whole-state invariant check.
+ *
+ * This file wires the front end (frontend.c) to the hugepage-aware page heap
+ * (pageheap.c, filler.c, hugealloc.c) and owns the instance's lifetime: every
+ * reservation is recorded so destroy can unreserve it, every metadata byte
+ * comes from the page source's arena through meta.c and is returned. All
+ * inputs other than the request come from as_ctx_t (CPU, time); there is no
+ * clock and no global state, so runs are deterministic. It never reads or
+ * writes the memory it hands out.
+ */
+#include "tcmalloc.h"
+
+#include "../../common/util.h"
+#include "tc_internal.h"
+
+const as_param_spec_t as_tc_params[TC_P_COUNT] = {
+    [TC_P_PAGE_SIZE] = {"page_size", AS_PARAM_BYTES, "8K", 4096, 262144, NULL,
+                        "TCMalloc page (kPageShift 13 = 8 KiB; 4K/32K/256K builds exist)"},
+    [TC_P_SIZE_CLASSES] = {"size_classes", AS_PARAM_ENUM, "default", 0, 0,
+                           "default|legacy",
+                           "default = 48-class ReuseRelaxedBelow64, legacy = 85-class table"},
+    [TC_P_SMALL_ALIGN8] = {"small_align8", AS_PARAM_BOOL, "off", 0, 0, NULL,
+                           "serve <= 8 B requests of default alignment from the 8 B class (8-aligned, as TCMalloc)"},
+    [TC_P_PER_CPU] = {"per_cpu_caches", AS_PARAM_BOOL, "on", 0, 0, NULL,
+                      "per-CPU caches on (off: straight to the transfer cache)"},
+    [TC_P_MAX_CPUS] = {"max_cpus", AS_PARAM_U64, "256", 1, 65536, NULL,
+                       "CPU ids are taken modulo this"},
+    [TC_P_CPU_CACHE_BYTES] = {"cpu_cache_bytes", AS_PARAM_BYTES, "1536K", 0,
+                              1099511627776.0, NULL,
+                              "per-CPU capacity limit in bytes (kMaxCpuCacheSize 1.5 MiB)"},
+    [TC_P_SMALL_DEPTH] = {"small_object_depth", AS_PARAM_U64, "2000", 0, 1e7, NULL,
+                          "max objects per class per CPU for the small classes (kSmallObjectDepth)"},
+    [TC_P_LARGE_DEPTH] = {"large_object_depth", AS_PARAM_U64, "144", 0, 1e7, NULL,
+                          "max objects per class per CPU for the others (kLargeObjectDepth)"},
+    [TC_P_SMALL_DEPTH_CLASSES] = {"small_depth_classes", AS_PARAM_U64, "10", 0, 96, NULL,
+                                  "classes 1..N get small_object_depth"},
+    [TC_P_TRANSFER_BATCHES] = {"transfer_cache_batches", AS_PARAM_U64, "64", 0, 1e6, NULL,
+                               "transfer cache capacity per class in batches"},
+    [TC_P_TRANSFER_BYTES] = {"transfer_cache_bytes", AS_PARAM_BYTES, "1M", 0,
+                             1099511627776.0, NULL,
+                             "transfer cache capacity per class in bytes (at least one batch)"},
+    [TC_P_DENSE_MIN_OBJECTS] = {"dense_min_objects", AS_PARAM_U64, "16", 0, 1e9, NULL,
+                                "spans with more objects than this are dense (kFewObjectsAllocMaxLimit)"},
+    [TC_P_SEPARATE_DENSE] = {"separate_dense", AS_PARAM_BOOL, "on", 0, 0, NULL,
+                             "keep dense and sparse spans on separate hugepages"},
+    [TC_P_FILLER_MAX_SPAN] = {"filler_max_span_bytes", AS_PARAM_BYTES, "1M", 4096,
+                              2097152, NULL,
+                              "largest span the HugePageFiller takes (kSmallAllocPages, half a hugepage)"},
+    [TC_P_USE_REGIONS] = {"use_regions", AS_PARAM_BOOL, "on", 0, 0, NULL,
+                          "allow HugeRegions for large allocations"},
+    [TC_P_REGION_BYTES] = {"region_bytes", AS_PARAM_BYTES, "1G", 2097152,
+                           1099511627776.0, NULL, "size of one HugeRegion"},
+    [TC_P_REGION_SLACK] = {"region_slack_bytes", AS_PARAM_BYTES, "64M", 0,
+                           1099511627776.0, NULL,
+                           "donated slack needed before a new region is made"},
+    [TC_P_HUGECACHE_MIN] = {"hugecache_min_hugepages", AS_PARAM_U64, "10", 0, 1e9, NULL,
+                            "HugeCache limit floor (MinCacheLimit)"},
+    [TC_P_HUGECACHE_MAX] = {"hugecache_max_hugepages", AS_PARAM_U64, "524288", 0, 1e12, NULL,
+                            "HugeCache limit ceiling"},
+    [TC_P_HUGECACHE_RELEASE_FRACTION] = {"hugecache_release_fraction", AS_PARAM_DOUBLE,
+                                         "0.2", 0, 1, NULL,
+                                         "fraction of the idle cache cut per tick (kFractionToReleaseFromCache)"},
+    [TC_P_RESERVE_BYTES] = {"reserve_bytes", AS_PARAM_BYTES, "1G", 2097152,
+                            1099511627776.0, NULL,
+                            "address space reserved from the OS at a time"},
+    [TC_P_RELEASE_RATE] = {"release_rate", AS_PARAM_BYTES, "0", 0,
+                           1099511627776.0, NULL,
+                           "background release in bytes/s (TCMalloc's OSS default 0)"},
+    [TC_P_SUBRELEASE] = {"subrelease", AS_PARAM_BOOL, "on", 0, 0, NULL,
+                         "release free pages of partly used hugepages"},
+    [TC_P_SKIP_SHORT] = {"skip_subrelease_short", AS_PARAM_NS, "60s", 0, 3.6e12, NULL,
+                         "skip-subrelease short-term fluctuation window (0 with long=0 disables)"},
+    [TC_P_SKIP_LONG] = {"skip_subrelease_long", AS_PARAM_NS, "300s", 0, 3.6e12, NULL,
+                        "skip-subrelease long-term trend window"},
+    [TC_P_SKIP_CAP] = {"skip_subrelease_cap", AS_PARAM_NS, "600s", 0, 3.6e12, NULL,
+                       "the requirement is capped by the peak demand over this window"},
+    [TC_P_TICK_INTERVAL] = {"tick_interval", AS_PARAM_NS, "1s", 1000000, 3.6e12, NULL,
+                            "period of background actions (release, cache shrinking)"},
+    [TC_P_MADVISE_HUGEPAGE] = {"madvise_hugepage", AS_PARAM_BOOL, "off", 0, 0, NULL,
+                               "MADV_HUGEPAGE on reserved address space (for THP madvise mode)"},
+};
+
+static uint32_t log2u(uint64_t x)
+{
+    uint32_t l = 0;
+    while ((1ull << l) < x) l++;
+    return l;
+}
+
+int as_tc_create(const as_policy_config_t *cfg, void **state)
+{
+    const as_pagesource_t *ps = cfg->ps;
+    as_param_value_t p[TC_P_COUNT];
+    if (cfg->params) {
+        for (int i = 0; i < TC_P_COUNT; i++) p[i] = cfg->params[i];
+    } else if (as_param_defaults(as_tc_params, TC_P_COUNT, p) != AS_OK) {
+        return AS_EINVAL;
+    }
+    uint64_t page = p[TC_P_PAGE_SIZE].u;
+    uint64_t hp = ps->hugepage_bytes;
+    if (!as_is_pow2(page) || !as_is_pow2(hp) || page < ps->page_bytes ||
+        hp / page < 8 || hp / page > TC_MAX_PPH)
+        return AS_EINVAL;
+    tc_t *t = as_mem_alloc(&ps->meta, sizeof *t);
+    if (!t) return AS_ENOMEM;
+    t->ps = ps;
+    for (int i = 0; i < TC_P_COUNT; i++) t->p[i] = p[i];
+    t->page_bytes = (uint32_t)page;
+    t->page_shift = log2u(page);
+    t->hp_bytes = (uint32_t)hp;
+    t->hp_shift = log2u(hp);
+    t->pph = (uint32_t)(hp / page);
+    t->window_shift = t->hp_shift + 9;
+    uint64_t fmax = p[TC_P_FILLER_MAX_SPAN].u / page;
+    if (fmax < 1) fmax = 1;
+    if (fmax > t->pph) fmax = t->pph;
+    t->filler_max_pages = (uint32_t)fmax;
+    as_tc_pool_init(&t->span_pool, sizeof(tc_span_t));
+    as_tc_pool_init(&t->hp_pool, sizeof(tc_hugepage_t));
+    as_tc_pool_init(&t->range_pool, sizeof(tc_range_t));
+    as_tc_pool_init(&t->resv_pool, sizeof(tc_reservation_t));
+    as_tc_pool_init(&t->leaf_pool, ((sizeof(tc_leaf_t) + 15) & ~(size_t)15) +
+                                       t->pph * (sizeof(tc_span_t *) + 1));
+    as_tc_rangeset_init(&t->cache);
+    as_tc_rangeset_init(&t->unbacked);
+    t->cache_limit_hps = p[TC_P_HUGECACHE_MIN].u;
+    t->ncpus = (uint32_t)p[TC_P_MAX_CPUS].u;
+    int rc = as_tc_classes_init(t);
+    if (rc == AS_OK) rc = as_tc_filler_init(t);
+    if (rc == AS_OK) {
+        t->cpus = as_tc_meta_alloc(t, t->ncpus * sizeof(tc_cpu_t *));
+        if (!t->cpus) rc = AS_ENOMEM;
+    }
+    if (rc != AS_OK) {
+        as_tc_destroy(t);
+        return rc;
+    }
+    *state = t;
+    return AS_OK;
+}
+
+void as_tc_destroy(void *state)
+{
+    tc_t *t = state;
+    if (!t) return;
+    for (tc_reservation_t *r = t->reservations; r; r = r->next)
+        as_ps_unreserve(t->ps, r->addr, r->bytes);
+    t->reservations = NULL;
+    as_tc_meta_release_all(t);
+    as_mem_free(&t->ps->meta, t, sizeof *t);
+}
+
+static inline void note_alloc(tc_t *t, uint64_t bytes)
+{
+    t->in_use_bytes += bytes;
+    if (t->in_use_bytes > t->peak_in_use_bytes) {
+        t->peak_in_use_bytes = t->in_use_bytes;
+        t->backed_at_peak_bytes = as_tc_backed_pages(t) << t->page_shift;
+    }
+}
+
+static int tc_alloc(void *state, const as_ctx_t *ctx, size_t size,
+                    size_t align, as_block_t *out)
+{
+    tc_t *t = state;
+    t->now_ns = ctx->now_ns;
+    if (align & (align - 1)) return AS_EINVAL;
+    if (size == 0) size = 1;
+    size_t eff = align ? align
+                       : (size <= 8 && t->p[TC_P_SMALL_ALIGN8].u ? 8 : 16);
+    if (size <= t->max_small && eff <= t->page_bytes) {
+        uint32_t cls = as_tc_class_of(t, size);
+        if (eff > 8)
+            while (cls && cls <= t->nclasses && t->cls[cls].bytes % eff) cls++;
+        if (cls && cls <= t->nclasses) {
+            uintptr_t a;
+            int rc = as_tc_small_alloc(t, ctx->cpu, cls, &a);
+            if (rc != AS_OK) return rc;
+            out->addr = a;
+            out->bytes = t->cls[cls].bytes;
+            note_alloc(t, out->bytes);
+            return AS_OK;
+        }
+    }
+    if (size > ((uint64_t)1 << 46) || eff > ((uint64_t)1 << 40))
+        return AS_ETOO_LARGE;
+    uint64_t npages = (size + t->page_bytes - 1) >> t->page_shift;
+    if (npages > UINT32_MAX / 2) return AS_ETOO_LARGE;
+    tc_span_t *s = as_tc_pageheap_alloc(t, (uint32_t)npages, 0,
+                                        eff > t->page_bytes ? eff : 0, 0);
+    if (!s) return AS_ENOMEM;
+    t->large_allocs++;
+    out->addr = s->start;
+    out->bytes = (size_t)npages << t->page_shift;
+    note_alloc(t, out->bytes);
+    return AS_OK;
+}
+
+static int tc_free(void *state, const as_ctx_t *ctx, uintptr_t addr,
+                   size_t size_hint)
+{
+    tc_t *t = state;
+    t->now_ns = ctx->now_ns;
+    tc_leaf_t *l = as_tc_leaf(t, addr);
+    if (!l) return AS_EINVAL;
+    uint32_t pi = as_tc_page_in_hp(t, addr);
+    tc_span_t *s = l->span[pi];
+    if (!s) return AS_EINVAL;
+    uint32_t cls = l->cls[pi];
+    if (cls) {
+        uint32_t bytes = t->cls[cls].bytes;
+        if ((addr - s->start) % bytes) return AS_EINVAL;
+        t->in_use_bytes -= bytes;
+        return as_tc_small_free(t, ctx->cpu, cls, addr);
+    }
+    if (s->start != addr || s->cls) return AS_EINVAL;
+    t->in_use_bytes -= (uint64_t)s->npages << t->page_shift;
+    as_tc_pagemap_clear(t, s, 0);
+    as_tc_pageheap_free(t, s);
+    return AS_OK;
+}
+
+static size_t tc_usable_size(void *state, uintptr_t addr)
+{
+    tc_t *t = state;
+    tc_leaf_t *l = as_tc_leaf(t, addr);
+    if (!l) return 0;
+    uint32_t pi = as_tc_page_in_hp(t, addr);
+    tc_span_t *s = l->span[pi];
+    if (!s) return 0;
+    if (l->cls[pi]) {
+        uint32_t bytes = t->cls[l->cls[pi]].bytes;
+        return (addr - s->start) % bytes ? 0 : bytes;
+    }
+    return s->start == addr ? (size_t)s->npages << t->page_shift : 0;
+}
+
+static uint64_t tc_tick(void *state, const as_ctx_t *ctx)
+{
+    tc_t *t = state;
+    uint64_t now = ctx->now_ns;
+    uint64_t dt = t->ticked && now > t->last_tick_ns ? now - t->last_tick_ns : 0;
+    t->ticked = 1;
+    t->last_tick_ns = now;
+    t->now_ns = now;
+    as_tc_demand_record(t);
+    as_tc_cache_tick(t);
+    uint64_t rate = t->p[TC_P_RELEASE_RATE].u;
+    if (rate && dt) {
+        t->release_budget_pages +=
+            (double)rate * ((double)dt / 1e9) / (double)t->page_bytes;
+        if (t->release_budget_pages >= 1) {
+            uint64_t want = (uint64_t)t->release_budget_pages;
+            uint64_t got = as_tc_release(t, want);
+            t->release_budget_pages -= (double)got;
+            /* unmet demand is not carried over; overshoot is credited */
+            if (t->release_budget_pages > 0) t->release_budget_pages = 0;
+        }
+    }
+    return t->p[TC_P_TICK_INTERVAL].u;
+}
+
+static const char *const hist_names[TC_HIST_BUCKETS] = {
+    "filler_free_pages_hist_00", "filler_free_pages_hist_01",
+    "filler_free_pages_hist_02", "filler_free_pages_hist_03",
+    "filler_free_pages_hist_04", "filler_free_pages_hist_05",
+    "filler_free_pages_hist_06", "filler_free_pages_hist_07",
+    "filler_free_pages_hist_08", "filler_free_pages_hist_09",
+    "filler_free_pages_hist_10", "filler_free_pages_hist_11",
+    "filler_free_pages_hist_12", "filler_free_pages_hist_13",
+    "filler_free_pages_hist_14", "filler_free_pages_hist_15",
+    "filler_free_pages_hist_16"};
+
+static void tc_stats(void *state, as_stat_fn fn, void *arg)
+{
+    tc_t *t = state;
+    uint64_t pb = t->page_bytes, hpb = t->hp_bytes;
+    uint64_t cpu, transfer, central;
+    as_tc_frontend_bytes(t, &cpu, &transfer, &central);
+    uint64_t filler_total = t->filler.hps * t->pph;
+    uint64_t full, partial, released;
+    as_tc_filler_counts(t, &full, &partial, &released);
+    uint64_t hugeable = as_tc_filler_hugepageable_used(t);
+    uint64_t backed = as_tc_backed_pages(t) * pb;
+
+    fn(arg, "in_use_bytes", (double)t->in_use_bytes);
+    fn(arg, "peak_in_use_bytes", (double)t->peak_in_use_bytes);
+    fn(arg, "backed_bytes", (double)backed);
+    fn(arg, "backed_at_peak_bytes", (double)t->backed_at_peak_bytes);
+    fn(arg, "realized_fragmentation",
+       t->peak_in_use_bytes ? (double)t->backed_at_peak_bytes /
+                                      (double)t->peak_in_use_bytes - 1.0
+                            : 0.0);
+    fn(arg, "metadata_bytes", (double)t->meta_bytes);
+    fn(arg, "cpu_cache_free_bytes", (double)cpu);
+    fn(arg, "transfer_cache_free_bytes", (double)transfer);
+    fn(arg, "central_free_bytes", (double)central);
+    fn(arg, "filler_used_bytes", (double)(t->filler.used_pages * pb));
+    fn(arg, "filler_free_bytes",
+       (double)((filler_total - t->filler.used_pages - t->filler.released_pages) * pb));
+    fn(arg, "filler_unmapped_bytes", (double)(t->filler.released_pages * pb));
+    fn(arg, "region_used_bytes", (double)(t->region_used_pages * pb));
+    fn(arg, "region_free_bytes",
+       (double)((t->region_backed_hps * t->pph - t->region_used_pages) * pb));
+    fn(arg, "region_unmapped_bytes",
+       (double)((t->region_pages - t->region_backed_hps * t->pph) * pb));
+    fn(arg, "hugecache_free_bytes", (double)(t->cache.hps * hpb));
+    fn(arg, "hugecache_limit_bytes", (double)(t->cache_limit_hps * hpb));
+    fn(arg, "hugeallocator_unmapped_bytes", (double)(t->unbacked.hps * hpb));
+    fn(arg, "raw_hugepage_used_bytes", (double)(t->raw_hps * hpb));
+    fn(arg, "filler_hugepages", (double)t->filler.hps);
+    fn(arg, "filler_hugepages_full", (double)full);
+    fn(arg, "filler_hugepages_partial", (double)partial);
+    fn(arg, "filler_hugepages_released", (double)released);
+    fn(arg, "filler_hugepages_donated", (double)t->filler.n_in_set[TC_SET_DONATED]);
+    fn(arg, "hugepageable_used_ratio",
+       t->filler.used_pages ? (double)hugeable / (double)t->filler.used_pages
+                            : 1.0);
+    fn(arg, "pages_subreleased", (double)t->pages_subreleased);
+    fn(arg, "bytes_subreleased", (double)(t->pages_subreleased * pb));
+    fn(arg, "hugepages_broken", (double)t->hugepages_broken);
+    fn(arg, "skip_subrelease_pages", (double)t->skip_subrelease_pages);
+    fn(arg, "filler_reused_released", (double)t->filler_reused_released);
+    fn(arg, "hugecache_hits", (double)t->cache_hits);
+    fn(arg, "hugecache_misses", (double)t->cache_misses);
+    fn(arg, "hugecache_released_hugepages", (double)t->cache_released_hps);
+    fn(arg, "regions", (double)t->regions_created);
+    fn(arg, "donations", (double)t->donations);
+    fn(arg, "cpu_cache_hits", (double)t->cpu_hits);
+    fn(arg, "cpu_cache_misses", (double)t->cpu_misses);
+    fn(arg, "cpu_cache_overflows", (double)t->cpu_overflows);
+    fn(arg, "transfer_cache_hits", (double)t->transfer_hits);
+    fn(arg, "transfer_cache_misses", (double)t->transfer_misses);
+    fn(arg, "spans_created", (double)t->central_spans_created);
+    fn(arg, "large_allocs", (double)t->large_allocs);
+    fn(arg, "reserved_bytes", (double)(t->hps_from_os * hpb));
+    uint64_t hist[TC_HIST_BUCKETS];
+    as_tc_filler_histogram(t, hist);
+    for (int i = 0; i < TC_HIST_BUCKETS; i++) fn(arg, hist_names[i], (double)hist[i]);
+}
+
+int as_tc_check(const tc_t *t)
+{
+    if (as_tc_filler_check(t) != AS_OK) return AS_ECHECK;
+    uint64_t limit = t->p[TC_P_CPU_CACHE_BYTES].u;
+    for (uint32_t i = 0; i < t->ncpus; i++) {
+        const tc_cpu_t *c = t->cpus[i];
+        if (!c) continue;
+        uint64_t bytes = 0;
+        for (uint32_t k = 1; k <= t->nclasses; k++) {
+            const tc_cpu_class_t *cc = &c->cls[k];
+            if (cc->count > cc->cap || cc->cap > t->cls[k].max_depth)
+                return AS_ECHECK;
+            bytes += (uint64_t)cc->cap * t->cls[k].bytes;
+        }
+        if (bytes != c->cap_bytes || bytes > limit) return AS_ECHECK;
+    }
+    for (uint32_t k = 1; k <= t->nclasses; k++) {
+        if (t->transfer[k].count > t->transfer[k].cap) return AS_ECHECK;
+        for (uint32_t l = 0; l < TC_CENTRAL_LISTS; l++)
+            for (const tc_span_t *s = t->central[k].list[l]; s; s = s->next) {
+                if (s->cls != k || s->list != l || s->slots.used == 0 ||
+                    s->slots.used >= t->cls[k].objects ||
+                    as_tc_central_index(t->cls[k].objects, s->slots.used) != l ||
+                    as_slotmap_check(&s->slots) != AS_OK)
+                    return AS_ECHECK;
+            }
+    }
+    return AS_OK;
+}
+
+const as_policy_ops_t as_policy_tcmalloc = {
+    .name = "tcmalloc",
+    .doc = "TCMalloc: per-CPU caches, transfer caches, central lists over a "
+           "hugepage-aware page heap (Temeraire filler, regions, cache)",
+    .params = as_tc_params,
+    .n_params = TC_P_COUNT,
+    .create = as_tc_create,
+    .alloc = tc_alloc,
+    .free = tc_free,
+    .realloc = NULL,
+    .usable_size = tc_usable_size,
+    .tick = tc_tick,
+    .stats = tc_stats,
+    .destroy = as_tc_destroy,
+};

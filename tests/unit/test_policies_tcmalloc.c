@@ -1,0 +1,672 @@
+/* test_policies_tcmalloc.c - known answers for the `tcmalloc` policy.
+ *
+ * Every figure is computed by hand from the rules in
+ * docs/policies/tcmalloc.md, over the simulated OS (sim/simos.h: 4 KiB
+ * pages, 2 MiB huge pages, THP always) with TCMalloc's 8 KiB pages, so a
+ * hugepage holds 256 TCMalloc pages. Internals are reached through
+ * policies/tcmalloc/tc_internal.h.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "policies/layers/check.h"
+#include "policies/tcmalloc/tc_internal.h"
+#include "policies/tcmalloc/tcmalloc.h"
+#include "sim/simos.h"
+#include "testutil.h"
+
+#define KiB 1024ull
+#define MiB (1024ull * 1024)
+#define PG (8 * KiB) /* TCMalloc page */
+
+typedef struct {
+    as_simos_t *os;
+    const as_pagesource_t *ps;
+    as_param_value_t params[TC_P_COUNT];
+    tc_t *t;
+} fixture_t;
+
+static void setup(fixture_t *fx, const char *const *assign)
+{
+    memset(fx, 0, sizeof *fx);
+    as_simos_config_t oc;
+    as_simos_config_default(&oc);
+    oc.khugepaged = 0;
+    CU_ASSERT_EQUAL_FATAL(as_simos_create(&oc, &fx->os), 0);
+    fx->ps = as_simos_pagesource(fx->os);
+    CU_ASSERT_EQUAL_FATAL(as_param_defaults(as_tc_params, TC_P_COUNT, fx->params), 0);
+    for (; assign && *assign; assign++)
+        CU_ASSERT_EQUAL_FATAL(as_param_set(as_tc_params, TC_P_COUNT, fx->params, *assign), 0);
+    as_policy_config_t cfg = {fx->ps, fx->params, 1, NULL};
+    void *st = NULL;
+    CU_ASSERT_EQUAL_FATAL(as_policy_tcmalloc.create(&cfg, &st), 0);
+    fx->t = st;
+}
+
+static void teardown(fixture_t *fx)
+{
+    CU_ASSERT_EQUAL(as_tc_check(fx->t), 0);
+    as_policy_tcmalloc.destroy(fx->t);
+    const as_simos_counters_t *c = as_simos_counters(fx->os);
+    CU_ASSERT_EQUAL(c->mapped_bytes, 0);
+    CU_ASSERT_EQUAL(c->meta_bytes, 0);
+    as_simos_destroy(fx->os);
+}
+
+static as_ctx_t ctx_cpu(uint32_t cpu)
+{
+    as_ctx_t c = {0, 0, cpu, AS_CLASS_NONE, 0};
+    return c;
+}
+
+static as_block_t A(fixture_t *fx, size_t size, size_t align)
+{
+    as_ctx_t c = ctx_cpu(0);
+    as_block_t b = {0, 0};
+    CU_ASSERT_EQUAL(as_policy_tcmalloc.alloc(fx->t, &c, size, align, &b), 0);
+    return b;
+}
+
+static void F(fixture_t *fx, uintptr_t addr)
+{
+    as_ctx_t c = ctx_cpu(0);
+    CU_ASSERT_EQUAL(as_policy_tcmalloc.free(fx->t, &c, addr, 0), 0);
+}
+
+/* a stat by name */
+typedef struct {
+    const char *name;
+    double value;
+    int found;
+} stat_q_t;
+
+static void stat_cb(void *arg, const char *name, double v)
+{
+    stat_q_t *q = arg;
+    if (strcmp(q->name, name) == 0) {
+        q->value = v;
+        q->found = 1;
+    }
+}
+
+static double stat(fixture_t *fx, const char *name)
+{
+    stat_q_t q = {name, 0, 0};
+    as_policy_tcmalloc.stats(fx->t, stat_cb, &q);
+    CU_ASSERT(q.found);
+    return q.value;
+}
+
+/* ------------------------------------------------------------ size classes */
+
+static void test_tables(void)
+{
+    CU_ASSERT_EQUAL(as_tc_default_nclasses, 48);
+    CU_ASSERT_EQUAL(as_tc_legacy_nclasses, 85);
+    /* rows follow the documented rules exactly */
+    for (size_t i = 0; i < as_tc_default_nclasses; i++) {
+        const tc_class_row_t *r = &as_tc_default_classes[i];
+        CU_ASSERT_EQUAL(r->pages, as_tc_span_pages_for(r->bytes, 8192));
+        CU_ASSERT_EQUAL(r->batch, as_tc_batch_for(r->bytes));
+        if (i) CU_ASSERT(r->bytes > as_tc_default_classes[i - 1].bytes);
+    }
+    for (size_t i = 0; i < as_tc_legacy_nclasses; i++) {
+        const tc_class_row_t *r = &as_tc_legacy_classes[i];
+        CU_ASSERT_EQUAL(r->pages, as_tc_span_pages_for(r->bytes, 8192));
+        CU_ASSERT_EQUAL(r->batch, as_tc_batch_for(r->bytes));
+        if (i) CU_ASSERT(r->bytes > as_tc_legacy_classes[i - 1].bytes);
+    }
+    /* facts from the notes: 9472 B -> 40 KiB span of 4 objects; 8 KiB spans
+     * up to 1 KiB; batches 32 (<= 2 KiB), 28 (2304), 13 (4736), 2 (>= 32K) */
+    const tc_class_row_t *d = as_tc_default_classes;
+    CU_ASSERT_EQUAL(d[32].bytes, 9472);
+    CU_ASSERT_EQUAL(d[32].pages, 5);
+    CU_ASSERT_EQUAL(5 * 8192 / 9472, 4);
+    CU_ASSERT_EQUAL(d[20].bytes, 1024);
+    CU_ASSERT_EQUAL(d[20].pages, 1);
+    CU_ASSERT_EQUAL(d[21].pages, 2); /* 1152: 7 per page < batch/4 = 8 */
+    CU_ASSERT_EQUAL(d[24].batch, 32);
+    CU_ASSERT_EQUAL(d[25].batch, 28);
+    CU_ASSERT_EQUAL(d[29].batch, 13);
+    CU_ASSERT_EQUAL(d[29].pages, 3); /* 4736: 24 KiB holds 5, tail 896 */
+    CU_ASSERT_EQUAL(d[37].bytes, 32768);
+    CU_ASSERT_EQUAL(d[37].pages, 4);
+    CU_ASSERT_EQUAL(d[47].bytes, 262144);
+    CU_ASSERT_EQUAL(d[47].pages, 32);
+    CU_ASSERT_EQUAL(d[47].batch, 2);
+    /* the legacy generator: 2816 B needs 3 pages (2 pages leave 2304 > 2048) */
+    CU_ASSERT_EQUAL(as_tc_legacy_classes[39].bytes, 2816);
+    CU_ASSERT_EQUAL(as_tc_legacy_classes[39].pages, 3);
+}
+
+static void boundaries(const char *table, const tc_class_row_t *rows, size_t n)
+{
+    const char *assign[] = {table, NULL};
+    fixture_t fx;
+    setup(&fx, assign);
+    for (size_t i = 0; i < n; i++) {
+        /* n -> class i (align 8 lets the 8-byte class serve) */
+        as_block_t b = A(&fx, rows[i].bytes, 8);
+        CU_ASSERT_EQUAL(b.bytes, rows[i].bytes);
+        CU_ASSERT_EQUAL(b.addr % 8, 0);
+        F(&fx, b.addr);
+        /* n+1 -> the next class, or whole pages past the last one */
+        b = A(&fx, rows[i].bytes + 1, 8);
+        size_t want = i + 1 < n ? rows[i + 1].bytes : 33 * PG;
+        CU_ASSERT_EQUAL(b.bytes, want);
+        if (b.bytes != want)
+            printf("\n%s: %u+1 -> %zu, want %zu\n", table, rows[i].bytes, b.bytes, want);
+        F(&fx, b.addr);
+    }
+    /* default alignment is 16: 1..8 bytes come from the 16-byte class */
+    as_block_t b = A(&fx, 8, 0);
+    CU_ASSERT_EQUAL(b.bytes, 16);
+    CU_ASSERT_EQUAL(b.addr % 16, 0);
+    F(&fx, b.addr);
+    b = A(&fx, 0, 0);
+    CU_ASSERT_EQUAL(b.bytes, 16);
+    F(&fx, b.addr);
+    teardown(&fx);
+}
+
+static void test_boundaries_default(void)
+{
+    boundaries("size_classes=default", as_tc_default_classes, as_tc_default_nclasses);
+}
+
+static void test_boundaries_legacy(void)
+{
+    boundaries("size_classes=legacy", as_tc_legacy_classes, as_tc_legacy_nclasses);
+}
+
+static void test_aligned_classes(void)
+{
+    fixture_t fx;
+    setup(&fx, NULL);
+    /* 100 B aligned to 64: first class >= 100 that is a multiple of 64 is 128 */
+    as_block_t b = A(&fx, 100, 64);
+    CU_ASSERT_EQUAL(b.bytes, 128);
+    CU_ASSERT_EQUAL(b.addr % 64, 0);
+    F(&fx, b.addr);
+    /* 100 B aligned to 4 KiB: the 4096 class */
+    b = A(&fx, 100, 4096);
+    CU_ASSERT_EQUAL(b.bytes, 4096);
+    CU_ASSERT_EQUAL(b.addr % 4096, 0);
+    F(&fx, b.addr);
+    /* 100 B aligned to 64 KiB: larger than a page, raw hugepage (aligned) */
+    b = A(&fx, 100, 64 * KiB);
+    CU_ASSERT_EQUAL(b.addr % (64 * KiB), 0);
+    CU_ASSERT_EQUAL(b.bytes, PG);
+    F(&fx, b.addr);
+    teardown(&fx);
+}
+
+/* ------------------------------------------------------------ filler */
+
+static void test_filler_placement(void)
+{
+    fixture_t fx;
+    setup(&fx, NULL);
+    tc_t *t = fx.t;
+    uintptr_t a, b, c, d;
+    tc_hugepage_t *h1, *h2, *h;
+    /* h1: one 192-page span -> longest free 64, nallocs 1 */
+    CU_ASSERT_EQUAL(as_tc_filler_get(t, 192, 0, &a, &h1), 0);
+    CU_ASSERT_EQUAL(a, h1->addr);
+    CU_ASSERT_EQUAL(h1->longest_free, 64);
+    /* 96 pages do not fit in h1 (64): a second hugepage */
+    CU_ASSERT_EQUAL(as_tc_filler_get(t, 96, 0, &b, &h2), 0);
+    CU_ASSERT(h2 != h1);
+    CU_ASSERT_EQUAL(t->filler.hps, 2);
+    /* another 96: only h2 (longest 160) fits */
+    CU_ASSERT_EQUAL(as_tc_filler_get(t, 96, 0, &c, &h), 0);
+    CU_ASSERT_PTR_EQUAL(h, h2);
+    CU_ASSERT_EQUAL(c, h2->addr + 96 * PG);
+    /* both now have longest free 64; h1 has 1 allocation, h2 has 2:
+     * sparse index = 64*8 + chunk, chunk(1) = 7, chunk(2) = 6 */
+    CU_ASSERT_EQUAL(as_tc_filler_index(t, h1), 64 * 8 + 7);
+    CU_ASSERT_EQUAL(as_tc_filler_index(t, h2), 64 * 8 + 6);
+    /* the tie on longest free range goes to the one with more allocations,
+     * although h1 has the lower address */
+    CU_ASSERT(h1->addr < h2->addr);
+    CU_ASSERT_EQUAL(as_tc_filler_get(t, 10, 0, &d, &h), 0);
+    CU_ASSERT_PTR_EQUAL(h, h2);
+    CU_ASSERT_EQUAL(d, h2->addr + 192 * PG);
+    /* h2 now has longest 54 < h1's 64: 54 pages go to h2 (smallest fit) */
+    CU_ASSERT_EQUAL(h2->longest_free, 54);
+    CU_ASSERT_EQUAL(as_tc_filler_get(t, 54, 0, &d, &h), 0);
+    CU_ASSERT_PTR_EQUAL(h, h2);
+    CU_ASSERT_EQUAL(d, h2->addr + 202 * PG);
+    CU_ASSERT_EQUAL(h2->used_pages, 256);
+    /* 30 pages: h2 is full, h1 takes them at its first free page */
+    CU_ASSERT_EQUAL(as_tc_filler_get(t, 30, 0, &d, &h), 0);
+    CU_ASSERT_PTR_EQUAL(h, h1);
+    CU_ASSERT_EQUAL(d, h1->addr + 192 * PG);
+    /* a dense span never shares a hugepage with sparse ones */
+    tc_hugepage_t *h3;
+    CU_ASSERT_EQUAL(as_tc_filler_get(t, 1, 1, &d, &h3), 0);
+    CU_ASSERT(h3 != h1 && h3 != h2);
+    CU_ASSERT_EQUAL(t->filler.hps, 3);
+    /* freeing the 30-page span restores h1's 64-page free range */
+    as_tc_filler_put(t, h1, h1->addr + 192 * PG, 30);
+    CU_ASSERT_EQUAL(h1->longest_free, 64);
+    CU_ASSERT_EQUAL(as_tc_filler_check(t), 0);
+    /* free everything: trackers vanish, hugepages go to the HugeCache */
+    as_tc_filler_put(t, h1, h1->addr, 192);
+    CU_ASSERT_EQUAL(t->filler.hps, 2);
+    CU_ASSERT_EQUAL(t->cache.hps, 1);
+    teardown(&fx);
+}
+
+static void test_subrelease_emptiest(void)
+{
+    fixture_t fx;
+    setup(&fx, NULL);
+    tc_t *t = fx.t;
+    uintptr_t a;
+    tc_hugepage_t *hA, *hB, *hC, *h;
+    /* three sparse hugepages: hA used 200, hB 250, hC 100 (free 56, 6, 156) */
+    CU_ASSERT_EQUAL(as_tc_filler_get(t, 128, 0, &a, &hA), 0);
+    CU_ASSERT_EQUAL(as_tc_filler_get(t, 72, 0, &a, &h), 0);
+    CU_ASSERT_PTR_EQUAL(h, hA);
+    CU_ASSERT_EQUAL(as_tc_filler_get(t, 128, 0, &a, &hB), 0);
+    CU_ASSERT(hB != hA);
+    CU_ASSERT_EQUAL(as_tc_filler_get(t, 122, 0, &a, &h), 0);
+    CU_ASSERT_PTR_EQUAL(h, hB);
+    CU_ASSERT_EQUAL(as_tc_filler_get(t, 100, 0, &a, &hC), 0);
+    CU_ASSERT(hC != hA && hC != hB);
+    CU_ASSERT_EQUAL(hA->used_pages, 200);
+    CU_ASSERT_EQUAL(hB->used_pages, 250);
+    CU_ASSERT_EQUAL(hC->used_pages, 100);
+    /* the program touches all three hugepages: three huge faults */
+    tc_hugepage_t *all[3] = {hA, hB, hC};
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_EQUAL(as_simos_touch(fx.os, all[i]->addr, 2 * MiB), 0);
+    const as_simos_counters_t *c = as_simos_counters(fx.os);
+    CU_ASSERT_EQUAL(c->huge_bytes, 6 * MiB);
+    CU_ASSERT_EQUAL(stat(&fx, "hugepageable_used_ratio"), 1.0);
+    /* asking for one page releases every free page of the emptiest (hC) */
+    CU_ASSERT_EQUAL(as_tc_filler_subrelease(t, 1), 156);
+    CU_ASSERT_EQUAL(hC->released_pages, 156);
+    CU_ASSERT_EQUAL(hA->released_pages, 0);
+    CU_ASSERT_EQUAL(hB->released_pages, 0);
+    CU_ASSERT_EQUAL(t->hugepages_broken, 1);
+    CU_ASSERT_EQUAL(c->resident_bytes, 6 * MiB - 156 * PG);
+    CU_ASSERT_EQUAL(c->huge_bytes, 4 * MiB);
+    CU_ASSERT_EQUAL(c->splits, 1);
+    /* used 450 of 550 pages sit on unbroken hugepages */
+    CU_ASSERT_DOUBLE_EQUAL(stat(&fx, "hugepageable_used_ratio"), 450.0 / 550.0, 1e-12);
+    /* next: hA (used 200) before hB (used 250); 57 pages need both */
+    CU_ASSERT_EQUAL(as_tc_filler_subrelease(t, 57), 56 + 6);
+    CU_ASSERT_EQUAL(t->pages_subreleased, 156 + 62);
+    CU_ASSERT_EQUAL(t->hugepages_broken, 3);
+    CU_ASSERT_EQUAL(stat(&fx, "filler_hugepages_released"), 3);
+    CU_ASSERT_EQUAL(stat(&fx, "filler_unmapped_bytes"), 218 * PG);
+    CU_ASSERT_EQUAL(stat(&fx, "hugepageable_used_ratio"), 0.0);
+    /* histogram of free pages (16ths of 256): 100 free -> 6, 56 -> 3, 6 -> 0 */
+    CU_ASSERT_EQUAL(stat(&fx, "filler_free_pages_hist_09"), 1);
+    CU_ASSERT_EQUAL(stat(&fx, "filler_free_pages_hist_03"), 1);
+    CU_ASSERT_EQUAL(stat(&fx, "filler_free_pages_hist_00"), 1);
+    /* a 6-page span takes the smallest fitting range (hB's) and re-backs it */
+    CU_ASSERT_EQUAL(as_tc_filler_get(t, 6, 0, &a, &h), 0);
+    CU_ASSERT_PTR_EQUAL(h, hB);
+    CU_ASSERT_EQUAL(hB->released_pages, 0);
+    CU_ASSERT_EQUAL(t->filler_reused_released, 1);
+    CU_ASSERT_EQUAL(as_tc_filler_check(t), 0);
+    teardown(&fx);
+}
+
+/* ------------------------------------------------------------ per-CPU */
+
+static void test_cpu_cache_limit(void)
+{
+    const char *assign[] = {"cpu_cache_bytes=64K", NULL};
+    fixture_t fx;
+    setup(&fx, assign);
+    tc_t *t = fx.t;
+    enum { N = 4096 };
+    static uintptr_t obj[N];
+    as_ctx_t c1 = ctx_cpu(1), c0 = ctx_cpu(0);
+    for (int i = 0; i < N; i++) {
+        as_block_t b;
+        CU_ASSERT_EQUAL_FATAL(as_policy_tcmalloc.alloc(t, &c1, 1024, 0, &b), 0);
+        CU_ASSERT_EQUAL(b.bytes, 1024);
+        obj[i] = b.addr;
+        CU_ASSERT(t->cpus[1]->cap_bytes <= 64 * KiB);
+    }
+    uint32_t cls = as_tc_class_of(t, 1024);
+    CU_ASSERT_EQUAL(cls, 21);
+    CU_ASSERT_EQUAL(t->cls[cls].max_depth, 144);
+    CU_ASSERT_EQUAL(t->transfer[cls].cap, 1024); /* min(64*32, 1 MiB/1 KiB) */
+    for (int i = 0; i < N; i++) {
+        CU_ASSERT_EQUAL(as_policy_tcmalloc.free(t, &c0, obj[i], 0), 0);
+        const tc_cpu_class_t *cc = &t->cpus[0]->cls[cls];
+        CU_ASSERT(cc->count <= cc->cap);
+        CU_ASSERT(t->cpus[0]->cap_bytes <= 64 * KiB);
+        if (t->cpus[0]->cap_bytes > 64 * KiB) break;
+    }
+    /* capacity grew 32, 64 (= 64 KiB), then every 32 frees moved a batch of
+     * 32 to the transfer cache: (4096-64)/32 = 126 batches, ending at 64 */
+    const tc_cpu_class_t *cc = &t->cpus[0]->cls[cls];
+    CU_ASSERT_EQUAL(cc->cap, 64);
+    CU_ASSERT_EQUAL(cc->count, 64);
+    CU_ASSERT_EQUAL(t->cpu_overflows, 2 + 126);
+    /* the transfer cache took 1024 of the 4032, the central list the rest */
+    CU_ASSERT_EQUAL(t->transfer[cls].count, 1024);
+    teardown(&fx);
+}
+
+static void test_cpu_cache_steal(void)
+{
+    /* 48 KiB limit: class 1024 grows to 32 (32 KiB); class 512 then wants 32
+     * (16 KiB) -> 48 KiB; class 2048 wants 32 more (64 KiB) and must steal
+     * unused capacity: class 1024's 32 free... after its objects are used */
+    const char *assign[] = {"cpu_cache_bytes=48K", NULL};
+    fixture_t fx;
+    setup(&fx, assign);
+    tc_t *t = fx.t;
+    as_block_t b;
+    b = A(&fx, 1024, 0); /* miss: cap 32, 31 cached */
+    uint32_t c1k = as_tc_class_of(t, 1024), c512 = as_tc_class_of(t, 512),
+             c2k = as_tc_class_of(t, 2048);
+    CU_ASSERT_EQUAL(t->cpus[0]->cls[c1k].cap, 32);
+    CU_ASSERT_EQUAL(t->cpus[0]->cls[c1k].count, 31);
+    A(&fx, 512, 0);
+    CU_ASSERT_EQUAL(t->cpus[0]->cls[c512].cap, 32);
+    CU_ASSERT_EQUAL(t->cpus[0]->cap_bytes, 48 * KiB);
+    /* class 2048 wants 32 * 2 KiB = 64 KiB; spare capacity elsewhere is
+     * 1 (class 1024: cap 32, count 31) + 1 (class 512): 1.5 KiB; it gets
+     * floor(1.5K / 2K) = 0 -> no cache, the object comes straight through */
+    A(&fx, 2048, 0);
+    CU_ASSERT_EQUAL(t->cpus[0]->cls[c2k].cap, 0);
+    CU_ASSERT(t->cpus[0]->cap_bytes <= 48 * KiB);
+    CU_ASSERT_EQUAL(as_tc_check(t), 0);
+    (void)b;
+    teardown(&fx);
+}
+
+/* ------------------------------------------------------------ free */
+
+static void test_free_without_size(void)
+{
+    fixture_t fx;
+    setup(&fx, NULL);
+    tc_t *t = fx.t;
+    size_t sizes[] = {1, 17, 1000, 5000, 100 * KiB, 300 * KiB, 3 * MiB, 9 * MiB};
+    as_block_t b[8];
+    for (int i = 0; i < 8; i++) b[i] = A(&fx, sizes[i], 0);
+    for (int i = 0; i < 8; i++)
+        CU_ASSERT_EQUAL(as_policy_tcmalloc.usable_size(t, b[i].addr), b[i].bytes);
+    as_ctx_t c = ctx_cpu(0);
+    /* an interior pointer of a large block and of a small one */
+    CU_ASSERT_EQUAL(as_policy_tcmalloc.free(t, &c, b[6].addr + PG, 0), AS_EINVAL);
+    CU_ASSERT_EQUAL(as_policy_tcmalloc.free(t, &c, b[2].addr + 8, 0), AS_EINVAL);
+    CU_ASSERT_EQUAL(as_policy_tcmalloc.free(t, &c, 0x1000, 0), AS_EINVAL);
+    for (int i = 0; i < 8; i++) F(&fx, b[i].addr);
+    CU_ASSERT_EQUAL(t->in_use_bytes, 0);
+    /* a large block freed twice: the second is not a live block */
+    CU_ASSERT_EQUAL(as_policy_tcmalloc.free(t, &c, b[7].addr, 0), AS_EINVAL);
+    teardown(&fx);
+}
+
+/* ------------------------------------------------------------ large */
+
+static void test_large_donation(void)
+{
+    fixture_t fx;
+    setup(&fx, NULL);
+    tc_t *t = fx.t;
+    /* 2 MiB + 56 KiB = 263 pages: 2 hugepages, tail slack 512-263 = 249 */
+    as_block_t big = A(&fx, 2 * MiB + 56 * KiB, 0);
+    CU_ASSERT_EQUAL(big.bytes, 263 * PG);
+    CU_ASSERT_EQUAL(big.addr % (2 * MiB), 0);
+    CU_ASSERT_EQUAL(t->raw_hps, 1);
+    CU_ASSERT_EQUAL(t->filler.hps, 1);
+    CU_ASSERT_EQUAL(t->donated_slack_pages, 249);
+    CU_ASSERT_EQUAL(stat(&fx, "filler_hugepages_donated"), 1);
+    CU_ASSERT_EQUAL(t->filler.used_pages, 7);
+    /* sparse spans (20480 B class: 5 pages, 2 objects) land on the donated
+     * tail right after the large block's 7 pages. The CPU-cache miss
+     * fetches a batch of 3: two from the span at page 7, one from a second
+     * span at page 12, and returns the last one fetched */
+    as_block_t s = A(&fx, 20000, 0);
+    CU_ASSERT_EQUAL(s.bytes, 20480);
+    CU_ASSERT_EQUAL(s.addr, big.addr + 2 * MiB + 12 * PG);
+    CU_ASSERT_EQUAL(t->filler.used_pages, 7 + 5 + 5);
+    CU_ASSERT_EQUAL(t->filler.hps, 1);
+    /* a dense span (64 B, 128 objects) does not use donated hugepages */
+    as_block_t d = A(&fx, 64, 0);
+    CU_ASSERT(d.addr < big.addr || d.addr >= big.addr + 4 * MiB);
+    /* free the large block: the first hugepage goes to the HugeCache, the
+     * tail stays in the filler (it holds the sparse span), undonated */
+    F(&fx, big.addr);
+    CU_ASSERT_EQUAL(t->raw_hps, 0);
+    CU_ASSERT_EQUAL(t->cache.hps, 1);
+    CU_ASSERT_EQUAL(t->donated_slack_pages, 0);
+    CU_ASSERT_EQUAL(stat(&fx, "filler_hugepages_donated"), 0);
+    /* an exact hugepage multiple: raw, nothing donated */
+    as_block_t four = A(&fx, 4 * MiB, 0);
+    CU_ASSERT_EQUAL(four.bytes, 4 * MiB);
+    CU_ASSERT_EQUAL(t->donated_slack_pages, 0);
+    CU_ASSERT_EQUAL(t->donations, 1);
+    F(&fx, four.addr);
+    F(&fx, s.addr);
+    F(&fx, d.addr);
+    teardown(&fx);
+}
+
+static void test_large_region(void)
+{
+    /* with no slack threshold, a 193-page request that the (empty) filler
+     * cannot take opens a HugeRegion and lands at its start */
+    const char *assign[] = {"region_slack_bytes=0", NULL};
+    fixture_t fx;
+    setup(&fx, assign);
+    tc_t *t = fx.t;
+    as_block_t b = A(&fx, 1536 * KiB + PG, 0);
+    CU_ASSERT_EQUAL(b.bytes, 193 * PG);
+    CU_ASSERT_EQUAL(t->regions_created, 1);
+    CU_ASSERT_EQUAL(b.addr, t->regions->base);
+    CU_ASSERT_EQUAL(stat(&fx, "region_used_bytes"), 193 * PG);
+    /* best fit in the region: a second one follows at page 193 */
+    as_block_t b2 = A(&fx, 1536 * KiB + PG, 0);
+    CU_ASSERT_EQUAL(b2.addr, t->regions->base + 193 * PG);
+    CU_ASSERT_EQUAL(t->region_backed_hps, 2);
+    F(&fx, b.addr);
+    /* page 193..255 of hugepage 0 still used by b2: stays backed */
+    CU_ASSERT_EQUAL(t->region_backed_hps, 2);
+    F(&fx, b2.addr);
+    CU_ASSERT_EQUAL(t->region_backed_hps, 0);
+    CU_ASSERT_EQUAL(t->region_used_pages, 0);
+    teardown(&fx);
+}
+
+/* ------------------------------------------------------------ release */
+
+static void test_tick_release(void)
+{
+    /* 1 MiB/s = 128 pages per second; skip-subrelease off */
+    const char *assign[] = {"release_rate=1M", "skip_subrelease_short=0",
+                            "skip_subrelease_long=0", NULL};
+    fixture_t fx;
+    setup(&fx, assign);
+    tc_t *t = fx.t;
+    uintptr_t a;
+    tc_hugepage_t *h1, *h2;
+    CU_ASSERT_EQUAL(as_tc_filler_get(t, 56, 0, &a, &h1), 0);  /* free 200 */
+    CU_ASSERT_EQUAL(as_tc_filler_get(t, 128, 0, &a, &h2), 0); /* h1 too */
+    CU_ASSERT_PTR_EQUAL(h2, h1);
+    CU_ASSERT_EQUAL(as_tc_filler_get(t, 128, 0, &a, &h2), 0); /* new */
+    CU_ASSERT(h2 != h1);
+    as_ctx_t c = ctx_cpu(0);
+    c.now_ns = 0;
+    CU_ASSERT_EQUAL(as_policy_tcmalloc.tick(t, &c), 1000000000ull);
+    CU_ASSERT_EQUAL(t->pages_subreleased, 0);
+    /* one second later: 1 MiB / 8 KiB = 128 pages are due */
+    c.now_ns = 1000000000ull;
+    as_policy_tcmalloc.tick(t, &c);
+    /* h1 used 184 (free 72), h2 used 128 (free 128): emptiest is h2 */
+    CU_ASSERT_EQUAL(h2->released_pages, 128);
+    CU_ASSERT_EQUAL(h1->released_pages, 0);
+    CU_ASSERT_EQUAL(t->pages_subreleased, 128);
+    /* subrelease off: nothing more from the filler */
+    t->p[TC_P_SUBRELEASE].u = 0;
+    c.now_ns = 2000000000ull;
+    as_policy_tcmalloc.tick(t, &c);
+    CU_ASSERT_EQUAL(t->pages_subreleased, 128);
+    teardown(&fx);
+}
+
+static void test_skip_subrelease(void)
+{
+    fixture_t fx;
+    setup(&fx, NULL);
+    tc_t *t = fx.t;
+    uintptr_t a, b;
+    tc_hugepage_t *h1, *h2;
+    /* epoch 0: demand (filler used pages) climbs 0 -> 128 -> 200 -> 300 */
+    CU_ASSERT_EQUAL(as_tc_filler_get(t, 128, 0, &a, &h1), 0);
+    CU_ASSERT_EQUAL(as_tc_filler_get(t, 72, 0, &a, &h1), 0);
+    CU_ASSERT_EQUAL(as_tc_filler_get(t, 100, 0, &b, &h2), 0);
+    CU_ASSERT(h1 != h2);
+    /* 2 s later h2 empties (to the HugeCache): demand 200. Epoch 1 is
+     * filled with the last demand (300). Over the 60 s short window the
+     * largest fluctuation is 300 (epoch 0), over the 300 s long window the
+     * largest minimum is 300 (epoch 1): 600, capped by the 600 s peak 300 */
+    t->now_ns = 2000000000ull;
+    as_tc_filler_put(t, h2, b, 100);
+    CU_ASSERT_EQUAL(t->filler.hps, 1);
+    CU_ASSERT_EQUAL(t->cache.hps, 1);
+    CU_ASSERT_EQUAL(as_tc_demand_requirement(t), 300);
+    /* releasing 1000 pages: the cached hugepage (256 pages) goes first; the
+     * filler holds 256 backed pages < 300 required: 744 pages skipped */
+    CU_ASSERT_EQUAL(as_tc_release(t, 1000), 256);
+    CU_ASSERT_EQUAL(t->pages_subreleased, 0);
+    CU_ASSERT_EQUAL(t->skip_subrelease_pages, 744);
+    /* with skip-subrelease off, h1's 56 free pages go */
+    t->p[TC_P_SKIP_SHORT].u = 0;
+    t->p[TC_P_SKIP_LONG].u = 0;
+    CU_ASSERT_EQUAL(as_tc_demand_requirement(t), 0);
+    CU_ASSERT_EQUAL(as_tc_release(t, 1), 56);
+    CU_ASSERT_EQUAL(t->pages_subreleased, 56);
+    teardown(&fx);
+}
+
+/* ------------------------------------------------------------ stress */
+
+static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static void stress(const char *const *assign)
+{
+    as_simos_config_t oc;
+    as_simos_config_default(&oc);
+    as_simos_t *os;
+    CU_ASSERT_EQUAL_FATAL(as_simos_create(&oc, &os), 0);
+    as_param_value_t params[TC_P_COUNT];
+    CU_ASSERT_EQUAL_FATAL(as_param_defaults(as_tc_params, TC_P_COUNT, params), 0);
+    for (; assign && *assign; assign++)
+        CU_ASSERT_EQUAL_FATAL(as_param_set(as_tc_params, TC_P_COUNT, params, *assign), 0);
+    as_policy_config_t cfg = {as_simos_pagesource(os), params, 1, NULL};
+    as_policy_ops_t ops;
+    void *st;
+    CU_ASSERT_EQUAL_FATAL(as_check_wrap(&as_policy_tcmalloc, &cfg, NULL, &ops, &st), 0);
+    enum { LIVE = 3000, STEPS = 60000 };
+    static uintptr_t addr[LIVE];
+    static size_t size[LIVE];
+    memset(addr, 0, sizeof addr);
+    as_ctx_t c = {0, 0, 0, AS_CLASS_NONE, 0};
+    uint64_t next_tick = 0;
+    for (int step = 0; step < STEPS; step++) {
+        c.now_ns = (uint64_t)step * 1000000ull; /* 1 ms per step */
+        c.cpu = (uint32_t)(rnd() % 4);
+        if (c.now_ns >= next_tick) next_tick = c.now_ns + ops.tick(st, &c);
+        int i = (int)(rnd() % LIVE);
+        if (addr[i]) {
+            int rc = ops.free(st, &c, addr[i], (rnd() & 1) ? size[i] : 0);
+            CU_ASSERT_EQUAL(rc, 0);
+            if (rc) printf("\nfree: %s\n", as_check_last_error(st));
+            addr[i] = 0;
+            continue;
+        }
+        uint64_t r = rnd();
+        size_t s = (r % 100) < 80 ? (size_t)(rnd() % 2048)
+                   : (r % 100) < 97 ? (size_t)(rnd() % (300 * KiB))
+                                    : (size_t)(rnd() % (5 * MiB));
+        size_t al = (r % 23 == 0) ? ((size_t)1 << (rnd() % 17)) : 0;
+        as_block_t b;
+        int rc = ops.alloc(st, &c, s, al, &b);
+        CU_ASSERT_EQUAL(rc, 0);
+        if (rc) {
+            printf("\nalloc %zu/%zu: %s\n", s, al, as_check_last_error(st));
+            break;
+        }
+        CU_ASSERT_EQUAL(as_simos_touch(os, b.addr, s ? s : 1), 0);
+        addr[i] = b.addr;
+        size[i] = s;
+        if (step % 20000 == 0) {
+            CU_ASSERT_EQUAL(as_tc_check(as_check_inner_state(st)), 0);
+            CU_ASSERT_EQUAL(as_check_verify(st), 0);
+        }
+    }
+    CU_ASSERT_EQUAL(as_tc_check(as_check_inner_state(st)), 0);
+    CU_ASSERT_EQUAL(as_check_violations(st), 0);
+    for (int i = 0; i < LIVE; i++)
+        if (addr[i]) CU_ASSERT_EQUAL(ops.free(st, &c, addr[i], 0), 0);
+    CU_ASSERT_EQUAL(as_tc_check(as_check_inner_state(st)), 0);
+    CU_ASSERT_EQUAL(as_check_close(st), 0);
+    if (as_check_violations(st)) printf("\nclose: %s\n", as_check_last_error(st));
+    ops.destroy(st);
+    CU_ASSERT_EQUAL(as_simos_check(os), 0);
+    as_simos_destroy(os);
+}
+
+static void test_stress_default(void) { stress(NULL); }
+
+static void test_stress_release(void)
+{
+    const char *assign[] = {"release_rate=64M", "skip_subrelease_short=1s",
+                            "skip_subrelease_long=2s", "region_slack_bytes=0",
+                            "size_classes=legacy", "cpu_cache_bytes=256K", NULL};
+    stress(assign);
+}
+
+static void test_stress_pages(void)
+{
+    const char *assign[] = {"page_size=4K", "release_rate=16M",
+                            "per_cpu_caches=off", NULL};
+    stress(assign);
+    const char *assign2[] = {"page_size=32K", "release_rate=16M",
+                             "separate_dense=off", NULL};
+    stress(assign2);
+}
+
+int main(void)
+{
+    static const as_test_t tests[] = {
+        {"size-class tables follow the rules and the notes", test_tables},
+        {"every class boundary, default table", test_boundaries_default},
+        {"every class boundary, legacy table", test_boundaries_legacy},
+        {"aligned requests pick aligned classes", test_aligned_classes},
+        {"filler: smallest fitting range, ties to more allocations", test_filler_placement},
+        {"subrelease picks the emptiest hugepage", test_subrelease_emptiest},
+        {"per-CPU byte limit holds; overflow goes to the transfer cache", test_cpu_cache_limit},
+        {"per-CPU capacity steal stays within the limit", test_cpu_cache_steal},
+        {"free with size_hint 0", test_free_without_size},
+        {"large: raw hugepages with a donated tail", test_large_donation},
+        {"large: HugeRegion best fit, backed on use", test_large_region},
+        {"tick releases at the configured rate", test_tick_release},
+        {"skip-subrelease keeps the demand requirement", test_skip_subrelease},
+        {"stress under the checking layer (defaults)", test_stress_default},
+        {"stress under the checking layer (release, legacy, regions)", test_stress_release},
+        {"stress under the checking layer (4K and 32K pages)", test_stress_pages},
+        {NULL, NULL}};
+    return as_test_main("policies_tcmalloc", tests);
+}
