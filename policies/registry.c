@@ -11,6 +11,7 @@
 #include "bestfit/bestfit.h"
 #include "hoard/hoard.h"
 #include "llama/llama.h"
+#include "tcmalloc/tcmalloc.h"
 
 static const as_policy_ops_t *const as_policies[] = {
     &as_policy_bestfit,
@@ -18,6 +19,7 @@ static const as_policy_ops_t *const as_policies[] = {
     &as_policy_llama,
     &as_policy_private_heaps,
     &as_policy_ownership_heaps,
+    &as_policy_tcmalloc,
     NULL /* keep last */
 };
 
