@@ -21,6 +21,10 @@ static const as_param_spec_t cached_params[] = {
                                 NULL,
                                 "ask the inner predictor on every n-th hit "
                                 "to count disagreements (0: never)"},
+    [AS_CACHED_SIZE_KEY] = {"size_key", AS_PARAM_ENUM, "exact", 0, 0,
+                            "exact|pow2|none",
+                            "size in the key: exact bytes (LLAMA), rounded "
+                            "up to a power of two, or left out"},
     [AS_CACHED_REFRESH] = {"refresh", AS_PARAM_BOOL, "1", 0, 1, NULL,
                            "on each observed outcome, re-ask the inner "
                            "predictor and update that key's entry"},
@@ -29,7 +33,7 @@ static const as_param_spec_t cached_params[] = {
 /* One cached answer. valid == 0: empty way. */
 typedef struct {
     uint64_t ret;      /* return address (pcs[0], or frame/stack id) */
-    uint64_t size;     /* requested bytes */
+    uint64_t size;     /* requested bytes, as size_key keeps them */
     uint64_t used;     /* LRU stamp within the set */
     uint32_t depth;    /* stack depth */
     int32_t cls;       /* the inner predictor's answer */
@@ -45,7 +49,7 @@ typedef struct {
     cache_entry_t *e;
     uint32_t sets, entries;
     uint64_t verify_every;
-    int refresh;
+    int refresh, size_key;
     uint64_t clock;   /* LRU stamps */
     uint64_t lookups, hits, misses, evictions;
     uint64_t verified, disagreements, refreshes, refresh_changes;
@@ -58,6 +62,18 @@ static uint64_t ret_addr(const as_pred_ctx_t *c)
     return c->stack;
 }
 
+enum { SIZE_EXACT, SIZE_POW2, SIZE_NONE };
+
+/* The size component of the key. */
+static uint64_t size_part(const cached_state_t *s, uint64_t size)
+{
+    if (s->size_key == SIZE_NONE) return 0;
+    if (s->size_key == SIZE_EXACT || size <= 1) return size;
+    uint64_t p = 1;
+    while (p < size && p < (1ull << 63)) p <<= 1;
+    return p;
+}
+
 static cache_entry_t *set_of(cached_state_t *s, uint64_t ret, uint32_t depth,
                              uint64_t size)
 {
@@ -67,11 +83,11 @@ static cache_entry_t *set_of(cached_state_t *s, uint64_t ret, uint32_t depth,
 
 static cache_entry_t *lookup(cached_state_t *s, const as_pred_ctx_t *c)
 {
-    uint64_t ret = ret_addr(c);
-    cache_entry_t *set = set_of(s, ret, c->depth, c->size);
+    uint64_t ret = ret_addr(c), size = size_part(s, c->size);
+    cache_entry_t *set = set_of(s, ret, c->depth, size);
     for (int w = 0; w < WAYS; w++)
         if (set[w].valid && set[w].ret == ret && set[w].depth == c->depth &&
-            set[w].size == c->size)
+            set[w].size == size)
             return &set[w];
     return NULL;
 }
@@ -90,6 +106,7 @@ static int cached_create(const as_predictor_config_t *cfg, void **state)
     s->entries = s->sets * WAYS;
     s->verify_every = cfg->params[AS_CACHED_VERIFY_EVERY].u;
     s->refresh = (int)cfg->params[AS_CACHED_REFRESH].u;
+    s->size_key = (int)cfg->params[AS_CACHED_SIZE_KEY].u;
     s->e = as_mem_alloc(&s->mem, (size_t)s->entries * sizeof *s->e);
     if (!s->e) {
         as_mem_t mem = s->mem;
@@ -118,8 +135,8 @@ static int32_t cached_predict(void *state, const as_pred_ctx_t *ctx)
     }
     s->misses++;
     int32_t cls = s->inner->predict(s->inner_state, ctx);
-    uint64_t ret = ret_addr(ctx);
-    cache_entry_t *set = set_of(s, ret, ctx->depth, ctx->size);
+    uint64_t ret = ret_addr(ctx), size = size_part(s, ctx->size);
+    cache_entry_t *set = set_of(s, ret, ctx->depth, size);
     cache_entry_t *victim = &set[0];
     for (int w = 0; w < WAYS; w++) {
         if (!set[w].valid) {
@@ -129,7 +146,7 @@ static int32_t cached_predict(void *state, const as_pred_ctx_t *ctx)
         if (set[w].used < victim->used) victim = &set[w];
     }
     if (victim->valid) s->evictions++;
-    *victim = (cache_entry_t){.ret = ret, .size = ctx->size,
+    *victim = (cache_entry_t){.ret = ret, .size = size,
                               .used = s->clock, .depth = ctx->depth,
                               .cls = cls, .valid = 1};
     return cls;

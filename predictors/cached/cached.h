@@ -6,7 +6,8 @@
  *                        the inner predictor in cfg->inner_ops/inner_state
  *                        ("cached:site" on the command line)
  *
- * Key: (return address, stack depth, requested size). The return address is
+ * Key: (return address, stack depth, requested size); size_key=pow2 rounds
+ * the size up to a power of two, size_key=none leaves it out. The return address is
  * the innermost frame's pc (pcs[0]); traces without pcs use the innermost
  * frame id, and allocations without a stack use the stack id 0. A hit answers
  * without asking the inner predictor; a miss asks it and stores the answer.
@@ -31,6 +32,7 @@ extern const as_predictor_ops_t as_predictor_cached;
 enum {
     AS_CACHED_CAPACITY,     /* entries (rounded up to 4 x a power of two) */
     AS_CACHED_VERIFY_EVERY, /* compare with the inner answer every n-th hit */
+    AS_CACHED_SIZE_KEY,     /* exact | pow2 | none */
     AS_CACHED_REFRESH,      /* re-ask the inner predictor on observe */
     AS_CACHED_NPARAMS
 };
