@@ -29,8 +29,10 @@ static void print_params(FILE *f, const as_gen_workload_t *wl)
         fprintf(f, "    %-15s %-8s %s", p->name, p->def, p->doc);
         if (p->type == AS_PARAM_ENUM)
             fprintf(f, " [%s]", p->choices);
-        else if (p->type != AS_PARAM_BOOL)
+        else if (p->type == AS_PARAM_DOUBLE)
             fprintf(f, " [%g..%g]", p->min, p->max);
+        else if (p->type != AS_PARAM_BOOL)
+            fprintf(f, " [%.0f..%.0f]", p->min, p->max);
         fprintf(f, "\n");
     }
 }
