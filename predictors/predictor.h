@@ -103,6 +103,15 @@ typedef struct as_predictor_ops {
                     const as_pred_outcome_t *outcome);
     void (*stats)(void *state, as_pred_stat_fn fn, void *arg); /* optional */
     void (*destroy)(void *state);
+    /* load: optional: add a trained table/model given in text form (the
+     * caller reads the file: a predictor does no I/O). *line (may be NULL)
+     * receives the 1-based line of the first bad record.
+     * @return 0, AS_EFORMAT, AS_ENOMEM. */
+    int (*load)(void *state, const char *text, size_t len, size_t *line);
+    /* save: optional: write the table/model in text form into buf (cap
+     * bytes; terminated when cap > 0). @return the whole length, which may
+     * exceed cap - 1: call again with a larger buffer, as with snprintf. */
+    size_t (*save)(const void *state, char *buf, size_t cap);
 } as_predictor_ops_t;
 
 const as_predictor_ops_t *as_predictor_find(const char *name);

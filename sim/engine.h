@@ -47,6 +47,17 @@ typedef struct {
      * (total 0 when unknown); may be NULL. */
     void (*progress)(void *arg, uint64_t done, uint64_t total);
     void *progress_arg;
+    /* Counterfactual ("--shadow-predictor Q", issue 4): a second predictor
+     * (registry name, "WRAPPER:INNER" allowed; NULL = none) asked on every
+     * allocation with the same context and told every outcome with its own
+     * prediction, whose answers are never given to the policy. Results in
+     * the shadow_* fields of as_run_result_t. */
+    const char *shadow_predictor;
+    /* A trained table/model in text form for the predictor's optional load
+     * hook, read from this file before the replay (NULL = none); and a file
+     * the predictor's optional save hook writes after it (NULL = none). */
+    const char *predictor_load_path;
+    const char *predictor_save_path;
 } as_run_config_t;
 
 typedef struct {
@@ -82,6 +93,13 @@ typedef struct {
     as_stat_t *stats;
     size_t n_stats;
     double wall_s;
+    /* counterfactual (cfg->shadow_predictor): what the shadow predictor
+     * would have said, confusion[predicted][actual] as above */
+    int has_shadow;
+    uint64_t shadow_confusion_allocs[AS_MAX_CLASSES][AS_MAX_CLASSES];
+    uint64_t shadow_confusion_bytes[AS_MAX_CLASSES][AS_MAX_CLASSES];
+    double shadow_accuracy_by_allocs, shadow_accuracy_by_bytes;
+    uint64_t shadow_agree_allocs; /* allocations where shadow == primary */
 } as_run_result_t;
 
 /* as_engine_run: replay cfg->trace_path. @return 0; AS_EINVAL/AS_ENOTFOUND

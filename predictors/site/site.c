@@ -283,6 +283,8 @@ const as_predictor_ops_t as_predictor_site = {
     .observe = site_observe,
     .stats = site_stats,
     .destroy = site_destroy,
+    .load = as_site_load_table,
+    .save = as_site_dump_table,
 };
 
 /* ------------------------------------------------------------ text form */
