@@ -25,23 +25,24 @@
 static const as_param_spec_t llama_params[] = {
     [AS_LLAMA_BLOCK_SIZE] = {"block_size", AS_PARAM_BYTES, "8K", 4096, 65536,
                              NULL, "block: unit of recycling (power of two)"},
-    [AS_LLAMA_LINE_SIZE] = {"line_size", AS_PARAM_BYTES, "128", 16, 2048,
-                            NULL, "line: unit of reuse inside a block (power "
-                                  "of two)"},
-    [AS_LLAMA_SMALL_MAX] = {"small_max", AS_PARAM_BYTES, "8K", 16, 65536,
-                            NULL, "largest request placed in lines (clamped "
-                                  "to block_size)"},
+    [AS_LLAMA_LINE_SIZE] = {"line_size", AS_PARAM_BYTES, "128", 16, 2048, NULL,
+                            "line: unit of reuse inside a block (power "
+                            "of two)"},
+    [AS_LLAMA_SMALL_MAX] = {"small_max", AS_PARAM_BYTES, "8K", 16, 65536, NULL,
+                            "largest request placed in lines (clamped "
+                            "to block_size)"},
     [AS_LLAMA_MEDIUM_MAX] = {"medium_max", AS_PARAM_BYTES, "2M", 16, 1 << 21,
-                             NULL, "largest request placed as a run of blocks;"
-                                   " larger ones get whole huge pages"},
+                             NULL,
+                             "largest request placed as a run of blocks;"
+                             " larger ones get whole huge pages"},
     [AS_LLAMA_PARTIAL_MIN_LINES] = {"partial_min_lines", AS_PARAM_U64, "8", 1,
                                     MAX_PER, NULL,
                                     "free lines a block needs to be reused "
                                     "for small objects of its class"},
     [AS_LLAMA_TICK_INTERVAL] = {"tick_interval", AS_PARAM_NS, "10ms", 1000,
                                 1e15, NULL, "period of deadline checks"},
-    [AS_LLAMA_DEMOTE_FRACTION] = {"demote_fraction", AS_PARAM_DOUBLE, "0.5",
-                                  0, 1, NULL,
+    [AS_LLAMA_DEMOTE_FRACTION] = {"demote_fraction", AS_PARAM_DOUBLE, "0.5", 0,
+                                  1, NULL,
                                   "demote a page whose own-class objects die "
                                   "more than this x class bound before its "
                                   "deadline"},
@@ -53,8 +54,8 @@ static const as_param_spec_t llama_params[] = {
                                "for their class: never, from the top end "
                                "(the class fills from the bottom), or first "
                                "fit"},
-    [AS_LLAMA_RECYCLE_ORDER] = {"recycle_order", AS_PARAM_ENUM, "nearest", 0,
-                                0, "nearest|longest",
+    [AS_LLAMA_RECYCLE_ORDER] = {"recycle_order", AS_PARAM_ENUM, "nearest", 0, 0,
+                                "nearest|longest",
                                 "which longer class to recycle from first"},
     [AS_LLAMA_RETURN] = {"return", AS_PARAM_ENUM, "unreserve", 0, 0,
                          "unreserve|release|keep",
@@ -63,8 +64,8 @@ static const as_param_spec_t llama_params[] = {
     [AS_LLAMA_SUBRELEASE] = {"subrelease", AS_PARAM_BOOL, "0", 0, 1, NULL,
                              "release free blocks below 2 MiB (splits huge "
                              "pages)"},
-    [AS_LLAMA_HUGEPAGE_HINT] = {"hugepage_hint", AS_PARAM_BOOL, "1", 0, 1,
-                                NULL, "MADV_HUGEPAGE every huge page"},
+    [AS_LLAMA_HUGEPAGE_HINT] = {"hugepage_hint", AS_PARAM_BOOL, "1", 0, 1, NULL,
+                                "MADV_HUGEPAGE every huge page"},
 };
 
 enum { B_FREE, B_SMALL, B_MED_HEAD, B_MED_TAIL };
@@ -95,51 +96,51 @@ typedef struct {
  *   each scan). */
 typedef struct {
     uintptr_t base;
-    uint32_t slot;           /* index in llama_t.slots */
-    uint8_t state;           /* P_* */
-    uint8_t lc;              /* the page's lifetime class */
-    uint8_t on_avail;        /* on cls[lc]'s list of pages with free blocks */
+    uint32_t slot;    /* index in llama_t.slots */
+    uint8_t state;    /* P_* */
+    uint8_t lc;       /* the page's lifetime class */
+    uint8_t on_avail; /* on cls[lc]'s list of pages with free blocks */
     uint32_t free_blocks, used_blocks, units, resid;
-    uint32_t large_pages;    /* P_LARGE: huge pages in the run */
+    uint32_t large_pages; /* P_LARGE: huge pages in the run */
     uint64_t opened_ns;
-    uint64_t deadline_ns;    /* max over own-class units' deadlines */
+    uint64_t deadline_ns; /* max over own-class units' deadlines */
     uint64_t min_deadline_ns;
-    uint32_t prev, next;     /* avail list, or the kept free-page list */
-    size_t bytes;            /* descriptor bytes (arena) */
-    uint64_t *freemap;       /* 1 bit per block, 1 = free */
-    blk_t *blk;              /* bpp blocks */
-    uint8_t *lines;          /* bpp * lpb live-object counts */
+    uint32_t prev, next; /* avail list, or the kept free-page list */
+    size_t bytes;        /* descriptor bytes (arena) */
+    uint64_t *freemap;   /* 1 bit per block, 1 = free */
+    blk_t *blk;          /* bpp blocks */
+    uint8_t *lines;      /* bpp * lpb live-object counts */
 } page_t;
 
 /* Allocation state of one lifetime class. */
 typedef struct {
-    uint32_t cur;            /* bump block id, or NIL */
-    uint32_t cursor, limit;  /* the free hole [cursor, limit) in cur */
+    uint32_t cur;                    /* bump block id, or NIL */
+    uint32_t cursor, limit;          /* the free hole [cursor, limit) in cur */
     uint32_t part_head, part_tail;   /* small blocks with free lines */
     uint32_t avail_head, avail_tail; /* pages of this class with free blocks */
-    uint32_t open;           /* the open page's slot, or NIL */
+    uint32_t open;                   /* the open page's slot, or NIL */
 } lclass_t;
 
 typedef struct {
     const as_pagesource_t *ps;
     as_mem_t mem;
-    uint32_t n;                       /* lifetime classes */
-    uint64_t bound[MAX_CLASSES];      /* class bounds; last = UINT64_MAX */
+    uint32_t n;                  /* lifetime classes */
+    uint64_t bound[MAX_CLASSES]; /* class bounds; last = UINT64_MAX */
     size_t hp, block, line;
-    uint32_t bpp, lpb, words;         /* blocks/page, lines/block, map words */
+    uint32_t bpp, lpb, words; /* blocks/page, lines/block, map words */
     size_t small_max, medium_max;
     uint32_t partial_min;
     uint64_t tick_ns;
     double demote_fraction;
     int recycle, recycle_open, recycle_longest, ret_mode, subrelease, hint;
-    page_t **slots;                   /* descriptors by slot, NULL = unused */
+    page_t **slots; /* descriptors by slot, NULL = unused */
     uint32_t nslots, cap_slots;
     uint32_t *free_slots, n_free_slots;
-    as_u64map_t pages;                /* base / hp -> slot */
-    as_u64map_t objs;                 /* small object address -> bytes */
+    as_u64map_t pages; /* base / hp -> slot */
+    as_u64map_t objs;  /* small object address -> bytes */
     lclass_t cls[MAX_CLASSES];
-    uint32_t keep_head;               /* kept free pages (return=release|keep) */
-    size_t meta_bytes;                /* descriptors and slot arrays */
+    uint32_t keep_head; /* kept free pages (return=release|keep) */
+    size_t meta_bytes;  /* descriptors and slot arrays */
     /* statistics (cumulative unless noted) */
     uint64_t pages_opened, pages_returned, pages_emptied_early;
     uint64_t promotions, block_promotions, demotions, recycled_units;
@@ -183,8 +184,10 @@ static int slot_get(llama_t *L, uint32_t *out)
             meta_free(L, f, cap * sizeof *f);
             return AS_ENOMEM;
         }
-        for (uint32_t i = 0; i < L->nslots; i++) s[i] = L->slots[i];
-        for (uint32_t i = 0; i < L->n_free_slots; i++) f[i] = L->free_slots[i];
+        for (uint32_t i = 0; i < L->nslots; i++)
+            s[i] = L->slots[i];
+        for (uint32_t i = 0; i < L->n_free_slots; i++)
+            f[i] = L->free_slots[i];
         meta_free(L, L->slots, L->cap_slots * sizeof *s);
         meta_free(L, L->free_slots, L->cap_slots * sizeof *f);
         L->slots = s;
@@ -252,8 +255,10 @@ static void avail_add(llama_t *L, page_t *p)
     lclass_t *k = &L->cls[p->lc];
     p->prev = k->avail_tail;
     p->next = NIL;
-    if (k->avail_tail != NIL) L->slots[k->avail_tail]->next = p->slot;
-    else k->avail_head = p->slot;
+    if (k->avail_tail != NIL)
+        L->slots[k->avail_tail]->next = p->slot;
+    else
+        k->avail_head = p->slot;
     k->avail_tail = p->slot;
     p->on_avail = 1;
 }
@@ -261,10 +266,14 @@ static void avail_add(llama_t *L, page_t *p)
 static void avail_del(llama_t *L, page_t *p)
 {
     lclass_t *k = &L->cls[p->lc];
-    if (p->prev != NIL) L->slots[p->prev]->next = p->next;
-    else k->avail_head = p->next;
-    if (p->next != NIL) L->slots[p->next]->prev = p->prev;
-    else k->avail_tail = p->prev;
+    if (p->prev != NIL)
+        L->slots[p->prev]->next = p->next;
+    else
+        k->avail_head = p->next;
+    if (p->next != NIL)
+        L->slots[p->next]->prev = p->prev;
+    else
+        k->avail_tail = p->prev;
     p->prev = p->next = NIL;
     p->on_avail = 0;
 }
@@ -275,8 +284,10 @@ static void part_add(llama_t *L, uint32_t id)
     lclass_t *k = &L->cls[b->lc];
     b->prev = k->part_tail;
     b->next = NIL;
-    if (k->part_tail != NIL) blk_of(L, k->part_tail, NULL)->next = id;
-    else k->part_head = id;
+    if (k->part_tail != NIL)
+        blk_of(L, k->part_tail, NULL)->next = id;
+    else
+        k->part_head = id;
     k->part_tail = id;
     b->on_list = 1;
 }
@@ -285,10 +296,14 @@ static void part_del(llama_t *L, uint32_t id)
 {
     blk_t *b = blk_of(L, id, NULL);
     lclass_t *k = &L->cls[b->lc];
-    if (b->prev != NIL) blk_of(L, b->prev, NULL)->next = b->next;
-    else k->part_head = b->next;
-    if (b->next != NIL) blk_of(L, b->next, NULL)->prev = b->prev;
-    else k->part_tail = b->prev;
+    if (b->prev != NIL)
+        blk_of(L, b->prev, NULL)->next = b->next;
+    else
+        k->part_head = b->next;
+    if (b->next != NIL)
+        blk_of(L, b->next, NULL)->prev = b->prev;
+    else
+        k->part_tail = b->prev;
     b->prev = b->next = NIL;
     b->on_list = 0;
 }
@@ -410,8 +425,8 @@ static int open_page(llama_t *L, uint32_t c, uint64_t now, page_t **out)
     return AS_OK;
 }
 
-static int try_page(llama_t *L, page_t *p, uint32_t nb, uint32_t ab,
-                    int top, uint32_t *start)
+static int try_page(llama_t *L, page_t *p, uint32_t nb, uint32_t ab, int top,
+                    uint32_t *start)
 {
     if (p->free_blocks < nb) return 0;
     int64_t s = top ? find_run_top(L, p, nb, ab) : find_run(L, p, nb, ab);
@@ -459,18 +474,22 @@ static int get_blocks(llama_t *L, uint32_t c, uint32_t nb, uint32_t ab,
 }
 
 /* Make blocks [b, b+nb) of p a unit of class c. */
-static void new_unit(llama_t *L, page_t *p, uint32_t b, uint32_t nb,
-                     uint32_t c, int state, uint64_t now)
+static void new_unit(llama_t *L, page_t *p, uint32_t b, uint32_t nb, uint32_t c,
+                     int state, uint64_t now)
 {
     blk_t *x = &p->blk[b];
     *x = (blk_t){.deadline_ns = sat_add(now, L->bound[c]),
-                 .prev = NIL, .next = NIL, .state = (uint8_t)state,
+                 .prev = NIL,
+                 .next = NIL,
+                 .state = (uint8_t)state,
                  .lc = (uint8_t)c};
-    if (state == B_SMALL) x->free_lines = (uint16_t)L->lpb;
-    else x->live = (uint16_t)nb;
+    if (state == B_SMALL)
+        x->free_lines = (uint16_t)L->lpb;
+    else
+        x->live = (uint16_t)nb;
     for (uint32_t i = 1; i < nb; i++)
-        p->blk[b + i] = (blk_t){.prev = NIL, .next = NIL,
-                                .state = B_MED_TAIL, .lc = (uint8_t)c};
+        p->blk[b + i] = (blk_t){
+            .prev = NIL, .next = NIL, .state = B_MED_TAIL, .lc = (uint8_t)c};
     p->units++;
     if (c == p->lc) {
         p->resid++;
@@ -532,8 +551,7 @@ static void unit_set_class(llama_t *L, page_t *p, uint32_t b, uint32_t c,
     }
     x->lc = (uint8_t)c;
     x->deadline_ns = sat_add(now, L->bound[c]);
-    if (x->state == B_SMALL && x->free_lines >= L->partial_min)
-        part_add(L, id);
+    if (x->state == B_SMALL && x->free_lines >= L->partial_min) part_add(L, id);
 }
 
 /* Change the class of page p (its units keep theirs unless `carry`: then
@@ -614,17 +632,19 @@ static void scan_page(llama_t *L, page_t *p, uint64_t now)
 
 /* A hole of free lines in block id, at or after byte `from`, that fits
  * `bytes` at alignment `align`. @return 1 with [*pos, *lim). */
-static int find_hole(const llama_t *L, uint32_t id, uint32_t from,
-                     size_t bytes, size_t align, uint32_t *pos, uint32_t *lim)
+static int find_hole(const llama_t *L, uint32_t id, uint32_t from, size_t bytes,
+                     size_t align, uint32_t *pos, uint32_t *lim)
 {
     page_t *p;
     blk_of(L, id, &p);
     const uint8_t *cnt = &p->lines[(size_t)(id % L->bpp) * L->lpb];
     uint32_t l = (uint32_t)((from + L->line - 1) / L->line);
     while (l < L->lpb) {
-        while (l < L->lpb && cnt[l]) l++;
+        while (l < L->lpb && cnt[l])
+            l++;
         uint32_t l0 = l;
-        while (l < L->lpb && !cnt[l]) l++;
+        while (l < L->lpb && !cnt[l])
+            l++;
         if (l == l0) break;
         uint64_t start = as_align_up((uint64_t)l0 * L->line, align);
         if (start + bytes <= (uint64_t)l * L->line) {
@@ -765,10 +785,10 @@ static int llama_alloc(void *state, const as_ctx_t *ctx, size_t size,
                        size_t align, as_block_t *out)
 {
     llama_t *L = state;
-    uint32_t c = ctx->lifetime_class < 0 ||
-                         (uint32_t)ctx->lifetime_class >= L->n
-                     ? L->n - 1
-                     : (uint32_t)ctx->lifetime_class;
+    uint32_t c =
+        ctx->lifetime_class < 0 || (uint32_t)ctx->lifetime_class >= L->n
+            ? L->n - 1
+            : (uint32_t)ctx->lifetime_class;
     uint64_t now = ctx->now_ns;
     if (!size) size = 1;
     if (align < 16) align = 16;
@@ -795,8 +815,8 @@ static int llama_alloc(void *state, const as_ctx_t *ctx, size_t size,
     }
     size_t span = as_align_up(bytes, L->hp);
     uintptr_t addr;
-    int rc = as_ps_reserve(L->ps, 0, span, align > L->hp ? align : L->hp,
-                           &addr);
+    int rc =
+        as_ps_reserve(L->ps, 0, span, align > L->hp ? align : L->hp, &addr);
     if (rc != AS_OK) return rc;
     page_t *p = page_new(L, addr, 0);
     if (!p) {
@@ -921,7 +941,8 @@ static void llama_stats(void *state, as_stat_fn fn, void *arg)
     fn(arg, "llama_metadata_bytes",
        (double)(L->meta_bytes + as_u64map_bytes(&L->objs) +
                 as_u64map_bytes(&L->pages) + sizeof *L));
-    for (uint32_t c = 0; c < L->n; c++) fn(arg, class_names[c], (double)per[c]);
+    for (uint32_t c = 0; c < L->n; c++)
+        fn(arg, class_names[c], (double)per[c]);
 }
 
 static void llama_destroy(void *state)
@@ -930,8 +951,8 @@ static void llama_destroy(void *state)
     for (uint32_t s = 0; s < L->nslots; s++) {
         page_t *p = L->slots[s];
         if (!p) continue;
-        size_t span = p->state == P_LARGE ? (size_t)p->large_pages * L->hp
-                                          : L->hp;
+        size_t span =
+            p->state == P_LARGE ? (size_t)p->large_pages * L->hp : L->hp;
         as_ps_unreserve(L->ps, p->base, span);
         meta_free(L, p, p->bytes);
     }

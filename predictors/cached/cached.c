@@ -32,11 +32,11 @@ static const as_param_spec_t cached_params[] = {
 
 /* One cached answer. valid == 0: empty way. */
 typedef struct {
-    uint64_t ret;      /* return address (pcs[0], or frame/stack id) */
-    uint64_t size;     /* requested bytes, as size_key keeps them */
-    uint64_t used;     /* LRU stamp within the set */
-    uint32_t depth;    /* stack depth */
-    int32_t cls;       /* the inner predictor's answer */
+    uint64_t ret;   /* return address (pcs[0], or frame/stack id) */
+    uint64_t size;  /* requested bytes, as size_key keeps them */
+    uint64_t used;  /* LRU stamp within the set */
+    uint32_t depth; /* stack depth */
+    int32_t cls;    /* the inner predictor's answer */
     uint32_t valid;
 } cache_entry_t;
 
@@ -50,7 +50,7 @@ typedef struct {
     uint32_t sets, entries;
     uint64_t verify_every;
     int refresh, size_key;
-    uint64_t clock;   /* LRU stamps */
+    uint64_t clock; /* LRU stamps */
     uint64_t lookups, hits, misses, evictions;
     uint64_t verified, disagreements, refreshes, refresh_changes;
 } cached_state_t;
@@ -70,7 +70,8 @@ static uint64_t size_part(const cached_state_t *s, uint64_t size)
     if (s->size_key == SIZE_NONE) return 0;
     if (s->size_key == SIZE_EXACT || size <= 1) return size;
     uint64_t p = 1;
-    while (p < size && p < (1ull << 63)) p <<= 1;
+    while (p < size && p < (1ull << 63))
+        p <<= 1;
     return p;
 }
 
@@ -102,7 +103,8 @@ static int cached_create(const as_predictor_config_t *cfg, void **state)
     s->inner_state = cfg->inner_state;
     uint64_t want = cfg->params[AS_CACHED_CAPACITY].u;
     s->sets = 1;
-    while ((uint64_t)s->sets * WAYS < want) s->sets <<= 1;
+    while ((uint64_t)s->sets * WAYS < want)
+        s->sets <<= 1;
     s->entries = s->sets * WAYS;
     s->verify_every = cfg->params[AS_CACHED_VERIFY_EVERY].u;
     s->refresh = (int)cfg->params[AS_CACHED_REFRESH].u;
@@ -146,9 +148,12 @@ static int32_t cached_predict(void *state, const as_pred_ctx_t *ctx)
         if (set[w].used < victim->used) victim = &set[w];
     }
     if (victim->valid) s->evictions++;
-    *victim = (cache_entry_t){.ret = ret, .size = size,
-                              .used = s->clock, .depth = ctx->depth,
-                              .cls = cls, .valid = 1};
+    *victim = (cache_entry_t){.ret = ret,
+                              .size = size,
+                              .used = s->clock,
+                              .depth = ctx->depth,
+                              .cls = cls,
+                              .valid = 1};
     return cls;
 }
 

@@ -7,12 +7,12 @@
  *                        ("cached:site" on the command line)
  *
  * Key: (return address, stack depth, requested size); size_key=pow2 rounds
- * the size up to a power of two, size_key=none leaves it out. The return address is
- * the innermost frame's pc (pcs[0]); traces without pcs use the innermost
- * frame id, and allocations without a stack use the stack id 0. A hit answers
- * without asking the inner predictor; a miss asks it and stores the answer.
- * The table is set-associative (4 ways, LRU within a set), so its size is
- * bounded by `capacity` entries.
+ * the size up to a power of two, size_key=none leaves it out. The return
+ * address is the innermost frame's pc (pcs[0]); traces without pcs use the
+ * innermost frame id, and allocations without a stack use the stack id 0. A hit
+ * answers without asking the inner predictor; a miss asks it and stores the
+ * answer. The table is set-associative (4 ways, LRU within a set), so its size
+ * is bounded by `capacity` entries.
  *
  * Staleness: a cached answer does not change when the inner predictor learns.
  * With refresh=1 (default) every observed outcome re-asks the inner predictor

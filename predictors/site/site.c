@@ -43,9 +43,9 @@ static const as_param_spec_t site_params[] = {
 /* One site. Invariant: total == sum(count[0..n)) == n_short + n_long. */
 typedef struct {
     uint64_t key;
-    uint32_t prev, next;      /* LRU list: head = most recently used */
-    uint64_t total;           /* outcomes seen */
-    uint64_t n_short, n_long; /* outcomes <= threshold, > threshold */
+    uint32_t prev, next;            /* LRU list: head = most recently used */
+    uint64_t total;                 /* outcomes seen */
+    uint64_t n_short, n_long;       /* outcomes <= threshold, > threshold */
     uint64_t count[AS_MAX_CLASSES]; /* outcomes per actual class */
 } site_entry_t;
 
@@ -86,7 +86,8 @@ static uint32_t find(const site_state_t *s, uint64_t key)
 static void index_insert(site_state_t *s, uint32_t idx)
 {
     uint32_t i = slot_of(s, s->e[idx].key);
-    while (s->slots[i]) i = (i + 1) & s->mask;
+    while (s->slots[i])
+        i = (i + 1) & s->mask;
     s->slots[i] = idx + 1;
 }
 
@@ -95,7 +96,8 @@ static void index_insert(site_state_t *s, uint32_t idx)
 static void index_remove(site_state_t *s, uint32_t idx)
 {
     uint32_t i = slot_of(s, s->e[idx].key);
-    while (s->slots[i] != idx + 1) i = (i + 1) & s->mask;
+    while (s->slots[i] != idx + 1)
+        i = (i + 1) & s->mask;
     for (uint32_t j = (i + 1) & s->mask; s->slots[j]; j = (j + 1) & s->mask) {
         uint32_t home = slot_of(s, s->e[s->slots[j] - 1].key);
         /* Move j to i when its home is not in (i, j] cyclically. */
@@ -112,10 +114,14 @@ static void index_remove(site_state_t *s, uint32_t idx)
 static void lru_unlink(site_state_t *s, uint32_t i)
 {
     site_entry_t *x = &s->e[i];
-    if (x->prev != NIL) s->e[x->prev].next = x->next;
-    else s->head = x->next;
-    if (x->next != NIL) s->e[x->next].prev = x->prev;
-    else s->tail = x->prev;
+    if (x->prev != NIL)
+        s->e[x->prev].next = x->next;
+    else
+        s->head = x->next;
+    if (x->next != NIL)
+        s->e[x->next].prev = x->prev;
+    else
+        s->tail = x->prev;
 }
 
 static void lru_push_front(site_state_t *s, uint32_t i)
@@ -152,7 +158,8 @@ static uint32_t find_or_insert(site_state_t *s, uint64_t key)
         s->evictions++;
     }
     site_entry_t *x = &s->e[i];
-    for (uint32_t c = 0; c < AS_MAX_CLASSES; c++) x->count[c] = 0;
+    for (uint32_t c = 0; c < AS_MAX_CLASSES; c++)
+        x->count[c] = 0;
     x->key = key;
     x->total = x->n_short = x->n_long = 0;
     index_insert(s, i);
@@ -191,7 +198,8 @@ static int site_create(const as_predictor_config_t *cfg, void **state)
     s->def_class = (int32_t)(d >= s->classes.n ? s->classes.n - 1 : d);
     s->short_class = (int32_t)as_classes_of(&s->classes, s->threshold_ns);
     uint32_t nslots = 2;
-    while (nslots < 2 * s->capacity) nslots <<= 1;
+    while (nslots < 2 * s->capacity)
+        nslots <<= 1;
     s->mask = nslots - 1;
     s->e = as_mem_alloc(&s->mem, (size_t)s->capacity * sizeof *s->e);
     s->slots = as_mem_alloc(&s->mem, (size_t)nslots * sizeof *s->slots);
@@ -238,8 +246,10 @@ static void add_outcome(site_state_t *s, uint32_t i, uint32_t cls,
     if (cls >= s->classes.n) cls = s->classes.n - 1;
     x->count[cls]++;
     x->total++;
-    if (life_ns <= s->threshold_ns) x->n_short++;
-    else x->n_long++;
+    if (life_ns <= s->threshold_ns)
+        x->n_short++;
+    else
+        x->n_long++;
 }
 
 static void site_observe(void *state, const as_pred_ctx_t *ctx,
@@ -319,7 +329,8 @@ static int read_word(cursor_t *c, const char *w)
 {
     skip_blank(c);
     const char *q = c->p;
-    while (*w && q < c->end && *q == *w) q++, w++;
+    while (*w && q < c->end && *q == *w)
+        q++, w++;
     if (*w) return 0;
     c->p = q;
     return 1;
@@ -330,7 +341,8 @@ static int end_of_line(cursor_t *c)
 {
     skip_blank(c);
     if (c->p < c->end && *c->p == '#')
-        while (c->p < c->end && *c->p != '\n') c->p++;
+        while (c->p < c->end && *c->p != '\n')
+            c->p++;
     if (c->p >= c->end) return 1;
     if (*c->p != '\n') return 0;
     c->p++;
@@ -361,8 +373,7 @@ int as_site_load_table(void *state, const char *text, size_t len,
             stage = 2;
         } else {
             uint64_t key, sh, lo, cnt[AS_MAX_CLASSES], sum = 0;
-            if (!read_u64(&c, &key) || !read_u64(&c, &sh) ||
-                !read_u64(&c, &lo))
+            if (!read_u64(&c, &key) || !read_u64(&c, &sh) || !read_u64(&c, &lo))
                 goto bad;
             for (uint32_t k = 0; k < s->classes.n; k++) {
                 if (!read_u64(&c, &cnt[k])) goto bad;
@@ -371,7 +382,8 @@ int as_site_load_table(void *state, const char *text, size_t len,
             if (sum != sh + lo || !end_of_line(&c)) goto bad;
             uint32_t i = find_or_insert(s, key);
             site_entry_t *x = &s->e[i];
-            for (uint32_t k = 0; k < s->classes.n; k++) x->count[k] += cnt[k];
+            for (uint32_t k = 0; k < s->classes.n; k++)
+                x->count[k] += cnt[k];
             x->total += sum;
             x->n_short += sh;
             x->n_long += lo;
@@ -405,7 +417,8 @@ static void put_num(out_t *o, uint64_t v)
         v /= 10;
     } while (v);
     char rev[24];
-    for (int i = 0; i < n; i++) rev[i] = tmp[n - 1 - i];
+    for (int i = 0; i < n; i++)
+        rev[i] = tmp[n - 1 - i];
     rev[n] = 0;
     put_str(o, rev);
 }

@@ -38,13 +38,13 @@ extern const as_predictor_ops_t as_predictor_site;
 
 /* Parameter rows of as_predictor_site.params, in order. */
 enum {
-    AS_SITE_MODE,        /* enum tcmalloc|majority */
-    AS_SITE_KEY,         /* enum stack|pcs */
-    AS_SITE_CAPACITY,    /* sites kept (LRU) */
-    AS_SITE_THRESHOLD,   /* ns: short/long split of the tcmalloc mode */
-    AS_SITE_MARGIN,      /* tcmalloc mode: short > long + margin */
-    AS_SITE_MIN_OBS,     /* majority mode: outcomes before trusting a site */
-    AS_SITE_DEFAULT,     /* class for unknown sites (clamped to the last) */
+    AS_SITE_MODE,      /* enum tcmalloc|majority */
+    AS_SITE_KEY,       /* enum stack|pcs */
+    AS_SITE_CAPACITY,  /* sites kept (LRU) */
+    AS_SITE_THRESHOLD, /* ns: short/long split of the tcmalloc mode */
+    AS_SITE_MARGIN,    /* tcmalloc mode: short > long + margin */
+    AS_SITE_MIN_OBS,   /* majority mode: outcomes before trusting a site */
+    AS_SITE_DEFAULT,   /* class for unknown sites (clamped to the last) */
     AS_SITE_NPARAMS
 };
 

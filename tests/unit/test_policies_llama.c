@@ -92,8 +92,8 @@ static void m_free(void *st, void *p, size_t n)
     free(p);
 }
 
-static const as_pagesource_ops_t fake_ops = {f_reserve, f_release,
-                                              f_unreserve, f_hint};
+static const as_pagesource_ops_t fake_ops = {f_reserve, f_release, f_unreserve,
+                                             f_hint};
 
 static fake_t fk;
 static as_pagesource_t ps;
@@ -108,9 +108,8 @@ static void *mk(const char **assign)
     ps = (as_pagesource_t){&fake_ops, &fk, {m_alloc, m_free, &fk}, 4096, HP};
     CU_ASSERT_EQUAL_FATAL(as_param_defaults(P->params, P->n_params, vals), 0);
     for (; assign && *assign; assign++)
-        CU_ASSERT_EQUAL_FATAL(as_param_set(P->params, P->n_params, vals,
-                                           *assign),
-                              0);
+        CU_ASSERT_EQUAL_FATAL(
+            as_param_set(P->params, P->n_params, vals, *assign), 0);
     as_policy_config_t cfg = {&ps, vals, 3, bounds};
     void *st = NULL;
     CU_ASSERT_EQUAL_FATAL(P->create(&cfg, &st), 0);
@@ -233,10 +232,11 @@ static void test_recycling_onto_longer_page(void)
 /* A class-0 object (10 ms) allocated at t=0 opens P0 with deadline 10 ms.
  * A tick at 5 ms changes nothing; at 11 ms the object has outlived its
  * deadline: P0 is promoted to class 1 with deadline 11 ms + 1 s. A new
- * class-0 object then recycles block 1 of P0 (longer-lived now, and no longer open, so first fit); when it
- * outlives its own deadline (12 ms + 10 ms) the tick at 23 ms promotes that
- * block alone. At 1.015 s the page's own objects have outlived 1.011 s:
- * promotion to class 2, the unbounded class, which is never promoted. */
+ * class-0 object then recycles block 1 of P0 (longer-lived now, and no longer
+ * open, so first fit); when it outlives its own deadline (12 ms + 10 ms) the
+ * tick at 23 ms promotes that block alone. At 1.015 s the page's own objects
+ * have outlived 1.011 s: promotion to class 2, the unbounded class, which is
+ * never promoted. */
 static void test_deadline_promotion(void)
 {
     void *s = mk(NULL);
@@ -273,11 +273,12 @@ static void test_deadline_promotion(void)
 }
 
 /* A class-1 object (1 s) opens P0 at t=0 (deadline 1 s); a class-0 object
- * recycles block 255 (the top of the open page) at 1 ms. The class-1 object dies at 100 ms: the page's
- * own objects are gone 900 ms before the deadline, more than 0.5 x 1 s, and
- * a class-0 block remains: P0 is demoted to class 0. A new class-1 object
- * can then no longer use P0 and opens P1. If instead the class-1 object dies
- * at 600 ms (400 ms early, less than 500 ms), nothing is demoted. */
+ * recycles block 255 (the top of the open page) at 1 ms. The class-1 object
+ * dies at 100 ms: the page's own objects are gone 900 ms before the deadline,
+ * more than 0.5 x 1 s, and a class-0 block remains: P0 is demoted to class 0. A
+ * new class-1 object can then no longer use P0 and opens P1. If instead the
+ * class-1 object dies at 600 ms (400 ms early, less than 500 ms), nothing is
+ * demoted. */
 static void test_demotion(void)
 {
     void *s = mk(NULL);
@@ -310,8 +311,7 @@ static void test_demotion(void)
 static void test_whole_page_returned(void)
 {
     void *s = mk(NULL);
-    uintptr_t x = al(s, 0, 64, 0), y = al(s, 0, 64, 0),
-              m = al(s, 0, 20000, 0);
+    uintptr_t x = al(s, 0, 64, 0), y = al(s, 0, 64, 0), m = al(s, 0, 20000, 0);
     CU_ASSERT_EQUAL(y, BASE + 64);
     CU_ASSERT_EQUAL(m, BASE + BLK);
     CU_ASSERT_EQUAL(fr(s, x, 1 * MS), 0);
@@ -368,10 +368,12 @@ static void test_lines_and_partial_blocks(void)
 
     s = mk(NULL);
     uintptr_t a[128];
-    for (int i = 0; i < 128; i++) a[i] = al(s, 0, 128, 0);
+    for (int i = 0; i < 128; i++)
+        a[i] = al(s, 0, 128, 0);
     CU_ASSERT_EQUAL(a[63], BASE + 63 * 128);
     CU_ASSERT_EQUAL(a[64], BASE + BLK);
-    for (int i = 0; i < 8; i++) CU_ASSERT_EQUAL(fr(s, a[i], 1 * MS), 0);
+    for (int i = 0; i < 8; i++)
+        CU_ASSERT_EQUAL(fr(s, a[i], 1 * MS), 0);
     for (int i = 0; i < 8; i++)
         CU_ASSERT_EQUAL(al(s, 0, 128, 2 * MS), BASE + (uintptr_t)i * 128);
     CU_ASSERT_EQUAL(al(s, 0, 128, 2 * MS), BASE + 2 * BLK);
@@ -447,7 +449,8 @@ static void test_random_consistency(void)
         addr[n] = b.addr;
         len[n++] = size;
     }
-    while (n > 0) CU_ASSERT_EQUAL_FATAL(fr(s, addr[--n], t), 0);
+    while (n > 0)
+        CU_ASSERT_EQUAL_FATAL(fr(s, addr[--n], t), 0);
     CU_ASSERT_EQUAL(fk.nr, 0);
     CU_ASSERT_EQUAL(fk.releases, 0);
     CU_ASSERT_EQUAL(st_(s, "llama_live_small_objects"), 0);

@@ -72,8 +72,9 @@ static void test_cached_over_site_identical(void)
     run("site", NULL, &plain);
     run("cached:site", "none", &cached);
     double hit = stat_of(&cached, "predictor.cached_hit_rate");
-    fprintf(stderr, "\n  size_key=none: hit rate %.6f, verified %.0f, "
-                    "disagreements %.0f\n",
+    fprintf(stderr,
+            "\n  size_key=none: hit rate %.6f, verified %.0f, "
+            "disagreements %.0f\n",
             hit, stat_of(&cached, "predictor.cached_verified"),
             stat_of(&cached, "predictor.cached_disagreements"));
     CU_ASSERT(hit >= 0.99);
@@ -87,14 +88,15 @@ static void test_cached_over_site_identical(void)
                     0);
     CU_ASSERT_EQUAL(plain.metrics.peak_resident_bytes,
                     cached.metrics.peak_resident_bytes);
-    CU_ASSERT_DOUBLE_EQUAL(plain.accuracy_by_allocs,
-                           cached.accuracy_by_allocs, 0);
+    CU_ASSERT_DOUBLE_EQUAL(plain.accuracy_by_allocs, cached.accuracy_by_allocs,
+                           0);
     /* The plain site predictor learned something real. */
     CU_ASSERT(plain.accuracy_by_allocs > 0.9);
 
     run("cached:site", "exact", &exact);
-    fprintf(stderr, "  size_key=exact: hit rate %.6f, disagreement rate "
-                    "%.6f\n",
+    fprintf(stderr,
+            "  size_key=exact: hit rate %.6f, disagreement rate "
+            "%.6f\n",
             stat_of(&exact, "predictor.cached_hit_rate"),
             stat_of(&exact, "predictor.cached_disagreement_rate"));
     CU_ASSERT(stat_of(&exact, "predictor.cached_hit_rate") > 0);

@@ -38,8 +38,10 @@ static void *make(const as_predictor_ops_t *ops, const char **assign,
     for (; assign && *assign; assign++)
         CU_ASSERT_EQUAL_FATAL(
             as_param_set(ops->params, ops->n_params, vals, *assign), 0);
-    as_predictor_config_t cfg = {.classes = &classes, .params = vals,
-                                 .mem = &mem, .inner_ops = inner,
+    as_predictor_config_t cfg = {.classes = &classes,
+                                 .params = vals,
+                                 .mem = &mem,
+                                 .inner_ops = inner,
                                  .inner_state = inner_state};
     void *st = NULL;
     CU_ASSERT_EQUAL_FATAL(ops->create(&cfg, &st), 0);
@@ -48,16 +50,16 @@ static void *make(const as_predictor_ops_t *ops, const char **assign,
 
 static as_pred_ctx_t at_site(uint32_t stack, uint64_t size)
 {
-    return (as_pred_ctx_t){.size = size, .stack = stack,
-                           .true_class = AS_CLASS_UNKNOWN};
+    return (as_pred_ctx_t){
+        .size = size, .stack = stack, .true_class = AS_CLASS_UNKNOWN};
 }
 
 static void tell(const as_predictor_ops_t *ops, void *st, uint32_t stack,
                  uint32_t cls, uint64_t life_ns)
 {
     as_pred_ctx_t c = at_site(stack, 64);
-    as_pred_outcome_t o = {.lifetime_ns = life_ns, .actual_class = cls,
-                           .predicted_class = 0};
+    as_pred_outcome_t o = {
+        .lifetime_ns = life_ns, .actual_class = cls, .predicted_class = 0};
     ops->observe(st, &c, &o);
 }
 
@@ -100,7 +102,8 @@ static void test_tcmalloc_rule(void)
     const as_predictor_ops_t *P = &as_predictor_site;
     const char *a[] = {"mode=tcmalloc", "threshold=500ms", "margin=10", NULL};
     void *s = make(P, a, NULL, NULL);
-    for (int i = 0; i < 10; i++) tell(P, s, 7, 0, 1 * MS);
+    for (int i = 0; i < 10; i++)
+        tell(P, s, 7, 0, 1 * MS);
     CU_ASSERT_EQUAL(ask(P, s, 7), 6); /* 10 > 0 + 10 is false */
     tell(P, s, 7, 2, 500 * MS);       /* exactly the threshold: short */
     CU_ASSERT_EQUAL(ask(P, s, 7), 2); /* 11 > 10 */
@@ -148,7 +151,8 @@ static void test_lru_eviction(void)
     CU_ASSERT_EQUAL(stat_of(P, s, "site_evictions"), 1);
     CU_ASSERT_EQUAL(stat_of(P, s, "site_entries"), 2);
     /* Many more sites churn through two slots; the index stays exact. */
-    for (uint32_t k = 10; k < 1000; k++) tell(P, s, k, k % 7, MS);
+    for (uint32_t k = 10; k < 1000; k++)
+        tell(P, s, k, k % 7, MS);
     CU_ASSERT_EQUAL(ask(P, s, 998), 998 % 7);
     CU_ASSERT_EQUAL(ask(P, s, 999), 999 % 7);
     CU_ASSERT_EQUAL(ask(P, s, 997), 6);
@@ -169,12 +173,11 @@ static void test_table_roundtrip(void)
     char buf[512];
     size_t n = as_site_dump_table(s, buf, sizeof buf);
     CU_ASSERT(n < sizeof buf);
-    CU_ASSERT_STRING_EQUAL(buf,
-                           "allocsim-site-table 1\nclasses 7\n"
-                           "# key short long count_0..count_n-1, oldest "
-                           "first\n"
-                           "4 2 0 2 0 0 0 0 0 0\n"
-                           "8 0 1 0 0 0 0 0 1 0\n");
+    CU_ASSERT_STRING_EQUAL(buf, "allocsim-site-table 1\nclasses 7\n"
+                                "# key short long count_0..count_n-1, oldest "
+                                "first\n"
+                                "4 2 0 2 0 0 0 0 0 0\n"
+                                "8 0 1 0 0 0 0 0 1 0\n");
     char small[8];
     CU_ASSERT_EQUAL(as_site_dump_table(s, small, sizeof small), n);
     CU_ASSERT_EQUAL(small[7], 0);
@@ -185,8 +188,7 @@ static void test_table_roundtrip(void)
     CU_ASSERT_EQUAL(stat_of(P, t, "site_loaded_records"), 2);
     size_t line = 0;
     const char *bad = "allocsim-site-table 1\nclasses 7\n# c\n4 2 0 1 0\n";
-    CU_ASSERT_EQUAL(as_site_load_table(t, bad, strlen(bad), &line),
-                    AS_EFORMAT);
+    CU_ASSERT_EQUAL(as_site_load_table(t, bad, strlen(bad), &line), AS_EFORMAT);
     CU_ASSERT_EQUAL(line, 4);
     const char *wrong = "allocsim-site-table 1\nclasses 3\n";
     CU_ASSERT_EQUAL(as_site_load_table(t, wrong, strlen(wrong), &line),
@@ -209,8 +211,9 @@ static void test_cached_over_site_stable(void)
     void *plain = make(S, NULL, NULL, NULL);
     const char *a[] = {"verify_every=1", NULL};
     void *c = make(C, a, S, inner);
-    static const uint64_t life[7] = {5 * MS, 50 * MS, 500 * MS, 5000 * MS,
-                                     50000 * MS, 500000 * MS, UINT64_MAX};
+    static const uint64_t life[7] = {5 * MS,    50 * MS,    500 * MS,
+                                     5000 * MS, 50000 * MS, 500000 * MS,
+                                     UINT64_MAX};
     enum { N = 20000, SITES = 50 };
     static uint32_t site_of[N];
     static uint64_t death[N];
@@ -267,7 +270,8 @@ static void test_cached_stale_without_refresh(void)
     CU_ASSERT_EQUAL(C->predict(c, &pc), 6); /* miss */
     as_pred_outcome_t o = {.lifetime_ns = MS, .actual_class = 0};
     C->observe(c, &pc, &o);
-    for (int i = 0; i < 4; i++) CU_ASSERT_EQUAL(C->predict(c, &pc), 6);
+    for (int i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(C->predict(c, &pc), 6);
     CU_ASSERT_EQUAL(stat_of(C, c, "cached_verified"), 2);
     CU_ASSERT_EQUAL(stat_of(C, c, "cached_disagreements"), 2);
     as_pred_ctx_t other = at_site(3, 65);
