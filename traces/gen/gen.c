@@ -271,8 +271,11 @@ uint64_t as_gen_realloc(as_gen_t *g, uint64_t t_ns, uint32_t thread,
     return emit_realloc(g, t_ns, thread, cpu, object, size, stack);
 }
 
+#define GEN_TEARDOWN_NS 10 /* spacing of the frees at the end (end=free) */
+
 /* End of run. Drain mode: settle a leftover odd event, then emit every
- * pending op in order. Live mode: pending ops stay pending (objects live). */
+ * pending op at the end. Live mode: pending ops stay pending (objects
+ * stay live). */
 static int finish(as_gen_t *g)
 {
     if (g->err) return g->err;
@@ -292,8 +295,12 @@ static int finish(as_gen_t *g)
                 return g->err;
         }
     }
+    /* Teardown: what is still pending dies now, in the order it was due,
+     * one op every GEN_TEARDOWN_NS (a heavy-tailed lifetime must not push
+     * the end of the trace years ahead). */
     while (g->heap_len) {
         as_gen_op_t op = heap_pop(g);
+        op.t_ns = g->now_ns + GEN_TEARDOWN_NS;
         int rc = do_op(g, &op);
         if (rc) return rc;
     }

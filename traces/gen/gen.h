@@ -30,8 +30,11 @@
  * and a workload may only start an allocation while
  *   room = N - events - owed
  * covers it and everything it implies. When N and the work do not match in
- * parity (room == 1 at the end) one live object is reallocated once more; a
- * trace of N = 1 event is a single allocation left live.
+ * parity, an allocation that would leave room == 1 gets a realloc just
+ * before its free; a trace of N = 1 event is a single allocation left live.
+ * When the workload stops, whatever is still pending is emitted at the end
+ * of the trace, 10 ns apart, in the order it was due (the program's
+ * teardown), so a heavy-tailed lifetime never stretches the trace.
  *
  * Same workload, parameters and seed give the same events, so the same file,
  * byte for byte. traces/ depends on no other part; this header only on

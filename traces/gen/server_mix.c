@@ -314,8 +314,10 @@ static void step(server_t *s, uint32_t w)
         a.free_ns = f < end ? f : end;
         break;
     }
-    case S_CONN:
     case S_SESSION:
+        a.align = 64; /* a cache-line aligned struct (posix_memalign) */
+        /* fall through */
+    case S_CONN:
         a.free_ns = t + as_gen_draw(r, &st->life);
         break;
     case S_CACHE: {
