@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# check_traces_cli.sh - `allocsim cat`, `import --format text` and `info`
+# from the command line: text -> trace -> text is byte-identical, a bad line
+# gives "FILE:LINE: expected" with exit 2 and leaves no output file, an
+# unknown format lists the formats, a corrupt trace exits 2 naming the
+# offset, a truncated one warns and exits 0, --help exits 0.
+# Args: build dir, allocsim binary, source dir.
+set -u
+B=$1; A=$2; S=$3
+T=$(mktemp -d "$B/check_traces_cli.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+for c in cat info import; do
+  "$A" $c --help > /dev/null || fail "$c --help exit $?"
+done
+
+# the fixture's text form, known by hand (see tests/unit/test_traces_format.c)
+cat > "$T/fix.txt" <<'TXT'
+meta k v
+frame 1 0x4005d0 0x5d0 /bin/a%20b main
+stack 1 1
+a 10 1 2 0 16 0 1
+a 10 1 2 1 32 64 1
+f 15 0 3 0
+r 20 0 3 1 2 100 0 0
+TXT
+"$A" import --format text "$T/fix.txt" -o "$T/fix.ast" || fail "import exit $?"
+"$A" cat "$T/fix.ast" > "$T/back.txt" || fail "cat exit $?"
+cmp -s "$T/fix.txt" "$T/back.txt" || fail "text -> trace -> text differs"
+# again through a trace with one event per chunk
+"$A" import --format text "$T/back.txt" -o "$T/one.ast" --chunk-events 1 \
+  || fail "import --chunk-events 1"
+"$A" cat "$T/one.ast" | cmp -s - "$T/fix.txt" || fail "1-event chunks differ"
+
+"$A" info "$T/fix.ast" > "$T/info.txt" || fail "info exit $?"
+grep -q "^events            4 (2 allocs, 1 frees, 1 reallocs)$" "$T/info.txt" \
+  || fail "info events: $(cat "$T/info.txt")"
+grep -q "^peak live bytes   100 " "$T/info.txt" || fail "info peak bytes"
+grep -q "^peak live objects 2$" "$T/info.txt" || fail "info peak objects"
+"$A" info --json "$T/fix.ast" | grep -q '"peak_live_bytes": 100,' \
+  || fail "info --json"
+
+# a bad line: exit 2, FILE:LINE, no output left
+printf 'a 1 0 0 0 8 0 0\nf 2 0 0 5\n' > "$T/bad.txt"
+"$A" import --format text "$T/bad.txt" -o "$T/bad.ast" 2> "$T/err.txt"
+rc=$?
+[ $rc -eq 2 ] || fail "bad line: exit $rc"
+grep -q "bad.txt:2: expected an id below 1" "$T/err.txt" || fail "bad line msg: $(cat "$T/err.txt")"
+[ ! -e "$T/bad.ast" ] && [ ! -e "$T/bad.ast.tmp" ] || fail "output left behind"
+
+"$A" import --format nosuch "$T/fix.txt" -o "$T/x.ast" 2> "$T/err.txt"
+[ $? -eq 2 ] || fail "unknown format exit"
+grep -q "unknown format 'nosuch'" "$T/err.txt" && grep -q "^  text " "$T/err.txt" \
+  || fail "unknown format msg"
+
+# corrupt: flip a payload byte of the fixture's only chunk (offset 38 + 48 + 20)
+cp "$T/fix.ast" "$T/flip.ast"
+printf '\xff' | dd of="$T/flip.ast" bs=1 seek=106 conv=notrunc status=none
+"$A" cat "$T/flip.ast" > /dev/null 2> "$T/err.txt"
+[ $? -eq 2 ] || fail "corrupt trace exit"
+grep -q "flip.ast: offset 86: " "$T/err.txt" || fail "corrupt msg: $(cat "$T/err.txt")"
+
+# truncated: drop the footer (index 68 bytes + trailer 24): warn, exit 0
+size=$(stat -c %s "$T/fix.ast")
+head -c $((size - 30)) "$T/fix.ast" > "$T/trunc.ast"
+"$A" cat "$T/trunc.ast" > "$T/trunc.txt" 2> "$T/err.txt" || fail "truncated exit $?"
+cmp -s "$T/trunc.txt" "$T/fix.txt" || fail "truncated trace lost events"
+grep -q "warning: .*trunc.ast: offset 143: .*truncated" "$T/err.txt" \
+  || fail "truncated msg: $(cat "$T/err.txt")"
+
+# wrong version
+cp "$T/fix.ast" "$T/v2.ast"
+printf '\x02' | dd of="$T/v2.ast" bs=1 seek=8 conv=notrunc status=none
+"$A" info "$T/v2.ast" > /dev/null 2> "$T/err.txt"
+[ $? -eq 2 ] || fail "wrong version exit"
+grep -q "offset 8: expected format version 1, found 2" "$T/err.txt" || fail "version msg"
+
+"$A" cat "$T/missing.ast" 2> /dev/null
+[ $? -eq 2 ] || fail "missing file exit"
+echo "ok"
