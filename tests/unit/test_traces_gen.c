@@ -459,6 +459,52 @@ static void test_server_mix_long_fraction(void)
     free(c.ev);
 }
 
+/* end=free: objects pending when the workload stops die at the end, 10 ns
+ * apart, even when their lifetimes are astronomically long (Pareto shape
+ * 0.1 from 1 s: 1 in 1000 cache entries outlives 10^30 s). */
+static void test_teardown(void)
+{
+    static const char *const a[] = {"end=free", "cache_alpha=0.1",
+                                    "long_frac=0.2", NULL};
+    collect_t c;
+    CU_ASSERT_EQUAL_FATAL(gen_collect(&c, "server-mix", 100000, 5, a), 0);
+    facts_t f = check_stream(&c);
+    CU_ASSERT_EQUAL(f.live_at_end, 0);
+    /* ~40 s of trace (100k events x 400 us), not centuries. */
+    CU_ASSERT(c.ev[c.n - 1].t_ns < 200 * 1000000000ull);
+    /* The tail is the teardown: the last event is a free, the frees before
+     * it 10 ns apart. */
+    CU_ASSERT_EQUAL(c.ev[c.n - 1].kind, AS_EV_FREE);
+    CU_ASSERT_EQUAL(c.ev[c.n - 1].t_ns - c.ev[c.n - 2].t_ns, 10);
+    free(c.ev);
+}
+
+/* Sites fix what they allocate: only sessions (stack 7) ask for 64-byte
+ * alignment, and they do so every time. */
+static void test_server_mix_sites(void)
+{
+    collect_t c;
+    CU_ASSERT_EQUAL_FATAL(gen_collect(&c, "server-mix", 100000, 8, NULL), 0);
+    CU_ASSERT_EQUAL(c.stacks, 10);
+    size_t aligned = 0, misplaced = 0, by_stack[11] = {0};
+    for (size_t i = 0; i < c.n; i++) {
+        const as_event_t *e = &c.ev[i];
+        if (e->kind == AS_EV_FREE) continue;
+        if (e->stack <= 10) by_stack[e->stack]++;
+        if (e->kind == AS_EV_REALLOC) {
+            misplaced += e->stack != 10; /* buf_grow */
+            continue;
+        }
+        aligned += e->align == 64;
+        misplaced += (e->align == 64) != (e->stack == 7);
+    }
+    CU_ASSERT(aligned > 100);
+    CU_ASSERT_EQUAL(misplaced, 0);
+    /* Every site is used. */
+    for (int st = 1; st <= 10; st++) CU_ASSERT(by_stack[st] > 0);
+    free(c.ev);
+}
+
 /* Cross-thread frees: the freeing thread is not the allocating one. */
 static size_t cross_thread_frees(const collect_t *c, size_t *frees)
 {
@@ -680,6 +726,8 @@ int main(void)
         {"producer_consumer", test_producer_consumer},
         {"server_mix_long_fraction", test_server_mix_long_fraction},
         {"larson_cross_thread", test_larson_cross_thread},
+        {"teardown", test_teardown},
+        {"server_mix_sites", test_server_mix_sites},
         {"file_determinism", test_file_determinism},
         {"file_roundtrip", test_file_roundtrip},
         {"cli", test_cli},
