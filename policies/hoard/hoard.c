@@ -233,8 +233,8 @@ int as_hoard_create(const as_policy_config_t *cfg, const as_hoard_config_t *hc,
     int rc =
         as_sizeclass_init(&h->classes, h->mem, hc->classes, hc->growth, large);
     if (rc == AS_OK && h->classes.max_bytes > large) {
-        /* the last class was rounded up past the threshold: serve up to the
-         * threshold's class only if it still fits the superblock */
+        /* the last class may round up past the threshold (requests above
+         * the threshold still become page runs); it must fit a superblock */
         if (h->classes.max_bytes > S) rc = AS_EINVAL;
     }
     if (rc == AS_OK) {
