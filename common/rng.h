@@ -37,7 +37,8 @@ static inline uint64_t as_rng_splitmix64(uint64_t *x)
 static inline void as_rng_seed(as_rng_t *r, uint64_t seed)
 {
     uint64_t x = seed;
-    for (int i = 0; i < 4; i++) r->s[i] = as_rng_splitmix64(&x);
+    for (int i = 0; i < 4; i++)
+        r->s[i] = as_rng_splitmix64(&x);
 }
 
 static inline uint64_t as_rng_rotl(uint64_t x, int k)

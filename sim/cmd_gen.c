@@ -63,8 +63,10 @@ static int parse_u64_arg(const char *opt, const char *s, uint64_t *out)
     errno = 0;
     unsigned long long v = strtoull(s, &end, 0);
     if (errno || end == s || *end || s[0] == '-') {
-        fprintf(stderr, "allocsim gen: %s expects a non-negative integer, "
-                        "got '%s'\n", opt, s);
+        fprintf(stderr,
+                "allocsim gen: %s expects a non-negative integer, "
+                "got '%s'\n",
+                opt, s);
         return -1;
     }
     *out = v;
@@ -100,8 +102,7 @@ static int p_event(void *arg, as_event_t *ev)
     progress_t *p = arg;
     if (++p->events >= p->next_report) {
         fprintf(stderr, "\rallocsim gen: %llu / %llu events (%.0f%%)",
-                (unsigned long long)p->events,
-                (unsigned long long)p->total,
+                (unsigned long long)p->events, (unsigned long long)p->total,
                 100.0 * (double)p->events / (double)p->total);
         p->next_report += 1000000;
     }
@@ -145,8 +146,10 @@ int as_cmd_gen(int argc, char **argv)
             }
             out = argv[++i];
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "allocsim gen: unknown option '%s' (see "
-                            "allocsim gen --help)\n", a);
+            fprintf(stderr,
+                    "allocsim gen: unknown option '%s' (see "
+                    "allocsim gen --help)\n",
+                    a);
             return AS_EXIT_USAGE;
         } else if (!name) {
             name = a;
@@ -161,8 +164,8 @@ int as_cmd_gen(int argc, char **argv)
     }
     const as_gen_workload_t *wl = as_gen_find(name);
     if (!wl) {
-        fprintf(stderr, "allocsim gen: unknown workload '%s'; workloads:",
-                name);
+        fprintf(stderr,
+                "allocsim gen: unknown workload '%s'; workloads:", name);
         for (size_t i = 0; i < as_gen_count(); i++)
             fprintf(stderr, " %s", as_gen_at(i)->name);
         fprintf(stderr, "\n");
@@ -208,15 +211,15 @@ int as_cmd_gen(int argc, char **argv)
     }
     as_gen_sink_t sink;
     as_gen_writer_sink(w, &sink);
-    progress_t prog = {.inner = sink, .total = cfg.events,
-                       .next_report = 1000000};
+    progress_t prog = {
+        .inner = sink, .total = cfg.events, .next_report = 1000000};
     as_gen_sink_t psink = {&prog, p_meta, p_frame, p_stack, p_event};
     int show = as_cli_progress_on() && cfg.events >= 2000000;
     rc = as_gen_run(wl, &cfg, values, show ? &psink : &sink);
     if (show) fprintf(stderr, "\n");
     if (rc) {
-        fprintf(stderr, "allocsim gen: %s: %s: %s\n", wl->name,
-                as_strerror(rc), as_trace_writer_error(w));
+        fprintf(stderr, "allocsim gen: %s: %s: %s\n", wl->name, as_strerror(rc),
+                as_trace_writer_error(w));
         as_trace_writer_abort(w);
         return rc == AS_EINVAL ? AS_EXIT_USAGE : AS_EXIT_FAIL;
     }

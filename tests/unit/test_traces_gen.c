@@ -80,9 +80,8 @@ static const char *meta_of(const collect_t *c, const char *key)
 
 /* Resolve a workload's parameters: defaults, then NULL-terminated
  * "name=value" assignments. */
-static const as_gen_workload_t *resolve(const char *name,
-                                        const char *const *assign,
-                                        as_param_value_t *values)
+static const as_gen_workload_t *
+resolve(const char *name, const char *const *assign, as_param_value_t *values)
 {
     const as_gen_workload_t *wl = as_gen_find(name);
     CU_ASSERT_PTR_NOT_NULL_FATAL(wl);
@@ -131,10 +130,10 @@ static int gen_file(const char *path, const char *name, uint64_t events,
 typedef struct {
     size_t allocs, frees, reallocs;
     size_t live_at_end;
-    int ok_causal;      /* every free/realloc names a live id */
-    int ok_time;        /* timestamps never decrease */
-    int ok_dense;       /* ids are 0, 1, 2, ... in allocation order */
-    int ok_stacks;      /* every alloc/realloc names a defined stack */
+    int ok_causal; /* every free/realloc names a live id */
+    int ok_time;   /* timestamps never decrease */
+    int ok_dense;  /* ids are 0, 1, 2, ... in allocation order */
+    int ok_stacks; /* every alloc/realloc names a defined stack */
 } facts_t;
 
 static facts_t check_stream(const collect_t *c)
@@ -149,28 +148,37 @@ static facts_t check_stream(const collect_t *c)
         switch (e->kind) {
         case AS_EV_ALLOC:
             f.allocs++;
-            if (e->object != next_id++) f.ok_dense = 0;
-            else live[e->object] = 1;
+            if (e->object != next_id++)
+                f.ok_dense = 0;
+            else
+                live[e->object] = 1;
             if (e->stack == 0 || e->stack > c->stacks) f.ok_stacks = 0;
             break;
         case AS_EV_FREE:
             f.frees++;
-            if (e->object >= next_id || !live[e->object]) f.ok_causal = 0;
-            else live[e->object] = 0;
+            if (e->object >= next_id || !live[e->object])
+                f.ok_causal = 0;
+            else
+                live[e->object] = 0;
             break;
         case AS_EV_REALLOC:
             f.reallocs++;
-            if (e->object >= next_id || !live[e->object]) f.ok_causal = 0;
-            else live[e->object] = 0;
-            if (e->new_object != next_id++) f.ok_dense = 0;
-            else live[e->new_object] = 1;
+            if (e->object >= next_id || !live[e->object])
+                f.ok_causal = 0;
+            else
+                live[e->object] = 0;
+            if (e->new_object != next_id++)
+                f.ok_dense = 0;
+            else
+                live[e->new_object] = 1;
             if (e->stack == 0 || e->stack > c->stacks) f.ok_stacks = 0;
             break;
         default:
             f.ok_causal = 0;
         }
     }
-    for (uint64_t id = 0; id < next_id; id++) f.live_at_end += live[id];
+    for (uint64_t id = 0; id < next_id; id++)
+        f.live_at_end += live[id];
     free(live);
     return f;
 }
@@ -216,8 +224,10 @@ static void test_rng_draws(void)
         sum_u += u;
         if (u < 0 || u >= 1) in_range = 0;
         uint64_t b = as_rng_below(&r, 7);
-        if (b >= 7) in_range = 0;
-        else hist[b]++;
+        if (b >= 7)
+            in_range = 0;
+        else
+            hist[b]++;
         uint64_t g = as_rng_range(&r, 10, 12);
         if (g < 10 || g > 12) in_range = 0;
         if (as_rng_pareto(&r, 5.0, 1.5) < 5.0) in_range = 0;
@@ -232,7 +242,8 @@ static void test_rng_draws(void)
         CU_ASSERT_DOUBLE_EQUAL((double)hist[b], n / 7.0, 500);
     /* Lognormal: the median is the parameter. */
     int below = 0;
-    for (int i = 0; i < n; i++) below += as_rng_lognormal(&r, 64, 1.0) < 64;
+    for (int i = 0; i < n; i++)
+        below += as_rng_lognormal(&r, 64, 1.0) < 64;
     CU_ASSERT_DOUBLE_EQUAL((double)below / n, 0.5, 0.006);
     /* Same seed, same stream; different seed, different stream. */
     as_rng_t a, b, c;
@@ -275,8 +286,7 @@ static void test_event_counts_exact(void)
         for (int m = 0; m < 2; m++)
             for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
                 collect_t c;
-                int rc = gen_collect(&c, workloads[w], counts[k], 3,
-                                     modes[m]);
+                int rc = gen_collect(&c, workloads[w], counts[k], 3, modes[m]);
                 CU_ASSERT_EQUAL(rc, 0);
                 CU_ASSERT_EQUAL(c.n, counts[k]);
                 facts_t f = check_stream(&c);
@@ -301,9 +311,9 @@ static void test_causal_order(void)
     for (int w = 0; w < N_WORKLOADS; w++)
         for (int m = 0; m < 2; m++) {
             collect_t c;
-            CU_ASSERT_EQUAL_FATAL(gen_collect(&c, workloads[w], 200000, 11,
-                                              m ? free_mode : NULL),
-                                  0);
+            CU_ASSERT_EQUAL_FATAL(
+                gen_collect(&c, workloads[w], 200000, 11, m ? free_mode : NULL),
+                0);
             facts_t f = check_stream(&c);
             CU_ASSERT(f.ok_causal);
             CU_ASSERT(f.ok_time);
@@ -337,18 +347,15 @@ static void test_stream_determinism(void)
 {
     for (int w = 0; w < N_WORKLOADS; w++) {
         collect_t a, b, d;
-        CU_ASSERT_EQUAL_FATAL(gen_collect(&a, workloads[w], 30000, 5, NULL),
-                              0);
-        CU_ASSERT_EQUAL_FATAL(gen_collect(&b, workloads[w], 30000, 5, NULL),
-                              0);
-        CU_ASSERT_EQUAL_FATAL(gen_collect(&d, workloads[w], 30000, 6, NULL),
-                              0);
+        CU_ASSERT_EQUAL_FATAL(gen_collect(&a, workloads[w], 30000, 5, NULL), 0);
+        CU_ASSERT_EQUAL_FATAL(gen_collect(&b, workloads[w], 30000, 5, NULL), 0);
+        CU_ASSERT_EQUAL_FATAL(gen_collect(&d, workloads[w], 30000, 6, NULL), 0);
         CU_ASSERT_EQUAL(a.n, b.n);
         int same = 1, differ = 0;
         for (size_t i = 0; i < a.n; i++) {
             same &= memcmp(&a.ev[i], &b.ev[i], sizeof a.ev[i]) == 0;
-            differ += a.ev[i].t_ns != d.ev[i].t_ns ||
-                      a.ev[i].size != d.ev[i].size;
+            differ +=
+                a.ev[i].t_ns != d.ev[i].t_ns || a.ev[i].size != d.ev[i].size;
         }
         CU_ASSERT(same);
         CU_ASSERT(differ > 1000);
@@ -360,8 +367,8 @@ static void test_stream_determinism(void)
 
 static void test_producer_consumer(void)
 {
-    static const char *const rr[] = {"cpus=4", "rotate=64",
-                                     "consumer_cpu=3", NULL};
+    static const char *const rr[] = {"cpus=4", "rotate=64", "consumer_cpu=3",
+                                     NULL};
     collect_t c;
     CU_ASSERT_EQUAL_FATAL(gen_collect(&c, "producer-consumer", 100000, 1, rr),
                           0);
@@ -391,8 +398,8 @@ static void test_producer_consumer(void)
     free(c.ev);
 
     static const char *const fixed[] = {"mode=fixed", "producer_cpu=2", NULL};
-    CU_ASSERT_EQUAL_FATAL(
-        gen_collect(&c, "producer-consumer", 20000, 1, fixed), 0);
+    CU_ASSERT_EQUAL_FATAL(gen_collect(&c, "producer-consumer", 20000, 1, fixed),
+                          0);
     size_t off = 0;
     for (size_t i = 0; i < c.n; i++)
         if (c.ev[i].kind == AS_EV_ALLOC && c.ev[i].cpu != 2) off++;
@@ -501,7 +508,8 @@ static void test_server_mix_sites(void)
     CU_ASSERT(aligned > 100);
     CU_ASSERT_EQUAL(misplaced, 0);
     /* Every site is used. */
-    for (int st = 1; st <= 10; st++) CU_ASSERT(by_stack[st] > 0);
+    for (int st = 1; st <= 10; st++)
+        CU_ASSERT(by_stack[st] > 0);
     free(c.ev);
 }
 
@@ -574,11 +582,13 @@ static void test_cli(void)
     snprintf(path3, sizeof path3, "%s", as_test_tmpfile("gen-cli", ".ast"));
     snprintf(args, sizeof args,
              "gen larson --events 5000 --seed 3 --param slots=50 "
-             "--param larson.bleed=0.5 -o %s", path);
+             "--param larson.bleed=0.5 -o %s",
+             path);
     CU_ASSERT_EQUAL_FATAL(run_cli(args), 0);
     snprintf(args, sizeof args,
              "gen larson --events 5000 --seed 3 --param slots=50 "
-             "--param larson.bleed=0.5 -o %s", path2);
+             "--param larson.bleed=0.5 -o %s",
+             path2);
     CU_ASSERT_EQUAL(run_cli(args), 0);
     /* The library with the same settings writes the same bytes. */
     static const char *const a[] = {"slots=50", "bleed=0.5", NULL};
@@ -667,8 +677,7 @@ static void test_file_roundtrip(void)
     for (int w = 0; w < N_WORKLOADS; w++) {
         const char *path = as_test_tmpfile("gen-rt", ".ast");
         collect_t c;
-        CU_ASSERT_EQUAL_FATAL(gen_collect(&c, workloads[w], 70000, 4, NULL),
-                              0);
+        CU_ASSERT_EQUAL_FATAL(gen_collect(&c, workloads[w], 70000, 4, NULL), 0);
         CU_ASSERT_EQUAL_FATAL(gen_file(path, workloads[w], 70000, 4, NULL), 0);
         as_trace_reader_t *r = NULL;
         CU_ASSERT_EQUAL_FATAL(as_trace_reader_open(&r, path), 0);

@@ -89,9 +89,14 @@ static uint64_t emit_alloc(as_gen_t *g, uint64_t t, uint32_t thread,
                            uint32_t cpu, uint32_t stack, uint64_t size,
                            uint64_t align)
 {
-    as_event_t ev = {.kind = AS_EV_ALLOC, .thread = thread, .cpu = cpu,
-                     .stack = stack, .t_ns = t, .object = g->next_object,
-                     .size = size, .align = align};
+    as_event_t ev = {.kind = AS_EV_ALLOC,
+                     .thread = thread,
+                     .cpu = cpu,
+                     .stack = stack,
+                     .t_ns = t,
+                     .object = g->next_object,
+                     .size = size,
+                     .align = align};
     if (emit(g, &ev)) return AS_GEN_NONE;
     if (ev.object != g->next_object) {
         fail(g, AS_ECHECK);
@@ -104,8 +109,11 @@ static uint64_t emit_alloc(as_gen_t *g, uint64_t t, uint32_t thread,
 static int emit_free(as_gen_t *g, uint64_t t, uint32_t thread, uint32_t cpu,
                      uint64_t object)
 {
-    as_event_t ev = {.kind = AS_EV_FREE, .thread = thread, .cpu = cpu,
-                     .t_ns = t, .object = object};
+    as_event_t ev = {.kind = AS_EV_FREE,
+                     .thread = thread,
+                     .cpu = cpu,
+                     .t_ns = t,
+                     .object = object};
     int rc = emit(g, &ev);
     if (rc) return rc;
     g->live--;
@@ -116,9 +124,14 @@ static uint64_t emit_realloc(as_gen_t *g, uint64_t t, uint32_t thread,
                              uint32_t cpu, uint64_t object, uint64_t size,
                              uint32_t stack)
 {
-    as_event_t ev = {.kind = AS_EV_REALLOC, .thread = thread, .cpu = cpu,
-                     .stack = stack, .t_ns = t, .object = object,
-                     .new_object = g->next_object, .size = size};
+    as_event_t ev = {.kind = AS_EV_REALLOC,
+                     .thread = thread,
+                     .cpu = cpu,
+                     .stack = stack,
+                     .t_ns = t,
+                     .object = object,
+                     .new_object = g->next_object,
+                     .size = size};
     if (emit(g, &ev)) return AS_GEN_NONE;
     if (ev.new_object != g->next_object) {
         fail(g, AS_ECHECK);
@@ -145,14 +158,17 @@ static int do_op(as_gen_t *g, const as_gen_op_t *op)
         if (g->drain) g->owed--;
         return 0;
     }
-    uint64_t id = emit_realloc(g, t, op->thread, op->cpu, op->object,
-                               op->size, op->stack);
+    uint64_t id = emit_realloc(g, t, op->thread, op->cpu, op->object, op->size,
+                               op->stack);
     if (id == AS_GEN_NONE) return g->err;
     if (g->drain) g->owed--;
     if (op->then_ns == AS_GEN_NEVER && !g->drain) return 0;
     as_gen_op_t next = {.t_ns = op->then_ns < t ? t : op->then_ns,
-                        .object = id, .thread = op->thread, .cpu = op->cpu,
-                        .kind = AS_EV_FREE, .stack = op->stack,
+                        .object = id,
+                        .thread = op->thread,
+                        .cpu = op->cpu,
+                        .kind = AS_EV_FREE,
+                        .stack = op->stack,
                         .size = op->size};
     return heap_push(g, &next);
 }
@@ -178,9 +194,9 @@ uint64_t as_gen_alloc(as_gen_t *g, const as_gen_alloc_t *a)
     if (!as_gen_more(g)) return AS_GEN_NONE;
     int realloc_too = a->has_realloc;
     if (a->t_ns < g->now_ns || a->free_ns < a->t_ns ||
-        (realloc_too && (a->free_ns == AS_GEN_MANUAL ||
-                         a->realloc_ns < a->t_ns ||
-                         a->realloc_ns > a->free_ns))) {
+        (realloc_too &&
+         (a->free_ns == AS_GEN_MANUAL || a->realloc_ns < a->t_ns ||
+          a->realloc_ns > a->free_ns))) {
         fail(g, AS_ECHECK);
         return AS_GEN_NONE;
     }
@@ -208,13 +224,17 @@ uint64_t as_gen_alloc(as_gen_t *g, const as_gen_alloc_t *a)
         g->full = 1;
         return AS_GEN_NONE;
     }
-    uint64_t id = emit_alloc(g, a->t_ns, a->thread, a->cpu, a->stack,
-                             a->size, a->align);
+    uint64_t id =
+        emit_alloc(g, a->t_ns, a->thread, a->cpu, a->stack, a->size, a->align);
     if (id == AS_GEN_NONE) return id;
 
-    as_gen_op_t op = {.t_ns = a->free_ns, .object = id,
-                      .thread = a->free_thread, .cpu = a->free_cpu,
-                      .kind = AS_EV_FREE, .stack = a->stack, .size = a->size};
+    as_gen_op_t op = {.t_ns = a->free_ns,
+                      .object = id,
+                      .thread = a->free_thread,
+                      .cpu = a->free_cpu,
+                      .kind = AS_EV_FREE,
+                      .stack = a->stack,
+                      .size = a->size};
     if (realloc_too || parity_fix) {
         op.kind = AS_EV_REALLOC;
         op.then_ns = a->free_ns;
@@ -240,8 +260,7 @@ int as_gen_free(as_gen_t *g, uint64_t t_ns, uint32_t thread, uint32_t cpu,
                 uint64_t object)
 {
     if (g->err) return g->err;
-    if (t_ns < g->now_ns || object >= g->next_object)
-        return fail(g, AS_ECHECK);
+    if (t_ns < g->now_ns || object >= g->next_object) return fail(g, AS_ECHECK);
     int rc = flush(g, t_ns);
     if (rc) return rc;
     if (!g->drain && as_gen_room(g) == 0) {
@@ -319,11 +338,19 @@ uint64_t as_gen_draw(as_rng_t *r, const as_gen_dist_t *d)
         if (d->hi && v > d->hi) v = d->hi;
         return v;
     }
-    case AS_GEN_EXP: x = as_rng_exp(r, d->a); break;
-    case AS_GEN_LOGNORMAL: x = as_rng_lognormal(r, d->a, d->b); break;
-    case AS_GEN_PARETO: x = as_rng_pareto(r, d->a, d->b); break;
+    case AS_GEN_EXP:
+        x = as_rng_exp(r, d->a);
+        break;
+    case AS_GEN_LOGNORMAL:
+        x = as_rng_lognormal(r, d->a, d->b);
+        break;
+    case AS_GEN_PARETO:
+        x = as_rng_pareto(r, d->a, d->b);
+        break;
     case AS_GEN_CONST:
-    default: x = d->a; break;
+    default:
+        x = d->a;
+        break;
     }
     if (!(x >= 0)) x = 0;
     if (x > 1.8e19) x = 1.8e19;
@@ -336,7 +363,8 @@ uint64_t as_gen_draw(as_rng_t *r, const as_gen_dist_t *d)
 size_t as_gen_pick(as_rng_t *r, const double *weights, size_t n)
 {
     double sum = 0;
-    for (size_t i = 0; i < n; i++) sum += weights[i];
+    for (size_t i = 0; i < n; i++)
+        sum += weights[i];
     double x = as_rng_double(r) * sum;
     for (size_t i = 0; i < n; i++) {
         if (x < weights[i]) return i;
@@ -348,8 +376,7 @@ size_t as_gen_pick(as_rng_t *r, const double *weights, size_t n)
 #define GEN_MODULE_BASE 0x400000ull /* made-up load base of every module */
 
 int as_gen_define_sites(as_gen_t *g, const char *module,
-                        const as_gen_site_t *sites, size_t n,
-                        uint32_t *stacks)
+                        const as_gen_site_t *sites, size_t n, uint32_t *stacks)
 {
     const char **names = calloc(n * AS_GEN_MAX_DEPTH + 1, sizeof *names);
     uint32_t *ids = calloc(n * AS_GEN_MAX_DEPTH + 1, sizeof *ids);
@@ -365,13 +392,16 @@ int as_gen_define_sites(as_gen_t *g, const char *module,
         for (; depth < AS_GEN_MAX_DEPTH && sites[s].frames[depth]; depth++) {
             const char *sym = sites[s].frames[depth];
             size_t k = 0;
-            while (k < n_names && strcmp(names[k], sym) != 0) k++;
+            while (k < n_names && strcmp(names[k], sym) != 0)
+                k++;
             if (k == n_names) {
                 names[n_names] = sym;
                 ids[n_names++] = g->next_frame++;
                 uint64_t off = 0x1000 + 0x80ull * ids[k];
-                as_frame_t f = {.pc = GEN_MODULE_BASE + off, .offset = off,
-                                .module = module, .symbol = sym};
+                as_frame_t f = {.pc = GEN_MODULE_BASE + off,
+                                .offset = off,
+                                .module = module,
+                                .symbol = sym};
                 if (g->sink->frame)
                     rc = g->sink->frame(g->sink->arg, ids[k], &f);
                 if (rc) break;
@@ -430,7 +460,10 @@ static const as_gen_workload_t *const registry[] = {
     &as_gen_larson,
 };
 
-size_t as_gen_count(void) { return sizeof registry / sizeof registry[0]; }
+size_t as_gen_count(void)
+{
+    return sizeof registry / sizeof registry[0];
+}
 
 const as_gen_workload_t *as_gen_at(size_t i)
 {
@@ -451,8 +484,7 @@ static int put_meta(const as_gen_sink_t *sink, const char *k, const char *v)
 
 /* "name=value,name=value" for every parameter, in table order. */
 static int format_params(const as_gen_workload_t *wl,
-                         const as_param_value_t *values, char *buf,
-                         size_t cap)
+                         const as_param_value_t *values, char *buf, size_t cap)
 {
     size_t p = 0;
     buf[0] = 0;

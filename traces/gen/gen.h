@@ -84,9 +84,9 @@ typedef struct {
 
 /* One pending operation on a live object. */
 typedef struct {
-    uint64_t t_ns;    /* when it happens; AS_GEN_NEVER: only at the end */
-    uint64_t object;  /* the live object it applies to */
-    uint32_t thread;  /* thread and CPU it runs on */
+    uint64_t t_ns;   /* when it happens; AS_GEN_NEVER: only at the end */
+    uint64_t object; /* the live object it applies to */
+    uint32_t thread; /* thread and CPU it runs on */
     uint32_t cpu;
     uint32_t kind;    /* AS_EV_FREE or AS_EV_REALLOC */
     uint32_t stack;   /* REALLOC: stack of the new object */
@@ -100,43 +100,46 @@ typedef struct {
  * it); in end=free mode owed is as in the header comment and
  * events + owed <= cfg->events. */
 typedef struct as_gen {
-    as_rng_t rng;                /* the workload's random stream */
-    const as_gen_config_t *cfg;  /* event count and seed */
-    const as_gen_sink_t *sink;   /* output */
-    int drain;                   /* end=free: free everything by the end */
-    int full;                    /* 1 once the budget refused an event */
-    int err;                     /* first error (sticky), 0 if none */
-    uint64_t events;             /* events emitted so far */
-    uint64_t owed;               /* drain mode: events live objects owe */
-    uint64_t live;               /* objects allocated and not yet freed */
-    uint64_t next_object;        /* id the next allocation gets */
-    uint64_t now_ns;             /* time of the last event emitted */
-    uint32_t next_frame;         /* next frame id to define (from 1) */
-    uint32_t next_stack;         /* next stack id to define (from 1) */
-    as_gen_op_t *heap;           /* pending ops, min-heap on (t_ns, object) */
+    as_rng_t rng;               /* the workload's random stream */
+    const as_gen_config_t *cfg; /* event count and seed */
+    const as_gen_sink_t *sink;  /* output */
+    int drain;                  /* end=free: free everything by the end */
+    int full;                   /* 1 once the budget refused an event */
+    int err;                    /* first error (sticky), 0 if none */
+    uint64_t events;            /* events emitted so far */
+    uint64_t owed;              /* drain mode: events live objects owe */
+    uint64_t live;              /* objects allocated and not yet freed */
+    uint64_t next_object;       /* id the next allocation gets */
+    uint64_t now_ns;            /* time of the last event emitted */
+    uint32_t next_frame;        /* next frame id to define (from 1) */
+    uint32_t next_stack;        /* next stack id to define (from 1) */
+    as_gen_op_t *heap;          /* pending ops, min-heap on (t_ns, object) */
     size_t heap_len, heap_cap;
 } as_gen_t;
 
 /* One allocation and its fate. */
 typedef struct {
-    uint64_t t_ns;          /* when (>= the emitter's now_ns) */
-    uint32_t thread, cpu;   /* who allocates, where */
-    uint32_t stack;         /* site stack id (from as_gen_define_sites) */
-    uint64_t size, align;   /* request; align 0 = default */
-    uint64_t free_ns;       /* absolute death time (>= t_ns, or after the
-                               realloc), AS_GEN_NEVER or AS_GEN_MANUAL */
-    uint32_t free_thread;   /* who frees it, where */
+    uint64_t t_ns;        /* when (>= the emitter's now_ns) */
+    uint32_t thread, cpu; /* who allocates, where */
+    uint32_t stack;       /* site stack id (from as_gen_define_sites) */
+    uint64_t size, align; /* request; align 0 = default */
+    uint64_t free_ns;     /* absolute death time (>= t_ns, or after the
+                             realloc), AS_GEN_NEVER or AS_GEN_MANUAL */
+    uint32_t free_thread; /* who frees it, where */
     uint32_t free_cpu;
-    int has_realloc;        /* 1: realloc at realloc_ns by the freeing
-                               thread, then free the new object at free_ns */
-    uint64_t realloc_ns;    /* t_ns <= realloc_ns <= free_ns */
+    int has_realloc;     /* 1: realloc at realloc_ns by the freeing
+                            thread, then free the new object at free_ns */
+    uint64_t realloc_ns; /* t_ns <= realloc_ns <= free_ns */
     uint64_t realloc_size;
     uint32_t realloc_stack;
 } as_gen_alloc_t;
 
 /* as_gen_more: @return 1 while the workload should keep generating (no error
  * and the budget has not refused an event yet), else 0. */
-static inline int as_gen_more(const as_gen_t *g) { return !g->full && !g->err; }
+static inline int as_gen_more(const as_gen_t *g)
+{
+    return !g->full && !g->err;
+}
 
 /* as_gen_room: @return N - events - owed (see the header comment). */
 uint64_t as_gen_room(const as_gen_t *g);
@@ -161,18 +164,18 @@ uint64_t as_gen_realloc(as_gen_t *g, uint64_t t_ns, uint32_t thread,
 /* ---------------------------------------------------------- sites, draws */
 
 typedef enum {
-    AS_GEN_CONST = 0,   /* a */
-    AS_GEN_UNIFORM,     /* uniform integer in [a, b] */
-    AS_GEN_EXP,         /* exponential, mean a */
-    AS_GEN_LOGNORMAL,   /* median a, sigma b */
-    AS_GEN_PARETO       /* minimum a, shape b */
+    AS_GEN_CONST = 0, /* a */
+    AS_GEN_UNIFORM,   /* uniform integer in [a, b] */
+    AS_GEN_EXP,       /* exponential, mean a */
+    AS_GEN_LOGNORMAL, /* median a, sigma b */
+    AS_GEN_PARETO     /* minimum a, shape b */
 } as_gen_dist_kind_t;
 
 /* A distribution of non-negative integers (bytes or nanoseconds). Draws are
  * rounded down and clamped to [lo, hi] (hi == 0: no upper clamp). */
 typedef struct {
-    uint8_t kind;   /* as_gen_dist_kind_t */
-    double a, b;    /* parameters, as the kind says */
+    uint8_t kind; /* as_gen_dist_kind_t */
+    double a, b;  /* parameters, as the kind says */
     uint64_t lo, hi;
 } as_gen_dist_t;
 
@@ -192,8 +195,7 @@ typedef struct {
  * the definitions to the sink; stacks[i] receives the stack id of sites[i].
  * @return 0 or the sink's error. */
 int as_gen_define_sites(as_gen_t *g, const char *module,
-                        const as_gen_site_t *sites, size_t n,
-                        uint32_t *stacks);
+                        const as_gen_site_t *sites, size_t n, uint32_t *stacks);
 
 /* as_gen_pick: @return an index in [0, n) drawn with probability
  * proportional to weights[i] (all >= 0, sum > 0). */
@@ -204,10 +206,13 @@ size_t as_gen_pick(as_rng_t *r, const double *weights, size_t n);
 /* Every workload's parameter table starts with this row, so index 0 is
  * always `end`. */
 #define AS_GEN_PARAM_END 0
-#define AS_GEN_COMMON_PARAMS                                                 \
-    {"end", AS_PARAM_ENUM, "live", 0, 0, "live|free",                        \
-     "live: objects pending at the N-th event stay live; free: the trace "   \
-     "frees every object by its end"}
+#define AS_GEN_COMMON_PARAMS                                                   \
+    {                                                                          \
+        "end", AS_PARAM_ENUM, "live", 0, 0, "live|free",                       \
+            "live: objects pending at the N-th event stay live; free: the "    \
+            "trace "                                                           \
+            "frees every object by its end"                                    \
+    }
 
 typedef struct {
     const char *name;              /* e.g. "server-mix" */

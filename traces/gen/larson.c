@@ -37,10 +37,8 @@ static const as_param_spec_t params[P_COUNT] = {
     {"cpus", AS_PARAM_U64, "4", 1, 4096, NULL,
      "CPUs; thread i runs on CPU i mod cpus"},
     {"slots", AS_PARAM_U64, "1000", 1, 1e8, NULL, "slots per thread"},
-    {"size_min", AS_PARAM_BYTES, "16", 0, 1ull << 40, NULL,
-     "smallest object"},
-    {"size_max", AS_PARAM_BYTES, "1K", 0, 1ull << 40, NULL,
-     "largest object"},
+    {"size_min", AS_PARAM_BYTES, "16", 0, 1ull << 40, NULL, "smallest object"},
+    {"size_max", AS_PARAM_BYTES, "1K", 0, 1ull << 40, NULL, "largest object"},
     {"bleed", AS_PARAM_DOUBLE, "0.1", 0, 1, NULL,
      "probability that a step replaces another thread's slot"},
     {"gap", AS_PARAM_NS, "200ns", 1, 1e12, NULL,
@@ -51,19 +49,24 @@ enum { S_FILL, S_CHURN, S_RESIZE, S_COUNT };
 
 static const as_gen_site_t sites[S_COUNT] = {
     {{"larson_fill", "thread_init", "larson_thread", "start_thread"},
-     {AS_GEN_UNIFORM, 0, 0, 0, 0}, {AS_GEN_CONST, 0, 0, 0, 0}, 1},
+     {AS_GEN_UNIFORM, 0, 0, 0, 0},
+     {AS_GEN_CONST, 0, 0, 0, 0},
+     1},
     {{"larson_alloc", "exercise_heap", "larson_thread", "start_thread"},
-     {AS_GEN_UNIFORM, 0, 0, 0, 0}, {AS_GEN_CONST, 0, 0, 0, 0}, 1},
+     {AS_GEN_UNIFORM, 0, 0, 0, 0},
+     {AS_GEN_CONST, 0, 0, 0, 0},
+     1},
     {{"larson_resize", "exercise_heap", "larson_thread", "start_thread"},
-     {AS_GEN_UNIFORM, 0, 0, 0, 0}, {AS_GEN_CONST, 0, 0, 0, 0}, 1},
+     {AS_GEN_UNIFORM, 0, 0, 0, 0},
+     {AS_GEN_CONST, 0, 0, 0, 0},
+     1},
 };
 
 static int run(as_gen_t *g, const as_param_value_t *v)
 {
     if (v[P_SIZE_MIN].u > v[P_SIZE_MAX].u) return AS_EINVAL;
     uint32_t stacks[S_COUNT];
-    int rc = as_gen_define_sites(g, "/usr/bin/larson", sites, S_COUNT,
-                                 stacks);
+    int rc = as_gen_define_sites(g, "/usr/bin/larson", sites, S_COUNT, stacks);
     if (rc) return rc;
     as_gen_dist_t size = {AS_GEN_UNIFORM, (double)v[P_SIZE_MIN].u,
                           (double)v[P_SIZE_MAX].u, 0, 0};
@@ -72,7 +75,8 @@ static int run(as_gen_t *g, const as_param_value_t *v)
     uint64_t n_slots = threads * per;
     uint64_t *slot = malloc(n_slots * sizeof *slot);
     if (!slot) return AS_ENOMEM;
-    for (uint64_t i = 0; i < n_slots; i++) slot[i] = AS_GEN_NONE;
+    for (uint64_t i = 0; i < n_slots; i++)
+        slot[i] = AS_GEN_NONE;
 
     as_rng_t *r = &g->rng;
     double gap = (double)v[P_GAP].u;
@@ -122,9 +126,9 @@ static int run(as_gen_t *g, const as_param_value_t *v)
                 if (slot[k] == AS_GEN_NONE) continue;
                 uint32_t th = (uint32_t)(k / per);
                 t += (uint64_t)as_rng_exp(r, gap);
-                slot[k] = as_gen_realloc(g, t, th, th % cpus, slot[k],
-                                         as_gen_draw(r, &size),
-                                         stacks[S_RESIZE]);
+                slot[k] =
+                    as_gen_realloc(g, t, th, th % cpus, slot[k],
+                                   as_gen_draw(r, &size), stacks[S_RESIZE]);
                 break;
             }
         }

@@ -49,19 +49,21 @@ static const as_param_spec_t params[P_COUNT] = {
     {"latency", AS_PARAM_NS, "50us", 0, 1e13, NULL,
      "mean time a message waits before the consumer frees it (exponential; "
      "FIFO)"},
-    {"size_min", AS_PARAM_BYTES, "16", 0, 1ull << 40, NULL,
-     "smallest payload"},
-    {"size_max", AS_PARAM_BYTES, "1K", 0, 1ull << 40, NULL,
-     "largest payload"},
+    {"size_min", AS_PARAM_BYTES, "16", 0, 1ull << 40, NULL, "smallest payload"},
+    {"size_max", AS_PARAM_BYTES, "1K", 0, 1ull << 40, NULL, "largest payload"},
 };
 
 enum { S_HEADER, S_PAYLOAD, S_COUNT };
 
 static const as_gen_site_t sites[S_COUNT] = {
     {{"msg_header_new", "produce_message", "producer_main", "start_thread"},
-     {AS_GEN_CONST, 64, 0, 0, 0}, {AS_GEN_CONST, 0, 0, 0, 0}, 1},
+     {AS_GEN_CONST, 64, 0, 0, 0},
+     {AS_GEN_CONST, 0, 0, 0, 0},
+     1},
     {{"msg_payload_new", "produce_message", "producer_main", "start_thread"},
-     {AS_GEN_UNIFORM, 0, 0, 0, 0}, {AS_GEN_CONST, 0, 0, 0, 0}, 1},
+     {AS_GEN_UNIFORM, 0, 0, 0, 0},
+     {AS_GEN_CONST, 0, 0, 0, 0},
+     1},
 };
 
 static int run(as_gen_t *g, const as_param_value_t *v)
@@ -86,9 +88,13 @@ static int run(as_gen_t *g, const as_param_value_t *v)
         uint64_t f = t + (uint64_t)as_rng_exp(&g->rng, (double)v[P_LATENCY].u);
         if (f < last_free + 40) f = last_free + 40;
         last_free = f;
-        as_gen_alloc_t a = {.t_ns = t, .thread = 0, .cpu = cpu,
-                            .stack = stacks[S_HEADER], .size = 64,
-                            .free_ns = f + 20, .free_thread = 1,
+        as_gen_alloc_t a = {.t_ns = t,
+                            .thread = 0,
+                            .cpu = cpu,
+                            .stack = stacks[S_HEADER],
+                            .size = 64,
+                            .free_ns = f + 20,
+                            .free_thread = 1,
                             .free_cpu = consumer_cpu};
         if (as_gen_alloc(g, &a) == AS_GEN_NONE) break;
         a.t_ns = t + 30;

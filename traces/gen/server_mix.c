@@ -109,6 +109,7 @@ enum {
 };
 
 /* The sites, in stack-id order (stack id = index + 1). */
+/* clang-format off */
 enum {
     S_STR, S_JSON, S_RESP, S_TEMP, S_VEC, /* short-lived */
     S_CONN,                               /* connection-scoped */
@@ -116,17 +117,18 @@ enum {
     S_GROW,                               /* realloc of S_RESP */
     S_COUNT
 };
+/* clang-format on */
 #define N_SHORT 5
 
 static const char *const site_frames[S_COUNT][AS_GEN_MAX_DEPTH] = {
     [S_STR] = {"as_strdup", "http_parse_headers", "handle_request",
                "worker_main", "start_thread"},
-    [S_JSON] = {"json_node_new", "json_parse", "handle_request",
-                "worker_main", "start_thread"},
+    [S_JSON] = {"json_node_new", "json_parse", "handle_request", "worker_main",
+                "start_thread"},
     [S_RESP] = {"buf_new", "render_response", "handle_request", "worker_main",
                 "start_thread"},
-    [S_TEMP] = {"tmp_alloc", "compute_digest", "handle_request",
-                "worker_main", "start_thread"},
+    [S_TEMP] = {"tmp_alloc", "compute_digest", "handle_request", "worker_main",
+                "start_thread"},
     [S_VEC] = {"vec_reserve", "db_query", "handle_request", "worker_main",
                "start_thread"},
     [S_CONN] = {"conn_buf_new", "conn_read", "accept_loop", "worker_main",
@@ -135,10 +137,10 @@ static const char *const site_frames[S_COUNT][AS_GEN_MAX_DEPTH] = {
                    "worker_main", "start_thread"},
     [S_CACHE] = {"cache_entry_new", "cache_insert", "db_query",
                  "handle_request", "worker_main", "start_thread"},
-    [S_INTERN] = {"intern_new", "intern_string", "config_load",
-                  "worker_main", "start_thread"},
-    [S_GROW] = {"buf_grow", "render_response", "handle_request",
-                "worker_main", "start_thread"},
+    [S_INTERN] = {"intern_new", "intern_string", "config_load", "worker_main",
+                  "start_thread"},
+    [S_GROW] = {"buf_grow", "render_response", "handle_request", "worker_main",
+                "start_thread"},
 };
 
 /* Relative frequencies of the short-lived sites. */
@@ -160,16 +162,16 @@ typedef struct {
     as_gen_t *g;
     const as_param_value_t *v;
     worker_t *workers;
-    uint32_t *heap;  /* worker indices, min-heap on (next_ns, index) */
-    uint32_t *pos;   /* pos[w]: index of worker w in heap */
-    uint32_t *idle;  /* stack of idle workers */
+    uint32_t *heap; /* worker indices, min-heap on (next_ns, index) */
+    uint32_t *pos;  /* pos[w]: index of worker w in heap */
+    uint32_t *idle; /* stack of idle workers */
     uint32_t n, n_idle;
-    uint64_t queued;         /* requests arrived, waiting for a worker */
-    uint64_t arrivals;       /* requests arrived so far */
+    uint64_t queued;   /* requests arrived, waiting for a worker */
+    uint64_t arrivals; /* requests arrived so far */
     uint64_t next_arrival_ns;
     double requests_per_cycle;
-    double load_min;         /* m */
-    double peak_gap_ns;      /* mean time between arrivals at load 1 */
+    double load_min;    /* m */
+    double peak_gap_ns; /* mean time between arrivals at load 1 */
     uint32_t stacks[S_COUNT];
     as_gen_site_t sites[S_COUNT];
     double long_weights[3];
@@ -222,8 +224,8 @@ static void make_sites(server_t *s)
     for (int i = 0; i < S_COUNT; i++) {
         for (int d = 0; d < AS_GEN_MAX_DEPTH; d++)
             s->sites[i].frames[d] = site_frames[i][d];
-        s->sites[i].size = (as_gen_dist_t){AS_GEN_LOGNORMAL, sh, 0.5, 1,
-                                           max_size};
+        s->sites[i].size =
+            (as_gen_dist_t){AS_GEN_LOGNORMAL, sh, 0.5, 1, max_size};
         s->sites[i].life = (as_gen_dist_t){AS_GEN_CONST, 0, 0, 0, 0};
         s->sites[i].weight = 0;
     }
@@ -235,21 +237,21 @@ static void make_sites(server_t *s)
     s->sites[S_VEC].size.a = 4 * sh, s->sites[S_VEC].size.b = 1.2;
     s->sites[S_CONN].size.a = (double)v[P_MID_SIZE].u;
     s->sites[S_CONN].life = (as_gen_dist_t){
-        AS_GEN_LOGNORMAL, (double)v[P_MID_LIFE].u, 1.0, 10000000,
-        999999999};
+        AS_GEN_LOGNORMAL, (double)v[P_MID_LIFE].u, 1.0, 10000000, 999999999};
     s->sites[S_SESSION].size.a = lg, s->sites[S_SESSION].size.b = 0.3;
     s->sites[S_SESSION].life = (as_gen_dist_t){
         AS_GEN_LOGNORMAL, (double)v[P_SESSION_LIFE].u, 1.0, 1000000000, 0};
     s->sites[S_CACHE].size.a = 2 * lg, s->sites[S_CACHE].size.b = 1.5;
-    s->sites[S_CACHE].life = (as_gen_dist_t){
-        AS_GEN_PARETO, (double)v[P_CACHE_LIFE].u, v[P_CACHE_ALPHA].d,
-        1000000000, 0};
+    s->sites[S_CACHE].life =
+        (as_gen_dist_t){AS_GEN_PARETO, (double)v[P_CACHE_LIFE].u,
+                        v[P_CACHE_ALPHA].d, 1000000000, 0};
     s->sites[S_INTERN].size.a = 0.25 * lg, s->sites[S_INTERN].size.b = 0.5;
     double nf = v[P_NEVER_FRAC].d;
     s->long_weights[0] = (1 - nf) / 2;
     s->long_weights[1] = (1 - nf) / 2;
     s->long_weights[2] = nf;
-    for (int i = 0; i < N_SHORT; i++) s->sites[i].weight = short_weights[i];
+    for (int i = 0; i < N_SHORT; i++)
+        s->sites[i].weight = short_weights[i];
     for (int i = 0; i < 3; i++)
         s->sites[S_SESSION + i].weight = s->long_weights[i];
 }
@@ -268,8 +270,8 @@ static void start_request(server_t *s, uint32_t w, uint64_t t)
         k->dur_ns = 20 * v[P_REQUEST_TIME].u;
     k->start_ns = t;
     k->done = 0;
-    k->next_ns = t + (uint64_t)(as_rng_double(r) * (double)k->dur_ns /
-                                k->allocs);
+    k->next_ns =
+        t + (uint64_t)(as_rng_double(r) * (double)k->dur_ns / k->allocs);
     w_fix(s, w);
 }
 
@@ -278,8 +280,10 @@ static void arrive(server_t *s)
 {
     uint64_t t = s->next_arrival_ns;
     s->arrivals++;
-    if (s->n_idle) start_request(s, s->idle[--s->n_idle], t);
-    else s->queued++;
+    if (s->n_idle)
+        start_request(s, s->idle[--s->n_idle], t);
+    else
+        s->queued++;
     double mean = s->peak_gap_ns / load_now(s);
     s->next_arrival_ns = t + (uint64_t)as_rng_exp(&s->g->rng, mean);
 }
@@ -294,8 +298,8 @@ static void step(server_t *s, uint32_t w)
     uint32_t cpu = w % (uint32_t)v[P_CPUS].u;
     uint64_t t = k->next_ns;
     uint64_t end = k->start_ns + k->dur_ns;
-    as_gen_alloc_t a = {.t_ns = t, .thread = w, .cpu = cpu,
-                        .free_thread = w, .free_cpu = cpu};
+    as_gen_alloc_t a = {
+        .t_ns = t, .thread = w, .cpu = cpu, .free_thread = w, .free_cpu = cpu};
     double u = as_rng_double(r);
     int site;
     if (u < v[P_LONG_FRAC].d)
@@ -344,8 +348,8 @@ static void step(server_t *s, uint32_t w)
 
     if (++k->done < k->allocs) {
         double slot = (double)k->dur_ns / k->allocs;
-        uint64_t next = k->start_ns +
-                        (uint64_t)(slot * (k->done + as_rng_double(r)));
+        uint64_t next =
+            k->start_ns + (uint64_t)(slot * (k->done + as_rng_double(r)));
         k->next_ns = next < t ? t : next;
         w_fix(s, w);
         return;
@@ -398,8 +402,7 @@ static int run(as_gen_t *g, const as_param_value_t *v)
 
     /* Events per request: each allocation and (mostly) its free. */
     double per_request = 2.0 * v[P_REQUEST_ALLOCS].d;
-    s.requests_per_cycle = (double)g->cfg->events / per_request /
-                           v[P_CYCLES].d;
+    s.requests_per_cycle = (double)g->cfg->events / per_request / v[P_CYCLES].d;
     if (s.requests_per_cycle < 1) s.requests_per_cycle = 1;
     double req_mean = (double)v[P_REQUEST_TIME].u * exp(0.5 * 0.5 * 0.5);
     s.peak_gap_ns = req_mean / (v[P_UTILIZATION].d * s.n);
@@ -410,12 +413,14 @@ static int run(as_gen_t *g, const as_param_value_t *v)
         w_place(&s, w, w);
         s.idle[s.n_idle++] = s.n - 1 - w; /* worker 0 is taken first */
     }
-    s.next_arrival_ns = (uint64_t)as_rng_exp(&g->rng,
-                                             s.peak_gap_ns / load_now(&s));
+    s.next_arrival_ns =
+        (uint64_t)as_rng_exp(&g->rng, s.peak_gap_ns / load_now(&s));
     while (as_gen_more(g)) {
         uint32_t w = s.heap[0];
-        if (s.next_arrival_ns <= s.workers[w].next_ns) arrive(&s);
-        else step(&s, w);
+        if (s.next_arrival_ns <= s.workers[w].next_ns)
+            arrive(&s);
+        else
+            step(&s, w);
     }
 out:
     free(s.workers);
