@@ -89,8 +89,9 @@ typedef struct {
     uint32_t thread; /* thread and CPU it runs on */
     uint32_t cpu;
     uint32_t kind;    /* AS_EV_FREE or AS_EV_REALLOC */
-    uint32_t stack;   /* REALLOC: stack of the new object */
-    uint64_t size;    /* REALLOC: new size */
+    uint32_t stack;   /* REALLOC: the new object's stack; FREE: the
+                         object's own (for a last realloc at the end) */
+    uint64_t size;    /* REALLOC: new size; FREE: the object's size */
     uint64_t then_ns; /* REALLOC: when the new object is freed (or NEVER) */
 } as_gen_op_t;
 
