@@ -30,7 +30,11 @@ static void usage(FILE *f)
                "  --format F         input format (below)\n"
                "  -o, --output TRACE output trace (written atomically)\n"
                "  --chunk-events N   events per chunk (default 65536)\n"
-               "  --max-events N     stop after N events\n\n"
+               "  --max-events N     stop after N events\n"
+               "  --match fifo|lifo  heaptrack interpreted files: free the "
+               "oldest (fifo,\n"
+               "                     default) or newest (lifo) live object "
+               "of a pair\n\n"
                "formats:\n");
     list_formats(f);
 }
@@ -77,6 +81,14 @@ int as_cmd_import(int argc, char **argv)
                 return AS_EXIT_USAGE;
             }
             opts.max_events = v;
+        } else if (strcmp(a, "--match") == 0 && has_val) {
+            const char *m = argv[++i];
+            if (strcmp(m, "fifo") && strcmp(m, "lifo")) {
+                fprintf(stderr, "allocsim import: --match: expected fifo or "
+                                "lifo, found '%s'\n", m);
+                return AS_EXIT_USAGE;
+            }
+            opts.match_lifo = strcmp(m, "lifo") == 0;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "allocsim import: unknown option or missing "
                             "value: '%s'\n", a);

@@ -19,6 +19,9 @@
 
 typedef struct {
     uint64_t max_events; /* stop after this many events; 0 = no limit */
+    int match_lifo;      /* heaptrack interpreted files: a free takes the
+                            newest live object of its (size, stack) pair
+                            (LIFO) instead of the oldest (FIFO, 0) */
 } as_import_opts_t;
 
 /* An import function: read in_path, write events and definitions to w.
@@ -43,5 +46,10 @@ const as_import_format_t *as_import_find(const char *name);
 /* Importers (one declaration per format, in table order). */
 int as_import_text(const char *in_path, as_trace_writer_t *w,
                    const as_import_opts_t *opts, char *err, size_t errcap);
+int as_import_heaptrack(const char *in_path, as_trace_writer_t *w,
+                        const as_import_opts_t *opts, char *err,
+                        size_t errcap);
+int as_import_mtrace(const char *in_path, as_trace_writer_t *w,
+                     const as_import_opts_t *opts, char *err, size_t errcap);
 
 #endif /* AS_TRACES_IMPORT_IMPORT_H */

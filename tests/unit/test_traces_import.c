@@ -1,0 +1,326 @@
+/* test_traces_import.c - the heaptrack and mtrace importers on hand-written
+ * files (tests/data/), asserted event by event, and their errors.
+ *
+ * The expected times follow docs/importers.md: the n events between
+ * heaptrack ticks Ta and Tb get Ta + (j+1)(Tb-Ta)/(n+1); mtrace event i
+ * gets t = i. Dropped frees (unknown pointers, empty pairs) still take their
+ * slot in the spread, so later times are what the file's order implies.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "testutil.h"
+#include "traces/import/import.h"
+#include "traces/trace.h"
+
+#define MAXEV 64
+
+static as_event_t ev[MAXEV];
+static size_t nev;
+static as_trace_reader_t *rd;
+static char err[1024];
+
+/* import: run format `fmt` on tests/data/`rel` into a temp trace and load
+ * its events. @return the importer's code. */
+static int import(const char *fmt, const char *path, int lifo)
+{
+    const char *out = as_test_tmpfile("imp", ".ast");
+    char outp[512];
+    snprintf(outp, sizeof outp, "%s", out);
+    as_trace_writer_t *w;
+    if (as_trace_writer_open(&w, outp, NULL) != 0) return -100;
+    as_import_opts_t o;
+    memset(&o, 0, sizeof o);
+    o.match_lifo = lifo;
+    err[0] = 0;
+    int rc = as_import_find(fmt)->run(path, w, &o, err, sizeof err);
+    if (rc) {
+        as_trace_writer_abort(w);
+        if (access(outp, F_OK) == 0) return -101; /* left an output */
+        return rc;
+    }
+    if (as_trace_writer_close(w) != 0) return -102;
+    if (rd) as_trace_reader_close(rd);
+    rd = NULL;
+    nev = 0;
+    if (as_trace_reader_open(&rd, outp) != 0) return -103;
+    int k;
+    while ((k = as_trace_reader_next(rd, &ev[nev])) == 1 && nev + 1 < MAXEV)
+        nev++;
+    remove(outp);
+    return k < 0 ? k : 0;
+}
+
+static void expect(size_t i, int kind, uint64_t t, uint64_t obj, uint64_t size,
+                   uint32_t stack)
+{
+    CU_ASSERT_FATAL(i < nev);
+    CU_ASSERT_EQUAL(ev[i].kind, kind);
+    CU_ASSERT_EQUAL(ev[i].t_ns, t);
+    CU_ASSERT_EQUAL(ev[i].object, obj);
+    CU_ASSERT_EQUAL(ev[i].thread, 0);
+    CU_ASSERT_EQUAL(ev[i].cpu, 0);
+    if (kind != AS_EV_FREE) {
+        CU_ASSERT_EQUAL(ev[i].size, size);
+        CU_ASSERT_EQUAL(ev[i].stack, stack);
+        CU_ASSERT_EQUAL(ev[i].align, 0);
+    }
+}
+
+static void expect_frame(uint32_t stack, uint32_t k, uint64_t pc,
+                         uint64_t offset, const char *module,
+                         const char *symbol)
+{
+    const uint32_t *ids;
+    uint32_t depth;
+    CU_ASSERT_FATAL(as_trace_reader_stack(rd, stack, &ids, &depth) == 0);
+    CU_ASSERT_FATAL(k < depth);
+    as_frame_t f;
+    CU_ASSERT_FATAL(as_trace_reader_frame(rd, ids[k], &f) == 0);
+    CU_ASSERT_EQUAL(f.pc, pc);
+    CU_ASSERT_EQUAL(f.offset, offset);
+    CU_ASSERT_STRING_EQUAL(f.module, module);
+    CU_ASSERT_STRING_EQUAL(f.symbol, symbol);
+}
+
+static uint32_t depth_of(uint32_t stack)
+{
+    const uint32_t *ids;
+    uint32_t depth = 0;
+    as_trace_reader_stack(rd, stack, &ids, &depth);
+    return depth;
+}
+
+/* Raw: exact pointer matching. Ticks at 10 and 20 ms; 2 events before the
+ * first tick (t = 10/3, 20/3 ms), 4 between (12, 14, [16: the unknown
+ * pointer 0x1234, dropped], 18 ms), 1 after (20 + 10/2 ms). */
+static void check_raw(const char *rel)
+{
+    CU_ASSERT_EQUAL_FATAL(import("heaptrack", as_test_srcpath(rel), 0), 0);
+    CU_ASSERT_EQUAL_FATAL(nev, 6);
+    expect(0, AS_EV_ALLOC, 3333333, 0, 100, 1);
+    expect(1, AS_EV_ALLOC, 6666666, 1, 200, 2);
+    expect(2, AS_EV_FREE, 12000000, 0, 0, 0);
+    expect(3, AS_EV_ALLOC, 14000000, 2, 16, 1); /* address a000 reused */
+    expect(4, AS_EV_FREE, 18000000, 1, 0, 0);
+    expect(5, AS_EV_ALLOC, 25000000, 3, 32, 3);
+    /* stacks: node 2 = [401200, 401100], node 3 = [7f..123, 401200,
+     * 401100], node 1 = [401100]; offsets from the module map, "x" is the
+     * executable named by the 'x' record */
+    CU_ASSERT_EQUAL(depth_of(1), 2);
+    CU_ASSERT_EQUAL(depth_of(2), 3);
+    CU_ASSERT_EQUAL(depth_of(3), 1);
+    expect_frame(1, 0, 0x401200, 0x1200, "/bin/app", "");
+    expect_frame(1, 1, 0x401100, 0x1100, "/bin/app", "");
+    expect_frame(2, 0, 0x7f0000000123ull, 0x123, "/lib/libfoo.so", "");
+    expect_frame(2, 1, 0x401200, 0x1200, "/bin/app", "");
+    expect_frame(3, 0, 0x401100, 0x1100, "/bin/app", "");
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(rd, "program"), "/bin/app");
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(rd, "arguments"),
+                           "/bin/app --flag");
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(rd, "page_size"), "4096");
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(rd, "heaptrack.version"),
+                           "1.4.0");
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(rd, "heaptrack.match"),
+                           "pointer");
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(rd, "import.unmatched_frees"),
+                           "1");
+}
+
+static void test_heaptrack_raw(void) { check_raw("tests/data/heaptrack_raw.txt"); }
+
+static void test_heaptrack_raw_zstd(void)
+{
+    check_raw("tests/data/heaptrack_raw.txt.zst");
+}
+
+/* Interpreted: pairs a0 = (64, trace 2), a1 = (64, trace 3). Before 10 ms:
+ * + a0, + a0, + a1, + a0 (objects 0..3 at 2, 4, 6, 8 ms). 10..20 ms: - a0,
+ * - a1, - a0, + a1 (12, 14, 16, 18 ms; object 4). After 20 ms: - a0, - a1,
+ * - a1 (the last finds no live object: dropped) at 22.5, 25, [27.5] ms.
+ * FIFO frees a0's objects in order 0, 1, 3; LIFO in order 3, 1, 0. */
+static void check_interp(const char *rel, int lifo)
+{
+    CU_ASSERT_EQUAL_FATAL(import("heaptrack", as_test_srcpath(rel), lifo), 0);
+    CU_ASSERT_EQUAL_FATAL(nev, 10);
+    expect(0, AS_EV_ALLOC, 2000000, 0, 64, 1);
+    expect(1, AS_EV_ALLOC, 4000000, 1, 64, 1);
+    expect(2, AS_EV_ALLOC, 6000000, 2, 64, 2);
+    expect(3, AS_EV_ALLOC, 8000000, 3, 64, 1);
+    expect(4, AS_EV_FREE, 12000000, lifo ? 3 : 0, 0, 0);
+    expect(5, AS_EV_FREE, 14000000, 2, 0, 0);
+    expect(6, AS_EV_FREE, 16000000, 1, 0, 0);
+    expect(7, AS_EV_ALLOC, 18000000, 4, 64, 2);
+    expect(8, AS_EV_FREE, 22500000, lifo ? 0 : 3, 0, 0);
+    expect(9, AS_EV_FREE, 25000000, 4, 0, 0);
+    /* symbols and modules from the string table; no offsets */
+    CU_ASSERT_EQUAL(depth_of(1), 2);
+    CU_ASSERT_EQUAL(depth_of(2), 3);
+    expect_frame(1, 0, 0x401200, 0, "/bin/app", "work");
+    expect_frame(1, 1, 0x401100, 0, "/bin/app", "main");
+    expect_frame(2, 0, 0x7f0000000123ull, 0, "/lib/libfoo.so", "");
+    expect_frame(2, 2, 0x401100, 0, "/bin/app", "main");
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(rd, "heaptrack.match"),
+                           lifo ? "lifo" : "fifo");
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(rd, "import.unmatched_frees"),
+                           "1");
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(rd, "source"), "heaptrack");
+}
+
+static void test_heaptrack_interp_fifo(void)
+{
+    check_interp("tests/data/heaptrack_interp.txt", 0);
+}
+
+static void test_heaptrack_interp_lifo(void)
+{
+    check_interp("tests/data/heaptrack_interp.txt", 1);
+}
+
+static void test_heaptrack_interp_gzip(void)
+{
+    check_interp("tests/data/heaptrack_interp.txt.gz", 0);
+}
+
+/* mtrace: t = event number; realloc from '<' + '>'; '!' changes nothing;
+ * the free of 0x9999 is dropped and counted. */
+static void test_mtrace(void)
+{
+    CU_ASSERT_EQUAL_FATAL(
+        import("mtrace", as_test_srcpath("tests/data/mtrace.txt"), 0), 0);
+    CU_ASSERT_EQUAL_FATAL(nev, 7);
+    expect(0, AS_EV_ALLOC, 0, 0, 100, 1);
+    expect(1, AS_EV_ALLOC, 1, 1, 200, 2);
+    expect(2, AS_EV_REALLOC, 2, 0, 400, 1);
+    CU_ASSERT_EQUAL(ev[2].new_object, 2);
+    expect(3, AS_EV_FREE, 3, 1, 0, 0);
+    expect(4, AS_EV_ALLOC, 4, 3, 8, 0); /* no caller: no stack */
+    expect(5, AS_EV_FREE, 5, 2, 0, 0);
+    expect(6, AS_EV_FREE, 6, 3, 0, 0);
+    expect_frame(1, 0, 0x401210, 0, "/bin/app", "work");
+    expect_frame(2, 0, 0x1220, 0x1220, "/bin/app", "");
+    expect_frame(3, 0, 0x7f0000000123ull, 0, "", "");
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(rd, "import.unmatched_frees"),
+                           "1");
+}
+
+/* ----------------------------------------------------------- bad input */
+
+static const char *write_tmp(const char *text)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s", as_test_tmpfile("imp-bad", ".txt"));
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void expect_error(const char *fmt, const char *text, int code,
+                         int line, const char *what)
+{
+    const char *path = write_tmp(text);
+    char want[1024];
+    snprintf(want, sizeof want, "%s:%d: expected %s", path, line, what);
+    CU_ASSERT_EQUAL(import(fmt, path, 0), code);
+    CU_ASSERT_STRING_EQUAL(err, want);
+    remove(path);
+}
+
+static void test_malformed_lines(void)
+{
+    expect_error("heaptrack", "v 10400 3\nm 1 -\n+ 64 zz a000\n", AS_EFORMAT,
+                 3, "'+' size, trace index and pointer in hex");
+    expect_error("heaptrack", "v 10400 3\nm 1 -\nt 401100 5\n", AS_EFORMAT, 3,
+                 "a parent index in 0..0, found 5");
+    expect_error("heaptrack", "v 10400 3\ns 4 main\n+ 3\n", AS_EFORMAT, 3,
+                 "an allocation index in 0..0, found 3");
+    expect_error("heaptrack", "v 10400 3\nc 14\nc a\n", AS_EFORMAT, 3,
+                 "a time tick >= the previous one (20 ms)");
+    expect_error("heaptrack", "v 10400 3\nQ 1\n", AS_EFORMAT, 2,
+                 "a heaptrack record (v x X I m t + - c R s i a #), found 'Q'");
+    expect_error("mtrace", "= Start\n@ /bin/app:[0x1220] + 0x2000\n",
+                 AS_EFORMAT, 2, "'+ 0xPTR 0xSIZE'");
+    expect_error("mtrace", "< 0x10\n+ 0x20 0x8\n", AS_EFORMAT, 2,
+                 "'>' (the new block) after the realloc's '<'");
+    expect_error("mtrace", "+ 0x10 0x8\n< 0x10\n", AS_EFORMAT, 2,
+                 "'>' after the last '<' (file ends inside a realloc)");
+}
+
+/* A compressed file cut short is an error, not a shorter trace. */
+static void test_truncated_compressed(void)
+{
+    const char *src[] = {"tests/data/heaptrack_raw.txt.zst",
+                         "tests/data/heaptrack_interp.txt.gz"};
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(as_test_srcpath(src[i]), "rb");
+        CU_ASSERT_FATAL(f != NULL);
+        unsigned char buf[4096];
+        size_t n = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        char path[512];
+        snprintf(path, sizeof path, "%s",
+                 as_test_tmpfile("imp-cut", i ? ".gz" : ".zst"));
+        f = fopen(path, "wb");
+        fwrite(buf, 1, n - 20, f);
+        fclose(f);
+        CU_ASSERT_EQUAL(import("heaptrack", path, 0), AS_ECORRUPT);
+        CU_ASSERT(strstr(err, path) == err);
+        remove(path);
+    }
+}
+
+/* Through the command line: exit 2, "FILE:LINE: expected ...", and no
+ * output file (nor its .tmp) left behind. */
+static void test_cli_error_leaves_nothing(void)
+{
+    const char *in = write_tmp("= Start\n@ [0x1] + 0x10 0x8\n@ [0x1] - zz\n");
+    char inp[512], out[512], errf[512], cmd[2048];
+    snprintf(inp, sizeof inp, "%s", in);
+    snprintf(out, sizeof out, "%s", as_test_tmpfile("imp-cli", ".ast"));
+    snprintf(errf, sizeof errf, "%s", as_test_tmpfile("imp-cli", ".err"));
+    snprintf(cmd, sizeof cmd,
+             "%s/allocsim import --format mtrace %s -o %s 2>%s", AS_BINARY_DIR,
+             inp, out, errf);
+    int st = system(cmd);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    CU_ASSERT_EQUAL(access(out, F_OK), -1);
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", out);
+    CU_ASSERT_EQUAL(access(tmp, F_OK), -1);
+    FILE *f = fopen(errf, "r");
+    char msg[1024] = "";
+    if (f) {
+        if (!fgets(msg, sizeof msg, f)) msg[0] = 0;
+        fclose(f);
+    }
+    char want[1024];
+    snprintf(want, sizeof want, "allocsim import: %s:3: expected '- 0xPTR'\n",
+             inp);
+    CU_ASSERT_STRING_EQUAL(msg, want);
+    remove(inp);
+    remove(errf);
+}
+
+int main(void)
+{
+    static const as_test_t tests[] = {
+        {"heaptrack raw: pointers, ticks, modules", test_heaptrack_raw},
+        {"heaptrack raw, zstd", test_heaptrack_raw_zstd},
+        {"heaptrack interpreted, FIFO", test_heaptrack_interp_fifo},
+        {"heaptrack interpreted, LIFO", test_heaptrack_interp_lifo},
+        {"heaptrack interpreted, gzip", test_heaptrack_interp_gzip},
+        {"mtrace: callers, realloc, failed realloc", test_mtrace},
+        {"malformed lines name FILE:LINE", test_malformed_lines},
+        {"truncated zstd and gzip are errors", test_truncated_compressed},
+        {"allocsim import: exit 2, nothing left", test_cli_error_leaves_nothing},
+        {NULL, NULL},
+    };
+    int rc = as_test_main("traces_import", tests);
+    if (rd) as_trace_reader_close(rd);
+    return rc;
+}
