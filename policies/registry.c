@@ -6,11 +6,11 @@
  */
 #include "policy.h"
 #include "../common/util.h"
-#include "heaps/ownership_heaps.h"
-#include "heaps/private_heaps.h"
 #include "bestfit/bestfit.h"
 #include "hoard/hoard.h"
 #include "llama/llama.h"
+#include "heaps/private_heaps.h"
+#include "heaps/ownership_heaps.h"
 #include "tcmalloc/tcmalloc.h"
 
 static const as_policy_ops_t *const as_policies[] = {

@@ -179,6 +179,7 @@ as_superblock_t *as_sbheap_emptiest(const as_sbheap_t *h)
     if (h->empty) return h->empty;
     as_superblock_t *best = 0;
     for (uint32_t c = 0; c < h->n_classes; c++) {
+        if (!h->cls[c].n_superblocks) continue;
         for (uint32_t b = 1; b <= AS_SB_BINS - 2; b++) {
             if (!h->cls[c].bins[b]) continue;
             for (as_superblock_t *sb = h->cls[c].bins[b]; sb; sb = sb->next)

@@ -28,6 +28,8 @@ typedef struct {
     as_u64map_t sbmap;   /* superblock base -> as_superblock_t * */
     as_pageruns_t large; /* objects above hc.large_bytes */
     uint64_t sb_shift;   /* log2 S */
+    double inv_keep;     /* 1 / (1 - f), when f < 1 */
+    double slack;        /* slack_bytes(), fixed at create */
     as_hoard_figures_t fig;
 } hoard_t;
 
@@ -100,8 +102,7 @@ static void note_peaks(hoard_t *h)
         f->peak_in_use_bytes = f->in_use_bytes;
     if (f->heap_bytes > f->peak_heap_bytes) f->peak_heap_bytes = f->heap_bytes;
     if (h->hc.use_global && h->hc.empty_fraction < 1) {
-        double bound =
-            (double)heap_u / (1 - h->hc.empty_fraction) + slack_bytes(h);
+        double bound = (double)heap_u * h->inv_keep + h->slack;
         double excess = (double)f->heap_bytes - bound;
         if (excess > f->invariant_excess_bytes)
             f->invariant_excess_bytes = excess;
@@ -255,6 +256,8 @@ int as_hoard_create(const as_policy_config_t *cfg, const as_hoard_config_t *hc,
         as_mem_free(h->mem, h, sizeof *h);
         return rc;
     }
+    h->inv_keep = hc->empty_fraction < 1 ? 1 / (1 - hc->empty_fraction) : 0;
+    h->slack = slack_bytes(h);
     *state = h;
     return AS_OK;
 }
