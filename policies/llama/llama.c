@@ -48,7 +48,7 @@ static const as_param_spec_t llama_params[] = {
                                   "deadline"},
     [AS_LLAMA_RECYCLE] = {"recycle", AS_PARAM_BOOL, "1", 0, 1, NULL,
                           "place shorter-lived blocks on longer-lived pages"},
-    [AS_LLAMA_RECYCLE_OPEN] = {"recycle_open", AS_PARAM_ENUM, "top", 0, 0,
+    [AS_LLAMA_RECYCLE_OPEN] = {"recycle_open", AS_PARAM_ENUM, "bottom", 0, 0,
                                "never|top|bottom",
                                "recycle onto longer-lived pages still open "
                                "for their class: never, from the top end "

@@ -163,44 +163,44 @@ static void done(void *st)
 
 /* A long-lived object opens page P0 (class 2) in block 0. A short-lived
  * object then needs a block: P0 is longer-lived and has free blocks, so a
- * block of it is recycled instead of opening a class-0 page. P0 is still
- * open for class 2, so (recycle_open=top) recycled blocks come from its top
- * end: block 255 for the small object, blocks 253-254 for a 16 KiB one.
- * After both die the next 16 KiB short-lived object takes the highest free
- * run of two, blocks 254-255. The page never empties (the residual
- * long-lived block keeps it) and only one huge page is ever reserved. */
+ * block of it is recycled instead of opening a class-0 page: block 1 (first
+ * fit, recycle_open=bottom), and blocks 2-3 for a 16 KiB one. After both die
+ * the next 16 KiB short-lived object takes the first free run of two, blocks
+ * 1-2. The page never empties (the residual long-lived block keeps it) and
+ * only one huge page is ever reserved. */
 static void test_recycling_onto_longer_page(void)
 {
     void *s = mk(NULL);
     uintptr_t a = al(s, 2, 64, 0);
     CU_ASSERT_EQUAL(a, BASE);
     uintptr_t b = al(s, 0, 64, 1 * MS);
-    CU_ASSERT_EQUAL(b, BASE + 255 * BLK);
+    CU_ASSERT_EQUAL(b, BASE + 1 * BLK);
     uintptr_t m = al(s, 0, 16384, 2 * MS);
-    CU_ASSERT_EQUAL(m, BASE + 253 * BLK);
+    CU_ASSERT_EQUAL(m, BASE + 2 * BLK);
     CU_ASSERT_EQUAL(st_(s, "llama_recycled_units"), 2);
     CU_ASSERT_EQUAL(fr(s, m, 5 * MS), 0);
     CU_ASSERT_EQUAL(fr(s, b, 6 * MS), 0);
-    CU_ASSERT_EQUAL(al(s, 0, 16384, 7 * MS), BASE + 254 * BLK);
+    CU_ASSERT_EQUAL(al(s, 0, 16384, 7 * MS), BASE + 1 * BLK);
     CU_ASSERT_EQUAL(st_(s, "llama_recycled_units"), 3);
     CU_ASSERT_EQUAL(fk.reserves, 1);
     CU_ASSERT_EQUAL(st_(s, "llama_pages_returned"), 0);
-    CU_ASSERT_EQUAL(as_llama_page_class(s, BASE + 255 * BLK), 2);
-    /* The long-lived class keeps filling P0 from the bottom. */
-    CU_ASSERT_EQUAL(al(s, 2, 8192, 8 * MS), BASE + BLK);
+    CU_ASSERT_EQUAL(as_llama_page_class(s, BASE + 1 * BLK), 2);
     done(s);
 
-    /* recycle_open=bottom: first fit, blocks 1 and 2-3; then 1-2. */
-    const char *bot[] = {"recycle_open=bottom", NULL};
-    s = mk(bot);
+    /* recycle_open=top: P0 is still open for class 2, so recycled blocks
+     * come from its top end: block 255, blocks 253-254, then 254-255; the
+     * long-lived class keeps filling P0 from the bottom. */
+    const char *top[] = {"recycle_open=top", NULL};
+    s = mk(top);
     CU_ASSERT_EQUAL(al(s, 2, 64, 0), BASE);
     b = al(s, 0, 64, 1 * MS);
-    CU_ASSERT_EQUAL(b, BASE + 1 * BLK);
+    CU_ASSERT_EQUAL(b, BASE + 255 * BLK);
     m = al(s, 0, 16384, 2 * MS);
-    CU_ASSERT_EQUAL(m, BASE + 2 * BLK);
+    CU_ASSERT_EQUAL(m, BASE + 253 * BLK);
     CU_ASSERT_EQUAL(fr(s, m, 5 * MS), 0);
     CU_ASSERT_EQUAL(fr(s, b, 6 * MS), 0);
-    CU_ASSERT_EQUAL(al(s, 0, 16384, 7 * MS), BASE + 1 * BLK);
+    CU_ASSERT_EQUAL(al(s, 0, 16384, 7 * MS), BASE + 254 * BLK);
+    CU_ASSERT_EQUAL(al(s, 2, 8192, 8 * MS), BASE + BLK);
     done(s);
 
     /* recycle_open=never: only pages no longer open are recycled, so the
@@ -273,7 +273,7 @@ static void test_deadline_promotion(void)
 }
 
 /* A class-1 object (1 s) opens P0 at t=0 (deadline 1 s); a class-0 object
- * recycles block 255 (the top of the open page) at 1 ms. The class-1 object
+ * recycles block 1 at 1 ms. The class-1 object
  * dies at 100 ms: the page's own objects are gone 900 ms before the deadline,
  * more than 0.5 x 1 s, and a class-0 block remains: P0 is demoted to class 0. A
  * new class-1 object can then no longer use P0 and opens P1. If instead the
@@ -284,7 +284,7 @@ static void test_demotion(void)
     void *s = mk(NULL);
     uintptr_t a = al(s, 1, 64, 0);
     uintptr_t b = al(s, 0, 64, 1 * MS);
-    CU_ASSERT_EQUAL(b, BASE + 255 * BLK);
+    CU_ASSERT_EQUAL(b, BASE + BLK);
     CU_ASSERT_EQUAL(fr(s, a, 100 * MS), 0);
     CU_ASSERT_EQUAL(st_(s, "llama_demotions"), 1);
     CU_ASSERT_EQUAL(as_llama_page_class(s, b), 0);
