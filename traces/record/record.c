@@ -552,7 +552,7 @@ static uint32_t walk_fp(as_rec_ring_t *r, uintptr_t *fp, uintptr_t ra,
     uintptr_t next = fp[0];
     while (n < max) {
         if (next == 0) break;
-        if (next <= prev || next + 16 > r->stack_hi || (next & 7)) {
+        if (next <= prev || next > r->stack_hi - 16 || (next & 7)) {
             *broken = 1;
             break;
         }
