@@ -110,26 +110,61 @@ static bf_free_t *edge_get(const bf_t *st, uint64_t key)
                                               : NULL;
 }
 
-/* Add free block [start, start+bytes); its neighbours must not be free. */
-static bf_free_t *free_add(bf_t *st, uintptr_t start, uint64_t bytes)
+/* (bytes, start) order of the size tree. */
+static inline int free_less(const bf_free_t *a, const bf_free_t *b)
 {
-    bf_free_t *f = st->n_spare ? st->spare[--st->n_spare]
-                               : as_pool_alloc(&st->free_pool);
-    /* prepare() guarantees a spare for the at most two adds of a step */
-    f->start = start;
-    f->bytes = bytes;
+    return a->bytes < b->bytes || (a->bytes == b->bytes && a->start < b->start);
+}
+
+static void size_insert(bf_t *st, bf_free_t *f)
+{
     as_rb_node_t *parent = NULL, *cur = st->by_size.root;
     int dir = 0;
     while (cur) {
-        bf_free_t *g = free_of(cur);
-        dir = bytes > g->bytes || (bytes == g->bytes && start > g->start);
+        dir = free_less(free_of(cur), f);
         parent = cur;
         cur = cur->child[dir];
     }
     as_rb_link(&st->by_size, &f->by_size, parent, dir);
+}
+
+/* f's (bytes, start) key just grew (grew = 1) or shrank: move it in the size
+ * tree unless its neighbour on that side shows it is still in order (the
+ * common case for the top block, which is usually the largest). */
+static void resort(bf_t *st, bf_free_t *f, int grew)
+{
+    as_rb_node_t *nb = grew ? as_rb_next(&f->by_size) : as_rb_prev(&f->by_size);
+    if (!nb || (grew ? free_less(f, free_of(nb)) : free_less(free_of(nb), f)))
+        return;
+    as_rb_erase(&st->by_size, &f->by_size);
+    size_insert(st, f);
+}
+
+static bf_free_t *node_get(bf_t *st)
+{
+    /* prepare() guarantees a spare for the at most two adds of a step */
+    return st->n_spare ? st->spare[--st->n_spare]
+                       : as_pool_alloc(&st->free_pool);
+}
+
+static void node_put(bf_t *st, bf_free_t *f)
+{
+    if (st->n_spare < 2)
+        st->spare[st->n_spare++] = f;
+    else
+        as_pool_free(&st->free_pool, f);
+}
+
+/* Add free block [start, start+bytes); its neighbours must not be free.
+ * Byte accounting (free_bytes) is the caller's. */
+static bf_free_t *free_add(bf_t *st, uintptr_t start, uint64_t bytes)
+{
+    bf_free_t *f = node_get(st);
+    f->start = start;
+    f->bytes = bytes;
+    size_insert(st, f);
     as_u64map_put(&st->edges, start, (uintptr_t)f);
     as_u64map_put(&st->edges, (start + bytes) | 1, (uintptr_t)f);
-    st->free_bytes += bytes;
     return f;
 }
 
@@ -138,11 +173,7 @@ static void free_remove(bf_t *st, bf_free_t *f)
     as_rb_erase(&st->by_size, &f->by_size);
     as_u64map_remove(&st->edges, f->start, NULL);
     as_u64map_remove(&st->edges, (f->start + f->bytes) | 1, NULL);
-    st->free_bytes -= f->bytes;
-    if (st->n_spare < 2)
-        st->spare[st->n_spare++] = f;
-    else
-        as_pool_free(&st->free_pool, f);
+    node_put(st, f);
 }
 
 /* The first free block with bytes >= need (lowest start among equals). */
@@ -253,6 +284,7 @@ static int grow(bf_t *st, uint64_t need, uint64_t align)
     as_rb_insert(&st->segs, &ns->node, seg_cmp);
     st->top = ns;
     st->heap_bytes += bytes;
+    st->free_bytes += bytes;
     free_add(st, addr, bytes);
     return 0;
 }
@@ -266,6 +298,7 @@ static void trim(bf_t *st, bf_seg_t *seg, bf_free_t *f)
         uint64_t bytes = seg->end - seg->start;
         if (as_ps_unreserve(st->ps, seg->start, bytes)) return;
         free_remove(st, f);
+        st->free_bytes -= bytes;
         as_rb_erase(&st->segs, &seg->node);
         if (st->top == seg) {
             as_rb_node_t *last = as_rb_last(&st->segs);
@@ -281,6 +314,7 @@ static void trim(bf_t *st, bf_seg_t *seg, bf_free_t *f)
         uintptr_t s = f->start;
         free_remove(st, f);
         if (cut > s) free_add(st, s, cut - s);
+        st->free_bytes -= bytes;
         seg->end = cut;
         st->heap_bytes -= bytes;
         st->trimmed_bytes += bytes;
@@ -291,21 +325,39 @@ static void trim(bf_t *st, bf_seg_t *seg, bf_free_t *f)
 static void give_back(bf_t *st, bf_seg_t *seg, uintptr_t s, uintptr_t e,
                       int settle)
 {
-    bf_free_t *n;
-    if (e < seg->end && (n = edge_get(st, e))) {
-        e = n->start + n->bytes;
-        free_remove(st, n);
+    st->free_bytes += e - s;
+    bf_free_t *n = e < seg->end ? edge_get(st, e) : NULL;
+    bf_free_t *p = s > seg->start ? edge_get(st, s | 1) : NULL;
+    bf_free_t *f;
+    if (p) { /* p grows to the end of the range (or of n): its start key stays */
+        uintptr_t ne = e;
+        if (n) {
+            ne = n->start + n->bytes;
+            as_rb_erase(&st->by_size, &n->by_size);
+            as_u64map_remove(&st->edges, e, NULL);
+            node_put(st, n); /* n's end key is overwritten below */
+        }
+        as_u64map_remove(&st->edges, s | 1, NULL);
+        p->bytes = ne - p->start;
+        as_u64map_put(&st->edges, ne | 1, (uintptr_t)p);
+        resort(st, p, 1);
+        f = p;
+    } else if (n) { /* n grows downwards: its end key stays */
+        as_u64map_remove(&st->edges, e, NULL);
+        n->bytes += e - s;
+        n->start = s;
+        as_u64map_put(&st->edges, s, (uintptr_t)n);
+        resort(st, n, 1);
+        f = n;
+    } else {
+        f = free_add(st, s, e - s);
     }
-    if (s > seg->start && (n = edge_get(st, s | 1))) {
-        s = n->start;
-        free_remove(st, n);
-    }
-    bf_free_t *f = free_add(st, s, e - s);
     if (!settle) return;
-    if (e == seg->end && f->bytes > st->trim_threshold) {
+    uintptr_t fe = f->start + f->bytes;
+    if (fe == seg->end && f->bytes > st->trim_threshold) {
         trim(st, seg, f);
     } else if (st->release && f->bytes >= st->release_threshold) {
-        uintptr_t a = as_align_up(s, st->page), b = as_align_down(e, st->page);
+        uintptr_t a = as_align_up(f->start, st->page), b = as_align_down(fe, st->page);
         if (b > a && as_ps_release(st->ps, a, b - a) == 0) {
             st->n_releases++;
             st->released_bytes += b - a;
@@ -317,9 +369,22 @@ static void give_back(bf_t *st, bf_seg_t *seg, uintptr_t s, uintptr_t e,
 static void carve(bf_t *st, bf_free_t *f, uintptr_t a, uint64_t need)
 {
     uintptr_t s = f->start, e = f->start + f->bytes;
-    free_remove(st, f);
-    if (a > s) free_add(st, s, a - s);
-    if (a + need < e) free_add(st, a + need, e - a - need);
+    st->free_bytes -= need;
+    if (a == s && need == f->bytes) {
+        free_remove(st, f);
+    } else if (a == s) { /* f keeps the tail: its end key stays */
+        as_u64map_remove(&st->edges, s, NULL);
+        f->start = s + need;
+        f->bytes -= need;
+        as_u64map_put(&st->edges, f->start, (uintptr_t)f);
+        resort(st, f, 0);
+    } else { /* f keeps the leading gap; the tail, if any, is a new block */
+        as_u64map_remove(&st->edges, e | 1, NULL);
+        f->bytes = a - s;
+        as_u64map_put(&st->edges, a | 1, (uintptr_t)f);
+        resort(st, f, 0);
+        if (a + need < e) free_add(st, a + need, e - a - need);
+    }
     as_u64map_put(&st->allocs, a, need);
     st->allocated_bytes += need;
 }
@@ -389,10 +454,9 @@ static int bf_free(void *state, const as_ctx_t *ctx, uintptr_t addr,
     (void)ctx;
     (void)size_hint;
     uint64_t bytes;
-    if (!as_u64map_get(&st->allocs, addr, &bytes)) return AS_EINVAL;
     int rc = prepare(st);
     if (rc) return rc;
-    as_u64map_remove(&st->allocs, addr, NULL);
+    if (!as_u64map_remove(&st->allocs, addr, &bytes)) return AS_EINVAL;
     st->allocated_bytes -= bytes;
     give_back(st, seg_of(st, addr), addr, addr + bytes, 1);
     return 0;
@@ -431,6 +495,7 @@ static int bf_realloc(void *state, const as_ctx_t *ctx, uintptr_t addr,
             uintptr_t ne = n->start + n->bytes;
             free_remove(st, n);
             if (addr + need < ne) free_add(st, addr + need, ne - addr - need);
+            st->free_bytes -= need - bytes;
             as_u64map_put(&st->allocs, addr, need);
             st->allocated_bytes += need - bytes;
             out->addr = addr;

@@ -6,12 +6,12 @@
  *
  * Linear probing with backward-shift deletion (no tombstones), hashed with
  * as_hash64. Key 0 marks an empty slot, so the key 0 itself is kept outside
- * the table (has_zero, zero_value). The table doubles when it would pass 3/4
+ * the table (has_zero, zero_value). The table doubles when it would pass 1/2
  * full; its memory comes from the as_mem_t given at init, never from libc.
  *
  * Invariants (checked by as_u64map_check):
  *   cap is 0 or a power of two >= 16; count == occupied slots + has_zero;
- *   occupied slots <= cap * 3/4;
+ *   occupied slots <= cap / 2;
  *   for every occupied slot i with home h = hash(key) & (cap-1), every slot
  *   from h up to i (cyclically) is occupied (the probe sequence has no gap);
  *   keys are unique.
@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../../common/util.h"
 #include "../pagesource.h"
 
 typedef struct {
@@ -54,15 +55,38 @@ static inline size_t as_u64map_count(const as_u64map_t *m)
 
 /* as_u64map_reserve: make room so that `n` more inserts cannot fail.
  * @return 0 or AS_ENOMEM (the map is unchanged). */
-int as_u64map_reserve(as_u64map_t *m, size_t n);
+int as_u64map_reserve_slow(as_u64map_t *m, size_t n);
+static inline int as_u64map_reserve(as_u64map_t *m, size_t n)
+{
+    if (m->cap && m->used + n <= m->cap / 2) return 0; /* the common case */
+    return as_u64map_reserve_slow(m, n);
+}
 
 /* as_u64map_put: set key -> value (insert or overwrite).
  * @return 0 or AS_ENOMEM (the map is unchanged). */
 int as_u64map_put(as_u64map_t *m, uint64_t key, uint64_t value);
 
 /* as_u64map_get: @return 1 and *value when key is present, else 0. value may
- * be NULL. */
-int as_u64map_get(const as_u64map_t *m, uint64_t key, uint64_t *value);
+ * be NULL. Inline: it is on every policy's hot path. */
+static inline int as_u64map_get(const as_u64map_t *m, uint64_t key,
+                                uint64_t *value)
+{
+    if (key == 0) {
+        if (m->has_zero && value) *value = m->zero_value;
+        return m->has_zero;
+    }
+    if (!m->cap) return 0;
+    size_t mask = m->cap - 1, i = (size_t)as_hash64(key) & mask;
+    for (;;) {
+        const as_u64map_slot_t *s = &m->slots[i];
+        if (s->key == key) {
+            if (value) *value = s->value;
+            return 1;
+        }
+        if (!s->key) return 0;
+        i = (i + 1) & mask;
+    }
+}
 
 /* as_u64map_remove: @return 1 (and the old *value if value != NULL) when key
  * was present and is now gone, else 0. */
