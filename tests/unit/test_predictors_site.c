@@ -303,6 +303,39 @@ static void test_cached_bounded(void)
     CU_ASSERT_EQUAL(arena_bytes, 0);
 }
 
+/* key=pcs: two stack ids with the same pcs are one site; other pcs, or the
+ * same pcs at another depth, are another. The ops' load/save hooks are the
+ * table functions. */
+static void test_pcs_key_and_hooks(void)
+{
+    const as_predictor_ops_t *P = &as_predictor_site;
+    const char *a[] = {"key=pcs", NULL};
+    void *s = make(P, a, NULL, NULL);
+    static const uint64_t pcs1[3] = {0x401000, 0x402000, 0x403000};
+    static const uint64_t pcs2[3] = {0x401000, 0x402000, 0x403001};
+    as_pred_ctx_t c1 = {.stack = 1, .pcs = pcs1, .depth = 3};
+    as_pred_ctx_t c2 = {.stack = 2, .pcs = pcs1, .depth = 3};
+    as_pred_ctx_t c3 = {.stack = 3, .pcs = pcs2, .depth = 3};
+    as_pred_ctx_t c4 = {.stack = 4, .pcs = pcs1, .depth = 2};
+    CU_ASSERT_EQUAL(as_site_key(s, &c1), as_site_key(s, &c2));
+    CU_ASSERT_NOT_EQUAL(as_site_key(s, &c1), as_site_key(s, &c3));
+    CU_ASSERT_NOT_EQUAL(as_site_key(s, &c1), as_site_key(s, &c4));
+    as_pred_outcome_t o = {.lifetime_ns = MS, .actual_class = 0};
+    P->observe(s, &c1, &o);
+    CU_ASSERT_EQUAL(P->predict(s, &c2), 0);
+    CU_ASSERT_EQUAL(P->predict(s, &c3), 6);
+    CU_ASSERT_PTR_NOT_NULL(P->load);
+    CU_ASSERT_PTR_NOT_NULL(P->save);
+    char buf[256];
+    size_t n = P->save(s, buf, sizeof buf);
+    void *t = make(P, a, NULL, NULL);
+    CU_ASSERT_EQUAL(P->load(t, buf, n, NULL), 0);
+    CU_ASSERT_EQUAL(P->predict(t, &c2), 0);
+    P->destroy(s);
+    P->destroy(t);
+    CU_ASSERT_EQUAL(arena_bytes, 0);
+}
+
 static void test_adversarial(void)
 {
     const as_predictor_ops_t *A = &as_predictor_adversarial;
@@ -327,6 +360,7 @@ int main(void)
         {"cached over site, stable stacks", test_cached_over_site_stable},
         {"cached stale without refresh", test_cached_stale_without_refresh},
         {"cached bounded", test_cached_bounded},
+        {"pcs key and load/save hooks", test_pcs_key_and_hooks},
         {"adversarial", test_adversarial},
         {NULL, NULL}};
     return as_test_main("predictors_site", tests);
