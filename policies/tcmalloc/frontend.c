@@ -37,6 +37,7 @@ int as_tc_classes_init(tc_t *t)
                                       ? t->p[TC_P_SMALL_DEPTH].u
                                       : t->p[TC_P_LARGE_DEPTH].u);
         c->dense = c->objects > t->p[TC_P_DENSE_MIN_OBJECTS].u;
+        c->div_magic = UINT64_MAX / c->bytes + 1;
         tc_transfer_t *tr = &t->transfer[i + 1];
         uint64_t cap = t->p[TC_P_TRANSFER_BATCHES].u * c->batch;
         uint64_t by_bytes = t->p[TC_P_TRANSFER_BYTES].u / c->bytes;
@@ -221,11 +222,17 @@ static tc_cpu_t *cpu_get(tc_t *t, uint32_t cpu)
     return c;
 }
 
-/* take up to `need` bytes of unused capacity from other classes */
+/* take up to `need` bytes of unused capacity from other classes, looking
+ * at no more than TC_STEAL_SCAN classes per call (round robin) so an
+ * overflow at the byte limit stays O(1) */
+#define TC_STEAL_SCAN 8
+
 static void cpu_steal(tc_t *t, tc_cpu_t *c, uint32_t cls, uint64_t need)
 {
-    for (uint32_t step = 0; step < t->nclasses && need; step++) {
-        uint32_t j = 1 + (c->steal_cursor + step) % t->nclasses;
+    uint32_t scan = t->nclasses < TC_STEAL_SCAN ? t->nclasses : TC_STEAL_SCAN;
+    for (uint32_t step = 0; step < scan && need; step++) {
+        uint32_t j = 1 + c->steal_cursor % t->nclasses;
+        c->steal_cursor = j % t->nclasses;
         if (j == cls) continue;
         tc_cpu_class_t *o = &c->cls[j];
         uint32_t spare = o->cap - o->count;
@@ -236,7 +243,6 @@ static void cpu_steal(tc_t *t, tc_cpu_t *c, uint32_t cls, uint64_t need)
         o->cap -= (uint32_t)k;
         c->cap_bytes -= k * bj;
         need = need > k * bj ? need - k * bj : 0;
-        c->steal_cursor = j % t->nclasses;
     }
 }
 

@@ -173,7 +173,8 @@ static int tc_alloc(void *state, const as_ctx_t *ctx, size_t size,
     if (size <= t->max_small && eff <= t->page_bytes) {
         uint32_t cls = as_tc_class_of(t, size);
         if (eff > 8)
-            while (cls && cls <= t->nclasses && t->cls[cls].bytes % eff) cls++;
+            while (cls && cls <= t->nclasses && (t->cls[cls].bytes & (eff - 1)))
+                cls++;
         if (cls && cls <= t->nclasses) {
             uintptr_t a;
             int rc = as_tc_small_alloc(t, ctx->cpu, cls, &a);
@@ -210,9 +211,10 @@ static int tc_free(void *state, const as_ctx_t *ctx, uintptr_t addr,
     if (!s) return AS_EINVAL;
     uint32_t cls = l->cls[pi];
     if (cls) {
-        uint32_t bytes = t->cls[cls].bytes;
-        if ((addr - s->start) % bytes) return AS_EINVAL;
-        t->in_use_bytes -= bytes;
+        const tc_class_t *c = &t->cls[cls];
+        uint64_t off = (uint64_t)(addr - s->start);
+        if (off >> 32 || off * c->div_magic > c->div_magic - 1) return AS_EINVAL;
+        t->in_use_bytes -= c->bytes;
         return as_tc_small_free(t, ctx->cpu, cls, addr);
     }
     if (s->start != addr || s->cls) return AS_EINVAL;

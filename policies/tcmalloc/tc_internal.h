@@ -120,6 +120,8 @@ typedef struct {
     uint32_t batch;      /* objects per transfer */
     uint32_t objects;    /* objects per span = pages*page / bytes */
     uint32_t max_depth;  /* per-CPU depth limit */
+    uint64_t div_magic;  /* ceil(2^64 / bytes): n % bytes == 0 iff
+                            n * div_magic <= div_magic - 1 (n < 2^32) */
     uint8_t dense;       /* objects > dense_min_objects */
 } tc_class_t;
 

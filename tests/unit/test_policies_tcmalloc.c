@@ -359,30 +359,38 @@ static void test_cpu_cache_limit(void)
 
 static void test_cpu_cache_steal(void)
 {
-    /* 48 KiB limit: class 1024 grows to 32 (32 KiB); class 512 then wants 32
-     * (16 KiB) -> 48 KiB; class 2048 wants 32 more (64 KiB) and must steal
-     * unused capacity: class 1024's 32 free... after its objects are used */
+    /* 48 KiB limit: class 1024 (21) grows to 32 (32 KiB), class 512 (17)
+     * to 32 (16 KiB): the limit is reached */
     const char *assign[] = {"cpu_cache_bytes=48K", NULL};
     fixture_t fx;
     setup(&fx, assign);
     tc_t *t = fx.t;
-    as_block_t b;
-    b = A(&fx, 1024, 0); /* miss: cap 32, 31 cached */
+    A(&fx, 1024, 0); /* miss: cap 32, 31 cached */
+    A(&fx, 512, 0);
     uint32_t c1k = as_tc_class_of(t, 1024), c512 = as_tc_class_of(t, 512),
              c2k = as_tc_class_of(t, 2048);
-    CU_ASSERT_EQUAL(t->cpus[0]->cls[c1k].cap, 32);
-    CU_ASSERT_EQUAL(t->cpus[0]->cls[c1k].count, 31);
-    A(&fx, 512, 0);
-    CU_ASSERT_EQUAL(t->cpus[0]->cls[c512].cap, 32);
-    CU_ASSERT_EQUAL(t->cpus[0]->cap_bytes, 48 * KiB);
-    /* class 2048 wants 32 * 2 KiB = 64 KiB; spare capacity elsewhere is
-     * 1 (class 1024: cap 32, count 31) + 1 (class 512): 1.5 KiB; it gets
-     * floor(1.5K / 2K) = 0 -> no cache, the object comes straight through */
+    CU_ASSERT_EQUAL(c1k, 21);
+    CU_ASSERT_EQUAL(c512, 17);
+    tc_cpu_t *cpu = t->cpus[0];
+    CU_ASSERT_EQUAL(cpu->cls[c1k].cap, 32);
+    CU_ASSERT_EQUAL(cpu->cls[c1k].count, 31);
+    CU_ASSERT_EQUAL(cpu->cls[c512].cap, 32);
+    CU_ASSERT_EQUAL(cpu->cap_bytes, 48 * KiB);
+    /* class 2048 wants 32 x 2 KiB; each miss scans 8 classes round robin
+     * for unused capacity: classes 1-8, then 9-16 hold none */
     A(&fx, 2048, 0);
-    CU_ASSERT_EQUAL(t->cpus[0]->cls[c2k].cap, 0);
-    CU_ASSERT(t->cpus[0]->cap_bytes <= 48 * KiB);
+    A(&fx, 2048, 0);
+    CU_ASSERT_EQUAL(cpu->cap_bytes, 48 * KiB);
+    CU_ASSERT_EQUAL(cpu->steal_cursor, 16);
+    /* the third scans 17-24: one spare slot each from classes 17 and 21
+     * (1.5 KiB), still less than one 2 KiB object: no capacity for 2048,
+     * the object comes straight through the transfer cache */
+    A(&fx, 2048, 0);
+    CU_ASSERT_EQUAL(cpu->cls[c512].cap, 31);
+    CU_ASSERT_EQUAL(cpu->cls[c1k].cap, 31);
+    CU_ASSERT_EQUAL(cpu->cls[c2k].cap, 0);
+    CU_ASSERT_EQUAL(cpu->cap_bytes, 48 * KiB - 1536);
     CU_ASSERT_EQUAL(as_tc_check(t), 0);
-    (void)b;
     teardown(&fx);
 }
 
