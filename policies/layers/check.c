@@ -134,10 +134,38 @@ static int range_cmp(const as_rb_node_t *a, const as_rb_node_t *b)
     return range_key(&AS_RB_ENTRY(a, range_t, node)->start, b);
 }
 
+static inline range_t *range_of(as_rb_node_t *n)
+{
+    return n ? AS_RB_ENTRY(n, range_t, node) : NULL;
+}
+
+/* The range with the greatest start <= a (inline descent: this is on every
+ * call's path, so no compare callback). */
 static range_t *floor_range(const as_rb_tree_t *t, uintptr_t a)
 {
-    as_rb_node_t *n = as_rb_floor(t, &a, range_key);
-    return n ? AS_RB_ENTRY(n, range_t, node) : NULL;
+    as_rb_node_t *cur = t->root, *best = NULL;
+    while (cur) {
+        if (range_of(cur)->start <= a) {
+            best = cur;
+            cur = cur->child[1];
+        } else {
+            cur = cur->child[0];
+        }
+    }
+    return range_of(best);
+}
+
+/* Insert r (its start not yet in t). */
+static void range_insert(as_rb_tree_t *t, range_t *r)
+{
+    as_rb_node_t *parent = NULL, *cur = t->root;
+    int dir = 0;
+    while (cur) {
+        dir = range_of(cur)->start < r->start;
+        parent = cur;
+        cur = cur->child[dir];
+    }
+    as_rb_link(t, &r->node, parent, dir);
 }
 
 static range_t *next_range(range_t *r)
@@ -200,7 +228,7 @@ static int reserved_add(as_check_t *c, uintptr_t a, uintptr_t b)
         c->reserved_bytes -= b - a;
         return AS_ENOMEM;
     }
-    as_rb_insert(&c->reserved, &r->node, range_cmp);
+    range_insert(&c->reserved, r);
     return 0;
 }
 
@@ -212,7 +240,7 @@ static int reserved_remove(as_check_t *c, uintptr_t a, uintptr_t b)
         range_t *tail = new_range(c, b, r->end);
         if (!tail) return AS_ENOMEM;
         r->end = a;
-        as_rb_insert(&c->reserved, &tail->node, range_cmp);
+        range_insert(&c->reserved, tail);
     } else if (r->start < a) {
         r->end = a;
     } else if (b < r->end) {
@@ -368,15 +396,15 @@ static int add_block(as_check_t *c, const char *op, size_t size, size_t align,
                   0, NULL, 0);
         return AS_ECHECK;
     }
-    as_rb_insert(&c->live, &r->node, range_cmp);
+    range_insert(&c->live, r);
     c->live_bytes += b->bytes;
     return 0;
 }
 
 static range_t *find_live(as_check_t *c, uintptr_t addr)
 {
-    as_rb_node_t *n = as_rb_find(&c->live, &addr, range_key);
-    return n ? AS_RB_ENTRY(n, range_t, node) : NULL;
+    range_t *r = floor_range(&c->live, addr);
+    return r && r->start == addr ? r : NULL;
 }
 
 static void drop_live(as_check_t *c, range_t *r)
