@@ -20,7 +20,8 @@
 
 static void bits_set(uint64_t *b, uint32_t start, uint32_t n)
 {
-    for (uint32_t i = start; i < start + n; i++) b[i >> 6] |= 1ull << (i & 63);
+    for (uint32_t i = start; i < start + n; i++)
+        b[i >> 6] |= 1ull << (i & 63);
 }
 
 static void bits_clear(uint64_t *b, uint32_t start, uint32_t n)
@@ -32,7 +33,8 @@ static void bits_clear(uint64_t *b, uint32_t start, uint32_t n)
 static uint32_t bits_count(const uint64_t *b, uint32_t start, uint32_t n)
 {
     uint32_t c = 0;
-    for (uint32_t i = start; i < start + n; i++) c += (b[i >> 6] >> (i & 63)) & 1;
+    for (uint32_t i = start; i < start + n; i++)
+        c += (b[i >> 6] >> (i & 63)) & 1;
     return c;
 }
 
@@ -86,7 +88,8 @@ static uint32_t longest_free(const tc_t *t, const tc_hugepage_t *hp)
 static uint32_t ceil_log2(uint32_t x)
 {
     uint32_t l = 0;
-    while ((1u << l) < x) l++;
+    while ((1u << l) < x)
+        l++;
     return l;
 }
 
@@ -121,11 +124,14 @@ static void unlist(tc_t *t, tc_hugepage_t *hp)
     tc_filler_t *f = &t->filler;
     uint32_t key = list_key(t, hp);
     tc_hugepage_t **head = &f->head[key * f->nlists + hp->list];
-    if (hp->prev) hp->prev->next = hp->next;
-    else *head = hp->next;
+    if (hp->prev)
+        hp->prev->next = hp->next;
+    else
+        *head = hp->next;
     if (hp->next) hp->next->prev = hp->prev;
     if (!*head)
-        f->nonempty[key * f->nwords + (hp->list >> 6)] &= ~(1ull << (hp->list & 63));
+        f->nonempty[key * f->nwords + (hp->list >> 6)] &=
+            ~(1ull << (hp->list & 63));
     hp->prev = hp->next = NULL;
     f->n_in_set[hp->set]--;
 }
@@ -449,7 +455,8 @@ static void hist_visit(tc_t *t, tc_hugepage_t *hp, void *arg)
 
 void as_tc_filler_histogram(const tc_t *t, uint64_t hist[TC_HIST_BUCKETS])
 {
-    for (int i = 0; i < TC_HIST_BUCKETS; i++) hist[i] = 0;
+    for (int i = 0; i < TC_HIST_BUCKETS; i++)
+        hist[i] = 0;
     visit_all((tc_t *)t, hist_visit, hist);
 }
 
@@ -474,7 +481,8 @@ static uint32_t popcount_words(const uint64_t *w)
 {
     uint32_t c = 0;
     for (int i = 0; i < TC_PPH_WORDS; i++)
-        for (uint64_t x = w[i]; x; x &= x - 1) c++;
+        for (uint64_t x = w[i]; x; x &= x - 1)
+            c++;
     return c;
 }
 
@@ -511,9 +519,12 @@ typedef struct {
 static void count_visit(tc_t *t, tc_hugepage_t *hp, void *arg)
 {
     tc_counts_t *c = arg;
-    if (hp->released_pages) c->released++;
-    else if (hp->used_pages == t->pph) c->full++;
-    else c->partial++;
+    if (hp->released_pages)
+        c->released++;
+    else if (hp->used_pages == t->pph)
+        c->full++;
+    else
+        c->partial++;
 }
 
 void as_tc_filler_counts(const tc_t *t, uint64_t *full, uint64_t *partial,

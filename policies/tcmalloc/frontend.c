@@ -32,7 +32,8 @@ int as_tc_classes_init(tc_t *t)
                        ? rows[i].pages
                        : as_tc_span_pages_for(rows[i].bytes, t->page_bytes);
         c->batch = rows[i].batch;
-        c->objects = (uint32_t)(((uint64_t)c->pages << t->page_shift) / c->bytes);
+        c->objects =
+            (uint32_t)(((uint64_t)c->pages << t->page_shift) / c->bytes);
         c->max_depth = (uint32_t)(i + 1 <= t->p[TC_P_SMALL_DEPTH_CLASSES].u
                                       ? t->p[TC_P_SMALL_DEPTH].u
                                       : t->p[TC_P_LARGE_DEPTH].u);
@@ -48,13 +49,15 @@ int as_tc_classes_init(tc_t *t)
     uint32_t c = 1;
     for (uint32_t i = 0; i <= 128; i++) {
         uint32_t s = i ? i * 8 : 1;
-        while (c <= n && t->cls[c].bytes < s) c++;
+        while (c <= n && t->cls[c].bytes < s)
+            c++;
         t->small_lookup[i] = (uint8_t)c;
     }
     c = 1;
     for (uint32_t i = 0; i <= 2048; i++) {
         uint64_t s = (uint64_t)i * 128;
-        while (c <= n && t->cls[c].bytes < s) c++;
+        while (c <= n && t->cls[c].bytes < s)
+            c++;
         t->large_lookup[i] = (uint8_t)(c <= n ? c : 0);
     }
     return AS_OK;
@@ -72,8 +75,10 @@ uint32_t as_tc_central_index(uint32_t objects, uint32_t allocated)
 static void span_unlist(tc_central_t *ce, tc_span_t *s)
 {
     if (s->list == 0xff) return;
-    if (s->prev) s->prev->next = s->next;
-    else ce->list[s->list] = s->next;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        ce->list[s->list] = s->next;
     if (s->next) s->next->prev = s->prev;
     if (!ce->list[s->list]) ce->nonempty &= ~(1u << s->list);
     s->prev = s->next = NULL;
@@ -126,8 +131,7 @@ static void span_delete(tc_t *t, tc_span_t *s)
     as_tc_pageheap_free(t, s);
 }
 
-uint32_t as_tc_central_remove(tc_t *t, uint32_t cls, uintptr_t *out,
-                              uint32_t n)
+uint32_t as_tc_central_remove(tc_t *t, uint32_t cls, uintptr_t *out, uint32_t n)
 {
     tc_central_t *ce = &t->central[cls];
     const tc_class_t *c = &t->cls[cls];
@@ -185,7 +189,8 @@ static uint32_t transfer_remove(tc_t *t, uint32_t cls, uintptr_t *out,
 {
     tc_transfer_t *tr = &t->transfer[cls];
     uint32_t k = tr->count < n ? tr->count : n;
-    for (uint32_t i = 0; i < k; i++) out[i] = tr->slots[--tr->count];
+    for (uint32_t i = 0; i < k; i++)
+        out[i] = tr->slots[--tr->count];
     if (k == n) {
         t->transfer_hits++;
         return k;
@@ -204,7 +209,8 @@ static int transfer_insert(tc_t *t, uint32_t cls, const uintptr_t *objs,
     }
     uint32_t room = tr->cap - tr->count;
     uint32_t k = room < n ? room : n;
-    for (uint32_t i = 0; i < k; i++) tr->slots[tr->count++] = objs[i];
+    for (uint32_t i = 0; i < k; i++)
+        tr->slots[tr->count++] = objs[i];
     if (k < n) return as_tc_central_insert(t, cls, objs + k, n - k);
     return AS_OK;
 }
@@ -252,7 +258,8 @@ static void cpu_grow(tc_t *t, tc_cpu_t *c, uint32_t cls, uint32_t want)
     tc_cpu_class_t *cc = &c->cls[cls];
     const tc_class_t *k = &t->cls[cls];
     if (cc->cap >= k->max_depth) return;
-    uint32_t inc = k->max_depth - cc->cap < want ? k->max_depth - cc->cap : want;
+    uint32_t inc =
+        k->max_depth - cc->cap < want ? k->max_depth - cc->cap : want;
     uint64_t limit = t->p[TC_P_CPU_CACHE_BYTES].u;
     uint64_t need = (uint64_t)inc * k->bytes;
     if (c->cap_bytes + need > limit)
@@ -261,7 +268,8 @@ static void cpu_grow(tc_t *t, tc_cpu_t *c, uint32_t cls, uint32_t want)
     if ((uint64_t)inc * k->bytes > avail) inc = (uint32_t)(avail / k->bytes);
     if (!inc) return;
     if (!cc->slots) {
-        cc->slots = as_tc_meta_alloc(t, (size_t)k->max_depth * sizeof(uintptr_t));
+        cc->slots =
+            as_tc_meta_alloc(t, (size_t)k->max_depth * sizeof(uintptr_t));
         if (!cc->slots) return;
     }
     cc->cap += inc;
@@ -293,7 +301,8 @@ int as_tc_small_alloc(tc_t *t, uint32_t cpu, uint32_t cls, uintptr_t *addr)
     *addr = buf[--got];
     uint32_t room = cc->cap - cc->count;
     uint32_t keep = got < room ? got : room;
-    for (uint32_t i = 0; i < keep; i++) cc->slots[cc->count++] = buf[i];
+    for (uint32_t i = 0; i < keep; i++)
+        cc->slots[cc->count++] = buf[i];
     if (keep < got) transfer_insert(t, cls, buf + keep, got - keep);
     return AS_OK;
 }

@@ -44,8 +44,8 @@ int as_tc_rangeset_put(tc_t *t, tc_rangeset_t *r, uintptr_t start,
     uintptr_t end = start + (nhps << t->hp_shift);
     as_rb_node_t *pn = as_rb_floor(&r->tree, &start, range_key);
     tc_range_t *prev = pn ? AS_RB_ENTRY(pn, tc_range_t, node) : NULL;
-    as_rb_node_t *nn = pn ? as_rb_next(pn)
-                          : as_rb_lower_bound(&r->tree, &start, range_key);
+    as_rb_node_t *nn =
+        pn ? as_rb_next(pn) : as_rb_lower_bound(&r->tree, &start, range_key);
     tc_range_t *next = nn ? AS_RB_ENTRY(nn, tc_range_t, node) : NULL;
     r->hps += nhps;
     if (prev && prev->start + (prev->nhps << t->hp_shift) == start) {
@@ -106,8 +106,8 @@ int as_tc_rangeset_take(tc_t *t, tc_rangeset_t *r, uint64_t nhps,
     uintptr_t best_a = 0;
     for (as_rb_node_t *n = as_rb_first(&r->tree); n; n = as_rb_next(n)) {
         tc_range_t *x = AS_RB_ENTRY(n, tc_range_t, node);
-        uintptr_t a = align > t->hp_bytes ? as_align_up(x->start, align)
-                                          : x->start;
+        uintptr_t a =
+            align > t->hp_bytes ? as_align_up(x->start, align) : x->start;
         uintptr_t end = x->start + (x->nhps << t->hp_shift);
         if (a + (nhps << t->hp_shift) > end) continue;
         if (!best || x->nhps < best->nhps) {
@@ -152,7 +152,8 @@ static int reserve_more(tc_t *t, uint64_t nhps, uint64_t align)
         as_tc_pool_put(&t->resv_pool, rv);
         return AS_ENOMEM;
     }
-    if (t->p[TC_P_MADVISE_HUGEPAGE].u) as_ps_hugepage_hint(t->ps, addr, bytes, 1);
+    if (t->p[TC_P_MADVISE_HUGEPAGE].u)
+        as_ps_hugepage_hint(t->ps, addr, bytes, 1);
     rv->addr = addr;
     rv->bytes = bytes;
     rv->next = t->reservations;
@@ -176,8 +177,8 @@ int as_tc_hp_get(tc_t *t, uint64_t nhps, uint64_t align, uintptr_t *start)
     }
     t->cache_misses++;
     uint64_t max = t->p[TC_P_HUGECACHE_MAX].u;
-    t->cache_limit_hps = t->cache_limit_hps + nhps < max
-                             ? t->cache_limit_hps + nhps : max;
+    t->cache_limit_hps =
+        t->cache_limit_hps + nhps < max ? t->cache_limit_hps + nhps : max;
     if (as_tc_rangeset_take(t, &t->unbacked, nhps, align, start) == AS_OK)
         return AS_OK;
     int rc = reserve_more(t, nhps, align);

@@ -71,7 +71,8 @@ void *as_tc_pool_get(tc_t *t, tc_pool_t *pool)
     pool->free = *o;
     /* slabs arrive zeroed; recycled objects are cleared here */
     uint64_t *w = (uint64_t *)o;
-    for (size_t i = 0; i < pool->obj_bytes / 8; i++) w[i] = 0;
+    for (size_t i = 0; i < pool->obj_bytes / 8; i++)
+        w[i] = 0;
     pool->live++;
     return o;
 }

@@ -94,8 +94,10 @@ tc_span_t *as_tc_pageheap_alloc(tc_t *t, uint32_t npages, int dense,
                 a = as_tc_region_try_get(t, npages, &s->region);
             s->origin = TC_ORIGIN_REGION;
         }
-        if (a) s->start = a;
-        else rc = raw_alloc(t, s, 0);
+        if (a)
+            s->start = a;
+        else
+            rc = raw_alloc(t, s, 0);
     }
     if (rc != AS_OK) {
         as_tc_pool_put(&t->span_pool, s);

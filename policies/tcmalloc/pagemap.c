@@ -21,7 +21,8 @@ static uint32_t win_slot(uint64_t key, uint32_t cap)
 static tc_window_t *window_find(tc_t *t, uint64_t key)
 {
     if (!t->win_cap) return NULL;
-    for (uint32_t i = win_slot(key, t->win_cap);; i = (i + 1) & (t->win_cap - 1)) {
+    for (uint32_t i = win_slot(key, t->win_cap);;
+         i = (i + 1) & (t->win_cap - 1)) {
         tc_window_t *w = t->windows[i];
         if (!w) return NULL;
         if (w->key == key) return w;
@@ -37,7 +38,8 @@ static int window_grow(tc_t *t)
         tc_window_t *w = t->windows[j];
         if (!w) continue;
         uint32_t i = win_slot(w->key, cap);
-        while (tab[i]) i = (i + 1) & (cap - 1);
+        while (tab[i])
+            i = (i + 1) & (cap - 1);
         tab[i] = w;
     }
     as_tc_meta_free(t, t->windows);
@@ -55,7 +57,8 @@ static tc_window_t *window_make(tc_t *t, uint64_t key)
     if (!w) return NULL;
     w->key = key;
     uint32_t i = win_slot(key, t->win_cap);
-    while (t->windows[i]) i = (i + 1) & (t->win_cap - 1);
+    while (t->windows[i])
+        i = (i + 1) & (t->win_cap - 1);
     t->windows[i] = w;
     t->win_n++;
     return w;

@@ -16,38 +16,50 @@
 #include "tc_internal.h"
 
 const as_param_spec_t as_tc_params[TC_P_COUNT] = {
-    [TC_P_PAGE_SIZE] = {"page_size", AS_PARAM_BYTES, "8K", 4096, 262144, NULL,
-                        "TCMalloc page (kPageShift 13 = 8 KiB; 4K/32K/256K builds exist)"},
-    [TC_P_SIZE_CLASSES] = {"size_classes", AS_PARAM_ENUM, "default", 0, 0,
-                           "default|legacy",
-                           "default = 48-class ReuseRelaxedBelow64, legacy = 85-class table"},
+    [TC_P_PAGE_SIZE] =
+        {"page_size", AS_PARAM_BYTES, "8K", 4096, 262144, NULL,
+         "TCMalloc page (kPageShift 13 = 8 KiB; 4K/32K/256K builds exist)"},
+    [TC_P_SIZE_CLASSES] =
+        {"size_classes", AS_PARAM_ENUM, "default", 0, 0, "default|legacy",
+         "default = 48-class ReuseRelaxedBelow64, legacy = 85-class table"},
     [TC_P_SMALL_ALIGN8] = {"small_align8", AS_PARAM_BOOL, "off", 0, 0, NULL,
-                           "serve <= 8 B requests of default alignment from the 8 B class (8-aligned, as TCMalloc)"},
-    [TC_P_PER_CPU] = {"per_cpu_caches", AS_PARAM_BOOL, "on", 0, 0, NULL,
-                      "per-CPU caches on (off: straight to the transfer cache)"},
+                           "serve <= 8 B requests of default alignment from "
+                           "the 8 B class (8-aligned, as TCMalloc)"},
+    [TC_P_PER_CPU] =
+        {"per_cpu_caches", AS_PARAM_BOOL, "on", 0, 0, NULL,
+         "per-CPU caches on (off: straight to the transfer cache)"},
     [TC_P_MAX_CPUS] = {"max_cpus", AS_PARAM_U64, "256", 1, 65536, NULL,
                        "CPU ids are taken modulo this"},
-    [TC_P_CPU_CACHE_BYTES] = {"cpu_cache_bytes", AS_PARAM_BYTES, "1536K", 0,
-                              1099511627776.0, NULL,
-                              "per-CPU capacity limit in bytes (kMaxCpuCacheSize 1.5 MiB)"},
-    [TC_P_SMALL_DEPTH] = {"small_object_depth", AS_PARAM_U64, "2000", 0, 1e7, NULL,
-                          "max objects per class per CPU for the small classes (kSmallObjectDepth)"},
-    [TC_P_LARGE_DEPTH] = {"large_object_depth", AS_PARAM_U64, "144", 0, 1e7, NULL,
-                          "max objects per class per CPU for the others (kLargeObjectDepth)"},
-    [TC_P_SMALL_DEPTH_CLASSES] = {"small_depth_classes", AS_PARAM_U64, "10", 0, 96, NULL,
+    [TC_P_CPU_CACHE_BYTES] =
+        {"cpu_cache_bytes", AS_PARAM_BYTES, "1536K", 0, 1099511627776.0, NULL,
+         "per-CPU capacity limit in bytes (kMaxCpuCacheSize 1.5 MiB)"},
+    [TC_P_SMALL_DEPTH] = {"small_object_depth", AS_PARAM_U64, "2000", 0, 1e7,
+                          NULL,
+                          "max objects per class per CPU for the small classes "
+                          "(kSmallObjectDepth)"},
+    [TC_P_LARGE_DEPTH] =
+        {"large_object_depth", AS_PARAM_U64, "144", 0, 1e7, NULL,
+         "max objects per class per CPU for the others (kLargeObjectDepth)"},
+    [TC_P_SMALL_DEPTH_CLASSES] = {"small_depth_classes", AS_PARAM_U64, "10", 0,
+                                  96, NULL,
                                   "classes 1..N get small_object_depth"},
-    [TC_P_TRANSFER_BATCHES] = {"transfer_cache_batches", AS_PARAM_U64, "64", 0, 1e6, NULL,
+    [TC_P_TRANSFER_BATCHES] = {"transfer_cache_batches", AS_PARAM_U64, "64", 0,
+                               1e6, NULL,
                                "transfer cache capacity per class in batches"},
-    [TC_P_TRANSFER_BYTES] = {"transfer_cache_bytes", AS_PARAM_BYTES, "1M", 0,
-                             1099511627776.0, NULL,
-                             "transfer cache capacity per class in bytes (at least one batch)"},
-    [TC_P_DENSE_MIN_OBJECTS] = {"dense_min_objects", AS_PARAM_U64, "16", 0, 1e9, NULL,
-                                "spans with more objects than this are dense (kFewObjectsAllocMaxLimit)"},
-    [TC_P_SEPARATE_DENSE] = {"separate_dense", AS_PARAM_BOOL, "on", 0, 0, NULL,
-                             "keep dense and sparse spans on separate hugepages"},
-    [TC_P_FILLER_MAX_SPAN] = {"filler_max_span_bytes", AS_PARAM_BYTES, "1M", 4096,
-                              2097152, NULL,
-                              "largest span the HugePageFiller takes (kSmallAllocPages, half a hugepage)"},
+    [TC_P_TRANSFER_BYTES] =
+        {"transfer_cache_bytes", AS_PARAM_BYTES, "1M", 0, 1099511627776.0, NULL,
+         "transfer cache capacity per class in bytes (at least one batch)"},
+    [TC_P_DENSE_MIN_OBJECTS] = {"dense_min_objects", AS_PARAM_U64, "16", 0, 1e9,
+                                NULL,
+                                "spans with more objects than this are dense "
+                                "(kFewObjectsAllocMaxLimit)"},
+    [TC_P_SEPARATE_DENSE] =
+        {"separate_dense", AS_PARAM_BOOL, "on", 0, 0, NULL,
+         "keep dense and sparse spans on separate hugepages"},
+    [TC_P_FILLER_MAX_SPAN] = {"filler_max_span_bytes", AS_PARAM_BYTES, "1M",
+                              4096, 2097152, NULL,
+                              "largest span the HugePageFiller takes "
+                              "(kSmallAllocPages, half a hugepage)"},
     [TC_P_USE_REGIONS] = {"use_regions", AS_PARAM_BOOL, "on", 0, 0, NULL,
                           "allow HugeRegions for large allocations"},
     [TC_P_REGION_BYTES] = {"region_bytes", AS_PARAM_BYTES, "1G", 2097152,
@@ -55,37 +67,44 @@ const as_param_spec_t as_tc_params[TC_P_COUNT] = {
     [TC_P_REGION_SLACK] = {"region_slack_bytes", AS_PARAM_BYTES, "64M", 0,
                            1099511627776.0, NULL,
                            "donated slack needed before a new region is made"},
-    [TC_P_HUGECACHE_MIN] = {"hugecache_min_hugepages", AS_PARAM_U64, "10", 0, 1e9, NULL,
-                            "HugeCache limit floor (MinCacheLimit)"},
-    [TC_P_HUGECACHE_MAX] = {"hugecache_max_hugepages", AS_PARAM_U64, "524288", 0, 1e12, NULL,
-                            "HugeCache limit ceiling"},
-    [TC_P_HUGECACHE_RELEASE_FRACTION] = {"hugecache_release_fraction", AS_PARAM_DOUBLE,
-                                         "0.2", 0, 1, NULL,
-                                         "fraction of the idle cache cut per tick (kFractionToReleaseFromCache)"},
+    [TC_P_HUGECACHE_MIN] = {"hugecache_min_hugepages", AS_PARAM_U64, "10", 0,
+                            1e9, NULL, "HugeCache limit floor (MinCacheLimit)"},
+    [TC_P_HUGECACHE_MAX] = {"hugecache_max_hugepages", AS_PARAM_U64, "524288",
+                            0, 1e12, NULL, "HugeCache limit ceiling"},
+    [TC_P_HUGECACHE_RELEASE_FRACTION] = {"hugecache_release_fraction",
+                                         AS_PARAM_DOUBLE, "0.2", 0, 1, NULL,
+                                         "fraction of the idle cache cut per "
+                                         "tick (kFractionToReleaseFromCache)"},
     [TC_P_RESERVE_BYTES] = {"reserve_bytes", AS_PARAM_BYTES, "1G", 2097152,
                             1099511627776.0, NULL,
                             "address space reserved from the OS at a time"},
-    [TC_P_RELEASE_RATE] = {"release_rate", AS_PARAM_BYTES, "0", 0,
-                           1099511627776.0, NULL,
-                           "background release in bytes/s (TCMalloc's OSS default 0)"},
+    [TC_P_RELEASE_RATE] =
+        {"release_rate", AS_PARAM_BYTES, "0", 0, 1099511627776.0, NULL,
+         "background release in bytes/s (TCMalloc's OSS default 0)"},
     [TC_P_SUBRELEASE] = {"subrelease", AS_PARAM_BOOL, "on", 0, 0, NULL,
                          "release free pages of partly used hugepages"},
-    [TC_P_SKIP_SHORT] = {"skip_subrelease_short", AS_PARAM_NS, "60s", 0, 3.6e12, NULL,
-                         "skip-subrelease short-term fluctuation window (0 with long=0 disables)"},
-    [TC_P_SKIP_LONG] = {"skip_subrelease_long", AS_PARAM_NS, "300s", 0, 3.6e12, NULL,
-                        "skip-subrelease long-term trend window"},
-    [TC_P_SKIP_CAP] = {"skip_subrelease_cap", AS_PARAM_NS, "600s", 0, 3.6e12, NULL,
-                       "the requirement is capped by the peak demand over this window"},
-    [TC_P_TICK_INTERVAL] = {"tick_interval", AS_PARAM_NS, "1s", 1000000, 3.6e12, NULL,
-                            "period of background actions (release, cache shrinking)"},
-    [TC_P_MADVISE_HUGEPAGE] = {"madvise_hugepage", AS_PARAM_BOOL, "off", 0, 0, NULL,
-                               "MADV_HUGEPAGE on reserved address space (for THP madvise mode)"},
+    [TC_P_SKIP_SHORT] = {"skip_subrelease_short", AS_PARAM_NS, "60s", 0, 3.6e12,
+                         NULL,
+                         "skip-subrelease short-term fluctuation window (0 "
+                         "with long=0 disables)"},
+    [TC_P_SKIP_LONG] = {"skip_subrelease_long", AS_PARAM_NS, "300s", 0, 3.6e12,
+                        NULL, "skip-subrelease long-term trend window"},
+    [TC_P_SKIP_CAP] =
+        {"skip_subrelease_cap", AS_PARAM_NS, "600s", 0, 3.6e12, NULL,
+         "the requirement is capped by the peak demand over this window"},
+    [TC_P_TICK_INTERVAL] =
+        {"tick_interval", AS_PARAM_NS, "1s", 1000000, 3.6e12, NULL,
+         "period of background actions (release, cache shrinking)"},
+    [TC_P_MADVISE_HUGEPAGE] =
+        {"madvise_hugepage", AS_PARAM_BOOL, "off", 0, 0, NULL,
+         "MADV_HUGEPAGE on reserved address space (for THP madvise mode)"},
 };
 
 static uint32_t log2u(uint64_t x)
 {
     uint32_t l = 0;
-    while ((1ull << l) < x) l++;
+    while ((1ull << l) < x)
+        l++;
     return l;
 }
 
@@ -94,7 +113,8 @@ int as_tc_create(const as_policy_config_t *cfg, void **state)
     const as_pagesource_t *ps = cfg->ps;
     as_param_value_t p[TC_P_COUNT];
     if (cfg->params) {
-        for (int i = 0; i < TC_P_COUNT; i++) p[i] = cfg->params[i];
+        for (int i = 0; i < TC_P_COUNT; i++)
+            p[i] = cfg->params[i];
     } else if (as_param_defaults(as_tc_params, TC_P_COUNT, p) != AS_OK) {
         return AS_EINVAL;
     }
@@ -106,7 +126,8 @@ int as_tc_create(const as_policy_config_t *cfg, void **state)
     tc_t *t = as_mem_alloc(&ps->meta, sizeof *t);
     if (!t) return AS_ENOMEM;
     t->ps = ps;
-    for (int i = 0; i < TC_P_COUNT; i++) t->p[i] = p[i];
+    for (int i = 0; i < TC_P_COUNT; i++)
+        t->p[i] = p[i];
     t->page_bytes = (uint32_t)page;
     t->page_shift = log2u(page);
     t->hp_bytes = (uint32_t)hp;
@@ -161,15 +182,15 @@ static inline void note_alloc(tc_t *t, uint64_t bytes)
     }
 }
 
-static int tc_alloc(void *state, const as_ctx_t *ctx, size_t size,
-                    size_t align, as_block_t *out)
+static int tc_alloc(void *state, const as_ctx_t *ctx, size_t size, size_t align,
+                    as_block_t *out)
 {
     tc_t *t = state;
     t->now_ns = ctx->now_ns;
     if (align & (align - 1)) return AS_EINVAL;
     if (size == 0) size = 1;
-    size_t eff = align ? align
-                       : (size <= 8 && t->p[TC_P_SMALL_ALIGN8].u ? 8 : 16);
+    size_t eff =
+        align ? align : (size <= 8 && t->p[TC_P_SMALL_ALIGN8].u ? 8 : 16);
     if (size <= t->max_small && eff <= t->page_bytes) {
         uint32_t cls = as_tc_class_of(t, size);
         if (eff > 8)
@@ -213,7 +234,8 @@ static int tc_free(void *state, const as_ctx_t *ctx, uintptr_t addr,
     if (cls) {
         const tc_class_t *c = &t->cls[cls];
         uint64_t off = (uint64_t)(addr - s->start);
-        if (off >> 32 || off * c->div_magic > c->div_magic - 1) return AS_EINVAL;
+        if (off >> 32 || off * c->div_magic > c->div_magic - 1)
+            return AS_EINVAL;
         t->in_use_bytes -= c->bytes;
         return as_tc_small_free(t, ctx->cpu, cls, addr);
     }
@@ -243,7 +265,8 @@ static uint64_t tc_tick(void *state, const as_ctx_t *ctx)
 {
     tc_t *t = state;
     uint64_t now = ctx->now_ns;
-    uint64_t dt = t->ticked && now > t->last_tick_ns ? now - t->last_tick_ns : 0;
+    uint64_t dt =
+        t->ticked && now > t->last_tick_ns ? now - t->last_tick_ns : 0;
     t->ticked = 1;
     t->last_tick_ns = now;
     t->now_ns = now;
@@ -292,16 +315,19 @@ static void tc_stats(void *state, as_stat_fn fn, void *arg)
     fn(arg, "backed_bytes", (double)backed);
     fn(arg, "backed_at_peak_bytes", (double)t->backed_at_peak_bytes);
     fn(arg, "realized_fragmentation",
-       t->peak_in_use_bytes ? (double)t->backed_at_peak_bytes /
-                                      (double)t->peak_in_use_bytes - 1.0
-                            : 0.0);
+       t->peak_in_use_bytes
+           ? (double)t->backed_at_peak_bytes / (double)t->peak_in_use_bytes -
+                 1.0
+           : 0.0);
     fn(arg, "metadata_bytes", (double)t->meta_bytes);
     fn(arg, "cpu_cache_free_bytes", (double)cpu);
     fn(arg, "transfer_cache_free_bytes", (double)transfer);
     fn(arg, "central_free_bytes", (double)central);
     fn(arg, "filler_used_bytes", (double)(t->filler.used_pages * pb));
     fn(arg, "filler_free_bytes",
-       (double)((filler_total - t->filler.used_pages - t->filler.released_pages) * pb));
+       (double)((filler_total - t->filler.used_pages -
+                 t->filler.released_pages) *
+                pb));
     fn(arg, "filler_unmapped_bytes", (double)(t->filler.released_pages * pb));
     fn(arg, "region_used_bytes", (double)(t->region_used_pages * pb));
     fn(arg, "region_free_bytes",
@@ -316,7 +342,8 @@ static void tc_stats(void *state, as_stat_fn fn, void *arg)
     fn(arg, "filler_hugepages_full", (double)full);
     fn(arg, "filler_hugepages_partial", (double)partial);
     fn(arg, "filler_hugepages_released", (double)released);
-    fn(arg, "filler_hugepages_donated", (double)t->filler.n_in_set[TC_SET_DONATED]);
+    fn(arg, "filler_hugepages_donated",
+       (double)t->filler.n_in_set[TC_SET_DONATED]);
     fn(arg, "hugepageable_used_ratio",
        t->filler.used_pages ? (double)hugeable / (double)t->filler.used_pages
                             : 1.0);
@@ -340,7 +367,8 @@ static void tc_stats(void *state, as_stat_fn fn, void *arg)
     fn(arg, "reserved_bytes", (double)(t->hps_from_os * hpb));
     uint64_t hist[TC_HIST_BUCKETS];
     as_tc_filler_histogram(t, hist);
-    for (int i = 0; i < TC_HIST_BUCKETS; i++) fn(arg, hist_names[i], (double)hist[i]);
+    for (int i = 0; i < TC_HIST_BUCKETS; i++)
+        fn(arg, hist_names[i], (double)hist[i]);
 }
 
 int as_tc_check(const tc_t *t)
@@ -365,7 +393,8 @@ int as_tc_check(const tc_t *t)
             for (const tc_span_t *s = t->central[k].list[l]; s; s = s->next) {
                 if (s->cls != k || s->list != l || s->slots.used == 0 ||
                     s->slots.used >= t->cls[k].objects ||
-                    as_tc_central_index(t->cls[k].objects, s->slots.used) != l ||
+                    as_tc_central_index(t->cls[k].objects, s->slots.used) !=
+                        l ||
                     as_slotmap_check(&s->slots) != AS_OK)
                     return AS_ECHECK;
             }

@@ -26,13 +26,11 @@
  *
  * Invariants (checked by as_tc_check, the expensive tier):
  *   span:     0 <= allocated <= objects; allocated == slots.used;
- *             listed in central list index(allocated) iff 0 < allocated < objects
- *   cpu:      count[c] <= cap[c] <= max_depth[c];
- *             cap_bytes == sum_c cap[c] * bytes[c] <= cpu_cache_bytes
- *   transfer: count <= cap
- *   tracker:  used_pages == popcount(used); released & used == 0;
- *             released_pages == popcount(released);
- *             longest_free == longest run of zero bits of `used`;
+ *             listed in central list index(allocated) iff 0 < allocated <
+ * objects cpu:      count[c] <= cap[c] <= max_depth[c]; cap_bytes == sum_c
+ * cap[c] * bytes[c] <= cpu_cache_bytes transfer: count <= cap tracker:
+ * used_pages == popcount(used); released & used == 0; released_pages ==
+ * popcount(released); longest_free == longest run of zero bits of `used`;
  *             nallocs >= 1 while the tracker is in the filler
  *   filler:   filler_used_pages == sum of used_pages over trackers
  *   backed:   backed_pages == (filler_hps*pph - filler_released_pages)
@@ -48,14 +46,14 @@
 #include "../common/rbtree.h"
 #include "../policy.h"
 
-#define TC_MAX_CLASSES 96     /* class 0 is "none"; tables have <= 85 rows */
-#define TC_CENTRAL_LISTS 8    /* kNumLists */
-#define TC_MAX_PPH 512        /* pages per hugepage at 4 KiB pages */
+#define TC_MAX_CLASSES 96  /* class 0 is "none"; tables have <= 85 rows */
+#define TC_CENTRAL_LISTS 8 /* kNumLists */
+#define TC_MAX_PPH 512     /* pages per hugepage at 4 KiB pages */
 #define TC_PPH_WORDS (TC_MAX_PPH / 64)
-#define TC_FILLER_SETS 4      /* regular, donated, partial, released */
-#define TC_HIST_BUCKETS 17    /* free pages per hugepage, 16ths + "all" */
-#define TC_MAX_BATCH 128      /* kMaxObjectsToMove */
-#define TC_DEMAND_SLOTS 3600  /* 1 s epochs of skip-subrelease history */
+#define TC_FILLER_SETS 4     /* regular, donated, partial, released */
+#define TC_HIST_BUCKETS 17   /* free pages per hugepage, 16ths + "all" */
+#define TC_MAX_BATCH 128     /* kMaxObjectsToMove */
+#define TC_DEMAND_SLOTS 3600 /* 1 s epochs of skip-subrelease history */
 
 /* Parameter indices: rows of as_tc_params[] (policy.c), in order. */
 enum {
@@ -95,16 +93,16 @@ extern const as_param_spec_t as_tc_params[TC_P_COUNT];
 /* ------------------------------------------------------------ size classes */
 
 typedef struct {
-    uint32_t bytes;  /* object size */
-    uint16_t pages;  /* span length in 8 KiB pages */
-    uint16_t batch;  /* objects moved per transfer (num_objects_to_move) */
+    uint32_t bytes; /* object size */
+    uint16_t pages; /* span length in 8 KiB pages */
+    uint16_t batch; /* objects moved per transfer (num_objects_to_move) */
 } tc_class_row_t;
 
 /* The two tables for 8 KiB pages (sizeclass.c); row i is class i+1. */
 extern const tc_class_row_t as_tc_default_classes[];
-extern const size_t as_tc_default_nclasses;   /* 48 */
+extern const size_t as_tc_default_nclasses; /* 48 */
 extern const tc_class_row_t as_tc_legacy_classes[];
-extern const size_t as_tc_legacy_nclasses;    /* 85 (86 with class 0) */
+extern const size_t as_tc_legacy_nclasses; /* 85 (86 with class 0) */
 
 /* as_tc_batch_for: num_objects_to_move of an object size: 64 KiB / bytes,
  * clamped to [2, 32]. */
@@ -115,14 +113,14 @@ uint32_t as_tc_batch_for(uint32_t bytes);
 uint32_t as_tc_span_pages_for(uint32_t bytes, uint32_t page_bytes);
 
 typedef struct {
-    uint32_t bytes;      /* object size */
-    uint32_t pages;      /* span pages at this instance's page size */
-    uint32_t batch;      /* objects per transfer */
-    uint32_t objects;    /* objects per span = pages*page / bytes */
-    uint32_t max_depth;  /* per-CPU depth limit */
-    uint64_t div_magic;  /* ceil(2^64 / bytes): n % bytes == 0 iff
-                            n * div_magic <= div_magic - 1 (n < 2^32) */
-    uint8_t dense;       /* objects > dense_min_objects */
+    uint32_t bytes;     /* object size */
+    uint32_t pages;     /* span pages at this instance's page size */
+    uint32_t batch;     /* objects per transfer */
+    uint32_t objects;   /* objects per span = pages*page / bytes */
+    uint32_t max_depth; /* per-CPU depth limit */
+    uint64_t div_magic; /* ceil(2^64 / bytes): n % bytes == 0 iff
+                           n * div_magic <= div_magic - 1 (n < 2^32) */
+    uint8_t dense;      /* objects > dense_min_objects */
 } tc_class_t;
 
 /* ------------------------------------------------------------ spans */
@@ -130,50 +128,50 @@ typedef struct {
 enum { TC_ORIGIN_FILLER = 1, TC_ORIGIN_REGION = 2, TC_ORIGIN_RAW = 3 };
 
 typedef struct tc_span {
-    uintptr_t start;            /* first byte (page aligned) */
-    uint32_t npages;            /* length in pages */
-    uint16_t cls;               /* size class, 0 = large allocation */
-    uint8_t origin;             /* TC_ORIGIN_* */
-    uint8_t list;               /* central list index, 0xff = not listed */
-    as_slotmap_t slots;         /* small spans: object slots, 1 = allocated */
-    struct tc_span *prev, *next;/* central list links */
-    struct tc_hugepage *tail;   /* raw large: donated tail tracker or NULL */
-    uint32_t tail_pages;        /* raw large: pages of the span on `tail` */
-    uint32_t nhps;              /* raw large: hugepages (incl. the tail) */
-    struct tc_region *region;   /* region spans: owner */
+    uintptr_t start;             /* first byte (page aligned) */
+    uint32_t npages;             /* length in pages */
+    uint16_t cls;                /* size class, 0 = large allocation */
+    uint8_t origin;              /* TC_ORIGIN_* */
+    uint8_t list;                /* central list index, 0xff = not listed */
+    as_slotmap_t slots;          /* small spans: object slots, 1 = allocated */
+    struct tc_span *prev, *next; /* central list links */
+    struct tc_hugepage *tail;    /* raw large: donated tail tracker or NULL */
+    uint32_t tail_pages;         /* raw large: pages of the span on `tail` */
+    uint32_t nhps;               /* raw large: hugepages (incl. the tail) */
+    struct tc_region *region;    /* region spans: owner */
 } tc_span_t;
 
 /* ------------------------------------------------------------ filler */
 
 enum {
-    TC_SET_REGULAR = 0,  /* never released */
-    TC_SET_DONATED = 1,  /* tail of a large allocation */
-    TC_SET_PARTIAL = 2,  /* some free pages released, some backed */
-    TC_SET_RELEASED = 3  /* every free page released */
+    TC_SET_REGULAR = 0, /* never released */
+    TC_SET_DONATED = 1, /* tail of a large allocation */
+    TC_SET_PARTIAL = 2, /* some free pages released, some backed */
+    TC_SET_RELEASED = 3 /* every free page released */
 };
 
 typedef struct tc_hugepage {
-    uintptr_t addr;                 /* hugepage start */
-    uint64_t used[TC_PPH_WORDS];    /* 1 = page allocated */
-    uint64_t released[TC_PPH_WORDS];/* 1 = free page given back to the OS */
-    uint16_t used_pages;            /* popcount(used) */
-    uint16_t released_pages;        /* popcount(released) */
-    uint16_t longest_free;          /* longest run of free pages */
-    uint16_t nallocs;               /* spans placed here */
-    uint8_t dense;                  /* holds dense spans */
-    uint8_t donated;                /* tail of a live large allocation */
-    uint8_t was_released;           /* reused after a subrelease */
-    uint8_t set;                    /* TC_SET_* it is listed in */
-    uint16_t list;                  /* list index within the set */
-    struct tc_hugepage *prev, *next;/* list links */
+    uintptr_t addr;                  /* hugepage start */
+    uint64_t used[TC_PPH_WORDS];     /* 1 = page allocated */
+    uint64_t released[TC_PPH_WORDS]; /* 1 = free page given back to the OS */
+    uint16_t used_pages;             /* popcount(used) */
+    uint16_t released_pages;         /* popcount(released) */
+    uint16_t longest_free;           /* longest run of free pages */
+    uint16_t nallocs;                /* spans placed here */
+    uint8_t dense;                   /* holds dense spans */
+    uint8_t donated;                 /* tail of a live large allocation */
+    uint8_t was_released;            /* reused after a subrelease */
+    uint8_t set;                     /* TC_SET_* it is listed in */
+    uint16_t list;                   /* list index within the set */
+    struct tc_hugepage *prev, *next; /* list links */
 } tc_hugepage_t;
 
 typedef struct {
-    tc_hugepage_t **head;   /* [TC_FILLER_SETS*2][nlists] list heads */
-    uint64_t *nonempty;     /* bitmap per (set, dense) of non-empty lists */
-    uint32_t nlists;        /* (pph + 1) * 8 */
-    uint32_t nwords;        /* words per bitmap */
-    uint64_t hps;           /* trackers in the filler */
+    tc_hugepage_t **head; /* [TC_FILLER_SETS*2][nlists] list heads */
+    uint64_t *nonempty;   /* bitmap per (set, dense) of non-empty lists */
+    uint32_t nlists;      /* (pph + 1) * 8 */
+    uint32_t nwords;      /* words per bitmap */
+    uint64_t hps;         /* trackers in the filler */
     uint64_t used_pages, released_pages;
     uint64_t n_in_set[TC_FILLER_SETS];
 } tc_filler_t;
@@ -181,14 +179,14 @@ typedef struct {
 /* ------------------------------------------------------------ hugepage sets */
 
 typedef struct {
-    as_rb_node_t node;  /* ordered by start */
-    uintptr_t start;    /* first byte */
-    uint64_t nhps;      /* hugepages */
+    as_rb_node_t node; /* ordered by start */
+    uintptr_t start;   /* first byte */
+    uint64_t nhps;     /* hugepages */
 } tc_range_t;
 
 typedef struct {
     as_rb_tree_t tree;
-    uint64_t hps;       /* total hugepages held */
+    uint64_t hps; /* total hugepages held */
 } tc_rangeset_t;
 
 /* ------------------------------------------------------------ regions */
@@ -197,32 +195,32 @@ typedef struct tc_region {
     uintptr_t base;
     uint32_t npages, nhps;
     uint32_t used_pages;
-    uint32_t backed_hps;        /* hugepages with at least one used page */
-    uint64_t *used;             /* page bitmap, 1 = allocated */
-    uint16_t *hp_used;          /* used pages per hugepage */
+    uint32_t backed_hps; /* hugepages with at least one used page */
+    uint64_t *used;      /* page bitmap, 1 = allocated */
+    uint16_t *hp_used;   /* used pages per hugepage */
     struct tc_region *next;
 } tc_region_t;
 
 /* ------------------------------------------------------------ pagemap */
 
 typedef struct {
-    tc_hugepage_t *tracker;     /* filler tracker of this hugepage, or NULL */
-    tc_span_t **span;           /* [pph] span owning the page (all pages of
-                                   small spans; first page of large ones) */
-    uint8_t *cls;               /* [pph] size class of small-span pages */
+    tc_hugepage_t *tracker; /* filler tracker of this hugepage, or NULL */
+    tc_span_t **span;       /* [pph] span owning the page (all pages of
+                               small spans; first page of large ones) */
+    uint8_t *cls;           /* [pph] size class of small-span pages */
 } tc_leaf_t;
 
 typedef struct {
-    uint64_t key;               /* address >> window_shift */
-    tc_leaf_t *leaf[512];       /* per hugepage of the window */
+    uint64_t key;         /* address >> window_shift */
+    tc_leaf_t *leaf[512]; /* per hugepage of the window */
 } tc_window_t;
 
 /* ------------------------------------------------------------ front end */
 
 typedef struct {
-    uintptr_t *slots;  /* [max_depth] objects, LIFO */
-    uint32_t count;    /* objects held */
-    uint32_t cap;      /* current capacity (<= max_depth) */
+    uintptr_t *slots; /* [max_depth] objects, LIFO */
+    uint32_t count;   /* objects held */
+    uint32_t cap;     /* current capacity (<= max_depth) */
 } tc_cpu_class_t;
 
 typedef struct {
@@ -232,7 +230,7 @@ typedef struct {
 } tc_cpu_t;
 
 typedef struct {
-    uintptr_t *slots;  /* [cap] */
+    uintptr_t *slots; /* [cap] */
     uint32_t count, cap;
 } tc_transfer_t;
 
@@ -246,13 +244,13 @@ typedef struct {
 
 typedef struct tc_meta_hdr {
     struct tc_meta_hdr *prev, *next;
-    size_t bytes;   /* including this header */
+    size_t bytes; /* including this header */
     size_t pad;
 } tc_meta_hdr_t;
 
 typedef struct {
-    size_t obj_bytes;   /* rounded to 16 */
-    void *free;         /* free objects, linked through their first word */
+    size_t obj_bytes; /* rounded to 16 */
+    void *free;       /* free objects, linked through their first word */
     uint64_t live;
 } tc_pool_t;
 
@@ -263,8 +261,8 @@ typedef struct tc_reservation {
 } tc_reservation_t;
 
 typedef struct {
-    uint64_t epoch;     /* 1 s epoch number */
-    uint64_t min, max;  /* filler demand (used pages) seen in it */
+    uint64_t epoch;    /* 1 s epoch number */
+    uint64_t min, max; /* filler demand (used pages) seen in it */
 } tc_demand_slot_t;
 
 /* ------------------------------------------------------------ instance */
@@ -275,43 +273,43 @@ typedef struct tc {
 
     /* geometry */
     uint32_t page_bytes, page_shift;
-    uint32_t hp_bytes, hp_shift, pph;  /* pages per hugepage */
-    uint32_t window_shift;             /* hp_shift + 9 */
-    uint32_t filler_max_pages;         /* largest span the filler takes */
+    uint32_t hp_bytes, hp_shift, pph; /* pages per hugepage */
+    uint32_t window_shift;            /* hp_shift + 9 */
+    uint32_t filler_max_pages;        /* largest span the filler takes */
 
     /* size classes */
-    uint32_t nclasses;                 /* classes 1..nclasses */
+    uint32_t nclasses; /* classes 1..nclasses */
     tc_class_t cls[TC_MAX_CLASSES];
-    uint8_t small_lookup[129];         /* (size+7)>>3 for size <= 1024 */
-    uint8_t large_lookup[2049];        /* (size+127)>>7 for size <= 256 KiB */
-    uint32_t max_small;                /* largest class size */
+    uint8_t small_lookup[129];  /* (size+7)>>3 for size <= 1024 */
+    uint8_t large_lookup[2049]; /* (size+127)>>7 for size <= 256 KiB */
+    uint32_t max_small;         /* largest class size */
 
     /* front end */
-    tc_cpu_t **cpus;                   /* [max_cpus], lazily created */
+    tc_cpu_t **cpus; /* [max_cpus], lazily created */
     uint32_t ncpus;
     tc_transfer_t transfer[TC_MAX_CLASSES];
     tc_central_t central[TC_MAX_CLASSES];
 
     /* back end */
     tc_filler_t filler;
-    tc_rangeset_t cache;               /* HugeCache: backed free hugepages */
-    tc_rangeset_t unbacked;            /* HugeAllocator: unbacked hugepages */
+    tc_rangeset_t cache;    /* HugeCache: backed free hugepages */
+    tc_rangeset_t unbacked; /* HugeAllocator: unbacked hugepages */
     tc_region_t *regions;
     tc_reservation_t *reservations;
-    uint64_t cache_limit_hps;          /* current HugeCache limit */
-    uint64_t cache_min_since_tick;     /* smallest cache size since last tick */
-    uint64_t raw_hps;                  /* hugepages of live raw allocations
-                                          (donated tails excluded) */
+    uint64_t cache_limit_hps;      /* current HugeCache limit */
+    uint64_t cache_min_since_tick; /* smallest cache size since last tick */
+    uint64_t raw_hps;              /* hugepages of live raw allocations
+                                      (donated tails excluded) */
     uint64_t region_backed_hps, region_used_pages, region_pages;
-    uint64_t donated_slack_pages;      /* free tail pages of live raw allocs */
+    uint64_t donated_slack_pages; /* free tail pages of live raw allocs */
 
     /* pagemap */
-    tc_window_t **windows;             /* open-addressing hash by key */
+    tc_window_t **windows; /* open-addressing hash by key */
     uint32_t win_cap, win_n;
     tc_window_t *last_win;
 
     /* metadata */
-    tc_meta_hdr_t meta_list;           /* every tracked allocation */
+    tc_meta_hdr_t meta_list; /* every tracked allocation */
     uint64_t meta_bytes;
     tc_pool_t span_pool, hp_pool, range_pool, leaf_pool, resv_pool;
     void *bitmap_free[TC_MAX_CLASSES]; /* recycled slot bitmaps per class */
@@ -319,13 +317,13 @@ typedef struct tc {
     uint64_t scratch_cap;
 
     /* time and release */
-    uint64_t now_ns;                   /* of the latest request (ctx) */
+    uint64_t now_ns; /* of the latest request (ctx) */
     uint64_t last_tick_ns;
     int ticked;
     double release_budget_pages;
     tc_demand_slot_t demand[TC_DEMAND_SLOTS];
-    uint64_t demand_epoch;             /* epoch of the newest slot */
-    uint64_t demand_last;              /* filler used pages at the last record */
+    uint64_t demand_epoch; /* epoch of the newest slot */
+    uint64_t demand_last;  /* filler used pages at the last record */
     int demand_started;
 
     /* statistics */
@@ -335,8 +333,8 @@ typedef struct tc {
     uint64_t hps_from_os, regions_created, donations;
     uint64_t cpu_hits, cpu_misses, cpu_overflows, transfer_hits,
         transfer_misses, central_spans_created, large_allocs;
-    uint64_t skip_subrelease_pages;    /* pages skip-subrelease kept */
-    uint64_t filler_reused_released;   /* was_released transitions */
+    uint64_t skip_subrelease_pages;  /* pages skip-subrelease kept */
+    uint64_t filler_reused_released; /* was_released transitions */
 } tc_t;
 
 /* ------------------------------------------------------------ functions */
@@ -346,12 +344,12 @@ void *as_tc_meta_alloc(tc_t *t, size_t bytes);
 void as_tc_meta_free(tc_t *t, void *p);
 void as_tc_meta_release_all(tc_t *t);
 void as_tc_pool_init(tc_pool_t *pool, size_t obj_bytes);
-void *as_tc_pool_get(tc_t *t, tc_pool_t *pool);   /* zeroed, or NULL */
+void *as_tc_pool_get(tc_t *t, tc_pool_t *pool); /* zeroed, or NULL */
 void as_tc_pool_put(tc_pool_t *pool, void *obj);
 
 /* pagemap.c */
-tc_leaf_t *as_tc_leaf(tc_t *t, uintptr_t addr);           /* NULL if none */
-tc_leaf_t *as_tc_leaf_make(tc_t *t, uintptr_t addr);      /* NULL: ENOMEM */
+tc_leaf_t *as_tc_leaf(tc_t *t, uintptr_t addr);      /* NULL if none */
+tc_leaf_t *as_tc_leaf_make(tc_t *t, uintptr_t addr); /* NULL: ENOMEM */
 int as_tc_pagemap_set(tc_t *t, tc_span_t *s, int all_pages);
 void as_tc_pagemap_clear(tc_t *t, tc_span_t *s, int all_pages);
 static inline uint32_t as_tc_page_in_hp(const tc_t *t, uintptr_t addr)

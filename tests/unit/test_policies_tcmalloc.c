@@ -35,9 +35,11 @@ static void setup(fixture_t *fx, const char *const *assign)
     oc.khugepaged = 0;
     CU_ASSERT_EQUAL_FATAL(as_simos_create(&oc, &fx->os), 0);
     fx->ps = as_simos_pagesource(fx->os);
-    CU_ASSERT_EQUAL_FATAL(as_param_defaults(as_tc_params, TC_P_COUNT, fx->params), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        as_param_defaults(as_tc_params, TC_P_COUNT, fx->params), 0);
     for (; assign && *assign; assign++)
-        CU_ASSERT_EQUAL_FATAL(as_param_set(as_tc_params, TC_P_COUNT, fx->params, *assign), 0);
+        CU_ASSERT_EQUAL_FATAL(
+            as_param_set(as_tc_params, TC_P_COUNT, fx->params, *assign), 0);
     as_policy_config_t cfg = {fx->ps, fx->params, 1, NULL};
     void *st = NULL;
     CU_ASSERT_EQUAL_FATAL(as_policy_tcmalloc.create(&cfg, &st), 0);
@@ -156,7 +158,8 @@ static void boundaries(const char *table, const tc_class_row_t *rows, size_t n)
         size_t want = i + 1 < n ? rows[i + 1].bytes : 33 * PG;
         CU_ASSERT_EQUAL(b.bytes, want);
         if (b.bytes != want)
-            printf("\n%s: %u+1 -> %zu, want %zu\n", table, rows[i].bytes, b.bytes, want);
+            printf("\n%s: %u+1 -> %zu, want %zu\n", table, rows[i].bytes,
+                   b.bytes, want);
         F(&fx, b.addr);
     }
     /* default alignment is 16: 1..8 bytes come from the 16-byte class */
@@ -172,19 +175,22 @@ static void boundaries(const char *table, const tc_class_row_t *rows, size_t n)
 
 static void test_boundaries_default(void)
 {
-    boundaries("size_classes=default", as_tc_default_classes, as_tc_default_nclasses);
+    boundaries("size_classes=default", as_tc_default_classes,
+               as_tc_default_nclasses);
 }
 
 static void test_boundaries_legacy(void)
 {
-    boundaries("size_classes=legacy", as_tc_legacy_classes, as_tc_legacy_nclasses);
+    boundaries("size_classes=legacy", as_tc_legacy_classes,
+               as_tc_legacy_nclasses);
 }
 
 static void test_aligned_classes(void)
 {
     fixture_t fx;
     setup(&fx, NULL);
-    /* 100 B aligned to 64: first class >= 100 that is a multiple of 64 is 128 */
+    /* 100 B aligned to 64: first class >= 100 that is a multiple of 64 is 128
+     */
     as_block_t b = A(&fx, 100, 64);
     CU_ASSERT_EQUAL(b.bytes, 128);
     CU_ASSERT_EQUAL(b.addr % 64, 0);
@@ -296,7 +302,8 @@ static void test_subrelease_emptiest(void)
     CU_ASSERT_EQUAL(c->huge_bytes, 4 * MiB);
     CU_ASSERT_EQUAL(c->splits, 1);
     /* used 450 of 550 pages sit on unbroken hugepages */
-    CU_ASSERT_DOUBLE_EQUAL(stat(&fx, "hugepageable_used_ratio"), 450.0 / 550.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(stat(&fx, "hugepageable_used_ratio"), 450.0 / 550.0,
+                           1e-12);
     /* next: hA (used 200) before hB (used 250); 57 pages need both */
     CU_ASSERT_EQUAL(as_tc_filler_subrelease(t, 57), 56 + 6);
     CU_ASSERT_EQUAL(t->pages_subreleased, 156 + 62);
@@ -401,17 +408,23 @@ static void test_free_without_size(void)
     fixture_t fx;
     setup(&fx, NULL);
     tc_t *t = fx.t;
-    size_t sizes[] = {1, 17, 1000, 5000, 100 * KiB, 300 * KiB, 3 * MiB, 9 * MiB};
+    size_t sizes[] = {1,         17,        1000,    5000,
+                      100 * KiB, 300 * KiB, 3 * MiB, 9 * MiB};
     as_block_t b[8];
-    for (int i = 0; i < 8; i++) b[i] = A(&fx, sizes[i], 0);
     for (int i = 0; i < 8; i++)
-        CU_ASSERT_EQUAL(as_policy_tcmalloc.usable_size(t, b[i].addr), b[i].bytes);
+        b[i] = A(&fx, sizes[i], 0);
+    for (int i = 0; i < 8; i++)
+        CU_ASSERT_EQUAL(as_policy_tcmalloc.usable_size(t, b[i].addr),
+                        b[i].bytes);
     as_ctx_t c = ctx_cpu(0);
     /* an interior pointer of a large block and of a small one */
-    CU_ASSERT_EQUAL(as_policy_tcmalloc.free(t, &c, b[6].addr + PG, 0), AS_EINVAL);
-    CU_ASSERT_EQUAL(as_policy_tcmalloc.free(t, &c, b[2].addr + 8, 0), AS_EINVAL);
+    CU_ASSERT_EQUAL(as_policy_tcmalloc.free(t, &c, b[6].addr + PG, 0),
+                    AS_EINVAL);
+    CU_ASSERT_EQUAL(as_policy_tcmalloc.free(t, &c, b[2].addr + 8, 0),
+                    AS_EINVAL);
     CU_ASSERT_EQUAL(as_policy_tcmalloc.free(t, &c, 0x1000, 0), AS_EINVAL);
-    for (int i = 0; i < 8; i++) F(&fx, b[i].addr);
+    for (int i = 0; i < 8; i++)
+        F(&fx, b[i].addr);
     CU_ASSERT_EQUAL(t->in_use_bytes, 0);
     /* a large block freed twice: the second is not a live block */
     CU_ASSERT_EQUAL(as_policy_tcmalloc.free(t, &c, b[7].addr, 0), AS_EINVAL);
@@ -579,13 +592,16 @@ static void stress(const char *const *assign)
     as_simos_t *os;
     CU_ASSERT_EQUAL_FATAL(as_simos_create(&oc, &os), 0);
     as_param_value_t params[TC_P_COUNT];
-    CU_ASSERT_EQUAL_FATAL(as_param_defaults(as_tc_params, TC_P_COUNT, params), 0);
+    CU_ASSERT_EQUAL_FATAL(as_param_defaults(as_tc_params, TC_P_COUNT, params),
+                          0);
     for (; assign && *assign; assign++)
-        CU_ASSERT_EQUAL_FATAL(as_param_set(as_tc_params, TC_P_COUNT, params, *assign), 0);
+        CU_ASSERT_EQUAL_FATAL(
+            as_param_set(as_tc_params, TC_P_COUNT, params, *assign), 0);
     as_policy_config_t cfg = {as_simos_pagesource(os), params, 1, NULL};
     as_policy_ops_t ops;
     void *st;
-    CU_ASSERT_EQUAL_FATAL(as_check_wrap(&as_policy_tcmalloc, &cfg, NULL, &ops, &st), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        as_check_wrap(&as_policy_tcmalloc, &cfg, NULL, &ops, &st), 0);
     enum { LIVE = 3000, STEPS = 60000 };
     static uintptr_t addr[LIVE];
     static size_t size[LIVE];
@@ -605,7 +621,7 @@ static void stress(const char *const *assign)
             continue;
         }
         uint64_t r = rnd();
-        size_t s = (r % 100) < 80 ? (size_t)(rnd() % 2048)
+        size_t s = (r % 100) < 80   ? (size_t)(rnd() % 2048)
                    : (r % 100) < 97 ? (size_t)(rnd() % (300 * KiB))
                                     : (size_t)(rnd() % (5 * MiB));
         size_t al = (r % 23 == 0) ? ((size_t)1 << (rnd() % 17)) : 0;
@@ -630,19 +646,27 @@ static void stress(const char *const *assign)
         if (addr[i]) CU_ASSERT_EQUAL(ops.free(st, &c, addr[i], 0), 0);
     CU_ASSERT_EQUAL(as_tc_check(as_check_inner_state(st)), 0);
     CU_ASSERT_EQUAL(as_check_close(st), 0);
-    if (as_check_violations(st)) printf("\nclose: %s\n", as_check_last_error(st));
+    if (as_check_violations(st))
+        printf("\nclose: %s\n", as_check_last_error(st));
     ops.destroy(st);
     CU_ASSERT_EQUAL(as_simos_check(os), 0);
     as_simos_destroy(os);
 }
 
-static void test_stress_default(void) { stress(NULL); }
+static void test_stress_default(void)
+{
+    stress(NULL);
+}
 
 static void test_stress_release(void)
 {
-    const char *assign[] = {"release_rate=64M", "skip_subrelease_short=1s",
-                            "skip_subrelease_long=2s", "region_slack_bytes=0",
-                            "size_classes=legacy", "cpu_cache_bytes=256K", NULL};
+    const char *assign[] = {"release_rate=64M",
+                            "skip_subrelease_short=1s",
+                            "skip_subrelease_long=2s",
+                            "region_slack_bytes=0",
+                            "size_classes=legacy",
+                            "cpu_cache_bytes=256K",
+                            NULL};
     stress(assign);
 }
 
@@ -663,9 +687,11 @@ int main(void)
         {"every class boundary, default table", test_boundaries_default},
         {"every class boundary, legacy table", test_boundaries_legacy},
         {"aligned requests pick aligned classes", test_aligned_classes},
-        {"filler: smallest fitting range, ties to more allocations", test_filler_placement},
+        {"filler: smallest fitting range, ties to more allocations",
+         test_filler_placement},
         {"subrelease picks the emptiest hugepage", test_subrelease_emptiest},
-        {"per-CPU byte limit holds; overflow goes to the transfer cache", test_cpu_cache_limit},
+        {"per-CPU byte limit holds; overflow goes to the transfer cache",
+         test_cpu_cache_limit},
         {"per-CPU capacity steal stays within the limit", test_cpu_cache_steal},
         {"free with size_hint 0", test_free_without_size},
         {"large: raw hugepages with a donated tail", test_large_donation},
@@ -673,8 +699,10 @@ int main(void)
         {"tick releases at the configured rate", test_tick_release},
         {"skip-subrelease keeps the demand requirement", test_skip_subrelease},
         {"stress under the checking layer (defaults)", test_stress_default},
-        {"stress under the checking layer (release, legacy, regions)", test_stress_release},
-        {"stress under the checking layer (4K and 32K pages)", test_stress_pages},
+        {"stress under the checking layer (release, legacy, regions)",
+         test_stress_release},
+        {"stress under the checking layer (4K and 32K pages)",
+         test_stress_pages},
         {NULL, NULL}};
     return as_test_main("policies_tcmalloc", tests);
 }
