@@ -38,8 +38,8 @@ static const as_param_spec_t bf_params[AS_BESTFIT_N_PARAMS] = {
      "bytes of the top free block kept when trimming"},
     {"release", AS_PARAM_BOOL, "off", 0, 1, NULL,
      "release the whole pages inside big free blocks (MADV_DONTNEED)"},
-    {"release_threshold", AS_PARAM_BYTES, "256K", 4096, 1099511627776.0,
-     NULL, "smallest free block whose pages are released"},
+    {"release_threshold", AS_PARAM_BYTES, "256K", 4096, 1099511627776.0, NULL,
+     "smallest free block whose pages are released"},
 };
 
 /* A free block [start, start + bytes). */
@@ -58,27 +58,27 @@ typedef struct {
 
 typedef struct {
     const as_pagesource_t *ps;
-    uint64_t page;              /* ps->page_bytes */
-    uint64_t grow_bytes;        /* growth granularity, whole pages */
-    uint64_t trim_threshold;    /* see bf_params */
+    uint64_t page;           /* ps->page_bytes */
+    uint64_t grow_bytes;     /* growth granularity, whole pages */
+    uint64_t trim_threshold; /* see bf_params */
     uint64_t top_pad;
     int release;
     uint64_t release_threshold;
 
-    as_pool_t free_pool;        /* bf_free_t objects */
-    as_pool_t seg_pool;         /* bf_seg_t objects */
-    as_rb_tree_t by_size;       /* free blocks by (bytes, start) */
-    as_rb_tree_t segs;          /* segments by start */
-    as_u64map_t edges;          /* start -> bf_free_t*, (end | 1) -> same */
-    as_u64map_t allocs;         /* allocated start -> bytes */
-    bf_free_t *spare[2];        /* nodes kept ready so no step fails midway */
+    as_pool_t free_pool;  /* bf_free_t objects */
+    as_pool_t seg_pool;   /* bf_seg_t objects */
+    as_rb_tree_t by_size; /* free blocks by (bytes, start) */
+    as_rb_tree_t segs;    /* segments by start */
+    as_u64map_t edges;    /* start -> bf_free_t*, (end | 1) -> same */
+    as_u64map_t allocs;   /* allocated start -> bytes */
+    bf_free_t *spare[2];  /* nodes kept ready so no step fails midway */
     int n_spare;
-    bf_seg_t *top;              /* segment grown last (heap end), or NULL */
-    uintptr_t hint;             /* where to ask when there is no segment */
+    bf_seg_t *top;  /* segment grown last (heap end), or NULL */
+    uintptr_t hint; /* where to ask when there is no segment */
 
-    uint64_t heap_bytes;        /* sum of segment sizes */
-    uint64_t free_bytes;        /* sum of free block sizes */
-    uint64_t allocated_bytes;   /* sum of allocated block sizes */
+    uint64_t heap_bytes;      /* sum of segment sizes */
+    uint64_t free_bytes;      /* sum of free block sizes */
+    uint64_t allocated_bytes; /* sum of allocated block sizes */
     uint64_t n_reserves, n_trims, trimmed_bytes, n_releases, released_bytes;
 } bf_t;
 
@@ -254,8 +254,8 @@ static int grow(bf_t *st, uint64_t need, uint64_t align)
         uintptr_t base = tb ? tb->start : seg->end;
         uintptr_t a = as_align_up(base, align);
         uint64_t want = a + need > seg->end ? a + need - seg->end : 0;
-        uint64_t bytes = as_align_up(
-            want > st->grow_bytes ? want : st->grow_bytes, page);
+        uint64_t bytes =
+            as_align_up(want > st->grow_bytes ? want : st->grow_bytes, page);
         if (as_ps_reserve(st->ps, seg->end, bytes, page, &addr) == 0) {
             st->n_reserves++;
             if (addr == seg->end) {
@@ -270,8 +270,8 @@ static int grow(bf_t *st, uint64_t need, uint64_t align)
     bf_seg_t *ns = as_pool_alloc(&st->seg_pool);
     if (!ns) return AS_ENOMEM;
     uint64_t ralign = align > page ? align : page;
-    uint64_t bytes = as_align_up(need > st->grow_bytes ? need : st->grow_bytes,
-                                 page);
+    uint64_t bytes =
+        as_align_up(need > st->grow_bytes ? need : st->grow_bytes, page);
     uintptr_t hint = seg ? seg->end : st->hint;
     if (hint % ralign) hint = 0;
     if (as_ps_reserve(st->ps, hint, bytes, ralign, &addr)) {
@@ -329,7 +329,8 @@ static void give_back(bf_t *st, bf_seg_t *seg, uintptr_t s, uintptr_t e,
     bf_free_t *n = e < seg->end ? edge_get(st, e) : NULL;
     bf_free_t *p = s > seg->start ? edge_get(st, s | 1) : NULL;
     bf_free_t *f;
-    if (p) { /* p grows to the end of the range (or of n): its start key stays */
+    if (p) { /* p grows to the end of the range (or of n): its start key stays
+              */
         uintptr_t ne = e;
         if (n) {
             ne = n->start + n->bytes;
@@ -357,7 +358,8 @@ static void give_back(bf_t *st, bf_seg_t *seg, uintptr_t s, uintptr_t e,
     if (fe == seg->end && f->bytes > st->trim_threshold) {
         trim(st, seg, f);
     } else if (st->release && f->bytes >= st->release_threshold) {
-        uintptr_t a = as_align_up(f->start, st->page), b = as_align_down(fe, st->page);
+        uintptr_t a = as_align_up(f->start, st->page),
+                  b = as_align_down(fe, st->page);
         if (b > a && as_ps_release(st->ps, a, b - a) == 0) {
             st->n_releases++;
             st->released_bytes += b - a;
@@ -420,8 +422,8 @@ static int bf_create(const as_policy_config_t *cfg, void **state)
     return 0;
 }
 
-static int bf_alloc(void *state, const as_ctx_t *ctx, size_t size,
-                    size_t align, as_block_t *out)
+static int bf_alloc(void *state, const as_ctx_t *ctx, size_t size, size_t align,
+                    as_block_t *out)
 {
     bf_t *st = state;
     (void)ctx;
@@ -578,7 +580,8 @@ int as_bestfit_check(const void *state)
             const bf_free_t *f = edge_get(st, p);
             if (f) {
                 if (prev_free || f->start != p || f->bytes == 0 ||
-                    f->bytes % MIN_BLOCK || edge_get(st, (p + f->bytes) | 1) != f)
+                    f->bytes % MIN_BLOCK ||
+                    edge_get(st, (p + f->bytes) | 1) != f)
                     return AS_ECHECK;
                 if (as_u64map_get(&st->allocs, p, NULL)) return AS_ECHECK;
                 bytes = f->bytes;

@@ -94,7 +94,8 @@ void as_pool_fini(as_pool_t *p)
 int as_pool_check(const as_pool_t *p)
 {
     size_t cap = 0, n_free = 0;
-    for (const chunk_t *c = p->chunks; c; c = c->next) cap += c->n_objs;
+    for (const chunk_t *c = p->chunks; c; c = c->next)
+        cap += c->n_objs;
     if (cap != p->capacity) return AS_ECHECK;
     for (void *const *o = p->free_list; o; o = *o) {
         if (++n_free > cap) return AS_ECHECK;

@@ -20,14 +20,14 @@
 #include "../pagesource.h"
 
 typedef struct {
-    size_t obj_bytes;  /* object size rounded up to 16 */
-    size_t next_objs;  /* objects in the next chunk (32 .. 8192) */
-    void *free_list;   /* free objects, linked through their first word */
-    void *chunks;      /* chunk list, linked through each chunk's header */
-    size_t live;       /* objects handed out and not freed */
-    size_t capacity;   /* objects in all chunks */
-    size_t bytes;      /* arena bytes held by the chunks */
-    as_mem_t mem;      /* where chunks come from */
+    size_t obj_bytes; /* object size rounded up to 16 */
+    size_t next_objs; /* objects in the next chunk (32 .. 8192) */
+    void *free_list;  /* free objects, linked through their first word */
+    void *chunks;     /* chunk list, linked through each chunk's header */
+    size_t live;      /* objects handed out and not freed */
+    size_t capacity;  /* objects in all chunks */
+    size_t bytes;     /* arena bytes held by the chunks */
+    as_mem_t mem;     /* where chunks come from */
 } as_pool_t;
 
 /* as_pool_init: an empty pool of objects of `obj_bytes`; allocates nothing. */

@@ -23,7 +23,10 @@ static inline void set_parent(as_rb_node_t *n, as_rb_node_t *p)
     n->parent_color = (uintptr_t)p | (n->parent_color & RB_RED);
 }
 
-static inline void set_red(as_rb_node_t *n) { n->parent_color |= RB_RED; }
+static inline void set_red(as_rb_node_t *n)
+{
+    n->parent_color |= RB_RED;
+}
 
 static inline void set_black(as_rb_node_t *n)
 {
@@ -150,7 +153,8 @@ void as_rb_erase(as_rb_tree_t *t, as_rb_node_t *z)
     as_rb_node_t *y = z;
     if (z->child[0] && z->child[1]) {
         y = z->child[1];
-        while (y->child[0]) y = y->child[0];
+        while (y->child[0])
+            y = y->child[0];
     }
     as_rb_node_t *x = y->child[0] ? y->child[0] : y->child[1];
     as_rb_node_t *xp = as_rb_parent(y);
@@ -183,7 +187,8 @@ void as_rb_replace(as_rb_tree_t *t, as_rb_node_t *old, as_rb_node_t *repl)
 static as_rb_node_t *extreme(as_rb_node_t *n, int dir)
 {
     if (!n) return NULL;
-    while (n->child[dir]) n = n->child[dir];
+    while (n->child[dir])
+        n = n->child[dir];
     return n;
 }
 
@@ -208,9 +213,15 @@ static as_rb_node_t *step(const as_rb_node_t *n, int dir)
     return p;
 }
 
-as_rb_node_t *as_rb_next(const as_rb_node_t *n) { return step(n, 1); }
+as_rb_node_t *as_rb_next(const as_rb_node_t *n)
+{
+    return step(n, 1);
+}
 
-as_rb_node_t *as_rb_prev(const as_rb_node_t *n) { return step(n, 0); }
+as_rb_node_t *as_rb_prev(const as_rb_node_t *n)
+{
+    return step(n, 0);
+}
 
 as_rb_node_t *as_rb_find(const as_rb_tree_t *t, const void *key,
                          as_rb_key_fn kcmp)

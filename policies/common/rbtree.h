@@ -41,8 +41,8 @@ typedef int (*as_rb_cmp_fn)(const as_rb_node_t *a, const as_rb_node_t *b);
 /* <0, 0, >0 as the key orders before, equal to, after node n. */
 typedef int (*as_rb_key_fn)(const void *key, const as_rb_node_t *n);
 
-#define AS_RB_ENTRY(node, type, member)                                      \
-    ((type *)(void *)((char *)(node) - offsetof(type, member)))
+#define AS_RB_ENTRY(node, type, member)                                        \
+    ((type *)(void *)((char *)(node)-offsetof(type, member)))
 
 static inline as_rb_node_t *as_rb_parent(const as_rb_node_t *n)
 {

@@ -16,7 +16,10 @@
 /* Most occupied slots a table of cap slots may hold: half. Linear probing's
  * expected miss cost grows like 1/(1-load)^2, so 3/4 costs about 4x the
  * probes of 1/2; removals (backward shift walks the whole run) suffer most. */
-static inline size_t max_used(size_t cap) { return cap / 2; }
+static inline size_t max_used(size_t cap)
+{
+    return cap / 2;
+}
 
 static inline size_t home(const as_u64map_t *m, uint64_t key)
 {
@@ -47,7 +50,8 @@ static void place(as_u64map_slot_t *slots, size_t cap, uint64_t key,
                   uint64_t value)
 {
     size_t i = (size_t)as_hash64(key) & (cap - 1);
-    while (slots[i].key) i = (i + 1) & (cap - 1);
+    while (slots[i].key)
+        i = (i + 1) & (cap - 1);
     slots[i].key = key;
     slots[i].value = value;
 }
@@ -57,8 +61,7 @@ static int resize(as_u64map_t *m, size_t cap)
     as_u64map_slot_t *s = as_mem_alloc(&m->mem, cap * sizeof *s);
     if (!s) return AS_ENOMEM;
     for (size_t i = 0; i < m->cap; i++)
-        if (m->slots[i].key)
-            place(s, cap, m->slots[i].key, m->slots[i].value);
+        if (m->slots[i].key) place(s, cap, m->slots[i].key, m->slots[i].value);
     if (m->slots) as_mem_free(&m->mem, m->slots, as_u64map_bytes(m));
     m->slots = s;
     m->cap = cap;

@@ -27,7 +27,7 @@
 #include "../pagesource.h"
 
 typedef struct {
-    uint64_t key;   /* 0 = empty */
+    uint64_t key; /* 0 = empty */
     uint64_t value;
 } as_u64map_slot_t;
 

@@ -68,7 +68,8 @@ static void put_u(out_t *o, uint64_t v, int hex)
     } while (v);
     if (hex) put_s(o, "0x");
     char s[24];
-    for (int i = 0; i < n; i++) s[i] = buf[n - 1 - i];
+    for (int i = 0; i < n; i++)
+        s[i] = buf[n - 1 - i];
     s[n] = 0;
     put_s(o, s);
 }
@@ -78,10 +79,12 @@ static int is_count_key(const char *k)
 {
     static const char *const suffix[] = {"bytes", "size", "align", "error"};
     size_t n = 0;
-    while (k[n]) n++;
+    while (k[n])
+        n++;
     for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
         size_t m = 0;
-        while (suffix[i][m]) m++;
+        while (suffix[i][m])
+            m++;
         if (m <= n && as_str_eq(k + n - m, suffix[i])) return 1;
     }
     return 0;
@@ -336,8 +339,8 @@ static int ps_release(void *st, uintptr_t addr, size_t bytes)
 static int ps_unreserve(void *st, uintptr_t addr, size_t bytes)
 {
     as_check_t *c = st;
-    if (!range_ok(c, "unreserve of unreserved memory or of a live block",
-                  addr, bytes, 0))
+    if (!range_ok(c, "unreserve of unreserved memory or of a live block", addr,
+                  bytes, 0))
         return AS_ECHECK;
     int rc = as_ps_unreserve(c->os, addr, bytes);
     if (rc) return rc;
@@ -392,8 +395,8 @@ static int add_block(as_check_t *c, const char *op, size_t size, size_t align,
     }
     range_t *r = new_range(c, a, e);
     if (!r) {
-        violation(c, "checking layer out of memory", "bytes", b->bytes, NULL,
-                  0, NULL, 0);
+        violation(c, "checking layer out of memory", "bytes", b->bytes, NULL, 0,
+                  NULL, 0);
         return AS_ECHECK;
     }
     range_insert(&c->live, r);
@@ -440,15 +443,17 @@ static int c_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
     if (!c->inner_state) return AS_EINVAL;
     range_t *r = find_live(c, addr);
     if (!r) {
-        violation(c, "free of an address that is not a live block (double "
-                     "free or unknown)",
+        violation(c,
+                  "free of an address that is not a live block (double "
+                  "free or unknown)",
                   "addr", addr, NULL, 0, NULL, 0);
         return report(c, AS_ECHECK);
     }
     drop_live(c, r); /* first: the policy may unreserve the block's pages */
     int rc = c->inner->free(c->inner_state, ctx, addr, size_hint);
-    if (rc) violation(c, "policy refused the free of a live block", "addr",
-                      addr, "error", (uint64_t)-rc, NULL, 0);
+    if (rc)
+        violation(c, "policy refused the free of a live block", "addr", addr,
+                  "error", (uint64_t)-rc, NULL, 0);
     return report(c, rc);
 }
 
@@ -488,8 +493,8 @@ static size_t c_usable_size(void *st, uintptr_t addr)
         violation(c, "usable_size differs from the block handed out", "addr",
                   addr, "bytes", n, "block_bytes", r->end - r->start);
     if (!r && n)
-        violation(c, "usable_size of a non-live address", "addr", addr,
-                  "bytes", n, NULL, 0);
+        violation(c, "usable_size of a non-live address", "addr", addr, "bytes",
+                  n, NULL, 0);
     return n;
 }
 
@@ -544,8 +549,7 @@ int as_check_wrap(const as_policy_ops_t *inner, const as_policy_config_t *cfg,
                   const as_mem_t *check_mem, as_policy_ops_t *out_ops,
                   void **out_state)
 {
-    if (!inner || !cfg || !cfg->ps || !out_ops || !out_state)
-        return AS_EINVAL;
+    if (!inner || !cfg || !cfg->ps || !out_ops || !out_state) return AS_EINVAL;
     const as_mem_t *mem = check_mem ? check_mem : &cfg->ps->meta;
     as_check_t *c = as_mem_alloc(mem, sizeof *c);
     if (!c) return AS_ENOMEM;

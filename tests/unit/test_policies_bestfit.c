@@ -4,8 +4,8 @@
  * docs/policies/bestfit.md) over a tiny fake page source: a bump-pointer
  * address space starting at FAKE_BASE that grants a hint only when it equals
  * the bump pointer (optionally never; a refused hint leaves a one-page gap),
- * and calloc'd metadata with a byte count. Blocks are rounded to 16 bytes; default growth and trim threshold
- * are 128 KiB; pages are 4 KiB.
+ * and calloc'd metadata with a byte count. Blocks are rounded to 16 bytes;
+ * default growth and trim threshold are 128 KiB; pages are 4 KiB.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,9 +21,9 @@
 #define K 1024u
 
 typedef struct {
-    uintptr_t bump;             /* next free address */
-    int deny_hints;             /* 1: never grant a hint */
-    uint64_t mapped, meta;      /* bytes */
+    uintptr_t bump;        /* next free address */
+    int deny_hints;        /* 1: never grant a hint */
+    uint64_t mapped, meta; /* bytes */
     uint64_t reserves, unreserves, releases;
     uintptr_t last_unreserve, last_release;
     size_t last_unreserve_bytes, last_release_bytes;
@@ -91,9 +91,11 @@ static void setup(fixture_t *fx, const char *const *assign)
 {
     memset(fx, 0, sizeof *fx);
     fx->os.bump = FAKE_BASE;
-    fx->ps = (as_pagesource_t){&fake_ops, &fx->os,
+    fx->ps = (as_pagesource_t){&fake_ops,
+                               &fx->os,
                                {fake_meta_alloc, fake_meta_free, &fx->os},
-                               4096, 2 * 1024 * 1024};
+                               4096,
+                               2 * 1024 * 1024};
     const as_policy_ops_t *p = &as_policy_bestfit;
     CU_ASSERT_EQUAL_FATAL(as_param_defaults(p->params, p->n_params, fx->params),
                           0);
@@ -240,7 +242,8 @@ static void test_lowest_address_among_equals(void)
     fixture_t fx;
     setup(&fx, NULL);
     uintptr_t p[6];
-    for (int i = 0; i < 6; i++) p[i] = A(&fx, 64, 0);
+    for (int i = 0; i < 6; i++)
+        p[i] = A(&fx, 64, 0);
     F(&fx, p[4], 0);
     F(&fx, p[0], 0);
     F(&fx, p[2], 0);
@@ -361,8 +364,9 @@ static void test_edge_requests(void)
     CU_ASSERT_NOT_EQUAL(z1, z2);
     CU_ASSERT_EQUAL(as_policy_bestfit.usable_size(fx.st, z1), 16);
     as_block_t b;
-    CU_ASSERT_EQUAL(as_policy_bestfit.alloc(fx.st, &ctx0, (size_t)1 << 63, 0, &b),
-                    AS_ETOO_LARGE);
+    CU_ASSERT_EQUAL(
+        as_policy_bestfit.alloc(fx.st, &ctx0, (size_t)1 << 63, 0, &b),
+        AS_ETOO_LARGE);
     CU_ASSERT_EQUAL(as_policy_bestfit.alloc(fx.st, &ctx0, SIZE_MAX, 0, &b),
                     AS_ETOO_LARGE);
     CU_ASSERT_EQUAL(as_policy_bestfit.alloc(fx.st, &ctx0, 16, 48, &b),
@@ -382,20 +386,24 @@ static void test_realloc(void)
     setup(&fx, NULL);
     uintptr_t a = A(&fx, 100, 0), b = A(&fx, 100, 0);
     as_block_t out;
-    CU_ASSERT_EQUAL(as_policy_bestfit.realloc(fx.st, &ctx0, a, 100, 50, 0, &out), 0);
+    CU_ASSERT_EQUAL(
+        as_policy_bestfit.realloc(fx.st, &ctx0, a, 100, 50, 0, &out), 0);
     CU_ASSERT_EQUAL(out.addr, a);
     CU_ASSERT_EQUAL(out.bytes, 64);
     CU_ASSERT_EQUAL(stats(&fx).free_blocks, 2); /* [64, 112) and the top */
-    CU_ASSERT_EQUAL(as_policy_bestfit.realloc(fx.st, &ctx0, a, 50, 100, 0, &out), 0);
+    CU_ASSERT_EQUAL(
+        as_policy_bestfit.realloc(fx.st, &ctx0, a, 50, 100, 0, &out), 0);
     CU_ASSERT_EQUAL(out.addr, a);
     CU_ASSERT_EQUAL(out.bytes, 112);
     CU_ASSERT_EQUAL(stats(&fx).free_blocks, 1);
-    CU_ASSERT_EQUAL(as_policy_bestfit.realloc(fx.st, &ctx0, a, 100, 1000, 0, &out), 0);
+    CU_ASSERT_EQUAL(
+        as_policy_bestfit.realloc(fx.st, &ctx0, a, 100, 1000, 0, &out), 0);
     CU_ASSERT_EQUAL(out.addr, FAKE_BASE + 224); /* b is in the way: move */
     CU_ASSERT_EQUAL(out.bytes, 1008);
     CU_ASSERT_EQUAL(as_policy_bestfit.usable_size(fx.st, a), 0);
     /* shrinking b leaves a 16-byte free tail before the moved block */
-    CU_ASSERT_EQUAL(as_policy_bestfit.realloc(fx.st, &ctx0, b, 100, 90, 0, &out), 0);
+    CU_ASSERT_EQUAL(
+        as_policy_bestfit.realloc(fx.st, &ctx0, b, 100, 90, 0, &out), 0);
     CU_ASSERT_EQUAL(out.addr, b);
     CU_ASSERT_EQUAL(out.bytes, 96);
     CU_ASSERT_EQUAL(as_bestfit_check(fx.st), 0);
@@ -427,13 +435,16 @@ static void test_random_checked(void)
     fixture_t fx;
     memset(&fx, 0, sizeof fx);
     fx.os.bump = FAKE_BASE;
-    fx.ps = (as_pagesource_t){&fake_ops, &fx.os,
+    fx.ps = (as_pagesource_t){&fake_ops,
+                              &fx.os,
                               {fake_meta_alloc, fake_meta_free, &fx.os},
-                              4096, 2 * 1024 * 1024};
+                              4096,
+                              2 * 1024 * 1024};
     as_policy_config_t cfg = {&fx.ps, NULL, 1, NULL};
     as_policy_ops_t ops;
     void *st;
-    CU_ASSERT_EQUAL_FATAL(as_check_wrap(&as_policy_bestfit, &cfg, NULL, &ops, &st), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        as_check_wrap(&as_policy_bestfit, &cfg, NULL, &ops, &st), 0);
     enum { N = 2000 };
     static uintptr_t live[N];
     memset(live, 0, sizeof live);
@@ -447,8 +458,10 @@ static void test_random_checked(void)
             uint64_t op = as_rng_below(&r, 4);
             if (op == 0) {
                 size_t ns = (size_t)as_rng_below(&r, 4096);
-                if (ops.realloc(st, &ctx0, live[k], 0, ns, 0, &b)) bad = 1;
-                else live[k] = b.addr;
+                if (ops.realloc(st, &ctx0, live[k], 0, ns, 0, &b))
+                    bad = 1;
+                else
+                    live[k] = b.addr;
             } else {
                 if (ops.free(st, &ctx0, live[k], 0)) bad = 1;
                 live[k] = 0;
@@ -457,14 +470,14 @@ static void test_random_checked(void)
             size_t size = as_rng_chance(&r, 0.01)
                               ? (size_t)as_rng_below(&r, 1 << 20)
                               : (size_t)as_rng_below(&r, 512);
-            size_t align = as_rng_chance(&r, 0.05)
-                               ? (size_t)16 << as_rng_below(&r, 9)
-                               : 0;
+            size_t align =
+                as_rng_chance(&r, 0.05) ? (size_t)16 << as_rng_below(&r, 9) : 0;
             if (ops.alloc(st, &ctx0, size, align, &b)) bad = 1;
             live[k] = b.addr;
         }
-        if (i % 1000 == 0 && (as_check_verify(st) ||
-                              as_bestfit_check(as_check_inner_state(st)))) bad = 2;
+        if (i % 1000 == 0 &&
+            (as_check_verify(st) || as_bestfit_check(as_check_inner_state(st))))
+            bad = 2;
     }
     CU_ASSERT_EQUAL(bad, 0);
     if (bad) fprintf(stderr, "%s\n", as_check_last_error(st));

@@ -96,10 +96,12 @@ static void test_rb_small(void)
     /* in-order walk both ways */
     uint32_t fw[7], bw[7];
     int n = 0;
-    for (as_rb_node_t *p = as_rb_first(&t); p; p = as_rb_next(p)) fw[n++] = key_of(p);
+    for (as_rb_node_t *p = as_rb_first(&t); p; p = as_rb_next(p))
+        fw[n++] = key_of(p);
     CU_ASSERT_EQUAL(n, 7);
     n = 0;
-    for (as_rb_node_t *p = as_rb_last(&t); p; p = as_rb_prev(p)) bw[n++] = key_of(p);
+    for (as_rb_node_t *p = as_rb_last(&t); p; p = as_rb_prev(p))
+        bw[n++] = key_of(p);
     const uint32_t sorted[7] = {10, 20, 30, 50, 70, 80, 90};
     for (int i = 0; i < 7; i++) {
         CU_ASSERT_EQUAL(fw[i], sorted[i]);
@@ -126,7 +128,8 @@ static void test_rb_random(void)
     enum { NKEYS = 1024 };
     static item_t items[NKEYS];
     memset(items, 0, sizeof items);
-    for (uint32_t i = 0; i < NKEYS; i++) items[i].key = i * 2 + 1; /* odd */
+    for (uint32_t i = 0; i < NKEYS; i++)
+        items[i].key = i * 2 + 1; /* odd */
     as_rb_tree_t t;
     as_rb_init(&t);
     as_rng_t r;
@@ -153,10 +156,17 @@ static void test_rb_random(void)
         as_rb_node_t *lb = as_rb_lower_bound(&t, &q, item_key);
         int32_t want_fl = -1, want_lb = -1;
         for (int32_t j = (int32_t)q / 2 - 1; j >= 0; j--)
-            if (items[j].in_tree) { want_fl = j; break; }
+            if (items[j].in_tree) {
+                want_fl = j;
+                break;
+            }
         for (uint32_t j = q / 2; j < NKEYS; j++)
-            if (items[j].in_tree) { want_lb = (int32_t)j; break; }
-        if ((want_fl < 0) != (fl == NULL) || (want_lb < 0) != (lb == NULL)) bad = 2;
+            if (items[j].in_tree) {
+                want_lb = (int32_t)j;
+                break;
+            }
+        if ((want_fl < 0) != (fl == NULL) || (want_lb < 0) != (lb == NULL))
+            bad = 2;
         if (fl && key_of(fl) != items[want_fl].key) bad = 3;
         if (lb && key_of(lb) != items[want_lb].key) bad = 4;
         if (t.count != live || as_rb_check(&t, item_cmp)) bad = 5;
@@ -174,7 +184,7 @@ static void test_map_small(void)
     uint64_t v = 0;
     CU_ASSERT_EQUAL(as_u64map_get(&m, 5, &v), 0);
     CU_ASSERT_EQUAL(as_u64map_put(&m, 5, 50), 0);
-    CU_ASSERT_EQUAL(as_u64map_put(&m, 0, 7), 0); /* key 0 is a real key */
+    CU_ASSERT_EQUAL(as_u64map_put(&m, 0, 7), 0);  /* key 0 is a real key */
     CU_ASSERT_EQUAL(as_u64map_put(&m, 5, 51), 0); /* overwrite */
     CU_ASSERT_EQUAL(as_u64map_count(&m), 2);
     CU_ASSERT_EQUAL(as_u64map_get(&m, 5, &v), 1);
@@ -183,13 +193,15 @@ static void test_map_small(void)
     CU_ASSERT_EQUAL(v, 7);
     CU_ASSERT_EQUAL(as_u64map_bytes(&m), 16 * 16); /* first table: 16 slots */
     /* 8 keys fit in 16 slots (1/2); the 9th doubles the table */
-    for (uint64_t k = 100; k < 107; k++) CU_ASSERT_EQUAL(as_u64map_put(&m, k, k), 0);
+    for (uint64_t k = 100; k < 107; k++)
+        CU_ASSERT_EQUAL(as_u64map_put(&m, k, k), 0);
     CU_ASSERT_EQUAL(m.cap, 16);
     CU_ASSERT_EQUAL(as_u64map_put(&m, 107, 107), 0);
     CU_ASSERT_EQUAL(m.cap, 32);
     CU_ASSERT_EQUAL(as_u64map_check(&m), 0);
     /* a failing arena leaves the map unchanged */
-    for (uint64_t k = 200; k < 207; k++) as_u64map_put(&m, k, k);
+    for (uint64_t k = 200; k < 207; k++)
+        as_u64map_put(&m, k, k);
     CU_ASSERT_EQUAL(m.cap, 32);
     CU_ASSERT_EQUAL(m.used, 16);
     arena_fail = 1;
@@ -284,7 +296,10 @@ static void test_pool(void)
             live--;
         } else {
             objs[i] = as_pool_alloc(&p);
-            if (!objs[i] || ((uintptr_t)objs[i] & 15)) { bad = 2; break; }
+            if (!objs[i] || ((uintptr_t)objs[i] & 15)) {
+                bad = 2;
+                break;
+            }
             for (int b = 0; b < 48; b++)
                 if (objs[i][b]) bad = 3; /* zero-filled */
             memset(objs[i], (char)i, 48);
@@ -299,7 +314,8 @@ static void test_pool(void)
     CU_ASSERT_EQUAL((cap / 32 + 1) & (cap / 32), 0);
     CU_ASSERT(cap >= p.live);
     /* ... and each of the k = popcount(cap / 32) chunks has a 16-byte head */
-    CU_ASSERT_EQUAL(p.bytes, cap * 48 + 16 * (size_t)__builtin_popcountll(cap / 32));
+    CU_ASSERT_EQUAL(p.bytes,
+                    cap * 48 + 16 * (size_t)__builtin_popcountll(cap / 32));
     as_pool_fini(&p);
     CU_ASSERT_EQUAL(arena_bytes, 0);
 
@@ -318,12 +334,9 @@ static void test_pool(void)
 int main(void)
 {
     static const as_test_t tests[] = {
-        {"rb_small", test_rb_small},
-        {"rb_random_100k", test_rb_random},
-        {"map_small", test_map_small},
-        {"map_random_100k", test_map_random},
-        {"pool_random_100k", test_pool},
-        {NULL, NULL},
+        {"rb_small", test_rb_small},     {"rb_random_100k", test_rb_random},
+        {"map_small", test_map_small},   {"map_random_100k", test_map_random},
+        {"pool_random_100k", test_pool}, {NULL, NULL},
     };
     return as_test_main("policies_common", tests);
 }

@@ -26,7 +26,7 @@
 #include "testutil.h"
 
 static const uint64_t class_bounds[7] = {
-    10000000ull,   100000000ull,    1000000000ull, 10000000000ull,
+    10000000ull,     100000000ull,     1000000000ull, 10000000000ull,
     100000000000ull, 1000000000000ull, UINT64_MAX};
 
 typedef struct {
@@ -77,13 +77,13 @@ static void harness_close(harness_t *h, const char *name)
 /* "evil": a bump allocator whose bugs are switched on by `mode`. */
 enum {
     EVIL_OK,
-    EVIL_OVERLAP,     /* every block at the same address */
-    EVIL_MISALIGN,    /* blocks 8 bytes off the asked alignment */
-    EVIL_SHORT,       /* blocks one byte short */
-    EVIL_OUTSIDE,     /* blocks past the reservation */
-    EVIL_UNRESERVE,   /* free() unreserves the heap with live blocks in it */
-    EVIL_LEAK_MAP,    /* destroy keeps its reservation */
-    EVIL_LEAK_META,   /* destroy keeps its metadata */
+    EVIL_OVERLAP,   /* every block at the same address */
+    EVIL_MISALIGN,  /* blocks 8 bytes off the asked alignment */
+    EVIL_SHORT,     /* blocks one byte short */
+    EVIL_OUTSIDE,   /* blocks past the reservation */
+    EVIL_UNRESERVE, /* free() unreserves the heap with live blocks in it */
+    EVIL_LEAK_MAP,  /* destroy keeps its reservation */
+    EVIL_LEAK_META, /* destroy keeps its metadata */
 };
 static int evil_mode;
 
@@ -121,8 +121,7 @@ static int evil_alloc(void *s, const as_ctx_t *ctx, size_t size, size_t align,
     return 0;
 }
 
-static int evil_free(void *s, const as_ctx_t *ctx, uintptr_t addr,
-                     size_t hint)
+static int evil_free(void *s, const as_ctx_t *ctx, uintptr_t addr, size_t hint)
 {
     evil_t *e = s;
     (void)ctx, (void)addr, (void)hint;
@@ -360,8 +359,10 @@ static void run_workload(const as_policy_ops_t *p, uint64_t seed)
     CU_ASSERT(n_ops[0] > 10000 && n_ops[1] > 1000 && n_ops[2] > 5000);
     CU_ASSERT(peak_mapped > (64u << 20)); /* a few hundred MiB live */
     if (getenv("AS_TEST_VERBOSE"))
-        fprintf(stderr, "%s: %llu allocs %llu reallocs %llu frees, peak "
-                "mapped %llu\n", p->name, (unsigned long long)n_ops[0],
+        fprintf(stderr,
+                "%s: %llu allocs %llu reallocs %llu frees, peak "
+                "mapped %llu\n",
+                p->name, (unsigned long long)n_ops[0],
                 (unsigned long long)n_ops[1], (unsigned long long)n_ops[2],
                 (unsigned long long)peak_mapped);
     CU_ASSERT_EQUAL(failed, 0);
@@ -406,23 +407,26 @@ static void run_edges(const as_policy_ops_t *p)
 #define MAX_POLICIES 32
 static size_t n_policy_tests;
 
-#define SLOT(i)                                                              \
-    static void slot_##i(void)                                               \
-    {                                                                        \
-        const as_policy_ops_t *p = as_policy_at(i);                          \
-        CU_ASSERT_PTR_NOT_NULL_FATAL(p);                                     \
-        run_edges(p);                                                        \
-        run_workload(p, 0x5eed0000u + i);                                    \
+#define SLOT(i)                                                                \
+    static void slot_##i(void)                                                 \
+    {                                                                          \
+        const as_policy_ops_t *p = as_policy_at(i);                            \
+        CU_ASSERT_PTR_NOT_NULL_FATAL(p);                                       \
+        run_edges(p);                                                          \
+        run_workload(p, 0x5eed0000u + i);                                      \
     }
-SLOT(0) SLOT(1) SLOT(2) SLOT(3) SLOT(4) SLOT(5) SLOT(6) SLOT(7)
-SLOT(8) SLOT(9) SLOT(10) SLOT(11) SLOT(12) SLOT(13) SLOT(14) SLOT(15)
-SLOT(16) SLOT(17) SLOT(18) SLOT(19) SLOT(20) SLOT(21) SLOT(22) SLOT(23)
-SLOT(24) SLOT(25) SLOT(26) SLOT(27) SLOT(28) SLOT(29) SLOT(30) SLOT(31)
-static void (*const slots[MAX_POLICIES])(void) = {
-    slot_0,  slot_1,  slot_2,  slot_3,  slot_4,  slot_5,  slot_6,  slot_7,
-    slot_8,  slot_9,  slot_10, slot_11, slot_12, slot_13, slot_14, slot_15,
-    slot_16, slot_17, slot_18, slot_19, slot_20, slot_21, slot_22, slot_23,
-    slot_24, slot_25, slot_26, slot_27, slot_28, slot_29, slot_30, slot_31};
+SLOT(0)
+SLOT(1) SLOT(2) SLOT(3) SLOT(4) SLOT(5) SLOT(6) SLOT(7) SLOT(8) SLOT(9) SLOT(10)
+    SLOT(11) SLOT(12) SLOT(13) SLOT(14) SLOT(15) SLOT(16) SLOT(17) SLOT(18)
+        SLOT(19) SLOT(20) SLOT(21) SLOT(22) SLOT(23) SLOT(24) SLOT(25) SLOT(26)
+            SLOT(27) SLOT(28) SLOT(29) SLOT(30)
+                SLOT(31) static void (*const slots[MAX_POLICIES])(void) = {
+                    slot_0,  slot_1,  slot_2,  slot_3,  slot_4,  slot_5,
+                    slot_6,  slot_7,  slot_8,  slot_9,  slot_10, slot_11,
+                    slot_12, slot_13, slot_14, slot_15, slot_16, slot_17,
+                    slot_18, slot_19, slot_20, slot_21, slot_22, slot_23,
+                    slot_24, slot_25, slot_26, slot_27, slot_28, slot_29,
+                    slot_30, slot_31};
 
 static void test_registry(void)
 {
