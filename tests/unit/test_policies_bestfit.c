@@ -428,9 +428,12 @@ static void test_release(void)
     teardown(&fx);
 }
 
-/* 100k random operations, invariants checked as we go, under the checking
- * layer (which sees every block and page-source call). */
-static void test_random_checked(void)
+/* 100k random operations under the checking layer (which sees every block
+ * and page-source call), the whole-heap check every 1000 operations.
+ * `assign`: parameters; `deny`: chance the fake refuses hints from then on
+ * (toggled as the run goes, so segments come and go). */
+static void random_checked(uint64_t seed, const char *const *assign,
+                           double deny)
 {
     fixture_t fx;
     memset(&fx, 0, sizeof fx);
@@ -440,25 +443,34 @@ static void test_random_checked(void)
                               {fake_meta_alloc, fake_meta_free, &fx.os},
                               4096,
                               2 * 1024 * 1024};
-    as_policy_config_t cfg = {&fx.ps, NULL, 1, NULL};
+    const as_policy_ops_t *p = &as_policy_bestfit;
+    CU_ASSERT_EQUAL_FATAL(as_param_defaults(p->params, p->n_params, fx.params),
+                          0);
+    for (; assign && *assign; assign++)
+        CU_ASSERT_EQUAL_FATAL(
+            as_param_set(p->params, p->n_params, fx.params, *assign), 0);
+    as_policy_config_t cfg = {&fx.ps, fx.params, 1, NULL};
     as_policy_ops_t ops;
     void *st;
-    CU_ASSERT_EQUAL_FATAL(
-        as_check_wrap(&as_policy_bestfit, &cfg, NULL, &ops, &st), 0);
+    CU_ASSERT_EQUAL_FATAL(as_check_wrap(p, &cfg, NULL, &ops, &st), 0);
     enum { N = 2000 };
     static uintptr_t live[N];
     memset(live, 0, sizeof live);
     as_rng_t r;
-    as_rng_seed(&r, 42);
+    as_rng_seed(&r, seed);
     int bad = 0;
+    double max_segments = 0;
     for (int i = 0; i < 100000 && !bad; i++) {
+        if (as_rng_chance(&r, 0.01)) fx.os.deny_hints = as_rng_chance(&r, deny);
         int k = (int)as_rng_below(&r, N);
         as_block_t b;
+        size_t align =
+            as_rng_chance(&r, 0.05) ? (size_t)16 << as_rng_below(&r, 9) : 0;
         if (live[k]) {
             uint64_t op = as_rng_below(&r, 4);
             if (op == 0) {
                 size_t ns = (size_t)as_rng_below(&r, 4096);
-                if (ops.realloc(st, &ctx0, live[k], 0, ns, 0, &b))
+                if (ops.realloc(st, &ctx0, live[k], 0, ns, align, &b))
                     bad = 1;
                 else
                     live[k] = b.addr;
@@ -470,24 +482,52 @@ static void test_random_checked(void)
             size_t size = as_rng_chance(&r, 0.01)
                               ? (size_t)as_rng_below(&r, 1 << 20)
                               : (size_t)as_rng_below(&r, 512);
-            size_t align =
-                as_rng_chance(&r, 0.05) ? (size_t)16 << as_rng_below(&r, 9) : 0;
             if (ops.alloc(st, &ctx0, size, align, &b)) bad = 1;
             live[k] = b.addr;
         }
-        if (i % 1000 == 0 &&
-            (as_check_verify(st) || as_bestfit_check(as_check_inner_state(st))))
-            bad = 2;
+        if (i % 1000 == 0) {
+            if (as_check_verify(st) ||
+                as_bestfit_check(as_check_inner_state(st)))
+                bad = 2;
+            double seg =
+                stats(&(fixture_t){.st = as_check_inner_state(st)}).segments;
+            if (seg > max_segments) max_segments = seg;
+        }
     }
     CU_ASSERT_EQUAL(bad, 0);
     if (bad) fprintf(stderr, "%s\n", as_check_last_error(st));
+    if (deny > 0) CU_ASSERT(max_segments >= 2);
+    stats_t end = stats(&(fixture_t){.st = as_check_inner_state(st)});
+    if (assign) CU_ASSERT(end.trims > 20); /* trim_threshold=0 runs */
+    if (getenv("AS_TEST_VERBOSE"))
+        fprintf(stderr, "segments max %.0f, trims %.0f, releases %.0f\n",
+                max_segments, end.trims, end.releases);
     for (int k = 0; k < N; k++)
         if (live[k]) CU_ASSERT_EQUAL(ops.free(st, &ctx0, live[k], 0), 0);
     CU_ASSERT_EQUAL(as_check_live_blocks(st), 0);
+    CU_ASSERT_EQUAL(as_bestfit_check(as_check_inner_state(st)), 0);
     CU_ASSERT_EQUAL(as_check_close(st), 0);
     ops.destroy(st);
     CU_ASSERT_EQUAL(fx.os.mapped, 0);
     CU_ASSERT_EQUAL(fx.os.meta, 0);
+}
+
+static void test_random_checked(void)
+{
+    random_checked(42, NULL, 0);
+}
+
+/* Small growth, trim at every chance, padding, release on, hints refused
+ * half the time: every growth, trim and segment path runs thousands of
+ * times. */
+static void test_random_aggressive(void)
+{
+    static const char *const agg[] = {
+        "grow_bytes=4K", "trim_threshold=0",     "top_pad=4K",
+        "release=on",    "release_threshold=4K", NULL};
+    random_checked(7, agg, 0.5);
+    static const char *const none[] = {"trim_threshold=0", NULL};
+    random_checked(8, none, 1.0);
 }
 
 int main(void)
@@ -504,6 +544,7 @@ int main(void)
         {"realloc", test_realloc},
         {"release", test_release},
         {"random_checked", test_random_checked},
+        {"random_aggressive", test_random_aggressive},
         {NULL, NULL},
     };
     return as_test_main("policies_bestfit", tests);
