@@ -243,8 +243,11 @@ static bf_seg_t *seg_of(const bf_t *st, uintptr_t addr)
 static void give_back(bf_t *st, bf_seg_t *seg, uintptr_t s, uintptr_t e,
                       int settle);
 
-/* Grow the heap so that `need` bytes at `align` fit. @return 0, AS_ENOMEM. */
-static int grow(bf_t *st, uint64_t need, uint64_t align)
+/* Grow the heap so that `need` bytes at `align` fit: *fit gets the free
+ * block that now holds them at *addr_out (the grown top block, or the block
+ * of a new segment). @return 0, AS_ENOMEM. */
+static int grow(bf_t *st, uint64_t need, uint64_t align, bf_free_t **fit,
+                uintptr_t *addr_out)
 {
     uint64_t page = st->page;
     bf_seg_t *seg = st->top;
@@ -262,6 +265,8 @@ static int grow(bf_t *st, uint64_t need, uint64_t align)
                 seg->end += bytes;
                 st->heap_bytes += bytes;
                 give_back(st, seg, addr, addr + bytes, 0);
+                *fit = edge_get(st, seg->end | 1); /* starts at base */
+                *addr_out = as_align_up((*fit)->start, align);
                 return 0;
             }
             as_ps_unreserve(st->ps, addr, bytes); /* not where we asked */
@@ -285,7 +290,8 @@ static int grow(bf_t *st, uint64_t need, uint64_t align)
     st->top = ns;
     st->heap_bytes += bytes;
     st->free_bytes += bytes;
-    free_add(st, addr, bytes);
+    *fit = free_add(st, addr, bytes);
+    *addr_out = addr; /* aligned to ralign >= align */
     return 0;
 }
 
@@ -438,10 +444,8 @@ static int bf_alloc(void *state, const as_ctx_t *ctx, size_t size, size_t align,
     uintptr_t a = 0;
     bf_free_t *f = find_fit(st, need, align, &a);
     if (!f) {
-        if ((rc = grow(st, need, align)) != 0) return rc;
+        if ((rc = grow(st, need, align, &f, &a)) != 0) return rc;
         if ((rc = prepare(st)) != 0) return rc;
-        f = find_fit(st, need, align, &a);
-        if (!f) return AS_ENOMEM; /* cannot happen: grow made room */
     }
     carve(st, f, a, need);
     out->addr = a;
