@@ -66,7 +66,7 @@ size=$(stat -c %s "$T/fix.ast")
 head -c $((size - 30)) "$T/fix.ast" > "$T/trunc.ast"
 "$A" cat "$T/trunc.ast" > "$T/trunc.txt" 2> "$T/err.txt" || fail "truncated exit $?"
 cmp -s "$T/trunc.txt" "$T/fix.txt" || fail "truncated trace lost events"
-grep -q "warning: .*trunc.ast: offset 143: .*truncated" "$T/err.txt" \
+grep -q "warning: .*trunc.ast: offset 152: .*truncated" "$T/err.txt" \
   || fail "truncated msg: $(cat "$T/err.txt")"
 
 # wrong version

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define AS_TRACE_MAGIC "ASTRACE\0"     /* 8 bytes at offset 0 */
 #define AS_TRACE_HEADER_FIXED 24u      /* magic, version, flags, meta, check */
@@ -42,7 +43,7 @@
 #define AS_TAG_REALLOC 0x03u
 /* Event flag bits. */
 #define AS_TAG_SAME_THREAD 0x04u /* thread == previous event's thread */
-#define AS_TAG_SAME_CPU 0x08u    /* cpu == previous event's cpu */
+#define AS_TAG_SAME_CPU 0x08u    /* cpu == last cpu of thread % AS_CPU_SLOTS */
 #define AS_TAG_HAS_ALIGN 0x10u   /* alloc/realloc: an align varint follows */
 #define AS_TAG_SAME_STACK 0x20u  /* alloc/realloc: stack == previous stack */
 #define AS_TAG_ZERO_DT 0x40u     /* t == previous event's t (no dt varint) */
@@ -51,6 +52,29 @@
 #define AS_TAG_FRAME 0x04u
 #define AS_TAG_STACK 0x08u
 #define AS_TAG_META 0x0cu
+
+/* A chunk payload is columnar: a header of AS_STREAMS varints (the byte
+ * length of each stream, in this order), then the streams back to back.
+ * The tag stream has one byte per record; every other field goes to its own
+ * stream, so that like values sit together (better compression) and each
+ * field is decoded by an independent cursor (no serial dependency). */
+enum {
+    AS_S_TAG = 0,    /* tag byte of every record */
+    AS_S_DT = 1,     /* time deltas */
+    AS_S_THREAD = 2, /* thread numbers (absolute) */
+    AS_S_CPU = 3,    /* cpu numbers (absolute) */
+    AS_S_BACK = 4,   /* free/realloc back-references */
+    AS_S_SIZE = 5,   /* sizes */
+    AS_S_ALIGN = 6,  /* alignments */
+    AS_S_STACK = 7,  /* stack ids (absolute) */
+    AS_S_DEFS = 8,   /* bodies of definition records */
+    AS_STREAMS = 9
+};
+/* SAME_CPU compares with the cpu last seen for thread % AS_CPU_SLOTS. */
+#define AS_CPU_SLOTS 64u
+/* Readable zero bytes after a decoded payload: a fast run of 256 events
+ * reads at most 8 bytes per event and field beyond a stream's end. */
+#define AS_PAYLOAD_PAD (8u * 256u + 64u)
 
 /* Bounds the writer enforces and the reader checks before allocating. */
 #define AS_TRACE_MAX_STRING (1u << 20)   /* module, symbol, meta key/value */
@@ -134,14 +158,30 @@ static inline int as_get_varint(const uint8_t **pp, const uint8_t *end,
     return -1;
 }
 
-static inline uint64_t as_zigzag(int64_t v)
+/* as_varint8: decode the varint at p, reading exactly 8 bytes (the caller
+ * guarantees they are readable), without branching on its length.
+ * @return the value, with *len = its bytes (1..8); *len = 0 when the varint
+ * is longer than 8 bytes (the caller falls back to as_get_varint). */
+static inline uint64_t as_varint8(const uint8_t *p, unsigned *len)
 {
-    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
-
-static inline int64_t as_unzigzag(uint64_t v)
-{
-    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+    uint64_t x;
+    memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap64(x);
+#endif
+    uint64_t m = ~x & 0x8080808080808080ull;
+    if (m == 0) {
+        *len = 0;
+        return 0;
+    }
+    unsigned bits = (unsigned)__builtin_ctzll(m) + 1; /* 8 * length */
+    *len = bits >> 3;
+    x &= ~0ull >> (64 - bits);
+    x &= 0x7f7f7f7f7f7f7f7full;
+    x = ((x & 0x7f007f007f007f00ull) >> 1) | (x & 0x007f007f007f007full);
+    x = ((x & 0x3fff00003fff0000ull) >> 2) | (x & 0x00003fff00003fffull);
+    x = ((x & 0x0fffffff00000000ull) >> 4) | (x & 0x000000000fffffffull);
+    return x;
 }
 
 /* FNV-1a, 32-bit: the checksum of headers, index and trailer. */

@@ -4,8 +4,12 @@
  * memory buffer), the merged metadata, the stack and frame definitions met
  * so far, the chunk list (from the footer index, or discovered by scanning
  * when the footer is missing), and the decompressed payload of the current
- * chunk. The hot path, decode_events(), walks that payload with the decode
- * state held in locals and fills a caller's batch of events.
+ * chunk. The hot path, decode_events(), walks that payload's streams with
+ * one cursor per field, decodes every field without branching on the tag
+ * (fields absent from an event are decoded and masked away), and fills a
+ * caller's batch of events; anything unusual (a long varint, a failed check)
+ * sends that one event through decode_event_careful(), which also writes the
+ * error message.
  *
  * Every byte that comes from the file is checked before it is trusted:
  * sizes are bounded before anything is allocated, the chunk header and the
@@ -49,7 +53,8 @@ typedef struct {
 /* Invariants: chunks[0..nchunks) are in file order and contiguous from
  * data_start; with have_index they come from the footer and
  * chunks[nchunks-1] ends at data_end. Within the loaded chunk:
- * p <= end, next_id - ch.first_object == allocs decoded so far. */
+ * cur[i] <= end[i] for every stream, raw has AS_PAYLOAD_PAD zero bytes
+ * after the payload, next_id - ch.first_object == allocs decoded so far. */
 struct as_trace_reader {
     char *path;
     int fd;              /* -1 in memory mode */
@@ -81,10 +86,13 @@ struct as_trace_reader {
     as_chunk_header_t ch; /* its header */
     uint8_t *comp, *raw;
     size_t comp_cap, raw_cap;
-    const uint8_t *p, *end; /* decode position in raw */
-    uint64_t t;             /* decode state: previous event's values */
-    uint32_t thread, cpu, stack;
+    const uint8_t *cur[AS_STREAMS]; /* decode position in each stream */
+    const uint8_t *end[AS_STREAMS]; /* end of each stream */
+    uint64_t t;                     /* decode state: previous event's t */
+    uint32_t thread, stack;         /* previous thread and stack */
+    uint32_t lastcpu[AS_CPU_SLOTS]; /* cpu last seen per thread slot */
     uint32_t ch_events; /* events decoded in this chunk */
+    const uint8_t *tag_start; /* first byte of the tag stream */
     ZSTD_DCtx *dctx;
 
     /* definitions */
@@ -119,8 +127,9 @@ static int errorf(as_trace_reader_t *r, int code, uint64_t off,
     return code;
 }
 
-/* An error inside a chunk's payload: names the chunk and the payload byte. */
-static int payload_error(as_trace_reader_t *r, const uint8_t *at,
+/* An error inside a chunk's payload: names the chunk and the record (the
+ * position of its tag in the tag stream). */
+static int payload_error(as_trace_reader_t *r, const uint8_t *tagp,
                          const char *fmt, ...)
 {
     char what[400];
@@ -128,9 +137,8 @@ static int payload_error(as_trace_reader_t *r, const uint8_t *at,
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    return errorf(r, AS_EFORMAT, r->chunk_off,
-                  "chunk %zu, payload byte %zu: %s", r->cur_chunk - 1,
-                  (size_t)(at - r->raw), what);
+    return errorf(r, AS_EFORMAT, r->chunk_off, "chunk %zu, record %zu: %s",
+                  r->cur_chunk - 1, (size_t)(tagp - r->tag_start), what);
 }
 
 static int read_at(as_trace_reader_t *r, uint64_t off, void *buf, size_t n)
@@ -544,7 +552,8 @@ static int load_chunk(as_trace_reader_t *r)
     }
     /* Read, check and decompress the frame. */
     if (grow((void **)&r->comp, &r->comp_cap, h->compressed_bytes + 1, 1) ||
-        grow((void **)&r->raw, &r->raw_cap, (size_t)h->raw_bytes + 1, 1))
+        grow((void **)&r->raw, &r->raw_cap,
+             (size_t)h->raw_bytes + AS_PAYLOAD_PAD, 1))
         return errorf(r, AS_ENOMEM, off, "out of memory (chunk of %u bytes)",
                       h->raw_bytes);
     if (read_at(r, off + AS_CHUNK_HEADER_BYTES, r->comp, h->compressed_bytes))
@@ -586,21 +595,55 @@ static int load_chunk(as_trace_reader_t *r)
         c->first_t_ns = h->first_t_ns;
         c->last_t_ns = h->last_t_ns;
     }
+    /* The payload header: the length of every stream; they must fill the
+     * payload exactly. */
+    memset(r->raw + h->raw_bytes, 0, AS_PAYLOAD_PAD);
+    const uint8_t *p = r->raw, *pend = r->raw + h->raw_bytes;
+    uint64_t len[AS_STREAMS], total = 0;
+    for (int i = 0; i < AS_STREAMS; i++) {
+        if (as_get_varint(&p, pend, &len[i]) || len[i] > h->raw_bytes)
+            return errorf(r, AS_EFORMAT, off, "chunk %zu: expected %d stream "
+                          "lengths at the start of the payload, found a bad "
+                          "one (stream %d)", r->cur_chunk, AS_STREAMS, i);
+        total += len[i];
+    }
+    if (total != (uint64_t)(pend - p) || len[AS_S_TAG] < h->events)
+        return errorf(r, AS_EFORMAT, off, "chunk %zu: expected streams "
+                      "filling the %llu payload bytes after their lengths with "
+                      "at least %u tags, found %llu bytes and %llu tags",
+                      r->cur_chunk, (unsigned long long)(pend - p), h->events,
+                      (unsigned long long)total,
+                      (unsigned long long)len[AS_S_TAG]);
+    for (int i = 0; i < AS_STREAMS; i++) {
+        r->cur[i] = p;
+        p += len[i];
+        r->end[i] = p;
+    }
+    r->tag_start = r->cur[AS_S_TAG];
     r->chunk_off = off;
     r->next_off = off + bytes;
     r->cur_chunk++;
-    r->p = r->raw;
-    r->end = r->raw + h->raw_bytes;
     r->t = h->first_t_ns;
-    r->thread = r->cpu = r->stack = 0;
+    r->thread = r->stack = 0;
+    memset(r->lastcpu, 0, sizeof r->lastcpu);
     r->ch_events = 0;
     r->in_chunk = 1;
     return 1;
 }
 
+static const char *const stream_name[AS_STREAMS] = {
+    "tag", "time", "thread", "cpu", "back-reference", "size", "align",
+    "stack", "definition"};
+
 static int finish_chunk(as_trace_reader_t *r)
 {
     const as_chunk_header_t *h = &r->ch;
+    for (int i = 1; i < AS_STREAMS; i++)
+        if (r->cur[i] != r->end[i])
+            return errorf(r, AS_EFORMAT, r->chunk_off, "chunk %zu: expected "
+                          "the %s stream to be used up by its records, found "
+                          "%zu bytes left", r->cur_chunk - 1, stream_name[i],
+                          (size_t)(r->end[i] - r->cur[i]));
     if (r->ch_events != h->events)
         return errorf(r, AS_EFORMAT, r->chunk_off + 12, "expected %u events "
                       "in chunk %zu, found %u", h->events, r->cur_chunk - 1,
@@ -622,46 +665,50 @@ static int finish_chunk(as_trace_reader_t *r)
 
 /* ------------------------------------------------------------ definitions */
 
-static int get_string(as_trace_reader_t *r, const uint8_t **pp,
-                      const uint8_t **s, size_t *n, const char *what)
+static int get_v(as_trace_reader_t *r, int s, uint64_t *v)
+{
+    return as_get_varint(&r->cur[s], r->end[s], v);
+}
+
+static int get_string(as_trace_reader_t *r, const uint8_t *tagp,
+                      const uint8_t **str, size_t *n, const char *what)
 {
     uint64_t len;
-    const uint8_t *at = *pp;
-    if (as_get_varint(pp, r->end, &len) ||
-        len > AS_TRACE_MAX_STRING || len > (uint64_t)(r->end - *pp))
-        return payload_error(r, at, "expected the length of a %s (<= %u and "
-                             "within the chunk), found a bad length", what,
-                             AS_TRACE_MAX_STRING);
-    *s = *pp;
+    const uint8_t **pp = &r->cur[AS_S_DEFS], *end = r->end[AS_S_DEFS];
+    if (as_get_varint(pp, end, &len) || len > AS_TRACE_MAX_STRING ||
+        len > (uint64_t)(end - *pp))
+        return payload_error(r, tagp, "expected the length of a %s (<= %u "
+                             "and within the definition stream), found a "
+                             "bad length", what, AS_TRACE_MAX_STRING);
+    *str = *pp;
     *n = (size_t)len;
-    if (memchr(*s, 0, *n))
-        return payload_error(r, at, "expected a %s, found a NUL byte in it",
-                             what);
+    if (memchr(*str, 0, *n))
+        return payload_error(r, tagp, "expected a %s, found a NUL byte in "
+                             "it", what);
     *pp += len;
     return 0;
 }
 
-/* Decode one definition record at r->p (tag already consumed at tagp). */
+/* Decode the definition whose tag is at tagp (body in the defs stream). */
 static int decode_def(as_trace_reader_t *r, const uint8_t *tagp)
 {
-    const uint8_t *p = tagp + 1;
     uint8_t tag = *tagp;
-    uint64_t id, v1, v2;
+    uint64_t id = 0, v1, v2;
     if (tag == AS_TAG_FRAME) {
         const uint8_t *mod, *sym;
         size_t ml, sl;
-        if (as_get_varint(&p, r->end, &id) || as_get_varint(&p, r->end, &v1) ||
-            as_get_varint(&p, r->end, &v2))
+        if (get_v(r, AS_S_DEFS, &id) || get_v(r, AS_S_DEFS, &v1) ||
+            get_v(r, AS_S_DEFS, &v2))
             return payload_error(r, tagp, "expected frame id, pc and offset, "
-                                 "found the end of the chunk");
+                                 "found the end of the definition stream");
         uint64_t lim = 2 * r->nframe_defs + AS_TRACE_ID_SLACK;
         if (id == 0 || id > lim)
             return payload_error(r, tagp, "expected a frame id in 1..%llu, "
                                  "found %llu", (unsigned long long)lim,
                                  (unsigned long long)id);
         int rc;
-        if ((rc = get_string(r, &p, &mod, &ml, "module")) ||
-            (rc = get_string(r, &p, &sym, &sl, "symbol")))
+        if ((rc = get_string(r, tagp, &mod, &ml, "module")) ||
+            (rc = get_string(r, tagp, &sym, &sl, "symbol")))
             return rc;
         if (id >= r->frames_cap) {
             size_t cap = r->frames_cap, old = cap;
@@ -672,39 +719,40 @@ static int decode_def(as_trace_reader_t *r, const uint8_t *tagp)
             r->frames_cap = (uint32_t)cap;
         }
         as_rframe_t *f = &r->frames[id];
-        char *m = dup_n(mod, ml), *s = dup_n(sym, sl);
-        if (!m || !s) {
+        char *m = dup_n(mod, ml), *sy = dup_n(sym, sl);
+        if (!m || !sy) {
             free(m);
-            free(s);
+            free(sy);
             return errorf(r, AS_ENOMEM, r->chunk_off, "out of memory");
         }
         free(f->module);
         free(f->symbol);
         f->module = m;
-        f->symbol = s;
+        f->symbol = sy;
         f->pc = v1;
         f->offset = v2;
         r->nframe_defs++;
         if (id > r->max_frame) r->max_frame = (uint32_t)id;
     } else if (tag == AS_TAG_STACK) {
-        if (as_get_varint(&p, r->end, &id) || as_get_varint(&p, r->end, &v1))
+        if (get_v(r, AS_S_DEFS, &id) || get_v(r, AS_S_DEFS, &v1))
             return payload_error(r, tagp, "expected stack id and depth, found "
-                                 "the end of the chunk");
+                                 "the end of the definition stream");
         uint64_t lim = 2 * r->nstack_defs + AS_TRACE_ID_SLACK;
         if (id == 0 || id > lim)
             return payload_error(r, tagp, "expected a stack id in 1..%llu, "
                                  "found %llu", (unsigned long long)lim,
                                  (unsigned long long)id);
-        if (v1 > AS_TRACE_MAX_DEPTH || v1 > (uint64_t)(r->end - p))
+        if (v1 > AS_TRACE_MAX_DEPTH ||
+            v1 > (uint64_t)(r->end[AS_S_DEFS] - r->cur[AS_S_DEFS]))
             return payload_error(r, tagp, "expected a stack depth <= %u and "
-                                 "within the chunk, found %llu",
+                                 "within the definition stream, found %llu",
                                  AS_TRACE_MAX_DEPTH, (unsigned long long)v1);
         if (r->pool_len + v1 > UINT32_MAX ||
             grow((void **)&r->pool, &r->pool_cap, r->pool_len + (size_t)v1,
                  sizeof *r->pool))
             return errorf(r, AS_ENOMEM, r->chunk_off, "out of memory");
         for (uint64_t i = 0; i < v1; i++) {
-            if (as_get_varint(&p, r->end, &v2) || v2 > UINT32_MAX)
+            if (get_v(r, AS_S_DEFS, &v2) || v2 > UINT32_MAX)
                 return payload_error(r, tagp, "expected %llu frame ids in "
                                      "stack %llu, found a bad one at %llu",
                                      (unsigned long long)v1,
@@ -720,10 +768,10 @@ static int decode_def(as_trace_reader_t *r, const uint8_t *tagp)
             memset(r->stacks + old, 0, (cap - old) * sizeof *r->stacks);
             r->stacks_cap = (uint32_t)cap;
         }
-        as_rstack_t *s = &r->stacks[id];
-        s->off = (uint32_t)r->pool_len;
-        s->depth = (uint32_t)v1;
-        s->defined = 1;
+        as_rstack_t *st = &r->stacks[id];
+        st->off = (uint32_t)r->pool_len;
+        st->depth = (uint32_t)v1;
+        st->defined = 1;
         r->pool_len += (size_t)v1;
         r->nstack_defs++;
         if (id > r->max_stack) r->max_stack = (uint32_t)id;
@@ -731,8 +779,8 @@ static int decode_def(as_trace_reader_t *r, const uint8_t *tagp)
         const uint8_t *k, *v;
         size_t kl, vl;
         int rc;
-        if ((rc = get_string(r, &p, &k, &kl, "meta key")) ||
-            (rc = get_string(r, &p, &v, &vl, "meta value")))
+        if ((rc = get_string(r, tagp, &k, &kl, "meta key")) ||
+            (rc = get_string(r, tagp, &v, &vl, "meta value")))
             return rc;
         if (meta_set(r, k, kl, v, vl, &r->last_meta))
             return errorf(r, AS_ENOMEM, r->chunk_off, "out of memory");
@@ -742,168 +790,303 @@ static int decode_def(as_trace_reader_t *r, const uint8_t *tagp)
     }
     r->last_def = tag;
     r->last_def_id = (uint32_t)id;
-    r->p = p;
     return 0;
 }
 
 /* ------------------------------------------------------------ events */
 
+/* Decode the event whose tag is at r->cur[AS_S_TAG] one field at a time,
+ * checking each: the slow path for long varints, and the one that words
+ * the error when the fast path's combined check fails. Advances every
+ * cursor and the decode state. @return 0 or AS_EFORMAT. */
+static int decode_event_careful(as_trace_reader_t *r, as_event_t *ev)
+{
+    const uint8_t *tagp = r->cur[AS_S_TAG];
+    unsigned tag = *tagp, kind = tag & AS_TAG_KIND_MASK;
+    uint64_t v, last_t = r->ch.last_t_ns;
+#define GET(s)                                                                \
+    do {                                                                      \
+        if (get_v(r, s, &v))                                                  \
+            return payload_error(r, tagp, "expected a varint in the %s "      \
+                                 "stream, found %s", stream_name[s],          \
+                                 r->cur[s] >= r->end[s]                       \
+                                     ? "its end"                              \
+                                     : "an overlong varint");                 \
+    } while (0)
+    if (tag & AS_TAG_RESERVED)
+        return payload_error(r, tagp, "expected reserved tag bit 7 clear, "
+                             "found tag 0x%02x", tag);
+    if (kind == AS_TAG_DEF)
+        return payload_error(r, tagp, "expected an event, found a "
+                             "definition tag 0x%02x", tag);
+    if (kind == AS_TAG_FREE && (tag & (AS_TAG_HAS_ALIGN | AS_TAG_SAME_STACK)))
+        return payload_error(r, tagp, "expected a free tag without "
+                             "align/stack bits, found 0x%02x", tag);
+    if (!(tag & AS_TAG_ZERO_DT)) {
+        GET(AS_S_DT);
+        if (r->ch_events == 0 || v > last_t - r->t)
+            return payload_error(r, tagp, "expected a time delta keeping t "
+                                 "within the chunk's [%llu, %llu] (none on "
+                                 "its first event), found %llu after t=%llu",
+                                 (unsigned long long)r->ch.first_t_ns,
+                                 (unsigned long long)last_t,
+                                 (unsigned long long)v,
+                                 (unsigned long long)r->t);
+        r->t += v;
+    }
+    if (!(tag & AS_TAG_SAME_THREAD)) {
+        GET(AS_S_THREAD);
+        if (v > UINT32_MAX)
+            return payload_error(r, tagp, "expected a 32-bit thread, found "
+                                 "%llu", (unsigned long long)v);
+        r->thread = (uint32_t)v;
+    }
+    uint32_t *slot = &r->lastcpu[r->thread % AS_CPU_SLOTS];
+    if (!(tag & AS_TAG_SAME_CPU)) {
+        GET(AS_S_CPU);
+        if (v > UINT32_MAX)
+            return payload_error(r, tagp, "expected a 32-bit cpu, found %llu",
+                                 (unsigned long long)v);
+        *slot = (uint32_t)v;
+    }
+    ev->kind = (uint8_t)kind;
+    ev->t_ns = r->t;
+    ev->thread = r->thread;
+    ev->cpu = *slot;
+    ev->object = r->next_id;
+    ev->new_object = 0;
+    ev->size = ev->align = 0;
+    ev->stack = 0;
+    if (kind != AS_TAG_ALLOC) {
+        GET(AS_S_BACK);
+        if (v >= r->next_id)
+            return payload_error(r, tagp, "expected a %s of an id below %llu "
+                                 "(the next unallocated id), found a "
+                                 "back-reference of %llu, naming id %lld "
+                                 "which was never allocated",
+                                 kind == AS_TAG_FREE ? "free" : "realloc",
+                                 (unsigned long long)r->next_id,
+                                 (unsigned long long)v,
+                                 (long long)(r->next_id - 1 - v));
+        ev->object = r->next_id - 1 - v;
+    }
+    if (kind != AS_TAG_FREE) {
+        GET(AS_S_SIZE);
+        ev->size = v;
+        if (tag & AS_TAG_HAS_ALIGN) {
+            GET(AS_S_ALIGN);
+            ev->align = v;
+        }
+        if (!(tag & AS_TAG_SAME_STACK)) {
+            GET(AS_S_STACK);
+            if (v > r->max_stack)
+                return payload_error(r, tagp, "expected a defined stack id "
+                                     "(0..%u), found %llu", r->max_stack,
+                                     (unsigned long long)v);
+            r->stack = (uint32_t)v;
+        }
+        ev->stack = r->stack;
+        if (kind == AS_TAG_REALLOC) ev->new_object = r->next_id;
+        r->next_id++;
+    }
+#undef GET
+    r->cur[AS_S_TAG]++;
+    r->ch_events++;
+    return 0;
+}
+
 #define AS_DECODE_DEF 1 /* decode_events stopped after a definition */
+#define AS_RUN_EVENTS 256 /* events per fast run; AS_PAYLOAD_PAD covers it */
+
+/* Decode state saved at the start of a fast run. */
+typedef struct {
+    const uint8_t *cur[AS_S_DEFS];
+    uint64_t t, next_id;
+    uint32_t thread, stack, ch_events;
+    uint32_t lastcpu[AS_CPU_SLOTS];
+} as_run_state_t;
 
 /* The hot path: decode events of the loaded chunk into evs[*n..cap).
- * @return 0 (cap reached or chunk payload exhausted), AS_DECODE_DEF (a
- * definition was absorbed and stop_at_def is set), or an error. */
+ * Events are decoded in runs of at most AS_RUN_EVENTS. Within a run each
+ * field comes from its own stream: time, back-reference and size with the
+ * branch-free as_varint8, thread, cpu and stack as one byte (a longer
+ * value takes the careful path), all masked by the tag's flags so the tag
+ * is not branched on. Every rule is folded into one flag per event; stream
+ * overruns are checked once per run (the zero padding after the payload
+ * keeps a run's reads inside the buffer) and a run that overran is
+ * replayed through decode_event_careful(), which words the error.
+ * @return 0 (cap reached or tag stream used up), AS_DECODE_DEF (stopped
+ * after a definition, with stop_at_def), or an error. */
 static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
                          size_t *n_io, int stop_at_def)
 {
-    const uint8_t *p = r->p, *end = r->end;
-    uint64_t t = r->t, next_id = r->next_id, last_t = r->ch.last_t_ns;
-    uint32_t thread = r->thread, cpu = r->cpu, stack = r->stack;
-    uint32_t nev = r->ch_events, max_stack = r->max_stack;
     size_t n = *n_io;
-    int rc = 0;
-    const uint8_t *rec;
-    uint64_t v;
-#define GETV(what)                                                            \
-    do {                                                                      \
-        if (p < end && *p < 0x80)                                             \
-            v = *p++;                                                         \
-        else if (as_get_varint(&p, end, &v)) {                                \
-            rc = payload_error(r, rec, "expected the %s varint, found %s",   \
-                               what, p >= end ? "the end of the chunk"        \
-                                              : "an overlong varint");        \
-            goto out;                                                         \
-        }                                                                     \
-    } while (0)
-    while (n < cap && p < end) {
-        rec = p;
-        unsigned tag = *p++;
-        unsigned kind = tag & AS_TAG_KIND_MASK;
-        if (kind == AS_TAG_DEF) {
-            r->p = rec; /* decode_def reports offsets relative to raw */
-            rc = decode_def(r, rec);
-            if (rc) goto out;
-            p = r->p;
-            max_stack = r->max_stack;
+    const uint8_t *const et = r->end[AS_S_TAG];
+    while (n < cap && r->cur[AS_S_TAG] < et) {
+        const uint8_t *ct = r->cur[AS_S_TAG];
+        if (__builtin_expect((*ct & AS_TAG_KIND_MASK) == AS_TAG_DEF, 0)) {
+            int rc = decode_def(r, ct);
+            if (rc) return rc;
+            r->cur[AS_S_TAG] = ct + 1;
             if (stop_at_def) {
-                rc = AS_DECODE_DEF;
-                goto out;
+                *n_io = n;
+                return AS_DECODE_DEF;
             }
             continue;
         }
-        if (tag & AS_TAG_RESERVED) {
-            rc = payload_error(r, rec, "expected reserved tag bit 7 clear, "
-                               "found tag 0x%02x", tag);
-            goto out;
-        }
-        as_event_t *ev = &evs[n];
-        if (!(tag & AS_TAG_ZERO_DT)) {
-            GETV("time delta");
-            if (v > last_t - t || nev == 0) {
-                rc = payload_error(r, rec, "expected a time delta keeping t "
-                                   "within the chunk's [%llu, %llu], found "
-                                   "%llu after t=%llu",
-                                   (unsigned long long)r->ch.first_t_ns,
-                                   (unsigned long long)last_t,
-                                   (unsigned long long)v,
-                                   (unsigned long long)t);
-                goto out;
-            }
-            t += v;
-        }
-        if (!(tag & AS_TAG_SAME_THREAD)) {
-            GETV("thread delta");
-            int64_t dz = as_unzigzag(v);
-            if (dz < -(int64_t)thread || dz > (int64_t)(UINT32_MAX - thread)) {
-                rc = payload_error(r, rec, "expected a thread delta within "
-                                   "32 bits, found %lld", (long long)dz);
-                goto out;
-            }
-            thread = (uint32_t)((int64_t)thread + dz);
-        }
-        if (!(tag & AS_TAG_SAME_CPU)) {
-            GETV("cpu delta");
-            int64_t dz = as_unzigzag(v);
-            if (dz < -(int64_t)cpu || dz > (int64_t)(UINT32_MAX - cpu)) {
-                rc = payload_error(r, rec, "expected a cpu delta within 32 "
-                                   "bits, found %lld", (long long)dz);
-                goto out;
-            }
-            cpu = (uint32_t)((int64_t)cpu + dz);
-        }
-        ev->kind = (uint8_t)kind;
-        ev->t_ns = t;
-        ev->thread = thread;
-        ev->cpu = cpu;
-        if (kind != AS_TAG_ALLOC) {
-            GETV("object");
-            if (v >= next_id) {
-                rc = payload_error(r, rec, "expected a %s of an id below %llu "
-                                   "(the next unallocated id), found a "
-                                   "back-reference of %llu, naming id %lld "
-                                   "which was never allocated",
-                                   kind == AS_TAG_FREE ? "free" : "realloc",
-                                   (unsigned long long)next_id,
-                                   (unsigned long long)v,
-                                   (long long)(next_id - 1 - v));
-                goto out;
-            }
-            ev->object = next_id - 1 - v;
-        }
-        if (kind == AS_TAG_FREE) {
-            if (tag & (AS_TAG_HAS_ALIGN | AS_TAG_SAME_STACK)) {
-                rc = payload_error(r, rec, "expected a free tag without "
-                                   "align/stack bits, found 0x%02x", tag);
-                goto out;
-            }
-            ev->new_object = 0;
-            ev->size = 0;
-            ev->align = 0;
-            ev->stack = 0;
-        } else {
-            if (kind == AS_TAG_ALLOC) {
-                ev->object = next_id;
-                ev->new_object = 0;
-            } else {
-                ev->new_object = next_id;
-            }
-            next_id++;
-            GETV("size");
-            ev->size = v;
+        /* One run. */
+        as_run_state_t snap;
+        memcpy(snap.cur, r->cur, sizeof snap.cur);
+        snap.t = r->t;
+        snap.next_id = r->next_id;
+        snap.thread = r->thread;
+        snap.stack = r->stack;
+        snap.ch_events = r->ch_events;
+        memcpy(snap.lastcpu, r->lastcpu, sizeof snap.lastcpu);
+        size_t run_end = cap - n > AS_RUN_EVENTS ? n + AS_RUN_EVENTS : cap;
+        size_t run_start = n;
+        const uint8_t *cd = r->cur[AS_S_DT], *ch = r->cur[AS_S_THREAD];
+        const uint8_t *cc = r->cur[AS_S_CPU], *cb = r->cur[AS_S_BACK];
+        const uint8_t *cs = r->cur[AS_S_SIZE], *ca = r->cur[AS_S_ALIGN];
+        const uint8_t *ck = r->cur[AS_S_STACK];
+        uint64_t t = r->t, next_id = r->next_id;
+        const uint64_t last_t = r->ch.last_t_ns;
+        uint64_t thread = r->thread, stack = r->stack;
+        const uint64_t max_stack = r->max_stack;
+        uint32_t nev = r->ch_events;
+        uint32_t *const lastcpu = r->lastcpu;
+        uint64_t bad = 0;
+        while (n < run_end && ct < et) {
+            unsigned tag = *ct;
+            unsigned kind = tag & AS_TAG_KIND_MASK;
+            if (kind == AS_TAG_DEF) break;
+            uint64_t has_dt = !(tag & AS_TAG_ZERO_DT);
+            uint64_t has_th = !(tag & AS_TAG_SAME_THREAD);
+            uint64_t has_cpu = !(tag & AS_TAG_SAME_CPU);
+            uint64_t has_back = kind != AS_TAG_ALLOC;
+            uint64_t has_new = kind != AS_TAG_FREE;
+            uint64_t has_stack = has_new & !(tag & AS_TAG_SAME_STACK);
+            unsigned l;
+            uint64_t v, m;
+            /* time */
+            v = as_varint8(cd, &l);
+            m = (uint64_t)0 - has_dt;
+            bad |= (uint64_t)(l == 0) & has_dt;
+            uint64_t dt = v & m;
+            const uint8_t *nd = cd + (l & (unsigned)m);
+            /* thread, cpu: one byte each */
+            v = *ch;
+            bad |= (v >> 7) & has_th;
+            uint64_t th = has_th ? v : thread;
+            const uint8_t *nh = ch + has_th;
+            uint32_t *slot = &lastcpu[th % AS_CPU_SLOTS];
+            v = *cc;
+            bad |= (v >> 7) & has_cpu;
+            uint64_t cpu = has_cpu ? v : *slot;
+            const uint8_t *nc = cc + has_cpu;
+            /* back-reference */
+            v = as_varint8(cb, &l);
+            m = (uint64_t)0 - has_back;
+            bad |= (uint64_t)(l == 0) & has_back;
+            uint64_t back = v & m;
+            const uint8_t *nb = cb + (l & (unsigned)m);
+            /* size */
+            v = as_varint8(cs, &l);
+            m = (uint64_t)0 - has_new;
+            bad |= (uint64_t)(l == 0) & has_new;
+            uint64_t size = v & m;
+            const uint8_t *ns = cs + (l & (unsigned)m);
+            /* align: rare, so a predictable branch */
+            uint64_t align = 0;
+            const uint8_t *na = ca;
             if (tag & AS_TAG_HAS_ALIGN) {
-                GETV("align");
-                ev->align = v;
-            } else {
-                ev->align = 0;
+                align = as_varint8(ca, &l);
+                bad |= (uint64_t)(l == 0) | !has_new;
+                na = ca + l;
             }
-            if (!(tag & AS_TAG_SAME_STACK)) {
-                GETV("stack delta");
-                int64_t dz = as_unzigzag(v);
-                if (dz < -(int64_t)stack ||
-                    dz > (int64_t)max_stack - (int64_t)stack) {
-                    rc = payload_error(r, rec, "expected a defined stack id "
-                                       "(0..%u), found %lld", max_stack,
-                                       (long long)((int64_t)stack + dz));
-                    goto out;
-                }
-                stack = (uint32_t)((int64_t)stack + dz);
-            }
-            ev->stack = stack;
+            /* stack: one byte */
+            v = *ck;
+            bad |= (v >> 7) & has_stack;
+            uint64_t stk = has_stack ? v : stack;
+            const uint8_t *nk = ck + has_stack;
+            bad |= ((tag & AS_TAG_RESERVED) != 0) | (dt > last_t - t) |
+                   (has_dt & (nev == 0)) | (has_back & (back >= next_id)) |
+                   ((!has_new) & ((tag & AS_TAG_SAME_STACK) != 0)) |
+                   (stk > max_stack);
+            if (__builtin_expect(bad != 0, 0)) break;
+            cd = nd;
+            ch = nh;
+            cc = nc;
+            cb = nb;
+            cs = ns;
+            ca = na;
+            ck = nk;
+            t += dt;
+            thread = th;
+            *slot = (uint32_t)cpu;
+            stack = stk;
+            as_event_t *ev = &evs[n];
+            ev->kind = (uint8_t)kind;
+            ev->t_ns = t;
+            ev->thread = (uint32_t)th;
+            ev->cpu = (uint32_t)cpu;
+            ev->object = has_back ? next_id - 1 - back : next_id;
+            ev->new_object = kind == AS_TAG_REALLOC ? next_id : 0;
+            ev->size = size;
+            ev->align = align;
+            ev->stack = (uint32_t)(stk & ((uint64_t)0 - has_new));
+            next_id += has_new;
+            nev++;
+            ct++;
+            n++;
         }
-        nev++;
-        n++;
+        /* The run's reads stayed in the buffer; were they in the streams? */
+        uint64_t over = (cd > r->end[AS_S_DT]) | (ch > r->end[AS_S_THREAD]) |
+                        (cc > r->end[AS_S_CPU]) | (cb > r->end[AS_S_BACK]) |
+                        (cs > r->end[AS_S_SIZE]) | (ca > r->end[AS_S_ALIGN]) |
+                        (ck > r->end[AS_S_STACK]);
+        if (__builtin_expect(over != 0, 0)) {
+            /* Replay the run carefully from its start: it fails where the
+             * fast path first read past a stream. */
+            memcpy(r->cur, snap.cur, sizeof snap.cur);
+            r->t = snap.t;
+            r->next_id = snap.next_id;
+            r->thread = snap.thread;
+            r->stack = snap.stack;
+            r->ch_events = snap.ch_events;
+            memcpy(r->lastcpu, snap.lastcpu, sizeof snap.lastcpu);
+            for (n = run_start; n < run_end && r->cur[AS_S_TAG] < et &&
+                                (*r->cur[AS_S_TAG] & AS_TAG_KIND_MASK) !=
+                                    AS_TAG_DEF;
+                 n++) {
+                int rc = decode_event_careful(r, &evs[n]);
+                if (rc) return rc;
+            }
+            return errorf(r, AS_EFORMAT, r->chunk_off, "chunk %zu: expected "
+                          "the streams to hold every field, found an overrun",
+                          r->cur_chunk - 1);
+        }
+        r->cur[AS_S_TAG] = ct;
+        r->cur[AS_S_DT] = cd;
+        r->cur[AS_S_THREAD] = ch;
+        r->cur[AS_S_CPU] = cc;
+        r->cur[AS_S_BACK] = cb;
+        r->cur[AS_S_SIZE] = cs;
+        r->cur[AS_S_ALIGN] = ca;
+        r->cur[AS_S_STACK] = ck;
+        r->t = t;
+        r->next_id = next_id;
+        r->thread = (uint32_t)thread;
+        r->stack = (uint32_t)stack;
+        r->ch_events = nev;
+        if (bad) { /* this event breaks a rule or needs the slow path */
+            int rc = decode_event_careful(r, &evs[n]);
+            if (rc) return rc;
+            n++;
+        }
     }
-#undef GETV
-out:
-    r->p = p;
-    r->t = t;
-    r->next_id = next_id;
-    r->thread = thread;
-    r->cpu = cpu;
-    r->stack = stack;
-    r->ch_events = nev;
     *n_io = n;
-    return rc;
+    return 0;
 }
 
 /* Fill evs with up to cap events; stop after a definition if rec_mode. */
@@ -919,7 +1102,7 @@ static long next_common(as_trace_reader_t *r, as_event_t *evs, size_t cap,
             if (rc < 0) return rc;
             if (rc == 0) break;
         }
-        if (r->p == r->end) {
+        if (r->cur[AS_S_TAG] == r->end[AS_S_TAG]) {
             int rc = finish_chunk(r);
             if (rc) return rc;
             continue;

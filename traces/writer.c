@@ -2,9 +2,10 @@
  *
  * The writer owns one output (a path, written to path.tmp and renamed into
  * place on close, or a caller's fd written chunk by chunk for the recorder),
- * the payload buffer of the chunk being filled, and the footer index of the
- * chunks already written. Events are encoded as they arrive (tag byte with
- * "same as previous" flags, LEB128 varints, deltas restarting per chunk);
+ * the payload streams of the chunk being filled, and the footer index of the
+ * chunks already written. Events are encoded as they arrive (a tag byte with
+ * "same as before" flags into the tag stream, each present field as a LEB128
+ * varint into its own stream, state restarting per chunk);
  * when a chunk is full it is sealed into one zstd frame by codec.c and
  * written out at once. The file header is written in front of the first
  * chunk, so metadata given before the first record lands in it.
@@ -42,7 +43,7 @@ typedef struct {
     uint64_t allocs;
 } as_windex_t;
 
-/* Invariants: raw_len == payload bytes of the open chunk;
+/* Invariants: payload_len == sum of st_len == payload of the open chunk;
  * ch.first_object + ch.allocs == next_id; offset == bytes written so far;
  * header_written || (nindex == 0 && offset == 0). */
 struct as_trace_writer {
@@ -57,13 +58,17 @@ struct as_trace_writer {
     int any_record;       /* a record entered the stream: meta goes there */
     as_wmeta_t *meta;     /* header metadata (deduplicated by key) */
     size_t nmeta, meta_cap;
-    uint8_t *raw;         /* payload of the open chunk */
-    size_t raw_len, raw_cap;
+    uint8_t *st[AS_STREAMS]; /* the open chunk's streams (codec.h) */
+    size_t st_len[AS_STREAMS], st_cap[AS_STREAMS];
+    size_t payload_len;   /* sum of st_len */
+    uint8_t *raw;         /* assembled payload (scratch) */
+    size_t raw_cap;
     uint8_t *out;         /* sealed chunk bytes (scratch) */
     size_t out_cap;
     as_chunk_header_t ch; /* open chunk: events, allocs, first ids/times */
     uint64_t prev_t;      /* previous event's t within the chunk */
-    uint32_t prev_thread, prev_cpu, prev_stack; /* chunk-local deltas */
+    uint32_t prev_thread, prev_stack; /* chunk-local "same" state */
+    uint32_t lastcpu[AS_CPU_SLOTS];   /* cpu last seen per thread slot */
     uint64_t next_id;     /* id the next allocation gets */
     uint64_t last_t;      /* t of the last event in the whole trace */
     uint64_t nevents;     /* events written */
@@ -115,16 +120,30 @@ static int write_all(as_trace_writer_t *w, const uint8_t *p, size_t n)
     return 0;
 }
 
-static int reserve_raw(as_trace_writer_t *w, size_t extra)
+static int reserve(as_trace_writer_t *w, int s, size_t extra)
 {
-    if (w->raw_len + extra <= w->raw_cap) return 0;
-    size_t cap = w->raw_cap ? w->raw_cap : 1 << 16;
-    while (cap < w->raw_len + extra) cap *= 2;
-    uint8_t *p = realloc(w->raw, cap);
+    if (w->st_len[s] + extra <= w->st_cap[s]) return 0;
+    size_t cap = w->st_cap[s] ? w->st_cap[s] : 1 << 12;
+    while (cap < w->st_len[s] + extra) cap *= 2;
+    uint8_t *p = realloc(w->st[s], cap);
     if (!p) return fail(w, AS_ENOMEM, "out of memory (chunk buffer)");
-    w->raw = p;
-    w->raw_cap = cap;
+    w->st[s] = p;
+    w->st_cap[s] = cap;
     return 0;
+}
+
+/* Append a varint to stream s (room for 10 bytes reserved by the caller). */
+static inline void put_v(as_trace_writer_t *w, int s, uint64_t v)
+{
+    size_t n = as_put_varint(w->st[s] + w->st_len[s], v);
+    w->st_len[s] += n;
+    w->payload_len += n;
+}
+
+static inline void put_tag(as_trace_writer_t *w, uint8_t tag)
+{
+    w->st[AS_S_TAG][w->st_len[AS_S_TAG]++] = tag;
+    w->payload_len++;
 }
 
 static int init_common(as_trace_writer_t **out, const as_trace_writer_opts_t *o)
@@ -149,6 +168,7 @@ static void free_writer(as_trace_writer_t *w)
         free(w->meta[i].value);
     }
     free(w->meta);
+    for (int i = 0; i < AS_STREAMS; i++) free(w->st[i]);
     free(w->raw);
     free(w->out);
     free(w->index);
@@ -256,10 +276,25 @@ static int seal_chunk(as_trace_writer_t *w)
         int rc = write_header(w);
         if (rc) return rc;
     }
-    if (w->raw_len == 0) return 0;
+    if (w->st_len[AS_S_TAG] == 0) return 0;
     if (w->ch.events == 0) w->ch.first_t_ns = w->ch.last_t_ns = w->last_t;
+    /* Assemble the payload: stream lengths, then the streams. */
+    size_t need = AS_STREAMS * 10 + w->payload_len;
+    if (need > w->raw_cap) {
+        uint8_t *p = realloc(w->raw, need);
+        if (!p) return fail(w, AS_ENOMEM, "out of memory (chunk buffer)");
+        w->raw = p;
+        w->raw_cap = need;
+    }
+    size_t raw_len = 0;
+    for (int i = 0; i < AS_STREAMS; i++)
+        raw_len += as_put_varint(w->raw + raw_len, w->st_len[i]);
+    for (int i = 0; i < AS_STREAMS; i++) {
+        if (w->st_len[i]) memcpy(w->raw + raw_len, w->st[i], w->st_len[i]);
+        raw_len += w->st_len[i];
+    }
     size_t len;
-    int rc = as_chunk_seal(w->cctx, w->level, w->raw, w->raw_len, &w->ch,
+    int rc = as_chunk_seal(w->cctx, w->level, w->raw, raw_len, &w->ch,
                            &w->out, &w->out_cap, &len);
     if (rc) return fail_io(w, rc, "cannot compress chunk %zu", w->nindex);
     if (w->nindex == w->index_cap) {
@@ -280,11 +315,13 @@ static int seal_chunk(as_trace_writer_t *w)
     rc = write_all(w, w->out, len);
     if (rc) return rc;
     w->nindex++;
-    /* Start the next chunk: every delta restarts. */
-    w->raw_len = 0;
+    /* Start the next chunk: all state restarts. */
+    memset(w->st_len, 0, sizeof w->st_len);
+    w->payload_len = 0;
     memset(&w->ch, 0, sizeof w->ch);
     w->ch.first_object = w->next_id;
-    w->prev_thread = w->prev_cpu = w->prev_stack = 0;
+    w->prev_thread = w->prev_stack = 0;
+    memset(w->lastcpu, 0, sizeof w->lastcpu);
     w->prev_t = 0;
     return 0;
 }
@@ -292,7 +329,7 @@ static int seal_chunk(as_trace_writer_t *w)
 static int maybe_seal(as_trace_writer_t *w)
 {
     if (w->ch.events >= w->chunk_events ||
-        w->raw_len >= AS_WRITER_SEAL_RAW_BYTES)
+        w->payload_len >= AS_WRITER_SEAL_RAW_BYTES)
         return seal_chunk(w);
     return 0;
 }
@@ -303,11 +340,12 @@ static int put_string(as_trace_writer_t *w, const char *s, const char *what)
     if (n > AS_TRACE_MAX_STRING)
         return fail(w, AS_EINVAL, "%s longer than %u bytes", what,
                     AS_TRACE_MAX_STRING);
-    int rc = reserve_raw(w, n + 10);
+    int rc = reserve(w, AS_S_DEFS, n + 10);
     if (rc) return rc;
-    w->raw_len += as_put_varint(w->raw + w->raw_len, n);
-    memcpy(w->raw + w->raw_len, s, n);
-    w->raw_len += n;
+    put_v(w, AS_S_DEFS, n);
+    memcpy(w->st[AS_S_DEFS] + w->st_len[AS_S_DEFS], s, n);
+    w->st_len[AS_S_DEFS] += n;
+    w->payload_len += n;
     return 0;
 }
 
@@ -351,9 +389,9 @@ int as_trace_writer_meta(as_trace_writer_t *w, const char *key,
         w->nmeta++;
         return 0;
     }
-    int rc = reserve_raw(w, 1);
+    int rc = reserve(w, AS_S_TAG, 1);
     if (rc) return rc;
-    w->raw[w->raw_len++] = AS_TAG_META;
+    put_tag(w, AS_TAG_META);
     if ((rc = put_string(w, key, "meta key")) ||
         (rc = put_string(w, value, "meta value")))
         return rc;
@@ -372,14 +410,13 @@ int as_trace_writer_frame(as_trace_writer_t *w, uint32_t id,
                                          AS_TRACE_ID_SLACK));
     const char *mod = f->module ? f->module : "";
     const char *sym = f->symbol ? f->symbol : "";
-    int rc = reserve_raw(w, 1 + 3 * 10);
-    if (rc) return rc;
-    uint8_t *p = w->raw + w->raw_len;
-    *p++ = AS_TAG_FRAME;
-    p += as_put_varint(p, id);
-    p += as_put_varint(p, f->pc);
-    p += as_put_varint(p, f->offset);
-    w->raw_len = (size_t)(p - w->raw);
+    int rc;
+    if ((rc = reserve(w, AS_S_TAG, 1)) || (rc = reserve(w, AS_S_DEFS, 30)))
+        return rc;
+    put_tag(w, AS_TAG_FRAME);
+    put_v(w, AS_S_DEFS, id);
+    put_v(w, AS_S_DEFS, f->pc);
+    put_v(w, AS_S_DEFS, f->offset);
     if ((rc = put_string(w, mod, "frame module")) ||
         (rc = put_string(w, sym, "frame symbol")))
         return rc;
@@ -400,14 +437,14 @@ int as_trace_writer_stack(as_trace_writer_t *w, uint32_t id,
     if (depth > AS_TRACE_MAX_DEPTH)
         return fail(w, AS_EINVAL, "stack %u: depth %u exceeds %u", id, depth,
                     AS_TRACE_MAX_DEPTH);
-    int rc = reserve_raw(w, 1 + 2 * 10 + (size_t)depth * 5);
-    if (rc) return rc;
-    uint8_t *p = w->raw + w->raw_len;
-    *p++ = AS_TAG_STACK;
-    p += as_put_varint(p, id);
-    p += as_put_varint(p, depth);
-    for (uint32_t i = 0; i < depth; i++) p += as_put_varint(p, frames[i]);
-    w->raw_len = (size_t)(p - w->raw);
+    int rc;
+    if ((rc = reserve(w, AS_S_TAG, 1)) ||
+        (rc = reserve(w, AS_S_DEFS, 20 + (size_t)depth * 5)))
+        return rc;
+    put_tag(w, AS_TAG_STACK);
+    put_v(w, AS_S_DEFS, id);
+    put_v(w, AS_S_DEFS, depth);
+    for (uint32_t i = 0; i < depth; i++) put_v(w, AS_S_DEFS, frames[i]);
     w->nstack_defs++;
     if (id > w->max_stack) w->max_stack = id;
     w->any_record = 1;
@@ -437,43 +474,43 @@ int as_trace_writer_event(as_trace_writer_t *w, as_event_t *ev)
     if (ev->kind != AS_EV_FREE && ev->stack > w->max_stack)
         return fail(w, AS_EINVAL, "event %llu: stack %u is not defined",
                     (unsigned long long)w->nevents, ev->stack);
-    int rc = reserve_raw(w, 80);
-    if (rc) return rc;
+    for (int k = 0; k < AS_S_DEFS; k++)
+        if (w->st_len[k] + 10 > w->st_cap[k]) {
+            int rc = reserve(w, k, 10);
+            if (rc) return rc;
+        }
     if (w->ch.events == 0) {
         w->ch.first_t_ns = ev->t_ns;
         w->prev_t = ev->t_ns;
     }
-    uint8_t *tagp = w->raw + w->raw_len;
-    uint8_t *p = tagp + 1;
     unsigned tag = ev->kind; /* AS_EV_* == AS_TAG_* for the kind bits */
     uint64_t dt = ev->t_ns - w->prev_t;
     if (dt == 0)
         tag |= AS_TAG_ZERO_DT;
     else
-        p += as_put_varint(p, dt);
+        put_v(w, AS_S_DT, dt);
     if (ev->thread == w->prev_thread)
         tag |= AS_TAG_SAME_THREAD;
     else
-        p += as_put_varint(
-            p, as_zigzag((int64_t)ev->thread - (int64_t)w->prev_thread));
-    if (ev->cpu == w->prev_cpu)
+        put_v(w, AS_S_THREAD, ev->thread);
+    uint32_t *slot = &w->lastcpu[ev->thread % AS_CPU_SLOTS];
+    if (ev->cpu == *slot)
         tag |= AS_TAG_SAME_CPU;
     else
-        p += as_put_varint(p,
-                           as_zigzag((int64_t)ev->cpu - (int64_t)w->prev_cpu));
+        put_v(w, AS_S_CPU, ev->cpu);
+    *slot = ev->cpu;
     if (ev->kind != AS_EV_ALLOC)
-        p += as_put_varint(p, w->next_id - 1 - ev->object);
+        put_v(w, AS_S_BACK, w->next_id - 1 - ev->object);
     if (ev->kind != AS_EV_FREE) {
-        p += as_put_varint(p, ev->size);
+        put_v(w, AS_S_SIZE, ev->size);
         if (ev->align) {
             tag |= AS_TAG_HAS_ALIGN;
-            p += as_put_varint(p, ev->align);
+            put_v(w, AS_S_ALIGN, ev->align);
         }
         if (ev->stack == w->prev_stack)
             tag |= AS_TAG_SAME_STACK;
         else
-            p += as_put_varint(
-                p, as_zigzag((int64_t)ev->stack - (int64_t)w->prev_stack));
+            put_v(w, AS_S_STACK, ev->stack);
         w->prev_stack = ev->stack;
         if (ev->kind == AS_EV_ALLOC)
             ev->object = w->next_id;
@@ -482,11 +519,9 @@ int as_trace_writer_event(as_trace_writer_t *w, as_event_t *ev)
         w->next_id++;
         w->ch.allocs++;
     }
-    *tagp = (uint8_t)tag;
-    w->raw_len = (size_t)(p - w->raw);
+    put_tag(w, (uint8_t)tag);
     w->prev_t = ev->t_ns;
     w->prev_thread = ev->thread;
-    w->prev_cpu = ev->cpu;
     w->last_t = ev->t_ns;
     w->ch.last_t_ns = ev->t_ns;
     w->ch.events++;
