@@ -23,7 +23,7 @@ static inline size_t max_used(size_t cap)
 
 static inline size_t home(const as_u64map_t *m, uint64_t key)
 {
-    return (size_t)as_hash64(key) & (m->cap - 1);
+    return as_u64map_home(m->cap, key);
 }
 
 void as_u64map_init(as_u64map_t *m, const as_mem_t *mem)
@@ -49,7 +49,7 @@ void as_u64map_fini(as_u64map_t *m)
 static void place(as_u64map_slot_t *slots, size_t cap, uint64_t key,
                   uint64_t value)
 {
-    size_t i = (size_t)as_hash64(key) & (cap - 1);
+    size_t i = as_u64map_home(cap, key);
     while (slots[i].key)
         i = (i + 1) & (cap - 1);
     slots[i].key = key;

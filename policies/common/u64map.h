@@ -4,10 +4,13 @@
  *   as_u64map_slot_t  one (key, value) pair of the table
  *   as_u64map_t       the table, its metadata arena and counts
  *
- * Linear probing with backward-shift deletion (no tombstones), hashed with
- * as_hash64. Key 0 marks an empty slot, so the key 0 itself is kept outside
- * the table (has_zero, zero_value). The table doubles when it would pass 1/2
- * full; its memory comes from the as_mem_t given at init, never from libc.
+ * Linear probing with backward-shift deletion (no tombstones). A key's home
+ * slot is Fibonacci hashing: the top log2(cap) bits of key * 2^64/phi, one
+ * multiply and one shift (addresses and ids, the keys policies use, are
+ * arithmetic-progression-like, which this spreads evenly). Key 0 marks an empty
+ * slot, so the key 0 itself is kept outside the table (has_zero, zero_value).
+ * The table doubles when it would pass 1/2 full; its memory comes from the
+ * as_mem_t given at init, never from libc.
  *
  * Invariants (checked by as_u64map_check):
  *   cap is 0 or a power of two >= 16; count == occupied slots + has_zero;
@@ -39,6 +42,13 @@ typedef struct {
     uint64_t zero_value;     /* its value */
     as_mem_t mem;            /* where slots come from */
 } as_u64map_t;
+
+/* as_u64map_home: the home slot of key in a table of cap (> 0) slots. */
+static inline size_t as_u64map_home(size_t cap, uint64_t key)
+{
+    return (size_t)((key * 0x9e3779b97f4a7c15ull) >>
+                    (64 - __builtin_ctzll((unsigned long long)cap)));
+}
 
 /* as_u64map_init: empty map allocating from `mem` (copied). Allocates
  * nothing until the first insert. */
@@ -76,7 +86,7 @@ static inline int as_u64map_get(const as_u64map_t *m, uint64_t key,
         return m->has_zero;
     }
     if (!m->cap) return 0;
-    size_t mask = m->cap - 1, i = (size_t)as_hash64(key) & mask;
+    size_t mask = m->cap - 1, i = as_u64map_home(m->cap, key);
     for (;;) {
         const as_u64map_slot_t *s = &m->slots[i];
         if (s->key == key) {
