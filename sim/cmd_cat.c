@@ -46,8 +46,10 @@ int as_cmd_cat(int argc, char **argv)
             return AS_EXIT_USAGE;
         }
         if (path) {
-            fprintf(stderr, "allocsim cat: expected one TRACE, found '%s' "
-                            "too\n", argv[i]);
+            fprintf(stderr,
+                    "allocsim cat: expected one TRACE, found '%s' "
+                    "too\n",
+                    argv[i]);
             return AS_EXIT_USAGE;
         }
         path = argv[i];

@@ -69,36 +69,46 @@ int as_cmd_import(int argc, char **argv)
             out = argv[++i];
         } else if (strcmp(a, "--chunk-events") == 0 && has_val) {
             if (parse_u64(argv[++i], &v) || v == 0 || v > UINT32_MAX) {
-                fprintf(stderr, "allocsim import: --chunk-events: expected "
-                                "1..%u, found '%s'\n", UINT32_MAX, argv[i]);
+                fprintf(stderr,
+                        "allocsim import: --chunk-events: expected "
+                        "1..%u, found '%s'\n",
+                        UINT32_MAX, argv[i]);
                 return AS_EXIT_USAGE;
             }
             wopts.chunk_events = (uint32_t)v;
         } else if (strcmp(a, "--max-events") == 0 && has_val) {
             if (parse_u64(argv[++i], &v)) {
-                fprintf(stderr, "allocsim import: --max-events: expected a "
-                                "number, found '%s'\n", argv[i]);
+                fprintf(stderr,
+                        "allocsim import: --max-events: expected a "
+                        "number, found '%s'\n",
+                        argv[i]);
                 return AS_EXIT_USAGE;
             }
             opts.max_events = v;
         } else if (strcmp(a, "--match") == 0 && has_val) {
             const char *m = argv[++i];
             if (strcmp(m, "fifo") && strcmp(m, "lifo")) {
-                fprintf(stderr, "allocsim import: --match: expected fifo or "
-                                "lifo, found '%s'\n", m);
+                fprintf(stderr,
+                        "allocsim import: --match: expected fifo or "
+                        "lifo, found '%s'\n",
+                        m);
                 return AS_EXIT_USAGE;
             }
             opts.match_lifo = strcmp(m, "lifo") == 0;
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "allocsim import: unknown option or missing "
-                            "value: '%s'\n", a);
+            fprintf(stderr,
+                    "allocsim import: unknown option or missing "
+                    "value: '%s'\n",
+                    a);
             usage(stderr);
             return AS_EXIT_USAGE;
         } else if (!in) {
             in = a;
         } else {
-            fprintf(stderr, "allocsim import: expected one input FILE, found "
-                            "'%s' too\n", a);
+            fprintf(stderr,
+                    "allocsim import: expected one input FILE, found "
+                    "'%s' too\n",
+                    a);
             return AS_EXIT_USAGE;
         }
     }
@@ -126,8 +136,8 @@ int as_cmd_import(int argc, char **argv)
     char err[1024] = "";
     rc = fmt->run(in, w, &opts, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "allocsim import: %s\n", err[0] ? err
-                                                        : as_strerror(rc));
+        fprintf(stderr, "allocsim import: %s\n",
+                err[0] ? err : as_strerror(rc));
         as_trace_writer_abort(w);
         return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
     }

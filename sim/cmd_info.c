@@ -57,8 +57,10 @@ int as_cmd_info(int argc, char **argv)
             usage(stderr);
             return AS_EXIT_USAGE;
         } else if (path) {
-            fprintf(stderr, "allocsim info: expected one TRACE, found '%s' "
-                            "too\n", argv[i]);
+            fprintf(stderr,
+                    "allocsim info: expected one TRACE, found '%s' "
+                    "too\n",
+                    argv[i]);
             return AS_EXIT_USAGE;
         } else {
             path = argv[i];
@@ -81,9 +83,8 @@ int as_cmd_info(int argc, char **argv)
     char hash[17];
     rc = as_trace_stats(r, &s);
     if (rc) {
-        fprintf(stderr, "allocsim info: %s\n", rc == AS_ENOMEM
-                                                   ? "out of memory"
-                                                   : as_trace_reader_error(r));
+        fprintf(stderr, "allocsim info: %s\n",
+                rc == AS_ENOMEM ? "out of memory" : as_trace_reader_error(r));
         as_trace_reader_close(r);
         return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
     }
@@ -100,35 +101,32 @@ int as_cmd_info(int argc, char **argv)
             printf(": ");
             json_str(stdout, v);
         }
-        printf("}, \"events\": %" PRIu64 ", \"allocs\": %" PRIu64
-               ", \"frees\": %" PRIu64 ", \"reallocs\": %" PRIu64
-               ", \"objects\": %" PRIu64 ", \"first_t_ns\": %" PRIu64
-               ", \"last_t_ns\": %" PRIu64 ", \"duration_ns\": %" PRIu64
-               ", \"requested_bytes\": %" PRIu64
-               ", \"peak_live_bytes\": %" PRIu64
-               ", \"peak_live_objects\": %" PRIu64
-               ", \"peak_live_t_ns\": %" PRIu64
-               ", \"end_live_bytes\": %" PRIu64
-               ", \"end_live_objects\": %" PRIu64
-               ", \"unknown_frees\": %" PRIu64 ", \"threads\": %" PRIu32
-               ", \"cpus\": %" PRIu32 ", \"stacks\": %" PRIu32
-               ", \"frames\": %" PRIu32 ", \"chunks\": %" PRIu64
-               ", \"indexed\": %s, \"file_bytes\": %" PRIu64
-               ", \"bytes_per_event\": %.4f, \"truncated\": %s}\n",
-               s.events, s.allocs, s.frees, s.reallocs, s.objects,
-               s.first_t_ns, s.last_t_ns, s.duration_ns, s.requested_bytes,
-               s.peak_live_bytes, s.peak_live_objects, s.peak_live_t_ns,
-               s.end_live_bytes, s.end_live_objects, s.unknown_frees,
-               s.threads, s.cpus, s.stacks, s.frames, s.chunks,
-               as_trace_reader_has_index(r) ? "true" : "false", s.file_bytes,
-               s.bytes_per_event, s.truncated ? "true" : "false");
+        printf(
+            "}, \"events\": %" PRIu64 ", \"allocs\": %" PRIu64
+            ", \"frees\": %" PRIu64 ", \"reallocs\": %" PRIu64
+            ", \"objects\": %" PRIu64 ", \"first_t_ns\": %" PRIu64
+            ", \"last_t_ns\": %" PRIu64 ", \"duration_ns\": %" PRIu64
+            ", \"requested_bytes\": %" PRIu64 ", \"peak_live_bytes\": %" PRIu64
+            ", \"peak_live_objects\": %" PRIu64 ", \"peak_live_t_ns\": %" PRIu64
+            ", \"end_live_bytes\": %" PRIu64 ", \"end_live_objects\": %" PRIu64
+            ", \"unknown_frees\": %" PRIu64 ", \"threads\": %" PRIu32
+            ", \"cpus\": %" PRIu32 ", \"stacks\": %" PRIu32
+            ", \"frames\": %" PRIu32 ", \"chunks\": %" PRIu64
+            ", \"indexed\": %s, \"file_bytes\": %" PRIu64
+            ", \"bytes_per_event\": %.4f, \"truncated\": %s}\n",
+            s.events, s.allocs, s.frees, s.reallocs, s.objects, s.first_t_ns,
+            s.last_t_ns, s.duration_ns, s.requested_bytes, s.peak_live_bytes,
+            s.peak_live_objects, s.peak_live_t_ns, s.end_live_bytes,
+            s.end_live_objects, s.unknown_frees, s.threads, s.cpus, s.stacks,
+            s.frames, s.chunks, as_trace_reader_has_index(r) ? "true" : "false",
+            s.file_bytes, s.bytes_per_event, s.truncated ? "true" : "false");
     } else {
         printf("trace             %s\n", path);
         printf("format            allocsim trace v%u, hash %s (FNV-1a 64)\n",
                AS_TRACE_VERSION, hash);
         for (size_t i = 0; as_trace_reader_meta_at(r, i, &k, &v) == 0; i++)
-            printf("meta%-14s%s = %s\n", i < header_meta ? "" : " (stream)",
-                   k, v);
+            printf("meta%-14s%s = %s\n", i < header_meta ? "" : " (stream)", k,
+                   v);
         printf("events            %" PRIu64 " (%" PRIu64 " allocs, %" PRIu64
                " frees, %" PRIu64 " reallocs)\n",
                s.events, s.allocs, s.frees, s.reallocs);

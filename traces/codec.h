@@ -22,22 +22,22 @@
 #include <stdint.h>
 #include <string.h>
 
-#define AS_TRACE_MAGIC "ASTRACE\0"     /* 8 bytes at offset 0 */
-#define AS_TRACE_HEADER_FIXED 24u      /* magic, version, flags, meta, check */
+#define AS_TRACE_MAGIC "ASTRACE\0" /* 8 bytes at offset 0 */
+#define AS_TRACE_HEADER_FIXED 24u  /* magic, version, flags, meta, check */
 #define AS_TRACE_MAX_META_BYTES (16u << 20)
 
-#define AS_CHUNK_MAGIC 0x4b484341u     /* "ACHK" little-endian */
+#define AS_CHUNK_MAGIC 0x4b484341u /* "ACHK" little-endian */
 #define AS_CHUNK_HEADER_BYTES 48u
 #define AS_CHUNK_MAX_RAW_BYTES (64u << 20)
 
-#define AS_INDEX_MAGIC 0x58444941u     /* "AIDX" little-endian */
+#define AS_INDEX_MAGIC 0x58444941u /* "AIDX" little-endian */
 #define AS_INDEX_ENTRY_BYTES 56u
-#define AS_TRAILER_MAGIC "ASTREND\0"   /* last 8 bytes of a complete file */
+#define AS_TRAILER_MAGIC "ASTREND\0" /* last 8 bytes of a complete file */
 #define AS_TRAILER_BYTES 24u
 
 /* Record tags inside a chunk payload: bits 0-1 are the kind. */
 #define AS_TAG_KIND_MASK 0x03u
-#define AS_TAG_DEF 0x00u        /* definition; bits 2-7 say which */
+#define AS_TAG_DEF 0x00u /* definition; bits 2-7 say which */
 #define AS_TAG_ALLOC 0x01u
 #define AS_TAG_FREE 0x02u
 #define AS_TAG_REALLOC 0x03u
@@ -77,9 +77,9 @@ enum {
 #define AS_PAYLOAD_PAD (8u * 256u + 64u)
 
 /* Bounds the writer enforces and the reader checks before allocating. */
-#define AS_TRACE_MAX_STRING (1u << 20)   /* module, symbol, meta key/value */
-#define AS_TRACE_MAX_DEPTH 65536u        /* frames in one stack */
-#define AS_TRACE_ID_SLACK 4096u          /* def id <= 2*defined + slack */
+#define AS_TRACE_MAX_STRING (1u << 20) /* module, symbol, meta key/value */
+#define AS_TRACE_MAX_DEPTH 65536u      /* frames in one stack */
+#define AS_TRACE_ID_SLACK 4096u        /* def id <= 2*defined + slack */
 
 /* The chunk header, decoded. On disk: magic u32, compressed u32, raw u32,
  * events u32, allocs u32, first_object u64, first_t u64, last_t u64,
@@ -188,7 +188,8 @@ static inline uint64_t as_varint8(const uint8_t *p, unsigned *len)
 static inline uint32_t as_fnv1a32(const uint8_t *p, size_t n)
 {
     uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
     return h;
 }
 
@@ -197,7 +198,8 @@ static inline uint32_t as_fnv1a32(const uint8_t *p, size_t n)
 #define AS_FNV64_INIT 0xcbf29ce484222325ull
 static inline uint64_t as_fnv1a64(uint64_t h, const uint8_t *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
     return h;
 }
 

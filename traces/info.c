@@ -34,7 +34,8 @@ static int lm_grow(livemap_t *m)
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->key[i]) continue;
         size_t j = as_hash64(m->key[i]) & (cap - 1);
-        while (k[j]) j = (j + 1) & (cap - 1);
+        while (k[j])
+            j = (j + 1) & (cap - 1);
         k[j] = m->key[i];
         v[j] = m->val[i];
     }
@@ -51,7 +52,8 @@ static int lm_put(livemap_t *m, uint64_t id, uint64_t size)
     if (2 * (m->n + 1) > m->cap && lm_grow(m)) return AS_ENOMEM;
     uint64_t key = id + 1;
     size_t j = as_hash64(key) & (m->cap - 1);
-    while (m->key[j] && m->key[j] != key) j = (j + 1) & (m->cap - 1);
+    while (m->key[j] && m->key[j] != key)
+        j = (j + 1) & (m->cap - 1);
     if (!m->key[j]) m->n++;
     m->key[j] = key;
     m->val[j] = size;
@@ -100,7 +102,8 @@ static int set_add(set_t *s, uint32_t v)
         for (size_t i = 0; i < s->cap; i++) {
             if (!s->slot[i]) continue;
             size_t j = as_hash64(s->slot[i]) & (cap - 1);
-            while (p[j]) j = (j + 1) & (cap - 1);
+            while (p[j])
+                j = (j + 1) & (cap - 1);
             p[j] = s->slot[i];
         }
         free(s->slot);
@@ -109,7 +112,8 @@ static int set_add(set_t *s, uint32_t v)
     }
     uint64_t key = (uint64_t)v + 1;
     size_t j = as_hash64(key) & (s->cap - 1);
-    while (s->slot[j] && s->slot[j] != key) j = (j + 1) & (s->cap - 1);
+    while (s->slot[j] && s->slot[j] != key)
+        j = (j + 1) & (s->cap - 1);
     if (!s->slot[j]) {
         s->slot[j] = key;
         s->n++;
@@ -149,8 +153,8 @@ int as_trace_stats(as_trace_reader_t *r, as_trace_stats_t *s)
                     s->unknown_frees++;
             }
             if (e->kind != AS_EV_FREE) {
-                uint64_t id = e->kind == AS_EV_ALLOC ? e->object
-                                                     : e->new_object;
+                uint64_t id =
+                    e->kind == AS_EV_ALLOC ? e->object : e->new_object;
                 if (!rc) rc = lm_put(&live, id, e->size);
                 live_bytes += e->size;
                 s->requested_bytes += e->size;

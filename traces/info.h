@@ -15,21 +15,21 @@
 #include "trace.h"
 
 typedef struct {
-    uint64_t events;       /* allocs + frees + reallocs */
+    uint64_t events; /* allocs + frees + reallocs */
     uint64_t allocs, frees, reallocs;
-    uint64_t objects;      /* ids assigned: allocs + reallocs */
-    uint64_t first_t_ns;   /* t of the first event (0 if none) */
-    uint64_t last_t_ns;    /* t of the last event */
-    uint64_t duration_ns;  /* last_t_ns - first_t_ns */
+    uint64_t objects;           /* ids assigned: allocs + reallocs */
+    uint64_t first_t_ns;        /* t of the first event (0 if none) */
+    uint64_t last_t_ns;         /* t of the last event */
+    uint64_t duration_ns;       /* last_t_ns - first_t_ns */
     uint64_t requested_bytes;   /* sum of sizes of allocs and reallocs */
     uint64_t peak_live_bytes;   /* max over time of the sum of live sizes */
     uint64_t peak_live_objects; /* max over time of live objects */
     uint64_t peak_live_t_ns;    /* first time peak_live_bytes was reached */
     uint64_t end_live_bytes, end_live_objects; /* never freed */
-    uint64_t unknown_frees; /* free/realloc of an id not live */
-    uint32_t threads, cpus; /* distinct values seen */
+    uint64_t unknown_frees;  /* free/realloc of an id not live */
+    uint32_t threads, cpus;  /* distinct values seen */
     uint32_t stacks, frames; /* highest stack / frame id defined */
-    uint64_t chunks;        /* whole chunks read */
+    uint64_t chunks;         /* whole chunks read */
     uint64_t file_bytes;
     double bytes_per_event; /* file_bytes / events (0 if none) */
     int truncated;          /* as_trace_reader_truncated() after the pass */

@@ -91,8 +91,8 @@ struct as_trace_reader {
     uint64_t t;                     /* decode state: previous event's t */
     uint32_t thread, stack;         /* previous thread and stack */
     uint32_t lastcpu[AS_CPU_SLOTS]; /* cpu last seen per thread slot */
-    uint32_t ch_events; /* events decoded in this chunk */
-    const uint8_t *tag_start; /* first byte of the tag stream */
+    uint32_t ch_events;             /* events decoded in this chunk */
+    const uint8_t *tag_start;       /* first byte of the tag stream */
     ZSTD_DCtx *dctx;
 
     /* definitions */
@@ -106,15 +106,15 @@ struct as_trace_reader {
     uint64_t nframe_defs;
 
     /* the definition returned by next_record */
-    int last_def;   /* AS_TAG_FRAME / _STACK / _META */
+    int last_def; /* AS_TAG_FRAME / _STACK / _META */
     uint32_t last_def_id;
     size_t last_meta;
 
     char msg[640];
 };
 
-static int errorf(as_trace_reader_t *r, int code, uint64_t off,
-                  const char *fmt, ...)
+static int errorf(as_trace_reader_t *r, int code, uint64_t off, const char *fmt,
+                  ...)
 {
     va_list ap;
     int n = snprintf(r->msg, sizeof r->msg, "%s: offset %llu: ", r->path,
@@ -144,8 +144,10 @@ static int payload_error(as_trace_reader_t *r, const uint8_t *tagp,
 static int read_at(as_trace_reader_t *r, uint64_t off, void *buf, size_t n)
 {
     if (off > r->size || n > r->size - off)
-        return errorf(r, AS_ETRUNCATED, off, "expected %zu bytes, file ends "
-                      "at %llu", n, (unsigned long long)r->size);
+        return errorf(r, AS_ETRUNCATED, off,
+                      "expected %zu bytes, file ends "
+                      "at %llu",
+                      n, (unsigned long long)r->size);
     if (r->mem) {
         memcpy(buf, r->mem + off, n);
         return 0;
@@ -168,7 +170,8 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) return 0;
     size_t c = *cap ? *cap : 16;
-    while (c < need) c *= 2;
+    while (c < need)
+        c *= 2;
     void *q = realloc(*p, c * elem);
     if (!q) return AS_ENOMEM;
     *p = q;
@@ -192,15 +195,16 @@ static int meta_set(as_trace_reader_t *r, const uint8_t *k, size_t kl,
     char *vv = dup_n(v, vl);
     if (!vv) return AS_ENOMEM;
     for (size_t i = 0; i < r->nmeta; i++)
-        if (strlen(r->meta[i].key) == kl && memcmp(r->meta[i].key, k, kl) == 0) {
+        if (strlen(r->meta[i].key) == kl &&
+            memcmp(r->meta[i].key, k, kl) == 0) {
             free(r->meta[i].value);
             r->meta[i].value = vv;
             *at = i;
             return 0;
         }
     char *kk = dup_n(k, kl);
-    if (!kk || grow((void **)&r->meta, &r->meta_cap, r->nmeta + 1,
-                    sizeof *r->meta)) {
+    if (!kk ||
+        grow((void **)&r->meta, &r->meta_cap, r->nmeta + 1, sizeof *r->meta)) {
         free(kk);
         free(vv);
         return AS_ENOMEM;
@@ -221,32 +225,43 @@ static int parse_header(as_trace_reader_t *r)
         uint8_t head[AS_TRACE_HEADER_FIXED];
         if (n && read_at(r, 0, head, n)) return r->err;
         if (memcmp(head, AS_TRACE_MAGIC, n < 8 ? n : 8) != 0)
-            return errorf(r, AS_EFORMAT, 0, "expected the magic \"ASTRACE\", "
+            return errorf(r, AS_EFORMAT, 0,
+                          "expected the magic \"ASTRACE\", "
                           "found other bytes (not an allocsim trace)");
-        return errorf(r, AS_ETRUNCATED, n, "expected a file header of at "
-                      "least %u bytes, found %zu", AS_TRACE_HEADER_FIXED, n);
+        return errorf(r, AS_ETRUNCATED, n,
+                      "expected a file header of at "
+                      "least %u bytes, found %zu",
+                      AS_TRACE_HEADER_FIXED, n);
     }
     if (read_at(r, 0, fixed, sizeof fixed)) return r->err;
     if (memcmp(fixed, AS_TRACE_MAGIC, 8) != 0)
-        return errorf(r, AS_EFORMAT, 0, "expected the magic \"ASTRACE\", "
+        return errorf(r, AS_EFORMAT, 0,
+                      "expected the magic \"ASTRACE\", "
                       "found other bytes (not an allocsim trace)");
     uint32_t version = as_get_u32(fixed + 8);
     if (version != AS_TRACE_VERSION)
-        return errorf(r, AS_EVERSION, 8, "expected format version %u, "
-                      "found %u", AS_TRACE_VERSION, version);
+        return errorf(r, AS_EVERSION, 8,
+                      "expected format version %u, "
+                      "found %u",
+                      AS_TRACE_VERSION, version);
     uint32_t flags = as_get_u32(fixed + 12);
     if (flags != 0)
-        return errorf(r, AS_EFORMAT, 12, "expected header flags 0, found "
-                      "0x%x", flags);
+        return errorf(r, AS_EFORMAT, 12,
+                      "expected header flags 0, found "
+                      "0x%x",
+                      flags);
     uint32_t meta_bytes = as_get_u32(fixed + 16);
     if (meta_bytes < 4 || meta_bytes > AS_TRACE_MAX_META_BYTES)
-        return errorf(r, AS_EFORMAT, 16, "expected a metadata size of 4..%u "
-                      "bytes, found %u", AS_TRACE_MAX_META_BYTES, meta_bytes);
+        return errorf(r, AS_EFORMAT, 16,
+                      "expected a metadata size of 4..%u "
+                      "bytes, found %u",
+                      AS_TRACE_MAX_META_BYTES, meta_bytes);
     uint64_t hlen = AS_TRACE_HEADER_FIXED + (uint64_t)meta_bytes;
     if (hlen > r->size)
-        return errorf(r, AS_ETRUNCATED, r->size, "expected a file header of "
-                      "%llu bytes, file has %llu", (unsigned long long)hlen,
-                      (unsigned long long)r->size);
+        return errorf(r, AS_ETRUNCATED, r->size,
+                      "expected a file header of "
+                      "%llu bytes, file has %llu",
+                      (unsigned long long)hlen, (unsigned long long)r->size);
     uint8_t *h = malloc((size_t)hlen);
     if (!h) return errorf(r, AS_ENOMEM, 0, "out of memory (header)");
     if (read_at(r, 0, h, (size_t)hlen)) {
@@ -256,8 +271,10 @@ static int parse_header(as_trace_reader_t *r)
     uint32_t want = as_get_u32(h + hlen - 4), got = as_fnv1a32(h, hlen - 4);
     if (want != got) {
         free(h);
-        return errorf(r, AS_ECORRUPT, hlen - 4, "expected header checksum "
-                      "0x%08x, found 0x%08x", got, want);
+        return errorf(r, AS_ECORRUPT, hlen - 4,
+                      "expected header checksum "
+                      "0x%08x, found 0x%08x",
+                      got, want);
     }
     const uint8_t *p = h + 24, *end = h + 20 + meta_bytes;
     uint32_t count = as_get_u32(h + 20);
@@ -268,11 +285,13 @@ static int parse_header(as_trace_reader_t *r)
         for (int j = 0; j < 2 && !rc; j++) {
             uint64_t at = (uint64_t)(p - h);
             if (end - p < 4 || (len[j] = as_get_u32(p)) > (size_t)(end - p - 4))
-                rc = errorf(r, AS_EFORMAT, at, "expected metadata entry %u of "
-                            "%u, found the end of the metadata block", i,
-                            count);
+                rc = errorf(r, AS_EFORMAT, at,
+                            "expected metadata entry %u of "
+                            "%u, found the end of the metadata block",
+                            i, count);
             else if (memchr(p + 4, 0, len[j]))
-                rc = errorf(r, AS_EFORMAT, at, "expected a metadata string, "
+                rc = errorf(r, AS_EFORMAT, at,
+                            "expected a metadata string, "
                             "found a NUL byte");
             else {
                 s[j] = p + 4;
@@ -284,7 +303,8 @@ static int parse_header(as_trace_reader_t *r)
             rc = errorf(r, AS_ENOMEM, 0, "out of memory (metadata)");
     }
     if (!rc && p != end)
-        rc = errorf(r, AS_EFORMAT, (uint64_t)(p - h), "expected the end of "
+        rc = errorf(r, AS_EFORMAT, (uint64_t)(p - h),
+                    "expected the end of "
                     "the metadata block, found %zu more bytes",
                     (size_t)(end - p));
     free(h);
@@ -467,35 +487,41 @@ static int load_chunk(as_trace_reader_t *r)
         off = r->next_off;
         size_t whole = r->cur_chunk;
         if (off == r->size)
-            return end_of_trace(r, 1, "offset %llu: expected a footer index "
+            return end_of_trace(r, 1,
+                                "offset %llu: expected a footer index "
                                 "after the last chunk, found the end of the "
                                 "file (truncated trace; %zu whole chunks "
-                                "replayed)", (unsigned long long)off, whole);
+                                "replayed)",
+                                (unsigned long long)off, whole);
         uint64_t left = r->size - off;
         uint8_t hb[AS_CHUNK_HEADER_BYTES];
         if (read_at(r, off, hb, left < sizeof hb ? (size_t)left : sizeof hb))
             return r->err;
         if (left >= 4 && as_get_u32(hb) == AS_INDEX_MAGIC)
-            return end_of_trace(r, 1, "offset %llu: expected a valid footer "
+            return end_of_trace(r, 1,
+                                "offset %llu: expected a valid footer "
                                 "index and trailer, found a damaged or "
                                 "incomplete one (truncated trace; %zu whole "
-                                "chunks replayed)", (unsigned long long)off,
-                                whole);
+                                "chunks replayed)",
+                                (unsigned long long)off, whole);
         if (left < AS_CHUNK_HEADER_BYTES)
-            return end_of_trace(r, 1, "offset %llu: expected a %u-byte chunk "
+            return end_of_trace(r, 1,
+                                "offset %llu: expected a %u-byte chunk "
                                 "header, found only %llu bytes (truncated "
                                 "trace; partial chunk dropped after %zu whole "
-                                "chunks)", (unsigned long long)off,
-                                AS_CHUNK_HEADER_BYTES,
+                                "chunks)",
+                                (unsigned long long)off, AS_CHUNK_HEADER_BYTES,
                                 (unsigned long long)left, whole);
         as_chunk_header_t h;
         int d = as_chunk_header_decode(hb, &h);
-        if (d == 0 && AS_CHUNK_HEADER_BYTES + (uint64_t)h.compressed_bytes >
-                          left)
-            return end_of_trace(r, 1, "offset %llu: expected a chunk of "
+        if (d == 0 &&
+            AS_CHUNK_HEADER_BYTES + (uint64_t)h.compressed_bytes > left)
+            return end_of_trace(r, 1,
+                                "offset %llu: expected a chunk of "
                                 "%llu bytes, found only %llu bytes (truncated "
                                 "trace; partial chunk dropped after %zu whole "
-                                "chunks)", (unsigned long long)off,
+                                "chunks)",
+                                (unsigned long long)off,
                                 (unsigned long long)(AS_CHUNK_HEADER_BYTES +
                                                      h.compressed_bytes),
                                 (unsigned long long)left, whole);
@@ -503,38 +529,49 @@ static int load_chunk(as_trace_reader_t *r)
     /* Read and check the header. */
     uint8_t hb[AS_CHUNK_HEADER_BYTES];
     if (off > r->data_end || r->data_end - off < AS_CHUNK_HEADER_BYTES)
-        return errorf(r, AS_EFORMAT, off, "expected a chunk header, found "
+        return errorf(r, AS_EFORMAT, off,
+                      "expected a chunk header, found "
                       "the end of the chunk area");
     if (read_at(r, off, hb, sizeof hb)) return r->err;
     as_chunk_header_t *h = &r->ch;
     int d = as_chunk_header_decode(hb, h);
     if (d == -1)
-        return errorf(r, AS_ECORRUPT, off, "expected the chunk magic "
-                      "\"ACHK\", found 0x%08x", as_get_u32(hb));
+        return errorf(r, AS_ECORRUPT, off,
+                      "expected the chunk magic "
+                      "\"ACHK\", found 0x%08x",
+                      as_get_u32(hb));
     if (d == -2)
-        return errorf(r, AS_ECORRUPT, off + 44, "expected chunk header "
+        return errorf(r, AS_ECORRUPT, off + 44,
+                      "expected chunk header "
                       "checksum 0x%08x, found 0x%08x",
                       as_fnv1a32(hb, 44), as_get_u32(hb + 44));
     uint64_t bytes = AS_CHUNK_HEADER_BYTES + (uint64_t)h->compressed_bytes;
     if (h->raw_bytes > AS_CHUNK_MAX_RAW_BYTES)
-        return errorf(r, AS_EFORMAT, off + 8, "expected at most %u payload "
-                      "bytes, found %u", AS_CHUNK_MAX_RAW_BYTES, h->raw_bytes);
+        return errorf(r, AS_EFORMAT, off + 8,
+                      "expected at most %u payload "
+                      "bytes, found %u",
+                      AS_CHUNK_MAX_RAW_BYTES, h->raw_bytes);
     if (h->compressed_bytes > ZSTD_compressBound(h->raw_bytes) ||
         bytes > r->data_end - off)
-        return errorf(r, AS_EFORMAT, off + 4, "expected a compressed size "
+        return errorf(r, AS_EFORMAT, off + 4,
+                      "expected a compressed size "
                       "within the file and the bound for %u bytes, found %u",
                       h->raw_bytes, h->compressed_bytes);
     if (h->events > h->raw_bytes || h->allocs > h->events)
-        return errorf(r, AS_EFORMAT, off + 12, "expected allocs <= events <= "
+        return errorf(r, AS_EFORMAT, off + 12,
+                      "expected allocs <= events <= "
                       "payload bytes, found %u allocs, %u events, %u bytes",
                       h->allocs, h->events, h->raw_bytes);
     if (h->first_object != r->next_id)
-        return errorf(r, AS_EFORMAT, off + 20, "expected first object id "
-                      "%llu, found %llu", (unsigned long long)r->next_id,
+        return errorf(r, AS_EFORMAT, off + 20,
+                      "expected first object id "
+                      "%llu, found %llu",
+                      (unsigned long long)r->next_id,
                       (unsigned long long)h->first_object);
     if (h->first_t_ns < r->prev_last_t || h->last_t_ns < h->first_t_ns ||
         (h->events == 0 && h->last_t_ns != h->first_t_ns))
-        return errorf(r, AS_EFORMAT, off + 28, "expected chunk times %llu <= "
+        return errorf(r, AS_EFORMAT, off + 28,
+                      "expected chunk times %llu <= "
                       "first <= last, found first %llu, last %llu",
                       (unsigned long long)r->prev_last_t,
                       (unsigned long long)h->first_t_ns,
@@ -543,10 +580,10 @@ static int load_chunk(as_trace_reader_t *r)
         const as_trace_chunk_info_t *c = &r->chunks[r->cur_chunk];
         if (c->bytes != bytes || c->events != h->events ||
             c->first_object != h->first_object ||
-            c->first_t_ns != h->first_t_ns ||
-            c->last_t_ns != h->last_t_ns ||
+            c->first_t_ns != h->first_t_ns || c->last_t_ns != h->last_t_ns ||
             r->chunk_allocs[r->cur_chunk] != h->allocs)
-            return errorf(r, AS_ECORRUPT, off, "expected the chunk header to "
+            return errorf(r, AS_ECORRUPT, off,
+                          "expected the chunk header to "
                           "match footer index entry %zu, found a mismatch",
                           r->cur_chunk);
     }
@@ -565,21 +602,27 @@ static int load_chunk(as_trace_reader_t *r)
         ZSTD_getFrameContentSize(r->comp, h->compressed_bytes);
     if (h->compressed_bytes < 5 || as_get_u32(r->comp) != ZSTD_MAGICNUMBER ||
         !(r->comp[4] & 0x04) || csize != h->raw_bytes)
-        return errorf(r, AS_ECORRUPT, foff, "expected a zstd frame of %u "
+        return errorf(r, AS_ECORRUPT, foff,
+                      "expected a zstd frame of %u "
                       "bytes with a content checksum, found a bad frame "
-                      "header", h->raw_bytes);
+                      "header",
+                      h->raw_bytes);
     size_t fsize = ZSTD_findFrameCompressedSize(r->comp, h->compressed_bytes);
     if (ZSTD_isError(fsize) || fsize != h->compressed_bytes)
-        return errorf(r, AS_ECORRUPT, foff, "expected one zstd frame of %u "
-                      "bytes, found %s", h->compressed_bytes,
+        return errorf(r, AS_ECORRUPT, foff,
+                      "expected one zstd frame of %u "
+                      "bytes, found %s",
+                      h->compressed_bytes,
                       ZSTD_isError(fsize) ? ZSTD_getErrorName(fsize)
                                           : "a different size");
     size_t got = ZSTD_decompressDCtx(r->dctx, r->raw, h->raw_bytes, r->comp,
                                      h->compressed_bytes);
     if (ZSTD_isError(got) || got != h->raw_bytes)
-        return errorf(r, AS_ECORRUPT, foff, "expected a valid zstd frame, "
-                      "found: %s", ZSTD_isError(got) ? ZSTD_getErrorName(got)
-                                                     : "short content");
+        return errorf(r, AS_ECORRUPT, foff,
+                      "expected a valid zstd frame, "
+                      "found: %s",
+                      ZSTD_isError(got) ? ZSTD_getErrorName(got)
+                                        : "short content");
     if (!r->have_index && r->cur_chunk >= r->nchunks) {
         if (grow((void **)&r->chunks, &r->chunks_cap, r->nchunks + 1,
                  sizeof *r->chunks) ||
@@ -602,13 +645,16 @@ static int load_chunk(as_trace_reader_t *r)
     uint64_t len[AS_STREAMS], total = 0;
     for (int i = 0; i < AS_STREAMS; i++) {
         if (as_get_varint(&p, pend, &len[i]) || len[i] > h->raw_bytes)
-            return errorf(r, AS_EFORMAT, off, "chunk %zu: expected %d stream "
+            return errorf(r, AS_EFORMAT, off,
+                          "chunk %zu: expected %d stream "
                           "lengths at the start of the payload, found a bad "
-                          "one (stream %d)", r->cur_chunk, AS_STREAMS, i);
+                          "one (stream %d)",
+                          r->cur_chunk, AS_STREAMS, i);
         total += len[i];
     }
     if (total != (uint64_t)(pend - p) || len[AS_S_TAG] < h->events)
-        return errorf(r, AS_EFORMAT, off, "chunk %zu: expected streams "
+        return errorf(r, AS_EFORMAT, off,
+                      "chunk %zu: expected streams "
                       "filling the %llu payload bytes after their lengths with "
                       "at least %u tags, found %llu bytes and %llu tags",
                       r->cur_chunk, (unsigned long long)(pend - p), h->events,
@@ -632,29 +678,34 @@ static int load_chunk(as_trace_reader_t *r)
 }
 
 static const char *const stream_name[AS_STREAMS] = {
-    "tag", "time", "thread", "cpu", "back-reference", "size", "align",
-    "stack", "definition"};
+    "tag",  "time",  "thread", "cpu",       "back-reference",
+    "size", "align", "stack",  "definition"};
 
 static int finish_chunk(as_trace_reader_t *r)
 {
     const as_chunk_header_t *h = &r->ch;
     for (int i = 1; i < AS_STREAMS; i++)
         if (r->cur[i] != r->end[i])
-            return errorf(r, AS_EFORMAT, r->chunk_off, "chunk %zu: expected "
+            return errorf(r, AS_EFORMAT, r->chunk_off,
+                          "chunk %zu: expected "
                           "the %s stream to be used up by its records, found "
-                          "%zu bytes left", r->cur_chunk - 1, stream_name[i],
+                          "%zu bytes left",
+                          r->cur_chunk - 1, stream_name[i],
                           (size_t)(r->end[i] - r->cur[i]));
     if (r->ch_events != h->events)
-        return errorf(r, AS_EFORMAT, r->chunk_off + 12, "expected %u events "
-                      "in chunk %zu, found %u", h->events, r->cur_chunk - 1,
-                      r->ch_events);
+        return errorf(r, AS_EFORMAT, r->chunk_off + 12,
+                      "expected %u events "
+                      "in chunk %zu, found %u",
+                      h->events, r->cur_chunk - 1, r->ch_events);
     if (r->next_id - h->first_object != h->allocs)
-        return errorf(r, AS_EFORMAT, r->chunk_off + 16, "expected %u new "
-                      "objects in chunk %zu, found %llu", h->allocs,
-                      r->cur_chunk - 1,
+        return errorf(r, AS_EFORMAT, r->chunk_off + 16,
+                      "expected %u new "
+                      "objects in chunk %zu, found %llu",
+                      h->allocs, r->cur_chunk - 1,
                       (unsigned long long)(r->next_id - h->first_object));
     if (r->t != h->last_t_ns)
-        return errorf(r, AS_EFORMAT, r->chunk_off + 36, "expected the last "
+        return errorf(r, AS_EFORMAT, r->chunk_off + 36,
+                      "expected the last "
                       "event of chunk %zu at t=%llu, found t=%llu",
                       r->cur_chunk - 1, (unsigned long long)h->last_t_ns,
                       (unsigned long long)r->t);
@@ -677,14 +728,18 @@ static int get_string(as_trace_reader_t *r, const uint8_t *tagp,
     const uint8_t **pp = &r->cur[AS_S_DEFS], *end = r->end[AS_S_DEFS];
     if (as_get_varint(pp, end, &len) || len > AS_TRACE_MAX_STRING ||
         len > (uint64_t)(end - *pp))
-        return payload_error(r, tagp, "expected the length of a %s (<= %u "
+        return payload_error(r, tagp,
+                             "expected the length of a %s (<= %u "
                              "and within the definition stream), found a "
-                             "bad length", what, AS_TRACE_MAX_STRING);
+                             "bad length",
+                             what, AS_TRACE_MAX_STRING);
     *str = *pp;
     *n = (size_t)len;
     if (memchr(*str, 0, *n))
-        return payload_error(r, tagp, "expected a %s, found a NUL byte in "
-                             "it", what);
+        return payload_error(r, tagp,
+                             "expected a %s, found a NUL byte in "
+                             "it",
+                             what);
     *pp += len;
     return 0;
 }
@@ -699,12 +754,15 @@ static int decode_def(as_trace_reader_t *r, const uint8_t *tagp)
         size_t ml, sl;
         if (get_v(r, AS_S_DEFS, &id) || get_v(r, AS_S_DEFS, &v1) ||
             get_v(r, AS_S_DEFS, &v2))
-            return payload_error(r, tagp, "expected frame id, pc and offset, "
+            return payload_error(r, tagp,
+                                 "expected frame id, pc and offset, "
                                  "found the end of the definition stream");
         uint64_t lim = 2 * r->nframe_defs + AS_TRACE_ID_SLACK;
         if (id == 0 || id > lim)
-            return payload_error(r, tagp, "expected a frame id in 1..%llu, "
-                                 "found %llu", (unsigned long long)lim,
+            return payload_error(r, tagp,
+                                 "expected a frame id in 1..%llu, "
+                                 "found %llu",
+                                 (unsigned long long)lim,
                                  (unsigned long long)id);
         int rc;
         if ((rc = get_string(r, tagp, &mod, &ml, "module")) ||
@@ -735,16 +793,20 @@ static int decode_def(as_trace_reader_t *r, const uint8_t *tagp)
         if (id > r->max_frame) r->max_frame = (uint32_t)id;
     } else if (tag == AS_TAG_STACK) {
         if (get_v(r, AS_S_DEFS, &id) || get_v(r, AS_S_DEFS, &v1))
-            return payload_error(r, tagp, "expected stack id and depth, found "
+            return payload_error(r, tagp,
+                                 "expected stack id and depth, found "
                                  "the end of the definition stream");
         uint64_t lim = 2 * r->nstack_defs + AS_TRACE_ID_SLACK;
         if (id == 0 || id > lim)
-            return payload_error(r, tagp, "expected a stack id in 1..%llu, "
-                                 "found %llu", (unsigned long long)lim,
+            return payload_error(r, tagp,
+                                 "expected a stack id in 1..%llu, "
+                                 "found %llu",
+                                 (unsigned long long)lim,
                                  (unsigned long long)id);
         if (v1 > AS_TRACE_MAX_DEPTH ||
             v1 > (uint64_t)(r->end[AS_S_DEFS] - r->cur[AS_S_DEFS]))
-            return payload_error(r, tagp, "expected a stack depth <= %u and "
+            return payload_error(r, tagp,
+                                 "expected a stack depth <= %u and "
                                  "within the definition stream, found %llu",
                                  AS_TRACE_MAX_DEPTH, (unsigned long long)v1);
         if (r->pool_len + v1 > UINT32_MAX ||
@@ -753,7 +815,8 @@ static int decode_def(as_trace_reader_t *r, const uint8_t *tagp)
             return errorf(r, AS_ENOMEM, r->chunk_off, "out of memory");
         for (uint64_t i = 0; i < v1; i++) {
             if (get_v(r, AS_S_DEFS, &v2) || v2 > UINT32_MAX)
-                return payload_error(r, tagp, "expected %llu frame ids in "
+                return payload_error(r, tagp,
+                                     "expected %llu frame ids in "
                                      "stack %llu, found a bad one at %llu",
                                      (unsigned long long)v1,
                                      (unsigned long long)id,
@@ -785,8 +848,10 @@ static int decode_def(as_trace_reader_t *r, const uint8_t *tagp)
         if (meta_set(r, k, kl, v, vl, &r->last_meta))
             return errorf(r, AS_ENOMEM, r->chunk_off, "out of memory");
     } else {
-        return payload_error(r, tagp, "expected a record tag (event, frame, "
-                             "stack or meta), found 0x%02x", tag);
+        return payload_error(r, tagp,
+                             "expected a record tag (event, frame, "
+                             "stack or meta), found 0x%02x",
+                             tag);
     }
     r->last_def = tag;
     r->last_def_id = (uint32_t)id;
@@ -804,28 +869,36 @@ static int decode_event_careful(as_trace_reader_t *r, as_event_t *ev)
     const uint8_t *tagp = r->cur[AS_S_TAG];
     unsigned tag = *tagp, kind = tag & AS_TAG_KIND_MASK;
     uint64_t v, last_t = r->ch.last_t_ns;
-#define GET(s)                                                                \
-    do {                                                                      \
-        if (get_v(r, s, &v))                                                  \
-            return payload_error(r, tagp, "expected a varint in the %s "      \
-                                 "stream, found %s", stream_name[s],          \
-                                 r->cur[s] >= r->end[s]                       \
-                                     ? "its end"                              \
-                                     : "an overlong varint");                 \
+#define GET(s)                                                                 \
+    do {                                                                       \
+        if (get_v(r, s, &v))                                                   \
+            return payload_error(                                              \
+                r, tagp,                                                       \
+                "expected a varint in the %s "                                 \
+                "stream, found %s",                                            \
+                stream_name[s],                                                \
+                r->cur[s] >= r->end[s] ? "its end" : "an overlong varint");    \
     } while (0)
     if (tag & AS_TAG_RESERVED)
-        return payload_error(r, tagp, "expected reserved tag bit 7 clear, "
-                             "found tag 0x%02x", tag);
+        return payload_error(r, tagp,
+                             "expected reserved tag bit 7 clear, "
+                             "found tag 0x%02x",
+                             tag);
     if (kind == AS_TAG_DEF)
-        return payload_error(r, tagp, "expected an event, found a "
-                             "definition tag 0x%02x", tag);
+        return payload_error(r, tagp,
+                             "expected an event, found a "
+                             "definition tag 0x%02x",
+                             tag);
     if (kind == AS_TAG_FREE && (tag & (AS_TAG_HAS_ALIGN | AS_TAG_SAME_STACK)))
-        return payload_error(r, tagp, "expected a free tag without "
-                             "align/stack bits, found 0x%02x", tag);
+        return payload_error(r, tagp,
+                             "expected a free tag without "
+                             "align/stack bits, found 0x%02x",
+                             tag);
     if (!(tag & AS_TAG_ZERO_DT)) {
         GET(AS_S_DT);
         if (r->ch_events == 0 || v > last_t - r->t)
-            return payload_error(r, tagp, "expected a time delta keeping t "
+            return payload_error(r, tagp,
+                                 "expected a time delta keeping t "
                                  "within the chunk's [%llu, %llu] (none on "
                                  "its first event), found %llu after t=%llu",
                                  (unsigned long long)r->ch.first_t_ns,
@@ -837,8 +910,10 @@ static int decode_event_careful(as_trace_reader_t *r, as_event_t *ev)
     if (!(tag & AS_TAG_SAME_THREAD)) {
         GET(AS_S_THREAD);
         if (v > UINT32_MAX)
-            return payload_error(r, tagp, "expected a 32-bit thread, found "
-                                 "%llu", (unsigned long long)v);
+            return payload_error(r, tagp,
+                                 "expected a 32-bit thread, found "
+                                 "%llu",
+                                 (unsigned long long)v);
         r->thread = (uint32_t)v;
     }
     uint32_t *slot = &r->lastcpu[r->thread % AS_CPU_SLOTS];
@@ -860,7 +935,8 @@ static int decode_event_careful(as_trace_reader_t *r, as_event_t *ev)
     if (kind != AS_TAG_ALLOC) {
         GET(AS_S_BACK);
         if (v >= r->next_id)
-            return payload_error(r, tagp, "expected a %s of an id below %llu "
+            return payload_error(r, tagp,
+                                 "expected a %s of an id below %llu "
                                  "(the next unallocated id), found a "
                                  "back-reference of %llu, naming id %lld "
                                  "which was never allocated",
@@ -880,9 +956,10 @@ static int decode_event_careful(as_trace_reader_t *r, as_event_t *ev)
         if (!(tag & AS_TAG_SAME_STACK)) {
             GET(AS_S_STACK);
             if (v > r->max_stack)
-                return payload_error(r, tagp, "expected a defined stack id "
-                                     "(0..%u), found %llu", r->max_stack,
-                                     (unsigned long long)v);
+                return payload_error(r, tagp,
+                                     "expected a defined stack id "
+                                     "(0..%u), found %llu",
+                                     r->max_stack, (unsigned long long)v);
             r->stack = (uint32_t)v;
         }
         ev->stack = r->stack;
@@ -895,7 +972,7 @@ static int decode_event_careful(as_trace_reader_t *r, as_event_t *ev)
     return 0;
 }
 
-#define AS_DECODE_DEF 1 /* decode_events stopped after a definition */
+#define AS_DECODE_DEF 1   /* decode_events stopped after a definition */
 #define AS_RUN_EVENTS 256 /* events per fast run; AS_PAYLOAD_PAD covers it */
 
 /* Decode state saved at the start of a fast run. */
@@ -1055,14 +1132,15 @@ static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
             r->stack = snap.stack;
             r->ch_events = snap.ch_events;
             memcpy(r->lastcpu, snap.lastcpu, sizeof snap.lastcpu);
-            for (n = run_start; n < run_end && r->cur[AS_S_TAG] < et &&
-                                (*r->cur[AS_S_TAG] & AS_TAG_KIND_MASK) !=
-                                    AS_TAG_DEF;
+            for (n = run_start;
+                 n < run_end && r->cur[AS_S_TAG] < et &&
+                 (*r->cur[AS_S_TAG] & AS_TAG_KIND_MASK) != AS_TAG_DEF;
                  n++) {
                 int rc = decode_event_careful(r, &evs[n]);
                 if (rc) return rc;
             }
-            return errorf(r, AS_EFORMAT, r->chunk_off, "chunk %zu: expected "
+            return errorf(r, AS_EFORMAT, r->chunk_off,
+                          "chunk %zu: expected "
                           "the streams to hold every field, found an overrun",
                           r->cur_chunk - 1);
         }

@@ -19,7 +19,8 @@ static int reserve(as_textbuf_t *b, size_t extra)
 {
     if (b->len + extra + 1 <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra + 1) cap *= 2;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
     char *p = realloc(b->p, cap);
     if (!p) return AS_ENOMEM;
     b->p = p;
@@ -138,8 +139,8 @@ int as_text_format_record(as_textbuf_t *b, const as_trace_record_t *rec)
             rc = putf(b,
                       "a %" PRIu64 " %" PRIu32 " %" PRIu32 " %" PRIu64
                       " %" PRIu64 " %" PRIu64 " %" PRIu32,
-                      e->t_ns, e->thread, e->cpu, e->object, e->size,
-                      e->align, e->stack);
+                      e->t_ns, e->thread, e->cpu, e->object, e->size, e->align,
+                      e->stack);
         else if (e->kind == AS_EV_FREE)
             rc = putf(b, "f %" PRIu64 " %" PRIu32 " %" PRIu32 " %" PRIu64,
                       e->t_ns, e->thread, e->cpu, e->object);

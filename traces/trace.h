@@ -198,9 +198,9 @@ typedef enum {
 typedef struct {
     int kind;                /* as_trace_record_kind_t */
     as_event_t event;        /* AS_TRACE_REC_EVENT */
-    uint32_t id;             /* AS_TRACE_REC_FRAME / AS_TRACE_REC_STACK: the id defined */
+    uint32_t id;             /* FRAME / STACK: the id defined */
     as_frame_t frame;        /* AS_TRACE_REC_FRAME */
-    const uint32_t *frames;  /* AS_TRACE_REC_STACK: frame ids, innermost first */
+    const uint32_t *frames;  /* AS_TRACE_REC_STACK: frame ids, innermost 1st */
     uint32_t depth;          /* AS_TRACE_REC_STACK */
     const char *key, *value; /* AS_TRACE_REC_META */
 } as_trace_record_t;

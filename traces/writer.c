@@ -47,38 +47,38 @@ typedef struct {
  * ch.first_object + ch.allocs == next_id; offset == bytes written so far;
  * header_written || (nindex == 0 && offset == 0). */
 struct as_trace_writer {
-    int fd;               /* output; -1 once closed */
-    int path_mode;        /* 1: we own fd and rename tmp_path to path */
-    char *path;           /* final name (path mode) or "fd N" */
-    char *tmp_path;       /* path.tmp (path mode) */
-    ZSTD_CCtx *cctx;      /* reused for every chunk */
-    int level;            /* zstd level */
-    uint32_t chunk_events;/* events per chunk */
-    int header_written;   /* file header is on disk */
-    int any_record;       /* a record entered the stream: meta goes there */
-    as_wmeta_t *meta;     /* header metadata (deduplicated by key) */
+    int fd;                /* output; -1 once closed */
+    int path_mode;         /* 1: we own fd and rename tmp_path to path */
+    char *path;            /* final name (path mode) or "fd N" */
+    char *tmp_path;        /* path.tmp (path mode) */
+    ZSTD_CCtx *cctx;       /* reused for every chunk */
+    int level;             /* zstd level */
+    uint32_t chunk_events; /* events per chunk */
+    int header_written;    /* file header is on disk */
+    int any_record;        /* a record entered the stream: meta goes there */
+    as_wmeta_t *meta;      /* header metadata (deduplicated by key) */
     size_t nmeta, meta_cap;
     uint8_t *st[AS_STREAMS]; /* the open chunk's streams (codec.h) */
     size_t st_len[AS_STREAMS], st_cap[AS_STREAMS];
-    size_t payload_len;   /* sum of st_len */
-    uint8_t *raw;         /* assembled payload (scratch) */
+    size_t payload_len; /* sum of st_len */
+    uint8_t *raw;       /* assembled payload (scratch) */
     size_t raw_cap;
-    uint8_t *out;         /* sealed chunk bytes (scratch) */
+    uint8_t *out; /* sealed chunk bytes (scratch) */
     size_t out_cap;
     as_chunk_header_t ch; /* open chunk: events, allocs, first ids/times */
     uint64_t prev_t;      /* previous event's t within the chunk */
     uint32_t prev_thread, prev_stack; /* chunk-local "same" state */
     uint32_t lastcpu[AS_CPU_SLOTS];   /* cpu last seen per thread slot */
-    uint64_t next_id;     /* id the next allocation gets */
-    uint64_t last_t;      /* t of the last event in the whole trace */
-    uint64_t nevents;     /* events written */
-    uint64_t offset;      /* file offset of the next byte */
-    as_windex_t *index;   /* chunks written */
+    uint64_t next_id;                 /* id the next allocation gets */
+    uint64_t last_t;    /* t of the last event in the whole trace */
+    uint64_t nevents;   /* events written */
+    uint64_t offset;    /* file offset of the next byte */
+    as_windex_t *index; /* chunks written */
     size_t nindex, index_cap;
-    uint32_t max_stack;   /* highest stack id defined */
+    uint32_t max_stack;                /* highest stack id defined */
     uint64_t nstack_defs, nframe_defs; /* definition records so far */
-    int err;              /* first sticky I/O error, 0 if none */
-    char msg[512];        /* last error message */
+    int err;                           /* first sticky I/O error, 0 if none */
+    char msg[512];                     /* last error message */
 };
 
 static int fail(as_trace_writer_t *w, int code, const char *fmt, ...)
@@ -124,7 +124,8 @@ static int reserve(as_trace_writer_t *w, int s, size_t extra)
 {
     if (w->st_len[s] + extra <= w->st_cap[s]) return 0;
     size_t cap = w->st_cap[s] ? w->st_cap[s] : 1 << 12;
-    while (cap < w->st_len[s] + extra) cap *= 2;
+    while (cap < w->st_len[s] + extra)
+        cap *= 2;
     uint8_t *p = realloc(w->st[s], cap);
     if (!p) return fail(w, AS_ENOMEM, "out of memory (chunk buffer)");
     w->st[s] = p;
@@ -168,7 +169,8 @@ static void free_writer(as_trace_writer_t *w)
         free(w->meta[i].value);
     }
     free(w->meta);
-    for (int i = 0; i < AS_STREAMS; i++) free(w->st[i]);
+    for (int i = 0; i < AS_STREAMS; i++)
+        free(w->st[i]);
     free(w->raw);
     free(w->out);
     free(w->index);
@@ -294,8 +296,8 @@ static int seal_chunk(as_trace_writer_t *w)
         raw_len += w->st_len[i];
     }
     size_t len;
-    int rc = as_chunk_seal(w->cctx, w->level, w->raw, raw_len, &w->ch,
-                           &w->out, &w->out_cap, &len);
+    int rc = as_chunk_seal(w->cctx, w->level, w->raw, raw_len, &w->ch, &w->out,
+                           &w->out_cap, &len);
     if (rc) return fail_io(w, rc, "cannot compress chunk %zu", w->nindex);
     if (w->nindex == w->index_cap) {
         size_t cap = w->index_cap ? w->index_cap * 2 : 64;
@@ -404,10 +406,9 @@ int as_trace_writer_frame(as_trace_writer_t *w, uint32_t id,
 {
     if (w->err) return w->err;
     if (id == 0 || id > 2 * w->nframe_defs + AS_TRACE_ID_SLACK)
-        return fail(w, AS_EINVAL,
-                    "frame id %u: expected 1..%llu (ids must be dense)", id,
-                    (unsigned long long)(2 * w->nframe_defs +
-                                         AS_TRACE_ID_SLACK));
+        return fail(
+            w, AS_EINVAL, "frame id %u: expected 1..%llu (ids must be dense)",
+            id, (unsigned long long)(2 * w->nframe_defs + AS_TRACE_ID_SLACK));
     const char *mod = f->module ? f->module : "";
     const char *sym = f->symbol ? f->symbol : "";
     int rc;
@@ -430,10 +431,9 @@ int as_trace_writer_stack(as_trace_writer_t *w, uint32_t id,
 {
     if (w->err) return w->err;
     if (id == 0 || id > 2 * w->nstack_defs + AS_TRACE_ID_SLACK)
-        return fail(w, AS_EINVAL,
-                    "stack id %u: expected 1..%llu (ids must be dense)", id,
-                    (unsigned long long)(2 * w->nstack_defs +
-                                         AS_TRACE_ID_SLACK));
+        return fail(
+            w, AS_EINVAL, "stack id %u: expected 1..%llu (ids must be dense)",
+            id, (unsigned long long)(2 * w->nstack_defs + AS_TRACE_ID_SLACK));
     if (depth > AS_TRACE_MAX_DEPTH)
         return fail(w, AS_EINVAL, "stack %u: depth %u exceeds %u", id, depth,
                     AS_TRACE_MAX_DEPTH);
@@ -444,7 +444,8 @@ int as_trace_writer_stack(as_trace_writer_t *w, uint32_t id,
     put_tag(w, AS_TAG_STACK);
     put_v(w, AS_S_DEFS, id);
     put_v(w, AS_S_DEFS, depth);
-    for (uint32_t i = 0; i < depth; i++) put_v(w, AS_S_DEFS, frames[i]);
+    for (uint32_t i = 0; i < depth; i++)
+        put_v(w, AS_S_DEFS, frames[i]);
     w->nstack_defs++;
     if (id > w->max_stack) w->max_stack = id;
     w->any_record = 1;

@@ -47,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (rec.kind == AS_TRACE_REC_META)
                 sum += strlen(rec.key) + strlen(rec.value);
             if (rec.kind == AS_TRACE_REC_STACK)
-                for (uint32_t i = 0; i < rec.depth; i++) sum += rec.frames[i];
+                for (uint32_t i = 0; i < rec.depth; i++)
+                    sum += rec.frames[i];
         }
         (void)sum;
         (void)strlen(as_trace_reader_error(r));

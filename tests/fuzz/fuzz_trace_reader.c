@@ -23,14 +23,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t sum = 0;
     long n;
     while ((n = as_trace_reader_next_batch(r, evs, 64)) > 0)
-        for (long i = 0; i < n; i++) sum += evs[i].size ^ evs[i].object;
+        for (long i = 0; i < n; i++)
+            sum += evs[i].size ^ evs[i].object;
     (void)strlen(as_trace_reader_error(r));
     for (uint32_t id = 0; id <= as_trace_reader_max_stack(r) && id < 1000;
          id++) {
         const uint32_t *fr;
         uint32_t depth;
         if (as_trace_reader_stack(r, id, &fr, &depth) == 0)
-            for (uint32_t k = 0; k < depth; k++) sum += fr[k];
+            for (uint32_t k = 0; k < depth; k++)
+                sum += fr[k];
     }
     for (uint32_t id = 0; id <= as_trace_reader_max_frame(r) && id < 1000;
          id++) {
@@ -43,7 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sum += strlen(k) + strlen(v);
     if (as_trace_reader_rewind(r) == 0) {
         as_trace_record_t rec;
-        while (as_trace_reader_next_record(r, &rec) == 1) sum += rec.kind;
+        while (as_trace_reader_next_record(r, &rec) == 1)
+            sum += rec.kind;
     }
     (void)as_trace_reader_truncated(r);
     as_trace_reader_close(r);

@@ -71,8 +71,8 @@ static void gen_trace(const char *path, size_t nev, uint32_t chunk_events,
                 CU_ASSERT_EQUAL(as_trace_writer_frame(w, fr[k], &f), 0);
             }
             g->nstacks++;
-            CU_ASSERT_EQUAL(as_trace_writer_stack(w, g->nstacks, fr,
-                                                  1 + rnd() % 4), 0);
+            CU_ASSERT_EQUAL(
+                as_trace_writer_stack(w, g->nstacks, fr, 1 + rnd() % 4), 0);
         }
         as_event_t e = {0};
         t += rnd() % 3 == 0 ? 0 : rnd() % 5000;
@@ -111,9 +111,8 @@ static void gen_trace(const char *path, size_t nev, uint32_t chunk_events,
 
 static int ev_eq(const as_event_t *a, const as_event_t *b)
 {
-    return a->kind == b->kind && a->t_ns == b->t_ns &&
-           a->thread == b->thread && a->cpu == b->cpu &&
-           a->object == b->object &&
+    return a->kind == b->kind && a->t_ns == b->t_ns && a->thread == b->thread &&
+           a->cpu == b->cpu && a->object == b->object &&
            (a->kind != AS_EV_REALLOC || a->new_object == b->new_object) &&
            (a->kind == AS_EV_FREE ||
             (a->size == b->size && a->align == b->align &&
@@ -146,7 +145,8 @@ static void test_roundtrip(void)
     CU_ASSERT_EQUAL(bad, 0);
     CU_ASSERT_EQUAL(as_trace_reader_truncated(r), 0);
     uint64_t objects = 0;
-    for (size_t k = 0; k < g.n; k++) objects += g.ev[k].kind != AS_EV_FREE;
+    for (size_t k = 0; k < g.n; k++)
+        objects += g.ev[k].kind != AS_EV_FREE;
     CU_ASSERT_EQUAL(as_trace_reader_objects(r), objects);
     CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(r, "symbolized"), "yes");
     CU_ASSERT_EQUAL(as_trace_reader_max_stack(r), g.nstacks);
@@ -192,7 +192,8 @@ static void test_roundtrip(void)
     CU_ASSERT_EQUAL(as_trace_reader_hash(r, h2), 0);
     CU_ASSERT_STRING_EQUAL(h1, h2);
     i = 0;
-    while ((rc = as_trace_reader_next(r, &e)) == 1) i++;
+    while ((rc = as_trace_reader_next(r, &e)) == 1)
+        i++;
     CU_ASSERT_EQUAL(i, g.n);
     as_trace_reader_close(r);
     free(bytes);
@@ -260,10 +261,15 @@ static void test_extreme_sizes(void)
     as_trace_writer_t *w;
     CU_ASSERT_EQUAL_FATAL(as_trace_writer_open(&w, path, NULL), 0);
     as_event_t a = {.kind = AS_EV_ALLOC, .t_ns = 5, .size = 0};
-    as_event_t b = {.kind = AS_EV_ALLOC, .t_ns = 6, .size = 1ull << 63,
-                    .align = 1ull << 40, .thread = 4000000000u,
+    as_event_t b = {.kind = AS_EV_ALLOC,
+                    .t_ns = 6,
+                    .size = 1ull << 63,
+                    .align = 1ull << 40,
+                    .thread = 4000000000u,
                     .cpu = UINT32_MAX};
-    as_event_t c = {.kind = AS_EV_REALLOC, .t_ns = UINT64_MAX, .object = 1,
+    as_event_t c = {.kind = AS_EV_REALLOC,
+                    .t_ns = UINT64_MAX,
+                    .object = 1,
                     .size = UINT64_MAX};
     CU_ASSERT_EQUAL(as_trace_writer_event(w, &a), 0);
     CU_ASSERT_EQUAL(as_trace_writer_event(w, &b), 0);
@@ -297,7 +303,7 @@ static void test_writer_rejects(void)
     as_trace_writer_t *w;
     struct stat st;
     CU_ASSERT_EQUAL_FATAL(as_trace_writer_open(&w, path, NULL), 0);
-    CU_ASSERT_EQUAL(stat(tmpp, &st), 0);   /* writing goes to path.tmp */
+    CU_ASSERT_EQUAL(stat(tmpp, &st), 0); /* writing goes to path.tmp */
     CU_ASSERT_NOT_EQUAL(stat(path, &st), 0);
     as_event_t e = {.kind = AS_EV_ALLOC, .t_ns = 100, .size = 8};
     CU_ASSERT_EQUAL(as_trace_writer_event(w, &e), 0);
@@ -354,8 +360,11 @@ static void test_wrong_version(void)
     CU_ASSERT_EQUAL(as_trace_reader_truncated(r), 1);
     as_trace_reader_close(r);
     /* not a trace at all */
-    CU_ASSERT_EQUAL(as_trace_reader_open_mem(&r, "x", "hello world, this is "
-                                             "text", 25), AS_EFORMAT);
+    CU_ASSERT_EQUAL(as_trace_reader_open_mem(&r, "x",
+                                             "hello world, this is "
+                                             "text",
+                                             25),
+                    AS_EFORMAT);
     as_trace_reader_close(r);
 }
 
@@ -364,26 +373,35 @@ static void test_wrong_version(void)
  * size 1, the others empty), then the tag, back and size streams. */
 static void test_free_unallocated(void)
 {
-    uint8_t raw[] = {2, 0, 0, 0, 1, 1, 0, 0, 0,
+    uint8_t raw[] = {2,
+                     0,
+                     0,
+                     0,
+                     1,
+                     1,
+                     0,
+                     0,
+                     0,
                      AS_TAG_ALLOC | AS_TAG_ZERO_DT | AS_TAG_SAME_THREAD |
                          AS_TAG_SAME_CPU | AS_TAG_SAME_STACK,
                      AS_TAG_FREE | AS_TAG_ZERO_DT | AS_TAG_SAME_THREAD |
                          AS_TAG_SAME_CPU,
-                     1, 8};
+                     1,
+                     8};
     as_chunk_header_t h = {0};
     h.events = 2;
     h.allocs = 1;
     h.first_t_ns = h.last_t_ns = 7;
     uint8_t *chunk = NULL;
     size_t cap = 0, len = 0;
-    CU_ASSERT_EQUAL_FATAL(as_chunk_seal(NULL, 3, raw, sizeof raw, &h, &chunk,
-                                        &cap, &len), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        as_chunk_seal(NULL, 3, raw, sizeof raw, &h, &chunk, &cap, &len), 0);
     uint8_t file[512];
     size_t n = put_header(file, 1);
     memcpy(file + n, chunk, len);
     as_trace_reader_t *r;
-    CU_ASSERT_EQUAL_FATAL(as_trace_reader_open_mem(&r, "bad.ast", file,
-                                                   n + len), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        as_trace_reader_open_mem(&r, "bad.ast", file, n + len), 0);
     as_event_t e;
     CU_ASSERT_EQUAL(as_trace_reader_next(r, &e), 1);
     CU_ASSERT(e.kind == AS_EV_ALLOC && e.object == 0 && e.size == 8 &&
@@ -411,21 +429,21 @@ static void test_free_unallocated(void)
 static void test_fixture(void)
 {
     as_trace_reader_t *r;
-    CU_ASSERT_EQUAL_FATAL(as_trace_reader_open_mem(&r, "fixture",
-                                                   fixture_v1,
-                                                   sizeof fixture_v1), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        as_trace_reader_open_mem(&r, "fixture", fixture_v1, sizeof fixture_v1),
+        0);
     CU_ASSERT_EQUAL(as_trace_reader_has_index(r), 1);
     CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(r, "k"), "v");
     as_event_t e[8];
     CU_ASSERT_EQUAL_FATAL(as_trace_reader_next_batch(r, e, 8), 4);
-    CU_ASSERT(e[0].kind == AS_EV_ALLOC && e[0].t_ns == 10 &&
-              e[0].thread == 1 && e[0].cpu == 2 && e[0].object == 0 &&
-              e[0].size == 16 && e[0].align == 0 && e[0].stack == 1);
-    CU_ASSERT(e[1].kind == AS_EV_ALLOC && e[1].t_ns == 10 &&
-              e[1].thread == 1 && e[1].cpu == 2 && e[1].object == 1 &&
-              e[1].size == 32 && e[1].align == 64 && e[1].stack == 1);
-    CU_ASSERT(e[2].kind == AS_EV_FREE && e[2].t_ns == 15 &&
-              e[2].thread == 0 && e[2].cpu == 3 && e[2].object == 0);
+    CU_ASSERT(e[0].kind == AS_EV_ALLOC && e[0].t_ns == 10 && e[0].thread == 1 &&
+              e[0].cpu == 2 && e[0].object == 0 && e[0].size == 16 &&
+              e[0].align == 0 && e[0].stack == 1);
+    CU_ASSERT(e[1].kind == AS_EV_ALLOC && e[1].t_ns == 10 && e[1].thread == 1 &&
+              e[1].cpu == 2 && e[1].object == 1 && e[1].size == 32 &&
+              e[1].align == 64 && e[1].stack == 1);
+    CU_ASSERT(e[2].kind == AS_EV_FREE && e[2].t_ns == 15 && e[2].thread == 0 &&
+              e[2].cpu == 3 && e[2].object == 0);
     CU_ASSERT(e[3].kind == AS_EV_REALLOC && e[3].t_ns == 20 &&
               e[3].object == 1 && e[3].new_object == 2 && e[3].size == 100 &&
               e[3].stack == 0);
@@ -441,15 +459,13 @@ static void test_fixture(void)
     CU_ASSERT(d == 1 && fr[0] == 1);
     const as_trace_chunk_info_t *c = as_trace_reader_chunks(r);
     CU_ASSERT_EQUAL_FATAL(as_trace_reader_chunk_count(r), 1);
-    CU_ASSERT(c[0].offset == 38 && c[0].events == 4 &&
-              c[0].first_object == 0 && c[0].first_t_ns == 10 &&
-              c[0].last_t_ns == 20);
+    CU_ASSERT(c[0].offset == 38 && c[0].events == 4 && c[0].first_object == 0 &&
+              c[0].first_t_ns == 10 && c[0].last_t_ns == 20);
     as_trace_reader_close(r);
 }
 
 /* A small multi-chunk trace in memory, for truncation and flips. */
-static uint8_t *small_trace(size_t *len, size_t *nev,
-                            as_event_t **evs_out)
+static uint8_t *small_trace(size_t *len, size_t *nev, as_event_t **evs_out)
 {
     char path[512];
     snprintf(path, sizeof path, "%s", tmp(".ast"));
@@ -559,8 +575,7 @@ static void test_bit_flips(void)
             }
             if (rc < 0) {
                 errors++;
-                if (!strstr(as_trace_reader_error(r), "flip: offset "))
-                    wrong++;
+                if (!strstr(as_trace_reader_error(r), "flip: offset ")) wrong++;
             } else {
                 clean++;
             }
@@ -592,7 +607,8 @@ static void test_fd_mode(void)
     CU_ASSERT_EQUAL_FATAL(as_trace_reader_open(&r, path), 0);
     as_event_t e;
     int n = 0;
-    while (as_trace_reader_next(r, &e) == 1) n++;
+    while (as_trace_reader_next(r, &e) == 1)
+        n++;
     CU_ASSERT_EQUAL(n, 8);
     CU_ASSERT_EQUAL(as_trace_reader_truncated(r), 1);
     as_trace_reader_close(r);
@@ -600,7 +616,8 @@ static void test_fd_mode(void)
     fclose(f);
     CU_ASSERT_EQUAL_FATAL(as_trace_reader_open(&r, path), 0);
     n = 0;
-    while (as_trace_reader_next(r, &e) == 1) n++;
+    while (as_trace_reader_next(r, &e) == 1)
+        n++;
     CU_ASSERT_EQUAL(n, 10);
     CU_ASSERT_EQUAL(as_trace_reader_truncated(r), 0);
     CU_ASSERT_EQUAL(as_trace_reader_chunk_count(r), 3);

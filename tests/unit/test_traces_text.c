@@ -105,8 +105,8 @@ static void test_roundtrip(void)
 {
     char out[512], in[512], err[512] = "";
     snprintf(out, sizeof out, "%s", as_test_tmpfile("text", ".ast"));
-    CU_ASSERT_EQUAL_FATAL(import_text(canonical, out, err, sizeof err, in,
-                                      sizeof in), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        import_text(canonical, out, err, sizeof err, in, sizeof in), 0);
     char *back = cat_trace(out);
     CU_ASSERT_PTR_NOT_NULL_FATAL(back);
     CU_ASSERT_STRING_EQUAL(back, canonical);
@@ -134,8 +134,8 @@ static void test_roundtrip(void)
     /* a second trip is identical too */
     char out2[512];
     snprintf(out2, sizeof out2, "%s", as_test_tmpfile("text", ".ast"));
-    CU_ASSERT_EQUAL(import_text(canonical, out2, err, sizeof err, in,
-                                sizeof in), 0);
+    CU_ASSERT_EQUAL(
+        import_text(canonical, out2, err, sizeof err, in, sizeof in), 0);
     back = cat_trace(out2);
     CU_ASSERT_STRING_EQUAL(back, canonical);
     free(back);
@@ -151,7 +151,8 @@ static void test_lenient_input(void)
     CU_ASSERT_EQUAL_FATAL(
         import_text("# a hand-written trace\r\n\n  meta  k\tv\r\n"
                     "a 1 0 0 0 8 0 0   \n  # free it\nf 2 0 0 0\n",
-                    out, err, sizeof err, in, sizeof in), 0);
+                    out, err, sizeof err, in, sizeof in),
+        0);
     char *back = cat_trace(out);
     CU_ASSERT_STRING_EQUAL(back, "meta k v\na 1 0 0 0 8 0 0\nf 2 0 0 0\n");
     free(back);
@@ -184,8 +185,8 @@ static void test_malformed(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char out[512], in[512], err[512] = "", want[600];
         snprintf(out, sizeof out, "%s", as_test_tmpfile("bad", ".ast"));
-        int rc = import_text(cases[i].text, out, err, sizeof err, in,
-                             sizeof in);
+        int rc =
+            import_text(cases[i].text, out, err, sizeof err, in, sizeof in);
         snprintf(want, sizeof want, "%s:%d: %s", in, cases[i].line,
                  cases[i].want);
         if (rc != AS_EFORMAT || strncmp(err, want, strlen(want)) != 0)
@@ -277,7 +278,8 @@ static void test_stats_many(void)
     }
     CU_ASSERT_EQUAL_FATAL(as_trace_writer_close(w), 0);
     uint64_t total = 0;
-    for (uint64_t i = 0; i < 100000; i++) total += i % 7;
+    for (uint64_t i = 0; i < 100000; i++)
+        total += i % 7;
     as_trace_reader_t *r;
     CU_ASSERT_EQUAL_FATAL(as_trace_reader_open(&r, out), 0);
     as_trace_stats_t s;

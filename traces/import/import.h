@@ -47,8 +47,7 @@ const as_import_format_t *as_import_find(const char *name);
 int as_import_text(const char *in_path, as_trace_writer_t *w,
                    const as_import_opts_t *opts, char *err, size_t errcap);
 int as_import_heaptrack(const char *in_path, as_trace_writer_t *w,
-                        const as_import_opts_t *opts, char *err,
-                        size_t errcap);
+                        const as_import_opts_t *opts, char *err, size_t errcap);
 int as_import_mtrace(const char *in_path, as_trace_writer_t *w,
                      const as_import_opts_t *opts, char *err, size_t errcap);
 

@@ -78,11 +78,11 @@ static int parse_num(const tok_t *t, int hex, uint64_t max, uint64_t *v)
     return 0;
 }
 
-#define NUM(i, hex, max, out, what)                                          \
-    do {                                                                     \
-        if (parse_num(&tk[i], hex, max, &(out)))                             \
-            return bad(c, "expected %s, found '%.*s'", what,                 \
-                       (int)(tk[i].n > 40 ? 40 : tk[i].n), tk[i].s);         \
+#define NUM(i, hex, max, out, what)                                            \
+    do {                                                                       \
+        if (parse_num(&tk[i], hex, max, &(out)))                               \
+            return bad(c, "expected %s, found '%.*s'", what,                   \
+                       (int)(tk[i].n > 40 ? 40 : tk[i].n), tk[i].s);           \
     } while (0)
 
 static int writer_err(ctx_t *c, as_trace_writer_t *w, int rc)
@@ -94,8 +94,7 @@ static int writer_err(ctx_t *c, as_trace_writer_t *w, int rc)
 }
 
 /* One event line: a / f / r. */
-static int do_event(ctx_t *c, as_trace_writer_t *w, const tok_t *tk,
-                    size_t nt)
+static int do_event(ctx_t *c, as_trace_writer_t *w, const tok_t *tk, size_t nt)
 {
     char k = tk[0].s[0];
     size_t want = k == 'a' ? 8 : k == 'f' ? 5 : 9;
@@ -115,39 +114,46 @@ static int do_event(ctx_t *c, as_trace_writer_t *w, const tok_t *tk,
     NUM(3, 0, UINT32_MAX, v, "a cpu number (32-bit decimal)");
     e.cpu = (uint32_t)v;
     if (e.t_ns < c->last_t)
-        return bad(c, "expected t_ns >= %llu (times never decrease), found "
-                   "%llu", (unsigned long long)c->last_t,
-                   (unsigned long long)e.t_ns);
+        return bad(c,
+                   "expected t_ns >= %llu (times never decrease), found "
+                   "%llu",
+                   (unsigned long long)c->last_t, (unsigned long long)e.t_ns);
     uint64_t id;
     NUM(4, 0, UINT64_MAX, id, "an object id (decimal)");
     if (k == 'a') {
         if (id != c->next_id)
-            return bad(c, "expected id %llu (ids are dense, given in order "
+            return bad(c,
+                       "expected id %llu (ids are dense, given in order "
                        "of allocation), found %llu",
                        (unsigned long long)c->next_id, (unsigned long long)id);
     } else if (id >= c->next_id) {
-        return bad(c, "expected an id below %llu (the ids allocated so far), "
-                   "found %llu", (unsigned long long)c->next_id,
-                   (unsigned long long)id);
+        return bad(c,
+                   "expected an id below %llu (the ids allocated so far), "
+                   "found %llu",
+                   (unsigned long long)c->next_id, (unsigned long long)id);
     }
     e.object = id;
     size_t f = 5;
     if (k == 'r') {
         NUM(5, 0, UINT64_MAX, v, "the new object id (decimal)");
         if (v != c->next_id)
-            return bad(c, "expected new id %llu (ids are dense, given in "
+            return bad(c,
+                       "expected new id %llu (ids are dense, given in "
                        "order of allocation), found %llu",
                        (unsigned long long)c->next_id, (unsigned long long)v);
         f = 6;
     }
     if (k != 'f') {
         NUM(f, 0, UINT64_MAX, e.size, "a size in bytes (decimal)");
-        NUM(f + 1, 0, UINT64_MAX, e.align, "an alignment (decimal, 0 = "
+        NUM(f + 1, 0, UINT64_MAX, e.align,
+            "an alignment (decimal, 0 = "
             "default)");
         NUM(f + 2, 0, UINT32_MAX, v, "a stack id (32-bit decimal)");
         if (v > c->max_stack)
-            return bad(c, "expected a stack id defined earlier (0..%u), found "
-                       "%llu", c->max_stack, (unsigned long long)v);
+            return bad(c,
+                       "expected a stack id defined earlier (0..%u), found "
+                       "%llu",
+                       c->max_stack, (unsigned long long)v);
         e.stack = (uint32_t)v;
     }
     int rc = as_trace_writer_event(w, &e);
@@ -169,12 +175,17 @@ static int do_line(ctx_t *c, as_trace_writer_t *w, tok_t *tk, size_t nt,
     }
     if (k->n == 4 && memcmp(k->s, "meta", 4) == 0) {
         if (nt != 3)
-            return bad(c, "expected 2 fields after 'meta' (key value), found "
-                       "%zu", nt - 1);
+            return bad(c,
+                       "expected 2 fields after 'meta' (key value), found "
+                       "%zu",
+                       nt - 1);
         char *key = scratch, *val;
         long kl = as_text_unescape(tk[1].s, tk[1].n, key);
-        if (kl < 0) return bad(c, "expected an escaped key (%%XX), found "
-                               "'%.*s'", (int)tk[1].n, tk[1].s);
+        if (kl < 0)
+            return bad(c,
+                       "expected an escaped key (%%XX), found "
+                       "'%.*s'",
+                       (int)tk[1].n, tk[1].s);
         val = key + kl + 1;
         if (as_text_unescape(tk[2].s, tk[2].n, val) < 0)
             return bad(c, "expected an escaped value (%%XX), found '%.*s'",
@@ -184,8 +195,10 @@ static int do_line(ctx_t *c, as_trace_writer_t *w, tok_t *tk, size_t nt,
     }
     if (k->n == 5 && memcmp(k->s, "frame", 5) == 0) {
         if (nt != 6)
-            return bad(c, "expected 5 fields after 'frame' (id pc offset "
-                       "module symbol), found %zu", nt - 1);
+            return bad(c,
+                       "expected 5 fields after 'frame' (id pc offset "
+                       "module symbol), found %zu",
+                       nt - 1);
         as_frame_t f;
         NUM(1, 0, UINT32_MAX, v, "a frame id (32-bit decimal)");
         if (v == 0) return bad(c, "expected a frame id >= 1, found 0");
@@ -193,9 +206,11 @@ static int do_line(ctx_t *c, as_trace_writer_t *w, tok_t *tk, size_t nt,
         NUM(3, 1, UINT64_MAX, f.offset, "an offset (0x hex)");
         char *mod = scratch, *sym;
         long ml = as_text_unescape(tk[4].s, tk[4].n, mod);
-        if (ml < 0) return bad(c, "expected an escaped module (%%XX), found "
-                               "'%.*s'", (int)(tk[4].n > 40 ? 40 : tk[4].n),
-                               tk[4].s);
+        if (ml < 0)
+            return bad(c,
+                       "expected an escaped module (%%XX), found "
+                       "'%.*s'",
+                       (int)(tk[4].n > 40 ? 40 : tk[4].n), tk[4].s);
         sym = mod + ml + 1;
         if (as_text_unescape(tk[5].s, tk[5].n, sym) < 0)
             return bad(c, "expected an escaped symbol (%%XX), found '%.*s'",
@@ -218,21 +233,23 @@ static int do_line(ctx_t *c, as_trace_writer_t *w, tok_t *tk, size_t nt,
             uint64_t x;
             if (parse_num(&tk[i], 0, UINT32_MAX, &x)) {
                 free(fr);
-                return bad(c, "expected a frame id (32-bit decimal), found "
-                           "'%.*s'", (int)(tk[i].n > 40 ? 40 : tk[i].n),
-                           tk[i].s);
+                return bad(c,
+                           "expected a frame id (32-bit decimal), found "
+                           "'%.*s'",
+                           (int)(tk[i].n > 40 ? 40 : tk[i].n), tk[i].s);
             }
             fr[i - 2] = (uint32_t)x;
         }
-        int rc = as_trace_writer_stack(w, (uint32_t)v, fr,
-                                       (uint32_t)(nt - 2));
+        int rc = as_trace_writer_stack(w, (uint32_t)v, fr, (uint32_t)(nt - 2));
         free(fr);
         if (rc) return writer_err(c, w, rc);
         if (v > c->max_stack) c->max_stack = (uint32_t)v;
         return 0;
     }
-    return bad(c, "expected a record (meta, frame, stack, a, f, r) or a "
-               "# comment, found '%.*s'", (int)(k->n > 40 ? 40 : k->n), k->s);
+    return bad(c,
+               "expected a record (meta, frame, stack, a, f, r) or a "
+               "# comment, found '%.*s'",
+               (int)(k->n > 40 ? 40 : k->n), k->s);
 }
 
 int as_import_text(const char *in_path, as_trace_writer_t *w,
@@ -241,8 +258,7 @@ int as_import_text(const char *in_path, as_trace_writer_t *w,
     ctx_t c = {in_path, 0, err, errcap, 0, 0, 0};
     FILE *f = fopen(in_path, "r");
     if (!f) {
-        snprintf(err, errcap, "%s: cannot open: %s", in_path,
-                 strerror(errno));
+        snprintf(err, errcap, "%s: cannot open: %s", in_path, strerror(errno));
         return AS_EIO;
     }
     char *line = NULL, *scratch = NULL;
@@ -258,7 +274,8 @@ int as_import_text(const char *in_path, as_trace_writer_t *w,
             rc = bad(&c, "expected text, found a NUL byte");
             break;
         }
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            n--;
         if (n + 2 > scap) {
             char *s = realloc(scratch, n + 2);
             if (!s) {
@@ -269,11 +286,13 @@ int as_import_text(const char *in_path, as_trace_writer_t *w,
             scap = n + 2;
         }
         size_t nt = 0, i = 0;
-        while (i < n && (line[i] == ' ' || line[i] == '\t')) i++;
+        while (i < n && (line[i] == ' ' || line[i] == '\t'))
+            i++;
         if (i == n || line[i] == '#') continue;
         while (i < n) {
             size_t s = i;
-            while (i < n && line[i] != ' ' && line[i] != '\t') i++;
+            while (i < n && line[i] != ' ' && line[i] != '\t')
+                i++;
             if (nt == tcap) {
                 size_t nc = tcap ? 2 * tcap : 16;
                 tok_t *t = realloc(tk, nc * sizeof *t);
@@ -287,7 +306,8 @@ int as_import_text(const char *in_path, as_trace_writer_t *w,
             tk[nt].s = line + s;
             tk[nt].n = i - s;
             nt++;
-            while (i < n && (line[i] == ' ' || line[i] == '\t')) i++;
+            while (i < n && (line[i] == ' ' || line[i] == '\t'))
+                i++;
         }
         if (rc) break;
         int is_event;
