@@ -6,8 +6,7 @@
 
 /* clang-format off: one line per format */
 const as_import_format_t as_import_formats[] = {
-    {"text", "allocsim's text form (what `allocsim cat` prints)",
-     as_import_text},
+    {"text", "allocsim's text form (what `allocsim cat` prints)", as_import_text},
     /* AS_IMPORT_FORMATS: one line per format */
     {"heaptrack", "heaptrack file, raw or interpreted, zstd/gzip/plain", as_import_heaptrack},
     {"mtrace", "glibc mtrace() text (MALLOC_TRACE)", as_import_mtrace},
