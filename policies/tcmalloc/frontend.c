@@ -287,6 +287,7 @@ int as_tc_small_alloc(tc_t *t, uint32_t cpu, uint32_t cls, uintptr_t *addr)
     }
     tc_cpu_t *c = cpu_get(t, cpu);
     if (!c) return AS_ENOMEM;
+    c->ops++;
     tc_cpu_class_t *cc = &c->cls[cls];
     if (cc->count) {
         *addr = cc->slots[--cc->count];
@@ -312,6 +313,7 @@ int as_tc_small_free(tc_t *t, uint32_t cpu, uint32_t cls, uintptr_t addr)
     if (!t->p[TC_P_PER_CPU].u) return transfer_insert(t, cls, &addr, 1);
     tc_cpu_t *c = cpu_get(t, cpu);
     if (!c) return transfer_insert(t, cls, &addr, 1);
+    c->ops++;
     tc_cpu_class_t *cc = &c->cls[cls];
     if (cc->count < cc->cap) {
         cc->slots[cc->count++] = addr;
@@ -331,6 +333,33 @@ int as_tc_small_free(tc_t *t, uint32_t cpu, uint32_t cls, uintptr_t addr)
     int rc = transfer_insert(t, cls, cc->slots + cc->count, n);
     cc->slots[cc->count++] = addr;
     return rc;
+}
+
+uint32_t as_tc_cpu_reclaim_idle(tc_t *t)
+{
+    uint32_t drained = 0;
+    for (uint32_t i = 0; i < t->ncpus; i++) {
+        tc_cpu_t *c = t->cpus[i];
+        if (!c) continue;
+        if (c->ops != c->ops_at_reclaim || !c->cap_bytes) {
+            c->ops_at_reclaim = c->ops;
+            continue;
+        }
+        for (uint32_t k = 1; k <= t->nclasses; k++) {
+            tc_cpu_class_t *cc = &c->cls[k];
+            uint32_t batch = t->cls[k].batch;
+            while (cc->count) {
+                uint32_t n = cc->count < batch ? cc->count : batch;
+                cc->count -= n;
+                transfer_insert(t, k, cc->slots + cc->count, n);
+            }
+            cc->cap = 0;
+        }
+        c->cap_bytes = 0;
+        drained++;
+    }
+    t->cpu_reclaims += drained;
+    return drained;
 }
 
 void as_tc_frontend_bytes(const tc_t *t, uint64_t *cpu, uint64_t *transfer,

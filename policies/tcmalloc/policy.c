@@ -95,6 +95,13 @@ const as_param_spec_t as_tc_params[TC_P_COUNT] = {
     [TC_P_TICK_INTERVAL] =
         {"tick_interval", AS_PARAM_NS, "1s", 1000000, 3.6e12, NULL,
          "period of background actions (release, cache shrinking)"},
+    [TC_P_CPU_RECLAIM] =
+        {"cpu_reclaim_interval", AS_PARAM_NS, "30s", 0, 3.6e12, NULL,
+         "drain per-CPU caches idle for this long (0 = never)"},
+    [TC_P_REALLOC_SHRINK] = {"realloc_in_place", AS_PARAM_BOOL, "on", 0, 0,
+                             NULL,
+                             "realloc keeps the block when the new size fits "
+                             "and is at least half of it"},
     [TC_P_MADVISE_HUGEPAGE] =
         {"madvise_hugepage", AS_PARAM_BOOL, "off", 0, 0, NULL,
          "MADV_HUGEPAGE on reserved address space (for THP madvise mode)"},
@@ -261,6 +268,31 @@ static size_t tc_usable_size(void *state, uintptr_t addr)
     return s->start == addr ? (size_t)s->npages << t->page_shift : 0;
 }
 
+/* TCMalloc's realloc: keep the block when the new size fits in it and is
+ * at least half of it; otherwise allocate, and free the old block */
+static int tc_realloc(void *state, const as_ctx_t *ctx, uintptr_t addr,
+                      size_t old_size, size_t new_size, size_t align,
+                      as_block_t *out)
+{
+    tc_t *t = state;
+    size_t usable = tc_usable_size(t, addr);
+    if (!usable) return AS_EINVAL;
+    if (align & (align - 1)) return AS_EINVAL;
+    size_t want = new_size ? new_size : 1;
+    size_t eff = align ? align : 16;
+    if (t->p[TC_P_REALLOC_SHRINK].u && want <= usable && want >= usable / 2 &&
+        (addr & (eff - 1)) == 0) {
+        t->now_ns = ctx->now_ns;
+        out->addr = addr;
+        out->bytes = usable;
+        t->realloc_in_place++;
+        return AS_OK;
+    }
+    int rc = tc_alloc(t, ctx, new_size, align, out);
+    if (rc != AS_OK) return rc;
+    return tc_free(t, ctx, addr, old_size);
+}
+
 static uint64_t tc_tick(void *state, const as_ctx_t *ctx)
 {
     tc_t *t = state;
@@ -272,6 +304,11 @@ static uint64_t tc_tick(void *state, const as_ctx_t *ctx)
     t->now_ns = now;
     as_tc_demand_record(t);
     as_tc_cache_tick(t);
+    uint64_t reclaim = t->p[TC_P_CPU_RECLAIM].u;
+    if (reclaim && now - t->last_reclaim_ns >= reclaim) {
+        t->last_reclaim_ns = now;
+        as_tc_cpu_reclaim_idle(t);
+    }
     uint64_t rate = t->p[TC_P_RELEASE_RATE].u;
     if (rate && dt) {
         t->release_budget_pages +=
@@ -364,6 +401,8 @@ static void tc_stats(void *state, as_stat_fn fn, void *arg)
     fn(arg, "transfer_cache_misses", (double)t->transfer_misses);
     fn(arg, "spans_created", (double)t->central_spans_created);
     fn(arg, "large_allocs", (double)t->large_allocs);
+    fn(arg, "cpu_cache_reclaims", (double)t->cpu_reclaims);
+    fn(arg, "realloc_in_place", (double)t->realloc_in_place);
     fn(arg, "reserved_bytes", (double)(t->hps_from_os * hpb));
     uint64_t hist[TC_HIST_BUCKETS];
     as_tc_filler_histogram(t, hist);
@@ -411,7 +450,7 @@ const as_policy_ops_t as_policy_tcmalloc = {
     .create = as_tc_create,
     .alloc = tc_alloc,
     .free = tc_free,
-    .realloc = NULL,
+    .realloc = tc_realloc,
     .usable_size = tc_usable_size,
     .tick = tc_tick,
     .stats = tc_stats,

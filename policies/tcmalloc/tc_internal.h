@@ -85,6 +85,8 @@ enum {
     TC_P_SKIP_CAP,
     TC_P_TICK_INTERVAL,
     TC_P_MADVISE_HUGEPAGE,
+    TC_P_CPU_RECLAIM,
+    TC_P_REALLOC_SHRINK,
     TC_P_COUNT
 };
 
@@ -225,8 +227,10 @@ typedef struct {
 
 typedef struct {
     tc_cpu_class_t cls[TC_MAX_CLASSES];
-    uint64_t cap_bytes;    /* sum cap * bytes, <= cpu_cache_bytes */
-    uint32_t steal_cursor; /* next class to steal capacity from */
+    uint64_t cap_bytes;      /* sum cap * bytes, <= cpu_cache_bytes */
+    uint32_t steal_cursor;   /* next class to steal capacity from */
+    uint64_t ops;            /* allocations + frees served (hits and misses) */
+    uint64_t ops_at_reclaim; /* `ops` at the last idle check */
 } tc_cpu_t;
 
 typedef struct {
@@ -335,6 +339,9 @@ typedef struct tc {
         transfer_misses, central_spans_created, large_allocs;
     uint64_t skip_subrelease_pages;  /* pages skip-subrelease kept */
     uint64_t filler_reused_released; /* was_released transitions */
+    uint64_t last_reclaim_ns;        /* last idle per-CPU cache check */
+    uint64_t cpu_reclaims;           /* idle CPU caches drained */
+    uint64_t realloc_in_place;       /* reallocs that kept their block */
 } tc_t;
 
 /* ------------------------------------------------------------ functions */
@@ -439,6 +446,9 @@ uint32_t as_tc_central_remove(tc_t *t, uint32_t cls, uintptr_t *out,
 int as_tc_central_insert(tc_t *t, uint32_t cls, const uintptr_t *objs,
                          uint32_t n);
 uint32_t as_tc_central_index(uint32_t objects, uint32_t allocated);
+/* reclaim: drain every CPU cache that served nothing since the last call
+ * to the transfer cache and drop its capacity to 0. @return CPUs drained. */
+uint32_t as_tc_cpu_reclaim_idle(tc_t *t);
 void as_tc_frontend_bytes(const tc_t *t, uint64_t *cpu, uint64_t *transfer,
                           uint64_t *central);
 

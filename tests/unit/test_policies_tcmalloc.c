@@ -574,6 +574,75 @@ static void test_skip_subrelease(void)
     teardown(&fx);
 }
 
+static void test_realloc(void)
+{
+    fixture_t fx;
+    setup(&fx, NULL);
+    tc_t *t = fx.t;
+    as_ctx_t c = ctx_cpu(0);
+    as_block_t b = A(&fx, 1000, 0), r;
+    CU_ASSERT_EQUAL(b.bytes, 1024);
+    /* 600 fits in 1024 and is >= 512: the same block */
+    CU_ASSERT_EQUAL(as_policy_tcmalloc.realloc(t, &c, b.addr, 1000, 600, 0, &r),
+                    0);
+    CU_ASSERT_EQUAL(r.addr, b.addr);
+    CU_ASSERT_EQUAL(r.bytes, 1024);
+    /* 500 < 512: moves to the 512 class */
+    CU_ASSERT_EQUAL(as_policy_tcmalloc.realloc(t, &c, r.addr, 600, 500, 0, &r),
+                    0);
+    CU_ASSERT(r.addr != b.addr);
+    CU_ASSERT_EQUAL(r.bytes, 512);
+    /* growing past the block: 1152 class */
+    CU_ASSERT_EQUAL(as_policy_tcmalloc.realloc(t, &c, r.addr, 500, 1025, 0, &r),
+                    0);
+    CU_ASSERT_EQUAL(r.bytes, 1152);
+    CU_ASSERT_EQUAL(t->realloc_in_place, 1);
+    CU_ASSERT_EQUAL(t->in_use_bytes, 1152);
+    /* large: 300 KiB = 38 pages; 200 KiB still fits in place */
+    as_block_t l = A(&fx, 300 * KiB, 0);
+    CU_ASSERT_EQUAL(l.bytes, 38 * PG);
+    CU_ASSERT_EQUAL(
+        as_policy_tcmalloc.realloc(t, &c, l.addr, 300 * KiB, 200 * KiB, 0, &r),
+        0);
+    CU_ASSERT_EQUAL(r.addr, l.addr);
+    F(&fx, r.addr);
+    /* an address that is not a block */
+    CU_ASSERT_EQUAL(as_policy_tcmalloc.realloc(t, &c, 0x1000, 1, 2, 0, &r),
+                    AS_EINVAL);
+    teardown(&fx);
+}
+
+static void test_cpu_reclaim(void)
+{
+    fixture_t fx;
+    setup(&fx, NULL);
+    tc_t *t = fx.t;
+    as_ctx_t c = ctx_cpu(3);
+    as_block_t b;
+    CU_ASSERT_EQUAL(as_policy_tcmalloc.alloc(t, &c, 64, 0, &b), 0);
+    CU_ASSERT_EQUAL(as_policy_tcmalloc.free(t, &c, b.addr, 0), 0);
+    uint32_t cls = as_tc_class_of(t, 64);
+    tc_cpu_t *cpu = t->cpus[3];
+    /* the miss fetched a batch of 32: 31 cached, then the free made 32 */
+    CU_ASSERT_EQUAL(cpu->cls[cls].count, 32);
+    CU_ASSERT_EQUAL(cpu->cap_bytes, 32 * 64);
+    /* ticks at 0 s (too early), 30 s (CPU 3 was busy: remember), 60 s
+     * (idle for a whole interval: drained to the transfer cache) */
+    c.now_ns = 0;
+    as_policy_tcmalloc.tick(t, &c);
+    c.now_ns = 30000000000ull;
+    as_policy_tcmalloc.tick(t, &c);
+    CU_ASSERT_EQUAL(cpu->cls[cls].count, 32);
+    c.now_ns = 60000000000ull;
+    as_policy_tcmalloc.tick(t, &c);
+    CU_ASSERT_EQUAL(cpu->cls[cls].count, 0);
+    CU_ASSERT_EQUAL(cpu->cls[cls].cap, 0);
+    CU_ASSERT_EQUAL(cpu->cap_bytes, 0);
+    CU_ASSERT_EQUAL(t->transfer[cls].count, 32);
+    CU_ASSERT_EQUAL(stat(&fx, "cpu_cache_reclaims"), 1);
+    teardown(&fx);
+}
+
 /* ------------------------------------------------------------ stress */
 
 static uint64_t rng_state = 88172645463325252ull;
@@ -613,6 +682,18 @@ static void stress(const char *const *assign)
         c.cpu = (uint32_t)(rnd() % 4);
         if (c.now_ns >= next_tick) next_tick = c.now_ns + ops.tick(st, &c);
         int i = (int)(rnd() % LIVE);
+        if (addr[i] && rnd() % 8 == 0) {
+            size_t ns = (size_t)(rnd() % (size[i] * 2 + 64));
+            as_block_t b;
+            int rc = ops.realloc(st, &c, addr[i], size[i], ns, 0, &b);
+            CU_ASSERT_EQUAL(rc, 0);
+            if (rc) printf("\nrealloc: %s\n", as_check_last_error(st));
+            if (rc) break;
+            CU_ASSERT_EQUAL(as_simos_touch(os, b.addr, ns ? ns : 1), 0);
+            addr[i] = b.addr;
+            size[i] = ns;
+            continue;
+        }
         if (addr[i]) {
             int rc = ops.free(st, &c, addr[i], (rnd() & 1) ? size[i] : 0);
             CU_ASSERT_EQUAL(rc, 0);
@@ -698,6 +779,8 @@ int main(void)
         {"large: HugeRegion best fit, backed on use", test_large_region},
         {"tick releases at the configured rate", test_tick_release},
         {"skip-subrelease keeps the demand requirement", test_skip_subrelease},
+        {"realloc in place when it fits and is at least half", test_realloc},
+        {"idle per-CPU caches are drained", test_cpu_reclaim},
         {"stress under the checking layer (defaults)", test_stress_default},
         {"stress under the checking layer (release, legacy, regions)",
          test_stress_release},
