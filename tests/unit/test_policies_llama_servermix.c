@@ -111,6 +111,7 @@ static void test_adversarial_promotes_and_stays_bounded(void)
     CU_ASSERT(adversarial.promotions > 0);
     CU_ASSERT(stat_of(&adversarial.r, "policy.llama_block_promotions") > 0);
     bounded(&adversarial);
+    fprintf(stderr, "\n");
 }
 
 static void test_none_stays_bounded(void)
