@@ -162,6 +162,28 @@ static inline int as_get_varint(const uint8_t **pp, const uint8_t *end,
  * guarantees they are readable), without branching on its length.
  * @return the value, with *len = its bytes (1..8); *len = 0 when the varint
  * is longer than 8 bytes (the caller falls back to as_get_varint). */
+/* as_varint4: like as_varint8 for varints of at most 4 bytes (values below
+ * 2^28), with 32-bit arithmetic; reads 4 bytes. *len = 0 when longer. */
+static inline uint32_t as_varint4(const uint8_t *p, unsigned *len)
+{
+    uint32_t x;
+    memcpy(&x, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap32(x);
+#endif
+    uint32_t m = ~x & 0x80808080u;
+    if (m == 0) {
+        *len = 0;
+        return 0;
+    }
+    unsigned bits = (unsigned)__builtin_ctz(m) + 1; /* 8 * length */
+    *len = bits >> 3;
+    x &= 0x7f7f7f7fu >> (32 - bits);
+    x = ((x & 0x7f007f00u) >> 1) | (x & 0x007f007fu);
+    x = ((x & 0x3fff0000u) >> 2) | (x & 0x00003fffu);
+    return x;
+}
+
 static inline uint64_t as_varint8(const uint8_t *p, unsigned *len)
 {
     uint64_t x;

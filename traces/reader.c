@@ -985,10 +985,10 @@ typedef struct {
 
 /* The hot path: decode events of the loaded chunk into evs[*n..cap).
  * Events are decoded in runs of at most AS_RUN_EVENTS. Within a run each
- * field comes from its own stream: time, back-reference and size with the
- * branch-free as_varint8, thread, cpu and stack as one byte (a longer
- * value takes the careful path), all masked by the tag's flags so the tag
- * is not branched on. Every rule is folded into one flag per event; stream
+ * field comes from its own stream: time, back-reference, size and align
+ * with the branch-free as_varint4, thread, cpu and stack as one byte (a
+ * longer value takes the careful path), all masked by the tag's flags so the
+ * tag is not branched on. Every rule is folded into one flag per event; stream
  * overruns are checked once per run (the zero padding after the payload
  * keeps a run's reads inside the buffer) and a run that overran is
  * replayed through decode_event_careful(), which words the error.
@@ -1046,7 +1046,7 @@ static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
             unsigned l;
             uint64_t v, m;
             /* time */
-            v = as_varint8(cd, &l);
+            v = as_varint4(cd, &l);
             m = (uint64_t)0 - has_dt;
             bad |= (uint64_t)(l == 0) & has_dt;
             uint64_t dt = v & m;
@@ -1062,13 +1062,13 @@ static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
             uint64_t cpu = has_cpu ? v : *slot;
             const uint8_t *nc = cc + has_cpu;
             /* back-reference */
-            v = as_varint8(cb, &l);
+            v = as_varint4(cb, &l);
             m = (uint64_t)0 - has_back;
             bad |= (uint64_t)(l == 0) & has_back;
             uint64_t back = v & m;
             const uint8_t *nb = cb + (l & (unsigned)m);
             /* size */
-            v = as_varint8(cs, &l);
+            v = as_varint4(cs, &l);
             m = (uint64_t)0 - has_new;
             bad |= (uint64_t)(l == 0) & has_new;
             uint64_t size = v & m;
@@ -1077,7 +1077,7 @@ static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
             uint64_t align = 0;
             const uint8_t *na = ca;
             if (tag & AS_TAG_HAS_ALIGN) {
-                align = as_varint8(ca, &l);
+                align = as_varint4(ca, &l);
                 bad |= (uint64_t)(l == 0) | !has_new;
                 na = ca + l;
             }
