@@ -759,6 +759,8 @@ static void test_stress_pages(void)
     const char *assign2[] = {"page_size=32K", "release_rate=16M",
                              "separate_dense=off", NULL};
     stress(assign2);
+    const char *assign3[] = {"page_size=256K", "release_rate=16M", NULL};
+    stress(assign3);
 }
 
 int main(void)
@@ -784,7 +786,7 @@ int main(void)
         {"stress under the checking layer (defaults)", test_stress_default},
         {"stress under the checking layer (release, legacy, regions)",
          test_stress_release},
-        {"stress under the checking layer (4K and 32K pages)",
+        {"stress under the checking layer (4K, 32K and 256K pages)",
          test_stress_pages},
         {NULL, NULL}};
     return as_test_main("policies_tcmalloc", tests);
