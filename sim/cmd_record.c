@@ -89,8 +89,8 @@ static int find_preload(char *out, size_t cap)
         "../lib/allocsim/liballocsim_record.so",
         "liballocsim_record.so"};
     for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-        snprintf(out, cap, "%s/%s", exe, rel[i]);
-        if (access(out, R_OK) == 0) return 1;
+        int k = snprintf(out, cap, "%s/%s", exe, rel[i]);
+        if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0) return 1;
     }
     return 0;
 }

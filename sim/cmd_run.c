@@ -68,6 +68,11 @@ static void usage(FILE *f)
             "                           (default LLAMA's 10ms..1000s)\n"
             "      --sample-interval T  series sampling (default trace/1000)\n"
             "      --no-check           skip the checking layer (faster)\n"
+            "      --stats              wrap the policy in the statistics layer\n"
+            "      --shadow-predictor Q also ask predictor Q on every allocation\n"
+            "                           and report its accuracy (counterfactual)\n"
+            "      --predictor-load F   trained table for the predictor (site)\n"
+            "      --predictor-save F   write the predictor's table after the run\n"
             "  -o, --output DIR         output directory (default allocsim-out)\n"
             "  -q, --quiet              no progress\n"
             "  -h, --help               this help\n");
@@ -93,74 +98,4 @@ int as_cmd_run(int argc, char **argv)
     }
     o.cfg.trace_path = o.positional[0];
     return as_run_to_dir(&o.cfg, o.out_dir, o.quiet ? NULL : progress, 0);
-}
-
-int as_run_to_dir(as_run_config_t *cfg, const char *dir,
-                  void (*prog)(void *, uint64_t, uint64_t), int brief)
-{
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "allocsim: %s: cannot create directory: %s\n", dir,
-                strerror(errno));
-        return AS_EXIT_FAIL;
-    }
-    char series_path[4096], series_tmp[4200], summary_path[4096];
-    snprintf(series_path, sizeof series_path, "%s/series.csv", dir);
-    snprintf(series_tmp, sizeof series_tmp, "%s.tmp", series_path);
-    snprintf(summary_path, sizeof summary_path, "%s/summary.json", dir);
-    FILE *series = fopen(series_tmp, "w");
-    if (!series) {
-        fprintf(stderr, "allocsim: %s: cannot write: %s\n", series_tmp,
-                strerror(errno));
-        return AS_EXIT_FAIL;
-    }
-    cfg->series = series;
-    if (prog && as_cli_progress_on()) cfg->progress = prog;
-    as_run_result_t res;
-    char err[2048];
-    int rc = as_engine_run(cfg, &res, err, sizeof err);
-    if (cfg->progress) fprintf(stderr, "\r\033[K");
-    cfg->series = NULL;
-    if (fclose(series) != 0 && rc == AS_OK) {
-        fprintf(stderr, "allocsim: %s: write failed\n", series_tmp);
-        rc = AS_EIO;
-    }
-    if (rc != AS_OK) {
-        remove(series_tmp);
-        fprintf(stderr, "allocsim: %s\n", err);
-        return (rc == AS_ENOMEM || rc == AS_ECHECK || rc == AS_EIO)
-                   ? AS_EXIT_FAIL
-                   : AS_EXIT_USAGE;
-    }
-    if (rename(series_tmp, series_path) != 0) {
-        fprintf(stderr, "allocsim: %s: %s\n", series_path, strerror(errno));
-        as_run_result_free(&res);
-        return AS_EXIT_FAIL;
-    }
-    rc = as_summary_write(summary_path, cfg, &res, err, sizeof err);
-    if (rc != AS_OK) {
-        fprintf(stderr, "allocsim: %s\n", err);
-        as_run_result_free(&res);
-        return AS_EXIT_FAIL;
-    }
-    if (res.warn_truncated)
-        fprintf(stderr, "allocsim: warning: %s (replayed every whole chunk)\n",
-                res.truncation);
-    uint64_t warns = res.warn_unknown_free + res.warn_double_free +
-                     res.warn_too_large + res.warn_policy_errors;
-    if (warns)
-        fprintf(stderr, "allocsim: warning: %llu bad events counted (see "
-                        "warnings in %s)\n",
-                (unsigned long long)warns, summary_path);
-    if (!brief) {
-        const as_metrics_summary_t *m = &res.metrics;
-        printf("%s: %llu events, peak live %.2f MiB, peak resident %.2f MiB, "
-               "fragmentation jw4 %.3f, huge-page coverage %.3f\n",
-               cfg->policy, (unsigned long long)res.events,
-               (double)m->peak_live_bytes / 1048576.0,
-               (double)m->peak_resident_bytes / 1048576.0, m->jw4,
-               m->hugepage_coverage_mean);
-        printf("wrote %s and %s\n", summary_path, series_path);
-    }
-    as_run_result_free(&res);
-    return AS_EXIT_OK;
 }

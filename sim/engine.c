@@ -15,6 +15,7 @@
  */
 #include "engine.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 
 #include "../common/util.h"
 #include "../policies/layers/check.h"
+#include "../policies/layers/stats.h"
 #include "../traces/trace.h"
 #include "livemap.h"
 
@@ -89,6 +91,36 @@ static void list_params(const part_params_t *p, char *buf, size_t cap)
 }
 
 /* Apply one "part.name=value" or "name=value" assignment. */
+static int param_error(const part_params_t *target, const char *a,
+                       const char *assign, int rc, char *err, size_t cap)
+{
+    size_t nlen = (size_t)(strchr(assign, '=') - assign);
+    int i = as_param_find(target->specs, target->n, assign, nlen);
+    if (rc == AS_ENOTFOUND) {
+        char names[1024];
+        list_params(target, names, sizeof names);
+        errf(err, cap, "parameter '%s': %s has no parameter '%.*s'; valid: %s",
+             a, target->part, (int)nlen, assign, names);
+        return AS_ENOTFOUND;
+    }
+    const as_param_spec_t *s = &target->specs[i];
+    if (rc == AS_ERANGE)
+        errf(err, cap, "parameter '%s': out of range [%g, %g]", a, s->min,
+             s->max);
+    else
+        errf(err, cap, "parameter '%s': not a valid %s", a,
+             s->type == AS_PARAM_ENUM     ? s->choices
+             : s->type == AS_PARAM_BOOL   ? "boolean"
+             : s->type == AS_PARAM_BYTES  ? "byte count (e.g. 8K, 2M)"
+             : s->type == AS_PARAM_NS     ? "duration (e.g. 10ms, 1s)"
+             : s->type == AS_PARAM_DOUBLE ? "number"
+                                          : "integer");
+    return AS_EINVAL;
+}
+
+/* Apply one assignment. "part.name=value" sets the parameter in every part
+ * of that name (a predictor may appear twice: as the predictor and inside
+ * the shadow); "name=value" sets it in the first part that has it. */
 static int apply_param(part_params_t *parts, size_t nparts, const char *a,
                        char *err, size_t cap)
 {
@@ -98,53 +130,39 @@ static int apply_param(part_params_t *parts, size_t nparts, const char *a,
         errf(err, cap, "parameter '%s': expected name=value", a);
         return AS_EINVAL;
     }
-    part_params_t *target = NULL;
-    const char *assign = a;
     if (dot && dot < eq) {
-        for (size_t i = 0; i < nparts; i++)
-            if (strlen(parts[i].part) == (size_t)(dot - a) &&
-                strncmp(parts[i].part, a, (size_t)(dot - a)) == 0)
-                target = &parts[i];
-        if (!target) {
+        size_t plen = (size_t)(dot - a);
+        int found = 0;
+        for (size_t i = 0; i < nparts; i++) {
+            if (strlen(parts[i].part) != plen ||
+                strncmp(parts[i].part, a, plen) != 0)
+                continue;
+            found = 1;
+            int rc = as_param_set(parts[i].specs, parts[i].n, parts[i].values,
+                                  dot + 1);
+            if (rc != AS_OK)
+                return param_error(&parts[i], a, dot + 1, rc, err, cap);
+        }
+        if (!found) {
             errf(err, cap, "parameter '%s': no part named '%.*s' in this run "
-                           "(the policy, the predictor or 'os')",
-                 a, (int)(dot - a), a);
+                           "(the policy, a predictor or 'os')",
+                 a, (int)plen, a);
             return AS_ENOTFOUND;
         }
-        assign = dot + 1;
-    } else {
-        /* Unprefixed: the first part that knows the name. */
-        for (size_t i = 0; i < nparts && !target; i++)
-            if (as_param_find(parts[i].specs, parts[i].n, a,
-                              (size_t)(eq - a)) >= 0)
-                target = &parts[i];
-        if (!target) target = &parts[0];
+        return AS_OK;
     }
-    int rc = as_param_set(target->specs, target->n, target->values, assign);
-    if (rc == AS_ENOTFOUND) {
-        char names[1024];
-        list_params(target, names, sizeof names);
-        errf(err, cap, "parameter '%s': %s has no parameter '%.*s'; valid: %s",
-             a, target->part, (int)(strchr(assign, '=') - assign), assign,
-             names);
-    } else if (rc == AS_ERANGE) {
-        int i = as_param_find(target->specs, target->n, assign,
-                              (size_t)(strchr(assign, '=') - assign));
-        errf(err, cap, "parameter '%s': out of range [%g, %g]", a,
-             target->specs[i].min, target->specs[i].max);
-    } else if (rc != AS_OK) {
-        int i = as_param_find(target->specs, target->n, assign,
-                              (size_t)(strchr(assign, '=') - assign));
-        const as_param_spec_t *s = &target->specs[i];
-        errf(err, cap, "parameter '%s': not a valid %s", a,
-             s->type == AS_PARAM_ENUM   ? s->choices
-             : s->type == AS_PARAM_BOOL ? "boolean"
-             : s->type == AS_PARAM_BYTES ? "byte count (e.g. 8K, 2M)"
-             : s->type == AS_PARAM_NS   ? "duration (e.g. 10ms, 1s)"
-             : s->type == AS_PARAM_DOUBLE ? "number"
-                                         : "integer");
-    }
-    return rc == AS_OK ? AS_OK : (rc == AS_ENOTFOUND ? AS_ENOTFOUND : AS_EINVAL);
+    for (size_t i = 0; i < nparts; i++)
+        if (as_param_find(parts[i].specs, parts[i].n, a, (size_t)(eq - a)) >=
+            0) {
+            int rc = as_param_set(parts[i].specs, parts[i].n, parts[i].values,
+                                  a);
+            return rc == AS_OK ? AS_OK
+                               : param_error(&parts[i], a, a, rc, err, cap);
+        }
+    errf(err, cap, "parameter '%s': no part of this run has a parameter "
+                   "'%.*s' (see allocsim run --help)",
+         a, (int)(eq - a), a);
+    return AS_ENOTFOUND;
 }
 
 /* ------------------------------------------------------------- the run */
@@ -170,6 +188,18 @@ static void stat_put(void *arg, const char *name, double value)
     s->n++;
 }
 
+/* One predictor instance, possibly a wrapper with its inner predictor;
+ * `part` and `inner_part` index the run's parameter parts. */
+typedef struct {
+    const as_predictor_ops_t *ops, *inner;
+    void *state, *inner_state;
+    int part, inner_part;
+} pred_inst_t;
+
+typedef struct {
+    uint64_t mis_bytes, mis_allocs, bytes, allocs;
+} site_count_t;
+
 typedef struct {
     const as_run_config_t *cfg;
     as_run_result_t *res;
@@ -183,9 +213,19 @@ typedef struct {
     const as_policy_ops_t *pol;
     void *pol_state;
     as_policy_ops_t check_ops; /* the checking layer, when on */
+    void *check_state;
+    as_policy_ops_t stats_ops; /* the statistics layer, when on */
 
-    const as_predictor_ops_t *pred, *inner;
-    void *pred_state, *inner_state;
+    pred_inst_t pred;          /* places objects */
+    pred_inst_t shadow;        /* counterfactual only (ops NULL: none) */
+
+    /* per-site outcome counts for the most-mispredicted-sites table */
+    site_count_t *sites;
+    uint32_t n_sites;
+
+    /* columns of policy_series.csv, fixed by the first sample */
+    size_t n_pol_cols;
+    stat_sink_t pol_sample; /* reused buffer for each sample */
 
     uint8_t *oracle;          /* true class per object id (oracle only) */
     uint64_t oracle_n;
@@ -336,8 +376,34 @@ static void write_series_header(FILE *f)
                "hugepage_coverage,releases,splits,collapses\n");
 }
 
+/* policy_series.csv: the policy's statistics at each sample, one column per
+ * statistic of the first sample (later samples are matched by position and
+ * name; a statistic that is missing is left empty). */
+static void write_policy_row(run_t *r, uint64_t t)
+{
+    FILE *f = r->cfg->policy_series;
+    if (!f || !r->pol->stats) return;
+    stat_sink_t *k = &r->pol_sample;
+    k->n = 0;
+    k->prefix = "";
+    r->pol->stats(r->pol_state, stat_put, k);
+    if (!r->n_pol_cols) {
+        r->n_pol_cols = k->n;
+        fprintf(f, "t_ns");
+        for (size_t i = 0; i < k->n; i++) fprintf(f, ",%s", k->v[i].name);
+        fputc('\n', f);
+    }
+    fprintf(f, "%llu", (unsigned long long)(t - r->t_first));
+    for (size_t i = 0; i < r->n_pol_cols; i++) {
+        if (i < k->n) fprintf(f, ",%.17g", k->v[i].value);
+        else fputc(',', f);
+    }
+    fputc('\n', f);
+}
+
 static void write_series_row(run_t *r, uint64_t t)
 {
+    write_policy_row(r, t);
     if (!r->cfg->series) return;
     as_sample_t s;
     sample_now(r, &s, t);
@@ -385,6 +451,40 @@ static int run_timers(run_t *r, uint64_t t)
     }
 }
 
+static void count_site(run_t *r, uint32_t stack, uint64_t size, int wrong)
+{
+    if (stack >= r->n_sites) {
+        uint32_t n = r->n_sites ? r->n_sites : 64;
+        while (n <= stack) n *= 2;
+        site_count_t *ns = realloc(r->sites, n * sizeof *ns);
+        if (!ns) return; /* the table is a report: losing it is not fatal */
+        memset(ns + r->n_sites, 0, (n - r->n_sites) * sizeof *ns);
+        r->sites = ns;
+        r->n_sites = n;
+    }
+    site_count_t *c = &r->sites[stack];
+    c->allocs++;
+    c->bytes += size;
+    if (wrong) {
+        c->mis_allocs++;
+        c->mis_bytes += size;
+    }
+}
+
+static void observe_one(run_t *r, pred_inst_t *p, const as_live_t *o,
+                        int32_t predicted, uint64_t life, uint32_t actual)
+{
+    if (!p->ops->observe) return;
+    as_pred_ctx_t pc;
+    pred_ctx(r, &pc, o->id, o->t_alloc_ns, o->size, o->thread, 0, o->stack);
+    as_pred_outcome_t out = {.lifetime_ns = life,
+                             .actual_class = actual,
+                             .predicted_class = predicted};
+    p->ops->observe(p->state, &pc, &out);
+}
+
+/* The outcome of an object: into the confusion matrices, the site table
+ * and both predictors. */
 static void observe(run_t *r, const as_live_t *o, uint64_t t_free, int died)
 {
     as_run_result_t *res = r->res;
@@ -393,15 +493,14 @@ static void observe(run_t *r, const as_live_t *o, uint64_t t_free, int died)
     if (o->predicted >= 0) {
         res->confusion_allocs[o->predicted][actual]++;
         res->confusion_bytes[o->predicted][actual] += o->size;
+        count_site(r, o->stack, o->size, (uint32_t)o->predicted != actual);
     }
-    if (r->pred->observe) {
-        as_pred_ctx_t pc;
-        pred_ctx(r, &pc, o->id, o->t_alloc_ns, o->size, o->thread, 0,
-                 o->stack);
-        as_pred_outcome_t out = {.lifetime_ns = life,
-                                 .actual_class = actual,
-                                 .predicted_class = o->predicted};
-        r->pred->observe(r->pred_state, &pc, &out);
+    observe_one(r, &r->pred, o, o->predicted, life, actual);
+    if (r->shadow.ops && o->shadow >= 0) {
+        res->shadow_confusion_allocs[o->shadow][actual]++;
+        res->shadow_confusion_bytes[o->shadow][actual] += o->size;
+        if (o->shadow == o->predicted) res->shadow_agree_allocs++;
+        observe_one(r, &r->shadow, o, o->shadow, life, actual);
     }
 }
 
@@ -410,25 +509,33 @@ static int policy_failed(run_t *r, int rc, const char *what, uint64_t id)
     if (rc == AS_ECHECK) {
         errf(r->err, r->errcap, "%s: policy %s failed the check on %s of "
              "object %llu: %s", r->cfg->trace_path, r->pol->name, what,
-             (unsigned long long)id, as_check_last_error(r->pol_state));
+             (unsigned long long)id, as_check_last_error(r->check_state));
         return AS_ECHECK;
     }
     return AS_OK;
+}
+
+static int32_t predict(run_t *r, pred_inst_t *p, const as_pred_ctx_t *pc)
+{
+    int32_t cls = p->ops->predict(p->state, pc);
+    if (cls < 0 || (uint32_t)cls >= r->cfg->classes.n)
+        cls = (int32_t)r->cfg->classes.n - 1;
+    return cls;
 }
 
 static int do_alloc(run_t *r, const as_event_t *e, uint64_t id)
 {
     as_run_result_t *res = r->res;
     as_live_t o = {.id = id, .size = e->size, .t_alloc_ns = e->t_ns,
-                   .stack = e->stack, .thread = e->thread, .predicted = -1};
+                   .stack = e->stack, .thread = e->thread, .predicted = -1,
+                   .shadow = -1};
     as_ctx_t ctx = {.now_ns = e->t_ns, .thread = e->thread, .cpu = e->cpu,
                     .lifetime_class = AS_CLASS_NONE, .stack = e->stack};
     as_pred_ctx_t pc;
     pred_ctx(r, &pc, id, e->t_ns, e->size, e->thread, e->cpu, e->stack);
-    int32_t cls = r->pred->predict(r->pred_state, &pc);
-    if (cls < 0 || (uint32_t)cls >= r->cfg->classes.n)
-        cls = (int32_t)r->cfg->classes.n - 1;
+    int32_t cls = predict(r, &r->pred, &pc);
     o.predicted = (int8_t)cls;
+    if (r->shadow.ops) o.shadow = (int8_t)predict(r, &r->shadow, &pc);
     ctx.lifetime_class = cls;
     if (e->size == 0) res->warn_zero_size++;
     as_block_t b = {0};
@@ -444,6 +551,7 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id)
             res->warn_policy_errors++;
         o.flags = AS_LIVE_FAILED;
         o.predicted = -1;
+        o.shadow = -1;
         return as_livemap_insert(&r->live, &o);
     }
     o.addr = b.addr;
@@ -515,6 +623,55 @@ static int do_event(run_t *r, const as_event_t *e)
     return rc;
 }
 
+/* Find a predictor from its spec ("name" or "wrapper:inner"; a wrapper
+ * without an inner wraps `none`) and add its parameter parts. */
+static int resolve_pred(run_t *r, const char *spec, const char *inner_name,
+                        pred_inst_t *p, part_params_t *parts, size_t *n)
+{
+    char *err = r->err;
+    size_t cap = r->errcap;
+    char pname[64], iname[64] = "";
+    snprintf(pname, sizeof pname, "%s", spec);
+    char *colon = strchr(pname, ':');
+    if (colon) {
+        *colon = 0;
+        snprintf(iname, sizeof iname, "%s", colon + 1);
+    } else if (inner_name) {
+        snprintf(iname, sizeof iname, "%s", inner_name);
+    }
+    const char *bad = NULL;
+    p->ops = as_predictor_find(pname);
+    if (!p->ops) bad = pname;
+    if (p->ops && p->ops->wraps) {
+        p->inner = as_predictor_find(iname[0] ? iname : "none");
+        if (!p->inner || p->inner->wraps) bad = iname;
+    } else if (iname[0] && p->ops) {
+        errf(err, cap, "predictor '%s' does not wrap another predictor", pname);
+        return AS_EINVAL;
+    }
+    if (bad) {
+        size_t off = (size_t)snprintf(err, cap, "unknown predictor '%s'; valid:",
+                                      bad);
+        for (size_t i = 0; i < as_predictor_count() && off < cap; i++)
+            off += (size_t)snprintf(err + off, cap - off, " %s",
+                                    as_predictor_at(i)->name);
+        return AS_ENOTFOUND;
+    }
+    int rc;
+    p->part = (int)*n;
+    if ((rc = part_init(&parts[(*n)++], p->ops->name, p->ops->params,
+                        p->ops->n_params, err, cap)))
+        return rc;
+    p->inner_part = -1;
+    if (p->inner) {
+        p->inner_part = (int)*n;
+        if ((rc = part_init(&parts[(*n)++], p->inner->name, p->inner->params,
+                            p->inner->n_params, err, cap)))
+            return rc;
+    }
+    return AS_OK;
+}
+
 static int setup_parts(run_t *r, part_params_t *parts, size_t *nparts)
 {
     const as_run_config_t *cfg = r->cfg;
@@ -531,45 +688,17 @@ static int setup_parts(run_t *r, part_params_t *parts, size_t *nparts)
                                     as_policy_at(i)->name);
         return AS_ENOTFOUND;
     }
-    /* predictor spec: "name" or "wrapper:inner" */
-    char pname[64] = "none", iname[64] = "";
-    if (cfg->predictor) snprintf(pname, sizeof pname, "%s", cfg->predictor);
-    char *colon = strchr(pname, ':');
-    if (colon) {
-        *colon = 0;
-        snprintf(iname, sizeof iname, "%s", colon + 1);
-    } else if (cfg->inner_predictor) {
-        snprintf(iname, sizeof iname, "%s", cfg->inner_predictor);
-    }
-    const char *bad = NULL;
-    r->pred = as_predictor_find(pname);
-    if (!r->pred) bad = pname;
-    if (r->pred && r->pred->wraps) {
-        r->inner = as_predictor_find(iname[0] ? iname : "none");
-        if (!r->inner || r->inner->wraps) bad = iname;
-    } else if (iname[0] && r->pred) {
-        errf(err, cap, "predictor '%s' does not wrap another predictor", pname);
-        return AS_EINVAL;
-    }
-    if (bad) {
-        size_t off = (size_t)snprintf(err, cap, "unknown predictor '%s'; valid:",
-                                      bad);
-        for (size_t i = 0; i < as_predictor_count() && off < cap; i++)
-            off += (size_t)snprintf(err + off, cap - off, " %s",
-                                    as_predictor_at(i)->name);
-        return AS_ENOTFOUND;
-    }
     size_t n = 0;
     int rc;
     if ((rc = part_init(&parts[n++], r->pol->name, r->pol->params,
                         r->pol->n_params, err, cap)))
         return rc;
-    if ((rc = part_init(&parts[n++], r->pred->name, r->pred->params,
-                        r->pred->n_params, err, cap)))
+    if ((rc = resolve_pred(r, cfg->predictor ? cfg->predictor : "none",
+                           cfg->inner_predictor, &r->pred, parts, &n)))
         return rc;
-    if (r->inner && (rc = part_init(&parts[n++], r->inner->name,
-                                    r->inner->params, r->inner->n_params, err,
-                                    cap)))
+    if (cfg->shadow_predictor &&
+        (rc = resolve_pred(r, cfg->shadow_predictor, NULL, &r->shadow, parts,
+                           &n)))
         return rc;
     if ((rc = part_init(&parts[n], "os", os_params, OS_NPARAMS, err, cap)))
         return rc;
@@ -591,7 +720,7 @@ static int setup_parts(run_t *r, part_params_t *parts, size_t *nparts)
             char v[64];
             as_param_format(&parts[p].specs[i], parts[p].values[i], v, sizeof v);
             snprintf(res->params[res->n_params_out++], sizeof res->params[0],
-                     "%s.%s=%s", p == n - 1 ? "os" : parts[p].part,
+                     "%s.%s=%s", parts[p].part,
                      parts[p].specs[i].name, v);
         }
     return AS_OK;
@@ -621,6 +750,195 @@ static void host_free(void *st, void *p, size_t bytes)
     free(p);
 }
 
+static int create_pred(run_t *r, pred_inst_t *p, const part_params_t *parts,
+                       const as_mem_t *mem)
+{
+    int rc;
+    if (p->inner) {
+        as_predictor_config_t ic = {.classes = &r->cfg->classes,
+                                    .params = parts[p->inner_part].values,
+                                    .mem = mem};
+        if ((rc = p->inner->create(&ic, &p->inner_state)) != AS_OK) {
+            errf(r->err, r->errcap, "predictor %s: create failed: %s",
+                 p->inner->name, as_strerror(rc));
+            p->inner_state = NULL;
+            return rc;
+        }
+    }
+    as_predictor_config_t pc = {.classes = &r->cfg->classes,
+                                .params = parts[p->part].values,
+                                .mem = mem,
+                                .inner_ops = p->inner,
+                                .inner_state = p->inner_state};
+    if ((rc = p->ops->create(&pc, &p->state)) != AS_OK) {
+        errf(r->err, r->errcap, "predictor %s: create failed: %s",
+             p->ops->name, as_strerror(rc));
+        p->state = NULL;
+    }
+    return rc;
+}
+
+/* The predictor that takes a trained table: the primary one, or the
+ * predictor it wraps when only that one can load. */
+static int pred_loader(pred_inst_t *p, const as_predictor_ops_t **ops,
+                       void **state, int saving)
+{
+    if (saving ? p->ops->save != NULL : p->ops->load != NULL) {
+        *ops = p->ops;
+        *state = p->state;
+        return 1;
+    }
+    if (p->inner && (saving ? p->inner->save != NULL : p->inner->load != NULL)) {
+        *ops = p->inner;
+        *state = p->inner_state;
+        return 1;
+    }
+    return 0;
+}
+
+static int load_pred(run_t *r)
+{
+    const char *path = r->cfg->predictor_load_path;
+    const as_predictor_ops_t *ops;
+    void *state;
+    if (!pred_loader(&r->pred, &ops, &state, 0)) {
+        errf(r->err, r->errcap, "predictor %s cannot load a trained table",
+             r->pred.ops->name);
+        return AS_EINVAL;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        errf(r->err, r->errcap, "%s: cannot open: %s", path, strerror(errno));
+        return AS_EIO;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += got;
+        if (len == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    int ioerr = ferror(f);
+    fclose(f);
+    if (!buf || ioerr) {
+        free(buf);
+        errf(r->err, r->errcap, "%s: cannot read", path);
+        return buf ? AS_EIO : AS_ENOMEM;
+    }
+    size_t line = 0;
+    int rc = ops->load(state, buf, len, &line);
+    free(buf);
+    if (rc != AS_OK)
+        errf(r->err, r->errcap, "%s:%zu: not a valid %s table (%s)", path, line,
+             ops->name, as_strerror(rc));
+    return rc == AS_OK ? AS_OK : (rc == AS_ENOMEM ? rc : AS_EFORMAT);
+}
+
+static int save_pred(run_t *r)
+{
+    const char *path = r->cfg->predictor_save_path;
+    const as_predictor_ops_t *ops;
+    void *state;
+    if (!pred_loader(&r->pred, &ops, &state, 1)) {
+        errf(r->err, r->errcap, "predictor %s cannot save a table",
+             r->pred.ops->name);
+        return AS_EINVAL;
+    }
+    size_t need = ops->save(state, NULL, 0);
+    char *buf = malloc(need + 1);
+    if (!buf) return AS_ENOMEM;
+    ops->save(state, buf, need + 1);
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fwrite(buf, 1, need, f) == need;
+    if (f && fclose(f) != 0) ok = 0;
+    free(buf);
+    if (!ok || rename(tmp, path) != 0) {
+        remove(tmp);
+        errf(r->err, r->errcap, "%s: cannot write: %s", path, strerror(errno));
+        return AS_EIO;
+    }
+    return AS_OK;
+}
+
+static void accuracy(const uint64_t m[AS_MAX_CLASSES][AS_MAX_CLASSES],
+                     uint32_t n, double *out)
+{
+    uint64_t ok = 0, all = 0;
+    for (uint32_t p = 0; p < n; p++)
+        for (uint32_t a = 0; a < n; a++) {
+            all += m[p][a];
+            if (p == a) ok += m[p][a];
+        }
+    *out = all ? (double)ok / (double)all : 0;
+}
+
+/* "where" of a site: its innermost frames that have a symbol (or a pc). */
+static void site_where(run_t *r, uint32_t stack, char *buf, size_t cap)
+{
+    const uint32_t *frames;
+    uint32_t depth;
+    buf[0] = 0;
+    if (!stack || as_trace_reader_stack(r->reader, stack, &frames, &depth))
+        return;
+    size_t off = 0;
+    for (uint32_t i = 0; i < depth && i < 3 && off + 1 < cap; i++) {
+        as_frame_t f;
+        if (as_trace_reader_frame(r->reader, frames[i], &f) != AS_OK) continue;
+        int w = f.symbol && f.symbol[0]
+                    ? snprintf(buf + off, cap - off, "%s%s", i ? " < " : "",
+                               f.symbol)
+                    : snprintf(buf + off, cap - off, "%s0x%llx", i ? " < " : "",
+                               (unsigned long long)f.pc);
+        if (w < 0) break;
+        off += (size_t)w;
+    }
+}
+
+/* Keep the AS_TOP_SITES sites with the most mispredicted bytes (ties: more
+ * mispredicted allocations, then the lower stack id: deterministic). */
+static void top_sites(run_t *r)
+{
+    as_run_result_t *res = r->res;
+    res->n_top_sites = 0;
+    for (uint32_t id = 0; id < r->n_sites; id++) {
+        const site_count_t *c = &r->sites[id];
+        if (!c->mis_bytes && !c->mis_allocs) continue;
+        size_t k = res->n_top_sites;
+        while (k > 0) {
+            const as_site_report_t *t = &res->top_sites[k - 1];
+            if (t->mispredicted_bytes > c->mis_bytes ||
+                (t->mispredicted_bytes == c->mis_bytes && t->mispredicted_allocs >= c->mis_allocs))
+                break;
+            k--;
+        }
+        if (k >= AS_TOP_SITES) continue;
+        size_t last = res->n_top_sites < AS_TOP_SITES ? res->n_top_sites
+                                                      : AS_TOP_SITES - 1;
+        memmove(&res->top_sites[k + 1], &res->top_sites[k],
+                (last - k) * sizeof res->top_sites[0]);
+        res->top_sites[k].stack = id;
+        res->top_sites[k].mispredicted_bytes = c->mis_bytes;
+        res->top_sites[k].mispredicted_allocs = c->mis_allocs;
+        res->top_sites[k].bytes = c->bytes;
+        res->top_sites[k].allocs = c->allocs;
+        if (res->n_top_sites < AS_TOP_SITES) res->n_top_sites++;
+    }
+    for (size_t i = 0; i < res->n_top_sites; i++)
+        site_where(r, res->top_sites[i].stack, res->top_sites[i].where,
+                   sizeof res->top_sites[i].where);
+}
+
 static double wall_now(void)
 {
     struct timespec ts;
@@ -630,8 +948,13 @@ static double wall_now(void)
 
 static void run_destroy(run_t *r)
 {
-    if (r->pred_state) r->pred->destroy(r->pred_state);
-    if (r->inner_state) r->inner->destroy(r->inner_state);
+    pred_inst_t *ps[2] = {&r->pred, &r->shadow};
+    for (int i = 0; i < 2; i++) {
+        if (ps[i]->state) ps[i]->ops->destroy(ps[i]->state);
+        if (ps[i]->inner_state) ps[i]->inner->destroy(ps[i]->inner_state);
+    }
+    free(r->sites);
+    free(r->pol_sample.v);
     if (r->pol_state) r->pol->destroy(r->pol_state);
     if (r->os) as_simos_destroy(r->os);
     if (r->reader) as_trace_reader_close(r->reader);
@@ -653,7 +976,7 @@ int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
     r.err = err;
     r.errcap = errcap;
     err[0] = 0;
-    part_params_t *parts = calloc(4, sizeof *parts);
+    part_params_t *parts = calloc(6, sizeof *parts);
     as_event_t *ev = malloc(BATCH * sizeof *ev);
     int rc = (parts && ev) ? AS_OK : AS_ENOMEM;
     size_t nparts = 0;
@@ -690,28 +1013,18 @@ int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
     if ((rc = as_simos_create(&oscfg, &r.os)) != AS_OK) goto out;
     r.ps = as_simos_pagesource(r.os);
 
-    /* Predictor (and the predictor it wraps). */
-    if (r.inner) {
-        as_predictor_config_t ic = {.classes = &cfg->classes,
-                                    .params = parts[2].values,
-                                    .mem = &r.ps->meta};
-        if ((rc = r.inner->create(&ic, &r.inner_state)) != AS_OK) {
-            errf(err, errcap, "predictor %s: create failed: %s",
-                 r.inner->name, as_strerror(rc));
-            goto out;
-        }
-    }
-    as_predictor_config_t pcfg = {.classes = &cfg->classes,
-                                  .params = parts[1].values,
-                                  .mem = &r.ps->meta,
-                                  .inner_ops = r.inner,
-                                  .inner_state = r.inner_state};
-    if ((rc = r.pred->create(&pcfg, &r.pred_state)) != AS_OK) {
-        errf(err, errcap, "predictor %s: create failed: %s", r.pred->name,
-             as_strerror(rc));
+    /* Predictors. The primary one's tables count as allocator metadata (a
+     * real allocator would carry them); the shadow's live in host memory. */
+    static const as_mem_t host = {host_alloc, host_free, NULL};
+    if ((rc = create_pred(&r, &r.pred, parts, &r.ps->meta)) != AS_OK) goto out;
+    if (r.shadow.ops && (rc = create_pred(&r, &r.shadow, parts, &host)) != AS_OK)
         goto out;
-    }
-    int needs_oracle = r.pred->needs_oracle || (r.inner && r.inner->needs_oracle);
+    if (cfg->predictor_load_path && (rc = load_pred(&r)) != AS_OK) goto out;
+    int needs_oracle = r.pred.ops->needs_oracle ||
+                       (r.pred.inner && r.pred.inner->needs_oracle) ||
+                       (r.shadow.ops && (r.shadow.ops->needs_oracle ||
+                                         (r.shadow.inner &&
+                                          r.shadow.inner->needs_oracle)));
     if (needs_oracle && (rc = oracle_prepass(&r)) != AS_OK) goto out;
 
     /* Policy, behind the checking layer when asked. */
@@ -720,9 +1033,11 @@ int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
                                  .n_classes = cfg->classes.n,
                                  .class_bounds_ns = cfg->classes.bound_ns};
     if (cfg->check) {
-        static const as_mem_t host = {host_alloc, host_free, NULL};
         rc = as_check_wrap(r.pol, &polcfg, &host, &r.check_ops, &r.pol_state);
-        if (rc == AS_OK) r.pol = &r.check_ops;
+        if (rc == AS_OK) {
+            r.pol = &r.check_ops;
+            r.check_state = r.pol_state;
+        }
     } else {
         rc = r.pol->create(&polcfg, &r.pol_state);
     }
@@ -731,6 +1046,14 @@ int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
              as_strerror(rc));
         r.pol_state = NULL;
         goto out;
+    }
+    if (cfg->stats_layer) {
+        void *st;
+        if ((rc = as_stats_wrap_instance(r.pol, r.pol_state, &host,
+                                         &r.stats_ops, &st)) != AS_OK)
+            goto out;
+        r.pol = &r.stats_ops;
+        r.pol_state = st;
     }
     if ((rc = as_livemap_init(&r.live, 1024)) != AS_OK) goto out;
 
@@ -797,23 +1120,30 @@ int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
     res->objects = r.next_object;
     res->duration_ns = res->metrics.duration_ns;
     res->os = *as_simos_counters(r.os);
-    uint64_t ok_a = 0, all_a = 0, ok_b = 0, all_b = 0;
-    for (uint32_t p = 0; p < res->n_classes; p++)
-        for (uint32_t a = 0; a < res->n_classes; a++) {
-            all_a += res->confusion_allocs[p][a];
-            all_b += res->confusion_bytes[p][a];
-            if (p == a) {
-                ok_a += res->confusion_allocs[p][a];
-                ok_b += res->confusion_bytes[p][a];
-            }
-        }
-    res->accuracy_by_allocs = all_a ? (double)ok_a / (double)all_a : 0;
-    res->accuracy_by_bytes = all_b ? (double)ok_b / (double)all_b : 0;
+    accuracy(res->confusion_allocs, res->n_classes, &res->accuracy_by_allocs);
+    accuracy(res->confusion_bytes, res->n_classes, &res->accuracy_by_bytes);
+    if (r.shadow.ops) {
+        res->has_shadow = 1;
+        accuracy(res->shadow_confusion_allocs, res->n_classes,
+                 &res->shadow_accuracy_by_allocs);
+        accuracy(res->shadow_confusion_bytes, res->n_classes,
+                 &res->shadow_accuracy_by_bytes);
+    }
+    top_sites(&r);
+    if (cfg->predictor_save_path && (rc = save_pred(&r)) != AS_OK) goto out;
     stat_sink_t sink = {0};
     sink.prefix = "policy.";
     if (r.pol->stats) r.pol->stats(r.pol_state, stat_put, &sink);
     sink.prefix = "predictor.";
-    if (r.pred->stats) r.pred->stats(r.pred_state, stat_put, &sink);
+    if (r.pred.ops->stats) r.pred.ops->stats(r.pred.state, stat_put, &sink);
+    if (r.pred.inner && r.pred.inner->stats) {
+        sink.prefix = "predictor.inner.";
+        r.pred.inner->stats(r.pred.inner_state, stat_put, &sink);
+    }
+    if (r.shadow.ops && r.shadow.ops->stats) {
+        sink.prefix = "shadow.";
+        r.shadow.ops->stats(r.shadow.state, stat_put, &sink);
+    }
     res->stats = sink.v;
     res->n_stats = sink.n;
     if (as_trace_reader_truncated(r.reader)) {
@@ -823,9 +1153,9 @@ int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
     }
     /* With the checking layer on: the policy must give back every
      * reservation and metadata byte when destroyed. */
-    if (cfg->check && as_check_close(r.pol_state) != AS_OK) {
+    if (cfg->check && as_check_close(r.check_state) != AS_OK) {
         errf(err, errcap, "policy %s: %s", r.pol->name,
-             as_check_last_error(r.pol_state));
+             as_check_last_error(r.check_state));
         rc = AS_ECHECK;
         goto out;
     }

@@ -58,12 +58,26 @@ typedef struct {
      * the predictor's optional save hook writes after it (NULL = none). */
     const char *predictor_load_path;
     const char *predictor_save_path;
+    int stats_layer;           /* 1: wrap the policy in the statistics layer
+                                  (stats(check(policy))) */
+    /* policy statistics sampled with the series (policy_series.csv); NULL =
+     * none. Columns are the stat names of the first sample. */
+    FILE *policy_series;
 } as_run_config_t;
 
 typedef struct {
     char name[64];
     double value;
 } as_stat_t;
+
+/* One allocation site's prediction record (the summary's worst sites). */
+#define AS_TOP_SITES 20
+typedef struct {
+    uint32_t stack;            /* stack id */
+    uint64_t mispredicted_bytes, mispredicted_allocs;
+    uint64_t bytes, allocs;    /* all of the site's outcomes */
+    char where[160];           /* innermost frames: symbols, else pcs */
+} as_site_report_t;
 
 typedef struct {
     /* trace */
@@ -93,6 +107,9 @@ typedef struct {
     as_stat_t *stats;
     size_t n_stats;
     double wall_s;
+    /* the allocation sites with the most mispredicted bytes, most first */
+    as_site_report_t top_sites[AS_TOP_SITES];
+    size_t n_top_sites;
     /* counterfactual (cfg->shadow_predictor): what the shadow predictor
      * would have said, confusion[predicted][actual] as above */
     int has_shadow;

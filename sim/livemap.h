@@ -26,7 +26,7 @@ typedef struct {
     int8_t predicted;     /* predicted class, or -1 */
     uint8_t flags;        /* AS_LIVE_* */
     uint8_t used;         /* slot occupied */
-    uint8_t pad_;
+    int8_t shadow;        /* the shadow predictor's class, or -1 */
 } as_live_t;
 
 typedef struct {

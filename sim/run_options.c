@@ -2,10 +2,14 @@
  * run_options.h). Prints usage errors itself: it is command-line code. */
 #include "run_options.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
+#include "summary.h"
 
 int as_run_options_parse(as_run_opts_t *o, int argc, char **argv,
                          void (*usage)(FILE *))
@@ -21,6 +25,10 @@ int as_run_options_parse(as_run_opts_t *o, int argc, char **argv,
         {"output", required_argument, 0, 'o'},
         {"trace", required_argument, 0, 'T'},
         {"quiet", no_argument, 0, 'q'},
+        {"shadow-predictor", required_argument, 0, 'S'},
+        {"predictor-load", required_argument, 0, 'L'},
+        {"predictor-save", required_argument, 0, 'W'},
+        {"stats", no_argument, 0, 'x'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -75,6 +83,10 @@ int as_run_options_parse(as_run_opts_t *o, int argc, char **argv,
         case 'o': o->out_dir = optarg; break;
         case 'T': o->trace = optarg; break;
         case 'q': o->quiet = 1; break;
+        case 'S': o->cfg.shadow_predictor = optarg; break;
+        case 'L': o->cfg.predictor_load_path = optarg; break;
+        case 'W': o->cfg.predictor_save_path = optarg; break;
+        case 'x': o->cfg.stats_layer = 1; break;
         case 'h': usage(stdout); return AS_EXIT_OK;
         default:
             fprintf(stderr, "%s: unknown or incomplete option '%s'; see "
@@ -101,4 +113,150 @@ int as_run_options_parse(as_run_opts_t *o, int argc, char **argv,
         o->positional[o->n_positional++] = argv[i];
     }
     return -1;
+}
+
+/* ------------------------------------------------------ run directories */
+
+/* An output file written as NAME.tmp and renamed into place only when the
+ * whole run succeeded, so a failed run leaves nothing under the final name
+ * (and an earlier good result under that name is not lost). */
+typedef struct {
+    char path[4096], tmp[4200];
+    FILE *f;
+} out_file_t;
+
+static int out_open(out_file_t *o, const char *dir, const char *name)
+{
+    snprintf(o->path, sizeof o->path, "%s/%s", dir, name);
+    snprintf(o->tmp, sizeof o->tmp, "%s.tmp", o->path);
+    o->f = fopen(o->tmp, "w");
+    if (!o->f)
+        fprintf(stderr, "allocsim: %s: cannot write: %s\n", o->tmp,
+                strerror(errno));
+    return o->f ? 0 : -1;
+}
+
+/* Close; keep (rename into place) or discard. @return 0 or -1. */
+static int out_close(out_file_t *o, int keep)
+{
+    if (!o->f) return keep ? -1 : 0;
+    int ok = fclose(o->f) == 0;
+    o->f = NULL;
+    if (keep && ok && rename(o->tmp, o->path) == 0) return 0;
+    if (keep)
+        fprintf(stderr, "allocsim: %s: cannot write: %s\n", o->path,
+                strerror(errno));
+    remove(o->tmp);
+    return keep ? -1 : 0;
+}
+
+/* confusion.csv: one row per (predicted, actual) pair, plot-ready. */
+static void write_confusion(FILE *f, const as_run_result_t *res)
+{
+    fprintf(f, "predictor,predicted_class,actual_class,allocs,bytes\n");
+    for (uint32_t p = 0; p < res->n_classes; p++)
+        for (uint32_t a = 0; a < res->n_classes; a++)
+            fprintf(f, "predictor,%u,%u,%llu,%llu\n", p, a,
+                    (unsigned long long)res->confusion_allocs[p][a],
+                    (unsigned long long)res->confusion_bytes[p][a]);
+    if (res->has_shadow)
+        for (uint32_t p = 0; p < res->n_classes; p++)
+            for (uint32_t a = 0; a < res->n_classes; a++)
+                fprintf(f, "shadow,%u,%u,%llu,%llu\n", p, a,
+                        (unsigned long long)res->shadow_confusion_allocs[p][a],
+                        (unsigned long long)res->shadow_confusion_bytes[p][a]);
+}
+
+/* histograms.csv: every statistic named <name>_hist_<bucket> (e.g.
+ * tcmalloc's filler_free_pages_hist_00..16), as name,bucket,value rows. */
+static void write_histograms(FILE *f, const as_run_result_t *res)
+{
+    fprintf(f, "histogram,bucket,value\n");
+    for (size_t i = 0; i < res->n_stats; i++) {
+        const char *n = res->stats[i].name, *h = strstr(n, "_hist_");
+        if (!h) continue;
+        char *end;
+        long b = strtol(h + 6, &end, 10);
+        if (end == h + 6 || *end) continue;
+        fprintf(f, "%.*s,%ld,%.17g\n", (int)(h - n), n, b, res->stats[i].value);
+    }
+}
+
+int as_run_to_dir(as_run_config_t *cfg, const char *dir,
+                  void (*prog)(void *, uint64_t, uint64_t), int brief)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "allocsim: %s: cannot create directory: %s\n", dir,
+                strerror(errno));
+        return AS_EXIT_FAIL;
+    }
+    out_file_t series = {0}, pseries = {0}, conf = {0}, hist = {0};
+    if (out_open(&series, dir, "series.csv") ||
+        out_open(&pseries, dir, "policy_series.csv")) {
+        out_close(&series, 0);
+        return AS_EXIT_FAIL;
+    }
+    cfg->series = series.f;
+    cfg->policy_series = pseries.f;
+    if (prog && as_cli_progress_on()) cfg->progress = prog;
+    as_run_result_t res;
+    char err[2048];
+    int rc = as_engine_run(cfg, &res, err, sizeof err);
+    if (cfg->progress) fprintf(stderr, "\r\033[K");
+    cfg->series = cfg->policy_series = NULL;
+    if (rc != AS_OK) {
+        out_close(&series, 0);
+        out_close(&pseries, 0);
+        fprintf(stderr, "allocsim: %s\n", err);
+        return (rc == AS_ENOMEM || rc == AS_ECHECK || rc == AS_EIO)
+                   ? AS_EXIT_FAIL
+                   : AS_EXIT_USAGE;
+    }
+    int bad = out_close(&series, 1) | out_close(&pseries, 1);
+    if (!out_open(&conf, dir, "confusion.csv")) {
+        write_confusion(conf.f, &res);
+        bad |= out_close(&conf, 1);
+    } else {
+        bad = -1;
+    }
+    if (!out_open(&hist, dir, "histograms.csv")) {
+        write_histograms(hist.f, &res);
+        bad |= out_close(&hist, 1);
+    } else {
+        bad = -1;
+    }
+    char summary_path[4096];
+    snprintf(summary_path, sizeof summary_path, "%s/summary.json", dir);
+    if (!bad &&
+        as_summary_write(summary_path, cfg, &res, err, sizeof err) != AS_OK) {
+        fprintf(stderr, "allocsim: %s\n", err);
+        bad = -1;
+    }
+    if (bad) {
+        as_run_result_free(&res);
+        return AS_EXIT_FAIL;
+    }
+    if (res.warn_truncated)
+        fprintf(stderr, "allocsim: warning: %s (replayed every whole chunk)\n",
+                res.truncation);
+    uint64_t warns = res.warn_unknown_free + res.warn_double_free +
+                     res.warn_too_large + res.warn_policy_errors;
+    if (warns)
+        fprintf(stderr, "allocsim: warning: %llu bad events counted (see "
+                        "warnings in %s)\n",
+                (unsigned long long)warns, summary_path);
+    if (!brief) {
+        const as_metrics_summary_t *m = &res.metrics;
+        printf("%s: %llu events, peak live %.2f MiB, peak resident %.2f MiB, "
+               "fragmentation jw4 %.3f, huge-page coverage %.3f\n",
+               cfg->policy_ops ? cfg->policy_ops->name : cfg->policy,
+               (unsigned long long)res.events,
+               (double)m->peak_live_bytes / 1048576.0,
+               (double)m->peak_resident_bytes / 1048576.0, m->jw4,
+               m->hugepage_coverage_mean);
+        printf("wrote %s (and series.csv, policy_series.csv, confusion.csv, "
+               "histograms.csv)\n", summary_path);
+    }
+    as_run_result_free(&res);
+    return AS_EXIT_OK;
 }

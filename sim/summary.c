@@ -81,6 +81,7 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     cJSON_AddStringToObject(po, "name", pol);
     cJSON_AddItemToObject(po, "params", params_of(res, pol));
     cJSON_AddBoolToObject(po, "checked", cfg->check);
+    cJSON_AddBoolToObject(po, "stats_layer", cfg->stats_layer);
 
     char pname[64], iname[64] = "";
     snprintf(pname, sizeof pname, "%s", cfg->predictor ? cfg->predictor : "none");
@@ -147,6 +148,33 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     cJSON_AddStringToObject(cf, "layout", "rows: predicted class, columns: actual class");
     cJSON_AddItemToObject(cf, "by_allocs", matrix(res->confusion_allocs, res->n_classes));
     cJSON_AddItemToObject(cf, "by_bytes", matrix(res->confusion_bytes, res->n_classes));
+
+    cJSON *ts = cJSON_AddArrayToObject(pd, "top_mispredicted_sites");
+    for (size_t i = 0; i < res->n_top_sites; i++) {
+        const as_site_report_t *t = &res->top_sites[i];
+        cJSON *o = cJSON_CreateObject();
+        add_u64(o, "stack", t->stack);
+        cJSON_AddStringToObject(o, "where", t->where);
+        add_u64(o, "mispredicted_bytes", t->mispredicted_bytes);
+        add_u64(o, "mispredicted_allocs", t->mispredicted_allocs);
+        add_u64(o, "bytes", t->bytes);
+        add_u64(o, "allocs", t->allocs);
+        cJSON_AddItemToArray(ts, o);
+    }
+    if (res->has_shadow) {
+        cJSON *sh = cJSON_AddObjectToObject(pd, "shadow");
+        cJSON_AddStringToObject(sh, "name", cfg->shadow_predictor);
+        cJSON_AddNumberToObject(sh, "accuracy_by_allocs",
+                                res->shadow_accuracy_by_allocs);
+        cJSON_AddNumberToObject(sh, "accuracy_by_bytes",
+                                res->shadow_accuracy_by_bytes);
+        add_u64(sh, "agree_with_predictor_allocs", res->shadow_agree_allocs);
+        cJSON *sc = cJSON_AddObjectToObject(sh, "confusion");
+        cJSON_AddItemToObject(sc, "by_allocs",
+                              matrix(res->shadow_confusion_allocs, res->n_classes));
+        cJSON_AddItemToObject(sc, "by_bytes",
+                              matrix(res->shadow_confusion_bytes, res->n_classes));
+    }
 
     cJSON *w = cJSON_AddObjectToObject(root, "warnings");
     add_u64(w, "unknown_free", res->warn_unknown_free);
