@@ -101,10 +101,14 @@ static const as_policy_ops_t pagebump = {
 
 /* ------------------------------------------------------------- helpers */
 
+static char made[64][512]; /* traces written, removed at exit */
+static int n_made;
+
 static const char *write_trace(const as_event_t *evs, size_t n)
 {
-    static char path[512];
-    snprintf(path, sizeof path, "%s", as_test_tmpfile("engine", ".ast"));
+    CU_ASSERT_FATAL(n_made < 64);
+    char *path = made[n_made++];
+    snprintf(path, 512, "%s", as_test_tmpfile("engine", ".ast"));
     as_trace_writer_t *w = NULL;
     CU_ASSERT_FATAL(as_trace_writer_open(&w, path, NULL) == 0);
     for (size_t i = 0; i < n; i++) {
@@ -368,5 +372,7 @@ int main(void)
         {"determinism across every policy", test_determinism},
         {NULL, NULL},
     };
-    return as_test_main("sim_engine", tests);
+    int rc = as_test_main("sim_engine", tests);
+    for (int i = 0; i < n_made; i++) remove(made[i]);
+    return rc;
 }
