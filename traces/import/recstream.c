@@ -373,8 +373,8 @@ static int end_image(as_recstream_t *s, int free_live)
         as_rec_head_t h = {0};
         h.t_ns = s->t0 + s->last_t;
         for (size_t i = 0; i < s->live.cap; i++) {
-            if (!s->live.keys[i]) continue;
-            if ((rc = emit_free(s, &h, s->live.vals[i]))) return rc;
+            if (!s->live.slots[i].key) continue;
+            if ((rc = emit_free(s, &h, s->live.slots[i].val))) return rc;
         }
     }
     syms_clear(s);
@@ -482,6 +482,11 @@ static int record(as_recstream_t *s, const as_rec_head_t *h)
         if (!s->have_image) return fail(s, AS_EFORMAT, "event before HELLO");
         if (h->seq < s->next_seq)
             return fail(s, AS_EFORMAT, "sequence number repeats");
+        if (h->seq == s->next_seq) { /* its turn: no need to hold it */
+            if ((rc = process(s, h))) return rc;
+            s->next_seq++;
+            return release(s, 0);
+        }
         as_rec_head_t *copy = malloc(h->len);
         if (!copy) return AS_ENOMEM;
         memcpy(copy, h, h->len);

@@ -173,6 +173,10 @@ typedef struct as_rec_ring {
     uint64_t rng;              /* xorshift state for sampling */
     uint8_t *buf;
     uint64_t cap;              /* power of two */
+    /* recently used stacks of this thread: hash -> id, direct-mapped, so
+     * a hot stack costs no probe of the shared 16 MiB table */
+    uint64_t scache_hash[256];
+    uint32_t scache_id[256];
 } as_rec_ring_t;
 
 enum { RING_FREE = 0, RING_OWNED = 1, RING_DEAD = 2 };
@@ -482,13 +486,40 @@ static int pc_is_new(uint64_t pc)
 
 static void sym_queue(as_rec_ring_t *r, uint64_t pc);
 
+static uint32_t stack_id_shared(as_rec_ring_t *r, const uint64_t *pcs,
+                                uint32_t n, uint64_t h);
+
 /* stack_id: intern pcs[0..n) and return its id, queueing its definition
  * into ring r when new. 0 when the table is full. */
 static uint32_t stack_id(as_rec_ring_t *r, const uint64_t *pcs, uint32_t n)
 {
-    uint64_t h = 0x51ed270b27e8f3a1ull ^ n;
-    for (uint32_t i = 0; i < n; i++) h = as_hash64(h ^ pcs[i]) + i;
+    /* two independent multiply-rotate lanes (one multiply per pc on each
+     * lane's critical path), then one full mix */
+    uint64_t a = 0x51ed270b27e8f3a1ull ^ n, b = 0x9e3779b97f4a7c15ull;
+    uint32_t i = 0;
+    for (; i + 1 < n; i += 2) {
+        a = ((a ^ pcs[i]) * 0xff51afd7ed558ccdull);
+        a = (a << 29) | (a >> 35);
+        b = ((b ^ pcs[i + 1]) * 0xc4ceb9fe1a85ec53ull);
+        b = (b << 31) | (b >> 33);
+    }
+    if (i < n) a = ((a ^ pcs[i]) * 0xff51afd7ed558ccdull);
+    uint64_t h = as_hash64(a ^ (b * 0x94d049bb133111ebull));
     if (h == 0) h = 1;
+    uint32_t ci = (uint32_t)(h >> 56);
+    if (r->scache_hash[ci] == h) return r->scache_id[ci];
+    uint32_t id = stack_id_shared(r, pcs, n, h);
+    if (id) {
+        r->scache_hash[ci] = h;
+        r->scache_id[ci] = id;
+    }
+    return id;
+}
+
+/* stack_id_shared: the shared table's id for hash h, defining it when new. */
+static uint32_t stack_id_shared(as_rec_ring_t *r, const uint64_t *pcs,
+                                uint32_t n, uint64_t h)
+{
     for (uint64_t s = h, k = 0; k < 256; k++, s++) {
         as_rec_slot_t *slot = &g_stacks[s & (STACK_SLOTS - 1)];
         uint64_t cur = atomic_load_explicit(&slot->hash, memory_order_acquire);

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# bench/record/run.sh - cost of recording: allocsim record vs heaptrack.
+#
+#   bench/record/run.sh [BUILD_DIR] [REPS]     (defaults: build, 3)
+#
+# For a Python workload (PYTHONMALLOC=malloc, so every object reaches
+# malloc) and a SQLite workload, runs each REPS times bare, under
+# `allocsim record`, under `heaptrack` (interpreted output, its default) and
+# under `heaptrack --raw`, and prints the median wall time, the slowdown over
+# the bare run, the median CPU time of the whole process tree and its ratio
+# (steadier than wall time on a shared machine), the trace size, the events
+# in it and bytes per event.
+# Events: ours = allocs + frees + reallocs in the trace; heaptrack's = its
+# '+' and '-' lines (a realloc is one of each). Needs the Debian packages
+# heaptrack, sqlite3, python3 and zstd. Not part of `make test`.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../../build}
+reps=${2:-3}
+allocsim=$build/allocsim
+[[ -x $allocsim ]] || { echo "run.sh: $allocsim not built" >&2; exit 2; }
+for c in heaptrack sqlite3 python3 zstd; do
+  command -v "$c" >/dev/null || { echo "run.sh: '$c' missing (apt-get install heaptrack sqlite3 python3 zstd)" >&2; exit 2; }
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+cat >"$tmp/work.py" <<'PY'
+import json, random
+random.seed(7)
+docs = [{"id": i, "name": "user%d" % i,
+         "tags": [str(random.random()) for _ in range(8)],
+         "score": random.random() * 100} for i in range(20000)]
+back = json.loads(json.dumps(docs))
+index = {}
+for d in back:
+    for t in d["tags"]:
+        index.setdefault(t[:4], []).append(d["id"])
+print(len(back), len(index))
+PY
+cat >"$tmp/work.sql" <<'SQL'
+CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT, qty INTEGER, note TEXT);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
+INSERT INTO item SELECT i, 'item-' || i, i % 97, hex(randomblob(16 + i % 64)) FROM n;
+CREATE INDEX item_qty ON item(qty);
+SELECT qty, count(*), sum(length(note)) FROM item GROUP BY qty ORDER BY 3 DESC LIMIT 5;
+UPDATE item SET note = note || note WHERE qty < 20;
+DELETE FROM item WHERE id % 3 = 0;
+SELECT count(*) FROM (SELECT name FROM item ORDER BY note);
+SQL
+
+# timeit: median wall seconds and median CPU seconds (user+sys of the whole
+# process tree: program, collector or heaptrack_interpret, compressor) of
+# REPS runs of "$@", output discarded. Prints "wall cpu".
+timeit() {
+  local ws=() cs=() line
+  for _ in $(seq "$reps"); do
+    rm -f "$tmp"/ht* "$tmp/t.ast" "$tmp/db"
+    /usr/bin/time -f "%e %U %S" -o "$tmp/time" "$@" >/dev/null 2>&1 || true
+    line=$(tail -1 "$tmp/time")
+    ws+=("$(echo "$line" | awk '{print $1}')")
+    cs+=("$(echo "$line" | awk '{print $2 + $3}')")
+  done
+  med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+  echo "$(med "${ws[@]}") $(med "${cs[@]}")"
+}
+
+printf '%-8s %-16s %8s %8s %8s %8s %12s %10s %8s\n' workload recorder wall_s slowdown cpu_s cpu_x \
+  trace_bytes events bytes/ev
+row() { # name recorder wall cpu base_wall base_cpu bytes events
+  printf '%-8s %-16s %8.3f %8.2f %8.3f %8.2f %12s %10s %8s\n' "$1" "$2" "$3" \
+    "$(echo "$3 / $5" | bc -l)" "$4" "$(echo "$4 / $6" | bc -l)" "$7" "$8" \
+    "$( [[ $8 == - ]] && echo - || printf '%.2f' "$(echo "$7 / $8" | bc -l)")"
+}
+run() {
+  local name=$1; shift
+  local bw bc w c
+  read -r bw bc < <(timeit "$@")
+  row "$name" none "$bw" "$bc" "$bw" "$bc" - -
+  read -r w c < <(timeit "$allocsim" record -o "$tmp/t.ast" -- "$@")
+  local ob oe
+  ob=$(stat -c %s "$tmp/t.ast")
+  oe=$("$allocsim" info "$tmp/t.ast" | awk '/^events/ {print $2; exit}')
+  row "$name" "allocsim record" "$w" "$c" "$bw" "$bc" "$ob" "$oe"
+  for mode in "" --raw; do
+    local f b e
+    read -r w c < <(timeit heaptrack $mode -o "$tmp/ht" "$@")
+    f=""
+    for x in "$tmp"/ht*.zst "$tmp"/ht*.gz; do [[ -e $x ]] && { f=$x; break; }; done
+    [[ -n $f ]] || { echo "run.sh: heaptrack wrote no file" >&2; exit 1; }
+    b=$(stat -c %s "$f")
+    e=$( (zstd -dc "$f" 2>/dev/null || gzip -dc "$f") | grep -c '^[+-] ' || true)
+    row "$name" "heaptrack${mode:+ $mode}" "$w" "$c" "$bw" "$bc" "$b" "$e"
+  done
+}
+export PYTHONMALLOC=malloc
+run python /usr/bin/python3 "$tmp/work.py"
+run sqlite sqlite3 "$tmp/db" ".read $tmp/work.sql"
