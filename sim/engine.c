@@ -28,6 +28,7 @@
 #include "livemap.h"
 
 #define BATCH 4096
+#define PREFETCH_AHEAD 8 /* events between a prefetch and its use */
 
 /* ------------------------------------------------------------ parameters */
 
@@ -1076,6 +1077,12 @@ int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
     while ((got = as_trace_reader_next_batch(r.reader, ev, BATCH)) > 0) {
         for (long i = 0; i < got; i++) {
             const as_event_t *e = &ev[i];
+            if (i + PREFETCH_AHEAD < got) {
+                const as_event_t *a = &ev[i + PREFETCH_AHEAD];
+                as_livemap_prefetch(&r.live, a->object);
+                if (a->kind == AS_EV_REALLOC)
+                    as_livemap_prefetch(&r.live, a->new_object);
+            }
             if (first) {
                 first = 0;
                 r.t_first = e->t_ns;

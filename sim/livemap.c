@@ -10,9 +10,11 @@
 #include "../common/error.h"
 #include "../common/util.h"
 
+/* A full 64-bit mix: ids are sequential, and a multiplicative hash's middle
+ * bits clustered them into long probe runs. */
 static inline uint64_t home(const as_livemap_t *m, uint64_t id)
 {
-    return (id * 0x9e3779b97f4a7c15ull >> 20) & m->mask;
+    return as_hash64(id) & m->mask; /* as_livemap_prefetch must agree */
 }
 
 int as_livemap_init(as_livemap_t *m, uint64_t capacity_hint)

@@ -3,7 +3,7 @@
  * Open addressing with linear probing and backward-shift deletion; the table
  * doubles at 3/4 load, so it costs at most 64 bytes per live object (48-byte
  * entries) and is sized by the peak of live objects, never by the trace's
- * total. Ids are dense and increasing, so the hash is a multiplicative mix.
+ * total. Ids are dense and increasing; the hash is a full 64-bit mix.
  *
  * Invariant: count == number of slots with used != 0; every entry sits in the
  * probe run that starts at its home slot.
@@ -46,6 +46,20 @@ int as_livemap_insert(as_livemap_t *m, const as_live_t *e);
 /* as_livemap_take: remove id and copy its entry to *out.
  * @return 1 if it was present, 0 if not. */
 int as_livemap_take(as_livemap_t *m, uint64_t id, as_live_t *out);
+
+/* as_livemap_prefetch: start loading the slot where `id` lives or will be
+ * placed. The replay loop calls it a few events ahead: with a live set larger
+ * than the cache, each insert and take is otherwise a full memory miss. */
+static inline void as_livemap_prefetch(const as_livemap_t *m, uint64_t id)
+{
+    uint64_t x = id;
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    __builtin_prefetch(&m->slots[x & m->mask], 1, 3);
+}
 
 /* Iterate: for (i = 0; i <= mask; i++) if (slots[i].used) ... */
 

@@ -13,7 +13,7 @@ void as_metrics_init(as_metrics_t *m) { memset(m, 0, sizeof *m); }
 static void integrate(as_metrics_t *m, uint64_t t)
 {
     if (!m->started || t <= m->last.t_ns) return;
-    long double dt = (long double)(t - m->last.t_ns);
+    as_u128_t dt = t - m->last.t_ns;
     m->int_live += dt * m->last.live_bytes;
     m->int_resident += dt * m->last.resident_bytes;
     m->int_huge += dt * m->last.huge_bytes;
@@ -52,6 +52,13 @@ void as_metrics_update(as_metrics_t *m, const as_sample_t *s)
     if (s->huge_bytes > p->peak_huge_bytes) p->peak_huge_bytes = s->huge_bytes;
 }
 
+/* integral / duration, with the fraction kept: quotient + remainder. */
+static double mean(as_u128_t integral, uint64_t dur)
+{
+    as_u128_t q = integral / dur, r = integral % dur;
+    return (double)q + (double)r / (double)dur;
+}
+
 static double ratio(double num, double den) { return den > 0 ? num / den : 0; }
 
 static double overhead(double heap, double live)
@@ -68,10 +75,10 @@ void as_metrics_finish(as_metrics_t *m, uint64_t end_ns,
     uint64_t dur = m->started ? m->last.t_ns - m->t0_ns : 0;
     s.duration_ns = dur;
     if (dur > 0) {
-        s.mean_live_bytes = (double)(m->int_live / dur);
-        s.mean_resident_bytes = (double)(m->int_resident / dur);
-        s.mean_huge_bytes = (double)(m->int_huge / dur);
-        s.mean_allocated_bytes = (double)(m->int_allocated / dur);
+        s.mean_live_bytes = mean(m->int_live, dur);
+        s.mean_resident_bytes = mean(m->int_resident, dur);
+        s.mean_huge_bytes = mean(m->int_huge, dur);
+        s.mean_allocated_bytes = mean(m->int_allocated, dur);
     } else {
         /* A trace without duration: the final state is the only state. */
         s.mean_live_bytes = (double)m->last.live_bytes;

@@ -16,6 +16,8 @@
 
 #include <stdint.h>
 
+__extension__ typedef unsigned __int128 as_u128_t;
+
 typedef struct {
     uint64_t t_ns;
     uint64_t live_bytes;      /* sum of requested sizes of live objects */
@@ -58,8 +60,9 @@ typedef struct {
     uint64_t t0_ns;
     int started;
     as_sample_t last;
-    /* integrals of bytes x ns; long double keeps 64 bits of mantissa */
-    long double int_live, int_resident, int_huge, int_allocated;
+    /* integrals of bytes x ns, exact: 128-bit integers (a 2^64-byte state
+     * held for 2^64 ns still fits) */
+    as_u128_t int_live, int_resident, int_huge, int_allocated;
     as_metrics_summary_t s; /* peaks maintained on the fly */
 } as_metrics_t;
 
