@@ -7,7 +7,7 @@
 # For every object of libas_policies.a and libas_predictors.a, every
 # undefined symbol must be one of:
 #   - defined in the same library, or in libas_common.a (libc-free helpers);
-#   - in the shim list: memcpy memset memmove memcmp, __stack_chk_fail/guard;
+#   - in the shim list: memcpy memset memmove memcmp strlen (gcc turns byte loops into these calls; the real allocator's shim provides them), __stack_chk_fail/guard;
 #     for predictors also exp log tanh expf logf tanhf sqrt;
 #   - emitted by the toolchain rather than written in the source: libgcc
 #     arithmetic helpers (__popcountdi2, __udivti3, ...), the linker's
@@ -26,7 +26,7 @@ set -uo pipefail
 
 NM=${NM:-nm}
 CC=${CC:-cc}
-SHIM_COMMON="memcpy memset memmove memcmp __stack_chk_fail __stack_chk_guard _GLOBAL_OFFSET_TABLE_"
+SHIM_COMMON="memcpy memset memmove memcmp strlen __stack_chk_fail __stack_chk_guard _GLOBAL_OFFSET_TABLE_"
 SHIM_MATH="exp log tanh expf logf tanhf sqrt"
 
 toolchain_sym() {

@@ -567,7 +567,7 @@ static int read_file(const char *path, unsigned char **buf, size_t *len);
  * the binary is missing (then the case fails: `make test` builds it). */
 static int run_cli(const char *args)
 {
-    char cmd[1024];
+    char cmd[2048];
     snprintf(cmd, sizeof cmd, "%s/allocsim %s >/dev/null 2>&1", AS_BINARY_DIR,
              args);
     int st = system(cmd);
