@@ -22,7 +22,7 @@ if [ ! -f "$trace" ]; then
 fi
 "$allocsim" info "$trace" | sed 's/^/  info: /'
 echo "decode-only:"
-dec=$("$build/bench_decode" "$trace")
+dec=$("$build/bench/bench_decode" "$trace")
 echo "  $dec"
 dec_eps=$(echo "$dec" | awk '{print $8}')
 for p in "${policies[@]}"; do
