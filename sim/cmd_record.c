@@ -44,8 +44,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: allocsim record [-o TRACE] [--sample-bytes N] "
             "[--max-depth D]\n"
-            "                       [--unwind auto|fp|libunwind] "
-            "[--preload LIB] -- CMD [ARGS...]\n\n"
+            "                       [--time-resolution NS] [--unwind "
+            "auto|fp|libunwind]\n"
+            "                       [--preload LIB] -- CMD [ARGS...]\n\n"
             "Run CMD and record every malloc/calloc/realloc/reallocarray/"
             "free/\nposix_memalign/aligned_alloc/memalign/valloc/pvalloc "
             "call (C++ new/delete\ngo through them) with time, thread, CPU, "
@@ -56,6 +57,10 @@ static void usage(FILE *f)
             "                     (byte-weighted, like TCMalloc); 0 = all "
             "(default)\n"
             "  --max-depth D      stack frames kept, 0..128 (default 32)\n"
+            "  --time-resolution NS  round times down to multiples of NS "
+            "(default 1:\n"
+            "                     exact); coarser times make smaller "
+            "traces\n"
             "  --unwind MODE      auto: frame pointers, libunwind when the "
             "chain is\n"
             "                     broken (default); fp; libunwind\n"
@@ -120,7 +125,7 @@ static void join_args(char *out, size_t cap, char **argv)
 int as_cmd_record(int argc, char **argv)
 {
     const char *out_path = "trace.ast", *unwind = "auto";
-    uint64_t sample_bytes = 0, max_depth = 32;
+    uint64_t sample_bytes = 0, max_depth = 32, resolution = 1;
     char preload[PATH_MAX] = "";
     int i;
     for (i = 1; i < argc; i++) {
@@ -151,6 +156,12 @@ int as_cmd_record(int argc, char **argv)
             if (!parse_u64(v, &max_depth) || max_depth > 128) {
                 fprintf(stderr, "allocsim record: --max-depth: expected "
                                 "0..128, got '%s'\n", v);
+                return AS_EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--time-resolution") == 0) {
+            if (!parse_u64(v, &resolution) || resolution == 0) {
+                fprintf(stderr, "allocsim record: --time-resolution: expected "
+                                "nanoseconds >= 1, got '%s'\n", v);
                 return AS_EXIT_USAGE;
             }
         } else if (strcmp(a, "--unwind") == 0) {
@@ -203,12 +214,13 @@ int as_cmd_record(int argc, char **argv)
     char buf[4096], host[256] = "";
     gethostname(host, sizeof host - 1);
     join_args(buf, sizeof buf, cmd);
-    char sampling[64], depth[32], page[32];
+    char sampling[64], depth[32], page[32], resol[32];
     if (sample_bytes)
         snprintf(sampling, sizeof sampling, "bytes:%" PRIu64, sample_bytes);
     else
         snprintf(sampling, sizeof sampling, "none");
     snprintf(depth, sizeof depth, "%" PRIu64, max_depth);
+    snprintf(resol, sizeof resol, "%" PRIu64, resolution);
     snprintf(page, sizeof page, "%ld", sysconf(_SC_PAGESIZE));
     const char *meta[][2] = {{"program", cmd[0]},
                              {"arguments", buf},
@@ -217,7 +229,8 @@ int as_cmd_record(int argc, char **argv)
                              {"page_size", page},
                              {"recorder", "allocsim-record " ALLOCSIM_VERSION},
                              {"sampling", sampling},
-                             {"max_depth", depth}};
+                             {"max_depth", depth},
+                             {"clock_resolution_ns", resol}};
     for (size_t k = 0; k < sizeof meta / sizeof meta[0] && !rc; k++)
         rc = as_trace_writer_meta(w, meta[k][0], meta[k][1]);
 
@@ -294,6 +307,7 @@ int as_cmd_record(int argc, char **argv)
 
     as_recstream_t *rs = NULL;
     rc = as_recstream_open(&rs, w);
+    if (!rc) as_recstream_set_resolution(rs, resolution);
     static char rbuf[1 << 20];
     int bad = rc != 0;
     for (;;) {

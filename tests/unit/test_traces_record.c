@@ -165,6 +165,8 @@ static void put_sym(stream_t *s, uint64_t pc, uint64_t off, const char *mod,
 
 /* collect: feed `s` in pieces of `step` bytes into a fresh trace at `path`.
  * @return the collector's first error (0 when all went well). */
+static uint64_t resolution_ns = 1;
+
 static int collect(const stream_t *s, size_t step, const char *path,
                    as_recstream_stats_t *st)
 {
@@ -172,6 +174,7 @@ static int collect(const stream_t *s, size_t step, const char *path,
     as_recstream_t *c;
     if (as_trace_writer_open(&w, path, NULL) != 0) return -100;
     as_recstream_open(&c, w);
+    as_recstream_set_resolution(c, resolution_ns);
     int rc = 0;
     for (size_t off = 0; off < s->n && !rc; off += step) {
         size_t k = s->n - off < step ? s->n - off : step;
@@ -347,6 +350,30 @@ static void test_collect_exec_gap_and_cut(void)
     CU_ASSERT_EQUAL(st.images, 2);
     CU_ASSERT_EQUAL(st.seq_gaps, 1);
     CU_ASSERT_EQUAL(st.partial_bytes, sizeof(as_rec_alloc_t) - 8);
+    remove(path);
+}
+
+/* --time-resolution 100: times round down to multiples of 100 ns (relative
+ * to the HELLO), and still never go back. */
+static void test_collect_time_resolution(void)
+{
+    stream_t s = {.n = 0};
+    put_hello(&s, 1000);
+    put_alloc(&s, 0, 1, 1150, 0x10, 1, 0, 0); /* 150 -> 100 */
+    put_alloc(&s, 0, 2, 1299, 0x20, 2, 0, 0); /* 299 -> 200 */
+    put_alloc(&s, 0, 3, 1210, 0x30, 3, 0, 0); /* 210 -> 200 */
+    put_alloc(&s, 0, 4, 1199, 0x40, 4, 0, 0); /* 199 -> 100 -> 200 */
+    const char *path = as_test_tmpfile("rec-res", ".ast");
+    resolution_ns = 100;
+    int rc = collect(&s, 64, path, NULL);
+    resolution_ns = 1;
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_EQUAL_FATAL(load(path), 0);
+    CU_ASSERT_EQUAL_FATAL(L.n, 4);
+    expect_ev(0, AS_EV_ALLOC, 0, 100, 0, 0, 1);
+    expect_ev(1, AS_EV_ALLOC, 0, 200, 1, 0, 2);
+    expect_ev(2, AS_EV_ALLOC, 0, 200, 2, 0, 3);
+    expect_ev(3, AS_EV_ALLOC, 0, 200, 3, 0, 4);
     remove(path);
 }
 
@@ -660,6 +687,7 @@ int main(void)
          test_collect_stacks_and_symbols},
         {"collect: exec frees the old image, gaps, cut record",
          test_collect_exec_gap_and_cut},
+        {"collect: time resolution", test_collect_time_resolution},
         {"collect: garbage rejected, output aborted",
          test_collect_rejects_garbage},
         {"record: record_target basic, event by event", test_record_basic},

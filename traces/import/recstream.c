@@ -67,6 +67,7 @@ struct as_recstream {
     /* whole trace */
     int have_t0;
     uint64_t t0, last_t;
+    uint64_t resolution_ns; /* times are multiples of this (>= 1) */
     uint32_t next_frame, next_stack;
     as_recstream_stats_t st;
     char err[256];
@@ -94,7 +95,13 @@ int as_recstream_open(as_recstream_t **out, as_trace_writer_t *w)
     s->next_seq = 1;
     s->next_frame = 1;
     s->next_stack = 1;
+    s->resolution_ns = 1;
     return AS_OK;
+}
+
+void as_recstream_set_resolution(as_recstream_t *s, uint64_t ns)
+{
+    s->resolution_ns = ns ? ns : 1;
 }
 
 const char *as_recstream_error(const as_recstream_t *s)
@@ -171,6 +178,7 @@ static as_rec_head_t *heap_pop(as_recstream_t *s)
 static uint64_t rel_time(as_recstream_t *s, uint64_t t_ns)
 {
     uint64_t t = t_ns > s->t0 ? t_ns - s->t0 : 0;
+    t -= t % s->resolution_ns;
     if (t < s->last_t) t = s->last_t;
     s->last_t = t;
     return t;

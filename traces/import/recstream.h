@@ -43,6 +43,11 @@ typedef struct {
  * AS_ENOMEM. */
 int as_recstream_open(as_recstream_t **s, as_trace_writer_t *w);
 
+/* as_recstream_set_resolution: round event times down to a multiple of
+ * `ns` (>= 1; 1 = exact, the default). Coarser times compress far better
+ * (docs/recording.md has figures). Call before the first feed. */
+void as_recstream_set_resolution(as_recstream_t *s, uint64_t ns);
+
 /* as_recstream_feed: consume `len` bytes of the stream (any split).
  * @return 0, AS_EFORMAT (not a recorder stream; as_recstream_error says
  * where), AS_ENOMEM, or the writer's error. */
