@@ -45,6 +45,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -232,9 +233,27 @@ static void futex_wake(atomic_int *w)
     syscall(SYS_futex, (int *)w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
+static dev_t g_fd_dev; /* identity of our socket, checked before writes */
+static ino_t g_fd_ino;
+
+/* fd_is_ours: a program that closes every descriptor it did not open (as
+ * daemons do) may get our number back for a file or a connection of its
+ * own: never write there. */
+static int fd_is_ours(void)
+{
+    struct stat st;
+    if (g_fd < 0 || fstat(g_fd, &st) != 0 || st.st_dev != g_fd_dev ||
+        st.st_ino != g_fd_ino) {
+        atomic_store(&g_broken, 1);
+        return 0;
+    }
+    return 1;
+}
+
 /* send_all: write iov fully to the socket; on error mark it broken. */
 static void send_all(struct iovec *iov, int n)
 {
+    if (!fd_is_ours()) return;
     while (n > 0 && !atomic_load(&g_broken)) {
         struct msghdr mh = {0};
         mh.msg_iov = iov;
@@ -1084,6 +1103,13 @@ __attribute__((constructor)) static void rec_init(void)
     if (fd < 0 || fcntl(fd, F_GETFD) < 0) return;
     tls_in_hook++;
     fcntl(fd, F_SETFD, FD_CLOEXEC);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+        tls_in_hook--;
+        return;
+    }
+    g_fd_dev = st.st_dev;
+    g_fd_ino = st.st_ino;
     g_fd = fd;
     g_pid = getpid();
     long ps = sysconf(_SC_PAGESIZE);
