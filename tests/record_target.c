@@ -20,12 +20,19 @@
  *               4242 bytes, waits for it, allocates 1 of 4343 bytes
  *   exec        allocates 1 of 1111 bytes (never freed), execs itself with
  *               "after-exec", which allocates 1 of 2222 bytes
+ *   closefds    allocates 1 of 6161 bytes, waits 100 ms (so it is shipped),
+ *               closes every descriptor from 3
+ *               up (as daemons do), opens file argv[2] (which takes the
+ *               recorder's old number), allocates 100 of 6262 bytes, waits
+ *               for the recorder's drainer, and exits 5 if the file is not
+ *               empty (the recorder wrote into it)
  */
 #include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -188,6 +195,24 @@ int mode_fork(void)
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
 }
 
+int mode_closefds(void)
+{
+    alloc_n(1, 6161, 1);
+    usleep(100000); /* the drainer ships every 2 ms: this one is out */
+    for (int fd = 3; fd < 1024; fd++) close(fd);
+    /* take the descriptor numbers back, for sockets of our own */
+    int sv[16][2];
+    for (int i = 0; i < 16; i++)
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv[i]) != 0) return 1;
+    alloc_n(100, 6262, 0);
+    usleep(20000); /* several drainer periods */
+    char c;
+    for (int i = 0; i < 16; i++)
+        for (int k = 0; k < 2; k++)
+            if (recv(sv[i][k], &c, 1, MSG_DONTWAIT) > 0) return 5;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "basic";
@@ -206,6 +231,8 @@ int main(int argc, char **argv)
         execv("/proc/self/exe", args);
         return 1;
     }
+    if (strcmp(mode, "closefds") == 0)
+        return mode_closefds();
     if (strcmp(mode, "after-exec") == 0) {
         alloc_n(1, 2222, 1);
         return 0;

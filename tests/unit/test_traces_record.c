@@ -640,6 +640,24 @@ static void test_record_exit_fork_exec(void)
     remove(out);
 }
 
+/* A program that closes every descriptor and reuses the recorder's number
+ * for a socket of its own: nothing arrives on its sockets (the recorder
+ * checks the descriptor is still its socket), it exits 0, and the trace
+ * keeps what was shipped before (the 6161-byte object). */
+static void test_record_closed_descriptors(void)
+{
+    if (!have_recorder()) return;
+    const char *out = as_test_tmpfile("rec-close", ".ast");
+    int st = record(out, NULL, "closefds", NULL, NULL, -1);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT_EQUAL_FATAL(load(out), 0);
+    static as_event_t m[MAXEV];
+    size_t n = mine(m, MAXEV), first = 0;
+    for (size_t i = 0; i < n; i++) first += m[i].size == 6161;
+    CU_ASSERT_EQUAL(first, 1);
+    remove(out);
+}
+
 /* SIGTERM mid-run: `allocsim record` exits 128+15 and the trace holds the
  * 1000 objects allocated before "ready", complete and footed. */
 static void test_record_sigterm(void)
@@ -696,6 +714,8 @@ int main(void)
         {"record: byte sampling", test_record_sampling},
         {"record: _exit, fork, exec", test_record_exit_fork_exec},
         {"record: SIGTERM mid-run leaves a whole trace", test_record_sigterm},
+        {"record: descriptors closed and reused by the program",
+         test_record_closed_descriptors},
         {NULL, NULL},
     };
     int rc = as_test_main("traces_record", tests);
