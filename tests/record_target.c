@@ -21,11 +21,10 @@
  *   exec        allocates 1 of 1111 bytes (never freed), execs itself with
  *               "after-exec", which allocates 1 of 2222 bytes
  *   closefds    allocates 1 of 6161 bytes, waits 100 ms (so it is shipped),
- *               closes every descriptor from 3
- *               up (as daemons do), opens file argv[2] (which takes the
- *               recorder's old number), allocates 100 of 6262 bytes, waits
- *               for the recorder's drainer, and exits 5 if the file is not
- *               empty (the recorder wrote into it)
+ *               closes every descriptor from 3 up (as daemons do), makes 16
+ *               socket pairs (one takes the recorder's old number),
+ *               allocates 100 of 6262 bytes, waits for the recorder's
+ *               drainer, and exits 5 if any socket received a byte
  */
 #include <malloc.h>
 #include <pthread.h>
