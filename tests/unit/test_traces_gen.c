@@ -593,8 +593,8 @@ static void test_cli(void)
     /* The library with the same settings writes the same bytes. */
     static const char *const a[] = {"slots=50", "bleed=0.5", NULL};
     CU_ASSERT_EQUAL(gen_file(path3, "larson", 5000, 3, a), 0);
-    unsigned char *x, *y, *z;
-    size_t lx, ly, lz;
+    unsigned char *x = NULL, *y = NULL, *z = NULL;
+    size_t lx = 0, ly = 0, lz = 0;
     CU_ASSERT_EQUAL_FATAL(read_file(path, &x, &lx), 0);
     CU_ASSERT_EQUAL_FATAL(read_file(path2, &y, &ly), 0);
     CU_ASSERT_EQUAL_FATAL(read_file(path3, &z, &lz), 0);
@@ -654,8 +654,8 @@ static void test_file_determinism(void)
         CU_ASSERT_EQUAL_FATAL(gen_file(p1, workloads[w], 150000, 1, NULL), 0);
         CU_ASSERT_EQUAL_FATAL(gen_file(p2, workloads[w], 150000, 1, NULL), 0);
         CU_ASSERT_EQUAL_FATAL(gen_file(p3, workloads[w], 150000, 2, NULL), 0);
-        unsigned char *a, *b, *d;
-        size_t la, lb, ld;
+        unsigned char *a = NULL, *b = NULL, *d = NULL;
+        size_t la = 0, lb = 0, ld = 0;
         CU_ASSERT_EQUAL_FATAL(read_file(p1, &a, &la), 0);
         CU_ASSERT_EQUAL_FATAL(read_file(p2, &b, &lb), 0);
         CU_ASSERT_EQUAL_FATAL(read_file(p3, &d, &ld), 0);
