@@ -208,9 +208,10 @@ int as_run_to_dir(as_run_config_t *cfg, const char *dir,
         out_close(&series, 0);
         out_close(&pseries, 0);
         fprintf(stderr, "allocsim: %s\n", err);
-        return (rc == AS_ENOMEM || rc == AS_ECHECK || rc == AS_EIO)
-                   ? AS_EXIT_FAIL
-                   : AS_EXIT_USAGE;
+        /* Out of memory and a policy caught by the checks are failures of
+         * the work; everything else is bad input or bad usage. */
+        return (rc == AS_ENOMEM || rc == AS_ECHECK) ? AS_EXIT_FAIL
+                                                    : AS_EXIT_USAGE;
     }
     int bad = out_close(&series, 1) | out_close(&pseries, 1);
     if (!out_open(&conf, dir, "confusion.csv")) {
