@@ -20,6 +20,9 @@
  *               4242 bytes, waits for it, allocates 1 of 4343 bytes
  *   exec        allocates 1 of 1111 bytes (never freed), execs itself with
  *               "after-exec", which allocates 1 of 2222 bytes
+ *   threads     64 threads, 8 at a time, each allocating 100 objects of
+ *               7000 + its index bytes and freeing them (rings of finished
+ *               threads are reused by new ones)
  *   closefds    allocates 1 of 6161 bytes, waits 100 ms (so it is shipped),
  *               closes every descriptor from 3 up (as daemons do), makes 16
  *               socket pairs (one takes the recorder's old number),
@@ -28,6 +31,7 @@
  */
 #include <malloc.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +198,31 @@ int mode_fork(void)
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
 }
 
+void *thread_n(void *arg)
+{
+    size_t size = 7000 + (size_t)(uintptr_t)arg;
+    void *p[100];
+    for (int i = 0; i < 100; i++) {
+        p[i] = malloc(size);
+        touch(p[i], 8);
+    }
+    for (int i = 0; i < 100; i++) free(p[i]);
+    return NULL;
+}
+
+int mode_threads(void)
+{
+    for (int round = 0; round < 8; round++) {
+        pthread_t t[8];
+        for (int i = 0; i < 8; i++)
+            if (pthread_create(&t[i], NULL, thread_n,
+                               (void *)(uintptr_t)(round * 8 + i)) != 0)
+                return 1;
+        for (int i = 0; i < 8; i++) pthread_join(t[i], NULL);
+    }
+    return 0;
+}
+
 int mode_closefds(void)
 {
     alloc_n(1, 6161, 1);
@@ -230,6 +259,7 @@ int main(int argc, char **argv)
         execv("/proc/self/exe", args);
         return 1;
     }
+    if (strcmp(mode, "threads") == 0) return mode_threads();
     if (strcmp(mode, "closefds") == 0)
         return mode_closefds();
     if (strcmp(mode, "after-exec") == 0) {

@@ -24,7 +24,7 @@
 
 /* ------------------------------------------------------------ helpers */
 
-#define MAXEV 4096
+#define MAXEV 32768
 
 typedef struct {
     as_event_t ev[MAXEV];
@@ -640,6 +640,38 @@ static void test_record_exit_fork_exec(void)
     remove(out);
 }
 
+/* 64 short-lived threads, 8 at a time: each thread's 100 objects carry its
+ * size (7000 + index) and one thread number of its own, distinct from every
+ * other thread's, though rings are reused. */
+static void test_record_many_threads(void)
+{
+    if (!have_recorder()) return;
+    const char *out = as_test_tmpfile("rec-threads", ".ast");
+    int st = record(out, NULL, "threads", NULL, NULL, -1);
+    CU_ASSERT_FATAL(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT_EQUAL_FATAL(load(out), 0);
+    static as_event_t m[MAXEV];
+    size_t n = mine(m, MAXEV);
+    uint32_t thread_of[64];
+    size_t allocs[64] = {0}, frees = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m[i].kind == AS_EV_FREE) {
+            frees++;
+            continue;
+        }
+        CU_ASSERT_FATAL(m[i].size >= 7000 && m[i].size < 7064);
+        size_t k = m[i].size - 7000;
+        if (allocs[k]++ == 0) thread_of[k] = m[i].thread;
+        CU_ASSERT_EQUAL(m[i].thread, thread_of[k]);
+    }
+    for (size_t k = 0; k < 64; k++) {
+        CU_ASSERT_EQUAL(allocs[k], 100);
+        for (size_t j = 0; j < k; j++) CU_ASSERT(thread_of[j] != thread_of[k]);
+    }
+    CU_ASSERT_EQUAL(frees, 6400);
+    remove(out);
+}
+
 /* A program that closes every descriptor and reuses the recorder's number
  * for a socket of its own: nothing arrives on its sockets (the recorder
  * checks the descriptor is still its socket), it exits 0, and the trace
@@ -714,6 +746,7 @@ int main(void)
         {"record: byte sampling", test_record_sampling},
         {"record: _exit, fork, exec", test_record_exit_fork_exec},
         {"record: SIGTERM mid-run leaves a whole trace", test_record_sigterm},
+        {"record: 64 short-lived threads", test_record_many_threads},
         {"record: descriptors closed and reused by the program",
          test_record_closed_descriptors},
         {NULL, NULL},
