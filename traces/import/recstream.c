@@ -388,8 +388,9 @@ static int end_image(as_recstream_t *s, int free_live)
     syms_clear(s);
     as_ptrmap_free(&s->live);
     as_ptrmap_free(&s->frames);
-    memset(s->stack_map, 0, s->stack_map_cap * sizeof *s->stack_map);
-    memset(s->pending, 0, s->pending_cap * sizeof *s->pending);
+    if (s->stack_map)
+        memset(s->stack_map, 0, s->stack_map_cap * sizeof *s->stack_map);
+    if (s->pending) memset(s->pending, 0, s->pending_cap * sizeof *s->pending);
     s->next_seq = 1;
     return AS_OK;
 }
