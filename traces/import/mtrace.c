@@ -36,6 +36,7 @@ typedef struct {
     as_ptrmap_t live;      /* pointer -> object id */
     char **callers;        /* caller text of stack id i+1 */
     size_t ncallers, callers_cap;
+    as_ptrmap_t caller_ix; /* hash of caller text -> stack id */
     int have_old;          /* a '<' waits for its '>' */
     uint64_t old_ptr, old_obj;
     int old_known;
@@ -88,11 +89,21 @@ static int at_end(const char *s)
 /* stack_of: the one-frame stack of caller text `c` (defined on first use). */
 static int stack_of(mt_t *m, const char *c, uint32_t *out)
 {
-    for (size_t i = 0; i < m->ncallers; i++)
-        if (strcmp(m->callers[i], c) == 0) {
-            *out = (uint32_t)(i + 1);
+    uint64_t key = 1469598103934665603ull, sid;
+    for (const char *q = c; *q; q++)
+        key = (key ^ (unsigned char)*q) * 1099511628211ull;
+    key |= 1; /* never the empty key */
+    if (as_ptrmap_get(&m->caller_ix, key, &sid)) {
+        if (strcmp(m->callers[sid - 1], c) == 0) {
+            *out = (uint32_t)sid;
             return AS_OK;
         }
+        for (size_t i = 0; i < m->ncallers; i++) /* hash collision */
+            if (strcmp(m->callers[i], c) == 0) {
+                *out = (uint32_t)(i + 1);
+                return AS_OK;
+            }
+    }
     /* parse module:(symbol+off)[addr] | module:[off] | [addr] */
     as_frame_t f = {0, 0, "", ""};
     char module[1024] = "", symbol[1024] = "";
@@ -133,6 +144,9 @@ static int stack_of(mt_t *m, const char *c, uint32_t *out)
     }
     if (!(m->callers[m->ncallers] = strdup(c))) return AS_ENOMEM;
     m->ncallers++;
+    if (!as_ptrmap_get(&m->caller_ix, key, NULL) &&
+        (rc = as_ptrmap_put(&m->caller_ix, key, id)) < 0)
+        return rc;
     *out = id;
     return AS_OK;
 }
@@ -261,6 +275,7 @@ int as_import_mtrace(const char *in_path, as_trace_writer_t *w,
         rc = as_trace_writer_meta(w, "import.unmatched_frees", v);
     }
     as_ptrmap_free(&m.live);
+    as_ptrmap_free(&m.caller_ix);
     for (size_t i = 0; i < m.ncallers; i++) free(m.callers[i]);
     free(m.callers);
     return rc;

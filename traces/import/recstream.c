@@ -482,8 +482,12 @@ static int record(as_recstream_t *s, const as_rec_head_t *h)
             sizeof(as_rec_stack_t)};
         if (h->len < min_len[h->type])
             return fail(s, AS_EFORMAT, "record shorter than its type");
+        if (h->thread >= AS_REC_MAX_THREADS)
+            return fail(s, AS_EFORMAT, "thread number out of range");
         if (h->type == AS_REC_STACK) {
             const as_rec_stack_t *r = (const as_rec_stack_t *)h;
+            if (h->stack == 0 || h->stack >= AS_REC_MAX_STACKS)
+                return fail(s, AS_EFORMAT, "stack id out of range");
             if (r->depth > AS_REC_MAX_DEPTH ||
                 sizeof *r + 8ull * r->depth > h->len)
                 return fail(s, AS_EFORMAT, "STACK depth overruns the record");

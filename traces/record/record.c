@@ -386,6 +386,11 @@ static as_rec_ring_t *ring_self(void)
         } while (!atomic_compare_exchange_weak(&g_rings, &old, r));
     }
     r->thread = atomic_fetch_add(&g_threads, 1);
+    if (r->thread >= AS_REC_MAX_THREADS) { /* the collector's bound */
+        atomic_store(&r->state, RING_FREE);
+        tls_done = 1;
+        return NULL;
+    }
     r->stack_lo = r->stack_hi = 0;
     pthread_attr_t attr;
     if (pthread_getattr_np(pthread_self(), &attr) == 0) {
