@@ -110,6 +110,12 @@ int as_cmd_demo(int argc, char **argv)
             if (mine) cfg.params[cfg.n_params++] = a;
         }
         rc = as_run_to_dir(&cfg, sub, NULL, 1);
+        if (rc == AS_EXIT_USAGE) {
+            /* Bad input or usage is the same for every policy: stop. */
+            fclose(cmp);
+            remove(cmp_tmp);
+            return rc;
+        }
         if (rc != AS_EXIT_OK) {
             fprintf(stderr, "allocsim demo: policy %s failed\n", name);
             status = rc;
