@@ -4,7 +4,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
-DEMO_TRACE ?= data/demo.ast
+DEMO_TRACE ?= data/redis.ast
 DEMO_OUT   ?= demo-out
 
 DEB_PACKAGES = cmake pkg-config gcc make libzstd-dev zstd libcjson-dev libgsl-dev \

@@ -18,7 +18,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: allocsim demo [--trace TRACE] [-o DIR] [run options]\n\n"
-            "Replay TRACE (default data/demo.ast) through every registered\n"
+            "Replay TRACE (default data/redis.ast, recorded from Redis under\n"
+            "redis-benchmark) through every registered\n"
             "policy with the oracle predictor. Writes DIR/<policy>/summary.json\n"
             "and series.csv for each, and DIR/compare.csv; prints the table.\n"
             "Accepts the options of `allocsim run` (--param, --thp, ...),\n"
@@ -65,7 +66,7 @@ int as_cmd_demo(int argc, char **argv)
     }
     const char *trace = o.trace ? o.trace
                         : o.n_positional ? o.positional[0]
-                                         : "data/demo.ast";
+                                         : "data/redis.ast";
     const char *dir = strcmp(o.out_dir, "allocsim-out") ? o.out_dir : "demo-out";
     if (strcmp(o.cfg.predictor, "none") == 0) o.cfg.predictor = "oracle";
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
