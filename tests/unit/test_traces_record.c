@@ -640,6 +640,27 @@ static void test_record_exit_fork_exec(void)
     remove(out);
 }
 
+/* Bad usage exits 2; a program that cannot be run exits 127 and leaves no
+ * trace behind. */
+static void test_record_usage_errors(void)
+{
+    if (!have_recorder()) return;
+    char cmd[2048];
+    const char *out = as_test_tmpfile("rec-usage", ".ast");
+    snprintf(cmd, sizeof cmd, "%s record -o %s 2>/dev/null", allocsim, out);
+    int st = system(cmd);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 2); /* no command */
+    snprintf(cmd, sizeof cmd, "%s record --max-depth 500 -o %s -- true "
+             "2>/dev/null", allocsim, out);
+    st = system(cmd);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    snprintf(cmd, sizeof cmd, "%s record -o %s -- /nonexistent/program "
+             "2>/dev/null", allocsim, out);
+    st = system(cmd);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 127);
+    CU_ASSERT_EQUAL(access(out, F_OK), -1);
+}
+
 /* 64 short-lived threads, 8 at a time: each thread's 100 objects carry its
  * size (7000 + index) and one thread number of its own, distinct from every
  * other thread's, though rings are reused. */
@@ -747,6 +768,7 @@ int main(void)
         {"record: _exit, fork, exec", test_record_exit_fork_exec},
         {"record: SIGTERM mid-run leaves a whole trace", test_record_sigterm},
         {"record: 64 short-lived threads", test_record_many_threads},
+        {"record: usage errors and a missing program", test_record_usage_errors},
         {"record: descriptors closed and reused by the program",
          test_record_closed_descriptors},
         {NULL, NULL},
