@@ -20,6 +20,9 @@
  *               4242 bytes, waits for it, allocates 1 of 4343 bytes
  *   exec        allocates 1 of 1111 bytes (never freed), execs itself with
  *               "after-exec", which allocates 1 of 2222 bytes
+ *   frameless   allocates 3 objects of 8080 bytes through frameless_alloc,
+ *               a function built without frame pointers (like libstdc++'s
+ *               operator new), called from mode_frameless
  *   threads     64 threads, 8 at a time, each allocating 100 objects of
  *               7000 + its index bytes and freeing them (rings of finished
  *               threads are reused by new ones)
@@ -198,6 +201,22 @@ int mode_fork(void)
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
 }
 
+/* Built without frame pointers and at -O2, so rbp still holds the caller's
+ * frame when malloc runs; the store after the call prevents a tail call. */
+__attribute__((noinline, optimize("O2", "omit-frame-pointer"))) void *
+frameless_alloc(size_t n)
+{
+    void *p = malloc(n);
+    sink = p;
+    return p;
+}
+
+int mode_frameless(void)
+{
+    for (int i = 0; i < 3; i++) touch(frameless_alloc(8080), 8080);
+    return 0;
+}
+
 void *thread_n(void *arg)
 {
     size_t size = 7000 + (size_t)(uintptr_t)arg;
@@ -260,6 +279,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (strcmp(mode, "threads") == 0) return mode_threads();
+    if (strcmp(mode, "frameless") == 0) return mode_frameless();
     if (strcmp(mode, "closefds") == 0)
         return mode_closefds();
     if (strcmp(mode, "after-exec") == 0) {

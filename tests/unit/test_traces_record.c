@@ -640,6 +640,32 @@ static void test_record_exit_fork_exec(void)
     remove(out);
 }
 
+/* A function without frame pointers between the program and malloc: the
+ * walk must not skip its caller (auto mode calibrates the call site against
+ * libunwind): frames are frameless_alloc, mode_frameless, main, for all
+ * three objects. */
+static void test_record_frameless_caller(void)
+{
+    if (!have_recorder()) return;
+    const char *out = as_test_tmpfile("rec-frameless", ".ast");
+    int st = record(out, NULL, "frameless", NULL, NULL, -1);
+    CU_ASSERT_FATAL(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT_EQUAL_FATAL(load(out), 0);
+    static as_event_t m[MAXEV];
+    size_t n = mine(m, MAXEV), k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m[i].kind != AS_EV_ALLOC || m[i].size != 8080) continue;
+        k++;
+        CU_ASSERT_STRING_EQUAL(frame_of(m[i].stack, 0).symbol,
+                               "frameless_alloc");
+        CU_ASSERT_STRING_EQUAL(frame_of(m[i].stack, 1).symbol,
+                               "mode_frameless");
+        CU_ASSERT_STRING_EQUAL(frame_of(m[i].stack, 2).symbol, "main");
+    }
+    CU_ASSERT_EQUAL(k, 3);
+    remove(out);
+}
+
 /* Bad usage exits 2; a program that cannot be run exits 127 and leaves no
  * trace behind. */
 static void test_record_usage_errors(void)
@@ -769,6 +795,8 @@ int main(void)
         {"record: SIGTERM mid-run leaves a whole trace", test_record_sigterm},
         {"record: 64 short-lived threads", test_record_many_threads},
         {"record: usage errors and a missing program", test_record_usage_errors},
+        {"record: a frameless function's caller is kept",
+         test_record_frameless_caller},
         {"record: descriptors closed and reused by the program",
          test_record_closed_descriptors},
         {NULL, NULL},

@@ -644,6 +644,40 @@ static uint32_t walk_unwind(uintptr_t ra, uint64_t *pcs, uint32_t max)
 }
 #endif
 
+/* Call sites of malloc, calibrated once each (auto mode). A function built
+ * without frame pointers that calls malloc and leaves rbp alone (e.g.
+ * libstdc++'s operator new) makes the frame-pointer walk skip its caller;
+ * a site whose chain breaks at once is no better. So the first time a site
+ * (the return address into the caller of malloc) is seen, both walks run:
+ * if they agree on the next frame the site uses frame pointers from then
+ * on, otherwise libunwind. The table is lock-free (CAS on the address); a
+ * full table or a race just means another calibration. */
+typedef struct {
+    _Atomic uint64_t ra; /* 0 = empty */
+    atomic_int mode;     /* SITE_* */
+    int pad;
+} as_rec_site_t;
+
+enum { SITE_UNKNOWN = 0, SITE_FP = 1, SITE_UNWIND = 2 };
+#define SITE_SLOTS (1u << 16)
+static as_rec_site_t *g_sites;
+
+static as_rec_site_t *site_of(uintptr_t ra)
+{
+    if (!g_sites) return NULL;
+    for (uint64_t s = as_hash64(ra), k = 0; k < 32; k++, s++) {
+        as_rec_site_t *e = &g_sites[s & (SITE_SLOTS - 1)];
+        uint64_t cur = atomic_load_explicit(&e->ra, memory_order_acquire);
+        if (cur == ra) return e;
+        if (cur == 0) {
+            uint64_t z = 0;
+            if (atomic_compare_exchange_strong(&e->ra, &z, ra) || z == ra)
+                return e;
+        }
+    }
+    return NULL;
+}
+
 static uint32_t capture_stack(as_rec_ring_t *r, uintptr_t *fp, uintptr_t ra)
 {
     uint64_t pcs[AS_REC_MAX_DEPTH];
@@ -651,15 +685,41 @@ static uint32_t capture_stack(as_rec_ring_t *r, uintptr_t *fp, uintptr_t ra)
     int broken = 0;
     if (g_max_depth == 0) return 0;
     ranges_refresh();
-    if (g_unwind != UNWIND_LIBUNWIND)
-        n = walk_fp(r, fp, ra, pcs, g_max_depth, &broken);
 #ifdef AS_RECORD_HAVE_LIBUNWIND
-    if (g_unwind == UNWIND_LIBUNWIND ||
-        (g_unwind == UNWIND_AUTO && broken && n < 3 && g_max_depth > n)) {
-        uint32_t m = walk_unwind(ra, pcs, g_max_depth);
-        if (m > 0) n = m;
-        else if (n == 0) pcs[n++] = ra;
+    int use_unwind = g_unwind == UNWIND_LIBUNWIND;
+    as_rec_site_t *site = NULL;
+    int mode = SITE_FP;
+    if (g_unwind == UNWIND_AUTO && g_max_depth > 1) {
+        site = site_of((uintptr_t)ra);
+        mode = site ? atomic_load_explicit(&site->mode, memory_order_relaxed)
+                    : SITE_UNKNOWN;
+        if (mode == SITE_UNWIND) use_unwind = 1;
     }
+    if (!use_unwind) {
+        n = walk_fp(r, fp, ra, pcs, g_max_depth, &broken);
+        int fp_bad = broken && n < 3;
+        if (g_unwind == UNWIND_AUTO && g_max_depth > 1 &&
+            (mode == SITE_UNKNOWN || fp_bad)) {
+            uint64_t u[AS_REC_MAX_DEPTH];
+            uint32_t m = walk_unwind(ra, u, g_max_depth);
+            /* libunwind wins when frame pointers broke early or disagree
+             * with it on the caller's caller */
+            int agree = m > 1 && n > 1 && u[1] == pcs[1];
+            if (m > 0 && (fp_bad || !agree)) {
+                memcpy(pcs, u, 8ull * m);
+                n = m;
+            }
+            if (site && m > 0)
+                atomic_store_explicit(&site->mode,
+                                      agree && !fp_bad ? SITE_FP
+                                                       : SITE_UNWIND,
+                                      memory_order_relaxed);
+        }
+    } else {
+        n = walk_unwind(ra, pcs, g_max_depth);
+    }
+#else
+    n = walk_fp(r, fp, ra, pcs, g_max_depth, &broken);
 #endif
     if (n == 0) pcs[n++] = ra;
     return stack_id(r, pcs, n);
@@ -1135,6 +1195,7 @@ __attribute__((constructor)) static void rec_init(void)
                                                     "__cxa_demangle");
     g_stacks = map_zeroed(sizeof(as_rec_slot_t) * STACK_SLOTS);
     g_pcs = map_zeroed(sizeof(uint64_t) * PC_SLOTS);
+    g_sites = map_zeroed(sizeof(as_rec_site_t) * SITE_SLOTS);
     if (!g_stacks) g_max_depth = 0;
     ranges_refresh();
     pthread_key_create(&g_key, thread_exit);
