@@ -30,7 +30,9 @@
 #include "../common/param.h"
 #include "pagesource.h"
 
+#ifndef AS_CLASS_NONE
 #define AS_CLASS_NONE (-1) /* no lifetime prediction */
+#endif
 
 typedef struct {
     uint64_t now_ns;        /* trace time of the request */

@@ -1,7 +1,8 @@
 /* basic.c - predictors `none` and `oracle`, and the lifetime-class helpers.
  *
- * `none` answers one configurable class for every object (default: the
- * longest, which makes a lifetime-aware policy behave as if it knew nothing).
+ * `none` makes no prediction (AS_CLASS_NONE): the policy decides what an
+ * object without a class gets; its `class` parameter instead gives every
+ * object one fixed class.
  * `oracle` answers the class of the true lifetime the engine supplies; it is
  * the upper bound every learned predictor is compared against. Neither keeps
  * per-object state, so neither allocates.
@@ -46,9 +47,11 @@ int as_classes_parse(as_classes_t *c, const char *text)
 /* ------------------------------------------------------------------ none */
 
 enum { NONE_CLASS, NONE_NPARAMS };
+#define NONE_NO_CLASS AS_MAX_CLASSES /* the param value meaning "no class" */
 static const as_param_spec_t none_params[] = {
-    [NONE_CLASS] = {"class", AS_PARAM_U64, "15", 0, AS_MAX_CLASSES - 1, NULL,
-                    "class predicted for every object (clamped to the last)"},
+    [NONE_CLASS] = {"class", AS_PARAM_U64, "16", 0, AS_MAX_CLASSES, NULL,
+                    "class given to every object (clamped to the last); 16 "
+                    "= no prediction: the policy decides"},
 };
 
 typedef struct {
@@ -62,7 +65,9 @@ static int none_create(const as_predictor_config_t *cfg, void **state)
     if (!s) return AS_ENOMEM;
     s->mem = *cfg->mem;
     uint64_t c = cfg->params[NONE_CLASS].u;
-    s->cls = (int32_t)(c >= cfg->classes->n ? cfg->classes->n - 1 : c);
+    s->cls = c == NONE_NO_CLASS ? AS_CLASS_NONE
+             : c >= cfg->classes->n ? (int32_t)cfg->classes->n - 1
+                                    : (int32_t)c;
     *state = s;
     return AS_OK;
 }
@@ -82,7 +87,7 @@ static void none_destroy(void *state)
 
 const as_predictor_ops_t as_predictor_none = {
     .name = "none",
-    .doc = "one class for every object (default: the longest)",
+    .doc = "no prediction (or one fixed class for every object)",
     .params = none_params,
     .n_params = NONE_NPARAMS,
     .create = none_create,

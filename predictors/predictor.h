@@ -67,6 +67,9 @@ typedef struct {
 } as_pred_ctx_t;
 
 #define AS_CLASS_UNKNOWN (-1)
+#ifndef AS_CLASS_NONE
+#define AS_CLASS_NONE (-1) /* no prediction (same value as policy.h's) */
+#endif
 
 typedef struct {
     uint64_t lifetime_ns;   /* free time - alloc time; AS_LIFETIME_INF if the
@@ -95,7 +98,9 @@ typedef struct as_predictor_ops {
     int wraps;              /* 1: takes an inner predictor (inner_ops) */
 
     int (*create)(const as_predictor_config_t *cfg, void **state);
-    /* predict: @return a class in 0..classes->n-1. */
+    /* predict: @return a class in 0..classes->n-1, or AS_CLASS_NONE for no
+     * prediction (the policy then decides; the object is left out of the
+     * confusion matrix and counted as unpredicted). */
     int32_t (*predict)(void *state, const as_pred_ctx_t *ctx);
     /* observe: optional: the outcome of an object this predictor predicted;
      * ctx is the allocation context again. */

@@ -519,6 +519,7 @@ static int policy_failed(run_t *r, int rc, const char *what, uint64_t id)
 static int32_t predict(run_t *r, pred_inst_t *p, const as_pred_ctx_t *pc)
 {
     int32_t cls = p->ops->predict(p->state, pc);
+    if (cls == AS_CLASS_NONE) return cls;
     if (cls < 0 || (uint32_t)cls >= r->cfg->classes.n)
         cls = (int32_t)r->cfg->classes.n - 1;
     return cls;
@@ -536,6 +537,7 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id)
     pred_ctx(r, &pc, id, e->t_ns, e->size, e->thread, e->cpu, e->stack);
     int32_t cls = predict(r, &r->pred, &pc);
     o.predicted = (int8_t)cls;
+    if (cls == AS_CLASS_NONE) res->unpredicted_allocs++;
     if (r->shadow.ops) o.shadow = (int8_t)predict(r, &r->shadow, &pc);
     ctx.lifetime_class = cls;
     if (e->size == 0) res->warn_zero_size++;

@@ -91,7 +91,8 @@ typedef struct {
     uint32_t n_classes;
     uint64_t confusion_allocs[AS_MAX_CLASSES][AS_MAX_CLASSES];
     uint64_t confusion_bytes[AS_MAX_CLASSES][AS_MAX_CLASSES];
-    double accuracy_by_allocs, accuracy_by_bytes;
+    double accuracy_by_allocs, accuracy_by_bytes; /* over predicted ones */
+    uint64_t unpredicted_allocs;  /* the predictor gave AS_CLASS_NONE */
     /* warnings: counted, reported, never fatal */
     uint64_t warn_unknown_free;   /* free/realloc of an id never allocated */
     uint64_t warn_double_free;    /* free/realloc of an id already freed */

@@ -144,6 +144,7 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     cJSON *pd = cJSON_AddObjectToObject(root, "predictions");
     cJSON_AddNumberToObject(pd, "accuracy_by_allocs", res->accuracy_by_allocs);
     cJSON_AddNumberToObject(pd, "accuracy_by_bytes", res->accuracy_by_bytes);
+    add_u64(pd, "unpredicted_allocs", res->unpredicted_allocs);
     cJSON *cf = cJSON_AddObjectToObject(pd, "confusion");
     cJSON_AddStringToObject(cf, "layout", "rows: predicted class, columns: actual class");
     cJSON_AddItemToObject(cf, "by_allocs", matrix(res->confusion_allocs, res->n_classes));

@@ -66,6 +66,11 @@ static const as_param_spec_t llama_params[] = {
                              "pages)"},
     [AS_LLAMA_HUGEPAGE_HINT] = {"hugepage_hint", AS_PARAM_BOOL, "1", 0, 1, NULL,
                                 "MADV_HUGEPAGE every huge page"},
+    [AS_LLAMA_UNKNOWN_CLASS] = {"unknown_class", AS_PARAM_ENUM, "shortest", 0,
+                                0, "shortest|longest",
+                                "class of an object with no prediction: "
+                                "shortest (pages are promoted as they age) "
+                                "or longest (no lifetime segregation)"},
 };
 
 enum { B_FREE, B_SMALL, B_MED_HEAD, B_MED_TAIL };
@@ -133,6 +138,7 @@ typedef struct {
     uint64_t tick_ns;
     double demote_fraction;
     int recycle, recycle_open, recycle_longest, ret_mode, subrelease, hint;
+    uint32_t unknown_class; /* class of objects without a prediction */
     page_t **slots; /* descriptors by slot, NULL = unused */
     uint32_t nslots, cap_slots;
     uint32_t *free_slots, n_free_slots;
@@ -772,6 +778,7 @@ static int llama_create(const as_policy_config_t *cfg, void **state)
     L->ret_mode = (int)v[AS_LLAMA_RETURN].u;
     L->subrelease = (int)v[AS_LLAMA_SUBRELEASE].u;
     L->hint = (int)v[AS_LLAMA_HUGEPAGE_HINT].u;
+    L->unknown_class = v[AS_LLAMA_UNKNOWN_CLASS].u == 0 ? 0 : L->n - 1;
     as_u64map_init(&L->pages, &L->mem);
     as_u64map_init(&L->objs, &L->mem);
     for (uint32_t c = 0; c < MAX_CLASSES; c++)
@@ -785,10 +792,11 @@ static int llama_alloc(void *state, const as_ctx_t *ctx, size_t size,
                        size_t align, as_block_t *out)
 {
     llama_t *L = state;
-    uint32_t c =
-        ctx->lifetime_class < 0 || (uint32_t)ctx->lifetime_class >= L->n
-            ? L->n - 1
-            : (uint32_t)ctx->lifetime_class;
+    uint32_t c = ctx->lifetime_class == AS_CLASS_NONE ? L->unknown_class
+                 : ctx->lifetime_class < 0 ||
+                         (uint32_t)ctx->lifetime_class >= L->n
+                     ? L->n - 1
+                     : (uint32_t)ctx->lifetime_class;
     uint64_t now = ctx->now_ns;
     if (!size) size = 1;
     if (align < 16) align = 16;

@@ -238,7 +238,8 @@ static void test_warnings(void)
 
 /* The oracle's classes: lifetimes 1 s (class 2: <= 1 s), 2 s (class 3) and
  * one object never freed (class 6). With the oracle every prediction is
- * right; with `none` (always the last class) only the never-freed one. */
+ * right; `none` predicts nothing; with none.class=6 (always the last class)
+ * only the never-freed object is right. */
 static void test_oracle_confusion(void)
 {
     const as_event_t evs[] = {
@@ -259,8 +260,22 @@ static void test_oracle_confusion(void)
     CU_ASSERT_DOUBLE_EQUAL(r.accuracy_by_allocs, 1.0, 1e-12);
     as_run_result_free(&r);
 
+    /* `none` makes no prediction: nothing enters the matrix. */
     cfg.predictor = "none";
     CU_ASSERT_FATAL(as_engine_run(&cfg, &r, err, sizeof err) == 0);
+    CU_ASSERT_EQUAL(r.unpredicted_allocs, 3);
+    uint64_t sum = 0;
+    for (int pc = 0; pc < AS_MAX_CLASSES; pc++)
+        for (int a = 0; a < AS_MAX_CLASSES; a++) sum += r.confusion_allocs[pc][a];
+    CU_ASSERT_EQUAL(sum, 0);
+    CU_ASSERT_DOUBLE_EQUAL(r.accuracy_by_allocs, 0, 1e-12);
+    as_run_result_free(&r);
+
+    /* none.class=6 puts every object in the last class. */
+    cfg.params[0] = "none.class=6";
+    cfg.n_params = 1;
+    CU_ASSERT_FATAL(as_engine_run(&cfg, &r, err, sizeof err) == 0);
+    CU_ASSERT_EQUAL(r.unpredicted_allocs, 0);
     CU_ASSERT_EQUAL(r.confusion_allocs[6][2], 1);
     CU_ASSERT_EQUAL(r.confusion_allocs[6][3], 1);
     CU_ASSERT_EQUAL(r.confusion_allocs[6][6], 1);
