@@ -35,36 +35,16 @@
 
 static void gen_pc(const char *path, uint64_t events)
 {
-    const as_gen_workload_t *wl = as_gen_find("producer-consumer");
-    CU_ASSERT_FATAL(wl != NULL);
-    as_param_value_t v[32];
-    CU_ASSERT_FATAL(wl->n_params <= 32);
-    CU_ASSERT_FATAL(as_param_defaults(wl->params, wl->n_params, v) == AS_OK);
     static const char *const set[] = {"cpus=4",         "mode=rr",
                                       "rotate=8000",    "latency=300us",
                                       "consumer_cpu=1", NULL};
-    for (const char *const *s = set; *s; s++)
-        CU_ASSERT_FATAL(as_param_set(wl->params, wl->n_params, v, *s) == AS_OK);
-    as_trace_writer_t *w = NULL;
-    CU_ASSERT_FATAL(as_trace_writer_open(&w, path, NULL) == AS_OK);
-    as_gen_sink_t sink;
-    as_gen_writer_sink(w, &sink);
-    as_gen_config_t cfg = {.events = events, .seed = 1};
-    CU_ASSERT_FATAL(as_gen_run(wl, &cfg, v, &sink) == AS_OK);
-    CU_ASSERT_FATAL(as_trace_writer_close(w) == AS_OK);
+    as_test_gen(path, "producer-consumer", events, 1, set);
 }
 
 typedef struct {
     uint64_t peak_live, peak_resident;
     double footprint, in_use, bound, blowup;
 } outcome_t;
-
-static double stat_of(const as_run_result_t *r, const char *name)
-{
-    for (size_t i = 0; i < r->n_stats; i++)
-        if (strcmp(r->stats[i].name, name) == 0) return r->stats[i].value;
-    return -1;
-}
 
 static outcome_t replay(const char *trace, const char *policy)
 {
@@ -85,10 +65,10 @@ static outcome_t replay(const char *trace, const char *policy)
     outcome_t o = {
         .peak_live = res.metrics.peak_live_bytes,
         .peak_resident = res.metrics.peak_resident_bytes,
-        .footprint = stat_of(&res, "policy.footprint_bytes_peak"),
-        .in_use = stat_of(&res, "policy.in_use_bytes_peak"),
-        .bound = stat_of(&res, "policy.bound_bytes"),
-        .blowup = stat_of(&res, "policy.blowup"),
+        .footprint = as_test_stat(&res, "policy.footprint_bytes_peak"),
+        .in_use = as_test_stat(&res, "policy.in_use_bytes_peak"),
+        .bound = as_test_stat(&res, "policy.bound_bytes"),
+        .blowup = as_test_stat(&res, "policy.blowup"),
     };
     as_run_result_free(&res);
     CU_ASSERT(o.footprint > 0);

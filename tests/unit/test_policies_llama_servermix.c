@@ -28,31 +28,13 @@ static void make_trace(void)
     if (trace[0]) return;
     snprintf(trace, sizeof trace, "%s",
              as_test_tmpfile("llama-servermix", ".ast"));
-    const as_gen_workload_t *wl = as_gen_find("server-mix");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(wl);
-    as_param_value_t v[64];
-    CU_ASSERT_FATAL(wl->n_params <= 64);
-    CU_ASSERT_EQUAL_FATAL(as_param_defaults(wl->params, wl->n_params, v), 0);
-    as_trace_writer_t *w;
-    CU_ASSERT_EQUAL_FATAL(as_trace_writer_open(&w, trace, NULL), 0);
-    as_gen_sink_t sink;
-    as_gen_writer_sink(w, &sink);
-    as_gen_config_t gc = {.events = 1000000, .seed = 1};
-    CU_ASSERT_EQUAL_FATAL(as_gen_run(wl, &gc, v, &sink), 0);
-    CU_ASSERT_EQUAL_FATAL(as_trace_writer_close(w), 0);
+    as_test_gen(trace, "server-mix", 1000000, 1, NULL);
 }
 
 typedef struct {
     as_run_result_t r;
     double promotions;
 } outcome_t;
-
-static double stat_of(const as_run_result_t *r, const char *name)
-{
-    for (size_t i = 0; i < r->n_stats; i++)
-        if (strcmp(r->stats[i].name, name) == 0) return r->stats[i].value;
-    return -1;
-}
 
 static void run_p(const char *policy, const char *predictor,
                   const char *param, outcome_t *o)
@@ -69,7 +51,7 @@ static void run_p(const char *policy, const char *predictor,
     int rc = as_engine_run(&cfg, &o->r, err, sizeof err);
     if (rc) fprintf(stderr, "%s/%s: %s\n", policy, predictor, err);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
-    o->promotions = stat_of(&o->r, "policy.llama_promotions");
+    o->promotions = as_test_stat(&o->r, "policy.llama_promotions");
     const as_metrics_summary_t *m = &o->r.metrics;
     fprintf(stderr,
             "\n  %-8s %-11s peak_resident %llu mean_resident %.0f "
@@ -78,7 +60,7 @@ static void run_p(const char *policy, const char *predictor,
             policy, predictor, (unsigned long long)m->peak_resident_bytes,
             m->mean_resident_bytes, (unsigned long long)m->peak_live_bytes,
             m->jw4, m->hugepage_coverage_mean, m->hugepage_coverage_at_peak,
-            o->promotions, stat_of(&o->r, "policy.llama_demotions"));
+            o->promotions, as_test_stat(&o->r, "policy.llama_demotions"));
 }
 
 static void run(const char *policy, const char *predictor, outcome_t *o)
@@ -118,7 +100,7 @@ static void test_adversarial_promotes_and_stays_bounded(void)
 {
     run("llama", "adversarial", &adversarial);
     CU_ASSERT(adversarial.promotions > 0);
-    CU_ASSERT(stat_of(&adversarial.r, "policy.llama_block_promotions") > 0);
+    CU_ASSERT(as_test_stat(&adversarial.r, "policy.llama_block_promotions") > 0);
     bounded(&adversarial);
     fprintf(stderr, "\n");
 }

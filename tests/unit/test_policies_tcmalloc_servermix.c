@@ -27,25 +27,7 @@ static void make_trace(void)
     if (trace[0]) return;
     snprintf(trace, sizeof trace, "%s",
              as_test_tmpfile("tcmalloc-servermix", ".ast"));
-    const as_gen_workload_t *wl = as_gen_find("server-mix");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(wl);
-    as_param_value_t v[64];
-    CU_ASSERT_FATAL(wl->n_params <= 64);
-    CU_ASSERT_EQUAL_FATAL(as_param_defaults(wl->params, wl->n_params, v), 0);
-    as_trace_writer_t *w;
-    CU_ASSERT_EQUAL_FATAL(as_trace_writer_open(&w, trace, NULL), 0);
-    as_gen_sink_t sink;
-    as_gen_writer_sink(w, &sink);
-    as_gen_config_t gc = {.events = 1000000, .seed = 1};
-    CU_ASSERT_EQUAL_FATAL(as_gen_run(wl, &gc, v, &sink), 0);
-    CU_ASSERT_EQUAL_FATAL(as_trace_writer_close(w), 0);
-}
-
-static double stat_of(const as_run_result_t *r, const char *name)
-{
-    for (size_t i = 0; i < r->n_stats; i++)
-        if (strcmp(r->stats[i].name, name) == 0) return r->stats[i].value;
-    return -1;
+    as_test_gen(trace, "server-mix", 1000000, 1, NULL);
 }
 
 static void run(const char *subrelease, as_run_result_t *r)
@@ -69,8 +51,8 @@ static void run(const char *subrelease, as_run_result_t *r)
             subrelease, (unsigned long long)m->peak_resident_bytes,
             m->mean_resident_bytes, m->hugepage_coverage_mean,
             m->hugepage_coverage_at_peak,
-            stat_of(r, "policy.pages_subreleased"),
-            stat_of(r, "policy.hugepages_broken"));
+            as_test_stat(r, "policy.pages_subreleased"),
+            as_test_stat(r, "policy.hugepages_broken"));
 }
 
 static void test_subrelease_on_vs_off(void)
@@ -91,11 +73,11 @@ static void test_subrelease_on_vs_off(void)
     CU_ASSERT(on.metrics.hugepage_coverage_at_peak <
               off.metrics.hugepage_coverage_at_peak);
     /* and the policy says why */
-    CU_ASSERT(stat_of(&on, "policy.pages_subreleased") > 0);
-    CU_ASSERT(stat_of(&on, "policy.hugepages_broken") > 0);
-    CU_ASSERT(stat_of(&on, "policy.hugepageable_used_ratio") < 1.0);
-    CU_ASSERT_EQUAL(stat_of(&off, "policy.pages_subreleased"), 0);
-    CU_ASSERT_EQUAL(stat_of(&off, "policy.hugepages_broken"), 0);
+    CU_ASSERT(as_test_stat(&on, "policy.pages_subreleased") > 0);
+    CU_ASSERT(as_test_stat(&on, "policy.hugepages_broken") > 0);
+    CU_ASSERT(as_test_stat(&on, "policy.hugepageable_used_ratio") < 1.0);
+    CU_ASSERT_EQUAL(as_test_stat(&off, "policy.pages_subreleased"), 0);
+    CU_ASSERT_EQUAL(as_test_stat(&off, "policy.hugepages_broken"), 0);
     as_run_result_free(&on);
     as_run_result_free(&off);
 }

@@ -23,25 +23,7 @@ static void make_trace(void)
 {
     snprintf(trace, sizeof trace, "%s",
              as_test_tmpfile("cached-servermix", ".ast"));
-    const as_gen_workload_t *wl = as_gen_find("server-mix");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(wl);
-    as_param_value_t v[64];
-    CU_ASSERT_FATAL(wl->n_params <= 64);
-    CU_ASSERT_EQUAL_FATAL(as_param_defaults(wl->params, wl->n_params, v), 0);
-    as_trace_writer_t *w;
-    CU_ASSERT_EQUAL_FATAL(as_trace_writer_open(&w, trace, NULL), 0);
-    as_gen_sink_t sink;
-    as_gen_writer_sink(w, &sink);
-    as_gen_config_t gc = {.events = 200000, .seed = 1};
-    CU_ASSERT_EQUAL_FATAL(as_gen_run(wl, &gc, v, &sink), 0);
-    CU_ASSERT_EQUAL_FATAL(as_trace_writer_close(w), 0);
-}
-
-static double stat_of(const as_run_result_t *r, const char *name)
-{
-    for (size_t i = 0; i < r->n_stats; i++)
-        if (strcmp(r->stats[i].name, name) == 0) return r->stats[i].value;
-    return -1;
+    as_test_gen(trace, "server-mix", 200000, 1, NULL);
 }
 
 static void run(const char *predictor, const char *size_key,
@@ -71,15 +53,15 @@ static void test_cached_over_site_identical(void)
     static as_run_result_t plain, cached, exact;
     run("site", NULL, &plain);
     run("cached:site", "none", &cached);
-    double hit = stat_of(&cached, "predictor.cached_hit_rate");
+    double hit = as_test_stat(&cached, "predictor.cached_hit_rate");
     fprintf(stderr,
             "\n  size_key=none: hit rate %.6f, verified %.0f, "
             "disagreements %.0f\n",
-            hit, stat_of(&cached, "predictor.cached_verified"),
-            stat_of(&cached, "predictor.cached_disagreements"));
+            hit, as_test_stat(&cached, "predictor.cached_verified"),
+            as_test_stat(&cached, "predictor.cached_disagreements"));
     CU_ASSERT(hit >= 0.99);
-    CU_ASSERT(stat_of(&cached, "predictor.cached_verified") > 0);
-    CU_ASSERT_EQUAL(stat_of(&cached, "predictor.cached_disagreements"), 0);
+    CU_ASSERT(as_test_stat(&cached, "predictor.cached_verified") > 0);
+    CU_ASSERT_EQUAL(as_test_stat(&cached, "predictor.cached_disagreements"), 0);
     CU_ASSERT_EQUAL(memcmp(plain.confusion_allocs, cached.confusion_allocs,
                            sizeof plain.confusion_allocs),
                     0);
@@ -97,9 +79,9 @@ static void test_cached_over_site_identical(void)
     fprintf(stderr,
             "  size_key=exact: hit rate %.6f, disagreement rate "
             "%.6f\n",
-            stat_of(&exact, "predictor.cached_hit_rate"),
-            stat_of(&exact, "predictor.cached_disagreement_rate"));
-    CU_ASSERT(stat_of(&exact, "predictor.cached_hit_rate") > 0);
+            as_test_stat(&exact, "predictor.cached_hit_rate"),
+            as_test_stat(&exact, "predictor.cached_disagreement_rate"));
+    CU_ASSERT(as_test_stat(&exact, "predictor.cached_hit_rate") > 0);
     as_run_result_free(&plain);
     as_run_result_free(&cached);
     as_run_result_free(&exact);

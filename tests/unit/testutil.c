@@ -3,7 +3,11 @@
 
 #include <CUnit/Basic.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
+
+#include "traces/gen/gen.h"
+#include "traces/trace.h"
 
 int as_test_main(const char *suite, const as_test_t *tests)
 {
@@ -34,4 +38,30 @@ const char *as_test_srcpath(const char *rel)
     static char buf[1024];
     snprintf(buf, sizeof buf, "%s/%s", AS_SOURCE_DIR, rel);
     return buf;
+}
+
+void as_test_gen(const char *path, const char *workload, uint64_t events,
+                 uint64_t seed, const char *const *params)
+{
+    const as_gen_workload_t *wl = as_gen_find(workload);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(wl);
+    as_param_value_t v[64];
+    CU_ASSERT_FATAL(wl->n_params <= 64);
+    CU_ASSERT_EQUAL_FATAL(as_param_defaults(wl->params, wl->n_params, v), 0);
+    for (const char *const *p = params; p && *p; p++)
+        CU_ASSERT_EQUAL_FATAL(as_param_set(wl->params, wl->n_params, v, *p), 0);
+    as_trace_writer_t *w = NULL;
+    CU_ASSERT_EQUAL_FATAL(as_trace_writer_open(&w, path, NULL), 0);
+    as_gen_sink_t sink;
+    as_gen_writer_sink(w, &sink);
+    as_gen_config_t gc = {.events = events, .seed = seed};
+    CU_ASSERT_EQUAL_FATAL(as_gen_run(wl, &gc, v, &sink), 0);
+    CU_ASSERT_EQUAL_FATAL(as_trace_writer_close(w), 0);
+}
+
+double as_test_stat(const as_run_result_t *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_stats; i++)
+        if (strcmp(r->stats[i].name, name) == 0) return r->stats[i].value;
+    return -1;
 }

@@ -9,6 +9,9 @@
 
 #include <CUnit/CUnit.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "sim/engine.h"
 
 typedef struct {
     const char *name;
@@ -25,5 +28,14 @@ const char *as_test_tmpfile(const char *prefix, const char *suffix);
 
 /* Path of a file in the source tree (AS_SOURCE_DIR "/" rel). */
 const char *as_test_srcpath(const char *rel);
+
+/* as_test_gen: write `events` events of the generated `workload` with
+ * `seed` to `path`; params are "name=value" strings ending with NULL (or
+ * NULL for the defaults). Any failure fails the test at once. */
+void as_test_gen(const char *path, const char *workload, uint64_t events,
+                 uint64_t seed, const char *const *params);
+
+/* as_test_stat: the value of statistic `name` in a run's result, or -1. */
+double as_test_stat(const as_run_result_t *r, const char *name);
 
 #endif
