@@ -44,8 +44,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: allocsim record [-o TRACE] [--sample-bytes N] "
             "[--max-depth D]\n"
-            "                       [--time-resolution NS] [--unwind "
-            "auto|fp|libunwind]\n"
+            "                       [--time-resolution NS] [--stack-cache] "
+            "[--unwind MODE]\n"
             "                       [--preload LIB] -- CMD [ARGS...]\n\n"
             "Run CMD and record every malloc/calloc/realloc/reallocarray/"
             "free/\nposix_memalign/aligned_alloc/memalign/valloc/pvalloc "
@@ -61,6 +61,12 @@ static void usage(FILE *f)
             "(default 1:\n"
             "                     exact); coarser times make smaller "
             "traces\n"
+            "  --stack-cache      reuse the stack of an earlier call from the "
+            "same\n"
+            "                     return address at the same stack height "
+            "(LLAMA's\n"
+            "                     approximation; much faster, may "
+            "mislabel)\n"
             "  --unwind MODE      auto: frame pointers, libunwind when the "
             "chain is\n"
             "                     broken (default); fp; libunwind\n"
@@ -126,6 +132,7 @@ int as_cmd_record(int argc, char **argv)
 {
     const char *out_path = "trace.ast", *unwind = "auto";
     uint64_t sample_bytes = 0, max_depth = 32, resolution = 1;
+    int stack_cache = 0;
     char preload[PATH_MAX] = "";
     int i;
     for (i = 1; i < argc; i++) {
@@ -139,6 +146,10 @@ int as_cmd_record(int argc, char **argv)
             break;
         }
         if (a[0] != '-') break;
+        if (strcmp(a, "--stack-cache") == 0) {
+            stack_cache = 1;
+            continue;
+        }
         if (i + 1 >= argc) {
             fprintf(stderr, "allocsim record: %s needs a value\n", a);
             return AS_EXIT_USAGE;
@@ -230,7 +241,9 @@ int as_cmd_record(int argc, char **argv)
                              {"recorder", "allocsim-record " ALLOCSIM_VERSION},
                              {"sampling", sampling},
                              {"max_depth", depth},
-                             {"clock_resolution_ns", resol}};
+                             {"clock_resolution_ns", resol},
+                             {"stack_cache", stack_cache ? "ra+height"
+                                                         : "none"}};
     for (size_t k = 0; k < sizeof meta / sizeof meta[0] && !rc; k++)
         rc = as_trace_writer_meta(w, meta[k][0], meta[k][1]);
 
@@ -272,6 +285,7 @@ int as_cmd_record(int argc, char **argv)
         snprintf(v, sizeof v, "%" PRIu64, sample_bytes);
         setenv("ALLOCSIM_RECORD_SAMPLE_BYTES", v, 1);
         setenv("ALLOCSIM_RECORD_UNWIND", unwind, 1);
+        setenv("ALLOCSIM_RECORD_STACK_CACHE", stack_cache ? "1" : "0", 1);
         execvp(cmd[0], cmd);
         int e = errno;
         if (write(errpipe[1], &e, sizeof e) < 0) _exit(127);

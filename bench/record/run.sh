@@ -9,8 +9,9 @@
 # under `heaptrack --raw`, and prints the median wall time, the slowdown over
 # the bare run, the median CPU time of the whole process tree and its ratio
 # (steadier than wall time on a shared machine), the trace size, the events
-# in it and bytes per event. Ours runs twice: exact nanosecond times, and
-# --time-resolution 1000 (times rounded to 1 us, which compress far better).
+# in it and bytes per event. Ours runs three times: exact nanosecond times,
+# --time-resolution 1000 (times rounded to 1 us, which compress far better),
+# and --stack-cache (stacks reused by return address and stack height).
 # Events: ours = allocs + frees + reallocs in the trace; heaptrack's = its
 # '+' and '-' lines (a realloc is one of each). Needs the Debian packages
 # heaptrack, sqlite3, python3 and zstd. Not part of `make test`.
@@ -78,12 +79,19 @@ run() {
   local bw bc w c
   read -r bw bc < <(timeit "$@")
   row "$name" none "$bw" "$bc" "$bw" "$bc" - -
-  local ob oe res
-  for res in 1 1000; do
-    read -r w c < <(timeit "$allocsim" record --time-resolution "$res" -o "$tmp/t.ast" -- "$@")
+  local ob oe res flag
+  local cfg label
+  for cfg in "1" "1000" "1 --stack-cache"; do
+    read -r res flag <<<"$cfg"
+    read -r w c < <(timeit "$allocsim" record --time-resolution "$res" $flag -o "$tmp/t.ast" -- "$@")
     ob=$(stat -c %s "$tmp/t.ast")
     oe=$("$allocsim" info "$tmp/t.ast" | awk '/^events/ {print $2; exit}')
-    row "$name" "allocsim $([[ $res == 1 ]] && echo "(ns)" || echo "(1 us)")" "$w" "$c" "$bw" "$bc" "$ob" "$oe"
+    case $cfg in
+      1) label="allocsim (ns)" ;;
+      1000) label="allocsim (1 us)" ;;
+      *) label="allocsim cached" ;;
+    esac
+    row "$name" "$label" "$w" "$c" "$bw" "$bc" "$ob" "$oe"
   done
   for mode in "" --raw; do
     local f b e

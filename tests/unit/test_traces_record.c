@@ -406,7 +406,8 @@ static int have_recorder(void)
     return 0;
 }
 
-/* record: run `allocsim record [extra] -o out -- record_target args`,
+/* record: run `allocsim record [extra] -o out -- record_target args`
+ * (extra: a flag such as "--stack-cache", or a --sample-bytes value),
  * stdout to `out_fd` (or /dev/null). @return its wait status. */
 static int record(const char *out, const char *extra, const char *mode,
                   const char *arg, pid_t *pid_out, int out_fd)
@@ -420,7 +421,9 @@ static int record(const char *out, const char *extra, const char *mode,
         int k = 0;
         argv[k++] = allocsim;
         argv[k++] = "record";
-        if (extra) {
+        if (extra && extra[0] == '-') { /* a flag */
+            argv[k++] = (char *)extra;
+        } else if (extra) {
             argv[k++] = "--sample-bytes";
             argv[k++] = (char *)extra;
         }
@@ -666,6 +669,29 @@ static void test_record_frameless_caller(void)
     remove(out);
 }
 
+/* --stack-cache: every call site of record_target's basic mode is a
+ * distinct return address, so the cached stacks are the exact ones. */
+static void test_record_stack_cache(void)
+{
+    if (!have_recorder()) return;
+    const char *out = as_test_tmpfile("rec-scache", ".ast");
+    int st = record(out, "--stack-cache", "basic", NULL, NULL, -1);
+    CU_ASSERT_FATAL(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT_EQUAL_FATAL(load(out), 0);
+    as_event_t m[64];
+    size_t n = mine(m, 64);
+    CU_ASSERT_EQUAL_FATAL(n, 29);
+    check_alloc(&m[0], AS_EV_ALLOC, 100, 0, "mode_basic");
+    check_alloc(&m[9], AS_EV_REALLOC, 4096, 0, "mode_basic");
+    for (int i = 0; i < 5; i++)
+        check_alloc(&m[17 + i], AS_EV_ALLOC, 1000 + (uint64_t)i, 0,
+                    "alloc_thread");
+    CU_ASSERT_STRING_EQUAL(frame_of(m[0].stack, 1).symbol, "main");
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(L.r, "stack_cache"),
+                           "ra+height");
+    remove(out);
+}
+
 /* Bad usage exits 2; a program that cannot be run exits 127 and leaves no
  * trace behind. */
 static void test_record_usage_errors(void)
@@ -795,6 +821,7 @@ int main(void)
         {"record: SIGTERM mid-run leaves a whole trace", test_record_sigterm},
         {"record: 64 short-lived threads", test_record_many_threads},
         {"record: usage errors and a missing program", test_record_usage_errors},
+        {"record: --stack-cache", test_record_stack_cache},
         {"record: a frameless function's caller is kept",
          test_record_frameless_caller},
         {"record: descriptors closed and reused by the program",

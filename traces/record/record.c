@@ -178,6 +178,10 @@ typedef struct as_rec_ring {
      * a hot stack costs no probe of the shared 16 MiB table */
     uint64_t scache_hash[256];
     uint32_t scache_id[256];
+    /* --stack-cache: (return address, stack height) -> stack id of the
+     * last walk from there, direct-mapped; a hit skips the walk */
+    uint64_t hcache_key[1024];
+    uint32_t hcache_id[1024];
 } as_rec_ring_t;
 
 enum { RING_FREE = 0, RING_OWNED = 1, RING_DEAD = 2 };
@@ -194,6 +198,7 @@ static pid_t g_pid;
 static uint32_t g_max_depth = 32;
 static uint64_t g_sample_bytes;     /* 0: record everything */
 static int g_unwind;                /* UNWIND_* */
+static int g_stack_cache;           /* reuse stacks by (ra, height) */
 static _Atomic uint64_t g_seq = 1;
 static atomic_uint g_threads;
 static _Atomic(as_rec_ring_t *) g_rings;
@@ -402,6 +407,7 @@ static as_rec_ring_t *ring_self(void)
         }
         pthread_attr_destroy(&attr);
     }
+    memset(r->hcache_key, 0, sizeof r->hcache_key);
     r->rng = as_hash64(0x9e3779b97f4a7c15ull + r->thread);
     r->bytes_until_sample = 0;
     tls_ring = r;
@@ -678,12 +684,34 @@ static as_rec_site_t *site_of(uintptr_t ra)
     return NULL;
 }
 
+static uint32_t walk_stack(as_rec_ring_t *r, uintptr_t *fp, uintptr_t ra);
+
+/* capture_stack: the stack id of this call. With --stack-cache, a call from
+ * the same return address at the same stack height (bytes from the top of
+ * the thread's stack to the hook's frame) as an earlier one of this thread
+ * reuses that call's stack without walking -- LLAMA's approximation of a
+ * calling context by (return address, stack height): exact for code whose
+ * call paths differ in height, wrong when two paths to one site have the
+ * same height. */
 static uint32_t capture_stack(as_rec_ring_t *r, uintptr_t *fp, uintptr_t ra)
+{
+    if (g_max_depth == 0) return 0;
+    if (!g_stack_cache || r->stack_hi == 0) return walk_stack(r, fp, ra);
+    uint64_t key =
+        as_hash64(as_hash64(ra) + (uint64_t)(r->stack_hi - (uintptr_t)fp)) | 1;
+    uint32_t i = (uint32_t)(key >> 54);
+    if (r->hcache_key[i] == key) return r->hcache_id[i];
+    uint32_t id = walk_stack(r, fp, ra);
+    r->hcache_key[i] = key;
+    r->hcache_id[i] = id;
+    return id;
+}
+
+static uint32_t walk_stack(as_rec_ring_t *r, uintptr_t *fp, uintptr_t ra)
 {
     uint64_t pcs[AS_REC_MAX_DEPTH];
     uint32_t n = 0;
     int broken = 0;
-    if (g_max_depth == 0) return 0;
     ranges_refresh();
 #ifdef AS_RECORD_HAVE_LIBUNWIND
     int use_unwind = g_unwind == UNWIND_LIBUNWIND;
@@ -1182,6 +1210,7 @@ __attribute__((constructor)) static void rec_init(void)
     g_max_depth = (uint32_t)env_u64("ALLOCSIM_RECORD_DEPTH", 32);
     if (g_max_depth > AS_REC_MAX_DEPTH) g_max_depth = AS_REC_MAX_DEPTH;
     g_sample_bytes = env_u64("ALLOCSIM_RECORD_SAMPLE_BYTES", 0);
+    g_stack_cache = env_u64("ALLOCSIM_RECORD_STACK_CACHE", 0) != 0;
     const char *uw = getenv("ALLOCSIM_RECORD_UNWIND");
     g_unwind = UNWIND_AUTO;
     if (uw && strcmp(uw, "fp") == 0) g_unwind = UNWIND_FP;
