@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/error.h"
@@ -323,17 +324,24 @@ int as_cmd_record(int argc, char **argv)
     rc = as_recstream_open(&rs, w);
     if (!rc) as_recstream_set_resolution(rs, resolution);
     static char rbuf[1 << 20];
-    int bad = rc != 0;
+    int bad = rc != 0, progress = as_cli_progress_on();
+    time_t shown = time(NULL);
     for (;;) {
         ssize_t n = read(sv[0], rbuf, sizeof rbuf);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
+        if (progress && !bad && time(NULL) != shown) { /* once a second */
+            shown = time(NULL);
+            fprintf(stderr, "\rallocsim record: %" PRIu64 " events",
+                    as_recstream_events(rs));
+        }
         if (!bad && (rc = as_recstream_feed(rs, rbuf, (size_t)n))) {
             fprintf(stderr, "allocsim record: %s\n", as_recstream_error(rs));
             bad = 1; /* keep draining so the program is never blocked */
         }
     }
     close(sv[0]);
+    if (progress) fprintf(stderr, "\r");
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }

@@ -104,6 +104,8 @@ void as_recstream_set_resolution(as_recstream_t *s, uint64_t ns)
     s->resolution_ns = ns ? ns : 1;
 }
 
+uint64_t as_recstream_events(const as_recstream_t *s) { return s->st.events; }
+
 const char *as_recstream_error(const as_recstream_t *s)
 {
     return s->err[0] ? s->err : "no error";

@@ -58,6 +58,9 @@ int as_recstream_feed(as_recstream_t *s, const void *buf, size_t len);
  * close the writer. @return 0 or error. */
 int as_recstream_finish(as_recstream_t *s, as_recstream_stats_t *st);
 
+/* as_recstream_events: events written so far (for progress output). */
+uint64_t as_recstream_events(const as_recstream_t *s);
+
 /* as_recstream_error: message of the last error. */
 const char *as_recstream_error(const as_recstream_t *s);
 
