@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -46,7 +48,8 @@ static void usage(FILE *f)
             "usage: allocsim record [-o TRACE] [--sample-bytes N] "
             "[--max-depth D]\n"
             "                       [--time-resolution NS] [--stack-cache] "
-            "[--unwind MODE]\n"
+            "[--follow-forks]\n"
+            "                       [--unwind MODE]\n"
             "                       [--preload LIB] -- CMD [ARGS...]\n\n"
             "Run CMD and record every malloc/calloc/realloc/reallocarray/"
             "free/\nposix_memalign/aligned_alloc/memalign/valloc/pvalloc "
@@ -68,16 +71,20 @@ static void usage(FILE *f)
             "(LLAMA's\n"
             "                     approximation; much faster, may "
             "mislabel)\n"
+            "  --follow-forks     record forked children too, each into "
+            "TRACE.forkN.ast\n"
+            "                     (allocsim record then waits for all of "
+            "them)\n"
             "  --unwind MODE      auto: frame pointers, libunwind when the "
             "chain is\n"
             "                     broken (default); fp; libunwind\n"
             "  --preload LIB      the recorder library (default: found "
             "beside allocsim\n"
             "                     or in $ALLOCSIM_RECORD_LIB)\n\n"
-            "Forked children are not recorded; an exec'd image is (objects "
-            "of the old\nimage are freed at the exec). Exit status: CMD's, "
-            "128+N if it died by\nsignal N; 1 if the trace failed, 2 on bad "
-            "usage. See docs/recording.md.\n");
+            "Forked children are not recorded unless --follow-forks; an "
+            "exec'd image is\n(objects of the old image are freed at the "
+            "exec). Exit status: CMD's,\n128+N if it died by signal N; 1 if "
+            "the trace failed, 2 on bad usage.\nSee docs/recording.md.\n");
 }
 
 /* find_preload: the recorder library next to this binary (build tree:
@@ -129,11 +136,81 @@ static void join_args(char *out, size_t cap, char **argv)
     }
 }
 
+/* One followed process (--follow-forks): its connection, collector and
+ * trace. */
+typedef struct {
+    int fd;                /* connection from the process, -1 when closed */
+    as_recstream_t *rs;
+    as_trace_writer_t *w;
+    int out_fd;
+    int bad;               /* collecting failed: drain and discard */
+    char path[PATH_MAX];
+} fork_conn_t;
+
+#define MAX_FORKS 256
+
+/* fork_path: TRACE.ast -> TRACE.forkN.ast (or TRACE.forkN). */
+static void fork_path(char *out, size_t cap, const char *base, int n)
+{
+    size_t len = strlen(base);
+    if (len > 4 && strcmp(base + len - 4, ".ast") == 0)
+        snprintf(out, cap, "%.*s.fork%d.ast", (int)(len - 4), base, n);
+    else
+        snprintf(out, cap, "%s.fork%d", base, n);
+}
+
+/* fork_open: a trace for a newly connected followed process. */
+static int fork_open(fork_conn_t *c, int fd, const char *base, int n,
+                     const char *(*meta)[2], size_t nmeta,
+                     uint64_t resolution)
+{
+    memset(c, 0, sizeof *c);
+    c->fd = fd;
+    c->out_fd = -1;
+    fork_path(c->path, sizeof c->path, base, n);
+    c->out_fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int rc = c->out_fd < 0 ? AS_EIO : as_trace_writer_open_fd(&c->w, c->out_fd, NULL);
+    for (size_t k = 0; k < nmeta && !rc; k++)
+        rc = as_trace_writer_meta(c->w, meta[k][0], meta[k][1]);
+    if (!rc) rc = as_trace_writer_meta(c->w, "forked", "yes");
+    if (!rc) rc = as_recstream_open(&c->rs, c->w);
+    if (!rc) as_recstream_set_resolution(c->rs, resolution);
+    if (rc) {
+        fprintf(stderr, "allocsim record: %s: %s\n", c->path, as_strerror(rc));
+        c->bad = 1;
+    }
+    return rc;
+}
+
+/* fork_close: end of a followed process's stream: finish its trace. */
+static int fork_close(fork_conn_t *c)
+{
+    int bad = c->bad;
+    as_recstream_stats_t st = {0};
+    if (!bad && as_recstream_finish(c->rs, &st)) {
+        fprintf(stderr, "allocsim record: %s\n", as_recstream_error(c->rs));
+        bad = 1;
+    }
+    if (c->rs) as_recstream_free(c->rs);
+    if (c->w) {
+        if (bad) as_trace_writer_abort(c->w);
+        else if (as_trace_writer_close(c->w)) bad = 1;
+    }
+    if (c->out_fd >= 0) close(c->out_fd);
+    if (bad) unlink(c->path);
+    else
+        fprintf(stderr, "allocsim record: forked process: %" PRIu64
+                        " events -> %s\n", st.events, c->path);
+    close(c->fd);
+    c->fd = -1;
+    return bad;
+}
+
 int as_cmd_record(int argc, char **argv)
 {
     const char *out_path = "trace.ast", *unwind = "auto";
     uint64_t sample_bytes = 0, max_depth = 32, resolution = 1;
-    int stack_cache = 0;
+    int stack_cache = 0, follow = 0;
     char preload[PATH_MAX] = "";
     int i;
     for (i = 1; i < argc; i++) {
@@ -149,6 +226,10 @@ int as_cmd_record(int argc, char **argv)
         if (a[0] != '-') break;
         if (strcmp(a, "--stack-cache") == 0) {
             stack_cache = 1;
+            continue;
+        }
+        if (strcmp(a, "--follow-forks") == 0) {
+            follow = 1;
             continue;
         }
         if (i + 1 >= argc) {
@@ -256,6 +337,25 @@ int as_cmd_record(int argc, char **argv)
         close(out_fd);
         return AS_EXIT_FAIL;
     }
+    /* --follow-forks: forked children connect here (abstract socket) */
+    int listen_fd = -1;
+    char listen_name[64] = "";
+    if (follow) {
+        snprintf(listen_name, sizeof listen_name, "allocsim-record-%ld-%ld",
+                 (long)getpid(), (long)time(NULL));
+        struct sockaddr_un sa_un;
+        memset(&sa_un, 0, sizeof sa_un);
+        sa_un.sun_family = AF_UNIX;
+        memcpy(sa_un.sun_path + 1, listen_name, strlen(listen_name));
+        socklen_t sl = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+                                   strlen(listen_name));
+        listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa_un, sl) ||
+            listen(listen_fd, 64)) {
+            perror("allocsim record: --follow-forks socket");
+            return AS_EXIT_FAIL;
+        }
+    }
     int errpipe[2]; /* child reports a failed exec here */
     if (pipe2(errpipe, O_CLOEXEC) != 0) {
         perror("allocsim record: pipe");
@@ -287,6 +387,8 @@ int as_cmd_record(int argc, char **argv)
         setenv("ALLOCSIM_RECORD_SAMPLE_BYTES", v, 1);
         setenv("ALLOCSIM_RECORD_UNWIND", unwind, 1);
         setenv("ALLOCSIM_RECORD_STACK_CACHE", stack_cache ? "1" : "0", 1);
+        if (follow) setenv("ALLOCSIM_RECORD_LISTEN", listen_name, 1);
+        else unsetenv("ALLOCSIM_RECORD_LISTEN");
         execvp(cmd[0], cmd);
         int e = errno;
         if (write(errpipe[1], &e, sizeof e) < 0) _exit(127);
@@ -326,20 +428,66 @@ int as_cmd_record(int argc, char **argv)
     static char rbuf[1 << 20];
     int bad = rc != 0, progress = as_cli_progress_on();
     time_t shown = time(NULL);
-    for (;;) {
-        ssize_t n = read(sv[0], rbuf, sizeof rbuf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        if (progress && !bad && time(NULL) != shown) { /* once a second */
-            shown = time(NULL);
-            fprintf(stderr, "\rallocsim record: %" PRIu64 " events",
-                    as_recstream_events(rs));
+    static fork_conn_t forks[MAX_FORKS];
+    int nforks = 0, forks_open = 0, primary_open = 1;
+    while (primary_open || forks_open) {
+        struct pollfd pf[2 + MAX_FORKS];
+        int np = 0, who[2 + MAX_FORKS]; /* -1 primary, -2 listener, i fork */
+        if (primary_open) pf[np] = (struct pollfd){sv[0], POLLIN, 0}, who[np++] = -1;
+        if (listen_fd >= 0)
+            pf[np] = (struct pollfd){listen_fd, POLLIN, 0}, who[np++] = -2;
+        for (int k = 0; k < nforks; k++)
+            if (forks[k].fd >= 0)
+                pf[np] = (struct pollfd){forks[k].fd, POLLIN, 0}, who[np++] = k;
+        if (poll(pf, (nfds_t)np, -1) < 0) {
+            if (errno == EINTR) continue;
+            perror("allocsim record: poll");
+            bad = 1;
+            break;
         }
-        if (!bad && (rc = as_recstream_feed(rs, rbuf, (size_t)n))) {
-            fprintf(stderr, "allocsim record: %s\n", as_recstream_error(rs));
-            bad = 1; /* keep draining so the program is never blocked */
+        for (int k = 0; k < np; k++) {
+            if (!pf[k].revents) continue;
+            if (who[k] == -2) {
+                int cfd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                if (cfd < 0) continue;
+                if (nforks == MAX_FORKS) { /* too many: not followed */
+                    close(cfd);
+                    continue;
+                }
+                fork_open(&forks[nforks], cfd, out_path, nforks + 1, meta,
+                          sizeof meta / sizeof meta[0], resolution);
+                nforks++, forks_open++;
+                continue;
+            }
+            int fd = who[k] == -1 ? sv[0] : forks[who[k]].fd;
+            ssize_t n = read(fd, rbuf, sizeof rbuf);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                if (who[k] == -1) primary_open = 0;
+                else bad |= fork_close(&forks[who[k]]), forks_open--;
+                continue;
+            }
+            if (who[k] >= 0) {
+                fork_conn_t *c = &forks[who[k]];
+                if (!c->bad && as_recstream_feed(c->rs, rbuf, (size_t)n)) {
+                    fprintf(stderr, "allocsim record: %s: %s\n", c->path,
+                            as_recstream_error(c->rs));
+                    c->bad = 1;
+                }
+                continue;
+            }
+            if (progress && !bad && time(NULL) != shown) { /* once a second */
+                shown = time(NULL);
+                fprintf(stderr, "\rallocsim record: %" PRIu64 " events",
+                        as_recstream_events(rs));
+            }
+            if (!bad && (rc = as_recstream_feed(rs, rbuf, (size_t)n))) {
+                fprintf(stderr, "allocsim record: %s\n", as_recstream_error(rs));
+                bad = 1; /* keep draining so the program is never blocked */
+            }
         }
     }
+    if (listen_fd >= 0) close(listen_fd);
     close(sv[0]);
     if (progress) fprintf(stderr, "\r");
     int status = 0;

@@ -692,6 +692,38 @@ static void test_record_stack_cache(void)
     remove(out);
 }
 
+/* --follow-forks: the child's 50 objects of 4242 bytes go to TRACE.fork1.ast
+ * (its own ids, thread 0, its own pid), the parent's two to TRACE. */
+static void test_record_follow_forks(void)
+{
+    if (!have_recorder()) return;
+    char out[512], child[600];
+    snprintf(out, sizeof out, "%s", as_test_tmpfile("rec-follow", ".ast"));
+    snprintf(child, sizeof child, "%.*s.fork1.ast", (int)strlen(out) - 4, out);
+    int st = record(out, "--follow-forks", "fork", NULL, NULL, -1);
+    CU_ASSERT_FATAL(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    static as_event_t m[MAXEV];
+    CU_ASSERT_EQUAL_FATAL(load(out), 0);
+    size_t n = mine(m, MAXEV);
+    CU_ASSERT_EQUAL_FATAL(n, 2);
+    CU_ASSERT_EQUAL(m[0].size, 4141);
+    CU_ASSERT_EQUAL(m[1].size, 4343);
+    char parent_pid[32];
+    snprintf(parent_pid, sizeof parent_pid, "%s",
+             as_trace_reader_meta(L.r, "pid"));
+    CU_ASSERT_EQUAL_FATAL(load(child), 0);
+    n = mine(m, MAXEV);
+    CU_ASSERT_EQUAL_FATAL(n, 50);
+    for (size_t i = 0; i < n; i++) {
+        check_alloc(&m[i], AS_EV_ALLOC, 4242, 0, "alloc_n");
+        CU_ASSERT_EQUAL(m[i].thread, 0);
+    }
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(L.r, "forked"), "yes");
+    CU_ASSERT(strcmp(as_trace_reader_meta(L.r, "pid"), parent_pid) != 0);
+    remove(out);
+    remove(child);
+}
+
 /* Bad usage exits 2; a program that cannot be run exits 127 and leaves no
  * trace behind. */
 static void test_record_usage_errors(void)
@@ -822,6 +854,7 @@ int main(void)
         {"record: 64 short-lived threads", test_record_many_threads},
         {"record: usage errors and a missing program", test_record_usage_errors},
         {"record: --stack-cache", test_record_stack_cache},
+        {"record: --follow-forks", test_record_follow_forks},
         {"record: a frameless function's caller is kept",
          test_record_frameless_caller},
         {"record: descriptors closed and reused by the program",

@@ -44,7 +44,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -199,6 +201,8 @@ static uint32_t g_max_depth = 32;
 static uint64_t g_sample_bytes;     /* 0: record everything */
 static int g_unwind;                /* UNWIND_* */
 static int g_stack_cache;           /* reuse stacks by (ra, height) */
+static char g_listen[96];           /* --follow-forks: collector's abstract
+                                       socket name; "" = forks not followed */
 static _Atomic uint64_t g_seq = 1;
 static atomic_uint g_threads;
 static _Atomic(as_rec_ring_t *) g_rings;
@@ -1148,13 +1152,106 @@ AS_EXPORT void *dlopen(const char *file, int mode)
     return h;
 }
 
-/* A forked child is not followed: it stops recording and closes its copy
- * of the socket (or the collector would wait for it to exit). */
+static void send_hello(void)
+{
+    as_rec_hello_t hello;
+    memset(&hello, 0, sizeof hello);
+    hello.h.type = AS_REC_HELLO;
+    hello.h.len = sizeof hello;
+    hello.h.t_ns = now_ns();
+    hello.pid = (uint64_t)g_pid;
+    hello.max_depth = g_max_depth;
+    hello.sample_bytes = g_sample_bytes;
+    struct iovec iov = {&hello, sizeof hello};
+    send_all(&iov, 1);
+}
+
+static int start_drainer(void)
+{
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&th, &attr, drainer_main, NULL);
+    pthread_attr_destroy(&attr);
+    return rc;
+}
+
+/* use_socket: make fd the recorder's socket (close-on-exec, identity kept
+ * for fd_is_ours). @return 0, or -1 when fd is not a socket. */
+static int use_socket(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) return -1;
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    g_fd_dev = st.st_dev;
+    g_fd_ino = st.st_ino;
+    g_fd = fd;
+    return 0;
+}
+
+/* follow_child: --follow-forks: the child connects to the collector and
+ * records as a process of its own: new socket, pid, sequence, thread
+ * numbers, stack and pc tables; the parent's unshipped records (copied
+ * into the child's rings by fork) are dropped; a new drainer thread. */
+static void follow_child(void)
+{
+    struct sockaddr_un a;
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    size_t len = strlen(g_listen);
+    memcpy(a.sun_path + 1, g_listen, len);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return;
+    if (connect(fd, (struct sockaddr *)&a,
+                (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+                            len)) != 0 ||
+        use_socket(fd) != 0) {
+        close(fd);
+        return;
+    }
+    pthread_mutex_init(&g_drain_lock, NULL);
+    pthread_mutex_init(&g_ranges_lock, NULL);
+    g_pid = getpid();
+    atomic_store(&g_broken, 0);
+    atomic_store(&g_finalized, 0);
+    atomic_store(&g_stop, 0);
+    for (as_rec_ring_t *r = atomic_load(&g_rings); r; r = r->next) {
+        atomic_store(&r->tail, atomic_load(&r->head));
+        if (r != tls_ring) atomic_store(&r->state, RING_FREE);
+    }
+    atomic_store(&g_threads, 0);
+    if (tls_ring) {
+        tls_ring->thread = atomic_fetch_add(&g_threads, 1);
+        memset(tls_ring->scache_hash, 0, sizeof tls_ring->scache_hash);
+        memset(tls_ring->hcache_key, 0, sizeof tls_ring->hcache_key);
+    }
+    atomic_store(&g_seq, 1);
+    /* fresh tables: ids restart at 1 in the child's own trace */
+    if (g_stacks) munmap(g_stacks, sizeof(as_rec_slot_t) * STACK_SLOTS);
+    if (g_pcs) munmap((void *)g_pcs, sizeof(uint64_t) * PC_SLOTS);
+    g_stacks = map_zeroed(sizeof(as_rec_slot_t) * STACK_SLOTS);
+    g_pcs = map_zeroed(sizeof(uint64_t) * PC_SLOTS);
+    atomic_store(&g_stack_ids, 0);
+    if (!g_stacks) g_max_depth = 0;
+    send_hello();
+    if (start_drainer() == 0) atomic_store(&g_enabled, 1);
+}
+
+/* A forked child stops recording and closes its copy of the socket (or the
+ * collector would wait for it to exit); with --follow-forks it then
+ * records into a connection of its own. */
 static void atfork_child(void)
 {
     atomic_store(&g_enabled, 0);
+    int was_recording = g_fd >= 0;
     if (g_fd >= 0) close(g_fd);
     g_fd = -1;
+    if (was_recording && g_listen[0]) {
+        tls_in_hook++;
+        follow_child();
+        tls_in_hook--;
+    }
 }
 
 /* ------------------------------------------------------------ start */
@@ -1195,15 +1292,12 @@ __attribute__((constructor)) static void rec_init(void)
     if ((uint64_t)getpid() != env_u64("ALLOCSIM_RECORD_PID", 0)) return;
     if (fd < 0 || fcntl(fd, F_GETFD) < 0) return;
     tls_in_hook++;
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+    if (use_socket(fd) != 0) {
         tls_in_hook--;
         return;
     }
-    g_fd_dev = st.st_dev;
-    g_fd_ino = st.st_ino;
-    g_fd = fd;
+    const char *ln = getenv("ALLOCSIM_RECORD_LISTEN");
+    if (ln && strlen(ln) < sizeof g_listen) strcpy(g_listen, ln);
     g_pid = getpid();
     long ps = sysconf(_SC_PAGESIZE);
     if (ps > 0) g_page = (size_t)ps;
@@ -1241,29 +1335,14 @@ __attribute__((constructor)) static void rec_init(void)
             sigaction(sigs[i], &sa, NULL);
         }
     }
-    as_rec_hello_t hello;
-    memset(&hello, 0, sizeof hello);
-    hello.h.type = AS_REC_HELLO;
-    hello.h.len = sizeof hello;
-    hello.h.t_ns = now_ns();
-    hello.pid = (uint64_t)g_pid;
-    hello.max_depth = g_max_depth;
-    hello.sample_bytes = g_sample_bytes;
-    struct iovec iov = {&hello, sizeof hello};
-    send_all(&iov, 1);
+    send_hello();
     send_meta("unwind", g_unwind == UNWIND_FP          ? "fp"
                         : g_unwind == UNWIND_LIBUNWIND ? "libunwind"
                                                        : "fp+libunwind");
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&th, &attr, drainer_main, NULL) != 0) {
-        pthread_attr_destroy(&attr);
+    if (start_drainer() != 0) {
         tls_in_hook--;
         return;
     }
-    pthread_attr_destroy(&attr);
     atomic_store(&g_enabled, 1);
     tls_in_hook--;
 }
