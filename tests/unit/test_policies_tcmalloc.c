@@ -102,44 +102,52 @@ static double stat(fixture_t *fx, const char *name)
 
 /* ------------------------------------------------------------ size classes */
 
+static void check_row(const tc_class_row_t *r, uint32_t bytes, uint32_t pages,
+                      uint32_t batch)
+{
+    CU_ASSERT_EQUAL(r->bytes, bytes);
+    CU_ASSERT_EQUAL(r->pages, pages);
+    CU_ASSERT_EQUAL(r->batch, batch);
+}
+
 static void test_tables(void)
 {
     CU_ASSERT_EQUAL(as_tc_default_nclasses, 48);
-    CU_ASSERT_EQUAL(as_tc_legacy_nclasses, 85);
-    /* rows follow the documented rules exactly */
-    for (size_t i = 0; i < as_tc_default_nclasses; i++) {
-        const tc_class_row_t *r = &as_tc_default_classes[i];
-        CU_ASSERT_EQUAL(r->pages, as_tc_span_pages_for(r->bytes, 8192));
-        CU_ASSERT_EQUAL(r->batch, as_tc_batch_for(r->bytes));
-        if (i) CU_ASSERT(r->bytes > as_tc_default_classes[i - 1].bytes);
-    }
-    for (size_t i = 0; i < as_tc_legacy_nclasses; i++) {
-        const tc_class_row_t *r = &as_tc_legacy_classes[i];
-        CU_ASSERT_EQUAL(r->pages, as_tc_span_pages_for(r->bytes, 8192));
-        CU_ASSERT_EQUAL(r->batch, as_tc_batch_for(r->bytes));
-        if (i) CU_ASSERT(r->bytes > as_tc_legacy_classes[i - 1].bytes);
-    }
-    /* facts from the notes: 9472 B -> 40 KiB span of 4 objects; 8 KiB spans
-     * up to 1 KiB; batches 32 (<= 2 KiB), 28 (2304), 13 (4736), 2 (>= 32K) */
+    CU_ASSERT_EQUAL(as_tc_legacy_nclasses, 85); /* + class 0 = 86 entries */
+    for (size_t i = 1; i < as_tc_default_nclasses; i++)
+        CU_ASSERT(as_tc_default_classes[i].bytes >
+                  as_tc_default_classes[i - 1].bytes);
+    for (size_t i = 1; i < as_tc_legacy_nclasses; i++)
+        CU_ASSERT(as_tc_legacy_classes[i].bytes >
+                  as_tc_legacy_classes[i - 1].bytes);
+    /* Rows of the published tables (8 KiB pages, 16-byte alignment), among
+     * them every row where the earlier derivation by rule was wrong. */
     const tc_class_row_t *d = as_tc_default_classes;
-    CU_ASSERT_EQUAL(d[32].bytes, 9472);
-    CU_ASSERT_EQUAL(d[32].pages, 5);
-    CU_ASSERT_EQUAL(5 * 8192 / 9472, 4);
-    CU_ASSERT_EQUAL(d[20].bytes, 1024);
-    CU_ASSERT_EQUAL(d[20].pages, 1);
-    CU_ASSERT_EQUAL(d[21].pages, 2); /* 1152: 7 per page < batch/4 = 8 */
-    CU_ASSERT_EQUAL(d[24].batch, 32);
-    CU_ASSERT_EQUAL(d[25].batch, 28);
-    CU_ASSERT_EQUAL(d[29].batch, 13);
-    CU_ASSERT_EQUAL(d[29].pages, 3); /* 4736: 24 KiB holds 5, tail 896 */
-    CU_ASSERT_EQUAL(d[37].bytes, 32768);
-    CU_ASSERT_EQUAL(d[37].pages, 4);
-    CU_ASSERT_EQUAL(d[47].bytes, 262144);
-    CU_ASSERT_EQUAL(d[47].pages, 32);
-    CU_ASSERT_EQUAL(d[47].batch, 2);
-    /* the legacy generator: 2816 B needs 3 pages (2 pages leave 2304 > 2048) */
-    CU_ASSERT_EQUAL(as_tc_legacy_classes[39].bytes, 2816);
-    CU_ASSERT_EQUAL(as_tc_legacy_classes[39].pages, 3);
+    check_row(&d[0], 8, 1, 32);
+    check_row(&d[20], 1024, 1, 32);
+    check_row(&d[21], 1152, 2, 32);
+    check_row(&d[24], 2048, 1, 32);
+    check_row(&d[25], 2304, 2, 28);
+    check_row(&d[28], 4096, 1, 16);
+    check_row(&d[29], 4736, 3, 13);
+    check_row(&d[31], 8192, 1, 8);
+    check_row(&d[32], 9472, 5, 6); /* 40 KiB span of 4 objects */
+    check_row(&d[36], 28672, 7, 2);
+    check_row(&d[37], 32768, 4, 2);
+    check_row(&d[47], 262144, 32, 2);
+    const tc_class_row_t *l = as_tc_legacy_classes;
+    check_row(&l[0], 8, 1, 32);
+    check_row(&l[17], 272, 1, 32);
+    check_row(&l[44], 2816, 3, 23);
+    check_row(&l[47], 3584, 4, 18);
+    check_row(&l[54], 7168, 7, 9);
+    check_row(&l[59], 13568, 5, 4);
+    check_row(&l[84], 262144, 32, 2);
+    /* The rules that build tables for other page sizes agree with the
+     * published rows on, e.g., 9472 B and 1152 B. */
+    CU_ASSERT_EQUAL(as_tc_span_pages_for(9472, 8192), 5);
+    CU_ASSERT_EQUAL(as_tc_span_pages_for(1152, 8192), 2);
+    CU_ASSERT_EQUAL(as_tc_batch_for(2304), 28);
 }
 
 static void boundaries(const char *table, const tc_class_row_t *rows, size_t n)
