@@ -103,10 +103,9 @@ static int find_preload(char *out, size_t cap)
     char *slash = strrchr(exe, '/');
     if (!slash) return 0;
     *slash = 0;
-    static const char *const rel[] = {
-        "traces/record/liballocsim_record.so",
-        "../lib/allocsim/liballocsim_record.so",
-        "liballocsim_record.so"};
+    static const char *const rel[] = {"traces/record/liballocsim_record.so",
+                                      "../lib/allocsim/liballocsim_record.so",
+                                      "liballocsim_record.so"};
     for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
         int k = snprintf(out, cap, "%s/%s", exe, rel[i]);
         if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0) return 1;
@@ -129,8 +128,7 @@ static void join_args(char *out, size_t cap, char **argv)
     size_t used = 0;
     out[0] = 0;
     for (int i = 0; argv[i] && used + 1 < cap; i++) {
-        int k = snprintf(out + used, cap - used, "%s%s", i ? " " : "",
-                         argv[i]);
+        int k = snprintf(out + used, cap - used, "%s%s", i ? " " : "", argv[i]);
         if (k < 0) break;
         used += (size_t)k;
     }
@@ -139,11 +137,11 @@ static void join_args(char *out, size_t cap, char **argv)
 /* One followed process (--follow-forks): its connection, collector and
  * trace. */
 typedef struct {
-    int fd;                /* connection from the process, -1 when closed */
+    int fd; /* connection from the process, -1 when closed */
     as_recstream_t *rs;
     as_trace_writer_t *w;
     int out_fd;
-    int bad;               /* collecting failed: drain and discard */
+    int bad; /* collecting failed: drain and discard */
     char path[PATH_MAX];
 } fork_conn_t;
 
@@ -161,15 +159,15 @@ static void fork_path(char *out, size_t cap, const char *base, int n)
 
 /* fork_open: a trace for a newly connected followed process. */
 static int fork_open(fork_conn_t *c, int fd, const char *base, int n,
-                     const char *(*meta)[2], size_t nmeta,
-                     uint64_t resolution)
+                     const char *(*meta)[2], size_t nmeta, uint64_t resolution)
 {
     memset(c, 0, sizeof *c);
     c->fd = fd;
     c->out_fd = -1;
     fork_path(c->path, sizeof c->path, base, n);
     c->out_fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int rc = c->out_fd < 0 ? AS_EIO : as_trace_writer_open_fd(&c->w, c->out_fd, NULL);
+    int rc = c->out_fd < 0 ? AS_EIO
+                           : as_trace_writer_open_fd(&c->w, c->out_fd, NULL);
     for (size_t k = 0; k < nmeta && !rc; k++)
         rc = as_trace_writer_meta(c->w, meta[k][0], meta[k][1]);
     if (!rc) rc = as_trace_writer_meta(c->w, "forked", "yes");
@@ -193,14 +191,18 @@ static int fork_close(fork_conn_t *c)
     }
     if (c->rs) as_recstream_free(c->rs);
     if (c->w) {
-        if (bad) as_trace_writer_abort(c->w);
-        else if (as_trace_writer_close(c->w)) bad = 1;
+        if (bad)
+            as_trace_writer_abort(c->w);
+        else if (as_trace_writer_close(c->w))
+            bad = 1;
     }
     if (c->out_fd >= 0) close(c->out_fd);
-    if (bad) unlink(c->path);
+    if (bad)
+        unlink(c->path);
     else
-        fprintf(stderr, "allocsim record: forked process: %" PRIu64
-                        " events -> %s\n", st.events, c->path);
+        fprintf(stderr,
+                "allocsim record: forked process: %" PRIu64 " events -> %s\n",
+                st.events, c->path);
     close(c->fd);
     c->fd = -1;
     return bad;
@@ -241,34 +243,45 @@ int as_cmd_record(int argc, char **argv)
             out_path = v;
         } else if (strcmp(a, "--sample-bytes") == 0) {
             if (!parse_u64(v, &sample_bytes)) {
-                fprintf(stderr, "allocsim record: --sample-bytes: expected a "
-                                "byte count, got '%s'\n", v);
+                fprintf(stderr,
+                        "allocsim record: --sample-bytes: expected a "
+                        "byte count, got '%s'\n",
+                        v);
                 return AS_EXIT_USAGE;
             }
         } else if (strcmp(a, "--max-depth") == 0) {
             if (!parse_u64(v, &max_depth) || max_depth > 128) {
-                fprintf(stderr, "allocsim record: --max-depth: expected "
-                                "0..128, got '%s'\n", v);
+                fprintf(stderr,
+                        "allocsim record: --max-depth: expected "
+                        "0..128, got '%s'\n",
+                        v);
                 return AS_EXIT_USAGE;
             }
         } else if (strcmp(a, "--time-resolution") == 0) {
             if (!parse_u64(v, &resolution) || resolution == 0) {
-                fprintf(stderr, "allocsim record: --time-resolution: expected "
-                                "nanoseconds >= 1, got '%s'\n", v);
+                fprintf(stderr,
+                        "allocsim record: --time-resolution: expected "
+                        "nanoseconds >= 1, got '%s'\n",
+                        v);
                 return AS_EXIT_USAGE;
             }
         } else if (strcmp(a, "--unwind") == 0) {
-            if (strcmp(v, "auto") && strcmp(v, "fp") && strcmp(v, "libunwind")) {
-                fprintf(stderr, "allocsim record: --unwind: expected auto, fp "
-                                "or libunwind, got '%s'\n", v);
+            if (strcmp(v, "auto") && strcmp(v, "fp") &&
+                strcmp(v, "libunwind")) {
+                fprintf(stderr,
+                        "allocsim record: --unwind: expected auto, fp "
+                        "or libunwind, got '%s'\n",
+                        v);
                 return AS_EXIT_USAGE;
             }
             unwind = v;
         } else if (strcmp(a, "--preload") == 0) {
             snprintf(preload, sizeof preload, "%s", v);
         } else {
-            fprintf(stderr, "allocsim record: unknown option '%s' (see "
-                            "--help)\n", a);
+            fprintf(stderr,
+                    "allocsim record: unknown option '%s' (see "
+                    "--help)\n",
+                    a);
             return AS_EXIT_USAGE;
         }
     }
@@ -289,7 +302,8 @@ int as_cmd_record(int argc, char **argv)
         return AS_EXIT_USAGE;
     }
     char preload_abs[PATH_MAX];
-    if (!realpath(preload, preload_abs)) snprintf(preload_abs, sizeof preload_abs, "%s", preload);
+    if (!realpath(preload, preload_abs))
+        snprintf(preload_abs, sizeof preload_abs, "%s", preload);
 
     int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (out_fd < 0) {
@@ -315,17 +329,17 @@ int as_cmd_record(int argc, char **argv)
     snprintf(depth, sizeof depth, "%" PRIu64, max_depth);
     snprintf(resol, sizeof resol, "%" PRIu64, resolution);
     snprintf(page, sizeof page, "%ld", sysconf(_SC_PAGESIZE));
-    const char *meta[][2] = {{"program", cmd[0]},
-                             {"arguments", buf},
-                             {"host", host},
-                             {"clock", "CLOCK_MONOTONIC"},
-                             {"page_size", page},
-                             {"recorder", "allocsim-record " ALLOCSIM_VERSION},
-                             {"sampling", sampling},
-                             {"max_depth", depth},
-                             {"clock_resolution_ns", resol},
-                             {"stack_cache", stack_cache ? "ra+height"
-                                                         : "none"}};
+    const char *meta[][2] = {
+        {"program", cmd[0]},
+        {"arguments", buf},
+        {"host", host},
+        {"clock", "CLOCK_MONOTONIC"},
+        {"page_size", page},
+        {"recorder", "allocsim-record " ALLOCSIM_VERSION},
+        {"sampling", sampling},
+        {"max_depth", depth},
+        {"clock_resolution_ns", resol},
+        {"stack_cache", stack_cache ? "ra+height" : "none"}};
     for (size_t k = 0; k < sizeof meta / sizeof meta[0] && !rc; k++)
         rc = as_trace_writer_meta(w, meta[k][0], meta[k][1]);
 
@@ -387,8 +401,10 @@ int as_cmd_record(int argc, char **argv)
         setenv("ALLOCSIM_RECORD_SAMPLE_BYTES", v, 1);
         setenv("ALLOCSIM_RECORD_UNWIND", unwind, 1);
         setenv("ALLOCSIM_RECORD_STACK_CACHE", stack_cache ? "1" : "0", 1);
-        if (follow) setenv("ALLOCSIM_RECORD_LISTEN", listen_name, 1);
-        else unsetenv("ALLOCSIM_RECORD_LISTEN");
+        if (follow)
+            setenv("ALLOCSIM_RECORD_LISTEN", listen_name, 1);
+        else
+            unsetenv("ALLOCSIM_RECORD_LISTEN");
         execvp(cmd[0], cmd);
         int e = errno;
         if (write(errpipe[1], &e, sizeof e) < 0) _exit(127);
@@ -433,7 +449,8 @@ int as_cmd_record(int argc, char **argv)
     while (primary_open || forks_open) {
         struct pollfd pf[2 + MAX_FORKS];
         int np = 0, who[2 + MAX_FORKS]; /* -1 primary, -2 listener, i fork */
-        if (primary_open) pf[np] = (struct pollfd){sv[0], POLLIN, 0}, who[np++] = -1;
+        if (primary_open)
+            pf[np] = (struct pollfd){sv[0], POLLIN, 0}, who[np++] = -1;
         if (listen_fd >= 0)
             pf[np] = (struct pollfd){listen_fd, POLLIN, 0}, who[np++] = -2;
         for (int k = 0; k < nforks; k++)
@@ -463,8 +480,10 @@ int as_cmd_record(int argc, char **argv)
             ssize_t n = read(fd, rbuf, sizeof rbuf);
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) {
-                if (who[k] == -1) primary_open = 0;
-                else bad |= fork_close(&forks[who[k]]), forks_open--;
+                if (who[k] == -1)
+                    primary_open = 0;
+                else
+                    bad |= fork_close(&forks[who[k]]), forks_open--;
                 continue;
             }
             if (who[k] >= 0) {
@@ -482,7 +501,8 @@ int as_cmd_record(int argc, char **argv)
                         as_recstream_events(rs));
             }
             if (!bad && (rc = as_recstream_feed(rs, rbuf, (size_t)n))) {
-                fprintf(stderr, "allocsim record: %s\n", as_recstream_error(rs));
+                fprintf(stderr, "allocsim record: %s\n",
+                        as_recstream_error(rs));
                 bad = 1; /* keep draining so the program is never blocked */
             }
         }
@@ -523,8 +543,9 @@ int as_cmd_record(int argc, char **argv)
             cmd[0], sv_status, st.events, st.allocs, st.frees, st.reallocs,
             st.stacks, st.frames, bytes, out_path);
     if (st.seq_gaps || st.partial_bytes)
-        fprintf(stderr, "allocsim record: %" PRIu64 " records lost when the "
-                        "program ended (%" PRIu64 " bytes cut off)\n",
+        fprintf(stderr,
+                "allocsim record: %" PRIu64 " records lost when the "
+                "program ended (%" PRIu64 " bytes cut off)\n",
                 st.seq_gaps, st.partial_bytes);
     if (bad) return AS_EXIT_FAIL;
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);

@@ -60,7 +60,8 @@ void *alloc_thread(void *arg)
         p[i] = malloc(1000 + (size_t)i);
         touch(p[i], 1000 + (size_t)i);
     }
-    for (int i = 4; i >= 0; i--) free(p[i]);
+    for (int i = 4; i >= 0; i--)
+        free(p[i]);
     return NULL;
 }
 
@@ -129,7 +130,8 @@ void *consumer(void *arg)
     (void)arg;
     for (;;) {
         pthread_mutex_lock(&q.lock);
-        while (q.tail == q.head && !q.done) pthread_cond_wait(&q.cond, &q.lock);
+        while (q.tail == q.head && !q.done)
+            pthread_cond_wait(&q.cond, &q.lock);
         if (q.tail == q.head && q.done) {
             pthread_mutex_unlock(&q.lock);
             return NULL;
@@ -146,7 +148,8 @@ void produce_one(size_t size)
     void *p = malloc(size);
     touch(p, 8);
     pthread_mutex_lock(&q.lock);
-    while (q.tail - q.head == QCAP) pthread_cond_wait(&q.cond, &q.lock);
+    while (q.tail - q.head == QCAP)
+        pthread_cond_wait(&q.cond, &q.lock);
     q.slot[q.tail++ % QCAP] = p;
     pthread_cond_broadcast(&q.cond);
     pthread_mutex_unlock(&q.lock);
@@ -156,7 +159,8 @@ int mode_stress(long n)
 {
     pthread_t t;
     if (pthread_create(&t, NULL, consumer, NULL) != 0) return 1;
-    for (long i = 0; i < n; i++) produce_one(16 + (size_t)(i % 7) * 16);
+    for (long i = 0; i < n; i++)
+        produce_one(16 + (size_t)(i % 7) * 16);
     pthread_mutex_lock(&q.lock);
     q.done = 1;
     pthread_cond_broadcast(&q.cond);
@@ -204,7 +208,8 @@ int mode_fork(void)
 /* Built without frame pointers and at -O2, so rbp still holds the caller's
  * frame when malloc runs; the store after the call prevents a tail call. */
 #if defined(__GNUC__) && !defined(__clang__)
-#define AS_FRAMELESS __attribute__((noinline, optimize("O2", "omit-frame-pointer")))
+#define AS_FRAMELESS                                                           \
+    __attribute__((noinline, optimize("O2", "omit-frame-pointer")))
 #else /* clang has no per-function switch: the test then checks plain code */
 #define AS_FRAMELESS __attribute__((noinline))
 #endif
@@ -217,7 +222,8 @@ AS_FRAMELESS void *frameless_alloc(size_t n)
 
 int mode_frameless(void)
 {
-    for (int i = 0; i < 3; i++) touch(frameless_alloc(8080), 8080);
+    for (int i = 0; i < 3; i++)
+        touch(frameless_alloc(8080), 8080);
     return 0;
 }
 
@@ -229,7 +235,8 @@ void *thread_n(void *arg)
         p[i] = malloc(size);
         touch(p[i], 8);
     }
-    for (int i = 0; i < 100; i++) free(p[i]);
+    for (int i = 0; i < 100; i++)
+        free(p[i]);
     return NULL;
 }
 
@@ -241,7 +248,8 @@ int mode_threads(void)
             if (pthread_create(&t[i], NULL, thread_n,
                                (void *)(uintptr_t)(round * 8 + i)) != 0)
                 return 1;
-        for (int i = 0; i < 8; i++) pthread_join(t[i], NULL);
+        for (int i = 0; i < 8; i++)
+            pthread_join(t[i], NULL);
     }
     return 0;
 }
@@ -250,7 +258,8 @@ int mode_closefds(void)
 {
     alloc_n(1, 6161, 1);
     usleep(100000); /* the drainer ships every 2 ms: this one is out */
-    for (int fd = 3; fd < 1024; fd++) close(fd);
+    for (int fd = 3; fd < 1024; fd++)
+        close(fd);
     /* take the descriptor numbers back, for sockets of our own */
     int sv[16][2];
     for (int i = 0; i < 16; i++)
@@ -284,8 +293,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(mode, "threads") == 0) return mode_threads();
     if (strcmp(mode, "frameless") == 0) return mode_frameless();
-    if (strcmp(mode, "closefds") == 0)
-        return mode_closefds();
+    if (strcmp(mode, "closefds") == 0) return mode_closefds();
     if (strcmp(mode, "after-exec") == 0) {
         alloc_n(1, 2222, 1);
         return 0;

@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* gzip input would run gzip(1) per input: too slow for fuzzing */
     if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b) return 0;
     char path[64];
-    snprintf(path, sizeof path, "/tmp/allocsim-fuzz-import-%ld", (long)getpid());
+    snprintf(path, sizeof path, "/tmp/allocsim-fuzz-import-%ld",
+             (long)getpid());
     FILE *f = fopen(path, "wb");
     if (!f) return 0;
     fwrite(data, 1, size, f);
@@ -43,8 +44,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const as_import_format_t *fmt =
         as_import_find((sel & 1) ? "mtrace" : "heaptrack");
     int rc = fmt->run(path, w, &o, err, sizeof err);
-    if (rc == 0) as_trace_writer_close(w);
-    else as_trace_writer_abort(w);
+    if (rc == 0)
+        as_trace_writer_close(w);
+    else
+        as_trace_writer_abort(w);
     close(fd);
     unlink(path);
     return 0;

@@ -39,8 +39,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0) rc = as_recstream_finish(s, NULL);
     (void)strlen(as_recstream_error(s));
     as_recstream_free(s);
-    if (rc == 0) as_trace_writer_close(w);
-    else as_trace_writer_abort(w);
+    if (rc == 0)
+        as_trace_writer_close(w);
+    else
+        as_trace_writer_abort(w);
     close(fd);
     return 0;
 }

@@ -131,7 +131,10 @@ static void check_raw(const char *rel)
                            "1");
 }
 
-static void test_heaptrack_raw(void) { check_raw("tests/data/heaptrack_raw.txt"); }
+static void test_heaptrack_raw(void)
+{
+    check_raw("tests/data/heaptrack_raw.txt");
+}
 
 static void test_heaptrack_raw_zstd(void)
 {
@@ -220,8 +223,8 @@ static const char *write_tmp(const char *text)
     return path;
 }
 
-static void expect_error(const char *fmt, const char *text, int code,
-                         int line, const char *what)
+static void expect_error(const char *fmt, const char *text, int code, int line,
+                         const char *what)
 {
     const char *path = write_tmp(text);
     char want[1024];
@@ -233,8 +236,8 @@ static void expect_error(const char *fmt, const char *text, int code,
 
 static void test_malformed_lines(void)
 {
-    expect_error("heaptrack", "v 10400 3\nm 1 -\n+ 64 zz a000\n", AS_EFORMAT,
-                 3, "'+' size, trace index and pointer in hex");
+    expect_error("heaptrack", "v 10400 3\nm 1 -\n+ 64 zz a000\n", AS_EFORMAT, 3,
+                 "'+' size, trace index and pointer in hex");
     expect_error("heaptrack", "v 10400 3\nm 1 -\nt 401100 5\n", AS_EFORMAT, 3,
                  "a parent index in 0..0, found 5");
     expect_error("heaptrack", "v 10400 3\ns 4 main\n+ 3\n", AS_EFORMAT, 3,
@@ -317,7 +320,8 @@ int main(void)
         {"mtrace: callers, realloc, failed realloc", test_mtrace},
         {"malformed lines name FILE:LINE", test_malformed_lines},
         {"truncated zstd and gzip are errors", test_truncated_compressed},
-        {"allocsim import: exit 2, nothing left", test_cli_error_leaves_nothing},
+        {"allocsim import: exit 2, nothing left",
+         test_cli_error_leaves_nothing},
         {NULL, NULL},
     };
     int rc = as_test_main("traces_import", tests);

@@ -252,17 +252,17 @@ static void test_collect_edge_cases(void)
 {
     stream_t s = {.n = 0};
     put_hello(&s, 0);
-    put_alloc(&s, 0, 1, 10, 0xa0, 8, 0, 0);          /* obj 0 */
-    put_ptr(&s, AS_REC_FREE, 0, 2, 20, 0xdead);       /* unknown: dropped */
+    put_alloc(&s, 0, 1, 10, 0xa0, 8, 0, 0);     /* obj 0 */
+    put_ptr(&s, AS_REC_FREE, 0, 2, 20, 0xdead); /* unknown: dropped */
     put_ptr(&s, AS_REC_RBEGIN, 0, 3, 30, 0xa0);
     put_realloc(&s, 0, 4, 40, 0, 1u << 30, AS_REC_F_FAILED); /* keeps 0 */
     put_ptr(&s, AS_REC_RBEGIN, 0, 5, 50, 0xa0);
-    put_realloc(&s, 0, 6, 5, 0, 0, 0);                /* size 0: free 0 */
-    put_ptr(&s, AS_REC_RBEGIN, 0, 7, 60, 0xb0);       /* unknown old */
+    put_realloc(&s, 0, 6, 5, 0, 0, 0);                     /* size 0: free 0 */
+    put_ptr(&s, AS_REC_RBEGIN, 0, 7, 60, 0xb0);            /* unknown old */
     put_realloc(&s, 0, 8, 70, 0xc0, 24, AS_REC_F_SAMPLED); /* alloc 1 */
     put_ptr(&s, AS_REC_RBEGIN, 0, 9, 80, 0xc0);
-    put_realloc(&s, 0, 10, 90, 0xd0, 48, 0);          /* not sampled: free 1 */
-    put_ptr(&s, AS_REC_FREE, 0, 11, 100, 0xd0);      /* unknown: dropped */
+    put_realloc(&s, 0, 10, 90, 0xd0, 48, 0);    /* not sampled: free 1 */
+    put_ptr(&s, AS_REC_FREE, 0, 11, 100, 0xd0); /* unknown: dropped */
     const char *path = as_test_tmpfile("rec-edge", ".ast");
     as_recstream_stats_t st;
     CU_ASSERT_EQUAL_FATAL(collect(&s, 13, path, &st), 0);
@@ -399,7 +399,8 @@ static int have_recorder(void)
 {
     snprintf(lib_path, sizeof lib_path,
              AS_BINARY_DIR "/traces/record/liballocsim_record.so");
-    snprintf(target, sizeof target, AS_BINARY_DIR "/traces/record/record_target");
+    snprintf(target, sizeof target,
+             AS_BINARY_DIR "/traces/record/record_target");
     snprintf(allocsim, sizeof allocsim, AS_BINARY_DIR "/allocsim");
     if (access(lib_path, R_OK) == 0 && access(target, X_OK) == 0) return 1;
     printf("\n  (recorder not built: end-to-end test skipped) ");
@@ -521,7 +522,8 @@ static void test_record_basic(void)
         CU_ASSERT_EQUAL(m[11 + i].kind, AS_EV_FREE);
         CU_ASSERT_EQUAL(m[11 + i].object, m[order[i]].object);
     }
-    for (int i = 0; i <= 16; i++) CU_ASSERT_EQUAL(m[i].thread, m[0].thread);
+    for (int i = 0; i <= 16; i++)
+        CU_ASSERT_EQUAL(m[i].thread, m[0].thread);
     /* thread 1: 1000..1004 allocated, freed in reverse */
     uint32_t t1 = m[17].thread;
     CU_ASSERT(t1 != m[0].thread);
@@ -542,7 +544,8 @@ static void test_record_basic(void)
     for (size_t i = 1; i < L.n; i++)
         CU_ASSERT(L.ev[i].t_ns >= L.ev[i - 1].t_ns);
     long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-    for (size_t i = 0; i < n; i++) CU_ASSERT(m[i].cpu < (uint64_t)ncpu);
+    for (size_t i = 0; i < n; i++)
+        CU_ASSERT(m[i].cpu < (uint64_t)ncpu);
     CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(L.r, "sampling"), "none");
     CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(L.r, "exit_status"), "exit 0");
     remove(out);
@@ -614,7 +617,8 @@ static void test_record_exit_fork_exec(void)
     CU_ASSERT_EQUAL_FATAL(load(out), 0);
     size_t n = mine(m, MAXEV);
     CU_ASSERT_EQUAL(n, 5);
-    for (size_t i = 0; i < n; i++) check_alloc(&m[i], AS_EV_ALLOC, 555, 0, "alloc_n");
+    for (size_t i = 0; i < n; i++)
+        check_alloc(&m[i], AS_EV_ALLOC, 555, 0, "alloc_n");
     remove(out);
 
     /* fork: the child's 50 allocations of 4242 bytes are not recorded */
@@ -734,12 +738,16 @@ static void test_record_usage_errors(void)
     snprintf(cmd, sizeof cmd, "%s record -o %s 2>/dev/null", allocsim, out);
     int st = system(cmd);
     CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 2); /* no command */
-    snprintf(cmd, sizeof cmd, "%s record --max-depth 500 -o %s -- true "
-             "2>/dev/null", allocsim, out);
+    snprintf(cmd, sizeof cmd,
+             "%s record --max-depth 500 -o %s -- true "
+             "2>/dev/null",
+             allocsim, out);
     st = system(cmd);
     CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 2);
-    snprintf(cmd, sizeof cmd, "%s record -o %s -- /nonexistent/program "
-             "2>/dev/null", allocsim, out);
+    snprintf(cmd, sizeof cmd,
+             "%s record -o %s -- /nonexistent/program "
+             "2>/dev/null",
+             allocsim, out);
     st = system(cmd);
     CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 127);
     CU_ASSERT_EQUAL(access(out, F_OK), -1);
@@ -771,7 +779,8 @@ static void test_record_many_threads(void)
     }
     for (size_t k = 0; k < 64; k++) {
         CU_ASSERT_EQUAL(allocs[k], 100);
-        for (size_t j = 0; j < k; j++) CU_ASSERT(thread_of[j] != thread_of[k]);
+        for (size_t j = 0; j < k; j++)
+            CU_ASSERT(thread_of[j] != thread_of[k]);
     }
     CU_ASSERT_EQUAL(frees, 6400);
     remove(out);
@@ -790,7 +799,8 @@ static void test_record_closed_descriptors(void)
     CU_ASSERT_EQUAL_FATAL(load(out), 0);
     static as_event_t m[MAXEV];
     size_t n = mine(m, MAXEV), first = 0;
-    for (size_t i = 0; i < n; i++) first += m[i].size == 6161;
+    for (size_t i = 0; i < n; i++)
+        first += m[i].size == 6161;
     CU_ASSERT_EQUAL(first, 1);
     remove(out);
 }
@@ -852,7 +862,8 @@ int main(void)
         {"record: _exit, fork, exec", test_record_exit_fork_exec},
         {"record: SIGTERM mid-run leaves a whole trace", test_record_sigterm},
         {"record: 64 short-lived threads", test_record_many_threads},
-        {"record: usage errors and a missing program", test_record_usage_errors},
+        {"record: usage errors and a missing program",
+         test_record_usage_errors},
         {"record: --stack-cache", test_record_stack_cache},
         {"record: --follow-forks", test_record_follow_forks},
         {"record: a frameless function's caller is kept",

@@ -36,9 +36,9 @@
 #define HT_MAX_DEPTH 256u
 
 typedef struct {
-    char kind;     /* '+' or '-' */
-    uint64_t a;    /* raw: size (+) or ptr (-); interpreted: info index */
-    uint64_t ptr;  /* raw '+': pointer */
+    char kind;    /* '+' or '-' */
+    uint64_t a;   /* raw: size (+) or ptr (-); interpreted: info index */
+    uint64_t ptr; /* raw '+': pointer */
     uint32_t stack;
 } ht_op_t;
 
@@ -49,7 +49,7 @@ typedef struct {
 } ht_node_t;
 
 typedef struct {
-    uint64_t base;  /* load address */
+    uint64_t base;   /* load address */
     uint64_t lo, hi; /* covering range of its segments (absolute) */
     char *name;
 } ht_module_t;
@@ -68,9 +68,9 @@ typedef struct {
     char *err;
     size_t errcap;
     uint64_t lineno;
-    int mode;          /* 0 unknown, 'r' raw, 'i' interpreted */
+    int mode; /* 0 unknown, 'r' raw, 'i' interpreted */
     int file_version;
-    char *exe;         /* raw `x` */
+    char *exe; /* raw `x` */
     /* strings (interpreted, 1-based) */
     char **strs;
     size_t nstrs, strs_cap;
@@ -121,7 +121,8 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) return AS_OK;
     size_t nc = *cap ? *cap : 64;
-    while (nc < need) nc *= 2;
+    while (nc < need)
+        nc *= 2;
     void *np = realloc(*p, nc * elem);
     if (!np) return AS_ENOMEM;
     memset((char *)np + *cap * elem, 0, (nc - *cap) * elem);
@@ -134,15 +135,20 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 static int hex(char **s, uint64_t *v)
 {
     char *p = *s;
-    while (*p == ' ') p++;
+    while (*p == ' ')
+        p++;
     uint64_t x = 0;
     int n = 0;
     for (;; p++, n++) {
         int d;
-        if (*p >= '0' && *p <= '9') d = *p - '0';
-        else if (*p >= 'a' && *p <= 'f') d = *p - 'a' + 10;
-        else if (*p >= 'A' && *p <= 'F') d = *p - 'A' + 10;
-        else break;
+        if (*p >= '0' && *p <= '9')
+            d = *p - '0';
+        else if (*p >= 'a' && *p <= 'f')
+            d = *p - 'a' + 10;
+        else if (*p >= 'A' && *p <= 'F')
+            d = *p - 'A' + 10;
+        else
+            break;
         if (n >= 16) return 0;
         x = x * 16 + (uint64_t)d;
     }
@@ -154,7 +160,8 @@ static int hex(char **s, uint64_t *v)
 
 static int at_end(char *s)
 {
-    while (*s == ' ') s++;
+    while (*s == ' ')
+        s++;
     return *s == 0;
 }
 
@@ -163,7 +170,8 @@ static int at_end(char *s)
 static int string(ht_t *h, char **s, int rest_of_line, char **out)
 {
     char *p = *s;
-    while (*p == ' ') p++;
+    while (*p == ' ')
+        p++;
     if (h->file_version >= 3) {
         uint64_t n;
         if (!hex(&p, &n)) return bad(h, "a sized string (hex length, text)");
@@ -252,8 +260,8 @@ static int stack_of(ht_t *h, uint64_t idx, uint32_t *out)
     for (uint64_t k = idx; k != 0 && depth < HT_MAX_DEPTH;
          k = h->nodes[k - 1].parent) {
         uint64_t ip = h->nodes[k - 1].ip;
-        frames[depth++] = h->mode == 'r' ? raw_frame(h, ip, &rc)
-                                         : interp_frame(h, ip, &rc);
+        frames[depth++] =
+            h->mode == 'r' ? raw_frame(h, ip, &rc) : interp_frame(h, ip, &rc);
         if (rc) return rc;
     }
     uint32_t id = h->next_stack++;
@@ -353,8 +361,8 @@ static int flush(ht_t *h, uint64_t until_ns)
 {
     uint64_t t0 = h->last_tick_ns, span = until_ns - t0, n = h->nops;
     for (size_t j = 0; j < h->nops; j++) {
-        uint64_t t = t0 + (uint64_t)((unsigned __int128)span * (j + 1) /
-                                     (n + 1));
+        uint64_t t =
+            t0 + (uint64_t)((unsigned __int128)span * (j + 1) / (n + 1));
         int rc = apply(h, &h->ops[j], t);
         if (rc) return rc;
     }
@@ -375,8 +383,9 @@ static int hold(ht_t *h, const ht_op_t *op)
 static int set_mode(ht_t *h, int mode, char type)
 {
     if (h->mode && h->mode != mode)
-        return bad(h, "%s records only, found '%c' (raw and interpreted "
-                      "records mixed)",
+        return bad(h,
+                   "%s records only, found '%c' (raw and interpreted "
+                   "records mixed)",
                    h->mode == 'r' ? "raw" : "interpreted", type);
     h->mode = mode;
     return AS_OK;
@@ -409,7 +418,8 @@ static int line(ht_t *h, char *s)
         return meta(h, "heaptrack.file_version", v);
     }
     case 'X':
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         if ((rc = meta(h, "arguments", p))) return rc;
         {
             char prog[4096];
@@ -490,7 +500,8 @@ static int line(ht_t *h, char *s)
         if ((rc = string(h, &p, 0, &name))) return rc;
         if (strcmp(name, "-") == 0) { /* module cache cleared */
             free(name);
-            for (size_t i = 0; i < h->nmods; i++) free(h->mods[i].name);
+            for (size_t i = 0; i < h->nmods; i++)
+                free(h->mods[i].name);
             h->nmods = 0;
             return AS_OK;
         }
@@ -521,8 +532,8 @@ static int line(ht_t *h, char *s)
             return bad(h, "'t' %s and parent index in hex",
                        h->mode == 'r' ? "instruction pointer" : "ip index");
         if (b > h->nnodes)
-            return bad(h, "a parent index in 0..%zu, found %" PRIu64,
-                       h->nnodes, b);
+            return bad(h, "a parent index in 0..%zu, found %" PRIu64, h->nnodes,
+                       b);
         if (h->mode == 'i' && (a < 1 || a > h->nips))
             return bad(h, "an ip index in 1..%zu, found %" PRIu64, h->nips, a);
         if ((rc = grow((void **)&h->nodes, &h->nodes_cap, h->nnodes + 1,
@@ -570,24 +581,29 @@ static int line(ht_t *h, char *s)
         return hold(h, &op);
     }
     default:
-        return bad(h, "a heaptrack record (v x X I m t + - c R s i a #), "
-                      "found '%c'", type);
+        return bad(h,
+                   "a heaptrack record (v x X I m t + - c R s i a #), "
+                   "found '%c'",
+                   type);
     }
 }
 
 static void ht_free(ht_t *h)
 {
     free(h->exe);
-    for (size_t i = 0; i < h->nstrs; i++) free(h->strs[i]);
+    for (size_t i = 0; i < h->nstrs; i++)
+        free(h->strs[i]);
     free(h->strs);
     free(h->ips);
     free(h->ip_module);
     free(h->ip_func);
     free(h->ip_frame);
     free(h->nodes);
-    for (size_t i = 0; i < h->nmods; i++) free(h->mods[i].name);
+    for (size_t i = 0; i < h->nmods; i++)
+        free(h->mods[i].name);
     free(h->mods);
-    for (size_t i = 0; i < h->ninfos; i++) free(h->infos[i].live);
+    for (size_t i = 0; i < h->ninfos; i++)
+        free(h->infos[i].live);
     free(h->infos);
     free(h->ops);
     as_ptrmap_free(&h->frame_of_pc);
@@ -595,8 +611,7 @@ static void ht_free(ht_t *h)
 }
 
 int as_import_heaptrack(const char *in_path, as_trace_writer_t *w,
-                        const as_import_opts_t *opts, char *err,
-                        size_t errcap)
+                        const as_import_opts_t *opts, char *err, size_t errcap)
 {
     ht_t h;
     memset(&h, 0, sizeof h);
@@ -623,8 +638,10 @@ int as_import_heaptrack(const char *in_path, as_trace_writer_t *w,
     }
     int crc = as_lines_close(l);
     if (rc == 0 && crc) {
-        snprintf(err, errcap, "%s: expected a valid gzip stream (gzip -dc "
-                              "failed)", in_path);
+        snprintf(err, errcap,
+                 "%s: expected a valid gzip stream (gzip -dc "
+                 "failed)",
+                 in_path);
         rc = crc;
     }
     if (rc == 0) {
@@ -635,9 +652,11 @@ int as_import_heaptrack(const char *in_path, as_trace_writer_t *w,
                  {"clock", "heaptrack 10 ms ticks; events spread evenly "
                            "between ticks"},
                  {"heaptrack.match",
-                  h.mode == 'r' ? "pointer"
-                                : (opts && opts->match_lifo ? "lifo" : "fifo")}};
-        for (size_t i = 0; i < 3 && !rc; i++) rc = meta(&h, m[i].k, m[i].v);
+                  h.mode == 'r'
+                      ? "pointer"
+                      : (opts && opts->match_lifo ? "lifo" : "fifo")}};
+        for (size_t i = 0; i < 3 && !rc; i++)
+            rc = meta(&h, m[i].k, m[i].v);
         snprintf(v, sizeof v, "%" PRIu64, h.unmatched);
         if (!rc) rc = meta(&h, "import.unmatched_frees", v);
     }

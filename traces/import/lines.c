@@ -22,13 +22,13 @@ enum { SRC_PLAIN, SRC_ZSTD, SRC_GZIP };
 struct as_lines {
     const char *path;
     int kind;
-    FILE *f;          /* the file, or the pipe from gzip */
+    FILE *f; /* the file, or the pipe from gzip */
     pid_t gzip_pid;
     ZSTD_DStream *zd;
-    uint8_t *zin;     /* compressed input buffer */
+    uint8_t *zin; /* compressed input buffer */
     ZSTD_inBuffer in;
     size_t zin_cap;
-    int zframe_open;  /* inside a zstd frame (EOF there = truncated) */
+    int zframe_open; /* inside a zstd frame (EOF there = truncated) */
     /* decoded bytes not yet split into lines: buf[pos, end) */
     char *buf;
     size_t cap, pos, end;
@@ -41,8 +41,7 @@ static void errf(char *err, size_t cap, const char *path, const char *what)
     if (err && cap) snprintf(err, cap, "%s: %s", path, what);
 }
 
-int as_lines_open(as_lines_t **out, const char *path, char *err,
-                  size_t errcap)
+int as_lines_open(as_lines_t **out, const char *path, char *err, size_t errcap)
 {
     *out = NULL;
     FILE *f = fopen(path, "rb");
@@ -124,7 +123,10 @@ const char *as_lines_compression(const as_lines_t *l)
     return l->kind == SRC_ZSTD ? "zstd" : l->kind == SRC_GZIP ? "gzip" : "none";
 }
 
-uint64_t as_lines_lineno(const as_lines_t *l) { return l->lineno; }
+uint64_t as_lines_lineno(const as_lines_t *l)
+{
+    return l->lineno;
+}
 
 /* fill: append decoded bytes to buf[end..]. @return bytes (0 at EOF) or
  * a negative error. */

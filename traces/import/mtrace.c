@@ -33,8 +33,8 @@ typedef struct {
     char *err;
     size_t errcap;
     uint64_t lineno, events, unmatched;
-    as_ptrmap_t live;      /* pointer -> object id */
-    char **callers;        /* caller text of stack id i+1 */
+    as_ptrmap_t live; /* pointer -> object id */
+    char **callers;   /* caller text of stack id i+1 */
     size_t ncallers, callers_cap;
     as_ptrmap_t caller_ix; /* hash of caller text -> stack id */
     int have_old;          /* a '<' waits for its '>' */
@@ -65,7 +65,8 @@ static int wbad(mt_t *m, int rc)
 static int num(char **s, uint64_t *v)
 {
     char *p = *s;
-    while (*p == ' ') p++;
+    while (*p == ' ')
+        p++;
     if (strncmp(p, "(nil)", 5) == 0) {
         *v = 0;
         *s = p + 5;
@@ -82,7 +83,8 @@ static int num(char **s, uint64_t *v)
 
 static int at_end(const char *s)
 {
-    while (*s == ' ') s++;
+    while (*s == ' ')
+        s++;
     return *s == 0;
 }
 
@@ -179,7 +181,8 @@ static int line(mt_t *m, char *s)
     char op = s[0];
     char *p = s + 1;
     uint64_t ptr, size;
-    if (op == 0 || (p[0] != ' ')) return bad(m, "one of + - < > ! then a space");
+    if (op == 0 || (p[0] != ' '))
+        return bad(m, "one of + - < > ! then a space");
     if (m->have_old && op != '>')
         return bad(m, "'>' (the new block) after the realloc's '<'");
     as_event_t ev = {0};
@@ -261,14 +264,17 @@ int as_import_mtrace(const char *in_path, as_trace_writer_t *w,
         rc = bad(&m, "'>' after the last '<' (file ends inside a realloc)");
     int crc = as_lines_close(l);
     if (rc == 0 && crc) {
-        snprintf(err, errcap, "%s: expected a valid gzip stream (gzip -dc "
-                              "failed)", in_path);
+        snprintf(err, errcap,
+                 "%s: expected a valid gzip stream (gzip -dc "
+                 "failed)",
+                 in_path);
         rc = crc;
     }
     if (rc == 0) rc = as_trace_writer_meta(w, "source", "glibc mtrace");
     if (rc == 0)
-        rc = as_trace_writer_meta(w, "clock", "none in mtrace: t = event "
-                                             "number in ns");
+        rc = as_trace_writer_meta(w, "clock",
+                                  "none in mtrace: t = event "
+                                  "number in ns");
     if (rc == 0) {
         char v[32];
         snprintf(v, sizeof v, "%" PRIu64, m.unmatched);
@@ -276,7 +282,8 @@ int as_import_mtrace(const char *in_path, as_trace_writer_t *w,
     }
     as_ptrmap_free(&m.live);
     as_ptrmap_free(&m.caller_ix);
-    for (size_t i = 0; i < m.ncallers; i++) free(m.callers[i]);
+    for (size_t i = 0; i < m.ncallers; i++)
+        free(m.callers[i]);
     free(m.callers);
     return rc;
 }

@@ -24,8 +24,8 @@ typedef struct {
 
 typedef struct {
     as_ptrmap_slot_t *slots;
-    size_t cap;     /* power of two, or 0 before the first put */
-    size_t n;       /* keys stored */
+    size_t cap; /* power of two, or 0 before the first put */
+    size_t n;   /* keys stored */
 } as_ptrmap_t;
 
 /* Home slot: the 4 KiB page of the address picks a window of 256 slots at
@@ -54,7 +54,8 @@ static inline int as_ptrmap_grow(as_ptrmap_t *m)
         if (!m->slots[i].key) continue;
         as_ptrmap_t nm = {ns, ncap, 0};
         size_t j = as_ptrmap_home(&nm, m->slots[i].key);
-        while (ns[j].key) j = (j + 1) & (ncap - 1);
+        while (ns[j].key)
+            j = (j + 1) & (ncap - 1);
         ns[j] = m->slots[i];
     }
     free(m->slots);

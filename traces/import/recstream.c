@@ -33,7 +33,7 @@ typedef struct {
 /* A pending realloc: RBEGIN seen, REALLOC not yet. */
 typedef struct {
     int active;
-    int known;      /* old address was live: `object` is its id */
+    int known; /* old address was live: `object` is its id */
     uint64_t ptr;
     uint64_t object;
 } as_rs_pending_t;
@@ -55,10 +55,10 @@ struct as_recstream {
     uint64_t next_seq;
     /* current image */
     int have_image;
-    as_ptrmap_t live;     /* address -> object id */
-    as_ptrmap_t frames;   /* pc -> frame id */
-    as_ptrmap_t sym_of;   /* pc -> index in syms */
-    uint32_t *stack_map;  /* image stack id -> trace stack id */
+    as_ptrmap_t live;    /* address -> object id */
+    as_ptrmap_t frames;  /* pc -> frame id */
+    as_ptrmap_t sym_of;  /* pc -> index in syms */
+    uint32_t *stack_map; /* image stack id -> trace stack id */
     size_t stack_map_cap;
     as_rs_pending_t *pending;
     size_t pending_cap;
@@ -104,7 +104,10 @@ void as_recstream_set_resolution(as_recstream_t *s, uint64_t ns)
     s->resolution_ns = ns ? ns : 1;
 }
 
-uint64_t as_recstream_events(const as_recstream_t *s) { return s->st.events; }
+uint64_t as_recstream_events(const as_recstream_t *s)
+{
+    return s->st.events;
+}
 
 const char *as_recstream_error(const as_recstream_t *s)
 {
@@ -124,7 +127,8 @@ static void syms_clear(as_recstream_t *s)
 void as_recstream_free(as_recstream_t *s)
 {
     if (!s) return;
-    for (size_t i = 0; i < s->heap_n; i++) free(s->heap[i].rec);
+    for (size_t i = 0; i < s->heap_n; i++)
+        free(s->heap[i].rec);
     free(s->heap);
     as_ptrmap_free(&s->live);
     as_ptrmap_free(&s->frames);
@@ -198,7 +202,8 @@ static as_rs_pending_t *pending_of(as_recstream_t *s, uint32_t thread)
 {
     if (thread >= s->pending_cap) {
         size_t nc = s->pending_cap ? s->pending_cap : 16;
-        while (nc <= thread) nc *= 2;
+        while (nc <= thread)
+            nc *= 2;
         as_rs_pending_t *np = realloc(s->pending, nc * sizeof *np);
         if (!np) return NULL;
         memset(np + s->pending_cap, 0, (nc - s->pending_cap) * sizeof *np);
@@ -239,11 +244,13 @@ static int define_stack(as_recstream_t *s, const as_rec_stack_t *r)
         fids[i] = (uint32_t)fid;
     }
     uint32_t id = s->next_stack++;
-    if ((rc = as_trace_writer_stack(s->w, id, fids, depth))) return wfail(s, rc);
+    if ((rc = as_trace_writer_stack(s->w, id, fids, depth)))
+        return wfail(s, rc);
     uint32_t img = r->h.stack;
     if (img >= s->stack_map_cap) {
         size_t nc = s->stack_map_cap ? s->stack_map_cap : 1024;
-        while (nc <= img) nc *= 2;
+        while (nc <= img)
+            nc *= 2;
         uint32_t *nm = realloc(s->stack_map, nc * sizeof *nm);
         if (!nm) return AS_ENOMEM;
         memset(nm + s->stack_map_cap, 0, (nc - s->stack_map_cap) * sizeof *nm);
@@ -275,8 +282,7 @@ static int emit_alloc(as_recstream_t *s, const as_rec_head_t *h, uint64_t ptr,
     return AS_OK;
 }
 
-static int emit_free(as_recstream_t *s, const as_rec_head_t *h,
-                     uint64_t object)
+static int emit_free(as_recstream_t *s, const as_rec_head_t *h, uint64_t object)
 {
     as_event_t ev = {0};
     ev.kind = AS_EV_FREE;
@@ -432,8 +438,8 @@ static int record(as_recstream_t *s, const as_rec_head_t *h)
         if (sizeof *r + (size_t)r->key_len + r->value_len + 2 > h->len)
             return fail(s, AS_EFORMAT, "META strings overrun the record");
         const char *k = (const char *)(r + 1);
-        char *key = dup_n(k, r->key_len), *val = dup_n(k + r->key_len + 1,
-                                                       r->value_len);
+        char *key = dup_n(k, r->key_len),
+             *val = dup_n(k + r->key_len + 1, r->value_len);
         rc = (key && val) ? as_trace_writer_meta(s->w, key, val) : AS_ENOMEM;
         free(key);
         free(val);
@@ -478,10 +484,13 @@ static int record(as_recstream_t *s, const as_rec_head_t *h)
     case AS_REC_RBEGIN:
     case AS_REC_REALLOC:
     case AS_REC_STACK: {
-        static const uint16_t min_len[] = {
-            0, 0, sizeof(as_rec_alloc_t), sizeof(as_rec_ptr_t),
-            sizeof(as_rec_ptr_t), sizeof(as_rec_realloc_t),
-            sizeof(as_rec_stack_t)};
+        static const uint16_t min_len[] = {0,
+                                           0,
+                                           sizeof(as_rec_alloc_t),
+                                           sizeof(as_rec_ptr_t),
+                                           sizeof(as_rec_ptr_t),
+                                           sizeof(as_rec_realloc_t),
+                                           sizeof(as_rec_stack_t)};
         if (h->len < min_len[h->type])
             return fail(s, AS_EFORMAT, "record shorter than its type");
         if (h->thread >= AS_REC_MAX_THREADS)

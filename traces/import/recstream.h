@@ -29,7 +29,7 @@
 typedef struct as_recstream as_recstream_t;
 
 typedef struct {
-    uint64_t events;          /* events written */
+    uint64_t events; /* events written */
     uint64_t allocs, frees, reallocs;
     uint64_t unmatched_frees; /* frees of addresses not live in the trace */
     uint64_t reused_live;     /* allocations at an address still live */

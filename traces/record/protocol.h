@@ -103,7 +103,7 @@ typedef struct {
 } as_rec_meta_t;
 
 #define AS_REC_MAX_DEPTH 128u
-#define AS_REC_MAX_LEN 8192u        /* no record is longer */
+#define AS_REC_MAX_LEN 8192u          /* no record is longer */
 #define AS_REC_MAX_THREADS (1u << 20) /* thread numbers are below this */
 #define AS_REC_MAX_STACKS (1u << 21)  /* stack ids are below this */
 

@@ -151,8 +151,7 @@ static void real_init(void)
 
 static inline int real_ready(void)
 {
-    if (AS_LIKELY(atomic_load_explicit(&real_state, memory_order_acquire) ==
-                  2))
+    if (AS_LIKELY(atomic_load_explicit(&real_state, memory_order_acquire) == 2))
         return 1;
     real_init();
     return atomic_load(&real_state) == 2;
@@ -165,17 +164,17 @@ static inline int real_ready(void)
  * Invariant: tail <= head <= tail + cap; bytes [tail, head) are whole
  * records not yet shipped, stored at index (pos % cap). */
 typedef struct as_rec_ring {
-    struct as_rec_ring *next;  /* list of all rings, never unlinked */
-    _Atomic uint64_t head;     /* bytes ever written */
-    _Atomic uint64_t tail;     /* bytes ever shipped */
-    atomic_int state;          /* RING_FREE, RING_OWNED, RING_DEAD */
-    uint32_t thread;           /* thread number of the current owner */
-    uintptr_t stack_lo;        /* owner's stack bounds (0 = unknown) */
+    struct as_rec_ring *next; /* list of all rings, never unlinked */
+    _Atomic uint64_t head;    /* bytes ever written */
+    _Atomic uint64_t tail;    /* bytes ever shipped */
+    atomic_int state;         /* RING_FREE, RING_OWNED, RING_DEAD */
+    uint32_t thread;          /* thread number of the current owner */
+    uintptr_t stack_lo;       /* owner's stack bounds (0 = unknown) */
     uintptr_t stack_hi;
     int64_t bytes_until_sample; /* sampling countdown */
-    uint64_t rng;              /* xorshift state for sampling */
+    uint64_t rng;               /* xorshift state for sampling */
     uint8_t *buf;
-    uint64_t cap;              /* power of two */
+    uint64_t cap; /* power of two */
     /* recently used stacks of this thread: hash -> id, direct-mapped, so
      * a hot stack costs no probe of the shared 16 MiB table */
     uint64_t scache_hash[256];
@@ -190,26 +189,26 @@ enum { RING_FREE = 0, RING_OWNED = 1, RING_DEAD = 2 };
 
 #define RING_BYTES (1u << 20)
 
-static AS_TLS int tls_in_hook;      /* > 0: do not record this thread */
+static AS_TLS int tls_in_hook; /* > 0: do not record this thread */
 static AS_TLS as_rec_ring_t *tls_ring;
-static AS_TLS int tls_done;         /* thread is exiting: drop its events */
+static AS_TLS int tls_done; /* thread is exiting: drop its events */
 
-static atomic_int g_enabled;        /* recording on */
-static int g_fd = -1;               /* socket to the collector */
+static atomic_int g_enabled; /* recording on */
+static int g_fd = -1;        /* socket to the collector */
 static pid_t g_pid;
 static uint32_t g_max_depth = 32;
-static uint64_t g_sample_bytes;     /* 0: record everything */
-static int g_unwind;                /* UNWIND_* */
-static int g_stack_cache;           /* reuse stacks by (ra, height) */
-static char g_listen[96];           /* --follow-forks: collector's abstract
-                                       socket name; "" = forks not followed */
+static uint64_t g_sample_bytes; /* 0: record everything */
+static int g_unwind;            /* UNWIND_* */
+static int g_stack_cache;       /* reuse stacks by (ra, height) */
+static char g_listen[96];       /* --follow-forks: collector's abstract
+                                   socket name; "" = forks not followed */
 static _Atomic uint64_t g_seq = 1;
 static atomic_uint g_threads;
 static _Atomic(as_rec_ring_t *) g_rings;
 static pthread_mutex_t g_drain_lock = PTHREAD_MUTEX_INITIALIZER;
-static atomic_int g_wake;           /* futex word of the drainer */
-static atomic_int g_stop;           /* drainer: exit */
-static atomic_int g_broken;         /* socket failed: discard records */
+static atomic_int g_wake;   /* futex word of the drainer */
+static atomic_int g_stop;   /* drainer: exit */
+static atomic_int g_broken; /* socket failed: discard records */
 static atomic_int g_finalized;
 static pthread_key_t g_key;
 static size_t g_page = 4096;
@@ -324,8 +323,7 @@ static void *drainer_main(void *arg)
     while (!atomic_load(&g_stop)) {
         int w = atomic_load(&g_wake);
         struct timespec ts = {0, 2000000}; /* 2 ms */
-        syscall(SYS_futex, (int *)&g_wake, FUTEX_WAIT_PRIVATE, w, &ts, NULL,
-                0);
+        syscall(SYS_futex, (int *)&g_wake, FUTEX_WAIT_PRIVATE, w, &ts, NULL, 0);
         pthread_mutex_lock(&g_drain_lock);
         drain_all();
         pthread_mutex_unlock(&g_drain_lock);
@@ -476,8 +474,10 @@ static int pc_in_text(const as_rec_ranges_t *rs, uintptr_t pc)
     uint32_t a = 0, b = rs->n; /* last lo <= pc */
     while (b - a > 1) {
         uint32_t m = (a + b) / 2;
-        if (rs->lo[m] <= pc) a = m;
-        else b = m;
+        if (rs->lo[m] <= pc)
+            a = m;
+        else
+            b = m;
     }
     return pc < rs->hi[a];
 }
@@ -649,7 +649,8 @@ static uint32_t walk_unwind(uintptr_t ra, uint64_t *pcs, uint32_t max)
         }
     if (start < 0) return 0;
     uint32_t n = 0;
-    for (int i = start; i < k && n < max; i++) pcs[n++] = (uintptr_t)buf[i];
+    for (int i = start; i < k && n < max; i++)
+        pcs[n++] = (uintptr_t)buf[i];
     return n;
 }
 #endif
@@ -743,8 +744,7 @@ static uint32_t walk_stack(as_rec_ring_t *r, uintptr_t *fp, uintptr_t ra)
             }
             if (site && m > 0)
                 atomic_store_explicit(&site->mode,
-                                      agree && !fp_bad ? SITE_FP
-                                                       : SITE_UNWIND,
+                                      agree && !fp_bad ? SITE_FP : SITE_UNWIND,
                                       memory_order_relaxed);
         }
     } else {
@@ -771,7 +771,8 @@ static int sample_take(as_rec_ring_t *r, uint64_t size)
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         r->rng = x;
         double u = ((double)(x >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-        r->bytes_until_sample += (int64_t)(-log(u) * (double)g_sample_bytes) + 1;
+        r->bytes_until_sample +=
+            (int64_t)(-log(u) * (double)g_sample_bytes) + 1;
     }
     return 1;
 }
@@ -793,9 +794,8 @@ static inline void head_fill(as_rec_head_t *h, int type, uint16_t len,
     h->stack = 0;
 }
 
-__attribute__((noinline)) static void on_alloc(void *p, uint64_t size,
-                                               uint64_t align, uintptr_t *fp,
-                                               uintptr_t ra)
+__attribute__((noinline)) static void
+on_alloc(void *p, uint64_t size, uint64_t align, uintptr_t *fp, uintptr_t ra)
 {
     tls_in_hook++;
     as_rec_ring_t *r = ring_self();
@@ -837,7 +837,8 @@ __attribute__((noinline)) static void on_realloc(void *q, uint64_t size,
     if (r) {
         as_rec_realloc_t rec;
         head_fill(&rec.h, AS_REC_REALLOC, sizeof rec, r);
-        if (q == NULL && size > 0) rec.h.flags |= AS_REC_F_FAILED;
+        if (q == NULL && size > 0)
+            rec.h.flags |= AS_REC_F_FAILED;
         else if (q && (!g_sample_bytes || sample_take(r, size))) {
             rec.h.flags |= AS_REC_F_SAMPLED;
             rec.h.stack = capture_stack(r, fp, ra);
@@ -884,8 +885,7 @@ AS_EXPORT void free(void *p)
     real.free(p);
 }
 
-static inline void *realloc_impl(void *p, size_t n, uintptr_t *fp,
-                                 uintptr_t ra)
+static inline void *realloc_impl(void *p, size_t n, uintptr_t *fp, uintptr_t ra)
 {
     if (AS_UNLIKELY(!real_ready())) return NULL;
     if (p && boot_owns(p)) { /* bootstrap block: move it to the real heap */
@@ -1054,7 +1054,10 @@ static void finalize(void)
     tls_in_hook--;
 }
 
-__attribute__((destructor)) static void rec_fini(void) { finalize(); }
+__attribute__((destructor)) static void rec_fini(void)
+{
+    finalize();
+}
 
 AS_EXPORT void _exit(int status)
 {
@@ -1134,8 +1137,7 @@ AS_EXPORT int execvp(const char *file, char *const argv[])
     return rc;
 }
 
-AS_EXPORT int execvpe(const char *file, char *const argv[],
-                      char *const envp[])
+AS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
     real_ready();
     int prep = exec_prepare();
@@ -1314,8 +1316,8 @@ __attribute__((constructor)) static void rec_init(void)
 #else
     if (g_unwind == UNWIND_LIBUNWIND) g_unwind = UNWIND_FP;
 #endif
-    real.demangle = (__typeof__(real.demangle))dlsym(RTLD_DEFAULT,
-                                                    "__cxa_demangle");
+    real.demangle =
+        (__typeof__(real.demangle))dlsym(RTLD_DEFAULT, "__cxa_demangle");
     g_stacks = map_zeroed(sizeof(as_rec_slot_t) * STACK_SLOTS);
     g_pcs = map_zeroed(sizeof(uint64_t) * PC_SLOTS);
     g_sites = map_zeroed(sizeof(as_rec_site_t) * SITE_SLOTS);
