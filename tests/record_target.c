@@ -20,6 +20,7 @@
  *               4242 bytes, waits for it, allocates 1 of 4343 bytes
  *   exec        allocates 1 of 1111 bytes (never freed), execs itself with
  *               "after-exec", which allocates 1 of 2222 bytes
+ *   execl       the same through execl (variadic)
  *   frameless   allocates 3 objects of 8080 bytes through frameless_alloc,
  *               a function built without frame pointers (like libstdc++'s
  *               operator new), called from mode_frameless
@@ -289,6 +290,11 @@ int main(int argc, char **argv)
         alloc_n(1, 1111, 1);
         char *args[] = {argv[0], "after-exec", NULL};
         execv("/proc/self/exe", args);
+        return 1;
+    }
+    if (strcmp(mode, "execl") == 0) { /* the same through execl */
+        alloc_n(1, 1111, 1);
+        execl("/proc/self/exe", argv[0], "after-exec", (char *)NULL);
         return 1;
     }
     if (strcmp(mode, "threads") == 0) return mode_threads();

@@ -632,19 +632,23 @@ static void test_record_exit_fork_exec(void)
     CU_ASSERT_EQUAL(m[1].size, 4343);
     remove(out);
 
-    /* exec: 1111 allocated, freed at the exec, then the new image's 2222 */
-    out = as_test_tmpfile("rec-exec", ".ast");
-    st = record(out, NULL, "exec", NULL, NULL, -1);
-    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    CU_ASSERT_EQUAL_FATAL(load(out), 0);
-    n = mine(m, MAXEV);
-    CU_ASSERT_EQUAL_FATAL(n, 3);
-    check_alloc(&m[0], AS_EV_ALLOC, 1111, 0, "alloc_n");
-    CU_ASSERT_EQUAL(m[1].kind, AS_EV_FREE);
-    CU_ASSERT_EQUAL(m[1].object, m[0].object);
-    check_alloc(&m[2], AS_EV_ALLOC, 2222, 0, "alloc_n");
-    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(L.r, "record.images"), "2");
-    remove(out);
+    /* exec (execv, then execl): 1111 allocated, freed at the exec, then
+     * the new image's 2222 */
+    const char *modes[] = {"exec", "execl"};
+    for (int k = 0; k < 2; k++) {
+        out = as_test_tmpfile("rec-exec", ".ast");
+        st = record(out, NULL, modes[k], NULL, NULL, -1);
+        CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        CU_ASSERT_EQUAL_FATAL(load(out), 0);
+        n = mine(m, MAXEV);
+        CU_ASSERT_EQUAL_FATAL(n, 3);
+        check_alloc(&m[0], AS_EV_ALLOC, 1111, 0, "alloc_n");
+        CU_ASSERT_EQUAL(m[1].kind, AS_EV_FREE);
+        CU_ASSERT_EQUAL(m[1].object, m[0].object);
+        check_alloc(&m[2], AS_EV_ALLOC, 2222, 0, "alloc_n");
+        CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(L.r, "record.images"), "2");
+        remove(out);
+    }
 }
 
 /* A function without frame pointers between the program and malloc: the

@@ -39,6 +39,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -1144,6 +1145,66 @@ AS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
     int rc = real.execvpe(file, argv, envp);
     exec_failed(prep);
     return rc;
+}
+
+/* execl, execlp, execle: glibc's own versions call the exec syscall
+ * directly, so they are rebuilt here on the hooked execv family. */
+#define AS_MAX_EXEC_ARGS 4096
+
+AS_EXPORT int execl(const char *path, const char *arg, ...)
+{
+    char *argv[AS_MAX_EXEC_ARGS];
+    va_list ap;
+    int n = 0;
+    argv[n++] = (char *)arg;
+    va_start(ap, arg);
+    while (n < AS_MAX_EXEC_ARGS && (argv[n] = va_arg(ap, char *)))
+        n++;
+    va_end(ap);
+    if (n == AS_MAX_EXEC_ARGS) {
+        errno = E2BIG;
+        return -1;
+    }
+    argv[n] = NULL;
+    return execv(path, argv);
+}
+
+AS_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    char *argv[AS_MAX_EXEC_ARGS];
+    va_list ap;
+    int n = 0;
+    argv[n++] = (char *)arg;
+    va_start(ap, arg);
+    while (n < AS_MAX_EXEC_ARGS && (argv[n] = va_arg(ap, char *)))
+        n++;
+    va_end(ap);
+    if (n == AS_MAX_EXEC_ARGS) {
+        errno = E2BIG;
+        return -1;
+    }
+    argv[n] = NULL;
+    return execvp(file, argv);
+}
+
+AS_EXPORT int execle(const char *path, const char *arg, ...)
+{
+    char *argv[AS_MAX_EXEC_ARGS];
+    va_list ap;
+    int n = 0;
+    argv[n++] = (char *)arg;
+    va_start(ap, arg);
+    while (n < AS_MAX_EXEC_ARGS && (argv[n] = va_arg(ap, char *)))
+        n++;
+    if (n == AS_MAX_EXEC_ARGS) {
+        va_end(ap);
+        errno = E2BIG;
+        return -1;
+    }
+    argv[n] = NULL;
+    char *const *envp = va_arg(ap, char *const *);
+    va_end(ap);
+    return execve(path, argv, envp);
 }
 
 AS_EXPORT void *dlopen(const char *file, int mode)
