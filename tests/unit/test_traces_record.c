@@ -377,6 +377,42 @@ static void test_collect_time_resolution(void)
     remove(path);
 }
 
+static void put_sync(stream_t *s, uint64_t tsc, uint64_t ns)
+{
+    as_rec_sync_t r;
+    memset(&r, 0, sizeof r);
+    r.h = head(AS_REC_SYNC, sizeof r, 0, 0, ns);
+    r.tsc = tsc;
+    put(s, &r, sizeof r);
+}
+
+/* TSC images: event times are ticks, converted with the last two clock
+ * pairs. HELLO (tsc 1000, ns 5000), SYNC (3000, 6000): 0.5 ns per tick, so
+ * tick 2000 is 5500 ns (500 after the origin); SYNC (5000, 7000): tick 6000
+ * is 7500 ns (2500); a SYNC that does not move on is ignored. */
+static void test_collect_tsc(void)
+{
+    stream_t s = {.n = 0};
+    as_rec_hello_t hello;
+    memset(&hello, 0, sizeof hello);
+    hello.h = head(AS_REC_HELLO, sizeof hello, 0, 0, 5000);
+    hello.h.flags = AS_REC_F_TSC;
+    hello.tsc = 1000;
+    put(&s, &hello, sizeof hello);
+    put_sync(&s, 3000, 6000);
+    put_alloc(&s, 0, 1, 2000, 0x10, 1, 0, 0);
+    put_sync(&s, 5000, 7000);
+    put_sync(&s, 5000, 7000);
+    put_alloc(&s, 0, 2, 6000, 0x20, 2, 0, 0);
+    const char *path = as_test_tmpfile("rec-tsc", ".ast");
+    CU_ASSERT_EQUAL_FATAL(collect(&s, 64, path, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(load(path), 0);
+    CU_ASSERT_EQUAL_FATAL(L.n, 2);
+    expect_ev(0, AS_EV_ALLOC, 0, 500, 0, 0, 1);
+    expect_ev(1, AS_EV_ALLOC, 0, 2500, 1, 0, 2);
+    remove(path);
+}
+
 static void test_collect_rejects_garbage(void)
 {
     stream_t s = {.n = 0};
@@ -857,6 +893,7 @@ int main(void)
         {"collect: exec frees the old image, gaps, cut record",
          test_collect_exec_gap_and_cut},
         {"collect: time resolution", test_collect_time_resolution},
+        {"collect: TSC ticks converted by clock pairs", test_collect_tsc},
         {"collect: garbage rejected, output aborted",
          test_collect_rejects_garbage},
         {"record: record_target basic, event by event", test_record_basic},

@@ -68,6 +68,11 @@ struct as_recstream {
     int have_t0;
     uint64_t t0, last_t;
     uint64_t resolution_ns; /* times are multiples of this (>= 1) */
+    /* TSC images: event times are ticks, converted with the last two
+     * (tsc, ns) pairs: ns = ns1 + (tsc - tsc1) * (ns1 - ns0) / (tsc1 - tsc0) */
+    int tsc;
+    int have_pair0;
+    uint64_t tsc0, ns0, tsc1, ns1;
     uint32_t next_frame, next_stack;
     as_recstream_stats_t st;
     char err[256];
@@ -413,7 +418,19 @@ static char *dup_n(const char *p, size_t n)
     return d;
 }
 
-/* record: one whole record, in stream order. */
+/* tsc_to_ns: an event time of a TSC image, in CLOCK_MONOTONIC ns. */
+static uint64_t tsc_to_ns(const as_recstream_t *s, uint64_t tsc)
+{
+    if (!s->have_pair0 || s->tsc1 <= s->tsc0) return s->ns1;
+    __int128 d = (__int128)(int64_t)(tsc - s->tsc1) *
+                 (__int128)(int64_t)(s->ns1 - s->ns0) /
+                 (__int128)(int64_t)(s->tsc1 - s->tsc0);
+    __int128 ns = (__int128)s->ns1 + d;
+    return ns < 0 ? 0 : (uint64_t)ns;
+}
+
+/* record: one whole record, in stream order. `h` points into the caller's
+ * private copy: a TSC time is converted in place. */
 static int record(as_recstream_t *s, const as_rec_head_t *h)
 {
     int rc;
@@ -423,6 +440,10 @@ static int record(as_recstream_t *s, const as_rec_head_t *h)
         if (h->len < sizeof *r) return fail(s, AS_EFORMAT, "short HELLO");
         if (s->have_image && (rc = end_image(s, 1))) return rc;
         s->have_image = 1;
+        s->tsc = (h->flags & AS_REC_F_TSC) != 0;
+        s->have_pair0 = 0;
+        s->tsc1 = r->tsc;
+        s->ns1 = r->h.t_ns;
         s->st.images++;
         if (!s->have_t0) {
             s->have_t0 = 1;
@@ -431,6 +452,17 @@ static int record(as_recstream_t *s, const as_rec_head_t *h)
         char v[32];
         snprintf(v, sizeof v, "%" PRIu64, r->pid);
         if ((rc = as_trace_writer_meta(s->w, "pid", v))) return wfail(s, rc);
+        return AS_OK;
+    }
+    case AS_REC_SYNC: {
+        const as_rec_sync_t *r = (const as_rec_sync_t *)h;
+        if (h->len < sizeof *r) return fail(s, AS_EFORMAT, "short SYNC");
+        if (!s->have_image) return fail(s, AS_EFORMAT, "SYNC before HELLO");
+        if (r->tsc > s->tsc1) { /* keep the pair only if time moved on */
+            s->tsc0 = s->tsc1, s->ns0 = s->ns1;
+            s->tsc1 = r->tsc, s->ns1 = r->h.t_ns;
+            s->have_pair0 = 1;
+        }
         return AS_OK;
     }
     case AS_REC_META: {
@@ -504,6 +536,8 @@ static int record(as_recstream_t *s, const as_rec_head_t *h)
                 return fail(s, AS_EFORMAT, "STACK depth overruns the record");
         }
         if (!s->have_image) return fail(s, AS_EFORMAT, "event before HELLO");
+        if (s->tsc) /* ticks -> ns (h is the caller's own copy) */
+            ((as_rec_head_t *)h)->t_ns = tsc_to_ns(s, h->t_ns);
         if (h->seq < s->next_seq)
             return fail(s, AS_EFORMAT, "sequence number repeats");
         if (h->seq == s->next_seq) { /* its turn: no need to hold it */

@@ -34,12 +34,14 @@ enum {
     AS_REC_REALLOC = 5, /* that realloc returned ptr (seq after) */
     AS_REC_STACK = 6,   /* stack id defined as a list of pcs (seq) */
     AS_REC_SYM = 7,     /* symbol of one pc, sent at exit (no seq) */
-    AS_REC_META = 8     /* key/value metadata (no seq) */
+    AS_REC_META = 8,    /* key/value metadata (no seq) */
+    AS_REC_SYNC = 9     /* a (tsc, ns) clock pair (no seq) */
 };
 
 /* Flags of ALLOC/REALLOC. */
 #define AS_REC_F_SAMPLED 0x01u /* the allocation is in the trace (sampling) */
 #define AS_REC_F_FAILED 0x02u  /* realloc returned NULL with size > 0 */
+#define AS_REC_F_TSC 0x04u     /* HELLO: event times are TSC ticks */
 
 typedef struct {
     uint8_t type;    /* AS_REC_* */
@@ -47,7 +49,8 @@ typedef struct {
     uint16_t len;    /* whole record, bytes, multiple of 8 */
     uint32_t thread; /* recorder thread number, dense from 0 */
     uint64_t seq;    /* global order; 0 for records without one */
-    uint64_t t_ns;   /* CLOCK_MONOTONIC, nanoseconds */
+    uint64_t t_ns;   /* CLOCK_MONOTONIC ns; TSC ticks when the image's HELLO
+                        has AS_REC_F_TSC (the collector converts) */
     uint32_t cpu;    /* sched_getcpu() */
     uint32_t stack;  /* ALLOC/REALLOC: stack id (0 none); STACK: its id */
 } as_rec_head_t;
@@ -79,13 +82,24 @@ typedef struct {
     /* uint64_t pcs[depth]; */
 } as_rec_stack_t;
 
-/* HELLO: pid of the image and the trace's time origin candidate. */
+/* HELLO: pid of the image and the trace's time origin candidate (h.t_ns,
+ * in ns). With AS_REC_F_TSC in h.flags, event times of this image are TSC
+ * ticks and `tsc` was read together with h.t_ns. */
 typedef struct {
     as_rec_head_t h;
     uint64_t pid;
     uint64_t max_depth;
     uint64_t sample_bytes; /* 0 = every allocation */
+    uint64_t tsc;
 } as_rec_hello_t;
+
+/* SYNC: TSC ticks and CLOCK_MONOTONIC ns read together; sent before every
+ * batch of rings, so each batch's events lie between two pairs (or just
+ * after the last one) and convert by linear interpolation. */
+typedef struct {
+    as_rec_head_t h; /* h.t_ns: the ns of the pair */
+    uint64_t tsc;
+} as_rec_sync_t;
 
 /* SYM: pc -> (module offset, module path, symbol). Strings follow,
  * NUL-terminated, module first; record padded to a multiple of 8. */

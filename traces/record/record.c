@@ -230,6 +230,52 @@ static inline uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Event times: the TSC when it is invariant (constant rate, running in
+ * every C-state: the collector converts ticks to ns from SYNC pairs), else
+ * clock_gettime. ALLOCSIM_RECORD_CLOCK=monotonic forces the latter. */
+static int g_tsc;
+
+static inline uint64_t event_time(void)
+{
+#if defined(__x86_64__)
+    if (AS_LIKELY(g_tsc)) return __builtin_ia32_rdtsc();
+#endif
+    return now_ns();
+}
+
+static int tsc_invariant(void)
+{
+#if defined(__x86_64__)
+    unsigned a, b, c, d;
+    __asm__ volatile("cpuid"
+                     : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
+                     : "a"(0x80000000u), "c"(0));
+    if (a < 0x80000007u) return 0;
+    __asm__ volatile("cpuid"
+                     : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
+                     : "a"(0x80000007u), "c"(0));
+    return (d >> 8) & 1;
+#else
+    return 0;
+#endif
+}
+
+/* send_sync: a (tsc, ns) pair straight to the socket (caller holds
+ * g_drain_lock or runs before the drainer exists). */
+static void send_all(struct iovec *iov, int n);
+static void send_sync(void)
+{
+    if (!g_tsc) return;
+    as_rec_sync_t r;
+    memset(&r, 0, sizeof r);
+    r.h.type = AS_REC_SYNC;
+    r.h.len = sizeof r;
+    r.tsc = event_time();
+    r.h.t_ns = now_ns();
+    struct iovec iov = {&r, sizeof r};
+    send_all(&iov, 1);
+}
+
 static inline uint64_t next_seq(void)
 {
     return atomic_fetch_add_explicit(&g_seq, 1, memory_order_relaxed);
@@ -284,9 +330,11 @@ static void send_all(struct iovec *iov, int n)
     }
 }
 
-/* drain_all: ship every ring's unshipped bytes. Caller holds g_drain_lock. */
+/* drain_all: ship every ring's unshipped bytes, after a clock pair.
+ * Caller holds g_drain_lock. */
 static void drain_all(void)
 {
+    send_sync();
     for (as_rec_ring_t *r = atomic_load(&g_rings); r; r = r->next) {
         int st = atomic_load_explicit(&r->state, memory_order_acquire);
         uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
@@ -572,7 +620,7 @@ static uint32_t stack_id_shared(as_rec_ring_t *r, const uint64_t *pcs,
                 rec->depth = n;
                 memcpy(buf + sizeof *rec / 8, pcs, 8 * n);
                 rec->h.seq = next_seq();
-                rec->h.t_ns = now_ns();
+                rec->h.t_ns = event_time();
                 ring_put(r, rec, rec->h.len);
                 atomic_store_explicit(&slot->id, id, memory_order_release);
                 /* symbolize new pcs only now: dladdr may wait for the
@@ -809,7 +857,7 @@ on_alloc(void *p, uint64_t size, uint64_t align, uintptr_t *fp, uintptr_t ra)
         rec.size = size;
         rec.align = align;
         rec.h.seq = next_seq();
-        rec.h.t_ns = now_ns();
+        rec.h.t_ns = event_time();
         ring_put(r, &rec, sizeof rec);
     }
     tls_in_hook--;
@@ -824,7 +872,7 @@ __attribute__((noinline)) static void on_ptr(int type, void *p)
         head_fill(&rec.h, type, sizeof rec, r);
         rec.ptr = (uintptr_t)p;
         rec.h.seq = next_seq();
-        rec.h.t_ns = now_ns();
+        rec.h.t_ns = event_time();
         ring_put(r, &rec, sizeof rec);
     }
     tls_in_hook--;
@@ -847,7 +895,7 @@ __attribute__((noinline)) static void on_realloc(void *q, uint64_t size,
         rec.ptr = (uintptr_t)q;
         rec.size = size;
         rec.h.seq = next_seq();
-        rec.h.t_ns = now_ns();
+        rec.h.t_ns = event_time();
         ring_put(r, &rec, sizeof rec);
     }
     tls_in_hook--;
@@ -1221,6 +1269,10 @@ static void send_hello(void)
     memset(&hello, 0, sizeof hello);
     hello.h.type = AS_REC_HELLO;
     hello.h.len = sizeof hello;
+    if (g_tsc) {
+        hello.h.flags = AS_REC_F_TSC;
+        hello.tsc = event_time();
+    }
     hello.h.t_ns = now_ns();
     hello.pid = (uint64_t)g_pid;
     hello.max_depth = g_max_depth;
@@ -1368,6 +1420,8 @@ __attribute__((constructor)) static void rec_init(void)
     if (g_max_depth > AS_REC_MAX_DEPTH) g_max_depth = AS_REC_MAX_DEPTH;
     g_sample_bytes = env_u64("ALLOCSIM_RECORD_SAMPLE_BYTES", 0);
     g_stack_cache = env_u64("ALLOCSIM_RECORD_STACK_CACHE", 0) != 0;
+    const char *ck = getenv("ALLOCSIM_RECORD_CLOCK");
+    g_tsc = !(ck && strcmp(ck, "monotonic") == 0) && tsc_invariant();
     const char *uw = getenv("ALLOCSIM_RECORD_UNWIND");
     g_unwind = UNWIND_AUTO;
     if (uw && strcmp(uw, "fp") == 0) g_unwind = UNWIND_FP;
@@ -1399,6 +1453,8 @@ __attribute__((constructor)) static void rec_init(void)
         }
     }
     send_hello();
+    send_meta("event_clock", g_tsc ? "tsc, converted to CLOCK_MONOTONIC ns"
+                                   : "clock_gettime(CLOCK_MONOTONIC)");
     send_meta("unwind", g_unwind == UNWIND_FP          ? "fp"
                         : g_unwind == UNWIND_LIBUNWIND ? "libunwind"
                                                        : "fp+libunwind");
