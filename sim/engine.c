@@ -886,7 +886,8 @@ static void accuracy(const uint64_t m[AS_MAX_CLASSES][AS_MAX_CLASSES],
     *out = all ? (double)ok / (double)all : 0;
 }
 
-/* "where" of a site: its innermost frames that have a symbol (or a pc). */
+/* "where" of a site: its three innermost frames, each as its symbol, else
+ * module+offset, else the pc. */
 static void site_where(run_t *r, uint32_t stack, char *buf, size_t cap)
 {
     const uint32_t *frames;
@@ -898,9 +899,15 @@ static void site_where(run_t *r, uint32_t stack, char *buf, size_t cap)
     for (uint32_t i = 0; i < depth && i < 3 && off + 1 < cap; i++) {
         as_frame_t f;
         if (as_trace_reader_frame(r->reader, frames[i], &f) != AS_OK) continue;
+        const char *mod = f.module ? strrchr(f.module, '/') : NULL;
+        mod = mod ? mod + 1 : f.module;
         int w = f.symbol && f.symbol[0]
                     ? snprintf(buf + off, cap - off, "%s%s", i ? " < " : "",
                                f.symbol)
+                : mod && mod[0]
+                    ? snprintf(buf + off, cap - off, "%s%s+0x%llx",
+                               i ? " < " : "", mod,
+                               (unsigned long long)f.offset)
                     : snprintf(buf + off, cap - off, "%s0x%llx", i ? " < " : "",
                                (unsigned long long)f.pc);
         if (w < 0) break;
