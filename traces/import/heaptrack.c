@@ -99,17 +99,10 @@ typedef struct {
     int stop;
 } ht_t;
 
-static int bad(ht_t *h, const char *fmt, ...)
-{
-    char what[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    snprintf(h->err, h->errcap, "%s:%" PRIu64 ": expected %s", h->path,
-             h->lineno, what);
-    return AS_EFORMAT;
-}
+/* bad: "PATH:LINE: expected ..." for the line being read. */
+#define bad(st, ...)                                                         \
+    as_lines_error((st)->err, (st)->errcap, (st)->path, (st)->lineno,         \
+                   __VA_ARGS__)
 
 static int wbad(ht_t *h, int rc)
 {
@@ -443,7 +436,7 @@ static int line(ht_t *h, char *s)
             return bad(h, "'c' elapsed milliseconds in hex");
         if (a * 1000000ull < h->last_tick_ns)
             return bad(h, "a time tick >= the previous one (%" PRIu64 " ms)",
-                       h->last_tick_ns / 1000000ull);
+                       (uint64_t)(h->last_tick_ns / 1000000u));
         if ((rc = flush(h, a * 1000000ull))) return rc;
         h->last_tick_ns = a * 1000000ull;
         h->seen_tick = 1;

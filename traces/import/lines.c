@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,4 +244,16 @@ int as_lines_close(as_lines_t *l)
     free(l->buf);
     free(l);
     return rc;
+}
+
+int as_lines_error(char *err, size_t errcap, const char *path, uint64_t line,
+                   const char *fmt, ...)
+{
+    char what[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(err, errcap, "%s:%" PRIu64 ": expected %s", path, line, what);
+    return AS_EFORMAT;
 }

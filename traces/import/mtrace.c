@@ -43,17 +43,10 @@ typedef struct {
     int stop;
 } mt_t;
 
-static int bad(mt_t *m, const char *fmt, ...)
-{
-    char what[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    snprintf(m->err, m->errcap, "%s:%" PRIu64 ": expected %s", m->path,
-             m->lineno, what);
-    return AS_EFORMAT;
-}
+/* bad: "PATH:LINE: expected ..." for the line being read. */
+#define bad(st, ...)                                                         \
+    as_lines_error((st)->err, (st)->errcap, (st)->path, (st)->lineno,         \
+                   __VA_ARGS__)
 
 static int wbad(mt_t *m, int rc)
 {

@@ -1199,60 +1199,51 @@ AS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
  * directly, so they are rebuilt here on the hooked execv family. */
 #define AS_MAX_EXEC_ARGS 4096
 
-AS_EXPORT int execl(const char *path, const char *arg, ...)
+/* Gather execl-style arguments (arg, ..., NULL) into argv. @return 0, or
+ * -1 with errno E2BIG when there are more than AS_MAX_EXEC_ARGS. */
+static int exec_args(char **argv, const char *arg, va_list *ap)
 {
-    char *argv[AS_MAX_EXEC_ARGS];
-    va_list ap;
     int n = 0;
     argv[n++] = (char *)arg;
-    va_start(ap, arg);
-    while (n < AS_MAX_EXEC_ARGS && (argv[n] = va_arg(ap, char *)))
+    while (n < AS_MAX_EXEC_ARGS && (argv[n] = va_arg(*ap, char *)))
         n++;
-    va_end(ap);
     if (n == AS_MAX_EXEC_ARGS) {
         errno = E2BIG;
         return -1;
     }
     argv[n] = NULL;
-    return execv(path, argv);
+    return 0;
+}
+
+AS_EXPORT int execl(const char *path, const char *arg, ...)
+{
+    char *argv[AS_MAX_EXEC_ARGS];
+    va_list ap;
+    va_start(ap, arg);
+    int rc = exec_args(argv, arg, &ap);
+    va_end(ap);
+    return rc ? rc : execv(path, argv);
 }
 
 AS_EXPORT int execlp(const char *file, const char *arg, ...)
 {
     char *argv[AS_MAX_EXEC_ARGS];
     va_list ap;
-    int n = 0;
-    argv[n++] = (char *)arg;
     va_start(ap, arg);
-    while (n < AS_MAX_EXEC_ARGS && (argv[n] = va_arg(ap, char *)))
-        n++;
+    int rc = exec_args(argv, arg, &ap);
     va_end(ap);
-    if (n == AS_MAX_EXEC_ARGS) {
-        errno = E2BIG;
-        return -1;
-    }
-    argv[n] = NULL;
-    return execvp(file, argv);
+    return rc ? rc : execvp(file, argv);
 }
 
 AS_EXPORT int execle(const char *path, const char *arg, ...)
 {
     char *argv[AS_MAX_EXEC_ARGS];
     va_list ap;
-    int n = 0;
-    argv[n++] = (char *)arg;
     va_start(ap, arg);
-    while (n < AS_MAX_EXEC_ARGS && (argv[n] = va_arg(ap, char *)))
-        n++;
-    if (n == AS_MAX_EXEC_ARGS) {
-        va_end(ap);
-        errno = E2BIG;
-        return -1;
-    }
-    argv[n] = NULL;
-    char *const *envp = va_arg(ap, char *const *);
+    int rc = exec_args(argv, arg, &ap);
+    char *const *envp = rc ? NULL : va_arg(ap, char *const *);
     va_end(ap);
-    return execve(path, argv, envp);
+    return rc ? rc : execve(path, argv, envp);
 }
 
 AS_EXPORT void *dlopen(const char *file, int mode)
