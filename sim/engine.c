@@ -228,7 +228,8 @@ typedef struct {
     size_t n_pol_cols;
     stat_sink_t pol_sample; /* reused buffer for each sample */
 
-    uint8_t *oracle;          /* true class per object id (oracle only) */
+    uint8_t *oracle;          /* true class per object id, two per byte
+                                 (oracle only; classes < 16) */
     uint64_t oracle_n;
 
     as_livemap_t live;
@@ -249,12 +250,26 @@ static int trace_err(run_t *r, int rc)
     return rc;
 }
 
-/* Pre-pass for the oracle: the true class of every object, one byte each. */
+/* The oracle's table packs two 4-bit classes per byte (AS_MAX_CLASSES is
+ * 16): half a byte per object of the trace. */
+static inline void oracle_set(uint8_t *t, uint64_t id, uint32_t c)
+{
+    uint8_t *b = &t[id >> 1];
+    *b = (id & 1) ? (uint8_t)((*b & 0x0f) | (c << 4))
+                  : (uint8_t)((*b & 0xf0) | c);
+}
+
+static inline uint32_t oracle_get(const uint8_t *t, uint64_t id)
+{
+    return (t[id >> 1] >> ((id & 1) * 4)) & 0x0f;
+}
+
+/* Pre-pass for the oracle: the true class of every object. */
 static int oracle_prepass(run_t *r)
 {
     as_livemap_t born;
-    uint64_t cap = 1 << 16;
-    uint8_t *cls = malloc(cap);
+    uint64_t cap = 1 << 16; /* bytes: 2 objects each */
+    uint8_t *cls = calloc(cap, 1);
     as_event_t *ev = malloc(BATCH * sizeof *ev);
     if (!cls || !ev || as_livemap_init(&born, 1024) != AS_OK) {
         free(cls);
@@ -262,31 +277,32 @@ static int oracle_prepass(run_t *r)
         return AS_ENOMEM;
     }
     const as_classes_t *c = &r->cfg->classes;
-    uint8_t last = (uint8_t)(c->n - 1);
-    uint64_t n = 0, t_end = 0;
+    uint32_t last = c->n - 1;
+    uint64_t n = 0;
     long got;
     int rc = AS_OK;
     while ((got = as_trace_reader_next_batch(r->reader, ev, BATCH)) > 0) {
         for (long i = 0; i < got; i++) {
             const as_event_t *e = &ev[i];
-            t_end = e->t_ns;
             if (e->kind == AS_EV_FREE || e->kind == AS_EV_REALLOC) {
                 as_live_t b;
                 if (as_livemap_take(&born, e->object, &b))
-                    cls[b.id] = (uint8_t)as_classes_of(c, e->t_ns - b.t_alloc_ns);
+                    oracle_set(cls, b.id,
+                               as_classes_of(c, e->t_ns - b.t_alloc_ns));
             }
             if (e->kind == AS_EV_ALLOC || e->kind == AS_EV_REALLOC) {
                 uint64_t id = e->kind == AS_EV_ALLOC ? e->object : e->new_object;
-                while (id >= cap) {
+                while ((id >> 1) >= cap) {
                     uint8_t *nc = realloc(cls, cap * 2);
                     if (!nc) {
                         rc = AS_ENOMEM;
                         goto out;
                     }
+                    memset(nc + cap, 0, cap);
                     cls = nc;
                     cap *= 2;
                 }
-                cls[id] = last; /* until its free is seen: never freed */
+                oracle_set(cls, id, last); /* until its free: never freed */
                 if (id + 1 > n) n = id + 1;
                 as_live_t b = {.id = id, .t_alloc_ns = e->t_ns};
                 if (as_livemap_insert(&born, &b) != AS_OK) {
@@ -296,7 +312,6 @@ static int oracle_prepass(run_t *r)
             }
         }
     }
-    (void)t_end;
     if (got < 0) rc = trace_err(r, (int)got);
 out:
     free(ev);
@@ -352,7 +367,7 @@ static void pred_ctx(run_t *r, as_pred_ctx_t *pc, uint64_t id, uint64_t t,
     pc->cpu = cpu;
     pc->stack = stack;
     pc->pcs = stack_pcs(r, stack, &pc->depth, &pc->frames);
-    pc->true_class = r->oracle ? (id < r->oracle_n ? r->oracle[id]
+    pc->true_class = r->oracle ? (id < r->oracle_n ? (int32_t)oracle_get(r->oracle, id)
                                                    : (int32_t)r->cfg->classes.n - 1)
                                : AS_CLASS_UNKNOWN;
 }
