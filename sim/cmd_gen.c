@@ -223,9 +223,10 @@ int as_cmd_gen(int argc, char **argv)
         as_trace_writer_abort(w);
         return rc == AS_EINVAL ? AS_EXIT_USAGE : AS_EXIT_FAIL;
     }
-    rc = as_trace_writer_close(w);
+    char cerr[1024];
+    rc = as_trace_writer_close_err(w, cerr, sizeof cerr);
     if (rc) {
-        fprintf(stderr, "allocsim gen: %s: %s\n", out, as_strerror(rc));
+        fprintf(stderr, "allocsim gen: %s\n", cerr);
         return AS_EXIT_FAIL;
     }
     return AS_EXIT_OK;

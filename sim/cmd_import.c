@@ -141,10 +141,11 @@ int as_cmd_import(int argc, char **argv)
         as_trace_writer_abort(w);
         return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
     }
-    rc = as_trace_writer_close(w);
+    char cerr[1024];
+    rc = as_trace_writer_close_err(w, cerr, sizeof cerr);
     if (rc) {
-        fprintf(stderr, "allocsim import: %s: cannot finish the trace: %s\n",
-                out, as_strerror(rc));
+        fprintf(stderr, "allocsim import: cannot finish the trace: %s\n",
+                cerr);
         return AS_EXIT_FAIL;
     }
     return AS_EXIT_OK;

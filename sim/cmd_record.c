@@ -529,8 +529,9 @@ int as_cmd_record(int argc, char **argv)
         snprintf(sv_status, sizeof sv_status, "exit %d", WEXITSTATUS(status));
     if (!bad) as_trace_writer_meta(w, "exit_status", sv_status);
     as_recstream_free(rs);
-    if ((rc = as_trace_writer_close(w))) {
-        fprintf(stderr, "allocsim record: %s: %s\n", out_path, as_strerror(rc));
+    char cerr[1024];
+    if ((rc = as_trace_writer_close_err(w, cerr, sizeof cerr))) {
+        fprintf(stderr, "allocsim record: %s\n", cerr);
         bad = 1;
     }
     struct stat sb;

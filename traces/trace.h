@@ -111,6 +111,11 @@ int as_trace_writer_flush(as_trace_writer_t *w);
  * (path mode), free `w`. @return 0 or the first error seen. */
 int as_trace_writer_close(as_trace_writer_t *w);
 
+/* as_trace_writer_close_err: as_trace_writer_close, and on failure copy the
+ * writer's message ("path: what") into err (errcap bytes) before `w` is
+ * freed. */
+int as_trace_writer_close_err(as_trace_writer_t *w, char *err, size_t errcap);
+
 /* as_trace_writer_abort: discard (path mode: remove the .tmp file); free w. */
 void as_trace_writer_abort(as_trace_writer_t *w);
 

@@ -568,6 +568,11 @@ static int write_footer(as_trace_writer_t *w)
 
 int as_trace_writer_close(as_trace_writer_t *w)
 {
+    return as_trace_writer_close_err(w, NULL, 0);
+}
+
+int as_trace_writer_close_err(as_trace_writer_t *w, char *err, size_t errcap)
+{
     if (!w) return AS_EINVAL;
     int rc = w->err;
     if (!rc) rc = seal_chunk(w);
@@ -583,6 +588,8 @@ int as_trace_writer_close(as_trace_writer_t *w)
                          w->tmp_path, strerror(errno));
         if (rc) unlink(w->tmp_path);
     }
+    if (rc && err && errcap)
+        snprintf(err, errcap, "%s", as_trace_writer_error(w));
     free_writer(w);
     return rc;
 }

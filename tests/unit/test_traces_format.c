@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -625,6 +626,30 @@ static void test_fd_mode(void)
     unlink(path);
 }
 
+/* A write failure surfacing only at close (a full device) is reported with
+ * the writer's message, not just a code: /dev/full fails every write. */
+static void test_close_error_message(void)
+{
+    int fd = open("/dev/full", O_WRONLY);
+    if (fd < 0) {
+        CU_PASS("no /dev/full here");
+        return;
+    }
+    as_trace_writer_t *w = NULL;
+    CU_ASSERT_EQUAL_FATAL(as_trace_writer_open_fd(&w, fd, NULL), 0);
+    as_event_t e = {.kind = AS_EV_ALLOC, .t_ns = 1, .size = 8};
+    int rc = as_trace_writer_event(w, &e);
+    char err[512] = "";
+    int rc2 = as_trace_writer_close_err(w, err, sizeof err);
+    CU_ASSERT(rc != 0 || rc2 != 0);
+    if (rc == 0) {
+        CU_ASSERT_EQUAL(rc2, AS_EIO);
+        CU_ASSERT(strlen(err) > 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "No space"));
+    }
+    close(fd);
+}
+
 int main(void)
 {
     static const as_test_t tests[] = {
@@ -639,6 +664,7 @@ int main(void)
         {"truncation", test_truncation},
         {"bit_flips", test_bit_flips},
         {"fd_mode", test_fd_mode},
+        {"close_error_message", test_close_error_message},
         {NULL, NULL},
     };
     return as_test_main("traces_format", tests);
