@@ -8,9 +8,15 @@
 
 #include "error.h"
 
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
 
-static int lower(char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+static int lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
 
 static int str_ieq(const char *a, size_t alen, const char *b)
 {
@@ -23,7 +29,8 @@ static int str_ieq(const char *a, size_t alen, const char *b)
 static size_t cstrlen(const char *s)
 {
     size_t n = 0;
-    while (s[n]) n++;
+    while (s[n])
+        n++;
     return n;
 }
 
@@ -37,9 +44,12 @@ static int parse_u64(const char *s, size_t len, uint64_t *out, size_t *end)
         size_t start = i;
         for (; i < len; i++) {
             int c = lower(s[i]), d;
-            if (is_digit((char)c)) d = c - '0';
-            else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-            else break;
+            if (is_digit((char)c))
+                d = c - '0';
+            else if (c >= 'a' && c <= 'f')
+                d = c - 'a' + 10;
+            else
+                break;
             if (v >> 60) return AS_ERANGE;
             v = v * 16 + (uint64_t)d;
         }
@@ -64,7 +74,8 @@ static int parse_double(const char *s, size_t len, double *out, size_t *end)
     int neg = 0, any = 0;
     double v = 0;
     if (i < len && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
-    for (; i < len && is_digit(s[i]); i++, any = 1) v = v * 10 + (s[i] - '0');
+    for (; i < len && is_digit(s[i]); i++, any = 1)
+        v = v * 10 + (s[i] - '0');
     if (i < len && s[i] == '.') {
         double scale = 0.1;
         for (i++; i < len && is_digit(s[i]); i++, any = 1, scale *= 0.1)
@@ -78,7 +89,8 @@ static int parse_double(const char *s, size_t len, double *out, size_t *end)
         for (; j < len && is_digit(s[j]) && e < 400; j++, eany = 1)
             e = e * 10 + (s[j] - '0');
         if (!eany) return AS_EINVAL;
-        while (e-- > 0) v = eneg ? v / 10 : v * 10;
+        while (e-- > 0)
+            v = eneg ? v / 10 : v * 10;
         i = j;
     }
     *out = neg ? -v : v;
@@ -114,10 +126,12 @@ int as_param_parse_value(const as_param_spec_t *spec, const char *s, size_t len,
         uint64_t idx = 0;
         while (*c) {
             size_t n = 0;
-            while (c[n] && c[n] != '|') n++;
+            while (c[n] && c[n] != '|')
+                n++;
             if (n == len) {
                 size_t k = 0;
-                while (k < n && lower(c[k]) == lower(s[k])) k++;
+                while (k < n && lower(c[k]) == lower(s[k]))
+                    k++;
                 if (k == n) {
                     out->u = idx;
                     return AS_OK;
@@ -163,12 +177,18 @@ int as_param_parse_value(const as_param_spec_t *spec, const char *s, size_t len,
             else
                 return AS_EINVAL;
         } else if (spec->type == AS_PARAM_NS && slen) {
-            if (str_ieq(suf, slen, "ns")) m = 1;
-            else if (str_ieq(suf, slen, "us")) m = 1000ull;
-            else if (str_ieq(suf, slen, "ms")) m = 1000000ull;
-            else if (str_ieq(suf, slen, "s")) m = 1000000000ull;
-            else if (str_ieq(suf, slen, "min")) m = 60000000000ull;
-            else return AS_EINVAL;
+            if (str_ieq(suf, slen, "ns"))
+                m = 1;
+            else if (str_ieq(suf, slen, "us"))
+                m = 1000ull;
+            else if (str_ieq(suf, slen, "ms"))
+                m = 1000000ull;
+            else if (str_ieq(suf, slen, "s"))
+                m = 1000000000ull;
+            else if (str_ieq(suf, slen, "min"))
+                m = 60000000000ull;
+            else
+                return AS_EINVAL;
         } else if (slen) {
             return AS_EINVAL;
         }
@@ -198,7 +218,8 @@ int as_param_find(const as_param_spec_t *specs, size_t n, const char *name,
     for (size_t i = 0; i < n; i++) {
         const char *p = specs[i].name;
         size_t k = 0;
-        while (k < len && p[k] && p[k] == name[k]) k++;
+        while (k < len && p[k] && p[k] == name[k])
+            k++;
         if (k == len && p[k] == 0) return (int)i;
     }
     return -1;
@@ -208,7 +229,8 @@ int as_param_set(const as_param_spec_t *specs, size_t n,
                  as_param_value_t *values, const char *assignment)
 {
     size_t eq = 0;
-    while (assignment[eq] && assignment[eq] != '=') eq++;
+    while (assignment[eq] && assignment[eq] != '=')
+        eq++;
     if (!assignment[eq]) return AS_EINVAL;
     int idx = as_param_find(specs, n, assignment, eq);
     if (idx < 0) return AS_ENOTFOUND;
@@ -225,7 +247,8 @@ static int put_u64(uint64_t v, char *buf, size_t cap)
         v /= 10;
     } while (v);
     if ((size_t)n + 1 > cap) return AS_EINVAL;
-    for (int i = 0; i < n; i++) buf[i] = tmp[n - 1 - i];
+    for (int i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
     buf[n] = 0;
     return n;
 }
@@ -240,13 +263,16 @@ int as_param_format(const as_param_spec_t *spec, as_param_value_t v, char *buf,
     case AS_PARAM_ENUM: {
         const char *c = spec->choices ? spec->choices : "";
         for (uint64_t i = 0; i < v.u && *c; i++) {
-            while (*c && *c != '|') c++;
+            while (*c && *c != '|')
+                c++;
             if (*c == '|') c++;
         }
         size_t n = 0;
-        while (c[n] && c[n] != '|') n++;
+        while (c[n] && c[n] != '|')
+            n++;
         if (n + 1 > cap) return AS_EINVAL;
-        for (size_t i = 0; i < n; i++) buf[i] = c[i];
+        for (size_t i = 0; i < n; i++)
+            buf[i] = c[i];
         buf[n] = 0;
         return (int)n;
     }
@@ -273,10 +299,12 @@ int as_param_format(const as_param_spec_t *spec, as_param_value_t v, char *buf,
                 f /= 10;
             }
             int last = 8;
-            while (last > 0 && digits[last] == '0') last--;
+            while (last > 0 && digits[last] == '0')
+                last--;
             if (p + (size_t)last + 3 > cap) return AS_EINVAL;
             buf[p++] = '.';
-            for (int i = 0; i <= last; i++) buf[p++] = digits[i];
+            for (int i = 0; i <= last; i++)
+                buf[p++] = digits[i];
             buf[p] = 0;
         }
         return (int)p;

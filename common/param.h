@@ -16,26 +16,26 @@
 #include <stdint.h>
 
 typedef enum {
-    AS_PARAM_U64,      /* unsigned integer; accepts 0x hex */
-    AS_PARAM_BYTES,    /* unsigned integer with optional K/M/G/T suffix (×1024) */
-    AS_PARAM_NS,       /* duration in ns; suffix ns/us/ms/s/min, no suffix = ns */
-    AS_PARAM_DOUBLE,   /* real number */
-    AS_PARAM_BOOL,     /* 0/1, true/false, on/off, yes/no */
-    AS_PARAM_ENUM      /* one of `choices` ("a|b|c"); value is the index */
+    AS_PARAM_U64,   /* unsigned integer; accepts 0x hex */
+    AS_PARAM_BYTES, /* unsigned integer with optional K/M/G/T suffix (×1024) */
+    AS_PARAM_NS,    /* duration in ns; suffix ns/us/ms/s/min, no suffix = ns */
+    AS_PARAM_DOUBLE, /* real number */
+    AS_PARAM_BOOL,   /* 0/1, true/false, on/off, yes/no */
+    AS_PARAM_ENUM    /* one of `choices` ("a|b|c"); value is the index */
 } as_param_type_t;
 
 typedef struct {
-    const char *name;     /* e.g. "block_size" (no part prefix) */
+    const char *name; /* e.g. "block_size" (no part prefix) */
     as_param_type_t type;
-    const char *def;      /* default, written as a user would write it */
-    double min, max;      /* inclusive bounds (ignored for BOOL and ENUM) */
-    const char *choices;  /* ENUM only: "a|b|c" */
-    const char *doc;      /* one line */
+    const char *def;     /* default, written as a user would write it */
+    double min, max;     /* inclusive bounds (ignored for BOOL and ENUM) */
+    const char *choices; /* ENUM only: "a|b|c" */
+    const char *doc;     /* one line */
 } as_param_spec_t;
 
 typedef union {
-    uint64_t u;  /* U64, BYTES, NS, BOOL (0/1), ENUM (index) */
-    double d;    /* DOUBLE */
+    uint64_t u; /* U64, BYTES, NS, BOOL (0/1), ENUM (index) */
+    double d;   /* DOUBLE */
 } as_param_value_t;
 
 /* as_param_parse_value: parse text `s` (length `len`) as `spec` wants.

@@ -9,11 +9,15 @@
 
 static inline int as_str_eq(const char *a, const char *b)
 {
-    while (*a && *a == *b) a++, b++;
+    while (*a && *a == *b)
+        a++, b++;
     return *a == *b;
 }
 
-static inline int as_is_pow2(uint64_t x) { return x && !(x & (x - 1)); }
+static inline int as_is_pow2(uint64_t x)
+{
+    return x && !(x & (x - 1));
+}
 
 /* Round x up to a multiple of the power of two a. */
 static inline uint64_t as_align_up(uint64_t x, uint64_t a)

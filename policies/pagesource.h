@@ -22,8 +22,8 @@
 /* Out-of-band memory for metadata: real, zero-filled, 16-byte aligned. Used
  * by policies and predictors alike; never libc malloc. */
 typedef struct {
-    void *(*alloc)(void *state, size_t bytes);           /* NULL on failure */
-    void (*free)(void *state, void *p, size_t bytes);    /* bytes as allocated */
+    void *(*alloc)(void *state, size_t bytes);        /* NULL on failure */
+    void (*free)(void *state, void *p, size_t bytes); /* bytes as allocated */
     void *state;
 } as_mem_t;
 
@@ -52,16 +52,15 @@ typedef struct {
     int (*unreserve)(void *state, uintptr_t addr, size_t bytes);
     /* hugepage_hint: MADV_HUGEPAGE (enable=1) / MADV_NOHUGEPAGE (0) on a
      * mapped range. Optional (NULL). @return 0 or AS_EINVAL. */
-    int (*hugepage_hint)(void *state, uintptr_t addr, size_t bytes,
-                         int enable);
+    int (*hugepage_hint)(void *state, uintptr_t addr, size_t bytes, int enable);
 } as_pagesource_ops_t;
 
 typedef struct {
     const as_pagesource_ops_t *ops;
     void *state;
-    as_mem_t meta;          /* the metadata arena of this page source */
-    size_t page_bytes;      /* base page, 4096 */
-    size_t hugepage_bytes;  /* huge page, 2 MiB */
+    as_mem_t meta;         /* the metadata arena of this page source */
+    size_t page_bytes;     /* base page, 4096 */
+    size_t hugepage_bytes; /* huge page, 2 MiB */
 } as_pagesource_t;
 
 static inline int as_ps_reserve(const as_pagesource_t *ps, uintptr_t hint,
@@ -79,8 +78,8 @@ static inline int as_ps_unreserve(const as_pagesource_t *ps, uintptr_t addr,
 {
     return ps->ops->unreserve(ps->state, addr, bytes);
 }
-static inline int as_ps_hugepage_hint(const as_pagesource_t *ps,
-                                      uintptr_t addr, size_t bytes, int enable)
+static inline int as_ps_hugepage_hint(const as_pagesource_t *ps, uintptr_t addr,
+                                      size_t bytes, int enable)
 {
     return ps->ops->hugepage_hint
                ? ps->ops->hugepage_hint(ps->state, addr, bytes, enable)

@@ -43,25 +43,25 @@ typedef struct {
 } as_ctx_t;
 
 typedef struct {
-    uintptr_t addr;  /* start of the block, aligned as requested */
-    size_t bytes;    /* usable bytes (>= request): size-class rounding */
+    uintptr_t addr; /* start of the block, aligned as requested */
+    size_t bytes;   /* usable bytes (>= request): size-class rounding */
 } as_block_t;
 
 /* A statistic: name (static string, snake_case, no spaces) and value. */
 typedef void (*as_stat_fn)(void *arg, const char *name, double value);
 
 typedef struct {
-    const as_pagesource_t *ps;      /* the OS below; outlives the policy */
-    const as_param_value_t *params; /* resolved values, one per spec row */
-    uint32_t n_classes;             /* lifetime classes the predictor emits */
-    const uint64_t *class_bounds_ns;/* upper bound of each class; last is
-                                       UINT64_MAX (unbounded) */
+    const as_pagesource_t *ps;       /* the OS below; outlives the policy */
+    const as_param_value_t *params;  /* resolved values, one per spec row */
+    uint32_t n_classes;              /* lifetime classes the predictor emits */
+    const uint64_t *class_bounds_ns; /* upper bound of each class; last is
+                                        UINT64_MAX (unbounded) */
 } as_policy_config_t;
 
 typedef struct as_policy_ops {
-    const char *name;               /* registry name, e.g. "bestfit" */
-    const char *doc;                /* one line for --help */
-    const as_param_spec_t *params;  /* parameter table (may be NULL) */
+    const char *name;              /* registry name, e.g. "bestfit" */
+    const char *doc;               /* one line for --help */
+    const as_param_spec_t *params; /* parameter table (may be NULL) */
     size_t n_params;
 
     /* create: build an instance. @return 0, AS_ENOMEM, AS_EINVAL. */

@@ -32,7 +32,10 @@ const as_policy_ops_t *as_policy_find(const char *name)
     return NULL;
 }
 
-size_t as_policy_count(void) { return AS_N_POLICIES; }
+size_t as_policy_count(void)
+{
+    return AS_N_POLICIES;
+}
 
 const as_policy_ops_t *as_policy_at(size_t i)
 {

@@ -9,26 +9,27 @@
  */
 #include "basic.h"
 
-
 void as_classes_default(as_classes_t *c)
 {
     static const uint64_t ms = 1000000ull;
-    const uint64_t b[] = {10 * ms,     100 * ms,     1000 * ms,
-                          10000 * ms,  100000 * ms,  1000000 * ms};
+    const uint64_t b[] = {10 * ms,    100 * ms,    1000 * ms,
+                          10000 * ms, 100000 * ms, 1000000 * ms};
     c->n = 7;
-    for (uint32_t i = 0; i < 6; i++) c->bound_ns[i] = b[i];
+    for (uint32_t i = 0; i < 6; i++)
+        c->bound_ns[i] = b[i];
     c->bound_ns[6] = AS_LIFETIME_INF;
 }
 
 int as_classes_parse(as_classes_t *c, const char *text)
 {
-    static const as_param_spec_t dur = {"class", AS_PARAM_NS, "0", 1, 1e19,
-                                        NULL, ""};
+    static const as_param_spec_t dur = {"class", AS_PARAM_NS, "0", 1,
+                                        1e19,    NULL,        ""};
     as_classes_t out = {0};
     const char *p = text;
     while (*p) {
         size_t n = 0;
-        while (p[n] && p[n] != ',') n++;
+        while (p[n] && p[n] != ',')
+            n++;
         as_param_value_t v;
         int rc = as_param_parse_value(&dur, p, n, &v);
         if (rc) return rc;
@@ -65,7 +66,7 @@ static int none_create(const as_predictor_config_t *cfg, void **state)
     if (!s) return AS_ENOMEM;
     s->mem = *cfg->mem;
     uint64_t c = cfg->params[NONE_CLASS].u;
-    s->cls = c == NONE_NO_CLASS ? AS_CLASS_NONE
+    s->cls = c == NONE_NO_CLASS     ? AS_CLASS_NONE
              : c >= cfg->classes->n ? (int32_t)cfg->classes->n - 1
                                     : (int32_t)c;
     *state = s;

@@ -29,10 +29,10 @@
 #define AS_LIFETIME_INF UINT64_MAX
 
 typedef struct {
-    uint32_t n;                          /* 1..AS_MAX_CLASSES */
-    uint64_t bound_ns[AS_MAX_CLASSES];   /* class i holds lifetimes <=
-                                            bound_ns[i]; bound_ns[n-1] is
-                                            AS_LIFETIME_INF */
+    uint32_t n;                        /* 1..AS_MAX_CLASSES */
+    uint64_t bound_ns[AS_MAX_CLASSES]; /* class i holds lifetimes <=
+                                          bound_ns[i]; bound_ns[n-1] is
+                                          AS_LIFETIME_INF */
 } as_classes_t;
 
 /* LLAMA's default: 10 ms, 100 ms, 1 s, 10 s, 100 s, 1000 s, unbounded. */
@@ -44,14 +44,15 @@ int as_classes_parse(as_classes_t *c, const char *text);
 static inline uint32_t as_classes_of(const as_classes_t *c, uint64_t life_ns)
 {
     uint32_t i = 0;
-    while (i + 1 < c->n && life_ns > c->bound_ns[i]) i++;
+    while (i + 1 < c->n && life_ns > c->bound_ns[i])
+        i++;
     return i;
 }
 
 typedef struct {
-    uint64_t object;        /* object id */
-    uint64_t now_ns;        /* allocation time */
-    uint64_t size;          /* requested bytes */
+    uint64_t object; /* object id */
+    uint64_t now_ns; /* allocation time */
+    uint64_t size;   /* requested bytes */
     uint32_t thread, cpu;
     uint32_t stack;         /* stack id, 0 = none */
     const uint32_t *frames; /* the stack's frame ids, innermost first */
@@ -72,10 +73,10 @@ typedef struct {
 #endif
 
 typedef struct {
-    uint64_t lifetime_ns;   /* free time - alloc time; AS_LIFETIME_INF if the
-                               object outlived the trace */
+    uint64_t lifetime_ns; /* free time - alloc time; AS_LIFETIME_INF if the
+                             object outlived the trace */
     uint32_t actual_class;
-    int32_t predicted_class;/* what this predictor said at allocation */
+    int32_t predicted_class; /* what this predictor said at allocation */
 } as_pred_outcome_t;
 
 typedef struct {
@@ -94,8 +95,8 @@ typedef struct as_predictor_ops {
     const char *doc;
     const as_param_spec_t *params;
     size_t n_params;
-    int needs_oracle;       /* 1: the engine must fill true_lifetime_ns */
-    int wraps;              /* 1: takes an inner predictor (inner_ops) */
+    int needs_oracle; /* 1: the engine must fill true_lifetime_ns */
+    int wraps;        /* 1: takes an inner predictor (inner_ops) */
 
     int (*create)(const as_predictor_config_t *cfg, void **state);
     /* predict: @return a class in 0..classes->n-1, or AS_CLASS_NONE for no

@@ -12,12 +12,8 @@
 #include "site/site.h"
 
 static const as_predictor_ops_t *const as_predictors[] = {
-    &as_predictor_none,
-    &as_predictor_oracle,
-    &as_predictor_adversarial,
-    &as_predictor_site,
-    &as_predictor_cached,
-    NULL /* keep last */
+    &as_predictor_none, &as_predictor_oracle, &as_predictor_adversarial,
+    &as_predictor_site, &as_predictor_cached, NULL /* keep last */
 };
 
 #define AS_N_PREDICTORS (sizeof as_predictors / sizeof as_predictors[0] - 1)
@@ -29,7 +25,10 @@ const as_predictor_ops_t *as_predictor_find(const char *name)
     return NULL;
 }
 
-size_t as_predictor_count(void) { return AS_N_PREDICTORS; }
+size_t as_predictor_count(void)
+{
+    return AS_N_PREDICTORS;
+}
 
 const as_predictor_ops_t *as_predictor_at(size_t i)
 {

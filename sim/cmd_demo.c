@@ -16,14 +16,15 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: allocsim demo [--trace TRACE] [-o DIR] [run options]\n\n"
-            "Replay TRACE (default data/redis.ast, recorded from Redis under\n"
-            "redis-benchmark) through every registered\n"
-            "policy with the oracle predictor. Writes DIR/<policy>/summary.json\n"
-            "and series.csv for each, and DIR/compare.csv; prints the table.\n"
-            "Accepts the options of `allocsim run` (--param, --thp, ...),\n"
-            "except --policy. Default DIR: demo-out.\n");
+    fprintf(
+        f,
+        "usage: allocsim demo [--trace TRACE] [-o DIR] [run options]\n\n"
+        "Replay TRACE (default data/redis.ast, recorded from Redis under\n"
+        "redis-benchmark) through every registered\n"
+        "policy with the oracle predictor. Writes DIR/<policy>/summary.json\n"
+        "and series.csv for each, and DIR/compare.csv; prints the table.\n"
+        "Accepts the options of `allocsim run` (--param, --thp, ...),\n"
+        "except --policy. Default DIR: demo-out.\n");
 }
 
 static double num(const cJSON *o, const char *path)
@@ -64,10 +65,11 @@ int as_cmd_demo(int argc, char **argv)
                         "for one\n");
         return AS_EXIT_USAGE;
     }
-    const char *trace = o.trace ? o.trace
+    const char *trace = o.trace          ? o.trace
                         : o.n_positional ? o.positional[0]
                                          : "data/redis.ast";
-    const char *dir = strcmp(o.out_dir, "allocsim-out") ? o.out_dir : "demo-out";
+    const char *dir =
+        strcmp(o.out_dir, "allocsim-out") ? o.out_dir : "demo-out";
     if (strcmp(o.cfg.predictor, "none") == 0) o.cfg.predictor = "oracle";
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "allocsim demo: %s: %s\n", dir, strerror(errno));
@@ -146,6 +148,7 @@ int as_cmd_demo(int argc, char **argv)
         fprintf(stderr, "allocsim demo: %s: cannot write\n", cmp_path);
         return AS_EXIT_FAIL;
     }
-    printf("\nper-policy results in %s/<policy>/, table in %s\n", dir, cmp_path);
+    printf("\nper-policy results in %s/<policy>/, table in %s\n", dir,
+           cmp_path);
     return status;
 }

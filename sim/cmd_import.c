@@ -144,8 +144,7 @@ int as_cmd_import(int argc, char **argv)
     char cerr[1024];
     rc = as_trace_writer_close_err(w, cerr, sizeof cerr);
     if (rc) {
-        fprintf(stderr, "allocsim import: cannot finish the trace: %s\n",
-                cerr);
+        fprintf(stderr, "allocsim import: cannot finish the trace: %s\n", cerr);
         return AS_EXIT_FAIL;
     }
     return AS_EXIT_OK;

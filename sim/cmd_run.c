@@ -29,7 +29,9 @@ static void progress(void *arg, uint64_t done, uint64_t total)
 
 static void help_policies(FILE *f)
 {
-    fprintf(f, "\npolicies (--policy NAME, parameters as --param NAME.KEY=VALUE):\n");
+    fprintf(
+        f,
+        "\npolicies (--policy NAME, parameters as --param NAME.KEY=VALUE):\n");
     for (size_t i = 0; i < as_policy_count(); i++) {
         const as_policy_ops_t *p = as_policy_at(i);
         fprintf(f, "  %-16s %s\n", p->name, p->doc);
@@ -53,29 +55,31 @@ static void help_policies(FILE *f)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: allocsim run --policy NAME [options] TRACE [-o DIR]\n\n"
-            "Replay TRACE through a placement policy over the simulated Linux\n"
-            "memory and write DIR/summary.json and DIR/series.csv.\n\n"
-            "options:\n"
-            "  -p, --policy NAME        placement policy (required)\n"
-            "  -P, --param K=V          parameter, e.g. bestfit.trim_threshold=1M;\n"
-            "                           repeatable\n"
-            "      --predictor NAME     lifetime predictor (default none);\n"
-            "                           WRAPPER:INNER for wrapping predictors\n"
-            "      --thp MODE           always (default) | madvise | never\n"
-            "      --classes LIST       lifetime class bounds, e.g. 10ms,1s,100s\n"
-            "                           (default LLAMA's 10ms..1000s)\n"
-            "      --sample-interval T  series sampling (default trace/1000)\n"
-            "      --no-check           skip the checking layer (faster)\n"
-            "      --stats              wrap the policy in the statistics layer\n"
-            "      --shadow-predictor Q also ask predictor Q on every allocation\n"
-            "                           and report its accuracy (counterfactual)\n"
-            "      --predictor-load F   trained table for the predictor (site)\n"
-            "      --predictor-save F   write the predictor's table after the run\n"
-            "  -o, --output DIR         output directory (default allocsim-out)\n"
-            "  -q, --quiet              no progress\n"
-            "  -h, --help               this help\n");
+    fprintf(
+        f,
+        "usage: allocsim run --policy NAME [options] TRACE [-o DIR]\n\n"
+        "Replay TRACE through a placement policy over the simulated Linux\n"
+        "memory and write DIR/summary.json and DIR/series.csv.\n\n"
+        "options:\n"
+        "  -p, --policy NAME        placement policy (required)\n"
+        "  -P, --param K=V          parameter, e.g. "
+        "bestfit.trim_threshold=1M;\n"
+        "                           repeatable\n"
+        "      --predictor NAME     lifetime predictor (default none);\n"
+        "                           WRAPPER:INNER for wrapping predictors\n"
+        "      --thp MODE           always (default) | madvise | never\n"
+        "      --classes LIST       lifetime class bounds, e.g. 10ms,1s,100s\n"
+        "                           (default LLAMA's 10ms..1000s)\n"
+        "      --sample-interval T  series sampling (default trace/1000)\n"
+        "      --no-check           skip the checking layer (faster)\n"
+        "      --stats              wrap the policy in the statistics layer\n"
+        "      --shadow-predictor Q also ask predictor Q on every allocation\n"
+        "                           and report its accuracy (counterfactual)\n"
+        "      --predictor-load F   trained table for the predictor (site)\n"
+        "      --predictor-save F   write the predictor's table after the run\n"
+        "  -o, --output DIR         output directory (default allocsim-out)\n"
+        "  -q, --quiet              no progress\n"
+        "  -h, --help               this help\n");
     help_policies(f);
 }
 
@@ -85,8 +89,10 @@ int as_cmd_run(int argc, char **argv)
     int rc = as_run_options_parse(&o, argc, argv, usage);
     if (rc >= 0) return rc;
     if (o.n_positional != 1) {
-        fprintf(stderr, "allocsim run: expected exactly one TRACE (got %zu); "
-                        "see --help\n", o.n_positional);
+        fprintf(stderr,
+                "allocsim run: expected exactly one TRACE (got %zu); "
+                "see --help\n",
+                o.n_positional);
         return AS_EXIT_USAGE;
     }
     if (!o.cfg.policy) {

@@ -32,16 +32,23 @@
 
 /* ------------------------------------------------------------ parameters */
 
-enum { OS_THP, OS_KHUGEPAGED, OS_MAX_PTES_NONE, OS_SCAN_INTERVAL,
-       OS_SCAN_REGIONS, OS_NPARAMS };
+enum {
+    OS_THP,
+    OS_KHUGEPAGED,
+    OS_MAX_PTES_NONE,
+    OS_SCAN_INTERVAL,
+    OS_SCAN_REGIONS,
+    OS_NPARAMS
+};
 
 static const as_param_spec_t os_params[] = {
     [OS_THP] = {"thp", AS_PARAM_ENUM, "always", 0, 0, "never|madvise|always",
                 "transparent huge pages mode"},
     [OS_KHUGEPAGED] = {"khugepaged", AS_PARAM_BOOL, "1", 0, 1, NULL,
                        "model khugepaged collapsing regions"},
-    [OS_MAX_PTES_NONE] = {"max_ptes_none", AS_PARAM_U64, "511", 0, 511, NULL,
-                          "khugepaged: most non-resident pages a collapse fills"},
+    [OS_MAX_PTES_NONE] =
+        {"max_ptes_none", AS_PARAM_U64, "511", 0, 511, NULL,
+         "khugepaged: most non-resident pages a collapse fills"},
     [OS_SCAN_INTERVAL] = {"scan_interval", AS_PARAM_NS, "10s", 1, 1e15, NULL,
                           "khugepaged: time between wake-ups"},
     [OS_SCAN_REGIONS] = {"scan_regions", AS_PARAM_U64, "8", 1, 1e9, NULL,
@@ -49,7 +56,7 @@ static const as_param_spec_t os_params[] = {
 };
 
 typedef struct {
-    const char *part;                /* "policy name", "predictor name", "os" */
+    const char *part; /* "policy name", "predictor name", "os" */
     const as_param_spec_t *specs;
     size_t n;
     as_param_value_t values[AS_MAX_PARAMS];
@@ -145,8 +152,9 @@ static int apply_param(part_params_t *parts, size_t nparts, const char *a,
                 return param_error(&parts[i], a, dot + 1, rc, err, cap);
         }
         if (!found) {
-            errf(err, cap, "parameter '%s': no part named '%.*s' in this run "
-                           "(the policy, a predictor or 'os')",
+            errf(err, cap,
+                 "parameter '%s': no part named '%.*s' in this run "
+                 "(the policy, a predictor or 'os')",
                  a, (int)plen, a);
             return AS_ENOTFOUND;
         }
@@ -155,13 +163,14 @@ static int apply_param(part_params_t *parts, size_t nparts, const char *a,
     for (size_t i = 0; i < nparts; i++)
         if (as_param_find(parts[i].specs, parts[i].n, a, (size_t)(eq - a)) >=
             0) {
-            int rc = as_param_set(parts[i].specs, parts[i].n, parts[i].values,
-                                  a);
+            int rc =
+                as_param_set(parts[i].specs, parts[i].n, parts[i].values, a);
             return rc == AS_OK ? AS_OK
                                : param_error(&parts[i], a, a, rc, err, cap);
         }
-    errf(err, cap, "parameter '%s': no part of this run has a parameter "
-                   "'%.*s' (see allocsim run --help)",
+    errf(err, cap,
+         "parameter '%s': no part of this run has a parameter "
+         "'%.*s' (see allocsim run --help)",
          a, (int)(eq - a), a);
     return AS_ENOTFOUND;
 }
@@ -217,8 +226,8 @@ typedef struct {
     void *check_state;
     as_policy_ops_t stats_ops; /* the statistics layer, when on */
 
-    pred_inst_t pred;          /* places objects */
-    pred_inst_t shadow;        /* counterfactual only (ops NULL: none) */
+    pred_inst_t pred;   /* places objects */
+    pred_inst_t shadow; /* counterfactual only (ops NULL: none) */
 
     /* per-site outcome counts for the most-mispredicted-sites table */
     site_count_t *sites;
@@ -228,8 +237,8 @@ typedef struct {
     size_t n_pol_cols;
     stat_sink_t pol_sample; /* reused buffer for each sample */
 
-    uint8_t *oracle;          /* true class per object id, two per byte
-                                 (oracle only; classes < 16) */
+    uint8_t *oracle; /* true class per object id, two per byte
+                        (oracle only; classes < 16) */
     uint64_t oracle_n;
 
     as_livemap_t live;
@@ -291,7 +300,8 @@ static int oracle_prepass(run_t *r)
                                as_classes_of(c, e->t_ns - b.t_alloc_ns));
             }
             if (e->kind == AS_EV_ALLOC || e->kind == AS_EV_REALLOC) {
-                uint64_t id = e->kind == AS_EV_ALLOC ? e->object : e->new_object;
+                uint64_t id =
+                    e->kind == AS_EV_ALLOC ? e->object : e->new_object;
                 while ((id >> 1) >= cap) {
                     uint8_t *nc = realloc(cls, cap * 2);
                     if (!nc) {
@@ -335,7 +345,8 @@ static const uint64_t *stack_pcs(run_t *r, uint32_t stack, uint32_t *depth,
         return NULL;
     if (stack >= r->stack_pcs_n) {
         uint32_t n = r->stack_pcs_n ? r->stack_pcs_n : 64;
-        while (n <= stack) n *= 2;
+        while (n <= stack)
+            n *= 2;
         uint64_t **np = realloc(r->stack_pcs, n * sizeof *np);
         if (!np) return NULL;
         memset(np + r->stack_pcs_n, 0, (n - r->stack_pcs_n) * sizeof *np);
@@ -367,9 +378,10 @@ static void pred_ctx(run_t *r, as_pred_ctx_t *pc, uint64_t id, uint64_t t,
     pc->cpu = cpu;
     pc->stack = stack;
     pc->pcs = stack_pcs(r, stack, &pc->depth, &pc->frames);
-    pc->true_class = r->oracle ? (id < r->oracle_n ? (int32_t)oracle_get(r->oracle, id)
-                                                   : (int32_t)r->cfg->classes.n - 1)
-                               : AS_CLASS_UNKNOWN;
+    pc->true_class =
+        r->oracle ? (id < r->oracle_n ? (int32_t)oracle_get(r->oracle, id)
+                                      : (int32_t)r->cfg->classes.n - 1)
+                  : AS_CLASS_UNKNOWN;
 }
 
 static void sample_now(run_t *r, as_sample_t *s, uint64_t t)
@@ -406,13 +418,16 @@ static void write_policy_row(run_t *r, uint64_t t)
     if (!r->n_pol_cols) {
         r->n_pol_cols = k->n;
         fprintf(f, "t_ns");
-        for (size_t i = 0; i < k->n; i++) fprintf(f, ",%s", k->v[i].name);
+        for (size_t i = 0; i < k->n; i++)
+            fprintf(f, ",%s", k->v[i].name);
         fputc('\n', f);
     }
     fprintf(f, "%llu", (unsigned long long)(t - r->t_first));
     for (size_t i = 0; i < r->n_pol_cols; i++) {
-        if (i < k->n) fprintf(f, ",%.17g", k->v[i].value);
-        else fputc(',', f);
+        if (i < k->n)
+            fprintf(f, ",%.17g", k->v[i].value);
+        else
+            fputc(',', f);
     }
     fputc('\n', f);
 }
@@ -424,20 +439,20 @@ static void write_series_row(run_t *r, uint64_t t)
     as_sample_t s;
     sample_now(r, &s, t);
     const as_simos_counters_t *c = as_simos_counters(r->os);
-    fprintf(r->cfg->series,
-            "%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%.6f,%.6f,%llu,%llu,%llu\n",
-            (unsigned long long)(t - r->t_first),
-            (unsigned long long)s.live_bytes,
-            (unsigned long long)s.live_objects,
-            (unsigned long long)s.allocated_bytes,
-            (unsigned long long)s.resident_bytes,
-            (unsigned long long)s.mapped_bytes,
-            (unsigned long long)s.huge_bytes, (unsigned long long)s.meta_bytes,
-            s.live_bytes ? (double)s.resident_bytes / (double)s.live_bytes : 0.0,
-            s.resident_bytes ? (double)s.huge_bytes / (double)s.resident_bytes
-                             : 0.0,
-            (unsigned long long)c->releases, (unsigned long long)c->splits,
-            (unsigned long long)c->collapses);
+    fprintf(
+        r->cfg->series,
+        "%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%.6f,%.6f,%llu,%llu,%llu\n",
+        (unsigned long long)(t - r->t_first), (unsigned long long)s.live_bytes,
+        (unsigned long long)s.live_objects,
+        (unsigned long long)s.allocated_bytes,
+        (unsigned long long)s.resident_bytes,
+        (unsigned long long)s.mapped_bytes, (unsigned long long)s.huge_bytes,
+        (unsigned long long)s.meta_bytes,
+        s.live_bytes ? (double)s.resident_bytes / (double)s.live_bytes : 0.0,
+        s.resident_bytes ? (double)s.huge_bytes / (double)s.resident_bytes
+                         : 0.0,
+        (unsigned long long)c->releases, (unsigned long long)c->splits,
+        (unsigned long long)c->collapses);
 }
 
 /* Fire every timer due at or before t, earliest first. */
@@ -471,7 +486,8 @@ static void count_site(run_t *r, uint32_t stack, uint64_t size, int wrong)
 {
     if (stack >= r->n_sites) {
         uint32_t n = r->n_sites ? r->n_sites : 64;
-        while (n <= stack) n *= 2;
+        while (n <= stack)
+            n *= 2;
         site_count_t *ns = realloc(r->sites, n * sizeof *ns);
         if (!ns) return; /* the table is a report: losing it is not fatal */
         memset(ns + r->n_sites, 0, (n - r->n_sites) * sizeof *ns);
@@ -523,9 +539,11 @@ static void observe(run_t *r, const as_live_t *o, uint64_t t_free, int died)
 static int policy_failed(run_t *r, int rc, const char *what, uint64_t id)
 {
     if (rc == AS_ECHECK) {
-        errf(r->err, r->errcap, "%s: policy %s failed the check on %s of "
-             "object %llu: %s", r->cfg->trace_path, r->pol->name, what,
-             (unsigned long long)id, as_check_last_error(r->check_state));
+        errf(r->err, r->errcap,
+             "%s: policy %s failed the check on %s of "
+             "object %llu: %s",
+             r->cfg->trace_path, r->pol->name, what, (unsigned long long)id,
+             as_check_last_error(r->check_state));
         return AS_ECHECK;
     }
     return AS_OK;
@@ -543,11 +561,18 @@ static int32_t predict(run_t *r, pred_inst_t *p, const as_pred_ctx_t *pc)
 static int do_alloc(run_t *r, const as_event_t *e, uint64_t id)
 {
     as_run_result_t *res = r->res;
-    as_live_t o = {.id = id, .size = e->size, .t_alloc_ns = e->t_ns,
-                   .stack = e->stack, .thread = e->thread, .predicted = -1,
+    as_live_t o = {.id = id,
+                   .size = e->size,
+                   .t_alloc_ns = e->t_ns,
+                   .stack = e->stack,
+                   .thread = e->thread,
+                   .predicted = -1,
                    .shadow = -1};
-    as_ctx_t ctx = {.now_ns = e->t_ns, .thread = e->thread, .cpu = e->cpu,
-                    .lifetime_class = AS_CLASS_NONE, .stack = e->stack};
+    as_ctx_t ctx = {.now_ns = e->t_ns,
+                    .thread = e->thread,
+                    .cpu = e->cpu,
+                    .lifetime_class = AS_CLASS_NONE,
+                    .stack = e->stack};
     as_pred_ctx_t pc;
     pred_ctx(r, &pc, id, e->t_ns, e->size, e->thread, e->cpu, e->stack);
     int32_t cls = predict(r, &r->pred, &pc);
@@ -576,9 +601,10 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id)
     uint64_t extra = b.bytes > e->size ? b.bytes - e->size : 0;
     o.usable_extra = extra > UINT32_MAX ? UINT32_MAX : (uint32_t)extra;
     if (e->size && as_simos_touch(r->os, b.addr, (size_t)e->size) != AS_OK) {
-        errf(r->err, r->errcap, "%s: policy %s returned block 0x%llx+%llu for "
-             "object %llu that is not mapped", r->cfg->trace_path,
-             r->pol->name, (unsigned long long)b.addr,
+        errf(r->err, r->errcap,
+             "%s: policy %s returned block 0x%llx+%llu for "
+             "object %llu that is not mapped",
+             r->cfg->trace_path, r->pol->name, (unsigned long long)b.addr,
              (unsigned long long)e->size, (unsigned long long)id);
         return AS_ECHECK;
     }
@@ -591,14 +617,19 @@ static int do_free(run_t *r, const as_event_t *e, int is_realloc)
 {
     as_live_t o;
     if (!as_livemap_take(&r->live, e->object, &o)) {
-        if (e->object < r->next_object) r->res->warn_double_free++;
-        else r->res->warn_unknown_free++;
+        if (e->object < r->next_object)
+            r->res->warn_double_free++;
+        else
+            r->res->warn_unknown_free++;
         return AS_OK;
     }
     if (o.flags & AS_LIVE_FAILED) return AS_OK;
     observe(r, &o, e->t_ns, 1);
-    as_ctx_t ctx = {.now_ns = e->t_ns, .thread = e->thread, .cpu = e->cpu,
-                    .lifetime_class = o.predicted, .stack = o.stack};
+    as_ctx_t ctx = {.now_ns = e->t_ns,
+                    .thread = e->thread,
+                    .cpu = e->cpu,
+                    .lifetime_class = o.predicted,
+                    .stack = o.stack};
     /* Policy rule 5: every other free comes without a size, as in the real
      * allocator; the choice is by id, so it is deterministic. */
     size_t hint = (o.id & 1) ? 0 : (size_t)o.size;
@@ -668,8 +699,8 @@ static int resolve_pred(run_t *r, const char *spec, const char *inner_name,
         return AS_EINVAL;
     }
     if (bad) {
-        size_t off = (size_t)snprintf(err, cap, "unknown predictor '%s'; valid:",
-                                      bad);
+        size_t off =
+            (size_t)snprintf(err, cap, "unknown predictor '%s'; valid:", bad);
         for (size_t i = 0; i < as_predictor_count() && off < cap; i++)
             off += (size_t)snprintf(err + off, cap - off, " %s",
                                     as_predictor_at(i)->name);
@@ -732,14 +763,15 @@ static int setup_parts(run_t *r, part_params_t *parts, size_t *nparts)
     /* Record every resolved value for the summary. */
     as_run_result_t *res = r->res;
     for (size_t p = 0; p < n; p++)
-        for (size_t i = 0; i < parts[p].n &&
-                           res->n_params_out < sizeof res->params / sizeof res->params[0];
+        for (size_t i = 0;
+             i < parts[p].n &&
+             res->n_params_out < sizeof res->params / sizeof res->params[0];
              i++) {
             char v[64];
-            as_param_format(&parts[p].specs[i], parts[p].values[i], v, sizeof v);
+            as_param_format(&parts[p].specs[i], parts[p].values[i], v,
+                            sizeof v);
             snprintf(res->params[res->n_params_out++], sizeof res->params[0],
-                     "%s.%s=%s", parts[p].part,
-                     parts[p].specs[i].name, v);
+                     "%s.%s=%s", parts[p].part, parts[p].specs[i].name, v);
         }
     return AS_OK;
 }
@@ -789,8 +821,8 @@ static int create_pred(run_t *r, pred_inst_t *p, const part_params_t *parts,
                                 .inner_ops = p->inner,
                                 .inner_state = p->inner_state};
     if ((rc = p->ops->create(&pc, &p->state)) != AS_OK) {
-        errf(r->err, r->errcap, "predictor %s: create failed: %s",
-             p->ops->name, as_strerror(rc));
+        errf(r->err, r->errcap, "predictor %s: create failed: %s", p->ops->name,
+             as_strerror(rc));
         p->state = NULL;
     }
     return rc;
@@ -806,7 +838,8 @@ static int pred_loader(pred_inst_t *p, const as_predictor_ops_t **ops,
         *state = p->state;
         return 1;
     }
-    if (p->inner && (saving ? p->inner->save != NULL : p->inner->load != NULL)) {
+    if (p->inner &&
+        (saving ? p->inner->save != NULL : p->inner->load != NULL)) {
         *ops = p->inner;
         *state = p->inner_state;
         return 1;
@@ -916,15 +949,14 @@ static void site_where(run_t *r, uint32_t stack, char *buf, size_t cap)
         if (as_trace_reader_frame(r->reader, frames[i], &f) != AS_OK) continue;
         const char *mod = f.module ? strrchr(f.module, '/') : NULL;
         mod = mod ? mod + 1 : f.module;
-        int w = f.symbol && f.symbol[0]
-                    ? snprintf(buf + off, cap - off, "%s%s", i ? " < " : "",
-                               f.symbol)
-                : mod && mod[0]
-                    ? snprintf(buf + off, cap - off, "%s%s+0x%llx",
-                               i ? " < " : "", mod,
-                               (unsigned long long)f.offset)
-                    : snprintf(buf + off, cap - off, "%s0x%llx", i ? " < " : "",
-                               (unsigned long long)f.pc);
+        int w =
+            f.symbol && f.symbol[0] ? snprintf(buf + off, cap - off, "%s%s",
+                                               i ? " < " : "", f.symbol)
+            : mod && mod[0]
+                ? snprintf(buf + off, cap - off, "%s%s+0x%llx", i ? " < " : "",
+                           mod, (unsigned long long)f.offset)
+                : snprintf(buf + off, cap - off, "%s0x%llx", i ? " < " : "",
+                           (unsigned long long)f.pc);
         if (w < 0) break;
         off += (size_t)w;
     }
@@ -943,7 +975,8 @@ static void top_sites(run_t *r)
         while (k > 0) {
             const as_site_report_t *t = &res->top_sites[k - 1];
             if (t->mispredicted_bytes > c->mis_bytes ||
-                (t->mispredicted_bytes == c->mis_bytes && t->mispredicted_allocs >= c->mis_allocs))
+                (t->mispredicted_bytes == c->mis_bytes &&
+                 t->mispredicted_allocs >= c->mis_allocs))
                 break;
             k--;
         }
@@ -984,7 +1017,8 @@ static void run_destroy(run_t *r)
     if (r->os) as_simos_destroy(r->os);
     if (r->reader) as_trace_reader_close(r->reader);
     as_livemap_destroy(&r->live);
-    for (uint32_t i = 0; i < r->stack_pcs_n; i++) free(r->stack_pcs[i]);
+    for (uint32_t i = 0; i < r->stack_pcs_n; i++)
+        free(r->stack_pcs[i]);
     free(r->stack_pcs);
     free(r->oracle);
 }
@@ -1016,9 +1050,11 @@ int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
 
     rc = as_trace_reader_open(&r.reader, cfg->trace_path);
     if (rc != AS_OK) {
-        if (r.reader) trace_err(&r, rc);
-        else errf(err, errcap, "%s: cannot open: %s", cfg->trace_path,
-                  as_strerror(rc));
+        if (r.reader)
+            trace_err(&r, rc);
+        else
+            errf(err, errcap, "%s: cannot open: %s", cfg->trace_path,
+                 as_strerror(rc));
         goto out;
     }
 
@@ -1042,14 +1078,15 @@ int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
      * real allocator would carry them); the shadow's live in host memory. */
     static const as_mem_t host = {host_alloc, host_free, NULL};
     if ((rc = create_pred(&r, &r.pred, parts, &r.ps->meta)) != AS_OK) goto out;
-    if (r.shadow.ops && (rc = create_pred(&r, &r.shadow, parts, &host)) != AS_OK)
+    if (r.shadow.ops &&
+        (rc = create_pred(&r, &r.shadow, parts, &host)) != AS_OK)
         goto out;
     if (cfg->predictor_load_path && (rc = load_pred(&r)) != AS_OK) goto out;
-    int needs_oracle = r.pred.ops->needs_oracle ||
-                       (r.pred.inner && r.pred.inner->needs_oracle) ||
-                       (r.shadow.ops && (r.shadow.ops->needs_oracle ||
-                                         (r.shadow.inner &&
-                                          r.shadow.inner->needs_oracle)));
+    int needs_oracle =
+        r.pred.ops->needs_oracle ||
+        (r.pred.inner && r.pred.inner->needs_oracle) ||
+        (r.shadow.ops && (r.shadow.ops->needs_oracle ||
+                          (r.shadow.inner && r.shadow.inner->needs_oracle)));
     if (needs_oracle && (rc = oracle_prepass(&r)) != AS_OK) goto out;
 
     /* Policy, behind the checking layer when asked. */
@@ -1086,11 +1123,12 @@ int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
     size_t nchunks = as_trace_reader_chunk_count(r.reader);
     const as_trace_chunk_info_t *ch = as_trace_reader_chunks(r.reader);
     uint64_t total_events = 0, span = 0;
-    for (size_t i = 0; i < nchunks; i++) total_events += ch[i].events;
+    for (size_t i = 0; i < nchunks; i++)
+        total_events += ch[i].events;
     if (nchunks) span = ch[nchunks - 1].last_t_ns - ch[0].first_t_ns;
     r.sample_ns = cfg->sample_interval_ns ? cfg->sample_interval_ns
-                  : span >= 1000             ? span / 1000
-                                             : 10000000;
+                  : span >= 1000          ? span / 1000
+                                          : 10000000;
     r.khp_ns = oscfg.scan_interval_ns;
     as_metrics_init(&r.metrics);
     if (cfg->series) write_series_header(cfg->series);
@@ -1112,7 +1150,8 @@ int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
                 r.t_first = e->t_ns;
                 as_ctx_t ctx = {.now_ns = e->t_ns,
                                 .lifetime_class = AS_CLASS_NONE};
-                uint64_t next = r.pol->tick ? r.pol->tick(r.pol_state, &ctx) : 0;
+                uint64_t next =
+                    r.pol->tick ? r.pol->tick(r.pol_state, &ctx) : 0;
                 r.next_tick = next ? e->t_ns + next : UINT64_MAX;
                 r.next_sample = e->t_ns;
                 r.next_khp = (oscfg.khugepaged && oscfg.thp != AS_THP_NEVER)
@@ -1133,8 +1172,9 @@ int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
             as_metrics_update(&r.metrics, &s);
         }
         done += (uint64_t)got;
-        if (cfg->progress && (done & ~(uint64_t)((1 << 20) - 1)) !=
-                                 ((done - (uint64_t)got) & ~(uint64_t)((1 << 20) - 1)))
+        if (cfg->progress &&
+            (done & ~(uint64_t)((1 << 20) - 1)) !=
+                ((done - (uint64_t)got) & ~(uint64_t)((1 << 20) - 1)))
             cfg->progress(cfg->progress_arg, done, total_events);
     }
     if (got < 0) {

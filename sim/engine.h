@@ -28,21 +28,21 @@
 
 typedef struct {
     const char *trace_path;
-    const char *policy;        /* registry name */
+    const char *policy;                /* registry name */
     const as_policy_ops_t *policy_ops; /* or a policy outside the registry
                                           (tests); overrides `policy` */
-    const char *predictor;     /* registry name; default "none" */
-    const char *inner_predictor; /* for wrapping predictors (cached) */
+    const char *predictor;             /* registry name; default "none" */
+    const char *inner_predictor;       /* for wrapping predictors (cached) */
     /* "name=value" assignments; the name may be prefixed by the part
      * ("bestfit.trim_threshold=1M", "oracle.x=..", "os.max_ptes_none=0"),
      * unprefixed names are looked up in the policy. */
     const char *params[AS_MAX_PARAMS];
     size_t n_params;
-    as_classes_t classes;      /* lifetime classes */
-    as_simos_config_t os;      /* THP mode, khugepaged */
-    int check;                 /* 1: wrap the policy in the checking layer */
+    as_classes_t classes;        /* lifetime classes */
+    as_simos_config_t os;        /* THP mode, khugepaged */
+    int check;                   /* 1: wrap the policy in the checking layer */
     uint64_t sample_interval_ns; /* series sampling; 0 = 1/1000 of the trace */
-    FILE *series;              /* series.csv output, or NULL */
+    FILE *series;                /* series.csv output, or NULL */
     /* progress: called about every 2^20 events with events done and total
      * (total 0 when unknown); may be NULL. */
     void (*progress)(void *arg, uint64_t done, uint64_t total);
@@ -58,8 +58,8 @@ typedef struct {
      * the predictor's optional save hook writes after it (NULL = none). */
     const char *predictor_load_path;
     const char *predictor_save_path;
-    int stats_layer;           /* 1: wrap the policy in the statistics layer
-                                  (stats(check(policy))) */
+    int stats_layer; /* 1: wrap the policy in the statistics layer
+                        (stats(check(policy))) */
     /* policy statistics sampled with the series (policy_series.csv); NULL =
      * none. Columns are the stat names of the first sample. */
     FILE *policy_series;
@@ -73,15 +73,15 @@ typedef struct {
 /* One allocation site's prediction record (the summary's worst sites). */
 #define AS_TOP_SITES 20
 typedef struct {
-    uint32_t stack;            /* stack id */
+    uint32_t stack; /* stack id */
     uint64_t mispredicted_bytes, mispredicted_allocs;
-    uint64_t bytes, allocs;    /* all of the site's outcomes */
-    char where[160];           /* innermost frames: symbols, else pcs */
+    uint64_t bytes, allocs; /* all of the site's outcomes */
+    char where[160];        /* innermost frames: symbols, else pcs */
 } as_site_report_t;
 
 typedef struct {
     /* trace */
-    char trace_hash[17];          /* as_trace_reader_hash of the file */
+    char trace_hash[17]; /* as_trace_reader_hash of the file */
     uint64_t events, allocs, frees, reallocs, objects;
     uint64_t duration_ns;
     /* figures */
@@ -92,15 +92,15 @@ typedef struct {
     uint64_t confusion_allocs[AS_MAX_CLASSES][AS_MAX_CLASSES];
     uint64_t confusion_bytes[AS_MAX_CLASSES][AS_MAX_CLASSES];
     double accuracy_by_allocs, accuracy_by_bytes; /* over predicted ones */
-    uint64_t unpredicted_allocs;  /* the predictor gave AS_CLASS_NONE */
+    uint64_t unpredicted_allocs; /* the predictor gave AS_CLASS_NONE */
     /* warnings: counted, reported, never fatal */
-    uint64_t warn_unknown_free;   /* free/realloc of an id never allocated */
-    uint64_t warn_double_free;    /* free/realloc of an id already freed */
-    uint64_t warn_zero_size;      /* zero-byte requests (served as 1 byte) */
-    uint64_t warn_too_large;      /* requests the policy refused as too large */
-    uint64_t warn_policy_errors;  /* other failed policy calls */
-    int warn_truncated;           /* the trace ended in a partial chunk */
-    char truncation[512];         /* the reader's description of it */
+    uint64_t warn_unknown_free;  /* free/realloc of an id never allocated */
+    uint64_t warn_double_free;   /* free/realloc of an id already freed */
+    uint64_t warn_zero_size;     /* zero-byte requests (served as 1 byte) */
+    uint64_t warn_too_large;     /* requests the policy refused as too large */
+    uint64_t warn_policy_errors; /* other failed policy calls */
+    int warn_truncated;          /* the trace ended in a partial chunk */
+    char truncation[512];        /* the reader's description of it */
     /* resolved parameters, as "part.name=value" */
     char params[AS_MAX_PARAMS * 2][96];
     size_t n_params_out;

@@ -20,7 +20,8 @@ static inline uint64_t home(const as_livemap_t *m, uint64_t id)
 int as_livemap_init(as_livemap_t *m, uint64_t capacity_hint)
 {
     uint64_t cap = 1024;
-    while (cap < capacity_hint) cap <<= 1;
+    while (cap < capacity_hint)
+        cap <<= 1;
     m->slots = calloc(cap, sizeof *m->slots);
     if (!m->slots) return AS_ENOMEM;
     m->mask = cap - 1;
@@ -37,7 +38,8 @@ void as_livemap_destroy(as_livemap_t *m)
 static void place(as_livemap_t *m, const as_live_t *e)
 {
     uint64_t i = home(m, e->id);
-    while (m->slots[i].used) i = (i + 1) & m->mask;
+    while (m->slots[i].used)
+        i = (i + 1) & m->mask;
     m->slots[i] = *e;
     m->slots[i].used = 1;
 }

@@ -16,22 +16,22 @@
 #define AS_LIVE_FAILED 0x1u /* the policy refused the allocation */
 
 typedef struct {
-    uint64_t id;          /* object id */
-    uint64_t addr;        /* block address (0 when FAILED) */
-    uint64_t size;        /* requested bytes */
-    uint64_t t_alloc_ns;  /* allocation time */
-    uint32_t usable_extra;/* usable bytes - size (rounding), saturated */
-    uint32_t stack;       /* allocation site */
-    uint32_t thread;      /* allocating thread */
-    int8_t predicted;     /* predicted class, or -1 */
-    uint8_t flags;        /* AS_LIVE_* */
-    uint8_t used;         /* slot occupied */
-    int8_t shadow;        /* the shadow predictor's class, or -1 */
+    uint64_t id;           /* object id */
+    uint64_t addr;         /* block address (0 when FAILED) */
+    uint64_t size;         /* requested bytes */
+    uint64_t t_alloc_ns;   /* allocation time */
+    uint32_t usable_extra; /* usable bytes - size (rounding), saturated */
+    uint32_t stack;        /* allocation site */
+    uint32_t thread;       /* allocating thread */
+    int8_t predicted;      /* predicted class, or -1 */
+    uint8_t flags;         /* AS_LIVE_* */
+    uint8_t used;          /* slot occupied */
+    int8_t shadow;         /* the shadow predictor's class, or -1 */
 } as_live_t;
 
 typedef struct {
     as_live_t *slots;
-    uint64_t mask;  /* capacity - 1 (capacity a power of two) */
+    uint64_t mask; /* capacity - 1 (capacity a power of two) */
     uint64_t count;
 } as_livemap_t;
 

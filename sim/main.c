@@ -13,10 +13,14 @@ static const as_command_t commands[] = {
     /* AS_COMMANDS: one line per subcommand, in the order --help shows them */
     {"info", "print a trace's metadata and statistics", as_cmd_info},
     {"cat", "print a trace as text (one record per line)", as_cmd_cat},
-    {"import", "convert a text (or other format) file into a trace", as_cmd_import},
-    {"record", "run a program and record its allocations into a trace", as_cmd_record},
-    {"gen", "write a synthetic workload's trace (server-mix, larson, ...)", as_cmd_gen},
-    {"run", "replay a trace through a policy; write summary.json, series.csv", as_cmd_run},
+    {"import", "convert a text (or other format) file into a trace",
+     as_cmd_import},
+    {"record", "run a program and record its allocations into a trace",
+     as_cmd_record},
+    {"gen", "write a synthetic workload's trace (server-mix, larson, ...)",
+     as_cmd_gen},
+    {"run", "replay a trace through a policy; write summary.json, series.csv",
+     as_cmd_run},
     {"demo", "replay a trace through every policy and compare", as_cmd_demo},
     {NULL, NULL, NULL},
 };
@@ -26,14 +30,18 @@ int as_cli_is_help(const char *arg)
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
 
-int as_cli_progress_on(void) { return isatty(2); }
+int as_cli_progress_on(void)
+{
+    return isatty(2);
+}
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: allocsim <command> [options]   (allocsim <command> "
-               "--help for each)\n\n"
-               "Trace-driven memory-allocator simulator, version %s.\n\n"
-               "commands:\n",
+    fprintf(f,
+            "usage: allocsim <command> [options]   (allocsim <command> "
+            "--help for each)\n\n"
+            "Trace-driven memory-allocator simulator, version %s.\n\n"
+            "commands:\n",
             ALLOCSIM_VERSION);
     for (const as_command_t *c = commands; c->name; c++)
         fprintf(f, "  %-8s %s\n", c->name, c->summary);

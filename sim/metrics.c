@@ -8,7 +8,10 @@
 
 #include <string.h>
 
-void as_metrics_init(as_metrics_t *m) { memset(m, 0, sizeof *m); }
+void as_metrics_init(as_metrics_t *m)
+{
+    memset(m, 0, sizeof *m);
+}
 
 static void integrate(as_metrics_t *m, uint64_t t)
 {
@@ -59,7 +62,10 @@ static double mean(as_u128_t integral, uint64_t dur)
     return (double)q + (double)r / (double)dur;
 }
 
-static double ratio(double num, double den) { return den > 0 ? num / den : 0; }
+static double ratio(double num, double den)
+{
+    return den > 0 ? num / den : 0;
+}
 
 static double overhead(double heap, double live)
 {

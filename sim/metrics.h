@@ -20,13 +20,13 @@ __extension__ typedef unsigned __int128 as_u128_t;
 
 typedef struct {
     uint64_t t_ns;
-    uint64_t live_bytes;      /* sum of requested sizes of live objects */
+    uint64_t live_bytes; /* sum of requested sizes of live objects */
     uint64_t live_objects;
     uint64_t allocated_bytes; /* sum of usable sizes (after rounding) */
     uint64_t resident_bytes;  /* simulated resident heap bytes */
     uint64_t mapped_bytes;
-    uint64_t huge_bytes;      /* resident bytes backed by huge pages */
-    uint64_t meta_bytes;      /* policy + predictor metadata */
+    uint64_t huge_bytes; /* resident bytes backed by huge pages */
+    uint64_t meta_bytes; /* policy + predictor metadata */
 } as_sample_t;
 
 typedef struct {
@@ -37,13 +37,13 @@ typedef struct {
     uint64_t peak_mapped_bytes;
     uint64_t peak_metadata_bytes;
     uint64_t peak_huge_bytes;
-    uint64_t resident_at_peak_live_bytes;  /* resident when live peaked */
-    uint64_t live_at_peak_resident_bytes;  /* live when resident peaked */
+    uint64_t resident_at_peak_live_bytes; /* resident when live peaked */
+    uint64_t live_at_peak_resident_bytes; /* live when resident peaked */
     uint64_t huge_at_peak_live_bytes;
-    double mean_live_bytes;       /* time-weighted */
-    double mean_resident_bytes;   /* time-weighted */
-    double mean_huge_bytes;       /* time-weighted */
-    double mean_allocated_bytes;  /* time-weighted */
+    double mean_live_bytes;      /* time-weighted */
+    double mean_resident_bytes;  /* time-weighted */
+    double mean_huge_bytes;      /* time-weighted */
+    double mean_allocated_bytes; /* time-weighted */
     /* Johnstone & Wilson's fragmentation measures, as overhead over live
      * (0.25 = 25% more memory than live data; docs/metrics.md):
      *   jw1 = mean resident / mean live - 1            (over all time)

@@ -35,17 +35,19 @@ int as_run_options_parse(as_run_opts_t *o, int argc, char **argv,
     memset(o, 0, sizeof *o);
     as_run_config_default(&o->cfg);
     o->out_dir = "allocsim-out";
-    static const as_param_spec_t thp = {"thp", AS_PARAM_ENUM, "always", 0, 0,
-                                        "never|madvise|always", ""};
-    static const as_param_spec_t dur = {"sample-interval", AS_PARAM_NS, "0",
-                                        1, 1e18, NULL, ""};
+    static const as_param_spec_t thp = {
+        "thp", AS_PARAM_ENUM, "always", 0, 0, "never|madvise|always", ""};
+    static const as_param_spec_t dur = {
+        "sample-interval", AS_PARAM_NS, "0", 1, 1e18, NULL, ""};
     as_param_value_t v;
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "p:P:o:qh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'p': o->cfg.policy = optarg; break;
+        case 'p':
+            o->cfg.policy = optarg;
+            break;
         case 'P':
             if (o->cfg.n_params == AS_MAX_PARAMS) {
                 fprintf(stderr, "%s: too many --param (max %d)\n", argv[0],
@@ -54,43 +56,70 @@ int as_run_options_parse(as_run_opts_t *o, int argc, char **argv,
             }
             o->cfg.params[o->cfg.n_params++] = optarg;
             break;
-        case 'r': o->cfg.predictor = optarg; break;
+        case 'r':
+            o->cfg.predictor = optarg;
+            break;
         case 't':
             if (as_param_parse_value(&thp, optarg, strlen(optarg), &v)) {
-                fprintf(stderr, "%s: --thp: '%s' is not always, madvise or "
-                                "never\n", argv[0], optarg);
+                fprintf(stderr,
+                        "%s: --thp: '%s' is not always, madvise or "
+                        "never\n",
+                        argv[0], optarg);
                 return AS_EXIT_USAGE;
             }
             o->cfg.os.thp = (as_thp_mode_t)v.u;
             break;
         case 'c':
             if (as_classes_parse(&o->cfg.classes, optarg)) {
-                fprintf(stderr, "%s: --classes: '%s' is not an ascending list "
-                                "of durations like 10ms,1s,100s (at most %d)\n",
+                fprintf(stderr,
+                        "%s: --classes: '%s' is not an ascending list "
+                        "of durations like 10ms,1s,100s (at most %d)\n",
                         argv[0], optarg, AS_MAX_CLASSES - 1);
                 return AS_EXIT_USAGE;
             }
             break;
         case 's':
             if (as_param_parse_value(&dur, optarg, strlen(optarg), &v)) {
-                fprintf(stderr, "%s: --sample-interval: '%s' is not a "
-                                "duration like 10ms\n", argv[0], optarg);
+                fprintf(stderr,
+                        "%s: --sample-interval: '%s' is not a "
+                        "duration like 10ms\n",
+                        argv[0], optarg);
                 return AS_EXIT_USAGE;
             }
             o->cfg.sample_interval_ns = v.u;
             break;
-        case 'n': o->cfg.check = 0; break;
-        case 'o': o->out_dir = optarg; break;
-        case 'T': o->trace = optarg; break;
-        case 'q': o->quiet = 1; break;
-        case 'S': o->cfg.shadow_predictor = optarg; break;
-        case 'L': o->cfg.predictor_load_path = optarg; break;
-        case 'W': o->cfg.predictor_save_path = optarg; break;
-        case 'x': o->cfg.stats_layer = 1; break;
-        case 'h': usage(stdout); return AS_EXIT_OK;
+        case 'n':
+            o->cfg.check = 0;
+            break;
+        case 'o':
+            o->out_dir = optarg;
+            break;
+        case 'T':
+            o->trace = optarg;
+            break;
+        case 'q':
+            o->quiet = 1;
+            break;
+        case 'S':
+            o->cfg.shadow_predictor = optarg;
+            break;
+        case 'L':
+            o->cfg.predictor_load_path = optarg;
+            break;
+        case 'W':
+            o->cfg.predictor_save_path = optarg;
+            break;
+        case 'x':
+            o->cfg.stats_layer = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return AS_EXIT_OK;
         default:
-            fprintf(stderr, "%s: unknown or incomplete option '%s'; see "
-                            "--help\n", argv[0], argv[optind - 1]);
+            fprintf(stderr,
+                    "%s: unknown or incomplete option '%s'; see "
+                    "--help\n",
+                    argv[0], argv[optind - 1]);
             return AS_EXIT_USAGE;
         }
     }
@@ -243,8 +272,9 @@ int as_run_to_dir(as_run_config_t *cfg, const char *dir,
     uint64_t warns = res.warn_unknown_free + res.warn_double_free +
                      res.warn_too_large + res.warn_policy_errors;
     if (warns)
-        fprintf(stderr, "allocsim: warning: %llu bad events counted (see "
-                        "warnings in %s)\n",
+        fprintf(stderr,
+                "allocsim: warning: %llu bad events counted (see "
+                "warnings in %s)\n",
                 (unsigned long long)warns, summary_path);
     if (!brief) {
         const as_metrics_summary_t *m = &res.metrics;
@@ -256,7 +286,8 @@ int as_run_to_dir(as_run_config_t *cfg, const char *dir,
                (double)m->peak_resident_bytes / 1048576.0, m->jw4,
                m->hugepage_coverage_mean);
         printf("wrote %s (and series.csv, policy_series.csv, confusion.csv, "
-               "histograms.csv)\n", summary_path);
+               "histograms.csv)\n",
+               summary_path);
     }
     as_run_result_free(&res);
     return AS_EXIT_OK;

@@ -11,8 +11,8 @@
 
 typedef struct {
     as_run_config_t cfg;
-    const char *out_dir;       /* -o; default "allocsim-out" */
-    const char *trace;         /* --trace (demo) */
+    const char *out_dir; /* -o; default "allocsim-out" */
+    const char *trace;   /* --trace (demo) */
     int quiet;
     const char *positional[AS_MAX_POSITIONAL];
     size_t n_positional;

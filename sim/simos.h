@@ -41,28 +41,28 @@ typedef enum {
 } as_thp_mode_t;
 
 typedef struct {
-    as_thp_mode_t thp;             /* default AS_THP_ALWAYS */
-    int khugepaged;                /* 1 = model khugepaged (default 1) */
-    uint32_t max_ptes_none;        /* default 511, as Linux */
-    uint64_t scan_interval_ns;     /* default 10 s (scan_sleep_millisecs) */
-    uint32_t scan_regions;         /* regions per wake-up; default 8 (4096
-                                      pages_to_scan / 512) */
-    uintptr_t base;                /* lowest address handed out; default
-                                      0x100000000000 (2 MiB aligned) */
+    as_thp_mode_t thp;         /* default AS_THP_ALWAYS */
+    int khugepaged;            /* 1 = model khugepaged (default 1) */
+    uint32_t max_ptes_none;    /* default 511, as Linux */
+    uint64_t scan_interval_ns; /* default 10 s (scan_sleep_millisecs) */
+    uint32_t scan_regions;     /* regions per wake-up; default 8 (4096
+                                  pages_to_scan / 512) */
+    uintptr_t base;            /* lowest address handed out; default
+                                  0x100000000000 (2 MiB aligned) */
 } as_simos_config_t;
 
 typedef struct {
-    uint64_t mapped_bytes;     /* reserved and not unreserved */
-    uint64_t resident_bytes;   /* touched and not released (heap only) */
-    uint64_t huge_bytes;       /* resident bytes backed by huge pages */
-    uint64_t meta_bytes;       /* live metadata-arena bytes */
+    uint64_t mapped_bytes;   /* reserved and not unreserved */
+    uint64_t resident_bytes; /* touched and not released (heap only) */
+    uint64_t huge_bytes;     /* resident bytes backed by huge pages */
+    uint64_t meta_bytes;     /* live metadata-arena bytes */
     uint64_t peak_meta_bytes;
-    uint64_t reserves, releases, unreserves;   /* calls */
-    uint64_t released_bytes;   /* resident bytes dropped by release */
-    uint64_t huge_faults;      /* huge pages faulted in on first touch */
-    uint64_t splits;           /* huge pages split by a partial release/unmap */
-    uint64_t collapses;        /* khugepaged collapses */
-    uint64_t page_faults;      /* 4 KiB pages faulted in individually */
+    uint64_t reserves, releases, unreserves; /* calls */
+    uint64_t released_bytes; /* resident bytes dropped by release */
+    uint64_t huge_faults;    /* huge pages faulted in on first touch */
+    uint64_t splits;         /* huge pages split by a partial release/unmap */
+    uint64_t collapses;      /* khugepaged collapses */
+    uint64_t page_faults;    /* 4 KiB pages faulted in individually */
 } as_simos_counters_t;
 
 typedef struct as_simos as_simos_t;

@@ -26,8 +26,10 @@ static void add_param(cJSON *o, const char *k, const char *v)
     char *end;
     errno = 0;
     double d = strtod(v, &end);
-    if (*v && !*end && !errno) cJSON_AddNumberToObject(o, k, d);
-    else cJSON_AddStringToObject(o, k, v);
+    if (*v && !*end && !errno)
+        cJSON_AddNumberToObject(o, k, d);
+    else
+        cJSON_AddStringToObject(o, k, v);
 }
 
 /* Params of one part from res->params ("part.name=value"). */
@@ -84,7 +86,8 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     cJSON_AddBoolToObject(po, "stats_layer", cfg->stats_layer);
 
     char pname[64], iname[64] = "";
-    snprintf(pname, sizeof pname, "%s", cfg->predictor ? cfg->predictor : "none");
+    snprintf(pname, sizeof pname, "%s",
+             cfg->predictor ? cfg->predictor : "none");
     char *colon = strchr(pname, ':');
     if (colon) {
         *colon = 0;
@@ -102,9 +105,10 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     }
     cJSON *cl = cJSON_AddArrayToObject(pr, "class_bounds_ns");
     for (uint32_t i = 0; i < res->n_classes; i++)
-        cJSON_AddItemToArray(cl, i + 1 == res->n_classes
-                                     ? cJSON_CreateString("inf")
-                                     : cJSON_CreateNumber((double)cfg->classes.bound_ns[i]));
+        cJSON_AddItemToArray(
+            cl, i + 1 == res->n_classes
+                    ? cJSON_CreateString("inf")
+                    : cJSON_CreateNumber((double)cfg->classes.bound_ns[i]));
 
     cJSON *os = cJSON_AddObjectToObject(root, "os");
     cJSON_AddItemToObject(os, "params", params_of(res, "os"));
@@ -129,8 +133,10 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     add_u64(me, "resident_at_peak_live_bytes", m->resident_at_peak_live_bytes);
     add_u64(me, "live_at_peak_resident_bytes", m->live_at_peak_resident_bytes);
     add_u64(me, "mean_live_bytes", (uint64_t)llround(m->mean_live_bytes));
-    add_u64(me, "mean_allocated_bytes", (uint64_t)llround(m->mean_allocated_bytes));
-    add_u64(me, "mean_resident_bytes", (uint64_t)llround(m->mean_resident_bytes));
+    add_u64(me, "mean_allocated_bytes",
+            (uint64_t)llround(m->mean_allocated_bytes));
+    add_u64(me, "mean_resident_bytes",
+            (uint64_t)llround(m->mean_resident_bytes));
     add_u64(me, "mean_huge_bytes", (uint64_t)llround(m->mean_huge_bytes));
     add_u64(me, "peak_metadata_bytes", m->peak_metadata_bytes);
     cJSON *fr = cJSON_AddObjectToObject(me, "fragmentation");
@@ -138,17 +144,22 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     cJSON_AddNumberToObject(fr, "jw2", m->jw2);
     cJSON_AddNumberToObject(fr, "jw3", m->jw3);
     cJSON_AddNumberToObject(fr, "jw4", m->jw4);
-    cJSON_AddNumberToObject(me, "hugepage_coverage_mean", m->hugepage_coverage_mean);
-    cJSON_AddNumberToObject(me, "hugepage_coverage_at_peak", m->hugepage_coverage_at_peak);
+    cJSON_AddNumberToObject(me, "hugepage_coverage_mean",
+                            m->hugepage_coverage_mean);
+    cJSON_AddNumberToObject(me, "hugepage_coverage_at_peak",
+                            m->hugepage_coverage_at_peak);
 
     cJSON *pd = cJSON_AddObjectToObject(root, "predictions");
     cJSON_AddNumberToObject(pd, "accuracy_by_allocs", res->accuracy_by_allocs);
     cJSON_AddNumberToObject(pd, "accuracy_by_bytes", res->accuracy_by_bytes);
     add_u64(pd, "unpredicted_allocs", res->unpredicted_allocs);
     cJSON *cf = cJSON_AddObjectToObject(pd, "confusion");
-    cJSON_AddStringToObject(cf, "layout", "rows: predicted class, columns: actual class");
-    cJSON_AddItemToObject(cf, "by_allocs", matrix(res->confusion_allocs, res->n_classes));
-    cJSON_AddItemToObject(cf, "by_bytes", matrix(res->confusion_bytes, res->n_classes));
+    cJSON_AddStringToObject(cf, "layout",
+                            "rows: predicted class, columns: actual class");
+    cJSON_AddItemToObject(cf, "by_allocs",
+                          matrix(res->confusion_allocs, res->n_classes));
+    cJSON_AddItemToObject(cf, "by_bytes",
+                          matrix(res->confusion_bytes, res->n_classes));
 
     cJSON *ts = cJSON_AddArrayToObject(pd, "top_mispredicted_sites");
     for (size_t i = 0; i < res->n_top_sites; i++) {
@@ -171,10 +182,12 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
                                 res->shadow_accuracy_by_bytes);
         add_u64(sh, "agree_with_predictor_allocs", res->shadow_agree_allocs);
         cJSON *sc = cJSON_AddObjectToObject(sh, "confusion");
-        cJSON_AddItemToObject(sc, "by_allocs",
-                              matrix(res->shadow_confusion_allocs, res->n_classes));
-        cJSON_AddItemToObject(sc, "by_bytes",
-                              matrix(res->shadow_confusion_bytes, res->n_classes));
+        cJSON_AddItemToObject(
+            sc, "by_allocs",
+            matrix(res->shadow_confusion_allocs, res->n_classes));
+        cJSON_AddItemToObject(
+            sc, "by_bytes",
+            matrix(res->shadow_confusion_bytes, res->n_classes));
     }
 
     cJSON *w = cJSON_AddObjectToObject(root, "warnings");
@@ -183,7 +196,8 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     add_u64(w, "zero_size", res->warn_zero_size);
     add_u64(w, "too_large", res->warn_too_large);
     add_u64(w, "policy_errors", res->warn_policy_errors);
-    if (res->warn_truncated) cJSON_AddStringToObject(w, "truncated", res->truncation);
+    if (res->warn_truncated)
+        cJSON_AddStringToObject(w, "truncated", res->truncation);
 
     cJSON *st = cJSON_AddObjectToObject(root, "stats");
     for (size_t i = 0; i < res->n_stats; i++)
@@ -192,7 +206,8 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     cJSON *ti = cJSON_AddObjectToObject(root, "timing");
     cJSON_AddNumberToObject(ti, "wall_s", res->wall_s);
     cJSON_AddNumberToObject(ti, "events_per_s",
-                            res->wall_s > 0 ? (double)res->events / res->wall_s : 0);
+                            res->wall_s > 0 ? (double)res->events / res->wall_s
+                                            : 0);
 
     char *text = cJSON_Print(root);
     cJSON_Delete(root);

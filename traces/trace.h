@@ -28,9 +28,9 @@
 #define AS_TRACE_VERSION 1u
 
 typedef enum {
-    AS_EV_ALLOC = 1,   /* object (new id) of size/align allocated */
-    AS_EV_FREE = 2,    /* object freed */
-    AS_EV_REALLOC = 3  /* object freed and new_object (new id) allocated */
+    AS_EV_ALLOC = 1,  /* object (new id) of size/align allocated */
+    AS_EV_FREE = 2,   /* object freed */
+    AS_EV_REALLOC = 3 /* object freed and new_object (new id) allocated */
 } as_event_kind_t;
 
 typedef struct {
@@ -46,10 +46,10 @@ typedef struct {
 } as_event_t;
 
 typedef struct {
-    uint64_t pc;         /* absolute program counter */
-    uint64_t offset;     /* pc - module load base (0 if unknown) */
-    const char *module;  /* module path, "" if unknown */
-    const char *symbol;  /* demangled symbol, "" if unknown */
+    uint64_t pc;        /* absolute program counter */
+    uint64_t offset;    /* pc - module load base (0 if unknown) */
+    const char *module; /* module path, "" if unknown */
+    const char *symbol; /* demangled symbol, "" if unknown */
 } as_frame_t;
 
 typedef struct {
@@ -162,7 +162,8 @@ const char *as_trace_reader_meta(const as_trace_reader_t *r, const char *key);
  * Valid once the definition has been read. @return 0 or AS_ENOTFOUND. */
 int as_trace_reader_stack(const as_trace_reader_t *r, uint32_t id,
                           const uint32_t **frames, uint32_t *depth);
-/* as_trace_reader_frame: definition of frame `id`. @return 0 or AS_ENOTFOUND. */
+/* as_trace_reader_frame: definition of frame `id`. @return 0 or AS_ENOTFOUND.
+ */
 int as_trace_reader_frame(const as_trace_reader_t *r, uint32_t id,
                           as_frame_t *frame);
 /* Highest stack id / frame id defined so far. */

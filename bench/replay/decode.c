@@ -36,7 +36,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", as_trace_reader_error(r));
         return 2;
     }
-    double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    double s =
+        (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
     printf("events %llu checksum %llx seconds %.3f events_per_s %.0f\n",
            (unsigned long long)n, (unsigned long long)sum, s, n / s);
     as_trace_reader_close(r);

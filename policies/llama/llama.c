@@ -139,7 +139,7 @@ typedef struct {
     double demote_fraction;
     int recycle, recycle_open, recycle_longest, ret_mode, subrelease, hint;
     uint32_t unknown_class; /* class of objects without a prediction */
-    page_t **slots; /* descriptors by slot, NULL = unused */
+    page_t **slots;         /* descriptors by slot, NULL = unused */
     uint32_t nslots, cap_slots;
     uint32_t *free_slots, n_free_slots;
     as_u64map_t pages; /* base / hp -> slot */
@@ -792,11 +792,11 @@ static int llama_alloc(void *state, const as_ctx_t *ctx, size_t size,
                        size_t align, as_block_t *out)
 {
     llama_t *L = state;
-    uint32_t c = ctx->lifetime_class == AS_CLASS_NONE ? L->unknown_class
-                 : ctx->lifetime_class < 0 ||
-                         (uint32_t)ctx->lifetime_class >= L->n
-                     ? L->n - 1
-                     : (uint32_t)ctx->lifetime_class;
+    uint32_t c =
+        ctx->lifetime_class == AS_CLASS_NONE ? L->unknown_class
+        : ctx->lifetime_class < 0 || (uint32_t)ctx->lifetime_class >= L->n
+            ? L->n - 1
+            : (uint32_t)ctx->lifetime_class;
     uint64_t now = ctx->now_ns;
     if (!size) size = 1;
     if (align < 16) align = 16;

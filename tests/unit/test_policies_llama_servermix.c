@@ -36,8 +36,8 @@ typedef struct {
     double promotions;
 } outcome_t;
 
-static void run_p(const char *policy, const char *predictor,
-                  const char *param, outcome_t *o)
+static void run_p(const char *policy, const char *predictor, const char *param,
+                  outcome_t *o)
 {
     make_trace();
     as_run_config_t cfg;
@@ -100,7 +100,8 @@ static void test_adversarial_promotes_and_stays_bounded(void)
 {
     run("llama", "adversarial", &adversarial);
     CU_ASSERT(adversarial.promotions > 0);
-    CU_ASSERT(as_test_stat(&adversarial.r, "policy.llama_block_promotions") > 0);
+    CU_ASSERT(as_test_stat(&adversarial.r, "policy.llama_block_promotions") >
+              0);
     bounded(&adversarial);
     fprintf(stderr, "\n");
 }

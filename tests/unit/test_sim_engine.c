@@ -42,8 +42,8 @@ static int pb_create(const as_policy_config_t *cfg, void **state)
     return AS_OK;
 }
 
-static int pb_alloc(void *state, const as_ctx_t *ctx, size_t size,
-                    size_t align, as_block_t *out)
+static int pb_alloc(void *state, const as_ctx_t *ctx, size_t size, size_t align,
+                    as_block_t *out)
 {
     (void)ctx;
     (void)align;
@@ -136,13 +136,22 @@ static int run(const char *path, as_thp_mode_t thp, int khugepaged,
     return rc;
 }
 
-#define A(t, id, sz) {.kind = AS_EV_ALLOC, .t_ns = (t), .object = (id), .size = (sz)}
-#define F(t, id) {.kind = AS_EV_FREE, .t_ns = (t), .object = (id)}
+#define A(t, id, sz)                                                           \
+    {                                                                          \
+        .kind = AS_EV_ALLOC, .t_ns = (t), .object = (id), .size = (sz)         \
+    }
+#define F(t, id)                                                               \
+    {                                                                          \
+        .kind = AS_EV_FREE, .t_ns = (t), .object = (id)                        \
+    }
 
 /* A: 100 B at 0 s; B: 8 KiB at 1 s; free A at 2 s; free B at 3 s.
  * pagebump puts A on page 0 and B on pages 1-2 of one 2 MiB chunk. */
 static const as_event_t small_trace[] = {
-    A(0, 0, 100), A(1 * SEC, 1, 8192), F(2 * SEC, 0), F(3 * SEC, 1),
+    A(0, 0, 100),
+    A(1 * SEC, 1, 8192),
+    F(2 * SEC, 0),
+    F(3 * SEC, 1),
 };
 
 static void test_thp_never(void)
@@ -266,7 +275,8 @@ static void test_oracle_confusion(void)
     CU_ASSERT_EQUAL(r.unpredicted_allocs, 3);
     uint64_t sum = 0;
     for (int pc = 0; pc < AS_MAX_CLASSES; pc++)
-        for (int a = 0; a < AS_MAX_CLASSES; a++) sum += r.confusion_allocs[pc][a];
+        for (int a = 0; a < AS_MAX_CLASSES; a++)
+            sum += r.confusion_allocs[pc][a];
     CU_ASSERT_EQUAL(sum, 0);
     CU_ASSERT_DOUBLE_EQUAL(r.accuracy_by_allocs, 0, 1e-12);
     as_run_result_free(&r);
@@ -341,9 +351,12 @@ static void test_determinism(void)
             evs[n++] = (as_event_t)F(t, live[k]);
             live[k] = live[--nlive];
         } else {
-            uint64_t sz = 1 + ((x >> 20) % 3 ? (x >> 44) % 512 : (x >> 30) % 300000);
-            evs[n++] = (as_event_t){.kind = AS_EV_ALLOC, .t_ns = t,
-                                    .object = next, .size = sz,
+            uint64_t sz =
+                1 + ((x >> 20) % 3 ? (x >> 44) % 512 : (x >> 30) % 300000);
+            evs[n++] = (as_event_t){.kind = AS_EV_ALLOC,
+                                    .t_ns = t,
+                                    .object = next,
+                                    .size = sz,
                                     .thread = (uint32_t)(x % 4),
                                     .cpu = (uint32_t)((x >> 8) % 4)};
             live[nlive++] = next++;
@@ -379,7 +392,8 @@ int main(void)
 {
     static const as_test_t tests[] = {
         {"thp never: exact resident, fragmentation", test_thp_never},
-        {"thp always: huge fault, partial release splits", test_thp_always_split},
+        {"thp always: huge fault, partial release splits",
+         test_thp_always_split},
         {"khugepaged collapse, max_ptes_none", test_khugepaged_collapse},
         {"bad events are counted warnings", test_warnings},
         {"oracle and none: confusion matrix", test_oracle_confusion},
@@ -388,6 +402,7 @@ int main(void)
         {NULL, NULL},
     };
     int rc = as_test_main("sim_engine", tests);
-    for (int i = 0; i < n_made; i++) remove(made[i]);
+    for (int i = 0; i < n_made; i++)
+        remove(made[i]);
     return rc;
 }

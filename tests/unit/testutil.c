@@ -18,7 +18,8 @@ int as_test_main(const char *suite, const as_test_t *tests)
         if (!CU_add_test(s, t->name, t->fn)) return 2;
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    unsigned failed =
+        CU_get_number_of_failures() + CU_get_number_of_tests_failed();
     unsigned ran = CU_get_number_of_tests_run();
     CU_cleanup_registry();
     return (failed || ran == 0) ? 1 : 0;

@@ -100,8 +100,8 @@ typedef struct {
 } ht_t;
 
 /* bad: "PATH:LINE: expected ..." for the line being read. */
-#define bad(st, ...)                                                         \
-    as_lines_error((st)->err, (st)->errcap, (st)->path, (st)->lineno,         \
+#define bad(st, ...)                                                           \
+    as_lines_error((st)->err, (st)->errcap, (st)->path, (st)->lineno,          \
                    __VA_ARGS__)
 
 static int wbad(ht_t *h, int rc)

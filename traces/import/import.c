@@ -4,7 +4,8 @@
 
 #include <string.h>
 
-/* clang-format off: one line per format */
+/* One line per format. */
+/* clang-format off */
 const as_import_format_t as_import_formats[] = {
     {"text", "allocsim's text form (what `allocsim cat` prints)", as_import_text},
     /* AS_IMPORT_FORMATS: one line per format */

@@ -33,8 +33,7 @@ const char *as_lines_compression(const as_lines_t *l);
 /* as_lines_error: write "PATH:LINE: expected WHAT" (printf-style WHAT)
  * into err. @return AS_EFORMAT, for `return as_lines_error(...)`. */
 int as_lines_error(char *err, size_t errcap, const char *path, uint64_t line,
-                   const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* as_lines_close: @return 0, or AS_ECORRUPT when `gzip -dc` failed. */
 int as_lines_close(as_lines_t *l);

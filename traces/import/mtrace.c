@@ -44,8 +44,8 @@ typedef struct {
 } mt_t;
 
 /* bad: "PATH:LINE: expected ..." for the line being read. */
-#define bad(st, ...)                                                         \
-    as_lines_error((st)->err, (st)->errcap, (st)->path, (st)->lineno,         \
+#define bad(st, ...)                                                           \
+    as_lines_error((st)->err, (st)->errcap, (st)->path, (st)->lineno,          \
                    __VA_ARGS__)
 
 static int wbad(mt_t *m, int rc)
