@@ -11,14 +11,14 @@
 
 static const as_command_t commands[] = {
     /* AS_COMMANDS: one line per subcommand, in the order --help shows them */
-    {"info", "print a trace's metadata and statistics", as_cmd_info},
-    {"cat", "print a trace as text (one record per line)", as_cmd_cat},
-    {"import", "convert a text (or other format) file into a trace",
-     as_cmd_import},
     {"record", "run a program and record its allocations into a trace",
      as_cmd_record},
+    {"import", "convert a text (or other format) file into a trace",
+     as_cmd_import},
     {"gen", "write a synthetic workload's trace (server-mix, larson, ...)",
      as_cmd_gen},
+    {"info", "print a trace's metadata and statistics", as_cmd_info},
+    {"cat", "print a trace as text (one record per line)", as_cmd_cat},
     {"run", "replay a trace through a policy; write summary.json, series.csv",
      as_cmd_run},
     {"demo", "replay a trace through every policy and compare", as_cmd_demo},
