@@ -13,7 +13,7 @@ static const as_command_t commands[] = {
     /* AS_COMMANDS: one line per subcommand, in the order --help shows them */
     {"record", "run a program and record its allocations into a trace",
      as_cmd_record},
-    {"import", "convert a text (or other format) file into a trace",
+    {"import", "convert a text, heaptrack or mtrace file into a trace",
      as_cmd_import},
     {"gen", "write a synthetic workload's trace (server-mix, larson, ...)",
      as_cmd_gen},
