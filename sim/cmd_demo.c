@@ -9,9 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <cjson/cJSON.h>
-
 #include "cli.h"
+#include "fileio.h"
 #include "run_options.h"
 
 static void usage(FILE *f)
@@ -25,34 +24,6 @@ static void usage(FILE *f)
         "and series.csv for each, and DIR/compare.csv; prints the table.\n"
         "Accepts the options of `allocsim run` (--param, --thp, ...),\n"
         "except --policy. Default DIR: demo-out.\n");
-}
-
-static double num(const cJSON *o, const char *path)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", path);
-    const cJSON *cur = o;
-    for (char *tok = strtok(buf, "."); tok && cur; tok = strtok(NULL, "."))
-        cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
-    return cJSON_IsNumber(cur) ? cur->valuedouble : 0;
-}
-
-static cJSON *load(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    cJSON *j = NULL;
-    if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-        buf[n] = 0;
-        j = cJSON_Parse(buf);
-    }
-    free(buf);
-    fclose(f);
-    return j;
 }
 
 int as_cmd_demo(int argc, char **argv)
@@ -75,14 +46,14 @@ int as_cmd_demo(int argc, char **argv)
         fprintf(stderr, "allocsim demo: %s: %s\n", dir, strerror(errno));
         return AS_EXIT_FAIL;
     }
-    char cmp_path[4096], cmp_tmp[4200];
+    char cmp_path[4096], err[4400];
     snprintf(cmp_path, sizeof cmp_path, "%s/compare.csv", dir);
-    snprintf(cmp_tmp, sizeof cmp_tmp, "%s.tmp", cmp_path);
-    FILE *cmp = fopen(cmp_tmp, "w");
-    if (!cmp) {
-        fprintf(stderr, "allocsim demo: %s: %s\n", cmp_tmp, strerror(errno));
+    as_outfile_t out;
+    if (as_outfile_open(&out, cmp_path, err, sizeof err) != AS_OK) {
+        fprintf(stderr, "allocsim demo: %s\n", err);
         return AS_EXIT_FAIL;
     }
+    FILE *cmp = out.f;
     fprintf(cmp, "policy,peak_live_bytes,peak_resident_bytes,"
                  "mean_resident_bytes,peak_metadata_bytes,jw1,jw4,"
                  "hugepage_coverage_mean,events_per_s\n");
@@ -92,9 +63,8 @@ int as_cmd_demo(int argc, char **argv)
     int status = AS_EXIT_OK;
     for (size_t i = 0; i < as_policy_count(); i++) {
         const char *name = as_policy_at(i)->name;
-        char sub[4096], sum[4200];
+        char sub[4096];
         snprintf(sub, sizeof sub, "%s/%s", dir, name);
-        snprintf(sum, sizeof sum, "%s/summary.json", sub);
         as_run_config_t cfg = o.cfg;
         cfg.policy = name;
         cfg.trace_path = trace;
@@ -112,11 +82,11 @@ int as_cmd_demo(int argc, char **argv)
             }
             if (mine) cfg.params[cfg.n_params++] = a;
         }
-        rc = as_run_to_dir(&cfg, sub, NULL, 1);
+        as_run_brief_t b;
+        rc = as_run_to_dir(&cfg, sub, NULL, &b);
         if (rc == AS_EXIT_USAGE) {
             /* Bad input or usage is the same for every policy: stop. */
-            fclose(cmp);
-            remove(cmp_tmp);
+            as_outfile_close(&out, 0, err, sizeof err);
             return rc;
         }
         if (rc != AS_EXIT_OK) {
@@ -124,28 +94,18 @@ int as_cmd_demo(int argc, char **argv)
             status = rc;
             continue;
         }
-        cJSON *j = load(sum);
-        if (!j) {
-            fprintf(stderr, "allocsim demo: %s: cannot read back\n", sum);
-            status = AS_EXIT_FAIL;
-            continue;
-        }
-        double pl = num(j, "metrics.peak_live_bytes"),
-               pr = num(j, "metrics.peak_resident_bytes"),
-               mr = num(j, "metrics.mean_resident_bytes"),
-               md = num(j, "metrics.peak_metadata_bytes"),
-               j1 = num(j, "metrics.fragmentation.jw1"),
-               j4 = num(j, "metrics.fragmentation.jw4"),
-               hc = num(j, "metrics.hugepage_coverage_mean"),
-               eps = num(j, "timing.events_per_s");
+        const as_metrics_summary_t *m = &b.metrics;
+        double pl = (double)m->peak_live_bytes,
+               pr = (double)m->peak_resident_bytes, mr = m->mean_resident_bytes,
+               md = (double)m->peak_metadata_bytes, j1 = m->jw1, j4 = m->jw4,
+               hc = m->hugepage_coverage_mean, eps = b.events_per_s;
         printf("%-18s %10.2fMi %10.2fMi %10.2fMi %8.3f %8.3f %9.3f\n", name,
                pl / 1048576, pr / 1048576, mr / 1048576, j1, j4, hc);
         fprintf(cmp, "%s,%.0f,%.0f,%.0f,%.0f,%.6f,%.6f,%.6f,%.0f\n", name, pl,
                 pr, mr, md, j1, j4, hc, eps);
-        cJSON_Delete(j);
     }
-    if (fclose(cmp) != 0 || rename(cmp_tmp, cmp_path) != 0) {
-        fprintf(stderr, "allocsim demo: %s: cannot write\n", cmp_path);
+    if (as_outfile_close(&out, 1, err, sizeof err) != AS_OK) {
+        fprintf(stderr, "allocsim demo: %s\n", err);
         return AS_EXIT_FAIL;
     }
     printf("\nper-policy results in %s/<policy>/, table in %s\n", dir,

@@ -103,5 +103,5 @@ int as_cmd_run(int argc, char **argv)
         return AS_EXIT_USAGE;
     }
     o.cfg.trace_path = o.positional[0];
-    return as_run_to_dir(&o.cfg, o.out_dir, o.quiet ? NULL : progress, 0);
+    return as_run_to_dir(&o.cfg, o.out_dir, o.quiet ? NULL : progress, NULL);
 }

@@ -25,6 +25,7 @@
 #include "../policies/layers/check.h"
 #include "../policies/layers/stats.h"
 #include "../traces/trace.h"
+#include "fileio.h"
 #include "livemap.h"
 
 #define BATCH 4096
@@ -857,34 +858,10 @@ static int load_pred(run_t *r)
              r->pred.ops->name);
         return AS_EINVAL;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        errf(r->err, r->errcap, "%s: cannot open: %s", path, strerror(errno));
-        return AS_EIO;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += got;
-        if (len == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    int ioerr = ferror(f);
-    fclose(f);
-    if (!buf || ioerr) {
-        free(buf);
-        errf(r->err, r->errcap, "%s: cannot read", path);
-        return buf ? AS_EIO : AS_ENOMEM;
-    }
+    char *buf;
+    size_t len;
+    int rrc = as_file_read_all(path, &buf, &len, r->err, r->errcap);
+    if (rrc != AS_OK) return rrc;
     size_t line = 0;
     int rc = ops->load(state, buf, len, &line);
     free(buf);
@@ -908,18 +885,18 @@ static int save_pred(run_t *r)
     char *buf = malloc(need + 1);
     if (!buf) return AS_ENOMEM;
     ops->save(state, buf, need + 1);
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fwrite(buf, 1, need, f) == need;
-    if (f && fclose(f) != 0) ok = 0;
-    free(buf);
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        errf(r->err, r->errcap, "%s: cannot write: %s", path, strerror(errno));
-        return AS_EIO;
+    as_outfile_t o;
+    int rc = as_outfile_open(&o, path, r->err, r->errcap);
+    if (rc == AS_OK) {
+        int ok = fwrite(buf, 1, need, o.f) == need;
+        rc = as_outfile_close(&o, ok, r->err, r->errcap);
+        if (!ok && rc == AS_OK) {
+            errf(r->err, r->errcap, "%s: cannot write", path);
+            rc = AS_EIO;
+        }
     }
-    return AS_OK;
+    free(buf);
+    return rc;
 }
 
 static void accuracy(const uint64_t m[AS_MAX_CLASSES][AS_MAX_CLASSES],

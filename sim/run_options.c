@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "fileio.h"
 #include "summary.h"
 
 int as_run_options_parse(as_run_opts_t *o, int argc, char **argv,
@@ -146,37 +147,25 @@ int as_run_options_parse(as_run_opts_t *o, int argc, char **argv,
 
 /* ------------------------------------------------------ run directories */
 
-/* An output file written as NAME.tmp and renamed into place only when the
- * whole run succeeded, so a failed run leaves nothing under the final name
- * (and an earlier good result under that name is not lost). */
-typedef struct {
-    char path[4096], tmp[4200];
-    FILE *f;
-} out_file_t;
-
-static int out_open(out_file_t *o, const char *dir, const char *name)
+/* The run directory's files go through as_outfile_t (fileio.h): each
+ * appears under its name only once the whole run has succeeded. These two
+ * wrappers name the file inside the directory and print the message. */
+static int out_open(as_outfile_t *o, const char *dir, const char *name)
 {
-    snprintf(o->path, sizeof o->path, "%s/%s", dir, name);
-    snprintf(o->tmp, sizeof o->tmp, "%s.tmp", o->path);
-    o->f = fopen(o->tmp, "w");
-    if (!o->f)
-        fprintf(stderr, "allocsim: %s: cannot write: %s\n", o->tmp,
-                strerror(errno));
-    return o->f ? 0 : -1;
+    char path[4096], err[4400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (as_outfile_open(o, path, err, sizeof err) == AS_OK) return 0;
+    fprintf(stderr, "allocsim: %s\n", err);
+    return -1;
 }
 
 /* Close; keep (rename into place) or discard. @return 0 or -1. */
-static int out_close(out_file_t *o, int keep)
+static int out_close(as_outfile_t *o, int keep)
 {
-    if (!o->f) return keep ? -1 : 0;
-    int ok = fclose(o->f) == 0;
-    o->f = NULL;
-    if (keep && ok && rename(o->tmp, o->path) == 0) return 0;
-    if (keep)
-        fprintf(stderr, "allocsim: %s: cannot write: %s\n", o->path,
-                strerror(errno));
-    remove(o->tmp);
-    return keep ? -1 : 0;
+    char err[4400];
+    if (as_outfile_close(o, keep, err, sizeof err) == AS_OK) return 0;
+    fprintf(stderr, "allocsim: %s\n", err);
+    return -1;
 }
 
 /* confusion.csv: one row per (predicted, actual) pair, plot-ready. */
@@ -212,14 +201,15 @@ static void write_histograms(FILE *f, const as_run_result_t *res)
 }
 
 int as_run_to_dir(as_run_config_t *cfg, const char *dir,
-                  void (*prog)(void *, uint64_t, uint64_t), int brief)
+                  void (*prog)(void *, uint64_t, uint64_t),
+                  as_run_brief_t *brief)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "allocsim: %s: cannot create directory: %s\n", dir,
                 strerror(errno));
         return AS_EXIT_FAIL;
     }
-    out_file_t series = {0}, pseries = {0}, conf = {0}, hist = {0};
+    as_outfile_t series = {0}, pseries = {0}, conf = {0}, hist = {0};
     if (out_open(&series, dir, "series.csv") ||
         out_open(&pseries, dir, "policy_series.csv")) {
         out_close(&series, 0);
@@ -276,7 +266,11 @@ int as_run_to_dir(as_run_config_t *cfg, const char *dir,
                 "allocsim: warning: %llu bad events counted (see "
                 "warnings in %s)\n",
                 (unsigned long long)warns, summary_path);
-    if (!brief) {
+    if (brief) {
+        brief->metrics = res.metrics;
+        brief->events_per_s =
+            res.wall_s > 0 ? (double)res.events / res.wall_s : 0;
+    } else {
         const as_metrics_summary_t *m = &res.metrics;
         printf("%s: %llu events, peak live %.2f MiB, peak resident %.2f MiB, "
                "fragmentation jw4 %.3f, huge-page coverage %.3f\n",

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../common/error.h"
+#include "fileio.h"
 
 static void add_u64(cJSON *o, const char *k, uint64_t v)
 {
@@ -222,16 +223,16 @@ int as_summary_write(const char *path, const as_run_config_t *cfg,
         snprintf(err, errcap, "%s: out of memory building the summary", path);
         return AS_ENOMEM;
     }
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f && fclose(f) != 0) ok = 0;
-    free(text);
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errcap, "%s: cannot write: %s", path, strerror(errno));
-        remove(tmp);
-        return AS_EIO;
+    as_outfile_t o;
+    int rc = as_outfile_open(&o, path, err, errcap);
+    if (rc == AS_OK) {
+        int ok = fputs(text, o.f) >= 0 && fputc('\n', o.f) != EOF;
+        rc = as_outfile_close(&o, ok, err, errcap);
+        if (!ok && rc == AS_OK) {
+            snprintf(err, errcap, "%s: cannot write", path);
+            rc = AS_EIO;
+        }
     }
-    return AS_OK;
+    free(text);
+    return rc;
 }
