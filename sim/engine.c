@@ -1112,7 +1112,6 @@ int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
 
     long got;
     int first = 1;
-    uint64_t done = 0;
     while ((got = as_trace_reader_next_batch(r.reader, ev, BATCH)) > 0) {
         for (long i = 0; i < got; i++) {
             const as_event_t *e = &ev[i];
@@ -1148,10 +1147,9 @@ int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
             sample_now(&r, &s, e->t_ns);
             as_metrics_update(&r.metrics, &s);
         }
-        done += (uint64_t)got;
-        if (cfg->progress &&
-            (done & ~(uint64_t)((1 << 20) - 1)) !=
-                ((done - (uint64_t)got) & ~(uint64_t)((1 << 20) - 1)))
+        /* every time the event count crosses a multiple of 2^20 */
+        uint64_t done = res->events;
+        if (cfg->progress && (done >> 20) != ((done - (uint64_t)got) >> 20))
             cfg->progress(cfg->progress_arg, done, total_events);
     }
     if (got < 0) {
