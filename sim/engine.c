@@ -8,10 +8,12 @@
  * reads a clock.
  *
  * The engine never interprets addresses: it hands the policy's blocks to the
- * simulated OS to touch and remembers them per object id. Problems in the
- * trace (free of an unknown id, double free, zero-size and impossible
- * requests) are counted as warnings; problems in the policy (overlap, block
- * outside its memory) stop the run with AS_ECHECK.
+ * simulated OS to touch and remembers them per object id. A realloc goes to
+ * the policy's realloc when it has one (an in-place growth touches only the
+ * new bytes); otherwise the new block is allocated before the old is freed.
+ * Problems in the trace (free of an unknown id, double free, zero-size and
+ * impossible requests) are counted as warnings; problems in the policy
+ * (overlap, block outside its memory) stop the run with AS_ECHECK.
  */
 #include "engine.h"
 
@@ -559,7 +561,53 @@ static int32_t predict(run_t *r, pred_inst_t *p, const as_pred_ctx_t *pc)
     return cls;
 }
 
-static int do_alloc(run_t *r, const as_event_t *e, uint64_t id)
+/* Give a block back to the policy (o already out of the live table). */
+static int free_block(run_t *r, const as_event_t *e, const as_live_t *o,
+                      const char *what)
+{
+    as_ctx_t ctx = {.now_ns = e->t_ns,
+                    .thread = e->thread,
+                    .cpu = e->cpu,
+                    .lifetime_class = o->predicted,
+                    .stack = o->stack};
+    /* Policy rule 5: every other free comes without a size, as in the real
+     * allocator; the choice is by id, so it is deterministic. */
+    size_t hint = (o->id & 1) ? 0 : (size_t)o->size;
+    int rc = r->pol->free(r->pol_state, &ctx, (uintptr_t)o->addr, hint);
+    if (rc != AS_OK) {
+        if (policy_failed(r, rc, what, o->id)) return AS_ECHECK;
+        r->res->warn_policy_errors++;
+    }
+    return AS_OK;
+}
+
+/* The object a free or realloc names leaves the live table: its outcome is
+ * observed and its bytes stop counting as live. @return 1 when it held a
+ * block (now in *o, still to be given back), 0 when there is nothing to
+ * give back (a bad free, counted, or an allocation that had failed). */
+static int take_freed(run_t *r, const as_event_t *e, as_live_t *o)
+{
+    if (!as_livemap_take(&r->live, e->object, o)) {
+        if (e->object < r->next_object)
+            r->res->warn_double_free++;
+        else
+            r->res->warn_unknown_free++;
+        return 0;
+    }
+    if (o->flags & AS_LIVE_FAILED) return 0;
+    observe(r, o, e->t_ns, 1);
+    r->live_bytes -= o->size;
+    r->allocated_bytes -= o->size + o->usable_extra;
+    return 1;
+}
+
+/* Allocate object `id` for an alloc event, or for a realloc event with
+ * `old` (the block it replaces, already taken; NULL when the old object
+ * held none). A realloc goes to the policy's realloc when it has one;
+ * otherwise the new block is allocated before the old one is freed, as the
+ * copy needs both. */
+static int do_alloc(run_t *r, const as_event_t *e, uint64_t id,
+                    const as_live_t *old)
 {
     as_run_result_t *res = r->res;
     as_live_t o = {.id = id,
@@ -582,13 +630,18 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id)
     if (r->shadow.ops) o.shadow = (int8_t)predict(r, &r->shadow, &pc);
     ctx.lifetime_class = cls;
     if (e->size == 0) res->warn_zero_size++;
+    int in_place = old && r->pol->realloc;
     as_block_t b = {0};
-    int rc = e->size > (UINT64_C(1) << 48)
-                 ? AS_ETOO_LARGE
+    int rc = e->size > (UINT64_C(1) << 48) ? AS_ETOO_LARGE
+             : in_place
+                 ? r->pol->realloc(r->pol_state, &ctx, (uintptr_t)old->addr,
+                                   (size_t)old->size, (size_t)e->size,
+                                   (size_t)e->align, &b)
                  : r->pol->alloc(r->pol_state, &ctx, (size_t)e->size,
                                  (size_t)e->align, &b);
     if (rc != AS_OK) {
-        if (policy_failed(r, rc, "alloc", id)) return AS_ECHECK;
+        if (policy_failed(r, rc, old ? "realloc" : "alloc", id))
+            return AS_ECHECK;
         if (rc == AS_ETOO_LARGE || rc == AS_ENOMEM || rc == AS_ENOSPACE)
             res->warn_too_large++;
         else
@@ -596,12 +649,20 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id)
         o.flags = AS_LIVE_FAILED;
         o.predicted = -1;
         o.shadow = -1;
+        /* The trace says the old object is gone either way. */
+        if (old && (rc = free_block(r, e, old, "realloc")) != AS_OK) return rc;
         return as_livemap_insert(&r->live, &o);
     }
     o.addr = b.addr;
     uint64_t extra = b.bytes > e->size ? b.bytes - e->size : 0;
     o.usable_extra = extra > UINT32_MAX ? UINT32_MAX : (uint32_t)extra;
-    if (e->size && as_simos_touch(r->os, b.addr, (size_t)e->size) != AS_OK) {
+    /* The program writes its bytes; a realloc that stays in place writes
+     * only the part that grew. */
+    uint64_t from = in_place && b.addr == old->addr
+                        ? (old->size < e->size ? old->size : e->size)
+                        : 0;
+    if (e->size > from && as_simos_touch(r->os, b.addr + from,
+                                         (size_t)(e->size - from)) != AS_OK) {
         errf(r->err, r->errcap,
              "%s: policy %s returned block 0x%llx+%llu for "
              "object %llu that is not mapped",
@@ -611,38 +672,9 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id)
     }
     r->live_bytes += e->size;
     r->allocated_bytes += e->size + o.usable_extra;
+    if (old && !in_place && (rc = free_block(r, e, old, "realloc")) != AS_OK)
+        return rc;
     return as_livemap_insert(&r->live, &o);
-}
-
-static int do_free(run_t *r, const as_event_t *e, int is_realloc)
-{
-    as_live_t o;
-    if (!as_livemap_take(&r->live, e->object, &o)) {
-        if (e->object < r->next_object)
-            r->res->warn_double_free++;
-        else
-            r->res->warn_unknown_free++;
-        return AS_OK;
-    }
-    if (o.flags & AS_LIVE_FAILED) return AS_OK;
-    observe(r, &o, e->t_ns, 1);
-    as_ctx_t ctx = {.now_ns = e->t_ns,
-                    .thread = e->thread,
-                    .cpu = e->cpu,
-                    .lifetime_class = o.predicted,
-                    .stack = o.stack};
-    /* Policy rule 5: every other free comes without a size, as in the real
-     * allocator; the choice is by id, so it is deterministic. */
-    size_t hint = (o.id & 1) ? 0 : (size_t)o.size;
-    int rc = r->pol->free(r->pol_state, &ctx, (uintptr_t)o.addr, hint);
-    if (rc != AS_OK) {
-        if (policy_failed(r, rc, is_realloc ? "realloc" : "free", o.id))
-            return AS_ECHECK;
-        r->res->warn_policy_errors++;
-    }
-    r->live_bytes -= o.size;
-    r->allocated_bytes -= o.size + o.usable_extra;
-    return AS_OK;
 }
 
 static int do_event(run_t *r, const as_event_t *e)
@@ -652,21 +684,23 @@ static int do_event(run_t *r, const as_event_t *e)
     switch (e->kind) {
     case AS_EV_ALLOC:
         res->allocs++;
-        rc = do_alloc(r, e, e->object);
+        rc = do_alloc(r, e, e->object, NULL);
         r->next_object = e->object + 1;
         break;
-    case AS_EV_FREE:
+    case AS_EV_FREE: {
         res->frees++;
-        rc = do_free(r, e, 0);
+        as_live_t o;
+        if (take_freed(r, e, &o)) rc = free_block(r, e, &o, "free");
         break;
-    case AS_EV_REALLOC:
-        /* Simulated as free of the old object then allocation of the new:
-         * the copy's bytes are touched by the allocation. */
+    }
+    case AS_EV_REALLOC: {
         res->reallocs++;
-        rc = do_free(r, e, 1);
-        if (rc == AS_OK) rc = do_alloc(r, e, e->new_object);
+        as_live_t o;
+        int had = take_freed(r, e, &o);
+        rc = do_alloc(r, e, e->new_object, had ? &o : NULL);
         r->next_object = e->new_object + 1;
         break;
+    }
     default:
         break;
     }

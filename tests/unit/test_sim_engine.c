@@ -90,12 +90,43 @@ static void pb_destroy(void *state)
     as_mem_free(&m, p, sizeof *p);
 }
 
+/* pagebump's realloc: stays in place while the new size fits the block's
+ * pages, otherwise moves (allocate, then free the old block). */
+static int pb_realloc(void *state, const as_ctx_t *ctx, uintptr_t addr,
+                      size_t old_size, size_t new_size, size_t align,
+                      as_block_t *out)
+{
+    (void)old_size;
+    pagebump_t *p = state;
+    for (int i = 0; i < p->n; i++)
+        if (p->addr[i] == addr && p->bytes[i]) {
+            if (new_size && new_size <= p->bytes[i]) {
+                out->addr = addr;
+                out->bytes = p->bytes[i];
+                return AS_OK;
+            }
+            int rc = pb_alloc(state, ctx, new_size, align, out);
+            return rc ? rc : pb_free(state, ctx, addr, 0);
+        }
+    return AS_EINVAL;
+}
+
 static const as_policy_ops_t pagebump = {
     .name = "pagebump",
     .doc = "test policy: page-granular bump allocation, release on free",
     .create = pb_create,
     .alloc = pb_alloc,
     .free = pb_free,
+    .destroy = pb_destroy,
+};
+
+static const as_policy_ops_t pagebump_realloc = {
+    .name = "pagebump-realloc",
+    .doc = "test policy: pagebump with an in-place realloc",
+    .create = pb_create,
+    .alloc = pb_alloc,
+    .free = pb_free,
+    .realloc = pb_realloc,
     .destroy = pb_destroy,
 };
 
@@ -119,13 +150,14 @@ static const char *write_trace(const as_event_t *evs, size_t n)
     return path;
 }
 
-static int run(const char *path, as_thp_mode_t thp, int khugepaged,
-               uint32_t max_ptes_none, as_run_result_t *res)
+static int run_with(const as_policy_ops_t *pol, const char *path,
+                    as_thp_mode_t thp, int khugepaged, uint32_t max_ptes_none,
+                    as_run_result_t *res)
 {
     as_run_config_t cfg;
     as_run_config_default(&cfg);
     cfg.trace_path = path;
-    cfg.policy_ops = &pagebump;
+    cfg.policy_ops = pol;
     cfg.os.thp = thp;
     cfg.os.khugepaged = khugepaged;
     cfg.os.max_ptes_none = max_ptes_none;
@@ -144,6 +176,12 @@ static int run(const char *path, as_thp_mode_t thp, int khugepaged,
     {                                                                          \
         .kind = AS_EV_FREE, .t_ns = (t), .object = (id)                        \
     }
+
+static int run(const char *path, as_thp_mode_t thp, int khugepaged,
+               uint32_t max_ptes_none, as_run_result_t *res)
+{
+    return run_with(&pagebump, path, thp, khugepaged, max_ptes_none, res);
+}
 
 /* A: 100 B at 0 s; B: 8 KiB at 1 s; free A at 2 s; free B at 3 s.
  * pagebump puts A on page 0 and B on pages 1-2 of one 2 MiB chunk. */
@@ -295,6 +333,40 @@ static void test_oracle_confusion(void)
     as_run_result_free(&r);
 }
 
+/* Realloc, THP never. A = 100 B on page 0; at 1 s it grows to 3000 B, at
+ * 2 s to 6000 B.
+ * With the policy's realloc: 3000 B still fits page 0, so only bytes
+ * [100, 3000) are written, on the resident page 0: no fault. 6000 B moves to
+ * pages 1-2 (two faults) and page 0 is released. Faults 3, resident 8 KiB.
+ * Without one (pagebump): each realloc allocates a new block before freeing
+ * the old, as a copy needs both: 3000 B on page 1 (fault), 6000 B on pages
+ * 2-3 (two faults). Faults 4, resident 8 KiB. */
+static void test_realloc(void)
+{
+    as_event_t evs[] = {
+        A(0, 0, 100),
+        {.kind = AS_EV_REALLOC, .t_ns = 1 * SEC, .object = 0, .size = 3000},
+        {.kind = AS_EV_REALLOC, .t_ns = 2 * SEC, .object = 1, .size = 6000},
+    };
+    const char *p = write_trace(evs, 3);
+    as_run_result_t r;
+    CU_ASSERT_FATAL(run_with(&pagebump_realloc, p, AS_THP_NEVER, 0, 511, &r) ==
+                    0);
+    CU_ASSERT_EQUAL(r.reallocs, 2);
+    CU_ASSERT_EQUAL(r.os.page_faults, 3);
+    /* the policy frees page 0 inside its realloc, before the engine
+     * touches pages 1-2: resident never exceeds 8 KiB */
+    CU_ASSERT_EQUAL(r.metrics.peak_resident_bytes, 8192);
+    CU_ASSERT_EQUAL(r.metrics.peak_live_bytes, 6000);
+    CU_ASSERT_EQUAL(r.warn_unknown_free + r.warn_double_free, 0);
+    as_run_result_free(&r);
+
+    CU_ASSERT_FATAL(run(p, AS_THP_NEVER, 0, 511, &r) == 0);
+    CU_ASSERT_EQUAL(r.os.page_faults, 4);
+    CU_ASSERT_EQUAL(r.metrics.peak_resident_bytes, 8192);
+    as_run_result_free(&r);
+}
+
 /* Configuration errors name what is wrong and list the valid names. */
 static void test_config_errors(void)
 {
@@ -397,6 +469,7 @@ int main(void)
         {"khugepaged collapse, max_ptes_none", test_khugepaged_collapse},
         {"bad events are counted warnings", test_warnings},
         {"oracle and none: confusion matrix", test_oracle_confusion},
+        {"realloc in place and by copy", test_realloc},
         {"configuration errors", test_config_errors},
         {"determinism across every policy", test_determinism},
         {NULL, NULL},
