@@ -4,9 +4,9 @@
  * never allocate or print, because the real allocator calls it from its
  * constructor (see malloc/). Number parsing is done by hand for that reason.
  */
-#include "param.h"
+#include "common/param.h"
 
-#include "error.h"
+#include "common/error.h"
 
 static int is_digit(char c)
 {

@@ -19,22 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Out-of-band memory for metadata: real, zero-filled, 16-byte aligned. Used
- * by policies and predictors alike; never libc malloc. */
-typedef struct {
-    void *(*alloc)(void *state, size_t bytes);        /* NULL on failure */
-    void (*free)(void *state, void *p, size_t bytes); /* bytes as allocated */
-    void *state;
-} as_mem_t;
-
-static inline void *as_mem_alloc(const as_mem_t *m, size_t bytes)
-{
-    return m->alloc(m->state, bytes);
-}
-static inline void as_mem_free(const as_mem_t *m, void *p, size_t bytes)
-{
-    if (p) m->free(m->state, p, bytes);
-}
+#include "common/mem.h"
 
 typedef struct {
     /* reserve: map `bytes` of fresh, zero, non-resident address space aligned

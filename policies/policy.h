@@ -26,13 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/error.h"
-#include "../common/param.h"
-#include "pagesource.h"
-
-#ifndef AS_CLASS_NONE
-#define AS_CLASS_NONE (-1) /* no lifetime prediction */
-#endif
+#include "common/error.h"
+#include "common/lifetime.h"
+#include "common/param.h"
+#include "policies/pagesource.h"
 
 typedef struct {
     uint64_t now_ns;        /* trace time of the request */

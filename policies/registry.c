@@ -4,14 +4,14 @@
  * as_policies[] below. Nothing else in the tree lists policies: the command
  * line, --help, `allocsim demo` and the conformance suite all read this table.
  */
-#include "policy.h"
-#include "../common/util.h"
-#include "bestfit/bestfit.h"
-#include "hoard/hoard.h"
-#include "llama/llama.h"
-#include "heaps/private_heaps.h"
-#include "heaps/ownership_heaps.h"
-#include "tcmalloc/tcmalloc.h"
+#include "policies/policy.h"
+#include "common/util.h"
+#include "policies/bestfit/bestfit.h"
+#include "policies/hoard/hoard.h"
+#include "policies/llama/llama.h"
+#include "policies/heaps/private_heaps.h"
+#include "policies/heaps/ownership_heaps.h"
+#include "policies/tcmalloc/tcmalloc.h"
 
 static const as_policy_ops_t *const as_policies[] = {
     &as_policy_bestfit,

@@ -4,7 +4,7 @@
  * reads the true class; it exists to measure how a lifetime-aware policy
  * degrades when every prediction is as short as possible.
  */
-#include "adversarial.h"
+#include "predictors/adversarial.h"
 
 typedef struct {
     as_mem_t mem;

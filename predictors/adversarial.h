@@ -8,7 +8,7 @@
 #ifndef AS_PREDICTORS_ADVERSARIAL_H
 #define AS_PREDICTORS_ADVERSARIAL_H
 
-#include "predictor.h"
+#include "predictors/predictor.h"
 
 extern const as_predictor_ops_t as_predictor_adversarial;
 

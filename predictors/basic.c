@@ -1,49 +1,14 @@
-/* basic.c - predictors `none` and `oracle`, and the lifetime-class helpers.
+/* basic.c - predictors `none` and `oracle`.
  *
  * `none` makes no prediction (AS_CLASS_NONE): the policy decides what an
  * object without a class gets; its `class` parameter instead gives every
  * object one fixed class.
  * `oracle` answers the class of the true lifetime the engine supplies; it is
  * the upper bound every learned predictor is compared against. Neither keeps
- * per-object state, so neither allocates.
+ * per-object state, so neither allocates. The lifetime-class helpers are in
+ * common/lifetime.c.
  */
-#include "basic.h"
-
-void as_classes_default(as_classes_t *c)
-{
-    static const uint64_t ms = 1000000ull;
-    const uint64_t b[] = {10 * ms,    100 * ms,    1000 * ms,
-                          10000 * ms, 100000 * ms, 1000000 * ms};
-    c->n = 7;
-    for (uint32_t i = 0; i < 6; i++)
-        c->bound_ns[i] = b[i];
-    c->bound_ns[6] = AS_LIFETIME_INF;
-}
-
-int as_classes_parse(as_classes_t *c, const char *text)
-{
-    static const as_param_spec_t dur = {"class", AS_PARAM_NS, "0", 1,
-                                        1e19,    NULL,        ""};
-    as_classes_t out = {0};
-    const char *p = text;
-    while (*p) {
-        size_t n = 0;
-        while (p[n] && p[n] != ',')
-            n++;
-        as_param_value_t v;
-        int rc = as_param_parse_value(&dur, p, n, &v);
-        if (rc) return rc;
-        if (out.n + 1 >= AS_MAX_CLASSES) return AS_ERANGE;
-        if (out.n && v.u <= out.bound_ns[out.n - 1]) return AS_EINVAL;
-        out.bound_ns[out.n++] = v.u;
-        p += n;
-        if (*p == ',') p++;
-    }
-    if (out.n == 0) return AS_EINVAL;
-    out.bound_ns[out.n++] = AS_LIFETIME_INF;
-    *c = out;
-    return AS_OK;
-}
+#include "predictors/basic.h"
 
 /* ------------------------------------------------------------------ none */
 

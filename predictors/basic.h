@@ -4,7 +4,7 @@
 #ifndef AS_PREDICTORS_BASIC_H
 #define AS_PREDICTORS_BASIC_H
 
-#include "predictor.h"
+#include "predictors/predictor.h"
 
 extern const as_predictor_ops_t as_predictor_none;
 extern const as_predictor_ops_t as_predictor_oracle;

@@ -12,8 +12,9 @@
  * learning need nothing else. Like policies, predictors build into the real
  * allocator: their memory comes from an as_mem_t, never libc malloc; they have
  * no clock and no hidden state, and they are deterministic.
- * predictors/ never depends on policies/ (it includes only pagesource.h's
- * as_mem_t, which is a plain struct).
+ * predictors/ depends only on common/: the metadata memory (as_mem_t) and
+ * the lifetime classes (as_classes_t) live in common/mem.h and
+ * common/lifetime.h.
  */
 #ifndef AS_PREDICTORS_PREDICTOR_H
 #define AS_PREDICTORS_PREDICTOR_H
@@ -21,33 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/error.h"
-#include "../common/param.h"
-#include "../policies/pagesource.h"
-
-#define AS_MAX_CLASSES 16
-#define AS_LIFETIME_INF UINT64_MAX
-
-typedef struct {
-    uint32_t n;                        /* 1..AS_MAX_CLASSES */
-    uint64_t bound_ns[AS_MAX_CLASSES]; /* class i holds lifetimes <=
-                                          bound_ns[i]; bound_ns[n-1] is
-                                          AS_LIFETIME_INF */
-} as_classes_t;
-
-/* LLAMA's default: 10 ms, 100 ms, 1 s, 10 s, 100 s, 1000 s, unbounded. */
-void as_classes_default(as_classes_t *c);
-/* as_classes_parse: "10ms,100ms,1s" (ascending; an unbounded class is
- * appended). @return 0, AS_EINVAL, AS_ERANGE. */
-int as_classes_parse(as_classes_t *c, const char *text);
-/* as_classes_of: @return the class of a lifetime. */
-static inline uint32_t as_classes_of(const as_classes_t *c, uint64_t life_ns)
-{
-    uint32_t i = 0;
-    while (i + 1 < c->n && life_ns > c->bound_ns[i])
-        i++;
-    return i;
-}
+#include "common/error.h"
+#include "common/param.h"
+#include "common/lifetime.h"
+#include "common/mem.h"
 
 typedef struct {
     uint64_t object; /* object id */
@@ -66,11 +44,6 @@ typedef struct {
                                engine keeps one byte per object for this,
                                not the lifetime itself (memory bound). */
 } as_pred_ctx_t;
-
-#define AS_CLASS_UNKNOWN (-1)
-#ifndef AS_CLASS_NONE
-#define AS_CLASS_NONE (-1) /* no prediction (same value as policy.h's) */
-#endif
 
 typedef struct {
     uint64_t lifetime_ns; /* free time - alloc time; AS_LIFETIME_INF if the

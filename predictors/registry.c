@@ -3,13 +3,13 @@
  * Adding a predictor: declare its ops in its own header and add one line to
  * as_predictors[] below; the command line and the conformance suite read it.
  */
-#include "predictor.h"
-#include "../common/util.h"
+#include "predictors/predictor.h"
+#include "common/util.h"
 
-#include "basic.h"
-#include "adversarial.h"
-#include "cached/cached.h"
-#include "site/site.h"
+#include "predictors/basic.h"
+#include "predictors/adversarial.h"
+#include "predictors/cached/cached.h"
+#include "predictors/site/site.h"
 
 static const as_predictor_ops_t *const as_predictors[] = {
     &as_predictor_none, &as_predictor_oracle, &as_predictor_adversarial,

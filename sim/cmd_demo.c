@@ -9,9 +9,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
-#include "fileio.h"
-#include "run_options.h"
+#include "sim/cli.h"
+#include "sim/fileio.h"
+#include "sim/run_options.h"
 
 static void usage(FILE *f)
 {

@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/error.h"
-#include "../traces/gen/gen.h"
-#include "../traces/trace.h"
-#include "cli.h"
+#include "common/error.h"
+#include "traces/gen/gen.h"
+#include "traces/trace.h"
+#include "sim/cli.h"
 
 #define GEN_DEFAULT_EVENTS 1000000ull
 #define GEN_MAX_PARAMS 64

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/error.h"
-#include "../traces/import/import.h"
-#include "../traces/trace.h"
-#include "cli.h"
+#include "common/error.h"
+#include "traces/import/import.h"
+#include "traces/trace.h"
+#include "sim/cli.h"
 
 static void list_formats(FILE *f)
 {

@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../common/error.h"
-#include "../traces/info.h"
-#include "../traces/trace.h"
-#include "cli.h"
+#include "common/error.h"
+#include "traces/info.h"
+#include "traces/trace.h"
+#include "sim/cli.h"
 
 static void usage(FILE *f)
 {

@@ -30,10 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../common/error.h"
-#include "../traces/import/recstream.h"
-#include "../traces/trace.h"
-#include "cli.h"
+#include "common/error.h"
+#include "traces/import/recstream.h"
+#include "traces/trace.h"
+#include "sim/cli.h"
 
 static volatile sig_atomic_t child_pid;
 

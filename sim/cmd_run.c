@@ -11,10 +11,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
-#include "engine.h"
-#include "run_options.h"
-#include "summary.h"
+#include "sim/cli.h"
+#include "sim/engine.h"
+#include "sim/run_options.h"
+#include "sim/summary.h"
 
 static void progress(void *arg, uint64_t done, uint64_t total)
 {

@@ -15,7 +15,7 @@
  * impossible requests) are counted as warnings; problems in the policy
  * (overlap, block outside its memory) stop the run with AS_ECHECK.
  */
-#include "engine.h"
+#include "sim/engine.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -23,12 +23,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "../common/util.h"
-#include "../policies/layers/check.h"
-#include "../policies/layers/stats.h"
-#include "../traces/trace.h"
-#include "fileio.h"
-#include "livemap.h"
+#include "common/util.h"
+#include "policies/layers/check.h"
+#include "policies/layers/stats.h"
+#include "traces/trace.h"
+#include "sim/fileio.h"
+#include "sim/livemap.h"
 
 #define BATCH 4096
 #define PREFETCH_AHEAD 8 /* events between a prefetch and its use */

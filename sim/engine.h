@@ -19,10 +19,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../policies/policy.h"
-#include "../predictors/predictor.h"
-#include "metrics.h"
-#include "simos.h"
+#include "policies/policy.h"
+#include "predictors/predictor.h"
+#include "sim/metrics.h"
+#include "sim/simos.h"
 
 #define AS_MAX_PARAMS 64
 

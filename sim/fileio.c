@@ -1,12 +1,12 @@
 /* fileio.c - complete-or-absent output files and whole-file reads for the
  * simulator and its command line (see fileio.h). Host code: uses stdio. */
-#include "fileio.h"
+#include "sim/fileio.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/error.h"
+#include "common/error.h"
 
 int as_outfile_open(as_outfile_t *o, const char *path, char *err, size_t errcap)
 {

@@ -2,13 +2,13 @@
  * live object. Owns its slot array (host memory: this is the simulator, not a
  * policy). Never shrinks; the table's size tracks the peak of live objects.
  */
-#include "livemap.h"
+#include "sim/livemap.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/error.h"
-#include "../common/util.h"
+#include "common/error.h"
+#include "common/util.h"
 
 /* A full 64-bit mix: ids are sequential, and a multiplicative hash's middle
  * bits clustered them into long probe runs. */

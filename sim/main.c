@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "sim/cli.h"
 
 static const as_command_t commands[] = {
     /* AS_COMMANDS: one line per subcommand, in the order --help shows them */

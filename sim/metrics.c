@@ -4,7 +4,7 @@
  *
  * Ratios whose denominator is zero (an empty trace) are reported as 0.
  */
-#include "metrics.h"
+#include "sim/metrics.h"
 
 #include <string.h>
 

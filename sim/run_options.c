@@ -1,6 +1,6 @@
 /* run_options.c - parse the flags that configure a replay (see
  * run_options.h). Prints usage errors itself: it is command-line code. */
-#include "run_options.h"
+#include "sim/run_options.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -8,9 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
-#include "fileio.h"
-#include "summary.h"
+#include "sim/cli.h"
+#include "sim/fileio.h"
+#include "sim/summary.h"
 
 int as_run_options_parse(as_run_opts_t *o, int argc, char **argv,
                          void (*usage)(FILE *))

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "engine.h"
+#include "sim/engine.h"
 
 #define AS_MAX_POSITIONAL 64
 

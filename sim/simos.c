@@ -18,13 +18,13 @@
  * The host memory it uses (descriptors, free-range array, metadata arena)
  * comes from libc, which is fine in sim/ (policies must not do this).
  */
-#include "simos.h"
+#include "sim/simos.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/error.h"
-#include "../common/util.h"
+#include "common/error.h"
+#include "common/util.h"
 
 #define PAGE_SHIFT 12
 #define PAGE_BYTES ((uint64_t)1 << PAGE_SHIFT)

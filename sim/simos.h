@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../policies/pagesource.h"
+#include "policies/pagesource.h"
 
 typedef enum {
     AS_THP_NEVER = 0,

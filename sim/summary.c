@@ -4,7 +4,7 @@
  * allocator's exit report read these names. Byte counts are written as
  * integers (means are rounded to the nearest byte), ratios as plain numbers.
  */
-#include "summary.h"
+#include "sim/summary.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/error.h"
-#include "fileio.h"
+#include "common/error.h"
+#include "sim/fileio.h"
 
 static void add_u64(cJSON *o, const char *k, uint64_t v)
 {

@@ -3,7 +3,7 @@
 #ifndef AS_SIM_SUMMARY_H
 #define AS_SIM_SUMMARY_H
 
-#include "engine.h"
+#include "sim/engine.h"
 
 /* as_summary_write: write `path` atomically (path.tmp, then rename).
  * @return 0, AS_EIO or AS_ENOMEM; err names the path. */

@@ -6,13 +6,13 @@
  * a reader can detect a flipped bit in either part. It never touches files;
  * the writer decides where the bytes go.
  */
-#include "codec.h"
+#include "traces/codec.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
 
-#include "../common/error.h"
+#include "common/error.h"
 
 void as_chunk_header_encode(uint8_t out[AS_CHUNK_HEADER_BYTES],
                             const as_chunk_header_t *h)

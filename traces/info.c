@@ -5,13 +5,13 @@
  * deletion, so no tombstones) and a set of distinct thread/cpu numbers. The
  * figures are defined in info.h; this file never prints.
  */
-#include "info.h"
+#include "traces/info.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/error.h"
-#include "../common/util.h"
+#include "common/error.h"
+#include "common/util.h"
 
 /* Invariant: every key is stored at or after its home slot (mod cap) with
  * no empty slot in between; key 0 marks an empty slot (ids stored + 1). */

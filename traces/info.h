@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "trace.h"
+#include "traces/trace.h"
 
 typedef struct {
     uint64_t events; /* allocs + frees + reallocs */

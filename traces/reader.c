@@ -19,7 +19,7 @@
  * return an event that is not in the file. It does not track liveness of
  * objects (the engine does), only that ids are below the next free id.
  */
-#include "trace.h"
+#include "traces/trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,8 +31,8 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "../common/error.h"
-#include "codec.h"
+#include "common/error.h"
+#include "traces/codec.h"
 
 typedef struct {
     char *key;

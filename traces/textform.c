@@ -5,7 +5,7 @@
  * exactly this spelling back, which is what makes text -> trace -> text
  * byte-identical. It formats into a caller's buffer and never prints.
  */
-#include "textform.h"
+#include "traces/textform.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/error.h"
+#include "common/error.h"
 
 static int reserve(as_textbuf_t *b, size_t extra)
 {

@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#include "trace.h"
+#include "traces/trace.h"
 
 /* A growable output buffer: p[0..len) holds text, p[len] == '\0'. */
 typedef struct {

@@ -15,7 +15,7 @@
  * of an id not yet allocated, an undefined stack), and never print: errors
  * are returned and described by as_trace_writer_error().
  */
-#include "trace.h"
+#include "traces/trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,8 +26,8 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "../common/error.h"
-#include "codec.h"
+#include "common/error.h"
+#include "traces/codec.h"
 
 #define AS_WRITER_DEFAULT_CHUNK_EVENTS 65536u
 #define AS_WRITER_DEFAULT_LEVEL 3

@@ -20,12 +20,12 @@
  * It never reads or writes heap memory, never calls libc allocation, and
  * returns every reservation and metadata byte in destroy.
  */
-#include "bestfit.h"
+#include "policies/bestfit/bestfit.h"
 
-#include "../../common/util.h"
-#include "../common/objpool.h"
-#include "../common/rbtree.h"
-#include "../common/u64map.h"
+#include "common/util.h"
+#include "policies/blocks/objpool.h"
+#include "policies/blocks/rbtree.h"
+#include "policies/blocks/u64map.h"
 
 #define MIN_BLOCK 16
 

@@ -22,7 +22,7 @@
 #ifndef AS_POLICIES_BESTFIT_BESTFIT_H
 #define AS_POLICIES_BESTFIT_BESTFIT_H
 
-#include "../policy.h"
+#include "policies/policy.h"
 
 /* Indices of the parameter table (values[] order). */
 enum {

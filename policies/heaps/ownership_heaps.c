@@ -7,9 +7,9 @@
  * and the blowup comparison isolates it. Like every policy it keeps its
  * metadata in the page source's arena and never touches libc.
  */
-#include "ownership_heaps.h"
+#include "policies/heaps/ownership_heaps.h"
 
-#include "../hoard/hoard.h"
+#include "policies/hoard/hoard.h"
 
 enum {
     P_SUPERBLOCK,

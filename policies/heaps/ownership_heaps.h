@@ -12,7 +12,7 @@
 #ifndef AS_POLICIES_HEAPS_OWNERSHIP_HEAPS_H
 #define AS_POLICIES_HEAPS_OWNERSHIP_HEAPS_H
 
-#include "../policy.h"
+#include "policies/policy.h"
 
 extern const as_policy_ops_t as_policy_ownership_heaps;
 

@@ -4,19 +4,19 @@
  * This file owns the strawman's two rules only (allocate from my free list
  * or carve from my superblock; free onto my free list); size classes,
  * superblock descriptors, out-of-band free lists and large page runs come
- * from policies/common/. The free lists hold addresses in metadata chunks
+ * from policies/blocks/. The free lists hold addresses in metadata chunks
  * because a policy never writes into the blocks it hands out (policy rule
  * 1); a real implementation would thread them through the free blocks. All
  * metadata comes from the page source's arena; no libc.
  */
-#include "private_heaps.h"
+#include "policies/heaps/private_heaps.h"
 
-#include "../../common/util.h"
-#include "../common/freelist.h"
-#include "../common/pagerun.h"
-#include "../common/sizeclass.h"
-#include "../common/superblock.h"
-#include "../common/u64map.h"
+#include "common/util.h"
+#include "policies/blocks/freelist.h"
+#include "policies/blocks/pagerun.h"
+#include "policies/blocks/sizeclass.h"
+#include "policies/blocks/superblock.h"
+#include "policies/blocks/u64map.h"
 
 enum {
     P_SUPERBLOCK,

@@ -18,7 +18,7 @@
 #ifndef AS_POLICIES_HEAPS_PRIVATE_HEAPS_H
 #define AS_POLICIES_HEAPS_PRIVATE_HEAPS_H
 
-#include "../policy.h"
+#include "policies/policy.h"
 
 extern const as_policy_ops_t as_policy_private_heaps;
 

@@ -6,17 +6,17 @@
  * where a superblock comes from, and when a heap hands a superblock to the
  * global heap (the f/K emptiness rule that bounds blowup). Size classes,
  * superblock descriptors with their fullness bins, and page runs for large
- * objects are the shared building blocks in policies/common/. All metadata
+ * objects are the shared building blocks in policies/blocks/. All metadata
  * comes from the page source's arena; the policy never reads or writes the
  * memory it hands out and calls nothing from libc (policy.h, rules 1-5).
  * Heap 0 is the global heap; heaps 1..P are the per-processor heaps.
  */
-#include "hoard.h"
+#include "policies/hoard/hoard.h"
 
-#include "../../common/util.h"
-#include "../common/pagerun.h"
-#include "../common/superblock.h"
-#include "../common/u64map.h"
+#include "common/util.h"
+#include "policies/blocks/pagerun.h"
+#include "policies/blocks/superblock.h"
+#include "policies/blocks/u64map.h"
 
 typedef struct {
     as_hoard_config_t hc;

@@ -35,8 +35,8 @@
 
 #include <stdint.h>
 
-#include "../common/sizeclass.h"
-#include "../policy.h"
+#include "policies/blocks/sizeclass.h"
+#include "policies/policy.h"
 
 extern const as_policy_ops_t as_policy_hoard;
 

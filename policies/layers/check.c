@@ -10,11 +10,11 @@
  * hand into a fixed buffer. It must never change what the inner policy sees
  * except by refusing a call that breaks the rules.
  */
-#include "check.h"
+#include "policies/layers/check.h"
 
-#include "../../common/util.h"
-#include "../common/objpool.h"
-#include "../common/rbtree.h"
+#include "common/util.h"
+#include "policies/blocks/objpool.h"
+#include "policies/blocks/rbtree.h"
 
 /* A half-open interval [start, end) in a tree keyed by start. */
 typedef struct {

@@ -48,7 +48,7 @@
 
 #include <stdint.h>
 
-#include "../policy.h"
+#include "policies/policy.h"
 
 typedef struct as_check as_check_t;
 

@@ -8,11 +8,11 @@
  * touches the blocks, and takes its metadata from an as_mem_t, never from
  * libc (it is a policy layer and obeys policy.h's rules).
  */
-#include "stats.h"
+#include "policies/layers/stats.h"
 
-#include "../common/objpool.h"
-#include "../common/rbtree.h"
-#include "../common/u64map.h"
+#include "policies/blocks/objpool.h"
+#include "policies/blocks/rbtree.h"
+#include "policies/blocks/u64map.h"
 
 typedef struct {
     as_rb_node_t node; /* in classes_by_size */

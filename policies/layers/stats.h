@@ -43,7 +43,7 @@
 
 #include <stdint.h>
 
-#include "../policy.h"
+#include "policies/policy.h"
 
 #define AS_STATS_BUCKETS 37 /* <= 16 B ... <= 2^40 B (larger: last bucket) */
 

@@ -12,10 +12,10 @@
  * The algorithm, its sources and the choices made where the paper is silent
  * are in docs/policies/llama.md; the summary is in llama.h.
  */
-#include "llama.h"
+#include "policies/llama/llama.h"
 
-#include "../../common/util.h"
-#include "../common/u64map.h"
+#include "common/util.h"
+#include "policies/blocks/u64map.h"
 
 #define NIL UINT32_MAX
 #define MAX_CLASSES 16

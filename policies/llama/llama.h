@@ -29,7 +29,7 @@
 #ifndef AS_POLICIES_LLAMA_LLAMA_H
 #define AS_POLICIES_LLAMA_LLAMA_H
 
-#include "../policy.h"
+#include "policies/policy.h"
 
 extern const as_policy_ops_t as_policy_llama;
 

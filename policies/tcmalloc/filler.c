@@ -14,7 +14,7 @@
  * It owns the trackers and the filler lists; the hugepages themselves come
  * from hugealloc.c and go back there when empty. Never touches user memory.
  */
-#include "tc_internal.h"
+#include "policies/tcmalloc/tc_internal.h"
 
 /* ---------------------------------------------------------- bit helpers */
 

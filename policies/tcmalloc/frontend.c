@@ -11,10 +11,10 @@
  * capacity grows on misses and overflows up to the per-class depth limit and
  * the per-CPU byte limit, stealing unused capacity from other classes when
  * the byte limit is reached. Objects are tracked by address in metadata
- * arrays and span slot bitmaps (policies/common/freelist.h); user memory is
+ * arrays and span slot bitmaps (policies/blocks/freelist.h); user memory is
  * never touched.
  */
-#include "tc_internal.h"
+#include "policies/tcmalloc/tc_internal.h"
 
 int as_tc_classes_init(tc_t *t)
 {

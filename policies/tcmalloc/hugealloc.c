@@ -12,9 +12,9 @@
  * released when they empty. Owns the ranges, regions and reservations;
  * never touches user memory.
  */
-#include "tc_internal.h"
+#include "policies/tcmalloc/tc_internal.h"
 
-#include "../../common/util.h"
+#include "common/util.h"
 
 /* ---------------------------------------------------------- rangesets */
 

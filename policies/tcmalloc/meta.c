@@ -8,7 +8,7 @@
  * a free list threaded through the (metadata, never user) objects. Nothing
  * here calls libc.
  */
-#include "tc_internal.h"
+#include "policies/tcmalloc/tc_internal.h"
 
 void *as_tc_meta_alloc(tc_t *t, size_t bytes)
 {

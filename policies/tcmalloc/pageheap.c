@@ -15,7 +15,7 @@
  * by the peak over skip_subrelease_cap), tracked in 1 s epochs.
  * Owns span records; never touches user memory.
  */
-#include "tc_internal.h"
+#include "policies/tcmalloc/tc_internal.h"
 
 static void raw_free(tc_t *t, tc_span_t *s);
 

@@ -9,9 +9,9 @@
  * cache of the last window keeps the common lookup to two loads. Leaves and
  * windows live in metadata and are kept until destroy.
  */
-#include "tc_internal.h"
+#include "policies/tcmalloc/tc_internal.h"
 
-#include "../../common/util.h"
+#include "common/util.h"
 
 static uint32_t win_slot(uint64_t key, uint32_t cap)
 {

@@ -10,10 +10,10 @@
  * clock and no global state, so runs are deterministic. It never reads or
  * writes the memory it hands out.
  */
-#include "tcmalloc.h"
+#include "policies/tcmalloc/tcmalloc.h"
 
-#include "../../common/util.h"
-#include "tc_internal.h"
+#include "common/util.h"
+#include "policies/tcmalloc/tc_internal.h"
 
 const as_param_spec_t as_tc_params[TC_P_COUNT] = {
     [TC_P_PAGE_SIZE] =

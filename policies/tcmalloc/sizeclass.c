@@ -25,7 +25,7 @@
  *   pages(b)  = fewest pages P such that (P*page mod b) <= P*page/8 and
  *               P*page / b >= max(1, batch(b)/4)
  */
-#include "tc_internal.h"
+#include "policies/tcmalloc/tc_internal.h"
 
 const tc_class_row_t as_tc_default_classes[] = {
     {8, 1, 32},      {16, 1, 32},     {32, 1, 32},     {48, 1, 32},

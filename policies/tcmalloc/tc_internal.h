@@ -42,9 +42,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/freelist.h"
-#include "../common/rbtree.h"
-#include "../policy.h"
+#include "policies/blocks/freelist.h"
+#include "policies/blocks/rbtree.h"
+#include "policies/policy.h"
 
 #define TC_MAX_CLASSES 96  /* class 0 is "none"; tables have <= 85 rows */
 #define TC_CENTRAL_LISTS 8 /* kNumLists */

@@ -3,7 +3,7 @@
 #ifndef AS_POLICIES_TCMALLOC_TCMALLOC_H
 #define AS_POLICIES_TCMALLOC_TCMALLOC_H
 
-#include "../policy.h"
+#include "policies/policy.h"
 
 extern const as_policy_ops_t as_policy_tcmalloc;
 

@@ -7,9 +7,9 @@
  * must never read true_class itself: only the inner predictor may, when it is
  * an oracle. No libc, no clock, deterministic.
  */
-#include "cached.h"
+#include "predictors/cached/cached.h"
 
-#include "../../common/util.h"
+#include "common/util.h"
 
 #define WAYS 4
 

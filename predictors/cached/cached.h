@@ -25,7 +25,7 @@
 #ifndef AS_PREDICTORS_CACHED_CACHED_H
 #define AS_PREDICTORS_CACHED_CACHED_H
 
-#include "../predictor.h"
+#include "predictors/predictor.h"
 
 extern const as_predictor_ops_t as_predictor_cached;
 

@@ -8,9 +8,9 @@
  * real allocator), read true_class (it is not an oracle), or print: loading
  * and dumping a trained table work on caller-provided text buffers.
  */
-#include "site.h"
+#include "predictors/site/site.h"
 
-#include "../../common/util.h"
+#include "common/util.h"
 
 #define NIL UINT32_MAX
 

@@ -32,7 +32,7 @@
 #ifndef AS_PREDICTORS_SITE_SITE_H
 #define AS_PREDICTORS_SITE_SITE_H
 
-#include "../predictor.h"
+#include "predictors/predictor.h"
 
 extern const as_predictor_ops_t as_predictor_site;
 

@@ -15,7 +15,7 @@
 #include "policies/bestfit/bestfit.h"
 #include "policies/layers/check.h"
 #include "common/rng.h"
-#include "testutil.h"
+#include "tests/unit/testutil.h"
 
 #define FAKE_BASE ((uintptr_t)0x10000000)
 #define K 1024u

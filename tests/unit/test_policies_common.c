@@ -14,10 +14,10 @@
 
 #include "common/error.h"
 #include "common/rng.h"
-#include "policies/common/objpool.h"
-#include "policies/common/rbtree.h"
-#include "policies/common/u64map.h"
-#include "testutil.h"
+#include "policies/blocks/objpool.h"
+#include "policies/blocks/rbtree.h"
+#include "policies/blocks/u64map.h"
+#include "tests/unit/testutil.h"
 
 static int64_t arena_bytes;
 static int arena_fail; /* 1: the next allocation fails */

@@ -24,7 +24,7 @@
 #include "policies/layers/check.h"
 #include "policies/policy.h"
 #include "sim/simos.h"
-#include "testutil.h"
+#include "tests/unit/testutil.h"
 
 static const uint64_t class_bounds[7] = {
     10000000ull,     100000000ull,     1000000000ull, 10000000000ull,

@@ -17,14 +17,14 @@
 #include <string.h>
 
 #include "common/param.h"
-#include "policies/common/freelist.h"
-#include "policies/common/sizeclass.h"
+#include "policies/blocks/freelist.h"
+#include "policies/blocks/sizeclass.h"
 #include "policies/hoard/hoard.h"
 #include "policies/layers/check.h"
 #include "policies/layers/stats.h"
 #include "policies/policy.h"
 #include "sim/simos.h"
-#include "testutil.h"
+#include "tests/unit/testutil.h"
 
 /* ------------------------------------------------------------ fixtures */
 

@@ -27,7 +27,7 @@
 
 #include "policies/layers/stats.h"
 #include "sim/engine.h"
-#include "testutil.h"
+#include "tests/unit/testutil.h"
 #include "traces/gen/gen.h"
 #include "traces/trace.h"
 

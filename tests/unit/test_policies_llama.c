@@ -11,7 +11,7 @@
 
 #include "common/util.h"
 #include "policies/llama/llama.h"
-#include "testutil.h"
+#include "tests/unit/testutil.h"
 
 #define BASE ((uintptr_t)0x40000000)
 #define HP ((uintptr_t)2 << 20)

@@ -14,7 +14,7 @@
 #include "policies/tcmalloc/tc_internal.h"
 #include "policies/tcmalloc/tcmalloc.h"
 #include "sim/simos.h"
-#include "testutil.h"
+#include "tests/unit/testutil.h"
 
 #define KiB 1024ull
 #define MiB (1024ull * 1024)

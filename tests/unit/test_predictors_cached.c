@@ -15,7 +15,7 @@
 
 #include "sim/engine.h"
 #include "traces/gen/gen.h"
-#include "testutil.h"
+#include "tests/unit/testutil.h"
 
 static char trace[512];
 

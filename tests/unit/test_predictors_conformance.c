@@ -14,7 +14,7 @@
 
 #include "common/util.h"
 #include "predictors/predictor.h"
-#include "testutil.h"
+#include "tests/unit/testutil.h"
 
 static long arena_bytes;
 static void *t_alloc(void *st, size_t n)

@@ -6,7 +6,7 @@
 #include "predictors/adversarial.h"
 #include "predictors/cached/cached.h"
 #include "predictors/site/site.h"
-#include "testutil.h"
+#include "tests/unit/testutil.h"
 
 /* A counting arena: every byte handed out must come back. */
 static long arena_bytes;

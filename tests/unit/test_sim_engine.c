@@ -14,7 +14,7 @@
 #include "sim/engine.h"
 #include "sim/summary.h"
 #include "traces/trace.h"
-#include "testutil.h"
+#include "tests/unit/testutil.h"
 
 #define KiB 1024ull
 #define MiB (1024ull * 1024ull)

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "sim/metrics.h"
-#include "testutil.h"
+#include "tests/unit/testutil.h"
 
 #define EPS 1e-9
 

@@ -15,7 +15,7 @@
 
 #include "common/error.h"
 #include "sim/simos.h"
-#include "testutil.h"
+#include "tests/unit/testutil.h"
 
 #define KIB ((uint64_t)1024)
 #define MIB ((uint64_t)1024 * 1024)

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "testutil.h"
+#include "tests/unit/testutil.h"
 #include "traces/codec.h"
 #include "traces/trace.h"
 
@@ -425,7 +425,7 @@ static void test_free_unallocated(void)
  *   free  t=15 th=0 cpu=3 id 0
  *   realloc t=20 th=0 cpu=3 id 1 -> id 2 size=100 stack 0
  * and the footer. Produced once with the writer and dumped with xxd. */
-#include "trace_fixture_v1.inc"
+#include "tests/unit/trace_fixture_v1.inc"
 
 static void test_fixture(void)
 {

@@ -15,7 +15,7 @@
 
 #include "common/error.h"
 #include "common/rng.h"
-#include "testutil.h"
+#include "tests/unit/testutil.h"
 #include "traces/gen/gen.h"
 #include "traces/trace.h"
 

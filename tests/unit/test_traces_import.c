@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "testutil.h"
+#include "tests/unit/testutil.h"
 #include "traces/import/import.h"
 #include "traces/trace.h"
 

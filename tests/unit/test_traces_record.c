@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "testutil.h"
+#include "tests/unit/testutil.h"
 #include "traces/import/recstream.h"
 #include "traces/record/protocol.h"
 #include "traces/trace.h"

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "testutil.h"
+#include "tests/unit/testutil.h"
 #include "traces/import/import.h"
 #include "traces/info.h"
 #include "traces/textform.h"

@@ -1,5 +1,5 @@
 /* testutil.c - CUnit harness shared by the unit-test executables. */
-#include "testutil.h"
+#include "tests/unit/testutil.h"
 
 #include <CUnit/Basic.h>
 #include <stdio.h>

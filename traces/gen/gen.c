@@ -8,14 +8,14 @@
  * writes the trace metadata. It never reads a clock and never prints: output
  * goes to an as_gen_sink_t, errors come back as AS_E* codes.
  */
-#include "gen.h"
+#include "traces/gen/gen.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../common/error.h"
-#include "../../common/util.h"
+#include "common/error.h"
+#include "common/util.h"
 
 /* ------------------------------------------------------------- the heap */
 

@@ -46,9 +46,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../common/param.h"
-#include "../../common/rng.h"
-#include "../trace.h"
+#include "common/param.h"
+#include "common/rng.h"
+#include "traces/trace.h"
 
 /* ---------------------------------------------------------------- output */
 

@@ -13,8 +13,8 @@
  *
  * This file only decides; the emitter (gen.c) keeps the trace valid.
  */
-#include "../../common/error.h"
-#include "gen.h"
+#include "common/error.h"
+#include "traces/gen/gen.h"
 
 enum {
     P_END = AS_GEN_PARAM_END,

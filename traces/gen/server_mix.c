@@ -32,8 +32,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../../common/error.h"
-#include "gen.h"
+#include "common/error.h"
+#include "traces/gen/gen.h"
 
 enum {
     P_END = AS_GEN_PARAM_END,

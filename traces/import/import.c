@@ -1,6 +1,6 @@
 /* import.c - the one table of import formats. Add a format with one line
  * here (and its declaration in import.h). */
-#include "import.h"
+#include "traces/import/import.h"
 
 #include <string.h>
 

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../trace.h"
+#include "traces/trace.h"
 
 typedef struct {
     uint64_t max_events; /* stop after this many events; 0 = no limit */

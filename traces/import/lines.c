@@ -3,7 +3,7 @@
  * It owns one input (a FILE, or the pipe from a `gzip -dc` child) and a
  * growing line buffer. It never interprets the lines; the importers do.
  */
-#include "lines.h"
+#include "traces/import/lines.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "../../common/error.h"
+#include "common/error.h"
 
 enum { SRC_PLAIN, SRC_ZSTD, SRC_GZIP };
 

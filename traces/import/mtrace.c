@@ -21,10 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../common/error.h"
-#include "import.h"
-#include "lines.h"
-#include "ptrmap.h"
+#include "common/error.h"
+#include "traces/import/import.h"
+#include "traces/import/lines.h"
+#include "traces/import/ptrmap.h"
 
 typedef struct {
     const char *path;

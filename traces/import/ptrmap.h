@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../../common/error.h"
-#include "../../common/util.h"
+#include "common/error.h"
+#include "common/util.h"
 
 /* One slot: key and value side by side, so a probe touches one line. */
 typedef struct {

@@ -14,16 +14,16 @@
  * stacks from 1 again), and the pending realloc of each thread. It never
  * prints: counts go to the stats and to the trace's metadata.
  */
-#include "recstream.h"
+#include "traces/import/recstream.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../common/error.h"
-#include "../record/protocol.h"
-#include "ptrmap.h"
+#include "common/error.h"
+#include "traces/record/protocol.h"
+#include "traces/import/ptrmap.h"
 
 typedef struct {
     uint64_t seq;

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../trace.h"
+#include "traces/trace.h"
 
 typedef struct as_recstream as_recstream_t;
 

@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../common/error.h"
-#include "../codec.h"
-#include "../textform.h"
-#include "import.h"
+#include "common/error.h"
+#include "traces/codec.h"
+#include "traces/textform.h"
+#include "traces/import/import.h"
 
 typedef struct {
     const char *s;

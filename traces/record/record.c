@@ -60,7 +60,7 @@
 #endif
 
 #include "common/util.h"
-#include "protocol.h"
+#include "traces/record/protocol.h"
 
 #define AS_EXPORT __attribute__((visibility("default")))
 #define AS_LIKELY(x) __builtin_expect(!!(x), 1)

@@ -5,10 +5,10 @@
  * free without a size (policy rule 5) finds its length. It never touches the
  * run's memory and uses no libc; the map lives in the metadata arena.
  */
-#include "pagerun.h"
+#include "policies/blocks/pagerun.h"
 
-#include "../../common/error.h"
-#include "../../common/util.h"
+#include "common/error.h"
+#include "common/util.h"
 
 void as_pageruns_init(as_pageruns_t *r, const as_pagesource_t *ps)
 {

@@ -7,9 +7,9 @@
  * metadata arena, and never touches libc (no libm either: the one ceiling
  * below is done by hand).
  */
-#include "sizeclass.h"
+#include "policies/blocks/sizeclass.h"
 
-#include "../../common/error.h"
+#include "common/error.h"
 
 static uint64_t granule_at(uint64_t bytes)
 {

@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "../pagesource.h"
+#include "policies/pagesource.h"
 
 typedef struct {
     size_t obj_bytes; /* object size rounded up to 16 */

@@ -7,9 +7,9 @@
  * for "left" and "right" so every case has one mirrored body. The colour
  * lives in bit 0 of the parent pointer (nodes are at least 2-byte aligned).
  */
-#include "rbtree.h"
+#include "policies/blocks/rbtree.h"
 
-#include "../../common/error.h"
+#include "common/error.h"
 
 #define RB_RED ((uintptr_t)1)
 

@@ -5,9 +5,9 @@
  * keeps comes from the caller's as_mem_t; it never reads or writes the blocks
  * whose slots it tracks, and it calls nothing from libc.
  */
-#include "freelist.h"
+#include "policies/blocks/freelist.h"
 
-#include "../../common/error.h"
+#include "common/error.h"
 
 void as_slotmap_reset(as_slotmap_t *s, uint64_t *bits, uint32_t capacity)
 {

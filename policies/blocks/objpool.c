@@ -4,11 +4,11 @@
  * pool's as_mem_t and go back only in as_pool_fini. A chunk starts with a
  * 16-byte header (next chunk, object count) followed by its objects.
  */
-#include "objpool.h"
+#include "policies/blocks/objpool.h"
 
 #include <string.h>
 
-#include "../../common/error.h"
+#include "common/error.h"
 
 #define MIN_OBJS 32
 #define MAX_OBJS 8192

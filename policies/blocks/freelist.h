@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../pagesource.h"
+#include "policies/pagesource.h"
 
 typedef struct {
     uint64_t *bits;    /* ceil(capacity/64) words, 1 = slot in use */

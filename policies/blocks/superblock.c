@@ -8,9 +8,9 @@
  * touches the superblock's memory: descriptors and bitmaps live in the
  * metadata arena. No libc.
  */
-#include "superblock.h"
+#include "policies/blocks/superblock.h"
 
-#include "../../common/error.h"
+#include "common/error.h"
 
 as_superblock_t *as_superblock_new(const as_mem_t *mem, uintptr_t base,
                                    uint64_t sb_bytes)

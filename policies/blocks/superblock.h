@@ -35,8 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../pagesource.h"
-#include "freelist.h"
+#include "policies/pagesource.h"
+#include "policies/blocks/freelist.h"
 
 #define AS_SB_BINS 10
 #define AS_SB_NO_CLASS (-1)

@@ -6,10 +6,10 @@
  * run back instead of leaving tombstones, so lookups stay short however many
  * removals a long replay makes.
  */
-#include "u64map.h"
+#include "policies/blocks/u64map.h"
 
-#include "../../common/error.h"
-#include "../../common/util.h"
+#include "common/error.h"
+#include "common/util.h"
 
 #define MIN_CAP 16
 

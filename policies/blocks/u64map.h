@@ -26,8 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../common/util.h"
-#include "../pagesource.h"
+#include "common/util.h"
+#include "policies/pagesource.h"
 
 typedef struct {
     uint64_t key; /* 0 = empty */

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../pagesource.h"
+#include "policies/pagesource.h"
 
 #define AS_SIZECLASS_MAX 256    /* most classes a map may hold */
 #define AS_SIZECLASS_QUANTUM 16 /* every class size is a multiple */
