@@ -22,6 +22,8 @@ static const as_command_t commands[] = {
     {"run", "replay a trace through a policy; write summary.json, series.csv",
      as_cmd_run},
     {"demo", "replay a trace through every policy and compare", as_cmd_demo},
+    {"compare", "replay traces through several policies in parallel; report",
+     as_cmd_compare},
     {"plot", "tables, figures and index.html from existing run directories",
      as_cmd_plot},
     {NULL, NULL, NULL},
