@@ -91,7 +91,7 @@ int as_html_write(const as_html_page_t *p, FILE *f)
         fprintf(f, "</table></div>\n");
     }
     for (size_t i = 0; i < 4 && p->extra_tables[i]; i++) {
-        fprintf(f, "<p>Table: <a href=\"");
+        fprintf(f, "<p>File: <a href=\"");
         esc(f, p->extra_tables[i]);
         fprintf(f, "\">");
         esc(f, p->extra_tables[i]);

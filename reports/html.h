@@ -17,8 +17,8 @@ typedef struct {
     const char *command;     /* the allocsim command that made the directory */
     const as_table_t *table; /* NULL: no comparison table */
     const as_plotset_t *plots;   /* figures and notes */
-    const char *extra_tables[4]; /* other CSV files of the directory to
-                                    link (NULL-terminated) */
+    const char *extra_tables[4]; /* other files of the directory to link
+                                    (NULL-terminated) */
 } as_html_page_t;
 
 /* as_html_write: write the page to f. @return 0, AS_EIO. */

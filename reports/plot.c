@@ -706,8 +706,24 @@ int as_plot_runs(as_plotset_t *ps, const as_table_t *t, char *err,
                  size_t errcap)
 {
     int rc = AS_OK, any_conf = 0, any_filler = 0;
+    size_t *idx = malloc((t->n ? t->n : 1) * sizeof *idx), n_tc = 0;
+    if (!idx) {
+        snprintf(err, errcap, "out of memory");
+        return AS_ENOMEM;
+    }
+    for (size_t i = 0; i < t->n; i++)
+        n_tc += strcmp(t->runs[i].policy, "tcmalloc") == 0;
     for (size_t k = 0; rc == AS_OK && k < t->n; k++) {
         if (!first_of_trace(t, k)) continue;
+        size_t n = runs_of_trace(t, k, idx);
+        if (n > AS_PLOT_MAX_LINES) {
+            as_plot_note(ps,
+                         "no per-run figures for %s: %zu runs of it are "
+                         "too many lines (the sweep figures summarise "
+                         "them)",
+                         t->runs[k].trace_name, n);
+            continue;
+        }
         rc = fig_series(ps, t, k, 0, err, errcap);
         if (rc == AS_OK) rc = fig_series(ps, t, k, 1, err, errcap);
         if (rc == AS_OK) rc = fig_fragmentation(ps, t, k, err, errcap);
@@ -718,9 +734,11 @@ int as_plot_runs(as_plotset_t *ps, const as_table_t *t, char *err,
             rc = fig_confusion(ps, t, i, &made, err, errcap);
             any_conf |= made;
         }
-        if (rc == AS_OK) rc = fig_filler(ps, t, i, &made, err, errcap);
+        if (rc == AS_OK && n_tc <= AS_PLOT_MAX_LINES)
+            rc = fig_filler(ps, t, i, &made, err, errcap);
         any_filler |= made;
     }
+    free(idx);
     if (rc == AS_OK && !any_conf)
         as_plot_note(ps, "no confusion-matrix heat map: no run has a "
                          "predictor with predictions (confusion.csv)");

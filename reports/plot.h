@@ -40,6 +40,10 @@ typedef struct {
  * program `gnuplot` (NULL: write .dat and .gp only). */
 void as_plotset_init(as_plotset_t *ps, const char *dir, const char *gnuplot);
 
+/* Runs of one trace above which the per-run figures are left out (a
+ * sweep's figures summarise them instead). */
+enum { AS_PLOT_MAX_LINES = 8 };
+
 /* as_plot_runs: every figure that the run directories have data for:
  * resident vs live bytes and huge-page coverage over time (per trace),
  * fragmentation per run (per trace), the confusion-matrix heat map (per

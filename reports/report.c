@@ -17,6 +17,7 @@
 #include "reports/html.h"
 #include "reports/plot.h"
 #include "reports/rundir.h"
+#include "reports/sweepplot.h"
 #include "reports/table.h"
 
 int as_mkdirs(const char *dir, char *err, size_t errcap)
@@ -155,8 +156,12 @@ int as_report_write(const as_report_opts_t *o, char *const *run_dirs, size_t n,
     have_table = rc == AS_OK;
     if (rc == AS_OK) rc = as_table_write_files(&t, o->out_dir, err, errcap);
     if (rc == AS_OK) rc = as_plot_runs(&ps, &t, err, errcap);
+    if (rc == AS_OK && o->n_sweep_keys)
+        rc =
+            as_plot_sweep(&ps, &t, o->sweep_keys, o->n_sweep_keys, err, errcap);
     if (rc == AS_OK) {
-        as_html_page_t page = {o->title, o->command, &t, &ps, {NULL}};
+        as_html_page_t page = {
+            o->title, o->command, &t, &ps, {o->spec_file, NULL}};
         rc = as_html_write_file(&page, o->out_dir, err, errcap);
     }
     if (have_table) as_table_free(&t);

@@ -36,5 +36,6 @@ int as_cmd_demo(int argc, char **argv);
 int as_cmd_record(int argc, char **argv);
 int as_cmd_plot(int argc, char **argv);
 int as_cmd_compare(int argc, char **argv);
+int as_cmd_sweep(int argc, char **argv);
 
 #endif /* AS_SIM_CLI_H */

@@ -24,6 +24,8 @@ static const as_command_t commands[] = {
     {"demo", "replay a trace through every policy and compare", as_cmd_demo},
     {"compare", "replay traces through several policies in parallel; report",
      as_cmd_compare},
+    {"sweep", "run a parameter sweep from a JSON spec; report with figures",
+     as_cmd_sweep},
     {"plot", "tables, figures and index.html from existing run directories",
      as_cmd_plot},
     {NULL, NULL, NULL},

@@ -1,0 +1,238 @@
+/* cmd_sweep.c - `allocsim sweep SPEC -o DIR`: every run of a parameter
+ * sweep (reports/sweep.c expands the JSON spec of docs/sweeps.md), each an
+ * `allocsim run` subprocess, N at a time, each renamed into DIR/runs/ when
+ * complete; then the report of all runs with the sweep figures. Finished
+ * runs are never run again, so a killed sweep, rerun, does only what is
+ * missing and ends with the same files as an uninterrupted one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "policies/policy.h"
+#include "reports/report.h"
+#include "reports/runner.h"
+#include "reports/sweep.h"
+#include "sim/cli.h"
+#include "sim/fileio.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: allocsim sweep SPEC -o DIR [-j N] [-q] [--list]\n\n"
+            "Run the parameter sweep described by the JSON file SPEC\n"
+            "(traces x policies x predictors x parameter grids; format in\n"
+            "docs/sweeps.md), N runs at a time, into DIR/runs/, then write\n"
+            "the report: compare.csv, compare.md, compare.json, timing.csv,\n"
+            "the sweep figures (a metric against each swept parameter,\n"
+            "footprint vs huge-page coverage) and index.html. Runs already\n"
+            "in DIR are not run again: rerun a killed sweep to finish it.\n\n"
+            "options:\n"
+            "  -o, --output DIR   sweep directory (required)\n"
+            "  -j, --jobs N       runs at a time (default: the CPUs)\n"
+            "  -q, --quiet        no progress\n"
+            "      --list         print each run's directory and arguments; "
+            "run nothing\n"
+            "  -h, --help         this help\n");
+}
+
+int as_cmd_sweep(int argc, char **argv)
+{
+    const char *spec_path = NULL, *out = NULL;
+    int jobs_n = as_runner_default_jobs(), quiet = 0, list = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (as_cli_is_help(a)) {
+            usage(stdout);
+            return AS_EXIT_OK;
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--output") ||
+                   !strcmp(a, "-j") || !strcmp(a, "--jobs")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "allocsim sweep: %s needs a value\n", a);
+                return AS_EXIT_USAGE;
+            }
+            const char *v = argv[++i];
+            if (a[1] == 'o' || a[2] == 'o') {
+                out = v;
+                continue;
+            }
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (*end || n < 1 || n > 4096) {
+                fprintf(stderr,
+                        "allocsim sweep: -j %s: expected a number of "
+                        "runs from 1 to 4096\n",
+                        v);
+                return AS_EXIT_USAGE;
+            }
+            jobs_n = (int)n;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            quiet = 1;
+        } else if (!strcmp(a, "--list")) {
+            list = 1;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr,
+                    "allocsim sweep: unknown option '%s' (see "
+                    "allocsim sweep --help)\n",
+                    a);
+            return AS_EXIT_USAGE;
+        } else if (spec_path) {
+            fprintf(stderr, "allocsim sweep: one SPEC only ('%s' and '%s')\n",
+                    spec_path, a);
+            return AS_EXIT_USAGE;
+        } else {
+            spec_path = a;
+        }
+    }
+    if (!spec_path || (!out && !list)) {
+        fprintf(stderr, "allocsim sweep: %s\n",
+                !spec_path ? "no SPEC given" : "-o DIR is required");
+        usage(stderr);
+        return AS_EXIT_USAGE;
+    }
+    char err[4600], *text;
+    size_t len;
+    if (as_file_read_all(spec_path, &text, &len, err, sizeof err) != AS_OK) {
+        fprintf(stderr, "allocsim sweep: %s\n", err);
+        return AS_EXIT_USAGE;
+    }
+    as_sweep_spec_t s;
+    int rc = as_sweep_parse(text, len, spec_path, &s, err, sizeof err);
+    if (rc != AS_OK) {
+        fprintf(stderr, "allocsim sweep: %s\n", err);
+        free(text);
+        return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
+    }
+    int status = AS_EXIT_OK;
+    for (size_t i = 0; status == AS_EXIT_OK && i < s.n_policies; i++)
+        if (!as_policy_find(s.policies[i])) {
+            fprintf(stderr, "allocsim sweep: %s: unknown policy '%s'; valid:",
+                    spec_path, s.policies[i]);
+            for (size_t k = 0; k < as_policy_count(); k++)
+                fprintf(stderr, " %s", as_policy_at(k)->name);
+            fprintf(stderr, "\n");
+            status = AS_EXIT_USAGE;
+        }
+    for (size_t i = 0; status == AS_EXIT_OK && i < s.n_traces; i++)
+        if (access(s.traces[i], R_OK) != 0) {
+            fprintf(stderr, "allocsim sweep: %s: trace %s: cannot read it\n",
+                    spec_path, s.traces[i]);
+            status = AS_EXIT_USAGE;
+        }
+    as_sweep_run_t *runs = NULL;
+    size_t n = 0;
+    if (status == AS_EXIT_OK &&
+        as_sweep_expand(&s, &runs, &n, err, sizeof err) != AS_OK) {
+        fprintf(stderr, "allocsim sweep: %s: %s\n", spec_path, err);
+        status = AS_EXIT_USAGE;
+    }
+    as_job_t *jobs = calloc(n ? n : 1, sizeof *jobs);
+    char ***args = calloc(n ? n : 1, sizeof *args);
+    char **dirs = calloc(n ? n : 1, sizeof *dirs);
+    if (status == AS_EXIT_OK && (!jobs || !args || !dirs)) {
+        fprintf(stderr, "allocsim sweep: out of memory\n");
+        status = AS_EXIT_FAIL;
+    }
+    for (size_t i = 0; status == AS_EXIT_OK && i < n; i++) {
+        const as_sweep_run_t *r = &runs[i];
+        char **a = calloc(2 * r->n_params + s.n_run_args + 6, sizeof *a);
+        if (!a) {
+            fprintf(stderr, "allocsim sweep: out of memory\n");
+            status = AS_EXIT_FAIL;
+            break;
+        }
+        args[i] = a;
+        *a++ = "-p";
+        *a++ = (char *)r->policy;
+        *a++ = "--predictor";
+        *a++ = (char *)r->predictor;
+        for (size_t k = 0; k < r->n_params; k++) {
+            *a++ = "-P";
+            *a++ = r->params[k];
+        }
+        for (size_t k = 0; k < s.n_run_args; k++)
+            *a++ = s.run_args[k];
+        *a++ = (char *)r->trace;
+        jobs[i].args = args[i];
+        snprintf(jobs[i].out_dir, sizeof jobs[i].out_dir, "%s/runs/%s",
+                 out ? out : ".", r->name);
+        if (list) {
+            printf("%s\tallocsim run", jobs[i].out_dir);
+            for (char **p = args[i]; *p; p++)
+                printf(" %s", *p);
+            printf(" -o %s\n", jobs[i].out_dir);
+        }
+    }
+    if (status == AS_EXIT_OK && !list) {
+        char exe[4096];
+        rc = as_mkdirs(out, err, sizeof err);
+        if (rc == AS_OK) {
+            /* the spec beside its results, for the record */
+            char path[4200];
+            snprintf(path, sizeof path, "%s/spec.json", out);
+            as_outfile_t of;
+            rc = as_outfile_open(&of, path, err, sizeof err);
+            if (rc == AS_OK)
+                rc = as_outfile_close(&of, fwrite(text, 1, len, of.f) == len,
+                                      err, sizeof err);
+        }
+        if (rc == AS_OK)
+            rc = as_runner_self_exe(exe, sizeof exe, err, sizeof err);
+        long failed = -1;
+        if (rc == AS_OK) {
+            as_runner_opts_t ro = {exe, "sweep", jobs_n,
+                                   !quiet && as_cli_progress_on()};
+            failed = as_runner_run(&ro, jobs, n, err, sizeof err);
+        }
+        if (rc != AS_OK || failed < 0) {
+            fprintf(stderr, "allocsim sweep: %s\n", err);
+            status = AS_EXIT_FAIL;
+        }
+        size_t ok = 0, usage_fail = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (jobs[i].status == 0) dirs[ok++] = jobs[i].out_dir;
+            usage_fail += jobs[i].status == AS_EXIT_USAGE;
+        }
+        if (failed > 0) {
+            fprintf(stderr,
+                    "allocsim sweep: %ld of %zu runs failed; rerun "
+                    "the same command to retry them\n",
+                    failed, n);
+            status = usage_fail == n ? AS_EXIT_USAGE : AS_EXIT_FAIL;
+        }
+        if (status != AS_EXIT_FAIL || (failed > 0 && ok > 0)) {
+            const char **keys = calloc(s.n_axes + 1, sizeof *keys);
+            for (size_t k = 0; keys && k < s.n_axes; k++)
+                keys[k] = s.axes[k].key;
+            char cmd[8192];
+            memcpy(cmd, "allocsim ", 9);
+            as_report_command_line(argc, argv, cmd + 9, sizeof cmd - 9);
+            as_report_opts_t o = {out,
+                                  s.title ? s.title : "allocsim sweep",
+                                  cmd,
+                                  s.baseline,
+                                  "gnuplot",
+                                  keys,
+                                  keys ? s.n_axes : 0,
+                                  "spec.json"};
+            if (ok > 0 && as_report_write(&o, dirs, ok, err, sizeof err) != 0) {
+                fprintf(stderr, "allocsim sweep: %s\n", err);
+                status = AS_EXIT_FAIL;
+            } else if (ok > 0 && status == AS_EXIT_OK) {
+                printf("%zu runs; report in %s/index.html\n", ok, out);
+            }
+            free(keys);
+        }
+    }
+    for (size_t i = 0; args && i < n; i++)
+        free(args[i]);
+    free(args);
+    free(jobs);
+    free(dirs);
+    as_sweep_runs_free(runs, n);
+    as_sweep_free(&s);
+    free(text);
+    return status;
+}
