@@ -18,6 +18,7 @@
 #include "reports/plot.h"
 #include "reports/rundir.h"
 #include "reports/sweepplot.h"
+#include "reports/tracestats.h"
 #include "reports/table.h"
 
 int as_mkdirs(const char *dir, char *err, size_t errcap)
@@ -155,6 +156,17 @@ int as_report_write(const as_report_opts_t *o, char *const *run_dirs, size_t n,
     if (rc == AS_OK) rc = as_table_build(&t, runs, n, o->baseline, err, errcap);
     have_table = rc == AS_OK;
     if (rc == AS_OK) rc = as_table_write_files(&t, o->out_dir, err, errcap);
+    for (size_t i = 0; rc == AS_OK && i < o->n_traces; i++) {
+        as_tracestats_t *ts = malloc(sizeof *ts);
+        rc = ts ? as_tracestats_compute(o->traces[i], ts, err, errcap)
+                : AS_ENOMEM;
+        if (rc == AS_OK) rc = as_plot_trace(&ps, ts, err, errcap);
+        free(ts);
+    }
+    if (rc == AS_OK && !o->n_traces)
+        as_plot_note(&ps, "no lifetime CDF or size histogram: they are "
+                          "drawn from the trace, which `allocsim plot` does "
+                          "not read (`allocsim compare` and `sweep` do)");
     if (rc == AS_OK) rc = as_plot_runs(&ps, &t, err, errcap);
     if (rc == AS_OK && o->n_sweep_keys)
         rc =

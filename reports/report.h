@@ -16,8 +16,10 @@ typedef struct {
     const char *gnuplot;  /* program, NULL = write .dat/.gp without images */
     const char *const *sweep_keys; /* swept parameters: sweep figures */
     size_t n_sweep_keys;
-    const char *spec_file; /* a sweep's spec in out_dir, linked from the
+    const char *spec_file;     /* a sweep's spec in out_dir, linked from the
                               index, or NULL */
+    const char *const *traces; /* trace files: size and lifetime figures */
+    size_t n_traces;
 } as_report_opts_t;
 
 /* as_report_expand: the run directories named by `arg`: arg itself when it

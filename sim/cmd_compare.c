@@ -239,9 +239,13 @@ int as_cmd_compare(int argc, char **argv)
         as_report_command_line(argc, argv, cmd + 9, sizeof cmd - 9);
         /* no --baseline: the first run of each trace, which is the first
          * policy's unless that run failed */
-        as_report_opts_t ro2 = {
-            o.out, "allocsim compare", cmd, o.baseline, "gnuplot", NULL, 0,
-            NULL};
+        as_report_opts_t ro2 = {.out_dir = o.out,
+                                .title = "allocsim compare",
+                                .command = cmd,
+                                .baseline = o.baseline,
+                                .gnuplot = "gnuplot",
+                                .traces = o.traces,
+                                .n_traces = o.n_traces};
         if (as_report_write(&ro2, dirs, ok, err, sizeof err) != 0) {
             fprintf(stderr, "allocsim compare: %s\n", err);
             status = AS_EXIT_FAIL;

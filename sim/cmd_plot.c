@@ -74,8 +74,11 @@ int as_cmd_plot(int argc, char **argv)
         char cmd[8192];
         as_report_command_line(argc, argv, cmd + 9, sizeof cmd - 9);
         memcpy(cmd, "allocsim ", 9);
-        as_report_opts_t o = {
-            out, "allocsim report", cmd, baseline, gnuplot, NULL, 0, NULL};
+        as_report_opts_t o = {.out_dir = out,
+                              .title = "allocsim report",
+                              .command = cmd,
+                              .baseline = baseline,
+                              .gnuplot = gnuplot};
         int rc = as_report_write(&o, dirs, n, err, sizeof err);
         if (rc != 0) {
             fprintf(stderr, "allocsim plot: %s\n", err);

@@ -209,14 +209,16 @@ int as_cmd_sweep(int argc, char **argv)
             char cmd[8192];
             memcpy(cmd, "allocsim ", 9);
             as_report_command_line(argc, argv, cmd + 9, sizeof cmd - 9);
-            as_report_opts_t o = {out,
-                                  s.title ? s.title : "allocsim sweep",
-                                  cmd,
-                                  s.baseline,
-                                  "gnuplot",
-                                  keys,
-                                  keys ? s.n_axes : 0,
-                                  "spec.json"};
+            as_report_opts_t o = {.out_dir = out,
+                                  .title = s.title ? s.title : "allocsim sweep",
+                                  .command = cmd,
+                                  .baseline = s.baseline,
+                                  .gnuplot = "gnuplot",
+                                  .sweep_keys = keys,
+                                  .n_sweep_keys = keys ? s.n_axes : 0,
+                                  .spec_file = "spec.json",
+                                  .traces = (const char *const *)s.traces,
+                                  .n_traces = s.n_traces};
             if (ok > 0 && as_report_write(&o, dirs, ok, err, sizeof err) != 0) {
                 fprintf(stderr, "allocsim sweep: %s\n", err);
                 status = AS_EXIT_FAIL;

@@ -30,9 +30,20 @@ for r in a.ast/tcmalloc a.ast/bestfit b.ast/tcmalloc b.ast/bestfit; do
 done
 [ -z "$(find "$T/c" -name '*.tmp*' -o -name '*.log')" ] || { echo "FAIL temporaries left"; find "$T/c"; fail=1; }
 [ "$(tail -n +2 "$T/c/compare.csv" | wc -l)" = 4 ] || { echo "FAIL compare.csv rows"; fail=1; }
-for f in memory-a.ast.png memory-b.ast.pdf fragmentation-b.ast.svg filler-a.ast-tcmalloc.png index.html; do
+for f in memory-a.ast.png memory-b.ast.pdf fragmentation-b.ast.svg filler-a.ast-tcmalloc.png \
+         lifetime-a.ast.png lifetime-b.ast.svg sizes-a.ast.pdf sizes-b.ast.gp index.html; do
   [ -s "$T/c/$f" ] || { echo "FAIL compare: $f missing"; fail=1; }
 done
+# The trace figures agree with `allocsim info`: every object, the bytes
+# requested, the objects and bytes live at the end (never freed).
+"$A" info "$T/a.ast" > "$T/info.txt"
+objs=$(awk '$1 == "objects" {print $2}' "$T/info.txt")
+req=$(awk '$1 == "requested" {print $3}' "$T/info.txt")
+endb=$(awk '$1 == "live" && $2 == "at" {print $4}' "$T/info.txt")
+endo=$(awk '$1 == "live" && $2 == "at" {print $6}' "$T/info.txt")
+grep -q "^# allocations $objs ($req bytes); never freed $endo ($endb bytes)$" "$T/c/lifetime-a.ast.dat" &&
+  echo "ok   lifetime figure counts equal allocsim info's" ||
+  { echo "FAIL lifetime-a.ast.dat vs info ($objs $req $endo $endb):"; head -3 "$T/c/lifetime-a.ast.dat"; fail=1; }
 # The same run by hand gives the same summary (apart from timing).
 "$A" run -q -p bestfit --predictor none -P bestfit.grow_bytes=256K "$T/a.ast" -o "$T/byhand" >/dev/null
 if diff <(nosum "$T/byhand/summary.json") <(nosum "$T/c/runs/a.ast/bestfit/summary.json") >/dev/null &&

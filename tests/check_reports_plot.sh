@@ -37,6 +37,8 @@ for stem in memory-mix.ast coverage-mix.ast fragmentation-mix.ast \
   grep -q "<img src=\"$stem.png\"" "$T/rep/index.html" || { echo "FAIL index.html lacks $stem"; fail=1; }
 done
 [ "$(ls "$T/rep"/*.log 2>/dev/null | wc -l)" = 0 ] || { echo "FAIL gnuplot logs left behind"; fail=1; }
+grep -q "no lifetime CDF or size histogram: they are drawn from the trace" "$T/rep/index.html" ||
+  { echo "FAIL index.html does not say why the trace figures are missing"; fail=1; }
 for f in compare.csv compare.md compare.json timing.csv index.html; do
   [ -s "$T/rep/$f" ] || { echo "FAIL plot: $f missing"; fail=1; }
 done
