@@ -7,6 +7,8 @@
 #   traces/     may include traces/ and common/ only
 #   malloc/     may include malloc/, policies/, predictors/ and common/
 #   common/     may include common/ only
+#   reports/    may include reports/, traces/, common/ and sim/fileio.h
+#               (it reads summary files and traces; never the engine)
 #
 # Every quoted include of every .c/.h under those folders is resolved (first
 # beside the including file, then from the source root, as the build's include
@@ -29,6 +31,7 @@ allowed() {
     traces) [[ $to == traces/* || $to == common/* ]] ;;
     malloc) [[ $to == malloc/* || $to == policies/* || $to == predictors/* || $to == common/* ]] ;;
     common) [[ $to == common/* ]] ;;
+    reports) [[ $to == reports/* || $to == traces/* || $to == common/* || $to == sim/fileio.h ]] ;;
     *) return 0 ;;
   esac
 }
@@ -37,7 +40,7 @@ allowed() {
 check_tree() {
   local src rc=0 folder file line inc dir resolved
   src=$(cd "$1" && pwd -P) || return 1
-  for folder in policies predictors traces malloc common; do
+  for folder in policies predictors traces malloc common reports; do
     [[ -d $src/$folder ]] || continue
     while IFS= read -r -d '' file; do
       while IFS= read -r line; do
@@ -73,9 +76,10 @@ selftest() {
   local tmp out
   tmp=$(mktemp -d) || return 1
   trap 'rm -rf "$tmp"' RETURN
-  mkdir -p "$tmp"/{common,policies/p,predictors,traces,sim,malloc}
+  mkdir -p "$tmp"/{common,policies/p,predictors,traces,sim,malloc,reports}
   : >"$tmp/common/error.h"
   : >"$tmp/sim/simos.h"
+  : >"$tmp/sim/fileio.h"
   : >"$tmp/policies/pagesource.h"
   : >"$tmp/policies/policy.h"
   : >"$tmp/traces/trace.h"
@@ -88,12 +92,15 @@ selftest() {
   printf '#include "../predictors/predictor.h"\n' >"$tmp/traces/bad.c"
   printf '#include "sim/simos.h"\n' >"$tmp/malloc/bad.c"
   printf '#include "nowhere.h"\n' >"$tmp/common/bad.h"
+  printf '#include "sim/fileio.h"\n#include "traces/trace.h"\n' >"$tmp/reports/good.c"
+  printf '#include "sim/simos.h"\n' >"$tmp/reports/bad.c"
   out=$(check_tree "$tmp")
-  if [[ $? == 0 ]] || [[ $(grep -c FAIL <<<"$out") != 5 ]] ||
+  if [[ $? == 0 ]] || [[ $(grep -c FAIL <<<"$out") != 6 ]] ||
     ! grep -q 'policies/p/bad.c: .*sim/simos.h breaks the policies/ rule' <<<"$out" ||
     ! grep -q 'predictors/bad.c: .*policies/policy.h breaks the predictors/ rule' <<<"$out" ||
     ! grep -q 'traces/bad.c: .*predictors/predictor.h breaks the traces/ rule' <<<"$out" ||
     ! grep -q 'malloc/bad.c: .*sim/simos.h breaks the malloc/ rule' <<<"$out" ||
+    ! grep -q 'reports/bad.c: .*sim/simos.h breaks the reports/ rule' <<<"$out" ||
     ! grep -q 'common/bad.h: .*resolves to no file' <<<"$out"; then
     echo "FAIL: self-test: planted violations not caught exactly:"
     echo "$out"
@@ -107,7 +114,7 @@ if [[ -z ${AS_INCLUDE_RULES_NO_SELFTEST:-} ]]; then
   selftest || exit 1
 fi
 if check_tree "$src"; then
-  echo "ok: policies/, predictors/, traces/, malloc/ and common/ keep their include rules"
+  echo "ok: policies/, predictors/, traces/, malloc/, common/ and reports/ keep their include rules"
   exit 0
 fi
 exit 1
