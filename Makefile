@@ -9,7 +9,7 @@ DEMO_OUT   ?= demo-out
 
 DEB_PACKAGES = cmake pkg-config gcc make libzstd-dev zstd libcjson-dev libgsl-dev \
                gnuplot-nox libcunit1-dev libunwind-dev binutils clang time python3 \
-               chromium
+               chromium parallel slurm-wlm munge
 
 .PHONY: all deps build test test-fast test-asan demo bench fuzz clean format
 

@@ -40,6 +40,8 @@ static void usage(FILE *f)
             "(default: the first)\n"
             "  -o, --output DIR     report directory (required)\n"
             "  -j, --jobs N         runs at a time (default: the CPUs)\n"
+            "      --no-render      write figures' .dat and .gp, not the "
+            "images\n"
             "  -q, --quiet          no progress\n"
             "  -h, --help           this help\n\n"
             "Files and formulas: docs/outputs.md.\n");
@@ -51,7 +53,7 @@ typedef struct {
     const char *traces[MAXV], *policies[MAXV], *params[MAXV], *pass[8];
     size_t n_traces, n_policies, n_params, n_pass;
     const char *predictor, *out, *baseline;
-    int jobs, quiet;
+    int jobs, quiet, no_render;
     char policy_buf[4096];
 } opts_t;
 
@@ -107,6 +109,8 @@ static int parse(opts_t *o, int argc, char **argv)
             o->jobs = (int)n;
         } else if (!strcmp(a, "--no-check")) {
             if (o->n_pass < 7) o->pass[o->n_pass++] = "--no-check";
+        } else if (!strcmp(a, "--no-render")) {
+            o->no_render = 1;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             o->quiet = 1;
         } else if (a[0] == '-' && a[1]) {
@@ -243,7 +247,7 @@ int as_cmd_compare(int argc, char **argv)
                                 .title = "allocsim compare",
                                 .command = cmd,
                                 .baseline = o.baseline,
-                                .gnuplot = "gnuplot",
+                                .gnuplot = o.no_render ? NULL : "gnuplot",
                                 .traces = o.traces,
                                 .n_traces = o.n_traces};
         if (as_report_write(&ro2, dirs, ok, err, sizeof err) != 0) {

@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "policies/policy.h"
+#include "reports/emit.h"
 #include "reports/report.h"
 #include "reports/runner.h"
 #include "reports/sweep.h"
@@ -21,7 +22,9 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: allocsim sweep SPEC -o DIR [-j N] [-q] [--list]\n\n"
+            "usage: allocsim sweep SPEC -o DIR [-j N] [-q] [--list]\n"
+            "       allocsim sweep SPEC -o DIR --emit parallel|slurm\n"
+            "       allocsim sweep SPEC --collect DIR\n\n"
             "Run the parameter sweep described by the JSON file SPEC\n"
             "(traces x policies x predictors x parameter grids; format in\n"
             "docs/sweeps.md), N runs at a time, into DIR/runs/, then write\n"
@@ -32,16 +35,72 @@ static void usage(FILE *f)
             "options:\n"
             "  -o, --output DIR   sweep directory (required)\n"
             "  -j, --jobs N       runs at a time (default: the CPUs)\n"
+            "      --no-render    write figures' .dat and .gp, not the "
+            "images\n"
             "  -q, --quiet        no progress\n"
             "      --list         print each run's directory and arguments; "
             "run nothing\n"
+            "      --emit KIND    run nothing; write DIR/jobs.txt, one shell\n"
+            "                     line per run not yet done (for GNU\n"
+            "                     parallel: parallel < DIR/jobs.txt), and\n"
+            "                     with slurm DIR/sweep.sbatch (sbatch it)\n"
+            "      --collect DIR  run nothing; the report of the runs in DIR\n"
+            "                     (after --emit); exit 1 if some are missing\n"
             "  -h, --help         this help\n");
+}
+
+/* --emit: DIR/spec.json, DIR/runs/, DIR/jobs.txt (and sweep.sbatch). */
+static int emit_jobs(const char *kind, const char *spec, const char *out,
+                     const as_job_t *jobs, size_t n, const char *text,
+                     size_t len)
+{
+    char err[4600], exe[4096], cwd[4096], runs[4200], path[4200];
+    snprintf(runs, sizeof runs, "%s/runs", out);
+    int rc = as_mkdirs(runs, err, sizeof err);
+    if (rc == AS_OK) {
+        snprintf(path, sizeof path, "%s/spec.json", out);
+        as_outfile_t of;
+        rc = as_outfile_open(&of, path, err, sizeof err);
+        if (rc == AS_OK)
+            rc = as_outfile_close(&of, fwrite(text, 1, len, of.f) == len, err,
+                                  sizeof err);
+    }
+    if (rc == AS_OK) rc = as_runner_self_exe(exe, sizeof exe, err, sizeof err);
+    if (rc == AS_OK && !getcwd(cwd, sizeof cwd)) {
+        snprintf(err, sizeof err, "cannot read the current directory");
+        rc = AS_EIO;
+    }
+    size_t todo = 0;
+    int slurm = !strcmp(kind, "slurm");
+    if (rc == AS_OK)
+        rc = as_emit_write(out, exe, cwd, jobs, n, slurm, &todo, err,
+                           sizeof err);
+    if (rc != AS_OK) {
+        fprintf(stderr, "allocsim sweep: %s\n", err);
+        return AS_EXIT_FAIL;
+    }
+    if (todo == 0) {
+        printf("all %zu runs are done; the report: allocsim sweep %s "
+               "--collect %s\n",
+               n, spec, out);
+    } else if (slurm) {
+        printf("%zu of %zu runs to do: sbatch %s/sweep.sbatch\nthen: "
+               "allocsim sweep %s --collect %s\n",
+               todo, n, out, spec, out);
+    } else {
+        printf("%zu of %zu runs to do: parallel < %s/jobs.txt\nthen: "
+               "allocsim sweep %s --collect %s\n",
+               todo, n, out, spec, out);
+    }
+    return AS_EXIT_OK;
 }
 
 int as_cmd_sweep(int argc, char **argv)
 {
     const char *spec_path = NULL, *out = NULL;
-    int jobs_n = as_runner_default_jobs(), quiet = 0, list = 0;
+    int jobs_n = as_runner_default_jobs(), quiet = 0, list = 0, collect = 0,
+        no_render = 0;
+    const char *emit = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (as_cli_is_help(a)) {
@@ -68,10 +127,30 @@ int as_cmd_sweep(int argc, char **argv)
                 return AS_EXIT_USAGE;
             }
             jobs_n = (int)n;
+        } else if (!strcmp(a, "--no-render")) {
+            no_render = 1;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             quiet = 1;
         } else if (!strcmp(a, "--list")) {
             list = 1;
+        } else if (!strcmp(a, "--emit") || !strcmp(a, "--collect")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "allocsim sweep: %s needs a value\n", a);
+                return AS_EXIT_USAGE;
+            }
+            if (a[2] == 'c') {
+                collect = 1;
+                out = argv[++i];
+                continue;
+            }
+            emit = argv[++i];
+            if (strcmp(emit, "parallel") && strcmp(emit, "slurm")) {
+                fprintf(stderr,
+                        "allocsim sweep: --emit %s: expected parallel "
+                        "or slurm\n",
+                        emit);
+                return AS_EXIT_USAGE;
+            }
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr,
                     "allocsim sweep: unknown option '%s' (see "
@@ -165,7 +244,9 @@ int as_cmd_sweep(int argc, char **argv)
             printf(" -o %s\n", jobs[i].out_dir);
         }
     }
-    if (status == AS_EXIT_OK && !list) {
+    if (status == AS_EXIT_OK && emit)
+        status = emit_jobs(emit, spec_path, out, jobs, n, text, len);
+    if (status == AS_EXIT_OK && !list && !emit) {
         char exe[4096];
         rc = as_mkdirs(out, err, sizeof err);
         if (rc == AS_OK) {
@@ -181,7 +262,21 @@ int as_cmd_sweep(int argc, char **argv)
         if (rc == AS_OK)
             rc = as_runner_self_exe(exe, sizeof exe, err, sizeof err);
         long failed = -1;
-        if (rc == AS_OK) {
+        if (rc == AS_OK && collect) {
+            failed = 0;
+            for (size_t i = 0; i < n; i++) {
+                char sum[4300];
+                snprintf(sum, sizeof sum, "%s/summary.json", jobs[i].out_dir);
+                jobs[i].status = access(sum, R_OK) == 0 ? 0 : -1;
+                failed += jobs[i].status != 0;
+            }
+            if (failed)
+                fprintf(stderr,
+                        "allocsim sweep: %ld of %zu runs are not in "
+                        "%s/runs yet (not run, or failed: see "
+                        "runs/*.log)\n",
+                        failed, n, out);
+        } else if (rc == AS_OK) {
             as_runner_opts_t ro = {exe, "sweep", jobs_n,
                                    !quiet && as_cli_progress_on()};
             failed = as_runner_run(&ro, jobs, n, err, sizeof err);
@@ -195,13 +290,14 @@ int as_cmd_sweep(int argc, char **argv)
             if (jobs[i].status == 0) dirs[ok++] = jobs[i].out_dir;
             usage_fail += jobs[i].status == AS_EXIT_USAGE;
         }
-        if (failed > 0) {
+        if (failed > 0 && !collect) {
             fprintf(stderr,
                     "allocsim sweep: %ld of %zu runs failed; rerun "
                     "the same command to retry them\n",
                     failed, n);
             status = usage_fail == n ? AS_EXIT_USAGE : AS_EXIT_FAIL;
         }
+        if (failed > 0 && collect) status = AS_EXIT_FAIL;
         if (status != AS_EXIT_FAIL || (failed > 0 && ok > 0)) {
             const char **keys = calloc(s.n_axes + 1, sizeof *keys);
             for (size_t k = 0; keys && k < s.n_axes; k++)
@@ -213,7 +309,7 @@ int as_cmd_sweep(int argc, char **argv)
                                   .title = s.title ? s.title : "allocsim sweep",
                                   .command = cmd,
                                   .baseline = s.baseline,
-                                  .gnuplot = "gnuplot",
+                                  .gnuplot = no_render ? NULL : "gnuplot",
                                   .sweep_keys = keys,
                                   .n_sweep_keys = keys ? s.n_axes : 0,
                                   .spec_file = "spec.json",
