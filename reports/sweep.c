@@ -223,6 +223,10 @@ int as_sweep_parse(const char *text, size_t len, const char *name,
     {
         if (rc != AS_OK) break;
         const char *k = it->string ? it->string : "";
+        for (const cJSON *prev = root->child; prev != it; prev = prev->next)
+            if (prev->string && !strcmp(prev->string, k))
+                rc = fail(&c, k, "given twice");
+        if (rc != AS_OK) break;
         if (!strcmp(k, "traces"))
             rc = str_list(&c, it, k, &s->traces, &s->n_traces, 1);
         else if (!strcmp(k, "policies"))

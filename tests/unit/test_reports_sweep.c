@@ -152,6 +152,9 @@ static void test_errors(void)
             "values must be numbers, booleans or non-empty strings");
     refused("{\"traces\": [\"t\"],\n \"policies\": [\"a\"", "s.json: line 2");
     refused("[1]", "the spec must be a JSON object");
+    refused("{\"traces\": [\"t\"], \"policies\": [\"a\"], \"title\": \"x\", "
+            "\"title\": \"y\"}",
+            "\"title\": given twice");
     as_sweep_spec_t s;
     char err[256];
     CU_ASSERT_EQUAL(as_sweep_parse("{}\0{}", 5, "s.json", &s, err, sizeof err),
