@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# allocsim-man.sh ALLOCSIM HELP2MAN OUT - write the manual page allocsim.1.
+# allocsim-man.sh ALLOCSIM HELP2MAN OUT PREFIX - write the manual page
+# allocsim.1 (PREFIX: where it is installed, named in FILES).
 #
 # help2man turns `allocsim --help` and `--version` into the page; this script
 # adds one subsection per subcommand holding that subcommand's --help
@@ -7,7 +8,7 @@
 # and the sections --help does not carry: exit status, environment, files.
 # The build runs it (CMakeLists.txt) when help2man is installed.
 set -euo pipefail
-allocsim=$1 help2man=$2 out=$3
+allocsim=$1 help2man=$2 out=$3 prefix=${4:-/usr/local}
 inc=$(mktemp)
 trap 'rm -f "$inc"' EXIT
 
@@ -15,6 +16,21 @@ trap 'rm -f "$inc"' EXIT
 roff_verbatim() { sed -e 's/\\/\\e/g' -e "s/^\([.']\)/\\\\\&\1/"; }
 
 {
+  # help2man takes the synopsis from a line "Usage:"; allocsim prints
+  # "usage:", so the synopsis is given here.
+  cat <<'ROFF'
+[SYNOPSIS]
+.B allocsim
+.I COMMAND
+.RI [ OPTIONS ]
+.br
+.B allocsim
+.I COMMAND
+.B \-\-help
+.br
+.B allocsim
+.RB \-\-help " | " \-\-version
+ROFF
   echo '[COMMANDS]'
   for cmd in $("$allocsim" --list commands); do
     echo ".SS allocsim $cmd"
@@ -22,7 +38,7 @@ roff_verbatim() { sed -e 's/\\/\\e/g' -e "s/^\([.']\)/\\\\\&\1/"; }
     "$allocsim" "$cmd" --help | roff_verbatim
     echo '.fi'
   done
-  cat <<'ROFF'
+  cat <<ROFF
 [EXIT STATUS]
 0 on success, 1 when the work failed, 2 on bad usage or bad input.
 .B allocsim record
@@ -35,19 +51,21 @@ the recorder library that
 preloads, instead of the one it finds by itself (see FILES).
 [FILES]
 .TP
-.I PREFIX/lib/allocsim/liballocsim_record.so
+.I $prefix/lib/allocsim/liballocsim_record.so
 the recorder.
 .B allocsim record
-looks for it in this order: $ALLOCSIM_RECORD_LIB; ../lib/allocsim/,
-traces/record/ and the directory of the allocsim executable itself; the
-directory it was installed to.
+takes the first of: \\-\\-preload LIB; \$ALLOCSIM_RECORD_LIB; relative to
+the directory of the allocsim executable, ../lib/allocsim/, traces/record/
+and that directory itself; $prefix/lib/allocsim/.
 .TP
-.I PREFIX/share/doc/allocsim/
-the README, the trace format, metric definitions, policies and predictors.
+.I $prefix/share/doc/allocsim/
+the README, install notes, the trace format, metric definitions, policies
+and predictors.
 [SEE ALSO]
-.BR ld.so (8)
+.BR ld.so (8).
+.PP
 The full documentation is in
-.IR PREFIX/share/doc/allocsim/ .
+.IR $prefix/share/doc/allocsim/ .
 ROFF
 } >"$inc"
 
