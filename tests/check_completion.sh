@@ -87,10 +87,10 @@ expect_has "record command" "record -o t.ast -- bas" "bas" bash
 # The lists the completion reads are the ones the subcommands document.
 "$A" run --help >"$T/help"
 for p in $("$A" --list policies) $("$A" --list predictors); do
-  grep -qE "^  $p " "$T/help" || { echo "FAIL: --list names '$p', run --help does not"; fail=1; }
+  grep -qE "(^|[[:space:]])$p([[:space:]]|$)" "$T/help" || { echo "FAIL: --list names '$p', run --help does not"; fail=1; }
 done
 for k in $("$A" --list params); do
-  grep -qF "$k=" "$T/help" || { echo "FAIL: --list params names '$k', run --help does not"; fail=1; }
+  grep -qE "(^|[^a-z0-9_.-])${k//./\\.}([^a-z0-9_]|$)" "$T/help" || { echo "FAIL: --list params names '$k', run --help does not"; fail=1; }
 done
 n=$("$A" --list params | wc -l)
 [[ $n -gt 50 ]] || { echo "FAIL: only $n parameters listed"; fail=1; }
