@@ -17,9 +17,11 @@ fi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
-# The commands: indented lines between "## Using it" and the next heading.
-awk '/^## /{on = ($0 ~ /^## Using it/); next} on && /^    [^ ]/ {sub(/^    /, ""); print}' \
-  "$src/README.md" >"$T/commands"
+# The commands: indented lines between "## Using it" and the next heading
+# (a line ending in a backslash continues on the next).
+awk '/^## /{on = ($0 ~ /^## Using it/); next}
+     on && /^    / {sub(/^    /, ""); if (sub(/\\$/, "")) {cont = cont $0; next}
+                    print cont $0; cont = ""}' "$src/README.md" >"$T/commands"
 n=$(wc -l <"$T/commands")
 [[ $n -ge 5 ]] || { echo "FAIL: only $n commands found under '## Using it'"; cat "$T/commands"; exit 1; }
 grep -q '^allocsim --help' "$T/commands" || { echo "FAIL: the block does not show allocsim --help"; exit 1; }
