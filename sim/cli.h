@@ -27,6 +27,12 @@ int as_cli_is_help(const char *arg);
 /* as_cli_progress_on: 1 when stderr is a terminal (progress is shown). */
 int as_cli_progress_on(void);
 
+/* as_cli_list: `allocsim --list WHAT` (hidden; for the shell completion):
+ * print the names of WHAT (commands, policies, predictors, params, workloads,
+ * workload-params, formats), one a line; argv[0] is "--list".
+ * @return an exit code: 0, 1 when stdout failed, 2 for an unknown WHAT. */
+int as_cli_list(int argc, char **argv, const as_command_t *commands);
+
 int as_cmd_info(int argc, char **argv);
 int as_cmd_cat(int argc, char **argv);
 int as_cmd_import(int argc, char **argv);

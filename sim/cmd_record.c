@@ -87,8 +87,15 @@ static void usage(FILE *f)
             "the trace failed, 2 on bad usage.\nSee docs/recording.md.\n");
 }
 
-/* find_preload: the recorder library next to this binary (build tree:
- * <build>/traces/record/, install: <prefix>/lib/allocsim/). */
+/* find_preload: the recorder library, first found of
+ *   1. $ALLOCSIM_RECORD_LIB (when set and not empty: that file or nothing),
+ *   2. <dir of this executable>/../lib/allocsim/ (an installed tree),
+ *   3. <dir>/traces/record/ (the build tree),
+ *   4. <dir>/ (both files copied side by side),
+ *   5. the configured install path (a copy of an installed binary).
+ * The executable's directory comes from /proc/self/exe, so symlinks to the
+ * binary and any working directory work. docs/install.md documents this.
+ * @return 1 with the path in out, or 0 when there is none. */
 static int find_preload(char *out, size_t cap)
 {
     const char *env = getenv("ALLOCSIM_RECORD_LIB");
@@ -98,18 +105,21 @@ static int find_preload(char *out, size_t cap)
     }
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) return 0;
-    exe[n] = 0;
-    char *slash = strrchr(exe, '/');
-    if (!slash) return 0;
-    *slash = 0;
-    static const char *const rel[] = {"traces/record/liballocsim_record.so",
-                                      "../lib/allocsim/liballocsim_record.so",
-                                      "liballocsim_record.so"};
-    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-        int k = snprintf(out, cap, "%s/%s", exe, rel[i]);
-        if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0) return 1;
+    char *slash = n > 0 ? (exe[n] = 0, strrchr(exe, '/')) : NULL;
+    if (slash) {
+        *slash = 0;
+        static const char *const rel[] = {
+            "../lib/allocsim/liballocsim_record.so",
+            "traces/record/liballocsim_record.so", "liballocsim_record.so"};
+        for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+            int k = snprintf(out, cap, "%s/%s", exe, rel[i]);
+            if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0) return 1;
+        }
     }
+#ifdef ALLOCSIM_RECORD_LIB_INSTALLED
+    snprintf(out, cap, "%s", ALLOCSIM_RECORD_LIB_INSTALLED);
+    if (access(out, R_OK) == 0) return 1;
+#endif
     return 0;
 }
 

@@ -61,6 +61,8 @@ int main(int argc, char **argv)
         printf("allocsim %s\n", ALLOCSIM_VERSION);
         return AS_EXIT_OK;
     }
+    if (strcmp(argv[1], "--list") == 0) /* hidden: for shell completion */
+        return as_cli_list(argc - 1, argv + 1, commands);
     for (const as_command_t *c = commands; c->name; c++)
         if (strcmp(c->name, argv[1]) == 0) return c->run(argc - 1, argv + 1);
     fprintf(stderr, "allocsim: unknown command '%s'; commands:", argv[1]);
