@@ -168,6 +168,7 @@ static int next_short(as_opts_t *p)
     }
     const char *rest = p->bundle;
     p->bundle = NULL;
+    if (*rest == '=') rest++; /* -o=FILE as --output=FILE */
     return *rest ? take_value(p, o, rest) : next_value(p, o);
 }
 
