@@ -376,6 +376,16 @@ static void put_choices(text_t *t, const char *c)
     }
 }
 
+size_t as_param_range(const as_param_spec_t *spec, char *buf, size_t cap)
+{
+    text_t t = {buf, cap, 0};
+    if (cap) buf[0] = 0;
+    put_bound(&t, spec, spec->min);
+    put_str(&t, "..");
+    put_bound(&t, spec, spec->max);
+    return t.len;
+}
+
 size_t as_param_explain(const as_param_spec_t *spec, char *buf, size_t cap)
 {
     text_t t = {buf, cap, 0};

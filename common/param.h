@@ -1,13 +1,15 @@
 /* param.h - named, typed, bounded parameters of a pluggable part.
  *
  * Every policy and predictor describes its knobs in one const table of
- * as_param_spec_t. The same table feeds `--param part.name=value`, `--help`,
- * the summary JSON and (in the real allocator) ALLOCSIM_* environment
- * variables. Values are resolved into a flat array of as_param_value_t, one
- * slot per spec row, in table order: the part reads `values[MY_PARAM_X]`.
+ * as_param_spec_t. The same table feeds `--param part.name=value`, `--help`
+ * and the summary JSON (and is meant to feed the real allocator's ALLOCSIM_*
+ * environment variables, once that allocator exists). Values are resolved
+ * into a flat array of as_param_value_t, one slot per spec row, in table
+ * order: the part reads `values[MY_PARAM_X]`.
  *
- * param.c uses no libc allocation and no stdio, so the real allocator can parse
- * its environment with it before any heap exists.
+ * param.c uses no libc allocation and no stdio, so code that runs before any
+ * heap exists can call it. as_param_parse_value is allocsim's one number
+ * parser: the command line's numeric options use it too (sim/cliopt.c).
  */
 #ifndef AS_COMMON_PARAM_H
 #define AS_COMMON_PARAM_H
@@ -75,6 +77,11 @@ int as_param_set(const as_param_spec_t *specs, size_t n,
  * "one of never, madvise, always". Always terminated (cut when buf is short).
  * @return the length written. */
 size_t as_param_explain(const as_param_spec_t *spec, char *buf, size_t cap);
+
+/* as_param_range: the bounds of a number as "MIN..MAX", each written as a
+ * user would ("4K..64K", "1us..100s"). Always terminated.
+ * @return the length written. */
+size_t as_param_range(const as_param_spec_t *spec, char *buf, size_t cap);
 
 /* as_param_format: write values[i] as text into buf (always terminated).
  * Bytes and durations are printed as plain integers.

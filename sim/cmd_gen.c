@@ -72,12 +72,12 @@ static void print_params(FILE *f, const as_gen_workload_t *wl)
     for (size_t i = 0; i < wl->n_params; i++) {
         const as_param_spec_t *p = &wl->params[i];
         fprintf(f, "    %-15s %-8s %s", p->name, p->def, p->doc);
+        char range[96];
         if (p->type == AS_PARAM_ENUM)
             fprintf(f, " [%s]", p->choices);
-        else if (p->type == AS_PARAM_DOUBLE)
-            fprintf(f, " [%g..%g]", p->min, p->max);
-        else if (p->type != AS_PARAM_BOOL)
-            fprintf(f, " [%.0f..%.0f]", p->min, p->max);
+        else if (p->type != AS_PARAM_BOOL &&
+                 as_param_range(p, range, sizeof range))
+            fprintf(f, " [%s]", range);
         fprintf(f, "\n");
     }
 }

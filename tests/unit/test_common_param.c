@@ -1,5 +1,5 @@
 /* test_common_param.c - the one number parser (common/param.c) and its
- * error descriptions.
+ * error descriptions (as_param_explain, as_param_range).
  *
  * Every case is a literal string with its value or error worked out by
  * hand: units (counts x1000, bytes x1024, durations), exact fractions,
@@ -166,6 +166,14 @@ static void test_explain(void)
     as_param_explain(&bytes, b, sizeof b);
     CU_ASSERT_STRING_EQUAL(b, "a size in bytes (K, M, G, T: x1024) from 0 "
                               "to 18446744073709551615");
+    as_param_range(&pow2, b, sizeof b);
+    CU_ASSERT_STRING_EQUAL(b, "4K..64K");
+    as_param_range(&t, b, sizeof b);
+    CU_ASSERT_STRING_EQUAL(b, "1us..1000000s");
+    static const as_param_spec_t g = {"g", AS_PARAM_BYTES, "1", 1, 1 << 30,
+                                      NULL, ""};
+    as_param_range(&g, b, sizeof b);
+    CU_ASSERT_STRING_EQUAL(b, "1..1G");
     char small[8];
     CU_ASSERT_EQUAL(as_param_explain(&e, small, sizeof small), 7);
     CU_ASSERT_STRING_EQUAL(small, "one of ");
