@@ -42,6 +42,33 @@ typedef struct {
     const char *doc;      /* help text; '\n' starts another line */
 } as_opt_t;
 
+/* Table rows, one line each in the tables: a flag, a text value (a path, a
+ * name, NAME=VALUE), a number of an AS_PARAM_* type within [MIN, MAX], or
+ * one of CHOICES ("a|b|c"; the value is its index). LETTER is 0 or a
+ * letter of as_opts_letters. */
+#define AS_OPT_ROW_FLAG(ID, NAME, LETTER, DOC)                                 \
+    {                                                                          \
+        .id = (ID), .name = (NAME), .letter = (LETTER), .kind = AS_OPT_FLAG,   \
+        .doc = (DOC)                                                           \
+    }
+#define AS_OPT_ROW_TEXT(ID, NAME, LETTER, META, DOC)                           \
+    {                                                                          \
+        .id = (ID), .name = (NAME), .letter = (LETTER), .kind = AS_OPT_STRING, \
+        .meta = (META), .doc = (DOC)                                           \
+    }
+#define AS_OPT_ROW_NUM(ID, NAME, LETTER, TYPE, MIN, MAX, META, DOC)            \
+    {                                                                          \
+        .id = (ID), .name = (NAME), .letter = (LETTER), .kind = AS_OPT_TYPED,  \
+        .type = (TYPE), .min = (MIN), .max = (MAX), .meta = (META),            \
+        .doc = (DOC)                                                           \
+    }
+#define AS_OPT_ROW_CHOICE(ID, NAME, LETTER, CHOICES, META, DOC)                \
+    {                                                                          \
+        .id = (ID), .name = (NAME), .letter = (LETTER), .kind = AS_OPT_TYPED,  \
+        .type = AS_PARAM_ENUM, .choices = (CHOICES), .meta = (META),           \
+        .doc = (DOC)                                                           \
+    }
+
 /* The short letters, one meaning each, in every subcommand that has it. */
 typedef struct {
     char letter;

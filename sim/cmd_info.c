@@ -19,10 +19,7 @@
 enum { OPT_JSON = 1 };
 
 static const as_opt_t info_opts[] = {
-    {.id = OPT_JSON,
-     .name = "json",
-     .kind = AS_OPT_FLAG,
-     .doc = "one JSON object instead of text"},
+    AS_OPT_ROW_FLAG(OPT_JSON, "json", 0, "one JSON object instead of text"),
     {0},
 };
 

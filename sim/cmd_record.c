@@ -55,71 +55,36 @@ enum {
 };
 
 static const as_opt_t record_opts[] = {
-    {.id = OPT_OUTPUT,
-     .name = "output",
-     .letter = 'o',
-     .kind = AS_OPT_STRING,
-     .meta = "TRACE",
-     .doc = "output trace (default: trace.ast)"},
-    {.id = OPT_SAMPLE_BYTES,
-     .name = "sample-bytes",
-     .kind = AS_OPT_TYPED,
-     .type = AS_PARAM_BYTES,
-     .min = 0,
-     .max = 1099511627776.0,
-     .meta = "N",
-     .doc = "record one allocation per N bytes on average\n"
-            "(byte-weighted, like TCMalloc), e.g. 512K;\n"
-            "0 = all (default)"},
-    {.id = OPT_MAX_DEPTH,
-     .name = "max-depth",
-     .kind = AS_OPT_TYPED,
-     .type = AS_PARAM_U64,
-     .min = 0,
-     .max = 128,
-     .meta = "D",
-     .doc = "stack frames kept, 0..128 (default 32)"},
-    {.id = OPT_TIME_RESOLUTION,
-     .name = "time-resolution",
-     .kind = AS_OPT_TYPED,
-     .type = AS_PARAM_NS,
-     .min = 1,
-     .max = 3.6e12,
-     .meta = "T",
-     .doc = "round times down to multiples of T, e.g. 1us\n"
-            "(default 1ns: exact); coarser times make smaller\n"
-            "traces"},
-    {.id = OPT_STACK_CACHE,
-     .name = "stack-cache",
-     .kind = AS_OPT_FLAG,
-     .doc = "reuse the stack of an earlier call from the same\n"
-            "return address at the same stack height (LLAMA's\n"
-            "approximation; much faster, may mislabel)"},
-    {.id = OPT_FOLLOW_FORKS,
-     .name = "follow-forks",
-     .kind = AS_OPT_FLAG,
-     .doc = "record forked children too, each into\n"
-            "TRACE.forkN.ast (allocsim record then waits for\n"
-            "all of them)"},
-    {.id = OPT_UNWIND,
-     .name = "unwind",
-     .kind = AS_OPT_TYPED,
-     .type = AS_PARAM_ENUM,
-     .choices = "auto|fp|libunwind",
-     .meta = "MODE",
-     .doc = "auto: frame pointers, libunwind when the chain is\n"
-            "broken (default); fp; libunwind"},
-    {.id = OPT_PRELOAD,
-     .name = "preload",
-     .kind = AS_OPT_STRING,
-     .meta = "LIB",
-     .doc = "the recorder library (default: found beside\n"
-            "allocsim or in $ALLOCSIM_RECORD_LIB)"},
-    {.id = OPT_QUIET,
-     .name = "quiet",
-     .letter = 'q',
-     .kind = AS_OPT_FLAG,
-     .doc = "no progress and no closing summary line"},
+    AS_OPT_ROW_TEXT(OPT_OUTPUT, "output", 'o', "TRACE",
+                    "output trace (default: trace.ast)"),
+    AS_OPT_ROW_NUM(OPT_SAMPLE_BYTES, "sample-bytes", 0, AS_PARAM_BYTES, 0,
+                   1099511627776.0, "N",
+                   "record one allocation per N bytes on average\n"
+                   "(byte-weighted, like TCMalloc), e.g. 512K;\n"
+                   "0 = all (default)"),
+    AS_OPT_ROW_NUM(OPT_MAX_DEPTH, "max-depth", 0, AS_PARAM_U64, 0, 128, "D",
+                   "stack frames kept, 0..128 (default 32)"),
+    AS_OPT_ROW_NUM(OPT_TIME_RESOLUTION, "time-resolution", 0, AS_PARAM_NS, 1,
+                   3.6e12, "T",
+                   "round times down to multiples of T, e.g. 1us\n"
+                   "(default 1ns: exact); coarser times make smaller\n"
+                   "traces"),
+    AS_OPT_ROW_FLAG(OPT_STACK_CACHE, "stack-cache", 0,
+                    "reuse the stack of an earlier call from the same\n"
+                    "return address at the same stack height (LLAMA's\n"
+                    "approximation; much faster, may mislabel)"),
+    AS_OPT_ROW_FLAG(OPT_FOLLOW_FORKS, "follow-forks", 0,
+                    "record forked children too, each into\n"
+                    "TRACE.forkN.ast (allocsim record then waits for\n"
+                    "all of them)"),
+    AS_OPT_ROW_CHOICE(OPT_UNWIND, "unwind", 0, "auto|fp|libunwind", "MODE",
+                      "auto: frame pointers, libunwind when the chain is\n"
+                      "broken (default); fp; libunwind"),
+    AS_OPT_ROW_TEXT(OPT_PRELOAD, "preload", 0, "LIB",
+                    "the recorder library (default: found beside\n"
+                    "allocsim or in $ALLOCSIM_RECORD_LIB)"),
+    AS_OPT_ROW_FLAG(OPT_QUIET, "quiet", 'q',
+                    "no progress and no closing summary line"),
     {0},
 };
 
