@@ -5,10 +5,12 @@
  * hand: units (counts x1000, bytes x1024, durations), exact fractions,
  * refusals (signs, blanks, empty, overflow before and after the unit, a
  * fraction where a whole number is needed, a duration without a unit, not a
- * power of two), bounds, and the text of as_param_explain(). The last case
- * checks that every registered table's defaults parse under these rules.
+ * power of two), bounds, and the text of as_param_explain(). The last cases
+ * check that every registered table's defaults parse under these rules and
+ * that every registered parameter refuses hostile text.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/error.h"
@@ -170,8 +172,8 @@ static void test_explain(void)
     CU_ASSERT_STRING_EQUAL(b, "4K..64K");
     as_param_range(&t, b, sizeof b);
     CU_ASSERT_STRING_EQUAL(b, "1us..1000000s");
-    static const as_param_spec_t g = {"g", AS_PARAM_BYTES, "1", 1, 1 << 30,
-                                      NULL, ""};
+    static const as_param_spec_t g = {"g",     AS_PARAM_BYTES, "1", 1,
+                                      1 << 30, NULL,           ""};
     as_param_range(&g, b, sizeof b);
     CU_ASSERT_STRING_EQUAL(b, "1..1G");
     char small[8];
@@ -200,6 +202,51 @@ static void test_registered_defaults(void)
     }
 }
 
+/* hostile: every hostile text is refused by spec, whatever its type. */
+static void hostile(const as_param_spec_t *sp)
+{
+    static const char *const all[] = {
+        "", " 1", "1 ", "+1", " -5", "nan", "18446744073709551616", "1,5"};
+    static const char *const ints[] = {"-1",
+                                       "1.5",
+                                       "99999999999999T",
+                                       "0x10000000000000000",
+                                       "18446744073709551616ns",
+                                       "99999999999h"};
+    as_param_value_t v;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        int rc = as_param_parse_value(sp, all[i], strlen(all[i]), &v);
+        /* a DOUBLE may hold 2^64; every other text is refused */
+        if (sp->type == AS_PARAM_DOUBLE && i == 6 && sp->max >= 1.9e19)
+            continue;
+        if (rc == AS_OK) printf("\n  %s accepted '%s' ", sp->name, all[i]);
+        CU_ASSERT(rc == AS_EINVAL || rc == AS_ERANGE);
+    }
+    if (sp->type == AS_PARAM_BOOL || sp->type == AS_PARAM_ENUM ||
+        sp->type == AS_PARAM_DOUBLE)
+        return;
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        int rc = as_param_parse_value(sp, ints[i], strlen(ints[i]), &v);
+        if (rc == AS_OK) printf("\n  %s accepted '%s' ", sp->name, ints[i]);
+        CU_ASSERT(rc == AS_EINVAL || rc == AS_ERANGE);
+    }
+}
+
+/* Every registered parameter refuses signs, blanks, empty text, overflow,
+ * a huge value with a unit and (integers) a fraction. */
+static void test_registered_hostile(void)
+{
+    for (size_t i = 0; i < as_policy_count(); i++)
+        for (size_t k = 0; k < as_policy_at(i)->n_params; k++)
+            hostile(&as_policy_at(i)->params[k]);
+    for (size_t i = 0; i < as_predictor_count(); i++)
+        for (size_t k = 0; k < as_predictor_at(i)->n_params; k++)
+            hostile(&as_predictor_at(i)->params[k]);
+    for (size_t i = 0; i < as_gen_count(); i++)
+        for (size_t k = 0; k < as_gen_at(i)->n_params; k++)
+            hostile(&as_gen_at(i)->params[k]);
+}
+
 int main(void)
 {
     static const as_test_t tests[] = {
@@ -209,6 +256,7 @@ int main(void)
         {"powers of two and bounds", test_pow2_and_bounds},
         {"as_param_explain texts", test_explain},
         {"registered defaults parse", test_registered_defaults},
+        {"registered parameters refuse hostile text", test_registered_hostile},
         {NULL, NULL},
     };
     return as_test_main("common_param", tests);
