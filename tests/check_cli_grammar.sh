@@ -56,6 +56,14 @@ for c in record import gen info cat run demo; do
   expect "$c unknown option" 2 "^allocsim $c: unknown option '--no-such-option' \(see allocsim $c --help\)$" -- "$A" $c --no-such-option t.ast
   expect "$c unknown letter" 2 "^allocsim $c: unknown option '-Z'" -- "$A" $c -Z t.ast
 done
+# one meaning per short letter: every "-x, --name" in every --help is one of
+# these pairs (docs/cli.md's table).
+letters=" -h,--help -o,--output -q,--quiet -p,--policy -P,--param -n,--events -f,--format "
+for c in record import gen info cat run demo; do
+  "$A" $c --help | grep -oE '^  -[A-Za-z], --[a-z-]+' | tr -d ' ' | while read -r pair; do
+    case "$letters" in *" $pair "*) ;; *) echo "FAIL $c: short option $pair is not in the shared table";; esac
+  done
+done | grep FAIL && fail=1 || echo "ok   short letters mean the same in every subcommand"
 expect "info misplaced --policy" 2 "^allocsim info: option '--policy' belongs to run, not info" -- "$A" info --policy bestfit t.ast
 expect "run misplaced --trace" 2 "^allocsim run: option '--trace' belongs to demo, not run" -- "$A" run -p bestfit --trace t.ast t.ast -o r
 expect "gen misplaced -p" 2 "^allocsim gen: option '-p' \(--policy\) belongs to run, not gen" -- "$A" gen server-mix -p x=1 -o g.ast
