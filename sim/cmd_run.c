@@ -24,6 +24,25 @@ static void progress(void *arg, uint64_t done, uint64_t total)
         fprintf(stderr, "\rreplaying: %.1fM events", (double)done / 1e6);
 }
 
+/* One line per parameter: NAME.KEY=DEFAULT, its doc, and what it accepts
+ * (choices, or bounds with units). */
+static void help_params(FILE *f, const char *part, const as_param_spec_t *ps,
+                        size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        char range[96] = "";
+        if (ps[k].type == AS_PARAM_ENUM)
+            snprintf(range, sizeof range, "%s", ps[k].choices);
+        else if (ps[k].type != AS_PARAM_BOOL)
+            as_param_range(&ps[k], range, sizeof range);
+        fprintf(f, "      %s.%s=%s  %s%s%s%s\n", part, ps[k].name, ps[k].def,
+                ps[k].doc, range[0] ? " [" : "", range,
+                range[0]
+                    ? (ps[k].type == AS_PARAM_POW2 ? ", power of two]" : "]")
+                    : "");
+    }
+}
+
 static void help_policies(FILE *f)
 {
     fprintf(
@@ -32,18 +51,14 @@ static void help_policies(FILE *f)
     for (size_t i = 0; i < as_policy_count(); i++) {
         const as_policy_ops_t *p = as_policy_at(i);
         fprintf(f, "  %-16s %s\n", p->name, p->doc);
-        for (size_t k = 0; k < p->n_params; k++)
-            fprintf(f, "      %s.%s=%s  %s\n", p->name, p->params[k].name,
-                    p->params[k].def, p->params[k].doc);
+        help_params(f, p->name, p->params, p->n_params);
     }
     fprintf(f, "\npredictors (--predictor NAME; a wrapper such as cached "
                "needs its inner one:\nWRAPPER:INNER, e.g. cached:site):\n");
     for (size_t i = 0; i < as_predictor_count(); i++) {
         const as_predictor_ops_t *p = as_predictor_at(i);
         fprintf(f, "  %-16s %s\n", p->name, p->doc);
-        for (size_t k = 0; k < p->n_params; k++)
-            fprintf(f, "      %s.%s=%s  %s\n", p->name, p->params[k].name,
-                    p->params[k].def, p->params[k].doc);
+        help_params(f, p->name, p->params, p->n_params);
     }
     fprintf(f, "\nsimulated OS (--param os.KEY=VALUE):\n"
                "      os.thp=always|madvise|never (or --thp)\n"
