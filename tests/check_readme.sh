@@ -49,13 +49,18 @@ i=0
       fail=1
       continue
     fi
-    # Every -o OUT the command names exists now.
-    read -r -a words <<<"${cmd%%#*}"
-    for ((k = 0; k + 1 < ${#words[@]}; k++)); do
-      [[ ${words[k]} == -o ]] || continue
-      out=${words[k + 1]}
-      if [[ $cmd == *" run "* ]]; then out=${out%/}/summary.json; fi
-      [[ -s $out ]] || { echo "FAIL line $i: $out not written: $cmd"; fail=1; }
+    # Every -o OUT the command names exists now (per pipeline stage; `-o -`
+    # is standard output).
+    IFS='|' read -r -a stages <<<"${cmd%%#*}"
+    for stage in "${stages[@]}"; do
+      read -r -a words <<<"$stage"
+      for ((k = 0; k + 1 < ${#words[@]}; k++)); do
+        [[ ${words[k]} == -o ]] || continue
+        out=${words[k + 1]}
+        [[ $out == - ]] && continue
+        if [[ " $stage " == *" run "* ]]; then out=${out%/}/summary.json; fi
+        [[ -s $out ]] || { echo "FAIL line $i: $out not written: $cmd"; fail=1; }
+      done
     done
     echo "ok   line $i: $cmd"
   done 3<"$T/commands"
