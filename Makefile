@@ -6,12 +6,15 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 DEMO_TRACE ?= data/redis.ast
 DEMO_OUT   ?= demo-out
+PREFIX     ?= /usr/local
+DESTDIR    ?=
 
 DEB_PACKAGES = cmake pkg-config gcc make libzstd-dev zstd libcjson-dev libgsl-dev \
                gnuplot-nox libcunit1-dev libunwind-dev binutils clang time python3 \
-               chromium parallel slurm-wlm munge
+               python3-yaml help2man chromium parallel slurm-wlm munge
 
-.PHONY: all deps build test test-fast test-asan demo bench fuzz clean format
+.PHONY: all deps build test test-fast test-asan demo bench fuzz clean format \
+        install uninstall
 
 all: build
 
@@ -55,6 +58,20 @@ demo: build
 # Benchmarks (never part of `make test`); EVENTS=N for a smaller trace.
 bench: build
 	bash bench/replay/run.sh $(BUILD) $(or $(EVENTS),50000000) bestfit $(BENCH_POLICIES)
+
+# Install under PREFIX (default /usr/local), staged under DESTDIR when set:
+# the binary, the recorder, the manual page, bash completion, the docs
+# (docs/install.md lists where each goes).
+install: deps
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS)
+	cmake --build $(BUILD) -j$(JOBS)
+	DESTDIR="$(if $(DESTDIR),$(abspath $(DESTDIR)))" cmake --install $(BUILD)
+
+# Remove what the last `make install` installed (its manifest lists the
+# paths without DESTDIR: give the same DESTDIR again).
+uninstall:
+	@test -r $(BUILD)/install_manifest.txt || { echo "nothing installed from $(BUILD)"; exit 1; }
+	sed 's|^|$(if $(DESTDIR),$(abspath $(DESTDIR)))|' $(BUILD)/install_manifest.txt | xargs -d '\n' rm -f --
 
 fuzz: deps
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DALLOCSIM_FUZZ=ON -DALLOCSIM_RECORDER=OFF

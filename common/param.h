@@ -1,13 +1,15 @@
 /* param.h - named, typed, bounded parameters of a pluggable part.
  *
  * Every policy and predictor describes its knobs in one const table of
- * as_param_spec_t. The same table feeds `--param part.name=value`, `--help`,
- * the summary JSON and (in the real allocator) ALLOCSIM_* environment
- * variables. Values are resolved into a flat array of as_param_value_t, one
- * slot per spec row, in table order: the part reads `values[MY_PARAM_X]`.
+ * as_param_spec_t. The same table feeds `--param part.name=value`, `--help`
+ * and the summary JSON (and is meant to feed the real allocator's ALLOCSIM_*
+ * environment variables, once that allocator exists). Values are resolved
+ * into a flat array of as_param_value_t, one slot per spec row, in table
+ * order: the part reads `values[MY_PARAM_X]`.
  *
- * param.c uses no libc allocation and no stdio, so the real allocator can parse
- * its environment with it before any heap exists.
+ * param.c uses no libc allocation and no stdio, so code that runs before any
+ * heap exists can call it. as_param_parse_value is allocsim's one number
+ * parser: the command line's numeric options use it too (sim/cliopt.c).
  */
 #ifndef AS_COMMON_PARAM_H
 #define AS_COMMON_PARAM_H
@@ -15,13 +17,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The value types. Numbers are written the same way everywhere (command-line
+ * options, --param, environment): no sign, no blanks, digits with an optional
+ * fraction and unit; a fraction must come out as a whole number after the
+ * unit (1.5K = 1536 bytes; 1.1 bytes is an error), and a value that
+ * overflows 64 bits after the unit is an error. */
 typedef enum {
-    AS_PARAM_U64,   /* unsigned integer; accepts 0x hex */
-    AS_PARAM_BYTES, /* unsigned integer with optional K/M/G/T suffix (×1024) */
-    AS_PARAM_NS,    /* duration in ns; suffix ns/us/ms/s/min, no suffix = ns */
-    AS_PARAM_DOUBLE, /* real number */
+    AS_PARAM_U64,    /* count; 0x hex, or decimal with K/M/G/T = x10^3/6/9/12 */
+    AS_PARAM_BYTES,  /* bytes; 0x hex, or decimal with B, K/M/G/T (x1024^n,
+                       also KB/KiB...) */
+    AS_PARAM_NS,     /* duration, stored in ns; unit required: ns, us, ms, s,
+                       min, h (a bare 0 is allowed: zero in any unit) */
+    AS_PARAM_DOUBLE, /* real number: [-]digits[.digits][e[-]digits] */
     AS_PARAM_BOOL,   /* 0/1, true/false, on/off, yes/no */
-    AS_PARAM_ENUM    /* one of `choices` ("a|b|c"); value is the index */
+    AS_PARAM_ENUM,   /* one of `choices` ("a|b|c"); value is the index */
+    AS_PARAM_POW2    /* bytes, as AS_PARAM_BYTES, that must be a power of two */
 } as_param_type_t;
 
 typedef struct {
@@ -38,9 +48,12 @@ typedef union {
     double d;   /* DOUBLE */
 } as_param_value_t;
 
-/* as_param_parse_value: parse text `s` (length `len`) as `spec` wants.
- * @return 0, or AS_EINVAL (not a value of that type) / AS_ERANGE (outside
- * bounds). */
+/* as_param_parse_value: parse text `s` (length `len`) as `spec` wants. The
+ * one number parser of allocsim: the command line's numeric options go
+ * through it too.
+ * @return 0, or AS_EINVAL (not a value of that type: empty, blank, signed,
+ * unknown unit, fraction that is not whole, not a power of two) / AS_ERANGE
+ * (overflows 64 bits, or outside [min, max]). */
 int as_param_parse_value(const as_param_spec_t *spec, const char *s, size_t len,
                          as_param_value_t *out);
 
@@ -57,6 +70,18 @@ int as_param_find(const as_param_spec_t *specs, size_t n, const char *name,
  * @return 0, AS_ENOTFOUND (no such name), AS_EINVAL or AS_ERANGE. */
 int as_param_set(const as_param_spec_t *specs, size_t n,
                  as_param_value_t *values, const char *assignment);
+
+/* as_param_explain: describe the values `spec` accepts, for an error message
+ * that follows "must be ": e.g. "a power of two between 4K and 64K bytes",
+ * "a duration with a unit (ns, us, ms, s, min, h) from 1us to 1000000s",
+ * "one of never, madvise, always". Always terminated (cut when buf is short).
+ * @return the length written. */
+size_t as_param_explain(const as_param_spec_t *spec, char *buf, size_t cap);
+
+/* as_param_range: the bounds of a number as "MIN..MAX", each written as a
+ * user would ("4K..64K", "1us..100s"). Always terminated.
+ * @return the length written. */
+size_t as_param_range(const as_param_spec_t *spec, char *buf, size_t cap);
 
 /* as_param_format: write values[i] as text into buf (always terminated).
  * Bytes and durations are printed as plain integers.

@@ -2,30 +2,38 @@
  *
  * Each subcommand lives in sim/cmd_<name>.c and exports
  *   int as_cmd_<name>(int argc, char **argv);   (argv[0] is the subcommand)
+ *   const as_opt_t *const as_cmd_<name>_opts[]; (its option tables)
  * returning the process exit code: 0 ok, 1 the work failed, 2 bad usage or
- * bad input. Each handles --help itself, prints errors to stderr naming the
- * file (and byte offset or line), and shows progress only on a terminal.
- * The dispatch table is in sim/main.c.
+ * bad input. Each parses its options with the one parser (sim/cliopt.h),
+ * prints errors with as_cli_err ("allocsim CMD: FILE: offset N: what"), and
+ * shows progress only on a terminal. The dispatch table is in sim/main.c;
+ * `run` and `demo` share their tables in sim/run_options.c.
  */
 #ifndef AS_SIM_CLI_H
 #define AS_SIM_CLI_H
 
 #include <stdio.h>
 
+#include "sim/cliopt.h"
+
 typedef struct {
     const char *name;
     const char *summary; /* one line for `allocsim --help` */
     int (*run)(int argc, char **argv);
+    const as_opt_t *const *opts; /* its option tables (NULL-terminated) */
 } as_command_t;
 
 /* Exit codes. */
 enum { AS_EXIT_OK = 0, AS_EXIT_FAIL = 1, AS_EXIT_USAGE = 2 };
 
-/* as_cli_is_help: 1 when arg is -h or --help. */
-int as_cli_is_help(const char *arg);
-
 /* as_cli_progress_on: 1 when stderr is a terminal (progress is shown). */
 int as_cli_progress_on(void);
+
+/* as_cli_list: `allocsim --list WHAT` (hidden; for the shell completion):
+ * print the names of WHAT (commands, policies, predictors, params, workloads,
+ * workload-params, formats), one a line; argv[0] is "--list".
+ * @return an exit code: 0, 1 when stdout failed, 2 for an unknown WHAT. */
+int as_cli_list(int argc, char **argv, const as_command_t *commands);
 
 int as_cmd_info(int argc, char **argv);
 int as_cmd_cat(int argc, char **argv);
@@ -37,5 +45,16 @@ int as_cmd_record(int argc, char **argv);
 int as_cmd_plot(int argc, char **argv);
 int as_cmd_compare(int argc, char **argv);
 int as_cmd_sweep(int argc, char **argv);
+
+extern const as_opt_t *const as_cmd_info_opts[];
+extern const as_opt_t *const as_cmd_cat_opts[];
+extern const as_opt_t *const as_cmd_import_opts[];
+extern const as_opt_t *const as_cmd_gen_opts[];
+extern const as_opt_t *const as_cmd_run_opts[];
+extern const as_opt_t *const as_cmd_demo_opts[];
+extern const as_opt_t *const as_cmd_record_opts[];
+extern const as_opt_t *const as_cmd_plot_opts[];
+extern const as_opt_t *const as_cmd_compare_opts[];
+extern const as_opt_t *const as_cmd_sweep_opts[];
 
 #endif /* AS_SIM_CLI_H */

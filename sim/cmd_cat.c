@@ -5,7 +5,8 @@
  * line, in the canonical spelling of traces/textform.c; `allocsim import
  * --format text` reads it back to a trace that prints identically. A
  * truncated trace is printed up to its last whole chunk with a warning on
- * stderr; a corrupt one stops at the error (exit 2).
+ * stderr; a corrupt one stops at the error (exit 2). TRACE `-` is standard
+ * input.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,9 +16,13 @@
 #include "traces/trace.h"
 #include "sim/cli.h"
 
+static const as_opt_t cat_opts[] = {{0}};
+
+const as_opt_t *const as_cmd_cat_opts[] = {cat_opts, NULL};
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: allocsim cat TRACE\n\n"
+    fprintf(f, "usage: allocsim cat TRACE   (TRACE - is standard input)\n\n"
                "Print TRACE as text: header metadata, then one record per "
                "line:\n"
                "  meta KEY VALUE\n"
@@ -30,39 +35,35 @@ static void usage(FILE *f)
                "'-' for empty).\n"
                "See docs/trace-format.md. `allocsim import --format text` "
                "reads it back.\n");
+    as_opts_help(f, as_cmd_cat_opts);
 }
 
 int as_cmd_cat(int argc, char **argv)
 {
     const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (as_cli_is_help(argv[i])) {
+    as_opts_t p;
+    as_opts_init(&p, "cat", as_cmd_cat_opts, argc, argv);
+    for (int c; (c = as_opts_next(&p)) != AS_OPT_END;) {
+        if (c == AS_OPT_ERROR) return AS_EXIT_USAGE;
+        if (c == AS_OPT_HELP) {
             usage(stdout);
             return AS_EXIT_OK;
         }
-        if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "allocsim cat: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return AS_EXIT_USAGE;
-        }
         if (path) {
-            fprintf(stderr,
-                    "allocsim cat: expected one TRACE, found '%s' "
-                    "too\n",
-                    argv[i]);
+            as_cli_err("expected one TRACE, found '%s' too", p.text);
             return AS_EXIT_USAGE;
         }
-        path = argv[i];
+        path = p.text;
     }
     if (!path) {
-        usage(stderr);
+        as_cli_err("expected a TRACE (see allocsim cat --help)");
         return AS_EXIT_USAGE;
     }
+    if (!(path = as_cli_input(path))) return AS_EXIT_FAIL;
     as_trace_reader_t *r;
     int rc = as_trace_reader_open(&r, path);
     if (rc) {
-        fprintf(stderr, "allocsim cat: %s\n",
-                r ? as_trace_reader_error(r) : as_strerror(rc));
+        as_cli_err("%s", r ? as_trace_reader_error(r) : as_strerror(rc));
         as_trace_reader_close(r);
         return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
     }
@@ -87,12 +88,11 @@ int as_cmd_cat(int argc, char **argv)
         fprintf(stderr, "allocsim cat: write to stdout failed\n");
         exit_code = AS_EXIT_FAIL;
     } else if (rc < 0) {
-        fprintf(stderr, "allocsim cat: %s\n",
-                rc == AS_ENOMEM ? "out of memory" : as_trace_reader_error(r));
+        as_cli_err("%s", rc == AS_ENOMEM ? "out of memory"
+                                         : as_trace_reader_error(r));
         exit_code = rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
     } else if (as_trace_reader_truncated(r)) {
-        fprintf(stderr, "allocsim cat: warning: %s\n",
-                as_trace_reader_error(r));
+        as_cli_err("warning: %s", as_trace_reader_error(r));
     }
     as_trace_reader_close(r);
     return exit_code;

@@ -17,37 +17,63 @@
 #include "reports/runner.h"
 #include "sim/cli.h"
 
+enum {
+    OPT_POLICIES = 1,
+    OPT_PREDICTOR,
+    OPT_PARAM,
+    OPT_THP,
+    OPT_NO_CHECK,
+    OPT_BASELINE,
+    OPT_OUTPUT,
+    OPT_JOBS,
+    OPT_NO_RENDER,
+    OPT_QUIET
+};
+
+static const as_opt_t compare_opts[] = {
+    AS_OPT_ROW_TEXT(OPT_POLICIES, "policies", 0, "LIST",
+                    "comma-separated policies (required)"),
+    AS_OPT_ROW_TEXT(OPT_PREDICTOR, "predictor", 0, "NAME",
+                    "lifetime predictor of every run (default none)"),
+    AS_OPT_ROW_TEXT(OPT_PARAM, "param", 'P', "K=V",
+                    "parameter for every run it applies to\n"
+                    "(POLICY.K=V only to that policy's runs); repeatable"),
+    AS_OPT_ROW_CHOICE(OPT_THP, "thp", 0, "never|madvise|always", "MODE",
+                      "transparent huge pages of every run"),
+    AS_OPT_ROW_FLAG(OPT_NO_CHECK, "no-check", 0,
+                    "runs skip the checking layer (faster)"),
+    AS_OPT_ROW_TEXT(OPT_BASELINE, "baseline", 0, "POLICY",
+                    "waste_reduction against POLICY's run of each trace\n"
+                    "(default: the first policy's)"),
+    AS_OPT_ROW_TEXT(OPT_OUTPUT, "output", 'o', "DIR",
+                    "report directory (required)"),
+    AS_OPT_ROW_NUM(OPT_JOBS, "jobs", 'j', AS_PARAM_U64, 1, 4096, "N",
+                   "runs at a time (default: the CPUs)"),
+    AS_OPT_ROW_FLAG(OPT_NO_RENDER, "no-render", 0,
+                    "write each figure's .dat and .gp, not the images"),
+    AS_OPT_ROW_FLAG(OPT_QUIET, "quiet", 'q', "no progress"),
+    {0},
+};
+
+const as_opt_t *const as_cmd_compare_opts[] = {compare_opts, NULL};
+
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: allocsim compare TRACE... --policies P1,P2,... -o DIR\n"
-            "                        [--predictor Q] [--param K=V]... "
-            "[-j N]\n\n"
+            "                        [--predictor Q] [-P K=V]... [-j N]\n\n"
             "Replay each TRACE through each policy (one `allocsim run` per\n"
             "pair, N at a time) into DIR/runs/<trace>/<policy>/, then write\n"
             "the report: compare.csv, compare.md, compare.json, timing.csv,\n"
             "the figures (PNG, SVG, PDF beside .dat and .gp) and\n"
-            "index.html. Runs already in DIR are not run again.\n\n"
-            "options:\n"
-            "  -p, --policies LIST  comma-separated policies (required)\n"
-            "      --predictor Q    lifetime predictor of every run "
-            "(default none)\n"
-            "  -P, --param K=V      parameter for every run it applies to\n"
-            "                       (POLICY.K=V only to that policy's runs)\n"
-            "      --thp MODE       always | madvise | never\n"
-            "      --no-check       runs skip the checking layer (faster)\n"
-            "      --baseline P     waste_reduction against policy P "
-            "(default: the first)\n"
-            "  -o, --output DIR     report directory (required)\n"
-            "  -j, --jobs N         runs at a time (default: the CPUs)\n"
-            "      --no-render      write figures' .dat and .gp, not the "
-            "images\n"
-            "  -q, --quiet          no progress\n"
-            "  -h, --help           this help\n\n"
+            "index.html. Runs already in DIR are not run again.\n"
             "Files and formulas: docs/outputs.md.\n");
+    as_opts_help(f, as_cmd_compare_opts);
 }
 
 #define MAXV 256
+
+static const char *thp_modes[] = {"never", "madvise", "always"};
 
 typedef struct {
     const char *traces[MAXV], *policies[MAXV], *params[MAXV], *pass[8];
@@ -62,81 +88,79 @@ static int parse(opts_t *o, int argc, char **argv)
     memset(o, 0, sizeof *o);
     o->predictor = "none";
     o->jobs = as_runner_default_jobs();
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = !strcmp(a, "-p") || !strcmp(a, "--policies") ||
-                    !strcmp(a, "--predictor") || !strcmp(a, "-P") ||
-                    !strcmp(a, "--param") || !strcmp(a, "--thp") ||
-                    !strcmp(a, "--baseline") || !strcmp(a, "-o") ||
-                    !strcmp(a, "--output") || !strcmp(a, "-j") ||
-                    !strcmp(a, "--jobs");
-        if (as_cli_is_help(a)) {
+    as_opts_t p;
+    int c, thp_given = 0, no_check_given = 0;
+    as_opts_init(&p, "compare", as_cmd_compare_opts, argc, argv);
+    while ((c = as_opts_next(&p)) != AS_OPT_END) {
+        switch (c) {
+        case AS_OPT_ERROR:
+            return AS_EXIT_USAGE;
+        case AS_OPT_HELP:
             usage(stdout);
             return AS_EXIT_OK;
-        }
-        if (takes && !v) {
-            fprintf(stderr, "allocsim compare: %s needs a value\n", a);
-            return AS_EXIT_USAGE;
-        }
-        if (!strcmp(a, "-p") || !strcmp(a, "--policies")) {
-            snprintf(o->policy_buf, sizeof o->policy_buf, "%s", v);
+        case OPT_POLICIES:
+            snprintf(o->policy_buf, sizeof o->policy_buf, "%s", p.text);
             o->n_policies = 0;
             for (char *s = strtok(o->policy_buf, ",");
                  s && o->n_policies < MAXV; s = strtok(NULL, ","))
                 o->policies[o->n_policies++] = s;
-        } else if (!strcmp(a, "--predictor")) {
-            o->predictor = v;
-        } else if (!strcmp(a, "-P") || !strcmp(a, "--param")) {
-            if (o->n_params < MAXV) o->params[o->n_params++] = v;
-        } else if (!strcmp(a, "--thp")) {
-            o->pass[o->n_pass++] = "--thp";
-            o->pass[o->n_pass++] = v;
-        } else if (!strcmp(a, "--baseline")) {
-            o->baseline = v;
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            o->out = v;
-        } else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
-            char *end;
-            long n = strtol(v, &end, 10);
-            if (*end || n < 1 || n > 4096) {
-                fprintf(stderr,
-                        "allocsim compare: -j %s: expected a number "
-                        "of runs from 1 to 4096\n",
-                        v);
+            break;
+        case OPT_PREDICTOR:
+            o->predictor = p.text;
+            break;
+        case OPT_PARAM:
+            if (o->n_params == MAXV) {
+                as_cli_err("more than %d --param", MAXV);
                 return AS_EXIT_USAGE;
             }
-            o->jobs = (int)n;
-        } else if (!strcmp(a, "--no-check")) {
-            if (o->n_pass < 7) o->pass[o->n_pass++] = "--no-check";
-        } else if (!strcmp(a, "--no-render")) {
+            o->params[o->n_params++] = p.text;
+            break;
+        case OPT_THP:
+            if (!thp_given++) {
+                o->pass[o->n_pass++] = "--thp";
+                o->pass[o->n_pass++] = thp_modes[p.value.u % 3];
+            } else {
+                o->pass[o->n_pass - 1] = thp_modes[p.value.u % 3];
+            }
+            break;
+        case OPT_NO_CHECK:
+            if (!no_check_given++) o->pass[o->n_pass++] = "--no-check";
+            break;
+        case OPT_BASELINE:
+            o->baseline = p.text;
+            break;
+        case OPT_OUTPUT:
+            o->out = p.text;
+            break;
+        case OPT_JOBS:
+            o->jobs = (int)p.value.u;
+            break;
+        case OPT_NO_RENDER:
             o->no_render = 1;
-        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            break;
+        case OPT_QUIET:
             o->quiet = 1;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr,
-                    "allocsim compare: unknown option '%s' (see "
-                    "allocsim compare --help)\n",
-                    a);
-            return AS_EXIT_USAGE;
-        } else if (o->n_traces < MAXV) {
-            o->traces[o->n_traces++] = a;
+            break;
+        default: /* AS_OPT_ARG */
+            if (o->n_traces == MAXV) {
+                as_cli_err("more than %d traces", MAXV);
+                return AS_EXIT_USAGE;
+            }
+            o->traces[o->n_traces++] = p.text;
         }
-        if (takes) i++;
     }
     const char *missing = !o->n_traces     ? "no trace given"
                           : !o->n_policies ? "--policies is required"
                           : !o->out        ? "-o DIR is required"
                                            : NULL;
     if (missing) {
-        fprintf(stderr, "allocsim compare: %s\n", missing);
-        usage(stderr);
+        as_cli_err("%s (see allocsim compare --help)", missing);
         return AS_EXIT_USAGE;
     }
     for (size_t i = 0; i < o->n_policies; i++)
         if (!as_policy_find(o->policies[i])) {
             fprintf(stderr, "allocsim compare: unknown policy '%s'; valid:",
-                    o->policies[i]);
+                    o->policies[i]); /* the list follows on the line */
             for (size_t k = 0; k < as_policy_count(); k++)
                 fprintf(stderr, " %s", as_policy_at(k)->name);
             fprintf(stderr, "\n");
@@ -144,8 +168,7 @@ static int parse(opts_t *o, int argc, char **argv)
         }
     for (size_t i = 0; i < o->n_traces; i++)
         if (access(o->traces[i], R_OK) != 0) {
-            fprintf(stderr, "allocsim compare: %s: cannot read the trace\n",
-                    o->traces[i]);
+            as_cli_err("%s: cannot read the trace", o->traces[i]);
             return AS_EXIT_USAGE;
         }
     return -1;
@@ -173,7 +196,7 @@ int as_cmd_compare(int argc, char **argv)
     if (rc >= 0) return rc;
     char exe[4096], err[4600];
     if (as_runner_self_exe(exe, sizeof exe, err, sizeof err) != 0) {
-        fprintf(stderr, "allocsim compare: %s\n", err);
+        as_cli_err("%s", err);
         return AS_EXIT_FAIL;
     }
     size_t n = o.n_traces * o.n_policies;
@@ -181,7 +204,7 @@ int as_cmd_compare(int argc, char **argv)
     char **argbuf = calloc(n * (o.n_params * 2 + o.n_pass + 8), sizeof *argbuf);
     char **dirs = calloc(n, sizeof *dirs);
     if (!jobs || !argbuf || !dirs) {
-        fprintf(stderr, "allocsim compare: out of memory\n");
+        as_cli_err("out of memory");
         free(jobs), free(argbuf), free(dirs);
         return AS_EXIT_FAIL;
     }
@@ -230,11 +253,10 @@ int as_cmd_compare(int argc, char **argv)
         usage_fail += jobs[i].status == AS_EXIT_USAGE;
     }
     if (failed < 0) {
-        fprintf(stderr, "allocsim compare: %s\n", err);
+        as_cli_err("%s", err);
         status = AS_EXIT_FAIL;
     } else if (failed > 0) {
-        fprintf(stderr, "allocsim compare: %ld of %zu runs failed\n", failed,
-                n);
+        as_cli_err("%ld of %zu runs failed", failed, n);
         status = usage_fail == n ? AS_EXIT_USAGE : AS_EXIT_FAIL;
     }
     if (ok > 0 && failed >= 0) {
@@ -251,7 +273,7 @@ int as_cmd_compare(int argc, char **argv)
                                 .traces = o.traces,
                                 .n_traces = o.n_traces};
         if (as_report_write(&ro2, dirs, ok, err, sizeof err) != 0) {
-            fprintf(stderr, "allocsim compare: %s\n", err);
+            as_cli_err("%s", err);
             status = AS_EXIT_FAIL;
         } else {
             printf("%zu runs; report in %s/index.html\n", ok, o.out);

@@ -1,7 +1,9 @@
 /* cmd_demo.c - `allocsim demo`: replay one trace through every registered
  * policy (with the oracle predictor, so lifetime-aware policies show what
- * they can do) and write one run directory per policy plus a comparison
- * table, DIR/compare.csv. The README's first command runs this.
+ * they can do, unless --predictor says otherwise) and write one run
+ * directory per policy plus a comparison table, DIR/compare.csv. The
+ * README's first command runs this. Options are those of `allocsim run`
+ * (run_options.c) except --policy, plus --trace.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,35 +17,35 @@
 
 static void usage(FILE *f)
 {
-    fprintf(
-        f,
-        "usage: allocsim demo [--trace TRACE] [-o DIR] [run options]\n\n"
-        "Replay TRACE (default data/redis.ast, recorded from Redis under\n"
-        "redis-benchmark) through every registered\n"
-        "policy with the oracle predictor. Writes DIR/<policy>/summary.json\n"
-        "and series.csv for each, and DIR/compare.csv; prints the table.\n"
-        "Accepts the options of `allocsim run` (--param, --thp, ...),\n"
-        "except --policy. Default DIR: demo-out.\n");
+    fprintf(f, "usage: allocsim demo [options] [TRACE]\n\n"
+               "Replay TRACE (default data/redis.ast, recorded from Redis "
+               "under\nredis-benchmark; - for standard input) through every "
+               "registered policy,\nwith the oracle predictor unless "
+               "--predictor names another (none included).\nWrites "
+               "DIR/<policy>/summary.json and series.csv for each, and\n"
+               "DIR/compare.csv; prints the table. Default DIR: demo-out.\n");
+    as_opts_help(f, as_cmd_demo_opts);
 }
 
 int as_cmd_demo(int argc, char **argv)
 {
     as_run_opts_t o;
-    int rc = as_run_options_parse(&o, argc, argv, usage);
+    int rc =
+        as_run_options_parse(&o, "demo", as_cmd_demo_opts, argc, argv, usage);
     if (rc >= 0) return rc;
-    if (o.cfg.policy) {
-        fprintf(stderr, "allocsim demo: runs every policy; use `allocsim run` "
-                        "for one\n");
+    if (o.n_positional + (o.trace != NULL) > 1) {
+        as_cli_err("expected at most one TRACE (--trace or an argument)");
         return AS_EXIT_USAGE;
     }
     const char *trace = o.trace          ? o.trace
                         : o.n_positional ? o.positional[0]
                                          : "data/redis.ast";
-    const char *dir =
-        strcmp(o.out_dir, "allocsim-out") ? o.out_dir : "demo-out";
-    if (strcmp(o.cfg.predictor, "none") == 0) o.cfg.predictor = "oracle";
+    const char *dir = o.out_given ? o.out_dir : "demo-out";
+    if (!o.predictor_given) o.cfg.predictor = "oracle";
+    const char *shown = trace;
+    if (!(trace = as_cli_input(trace))) return AS_EXIT_FAIL;
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "allocsim demo: %s: %s\n", dir, strerror(errno));
+        as_cli_err("%s: %s", dir, strerror(errno));
         return AS_EXIT_FAIL;
     }
     char cmp_path[4096], err[4400];
@@ -57,7 +59,7 @@ int as_cmd_demo(int argc, char **argv)
     fprintf(cmp, "policy,peak_live_bytes,peak_resident_bytes,"
                  "mean_resident_bytes,peak_metadata_bytes,jw1,jw4,"
                  "hugepage_coverage_mean,events_per_s\n");
-    printf("trace %s, predictor %s\n\n", trace, o.cfg.predictor);
+    printf("trace %s, predictor %s\n\n", shown, o.cfg.predictor);
     printf("%-18s %12s %12s %12s %8s %8s %9s\n", "policy", "peak live",
            "peak resid", "mean resid", "jw1", "jw4", "hp cover");
     int status = AS_EXIT_OK;
@@ -90,7 +92,7 @@ int as_cmd_demo(int argc, char **argv)
             return rc;
         }
         if (rc != AS_EXIT_OK) {
-            fprintf(stderr, "allocsim demo: policy %s failed\n", name);
+            as_cli_err("policy %s failed", name);
             status = rc;
             continue;
         }

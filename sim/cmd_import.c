@@ -1,19 +1,49 @@
-/* cmd_import.c - `allocsim import --format F FILE -o TRACE`.
+/* cmd_import.c - `allocsim import -f FORMAT FILE -o TRACE`.
  *
  * Finds F in the import registry (traces/import/import.h), opens a trace
  * writer on TRACE (written to TRACE.tmp and renamed on success) and lets the
  * importer fill it. On any error the writer is aborted, so no output file is
  * left behind, and the importer's "FILE:LINE: expected ..." message goes to
- * stderr with exit status 2 (bad input) or 1 (the work failed).
+ * stderr with exit status 2 (bad input) or 1 (the work failed). FILE `-`
+ * is standard input (spooled, see as_cli_input); `-o -` streams the trace to
+ * standard output.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "traces/import/import.h"
 #include "traces/trace.h"
 #include "sim/cli.h"
+
+enum {
+    OPT_FORMAT = 1,
+    OPT_OUTPUT,
+    OPT_CHUNK_EVENTS,
+    OPT_MAX_EVENTS,
+    OPT_MATCH
+};
+
+static const as_opt_t import_opts[] = {
+    AS_OPT_ROW_TEXT(OPT_FORMAT, "format", 'f', "FORMAT",
+                    "input format (required; below)"),
+    AS_OPT_ROW_TEXT(OPT_OUTPUT, "output", 'o', "TRACE",
+                    "output trace (required; written atomically);\n"
+                    "- for standard output"),
+    AS_OPT_ROW_NUM(OPT_CHUNK_EVENTS, "chunk-events", 0, AS_PARAM_U64, 1,
+                   4294967295.0, "N", "events per chunk (default 64K = 65536)"),
+    AS_OPT_ROW_NUM(OPT_MAX_EVENTS, "max-events", 0, AS_PARAM_U64, 1,
+                   18446744073709551615.0, "N",
+                   "stop after N events (default: all)"),
+    AS_OPT_ROW_CHOICE(OPT_MATCH, "match", 0, "fifo|lifo", "fifo|lifo",
+                      "heaptrack interpreted files: free the oldest (fifo,\n"
+                      "default) or newest (lifo) live object of a pair"),
+    {0},
+};
+
+const as_opt_t *const as_cmd_import_opts[] = {import_opts, NULL};
 
 static void list_formats(FILE *f)
 {
@@ -23,30 +53,12 @@ static void list_formats(FILE *f)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: allocsim import --format FORMAT FILE -o TRACE "
-               "[options]\n\n"
-               "Convert FILE into an allocsim trace.\n\n"
-               "options:\n"
-               "  --format F         input format (below)\n"
-               "  -o, --output TRACE output trace (written atomically)\n"
-               "  --chunk-events N   events per chunk (default 65536)\n"
-               "  --max-events N     stop after N events\n"
-               "  --match fifo|lifo  heaptrack interpreted files: free the "
-               "oldest (fifo,\n"
-               "                     default) or newest (lifo) live object "
-               "of a pair\n\n"
-               "formats:\n");
+    fprintf(f, "usage: allocsim import -f FORMAT FILE -o TRACE [options]\n\n"
+               "Convert FILE into an allocsim trace; FILE - is standard "
+               "input.\n");
+    as_opts_help(f, as_cmd_import_opts);
+    fprintf(f, "\nformats:\n");
     list_formats(f);
-}
-
-static int parse_u64(const char *s, uint64_t *v)
-{
-    char *end;
-    if (!*s || *s == '-') return -1;
-    unsigned long long x = strtoull(s, &end, 10);
-    if (*end) return -1;
-    *v = x;
-    return 0;
 }
 
 int as_cmd_import(int argc, char **argv)
@@ -54,79 +66,58 @@ int as_cmd_import(int argc, char **argv)
     const char *format = NULL, *in = NULL, *out = NULL;
     as_import_opts_t opts = {0};
     as_trace_writer_opts_t wopts = {0, 0};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (as_cli_is_help(a)) {
+    as_opts_t p;
+    as_opts_init(&p, "import", as_cmd_import_opts, argc, argv);
+    for (int c; (c = as_opts_next(&p)) != AS_OPT_END;) {
+        switch (c) {
+        case AS_OPT_ERROR:
+            return AS_EXIT_USAGE;
+        case AS_OPT_HELP:
             usage(stdout);
             return AS_EXIT_OK;
-        }
-        int has_val = i + 1 < argc;
-        uint64_t v;
-        if (strcmp(a, "--format") == 0 && has_val) {
-            format = argv[++i];
-        } else if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) &&
-                   has_val) {
-            out = argv[++i];
-        } else if (strcmp(a, "--chunk-events") == 0 && has_val) {
-            if (parse_u64(argv[++i], &v) || v == 0 || v > UINT32_MAX) {
-                fprintf(stderr,
-                        "allocsim import: --chunk-events: expected "
-                        "1..%u, found '%s'\n",
-                        UINT32_MAX, argv[i]);
+        case OPT_FORMAT:
+            format = p.text;
+            break;
+        case OPT_OUTPUT:
+            out = p.text;
+            break;
+        case OPT_CHUNK_EVENTS:
+            wopts.chunk_events = (uint32_t)p.value.u;
+            break;
+        case OPT_MAX_EVENTS:
+            opts.max_events = p.value.u;
+            break;
+        case OPT_MATCH:
+            opts.match_lifo = p.value.u == 1;
+            break;
+        default: /* AS_OPT_ARG */
+            if (in) {
+                as_cli_err("expected one input FILE, found '%s' too", p.text);
                 return AS_EXIT_USAGE;
             }
-            wopts.chunk_events = (uint32_t)v;
-        } else if (strcmp(a, "--max-events") == 0 && has_val) {
-            if (parse_u64(argv[++i], &v)) {
-                fprintf(stderr,
-                        "allocsim import: --max-events: expected a "
-                        "number, found '%s'\n",
-                        argv[i]);
-                return AS_EXIT_USAGE;
-            }
-            opts.max_events = v;
-        } else if (strcmp(a, "--match") == 0 && has_val) {
-            const char *m = argv[++i];
-            if (strcmp(m, "fifo") && strcmp(m, "lifo")) {
-                fprintf(stderr,
-                        "allocsim import: --match: expected fifo or "
-                        "lifo, found '%s'\n",
-                        m);
-                return AS_EXIT_USAGE;
-            }
-            opts.match_lifo = strcmp(m, "lifo") == 0;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr,
-                    "allocsim import: unknown option or missing "
-                    "value: '%s'\n",
-                    a);
-            usage(stderr);
-            return AS_EXIT_USAGE;
-        } else if (!in) {
-            in = a;
-        } else {
-            fprintf(stderr,
-                    "allocsim import: expected one input FILE, found "
-                    "'%s' too\n",
-                    a);
-            return AS_EXIT_USAGE;
+            in = p.text;
         }
     }
     if (!format || !in || !out) {
-        fprintf(stderr, "allocsim import: expected --format, FILE and -o "
-                        "TRACE\n");
-        usage(stderr);
+        as_cli_err("expected -f FORMAT, FILE and -o TRACE (see allocsim "
+                   "import --help)");
         return AS_EXIT_USAGE;
     }
     const as_import_format_t *fmt = as_import_find(format);
     if (!fmt) {
-        fprintf(stderr, "allocsim import: unknown format '%s'; formats:\n",
-                format);
+        as_cli_err("unknown format '%s'; formats:", format);
         list_formats(stderr);
         return AS_EXIT_USAGE;
     }
-    as_trace_writer_t *w;
-    int rc = as_trace_writer_open(&w, out, &wopts);
+    if (as_cli_is_stdio(out) && isatty(1)) {
+        as_cli_err("-o -: standard output is a terminal; a trace is binary");
+        return AS_EXIT_USAGE;
+    }
+    const char *in_path = as_cli_input(in);
+    if (!in_path) return AS_EXIT_FAIL;
+    as_trace_writer_t *w = NULL;
+    int rc = as_cli_is_stdio(out) ? as_trace_writer_open_fd(&w, 1, &wopts)
+                                  : as_trace_writer_open(&w, out, &wopts);
     if (rc) {
         fprintf(stderr, "allocsim import: %s\n",
                 w ? as_trace_writer_error(w) : as_strerror(rc));
@@ -134,10 +125,9 @@ int as_cmd_import(int argc, char **argv)
         return AS_EXIT_FAIL;
     }
     char err[1024] = "";
-    rc = fmt->run(in, w, &opts, err, sizeof err);
+    rc = fmt->run(in_path, w, &opts, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "allocsim import: %s\n",
-                err[0] ? err : as_strerror(rc));
+        as_cli_err("%s", err[0] ? err : as_strerror(rc));
         as_trace_writer_abort(w);
         return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
     }

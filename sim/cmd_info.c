@@ -1,11 +1,11 @@
-/* cmd_info.c - `allocsim info TRACE [--json]`: what a trace holds.
+/* cmd_info.c - `allocsim info [--json] TRACE`: what a trace holds.
  *
  * Prints the header metadata and the figures of as_trace_stats()
  * (traces/info.h): event and object counts, duration, peak live bytes and
  * objects, threads, CPUs, chunks and compressed bytes per event, frees of
  * ids that were not live. Text by default, one JSON object with --json.
  * A truncated trace is summarised up to its last whole chunk, with a
- * warning; a corrupt one is an error (exit 2).
+ * warning; a corrupt one is an error (exit 2). TRACE `-` is standard input.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,15 +16,24 @@
 #include "traces/trace.h"
 #include "sim/cli.h"
 
+enum { OPT_JSON = 1 };
+
+static const as_opt_t info_opts[] = {
+    AS_OPT_ROW_FLAG(OPT_JSON, "json", 0, "one JSON object instead of text"),
+    {0},
+};
+
+const as_opt_t *const as_cmd_info_opts[] = {info_opts, NULL};
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: allocsim info TRACE [--json]\n\n"
+    fprintf(f, "usage: allocsim info [--json] TRACE\n\n"
                "Print TRACE's header metadata and statistics: events, "
                "objects, duration,\n"
                "peak live bytes and objects, threads, CPUs, chunks, bytes "
-               "per event.\n\n"
-               "options:\n"
-               "  --json   one JSON object instead of text\n");
+               "per event.\n"
+               "TRACE - reads the trace from standard input.\n");
+    as_opts_help(f, as_cmd_info_opts);
 }
 
 static void json_str(FILE *f, const char *s)
@@ -44,37 +53,34 @@ static void json_str(FILE *f, const char *s)
 int as_cmd_info(int argc, char **argv)
 {
     const char *path = NULL;
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (as_cli_is_help(argv[i])) {
+    int json = 0, c;
+    as_opts_t p;
+    as_opts_init(&p, "info", as_cmd_info_opts, argc, argv);
+    while ((c = as_opts_next(&p)) != AS_OPT_END) {
+        if (c == AS_OPT_ERROR) return AS_EXIT_USAGE;
+        if (c == AS_OPT_HELP) {
             usage(stdout);
             return AS_EXIT_OK;
         }
-        if (strcmp(argv[i], "--json") == 0) {
+        if (c == OPT_JSON) {
             json = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "allocsim info: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return AS_EXIT_USAGE;
         } else if (path) {
-            fprintf(stderr,
-                    "allocsim info: expected one TRACE, found '%s' "
-                    "too\n",
-                    argv[i]);
+            as_cli_err("expected one TRACE, found '%s' too", p.text);
             return AS_EXIT_USAGE;
         } else {
-            path = argv[i];
+            path = p.text;
         }
     }
     if (!path) {
-        usage(stderr);
+        as_cli_err("expected a TRACE (see allocsim info --help)");
         return AS_EXIT_USAGE;
     }
+    const char *open_path = as_cli_input(path);
+    if (!open_path) return AS_EXIT_FAIL;
     as_trace_reader_t *r;
-    int rc = as_trace_reader_open(&r, path);
+    int rc = as_trace_reader_open(&r, open_path);
     if (rc) {
-        fprintf(stderr, "allocsim info: %s\n",
-                r ? as_trace_reader_error(r) : as_strerror(rc));
+        as_cli_err("%s", r ? as_trace_reader_error(r) : as_strerror(rc));
         as_trace_reader_close(r);
         return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
     }
@@ -83,8 +89,8 @@ int as_cmd_info(int argc, char **argv)
     char hash[17];
     rc = as_trace_stats(r, &s);
     if (rc) {
-        fprintf(stderr, "allocsim info: %s\n",
-                rc == AS_ENOMEM ? "out of memory" : as_trace_reader_error(r));
+        as_cli_err("%s", rc == AS_ENOMEM ? "out of memory"
+                                         : as_trace_reader_error(r));
         as_trace_reader_close(r);
         return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
     }
@@ -150,9 +156,7 @@ int as_cmd_info(int argc, char **argv)
         printf("file bytes        %" PRIu64 "\n", s.file_bytes);
         printf("bytes/event       %.3f\n", s.bytes_per_event);
     }
-    if (s.truncated)
-        fprintf(stderr, "allocsim info: warning: %s\n",
-                as_trace_reader_error(r));
+    if (s.truncated) as_cli_err("warning: %s", as_trace_reader_error(r));
     as_trace_reader_close(r);
     return AS_EXIT_OK;
 }

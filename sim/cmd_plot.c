@@ -11,6 +11,21 @@
 #include "reports/report.h"
 #include "sim/cli.h"
 
+enum { OPT_OUTPUT = 1, OPT_BASELINE, OPT_NO_RENDER };
+
+static const as_opt_t plot_opts[] = {
+    AS_OPT_ROW_TEXT(OPT_OUTPUT, "output", 'o', "DIR",
+                    "report directory (required)"),
+    AS_OPT_ROW_TEXT(OPT_BASELINE, "baseline", 0, "POLICY",
+                    "waste_reduction against POLICY's run of the same\n"
+                    "trace (default: the first run of each trace)"),
+    AS_OPT_ROW_FLAG(OPT_NO_RENDER, "no-render", 0,
+                    "write each figure's .dat and .gp, do not run gnuplot"),
+    {0},
+};
+
+const as_opt_t *const as_cmd_plot_opts[] = {plot_opts, NULL};
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: allocsim plot RUN_DIR... -o DIR [--baseline POLICY]\n\n"
@@ -19,15 +34,9 @@ static void usage(FILE *f)
                "compare.md, compare.json, timing.csv, every figure the runs\n"
                "have data for as PNG, SVG and PDF beside its .dat and .gp,\n"
                "and index.html. Nothing is replayed. A RUN_DIR without\n"
-               "summary.json stands for its subdirectories that have one.\n\n"
-               "options:\n"
-               "  -o, --output DIR     report directory (required)\n"
-               "      --baseline P     waste_reduction against policy P's run\n"
-               "                       of the same trace (default: the first\n"
-               "                       run of each trace)\n"
-               "      --no-render      write .dat and .gp, do not run gnuplot\n"
-               "  -h, --help           this help\n\n"
+               "summary.json stands for its subdirectories that have one.\n"
                "Files and formulas: docs/outputs.md.\n");
+    as_opts_help(f, as_cmd_plot_opts);
 }
 
 int as_cmd_plot(int argc, char **argv)
@@ -35,39 +44,29 @@ int as_cmd_plot(int argc, char **argv)
     const char *out = NULL, *baseline = NULL, *gnuplot = "gnuplot";
     char **dirs = NULL, err[4600];
     size_t n = 0;
-    int status = AS_EXIT_OK;
-    for (int i = 1; i < argc && status == AS_EXIT_OK; i++) {
-        const char *a = argv[i];
-        if (as_cli_is_help(a)) {
+    int status = AS_EXIT_OK, c;
+    as_opts_t p;
+    as_opts_init(&p, "plot", as_cmd_plot_opts, argc, argv);
+    while (status == AS_EXIT_OK && (c = as_opts_next(&p)) != AS_OPT_END) {
+        if (c == AS_OPT_ERROR) {
+            status = AS_EXIT_USAGE;
+        } else if (c == AS_OPT_HELP) {
             usage(stdout);
             goto done;
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--output") ||
-                   !strcmp(a, "--baseline")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "allocsim plot: %s needs a value\n", a);
-                status = AS_EXIT_USAGE;
-            } else if (a[1] == '-' && a[2] == 'b') {
-                baseline = argv[++i];
-            } else {
-                out = argv[++i];
-            }
-        } else if (!strcmp(a, "--no-render")) {
+        } else if (c == OPT_OUTPUT) {
+            out = p.text;
+        } else if (c == OPT_BASELINE) {
+            baseline = p.text;
+        } else if (c == OPT_NO_RENDER) {
             gnuplot = NULL;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr,
-                    "allocsim plot: unknown option '%s' (see "
-                    "allocsim plot --help)\n",
-                    a);
-            status = AS_EXIT_USAGE;
-        } else if (as_report_expand(a, &dirs, &n, err, sizeof err) != 0) {
-            fprintf(stderr, "allocsim plot: %s\n", err);
+        } else if (as_report_expand(p.text, &dirs, &n, err, sizeof err) != 0) {
+            as_cli_err("%s", err);
             status = AS_EXIT_USAGE;
         }
     }
     if (status == AS_EXIT_OK && (!out || !n)) {
-        fprintf(stderr, "allocsim plot: %s\n",
-                !n ? "no run directory given" : "-o DIR is required");
-        usage(stderr);
+        as_cli_err("%s (see allocsim plot --help)",
+                   !n ? "no run directory given" : "-o DIR is required");
         status = AS_EXIT_USAGE;
     }
     if (status == AS_EXIT_OK) {
@@ -81,7 +80,7 @@ int as_cmd_plot(int argc, char **argv)
                               .gnuplot = gnuplot};
         int rc = as_report_write(&o, dirs, n, err, sizeof err);
         if (rc != 0) {
-            fprintf(stderr, "allocsim plot: %s\n", err);
+            as_cli_err("%s", err);
             status = rc == AS_EFORMAT || rc == AS_ENOTFOUND ? AS_EXIT_USAGE
                                                             : AS_EXIT_FAIL;
         } else {

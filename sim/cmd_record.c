@@ -42,53 +42,78 @@ static void forward_signal(int sig)
     if (child_pid > 0) kill((pid_t)child_pid, sig);
 }
 
+enum {
+    OPT_OUTPUT = 1,
+    OPT_SAMPLE_BYTES,
+    OPT_MAX_DEPTH,
+    OPT_TIME_RESOLUTION,
+    OPT_STACK_CACHE,
+    OPT_FOLLOW_FORKS,
+    OPT_UNWIND,
+    OPT_PRELOAD,
+    OPT_QUIET
+};
+
+static const as_opt_t record_opts[] = {
+    AS_OPT_ROW_TEXT(OPT_OUTPUT, "output", 'o', "TRACE",
+                    "output trace (default: trace.ast)"),
+    AS_OPT_ROW_NUM(OPT_SAMPLE_BYTES, "sample-bytes", 0, AS_PARAM_BYTES, 0,
+                   1099511627776.0, "N",
+                   "record one allocation per N bytes on average\n"
+                   "(byte-weighted, like TCMalloc), e.g. 512K;\n"
+                   "0 = all (default)"),
+    AS_OPT_ROW_NUM(OPT_MAX_DEPTH, "max-depth", 0, AS_PARAM_U64, 0, 128, "D",
+                   "stack frames kept, 0..128 (default 32)"),
+    AS_OPT_ROW_NUM(OPT_TIME_RESOLUTION, "time-resolution", 0, AS_PARAM_NS, 1,
+                   3.6e12, "T",
+                   "round times down to multiples of T, e.g. 1us\n"
+                   "(default 1ns: exact); coarser times make smaller\n"
+                   "traces"),
+    AS_OPT_ROW_FLAG(OPT_STACK_CACHE, "stack-cache", 0,
+                    "reuse the stack of an earlier call from the same\n"
+                    "return address at the same stack height (LLAMA's\n"
+                    "approximation; much faster, may mislabel)"),
+    AS_OPT_ROW_FLAG(OPT_FOLLOW_FORKS, "follow-forks", 0,
+                    "record forked children too, each into\n"
+                    "TRACE.forkN.ast (allocsim record then waits for\n"
+                    "all of them)"),
+    AS_OPT_ROW_CHOICE(OPT_UNWIND, "unwind", 0, "auto|fp|libunwind", "MODE",
+                      "auto: frame pointers, libunwind when the chain is\n"
+                      "broken (default); fp; libunwind"),
+    AS_OPT_ROW_TEXT(OPT_PRELOAD, "preload", 0, "LIB",
+                    "the recorder library (default: found beside\n"
+                    "allocsim or in $ALLOCSIM_RECORD_LIB)"),
+    AS_OPT_ROW_FLAG(OPT_QUIET, "quiet", 'q',
+                    "no progress and no closing summary line"),
+    {0},
+};
+
+const as_opt_t *const as_cmd_record_opts[] = {record_opts, NULL};
+
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: allocsim record [-o TRACE] [--sample-bytes N] "
-            "[--max-depth D]\n"
-            "                       [--time-resolution NS] [--stack-cache] "
-            "[--follow-forks]\n"
-            "                       [--unwind MODE]\n"
-            "                       [--preload LIB] -- CMD [ARGS...]\n\n"
-            "Run CMD and record every malloc/calloc/realloc/reallocarray/"
-            "free/\nposix_memalign/aligned_alloc/memalign/valloc/pvalloc "
-            "call (C++ new/delete\ngo through them) with time, thread, CPU, "
-            "alignment and stack.\n\n"
-            "  -o TRACE           output trace (default: trace.ast)\n"
-            "  --sample-bytes N   record one allocation per N bytes on "
-            "average\n"
-            "                     (byte-weighted, like TCMalloc); 0 = all "
-            "(default)\n"
-            "  --max-depth D      stack frames kept, 0..128 (default 32)\n"
-            "  --time-resolution NS  round times down to multiples of NS "
-            "(default 1:\n"
-            "                     exact); coarser times make smaller "
-            "traces\n"
-            "  --stack-cache      reuse the stack of an earlier call from the "
-            "same\n"
-            "                     return address at the same stack height "
-            "(LLAMA's\n"
-            "                     approximation; much faster, may "
-            "mislabel)\n"
-            "  --follow-forks     record forked children too, each into "
-            "TRACE.forkN.ast\n"
-            "                     (allocsim record then waits for all of "
-            "them)\n"
-            "  --unwind MODE      auto: frame pointers, libunwind when the "
-            "chain is\n"
-            "                     broken (default); fp; libunwind\n"
-            "  --preload LIB      the recorder library (default: found "
-            "beside allocsim\n"
-            "                     or in $ALLOCSIM_RECORD_LIB)\n\n"
-            "Forked children are not recorded unless --follow-forks; an "
-            "exec'd image is\n(objects of the old image are freed at the "
-            "exec). Exit status: CMD's,\n128+N if it died by signal N; 1 if "
-            "the trace failed, 2 on bad usage.\nSee docs/recording.md.\n");
+    fprintf(f, "usage: allocsim record [options] [--] CMD [ARGS...]\n\n"
+               "Run CMD and record every malloc/calloc/realloc/reallocarray/"
+               "free/\nposix_memalign/aligned_alloc/memalign/valloc/pvalloc "
+               "call (C++ new/delete\ngo through them) with time, thread, CPU, "
+               "alignment and stack. Options\nend at CMD (or at `--`).\n");
+    as_opts_help(f, as_cmd_record_opts);
+    fprintf(f, "\nForked children are not recorded unless --follow-forks; an "
+               "exec'd image is\n(objects of the old image are freed at the "
+               "exec). Exit status here: CMD's,\n128+N if it died by signal "
+               "N; 1 if the trace failed, 2 on bad usage.\nSee "
+               "docs/recording.md.\n");
 }
 
-/* find_preload: the recorder library next to this binary (build tree:
- * <build>/traces/record/, install: <prefix>/lib/allocsim/). */
+/* find_preload: the recorder library, first found of
+ *   1. $ALLOCSIM_RECORD_LIB (when set and not empty: that file or nothing),
+ *   2. <dir of this executable>/../lib/allocsim/ (an installed tree),
+ *   3. <dir>/traces/record/ (the build tree),
+ *   4. <dir>/ (both files copied side by side),
+ *   5. the configured install path (a copy of an installed binary).
+ * The executable's directory comes from /proc/self/exe, so symlinks to the
+ * binary and any working directory work. docs/install.md documents this.
+ * @return 1 with the path in out, or 0 when there is none. */
 static int find_preload(char *out, size_t cap)
 {
     const char *env = getenv("ALLOCSIM_RECORD_LIB");
@@ -98,29 +123,22 @@ static int find_preload(char *out, size_t cap)
     }
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) return 0;
-    exe[n] = 0;
-    char *slash = strrchr(exe, '/');
-    if (!slash) return 0;
-    *slash = 0;
-    static const char *const rel[] = {"traces/record/liballocsim_record.so",
-                                      "../lib/allocsim/liballocsim_record.so",
-                                      "liballocsim_record.so"};
-    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-        int k = snprintf(out, cap, "%s/%s", exe, rel[i]);
-        if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0) return 1;
+    char *slash = n > 0 ? (exe[n] = 0, strrchr(exe, '/')) : NULL;
+    if (slash) {
+        *slash = 0;
+        static const char *const rel[] = {
+            "../lib/allocsim/liballocsim_record.so",
+            "traces/record/liballocsim_record.so", "liballocsim_record.so"};
+        for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+            int k = snprintf(out, cap, "%s/%s", exe, rel[i]);
+            if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0) return 1;
+        }
     }
+#ifdef ALLOCSIM_RECORD_LIB_INSTALLED
+    snprintf(out, cap, "%s", ALLOCSIM_RECORD_LIB_INSTALLED);
+    if (access(out, R_OK) == 0) return 1;
+#endif
     return 0;
-}
-
-static int parse_u64(const char *s, uint64_t *v)
-{
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(s, &end, 0);
-    if (errno || end == s || *end || s[0] == '-') return 0;
-    *v = x;
-    return 1;
 }
 
 static void join_args(char *out, size_t cap, char **argv)
@@ -212,84 +230,59 @@ int as_cmd_record(int argc, char **argv)
 {
     const char *out_path = "trace.ast", *unwind = "auto";
     uint64_t sample_bytes = 0, max_depth = 32, resolution = 1;
-    int stack_cache = 0, follow = 0;
+    int stack_cache = 0, follow = 0, quiet = 0, got;
     char preload[PATH_MAX] = "";
-    int i;
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (as_cli_is_help(a)) {
+    static const char *const unwind_modes[] = {"auto", "fp", "libunwind"};
+    as_opts_t p;
+    as_opts_init(&p, "record", as_cmd_record_opts, argc, argv);
+    p.stop_at_arg = 1; /* CMD's own options are CMD's */
+    while ((got = as_opts_next(&p)) != AS_OPT_END && got != AS_OPT_ARG) {
+        switch (got) {
+        case AS_OPT_ERROR:
+            return AS_EXIT_USAGE;
+        case AS_OPT_HELP:
             usage(stdout);
             return AS_EXIT_OK;
-        }
-        if (strcmp(a, "--") == 0) {
-            i++;
+        case OPT_OUTPUT:
+            out_path = p.text;
+            break;
+        case OPT_SAMPLE_BYTES:
+            sample_bytes = p.value.u;
+            break;
+        case OPT_MAX_DEPTH:
+            max_depth = p.value.u;
+            break;
+        case OPT_TIME_RESOLUTION:
+            resolution = p.value.u;
+            break;
+        case OPT_STACK_CACHE:
+            stack_cache = 1;
+            break;
+        case OPT_FOLLOW_FORKS:
+            follow = 1;
+            break;
+        case OPT_UNWIND:
+            unwind = unwind_modes[p.value.u];
+            break;
+        case OPT_PRELOAD:
+            snprintf(preload, sizeof preload, "%s", p.text);
+            break;
+        case OPT_QUIET:
+            quiet = 1;
             break;
         }
-        if (a[0] != '-') break;
-        if (strcmp(a, "--stack-cache") == 0) {
-            stack_cache = 1;
-            continue;
-        }
-        if (strcmp(a, "--follow-forks") == 0) {
-            follow = 1;
-            continue;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "allocsim record: %s needs a value\n", a);
-            return AS_EXIT_USAGE;
-        }
-        const char *v = argv[++i];
-        if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-            out_path = v;
-        } else if (strcmp(a, "--sample-bytes") == 0) {
-            if (!parse_u64(v, &sample_bytes)) {
-                fprintf(stderr,
-                        "allocsim record: --sample-bytes: expected a "
-                        "byte count, got '%s'\n",
-                        v);
-                return AS_EXIT_USAGE;
-            }
-        } else if (strcmp(a, "--max-depth") == 0) {
-            if (!parse_u64(v, &max_depth) || max_depth > 128) {
-                fprintf(stderr,
-                        "allocsim record: --max-depth: expected "
-                        "0..128, got '%s'\n",
-                        v);
-                return AS_EXIT_USAGE;
-            }
-        } else if (strcmp(a, "--time-resolution") == 0) {
-            if (!parse_u64(v, &resolution) || resolution == 0) {
-                fprintf(stderr,
-                        "allocsim record: --time-resolution: expected "
-                        "nanoseconds >= 1, got '%s'\n",
-                        v);
-                return AS_EXIT_USAGE;
-            }
-        } else if (strcmp(a, "--unwind") == 0) {
-            if (strcmp(v, "auto") && strcmp(v, "fp") &&
-                strcmp(v, "libunwind")) {
-                fprintf(stderr,
-                        "allocsim record: --unwind: expected auto, fp "
-                        "or libunwind, got '%s'\n",
-                        v);
-                return AS_EXIT_USAGE;
-            }
-            unwind = v;
-        } else if (strcmp(a, "--preload") == 0) {
-            snprintf(preload, sizeof preload, "%s", v);
-        } else {
-            fprintf(stderr,
-                    "allocsim record: unknown option '%s' (see "
-                    "--help)\n",
-                    a);
-            return AS_EXIT_USAGE;
-        }
     }
-    if (i >= argc) {
-        fprintf(stderr, "allocsim record: no command to run (allocsim record "
-                        "[options] -- CMD ARGS...)\n");
+    if (got != AS_OPT_ARG) {
+        as_cli_err("no command to run (allocsim record [options] [--] CMD "
+                   "ARGS...)");
         return AS_EXIT_USAGE;
     }
+    if (as_cli_is_stdio(out_path)) {
+        as_cli_err("-o -: not for record (the program's own output goes to "
+                   "standard output); name a file");
+        return AS_EXIT_USAGE;
+    }
+    int i = p.next - 1;
     char **cmd = argv + i;
     if (!preload[0] && !find_preload(preload, sizeof preload)) {
         fprintf(stderr, "allocsim record: liballocsim_record.so not found "
@@ -442,7 +435,7 @@ int as_cmd_record(int argc, char **argv)
     rc = as_recstream_open(&rs, w);
     if (!rc) as_recstream_set_resolution(rs, resolution);
     static char rbuf[1 << 20];
-    int bad = rc != 0, progress = as_cli_progress_on();
+    int bad = rc != 0, progress = !quiet && as_cli_progress_on();
     time_t shown = time(NULL);
     static fork_conn_t forks[MAX_FORKS];
     int nforks = 0, forks_open = 0, primary_open = 1;
@@ -537,12 +530,13 @@ int as_cmd_record(int argc, char **argv)
     struct stat sb;
     uint64_t bytes = fstat(out_fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
     if (close(out_fd) != 0) bad = 1;
-    fprintf(stderr,
-            "allocsim record: %s (%s): %" PRIu64 " events (%" PRIu64
-            " allocs, %" PRIu64 " frees, %" PRIu64 " reallocs), %" PRIu64
-            " stacks, %" PRIu64 " frames, %" PRIu64 " bytes -> %s\n",
-            cmd[0], sv_status, st.events, st.allocs, st.frees, st.reallocs,
-            st.stacks, st.frames, bytes, out_path);
+    if (!quiet)
+        fprintf(stderr,
+                "allocsim record: %s (%s): %" PRIu64 " events (%" PRIu64
+                " allocs, %" PRIu64 " frees, %" PRIu64 " reallocs), %" PRIu64
+                " stacks, %" PRIu64 " frames, %" PRIu64 " bytes -> %s\n",
+                cmd[0], sv_status, st.events, st.allocs, st.frees, st.reallocs,
+                st.stacks, st.frames, bytes, out_path);
     if (st.seq_gaps || st.partial_bytes)
         fprintf(stderr,
                 "allocsim record: %" PRIu64 " records lost when the "

@@ -1,15 +1,12 @@
 /* cmd_run.c - `allocsim run`: replay one trace through one policy and write
- * DIR/summary.json and DIR/series.csv.
+ * the run directory (summary.json, series.csv, policy_series.csv,
+ * confusion.csv, histograms.csv; as_run_to_dir in run_options.c).
  *
- * Also holds the option parsing shared with `allocsim demo` (as_run_options):
- * both commands configure a run the same way.
+ * This file holds only the help text and the checks particular to `run`
+ * (one TRACE, --policy required): the options, shared with `allocsim demo`,
+ * are parsed in run_options.c. TRACE `-` is standard input.
  */
-#include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 
 #include "sim/cli.h"
 #include "sim/engine.h"
@@ -27,6 +24,25 @@ static void progress(void *arg, uint64_t done, uint64_t total)
         fprintf(stderr, "\rreplaying: %.1fM events", (double)done / 1e6);
 }
 
+/* One line per parameter: NAME.KEY=DEFAULT, its doc, and what it accepts
+ * (choices, or bounds with units). */
+static void help_params(FILE *f, const char *part, const as_param_spec_t *ps,
+                        size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        char range[96] = "";
+        if (ps[k].type == AS_PARAM_ENUM)
+            snprintf(range, sizeof range, "%s", ps[k].choices);
+        else if (ps[k].type != AS_PARAM_BOOL)
+            as_param_range(&ps[k], range, sizeof range);
+        fprintf(f, "      %s.%s=%s  %s%s%s%s\n", part, ps[k].name, ps[k].def,
+                ps[k].doc, range[0] ? " [" : "", range,
+                range[0]
+                    ? (ps[k].type == AS_PARAM_POW2 ? ", power of two]" : "]")
+                    : "");
+    }
+}
+
 static void help_policies(FILE *f)
 {
     fprintf(
@@ -35,17 +51,14 @@ static void help_policies(FILE *f)
     for (size_t i = 0; i < as_policy_count(); i++) {
         const as_policy_ops_t *p = as_policy_at(i);
         fprintf(f, "  %-16s %s\n", p->name, p->doc);
-        for (size_t k = 0; k < p->n_params; k++)
-            fprintf(f, "      %s.%s=%s  %s\n", p->name, p->params[k].name,
-                    p->params[k].def, p->params[k].doc);
+        help_params(f, p->name, p->params, p->n_params);
     }
-    fprintf(f, "\npredictors (--predictor NAME, or WRAPPER:INNER):\n");
+    fprintf(f, "\npredictors (--predictor NAME; a wrapper such as cached "
+               "needs its inner one:\nWRAPPER:INNER, e.g. cached:site):\n");
     for (size_t i = 0; i < as_predictor_count(); i++) {
         const as_predictor_ops_t *p = as_predictor_at(i);
         fprintf(f, "  %-16s %s\n", p->name, p->doc);
-        for (size_t k = 0; k < p->n_params; k++)
-            fprintf(f, "      %s.%s=%s  %s\n", p->name, p->params[k].name,
-                    p->params[k].def, p->params[k].doc);
+        help_params(f, p->name, p->params, p->n_params);
     }
     fprintf(f, "\nsimulated OS (--param os.KEY=VALUE):\n"
                "      os.thp=always|madvise|never (or --thp)\n"
@@ -55,53 +68,37 @@ static void help_policies(FILE *f)
 
 static void usage(FILE *f)
 {
-    fprintf(
-        f,
-        "usage: allocsim run --policy NAME [options] TRACE [-o DIR]\n\n"
-        "Replay TRACE through a placement policy over the simulated Linux\n"
-        "memory and write DIR/summary.json and DIR/series.csv.\n\n"
-        "options:\n"
-        "  -p, --policy NAME        placement policy (required)\n"
-        "  -P, --param K=V          parameter, e.g. "
-        "bestfit.trim_threshold=1M;\n"
-        "                           repeatable\n"
-        "      --predictor NAME     lifetime predictor (default none);\n"
-        "                           WRAPPER:INNER for wrapping predictors\n"
-        "      --thp MODE           always (default) | madvise | never\n"
-        "      --classes LIST       lifetime class bounds, e.g. 10ms,1s,100s\n"
-        "                           (default LLAMA's 10ms..1000s)\n"
-        "      --sample-interval T  series sampling (default trace/1000)\n"
-        "      --no-check           skip the checking layer (faster)\n"
-        "      --stats              wrap the policy in the statistics layer\n"
-        "      --shadow-predictor Q also ask predictor Q on every allocation\n"
-        "                           and report its accuracy (counterfactual)\n"
-        "      --predictor-load F   trained table for the predictor (site)\n"
-        "      --predictor-save F   write the predictor's table after the run\n"
-        "  -o, --output DIR         output directory (default allocsim-out)\n"
-        "  -q, --quiet              no progress\n"
-        "  -h, --help               this help\n");
+    fprintf(f, "usage: allocsim run -p NAME [options] TRACE\n\n"
+               "Replay TRACE (- for standard input) through a placement "
+               "policy over the\nsimulated Linux memory and write "
+               "DIR/summary.json, series.csv,\npolicy_series.csv, "
+               "confusion.csv and histograms.csv.\n");
+    as_opts_help(f, as_cmd_run_opts);
     help_policies(f);
 }
 
 int as_cmd_run(int argc, char **argv)
 {
     as_run_opts_t o;
-    int rc = as_run_options_parse(&o, argc, argv, usage);
+    int rc =
+        as_run_options_parse(&o, "run", as_cmd_run_opts, argc, argv, usage);
     if (rc >= 0) return rc;
     if (o.n_positional != 1) {
-        fprintf(stderr,
-                "allocsim run: expected exactly one TRACE (got %zu); "
-                "see --help\n",
-                o.n_positional);
+        as_cli_err("expected exactly one TRACE (got %zu); see allocsim run "
+                   "--help",
+                   o.n_positional);
         return AS_EXIT_USAGE;
     }
     if (!o.cfg.policy) {
-        fprintf(stderr, "allocsim run: --policy is required; valid:");
-        for (size_t i = 0; i < as_policy_count(); i++)
-            fprintf(stderr, " %s", as_policy_at(i)->name);
-        fprintf(stderr, "\n");
+        char names[512];
+        size_t off = 0;
+        for (size_t i = 0; i < as_policy_count() && off < sizeof names; i++)
+            off += (size_t)snprintf(names + off, sizeof names - off, " %s",
+                                    as_policy_at(i)->name);
+        as_cli_err("--policy is required; valid:%s", names);
         return AS_EXIT_USAGE;
     }
-    o.cfg.trace_path = o.positional[0];
+    if (!(o.cfg.trace_path = as_cli_input(o.positional[0])))
+        return AS_EXIT_FAIL;
     return as_run_to_dir(&o.cfg, o.out_dir, o.quiet ? NULL : progress, NULL);
 }

@@ -19,6 +19,38 @@
 #include "sim/cli.h"
 #include "sim/fileio.h"
 
+enum {
+    OPT_OUTPUT = 1,
+    OPT_JOBS,
+    OPT_QUIET,
+    OPT_NO_RENDER,
+    OPT_LIST,
+    OPT_EMIT,
+    OPT_COLLECT
+};
+
+static const as_opt_t sweep_opts[] = {
+    AS_OPT_ROW_TEXT(OPT_OUTPUT, "output", 'o', "DIR",
+                    "sweep directory (required, except with --collect)"),
+    AS_OPT_ROW_NUM(OPT_JOBS, "jobs", 'j', AS_PARAM_U64, 1, 4096, "N",
+                   "runs at a time (default: the CPUs)"),
+    AS_OPT_ROW_FLAG(OPT_QUIET, "quiet", 'q', "no progress"),
+    AS_OPT_ROW_FLAG(OPT_NO_RENDER, "no-render", 0,
+                    "write each figure's .dat and .gp, not the images"),
+    AS_OPT_ROW_FLAG(OPT_LIST, "list", 0,
+                    "print each run's directory and command; run nothing"),
+    AS_OPT_ROW_CHOICE(OPT_EMIT, "emit", 0, "parallel|slurm", "KIND",
+                      "run nothing; write DIR/jobs.txt, one shell line per\n"
+                      "run not yet done (parallel < DIR/jobs.txt), and for\n"
+                      "slurm DIR/sweep.sbatch (sbatch it)"),
+    AS_OPT_ROW_TEXT(OPT_COLLECT, "collect", 0, "DIR",
+                    "run nothing; the report of the runs in DIR (after\n"
+                    "--emit); exit 1 when some are missing"),
+    {0},
+};
+
+const as_opt_t *const as_cmd_sweep_opts[] = {sweep_opts, NULL};
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -31,22 +63,8 @@ static void usage(FILE *f)
             "the report: compare.csv, compare.md, compare.json, timing.csv,\n"
             "the sweep figures (a metric against each swept parameter,\n"
             "footprint vs huge-page coverage) and index.html. Runs already\n"
-            "in DIR are not run again: rerun a killed sweep to finish it.\n\n"
-            "options:\n"
-            "  -o, --output DIR   sweep directory (required)\n"
-            "  -j, --jobs N       runs at a time (default: the CPUs)\n"
-            "      --no-render    write figures' .dat and .gp, not the "
-            "images\n"
-            "  -q, --quiet        no progress\n"
-            "      --list         print each run's directory and arguments; "
-            "run nothing\n"
-            "      --emit KIND    run nothing; write DIR/jobs.txt, one shell\n"
-            "                     line per run not yet done (for GNU\n"
-            "                     parallel: parallel < DIR/jobs.txt), and\n"
-            "                     with slurm DIR/sweep.sbatch (sbatch it)\n"
-            "      --collect DIR  run nothing; the report of the runs in DIR\n"
-            "                     (after --emit); exit 1 if some are missing\n"
-            "  -h, --help         this help\n");
+            "in DIR are not run again: rerun a killed sweep to finish it.\n");
+    as_opts_help(f, as_cmd_sweep_opts);
 }
 
 /* --emit: DIR/spec.json, DIR/runs/, DIR/jobs.txt (and sweep.sbatch). */
@@ -76,7 +94,7 @@ static int emit_jobs(const char *kind, const char *spec, const char *out,
         rc = as_emit_write(out, exe, cwd, jobs, n, slurm, &todo, err,
                            sizeof err);
     if (rc != AS_OK) {
-        fprintf(stderr, "allocsim sweep: %s\n", err);
+        as_cli_err("%s", err);
         return AS_EXIT_FAIL;
     }
     if (todo == 0) {
@@ -101,86 +119,65 @@ int as_cmd_sweep(int argc, char **argv)
     int jobs_n = as_runner_default_jobs(), quiet = 0, list = 0, collect = 0,
         no_render = 0;
     const char *emit = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (as_cli_is_help(a)) {
+    as_opts_t p;
+    int c;
+    as_opts_init(&p, "sweep", as_cmd_sweep_opts, argc, argv);
+    while ((c = as_opts_next(&p)) != AS_OPT_END) {
+        switch (c) {
+        case AS_OPT_ERROR:
+            return AS_EXIT_USAGE;
+        case AS_OPT_HELP:
             usage(stdout);
             return AS_EXIT_OK;
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--output") ||
-                   !strcmp(a, "-j") || !strcmp(a, "--jobs")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "allocsim sweep: %s needs a value\n", a);
-                return AS_EXIT_USAGE;
-            }
-            const char *v = argv[++i];
-            if (a[1] == 'o' || a[2] == 'o') {
-                out = v;
-                continue;
-            }
-            char *end;
-            long n = strtol(v, &end, 10);
-            if (*end || n < 1 || n > 4096) {
-                fprintf(stderr,
-                        "allocsim sweep: -j %s: expected a number of "
-                        "runs from 1 to 4096\n",
-                        v);
-                return AS_EXIT_USAGE;
-            }
-            jobs_n = (int)n;
-        } else if (!strcmp(a, "--no-render")) {
-            no_render = 1;
-        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+        case OPT_OUTPUT:
+            out = p.text;
+            break;
+        case OPT_JOBS:
+            jobs_n = (int)p.value.u;
+            break;
+        case OPT_QUIET:
             quiet = 1;
-        } else if (!strcmp(a, "--list")) {
+            break;
+        case OPT_NO_RENDER:
+            no_render = 1;
+            break;
+        case OPT_LIST:
             list = 1;
-        } else if (!strcmp(a, "--emit") || !strcmp(a, "--collect")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "allocsim sweep: %s needs a value\n", a);
+            break;
+        case OPT_EMIT:
+            emit = p.value.u ? "slurm" : "parallel";
+            break;
+        case OPT_COLLECT:
+            collect = 1;
+            out = p.text;
+            break;
+        default: /* AS_OPT_ARG */
+            if (spec_path) {
+                as_cli_err("one SPEC only ('%s' and '%s')", spec_path, p.text);
                 return AS_EXIT_USAGE;
             }
-            if (a[2] == 'c') {
-                collect = 1;
-                out = argv[++i];
-                continue;
-            }
-            emit = argv[++i];
-            if (strcmp(emit, "parallel") && strcmp(emit, "slurm")) {
-                fprintf(stderr,
-                        "allocsim sweep: --emit %s: expected parallel "
-                        "or slurm\n",
-                        emit);
-                return AS_EXIT_USAGE;
-            }
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr,
-                    "allocsim sweep: unknown option '%s' (see "
-                    "allocsim sweep --help)\n",
-                    a);
-            return AS_EXIT_USAGE;
-        } else if (spec_path) {
-            fprintf(stderr, "allocsim sweep: one SPEC only ('%s' and '%s')\n",
-                    spec_path, a);
-            return AS_EXIT_USAGE;
-        } else {
-            spec_path = a;
+            spec_path = p.text;
         }
     }
+    if (collect + !!emit + list > 1) {
+        as_cli_err("--list, --emit and --collect exclude each other");
+        return AS_EXIT_USAGE;
+    }
     if (!spec_path || (!out && !list)) {
-        fprintf(stderr, "allocsim sweep: %s\n",
-                !spec_path ? "no SPEC given" : "-o DIR is required");
-        usage(stderr);
+        as_cli_err("%s (see allocsim sweep --help)",
+                   !spec_path ? "no SPEC given" : "-o DIR is required");
         return AS_EXIT_USAGE;
     }
     char err[4600], *text;
     size_t len;
     if (as_file_read_all(spec_path, &text, &len, err, sizeof err) != AS_OK) {
-        fprintf(stderr, "allocsim sweep: %s\n", err);
+        as_cli_err("%s", err);
         return AS_EXIT_USAGE;
     }
     as_sweep_spec_t s;
     int rc = as_sweep_parse(text, len, spec_path, &s, err, sizeof err);
     if (rc != AS_OK) {
-        fprintf(stderr, "allocsim sweep: %s\n", err);
+        as_cli_err("%s", err);
         free(text);
         return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
     }
@@ -196,29 +193,28 @@ int as_cmd_sweep(int argc, char **argv)
         }
     for (size_t i = 0; status == AS_EXIT_OK && i < s.n_traces; i++)
         if (access(s.traces[i], R_OK) != 0) {
-            fprintf(stderr, "allocsim sweep: %s: trace %s: cannot read it\n",
-                    spec_path, s.traces[i]);
+            as_cli_err("%s: trace %s: cannot read it", spec_path, s.traces[i]);
             status = AS_EXIT_USAGE;
         }
     as_sweep_run_t *runs = NULL;
     size_t n = 0;
     if (status == AS_EXIT_OK &&
         as_sweep_expand(&s, &runs, &n, err, sizeof err) != AS_OK) {
-        fprintf(stderr, "allocsim sweep: %s: %s\n", spec_path, err);
+        as_cli_err("%s: %s", spec_path, err);
         status = AS_EXIT_USAGE;
     }
     as_job_t *jobs = calloc(n ? n : 1, sizeof *jobs);
     char ***args = calloc(n ? n : 1, sizeof *args);
     char **dirs = calloc(n ? n : 1, sizeof *dirs);
     if (status == AS_EXIT_OK && (!jobs || !args || !dirs)) {
-        fprintf(stderr, "allocsim sweep: out of memory\n");
+        as_cli_err("out of memory");
         status = AS_EXIT_FAIL;
     }
     for (size_t i = 0; status == AS_EXIT_OK && i < n; i++) {
         const as_sweep_run_t *r = &runs[i];
         char **a = calloc(2 * r->n_params + s.n_run_args + 6, sizeof *a);
         if (!a) {
-            fprintf(stderr, "allocsim sweep: out of memory\n");
+            as_cli_err("out of memory");
             status = AS_EXIT_FAIL;
             break;
         }
@@ -239,8 +235,8 @@ int as_cmd_sweep(int argc, char **argv)
                  out ? out : ".", r->name);
         if (list) {
             printf("%s\tallocsim run", jobs[i].out_dir);
-            for (char **p = args[i]; *p; p++)
-                printf(" %s", *p);
+            for (char **w = args[i]; *w; w++)
+                printf(" %s", *w);
             printf(" -o %s\n", jobs[i].out_dir);
         }
     }
@@ -282,7 +278,7 @@ int as_cmd_sweep(int argc, char **argv)
             failed = as_runner_run(&ro, jobs, n, err, sizeof err);
         }
         if (rc != AS_OK || failed < 0) {
-            fprintf(stderr, "allocsim sweep: %s\n", err);
+            as_cli_err("%s", err);
             status = AS_EXIT_FAIL;
         }
         size_t ok = 0, usage_fail = 0;
@@ -316,7 +312,7 @@ int as_cmd_sweep(int argc, char **argv)
                                   .traces = (const char *const *)s.traces,
                                   .n_traces = s.n_traces};
             if (ok > 0 && as_report_write(&o, dirs, ok, err, sizeof err) != 0) {
-                fprintf(stderr, "allocsim sweep: %s\n", err);
+                as_cli_err("%s", err);
                 status = AS_EXIT_FAIL;
             } else if (ok > 0 && status == AS_EXIT_OK) {
                 printf("%zu runs; report in %s/index.html\n", ok, out);

@@ -114,18 +114,10 @@ static int param_error(const part_params_t *target, const char *a,
              a, target->part, (int)nlen, assign, names);
         return AS_ENOTFOUND;
     }
-    const as_param_spec_t *s = &target->specs[i];
-    if (rc == AS_ERANGE)
-        errf(err, cap, "parameter '%s': out of range [%g, %g]", a, s->min,
-             s->max);
-    else
-        errf(err, cap, "parameter '%s': not a valid %s", a,
-             s->type == AS_PARAM_ENUM     ? s->choices
-             : s->type == AS_PARAM_BOOL   ? "boolean"
-             : s->type == AS_PARAM_BYTES  ? "byte count (e.g. 8K, 2M)"
-             : s->type == AS_PARAM_NS     ? "duration (e.g. 10ms, 1s)"
-             : s->type == AS_PARAM_DOUBLE ? "number"
-                                          : "integer");
+    char allowed[256];
+    as_param_explain(&target->specs[i], allowed, sizeof allowed);
+    errf(err, cap, "parameter '%s': %s.%.*s must be %s", a, target->part,
+         (int)nlen, assign, allowed);
     return AS_EINVAL;
 }
 

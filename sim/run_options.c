@@ -1,9 +1,11 @@
-/* run_options.c - parse the flags that configure a replay (see
- * run_options.h). Prints usage errors itself: it is command-line code. */
+/* run_options.c - the options that configure a replay, shared by `allocsim
+ * run` and `allocsim demo` (see run_options.h): their tables and their
+ * parse, then the writing of one run directory. Prints usage errors itself:
+ * it is command-line code.
+ */
 #include "sim/run_options.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,135 +14,167 @@
 #include "sim/fileio.h"
 #include "sim/summary.h"
 
-int as_run_options_parse(as_run_opts_t *o, int argc, char **argv,
+enum {
+    OPT_POLICY = 1,
+    OPT_TRACE,
+    OPT_PARAM,
+    OPT_PREDICTOR,
+    OPT_THP,
+    OPT_CLASSES,
+    OPT_SAMPLE_INTERVAL,
+    OPT_NO_CHECK,
+    OPT_STATS,
+    OPT_SHADOW,
+    OPT_PRED_LOAD,
+    OPT_PRED_SAVE,
+    OPT_OUTPUT,
+    OPT_QUIET
+};
+
+static const as_opt_t run_only[] = {
+    AS_OPT_ROW_TEXT(OPT_POLICY, "policy", 'p', "NAME",
+                    "placement policy (required; below)"),
+    {0},
+};
+
+static const as_opt_t demo_only[] = {
+    AS_OPT_ROW_TEXT(OPT_TRACE, "trace", 0, "TRACE",
+                    "the trace (or give it as the argument); default\n"
+                    "data/redis.ast"),
+    {0},
+};
+
+static const as_opt_t run_common[] = {
+    AS_OPT_ROW_TEXT(OPT_PARAM, "param", 'P', "K=V",
+                    "parameter, e.g. bestfit.trim_threshold=1M; repeatable"),
+    AS_OPT_ROW_TEXT(OPT_PREDICTOR, "predictor", 0, "NAME",
+                    "lifetime predictor (run: default none; demo: oracle);\n"
+                    "WRAPPER:INNER for a wrapping predictor (cached:site)"),
+    AS_OPT_ROW_CHOICE(OPT_THP, "thp", 0, "never|madvise|always", "MODE",
+                      "always (default) | madvise | never"),
+    AS_OPT_ROW_TEXT(OPT_CLASSES, "classes", 0, "LIST",
+                    "lifetime class bounds, e.g. 10ms,1s,100s\n"
+                    "(default LLAMA's 10ms..1000s)"),
+    AS_OPT_ROW_NUM(OPT_SAMPLE_INTERVAL, "sample-interval", 0, AS_PARAM_NS, 1,
+                   1e18, "T",
+                   "series sampling period, e.g. 10ms (default:\n"
+                   "the trace's duration / 1000)"),
+    AS_OPT_ROW_FLAG(OPT_NO_CHECK, "no-check", 0,
+                    "skip the checking layer (faster)"),
+    AS_OPT_ROW_FLAG(OPT_STATS, "stats", 0,
+                    "wrap the policy in the statistics layer"),
+    AS_OPT_ROW_TEXT(OPT_SHADOW, "shadow-predictor", 0, "Q",
+                    "also ask predictor Q on every allocation and\n"
+                    "report its accuracy (counterfactual)"),
+    AS_OPT_ROW_TEXT(OPT_PRED_LOAD, "predictor-load", 0, "F",
+                    "trained table for the predictor (site)"),
+    AS_OPT_ROW_TEXT(OPT_PRED_SAVE, "predictor-save", 0, "F",
+                    "write the predictor's table after the run"),
+    AS_OPT_ROW_TEXT(OPT_OUTPUT, "output", 'o', "DIR",
+                    "output directory (run: allocsim-out; demo: demo-out)"),
+    AS_OPT_ROW_FLAG(OPT_QUIET, "quiet", 'q', "no progress"),
+    {0},
+};
+
+const as_opt_t *const as_cmd_run_opts[] = {run_only, run_common, NULL};
+const as_opt_t *const as_cmd_demo_opts[] = {demo_only, run_common, NULL};
+
+/* check_predictor: a wrapping predictor needs its inner one named. */
+static int check_predictor(const as_opts_t *p)
+{
+    const as_predictor_ops_t *ops = as_predictor_find(p->text);
+    if (!ops || !ops->wraps) return 0;
+    as_cli_err("--%s %s: %s wraps another predictor; name it as %s:INNER, "
+               "e.g. %s:site",
+               p->opt->name, p->text, p->text, p->text, p->text);
+    return -1;
+}
+
+int as_run_options_parse(as_run_opts_t *o, const char *cmd,
+                         const as_opt_t *const *tables, int argc, char **argv,
                          void (*usage)(FILE *))
 {
-    static const struct option longopts[] = {
-        {"policy", required_argument, 0, 'p'},
-        {"param", required_argument, 0, 'P'},
-        {"predictor", required_argument, 0, 'r'},
-        {"thp", required_argument, 0, 't'},
-        {"classes", required_argument, 0, 'c'},
-        {"sample-interval", required_argument, 0, 's'},
-        {"no-check", no_argument, 0, 'n'},
-        {"output", required_argument, 0, 'o'},
-        {"trace", required_argument, 0, 'T'},
-        {"quiet", no_argument, 0, 'q'},
-        {"shadow-predictor", required_argument, 0, 'S'},
-        {"predictor-load", required_argument, 0, 'L'},
-        {"predictor-save", required_argument, 0, 'W'},
-        {"stats", no_argument, 0, 'x'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
     memset(o, 0, sizeof *o);
     as_run_config_default(&o->cfg);
     o->out_dir = "allocsim-out";
-    static const as_param_spec_t thp = {
-        "thp", AS_PARAM_ENUM, "always", 0, 0, "never|madvise|always", ""};
-    static const as_param_spec_t dur = {
-        "sample-interval", AS_PARAM_NS, "0", 1, 1e18, NULL, ""};
-    as_param_value_t v;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "p:P:o:qh", longopts, NULL)) != -1) {
+    as_opts_t p;
+    as_opts_init(&p, cmd, tables, argc, argv);
+    for (int c; (c = as_opts_next(&p)) != AS_OPT_END;) {
         switch (c) {
-        case 'p':
-            o->cfg.policy = optarg;
-            break;
-        case 'P':
-            if (o->cfg.n_params == AS_MAX_PARAMS) {
-                fprintf(stderr, "%s: too many --param (max %d)\n", argv[0],
-                        AS_MAX_PARAMS);
-                return AS_EXIT_USAGE;
-            }
-            o->cfg.params[o->cfg.n_params++] = optarg;
-            break;
-        case 'r':
-            o->cfg.predictor = optarg;
-            break;
-        case 't':
-            if (as_param_parse_value(&thp, optarg, strlen(optarg), &v)) {
-                fprintf(stderr,
-                        "%s: --thp: '%s' is not always, madvise or "
-                        "never\n",
-                        argv[0], optarg);
-                return AS_EXIT_USAGE;
-            }
-            o->cfg.os.thp = (as_thp_mode_t)v.u;
-            break;
-        case 'c':
-            if (as_classes_parse(&o->cfg.classes, optarg)) {
-                fprintf(stderr,
-                        "%s: --classes: '%s' is not an ascending list "
-                        "of durations like 10ms,1s,100s (at most %d)\n",
-                        argv[0], optarg, AS_MAX_CLASSES - 1);
-                return AS_EXIT_USAGE;
-            }
-            break;
-        case 's':
-            if (as_param_parse_value(&dur, optarg, strlen(optarg), &v)) {
-                fprintf(stderr,
-                        "%s: --sample-interval: '%s' is not a "
-                        "duration like 10ms\n",
-                        argv[0], optarg);
-                return AS_EXIT_USAGE;
-            }
-            o->cfg.sample_interval_ns = v.u;
-            break;
-        case 'n':
-            o->cfg.check = 0;
-            break;
-        case 'o':
-            o->out_dir = optarg;
-            break;
-        case 'T':
-            o->trace = optarg;
-            break;
-        case 'q':
-            o->quiet = 1;
-            break;
-        case 'S':
-            o->cfg.shadow_predictor = optarg;
-            break;
-        case 'L':
-            o->cfg.predictor_load_path = optarg;
-            break;
-        case 'W':
-            o->cfg.predictor_save_path = optarg;
-            break;
-        case 'x':
-            o->cfg.stats_layer = 1;
-            break;
-        case 'h':
+        case AS_OPT_ERROR:
+            return AS_EXIT_USAGE;
+        case AS_OPT_HELP:
             usage(stdout);
             return AS_EXIT_OK;
-        default:
-            fprintf(stderr,
-                    "%s: unknown or incomplete option '%s'; see "
-                    "--help\n",
-                    argv[0], argv[optind - 1]);
-            return AS_EXIT_USAGE;
+        case OPT_POLICY:
+            o->cfg.policy = p.text;
+            break;
+        case OPT_TRACE:
+            o->trace = p.text;
+            break;
+        case OPT_PARAM:
+            if (o->cfg.n_params == AS_MAX_PARAMS) {
+                as_cli_err("too many --param (at most %d)", AS_MAX_PARAMS);
+                return AS_EXIT_USAGE;
+            }
+            o->cfg.params[o->cfg.n_params++] = p.text;
+            break;
+        case OPT_PREDICTOR:
+            if (check_predictor(&p)) return AS_EXIT_USAGE;
+            o->cfg.predictor = p.text;
+            o->predictor_given = 1;
+            break;
+        case OPT_SHADOW:
+            if (check_predictor(&p)) return AS_EXIT_USAGE;
+            o->cfg.shadow_predictor = p.text;
+            break;
+        case OPT_THP:
+            o->cfg.os.thp = (as_thp_mode_t)p.value.u;
+            break;
+        case OPT_CLASSES:
+            if (as_classes_parse(&o->cfg.classes, p.text)) {
+                char what[128];
+                snprintf(what, sizeof what,
+                         "an ascending list of at most %d durations with "
+                         "units, e.g. 10ms,1s,100s",
+                         AS_MAX_CLASSES - 1);
+                as_opts_bad_value(&p, what);
+                return AS_EXIT_USAGE;
+            }
+            break;
+        case OPT_SAMPLE_INTERVAL:
+            o->cfg.sample_interval_ns = p.value.u;
+            break;
+        case OPT_NO_CHECK:
+            o->cfg.check = 0;
+            break;
+        case OPT_STATS:
+            o->cfg.stats_layer = 1;
+            break;
+        case OPT_PRED_LOAD:
+            o->cfg.predictor_load_path = p.text;
+            break;
+        case OPT_PRED_SAVE:
+            o->cfg.predictor_save_path = p.text;
+            break;
+        case OPT_OUTPUT:
+            o->out_dir = p.text;
+            o->out_given = 1;
+            break;
+        case OPT_QUIET:
+            o->quiet = 1;
+            break;
+        default: /* AS_OPT_ARG */
+            if (o->n_positional == AS_MAX_POSITIONAL) {
+                as_cli_err("too many arguments");
+                return AS_EXIT_USAGE;
+            }
+            o->positional[o->n_positional++] = p.text;
         }
     }
-    for (int i = optind; i < argc; i++) {
-        /* Allow "-o DIR" after the trace, as `run TRACE -o DIR`. */
-        if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) &&
-            i + 1 < argc) {
-            o->out_dir = argv[++i];
-            continue;
-        }
-        if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "%s: options go before the trace: '%s'\n", argv[0],
-                    argv[i]);
-            return AS_EXIT_USAGE;
-        }
-        if (o->n_positional == AS_MAX_POSITIONAL) {
-            fprintf(stderr, "%s: too many arguments\n", argv[0]);
-            return AS_EXIT_USAGE;
-        }
-        o->positional[o->n_positional++] = argv[i];
+    if (as_cli_is_stdio(o->out_dir)) {
+        as_cli_err("-o -: the output is a directory; name one");
+        return AS_EXIT_USAGE;
     }
     return -1;
 }
@@ -155,7 +189,7 @@ static int out_open(as_outfile_t *o, const char *dir, const char *name)
     char path[4096], err[4400];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     if (as_outfile_open(o, path, err, sizeof err) == AS_OK) return 0;
-    fprintf(stderr, "allocsim: %s\n", err);
+    as_cli_err("%s", err);
     return -1;
 }
 
@@ -164,7 +198,7 @@ static int out_close(as_outfile_t *o, int keep)
 {
     char err[4400];
     if (as_outfile_close(o, keep, err, sizeof err) == AS_OK) return 0;
-    fprintf(stderr, "allocsim: %s\n", err);
+    as_cli_err("%s", err);
     return -1;
 }
 
@@ -205,8 +239,7 @@ int as_run_to_dir(as_run_config_t *cfg, const char *dir,
                   as_run_brief_t *brief)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "allocsim: %s: cannot create directory: %s\n", dir,
-                strerror(errno));
+        as_cli_err("%s: cannot create directory: %s", dir, strerror(errno));
         return AS_EXIT_FAIL;
     }
     as_outfile_t series = {0}, pseries = {0}, conf = {0}, hist = {0};
@@ -226,7 +259,7 @@ int as_run_to_dir(as_run_config_t *cfg, const char *dir,
     if (rc != AS_OK) {
         out_close(&series, 0);
         out_close(&pseries, 0);
-        fprintf(stderr, "allocsim: %s\n", err);
+        as_cli_err("%s", err);
         /* Out of memory and a policy caught by the checks are failures of
          * the work; everything else is bad input or bad usage. */
         return (rc == AS_ENOMEM || rc == AS_ECHECK) ? AS_EXIT_FAIL
@@ -249,7 +282,7 @@ int as_run_to_dir(as_run_config_t *cfg, const char *dir,
     snprintf(summary_path, sizeof summary_path, "%s/summary.json", dir);
     if (!bad &&
         as_summary_write(summary_path, cfg, &res, err, sizeof err) != AS_OK) {
-        fprintf(stderr, "allocsim: %s\n", err);
+        as_cli_err("%s", err);
         bad = -1;
     }
     if (bad) {
@@ -257,15 +290,12 @@ int as_run_to_dir(as_run_config_t *cfg, const char *dir,
         return AS_EXIT_FAIL;
     }
     if (res.warn_truncated)
-        fprintf(stderr, "allocsim: warning: %s (replayed every whole chunk)\n",
-                res.truncation);
+        as_cli_err("warning: %s (replayed every whole chunk)", res.truncation);
     uint64_t warns = res.warn_unknown_free + res.warn_double_free +
                      res.warn_too_large + res.warn_policy_errors;
     if (warns)
-        fprintf(stderr,
-                "allocsim: warning: %llu bad events counted (see "
-                "warnings in %s)\n",
-                (unsigned long long)warns, summary_path);
+        as_cli_err("warning: %llu bad events counted (see warnings in %s)",
+                   (unsigned long long)warns, summary_path);
     if (brief) {
         brief->metrics = res.metrics;
         brief->events_per_s =

@@ -1,10 +1,13 @@
 /* run_options.h - the options that configure a run, shared by `allocsim
- * run` and `allocsim demo` so both accept the same flags. */
+ * run` and `allocsim demo` so both accept the same flags (their tables,
+ * as_cmd_run_opts and as_cmd_demo_opts, are in run_options.c), and the
+ * writing of one run directory. */
 #ifndef AS_SIM_RUN_OPTIONS_H
 #define AS_SIM_RUN_OPTIONS_H
 
 #include <stdio.h>
 
+#include "sim/cliopt.h"
 #include "sim/engine.h"
 
 #define AS_MAX_POSITIONAL 64
@@ -13,14 +16,20 @@ typedef struct {
     as_run_config_t cfg;
     const char *out_dir; /* -o; default "allocsim-out" */
     const char *trace;   /* --trace (demo) */
+    int out_given;       /* -o was given */
+    int predictor_given; /* --predictor was given */
     int quiet;
     const char *positional[AS_MAX_POSITIONAL];
     size_t n_positional;
 } as_run_opts_t;
 
-/* as_run_options_parse: parse argv. @return -1 when the caller should go on,
- * or an exit code (0 after --help, 2 on bad usage, message printed). */
-int as_run_options_parse(as_run_opts_t *o, int argc, char **argv,
+/* as_run_options_parse: parse argv of subcommand `cmd` against `tables`
+ * (as_cmd_run_opts or as_cmd_demo_opts). @return -1 when the caller should
+ * go on, or an exit code (0 after --help, 2 on bad usage, message printed).
+ * A wrapping predictor without its inner one (--predictor cached) is bad
+ * usage. */
+int as_run_options_parse(as_run_opts_t *o, const char *cmd,
+                         const as_opt_t *const *tables, int argc, char **argv,
                          void (*usage)(FILE *));
 
 /* The figures `allocsim demo` tabulates, handed back without re-reading

@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "sim/fileio.h"
+#include "sim/version.h"
 
 static void add_u64(cJSON *o, const char *k, uint64_t v)
 {
@@ -67,6 +68,7 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "allocsim_version", ALLOCSIM_VERSION);
+    cJSON_AddStringToObject(root, "allocsim_revision", as_revision);
 
     cJSON *tr = cJSON_AddObjectToObject(root, "trace");
     cJSON_AddStringToObject(tr, "path", cfg->trace_path);

@@ -77,5 +77,5 @@ check "unknown policy" 2 "unknown policy 'nope'; valid: .*bestfit" -- "$A" compa
 check "no policies" 2 "--policies is required" -- "$A" compare "$T/a.ast" -o "$T/x"
 check "no trace" 2 "no trace given" -- "$A" compare --policies bestfit -o "$T/x"
 check "missing trace" 2 "$T/none.ast: cannot read the trace" -- "$A" compare "$T/none.ast" --policies bestfit -o "$T/x"
-check "bad -j" 2 "-j 0: expected" -- "$A" compare "$T/a.ast" --policies bestfit -o "$T/x" -j 0
+check "bad -j" 2 "--jobs '0': must be a whole number" -- "$A" compare "$T/a.ast" --policies bestfit -o "$T/x" -j 0
 exit $fail

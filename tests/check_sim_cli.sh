@@ -25,7 +25,7 @@ check "no policy" 2 "--policy is required" -- "$A" run "$T/t.ast" -o "$T/x"
 check "unknown policy" 2 "unknown policy 'nope'; valid: .*bestfit" -- "$A" run -p nope "$T/t.ast" -o "$T/x"
 check "unknown predictor" 2 "unknown predictor 'psychic'; valid: .*oracle" -- "$A" run -p bestfit --predictor psychic "$T/t.ast" -o "$T/x"
 check "unknown param" 2 "bestfit has no parameter 'nope'; valid: " -- "$A" run -p bestfit -P bestfit.nope=1 "$T/t.ast" -o "$T/x"
-check "bad thp" 2 "not always, madvise or never" -- "$A" run -p bestfit --thp sometimes "$T/t.ast" -o "$T/x"
+check "bad thp" 2 "--thp 'sometimes': must be one of never, madvise, always" -- "$A" run -p bestfit --thp sometimes "$T/t.ast" -o "$T/x"
 check "missing trace" 2 "$T/none.ast" -- "$A" run -p bestfit "$T/none.ast" -o "$T/x"
 
 # A good run writes every output; two runs agree byte for byte but timing.

@@ -10,7 +10,7 @@
 # the bare run, the median CPU time of the whole process tree and its ratio
 # (steadier than wall time on a shared machine), the trace size, the events
 # in it and bytes per event. Ours runs three times: exact nanosecond times,
-# --time-resolution 1000 (times rounded to 1 us, which compress far better),
+# --time-resolution 1us (times rounded to 1 us, which compress far better),
 # and --stack-cache (stacks reused by return address and stack height).
 # Events: ours = allocs + frees + reallocs in the trace; heaptrack's = its
 # '+' and '-' lines (a realloc is one of each). Needs the Debian packages
@@ -83,7 +83,7 @@ run() {
   local cfg label
   for cfg in "1" "1000" "1 --stack-cache"; do
     read -r res flag <<<"$cfg"
-    read -r w c < <(timeit "$allocsim" record --time-resolution "$res" $flag -o "$tmp/t.ast" -- "$@")
+    read -r w c < <(timeit "$allocsim" record --time-resolution "${res}ns" $flag -o "$tmp/t.ast" -- "$@")
     ob=$(stat -c %s "$tmp/t.ast")
     oe=$("$allocsim" info "$tmp/t.ast" | awk '/^events/ {print $2; exit}')
     case $cfg in

@@ -22,7 +22,7 @@ enum {
 };
 
 static const as_param_spec_t ownership_params[P_COUNT] = {
-    [P_SUPERBLOCK] = {"superblock", AS_PARAM_BYTES, "8K", 4096, 1 << 30, 0,
+    [P_SUPERBLOCK] = {"superblock", AS_PARAM_POW2, "8K", 4096, 1 << 30, 0,
                       "superblock bytes S, a power of two"},
     [P_CLASSES] = {"classes", AS_PARAM_ENUM, "geometric", 0, 0,
                    "geometric|pow2", "size-class spacing"},

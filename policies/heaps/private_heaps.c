@@ -29,7 +29,7 @@ enum {
 };
 
 static const as_param_spec_t private_params[P_COUNT] = {
-    [P_SUPERBLOCK] = {"superblock", AS_PARAM_BYTES, "8K", 4096, 1 << 30, 0,
+    [P_SUPERBLOCK] = {"superblock", AS_PARAM_POW2, "8K", 4096, 1 << 30, 0,
                       "bytes carved at a time per heap and class, a power of "
                       "two"},
     [P_CLASSES] = {"classes", AS_PARAM_ENUM, "geometric", 0, 0,

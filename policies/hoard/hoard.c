@@ -49,7 +49,7 @@ enum {
 };
 
 static const as_param_spec_t hoard_params[P_COUNT] = {
-    [P_SUPERBLOCK] = {"superblock", AS_PARAM_BYTES, "8K", 4096, 1 << 30, 0,
+    [P_SUPERBLOCK] = {"superblock", AS_PARAM_POW2, "8K", 4096, 1 << 30, 0,
                       "superblock bytes S, a power of two (paper 8K, "
                       "today's source 256K)"},
     [P_CLASSES] = {"classes", AS_PARAM_ENUM, "geometric", 0, 0,

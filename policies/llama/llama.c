@@ -23,9 +23,9 @@
 #define PARTIAL_TRIES 8
 
 static const as_param_spec_t llama_params[] = {
-    [AS_LLAMA_BLOCK_SIZE] = {"block_size", AS_PARAM_BYTES, "8K", 4096, 65536,
+    [AS_LLAMA_BLOCK_SIZE] = {"block_size", AS_PARAM_POW2, "8K", 4096, 65536,
                              NULL, "block: unit of recycling (power of two)"},
-    [AS_LLAMA_LINE_SIZE] = {"line_size", AS_PARAM_BYTES, "128", 16, 2048, NULL,
+    [AS_LLAMA_LINE_SIZE] = {"line_size", AS_PARAM_POW2, "128", 16, 2048, NULL,
                             "line: unit of reuse inside a block (power "
                             "of two)"},
     [AS_LLAMA_SMALL_MAX] = {"small_max", AS_PARAM_BYTES, "8K", 16, 65536, NULL,

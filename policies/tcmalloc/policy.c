@@ -17,7 +17,7 @@
 
 const as_param_spec_t as_tc_params[TC_P_COUNT] = {
     [TC_P_PAGE_SIZE] =
-        {"page_size", AS_PARAM_BYTES, "8K", 4096, 262144, NULL,
+        {"page_size", AS_PARAM_POW2, "8K", 4096, 262144, NULL,
          "TCMalloc page (kPageShift 13 = 8 KiB; 4K/32K/256K builds exist)"},
     [TC_P_SIZE_CLASSES] =
         {"size_classes", AS_PARAM_ENUM, "default", 0, 0, "default|legacy",

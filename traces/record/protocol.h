@@ -2,10 +2,11 @@
  *
  * The recorder (record.c, inside the recorded program) never compresses and
  * never writes the trace file: it ships fixed-layout binary records through a
- * pipe to the collector (collect.c, inside the `allocsim record` process),
- * which orders them, turns addresses into object ids and writes the trace.
- * Keeping the file in the parent means a program killed by any signal still
- * leaves a complete, footed trace of every record that reached the pipe.
+ * socket to the collector (traces/import/recstream.c, inside the `allocsim
+ * record` process), which orders them, turns addresses into object ids and
+ * writes the trace. Keeping the file in the parent means a program killed by
+ * any signal still leaves a complete, footed trace of every record that
+ * reached the socket.
  *
  * Type map
  *   as_rec_head_t   the 32-byte header every record starts with

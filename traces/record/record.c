@@ -6,7 +6,7 @@
  * for each call appends one fixed-layout record (traces/record/protocol.h) to
  * a per-thread ring buffer. A background thread ships the rings through a
  * socket to `allocsim record`, which orders, numbers and compresses them
- * (traces/record/collect.c). Nothing here compresses, numbers objects or
+ * (the collector, traces/import/recstream.c). Nothing here compresses, numbers objects or
  * writes files, so a program killed by any signal loses at most the records
  * still in its rings.
  *
@@ -26,9 +26,16 @@
  * published, so they precede every event naming them.
  *
  * Environment (set by `allocsim record`): ALLOCSIM_RECORD_FD (socket),
- * ALLOCSIM_RECORD_PID (only that process records: forked children do not),
- * ALLOCSIM_RECORD_DEPTH, ALLOCSIM_RECORD_SAMPLE_BYTES,
- * ALLOCSIM_RECORD_UNWIND (auto|fp|libunwind).
+ * ALLOCSIM_RECORD_PID (only that process records: forked children do not,
+ * unless ALLOCSIM_RECORD_LISTEN names the abstract socket they connect to,
+ * --follow-forks), ALLOCSIM_RECORD_DEPTH, ALLOCSIM_RECORD_SAMPLE_BYTES,
+ * ALLOCSIM_RECORD_STACK_CACHE (0|1), ALLOCSIM_RECORD_UNWIND
+ * (auto|fp|libunwind); and ALLOCSIM_RECORD_CLOCK=monotonic, which times
+ * events with clock_gettime instead of the TSC (not set by allocsim).
+ *
+ * Built as liballocsim_record.so (traces/record/CMakeLists.txt), installed
+ * to PREFIX/lib/allocsim/; docs/install.md says how `allocsim record`
+ * finds it.
  */
 #include <dlfcn.h>
 #include <errno.h>
