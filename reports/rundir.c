@@ -179,6 +179,8 @@ int as_run_parse_summary(const char *text, const char *name, as_run_t *r,
         return AS_EFORMAT;
     }
     get_str(tr, "path", r->trace_path, sizeof r->trace_path);
+    if (!r->trace_path[0])
+        get_str(tr, "file", r->trace_path, sizeof r->trace_path);
     get_str(tr, "hash", r->trace_hash, sizeof r->trace_hash);
     const char *slash = strrchr(r->trace_path, '/');
     snprintf(r->trace_name, sizeof r->trace_name, "%.255s",

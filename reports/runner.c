@@ -25,6 +25,15 @@
 
 #include "common/error.h"
 #include "reports/report.h"
+#include "traces/codec.h"
+
+uint64_t as_runner_args_hash(char *const *args)
+{
+    uint64_t h = AS_FNV64_INIT;
+    for (; *args; args++)
+        h = as_fnv1a64(h, (const uint8_t *)*args, strlen(*args) + 1);
+    return h;
+}
 
 int as_runner_default_jobs(void)
 {

@@ -12,6 +12,7 @@
 #define AS_REPORTS_RUNNER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
     char **args;        /* arguments after "run", NULL-terminated */
@@ -34,6 +35,11 @@ typedef struct {
  * a negative AS_E* code when the runner itself could not work (err). */
 long as_runner_run(const as_runner_opts_t *o, as_job_t *jobs, size_t n,
                    char *err, size_t errcap);
+
+/* as_runner_args_hash: FNV-1a 64 of the NULL-terminated argument list
+ * (each argument with its terminating NUL), for naming a run after its
+ * configuration. @return the hash. */
+uint64_t as_runner_args_hash(char *const *args);
 
 /* as_runner_default_jobs: the number of online CPUs (at least 1). */
 int as_runner_default_jobs(void);

@@ -63,10 +63,11 @@ static void usage(FILE *f)
             "usage: allocsim compare TRACE... --policies P1,P2,... -o DIR\n"
             "                        [--predictor Q] [-P K=V]... [-j N]\n\n"
             "Replay each TRACE through each policy (one `allocsim run` per\n"
-            "pair, N at a time) into DIR/runs/<trace>/<policy>/, then write\n"
-            "the report: compare.csv, compare.md, compare.json, timing.csv,\n"
-            "the figures (PNG, SVG, PDF beside .dat and .gp) and\n"
-            "index.html. Runs already in DIR are not run again.\n"
+            "pair, N at a time) into DIR/runs/<trace>/<policy>-<hash>/\n"
+            "(the hash is of the run's arguments), then write the report:\n"
+            "compare.csv, compare.md, compare.json, timing.csv, the figures\n"
+            "(PNG, SVG, PDF beside .dat and .gp) and index.html. Runs\n"
+            "already in DIR with the same arguments are not run again.\n"
             "Files and formulas: docs/outputs.md.\n");
     as_opts_help(f, as_cmd_compare_opts);
 }
@@ -224,8 +225,6 @@ int as_cmd_compare(int argc, char **argv)
         }
         for (size_t p = 0; p < o.n_policies; p++) {
             as_job_t *j = &jobs[t * o.n_policies + p];
-            snprintf(j->out_dir, sizeof j->out_dir, "%s/runs/%s/%s", o.out,
-                     name, o.policies[p]);
             j->args = ap;
             *ap++ = "-p";
             *ap++ = (char *)o.policies[p];
@@ -241,6 +240,12 @@ int as_cmd_compare(int argc, char **argv)
                 *ap++ = (char *)o.pass[k];
             *ap++ = (char *)o.traces[t];
             *ap++ = NULL;
+            /* the name carries a hash of the arguments, so a run made with
+             * other options is never taken for this one */
+            snprintf(j->out_dir, sizeof j->out_dir, "%s/runs/%s/%s-%08llx",
+                     o.out, name, o.policies[p],
+                     (unsigned long long)(as_runner_args_hash(j->args) &
+                                          0xffffffffu));
         }
     }
     as_runner_opts_t ro = {exe, "compare", o.jobs,
