@@ -11,22 +11,25 @@
  * the predictor for a class, the policy for a block, and the simulated OS to
  * touch the block's bytes; for every free it tells the predictor the outcome
  * and the policy the address. Bad events (free of an unknown id, double free)
- * are counted as warnings and skipped, never fatal.
+ * are counted as warnings and skipped, never fatal. It writes no file: the
+ * samples and the result go to the sinks of the configuration (sink.h);
+ * docs/architecture.md maps the modules the loop calls.
  */
 #ifndef AS_SIM_ENGINE_H
 #define AS_SIM_ENGINE_H
 
 #include <stdint.h>
-#include <stdio.h>
 
 #include "policies/policy.h"
 #include "predictors/predictor.h"
 #include "sim/metrics.h"
+#include "sim/params.h"
 #include "sim/simos.h"
+#include "sim/sink.h"
 
 #define AS_MAX_PARAMS 64
 
-typedef struct {
+typedef struct as_run_config {
     const char *trace_path;
     const char *policy;                /* registry name */
     const as_policy_ops_t *policy_ops; /* or a policy outside the registry
@@ -42,7 +45,10 @@ typedef struct {
     as_simos_config_t os;        /* THP mode, khugepaged */
     int check;                   /* 1: wrap the policy in the checking layer */
     uint64_t sample_interval_ns; /* series sampling; 0 = 1/1000 of the trace */
-    FILE *series;                /* series.csv output, or NULL */
+    /* the consumers of the run's samples and result (sink.h), called in
+     * this order; NULL/0 = none */
+    const as_run_sink_t *sinks;
+    size_t n_sinks;
     /* progress: called about every 2^20 events with events done and total
      * (total 0 when unknown); may be NULL. */
     void (*progress)(void *arg, uint64_t done, uint64_t total);
@@ -60,15 +66,7 @@ typedef struct {
     const char *predictor_save_path;
     int stats_layer; /* 1: wrap the policy in the statistics layer
                         (stats(check(policy))) */
-    /* policy statistics sampled with the series (policy_series.csv); NULL =
-     * none. Columns are the stat names of the first sample. */
-    FILE *policy_series;
 } as_run_config_t;
-
-typedef struct {
-    char name[64];
-    double value;
-} as_stat_t;
 
 /* One allocation site's prediction record (the summary's worst sites). */
 #define AS_TOP_SITES 20
@@ -79,7 +77,7 @@ typedef struct {
     char where[160];        /* innermost frames: symbols, else pcs */
 } as_site_report_t;
 
-typedef struct {
+typedef struct as_run_result {
     /* trace */
     char trace_hash[17]; /* as_trace_reader_hash of the file */
     uint64_t events, allocs, frees, reallocs, objects;
@@ -101,8 +99,8 @@ typedef struct {
     uint64_t warn_policy_errors; /* other failed policy calls */
     int warn_truncated;          /* the trace ended in a partial chunk */
     char truncation[512];        /* the reader's description of it */
-    /* resolved parameters, as "part.name=value" */
-    char params[AS_MAX_PARAMS * 2][96];
+    /* every resolved parameter of every part, typed, part by part */
+    as_resolved_param_t params[AS_MAX_PARAMS * 2];
     size_t n_params_out;
     /* statistics of the policy and predictor at the end of the run */
     as_stat_t *stats;
