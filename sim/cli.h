@@ -18,8 +18,14 @@ typedef struct {
     int (*run)(int argc, char **argv);
 } as_command_t;
 
-/* Exit codes. */
-enum { AS_EXIT_OK = 0, AS_EXIT_FAIL = 1, AS_EXIT_USAGE = 2 };
+/* Exit codes. 3: `run`/`demo` replayed a truncated trace (its whole chunks
+ * only; the outputs are written and marked) without --allow-truncated. */
+enum {
+    AS_EXIT_OK = 0,
+    AS_EXIT_FAIL = 1,
+    AS_EXIT_USAGE = 2,
+    AS_EXIT_TRUNCATED = 3
+};
 
 /* as_cli_is_help: 1 when arg is -h or --help. */
 int as_cli_is_help(const char *arg);

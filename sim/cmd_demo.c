@@ -89,7 +89,9 @@ int as_cmd_demo(int argc, char **argv)
             as_outfile_close(&out, 0, err, sizeof err);
             return rc;
         }
-        if (rc != AS_EXIT_OK) {
+        if (rc == AS_EXIT_TRUNCATED) {
+            status = rc; /* tabulated; the exit status says truncated */
+        } else if (rc != AS_EXIT_OK) {
             fprintf(stderr, "allocsim demo: policy %s failed\n", name);
             status = rc;
             continue;

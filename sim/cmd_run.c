@@ -70,16 +70,28 @@ static void usage(FILE *f)
         "      --thp MODE           always (default) | madvise | never\n"
         "      --classes LIST       lifetime class bounds, e.g. 10ms,1s,100s\n"
         "                           (default LLAMA's 10ms..1000s)\n"
-        "      --sample-interval T  series sampling (default trace/1000)\n"
+        "      --sample-interval T  series sampling (default trace/1000;\n"
+        "                           at least 1us)\n"
+        "      --max-rows N         most rows of series.csv (default "
+        "1000000);\n"
+        "                           a run that needs more is refused\n"
         "      --no-check           skip the checking layer (faster)\n"
         "      --stats              wrap the policy in the statistics layer\n"
         "      --shadow-predictor Q also ask predictor Q on every allocation\n"
         "                           and report its accuracy (counterfactual)\n"
         "      --predictor-load F   trained table for the predictor (site)\n"
         "      --predictor-save F   write the predictor's table after the run\n"
+        "      --skip-bad-events    count and skip malformed events (bad\n"
+        "                           alignment) instead of stopping (exit 2)\n"
+        "      --allow-truncated    exit 0, not 3, on a truncated trace\n"
         "  -o, --output DIR         output directory (default allocsim-out)\n"
         "  -q, --quiet              no progress\n"
-        "  -h, --help               this help\n");
+        "  -h, --help               this help\n\n"
+        "exit status: 0 done; 1 the run failed (out of memory, a policy\n"
+        "caught by the checks, an output not written); 2 bad usage or bad\n"
+        "input (nothing written); 3 the trace was truncated: its whole\n"
+        "chunks were replayed and the outputs are marked (see\n"
+        "--allow-truncated).\n");
     help_policies(f);
 }
 

@@ -1,26 +1,29 @@
 /* engine.c - the discrete-event replay loop.
  *
  * Owns one run's moving parts: the trace reader, the simulated OS, the
- * policy instance (behind the checking and statistics layers when asked),
- * the live-object table, the metric accumulators and the timers. It merges
- * the trace's events with three timers (the policy's tick, metric samples
- * and khugepaged wake-ups) in trace time: a timer due at or before an
- * event's time fires first. Everything here is deterministic; only
- * timing.wall_s reads a clock.
+ * live-object table and the metric accumulators. It merges the trace's
+ * events with three timers (the policy's tick, metric samples and
+ * khugepaged wake-ups) in trace time: a timer due at or before an event's
+ * time fires first. Everything here is deterministic; only timing.wall_s
+ * reads a clock.
  *
  * What the loop does not own, it asks for: parameters are resolved by
- * params.c, predictions come from the predictor set (predset.c), outcomes
- * are counted by outcomes.c, figures by metrics.c, and every output file is
- * written by a sink (sink.h) the caller passes in. No file is opened here
- * (but the trace).
+ * params.c, the policy and its layers are polstack.c's, the timers' due
+ * times and bounds are timers.c's, predictions come from the predictor set
+ * (predset.c), outcomes are counted by outcomes.c, figures by metrics.c,
+ * and every output file is written by a sink (sink.h) the caller passes in.
+ * No file is opened here but the trace.
  *
  * The engine never interprets addresses: it hands the policy's blocks to the
  * simulated OS to touch and remembers them per object id. A realloc goes to
  * the policy's realloc when it has one (an in-place growth touches only the
  * new bytes); otherwise the new block is allocated before the old is freed.
- * Problems in the trace (free of an unknown id, double free, zero-size and
- * impossible requests) are counted as warnings; problems in the policy
- * (overlap, block outside its memory) stop the run with AS_ECHECK.
+ * Every event is checked before any policy sees it (docs/simos.md):
+ * malformed ones (a bad alignment) stop the run or are skipped and counted;
+ * problems a program can cause (free of an unknown id, double free,
+ * zero-size and impossible requests) are counted as warnings; problems in
+ * the policy (overlap, block outside its memory) stop the run with
+ * AS_ECHECK.
  */
 #include "sim/engine.h"
 
@@ -29,11 +32,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/limits.h"
 #include "common/util.h"
-#include "policies/layers/check.h"
-#include "policies/layers/stats.h"
 #include "sim/livemap.h"
 #include "sim/outcomes.h"
+#include "sim/polstack.h"
 #include "sim/predset.h"
 #include "traces/trace.h"
 
@@ -50,11 +53,7 @@ typedef struct {
     as_simos_t *os;
     const as_pagesource_t *ps;
 
-    const as_policy_ops_t *pol;
-    void *pol_state;
-    as_policy_ops_t check_ops; /* the checking layer, when on */
-    void *check_state;
-    as_policy_ops_t stats_ops; /* the statistics layer, when on */
+    as_polstack_t pol; /* the policy behind its layers: call pol.ops */
 
     as_predset_t *preds;     /* the run's predictors */
     as_outcomes_t *outcomes; /* prediction accounting */
@@ -66,8 +65,10 @@ typedef struct {
     uint64_t live_bytes, allocated_bytes, next_object;
 
     as_metrics_t metrics;
-    uint64_t t_first, t_now;
-    uint64_t next_tick, next_sample, next_khp, sample_ns, khp_ns;
+    as_timers_t timers;
+    uint64_t t_now;        /* time of the current event */
+    uint64_t trace_events; /* events of the trace from its index (0 when
+                              unknown: a truncated trace) */
 } run_t;
 
 static void errf(char *err, size_t cap, const char *fmt, ...)
@@ -102,12 +103,12 @@ static void sample_now(run_t *r, as_sample_t *s, uint64_t t)
 static int emit_sample(run_t *r, uint64_t t)
 {
     const as_run_config_t *cfg = r->cfg;
-    uint64_t rel = t - r->t_first;
+    uint64_t rel = t - r->timers.t_first;
     as_stat_list_t *k = &r->pol_sample;
     if (r->want_policy_stats) {
         k->n = 0;
         k->prefix = "";
-        r->pol->stats(r->pol_state, as_stat_list_put, k);
+        r->pol.ops->stats(r->pol.state, as_stat_list_put, k);
     }
     as_sample_t s;
     sample_now(r, &s, t);
@@ -129,27 +130,24 @@ static int emit_sample(run_t *r, uint64_t t)
 static int run_timers(run_t *r, uint64_t t)
 {
     for (;;) {
-        uint64_t due = r->next_tick;
-        int which = 0;
-        if (r->next_sample < due) due = r->next_sample, which = 1;
-        if (r->next_khp < due) due = r->next_khp, which = 2;
-        if (due > t) return AS_OK;
-        if (which == 0) {
+        as_timer_t which;
+        uint64_t due, next = 0;
+        int rc = as_timers_next(&r->timers, t, r->res->events + 1, &which, &due,
+                                r->err, r->errcap);
+        if (rc != AS_OK || which == AS_TIMER_NONE) return rc;
+        if (which == AS_TIMER_TICK) {
             as_ctx_t ctx = {.now_ns = due, .lifetime_class = AS_CLASS_NONE};
-            uint64_t next = r->pol->tick(r->pol_state, &ctx);
-            r->next_tick = next ? due + next : UINT64_MAX;
-        } else if (which == 1) {
-            int rc = emit_sample(r, due);
-            if (rc != AS_OK) return rc;
-            r->next_sample = due + r->sample_ns;
+            next = r->pol.ops->tick(r->pol.state, &ctx);
+        } else if (which == AS_TIMER_SAMPLE) {
+            if ((rc = emit_sample(r, due)) != AS_OK) return rc;
         } else {
             as_simos_khugepaged_scan(r->os);
-            r->next_khp = due + r->khp_ns;
             /* A collapse changes resident bytes between events. */
             as_sample_t s;
             sample_now(r, &s, due);
             as_metrics_update(&r->metrics, &s);
         }
+        as_timers_rearm(&r->timers, which, due, next);
     }
 }
 
@@ -185,8 +183,8 @@ static int policy_failed(run_t *r, int rc, const char *what, uint64_t id)
         errf(r->err, r->errcap,
              "%s: policy %s failed the check on %s of "
              "object %llu: %s",
-             r->cfg->trace_path, r->pol->name, what, (unsigned long long)id,
-             as_check_last_error(r->check_state));
+             r->cfg->trace_path, r->pol.ops->name, what, (unsigned long long)id,
+             as_polstack_check_error(&r->pol));
         return AS_ECHECK;
     }
     return AS_OK;
@@ -204,7 +202,7 @@ static int free_block(run_t *r, const as_event_t *e, const as_live_t *o,
     /* Policy rule 5: every other free comes without a size, as in the real
      * allocator; the choice is by id, so it is deterministic. */
     size_t hint = (o->id & 1) ? 0 : (size_t)o->size;
-    int rc = r->pol->free(r->pol_state, &ctx, (uintptr_t)o->addr, hint);
+    int rc = r->pol.ops->free(r->pol.state, &ctx, (uintptr_t)o->addr, hint);
     if (rc != AS_OK) {
         if (policy_failed(r, rc, what, o->id)) return AS_ECHECK;
         r->res->warn_policy_errors++;
@@ -265,15 +263,15 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id,
                     .lifetime_class = cls,
                     .stack = e->stack};
     if (e->size == 0) res->warn_zero_size++;
-    int in_place = old && r->pol->realloc;
+    const as_policy_ops_t *pol = r->pol.ops;
+    int in_place = old && pol->realloc;
     as_block_t b = {0};
-    int rc = e->size > (UINT64_C(1) << 48) ? AS_ETOO_LARGE
-             : in_place
-                 ? r->pol->realloc(r->pol_state, &ctx, (uintptr_t)old->addr,
-                                   (size_t)old->size, (size_t)e->size,
-                                   (size_t)e->align, &b)
-                 : r->pol->alloc(r->pol_state, &ctx, (size_t)e->size,
-                                 (size_t)e->align, &b);
+    int rc = e->size > AS_MAX_REQUEST_BYTES ? AS_ETOO_LARGE
+             : in_place ? pol->realloc(r->pol.state, &ctx, (uintptr_t)old->addr,
+                                       (size_t)old->size, (size_t)e->size,
+                                       (size_t)e->align, &b)
+                        : pol->alloc(r->pol.state, &ctx, (size_t)e->size,
+                                     (size_t)e->align, &b);
     if (rc != AS_OK) {
         if (policy_failed(r, rc, old ? "realloc" : "alloc", id))
             return AS_ECHECK;
@@ -301,7 +299,7 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id,
         errf(r->err, r->errcap,
              "%s: policy %s returned block 0x%llx+%llu for "
              "object %llu that is not mapped",
-             r->cfg->trace_path, r->pol->name, (unsigned long long)b.addr,
+             r->cfg->trace_path, pol->name, (unsigned long long)b.addr,
              (unsigned long long)e->size, (unsigned long long)id);
         return AS_ECHECK;
     }
@@ -312,10 +310,43 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id,
     return as_livemap_insert(&r->live, &o);
 }
 
+/* A malformed event: one the trace format can carry but no program can
+ * make. @return its description, or NULL for a well-formed event. */
+static const char *malformed(const as_event_t *e)
+{
+    if (e->kind != AS_EV_ALLOC && e->kind != AS_EV_REALLOC) return NULL;
+    if (e->align & (e->align - 1)) return "is not a power of two";
+    if (e->align > AS_MAX_ALIGN_BYTES) return "is above 1 GiB";
+    return NULL;
+}
+
+/* Skip a malformed event: its new object holds nothing (its free is
+ * consumed), and a realloc leaves the old object as it was, as a failed
+ * realloc does. */
+static int skip_event(run_t *r, const as_event_t *e)
+{
+    uint64_t id = e->kind == AS_EV_ALLOC ? e->object : e->new_object;
+    as_live_t o = {
+        .id = id, .flags = AS_LIVE_FAILED, .predicted = -1, .shadow = -1};
+    r->res->bad_events_skipped++;
+    r->next_object = id + 1;
+    return as_livemap_insert(&r->live, &o);
+}
+
 static int do_event(run_t *r, const as_event_t *e)
 {
     as_run_result_t *res = r->res;
     int rc = AS_OK;
+    const char *bad = malformed(e);
+    if (bad) {
+        if (r->cfg->skip_bad_events) return skip_event(r, e);
+        errf(r->err, r->errcap,
+             "%s: event %llu: alignment %llu %s (--skip-bad-events counts "
+             "and skips such events)",
+             r->cfg->trace_path, (unsigned long long)res->events,
+             (unsigned long long)e->align, bad);
+        return AS_EFORMAT;
+    }
     switch (e->kind) {
     case AS_EV_ALLOC:
         res->allocs++;
@@ -351,23 +382,6 @@ void as_run_config_default(as_run_config_t *cfg)
     cfg->check = 1;
 }
 
-/* The checking layer's own bookkeeping and the shadow predictor's tables
- * live in host memory, so that they do not count as the policy's metadata. */
-static void *host_alloc(void *st, size_t bytes)
-{
-    (void)st;
-    return calloc(1, bytes);
-}
-
-static void host_free(void *st, void *p, size_t bytes)
-{
-    (void)st;
-    (void)bytes;
-    free(p);
-}
-
-static const as_mem_t host_mem = {host_alloc, host_free, NULL};
-
 /* Find the policy and the predictors, and resolve every parameter: the
  * policy's, the predictors', then the simulated OS's (from cfg->os), then
  * the --param assignments in order. */
@@ -376,20 +390,12 @@ static int resolve(run_t *r, as_run_params_t *rp, int *os_part)
     const as_run_config_t *cfg = r->cfg;
     char *err = r->err;
     size_t cap = r->errcap;
-    r->pol = cfg->policy_ops ? cfg->policy_ops
-             : cfg->policy   ? as_policy_find(cfg->policy)
-                             : NULL;
-    if (!r->pol) {
-        size_t off = (size_t)snprintf(err, cap, "unknown policy '%s'; valid:",
-                                      cfg->policy ? cfg->policy : "");
-        for (size_t i = 0; i < as_policy_count() && off < cap; i++)
-            off += (size_t)snprintf(err + off, cap - off, " %s",
-                                    as_policy_at(i)->name);
-        return AS_ENOTFOUND;
-    }
-    int rc = as_run_params_add(rp, r->pol->name, r->pol->params,
-                               r->pol->n_params, NULL, err, cap);
+    int rc = as_polstack_find(&r->pol, cfg->policy_ops, cfg->policy, err, cap);
     if (rc) return rc;
+    const as_policy_ops_t *pol = r->pol.ops;
+    if ((rc = as_run_params_add(rp, pol->name, pol->params, pol->n_params, NULL,
+                                err, cap)))
+        return rc;
     as_predset_spec_t ps = {.predictor = cfg->predictor,
                             .inner = cfg->inner_predictor,
                             .shadow = cfg->shadow_predictor,
@@ -399,6 +405,7 @@ static int resolve(run_t *r, as_run_params_t *rp, int *os_part)
                                 os_part, err, cap)))
         return rc;
     as_simos_params_of(&cfg->os, rp->parts[*os_part].values);
+    if ((rc = as_run_params_check(rp, *os_part, err, cap))) return rc;
     for (size_t i = 0; i < cfg->n_params; i++)
         if ((rc = as_run_params_apply(rp, cfg->params[i], err, cap))) return rc;
     r->res->n_params_out = as_run_params_export(
@@ -406,8 +413,7 @@ static int resolve(run_t *r, as_run_params_t *rp, int *os_part)
     return AS_OK;
 }
 
-/* The policy, behind the checking layer and the statistics layer when
- * asked. */
+/* The policy behind its layers; whether a sink takes its statistics. */
 static int create_policy(run_t *r, const as_param_value_t *params)
 {
     const as_run_config_t *cfg = r->cfg;
@@ -415,36 +421,12 @@ static int create_policy(run_t *r, const as_param_value_t *params)
                                  .params = params,
                                  .n_classes = cfg->classes.n,
                                  .class_bounds_ns = cfg->classes.bound_ns};
-    int rc;
-    if (cfg->check) {
-        rc = as_check_wrap(r->pol, &polcfg, &host_mem, &r->check_ops,
-                           &r->pol_state);
-        if (rc == AS_OK) {
-            r->pol = &r->check_ops;
-            r->check_state = r->pol_state;
-        }
-    } else {
-        rc = r->pol->create(&polcfg, &r->pol_state);
-    }
-    if (rc != AS_OK) {
-        errf(r->err, r->errcap, "policy %s: create failed: %s", r->pol->name,
-             as_strerror(rc));
-        r->pol_state = NULL;
-        return rc;
-    }
-    if (cfg->stats_layer) {
-        void *st;
-        if ((rc = as_stats_wrap_instance(r->pol, r->pol_state, &host_mem,
-                                         &r->stats_ops, &st)) != AS_OK)
-            return rc;
-        r->pol = &r->stats_ops;
-        r->pol_state = st;
-    }
-    r->want_policy_stats = 0;
-    for (size_t i = 0; i < cfg->n_sinks; i++)
-        if (cfg->sinks[i].on_policy_stats && r->pol->stats)
+    int rc = as_polstack_create(&r->pol, &polcfg, cfg->check, cfg->stats_layer,
+                                r->err, r->errcap);
+    for (size_t i = 0; rc == AS_OK && i < cfg->n_sinks; i++)
+        if (cfg->sinks[i].on_policy_stats && r->pol.ops->stats)
             r->want_policy_stats = 1;
-    return AS_OK;
+    return rc;
 }
 
 /* Open the trace, build the OS, the predictors and the policy. */
@@ -482,7 +464,7 @@ static int setup(run_t *r, as_simos_config_t *oscfg)
         goto out;
     /* The primary predictor's tables count as allocator metadata (a real
      * allocator would carry them); the shadow's live in host memory. */
-    if ((rc = as_predset_create(r->preds, rp, &r->ps->meta, &host_mem,
+    if ((rc = as_predset_create(r->preds, rp, &r->ps->meta, &as_host_mem,
                                 r->reader, r->err, r->errcap)) != AS_OK)
         goto out;
     if (cfg->predictor_load_path &&
@@ -498,18 +480,32 @@ out:
     return rc;
 }
 
-/* The timers start at the first event: the policy's first tick, the first
- * sample at that instant, the first khugepaged wake-up a period later. */
-static void start_timers(run_t *r, const as_simos_config_t *oscfg, uint64_t t)
+/* The timers' periods from the trace's index and the configuration, and
+ * the bounds the run must fit (timers.h). */
+static int plan_timers(run_t *r, const as_simos_config_t *oscfg)
 {
-    r->t_first = t;
+    const as_run_config_t *cfg = r->cfg;
+    size_t nchunks = as_trace_reader_chunk_count(r->reader);
+    const as_trace_chunk_info_t *ch = as_trace_reader_chunks(r->reader);
+    as_timer_plan_t plan = {.trace_path = cfg->trace_path,
+                            .sample_interval_ns = cfg->sample_interval_ns,
+                            .max_rows = cfg->max_rows};
+    for (size_t i = 0; i < nchunks; i++)
+        plan.events += ch[i].events;
+    if (nchunks) plan.span_ns = ch[nchunks - 1].last_t_ns - ch[0].first_t_ns;
+    if (oscfg->khugepaged && oscfg->thp != AS_THP_NEVER)
+        plan.khugepaged_ns = oscfg->scan_interval_ns;
+    r->trace_events = plan.events;
+    return as_timers_plan(&r->timers, &plan, r->err, r->errcap);
+}
+
+/* At the first event: the policy's first tick, then the timers. */
+static void start_timers(run_t *r, uint64_t t)
+{
     as_ctx_t ctx = {.now_ns = t, .lifetime_class = AS_CLASS_NONE};
-    uint64_t next = r->pol->tick ? r->pol->tick(r->pol_state, &ctx) : 0;
-    r->next_tick = next ? t + next : UINT64_MAX;
-    r->next_sample = t;
-    r->next_khp = (oscfg->khugepaged && oscfg->thp != AS_THP_NEVER)
-                      ? t + r->khp_ns
-                      : UINT64_MAX;
+    const as_policy_ops_t *pol = r->pol.ops;
+    uint64_t tick = pol->tick ? pol->tick(r->pol.state, &ctx) : 0;
+    as_timers_start(&r->timers, t, tick);
 }
 
 /* Replay every event. @return 0, or the first error. */
@@ -517,21 +513,21 @@ static int replay(run_t *r, const as_simos_config_t *oscfg)
 {
     const as_run_config_t *cfg = r->cfg;
     as_run_result_t *res = r->res;
-    size_t nchunks = as_trace_reader_chunk_count(r->reader);
-    const as_trace_chunk_info_t *ch = as_trace_reader_chunks(r->reader);
-    uint64_t total_events = 0, span = 0;
-    for (size_t i = 0; i < nchunks; i++)
-        total_events += ch[i].events;
-    if (nchunks) span = ch[nchunks - 1].last_t_ns - ch[0].first_t_ns;
-    r->sample_ns = cfg->sample_interval_ns ? cfg->sample_interval_ns
-                   : span >= 1000          ? span / 1000
-                                           : 10000000;
-    r->khp_ns = oscfg->scan_interval_ns;
+    int rc = plan_timers(r, oscfg);
+    if (rc != AS_OK) return rc;
+    as_run_start_t start = {.trace_path = cfg->trace_path,
+                            .truncated = !as_trace_reader_indexed(r->reader)};
+    for (size_t i = 0; i < cfg->n_sinks && rc == AS_OK; i++)
+        if (cfg->sinks[i].on_start)
+            rc = cfg->sinks[i].on_start(cfg->sinks[i].arg, &start, r->err,
+                                        r->errcap);
+    if (rc != AS_OK) return rc;
+    uint64_t total_events = r->trace_events;
     as_metrics_init(&r->metrics);
     as_event_t *ev = malloc(BATCH * sizeof *ev);
     if (!ev) return AS_ENOMEM;
     long got;
-    int rc = AS_OK, first = 1;
+    int first = 1;
     while ((got = as_trace_reader_next_batch(r->reader, ev, BATCH)) > 0) {
         for (long i = 0; i < got; i++) {
             const as_event_t *e = &ev[i];
@@ -543,7 +539,7 @@ static int replay(run_t *r, const as_simos_config_t *oscfg)
             }
             if (first) {
                 first = 0;
-                start_timers(r, oscfg, e->t_ns);
+                start_timers(r, e->t_ns);
             }
             if ((rc = run_timers(r, e->t_ns)) != AS_OK) goto out;
             r->t_now = e->t_ns;
@@ -575,7 +571,8 @@ static int finish(run_t *r)
 {
     const as_run_config_t *cfg = r->cfg;
     as_run_result_t *res = r->res;
-    int rc = emit_sample(r, r->t_now);
+    int rc = as_timers_end_sample(&r->timers, r->err, r->errcap);
+    if (rc == AS_OK) rc = emit_sample(r, r->t_now);
     if (rc != AS_OK) return rc;
     as_metrics_finish(&r->metrics, r->t_now, &res->metrics);
     for (uint64_t i = 0; i <= r->live.mask; i++) {
@@ -592,7 +589,8 @@ static int finish(run_t *r)
                               r->errcap)) != AS_OK)
         return rc;
     as_stat_list_t stats = {.prefix = "policy."};
-    if (r->pol->stats) r->pol->stats(r->pol_state, as_stat_list_put, &stats);
+    if (r->pol.ops->stats)
+        r->pol.ops->stats(r->pol.state, as_stat_list_put, &stats);
     as_predset_stats(r->preds, &stats);
     res->stats = stats.v;
     res->n_stats = stats.n;
@@ -603,12 +601,7 @@ static int finish(run_t *r)
     }
     /* With the checking layer on: the policy must give back every
      * reservation and metadata byte when destroyed. */
-    if (cfg->check && as_check_close(r->check_state) != AS_OK) {
-        errf(r->err, r->errcap, "policy %s: %s", r->pol->name,
-             as_check_last_error(r->check_state));
-        return AS_ECHECK;
-    }
-    return AS_OK;
+    return as_polstack_close(&r->pol, r->err, r->errcap);
 }
 
 static double wall_now(void)
@@ -623,7 +616,7 @@ static void run_destroy(run_t *r)
     as_predset_destroy(r->preds);
     as_outcomes_destroy(r->outcomes);
     free(r->pol_sample.v);
-    if (r->pol_state) r->pol->destroy(r->pol_state);
+    as_polstack_destroy(&r->pol);
     if (r->os) as_simos_destroy(r->os);
     if (r->reader) as_trace_reader_close(r->reader);
     as_livemap_destroy(&r->live);

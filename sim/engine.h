@@ -26,6 +26,7 @@
 #include "sim/params.h"
 #include "sim/simos.h"
 #include "sim/sink.h"
+#include "sim/timers.h"
 
 #define AS_MAX_PARAMS 64
 
@@ -66,7 +67,20 @@ typedef struct as_run_config {
     const char *predictor_save_path;
     int stats_layer; /* 1: wrap the policy in the statistics layer
                         (stats(check(policy))) */
+    /* 1: a malformed event (alignment not a power of two or above
+     * AS_MAX_ALIGN_BYTES) is counted and skipped; 0: it stops the run with
+     * AS_EFORMAT naming the trace and the event. */
+    int skip_bad_events;
+    /* most samples (rows of series.csv and policy_series.csv) a run may
+     * take; 0 = AS_DEFAULT_MAX_ROWS. A run that would take more is refused
+     * before it starts (AS_ERANGE). */
+    uint64_t max_rows;
+    /* 1: a truncated trace is not an error for the caller (as_run_to_dir
+     * exits 0 instead of AS_EXIT_TRUNCATED); the engine ignores it. */
+    int allow_truncated;
 } as_run_config_t;
+
+/* The bounds on sampling and timers are in sim/timers.h. */
 
 /* One allocation site's prediction record (the summary's worst sites). */
 #define AS_TOP_SITES 20
@@ -95,8 +109,11 @@ typedef struct as_run_result {
     uint64_t warn_unknown_free;  /* free/realloc of an id never allocated */
     uint64_t warn_double_free;   /* free/realloc of an id already freed */
     uint64_t warn_zero_size;     /* zero-byte requests (served as 1 byte) */
-    uint64_t warn_too_large;     /* requests the policy refused as too large */
+    uint64_t warn_too_large;     /* requests above AS_MAX_REQUEST_BYTES, or
+                                    that the policy could not serve */
     uint64_t warn_policy_errors; /* other failed policy calls */
+    uint64_t bad_events_skipped; /* malformed events skipped (only with
+                                    cfg->skip_bad_events) */
     int warn_truncated;          /* the trace ended in a partial chunk */
     char truncation[512];        /* the reader's description of it */
     /* every resolved parameter of every part, typed, part by part */

@@ -72,7 +72,7 @@ static int param_error(const as_param_part_t *target, const char *a,
     }
     const as_param_spec_t *s = &target->specs[i];
     if (rc == AS_ERANGE)
-        errf(err, cap, "parameter '%s': out of range [%g, %g]", a, s->min,
+        errf(err, cap, "parameter '%s': out of range [%.15g, %.15g]", a, s->min,
              s->max);
     else
         errf(err, cap, "parameter '%s': not a valid %s", a,
@@ -125,6 +125,35 @@ int as_run_params_apply(as_run_params_t *rp, const char *a, char *err,
          "'%.*s' (see allocsim run --help)",
          a, (int)(eq - a), a);
     return AS_ENOTFOUND;
+}
+
+int as_run_params_check(const as_run_params_t *rp, int index, char *err,
+                        size_t cap)
+{
+    const as_param_part_t *p = &rp->parts[index];
+    for (size_t i = 0; i < p->n; i++) {
+        const as_param_spec_t *s = &p->specs[i];
+        double v;
+        switch (s->type) {
+        case AS_PARAM_U64:
+        case AS_PARAM_BYTES:
+        case AS_PARAM_NS:
+            v = (double)p->values[i].u;
+            break;
+        case AS_PARAM_DOUBLE:
+            v = p->values[i].d;
+            break;
+        default:
+            continue;
+        }
+        if (v < s->min || v > s->max) {
+            errf(err, cap,
+                 "parameter '%s.%s': %.15g out of range [%.15g, %.15g]",
+                 p->part, s->name, v, s->min, s->max);
+            return AS_ERANGE;
+        }
+    }
+    return AS_OK;
 }
 
 const as_param_value_t *as_run_params_values(const as_run_params_t *rp,

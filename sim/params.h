@@ -57,6 +57,13 @@ int as_run_params_add(as_run_params_t *rp, const char *part,
 int as_run_params_apply(as_run_params_t *rp, const char *assignment, char *err,
                         size_t errcap);
 
+/* as_run_params_check: verify that every value of part `index` lies
+ * within its spec's bounds (values set from a configuration struct rather
+ * than parsed from text). @return 0, or AS_ERANGE with err naming
+ * "part.name", the value and the bounds. */
+int as_run_params_check(const as_run_params_t *rp, int index, char *err,
+                        size_t errcap);
+
 /* as_run_params_values: the resolved values of part `index`. */
 const as_param_value_t *as_run_params_values(const as_run_params_t *rp,
                                              int index);

@@ -28,6 +28,9 @@ int as_run_options_parse(as_run_opts_t *o, int argc, char **argv,
         {"predictor-load", required_argument, 0, 'L'},
         {"predictor-save", required_argument, 0, 'W'},
         {"stats", no_argument, 0, 'x'},
+        {"skip-bad-events", no_argument, 0, 'B'},
+        {"allow-truncated", no_argument, 0, 'A'},
+        {"max-rows", required_argument, 0, 'R'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -36,8 +39,15 @@ int as_run_options_parse(as_run_opts_t *o, int argc, char **argv,
     o->out_dir = "allocsim-out";
     static const as_param_spec_t thp = {
         "thp", AS_PARAM_ENUM, "always", 0, 0, "never|madvise|always", ""};
-    static const as_param_spec_t dur = {
-        "sample-interval", AS_PARAM_NS, "0", 1, 1e18, NULL, ""};
+    static const as_param_spec_t dur = {"sample-interval",
+                                        AS_PARAM_NS,
+                                        "0",
+                                        AS_MIN_SAMPLE_INTERVAL_NS,
+                                        1e18,
+                                        NULL,
+                                        ""};
+    static const as_param_spec_t rows = {"max-rows", AS_PARAM_U64, "1000000", 1,
+                                         1e12,       NULL,         ""};
     as_param_value_t v;
     optind = 1;
     opterr = 0;
@@ -81,7 +91,7 @@ int as_run_options_parse(as_run_opts_t *o, int argc, char **argv,
             if (as_param_parse_value(&dur, optarg, strlen(optarg), &v)) {
                 fprintf(stderr,
                         "%s: --sample-interval: '%s' is not a "
-                        "duration like 10ms\n",
+                        "duration from 1us, like 10ms\n",
                         argv[0], optarg);
                 return AS_EXIT_USAGE;
             }
@@ -110,6 +120,22 @@ int as_run_options_parse(as_run_opts_t *o, int argc, char **argv,
             break;
         case 'x':
             o->cfg.stats_layer = 1;
+            break;
+        case 'B':
+            o->cfg.skip_bad_events = 1;
+            break;
+        case 'A':
+            o->cfg.allow_truncated = 1;
+            break;
+        case 'R':
+            if (as_param_parse_value(&rows, optarg, strlen(optarg), &v)) {
+                fprintf(stderr,
+                        "%s: --max-rows: '%s' is not a count from 1 to "
+                        "10^12\n",
+                        argv[0], optarg);
+                return AS_EXIT_USAGE;
+            }
+            o->cfg.max_rows = v.u;
             break;
         case 'h':
             usage(stdout);

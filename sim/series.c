@@ -10,6 +10,20 @@
 
 #include "common/error.h"
 
+/* A truncated trace is marked before the header: a figure drawn from
+ * this file cannot miss it (CSV readers skip '#' lines when told to). */
+static int mark_truncated(void *arg, const as_run_start_t *info, char *err,
+                          size_t cap)
+{
+    as_series_t *w = arg;
+    if (info->truncated)
+        fprintf(w->out.f,
+                "# truncated trace: %s has no valid footer index; these "
+                "rows cover its whole chunks only\n",
+                info->trace_path);
+    return as_sink_file_check(&w->out, err, cap);
+}
+
 static int series_row(void *arg, uint64_t t, const as_sample_t *s,
                       const as_simos_counters_t *c, char *err, size_t cap)
 {
@@ -62,18 +76,26 @@ static int policy_row(void *arg, uint64_t t, const as_stat_t *v, size_t n,
     return as_sink_file_check(&w->out, err, cap);
 }
 
-as_run_sink_t as_series_sink(as_series_t *s, FILE *f, const char *path)
+/* A series sink over f: the truncation mark at the start, then `sink`'s
+ * rows. */
+static as_run_sink_t series_sink(as_series_t *s, FILE *f, const char *path,
+                                 as_run_sink_t sink)
 {
     memset(s, 0, sizeof *s);
     s->out.f = f;
     s->out.path = path;
-    return (as_run_sink_t){.arg = s, .on_sample = series_row};
+    sink.arg = s;
+    sink.on_start = mark_truncated;
+    return sink;
+}
+
+as_run_sink_t as_series_sink(as_series_t *s, FILE *f, const char *path)
+{
+    return series_sink(s, f, path, (as_run_sink_t){.on_sample = series_row});
 }
 
 as_run_sink_t as_policy_series_sink(as_series_t *s, FILE *f, const char *path)
 {
-    memset(s, 0, sizeof *s);
-    s->out.f = f;
-    s->out.path = path;
-    return (as_run_sink_t){.arg = s, .on_policy_stats = policy_row};
+    return series_sink(s, f, path,
+                       (as_run_sink_t){.on_policy_stats = policy_row});
 }

@@ -464,12 +464,17 @@ const as_param_spec_t as_simos_params[AS_SIMOS_N_PARAMS] = {
     [AS_SIMOS_P_MAX_PTES_NONE] =
         {"max_ptes_none", AS_PARAM_U64, "511", 0, 511, NULL,
          "khugepaged: most non-resident pages a collapse fills"},
-    [AS_SIMOS_P_SCAN_INTERVAL] = {"scan_interval", AS_PARAM_NS, "10s", 1, 1e15,
-                                  NULL, "khugepaged: time between wake-ups"},
-    [AS_SIMOS_P_SCAN_REGIONS] = {"scan_regions", AS_PARAM_U64, "8", 1, 1e9,
+    /* Bounds: Linux's scan_sleep_millisecs counts whole milliseconds; at
+     * most ~11.6 days. At most every 2 MiB region of the 47-bit address
+     * space per wake-up (a wake-up visits each region at most once). */
+    [AS_SIMOS_P_SCAN_INTERVAL] = {"scan_interval", AS_PARAM_NS, "10s", 1e6,
+                                  1e15, NULL,
+                                  "khugepaged: time between wake-ups "
+                                  "(1ms..1e15ns)"},
+    [AS_SIMOS_P_SCAN_REGIONS] = {"scan_regions", AS_PARAM_U64, "8", 1, 67108864,
                                  NULL,
                                  "khugepaged: 2 MiB regions scanned per "
-                                 "wake-up"},
+                                 "wake-up (1..2^26)"},
 };
 
 void as_simos_params_of(const as_simos_config_t *cfg, as_param_value_t *v)

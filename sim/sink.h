@@ -9,7 +9,8 @@
  *                   the consumer's state
  *   as_sink_file_t  an output file a sink writes
  *
- * The loop knows nothing about files. At every metric sample (and once more
+ * The loop knows nothing about files. It calls on_start once the trace is
+ * open (saying whether it is truncated). At every metric sample (and once more
  * at the end of the trace) it calls on_sample with the state at that
  * instant and, when the policy keeps statistics, on_policy_stats with them;
  * when the run has succeeded it calls on_end with the configuration and the
@@ -47,8 +48,19 @@ void as_stat_list_put(void *arg, const char *name, double value);
 struct as_run_config;
 struct as_run_result;
 
+/* What a sink learns before the first sample. */
+typedef struct {
+    const char *trace_path;
+    /* 1: the trace has no valid footer index, so it ends truncated: the
+     * run covers its whole chunks only */
+    int truncated;
+} as_run_start_t;
+
 typedef struct as_run_sink {
     void *arg; /* the sink's own state, passed to every hook */
+    /* on_start: the trace is open, no event replayed yet. */
+    int (*on_start)(void *arg, const as_run_start_t *info, char *err,
+                    size_t errcap);
     /* on_sample: the state at trace time s->t_ns, t_rel_ns after the first
      * event, with the simulated OS's counters at that instant. */
     int (*on_sample)(void *arg, uint64_t t_rel_ns, const as_sample_t *s,

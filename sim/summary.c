@@ -202,6 +202,8 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     add_u64(w, "zero_size", res->warn_zero_size);
     add_u64(w, "too_large", res->warn_too_large);
     add_u64(w, "policy_errors", res->warn_policy_errors);
+    if (cfg->skip_bad_events)
+        add_u64(w, "bad_events_skipped", res->bad_events_skipped);
     if (res->warn_truncated)
         cJSON_AddStringToObject(w, "truncated", res->truncation);
 
