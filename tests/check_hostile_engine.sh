@@ -143,6 +143,25 @@ open(sys.argv[2], 'wb').write(d)" "$T/t.ast" "$T/flip.ast"
 check "bit flip over a run dir" 2 "flip.ast: offset" -- "$A" run -q -p llama "$T/flip.ast" -o "$T/keep"
 snap "$T/keep" "$T/keep.after"
 cmp -s "$T/keep.before" "$T/keep.after" && ok "bad input: earlier run dir untouched" || bad "changed by bit flip"
+# a run killed at any moment leaves either the earlier run or the whole new
+# one, never a mix (whichever moment the kill lands)
+"$A" run -q -p tcmalloc --sample-interval 1ms "$T/t.ast" -o "$T/keep" >/dev/null 2>&1 &
+pid=$!
+sleep 0.3
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+snap "$T/keep" "$T/keep.after"
+if cmp -s "$T/keep.before" "$T/keep.after"; then
+    ok "killed run: earlier run dir untouched"
+elif [ "$(json "$T/keep/summary.json" "d['policy']['name']")" = tcmalloc ] &&
+    [ "$(ls "$T/keep" | tr '\n' ' ')" = "confusion.csv histograms.csv policy_series.csv series.csv summary.json " ]; then
+    ok "killed run: finished before the kill, whole new run in place"
+else
+    bad "killed run left a mix: $(ls -l "$T/keep")"
+fi
+rm -rf "$T"/keep.allocsim-*
+"$A" run -q -p bestfit "$T/t.ast" -o "$T/keep" >/dev/null || bad "run keep again"
+snap "$T/keep" "$T/keep.before"
 # a good run replaces it as a whole
 check "replace an earlier run dir" 0 "" -- "$A" run -q -p hoard "$T/t.ast" -o "$T/keep"
 [ "$(json "$T/keep/summary.json" "d['policy']['name']")" = hoard ] && ok "replaced by the new run" ||
