@@ -91,7 +91,9 @@ int as_cmd_demo(int argc, char **argv)
             as_outfile_close(&out, 0, err, sizeof err);
             return rc;
         }
-        if (rc != AS_EXIT_OK) {
+        if (rc == AS_EXIT_TRUNCATED) {
+            status = rc; /* tabulated; the exit status says truncated */
+        } else if (rc != AS_EXIT_OK) {
             as_cli_err("policy %s failed", name);
             status = rc;
             continue;

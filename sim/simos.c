@@ -456,6 +456,45 @@ static void meta_free(void *state, void *p, size_t bytes)
 
 /* ---- public ------------------------------------------------------------ */
 
+const as_param_spec_t as_simos_params[AS_SIMOS_N_PARAMS] = {
+    [AS_SIMOS_P_THP] = {"thp", AS_PARAM_ENUM, "always", 0, 0,
+                        "never|madvise|always", "transparent huge pages mode"},
+    [AS_SIMOS_P_KHUGEPAGED] = {"khugepaged", AS_PARAM_BOOL, "1", 0, 1, NULL,
+                               "model khugepaged collapsing regions"},
+    [AS_SIMOS_P_MAX_PTES_NONE] =
+        {"max_ptes_none", AS_PARAM_U64, "511", 0, 511, NULL,
+         "khugepaged: most non-resident pages a collapse fills"},
+    /* Bounds: Linux's scan_sleep_millisecs counts whole milliseconds; at
+     * most ~11.6 days. At most every 2 MiB region of the 47-bit address
+     * space per wake-up (a wake-up visits each region at most once). */
+    [AS_SIMOS_P_SCAN_INTERVAL] = {"scan_interval", AS_PARAM_NS, "10s", 1e6,
+                                  1e15, NULL,
+                                  "khugepaged: time between wake-ups "
+                                  "(1ms..1e15ns)"},
+    [AS_SIMOS_P_SCAN_REGIONS] = {"scan_regions", AS_PARAM_U64, "8", 1, 67108864,
+                                 NULL,
+                                 "khugepaged: 2 MiB regions scanned per "
+                                 "wake-up (1..2^26)"},
+};
+
+void as_simos_params_of(const as_simos_config_t *cfg, as_param_value_t *v)
+{
+    v[AS_SIMOS_P_THP].u = (uint64_t)cfg->thp;
+    v[AS_SIMOS_P_KHUGEPAGED].u = (uint64_t)cfg->khugepaged;
+    v[AS_SIMOS_P_MAX_PTES_NONE].u = cfg->max_ptes_none;
+    v[AS_SIMOS_P_SCAN_INTERVAL].u = cfg->scan_interval_ns;
+    v[AS_SIMOS_P_SCAN_REGIONS].u = cfg->scan_regions;
+}
+
+void as_simos_config_apply(as_simos_config_t *cfg, const as_param_value_t *v)
+{
+    cfg->thp = (as_thp_mode_t)v[AS_SIMOS_P_THP].u;
+    cfg->khugepaged = (int)v[AS_SIMOS_P_KHUGEPAGED].u;
+    cfg->max_ptes_none = (uint32_t)v[AS_SIMOS_P_MAX_PTES_NONE].u;
+    cfg->scan_interval_ns = v[AS_SIMOS_P_SCAN_INTERVAL].u;
+    cfg->scan_regions = (uint32_t)v[AS_SIMOS_P_SCAN_REGIONS].u;
+}
+
 void as_simos_config_default(as_simos_config_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);

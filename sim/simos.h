@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/param.h"
 #include "policies/pagesource.h"
 
 typedef enum {
@@ -68,6 +69,27 @@ typedef struct {
 typedef struct as_simos as_simos_t;
 
 void as_simos_config_default(as_simos_config_t *cfg);
+
+/* The simulated OS's parameters as a run sets them (`--param os.NAME=V`), in
+ * the table order of as_simos_params: thp, khugepaged, max_ptes_none,
+ * scan_interval, scan_regions. The base address is not a parameter. */
+enum {
+    AS_SIMOS_P_THP,
+    AS_SIMOS_P_KHUGEPAGED,
+    AS_SIMOS_P_MAX_PTES_NONE,
+    AS_SIMOS_P_SCAN_INTERVAL,
+    AS_SIMOS_P_SCAN_REGIONS,
+    AS_SIMOS_N_PARAMS
+};
+extern const as_param_spec_t as_simos_params[AS_SIMOS_N_PARAMS];
+
+/* as_simos_params_of: the parameter values that describe cfg. */
+void as_simos_params_of(const as_simos_config_t *cfg, as_param_value_t *values);
+
+/* as_simos_config_apply: set cfg's parameters from resolved values (the
+ * base address is kept). */
+void as_simos_config_apply(as_simos_config_t *cfg,
+                           const as_param_value_t *values);
 
 /* as_simos_create: @return 0 or AS_ENOMEM. */
 int as_simos_create(const as_simos_config_t *cfg, as_simos_t **os);

@@ -178,6 +178,12 @@ const as_trace_chunk_info_t *as_trace_reader_chunks(const as_trace_reader_t *r);
  * chunk; as_trace_reader_error() then describes the truncation point. */
 int as_trace_reader_truncated(const as_trace_reader_t *r);
 
+/* as_trace_reader_indexed: @return 1 when the footer index was loaded at
+ * open (the file is whole), 0 when its chunks are found by scanning: such a
+ * trace ends truncated (as_trace_reader_truncated) unless an error comes
+ * first. Known at open, so a replay can say so before its first row. */
+int as_trace_reader_indexed(const as_trace_reader_t *r);
+
 uint64_t as_trace_reader_file_bytes(const as_trace_reader_t *r);
 const char *as_trace_reader_path(const as_trace_reader_t *r);
 /* 64-bit content hash of the whole file as 16 hex digits (algorithm in
