@@ -14,6 +14,7 @@
 #include "traces/import/import.h"
 #include "traces/trace.h"
 #include "sim/cli.h"
+#include "sim/fileio.h"
 
 static void list_formats(FILE *f)
 {
@@ -123,6 +124,11 @@ int as_cmd_import(int argc, char **argv)
         fprintf(stderr, "allocsim import: unknown format '%s'; formats:\n",
                 format);
         list_formats(stderr);
+        return AS_EXIT_USAGE;
+    }
+    char ierr[8400];
+    if (as_outfile_check_input(out, in, ierr, sizeof ierr)) {
+        fprintf(stderr, "allocsim import: %s\n", ierr);
         return AS_EXIT_USAGE;
     }
     as_trace_writer_t *w;

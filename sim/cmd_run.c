@@ -13,6 +13,7 @@
 
 #include "sim/cli.h"
 #include "sim/engine.h"
+#include "sim/fileio.h"
 #include "sim/run_options.h"
 #include "sim/summary.h"
 
@@ -103,5 +104,10 @@ int as_cmd_run(int argc, char **argv)
         return AS_EXIT_USAGE;
     }
     o.cfg.trace_path = o.positional[0];
+    char ierr[8400];
+    if (as_outdir_check_input(o.out_dir, o.cfg.trace_path, ierr, sizeof ierr)) {
+        fprintf(stderr, "allocsim run: %s\n", ierr);
+        return AS_EXIT_USAGE;
+    }
     return as_run_to_dir(&o.cfg, o.out_dir, o.quiet ? NULL : progress, NULL);
 }

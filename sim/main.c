@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "sim/cli.h"
+#include "sim/fileio.h"
 
 static const as_command_t commands[] = {
     /* AS_COMMANDS: one line per subcommand, in the order --help shows them */
@@ -47,7 +48,8 @@ static void usage(FILE *f)
         fprintf(f, "  %-8s %s\n", c->name, c->summary);
 }
 
-int main(int argc, char **argv)
+/* dispatch: run the command named by argv[1]. @return its exit code. */
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -68,4 +70,15 @@ int main(int argc, char **argv)
         fprintf(stderr, " %s", c->name);
     fprintf(stderr, "\n");
     return AS_EXIT_USAGE;
+}
+
+/* Every command's standard output is checked at the end (fileio.h): output
+ * lost to a full disk or a closed descriptor makes the exit code 1. */
+int main(int argc, char **argv)
+{
+    int rc = dispatch(argc, argv);
+    char who[64];
+    snprintf(who, sizeof who, "allocsim%s%.40s", argc >= 2 ? " " : "",
+             argc >= 2 ? argv[1] : "");
+    return as_stdout_finish(who, rc);
 }
