@@ -13,6 +13,7 @@
  * when it died by signal N), 1 when the trace could not be written, 2 on bad
  * usage.
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -34,6 +35,7 @@
 #include "traces/import/recstream.h"
 #include "traces/trace.h"
 #include "sim/cli.h"
+#include "sim/fileio.h"
 
 static volatile sig_atomic_t child_pid;
 
@@ -134,13 +136,102 @@ static void join_args(char *out, size_t cap, char **argv)
     }
 }
 
+/* find_program: the file execvp would run for `name` (searched in $PATH
+ * when it has no slash). @return 1 and the path in out, or 0. */
+static int find_program(const char *name, char *out, size_t cap)
+{
+    if (strchr(name, '/')) {
+        snprintf(out, cap, "%s", name);
+        return access(out, F_OK) == 0;
+    }
+    const char *path = getenv("PATH");
+    if (!path) path = "/bin:/usr/bin";
+    for (const char *p = path;; p++) {
+        const char *e = strchr(p, ':');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        int k = n ? snprintf(out, cap, "%.*s/%s", (int)n, p, name)
+                  : snprintf(out, cap, "%s", name);
+        struct stat st;
+        if (k > 0 && (size_t)k < cap && stat(out, &st) == 0 &&
+            S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+            return 1;
+        if (!e) return 0;
+        p = e;
+    }
+}
+
+/* elf_kind: what LD_PRELOAD can do with ELF file `path`: 'd' a dynamically
+ * linked program (it has a program interpreter), 's' a statically linked
+ * one, 'l' a shared library (ET_DYN without interpreter), 'n' not ELF or
+ * unreadable (a script: its interpreter is what runs). */
+static int elf_kind(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 'n';
+    Elf64_Ehdr eh;
+    int kind = 'n';
+    if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
+        memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+        eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+        eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum < 4096) {
+        int interp = 0;
+        for (unsigned i = 0; i < eh.e_phnum; i++) {
+            Elf64_Phdr ph;
+            if (pread(fd, &ph, sizeof ph,
+                      (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph)) !=
+                (ssize_t)sizeof ph)
+                break;
+            interp |= ph.p_type == PT_INTERP;
+        }
+        kind = interp ? 'd' : eh.e_type == ET_DYN ? 'l' : 's';
+    } else if (memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0) {
+        kind = 'd'; /* another ELF class: let the loader judge */
+    }
+    close(fd);
+    return kind;
+}
+
+/* check_command: refuse, before anything is run or written, what cannot be
+ * recorded or would destroy an input: a statically linked program, a
+ * preload library that is not one, and an output that is the program, the
+ * library or a file named by an argument. @return 0, or an exit code. */
+static int check_command(const char *out_path, char **cmd, const char *lib)
+{
+    char prog[PATH_MAX], err[8400];
+    int found = find_program(cmd[0], prog, sizeof prog);
+    int k = elf_kind(lib);
+    if (k != 'l') {
+        fprintf(stderr,
+                "allocsim record: %s: not a shared library (ELF shared "
+                "object); LD_PRELOAD could not load it\n",
+                lib);
+        return AS_EXIT_USAGE;
+    }
+    if (found && elf_kind(prog) == 's') {
+        fprintf(stderr,
+                "allocsim record: %s: statically linked: LD_PRELOAD cannot "
+                "record it (relink it dynamically)\n",
+                prog);
+        return AS_EXIT_USAGE;
+    }
+    int bad =
+        (found && as_outfile_check_input(out_path, prog, err, sizeof err)) ||
+        as_outfile_check_input(out_path, lib, err, sizeof err);
+    for (int i = 1; cmd[i] && !bad; i++)
+        bad = as_outfile_check_input(out_path, cmd[i], err, sizeof err);
+    if (bad) {
+        fprintf(stderr, "allocsim record: -o %s\n", err);
+        return AS_EXIT_USAGE;
+    }
+    return 0;
+}
+
 /* One followed process (--follow-forks): its connection, collector and
  * trace. */
 typedef struct {
     int fd; /* connection from the process, -1 when closed */
     as_recstream_t *rs;
     as_trace_writer_t *w;
-    int out_fd;
     int bad; /* collecting failed: drain and discard */
     char path[PATH_MAX];
 } fork_conn_t;
@@ -163,18 +254,16 @@ static int fork_open(fork_conn_t *c, int fd, const char *base, int n,
 {
     memset(c, 0, sizeof *c);
     c->fd = fd;
-    c->out_fd = -1;
     fork_path(c->path, sizeof c->path, base, n);
-    c->out_fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int rc = c->out_fd < 0 ? AS_EIO
-                           : as_trace_writer_open_fd(&c->w, c->out_fd, NULL);
+    int rc = as_trace_writer_open(&c->w, c->path, NULL);
     for (size_t k = 0; k < nmeta && !rc; k++)
         rc = as_trace_writer_meta(c->w, meta[k][0], meta[k][1]);
     if (!rc) rc = as_trace_writer_meta(c->w, "forked", "yes");
     if (!rc) rc = as_recstream_open(&c->rs, c->w);
     if (!rc) as_recstream_set_resolution(c->rs, resolution);
     if (rc) {
-        fprintf(stderr, "allocsim record: %s: %s\n", c->path, as_strerror(rc));
+        fprintf(stderr, "allocsim record: %s\n",
+                c->w ? as_trace_writer_error(c->w) : as_strerror(rc));
         c->bad = 1;
     }
     return rc;
@@ -191,15 +280,16 @@ static int fork_close(fork_conn_t *c)
     }
     if (c->rs) as_recstream_free(c->rs);
     if (c->w) {
+        char cerr[1024];
         if (bad)
             as_trace_writer_abort(c->w);
-        else if (as_trace_writer_close(c->w))
+        else if (as_trace_writer_close_err(c->w, cerr, sizeof cerr)) {
+            fprintf(stderr, "allocsim record: %s\n", cerr);
             bad = 1;
+        }
+        c->w = NULL;
     }
-    if (c->out_fd >= 0) close(c->out_fd);
-    if (bad)
-        unlink(c->path);
-    else
+    if (!bad)
         fprintf(stderr,
                 "allocsim record: forked process: %" PRIu64 " events -> %s\n",
                 st.events, c->path);
@@ -305,18 +395,17 @@ int as_cmd_record(int argc, char **argv)
     if (!realpath(preload, preload_abs))
         snprintf(preload_abs, sizeof preload_abs, "%s", preload);
 
-    int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (out_fd < 0) {
-        fprintf(stderr, "allocsim record: %s: %s\n", out_path, strerror(errno));
-        return AS_EXIT_FAIL;
-    }
+    int rc = check_command(out_path, cmd, preload_abs);
+    if (rc) return rc;
+    /* the trace goes to a temporary beside -o, renamed onto it at the end:
+     * nothing is replaced unless a trace was recorded */
     as_trace_writer_t *w = NULL;
-    int rc = as_trace_writer_open_fd(&w, out_fd, NULL);
+    rc = as_trace_writer_open(&w, out_path, NULL);
     if (rc) {
-        fprintf(stderr, "allocsim record: %s: %s\n", out_path,
+        fprintf(stderr, "allocsim record: %s\n",
                 w ? as_trace_writer_error(w) : as_strerror(rc));
-        close(out_fd);
-        return AS_EXIT_FAIL;
+        as_trace_writer_abort(w);
+        return rc == AS_EINVAL ? AS_EXIT_USAGE : AS_EXIT_FAIL;
     }
     char buf[4096], host[256] = "";
     gethostname(host, sizeof host - 1);
@@ -348,7 +437,6 @@ int as_cmd_record(int argc, char **argv)
         fprintf(stderr, "allocsim record: %s\n",
                 rc ? as_trace_writer_error(w) : strerror(errno));
         as_trace_writer_abort(w);
-        close(out_fd);
         return AS_EXIT_FAIL;
     }
     /* --follow-forks: forked children connect here (abstract socket) */
@@ -393,6 +481,8 @@ int as_cmd_record(int argc, char **argv)
         setenv("LD_PRELOAD", lp, 1);
         snprintf(v, sizeof v, "%d", sv[1]);
         setenv("ALLOCSIM_RECORD_FD", v, 1);
+        snprintf(v, sizeof v, "%ld", (long)getppid());
+        setenv("ALLOCSIM_RECORD_COLLECTOR", v, 1);
         snprintf(v, sizeof v, "%ld", (long)getpid());
         setenv("ALLOCSIM_RECORD_PID", v, 1);
         snprintf(v, sizeof v, "%" PRIu64, max_depth);
@@ -432,9 +522,7 @@ int as_cmd_record(int argc, char **argv)
                 strerror(exec_errno));
         waitpid(pid, NULL, 0);
         close(sv[0]);
-        as_trace_writer_abort(w);
-        close(out_fd);
-        unlink(out_path);
+        as_trace_writer_abort(w); /* -o is left as it was */
         return 127;
     }
 
@@ -529,26 +617,59 @@ int as_cmd_record(int argc, char **argv)
         snprintf(sv_status, sizeof sv_status, "exit %d", WEXITSTATUS(status));
     if (!bad) as_trace_writer_meta(w, "exit_status", sv_status);
     as_recstream_free(rs);
+    if (!bad && st.images == 0) {
+        fprintf(stderr,
+                "allocsim record: %s (%s): the recorder never started in "
+                "the program (statically linked, setuid, or %s failed to "
+                "load: see the loader's message above); %s not written\n",
+                cmd[0], sv_status, preload_abs, out_path);
+        as_trace_writer_abort(w);
+        return AS_EXIT_FAIL;
+    }
     char cerr[1024];
-    if ((rc = as_trace_writer_close_err(w, cerr, sizeof cerr))) {
+    if (bad) {
+        as_trace_writer_abort(w);
+        fprintf(stderr, "allocsim record: %s not written\n", out_path);
+    } else if ((rc = as_trace_writer_close_err(w, cerr, sizeof cerr))) {
         fprintf(stderr, "allocsim record: %s\n", cerr);
         bad = 1;
     }
+    if (bad) return AS_EXIT_FAIL;
     struct stat sb;
-    uint64_t bytes = fstat(out_fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-    if (close(out_fd) != 0) bad = 1;
+    uint64_t bytes = stat(out_path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
     fprintf(stderr,
             "allocsim record: %s (%s): %" PRIu64 " events (%" PRIu64
             " allocs, %" PRIu64 " frees, %" PRIu64 " reallocs), %" PRIu64
             " stacks, %" PRIu64 " frames, %" PRIu64 " bytes -> %s\n",
             cmd[0], sv_status, st.events, st.allocs, st.frees, st.reallocs,
             st.stacks, st.frames, bytes, out_path);
-    if (st.seq_gaps || st.partial_bytes)
+    int incomplete = 0;
+    if (st.end == AS_RECSTREAM_END_CUT || st.cut_off) {
         fprintf(stderr,
-                "allocsim record: %" PRIu64 " records lost when the "
-                "program ended (%" PRIu64 " bytes cut off)\n",
-                st.seq_gaps, st.partial_bytes);
-    if (bad) return AS_EXIT_FAIL;
+                "allocsim record: the recording was cut off before the "
+                "program ended (killed by SIGKILL, or its socket closed "
+                "behind the recorder's back): at least %" PRIu64
+                " records lost (record.end = cut off)\n",
+                st.lost_records);
+        incomplete = 1;
+    } else if (st.end == AS_RECSTREAM_END_EXEC) {
+        fprintf(stderr,
+                "allocsim record: the program exec'd an image that the "
+                "recorder could not enter (statically linked or setuid?): "
+                "nothing after the exec is recorded\n");
+        incomplete = 1;
+    } else if (st.lost_records) {
+        fprintf(stderr,
+                "allocsim record: %" PRIu64 " records lost: numbered by "
+                "the program but never shipped (record.lost_records)\n",
+                st.lost_records);
+    }
+    if (st.partial_bytes)
+        fprintf(stderr,
+                "allocsim record: a record cut off mid-write (%" PRIu64
+                " bytes) was dropped\n",
+                st.partial_bytes);
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    if (incomplete && WEXITSTATUS(status) == 0) return AS_EXIT_FAIL;
     return WEXITSTATUS(status);
 }
