@@ -137,7 +137,7 @@ int as_cmd_import(int argc, char **argv)
         fprintf(stderr, "allocsim import: %s\n",
                 w ? as_trace_writer_error(w) : as_strerror(rc));
         as_trace_writer_abort(w);
-        return AS_EXIT_FAIL;
+        return rc == AS_EINVAL ? AS_EXIT_USAGE : AS_EXIT_FAIL;
     }
     char err[1024] = "";
     rc = fmt->run(in, w, &opts, err, sizeof err);

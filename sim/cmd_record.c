@@ -648,8 +648,9 @@ int as_cmd_record(int argc, char **argv)
         fprintf(stderr,
                 "allocsim record: the recording was cut off before the "
                 "program ended (killed by SIGKILL, or its socket closed "
-                "behind the recorder's back): at least %" PRIu64
-                " records lost (record.end = cut off)\n",
+                "behind the recorder's back): an unknown number of "
+                "records lost (at least %" PRIu64
+                "; see record.end and record.cut_off_images)\n",
                 st.lost_records);
         incomplete = 1;
     } else if (st.end == AS_RECSTREAM_END_EXEC) {

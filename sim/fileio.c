@@ -108,9 +108,10 @@ static int stdout_reported; /* a write error was already reported */
 
 int as_stdout_flush(const char *who)
 {
+    int e0 = errno; /* a caller that just saw a write fail calls at once */
     errno = 0;
     if (fflush(stdout) == 0 && !ferror(stdout)) return 0;
-    int e = errno;
+    int e = errno ? errno : e0;
     if (!stdout_reported && e != EPIPE)
         fprintf(stderr, "%s: standard output: %s\n", who,
                 e ? strerror(e) : "write error");

@@ -46,7 +46,8 @@ int as_outdir_check_input(const char *dir, const char *in, char *err,
 /* as_stdout_flush: flush standard output and check it for write errors.
  * A write error is reported once on stderr as "WHO: standard output: why"
  * (WHO is e.g. "allocsim cat"), except a broken pipe (the reader went away,
- * as `| head` does when SIGPIPE is ignored), which is silent.
+ * as `| head` does when SIGPIPE is ignored), which is silent. Call it as
+ * soon as a write fails, so that errno still says why.
  * @return 0, or 1 (the exit code of a failed command). */
 int as_stdout_flush(const char *who);
 

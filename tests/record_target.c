@@ -32,14 +32,23 @@
  *               socket pairs (one takes the recorder's old number),
  *               allocates 100 of 6262 bytes, waits for the recorder's
  *               drainer, and exits 5 if any socket received a byte
+ *   abort       allocates and frees 50000 objects of 4244 bytes, allocates
+ *               100 of 4245 (kept), then abort()s -- at once, so most of it
+ *               is still in the recorder's ring when the signal arrives
+ *   segv        the same, then dies by SIGSEGV (a store through NULL)
+ *   rawclose    allocates 1 of 7171 bytes, waits 100 ms, closes every
+ *               descriptor from 3 up with a raw close_range syscall (which
+ *               no hook sees), allocates 10 of 7272 and exits 0
  */
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -170,6 +179,12 @@ int mode_stress(long n)
     return 0;
 }
 
+/* sink_null: NULL, out of the compiler's sight. */
+void *sink_null(void)
+{
+    return (void *)(uintptr_t)(sink == (void *)1);
+}
+
 void alloc_n(int n, size_t size, int keep)
 {
     for (int i = 0; i < n; i++) {
@@ -274,6 +289,16 @@ int mode_closefds(void)
     return 0;
 }
 
+/* mode_crash: 50000 + 100 allocations, then death by `sig`. */
+int mode_crash(int sig)
+{
+    alloc_n(50000, 4244, 0);
+    alloc_n(100, 4245, 1);
+    if (sig == SIGABRT) abort();
+    *(volatile int *)sink_null() = 1; /* SIGSEGV */
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "basic";
@@ -300,6 +325,15 @@ int main(int argc, char **argv)
     if (strcmp(mode, "threads") == 0) return mode_threads();
     if (strcmp(mode, "frameless") == 0) return mode_frameless();
     if (strcmp(mode, "closefds") == 0) return mode_closefds();
+    if (strcmp(mode, "abort") == 0) return mode_crash(SIGABRT);
+    if (strcmp(mode, "segv") == 0) return mode_crash(SIGSEGV);
+    if (strcmp(mode, "rawclose") == 0) {
+        alloc_n(1, 7171, 1);
+        usleep(100000);
+        syscall(SYS_close_range, 3u, ~0u, 0);
+        alloc_n(10, 7272, 1);
+        return 0;
+    }
     if (strcmp(mode, "after-exec") == 0) {
         alloc_n(1, 2222, 1);
         return 0;
