@@ -3,15 +3,20 @@
  * Runs CMD with liballocsim_record.so preloaded and one end of a socket pair
  * inherited (ALLOCSIM_RECORD_FD); reads the recorder's records from the other
  * end and writes the trace as they come (traces/import/recstream.c), chunk by
- * chunk, straight into the output file. Because the trace is written by this
- * process, a recorded program that dies by any signal, calls _exit or execs
- * still leaves a complete trace of everything it shipped; if this process
- * itself is killed, every whole chunk already written stays readable.
+ * chunk, into a temporary beside the output that is renamed onto it at the
+ * end (traces/outfile.c): -o is never truncated or removed unless a trace
+ * replaces it. Because the trace is written by this process, a recorded
+ * program that dies by any signal, calls _exit or execs still leaves a
+ * complete trace of everything it shipped; if this process itself is
+ * killed, every whole chunk already written stays readable in the
+ * temporary. What cannot be recorded is refused before anything runs
+ * (check_command) or reported after (the recorder never started, a cut-off
+ * stream, an exec into an image it could not enter).
  *
  * It forwards SIGINT/SIGTERM/SIGHUP to the program and keeps collecting until
  * the program's end of the socket closes. Exit status: the program's (128+N
- * when it died by signal N), 1 when the trace could not be written, 2 on bad
- * usage.
+ * when it died by signal N), 1 when the trace could not be written or the
+ * recording is incomplete (docs/recording.md), 2 on bad usage.
  */
 #include <elf.h>
 #include <errno.h>
@@ -85,8 +90,12 @@ static void usage(FILE *f)
             "                     or in $ALLOCSIM_RECORD_LIB)\n\n"
             "Forked children are not recorded unless --follow-forks; an "
             "exec'd image is\n(objects of the old image are freed at the "
-            "exec). Exit status: CMD's,\n128+N if it died by signal N; 1 if "
-            "the trace failed, 2 on bad usage.\nSee docs/recording.md.\n");
+            "exec). TRACE is replaced only when a\ntrace was recorded; -o "
+            "naming the program or one of its arguments is refused.\n"
+            "Exit status: CMD's, 128+N if it died by signal N; 1 if the "
+            "trace failed,\nthe recorder never started in CMD, or the "
+            "recording was cut off; 2 on bad\nusage. See "
+            "docs/recording.md.\n");
 }
 
 /* find_preload: the recorder library next to this binary (build tree:

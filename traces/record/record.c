@@ -7,8 +7,10 @@
  * a per-thread ring buffer. A background thread ships the rings through a
  * socket to `allocsim record`, which orders, numbers and compresses them
  * (traces/record/collect.c). Nothing here compresses, numbers objects or
- * writes files, so a program killed by any signal loses at most the records
- * still in its rings.
+ * writes files. A signal that would end the program ships the rings from
+ * its handler, and a MARK record then tells the collector how many records
+ * were numbered, so what is lost is counted (SIGKILL: at most the records
+ * still in the rings, not countable).
  *
  * What it must never do: call the hooked functions for itself while
  * recording (a thread-local guard routes every allocation made while a
@@ -28,7 +30,8 @@
  * Environment (set by `allocsim record`): ALLOCSIM_RECORD_FD (socket),
  * ALLOCSIM_RECORD_PID (only that process records: forked children do not),
  * ALLOCSIM_RECORD_DEPTH, ALLOCSIM_RECORD_SAMPLE_BYTES,
- * ALLOCSIM_RECORD_UNWIND (auto|fp|libunwind).
+ * ALLOCSIM_RECORD_UNWIND (auto|fp|libunwind), ALLOCSIM_RECORD_COLLECTOR
+ * (pid of allocsim record: the socket's peer must be it).
  */
 #include <dlfcn.h>
 #include <errno.h>
