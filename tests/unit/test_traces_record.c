@@ -362,6 +362,16 @@ static void put_mark(stream_t *s, uint64_t seq_end, uint32_t why, uint32_t sig)
     put(s, &r, sizeof r);
 }
 
+/* hello_alloc_mark: a fresh stream: HELLO, one allocation (seq 1), and a
+ * MARK of kind `why` saying seq 1 was the last number handed out. */
+static void hello_alloc_mark(stream_t *s, uint32_t why)
+{
+    s->n = 0;
+    put_hello(s, 0);
+    put_alloc(s, 0, 1, 10, 0x10, 100, 0, 0);
+    put_mark(s, 2, why, 0);
+}
+
 /* MARKs count what never arrived: image 1 numbered 1..6 (MARK exec, 7),
  * seq 3 is a gap and 5, 6 the tail: 3 lost; image 2 numbered 1..4 and
  * died by signal 6 (MARK 5) with 3, 4 unshipped: 2 more. Without a final
@@ -394,10 +404,7 @@ static void test_collect_marks(void)
 
     /* a MARK followed by more records (a failed exec) is not the end; the
      * stream then stops without one: cut off, loss unknown */
-    s.n = 0;
-    put_hello(&s, 0);
-    put_alloc(&s, 0, 1, 10, 0x10, 100, 0, 0);
-    put_mark(&s, 2, AS_REC_MARK_EXEC, 0);
+    hello_alloc_mark(&s, AS_REC_MARK_EXEC);
     put_alloc(&s, 0, 2, 20, 0x20, 100, 0, 0);
     CU_ASSERT_EQUAL_FATAL(collect(&s, 1000, path, &st), 0);
     CU_ASSERT_EQUAL(st.end, AS_RECSTREAM_END_CUT);
@@ -408,10 +415,7 @@ static void test_collect_marks(void)
     remove(path);
 
     /* an exit MARK with nothing lost; a MARK before HELLO is malformed */
-    s.n = 0;
-    put_hello(&s, 0);
-    put_alloc(&s, 0, 1, 10, 0x10, 100, 0, 0);
-    put_mark(&s, 2, AS_REC_MARK_EXIT, 0);
+    hello_alloc_mark(&s, AS_REC_MARK_EXIT);
     CU_ASSERT_EQUAL_FATAL(collect(&s, 1000, path, &st), 0);
     CU_ASSERT_EQUAL(st.end, AS_RECSTREAM_END_EXIT);
     CU_ASSERT_EQUAL(st.lost_records, 0);
