@@ -120,6 +120,15 @@ expect "record a program closing every descriptor" 0 "" -- rec -o c.ast -- ./clo
 [[ $(cat victim.txt 2>/dev/null) == ok ]] || fail "closefds: the program's own file got '$(cat victim.txt 2>/dev/null)'"
 [[ $(meta c.ast record.kept_closes) == 1 ]] || fail "closefds: record.kept_closes = '$(meta c.ast record.kept_closes)'"
 [[ $(meta c.ast record.lost_records) == 0 ]] || fail "closefds: record.lost_records = '$(meta c.ast record.lost_records)'"
+# closefrom, and dup2 onto the recorder's number (the socket moves away)
+expect "record closefrom(3)" 0 "" -- rec -o cf.ast -- "$target" closefrom
+[[ $(count cf.ast 9191):$(count cf.ast 9292) == 1:10 ]] ||
+  fail "closefrom: $(count cf.ast 9191) of 1 before, $(count cf.ast 9292) of 10 after"
+[[ $(meta cf.ast record.kept_closes) == 1 ]] || fail "closefrom: record.kept_closes = '$(meta cf.ast record.kept_closes)'"
+expect "record dup2 onto the recorder's number" 0 "" -- rec -o dup.ast -- "$target" dup2
+[[ $(count dup.ast 8181):$(count dup.ast 8282) == 1:10 ]] ||
+  fail "dup2: $(count dup.ast 8181) of 1 before, $(count dup.ast 8282) of 10 after"
+[[ $(meta dup.ast record.end) == exit ]] || fail "dup2: record.end = '$(meta dup.ast record.end)'"
 # a close no hook sees (raw syscall): the recording is cut off, reported
 expect "record a raw close_range" 1 "cut off" -- rec -o raw.ast -- "$target" rawclose
 [[ $(count raw.ast 7171) == 1 ]] || fail "rawclose: the object shipped before the close is missing"

@@ -39,6 +39,11 @@
  *   rawclose    allocates 1 of 7171 bytes, waits 100 ms, closes every
  *               descriptor from 3 up with a raw close_range syscall (which
  *               no hook sees), allocates 10 of 7272 and exits 0
+ *   closefrom   allocates 1 of 9191 bytes, closefrom(3), allocates 10 of
+ *               9292 and exits 0
+ *   dup2        allocates 1 of 8181 bytes, dup2s /dev/null onto the
+ *               recorder's number (ALLOCSIM_RECORD_FD), exits 4 unless that
+ *               number is then /dev/null, allocates 10 of 8282, exits 0
  */
 #include <malloc.h>
 #include <pthread.h>
@@ -47,7 +52,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -289,6 +296,19 @@ int mode_closefds(void)
     return 0;
 }
 
+int mode_dup2(void)
+{
+    const char *v = getenv("ALLOCSIM_RECORD_FD");
+    int fd = v ? atoi(v) : -1;
+    alloc_n(1, 8181, 1);
+    int nul = open("/dev/null", O_WRONLY);
+    struct stat st;
+    if (fd < 0 || nul < 0 || dup2(nul, fd) != fd) return 3;
+    if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode)) return 4;
+    alloc_n(10, 8282, 1);
+    return 0;
+}
+
 /* mode_crash: 50000 + 100 allocations, then death by `sig`. */
 int mode_crash(int sig)
 {
@@ -327,6 +347,13 @@ int main(int argc, char **argv)
     if (strcmp(mode, "closefds") == 0) return mode_closefds();
     if (strcmp(mode, "abort") == 0) return mode_crash(SIGABRT);
     if (strcmp(mode, "segv") == 0) return mode_crash(SIGSEGV);
+    if (strcmp(mode, "closefrom") == 0) {
+        alloc_n(1, 9191, 1);
+        closefrom(3);
+        alloc_n(10, 9292, 1);
+        return 0;
+    }
+    if (strcmp(mode, "dup2") == 0) return mode_dup2();
     if (strcmp(mode, "rawclose") == 0) {
         alloc_n(1, 7171, 1);
         usleep(100000);
