@@ -105,7 +105,9 @@ int as_cmd_run(int argc, char **argv)
     }
     o.cfg.trace_path = o.positional[0];
     char ierr[8400];
-    if (as_outdir_check_input(o.out_dir, o.cfg.trace_path, ierr, sizeof ierr)) {
+    if (as_outdir_check_input(o.out_dir, o.cfg.trace_path, ierr, sizeof ierr) ||
+        as_outfile_check_input(o.cfg.predictor_save_path, o.cfg.trace_path,
+                               ierr, sizeof ierr)) {
         fprintf(stderr, "allocsim run: %s\n", ierr);
         return AS_EXIT_USAGE;
     }

@@ -165,6 +165,16 @@ expect "run -o the directory of its input" 2 "holds the input" -- \
   "$allocsim" run --policy bestfit -q "$tmp/runs/t.ast" -o "$tmp/runs"
 expect "run -o an ancestor of its input" 2 "holds the input" -- \
   "$allocsim" run --policy bestfit -q "$tmp/runs/t.ast" -o "$tmp"
+expect "run --predictor-save onto its input" 2 "is the input" -- \
+  "$allocsim" run --policy bestfit --predictor cached:site -q "$tmp/runs/t.ast" \
+  -o "$tmp/out-run" --predictor-save "$tmp/runs/t.ast"
+mkdir -p "$tmp/demo/bestfit"
+cp "$tmp/ref.ast" "$tmp/demo/bestfit/t.ast"
+bdm=$(snap "$tmp/demo/bestfit/t.ast")
+expect "demo -o a directory whose policy subdirectory holds its input" 2 \
+  "holds the input" -- "$allocsim" demo --trace "$tmp/demo/bestfit/t.ast" -o "$tmp/demo"
+unchanged "demo -o ... holds its input" "$tmp/demo/bestfit/t.ast" "$bdm"
+[[ ! -e $tmp/out-run && ! -e $tmp/demo/compare.csv ]] || fail "refused runs wrote outputs"
 unchanged "run -o the directory of its input" "$tmp/runs/t.ast" "$br"
 [[ $(ls "$tmp/runs") == t.ast ]] || fail "run -o its input's directory: wrote $(ls "$tmp/runs")"
 
