@@ -169,16 +169,25 @@ static int find_program(const char *name, char *out, size_t cap)
     }
 }
 
-/* elf_kind: what LD_PRELOAD can do with ELF file `path`: 'd' a dynamically
- * linked program (it has a program interpreter), 's' a statically linked
- * one, 'l' a shared library (ET_DYN without interpreter), 'n' not ELF or
- * unreadable (a script: its interpreter is what runs). */
+/* What an ELF file is, for LD_PRELOAD's purposes. */
+enum {
+    ELF_NOT = 0,    /* not ELF, or unreadable (a script: its interpreter
+                         is what runs) */
+    ELF_IS = 1,     /* an ELF file */
+    ELF_INTERP = 2, /* has a program interpreter: dynamically linked */
+    ELF_SHARED = 4, /* ET_DYN: a shared object (or a PIE) */
+    ELF_FOREIGN = 8 /* another class than ours: the loader will judge */
+};
+
+/* elf_kind: ELF_* flags of the file at `path`. A program without
+ * ELF_INTERP is statically linked (static-pie included); a preload library
+ * must be ELF_SHARED. */
 static int elf_kind(const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 'n';
     Elf64_Ehdr eh;
-    int kind = 'n';
+    int kind = ELF_NOT;
     if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
         memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
         eh.e_ident[EI_CLASS] == ELFCLASS64 &&
@@ -192,9 +201,10 @@ static int elf_kind(const char *path)
                 break;
             interp |= ph.p_type == PT_INTERP;
         }
-        kind = interp ? 'd' : eh.e_type == ET_DYN ? 'l' : 's';
+        kind = ELF_IS | (interp ? ELF_INTERP : 0) |
+               (eh.e_type == ET_DYN ? ELF_SHARED : 0);
     } else if (memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0) {
-        kind = 'd'; /* another ELF class: let the loader judge */
+        kind = ELF_IS | ELF_FOREIGN;
     }
     close(fd);
     return kind;
@@ -209,14 +219,15 @@ static int check_command(const char *out_path, char **cmd, const char *lib)
     char prog[PATH_MAX], err[8400];
     int found = find_program(cmd[0], prog, sizeof prog);
     int k = elf_kind(lib);
-    if (k != 'l') {
+    if (!(k & ELF_FOREIGN) && !(k & ELF_SHARED)) {
         fprintf(stderr,
                 "allocsim record: %s: not a shared library (ELF shared "
                 "object); LD_PRELOAD could not load it\n",
                 lib);
         return AS_EXIT_USAGE;
     }
-    if (found && elf_kind(prog) == 's') {
+    k = found ? elf_kind(prog) : ELF_NOT;
+    if ((k & ELF_IS) && !(k & (ELF_INTERP | ELF_FOREIGN))) {
         fprintf(stderr,
                 "allocsim record: %s: statically linked: LD_PRELOAD cannot "
                 "record it (relink it dynamically)\n",

@@ -108,6 +108,10 @@ if $CC -static -O0 -fno-builtin-malloc -fno-builtin-free -o static_prog closefds
   expect "record an exec into a static program" 1 "could not enter" -- \
     rec -o exec.ast -- /bin/sh -c 'exec ./static_prog'
   [[ $(meta exec.ast record.end) == exec ]] || fail "exec into static: record.end = '$(meta exec.ast record.end)'"
+  if $CC -static-pie -O0 -o static_pie closefds.c 2>/dev/null; then # ET_DYN, no interpreter
+    expect "record a static-pie program" 2 "statically linked" -- rec -o keep.ast -- ./static_pie
+    unchanged "record a static-pie program" keep.ast "$bk"
+  fi
 else
   echo "note: no static libc (libc6-dev's libc.a): static-program cases skipped"
 fi

@@ -115,6 +115,10 @@ int as_output_open(as_output_t *o, const char *path, char *err, size_t errcap)
         snprintf(err, errcap, "%.200s...: path too long", path);
         return AS_EINVAL;
     }
+    if (!path[0]) {
+        snprintf(err, errcap, "an empty output name");
+        return AS_EINVAL;
+    }
     if (strcmp(path, "-") == 0) {
         snprintf(o->path, sizeof o->path, "standard output");
         o->fd = STDOUT_FILENO;
