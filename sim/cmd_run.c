@@ -10,6 +10,7 @@
 
 #include "sim/cli.h"
 #include "sim/engine.h"
+#include "sim/fileio.h"
 #include "sim/run_options.h"
 #include "sim/summary.h"
 
@@ -105,5 +106,12 @@ int as_cmd_run(int argc, char **argv)
     }
     if (!(o.cfg.trace_path = as_cli_input(o.positional[0])))
         return AS_EXIT_FAIL;
+    char ierr[8400];
+    if (as_outdir_check_input(o.out_dir, o.cfg.trace_path, ierr, sizeof ierr) ||
+        as_outfile_check_input(o.cfg.predictor_save_path, o.cfg.trace_path,
+                               ierr, sizeof ierr)) {
+        as_cli_err("%s", ierr);
+        return AS_EXIT_USAGE;
+    }
     return as_run_to_dir(&o.cfg, o.out_dir, o.quiet ? NULL : progress, NULL);
 }
