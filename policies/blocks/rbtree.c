@@ -57,6 +57,17 @@ static void rotate(as_rb_tree_t *t, as_rb_node_t *x, int dir)
     change_child(t, p, x, y);
     y->child[dir] = x;
     set_parent(x, y);
+    if (t->augment) {
+        t->augment(x); /* x is now below y */
+        t->augment(y);
+    }
+}
+
+void as_rb_propagate(const as_rb_tree_t *t, as_rb_node_t *n)
+{
+    if (!t->augment) return;
+    for (; n; n = as_rb_parent(n))
+        t->augment(n);
 }
 
 void as_rb_link(as_rb_tree_t *t, as_rb_node_t *node, as_rb_node_t *parent,
@@ -69,6 +80,7 @@ void as_rb_link(as_rb_tree_t *t, as_rb_node_t *node, as_rb_node_t *parent,
     else
         t->root = node;
     t->count++;
+    as_rb_propagate(t, node); /* values correct before any rotation */
 
     as_rb_node_t *z = node, *p;
     while ((p = as_rb_parent(z)) && is_red(p)) {
@@ -173,6 +185,7 @@ void as_rb_erase(as_rb_tree_t *t, as_rb_node_t *z)
         change_child(t, as_rb_parent(z), z, y);
     }
     t->count--;
+    as_rb_propagate(t, xp); /* every node whose subtree lost a node */
     if (!y_red) erase_fixup(t, x, xp);
 }
 
@@ -263,6 +276,41 @@ as_rb_node_t *as_rb_floor(const as_rb_tree_t *t, const void *key,
         }
     }
     return best;
+}
+
+/* The leftmost node of the subtree at n with node_ok, or NULL. */
+static as_rb_node_t *leftmost_match(as_rb_node_t *n, as_rb_pred_fn node_ok,
+                                    as_rb_pred_fn subtree_ok, const void *arg)
+{
+    while (n && subtree_ok(n, arg)) {
+        if (n->child[0] && subtree_ok(n->child[0], arg)) {
+            n = n->child[0];
+            continue;
+        }
+        if (node_ok(n, arg)) return n;
+        n = n->child[1];
+    }
+    return NULL;
+}
+
+as_rb_node_t *as_rb_first_match(const as_rb_tree_t *t, as_rb_pred_fn node_ok,
+                                as_rb_pred_fn subtree_ok, const void *arg)
+{
+    return leftmost_match(t->root, node_ok, subtree_ok, arg);
+}
+
+as_rb_node_t *as_rb_next_match(const as_rb_node_t *n, as_rb_pred_fn node_ok,
+                               as_rb_pred_fn subtree_ok, const void *arg)
+{
+    as_rb_node_t *r = leftmost_match(n->child[1], node_ok, subtree_ok, arg);
+    if (r) return r;
+    for (as_rb_node_t *p = as_rb_parent(n); p; n = p, p = as_rb_parent(p)) {
+        if (n != p->child[0]) continue;
+        if (node_ok(p, arg)) return p;
+        r = leftmost_match(p->child[1], node_ok, subtree_ok, arg);
+        if (r) return r;
+    }
+    return NULL;
 }
 
 /* @return the black height of the subtree at n, or -1 on a violation;
