@@ -47,7 +47,8 @@ static inline void change_child(as_rb_tree_t *t, as_rb_node_t *parent,
 
 /* Rotate x towards `dir`: its child[!dir] y takes x's place, x becomes
  * y->child[dir]. dir 0 is a left rotation. */
-static void rotate(as_rb_tree_t *t, as_rb_node_t *x, int dir)
+static void rotate(as_rb_tree_t *t, as_rb_node_t *x, int dir,
+                   as_rb_augment_fn aug)
 {
     as_rb_node_t *y = x->child[!dir];
     as_rb_node_t *p = as_rb_parent(x);
@@ -57,21 +58,26 @@ static void rotate(as_rb_tree_t *t, as_rb_node_t *x, int dir)
     change_child(t, p, x, y);
     y->child[dir] = x;
     set_parent(x, y);
-    if (t->augment) {
-        t->augment(x); /* x is now below y */
-        t->augment(y);
+    if (aug) {
+        aug(x); /* x is now below y */
+        aug(y);
     }
 }
 
-void as_rb_propagate(const as_rb_tree_t *t, as_rb_node_t *n)
+static void propagate(as_rb_augment_fn aug, as_rb_node_t *n)
 {
-    if (!t->augment) return;
+    if (!aug) return;
     for (; n; n = as_rb_parent(n))
-        t->augment(n);
+        aug(n);
 }
 
-void as_rb_link(as_rb_tree_t *t, as_rb_node_t *node, as_rb_node_t *parent,
-                int dir)
+void as_rb_propagate(const as_rb_atree_t *t, as_rb_node_t *n)
+{
+    propagate(t->augment, n);
+}
+
+static void link_node(as_rb_tree_t *t, as_rb_node_t *node, as_rb_node_t *parent,
+                      int dir, as_rb_augment_fn aug)
 {
     node->child[0] = node->child[1] = NULL;
     node->parent_color = (uintptr_t)parent | RB_RED;
@@ -80,7 +86,7 @@ void as_rb_link(as_rb_tree_t *t, as_rb_node_t *node, as_rb_node_t *parent,
     else
         t->root = node;
     t->count++;
-    as_rb_propagate(t, node); /* values correct before any rotation */
+    propagate(aug, node); /* values correct before any rotation */
 
     as_rb_node_t *z = node, *p;
     while ((p = as_rb_parent(z)) && is_red(p)) {
@@ -95,19 +101,31 @@ void as_rb_link(as_rb_tree_t *t, as_rb_node_t *node, as_rb_node_t *parent,
             continue;
         }
         if (z == p->child[!d]) {
-            rotate(t, p, d);
+            rotate(t, p, d, aug);
             z = p;
             p = as_rb_parent(z);
         }
         set_black(p);
         set_red(g);
-        rotate(t, g, !d);
+        rotate(t, g, !d, aug);
     }
     set_black(t->root);
 }
 
-as_rb_node_t *as_rb_insert(as_rb_tree_t *t, as_rb_node_t *node,
-                           as_rb_cmp_fn cmp)
+void as_rb_link(as_rb_tree_t *t, as_rb_node_t *node, as_rb_node_t *parent,
+                int dir)
+{
+    link_node(t, node, parent, dir, NULL);
+}
+
+void as_rb_alink(as_rb_atree_t *t, as_rb_node_t *node, as_rb_node_t *parent,
+                 int dir)
+{
+    link_node(&t->tree, node, parent, dir, t->augment);
+}
+
+static as_rb_node_t *insert_node(as_rb_tree_t *t, as_rb_node_t *node,
+                                 as_rb_cmp_fn cmp, as_rb_augment_fn aug)
 {
     as_rb_node_t *parent = NULL, *cur = t->root;
     int dir = 0;
@@ -118,13 +136,26 @@ as_rb_node_t *as_rb_insert(as_rb_tree_t *t, as_rb_node_t *node,
         dir = c > 0;
         cur = cur->child[dir];
     }
-    as_rb_link(t, node, parent, dir);
+    link_node(t, node, parent, dir, aug);
     return NULL;
+}
+
+as_rb_node_t *as_rb_insert(as_rb_tree_t *t, as_rb_node_t *node,
+                           as_rb_cmp_fn cmp)
+{
+    return insert_node(t, node, cmp, NULL);
+}
+
+as_rb_node_t *as_rb_ainsert(as_rb_atree_t *t, as_rb_node_t *node,
+                            as_rb_cmp_fn cmp)
+{
+    return insert_node(&t->tree, node, cmp, t->augment);
 }
 
 /* Restore the black height after a black node was removed above position x
  * (x may be NULL, so its parent xp is passed separately). */
-static void erase_fixup(as_rb_tree_t *t, as_rb_node_t *x, as_rb_node_t *xp)
+static void erase_fixup(as_rb_tree_t *t, as_rb_node_t *x, as_rb_node_t *xp,
+                        as_rb_augment_fn aug)
 {
     while (x != t->root && !is_red(x)) {
         int d = (xp->child[0] == x) ? 0 : 1;
@@ -132,7 +163,7 @@ static void erase_fixup(as_rb_tree_t *t, as_rb_node_t *x, as_rb_node_t *xp)
         if (is_red(w)) {
             set_black(w);
             set_red(xp);
-            rotate(t, xp, d);
+            rotate(t, xp, d, aug);
             w = xp->child[!d];
         }
         if (!is_red(w->child[0]) && !is_red(w->child[1])) {
@@ -143,7 +174,7 @@ static void erase_fixup(as_rb_tree_t *t, as_rb_node_t *x, as_rb_node_t *xp)
             if (!is_red(w->child[!d])) {
                 set_black(w->child[d]);
                 set_red(w);
-                rotate(t, w, !d);
+                rotate(t, w, !d, aug);
                 w = xp->child[!d];
             }
             if (is_red(xp))
@@ -152,7 +183,7 @@ static void erase_fixup(as_rb_tree_t *t, as_rb_node_t *x, as_rb_node_t *xp)
                 set_black(w);
             set_black(xp);
             set_black(w->child[!d]);
-            rotate(t, xp, d);
+            rotate(t, xp, d, aug);
             x = t->root;
             break;
         }
@@ -160,7 +191,7 @@ static void erase_fixup(as_rb_tree_t *t, as_rb_node_t *x, as_rb_node_t *xp)
     if (x) set_black(x);
 }
 
-void as_rb_erase(as_rb_tree_t *t, as_rb_node_t *z)
+static void erase_node(as_rb_tree_t *t, as_rb_node_t *z, as_rb_augment_fn aug)
 {
     as_rb_node_t *y = z;
     if (z->child[0] && z->child[1]) {
@@ -185,8 +216,18 @@ void as_rb_erase(as_rb_tree_t *t, as_rb_node_t *z)
         change_child(t, as_rb_parent(z), z, y);
     }
     t->count--;
-    as_rb_propagate(t, xp); /* every node whose subtree lost a node */
-    if (!y_red) erase_fixup(t, x, xp);
+    propagate(aug, xp); /* every node whose subtree lost a node */
+    if (!y_red) erase_fixup(t, x, xp, aug);
+}
+
+void as_rb_erase(as_rb_tree_t *t, as_rb_node_t *z)
+{
+    erase_node(t, z, NULL);
+}
+
+void as_rb_aerase(as_rb_atree_t *t, as_rb_node_t *z)
+{
+    erase_node(&t->tree, z, t->augment);
 }
 
 void as_rb_replace(as_rb_tree_t *t, as_rb_node_t *old, as_rb_node_t *repl)

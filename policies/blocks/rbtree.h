@@ -20,9 +20,9 @@
  * paths, descend yourself and call as_rb_link() with the parent and side you
  * found (no indirect calls; Linux's rbtree works the same way).
  *
- * Augmented trees: a tree made by as_rb_init_augmented() keeps a value per
- * node that summarises its subtree (for example the largest free range in
- * it). The tree calls `augment(n)` to recompute n's value from n and its
+ * Augmented trees (as_rb_atree_t, changed through as_rb_a*): a value per
+ * node summarises its subtree (for example the largest free range in it).
+ * The tree calls `augment(n)` to recompute n's value from n and its
  * children whenever a link, erase or rotation changes n's subtree; when the
  * caller changes a node's own contribution in place (without changing its
  * order) it calls as_rb_propagate(). as_rb_first_match()/as_rb_next_match()
@@ -45,10 +45,16 @@ typedef struct as_rb_node {
 typedef void (*as_rb_augment_fn)(as_rb_node_t *n);
 
 typedef struct {
-    as_rb_node_t *root;       /* NULL when empty */
-    size_t count;             /* nodes in the tree */
-    as_rb_augment_fn augment; /* NULL: a plain tree */
+    as_rb_node_t *root; /* NULL when empty */
+    size_t count;       /* nodes in the tree */
 } as_rb_tree_t;
+
+/* An augmented tree: navigate and search `tree` as usual, but change it
+ * only through the as_rb_a* functions, which keep `augment` current. */
+typedef struct {
+    as_rb_tree_t tree;
+    as_rb_augment_fn augment;
+} as_rb_atree_t;
 
 /* <0, 0, >0 as a orders before, equal to, after b. */
 typedef int (*as_rb_cmp_fn)(const as_rb_node_t *a, const as_rb_node_t *b);
@@ -67,20 +73,26 @@ static inline void as_rb_init(as_rb_tree_t *t)
 {
     t->root = NULL;
     t->count = 0;
-    t->augment = NULL;
 }
 
-/* as_rb_init_augmented: an empty tree that keeps `augment` current. */
-static inline void as_rb_init_augmented(as_rb_tree_t *t, as_rb_augment_fn fn)
+/* as_rb_ainit: an empty augmented tree that keeps `fn` current. */
+static inline void as_rb_ainit(as_rb_atree_t *t, as_rb_augment_fn fn)
 {
-    as_rb_init(t);
+    as_rb_init(&t->tree);
     t->augment = fn;
 }
 
+/* The augmented counterparts of as_rb_link, as_rb_insert and as_rb_erase
+ * (same contracts), which also keep every node's value current. */
+void as_rb_alink(as_rb_atree_t *t, as_rb_node_t *node, as_rb_node_t *parent,
+                 int dir);
+as_rb_node_t *as_rb_ainsert(as_rb_atree_t *t, as_rb_node_t *node,
+                            as_rb_cmp_fn cmp);
+void as_rb_aerase(as_rb_atree_t *t, as_rb_node_t *node);
+
 /* as_rb_propagate: recompute the augmented value of n and of every ancestor
- * (after the caller changed n's own contribution in place). O(log n); a
- * no-op on a plain tree. */
-void as_rb_propagate(const as_rb_tree_t *t, as_rb_node_t *n);
+ * (after the caller changed n's own contribution in place). O(log n). */
+void as_rb_propagate(const as_rb_atree_t *t, as_rb_node_t *n);
 
 /* A predicate over a node (node_ok: n itself matches) or a subtree
  * (subtree_ok: some node of the subtree rooted at n matches, read from the

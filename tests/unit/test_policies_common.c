@@ -231,8 +231,9 @@ static void test_rb_augmented(void)
     enum { NKEYS = 512 };
     static witem_t items[NKEYS];
     memset(items, 0, sizeof items);
-    as_rb_tree_t t;
-    as_rb_init_augmented(&t, witem_augment);
+    as_rb_atree_t at;
+    as_rb_ainit(&at, witem_augment);
+    as_rb_tree_t *t = &at.tree;
     as_rng_t r;
     as_rng_seed(&r, 11);
     int bad = 0;
@@ -243,21 +244,21 @@ static void test_rb_augmented(void)
         uint64_t what = as_rng_below(&r, 3);
         if (!it->in_tree) {
             it->weight = (uint32_t)as_rng_below(&r, 1000);
-            if (as_rb_insert(&t, &it->node, witem_cmp)) bad = 1;
+            if (as_rb_ainsert(&at, &it->node, witem_cmp)) bad = 1;
             it->in_tree = 1;
         } else if (what == 0) {
-            as_rb_erase(&t, &it->node);
+            as_rb_aerase(&at, &it->node);
             it->in_tree = 0;
         } else {
             it->weight = (uint32_t)as_rng_below(&r, 1000);
-            as_rb_propagate(&t, &it->node);
+            as_rb_propagate(&at, &it->node);
         }
         int vb = 0;
-        witem_verify(t.root, &vb);
-        if (vb || as_rb_check(&t, witem_cmp)) bad = 2;
+        witem_verify(t->root, &vb);
+        if (vb || as_rb_check(t, witem_cmp)) bad = 2;
         uint32_t w = (uint32_t)as_rng_below(&r, 1000);
         /* every match in order, against a scan */
-        as_rb_node_t *n = as_rb_first_match(&t, witem_ok, witem_sub_ok, &w);
+        as_rb_node_t *n = as_rb_first_match(t, witem_ok, witem_sub_ok, &w);
         for (uint32_t j = 0; j < NKEYS && !bad; j++) {
             if (!items[j].in_tree || items[j].weight < w) continue;
             if (n != &items[j].node) bad = 3;
