@@ -55,9 +55,30 @@ static as_superblock_t **list_of(as_sbheap_t *h, const as_superblock_t *sb,
     return bin == 0 ? &h->empty : &h->cls[sb->sclass].bins[bin];
 }
 
+static int is_partial(uint32_t bin)
+{
+    return bin >= 1 && bin <= AS_SB_BINS - 2;
+}
+
+static as_superblock_t *sb_of_pnode(const as_rb_node_t *n)
+{
+    return n ? AS_RB_ENTRY(n, as_superblock_t, pnode) : 0;
+}
+
+/* Order of a class's partial tree: used, then base. */
+static int partial_cmp(const as_rb_node_t *a, const as_rb_node_t *b)
+{
+    const as_superblock_t *x = sb_of_pnode(a), *y = sb_of_pnode(b);
+    if (x->slots.used != y->slots.used)
+        return x->slots.used < y->slots.used ? -1 : 1;
+    return x->base < y->base ? -1 : x->base > y->base;
+}
+
 static void link_sb(as_sbheap_t *h, as_superblock_t *sb)
 {
     sb->bin = bin_of(sb);
+    if (is_partial(sb->bin))
+        as_rb_insert(&h->cls[sb->sclass].partial, &sb->pnode, partial_cmp);
     as_superblock_t **head = list_of(h, sb, sb->bin);
     sb->prev = 0;
     sb->next = *head;
@@ -68,6 +89,8 @@ static void link_sb(as_sbheap_t *h, as_superblock_t *sb)
 
 static void unlink_sb(as_sbheap_t *h, as_superblock_t *sb)
 {
+    if (is_partial(sb->bin))
+        as_rb_erase(&h->cls[sb->sclass].partial, &sb->pnode);
     if (sb->prev)
         sb->prev->next = sb->next;
     else
@@ -77,10 +100,22 @@ static void unlink_sb(as_sbheap_t *h, as_superblock_t *sb)
     if (sb->bin == 0) h->n_empty--;
 }
 
-/* Move sb to the bin its use now says, if that changed. */
+/* After sb's use changed: move it to the bin its use now says, or, in the
+ * same partial bin, to its new place in the partial tree. */
 static void rebin(as_sbheap_t *h, as_superblock_t *sb)
 {
-    if (bin_of(sb) == sb->bin) return;
+    if (bin_of(sb) == sb->bin) {
+        if (!is_partial(sb->bin)) return;
+        as_rb_tree_t *t = &h->cls[sb->sclass].partial;
+        as_rb_node_t *prev = as_rb_prev(&sb->pnode),
+                     *next = as_rb_next(&sb->pnode);
+        if ((!prev || partial_cmp(prev, &sb->pnode) < 0) &&
+            (!next || partial_cmp(&sb->pnode, next) < 0))
+            return;
+        as_rb_erase(t, &sb->pnode);
+        as_rb_insert(t, &sb->pnode, partial_cmp);
+        return;
+    }
     unlink_sb(h, sb);
     link_sb(h, sb);
 }
@@ -100,6 +135,7 @@ int as_sbheap_init(as_sbheap_t *h, const as_mem_t *mem, int32_t id,
     for (uint32_t c = 0; c < n_classes; c++) {
         for (uint32_t b = 0; b < AS_SB_BINS; b++)
             h->cls[c].bins[b] = 0;
+        as_rb_init(&h->cls[c].partial);
         h->cls[c].n_superblocks = h->cls[c].u_bytes = 0;
     }
     return AS_OK;
@@ -179,13 +215,8 @@ as_superblock_t *as_sbheap_emptiest(const as_sbheap_t *h)
     if (h->empty) return h->empty;
     as_superblock_t *best = 0;
     for (uint32_t c = 0; c < h->n_classes; c++) {
-        if (!h->cls[c].n_superblocks) continue;
-        for (uint32_t b = 1; b <= AS_SB_BINS - 2; b++) {
-            if (!h->cls[c].bins[b]) continue;
-            for (as_superblock_t *sb = h->cls[c].bins[b]; sb; sb = sb->next)
-                if (!best || emptier(sb, best)) best = sb;
-            break; /* higher bins of this class are fuller */
-        }
+        as_superblock_t *sb = sb_of_pnode(as_rb_first(&h->cls[c].partial));
+        if (sb && (!best || emptier(sb, best))) best = sb;
     }
     return best;
 }
@@ -194,11 +225,7 @@ as_superblock_t *as_sbheap_emptiest_of(const as_sbheap_t *h, int32_t c)
 {
     for (as_superblock_t *sb = h->empty; sb; sb = sb->next)
         if (sb->sclass == c) return sb;
-    as_superblock_t *best = 0;
-    for (uint32_t b = 1; b <= AS_SB_BINS - 2 && !best; b++)
-        for (as_superblock_t *sb = h->cls[c].bins[b]; sb; sb = sb->next)
-            if (!best || emptier(sb, best)) best = sb;
-    return best;
+    return sb_of_pnode(as_rb_first(&h->cls[c].partial));
 }
 
 int as_sbheap_check(const as_sbheap_t *h)
@@ -233,6 +260,19 @@ int as_sbheap_check(const as_sbheap_t *h)
         }
         if (nc != h->cls[c].n_superblocks || uc != h->cls[c].u_bytes)
             return AS_ECHECK;
+        /* the partial tree: ordered, and exactly bins 1..AS_SB_BINS-2 */
+        uint64_t np = 0;
+        for (uint32_t b = 1; b <= AS_SB_BINS - 2; b++)
+            for (as_superblock_t *sb = h->cls[c].bins[b]; sb; sb = sb->next)
+                np++;
+        if (as_rb_check(&h->cls[c].partial, partial_cmp) ||
+            h->cls[c].partial.count != np)
+            return AS_ECHECK;
+        for (as_rb_node_t *pn = as_rb_first(&h->cls[c].partial); pn;
+             pn = as_rb_next(pn))
+            if (!is_partial(sb_of_pnode(pn)->bin) ||
+                sb_of_pnode(pn)->sclass != (int32_t)c)
+                return AS_ECHECK;
     }
     n += n_empty;
     if (n != h->n_superblocks || n_empty != h->n_empty) return AS_ECHECK;
