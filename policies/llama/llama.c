@@ -101,7 +101,9 @@ typedef struct {
  *   longest == the longest run of free blocks (1 bits of freemap);
  *   sub_longest == max longest over its subtree of llama_t.avail;
  *   min_deadline_ns <= every unit's deadline (a lower bound, made exact by
- *   each scan). */
+ *   each scan);
+ *   in llama_t.ticking (by slot) iff state is P_OPEN or P_ACTIVE, with
+ *   sub_min_deadline_ns the least min_deadline_ns of its subtree there. */
 typedef struct {
     uintptr_t base;
     uint32_t slot;    /* index in llama_t.slots */
@@ -117,6 +119,8 @@ typedef struct {
     uint64_t deadline_ns;          /* max over own-class units' deadlines */
     uint64_t min_deadline_ns;
     as_rb_node_t anode; /* in llama_t.avail while on_avail */
+    as_rb_node_t tnode; /* in llama_t.ticking while open or active */
+    uint64_t sub_min_deadline_ns;
     uint64_t avail_seq; /* when it last entered llama_t.avail */
     uint64_t *freemap;  /* 1 bit per block, 1 = free */
     blk_t *blk;         /* bpp blocks */
@@ -155,6 +159,10 @@ typedef struct {
      * per-class lists this replaces. Augmented with the longest free run. */
     as_rb_atree_t avail;
     uint64_t avail_seq; /* the last sequence number given */
+    /* Open and active pages by slot (the order the tick visits them),
+     * augmented with the least min_deadline_ns, so a tick visits only the
+     * pages with a deadline behind it. */
+    as_rb_atree_t ticking;
     uint32_t keep_head; /* kept free pages (return=release|keep) */
     size_t meta_bytes;  /* descriptors and slot arrays */
     /* statistics (cumulative unless noted) */
@@ -355,6 +363,45 @@ static void update_longest(llama_t *L, page_t *p)
     if (p->on_avail) as_rb_propagate(&L->avail, &p->anode);
 }
 
+static page_t *page_of_tnode(const as_rb_node_t *n)
+{
+    return n ? AS_RB_ENTRY(n, page_t, tnode) : NULL;
+}
+
+static void ticking_augment(as_rb_node_t *n)
+{
+    page_t *p = page_of_tnode(n);
+    p->sub_min_deadline_ns = p->min_deadline_ns;
+    for (int d = 0; d < 2; d++)
+        if (n->child[d] && page_of_tnode(n->child[d])->sub_min_deadline_ns <
+                               p->sub_min_deadline_ns)
+            p->sub_min_deadline_ns =
+                page_of_tnode(n->child[d])->sub_min_deadline_ns;
+}
+
+static int ticking_cmp(const as_rb_node_t *a, const as_rb_node_t *b)
+{
+    uint32_t x = page_of_tnode(a)->slot, y = page_of_tnode(b)->slot;
+    return x < y ? -1 : x > y;
+}
+
+static int ticking_due(const as_rb_node_t *n, const void *now)
+{
+    return page_of_tnode(n)->min_deadline_ns < *(const uint64_t *)now;
+}
+
+static int ticking_sub_due(const as_rb_node_t *n, const void *now)
+{
+    return page_of_tnode(n)->sub_min_deadline_ns < *(const uint64_t *)now;
+}
+
+/* p's min_deadline_ns changed. */
+static void set_min_deadline(llama_t *L, page_t *p, uint64_t d)
+{
+    p->min_deadline_ns = d;
+    as_rb_propagate(&L->ticking, &p->tnode);
+}
+
 static void avail_add(llama_t *L, page_t *p)
 {
     p->avail_seq = ++L->avail_seq;
@@ -467,6 +514,7 @@ static void page_empty(llama_t *L, page_t *p, uint64_t now)
     if (p->on_avail) avail_del(L, p);
     open_page_retire(L, p);
     L->pages_returned++;
+    as_rb_aerase(&L->ticking, &p->tnode);
     if (L->ret_mode == RET_UNRESERVE) {
         as_ps_unreserve(L->ps, p->base, L->hp);
         page_delete(L, p);
@@ -506,6 +554,7 @@ static int open_page(llama_t *L, uint32_t c, uint64_t now, page_t **out)
     p->lc = (uint8_t)c;
     p->deadline_ns = sat_add(now, L->bound[c]);
     p->min_deadline_ns = UINT64_MAX;
+    as_rb_ainsert(&L->ticking, &p->tnode, ticking_cmp);
     lclass_t *k = &L->cls[c];
     if (k->open != NIL) open_page_retire(L, L->slots[k->open]);
     p->state = P_OPEN;
@@ -585,7 +634,7 @@ static void new_unit(llama_t *L, page_t *p, uint32_t b, uint32_t nb, uint32_t c,
         if (x->deadline_ns > p->deadline_ns) p->deadline_ns = x->deadline_ns;
     }
     if (x->deadline_ns < p->min_deadline_ns)
-        p->min_deadline_ns = x->deadline_ns;
+        set_min_deadline(L, p, x->deadline_ns);
 }
 
 /* An allocation into unit b at `now` extends its deadline. */
@@ -715,7 +764,7 @@ static void scan_page(llama_t *L, page_t *p, uint64_t now)
         }
         if (x->deadline_ns < min) min = x->deadline_ns;
     }
-    p->min_deadline_ns = min;
+    set_min_deadline(L, p, min);
 }
 
 /* ------------------------------------------------------------ small */
@@ -868,6 +917,7 @@ static int llama_create(const as_policy_config_t *cfg, void **state)
     for (uint32_t c = 0; c < MAX_CLASSES; c++)
         L->cls[c] = (lclass_t){NIL, 0, 0, NIL, NIL, NIL};
     as_rb_ainit(&L->avail, avail_augment);
+    as_rb_ainit(&L->ticking, ticking_augment);
     L->keep_head = NIL;
     *state = L;
     return AS_OK;
@@ -985,11 +1035,10 @@ static uint64_t llama_tick(void *state, const as_ctx_t *ctx)
 {
     llama_t *L = state;
     uint64_t now = ctx->now_ns;
-    for (uint32_t s = 0; s < L->nslots; s++) {
-        page_t *p = L->slots[s];
-        if (!p || (p->state != P_OPEN && p->state != P_ACTIVE)) continue;
-        if (p->min_deadline_ns < now) scan_page(L, p, now);
-    }
+    for (as_rb_node_t *n = as_rb_first_match(&L->ticking.tree, ticking_due,
+                                             ticking_sub_due, &now);
+         n; n = as_rb_next_match(n, ticking_due, ticking_sub_due, &now))
+        scan_page(L, page_of_tnode(n), now);
     return L->tick_ns;
 }
 
