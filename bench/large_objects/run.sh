@@ -2,17 +2,19 @@
 # bench/large_objects: how replay time scales with the number of large
 # objects. Not part of `make test`.
 #
-#   bash bench/large_objects/run.sh [ALLOCSIM] [POLICIES...]
+#   bash bench/large_objects/run.sh [ALLOCSIM[,ALLOCSIM...]] [POLICIES...]
 #
 # For N = 25k, 50k, 100k and 200k: N allocations of 64 KiB, every other one
 # freed, then N/2 allocations of 128 KiB (none fits a freed hole, so a policy
 # that scans its holes or pages per request is quadratic). Prints the time
 # of `allocsim run --no-check` per policy and N, and the ratio
 # time(2N)/time(N): about 2 for O(n log n), about 4 for O(n^2).
-# ALLOCSIM defaults to build/allocsim; POLICIES to llama hoard.
+# ALLOCSIM defaults to build/allocsim; several binaries separated by commas
+# (say, a build before and after a change) are timed in one run on the
+# same traces. POLICIES default to llama hoard.
 # The environment variable NS overrides the list of N.
 set -euo pipefail
-allocsim=${1:-build/allocsim}
+IFS=, read -r -a binaries <<<"${1:-build/allocsim}"
 shift 1 2>/dev/null || shift $#
 policies=("$@")
 [ ${#policies[@]} -gt 0 ] || policies=(llama hoard)
@@ -25,19 +27,21 @@ for n in "${ns[@]}"; do
     for (i = 0; i < n; i += 2) printf "f %d 0 0 %d\n", t++, i
     for (i = 0; i < n / 2; i++) printf "a %d 0 0 %d 131072 0 0\n", t++, id++ }' \
     >"$tmp/t.txt"
-  "$allocsim" import --format text "$tmp/t.txt" -o "$tmp/t-$n.ast" >/dev/null
+  "${binaries[0]}" import --format text "$tmp/t.txt" -o "$tmp/t-$n.ast" >/dev/null
 done
-printf '%-16s %8s %10s %12s\n' policy N seconds 'ratio 2N/N'
-for p in "${policies[@]}"; do
-  prev=
-  for n in "${ns[@]}"; do
-    s=$(date +%s.%N)
-    "$allocsim" run -q --no-check --policy "$p" "$tmp/t-$n.ast" -o "$tmp/out" >/dev/null
-    e=$(date +%s.%N)
-    secs=$(echo "$e - $s" | bc -l)
-    ratio=-
-    [ -n "$prev" ] && ratio=$(printf '%.2f' "$(echo "$secs / $prev" | bc -l)")
-    printf '%-16s %8d %10.3f %12s\n' "$p" "$n" "$secs" "$ratio"
-    prev=$secs
+printf '%-32s %-16s %8s %10s %12s\n' binary policy N seconds 'ratio 2N/N'
+for allocsim in "${binaries[@]}"; do
+  for p in "${policies[@]}"; do
+    prev=
+    for n in "${ns[@]}"; do
+      s=$(date +%s.%N)
+      "$allocsim" run -q --no-check --policy "$p" "$tmp/t-$n.ast" -o "$tmp/out" >/dev/null
+      e=$(date +%s.%N)
+      secs=$(echo "$e - $s" | bc -l)
+      ratio=-
+      [ -n "$prev" ] && ratio=$(printf '%.2f' "$(echo "$secs / $prev" | bc -l)")
+      printf '%-32s %-16s %8d %10.3f %12s\n' "$allocsim" "$p" "$n" "$secs" "$ratio"
+      prev=$secs
+    done
   done
 done
