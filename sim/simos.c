@@ -233,13 +233,15 @@ static as_range_t *range_of(const as_rb_node_t *n)
     return n ? AS_RB_ENTRY(n, as_range_t, node) : NULL;
 }
 
-static void range_augment(as_rb_node_t *n)
+static int range_augment(as_rb_node_t *n)
 {
     as_range_t *f = range_of(n);
-    f->max_bytes = f->end - f->start;
+    uint64_t m = f->end - f->start, old = f->max_bytes;
     for (int d = 0; d < 2; d++)
-        if (n->child[d] && range_of(n->child[d])->max_bytes > f->max_bytes)
-            f->max_bytes = range_of(n->child[d])->max_bytes;
+        if (n->child[d] && range_of(n->child[d])->max_bytes > m)
+            m = range_of(n->child[d])->max_bytes;
+    f->max_bytes = m;
+    return m != old;
 }
 
 static int range_key(const void *key, const as_rb_node_t *n)
@@ -305,9 +307,12 @@ static void free_put(as_simos_t *os, uintptr_t a, uintptr_t e)
         range_of(l ? as_rb_next(&l->node) : as_rb_first(&os->free.tree));
     int merge_left = l && l->end == a, merge_right = r && r->start == e;
     if (merge_left && merge_right) {
-        l->end = r->end;
+        /* Erase first: a node's own value changes only between structural
+         * operations, then propagates (as_rb_propagate stops early). */
+        uintptr_t end = r->end;
         as_rb_aerase(&os->free, &r->node);
         node_put(os, r);
+        l->end = end;
         as_rb_propagate(&os->free, &l->node);
     } else if (merge_left) {
         l->end = e;
@@ -327,12 +332,14 @@ static as_extent_t *ext_of(const as_rb_node_t *n)
     return n ? AS_RB_ENTRY(n, as_extent_t, node) : NULL;
 }
 
-static void ext_augment(as_rb_node_t *n)
+static int ext_augment(as_rb_node_t *n)
 {
     as_extent_t *x = ext_of(n);
+    uint8_t old = x->sub_cand;
     x->sub_cand = x->cand;
     for (int d = 0; d < 2; d++)
         if (n->child[d] && ext_of(n->child[d])->sub_cand) x->sub_cand = 1;
+    return x->sub_cand != old;
 }
 
 static int ext_key(const void *key, const as_rb_node_t *n)

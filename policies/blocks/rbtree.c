@@ -73,7 +73,10 @@ static void propagate(as_rb_augment_fn aug, as_rb_node_t *n)
 
 void as_rb_propagate(const as_rb_atree_t *t, as_rb_node_t *n)
 {
-    propagate(t->augment, n);
+    /* Only n's own contribution changed: an ancestor can change only if its
+     * child on the path did. */
+    for (; n && t->augment(n); n = as_rb_parent(n)) {
+    }
 }
 
 static void link_node(as_rb_tree_t *t, as_rb_node_t *node, as_rb_node_t *parent,

@@ -41,8 +41,9 @@ typedef struct as_rb_node {
 } as_rb_node_t;
 
 /* Recompute n's augmented value from n and its children (either may be
- * NULL); children's values are current when it is called. */
-typedef void (*as_rb_augment_fn)(as_rb_node_t *n);
+ * NULL); children's values are current when it is called.
+ * @return 1 when the value changed, 0 when it is what it was. */
+typedef int (*as_rb_augment_fn)(as_rb_node_t *n);
 
 typedef struct {
     as_rb_node_t *root; /* NULL when empty */
@@ -90,8 +91,11 @@ as_rb_node_t *as_rb_ainsert(as_rb_atree_t *t, as_rb_node_t *node,
                             as_rb_cmp_fn cmp);
 void as_rb_aerase(as_rb_atree_t *t, as_rb_node_t *node);
 
-/* as_rb_propagate: recompute the augmented value of n and of every ancestor
- * (after the caller changed n's own contribution in place). O(log n). */
+/* as_rb_propagate: recompute the augmented value of n and of its ancestors
+ * (after the caller changed n's own contribution in place), stopping at the
+ * first node whose value did not change. O(log n), often O(1). Call it
+ * right after each such change, before any insert or erase: the stop is
+ * right only when every other value in the tree is current. */
 void as_rb_propagate(const as_rb_atree_t *t, as_rb_node_t *n);
 
 /* A predicate over a node (node_ok: n itself matches) or a subtree

@@ -286,14 +286,15 @@ static page_t *page_of_anode(const as_rb_node_t *n)
     return n ? AS_RB_ENTRY(n, page_t, anode) : NULL;
 }
 
-static void avail_augment(as_rb_node_t *n)
+static int avail_augment(as_rb_node_t *n)
 {
     page_t *p = page_of_anode(n);
-    p->sub_longest = p->longest;
+    uint16_t m = p->longest, old = p->sub_longest;
     for (int d = 0; d < 2; d++)
-        if (n->child[d] &&
-            page_of_anode(n->child[d])->sub_longest > p->sub_longest)
-            p->sub_longest = page_of_anode(n->child[d])->sub_longest;
+        if (n->child[d] && page_of_anode(n->child[d])->sub_longest > m)
+            m = page_of_anode(n->child[d])->sub_longest;
+    p->sub_longest = m;
+    return m != old;
 }
 
 /* Order of llama_t.avail: class, then sequence. */
@@ -368,15 +369,15 @@ static page_t *page_of_tnode(const as_rb_node_t *n)
     return n ? AS_RB_ENTRY(n, page_t, tnode) : NULL;
 }
 
-static void ticking_augment(as_rb_node_t *n)
+static int ticking_augment(as_rb_node_t *n)
 {
     page_t *p = page_of_tnode(n);
-    p->sub_min_deadline_ns = p->min_deadline_ns;
+    uint64_t m = p->min_deadline_ns, old = p->sub_min_deadline_ns;
     for (int d = 0; d < 2; d++)
-        if (n->child[d] && page_of_tnode(n->child[d])->sub_min_deadline_ns <
-                               p->sub_min_deadline_ns)
-            p->sub_min_deadline_ns =
-                page_of_tnode(n->child[d])->sub_min_deadline_ns;
+        if (n->child[d] && page_of_tnode(n->child[d])->sub_min_deadline_ns < m)
+            m = page_of_tnode(n->child[d])->sub_min_deadline_ns;
+    p->sub_min_deadline_ns = m;
+    return m != old;
 }
 
 static int ticking_cmp(const as_rb_node_t *a, const as_rb_node_t *b)

@@ -185,15 +185,17 @@ typedef struct {
     int in_tree;
 } witem_t;
 
-static void witem_augment(as_rb_node_t *n)
+static int witem_augment(as_rb_node_t *n)
 {
     witem_t *w = AS_RB_ENTRY(n, witem_t, node);
+    uint32_t old = w->max_weight;
     w->max_weight = w->weight;
     for (int d = 0; d < 2; d++)
         if (n->child[d]) {
             uint32_t m = AS_RB_ENTRY(n->child[d], witem_t, node)->max_weight;
             if (m > w->max_weight) w->max_weight = m;
         }
+    return w->max_weight != old;
 }
 
 static int witem_cmp(const as_rb_node_t *a, const as_rb_node_t *b)
