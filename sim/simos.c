@@ -845,8 +845,19 @@ __attribute__((noinline)) static int touch_slow(as_simos_t *os, uintptr_t addr,
     if (addr < os->base || addr + bytes < addr) return AS_EINVAL;
     uint64_t p0 = (addr - os->base) >> PAGE_SHIFT;
     uint64_t p1 = (addr - os->base + bytes - 1) >> PAGE_SHIFT;
-    if ((p1 >> 9) >= os->n_regions || !span_mapped(os, p0, p1))
-        return AS_EINVAL;
+    if ((p1 >> 9) >= os->n_regions) return AS_EINVAL;
+    /* Already resident in one extent (resident pages are mapped): nothing
+     * changes; that extent serves the fast path next. */
+    as_extent_t *x = ext_at(os, p0 >> 9);
+    if (x && (p1 >> 9) - x->r0 < x->len &&
+        (x->g.n_resident == PAGES_PER_REGION ||
+         (p0 >> 9 == p1 >> 9 &&
+          bits_all_set(x->g.resident, (unsigned)(p0 & 511),
+                       (unsigned)(p1 & 511))))) {
+        os->hot = x;
+        return 0;
+    }
+    if (!span_mapped(os, p0, p1)) return AS_EINVAL;
     if (spare_fill(os)) return AS_ENOMEM;
     span_apply(os, p0, p1, 0, op_touch);
     os->hot = ext_at(os, p0 >> 9);
@@ -997,6 +1008,8 @@ int as_simos_check(const as_simos_t *os)
      * whole space. */
     uint64_t free_bytes = 0;
     const as_range_t *pf = NULL;
+    /* extents walked alongside the free ranges, both in address order */
+    const as_extent_t *xc = ext_of(as_rb_first(&os->extents.tree));
     for (as_rb_node_t *n = as_rb_first(&os->free.tree); n; n = as_rb_next(n)) {
         const as_range_t *f = range_of(n);
         if (f->start >= f->end || f->start < os->base ||
@@ -1009,8 +1022,10 @@ int as_simos_check(const as_simos_t *os)
         uint64_t p0 = (f->start - os->base) >> PAGE_SHIFT;
         uint64_t p1 = ((f->end - os->base) >> PAGE_SHIFT) - 1;
         /* every extent overlapping the range: no page of it mapped there */
-        for (const as_extent_t *x = ext_from(os, p0 >> 9);
-             x && x->r0 <= p1 >> 9; x = ext_next(x)) {
+        while (xc && xc->r0 + xc->len - 1 < p0 >> 9)
+            xc = ext_next(xc);
+        for (const as_extent_t *x = xc; x && x->r0 <= p1 >> 9;
+             x = ext_next(x)) {
             uint64_t a = x->r0 > p0 >> 9 ? x->r0 : p0 >> 9;
             uint64_t b = x->r0 + x->len - 1;
             if (b > p1 >> 9) b = p1 >> 9;

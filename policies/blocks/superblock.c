@@ -239,6 +239,14 @@ as_superblock_t *as_sbheap_emptiest(const as_sbheap_t *h)
     if (h->empty) return h->empty;
     as_superblock_t *best = 0;
     for (uint32_t c = 0; c < h->n_classes; c++) {
+        const as_rb_node_t *root = h->cls[c].partial.tree.root;
+        if (!root) continue;
+        /* the root knows the class's least use: skip a class that cannot
+         * win without finding its superblock */
+        const as_superblock_t *r = sb_of_pnode(root);
+        if (best && (uint64_t)r->sub_min_used * best->slots.capacity >
+                        (uint64_t)best->slots.used * r->slots.capacity)
+            continue;
         as_superblock_t *sb = class_emptiest(&h->cls[c]);
         if (sb && (!best || emptier(sb, best))) best = sb;
     }

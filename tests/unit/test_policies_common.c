@@ -241,7 +241,7 @@ static void test_rb_augmented(void)
     int bad = 0;
     for (uint32_t i = 0; i < NKEYS; i++)
         items[i].key = i;
-    for (int op = 0; op < 20000 && !bad; op++) {
+    for (int op = 0; op < 8000 && !bad; op++) {
         witem_t *it = &items[as_rng_below(&r, NKEYS)];
         uint64_t what = as_rng_below(&r, 3);
         if (!it->in_tree) {
