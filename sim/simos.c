@@ -481,7 +481,7 @@ static void span_apply(as_simos_t *os, uint64_t p0, uint64_t p1, int create,
             as_extent_t *n = ext_from(os, r);
             uint64_t end = n && n->r0 <= r1 ? n->r0 - 1 : r1;
             if (r == r0 && end > r0) end = r0;
-            if (end == r1 && r1 > r && r < r1) end = r1 - 1;
+            if (end == r1 && r < r1) end = r1 - 1;
             if (!create) break; /* callers check span_mapped first */
             x = ext_new(os, r, end - r + 1);
         }
