@@ -64,6 +64,9 @@ typedef struct {
     uint64_t splits;         /* huge pages split by a partial release/unmap */
     uint64_t collapses;      /* khugepaged collapses */
     uint64_t page_faults;    /* 4 KiB pages faulted in individually */
+    uint64_t host_bytes;     /* host memory the simulated OS holds for its
+                                own page state and free ranges (not the
+                                policy's metadata; not a figure) */
 } as_simos_counters_t;
 
 typedef struct as_simos as_simos_t;
@@ -114,7 +117,8 @@ int as_simos_check(const as_simos_t *os);
 
 /* Per-region view for tests and the occupancy plots: for the 2 MiB region
  * containing addr, the number of mapped and resident 4 KiB pages and whether
- * it is a huge page. @return 0, or AS_EINVAL if the region was never mapped. */
+ * it is a huge page. @return 0, or AS_EINVAL if no page of the region is
+ * mapped. */
 int as_simos_region(const as_simos_t *os, uintptr_t addr, uint32_t *mapped,
                     uint32_t *resident, int *huge);
 

@@ -15,6 +15,7 @@
 #include "policies/llama/llama.h"
 
 #include "common/util.h"
+#include "policies/blocks/rbtree.h"
 #include "policies/blocks/u64map.h"
 
 #define NIL UINT32_MAX
@@ -97,33 +98,41 @@ typedef struct {
  *   units == B_SMALL + B_MED_HEAD blocks; resid == units with lc == page lc;
  *   every unit's lc <= page lc;
  *   on_avail == (free_blocks > 0 && state is P_OPEN or P_ACTIVE);
+ *   longest == the longest run of free blocks (1 bits of freemap);
+ *   sub_longest == max longest over its subtree of llama_t.avail;
  *   min_deadline_ns <= every unit's deadline (a lower bound, made exact by
- *   each scan). */
+ *   each scan);
+ *   in llama_t.ticking (by slot) iff state is P_OPEN or P_ACTIVE, with
+ *   sub_min_deadline_ns the least min_deadline_ns of its subtree there. */
 typedef struct {
     uintptr_t base;
     uint32_t slot;    /* index in llama_t.slots */
     uint8_t state;    /* P_* */
     uint8_t lc;       /* the page's lifetime class */
-    uint8_t on_avail; /* on cls[lc]'s list of pages with free blocks */
+    uint8_t on_avail; /* in llama_t.avail (has free blocks) */
     uint32_t free_blocks, used_blocks, units, resid;
-    uint32_t large_pages; /* P_LARGE: huge pages in the run */
-    uint64_t opened_ns;
-    uint64_t deadline_ns; /* max over own-class units' deadlines */
+    union {
+        uint32_t large_pages; /* P_LARGE: huge pages in the run */
+        uint32_t keep_next;   /* P_FREE: next kept page's slot, or NIL */
+    };
+    uint16_t longest, sub_longest; /* free-run summary (above) */
+    uint64_t deadline_ns;          /* max over own-class units' deadlines */
     uint64_t min_deadline_ns;
-    uint32_t prev, next; /* avail list, or the kept free-page list */
-    size_t bytes;        /* descriptor bytes (arena) */
-    uint64_t *freemap;   /* 1 bit per block, 1 = free */
-    blk_t *blk;          /* bpp blocks */
-    uint8_t *lines;      /* bpp * lpb live-object counts */
+    as_rb_node_t anode; /* in llama_t.avail while on_avail */
+    as_rb_node_t tnode; /* in llama_t.ticking while open or active */
+    uint64_t sub_min_deadline_ns;
+    uint64_t avail_seq; /* when it last entered llama_t.avail */
+    uint64_t *freemap;  /* 1 bit per block, 1 = free */
+    blk_t *blk;         /* bpp blocks */
+    uint8_t *lines;     /* bpp * lpb live-object counts */
 } page_t;
 
 /* Allocation state of one lifetime class. */
 typedef struct {
-    uint32_t cur;                    /* bump block id, or NIL */
-    uint32_t cursor, limit;          /* the free hole [cursor, limit) in cur */
-    uint32_t part_head, part_tail;   /* small blocks with free lines */
-    uint32_t avail_head, avail_tail; /* pages of this class with free blocks */
-    uint32_t open;                   /* the open page's slot, or NIL */
+    uint32_t cur;                  /* bump block id, or NIL */
+    uint32_t cursor, limit;        /* the free hole [cursor, limit) in cur */
+    uint32_t part_head, part_tail; /* small blocks with free lines */
+    uint32_t open;                 /* the open page's slot, or NIL */
 } lclass_t;
 
 typedef struct {
@@ -145,6 +154,15 @@ typedef struct {
     as_u64map_t pages; /* base / hp -> slot */
     as_u64map_t objs;  /* small object address -> bytes */
     lclass_t cls[MAX_CLASSES];
+    /* Pages with free blocks (open or active), ordered by (class, avail_seq):
+     * each class's pages in the order they last gained a free block, as the
+     * per-class lists this replaces. Augmented with the longest free run. */
+    as_rb_atree_t avail;
+    uint64_t avail_seq; /* the last sequence number given */
+    /* Open and active pages by slot (the order the tick visits them),
+     * augmented with the least min_deadline_ns, so a tick visits only the
+     * pages with a deadline behind it. */
+    as_rb_atree_t ticking;
     uint32_t keep_head; /* kept free pages (return=release|keep) */
     size_t meta_bytes;  /* descriptors and slot arrays */
     /* statistics (cumulative unless noted) */
@@ -204,12 +222,20 @@ static int slot_get(llama_t *L, uint32_t *out)
     return AS_OK;
 }
 
+/* Bytes of a descriptor; `full` adds the block arrays. */
+static size_t page_bytes(const llama_t *L, int full)
+{
+    size_t head = as_align_up(sizeof(page_t), 16);
+    size_t map = (size_t)L->words * 8, blk = (size_t)L->bpp * sizeof(blk_t);
+    return head + (full ? map + blk + (size_t)L->bpp * L->lpb : 0);
+}
+
 /* A descriptor for the huge page(s) at base; `full` adds the block arrays. */
 static page_t *page_new(llama_t *L, uintptr_t base, int full)
 {
     size_t head = as_align_up(sizeof(page_t), 16);
     size_t map = (size_t)L->words * 8, blk = (size_t)L->bpp * sizeof(blk_t);
-    size_t bytes = head + (full ? map + blk + (size_t)L->bpp * L->lpb : 0);
+    size_t bytes = page_bytes(L, full);
     uint32_t slot;
     if (slot_get(L, &slot) != AS_OK) return NULL;
     char *raw = meta_alloc(L, bytes);
@@ -221,8 +247,7 @@ static page_t *page_new(llama_t *L, uintptr_t base, int full)
     page_t *p = (page_t *)raw;
     p->base = base;
     p->slot = slot;
-    p->bytes = bytes;
-    p->prev = p->next = NIL;
+    p->keep_next = NIL;
     if (full) {
         p->freemap = (uint64_t *)(raw + head);
         p->blk = (blk_t *)(raw + head + map);
@@ -237,7 +262,7 @@ static void page_delete(llama_t *L, page_t *p)
     as_u64map_remove(&L->pages, p->base / L->hp, NULL);
     L->slots[p->slot] = NULL;
     L->free_slots[L->n_free_slots++] = p->slot;
-    meta_free(L, p, p->bytes);
+    meta_free(L, p, page_bytes(L, p->state != P_LARGE));
 }
 
 static page_t *page_of(const llama_t *L, uintptr_t addr)
@@ -256,31 +281,138 @@ static blk_t *blk_of(const llama_t *L, uint32_t id, page_t **pp)
 
 /* ------------------------------------------------------------ lists */
 
+static page_t *page_of_anode(const as_rb_node_t *n)
+{
+    return n ? AS_RB_ENTRY(n, page_t, anode) : NULL;
+}
+
+static int avail_augment(as_rb_node_t *n)
+{
+    page_t *p = page_of_anode(n);
+    uint16_t m = p->longest, old = p->sub_longest;
+    for (int d = 0; d < 2; d++)
+        if (n->child[d] && page_of_anode(n->child[d])->sub_longest > m)
+            m = page_of_anode(n->child[d])->sub_longest;
+    p->sub_longest = m;
+    return m != old;
+}
+
+/* Order of llama_t.avail: class, then sequence. */
+static int avail_cmp(const as_rb_node_t *a, const as_rb_node_t *b)
+{
+    const page_t *x = page_of_anode(a), *y = page_of_anode(b);
+    if (x->lc != y->lc) return x->lc < y->lc ? -1 : 1;
+    return x->avail_seq < y->avail_seq ? -1 : x->avail_seq > y->avail_seq;
+}
+
+/* Key: the class (a uint32_t); orders before every page of that class. */
+static int avail_class_key(const void *key, const as_rb_node_t *n)
+{
+    uint32_t c = *(const uint32_t *)key;
+    return c <= page_of_anode(n)->lc ? -1 : 1;
+}
+
+static int avail_fits(const as_rb_node_t *n, const void *nb)
+{
+    return page_of_anode(n)->longest >= *(const uint32_t *)nb;
+}
+
+static int avail_sub_fits(const as_rb_node_t *n, const void *nb)
+{
+    return page_of_anode(n)->sub_longest >= *(const uint32_t *)nb;
+}
+
+/* The next page of class c after `from` (NULL: the first) in avail order
+ * whose longest free run is nb blocks or more, or NULL. O(log n). */
+static page_t *avail_next(const llama_t *L, uint32_t c, const page_t *from,
+                          uint32_t nb)
+{
+    const as_rb_node_t *n;
+    if (from) {
+        n = as_rb_next_match(&from->anode, avail_fits, avail_sub_fits, &nb);
+    } else {
+        n = as_rb_lower_bound(&L->avail.tree, &c, avail_class_key);
+        if (n && !avail_fits(n, &nb))
+            n = as_rb_next_match(n, avail_fits, avail_sub_fits, &nb);
+    }
+    const page_t *p = page_of_anode(n);
+    return p && p->lc == c ? (page_t *)p : NULL;
+}
+
+/* Recompute p's longest free run after its freemap changed. */
+static void update_longest(llama_t *L, page_t *p)
+{
+    uint32_t best = 0, cur = 0;
+    for (uint32_t i = 0; i < L->bpp;) {
+        uint64_t w = p->freemap[i >> 6] >> (i & 63);
+        uint32_t avail = 64 - (i & 63), n;
+        if (avail > L->bpp - i) avail = L->bpp - i;
+        if (w & 1) {
+            n = ~w ? (uint32_t)__builtin_ctzll(~w) : 64;
+            if (n > avail) n = avail;
+            cur += n;
+        } else {
+            n = w ? (uint32_t)__builtin_ctzll(w) : avail;
+            if (n > avail) n = avail;
+            if (cur > best) best = cur;
+            cur = 0;
+        }
+        i += n;
+    }
+    if (cur > best) best = cur;
+    p->longest = (uint16_t)best;
+    if (p->on_avail) as_rb_propagate(&L->avail, &p->anode);
+}
+
+static page_t *page_of_tnode(const as_rb_node_t *n)
+{
+    return n ? AS_RB_ENTRY(n, page_t, tnode) : NULL;
+}
+
+static int ticking_augment(as_rb_node_t *n)
+{
+    page_t *p = page_of_tnode(n);
+    uint64_t m = p->min_deadline_ns, old = p->sub_min_deadline_ns;
+    for (int d = 0; d < 2; d++)
+        if (n->child[d] && page_of_tnode(n->child[d])->sub_min_deadline_ns < m)
+            m = page_of_tnode(n->child[d])->sub_min_deadline_ns;
+    p->sub_min_deadline_ns = m;
+    return m != old;
+}
+
+static int ticking_cmp(const as_rb_node_t *a, const as_rb_node_t *b)
+{
+    uint32_t x = page_of_tnode(a)->slot, y = page_of_tnode(b)->slot;
+    return x < y ? -1 : x > y;
+}
+
+static int ticking_due(const as_rb_node_t *n, const void *now)
+{
+    return page_of_tnode(n)->min_deadline_ns < *(const uint64_t *)now;
+}
+
+static int ticking_sub_due(const as_rb_node_t *n, const void *now)
+{
+    return page_of_tnode(n)->sub_min_deadline_ns < *(const uint64_t *)now;
+}
+
+/* p's min_deadline_ns changed. */
+static void set_min_deadline(llama_t *L, page_t *p, uint64_t d)
+{
+    p->min_deadline_ns = d;
+    as_rb_propagate(&L->ticking, &p->tnode);
+}
+
 static void avail_add(llama_t *L, page_t *p)
 {
-    lclass_t *k = &L->cls[p->lc];
-    p->prev = k->avail_tail;
-    p->next = NIL;
-    if (k->avail_tail != NIL)
-        L->slots[k->avail_tail]->next = p->slot;
-    else
-        k->avail_head = p->slot;
-    k->avail_tail = p->slot;
+    p->avail_seq = ++L->avail_seq;
+    as_rb_ainsert(&L->avail, &p->anode, avail_cmp);
     p->on_avail = 1;
 }
 
 static void avail_del(llama_t *L, page_t *p)
 {
-    lclass_t *k = &L->cls[p->lc];
-    if (p->prev != NIL)
-        L->slots[p->prev]->next = p->next;
-    else
-        k->avail_head = p->next;
-    if (p->next != NIL)
-        L->slots[p->next]->prev = p->prev;
-    else
-        k->avail_tail = p->prev;
-    p->prev = p->next = NIL;
+    as_rb_aerase(&L->avail, &p->anode);
     p->on_avail = 0;
 }
 
@@ -365,6 +497,7 @@ static void take_blocks(llama_t *L, page_t *p, uint32_t start, uint32_t nb)
         p->freemap[i >> 6] &= ~(1ull << (i & 63));
     p->free_blocks -= nb;
     p->used_blocks += nb;
+    update_longest(L, p);
     if (!p->free_blocks && p->on_avail) avail_del(L, p);
 }
 
@@ -382,6 +515,7 @@ static void page_empty(llama_t *L, page_t *p, uint64_t now)
     if (p->on_avail) avail_del(L, p);
     open_page_retire(L, p);
     L->pages_returned++;
+    as_rb_aerase(&L->ticking, &p->tnode);
     if (L->ret_mode == RET_UNRESERVE) {
         as_ps_unreserve(L->ps, p->base, L->hp);
         page_delete(L, p);
@@ -389,7 +523,7 @@ static void page_empty(llama_t *L, page_t *p, uint64_t now)
     }
     if (L->ret_mode == RET_RELEASE) as_ps_release(L->ps, p->base, L->hp);
     p->state = P_FREE;
-    p->next = L->keep_head;
+    p->keep_next = L->keep_head;
     L->keep_head = p->slot;
 }
 
@@ -398,7 +532,7 @@ static int open_page(llama_t *L, uint32_t c, uint64_t now, page_t **out)
     page_t *p;
     if (L->keep_head != NIL) {
         p = L->slots[L->keep_head];
-        L->keep_head = p->next;
+        L->keep_head = p->keep_next;
     } else {
         uintptr_t addr;
         int rc = as_ps_reserve(L->ps, 0, L->hp, L->hp, &addr);
@@ -414,13 +548,14 @@ static int open_page(llama_t *L, uint32_t c, uint64_t now, page_t **out)
             p->freemap[w] = bits >= 64 ? ~0ull : ((1ull << bits) - 1);
         }
     }
-    p->prev = p->next = NIL;
+    p->keep_next = NIL;
     p->free_blocks = L->bpp;
+    p->longest = (uint16_t)L->bpp;
     p->used_blocks = p->units = p->resid = 0;
     p->lc = (uint8_t)c;
-    p->opened_ns = now;
     p->deadline_ns = sat_add(now, L->bound[c]);
     p->min_deadline_ns = UINT64_MAX;
+    as_rb_ainsert(&L->ticking, &p->tnode, ticking_cmp);
     lclass_t *k = &L->cls[c];
     if (k->open != NIL) open_page_retire(L, L->slots[k->open]);
     p->state = P_OPEN;
@@ -450,9 +585,8 @@ static int get_blocks(llama_t *L, uint32_t c, uint32_t nb, uint32_t ab,
 {
     for (uint32_t i = 1; L->recycle && c + i < L->n; i++) {
         uint32_t k = L->recycle_longest ? L->n - i : c + i;
-        for (uint32_t s = L->cls[k].avail_head; s != NIL;) {
-            page_t *p = L->slots[s];
-            s = p->next;
+        for (page_t *p = avail_next(L, k, NULL, nb); p;
+             p = avail_next(L, k, p, nb)) {
             int open = p->state == P_OPEN;
             if (open && L->recycle_open == RECYCLE_NEVER) continue;
             if (try_page(L, p, nb, ab, open && L->recycle_open == RECYCLE_TOP,
@@ -463,9 +597,8 @@ static int get_blocks(llama_t *L, uint32_t c, uint32_t nb, uint32_t ab,
             }
         }
     }
-    for (uint32_t s = L->cls[c].avail_head; s != NIL;) {
-        page_t *p = L->slots[s];
-        s = p->next;
+    for (page_t *p = avail_next(L, c, NULL, nb); p;
+         p = avail_next(L, c, p, nb)) {
         if (try_page(L, p, nb, ab, 0, start)) {
             *pp = p;
             return AS_OK;
@@ -502,7 +635,7 @@ static void new_unit(llama_t *L, page_t *p, uint32_t b, uint32_t nb, uint32_t c,
         if (x->deadline_ns > p->deadline_ns) p->deadline_ns = x->deadline_ns;
     }
     if (x->deadline_ns < p->min_deadline_ns)
-        p->min_deadline_ns = x->deadline_ns;
+        set_min_deadline(L, p, x->deadline_ns);
 }
 
 /* An allocation into unit b at `now` extends its deadline. */
@@ -530,6 +663,7 @@ static void free_unit(llama_t *L, page_t *p, uint32_t b, uint64_t now)
     p->free_blocks += nb;
     p->used_blocks -= nb;
     p->units--;
+    update_longest(L, p);
     if (L->subrelease)
         as_ps_release(L->ps, p->base + (uintptr_t)b * L->block,
                       (size_t)nb * L->block);
@@ -631,7 +765,7 @@ static void scan_page(llama_t *L, page_t *p, uint64_t now)
         }
         if (x->deadline_ns < min) min = x->deadline_ns;
     }
-    p->min_deadline_ns = min;
+    set_min_deadline(L, p, min);
 }
 
 /* ------------------------------------------------------------ small */
@@ -782,7 +916,9 @@ static int llama_create(const as_policy_config_t *cfg, void **state)
     as_u64map_init(&L->pages, &L->mem);
     as_u64map_init(&L->objs, &L->mem);
     for (uint32_t c = 0; c < MAX_CLASSES; c++)
-        L->cls[c] = (lclass_t){NIL, 0, 0, NIL, NIL, NIL, NIL, NIL};
+        L->cls[c] = (lclass_t){NIL, 0, 0, NIL, NIL, NIL};
+    as_rb_ainit(&L->avail, avail_augment);
+    as_rb_ainit(&L->ticking, ticking_augment);
     L->keep_head = NIL;
     *state = L;
     return AS_OK;
@@ -835,7 +971,6 @@ static int llama_alloc(void *state, const as_ctx_t *ctx, size_t size,
     p->state = P_LARGE;
     p->lc = (uint8_t)c;
     p->large_pages = (uint32_t)(span / L->hp);
-    p->opened_ns = now;
     out->addr = addr;
     out->bytes = span;
     L->large_allocs++;
@@ -901,11 +1036,10 @@ static uint64_t llama_tick(void *state, const as_ctx_t *ctx)
 {
     llama_t *L = state;
     uint64_t now = ctx->now_ns;
-    for (uint32_t s = 0; s < L->nslots; s++) {
-        page_t *p = L->slots[s];
-        if (!p || (p->state != P_OPEN && p->state != P_ACTIVE)) continue;
-        if (p->min_deadline_ns < now) scan_page(L, p, now);
-    }
+    for (as_rb_node_t *n = as_rb_first_match(&L->ticking.tree, ticking_due,
+                                             ticking_sub_due, &now);
+         n; n = as_rb_next_match(n, ticking_due, ticking_sub_due, &now))
+        scan_page(L, page_of_tnode(n), now);
     return L->tick_ns;
 }
 
@@ -962,7 +1096,7 @@ static void llama_destroy(void *state)
         size_t span =
             p->state == P_LARGE ? (size_t)p->large_pages * L->hp : L->hp;
         as_ps_unreserve(L->ps, p->base, span);
-        meta_free(L, p, p->bytes);
+        meta_free(L, p, page_bytes(L, p->state != P_LARGE));
     }
     meta_free(L, L->slots, L->cap_slots * sizeof *L->slots);
     meta_free(L, L->free_slots, L->cap_slots * sizeof *L->free_slots);
