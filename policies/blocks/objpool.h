@@ -12,8 +12,8 @@
  * Invariants: live + |free list| == capacity == sum of chunk object counts;
  * obj_bytes is a multiple of 16 and >= 16, so objects are 16-byte aligned.
  */
-#ifndef AS_POLICIES_COMMON_OBJPOOL_H
-#define AS_POLICIES_COMMON_OBJPOOL_H
+#ifndef AS_POLICIES_BLOCKS_OBJPOOL_H
+#define AS_POLICIES_BLOCKS_OBJPOOL_H
 
 #include <stddef.h>
 
@@ -47,4 +47,4 @@ void as_pool_fini(as_pool_t *p);
  * every free object lies inside a chunk. @return 0 or AS_ECHECK. */
 int as_pool_check(const as_pool_t *p);
 
-#endif /* AS_POLICIES_COMMON_OBJPOOL_H */
+#endif /* AS_POLICIES_BLOCKS_OBJPOOL_H */

@@ -20,8 +20,8 @@
  * paths, descend yourself and call as_rb_link() with the parent and side you
  * found (no indirect calls; Linux's rbtree works the same way).
  */
-#ifndef AS_POLICIES_COMMON_RBTREE_H
-#define AS_POLICIES_COMMON_RBTREE_H
+#ifndef AS_POLICIES_BLOCKS_RBTREE_H
+#define AS_POLICIES_BLOCKS_RBTREE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -93,4 +93,4 @@ as_rb_node_t *as_rb_floor(const as_rb_tree_t *t, const void *key,
  * @return 0, or AS_ECHECK naming nothing (use it in tests and asserts). */
 int as_rb_check(const as_rb_tree_t *t, as_rb_cmp_fn cmp);
 
-#endif /* AS_POLICIES_COMMON_RBTREE_H */
+#endif /* AS_POLICIES_BLOCKS_RBTREE_H */

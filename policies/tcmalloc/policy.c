@@ -441,6 +441,13 @@ int as_tc_check(const tc_t *t)
     return AS_OK;
 }
 
+int as_tc_check_hook(const void *state, as_msg_t *why)
+{
+    if (as_tc_check(state) != AS_OK)
+        return as_msg_fail(why, "tcmalloc: invariant broken", NULL, 0);
+    return 0;
+}
+
 const as_policy_ops_t as_policy_tcmalloc = {
     .name = "tcmalloc",
     .doc = "TCMalloc: per-CPU caches, transfer caches, central lists over a "
@@ -455,4 +462,5 @@ const as_policy_ops_t as_policy_tcmalloc = {
     .tick = tc_tick,
     .stats = tc_stats,
     .destroy = as_tc_destroy,
+    .check = as_tc_check_hook,
 };

@@ -456,5 +456,6 @@ void as_tc_frontend_bytes(const tc_t *t, uint64_t *cpu, uint64_t *transfer,
 int as_tc_create(const as_policy_config_t *cfg, void **state);
 void as_tc_destroy(void *state);
 int as_tc_check(const tc_t *t);
+int as_tc_check_hook(const void *state, as_msg_t *why);
 
 #endif /* AS_POLICIES_TCMALLOC_TC_INTERNAL_H */
