@@ -4,7 +4,7 @@
  * Type map
  *   as_hoard_config_t  the knobs of the multi-heap engine below, filled from
  *                      the `hoard` parameter table or by `ownership-heaps`
- *   as_hoard_t         one instance (opaque)
+ *   (instance)         an opaque `void *state`, as every policy's
  *   as_hoard_figures_t the counters and peaks a test or report reads
  *
  * Algorithm (docs/policies/hoard.md has the full statement and the choices):

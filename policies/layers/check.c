@@ -42,6 +42,8 @@ struct as_check {
     uint64_t every;               /* run the inner check hook every this
                                      many operations; 0 = only at close */
     uint64_t ops;                 /* alloc/free/realloc calls so far */
+    uint64_t ops_at_hook;         /* `ops` when the hook last ran */
+    uint64_t live_factor;         /* and at least this many per live block */
     uint64_t hook_runs;           /* times the inner check hook ran */
     char msg[320];                /* last violation */
 };
@@ -414,11 +416,19 @@ static int run_hook(as_check_t *c)
     return AS_ECHECK;
 }
 
-/* Count one operation; every `every`-th runs the hook. */
+/* Count one operation; the hook runs when `every` operations have passed
+ * since its last run, and at least AS_CHECK_LIVE_FACTOR operations per live
+ * block (default schedule; an explicit as_check_set_every is exact): its
+ * O(heap) walk then costs O(1) amortized per operation however large the
+ * heap grows. */
 static void count_op(as_check_t *c)
 {
     c->ops++;
-    if (c->every && c->ops % c->every == 0) run_hook(c);
+    if (!c->every) return;
+    uint64_t since = c->ops - c->ops_at_hook;
+    if (since < c->every || since < c->live_factor * c->live.count) return;
+    c->ops_at_hook = c->ops;
+    run_hook(c);
 }
 
 /* ---- the wrapped policy ---- */
@@ -589,6 +599,7 @@ int as_check_wrap(const as_policy_ops_t *inner, const as_policy_config_t *cfg,
     as_rb_init(&c->live);
     as_rb_init(&c->reserved);
     c->every = AS_CHECK_EVERY_DEFAULT;
+    c->live_factor = AS_CHECK_LIVE_FACTOR;
     c->msg[0] = 0;
 
     int rc = inner->create(&c->cfg, &c->inner_state);
@@ -674,7 +685,10 @@ int as_check_verify(const void *st)
 
 void as_check_set_every(void *st, uint64_t every)
 {
-    ((as_check_t *)st)->every = every;
+    as_check_t *c = st;
+    c->every = every;
+    c->live_factor = 0; /* an explicit period is exact */
+    c->ops_at_hook = c->ops;
 }
 
 int as_check_run(void *st)

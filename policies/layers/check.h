@@ -31,10 +31,12 @@
  *     policy); a reservation the page source returns must not overlap one
  *     already held;
  *   the policy's own whole-heap invariants: its optional `check` hook
- *     (policy.h rule 8) every `every` alloc/free/realloc calls (parameter
- *     check.every, default AS_CHECK_EVERY_DEFAULT; as_check_set_every) and
- *     once more in as_check_close() before the inner destroy; a failure
- *     carries the policy's reason ("invariant broken: ...");
+ *     (policy.h rule 8) once `every` alloc/free/realloc calls have passed
+ *     since its last run (parameter check.every, default
+ *     AS_CHECK_EVERY_DEFAULT; as_check_set_every) and at least
+ *     AS_CHECK_LIVE_FACTOR calls per live block, and once more in
+ *     as_check_close() before the inner destroy; a failure carries the
+ *     policy's reason ("invariant broken: ...");
  *   as_check_close(): after the inner destroy, every reservation was returned
  *     and every metadata byte the policy took was given back.
  * Violations found inside a page-source call (which the policy may ignore)
@@ -65,6 +67,9 @@ typedef struct as_check as_check_t;
  * of a run (docs/architecture.md, "The checking layer"). */
 #define AS_CHECK_EVERY_DEFAULT 4096
 #define AS_CHECK_EVERY_DEFAULT_STR "4096"
+/* ... and at most once per this many operations per live block, so that
+ * the hook's walk over the heap stays O(1) amortized per operation. */
+#define AS_CHECK_LIVE_FACTOR 16
 
 /* The layer's parameter table (check.every), for the command line. */
 enum { AS_CHECK_P_EVERY, AS_CHECK_N_PARAMS };
@@ -104,7 +109,9 @@ void *as_check_inner_state(const void *state);
 int as_check_verify(const void *state);
 
 /* as_check_set_every: run the inner check hook every `every` alloc, free
- * and realloc calls from now on (0: only in as_check_close). */
+ * and realloc calls from now on, exactly (the default schedule also waits
+ * AS_CHECK_LIVE_FACTOR calls per live block; this one does not); 0: only in
+ * as_check_close. */
 void as_check_set_every(void *state, uint64_t every);
 
 /* as_check_run: run the inner policy's check hook now (nothing when it has

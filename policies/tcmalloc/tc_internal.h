@@ -43,14 +43,18 @@
  * Units: a "page" is a TCMalloc page (param page_size, 8 KiB by default),
  * never the OS's 4 KiB page; pph = pages per hugepage (256 at 8 KiB).
  *
- * Invariants (checked by as_tc_check, the expensive tier):
+ * Invariants (checked by as_tc_check, the policy's check hook):
  *   span:     0 <= allocated <= objects; allocated == slots.used;
- *             listed in central list index(allocated) iff 0 < allocated <
- * objects cpu:      count[c] <= cap[c] <= max_depth[c]; cap_bytes == sum_c
- * cap[c] * bytes[c] <= cpu_cache_bytes transfer: count <= cap tracker:
- * used_pages == popcount(used); released & used == 0; released_pages ==
- * popcount(released); longest_free == longest run of zero bits of `used`;
- *             nallocs >= 1 while the tracker is in the filler
+ *             listed in central list index(allocated)
+ *             iff 0 < allocated < objects
+ *   cpu:      count[c] <= cap[c] <= max_depth[c];
+ *             cap_bytes == sum_c cap[c] * bytes[c] <= cpu_cache_bytes
+ *   transfer: count <= cap
+ *   tracker:  used_pages == popcount(used); released & used == 0;
+ *             released_pages == popcount(released);
+ *             longest_free == longest run of zero bits of `used`;
+ *             nallocs >= 1 while the tracker is in the filler;
+ *             listed in the set and list its state gives
  *   filler:   filler.used_pages == sum of used_pages over trackers
  *   regions:  used_pages == popcount(used); hp_used[h] == used pages of
  *             hugepage h; backed_hps == hugepages with hp_used > 0
