@@ -744,6 +744,68 @@ static void stress(const char *const *assign)
     as_simos_destroy(os);
 }
 
+/* The check hook names each broken invariant: a state with a filler page,
+ * a region span, raw hugepages and a cache passes; each corruption below
+ * (undone before the next) fails with its component's reason. */
+static void expect_broken(tc_t *t, const char *needle)
+{
+    char why[200];
+    as_msg_t m;
+    as_msg_init(&m, why, sizeof why);
+    CU_ASSERT_EQUAL(as_tc_check(t, &m), AS_ECHECK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, needle));
+    if (!strstr(why, needle))
+        fprintf(stderr, "want '%s', got '%s'\n", needle, why);
+}
+
+static void test_check_names_invariant(void)
+{
+    fixture_t fx;
+    const char *assign[] = {"region_slack_bytes=0", NULL};
+    setup(&fx, assign);
+    tc_t *t = fx.t;
+    as_block_t small = A(&fx, 100, 0);
+    as_block_t raw = A(&fx, 4 * MiB, 0);             /* two raw hugepages */
+    as_block_t odd = A(&fx, 2 * MiB + 100 * KiB, 0); /* raw + donated tail */
+    as_block_t reg = A(&fx, 2 * MiB + 100 * KiB, 0); /* a region now */
+    F(&fx, raw.addr); /* two hugepages into the cache */
+    CU_ASSERT_EQUAL(t->regions.created, 1);
+    CU_ASSERT_EQUAL(t->cache.backed.hps, 2);
+    CU_ASSERT_EQUAL(as_tc_check(t, NULL), 0);
+
+    t->filler.used_pages++;
+    expect_broken(t, "filler: used_pages != sum over trackers");
+    t->filler.used_pages--;
+
+    tc_hugepage_t *hp = as_tc_leaf(t, small.addr)->tracker;
+    hp->longest_free--;
+    expect_broken(t, "filler: tracker longest_free");
+    hp->longest_free++;
+
+    t->regions.list->hp_used[0]++;
+    expect_broken(t, "regions: hp_used != used pages of its hugepage");
+    t->regions.list->hp_used[0]--;
+
+    uint64_t limit = t->cache.limit_hps;
+    t->cache.limit_hps = 1;
+    expect_broken(t, "cache: holds more hugepages than its limit");
+    t->cache.limit_hps = limit;
+
+    t->cache.backed.hps++;
+    expect_broken(t, "cache: hps != sum over its ranges");
+    t->cache.backed.hps--;
+
+    t->ph.raw_hps++;
+    expect_broken(t, "hugepages from the OS");
+    t->ph.raw_hps--;
+
+    CU_ASSERT_EQUAL(as_tc_check(t, NULL), 0);
+    F(&fx, small.addr);
+    F(&fx, odd.addr);
+    F(&fx, reg.addr);
+    teardown(&fx);
+}
+
 static void test_stress_default(void)
 {
     stress(NULL);
@@ -793,6 +855,8 @@ int main(void)
         {"skip-subrelease keeps the demand requirement", test_skip_subrelease},
         {"realloc in place when it fits and is at least half", test_realloc},
         {"idle per-CPU caches are drained", test_cpu_reclaim},
+        {"the check hook names the broken invariant",
+         test_check_names_invariant},
         {"stress under the checking layer (defaults)", test_stress_default},
         {"stress under the checking layer (release, legacy, regions)",
          test_stress_release},
