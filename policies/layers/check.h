@@ -32,7 +32,7 @@
  *     already held;
  *   the policy's own whole-heap invariants: its optional `check` hook
  *     (policy.h rule 8) once `every` alloc/free/realloc calls have passed
- *     since its last run (parameter check.every, default
+ *     since its last run (as_check_params row "every", default
  *     AS_CHECK_EVERY_DEFAULT; as_check_set_every) and at least
  *     AS_CHECK_LIVE_FACTOR calls per live block, and once more in
  *     as_check_close() before the inner destroy; a failure carries the
@@ -71,7 +71,8 @@ typedef struct as_check as_check_t;
  * the hook's walk over the heap stays O(1) amortized per operation. */
 #define AS_CHECK_LIVE_FACTOR 16
 
-/* The layer's parameter table (check.every), for the command line. */
+/* The layer's parameter table ("every"), for a command line to offer as
+ * check.every and pass to as_check_set_every (the engine does not yet). */
 enum { AS_CHECK_P_EVERY, AS_CHECK_N_PARAMS };
 extern const as_param_spec_t as_check_params[AS_CHECK_N_PARAMS];
 

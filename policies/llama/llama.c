@@ -1133,7 +1133,7 @@ static int check_class(const llama_t *L, uint32_t c, as_msg_t *why,
 static int llama_check(const void *state, as_msg_t *why)
 {
     const llama_t *L = state;
-    uint64_t used_slots = 0, kept = 0, open = 0, on_part = 0;
+    uint64_t used_slots = 0, kept = 0, open = 0, on_part = 0, avail = 0;
     uint64_t line_sum = 0, live_sum = 0, cur = 0;
     size_t desc_bytes = 0;
     for (uint32_t sl = 0; sl < L->nslots; sl++) {
@@ -1159,6 +1159,7 @@ static int llama_check(const void *state, as_msg_t *why)
         }
         kept += p->state == P_FREE;
         open += p->state == P_OPEN;
+        avail += p->on_avail;
         int rc = check_page(L, p, why, &line_sum, &live_sum);
         if (rc) return rc;
         for (uint32_t b = 0; b < L->bpp; b++)
@@ -1195,19 +1196,12 @@ static int llama_check(const void *state, as_msg_t *why)
         n_open += L->cls[c].open != NIL;
         n_cur += L->cls[c].cur != NIL;
     }
-    if (n_part != on_part || n_cur != cur)
-        return as_msg_fail(why,
-                           "llama: blocks marked on a partial list or as bump "
-                           "block != list members",
-                           "on_list_blocks", on_part);
-    uint64_t avail_pages = 0;
-    for (uint32_t sl = 0; sl < L->nslots; sl++)
-        avail_pages += L->slots[sl] && L->slots[sl]->on_avail;
-    if (n_avail != avail_pages || n_open != open)
-        return as_msg_fail(why,
-                           "llama: pages marked available or open != list "
-                           "members",
-                           "avail_pages", avail_pages);
+    if (n_part != on_part || n_cur != cur || n_avail != avail || n_open != open)
+        return as_msg_fail(
+            why,
+            "llama: blocks or pages marked as on a list (partial, "
+            "bump, available, open) != the lists' members",
+            "on_list_blocks", on_part);
     /* Every small object lies in a small block and holds its lines. */
     uint64_t obj_lines = 0;
     size_t it = 0;
