@@ -5,8 +5,9 @@
  * range (release, like madvise(MADV_DONTNEED)), a THP hint (like
  * madvise(MADV_HUGEPAGE)), and its own out-of-band metadata (meta_alloc).
  *
- * Two implementations: the simulated Linux in sim/simos.h and the real one in
- * malloc/. Addresses are uintptr_t values in the page source's address space:
+ * Implementations: the simulated Linux in sim/simos.h; the real one (mmap,
+ * madvise, munmap) belongs to the preload allocator, not written yet.
+ * Addresses are uintptr_t values in the page source's address space:
  * in the simulator they are never dereferenced. Metadata pointers, in
  * contrast, are real host memory that the policy reads and writes.
  *

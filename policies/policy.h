@@ -11,8 +11,8 @@
  * An instance is the pair (ops, state): `state` is the opaque pointer that
  * create returns and every other hook takes.
  *
- * The contract: what the simulator and the real allocator (malloc/) rely on,
- * so that one policy source serves both.
+ * The contract: what the simulator and the real allocator (a preload
+ * library, not written yet) rely on, so that one policy source serves both.
  *   1. No libc allocation and no stdio: a policy never reads or writes the
  *      memory it hands out; all its metadata is out of band, from
  *      cfg->ps->meta (an as_mem_t, common/mem.h). tests/check_policy_libc_refs.sh
@@ -34,9 +34,9 @@
  *      lowest fitting range, for determinism; no policy may depend on it
  *      (the conformance suite also runs every policy over a page source
  *      that scatters reservations).
- *   8. Optional whole-heap check: `check` verifies every invariant the
- *      policy's header states, reads the state only, and says which one is
- *      broken. The checking layer (policies/layers/check.h) calls it every N
+ *   8. Optional whole-heap check: `check` verifies the invariants the
+ *      policy's header or source states, reads the state only, and says
+ *      which one is broken. The checking layer (policies/layers/check.h) calls it every N
  *      operations and before destroy; tests call it directly. It is the
  *      expensive tier of the assertions in common/assert.h.
  */
