@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # check_hostile_policies: requests that used to make policies or the
 # simulated OS grow with the size of a request or go quadratic.
-#   1. One 64 TiB allocation (a legal size) through every policy: exit 0;
-#      hoard, ownership-heaps, private-heaps and llama map exactly 64 TiB
-#      with their metadata below 64 KiB (it was 4.4 GB of host memory, all
-#      in the simulated OS's dense per-region table); bestfit (above 1 TiB)
-#      and tcmalloc (above 2^31 pages) refuse it, counted as too_large. In a
-#      build without sanitizers each run is also held to 512 MiB of virtual
-#      memory, so a structure sized by the request fails the run.
+#   1. One 64 TiB allocation (repro 04: it took 4.4 GB of host memory, all
+#      in the simulated OS's dense per-region table) is above the engine's
+#      request limit (AS_MAX_REQUEST_BYTES, 1 TiB, docs/simos.md): every
+#      policy exits 0 with it refused as malloc would, counted as too_large
+#      and warned about. One allocation of exactly 1 TiB (the largest legal
+#      size) through hoard, ownership-heaps, private-heaps and llama maps
+#      exactly 1 TiB with their metadata below 64 KiB, bestfit and tcmalloc
+#      below 1 MiB (their fixed tables). In a build without
+#      sanitizers each run is also held to 512 MiB of virtual memory, so a
+#      structure sized by the request fails the run.
 #   2. The large-object pattern (N allocations of 64 KiB, every other one
 #      freed, then N/2 of 128 KiB) through every policy, N = 20,000: exit 0,
 #      peak live N/2 x 192 KiB, and the mapped bytes each placement makes
@@ -57,20 +60,28 @@ sys.exit(bad)
 PY
 }
 
-# 1. one 64 TiB allocation
+# 1. one 64 TiB allocation, then one of exactly the 1 TiB limit
 printf 'meta program huge\na 10 0 0 0 70368744177664 0 0\n' >"$T/huge.txt"
 "$A" import --format text "$T/huge.txt" -o "$T/huge.ast" || { echo "FAIL import"; exit 1; }
-for p in hoard ownership-heaps private-heaps llama; do
+printf 'meta program tib\na 10 0 0 0 1099511627776 0 0\n' >"$T/tib.txt"
+"$A" import --format text "$T/tib.txt" -o "$T/tib.ast" || { echo "FAIL import"; exit 1; }
+for p in hoard ownership-heaps private-heaps llama bestfit tcmalloc; do
   run "64 TiB $p" 0 "$T/h-$p" -- --policy "$p" "$T/huge.ast" &&
-    expect "64 TiB $p: mapped once, metadata bounded" "$T/h-$p/summary.json" \
-      metrics.peak_mapped_bytes=70368744177664 metrics.peak_live_bytes=70368744177664 \
-      metrics.peak_metadata_bytes\<65536 warnings.too_large=0
-done
-for p in bestfit tcmalloc; do
-  run "64 TiB $p" 0 "$T/h-$p" -- --policy "$p" "$T/huge.ast" &&
-    expect "64 TiB $p: refused as too large" "$T/h-$p/summary.json" \
+    expect "64 TiB $p: refused above the request limit" "$T/h-$p/summary.json" \
       metrics.peak_mapped_bytes=0 warnings.too_large=1 metrics.peak_metadata_bytes\<1048576
   grep -q "1 bad events counted" "$T/err" || { echo "FAIL 64 TiB $p: no warning"; fail=1; }
+done
+for p in hoard ownership-heaps private-heaps llama; do
+  run "1 TiB $p" 0 "$T/t-$p" -- --policy "$p" "$T/tib.ast" &&
+    expect "1 TiB $p: mapped once, metadata bounded" "$T/t-$p/summary.json" \
+      metrics.peak_mapped_bytes=1099511627776 metrics.peak_live_bytes=1099511627776 \
+      metrics.peak_metadata_bytes\<65536 warnings.too_large=0
+done
+for p in bestfit tcmalloc; do # their fixed tables are larger than 64 KiB
+  run "1 TiB $p" 0 "$T/t-$p" -- --policy "$p" "$T/tib.ast" &&
+    expect "1 TiB $p: mapped once, metadata bounded" "$T/t-$p/summary.json" \
+      metrics.peak_mapped_bytes=1099511627776 metrics.peak_live_bytes=1099511627776 \
+      metrics.peak_metadata_bytes\<1048576 warnings.too_large=0
 done
 
 # 2. many large objects

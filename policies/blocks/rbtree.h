@@ -29,8 +29,8 @@
  * then find the first node, in order, that satisfies a predicate in
  * O(log n), skipping every subtree whose summary rules it out.
  */
-#ifndef AS_POLICIES_COMMON_RBTREE_H
-#define AS_POLICIES_COMMON_RBTREE_H
+#ifndef AS_POLICIES_BLOCKS_RBTREE_H
+#define AS_POLICIES_BLOCKS_RBTREE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -149,4 +149,4 @@ as_rb_node_t *as_rb_floor(const as_rb_tree_t *t, const void *key,
  * @return 0, or AS_ECHECK naming nothing (use it in tests and asserts). */
 int as_rb_check(const as_rb_tree_t *t, as_rb_cmp_fn cmp);
 
-#endif /* AS_POLICIES_COMMON_RBTREE_H */
+#endif /* AS_POLICIES_BLOCKS_RBTREE_H */

@@ -34,8 +34,8 @@
  * O(bins); emptiest O(classes); emptiest_of O(empty superblocks of other
  * classes ahead on h->empty).
  */
-#ifndef AS_POLICIES_COMMON_SUPERBLOCK_H
-#define AS_POLICIES_COMMON_SUPERBLOCK_H
+#ifndef AS_POLICIES_BLOCKS_SUPERBLOCK_H
+#define AS_POLICIES_BLOCKS_SUPERBLOCK_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -161,4 +161,4 @@ as_superblock_t *as_sbheap_emptiest_of(const as_sbheap_t *h, int32_t c);
 /* as_sbheap_check: verify every invariant above. @return 0 or AS_ECHECK. */
 int as_sbheap_check(const as_sbheap_t *h);
 
-#endif /* AS_POLICIES_COMMON_SUPERBLOCK_H */
+#endif /* AS_POLICIES_BLOCKS_SUPERBLOCK_H */

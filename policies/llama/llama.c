@@ -1112,6 +1112,339 @@ int as_llama_page_class(void *state, uintptr_t addr)
     return p && p->state != P_FREE ? p->lc : -1;
 }
 
+/* ------------------------------------------------------------ check */
+
+/* Invariants of one block-structured page (page_t's comment), its blocks
+ * (blk_t's) and its line counts. Counts the page's B_SMALL objects' line
+ * touches into *line_sum and its small blocks' live objects into *live_sum
+ * for the object-map cross-check. */
+static int check_page(const llama_t *L, const page_t *p, as_msg_t *why,
+                      uint64_t *line_sum, uint64_t *live_sum)
+{
+    uint32_t pop = 0, units = 0, resid = 0;
+    uint64_t min_dl = UINT64_MAX;
+    for (uint32_t w = 0; w < L->words; w++)
+        pop += (uint32_t)__builtin_popcountll(p->freemap[w]);
+    if (pop != p->free_blocks || p->free_blocks + p->used_blocks != L->bpp)
+        return as_msg_fail(why,
+                           "llama: free_blocks != popcount(freemap) or "
+                           "free + used != blocks per page",
+                           "page_addr", p->base);
+    if (p->state == P_FREE) {
+        if (p->used_blocks || p->on_avail)
+            return as_msg_fail(why, "llama: a kept free page has used blocks",
+                               "page_addr", p->base);
+        return 0;
+    }
+    int avail = p->free_blocks > 0;
+    if (p->on_avail != avail)
+        return as_msg_fail(why,
+                           "llama: on_avail != (free blocks > 0) on an open "
+                           "or active page",
+                           "page_addr", p->base);
+    for (uint32_t b = 0; b < L->bpp; b++) {
+        const blk_t *x = &p->blk[b];
+        if ((x->state == B_FREE) != blk_is_free(p, b))
+            return as_msg_fail(why, "llama: block state disagrees with freemap",
+                               "block_addr", p->base + (uintptr_t)b * L->block);
+        if (x->state == B_MED_TAIL)
+            return as_msg_fail(why, "llama: run tail without its head",
+                               "block_addr", p->base + (uintptr_t)b * L->block);
+        if (x->state == B_FREE) continue;
+        units++;
+        if (x->lc > p->lc)
+            return as_msg_fail(why,
+                               "llama: unit of a longer class than its page",
+                               "block_addr", p->base + (uintptr_t)b * L->block);
+        if (x->lc == p->lc) resid++;
+        if (x->deadline_ns < min_dl) min_dl = x->deadline_ns;
+        if (x->state == B_MED_HEAD) {
+            if (x->live == 0 || b + x->live > L->bpp)
+                return as_msg_fail(why, "llama: run length out of the page",
+                                   "block_addr",
+                                   p->base + (uintptr_t)b * L->block);
+            for (uint32_t i = 1; i < x->live; i++) {
+                const blk_t *t = &p->blk[b + i];
+                if (t->state != B_MED_TAIL || blk_is_free(p, b + i))
+                    return as_msg_fail(why,
+                                       "llama: run block after its head is "
+                                       "not a used tail",
+                                       "block_addr",
+                                       p->base + (uintptr_t)(b + i) * L->block);
+            }
+            b += x->live - 1u;
+            continue;
+        }
+        /* B_SMALL: free_lines == lines with count 0; at least one object. */
+        const uint8_t *cnt = &p->lines[(size_t)b * L->lpb];
+        uint32_t zero = 0;
+        for (uint32_t l = 0; l < L->lpb; l++) {
+            zero += cnt[l] == 0;
+            *line_sum += cnt[l];
+        }
+        if (zero != x->free_lines || x->live == 0)
+            return as_msg_fail(why,
+                               "llama: small block's free_lines != lines with "
+                               "no live object, or no live object",
+                               "block_addr", p->base + (uintptr_t)b * L->block);
+        *live_sum += x->live;
+    }
+    if (units != p->units || resid != p->resid)
+        return as_msg_fail(why,
+                           "llama: page units or resid != its blocks' count",
+                           "page_addr", p->base);
+    if (units && p->min_deadline_ns > min_dl)
+        return as_msg_fail(why,
+                           "llama: page min_deadline_ns above a unit's "
+                           "deadline",
+                           "page_addr", p->base);
+    return 0;
+}
+
+/* The lists of class c: bump block, partial blocks, open page; *n_part
+ * counts the partial blocks. */
+static int check_class(const llama_t *L, uint32_t c, as_msg_t *why,
+                       uint64_t *n_part)
+{
+    const lclass_t *k = &L->cls[c];
+    if (k->cur != NIL) {
+        page_t *p;
+        const blk_t *x = blk_of(L, k->cur, &p);
+        if (!p || x->state != B_SMALL || x->lc != c || !x->is_cur ||
+            x->on_list || k->cursor > k->limit || k->limit > L->block)
+            return as_msg_fail(why,
+                               "llama: bump block is not a small block of its "
+                               "class, or its hole is out of the block",
+                               "class", c);
+    }
+    uint32_t prev = NIL;
+    for (uint32_t id = k->part_head; id != NIL;) {
+        page_t *p;
+        const blk_t *x = blk_of(L, id, &p);
+        if (!p || x->state != B_SMALL || x->lc != c || !x->on_list ||
+            x->is_cur || x->prev != prev)
+            return as_msg_fail(why,
+                               "llama: partial list holds a block of another "
+                               "class, state or link",
+                               "class", c);
+        if (++*n_part > (uint64_t)L->nslots * L->bpp)
+            return as_msg_fail(why, "llama: partial list loops", "class", c);
+        prev = id;
+        id = x->next;
+    }
+    if (prev != k->part_tail)
+        return as_msg_fail(why, "llama: partial list tail is wrong", "class",
+                           c);
+    if (k->open != NIL) {
+        const page_t *p = k->open < L->nslots ? L->slots[k->open] : NULL;
+        if (!p || p->state != P_OPEN || p->lc != c)
+            return as_msg_fail(why,
+                               "llama: open page of a class is not open for it",
+                               "class", c);
+    }
+    return 0;
+}
+
+/* Longest run of 1 bits (free blocks) in a page's freemap. */
+static uint32_t check_longest_run(const llama_t *L, const page_t *p)
+{
+    uint32_t best = 0, run = 0;
+    for (uint32_t b = 0; b < L->bpp; b++) {
+        run = (p->freemap[b / 64] >> (b % 64)) & 1 ? run + 1 : 0;
+        if (run > best) best = run;
+    }
+    return best;
+}
+
+/* The two page trees: llama_t.avail holds exactly the pages marked on_avail,
+ * open or active, in (class, avail_seq) order, each with its true longest
+ * free run and subtree maximum; llama_t.ticking holds exactly the open and
+ * active pages, by slot, each with its subtree's least deadline.
+ * *n_avail counts avail's members. */
+static int check_trees(const llama_t *L, as_msg_t *why, uint64_t *n_avail)
+{
+    const page_t *prev = NULL;
+    for (const as_rb_node_t *n = as_rb_first(&L->avail.tree); n;
+         n = as_rb_next(n)) {
+        const page_t *p = page_of_anode(n);
+        if (!p->on_avail || (p->state != P_OPEN && p->state != P_ACTIVE) ||
+            p->free_blocks == 0)
+            return as_msg_fail(why,
+                               "llama: avail tree holds a page that is not "
+                               "open or active with free blocks",
+                               "page_addr", p->base);
+        if (prev && (prev->lc > p->lc ||
+                     (prev->lc == p->lc && prev->avail_seq >= p->avail_seq)))
+            return as_msg_fail(why,
+                               "llama: avail tree out of (class, sequence) "
+                               "order",
+                               "page_addr", p->base);
+        uint16_t sub = p->longest;
+        for (int d = 0; d < 2; d++)
+            if (n->child[d] && page_of_anode(n->child[d])->sub_longest > sub)
+                sub = page_of_anode(n->child[d])->sub_longest;
+        if (p->longest != check_longest_run(L, p) || p->sub_longest != sub)
+            return as_msg_fail(why,
+                               "llama: page's longest free run or its subtree "
+                               "summary is stale",
+                               "page_addr", p->base);
+        if (++*n_avail > L->nslots)
+            return as_msg_fail(why, "llama: avail tree loops", "slots",
+                               L->nslots);
+        prev = p;
+    }
+    uint64_t n_tick = 0, live_pages = 0;
+    for (uint32_t sl = 0; sl < L->nslots; sl++) {
+        const page_t *p = L->slots[sl];
+        live_pages += p && (p->state == P_OPEN || p->state == P_ACTIVE);
+    }
+    prev = NULL;
+    for (const as_rb_node_t *n = as_rb_first(&L->ticking.tree); n;
+         n = as_rb_next(n)) {
+        const page_t *p = page_of_tnode(n);
+        uint64_t m = p->min_deadline_ns;
+        for (int d = 0; d < 2; d++)
+            if (n->child[d] &&
+                page_of_tnode(n->child[d])->sub_min_deadline_ns < m)
+                m = page_of_tnode(n->child[d])->sub_min_deadline_ns;
+        if ((p->state != P_OPEN && p->state != P_ACTIVE) ||
+            (prev && prev->slot >= p->slot) || p->sub_min_deadline_ns != m)
+            return as_msg_fail(why,
+                               "llama: ticking tree holds a page that is not "
+                               "open or active, out of slot order, or with a "
+                               "stale deadline summary",
+                               "page_addr", p->base);
+        if (++n_tick > L->nslots)
+            return as_msg_fail(why, "llama: ticking tree loops", "slots",
+                               L->nslots);
+        prev = p;
+    }
+    if (n_tick != live_pages)
+        return as_msg_fail(why,
+                           "llama: an open or active page is not in the "
+                           "ticking tree",
+                           "pages", live_pages);
+    return 0;
+}
+
+/* The policy's check hook (policy.h rule 8): page states consistent with
+ * their block and line counts, free counts, classes and lists; descriptors,
+ * slots and maps consistent; the object map consistent with the lines. */
+static int llama_check(const void *state, as_msg_t *why)
+{
+    const llama_t *L = state;
+    uint64_t used_slots = 0, kept = 0, open = 0, on_part = 0, avail = 0;
+    uint64_t line_sum = 0, live_sum = 0, cur = 0;
+    size_t desc_bytes = 0;
+    for (uint32_t sl = 0; sl < L->nslots; sl++) {
+        const page_t *p = L->slots[sl];
+        if (!p) continue;
+        used_slots++;
+        desc_bytes += page_bytes(L, p->state != P_LARGE);
+        if (p->slot != sl || page_of(L, p->base) != p)
+            return as_msg_fail(why,
+                               "llama: descriptor slot or page map entry is "
+                               "wrong",
+                               "page_addr", p->base);
+        if (p->lc >= L->n)
+            return as_msg_fail(why, "llama: page of an unknown class",
+                               "page_addr", p->base);
+        if (p->state == P_LARGE) {
+            if (p->large_pages == 0 || p->on_avail)
+                return as_msg_fail(why,
+                                   "llama: large object descriptor without "
+                                   "huge pages or on a list",
+                                   "page_addr", p->base);
+            continue;
+        }
+        kept += p->state == P_FREE;
+        open += p->state == P_OPEN;
+        avail += p->on_avail;
+        int rc = check_page(L, p, why, &line_sum, &live_sum);
+        if (rc) return rc;
+        for (uint32_t b = 0; b < L->bpp; b++)
+            cur += p->blk[b].is_cur;
+        for (uint32_t b = 0; b < L->bpp; b++)
+            on_part += p->blk[b].on_list;
+    }
+    if (used_slots + L->n_free_slots != L->nslots ||
+        used_slots != as_u64map_count(&L->pages))
+        return as_msg_fail(why,
+                           "llama: used + free slots != slots, or page map "
+                           "size != descriptors",
+                           "slots", L->nslots);
+    for (uint32_t i = 0; i < L->n_free_slots; i++)
+        if (L->free_slots[i] >= L->nslots || L->slots[L->free_slots[i]])
+            return as_msg_fail(why, "llama: a free slot holds a descriptor",
+                               "slot", L->free_slots[i]);
+    uint64_t n_kept = 0;
+    for (uint32_t sl = L->keep_head; sl != NIL; sl = L->slots[sl]->keep_next) {
+        if (sl >= L->nslots || !L->slots[sl] || L->slots[sl]->state != P_FREE ||
+            ++n_kept > kept)
+            return as_msg_fail(why,
+                               "llama: kept-page list holds a page that is not "
+                               "free, or loops",
+                               "slot", sl);
+    }
+    if (n_kept != kept)
+        return as_msg_fail(why, "llama: a free page is not on the kept list",
+                           "free_pages", kept);
+    uint64_t n_part = 0, n_avail = 0, n_open = 0, n_cur = 0;
+    for (uint32_t c = 0; c < MAX_CLASSES; c++) {
+        int rc = check_class(L, c, why, &n_part);
+        if (rc) return rc;
+        n_open += L->cls[c].open != NIL;
+        n_cur += L->cls[c].cur != NIL;
+    }
+    int rc = check_trees(L, why, &n_avail);
+    if (rc) return rc;
+    if (n_part != on_part || n_cur != cur || n_avail != avail || n_open != open)
+        return as_msg_fail(
+            why,
+            "llama: blocks or pages marked as on a list (partial, "
+            "bump, available, open) != the lists' members",
+            "on_list_blocks", on_part);
+    /* Every small object lies in a small block and holds its lines. */
+    uint64_t obj_lines = 0;
+    size_t it = 0;
+    uint64_t addr, bytes;
+    while (as_u64map_next(&L->objs, &it, &addr, &bytes)) {
+        const page_t *p = page_of(L, (uintptr_t)addr);
+        uint32_t b = p ? (uint32_t)((addr - p->base) / L->block) : 0;
+        size_t pos = p ? (size_t)(addr - p->base) % L->block : 0;
+        if (!p || p->state == P_LARGE || p->state == P_FREE ||
+            p->blk[b].state != B_SMALL || bytes == 0 || pos + bytes > L->block)
+            return as_msg_fail(why, "llama: small object outside a small block",
+                               "object_addr", addr);
+        obj_lines += (pos + bytes - 1) / L->line - pos / L->line + 1;
+    }
+    if (obj_lines != line_sum || as_u64map_count(&L->objs) != live_sum)
+        return as_msg_fail(why,
+                           "llama: line counts or live counts != the small "
+                           "objects that touch them",
+                           "objects", as_u64map_count(&L->objs));
+    size_t slot_bytes =
+        L->cap_slots * (sizeof *L->slots + sizeof *L->free_slots);
+    if (L->meta_bytes != desc_bytes + slot_bytes)
+        return as_msg_fail(why,
+                           "llama: meta_bytes != descriptors + slot arrays",
+                           "meta_bytes", L->meta_bytes);
+    return 0;
+}
+
+int as_llama_debug_corrupt(void *state)
+{
+    llama_t *L = state;
+    for (uint32_t sl = 0; sl < L->nslots; sl++) {
+        page_t *p = L->slots[sl];
+        if (p && p->state != P_LARGE) {
+            p->freemap[0] ^= 1; /* block 0's bit now disagrees */
+            return 0;
+        }
+    }
+    return AS_EINVAL;
+}
+
 const as_policy_ops_t as_policy_llama = {
     .name = "llama",
     .doc = "LLAMA: huge pages by predicted lifetime class, block recycling, "
@@ -1125,4 +1458,5 @@ const as_policy_ops_t as_policy_llama = {
     .tick = llama_tick,
     .stats = llama_stats,
     .destroy = llama_destroy,
+    .check = llama_check,
 };

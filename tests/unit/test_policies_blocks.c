@@ -1,4 +1,4 @@
-/* test_policies_common.c - the generic policy building blocks: red-black
+/* test_policies_blocks.c - the generic policy building blocks: red-black
  * tree, u64 hash map, object pool.
  *
  * Each structure runs 100k seeded random operations against a plain array
@@ -374,7 +374,7 @@ static void test_pool(void)
 {
     as_pool_t p;
     as_pool_init(&p, &arena, 40); /* rounded to 48 */
-    CU_ASSERT_EQUAL(p.obj_bytes, 48);
+    CU_ASSERT_EQUAL(p.objs.obj_bytes, 48);
     enum { N = 5000 };
     static char *objs[N];
     as_rng_t r;
@@ -401,14 +401,14 @@ static void test_pool(void)
             memset(objs[i], (char)i, 48);
             live++;
         }
-        if (p.live != live || (op % 64 == 0 && as_pool_check(&p))) bad = 4;
+        if (p.objs.live != live || (op % 64 == 0 && as_pool_check(&p))) bad = 4;
     }
     CU_ASSERT_EQUAL(bad, 0);
     CU_ASSERT_EQUAL(as_pool_check(&p), 0);
     /* chunks double from 32 objects: capacity is 32 * (2^k - 1) */
     size_t cap = p.capacity;
     CU_ASSERT_EQUAL((cap / 32 + 1) & (cap / 32), 0);
-    CU_ASSERT(cap >= p.live);
+    CU_ASSERT(cap >= p.objs.live);
     /* ... and each of the k = popcount(cap / 32) chunks has a 16-byte head */
     CU_ASSERT_EQUAL(p.bytes,
                     cap * 48 + 16 * (size_t)__builtin_popcountll(cap / 32));
@@ -438,5 +438,5 @@ int main(void)
         {"pool_random_100k", test_pool},
         {NULL, NULL},
     };
-    return as_test_main("policies_common", tests);
+    return as_test_main("policies_blocks", tests);
 }
