@@ -5,8 +5,9 @@
  * range (release, like madvise(MADV_DONTNEED)), a THP hint (like
  * madvise(MADV_HUGEPAGE)), and its own out-of-band metadata (meta_alloc).
  *
- * Two implementations: the simulated Linux in sim/simos.h and the real one in
- * malloc/. Addresses are uintptr_t values in the page source's address space:
+ * Implementations: the simulated Linux in sim/simos.h; the real one (mmap,
+ * madvise, munmap) belongs to the preload allocator, not written yet.
+ * Addresses are uintptr_t values in the page source's address space:
  * in the simulator they are never dereferenced. Metadata pointers, in
  * contrast, are real host memory that the policy reads and writes.
  *
@@ -24,8 +25,10 @@
 typedef struct {
     /* reserve: map `bytes` of fresh, zero, non-resident address space aligned
      * to `align`. `hint` (0 = none) asks for that exact address, granted when
-     * the whole range there is free (like an mmap hint); otherwise the lowest
-     * free range that fits is used. @return 0, AS_ENOSPACE. */
+     * the whole range there is free (like an mmap hint); otherwise any free
+     * range that fits may be returned (the simulated OS returns the lowest,
+     * for determinism; an mmap page source cannot, and policy.h rule 7 says
+     * no policy may depend on it). @return 0, AS_ENOSPACE. */
     int (*reserve)(void *state, uintptr_t hint, size_t bytes, size_t align,
                    uintptr_t *addr);
     /* release: the pages of [addr, addr+bytes) stop being resident but stay

@@ -1,24 +1,44 @@
 /* policy.h - the placement-policy interface and its registry.
  *
  * Type map
- *   as_ctx_t          everything besides the request: time, thread, CPU,
- *                     predicted lifetime class (rule 3: no hidden inputs)
- *   as_block_t        what an allocation returns: address and usable bytes
- *   as_policy_ops_t   a policy: name, parameter table, function table
- *   as_policy_t       an instance: ops + opaque state
- *   as_stat_fn        sink for a policy's named statistics
+ *   as_ctx_t            everything besides the request: time, thread, CPU,
+ *                       predicted lifetime class, allocation site (rule 3)
+ *   as_block_t          what an allocation returns: address and usable bytes
+ *   as_policy_config_t  what create gets: page source, resolved parameters,
+ *                       the predictor's lifetime classes
+ *   as_policy_ops_t     a policy: name, parameter table, function table
+ *   as_stat_fn          sink for a policy's named statistics
+ * An instance is the pair (ops, state): `state` is the opaque pointer that
+ * create returns and every other hook takes.
  *
- * Rules every policy obeys, so one source serves the simulator and the real
- * allocator (malloc/):
- *   1. It never reads or writes the memory it hands out; all metadata is out
- *      of band, from ps->meta, never from libc malloc.
+ * The contract: what the simulator and the real allocator (a preload
+ * library, not written yet) rely on, so that one policy source serves both.
+ *   1. No libc allocation and no stdio: a policy never reads or writes the
+ *      memory it hands out; all its metadata is out of band, from
+ *      cfg->ps->meta (an as_mem_t, common/mem.h). tests/check_policy_libc_refs.sh
+ *      checks this on the compiled objects.
  *   2. Addresses are uintptr_t values in the page source's address space.
  *   3. Every input other than the request arrives in as_ctx_t; no clock, no
  *      globals, no randomness except a seeded generator in its own state.
- *   4. Deterministic: same inputs, same addresses and statistics.
- *   5. free() must work with size_hint == 0 (the real free(p) knows no size);
+ *   4. Deterministic: the same calls give the same addresses and statistics.
+ *   5. free() works with size_hint == 0 (the real free(p) knows no size);
  *      the simulator passes the requested size, the conformance suite both.
- * tests/policy_libc_refs checks rule 1 on the compiled objects.
+ *   6. One caller at a time. A policy is not thread-safe by itself: no two
+ *      hooks of one instance ever run at once. The real allocator makes it
+ *      safe with a layer (a lock around the instance, or one instance per
+ *      CPU or thread); a policy takes no lock of its own.
+ *   7. A reservation may land at any free range of the address space. The
+ *      page source honours a hint only when that exact range is free, and
+ *      otherwise may return any range (an mmap page source cannot promise
+ *      the lowest one). The simulated page source happens to return the
+ *      lowest fitting range, for determinism; no policy may depend on it
+ *      (the conformance suite also runs every policy over a page source
+ *      that scatters reservations).
+ *   8. Optional whole-heap check: `check` verifies the invariants the
+ *      policy's header or source states, reads the state only, and says
+ *      which one is broken. The checking layer (policies/layers/check.h) calls it every N
+ *      operations and before destroy; tests call it directly. It is the
+ *      expensive tier of the assertions in common/assert.h.
  */
 #ifndef AS_POLICIES_POLICY_H
 #define AS_POLICIES_POLICY_H
@@ -28,6 +48,7 @@
 
 #include "common/error.h"
 #include "common/lifetime.h"
+#include "common/msg.h"
 #include "common/param.h"
 #include "policies/pagesource.h"
 
@@ -89,11 +110,23 @@ typedef struct as_policy_ops {
     void (*stats)(void *state, as_stat_fn fn, void *arg);
     /* destroy: return every reservation and metadata byte. */
     void (*destroy)(void *state);
+    /* check: optional: verify the instance's whole-heap invariants (O(heap);
+     * never changes the state, so calling it cannot move a figure). On
+     * failure it appends one line naming the broken invariant to `why`
+     * (NULL: no message). @return 0, or AS_ECHECK. */
+    int (*check)(const void *state, as_msg_t *why);
 } as_policy_ops_t;
 
 /* The registry: one static table in policies/registry.c. */
+
+/* as_policy_find: @return the policy registered under `name`, or NULL. */
 const as_policy_ops_t *as_policy_find(const char *name);
+
+/* as_policy_count: @return how many policies are registered. */
 size_t as_policy_count(void);
+
+/* as_policy_at: @return the i-th registered policy (registry order), or NULL
+ * when i >= as_policy_count(). */
 const as_policy_ops_t *as_policy_at(size_t i);
 
 #endif /* AS_POLICIES_POLICY_H */

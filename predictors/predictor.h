@@ -1,10 +1,14 @@
 /* predictor.h - the lifetime-predictor interface and its registry.
  *
  * Type map
- *   as_classes_t      lifetime classes: n upper bounds, the last unbounded
- *   as_pred_ctx_t     what a predictor may look at for one allocation
- *   as_pred_outcome_t what the engine tells it when the object dies
- *   as_predictor_ops_t a predictor: name, parameter table, function table
+ *   as_pred_ctx_t         what a predictor may look at for one allocation
+ *   as_pred_outcome_t     what the engine tells it when the object dies
+ *   as_predictor_config_t what create gets: classes, parameters, memory,
+ *                         and for a wrapper the inner predictor
+ *   as_predictor_ops_t    a predictor: name, parameter table, function table
+ *   as_pred_stat_fn       sink for a predictor's named statistics
+ * From common/: as_classes_t and AS_CLASS_NONE / AS_CLASS_UNKNOWN
+ * (common/lifetime.h), as_mem_t (common/mem.h).
  *
  * A predictor maps an allocation context to a lifetime class 0..n-1. The
  * engine reports the true outcome of every object it predicted (at its free,
@@ -68,7 +72,8 @@ typedef struct as_predictor_ops {
     const char *doc;
     const as_param_spec_t *params;
     size_t n_params;
-    int needs_oracle; /* 1: the engine must fill true_lifetime_ns */
+    int needs_oracle; /* 1: the engine must fill ctx->true_class (its
+                         pre-pass over the trace) */
     int wraps;        /* 1: takes an inner predictor (inner_ops) */
 
     int (*create)(const as_predictor_config_t *cfg, void **state);
@@ -93,8 +98,16 @@ typedef struct as_predictor_ops {
     size_t (*save)(const void *state, char *buf, size_t cap);
 } as_predictor_ops_t;
 
+/* The registry: one static table in predictors/registry.c. */
+
+/* as_predictor_find: @return the predictor registered as `name`, or NULL. */
 const as_predictor_ops_t *as_predictor_find(const char *name);
+
+/* as_predictor_count: @return how many predictors are registered. */
 size_t as_predictor_count(void);
+
+/* as_predictor_at: @return the i-th registered predictor, or NULL when
+ * i >= as_predictor_count(). */
 const as_predictor_ops_t *as_predictor_at(size_t i);
 
 #endif /* AS_PREDICTORS_PREDICTOR_H */

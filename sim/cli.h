@@ -23,8 +23,14 @@ typedef struct {
     const as_opt_t *const *opts; /* its option tables (NULL-terminated) */
 } as_command_t;
 
-/* Exit codes. */
-enum { AS_EXIT_OK = 0, AS_EXIT_FAIL = 1, AS_EXIT_USAGE = 2 };
+/* Exit codes. 3: `run`/`demo` replayed a truncated trace (its whole chunks
+ * only; the outputs are written and marked) without --allow-truncated. */
+enum {
+    AS_EXIT_OK = 0,
+    AS_EXIT_FAIL = 1,
+    AS_EXIT_USAGE = 2,
+    AS_EXIT_TRUNCATED = 3
+};
 
 /* as_cli_progress_on: 1 when stderr is a terminal (progress is shown). */
 int as_cli_progress_on(void);

@@ -15,6 +15,7 @@
 #include "traces/textform.h"
 #include "traces/trace.h"
 #include "sim/cli.h"
+#include "sim/fileio.h"
 
 static const as_opt_t cat_opts[] = {{0}};
 
@@ -79,13 +80,13 @@ int as_cmd_cat(int argc, char **argv)
         if (!rc && b.len >= (1 << 16)) {
             fwrite(b.p, 1, b.len, stdout);
             b.len = 0;
+            if (ferror(stdout)) break; /* full disk, closed pipe: stop */
         }
     }
     if (b.len) fwrite(b.p, 1, b.len, stdout);
     as_textbuf_free(&b);
     int exit_code = AS_EXIT_OK;
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "allocsim cat: write to stdout failed\n");
+    if (as_stdout_flush("allocsim cat")) {
         exit_code = AS_EXIT_FAIL;
     } else if (rc < 0) {
         as_cli_err("%s", rc == AS_ENOMEM ? "out of memory"

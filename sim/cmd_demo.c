@@ -48,8 +48,20 @@ int as_cmd_demo(int argc, char **argv)
         as_cli_err("%s: %s", dir, strerror(errno));
         return AS_EXIT_FAIL;
     }
-    char cmp_path[4096], err[4400];
+    char cmp_path[4096], err[8400];
     snprintf(cmp_path, sizeof cmp_path, "%s/compare.csv", dir);
+    /* no output may replace the input: compare.csv, nor a policy's run
+     * directory (written as a whole) holding it */
+    int clash = as_outfile_check_input(cmp_path, trace, err, sizeof err);
+    for (size_t i = 0; i < as_policy_count() && !clash; i++) {
+        char sub[4096];
+        snprintf(sub, sizeof sub, "%s/%s", dir, as_policy_at(i)->name);
+        clash = as_outdir_check_input(sub, trace, err, sizeof err);
+    }
+    if (clash) {
+        fprintf(stderr, "allocsim demo: %s\n", err);
+        return AS_EXIT_USAGE;
+    }
     as_outfile_t out;
     if (as_outfile_open(&out, cmp_path, err, sizeof err) != AS_OK) {
         fprintf(stderr, "allocsim demo: %s\n", err);
@@ -91,7 +103,9 @@ int as_cmd_demo(int argc, char **argv)
             as_outfile_close(&out, 0, err, sizeof err);
             return rc;
         }
-        if (rc != AS_EXIT_OK) {
+        if (rc == AS_EXIT_TRUNCATED) {
+            status = rc; /* tabulated; the exit status says truncated */
+        } else if (rc != AS_EXIT_OK) {
             as_cli_err("policy %s failed", name);
             status = rc;
             continue;

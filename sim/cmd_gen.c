@@ -234,7 +234,7 @@ int as_cmd_gen(int argc, char **argv)
         fprintf(stderr, "allocsim gen: %s\n",
                 w ? as_trace_writer_error(w) : as_strerror(rc));
         if (w) as_trace_writer_abort(w);
-        return AS_EXIT_FAIL;
+        return rc == AS_EINVAL ? AS_EXIT_USAGE : AS_EXIT_FAIL;
     }
     as_gen_sink_t sink;
     as_gen_writer_sink(w, &sink);

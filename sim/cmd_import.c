@@ -17,6 +17,7 @@
 #include "traces/import/import.h"
 #include "traces/trace.h"
 #include "sim/cli.h"
+#include "sim/fileio.h"
 
 enum {
     OPT_FORMAT = 1,
@@ -115,6 +116,12 @@ int as_cmd_import(int argc, char **argv)
     }
     const char *in_path = as_cli_input(in);
     if (!in_path) return AS_EXIT_FAIL;
+    char ierr[8400];
+    if (!as_cli_is_stdio(out) &&
+        as_outfile_check_input(out, in_path, ierr, sizeof ierr)) {
+        as_cli_err("%s", ierr);
+        return AS_EXIT_USAGE;
+    }
     as_trace_writer_t *w = NULL;
     int rc = as_cli_is_stdio(out) ? as_trace_writer_open_fd(&w, 1, &wopts)
                                   : as_trace_writer_open(&w, out, &wopts);
@@ -122,7 +129,7 @@ int as_cmd_import(int argc, char **argv)
         fprintf(stderr, "allocsim import: %s\n",
                 w ? as_trace_writer_error(w) : as_strerror(rc));
         as_trace_writer_abort(w);
-        return AS_EXIT_FAIL;
+        return rc == AS_EINVAL ? AS_EXIT_USAGE : AS_EXIT_FAIL;
     }
     char err[1024] = "";
     rc = fmt->run(in_path, w, &opts, err, sizeof err);

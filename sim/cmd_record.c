@@ -3,16 +3,22 @@
  * Runs CMD with liballocsim_record.so preloaded and one end of a socket pair
  * inherited (ALLOCSIM_RECORD_FD); reads the recorder's records from the other
  * end and writes the trace as they come (traces/import/recstream.c), chunk by
- * chunk, straight into the output file. Because the trace is written by this
- * process, a recorded program that dies by any signal, calls _exit or execs
- * still leaves a complete trace of everything it shipped; if this process
- * itself is killed, every whole chunk already written stays readable.
+ * chunk, into a temporary beside the output that is renamed onto it at the
+ * end (traces/outfile.c): -o is never truncated or removed unless a trace
+ * replaces it. Because the trace is written by this process, a recorded
+ * program that dies by any signal, calls _exit or execs still leaves a
+ * complete trace of everything it shipped; if this process itself is
+ * killed, every whole chunk already written stays readable in the
+ * temporary. What cannot be recorded is refused before anything runs
+ * (check_command) or reported after (the recorder never started, a cut-off
+ * stream, an exec into an image it could not enter).
  *
  * It forwards SIGINT/SIGTERM/SIGHUP to the program and keeps collecting until
  * the program's end of the socket closes. Exit status: the program's (128+N
- * when it died by signal N), 1 when the trace could not be written, 2 on bad
- * usage.
+ * when it died by signal N), 1 when the trace could not be written or the
+ * recording is incomplete (docs/recording.md), 2 on bad usage.
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -34,6 +40,7 @@
 #include "traces/import/recstream.h"
 #include "traces/trace.h"
 #include "sim/cli.h"
+#include "sim/fileio.h"
 
 static volatile sig_atomic_t child_pid;
 
@@ -100,8 +107,11 @@ static void usage(FILE *f)
     as_opts_help(f, as_cmd_record_opts);
     fprintf(f, "\nForked children are not recorded unless --follow-forks; an "
                "exec'd image is\n(objects of the old image are freed at the "
-               "exec). Exit status here: CMD's,\n128+N if it died by signal "
-               "N; 1 if the trace failed, 2 on bad usage.\nSee "
+               "exec). TRACE is replaced only when a\ntrace was recorded; -o "
+               "naming the program or one of its arguments is refused.\n"
+               "Exit status: CMD's, 128+N if it died by signal N; 1 if the "
+               "trace failed,\nthe recorder never started in CMD, or the "
+               "recording was cut off; 2 on bad\nusage. See "
                "docs/recording.md.\n");
 }
 
@@ -152,13 +162,113 @@ static void join_args(char *out, size_t cap, char **argv)
     }
 }
 
+/* find_program: the file execvp would run for `name` (searched in $PATH
+ * when it has no slash). @return 1 and the path in out, or 0. */
+static int find_program(const char *name, char *out, size_t cap)
+{
+    if (strchr(name, '/')) {
+        snprintf(out, cap, "%s", name);
+        return access(out, F_OK) == 0;
+    }
+    const char *path = getenv("PATH");
+    if (!path) path = "/bin:/usr/bin";
+    for (const char *p = path;; p++) {
+        const char *e = strchr(p, ':');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        int k = n ? snprintf(out, cap, "%.*s/%s", (int)n, p, name)
+                  : snprintf(out, cap, "%s", name);
+        struct stat st;
+        if (k > 0 && (size_t)k < cap && stat(out, &st) == 0 &&
+            S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+            return 1;
+        if (!e) return 0;
+        p = e;
+    }
+}
+
+/* What an ELF file is, for LD_PRELOAD's purposes. */
+enum {
+    ELF_NOT = 0,    /* not ELF, or unreadable (a script: its interpreter
+                         is what runs) */
+    ELF_IS = 1,     /* an ELF file */
+    ELF_INTERP = 2, /* has a program interpreter: dynamically linked */
+    ELF_SHARED = 4, /* ET_DYN: a shared object (or a PIE) */
+    ELF_FOREIGN = 8 /* another class than ours: the loader will judge */
+};
+
+/* elf_kind: ELF_* flags of the file at `path`. A program without
+ * ELF_INTERP is statically linked (static-pie included); a preload library
+ * must be ELF_SHARED. */
+static int elf_kind(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 'n';
+    Elf64_Ehdr eh;
+    int kind = ELF_NOT;
+    if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
+        memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+        eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+        eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum < 4096) {
+        int interp = 0;
+        for (unsigned i = 0; i < eh.e_phnum; i++) {
+            Elf64_Phdr ph;
+            if (pread(fd, &ph, sizeof ph,
+                      (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph)) !=
+                (ssize_t)sizeof ph)
+                break;
+            interp |= ph.p_type == PT_INTERP;
+        }
+        kind = ELF_IS | (interp ? ELF_INTERP : 0) |
+               (eh.e_type == ET_DYN ? ELF_SHARED : 0);
+    } else if (memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0) {
+        kind = ELF_IS | ELF_FOREIGN;
+    }
+    close(fd);
+    return kind;
+}
+
+/* check_command: refuse, before anything is run or written, what cannot be
+ * recorded or would destroy an input: a statically linked program, a
+ * preload library that is not one, and an output that is the program, the
+ * library or a file named by an argument. @return 0, or an exit code. */
+static int check_command(const char *out_path, char **cmd, const char *lib)
+{
+    char prog[PATH_MAX], err[8400];
+    int found = find_program(cmd[0], prog, sizeof prog);
+    int k = elf_kind(lib);
+    if (!(k & ELF_FOREIGN) && !(k & ELF_SHARED)) {
+        fprintf(stderr,
+                "allocsim record: %s: not a shared library (ELF shared "
+                "object); LD_PRELOAD could not load it\n",
+                lib);
+        return AS_EXIT_USAGE;
+    }
+    k = found ? elf_kind(prog) : ELF_NOT;
+    if ((k & ELF_IS) && !(k & (ELF_INTERP | ELF_FOREIGN))) {
+        fprintf(stderr,
+                "allocsim record: %s: statically linked: LD_PRELOAD cannot "
+                "record it (relink it dynamically)\n",
+                prog);
+        return AS_EXIT_USAGE;
+    }
+    int bad =
+        (found && as_outfile_check_input(out_path, prog, err, sizeof err)) ||
+        as_outfile_check_input(out_path, lib, err, sizeof err);
+    for (int i = 1; cmd[i] && !bad; i++)
+        bad = as_outfile_check_input(out_path, cmd[i], err, sizeof err);
+    if (bad) {
+        fprintf(stderr, "allocsim record: -o %s\n", err);
+        return AS_EXIT_USAGE;
+    }
+    return 0;
+}
+
 /* One followed process (--follow-forks): its connection, collector and
  * trace. */
 typedef struct {
     int fd; /* connection from the process, -1 when closed */
     as_recstream_t *rs;
     as_trace_writer_t *w;
-    int out_fd;
     int bad; /* collecting failed: drain and discard */
     char path[PATH_MAX];
 } fork_conn_t;
@@ -181,18 +291,16 @@ static int fork_open(fork_conn_t *c, int fd, const char *base, int n,
 {
     memset(c, 0, sizeof *c);
     c->fd = fd;
-    c->out_fd = -1;
     fork_path(c->path, sizeof c->path, base, n);
-    c->out_fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int rc = c->out_fd < 0 ? AS_EIO
-                           : as_trace_writer_open_fd(&c->w, c->out_fd, NULL);
+    int rc = as_trace_writer_open(&c->w, c->path, NULL);
     for (size_t k = 0; k < nmeta && !rc; k++)
         rc = as_trace_writer_meta(c->w, meta[k][0], meta[k][1]);
     if (!rc) rc = as_trace_writer_meta(c->w, "forked", "yes");
     if (!rc) rc = as_recstream_open(&c->rs, c->w);
     if (!rc) as_recstream_set_resolution(c->rs, resolution);
     if (rc) {
-        fprintf(stderr, "allocsim record: %s: %s\n", c->path, as_strerror(rc));
+        fprintf(stderr, "allocsim record: %s\n",
+                c->w ? as_trace_writer_error(c->w) : as_strerror(rc));
         c->bad = 1;
     }
     return rc;
@@ -209,15 +317,16 @@ static int fork_close(fork_conn_t *c)
     }
     if (c->rs) as_recstream_free(c->rs);
     if (c->w) {
+        char cerr[1024];
         if (bad)
             as_trace_writer_abort(c->w);
-        else if (as_trace_writer_close(c->w))
+        else if (as_trace_writer_close_err(c->w, cerr, sizeof cerr)) {
+            fprintf(stderr, "allocsim record: %s\n", cerr);
             bad = 1;
+        }
+        c->w = NULL;
     }
-    if (c->out_fd >= 0) close(c->out_fd);
-    if (bad)
-        unlink(c->path);
-    else
+    if (!bad)
         fprintf(stderr,
                 "allocsim record: forked process: %" PRIu64 " events -> %s\n",
                 st.events, c->path);
@@ -298,18 +407,17 @@ int as_cmd_record(int argc, char **argv)
     if (!realpath(preload, preload_abs))
         snprintf(preload_abs, sizeof preload_abs, "%s", preload);
 
-    int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (out_fd < 0) {
-        fprintf(stderr, "allocsim record: %s: %s\n", out_path, strerror(errno));
-        return AS_EXIT_FAIL;
-    }
+    int rc = check_command(out_path, cmd, preload_abs);
+    if (rc) return rc;
+    /* the trace goes to a temporary beside -o, renamed onto it at the end:
+     * nothing is replaced unless a trace was recorded */
     as_trace_writer_t *w = NULL;
-    int rc = as_trace_writer_open_fd(&w, out_fd, NULL);
+    rc = as_trace_writer_open(&w, out_path, NULL);
     if (rc) {
-        fprintf(stderr, "allocsim record: %s: %s\n", out_path,
+        fprintf(stderr, "allocsim record: %s\n",
                 w ? as_trace_writer_error(w) : as_strerror(rc));
-        close(out_fd);
-        return AS_EXIT_FAIL;
+        as_trace_writer_abort(w);
+        return rc == AS_EINVAL ? AS_EXIT_USAGE : AS_EXIT_FAIL;
     }
     char buf[4096], host[256] = "";
     gethostname(host, sizeof host - 1);
@@ -341,7 +449,6 @@ int as_cmd_record(int argc, char **argv)
         fprintf(stderr, "allocsim record: %s\n",
                 rc ? as_trace_writer_error(w) : strerror(errno));
         as_trace_writer_abort(w);
-        close(out_fd);
         return AS_EXIT_FAIL;
     }
     /* --follow-forks: forked children connect here (abstract socket) */
@@ -386,6 +493,8 @@ int as_cmd_record(int argc, char **argv)
         setenv("LD_PRELOAD", lp, 1);
         snprintf(v, sizeof v, "%d", sv[1]);
         setenv("ALLOCSIM_RECORD_FD", v, 1);
+        snprintf(v, sizeof v, "%ld", (long)getppid());
+        setenv("ALLOCSIM_RECORD_COLLECTOR", v, 1);
         snprintf(v, sizeof v, "%ld", (long)getpid());
         setenv("ALLOCSIM_RECORD_PID", v, 1);
         snprintf(v, sizeof v, "%" PRIu64, max_depth);
@@ -425,9 +534,7 @@ int as_cmd_record(int argc, char **argv)
                 strerror(exec_errno));
         waitpid(pid, NULL, 0);
         close(sv[0]);
-        as_trace_writer_abort(w);
-        close(out_fd);
-        unlink(out_path);
+        as_trace_writer_abort(w); /* -o is left as it was */
         return 127;
     }
 
@@ -522,14 +629,26 @@ int as_cmd_record(int argc, char **argv)
         snprintf(sv_status, sizeof sv_status, "exit %d", WEXITSTATUS(status));
     if (!bad) as_trace_writer_meta(w, "exit_status", sv_status);
     as_recstream_free(rs);
+    if (!bad && st.images == 0) {
+        fprintf(stderr,
+                "allocsim record: %s (%s): the recorder never started in "
+                "the program (statically linked, setuid, or %s failed to "
+                "load: see the loader's message above); %s not written\n",
+                cmd[0], sv_status, preload_abs, out_path);
+        as_trace_writer_abort(w);
+        return AS_EXIT_FAIL;
+    }
     char cerr[1024];
-    if ((rc = as_trace_writer_close_err(w, cerr, sizeof cerr))) {
+    if (bad) {
+        as_trace_writer_abort(w);
+        fprintf(stderr, "allocsim record: %s not written\n", out_path);
+    } else if ((rc = as_trace_writer_close_err(w, cerr, sizeof cerr))) {
         fprintf(stderr, "allocsim record: %s\n", cerr);
         bad = 1;
     }
+    if (bad) return AS_EXIT_FAIL;
     struct stat sb;
-    uint64_t bytes = fstat(out_fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-    if (close(out_fd) != 0) bad = 1;
+    uint64_t bytes = stat(out_path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
     if (!quiet)
         fprintf(stderr,
                 "allocsim record: %s (%s): %" PRIu64 " events (%" PRIu64
@@ -537,12 +656,34 @@ int as_cmd_record(int argc, char **argv)
                 " stacks, %" PRIu64 " frames, %" PRIu64 " bytes -> %s\n",
                 cmd[0], sv_status, st.events, st.allocs, st.frees, st.reallocs,
                 st.stacks, st.frames, bytes, out_path);
-    if (st.seq_gaps || st.partial_bytes)
+    int incomplete = 0;
+    if (st.end == AS_RECSTREAM_END_CUT || st.cut_off) {
         fprintf(stderr,
-                "allocsim record: %" PRIu64 " records lost when the "
-                "program ended (%" PRIu64 " bytes cut off)\n",
-                st.seq_gaps, st.partial_bytes);
-    if (bad) return AS_EXIT_FAIL;
+                "allocsim record: the recording was cut off before the "
+                "program ended (killed by SIGKILL, or its socket closed "
+                "behind the recorder's back): an unknown number of "
+                "records lost (at least %" PRIu64
+                "; see record.end and record.cut_off_images)\n",
+                st.lost_records);
+        incomplete = 1;
+    } else if (st.end == AS_RECSTREAM_END_EXEC) {
+        fprintf(stderr,
+                "allocsim record: the program exec'd an image that the "
+                "recorder could not enter (statically linked or setuid?): "
+                "nothing after the exec is recorded\n");
+        incomplete = 1;
+    } else if (st.lost_records) {
+        fprintf(stderr,
+                "allocsim record: %" PRIu64 " records lost: numbered by "
+                "the program but never shipped (record.lost_records)\n",
+                st.lost_records);
+    }
+    if (st.partial_bytes)
+        fprintf(stderr,
+                "allocsim record: a record cut off mid-write (%" PRIu64
+                " bytes) was dropped\n",
+                st.partial_bytes);
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    if (incomplete && WEXITSTATUS(status) == 0) return AS_EXIT_FAIL;
     return WEXITSTATUS(status);
 }

@@ -10,6 +10,7 @@
 
 #include "sim/cli.h"
 #include "sim/engine.h"
+#include "sim/fileio.h"
 #include "sim/run_options.h"
 #include "sim/summary.h"
 
@@ -74,6 +75,11 @@ static void usage(FILE *f)
                "DIR/summary.json, series.csv,\npolicy_series.csv, "
                "confusion.csv and histograms.csv.\n");
     as_opts_help(f, as_cmd_run_opts);
+    fprintf(f, "\nexit status: 0 done; 1 the run failed (out of memory, a "
+               "policy\ncaught by the checks, an output not written); 2 bad "
+               "usage or bad\ninput (nothing written); 3 the trace was "
+               "truncated: its whole\nchunks were replayed and the outputs "
+               "are marked (see\n--allow-truncated).\n");
     help_policies(f);
 }
 
@@ -100,5 +106,12 @@ int as_cmd_run(int argc, char **argv)
     }
     if (!(o.cfg.trace_path = as_cli_input(o.positional[0])))
         return AS_EXIT_FAIL;
+    char ierr[8400];
+    if (as_outdir_check_input(o.out_dir, o.cfg.trace_path, ierr, sizeof ierr) ||
+        as_outfile_check_input(o.cfg.predictor_save_path, o.cfg.trace_path,
+                               ierr, sizeof ierr)) {
+        as_cli_err("%s", ierr);
+        return AS_EXIT_USAGE;
+    }
     return as_run_to_dir(&o.cfg, o.out_dir, o.quiet ? NULL : progress, NULL);
 }

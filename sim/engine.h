@@ -11,22 +11,26 @@
  * the predictor for a class, the policy for a block, and the simulated OS to
  * touch the block's bytes; for every free it tells the predictor the outcome
  * and the policy the address. Bad events (free of an unknown id, double free)
- * are counted as warnings and skipped, never fatal.
+ * are counted as warnings and skipped, never fatal. It writes no file: the
+ * samples and the result go to the sinks of the configuration (sink.h);
+ * docs/architecture.md maps the modules the loop calls.
  */
 #ifndef AS_SIM_ENGINE_H
 #define AS_SIM_ENGINE_H
 
 #include <stdint.h>
-#include <stdio.h>
 
 #include "policies/policy.h"
 #include "predictors/predictor.h"
 #include "sim/metrics.h"
+#include "sim/params.h"
 #include "sim/simos.h"
+#include "sim/sink.h"
+#include "sim/timers.h"
 
 #define AS_MAX_PARAMS 64
 
-typedef struct {
+typedef struct as_run_config {
     const char *trace_path;
     const char *policy;                /* registry name */
     const as_policy_ops_t *policy_ops; /* or a policy outside the registry
@@ -42,7 +46,10 @@ typedef struct {
     as_simos_config_t os;        /* THP mode, khugepaged */
     int check;                   /* 1: wrap the policy in the checking layer */
     uint64_t sample_interval_ns; /* series sampling; 0 = 1/1000 of the trace */
-    FILE *series;                /* series.csv output, or NULL */
+    /* the consumers of the run's samples and result (sink.h), called in
+     * this order; NULL/0 = none */
+    const as_run_sink_t *sinks;
+    size_t n_sinks;
     /* progress: called about every 2^20 events with events done and total
      * (total 0 when unknown); may be NULL. */
     void (*progress)(void *arg, uint64_t done, uint64_t total);
@@ -60,15 +67,20 @@ typedef struct {
     const char *predictor_save_path;
     int stats_layer; /* 1: wrap the policy in the statistics layer
                         (stats(check(policy))) */
-    /* policy statistics sampled with the series (policy_series.csv); NULL =
-     * none. Columns are the stat names of the first sample. */
-    FILE *policy_series;
+    /* 1: a malformed event (alignment not a power of two or above
+     * AS_MAX_ALIGN_BYTES) is counted and skipped; 0: it stops the run with
+     * AS_EFORMAT naming the trace and the event. */
+    int skip_bad_events;
+    /* most samples (rows of series.csv and policy_series.csv) a run may
+     * take; 0 = AS_DEFAULT_MAX_ROWS. A run that would take more is refused
+     * before it starts (AS_ERANGE). */
+    uint64_t max_rows;
+    /* 1: a truncated trace is not an error for the caller (as_run_to_dir
+     * exits 0 instead of AS_EXIT_TRUNCATED); the engine ignores it. */
+    int allow_truncated;
 } as_run_config_t;
 
-typedef struct {
-    char name[64];
-    double value;
-} as_stat_t;
+/* The bounds on sampling and timers are in sim/timers.h. */
 
 /* One allocation site's prediction record (the summary's worst sites). */
 #define AS_TOP_SITES 20
@@ -79,7 +91,7 @@ typedef struct {
     char where[160];        /* innermost frames: symbols, else pcs */
 } as_site_report_t;
 
-typedef struct {
+typedef struct as_run_result {
     /* trace */
     char trace_hash[17]; /* as_trace_reader_hash of the file */
     uint64_t events, allocs, frees, reallocs, objects;
@@ -97,12 +109,15 @@ typedef struct {
     uint64_t warn_unknown_free;  /* free/realloc of an id never allocated */
     uint64_t warn_double_free;   /* free/realloc of an id already freed */
     uint64_t warn_zero_size;     /* zero-byte requests (served as 1 byte) */
-    uint64_t warn_too_large;     /* requests the policy refused as too large */
+    uint64_t warn_too_large;     /* requests above AS_MAX_REQUEST_BYTES, or
+                                    that the policy could not serve */
     uint64_t warn_policy_errors; /* other failed policy calls */
+    uint64_t bad_events_skipped; /* malformed events skipped (only with
+                                    cfg->skip_bad_events) */
     int warn_truncated;          /* the trace ended in a partial chunk */
     char truncation[512];        /* the reader's description of it */
-    /* resolved parameters, as "part.name=value" */
-    char params[AS_MAX_PARAMS * 2][96];
+    /* every resolved parameter of every part, typed, part by part */
+    as_resolved_param_t params[AS_MAX_PARAMS * 2];
     size_t n_params_out;
     /* statistics of the policy and predictor at the end of the run */
     as_stat_t *stats;

@@ -14,6 +14,7 @@
 #include "traces/gen/gen.h"
 #include "traces/import/import.h"
 #include "sim/cli.h"
+#include "sim/simos.h"
 
 /* print_params: one "PART.KEY" line per row of a parameter table. */
 static void print_params(const char *part, const as_param_spec_t *specs,
@@ -43,7 +44,8 @@ static void list_predictors(void)
         printf("%s\n", as_predictor_at(i)->name);
 }
 
-/* Policy and predictor parameters, as `--param NAME.KEY=` takes them. */
+/* Policy, predictor and simulated-OS parameters, as `--param NAME.KEY=`
+ * takes them. */
 static void list_params(void)
 {
     for (size_t i = 0; i < as_policy_count(); i++) {
@@ -54,6 +56,7 @@ static void list_params(void)
         const as_predictor_ops_t *p = as_predictor_at(i);
         print_params(p->name, p->params, p->n_params);
     }
+    print_params("os", as_simos_params, AS_SIMOS_N_PARAMS);
 }
 
 static void list_workloads(void)

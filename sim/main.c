@@ -12,6 +12,7 @@
 
 #include "sim/cli.h"
 #include "sim/version.h"
+#include "sim/fileio.h"
 
 static const as_command_t commands[] = {
     /* AS_COMMANDS: one line per subcommand, in the order --help shows them */
@@ -66,7 +67,8 @@ static void usage(FILE *f)
                "input.\n");
 }
 
-int main(int argc, char **argv)
+/* dispatch: run the command named by argv[1]. @return its exit code. */
+static int dispatch(int argc, char **argv)
 {
     static as_opts_owner_t owners[N_COMMANDS];
     for (size_t i = 0; i < N_COMMANDS; i++)
@@ -98,4 +100,15 @@ int main(int argc, char **argv)
         fprintf(stderr, " %s", c->name);
     fprintf(stderr, "\n");
     return AS_EXIT_USAGE;
+}
+
+/* Every command's standard output is checked at the end (fileio.h): output
+ * lost to a full disk or a closed descriptor makes the exit code 1. */
+int main(int argc, char **argv)
+{
+    int rc = dispatch(argc, argv);
+    char who[64];
+    snprintf(who, sizeof who, "allocsim%s%.40s", argc >= 2 ? " " : "",
+             argc >= 2 ? argv[1] : "");
+    return as_stdout_finish(who, rc);
 }

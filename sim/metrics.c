@@ -72,6 +72,14 @@ static double overhead(double heap, double live)
     return live > 0 ? heap / live - 1.0 : 0;
 }
 
+void as_metrics_sample_ratios(const as_sample_t *s, as_sample_ratios_t *out)
+{
+    out->fragmentation =
+        ratio((double)s->resident_bytes, (double)s->live_bytes);
+    out->hugepage_coverage =
+        ratio((double)s->huge_bytes, (double)s->resident_bytes);
+}
+
 void as_metrics_finish(as_metrics_t *m, uint64_t end_ns,
                        as_metrics_summary_t *out)
 {

@@ -66,6 +66,15 @@ typedef struct {
     as_metrics_summary_t s; /* peaks maintained on the fly */
 } as_metrics_t;
 
+/* The ratios of one instant, as series.csv shows them. */
+typedef struct {
+    double fragmentation;     /* resident / live (0 when nothing is live) */
+    double hugepage_coverage; /* huge / resident (0 when nothing is) */
+} as_sample_ratios_t;
+
+/* as_metrics_sample_ratios: the ratios of the state s. */
+void as_metrics_sample_ratios(const as_sample_t *s, as_sample_ratios_t *out);
+
 void as_metrics_init(as_metrics_t *m);
 
 /* as_metrics_update: the state after an event at s->t_ns (non-decreasing). */

@@ -9,6 +9,7 @@
 
 #include "sim/cliopt.h"
 #include "sim/engine.h"
+#include "sim/rundir.h" /* as_run_to_dir, which run and demo call */
 
 #define AS_MAX_POSITIONAL 64
 
@@ -31,20 +32,5 @@ typedef struct {
 int as_run_options_parse(as_run_opts_t *o, const char *cmd,
                          const as_opt_t *const *tables, int argc, char **argv,
                          void (*usage)(FILE *));
-
-/* The figures `allocsim demo` tabulates, handed back without re-reading
- * summary.json. */
-typedef struct {
-    as_metrics_summary_t metrics;
-    double events_per_s;
-} as_run_brief_t;
-
-/* as_run_to_dir: run and write DIR/summary.json, series.csv,
- * policy_series.csv, confusion.csv and histograms.csv (nothing is left under
- * those names if the run fails). brief != NULL: print no result line and
- * fill *brief instead. @return an exit code. */
-int as_run_to_dir(as_run_config_t *cfg, const char *dir,
-                  void (*progress)(void *, uint64_t, uint64_t),
-                  as_run_brief_t *brief);
 
 #endif /* AS_SIM_RUN_OPTIONS_H */

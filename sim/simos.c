@@ -6,17 +6,31 @@
  * khugepaged scanner, and the metadata arena a policy allocates from. It
  * implements sim/simos.h exactly; docs/simos.md states the model in prose.
  *
- * The address space is [cfg.base, AS_SIMOS_TOP). Free address space is a
- * sorted array of disjoint, non-adjacent ranges; reserve takes the hinted
- * range when it is wholly free, otherwise the lowest-address first fit. Every
- * 2 MiB region from base up to the highest region ever mapped has a dense
- * descriptor (two 512-bit bitmaps and counts), so touch() finds a page's
- * state with one subtraction, two shifts and one bit test.
+ * The address space is [cfg.base, AS_SIMOS_TOP). Both structures are sized
+ * by live state, never by the span of the address space or of a request:
+ *   - Free address space is a red-black tree of disjoint, non-adjacent
+ *     ranges ordered by address, each node also holding the largest range
+ *     of its subtree, so the lowest-address first fit is found in O(log n).
+ *     reserve takes the hinted range when it is wholly free, otherwise that
+ *     first fit.
+ *   - Page state is a red-black tree of *extents*: runs of consecutive 2 MiB
+ *     regions whose state (mapped and resident bitmaps, huge flag, THP
+ *     hint) is identical. A region with no mapped page has no extent. An
+ *     operation on a page span splits the extents at its ends, changes each
+ *     extent inside once (counters move by the extent's length), and merges
+ *     equal neighbours again, so a 64 TiB reservation is one extent and a
+ *     touch, release or khugepaged pass over it costs O(log n). Each extent
+ *     also records whether it is a khugepaged candidate (fully mapped and
+ *     THP-eligible), summarised per subtree, so a scan jumps straight to the
+ *     next candidate.
+ * touch() keeps the last extent it used and finds a resident page in it with
+ * one subtraction, two shifts and one bit test.
  *
  * This file never dereferences a simulated address, never prints, and never
  * reads a clock: addresses and counters depend only on the call sequence.
- * The host memory it uses (descriptors, free-range array, metadata arena)
- * comes from libc, which is fine in sim/ (policies must not do this).
+ * The host memory it uses (tree nodes, metadata arena) comes from libc,
+ * which is fine in sim/ (policies must not do this); its own node bytes are
+ * counted in as_simos_counters_t.host_bytes.
  */
 #include "sim/simos.h"
 
@@ -25,6 +39,7 @@
 
 #include "common/error.h"
 #include "common/util.h"
+#include "policies/blocks/rbtree.h"
 
 #define PAGE_SHIFT 12
 #define PAGE_BYTES ((uint64_t)1 << PAGE_SHIFT)
@@ -32,6 +47,8 @@
 #define REGION_BYTES ((uint64_t)1 << REGION_SHIFT)
 #define PAGES_PER_REGION 512u
 #define WORDS_PER_REGION 8u
+#define SPARE_NODES 12u /* nodes an operation may need, taken beforehand */
+#define SPARE_KEEP 256u /* free nodes kept for reuse; more go back to libc */
 
 /* The top of the simulated user address space (47 bits, as x86-64 Linux). */
 #define AS_SIMOS_TOP ((uintptr_t)0x800000000000ull)
@@ -44,10 +61,9 @@
  * can never be huge, whatever the THP mode. */
 enum { HINT_NONE = 0, HINT_HUGE = 1, HINT_NOHUGE = 2, HINT_MIXED = 3 };
 
-/* One aligned 2 MiB region of the address space.
+/* The state of one aligned 2 MiB region.
  * Invariants: n_mapped == popcount(mapped); n_resident == popcount(resident);
- *   resident ⊆ mapped; huge ⇒ n_mapped == n_resident == 512;
- *   n_mapped == 0 ⇒ hint == HINT_NONE. */
+ *   resident ⊆ mapped; huge ⇒ n_mapped == n_resident == 512. */
 typedef struct {
     uint64_t mapped[WORDS_PER_REGION];   /* bit p: page p is reserved */
     uint64_t resident[WORDS_PER_REGION]; /* bit p: page p is resident */
@@ -55,27 +71,49 @@ typedef struct {
     uint16_t n_resident;                 /* resident pages, 0..512 */
     uint8_t huge;                        /* 1: backed by one huge page */
     uint8_t hint;                        /* HINT_NONE/HUGE/NOHUGE/MIXED */
-    uint8_t ever_mapped;                 /* 1 once any page was reserved */
 } as_region_t;
 
-/* A free range of address space [start, end), both page aligned. */
+/* Regions [r0, r0 + len) (indices from base), each in state g.
+ * Invariants: len >= 1; g.n_mapped >= 1 (between operations);
+ *   cand == (g.n_mapped == 512 && eligible(g)); sub_cand == cand or a
+ *   child's sub_cand. */
 typedef struct {
+    as_rb_node_t node;
+    uint64_t r0, len;
+    as_region_t g;
+    uint8_t cand, sub_cand;
+} as_extent_t;
+
+/* A free range of address space [start, end), both page aligned; max_bytes
+ * is the largest end - start in its subtree. */
+typedef struct {
+    as_rb_node_t node;
     uintptr_t start, end;
+    uint64_t max_bytes;
 } as_range_t;
 
-/* Invariants: free[0..n_free) sorted by start, disjoint and non-adjacent;
- *   free ranges ∪ mapped pages == [base, AS_SIMOS_TOP), disjointly;
- *   mapped_bytes == 4096 * Σ n_mapped; resident_bytes == 4096 * Σ n_resident;
- *   huge_bytes == 2 MiB * #{regions with huge}. */
+/* A spare tree node of either kind (free list link in its first word). */
+typedef union spare {
+    union spare *next;
+    as_extent_t e;
+    as_range_t f;
+} as_spare_t;
+
+/* Invariants: free ranges sorted, disjoint and non-adjacent; extents sorted
+ *   and disjoint; free ranges ∪ mapped pages == [base, AS_SIMOS_TOP),
+ *   disjointly; mapped_bytes == 4096 * Σ len * n_mapped; likewise
+ *   resident_bytes; huge_bytes == 2 MiB * Σ len * huge; n_regions > every
+ *   extent's last region. */
 struct as_simos {
     as_simos_config_t cfg;
     uintptr_t base;
-    as_region_t *regions; /* dense, index (addr - base) >> 21 */
-    size_t n_regions;     /* descriptors in use (all zero-initialized) */
-    size_t cap_regions;
-    as_range_t *free; /* free address ranges, sorted */
-    size_t n_free, cap_free;
-    size_t scan_cursor; /* next region khugepaged looks at */
+    as_rb_atree_t extents; /* by r0 */
+    as_rb_atree_t free;    /* free ranges by start */
+    uint64_t n_regions;    /* 1 + highest region index ever mapped */
+    as_extent_t *hot;      /* extent of the last touch, or NULL */
+    as_spare_t *spare;     /* free nodes */
+    uint32_t n_spare;
+    uint64_t scan_cursor; /* next region khugepaged looks at */
     as_simos_counters_t c;
     as_pagesource_ops_t ops;
     as_pagesource_t ps;
@@ -99,6 +137,14 @@ static int bits_all_set(const uint64_t *bm, unsigned lo, unsigned hi)
         if ((bm[w] & m) != m) return 0;
     }
     return 1;
+}
+
+/* 1 when some bit lo..hi of bm is set. */
+static int bits_any_set(const uint64_t *bm, unsigned lo, unsigned hi)
+{
+    for (unsigned w = lo >> 6; w <= hi >> 6; w++)
+        if (bm[w] & word_mask(w, lo, hi)) return 1;
+    return 0;
 }
 
 /* Set bits lo..hi; @return how many were newly set. */
@@ -133,10 +179,325 @@ static unsigned bits_count(const uint64_t *bm)
     return n;
 }
 
-/* ---- ranges ------------------------------------------------------------ */
+static int region_eq(const as_region_t *a, const as_region_t *b)
+{
+    return a->n_mapped == b->n_mapped && a->n_resident == b->n_resident &&
+           a->huge == b->huge && a->hint == b->hint &&
+           !memcmp(a->mapped, b->mapped, sizeof a->mapped) &&
+           !memcmp(a->resident, b->resident, sizeof a->resident);
+}
+
+/* ---- nodes -------------------------------------------------------------- */
+
+/* Make sure SPARE_NODES nodes are at hand, so the operation that follows
+ * cannot fail half done. @return 0 or AS_ENOMEM. */
+static int spare_fill(as_simos_t *os)
+{
+    while (os->n_spare < SPARE_NODES) {
+        as_spare_t *n = malloc(sizeof *n);
+        if (!n) return AS_ENOMEM;
+        n->next = os->spare;
+        os->spare = n;
+        os->n_spare++;
+        os->c.host_bytes += sizeof *n;
+    }
+    return 0;
+}
+
+static void *node_get(as_simos_t *os)
+{
+    as_spare_t *n = os->spare; /* non-NULL: spare_fill ran */
+    os->spare = n->next;
+    os->n_spare--;
+    memset(n, 0, sizeof *n);
+    return n;
+}
+
+static void node_put(as_simos_t *os, void *p)
+{
+    as_spare_t *n = p;
+    if (os->n_spare >= SPARE_KEEP) {
+        free(n);
+        os->c.host_bytes -= sizeof *n;
+        return;
+    }
+    n->next = os->spare;
+    os->spare = n;
+    os->n_spare++;
+}
+
+/* ---- free ranges ---------------------------------------------------------- */
+
+static as_range_t *range_of(const as_rb_node_t *n)
+{
+    return n ? AS_RB_ENTRY(n, as_range_t, node) : NULL;
+}
+
+static int range_augment(as_rb_node_t *n)
+{
+    as_range_t *f = range_of(n);
+    uint64_t m = f->end - f->start, old = f->max_bytes;
+    for (int d = 0; d < 2; d++)
+        if (n->child[d] && range_of(n->child[d])->max_bytes > m)
+            m = range_of(n->child[d])->max_bytes;
+    f->max_bytes = m;
+    return m != old;
+}
+
+static int range_key(const void *key, const as_rb_node_t *n)
+{
+    uintptr_t a = *(const uintptr_t *)key, s = range_of(n)->start;
+    return a < s ? -1 : a > s;
+}
+
+static int range_cmp(const as_rb_node_t *a, const as_rb_node_t *b)
+{
+    return range_key(&range_of(a)->start, b);
+}
+
+static int range_fits(const as_rb_node_t *n, const void *bytes)
+{
+    return range_of(n)->end - range_of(n)->start >= *(const uint64_t *)bytes;
+}
+
+static int range_sub_fits(const as_rb_node_t *n, const void *bytes)
+{
+    return range_of(n)->max_bytes >= *(const uint64_t *)bytes;
+}
+
+/* The free range with the greatest start <= a, or NULL. */
+static as_range_t *free_floor(const as_simos_t *os, uintptr_t a)
+{
+    return range_of(as_rb_floor(&os->free.tree, &a, range_key));
+}
+
+static void free_insert(as_simos_t *os, uintptr_t a, uintptr_t e)
+{
+    as_range_t *f = node_get(os);
+    f->start = a;
+    f->end = e;
+    as_rb_ainsert(&os->free, &f->node, range_cmp);
+}
+
+/* Take [a, a+bytes) out of free range f, which contains it. */
+static void free_take(as_simos_t *os, as_range_t *f, uintptr_t a, size_t bytes)
+{
+    uintptr_t e = a + bytes, fe = f->end;
+    int left = a > f->start, right = e < f->end;
+    if (left) {
+        f->end = a;
+        as_rb_propagate(&os->free, &f->node);
+    } else if (right) {
+        f->start = e;
+        as_rb_propagate(&os->free, &f->node);
+        return;
+    } else {
+        as_rb_aerase(&os->free, &f->node);
+        node_put(os, f);
+    }
+    if (left && right) free_insert(os, e, fe);
+}
+
+/* Give [a, e) back to the free set, merging with neighbours. The range is
+ * known not to overlap any free range. */
+static void free_put(as_simos_t *os, uintptr_t a, uintptr_t e)
+{
+    as_range_t *l = free_floor(os, a);
+    as_range_t *r =
+        range_of(l ? as_rb_next(&l->node) : as_rb_first(&os->free.tree));
+    int merge_left = l && l->end == a, merge_right = r && r->start == e;
+    if (merge_left && merge_right) {
+        /* Erase first: a node's own value changes only between structural
+         * operations, then propagates (as_rb_propagate stops early). */
+        uintptr_t end = r->end;
+        as_rb_aerase(&os->free, &r->node);
+        node_put(os, r);
+        l->end = end;
+        as_rb_propagate(&os->free, &l->node);
+    } else if (merge_left) {
+        l->end = e;
+        as_rb_propagate(&os->free, &l->node);
+    } else if (merge_right) {
+        r->start = a;
+        as_rb_propagate(&os->free, &r->node);
+    } else {
+        free_insert(os, a, e);
+    }
+}
+
+/* ---- extents -------------------------------------------------------------- */
+
+static as_extent_t *ext_of(const as_rb_node_t *n)
+{
+    return n ? AS_RB_ENTRY(n, as_extent_t, node) : NULL;
+}
+
+static int ext_augment(as_rb_node_t *n)
+{
+    as_extent_t *x = ext_of(n);
+    uint8_t old = x->sub_cand;
+    x->sub_cand = x->cand;
+    for (int d = 0; d < 2; d++)
+        if (n->child[d] && ext_of(n->child[d])->sub_cand) x->sub_cand = 1;
+    return x->sub_cand != old;
+}
+
+static int ext_key(const void *key, const as_rb_node_t *n)
+{
+    uint64_t r = *(const uint64_t *)key, s = ext_of(n)->r0;
+    return r < s ? -1 : r > s;
+}
+
+static int ext_cmp(const as_rb_node_t *a, const as_rb_node_t *b)
+{
+    return ext_key(&ext_of(a)->r0, b);
+}
+
+static int ext_is_cand(const as_rb_node_t *n, const void *arg)
+{
+    (void)arg;
+    return ext_of(n)->cand;
+}
+
+static int ext_sub_cand(const as_rb_node_t *n, const void *arg)
+{
+    (void)arg;
+    return ext_of(n)->sub_cand;
+}
+
+static int region_eligible(const as_simos_t *os, const as_region_t *g)
+{
+    switch (os->cfg.thp) {
+    case AS_THP_ALWAYS:
+        return g->hint == HINT_NONE || g->hint == HINT_HUGE;
+    case AS_THP_MADVISE:
+        return g->hint == HINT_HUGE;
+    default:
+        return 0;
+    }
+}
+
+/* After x's state changed in place: refresh its candidate flag and the
+ * subtree summaries above it. */
+static void ext_changed(as_simos_t *os, as_extent_t *x)
+{
+    x->cand = x->g.n_mapped == PAGES_PER_REGION && region_eligible(os, &x->g);
+    as_rb_propagate(&os->extents, &x->node);
+}
+
+static void ext_erase(as_simos_t *os, as_extent_t *x)
+{
+    if (os->hot == x) os->hot = NULL;
+    as_rb_aerase(&os->extents, &x->node);
+    node_put(os, x);
+}
+
+/* The extent holding region r, or NULL. */
+static as_extent_t *ext_at(const as_simos_t *os, uint64_t r)
+{
+    as_extent_t *x = ext_of(as_rb_floor(&os->extents.tree, &r, ext_key));
+    return x && r - x->r0 < x->len ? x : NULL;
+}
+
+/* The first extent holding a region >= r, or NULL. */
+static as_extent_t *ext_from(const as_simos_t *os, uint64_t r)
+{
+    as_extent_t *x = ext_at(os, r);
+    return x ? x : ext_of(as_rb_lower_bound(&os->extents.tree, &r, ext_key));
+}
+
+static as_extent_t *ext_next(const as_extent_t *x)
+{
+    return ext_of(as_rb_next(&x->node));
+}
+
+/* Make region r the first of an extent when an extent covers it past its
+ * start. Uses one spare node. */
+static void ext_cut(as_simos_t *os, uint64_t r)
+{
+    as_extent_t *x = ext_at(os, r);
+    if (!x || x->r0 == r) return;
+    as_extent_t *y = node_get(os);
+    y->r0 = r;
+    y->len = x->len - (r - x->r0);
+    y->g = x->g;
+    y->cand = x->cand;
+    x->len = r - x->r0;
+    as_rb_ainsert(&os->extents, &y->node, ext_cmp);
+}
+
+/* A new extent for regions [r0, r0+len), all unmapped so far. */
+static as_extent_t *ext_new(as_simos_t *os, uint64_t r0, uint64_t len)
+{
+    as_extent_t *x = node_get(os);
+    x->r0 = r0;
+    x->len = len;
+    as_rb_ainsert(&os->extents, &x->node, ext_cmp);
+    return x;
+}
+
+/* Merge equal neighbours and drop unmapped extents among the extents
+ * holding regions a..b (and the neighbour on each side). */
+static void ext_tidy(as_simos_t *os, uint64_t a, uint64_t b)
+{
+    as_extent_t *x = ext_from(os, a > 0 ? a - 1 : 0);
+    while (x && x->r0 <= b + 1) {
+        as_extent_t *y = ext_next(x);
+        if (x->g.n_mapped == 0) {
+            ext_erase(os, x);
+        } else if (y && y->r0 == x->r0 + x->len && y->r0 <= b + 1 &&
+                   y->g.n_mapped && region_eq(&x->g, &y->g)) {
+            x->len += y->len;
+            ext_erase(os, y);
+            continue; /* x may absorb the next one too */
+        }
+        x = y;
+    }
+}
+
+/* One operation on the regions of a page span: called once per extent,
+ * with the bit range lo..hi it covers in each of its regions. */
+typedef void (*ext_op_fn)(as_simos_t *os, as_extent_t *x, unsigned lo,
+                          unsigned hi);
+
+/* Apply op to the pages p0..p1 (indices from base). The regions are cut so
+ * that every extent inside is covered the same way in each of its regions
+ * (a partly covered end region stands alone); with `create`, unmapped
+ * regions get new extents first (reserve). Needs SPARE_NODES spare nodes. */
+static void span_apply(as_simos_t *os, uint64_t p0, uint64_t p1, int create,
+                       ext_op_fn op)
+{
+    uint64_t r0 = p0 >> 9, r1 = p1 >> 9;
+    unsigned lo0 = (unsigned)(p0 & 511), hi1 = (unsigned)(p1 & 511);
+    /* segments: [r0] partial, [a, b] full, [r1] partial */
+    uint64_t cuts[4] = {r0, r1 + 1, r0 + 1, r1};
+    for (int i = 0; i < 4; i++)
+        ext_cut(os, cuts[i]);
+    for (uint64_t r = r0; r <= r1;) {
+        as_extent_t *x = ext_at(os, r);
+        if (!x) {
+            /* a gap, only when create: up to the next extent or r1, and a
+             * partial end region on its own */
+            as_extent_t *n = ext_from(os, r);
+            uint64_t end = n && n->r0 <= r1 ? n->r0 - 1 : r1;
+            if (r == r0 && end > r0) end = r0;
+            if (end == r1 && r < r1) end = r1 - 1;
+            if (!create) break; /* callers check span_mapped first */
+            x = ext_new(os, r, end - r + 1);
+        }
+        unsigned lo = x->r0 == r0 ? lo0 : 0;
+        unsigned hi = x->r0 + x->len - 1 == r1 ? hi1 : 511;
+        op(os, x, lo, hi);
+        ext_changed(os, x);
+        r = x->r0 + x->len;
+    }
+    ext_tidy(os, r0, r1);
+}
+
+/* ---- page spans ------------------------------------------------------------ */
 
 /* Page span of [addr, addr+bytes) relative to base, validated: page aligned,
- * non-empty, no overflow, inside the descriptor array.
+ * non-empty, no overflow, below the highest region ever mapped.
  * @return 0 or AS_EINVAL. */
 static int page_span(const as_simos_t *os, uintptr_t addr, size_t bytes,
                      uint64_t *p0, uint64_t *p1)
@@ -152,174 +513,151 @@ static int page_span(const as_simos_t *os, uintptr_t addr, size_t bytes,
     return 0;
 }
 
-/* The bits lo..hi of region r that pages p0..p1 cover (p0 >> 9 <= r <=
- * p1 >> 9). */
-static inline void region_bits(uint64_t p0, uint64_t p1, uint64_t r,
-                               unsigned *lo, unsigned *hi)
+/* 1 when the pages of region q (of extent x) that p0..p1 cover are mapped. */
+static int region_covered(const as_extent_t *x, uint64_t q, uint64_t p0,
+                          uint64_t p1)
 {
-    *lo = r == p0 >> 9 ? (unsigned)(p0 & 511) : 0;
-    *hi = r == p1 >> 9 ? (unsigned)(p1 & 511) : 511;
+    unsigned lo = q == p0 >> 9 ? (unsigned)(p0 & 511) : 0;
+    unsigned hi = q == p1 >> 9 ? (unsigned)(p1 & 511) : 511;
+    if (lo == 0 && hi == 511) return x->g.n_mapped == PAGES_PER_REGION;
+    return bits_all_set(x->g.mapped, lo, hi);
 }
 
+/* 1 when every page p0..p1 is mapped. All regions of an extent share one
+ * state, so its first, second and last covered regions stand for all of
+ * them: O(extents in the span + log n). */
 static int span_mapped(const as_simos_t *os, uint64_t p0, uint64_t p1)
 {
-    for (uint64_t r = p0 >> 9; r <= p1 >> 9; r++) {
-        unsigned lo, hi;
-        region_bits(p0, p1, r, &lo, &hi);
-        const as_region_t *g = &os->regions[r];
-        if (lo == 0 && hi == 511) {
-            if (g->n_mapped != PAGES_PER_REGION) return 0;
-        } else if (!bits_all_set(g->mapped, lo, hi)) {
+    uint64_t r1 = p1 >> 9, r = p0 >> 9;
+    for (as_extent_t *x = ext_at(os, r); r <= r1; x = ext_next(x)) {
+        if (!x || x->r0 > r) return 0;
+        uint64_t end = x->r0 + x->len - 1;
+        if (end > r1) end = r1;
+        if (!region_covered(x, r, p0, p1) || !region_covered(x, end, p0, p1) ||
+            (end - r >= 2 && !region_covered(x, r + 1, p0, p1)))
             return 0;
-        }
+        r = end + 1;
     }
     return 1;
 }
 
-static int ensure_regions(as_simos_t *os, size_t n)
-{
-    if (n <= os->n_regions) return 0;
-    if (n > os->cap_regions) {
-        size_t cap = os->cap_regions ? os->cap_regions : 64;
-        while (cap < n)
-            cap *= 2;
-        as_region_t *g = realloc(os->regions, cap * sizeof *g);
-        if (!g) return AS_ENOMEM;
-        os->regions = g;
-        os->cap_regions = cap;
-    }
-    memset(&os->regions[os->n_regions], 0,
-           (n - os->n_regions) * sizeof *os->regions);
-    os->n_regions = n;
-    return 0;
-}
+/* ---- region operations (applied to every region of an extent) ------------- */
 
-static int ensure_free_cap(as_simos_t *os, size_t n)
-{
-    if (n <= os->cap_free) return 0;
-    size_t cap = os->cap_free ? os->cap_free * 2 : 16;
-    while (cap < n)
-        cap *= 2;
-    as_range_t *f = realloc(os->free, cap * sizeof *f);
-    if (!f) return AS_ENOMEM;
-    os->free = f;
-    os->cap_free = cap;
-    return 0;
-}
-
-/* Index of the last free range with start <= a, or -1. */
-static long free_find(const as_simos_t *os, uintptr_t a)
-{
-    long lo = 0, hi = (long)os->n_free - 1, ans = -1;
-    while (lo <= hi) {
-        long mid = lo + (hi - lo) / 2;
-        if (os->free[mid].start <= a) {
-            ans = mid;
-            lo = mid + 1;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    return ans;
-}
-
-/* Take [a, a+bytes) out of free range i, which contains it. Capacity for one
- * more range must be ensured by the caller. */
-static void free_take(as_simos_t *os, size_t i, uintptr_t a, size_t bytes)
-{
-    as_range_t f = os->free[i];
-    uintptr_t e = a + bytes;
-    int left = a > f.start, right = e < f.end;
-    if (left && right) {
-        memmove(&os->free[i + 2], &os->free[i + 1],
-                (os->n_free - i - 1) * sizeof *os->free);
-        os->free[i].end = a;
-        os->free[i + 1].start = e;
-        os->free[i + 1].end = f.end;
-        os->n_free++;
-    } else if (left) {
-        os->free[i].end = a;
-    } else if (right) {
-        os->free[i].start = e;
-    } else {
-        memmove(&os->free[i], &os->free[i + 1],
-                (os->n_free - i - 1) * sizeof *os->free);
-        os->n_free--;
-    }
-}
-
-/* Give [a, e) back to the free set, merging with neighbours. The range is
- * known not to overlap any free range. Capacity must be ensured. */
-static void free_put(as_simos_t *os, uintptr_t a, uintptr_t e)
-{
-    long i = free_find(os, a); /* range before a, or -1 */
-    int merge_left = i >= 0 && os->free[i].end == a;
-    int merge_right =
-        (size_t)(i + 1) < os->n_free && os->free[i + 1].start == e;
-    if (merge_left && merge_right) {
-        os->free[i].end = os->free[i + 1].end;
-        memmove(&os->free[i + 1], &os->free[i + 2],
-                (os->n_free - (size_t)i - 2) * sizeof *os->free);
-        os->n_free--;
-    } else if (merge_left) {
-        os->free[i].end = e;
-    } else if (merge_right) {
-        os->free[i + 1].start = a;
-    } else {
-        size_t at = (size_t)(i + 1);
-        memmove(&os->free[at + 1], &os->free[at],
-                (os->n_free - at) * sizeof *os->free);
-        os->free[at].start = a;
-        os->free[at].end = e;
-        os->n_free++;
-    }
-}
-
-/* ---- regions ----------------------------------------------------------- */
-
-static int region_eligible(const as_simos_t *os, const as_region_t *g)
-{
-    switch (os->cfg.thp) {
-    case AS_THP_ALWAYS:
-        return g->hint == HINT_NONE || g->hint == HINT_HUGE;
-    case AS_THP_MADVISE:
-        return g->hint == HINT_HUGE;
-    default:
-        return 0;
-    }
-}
-
-/* Pages lo..hi of region g stop being resident (release or unmap). A huge
- * region loses its huge page: a split unless the whole region is covered. */
-static uint64_t region_drop(as_simos_t *os, as_region_t *g, unsigned lo,
+/* Pages lo..hi of each region of x stop being resident (release or unmap).
+ * A huge region loses its huge page: a split unless the whole region is
+ * covered. @return bytes dropped per region. */
+static uint64_t region_drop(as_simos_t *os, as_extent_t *x, unsigned lo,
                             unsigned hi)
 {
+    as_region_t *g = &x->g;
     if (g->huge) {
         g->huge = 0;
-        os->c.huge_bytes -= REGION_BYTES;
-        if (!(lo == 0 && hi == 511)) os->c.splits++;
+        os->c.huge_bytes -= REGION_BYTES * x->len;
+        if (!(lo == 0 && hi == 511)) os->c.splits += x->len;
     }
     unsigned n = bits_clear(g->resident, lo, hi);
     g->n_resident = (uint16_t)(g->n_resident - n);
-    os->c.resident_bytes -= (uint64_t)n << PAGE_SHIFT;
+    os->c.resident_bytes -= ((uint64_t)n << PAGE_SHIFT) * x->len;
     return (uint64_t)n << PAGE_SHIFT;
 }
 
-/* Make every page of g resident as one huge page (fault or collapse).
- * @return pages that became resident. */
-static unsigned region_make_huge(as_simos_t *os, as_region_t *g)
+/* Make every page of x's regions resident as huge pages (fault or
+ * collapse). */
+static void region_make_huge(as_simos_t *os, as_extent_t *x)
 {
+    as_region_t *g = &x->g;
     unsigned n = PAGES_PER_REGION - g->n_resident;
     for (unsigned w = 0; w < WORDS_PER_REGION; w++)
         g->resident[w] = ~0ull;
     g->n_resident = PAGES_PER_REGION;
     g->huge = 1;
-    os->c.resident_bytes += (uint64_t)n << PAGE_SHIFT;
-    os->c.huge_bytes += REGION_BYTES;
-    return n;
+    os->c.resident_bytes += ((uint64_t)n << PAGE_SHIFT) * x->len;
+    os->c.huge_bytes += REGION_BYTES * x->len;
+}
+
+static void op_reserve(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
+{
+    (void)os;
+    as_region_t *g = &x->g;
+    /* New pages carry no advice: a region already holding advised pages
+     * now mixes two kinds of mapping. */
+    if (g->n_mapped && g->hint != HINT_NONE) g->hint = HINT_MIXED;
+    g->n_mapped = (uint16_t)(g->n_mapped + bits_set(g->mapped, lo, hi));
+}
+
+static void op_release(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
+{
+    if (x->g.n_resident)
+        os->c.released_bytes += region_drop(os, x, lo, hi) * x->len;
+}
+
+static void op_unreserve(as_simos_t *os, as_extent_t *x, unsigned lo,
+                         unsigned hi)
+{
+    as_region_t *g = &x->g;
+    if (g->n_resident) region_drop(os, x, lo, hi);
+    g->n_mapped = (uint16_t)(g->n_mapped - bits_clear(g->mapped, lo, hi));
+    if (g->n_mapped == 0) g->hint = HINT_NONE;
+}
+
+static void op_hint_on(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
+{
+    (void)os;
+    if ((lo == 0 && hi == 511) || x->g.hint == HINT_HUGE)
+        x->g.hint = HINT_HUGE;
+    else
+        x->g.hint = HINT_MIXED;
+}
+
+static void op_hint_off(as_simos_t *os, as_extent_t *x, unsigned lo,
+                        unsigned hi)
+{
+    (void)os;
+    if ((lo == 0 && hi == 511) || x->g.hint == HINT_NOHUGE)
+        x->g.hint = HINT_NOHUGE;
+    else
+        x->g.hint = HINT_MIXED;
+}
+
+static void op_touch(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
+{
+    as_region_t *g = &x->g;
+    if (g->n_resident == PAGES_PER_REGION) return;
+    if (g->n_resident == 0 && g->n_mapped == PAGES_PER_REGION &&
+        region_eligible(os, g)) {
+        region_make_huge(os, x);
+        os->c.huge_faults += x->len;
+        return;
+    }
+    unsigned n = bits_set(g->resident, lo, hi);
+    g->n_resident = (uint16_t)(g->n_resident + n);
+    os->c.resident_bytes += ((uint64_t)n << PAGE_SHIFT) * x->len;
+    os->c.page_faults += (uint64_t)n * x->len;
 }
 
 /* ---- page-source operations -------------------------------------------- */
+
+/* The lowest free range at or after f (in address order) where `bytes` fit
+ * at `align`, and the address in it. @return NULL when none. */
+static as_range_t *first_fit(const as_simos_t *os, size_t bytes, size_t align,
+                             uintptr_t *at)
+{
+    uint64_t need = bytes;
+    for (as_rb_node_t *n = as_rb_first_match(&os->free.tree, range_fits,
+                                             range_sub_fits, &need);
+         n; n = as_rb_next_match(n, range_fits, range_sub_fits, &need)) {
+        /* Every range of `bytes` or more is visited in address order; one
+         * too short after alignment is skipped (a cost only for alignments
+         * above the page, paid per such range). */
+        as_range_t *f = range_of(n);
+        uintptr_t c = (uintptr_t)as_align_up(f->start, align);
+        if (c >= f->start && c < f->end && f->end - c >= bytes) {
+            *at = c;
+            return f;
+        }
+    }
+    return NULL;
+}
 
 static int simos_reserve(void *state, uintptr_t hint, size_t bytes,
                          size_t align, uintptr_t *addr)
@@ -329,42 +667,26 @@ static int simos_reserve(void *state, uintptr_t hint, size_t bytes,
     if (align == 0) align = PAGE_BYTES;
     if (!as_is_pow2(align)) return AS_EINVAL;
     if (align < PAGE_BYTES) align = PAGE_BYTES;
-    if (ensure_free_cap(os, os->n_free + 1)) return AS_ENOMEM;
+    if (spare_fill(os)) return AS_ENOMEM;
 
-    long at = -1;
+    as_range_t *f = NULL;
     uintptr_t a = 0;
     if (hint && !(hint & (align - 1)) && hint >= os->base &&
         hint + bytes > hint) {
-        long i = free_find(os, hint);
-        if (i >= 0 && hint + bytes <= os->free[i].end) {
-            at = i;
+        as_range_t *h = free_floor(os, hint);
+        if (h && hint + bytes <= h->end) {
+            f = h;
             a = hint;
         }
     }
-    for (size_t i = 0; at < 0 && i < os->n_free; i++) {
-        uintptr_t c = (uintptr_t)as_align_up(os->free[i].start, align);
-        if (c >= os->free[i].start && c < os->free[i].end &&
-            os->free[i].end - c >= bytes) {
-            at = (long)i;
-            a = c;
-        }
-    }
-    if (at < 0) return AS_ENOSPACE;
+    if (!f) f = first_fit(os, bytes, align, &a);
+    if (!f) return AS_ENOSPACE;
 
     uint64_t p0 = (a - os->base) >> PAGE_SHIFT;
     uint64_t p1 = p0 + (bytes >> PAGE_SHIFT) - 1;
-    if (ensure_regions(os, (size_t)(p1 >> 9) + 1)) return AS_ENOMEM;
-    free_take(os, (size_t)at, a, bytes);
-    for (uint64_t r = p0 >> 9; r <= p1 >> 9; r++) {
-        unsigned lo, hi;
-        region_bits(p0, p1, r, &lo, &hi);
-        as_region_t *g = &os->regions[r];
-        /* New pages carry no advice: a region already holding advised pages
-         * now mixes two kinds of mapping. */
-        if (g->n_mapped && g->hint != HINT_NONE) g->hint = HINT_MIXED;
-        g->ever_mapped = 1;
-        g->n_mapped = (uint16_t)(g->n_mapped + bits_set(g->mapped, lo, hi));
-    }
+    free_take(os, f, a, bytes);
+    if ((p1 >> 9) + 1 > os->n_regions) os->n_regions = (p1 >> 9) + 1;
+    span_apply(os, p0, p1, 1, op_reserve);
     os->c.mapped_bytes += bytes;
     os->c.reserves++;
     *addr = a;
@@ -377,12 +699,8 @@ static int simos_release(void *state, uintptr_t addr, size_t bytes)
     uint64_t p0, p1;
     if (page_span(os, addr, bytes, &p0, &p1) || !span_mapped(os, p0, p1))
         return AS_EINVAL;
-    for (uint64_t r = p0 >> 9; r <= p1 >> 9; r++) {
-        unsigned lo, hi;
-        region_bits(p0, p1, r, &lo, &hi);
-        as_region_t *g = &os->regions[r];
-        if (g->n_resident) os->c.released_bytes += region_drop(os, g, lo, hi);
-    }
+    if (spare_fill(os)) return AS_ENOMEM;
+    span_apply(os, p0, p1, 0, op_release);
     os->c.releases++;
     return 0;
 }
@@ -393,15 +711,8 @@ static int simos_unreserve(void *state, uintptr_t addr, size_t bytes)
     uint64_t p0, p1;
     if (page_span(os, addr, bytes, &p0, &p1) || !span_mapped(os, p0, p1))
         return AS_EINVAL;
-    if (ensure_free_cap(os, os->n_free + 1)) return AS_ENOMEM;
-    for (uint64_t r = p0 >> 9; r <= p1 >> 9; r++) {
-        unsigned lo, hi;
-        region_bits(p0, p1, r, &lo, &hi);
-        as_region_t *g = &os->regions[r];
-        if (g->n_resident) region_drop(os, g, lo, hi);
-        g->n_mapped = (uint16_t)(g->n_mapped - bits_clear(g->mapped, lo, hi));
-        if (g->n_mapped == 0) g->hint = HINT_NONE;
-    }
+    if (spare_fill(os)) return AS_ENOMEM;
+    span_apply(os, p0, p1, 0, op_unreserve);
     free_put(os, addr, addr + bytes);
     os->c.mapped_bytes -= bytes;
     os->c.unreserves++;
@@ -419,16 +730,8 @@ static int simos_hugepage_hint(void *state, uintptr_t addr, size_t bytes,
     uint64_t p0, p1;
     if (page_span(os, addr, bytes, &p0, &p1) || !span_mapped(os, p0, p1))
         return AS_EINVAL;
-    for (uint64_t r = p0 >> 9; r <= p1 >> 9; r++) {
-        unsigned lo, hi;
-        region_bits(p0, p1, r, &lo, &hi);
-        as_region_t *g = &os->regions[r];
-        uint8_t want = enable ? HINT_HUGE : HINT_NOHUGE;
-        if ((lo == 0 && hi == 511) || g->hint == want)
-            g->hint = want;
-        else
-            g->hint = HINT_MIXED;
-    }
+    if (spare_fill(os)) return AS_ENOMEM;
+    span_apply(os, p0, p1, 0, enable ? op_hint_on : op_hint_off);
     return 0;
 }
 
@@ -455,6 +758,45 @@ static void meta_free(void *state, void *p, size_t bytes)
 }
 
 /* ---- public ------------------------------------------------------------ */
+
+const as_param_spec_t as_simos_params[AS_SIMOS_N_PARAMS] = {
+    [AS_SIMOS_P_THP] = {"thp", AS_PARAM_ENUM, "always", 0, 0,
+                        "never|madvise|always", "transparent huge pages mode"},
+    [AS_SIMOS_P_KHUGEPAGED] = {"khugepaged", AS_PARAM_BOOL, "1", 0, 1, NULL,
+                               "model khugepaged collapsing regions"},
+    [AS_SIMOS_P_MAX_PTES_NONE] =
+        {"max_ptes_none", AS_PARAM_U64, "511", 0, 511, NULL,
+         "khugepaged: most non-resident pages a collapse fills"},
+    /* Bounds: Linux's scan_sleep_millisecs counts whole milliseconds; at
+     * most ~11.6 days. At most every 2 MiB region of the 47-bit address
+     * space per wake-up (a wake-up visits each region at most once). */
+    [AS_SIMOS_P_SCAN_INTERVAL] = {"scan_interval", AS_PARAM_NS, "10s", 1e6,
+                                  1e15, NULL,
+                                  "khugepaged: time between wake-ups "
+                                  "(1ms..1e15ns)"},
+    [AS_SIMOS_P_SCAN_REGIONS] = {"scan_regions", AS_PARAM_U64, "8", 1, 67108864,
+                                 NULL,
+                                 "khugepaged: 2 MiB regions scanned per "
+                                 "wake-up (1..2^26)"},
+};
+
+void as_simos_params_of(const as_simos_config_t *cfg, as_param_value_t *v)
+{
+    v[AS_SIMOS_P_THP].u = (uint64_t)cfg->thp;
+    v[AS_SIMOS_P_KHUGEPAGED].u = (uint64_t)cfg->khugepaged;
+    v[AS_SIMOS_P_MAX_PTES_NONE].u = cfg->max_ptes_none;
+    v[AS_SIMOS_P_SCAN_INTERVAL].u = cfg->scan_interval_ns;
+    v[AS_SIMOS_P_SCAN_REGIONS].u = cfg->scan_regions;
+}
+
+void as_simos_config_apply(as_simos_config_t *cfg, const as_param_value_t *v)
+{
+    cfg->thp = (as_thp_mode_t)v[AS_SIMOS_P_THP].u;
+    cfg->khugepaged = (int)v[AS_SIMOS_P_KHUGEPAGED].u;
+    cfg->max_ptes_none = (uint32_t)v[AS_SIMOS_P_MAX_PTES_NONE].u;
+    cfg->scan_interval_ns = v[AS_SIMOS_P_SCAN_INTERVAL].u;
+    cfg->scan_regions = (uint32_t)v[AS_SIMOS_P_SCAN_REGIONS].u;
+}
 
 void as_simos_config_default(as_simos_config_t *cfg)
 {
@@ -484,13 +826,13 @@ int as_simos_create(const as_simos_config_t *cfg, as_simos_t **out)
     if (os->cfg.max_ptes_none > PAGES_PER_REGION - 1)
         os->cfg.max_ptes_none = PAGES_PER_REGION - 1;
     os->base = cfg->base;
-    if (ensure_free_cap(os, 16)) {
-        free(os);
+    as_rb_ainit(&os->extents, ext_augment);
+    as_rb_ainit(&os->free, range_augment);
+    if (spare_fill(os)) {
+        as_simos_destroy(os);
         return AS_ENOMEM;
     }
-    os->free[0].start = os->base;
-    os->free[0].end = AS_SIMOS_TOP;
-    os->n_free = 1;
+    free_insert(os, os->base, AS_SIMOS_TOP);
     os->ops.reserve = simos_reserve;
     os->ops.release = simos_release;
     os->ops.unreserve = simos_unreserve;
@@ -506,11 +848,27 @@ int as_simos_create(const as_simos_config_t *cfg, as_simos_t **out)
     return 0;
 }
 
+/* Free every node of the subtree at n. */
+static void free_subtree(as_rb_node_t *n)
+{
+    while (n) {
+        free_subtree(n->child[0]);
+        as_rb_node_t *r = n->child[1];
+        free(n); /* the node is the first member of its extent or range */
+        n = r;
+    }
+}
+
 void as_simos_destroy(as_simos_t *os)
 {
     if (!os) return;
-    free(os->regions);
-    free(os->free);
+    free_subtree(os->extents.tree.root);
+    free_subtree(os->free.tree.root);
+    while (os->spare) {
+        as_spare_t *n = os->spare;
+        os->spare = n->next;
+        free(n);
+    }
     free(os);
 }
 
@@ -526,36 +884,37 @@ __attribute__((noinline)) static int touch_slow(as_simos_t *os, uintptr_t addr,
     if (addr < os->base || addr + bytes < addr) return AS_EINVAL;
     uint64_t p0 = (addr - os->base) >> PAGE_SHIFT;
     uint64_t p1 = (addr - os->base + bytes - 1) >> PAGE_SHIFT;
-    if ((p1 >> 9) >= os->n_regions || !span_mapped(os, p0, p1))
-        return AS_EINVAL;
-    for (uint64_t r = p0 >> 9; r <= p1 >> 9; r++) {
-        unsigned lo, hi;
-        region_bits(p0, p1, r, &lo, &hi);
-        as_region_t *g = &os->regions[r];
-        if (g->n_resident == PAGES_PER_REGION) continue;
-        if (g->n_resident == 0 && g->n_mapped == PAGES_PER_REGION &&
-            region_eligible(os, g)) {
-            region_make_huge(os, g);
-            os->c.huge_faults++;
-            continue;
-        }
-        unsigned n = bits_set(g->resident, lo, hi);
-        g->n_resident = (uint16_t)(g->n_resident + n);
-        os->c.resident_bytes += (uint64_t)n << PAGE_SHIFT;
-        os->c.page_faults += n;
+    if ((p1 >> 9) >= os->n_regions) return AS_EINVAL;
+    /* Already resident in one extent (resident pages are mapped): nothing
+     * changes; that extent serves the fast path next. */
+    as_extent_t *x = ext_at(os, p0 >> 9);
+    if (x && (p1 >> 9) - x->r0 < x->len &&
+        (x->g.n_resident == PAGES_PER_REGION ||
+         (p0 >> 9 == p1 >> 9 &&
+          bits_all_set(x->g.resident, (unsigned)(p0 & 511),
+                       (unsigned)(p1 & 511))))) {
+        os->hot = x;
+        return 0;
     }
+    if (!span_mapped(os, p0, p1)) return AS_EINVAL;
+    if (spare_fill(os)) return AS_ENOMEM;
+    span_apply(os, p0, p1, 0, op_touch);
+    os->hot = ext_at(os, p0 >> 9);
     return 0;
 }
 
 int as_simos_touch(as_simos_t *os, uintptr_t addr, size_t bytes)
 {
-    /* Fast path: the range lies in one page that is already resident. An
-     * address below base wraps to a huge offset and fails the bound test. */
+    /* Fast path: the range lies in one page that is already resident, in
+     * the extent of the last touch. An address below base wraps to a huge
+     * offset and fails the bound test. */
     uint64_t off = (uint64_t)(addr - os->base);
     uint64_t page = off >> PAGE_SHIFT;
-    if (bytes - 1 < PAGE_BYTES && page == (off + bytes - 1) >> PAGE_SHIFT &&
-        (page >> 9) < os->n_regions &&
-        (os->regions[page >> 9].resident[(page >> 6) & 7] >> (page & 63) & 1))
+    const as_extent_t *x = os->hot;
+    if (x && bytes - 1 < PAGE_BYTES &&
+        page == (off + bytes - 1) >> PAGE_SHIFT &&
+        (page >> 9) - x->r0 < x->len &&
+        (x->g.resident[(page >> 6) & 7] >> (page & 63) & 1))
         return 0;
     return touch_slow(os, addr, bytes);
 }
@@ -565,24 +924,43 @@ uint32_t as_simos_khugepaged_scan(as_simos_t *os)
     if (!os->cfg.khugepaged || os->cfg.thp == AS_THP_NEVER ||
         os->n_regions == 0)
         return 0;
-    uint32_t collapsed = 0, scanned = 0;
-    size_t i = os->scan_cursor % os->n_regions;
-    /* Visit each region at most once per wake-up; only candidate regions
-     * (eligible and fully mapped) count against scan_regions. */
-    for (size_t seen = 0;
-         seen < os->n_regions && scanned < os->cfg.scan_regions; seen++) {
-        as_region_t *g = &os->regions[i];
-        if (++i == os->n_regions) i = 0;
-        if (g->n_mapped != PAGES_PER_REGION || !region_eligible(os, g))
-            continue;
-        scanned++;
-        if (g->huge || g->n_resident == 0) continue;
-        if (PAGES_PER_REGION - g->n_resident > os->cfg.max_ptes_none) continue;
-        region_make_huge(os, g);
-        os->c.collapses++;
-        collapsed++;
+    /* One lap at most, from the cursor round to it: [i0, n) then [0, i0).
+     * Only candidate regions (eligible and fully mapped) are visited, an
+     * extent's worth at a time; each counts against scan_regions. */
+    uint64_t n = os->n_regions, i0 = os->scan_cursor % n;
+    uint64_t budget = os->cfg.scan_regions, scanned = 0, cursor = i0;
+    uint32_t collapsed = 0;
+    for (int lap = 0; lap < 2 && scanned < budget; lap++) {
+        uint64_t r = lap ? 0 : i0, stop = lap ? i0 : n;
+        while (r < stop && scanned < budget) {
+            as_extent_t *x = ext_from(os, r);
+            if (x && !x->cand)
+                x = ext_of(as_rb_next_match(&x->node, ext_is_cand, ext_sub_cand,
+                                            NULL));
+            if (!x || x->r0 >= stop) break;
+            uint64_t s = x->r0 > r ? x->r0 : r, e = x->r0 + x->len;
+            if (e > stop) e = stop;
+            uint64_t m = e - s;
+            if (m > budget - scanned) m = budget - scanned;
+            scanned += m;
+            const as_region_t *g = &x->g;
+            if (!g->huge && g->n_resident &&
+                PAGES_PER_REGION - g->n_resident <= os->cfg.max_ptes_none &&
+                spare_fill(os) == 0) {
+                ext_cut(os, s);
+                ext_cut(os, s + m);
+                x = ext_at(os, s);
+                region_make_huge(os, x);
+                ext_changed(os, x);
+                os->c.collapses += m;
+                collapsed += (uint32_t)m;
+                ext_tidy(os, s, s + m - 1);
+            }
+            r = s + m;
+            if (scanned == budget) cursor = r == n ? 0 : r;
+        }
     }
-    os->scan_cursor = i;
+    os->scan_cursor = cursor;
     return collapsed;
 }
 
@@ -591,23 +969,69 @@ const as_simos_counters_t *as_simos_counters(const as_simos_t *os)
     return &os->c;
 }
 
+/* 1 when the augmented summaries of the subtree at n are exact. */
+static int check_ext_sub(const as_rb_node_t *n, int *sub)
+{
+    if (!n) {
+        *sub = 0;
+        return 1;
+    }
+    int l, r;
+    if (!check_ext_sub(n->child[0], &l) || !check_ext_sub(n->child[1], &r))
+        return 0;
+    const as_extent_t *x = ext_of(n);
+    *sub = x->cand || l || r;
+    return x->sub_cand == *sub;
+}
+
+static int check_range_sub(const as_rb_node_t *n, uint64_t *max)
+{
+    if (!n) {
+        *max = 0;
+        return 1;
+    }
+    uint64_t l, r;
+    if (!check_range_sub(n->child[0], &l) || !check_range_sub(n->child[1], &r))
+        return 0;
+    const as_range_t *f = range_of(n);
+    *max = f->end - f->start;
+    if (l > *max) *max = l;
+    if (r > *max) *max = r;
+    return f->max_bytes == *max;
+}
+
 int as_simos_check(const as_simos_t *os)
 {
-    uint64_t mapped = 0, resident = 0, huge = 0;
-    for (size_t r = 0; r < os->n_regions; r++) {
-        const as_region_t *g = &os->regions[r];
+    uint64_t mapped = 0, resident = 0, huge = 0, nodes = os->n_spare;
+    int sub;
+    uint64_t maxf;
+    if (as_rb_check(&os->extents.tree, ext_cmp) ||
+        as_rb_check(&os->free.tree, range_cmp) ||
+        !check_ext_sub(os->extents.tree.root, &sub) ||
+        !check_range_sub(os->free.tree.root, &maxf))
+        return AS_ECHECK;
+    const as_extent_t *prev = NULL;
+    for (as_rb_node_t *n = as_rb_first(&os->extents.tree); n;
+         n = as_rb_next(n)) {
+        const as_extent_t *x = ext_of(n);
+        const as_region_t *g = &x->g;
         unsigned m = bits_count(g->mapped), s = bits_count(g->resident);
-        if (m != g->n_mapped || s != g->n_resident) return AS_ECHECK;
+        if (x->len == 0 || x->r0 + x->len > os->n_regions ||
+            (prev && prev->r0 + prev->len > x->r0))
+            return AS_ECHECK;
+        if (m != g->n_mapped || s != g->n_resident || m == 0) return AS_ECHECK;
         for (unsigned w = 0; w < WORDS_PER_REGION; w++)
             if (g->resident[w] & ~g->mapped[w]) return AS_ECHECK;
         if (g->huge && (m != PAGES_PER_REGION || s != PAGES_PER_REGION))
             return AS_ECHECK;
-        if (g->hint > HINT_MIXED || (m == 0 && g->hint != HINT_NONE) ||
-            (m && !g->ever_mapped))
+        if (g->hint > HINT_MIXED ||
+            x->cand != (m == PAGES_PER_REGION && region_eligible(os, g)))
             return AS_ECHECK;
-        mapped += m;
-        resident += s;
-        huge += g->huge;
+        mapped += (uint64_t)m * x->len;
+        resident += (uint64_t)s * x->len;
+        huge += g->huge * x->len;
+        nodes++;
+        prev = x;
     }
     const as_simos_counters_t *c = &os->c;
     if (c->mapped_bytes != mapped << PAGE_SHIFT ||
@@ -622,27 +1046,38 @@ int as_simos_check(const as_simos_t *os)
      * space, made of unmapped pages, and with the mapped pages they tile the
      * whole space. */
     uint64_t free_bytes = 0;
-    for (size_t i = 0; i < os->n_free; i++) {
-        as_range_t f = os->free[i];
-        if (f.start >= f.end || f.start < os->base || f.end > AS_SIMOS_TOP ||
-            ((f.start | f.end) & (PAGE_BYTES - 1)))
+    const as_range_t *pf = NULL;
+    /* extents walked alongside the free ranges, both in address order */
+    const as_extent_t *xc = ext_of(as_rb_first(&os->extents.tree));
+    for (as_rb_node_t *n = as_rb_first(&os->free.tree); n; n = as_rb_next(n)) {
+        const as_range_t *f = range_of(n);
+        if (f->start >= f->end || f->start < os->base ||
+            f->end > AS_SIMOS_TOP || ((f->start | f->end) & (PAGE_BYTES - 1)))
             return AS_ECHECK;
-        if (i > 0 && os->free[i - 1].end >= f.start) return AS_ECHECK;
-        free_bytes += f.end - f.start;
-        uint64_t p0 = (f.start - os->base) >> PAGE_SHIFT;
-        uint64_t p1 = ((f.end - os->base) >> PAGE_SHIFT) - 1;
-        uint64_t limit = (uint64_t)os->n_regions * PAGES_PER_REGION;
-        if (p0 >= limit) continue;
-        if (p1 >= limit) p1 = limit - 1;
-        for (uint64_t r = p0 >> 9; r <= p1 >> 9; r++) {
-            unsigned lo, hi;
-            region_bits(p0, p1, r, &lo, &hi);
-            const uint64_t *bm = os->regions[r].mapped;
-            for (unsigned w = lo >> 6; w <= hi >> 6; w++)
-                if (bm[w] & word_mask(w, lo, hi)) return AS_ECHECK;
+        if (pf && pf->end >= f->start) return AS_ECHECK;
+        pf = f;
+        nodes++;
+        free_bytes += f->end - f->start;
+        uint64_t p0 = (f->start - os->base) >> PAGE_SHIFT;
+        uint64_t p1 = ((f->end - os->base) >> PAGE_SHIFT) - 1;
+        /* every extent overlapping the range: no page of it mapped there */
+        while (xc && xc->r0 + xc->len - 1 < p0 >> 9)
+            xc = ext_next(xc);
+        for (const as_extent_t *x = xc; x && x->r0 <= p1 >> 9;
+             x = ext_next(x)) {
+            uint64_t a = x->r0 > p0 >> 9 ? x->r0 : p0 >> 9;
+            uint64_t b = x->r0 + x->len - 1;
+            if (b > p1 >> 9) b = p1 >> 9;
+            for (uint64_t q = a; q <= b;
+                 q = q < b && b - q > 2 ? b - 1 : q + 1) {
+                unsigned lo = q == p0 >> 9 ? (unsigned)(p0 & 511) : 0;
+                unsigned hi = q == p1 >> 9 ? (unsigned)(p1 & 511) : 511;
+                if (bits_any_set(x->g.mapped, lo, hi)) return AS_ECHECK;
+            }
         }
     }
-    if (free_bytes + c->mapped_bytes != AS_SIMOS_TOP - os->base)
+    if (free_bytes + c->mapped_bytes != AS_SIMOS_TOP - os->base ||
+        c->host_bytes != nodes * sizeof(as_spare_t))
         return AS_ECHECK;
     return 0;
 }
@@ -651,12 +1086,11 @@ int as_simos_region(const as_simos_t *os, uintptr_t addr, uint32_t *mapped,
                     uint32_t *resident, int *huge)
 {
     if (addr < os->base) return AS_EINVAL;
-    uint64_t r = (uint64_t)(addr - os->base) >> REGION_SHIFT;
-    if (r >= os->n_regions) return AS_EINVAL;
-    const as_region_t *g = &os->regions[r];
-    if (!g->ever_mapped) return AS_EINVAL;
-    if (mapped) *mapped = g->n_mapped;
-    if (resident) *resident = g->n_resident;
-    if (huge) *huge = g->huge;
+    const as_extent_t *x =
+        ext_at(os, (uint64_t)(addr - os->base) >> REGION_SHIFT);
+    if (!x) return AS_EINVAL;
+    if (mapped) *mapped = x->g.n_mapped;
+    if (resident) *resident = x->g.n_resident;
+    if (huge) *huge = x->g.huge;
     return 0;
 }

@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/param.h"
 #include "policies/pagesource.h"
 
 typedef enum {
@@ -63,11 +64,35 @@ typedef struct {
     uint64_t splits;         /* huge pages split by a partial release/unmap */
     uint64_t collapses;      /* khugepaged collapses */
     uint64_t page_faults;    /* 4 KiB pages faulted in individually */
+    uint64_t host_bytes;     /* host memory the simulated OS holds for its
+                                own page state and free ranges (not the
+                                policy's metadata; not a figure) */
 } as_simos_counters_t;
 
 typedef struct as_simos as_simos_t;
 
 void as_simos_config_default(as_simos_config_t *cfg);
+
+/* The simulated OS's parameters as a run sets them (`--param os.NAME=V`), in
+ * the table order of as_simos_params: thp, khugepaged, max_ptes_none,
+ * scan_interval, scan_regions. The base address is not a parameter. */
+enum {
+    AS_SIMOS_P_THP,
+    AS_SIMOS_P_KHUGEPAGED,
+    AS_SIMOS_P_MAX_PTES_NONE,
+    AS_SIMOS_P_SCAN_INTERVAL,
+    AS_SIMOS_P_SCAN_REGIONS,
+    AS_SIMOS_N_PARAMS
+};
+extern const as_param_spec_t as_simos_params[AS_SIMOS_N_PARAMS];
+
+/* as_simos_params_of: the parameter values that describe cfg. */
+void as_simos_params_of(const as_simos_config_t *cfg, as_param_value_t *values);
+
+/* as_simos_config_apply: set cfg's parameters from resolved values (the
+ * base address is kept). */
+void as_simos_config_apply(as_simos_config_t *cfg,
+                           const as_param_value_t *values);
 
 /* as_simos_create: @return 0 or AS_ENOMEM. */
 int as_simos_create(const as_simos_config_t *cfg, as_simos_t **os);
@@ -92,7 +117,8 @@ int as_simos_check(const as_simos_t *os);
 
 /* Per-region view for tests and the occupancy plots: for the 2 MiB region
  * containing addr, the number of mapped and resident 4 KiB pages and whether
- * it is a huge page. @return 0, or AS_EINVAL if the region was never mapped. */
+ * it is a huge page. @return 0, or AS_EINVAL if no page of the region is
+ * mapped. */
 int as_simos_region(const as_simos_t *os, uintptr_t addr, uint32_t *mapped,
                     uint32_t *resident, int *huge);
 

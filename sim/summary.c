@@ -7,7 +7,6 @@
 #include "sim/summary.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,32 +21,39 @@ static void add_u64(cJSON *o, const char *k, uint64_t v)
     cJSON_AddNumberToObject(o, k, (double)v);
 }
 
-/* A parameter value: a number when the text is one, a string otherwise. */
-static void add_param(cJSON *o, const char *k, const char *v)
+/* One resolved parameter as what it is: a count, size or duration (in
+ * bytes or ns) or a real number as a JSON number, a switch as a boolean, a
+ * choice as its name. */
+static void add_param(cJSON *o, const as_resolved_param_t *p)
 {
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (*v && !*end && !errno)
-        cJSON_AddNumberToObject(o, k, d);
-    else
-        cJSON_AddStringToObject(o, k, v);
+    const char *k = p->spec->name;
+    switch (p->spec->type) {
+    case AS_PARAM_BOOL:
+        cJSON_AddBoolToObject(o, k, p->value.u != 0);
+        break;
+    case AS_PARAM_ENUM: {
+        char name[64];
+        if (as_param_format(p->spec, p->value, name, sizeof name) < 0)
+            name[0] = 0;
+        cJSON_AddStringToObject(o, k, name);
+        break;
+    }
+    case AS_PARAM_DOUBLE:
+        cJSON_AddNumberToObject(o, k, p->value.d);
+        break;
+    default:
+        add_u64(o, k, p->value.u);
+        break;
+    }
 }
 
-/* Params of one part from res->params ("part.name=value"). */
+/* The resolved parameters of one part. */
 static cJSON *params_of(const as_run_result_t *res, const char *part)
 {
     cJSON *o = cJSON_CreateObject();
-    size_t pl = strlen(part);
-    for (size_t i = 0; i < res->n_params_out; i++) {
-        const char *p = res->params[i];
-        if (strncmp(p, part, pl) || p[pl] != '.') continue;
-        const char *eq = strchr(p, '=');
-        if (!eq) continue;
-        char name[96];
-        snprintf(name, sizeof name, "%.*s", (int)(eq - p - pl - 1), p + pl + 1);
-        add_param(o, name, eq + 1);
-    }
+    for (size_t i = 0; i < res->n_params_out; i++)
+        if (strcmp(res->params[i].part, part) == 0)
+            add_param(o, &res->params[i]);
     return o;
 }
 
@@ -199,6 +205,8 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     add_u64(w, "zero_size", res->warn_zero_size);
     add_u64(w, "too_large", res->warn_too_large);
     add_u64(w, "policy_errors", res->warn_policy_errors);
+    if (cfg->skip_bad_events)
+        add_u64(w, "bad_events_skipped", res->bad_events_skipped);
     if (res->warn_truncated)
         cJSON_AddStringToObject(w, "truncated", res->truncation);
 
@@ -217,24 +225,25 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     return text;
 }
 
-int as_summary_write(const char *path, const as_run_config_t *cfg,
-                     const as_run_result_t *res, char *err, size_t errcap)
+static int write_summary(void *arg, const as_run_config_t *cfg,
+                         const as_run_result_t *res, char *err, size_t errcap)
 {
+    const as_sink_file_t *o = arg;
     char *text = as_summary_json(cfg, res);
     if (!text) {
-        snprintf(err, errcap, "%s: out of memory building the summary", path);
+        snprintf(err, errcap, "%s: out of memory building the summary",
+                 o->path);
         return AS_ENOMEM;
     }
-    as_outfile_t o;
-    int rc = as_outfile_open(&o, path, err, errcap);
-    if (rc == AS_OK) {
-        int ok = fputs(text, o.f) >= 0 && fputc('\n', o.f) != EOF;
-        rc = as_outfile_close(&o, ok, err, errcap);
-        if (!ok && rc == AS_OK) {
-            snprintf(err, errcap, "%s: cannot write", path);
-            rc = AS_EIO;
-        }
-    }
+    fputs(text, o->f);
+    fputc('\n', o->f);
     free(text);
-    return rc;
+    return as_sink_file_check(o, err, errcap);
+}
+
+as_run_sink_t as_summary_sink(as_sink_file_t *o, FILE *f, const char *path)
+{
+    o->f = f;
+    o->path = path;
+    return (as_run_sink_t){.arg = o, .on_end = write_summary};
 }

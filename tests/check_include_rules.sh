@@ -3,12 +3,16 @@
 # DESIGN.md, enforced on #include "..." lines (docs/architecture.md):
 #
 #   policies/   may include policies/ and common/ only
-#   predictors/ may include predictors/, common/ and policies/pagesource.h
+#   predictors/ may include predictors/ and common/ only
 #   traces/     may include traces/ and common/ only
 #   malloc/     may include malloc/, policies/, predictors/ and common/
 #   common/     may include common/ only
 #   reports/    may include reports/, traces/, common/ and sim/fileio.h
 #               (it reads summary files and traces; never the engine)
+#
+# No exceptions. And no header may include itself through a chain of quoted
+# includes (a circular include): the resolved includes of those folders form
+# a graph, and tsort(1) must order it.
 #
 # Every quoted include of every .c/.h under those folders is resolved (first
 # beside the including file, then from the source root, as the build's include
@@ -18,7 +22,9 @@
 # the object check (check_policy_libc_refs.sh) catches what they would bring.
 #
 # The script first runs itself on a scratch tree with one violation per rule
-# and fails unless every one is caught (AS_INCLUDE_RULES_NO_SELFTEST=1 skips).
+# and a circular include between two policy files, and fails unless every
+# one is caught; then on a clean scratch tree, which must pass
+# (AS_INCLUDE_RULES_NO_SELFTEST=1 skips both).
 set -uo pipefail
 
 # allowed FOLDER RESOLVED: 0 when a file in FOLDER may include RESOLVED
@@ -27,7 +33,7 @@ allowed() {
   local from=$1 to=$2
   case $from in
     policies) [[ $to == policies/* || $to == common/* ]] ;;
-    predictors) [[ $to == predictors/* || $to == common/* || $to == policies/pagesource.h ]] ;;
+    predictors) [[ $to == predictors/* || $to == common/* ]] ;;
     traces) [[ $to == traces/* || $to == common/* ]] ;;
     malloc) [[ $to == malloc/* || $to == policies/* || $to == predictors/* || $to == common/* ]] ;;
     common) [[ $to == common/* ]] ;;
@@ -38,8 +44,9 @@ allowed() {
 
 # check_tree SRC: print every violation; return 1 when any.
 check_tree() {
-  local src rc=0 folder file line inc dir resolved
+  local src rc=0 folder file line inc dir resolved edges loop
   src=$(cd "$1" && pwd -P) || return 1
+  edges=$(mktemp) || return 1
   for folder in policies predictors traces malloc common reports; do
     [[ -d $src/$folder ]] || continue
     while IFS= read -r -d '' file; do
@@ -62,6 +69,7 @@ check_tree() {
           continue
         fi
         resolved=${resolved#$src/}
+        echo "${file#$src/} $resolved" >>"$edges"
         if ! allowed "$folder" "$resolved"; then
           echo "FAIL: ${file#$src/}: #include \"$inc\" -> $resolved breaks the $folder/ rule"
           rc=1
@@ -69,6 +77,13 @@ check_tree() {
       done < <(grep -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$file")
     done < <(find "$src/$folder" -type f \( -name '*.c' -o -name '*.h' \) -print0 | sort -z)
   done
+  # Circular includes: tsort names the files of every loop it finds.
+  loop=$(tsort "$edges" 2>&1 >/dev/null | grep -v 'input contains a loop' | sed 's/^tsort: //' | sort -u | tr '\n' ' ')
+  rm -f "$edges"
+  if [[ -n $loop ]]; then
+    echo "FAIL: circular include among: ${loop% }"
+    rc=1
+  fi
   return $rc
 }
 
@@ -86,18 +101,32 @@ selftest() {
   : >"$tmp/predictors/predictor.h"
   printf '#include "../../common/error.h"\n#include "../policy.h"\n' >"$tmp/policies/p/good.c"
   printf '#include "../../sim/simos.h"\n' >"$tmp/policies/p/bad.c"
-  printf '#include "../policies/pagesource.h"\n#include "../common/error.h"\n' >"$tmp/predictors/good.c"
-  printf '  #  include "../policies/policy.h"\n' >"$tmp/predictors/bad.c"
+  printf '#include "predictors/predictor.h"\n#include "common/error.h"\n' >"$tmp/predictors/good.c"
+  printf '  #  include "../policies/pagesource.h"\n' >"$tmp/predictors/bad.c"
   printf '#include "trace.h"\n' >"$tmp/traces/good.c"
   printf '#include "../predictors/predictor.h"\n' >"$tmp/traces/bad.c"
   printf '#include "sim/simos.h"\n' >"$tmp/malloc/bad.c"
   printf '#include "nowhere.h"\n' >"$tmp/common/bad.h"
   printf '#include "sim/fileio.h"\n#include "traces/trace.h"\n' >"$tmp/reports/good.c"
   printf '#include "sim/simos.h"\n' >"$tmp/reports/bad.c"
+  # the clean tree (every file but the bad ones) passes
+  mkdir -p "$tmp/clean"
+  (cd "$tmp" && find common policies predictors traces sim malloc reports -type f ! -name 'bad.*' -print0 |
+    xargs -0 -I{} cp --parents {} clean/)
+  out=$(check_tree "$tmp/clean")
+  if [[ $? != 0 ]] || grep -q FAIL <<<"$out"; then
+    echo "FAIL: self-test: a clean tree was reported:"
+    echo "$out"
+    return 1
+  fi
+  # a circular include between two policy files
+  printf '#include "policies/p/b.h"\n' >"$tmp/policies/p/a.h"
+  printf '#include "common/error.h"\n#include "policies/p/a.h"\n' >"$tmp/policies/p/b.h"
   out=$(check_tree "$tmp")
-  if [[ $? == 0 ]] || [[ $(grep -c FAIL <<<"$out") != 6 ]] ||
+  if [[ $? == 0 ]] || [[ $(grep -c FAIL <<<"$out") != 7 ]] ||
     ! grep -q 'policies/p/bad.c: .*sim/simos.h breaks the policies/ rule' <<<"$out" ||
-    ! grep -q 'predictors/bad.c: .*policies/policy.h breaks the predictors/ rule' <<<"$out" ||
+    ! grep -q 'predictors/bad.c: .*policies/pagesource.h breaks the predictors/ rule' <<<"$out" ||
+    ! grep -q 'circular include among: policies/p/a.h policies/p/b.h$' <<<"$out" ||
     ! grep -q 'traces/bad.c: .*predictors/predictor.h breaks the traces/ rule' <<<"$out" ||
     ! grep -q 'malloc/bad.c: .*sim/simos.h breaks the malloc/ rule' <<<"$out" ||
     ! grep -q 'reports/bad.c: .*sim/simos.h breaks the reports/ rule' <<<"$out" ||
@@ -106,7 +135,7 @@ selftest() {
     echo "$out"
     return 1
   fi
-  echo "ok: self-test caught one violation of each rule and nothing else"
+  echo "ok: self-test caught one violation of each rule and the circular include, and passed the clean tree"
 }
 
 src=${3:-$(cd "$(dirname "$0")/.." && pwd)}

@@ -59,7 +59,7 @@ PY
 # Truncated: every whole chunk replayed, a warning naming the offset.
 sz=$(stat -c %s "$T/t.ast")
 head -c $((sz * 2 / 3)) "$T/t.ast" >"$T/trunc.ast"
-check "truncated trace" 0 "truncated trace.*offset|offset.*truncated" -- "$A" run -p bestfit "$T/trunc.ast" -o "$T/rt"
+check "truncated trace" 3 "truncated trace.*offset|offset.*truncated" -- "$A" run -p bestfit "$T/trunc.ast" -o "$T/rt"
 grep -q '"truncated":	true' "$T/rt/summary.json" && echo "ok   truncation in summary" || { echo "FAIL truncation not in summary"; fail=1; }
 
 # Bit flip: exit 2, file and offset named, nothing left in the output dir.

@@ -32,14 +32,30 @@
  *               socket pairs (one takes the recorder's old number),
  *               allocates 100 of 6262 bytes, waits for the recorder's
  *               drainer, and exits 5 if any socket received a byte
+ *   abort       allocates and frees 50000 objects of 4244 bytes, allocates
+ *               100 of 4245 (kept), then abort()s -- at once, so most of it
+ *               is still in the recorder's ring when the signal arrives
+ *   segv        the same, then dies by SIGSEGV (a store through NULL)
+ *   rawclose    allocates 1 of 7171 bytes, waits 100 ms, closes every
+ *               descriptor from 3 up with a raw close_range syscall (which
+ *               no hook sees), allocates 10 of 7272 and exits 0
+ *   closefrom   allocates 1 of 9191 bytes, closefrom(3), allocates 10 of
+ *               9292 and exits 0
+ *   dup2        allocates 1 of 8181 bytes, dup2s /dev/null onto the
+ *               recorder's number (ALLOCSIM_RECORD_FD), exits 4 unless that
+ *               number is then /dev/null, allocates 10 of 8282, exits 0
  */
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -170,6 +186,12 @@ int mode_stress(long n)
     return 0;
 }
 
+/* sink_null: NULL, out of the compiler's sight. */
+void *sink_null(void)
+{
+    return (void *)(uintptr_t)(sink == (void *)1);
+}
+
 void alloc_n(int n, size_t size, int keep)
 {
     for (int i = 0; i < n; i++) {
@@ -274,6 +296,29 @@ int mode_closefds(void)
     return 0;
 }
 
+int mode_dup2(void)
+{
+    const char *v = getenv("ALLOCSIM_RECORD_FD");
+    int fd = v ? atoi(v) : -1;
+    alloc_n(1, 8181, 1);
+    int nul = open("/dev/null", O_WRONLY);
+    struct stat st;
+    if (fd < 0 || nul < 0 || dup2(nul, fd) != fd) return 3;
+    if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode)) return 4;
+    alloc_n(10, 8282, 1);
+    return 0;
+}
+
+/* mode_crash: 50000 + 100 allocations, then death by `sig`. */
+int mode_crash(int sig)
+{
+    alloc_n(50000, 4244, 0);
+    alloc_n(100, 4245, 1);
+    if (sig == SIGABRT) abort();
+    *(volatile int *)sink_null() = 1; /* SIGSEGV */
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "basic";
@@ -300,6 +345,22 @@ int main(int argc, char **argv)
     if (strcmp(mode, "threads") == 0) return mode_threads();
     if (strcmp(mode, "frameless") == 0) return mode_frameless();
     if (strcmp(mode, "closefds") == 0) return mode_closefds();
+    if (strcmp(mode, "abort") == 0) return mode_crash(SIGABRT);
+    if (strcmp(mode, "segv") == 0) return mode_crash(SIGSEGV);
+    if (strcmp(mode, "closefrom") == 0) {
+        alloc_n(1, 9191, 1);
+        closefrom(3);
+        alloc_n(10, 9292, 1);
+        return 0;
+    }
+    if (strcmp(mode, "dup2") == 0) return mode_dup2();
+    if (strcmp(mode, "rawclose") == 0) {
+        alloc_n(1, 7171, 1);
+        usleep(100000);
+        syscall(SYS_close_range, 3u, ~0u, 0);
+        alloc_n(10, 7272, 1);
+        return 0;
+    }
     if (strcmp(mode, "after-exec") == 0) {
         alloc_n(1, 2222, 1);
         return 0;

@@ -1317,6 +1317,11 @@ int as_trace_reader_truncated(const as_trace_reader_t *r)
     return r->truncated;
 }
 
+int as_trace_reader_indexed(const as_trace_reader_t *r)
+{
+    return r->have_index;
+}
+
 int as_trace_reader_has_index(const as_trace_reader_t *r)
 {
     return r->have_index;

@@ -70,9 +70,13 @@ typedef struct {
     int zstd_level;        /* 0 = default (3) */
 } as_trace_writer_opts_t;
 
-/* as_trace_writer_open: create `path` (written to path.tmp, renamed on close,
- * so a failed run never leaves a half-written output under the final name).
- * `opts` may be NULL. @return 0, AS_EIO (message names the path). */
+/* as_trace_writer_open: write `path` as traces/outfile.h decides: "-" is
+ * standard output; a regular file (symlinks followed) is written to a
+ * temporary beside it and renamed onto it on close, so a failed run never
+ * leaves a half-written output and never replaces an earlier good one; a
+ * character device or FIFO is written in place; anything else is refused.
+ * `opts` may be NULL. @return 0, AS_EINVAL (refused), AS_EIO (message
+ * names the path; *w is set and must be aborted), AS_ENOMEM. */
 int as_trace_writer_open(as_trace_writer_t **w, const char *path,
                          const as_trace_writer_opts_t *opts);
 
@@ -116,7 +120,8 @@ int as_trace_writer_close(as_trace_writer_t *w);
  * freed. */
 int as_trace_writer_close_err(as_trace_writer_t *w, char *err, size_t errcap);
 
-/* as_trace_writer_abort: discard (path mode: remove the .tmp file); free w. */
+/* as_trace_writer_abort: discard (path mode: remove the temporary, leave the
+ * target as it was); free w. */
 void as_trace_writer_abort(as_trace_writer_t *w);
 
 /* as_trace_writer_error: message of the last error ("path: what"). */
@@ -177,6 +182,12 @@ const as_trace_chunk_info_t *as_trace_reader_chunks(const as_trace_reader_t *r);
 /* 1 when the footer was missing or bad and the trace ended in a partial
  * chunk; as_trace_reader_error() then describes the truncation point. */
 int as_trace_reader_truncated(const as_trace_reader_t *r);
+
+/* as_trace_reader_indexed: @return 1 when the footer index was loaded at
+ * open (the file is whole), 0 when its chunks are found by scanning: such a
+ * trace ends truncated (as_trace_reader_truncated) unless an error comes
+ * first. Known at open, so a replay can say so before its first row. */
+int as_trace_reader_indexed(const as_trace_reader_t *r);
 
 uint64_t as_trace_reader_file_bytes(const as_trace_reader_t *r);
 const char *as_trace_reader_path(const as_trace_reader_t *r);

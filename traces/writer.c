@@ -1,7 +1,8 @@
 /* writer.c - the streaming writer of trace format v1.
  *
- * The writer owns one output (a path, written to path.tmp and renamed into
- * place on close, or a caller's fd written chunk by chunk for the recorder),
+ * The writer owns one output (a path, opened through traces/outfile.c --
+ * a temporary renamed onto the target on close, or a device written in
+ * place -- or a caller's fd written chunk by chunk for the recorder),
  * the payload streams of the chunk being filled, and the footer index of the
  * chunks already written. Events are encoded as they arrive (a tag byte with
  * "same as before" flags into the tag stream, each present field as a LEB128
@@ -28,6 +29,7 @@
 
 #include "common/error.h"
 #include "traces/codec.h"
+#include "traces/outfile.h"
 
 #define AS_WRITER_DEFAULT_CHUNK_EVENTS 65536u
 #define AS_WRITER_DEFAULT_LEVEL 3
@@ -48,9 +50,8 @@ typedef struct {
  * header_written || (nindex == 0 && offset == 0). */
 struct as_trace_writer {
     int fd;                /* output; -1 once closed */
-    int path_mode;         /* 1: we own fd and rename tmp_path to path */
-    char *path;            /* final name (path mode) or "fd N" */
-    char *tmp_path;        /* path.tmp (path mode) */
+    as_output_t *outfile;  /* path mode: the output (outfile.h); else NULL */
+    char *path;            /* name for messages: the path, or "fd N" */
     ZSTD_CCtx *cctx;       /* reused for every chunk */
     int level;             /* zstd level */
     uint32_t chunk_events; /* events per chunk */
@@ -176,7 +177,7 @@ static void free_writer(as_trace_writer_t *w)
     free(w->index);
     ZSTD_freeCCtx(w->cctx);
     free(w->path);
-    free(w->tmp_path);
+    free(w->outfile);
     free(w);
 }
 
@@ -192,20 +193,23 @@ int as_trace_writer_open(as_trace_writer_t **wp, const char *path,
     }
     size_t n = strlen(path);
     w->path = malloc(n + 1);
-    w->tmp_path = malloc(n + 5);
-    if (!w->path || !w->tmp_path) {
+    w->outfile = malloc(sizeof *w->outfile);
+    if (!w->path || !w->outfile) {
         free_writer(w);
         return AS_ENOMEM;
     }
     memcpy(w->path, path, n + 1);
-    memcpy(w->tmp_path, path, n);
-    memcpy(w->tmp_path + n, ".tmp", 5);
-    w->path_mode = 1;
-    w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     *wp = w;
-    if (w->fd < 0)
-        return fail_io(w, AS_EIO, "cannot create %s: %s", w->tmp_path,
-                       strerror(errno));
+    char err[sizeof w->msg];
+    rc = as_output_open(w->outfile, path, err, sizeof err);
+    if (rc) {
+        free(w->outfile);
+        w->outfile = NULL;
+        snprintf(w->msg, sizeof w->msg, "%s", err);
+        w->err = rc;
+        return rc;
+    }
+    w->fd = w->outfile->fd;
     return 0;
 }
 
@@ -579,14 +583,13 @@ int as_trace_writer_close_err(as_trace_writer_t *w, char *err, size_t errcap)
     if (!rc && w->nindex > UINT32_MAX)
         rc = fail(w, AS_EINVAL, "too many chunks");
     if (!rc) rc = write_footer(w);
-    if (w->path_mode) {
-        if (w->fd >= 0 && close(w->fd) != 0 && !rc)
-            rc = fail_io(w, AS_EIO, "close failed: %s", strerror(errno));
+    if (w->outfile) {
         w->fd = -1;
-        if (!rc && rename(w->tmp_path, w->path) != 0)
-            rc = fail_io(w, AS_EIO, "cannot rename %s into place: %s",
-                         w->tmp_path, strerror(errno));
-        if (rc) unlink(w->tmp_path);
+        char cerr[sizeof w->msg];
+        if (rc)
+            as_output_discard(w->outfile);
+        else if ((rc = as_output_commit(w->outfile, cerr, sizeof cerr)) != 0)
+            snprintf(w->msg, sizeof w->msg, "%s", cerr);
     }
     if (rc && err && errcap)
         snprintf(err, errcap, "%s", as_trace_writer_error(w));
@@ -597,9 +600,6 @@ int as_trace_writer_close_err(as_trace_writer_t *w, char *err, size_t errcap)
 void as_trace_writer_abort(as_trace_writer_t *w)
 {
     if (!w) return;
-    if (w->path_mode) {
-        if (w->fd >= 0) close(w->fd);
-        unlink(w->tmp_path);
-    }
+    if (w->outfile) as_output_discard(w->outfile);
     free_writer(w);
 }

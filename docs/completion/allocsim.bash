@@ -8,9 +8,8 @@
 # --policy, --predictor (and WRAPPER:INNER), --shadow-predictor, --param
 # NAME.KEY=, --thp, --format, --unwind, gen's workloads, and files. Every list
 # comes from the allocsim binary being completed, at completion time, so it
-# never goes stale: names from the hidden `allocsim --list WHAT`, options
-# from `allocsim CMD --help`, and the simulated OS's parameters (which are
-# not in a registry) from the os.KEY names `allocsim run --help` shows.
+# never goes stale: names (the simulated OS's os.KEY parameters included)
+# from the hidden `allocsim --list WHAT`, options from `allocsim CMD --help`.
 # Self-contained: it needs bash only, not the bash-completion package.
 
 # _allocsim_words CMD ARGS...: the output of allocsim ARGS, or nothing.
@@ -37,7 +36,6 @@ _allocsim_params()
         _allocsim_words "$1" --list workload-params
     else
         _allocsim_words "$1" --list params
-        _allocsim_words "$1" run --help | grep -oE '\bos\.[a-z_]+' | sort -u
     fi
 }
 

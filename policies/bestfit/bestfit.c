@@ -562,20 +562,29 @@ static int free_cmp(const as_rb_node_t *a, const as_rb_node_t *b)
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
-int as_bestfit_check(const void *state)
+/* The check hook: every invariant of the header comment, each failure
+ * named. */
+static int bf_check(const void *state, as_msg_t *why)
 {
     const bf_t *st = state;
-    if (as_rb_check(&st->by_size, free_cmp) || as_rb_check(&st->segs, seg_cmp))
-        return AS_ECHECK;
+    if (as_rb_check(&st->by_size, free_cmp))
+        return as_msg_fail(why, "bestfit: size tree of free blocks malformed",
+                           NULL, 0);
+    if (as_rb_check(&st->segs, seg_cmp))
+        return as_msg_fail(why, "bestfit: segment tree malformed", NULL, 0);
     if (as_u64map_check(&st->edges) || as_u64map_check(&st->allocs))
-        return AS_ECHECK;
+        return as_msg_fail(why, "bestfit: edge or block map malformed", NULL,
+                           0);
     uint64_t heap = 0, free_b = 0, alloc_b = 0, n_free = 0, n_alloc = 0;
     uintptr_t prev_end = 0;
     for (as_rb_node_t *n = as_rb_first(&st->segs); n; n = as_rb_next(n)) {
         const bf_seg_t *seg = AS_RB_ENTRY(n, bf_seg_t, node);
         if (seg->end <= seg->start || seg->start < prev_end ||
             seg->start % st->page || seg->end % st->page)
-            return AS_ECHECK;
+            return as_msg_fail(why,
+                               "bestfit: segment empty, overlapping or not "
+                               "page aligned",
+                               "segment_addr", seg->start);
         prev_end = seg->end;
         heap += seg->end - seg->start;
         int prev_free = 0;
@@ -583,32 +592,65 @@ int as_bestfit_check(const void *state)
             uint64_t bytes;
             const bf_free_t *f = edge_get(st, p);
             if (f) {
-                if (prev_free || f->start != p || f->bytes == 0 ||
-                    f->bytes % MIN_BLOCK ||
+                if (prev_free)
+                    return as_msg_fail(why, "bestfit: two adjacent free blocks",
+                                       "block_addr", p);
+                if (f->start != p || f->bytes == 0 || f->bytes % MIN_BLOCK ||
                     edge_get(st, (p + f->bytes) | 1) != f)
-                    return AS_ECHECK;
-                if (as_u64map_get(&st->allocs, p, NULL)) return AS_ECHECK;
+                    return as_msg_fail(why,
+                                       "bestfit: free block's edges or size "
+                                       "inconsistent",
+                                       "block_addr", p);
+                if (as_u64map_get(&st->allocs, p, NULL))
+                    return as_msg_fail(why, "bestfit: block both free and live",
+                                       "block_addr", p);
                 bytes = f->bytes;
                 free_b += bytes;
                 n_free++;
                 prev_free = 1;
             } else if (as_u64map_get(&st->allocs, p, &bytes)) {
-                if (bytes == 0 || bytes % MIN_BLOCK) return AS_ECHECK;
+                if (bytes == 0 || bytes % MIN_BLOCK)
+                    return as_msg_fail(why, "bestfit: live block of bad size",
+                                       "block_addr", p);
                 alloc_b += bytes;
                 n_alloc++;
                 prev_free = 0;
             } else {
-                return AS_ECHECK; /* a hole in the tiling */
+                return as_msg_fail(why, "bestfit: hole in a segment's tiling",
+                                   "at_addr", p);
             }
-            if (p + bytes > seg->end) return AS_ECHECK;
+            if (p + bytes > seg->end)
+                return as_msg_fail(why,
+                                   "bestfit: block crosses its segment end",
+                                   "block_addr", p);
             p += bytes;
         }
     }
-    if (heap != st->heap_bytes || free_b != st->free_bytes ||
-        alloc_b != st->allocated_bytes || n_free != st->by_size.count ||
-        2 * n_free != as_u64map_count(&st->edges) ||
-        n_alloc != as_u64map_count(&st->allocs) || heap != free_b + alloc_b)
-        return AS_ECHECK;
+    if (heap != st->heap_bytes || heap != free_b + alloc_b)
+        return as_msg_fail(why, "bestfit: heap_bytes != sum of segments",
+                           "heap_bytes", st->heap_bytes);
+    if (free_b != st->free_bytes || n_free != st->by_size.count ||
+        2 * n_free != as_u64map_count(&st->edges))
+        return as_msg_fail(why,
+                           "bestfit: free_bytes or free-block count != walk",
+                           "free_bytes", st->free_bytes);
+    if (alloc_b != st->allocated_bytes ||
+        n_alloc != as_u64map_count(&st->allocs))
+        return as_msg_fail(why,
+                           "bestfit: allocated_bytes != sum of live blocks",
+                           "allocated_bytes", st->allocated_bytes);
+    return 0;
+}
+
+int as_bestfit_check(const void *state)
+{
+    return bf_check(state, NULL);
+}
+
+int as_bestfit_debug_corrupt(void *state)
+{
+    bf_t *st = state;
+    st->free_bytes += MIN_BLOCK;
     return 0;
 }
 
@@ -626,4 +668,5 @@ const as_policy_ops_t as_policy_bestfit = {
     .tick = NULL,
     .stats = bf_stats,
     .destroy = bf_destroy,
+    .check = bf_check,
 };

@@ -41,10 +41,15 @@ enum {
 
 extern const as_policy_ops_t as_policy_bestfit;
 
-/* as_bestfit_check: expensive tier: walk every segment block by block and
- * verify the invariants of bestfit.c (exact tiling, no adjacent free blocks,
- * consistent indexes and byte counts) on a bestfit state. O(blocks).
- * @return 0 or AS_ECHECK. */
+/* as_bestfit_check: expensive tier (the policy's `check` hook without a
+ * message): walk every segment block by block and verify the invariants of
+ * bestfit.c (exact tiling, no adjacent free blocks, consistent indexes and
+ * byte counts) on a bestfit state. O(blocks). @return 0 or AS_ECHECK. */
 int as_bestfit_check(const void *state);
+
+/* as_bestfit_debug_corrupt: for tests of the check hook only: make the
+ * state inconsistent (free_bytes off by one block) without touching any
+ * structure. @return 0. */
+int as_bestfit_debug_corrupt(void *state);
 
 #endif /* AS_POLICIES_BESTFIT_BESTFIT_H */

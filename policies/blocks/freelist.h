@@ -20,8 +20,8 @@
  *   addrstack: n == sum of entries over its chunks; pop returns the most
  *              recently pushed address (LIFO, as an intrusive list would).
  */
-#ifndef AS_POLICIES_COMMON_FREELIST_H
-#define AS_POLICIES_COMMON_FREELIST_H
+#ifndef AS_POLICIES_BLOCKS_FREELIST_H
+#define AS_POLICIES_BLOCKS_FREELIST_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -89,4 +89,4 @@ int as_addrstack_pop(as_addrstack_t *st, uintptr_t *addr);
 /* as_addrstack_fini: return every chunk to the arena. */
 void as_addrstack_fini(as_addrstack_t *st);
 
-#endif /* AS_POLICIES_COMMON_FREELIST_H */
+#endif /* AS_POLICIES_BLOCKS_FREELIST_H */

@@ -20,14 +20,21 @@ typedef struct chunk {
 
 #define HEADER_BYTES 16
 
+void *as_objlist_pop(as_objlist_t *l)
+{
+    void **obj = l->free_list;
+    if (!obj) return NULL;
+    l->free_list = *obj;
+    memset(obj, 0, l->obj_bytes);
+    l->live++;
+    return obj;
+}
+
 void as_pool_init(as_pool_t *p, const as_mem_t *mem, size_t obj_bytes)
 {
-    if (obj_bytes < 16) obj_bytes = 16;
-    p->obj_bytes = (obj_bytes + 15) & ~(size_t)15;
+    as_objlist_init(&p->objs, obj_bytes);
     p->next_objs = MIN_OBJS;
-    p->free_list = NULL;
     p->chunks = NULL;
-    p->live = 0;
     p->capacity = 0;
     p->bytes = 0;
     p->mem = *mem;
@@ -35,7 +42,7 @@ void as_pool_init(as_pool_t *p, const as_mem_t *mem, size_t obj_bytes)
 
 static size_t chunk_bytes(const as_pool_t *p, size_t n_objs)
 {
-    return HEADER_BYTES + n_objs * p->obj_bytes;
+    return HEADER_BYTES + n_objs * p->objs.obj_bytes;
 }
 
 static int grow(as_pool_t *p)
@@ -48,33 +55,20 @@ static int grow(as_pool_t *p)
     p->chunks = c;
     p->bytes += chunk_bytes(p, n);
     p->capacity += n;
-    /* Thread the objects onto the free list, lowest address first. */
-    char *base = (char *)c + HEADER_BYTES;
-    for (size_t i = n; i-- > 0;) {
-        void **obj = (void **)(void *)(base + i * p->obj_bytes);
-        *obj = p->free_list;
-        p->free_list = obj;
-    }
+    as_objlist_carve(&p->objs, (char *)c + HEADER_BYTES, n);
     if (p->next_objs < MAX_OBJS) p->next_objs *= 2;
     return 0;
 }
 
 void *as_pool_alloc(as_pool_t *p)
 {
-    if (!p->free_list && grow(p)) return NULL;
-    void **obj = p->free_list;
-    p->free_list = *obj;
-    memset(obj, 0, p->obj_bytes);
-    p->live++;
-    return obj;
+    if (!p->objs.free_list && grow(p)) return NULL;
+    return as_objlist_pop(&p->objs);
 }
 
 void as_pool_free(as_pool_t *p, void *obj)
 {
-    if (!obj) return;
-    *(void **)obj = p->free_list;
-    p->free_list = obj;
-    p->live--;
+    as_objlist_push(&p->objs, obj);
 }
 
 void as_pool_fini(as_pool_t *p)
@@ -86,8 +80,8 @@ void as_pool_fini(as_pool_t *p)
         c = next;
     }
     p->chunks = NULL;
-    p->free_list = NULL;
-    p->live = p->capacity = p->bytes = 0;
+    p->objs.free_list = NULL;
+    p->objs.live = p->capacity = p->bytes = 0;
     p->next_objs = MIN_OBJS;
 }
 
@@ -97,16 +91,16 @@ int as_pool_check(const as_pool_t *p)
     for (const chunk_t *c = p->chunks; c; c = c->next)
         cap += c->n_objs;
     if (cap != p->capacity) return AS_ECHECK;
-    for (void *const *o = p->free_list; o; o = *o) {
+    for (void *const *o = p->objs.free_list; o; o = *o) {
         if (++n_free > cap) return AS_ECHECK;
         int inside = 0;
         for (const chunk_t *c = p->chunks; c && !inside; c = c->next) {
             const char *b = (const char *)c + HEADER_BYTES;
-            const char *e = b + c->n_objs * p->obj_bytes;
+            const char *e = b + c->n_objs * p->objs.obj_bytes;
             inside = (const char *)o >= b && (const char *)o < e &&
-                     ((size_t)((const char *)o - b) % p->obj_bytes) == 0;
+                     ((size_t)((const char *)o - b) % p->objs.obj_bytes) == 0;
         }
         if (!inside) return AS_ECHECK;
     }
-    return n_free + p->live == cap ? 0 : AS_ECHECK;
+    return n_free + p->objs.live == cap ? 0 : AS_ECHECK;
 }

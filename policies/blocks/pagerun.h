@@ -12,8 +12,8 @@
  * Invariants: count == keys in `runs`; bytes == sum of the runs' lengths;
  * peak_bytes >= bytes; every run is a live reservation of the page source.
  */
-#ifndef AS_POLICIES_COMMON_PAGERUN_H
-#define AS_POLICIES_COMMON_PAGERUN_H
+#ifndef AS_POLICIES_BLOCKS_PAGERUN_H
+#define AS_POLICIES_BLOCKS_PAGERUN_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -51,4 +51,4 @@ uint64_t as_pageruns_size(const as_pageruns_t *r, uintptr_t addr);
 /* as_pageruns_fini: unreserve every live run and free the map. */
 void as_pageruns_fini(as_pageruns_t *r);
 
-#endif /* AS_POLICIES_COMMON_PAGERUN_H */
+#endif /* AS_POLICIES_BLOCKS_PAGERUN_H */

@@ -47,7 +47,8 @@ static inline void change_child(as_rb_tree_t *t, as_rb_node_t *parent,
 
 /* Rotate x towards `dir`: its child[!dir] y takes x's place, x becomes
  * y->child[dir]. dir 0 is a left rotation. */
-static void rotate(as_rb_tree_t *t, as_rb_node_t *x, int dir)
+static void rotate(as_rb_tree_t *t, as_rb_node_t *x, int dir,
+                   as_rb_augment_fn aug)
 {
     as_rb_node_t *y = x->child[!dir];
     as_rb_node_t *p = as_rb_parent(x);
@@ -57,10 +58,29 @@ static void rotate(as_rb_tree_t *t, as_rb_node_t *x, int dir)
     change_child(t, p, x, y);
     y->child[dir] = x;
     set_parent(x, y);
+    if (aug) {
+        aug(x); /* x is now below y */
+        aug(y);
+    }
 }
 
-void as_rb_link(as_rb_tree_t *t, as_rb_node_t *node, as_rb_node_t *parent,
-                int dir)
+static void propagate(as_rb_augment_fn aug, as_rb_node_t *n)
+{
+    if (!aug) return;
+    for (; n; n = as_rb_parent(n))
+        aug(n);
+}
+
+void as_rb_propagate(const as_rb_atree_t *t, as_rb_node_t *n)
+{
+    /* Only n's own contribution changed: an ancestor can change only if its
+     * child on the path did. */
+    for (; n && t->augment(n); n = as_rb_parent(n)) {
+    }
+}
+
+static void link_node(as_rb_tree_t *t, as_rb_node_t *node, as_rb_node_t *parent,
+                      int dir, as_rb_augment_fn aug)
 {
     node->child[0] = node->child[1] = NULL;
     node->parent_color = (uintptr_t)parent | RB_RED;
@@ -69,6 +89,7 @@ void as_rb_link(as_rb_tree_t *t, as_rb_node_t *node, as_rb_node_t *parent,
     else
         t->root = node;
     t->count++;
+    propagate(aug, node); /* values correct before any rotation */
 
     as_rb_node_t *z = node, *p;
     while ((p = as_rb_parent(z)) && is_red(p)) {
@@ -83,19 +104,31 @@ void as_rb_link(as_rb_tree_t *t, as_rb_node_t *node, as_rb_node_t *parent,
             continue;
         }
         if (z == p->child[!d]) {
-            rotate(t, p, d);
+            rotate(t, p, d, aug);
             z = p;
             p = as_rb_parent(z);
         }
         set_black(p);
         set_red(g);
-        rotate(t, g, !d);
+        rotate(t, g, !d, aug);
     }
     set_black(t->root);
 }
 
-as_rb_node_t *as_rb_insert(as_rb_tree_t *t, as_rb_node_t *node,
-                           as_rb_cmp_fn cmp)
+void as_rb_link(as_rb_tree_t *t, as_rb_node_t *node, as_rb_node_t *parent,
+                int dir)
+{
+    link_node(t, node, parent, dir, NULL);
+}
+
+void as_rb_alink(as_rb_atree_t *t, as_rb_node_t *node, as_rb_node_t *parent,
+                 int dir)
+{
+    link_node(&t->tree, node, parent, dir, t->augment);
+}
+
+static as_rb_node_t *insert_node(as_rb_tree_t *t, as_rb_node_t *node,
+                                 as_rb_cmp_fn cmp, as_rb_augment_fn aug)
 {
     as_rb_node_t *parent = NULL, *cur = t->root;
     int dir = 0;
@@ -106,13 +139,26 @@ as_rb_node_t *as_rb_insert(as_rb_tree_t *t, as_rb_node_t *node,
         dir = c > 0;
         cur = cur->child[dir];
     }
-    as_rb_link(t, node, parent, dir);
+    link_node(t, node, parent, dir, aug);
     return NULL;
+}
+
+as_rb_node_t *as_rb_insert(as_rb_tree_t *t, as_rb_node_t *node,
+                           as_rb_cmp_fn cmp)
+{
+    return insert_node(t, node, cmp, NULL);
+}
+
+as_rb_node_t *as_rb_ainsert(as_rb_atree_t *t, as_rb_node_t *node,
+                            as_rb_cmp_fn cmp)
+{
+    return insert_node(&t->tree, node, cmp, t->augment);
 }
 
 /* Restore the black height after a black node was removed above position x
  * (x may be NULL, so its parent xp is passed separately). */
-static void erase_fixup(as_rb_tree_t *t, as_rb_node_t *x, as_rb_node_t *xp)
+static void erase_fixup(as_rb_tree_t *t, as_rb_node_t *x, as_rb_node_t *xp,
+                        as_rb_augment_fn aug)
 {
     while (x != t->root && !is_red(x)) {
         int d = (xp->child[0] == x) ? 0 : 1;
@@ -120,7 +166,7 @@ static void erase_fixup(as_rb_tree_t *t, as_rb_node_t *x, as_rb_node_t *xp)
         if (is_red(w)) {
             set_black(w);
             set_red(xp);
-            rotate(t, xp, d);
+            rotate(t, xp, d, aug);
             w = xp->child[!d];
         }
         if (!is_red(w->child[0]) && !is_red(w->child[1])) {
@@ -131,7 +177,7 @@ static void erase_fixup(as_rb_tree_t *t, as_rb_node_t *x, as_rb_node_t *xp)
             if (!is_red(w->child[!d])) {
                 set_black(w->child[d]);
                 set_red(w);
-                rotate(t, w, !d);
+                rotate(t, w, !d, aug);
                 w = xp->child[!d];
             }
             if (is_red(xp))
@@ -140,7 +186,7 @@ static void erase_fixup(as_rb_tree_t *t, as_rb_node_t *x, as_rb_node_t *xp)
                 set_black(w);
             set_black(xp);
             set_black(w->child[!d]);
-            rotate(t, xp, d);
+            rotate(t, xp, d, aug);
             x = t->root;
             break;
         }
@@ -148,7 +194,7 @@ static void erase_fixup(as_rb_tree_t *t, as_rb_node_t *x, as_rb_node_t *xp)
     if (x) set_black(x);
 }
 
-void as_rb_erase(as_rb_tree_t *t, as_rb_node_t *z)
+static void erase_node(as_rb_tree_t *t, as_rb_node_t *z, as_rb_augment_fn aug)
 {
     as_rb_node_t *y = z;
     if (z->child[0] && z->child[1]) {
@@ -173,7 +219,18 @@ void as_rb_erase(as_rb_tree_t *t, as_rb_node_t *z)
         change_child(t, as_rb_parent(z), z, y);
     }
     t->count--;
-    if (!y_red) erase_fixup(t, x, xp);
+    propagate(aug, xp); /* every node whose subtree lost a node */
+    if (!y_red) erase_fixup(t, x, xp, aug);
+}
+
+void as_rb_erase(as_rb_tree_t *t, as_rb_node_t *z)
+{
+    erase_node(t, z, NULL);
+}
+
+void as_rb_aerase(as_rb_atree_t *t, as_rb_node_t *z)
+{
+    erase_node(&t->tree, z, t->augment);
 }
 
 void as_rb_replace(as_rb_tree_t *t, as_rb_node_t *old, as_rb_node_t *repl)
@@ -263,6 +320,41 @@ as_rb_node_t *as_rb_floor(const as_rb_tree_t *t, const void *key,
         }
     }
     return best;
+}
+
+/* The leftmost node of the subtree at n with node_ok, or NULL. */
+static as_rb_node_t *leftmost_match(as_rb_node_t *n, as_rb_pred_fn node_ok,
+                                    as_rb_pred_fn subtree_ok, const void *arg)
+{
+    while (n && subtree_ok(n, arg)) {
+        if (n->child[0] && subtree_ok(n->child[0], arg)) {
+            n = n->child[0];
+            continue;
+        }
+        if (node_ok(n, arg)) return n;
+        n = n->child[1];
+    }
+    return NULL;
+}
+
+as_rb_node_t *as_rb_first_match(const as_rb_tree_t *t, as_rb_pred_fn node_ok,
+                                as_rb_pred_fn subtree_ok, const void *arg)
+{
+    return leftmost_match(t->root, node_ok, subtree_ok, arg);
+}
+
+as_rb_node_t *as_rb_next_match(const as_rb_node_t *n, as_rb_pred_fn node_ok,
+                               as_rb_pred_fn subtree_ok, const void *arg)
+{
+    as_rb_node_t *r = leftmost_match(n->child[1], node_ok, subtree_ok, arg);
+    if (r) return r;
+    for (as_rb_node_t *p = as_rb_parent(n); p; n = p, p = as_rb_parent(p)) {
+        if (n != p->child[0]) continue;
+        if (node_ok(p, arg)) return p;
+        r = leftmost_match(p->child[1], node_ok, subtree_ok, arg);
+        if (r) return r;
+    }
+    return NULL;
 }
 
 /* @return the black height of the subtree at n, or -1 on a violation;

@@ -19,9 +19,18 @@
  * Two ways to insert: as_rb_insert() with a compare callback, or, on hot
  * paths, descend yourself and call as_rb_link() with the parent and side you
  * found (no indirect calls; Linux's rbtree works the same way).
+ *
+ * Augmented trees (as_rb_atree_t, changed through as_rb_a*): a value per
+ * node summarises its subtree (for example the largest free range in it).
+ * The tree calls `augment(n)` to recompute n's value from n and its
+ * children whenever a link, erase or rotation changes n's subtree; when the
+ * caller changes a node's own contribution in place (without changing its
+ * order) it calls as_rb_propagate(). as_rb_first_match()/as_rb_next_match()
+ * then find the first node, in order, that satisfies a predicate in
+ * O(log n), skipping every subtree whose summary rules it out.
  */
-#ifndef AS_POLICIES_COMMON_RBTREE_H
-#define AS_POLICIES_COMMON_RBTREE_H
+#ifndef AS_POLICIES_BLOCKS_RBTREE_H
+#define AS_POLICIES_BLOCKS_RBTREE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,10 +40,22 @@ typedef struct as_rb_node {
     uintptr_t parent_color;      /* parent pointer | 1 when red */
 } as_rb_node_t;
 
+/* Recompute n's augmented value from n and its children (either may be
+ * NULL); children's values are current when it is called.
+ * @return 1 when the value changed, 0 when it is what it was. */
+typedef int (*as_rb_augment_fn)(as_rb_node_t *n);
+
 typedef struct {
     as_rb_node_t *root; /* NULL when empty */
     size_t count;       /* nodes in the tree */
 } as_rb_tree_t;
+
+/* An augmented tree: navigate and search `tree` as usual, but change it
+ * only through the as_rb_a* functions, which keep `augment` current. */
+typedef struct {
+    as_rb_tree_t tree;
+    as_rb_augment_fn augment;
+} as_rb_atree_t;
 
 /* <0, 0, >0 as a orders before, equal to, after b. */
 typedef int (*as_rb_cmp_fn)(const as_rb_node_t *a, const as_rb_node_t *b);
@@ -55,6 +76,41 @@ static inline void as_rb_init(as_rb_tree_t *t)
     t->count = 0;
 }
 
+/* as_rb_ainit: an empty augmented tree that keeps `fn` current. */
+static inline void as_rb_ainit(as_rb_atree_t *t, as_rb_augment_fn fn)
+{
+    as_rb_init(&t->tree);
+    t->augment = fn;
+}
+
+/* The augmented counterparts of as_rb_link, as_rb_insert and as_rb_erase
+ * (same contracts), which also keep every node's value current. */
+void as_rb_alink(as_rb_atree_t *t, as_rb_node_t *node, as_rb_node_t *parent,
+                 int dir);
+as_rb_node_t *as_rb_ainsert(as_rb_atree_t *t, as_rb_node_t *node,
+                            as_rb_cmp_fn cmp);
+void as_rb_aerase(as_rb_atree_t *t, as_rb_node_t *node);
+
+/* as_rb_propagate: recompute the augmented value of n and of its ancestors
+ * (after the caller changed n's own contribution in place), stopping at the
+ * first node whose value did not change. O(log n), often O(1). Call it
+ * right after each such change, before any insert or erase: the stop is
+ * right only when every other value in the tree is current. */
+void as_rb_propagate(const as_rb_atree_t *t, as_rb_node_t *n);
+
+/* A predicate over a node (node_ok: n itself matches) or a subtree
+ * (subtree_ok: some node of the subtree rooted at n matches, read from the
+ * augmented value; it must be exact, never a mere "maybe"). */
+typedef int (*as_rb_pred_fn)(const as_rb_node_t *n, const void *arg);
+
+/* as_rb_first_match: the first node in order with node_ok, or NULL.
+ * as_rb_next_match: the first node after n with node_ok, or NULL.
+ * Both O(log n) on an augmented tree whose subtree_ok is exact. */
+as_rb_node_t *as_rb_first_match(const as_rb_tree_t *t, as_rb_pred_fn node_ok,
+                                as_rb_pred_fn subtree_ok, const void *arg);
+as_rb_node_t *as_rb_next_match(const as_rb_node_t *n, as_rb_pred_fn node_ok,
+                               as_rb_pred_fn subtree_ok, const void *arg);
+
 /* as_rb_link: attach `node` as child[dir] of `parent` (parent NULL: as the
  * root of an empty tree), where that link is NULL and the position keeps the
  * order, then rebalance. */
@@ -71,7 +127,7 @@ as_rb_node_t *as_rb_insert(as_rb_tree_t *t, as_rb_node_t *node,
 void as_rb_erase(as_rb_tree_t *t, as_rb_node_t *node);
 
 /* as_rb_replace: put `repl` (not in any tree) where `old` is; the caller
- * guarantees it orders the same. */
+ * guarantees it orders the same (and, augmented, has the same value). */
 void as_rb_replace(as_rb_tree_t *t, as_rb_node_t *old, as_rb_node_t *repl);
 
 /* In-order navigation. @return NULL past either end / on an empty tree. */
@@ -93,4 +149,4 @@ as_rb_node_t *as_rb_floor(const as_rb_tree_t *t, const void *key,
  * @return 0, or AS_ECHECK naming nothing (use it in tests and asserts). */
 int as_rb_check(const as_rb_tree_t *t, as_rb_cmp_fn cmp);
 
-#endif /* AS_POLICIES_COMMON_RBTREE_H */
+#endif /* AS_POLICIES_BLOCKS_RBTREE_H */

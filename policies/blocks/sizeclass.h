@@ -18,8 +18,8 @@
  * at 64 + ceil((s-1024)/128). The table is one uint16_t per granule, from the
  * metadata arena (max_bytes = 128 KiB needs 1088 entries, 2 KiB).
  */
-#ifndef AS_POLICIES_COMMON_SIZECLASS_H
-#define AS_POLICIES_COMMON_SIZECLASS_H
+#ifndef AS_POLICIES_BLOCKS_SIZECLASS_H
+#define AS_POLICIES_BLOCKS_SIZECLASS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -83,4 +83,4 @@ int as_sizeclass_of_aligned(const as_sizeclass_map_t *m, uint64_t bytes,
  * @return 0 or AS_ECHECK. Expensive (max_bytes steps); for tests. */
 int as_sizeclass_check(const as_sizeclass_map_t *m);
 
-#endif /* AS_POLICIES_COMMON_SIZECLASS_H */
+#endif /* AS_POLICIES_BLOCKS_SIZECLASS_H */

@@ -55,9 +55,61 @@ static as_superblock_t **list_of(as_sbheap_t *h, const as_superblock_t *sb,
     return bin == 0 ? &h->empty : &h->cls[sb->sclass].bins[bin];
 }
 
+static int is_partial(uint32_t bin)
+{
+    return bin >= 1 && bin <= AS_SB_BINS - 2;
+}
+
+static as_superblock_t *sb_of_pnode(const as_rb_node_t *n)
+{
+    return n ? AS_RB_ENTRY(n, as_superblock_t, pnode) : 0;
+}
+
+/* Order of a class's partial tree: base. */
+static int partial_cmp(const as_rb_node_t *a, const as_rb_node_t *b)
+{
+    const as_superblock_t *x = sb_of_pnode(a), *y = sb_of_pnode(b);
+    return x->base < y->base ? -1 : x->base > y->base;
+}
+
+static int partial_augment(as_rb_node_t *n)
+{
+    as_superblock_t *sb = sb_of_pnode(n);
+    uint32_t m = sb->slots.used, old = sb->sub_min_used;
+    for (int d = 0; d < 2; d++)
+        if (n->child[d] && sb_of_pnode(n->child[d])->sub_min_used < m)
+            m = sb_of_pnode(n->child[d])->sub_min_used;
+    sb->sub_min_used = m;
+    return m != old;
+}
+
+static int used_is(const as_rb_node_t *n, const void *used)
+{
+    return sb_of_pnode(n)->slots.used == *(const uint32_t *)used;
+}
+
+static int sub_min_is(const as_rb_node_t *n, const void *used)
+{
+    return sb_of_pnode(n)->sub_min_used == *(const uint32_t *)used;
+}
+
+/* The emptiest partly used superblock of class k: least used, then lowest
+ * base (the root holds the least `used` of all, so "the subtree's least
+ * equals it" is exact). */
+static as_superblock_t *class_emptiest(const as_sbclass_t *k)
+{
+    const as_rb_node_t *root = k->partial.tree.root;
+    if (!root) return 0;
+    uint32_t m = sb_of_pnode(root)->sub_min_used;
+    return sb_of_pnode(
+        as_rb_first_match(&k->partial.tree, used_is, sub_min_is, &m));
+}
+
 static void link_sb(as_sbheap_t *h, as_superblock_t *sb)
 {
     sb->bin = bin_of(sb);
+    if (is_partial(sb->bin))
+        as_rb_ainsert(&h->cls[sb->sclass].partial, &sb->pnode, partial_cmp);
     as_superblock_t **head = list_of(h, sb, sb->bin);
     sb->prev = 0;
     sb->next = *head;
@@ -68,6 +120,8 @@ static void link_sb(as_sbheap_t *h, as_superblock_t *sb)
 
 static void unlink_sb(as_sbheap_t *h, as_superblock_t *sb)
 {
+    if (is_partial(sb->bin))
+        as_rb_aerase(&h->cls[sb->sclass].partial, &sb->pnode);
     if (sb->prev)
         sb->prev->next = sb->next;
     else
@@ -77,10 +131,15 @@ static void unlink_sb(as_sbheap_t *h, as_superblock_t *sb)
     if (sb->bin == 0) h->n_empty--;
 }
 
-/* Move sb to the bin its use now says, if that changed. */
+/* After sb's use changed: move it to the bin its use now says, or, in the
+ * same partial bin, refresh the least-used summaries above it. */
 static void rebin(as_sbheap_t *h, as_superblock_t *sb)
 {
-    if (bin_of(sb) == sb->bin) return;
+    if (bin_of(sb) == sb->bin) {
+        if (is_partial(sb->bin))
+            as_rb_propagate(&h->cls[sb->sclass].partial, &sb->pnode);
+        return;
+    }
     unlink_sb(h, sb);
     link_sb(h, sb);
 }
@@ -100,6 +159,7 @@ int as_sbheap_init(as_sbheap_t *h, const as_mem_t *mem, int32_t id,
     for (uint32_t c = 0; c < n_classes; c++) {
         for (uint32_t b = 0; b < AS_SB_BINS; b++)
             h->cls[c].bins[b] = 0;
+        as_rb_ainit(&h->cls[c].partial, partial_augment);
         h->cls[c].n_superblocks = h->cls[c].u_bytes = 0;
     }
     return AS_OK;
@@ -179,13 +239,16 @@ as_superblock_t *as_sbheap_emptiest(const as_sbheap_t *h)
     if (h->empty) return h->empty;
     as_superblock_t *best = 0;
     for (uint32_t c = 0; c < h->n_classes; c++) {
-        if (!h->cls[c].n_superblocks) continue;
-        for (uint32_t b = 1; b <= AS_SB_BINS - 2; b++) {
-            if (!h->cls[c].bins[b]) continue;
-            for (as_superblock_t *sb = h->cls[c].bins[b]; sb; sb = sb->next)
-                if (!best || emptier(sb, best)) best = sb;
-            break; /* higher bins of this class are fuller */
-        }
+        const as_rb_node_t *root = h->cls[c].partial.tree.root;
+        if (!root) continue;
+        /* the root knows the class's least use: skip a class that cannot
+         * win without finding its superblock */
+        const as_superblock_t *r = sb_of_pnode(root);
+        if (best && (uint64_t)r->sub_min_used * best->slots.capacity >
+                        (uint64_t)best->slots.used * r->slots.capacity)
+            continue;
+        as_superblock_t *sb = class_emptiest(&h->cls[c]);
+        if (sb && (!best || emptier(sb, best))) best = sb;
     }
     return best;
 }
@@ -194,11 +257,7 @@ as_superblock_t *as_sbheap_emptiest_of(const as_sbheap_t *h, int32_t c)
 {
     for (as_superblock_t *sb = h->empty; sb; sb = sb->next)
         if (sb->sclass == c) return sb;
-    as_superblock_t *best = 0;
-    for (uint32_t b = 1; b <= AS_SB_BINS - 2 && !best; b++)
-        for (as_superblock_t *sb = h->cls[c].bins[b]; sb; sb = sb->next)
-            if (!best || emptier(sb, best)) best = sb;
-    return best;
+    return class_emptiest(&h->cls[c]);
 }
 
 int as_sbheap_check(const as_sbheap_t *h)
@@ -233,6 +292,23 @@ int as_sbheap_check(const as_sbheap_t *h)
         }
         if (nc != h->cls[c].n_superblocks || uc != h->cls[c].u_bytes)
             return AS_ECHECK;
+        /* the partial tree: ordered, and exactly bins 1..AS_SB_BINS-2 */
+        uint64_t np = 0;
+        for (uint32_t b = 1; b <= AS_SB_BINS - 2; b++)
+            for (as_superblock_t *sb = h->cls[c].bins[b]; sb; sb = sb->next)
+                np++;
+        const as_rb_tree_t *pt = &h->cls[c].partial.tree;
+        if (as_rb_check(pt, partial_cmp) || pt->count != np) return AS_ECHECK;
+        for (as_rb_node_t *pn = as_rb_first(pt); pn; pn = as_rb_next(pn)) {
+            const as_superblock_t *sb = sb_of_pnode(pn);
+            uint32_t m = sb->slots.used;
+            for (int d = 0; d < 2; d++)
+                if (pn->child[d] && sb_of_pnode(pn->child[d])->sub_min_used < m)
+                    m = sb_of_pnode(pn->child[d])->sub_min_used;
+            if (!is_partial(sb->bin) || sb->sclass != (int32_t)c ||
+                sb->sub_min_used != m)
+                return AS_ECHECK;
+        }
     }
     n += n_empty;
     if (n != h->n_superblocks || n_empty != h->n_empty) return AS_ECHECK;

@@ -28,15 +28,21 @@
  *   c equal h->n_superblocks - (unformatted ones: none) and h->u_bytes.
  *   for every superblock: used == popcount(slots) <= capacity
  *                         == sb_bytes / block_bytes.
+ *   cls[c].partial holds exactly the superblocks of bins 1..AS_SB_BINS-2 of
+ *   class c, ordered by base, each with the least `used` of its subtree.
+ * Cost: take, put, insert, remove O(log n) (the partial tree); fullest
+ * O(bins); emptiest O(classes); emptiest_of O(empty superblocks of other
+ * classes ahead on h->empty).
  */
-#ifndef AS_POLICIES_COMMON_SUPERBLOCK_H
-#define AS_POLICIES_COMMON_SUPERBLOCK_H
+#ifndef AS_POLICIES_BLOCKS_SUPERBLOCK_H
+#define AS_POLICIES_BLOCKS_SUPERBLOCK_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "policies/pagesource.h"
 #include "policies/blocks/freelist.h"
+#include "policies/blocks/rbtree.h"
 
 #define AS_SB_BINS 10
 #define AS_SB_NO_CLASS (-1)
@@ -51,7 +57,9 @@ typedef struct as_superblock {
     as_slotmap_t slots;         /* capacity and in-use bitmap */
     struct as_superblock *prev; /* neighbours in its bin list */
     struct as_superblock *next;
-    uint64_t bits[]; /* slot words: sb_bytes/16/64 of them */
+    as_rb_node_t pnode;    /* in its class's `partial` tree while partly used */
+    uint32_t sub_min_used; /* least `used` of its subtree there */
+    uint64_t bits[];       /* slot words: sb_bytes/16/64 of them */
 } as_superblock_t;
 
 /* Bytes of metadata one descriptor takes for superblocks of sb_bytes. */
@@ -80,8 +88,10 @@ static inline int64_t as_superblock_slot_of(const as_superblock_t *sb,
 
 typedef struct {
     as_superblock_t *bins[AS_SB_BINS]; /* bins[0] unused: see h->empty */
-    uint64_t n_superblocks;            /* of this class, empty ones included */
-    uint64_t u_bytes;                  /* block bytes in use in them */
+    as_rb_atree_t partial;  /* bins 1..AS_SB_BINS-2 by base, augmented with
+                              the least `used` of each subtree */
+    uint64_t n_superblocks; /* of this class, empty ones included */
+    uint64_t u_bytes;       /* block bytes in use in them */
 } as_sbclass_t;
 
 typedef struct {
@@ -139,7 +149,9 @@ static inline as_superblock_t *as_sbheap_any_empty(const as_sbheap_t *h)
 
 /* as_sbheap_emptiest: @return the superblock with the smallest used/capacity
  * (ties: lowest base address) among those not full, or NULL. An empty
- * superblock wins at once. Scans the lowest non-empty bin of every class. */
+ * superblock wins at once. Compares each class's emptiest, the lowest-base
+ * superblock of least `used` in its partial tree (one capacity per class,
+ * so that is the least used/capacity). */
 as_superblock_t *as_sbheap_emptiest(const as_sbheap_t *h);
 
 /* as_sbheap_emptiest_of: like as_sbheap_emptiest, among the superblocks of
@@ -149,4 +161,4 @@ as_superblock_t *as_sbheap_emptiest_of(const as_sbheap_t *h, int32_t c);
 /* as_sbheap_check: verify every invariant above. @return 0 or AS_ECHECK. */
 int as_sbheap_check(const as_sbheap_t *h);
 
-#endif /* AS_POLICIES_COMMON_SUPERBLOCK_H */
+#endif /* AS_POLICIES_BLOCKS_SUPERBLOCK_H */

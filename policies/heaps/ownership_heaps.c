@@ -69,4 +69,5 @@ const as_policy_ops_t as_policy_ownership_heaps = {
     .tick = 0,
     .stats = as_hoard_stats,
     .destroy = as_hoard_destroy,
+    .check = as_hoard_check,
 };

@@ -272,6 +272,87 @@ static void private_destroy(void *state)
     as_mem_free(h->mem, h, sizeof *h);
 }
 
+/* The check hook: the block partition of the header comment. Counted in
+ * bytes: sum over superblocks of capacity * block size == bytes in use in
+ * superblocks + bytes on free lists + bytes not carved yet. */
+static int private_check(const void *state, as_msg_t *why)
+{
+    const pheaps_t *h = state;
+    size_t it = 0;
+    uint64_t key, v, n_sb = 0, cap_bytes = 0, used_bytes = 0;
+    while (as_u64map_next(&h->sbmap, &it, &key, &v)) {
+        const as_superblock_t *sb = (const as_superblock_t *)(uintptr_t)v;
+        n_sb++;
+        if (sb->base >> h->sb_shift != key || sb->owner < 0 ||
+            (uint32_t)sb->owner >= h->n_heaps || sb->sclass < 0 ||
+            (uint32_t)sb->sclass >= h->classes.n ||
+            sb->block_bytes != as_sizeclass_bytes(&h->classes, sb->sclass))
+            return as_msg_fail(why,
+                               "private-heaps: superblock has a bad base, "
+                               "owner or class",
+                               "superblock_addr", sb->base);
+        if (as_slotmap_check(&sb->slots) != AS_OK)
+            return as_msg_fail(why,
+                               "private-heaps: slot count != popcount of the "
+                               "slot bitmap",
+                               "superblock_addr", sb->base);
+        cap_bytes += (uint64_t)sb->slots.capacity * sb->block_bytes;
+        used_bytes += (uint64_t)sb->slots.used * sb->block_bytes;
+    }
+    if (n_sb != h->superblocks)
+        return as_msg_fail(why, "private-heaps: superblocks != map entries",
+                           "superblocks", h->superblocks);
+    uint64_t free_bytes = 0, uncarved_bytes = 0;
+    for (size_t i = 0; i < (size_t)h->n_heaps * h->classes.n; i++) {
+        const pclass_t *pc = &h->cls[i];
+        int32_t c = (int32_t)(i % h->classes.n);
+        free_bytes += pc->free.n * as_sizeclass_bytes(&h->classes, c);
+        if (!pc->carve) continue;
+        const as_superblock_t *sb = pc->carve;
+        if (sb->sclass != c || pc->next_slot > sb->slots.capacity)
+            return as_msg_fail(why,
+                               "private-heaps: carving superblock of another "
+                               "class or cursor past its end",
+                               "superblock_addr", sb->base);
+        for (uint32_t k = pc->next_slot; k < sb->slots.capacity; k++)
+            if (as_slotmap_test(&sb->slots, k))
+                return as_msg_fail(why,
+                                   "private-heaps: an uncarved slot is in use",
+                                   "superblock_addr", sb->base);
+        uncarved_bytes +=
+            (uint64_t)(sb->slots.capacity - pc->next_slot) * sb->block_bytes;
+    }
+    if (free_bytes != h->free_list_bytes)
+        return as_msg_fail(why,
+                           "private-heaps: free_list_bytes != bytes on the "
+                           "free lists",
+                           "free_list_bytes", h->free_list_bytes);
+    if (used_bytes + h->large.bytes != h->in_use_bytes)
+        return as_msg_fail(why,
+                           "private-heaps: in_use_bytes != used slots + large "
+                           "runs",
+                           "in_use_bytes", h->in_use_bytes);
+    if (used_bytes + free_bytes + uncarved_bytes != cap_bytes)
+        return as_msg_fail(why,
+                           "private-heaps: in use + free lists + uncarved != "
+                           "superblock capacity (a block lost or counted "
+                           "twice)",
+                           "capacity_bytes", cap_bytes);
+    if (h->footprint_bytes != h->superblocks * h->sb_bytes + h->large.bytes ||
+        h->peak_footprint_bytes < h->footprint_bytes ||
+        h->peak_in_use_bytes < h->in_use_bytes)
+        return as_msg_fail(why,
+                           "private-heaps: footprint or a peak inconsistent",
+                           "footprint_bytes", h->footprint_bytes);
+    return 0;
+}
+
+int as_private_heaps_debug_corrupt(void *state)
+{
+    ((pheaps_t *)state)->free_list_bytes += 16;
+    return 0;
+}
+
 const as_policy_ops_t as_policy_private_heaps = {
     .name = "private-heaps",
     .doc = "strawman: per-CPU heaps, a free goes to the freeing CPU's heap "
@@ -286,4 +367,5 @@ const as_policy_ops_t as_policy_private_heaps = {
     .tick = 0,
     .stats = private_stats,
     .destroy = private_destroy,
+    .check = private_check,
 };

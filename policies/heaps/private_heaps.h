@@ -13,7 +13,9 @@
  * Invariants: every block of every superblock is exactly one of: in use
  * (its slot bit set), on exactly one heap's free list of the superblock's
  * class, or not carved yet (slot >= the carving cursor);
- * in_use_bytes + free_list_bytes + uncarved bytes == superblocks * S - tail.
+ * (in_use_bytes - large-run bytes) + free_list_bytes + uncarved bytes ==
+ * sum over superblocks of capacity * block size (S minus each superblock's
+ * tail); checked by the policy's `check` hook.
  */
 #ifndef AS_POLICIES_HEAPS_PRIVATE_HEAPS_H
 #define AS_POLICIES_HEAPS_PRIVATE_HEAPS_H
@@ -21,5 +23,9 @@
 #include "policies/policy.h"
 
 extern const as_policy_ops_t as_policy_private_heaps;
+
+/* as_private_heaps_debug_corrupt: for tests of the check hook only: skew
+ * free_list_bytes by 16 bytes. @return 0. */
+int as_private_heaps_debug_corrupt(void *state);
 
 #endif /* AS_POLICIES_HEAPS_PRIVATE_HEAPS_H */

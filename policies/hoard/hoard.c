@@ -424,6 +424,84 @@ void as_hoard_destroy(void *state)
     as_mem_free(h->mem, h, sizeof *h);
 }
 
+/* ------------------------------------------------------------ check */
+
+/* The policy's check hook (policy.h rule 8), shared with ownership-heaps: as_hoard_verify (every heap's
+ * fullness bins and u/a sums, superblock counts, size classes), then the
+ * figures against the heaps, each failure named. Uses the figures for the
+ * large-object bytes (footprint - S * superblocks), so it does not depend on
+ * how large objects are stored. */
+int as_hoard_check(const void *state, as_msg_t *why)
+{
+    const hoard_t *h = state;
+    const as_hoard_figures_t *f = &h->fig;
+    uint64_t S = h->hc.sb_bytes, u_sum = 0, a_heaps = 0, u_heaps = 0;
+    for (uint32_t i = 0; i < h->n_heaps; i++) {
+        const as_sbheap_t *hp = &h->heaps[i];
+        if (hp->id != (int32_t)i || as_sbheap_check(hp) != AS_OK)
+            return as_msg_fail(why,
+                               "hoard: a heap's fullness bins, owners or u/a "
+                               "sums are inconsistent",
+                               "heap", i);
+        u_sum += hp->u_bytes;
+        if (i) a_heaps += hp->a_bytes, u_heaps += hp->u_bytes;
+    }
+    if (as_hoard_verify(state) != AS_OK)
+        return as_msg_fail(why,
+                           "hoard: superblock totals != heaps (or the global "
+                           "heap holds superblocks without use_global)",
+                           "superblocks", f->superblocks);
+    size_t it = 0;
+    uint64_t key, v;
+    while (as_u64map_next(&h->sbmap, &it, &key, &v)) {
+        const as_superblock_t *sb = (const as_superblock_t *)(uintptr_t)v;
+        if (sb->base >> h->sb_shift != key || sb->owner < 0 ||
+            (uint32_t)sb->owner >= h->n_heaps)
+            return as_msg_fail(why,
+                               "hoard: superblock map entry names another "
+                               "base or no heap",
+                               "superblock_addr", sb->base);
+    }
+    if (f->footprint_bytes < f->superblocks * S)
+        return as_msg_fail(why, "hoard: footprint < S * superblocks",
+                           "footprint_bytes", f->footprint_bytes);
+    uint64_t large = f->footprint_bytes - f->superblocks * S;
+    if (u_sum + large != f->in_use_bytes)
+        return as_msg_fail(why,
+                           "hoard: in_use_bytes != sum of heap u + large "
+                           "objects",
+                           "in_use_bytes", f->in_use_bytes);
+    if (a_heaps != f->heap_bytes)
+        return as_msg_fail(why,
+                           "hoard: heap_bytes != sum of a_i over heaps 1..P",
+                           "heap_bytes", f->heap_bytes);
+    if (f->peak_footprint_bytes < f->footprint_bytes ||
+        f->peak_in_use_bytes < f->in_use_bytes ||
+        f->peak_heap_bytes < f->heap_bytes)
+        return as_msg_fail(why, "hoard: a peak is below its current value",
+                           NULL, 0);
+    if (h->hc.use_global && h->hc.empty_fraction < 1) {
+        /* The f/K bound sum a_i <= sum u_i / (1-f) + slack need not hold at
+         * every instant (a malloc may fetch a superblock), but its worst
+         * excess is a recorded figure: the current excess may not exceed it. */
+        double excess =
+            (double)a_heaps - ((double)u_heaps * h->inv_keep + h->slack);
+        if (excess > f->invariant_excess_bytes + 0.5)
+            return as_msg_fail(why,
+                               "hoard: f/K bound exceeded by more than the "
+                               "recorded invariant_excess_bytes",
+                               "excess_bytes", (uint64_t)excess);
+    }
+    return 0;
+}
+
+int as_hoard_debug_corrupt(void *state)
+{
+    hoard_t *h = state;
+    h->heaps[h->n_heaps > 1 ? 1 : 0].u_bytes += 16;
+    return 0;
+}
+
 /* ------------------------------------------------------------ registry */
 
 static int hoard_create(const as_policy_config_t *cfg, void **state)
@@ -458,4 +536,5 @@ const as_policy_ops_t as_policy_hoard = {
     .tick = 0,
     .stats = as_hoard_stats,
     .destroy = as_hoard_destroy,
+    .check = as_hoard_check,
 };

@@ -4,7 +4,7 @@
  * Type map
  *   as_hoard_config_t  the knobs of the multi-heap engine below, filled from
  *                      the `hoard` parameter table or by `ownership-heaps`
- *   as_hoard_t         one instance (opaque)
+ *   (instance)         an opaque `void *state`, as every policy's
  *   as_hoard_figures_t the counters and peaks a test or report reads
  *
  * Algorithm (docs/policies/hoard.md has the full statement and the choices):
@@ -95,11 +95,25 @@ int as_hoard_heap_usage(const void *state, uint32_t i, uint64_t *a_bytes,
  * when addr is not in a superblock. */
 int as_hoard_owner_of(const void *state, uintptr_t addr);
 
-/* as_hoard_verify: expensive: every heap's invariants (superblock.h), the
- * totals, and (with the global heap on) the per-heap Hoard invariant
- * u_i >= min((1-f) a_i, a_i - K S) after the last free.
- * @return 0 or AS_ECHECK. */
+/* as_hoard_verify: expensive: every heap's invariants (superblock.h: bins
+ * match fullness, u/a sums), superblock counts against the figures and the
+ * superblock map, an empty global heap without use_global, and the size
+ * classes. @return 0 or AS_ECHECK. */
 int as_hoard_verify(const void *state);
+
+/* as_hoard_check: the `check` hook of hoard and ownership-heaps: all of
+ * as_hoard_verify, then the figures against the heaps: in_use_bytes == sum
+ * of u_i + large-object bytes, heap_bytes == sum of a_i over heaps 1..P,
+ * peaks >= current values, and (global heap on, f < 1) the current excess
+ * of sum a_i over sum u_i/(1-f) + slack is at most the recorded
+ * invariant_excess_bytes. The per-heap rule itself is not an instantaneous
+ * invariant: a malloc that fetches a superblock may break it until the next
+ * free. @return 0, or AS_ECHECK with the reason in why. */
+int as_hoard_check(const void *state, as_msg_t *why);
+
+/* as_hoard_debug_corrupt: for tests of the check hook only: skew heap 1's
+ * u_bytes by 16 bytes. @return 0. */
+int as_hoard_debug_corrupt(void *state);
 
 /* The policy table's functions, shared with ownership-heaps. */
 int as_hoard_alloc(void *state, const as_ctx_t *ctx, size_t size, size_t align,

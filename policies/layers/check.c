@@ -12,6 +12,7 @@
  */
 #include "policies/layers/check.h"
 
+#include "common/msg.h"
 #include "common/util.h"
 #include "policies/blocks/objpool.h"
 #include "policies/blocks/rbtree.h"
@@ -38,46 +39,22 @@ struct as_check {
     uint64_t inner_meta_bytes;    /* metadata the inner policy holds */
     uint64_t violations;          /* found so far */
     uint64_t reported;            /* violations already returned as ECHECK */
+    uint64_t every;               /* run the inner check hook every this
+                                     many operations; 0 = only at close */
+    uint64_t ops;                 /* alloc/free/realloc calls so far */
+    uint64_t ops_at_hook;         /* `ops` when the hook last ran */
+    uint64_t live_factor;         /* and at least this many per live block */
+    uint64_t hook_runs;           /* times the inner check hook ran */
     char msg[320];                /* last violation */
 };
 
-/* ---- message formatting (no stdio) ---- */
-
-typedef struct {
-    char *p;
-    size_t left;
-} out_t;
-
-static void put_s(out_t *o, const char *s)
-{
-    while (*s && o->left > 1) {
-        *o->p++ = *s++;
-        o->left--;
-    }
-    *o->p = 0;
-}
-
-static void put_u(out_t *o, uint64_t v, int hex)
-{
-    char buf[24];
-    int n = 0;
-    unsigned base = hex ? 16 : 10;
-    do {
-        buf[n++] = "0123456789abcdef"[v % base];
-        v /= base;
-    } while (v);
-    if (hex) put_s(o, "0x");
-    char s[24];
-    for (int i = 0; i < n; i++)
-        s[i] = buf[n - 1 - i];
-    s[n] = 0;
-    put_s(o, s);
-}
+/* ---- messages (no stdio: common/msg.h) ---- */
 
 /* 1 when key names a count (printed in decimal), 0 for an address (hex). */
 static int is_count_key(const char *k)
 {
-    static const char *const suffix[] = {"bytes", "size", "align", "error"};
+    static const char *const suffix[] = {"bytes", "size", "align", "error",
+                                         "ops"};
     size_t n = 0;
     while (k[n])
         n++;
@@ -96,19 +73,20 @@ static void violation(as_check_t *c, const char *what, const char *k1,
                       uint64_t v1, const char *k2, uint64_t v2, const char *k3,
                       uint64_t v3)
 {
-    out_t o = {c->msg, sizeof c->msg};
-    put_s(&o, "check: ");
-    put_s(&o, c->inner ? c->inner->name : "?");
-    put_s(&o, ": ");
-    put_s(&o, what);
+    as_msg_t m;
+    as_msg_init(&m, c->msg, sizeof c->msg);
+    as_msg_str(&m, "check: ");
+    as_msg_str(&m, c->inner ? c->inner->name : "?");
+    as_msg_str(&m, ": ");
+    as_msg_str(&m, what);
     const char *k[3] = {k1, k2, k3};
     uint64_t v[3] = {v1, v2, v3};
     for (int i = 0; i < 3; i++) {
         if (!k[i]) break;
-        put_s(&o, " ");
-        put_s(&o, k[i]);
-        put_s(&o, "=");
-        put_u(&o, v[i], !is_count_key(k[i]));
+        as_msg_str(&m, " ");
+        as_msg_str(&m, k[i]);
+        as_msg_str(&m, "=");
+        as_msg_u64(&m, v[i], !is_count_key(k[i]));
     }
     c->violations++;
 }
@@ -417,6 +395,42 @@ static void drop_live(as_check_t *c, range_t *r)
     as_pool_free(&c->ranges, r);
 }
 
+/* ---- the inner policy's whole-heap check ---- */
+
+/* Run the inner policy's check hook (if any) now; a failure is a violation
+ * whose message carries the policy's reason. @return 0 or AS_ECHECK. */
+static int run_hook(as_check_t *c)
+{
+    if (!c->inner_state || !c->inner->check) return 0;
+    char why[200];
+    as_msg_t m;
+    as_msg_init(&m, why, sizeof why);
+    c->hook_runs++;
+    if (c->inner->check(c->inner_state, &m) == 0) return 0;
+    char what[240];
+    as_msg_t w;
+    as_msg_init(&w, what, sizeof what);
+    as_msg_str(&w, "invariant broken: ");
+    as_msg_str(&w, why[0] ? why : "(no reason given)");
+    violation(c, what, "after_ops", c->ops, NULL, 0, NULL, 0);
+    return AS_ECHECK;
+}
+
+/* Count one operation; the hook runs when `every` operations have passed
+ * since its last run, and at least AS_CHECK_LIVE_FACTOR operations per live
+ * block (default schedule; an explicit as_check_set_every is exact): its
+ * O(heap) walk then costs O(1) amortized per operation however large the
+ * heap grows. */
+static void count_op(as_check_t *c)
+{
+    c->ops++;
+    if (!c->every) return;
+    uint64_t since = c->ops - c->ops_at_hook;
+    if (since < c->every || since < c->live_factor * c->live.count) return;
+    c->ops_at_hook = c->ops;
+    run_hook(c);
+}
+
 /* ---- the wrapped policy ---- */
 
 static int c_create(const as_policy_config_t *cfg, void **state)
@@ -433,6 +447,7 @@ static int c_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
     if (!c->inner_state) return AS_EINVAL;
     int rc = c->inner->alloc(c->inner_state, ctx, size, align, out);
     if (rc == 0) rc = add_block(c, "alloc", size, align, out);
+    count_op(c);
     return report(c, rc);
 }
 
@@ -454,6 +469,7 @@ static int c_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
     if (rc)
         violation(c, "policy refused the free of a live block", "addr", addr,
                   "error", (uint64_t)-rc, NULL, 0);
+    count_op(c);
     return report(c, rc);
 }
 
@@ -480,6 +496,7 @@ static int c_realloc(void *st, const as_ctx_t *ctx, uintptr_t addr,
         as_block_t old = {s, e - s};
         add_block(c, "failed realloc (old block)", 0, 1, &old);
     }
+    count_op(c);
     return report(c, rc);
 }
 
@@ -515,6 +532,7 @@ int as_check_close(void *st)
 {
     as_check_t *c = st;
     if (c->inner_state) {
+        run_hook(c); /* the final state, before destroy frees it */
         /* Destroy implicitly frees every live block (a program may exit
          * without freeing): its reservations may then go back. The nodes
          * stay in the pool until c_destroy. */
@@ -533,6 +551,19 @@ int as_check_close(void *st)
                       c->inner_meta_bytes, NULL, 0, NULL, 0);
     }
     return report(c, 0);
+}
+
+/* The layer's own check hook: the inner policy's, then the layer's. */
+static int c_check(const void *st, as_msg_t *why)
+{
+    const as_check_t *c = st;
+    if (!c->inner_state) return 0;
+    int rc = c->inner->check(c->inner_state, why);
+    if (rc) return rc;
+    if (as_check_verify(c))
+        return as_msg_fail(why, "checking layer: interval maps inconsistent",
+                           NULL, 0);
+    return 0;
 }
 
 static void c_destroy(void *st)
@@ -567,6 +598,8 @@ int as_check_wrap(const as_policy_ops_t *inner, const as_policy_config_t *cfg,
     as_pool_init(&c->ranges, mem, sizeof(range_t));
     as_rb_init(&c->live);
     as_rb_init(&c->reserved);
+    c->every = AS_CHECK_EVERY_DEFAULT;
+    c->live_factor = AS_CHECK_LIVE_FACTOR;
     c->msg[0] = 0;
 
     int rc = inner->create(&c->cfg, &c->inner_state);
@@ -589,6 +622,7 @@ int as_check_wrap(const as_policy_ops_t *inner, const as_policy_config_t *cfg,
         .tick = inner->tick ? c_tick : NULL,
         .stats = inner->stats ? c_stats : NULL,
         .destroy = c_destroy,
+        .check = inner->check ? c_check : NULL,
     };
     *out_ops = ops;
     *out_state = c;
@@ -648,3 +682,29 @@ int as_check_verify(const void *st)
     if (sum != c->live_bytes) return AS_ECHECK;
     return as_pool_check(&c->ranges);
 }
+
+void as_check_set_every(void *st, uint64_t every)
+{
+    as_check_t *c = st;
+    c->every = every;
+    c->live_factor = 0; /* an explicit period is exact */
+    c->ops_at_hook = c->ops;
+}
+
+int as_check_run(void *st)
+{
+    as_check_t *c = st;
+    run_hook(c);
+    return report(c, 0);
+}
+
+uint64_t as_check_hook_runs(const void *st)
+{
+    return ((const as_check_t *)st)->hook_runs;
+}
+
+const as_param_spec_t as_check_params[AS_CHECK_N_PARAMS] = {
+    {"every", AS_PARAM_U64, AS_CHECK_EVERY_DEFAULT_STR, 0, 1e15, NULL,
+     "run the policy's whole-heap check hook every N allocs, frees and "
+     "reallocs (0 = only before destroy)"},
+};

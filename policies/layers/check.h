@@ -30,6 +30,13 @@
  *     block (such a call is not forwarded and returns AS_ECHECK to the
  *     policy); a reservation the page source returns must not overlap one
  *     already held;
+ *   the policy's own whole-heap invariants: its optional `check` hook
+ *     (policy.h rule 8) once `every` alloc/free/realloc calls have passed
+ *     since its last run (as_check_params row "every", default
+ *     AS_CHECK_EVERY_DEFAULT; as_check_set_every) and at least
+ *     AS_CHECK_LIVE_FACTOR calls per live block, and once more in
+ *     as_check_close() before the inner destroy; a failure carries the
+ *     policy's reason ("invariant broken: ...");
  *   as_check_close(): after the inner destroy, every reservation was returned
  *     and every metadata byte the policy took was given back.
  * Violations found inside a page-source call (which the policy may ignore)
@@ -40,8 +47,10 @@
  * (adjacent reservations are merged); inner_meta_bytes == bytes the inner
  * policy holds from its metadata arena.
  *
- * Cost: O(log n) per call (two red-black trees); the layer's own metadata
- * comes from `check_mem` (NULL: the page source's arena), never from libc.
+ * Cost: O(log n) per call (two red-black trees), plus the policy's hook,
+ * O(heap), every `every` calls; the layer's own metadata comes from
+ * `check_mem` (NULL: the page source's arena), never from libc. The wrapped
+ * table's `check` is the inner hook followed by as_check_verify().
  */
 #ifndef AS_POLICIES_LAYERS_CHECK_H
 #define AS_POLICIES_LAYERS_CHECK_H
@@ -51,6 +60,21 @@
 #include "policies/policy.h"
 
 typedef struct as_check as_check_t;
+
+/* Default period of the policy's check hook, in alloc/free/realloc calls:
+ * often enough that a broken invariant is caught near its cause in every
+ * test, rarely enough that a hook walking the whole heap stays a small part
+ * of a run (docs/architecture.md, "The checking layer"). */
+#define AS_CHECK_EVERY_DEFAULT 4096
+#define AS_CHECK_EVERY_DEFAULT_STR "4096"
+/* ... and at most once per this many operations per live block, so that
+ * the hook's walk over the heap stays O(1) amortized per operation. */
+#define AS_CHECK_LIVE_FACTOR 16
+
+/* The layer's parameter table ("every"), for a command line to offer as
+ * check.every and pass to as_check_set_every (the engine does not yet). */
+enum { AS_CHECK_P_EVERY, AS_CHECK_N_PARAMS };
+extern const as_param_spec_t as_check_params[AS_CHECK_N_PARAMS];
 
 /* as_check_wrap: create `inner` over a wrapped copy of cfg->ps and fill
  * *out_ops / *out_state with a table and state that behave like the inner
@@ -84,6 +108,19 @@ void *as_check_inner_state(const void *state);
 /* as_check_verify: expensive tier: verify the layer's own invariants (tree
  * shapes, disjointness, containment). @return 0 or AS_ECHECK. */
 int as_check_verify(const void *state);
+
+/* as_check_set_every: run the inner check hook every `every` alloc, free
+ * and realloc calls from now on, exactly (the default schedule also waits
+ * AS_CHECK_LIVE_FACTOR calls per live block; this one does not); 0: only in
+ * as_check_close. */
+void as_check_set_every(void *state, uint64_t every);
+
+/* as_check_run: run the inner policy's check hook now (nothing when it has
+ * none). @return 0, or AS_ECHECK with the reason in as_check_last_error(). */
+int as_check_run(void *state);
+
+/* as_check_hook_runs: @return how many times the inner hook has run. */
+uint64_t as_check_hook_runs(const void *state);
 
 /* as_check_close: destroy the inner policy now and verify it returned every
  * reservation and metadata byte. The state stays valid for

@@ -218,6 +218,14 @@ static void s_stats(void *st, as_stat_fn fn, void *arg)
     }
 }
 
+/* The inner policy's check hook, on the inner state (the layer keeps no
+ * whole-heap state of its own to verify beyond its maps). */
+static int s_check(const void *st, as_msg_t *why)
+{
+    const as_stats_t *s = st;
+    return s->inner->check(s->inner_state, why);
+}
+
 static void s_destroy(void *st)
 {
     as_stats_t *s = st;
@@ -261,6 +269,7 @@ int as_stats_wrap_instance(const as_policy_ops_t *inner_ops, void *inner_state,
         .tick = inner_ops->tick ? s_tick : 0,
         .stats = s_stats, /* the layer always has figures of its own */
         .destroy = s_destroy,
+        .check = inner_ops->check ? s_check : 0,
     };
     *out_ops = ops;
     *out_state = s;

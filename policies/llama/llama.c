@@ -15,6 +15,7 @@
 #include "policies/llama/llama.h"
 
 #include "common/util.h"
+#include "policies/blocks/rbtree.h"
 #include "policies/blocks/u64map.h"
 
 #define NIL UINT32_MAX
@@ -97,33 +98,41 @@ typedef struct {
  *   units == B_SMALL + B_MED_HEAD blocks; resid == units with lc == page lc;
  *   every unit's lc <= page lc;
  *   on_avail == (free_blocks > 0 && state is P_OPEN or P_ACTIVE);
+ *   longest == the longest run of free blocks (1 bits of freemap);
+ *   sub_longest == max longest over its subtree of llama_t.avail;
  *   min_deadline_ns <= every unit's deadline (a lower bound, made exact by
- *   each scan). */
+ *   each scan);
+ *   in llama_t.ticking (by slot) iff state is P_OPEN or P_ACTIVE, with
+ *   sub_min_deadline_ns the least min_deadline_ns of its subtree there. */
 typedef struct {
     uintptr_t base;
     uint32_t slot;    /* index in llama_t.slots */
     uint8_t state;    /* P_* */
     uint8_t lc;       /* the page's lifetime class */
-    uint8_t on_avail; /* on cls[lc]'s list of pages with free blocks */
+    uint8_t on_avail; /* in llama_t.avail (has free blocks) */
     uint32_t free_blocks, used_blocks, units, resid;
-    uint32_t large_pages; /* P_LARGE: huge pages in the run */
-    uint64_t opened_ns;
-    uint64_t deadline_ns; /* max over own-class units' deadlines */
+    union {
+        uint32_t large_pages; /* P_LARGE: huge pages in the run */
+        uint32_t keep_next;   /* P_FREE: next kept page's slot, or NIL */
+    };
+    uint16_t longest, sub_longest; /* free-run summary (above) */
+    uint64_t deadline_ns;          /* max over own-class units' deadlines */
     uint64_t min_deadline_ns;
-    uint32_t prev, next; /* avail list, or the kept free-page list */
-    size_t bytes;        /* descriptor bytes (arena) */
-    uint64_t *freemap;   /* 1 bit per block, 1 = free */
-    blk_t *blk;          /* bpp blocks */
-    uint8_t *lines;      /* bpp * lpb live-object counts */
+    as_rb_node_t anode; /* in llama_t.avail while on_avail */
+    as_rb_node_t tnode; /* in llama_t.ticking while open or active */
+    uint64_t sub_min_deadline_ns;
+    uint64_t avail_seq; /* when it last entered llama_t.avail */
+    uint64_t *freemap;  /* 1 bit per block, 1 = free */
+    blk_t *blk;         /* bpp blocks */
+    uint8_t *lines;     /* bpp * lpb live-object counts */
 } page_t;
 
 /* Allocation state of one lifetime class. */
 typedef struct {
-    uint32_t cur;                    /* bump block id, or NIL */
-    uint32_t cursor, limit;          /* the free hole [cursor, limit) in cur */
-    uint32_t part_head, part_tail;   /* small blocks with free lines */
-    uint32_t avail_head, avail_tail; /* pages of this class with free blocks */
-    uint32_t open;                   /* the open page's slot, or NIL */
+    uint32_t cur;                  /* bump block id, or NIL */
+    uint32_t cursor, limit;        /* the free hole [cursor, limit) in cur */
+    uint32_t part_head, part_tail; /* small blocks with free lines */
+    uint32_t open;                 /* the open page's slot, or NIL */
 } lclass_t;
 
 typedef struct {
@@ -145,6 +154,15 @@ typedef struct {
     as_u64map_t pages; /* base / hp -> slot */
     as_u64map_t objs;  /* small object address -> bytes */
     lclass_t cls[MAX_CLASSES];
+    /* Pages with free blocks (open or active), ordered by (class, avail_seq):
+     * each class's pages in the order they last gained a free block, as the
+     * per-class lists this replaces. Augmented with the longest free run. */
+    as_rb_atree_t avail;
+    uint64_t avail_seq; /* the last sequence number given */
+    /* Open and active pages by slot (the order the tick visits them),
+     * augmented with the least min_deadline_ns, so a tick visits only the
+     * pages with a deadline behind it. */
+    as_rb_atree_t ticking;
     uint32_t keep_head; /* kept free pages (return=release|keep) */
     size_t meta_bytes;  /* descriptors and slot arrays */
     /* statistics (cumulative unless noted) */
@@ -204,12 +222,20 @@ static int slot_get(llama_t *L, uint32_t *out)
     return AS_OK;
 }
 
+/* Bytes of a descriptor; `full` adds the block arrays. */
+static size_t page_bytes(const llama_t *L, int full)
+{
+    size_t head = as_align_up(sizeof(page_t), 16);
+    size_t map = (size_t)L->words * 8, blk = (size_t)L->bpp * sizeof(blk_t);
+    return head + (full ? map + blk + (size_t)L->bpp * L->lpb : 0);
+}
+
 /* A descriptor for the huge page(s) at base; `full` adds the block arrays. */
 static page_t *page_new(llama_t *L, uintptr_t base, int full)
 {
     size_t head = as_align_up(sizeof(page_t), 16);
     size_t map = (size_t)L->words * 8, blk = (size_t)L->bpp * sizeof(blk_t);
-    size_t bytes = head + (full ? map + blk + (size_t)L->bpp * L->lpb : 0);
+    size_t bytes = page_bytes(L, full);
     uint32_t slot;
     if (slot_get(L, &slot) != AS_OK) return NULL;
     char *raw = meta_alloc(L, bytes);
@@ -221,8 +247,7 @@ static page_t *page_new(llama_t *L, uintptr_t base, int full)
     page_t *p = (page_t *)raw;
     p->base = base;
     p->slot = slot;
-    p->bytes = bytes;
-    p->prev = p->next = NIL;
+    p->keep_next = NIL;
     if (full) {
         p->freemap = (uint64_t *)(raw + head);
         p->blk = (blk_t *)(raw + head + map);
@@ -237,7 +262,7 @@ static void page_delete(llama_t *L, page_t *p)
     as_u64map_remove(&L->pages, p->base / L->hp, NULL);
     L->slots[p->slot] = NULL;
     L->free_slots[L->n_free_slots++] = p->slot;
-    meta_free(L, p, p->bytes);
+    meta_free(L, p, page_bytes(L, p->state != P_LARGE));
 }
 
 static page_t *page_of(const llama_t *L, uintptr_t addr)
@@ -256,31 +281,138 @@ static blk_t *blk_of(const llama_t *L, uint32_t id, page_t **pp)
 
 /* ------------------------------------------------------------ lists */
 
+static page_t *page_of_anode(const as_rb_node_t *n)
+{
+    return n ? AS_RB_ENTRY(n, page_t, anode) : NULL;
+}
+
+static int avail_augment(as_rb_node_t *n)
+{
+    page_t *p = page_of_anode(n);
+    uint16_t m = p->longest, old = p->sub_longest;
+    for (int d = 0; d < 2; d++)
+        if (n->child[d] && page_of_anode(n->child[d])->sub_longest > m)
+            m = page_of_anode(n->child[d])->sub_longest;
+    p->sub_longest = m;
+    return m != old;
+}
+
+/* Order of llama_t.avail: class, then sequence. */
+static int avail_cmp(const as_rb_node_t *a, const as_rb_node_t *b)
+{
+    const page_t *x = page_of_anode(a), *y = page_of_anode(b);
+    if (x->lc != y->lc) return x->lc < y->lc ? -1 : 1;
+    return x->avail_seq < y->avail_seq ? -1 : x->avail_seq > y->avail_seq;
+}
+
+/* Key: the class (a uint32_t); orders before every page of that class. */
+static int avail_class_key(const void *key, const as_rb_node_t *n)
+{
+    uint32_t c = *(const uint32_t *)key;
+    return c <= page_of_anode(n)->lc ? -1 : 1;
+}
+
+static int avail_fits(const as_rb_node_t *n, const void *nb)
+{
+    return page_of_anode(n)->longest >= *(const uint32_t *)nb;
+}
+
+static int avail_sub_fits(const as_rb_node_t *n, const void *nb)
+{
+    return page_of_anode(n)->sub_longest >= *(const uint32_t *)nb;
+}
+
+/* The next page of class c after `from` (NULL: the first) in avail order
+ * whose longest free run is nb blocks or more, or NULL. O(log n). */
+static page_t *avail_next(const llama_t *L, uint32_t c, const page_t *from,
+                          uint32_t nb)
+{
+    const as_rb_node_t *n;
+    if (from) {
+        n = as_rb_next_match(&from->anode, avail_fits, avail_sub_fits, &nb);
+    } else {
+        n = as_rb_lower_bound(&L->avail.tree, &c, avail_class_key);
+        if (n && !avail_fits(n, &nb))
+            n = as_rb_next_match(n, avail_fits, avail_sub_fits, &nb);
+    }
+    const page_t *p = page_of_anode(n);
+    return p && p->lc == c ? (page_t *)p : NULL;
+}
+
+/* Recompute p's longest free run after its freemap changed. */
+static void update_longest(llama_t *L, page_t *p)
+{
+    uint32_t best = 0, cur = 0;
+    for (uint32_t i = 0; i < L->bpp;) {
+        uint64_t w = p->freemap[i >> 6] >> (i & 63);
+        uint32_t avail = 64 - (i & 63), n;
+        if (avail > L->bpp - i) avail = L->bpp - i;
+        if (w & 1) {
+            n = ~w ? (uint32_t)__builtin_ctzll(~w) : 64;
+            if (n > avail) n = avail;
+            cur += n;
+        } else {
+            n = w ? (uint32_t)__builtin_ctzll(w) : avail;
+            if (n > avail) n = avail;
+            if (cur > best) best = cur;
+            cur = 0;
+        }
+        i += n;
+    }
+    if (cur > best) best = cur;
+    p->longest = (uint16_t)best;
+    if (p->on_avail) as_rb_propagate(&L->avail, &p->anode);
+}
+
+static page_t *page_of_tnode(const as_rb_node_t *n)
+{
+    return n ? AS_RB_ENTRY(n, page_t, tnode) : NULL;
+}
+
+static int ticking_augment(as_rb_node_t *n)
+{
+    page_t *p = page_of_tnode(n);
+    uint64_t m = p->min_deadline_ns, old = p->sub_min_deadline_ns;
+    for (int d = 0; d < 2; d++)
+        if (n->child[d] && page_of_tnode(n->child[d])->sub_min_deadline_ns < m)
+            m = page_of_tnode(n->child[d])->sub_min_deadline_ns;
+    p->sub_min_deadline_ns = m;
+    return m != old;
+}
+
+static int ticking_cmp(const as_rb_node_t *a, const as_rb_node_t *b)
+{
+    uint32_t x = page_of_tnode(a)->slot, y = page_of_tnode(b)->slot;
+    return x < y ? -1 : x > y;
+}
+
+static int ticking_due(const as_rb_node_t *n, const void *now)
+{
+    return page_of_tnode(n)->min_deadline_ns < *(const uint64_t *)now;
+}
+
+static int ticking_sub_due(const as_rb_node_t *n, const void *now)
+{
+    return page_of_tnode(n)->sub_min_deadline_ns < *(const uint64_t *)now;
+}
+
+/* p's min_deadline_ns changed. */
+static void set_min_deadline(llama_t *L, page_t *p, uint64_t d)
+{
+    p->min_deadline_ns = d;
+    as_rb_propagate(&L->ticking, &p->tnode);
+}
+
 static void avail_add(llama_t *L, page_t *p)
 {
-    lclass_t *k = &L->cls[p->lc];
-    p->prev = k->avail_tail;
-    p->next = NIL;
-    if (k->avail_tail != NIL)
-        L->slots[k->avail_tail]->next = p->slot;
-    else
-        k->avail_head = p->slot;
-    k->avail_tail = p->slot;
+    p->avail_seq = ++L->avail_seq;
+    as_rb_ainsert(&L->avail, &p->anode, avail_cmp);
     p->on_avail = 1;
 }
 
 static void avail_del(llama_t *L, page_t *p)
 {
-    lclass_t *k = &L->cls[p->lc];
-    if (p->prev != NIL)
-        L->slots[p->prev]->next = p->next;
-    else
-        k->avail_head = p->next;
-    if (p->next != NIL)
-        L->slots[p->next]->prev = p->prev;
-    else
-        k->avail_tail = p->prev;
-    p->prev = p->next = NIL;
+    as_rb_aerase(&L->avail, &p->anode);
     p->on_avail = 0;
 }
 
@@ -365,6 +497,7 @@ static void take_blocks(llama_t *L, page_t *p, uint32_t start, uint32_t nb)
         p->freemap[i >> 6] &= ~(1ull << (i & 63));
     p->free_blocks -= nb;
     p->used_blocks += nb;
+    update_longest(L, p);
     if (!p->free_blocks && p->on_avail) avail_del(L, p);
 }
 
@@ -382,6 +515,7 @@ static void page_empty(llama_t *L, page_t *p, uint64_t now)
     if (p->on_avail) avail_del(L, p);
     open_page_retire(L, p);
     L->pages_returned++;
+    as_rb_aerase(&L->ticking, &p->tnode);
     if (L->ret_mode == RET_UNRESERVE) {
         as_ps_unreserve(L->ps, p->base, L->hp);
         page_delete(L, p);
@@ -389,7 +523,7 @@ static void page_empty(llama_t *L, page_t *p, uint64_t now)
     }
     if (L->ret_mode == RET_RELEASE) as_ps_release(L->ps, p->base, L->hp);
     p->state = P_FREE;
-    p->next = L->keep_head;
+    p->keep_next = L->keep_head;
     L->keep_head = p->slot;
 }
 
@@ -398,7 +532,7 @@ static int open_page(llama_t *L, uint32_t c, uint64_t now, page_t **out)
     page_t *p;
     if (L->keep_head != NIL) {
         p = L->slots[L->keep_head];
-        L->keep_head = p->next;
+        L->keep_head = p->keep_next;
     } else {
         uintptr_t addr;
         int rc = as_ps_reserve(L->ps, 0, L->hp, L->hp, &addr);
@@ -414,13 +548,14 @@ static int open_page(llama_t *L, uint32_t c, uint64_t now, page_t **out)
             p->freemap[w] = bits >= 64 ? ~0ull : ((1ull << bits) - 1);
         }
     }
-    p->prev = p->next = NIL;
+    p->keep_next = NIL;
     p->free_blocks = L->bpp;
+    p->longest = (uint16_t)L->bpp;
     p->used_blocks = p->units = p->resid = 0;
     p->lc = (uint8_t)c;
-    p->opened_ns = now;
     p->deadline_ns = sat_add(now, L->bound[c]);
     p->min_deadline_ns = UINT64_MAX;
+    as_rb_ainsert(&L->ticking, &p->tnode, ticking_cmp);
     lclass_t *k = &L->cls[c];
     if (k->open != NIL) open_page_retire(L, L->slots[k->open]);
     p->state = P_OPEN;
@@ -450,9 +585,8 @@ static int get_blocks(llama_t *L, uint32_t c, uint32_t nb, uint32_t ab,
 {
     for (uint32_t i = 1; L->recycle && c + i < L->n; i++) {
         uint32_t k = L->recycle_longest ? L->n - i : c + i;
-        for (uint32_t s = L->cls[k].avail_head; s != NIL;) {
-            page_t *p = L->slots[s];
-            s = p->next;
+        for (page_t *p = avail_next(L, k, NULL, nb); p;
+             p = avail_next(L, k, p, nb)) {
             int open = p->state == P_OPEN;
             if (open && L->recycle_open == RECYCLE_NEVER) continue;
             if (try_page(L, p, nb, ab, open && L->recycle_open == RECYCLE_TOP,
@@ -463,9 +597,8 @@ static int get_blocks(llama_t *L, uint32_t c, uint32_t nb, uint32_t ab,
             }
         }
     }
-    for (uint32_t s = L->cls[c].avail_head; s != NIL;) {
-        page_t *p = L->slots[s];
-        s = p->next;
+    for (page_t *p = avail_next(L, c, NULL, nb); p;
+         p = avail_next(L, c, p, nb)) {
         if (try_page(L, p, nb, ab, 0, start)) {
             *pp = p;
             return AS_OK;
@@ -502,7 +635,7 @@ static void new_unit(llama_t *L, page_t *p, uint32_t b, uint32_t nb, uint32_t c,
         if (x->deadline_ns > p->deadline_ns) p->deadline_ns = x->deadline_ns;
     }
     if (x->deadline_ns < p->min_deadline_ns)
-        p->min_deadline_ns = x->deadline_ns;
+        set_min_deadline(L, p, x->deadline_ns);
 }
 
 /* An allocation into unit b at `now` extends its deadline. */
@@ -530,6 +663,7 @@ static void free_unit(llama_t *L, page_t *p, uint32_t b, uint64_t now)
     p->free_blocks += nb;
     p->used_blocks -= nb;
     p->units--;
+    update_longest(L, p);
     if (L->subrelease)
         as_ps_release(L->ps, p->base + (uintptr_t)b * L->block,
                       (size_t)nb * L->block);
@@ -631,7 +765,7 @@ static void scan_page(llama_t *L, page_t *p, uint64_t now)
         }
         if (x->deadline_ns < min) min = x->deadline_ns;
     }
-    p->min_deadline_ns = min;
+    set_min_deadline(L, p, min);
 }
 
 /* ------------------------------------------------------------ small */
@@ -782,7 +916,9 @@ static int llama_create(const as_policy_config_t *cfg, void **state)
     as_u64map_init(&L->pages, &L->mem);
     as_u64map_init(&L->objs, &L->mem);
     for (uint32_t c = 0; c < MAX_CLASSES; c++)
-        L->cls[c] = (lclass_t){NIL, 0, 0, NIL, NIL, NIL, NIL, NIL};
+        L->cls[c] = (lclass_t){NIL, 0, 0, NIL, NIL, NIL};
+    as_rb_ainit(&L->avail, avail_augment);
+    as_rb_ainit(&L->ticking, ticking_augment);
     L->keep_head = NIL;
     *state = L;
     return AS_OK;
@@ -835,7 +971,6 @@ static int llama_alloc(void *state, const as_ctx_t *ctx, size_t size,
     p->state = P_LARGE;
     p->lc = (uint8_t)c;
     p->large_pages = (uint32_t)(span / L->hp);
-    p->opened_ns = now;
     out->addr = addr;
     out->bytes = span;
     L->large_allocs++;
@@ -901,11 +1036,10 @@ static uint64_t llama_tick(void *state, const as_ctx_t *ctx)
 {
     llama_t *L = state;
     uint64_t now = ctx->now_ns;
-    for (uint32_t s = 0; s < L->nslots; s++) {
-        page_t *p = L->slots[s];
-        if (!p || (p->state != P_OPEN && p->state != P_ACTIVE)) continue;
-        if (p->min_deadline_ns < now) scan_page(L, p, now);
-    }
+    for (as_rb_node_t *n = as_rb_first_match(&L->ticking.tree, ticking_due,
+                                             ticking_sub_due, &now);
+         n; n = as_rb_next_match(n, ticking_due, ticking_sub_due, &now))
+        scan_page(L, page_of_tnode(n), now);
     return L->tick_ns;
 }
 
@@ -962,7 +1096,7 @@ static void llama_destroy(void *state)
         size_t span =
             p->state == P_LARGE ? (size_t)p->large_pages * L->hp : L->hp;
         as_ps_unreserve(L->ps, p->base, span);
-        meta_free(L, p, p->bytes);
+        meta_free(L, p, page_bytes(L, p->state != P_LARGE));
     }
     meta_free(L, L->slots, L->cap_slots * sizeof *L->slots);
     meta_free(L, L->free_slots, L->cap_slots * sizeof *L->free_slots);
@@ -978,6 +1112,339 @@ int as_llama_page_class(void *state, uintptr_t addr)
     return p && p->state != P_FREE ? p->lc : -1;
 }
 
+/* ------------------------------------------------------------ check */
+
+/* Invariants of one block-structured page (page_t's comment), its blocks
+ * (blk_t's) and its line counts. Counts the page's B_SMALL objects' line
+ * touches into *line_sum and its small blocks' live objects into *live_sum
+ * for the object-map cross-check. */
+static int check_page(const llama_t *L, const page_t *p, as_msg_t *why,
+                      uint64_t *line_sum, uint64_t *live_sum)
+{
+    uint32_t pop = 0, units = 0, resid = 0;
+    uint64_t min_dl = UINT64_MAX;
+    for (uint32_t w = 0; w < L->words; w++)
+        pop += (uint32_t)__builtin_popcountll(p->freemap[w]);
+    if (pop != p->free_blocks || p->free_blocks + p->used_blocks != L->bpp)
+        return as_msg_fail(why,
+                           "llama: free_blocks != popcount(freemap) or "
+                           "free + used != blocks per page",
+                           "page_addr", p->base);
+    if (p->state == P_FREE) {
+        if (p->used_blocks || p->on_avail)
+            return as_msg_fail(why, "llama: a kept free page has used blocks",
+                               "page_addr", p->base);
+        return 0;
+    }
+    int avail = p->free_blocks > 0;
+    if (p->on_avail != avail)
+        return as_msg_fail(why,
+                           "llama: on_avail != (free blocks > 0) on an open "
+                           "or active page",
+                           "page_addr", p->base);
+    for (uint32_t b = 0; b < L->bpp; b++) {
+        const blk_t *x = &p->blk[b];
+        if ((x->state == B_FREE) != blk_is_free(p, b))
+            return as_msg_fail(why, "llama: block state disagrees with freemap",
+                               "block_addr", p->base + (uintptr_t)b * L->block);
+        if (x->state == B_MED_TAIL)
+            return as_msg_fail(why, "llama: run tail without its head",
+                               "block_addr", p->base + (uintptr_t)b * L->block);
+        if (x->state == B_FREE) continue;
+        units++;
+        if (x->lc > p->lc)
+            return as_msg_fail(why,
+                               "llama: unit of a longer class than its page",
+                               "block_addr", p->base + (uintptr_t)b * L->block);
+        if (x->lc == p->lc) resid++;
+        if (x->deadline_ns < min_dl) min_dl = x->deadline_ns;
+        if (x->state == B_MED_HEAD) {
+            if (x->live == 0 || b + x->live > L->bpp)
+                return as_msg_fail(why, "llama: run length out of the page",
+                                   "block_addr",
+                                   p->base + (uintptr_t)b * L->block);
+            for (uint32_t i = 1; i < x->live; i++) {
+                const blk_t *t = &p->blk[b + i];
+                if (t->state != B_MED_TAIL || blk_is_free(p, b + i))
+                    return as_msg_fail(why,
+                                       "llama: run block after its head is "
+                                       "not a used tail",
+                                       "block_addr",
+                                       p->base + (uintptr_t)(b + i) * L->block);
+            }
+            b += x->live - 1u;
+            continue;
+        }
+        /* B_SMALL: free_lines == lines with count 0; at least one object. */
+        const uint8_t *cnt = &p->lines[(size_t)b * L->lpb];
+        uint32_t zero = 0;
+        for (uint32_t l = 0; l < L->lpb; l++) {
+            zero += cnt[l] == 0;
+            *line_sum += cnt[l];
+        }
+        if (zero != x->free_lines || x->live == 0)
+            return as_msg_fail(why,
+                               "llama: small block's free_lines != lines with "
+                               "no live object, or no live object",
+                               "block_addr", p->base + (uintptr_t)b * L->block);
+        *live_sum += x->live;
+    }
+    if (units != p->units || resid != p->resid)
+        return as_msg_fail(why,
+                           "llama: page units or resid != its blocks' count",
+                           "page_addr", p->base);
+    if (units && p->min_deadline_ns > min_dl)
+        return as_msg_fail(why,
+                           "llama: page min_deadline_ns above a unit's "
+                           "deadline",
+                           "page_addr", p->base);
+    return 0;
+}
+
+/* The lists of class c: bump block, partial blocks, open page; *n_part
+ * counts the partial blocks. */
+static int check_class(const llama_t *L, uint32_t c, as_msg_t *why,
+                       uint64_t *n_part)
+{
+    const lclass_t *k = &L->cls[c];
+    if (k->cur != NIL) {
+        page_t *p;
+        const blk_t *x = blk_of(L, k->cur, &p);
+        if (!p || x->state != B_SMALL || x->lc != c || !x->is_cur ||
+            x->on_list || k->cursor > k->limit || k->limit > L->block)
+            return as_msg_fail(why,
+                               "llama: bump block is not a small block of its "
+                               "class, or its hole is out of the block",
+                               "class", c);
+    }
+    uint32_t prev = NIL;
+    for (uint32_t id = k->part_head; id != NIL;) {
+        page_t *p;
+        const blk_t *x = blk_of(L, id, &p);
+        if (!p || x->state != B_SMALL || x->lc != c || !x->on_list ||
+            x->is_cur || x->prev != prev)
+            return as_msg_fail(why,
+                               "llama: partial list holds a block of another "
+                               "class, state or link",
+                               "class", c);
+        if (++*n_part > (uint64_t)L->nslots * L->bpp)
+            return as_msg_fail(why, "llama: partial list loops", "class", c);
+        prev = id;
+        id = x->next;
+    }
+    if (prev != k->part_tail)
+        return as_msg_fail(why, "llama: partial list tail is wrong", "class",
+                           c);
+    if (k->open != NIL) {
+        const page_t *p = k->open < L->nslots ? L->slots[k->open] : NULL;
+        if (!p || p->state != P_OPEN || p->lc != c)
+            return as_msg_fail(why,
+                               "llama: open page of a class is not open for it",
+                               "class", c);
+    }
+    return 0;
+}
+
+/* Longest run of 1 bits (free blocks) in a page's freemap. */
+static uint32_t check_longest_run(const llama_t *L, const page_t *p)
+{
+    uint32_t best = 0, run = 0;
+    for (uint32_t b = 0; b < L->bpp; b++) {
+        run = (p->freemap[b / 64] >> (b % 64)) & 1 ? run + 1 : 0;
+        if (run > best) best = run;
+    }
+    return best;
+}
+
+/* The two page trees: llama_t.avail holds exactly the pages marked on_avail,
+ * open or active, in (class, avail_seq) order, each with its true longest
+ * free run and subtree maximum; llama_t.ticking holds exactly the open and
+ * active pages, by slot, each with its subtree's least deadline.
+ * *n_avail counts avail's members. */
+static int check_trees(const llama_t *L, as_msg_t *why, uint64_t *n_avail)
+{
+    const page_t *prev = NULL;
+    for (const as_rb_node_t *n = as_rb_first(&L->avail.tree); n;
+         n = as_rb_next(n)) {
+        const page_t *p = page_of_anode(n);
+        if (!p->on_avail || (p->state != P_OPEN && p->state != P_ACTIVE) ||
+            p->free_blocks == 0)
+            return as_msg_fail(why,
+                               "llama: avail tree holds a page that is not "
+                               "open or active with free blocks",
+                               "page_addr", p->base);
+        if (prev && (prev->lc > p->lc ||
+                     (prev->lc == p->lc && prev->avail_seq >= p->avail_seq)))
+            return as_msg_fail(why,
+                               "llama: avail tree out of (class, sequence) "
+                               "order",
+                               "page_addr", p->base);
+        uint16_t sub = p->longest;
+        for (int d = 0; d < 2; d++)
+            if (n->child[d] && page_of_anode(n->child[d])->sub_longest > sub)
+                sub = page_of_anode(n->child[d])->sub_longest;
+        if (p->longest != check_longest_run(L, p) || p->sub_longest != sub)
+            return as_msg_fail(why,
+                               "llama: page's longest free run or its subtree "
+                               "summary is stale",
+                               "page_addr", p->base);
+        if (++*n_avail > L->nslots)
+            return as_msg_fail(why, "llama: avail tree loops", "slots",
+                               L->nslots);
+        prev = p;
+    }
+    uint64_t n_tick = 0, live_pages = 0;
+    for (uint32_t sl = 0; sl < L->nslots; sl++) {
+        const page_t *p = L->slots[sl];
+        live_pages += p && (p->state == P_OPEN || p->state == P_ACTIVE);
+    }
+    prev = NULL;
+    for (const as_rb_node_t *n = as_rb_first(&L->ticking.tree); n;
+         n = as_rb_next(n)) {
+        const page_t *p = page_of_tnode(n);
+        uint64_t m = p->min_deadline_ns;
+        for (int d = 0; d < 2; d++)
+            if (n->child[d] &&
+                page_of_tnode(n->child[d])->sub_min_deadline_ns < m)
+                m = page_of_tnode(n->child[d])->sub_min_deadline_ns;
+        if ((p->state != P_OPEN && p->state != P_ACTIVE) ||
+            (prev && prev->slot >= p->slot) || p->sub_min_deadline_ns != m)
+            return as_msg_fail(why,
+                               "llama: ticking tree holds a page that is not "
+                               "open or active, out of slot order, or with a "
+                               "stale deadline summary",
+                               "page_addr", p->base);
+        if (++n_tick > L->nslots)
+            return as_msg_fail(why, "llama: ticking tree loops", "slots",
+                               L->nslots);
+        prev = p;
+    }
+    if (n_tick != live_pages)
+        return as_msg_fail(why,
+                           "llama: an open or active page is not in the "
+                           "ticking tree",
+                           "pages", live_pages);
+    return 0;
+}
+
+/* The policy's check hook (policy.h rule 8): page states consistent with
+ * their block and line counts, free counts, classes and lists; descriptors,
+ * slots and maps consistent; the object map consistent with the lines. */
+static int llama_check(const void *state, as_msg_t *why)
+{
+    const llama_t *L = state;
+    uint64_t used_slots = 0, kept = 0, open = 0, on_part = 0, avail = 0;
+    uint64_t line_sum = 0, live_sum = 0, cur = 0;
+    size_t desc_bytes = 0;
+    for (uint32_t sl = 0; sl < L->nslots; sl++) {
+        const page_t *p = L->slots[sl];
+        if (!p) continue;
+        used_slots++;
+        desc_bytes += page_bytes(L, p->state != P_LARGE);
+        if (p->slot != sl || page_of(L, p->base) != p)
+            return as_msg_fail(why,
+                               "llama: descriptor slot or page map entry is "
+                               "wrong",
+                               "page_addr", p->base);
+        if (p->lc >= L->n)
+            return as_msg_fail(why, "llama: page of an unknown class",
+                               "page_addr", p->base);
+        if (p->state == P_LARGE) {
+            if (p->large_pages == 0 || p->on_avail)
+                return as_msg_fail(why,
+                                   "llama: large object descriptor without "
+                                   "huge pages or on a list",
+                                   "page_addr", p->base);
+            continue;
+        }
+        kept += p->state == P_FREE;
+        open += p->state == P_OPEN;
+        avail += p->on_avail;
+        int rc = check_page(L, p, why, &line_sum, &live_sum);
+        if (rc) return rc;
+        for (uint32_t b = 0; b < L->bpp; b++)
+            cur += p->blk[b].is_cur;
+        for (uint32_t b = 0; b < L->bpp; b++)
+            on_part += p->blk[b].on_list;
+    }
+    if (used_slots + L->n_free_slots != L->nslots ||
+        used_slots != as_u64map_count(&L->pages))
+        return as_msg_fail(why,
+                           "llama: used + free slots != slots, or page map "
+                           "size != descriptors",
+                           "slots", L->nslots);
+    for (uint32_t i = 0; i < L->n_free_slots; i++)
+        if (L->free_slots[i] >= L->nslots || L->slots[L->free_slots[i]])
+            return as_msg_fail(why, "llama: a free slot holds a descriptor",
+                               "slot", L->free_slots[i]);
+    uint64_t n_kept = 0;
+    for (uint32_t sl = L->keep_head; sl != NIL; sl = L->slots[sl]->keep_next) {
+        if (sl >= L->nslots || !L->slots[sl] || L->slots[sl]->state != P_FREE ||
+            ++n_kept > kept)
+            return as_msg_fail(why,
+                               "llama: kept-page list holds a page that is not "
+                               "free, or loops",
+                               "slot", sl);
+    }
+    if (n_kept != kept)
+        return as_msg_fail(why, "llama: a free page is not on the kept list",
+                           "free_pages", kept);
+    uint64_t n_part = 0, n_avail = 0, n_open = 0, n_cur = 0;
+    for (uint32_t c = 0; c < MAX_CLASSES; c++) {
+        int rc = check_class(L, c, why, &n_part);
+        if (rc) return rc;
+        n_open += L->cls[c].open != NIL;
+        n_cur += L->cls[c].cur != NIL;
+    }
+    int rc = check_trees(L, why, &n_avail);
+    if (rc) return rc;
+    if (n_part != on_part || n_cur != cur || n_avail != avail || n_open != open)
+        return as_msg_fail(
+            why,
+            "llama: blocks or pages marked as on a list (partial, "
+            "bump, available, open) != the lists' members",
+            "on_list_blocks", on_part);
+    /* Every small object lies in a small block and holds its lines. */
+    uint64_t obj_lines = 0;
+    size_t it = 0;
+    uint64_t addr, bytes;
+    while (as_u64map_next(&L->objs, &it, &addr, &bytes)) {
+        const page_t *p = page_of(L, (uintptr_t)addr);
+        uint32_t b = p ? (uint32_t)((addr - p->base) / L->block) : 0;
+        size_t pos = p ? (size_t)(addr - p->base) % L->block : 0;
+        if (!p || p->state == P_LARGE || p->state == P_FREE ||
+            p->blk[b].state != B_SMALL || bytes == 0 || pos + bytes > L->block)
+            return as_msg_fail(why, "llama: small object outside a small block",
+                               "object_addr", addr);
+        obj_lines += (pos + bytes - 1) / L->line - pos / L->line + 1;
+    }
+    if (obj_lines != line_sum || as_u64map_count(&L->objs) != live_sum)
+        return as_msg_fail(why,
+                           "llama: line counts or live counts != the small "
+                           "objects that touch them",
+                           "objects", as_u64map_count(&L->objs));
+    size_t slot_bytes =
+        L->cap_slots * (sizeof *L->slots + sizeof *L->free_slots);
+    if (L->meta_bytes != desc_bytes + slot_bytes)
+        return as_msg_fail(why,
+                           "llama: meta_bytes != descriptors + slot arrays",
+                           "meta_bytes", L->meta_bytes);
+    return 0;
+}
+
+int as_llama_debug_corrupt(void *state)
+{
+    llama_t *L = state;
+    for (uint32_t sl = 0; sl < L->nslots; sl++) {
+        page_t *p = L->slots[sl];
+        if (p && p->state != P_LARGE) {
+            p->freemap[0] ^= 1; /* block 0's bit now disagrees */
+            return 0;
+        }
+    }
+    return AS_EINVAL;
+}
+
 const as_policy_ops_t as_policy_llama = {
     .name = "llama",
     .doc = "LLAMA: huge pages by predicted lifetime class, block recycling, "
@@ -991,4 +1458,5 @@ const as_policy_ops_t as_policy_llama = {
     .tick = llama_tick,
     .stats = llama_stats,
     .destroy = llama_destroy,
+    .check = llama_check,
 };

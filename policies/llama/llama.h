@@ -56,4 +56,9 @@ enum {
  * page holding addr. @return the class, or -1 when addr is on no page. */
 int as_llama_page_class(void *state, uintptr_t addr);
 
+/* as_llama_debug_corrupt: for tests of the check hook only: flip the
+ * freemap bit of block 0 of the first block-structured page.
+ * @return 0, or AS_EINVAL when there is no such page. */
+int as_llama_debug_corrupt(void *state);
+
 #endif /* AS_POLICIES_LLAMA_LLAMA_H */

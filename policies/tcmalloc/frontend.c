@@ -18,30 +18,30 @@
 
 int as_tc_classes_init(tc_t *t)
 {
-    const tc_class_row_t *rows = t->p[TC_P_SIZE_CLASSES].u
+    const tc_class_row_t *rows = t->env.p[TC_P_SIZE_CLASSES].u
                                      ? as_tc_legacy_classes
                                      : as_tc_default_classes;
-    size_t n = t->p[TC_P_SIZE_CLASSES].u ? as_tc_legacy_nclasses
-                                         : as_tc_default_nclasses;
+    size_t n = t->env.p[TC_P_SIZE_CLASSES].u ? as_tc_legacy_nclasses
+                                             : as_tc_default_nclasses;
     if (n + 1 > TC_MAX_CLASSES) return AS_EINVAL;
     t->nclasses = (uint32_t)n;
     for (size_t i = 0; i < n; i++) {
         tc_class_t *c = &t->cls[i + 1];
         c->bytes = rows[i].bytes;
-        c->pages = t->page_bytes == 8192
+        c->pages = t->env.page_bytes == 8192
                        ? rows[i].pages
-                       : as_tc_span_pages_for(rows[i].bytes, t->page_bytes);
+                       : as_tc_span_pages_for(rows[i].bytes, t->env.page_bytes);
         c->batch = rows[i].batch;
         c->objects =
-            (uint32_t)(((uint64_t)c->pages << t->page_shift) / c->bytes);
-        c->max_depth = (uint32_t)(i + 1 <= t->p[TC_P_SMALL_DEPTH_CLASSES].u
-                                      ? t->p[TC_P_SMALL_DEPTH].u
-                                      : t->p[TC_P_LARGE_DEPTH].u);
-        c->dense = c->objects > t->p[TC_P_DENSE_MIN_OBJECTS].u;
+            (uint32_t)(((uint64_t)c->pages << t->env.page_shift) / c->bytes);
+        c->max_depth = (uint32_t)(i + 1 <= t->env.p[TC_P_SMALL_DEPTH_CLASSES].u
+                                      ? t->env.p[TC_P_SMALL_DEPTH].u
+                                      : t->env.p[TC_P_LARGE_DEPTH].u);
+        c->dense = c->objects > t->env.p[TC_P_DENSE_MIN_OBJECTS].u;
         c->div_magic = UINT64_MAX / c->bytes + 1;
         tc_transfer_t *tr = &t->transfer[i + 1];
-        uint64_t cap = t->p[TC_P_TRANSFER_BATCHES].u * c->batch;
-        uint64_t by_bytes = t->p[TC_P_TRANSFER_BYTES].u / c->bytes;
+        uint64_t cap = t->env.p[TC_P_TRANSFER_BATCHES].u * c->batch;
+        uint64_t by_bytes = t->env.p[TC_P_TRANSFER_BYTES].u / c->bytes;
         if (by_bytes < c->batch) by_bytes = c->batch;
         tr->cap = (uint32_t)(cap < by_bytes ? cap : by_bytes);
     }
@@ -106,7 +106,7 @@ static tc_span_t *span_new(tc_t *t, uint32_t cls)
     if (bits) {
         t->bitmap_free[cls] = *(void **)bits;
     } else {
-        bits = as_tc_meta_alloc(t, as_slotmap_words(c->objects) * 8ull);
+        bits = as_tc_meta_alloc(&t->env, as_slotmap_words(c->objects) * 8ull);
         if (!bits) return NULL;
     }
     tc_span_t *s = as_tc_pageheap_alloc(t, c->pages, c->dense, 0, cls);
@@ -204,7 +204,8 @@ static int transfer_insert(tc_t *t, uint32_t cls, const uintptr_t *objs,
 {
     tc_transfer_t *tr = &t->transfer[cls];
     if (!tr->slots && tr->cap) {
-        tr->slots = as_tc_meta_alloc(t, (size_t)tr->cap * sizeof(uintptr_t));
+        tr->slots =
+            as_tc_meta_alloc(&t->env, (size_t)tr->cap * sizeof(uintptr_t));
         if (!tr->slots) return as_tc_central_insert(t, cls, objs, n);
     }
     uint32_t room = tr->cap - tr->count;
@@ -222,7 +223,7 @@ static tc_cpu_t *cpu_get(tc_t *t, uint32_t cpu)
     if (cpu >= t->ncpus) cpu %= t->ncpus;
     tc_cpu_t *c = t->cpus[cpu];
     if (!c) {
-        c = as_tc_meta_alloc(t, sizeof *c);
+        c = as_tc_meta_alloc(&t->env, sizeof *c);
         t->cpus[cpu] = c;
     }
     return c;
@@ -260,7 +261,7 @@ static void cpu_grow(tc_t *t, tc_cpu_t *c, uint32_t cls, uint32_t want)
     if (cc->cap >= k->max_depth) return;
     uint32_t inc =
         k->max_depth - cc->cap < want ? k->max_depth - cc->cap : want;
-    uint64_t limit = t->p[TC_P_CPU_CACHE_BYTES].u;
+    uint64_t limit = t->env.p[TC_P_CPU_CACHE_BYTES].u;
     uint64_t need = (uint64_t)inc * k->bytes;
     if (c->cap_bytes + need > limit)
         cpu_steal(t, c, cls, c->cap_bytes + need - limit);
@@ -269,7 +270,7 @@ static void cpu_grow(tc_t *t, tc_cpu_t *c, uint32_t cls, uint32_t want)
     if (!inc) return;
     if (!cc->slots) {
         cc->slots =
-            as_tc_meta_alloc(t, (size_t)k->max_depth * sizeof(uintptr_t));
+            as_tc_meta_alloc(&t->env, (size_t)k->max_depth * sizeof(uintptr_t));
         if (!cc->slots) return;
     }
     cc->cap += inc;
@@ -280,7 +281,7 @@ int as_tc_small_alloc(tc_t *t, uint32_t cpu, uint32_t cls, uintptr_t *addr)
 {
     uintptr_t buf[TC_MAX_BATCH];
     const tc_class_t *k = &t->cls[cls];
-    if (!t->p[TC_P_PER_CPU].u) {
+    if (!t->env.p[TC_P_PER_CPU].u) {
         if (transfer_remove(t, cls, buf, 1) != 1) return AS_ENOMEM;
         *addr = buf[0];
         return AS_OK;
@@ -310,7 +311,7 @@ int as_tc_small_alloc(tc_t *t, uint32_t cpu, uint32_t cls, uintptr_t *addr)
 
 int as_tc_small_free(tc_t *t, uint32_t cpu, uint32_t cls, uintptr_t addr)
 {
-    if (!t->p[TC_P_PER_CPU].u) return transfer_insert(t, cls, &addr, 1);
+    if (!t->env.p[TC_P_PER_CPU].u) return transfer_insert(t, cls, &addr, 1);
     tc_cpu_t *c = cpu_get(t, cpu);
     if (!c) return transfer_insert(t, cls, &addr, 1);
     c->ops++;

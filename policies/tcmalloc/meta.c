@@ -1,86 +1,66 @@
 /* meta.c - the TCMalloc policy's out-of-band metadata: tracked allocations
- * from the page source's arena and fixed-size object pools over them.
+ * from the page source's arena, and object pools carved from them.
  *
  * Every metadata byte the policy holds comes from as_tc_meta_alloc, which
- * links a small header into one list so destroy can give everything back
- * (the checking layer verifies that). Pools carve spans, hugepage trackers,
- * ranges and pagemap leaves out of 64-object slabs and recycle them through
- * a free list threaded through the (metadata, never user) objects. Nothing
- * here calls libc.
+ * links a small header into one list (tc_meta_t, in the instance's tc_env_t)
+ * so destroy can give everything back (the checking layer verifies that).
+ * Spans, hugepage trackers, ranges, reservations and pagemap leaves come
+ * from the shared object free list of policies/blocks/objpool.h
+ * (as_objlist_t); when one runs dry, a slab of TC_POOL_SLAB objects is taken
+ * from the tracked arena and carved into it. Slabs are never returned
+ * before destroy. Nothing here calls libc.
  */
 #include "policies/tcmalloc/tc_internal.h"
 
-void *as_tc_meta_alloc(tc_t *t, size_t bytes)
+void as_tc_meta_init(tc_meta_t *m)
 {
+    m->list.prev = m->list.next = NULL;
+    m->bytes = 0;
+}
+
+void *as_tc_meta_alloc(tc_env_t *e, size_t bytes)
+{
+    tc_meta_t *m = &e->meta;
     size_t total = sizeof(tc_meta_hdr_t) + ((bytes + 15) & ~(size_t)15);
-    tc_meta_hdr_t *h = as_mem_alloc(&t->ps->meta, total);
+    tc_meta_hdr_t *h = as_mem_alloc(&e->ps->meta, total);
     if (!h) return NULL;
     h->bytes = total;
-    h->prev = &t->meta_list;
-    h->next = t->meta_list.next;
+    h->prev = &m->list;
+    h->next = m->list.next;
     if (h->next) h->next->prev = h;
-    t->meta_list.next = h;
-    t->meta_bytes += total;
+    m->list.next = h;
+    m->bytes += total;
     return h + 1;
 }
 
-void as_tc_meta_free(tc_t *t, void *p)
+void as_tc_meta_free(tc_env_t *e, void *p)
 {
     if (!p) return;
     tc_meta_hdr_t *h = (tc_meta_hdr_t *)p - 1;
     h->prev->next = h->next;
     if (h->next) h->next->prev = h->prev;
-    t->meta_bytes -= h->bytes;
-    as_mem_free(&t->ps->meta, h, h->bytes);
+    e->meta.bytes -= h->bytes;
+    as_mem_free(&e->ps->meta, h, h->bytes);
 }
 
-void as_tc_meta_release_all(tc_t *t)
+void as_tc_meta_release_all(tc_env_t *e)
 {
-    tc_meta_hdr_t *h = t->meta_list.next;
+    tc_meta_hdr_t *h = e->meta.list.next;
     while (h) {
         tc_meta_hdr_t *next = h->next;
-        t->meta_bytes -= h->bytes;
-        as_mem_free(&t->ps->meta, h, h->bytes);
+        e->meta.bytes -= h->bytes;
+        as_mem_free(&e->ps->meta, h, h->bytes);
         h = next;
     }
-    t->meta_list.next = NULL;
+    e->meta.list.next = NULL;
 }
 
-#define TC_POOL_SLAB 64
-
-void as_tc_pool_init(tc_pool_t *pool, size_t obj_bytes)
+void *as_tc_pool_get(tc_env_t *e, as_objlist_t *l)
 {
-    if (obj_bytes < sizeof(void *)) obj_bytes = sizeof(void *);
-    pool->obj_bytes = (obj_bytes + 15) & ~(size_t)15;
-    pool->free = NULL;
-    pool->live = 0;
-}
-
-void *as_tc_pool_get(tc_t *t, tc_pool_t *pool)
-{
-    if (!pool->free) {
-        char *slab = as_tc_meta_alloc(t, pool->obj_bytes * TC_POOL_SLAB);
+    if (!l->free_list) {
+        void *slab = as_tc_meta_alloc(e, l->obj_bytes * TC_POOL_SLAB);
         if (!slab) return NULL;
-        for (size_t i = TC_POOL_SLAB; i-- > 0;) {
-            void **o = (void **)(slab + i * pool->obj_bytes);
-            *o = pool->free;
-            pool->free = o;
-        }
+        as_objlist_carve(l, slab, TC_POOL_SLAB);
     }
-    void **o = pool->free;
-    pool->free = *o;
-    /* slabs arrive zeroed; recycled objects are cleared here */
-    uint64_t *w = (uint64_t *)o;
-    for (size_t i = 0; i < pool->obj_bytes / 8; i++)
-        w[i] = 0;
-    pool->live++;
-    return o;
-}
-
-void as_tc_pool_put(tc_pool_t *pool, void *obj)
-{
-    void **o = obj;
-    *o = pool->free;
-    pool->free = o;
-    pool->live--;
+    return as_objlist_pop(l);
 }

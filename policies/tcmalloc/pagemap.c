@@ -32,7 +32,7 @@ static tc_window_t *window_find(tc_t *t, uint64_t key)
 static int window_grow(tc_t *t)
 {
     uint32_t cap = t->win_cap ? t->win_cap * 2 : 16;
-    tc_window_t **tab = as_tc_meta_alloc(t, cap * sizeof *tab);
+    tc_window_t **tab = as_tc_meta_alloc(&t->env, cap * sizeof *tab);
     if (!tab) return AS_ENOMEM;
     for (uint32_t j = 0; j < t->win_cap; j++) {
         tc_window_t *w = t->windows[j];
@@ -42,7 +42,7 @@ static int window_grow(tc_t *t)
             i = (i + 1) & (cap - 1);
         tab[i] = w;
     }
-    as_tc_meta_free(t, t->windows);
+    as_tc_meta_free(&t->env, t->windows);
     t->windows = tab;
     t->win_cap = cap;
     return AS_OK;
@@ -53,7 +53,7 @@ static tc_window_t *window_make(tc_t *t, uint64_t key)
     tc_window_t *w = window_find(t, key);
     if (w) return w;
     if ((t->win_n + 1) * 2 > t->win_cap && window_grow(t) != AS_OK) return NULL;
-    w = as_tc_meta_alloc(t, sizeof *w);
+    w = as_tc_meta_alloc(&t->env, sizeof *w);
     if (!w) return NULL;
     w->key = key;
     uint32_t i = win_slot(key, t->win_cap);
@@ -66,27 +66,27 @@ static tc_window_t *window_make(tc_t *t, uint64_t key)
 
 tc_leaf_t *as_tc_leaf(tc_t *t, uintptr_t addr)
 {
-    uint64_t key = (uint64_t)addr >> t->window_shift;
+    uint64_t key = (uint64_t)addr >> t->env.window_shift;
     tc_window_t *w = t->last_win;
     if (!w || w->key != key) {
         w = window_find(t, key);
         if (!w) return NULL;
         t->last_win = w;
     }
-    return w->leaf[(addr >> t->hp_shift) & 511];
+    return w->leaf[(addr >> t->env.hp_shift) & 511];
 }
 
 tc_leaf_t *as_tc_leaf_make(tc_t *t, uintptr_t addr)
 {
-    tc_window_t *w = window_make(t, (uint64_t)addr >> t->window_shift);
+    tc_window_t *w = window_make(t, (uint64_t)addr >> t->env.window_shift);
     if (!w) return NULL;
-    tc_leaf_t **slot = &w->leaf[(addr >> t->hp_shift) & 511];
+    tc_leaf_t **slot = &w->leaf[(addr >> t->env.hp_shift) & 511];
     if (!*slot) {
-        char *mem = as_tc_pool_get(t, &t->leaf_pool);
+        char *mem = as_tc_pool_get(&t->env, &t->leaf_pool);
         if (!mem) return NULL;
         tc_leaf_t *l = (tc_leaf_t *)mem;
         l->span = (tc_span_t **)(mem + ((sizeof *l + 15) & ~(size_t)15));
-        l->cls = (uint8_t *)(l->span + t->pph);
+        l->cls = (uint8_t *)(l->span + t->env.pph);
         *slot = l;
     }
     return *slot;
@@ -96,7 +96,7 @@ int as_tc_pagemap_set(tc_t *t, tc_span_t *s, int all_pages)
 {
     uint32_t n = all_pages ? s->npages : 1;
     uintptr_t a = s->start;
-    for (uint32_t i = 0; i < n; i++, a += t->page_bytes) {
+    for (uint32_t i = 0; i < n; i++, a += t->env.page_bytes) {
         tc_leaf_t *l = as_tc_leaf_make(t, a);
         if (!l) return AS_ENOMEM;
         uint32_t pi = as_tc_page_in_hp(t, a);
@@ -110,7 +110,7 @@ void as_tc_pagemap_clear(tc_t *t, tc_span_t *s, int all_pages)
 {
     uint32_t n = all_pages ? s->npages : 1;
     uintptr_t a = s->start;
-    for (uint32_t i = 0; i < n; i++, a += t->page_bytes) {
+    for (uint32_t i = 0; i < n; i++, a += t->env.page_bytes) {
         tc_leaf_t *l = as_tc_leaf(t, a);
         if (!l) continue;
         uint32_t pi = as_tc_page_in_hp(t, a);

@@ -3,9 +3,10 @@
  * whole-state invariant check.
  *
  * This file wires the front end (frontend.c) to the hugepage-aware page heap
- * (pageheap.c, filler.c, hugealloc.c) and owns the instance's lifetime: every
- * reservation is recorded so destroy can unreserve it, every metadata byte
- * comes from the page source's arena through meta.c and is returned. All
+ * (pageheap.c, which alone drives filler.c, region.c, hugecache.c and
+ * hugealloc.c) and owns the instance's lifetime: every reservation is
+ * recorded so destroy can unreserve it, every metadata byte comes from the
+ * page source's arena through meta.c and is returned. All
  * inputs other than the request come from as_ctx_t (CPU, time); there is no
  * clock and no global state, so runs are deterministic. It never reads or
  * writes the memory it hands out.
@@ -132,33 +133,28 @@ int as_tc_create(const as_policy_config_t *cfg, void **state)
         return AS_EINVAL;
     tc_t *t = as_mem_alloc(&ps->meta, sizeof *t);
     if (!t) return AS_ENOMEM;
-    t->ps = ps;
+    t->env.ps = ps;
     for (int i = 0; i < TC_P_COUNT; i++)
-        t->p[i] = p[i];
-    t->page_bytes = (uint32_t)page;
-    t->page_shift = log2u(page);
-    t->hp_bytes = (uint32_t)hp;
-    t->hp_shift = log2u(hp);
-    t->pph = (uint32_t)(hp / page);
-    t->window_shift = t->hp_shift + 9;
+        t->env.p[i] = p[i];
+    t->env.page_bytes = (uint32_t)page;
+    t->env.page_shift = log2u(page);
+    t->env.hp_bytes = (uint32_t)hp;
+    t->env.hp_shift = log2u(hp);
+    t->env.pph = (uint32_t)(hp / page);
+    t->env.window_shift = t->env.hp_shift + 9;
     uint64_t fmax = p[TC_P_FILLER_MAX_SPAN].u / page;
     if (fmax < 1) fmax = 1;
-    if (fmax > t->pph) fmax = t->pph;
+    if (fmax > t->env.pph) fmax = t->env.pph;
     t->filler_max_pages = (uint32_t)fmax;
-    as_tc_pool_init(&t->span_pool, sizeof(tc_span_t));
-    as_tc_pool_init(&t->hp_pool, sizeof(tc_hugepage_t));
-    as_tc_pool_init(&t->range_pool, sizeof(tc_range_t));
-    as_tc_pool_init(&t->resv_pool, sizeof(tc_reservation_t));
-    as_tc_pool_init(&t->leaf_pool, ((sizeof(tc_leaf_t) + 15) & ~(size_t)15) +
-                                       t->pph * (sizeof(tc_span_t *) + 1));
-    as_tc_rangeset_init(&t->cache);
-    as_tc_rangeset_init(&t->unbacked);
-    t->cache_limit_hps = p[TC_P_HUGECACHE_MIN].u;
+    as_tc_meta_init(&t->env.meta);
+    as_objlist_init(&t->leaf_pool, ((sizeof(tc_leaf_t) + 15) & ~(size_t)15) +
+                                       t->env.pph * (sizeof(tc_span_t *) + 1));
+    as_tc_pageheap_init(t);
     t->ncpus = (uint32_t)p[TC_P_MAX_CPUS].u;
     int rc = as_tc_classes_init(t);
-    if (rc == AS_OK) rc = as_tc_filler_init(t);
+    if (rc == AS_OK) rc = as_tc_filler_init(&t->env, &t->filler);
     if (rc == AS_OK) {
-        t->cpus = as_tc_meta_alloc(t, t->ncpus * sizeof(tc_cpu_t *));
+        t->cpus = as_tc_meta_alloc(&t->env, t->ncpus * sizeof(tc_cpu_t *));
         if (!t->cpus) rc = AS_ENOMEM;
     }
     if (rc != AS_OK) {
@@ -173,11 +169,9 @@ void as_tc_destroy(void *state)
 {
     tc_t *t = state;
     if (!t) return;
-    for (tc_reservation_t *r = t->reservations; r; r = r->next)
-        as_ps_unreserve(t->ps, r->addr, r->bytes);
-    t->reservations = NULL;
-    as_tc_meta_release_all(t);
-    as_mem_free(&t->ps->meta, t, sizeof *t);
+    as_tc_hugealloc_unreserve_all(&t->env, &t->alloc);
+    as_tc_meta_release_all(&t->env);
+    as_mem_free(&t->env.ps->meta, t, sizeof *t);
 }
 
 static inline void note_alloc(tc_t *t, uint64_t bytes)
@@ -185,7 +179,7 @@ static inline void note_alloc(tc_t *t, uint64_t bytes)
     t->in_use_bytes += bytes;
     if (t->in_use_bytes > t->peak_in_use_bytes) {
         t->peak_in_use_bytes = t->in_use_bytes;
-        t->backed_at_peak_bytes = as_tc_backed_pages(t) << t->page_shift;
+        t->backed_at_peak_bytes = as_tc_backed_pages(t) << t->env.page_shift;
     }
 }
 
@@ -197,8 +191,8 @@ static int tc_alloc(void *state, const as_ctx_t *ctx, size_t size, size_t align,
     if (align & (align - 1)) return AS_EINVAL;
     if (size == 0) size = 1;
     size_t eff =
-        align ? align : (size <= 8 && t->p[TC_P_SMALL_ALIGN8].u ? 8 : 16);
-    if (size <= t->max_small && eff <= t->page_bytes) {
+        align ? align : (size <= 8 && t->env.p[TC_P_SMALL_ALIGN8].u ? 8 : 16);
+    if (size <= t->max_small && eff <= t->env.page_bytes) {
         uint32_t cls = as_tc_class_of(t, size);
         if (eff > 8)
             while (cls && cls <= t->nclasses && (t->cls[cls].bytes & (eff - 1)))
@@ -215,14 +209,14 @@ static int tc_alloc(void *state, const as_ctx_t *ctx, size_t size, size_t align,
     }
     if (size > ((uint64_t)1 << 46) || eff > ((uint64_t)1 << 40))
         return AS_ETOO_LARGE;
-    uint64_t npages = (size + t->page_bytes - 1) >> t->page_shift;
+    uint64_t npages = (size + t->env.page_bytes - 1) >> t->env.page_shift;
     if (npages > UINT32_MAX / 2) return AS_ETOO_LARGE;
     tc_span_t *s = as_tc_pageheap_alloc(t, (uint32_t)npages, 0,
-                                        eff > t->page_bytes ? eff : 0, 0);
+                                        eff > t->env.page_bytes ? eff : 0, 0);
     if (!s) return AS_ENOMEM;
     t->large_allocs++;
     out->addr = s->start;
-    out->bytes = (size_t)npages << t->page_shift;
+    out->bytes = (size_t)npages << t->env.page_shift;
     note_alloc(t, out->bytes);
     return AS_OK;
 }
@@ -247,7 +241,7 @@ static int tc_free(void *state, const as_ctx_t *ctx, uintptr_t addr,
         return as_tc_small_free(t, ctx->cpu, cls, addr);
     }
     if (s->start != addr || s->cls) return AS_EINVAL;
-    t->in_use_bytes -= (uint64_t)s->npages << t->page_shift;
+    t->in_use_bytes -= (uint64_t)s->npages << t->env.page_shift;
     as_tc_pagemap_clear(t, s, 0);
     as_tc_pageheap_free(t, s);
     return AS_OK;
@@ -265,7 +259,7 @@ static size_t tc_usable_size(void *state, uintptr_t addr)
         uint32_t bytes = t->cls[l->cls[pi]].bytes;
         return (addr - s->start) % bytes ? 0 : bytes;
     }
-    return s->start == addr ? (size_t)s->npages << t->page_shift : 0;
+    return s->start == addr ? (size_t)s->npages << t->env.page_shift : 0;
 }
 
 /* TCMalloc's realloc: keep the block when the new size fits in it and is
@@ -280,8 +274,8 @@ static int tc_realloc(void *state, const as_ctx_t *ctx, uintptr_t addr,
     if (align & (align - 1)) return AS_EINVAL;
     size_t want = new_size ? new_size : 1;
     size_t eff = align ? align : 16;
-    if (t->p[TC_P_REALLOC_SHRINK].u && want <= usable && want >= usable / 2 &&
-        (addr & (eff - 1)) == 0) {
+    if (t->env.p[TC_P_REALLOC_SHRINK].u && want <= usable &&
+        want >= usable / 2 && (addr & (eff - 1)) == 0) {
         t->now_ns = ctx->now_ns;
         out->addr = addr;
         out->bytes = usable;
@@ -303,16 +297,16 @@ static uint64_t tc_tick(void *state, const as_ctx_t *ctx)
     t->last_tick_ns = now;
     t->now_ns = now;
     as_tc_demand_record(t);
-    as_tc_cache_tick(t);
-    uint64_t reclaim = t->p[TC_P_CPU_RECLAIM].u;
+    as_tc_cache_tick(&t->env, &t->cache, &t->alloc);
+    uint64_t reclaim = t->env.p[TC_P_CPU_RECLAIM].u;
     if (reclaim && now - t->last_reclaim_ns >= reclaim) {
         t->last_reclaim_ns = now;
         as_tc_cpu_reclaim_idle(t);
     }
-    uint64_t rate = t->p[TC_P_RELEASE_RATE].u;
+    uint64_t rate = t->env.p[TC_P_RELEASE_RATE].u;
     if (rate && dt) {
         t->release_budget_pages +=
-            (double)rate * ((double)dt / 1e9) / (double)t->page_bytes;
+            (double)rate * ((double)dt / 1e9) / (double)t->env.page_bytes;
         if (t->release_budget_pages >= 1) {
             uint64_t want = (uint64_t)t->release_budget_pages;
             uint64_t got = as_tc_release(t, want);
@@ -321,7 +315,7 @@ static uint64_t tc_tick(void *state, const as_ctx_t *ctx)
             if (t->release_budget_pages > 0) t->release_budget_pages = 0;
         }
     }
-    return t->p[TC_P_TICK_INTERVAL].u;
+    return t->env.p[TC_P_TICK_INTERVAL].u;
 }
 
 static const char *const hist_names[TC_HIST_BUCKETS] = {
@@ -338,13 +332,13 @@ static const char *const hist_names[TC_HIST_BUCKETS] = {
 static void tc_stats(void *state, as_stat_fn fn, void *arg)
 {
     tc_t *t = state;
-    uint64_t pb = t->page_bytes, hpb = t->hp_bytes;
+    uint64_t pb = t->env.page_bytes, hpb = t->env.hp_bytes;
     uint64_t cpu, transfer, central;
     as_tc_frontend_bytes(t, &cpu, &transfer, &central);
-    uint64_t filler_total = t->filler.hps * t->pph;
+    uint64_t filler_total = t->filler.hps * t->env.pph;
     uint64_t full, partial, released;
-    as_tc_filler_counts(t, &full, &partial, &released);
-    uint64_t hugeable = as_tc_filler_hugepageable_used(t);
+    as_tc_filler_counts(&t->env, &t->filler, &full, &partial, &released);
+    uint64_t hugeable = as_tc_filler_hugepageable_used(&t->env, &t->filler);
     uint64_t backed = as_tc_backed_pages(t) * pb;
 
     fn(arg, "in_use_bytes", (double)t->in_use_bytes);
@@ -356,7 +350,7 @@ static void tc_stats(void *state, as_stat_fn fn, void *arg)
            ? (double)t->backed_at_peak_bytes / (double)t->peak_in_use_bytes -
                  1.0
            : 0.0);
-    fn(arg, "metadata_bytes", (double)t->meta_bytes);
+    fn(arg, "metadata_bytes", (double)t->env.meta.bytes);
     fn(arg, "cpu_cache_free_bytes", (double)cpu);
     fn(arg, "transfer_cache_free_bytes", (double)transfer);
     fn(arg, "central_free_bytes", (double)central);
@@ -366,15 +360,17 @@ static void tc_stats(void *state, as_stat_fn fn, void *arg)
                  t->filler.released_pages) *
                 pb));
     fn(arg, "filler_unmapped_bytes", (double)(t->filler.released_pages * pb));
-    fn(arg, "region_used_bytes", (double)(t->region_used_pages * pb));
+    fn(arg, "region_used_bytes", (double)(t->regions.used_pages * pb));
     fn(arg, "region_free_bytes",
-       (double)((t->region_backed_hps * t->pph - t->region_used_pages) * pb));
+       (double)((t->regions.backed_hps * t->env.pph - t->regions.used_pages) *
+                pb));
     fn(arg, "region_unmapped_bytes",
-       (double)((t->region_pages - t->region_backed_hps * t->pph) * pb));
-    fn(arg, "hugecache_free_bytes", (double)(t->cache.hps * hpb));
-    fn(arg, "hugecache_limit_bytes", (double)(t->cache_limit_hps * hpb));
-    fn(arg, "hugeallocator_unmapped_bytes", (double)(t->unbacked.hps * hpb));
-    fn(arg, "raw_hugepage_used_bytes", (double)(t->raw_hps * hpb));
+       (double)((t->regions.pages - t->regions.backed_hps * t->env.pph) * pb));
+    fn(arg, "hugecache_free_bytes", (double)(t->cache.backed.hps * hpb));
+    fn(arg, "hugecache_limit_bytes", (double)(t->cache.limit_hps * hpb));
+    fn(arg, "hugeallocator_unmapped_bytes",
+       (double)(t->alloc.unbacked.hps * hpb));
+    fn(arg, "raw_hugepage_used_bytes", (double)(t->ph.raw_hps * hpb));
     fn(arg, "filler_hugepages", (double)t->filler.hps);
     fn(arg, "filler_hugepages_full", (double)full);
     fn(arg, "filler_hugepages_partial", (double)partial);
@@ -384,16 +380,16 @@ static void tc_stats(void *state, as_stat_fn fn, void *arg)
     fn(arg, "hugepageable_used_ratio",
        t->filler.used_pages ? (double)hugeable / (double)t->filler.used_pages
                             : 1.0);
-    fn(arg, "pages_subreleased", (double)t->pages_subreleased);
-    fn(arg, "bytes_subreleased", (double)(t->pages_subreleased * pb));
-    fn(arg, "hugepages_broken", (double)t->hugepages_broken);
+    fn(arg, "pages_subreleased", (double)t->filler.pages_subreleased);
+    fn(arg, "bytes_subreleased", (double)(t->filler.pages_subreleased * pb));
+    fn(arg, "hugepages_broken", (double)t->filler.hugepages_broken);
     fn(arg, "skip_subrelease_pages", (double)t->skip_subrelease_pages);
-    fn(arg, "filler_reused_released", (double)t->filler_reused_released);
-    fn(arg, "hugecache_hits", (double)t->cache_hits);
-    fn(arg, "hugecache_misses", (double)t->cache_misses);
-    fn(arg, "hugecache_released_hugepages", (double)t->cache_released_hps);
-    fn(arg, "regions", (double)t->regions_created);
-    fn(arg, "donations", (double)t->donations);
+    fn(arg, "filler_reused_released", (double)t->filler.reused_released);
+    fn(arg, "hugecache_hits", (double)t->cache.hits);
+    fn(arg, "hugecache_misses", (double)t->cache.misses);
+    fn(arg, "hugecache_released_hugepages", (double)t->cache.released_hps);
+    fn(arg, "regions", (double)t->regions.created);
+    fn(arg, "donations", (double)t->ph.donations);
     fn(arg, "cpu_cache_hits", (double)t->cpu_hits);
     fn(arg, "cpu_cache_misses", (double)t->cpu_misses);
     fn(arg, "cpu_cache_overflows", (double)t->cpu_overflows);
@@ -403,17 +399,18 @@ static void tc_stats(void *state, as_stat_fn fn, void *arg)
     fn(arg, "large_allocs", (double)t->large_allocs);
     fn(arg, "cpu_cache_reclaims", (double)t->cpu_reclaims);
     fn(arg, "realloc_in_place", (double)t->realloc_in_place);
-    fn(arg, "reserved_bytes", (double)(t->hps_from_os * hpb));
+    fn(arg, "reserved_bytes", (double)(t->alloc.hps_from_os * hpb));
     uint64_t hist[TC_HIST_BUCKETS];
-    as_tc_filler_histogram(t, hist);
+    as_tc_filler_histogram(&t->env, &t->filler, hist);
     for (int i = 0; i < TC_HIST_BUCKETS; i++)
         fn(arg, hist_names[i], (double)hist[i]);
 }
 
-int as_tc_check(const tc_t *t)
+/* The front end's invariants (tc_internal.h): per-CPU caches within their
+ * capacities, transfer caches within theirs, central lists by fill. */
+static int frontend_check(const tc_t *t, as_msg_t *why)
 {
-    if (as_tc_filler_check(t) != AS_OK) return AS_ECHECK;
-    uint64_t limit = t->p[TC_P_CPU_CACHE_BYTES].u;
+    uint64_t limit = t->env.p[TC_P_CPU_CACHE_BYTES].u;
     for (uint32_t i = 0; i < t->ncpus; i++) {
         const tc_cpu_t *c = t->cpus[i];
         if (!c) continue;
@@ -421,13 +418,19 @@ int as_tc_check(const tc_t *t)
         for (uint32_t k = 1; k <= t->nclasses; k++) {
             const tc_cpu_class_t *cc = &c->cls[k];
             if (cc->count > cc->cap || cc->cap > t->cls[k].max_depth)
-                return AS_ECHECK;
+                return as_msg_fail(
+                    why, "cpu cache: count > cap or cap > max_depth", "cpu", i);
             bytes += (uint64_t)cc->cap * t->cls[k].bytes;
         }
-        if (bytes != c->cap_bytes || bytes > limit) return AS_ECHECK;
+        if (bytes != c->cap_bytes || bytes > limit)
+            return as_msg_fail(why,
+                               "cpu cache: cap_bytes != sum of capacities or "
+                               "above cpu_cache_bytes",
+                               "cpu", i);
     }
     for (uint32_t k = 1; k <= t->nclasses; k++) {
-        if (t->transfer[k].count > t->transfer[k].cap) return AS_ECHECK;
+        if (t->transfer[k].count > t->transfer[k].cap)
+            return as_msg_fail(why, "transfer cache: count > cap", "class", k);
         for (uint32_t l = 0; l < TC_CENTRAL_LISTS; l++)
             for (const tc_span_t *s = t->central[k].list[l]; s; s = s->next) {
                 if (s->cls != k || s->list != l || s->slots.used == 0 ||
@@ -435,10 +438,21 @@ int as_tc_check(const tc_t *t)
                     as_tc_central_index(t->cls[k].objects, s->slots.used) !=
                         l ||
                     as_slotmap_check(&s->slots) != AS_OK)
-                    return AS_ECHECK;
+                    return as_msg_fail(why,
+                                       "central list: span of another class, "
+                                       "fill or list, or slot count wrong",
+                                       "span_addr", s->start);
             }
     }
     return AS_OK;
+}
+
+int as_tc_check(const void *state, as_msg_t *why)
+{
+    const tc_t *t = state;
+    int rc = as_tc_pageheap_check(t, why);
+    if (!rc) rc = frontend_check(t, why);
+    return rc;
 }
 
 const as_policy_ops_t as_policy_tcmalloc = {
@@ -455,4 +469,5 @@ const as_policy_ops_t as_policy_tcmalloc = {
     .tick = tc_tick,
     .stats = tc_stats,
     .destroy = as_tc_destroy,
+    .check = as_tc_check,
 };

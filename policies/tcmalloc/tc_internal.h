@@ -16,25 +16,55 @@
  *                    dense: nallocs), four sets by release state
  *   tc_region_t      a HugeRegion: a large run of hugepages, best-fit pages,
  *                    hugepages backed on use and unbacked when empty
- *   tc_rangeset_t    hugepage ranges ordered by address (HugeCache: backed;
- *                    HugeAllocator: unbacked) with coalescing
+ *   tc_regions_t     the HugeRegionSet: every region and their totals
+ *   tc_rangeset_t    hugepage ranges ordered by address with coalescing
+ *   tc_hugealloc_t   the HugeAllocator: unbacked hugepages and the
+ *                    reservations they came from
+ *   tc_cache_t       the HugeCache: backed free hugepages under a limit
+ *   tc_pageheap_t    the page heap (HugePageAwareAllocator): span records,
+ *                    raw hugepage counts, donations, the demand history
+ *   tc_meta_t        tracked metadata: every arena byte the policy holds
+ *   tc_env_t         page source, parameters, geometry and tracked metadata:
+ *                    what every component reads
  *   tc_leaf_t        pagemap leaf of one hugepage: page -> span and class
- *   tc_t             one policy instance
+ *   tc_t             one policy instance: geometry, front end, the four
+ *                    back-end components and the page heap, the pagemap
+ *
+ * Who calls whom in the back end (docs/policies/tcmalloc.md draws it): the
+ * page heap alone decides where a span goes and when to grow; it calls the
+ * filler (place on an existing hugepage, take a new hugepage it hands over,
+ * give pages back), the region set, the cache (whole backed hugepages) and
+ * the allocator (unbacked hugepages, address space from the OS). The cache
+ * calls the allocator on a miss and when it releases. Filler, regions and
+ * allocator call no other component; each owns its state struct and takes
+ * the shared tc_env_t (page source, parameters, geometry, tracked metadata)
+ * and its own struct, never the instance.
  *
  * Units: a "page" is a TCMalloc page (param page_size, 8 KiB by default),
  * never the OS's 4 KiB page; pph = pages per hugepage (256 at 8 KiB).
  *
- * Invariants (checked by as_tc_check, the expensive tier):
+ * Invariants (checked by as_tc_check, the policy's check hook):
  *   span:     0 <= allocated <= objects; allocated == slots.used;
- *             listed in central list index(allocated) iff 0 < allocated <
- * objects cpu:      count[c] <= cap[c] <= max_depth[c]; cap_bytes == sum_c
- * cap[c] * bytes[c] <= cpu_cache_bytes transfer: count <= cap tracker:
- * used_pages == popcount(used); released & used == 0; released_pages ==
- * popcount(released); longest_free == longest run of zero bits of `used`;
- *             nallocs >= 1 while the tracker is in the filler
- *   filler:   filler_used_pages == sum of used_pages over trackers
- *   backed:   backed_pages == (filler_hps*pph - filler_released_pages)
- *             + (cache_hps + raw_hps + region_backed_hps) * pph
+ *             listed in central list index(allocated)
+ *             iff 0 < allocated < objects
+ *   cpu:      count[c] <= cap[c] <= max_depth[c];
+ *             cap_bytes == sum_c cap[c] * bytes[c] <= cpu_cache_bytes
+ *   transfer: count <= cap
+ *   tracker:  used_pages == popcount(used); released & used == 0;
+ *             released_pages == popcount(released);
+ *             longest_free == longest run of zero bits of `used`;
+ *             nallocs >= 1 while the tracker is in the filler;
+ *             listed in the set and list its state gives
+ *   filler:   filler.used_pages == sum of used_pages over trackers
+ *   regions:  used_pages == popcount(used); hp_used[h] == used pages of
+ *             hugepage h; backed_hps == hugepages with hp_used > 0
+ *   sets:     hps == sum of nhps over the ranges; ranges disjoint and not
+ *             adjacent (coalesced); cache.backed.hps <= cache.limit_hps
+ *   hugepages: every hugepage taken from the OS is in exactly one place:
+ *             alloc.hps_from_os == filler.hps + cache.backed.hps
+ *             + alloc.unbacked.hps + ph.raw_hps + regions.pages / pph
+ *   backed:   backed_pages == (filler.hps*pph - filler.released_pages)
+ *             + (cache.backed.hps + ph.raw_hps + regions.backed_hps) * pph
  */
 #ifndef AS_POLICIES_TCMALLOC_TC_INTERNAL_H
 #define AS_POLICIES_TCMALLOC_TC_INTERNAL_H
@@ -43,7 +73,9 @@
 #include <stdint.h>
 
 #include "policies/blocks/freelist.h"
+#include "policies/blocks/objpool.h"
 #include "policies/blocks/rbtree.h"
+#include "common/msg.h"
 #include "policies/policy.h"
 
 #define TC_MAX_CLASSES 96  /* class 0 is "none"; tables have <= 85 rows */
@@ -169,13 +201,19 @@ typedef struct tc_hugepage {
 } tc_hugepage_t;
 
 typedef struct {
-    tc_hugepage_t **head; /* [TC_FILLER_SETS*2][nlists] list heads */
-    uint64_t *nonempty;   /* bitmap per (set, dense) of non-empty lists */
-    uint32_t nlists;      /* (pph + 1) * 8 */
-    uint32_t nwords;      /* words per bitmap */
-    uint64_t hps;         /* trackers in the filler */
+    as_objlist_t trackers; /* tc_hugepage_t records */
+    tc_hugepage_t **head;  /* [TC_FILLER_SETS*2][nlists] list heads */
+    uint64_t *nonempty;    /* bitmap per (set, dense) of non-empty lists */
+    uint32_t nlists;       /* (pph + 1) * 8 */
+    uint32_t nwords;       /* words per bitmap */
+    uint64_t hps;          /* trackers in the filler */
     uint64_t used_pages, released_pages;
     uint64_t n_in_set[TC_FILLER_SETS];
+    tc_hugepage_t **scratch; /* subrelease candidates */
+    uint64_t scratch_cap;
+    /* statistics */
+    uint64_t pages_subreleased, hugepages_broken, subrelease_calls;
+    uint64_t reused_released; /* was_released transitions */
 } tc_filler_t;
 
 /* ------------------------------------------------------------ hugepage sets */
@@ -187,9 +225,33 @@ typedef struct {
 } tc_range_t;
 
 typedef struct {
-    as_rb_tree_t tree;
-    uint64_t hps; /* total hugepages held */
+    as_rb_tree_t tree; /* tc_range_t by start */
+    uint64_t hps;      /* total hugepages held */
 } tc_rangeset_t;
+
+typedef struct tc_reservation {
+    uintptr_t addr;
+    size_t bytes;
+    struct tc_reservation *next;
+} tc_reservation_t;
+
+/* The HugeAllocator: unbacked hugepages, address space from the OS. */
+typedef struct {
+    tc_rangeset_t unbacked;  /* free, unbacked hugepages */
+    as_objlist_t range_pool; /* nodes of unbacked and of the cache's set */
+    as_objlist_t resv_pool;  /* tc_reservation_t records */
+    tc_reservation_t *reservations;
+    uint64_t hps_from_os; /* hugepages reserved so far */
+} tc_hugealloc_t;
+
+/* The HugeCache: backed free hugepages, bounded by a limit that grows on
+ * misses and shrinks by a fraction of the idle size every tick. */
+typedef struct {
+    tc_rangeset_t backed;    /* free, backed hugepages */
+    uint64_t limit_hps;      /* current limit */
+    uint64_t min_since_tick; /* smallest size since the last tick */
+    uint64_t hits, misses, released_hps;
+} tc_cache_t;
 
 /* ------------------------------------------------------------ regions */
 
@@ -202,6 +264,13 @@ typedef struct tc_region {
     uint16_t *hp_used;   /* used pages per hugepage */
     struct tc_region *next;
 } tc_region_t;
+
+/* The HugeRegionSet: every region and their totals. */
+typedef struct {
+    tc_region_t *list;
+    uint64_t backed_hps, used_pages, pages; /* sums over the regions */
+    uint64_t created;
+} tc_regions_t;
 
 /* ------------------------------------------------------------ pagemap */
 
@@ -252,34 +321,52 @@ typedef struct tc_meta_hdr {
     size_t pad;
 } tc_meta_hdr_t;
 
+/* Tracked metadata: every allocation from the page source's arena is linked
+ * here so destroy can return all of it. */
 typedef struct {
-    size_t obj_bytes; /* rounded to 16 */
-    void *free;       /* free objects, linked through their first word */
-    uint64_t live;
-} tc_pool_t;
+    tc_meta_hdr_t list; /* every tracked allocation */
+    uint64_t bytes;     /* held, headers included */
+} tc_meta_t;
 
-typedef struct tc_reservation {
-    uintptr_t addr;
-    size_t bytes;
-    struct tc_reservation *next;
-} tc_reservation_t;
+/* Pool objects (as_objlist_t, policies/blocks/objpool.h) come in slabs of
+ * this many, carved from tracked metadata. */
+#define TC_POOL_SLAB 64
+
+/* What every component reads: the page source, the parameters, the
+ * geometry; and the tracked metadata they all allocate from. Components
+ * take it as their first argument and keep no copy of it. */
+typedef struct {
+    const as_pagesource_t *ps;
+    as_param_value_t p[TC_P_COUNT];
+    tc_meta_t meta;
+    uint32_t page_bytes, page_shift;
+    uint32_t hp_bytes, hp_shift, pph; /* pages per hugepage */
+    uint32_t window_shift;            /* hp_shift + 9 */
+} tc_env_t;
 
 typedef struct {
     uint64_t epoch;    /* 1 s epoch number */
     uint64_t min, max; /* filler demand (used pages) seen in it */
 } tc_demand_slot_t;
 
+/* The page heap: routes spans and owns what is not a component's. */
+typedef struct {
+    as_objlist_t span_pool;       /* tc_span_t records */
+    uint64_t raw_hps;             /* hugepages of live raw allocations
+                                     (donated tails excluded) */
+    uint64_t donated_slack_pages; /* free tail pages of live raw allocs */
+    uint64_t donations;           /* tails donated to the filler */
+    tc_demand_slot_t demand[TC_DEMAND_SLOTS];
+    uint64_t demand_epoch; /* epoch of the newest slot */
+    uint64_t demand_last;  /* filler used pages at the last record */
+    int demand_started;
+} tc_pageheap_t;
+
 /* ------------------------------------------------------------ instance */
 
 typedef struct tc {
-    const as_pagesource_t *ps;
-    as_param_value_t p[TC_P_COUNT];
-
-    /* geometry */
-    uint32_t page_bytes, page_shift;
-    uint32_t hp_bytes, hp_shift, pph; /* pages per hugepage */
-    uint32_t window_shift;            /* hp_shift + 9 */
-    uint32_t filler_max_pages;        /* largest span the filler takes */
+    tc_env_t env;              /* page source, parameters, metadata, geometry */
+    uint32_t filler_max_pages; /* largest span the filler takes */
 
     /* size classes */
     uint32_t nclasses; /* classes 1..nclasses */
@@ -294,65 +381,48 @@ typedef struct tc {
     tc_transfer_t transfer[TC_MAX_CLASSES];
     tc_central_t central[TC_MAX_CLASSES];
 
-    /* back end */
-    tc_filler_t filler;
-    tc_rangeset_t cache;    /* HugeCache: backed free hugepages */
-    tc_rangeset_t unbacked; /* HugeAllocator: unbacked hugepages */
-    tc_region_t *regions;
-    tc_reservation_t *reservations;
-    uint64_t cache_limit_hps;      /* current HugeCache limit */
-    uint64_t cache_min_since_tick; /* smallest cache size since last tick */
-    uint64_t raw_hps;              /* hugepages of live raw allocations
-                                      (donated tails excluded) */
-    uint64_t region_backed_hps, region_used_pages, region_pages;
-    uint64_t donated_slack_pages; /* free tail pages of live raw allocs */
+    /* back end: four components and the page heap that drives them */
+    tc_filler_t filler;   /* HugePageFiller (filler.c) */
+    tc_regions_t regions; /* HugeRegionSet (region.c) */
+    tc_cache_t cache;     /* HugeCache (hugecache.c) */
+    tc_hugealloc_t alloc; /* HugeAllocator (hugealloc.c) */
+    tc_pageheap_t ph;     /* page heap (pageheap.c) */
 
     /* pagemap */
     tc_window_t **windows; /* open-addressing hash by key */
     uint32_t win_cap, win_n;
     tc_window_t *last_win;
+    as_objlist_t leaf_pool; /* leaves with their per-page arrays */
 
-    /* metadata */
-    tc_meta_hdr_t meta_list; /* every tracked allocation */
-    uint64_t meta_bytes;
-    tc_pool_t span_pool, hp_pool, range_pool, leaf_pool, resv_pool;
+    /* metadata (the tracked arena is env.meta) */
     void *bitmap_free[TC_MAX_CLASSES]; /* recycled slot bitmaps per class */
-    tc_hugepage_t **scratch;           /* subrelease candidates */
-    uint64_t scratch_cap;
 
     /* time and release */
     uint64_t now_ns; /* of the latest request (ctx) */
     uint64_t last_tick_ns;
     int ticked;
     double release_budget_pages;
-    tc_demand_slot_t demand[TC_DEMAND_SLOTS];
-    uint64_t demand_epoch; /* epoch of the newest slot */
-    uint64_t demand_last;  /* filler used pages at the last record */
-    int demand_started;
 
     /* statistics */
     uint64_t in_use_bytes, peak_in_use_bytes, backed_at_peak_bytes;
-    uint64_t pages_subreleased, hugepages_broken, subrelease_calls;
-    uint64_t cache_released_hps, cache_hits, cache_misses;
-    uint64_t hps_from_os, regions_created, donations;
     uint64_t cpu_hits, cpu_misses, cpu_overflows, transfer_hits,
         transfer_misses, central_spans_created, large_allocs;
-    uint64_t skip_subrelease_pages;  /* pages skip-subrelease kept */
-    uint64_t filler_reused_released; /* was_released transitions */
-    uint64_t last_reclaim_ns;        /* last idle per-CPU cache check */
-    uint64_t cpu_reclaims;           /* idle CPU caches drained */
-    uint64_t realloc_in_place;       /* reallocs that kept their block */
+    uint64_t skip_subrelease_pages; /* pages skip-subrelease kept */
+    uint64_t last_reclaim_ns;       /* last idle per-CPU cache check */
+    uint64_t cpu_reclaims;          /* idle CPU caches drained */
+    uint64_t realloc_in_place;      /* reallocs that kept their block */
 } tc_t;
 
 /* ------------------------------------------------------------ functions */
 
 /* meta.c: tracked metadata; every byte is returned by as_tc_meta_release. */
-void *as_tc_meta_alloc(tc_t *t, size_t bytes);
-void as_tc_meta_free(tc_t *t, void *p);
-void as_tc_meta_release_all(tc_t *t);
-void as_tc_pool_init(tc_pool_t *pool, size_t obj_bytes);
-void *as_tc_pool_get(tc_t *t, tc_pool_t *pool); /* zeroed, or NULL */
-void as_tc_pool_put(tc_pool_t *pool, void *obj);
+void as_tc_meta_init(tc_meta_t *m);
+void *as_tc_meta_alloc(tc_env_t *e, size_t bytes); /* zeroed, or NULL */
+void as_tc_meta_free(tc_env_t *e, void *p);
+void as_tc_meta_release_all(tc_env_t *e);
+/* pool_get: an object of l, carving a TC_POOL_SLAB slab of tracked
+ * metadata when l is empty. @return it zeroed, or NULL. */
+void *as_tc_pool_get(tc_env_t *e, as_objlist_t *l);
 
 /* pagemap.c */
 tc_leaf_t *as_tc_leaf(tc_t *t, uintptr_t addr);      /* NULL if none */
@@ -361,75 +431,135 @@ int as_tc_pagemap_set(tc_t *t, tc_span_t *s, int all_pages);
 void as_tc_pagemap_clear(tc_t *t, tc_span_t *s, int all_pages);
 static inline uint32_t as_tc_page_in_hp(const tc_t *t, uintptr_t addr)
 {
-    return (uint32_t)((addr >> t->page_shift) & (t->pph - 1));
+    return (uint32_t)((addr >> t->env.page_shift) & (t->env.pph - 1));
 }
 
-/* rangeset (hugealloc.c) */
-void as_tc_rangeset_init(tc_rangeset_t *r);
-int as_tc_rangeset_put(tc_t *t, tc_rangeset_t *r, uintptr_t start,
-                       uint64_t nhps);
-int as_tc_rangeset_take(tc_t *t, tc_rangeset_t *r, uint64_t nhps,
-                        uint64_t align, uintptr_t *start);
-int as_tc_rangeset_take_last(tc_t *t, tc_rangeset_t *r, uint64_t max_hps,
-                             uintptr_t *start, uint64_t *nhps);
-
-/* hugealloc.c: whole hugepages (cache, then unbacked, then the OS) */
-int as_tc_hp_get(tc_t *t, uint64_t nhps, uint64_t align, uintptr_t *start);
-void as_tc_hp_put_backed(tc_t *t, uintptr_t start, uint64_t nhps);
-void as_tc_hp_put_unbacked(tc_t *t, uintptr_t start, uint64_t nhps);
-uint64_t as_tc_cache_release(tc_t *t, uint64_t max_hps);
-void as_tc_cache_enforce_limit(tc_t *t);
-void as_tc_cache_tick(tc_t *t);
-
-/* filler.c */
-int as_tc_filler_init(tc_t *t);
-/* try_get: place n pages on an existing tracker (no growth). @return the
- * address, 0 when nothing fits. */
-uintptr_t as_tc_filler_try_get(tc_t *t, uint32_t n, int dense,
-                               tc_hugepage_t **where);
-/* get: try_get, else add a hugepage. @return 0, AS_ENOMEM. */
-int as_tc_filler_get(tc_t *t, uint32_t n, int dense, uintptr_t *addr,
-                     tc_hugepage_t **where);
-/* put: free pages [addr, addr+n) on tracker hp; empties return the
- * hugepage. */
-void as_tc_filler_put(tc_t *t, tc_hugepage_t *hp, uintptr_t addr, uint32_t n);
-/* contribute: add a donated tail: pages [0, used) of the hugepage at addr
- * belong to a large allocation. @return the tracker or NULL (ENOMEM). */
-tc_hugepage_t *as_tc_filler_donate(tc_t *t, uintptr_t addr, uint32_t used);
-void as_tc_filler_undonate(tc_t *t, tc_hugepage_t *hp);
-/* subrelease up to `pages` free pages, emptiest hugepages first.
- * @return pages released. */
-uint64_t as_tc_filler_subrelease(tc_t *t, uint64_t pages);
-void as_tc_filler_histogram(const tc_t *t, uint64_t hist[TC_HIST_BUCKETS]);
-uint64_t as_tc_filler_hugepageable_used(const tc_t *t);
-/* hugepages that are full, partly used and never released, or released */
-void as_tc_filler_counts(const tc_t *t, uint64_t *full, uint64_t *partial,
-                         uint64_t *released);
-int as_tc_filler_check(const tc_t *t);
-/* list index a tracker would get (exposed for tests) */
-uint32_t as_tc_filler_index(const tc_t *t, const tc_hugepage_t *hp);
+/* bitmap.c: page bitmaps of the filler and the regions */
+void as_tc_bits_set(uint64_t *b, uint32_t start, uint32_t n);
+void as_tc_bits_clear(uint64_t *b, uint32_t start, uint32_t n);
+uint32_t as_tc_bits_count(const uint64_t *b, uint32_t start, uint32_t n);
 /* as_tc_best_fit: smallest run of zero bits of length >= n in
  * used[0..nbits), lowest address on ties; *longest (if not NULL) gets the
  * longest run. @return the run's start, or UINT32_MAX when none fits. */
 uint32_t as_tc_best_fit(const uint64_t *used, uint32_t nbits, uint32_t n,
                         uint32_t *longest);
 
-/* region (hugealloc.c) */
-uintptr_t as_tc_region_try_get(tc_t *t, uint32_t n, tc_region_t **where);
-int as_tc_region_create(tc_t *t);
-void as_tc_region_put(tc_t *t, tc_region_t *r, uintptr_t addr, uint32_t n);
+/* hugealloc.c: hugepage range sets (nodes from the allocator's range_pool)
+ * and the HugeAllocator */
+void as_tc_rangeset_init(tc_rangeset_t *r);
+int as_tc_rangeset_put(tc_env_t *e, tc_hugealloc_t *a, tc_rangeset_t *r,
+                       uintptr_t start, uint64_t nhps);
+int as_tc_rangeset_take(tc_env_t *e, tc_hugealloc_t *a, tc_rangeset_t *r,
+                        uint64_t nhps, uint64_t align, uintptr_t *start);
+int as_tc_rangeset_take_last(tc_env_t *e, tc_hugealloc_t *a, tc_rangeset_t *r,
+                             uint64_t max_hps, uintptr_t *start,
+                             uint64_t *nhps);
+/* check: tree shape, hps == sum, ranges disjoint and coalesced */
+int as_tc_rangeset_check(const tc_env_t *e, const tc_rangeset_t *r,
+                         as_msg_t *why, const char *name);
+void as_tc_hugealloc_init(tc_hugealloc_t *a);
+/* get: nhps unbacked hugepages aligned to align (0 = hugepage), reserving
+ * reserve_bytes more address space when none fit. @return 0, AS_ENOMEM. */
+int as_tc_hugealloc_get(tc_env_t *e, tc_hugealloc_t *a, uint64_t nhps,
+                        uint64_t align, uintptr_t *start);
+/* put: nhps hugepages, already unbacked, become free again. */
+void as_tc_hugealloc_put(tc_env_t *e, tc_hugealloc_t *a, uintptr_t start,
+                         uint64_t nhps);
+/* unreserve_all: return every reservation to the OS (destroy). */
+void as_tc_hugealloc_unreserve_all(tc_env_t *e, tc_hugealloc_t *a);
 
-/* pageheap.c: the front door. */
+/* hugecache.c: the HugeCache; misses and releases go to the allocator a */
+void as_tc_cache_init(tc_env_t *e, tc_cache_t *c);
+/* get: from the cache, else (a miss: the limit grows) from a.
+ * @return 0, AS_ENOMEM. */
+int as_tc_cache_get(tc_env_t *e, tc_cache_t *c, tc_hugealloc_t *a,
+                    uint64_t nhps, uint64_t align, uintptr_t *start);
+/* put: backed hugepages into the cache, then enforce the limit. */
+void as_tc_cache_put(tc_env_t *e, tc_cache_t *c, tc_hugealloc_t *a,
+                     uintptr_t start, uint64_t nhps);
+/* release: up to max_hps hugepages to the OS and a. @return hugepages
+ * released. */
+uint64_t as_tc_cache_release(tc_env_t *e, tc_cache_t *c, tc_hugealloc_t *a,
+                             uint64_t max_hps);
+void as_tc_cache_tick(tc_env_t *e, tc_cache_t *c, tc_hugealloc_t *a);
+
+/* filler.c: the HugePageFiller; it only places pages on the hugepages it
+ * holds and never grows or shrinks by itself. */
+int as_tc_filler_init(tc_env_t *e, tc_filler_t *f);
+/* try_get: place n pages on a hugepage the filler holds. @return the
+ * address, 0 when nothing fits. */
+uintptr_t as_tc_filler_try_get(tc_env_t *e, tc_filler_t *f, uint32_t n,
+                               int dense, tc_hugepage_t **where);
+/* add: take over the empty, backed hugepage at addr. @return its tracker,
+ * NULL when out of metadata. */
+tc_hugepage_t *as_tc_filler_add(tc_env_t *e, tc_filler_t *f, uintptr_t addr,
+                                int dense);
+/* place: n pages on tracker hp (which must fit them). @return the address */
+uintptr_t as_tc_filler_place(tc_env_t *e, tc_filler_t *f, tc_hugepage_t *hp,
+                             uint32_t n);
+enum { TC_FILLER_KEPT, TC_FILLER_EMPTY_BACKED, TC_FILLER_EMPTY_UNBACKED };
+/* put: free pages [addr, addr+n) on tracker hp. When the hugepage empties
+ * its tracker is dropped and the caller gets the hugepage back.
+ * @return TC_FILLER_KEPT, or TC_FILLER_EMPTY_BACKED / _UNBACKED (some pages
+ * were released: the rest are released now and it is wholly unbacked). */
+int as_tc_filler_put(tc_env_t *e, tc_filler_t *f, tc_hugepage_t *hp,
+                     uintptr_t addr, uint32_t n);
+/* donate: pages [0, used) of the hugepage at addr belong to a large
+ * allocation; the rest is the filler's. @return the tracker or NULL. */
+tc_hugepage_t *as_tc_filler_donate(tc_env_t *e, tc_filler_t *f, uintptr_t addr,
+                                   uint32_t used);
+void as_tc_filler_undonate(tc_env_t *e, tc_filler_t *f, tc_hugepage_t *hp);
+/* subrelease up to `pages` free pages, emptiest hugepages first.
+ * @return pages released. */
+uint64_t as_tc_filler_subrelease(tc_env_t *e, tc_filler_t *f, uint64_t pages);
+void as_tc_filler_histogram(const tc_env_t *e, const tc_filler_t *f,
+                            uint64_t hist[TC_HIST_BUCKETS]);
+uint64_t as_tc_filler_hugepageable_used(const tc_env_t *e,
+                                        const tc_filler_t *f);
+/* hugepages that are full, partly used and never released, or released */
+void as_tc_filler_counts(const tc_env_t *e, const tc_filler_t *f,
+                         uint64_t *full, uint64_t *partial, uint64_t *released);
+int as_tc_filler_check(const tc_env_t *e, const tc_filler_t *f, as_msg_t *why);
+/* list index a tracker would get (exposed for tests) */
+uint32_t as_tc_filler_index(const tc_env_t *e, const tc_hugepage_t *hp);
+
+/* region.c: the HugeRegionSet */
+void as_tc_regions_init(tc_regions_t *rs);
+uintptr_t as_tc_regions_try_get(tc_env_t *e, tc_regions_t *rs, uint32_t n,
+                                tc_region_t **where);
+/* new: records of a region of nhps hugepages, not yet placed. @return it
+ * or NULL (out of metadata). */
+tc_region_t *as_tc_regions_new(tc_env_t *e, uint64_t nhps);
+/* place: the region's address space starts at base; it joins the set. */
+void as_tc_regions_place(tc_regions_t *rs, tc_region_t *r, uintptr_t base);
+/* discard: free the records of a region that was never placed. */
+void as_tc_regions_discard(tc_env_t *e, tc_region_t *r);
+void as_tc_regions_put(tc_env_t *e, tc_regions_t *rs, tc_region_t *r,
+                       uintptr_t addr, uint32_t n);
+int as_tc_regions_check(const tc_env_t *e, const tc_regions_t *rs,
+                        as_msg_t *why);
+
+/* pageheap.c: the page heap, the only caller of the components above. */
+void as_tc_pageheap_init(tc_t *t);
 /* pageheap_alloc: a span of npages for size class cls (0 = large: only the
  * first page goes in the pagemap), dense or sparse, aligned to `align`
  * (0 = page). @return the span, NULL when the OS or metadata refused. */
 tc_span_t *as_tc_pageheap_alloc(tc_t *t, uint32_t npages, int dense,
                                 uint64_t align, uint32_t cls);
 void as_tc_pageheap_free(tc_t *t, tc_span_t *s);
+/* filler_get: n pages from the filler, growing it by a hugepage from the
+ * cache when nothing fits (exposed for tests). @return 0, AS_ENOMEM. */
+int as_tc_pageheap_filler_get(tc_t *t, uint32_t n, int dense, uintptr_t *addr,
+                              tc_hugepage_t **where);
+/* filler_put: give pages back to the filler; an emptied hugepage goes to
+ * the cache (backed) or the allocator (unbacked). */
+void as_tc_pageheap_filler_put(tc_t *t, tc_hugepage_t *hp, uintptr_t addr,
+                               uint32_t n);
 uint64_t as_tc_backed_pages(const tc_t *t);
 void as_tc_demand_record(tc_t *t);
 uint64_t as_tc_demand_requirement(const tc_t *t);
 uint64_t as_tc_release(tc_t *t, uint64_t pages);
+int as_tc_pageheap_check(const tc_t *t, as_msg_t *why);
 
 /* frontend.c */
 int as_tc_classes_init(tc_t *t);
@@ -455,6 +585,9 @@ void as_tc_frontend_bytes(const tc_t *t, uint64_t *cpu, uint64_t *transfer,
 /* policy.c */
 int as_tc_create(const as_policy_config_t *cfg, void **state);
 void as_tc_destroy(void *state);
-int as_tc_check(const tc_t *t);
+/* as_tc_check: the policy's check hook: every invariant above, each
+ * component's own first. @return 0, or AS_ECHECK with the reason in why
+ * (may be NULL). */
+int as_tc_check(const void *state, as_msg_t *why);
 
 #endif /* AS_POLICIES_TCMALLOC_TC_INTERNAL_H */

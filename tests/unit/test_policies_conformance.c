@@ -9,7 +9,11 @@
  *     touched in the simulated OS. Asserts: no check violation, every block
  *     freed, the policy's state checks (as_check_verify), and after destroy
  *     the simos holds no mapping and no metadata; run twice, the workload
- *     gets the same addresses (rule 4: determinism).
+ *     gets the same addresses (rule 4: determinism). The policy's own check
+ *     hook runs every 500 operations and at close (any failure turns the
+ *     next call into AS_ECHECK); a third run goes over a page source that
+ *     places every reservation without a hint at a scattered address, not
+ *     the lowest free one (rule 7: nothing may depend on lowest-first).
  *   edges: zero-byte requests give distinct blocks; 2^63 and SIZE_MAX bytes
  *     are refused with AS_ETOO_LARGE or AS_ENOMEM, not a crash or violation.
  * The first tests prove the checking layer itself catches each kind of bug,
@@ -21,8 +25,13 @@
 #include <string.h>
 
 #include "common/rng.h"
+#include "policies/bestfit/bestfit.h"
+#include "policies/heaps/private_heaps.h"
+#include "policies/hoard/hoard.h"
 #include "policies/layers/check.h"
+#include "policies/llama/llama.h"
 #include "policies/policy.h"
+#include "policies/tcmalloc/tc_internal.h"
 #include "sim/simos.h"
 #include "tests/unit/testutil.h"
 
@@ -34,12 +43,51 @@ typedef struct {
     as_simos_t *os;
     as_param_value_t params[128];
     as_policy_config_t cfg;
-    as_policy_ops_t ops; /* the checked table */
-    void *st;            /* the checking layer's state */
+    as_policy_ops_t ops;     /* the checked table */
+    void *st;                /* the checking layer's state */
+    as_pagesource_t scatter; /* simos with scattered placement */
+    uint64_t scatter_draws;  /* reservations placed so far */
+    const as_pagesource_t *os_ps;
 } harness_t;
 
-/* Create `p` behind the checking layer over a fresh simos (THP always). */
-static int harness_open(harness_t *h, const as_policy_ops_t *p)
+/* The scattering page source: a reservation without a hint asks the simos
+ * for a pseudo-random aligned address in a 64 GiB window (granted when that
+ * range is free, as mmap grants a hint), so consecutive reservations are
+ * neither adjacent nor ascending. Everything else goes straight through. */
+static int scatter_reserve(void *st, uintptr_t hint, size_t bytes, size_t align,
+                           uintptr_t *addr)
+{
+    harness_t *h = st;
+    if (!hint) {
+        uint64_t x = ++h->scatter_draws * 0x9e3779b97f4a7c15ull;
+        x ^= x >> 29;
+        hint = (uintptr_t)0x100000000000ull + (x % (1ull << 36));
+        hint &= ~(uintptr_t)(align - 1);
+    }
+    return as_ps_reserve(h->os_ps, hint, bytes, align, addr);
+}
+
+static int scatter_release(void *st, uintptr_t a, size_t bytes)
+{
+    return as_ps_release(((harness_t *)st)->os_ps, a, bytes);
+}
+
+static int scatter_unreserve(void *st, uintptr_t a, size_t bytes)
+{
+    return as_ps_unreserve(((harness_t *)st)->os_ps, a, bytes);
+}
+
+static int scatter_hint(void *st, uintptr_t a, size_t bytes, int enable)
+{
+    return as_ps_hugepage_hint(((harness_t *)st)->os_ps, a, bytes, enable);
+}
+
+static const as_pagesource_ops_t scatter_ops = {
+    scatter_reserve, scatter_release, scatter_unreserve, scatter_hint};
+
+/* Create `p` behind the checking layer over a fresh simos (THP always),
+ * seen through the scattering page source when `scatter`. */
+static int harness_open_ps(harness_t *h, const as_policy_ops_t *p, int scatter)
 {
     memset(h, 0, sizeof *h);
     as_simos_config_t oc;
@@ -48,11 +96,20 @@ static int harness_open(harness_t *h, const as_policy_ops_t *p)
     if (p->n_params > 128 ||
         (p->n_params && as_param_defaults(p->params, p->n_params, h->params)))
         return -2;
-    h->cfg.ps = as_simos_pagesource(h->os);
+    h->os_ps = as_simos_pagesource(h->os);
+    h->scatter = *h->os_ps;
+    h->scatter.ops = &scatter_ops;
+    h->scatter.state = h;
+    h->cfg.ps = scatter ? &h->scatter : h->os_ps;
     h->cfg.params = h->params;
     h->cfg.n_classes = 7;
     h->cfg.class_bounds_ns = class_bounds;
     return as_check_wrap(p, &h->cfg, NULL, &h->ops, &h->st);
+}
+
+static int harness_open(harness_t *h, const as_policy_ops_t *p)
+{
+    return harness_open_ps(h, p, 0);
 }
 
 /* Close the instance and assert the simos is empty again. */
@@ -237,6 +294,70 @@ static void test_check_double_free(void)
     harness_close(&h, "evil");
 }
 
+/* ---- each policy's check hook catches a corrupted state ---- */
+
+static int tc_corrupt(void *state)
+{
+    ((tc_t *)state)->filler.used_pages++; /* no tracker holds that page */
+    return 0;
+}
+
+/* For every policy: a few live blocks of each size range, the hook passes;
+ * the test-only corruption entry skews one invariant; the hook (run by the
+ * layer) fails naming it; close reports it again and still frees all. */
+static void test_check_hook_catches(void)
+{
+    static const struct {
+        const char *policy;
+        int (*corrupt)(void *state);
+        const char *needle;
+    } cases[] = {
+        {"bestfit", as_bestfit_debug_corrupt, "free_bytes"},
+        {"hoard", as_hoard_debug_corrupt, "heap=1"},
+        {"ownership-heaps", as_hoard_debug_corrupt, "heap=1"},
+        {"llama", as_llama_debug_corrupt, "freemap"},
+        {"private-heaps", as_private_heaps_debug_corrupt, "free_list_bytes"},
+        {"tcmalloc", tc_corrupt, "filler"},
+    };
+    size_t n = sizeof cases / sizeof cases[0];
+    CU_ASSERT_EQUAL(n, as_policy_count()); /* a new policy needs a case */
+    for (size_t i = 0; i < n; i++) {
+        harness_t h;
+        const as_policy_ops_t *p = as_policy_find(cases[i].policy);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+        CU_ASSERT_EQUAL_FATAL(harness_open(&h, p), 0);
+        as_check_set_every(h.st, 0);
+        static const size_t sizes[] = {24, 24, 100, 3000, 40000, 300000};
+        as_block_t b[6];
+        for (int k = 0; k < 6; k++)
+            CU_ASSERT_EQUAL(h.ops.alloc(h.st, &ctx0, sizes[k], 0, &b[k]), 0);
+        CU_ASSERT_EQUAL(h.ops.free(h.st, &ctx0, b[1].addr, 0), 0);
+        CU_ASSERT_EQUAL(as_check_run(h.st), 0);
+        CU_ASSERT_EQUAL(h.ops.check(h.st, NULL), 0);
+        CU_ASSERT_EQUAL(cases[i].corrupt(as_check_inner_state(h.st)), 0);
+        CU_ASSERT_EQUAL(as_check_run(h.st), AS_ECHECK);
+        const char *msg = as_check_last_error(h.st);
+        CU_ASSERT_PTR_NOT_NULL(strstr(msg, "invariant broken"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(msg, cases[i].needle));
+        if (!strstr(msg, cases[i].needle))
+            fprintf(stderr, "%s: '%s'\n", cases[i].policy, msg);
+        char why[200];
+        as_msg_t m;
+        as_msg_init(&m, why, sizeof why);
+        CU_ASSERT_EQUAL(h.ops.check(h.st, &m), AS_ECHECK);
+        CU_ASSERT_PTR_NOT_NULL(strstr(why, cases[i].needle));
+        /* every N operations: the next counted call reports it */
+        as_check_set_every(h.st, 1);
+        CU_ASSERT_EQUAL(h.ops.free(h.st, &ctx0, b[0].addr, 0), AS_ECHECK);
+        CU_ASSERT_EQUAL(as_check_close(h.st), AS_ECHECK);
+        h.ops.destroy(h.st);
+        const as_simos_counters_t *c = as_simos_counters(h.os);
+        CU_ASSERT_EQUAL(c->mapped_bytes, 0);
+        CU_ASSERT_EQUAL(c->meta_bytes, 0);
+        as_simos_destroy(h.os);
+    }
+}
+
 /* ---- every registered policy ---- */
 
 #define MAX_LIVE 2048
@@ -324,13 +445,15 @@ static void stat_name_check(void *arg, const char *name, double v)
 }
 
 /* @return the hash of every address handed out. */
-static uint64_t run_workload(const as_policy_ops_t *p, uint64_t seed)
+static uint64_t run_workload(const as_policy_ops_t *p, uint64_t seed,
+                             int scatter)
 {
     addr_hash = 0xcbf29ce484222325ull;
     harness_t h;
-    int rc = harness_open(&h, p);
+    int rc = harness_open_ps(&h, p, scatter);
     CU_ASSERT_EQUAL(rc, 0);
     if (rc) return 0;
+    as_check_set_every(h.st, 500);
     static obj_t objs[MAX_LIVE];
     memset(objs, 0, sizeof objs);
     as_rng_t r;
@@ -389,6 +512,10 @@ static uint64_t run_workload(const as_policy_ops_t *p, uint64_t seed)
             CU_ASSERT_EQUAL(do_free(&h, &ctx, &objs[k], k & 1), 0);
     CU_ASSERT_EQUAL(as_check_live_blocks(h.st), 0);
     CU_ASSERT_EQUAL(as_check_verify(h.st), 0);
+    /* the hook ran every 500 operations (about 30000 of them) and passed */
+    CU_ASSERT(as_check_hook_runs(h.st) >= 60);
+    CU_ASSERT_EQUAL(h.ops.check(h.st, NULL), 0);
+    if (scatter) CU_ASSERT(h.scatter_draws > 0);
     if (h.ops.stats) { /* names are snake_case; values are the policy's */
         int bad_names = 0;
         h.ops.stats(h.st, stat_name_check, &bad_names);
@@ -431,9 +558,11 @@ static size_t n_policy_tests;
         const as_policy_ops_t *p = as_policy_at(i);                            \
         CU_ASSERT_PTR_NOT_NULL_FATAL(p);                                       \
         run_edges(p);                                                          \
-        uint64_t h1 = run_workload(p, 0x5eed0000u + i);                        \
-        uint64_t h2 = run_workload(p, 0x5eed0000u + i); /* rule 4 */           \
+        uint64_t h1 = run_workload(p, 0x5eed0000u + i, 0);                     \
+        uint64_t h2 = run_workload(p, 0x5eed0000u + i, 0); /* rule 4 */        \
         CU_ASSERT_EQUAL(h1, h2);                                               \
+        uint64_t h3 = run_workload(p, 0x5eed0000u + i, 1); /* rule 7 */        \
+        CU_ASSERT_NOT_EQUAL(h1, h3);                                           \
     }
 /* clang-format off */
 SLOT(0) SLOT(1) SLOT(2) SLOT(3) SLOT(4) SLOT(5) SLOT(6) SLOT(7)
@@ -460,6 +589,7 @@ static void test_registry(void)
         const as_policy_ops_t *p = as_policy_at(i);
         CU_ASSERT_PTR_EQUAL(as_policy_find(p->name), p);
         CU_ASSERT(p->create && p->alloc && p->free && p->destroy && p->doc);
+        CU_ASSERT_PTR_NOT_NULL(p->check); /* every policy has its hook */
         CU_ASSERT(p->n_params == 0 || p->params);
     }
     CU_ASSERT_EQUAL(n_policy_tests, as_policy_count());
@@ -467,12 +597,14 @@ static void test_registry(void)
 
 int main(void)
 {
-    static as_test_t tests[4 + MAX_POLICIES + 1];
+    static as_test_t tests[5 + MAX_POLICIES + 1];
     static char names[MAX_POLICIES][80];
     size_t n = 0;
     tests[n++] = (as_test_t){"check_catches_broken_policy", test_check_catches};
     tests[n++] = (as_test_t){"check_double_free", test_check_double_free};
     tests[n++] = (as_test_t){"registry", test_registry};
+    tests[n++] =
+        (as_test_t){"check_hook_catches_corruption", test_check_hook_catches};
     for (size_t i = 0; i < as_policy_count() && i < MAX_POLICIES; i++) {
         snprintf(names[i], sizeof names[i], "policy_%s", as_policy_at(i)->name);
         tests[n++] = (as_test_t){names[i], slots[i]};

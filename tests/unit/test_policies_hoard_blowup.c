@@ -168,6 +168,10 @@ static void sh_destroy(void *st)
 {
     g_ops.destroy(st);
 }
+static int sh_check(const void *st, as_msg_t *why)
+{
+    return g_ops.check(st, why);
+}
 
 /* Replaying the rr trace through stats(hoard) under the checking layer: the
  * layer's counts match the engine's event counts, its peak of live requested
@@ -187,6 +191,7 @@ static void test_stats_layer_replay(void)
     ops.usable_size = sh_usable;
     ops.stats = sh_stats;
     ops.destroy = sh_destroy;
+    ops.check = sh_check; /* every hook of the copied table is replaced */
     as_run_config_t cfg;
     as_run_config_default(&cfg);
     cfg.trace_path = a;

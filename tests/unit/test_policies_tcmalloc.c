@@ -48,7 +48,7 @@ static void setup(fixture_t *fx, const char *const *assign)
 
 static void teardown(fixture_t *fx)
 {
-    CU_ASSERT_EQUAL(as_tc_check(fx->t), 0);
+    CU_ASSERT_EQUAL(as_tc_check(fx->t, NULL), 0);
     as_policy_tcmalloc.destroy(fx->t);
     const as_simos_counters_t *c = as_simos_counters(fx->os);
     CU_ASSERT_EQUAL(c->mapped_bytes, 0);
@@ -226,50 +226,50 @@ static void test_filler_placement(void)
     uintptr_t a, b, c, d;
     tc_hugepage_t *h1, *h2, *h;
     /* h1: one 192-page span -> longest free 64, nallocs 1 */
-    CU_ASSERT_EQUAL(as_tc_filler_get(t, 192, 0, &a, &h1), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 192, 0, &a, &h1), 0);
     CU_ASSERT_EQUAL(a, h1->addr);
     CU_ASSERT_EQUAL(h1->longest_free, 64);
     /* 96 pages do not fit in h1 (64): a second hugepage */
-    CU_ASSERT_EQUAL(as_tc_filler_get(t, 96, 0, &b, &h2), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 96, 0, &b, &h2), 0);
     CU_ASSERT(h2 != h1);
     CU_ASSERT_EQUAL(t->filler.hps, 2);
     /* another 96: only h2 (longest 160) fits */
-    CU_ASSERT_EQUAL(as_tc_filler_get(t, 96, 0, &c, &h), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 96, 0, &c, &h), 0);
     CU_ASSERT_PTR_EQUAL(h, h2);
     CU_ASSERT_EQUAL(c, h2->addr + 96 * PG);
     /* both now have longest free 64; h1 has 1 allocation, h2 has 2:
      * sparse index = 64*8 + chunk, chunk(1) = 7, chunk(2) = 6 */
-    CU_ASSERT_EQUAL(as_tc_filler_index(t, h1), 64 * 8 + 7);
-    CU_ASSERT_EQUAL(as_tc_filler_index(t, h2), 64 * 8 + 6);
+    CU_ASSERT_EQUAL(as_tc_filler_index(&t->env, h1), 64 * 8 + 7);
+    CU_ASSERT_EQUAL(as_tc_filler_index(&t->env, h2), 64 * 8 + 6);
     /* the tie on longest free range goes to the one with more allocations,
      * although h1 has the lower address */
     CU_ASSERT(h1->addr < h2->addr);
-    CU_ASSERT_EQUAL(as_tc_filler_get(t, 10, 0, &d, &h), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 10, 0, &d, &h), 0);
     CU_ASSERT_PTR_EQUAL(h, h2);
     CU_ASSERT_EQUAL(d, h2->addr + 192 * PG);
     /* h2 now has longest 54 < h1's 64: 54 pages go to h2 (smallest fit) */
     CU_ASSERT_EQUAL(h2->longest_free, 54);
-    CU_ASSERT_EQUAL(as_tc_filler_get(t, 54, 0, &d, &h), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 54, 0, &d, &h), 0);
     CU_ASSERT_PTR_EQUAL(h, h2);
     CU_ASSERT_EQUAL(d, h2->addr + 202 * PG);
     CU_ASSERT_EQUAL(h2->used_pages, 256);
     /* 30 pages: h2 is full, h1 takes them at its first free page */
-    CU_ASSERT_EQUAL(as_tc_filler_get(t, 30, 0, &d, &h), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 30, 0, &d, &h), 0);
     CU_ASSERT_PTR_EQUAL(h, h1);
     CU_ASSERT_EQUAL(d, h1->addr + 192 * PG);
     /* a dense span never shares a hugepage with sparse ones */
     tc_hugepage_t *h3;
-    CU_ASSERT_EQUAL(as_tc_filler_get(t, 1, 1, &d, &h3), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 1, 1, &d, &h3), 0);
     CU_ASSERT(h3 != h1 && h3 != h2);
     CU_ASSERT_EQUAL(t->filler.hps, 3);
     /* freeing the 30-page span restores h1's 64-page free range */
-    as_tc_filler_put(t, h1, h1->addr + 192 * PG, 30);
+    as_tc_pageheap_filler_put(t, h1, h1->addr + 192 * PG, 30);
     CU_ASSERT_EQUAL(h1->longest_free, 64);
-    CU_ASSERT_EQUAL(as_tc_filler_check(t), 0);
+    CU_ASSERT_EQUAL(as_tc_filler_check(&t->env, &t->filler, NULL), 0);
     /* free everything: trackers vanish, hugepages go to the HugeCache */
-    as_tc_filler_put(t, h1, h1->addr, 192);
+    as_tc_pageheap_filler_put(t, h1, h1->addr, 192);
     CU_ASSERT_EQUAL(t->filler.hps, 2);
-    CU_ASSERT_EQUAL(t->cache.hps, 1);
+    CU_ASSERT_EQUAL(t->cache.backed.hps, 1);
     teardown(&fx);
 }
 
@@ -281,14 +281,14 @@ static void test_subrelease_emptiest(void)
     uintptr_t a;
     tc_hugepage_t *hA, *hB, *hC, *h;
     /* three sparse hugepages: hA used 200, hB 250, hC 100 (free 56, 6, 156) */
-    CU_ASSERT_EQUAL(as_tc_filler_get(t, 128, 0, &a, &hA), 0);
-    CU_ASSERT_EQUAL(as_tc_filler_get(t, 72, 0, &a, &h), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 128, 0, &a, &hA), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 72, 0, &a, &h), 0);
     CU_ASSERT_PTR_EQUAL(h, hA);
-    CU_ASSERT_EQUAL(as_tc_filler_get(t, 128, 0, &a, &hB), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 128, 0, &a, &hB), 0);
     CU_ASSERT(hB != hA);
-    CU_ASSERT_EQUAL(as_tc_filler_get(t, 122, 0, &a, &h), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 122, 0, &a, &h), 0);
     CU_ASSERT_PTR_EQUAL(h, hB);
-    CU_ASSERT_EQUAL(as_tc_filler_get(t, 100, 0, &a, &hC), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 100, 0, &a, &hC), 0);
     CU_ASSERT(hC != hA && hC != hB);
     CU_ASSERT_EQUAL(hA->used_pages, 200);
     CU_ASSERT_EQUAL(hB->used_pages, 250);
@@ -301,11 +301,11 @@ static void test_subrelease_emptiest(void)
     CU_ASSERT_EQUAL(c->huge_bytes, 6 * MiB);
     CU_ASSERT_EQUAL(stat(&fx, "hugepageable_used_ratio"), 1.0);
     /* asking for one page releases every free page of the emptiest (hC) */
-    CU_ASSERT_EQUAL(as_tc_filler_subrelease(t, 1), 156);
+    CU_ASSERT_EQUAL(as_tc_filler_subrelease(&t->env, &t->filler, 1), 156);
     CU_ASSERT_EQUAL(hC->released_pages, 156);
     CU_ASSERT_EQUAL(hA->released_pages, 0);
     CU_ASSERT_EQUAL(hB->released_pages, 0);
-    CU_ASSERT_EQUAL(t->hugepages_broken, 1);
+    CU_ASSERT_EQUAL(t->filler.hugepages_broken, 1);
     CU_ASSERT_EQUAL(c->resident_bytes, 6 * MiB - 156 * PG);
     CU_ASSERT_EQUAL(c->huge_bytes, 4 * MiB);
     CU_ASSERT_EQUAL(c->splits, 1);
@@ -313,9 +313,9 @@ static void test_subrelease_emptiest(void)
     CU_ASSERT_DOUBLE_EQUAL(stat(&fx, "hugepageable_used_ratio"), 450.0 / 550.0,
                            1e-12);
     /* next: hA (used 200) before hB (used 250); 57 pages need both */
-    CU_ASSERT_EQUAL(as_tc_filler_subrelease(t, 57), 56 + 6);
-    CU_ASSERT_EQUAL(t->pages_subreleased, 156 + 62);
-    CU_ASSERT_EQUAL(t->hugepages_broken, 3);
+    CU_ASSERT_EQUAL(as_tc_filler_subrelease(&t->env, &t->filler, 57), 56 + 6);
+    CU_ASSERT_EQUAL(t->filler.pages_subreleased, 156 + 62);
+    CU_ASSERT_EQUAL(t->filler.hugepages_broken, 3);
     CU_ASSERT_EQUAL(stat(&fx, "filler_hugepages_released"), 3);
     CU_ASSERT_EQUAL(stat(&fx, "filler_unmapped_bytes"), 218 * PG);
     CU_ASSERT_EQUAL(stat(&fx, "hugepageable_used_ratio"), 0.0);
@@ -324,11 +324,11 @@ static void test_subrelease_emptiest(void)
     CU_ASSERT_EQUAL(stat(&fx, "filler_free_pages_hist_03"), 1);
     CU_ASSERT_EQUAL(stat(&fx, "filler_free_pages_hist_00"), 1);
     /* a 6-page span takes the smallest fitting range (hB's) and re-backs it */
-    CU_ASSERT_EQUAL(as_tc_filler_get(t, 6, 0, &a, &h), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 6, 0, &a, &h), 0);
     CU_ASSERT_PTR_EQUAL(h, hB);
     CU_ASSERT_EQUAL(hB->released_pages, 0);
-    CU_ASSERT_EQUAL(t->filler_reused_released, 1);
-    CU_ASSERT_EQUAL(as_tc_filler_check(t), 0);
+    CU_ASSERT_EQUAL(t->filler.reused_released, 1);
+    CU_ASSERT_EQUAL(as_tc_filler_check(&t->env, &t->filler, NULL), 0);
     teardown(&fx);
 }
 
@@ -405,7 +405,7 @@ static void test_cpu_cache_steal(void)
     CU_ASSERT_EQUAL(cpu->cls[c1k].cap, 31);
     CU_ASSERT_EQUAL(cpu->cls[c2k].cap, 0);
     CU_ASSERT_EQUAL(cpu->cap_bytes, 48 * KiB - 1536);
-    CU_ASSERT_EQUAL(as_tc_check(t), 0);
+    CU_ASSERT_EQUAL(as_tc_check(t, NULL), 0);
     teardown(&fx);
 }
 
@@ -450,9 +450,9 @@ static void test_large_donation(void)
     as_block_t big = A(&fx, 2 * MiB + 56 * KiB, 0);
     CU_ASSERT_EQUAL(big.bytes, 263 * PG);
     CU_ASSERT_EQUAL(big.addr % (2 * MiB), 0);
-    CU_ASSERT_EQUAL(t->raw_hps, 1);
+    CU_ASSERT_EQUAL(t->ph.raw_hps, 1);
     CU_ASSERT_EQUAL(t->filler.hps, 1);
-    CU_ASSERT_EQUAL(t->donated_slack_pages, 249);
+    CU_ASSERT_EQUAL(t->ph.donated_slack_pages, 249);
     CU_ASSERT_EQUAL(stat(&fx, "filler_hugepages_donated"), 1);
     CU_ASSERT_EQUAL(t->filler.used_pages, 7);
     /* sparse spans (20480 B class: 5 pages, 2 objects) land on the donated
@@ -470,15 +470,15 @@ static void test_large_donation(void)
     /* free the large block: the first hugepage goes to the HugeCache, the
      * tail stays in the filler (it holds the sparse span), undonated */
     F(&fx, big.addr);
-    CU_ASSERT_EQUAL(t->raw_hps, 0);
-    CU_ASSERT_EQUAL(t->cache.hps, 1);
-    CU_ASSERT_EQUAL(t->donated_slack_pages, 0);
+    CU_ASSERT_EQUAL(t->ph.raw_hps, 0);
+    CU_ASSERT_EQUAL(t->cache.backed.hps, 1);
+    CU_ASSERT_EQUAL(t->ph.donated_slack_pages, 0);
     CU_ASSERT_EQUAL(stat(&fx, "filler_hugepages_donated"), 0);
     /* an exact hugepage multiple: raw, nothing donated */
     as_block_t four = A(&fx, 4 * MiB, 0);
     CU_ASSERT_EQUAL(four.bytes, 4 * MiB);
-    CU_ASSERT_EQUAL(t->donated_slack_pages, 0);
-    CU_ASSERT_EQUAL(t->donations, 1);
+    CU_ASSERT_EQUAL(t->ph.donated_slack_pages, 0);
+    CU_ASSERT_EQUAL(t->ph.donations, 1);
     F(&fx, four.addr);
     F(&fx, s.addr);
     F(&fx, d.addr);
@@ -495,19 +495,19 @@ static void test_large_region(void)
     tc_t *t = fx.t;
     as_block_t b = A(&fx, 1536 * KiB + PG, 0);
     CU_ASSERT_EQUAL(b.bytes, 193 * PG);
-    CU_ASSERT_EQUAL(t->regions_created, 1);
-    CU_ASSERT_EQUAL(b.addr, t->regions->base);
+    CU_ASSERT_EQUAL(t->regions.created, 1);
+    CU_ASSERT_EQUAL(b.addr, t->regions.list->base);
     CU_ASSERT_EQUAL(stat(&fx, "region_used_bytes"), 193 * PG);
     /* best fit in the region: a second one follows at page 193 */
     as_block_t b2 = A(&fx, 1536 * KiB + PG, 0);
-    CU_ASSERT_EQUAL(b2.addr, t->regions->base + 193 * PG);
-    CU_ASSERT_EQUAL(t->region_backed_hps, 2);
+    CU_ASSERT_EQUAL(b2.addr, t->regions.list->base + 193 * PG);
+    CU_ASSERT_EQUAL(t->regions.backed_hps, 2);
     F(&fx, b.addr);
     /* page 193..255 of hugepage 0 still used by b2: stays backed */
-    CU_ASSERT_EQUAL(t->region_backed_hps, 2);
+    CU_ASSERT_EQUAL(t->regions.backed_hps, 2);
     F(&fx, b2.addr);
-    CU_ASSERT_EQUAL(t->region_backed_hps, 0);
-    CU_ASSERT_EQUAL(t->region_used_pages, 0);
+    CU_ASSERT_EQUAL(t->regions.backed_hps, 0);
+    CU_ASSERT_EQUAL(t->regions.used_pages, 0);
     teardown(&fx);
 }
 
@@ -523,27 +523,29 @@ static void test_tick_release(void)
     tc_t *t = fx.t;
     uintptr_t a;
     tc_hugepage_t *h1, *h2;
-    CU_ASSERT_EQUAL(as_tc_filler_get(t, 56, 0, &a, &h1), 0);  /* free 200 */
-    CU_ASSERT_EQUAL(as_tc_filler_get(t, 128, 0, &a, &h2), 0); /* h1 too */
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 56, 0, &a, &h1),
+                    0); /* free 200 */
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 128, 0, &a, &h2),
+                    0); /* h1 too */
     CU_ASSERT_PTR_EQUAL(h2, h1);
-    CU_ASSERT_EQUAL(as_tc_filler_get(t, 128, 0, &a, &h2), 0); /* new */
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 128, 0, &a, &h2), 0); /* new */
     CU_ASSERT(h2 != h1);
     as_ctx_t c = ctx_cpu(0);
     c.now_ns = 0;
     CU_ASSERT_EQUAL(as_policy_tcmalloc.tick(t, &c), 1000000000ull);
-    CU_ASSERT_EQUAL(t->pages_subreleased, 0);
+    CU_ASSERT_EQUAL(t->filler.pages_subreleased, 0);
     /* one second later: 1 MiB / 8 KiB = 128 pages are due */
     c.now_ns = 1000000000ull;
     as_policy_tcmalloc.tick(t, &c);
     /* h1 used 184 (free 72), h2 used 128 (free 128): emptiest is h2 */
     CU_ASSERT_EQUAL(h2->released_pages, 128);
     CU_ASSERT_EQUAL(h1->released_pages, 0);
-    CU_ASSERT_EQUAL(t->pages_subreleased, 128);
+    CU_ASSERT_EQUAL(t->filler.pages_subreleased, 128);
     /* subrelease off: nothing more from the filler */
-    t->p[TC_P_SUBRELEASE].u = 0;
+    t->env.p[TC_P_SUBRELEASE].u = 0;
     c.now_ns = 2000000000ull;
     as_policy_tcmalloc.tick(t, &c);
-    CU_ASSERT_EQUAL(t->pages_subreleased, 128);
+    CU_ASSERT_EQUAL(t->filler.pages_subreleased, 128);
     teardown(&fx);
 }
 
@@ -555,30 +557,30 @@ static void test_skip_subrelease(void)
     uintptr_t a, b;
     tc_hugepage_t *h1, *h2;
     /* epoch 0: demand (filler used pages) climbs 0 -> 128 -> 200 -> 300 */
-    CU_ASSERT_EQUAL(as_tc_filler_get(t, 128, 0, &a, &h1), 0);
-    CU_ASSERT_EQUAL(as_tc_filler_get(t, 72, 0, &a, &h1), 0);
-    CU_ASSERT_EQUAL(as_tc_filler_get(t, 100, 0, &b, &h2), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 128, 0, &a, &h1), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 72, 0, &a, &h1), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 100, 0, &b, &h2), 0);
     CU_ASSERT(h1 != h2);
     /* 2 s later h2 empties (to the HugeCache): demand 200. Epoch 1 is
      * filled with the last demand (300). Over the 60 s short window the
      * largest fluctuation is 300 (epoch 0), over the 300 s long window the
      * largest minimum is 300 (epoch 1): 600, capped by the 600 s peak 300 */
     t->now_ns = 2000000000ull;
-    as_tc_filler_put(t, h2, b, 100);
+    as_tc_pageheap_filler_put(t, h2, b, 100);
     CU_ASSERT_EQUAL(t->filler.hps, 1);
-    CU_ASSERT_EQUAL(t->cache.hps, 1);
+    CU_ASSERT_EQUAL(t->cache.backed.hps, 1);
     CU_ASSERT_EQUAL(as_tc_demand_requirement(t), 300);
     /* releasing 1000 pages: the cached hugepage (256 pages) goes first; the
      * filler holds 256 backed pages < 300 required: 744 pages skipped */
     CU_ASSERT_EQUAL(as_tc_release(t, 1000), 256);
-    CU_ASSERT_EQUAL(t->pages_subreleased, 0);
+    CU_ASSERT_EQUAL(t->filler.pages_subreleased, 0);
     CU_ASSERT_EQUAL(t->skip_subrelease_pages, 744);
     /* with skip-subrelease off, h1's 56 free pages go */
-    t->p[TC_P_SKIP_SHORT].u = 0;
-    t->p[TC_P_SKIP_LONG].u = 0;
+    t->env.p[TC_P_SKIP_SHORT].u = 0;
+    t->env.p[TC_P_SKIP_LONG].u = 0;
     CU_ASSERT_EQUAL(as_tc_demand_requirement(t), 0);
     CU_ASSERT_EQUAL(as_tc_release(t, 1), 56);
-    CU_ASSERT_EQUAL(t->pages_subreleased, 56);
+    CU_ASSERT_EQUAL(t->filler.pages_subreleased, 56);
     teardown(&fx);
 }
 
@@ -725,21 +727,83 @@ static void stress(const char *const *assign)
         addr[i] = b.addr;
         size[i] = s;
         if (step % 20000 == 0) {
-            CU_ASSERT_EQUAL(as_tc_check(as_check_inner_state(st)), 0);
+            CU_ASSERT_EQUAL(as_tc_check(as_check_inner_state(st), NULL), 0);
             CU_ASSERT_EQUAL(as_check_verify(st), 0);
         }
     }
-    CU_ASSERT_EQUAL(as_tc_check(as_check_inner_state(st)), 0);
+    CU_ASSERT_EQUAL(as_tc_check(as_check_inner_state(st), NULL), 0);
     CU_ASSERT_EQUAL(as_check_violations(st), 0);
     for (int i = 0; i < LIVE; i++)
         if (addr[i]) CU_ASSERT_EQUAL(ops.free(st, &c, addr[i], 0), 0);
-    CU_ASSERT_EQUAL(as_tc_check(as_check_inner_state(st)), 0);
+    CU_ASSERT_EQUAL(as_tc_check(as_check_inner_state(st), NULL), 0);
     CU_ASSERT_EQUAL(as_check_close(st), 0);
     if (as_check_violations(st))
         printf("\nclose: %s\n", as_check_last_error(st));
     ops.destroy(st);
     CU_ASSERT_EQUAL(as_simos_check(os), 0);
     as_simos_destroy(os);
+}
+
+/* The check hook names each broken invariant: a state with a filler page,
+ * a region span, raw hugepages and a cache passes; each corruption below
+ * (undone before the next) fails with its component's reason. */
+static void expect_broken(tc_t *t, const char *needle)
+{
+    char why[200];
+    as_msg_t m;
+    as_msg_init(&m, why, sizeof why);
+    CU_ASSERT_EQUAL(as_tc_check(t, &m), AS_ECHECK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, needle));
+    if (!strstr(why, needle))
+        fprintf(stderr, "want '%s', got '%s'\n", needle, why);
+}
+
+static void test_check_names_invariant(void)
+{
+    fixture_t fx;
+    const char *assign[] = {"region_slack_bytes=0", NULL};
+    setup(&fx, assign);
+    tc_t *t = fx.t;
+    as_block_t small = A(&fx, 100, 0);
+    as_block_t raw = A(&fx, 4 * MiB, 0);             /* two raw hugepages */
+    as_block_t odd = A(&fx, 2 * MiB + 100 * KiB, 0); /* raw + donated tail */
+    as_block_t reg = A(&fx, 2 * MiB + 100 * KiB, 0); /* a region now */
+    F(&fx, raw.addr); /* two hugepages into the cache */
+    CU_ASSERT_EQUAL(t->regions.created, 1);
+    CU_ASSERT_EQUAL(t->cache.backed.hps, 2);
+    CU_ASSERT_EQUAL(as_tc_check(t, NULL), 0);
+
+    t->filler.used_pages++;
+    expect_broken(t, "filler: used_pages != sum over trackers");
+    t->filler.used_pages--;
+
+    tc_hugepage_t *hp = as_tc_leaf(t, small.addr)->tracker;
+    hp->longest_free--;
+    expect_broken(t, "filler: tracker longest_free");
+    hp->longest_free++;
+
+    t->regions.list->hp_used[0]++;
+    expect_broken(t, "regions: hp_used != used pages of its hugepage");
+    t->regions.list->hp_used[0]--;
+
+    uint64_t limit = t->cache.limit_hps;
+    t->cache.limit_hps = 1;
+    expect_broken(t, "cache: holds more hugepages than its limit");
+    t->cache.limit_hps = limit;
+
+    t->cache.backed.hps++;
+    expect_broken(t, "cache: hps != sum over its ranges");
+    t->cache.backed.hps--;
+
+    t->ph.raw_hps++;
+    expect_broken(t, "hugepages from the OS");
+    t->ph.raw_hps--;
+
+    CU_ASSERT_EQUAL(as_tc_check(t, NULL), 0);
+    F(&fx, small.addr);
+    F(&fx, odd.addr);
+    F(&fx, reg.addr);
+    teardown(&fx);
 }
 
 static void test_stress_default(void)
@@ -791,6 +855,8 @@ int main(void)
         {"skip-subrelease keeps the demand requirement", test_skip_subrelease},
         {"realloc in place when it fits and is at least half", test_realloc},
         {"idle per-CPU caches are drained", test_cpu_reclaim},
+        {"the check hook names the broken invariant",
+         test_check_names_invariant},
         {"stress under the checking layer (defaults)", test_stress_default},
         {"stress under the checking layer (release, legacy, regions)",
          test_stress_release},

@@ -353,6 +353,78 @@ static void test_collect_exec_gap_and_cut(void)
     remove(path);
 }
 
+static void put_mark(stream_t *s, uint64_t seq_end, uint32_t why, uint32_t sig)
+{
+    as_rec_mark_t r;
+    memset(&r, 0, sizeof r);
+    r.h = head(AS_REC_MARK, sizeof r, 0, 0, 0);
+    r.seq_end = seq_end, r.why = why, r.signal = sig;
+    put(s, &r, sizeof r);
+}
+
+/* hello_alloc_mark: a fresh stream: HELLO, one allocation (seq 1), and a
+ * MARK of kind `why` saying seq 1 was the last number handed out. */
+static void hello_alloc_mark(stream_t *s, uint32_t why)
+{
+    s->n = 0;
+    put_hello(s, 0);
+    put_alloc(s, 0, 1, 10, 0x10, 100, 0, 0);
+    put_mark(s, 2, why, 0);
+}
+
+/* MARKs count what never arrived: image 1 numbered 1..6 (MARK exec, 7),
+ * seq 3 is a gap and 5, 6 the tail: 3 lost; image 2 numbered 1..4 and
+ * died by signal 6 (MARK 5) with 3, 4 unshipped: 2 more. Without a final
+ * MARK the loss is unknown: record.end says "cut off". */
+static void test_collect_marks(void)
+{
+    stream_t s = {.n = 0};
+    const uint64_t a[] = {0x1111};
+    put_hello(&s, 0);
+    put_stack(&s, 0, 1, 1, a, 1);
+    put_alloc(&s, 0, 2, 10, 0x10, 100, 0, 1);
+    put_alloc(&s, 0, 4, 30, 0x20, 200, 0, 1);
+    put_mark(&s, 7, AS_REC_MARK_EXEC, 0);
+    put_hello(&s, 50);
+    put_stack(&s, 0, 1, 1, a, 1);
+    put_alloc(&s, 0, 2, 60, 0x10, 300, 0, 1);
+    put_mark(&s, 5, AS_REC_MARK_SIGNAL, 6);
+    const char *path = as_test_tmpfile("rec-mark", ".ast");
+    as_recstream_stats_t st;
+    CU_ASSERT_EQUAL_FATAL(collect(&s, 7, path, &st), 0);
+    CU_ASSERT_EQUAL(st.seq_gaps, 1);
+    CU_ASSERT_EQUAL(st.lost_records, 5);
+    CU_ASSERT_EQUAL(st.cut_off, 0);
+    CU_ASSERT_EQUAL(st.end, AS_RECSTREAM_END_SIGNAL);
+    CU_ASSERT_EQUAL_FATAL(load(path), 0);
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(L.r, "record.lost_records"),
+                           "5");
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(L.r, "record.end"), "signal 6");
+    remove(path);
+
+    /* a MARK followed by more records (a failed exec) is not the end; the
+     * stream then stops without one: cut off, loss unknown */
+    hello_alloc_mark(&s, AS_REC_MARK_EXEC);
+    put_alloc(&s, 0, 2, 20, 0x20, 100, 0, 0);
+    CU_ASSERT_EQUAL_FATAL(collect(&s, 1000, path, &st), 0);
+    CU_ASSERT_EQUAL(st.end, AS_RECSTREAM_END_CUT);
+    CU_ASSERT_EQUAL(st.cut_off, 1);
+    CU_ASSERT_EQUAL(st.lost_records, 0);
+    CU_ASSERT_EQUAL_FATAL(load(path), 0);
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(L.r, "record.end"), "cut off");
+    remove(path);
+
+    /* an exit MARK with nothing lost; a MARK before HELLO is malformed */
+    hello_alloc_mark(&s, AS_REC_MARK_EXIT);
+    CU_ASSERT_EQUAL_FATAL(collect(&s, 1000, path, &st), 0);
+    CU_ASSERT_EQUAL(st.end, AS_RECSTREAM_END_EXIT);
+    CU_ASSERT_EQUAL(st.lost_records, 0);
+    s.n = 0;
+    put_mark(&s, 2, AS_REC_MARK_EXIT, 0);
+    CU_ASSERT_EQUAL(collect(&s, 1000, path, &st), AS_EFORMAT);
+    remove(path);
+}
+
 /* --time-resolution 100: times round down to multiples of 100 ns (relative
  * to the HELLO), and still never go back. */
 static void test_collect_time_resolution(void)
@@ -826,10 +898,11 @@ static void test_record_many_threads(void)
     remove(out);
 }
 
-/* A program that closes every descriptor and reuses the recorder's number
- * for a socket of its own: nothing arrives on its sockets (the recorder
- * checks the descriptor is still its socket), it exits 0, and the trace
- * keeps what was shipped before (the 6161-byte object). */
+/* A program that closes every descriptor (3..1023) and makes sockets of
+ * its own: the close of the recorder's socket is ignored (counted in
+ * record.kept_closes), nothing arrives on the program's sockets, it exits
+ * 0, and the trace holds everything: the 6161-byte object allocated before
+ * the closes and the 100 of 6262 bytes after. */
 static void test_record_closed_descriptors(void)
 {
     if (!have_recorder()) return;
@@ -838,10 +911,18 @@ static void test_record_closed_descriptors(void)
     CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     CU_ASSERT_EQUAL_FATAL(load(out), 0);
     static as_event_t m[MAXEV];
-    size_t n = mine(m, MAXEV), first = 0;
-    for (size_t i = 0; i < n; i++)
-        first += m[i].size == 6161;
+    size_t n = mine(m, MAXEV), first = 0, after = 0;
+    for (size_t i = 0; i < n; i++) {
+        first += m[i].kind == AS_EV_ALLOC && m[i].size == 6161;
+        after += m[i].kind == AS_EV_ALLOC && m[i].size == 6262;
+    }
     CU_ASSERT_EQUAL(first, 1);
+    CU_ASSERT_EQUAL(after, 100);
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(L.r, "record.kept_closes"),
+                           "1");
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(L.r, "record.end"), "exit");
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(L.r, "record.lost_records"),
+                           "0");
     remove(out);
 }
 
@@ -892,6 +973,8 @@ int main(void)
          test_collect_stacks_and_symbols},
         {"collect: exec frees the old image, gaps, cut record",
          test_collect_exec_gap_and_cut},
+        {"collect: MARKs count lost records, cut-off streams",
+         test_collect_marks},
         {"collect: time resolution", test_collect_time_resolution},
         {"collect: TSC ticks converted by clock pairs", test_collect_tsc},
         {"collect: garbage rejected, output aborted",

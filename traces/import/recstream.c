@@ -74,6 +74,11 @@ struct as_recstream {
     int have_pair0;
     uint64_t tsc0, ns0, tsc1, ns1;
     uint32_t next_frame, next_stack;
+    /* the current image's latest MARK: seq_end, and why while it is the
+     * image's last word (0 once a numbered record followed it) */
+    uint64_t mark_seq;
+    uint32_t mark_why, mark_sig;
+    uint64_t tail_lost; /* numbers after the last received, per MARKs */
     as_recstream_stats_t st;
     char err[256];
 };
@@ -390,6 +395,19 @@ static int end_image(as_recstream_t *s, int free_live)
 {
     int rc = release(s, 1);
     if (rc) return rc;
+    /* numbers [1, next_seq) are received or counted as gaps; a MARK says
+     * how many more were handed out */
+    if (!s->mark_why)
+        s->st.cut_off++;
+    else if (s->mark_seq > s->next_seq)
+        s->tail_lost += s->mark_seq - s->next_seq;
+    s->st.end = !s->mark_why                        ? AS_RECSTREAM_END_CUT
+                : s->mark_why == AS_REC_MARK_EXIT   ? AS_RECSTREAM_END_EXIT
+                : s->mark_why == AS_REC_MARK_SIGNAL ? AS_RECSTREAM_END_SIGNAL
+                                                    : AS_RECSTREAM_END_EXEC;
+    s->st.end_signal = s->mark_sig;
+    s->mark_seq = 0;
+    s->mark_why = s->mark_sig = 0;
     if (free_live && s->live.n) {
         as_rec_head_t h = {0};
         h.t_ns = s->t0 + s->last_t;
@@ -465,6 +483,17 @@ static int record(as_recstream_t *s, const as_rec_head_t *h)
         }
         return AS_OK;
     }
+    case AS_REC_MARK: {
+        const as_rec_mark_t *r = (const as_rec_mark_t *)h;
+        if (h->len < sizeof *r) return fail(s, AS_EFORMAT, "short MARK");
+        if (!s->have_image) return fail(s, AS_EFORMAT, "MARK before HELLO");
+        if (r->why < AS_REC_MARK_EXIT || r->why > AS_REC_MARK_EXEC)
+            return fail(s, AS_EFORMAT, "MARK of unknown kind");
+        if (r->seq_end > s->mark_seq) s->mark_seq = r->seq_end;
+        s->mark_why = r->why;
+        s->mark_sig = r->why == AS_REC_MARK_SIGNAL ? r->signal : 0;
+        return AS_OK;
+    }
     case AS_REC_META: {
         const as_rec_meta_t *r = (const as_rec_meta_t *)h;
         if (sizeof *r + (size_t)r->key_len + r->value_len + 2 > h->len)
@@ -536,7 +565,8 @@ static int record(as_recstream_t *s, const as_rec_head_t *h)
                 return fail(s, AS_EFORMAT, "STACK depth overruns the record");
         }
         if (!s->have_image) return fail(s, AS_EFORMAT, "event before HELLO");
-        if (s->tsc) /* ticks -> ns (h is the caller's own copy) */
+        s->mark_why = 0; /* the image went on after its MARK */
+        if (s->tsc)      /* ticks -> ns (h is the caller's own copy) */
             ((as_rec_head_t *)h)->t_ns = tsc_to_ns(s, h->t_ns);
         if (h->seq < s->next_seq)
             return fail(s, AS_EFORMAT, "sequence number repeats");
@@ -613,20 +643,30 @@ int as_recstream_finish(as_recstream_t *s, as_recstream_stats_t *st)
 {
     s->st.partial_bytes = s->carry_len;
     s->carry_len = 0;
-    int rc = end_image(s, 0);
+    int rc = s->have_image ? end_image(s, 0) : AS_OK;
     if (rc) return rc;
+    s->st.lost_records = s->st.seq_gaps + s->tail_lost;
     char v[32];
     struct {
         const char *key;
         uint64_t v;
     } m[] = {{"record.unmatched_frees", s->st.unmatched_frees},
              {"record.seq_gaps", s->st.seq_gaps},
+             {"record.lost_records", s->st.lost_records},
              {"record.partial_bytes", s->st.partial_bytes},
-             {"record.images", s->st.images}};
+             {"record.images", s->st.images},
+             {"record.cut_off_images", s->st.cut_off}};
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
         snprintf(v, sizeof v, "%" PRIu64, m[i].v);
         if ((rc = as_trace_writer_meta(s->w, m[i].key, v))) return wfail(s, rc);
     }
+    static const char *const ends[] = {"none", "cut off", "exit", "signal",
+                                       "exec"};
+    if (s->st.end == AS_RECSTREAM_END_SIGNAL)
+        snprintf(v, sizeof v, "signal %" PRIu32, s->st.end_signal);
+    else
+        snprintf(v, sizeof v, "%s", ends[s->st.end]);
+    if ((rc = as_trace_writer_meta(s->w, "record.end", v))) return wfail(s, rc);
     if (st) *st = s->st;
     return AS_OK;
 }

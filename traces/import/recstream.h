@@ -16,7 +16,9 @@
  * counted; time is made non-decreasing (a record stamped a few ns before the
  * previous one in seq order gets the previous time); a new program image
  * (exec) frees every object still live in the old one; a record cut off by
- * the end of the stream is dropped and counted.
+ * the end of the stream is dropped and counted; records the program
+ * numbered but never shipped are counted (record.lost_records), and an
+ * image that ended without saying so (record.end = cut off) is reported.
  */
 #ifndef AS_TRACES_IMPORT_RECSTREAM_H
 #define AS_TRACES_IMPORT_RECSTREAM_H
@@ -37,7 +39,23 @@ typedef struct {
     uint64_t partial_bytes;   /* bytes of a cut-off last record */
     uint64_t images;          /* program images (1 + successful execs) */
     uint64_t stacks, frames, symbols;
+    /* lost_records: numbered records the program made that are not in the
+     * trace: seq_gaps plus the tail after the last one received, known from
+     * each image's MARK (protocol.h). Exact when cut_off == 0; a lower
+     * bound otherwise. */
+    uint64_t lost_records;
+    uint64_t cut_off;    /* images whose stream ended without a MARK */
+    int end;             /* how the last image ended: AS_RECSTREAM_END_* */
+    uint32_t end_signal; /* AS_RECSTREAM_END_SIGNAL: the signal */
 } as_recstream_stats_t;
+
+enum {
+    AS_RECSTREAM_END_NONE = 0,   /* no image ever said HELLO */
+    AS_RECSTREAM_END_CUT = 1,    /* stream ended without a final MARK */
+    AS_RECSTREAM_END_EXIT = 2,   /* exit / _exit */
+    AS_RECSTREAM_END_SIGNAL = 3, /* a fatal signal, caught and re-raised */
+    AS_RECSTREAM_END_EXEC = 4    /* exec'd an image that never said HELLO */
+};
 
 /* as_recstream_open: collect into writer `w` (not owned). @return 0 or
  * AS_ENOMEM. */
@@ -54,8 +72,9 @@ void as_recstream_set_resolution(as_recstream_t *s, uint64_t ns);
 int as_recstream_feed(as_recstream_t *s, const void *buf, size_t len);
 
 /* as_recstream_finish: end of stream: emit everything still held, apply the
- * symbols, store counts in *st (may be NULL) and as trace metadata. Does not
- * close the writer. @return 0 or error. */
+ * symbols, store counts in *st (may be NULL) and as trace metadata
+ * (record.lost_records, record.end, ...; docs/recording.md). Does not close
+ * the writer. @return 0 or error. */
 int as_recstream_finish(as_recstream_t *s, as_recstream_stats_t *st);
 
 /* as_recstream_events: events written so far (for progress output). */

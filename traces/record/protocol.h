@@ -19,7 +19,7 @@
  *
  * Ordering: records that carry a sequence number (`seq`, from one global
  * counter in the program) are replayed by the collector in seq order; the
- * others (HELLO, SYM, META) apply at once. Seq numbers are taken so that a
+ * others (HELLO, SYM, META, SYNC, MARK) apply at once. Seq numbers are taken so that a
  * free's seq is larger than its allocation's (see record.c, "causal order").
  */
 #ifndef AS_TRACES_RECORD_PROTOCOL_H
@@ -36,7 +36,8 @@ enum {
     AS_REC_STACK = 6,   /* stack id defined as a list of pcs (seq) */
     AS_REC_SYM = 7,     /* symbol of one pc, sent at exit (no seq) */
     AS_REC_META = 8,    /* key/value metadata (no seq) */
-    AS_REC_SYNC = 9     /* a (tsc, ns) clock pair (no seq) */
+    AS_REC_SYNC = 9,    /* a (tsc, ns) clock pair (no seq) */
+    AS_REC_MARK = 10    /* how far the image numbered its records (no seq) */
 };
 
 /* Flags of ALLOC/REALLOC. */
@@ -101,6 +102,25 @@ typedef struct {
     as_rec_head_t h; /* h.t_ns: the ns of the pair */
     uint64_t tsc;
 } as_rec_sync_t;
+
+/* MARK: sent after the rings were shipped at the end of an image (exit,
+ * _exit, a fatal signal) or before an exec: every seq below `seq_end` was
+ * handed out, so the collector can count the numbered records it never
+ * received, including those at the tail. An image whose stream ends
+ * without a final MARK (SIGKILL, a socket closed behind the recorder's
+ * back) has lost an unknown number of records. */
+typedef struct {
+    as_rec_head_t h;
+    uint64_t seq_end; /* the next seq that would have been handed out */
+    uint32_t why;     /* AS_REC_MARK_* */
+    uint32_t signal;  /* AS_REC_MARK_SIGNAL: the signal number */
+} as_rec_mark_t;
+
+enum {
+    AS_REC_MARK_EXIT = 1,   /* exit, return from main, _exit, _Exit */
+    AS_REC_MARK_SIGNAL = 2, /* a fatal signal; the handler re-raises it */
+    AS_REC_MARK_EXEC = 3    /* about to exec; a HELLO follows if it works */
+};
 
 /* SYM: pc -> (module offset, module path, symbol). Strings follow,
  * NUL-terminated, module first; record padded to a multiple of 8. */

@@ -7,8 +7,10 @@
  * a per-thread ring buffer. A background thread ships the rings through a
  * socket to `allocsim record`, which orders, numbers and compresses them
  * (the collector, traces/import/recstream.c). Nothing here compresses, numbers objects or
- * writes files, so a program killed by any signal loses at most the records
- * still in its rings.
+ * writes files. A signal that would end the program ships the rings from
+ * its handler, and a MARK record then tells the collector how many records
+ * were numbered, so what is lost is counted (SIGKILL: at most the records
+ * still in the rings, not countable).
  *
  * What it must never do: call the hooked functions for itself while
  * recording (a thread-local guard routes every allocation made while a
@@ -30,8 +32,9 @@
  * unless ALLOCSIM_RECORD_LISTEN names the abstract socket they connect to,
  * --follow-forks), ALLOCSIM_RECORD_DEPTH, ALLOCSIM_RECORD_SAMPLE_BYTES,
  * ALLOCSIM_RECORD_STACK_CACHE (0|1), ALLOCSIM_RECORD_UNWIND
- * (auto|fp|libunwind); and ALLOCSIM_RECORD_CLOCK=monotonic, which times
- * events with clock_gettime instead of the TSC (not set by allocsim).
+ * (auto|fp|libunwind), ALLOCSIM_RECORD_COLLECTOR (pid of allocsim record:
+ * the socket's peer must be it); and ALLOCSIM_RECORD_CLOCK=monotonic, which
+ * times events with clock_gettime instead of the TSC (not set by allocsim).
  *
  * Built as liballocsim_record.so (traces/record/CMakeLists.txt), installed
  * to PREFIX/lib/allocsim/; docs/install.md says how `allocsim record`
@@ -102,6 +105,10 @@ static struct {
     void (*exit_)(int) __attribute__((noreturn));
     void (*Exit_)(int) __attribute__((noreturn));
     void *(*dlopen)(const char *, int);
+    int (*close)(int);
+    int (*close_range)(unsigned, unsigned, int);
+    int (*dup2)(int, int);
+    int (*dup3)(int, int, int);
     char *(*demangle)(const char *, char *, size_t *, int *);
 } real;
 
@@ -144,6 +151,10 @@ static void real_init(void)
     real.execvp = NEXT(execvp);
     real.execvpe = NEXT(execvpe);
     real.dlopen = NEXT(dlopen);
+    real.close = NEXT(close);
+    real.close_range = NEXT(close_range);
+    real.dup2 = NEXT(dup2);
+    real.dup3 = NEXT(dup3);
     real.exit_ = (__typeof__(real.exit_))dlsym(RTLD_NEXT, "_exit");
     real.Exit_ = (__typeof__(real.Exit_))dlsym(RTLD_NEXT, "_Exit");
 #undef NEXT
@@ -295,7 +306,8 @@ static void futex_wake(atomic_int *w)
     syscall(SYS_futex, (int *)w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
-static dev_t g_fd_dev; /* identity of our socket, checked before writes */
+static dev_t g_fd_dev;    /* identity of our socket, checked before writes */
+static int g_fd_env = -1; /* the number ALLOCSIM_RECORD_FD gave */
 static ino_t g_fd_ino;
 
 /* fd_is_ours: a program that closes every descriptor it did not open (as
@@ -1095,9 +1107,41 @@ static int lock_bounded(void)
     return 0;
 }
 
-/* finalize: stop recording and ship every ring. Runs once:
- * at exit (destructor), _exit, or a fatal SIGINT/SIGTERM. */
-static void finalize(void)
+/* dec: x in decimal, in v (async-signal-safe, unlike snprintf).
+ * @return the first digit. */
+static const char *dec(unsigned x, char v[16])
+{
+    int k = 15;
+    v[k] = 0;
+    do
+        v[--k] = (char)('0' + x % 10);
+    while ((x /= 10) && k > 0);
+    return v + k;
+}
+
+/* send_mark: tell the collector how far this image numbered its records
+ * (protocol.h, MARK). Caller holds g_drain_lock, or gave up waiting. */
+static void send_mark(uint32_t why, int sig)
+{
+    as_rec_mark_t m;
+    memset(&m, 0, sizeof m);
+    m.h.type = AS_REC_MARK;
+    m.h.len = sizeof m;
+    m.seq_end = atomic_load(&g_seq);
+    m.why = why;
+    m.signal = (uint32_t)sig;
+    struct iovec iov = {&m, sizeof m};
+    send_all(&iov, 1);
+}
+
+static void send_meta(const char *key, const char *value);
+static atomic_uint g_kept_closes; /* close calls on our socket ignored */
+
+/* finalize: stop recording, ship every ring, then the final MARK. Runs
+ * once: at exit (destructor), _exit, or a fatal signal (why and sig say
+ * which). Async-signal-safe apart from the bounded trylock: it only
+ * copies from the rings (mmap'd, never freed) with sendmsg. */
+static void finalize(uint32_t why, int sig)
 {
     if (g_fd < 0 || getpid() != g_pid) return;
     if (atomic_exchange(&g_finalized, 1)) return;
@@ -1106,19 +1150,25 @@ static void finalize(void)
     atomic_store(&g_enabled, 0);
     atomic_store(&g_stop, 1);
     drain_all();
+    unsigned kept = atomic_load(&g_kept_closes);
+    if (kept) {
+        char v[16];
+        send_meta("record.kept_closes", dec(kept, v));
+    }
+    send_mark(why, sig);
     if (locked) pthread_mutex_unlock(&g_drain_lock);
     tls_in_hook--;
 }
 
 __attribute__((destructor)) static void rec_fini(void)
 {
-    finalize();
+    finalize(AS_REC_MARK_EXIT, 0);
 }
 
 AS_EXPORT void _exit(int status)
 {
     real_ready();
-    finalize();
+    finalize(AS_REC_MARK_EXIT, 0);
     if (real.exit_) real.exit_(status);
     syscall(SYS_exit_group, status);
     __builtin_unreachable();
@@ -1127,16 +1177,21 @@ AS_EXPORT void _exit(int status)
 AS_EXPORT void _Exit(int status)
 {
     real_ready();
-    finalize();
+    finalize(AS_REC_MARK_EXIT, 0);
     if (real.Exit_) real.Exit_(status);
     syscall(SYS_exit_group, status);
     __builtin_unreachable();
 }
 
+/* on_fatal_signal: a signal whose default action ends the process
+ * arrived while its disposition was still the default: ship everything,
+ * restore the default and re-raise, so the program dies as it would have
+ * (a fault re-executes the faulting instruction under SIG_DFL; abort's
+ * SIGABRT is raised again). */
 static void on_fatal_signal(int sig)
 {
     int saved = errno;
-    finalize();
+    finalize(AS_REC_MARK_SIGNAL, sig);
     signal(sig, SIG_DFL);
     errno = saved;
     raise(sig);
@@ -1152,7 +1207,12 @@ static int exec_prepare(void)
     tls_in_hook++;
     pthread_mutex_lock(&g_drain_lock);
     drain_all();
+    send_mark(AS_REC_MARK_EXEC, 0);
     fcntl(g_fd, F_SETFD, 0);
+    if (g_fd != g_fd_env) { /* moved by move_ours: tell the new image */
+        char v[16];
+        setenv("ALLOCSIM_RECORD_FD", dec((unsigned)g_fd, v), 1);
+    }
     return 1;
 }
 
@@ -1261,6 +1321,107 @@ AS_EXPORT void *dlopen(const char *file, int mode)
     return h;
 }
 
+/* ------------------------------------------------------------ descriptors
+ *
+ * Daemons close every descriptor they did not open (a loop of close, or
+ * close_range/closefrom), and some dup2 onto whatever number they like.
+ * The recorder's socket is kept through all of these: a close of it is
+ * counted (record.kept_closes) and reported as done without closing it; a
+ * dup2/dup3 onto its number first moves the socket to a high free number.
+ * The number stays taken, which is the one thing the program can see. A
+ * raw syscall bypasses these hooks: fd_is_ours() then stops writing, and
+ * the collector reports the recording as cut off. */
+
+static inline int is_our_fd(int fd)
+{
+    return fd >= 0 && fd == g_fd && getpid() == g_pid;
+}
+
+static int real_close(int fd)
+{
+    if (!real_ready() || !real.close) return (int)syscall(SYS_close, fd);
+    return real.close(fd);
+}
+
+AS_EXPORT int close(int fd)
+{
+    if (AS_UNLIKELY(is_our_fd(fd))) {
+        atomic_fetch_add(&g_kept_closes, 1);
+        return 0;
+    }
+    return real_close(fd);
+}
+
+static int real_close_range(unsigned first, unsigned last, int flags)
+{
+    if (first > last) return 0;
+    if (real_ready() && real.close_range)
+        return real.close_range(first, last, flags);
+    return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+AS_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+    unsigned fd = (unsigned)g_fd;
+    if (!is_our_fd(g_fd) || fd < first || fd > last ||
+        (flags & CLOSE_RANGE_CLOEXEC)) /* cloexec: ours is already */
+        return real_close_range(first, last, flags);
+    atomic_fetch_add(&g_kept_closes, 1);
+    int a = fd > first ? real_close_range(first, fd - 1, flags) : 0;
+    int b = fd < last ? real_close_range(fd + 1, last, flags) : 0;
+    return a ? a : b;
+}
+
+AS_EXPORT void closefrom(int lowfd)
+{
+    if (lowfd < 0) lowfd = 0;
+    if (close_range((unsigned)lowfd, ~0u, 0) == 0) return;
+    long max = sysconf(_SC_OPEN_MAX); /* no close_range: one by one */
+    for (long fd = lowfd; fd < max && fd < INT32_MAX; fd++)
+        close((int)fd);
+}
+
+/* move_ours: the program is about to dup onto our socket's number: move
+ * the socket to a free number from 512 up (low numbers are the ones
+ * programs dup onto). @return 0, or -1 (recording will stop). */
+static int move_ours(void)
+{
+    tls_in_hook++;
+    int locked = lock_bounded();
+    int nfd = fcntl(g_fd, F_DUPFD_CLOEXEC, 512);
+    if (nfd < 0) nfd = fcntl(g_fd, F_DUPFD_CLOEXEC, g_fd + 1);
+    if (nfd >= 0) {
+        int old = g_fd;
+        g_fd = nfd;
+        real_close(old);
+    }
+    if (locked) pthread_mutex_unlock(&g_drain_lock);
+    tls_in_hook--;
+    return nfd >= 0 ? 0 : -1;
+}
+
+AS_EXPORT int dup2(int oldfd, int newfd)
+{
+    if (AS_UNLIKELY(is_our_fd(newfd)) && oldfd != newfd &&
+        fcntl(oldfd, F_GETFD) >= 0)
+        move_ours();
+    if (real_ready() && real.dup2) return real.dup2(oldfd, newfd);
+    return (int)syscall(SYS_dup2, oldfd, newfd);
+}
+
+AS_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+    if (AS_UNLIKELY(is_our_fd(newfd)) && oldfd != newfd &&
+        fcntl(oldfd, F_GETFD) >= 0)
+        move_ours();
+    if (real_ready() && real.dup3) return real.dup3(oldfd, newfd, flags);
+    return (int)syscall(SYS_dup3, oldfd, newfd, flags);
+}
+
 static void send_hello(void)
 {
     as_rec_hello_t hello;
@@ -1290,12 +1451,31 @@ static int start_drainer(void)
     return rc;
 }
 
+static uint64_t env_u64(const char *name, uint64_t def)
+{
+    const char *s = getenv(name);
+    if (!s || !*s) return def;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    return *end ? def : (uint64_t)v;
+}
+
 /* use_socket: make fd the recorder's socket (close-on-exec, identity kept
  * for fd_is_ours). @return 0, or -1 when fd is not a socket. */
 static int use_socket(int fd)
 {
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) return -1;
+    /* the peer must be `allocsim record` itself: after an exec the number
+     * in ALLOCSIM_RECORD_FD may name a socket of the program's own */
+    const char *col = getenv("ALLOCSIM_RECORD_COLLECTOR");
+    if (col && *col) {
+        struct ucred cr;
+        socklen_t len = sizeof cr;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
+            (uint64_t)cr.pid != env_u64("ALLOCSIM_RECORD_COLLECTOR", 0))
+            return -1;
+    }
     fcntl(fd, F_SETFD, FD_CLOEXEC);
     g_fd_dev = st.st_dev;
     g_fd_ino = st.st_ino;
@@ -1358,7 +1538,7 @@ static void atfork_child(void)
 {
     atomic_store(&g_enabled, 0);
     int was_recording = g_fd >= 0;
-    if (g_fd >= 0) close(g_fd);
+    if (g_fd >= 0) syscall(SYS_close, g_fd);
     g_fd = -1;
     if (was_recording && g_listen[0]) {
         tls_in_hook++;
@@ -1368,15 +1548,6 @@ static void atfork_child(void)
 }
 
 /* ------------------------------------------------------------ start */
-
-static uint64_t env_u64(const char *name, uint64_t def)
-{
-    const char *s = getenv(name);
-    if (!s || !*s) return def;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    return *end ? def : (uint64_t)v;
-}
 
 static void send_meta(const char *key, const char *value)
 {
@@ -1409,6 +1580,7 @@ __attribute__((constructor)) static void rec_init(void)
         tls_in_hook--;
         return;
     }
+    g_fd_env = fd;
     const char *ln = getenv("ALLOCSIM_RECORD_LISTEN");
     if (ln && strlen(ln) < sizeof g_listen) strcpy(g_listen, ln);
     g_pid = getpid();
@@ -1438,14 +1610,20 @@ __attribute__((constructor)) static void rec_init(void)
     ranges_refresh();
     pthread_key_create(&g_key, thread_exit);
     pthread_atfork(NULL, NULL, atfork_child);
-    int sigs[2] = {SIGINT, SIGTERM};
-    for (int i = 0; i < 2; i++) {
+    /* every signal whose default action ends the process, except SIGKILL
+     * and SIGSTOP (which cannot be caught) and SIGTRAP (debuggers) */
+    static const int sigs[] = {SIGHUP,    SIGINT,  SIGQUIT, SIGILL,  SIGABRT,
+                               SIGBUS,    SIGFPE,  SIGUSR1, SIGSEGV, SIGUSR2,
+                               SIGPIPE,   SIGALRM, SIGTERM, SIGXCPU, SIGXFSZ,
+                               SIGVTALRM, SIGPROF, SIGSYS};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
         struct sigaction old;
         if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL &&
             !(old.sa_flags & SA_SIGINFO)) {
             struct sigaction sa;
             memset(&sa, 0, sizeof sa);
             sa.sa_handler = on_fatal_signal;
+            sa.sa_flags = SA_ONSTACK; /* a program's own altstack, if any */
             sigemptyset(&sa.sa_mask);
             sigaction(sigs[i], &sa, NULL);
         }

@@ -1,4 +1,4 @@
-/* test_policies_common.c - the generic policy building blocks: red-black
+/* test_policies_blocks.c - the generic policy building blocks: red-black
  * tree, u64 hash map, object pool.
  *
  * Each structure runs 100k seeded random operations against a plain array
@@ -175,6 +175,102 @@ static void test_rb_random(void)
     CU_ASSERT(live > 0);
 }
 
+/* An augmented tree: each item carries a weight, each node the largest
+ * weight of its subtree. After random inserts, erases and in-place weight
+ * changes, every node's summary equals a recomputation, and first_match /
+ * next_match (weight >= w) agree with a scan of the keys in order. */
+typedef struct {
+    as_rb_node_t node;
+    uint32_t key, weight, max_weight;
+    int in_tree;
+} witem_t;
+
+static int witem_augment(as_rb_node_t *n)
+{
+    witem_t *w = AS_RB_ENTRY(n, witem_t, node);
+    uint32_t old = w->max_weight;
+    w->max_weight = w->weight;
+    for (int d = 0; d < 2; d++)
+        if (n->child[d]) {
+            uint32_t m = AS_RB_ENTRY(n->child[d], witem_t, node)->max_weight;
+            if (m > w->max_weight) w->max_weight = m;
+        }
+    return w->max_weight != old;
+}
+
+static int witem_cmp(const as_rb_node_t *a, const as_rb_node_t *b)
+{
+    uint32_t x = AS_RB_ENTRY(a, witem_t, node)->key;
+    uint32_t y = AS_RB_ENTRY(b, witem_t, node)->key;
+    return x < y ? -1 : x > y;
+}
+
+static int witem_ok(const as_rb_node_t *n, const void *arg)
+{
+    return AS_RB_ENTRY(n, witem_t, node)->weight >= *(const uint32_t *)arg;
+}
+
+static int witem_sub_ok(const as_rb_node_t *n, const void *arg)
+{
+    return AS_RB_ENTRY(n, witem_t, node)->max_weight >= *(const uint32_t *)arg;
+}
+
+/* 1 when every node's max_weight is the maximum of its subtree. */
+static uint32_t witem_verify(const as_rb_node_t *n, int *bad)
+{
+    if (!n) return 0;
+    const witem_t *w = AS_RB_ENTRY(n, witem_t, node);
+    uint32_t m = w->weight, l = witem_verify(n->child[0], bad),
+             r = witem_verify(n->child[1], bad);
+    if (l > m) m = l;
+    if (r > m) m = r;
+    if (m != w->max_weight) *bad = 1;
+    return m;
+}
+
+static void test_rb_augmented(void)
+{
+    enum { NKEYS = 512 };
+    static witem_t items[NKEYS];
+    memset(items, 0, sizeof items);
+    as_rb_atree_t at;
+    as_rb_ainit(&at, witem_augment);
+    as_rb_tree_t *t = &at.tree;
+    as_rng_t r;
+    as_rng_seed(&r, 11);
+    int bad = 0;
+    for (uint32_t i = 0; i < NKEYS; i++)
+        items[i].key = i;
+    for (int op = 0; op < 8000 && !bad; op++) {
+        witem_t *it = &items[as_rng_below(&r, NKEYS)];
+        uint64_t what = as_rng_below(&r, 3);
+        if (!it->in_tree) {
+            it->weight = (uint32_t)as_rng_below(&r, 1000);
+            if (as_rb_ainsert(&at, &it->node, witem_cmp)) bad = 1;
+            it->in_tree = 1;
+        } else if (what == 0) {
+            as_rb_aerase(&at, &it->node);
+            it->in_tree = 0;
+        } else {
+            it->weight = (uint32_t)as_rng_below(&r, 1000);
+            as_rb_propagate(&at, &it->node);
+        }
+        int vb = 0;
+        witem_verify(t->root, &vb);
+        if (vb || as_rb_check(t, witem_cmp)) bad = 2;
+        uint32_t w = (uint32_t)as_rng_below(&r, 1000);
+        /* every match in order, against a scan */
+        as_rb_node_t *n = as_rb_first_match(t, witem_ok, witem_sub_ok, &w);
+        for (uint32_t j = 0; j < NKEYS && !bad; j++) {
+            if (!items[j].in_tree || items[j].weight < w) continue;
+            if (n != &items[j].node) bad = 3;
+            n = as_rb_next_match(n, witem_ok, witem_sub_ok, &w);
+        }
+        if (n) bad = 4;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
 /* ---- hash map ---- */
 
 static void test_map_small(void)
@@ -278,7 +374,7 @@ static void test_pool(void)
 {
     as_pool_t p;
     as_pool_init(&p, &arena, 40); /* rounded to 48 */
-    CU_ASSERT_EQUAL(p.obj_bytes, 48);
+    CU_ASSERT_EQUAL(p.objs.obj_bytes, 48);
     enum { N = 5000 };
     static char *objs[N];
     as_rng_t r;
@@ -305,14 +401,14 @@ static void test_pool(void)
             memset(objs[i], (char)i, 48);
             live++;
         }
-        if (p.live != live || (op % 64 == 0 && as_pool_check(&p))) bad = 4;
+        if (p.objs.live != live || (op % 64 == 0 && as_pool_check(&p))) bad = 4;
     }
     CU_ASSERT_EQUAL(bad, 0);
     CU_ASSERT_EQUAL(as_pool_check(&p), 0);
     /* chunks double from 32 objects: capacity is 32 * (2^k - 1) */
     size_t cap = p.capacity;
     CU_ASSERT_EQUAL((cap / 32 + 1) & (cap / 32), 0);
-    CU_ASSERT(cap >= p.live);
+    CU_ASSERT(cap >= p.objs.live);
     /* ... and each of the k = popcount(cap / 32) chunks has a 16-byte head */
     CU_ASSERT_EQUAL(p.bytes,
                     cap * 48 + 16 * (size_t)__builtin_popcountll(cap / 32));
@@ -334,9 +430,13 @@ static void test_pool(void)
 int main(void)
 {
     static const as_test_t tests[] = {
-        {"rb_small", test_rb_small},     {"rb_random_100k", test_rb_random},
-        {"map_small", test_map_small},   {"map_random_100k", test_map_random},
-        {"pool_random_100k", test_pool}, {NULL, NULL},
+        {"rb_small", test_rb_small},
+        {"rb_random_100k", test_rb_random},
+        {"rb_augmented", test_rb_augmented},
+        {"map_small", test_map_small},
+        {"map_random_100k", test_map_random},
+        {"pool_random_100k", test_pool},
+        {NULL, NULL},
     };
-    return as_test_main("policies_common", tests);
+    return as_test_main("policies_blocks", tests);
 }

@@ -1,0 +1,423 @@
+/* predset.c - the predictors of one run (see predset.h).
+ *
+ * Owns the predictor instances (primary, its inner one, shadow, the shadow's
+ * inner one), the oracle's table of true classes and the cache of each
+ * stack's pcs that every prediction context points into. It never sees the
+ * policy or the outcome tables: the engine asks it for classes and tells it
+ * outcomes, and the outcome accounting (outcomes.c) counts them.
+ */
+#include "sim/predset.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "sim/fileio.h"
+#include "sim/livemap.h"
+
+#define BATCH 4096
+
+/* One predictor instance, possibly a wrapper with its inner predictor;
+ * `part` and `inner_part` index the run's parameter parts. */
+typedef struct {
+    const as_predictor_ops_t *ops, *inner; /* ops NULL: absent */
+    void *state, *inner_state;
+    int part, inner_part;
+} pred_inst_t;
+
+struct as_predset {
+    const as_classes_t *classes;
+    as_trace_reader_t *reader;
+    pred_inst_t pred;     /* places objects */
+    pred_inst_t shadow;   /* counterfactual only (ops NULL: none) */
+    uint8_t *oracle;      /* true class per object id, two per byte (oracle
+                           only; classes < 16) */
+    uint64_t oracle_n;    /* ids below this have an entry */
+    uint64_t **stack_pcs; /* pcs of stack s (lazily built), s < stack_pcs_n */
+    uint32_t stack_pcs_n;
+};
+
+static void errf(char *err, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, cap, fmt, ap);
+    va_end(ap);
+}
+
+/* Find a predictor from its spec ("name" or "wrapper:inner"; a wrapper
+ * without an inner wraps `none`) and add its parameter parts. */
+static int resolve_one(const char *spec, const char *inner_name, pred_inst_t *p,
+                       as_run_params_t *rp, char *err, size_t cap)
+{
+    char pname[64], iname[64] = "";
+    snprintf(pname, sizeof pname, "%s", spec);
+    char *colon = strchr(pname, ':');
+    if (colon) {
+        *colon = 0;
+        snprintf(iname, sizeof iname, "%s", colon + 1);
+    } else if (inner_name) {
+        snprintf(iname, sizeof iname, "%s", inner_name);
+    }
+    const char *bad = NULL;
+    p->ops = as_predictor_find(pname);
+    if (!p->ops) bad = pname;
+    if (p->ops && p->ops->wraps) {
+        p->inner = as_predictor_find(iname[0] ? iname : "none");
+        if (!p->inner || p->inner->wraps) bad = iname;
+    } else if (iname[0] && p->ops) {
+        errf(err, cap, "predictor '%s' does not wrap another predictor", pname);
+        return AS_EINVAL;
+    }
+    if (bad) {
+        size_t off =
+            (size_t)snprintf(err, cap, "unknown predictor '%s'; valid:", bad);
+        for (size_t i = 0; i < as_predictor_count() && off < cap; i++)
+            off += (size_t)snprintf(err + off, cap - off, " %s",
+                                    as_predictor_at(i)->name);
+        return AS_ENOTFOUND;
+    }
+    int rc = as_run_params_add(rp, p->ops->name, p->ops->params,
+                               p->ops->n_params, &p->part, err, cap);
+    p->inner_part = -1;
+    if (rc == AS_OK && p->inner)
+        rc = as_run_params_add(rp, p->inner->name, p->inner->params,
+                               p->inner->n_params, &p->inner_part, err, cap);
+    return rc;
+}
+
+int as_predset_resolve(as_predset_t **out, const as_predset_spec_t *spec,
+                       as_run_params_t *rp, char *err, size_t cap)
+{
+    as_predset_t *ps = calloc(1, sizeof *ps);
+    *out = ps;
+    if (!ps) return AS_ENOMEM;
+    ps->classes = spec->classes;
+    int rc = resolve_one(spec->predictor ? spec->predictor : "none",
+                         spec->inner, &ps->pred, rp, err, cap);
+    if (rc == AS_OK && spec->shadow)
+        rc = resolve_one(spec->shadow, NULL, &ps->shadow, rp, err, cap);
+    if (rc != AS_OK) ps->pred.ops = ps->shadow.ops = NULL;
+    return rc;
+}
+
+static int create_one(as_predset_t *ps, pred_inst_t *p,
+                      const as_run_params_t *rp, const as_mem_t *mem, char *err,
+                      size_t cap)
+{
+    int rc;
+    if (p->inner) {
+        as_predictor_config_t ic = {.classes = ps->classes,
+                                    .params =
+                                        as_run_params_values(rp, p->inner_part),
+                                    .mem = mem};
+        if ((rc = p->inner->create(&ic, &p->inner_state)) != AS_OK) {
+            errf(err, cap, "predictor %s: create failed: %s", p->inner->name,
+                 as_strerror(rc));
+            p->inner_state = NULL;
+            return rc;
+        }
+    }
+    as_predictor_config_t pc = {.classes = ps->classes,
+                                .params = as_run_params_values(rp, p->part),
+                                .mem = mem,
+                                .inner_ops = p->inner,
+                                .inner_state = p->inner_state};
+    if ((rc = p->ops->create(&pc, &p->state)) != AS_OK) {
+        errf(err, cap, "predictor %s: create failed: %s", p->ops->name,
+             as_strerror(rc));
+        p->state = NULL;
+    }
+    return rc;
+}
+
+int as_predset_create(as_predset_t *ps, const as_run_params_t *rp,
+                      const as_mem_t *meta, const as_mem_t *host,
+                      as_trace_reader_t *reader, char *err, size_t cap)
+{
+    ps->reader = reader;
+    int rc = create_one(ps, &ps->pred, rp, meta, err, cap);
+    if (rc == AS_OK && ps->shadow.ops)
+        rc = create_one(ps, &ps->shadow, rp, host, err, cap);
+    return rc;
+}
+
+/* The predictor that takes a trained table: the primary one, or the
+ * predictor it wraps when only that one can load (save). */
+static int table_owner(const pred_inst_t *p, const as_predictor_ops_t **ops,
+                       void **state, int saving)
+{
+    if (saving ? p->ops->save != NULL : p->ops->load != NULL) {
+        *ops = p->ops;
+        *state = p->state;
+        return 1;
+    }
+    if (p->inner &&
+        (saving ? p->inner->save != NULL : p->inner->load != NULL)) {
+        *ops = p->inner;
+        *state = p->inner_state;
+        return 1;
+    }
+    return 0;
+}
+
+int as_predset_load(as_predset_t *ps, const char *path, char *err, size_t cap)
+{
+    const as_predictor_ops_t *ops;
+    void *state;
+    if (!table_owner(&ps->pred, &ops, &state, 0)) {
+        errf(err, cap, "predictor %s cannot load a trained table",
+             ps->pred.ops->name);
+        return AS_EINVAL;
+    }
+    char *buf;
+    size_t len;
+    int rrc = as_file_read_all(path, &buf, &len, err, cap);
+    if (rrc != AS_OK) return rrc;
+    size_t line = 0;
+    int rc = ops->load(state, buf, len, &line);
+    free(buf);
+    if (rc != AS_OK)
+        errf(err, cap, "%s:%zu: not a valid %s table (%s)", path, line,
+             ops->name, as_strerror(rc));
+    return rc == AS_OK ? AS_OK : (rc == AS_ENOMEM ? rc : AS_EFORMAT);
+}
+
+int as_predset_save(as_predset_t *ps, const char *path, char *err, size_t cap)
+{
+    const as_predictor_ops_t *ops;
+    void *state;
+    if (!table_owner(&ps->pred, &ops, &state, 1)) {
+        errf(err, cap, "predictor %s cannot save a table", ps->pred.ops->name);
+        return AS_EINVAL;
+    }
+    size_t need = ops->save(state, NULL, 0);
+    char *buf = malloc(need + 1);
+    if (!buf) return AS_ENOMEM;
+    ops->save(state, buf, need + 1);
+    as_outfile_t o;
+    int rc = as_outfile_open(&o, path, err, cap);
+    if (rc == AS_OK) {
+        int ok = fwrite(buf, 1, need, o.f) == need;
+        rc = as_outfile_close(&o, ok, err, cap);
+        if (!ok && rc == AS_OK) {
+            errf(err, cap, "%s: cannot write", path);
+            rc = AS_EIO;
+        }
+    }
+    free(buf);
+    return rc;
+}
+
+/* The oracle's table packs two 4-bit classes per byte (AS_MAX_CLASSES is
+ * 16): half a byte per object of the trace. */
+static inline void oracle_set(uint8_t *t, uint64_t id, uint32_t c)
+{
+    uint8_t *b = &t[id >> 1];
+    *b = (id & 1) ? (uint8_t)((*b & 0x0f) | (c << 4))
+                  : (uint8_t)((*b & 0xf0) | c);
+}
+
+static inline uint32_t oracle_get(const uint8_t *t, uint64_t id)
+{
+    return (t[id >> 1] >> ((id & 1) * 4)) & 0x0f;
+}
+
+static int needs_oracle(const pred_inst_t *p)
+{
+    return p->ops &&
+           (p->ops->needs_oracle || (p->inner && p->inner->needs_oracle));
+}
+
+int as_predset_oracle_prepass(as_predset_t *ps, char *err, size_t cap)
+{
+    if (!needs_oracle(&ps->pred) && !needs_oracle(&ps->shadow)) return AS_OK;
+    as_livemap_t born;
+    uint64_t bytes = 1 << 16; /* 2 objects each */
+    uint8_t *cls = calloc(bytes, 1);
+    as_event_t *ev = malloc(BATCH * sizeof *ev);
+    if (!cls || !ev || as_livemap_init(&born, 1024) != AS_OK) {
+        free(cls);
+        free(ev);
+        return AS_ENOMEM;
+    }
+    const as_classes_t *c = ps->classes;
+    uint32_t last = c->n - 1;
+    uint64_t n = 0;
+    long got;
+    int rc = AS_OK;
+    while ((got = as_trace_reader_next_batch(ps->reader, ev, BATCH)) > 0) {
+        for (long i = 0; i < got; i++) {
+            const as_event_t *e = &ev[i];
+            if (e->kind == AS_EV_FREE || e->kind == AS_EV_REALLOC) {
+                as_live_t b;
+                if (as_livemap_take(&born, e->object, &b))
+                    oracle_set(cls, b.id,
+                               as_classes_of(c, e->t_ns - b.t_alloc_ns));
+            }
+            if (e->kind == AS_EV_ALLOC || e->kind == AS_EV_REALLOC) {
+                uint64_t id =
+                    e->kind == AS_EV_ALLOC ? e->object : e->new_object;
+                while ((id >> 1) >= bytes) {
+                    uint8_t *nc = realloc(cls, bytes * 2);
+                    if (!nc) {
+                        rc = AS_ENOMEM;
+                        goto out;
+                    }
+                    memset(nc + bytes, 0, bytes);
+                    cls = nc;
+                    bytes *= 2;
+                }
+                oracle_set(cls, id, last); /* until its free: never freed */
+                if (id + 1 > n) n = id + 1;
+                as_live_t b = {.id = id, .t_alloc_ns = e->t_ns};
+                if (as_livemap_insert(&born, &b) != AS_OK) {
+                    rc = AS_ENOMEM;
+                    goto out;
+                }
+            }
+        }
+    }
+    if (got < 0) {
+        rc = (int)got;
+        errf(err, cap, "%s", as_trace_reader_error(ps->reader));
+    }
+out:
+    free(ev);
+    as_livemap_destroy(&born);
+    if (rc != AS_OK) {
+        free(cls);
+        return rc;
+    }
+    ps->oracle = cls;
+    ps->oracle_n = n;
+    return as_trace_reader_rewind(ps->reader);
+}
+
+static const uint64_t *stack_pcs(as_predset_t *ps, uint32_t stack,
+                                 uint32_t *depth, const uint32_t **frames)
+{
+    *depth = 0;
+    *frames = NULL;
+    if (!stack) return NULL;
+    if (as_trace_reader_stack(ps->reader, stack, frames, depth) != AS_OK)
+        return NULL;
+    if (stack >= ps->stack_pcs_n) {
+        uint32_t n = ps->stack_pcs_n ? ps->stack_pcs_n : 64;
+        while (n <= stack)
+            n *= 2;
+        uint64_t **np = realloc(ps->stack_pcs, n * sizeof *np);
+        if (!np) return NULL;
+        memset(np + ps->stack_pcs_n, 0, (n - ps->stack_pcs_n) * sizeof *np);
+        ps->stack_pcs = np;
+        ps->stack_pcs_n = n;
+    }
+    if (!ps->stack_pcs[stack] && *depth) {
+        uint64_t *pcs = malloc(*depth * sizeof *pcs);
+        if (!pcs) return NULL;
+        for (uint32_t i = 0; i < *depth; i++) {
+            as_frame_t f;
+            pcs[i] =
+                as_trace_reader_frame(ps->reader, (*frames)[i], &f) == AS_OK
+                    ? f.pc
+                    : 0;
+        }
+        ps->stack_pcs[stack] = pcs;
+    }
+    return ps->stack_pcs[stack];
+}
+
+static void pred_ctx(as_predset_t *ps, as_pred_ctx_t *pc,
+                     const as_pred_query_t *q)
+{
+    pc->object = q->object;
+    pc->now_ns = q->now_ns;
+    pc->size = q->size;
+    pc->thread = q->thread;
+    pc->cpu = q->cpu;
+    pc->stack = q->stack;
+    pc->pcs = stack_pcs(ps, q->stack, &pc->depth, &pc->frames);
+    pc->true_class = ps->oracle
+                         ? (q->object < ps->oracle_n
+                                ? (int32_t)oracle_get(ps->oracle, q->object)
+                                : (int32_t)ps->classes->n - 1)
+                         : AS_CLASS_UNKNOWN;
+}
+
+static int32_t predict_one(const as_predset_t *ps, const pred_inst_t *p,
+                           const as_pred_ctx_t *pc)
+{
+    int32_t cls = p->ops->predict(p->state, pc);
+    if (cls == AS_CLASS_NONE) return cls;
+    if (cls < 0 || (uint32_t)cls >= ps->classes->n)
+        cls = (int32_t)ps->classes->n - 1;
+    return cls;
+}
+
+void as_predset_predict(as_predset_t *ps, const as_pred_query_t *q,
+                        int32_t *predicted, int32_t *shadow)
+{
+    as_pred_ctx_t pc;
+    pred_ctx(ps, &pc, q);
+    *predicted = predict_one(ps, &ps->pred, &pc);
+    *shadow = ps->shadow.ops ? predict_one(ps, &ps->shadow, &pc) : -1;
+}
+
+static void observe_one(as_predset_t *ps, pred_inst_t *p,
+                        const as_pred_query_t *q, int32_t predicted,
+                        uint64_t life, uint32_t actual)
+{
+    if (!p->ops->observe) return;
+    as_pred_ctx_t pc;
+    pred_ctx(ps, &pc, q);
+    as_pred_outcome_t out = {.lifetime_ns = life,
+                             .actual_class = actual,
+                             .predicted_class = predicted};
+    p->ops->observe(p->state, &pc, &out);
+}
+
+void as_predset_observe(as_predset_t *ps, const as_pred_query_t *q,
+                        uint64_t life, uint32_t actual, int32_t predicted,
+                        int32_t shadow)
+{
+    observe_one(ps, &ps->pred, q, predicted, life, actual);
+    if (ps->shadow.ops && shadow >= 0)
+        observe_one(ps, &ps->shadow, q, shadow, life, actual);
+}
+
+int as_predset_has_shadow(const as_predset_t *ps)
+{
+    return ps->shadow.ops != NULL;
+}
+
+void as_predset_stats(const as_predset_t *ps, as_stat_list_t *list)
+{
+    const pred_inst_t *p = &ps->pred;
+    list->prefix = "predictor.";
+    if (p->ops->stats) p->ops->stats(p->state, as_stat_list_put, list);
+    if (p->inner && p->inner->stats) {
+        list->prefix = "predictor.inner.";
+        p->inner->stats(p->inner_state, as_stat_list_put, list);
+    }
+    if (ps->shadow.ops && ps->shadow.ops->stats) {
+        list->prefix = "shadow.";
+        ps->shadow.ops->stats(ps->shadow.state, as_stat_list_put, list);
+    }
+}
+
+void as_predset_destroy(as_predset_t *ps)
+{
+    if (!ps) return;
+    pred_inst_t *all[2] = {&ps->pred, &ps->shadow};
+    for (int i = 0; i < 2; i++) {
+        if (all[i]->state) all[i]->ops->destroy(all[i]->state);
+        if (all[i]->inner_state) all[i]->inner->destroy(all[i]->inner_state);
+    }
+    for (uint32_t i = 0; i < ps->stack_pcs_n; i++)
+        free(ps->stack_pcs[i]);
+    free(ps->stack_pcs);
+    free(ps->oracle);
+    free(ps);
+}

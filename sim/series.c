@@ -1,0 +1,101 @@
+/* series.c - series.csv and policy_series.csv (see series.h).
+ *
+ * The only writer of these two files. Rows are formatted here; every ratio
+ * in them comes from metrics.c (as_metrics_sample_ratios), never computed
+ * in this file.
+ */
+#include "sim/series.h"
+
+#include <string.h>
+
+#include "common/error.h"
+
+/* A truncated trace is marked before the header: a figure drawn from
+ * this file cannot miss it (CSV readers skip '#' lines when told to). */
+static int mark_truncated(void *arg, const as_run_start_t *info, char *err,
+                          size_t cap)
+{
+    as_series_t *w = arg;
+    if (info->truncated)
+        fprintf(w->out.f,
+                "# truncated trace: %s has no valid footer index; these "
+                "rows cover its whole chunks only\n",
+                info->trace_path);
+    return as_sink_file_check(&w->out, err, cap);
+}
+
+static int series_row(void *arg, uint64_t t, const as_sample_t *s,
+                      const as_simos_counters_t *c, char *err, size_t cap)
+{
+    as_series_t *w = arg;
+    FILE *f = w->out.f;
+    if (!w->rows)
+        fputs("t_ns,live_bytes,live_objects,allocated_bytes,resident_bytes,"
+              "mapped_bytes,huge_bytes,metadata_bytes,fragmentation,"
+              "hugepage_coverage,releases,splits,collapses\n",
+              f);
+    as_sample_ratios_t q;
+    as_metrics_sample_ratios(s, &q);
+    fprintf(f,
+            "%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%.6f,%.6f,%llu,%llu,"
+            "%llu\n",
+            (unsigned long long)t, (unsigned long long)s->live_bytes,
+            (unsigned long long)s->live_objects,
+            (unsigned long long)s->allocated_bytes,
+            (unsigned long long)s->resident_bytes,
+            (unsigned long long)s->mapped_bytes,
+            (unsigned long long)s->huge_bytes,
+            (unsigned long long)s->meta_bytes, q.fragmentation,
+            q.hugepage_coverage, (unsigned long long)c->releases,
+            (unsigned long long)c->splits, (unsigned long long)c->collapses);
+    w->rows++;
+    return as_sink_file_check(&w->out, err, cap);
+}
+
+static int policy_row(void *arg, uint64_t t, const as_stat_t *v, size_t n,
+                      char *err, size_t cap)
+{
+    as_series_t *w = arg;
+    FILE *f = w->out.f;
+    if (!w->rows) {
+        w->n_cols = n;
+        fputs("t_ns", f);
+        for (size_t i = 0; i < n; i++)
+            fprintf(f, ",%s", v[i].name);
+        fputc('\n', f);
+    }
+    fprintf(f, "%llu", (unsigned long long)t);
+    for (size_t i = 0; i < w->n_cols; i++) {
+        if (i < n)
+            fprintf(f, ",%.17g", v[i].value);
+        else
+            fputc(',', f);
+    }
+    fputc('\n', f);
+    w->rows++;
+    return as_sink_file_check(&w->out, err, cap);
+}
+
+/* A series sink over f: the truncation mark at the start, then `sink`'s
+ * rows. */
+static as_run_sink_t series_sink(as_series_t *s, FILE *f, const char *path,
+                                 as_run_sink_t sink)
+{
+    memset(s, 0, sizeof *s);
+    s->out.f = f;
+    s->out.path = path;
+    sink.arg = s;
+    sink.on_start = mark_truncated;
+    return sink;
+}
+
+as_run_sink_t as_series_sink(as_series_t *s, FILE *f, const char *path)
+{
+    return series_sink(s, f, path, (as_run_sink_t){.on_sample = series_row});
+}
+
+as_run_sink_t as_policy_series_sink(as_series_t *s, FILE *f, const char *path)
+{
+    return series_sink(s, f, path,
+                       (as_run_sink_t){.on_policy_stats = policy_row});
+}
