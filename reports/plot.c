@@ -74,8 +74,7 @@ char *as_plot_stem(const char *text, char *buf, size_t cap)
     return buf;
 }
 
-/* gnuplot string literal in single quotes ('' inside is a quote). */
-static void gp_str(FILE *f, const char *s)
+void as_plot_gp_string(FILE *f, const char *s)
 {
     fputc('\'', f);
     for (; *s; s++) {
@@ -112,7 +111,7 @@ static void style(FILE *gp, const char *name, const char *title,
             "set title noenhanced\n"
             "set title ",
             title, about, name, name);
-    gp_str(gp, title);
+    as_plot_gp_string(gp, title);
     fprintf(gp, "\n\n");
 }
 
@@ -406,7 +405,7 @@ static int fig_series(as_plotset_t *ps, const as_table_t *t, size_t k, int kind,
                     "    '%s.dat' index %zu using ($1/T):(%s) with "
                     "steps lt %zu title ",
                     name, j, kind ? "100*$2" : "$3/B", j % 7 + 1);
-            gp_str(pf.gp, kind ? label : label);
+            as_plot_gp_string(pf.gp, kind ? label : label);
             fprintf(pf.gp, "%s\n", j + 1 < n || !kind ? ", \\" : "");
         }
         if (!kind)

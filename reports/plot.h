@@ -91,6 +91,10 @@ const char *as_plot_time_unit(double span_ns, double *divisor);
  * file names. @return buf. */
 char *as_plot_stem(const char *text, char *buf, size_t cap);
 
+/* as_plot_gp_string: s as a gnuplot string literal in single quotes (a
+ * quote inside is doubled). */
+void as_plot_gp_string(FILE *f, const char *s);
+
 /* as_plotset_free: release the list. */
 void as_plotset_free(as_plotset_t *ps);
 

@@ -56,12 +56,12 @@ static int has_summary(const char *dir)
     return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-static int push(char ***dirs, size_t *n, const char *s)
+int as_strv_push(char ***arr, size_t *n, const char *s)
 {
-    char **d = realloc(*dirs, (*n + 1) * sizeof *d);
-    if (!d) return AS_ENOMEM;
-    *dirs = d;
-    if (!(d[*n] = strdup(s))) return AS_ENOMEM;
+    char **a = realloc(*arr, (*n + 1) * sizeof *a);
+    if (!a) return AS_ENOMEM;
+    *arr = a;
+    if (!(a[*n] = strdup(s))) return AS_ENOMEM;
     (*n)++;
     return AS_OK;
 }
@@ -74,7 +74,7 @@ static int cmp_str(const void *a, const void *b)
 int as_report_expand(const char *arg, char ***dirs, size_t *n, char *err,
                      size_t errcap)
 {
-    if (has_summary(arg)) return push(dirs, n, arg);
+    if (has_summary(arg)) return as_strv_push(dirs, n, arg);
     DIR *d = opendir(arg);
     if (!d) {
         snprintf(err, errcap, "%s: not a run directory (no summary.json): %s",
@@ -88,7 +88,7 @@ int as_report_expand(const char *arg, char ***dirs, size_t *n, char *err,
         if (e->d_name[0] == '.') continue;
         char sub[4400];
         snprintf(sub, sizeof sub, "%s/%s", arg, e->d_name);
-        if (has_summary(sub)) rc = push(dirs, n, sub);
+        if (has_summary(sub)) rc = as_strv_push(dirs, n, sub);
     }
     closedir(d);
     if (rc != AS_OK) return rc;

@@ -40,6 +40,10 @@ int as_report_write(const as_report_opts_t *o, char *const *run_dirs, size_t n,
  * for a POSIX shell when it needs it. @return buf. */
 char *as_report_command_line(int argc, char **argv, char *buf, size_t cap);
 
+/* as_strv_push: append a copy of s to the array *arr of *n strings.
+ * @return 0, AS_ENOMEM. */
+int as_strv_push(char ***arr, size_t *n, const char *s);
+
 /* as_mkdirs: create dir and its missing parents (mode 0777 & umask).
  * @return 0, AS_EIO (message in err). */
 int as_mkdirs(const char *dir, char *err, size_t errcap);

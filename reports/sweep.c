@@ -18,6 +18,7 @@
 
 #include "common/error.h"
 #include "reports/plot.h"
+#include "reports/report.h"
 #include "reports/rundir.h"
 #include "traces/codec.h"
 
@@ -59,17 +60,6 @@ static int oom(const ctx_t *c)
     return AS_ENOMEM;
 }
 
-/* Append a copy of s to the array *arr of *n strings. */
-static int push_str(char ***arr, size_t *n, const char *s)
-{
-    char **a = realloc(*arr, (*n + 1) * sizeof *a);
-    if (!a) return AS_ENOMEM;
-    *arr = a;
-    if (!(a[*n] = strdup(s))) return AS_ENOMEM;
-    (*n)++;
-    return AS_OK;
-}
-
 /* A scalar as value text: strings as they are, numbers in shortest exact
  * form, booleans as 1/0 (what --param accepts). */
 static int scalar_text(const cJSON *v, char *buf, size_t cap)
@@ -102,7 +92,7 @@ static int str_list(const ctx_t *c, const cJSON *v, const char *key,
         for (size_t i = 0; i < *n; i++)
             if (!strcmp((*arr)[i], it->valuestring))
                 return fail(c, key, "'%s' is listed twice", it->valuestring);
-        if (push_str(arr, n, it->valuestring)) return oom(c);
+        if (as_strv_push(arr, n, it->valuestring)) return oom(c);
     }
     return AS_OK;
 }
@@ -121,7 +111,7 @@ static int axis_values(const ctx_t *c, const cJSON *v, as_sweep_axis_t *ax)
                 return fail(c, ax->key,
                             "values must be numbers, booleans "
                             "or non-empty strings");
-            if (push_str(&ax->values, &ax->n, buf)) return oom(c);
+            if (as_strv_push(&ax->values, &ax->n, buf)) return oom(c);
         }
         return AS_OK;
     }
@@ -173,7 +163,7 @@ static int axis_values(const ctx_t *c, const cJSON *v, as_sweep_axis_t *ax)
                         : a * pow(times->valuedouble, (double)i);
         /* 12 significant digits: 0.1 steps print as 0.3, not 0.30000000000000004 */
         snprintf(buf, sizeof buf, "%.12g", x);
-        if (push_str(&ax->values, &ax->n, buf)) return oom(c);
+        if (as_strv_push(&ax->values, &ax->n, buf)) return oom(c);
     }
     return AS_OK;
 }
@@ -289,7 +279,7 @@ int as_sweep_parse(const char *text, size_t len, const char *name,
     if (rc == AS_OK && !s->n_traces) rc = fail(&c, "traces", "missing");
     if (rc == AS_OK && !s->n_policies) rc = fail(&c, "policies", "missing");
     if (rc == AS_OK && !s->n_predictors &&
-        push_str(&s->predictors, &s->n_predictors, "none"))
+        as_strv_push(&s->predictors, &s->n_predictors, "none"))
         rc = oom(&c);
     cJSON_Delete(root);
     free(copy);

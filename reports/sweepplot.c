@@ -39,6 +39,7 @@ typedef struct {
     int by_trace; /* lines are traces (no aggregation) */
     point_t *pts;
     size_t n_pts;
+    size_t *ord; /* x indices in plotting order (x_order) */
 } axis_data_t;
 
 static void free_axis(axis_data_t *d)
@@ -50,6 +51,7 @@ static void free_axis(axis_data_t *d)
     free(d->xs);
     free(d->lines);
     free(d->pts);
+    free(d->ord);
     memset(d, 0, sizeof *d);
 }
 
@@ -105,6 +107,8 @@ static void line_label(const as_table_t *t, size_t i, const char *key,
     if (!buf[0]) snprintf(buf, cap, "%s", r->policy);
 }
 
+static void x_order(const axis_data_t *d, size_t *ord);
+
 static int collect(const as_table_t *t, const char *key, axis_data_t *d)
 {
     memset(d, 0, sizeof *d);
@@ -156,6 +160,9 @@ static int collect(const as_table_t *t, const char *key, axis_data_t *d)
         /* 0 among values spanning a factor of 64: evenly spaced instead */
         if (!d->logx && lo <= 0 && hi / lo_pos >= 64) d->numeric = 0;
     }
+    d->ord = malloc((d->n_x ? d->n_x : 1) * sizeof *d->ord);
+    if (!d->ord) return AS_ENOMEM;
+    x_order(d, d->ord);
     return AS_OK;
 }
 
@@ -174,16 +181,6 @@ static void x_order(const axis_data_t *d, size_t *ord)
             ord[j] = ord[j - 1];
             ord[j - 1] = tmp;
         }
-}
-
-static void gp_quoted(FILE *f, const char *s)
-{
-    fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '\'') fputc('\'', f);
-        fputc(*s, f);
-    }
-    fputc('\'', f);
 }
 
 /* A value for a tick label: binary multiples as 8K, 16M, 1G. */
@@ -206,7 +203,7 @@ static void tick_text(const char *v, char *buf, size_t cap)
 static void xaxis(FILE *gp, const axis_data_t *d, const char *key)
 {
     fprintf(gp, "set xlabel ");
-    gp_quoted(gp, key);
+    as_plot_gp_string(gp, key);
     fprintf(gp, "\n");
     if (d->logx) fprintf(gp, "set logscale x 2\n");
     if (!d->numeric) {
@@ -247,12 +244,7 @@ static int fig_metric(as_plotset_t *ps, const as_table_t *t, const char *key,
     as_plot_file_t pf;
     int rc = as_plot_begin(ps, &pf, name, title, about, err, errcap);
     if (rc != AS_OK) return rc;
-    size_t *ord = malloc((d->n_x ? d->n_x : 1) * sizeof *ord);
-    if (!ord) {
-        as_plot_end(ps, &pf, 0, err, errcap);
-        return AS_ENOMEM;
-    }
-    x_order(d, ord);
+    const size_t *ord = d->ord;
     double ymax = 0;
     for (size_t l = 0; l < d->n_lines; l++) {
         fprintf(pf.dat, "# %s\n", d->lines[l]);
@@ -282,7 +274,6 @@ static int fig_metric(as_plotset_t *ps, const as_table_t *t, const char *key,
         }
         fprintf(pf.dat, "\n\n");
     }
-    free(ord);
     double div = 1;
     const char *unit = "";
     if (sweep_metrics[m].kind == 1) unit = as_units_bytes(ymax, &div);
@@ -308,7 +299,7 @@ static int fig_metric(as_plotset_t *ps, const as_table_t *t, const char *key,
                     "    '%s.dat' index %zu using %s:($2/Y)%s with "
                     "linespoints lt %zu title ",
                     name, l, x, d->numeric ? "" : ":xtic(6)", l % 8 + 1);
-        gp_quoted(pf.gp, d->lines[l]);
+        as_plot_gp_string(pf.gp, d->lines[l]);
         fprintf(pf.gp, "%s\n", l + 1 < d->n_lines ? ", \\" : "");
     }
     return as_plot_end(ps, &pf, 1, err, errcap);
@@ -340,12 +331,7 @@ static int fig_frontier(as_plotset_t *ps, const as_table_t *t, const char *key,
                            "param_value",
                            err, errcap);
     if (rc != AS_OK) return rc;
-    size_t *ord = malloc((d->n_x ? d->n_x : 1) * sizeof *ord);
-    if (!ord) {
-        as_plot_end(ps, &pf, 0, err, errcap);
-        return AS_ENOMEM;
-    }
-    x_order(d, ord);
+    const size_t *ord = d->ord;
     double xmax = 0;
     char **titles = calloc(d->n_lines * (t->n ? t->n : 1) + 1, sizeof *titles);
     size_t blocks = 0;
@@ -388,7 +374,6 @@ static int fig_frontier(as_plotset_t *ps, const as_table_t *t, const char *key,
                          t->runs[tr].trace_name);
             titles[blocks++] = strdup(lab);
         }
-    free(ord);
     double div;
     const char *unit = as_units_bytes(xmax, &div);
     fprintf(pf.gp,
@@ -403,7 +388,7 @@ static int fig_frontier(as_plotset_t *ps, const as_table_t *t, const char *key,
                 "    '%s.dat' index %zu using ($1/B):(100*$2) with "
                 "linespoints lt %zu title ",
                 name, b, b % 8 + 1);
-        gp_quoted(pf.gp, titles[b] ? titles[b] : "?");
+        as_plot_gp_string(pf.gp, titles[b] ? titles[b] : "?");
         fprintf(pf.gp, "%s\n", b + 1 < blocks ? ", \\" : "");
     }
     for (size_t b = 0; b < blocks; b++)

@@ -60,6 +60,12 @@ extern const as_opt_t *const as_cmd_run_opts[];
 extern const as_opt_t *const as_cmd_demo_opts[];
 extern const as_opt_t *const as_cmd_record_opts[];
 extern const as_opt_t *const as_cmd_plot_opts[];
+
+/* Options shared by the commands that run batches of `allocsim run`
+ * (compare, sweep; defined in sim/cmd_compare.c). Their ids are above any
+ * command's own. */
+enum { AS_BATCH_OPT_JOBS = 100, AS_BATCH_OPT_NO_RENDER, AS_BATCH_OPT_QUIET };
+extern const as_opt_t as_batch_opts[];
 extern const as_opt_t *const as_cmd_compare_opts[];
 extern const as_opt_t *const as_cmd_sweep_opts[];
 

@@ -24,10 +24,7 @@ enum {
     OPT_THP,
     OPT_NO_CHECK,
     OPT_BASELINE,
-    OPT_OUTPUT,
-    OPT_JOBS,
-    OPT_NO_RENDER,
-    OPT_QUIET
+    OPT_OUTPUT
 };
 
 static const as_opt_t compare_opts[] = {
@@ -47,15 +44,22 @@ static const as_opt_t compare_opts[] = {
                     "(default: the first policy's)"),
     AS_OPT_ROW_TEXT(OPT_OUTPUT, "output", 'o', "DIR",
                     "report directory (required)"),
-    AS_OPT_ROW_NUM(OPT_JOBS, "jobs", 'j', AS_PARAM_U64, 1, 4096, "N",
-                   "runs at a time (default: the CPUs)"),
-    AS_OPT_ROW_FLAG(OPT_NO_RENDER, "no-render", 0,
-                    "write each figure's .dat and .gp, not the images"),
-    AS_OPT_ROW_FLAG(OPT_QUIET, "quiet", 'q', "no progress"),
     {0},
 };
 
-const as_opt_t *const as_cmd_compare_opts[] = {compare_opts, NULL};
+/* The options of every command that runs `allocsim run` in batches
+ * (compare, sweep). */
+const as_opt_t as_batch_opts[] = {
+    AS_OPT_ROW_NUM(AS_BATCH_OPT_JOBS, "jobs", 'j', AS_PARAM_U64, 1, 4096, "N",
+                   "runs at a time (default: the CPUs)"),
+    AS_OPT_ROW_FLAG(AS_BATCH_OPT_NO_RENDER, "no-render", 0,
+                    "write each figure's .dat and .gp, not the images"),
+    AS_OPT_ROW_FLAG(AS_BATCH_OPT_QUIET, "quiet", 'q', "no progress"),
+    {0},
+};
+
+const as_opt_t *const as_cmd_compare_opts[] = {compare_opts, as_batch_opts,
+                                               NULL};
 
 static void usage(FILE *f)
 {
@@ -133,13 +137,13 @@ static int parse(opts_t *o, int argc, char **argv)
         case OPT_OUTPUT:
             o->out = p.text;
             break;
-        case OPT_JOBS:
+        case AS_BATCH_OPT_JOBS:
             o->jobs = (int)p.value.u;
             break;
-        case OPT_NO_RENDER:
+        case AS_BATCH_OPT_NO_RENDER:
             o->no_render = 1;
             break;
-        case OPT_QUIET:
+        case AS_BATCH_OPT_QUIET:
             o->quiet = 1;
             break;
         default: /* AS_OPT_ARG */

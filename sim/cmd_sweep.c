@@ -19,24 +19,11 @@
 #include "sim/cli.h"
 #include "sim/fileio.h"
 
-enum {
-    OPT_OUTPUT = 1,
-    OPT_JOBS,
-    OPT_QUIET,
-    OPT_NO_RENDER,
-    OPT_LIST,
-    OPT_EMIT,
-    OPT_COLLECT
-};
+enum { OPT_OUTPUT = 1, OPT_LIST, OPT_EMIT, OPT_COLLECT };
 
 static const as_opt_t sweep_opts[] = {
     AS_OPT_ROW_TEXT(OPT_OUTPUT, "output", 'o', "DIR",
                     "sweep directory (required, except with --collect)"),
-    AS_OPT_ROW_NUM(OPT_JOBS, "jobs", 'j', AS_PARAM_U64, 1, 4096, "N",
-                   "runs at a time (default: the CPUs)"),
-    AS_OPT_ROW_FLAG(OPT_QUIET, "quiet", 'q', "no progress"),
-    AS_OPT_ROW_FLAG(OPT_NO_RENDER, "no-render", 0,
-                    "write each figure's .dat and .gp, not the images"),
     AS_OPT_ROW_FLAG(OPT_LIST, "list", 0,
                     "print each run's directory and command; run nothing"),
     AS_OPT_ROW_CHOICE(OPT_EMIT, "emit", 0, "parallel|slurm", "KIND",
@@ -49,7 +36,7 @@ static const as_opt_t sweep_opts[] = {
     {0},
 };
 
-const as_opt_t *const as_cmd_sweep_opts[] = {sweep_opts, NULL};
+const as_opt_t *const as_cmd_sweep_opts[] = {sweep_opts, as_batch_opts, NULL};
 
 static void usage(FILE *f)
 {
@@ -132,13 +119,13 @@ int as_cmd_sweep(int argc, char **argv)
         case OPT_OUTPUT:
             out = p.text;
             break;
-        case OPT_JOBS:
+        case AS_BATCH_OPT_JOBS:
             jobs_n = (int)p.value.u;
             break;
-        case OPT_QUIET:
+        case AS_BATCH_OPT_QUIET:
             quiet = 1;
             break;
-        case OPT_NO_RENDER:
+        case AS_BATCH_OPT_NO_RENDER:
             no_render = 1;
             break;
         case OPT_LIST:

@@ -10,20 +10,7 @@ A=$2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail=0
-check() { # check NAME EXPECTED_RC GREP_PATTERN -- command...
-  local name=$1 want=$2 pat=$3; shift 4
-  "$@" >"$T/out" 2>"$T/err"; local rc=$?
-  if [ "$rc" != "$want" ]; then echo "FAIL $name: exit $rc, wanted $want"; cat "$T/out" "$T/err"; fail=1; return; fi
-  if [ -n "$pat" ] && ! grep -qE -e "$pat" "$T/out" "$T/err"; then
-    echo "FAIL $name: output lacks /$pat/"; cat "$T/out" "$T/err"; fail=1; return; fi
-  echo "ok   $name"
-}
-# A summary without what may differ between two runs of the same
-# configuration: timing, and the provenance (command line, host).
-nosum() { python3 -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-for k in ("timing", "provenance"): d.pop(k, None)
-print(json.dumps(d, sort_keys=True, indent=1))' "$1"; }
+. "$3/tests/checklib.sh"
 "$A" gen server-mix --events 20000 --seed 7 -o "$T/a.ast" >/dev/null &&
 "$A" gen larson --events 20000 --seed 8 -o "$T/b.ast" >/dev/null || { echo "FAIL gen"; exit 1; }
 

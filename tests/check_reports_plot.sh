@@ -11,14 +11,7 @@ A=$2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail=0
-check() { # check NAME EXPECTED_RC GREP_PATTERN -- command...
-  local name=$1 want=$2 pat=$3; shift 4
-  "$@" >"$T/out" 2>"$T/err"; local rc=$?
-  if [ "$rc" != "$want" ]; then echo "FAIL $name: exit $rc, wanted $want"; cat "$T/out" "$T/err"; fail=1; return; fi
-  if [ -n "$pat" ] && ! grep -qE -e "$pat" "$T/out" "$T/err"; then
-    echo "FAIL $name: output lacks /$pat/"; cat "$T/out" "$T/err"; fail=1; return; fi
-  echo "ok   $name"
-}
+. "$3/tests/checklib.sh"
 "$A" gen server-mix --events 20000 --seed 5 -o "$T/mix.ast" >/dev/null || { echo "FAIL gen"; exit 1; }
 mkdir -p "$T/runs"
 "$A" run -q -p tcmalloc --predictor oracle "$T/mix.ast" -o "$T/runs/tc" >/dev/null &&

@@ -12,21 +12,8 @@ T=$(mktemp -d)
 trap 'kill -9 $bg 2>/dev/null; rm -rf "$T"' EXIT
 bg=
 fail=0
-check() { # check NAME EXPECTED_RC GREP_PATTERN -- command...
-  local name=$1 want=$2 pat=$3; shift 4
-  "$@" >"$T/out" 2>"$T/err"; local rc=$?
-  if [ "$rc" != "$want" ]; then echo "FAIL $name: exit $rc, wanted $want"; cat "$T/out" "$T/err"; fail=1; return; fi
-  if [ -n "$pat" ] && ! grep -qE -e "$pat" "$T/out" "$T/err"; then
-    echo "FAIL $name: output lacks /$pat/"; cat "$T/out" "$T/err"; fail=1; return; fi
-  echo "ok   $name"
-}
+. "$3/tests/checklib.sh"
 cd "$T"
-# A summary without what may differ between two runs of the same
-# configuration: timing, and the provenance (command line, host).
-nosum() { python3 -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-for k in ("timing", "provenance"): d.pop(k, None)
-print(json.dumps(d, sort_keys=True, indent=1))' "$1"; }
 "$A" gen server-mix --events 30000 --seed 11 -o a.ast >/dev/null &&
 "$A" gen server-mix --events 30000 --seed 12 -o b.ast >/dev/null || { echo "FAIL gen"; exit 1; }
 # 2 traces x (bestfit: 3 grow_bytes x 2 thp + hoard: 2 thp) = 16 runs
