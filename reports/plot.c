@@ -389,10 +389,16 @@ static int fig_series(as_plotset_t *ps, const as_table_t *t, size_t k, int kind,
                            "set yrange [0:105]\n");
         else
             fprintf(pf.gp, "set ylabel 'bytes (%s)'\nset yrange [0:*]\n", bu);
-        fprintf(pf.gp,
-                "set key outside right top\nset autoscale xfix\n"
-                "set xtics %g\n",
-                nice_step(max_t / td / 4));
+        /* a short key beside the plot, a long one below it */
+        size_t longest = 0;
+        for (size_t j = 0; j < n; j++)
+            longest = strlen(t->rows[idx[j]].label) > longest
+                          ? strlen(t->rows[idx[j]].label)
+                          : longest;
+        fprintf(pf.gp, "set key %s\nset autoscale xfix\nset xtics %g\n",
+                n <= 7 && longest <= 16 ? "outside right top"
+                                        : "below Left reverse maxrows 4",
+                nice_step(max_t / td / 5));
         fprintf(pf.gp,
                 "T = %g  # ns per x unit\nB = %g  # bytes per y unit\n\n", td,
                 bd);
@@ -468,13 +474,17 @@ static int fig_fragmentation(as_plotset_t *ps, const as_table_t *t, size_t k,
             "set style fill solid 1.0 border -1\n"
             "set boxwidth 0.9\n"
             "set ylabel 'overhead (resident / live − 1)'\n"
-            "set yrange [0:*]\nset offsets 0, 0, graph 0.3, 0\n"
-            "set key top left horizontal maxrows 2\n"
+            "set yrange [0:*]\nset offsets 0, 0, graph 0.35, 0\n"
+            "set key inside top left horizontal maxrows 2\n"
+            "# a label on two lines, split at its first space\n"
+            "wrap(s) = strstrt(s, ' ') ? s[1:strstrt(s, ' ') - 1].\"\\n\"."
+            "s[strstrt(s, ' ') + 1:] : s\n"
             "set xtics %s\n\n",
             n > 3 || longest > 10 ? "rotate by -30 left" : "");
     as_plot_output_loop(&pf);
     fprintf(pf.gp,
-            "  plot '%s.dat' using 2:xtic(1) lt 1 title 'JW#1 over time', "
+            "  plot '%s.dat' using 2:xtic(wrap(strcol(1))) lt 1 title 'JW#1 "
+            "over time', "
             "\\\n"
             "       '' using 3 lt 2 title '#2 at peak live', \\\n"
             "       '' using 4 lt 3 title '#3 at peak resident', \\\n"

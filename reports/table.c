@@ -91,9 +91,8 @@ int as_table_build(as_table_t *t, const as_run_t *runs, size_t n,
         snprintf(err, errcap, "out of memory building the table");
         return AS_ENOMEM;
     }
-    int policy_varies = 0, predictor_varies = 0;
+    int predictor_varies = 0;
     for (size_t i = 1; i < n; i++) {
-        policy_varies |= strcmp(runs[i].policy, runs[0].policy) != 0;
         predictor_varies |= strcmp(runs[i].predictor, runs[0].predictor) != 0;
         t->trace_varies |= !as_same_trace(&runs[i], &runs[0]);
     }
@@ -131,11 +130,20 @@ int as_table_build(as_table_t *t, const as_run_t *runs, size_t n,
             snprintf(kv, sizeof kv, "%s=%s", t->varying[k], v);
             append(r->params, sizeof r->params, " ", kv);
         }
-        if (policy_varies || (!predictor_varies && !r->params[0]))
-            append(r->label, sizeof r->label, " ", a->policy);
+        /* the label names the policy, so its own keys drop the prefix */
+        append(r->label, sizeof r->label, " ", a->policy);
         if (predictor_varies)
             append(r->label, sizeof r->label, " ", a->predictor);
-        if (r->params[0]) append(r->label, sizeof r->label, " ", r->params);
+        size_t pl = strlen(a->policy);
+        for (size_t k = 0; k < t->n_varying; k++) {
+            const char *v = as_run_param(a, t->varying[k]),
+                       *key = t->varying[k];
+            if (!v) continue;
+            if (!strncmp(key, a->policy, pl) && key[pl] == '.') key += pl + 1;
+            char kv[400];
+            snprintf(kv, sizeof kv, "%s=%s", key, v);
+            append(r->label, sizeof r->label, " ", kv);
+        }
         double ml = 0, mr = 0;
         int ok = as_run_metric(a, "mean_live_bytes", &ml) &
                  as_run_metric(a, "mean_resident_bytes", &mr);
