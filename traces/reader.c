@@ -1274,8 +1274,11 @@ int as_trace_reader_stack(const as_trace_reader_t *r, uint32_t id,
 {
     if (id == 0 || id >= r->stacks_cap || !r->stacks[id].defined)
         return AS_ENOTFOUND;
-    *frames = r->pool + r->stacks[id].off;
+    /* an empty stack may come before any frame is pooled (pool NULL):
+     * never form NULL + 0 */
+    static const uint32_t no_frames[1];
     *depth = r->stacks[id].depth;
+    *frames = *depth ? r->pool + r->stacks[id].off : no_frames;
     return 0;
 }
 
