@@ -33,8 +33,9 @@ typedef struct {
     char *err;
     size_t errcap;
     uint64_t lineno, events, unmatched;
-    as_ptrmap_t live; /* pointer -> object id */
-    char **callers;   /* caller text of stack id i+1 */
+    uint64_t null_allocs; /* '+ (nil)': failed allocations, not imported */
+    as_ptrmap_t live;     /* pointer -> object id */
+    char **callers;       /* caller text of stack id i+1 */
     size_t ncallers, callers_cap;
     as_ptrmap_t caller_ix; /* hash of caller text -> stack id */
     int have_old;          /* a '<' waits for its '>' */
@@ -54,7 +55,33 @@ static int wbad(mt_t *m, int rc)
     return rc;
 }
 
-/* num: "0x..." hex (glibc's %p and %#lx), or "(nil)" as 0. */
+/* hex_digits: parse the hex digits at p into *v, setting *end after them.
+ * @return 1, 0 when there is no digit, -1 when the value needs more than
+ * 64 bits. */
+static int hex_digits(const char *p, const char **end, uint64_t *v)
+{
+    uint64_t x = 0;
+    const char *q = p;
+    for (;; q++) {
+        unsigned d;
+        if (*q >= '0' && *q <= '9')
+            d = (unsigned)(*q - '0');
+        else if (*q >= 'a' && *q <= 'f')
+            d = (unsigned)(*q - 'a' + 10);
+        else if (*q >= 'A' && *q <= 'F')
+            d = (unsigned)(*q - 'A' + 10);
+        else
+            break;
+        if (x >> 60) return -1;
+        x = x << 4 | d;
+    }
+    *end = q;
+    *v = x;
+    return q > p;
+}
+
+/* num: "0x..." hex (glibc's %p and %#lx), or "(nil)" as 0. @return 1, 0
+ * (not a number), -1 (more than 64 bits). */
 static int num(char **s, uint64_t *v)
 {
     char *p = *s;
@@ -66,13 +93,22 @@ static int num(char **s, uint64_t *v)
         return 1;
     }
     if (p[0] != '0' || (p[1] != 'x' && p[1] != 'X')) return 0;
-    char *end;
-    unsigned long long x = strtoull(p + 2, &end, 16);
-    if (end == p + 2 || (*end && *end != ' ')) return 0;
-    *v = x;
-    *s = end;
+    const char *end;
+    int r = hex_digits(p + 2, &end, v);
+    if (r <= 0) return r;
+    if (*end && *end != ' ') return 0;
+    *s = (char *)end;
     return 1;
 }
+
+/* NUM_OR: parse the fields of one record; a value over 64 bits is its own
+ * error, anything else malformed says what the record looks like. */
+#define NUM_OR(m, p, v, what)                                                  \
+    do {                                                                       \
+        int r_ = num(&(p), &(v));                                              \
+        if (r_ < 0) return bad(m, "a hex number below 2^64 in %s", what);      \
+        if (r_ == 0) return bad(m, "%s", what);                                \
+    } while (0)
 
 static int at_end(const char *s)
 {
@@ -105,9 +141,12 @@ static int stack_of(mt_t *m, const char *c, uint32_t *out)
     const char *lb = strrchr(c, '[');
     if (!lb || c[strlen(c) - 1] != ']')
         return bad(m, "a caller 'module:[0xoff]' or '[0xaddr]', found '%s'", c);
-    char *e;
-    uint64_t v = strtoull(lb + 1, &e, 16);
-    if (*e != ']') return bad(m, "a hex address in the caller's [ ]");
+    const char *e;
+    const char *hx = lb + 1;
+    if (hx[0] == '0' && (hx[1] == 'x' || hx[1] == 'X')) hx += 2;
+    uint64_t v;
+    if (hex_digits(hx, &e, &v) != 1 || *e != ']')
+        return bad(m, "a hex address below 2^64 in the caller's [ ]");
     const char *colon = memchr(c, ':', (size_t)(lb - c));
     const char *paren = colon && colon[1] == '(' ? colon + 1 : NULL;
     if (colon) snprintf(module, sizeof module, "%.*s", (int)(colon - c), c);
@@ -181,8 +220,13 @@ static int line(mt_t *m, char *s)
     as_event_t ev = {0};
     switch (op) {
     case '+':
-        if (!num(&p, &ptr) || !num(&p, &size) || !at_end(p))
-            return bad(m, "'+ 0xPTR 0xSIZE'");
+        NUM_OR(m, p, ptr, "'+ 0xPTR 0xSIZE'");
+        NUM_OR(m, p, size, "'+ 0xPTR 0xSIZE'");
+        if (!at_end(p)) return bad(m, "'+ 0xPTR 0xSIZE'");
+        if (ptr == 0) { /* the allocation failed: nothing to import */
+            m->null_allocs++;
+            return AS_OK;
+        }
         ev.kind = AS_EV_ALLOC;
         ev.size = size;
         ev.stack = stack;
@@ -190,7 +234,9 @@ static int line(mt_t *m, char *s)
         rc = as_ptrmap_put(&m->live, ptr, ev.object);
         return rc < 0 ? rc : AS_OK;
     case '-': {
-        if (!num(&p, &ptr) || !at_end(p)) return bad(m, "'- 0xPTR'");
+        NUM_OR(m, p, ptr, "'- 0xPTR'");
+        if (!at_end(p)) return bad(m, "'- 0xPTR'");
+        if (ptr == 0) return AS_OK; /* free(NULL) is a no-op */
         uint64_t obj;
         if (!as_ptrmap_del(&m->live, ptr, &obj)) {
             m->unmatched++;
@@ -201,7 +247,8 @@ static int line(mt_t *m, char *s)
         return emit(m, &ev);
     }
     case '<':
-        if (!num(&p, &ptr) || !at_end(p)) return bad(m, "'< 0xOLDPTR'");
+        NUM_OR(m, p, ptr, "'< 0xOLDPTR'");
+        if (!at_end(p)) return bad(m, "'< 0xOLDPTR'");
         m->have_old = 1;
         m->old_ptr = ptr;
         m->old_known = as_ptrmap_del(&m->live, ptr, &m->old_obj);
@@ -209,8 +256,9 @@ static int line(mt_t *m, char *s)
         return AS_OK;
     case '>':
         if (!m->have_old) return bad(m, "a '<' line before '>'");
-        if (!num(&p, &ptr) || !num(&p, &size) || !at_end(p))
-            return bad(m, "'> 0xNEWPTR 0xSIZE'");
+        NUM_OR(m, p, ptr, "'> 0xNEWPTR 0xSIZE'");
+        NUM_OR(m, p, size, "'> 0xNEWPTR 0xSIZE'");
+        if (!at_end(p)) return bad(m, "'> 0xNEWPTR 0xSIZE'");
         m->have_old = 0;
         ev.size = size;
         ev.stack = stack;
@@ -226,8 +274,9 @@ static int line(mt_t *m, char *s)
         }
         return rc < 0 ? rc : AS_OK;
     case '!':
-        if (!num(&p, &ptr) || !num(&p, &size) || !at_end(p))
-            return bad(m, "'! 0xOLDPTR 0xSIZE'");
+        NUM_OR(m, p, ptr, "'! 0xOLDPTR 0xSIZE'");
+        NUM_OR(m, p, size, "'! 0xOLDPTR 0xSIZE'");
+        if (!at_end(p)) return bad(m, "'! 0xOLDPTR 0xSIZE'");
         return AS_OK; /* failed realloc: nothing changed */
     default:
         return bad(m, "one of + - < > !, found '%c'", op);
@@ -272,6 +321,9 @@ int as_import_mtrace(const char *in_path, as_trace_writer_t *w,
         char v[32];
         snprintf(v, sizeof v, "%" PRIu64, m.unmatched);
         rc = as_trace_writer_meta(w, "import.unmatched_frees", v);
+        snprintf(v, sizeof v, "%" PRIu64, m.null_allocs);
+        if (rc == 0 && m.null_allocs)
+            rc = as_trace_writer_meta(w, "import.null_allocs", v);
     }
     as_ptrmap_free(&m.live);
     as_ptrmap_free(&m.caller_ix);
