@@ -440,10 +440,14 @@ static int comment(ht_t *h, const char *s)
     return AS_OK;
 }
 
-/* check_trailer: an interpreted file must end with its "# strings: N" and
- * "# ips: N" lines, the counts matching the 's' and 'i' records read. */
+/* check_trailer: a file must hold records of one kind, and an interpreted
+ * file must end with its "# strings: N" and "# ips: N" lines, the counts
+ * matching the 's' and 'i' records read. */
 static int check_trailer(ht_t *h)
 {
+    if (h->mode == 0) /* real files always have modules or strings */
+        return bad(h, "heaptrack records (x m t + - or s i t a + -), found "
+                      "none (the file is cut short or not from heaptrack)");
     if (h->mode != 'i') return AS_OK;
     if (!h->seen_strings || !h->seen_ips)
         return bad(h, "the closing '# strings: N' and '# ips: N' lines of an "
