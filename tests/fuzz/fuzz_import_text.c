@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "tests/fuzz/fuzz_tmpfile.h"
 #include "traces/import/import.h"
 #include "traces/trace.h"
 
@@ -20,14 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char in[64], out[64];
-    snprintf(in, sizeof in, "/tmp/allocsim-fuzz-text-%ld.txt", (long)getpid());
-    snprintf(out, sizeof out, "/tmp/allocsim-fuzz-text-%ld.ast",
-             (long)getpid());
-    FILE *f = fopen(in, "wb");
-    if (!f) return 0;
-    fwrite(data, 1, size, f);
-    fclose(f);
+    char in[64], out[80];
+    if (as_fuzz_tmpfile(in, sizeof in, "text", data, size)) return 0;
+    snprintf(out, sizeof out, "%s.ast", in);
     as_trace_writer_t *w;
     if (as_trace_writer_open(&w, out, NULL) != 0) {
         unlink(in);
