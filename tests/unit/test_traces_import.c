@@ -224,6 +224,16 @@ static const char *write_tmp(const char *text)
     return path;
 }
 
+/* import_str: import `text` (written to a temporary file, removed after). */
+static int import_str(const char *fmt, const char *text, int lifo)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s", write_tmp(text));
+    int rc = import(fmt, path, lifo);
+    remove(path);
+    return rc;
+}
+
 static void expect_error(const char *fmt, const char *text, int code, int line,
                          const char *what)
 {
@@ -294,8 +304,7 @@ static void test_truncated_compressed(void)
 static void test_free_null_is_noop(void)
 {
     CU_ASSERT_EQUAL_FATAL(
-        import("heaptrack", write_tmp(HT_HEAD "+ 10 1 a000\n- 0\n- a000\n"), 0),
-        0);
+        import_str("heaptrack", HT_HEAD "+ 10 1 a000\n- 0\n- a000\n", 0), 0);
     CU_ASSERT_EQUAL_FATAL(nev, 2);
     expect(0, AS_EV_ALLOC, 2500000, 0, 16, 1);
     expect(1, AS_EV_FREE, 7500000, 0, 0, 0);
@@ -304,7 +313,7 @@ static void test_free_null_is_noop(void)
     const char *mt[] = {"+ 0x1000 0x10\n- 0x0\n- 0x1000\n",
                         "+ 0x1000 0x10\n- (nil)\n- 0x1000\n"};
     for (int i = 0; i < 2; i++) {
-        CU_ASSERT_EQUAL_FATAL(import("mtrace", write_tmp(mt[i]), 0), 0);
+        CU_ASSERT_EQUAL_FATAL(import_str("mtrace", mt[i], 0), 0);
         CU_ASSERT_EQUAL_FATAL(nev, 2);
         expect(0, AS_EV_ALLOC, 0, 0, 16, 0);
         expect(1, AS_EV_FREE, 1, 0, 0, 0);
@@ -313,13 +322,12 @@ static void test_free_null_is_noop(void)
     }
     /* an allocation at pointer 0 is a failed malloc: not imported, counted */
     CU_ASSERT_EQUAL_FATAL(
-        import("heaptrack", write_tmp(HT_HEAD "+ 10 1 0\n+ 20 1 b000\n"), 0),
-        0);
+        import_str("heaptrack", HT_HEAD "+ 10 1 0\n+ 20 1 b000\n", 0), 0);
     CU_ASSERT_EQUAL_FATAL(nev, 1);
     expect(0, AS_EV_ALLOC, 2 * 10000000 / 3, 0, 32, 1);
     CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(rd, "import.null_allocs"), "1");
-    CU_ASSERT_EQUAL_FATAL(
-        import("mtrace", write_tmp("+ (nil) 0x10\n+ 0x20 0x8\n"), 0), 0);
+    CU_ASSERT_EQUAL_FATAL(import_str("mtrace", "+ (nil) 0x10\n+ 0x20 0x8\n", 0),
+                          0);
     CU_ASSERT_EQUAL_FATAL(nev, 1);
     expect(0, AS_EV_ALLOC, 0, 0, 8, 0);
     CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(rd, "import.null_allocs"), "1");
@@ -474,13 +482,11 @@ static void test_overflow_is_error(void)
                  1, "a hex address below 2^64 in the caller's [ ]");
     /* the largest tick that fits still imports: 10c6f7a0b5e3 ms */
     CU_ASSERT_EQUAL_FATAL(
-        import("heaptrack", write_tmp(HT_HEAD "c 10c6f7a0b5e3\n+ 8 1 a000\n"),
-               0),
-        0);
+        import_str("heaptrack", HT_HEAD "c 10c6f7a0b5e3\n+ 8 1 a000\n", 0), 0);
     CU_ASSERT_EQUAL_FATAL(nev, 1);
     expect(0, AS_EV_ALLOC, 0x10c6f7a0b5e3ull * 1000000 + 5000000, 0, 8, 1);
     CU_ASSERT_EQUAL_FATAL(
-        import("mtrace", write_tmp("+ 0x10 0xffffffffffffffff\n"), 0), 0);
+        import_str("mtrace", "+ 0x10 0xffffffffffffffff\n", 0), 0);
     CU_ASSERT_EQUAL_FATAL(nev, 1);
     expect(0, AS_EV_ALLOC, 0, 0, UINT64_MAX, 0);
 }
@@ -501,7 +507,8 @@ static void test_truncation_detected(void)
              path);
     CU_ASSERT_EQUAL(import("heaptrack", path, 0), AS_ETRUNCATED);
     CU_ASSERT_STRING_EQUAL(err, want);
-    CU_ASSERT_EQUAL(import("mtrace", write_tmp("+ 0x10 0x8\n- 0x1"), 0),
+    remove(path);
+    CU_ASSERT_EQUAL(import_str("mtrace", "+ 0x10 0x8\n- 0x1", 0),
                     AS_ETRUNCATED);
     const char *interp = "v 10400 3\ns 8 /bin/app\ni 401100 1\nt 1 0\na 40 1\n"
                          "+ 0\n";
@@ -520,7 +527,7 @@ static void test_truncation_detected(void)
     snprintf(buf, sizeof buf, "%s# strings: 1\n# ips: 1\n- 0\n", interp);
     expect_error("heaptrack", buf, AS_EFORMAT, 9, no_trailer);
     snprintf(buf, sizeof buf, "%s# strings: 1\n# ips: 1\n", interp);
-    CU_ASSERT_EQUAL_FATAL(import("heaptrack", write_tmp(buf), 0), 0);
+    CU_ASSERT_EQUAL_FATAL(import_str("heaptrack", buf, 0), 0);
     CU_ASSERT_EQUAL(nev, 1);
 }
 
@@ -542,6 +549,7 @@ static void test_error_quotes_escaped(void)
              path);
     CU_ASSERT_EQUAL(import("text", path, 0), AS_EFORMAT);
     CU_ASSERT_STRING_EQUAL(err, want);
+    remove(path);
 }
 
 /* Through the command line: exit 2, "FILE:LINE: expected ...", and no
