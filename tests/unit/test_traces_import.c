@@ -454,6 +454,30 @@ static void test_heaptrack_dense_pcs(void)
     remove(p);
 }
 
+/* The module list is capped (each new pc is looked up in it): 16384 'm'
+ * lines load, the 16385th is an error; 'm 1 -' empties the list. */
+static void test_module_cap(void)
+{
+    size_t cap = 64 + 16385 * 24, n = 0;
+    char *text = malloc(cap);
+    CU_ASSERT_FATAL(text != NULL);
+    n += (size_t)snprintf(text + n, cap - n, "v 10400 3\n");
+    for (unsigned i = 0; i < 16384; i++)
+        n += (size_t)snprintf(text + n, cap - n, "m 1 x %x 0 10\n", i * 16);
+    n += (size_t)snprintf(text + n, cap - n, "m 1 -\nm 1 x 0 0 10\nt 5 0\n");
+    snprintf(text + n, cap - n, "+ 8 1 a000\n");
+    CU_ASSERT_EQUAL_FATAL(import_str("heaptrack", text, 0), 0);
+    expect_frame(1, 0, 5, 5, "x", "");
+    /* without the reset, one module too many */
+    n = (size_t)snprintf(text, cap, "v 10400 3\n");
+    for (unsigned i = 0; i < 16385; i++)
+        n += (size_t)snprintf(text + n, cap - n, "m 1 x %x 0 10\n", i * 16);
+    expect_error("heaptrack", text, AS_EFORMAT, 16386,
+                 "at most 16384 modules loaded at once (an 'm 1 -' line "
+                 "clears them)");
+    free(text);
+}
+
 /* Times, sizes and addresses that do not fit 64 bits are errors naming
  * the line, never wrapped or saturated values. */
 static void test_overflow_is_error(void)
@@ -603,6 +627,7 @@ int main(void)
         {"ptrmap: key 0", test_ptrmap_key0},
         {"ptrmap: dense keys spread", test_ptrmap_dense_keys_spread},
         {"heaptrack: 40,000 consecutive pcs", test_heaptrack_dense_pcs},
+        {"heaptrack: modules loaded at once are capped", test_module_cap},
         {"overflowing numbers are errors", test_overflow_is_error},
         {"truncated files are errors", test_truncation_detected},
         {"quoted input bytes are escaped", test_error_quotes_escaped},

@@ -35,6 +35,10 @@
 
 #define HT_MAX_DEPTH 256u
 #define HT_TICK_NS 10000000ull /* heaptrack's timer period, 10 ms */
+/* Modules loaded at once ('m 1 -' clears them). Each new code address is
+ * looked up in the list, so the cap keeps that lookup bounded on hostile
+ * files; real processes load hundreds. */
+#define HT_MAX_MODULES 16384u
 
 typedef struct {
     char kind;    /* '+' or '-' */
@@ -607,6 +611,13 @@ static int line(ht_t *h, char *s)
             }
             if (a + b < lo) lo = a + b;
             if (a + b + c > hi) hi = a + b + c;
+        }
+        if (h->nmods == HT_MAX_MODULES) {
+            free(name);
+            return bad(h,
+                       "at most %u modules loaded at once (an 'm 1 -' line "
+                       "clears them)",
+                       HT_MAX_MODULES);
         }
         if ((rc = grow((void **)&h->mods, &h->mods_cap, h->nmods + 1,
                        sizeof *h->mods))) {

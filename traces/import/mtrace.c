@@ -36,8 +36,12 @@ typedef struct {
     uint64_t null_allocs; /* '+ (nil)': failed allocations, not imported */
     as_ptrmap_t live;     /* pointer -> object id */
     char **callers;       /* caller text of stack id i+1 */
+    uint32_t *same_hash;  /* stack id of the next caller with the same hash
+                             as stack id i+1, 0 = none: a chain per hash, so
+                             colliding texts cost a walk over the colliders
+                             only, never over every caller */
     size_t ncallers, callers_cap;
-    as_ptrmap_t caller_ix; /* hash of caller text -> stack id */
+    as_ptrmap_t caller_ix; /* hash of caller text -> newest stack id */
     int have_old;          /* a '<' waits for its '>' */
     uint64_t old_ptr, old_obj;
     int old_known;
@@ -123,18 +127,13 @@ static int stack_of(mt_t *m, const char *c, uint32_t *out)
     uint64_t key = 1469598103934665603ull, sid;
     for (const char *q = c; *q; q++)
         key = (key ^ (unsigned char)*q) * 1099511628211ull;
-    key |= 1; /* never the empty key */
-    if (as_ptrmap_get(&m->caller_ix, key, &sid)) {
-        if (strcmp(m->callers[sid - 1], c) == 0) {
-            *out = (uint32_t)sid;
-            return AS_OK;
-        }
-        for (size_t i = 0; i < m->ncallers; i++) /* hash collision */
-            if (strcmp(m->callers[i], c) == 0) {
-                *out = (uint32_t)(i + 1);
+    uint64_t head = 0;
+    if (as_ptrmap_get(&m->caller_ix, key, &head))
+        for (sid = head; sid != 0; sid = m->same_hash[sid - 1])
+            if (strcmp(m->callers[sid - 1], c) == 0) {
+                *out = (uint32_t)sid;
                 return AS_OK;
             }
-    }
     /* parse module:(symbol+off)[addr] | module:[off] | [addr] */
     as_frame_t f = {0, 0, "", ""};
     char module[1024] = "", symbol[1024] = "";
@@ -174,13 +173,15 @@ static int stack_of(mt_t *m, const char *c, uint32_t *out)
         char **n = realloc(m->callers, nc * sizeof *n);
         if (!n) return AS_ENOMEM;
         m->callers = n;
+        uint32_t *sh = realloc(m->same_hash, nc * sizeof *sh);
+        if (!sh) return AS_ENOMEM;
+        m->same_hash = sh;
         m->callers_cap = nc;
     }
     if (!(m->callers[m->ncallers] = strdup(c))) return AS_ENOMEM;
+    m->same_hash[m->ncallers] = (uint32_t)head;
     m->ncallers++;
-    if (!as_ptrmap_get(&m->caller_ix, key, NULL) &&
-        (rc = as_ptrmap_put(&m->caller_ix, key, id)) < 0)
-        return rc;
+    if ((rc = as_ptrmap_put(&m->caller_ix, key, id)) < 0) return rc;
     *out = id;
     return AS_OK;
 }
@@ -330,5 +331,6 @@ int as_import_mtrace(const char *in_path, as_trace_writer_t *w,
     for (size_t i = 0; i < m.ncallers; i++)
         free(m.callers[i]);
     free(m.callers);
+    free(m.same_hash);
     return rc;
 }
