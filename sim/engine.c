@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/escape.h"
 #include "common/util.h"
 #include "policies/layers/check.h"
 #include "policies/layers/stats.h"
@@ -946,12 +947,17 @@ static void accuracy(const uint64_t m[AS_MAX_CLASSES][AS_MAX_CLASSES],
 }
 
 /* "where" of a site: its three innermost frames, each as its symbol, else
- * module+offset, else the pc. */
-static void site_where(run_t *r, uint32_t stack, char *buf, size_t cap)
+ * module+offset, else the pc. The names come from the trace, so the text is
+ * passed through as_escape (summaries get printed; no escape sequence or
+ * invalid UTF-8, not even a UTF-8 sequence cut at the end of buf). */
+static void site_where(run_t *r, uint32_t stack, char *out, size_t out_cap)
 {
     const uint32_t *frames;
     uint32_t depth;
+    char buf[1024];
+    size_t cap = sizeof buf;
     buf[0] = 0;
+    out[0] = 0;
     if (!stack || as_trace_reader_stack(r->reader, stack, &frames, &depth))
         return;
     size_t off = 0;
@@ -971,6 +977,7 @@ static void site_where(run_t *r, uint32_t stack, char *buf, size_t cap)
         if (w < 0) break;
         off += (size_t)w;
     }
+    as_escape(out, out_cap, buf, strlen(buf));
 }
 
 /* Keep the AS_TOP_SITES sites with the most mispredicted bytes (ties: more

@@ -127,4 +127,22 @@ grep -qxF 'meta evil %1B]0;PWNED%07%1B[2J%1B[31mred' "$T/cat.txt" || fail "cat: 
 printf 'v 10400 3\nQ\033[2J\n' > "$T/q.txt"
 expect_err heaptrack "$T/q.txt" "q\.txt:2: expected a record type followed by a space, found 'Q\\\\x1b\[2J'"
 LC_ALL=C grep -q $'\x1b' "$T/err" && fail "an ESC byte reached stderr"
+# a hostile symbol in a mispredicted site: summary.json stays valid UTF-8
+# and spells the bytes escaped
+cat > "$T/site.txt" <<'TXT'
+frame 1 0x10 0x0 /lib/ev%1Bil.so sym%1B]0;X%07%9B%FFend
+stack 1 1
+a 0 0 0 0 64 0 1
+f 2000000000 0 0 0
+a 2000000001 0 0 1 64 0 1
+f 2000000002 0 0 1
+TXT
+"$A" import --format text "$T/site.txt" -o "$T/site.ast" || fail "site import"
+"$A" run --policy llama --predictor adversarial -q "$T/site.ast" -o "$T/site" \
+  > /dev/null 2>&1 || fail "site run"
+python3 -c 'import json, sys
+d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+w = d["predictions"]["top_mispredicted_sites"][0]["where"]
+sys.exit(w != "sym\\x1b]0;X\\x07\\x9b\\xffend")' "$T/site/summary.json" \
+  || fail "site name in summary.json: $(grep -a where "$T/site/summary.json")"
 echo "ok"
