@@ -101,11 +101,43 @@ for b in 1 2; do
   rm -f "$T/out4.ast"
 done
 
+# --- a raw file cut at a line boundary --------------------------------------
+# heaptrack's shutdown writes a last 'c' tick and 'R' sample, so every cut
+# after a line that is not one of those is reported: exit 3, a warning with
+# FILE:LINE, the whole records imported and the trace marked
+# import.truncated; --allow-truncated makes it exit 0. (A cut just after a
+# periodic c/R pair looks like a complete file: undetectable, documented.)
+lines=$(wc -l < "$raw"); detected=0
+for ((n = 1; n < lines; n++)); do
+  head -n $n "$raw" > "$T/lcut.txt"
+  last=$(tail -1 "$T/lcut.txt" | cut -c1)
+  "$A" import --format heaptrack "$T/lcut.txt" -o "$T/lcut.ast" 2> "$T/err"; rc=$?
+  case $last in
+  c | R) [ $rc -eq 0 ] || fail "line cut $n (ends on '$last'): exit $rc" ;;
+  *)
+    # the header alone has no record of either kind: an error, exit 2
+    if ! grep -q '^[x+m]' "$T/lcut.txt"; then
+      [ $rc -eq 2 ] || fail "line cut $n (header only): exit $rc"; continue
+    fi
+    [ $rc -eq 3 ] || fail "line cut $n (ends on '$last'): exit $rc, expected 3"
+    grep -q "lcut.txt:$n: expected the closing 'c' and 'R' records" "$T/err" \
+      || fail "line cut $n: message $(cat "$T/err")"
+    "$A" info "$T/lcut.ast" | grep -q 'import.truncated' \
+      || fail "line cut $n: trace not marked import.truncated"
+    "$A" import --allow-truncated --format heaptrack "$T/lcut.txt" \
+      -o "$T/lcut2.ast" 2> /dev/null || fail "line cut $n: --allow-truncated exit $?"
+    detected=$((detected + 1)) ;;
+  esac
+done
+[ $detected -gt 0 ] || fail "no line cut detected"
+rm -f "$T/lcut.txt" "$T/lcut.ast" "$T/lcut2.ast"
+
 # --- 40,000 consecutive pcs (was quadratic in the pointer map) -------------
 {
   printf 'v 10400 3\nX /bin/app\nI 1000 3e8\nm 1 x 400000 0 1000 1000 2000\n'
   awk 'BEGIN { for (i = 0; i < 40000; i++) printf "t %x %x\n", 4198400 + i, i;
                for (k = 1; k <= 40000; k++) printf "+ 40 %x %x\n", k, 65536 + k * 64 }'
+  printf 'c 1\nR 1\n' # the closing tick and RSS sample of a complete file
 } > "$T/dense.txt"
 "$A" import --format heaptrack "$T/dense.txt" -o "$T/dense.ast" || fail "dense pcs import"
 "$A" info "$T/dense.ast" | grep -q '^stacks, frames    40000, 40000$' \

@@ -99,6 +99,7 @@ typedef struct {
     size_t nops, ops_cap;
     uint64_t last_tick_ns;
     int seen_tick;
+    char last_type;   /* the type of the last record (not a comment) */
     as_ptrmap_t live; /* raw: pointer -> object id */
     uint64_t events, unmatched, reused;
     uint64_t null_allocs; /* raw '+' of pointer 0: failed, not imported */
@@ -473,6 +474,7 @@ static int line(ht_t *h, char *s)
     if (type == 0) return AS_OK;
     if (type == '#') return comment(h, s);
     h->seen_strings = h->seen_ips = 0; /* a trailer must come last */
+    h->last_type = type;
     if (s[1] != ' ' && s[1] != 0)
         return bad(h, "a record type followed by a space, found '%.20s'", s);
     char *p = s + 1;
@@ -712,7 +714,7 @@ static void ht_free(ht_t *h)
 }
 
 int as_import_heaptrack(const char *in_path, as_trace_writer_t *w,
-                        const as_import_opts_t *opts, char *err, size_t errcap)
+                        as_import_opts_t *opts, char *err, size_t errcap)
 {
     ht_t h;
     memset(&h, 0, sizeof h);
@@ -734,6 +736,24 @@ int as_import_heaptrack(const char *in_path, as_trace_writer_t *w,
         if (h.stop) break;
     }
     if (rc == 0 && !h.stop) rc = check_trailer(&h);
+    /* heaptrack's shutdown writes a last 'c' tick and an 'R' RSS sample (the
+     * 'R' only where /proc/self/statm is readable), so a raw file that ends
+     * on another record was cut short: SIGKILL, a full disk, a copy cut at
+     * a line boundary, or a program that left by _exit without exit
+     * handlers. Import what is there, and say so. */
+    if (rc == 0 && !h.stop && h.mode == 'r' && h.last_type != 'c' &&
+        h.last_type != 'R' && opts) {
+        opts->truncated = 1;
+        snprintf(opts->warning, sizeof opts->warning,
+                 "%s:%" PRIu64
+                 ": expected the closing 'c' and 'R' records heaptrack "
+                 "writes at exit, found '%c' as the last record (the file is "
+                 "cut short, or the program ended without exit handlers); "
+                 "every record before it was imported",
+                 in_path, h.lineno, h.last_type ? h.last_type : '?');
+        rc = meta(&h, "import.truncated",
+                  "no closing c/R records: the file may be cut short");
+    }
     if (rc == 0 && !h.stop) {
         /* events after the last tick: the 10 ms that would have followed */
         rc = flush(&h, h.last_tick_ns + HT_TICK_NS);

@@ -285,7 +285,7 @@ static int line(mt_t *m, char *s)
 }
 
 int as_import_mtrace(const char *in_path, as_trace_writer_t *w,
-                     const as_import_opts_t *opts, char *err, size_t errcap)
+                     as_import_opts_t *opts, char *err, size_t errcap)
 {
     mt_t m;
     memset(&m, 0, sizeof m);

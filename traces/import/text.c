@@ -258,7 +258,7 @@ static int do_line(ctx_t *c, as_trace_writer_t *w, tok_t *tk, size_t nt,
 }
 
 int as_import_text(const char *in_path, as_trace_writer_t *w,
-                   const as_import_opts_t *opts, char *err, size_t errcap)
+                   as_import_opts_t *opts, char *err, size_t errcap)
 {
     ctx_t c = {in_path, 0, err, errcap, 0, 0, 0};
     FILE *f = fopen(in_path, "r");
