@@ -73,9 +73,13 @@ uninstall:
 	@test -r $(BUILD)/install_manifest.txt || { echo "nothing installed from $(BUILD)"; exit 1; }
 	sed 's|^|$(if $(DESTDIR),$(abspath $(DESTDIR)))|' $(BUILD)/install_manifest.txt | xargs -d '\n' rm -f --
 
+# Build the libFuzzer targets, then replay every saved corpus under clang's
+# ASan+UBSan (which, unlike gcc's, reports a null pointer plus zero).
 fuzz: deps
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DALLOCSIM_FUZZ=ON -DALLOCSIM_RECORDER=OFF
 	cmake --build build-fuzz -j$(JOBS)
+	cd build-fuzz && UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest -R '^fuzz_regress_' --output-on-failure -j$(JOBS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -13,7 +13,7 @@
 # binaries. Then compares every output file:
 #   - every .csv byte for byte;
 #   - every summary.json as JSON, ignoring "timing" and the provenance
-#     fields (allocsim_version, git_revision, provenance) and normalising
+#     fields (allocsim_version, allocsim_revision, provenance) and normalising
 #     parameter values: a boolean parameter may be written as true/false or
 #     1/0, a real number to 9 significant decimals or in full.
 # Exit 0 when everything is identical, 1 when a file differs or is missing
@@ -80,7 +80,7 @@ python3 - "$W" <<'EOF'
 import json, os, sys, math
 w = sys.argv[1]
 old, new = os.path.join(w, "old"), os.path.join(w, "new")
-IGNORE = {"timing", "allocsim_version", "git_revision", "provenance"}
+IGNORE = {"timing", "allocsim_version", "allocsim_revision", "provenance"}
 
 def norm_params(o):
     out = {}

@@ -24,7 +24,8 @@ enum {
     OPT_OUTPUT,
     OPT_CHUNK_EVENTS,
     OPT_MAX_EVENTS,
-    OPT_MATCH
+    OPT_MATCH,
+    OPT_ALLOW_TRUNCATED
 };
 
 static const as_opt_t import_opts[] = {
@@ -41,6 +42,9 @@ static const as_opt_t import_opts[] = {
     AS_OPT_ROW_CHOICE(OPT_MATCH, "match", 0, "fifo|lifo", "fifo|lifo",
                       "heaptrack interpreted files: free the oldest (fifo,\n"
                       "default) or newest (lifo) live object of a pair"),
+    AS_OPT_ROW_FLAG(OPT_ALLOW_TRUNCATED, "allow-truncated", 0,
+                    "exit 0, not 3, when FILE looks cut short (a heaptrack\n"
+                    "raw file without its closing records)"),
     {0},
 };
 
@@ -60,12 +64,16 @@ static void usage(FILE *f)
     as_opts_help(f, as_cmd_import_opts);
     fprintf(f, "\nformats:\n");
     list_formats(f);
+    fprintf(f, "\nimport also exits 3 when FILE looks cut short: the trace "
+               "holds every whole\nrecord and is marked import.truncated "
+               "(--allow-truncated makes that 0).\n");
 }
 
 int as_cmd_import(int argc, char **argv)
 {
     const char *format = NULL, *in = NULL, *out = NULL;
     as_import_opts_t opts = {0};
+    int allow_truncated = 0;
     as_trace_writer_opts_t wopts = {0, 0};
     as_opts_t p;
     as_opts_init(&p, "import", as_cmd_import_opts, argc, argv);
@@ -90,6 +98,9 @@ int as_cmd_import(int argc, char **argv)
             break;
         case OPT_MATCH:
             opts.match_lifo = p.value.u == 1;
+            break;
+        case OPT_ALLOW_TRUNCATED:
+            allow_truncated = 1;
             break;
         default: /* AS_OPT_ARG */
             if (in) {
@@ -143,6 +154,10 @@ int as_cmd_import(int argc, char **argv)
     if (rc) {
         fprintf(stderr, "allocsim import: cannot finish the trace: %s\n", cerr);
         return AS_EXIT_FAIL;
+    }
+    if (opts.truncated) {
+        as_cli_err("warning: %s", opts.warning);
+        if (!allow_truncated) return AS_EXIT_TRUNCATED;
     }
     return AS_EXIT_OK;
 }

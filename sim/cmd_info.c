@@ -9,9 +9,11 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
+#include "common/escape.h"
 #include "traces/info.h"
 #include "traces/trace.h"
 #include "sim/cli.h"
@@ -34,6 +36,21 @@ static void usage(FILE *f)
                "per event.\n"
                "TRACE - reads the trace from standard input.\n");
     as_opts_help(f, as_cmd_info_opts);
+}
+
+/* put_safe: print untrusted s through as_escape (as a JSON string when
+ * json), so no escape sequence or invalid UTF-8 reaches the terminal. */
+static void json_str(FILE *f, const char *s);
+static void put_safe(FILE *f, const char *s, int json)
+{
+    size_t n = strlen(s), need = as_escape(NULL, 0, s, n) + 1;
+    char *e = malloc(need);
+    if (e) as_escape(e, need, s, n);
+    if (json)
+        json_str(f, e ? e : "?");
+    else
+        fputs(e ? e : "?", f);
+    free(e);
 }
 
 static void json_str(FILE *f, const char *s)
@@ -98,14 +115,14 @@ int as_cmd_info(int argc, char **argv)
     const char *k, *v;
     if (json) {
         printf("{\"path\": ");
-        json_str(stdout, path);
+        put_safe(stdout, path, 1);
         printf(", \"format_version\": %u, \"hash\": \"%s\", \"meta\": {",
                AS_TRACE_VERSION, hash);
         for (size_t i = 0; as_trace_reader_meta_at(r, i, &k, &v) == 0; i++) {
             printf(i ? ", " : "");
-            json_str(stdout, k);
+            put_safe(stdout, k, 1);
             printf(": ");
-            json_str(stdout, v);
+            put_safe(stdout, v, 1);
         }
         printf(
             "}, \"events\": %" PRIu64 ", \"allocs\": %" PRIu64
@@ -127,12 +144,18 @@ int as_cmd_info(int argc, char **argv)
             s.frames, s.chunks, as_trace_reader_has_index(r) ? "true" : "false",
             s.file_bytes, s.bytes_per_event, s.truncated ? "true" : "false");
     } else {
-        printf("trace             %s\n", path);
+        printf("trace             ");
+        put_safe(stdout, path, 0);
+        printf("\n");
         printf("format            allocsim trace v%u, hash %s (FNV-1a 64)\n",
                AS_TRACE_VERSION, hash);
-        for (size_t i = 0; as_trace_reader_meta_at(r, i, &k, &v) == 0; i++)
-            printf("meta%-14s%s = %s\n", i < header_meta ? "" : " (stream)", k,
-                   v);
+        for (size_t i = 0; as_trace_reader_meta_at(r, i, &k, &v) == 0; i++) {
+            printf("meta%-14s", i < header_meta ? "" : " (stream)");
+            put_safe(stdout, k, 0);
+            printf(" = ");
+            put_safe(stdout, v, 0);
+            printf("\n");
+        }
         printf("events            %" PRIu64 " (%" PRIu64 " allocs, %" PRIu64
                " frees, %" PRIu64 " reallocs)\n",
                s.events, s.allocs, s.frees, s.reallocs);

@@ -75,11 +75,11 @@ static void usage(FILE *f)
                "DIR/summary.json, series.csv,\npolicy_series.csv, "
                "confusion.csv and histograms.csv.\n");
     as_opts_help(f, as_cmd_run_opts);
-    fprintf(f, "\nexit status: 0 done; 1 the run failed (out of memory, a "
-               "policy\ncaught by the checks, an output not written); 2 bad "
-               "usage or bad\ninput (nothing written); 3 the trace was "
-               "truncated: its whole\nchunks were replayed and the outputs "
-               "are marked (see\n--allow-truncated).\n");
+    fprintf(f, "\nrun also exits 3 when the trace was truncated: its whole "
+               "chunks were\nreplayed and the outputs are marked "
+               "(--allow-truncated makes that 0). A\nfailure of the work "
+               "(exit 1) is out of memory, a policy caught by the\nchecks, "
+               "or an output not written.\n");
     help_policies(f);
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/escape.h"
 #include "sim/engine.h"
 
 typedef struct {
@@ -99,13 +100,18 @@ static double accuracy(const uint64_t m[AS_MAX_CLASSES][AS_MAX_CLASSES],
 }
 
 /* "where" of a site: its three innermost frames, each as its symbol, else
- * module+offset, else the pc. */
+ * module+offset, else the pc. The names come from the trace, so the text is
+ * passed through as_escape (summaries get printed; no escape sequence or
+ * invalid UTF-8, not even a UTF-8 sequence cut at the end of buf). */
 static void site_where(const as_trace_reader_t *reader, uint32_t stack,
-                       char *buf, size_t cap)
+                       char *out, size_t out_cap)
 {
     const uint32_t *frames;
     uint32_t depth;
+    char buf[1024];
+    size_t cap = sizeof buf;
     buf[0] = 0;
+    out[0] = 0;
     if (!stack || as_trace_reader_stack(reader, stack, &frames, &depth)) return;
     size_t off = 0;
     for (uint32_t i = 0; i < depth && i < 3 && off + 1 < cap; i++) {
@@ -124,6 +130,7 @@ static void site_where(const as_trace_reader_t *reader, uint32_t stack,
         if (w < 0) break;
         off += (size_t)w;
     }
+    as_escape(out, out_cap, buf, strlen(buf));
 }
 
 /* Keep the AS_TOP_SITES sites with the most mispredicted bytes (ties: more

@@ -313,39 +313,59 @@ static int parse_header(as_trace_reader_t *r)
     return 0;
 }
 
-/* Load and check the footer; on any inconsistency keep scanning mode. */
-static void load_index(as_trace_reader_t *r)
+/* Load and check the footer. A file that does not end with the trailer
+ * magic was not closed (a killed recorder, a cut copy): the reader scans
+ * its chunks and reports a truncated trace. A file that does end with it
+ * was written whole, so a trailer, index or chunk layout that does not add
+ * up means damage or tampering (a chunk duplicated, removed, moved or
+ * spliced in from another trace): that is AS_ECORRUPT, never a quiet
+ * fallback to scanning, which would replay a duplicated or foreign chunk
+ * as if it belonged. @return 0 (index loaded, or no trailer: scan) or the
+ * error. */
+static int load_index(as_trace_reader_t *r)
 {
     uint8_t t[AS_TRAILER_BYTES];
-    if (r->size < r->data_start + AS_TRAILER_BYTES + 12) return;
-    if (read_at(r, r->size - AS_TRAILER_BYTES, t, sizeof t)) goto bad;
-    if (memcmp(t + 16, AS_TRAILER_MAGIC, 8) != 0) return;
-    if (as_get_u32(t + 12) != as_fnv1a32(t, 12)) return;
+    if (r->size < r->data_start + AS_TRAILER_BYTES + 12) return 0;
+    uint64_t toff = r->size - AS_TRAILER_BYTES;
+    if (read_at(r, toff, t, sizeof t)) return r->err;
+    if (memcmp(t + 16, AS_TRAILER_MAGIC, 8) != 0) return 0;
+    if (as_get_u32(t + 12) != as_fnv1a32(t, 12))
+        return errorf(r, AS_ECORRUPT, toff + 12,
+                      "expected trailer checksum 0x%08x, found 0x%08x",
+                      as_fnv1a32(t, 12), as_get_u32(t + 12));
     uint64_t ioff = as_get_u64(t);
     uint64_t ibytes = as_get_u32(t + 8);
-    if (ioff < r->data_start || ibytes < 12 ||
-        ibytes > r->size - AS_TRAILER_BYTES ||
-        ioff != r->size - AS_TRAILER_BYTES - ibytes ||
-        (ibytes - 12) % AS_INDEX_ENTRY_BYTES != 0)
-        return;
+    if (ioff < r->data_start || ibytes < 12 || ibytes > toff ||
+        ioff != toff - ibytes || (ibytes - 12) % AS_INDEX_ENTRY_BYTES != 0)
+        return errorf(r, AS_ECORRUPT, toff,
+                      "expected the trailer to name a footer index that "
+                      "ends where the trailer starts, found index offset "
+                      "%llu and %llu bytes (bytes inserted or removed?)",
+                      (unsigned long long)ioff, (unsigned long long)ibytes);
     uint8_t *b = malloc((size_t)ibytes);
-    if (!b) return;
+    if (!b) return errorf(r, AS_ENOMEM, ioff, "out of memory (footer index)");
     if (read_at(r, ioff, b, (size_t)ibytes)) {
         free(b);
-        goto bad;
+        return r->err;
     }
     uint64_t count = (ibytes - 12) / AS_INDEX_ENTRY_BYTES;
     if (as_get_u32(b) != AS_INDEX_MAGIC || as_get_u32(b + 4) != count ||
-        as_get_u32(b + ibytes - 4) != as_fnv1a32(b, (size_t)ibytes - 4) ||
-        grow((void **)&r->chunks, &r->chunks_cap, (size_t)count + 1,
+        as_get_u32(b + ibytes - 4) != as_fnv1a32(b, (size_t)ibytes - 4)) {
+        free(b);
+        return errorf(r, AS_ECORRUPT, ioff,
+                      "expected a footer index (\"AIDX\", %llu entries, "
+                      "checksum), found a damaged one",
+                      (unsigned long long)count);
+    }
+    if (grow((void **)&r->chunks, &r->chunks_cap, (size_t)count + 1,
              sizeof *r->chunks) ||
         grow((void **)&r->chunk_allocs, &r->allocs_cap, (size_t)count + 1,
              sizeof *r->chunk_allocs)) {
         free(b);
-        return;
+        return errorf(r, AS_ENOMEM, ioff, "out of memory (footer index)");
     }
-    uint64_t off = r->data_start, obj = 0, t_ns = 0;
-    for (uint64_t i = 0; i < count; i++) {
+    uint64_t off = r->data_start, obj = 0, t_ns = 0, i;
+    for (i = 0; i < count; i++) {
         const uint8_t *e = b + 8 + i * AS_INDEX_ENTRY_BYTES;
         as_trace_chunk_info_t *c = &r->chunks[i];
         uint64_t allocs = as_get_u64(e + 48);
@@ -359,22 +379,36 @@ static void load_index(as_trace_reader_t *r)
         if (c->offset != off || c->bytes < AS_CHUNK_HEADER_BYTES ||
             c->bytes > ioff - off || c->first_object != obj ||
             allocs > c->events || c->first_t_ns < t_ns ||
-            c->last_t_ns < c->first_t_ns) {
-            free(b);
-            return;
-        }
+            c->last_t_ns < c->first_t_ns)
+            break;
         off += c->bytes;
         obj += allocs;
         t_ns = c->last_t_ns;
     }
     free(b);
-    if (off != ioff) return;
+    if (i < count) {
+        const as_trace_chunk_info_t *c = &r->chunks[i];
+        return errorf(r, AS_ECORRUPT, ioff + 8 + i * AS_INDEX_ENTRY_BYTES,
+                      "expected footer index entry %llu to continue the "
+                      "chunks before it (offset %llu, first object %llu, "
+                      "times from %llu), found offset %llu, first object "
+                      "%llu, times %llu..%llu",
+                      (unsigned long long)i, (unsigned long long)off,
+                      (unsigned long long)obj, (unsigned long long)t_ns,
+                      (unsigned long long)c->offset,
+                      (unsigned long long)c->first_object,
+                      (unsigned long long)c->first_t_ns,
+                      (unsigned long long)c->last_t_ns);
+    }
+    if (off != ioff)
+        return errorf(r, AS_ECORRUPT, ioff,
+                      "expected the %llu indexed chunks to end at the "
+                      "footer index, found them ending at offset %llu",
+                      (unsigned long long)count, (unsigned long long)off);
     r->nchunks = (size_t)count;
     r->have_index = 1;
     r->data_end = ioff;
-    return;
-bad:
-    r->err = 0; /* an unreadable footer only means: scan */
+    return 0;
 }
 
 static int open_common(as_trace_reader_t *r)
@@ -384,7 +418,7 @@ static int open_common(as_trace_reader_t *r)
     int rc = parse_header(r);
     if (rc) return rc;
     r->data_end = r->size;
-    load_index(r);
+    if ((rc = load_index(r))) return rc;
     if (!r->have_index) r->nchunks = 0;
     r->next_off = r->data_start;
     return 0;
@@ -1274,8 +1308,11 @@ int as_trace_reader_stack(const as_trace_reader_t *r, uint32_t id,
 {
     if (id == 0 || id >= r->stacks_cap || !r->stacks[id].defined)
         return AS_ENOTFOUND;
-    *frames = r->pool + r->stacks[id].off;
+    /* an empty stack may come before any frame is pooled (pool NULL):
+     * never form NULL + 0 */
+    static const uint32_t no_frames[1];
     *depth = r->stacks[id].depth;
+    *frames = *depth ? r->pool + r->stacks[id].off : no_frames;
     return 0;
 }
 

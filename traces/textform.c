@@ -64,7 +64,7 @@ static int put_str(as_textbuf_t *b, const char *s)
         static const char hex[] = "0123456789ABCDEF";
         for (size_t i = 0; i < n; i++) {
             unsigned char c = (unsigned char)s[i];
-            if (c <= 0x20 || c == 0x7f || c == '%') {
+            if (c <= 0x20 || c >= 0x7f || c == '%') {
                 *o++ = '%';
                 *o++ = hex[c >> 4];
                 *o++ = hex[c & 15];

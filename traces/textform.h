@@ -11,8 +11,10 @@
  *   a <t_ns> <thread> <cpu> <id> <size> <align> <stack>
  *   f <t_ns> <thread> <cpu> <id>
  *   r <t_ns> <thread> <cpu> <old id> <new id> <size> <align> <stack>
- * Escaping: the empty string is "-"; bytes <= 0x20, 0x7f and '%' (and a
- * lone "-") are written %XX with upper-case hex digits.
+ * Escaping: the empty string is "-"; bytes <= 0x20, bytes >= 0x7f and '%'
+ * (and a lone "-") are written %XX with upper-case hex digits, so the text
+ * form is printable ASCII whatever a trace holds (no terminal escape, no
+ * invalid UTF-8 reaches `allocsim cat`'s reader).
  */
 #ifndef AS_TRACES_TEXTFORM_H
 #define AS_TRACES_TEXTFORM_H

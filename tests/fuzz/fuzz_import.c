@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/fuzz/fuzz_tmpfile.h"
 #include "traces/import/import.h"
 #include "traces/trace.h"
 
@@ -24,12 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* gzip input would run gzip(1) per input: too slow for fuzzing */
     if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b) return 0;
     char path[64];
-    snprintf(path, sizeof path, "/tmp/allocsim-fuzz-import-%ld",
-             (long)getpid());
-    FILE *f = fopen(path, "wb");
-    if (!f) return 0;
-    fwrite(data, 1, size, f);
-    fclose(f);
+    if (as_fuzz_tmpfile(path, sizeof path, "import", data, size)) return 0;
     int fd = open("/dev/null", O_WRONLY);
     as_trace_writer_t *w;
     if (fd < 0 || as_trace_writer_open_fd(&w, fd, NULL) != 0) {

@@ -20,22 +20,9 @@
 #define SEC 1000000000ull
 #define END UINT64_MAX /* the last representable trace time */
 
-static char made[32][512];
-static int n_made;
-
 static const char *write_trace(const as_event_t *evs, size_t n)
 {
-    CU_ASSERT_FATAL(n_made < 32);
-    char *path = made[n_made++];
-    snprintf(path, 512, "%s", as_test_tmpfile("bounds", ".ast"));
-    as_trace_writer_t *w = NULL;
-    CU_ASSERT_FATAL(as_trace_writer_open(&w, path, NULL) == 0);
-    for (size_t i = 0; i < n; i++) {
-        as_event_t e = evs[i];
-        CU_ASSERT_FATAL(as_trace_writer_event(w, &e) == 0);
-    }
-    CU_ASSERT_FATAL(as_trace_writer_close(w) == 0);
-    return path;
+    return as_test_write_trace("bounds", evs, n);
 }
 
 #define A(t, id, sz, al)                                                       \
@@ -344,9 +331,7 @@ static void test_truncated_notice(void)
     FILE *f = fopen(p, "rb");
     CU_ASSERT_FATAL(f && fread(buf, 1, cut, f) == cut);
     fclose(f);
-    CU_ASSERT_FATAL(n_made < 32);
-    char *q = made[n_made++];
-    snprintf(q, 512, "%s", as_test_tmpfile("bounds", ".ast"));
+    const char *q = as_test_scratch("bounds", ".ast");
     f = fopen(q, "wb");
     CU_ASSERT_FATAL(f && fwrite(buf, 1, cut, f) == cut);
     fclose(f);
@@ -397,7 +382,5 @@ int main(void)
         {NULL, NULL},
     };
     int rc = as_test_main("sim_bounds", tests);
-    for (int i = 0; i < n_made; i++)
-        remove(made[i]);
     return rc;
 }

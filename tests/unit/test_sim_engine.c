@@ -132,22 +132,9 @@ static const as_policy_ops_t pagebump_realloc = {
 
 /* ------------------------------------------------------------- helpers */
 
-static char made[64][512]; /* traces written, removed at exit */
-static int n_made;
-
 static const char *write_trace(const as_event_t *evs, size_t n)
 {
-    CU_ASSERT_FATAL(n_made < 64);
-    char *path = made[n_made++];
-    snprintf(path, 512, "%s", as_test_tmpfile("engine", ".ast"));
-    as_trace_writer_t *w = NULL;
-    CU_ASSERT_FATAL(as_trace_writer_open(&w, path, NULL) == 0);
-    for (size_t i = 0; i < n; i++) {
-        as_event_t e = evs[i];
-        CU_ASSERT_FATAL(as_trace_writer_event(w, &e) == 0);
-    }
-    CU_ASSERT_FATAL(as_trace_writer_close(w) == 0);
-    return path;
+    return as_test_write_trace("engine", evs, n);
 }
 
 static int run_with(const as_policy_ops_t *pol, const char *path,
@@ -478,7 +465,5 @@ int main(void)
         {NULL, NULL},
     };
     int rc = as_test_main("sim_engine", tests);
-    for (int i = 0; i < n_made; i++)
-        remove(made[i]);
     return rc;
 }

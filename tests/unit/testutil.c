@@ -3,6 +3,7 @@
 
 #include <CUnit/Basic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -32,6 +33,38 @@ const char *as_test_tmpfile(const char *prefix, const char *suffix)
     snprintf(buf, sizeof buf, "%s-%ld-%u%s", prefix, (long)getpid(), n++,
              suffix ? suffix : "");
     return buf;
+}
+
+static char scratch[256][512]; /* as_test_scratch's paths */
+static int n_scratch;
+
+static void remove_scratch(void)
+{
+    for (int i = 0; i < n_scratch; i++)
+        remove(scratch[i]);
+}
+
+const char *as_test_scratch(const char *prefix, const char *suffix)
+{
+    CU_ASSERT_FATAL(n_scratch < 256);
+    if (n_scratch == 0) atexit(remove_scratch);
+    char *path = scratch[n_scratch++];
+    snprintf(path, sizeof scratch[0], "%s", as_test_tmpfile(prefix, suffix));
+    return path;
+}
+
+const char *as_test_write_trace(const char *prefix, const as_event_t *evs,
+                                size_t n)
+{
+    const char *path = as_test_scratch(prefix, ".ast");
+    as_trace_writer_t *w = NULL;
+    CU_ASSERT_FATAL(as_trace_writer_open(&w, path, NULL) == 0);
+    for (size_t i = 0; i < n; i++) {
+        as_event_t e = evs[i];
+        CU_ASSERT_FATAL(as_trace_writer_event(w, &e) == 0);
+    }
+    CU_ASSERT_FATAL(as_trace_writer_close(w) == 0);
+    return path;
 }
 
 const char *as_test_srcpath(const char *rel)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "sim/engine.h"
+#include "traces/trace.h"
 
 typedef struct {
     const char *name;
@@ -25,6 +26,17 @@ int as_test_main(const char *suite, const as_test_t *tests);
  * call within the process: "<prefix>-<pid>-<n><suffix>". Static buffer of
  * the caller: copy before calling again. */
 const char *as_test_tmpfile(const char *prefix, const char *suffix);
+
+/* as_test_scratch: like as_test_tmpfile, but the path stays valid for the
+ * whole process and the file is removed at exit (at most 256 per process;
+ * more fails the test). */
+const char *as_test_scratch(const char *prefix, const char *suffix);
+
+/* as_test_write_trace: write events evs[0..n) as a trace to a fresh scratch
+ * path (removed at exit). Any failure fails the test at once.
+ * @return the path. */
+const char *as_test_write_trace(const char *prefix, const as_event_t *evs,
+                                size_t n);
 
 /* Path of a file in the source tree (AS_SOURCE_DIR "/" rel). */
 const char *as_test_srcpath(const char *rel);

@@ -34,6 +34,11 @@
 #include "traces/import/ptrmap.h"
 
 #define HT_MAX_DEPTH 256u
+#define HT_TICK_NS 10000000ull /* heaptrack's timer period, 10 ms */
+/* Modules loaded at once ('m 1 -' clears them). Each new code address is
+ * looked up in the list, so the cap keeps that lookup bounded on hostile
+ * files; real processes load hundreds. */
+#define HT_MAX_MODULES 16384u
 
 typedef struct {
     char kind;    /* '+' or '-' */
@@ -94,8 +99,14 @@ typedef struct {
     size_t nops, ops_cap;
     uint64_t last_tick_ns;
     int seen_tick;
+    char last_type;   /* the type of the last record (not a comment) */
     as_ptrmap_t live; /* raw: pointer -> object id */
     uint64_t events, unmatched, reused;
+    uint64_t null_allocs; /* raw '+' of pointer 0: failed, not imported */
+    /* interpreted files end with "# strings: N" and "# ips: N" (N = the
+     * counts of 's' and 'i' records); a file without them was cut short */
+    int seen_strings, seen_ips;
+    uint64_t trailer_strings, trailer_ips;
     int stop;
 } ht_t;
 
@@ -203,6 +214,10 @@ static uint32_t raw_frame(ht_t *h, uint64_t ip, int *rc)
             break;
         }
     }
+    if (h->next_frame == UINT32_MAX) {
+        *rc = bad(h, "at most %u distinct code addresses", UINT32_MAX - 1);
+        return 0;
+    }
     fid = h->next_frame++;
     if ((*rc = as_trace_writer_frame(h->w, (uint32_t)fid, &f))) {
         *rc = wbad(h, *rc);
@@ -225,6 +240,10 @@ static uint32_t interp_frame(ht_t *h, uint64_t ip_index, int *rc)
     if (h->ip_frame[k]) return h->ip_frame[k];
     as_frame_t f = {h->ips[k], 0, str_at(h, h->ip_module[k]),
                     str_at(h, h->ip_func[k])};
+    if (h->next_frame == UINT32_MAX) {
+        *rc = bad(h, "at most %u instruction pointers", UINT32_MAX - 1);
+        return 0;
+    }
     uint32_t fid = h->next_frame++;
     if ((*rc = as_trace_writer_frame(h->w, fid, &f))) {
         *rc = wbad(h, *rc);
@@ -257,6 +276,8 @@ static int stack_of(ht_t *h, uint64_t idx, uint32_t *out)
             h->mode == 'r' ? raw_frame(h, ip, &rc) : interp_frame(h, ip, &rc);
         if (rc) return rc;
     }
+    if (h->next_stack == UINT32_MAX)
+        return bad(h, "at most %u distinct stacks", UINT32_MAX - 1);
     uint32_t id = h->next_stack++;
     if ((rc = as_trace_writer_stack(h->w, id, frames, depth)))
         return wbad(h, rc);
@@ -303,6 +324,10 @@ static int apply(ht_t *h, const ht_op_t *op, uint64_t t)
     int rc;
     if (h->mode == 'r') {
         if (op->kind == '+') {
+            if (op->ptr == 0) { /* malloc returned NULL: nothing allocated */
+                h->null_allocs++;
+                return AS_OK;
+            }
             ev.kind = AS_EV_ALLOC;
             ev.size = op->a;
             ev.stack = op->stack;
@@ -313,6 +338,7 @@ static int apply(ht_t *h, const ht_op_t *op, uint64_t t)
             h->reused += rc == 1;
         } else {
             uint64_t obj;
+            if (op->a == 0) return AS_OK; /* free(NULL) is a no-op */
             if (!as_ptrmap_del(&h->live, op->a, &obj)) {
                 h->unmatched++;
                 return AS_OK;
@@ -390,19 +416,77 @@ static int meta(ht_t *h, const char *k, const char *v)
     return rc ? wbad(h, rc) : AS_OK;
 }
 
+/* comment: '#' lines are ignored, except the trailer of an interpreted
+ * file, "# strings: N" and "# ips: N" (decimal), remembered for the check
+ * at the end of the file. */
+static int comment(ht_t *h, const char *s)
+{
+    const char *prefix = strncmp(s, "# strings: ", 11) == 0 ? "# strings: "
+                         : strncmp(s, "# ips: ", 7) == 0    ? "# ips: "
+                                                            : NULL;
+    if (!prefix) return AS_OK;
+    const char *p = s + strlen(prefix);
+    uint64_t v = 0;
+    if (*p < '0' || *p > '9')
+        return bad(h, "a decimal count after '%s'", prefix);
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+            return bad(h, "a count below 2^64 after '%s'", prefix);
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p) return bad(h, "only a decimal count after '%s'", prefix);
+    if (prefix[2] == 's') {
+        h->seen_strings = 1;
+        h->trailer_strings = v;
+    } else {
+        h->seen_ips = 1;
+        h->trailer_ips = v;
+    }
+    return AS_OK;
+}
+
+/* check_trailer: a file must hold records of one kind, and an interpreted
+ * file must end with its "# strings: N" and "# ips: N" lines, the counts
+ * matching the 's' and 'i' records read. */
+static int check_trailer(ht_t *h)
+{
+    if (h->mode == 0) /* real files always have modules or strings */
+        return bad(h, "heaptrack records (x m t + - or s i t a + -), found "
+                      "none (the file is cut short or not from heaptrack)");
+    if (h->mode != 'i') return AS_OK;
+    if (!h->seen_strings || !h->seen_ips)
+        return bad(h, "the closing '# strings: N' and '# ips: N' lines of an "
+                      "interpreted heaptrack file, found the end of the file "
+                      "(the file is cut short)");
+    if (h->trailer_strings != h->nstrs || h->trailer_ips != h->nips)
+        return bad(h,
+                   "%zu strings and %zu ips as read, found a trailer "
+                   "claiming %" PRIu64 " and %" PRIu64 " (lines are missing)",
+                   h->nstrs, h->nips, h->trailer_strings, h->trailer_ips);
+    return AS_OK;
+}
+
 static int line(ht_t *h, char *s)
 {
     char type = s[0];
     int rc;
     uint64_t a, b, c;
-    if (type == 0 || type == '#') return AS_OK;
+    if (type == 0) return AS_OK;
+    if (type == '#') return comment(h, s);
+    h->seen_strings = h->seen_ips = 0; /* a trailer must come last */
+    h->last_type = type;
     if (s[1] != ' ' && s[1] != 0)
         return bad(h, "a record type followed by a space, found '%.20s'", s);
     char *p = s + 1;
     switch (type) {
     case 'v': {
         if (!hex(&p, &a)) return bad(h, "'v' heaptrack version in hex");
-        if (hex(&p, &b)) h->file_version = (int)b;
+        if (hex(&p, &b)) {
+            if (b > 0xffff)
+                return bad(h, "'v' file version at most ffff, found %" PRIx64,
+                           b);
+            h->file_version = (int)b;
+        }
         char v[64];
         snprintf(v, sizeof v, "%" PRIu64 ".%" PRIu64 ".%" PRIu64, a >> 16,
                  (a >> 8) & 0xff, a & 0xff);
@@ -431,16 +515,27 @@ static int line(ht_t *h, char *s)
         snprintf(v, sizeof v, "%" PRIu64, a);
         return meta(h, "page_size", v);
     }
-    case 'c':
+    case 'c': {
+        uint64_t t_ns;
         if (!hex(&p, &a) || !at_end(p))
             return bad(h, "'c' elapsed milliseconds in hex");
-        if (a * 1000000ull < h->last_tick_ns)
+        /* the tick in ns, plus the 10 ms given to events after the last
+         * tick, must fit 64 bits */
+        if (a > (UINT64_MAX - HT_TICK_NS) / 1000000u)
+            return bad(h,
+                       "'c' elapsed milliseconds at most %" PRIx64
+                       " (hex; the time in ns must fit 64 bits), found "
+                       "%" PRIx64,
+                       (uint64_t)((UINT64_MAX - HT_TICK_NS) / 1000000u), a);
+        t_ns = a * 1000000u;
+        if (t_ns < h->last_tick_ns)
             return bad(h, "a time tick >= the previous one (%" PRIu64 " ms)",
                        (uint64_t)(h->last_tick_ns / 1000000u));
-        if ((rc = flush(h, a * 1000000ull))) return rc;
-        h->last_tick_ns = a * 1000000ull;
+        if ((rc = flush(h, t_ns))) return rc;
+        h->last_tick_ns = t_ns;
         h->seen_tick = 1;
         return AS_OK;
+    }
     case 'R':
     case 'A':
     case 'S':
@@ -508,8 +603,23 @@ static int line(ht_t *h, char *s)
                 free(name);
                 return bad(h, "'m' segment address and size pairs in hex");
             }
+            if (b > UINT64_MAX - a || c > UINT64_MAX - (a + b)) {
+                free(name);
+                return bad(h,
+                           "'m' segments inside the 64-bit address space, "
+                           "found load address %" PRIx64 " + segment %" PRIx64
+                           " + size %" PRIx64,
+                           a, b, c);
+            }
             if (a + b < lo) lo = a + b;
             if (a + b + c > hi) hi = a + b + c;
+        }
+        if (h->nmods == HT_MAX_MODULES) {
+            free(name);
+            return bad(h,
+                       "at most %u modules loaded at once (an 'm 1 -' line "
+                       "clears them)",
+                       HT_MAX_MODULES);
         }
         if ((rc = grow((void **)&h->mods, &h->mods_cap, h->nmods + 1,
                        sizeof *h->mods))) {
@@ -604,7 +714,7 @@ static void ht_free(ht_t *h)
 }
 
 int as_import_heaptrack(const char *in_path, as_trace_writer_t *w,
-                        const as_import_opts_t *opts, char *err, size_t errcap)
+                        as_import_opts_t *opts, char *err, size_t errcap)
 {
     ht_t h;
     memset(&h, 0, sizeof h);
@@ -625,9 +735,28 @@ int as_import_heaptrack(const char *in_path, as_trace_writer_t *w,
         if ((rc = line(&h, s))) break;
         if (h.stop) break;
     }
+    if (rc == 0 && !h.stop) rc = check_trailer(&h);
+    /* heaptrack's shutdown writes a last 'c' tick and an 'R' RSS sample (the
+     * 'R' only where /proc/self/statm is readable), so a raw file that ends
+     * on another record was cut short: SIGKILL, a full disk, a copy cut at
+     * a line boundary, or a program that left by _exit without exit
+     * handlers. Import what is there, and say so. */
+    if (rc == 0 && !h.stop && h.mode == 'r' && h.last_type != 'c' &&
+        h.last_type != 'R' && opts) {
+        opts->truncated = 1;
+        snprintf(opts->warning, sizeof opts->warning,
+                 "%s:%" PRIu64
+                 ": expected the closing 'c' and 'R' records heaptrack "
+                 "writes at exit, found '%c' as the last record (the file is "
+                 "cut short, or the program ended without exit handlers); "
+                 "every record before it was imported",
+                 in_path, h.lineno, h.last_type ? h.last_type : '?');
+        rc = meta(&h, "import.truncated",
+                  "no closing c/R records: the file may be cut short");
+    }
     if (rc == 0 && !h.stop) {
         /* events after the last tick: the 10 ms that would have followed */
-        rc = flush(&h, h.last_tick_ns + 10000000ull);
+        rc = flush(&h, h.last_tick_ns + HT_TICK_NS);
     }
     int crc = as_lines_close(l);
     if (rc == 0 && crc) {
@@ -652,6 +781,8 @@ int as_import_heaptrack(const char *in_path, as_trace_writer_t *w,
             rc = meta(&h, m[i].k, m[i].v);
         snprintf(v, sizeof v, "%" PRIu64, h.unmatched);
         if (!rc) rc = meta(&h, "import.unmatched_frees", v);
+        snprintf(v, sizeof v, "%" PRIu64, h.null_allocs);
+        if (!rc && h.null_allocs) rc = meta(&h, "import.null_allocs", v);
     }
     ht_free(&h);
     return rc;

@@ -22,14 +22,20 @@ typedef struct {
     int match_lifo;      /* heaptrack interpreted files: a free takes the
                             newest live object of its (size, stack) pair
                             (LIFO) instead of the oldest (FIFO, 0) */
+    /* out: set by an importer that imported every whole record but found
+     * the input without the records its producer writes last (a heaptrack
+     * raw file without its closing 'c'/'R' pair): the input is probably cut
+     * short. The reason is in `warning`; the trace is marked with the
+     * metadata key import.truncated. */
+    int truncated;
+    char warning[512];
 } as_import_opts_t;
 
 /* An import function: read in_path, write events and definitions to w.
  * @return 0; AS_EFORMAT (bad input; err says where), AS_EIO (cannot read
  * in_path), AS_ENOMEM, or the writer's error. */
 typedef int (*as_import_fn_t)(const char *in_path, as_trace_writer_t *w,
-                              const as_import_opts_t *opts, char *err,
-                              size_t errcap);
+                              as_import_opts_t *opts, char *err, size_t errcap);
 
 typedef struct {
     const char *name;   /* --format name */
@@ -45,10 +51,10 @@ const as_import_format_t *as_import_find(const char *name);
 
 /* Importers (one declaration per format, in table order). */
 int as_import_text(const char *in_path, as_trace_writer_t *w,
-                   const as_import_opts_t *opts, char *err, size_t errcap);
+                   as_import_opts_t *opts, char *err, size_t errcap);
 int as_import_heaptrack(const char *in_path, as_trace_writer_t *w,
-                        const as_import_opts_t *opts, char *err, size_t errcap);
+                        as_import_opts_t *opts, char *err, size_t errcap);
 int as_import_mtrace(const char *in_path, as_trace_writer_t *w,
-                     const as_import_opts_t *opts, char *err, size_t errcap);
+                     as_import_opts_t *opts, char *err, size_t errcap);
 
 #endif /* AS_TRACES_IMPORT_IMPORT_H */

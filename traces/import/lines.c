@@ -17,6 +17,7 @@
 #include <zstd.h>
 
 #include "common/error.h"
+#include "common/escape.h"
 
 enum { SRC_PLAIN, SRC_ZSTD, SRC_GZIP };
 
@@ -35,6 +36,7 @@ struct as_lines {
     size_t cap, pos, end;
     int eof;
     uint64_t lineno;
+    uint64_t decoded_bytes; /* bytes of text read so far */
 };
 
 static void errf(char *err, size_t cap, const char *path, const char *what)
@@ -153,6 +155,7 @@ static long fill(as_lines_t *l, char *err, size_t errcap)
             return AS_EIO;
         }
         l->end += n;
+        l->decoded_bytes += n;
         return (long)n;
     }
     for (;;) {
@@ -184,6 +187,7 @@ static long fill(as_lines_t *l, char *err, size_t errcap)
         }
         l->zframe_open = r != 0;
         l->end += o.pos;
+        l->decoded_bytes += o.pos;
         if (o.pos > 0) return (long)o.pos;
     }
 }
@@ -204,19 +208,18 @@ int as_lines_next(as_lines_t *l, char **line, size_t *len, char *err,
         }
         if (l->eof) {
             if (l->pos == l->end) return 0;
-            /* last line without '\n' */
-            if (l->end == l->cap) {
-                char *nb = realloc(l->buf, l->cap + 1);
-                if (!nb) return AS_ENOMEM;
-                l->buf = nb;
-                l->cap++;
-            }
-            l->buf[l->end] = 0;
-            *line = l->buf + l->pos;
-            *len = l->end - l->pos;
-            l->pos = l->end;
-            l->lineno++;
-            return 1;
+            /* Every tool we read ends each line with '\n': a last line
+             * without one means the file was cut mid-line. */
+            if (err && errcap)
+                snprintf(err, errcap,
+                         "%s:%" PRIu64 ": expected a line ending in a "
+                         "newline, found the end of the %s at byte %" PRIu64
+                         " after %zu bytes of the line (the file is cut "
+                         "short)",
+                         l->path, l->lineno + 1,
+                         l->kind == SRC_PLAIN ? "file" : "decompressed data",
+                         l->decoded_bytes, l->end - l->pos);
+            return AS_ETRUNCATED;
         }
         size_t before = l->pos;
         long n = fill(l, err, errcap);
@@ -249,11 +252,14 @@ int as_lines_close(as_lines_t *l)
 int as_lines_error(char *err, size_t errcap, const char *path, uint64_t line,
                    const char *fmt, ...)
 {
-    char what[200];
+    char what[200], safe[4 * sizeof what];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    int n = vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    snprintf(err, errcap, "%s:%" PRIu64 ": expected %s", path, line, what);
+    /* WHAT may quote bytes of the input line: escape them */
+    size_t wl = n < 0 ? 0 : (size_t)n < sizeof what ? (size_t)n : strlen(what);
+    as_escape(safe, sizeof safe, what, wl);
+    snprintf(err, errcap, "%s:%" PRIu64 ": expected %s", path, line, safe);
     return AS_EFORMAT;
 }

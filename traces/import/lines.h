@@ -19,8 +19,10 @@ typedef struct as_lines as_lines_t;
 int as_lines_open(as_lines_t **l, const char *path, char *err, size_t errcap);
 
 /* as_lines_next: the next line without its '\n' (NUL-terminated, valid
- * until the next call). @return 1 line, 0 end of input, AS_ECORRUPT
- * (decompression failed; err says where), AS_EIO, AS_ENOMEM. */
+ * until the next call). @return 1 line, 0 end of input, AS_ETRUNCATED (the
+ * input ends inside a line, without its '\n': a file cut short; err says
+ * "PATH:LINE: ..." and the byte offset), AS_ECORRUPT (decompression
+ * failed; err says where), AS_EIO, AS_ENOMEM. */
 int as_lines_next(as_lines_t *l, char **line, size_t *len, char *err,
                   size_t errcap);
 
@@ -30,8 +32,9 @@ uint64_t as_lines_lineno(const as_lines_t *l);
 /* as_lines_compression: "zstd", "gzip" or "none". */
 const char *as_lines_compression(const as_lines_t *l);
 
-/* as_lines_error: write "PATH:LINE: expected WHAT" (printf-style WHAT)
- * into err. @return AS_EFORMAT, for `return as_lines_error(...)`. */
+/* as_lines_error: write "PATH:LINE: expected WHAT" (printf-style WHAT,
+ * passed through as_escape because it may quote bytes of the input) into
+ * err. @return AS_EFORMAT, for `return as_lines_error(...)`. */
 int as_lines_error(char *err, size_t errcap, const char *path, uint64_t line,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 

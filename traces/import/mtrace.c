@@ -33,10 +33,15 @@ typedef struct {
     char *err;
     size_t errcap;
     uint64_t lineno, events, unmatched;
-    as_ptrmap_t live; /* pointer -> object id */
-    char **callers;   /* caller text of stack id i+1 */
+    uint64_t null_allocs; /* '+ (nil)': failed allocations, not imported */
+    as_ptrmap_t live;     /* pointer -> object id */
+    char **callers;       /* caller text of stack id i+1 */
+    uint32_t *same_hash;  /* stack id of the next caller with the same hash
+                             as stack id i+1, 0 = none: a chain per hash, so
+                             colliding texts cost a walk over the colliders
+                             only, never over every caller */
     size_t ncallers, callers_cap;
-    as_ptrmap_t caller_ix; /* hash of caller text -> stack id */
+    as_ptrmap_t caller_ix; /* hash of caller text -> newest stack id */
     int have_old;          /* a '<' waits for its '>' */
     uint64_t old_ptr, old_obj;
     int old_known;
@@ -54,7 +59,33 @@ static int wbad(mt_t *m, int rc)
     return rc;
 }
 
-/* num: "0x..." hex (glibc's %p and %#lx), or "(nil)" as 0. */
+/* hex_digits: parse the hex digits at p into *v, setting *end after them.
+ * @return 1, 0 when there is no digit, -1 when the value needs more than
+ * 64 bits. */
+static int hex_digits(const char *p, const char **end, uint64_t *v)
+{
+    uint64_t x = 0;
+    const char *q = p;
+    for (;; q++) {
+        unsigned d;
+        if (*q >= '0' && *q <= '9')
+            d = (unsigned)(*q - '0');
+        else if (*q >= 'a' && *q <= 'f')
+            d = (unsigned)(*q - 'a' + 10);
+        else if (*q >= 'A' && *q <= 'F')
+            d = (unsigned)(*q - 'A' + 10);
+        else
+            break;
+        if (x >> 60) return -1;
+        x = x << 4 | d;
+    }
+    *end = q;
+    *v = x;
+    return q > p;
+}
+
+/* num: "0x..." hex (glibc's %p and %#lx), or "(nil)" as 0. @return 1, 0
+ * (not a number), -1 (more than 64 bits). */
 static int num(char **s, uint64_t *v)
 {
     char *p = *s;
@@ -66,13 +97,22 @@ static int num(char **s, uint64_t *v)
         return 1;
     }
     if (p[0] != '0' || (p[1] != 'x' && p[1] != 'X')) return 0;
-    char *end;
-    unsigned long long x = strtoull(p + 2, &end, 16);
-    if (end == p + 2 || (*end && *end != ' ')) return 0;
-    *v = x;
-    *s = end;
+    const char *end;
+    int r = hex_digits(p + 2, &end, v);
+    if (r <= 0) return r;
+    if (*end && *end != ' ') return 0;
+    *s = (char *)end;
     return 1;
 }
+
+/* NUM_OR: parse the fields of one record; a value over 64 bits is its own
+ * error, anything else malformed says what the record looks like. */
+#define NUM_OR(m, p, v, what)                                                  \
+    do {                                                                       \
+        int r_ = num(&(p), &(v));                                              \
+        if (r_ < 0) return bad(m, "a hex number below 2^64 in %s", what);      \
+        if (r_ == 0) return bad(m, "%s", what);                                \
+    } while (0)
 
 static int at_end(const char *s)
 {
@@ -87,27 +127,25 @@ static int stack_of(mt_t *m, const char *c, uint32_t *out)
     uint64_t key = 1469598103934665603ull, sid;
     for (const char *q = c; *q; q++)
         key = (key ^ (unsigned char)*q) * 1099511628211ull;
-    key |= 1; /* never the empty key */
-    if (as_ptrmap_get(&m->caller_ix, key, &sid)) {
-        if (strcmp(m->callers[sid - 1], c) == 0) {
-            *out = (uint32_t)sid;
-            return AS_OK;
-        }
-        for (size_t i = 0; i < m->ncallers; i++) /* hash collision */
-            if (strcmp(m->callers[i], c) == 0) {
-                *out = (uint32_t)(i + 1);
+    uint64_t head = 0;
+    if (as_ptrmap_get(&m->caller_ix, key, &head))
+        for (sid = head; sid != 0; sid = m->same_hash[sid - 1])
+            if (strcmp(m->callers[sid - 1], c) == 0) {
+                *out = (uint32_t)sid;
                 return AS_OK;
             }
-    }
     /* parse module:(symbol+off)[addr] | module:[off] | [addr] */
     as_frame_t f = {0, 0, "", ""};
     char module[1024] = "", symbol[1024] = "";
     const char *lb = strrchr(c, '[');
     if (!lb || c[strlen(c) - 1] != ']')
         return bad(m, "a caller 'module:[0xoff]' or '[0xaddr]', found '%s'", c);
-    char *e;
-    uint64_t v = strtoull(lb + 1, &e, 16);
-    if (*e != ']') return bad(m, "a hex address in the caller's [ ]");
+    const char *e;
+    const char *hx = lb + 1;
+    if (hx[0] == '0' && (hx[1] == 'x' || hx[1] == 'X')) hx += 2;
+    uint64_t v;
+    if (hex_digits(hx, &e, &v) != 1 || *e != ']')
+        return bad(m, "a hex address below 2^64 in the caller's [ ]");
     const char *colon = memchr(c, ':', (size_t)(lb - c));
     const char *paren = colon && colon[1] == '(' ? colon + 1 : NULL;
     if (colon) snprintf(module, sizeof module, "%.*s", (int)(colon - c), c);
@@ -135,13 +173,15 @@ static int stack_of(mt_t *m, const char *c, uint32_t *out)
         char **n = realloc(m->callers, nc * sizeof *n);
         if (!n) return AS_ENOMEM;
         m->callers = n;
+        uint32_t *sh = realloc(m->same_hash, nc * sizeof *sh);
+        if (!sh) return AS_ENOMEM;
+        m->same_hash = sh;
         m->callers_cap = nc;
     }
     if (!(m->callers[m->ncallers] = strdup(c))) return AS_ENOMEM;
+    m->same_hash[m->ncallers] = (uint32_t)head;
     m->ncallers++;
-    if (!as_ptrmap_get(&m->caller_ix, key, NULL) &&
-        (rc = as_ptrmap_put(&m->caller_ix, key, id)) < 0)
-        return rc;
+    if ((rc = as_ptrmap_put(&m->caller_ix, key, id)) < 0) return rc;
     *out = id;
     return AS_OK;
 }
@@ -181,8 +221,13 @@ static int line(mt_t *m, char *s)
     as_event_t ev = {0};
     switch (op) {
     case '+':
-        if (!num(&p, &ptr) || !num(&p, &size) || !at_end(p))
-            return bad(m, "'+ 0xPTR 0xSIZE'");
+        NUM_OR(m, p, ptr, "'+ 0xPTR 0xSIZE'");
+        NUM_OR(m, p, size, "'+ 0xPTR 0xSIZE'");
+        if (!at_end(p)) return bad(m, "'+ 0xPTR 0xSIZE'");
+        if (ptr == 0) { /* the allocation failed: nothing to import */
+            m->null_allocs++;
+            return AS_OK;
+        }
         ev.kind = AS_EV_ALLOC;
         ev.size = size;
         ev.stack = stack;
@@ -190,7 +235,9 @@ static int line(mt_t *m, char *s)
         rc = as_ptrmap_put(&m->live, ptr, ev.object);
         return rc < 0 ? rc : AS_OK;
     case '-': {
-        if (!num(&p, &ptr) || !at_end(p)) return bad(m, "'- 0xPTR'");
+        NUM_OR(m, p, ptr, "'- 0xPTR'");
+        if (!at_end(p)) return bad(m, "'- 0xPTR'");
+        if (ptr == 0) return AS_OK; /* free(NULL) is a no-op */
         uint64_t obj;
         if (!as_ptrmap_del(&m->live, ptr, &obj)) {
             m->unmatched++;
@@ -201,7 +248,8 @@ static int line(mt_t *m, char *s)
         return emit(m, &ev);
     }
     case '<':
-        if (!num(&p, &ptr) || !at_end(p)) return bad(m, "'< 0xOLDPTR'");
+        NUM_OR(m, p, ptr, "'< 0xOLDPTR'");
+        if (!at_end(p)) return bad(m, "'< 0xOLDPTR'");
         m->have_old = 1;
         m->old_ptr = ptr;
         m->old_known = as_ptrmap_del(&m->live, ptr, &m->old_obj);
@@ -209,8 +257,9 @@ static int line(mt_t *m, char *s)
         return AS_OK;
     case '>':
         if (!m->have_old) return bad(m, "a '<' line before '>'");
-        if (!num(&p, &ptr) || !num(&p, &size) || !at_end(p))
-            return bad(m, "'> 0xNEWPTR 0xSIZE'");
+        NUM_OR(m, p, ptr, "'> 0xNEWPTR 0xSIZE'");
+        NUM_OR(m, p, size, "'> 0xNEWPTR 0xSIZE'");
+        if (!at_end(p)) return bad(m, "'> 0xNEWPTR 0xSIZE'");
         m->have_old = 0;
         ev.size = size;
         ev.stack = stack;
@@ -226,8 +275,9 @@ static int line(mt_t *m, char *s)
         }
         return rc < 0 ? rc : AS_OK;
     case '!':
-        if (!num(&p, &ptr) || !num(&p, &size) || !at_end(p))
-            return bad(m, "'! 0xOLDPTR 0xSIZE'");
+        NUM_OR(m, p, ptr, "'! 0xOLDPTR 0xSIZE'");
+        NUM_OR(m, p, size, "'! 0xOLDPTR 0xSIZE'");
+        if (!at_end(p)) return bad(m, "'! 0xOLDPTR 0xSIZE'");
         return AS_OK; /* failed realloc: nothing changed */
     default:
         return bad(m, "one of + - < > !, found '%c'", op);
@@ -235,7 +285,7 @@ static int line(mt_t *m, char *s)
 }
 
 int as_import_mtrace(const char *in_path, as_trace_writer_t *w,
-                     const as_import_opts_t *opts, char *err, size_t errcap)
+                     as_import_opts_t *opts, char *err, size_t errcap)
 {
     mt_t m;
     memset(&m, 0, sizeof m);
@@ -272,11 +322,15 @@ int as_import_mtrace(const char *in_path, as_trace_writer_t *w,
         char v[32];
         snprintf(v, sizeof v, "%" PRIu64, m.unmatched);
         rc = as_trace_writer_meta(w, "import.unmatched_frees", v);
+        snprintf(v, sizeof v, "%" PRIu64, m.null_allocs);
+        if (rc == 0 && m.null_allocs)
+            rc = as_trace_writer_meta(w, "import.null_allocs", v);
     }
     as_ptrmap_free(&m.live);
     as_ptrmap_free(&m.caller_ix);
     for (size_t i = 0; i < m.ncallers; i++)
         free(m.callers[i]);
     free(m.callers);
+    free(m.same_hash);
     return rc;
 }

@@ -2,10 +2,13 @@
  * recorder's collector (internal to traces/import/).
  *
  * Open addressing with linear probing and backward-shift deletion (no
- * tombstones, so a long run of alloc/free keeps probes short). Key 0 is the
- * empty slot: callers never store address 0.
- * Invariant: n <= cap / 2; every key sits at or after its home slot with no
- * empty slot between home and it (cyclically).
+ * tombstones, so a long run of alloc/free keeps probes short). Key 0 marks
+ * an empty slot, so the key 0 itself (a null pointer, a pc of 0 in a hostile
+ * file) is kept outside the table, in has0/val0: every uint64_t is a valid
+ * key.
+ * Invariant: n == occupied slots + has0; occupied slots <= cap / 2; every
+ * key sits at or after its home slot with no empty slot between home and it
+ * (cyclically).
  */
 #ifndef AS_TRACES_IMPORT_PTRMAP_H
 #define AS_TRACES_IMPORT_PTRMAP_H
@@ -24,18 +27,19 @@ typedef struct {
 
 typedef struct {
     as_ptrmap_slot_t *slots;
-    size_t cap; /* power of two, or 0 before the first put */
-    size_t n;   /* keys stored */
+    size_t cap;    /* power of two, or 0 before the first put */
+    size_t n;      /* keys stored (has0 included) */
+    int has0;      /* key 0 is present ... */
+    uint64_t val0; /* ... with this value */
 } as_ptrmap_t;
 
-/* Home slot: the 4 KiB page of the address picks a window of 256 slots at
- * random, the 16-byte granule inside the page a slot in the window. Objects
- * of one page -- allocated and freed close together in time -- then share a
- * few cache lines of the table instead of one random line each. */
+/* Home slot: every bit of the key mixed (splitmix64 finalizer). Keys from
+ * input files are addresses and pcs that are often dense (pcs one byte
+ * apart, objects 16 bytes apart); a home that keeps any low bits unmixed
+ * gives such keys long shared probe runs and quadratic time. */
 static inline size_t as_ptrmap_home(const as_ptrmap_t *m, uint64_t k)
 {
-    return (size_t)((as_hash64(k >> 12) << 8) + ((k >> 4) & 0xff)) &
-           (m->cap - 1);
+    return (size_t)as_hash64(k) & (m->cap - 1);
 }
 
 static inline void as_ptrmap_free(as_ptrmap_t *m)
@@ -43,6 +47,7 @@ static inline void as_ptrmap_free(as_ptrmap_t *m)
     free(m->slots);
     m->slots = NULL;
     m->cap = m->n = 0;
+    m->has0 = 0;
 }
 
 static inline int as_ptrmap_grow(as_ptrmap_t *m)
@@ -52,7 +57,7 @@ static inline int as_ptrmap_grow(as_ptrmap_t *m)
     if (!ns) return AS_ENOMEM;
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->slots[i].key) continue;
-        as_ptrmap_t nm = {ns, ncap, 0};
+        as_ptrmap_t nm = {ns, ncap, 0, 0, 0};
         size_t j = as_ptrmap_home(&nm, m->slots[i].key);
         while (ns[j].key)
             j = (j + 1) & (ncap - 1);
@@ -67,6 +72,10 @@ static inline int as_ptrmap_grow(as_ptrmap_t *m)
 /* as_ptrmap_get: @return 1 and *v when k is present, else 0. */
 static inline int as_ptrmap_get(const as_ptrmap_t *m, uint64_t k, uint64_t *v)
 {
+    if (k == 0) {
+        if (m->has0 && v) *v = m->val0;
+        return m->has0;
+    }
     if (!m->cap) return 0;
     for (size_t i = as_ptrmap_home(m, k);; i = (i + 1) & (m->cap - 1)) {
         if (m->slots[i].key == k) {
@@ -81,6 +90,13 @@ static inline int as_ptrmap_get(const as_ptrmap_t *m, uint64_t k, uint64_t *v)
  * 0 when added, AS_ENOMEM. */
 static inline int as_ptrmap_put(as_ptrmap_t *m, uint64_t k, uint64_t v)
 {
+    if (k == 0) {
+        int had = m->has0;
+        m->val0 = v;
+        m->has0 = 1;
+        m->n += !had;
+        return had;
+    }
     if (2 * (m->n + 1) > m->cap) {
         int rc = as_ptrmap_grow(m);
         if (rc) return rc;
@@ -102,6 +118,13 @@ static inline int as_ptrmap_put(as_ptrmap_t *m, uint64_t k, uint64_t v)
 /* as_ptrmap_del: remove k. @return 1 and *v when it was present, else 0. */
 static inline int as_ptrmap_del(as_ptrmap_t *m, uint64_t k, uint64_t *v)
 {
+    if (k == 0) {
+        if (!m->has0) return 0;
+        if (v) *v = m->val0;
+        m->has0 = 0;
+        m->n--;
+        return 1;
+    }
     if (!m->cap) return 0;
     size_t mask = m->cap - 1, i = as_ptrmap_home(m, k);
     while (m->slots[i].key != k) {
@@ -121,6 +144,23 @@ static inline int as_ptrmap_del(as_ptrmap_t *m, uint64_t k, uint64_t *v)
     }
     m->slots[i].key = 0;
     return 1;
+}
+
+/* as_ptrmap_max_probe: the longest distance (in slots) of a key from its
+ * home slot, and in *total the sum of all distances (a probe costs distance
+ * + 1 slots). For tests of the hash's spread; O(cap). */
+static inline size_t as_ptrmap_max_probe(const as_ptrmap_t *m, uint64_t *total)
+{
+    size_t worst = 0;
+    uint64_t sum = 0;
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->slots[i].key) continue;
+        size_t d = (i - as_ptrmap_home(m, m->slots[i].key)) & (m->cap - 1);
+        sum += d;
+        if (d > worst) worst = d;
+    }
+    if (total) *total = sum;
+    return worst;
 }
 
 #endif /* AS_TRACES_IMPORT_PTRMAP_H */

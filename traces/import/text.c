@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/escape.h"
 #include "traces/codec.h"
 #include "traces/textform.h"
 #include "traces/import/import.h"
@@ -35,14 +36,18 @@ typedef struct {
     uint32_t max_stack;
 } ctx_t;
 
+/* bad: "FILE:LINE: " and the message, which may quote bytes of the line:
+ * they are passed through as_escape. @return AS_EFORMAT. */
 static int bad(ctx_t *c, const char *fmt, ...)
 {
+    char what[256], safe[4 * sizeof what];
     va_list ap;
-    int n = snprintf(c->err, c->errcap, "%s:%lu: ", c->path, c->line);
     va_start(ap, fmt);
-    if (n >= 0 && (size_t)n < c->errcap)
-        vsnprintf(c->err + n, c->errcap - (size_t)n, fmt, ap);
+    int n = vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
+    size_t wl = n < 0 ? 0 : (size_t)n < sizeof what ? (size_t)n : strlen(what);
+    as_escape(safe, sizeof safe, what, wl);
+    snprintf(c->err, c->errcap, "%s:%lu: %s", c->path, c->line, safe);
     return AS_EFORMAT;
 }
 
@@ -253,7 +258,7 @@ static int do_line(ctx_t *c, as_trace_writer_t *w, tok_t *tk, size_t nt,
 }
 
 int as_import_text(const char *in_path, as_trace_writer_t *w,
-                   const as_import_opts_t *opts, char *err, size_t errcap)
+                   as_import_opts_t *opts, char *err, size_t errcap)
 {
     ctx_t c = {in_path, 0, err, errcap, 0, 0, 0};
     FILE *f = fopen(in_path, "r");
