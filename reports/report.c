@@ -71,31 +71,47 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Append the run directories below dir (depth levels at most) to *dirs.
+ * Temporaries of unfinished runs (NAME.tmp.*) are not runs. */
+static int find_runs(const char *dir, int depth, char ***dirs, size_t *n)
+{
+    DIR *d = opendir(dir);
+    if (!d) return AS_OK;
+    struct dirent *e;
+    int rc = AS_OK;
+    while (rc == AS_OK && (e = readdir(d))) {
+        if (e->d_name[0] == '.' || strstr(e->d_name, ".tmp.")) continue;
+        char sub[4400];
+        snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
+        struct stat sb;
+        if (stat(sub, &sb) != 0 || !S_ISDIR(sb.st_mode)) continue;
+        if (has_summary(sub))
+            rc = as_strv_push(dirs, n, sub);
+        else if (depth > 1)
+            rc = find_runs(sub, depth - 1, dirs, n);
+    }
+    closedir(d);
+    return rc;
+}
+
 int as_report_expand(const char *arg, char ***dirs, size_t *n, char *err,
                      size_t errcap)
 {
     if (has_summary(arg)) return as_strv_push(dirs, n, arg);
-    DIR *d = opendir(arg);
-    if (!d) {
+    struct stat sb;
+    if (stat(arg, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
         snprintf(err, errcap, "%s: not a run directory (no summary.json): %s",
-                 arg, strerror(errno));
+                 arg,
+                 stat(arg, &sb) != 0 ? strerror(errno) : "not a directory");
         return AS_ENOTFOUND;
     }
     size_t first = *n;
-    struct dirent *e;
-    int rc = AS_OK;
-    while (rc == AS_OK && (e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char sub[4400];
-        snprintf(sub, sizeof sub, "%s/%s", arg, e->d_name);
-        if (has_summary(sub)) rc = as_strv_push(dirs, n, sub);
-    }
-    closedir(d);
+    int rc = find_runs(arg, 3, dirs, n);
     if (rc != AS_OK) return rc;
     if (*n == first) {
         snprintf(err, errcap,
-                 "%s: not a run directory: no summary.json in "
-                 "it or in its subdirectories",
+                 "%s: not a run directory: no summary.json in it or in the "
+                 "directories below it (3 levels)",
                  arg);
         return AS_ENOTFOUND;
     }

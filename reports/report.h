@@ -23,8 +23,9 @@ typedef struct {
 } as_report_opts_t;
 
 /* as_report_expand: the run directories named by `arg`: arg itself when it
- * holds summary.json, else its subdirectories that do (sorted by name, one
- * level down), appended to *dirs (malloc'd strings; *n counts them).
+ * holds summary.json, else the directories below it that do (up to 3
+ * levels down, not below a run, skipping NAME.tmp.* temporaries; sorted by
+ * path), appended to *dirs (malloc'd strings; *n counts them).
  * @return 0, AS_ENOTFOUND (neither; message in err), AS_ENOMEM. */
 int as_report_expand(const char *arg, char ***dirs, size_t *n, char *err,
                      size_t errcap);

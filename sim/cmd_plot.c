@@ -34,7 +34,8 @@ static void usage(FILE *f)
                "compare.md, compare.json, timing.csv, every figure the runs\n"
                "have data for as PNG, SVG and PDF beside its .dat and .gp,\n"
                "and index.html. Nothing is replayed. A RUN_DIR without\n"
-               "summary.json stands for its subdirectories that have one.\n"
+               "summary.json stands for the run directories below it (up\n"
+               "to 3 levels: `allocsim plot CMP/runs` after a compare).\n"
                "Files and formulas: docs/outputs.md.\n");
     as_opts_help(f, as_cmd_plot_opts);
 }
