@@ -35,6 +35,10 @@ enum {
 /* as_cli_progress_on: 1 when stderr is a terminal (progress is shown). */
 int as_cli_progress_on(void);
 
+/* as_cli_command_line: the process's whole command line (argv[0] first),
+ * for the provenance of what a command writes; *argc gets its length. */
+char *const *as_cli_command_line(int *argc);
+
 /* as_cli_list: `allocsim --list WHAT` (hidden; for the shell completion):
  * print the names of WHAT (commands, policies, predictors, params, workloads,
  * workload-params, formats), one a line; argv[0] is "--list".

@@ -75,6 +75,7 @@ int as_cmd_demo(int argc, char **argv)
     printf("%-18s %12s %12s %12s %8s %8s %9s\n", "policy", "peak live",
            "peak resid", "mean resid", "jw1", "jw4", "hp cover");
     int status = AS_EXIT_OK;
+    o.cfg.argv = as_cli_command_line(&o.cfg.argc);
     for (size_t i = 0; i < as_policy_count(); i++) {
         const char *name = as_policy_at(i)->name;
         char sub[4096];

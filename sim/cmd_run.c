@@ -113,5 +113,6 @@ int as_cmd_run(int argc, char **argv)
         as_cli_err("%s", ierr);
         return AS_EXIT_USAGE;
     }
+    o.cfg.argv = as_cli_command_line(&o.cfg.argc);
     return as_run_to_dir(&o.cfg, o.out_dir, o.quiet ? NULL : progress, NULL);
 }

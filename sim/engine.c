@@ -456,6 +456,7 @@ static int setup(run_t *r, as_simos_config_t *oscfg)
         trace_err(r, rc);
         goto out;
     }
+    r->res->trace_bytes = as_trace_reader_file_bytes(r->reader);
     *oscfg = cfg->os;
     as_simos_config_apply(oscfg, as_run_params_values(rp, os_part));
     if ((rc = as_simos_create(oscfg, &r->os)) != AS_OK) goto out;
@@ -496,7 +497,9 @@ static int plan_timers(run_t *r, const as_simos_config_t *oscfg)
     if (oscfg->khugepaged && oscfg->thp != AS_THP_NEVER)
         plan.khugepaged_ns = oscfg->scan_interval_ns;
     r->trace_events = plan.events;
-    return as_timers_plan(&r->timers, &plan, r->err, r->errcap);
+    int rc = as_timers_plan(&r->timers, &plan, r->err, r->errcap);
+    r->res->sample_interval_ns = r->timers.sample_ns;
+    return rc;
 }
 
 /* At the first event: the policy's first tick, then the timers. */

@@ -78,6 +78,10 @@ typedef struct as_run_config {
     /* 1: a truncated trace is not an error for the caller (as_run_to_dir
      * exits 0 instead of AS_EXIT_TRUNCATED); the engine ignores it. */
     int allow_truncated;
+    /* the command line that asked for this run, for summary.json's
+     * provenance (argv[0] first; NULL/0 = not from a command line) */
+    char *const *argv;
+    int argc;
 } as_run_config_t;
 
 /* The bounds on sampling and timers are in sim/timers.h. */
@@ -94,6 +98,8 @@ typedef struct {
 typedef struct as_run_result {
     /* trace */
     char trace_hash[17]; /* as_trace_reader_hash of the file */
+    uint64_t trace_bytes; /* the file's size */
+    uint64_t sample_interval_ns; /* the resolved sampling period */
     uint64_t events, allocs, frees, reallocs, objects;
     uint64_t duration_ns;
     /* figures */

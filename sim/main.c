@@ -46,6 +46,15 @@ int as_cli_progress_on(void)
     return isatty(2);
 }
 
+static char **g_argv;
+static int g_argc;
+
+char *const *as_cli_command_line(int *argc)
+{
+    *argc = g_argc;
+    return g_argv;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -106,6 +115,8 @@ static int dispatch(int argc, char **argv)
  * lost to a full disk or a closed descriptor makes the exit code 1. */
 int main(int argc, char **argv)
 {
+    g_argc = argc;
+    g_argv = argv;
     int rc = dispatch(argc, argv);
     char who[64];
     snprintf(who, sizeof who, "allocsim%s%.40s", argc >= 2 ? " " : "",

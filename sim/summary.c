@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "sim/fileio.h"
@@ -70,6 +71,23 @@ static cJSON *matrix(const uint64_t m[AS_MAX_CLASSES][AS_MAX_CLASSES],
     return rows;
 }
 
+/* What reproduces the run beyond its parameters, and where it ran: the
+ * command line and working directory (relative trace paths are relative to
+ * it) and the host, for information. Like "timing" it differs from run to
+ * run, so it comes last and comparisons leave it out. */
+static void add_provenance(cJSON *root, const as_run_config_t *cfg)
+{
+    cJSON *pv = cJSON_AddObjectToObject(root, "provenance");
+    cJSON *cl = cJSON_AddArrayToObject(pv, "command_line");
+    for (int i = 0; cfg->argv && i < cfg->argc; i++)
+        cJSON_AddItemToArray(cl, cJSON_CreateString(cfg->argv[i]));
+    char buf[4096];
+    cJSON_AddStringToObject(pv, "cwd", getcwd(buf, sizeof buf) ? buf : "");
+    if (gethostname(buf, sizeof buf) != 0) buf[0] = 0;
+    buf[sizeof buf - 1] = 0;
+    cJSON_AddStringToObject(pv, "host", buf);
+}
+
 char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
 {
     cJSON *root = cJSON_CreateObject();
@@ -79,6 +97,7 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     cJSON *tr = cJSON_AddObjectToObject(root, "trace");
     cJSON_AddStringToObject(tr, "path", cfg->trace_path);
     cJSON_AddStringToObject(tr, "hash", res->trace_hash);
+    add_u64(tr, "size_bytes", res->trace_bytes);
     add_u64(tr, "events", res->events);
     add_u64(tr, "objects", res->objects);
     add_u64(tr, "allocs", res->allocs);
@@ -130,6 +149,12 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     add_u64(os, "page_faults", c->page_faults);
     add_u64(os, "splits", c->splits);
     add_u64(os, "collapses", c->collapses);
+
+    cJSON *rp = cJSON_AddObjectToObject(root, "replay");
+    add_u64(rp, "sample_interval_ns", res->sample_interval_ns);
+    add_u64(rp, "max_rows", cfg->max_rows ? cfg->max_rows : AS_DEFAULT_MAX_ROWS);
+    cJSON_AddBoolToObject(rp, "skip_bad_events", cfg->skip_bad_events);
+    cJSON_AddBoolToObject(rp, "allow_truncated", cfg->allow_truncated);
 
     const as_metrics_summary_t *m = &res->metrics;
     cJSON *me = cJSON_AddObjectToObject(root, "metrics");
@@ -220,6 +245,7 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
                             res->wall_s > 0 ? (double)res->events / res->wall_s
                                             : 0);
 
+    add_provenance(root, cfg);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     return text;

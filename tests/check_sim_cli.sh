@@ -37,10 +37,11 @@ done
 if diff <(sed '/"timing"/,$d' "$T/r1/summary.json") <(sed '/"timing"/,$d' "$T/r2/summary.json") >/dev/null &&
    cmp -s "$T/r1/series.csv" "$T/r2/series.csv"; then echo "ok   determinism via the CLI"
 else echo "FAIL determinism: summaries differ"; fail=1; fi
-python3 - "$T/r1/summary.json" <<'PY' || fail=1
-import json, sys
+python3 - "$T/r1/summary.json" "$T/t.ast" "$A" "$T/r1" <<'PY' || fail=1
+import json, os, socket, sys
 s = json.load(open(sys.argv[1]))
-need = ["allocsim_version", "trace", "policy", "predictor", "metrics", "predictions", "timing"]
+need = ["allocsim_version", "allocsim_revision", "trace", "policy", "predictor",
+        "replay", "metrics", "predictions", "timing", "provenance"]
 missing = [k for k in need if k not in s]
 m = s["metrics"]
 for k in ["peak_live_bytes", "peak_resident_bytes", "resident_at_peak_live_bytes",
@@ -51,10 +52,28 @@ for k in ["jw1", "jw2", "jw3", "jw4"]:
     if k not in m["fragmentation"]: missing.append("fragmentation." + k)
 assert s["trace"]["events"] == 200000, s["trace"]
 assert s["predictions"]["accuracy_by_allocs"] == 1, "oracle must be exact"
+# Provenance: what reproduces the run (issue 12).
+assert s["trace"]["size_bytes"] == os.path.getsize(sys.argv[2]), s["trace"]
+assert len(s["trace"]["hash"]) == 16, s["trace"]
+p = s["provenance"]
+assert p["command_line"] == [sys.argv[3], "run", "-p", "bestfit", "--predictor",
+                             "oracle", sys.argv[2], "-o", sys.argv[4]], p
+assert p["host"] == socket.gethostname() and p["cwd"] == os.getcwd(), p
+# the default sampling period is 1/1000 of the trace's span
+r = s["replay"]
+assert r["sample_interval_ns"] == s["trace"]["duration_ns"] // 1000, (r, s["trace"])
+assert r["max_rows"] == 1000000 and r["skip_bad_events"] is False, r
 if missing:
     print("FAIL summary names missing:", missing); sys.exit(1)
 print("ok   summary.json has DESIGN.md's names")
 PY
+
+# A sampling interval given is the one recorded.
+check "run sampled" 0 "" -- "$A" run -p bestfit --sample-interval 250us -q "$T/t.ast" -o "$T/rs"
+python3 -c "
+import json, sys; r = json.load(open(sys.argv[1]))['replay']
+assert r['sample_interval_ns'] == 250000, r" "$T/rs/summary.json" && echo "ok   sampling interval in summary" ||
+  { echo "FAIL sampling interval not in summary"; fail=1; }
 
 # Truncated: every whole chunk replayed, a warning naming the offset.
 sz=$(stat -c %s "$T/t.ast")
