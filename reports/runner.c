@@ -197,7 +197,8 @@ static void show(const as_runner_opts_t *o, size_t done, size_t total,
         double s = (now_s() - t0) / (double)ran * (double)left;
         snprintf(eta, sizeof eta, ", ETA %d:%02d", (int)(s / 60), (int)s % 60);
     }
-    fprintf(stderr, "\r%s: %zu/%zu done, %zu failed%s   %s", o->what, done,
+    /* \033[K clears what a longer earlier line left (", ETA ...") */
+    fprintf(stderr, "\r\033[K%s: %zu/%zu done, %zu failed%s%s", o->what, done,
             total, failed, eta, last ? "\n" : "");
     fflush(stderr);
 }

@@ -98,6 +98,28 @@ rm -rf k/runs/a.ast_hoard*
 script -qec "'$A' sweep spec.json -o k -j 1" /dev/null > tty.txt 2>&1
 grep -q "sweep: 16/16 done, 0 failed" tty.txt && grep -q "ETA" tty.txt &&
   echo "ok   progress on a terminal" || { echo "FAIL no progress on a terminal:"; cat tty.txt; fail=1; }
+# What a person sees last: render the terminal line as a terminal would
+# (\r returns to column 0 and overwrites, ESC[K clears to the end), so a
+# shorter final line must not keep a stale ", ETA" from a longer one.
+python3 - tty.txt <<'PY' && echo "ok   final progress line clean" || fail=1
+import sys
+t = open(sys.argv[1], encoding="utf-8", errors="replace", newline="").read()
+seen, row, col = [], [], 0
+i = 0
+while i < len(t):
+    if t.startswith("\x1b[K", i):
+        del row[col:]; i += 3; continue
+    c = t[i]; i += 1
+    if c == "\r": col = 0
+    elif c == "\n": seen.append("".join(row)); row, col = [], 0
+    else:
+        if col < len(row): row[col] = c
+        else: row.append(c)
+        col += 1
+last = [l for l in seen if "sweep:" in l][-1]
+if last.rstrip() != "sweep: 16/16 done, 0 failed":
+    print("FAIL final progress line as shown:", repr(last)); sys.exit(1)
+PY
 
 # Bad specs and usage.
 printf '{"traces": ["a.ast"],\n "policies": ["bestfit"],\n "params": {"bestfit.grow_bytes": {"from": 1}}}\n' > bad1.json
