@@ -80,4 +80,26 @@ static inline int as_msg_fail(as_msg_t *m, const char *what, const char *key,
     return AS_ECHECK;
 }
 
+/* as_msg_refuse: the one form of a refused configuration, "a va rel b vb"
+ * ("llama.line_size 4096 exceeds llama.block_size 2048"; b NULL: "a va rel
+ * vb"), for a policy's create (policy.h, as_policy_config_t.why).
+ * @return AS_EINVAL, so create can `return as_msg_refuse(...)`. */
+static inline int as_msg_refuse(as_msg_t *m, const char *a, uint64_t va,
+                                const char *rel, const char *b, uint64_t vb)
+{
+    if (!m) return AS_EINVAL;
+    as_msg_str(m, a);
+    as_msg_str(m, " ");
+    as_msg_u64(m, va, 0);
+    as_msg_str(m, " ");
+    as_msg_str(m, rel);
+    as_msg_str(m, " ");
+    if (b) {
+        as_msg_str(m, b);
+        as_msg_str(m, " ");
+    }
+    as_msg_u64(m, vb, 0);
+    return AS_EINVAL;
+}
+
 #endif /* AS_COMMON_MSG_H */

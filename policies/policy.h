@@ -74,6 +74,11 @@ typedef struct {
     uint32_t n_classes;              /* lifetime classes the predictor emits */
     const uint64_t *class_bounds_ns; /* upper bound of each class; last is
                                         UINT64_MAX (unbounded) */
+    /* Where create says why it refused a configuration with AS_EINVAL
+     * (NULL = nowhere): parameters valid one by one but not together, named
+     * as the user writes them, e.g. "llama.line_size 4096 exceeds
+     * llama.block_size 2048" (common/msg.h; no stdio, rule 1). */
+    as_msg_t *why;
 } as_policy_config_t;
 
 typedef struct as_policy_ops {

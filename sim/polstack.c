@@ -43,10 +43,16 @@ int as_polstack_find(as_polstack_t *p, const as_policy_ops_t *ops,
     return AS_ENOTFOUND;
 }
 
-int as_polstack_create(as_polstack_t *p, const as_policy_config_t *cfg,
+int as_polstack_create(as_polstack_t *p, const as_policy_config_t *pcfg,
                        int check, int stats, char *err, size_t cap)
 {
     int rc;
+    char why[512];
+    as_msg_t msg;
+    as_msg_init(&msg, why, sizeof why);
+    as_policy_config_t with_why = *pcfg;
+    if (!with_why.why) with_why.why = &msg;
+    const as_policy_config_t *cfg = &with_why;
     if (check) {
         rc = as_check_wrap(p->policy, cfg, &as_host_mem, &p->check_ops,
                            &p->state);
@@ -58,8 +64,12 @@ int as_polstack_create(as_polstack_t *p, const as_policy_config_t *cfg,
         rc = p->policy->create(cfg, &p->state);
     }
     if (rc != AS_OK) {
-        snprintf(err, cap, "policy %s: create failed: %s", p->policy->name,
-                 as_strerror(rc));
+        if (cfg->why->len)
+            snprintf(err, cap, "policy %s: %s", p->policy->name,
+                     cfg->why->buf);
+        else
+            snprintf(err, cap, "policy %s: create failed: %s", p->policy->name,
+                     as_strerror(rc));
         p->state = NULL;
         return rc;
     }

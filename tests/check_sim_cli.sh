@@ -26,6 +26,10 @@ check "unknown policy" 2 "unknown policy 'nope'; valid: .*bestfit" -- "$A" run -
 check "unknown predictor" 2 "unknown predictor 'psychic'; valid: .*oracle" -- "$A" run -p bestfit --predictor psychic "$T/t.ast" -o "$T/x"
 check "unknown param" 2 "bestfit has no parameter 'nope'; valid: " -- "$A" run -p bestfit -P bestfit.nope=1 "$T/t.ast" -o "$T/x"
 check "bad thp" 2 "--thp 'sometimes': must be one of never, madvise, always" -- "$A" run -p bestfit --thp sometimes "$T/t.ast" -o "$T/x"
+# Parameters valid one by one but not together: the policy names them.
+check "joint params" 2 "policy hoard: hoard.large_threshold 8 is below the smallest size class 16" -- "$A" run -p hoard -P hoard.large_threshold=8 "$T/t.ast" -o "$T/x"
+check "joint params 2" 2 "hoard.large_threshold 1073741824 needs, at this growth, more size classes than the most, 256" -- "$A" run -p hoard -P hoard.growth=1.01 -P hoard.superblock=1G -P hoard.large_threshold=1G "$T/t.ast" -o "$T/x"
+check "joint params 3" 2 "private-heaps.large_threshold 4 is below" -- "$A" run -p private-heaps -P large_threshold=4 "$T/t.ast" -o "$T/x"
 check "missing trace" 2 "$T/none.ast" -- "$A" run -p bestfit "$T/none.ast" -o "$T/x"
 
 # A good run writes every output; two runs agree byte for byte but timing.

@@ -51,6 +51,7 @@ static int ownership_create(const as_policy_config_t *cfg, void **state)
         .large_bytes = v[P_LARGE].u,
         .heap_by_thread = v[P_HEAP_SELECT].u == 1,
         .use_global = 0,
+        .name = "ownership-heaps",
     };
     return as_hoard_create(cfg, &hc, state);
 }

@@ -96,10 +96,16 @@ static int private_create(const as_policy_config_t *cfg, void **state)
     const as_param_value_t *v = cfg->params;
     const as_pagesource_t *ps = cfg->ps;
     uint64_t S = v[P_SUPERBLOCK].u;
-    if (!as_is_pow2(S) || S < ps->page_bytes) return AS_EINVAL;
+    as_msg_t *why = cfg->why;
+    if (!as_is_pow2(S)) return AS_EINVAL; /* the spec ensures */
+    if (S < ps->page_bytes)
+        return as_msg_refuse(why, "private-heaps.superblock", S,
+                             "is below the OS page size", NULL, ps->page_bytes);
     uint64_t large = v[P_LARGE].u ? v[P_LARGE].u : S / 2;
     if (large > S) large = S;
-    if (large < 16) return AS_EINVAL;
+    if (large < 16)
+        return as_msg_refuse(why, "private-heaps.large_threshold", large,
+                             "is below the smallest size class", NULL, 16);
 
     pheaps_t *h = as_mem_alloc(&ps->meta, sizeof *h);
     if (!h) return AS_ENOMEM;
@@ -117,7 +123,14 @@ static int private_create(const as_policy_config_t *cfg, void **state)
                                v[P_CLASSES].u ? AS_SIZECLASS_POW2
                                               : AS_SIZECLASS_GEOMETRIC,
                                v[P_GROWTH].d, large);
-    if (rc == AS_OK && h->classes.max_bytes > S) rc = AS_EINVAL;
+    if (rc == AS_OK && h->classes.max_bytes > S)
+        rc = as_msg_refuse(why, "private-heaps.superblock", S,
+                           "cannot hold the largest size class", NULL,
+                           h->classes.max_bytes);
+    else if (rc == AS_ERANGE)
+        as_msg_refuse(why, "private-heaps.large_threshold", large,
+                      "needs, at this growth, more size classes than the most,",
+                      NULL, AS_SIZECLASS_MAX);
     if (rc == AS_OK) {
         size_t n = (size_t)h->n_heaps * h->classes.n;
         h->cls = as_mem_alloc(h->mem, n * sizeof *h->cls);

@@ -214,11 +214,21 @@ int as_hoard_create(const as_policy_config_t *cfg, const as_hoard_config_t *hc,
 {
     const as_pagesource_t *ps = cfg->ps;
     uint64_t S = hc->sb_bytes;
-    if (!as_is_pow2(S) || S < ps->page_bytes || hc->heaps == 0)
-        return AS_EINVAL;
+    as_msg_t *why = cfg->why;
+    const char *name = hc->name ? hc->name : "hoard";
+    if (!as_is_pow2(S) || hc->heaps == 0) return AS_EINVAL; /* specs ensure */
+    if (S < ps->page_bytes) {
+        as_msg_str(why, name);
+        return as_msg_refuse(why, ".superblock", S,
+                             "is below the OS page size", NULL, ps->page_bytes);
+    }
     uint64_t large = hc->large_bytes ? hc->large_bytes : S / 2;
     if (large > S) large = S;
-    if (large < 16) return AS_EINVAL;
+    if (large < 16) {
+        as_msg_str(why, name);
+        return as_msg_refuse(why, ".large_threshold", large,
+                             "is below the smallest size class", NULL, 16);
+    }
 
     hoard_t *h = as_mem_alloc(&ps->meta, sizeof *h);
     if (!h) return AS_ENOMEM;
@@ -236,7 +246,17 @@ int as_hoard_create(const as_policy_config_t *cfg, const as_hoard_config_t *hc,
     if (rc == AS_OK && h->classes.max_bytes > large) {
         /* the last class may round up past the threshold (requests above
          * the threshold still become page runs); it must fit a superblock */
-        if (h->classes.max_bytes > S) rc = AS_EINVAL;
+        if (h->classes.max_bytes > S) {
+            as_msg_str(why, name);
+            rc = as_msg_refuse(why, ".superblock", S,
+                               "cannot hold the largest size class", NULL,
+                               h->classes.max_bytes);
+        }
+    } else if (rc == AS_ERANGE) {
+        as_msg_str(why, name);
+        as_msg_refuse(why, ".large_threshold", large,
+                      "needs, at this growth, more size classes than the most,",
+                      NULL, AS_SIZECLASS_MAX);
     }
     if (rc == AS_OK) {
         h->heaps = as_mem_alloc(h->mem, h->n_heaps * sizeof *h->heaps);
@@ -518,6 +538,7 @@ static int hoard_create(const as_policy_config_t *cfg, void **state)
         .heap_by_thread = v[P_HEAP_SELECT].u == 1,
         .use_global = 1,
         .rule_per_class = v[P_RULE_SCOPE].u == 1,
+        .name = "hoard",
     };
     return as_hoard_create(cfg, &hc, state);
 }

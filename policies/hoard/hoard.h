@@ -55,6 +55,7 @@ typedef struct {
     int rule_per_class;          /* 1: apply the rule to the freed block's
                                     size class (u_c, a_c; today's source)
                                     instead of the whole heap (paper) */
+    const char *name;            /* the policy's name in messages */
 } as_hoard_config_t;
 
 typedef struct {

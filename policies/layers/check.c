@@ -603,6 +603,7 @@ int as_check_wrap(const as_policy_ops_t *inner, const as_policy_config_t *cfg,
     c->msg[0] = 0;
 
     int rc = inner->create(&c->cfg, &c->inner_state);
+    c->cfg.why = NULL; /* the caller's message buffer is for create only */
     if (rc) {
         c->inner_state = NULL;
         as_pool_fini(&c->ranges);

@@ -878,11 +878,29 @@ static int llama_create(const as_policy_config_t *cfg, void **state)
     const as_pagesource_t *ps = cfg->ps;
     size_t block = v[AS_LLAMA_BLOCK_SIZE].u, line = v[AS_LLAMA_LINE_SIZE].u;
     size_t hp = ps->hugepage_bytes;
-    if (!as_is_pow2(block) || !as_is_pow2(line) || line > block ||
-        !as_is_pow2(hp) || hp % block || block < ps->page_bytes ||
-        hp / block > MAX_PER || block / line > MAX_PER ||
-        cfg->n_classes > MAX_CLASSES)
-        return AS_EINVAL;
+    as_msg_t *why = cfg->why;
+    if (!as_is_pow2(block) || !as_is_pow2(line) || !as_is_pow2(hp))
+        return AS_EINVAL; /* the parameter specs and the page source ensure */
+    if (line > block)
+        return as_msg_refuse(why, "llama.line_size", line, "exceeds",
+                             "llama.block_size", block);
+    if (block < ps->page_bytes)
+        return as_msg_refuse(why, "llama.block_size", block,
+                             "is below the OS page size", NULL, ps->page_bytes);
+    if (hp % block)
+        return as_msg_refuse(why, "llama.block_size", block,
+                             "does not divide the huge page size", NULL, hp);
+    if (hp / block > MAX_PER)
+        return as_msg_refuse(why, "llama.block_size", block,
+                             "makes too many blocks per huge page; the most is",
+                             NULL, MAX_PER);
+    if (block / line > MAX_PER)
+        return as_msg_refuse(why, "llama.line_size", line,
+                             "makes too many lines per block; the most is",
+                             NULL, MAX_PER);
+    if (cfg->n_classes > MAX_CLASSES)
+        return as_msg_refuse(why, "lifetime classes", cfg->n_classes,
+                             "exceed what llama supports:", NULL, MAX_CLASSES);
     llama_t *L = as_mem_alloc(&ps->meta, sizeof *L);
     if (!L) return AS_ENOMEM;
     L->ps = ps;

@@ -128,9 +128,19 @@ int as_tc_create(const as_policy_config_t *cfg, void **state)
     }
     uint64_t page = p[TC_P_PAGE_SIZE].u;
     uint64_t hp = ps->hugepage_bytes;
-    if (!as_is_pow2(page) || !as_is_pow2(hp) || page < ps->page_bytes ||
-        hp / page < 8 || hp / page > TC_MAX_PPH)
-        return AS_EINVAL;
+    if (!as_is_pow2(page) || !as_is_pow2(hp))
+        return AS_EINVAL; /* the spec and the page source ensure */
+    if (page < ps->page_bytes)
+        return as_msg_refuse(cfg->why, "tcmalloc.page_size", page,
+                             "is below the OS page size", NULL, ps->page_bytes);
+    if (hp / page < 8)
+        return as_msg_refuse(cfg->why, "tcmalloc.page_size", page,
+                             "leaves fewer than 8 pages per huge page of", NULL,
+                             hp);
+    if (hp / page > TC_MAX_PPH)
+        return as_msg_refuse(cfg->why, "tcmalloc.page_size", page,
+                             "makes too many pages per huge page; the most is",
+                             NULL, TC_MAX_PPH);
     tc_t *t = as_mem_alloc(&ps->meta, sizeof *t);
     if (!t) return AS_ENOMEM;
     t->env.ps = ps;

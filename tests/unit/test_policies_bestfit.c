@@ -102,7 +102,7 @@ static void setup(fixture_t *fx, const char *const *assign)
     for (; assign && *assign; assign++)
         CU_ASSERT_EQUAL_FATAL(
             as_param_set(p->params, p->n_params, fx->params, *assign), 0);
-    as_policy_config_t cfg = {&fx->ps, fx->params, 1, NULL};
+    as_policy_config_t cfg = {&fx->ps, fx->params, 1, NULL, NULL};
     CU_ASSERT_EQUAL_FATAL(p->create(&cfg, &fx->st), 0);
 }
 
@@ -449,7 +449,7 @@ static void random_checked(uint64_t seed, const char *const *assign,
     for (; assign && *assign; assign++)
         CU_ASSERT_EQUAL_FATAL(
             as_param_set(p->params, p->n_params, fx.params, *assign), 0);
-    as_policy_config_t cfg = {&fx.ps, fx.params, 1, NULL};
+    as_policy_config_t cfg = {&fx.ps, fx.params, 1, NULL, NULL};
     as_policy_ops_t ops;
     void *st;
     CU_ASSERT_EQUAL_FATAL(as_check_wrap(p, &cfg, NULL, &ops, &st), 0);

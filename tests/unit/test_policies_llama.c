@@ -110,10 +110,39 @@ static void *mk(const char **assign)
     for (; assign && *assign; assign++)
         CU_ASSERT_EQUAL_FATAL(
             as_param_set(P->params, P->n_params, vals, *assign), 0);
-    as_policy_config_t cfg = {&ps, vals, 3, bounds};
+    as_policy_config_t cfg = {&ps, vals, 3, bounds, NULL};
     void *st = NULL;
     CU_ASSERT_EQUAL_FATAL(P->create(&cfg, &st), 0);
     return st;
+}
+
+/* Parameters valid one by one but not together are refused with a message
+ * naming both, as the user writes them (policy.h: as_policy_config_t.why);
+ * the specs cannot express line_size <= block_size, so create checks it. */
+static void test_refuses_with_names(void)
+{
+    P->destroy(mk(NULL)); /* vals: the defaults; ps: the fake page source */
+    as_param_value_t v[AS_LLAMA_NPARAMS];
+    memcpy(v, vals, sizeof v);
+    v[AS_LLAMA_LINE_SIZE].u = 8192;
+    v[AS_LLAMA_BLOCK_SIZE].u = 4096;
+    char buf[128];
+    as_msg_t why;
+    as_msg_init(&why, buf, sizeof buf);
+    as_policy_config_t cfg = {&ps, v, 3, bounds, &why};
+    void *st = NULL;
+    CU_ASSERT_EQUAL(P->create(&cfg, &st), AS_EINVAL);
+    CU_ASSERT_STRING_EQUAL(buf, "llama.line_size 8192 exceeds llama.block_size 4096");
+    CU_ASSERT_PTR_NULL(st);
+    /* 1 KiB blocks are below the page size */
+    as_msg_init(&why, buf, sizeof buf);
+    v[AS_LLAMA_LINE_SIZE].u = 256;
+    v[AS_LLAMA_BLOCK_SIZE].u = 1024;
+    CU_ASSERT_EQUAL(P->create(&cfg, &st), AS_EINVAL);
+    CU_ASSERT_STRING_EQUAL(buf, "llama.block_size 1024 is below the OS page size 4096");
+    /* without a message buffer, the same refusal */
+    cfg.why = NULL;
+    CU_ASSERT_EQUAL(P->create(&cfg, &st), AS_EINVAL);
 }
 
 static uintptr_t al(void *st, int cls, size_t size, uint64_t t)
@@ -474,6 +503,7 @@ int main(void)
         {"large and aligned", test_large_and_aligned},
         {"random consistency", test_random_consistency},
         {"registered", test_registered},
+        {"refuses joint parameters by name", test_refuses_with_names},
         {NULL, NULL}};
     return as_test_main("policies_llama", tests);
 }

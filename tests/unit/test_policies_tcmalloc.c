@@ -40,7 +40,7 @@ static void setup(fixture_t *fx, const char *const *assign)
     for (; assign && *assign; assign++)
         CU_ASSERT_EQUAL_FATAL(
             as_param_set(as_tc_params, TC_P_COUNT, fx->params, *assign), 0);
-    as_policy_config_t cfg = {fx->ps, fx->params, 1, NULL};
+    as_policy_config_t cfg = {fx->ps, fx->params, 1, NULL, NULL};
     void *st = NULL;
     CU_ASSERT_EQUAL_FATAL(as_policy_tcmalloc.create(&cfg, &st), 0);
     fx->t = st;
@@ -676,7 +676,7 @@ static void stress(const char *const *assign)
     for (; assign && *assign; assign++)
         CU_ASSERT_EQUAL_FATAL(
             as_param_set(as_tc_params, TC_P_COUNT, params, *assign), 0);
-    as_policy_config_t cfg = {as_simos_pagesource(os), params, 1, NULL};
+    as_policy_config_t cfg = {as_simos_pagesource(os), params, 1, NULL, NULL};
     as_policy_ops_t ops;
     void *st;
     CU_ASSERT_EQUAL_FATAL(
