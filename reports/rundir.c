@@ -134,12 +134,11 @@ static void get_str(const cJSON *o, const char *k, char *buf, size_t cap)
     if (cJSON_IsString(v)) snprintf(buf, cap, "%s", v->valuestring);
 }
 
-/* The command line: a string, or an array of argument strings, under
- * provenance.command or command. */
+/* The command line: an array of argument strings (or a string) under
+ * provenance.command_line, as sim/summary.c writes it. */
 static void get_command(const cJSON *root, char *buf, size_t cap)
 {
-    const cJSON *c = get(get(root, "provenance"), "command");
-    if (!c) c = get(root, "command");
+    const cJSON *c = get(get(root, "provenance"), "command_line");
     if (cJSON_IsString(c)) {
         snprintf(buf, cap, "%s", c->valuestring);
     } else if (cJSON_IsArray(c)) {
@@ -182,6 +181,7 @@ int as_run_parse_summary(const char *text, const char *name, as_run_t *r,
     if (!r->trace_path[0])
         get_str(tr, "file", r->trace_path, sizeof r->trace_path);
     get_str(tr, "hash", r->trace_hash, sizeof r->trace_hash);
+    r->truncated = cJSON_IsTrue(get(tr, "truncated"));
     const char *slash = strrchr(r->trace_path, '/');
     snprintf(r->trace_name, sizeof r->trace_name, "%.255s",
              r->trace_path[0] ? (slash ? slash + 1 : r->trace_path) : "?");

@@ -38,6 +38,8 @@ typedef struct {
     char policy[64];       /* policy.name */
     char predictor[128];   /* predictor.name, "name:inner" when wrapped */
     char command[2048];    /* the command line when recorded, else "" */
+    int truncated;         /* trace.truncated: only the trace's whole
+                              chunks were replayed (run --allow-truncated) */
     size_t n_params;
     as_run_param_t *params;
     size_t n_metrics;

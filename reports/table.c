@@ -195,7 +195,7 @@ int as_table_write_csv(const as_table_t *t, FILE *f)
     fprintf(f, "run,trace,trace_hash,policy,predictor,params");
     for (size_t c = 0; c < N_METRIC_COLS; c++)
         fprintf(f, ",%s", metric_cols[c].column);
-    fprintf(f, ",wasted_bytes,baseline,waste_reduction\n");
+    fprintf(f, ",wasted_bytes,baseline,waste_reduction,truncated\n");
     for (size_t i = 0; i < t->n; i++) {
         const as_run_t *a = &t->runs[i];
         const as_table_row_t *r = &t->rows[i];
@@ -213,7 +213,8 @@ int as_table_write_csv(const as_table_t *t, FILE *f)
         }
         fprintf(f, ",%s,", num(r->wasted_bytes, 1, b, sizeof b));
         if (r->baseline >= 0) csv_field(f, t->runs[r->baseline].name);
-        fprintf(f, ",%s\n", num(r->waste_reduction, 1, b, sizeof b));
+        fprintf(f, ",%s,%d\n", num(r->waste_reduction, 1, b, sizeof b),
+                a->truncated);
     }
     return ferror(f) ? AS_EIO : AS_OK;
 }
@@ -258,7 +259,9 @@ void as_table_human_cell(const as_table_t *t, size_t i, size_t c, char *buf,
                                      a->predictor, r->params};
     double v = 0;
     if (c < N_TEXT_COLS) {
-        snprintf(buf, cap, "%s", text[c]);
+        /* a run of a cut trace cannot be missed: its name says so */
+        snprintf(buf, cap, "%s%s", text[c],
+                 c == 0 && a->truncated ? " (truncated trace)" : "");
     } else if (c < N_TEXT_COLS + N_METRIC_COLS) {
         size_t m = c - N_TEXT_COLS;
         if (!as_run_metric(a, metric_cols[m].metric, &v))
@@ -334,6 +337,7 @@ int as_table_write_json(const as_table_t *t, FILE *f)
         cJSON_AddStringToObject(o, "trace_hash", a->trace_hash);
         cJSON_AddStringToObject(o, "policy", a->policy);
         cJSON_AddStringToObject(o, "predictor", a->predictor);
+        cJSON_AddBoolToObject(o, "truncated", a->truncated);
         cJSON *p = cJSON_AddObjectToObject(o, "params");
         for (size_t k = 0; k < a->n_params; k++)
             cJSON_AddStringToObject(p, a->params[k].key, a->params[k].value);

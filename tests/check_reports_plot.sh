@@ -102,5 +102,5 @@ check "damaged series" 2 "$T/bad3/series.csv: line $n: 2 fields, the header has 
   { echo "FAIL damaged series left files behind"; ls "$T/x3"; fail=1; }
 check "baseline not among runs" 2 "baseline policy 'llama' is not among the runs" -- "$A" plot "$T/runs/bf" --baseline llama -o "$T/x"
 check "baseline" 0 "" -- "$A" plot "$T/runs/tc" "$T/runs/bf" --baseline bestfit -o "$T/rep5"
-grep -q ",$T/runs/bf,0$" "$T/rep5/compare.csv" || { echo "FAIL --baseline: bestfit is not its own baseline"; fail=1; }
+grep -q ",$T/runs/bf,0,0$" "$T/rep5/compare.csv" || { echo "FAIL --baseline: bestfit is not its own baseline"; fail=1; }
 exit $fail

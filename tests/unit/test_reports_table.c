@@ -31,14 +31,15 @@ static const char *sum_a =
     "\"metrics\":{\"peak_live_bytes\":1000,\"mean_live_bytes\":400,"
     "\"mean_resident_bytes\":1000,\"fragmentation\":{\"jw1\":1.5,"
     "\"jw4\":0.125}},\"timing\":{\"wall_s\":0.25,\"events_per_s\":100},"
-    "\"provenance\":{\"command\":[\"allocsim\",\"run\",\"x\"]}}";
+    "\"provenance\":{\"command_line\":[\"allocsim\",\"run\",\"x\"]}}";
 static const char *sum_b =
     "{\"trace\":{\"path\":\"t1.ast\",\"hash\":\"aa\"},\"policy\":{\"name\":"
     "\"p2\",\"params\":[{\"name\":\"k\",\"value\":\"8K\"}]},\"predictor\":"
     "{\"name\":\"oracle\"},\"os\":{\"params\":{\"thp\":\"never\"}},"
     "\"metrics\":{\"mean_live_bytes\":400,\"mean_resident_bytes\":600}}";
 static const char *sum_c =
-    "{\"trace\":{\"path\":\"t2.ast\",\"hash\":\"bb\"},\"policy\":{\"name\":"
+    "{\"trace\":{\"path\":\"t2.ast\",\"hash\":\"bb\",\"truncated\":true},"
+    "\"policy\":{\"name\":"
     "\"p1\",\"params\":{\"rate\":\"0.5\",\"mode\":\"slow\"}},"
     "\"os\":{\"params\":{\"thp\":\"always\"}},"
     "\"metrics\":{\"mean_live_bytes\":100,\"mean_resident_bytes\":150}}";
@@ -71,6 +72,8 @@ static void test_summary_fields(void)
     CU_ASSERT_STRING_EQUAL(r[0].predictor, "none");
     CU_ASSERT_STRING_EQUAL(r[2].predictor, "none"); /* absent: none */
     CU_ASSERT_STRING_EQUAL(r[0].command, "allocsim run x");
+    CU_ASSERT_EQUAL(r[0].truncated, 0);
+    CU_ASSERT_EQUAL(r[2].truncated, 1); /* C's trace was cut */
     /* typed, string, integer and boolean parameters all read as text */
     CU_ASSERT_STRING_EQUAL(as_run_param(&r[0], "p1.rate"), "0.5");
     CU_ASSERT_STRING_EQUAL(as_run_param(&r[0], "p1.mode"), "fast");
@@ -145,7 +148,7 @@ static void test_table_reduction(void)
     char *csv = csv_of(&t);
     const char *row_b =
         "\nruns/b,t1.ast,aa,p2,oracle,os.thp=never,,,400,600,,,,,,,,,,200,"
-        "runs/a,0.6666666666666667\n";
+        "runs/a,0.6666666666666667,0\n";
     CU_ASSERT_PTR_NOT_NULL(strstr(csv, row_b));
     CU_ASSERT_EQUAL(strncmp(csv,
                             "run,trace,trace_hash,policy,predictor,"
@@ -184,9 +187,17 @@ static void test_table_deterministic_md(void)
     CU_ASSERT_STRING_EQUAL(b, "(baseline)");
     as_table_human_cell(&t, 0, wb, b, sizeof b);
     CU_ASSERT_STRING_EQUAL(b, "600 B");
+    /* a run of a cut trace is marked where people read it, and in CSV */
+    as_table_human_cell(&t, 2, 0, b, sizeof b);
+    CU_ASSERT_STRING_EQUAL(b, "runs/c (truncated trace)");
+    as_table_human_cell(&t, 0, 0, b, sizeof b);
+    CU_ASSERT_STRING_EQUAL(b, "runs/a");
     /* timing is not in the table, only in the timing file */
     char *csv = csv_of(&t);
     CU_ASSERT_PTR_NULL(strstr(csv, "0.25"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(csv, ",waste_reduction,truncated\n"));
+    size_t len = strlen(csv);
+    CU_ASSERT(len > 3 && strcmp(csv + len - 3, ",1\n") == 0); /* row C */
     free(csv);
     as_table_free(&t);
     free3(r);
