@@ -32,6 +32,16 @@ cmp -s "$T/fix.txt" "$T/back.txt" || fail "text -> trace -> text differs"
 "$A" import --format text "$T/back.txt" -o "$T/one.ast" --chunk-events 1 \
   || fail "import --chunk-events 1"
 "$A" cat "$T/one.ast" | cmp -s - "$T/fix.txt" || fail "1-event chunks differ"
+# numbers at every digit-count boundary and at 2^64-1 print back exactly
+cat > "$T/num.txt" <<'TXT'
+a 9 9 10 0 99 4096 0
+a 100 99 100 1 1000 65536 0
+r 1009 999 1000 0 2 10000000000 0 0
+f 12345678901234567890 4294967295 4294967295 1
+f 18446744073709551615 10 99 2
+TXT
+"$A" import --format text "$T/num.txt" -o "$T/num.ast" || fail "import num exit $?"
+"$A" cat "$T/num.ast" | cmp -s - "$T/num.txt" || fail "numbers differ after text -> trace -> text"
 
 "$A" info "$T/fix.ast" > "$T/info.txt" || fail "info exit $?"
 grep -q "^events            4 (2 allocs, 1 frees, 1 reallocs)$" "$T/info.txt" \

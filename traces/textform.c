@@ -48,6 +48,51 @@ static int putf(as_textbuf_t *b, const char *fmt, ...)
     return 0;
 }
 
+/* Append the decimal numbers v[0..n), each after a space, to the line
+ * starting with `lead` (a record's letter): the events are most of a
+ * trace, and this is several times faster than vsnprintf for them. */
+static int put_u64s(as_textbuf_t *b, const char *lead, const uint64_t *v,
+                    int n)
+{
+    if (reserve(b, 8 + 21 * (size_t)n)) return AS_ENOMEM;
+    char *o = b->p + b->len;
+    while (*lead)
+        *o++ = *lead++;
+    static const char pairs[201] = "00010203040506070809"
+                                   "10111213141516171819"
+                                   "20212223242526272829"
+                                   "30313233343536373839"
+                                   "40414243444546474849"
+                                   "50515253545556575859"
+                                   "60616263646566676869"
+                                   "70717273747576777879"
+                                   "80818283848586878889"
+                                   "90919293949596979899";
+    for (int i = 0; i < n; i++) {
+        char d[20];
+        int k = 20; /* d[k..20) holds the digits */
+        uint64_t x = v[i];
+        while (x >= 100) { /* two digits per division */
+            unsigned r = (unsigned)(x % 100);
+            x /= 100;
+            d[--k] = pairs[2 * r + 1];
+            d[--k] = pairs[2 * r];
+        }
+        if (x >= 10) {
+            d[--k] = pairs[2 * x + 1];
+            d[--k] = pairs[2 * x];
+        } else {
+            d[--k] = (char)('0' + x);
+        }
+        *o++ = ' ';
+        memcpy(o, d + k, (size_t)(20 - k));
+        o += 20 - k;
+    }
+    b->len = (size_t)(o - b->p);
+    b->p[b->len] = '\0';
+    return 0;
+}
+
 /* Append ' ' and the escaped form of s. */
 static int put_str(as_textbuf_t *b, const char *s)
 {
@@ -134,28 +179,30 @@ int as_text_format_record(as_textbuf_t *b, const as_trace_record_t *rec)
         for (uint32_t i = 0; i < rec->depth; i++)
             if (putf(b, " %" PRIu32, rec->frames[i])) return AS_ENOMEM;
         break;
-    case AS_TRACE_REC_EVENT:
-        if (e->kind == AS_EV_ALLOC)
-            rc = putf(b,
-                      "a %" PRIu64 " %" PRIu32 " %" PRIu32 " %" PRIu64
-                      " %" PRIu64 " %" PRIu64 " %" PRIu32,
-                      e->t_ns, e->thread, e->cpu, e->object, e->size, e->align,
-                      e->stack);
-        else if (e->kind == AS_EV_FREE)
-            rc = putf(b, "f %" PRIu64 " %" PRIu32 " %" PRIu32 " %" PRIu64,
-                      e->t_ns, e->thread, e->cpu, e->object);
-        else
-            rc = putf(b,
-                      "r %" PRIu64 " %" PRIu32 " %" PRIu32 " %" PRIu64
-                      " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu32,
-                      e->t_ns, e->thread, e->cpu, e->object, e->new_object,
-                      e->size, e->align, e->stack);
+    case AS_TRACE_REC_EVENT: {
+        /* a T THREAD CPU OBJECT SIZE ALIGN STACK; f T THREAD CPU OBJECT;
+         * r T THREAD CPU OBJECT NEW_OBJECT SIZE ALIGN STACK */
+        uint64_t v[8] = {e->t_ns, e->thread, e->cpu, e->object};
+        if (e->kind == AS_EV_ALLOC) {
+            v[4] = e->size, v[5] = e->align, v[6] = e->stack;
+            rc = put_u64s(b, "a", v, 7);
+        } else if (e->kind == AS_EV_FREE) {
+            rc = put_u64s(b, "f", v, 4);
+        } else {
+            v[4] = e->new_object, v[5] = e->size, v[6] = e->align;
+            v[7] = e->stack;
+            rc = put_u64s(b, "r", v, 8);
+        }
         if (rc) return rc;
         break;
+    }
     default:
         return AS_EINVAL;
     }
-    return putf(b, "\n");
+    if (reserve(b, 1)) return AS_ENOMEM;
+    b->p[b->len++] = '\n';
+    b->p[b->len] = '\0';
+    return 0;
 }
 
 void as_textbuf_free(as_textbuf_t *b)
