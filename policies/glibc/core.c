@@ -119,13 +119,26 @@ void gl_malloc_consolidate(gl_t *st, gl_arena_t *av)
 
 /* ---- the system layer ---- */
 
+static int sbrk_grow(gl_t *st, uint64_t size, uintptr_t *brk);
+
 static int systrim(gl_t *st, gl_arena_t *av, uint64_t pad)
 {
-    int64_t top_area = (int64_t)av->top_size - GL_MINSIZE - 1;
-    if (top_area <= (int64_t)pad) return 0;
-    uint64_t extra = as_align_down((uint64_t)top_area - pad, st->page);
+    /* glibc compares the signed top_area with the unsigned pad, so a top of
+     * MINSIZE (top_area -1) passes the test and `extra` comes out as minus
+     * one page: sbrk(-extra) then *grows* the heap by a page (reachable
+     * only with trim_threshold < 33; the real glibc does it too). */
+    uint64_t top_area = av->top_size - GL_MINSIZE - 1;
+    if (top_area <= pad) return 0;
+    uint64_t extra = as_align_down(top_area - pad, st->page);
     if (extra == 0) return 0;
     if (st->brk_end != av->top + av->top_size) return 0; /* foreign brk */
+    if ((int64_t)extra < 0) {
+        uintptr_t brk;
+        if (sbrk_grow(st, -extra, &brk)) return 0;
+        av->system_mem += -extra;
+        av->top_size += -extra;
+        return 1;
+    }
     if (as_ps_unreserve(st->ps, st->brk_end - extra, extra)) return 0;
     st->brk_end -= extra;
     av->system_mem -= extra;

@@ -1,0 +1,271 @@
+/* glibc_compare.c - the same malloc/free/realloc sequence through the real
+ * glibc and through the `glibc` policy, with mallinfo2 figures at fixed
+ * points, for tests/check_glibc_real.sh.
+ *
+ *   glibc_compare real  SEED OPS EVERY SLOTS   ops on this process's glibc
+ *   glibc_compare model SEED OPS EVERY SLOTS [glibc.KEY=VALUE...]
+ *                                              the same ops on the model
+ *   glibc_compare text  SEED OPS EVERY SLOTS   the ops as an allocsim text
+ *                                              trace (op i at t = 1000 i + 500)
+ * Every EVERY ops (and at the end) real and model print one line
+ * "ops arena ordblks smblks hblks hblkhd fsmblks uordblks fordblks keepcost".
+ * The sequence comes from a seeded splitmix64: SLOTS pointer slots; each op
+ * picks a slot, allocates into an empty one, and frees (70 %) or reallocs
+ * (30 %) a full one. Sizes: 55 % 1-256 B, 25 % to 4 KiB, 14 % to 64 KiB,
+ * 6 % to 1 MiB (above the mmap threshold, so the dynamic threshold moves).
+ * The real mode must not allocate anything itself: slots are a static array
+ * and output is formatted by hand and written with write(2) (stdio would
+ * malloc its buffer). One thread, so arenas do not interfere.
+ */
+#include <malloc.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "policies/glibc/glibc.h"
+
+#define MAX_SLOTS 65536
+
+static uint64_t rng_state;
+static uint64_t next_rand(void)
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static size_t next_size(void)
+{
+    uint64_t r = next_rand() % 100, x = next_rand();
+    if (r < 55) return 1 + x % 256;
+    if (r < 80) return 257 + x % (4096 - 256);
+    if (r < 94) return 4097 + x % (65536 - 4096);
+    return 65537 + x % (1048576 - 65536);
+}
+
+/* One op: *kind 'a' (alloc into empty slot), 'f' or 'r'; slot and size. */
+static void next_op(size_t n_slots, const int *full, char *kind, size_t *slot,
+                    size_t *size)
+{
+    *slot = next_rand() % n_slots;
+    uint64_t r = next_rand() % 100;
+    *size = next_size();
+    *kind = !full[*slot] ? 'a' : r < 70 ? 'f' : 'r';
+}
+
+static char out_buf[256];
+static size_t out_len;
+static void put_str(const char *s)
+{
+    while (*s && out_len < sizeof out_buf)
+        out_buf[out_len++] = *s++;
+}
+static void put_u64(uint64_t v)
+{
+    char t[24];
+    int n = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n && out_len < sizeof out_buf)
+        out_buf[out_len++] = t[--n];
+}
+static void flush_line(void)
+{
+    put_str("\n");
+    if (write(1, out_buf, out_len) != (ssize_t)out_len) _exit(1);
+    out_len = 0;
+}
+
+static void print_info(uint64_t ops, const uint64_t f[9])
+{
+    put_u64(ops);
+    for (int i = 0; i < 9; i++) {
+        put_str(" ");
+        put_u64(f[i]);
+    }
+    flush_line();
+}
+
+static int full[MAX_SLOTS];
+static void *ptrs[MAX_SLOTS];
+static uint64_t ids[MAX_SLOTS];
+
+static void real_info(uint64_t ops)
+{
+    struct mallinfo2 m = mallinfo2();
+    uint64_t f[9] = {m.arena,   m.ordblks,  m.smblks,   m.hblks,   m.hblkhd,
+                     m.fsmblks, m.uordblks, m.fordblks, m.keepcost};
+    print_info(ops, f);
+}
+
+/* ---- the model over a small page source: honours any free hint ---- */
+
+typedef struct {
+    uintptr_t next; /* bump pointer for unhinted reservations */
+} fake_os_t;
+
+static int fake_reserve(void *s, uintptr_t hint, size_t bytes, size_t align,
+                        uintptr_t *addr)
+{
+    fake_os_t *os = s;
+    if (hint) { /* the break region is far from the mmap region: free */
+        *addr = hint;
+        return 0;
+    }
+    uintptr_t a = (os->next + align - 1) & ~(uintptr_t)(align - 1);
+    os->next = a + bytes;
+    *addr = a;
+    return 0;
+}
+static int fake_release(void *s, uintptr_t a, size_t b)
+{
+    (void)s, (void)a, (void)b;
+    return 0;
+}
+static int fake_unreserve(void *s, uintptr_t a, size_t b)
+{
+    (void)s, (void)a, (void)b;
+    return 0;
+}
+static void *meta_alloc(void *s, size_t bytes)
+{
+    (void)s;
+    return calloc(1, bytes);
+}
+static void meta_free(void *s, void *p, size_t bytes)
+{
+    (void)s, (void)bytes;
+    free(p);
+}
+static const as_pagesource_ops_t fake_ops = {fake_reserve, fake_release,
+                                             fake_unreserve, NULL};
+
+int main(int argc, char **argv)
+{
+    if (argc < 6) {
+        static const char u[] = "usage: glibc_compare real|model|text SEED "
+                                "OPS EVERY SLOTS [glibc.KEY=VALUE...]\n";
+        if (write(2, u, sizeof u - 1)) return 2;
+        return 2;
+    }
+    const char *mode = argv[1];
+    rng_state = strtoull(argv[2], NULL, 10);
+    uint64_t n_ops = strtoull(argv[3], NULL, 10);
+    uint64_t every = strtoull(argv[4], NULL, 10);
+    size_t n_slots = strtoull(argv[5], NULL, 10);
+    if (!every || !n_slots || n_slots > MAX_SLOTS) return 2;
+    int real = !strcmp(mode, "real"), text = !strcmp(mode, "text");
+    if (!real && !text && strcmp(mode, "model")) return 2;
+
+    /* the model */
+    const as_policy_ops_t *p = &as_policy_glibc;
+    fake_os_t os = {(uintptr_t)0x100000000000ull};
+    as_pagesource_t ps = {
+        &fake_ops, &os, {meta_alloc, meta_free, NULL}, 4096, 2u << 20};
+    as_param_value_t params[AS_GLIBC_N_PARAMS];
+    void *st = NULL;
+    as_ctx_t ctx = {0, 0, 0, AS_CLASS_NONE, 0};
+    if (!real && !text) {
+        if (as_param_defaults(p->params, p->n_params, params)) return 1;
+        for (int i = 6; i < argc; i++) {
+            const char *a = argv[i];
+            if (!strncmp(a, "glibc.", 6)) a += 6;
+            if (as_param_set(p->params, p->n_params, params, a)) return 2;
+        }
+        as_policy_config_t cfg = {&ps, params, 1, NULL, NULL};
+        if (p->create(&cfg, &st)) return 1;
+    }
+    if (text) {
+        put_str("meta program glibc_compare");
+        flush_line();
+    }
+    uint64_t next_id = 0;
+    uintptr_t base = 0;
+    int trace_addrs = getenv("GLIBC_COMPARE_ADDRS") != NULL;
+    for (uint64_t i = 0; i < n_ops; i++) {
+        char kind;
+        size_t slot, size;
+        next_op(n_slots, full, &kind, &slot, &size);
+        uint64_t t = 1000 * i + 500;
+        if (text) {
+            if (kind == 'a') {
+                put_str("a ");
+                put_u64(t);
+                put_str(" 0 0 ");
+                put_u64(next_id);
+                put_str(" ");
+                put_u64(size);
+                put_str(" 0 0");
+                ids[slot] = next_id++;
+            } else if (kind == 'f') {
+                put_str("f ");
+                put_u64(t);
+                put_str(" 0 0 ");
+                put_u64(ids[slot]);
+            } else {
+                put_str("r ");
+                put_u64(t);
+                put_str(" 0 0 ");
+                put_u64(ids[slot]);
+                put_str(" ");
+                put_u64(next_id);
+                put_str(" ");
+                put_u64(size);
+                put_str(" 0 0");
+                ids[slot] = next_id++;
+            }
+            flush_line();
+        } else if (real) {
+            if (kind == 'a')
+                ptrs[slot] = malloc(size);
+            else if (kind == 'f')
+                free(ptrs[slot]);
+            else
+                ptrs[slot] = realloc(ptrs[slot], size);
+            if (kind != 'f' && !ptrs[slot]) return 1;
+        } else {
+            as_block_t b;
+            ctx.now_ns = t;
+            int rc;
+            if (kind == 'a')
+                rc = p->alloc(st, &ctx, size, 0, &b);
+            else if (kind == 'f')
+                rc = p->free(st, &ctx, (uintptr_t)ptrs[slot], 0);
+            else
+                rc =
+                    p->realloc(st, &ctx, (uintptr_t)ptrs[slot], 0, size, 0, &b);
+            if (rc) return 1;
+            if (kind != 'f') ptrs[slot] = (void *)b.addr;
+        }
+        full[slot] = kind != 'f';
+        if (trace_addrs && kind != 'f') { /* offset from the first block */
+            uintptr_t a = (uintptr_t)ptrs[slot];
+            if (!base) base = a;
+            put_u64(i);
+            put_str(a - base < ((uintptr_t)1 << 32) ? " " : " mmap ");
+            put_u64(a - base < ((uintptr_t)1 << 32) ? a - base : 0);
+            flush_line();
+        }
+        if (!text && ((i + 1) % every == 0 || i + 1 == n_ops)) {
+            if (real) {
+                real_info(i + 1);
+            } else {
+                as_glibc_mallinfo_t m;
+                as_glibc_mallinfo(st, &m);
+                uint64_t f[9] = {m.arena,    m.ordblks,  m.smblks,
+                                 m.hblks,    m.hblkhd,   m.fsmblks,
+                                 m.uordblks, m.fordblks, m.keepcost};
+                print_info(i + 1, f);
+            }
+        }
+    }
+    if (st) {
+        if (p->check(st, NULL)) return 3;
+        p->destroy(st);
+    }
+    return 0;
+}
