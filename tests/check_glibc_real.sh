@@ -10,7 +10,8 @@
 # every figure must be equal at every point, under the default tunables and
 # under GLIBC_TUNABLES that switch parts off (the same settings as glibc.*
 # parameters of the model): tcache off, fastbins off, a fixed mmap
-# threshold, trimming at every free. Then the same sequence goes the way a
+# threshold, trimming at every free; and with aligned allocations
+# (posix_memalign, _int_memalign). Then the same sequence goes the way a
 # user's trace goes: written as an allocsim text trace, imported, replayed by
 # `allocsim run -p glibc` with one sample per N operations; the mallinfo
 # columns of policy_series.csv must equal the real figures too.
@@ -74,6 +75,10 @@ compare "small tcache" "glibc.malloc.tcache_count=3:glibc.malloc.tcache_max=200"
 compare "fastbins off" "glibc.malloc.mxfast=0" 5 60000 1000 2000 mxfast=0
 compare "tcache and fastbins off" "glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0" 6 60000 1000 500 tcache_count=0 mxfast=0
 compare "fixed mmap threshold 64K" "glibc.malloc.mmap_threshold=65536" 7 60000 1000 2000 mmap_threshold=64K
+export GLIBC_COMPARE_ALIGN=1 # a tenth of the allocations 32 B..4 KiB aligned
+compare "posix_memalign mixed in" "" 10 60000 1000 2000
+compare "posix_memalign, tcache off" "glibc.malloc.tcache_count=0" 11 60000 1000 2000 tcache_count=0
+unset GLIBC_COMPARE_ALIGN
 compare "trim at every free" "glibc.malloc.trim_threshold=0:glibc.malloc.top_pad=0" 8 60000 1000 2000 trim_threshold=0 top_pad=0
 
 # The same through a trace and `allocsim run`: op i at t = 1000 i + 500 ns,

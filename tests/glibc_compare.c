@@ -13,6 +13,8 @@
  * picks a slot, allocates into an empty one, and frees (70 %) or reallocs
  * (30 %) a full one. Sizes: 55 % 1-256 B, 25 % to 4 KiB, 14 % to 64 KiB,
  * 6 % to 1 MiB (above the mmap threshold, so the dynamic threshold moves).
+ * With GLIBC_COMPARE_ALIGN set, a tenth of the allocations ask for an
+ * alignment of 32 B to 4 KiB (posix_memalign; the policy's align).
  * The real mode must not allocate anything itself: slots are a static array
  * and output is formatted by hand and written with write(2) (stdio would
  * malloc its buffer). One thread, so arenas do not interfere.
@@ -46,13 +48,16 @@ static size_t next_size(void)
 }
 
 /* One op: *kind 'a' (alloc into empty slot), 'f' or 'r'; slot and size. */
+static int with_align; /* GLIBC_COMPARE_ALIGN set: some aligned allocs */
 static void next_op(size_t n_slots, const int *full, char *kind, size_t *slot,
-                    size_t *size)
+                    size_t *size, size_t *align)
 {
     *slot = next_rand() % n_slots;
     uint64_t r = next_rand() % 100;
     *size = next_size();
     *kind = !full[*slot] ? 'a' : r < 70 ? 'f' : 'r';
+    *align = 0;
+    if (with_align && *kind == 'a' && r < 10) *align = (size_t)32 << (r % 8);
 }
 
 static char out_buf[256];
@@ -186,10 +191,11 @@ int main(int argc, char **argv)
     uint64_t next_id = 0;
     uintptr_t base = 0;
     int trace_addrs = getenv("GLIBC_COMPARE_ADDRS") != NULL;
+    with_align = getenv("GLIBC_COMPARE_ALIGN") != NULL;
     for (uint64_t i = 0; i < n_ops; i++) {
         char kind;
-        size_t slot, size;
-        next_op(n_slots, full, &kind, &slot, &size);
+        size_t slot, size, align;
+        next_op(n_slots, full, &kind, &slot, &size, &align);
         uint64_t t = 1000 * i + 500;
         if (text) {
             if (kind == 'a') {
@@ -199,7 +205,9 @@ int main(int argc, char **argv)
                 put_u64(next_id);
                 put_str(" ");
                 put_u64(size);
-                put_str(" 0 0");
+                put_str(" ");
+                put_u64(align);
+                put_str(" 0");
                 ids[slot] = next_id++;
             } else if (kind == 'f') {
                 put_str("f ");
@@ -220,8 +228,11 @@ int main(int argc, char **argv)
             }
             flush_line();
         } else if (real) {
-            if (kind == 'a')
+            if (kind == 'a' && align) {
+                if (posix_memalign(&ptrs[slot], align, size)) ptrs[slot] = 0;
+            } else if (kind == 'a') {
                 ptrs[slot] = malloc(size);
+            }
             else if (kind == 'f')
                 free(ptrs[slot]);
             else
@@ -232,7 +243,7 @@ int main(int argc, char **argv)
             ctx.now_ns = t;
             int rc;
             if (kind == 'a')
-                rc = p->alloc(st, &ctx, size, 0, &b);
+                rc = p->alloc(st, &ctx, size, align, &b);
             else if (kind == 'f')
                 rc = p->free(st, &ctx, (uintptr_t)ptrs[slot], 0);
             else
