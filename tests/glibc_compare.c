@@ -232,8 +232,7 @@ int main(int argc, char **argv)
                 if (posix_memalign(&ptrs[slot], align, size)) ptrs[slot] = 0;
             } else if (kind == 'a') {
                 ptrs[slot] = malloc(size);
-            }
-            else if (kind == 'f')
+            } else if (kind == 'f')
                 free(ptrs[slot]);
             else
                 ptrs[slot] = realloc(ptrs[slot], size);
