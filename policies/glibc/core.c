@@ -208,6 +208,13 @@ static gl_seg_t *new_heap(gl_t *st, gl_arena_t *av, uint64_t size,
     size = as_align_up(size, st->page);
     uintptr_t a;
     if (as_ps_reserve(st->ps, 0, GL_HEAP_MAX, GL_HEAP_MAX, &a)) return NULL;
+    /* glibc maps the heap PROT_NONE and mprotects the part in use, so the
+     * kernel sees two mappings and backs no huge page across their border;
+     * a reservation of the whole 64 MiB would let the simulated THP
+     * `always` fault a 2 MiB page at the first touch of a 132 KiB heap.
+     * MADV_NOHUGEPAGE on the whole heap keeps it on base pages (what the
+     * real heap gets under THP `madvise`, as glibc never advises it). */
+    as_ps_hugepage_hint(st->ps, a, GL_HEAP_MAX, 0);
     gl_seg_t *s = seg_new(st, av, a, a + GL_HEAP_INFO, size);
     if (!s) {
         as_ps_unreserve(st->ps, a, GL_HEAP_MAX);
