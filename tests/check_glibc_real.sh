@@ -11,7 +11,8 @@
 # under GLIBC_TUNABLES that switch parts off (the same settings as glibc.*
 # parameters of the model): tcache off, fastbins off, a fixed mmap
 # threshold, trimming at every free; and with aligned allocations
-# (posix_memalign, _int_memalign). Then the same sequence goes the way a
+# (posix_memalign, _int_memalign); and on several threads (arenas,
+# per-thread tcaches, the arena limit). Then the same sequence goes the way a
 # user's trace goes: written as an allocsim text trace, imported, replayed by
 # `allocsim run -p glibc` with one sample per N operations; the mallinfo
 # columns of policy_series.csv must equal the real figures too.
@@ -79,6 +80,14 @@ export GLIBC_COMPARE_ALIGN=1 # a tenth of the allocations 32 B..4 KiB aligned
 compare "posix_memalign mixed in" "" 10 60000 1000 2000
 compare "posix_memalign, tcache off" "glibc.malloc.tcache_count=0" 11 60000 1000 2000 tcache_count=0
 unset GLIBC_COMPARE_ALIGN
+# threads: ops on 4 and on 21 threads one at a time in sequence order (no
+# contention), cross-thread frees included; 21 threads pass the arena limit
+# 8 x cores, which glibc computes from the online CPUs (sysconf)
+export GLIBC_COMPARE_THREADS=3
+compare "4 threads, arenas" "" 12 40000 1000 1000
+export GLIBC_COMPARE_THREADS=20
+compare "21 threads, arena limit" "" 13 40000 1000 1000 cores=$(getconf _NPROCESSORS_ONLN)
+unset GLIBC_COMPARE_THREADS
 compare "trim at every free" "glibc.malloc.trim_threshold=0:glibc.malloc.top_pad=0" 8 60000 1000 2000 trim_threshold=0 top_pad=0
 
 # The same through a trace and `allocsim run`: op i at t = 1000 i + 500 ns,

@@ -13,13 +13,17 @@
  * picks a slot, allocates into an empty one, and frees (70 %) or reallocs
  * (30 %) a full one. Sizes: 55 % 1-256 B, 25 % to 4 KiB, 14 % to 64 KiB,
  * 6 % to 1 MiB (above the mmap threshold, so the dynamic threshold moves).
+ * With GLIBC_COMPARE_THREADS=N (up to 24), each op runs on one of main and
+ * N worker threads (drawn from the sequence), one at a time; the model gets
+ * that thread (and CPU) number.
  * With GLIBC_COMPARE_ALIGN set, a tenth of the allocations ask for an
  * alignment of 32 B to 4 KiB (posix_memalign; the policy's align).
  * The real mode must not allocate anything itself: slots are a static array
  * and output is formatted by hand and written with write(2) (stdio would
- * malloc its buffer). One thread, so arenas do not interfere.
+ * malloc its buffer).
  */
 #include <malloc.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +111,45 @@ static void real_info(uint64_t ops)
     print_info(ops, f);
 }
 
+/* ---- worker threads of the real run (GLIBC_COMPARE_THREADS=N) ----
+ * Worker k (1..N) waits on its own pipe for an op, runs it on glibc and
+ * acknowledges on a shared pipe, so the ops run one at a time, in the
+ * sequence's order, on the thread the sequence names; no thread exits. */
+
+typedef struct {
+    char kind;
+    size_t slot, size, align;
+} op_t;
+
+#define MAX_THREADS 24
+static int op_pipe[MAX_THREADS + 1][2], ack_pipe[2];
+
+static void run_real_op(const op_t *o)
+{
+    void **p = &ptrs[o->slot];
+    if (o->kind == 'a' && o->align) {
+        if (posix_memalign(p, o->align, o->size)) *p = 0;
+    } else if (o->kind == 'a') {
+        *p = malloc(o->size);
+    } else if (o->kind == 'f') {
+        free(*p);
+    } else {
+        *p = realloc(*p, o->size);
+    }
+}
+
+static void *worker(void *arg)
+{
+    int k = (int)(intptr_t)arg;
+    op_t o;
+    while (read(op_pipe[k][0], &o, sizeof o) == (ssize_t)sizeof o) {
+        run_real_op(&o);
+        char c = 1;
+        if (write(ack_pipe[1], &c, 1) != 1) break;
+    }
+    return NULL;
+}
+
 /* ---- the model over a small page source: honours any free hint ---- */
 
 typedef struct {
@@ -192,16 +235,51 @@ int main(int argc, char **argv)
     uintptr_t base = 0;
     int trace_addrs = getenv("GLIBC_COMPARE_ADDRS") != NULL;
     with_align = getenv("GLIBC_COMPARE_ALIGN") != NULL;
+    /* threads: main is 0; each pthread_create callocs the new thread's
+     * DTV, 272 bytes, in the creating thread (seen in mallinfo2 around
+     * pthread_create); a warm-up malloc(5000) first gives main its tcache,
+     * so those callocs come from the top as a malloc would */
+    int n_threads = getenv("GLIBC_COMPARE_THREADS")
+                        ? atoi(getenv("GLIBC_COMPARE_THREADS"))
+                        : 0;
+    if (n_threads < 0 || n_threads > MAX_THREADS) return 2;
+    if (n_threads && !text) {
+        for (int k = 0; k < 1 + n_threads; k++) {
+            size_t sz = k == 0 ? 5000 : 272;
+            if (real && k == 0) {
+                if (!malloc(sz)) return 1;
+            } else if (!real) {
+                as_block_t b;
+                if (p->alloc(st, &ctx, sz, 0, &b)) return 1;
+            }
+        }
+        if (real) {
+            if (pipe(ack_pipe)) return 1;
+            for (int k = 1; k <= n_threads; k++) {
+                pthread_t th;
+                if (pipe(op_pipe[k]) ||
+                    pthread_create(&th, NULL, worker, (void *)(intptr_t)k))
+                    return 1;
+            }
+        }
+    }
     for (uint64_t i = 0; i < n_ops; i++) {
         char kind;
         size_t slot, size, align;
         next_op(n_slots, full, &kind, &slot, &size, &align);
+        uint32_t thread =
+            n_threads ? (uint32_t)(next_rand() % (uint64_t)(n_threads + 1)) : 0;
         uint64_t t = 1000 * i + 500;
+        ctx.thread = ctx.cpu = thread;
         if (text) {
             if (kind == 'a') {
                 put_str("a ");
                 put_u64(t);
-                put_str(" 0 0 ");
+                put_str(" ");
+                put_u64(thread);
+                put_str(" ");
+                put_u64(thread);
+                put_str(" ");
                 put_u64(next_id);
                 put_str(" ");
                 put_u64(size);
@@ -212,12 +290,20 @@ int main(int argc, char **argv)
             } else if (kind == 'f') {
                 put_str("f ");
                 put_u64(t);
-                put_str(" 0 0 ");
+                put_str(" ");
+                put_u64(thread);
+                put_str(" ");
+                put_u64(thread);
+                put_str(" ");
                 put_u64(ids[slot]);
             } else {
                 put_str("r ");
                 put_u64(t);
-                put_str(" 0 0 ");
+                put_str(" ");
+                put_u64(thread);
+                put_str(" ");
+                put_u64(thread);
+                put_str(" ");
                 put_u64(ids[slot]);
                 put_str(" ");
                 put_u64(next_id);
@@ -228,14 +314,16 @@ int main(int argc, char **argv)
             }
             flush_line();
         } else if (real) {
-            if (kind == 'a' && align) {
-                if (posix_memalign(&ptrs[slot], align, size)) ptrs[slot] = 0;
-            } else if (kind == 'a') {
-                ptrs[slot] = malloc(size);
-            } else if (kind == 'f')
-                free(ptrs[slot]);
-            else
-                ptrs[slot] = realloc(ptrs[slot], size);
+            op_t o = {kind, slot, size, align};
+            if (thread == 0) {
+                run_real_op(&o);
+            } else {
+                char c;
+                if (write(op_pipe[thread][1], &o, sizeof o) !=
+                        (ssize_t)sizeof o ||
+                    read(ack_pipe[0], &c, 1) != 1)
+                    return 1;
+            }
             if (kind != 'f' && !ptrs[slot]) return 1;
         } else {
             as_block_t b;
