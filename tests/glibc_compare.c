@@ -271,45 +271,22 @@ int main(int argc, char **argv)
             n_threads ? (uint32_t)(next_rand() % (uint64_t)(n_threads + 1)) : 0;
         uint64_t t = 1000 * i + 500;
         ctx.thread = ctx.cpu = thread;
-        if (text) {
-            if (kind == 'a') {
-                put_str("a ");
-                put_u64(t);
+        if (text) { /* a|f|r t thread cpu [old] [new size align stack] */
+            put_str(kind == 'a' ? "a " : kind == 'f' ? "f " : "r ");
+            uint64_t head[3] = {t, thread, thread};
+            for (int k = 0; k < 3; k++) {
+                put_u64(head[k]);
                 put_str(" ");
-                put_u64(thread);
-                put_str(" ");
-                put_u64(thread);
-                put_str(" ");
-                put_u64(next_id);
-                put_str(" ");
-                put_u64(size);
-                put_str(" ");
-                put_u64(align);
-                put_str(" 0");
-                ids[slot] = next_id++;
-            } else if (kind == 'f') {
-                put_str("f ");
-                put_u64(t);
-                put_str(" ");
-                put_u64(thread);
-                put_str(" ");
-                put_u64(thread);
-                put_str(" ");
-                put_u64(ids[slot]);
-            } else {
-                put_str("r ");
-                put_u64(t);
-                put_str(" ");
-                put_u64(thread);
-                put_str(" ");
-                put_u64(thread);
-                put_str(" ");
-                put_u64(ids[slot]);
-                put_str(" ");
-                put_u64(next_id);
-                put_str(" ");
-                put_u64(size);
-                put_str(" 0 0");
+            }
+            if (kind != 'a') put_u64(ids[slot]);
+            if (kind != 'f') {
+                if (kind == 'r') put_str(" ");
+                uint64_t tail[3] = {next_id, size, align};
+                for (int k = 0; k < 3; k++) {
+                    put_u64(tail[k]);
+                    put_str(" ");
+                }
+                put_str("0");
                 ids[slot] = next_id++;
             }
             flush_line();
