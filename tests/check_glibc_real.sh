@@ -28,6 +28,9 @@ if grep -q '^ALLOCSIM_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; the
 fi
 ver=$(getconf GNU_LIBC_VERSION 2>/dev/null)
 [[ $ver == "glibc 2.36" ]] || { echo "skip: C library is '$ver', the model is of glibc 2.36"; exit 77; }
+# nothing from the caller's environment may tune or replace glibc's malloc
+unset GLIBC_TUNABLES LD_PRELOAD GLIBC_COMPARE_ALIGN GLIBC_COMPARE_THREADS \
+  GLIBC_COMPARE_ADDRS $(env | sed -n 's/^\(MALLOC_[A-Z_]*\)=.*/\1/p')
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
