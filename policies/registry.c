@@ -7,6 +7,7 @@
 #include "policies/policy.h"
 #include "common/util.h"
 #include "policies/bestfit/bestfit.h"
+#include "policies/glibc/glibc.h"
 #include "policies/hoard/hoard.h"
 #include "policies/llama/llama.h"
 #include "policies/heaps/private_heaps.h"
@@ -20,6 +21,7 @@ static const as_policy_ops_t *const as_policies[] = {
     &as_policy_private_heaps,
     &as_policy_ownership_heaps,
     &as_policy_tcmalloc,
+    &as_policy_glibc,
     NULL /* keep last */
 };
 

@@ -26,6 +26,7 @@
 
 #include "common/rng.h"
 #include "policies/bestfit/bestfit.h"
+#include "policies/glibc/glibc.h"
 #include "policies/heaps/private_heaps.h"
 #include "policies/hoard/hoard.h"
 #include "policies/layers/check.h"
@@ -318,6 +319,7 @@ static void test_check_hook_catches(void)
         {"llama", as_llama_debug_corrupt, "freemap"},
         {"private-heaps", as_private_heaps_debug_corrupt, "free_list_bytes"},
         {"tcmalloc", tc_corrupt, "filler"},
+        {"glibc", as_glibc_debug_corrupt, "binned counters"},
     };
     size_t n = sizeof cases / sizeof cases[0];
     CU_ASSERT_EQUAL(n, as_policy_count()); /* a new policy needs a case */

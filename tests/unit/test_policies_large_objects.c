@@ -22,6 +22,7 @@
  *     bestfit: the heap grows by 128 KiB exactly as two 64 KiB objects, the
  *       holes of 64 KiB never fit 128 KiB and never coalesce, so the heap is
  *       N x 64 KiB + N/2 x 128 KiB = 2N x 64 KiB mapped;
+ *     glibc: see test_glibc;
  *     every policy: live bytes N/2 x 192 KiB at the end; after destroy no
  *       mapping and no metadata remain; the OS's invariants hold.
  * huge_request: one 64 TiB allocation, touched and freed, through each
@@ -169,6 +170,33 @@ static void test_bestfit(void)
     CU_ASSERT_EQUAL(c.mapped_bytes, 2 * n * 64 * KIB);
 }
 
+/* glibc: 64 KiB (chunk 65552) is below the mmap threshold: the break
+ * (at 0x600000000000) holds the 656-byte tcache struct, the N chunks and a
+ * top, which after the last sbrk (nb + 128 KiB + 32 - top, in pages) is
+ * 131104 to 135199 bytes; the freed chunks never merge (their neighbours
+ * are live). The first 128 KiB request (chunk 131088) finds no bin but the
+ * top, which holds it when it has 131120 bytes (true for both N here);
+ * later ones are above the mmap threshold with the top too small: mappings
+ * of 131096 rounded to 135168 bytes, until M_MMAP_MAX (65536) are mapped;
+ * the rest grow the break. So the break is the N chunks, the tcache
+ * struct, every 128 KiB chunk not mapped and a final top of 32 to 135199
+ * bytes. */
+static void test_glibc(void)
+{
+    const uint64_t n = N_OBJECTS;
+    as_simos_counters_t c;
+    uintptr_t first = many_large("glibc", &c);
+    uint64_t used = 656 + n * 65552;
+    CU_ASSERT_EQUAL(first, (uintptr_t)0x600000000000ull + used + 16);
+    uint64_t mapped = n / 2 - 1 < 65536 ? n / 2 - 1 : 65536;
+    uint64_t in_brk = n / 2 - mapped; /* 128 KiB chunks in the break */
+    uint64_t brk = c.mapped_bytes - mapped * 135168;
+    CU_ASSERT_EQUAL(brk % 4096, 0);
+    CU_ASSERT(brk >= used + in_brk * 131088 + 32 &&
+              brk <= used + in_brk * 131088 + 135199);
+    CU_ASSERT_EQUAL(c.unreserves, 0);
+}
+
 static void test_tcmalloc(void)
 {
     as_simos_counters_t c;
@@ -210,10 +238,34 @@ static void huge_request(const char *name, int refused)
     h_close(&h);
 }
 
+/* glibc maps 64 TiB + 16 + 8 rounded to pages: 64 TiB + 4 KiB, besides the
+ * 135168-byte break of its tcache struct; the block starts 16 bytes in. */
+static void huge_request_glibc(void)
+{
+    h_t h;
+    CU_ASSERT_FATAL(h_open(&h, "glibc") == 0);
+    const as_simos_counters_t *c = as_simos_counters(h.os);
+    uint64_t meta0 = c->meta_bytes;
+    as_ctx_t ctx = {.lifetime_class = AS_CLASS_NONE};
+    as_block_t b;
+    CU_ASSERT_EQUAL_FATAL(h.ops->alloc(h.st, &ctx, 64 * TIB, 0, &b), 0);
+    CU_ASSERT_EQUAL(b.bytes, 64 * TIB + 4096 - 16);
+    CU_ASSERT_EQUAL(b.addr, BASE + 16);
+    CU_ASSERT_EQUAL(c->mapped_bytes, 135168 + 64 * TIB + 4096);
+    CU_ASSERT_EQUAL(as_simos_touch(h.os, b.addr, 64 * TIB), 0);
+    CU_ASSERT_EQUAL(c->resident_bytes, 64 * TIB + 4096);
+    CU_ASSERT(c->meta_bytes - meta0 < 64 * KIB);
+    CU_ASSERT_EQUAL(h.ops->free(h.st, &ctx, b.addr, 0), 0);
+    CU_ASSERT_EQUAL(c->mapped_bytes, 135168);
+    CU_ASSERT(c->peak_meta_bytes - meta0 < 64 * KIB);
+    h_close(&h);
+}
+
 static void test_huge_request(void)
 {
     /* every registered policy is listed here and in main() */
-    CU_ASSERT_EQUAL(as_policy_count(), 6);
+    CU_ASSERT_EQUAL(as_policy_count(), 7);
+    huge_request_glibc();
     huge_request("hoard", 0);
     huge_request("ownership-heaps", 0);
     huge_request("private-heaps", 0);
@@ -231,6 +283,7 @@ int main(void)
         {"many_large_llama", test_llama},
         {"many_large_bestfit", test_bestfit},
         {"many_large_tcmalloc", test_tcmalloc},
+        {"many_large_glibc", test_glibc},
         {"huge_request", test_huge_request},
         {NULL, NULL},
     };
