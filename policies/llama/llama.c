@@ -1562,4 +1562,5 @@ const as_policy_ops_t as_policy_llama = {
     .stats = llama_stats,
     .destroy = llama_destroy,
     .check = llama_check,
+    .lifetime_aware = 1,
 };
