@@ -17,7 +17,10 @@
 #   - llama --predictor oracle: OLD and NEW, default parameters;
 #   - NEW llama --predictor oracle with one parameter moved at a time:
 #     llama.deadline_multiplier 1 2 4 8, llama.open_blocks per_cpu shared,
-#     llama.recycle_open never top bottom.
+#     llama.recycle_open never top bottom, and the choices of ours no source
+#     makes ([R] in docs/policies/llama.md): llama.line_size 64 128 256,
+#     llama.partial_min_lines 1 8 32, llama.tick_interval 1ms 10ms 100ms,
+#     llama.medium_max 1M 2M.
 # Prints markdown tables (also written to WORKDIR/tables.md). Waste is
 # mean resident - mean live bytes (compare.csv's wasted_bytes); the waste
 # reduction of a run against tcmalloc on the same trace is
@@ -58,7 +61,9 @@ for t in server-mix-s1 redis python sqlite; do
     echo "$t.llama $NEW $W/$t.ast -p llama --predictor oracle" >>"$jobs"
     for v in deadline_multiplier=1 deadline_multiplier=4 \
         deadline_multiplier=8 open_blocks=shared recycle_open=top \
-        recycle_open=bottom; do
+        recycle_open=bottom line_size=64 line_size=256 partial_min_lines=1 \
+        partial_min_lines=32 tick_interval=1ms tick_interval=100ms \
+        medium_max=1M; do
         echo "$t.llama-$v $NEW $W/$t.ast -p llama --predictor oracle -P llama.$v" >>"$jobs"
     done
 done
@@ -137,7 +142,18 @@ variants = [("llama-deadline_multiplier=1", "deadline_multiplier=1"),
             ("llama-open_blocks=shared", "open_blocks=shared"),
             ("llama", "recycle_open=never (default)"),
             ("llama-recycle_open=top", "recycle_open=top"),
-            ("llama-recycle_open=bottom", "recycle_open=bottom")]
+            ("llama-recycle_open=bottom", "recycle_open=bottom"),
+            ("llama-line_size=64", "line_size=64"),
+            ("llama", "line_size=128 (default)"),
+            ("llama-line_size=256", "line_size=256"),
+            ("llama-partial_min_lines=1", "partial_min_lines=1"),
+            ("llama", "partial_min_lines=8 (default)"),
+            ("llama-partial_min_lines=32", "partial_min_lines=32"),
+            ("llama-tick_interval=1ms", "tick_interval=1ms"),
+            ("llama", "tick_interval=10ms (default)"),
+            ("llama-tick_interval=100ms", "tick_interval=100ms"),
+            ("llama-medium_max=1M", "medium_max=1M"),
+            ("llama", "medium_max=2M (default)")]
 ranges = {}
 for t, title in traces:
     tc = load(f"{t}.tcmalloc")
