@@ -120,6 +120,11 @@ typedef struct as_policy_ops {
      * failure it appends one line naming the broken invariant to `why`
      * (NULL: no message). @return 0, or AS_ECHECK. */
     int (*check)(const void *state, as_msg_t *why);
+    /* lifetime_aware: 1 when placement depends on ctx->lifetime_class, so a
+     * run without predictions changes what the policy does (`allocsim run`
+     * then warns); 0 when the policy ignores the class. Last, so that a
+     * table written without it (every other policy) leaves it 0. */
+    int lifetime_aware;
 } as_policy_ops_t;
 
 /* The registry: one static table in policies/registry.c. */

@@ -52,6 +52,12 @@ static void help_policies(FILE *f)
     for (size_t i = 0; i < as_policy_count(); i++) {
         const as_policy_ops_t *p = as_policy_at(i);
         fprintf(f, "  %-16s %s\n", p->name, p->doc);
+        if (p->lifetime_aware)
+            fprintf(f,
+                    "  %-16s lifetime-aware: places objects by the "
+                    "predictor's classes; without\n  %-16s --predictor "
+                    "(none) every object follows %s.unknown_class\n",
+                    "", "", p->name);
         help_params(f, p->name, p->params, p->n_params);
     }
     fprintf(f, "\npredictors (--predictor NAME; a wrapper such as cached "

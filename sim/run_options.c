@@ -52,7 +52,11 @@ static const as_opt_t run_common[] = {
                     "parameter, e.g. bestfit.trim_threshold=1M; repeatable"),
     AS_OPT_ROW_TEXT(OPT_PREDICTOR, "predictor", 0, "NAME",
                     "lifetime predictor (run: default none; demo: oracle);\n"
-                    "WRAPPER:INNER for a wrapping predictor (cached:site)"),
+                    "WRAPPER:INNER for a wrapping predictor (cached:site).\n"
+                    "With none (no prediction) a lifetime-aware policy\n"
+                    "(llama) places every object by its unknown-class\n"
+                    "rule (llama.unknown_class, in summary.json\n"
+                    "policy.params) and run warns"),
     AS_OPT_ROW_CHOICE(OPT_THP, "thp", 0, "never|madvise|always", "MODE",
                       "always (default) | madvise | never"),
     AS_OPT_ROW_TEXT(OPT_CLASSES, "classes", 0, "LIST",

@@ -53,9 +53,39 @@ static int close_all(as_outfile_t *out, int keep)
     return bad;
 }
 
+/* A lifetime-aware policy (policy.h: lifetime_aware) that got no prediction
+ * for any allocation placed every object by its own rule for unknown
+ * objects, not by lifetime: say so, naming the rule when the policy has an
+ * `unknown_class` parameter (its resolved value is in summary.json). */
+static void warn_no_predictions(const as_run_config_t *cfg,
+                                const as_run_result_t *res)
+{
+    const as_policy_ops_t *ops =
+        cfg->policy_ops ? cfg->policy_ops : as_policy_find(cfg->policy);
+    uint64_t asked = res->allocs + res->reallocs;
+    if (!ops || !ops->lifetime_aware || asked == 0 ||
+        res->unpredicted_allocs != asked)
+        return;
+    char rule[160] = "its rule for objects without a prediction";
+    for (size_t i = 0; i < res->n_params_out; i++) {
+        const as_resolved_param_t *r = &res->params[i];
+        char v[64];
+        if (strcmp(r->part, ops->name) == 0 &&
+            strcmp(r->spec->name, "unknown_class") == 0 &&
+            as_param_format(r->spec, r->value, v, sizeof v) >= 0)
+            snprintf(rule, sizeof rule, "%s.unknown_class=%s", ops->name, v);
+    }
+    as_cli_err("warning: %s places objects by predicted lifetime, but no "
+               "allocation had a prediction (--predictor %s): every object "
+               "was placed by %s, not by its lifetime; give --predictor "
+               "oracle (or site, cached:site) for lifetime-aware placement",
+               ops->name, cfg->predictor ? cfg->predictor : "none", rule);
+}
+
 static void report(const as_run_config_t *cfg, const as_run_result_t *res,
                    const char *summary_path, as_run_brief_t *brief)
 {
+    warn_no_predictions(cfg, res);
     if (res->warn_truncated)
         as_cli_err("%s: %s (replayed every whole chunk; the outputs "
                    "are marked truncated%s)",

@@ -112,6 +112,13 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     cJSON_AddItemToObject(po, "params", params_of(res, pol));
     cJSON_AddBoolToObject(po, "checked", cfg->check);
     cJSON_AddBoolToObject(po, "stats_layer", cfg->stats_layer);
+    /* Only for a lifetime-aware policy, so every other summary is as it
+     * was: with predictor "none" its placement followed its unknown-class
+     * rule (a parameter in policy.params, e.g. llama.unknown_class). */
+    const as_policy_ops_t *pops =
+        cfg->policy_ops ? cfg->policy_ops : as_policy_find(pol);
+    if (pops && pops->lifetime_aware)
+        cJSON_AddBoolToObject(po, "lifetime_aware", 1);
 
     char pname[64], iname[64] = "";
     snprintf(pname, sizeof pname, "%s",
@@ -152,7 +159,8 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
 
     cJSON *rp = cJSON_AddObjectToObject(root, "replay");
     add_u64(rp, "sample_interval_ns", res->sample_interval_ns);
-    add_u64(rp, "max_rows", cfg->max_rows ? cfg->max_rows : AS_DEFAULT_MAX_ROWS);
+    add_u64(rp, "max_rows",
+            cfg->max_rows ? cfg->max_rows : AS_DEFAULT_MAX_ROWS);
     cJSON_AddBoolToObject(rp, "skip_bad_events", cfg->skip_bad_events);
     cJSON_AddBoolToObject(rp, "allow_truncated", cfg->allow_truncated);
 

@@ -42,19 +42,20 @@ static const as_param_spec_t llama_params[] = {
                                     "for small objects of its class"},
     [AS_LLAMA_TICK_INTERVAL] = {"tick_interval", AS_PARAM_NS, "10ms", 1000,
                                 1e15, NULL, "period of deadline checks"},
-    [AS_LLAMA_DEMOTE_FRACTION] = {"demote_fraction", AS_PARAM_DOUBLE, "0.5", 0,
-                                  1, NULL,
-                                  "demote a page whose own-class objects die "
-                                  "more than this x class bound before its "
-                                  "deadline"},
+    [AS_LLAMA_DEADLINE_MULTIPLIER] = {"deadline_multiplier", AS_PARAM_DOUBLE,
+                                      "2", 1, 1000, NULL,
+                                      "a unit's deadline is its opening "
+                                      "allocation + this x its class bound "
+                                      "(not fixed by the paper)"},
     [AS_LLAMA_RECYCLE] = {"recycle", AS_PARAM_BOOL, "1", 0, 1, NULL,
                           "place shorter-lived blocks on longer-lived pages"},
-    [AS_LLAMA_RECYCLE_OPEN] = {"recycle_open", AS_PARAM_ENUM, "bottom", 0, 0,
+    [AS_LLAMA_RECYCLE_OPEN] = {"recycle_open", AS_PARAM_ENUM, "never", 0, 0,
                                "never|top|bottom",
-                               "recycle onto longer-lived pages still open "
-                               "for their class: never, from the top end "
-                               "(the class fills from the bottom), or first "
-                               "fit"},
+                               "recycle also onto longer-lived pages still "
+                               "open for their class (top: from the top end; "
+                               "bottom: first fit); not from the paper, "
+                               "which recycles onto active pages only "
+                               "(never)"},
     [AS_LLAMA_RECYCLE_ORDER] = {"recycle_order", AS_PARAM_ENUM, "nearest", 0, 0,
                                 "nearest|longest",
                                 "which longer class to recycle from first"},
@@ -72,6 +73,16 @@ static const as_param_spec_t llama_params[] = {
                                 "class of an object with no prediction: "
                                 "shortest (pages are promoted as they age) "
                                 "or longest (no lifetime segregation)"},
+    [AS_LLAMA_OPEN_BLOCKS] = {"open_blocks", AS_PARAM_ENUM, "per_cpu", 0, 0,
+                              "per_cpu|shared",
+                              "each CPU bump-allocates small objects in its "
+                              "own open block per class, as a drop-in "
+                              "TCMalloc replacement must (per_cpu), or one "
+                              "open block per class for all (shared)"},
+    [AS_LLAMA_MAX_CPUS] = {"max_cpus", AS_PARAM_U64, "256", 1, 4096, NULL,
+                           "CPUs with their own open blocks (open_blocks="
+                           "per_cpu); a higher CPU number is folded modulo "
+                           "this, as tcmalloc.max_cpus"},
 };
 
 enum { B_FREE, B_SMALL, B_MED_HEAD, B_MED_TAIL };
@@ -82,14 +93,17 @@ enum { RECYCLE_NEVER, RECYCLE_TOP, RECYCLE_BOTTOM };
 /* A block. A *unit* is a B_SMALL block or a B_MED_HEAD (with its tails): the
  * thing that has a lifetime class and a deadline. */
 typedef struct {
-    uint64_t deadline_ns; /* unit: last allocation + bound(lc) (saturating) */
+    uint64_t deadline_ns; /* unit: opening allocation + span(lc), saturating;
+                             reset only when the unit changes class */
+    uint64_t born_ns;     /* unit: time of the allocation that opened it */
     uint32_t prev, next;  /* B_SMALL: partial list of class lc (block ids) */
     uint16_t live;        /* B_SMALL: live objects; B_MED_HEAD: run length */
     uint16_t free_lines;  /* B_SMALL: lines whose count is 0 */
+    uint16_t cur_cpu1;    /* B_SMALL: 1 + the CPU whose open (bump) block of
+                             class lc it is; 0 = nobody's */
     uint8_t state;        /* B_* */
     uint8_t lc;           /* lifetime class of its objects */
     uint8_t on_list;      /* on the partial list of lc */
-    uint8_t is_cur;       /* the bump block of class lc */
 } blk_t;
 
 /* A huge page (or, P_LARGE, a run of whole huge pages for one object).
@@ -110,6 +124,8 @@ typedef struct {
     uint8_t state;    /* P_* */
     uint8_t lc;       /* the page's lifetime class */
     uint8_t on_avail; /* in llama_t.avail (has free blocks) */
+    uint8_t own_aged; /* an own-class unit died at an age >= the lower bound
+                         of the page's class (since the page took it) */
     uint32_t free_blocks, used_blocks, units, resid;
     union {
         uint32_t large_pages; /* P_LARGE: huge pages in the run */
@@ -127,10 +143,15 @@ typedef struct {
     uint8_t *lines;     /* bpp * lpb live-object counts */
 } page_t;
 
-/* Allocation state of one lifetime class. */
+/* The open (bump) block of one class on one CPU (or of the class, with
+ * open_blocks=shared). */
 typedef struct {
-    uint32_t cur;                  /* bump block id, or NIL */
-    uint32_t cursor, limit;        /* the free hole [cursor, limit) in cur */
+    uint32_t cur;           /* bump block id, or NIL */
+    uint32_t cursor, limit; /* the free hole [cursor, limit) in cur */
+} bump_t;
+
+/* Allocation state of one lifetime class, shared by every CPU. */
+typedef struct {
     uint32_t part_head, part_tail; /* small blocks with free lines */
     uint32_t open;                 /* the open page's slot, or NIL */
 } lclass_t;
@@ -145,7 +166,11 @@ typedef struct {
     size_t small_max, medium_max;
     uint32_t partial_min;
     uint64_t tick_ns;
-    double demote_fraction;
+    uint64_t span[MAX_CLASSES];  /* deadline_multiplier x bound, saturating */
+    uint64_t lower[MAX_CLASSES]; /* lower bound of each class (0 for 0) */
+    uint32_t ncpus;              /* CPUs with own open blocks (1 = shared) */
+    bump_t **bumps;              /* [ncpus], each [n], made on first use */
+    size_t bump_bytes;           /* bytes of bumps and its arrays */
     int recycle, recycle_open, recycle_longest, ret_mode, subrelease, hint;
     uint32_t unknown_class; /* class of objects without a prediction */
     page_t **slots;         /* descriptors by slot, NULL = unused */
@@ -154,6 +179,7 @@ typedef struct {
     as_u64map_t pages; /* base / hp -> slot */
     as_u64map_t objs;  /* small object address -> bytes */
     lclass_t cls[MAX_CLASSES];
+    uint64_t cpus_used; /* CPUs whose open blocks were made */
     /* Pages with free blocks (open or active), ordered by (class, avail_seq):
      * each class's pages in the order they last gained a free block, as the
      * per-class lists this replaces. Augmented with the longest free run. */
@@ -164,7 +190,7 @@ typedef struct {
      * pages with a deadline behind it. */
     as_rb_atree_t ticking;
     uint32_t keep_head; /* kept free pages (return=release|keep) */
-    size_t meta_bytes;  /* descriptors and slot arrays */
+    size_t meta_bytes;  /* descriptors, slot arrays and bumps */
     /* statistics (cumulative unless noted) */
     uint64_t pages_opened, pages_returned, pages_emptied_early;
     uint64_t promotions, block_promotions, demotions, recycled_units;
@@ -277,6 +303,36 @@ static blk_t *blk_of(const llama_t *L, uint32_t id, page_t **pp)
     page_t *p = L->slots[id / L->bpp];
     if (pp) *pp = p;
     return &p->blk[id % L->bpp];
+}
+
+/* The open block state of class c on CPU slot `cpu` (which exists). */
+static bump_t *bump_at(const llama_t *L, uint32_t cpu, uint32_t c)
+{
+    return &L->bumps[cpu][c];
+}
+
+/* The open block state of class c for the CPU a request runs on, made on
+ * the CPU's first request. @return it, or NULL when out of metadata. */
+static bump_t *bump_get(llama_t *L, uint32_t cpu, uint32_t c)
+{
+    if (!L->bumps[cpu]) {
+        bump_t *b = meta_alloc(L, L->n * sizeof *b);
+        if (!b) return NULL;
+        L->bump_bytes += L->n * sizeof *b;
+        for (uint32_t i = 0; i < L->n; i++)
+            b[i] = (bump_t){NIL, 0, 0};
+        L->bumps[cpu] = b;
+        L->cpus_used++;
+    }
+    return bump_at(L, cpu, c);
+}
+
+/* Block x stops being an open block. */
+static void uncur(llama_t *L, blk_t *x)
+{
+    if (!x->cur_cpu1) return;
+    bump_at(L, x->cur_cpu1 - 1u, x->lc)->cur = NIL;
+    x->cur_cpu1 = 0;
 }
 
 /* ------------------------------------------------------------ lists */
@@ -553,8 +609,9 @@ static int open_page(llama_t *L, uint32_t c, uint64_t now, page_t **out)
     p->longest = (uint16_t)L->bpp;
     p->used_blocks = p->units = p->resid = 0;
     p->lc = (uint8_t)c;
-    p->deadline_ns = sat_add(now, L->bound[c]);
+    p->deadline_ns = sat_add(now, L->span[c]);
     p->min_deadline_ns = UINT64_MAX;
+    p->own_aged = 0;
     as_rb_ainsert(&L->ticking, &p->tnode, ticking_cmp);
     lclass_t *k = &L->cls[c];
     if (k->open != NIL) open_page_retire(L, L->slots[k->open]);
@@ -617,7 +674,8 @@ static void new_unit(llama_t *L, page_t *p, uint32_t b, uint32_t nb, uint32_t c,
                      int state, uint64_t now)
 {
     blk_t *x = &p->blk[b];
-    *x = (blk_t){.deadline_ns = sat_add(now, L->bound[c]),
+    *x = (blk_t){.deadline_ns = sat_add(now, L->span[c]),
+                 .born_ns = now,
                  .prev = NIL,
                  .next = NIL,
                  .state = (uint8_t)state,
@@ -638,14 +696,6 @@ static void new_unit(llama_t *L, page_t *p, uint32_t b, uint32_t nb, uint32_t c,
         set_min_deadline(L, p, x->deadline_ns);
 }
 
-/* An allocation into unit b at `now` extends its deadline. */
-static void extend_deadline(llama_t *L, page_t *p, blk_t *x, uint64_t now)
-{
-    uint64_t d = sat_add(now, L->bound[x->lc]);
-    if (d > x->deadline_ns) x->deadline_ns = d;
-    if (x->lc == p->lc && d > p->deadline_ns) p->deadline_ns = d;
-}
-
 static void maybe_demote(llama_t *L, page_t *p, uint64_t now);
 
 /* Unit b of p has no live object left: its blocks become free. */
@@ -655,7 +705,11 @@ static void free_unit(llama_t *L, page_t *p, uint32_t b, uint64_t now)
     uint32_t id = p->slot * L->bpp + b;
     uint32_t nb = x->state == B_MED_HEAD ? x->live : 1, lc = x->lc;
     if (x->on_list) part_del(L, id);
-    if (x->is_cur) L->cls[lc].cur = NIL;
+    uncur(L, x);
+    /* The unit held its objects at most now - born: if that reached the
+     * lower bound of the page's class, the page's class was not too long
+     * for all of its own objects (maybe_demote). */
+    if (lc == p->lc && now - x->born_ns > L->lower[lc]) p->own_aged = 1;
     for (uint32_t i = b; i < b + nb; i++) {
         p->blk[i] = (blk_t){.prev = NIL, .next = NIL, .state = B_FREE};
         p->freemap[i >> 6] |= 1ull << (i & 63);
@@ -683,14 +737,11 @@ static void unit_set_class(llama_t *L, page_t *p, uint32_t b, uint32_t c,
     blk_t *x = &p->blk[b];
     uint32_t id = p->slot * L->bpp + b;
     if (x->state == B_SMALL) {
-        if (x->is_cur) {
-            L->cls[x->lc].cur = NIL;
-            x->is_cur = 0;
-        }
+        uncur(L, x);
         if (x->on_list) part_del(L, id);
     }
     x->lc = (uint8_t)c;
-    x->deadline_ns = sat_add(now, L->bound[c]);
+    x->deadline_ns = sat_add(now, L->span[c]);
     if (x->state == B_SMALL && x->free_lines >= L->partial_min) part_add(L, id);
 }
 
@@ -704,7 +755,8 @@ static void page_set_class(llama_t *L, page_t *p, uint32_t c, int carry,
     if (p->on_avail) avail_del(L, p);
     p->lc = (uint8_t)c;
     p->resid = 0;
-    p->deadline_ns = carry ? sat_add(now, L->bound[c]) : 0;
+    p->deadline_ns = carry ? sat_add(now, L->span[c]) : 0;
+    p->own_aged = 0;
     for (uint32_t b = 0; b < L->bpp; b++) {
         blk_t *x = &p->blk[b];
         if (x->state != B_SMALL && x->state != B_MED_HEAD) continue;
@@ -718,14 +770,16 @@ static void page_set_class(llama_t *L, page_t *p, uint32_t c, int carry,
     if (p->free_blocks) avail_add(L, p);
 }
 
-/* The page's own-class units have all died: if that happened more than
- * demote_fraction x bound before the page deadline, the page was
- * over-predicted; it takes the longest class still live on it. */
+/* The page's own-class units have all died while shorter-lived units
+ * remain. If every own-class unit died at an age (since the allocation that
+ * opened it) no greater than the lower bound of the page's class (the bound
+ * of the class below; the class holds lifetimes above it), every object of
+ * that class on the page died outside it, below: over-predicted, the page
+ * takes the longest class still live on it. A unit's age bounds the age of
+ * each of its objects, so a correct prediction never demotes. */
 static void maybe_demote(llama_t *L, page_t *p, uint64_t now)
 {
-    if (p->lc == 0 || p->units == 0 || p->deadline_ns <= now) return;
-    double slack = L->demote_fraction * (double)L->bound[p->lc];
-    if ((double)(p->deadline_ns - now) <= slack) return;
+    if (p->lc == 0 || p->units == 0 || p->own_aged) return;
     uint32_t c = 0;
     for (uint32_t b = 0; b < L->bpp; b++) {
         const blk_t *x = &p->blk[b];
@@ -796,20 +850,25 @@ static int find_hole(const llama_t *L, uint32_t id, uint32_t from, size_t bytes,
     return 0;
 }
 
-static void make_cur(llama_t *L, uint32_t c, uint32_t id, uint32_t pos,
-                     uint32_t lim)
+/* Block id becomes CPU slot cpu's open block k, its hole [pos, lim). */
+static void make_cur(llama_t *L, bump_t *k, uint32_t cpu, uint32_t id,
+                     uint32_t pos, uint32_t lim)
 {
-    lclass_t *k = &L->cls[c];
     k->cur = id;
     k->cursor = pos;
     k->limit = lim;
-    blk_of(L, id, NULL)->is_cur = 1;
+    blk_of(L, id, NULL)->cur_cpu1 = (uint16_t)(cpu + 1u);
 }
 
-static int alloc_small(llama_t *L, uint32_t c, size_t bytes, size_t align,
-                       uint64_t now, uintptr_t *addr)
+/* A small object of class c for CPU slot cpu: in the CPU's open block of
+ * the class, else a partial block of the class (shared by every CPU), else
+ * a new block. */
+static int alloc_small(llama_t *L, uint32_t cpu, uint32_t c, size_t bytes,
+                       size_t align, uint64_t now, uintptr_t *addr)
 {
-    lclass_t *k = &L->cls[c];
+    bump_t *k = bump_get(L, cpu, c);
+    if (!k) return AS_ENOMEM;
+    lclass_t *kc = &L->cls[c];
     uint32_t pos = 0, lim = 0;
     int found = 0;
     if (k->cur != NIL) {
@@ -823,16 +882,15 @@ static int alloc_small(llama_t *L, uint32_t c, size_t bytes, size_t align,
         } else {
             uint32_t id = k->cur;
             blk_t *x = blk_of(L, id, NULL);
-            x->is_cur = 0;
-            k->cur = NIL;
+            uncur(L, x);
             if (x->free_lines >= L->partial_min) part_add(L, id);
         }
     }
-    for (int t = 0; !found && t < PARTIAL_TRIES && k->part_head != NIL; t++) {
-        uint32_t id = k->part_head;
+    for (int t = 0; !found && t < PARTIAL_TRIES && kc->part_head != NIL; t++) {
+        uint32_t id = kc->part_head;
         part_del(L, id);
         if (find_hole(L, id, 0, bytes, align, &pos, &lim)) {
-            make_cur(L, c, id, pos, lim);
+            make_cur(L, k, cpu, id, pos, lim);
             found = 1;
         } else {
             part_add(L, id); /* to the tail */
@@ -844,7 +902,7 @@ static int alloc_small(llama_t *L, uint32_t c, size_t bytes, size_t align,
         int rc = get_blocks(L, c, 1, 1, now, &p, &b);
         if (rc != AS_OK) return rc;
         new_unit(L, p, b, 1, c, B_SMALL, now);
-        make_cur(L, c, p->slot * L->bpp + b, 0, (uint32_t)L->block);
+        make_cur(L, k, cpu, p->slot * L->bpp + b, 0, (uint32_t)L->block);
         pos = 0;
         lim = (uint32_t)L->block;
     }
@@ -857,7 +915,6 @@ static int alloc_small(llama_t *L, uint32_t c, size_t bytes, size_t align,
     x->live++;
     k->cursor = (uint32_t)(pos + bytes);
     k->limit = lim;
-    extend_deadline(L, p, x, now);
     *addr = p->base + (uintptr_t)b * L->block + pos;
     if (as_u64map_put(&L->objs, *addr, bytes) != AS_OK) {
         /* Undo: the object never existed. */
@@ -923,7 +980,16 @@ static int llama_create(const as_policy_config_t *cfg, void **state)
     if (L->medium_max > hp) L->medium_max = hp;
     L->partial_min = (uint32_t)v[AS_LLAMA_PARTIAL_MIN_LINES].u;
     L->tick_ns = v[AS_LLAMA_TICK_INTERVAL].u;
-    L->demote_fraction = v[AS_LLAMA_DEMOTE_FRACTION].d;
+    double mult = v[AS_LLAMA_DEADLINE_MULTIPLIER].d;
+    for (uint32_t i = 0; i < L->n; i++) {
+        double span = mult * (double)L->bound[i];
+        L->span[i] = L->bound[i] == UINT64_MAX || span >= 0x1p64
+                         ? UINT64_MAX
+                         : (uint64_t)span;
+        L->lower[i] = i ? L->bound[i - 1] : 0;
+    }
+    L->ncpus =
+        v[AS_LLAMA_OPEN_BLOCKS].u == 0 ? (uint32_t)v[AS_LLAMA_MAX_CPUS].u : 1;
     L->recycle = (int)v[AS_LLAMA_RECYCLE].u;
     L->recycle_open = (int)v[AS_LLAMA_RECYCLE_OPEN].u;
     L->recycle_longest = (int)v[AS_LLAMA_RECYCLE_ORDER].u;
@@ -931,10 +997,16 @@ static int llama_create(const as_policy_config_t *cfg, void **state)
     L->subrelease = (int)v[AS_LLAMA_SUBRELEASE].u;
     L->hint = (int)v[AS_LLAMA_HUGEPAGE_HINT].u;
     L->unknown_class = v[AS_LLAMA_UNKNOWN_CLASS].u == 0 ? 0 : L->n - 1;
+    L->bumps = meta_alloc(L, L->ncpus * sizeof *L->bumps);
+    if (!L->bumps) {
+        as_mem_free(&L->mem, L, sizeof *L);
+        return AS_ENOMEM;
+    }
+    L->bump_bytes = L->ncpus * sizeof *L->bumps;
     as_u64map_init(&L->pages, &L->mem);
     as_u64map_init(&L->objs, &L->mem);
     for (uint32_t c = 0; c < MAX_CLASSES; c++)
-        L->cls[c] = (lclass_t){NIL, 0, 0, NIL, NIL, NIL};
+        L->cls[c] = (lclass_t){NIL, NIL, NIL};
     as_rb_ainit(&L->avail, avail_augment);
     as_rb_ainit(&L->ticking, ticking_augment);
     L->keep_head = NIL;
@@ -958,7 +1030,8 @@ static int llama_alloc(void *state, const as_ctx_t *ctx, size_t size,
     if (size > ((size_t)1 << 47)) return AS_ETOO_LARGE;
     size_t bytes = as_align_up(size, 16);
     if (bytes <= L->small_max && align <= L->block) {
-        int rc = alloc_small(L, c, bytes, align, now, &out->addr);
+        uint32_t cpu = L->ncpus > 1 ? ctx->cpu % L->ncpus : 0;
+        int rc = alloc_small(L, cpu, c, bytes, align, now, &out->addr);
         out->bytes = bytes;
         return rc;
     }
@@ -1025,7 +1098,7 @@ static int llama_free(void *state, const as_ctx_t *ctx, uintptr_t addr,
         if (--cnt[l] == 0) x->free_lines++;
     if (--x->live == 0) {
         free_unit(L, p, b, ctx->now_ns);
-    } else if (!x->is_cur && !x->on_list && x->free_lines >= L->partial_min) {
+    } else if (!x->cur_cpu1 && !x->on_list && x->free_lines >= L->partial_min) {
         part_add(L, p->slot * L->bpp + b);
     }
     return AS_OK;
@@ -1098,6 +1171,7 @@ static void llama_stats(void *state, as_stat_fn fn, void *arg)
     fn(arg, "llama_medium_allocs", (double)L->medium_allocs);
     fn(arg, "llama_large_allocs", (double)L->large_allocs);
     fn(arg, "llama_live_small_objects", (double)as_u64map_count(&L->objs));
+    fn(arg, "llama_cpus_with_open_blocks", (double)L->cpus_used);
     fn(arg, "llama_metadata_bytes",
        (double)(L->meta_bytes + as_u64map_bytes(&L->objs) +
                 as_u64map_bytes(&L->pages) + sizeof *L));
@@ -1118,6 +1192,9 @@ static void llama_destroy(void *state)
     }
     meta_free(L, L->slots, L->cap_slots * sizeof *L->slots);
     meta_free(L, L->free_slots, L->cap_slots * sizeof *L->free_slots);
+    for (uint32_t i = 0; i < L->ncpus; i++)
+        meta_free(L, L->bumps[i], L->n * sizeof *L->bumps[i]);
+    meta_free(L, L->bumps, L->ncpus * sizeof *L->bumps);
     as_u64map_fini(&L->pages);
     as_u64map_fini(&L->objs);
     as_mem_t mem = L->mem;
@@ -1219,28 +1296,36 @@ static int check_page(const llama_t *L, const page_t *p, as_msg_t *why,
     return 0;
 }
 
-/* The lists of class c: bump block, partial blocks, open page; *n_part
- * counts the partial blocks. */
+/* The lists of class c: the CPUs' open (bump) blocks, partial blocks, open
+ * page; *n_part counts the partial blocks, *n_cur the open blocks. */
 static int check_class(const llama_t *L, uint32_t c, as_msg_t *why,
-                       uint64_t *n_part)
+                       uint64_t *n_part, uint64_t *n_cur)
 {
     const lclass_t *k = &L->cls[c];
-    if (k->cur != NIL) {
-        page_t *p;
-        const blk_t *x = blk_of(L, k->cur, &p);
-        if (!p || x->state != B_SMALL || x->lc != c || !x->is_cur ||
-            x->on_list || k->cursor > k->limit || k->limit > L->block)
+    for (uint32_t cpu = 0; c < L->n && cpu < L->ncpus; cpu++) {
+        if (!L->bumps[cpu]) continue;
+        const bump_t *u = bump_at(L, cpu, c);
+        if (u->cur == NIL) continue;
+        const page_t *p =
+            u->cur / L->bpp < L->nslots ? L->slots[u->cur / L->bpp] : NULL;
+        const blk_t *x =
+            p && p->state != P_LARGE ? &p->blk[u->cur % L->bpp] : NULL;
+        if (!x || x->state != B_SMALL || x->lc != c ||
+            x->cur_cpu1 != cpu + 1u || x->on_list || u->cursor > u->limit ||
+            u->limit > L->block)
             return as_msg_fail(why,
-                               "llama: bump block is not a small block of its "
-                               "class, or its hole is out of the block",
+                               "llama: an open (bump) block is not a small "
+                               "block of its class and CPU, or its hole is "
+                               "out of the block",
                                "class", c);
+        ++*n_cur;
     }
     uint32_t prev = NIL;
     for (uint32_t id = k->part_head; id != NIL;) {
         page_t *p;
         const blk_t *x = blk_of(L, id, &p);
         if (!p || x->state != B_SMALL || x->lc != c || !x->on_list ||
-            x->is_cur || x->prev != prev)
+            x->cur_cpu1 || x->prev != prev)
             return as_msg_fail(why,
                                "llama: partial list holds a block of another "
                                "class, state or link",
@@ -1381,7 +1466,7 @@ static int llama_check(const void *state, as_msg_t *why)
         int rc = check_page(L, p, why, &line_sum, &live_sum);
         if (rc) return rc;
         for (uint32_t b = 0; b < L->bpp; b++)
-            cur += p->blk[b].is_cur;
+            cur += p->blk[b].cur_cpu1 != 0;
         for (uint32_t b = 0; b < L->bpp; b++)
             on_part += p->blk[b].on_list;
     }
@@ -1409,10 +1494,9 @@ static int llama_check(const void *state, as_msg_t *why)
                            "free_pages", kept);
     uint64_t n_part = 0, n_avail = 0, n_open = 0, n_cur = 0;
     for (uint32_t c = 0; c < MAX_CLASSES; c++) {
-        int rc = check_class(L, c, why, &n_part);
+        int rc = check_class(L, c, why, &n_part, &n_cur);
         if (rc) return rc;
         n_open += L->cls[c].open != NIL;
-        n_cur += L->cls[c].cur != NIL;
     }
     int rc = check_trees(L, why, &n_avail);
     if (rc) return rc;
@@ -1443,9 +1527,10 @@ static int llama_check(const void *state, as_msg_t *why)
                            "objects", as_u64map_count(&L->objs));
     size_t slot_bytes =
         L->cap_slots * (sizeof *L->slots + sizeof *L->free_slots);
-    if (L->meta_bytes != desc_bytes + slot_bytes)
+    if (L->meta_bytes != desc_bytes + slot_bytes + L->bump_bytes)
         return as_msg_fail(why,
-                           "llama: meta_bytes != descriptors + slot arrays",
+                           "llama: meta_bytes != descriptors + slot arrays "
+                           "+ open-block arrays",
                            "meta_bytes", L->meta_bytes);
     return 0;
 }
@@ -1477,4 +1562,5 @@ const as_policy_ops_t as_policy_llama = {
     .stats = llama_stats,
     .destroy = llama_destroy,
     .check = llama_check,
+    .lifetime_aware = 1,
 };

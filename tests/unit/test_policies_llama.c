@@ -132,14 +132,16 @@ static void test_refuses_with_names(void)
     as_policy_config_t cfg = {&ps, v, 3, bounds, &why};
     void *st = NULL;
     CU_ASSERT_EQUAL(P->create(&cfg, &st), AS_EINVAL);
-    CU_ASSERT_STRING_EQUAL(buf, "llama.line_size 8192 exceeds llama.block_size 4096");
+    CU_ASSERT_STRING_EQUAL(
+        buf, "llama.line_size 8192 exceeds llama.block_size 4096");
     CU_ASSERT_PTR_NULL(st);
     /* 1 KiB blocks are below the page size */
     as_msg_init(&why, buf, sizeof buf);
     v[AS_LLAMA_LINE_SIZE].u = 256;
     v[AS_LLAMA_BLOCK_SIZE].u = 1024;
     CU_ASSERT_EQUAL(P->create(&cfg, &st), AS_EINVAL);
-    CU_ASSERT_STRING_EQUAL(buf, "llama.block_size 1024 is below the OS page size 4096");
+    CU_ASSERT_STRING_EQUAL(
+        buf, "llama.block_size 1024 is below the OS page size 4096");
     /* without a message buffer, the same refusal */
     cfg.why = NULL;
     CU_ASSERT_EQUAL(P->create(&cfg, &st), AS_EINVAL);
@@ -190,16 +192,44 @@ static void done(void *st)
 
 /* ------------------------------------------------------------ the tests */
 
-/* A long-lived object opens page P0 (class 2) in block 0. A short-lived
- * object then needs a block: P0 is longer-lived and has free blocks, so a
- * block of it is recycled instead of opening a class-0 page: block 1 (first
- * fit, recycle_open=bottom), and blocks 2-3 for a 16 KiB one. After both die
- * the next 16 KiB short-lived object takes the first free run of two, blocks
- * 1-2. The page never empties (the residual long-lived block keeps it) and
- * only one huge page is ever reserved. */
-static void test_recycling_onto_longer_page(void)
+/* The paper's rule (the default, recycle_open=never): a shorter-lived block
+ * goes onto a longer-lived page only once that page is *active*, i.e. no
+ * longer open for its own class. A long-lived object opens P0 (class 2) in
+ * block 0; a short-lived 16 KiB object then finds P0 still open, so it opens
+ * its own page P1 (class 0). A class-2 object of 255 blocks fills P0; the
+ * next class-2 object opens P2, and P0 becomes active. After the 255-block
+ * object dies, the next short-lived 16 KiB object recycles blocks 1-2 of P0
+ * (P2, open, is passed over although it is first in the class's order). */
+static void test_recycling_onto_active_page(void)
 {
     void *s = mk(NULL);
+    CU_ASSERT_EQUAL(al(s, 2, 64, 0), BASE);
+    CU_ASSERT_EQUAL(al(s, 0, 16384, 1 * MS), BASE + HP);
+    CU_ASSERT_EQUAL(st_(s, "llama_recycled_units"), 0);
+    uintptr_t big = al(s, 2, 255 * BLK, 2 * MS);
+    CU_ASSERT_EQUAL(big, BASE + BLK);
+    CU_ASSERT_EQUAL(al(s, 2, 16384, 3 * MS), BASE + 2 * HP);
+    CU_ASSERT_EQUAL(st_(s, "llama_pages_open"), 2);   /* P1, P2 */
+    CU_ASSERT_EQUAL(st_(s, "llama_pages_active"), 1); /* P0 */
+    CU_ASSERT_EQUAL(fr(s, big, 4 * MS), 0);
+    CU_ASSERT_EQUAL(al(s, 0, 16384, 5 * MS), BASE + BLK);
+    CU_ASSERT_EQUAL(st_(s, "llama_recycled_units"), 1);
+    CU_ASSERT_EQUAL(as_llama_page_class(s, BASE + BLK), 2);
+    CU_ASSERT_EQUAL(fk.reserves, 3);
+    done(s);
+}
+
+/* recycle_open=bottom (not from the paper): a page still open for a longer
+ * class is recycled too. A long-lived object opens page P0 (class 2) in
+ * block 0. A short-lived object then needs a block: block 1 of P0 (first
+ * fit), and blocks 2-3 for a 16 KiB one. After both die the next 16 KiB
+ * short-lived object takes the first free run of two, blocks 1-2. The page
+ * never empties (the residual long-lived block keeps it) and only one huge
+ * page is ever reserved. */
+static void test_recycling_onto_open_page(void)
+{
+    const char *bot[] = {"recycle_open=bottom", NULL};
+    void *s = mk(bot);
     uintptr_t a = al(s, 2, 64, 0);
     CU_ASSERT_EQUAL(a, BASE);
     uintptr_t b = al(s, 0, 64, 1 * MS);
@@ -232,15 +262,6 @@ static void test_recycling_onto_longer_page(void)
     CU_ASSERT_EQUAL(al(s, 2, 8192, 8 * MS), BASE + BLK);
     done(s);
 
-    /* recycle_open=never: only pages no longer open are recycled, so the
-     * short-lived object opens its own page P1. */
-    const char *nev[] = {"recycle_open=never", NULL};
-    s = mk(nev);
-    CU_ASSERT_EQUAL(al(s, 2, 64, 0), BASE);
-    CU_ASSERT_EQUAL(al(s, 0, 64, 1 * MS), BASE + HP);
-    CU_ASSERT_EQUAL(st_(s, "llama_recycled_units"), 0);
-    done(s);
-
     /* Never the other way: a long-lived object does not go onto a
      * short-lived page. */
     s = mk(NULL);
@@ -250,7 +271,7 @@ static void test_recycling_onto_longer_page(void)
     done(s);
 
     /* recycle=0: the short-lived object opens its own page. */
-    const char *off[] = {"recycle=0", NULL};
+    const char *off[] = {"recycle=0", "recycle_open=bottom", NULL};
     s = mk(off);
     CU_ASSERT_EQUAL(al(s, 2, 64, 0), BASE);
     CU_ASSERT_EQUAL(al(s, 0, 64, 0), BASE + HP);
@@ -258,7 +279,8 @@ static void test_recycling_onto_longer_page(void)
     done(s);
 }
 
-/* A class-0 object (10 ms) allocated at t=0 opens P0 with deadline 10 ms.
+/* With deadline_multiplier=1: a class-0 object (10 ms) allocated at t=0
+ * opens P0 with deadline 10 ms.
  * A tick at 5 ms changes nothing; at 11 ms the object has outlived its
  * deadline: P0 is promoted to class 1 with deadline 11 ms + 1 s. A new
  * class-0 object then recycles block 1 of P0 (longer-lived now, and no longer
@@ -268,7 +290,8 @@ static void test_recycling_onto_longer_page(void)
  * never promoted. */
 static void test_deadline_promotion(void)
 {
-    void *s = mk(NULL);
+    const char *m1[] = {"deadline_multiplier=1", NULL};
+    void *s = mk(m1);
     uintptr_t a = al(s, 0, 64, 0);
     CU_ASSERT_EQUAL(a, BASE);
     tk(s, 5 * MS);
@@ -301,32 +324,118 @@ static void test_deadline_promotion(void)
     done(s);
 }
 
-/* A class-1 object (1 s) opens P0 at t=0 (deadline 1 s); a class-0 object
- * recycles block 1 at 1 ms. The class-1 object
- * dies at 100 ms: the page's own objects are gone 900 ms before the deadline,
- * more than 0.5 x 1 s, and a class-0 block remains: P0 is demoted to class 0. A
- * new class-1 object can then no longer use P0 and opens P1. If instead the
- * class-1 object dies at 600 ms (400 ms early, less than 500 ms), nothing is
- * demoted. */
-static void test_demotion(void)
+/* A busy block still expires: its deadline counts from the allocation that
+ * opened it, deadline_multiplier x its class bound later, and later
+ * allocations never extend it. A class-0 (10 ms) object opens block 0 of P0
+ * at t=0; every 5 ms a new 64-byte object goes into the same block (at
+ * offset 64 k) and the previous one dies, so each object lives 5 ms (a
+ * correct prediction) and the block always holds one. With the default
+ * multiplier 2 the deadline is 20 ms: a tick at 20 ms changes nothing (the
+ * deadline must be passed), the tick at 21 ms promotes P0 to class 1,
+ * although the last allocation was at 20 ms. With multiplier 1 the same
+ * happens at 11 ms, with 4 at 41 ms (the old rule, deadline = last
+ * allocation + bound, would never have fired while allocations go on). */
+static void busy_block_expires(const char *mult, uint64_t deadline)
+{
+    const char *assign[] = {mult, NULL};
+    void *s = mk(mult ? assign : NULL);
+    uintptr_t prev = al(s, 0, 64, 0);
+    CU_ASSERT_EQUAL(prev, BASE);
+    uint64_t t = 5 * MS;
+    for (int k = 1; t <= deadline; k++, t += 5 * MS) {
+        uintptr_t a = al(s, 0, 64, t);
+        CU_ASSERT_EQUAL(a, BASE + 64 * (uintptr_t)k);
+        CU_ASSERT_EQUAL(fr(s, prev, t), 0);
+        prev = a;
+        tk(s, t);
+        CU_ASSERT_EQUAL(st_(s, "llama_promotions"), 0);
+    }
+    tk(s, deadline);
+    CU_ASSERT_EQUAL(st_(s, "llama_promotions"), 0);
+    CU_ASSERT_EQUAL(as_llama_page_class(s, BASE), 0);
+    tk(s, deadline + 1 * MS);
+    CU_ASSERT_EQUAL(st_(s, "llama_promotions"), 1);
+    CU_ASSERT_EQUAL(as_llama_page_class(s, BASE), 1);
+    CU_ASSERT_EQUAL(st_(s, "llama_demotions"), 0);
+    done(s);
+}
+
+static void test_busy_block_expires(void)
+{
+    busy_block_expires(NULL, 20 * MS);
+    busy_block_expires("deadline_multiplier=1", 10 * MS);
+    busy_block_expires("deadline_multiplier=4", 40 * MS);
+}
+
+/* Demotion only for objects that die below their class's lower bound (for
+ * class 1, 10 ms: class 1 holds lifetimes in (10 ms, 1 s]). A class-1 object
+ * opens P0 at t=0 in block 0; a class-1 object of 255 blocks fills P0; the
+ * next class-1 object opens P1, so P0 is active. The big object dies at 1 ms
+ * (P0 keeps block 0 of its class). A class-0 16 KiB object recycles blocks
+ * 1-2 of P0 at 2 ms. When the class-1 object of block 0 dies, the page holds
+ * only the class-0 unit:
+ *   - at 10 ms (every class-1 object on P0 lived <= 10 ms): demoted to 0;
+ *   - at 11 ms (it lived 11 ms, inside its class): no demotion;
+ *   - at 100 ms: no demotion either (the rule before demoted any page whose
+ *     own objects died more than half a bound, 500 ms, before its
+ *     deadline). */
+static uint64_t demotion_case(uint64_t death)
 {
     void *s = mk(NULL);
     uintptr_t a = al(s, 1, 64, 0);
-    uintptr_t b = al(s, 0, 64, 1 * MS);
+    CU_ASSERT_EQUAL(a, BASE);
+    uintptr_t big = al(s, 1, 255 * BLK, 0);
+    CU_ASSERT_EQUAL(al(s, 1, 16384, 0), BASE + HP);
+    CU_ASSERT_EQUAL(fr(s, big, 1 * MS), 0);
+    CU_ASSERT_EQUAL(st_(s, "llama_demotions"), 0);
+    uintptr_t b = al(s, 0, 16384, 2 * MS);
     CU_ASSERT_EQUAL(b, BASE + BLK);
-    CU_ASSERT_EQUAL(fr(s, a, 100 * MS), 0);
-    CU_ASSERT_EQUAL(st_(s, "llama_demotions"), 1);
-    CU_ASSERT_EQUAL(as_llama_page_class(s, b), 0);
-    CU_ASSERT_EQUAL(al(s, 1, 64, 101 * MS), BASE + HP);
-    CU_ASSERT_EQUAL(fk.reserves, 2);
+    CU_ASSERT_EQUAL(fr(s, a, death), 0);
+    uint64_t d = (uint64_t)st_(s, "llama_demotions");
+    CU_ASSERT_EQUAL(as_llama_page_class(s, b), d ? 0 : 1);
+    done(s);
+    return d;
+}
+
+static void test_demotion(void)
+{
+    CU_ASSERT_EQUAL(demotion_case(10 * MS), 1);
+    CU_ASSERT_EQUAL(demotion_case(11 * MS), 0);
+    CU_ASSERT_EQUAL(demotion_case(100 * MS), 0);
+}
+
+static uintptr_t al_cpu(void *st, uint32_t cpu, size_t size)
+{
+    as_ctx_t ctx = {.now_ns = 0, .cpu = cpu, .lifetime_class = 0};
+    as_block_t b = {0};
+    CU_ASSERT_EQUAL_FATAL(P->alloc(st, &ctx, size, 0, &b), 0);
+    return b.addr;
+}
+
+/* open_blocks=per_cpu (the default): each CPU bump-allocates class-0 small
+ * objects in its own open block. CPU 0 takes block 0 of P0, CPU 1 block 1,
+ * CPU 0 again continues in block 0 at 64, CPU 1 in block 1 at 64. With
+ * max_cpus=2, CPU 3 is folded onto CPU 1's slot: block 1 at 128. With
+ * open_blocks=shared all four objects share block 0. */
+static void test_per_cpu_open_blocks(void)
+{
+    const char *two[] = {"max_cpus=2", NULL};
+    void *s = mk(two);
+    CU_ASSERT_EQUAL(al_cpu(s, 0, 64), BASE);
+    CU_ASSERT_EQUAL(al_cpu(s, 1, 64), BASE + BLK);
+    CU_ASSERT_EQUAL(al_cpu(s, 0, 64), BASE + 64);
+    CU_ASSERT_EQUAL(al_cpu(s, 1, 64), BASE + BLK + 64);
+    CU_ASSERT_EQUAL(al_cpu(s, 3, 64), BASE + BLK + 128);
+    CU_ASSERT_EQUAL(st_(s, "llama_cpus_with_open_blocks"), 2);
     done(s);
 
-    s = mk(NULL);
-    a = al(s, 1, 64, 0);
-    b = al(s, 0, 64, 1 * MS);
-    CU_ASSERT_EQUAL(fr(s, a, 600 * MS), 0);
-    CU_ASSERT_EQUAL(st_(s, "llama_demotions"), 0);
-    CU_ASSERT_EQUAL(as_llama_page_class(s, b), 1);
+    const char *shared[] = {"open_blocks=shared", NULL};
+    s = mk(shared);
+    CU_ASSERT_EQUAL(al_cpu(s, 0, 64), BASE);
+    CU_ASSERT_EQUAL(al_cpu(s, 1, 64), BASE + 64);
+    CU_ASSERT_EQUAL(al_cpu(s, 0, 64), BASE + 128);
+    CU_ASSERT_EQUAL(al_cpu(s, 3, 64), BASE + 192);
+    CU_ASSERT_EQUAL(st_(s, "llama_cpus_with_open_blocks"), 1);
     done(s);
 }
 
@@ -495,7 +604,11 @@ static void test_registered(void)
 int main(void)
 {
     static const as_test_t tests[] = {
-        {"recycling onto a longer-lived page", test_recycling_onto_longer_page},
+        {"recycling onto an active longer-lived page",
+         test_recycling_onto_active_page},
+        {"recycling onto an open page (option)", test_recycling_onto_open_page},
+        {"a busy block still expires", test_busy_block_expires},
+        {"per-CPU open blocks", test_per_cpu_open_blocks},
         {"deadline promotion", test_deadline_promotion},
         {"demotion", test_demotion},
         {"whole page returned", test_whole_page_returned},
