@@ -172,7 +172,7 @@ static void at_postfork_child(void)
 
 static void init_locked(void)
 {
-    char whybuf[512];
+    char whybuf[2048];
     as_msg_t why;
     as_msg_init(&why, whybuf, sizeof whybuf);
     if (as_malloc_config(getenv("ALLOCSIM_POLICY"), getenv("ALLOCSIM_PARAM"),
@@ -193,7 +193,7 @@ static void init_locked(void)
     int rc = pol->create(&pc, &st);
     if (rc != AS_OK) {
         as_msg_t m;
-        char buf[640];
+        char buf[2200];
         as_msg_init(&m, buf, sizeof buf);
         as_msg_str(&m, "policy ");
         as_msg_str(&m, pol->name);

@@ -2,7 +2,8 @@
  *
  * Reservations are anonymous private mappings with MAP_NORESERVE (address
  * space, not commitment: the policies reserve ahead of use as the simulated
- * OS lets them). An aligned reservation over-maps by align - page and trims
+ * OS lets them; the flag also keeps them in VMAs of their own, see
+ * os_map). An aligned reservation over-maps by align - page and trims
  * both ends, so it costs two extra munmap calls and leaves no waste. A hint
  * is honoured with MAP_FIXED_NOREPLACE, which never clobbers an existing
  * mapping; when the kernel places the mapping elsewhere the call falls back
@@ -34,11 +35,21 @@
 #define ARENA_CHUNK_BYTES ((size_t)1 << 20)
 #define ARENA_MIN_SHIFT 4 /* 16 B */
 
+/* Heap reservations carry MAP_NORESERVE and metadata mappings do not: the
+ * flag is part of the kernel's VMA flags, so the two kinds never merge into
+ * one VMA, and neither do the heap and most other anonymous mappings of the
+ * process (which do not ask for it). That keeps /proc/self/smaps' per-VMA
+ * figures attributable (mstats.c). */
 static void *os_map(void *hint, size_t bytes, int flags)
 {
     void *p = mmap(hint, bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | flags, -1, 0);
+                   MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
     return p == MAP_FAILED ? NULL : p;
+}
+
+static void *heap_map(void *hint, size_t bytes, int flags)
+{
+    return os_map(hint, bytes, MAP_NORESERVE | flags);
 }
 
 /* --- metadata arena --------------------------------------------------- */
@@ -215,17 +226,17 @@ static int ps_reserve(void *st, uintptr_t hint, size_t bytes, size_t align,
     if (ranges_room(os, 1) != AS_OK) return AS_ENOSPACE;
     char *p = NULL;
     if (hint && hint % align == 0) {
-        p = os_map((void *)hint, bytes, MAP_FIXED_NOREPLACE);
+        p = heap_map((void *)hint, bytes, MAP_FIXED_NOREPLACE);
         if (p && (uintptr_t)p != hint) { /* a kernel that ignores the flag */
             munmap(p, bytes);
             p = NULL;
         }
     }
-    if (!p && align == page) p = os_map(NULL, bytes, 0);
+    if (!p && align == page) p = heap_map(NULL, bytes, 0);
     if (!p && align > page) {
         if (bytes > SIZE_MAX - align) return AS_ENOSPACE;
         size_t len = bytes + align - page;
-        char *raw = os_map(NULL, len, 0);
+        char *raw = heap_map(NULL, len, 0);
         if (!raw) return AS_ENOSPACE;
         p = (char *)as_align_up((uintptr_t)raw, align);
         if (p > raw) munmap(raw, (size_t)(p - raw));

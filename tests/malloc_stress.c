@@ -18,8 +18,12 @@
  *                              a shared mailbox); every byte written is
  *                              checked before its block is freed or moved
  *   malloc_stress fork         a thread keeps allocating while the main
- *                              thread forks 20 times; each child allocates,
+ *                              thread forks 8 times; each child allocates,
  *                              checks and exits 0
+ *   malloc_stress badfree      frees the address of a static variable: a
+ *                              policy that knows its blocks aborts
+ *   malloc_stress hold         holds 10 blocks of 1 MiB, every byte
+ *                              written, for 300 ms (for ALLOCSIM_STATS)
  * Prints "ok: MODE" and exits 0, or prints what broke and exits 1.
  */
 #include <errno.h>
@@ -31,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* C23 functions glibc 2.36 lacks: used when the preloaded library has them */
@@ -270,8 +275,7 @@ static size_t pick_size(uint64_t *s)
     case 0:
         return 0;
     case 1:
-    case 2:
-        return (size_t)(r >> 8) % 65536;
+        return (size_t)(r >> 8) % 16384;
     case 3:
         return (r >> 8) % 64 == 0 ? (size_t)(r >> 16) % (1u << 20) : 4096;
     default:
@@ -385,12 +389,12 @@ static void forks(void)
 {
     pthread_t th;
     pthread_create(&th, NULL, holder, NULL);
-    for (int k = 0; k < 20; k++) {
+    for (int k = 0; k < 8; k++) {
         pid_t pid = fork();
         if (pid == 0) {
             uint64_t s = (uint64_t)k + 1;
             blk_t b[32] = {{0}};
-            for (int i = 0; i < 2000; i++) {
+            for (int i = 0; i < 1000; i++) {
                 blk_t *x = &b[rng_next(&s) % 32];
                 release(x);
                 x->n = pick_size(&s);
@@ -412,6 +416,22 @@ static void forks(void)
     pthread_join(th, NULL);
 }
 
+static char not_from_malloc[64];
+
+static void hold(void)
+{
+    void *p[10];
+    for (int i = 0; i < 10; i++) {
+        p[i] = malloc((size_t)1 << 20);
+        CHECK(p[i] != NULL, "malloc(1 MiB)");
+        if (p[i]) memset(p[i], i + 1, (size_t)1 << 20);
+    }
+    struct timespec ts = {0, 300000000};
+    nanosleep(&ts, NULL);
+    for (int i = 0; i < 10; i++)
+        free(p[i]);
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -422,8 +442,16 @@ int main(int argc, char **argv)
         threads();
     } else if (strcmp(mode, "fork") == 0) {
         forks();
+    } else if (strcmp(mode, "badfree") == 0) {
+        void *volatile p = not_from_malloc + 16;
+        free(p);
+        printf("free of a static address returned\n");
+        return 0;
+    } else if (strcmp(mode, "hold") == 0) {
+        hold();
     } else {
-        fprintf(stderr, "usage: malloc_stress edge|threads [N]|fork\n");
+        fprintf(stderr,
+                "usage: malloc_stress edge|threads [N]|fork|badfree|hold\n");
         return 2;
     }
     if (atomic_load(&failures)) {
