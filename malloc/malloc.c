@@ -67,7 +67,8 @@ static as_policy_ops_t g_stats_ops;
 static void *g_stats_state; /* NULL without ALLOCSIM_STATS */
 static as_mstats_t g_mstats;
 static uint64_t g_t0_ns;
-static _Atomic int g_ticker; /* 0 none, 1 running or starting, 2 failed */
+static _Atomic int g_ticker;     /* 0 none, 1 running or starting, 2 failed */
+static _Atomic uint64_t g_ticks; /* policy ticks made */
 
 /* The bootstrap arena: a bump allocator over a static buffer; each block
  * is preceded by its size. Never reused (it serves a handful of calls). */
@@ -262,6 +263,7 @@ static void *ticker_main(void *arg)
             as_ctx_t ctx;
             ctx_fill(&ctx);
             uint64_t d = ops->tick(&g_lock, &ctx);
+            atomic_fetch_add(&g_ticks, 1);
             if (d == 0)
                 ticking = 0;
             else
@@ -328,6 +330,7 @@ __attribute__((destructor)) static void write_stats(void)
     as_mstats_sample(&g_mstats, &g_os, mono_ns() - g_t0_ns,
                      live_bytes_locked());
     as_stats_counters(g_stats_state, &c);
+    g_mstats.n_ticks = atomic_load(&g_ticks);
     int rc = as_mstats_write(&g_mstats, path, g_cfg.policy->name, &g_os, &c);
     as_lock_release(&g_lock);
     if (rc != AS_OK) {

@@ -181,7 +181,9 @@ int as_mstats_write(const as_mstats_t *s, const char *path, const char *policy,
     json_ratio(&m, "hugepage_coverage_mean", mean_huge, mean_res);
     json_u64(&m, "peak_mapped_bytes", os->peak_mapped_bytes, 0);
     json_u64(&m, "peak_metadata_bytes", os->meta_arena.peak_live_bytes, 0);
+    json_u64(&m, "resident_bytes", s->last_resident_bytes, 0);
     json_u64(&m, "metadata_bytes", os->meta_arena.live_bytes, 0);
+    json_u64(&m, "ticks", s->n_ticks, 0);
     json_u64(&m, "allocs", c->allocs, 0);
     json_u64(&m, "frees", c->frees, 0);
     json_u64(&m, "duration_ns", s->last_t_ns - s->t0_ns, 1);

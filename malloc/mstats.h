@@ -32,6 +32,8 @@ typedef struct {
     uint64_t peak_resident_bytes, peak_huge_bytes;
     double resident_ns, huge_ns, live_ns; /* Σ value × time to next sample */
     uint64_t n_samples;
+    uint64_t n_ticks; /* policy ticks the background thread made (the
+                         caller counts them here) */
     int smaps_failed; /* /proc/self/smaps could not be read */
 } as_mstats_t;
 
@@ -46,7 +48,7 @@ void as_mstats_sample(as_mstats_t *s, const as_osmem_t *os, uint64_t now_ns,
  * peak_allocated_bytes, mean_live_bytes, peak_resident_bytes,
  * mean_resident_bytes, peak_huge_bytes, mean_huge_bytes,
  * hugepage_coverage_mean, peak_mapped_bytes, peak_metadata_bytes,
- * metadata_bytes (at exit) and duration_ns. @return 0 or AS_EIO. */
+ * resident_bytes and metadata_bytes (at exit), ticks and duration_ns. @return 0 or AS_EIO. */
 int as_mstats_write(const as_mstats_t *s, const char *path, const char *policy,
                     const as_osmem_t *os, const as_stats_counters_t *c);
 

@@ -254,4 +254,24 @@ EOF
   fi
 done
 
+# --- background ticks --------------------------------------------------------
+# tcmalloc's tick (every 10 ms here) releases free pages at release_rate: a
+# program that frees its 10 MiB and idles 300 ms ends with them returned to
+# the OS when the rate is 1G/s (the thread ran ~30 ticks: >= 10), and still
+# resident when the rate is 0 (the default: nothing is released).
+ticks_run() { # RATE: prints "ticks resident_bytes"
+  local json="$tmp/tick-$1.json"
+  ALLOCSIM_PARAM="tcmalloc.tick_interval=10ms,release_rate=$1" \
+    ALLOCSIM_STATS=$json ALLOCSIM_STATS_PERIOD=10ms \
+    pre tcmalloc "$stress" release >/dev/null 2>&1 || return 1
+  tr -d ' \n' <"$json" | sed -E 's/.*"resident_bytes":([0-9]+).*"ticks":([0-9]+).*/\2 \1/'
+}
+read -r t1 r1 <<<"$(ticks_run 1G)"
+read -r t0 r0 <<<"$(ticks_run 0)"
+if [[ ${t1:-0} -ge 10 && ${r1:-1} -lt 1048576 && ${r0:-0} -ge 10485760 ]]; then
+  ok "tcmalloc ticks on the background thread release freed memory ($t1 ticks: $r1 bytes resident at exit; without release $r0)"
+else
+  bad "background ticks: rate 1G: ${t1:-?} ticks, ${r1:-?} resident; rate 0: ${r0:-?} resident"
+fi
+
 exit $fail

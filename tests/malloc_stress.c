@@ -24,6 +24,8 @@
  *                              policy that knows its blocks aborts
  *   malloc_stress hold         holds 10 blocks of 1 MiB, every byte
  *                              written, for 300 ms (for ALLOCSIM_STATS)
+ *   malloc_stress release      the same 10 MiB, freed, then 300 ms idle (for
+ *                              a policy's background release)
  * Prints "ok: MODE" and exits 0, or prints what broke and exits 1.
  */
 #include <errno.h>
@@ -418,7 +420,7 @@ static void forks(void)
 
 static char not_from_malloc[64];
 
-static void hold(void)
+static void hold(int release_first)
 {
     void *p[10];
     for (int i = 0; i < 10; i++) {
@@ -427,9 +429,13 @@ static void hold(void)
         if (p[i]) memset(p[i], i + 1, (size_t)1 << 20);
     }
     struct timespec ts = {0, 300000000};
+    if (release_first)
+        for (int i = 0; i < 10; i++)
+            free(p[i]);
     nanosleep(&ts, NULL);
-    for (int i = 0; i < 10; i++)
-        free(p[i]);
+    if (!release_first)
+        for (int i = 0; i < 10; i++)
+            free(p[i]);
 }
 
 int main(int argc, char **argv)
@@ -448,10 +454,12 @@ int main(int argc, char **argv)
         printf("free of a static address returned\n");
         return 0;
     } else if (strcmp(mode, "hold") == 0) {
-        hold();
+        hold(0);
+    } else if (strcmp(mode, "release") == 0) {
+        hold(1);
     } else {
-        fprintf(stderr,
-                "usage: malloc_stress edge|threads [N]|fork|badfree|hold\n");
+        fprintf(stderr, "usage: malloc_stress edge|threads "
+                        "[N]|fork|badfree|hold|release\n");
         return 2;
     }
     if (atomic_load(&failures)) {
