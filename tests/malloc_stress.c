@@ -22,6 +22,8 @@
  *                              checks and exits 0
  *   malloc_stress badfree      frees the address of a static variable: a
  *                              policy that knows its blocks aborts
+ *   malloc_stress doublefree   frees a block twice: a policy that keeps
+ *                              its live blocks aborts
  *   malloc_stress hold         holds 10 blocks of 1 MiB, every byte
  *                              written, for 300 ms (for ALLOCSIM_STATS)
  *   malloc_stress release      the same 10 MiB, freed, then 300 ms idle (for
@@ -453,13 +455,19 @@ int main(int argc, char **argv)
         free(p);
         printf("free of a static address returned\n");
         return 0;
+    } else if (strcmp(mode, "doublefree") == 0) {
+        void *volatile p = malloc(48);
+        free(p);
+        free(p);
+        printf("a double free returned\n");
+        return 0;
     } else if (strcmp(mode, "hold") == 0) {
         hold(0);
     } else if (strcmp(mode, "release") == 0) {
         hold(1);
     } else {
         fprintf(stderr, "usage: malloc_stress edge|threads "
-                        "[N]|fork|badfree|hold|release\n");
+                        "[N]|fork|badfree|doublefree|hold|release\n");
         return 2;
     }
     if (atomic_load(&failures)) {
