@@ -15,12 +15,27 @@ static int lk_create(const as_policy_config_t *cfg, void **state)
     return AS_EUNSUPPORTED; /* made by as_lock_wrap only */
 }
 
+/* The context the inner policy sees: ctx with its time raised to the last
+ * time seen, so that times never go backwards in call order (two threads
+ * read the clock before they take the lock, in either order). Called with
+ * the mutex held. */
+static as_ctx_t ordered(as_lock_t *l, const as_ctx_t *ctx)
+{
+    as_ctx_t c = *ctx;
+    if (c.now_ns < l->last_now_ns)
+        c.now_ns = l->last_now_ns;
+    else
+        l->last_now_ns = c.now_ns;
+    return c;
+}
+
 static int lk_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
                     as_block_t *out)
 {
     as_lock_t *l = st;
     pthread_mutex_lock(&l->mutex);
-    int rc = l->inner->alloc(l->inner_state, ctx, size, align, out);
+    as_ctx_t c = ordered(l, ctx);
+    int rc = l->inner->alloc(l->inner_state, &c, size, align, out);
     pthread_mutex_unlock(&l->mutex);
     return rc;
 }
@@ -30,7 +45,8 @@ static int lk_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
 {
     as_lock_t *l = st;
     pthread_mutex_lock(&l->mutex);
-    int rc = l->inner->free(l->inner_state, ctx, addr, size_hint);
+    as_ctx_t c = ordered(l, ctx);
+    int rc = l->inner->free(l->inner_state, &c, addr, size_hint);
     pthread_mutex_unlock(&l->mutex);
     return rc;
 }
@@ -41,7 +57,8 @@ static int lk_realloc(void *st, const as_ctx_t *ctx, uintptr_t addr,
 {
     as_lock_t *l = st;
     pthread_mutex_lock(&l->mutex);
-    int rc = l->inner->realloc(l->inner_state, ctx, addr, old_size, new_size,
+    as_ctx_t c = ordered(l, ctx);
+    int rc = l->inner->realloc(l->inner_state, &c, addr, old_size, new_size,
                                align, out);
     pthread_mutex_unlock(&l->mutex);
     return rc;
@@ -60,7 +77,8 @@ static uint64_t lk_tick(void *st, const as_ctx_t *ctx)
 {
     as_lock_t *l = st;
     pthread_mutex_lock(&l->mutex);
-    uint64_t next = l->inner->tick(l->inner_state, ctx);
+    as_ctx_t c = ordered(l, ctx);
+    uint64_t next = l->inner->tick(l->inner_state, &c);
     pthread_mutex_unlock(&l->mutex);
     return next;
 }
@@ -95,6 +113,7 @@ void as_lock_wrap(as_lock_t *l, const as_policy_ops_t *inner, void *inner_state)
 {
     l->inner = inner;
     l->inner_state = inner_state;
+    l->last_now_ns = 0;
     pthread_mutex_init(&l->mutex, NULL);
     l->ops = (as_policy_ops_t){
         .name = inner->name,

@@ -9,7 +9,10 @@
  * table of the same shape whose every hook takes the mutex, calls the inner
  * hook and releases it; optional hooks stay NULL where the inner's are. It
  * is one global lock: every thread serialises on it (no per-CPU or
- * per-thread fast path yet; docs/malloc.md says so).
+ * per-thread fast path yet; docs/malloc.md says so). It also keeps time
+ * in order: a thread reads the clock before it takes the lock, so the
+ * layer raises a context's now_ns to the latest time it passed on, and the
+ * policy never sees time go backwards (as in a trace, policy.h rule 3).
  *
  * Fork: as_lock_prefork takes the mutex (so no hook is half-way through in
  * the child's copy of the heap), as_lock_postfork_parent releases it and
@@ -28,6 +31,7 @@ typedef struct {
     const as_policy_ops_t *inner; /* the wrapped policy's hooks */
     void *inner_state;            /* its instance */
     pthread_mutex_t mutex;        /* held by every hook of the layer */
+    uint64_t last_now_ns;         /* latest ctx time passed on */
     as_policy_ops_t ops;          /* the layer's table (call through it) */
 } as_lock_t;
 
