@@ -99,9 +99,28 @@ static int apply_one(as_malloc_config_t *c, const char *a, size_t n,
     return rc;
 }
 
+/* Parse an optional variable `name`=`text` as `spec` says into *v (the
+ * spec's default when unset). @return 0, or the parser's error with why. */
+static int env_value(const as_param_spec_t *spec, const char *text,
+                     as_param_value_t *v, as_msg_t *why)
+{
+    as_param_parse_value(spec, spec->def, strlen(spec->def), v);
+    if (!text || !*text) return AS_OK;
+    int rc = as_param_parse_value(spec, text, strlen(text), v);
+    if (rc == AS_OK) return AS_OK;
+    char allowed[256];
+    as_param_explain(spec, allowed, sizeof allowed);
+    as_msg_str(why, spec->name);
+    as_msg_str(why, "=");
+    as_msg_str(why, text);
+    as_msg_str(why, ": must be ");
+    as_msg_str(why, allowed);
+    return rc;
+}
+
 int as_malloc_config(const char *policy, const char *param, const char *stats,
-                     const char *stats_period, as_malloc_config_t *c,
-                     as_msg_t *why)
+                     const char *stats_period, const char *check,
+                     as_malloc_config_t *c, as_msg_t *why)
 {
     memset(c, 0, sizeof *c);
     const char *name = policy && *policy ? policy : AS_MALLOC_DEFAULT_POLICY;
@@ -139,19 +158,18 @@ int as_malloc_config(const char *policy, const char *param, const char *stats,
         3.6e12,
         NULL,
         "sampling period of the resident memory"};
+    static const as_param_spec_t every = {
+        "ALLOCSIM_CHECK",
+        AS_PARAM_U64,
+        "0",
+        0,
+        1e12,
+        NULL,
+        "run the policy's whole-heap check every N calls (0: no checking)"};
     as_param_value_t v;
-    as_param_parse_value(&period, period.def, strlen(period.def), &v);
-    if (stats_period && *stats_period &&
-        (rc = as_param_parse_value(&period, stats_period, strlen(stats_period),
-                                   &v)) != AS_OK) {
-        char allowed[256];
-        as_param_explain(&period, allowed, sizeof allowed);
-        as_msg_str(why, "ALLOCSIM_STATS_PERIOD=");
-        as_msg_str(why, stats_period);
-        as_msg_str(why, ": must be ");
-        as_msg_str(why, allowed);
-        return rc;
-    }
+    if ((rc = env_value(&period, stats_period, &v, why)) != AS_OK) return rc;
     c->stats_period_ns = v.u;
+    if ((rc = env_value(&every, check, &v, why)) != AS_OK) return rc;
+    c->check_every = v.u;
     return AS_OK;
 }

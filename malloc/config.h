@@ -13,6 +13,9 @@
  *   ALLOCSIM_STATS   path of the JSON file written at exit (unset: none)
  *   ALLOCSIM_STATS_PERIOD  how often resident memory is sampled (a duration
  *                    with a unit, default 50ms)
+ *   ALLOCSIM_CHECK   N > 0: run the policy behind the checking layer
+ *                    (policies/layers/check.h), its whole-heap check every
+ *                    N calls (unset or 0: no checking layer)
  * Parsing uses no libc allocation and no stdio (it runs inside malloc's
  * first call).
  */
@@ -33,6 +36,7 @@ typedef struct {
     as_param_value_t params[AS_MALLOC_MAX_PARAMS]; /* one per spec row */
     char stats_path[AS_MALLOC_PATH_BYTES];         /* "" = no statistics */
     uint64_t stats_period_ns;                      /* sampling period */
+    uint64_t check_every;                          /* 0 = no check layer */
 } as_malloc_config_t;
 
 /* as_malloc_config: resolve the configuration from the variables' values
@@ -41,7 +45,7 @@ typedef struct {
  * hoard ...". @return 0, AS_ENOTFOUND (unknown policy, part or parameter),
  * AS_EINVAL (malformed value or assignment), AS_ERANGE (out of bounds). */
 int as_malloc_config(const char *policy, const char *param, const char *stats,
-                     const char *stats_period, as_malloc_config_t *c,
-                     as_msg_t *why);
+                     const char *stats_period, const char *check,
+                     as_malloc_config_t *c, as_msg_t *why);
 
 #endif /* AS_MALLOC_CONFIG_H */

@@ -2,9 +2,11 @@
  * policy, for LD_PRELOAD (liballocsim_malloc.so).
  *
  * The policy is the same object code `allocsim run` replays (libas_policies),
- * stacked as lock(stats(policy)) in the Heap Layers manner: the lock layer
+ * stacked as lock(stats(check(policy))) in the Heap Layers manner: the lock layer
  * (malloc/lock.h) serialises every hook, the statistics layer
- * (policies/layers/stats.h, only with ALLOCSIM_STATS) counts live bytes, and
+ * (policies/layers/stats.h, only with ALLOCSIM_STATS) counts live bytes,
+ * the checking layer (policies/layers/check.h, only with ALLOCSIM_CHECK)
+ * sits between them and the policy, and
  * the page source below is the operating system (malloc/osmem.h). A policy
  * never touches the memory it hands out, so no header is kept next to a
  * block: free asks the policy (size_hint 0, policy.h rule 5) and
@@ -42,6 +44,7 @@
 #include "malloc/lock.h"
 #include "malloc/mstats.h"
 #include "malloc/osmem.h"
+#include "policies/layers/check.h"
 #include "policies/layers/stats.h"
 
 #define API __attribute__((visibility("default")))
@@ -65,6 +68,8 @@ static as_classes_t g_classes;
 static as_lock_t g_lock;
 static as_policy_ops_t g_stats_ops;
 static void *g_stats_state; /* NULL without ALLOCSIM_STATS */
+static as_policy_ops_t g_check_ops;
+static void *g_check_state; /* NULL without ALLOCSIM_CHECK */
 static as_mstats_t g_mstats;
 static uint64_t g_t0_ns;
 static _Atomic int g_ticker;     /* 0 none, 1 running or starting, 2 failed */
@@ -96,8 +101,22 @@ static _Noreturn void die(const char *what)
     abort();
 }
 
+/* The checking layer's message for its last violation (ALLOCSIM_CHECK);
+ * the caller holds no lock, so another thread's call may have replaced it:
+ * it is a diagnosis printed before abort, not a figure. */
+static void say_check_error(void)
+{
+    if (!g_check_state) return;
+    const char *e = as_check_last_error(g_check_state);
+    if (!*e) return;
+    say("allocsim: checking layer: ");
+    say(e);
+    say("\n");
+}
+
 static _Noreturn void invalid_pointer(const char *fn, const void *p)
 {
+    say_check_error();
     char buf[96];
     as_msg_t m;
     as_msg_init(&m, buf, sizeof buf);
@@ -196,8 +215,8 @@ static void init_locked(void)
     as_msg_init(&why, whybuf, sizeof whybuf);
     if (as_malloc_config(getenv("ALLOCSIM_POLICY"), getenv("ALLOCSIM_PARAM"),
                          getenv("ALLOCSIM_STATS"),
-                         getenv("ALLOCSIM_STATS_PERIOD"), &g_cfg,
-                         &why) != AS_OK)
+                         getenv("ALLOCSIM_STATS_PERIOD"),
+                         getenv("ALLOCSIM_CHECK"), &g_cfg, &why) != AS_OK)
         die(whybuf);
     as_osmem_init(&g_os, &g_ps);
     g_layer_mem = as_osarena_mem(&g_layer_arena);
@@ -209,7 +228,17 @@ static void init_locked(void)
                              .why = &why};
     const as_policy_ops_t *pol = g_cfg.policy;
     void *st = NULL;
-    int rc = pol->create(&pc, &st);
+    int rc;
+    if (g_cfg.check_every) {
+        rc = as_check_wrap(pol, &pc, &g_layer_mem, &g_check_ops, &st);
+        if (rc == AS_OK) {
+            as_check_set_every(st, g_cfg.check_every);
+            g_check_state = st;
+            pol = &g_check_ops;
+        }
+    } else {
+        rc = pol->create(&pc, &st);
+    }
     if (rc != AS_OK) {
         as_msg_t m;
         char buf[2200];

@@ -15,8 +15,11 @@
 #     malloc/free: the program frees a new[] block with free(), which this
 #     library accepts only for its own blocks) run to completion with the
 #     same output as under glibc;
-# and, once: a bad ALLOCSIM_POLICY / ALLOCSIM_PARAM prints one line naming
-# the variable and aborts; ALLOCSIM_PARAM values reach the policy;
+#   - the stress threads and Python again behind the checking layer
+#     (ALLOCSIM_CHECK: the policy's whole-heap check every N calls);
+# and, once: a bad ALLOCSIM_POLICY / ALLOCSIM_PARAM / ALLOCSIM_CHECK /
+# ALLOCSIM_STATS_PERIOD prints one line naming the variable and aborts;
+# under ALLOCSIM_CHECK a double free aborts with the layer's reason; ALLOCSIM_PARAM values reach the policy;
 # ALLOCSIM_STATS writes the simulator's metric names with the figures of a
 # program that holds exactly 10 MiB for 300 ms.
 # Exit 77 (skipped) where the library is not built: the sanitizer build,
@@ -88,6 +91,30 @@ if out=$(ALLOCSIM_PARAM="tcmalloc.release_rate=4M,per_cpu_caches=off" \
 else
   bad "ALLOCSIM_PARAM=tcmalloc.release_rate=4M,per_cpu_caches=off: $out"
 fi
+
+# the checking layer catches what the policy does not: a double free
+out=$(ALLOCSIM_CHECK=1 pre tcmalloc "$stress" doublefree 2>&1)
+rc=$?
+if [[ $rc == 134 ]] && grep -q "^allocsim: checking layer: check: tcmalloc: free of an address that is not a live block (double free or unknown) addr=0x" <<<"$out" &&
+  grep -q "^allocsim: free(): invalid pointer 0x" <<<"$out"; then
+  ok "ALLOCSIM_CHECK: a double free under tcmalloc aborts with the layer's reason"
+else
+  bad "ALLOCSIM_CHECK=1 double free under tcmalloc: rc $rc: $out"
+fi
+check_env_error() { # VAR VALUE EXPECTED-LINE
+  local out rc
+  out=$(env "$1=$2" LD_PRELOAD=$lib "$stress" edge 2>&1)
+  rc=$?
+  if [[ $rc == 134 ]] && grep -qxF -- "$3" <<<"$out"; then
+    ok "$1=$2 refused"
+  else
+    bad "$1=$2: rc $rc, output: $out"
+  fi
+}
+check_env_error ALLOCSIM_CHECK x \
+  "allocsim: ALLOCSIM_CHECK=x: must be a whole number (K, M, G, T: x1000) from 0 to 1000000000000"
+check_env_error ALLOCSIM_STATS_PERIOD 10 \
+  "allocsim: ALLOCSIM_STATS_PERIOD=10: must be a duration with a unit (ns, us, ms, s, min, h) from 1ms to 1h"
 
 # --- reference runs under glibc -------------------------------------------
 py=$(command -v python3 >/dev/null && python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
@@ -200,6 +227,20 @@ for p in "${policies[@]}"; do
   if [[ -n $py ]]; then
     out=$(PYTHONHASHSEED=0 pre "$p" "$py" -c "$pywork" 2>&1)
     same "$p: python3" "$ref_py" "$out" $?
+  fi
+  # the policy's invariants over the real page source, under a real
+  # program: the checking layer runs the policy's whole-heap check every N
+  # calls and aborts on a violation
+  out=$(ALLOCSIM_CHECK=500 pre "$p" "$stress" threads 2000 2>&1)
+  rc=$?
+  if [[ $rc == 0 && $out == "ok: threads" ]]; then
+    ok "$p: malloc_stress threads under the checking layer"
+  else
+    bad "$p: malloc_stress threads with ALLOCSIM_CHECK=500: rc $rc: $(head -5 <<<"$out")"
+  fi
+  if [[ -n $py ]]; then
+    out=$(PYTHONHASHSEED=0 ALLOCSIM_CHECK=20000 pre "$p" "$py" -c "$pywork" 2>&1)
+    same "$p: python3 under the checking layer" "$ref_py" "$out" $?
   fi
   if [[ -n $ref_sql ]]; then
     out=$(pre "$p" sqlite3 :memory: "$sqlwork" 2>&1)
