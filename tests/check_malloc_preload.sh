@@ -193,6 +193,19 @@ same() {
   fi
 }
 
+# expect_invalid_free POLICY MODE WHAT: malloc_stress MODE aborts with
+# "allocsim: free(): invalid pointer 0x..."
+expect_invalid_free() {
+  local out rc
+  out=$(pre "$1" "$stress" "$2" 2>&1)
+  rc=$?
+  if [[ $rc == 134 && $out =~ allocsim:\ free\(\):\ invalid\ pointer\ 0x[0-9a-f]+ ]]; then
+    ok "$1: $3"
+  else
+    bad "$1: $2: rc $rc: $out"
+  fi
+}
+
 # --- every policy -----------------------------------------------------------
 for p in "${policies[@]}"; do
   for mode in edge "threads 4000" fork; do
@@ -205,25 +218,11 @@ for p in "${policies[@]}"; do
       bad "$p: malloc_stress $mode: rc $rc: $(head -5 <<<"$out")"
     fi
   done
-  out=$(pre "$p" "$stress" badfree 2>&1)
-  rc=$?
-  if [[ $rc == 134 && $out =~ allocsim:\ free\(\):\ invalid\ pointer\ 0x[0-9a-f]+ ]]; then
-    ok "$p: free of a static address aborts with glibc's message"
-  else
-    bad "$p: free of a static address: rc $rc: $out"
-  fi
+  expect_invalid_free "$p" badfree "free of a static address aborts with glibc's message"
   # a double free: detected by every policy whose free looks the block up
   # in a live map; tcmalloc's free pushes the block onto its CPU cache
   # unchecked, as TCMalloc does (docs/malloc.md)
-  if [[ $p != tcmalloc ]]; then
-    out=$(pre "$p" "$stress" doublefree 2>&1)
-    rc=$?
-    if [[ $rc == 134 && $out =~ allocsim:\ free\(\):\ invalid\ pointer\ 0x[0-9a-f]+ ]]; then
-      ok "$p: a double free aborts"
-    else
-      bad "$p: double free: rc $rc: $out"
-    fi
-  fi
+  [[ $p != tcmalloc ]] && expect_invalid_free "$p" doublefree "a double free aborts"
   if [[ -n $py ]]; then
     out=$(PYTHONHASHSEED=0 pre "$p" "$py" -c "$pywork" 2>&1)
     same "$p: python3" "$ref_py" "$out" $?
