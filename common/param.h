@@ -2,8 +2,8 @@
  *
  * Every policy and predictor describes its knobs in one const table of
  * as_param_spec_t. The same table feeds `--param part.name=value`, `--help`
- * and the summary JSON (and is meant to feed the real allocator's ALLOCSIM_*
- * environment variables, once that allocator exists). Values are resolved
+ * and the summary JSON, and the real allocator's ALLOCSIM_PARAM environment
+ * variable (malloc/config.h). Values are resolved
  * into a flat array of as_param_value_t, one slot per spec row, in table
  * order: the part reads `values[MY_PARAM_X]`.
  *

@@ -6,7 +6,7 @@
  * madvise(MADV_HUGEPAGE)), and its own out-of-band metadata (meta_alloc).
  *
  * Implementations: the simulated Linux in sim/simos.h; the real one (mmap,
- * madvise, munmap) belongs to the preload allocator, not written yet.
+ * madvise, munmap) in the preload allocator, malloc/osmem.h.
  * Addresses are uintptr_t values in the page source's address space:
  * in the simulator they are never dereferenced. Metadata pointers, in
  * contrast, are real host memory that the policy reads and writes.

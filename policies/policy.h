@@ -11,8 +11,8 @@
  * An instance is the pair (ops, state): `state` is the opaque pointer that
  * create returns and every other hook takes.
  *
- * The contract: what the simulator and the real allocator (a preload
- * library, not written yet) rely on, so that one policy source serves both.
+ * The contract: what the simulator and the real allocator (the preload
+ * library in malloc/) rely on, so that one policy source serves both.
  *   1. No libc allocation and no stdio: a policy never reads or writes the
  *      memory it hands out; all its metadata is out of band, from
  *      cfg->ps->meta (an as_mem_t, common/mem.h). tests/check_policy_libc_refs.sh

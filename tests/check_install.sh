@@ -28,6 +28,7 @@ want=(bin/allocsim share/doc/allocsim/README.md share/doc/allocsim/LICENSE
   share/doc/allocsim/CITATION.cff share/doc/allocsim/docs/trace-format.md
   share/doc/allocsim/docs/install.md share/bash-completion/completions/allocsim)
 [[ $recorder == 1 ]] && want+=(lib/allocsim/liballocsim_record.so)
+[[ -r $build/malloc/liballocsim_malloc.so ]] && want+=(lib/allocsim/liballocsim_malloc.so)
 [[ -r $build/allocsim.1 ]] && want+=(share/man/man1/allocsim.1)
 for f in "${want[@]}"; do
   if [[ -s $root/$f ]]; then ok "installed $f"; else bad "$prefix/$f not installed"; fi

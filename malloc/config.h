@@ -1,0 +1,51 @@
+/* config.h - the real allocator's configuration from its environment.
+ *
+ * Type map
+ *   as_malloc_config_t  the policy, its resolved parameters and the
+ *                       statistics settings of one process
+ *
+ * The environment variables (docs/malloc.md):
+ *   ALLOCSIM_POLICY  a registered policy name (default tcmalloc)
+ *   ALLOCSIM_PARAM   comma-separated assignments, "part.name=value" or
+ *                    "name=value", resolved through the policy's own
+ *                    as_param_spec_t table with as_param_set: the same
+ *                    names, units and bounds as `allocsim run --param`
+ *   ALLOCSIM_STATS   path of the JSON file written at exit (unset: none)
+ *   ALLOCSIM_STATS_PERIOD  how often resident memory is sampled (a duration
+ *                    with a unit, default 50ms)
+ *   ALLOCSIM_CHECK   N > 0: run the policy behind the checking layer
+ *                    (policies/layers/check.h), its whole-heap check every
+ *                    N calls (unset or 0: no checking layer)
+ * Parsing uses no libc allocation and no stdio (it runs inside malloc's
+ * first call).
+ */
+#ifndef AS_MALLOC_CONFIG_H
+#define AS_MALLOC_CONFIG_H
+
+#include <stdint.h>
+
+#include "common/msg.h"
+#include "policies/policy.h"
+
+#define AS_MALLOC_MAX_PARAMS 64   /* rows of one policy's table */
+#define AS_MALLOC_PATH_BYTES 1024 /* longest ALLOCSIM_STATS path + 1 */
+#define AS_MALLOC_DEFAULT_POLICY "tcmalloc"
+
+typedef struct {
+    const as_policy_ops_t *policy;                 /* never NULL after 0 */
+    as_param_value_t params[AS_MALLOC_MAX_PARAMS]; /* one per spec row */
+    char stats_path[AS_MALLOC_PATH_BYTES];         /* "" = no statistics */
+    uint64_t stats_period_ns;                      /* sampling period */
+    uint64_t check_every;                          /* 0 = no check layer */
+} as_malloc_config_t;
+
+/* as_malloc_config: resolve the configuration from the variables' values
+ * (NULL = unset). On failure `why` gets one line naming the variable and
+ * what is wrong, e.g. "ALLOCSIM_POLICY=foo: unknown policy; valid: bestfit
+ * hoard ...". @return 0, AS_ENOTFOUND (unknown policy, part or parameter),
+ * AS_EINVAL (malformed value or assignment), AS_ERANGE (out of bounds). */
+int as_malloc_config(const char *policy, const char *param, const char *stats,
+                     const char *stats_period, const char *check,
+                     as_malloc_config_t *c, as_msg_t *why);
+
+#endif /* AS_MALLOC_CONFIG_H */

@@ -1,0 +1,71 @@
+/* osmem.h - the operating system below the real allocator: an as_pagesource_t
+ * over mmap, madvise and munmap, and metadata arenas (as_mem_t) over mmap.
+ *
+ * Type map
+ *   as_osrange_t  one mapped range [start, end) of a page source
+ *   as_osmem_t    a page source's state: the ranges it holds (sorted,
+ *                 disjoint, never adjacent), its counters and the metadata
+ *                 arena the policy gets as ps.meta
+ *   as_osarena_t  a metadata arena: power-of-two size classes from 16 B to
+ *                 64 KiB carved from 1 MiB mmap'd chunks, each class with a
+ *                 free list threaded through the free chunks; larger requests
+ *                 are mmap'd one by one and munmap'd on free
+ *
+ * Invariants: osmem.mapped_bytes == Σ (end - start) over ranges;
+ *   arena.live_bytes == Σ bytes of the allocations not yet freed (as the
+ *   caller asked, not rounded; the simulator's meta_bytes counts the same);
+ *   ranges[0..n_ranges) sorted by start, ranges[i].end < ranges[i+1].start.
+ *
+ * Nothing here calls libc's allocator or stdio: the memory of the range
+ * table and of the arenas comes from mmap directly. Not thread-safe: the
+ * lock layer (malloc/lock.h) serialises every call, as policy.h rule 6
+ * requires of the policy itself.
+ */
+#ifndef AS_MALLOC_OSMEM_H
+#define AS_MALLOC_OSMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/mem.h"
+#include "policies/pagesource.h"
+
+#define AS_OSARENA_CLASSES 13 /* 16 B .. 64 KiB */
+
+typedef struct {
+    void *free_list[AS_OSARENA_CLASSES]; /* first free chunk of each class */
+    char *bump, *bump_end;               /* unused tail of the current chunk */
+    uint64_t live_bytes;                 /* bytes handed out, not freed */
+    uint64_t peak_live_bytes;            /* max live_bytes */
+    uint64_t mapped_bytes;               /* bytes mmap'd for the arena */
+} as_osarena_t;
+
+typedef struct {
+    uintptr_t start, end;
+} as_osrange_t;
+
+typedef struct {
+    as_osrange_t *ranges; /* mmap'd table, cap entries */
+    size_t n_ranges, cap;
+    uint64_t mapped_bytes; /* address space reserved and not returned */
+    uint64_t peak_mapped_bytes;
+    uint64_t n_reserves, n_releases, n_unreserves, n_hints;
+    as_osarena_t meta_arena; /* the policy's metadata */
+    size_t page_bytes;
+} as_osmem_t;
+
+/* as_osarena_mem: an as_mem_t that allocates from arena `a` (zeroed,
+ * 16-byte aligned; NULL when mmap fails). */
+as_mem_t as_osarena_mem(as_osarena_t *a);
+
+/* as_osmem_init: make `ps` a page source over mmap backed by `os` (which
+ * must stay at its address while ps is used); ps->meta allocates from
+ * os->meta_arena. page_bytes is the system's page size, hugepage_bytes 2 MiB.
+ */
+void as_osmem_init(as_osmem_t *os, as_pagesource_t *ps);
+
+/* as_osmem_overlap: @return the bytes of [start, end) that lie inside the
+ * ranges os holds (for attributing /proc/self/smaps entries). */
+uint64_t as_osmem_overlap(const as_osmem_t *os, uintptr_t start, uintptr_t end);
+
+#endif /* AS_MALLOC_OSMEM_H */

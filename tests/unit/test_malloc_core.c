@@ -1,0 +1,271 @@
+/* test_malloc_core.c - the real allocator's core (malloc/): the mmap page
+ * source and its set of held ranges, the metadata arena, the configuration
+ * from the environment's strings, and the lock layer, with figures computed
+ * by hand from the page size.
+ */
+#include <CUnit/CUnit.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "common/error.h"
+#include "malloc/config.h"
+#include "malloc/lock.h"
+#include "malloc/osmem.h"
+#include "tests/unit/testutil.h"
+
+static as_osmem_t os;
+static as_pagesource_t ps;
+
+/* Three pages, the middle one unreserved: two ranges, 2 pages mapped;
+ * release and unreserve refuse the hole; a hint on the hole is honoured and
+ * the ranges merge back into one. */
+static void test_ranges(void)
+{
+    as_osmem_init(&os, &ps);
+    size_t pg = ps.page_bytes;
+    CU_ASSERT_EQUAL(pg, os.page_bytes);
+    uintptr_t a = 0;
+    CU_ASSERT_EQUAL(as_ps_reserve(&ps, 0, 3 * pg, pg, &a), AS_OK);
+    CU_ASSERT(a != 0 && a % pg == 0);
+    CU_ASSERT_EQUAL(os.mapped_bytes, 3 * pg);
+    CU_ASSERT_EQUAL(os.n_ranges, 1);
+    CU_ASSERT_EQUAL(as_osmem_overlap(&os, a, a + 3 * pg), 3 * pg);
+    CU_ASSERT_EQUAL(as_osmem_overlap(&os, a - pg, a + pg), pg);
+
+    /* release: the page stays mapped and reads back as zero */
+    memset((void *)a, 0x5a, 3 * pg);
+    CU_ASSERT_EQUAL(as_ps_release(&ps, a + pg, pg), AS_OK);
+    CU_ASSERT_EQUAL(((unsigned char *)a)[pg], 0);
+    CU_ASSERT_EQUAL(((unsigned char *)a)[pg - 1], 0x5a);
+    CU_ASSERT_EQUAL(os.mapped_bytes, 3 * pg);
+
+    CU_ASSERT_EQUAL(as_ps_unreserve(&ps, a + pg, pg), AS_OK);
+    CU_ASSERT_EQUAL(os.mapped_bytes, 2 * pg);
+    CU_ASSERT_EQUAL(os.n_ranges, 2);
+    CU_ASSERT_EQUAL(as_osmem_overlap(&os, a, a + 3 * pg), 2 * pg);
+    CU_ASSERT_EQUAL(as_ps_release(&ps, a + pg, pg), AS_EINVAL);
+    CU_ASSERT_EQUAL(as_ps_unreserve(&ps, a + pg, pg), AS_EINVAL);
+    CU_ASSERT_EQUAL(as_ps_release(&ps, a, 2 * pg), AS_EINVAL);
+    CU_ASSERT_EQUAL(as_ps_hugepage_hint(&ps, a, 3 * pg, 1), AS_EINVAL);
+    CU_ASSERT_EQUAL(as_ps_hugepage_hint(&ps, a, pg, 1), AS_OK);
+
+    /* a hint on the hole: granted (MAP_FIXED_NOREPLACE); one range again */
+    uintptr_t h = 0;
+    CU_ASSERT_EQUAL(as_ps_reserve(&ps, a + pg, pg, pg, &h), AS_OK);
+    CU_ASSERT_EQUAL(h, a + pg);
+    CU_ASSERT_EQUAL(os.n_ranges, 1);
+    CU_ASSERT_EQUAL(os.mapped_bytes, 3 * pg);
+    CU_ASSERT_EQUAL(((unsigned char *)a)[pg], 0); /* a fresh page */
+
+    /* a hint on a held range: elsewhere, and the held bytes are intact */
+    uintptr_t o = 0;
+    CU_ASSERT_EQUAL(as_ps_reserve(&ps, a, pg, pg, &o), AS_OK);
+    CU_ASSERT(o != a && o != 0);
+    CU_ASSERT_EQUAL(((unsigned char *)a)[0], 0x5a);
+    CU_ASSERT_EQUAL(os.mapped_bytes, 4 * pg);
+
+    /* an aligned reservation: over-mapped and trimmed, nothing left over */
+    uintptr_t b = 0;
+    size_t two_mib = (size_t)2 << 20;
+    CU_ASSERT_EQUAL(as_ps_reserve(&ps, 0, 2 * pg, two_mib, &b), AS_OK);
+    CU_ASSERT_EQUAL(b % two_mib, 0);
+    CU_ASSERT_EQUAL(os.mapped_bytes, 6 * pg);
+    CU_ASSERT_EQUAL(as_osmem_overlap(&os, b - two_mib, b + two_mib), 2 * pg);
+    CU_ASSERT_EQUAL(os.peak_mapped_bytes, 6 * pg);
+
+    /* cut a range in the middle of the first, then return everything */
+    CU_ASSERT_EQUAL(as_ps_unreserve(&ps, a + pg, pg), AS_OK);
+    CU_ASSERT_EQUAL(as_ps_unreserve(&ps, a, pg), AS_OK);
+    CU_ASSERT_EQUAL(as_ps_unreserve(&ps, a + 2 * pg, pg), AS_OK);
+    CU_ASSERT_EQUAL(as_ps_unreserve(&ps, o, pg), AS_OK);
+    CU_ASSERT_EQUAL(as_ps_unreserve(&ps, b, 2 * pg), AS_OK);
+    CU_ASSERT_EQUAL(os.mapped_bytes, 0);
+    CU_ASSERT_EQUAL(os.n_ranges, 0);
+    CU_ASSERT_EQUAL(os.peak_mapped_bytes, 6 * pg);
+    CU_ASSERT_EQUAL(as_ps_reserve(&ps, 0, pg + 1, pg, &a), AS_EINVAL);
+}
+
+/* One reservation of 10000 pages cut into 5000 ranges by unreserving
+ * every odd page: the range table grows past its first 4096 entries, and
+ * every page is found held or not; then the rest goes back. */
+static void test_many_ranges(void)
+{
+    as_osmem_init(&os, &ps);
+    size_t pg = ps.page_bytes, n = 10000;
+    uintptr_t a = 0;
+    CU_ASSERT_EQUAL_FATAL(as_ps_reserve(&ps, 0, n * pg, pg, &a), AS_OK);
+    for (size_t i = 1; i < n; i += 2)
+        CU_ASSERT_EQUAL(as_ps_unreserve(&ps, a + i * pg, pg), AS_OK);
+    CU_ASSERT_EQUAL(os.n_ranges, n / 2);
+    CU_ASSERT(os.cap >= n / 2);
+    CU_ASSERT_EQUAL(os.mapped_bytes, n / 2 * pg);
+    for (size_t i = 0; i < n; i++)
+        CU_ASSERT_EQUAL(as_osmem_overlap(&os, a + i * pg, a + (i + 1) * pg),
+                        i % 2 ? 0 : pg);
+    CU_ASSERT_EQUAL(as_osmem_overlap(&os, a, a + n * pg), n / 2 * pg);
+    for (size_t i = 0; i < n; i += 2)
+        CU_ASSERT_EQUAL(as_ps_unreserve(&ps, a + i * pg, pg), AS_OK);
+    CU_ASSERT_EQUAL(os.mapped_bytes, 0);
+    CU_ASSERT_EQUAL(os.n_ranges, 0);
+}
+
+/* The metadata arena: zeroed, 16-byte aligned, counted as asked (not
+ * rounded), a freed chunk reused (and zeroed) for the next request of its
+ * class, large requests mapped apart. */
+static void test_arena(void)
+{
+    as_osarena_t a;
+    memset(&a, 0, sizeof a);
+    as_mem_t m = as_osarena_mem(&a);
+    unsigned char *p = as_mem_alloc(&m, 24);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL((uintptr_t)p % 16, 0);
+    CU_ASSERT_EQUAL(a.live_bytes, 24);
+    CU_ASSERT_EQUAL(a.mapped_bytes, (uint64_t)1 << 20);
+    memset(p, 0xff, 32);
+    as_mem_free(&m, p, 24);
+    CU_ASSERT_EQUAL(a.live_bytes, 0);
+    unsigned char *q = as_mem_alloc(&m, 30); /* same 32-byte class */
+    CU_ASSERT_PTR_EQUAL(q, p);
+    int zero = 1;
+    for (int i = 0; i < 32; i++)
+        zero &= q[i] == 0;
+    CU_ASSERT(zero);
+    unsigned char *big = as_mem_alloc(&m, 100000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+    CU_ASSERT_EQUAL(a.live_bytes, 100030);
+    CU_ASSERT_EQUAL(a.peak_live_bytes, 100030);
+    CU_ASSERT_EQUAL(a.mapped_bytes, ((uint64_t)1 << 20) + 102400);
+    big[99999] = 1;
+    as_mem_free(&m, big, 100000);
+    as_mem_free(&m, q, 30);
+    CU_ASSERT_EQUAL(a.live_bytes, 0);
+    CU_ASSERT_EQUAL(a.mapped_bytes, (uint64_t)1 << 20);
+    CU_ASSERT_EQUAL(a.peak_live_bytes, 100030);
+}
+
+static uint64_t param_of(const as_malloc_config_t *c, const char *name)
+{
+    int i = as_param_find(c->policy->params, c->policy->n_params, name,
+                          strlen(name));
+    CU_ASSERT_FATAL(i >= 0);
+    return c->params[i].u;
+}
+
+/* The environment's strings: defaults, assignments with and without the
+ * part prefix, and the one-line errors. */
+static void test_config(void)
+{
+    as_malloc_config_t c;
+    char buf[1024];
+    as_msg_t why;
+    as_msg_init(&why, buf, sizeof buf);
+    CU_ASSERT_EQUAL(as_malloc_config(NULL, NULL, NULL, NULL, NULL, &c, &why),
+                    AS_OK);
+    CU_ASSERT_STRING_EQUAL(c.policy->name, "tcmalloc");
+    CU_ASSERT_EQUAL(c.stats_path[0], 0);
+    CU_ASSERT_EQUAL(c.stats_period_ns, 50000000u);
+    CU_ASSERT_EQUAL(c.check_every, 0);
+    CU_ASSERT_EQUAL(param_of(&c, "release_rate"), 0);
+
+    CU_ASSERT_EQUAL(as_malloc_config("tcmalloc",
+                                     "tcmalloc.release_rate=4M,,max_cpus=2",
+                                     "/tmp/x-%p.json", "10ms", "5K", &c, &why),
+                    AS_OK);
+    CU_ASSERT_EQUAL(param_of(&c, "release_rate"), 4u << 20);
+    CU_ASSERT_EQUAL(param_of(&c, "max_cpus"), 2);
+    CU_ASSERT_STRING_EQUAL(c.stats_path, "/tmp/x-%p.json");
+    CU_ASSERT_EQUAL(c.stats_period_ns, 10000000u);
+    CU_ASSERT_EQUAL(c.check_every, 5000);
+
+    CU_ASSERT_EQUAL(
+        as_malloc_config("hoard", "superblock=64K", NULL, NULL, NULL, &c, &why),
+        AS_OK);
+    CU_ASSERT_EQUAL(param_of(&c, "superblock"), 65536);
+
+    as_msg_init(&why, buf, sizeof buf);
+    CU_ASSERT_EQUAL(
+        as_malloc_config("hoard", "superblock=12K", NULL, NULL, NULL, &c, &why),
+        AS_EINVAL);
+    CU_ASSERT_STRING_EQUAL(buf, "ALLOCSIM_PARAM: 'superblock=12K': "
+                                "hoard.superblock must be a power of two in "
+                                "bytes (K, M, G, T: x1024) from 4K to 1G");
+    as_msg_init(&why, buf, sizeof buf);
+    CU_ASSERT_EQUAL(as_malloc_config("hoard", "tcmalloc.max_cpus=2", NULL, NULL,
+                                     NULL, &c, &why),
+                    AS_ENOTFOUND);
+    CU_ASSERT_STRING_EQUAL(buf, "ALLOCSIM_PARAM: 'tcmalloc.max_cpus=2': no "
+                                "part named 'tcmalloc' (the policy is hoard)");
+    as_msg_init(&why, buf, sizeof buf);
+    CU_ASSERT_EQUAL(as_malloc_config("nope", NULL, NULL, NULL, NULL, &c, &why),
+                    AS_ENOTFOUND);
+    CU_ASSERT(
+        strncmp(buf, "ALLOCSIM_POLICY=nope: unknown policy; valid: ", 45) == 0);
+    for (size_t i = 0; i < as_policy_count(); i++)
+        CU_ASSERT_PTR_NOT_NULL(strstr(buf, as_policy_at(i)->name));
+    as_msg_init(&why, buf, sizeof buf);
+    CU_ASSERT_EQUAL(as_malloc_config(NULL, NULL, NULL, "0.5ms", NULL, &c, &why),
+                    AS_ERANGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "ALLOCSIM_STATS_PERIOD=0.5ms: must be"));
+}
+
+/* A policy that records the times it is called with. */
+static uint64_t seen_ns[4];
+static int n_seen;
+
+static int rec_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
+                     as_block_t *out)
+{
+    (void)st;
+    (void)align;
+    seen_ns[n_seen++ % 4] = ctx->now_ns;
+    out->addr = 4096;
+    out->bytes = size;
+    return AS_OK;
+}
+
+static int rec_free(void *st, const as_ctx_t *ctx, uintptr_t addr, size_t sz)
+{
+    (void)st;
+    (void)addr;
+    (void)sz;
+    seen_ns[n_seen++ % 4] = ctx->now_ns;
+    return AS_OK;
+}
+
+/* The lock layer passes calls through, keeps optional hooks NULL where the
+ * inner's are, and never lets time go backwards in call order. */
+static void test_lock_layer(void)
+{
+    static const as_policy_ops_t rec = {
+        .name = "rec", .alloc = rec_alloc, .free = rec_free};
+    as_lock_t l;
+    as_lock_wrap(&l, &rec, NULL);
+    CU_ASSERT_PTR_NULL(l.ops.realloc);
+    CU_ASSERT_PTR_NULL(l.ops.tick);
+    CU_ASSERT_PTR_NULL(l.ops.usable_size);
+    CU_ASSERT_STRING_EQUAL(l.ops.name, "rec");
+    as_ctx_t ctx = {.now_ns = 100};
+    as_block_t b;
+    n_seen = 0;
+    CU_ASSERT_EQUAL(l.ops.alloc(&l, &ctx, 10, 0, &b), AS_OK);
+    ctx.now_ns = 90; /* read before the previous caller's, locked after */
+    CU_ASSERT_EQUAL(l.ops.free(&l, &ctx, 4096, 0), AS_OK);
+    ctx.now_ns = 120;
+    CU_ASSERT_EQUAL(l.ops.alloc(&l, &ctx, 10, 0, &b), AS_OK);
+    CU_ASSERT_EQUAL(n_seen, 3);
+    CU_ASSERT_EQUAL(seen_ns[0], 100);
+    CU_ASSERT_EQUAL(seen_ns[1], 100);
+    CU_ASSERT_EQUAL(seen_ns[2], 120);
+    CU_ASSERT_EQUAL(b.bytes, 10);
+}
+
+int main(void)
+{
+    static const as_test_t tests[] = {
+        {"ranges", test_ranges},         {"many_ranges", test_many_ranges},
+        {"arena", test_arena},           {"config", test_config},
+        {"lock_layer", test_lock_layer}, {NULL, NULL}};
+    return as_test_main("malloc_core", tests);
+}
