@@ -67,7 +67,7 @@ void as_lstm_hparams_default(as_lstm_hparams_t *hp)
     hp->embed = 16;
     hp->hidden = 32;
     hp->layers = 1;
-    hp->max_tokens = 64;
+    hp->max_tokens = 32;
     hp->epochs = 30;
     hp->batch = 32;
     hp->bptt = 1024;

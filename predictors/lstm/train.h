@@ -68,7 +68,7 @@ typedef struct {
     double train_loss;            /* last epoch's */
 } as_lstm_result_t;
 
-/* as_lstm_hparams_default: embed 16, hidden 32, 1 layer, 64 words, 30
+/* as_lstm_hparams_default: embed 16, hidden 32, 1 layer, 32 words, 30
  * epochs, batch 32, full BPTT, patience 4, sqrt weighting, lr 0.01,
  * clip 5, 10% validation, seed 1, class weights 1. */
 void as_lstm_hparams_default(as_lstm_hparams_t *hp);
