@@ -30,6 +30,7 @@
 #include "sim/fileio.h"
 #include "sim/lifewalk.h"
 #include "sim/lstmfit.h"
+#include "sim/polstack.h"
 
 enum { OPT_PREDICTOR = 50, OPT_MODEL, OPT_TRAIN, OPT_JSON, OPT_QUIET };
 
@@ -84,19 +85,6 @@ static void calibrate_clock(void)
     clock_overhead_s = (now_s() - t0) / 1000;
 }
 
-static void *h_alloc(void *st, size_t n)
-{
-    (void)st;
-    return calloc(1, n);
-}
-static void h_free(void *st, void *p, size_t n)
-{
-    (void)st;
-    (void)n;
-    free(p);
-}
-static const as_mem_t host = {h_alloc, h_free, NULL};
-
 /* ------------------------------------------------------------ columns */
 
 #define MAX_COLS 6
@@ -149,12 +137,12 @@ static int make_col(col_t *c, const char *spec, const as_classes_t *cl,
     int rc = AS_OK;
     if (c->inner) {
         as_predictor_config_t ic = {
-            .classes = cl, .params = c->ivals, .mem = &host};
+            .classes = cl, .params = c->ivals, .mem = &as_host_mem};
         rc = c->inner->create(&ic, &c->inner_state);
     }
     as_predictor_config_t pc = {.classes = cl,
                                 .params = c->vals,
-                                .mem = &host,
+                                .mem = &as_host_mem,
                                 .inner_ops = c->inner,
                                 .inner_state = c->inner_state};
     if (rc == AS_OK) rc = c->ops->create(&pc, &c->state);
@@ -220,46 +208,14 @@ static ectx_t *ctx_get(ctxmap_t *m, uint64_t key, int *fresh)
     return &m->e[s];
 }
 
-/* A set of site keys: the contexts the training traces showed. */
-typedef struct {
-    uint64_t *k;
-    uint64_t mask, n;
-} keyset_t;
-
-static int keyset_add(keyset_t *s, uint64_t key)
+/* ctx_has: @return 1 when key is in the map. */
+static int ctx_has(const ctxmap_t *m, uint64_t key)
 {
+    if (!m->e) return 0;
     if (!key) key = 1;
-    if (2 * (s->n + 1) > s->mask + 1) {
-        uint64_t nm = s->mask ? 2 * s->mask + 1 : 1023;
-        uint64_t *nk = calloc(nm + 1, sizeof *nk);
-        if (!nk) return AS_ENOMEM;
-        for (uint64_t i = 0; s->k && i <= s->mask; i++)
-            if (s->k[i]) {
-                uint64_t j = as_hash64(s->k[i]) & nm;
-                while (nk[j])
-                    j = (j + 1) & nm;
-                nk[j] = s->k[i];
-            }
-        free(s->k);
-        s->k = nk;
-        s->mask = nm;
-    }
-    uint64_t j = as_hash64(key) & s->mask;
-    while (s->k[j] && s->k[j] != key)
-        j = (j + 1) & s->mask;
-    if (!s->k[j]) {
-        s->k[j] = key;
-        s->n++;
-    }
-    return AS_OK;
-}
-
-static int keyset_has(const keyset_t *s, uint64_t key)
-{
-    if (!s->k) return 0;
-    if (!key) key = 1;
-    for (uint64_t j = as_hash64(key) & s->mask; s->k[j]; j = (j + 1) & s->mask)
-        if (s->k[j] == key) return 1;
+    for (uint64_t s = as_hash64(key) & m->mask; m->e[s].key;
+         s = (s + 1) & m->mask)
+        if (m->e[s].key == key) return 1;
     return 0;
 }
 
@@ -276,8 +232,8 @@ static uint64_t pcs_key(const as_pred_ctx_t *c)
 /* ------------------------------------------------------------ walks */
 
 typedef struct {
-    col_t *site; /* learns from the training traces */
-    keyset_t *seen;
+    col_t *site;    /* learns from the training traces */
+    ctxmap_t *seen; /* the site keys the training traces showed */
     int rc;
 } train_arg_t;
 
@@ -290,14 +246,15 @@ static void train_one(void *arg, const as_lifewalk_alloc_t *a)
     as_pred_outcome_t o = {.lifetime_ns = a->lifetime_ns,
                            .actual_class = a->cls};
     t->site->ops->observe(t->site->state, &c, &o);
-    t->rc = keyset_add(t->seen, pcs_key(&a->ctx));
+    int fresh;
+    if (!ctx_get(t->seen, pcs_key(&a->ctx), &fresh)) t->rc = AS_ENOMEM;
 }
 
 typedef struct {
     col_t *cols;
     int ncols;
     const as_classes_t *cl;
-    const keyset_t *seen; /* NULL: no training traces */
+    const ctxmap_t *seen; /* NULL: no training traces */
     ctxmap_t *ctx;
     uint64_t trace_no;
     int rc;
@@ -316,7 +273,7 @@ static void test_one(void *arg, const as_lifewalk_alloc_t *a)
         return;
     }
     e->count[a->cls]++;
-    int unseen = t->seen && !keyset_has(t->seen, pcs_key(&a->ctx));
+    int unseen = t->seen && !ctx_has(t->seen, pcs_key(&a->ctx));
     for (int i = 0; i < t->ncols; i++) {
         col_t *c = &t->cols[i];
         as_pred_ctx_t pc = a->ctx;
@@ -636,7 +593,7 @@ int as_cmd_eval(int argc, char **argv)
     }
     free(bytes);
     /* site learns from the training traces */
-    keyset_t seen = {0};
+    ctxmap_t seen = {0};
     for (int i = 0; ex < 0 && i < ncols; i++) {
         if (cols[i].ops != as_predictor_find("site")) continue;
         train_arg_t ta = {&cols[i], &seen, AS_OK};
@@ -715,7 +672,7 @@ int as_cmd_eval(int argc, char **argv)
         destroy_col(&cols[i]);
     free(cols);
     free(ctx.e);
-    free(seen.k);
+    free(seen.e);
     free(test);
     free(train);
     return ex;
