@@ -36,6 +36,7 @@ enum {
     OPT_MIN_CONTEXTS,
     OPT_WEIGHTING,
     OPT_CLASS_WEIGHTS,
+    OPT_SAMPLE,
     OPT_QUIET,
     OPT_JSON,
 };
@@ -77,6 +78,9 @@ const as_opt_t as_lstm_train_opts[] = {
                       "1, or their square root (sqrt)"),
     AS_OPT_ROW_CHOICE(OPT_CLASS_WEIGHTS, "class-weights", 0, "none|balanced",
                       "W", "balanced: weight classes by inverse frequency"),
+    AS_OPT_ROW_NUM(OPT_SAMPLE, "sample-bytes", 0, AS_PARAM_BYTES, 0, 1e15, "B",
+                   "keep only what a lifetime profiler sampling every\n"
+                   "B bytes would see (TCMalloc: 2M); 0: all (default)"),
     {0},
 };
 
@@ -159,6 +163,9 @@ int as_lstm_train_opt(as_lstm_fit_opts_t *o, as_classes_t *cl,
         break;
     case OPT_CLASS_WEIGHTS:
         o->balanced = p->value.u == 1;
+        break;
+    case OPT_SAMPLE:
+        o->sample_bytes = p->value.u;
         break;
     default:
         return 0;
@@ -248,25 +255,28 @@ int as_cmd_train(int argc, char **argv)
     }
     const as_lstm_result_t *r = &fit.res;
     if (json)
-        printf("{\"allocations\": %.0f, \"contexts\": %u, \"vocab\": %u, "
+        printf("{\"samples\": %llu, \"allocations\": %.0f, \"contexts\": %u, "
+               "\"vocab\": %u, "
                "\"train_contexts\": %u, \"valid_contexts\": %u, "
                "\"epochs\": %u, \"best_epoch\": %u, \"train_loss\": %.6f, "
                "\"valid_loss\": %.6f, \"valid_accuracy\": %.6f, "
                "\"read_seconds\": %.3f, \"train_seconds\": %.3f, "
                "\"model_bytes\": %zu}\n",
-               fit.allocs, fit.contexts, fit.vocab, r->n_train, r->n_valid,
-               r->epochs_run, r->best_epoch, r->train_loss, r->valid_loss,
-               r->valid_acc, fit.read_s, fit.train_s, fit.model_len);
+               (unsigned long long)fit.samples, fit.allocs, fit.contexts,
+               fit.vocab, r->n_train, r->n_valid, r->epochs_run, r->best_epoch,
+               r->train_loss, r->valid_loss, r->valid_acc, fit.read_s,
+               fit.train_s, fit.model_len);
     else
-        printf("samples      %.0f allocations, %u distinct contexts, %u "
-               "words\n"
+        printf("samples      %llu (for %.0f allocations), %u distinct "
+               "contexts, %u words\n"
                "split        %u training, %u validation contexts\n"
                "epochs       %u run, best %u (validation loss %.4f, "
                "allocation-weighted accuracy %.4f)\n"
                "time         %.2f s reading, %.2f s training (CPU)\n"
                "model        %s, %zu bytes\n",
-               fit.allocs, fit.contexts, fit.vocab, r->n_train, r->n_valid,
-               r->epochs_run, r->best_epoch, r->valid_loss, r->valid_acc,
-               fit.read_s, fit.train_s, out, fit.model_len);
+               (unsigned long long)fit.samples, fit.allocs, fit.contexts,
+               fit.vocab, r->n_train, r->n_valid, r->epochs_run, r->best_epoch,
+               r->valid_loss, r->valid_acc, fit.read_s, fit.train_s, out,
+               fit.model_len);
     return AS_EXIT_OK;
 }

@@ -8,6 +8,7 @@
  */
 #include "sim/lstmdata.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,7 @@ struct as_lstm_corpus {
     size_t nseq, seqcap;
     double *count; /* ccap x classes */
     double allocs;
+    uint64_t samples;
     /* the context being cut */
     uint32_t *cur;
     uint32_t ncur;
@@ -232,6 +234,7 @@ int as_lstm_corpus_add(as_lstm_corpus_t *c, const char *const *symbols,
 
 typedef struct {
     as_lstm_corpus_t *c;
+    uint64_t sample_bytes, seed;
     int rc;
 } add_arg_t;
 
@@ -239,14 +242,26 @@ static void add_one(void *arg, const as_lifewalk_alloc_t *a)
 {
     add_arg_t *x = arg;
     if (x->rc != AS_OK) return;
+    double n = 1;
+    if (x->sample_bytes) {
+        if (a->lifetime_ns == AS_LIFETIME_INF) return; /* outlived the window */
+        double s = a->ctx.size ? (double)a->ctx.size : 1;
+        double p = 1 - exp(-s / (double)x->sample_bytes);
+        double u = (double)(as_hash64(a->ctx.object ^ x->seed) >> 11) *
+                   (1.0 / 9007199254740992.0);
+        if (u >= p) return;
+        n = 1 / p;
+    }
+    x->c->samples++;
     x->rc = as_lstm_corpus_add(x->c, a->ctx.symbols, a->ctx.modules,
-                               a->ctx.depth, a->ctx.size, a->cls, 1);
+                               a->ctx.depth, a->ctx.size, a->cls, n);
 }
 
 int as_lstm_corpus_add_trace(as_lstm_corpus_t *c, const char *path,
-                             const as_classes_t *cl, char *err, size_t errcap)
+                             const as_classes_t *cl, uint64_t sample_bytes,
+                             uint64_t seed, char *err, size_t errcap)
 {
-    add_arg_t x = {c, AS_OK};
+    add_arg_t x = {c, sample_bytes, as_hash64(seed ^ 0x5a3b1e), AS_OK};
     int rc = as_lifewalk_trace(path, cl, add_one, &x, err, errcap);
     return rc != AS_OK ? rc : x.rc;
 }
@@ -292,6 +307,11 @@ uint32_t as_lstm_corpus_words(const as_lstm_corpus_t *c,
     *words = c->words;
     *lens = c->lens;
     return c->data.vocab;
+}
+
+uint64_t as_lstm_corpus_samples(const as_lstm_corpus_t *c)
+{
+    return c->samples;
 }
 
 double as_lstm_corpus_allocs(const as_lstm_corpus_t *c)

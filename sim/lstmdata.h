@@ -37,10 +37,21 @@ int as_lstm_corpus_add(as_lstm_corpus_t *c, const char *const *symbols,
                        const char *const *modules, uint32_t depth,
                        uint64_t size, uint32_t cls, double n);
 
-/* as_lstm_corpus_add_trace: every allocation of a trace (lifewalk.h).
- * @return 0 or the walk's error (message in err). */
+/* as_lstm_corpus_add_trace: the allocations of a trace (lifewalk.h): all
+ * of them when sample_bytes is 0; else what a production lifetime profiler
+ * would see (TCMalloc samples about every 2 MiB allocated): an object of
+ * size s is kept with probability p = 1 - exp(-s / sample_bytes) (byte-
+ * weighted sampling; the draw is a hash of the object id and seed, so it
+ * is deterministic), only when it died inside the trace (the profiler
+ * reports allocation-free pairs of its window), and counts 1/p
+ * allocations. @return 0 or the walk's error (message in err). */
 int as_lstm_corpus_add_trace(as_lstm_corpus_t *c, const char *path,
-                             const as_classes_t *cl, char *err, size_t errcap);
+                             const as_classes_t *cl, uint64_t sample_bytes,
+                             uint64_t seed, char *err, size_t errcap);
+
+/* as_lstm_corpus_samples: @return the samples added (allocations before
+ * weighting). */
+uint64_t as_lstm_corpus_samples(const as_lstm_corpus_t *c);
 
 /* as_lstm_corpus_build: the vocabulary and the training data (owned by the
  * corpus; valid until destroy). @return 0 or AS_ENOMEM. */

@@ -54,7 +54,8 @@ int as_lstm_fit(const char *const *paths, int n_paths, const as_classes_t *cl,
     int rc = AS_OK;
     for (int i = 0; i < n_paths && rc == AS_OK; i++) {
         if (o->progress) fprintf(stderr, "\r\033[Kreading %s", paths[i]);
-        rc = as_lstm_corpus_add_trace(c, paths[i], cl, err, errcap);
+        rc = as_lstm_corpus_add_trace(c, paths[i], cl, o->sample_bytes,
+                                      o->hp.seed, err, errcap);
     }
     as_lstm_data_t data;
     if (rc == AS_OK) rc = as_lstm_corpus_build(c, o->min_contexts, &data);
@@ -68,6 +69,7 @@ int as_lstm_fit(const char *const *paths, int n_paths, const as_classes_t *cl,
         return rc;
     }
     out->allocs = as_lstm_corpus_allocs(c);
+    out->samples = as_lstm_corpus_samples(c);
     out->contexts = data.n;
     out->vocab = data.vocab;
     as_lstm_hparams_t hp = o->hp;

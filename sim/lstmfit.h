@@ -21,10 +21,13 @@ typedef struct {
     uint32_t min_contexts; /* words in fewer distinct contexts are OOV */
     int balanced;          /* class weights: inverse class frequency */
     int progress;          /* one line per epoch on stderr */
+    uint64_t sample_bytes; /* 0: every allocation; else the profiler's
+                              byte-weighted sampling (lstmdata.h) */
 } as_lstm_fit_opts_t;
 
 typedef struct {
-    double allocs;            /* allocation samples read */
+    double allocs;            /* allocations the samples stand for */
+    uint64_t samples;         /* samples kept */
     uint32_t contexts, vocab; /* distinct contexts, words with an id */
     as_lstm_result_t res;     /* the training run */
     double read_s, train_s;   /* CPU seconds: reading, training */

@@ -127,6 +127,48 @@ static void test_corpus_merges(void)
     as_lstm_corpus_destroy(c);
 }
 
+/* Samples of a trace: every allocation, or the profiler's byte-weighted
+ * sample of the objects that died (data/demo.ast: 100,978 objects, 1,019
+ * never freed, all freed ones under 1000 s). */
+static void test_corpus_from_trace(void)
+{
+    as_classes_t cl;
+    as_classes_default(&cl);
+    char err[256];
+    double full6 = 0, samp6 = 0;
+    as_lstm_corpus_t *all = as_lstm_corpus_create(7, 32);
+    CU_ASSERT_EQUAL_FATAL(
+        as_lstm_corpus_add_trace(all, as_test_srcpath("data/demo.ast"), &cl, 0,
+                                 1, err, sizeof err),
+        0);
+    CU_ASSERT_EQUAL(as_lstm_corpus_samples(all), 100978);
+    CU_ASSERT_DOUBLE_EQUAL(as_lstm_corpus_allocs(all), 100978, 1e-9);
+    as_lstm_corpus_t *smp = as_lstm_corpus_create(7, 32);
+    CU_ASSERT_EQUAL_FATAL(
+        as_lstm_corpus_add_trace(smp, as_test_srcpath("data/demo.ast"), &cl,
+                                 4096, 1, err, sizeof err),
+        0);
+    uint64_t n = as_lstm_corpus_samples(smp);
+    double est = as_lstm_corpus_allocs(smp);
+    printf("\n  4 KiB sampling: %llu samples stand for %.0f of 99959 freed "
+           "objects ",
+           (unsigned long long)n, est);
+    CU_ASSERT(n > 1000 && n < 20000);
+    CU_ASSERT(fabs(est - 99959) < 0.03 * 99959); /* unbiased: 1/p each */
+    as_lstm_data_t d1, d2;
+    CU_ASSERT_EQUAL(as_lstm_corpus_build(all, 2, &d1), 0);
+    CU_ASSERT_EQUAL(as_lstm_corpus_build(smp, 2, &d2), 0);
+    for (uint32_t i = 0; i < d1.n; i++)
+        full6 += d1.count[(size_t)i * 7 + 6];
+    for (uint32_t i = 0; i < d2.n; i++)
+        samp6 += d2.count[(size_t)i * 7 + 6];
+    CU_ASSERT_DOUBLE_EQUAL(full6, 1019, 1e-9); /* never freed: last class */
+    CU_ASSERT_DOUBLE_EQUAL(samp6, 0, 1e-9);    /* outside the profiler's view */
+    CU_ASSERT(d2.n <= d1.n);
+    as_lstm_corpus_destroy(all);
+    as_lstm_corpus_destroy(smp);
+}
+
 /* ------------------------------------------------------------ gradients */
 
 /* Central differences (step 1e-5) on every weight; returns the largest
@@ -540,6 +582,8 @@ int main(void)
     static const as_test_t tests[] = {
         {"tokenizer", test_tokenizer},
         {"corpus merges contexts, vocabulary", test_corpus_merges},
+        {"corpus from a trace, sampled like a profiler",
+         test_corpus_from_trace},
         {"gradient check, one layer", test_gradcheck_one_layer},
         {"gradient check, two layers", test_gradcheck_two_layers},
         {"synthetic task: 100% held out, site 0%", test_synthetic_task},
