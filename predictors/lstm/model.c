@@ -312,6 +312,9 @@ size_t as_lstm_model_write(const as_lstm_dims_t *d, const uint64_t *bound_ns,
         put_u64(&w, bound_ns[c]);
     for (uint32_t i = 0; i + 1 < d->vocab; i++) {
         if (lens[i] < 1 || lens[i] > AS_LSTM_TOKEN_MAX) return 0;
+        for (uint8_t k = 0; k < lens[i]; k++) /* what the loader accepts */
+            if ((uint8_t)words[i][k] < 0x21 || (uint8_t)words[i][k] == 0x7f)
+                return 0;
         uint8_t n = lens[i];
         put(&w, &n, 1);
         put(&w, words[i], n);

@@ -106,7 +106,8 @@ uint32_t as_lstm_model_forward(as_lstm_model_t *m, const uint32_t *ids,
 /* as_lstm_model_write: the file form of a model into buf (cap bytes): dims,
  * C-1 class bounds, V-1 words (ids 1..V-1; words[i-1] of length lens[i-1])
  * and lay.total float weights. @return the file's length, which may exceed
- * cap (call again with a larger buffer); 0 when a word is empty or too long.
+ * cap (call again with a larger buffer); 0 when a word is empty, too long
+ * or holds a space or control byte.
  */
 size_t as_lstm_model_write(const as_lstm_dims_t *d, const uint64_t *bound_ns,
                            const char *const *words, const uint8_t *lens,

@@ -79,8 +79,8 @@ void as_lstm_tokenize_frame(const char *symbol, const char *module,
         for (const char *q = base; *q; q++)
             if (*q == '/') base = q + 1;
         if (!*base) base = "?";
-        for (; *base && n < sizeof w; base++)
-            w[n++] = *base;
+        for (; *base && n < sizeof w; base++) /* "x (deleted)": no spaces */
+            if ((unsigned char)*base >= 0x21 && *base != 0x7f) w[n++] = *base;
         emit(&e, w, n);
         return;
     }

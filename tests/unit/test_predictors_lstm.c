@@ -66,6 +66,11 @@ static void test_tokenizer(void)
     CU_ASSERT_STRING_EQUAL(words_of("-", "/lib/x86_64-linux-gnu/libc.so.6"),
                            "@libc.so.6");
     CU_ASSERT_STRING_EQUAL(words_of("", ""), "@?");
+    /* a module name is one word: spaces and control bytes are dropped
+     * (the model file refuses them) */
+    CU_ASSERT_STRING_EQUAL(words_of("-", "/memfd:jit (deleted)"),
+                           "@memfd:jit(deleted)");
+    CU_ASSERT_STRING_EQUAL(words_of(NULL, "/a/b\tc\x7f"), "@bc");
     CU_ASSERT_STRING_EQUAL(words_of(NULL, NULL), "@?");
     /* a long word is cut at 32 bytes; a frame keeps at most 24 words */
     CU_ASSERT_STRING_EQUAL(
