@@ -27,6 +27,10 @@ for name, label in [("sqlite-a-on-b.json", "sqlite A -> B"),
     d = load(name)
     if not d:
         continue
+    o = cols(d)["oracle"]
+    per = [sum(row) for row in o["confusion"]]
+    print("| %s | (constant: the test's most common class, %d) | %.4f | | | | | |"
+          % (label, per.index(max(per)), max(per) / sum(per)))
     for p in d["predictors"]:
         print("| %s | %s | %.4f | %.4f | %.4f | %d | %.4f | %.0f |" % (
             label, p["name"], p["accuracy_allocations"], p["accuracy_bytes"],
@@ -58,12 +62,18 @@ for name in ["sqlite-a-on-b.json", "python-a-on-b.json"]:
                              c["site"]["recall"][k] if "site" in c else 0)
         for k in range(d["classes"]))))
 print()
+runs = {}
 for run in ["run-tcmalloc", "run-llama-oracle", "run-llama-lstm"]:
     p = os.path.join(out, run, "summary.json")
-    if not os.path.exists(p):
-        continue
-    s = json.load(open(p))
-    m = s.get("metrics", s)
-    print("%s: %s" % (run, {k: v for k, v in m.items()
-                            if isinstance(v, (int, float)) and
-                            ("peak" in k or "frag" in k)}))
+    if os.path.exists(p):
+        m = json.load(open(p))["metrics"]
+        runs[run] = (m["peak_resident_bytes"], m["fragmentation"]["jw4"])
+        print("%s: peak resident %d bytes, fragmentation jw4 %.4f" %
+              ((run,) + runs[run]))
+if len(runs) == 3:
+    t, o, l = (runs[k][1] for k in ("run-tcmalloc", "run-llama-oracle",
+                                     "run-llama-lstm"))
+    if t != o:
+        print("llama+lstm's jw4 saving over tcmalloc as a fraction of "
+              "llama+oracle's: (%.4f - %.4f) / (%.4f - %.4f) = %.2f" %
+              (t, l, t, o, (t - l) / (t - o)))
