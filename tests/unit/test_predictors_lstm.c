@@ -16,21 +16,6 @@
 #include "sim/lstmdata.h"
 #include "tests/unit/testutil.h"
 
-static long arena_bytes;
-static void *t_alloc(void *st, size_t n)
-{
-    (void)st;
-    arena_bytes += (long)n;
-    return calloc(1, n);
-}
-static void t_free(void *st, void *p, size_t n)
-{
-    (void)st;
-    arena_bytes -= (long)n;
-    free(p);
-}
-static const as_mem_t mem = {t_alloc, t_free, NULL};
-
 /* ------------------------------------------------------------ words */
 
 static char joined[1024];
@@ -404,7 +389,7 @@ static void *make_pred(const as_predictor_ops_t *ops, const char *assign)
     if (ops->n_params) as_param_defaults(ops->params, ops->n_params, vals);
     if (assign) as_param_set(ops->params, ops->n_params, vals, assign);
     as_predictor_config_t cfg = {
-        .classes = &classes, .params = vals, .mem = &mem};
+        .classes = &classes, .params = vals, .mem = &as_test_mem};
     void *st = NULL;
     CU_ASSERT_EQUAL_FATAL(ops->create(&cfg, &st), 0);
     return st;
@@ -463,7 +448,7 @@ static void test_synthetic_task(void)
     CU_ASSERT_EQUAL(site_ok, 0); /* ... but unseen stacks get its default */
     as_predictor_site.destroy(ss);
     L->destroy(ls);
-    CU_ASSERT_EQUAL(arena_bytes, 0);
+    CU_ASSERT_EQUAL(as_test_mem_held(), 0);
 }
 
 static void test_deterministic(void)
@@ -487,13 +472,13 @@ static void expect_bad(const uint8_t *b, size_t n, size_t want_off,
     as_lstm_model_t m;
     size_t off = 12345;
     const char *what = "";
-    CU_ASSERT_EQUAL(as_lstm_model_parse(&m, &mem, b, n, &off, &what),
+    CU_ASSERT_EQUAL(as_lstm_model_parse(&m, &as_test_mem, b, n, &off, &what),
                     AS_EFORMAT);
     CU_ASSERT_EQUAL(off, want_off);
     CU_ASSERT_PTR_NOT_NULL(strstr(what, want_what));
     if (off != want_off || !strstr(what, want_what))
         printf("\n  got offset %zu '%s' ", off, what);
-    CU_ASSERT_EQUAL(arena_bytes, 0);
+    CU_ASSERT_EQUAL(as_test_mem_held(), 0);
 }
 
 static void refresh_sum(uint8_t *b, size_t n)
@@ -513,8 +498,8 @@ static void test_model_file(void)
     size_t n = model_seed1_len;
     const uint8_t *good = model_seed1;
     as_lstm_model_t m;
-    CU_ASSERT_EQUAL_FATAL(as_lstm_model_parse(&m, &mem, good, n, NULL, NULL),
-                          0);
+    CU_ASSERT_EQUAL_FATAL(
+        as_lstm_model_parse(&m, &as_test_mem, good, n, NULL, NULL), 0);
     CU_ASSERT_EQUAL(m.d.classes, 7);
     CU_ASSERT_EQUAL(m.d.hidden, 16);
     CU_ASSERT_EQUAL(m.d.embed, 8);
@@ -568,7 +553,7 @@ static void test_model_file(void)
     as_classes_t three;
     CU_ASSERT_EQUAL(as_classes_parse(&three, "1ms,1s"), 0);
     as_predictor_config_t cfg = {
-        .classes = &three, .params = none, .mem = &mem};
+        .classes = &three, .params = none, .mem = &as_test_mem};
     void *st;
     CU_ASSERT_EQUAL_FATAL(L->create(&cfg, &st), 0);
     size_t off = 0;
@@ -580,7 +565,7 @@ static void test_model_file(void)
     free(b);
     free(model_seed1);
     model_seed1 = NULL;
-    CU_ASSERT_EQUAL(arena_bytes, 0);
+    CU_ASSERT_EQUAL(as_test_mem_held(), 0);
 }
 
 int main(void)
