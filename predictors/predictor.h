@@ -40,7 +40,11 @@ typedef struct {
     const uint32_t *frames; /* the stack's frame ids, innermost first */
     const uint64_t *pcs;    /* the frames' pcs, innermost first (may be NULL) */
     uint32_t depth;         /* frames in the stack */
-    int32_t true_class;     /* the oracle's input: the class of the true
+    const char *const *symbols; /* the frames' demangled symbols, innermost
+                                   first ("" unknown); only for predictors
+                                   with needs_symbols, else NULL */
+    const char *const *modules; /* the frames' module paths, likewise */
+    int32_t true_class;         /* the oracle's input: the class of the true
                                lifetime (objects never freed: the last
                                class), computed by the engine's pre-pass;
                                AS_CLASS_UNKNOWN for predictors without
@@ -72,9 +76,10 @@ typedef struct as_predictor_ops {
     const char *doc;
     const as_param_spec_t *params;
     size_t n_params;
-    int needs_oracle; /* 1: the engine must fill ctx->true_class (its
+    int needs_oracle;  /* 1: the engine must fill ctx->true_class (its
                          pre-pass over the trace) */
-    int wraps;        /* 1: takes an inner predictor (inner_ops) */
+    int wraps;         /* 1: takes an inner predictor (inner_ops) */
+    int needs_symbols; /* 1: the engine must fill ctx->symbols, ->modules */
 
     int (*create)(const as_predictor_config_t *cfg, void **state);
     /* predict: @return a class in 0..classes->n-1, or AS_CLASS_NONE for no
@@ -96,6 +101,11 @@ typedef struct as_predictor_ops {
      * bytes; terminated when cap > 0). @return the whole length, which may
      * exceed cap - 1: call again with a larger buffer, as with snprintf. */
     size_t (*save)(const void *state, char *buf, size_t cap);
+    /* load_bytes: optional: as load, for a binary model file. *bad_offset
+     * and *what (each may be NULL) receive the byte offset and description
+     * of the first bad field. @return 0, AS_EFORMAT, AS_ENOMEM. */
+    int (*load_bytes)(void *state, const void *bytes, size_t len,
+                      size_t *bad_offset, const char **what);
 } as_predictor_ops_t;
 
 /* The registry: one static table in predictors/registry.c. */

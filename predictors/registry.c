@@ -9,11 +9,17 @@
 #include "predictors/basic.h"
 #include "predictors/adversarial.h"
 #include "predictors/cached/cached.h"
+#include "predictors/lstm/lstm.h"
 #include "predictors/site/site.h"
 
 static const as_predictor_ops_t *const as_predictors[] = {
-    &as_predictor_none, &as_predictor_oracle, &as_predictor_adversarial,
-    &as_predictor_site, &as_predictor_cached, NULL /* keep last */
+    &as_predictor_none,
+    &as_predictor_oracle,
+    &as_predictor_adversarial,
+    &as_predictor_site,
+    &as_predictor_cached,
+    &as_predictor_lstm,
+    NULL /* keep last */
 };
 
 #define AS_N_PREDICTORS (sizeof as_predictors / sizeof as_predictors[0] - 1)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "sim/cliopt.h"
+#include "sim/lstmfit.h"
 
 typedef struct {
     const char *name;
@@ -55,6 +56,8 @@ int as_cmd_record(int argc, char **argv);
 int as_cmd_plot(int argc, char **argv);
 int as_cmd_compare(int argc, char **argv);
 int as_cmd_sweep(int argc, char **argv);
+int as_cmd_train(int argc, char **argv);
+int as_cmd_eval(int argc, char **argv);
 
 extern const as_opt_t *const as_cmd_info_opts[];
 extern const as_opt_t *const as_cmd_cat_opts[];
@@ -64,6 +67,15 @@ extern const as_opt_t *const as_cmd_run_opts[];
 extern const as_opt_t *const as_cmd_demo_opts[];
 extern const as_opt_t *const as_cmd_record_opts[];
 extern const as_opt_t *const as_cmd_plot_opts[];
+extern const as_opt_t *const as_cmd_train_opts[];
+extern const as_opt_t *const as_cmd_eval_opts[];
+
+/* The LSTM's training options, shared by `train` and `eval` (defined in
+ * sim/cmd_train.c), and their reader: @return 1 when id was one of them
+ * (applied to *o or *cl), 0 when not, AS_OPT_ERROR (message printed). */
+extern const as_opt_t as_lstm_train_opts[];
+int as_lstm_train_opt(as_lstm_fit_opts_t *o, as_classes_t *cl,
+                      const as_opts_t *p, int id);
 
 /* Options shared by the commands that run batches of `allocsim run`
  * (compare, sweep; defined in sim/cmd_compare.c). Their ids are above any

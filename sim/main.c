@@ -36,6 +36,10 @@ static const as_command_t commands[] = {
      as_cmd_sweep, as_cmd_sweep_opts},
     {"plot", "tables, figures and index.html from existing run directories",
      as_cmd_plot, as_cmd_plot_opts},
+    {"train", "learn an LSTM lifetime model from traces", as_cmd_train,
+     as_cmd_train_opts},
+    {"eval", "score a lifetime predictor on traces, next to oracle and site",
+     as_cmd_eval, as_cmd_eval_opts},
     {NULL, NULL, NULL, NULL},
 };
 

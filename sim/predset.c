@@ -37,6 +37,11 @@ struct as_predset {
     uint64_t oracle_n;    /* ids below this have an entry */
     uint64_t **stack_pcs; /* pcs of stack s (lazily built), s < stack_pcs_n */
     uint32_t stack_pcs_n;
+    int symbols;        /* a predictor needs the frames' names */
+    const char **names; /* symbols then modules of the current context
+                             (2 * names_cap; looked up per context, since a
+                             trace may redefine a frame) */
+    uint32_t names_cap;
 };
 
 static void errf(char *err, size_t cap, const char *fmt, ...)
@@ -100,6 +105,11 @@ int as_predset_resolve(as_predset_t **out, const as_predset_spec_t *spec,
     if (rc == AS_OK && spec->shadow)
         rc = resolve_one(spec->shadow, NULL, &ps->shadow, rp, err, cap);
     if (rc != AS_OK) ps->pred.ops = ps->shadow.ops = NULL;
+    const pred_inst_t *all[2] = {&ps->pred, &ps->shadow};
+    for (int i = 0; i < 2; i++)
+        if (all[i]->ops && (all[i]->ops->needs_symbols ||
+                            (all[i]->inner && all[i]->inner->needs_symbols)))
+            ps->symbols = 1;
     return rc;
 }
 
@@ -149,13 +159,15 @@ int as_predset_create(as_predset_t *ps, const as_run_params_t *rp,
 static int table_owner(const pred_inst_t *p, const as_predictor_ops_t **ops,
                        void **state, int saving)
 {
-    if (saving ? p->ops->save != NULL : p->ops->load != NULL) {
+    if (saving ? p->ops->save != NULL
+               : (p->ops->load != NULL || p->ops->load_bytes != NULL)) {
         *ops = p->ops;
         *state = p->state;
         return 1;
     }
     if (p->inner &&
-        (saving ? p->inner->save != NULL : p->inner->load != NULL)) {
+        (saving ? p->inner->save != NULL
+                : (p->inner->load != NULL || p->inner->load_bytes != NULL))) {
         *ops = p->inner;
         *state = p->inner_state;
         return 1;
@@ -176,6 +188,16 @@ int as_predset_load(as_predset_t *ps, const char *path, char *err, size_t cap)
     size_t len;
     int rrc = as_file_read_all(path, &buf, &len, err, cap);
     if (rrc != AS_OK) return rrc;
+    if (ops->load_bytes) {
+        size_t off = 0;
+        const char *what = "not a valid model";
+        int rc = ops->load_bytes(state, buf, len, &off, &what);
+        free(buf);
+        if (rc != AS_OK)
+            errf(err, cap, "%s: offset %zu: %s (%s model)", path, off, what,
+                 ops->name);
+        return rc == AS_OK ? AS_OK : (rc == AS_ENOMEM ? rc : AS_EFORMAT);
+    }
     size_t line = 0;
     int rc = ops->load(state, buf, len, &line);
     free(buf);
@@ -329,6 +351,28 @@ static const uint64_t *stack_pcs(as_predset_t *ps, uint32_t stack,
     return ps->stack_pcs[stack];
 }
 
+/* The frames' symbols and modules for a predictor that reads them. */
+static void frame_names(as_predset_t *ps, as_pred_ctx_t *pc)
+{
+    pc->symbols = pc->modules = NULL;
+    if (!pc->depth || !pc->frames) return;
+    if (pc->depth > ps->names_cap) {
+        const char **nn =
+            realloc(ps->names, 2 * (size_t)pc->depth * sizeof *nn);
+        if (!nn) return;
+        ps->names = nn;
+        ps->names_cap = pc->depth;
+    }
+    for (uint32_t i = 0; i < pc->depth; i++) {
+        as_frame_t f;
+        int ok = as_trace_reader_frame(ps->reader, pc->frames[i], &f) == AS_OK;
+        ps->names[i] = ok ? f.symbol : "";
+        ps->names[ps->names_cap + i] = ok ? f.module : "";
+    }
+    pc->symbols = ps->names;
+    pc->modules = ps->names + ps->names_cap;
+}
+
 static void pred_ctx(as_predset_t *ps, as_pred_ctx_t *pc,
                      const as_pred_query_t *q)
 {
@@ -339,6 +383,8 @@ static void pred_ctx(as_predset_t *ps, as_pred_ctx_t *pc,
     pc->cpu = q->cpu;
     pc->stack = q->stack;
     pc->pcs = stack_pcs(ps, q->stack, &pc->depth, &pc->frames);
+    pc->symbols = pc->modules = NULL;
+    if (ps->symbols) frame_names(ps, pc);
     pc->true_class = ps->oracle
                          ? (q->object < ps->oracle_n
                                 ? (int32_t)oracle_get(ps->oracle, q->object)
@@ -418,6 +464,7 @@ void as_predset_destroy(as_predset_t *ps)
     for (uint32_t i = 0; i < ps->stack_pcs_n; i++)
         free(ps->stack_pcs[i]);
     free(ps->stack_pcs);
+    free(ps->names);
     free(ps->oracle);
     free(ps);
 }

@@ -82,7 +82,7 @@ static const as_opt_t run_common[] = {
                     "also ask predictor Q on every allocation and\n"
                     "report its accuracy (counterfactual)"),
     AS_OPT_ROW_TEXT(OPT_PRED_LOAD, "predictor-load", 0, "F",
-                    "trained table for the predictor (site)"),
+                    "trained table or model for the predictor\n(site, lstm)"),
     AS_OPT_ROW_TEXT(OPT_PRED_SAVE, "predictor-save", 0, "F",
                     "write the predictor's table after the run"),
     AS_OPT_ROW_TEXT(OPT_OUTPUT, "output", 'o', "DIR",

@@ -67,7 +67,7 @@ done | grep FAIL && fail=1 || echo "ok   short letters mean the same in every su
 expect "info misplaced --policy" 2 "^allocsim info: option '--policy' belongs to run, not info" -- "$A" info --policy bestfit t.ast
 expect "run misplaced --trace" 2 "^allocsim run: option '--trace' belongs to demo, not run" -- "$A" run -p bestfit --trace t.ast t.ast -o r
 expect "gen misplaced -p" 2 "^allocsim gen: option '-p' \(--policy\) belongs to run, not gen" -- "$A" gen server-mix -p x=1 -o g.ast
-expect "cat misplaced --json" 2 "^allocsim cat: option '--json' belongs to info, not cat" -- "$A" cat --json t.ast
+expect "cat misplaced --json" 2 "^allocsim cat: option '--json' belongs to info, train, eval, not cat" -- "$A" cat --json t.ast
 expect "import misplaced --events" 2 "^allocsim import: option '--events' belongs to gen, not import" -- "$A" import -f text --events 5 x.txt -o i.ast
 expect "record misplaced --policy" 2 "^allocsim record: option '--policy' belongs to run, not record" -- "$A" record --policy x -o rec.ast -- true
 expect "demo misplaced --policy" 2 "^allocsim demo: option '--policy' belongs to run, not demo" -- "$A" demo --policy bestfit t.ast

@@ -8,22 +8,6 @@
 #include "predictors/site/site.h"
 #include "tests/unit/testutil.h"
 
-/* A counting arena: every byte handed out must come back. */
-static long arena_bytes;
-static void *t_alloc(void *st, size_t n)
-{
-    (void)st;
-    arena_bytes += (long)n;
-    return calloc(1, n);
-}
-static void t_free(void *st, void *p, size_t n)
-{
-    (void)st;
-    arena_bytes -= (long)n;
-    free(p);
-}
-static const as_mem_t mem = {t_alloc, t_free, NULL};
-
 static as_classes_t classes;
 
 static void *make(const as_predictor_ops_t *ops, const char **assign,
@@ -40,7 +24,7 @@ static void *make(const as_predictor_ops_t *ops, const char **assign,
             as_param_set(ops->params, ops->n_params, vals, *assign), 0);
     as_predictor_config_t cfg = {.classes = &classes,
                                  .params = vals,
-                                 .mem = &mem,
+                                 .mem = &as_test_mem,
                                  .inner_ops = inner,
                                  .inner_state = inner_state};
     void *st = NULL;
@@ -92,7 +76,7 @@ static void test_majority_learns_after_k(void)
     tell(P, s, 5, 3, 5000 * MS);
     CU_ASSERT_EQUAL(ask(P, s, 5), 3); /* 3:3, the longer wins */
     P->destroy(s);
-    CU_ASSERT_EQUAL(arena_bytes, 0);
+    CU_ASSERT_EQUAL(as_test_mem_held(), 0);
 }
 
 /* TCMalloc rule, threshold 500 ms (inside class 2, (100 ms, 1 s]), margin
@@ -116,7 +100,7 @@ static void test_tcmalloc_rule(void)
     tell(P, s, 7, 0, 1 * MS);
     CU_ASSERT_EQUAL(ask(P, s, 7), 2); /* low certainty: 1 > 0 */
     P->destroy(s);
-    CU_ASSERT_EQUAL(arena_bytes, 0);
+    CU_ASSERT_EQUAL(as_test_mem_held(), 0);
 }
 
 static double stat_value;
@@ -158,7 +142,7 @@ static void test_lru_eviction(void)
     CU_ASSERT_EQUAL(ask(P, s, 997), 6);
     CU_ASSERT_EQUAL(stat_of(P, s, "site_evictions"), 991);
     P->destroy(s);
-    CU_ASSERT_EQUAL(arena_bytes, 0);
+    CU_ASSERT_EQUAL(as_test_mem_held(), 0);
 }
 
 /* A dumped table loads into a fresh predictor with the same answers; bad
@@ -196,7 +180,7 @@ static void test_table_roundtrip(void)
     CU_ASSERT_EQUAL(line, 2);
     P->destroy(s);
     P->destroy(t);
-    CU_ASSERT_EQUAL(arena_bytes, 0);
+    CU_ASSERT_EQUAL(as_test_mem_held(), 0);
 }
 
 /* A stable-stack workload: 50 sites, each with one size and one lifetime
@@ -254,7 +238,7 @@ static void test_cached_over_site_stable(void)
     C->destroy(c);
     S->destroy(inner);
     S->destroy(plain);
-    CU_ASSERT_EQUAL(arena_bytes, 0);
+    CU_ASSERT_EQUAL(as_test_mem_held(), 0);
 }
 
 /* Without refresh the cache keeps its first answer (the default class), so
@@ -279,7 +263,7 @@ static void test_cached_stale_without_refresh(void)
     CU_ASSERT_EQUAL(stat_of(C, c, "cached_misses"), 2);
     C->destroy(c);
     S->destroy(inner);
-    CU_ASSERT_EQUAL(arena_bytes, 0);
+    CU_ASSERT_EQUAL(as_test_mem_held(), 0);
 }
 
 /* The cache is bounded: 4 ways per set; 5 keys in one 4-entry table evict. */
@@ -300,7 +284,7 @@ static void test_cached_bounded(void)
     CU_ASSERT_EQUAL(stat_of(C, c, "cached_misses"), 6);
     C->destroy(c);
     S->destroy(inner);
-    CU_ASSERT_EQUAL(arena_bytes, 0);
+    CU_ASSERT_EQUAL(as_test_mem_held(), 0);
 }
 
 /* key=pcs: two stack ids with the same pcs are one site; other pcs, or the
@@ -333,7 +317,7 @@ static void test_pcs_key_and_hooks(void)
     CU_ASSERT_EQUAL(P->predict(t, &c2), 0);
     P->destroy(s);
     P->destroy(t);
-    CU_ASSERT_EQUAL(arena_bytes, 0);
+    CU_ASSERT_EQUAL(as_test_mem_held(), 0);
 }
 
 static void test_adversarial(void)
@@ -347,7 +331,7 @@ static void test_adversarial(void)
     CU_ASSERT_EQUAL(as_predictor_find("site"), &as_predictor_site);
     CU_ASSERT_EQUAL(as_predictor_find("cached"), &as_predictor_cached);
     A->destroy(s);
-    CU_ASSERT_EQUAL(arena_bytes, 0);
+    CU_ASSERT_EQUAL(as_test_mem_held(), 0);
 }
 
 int main(void)

@@ -10,6 +10,29 @@
 #include "traces/gen/gen.h"
 #include "traces/trace.h"
 
+static long test_mem_held;
+
+static void *test_mem_alloc(void *st, size_t n)
+{
+    (void)st;
+    test_mem_held += (long)n;
+    return calloc(1, n);
+}
+
+static void test_mem_free(void *st, void *p, size_t n)
+{
+    (void)st;
+    test_mem_held -= (long)n;
+    free(p);
+}
+
+const as_mem_t as_test_mem = {test_mem_alloc, test_mem_free, NULL};
+
+long as_test_mem_held(void)
+{
+    return test_mem_held;
+}
+
 int as_test_main(const char *suite, const as_test_t *tests)
 {
     if (CU_initialize_registry() != CUE_SUCCESS) return 2;

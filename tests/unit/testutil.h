@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/mem.h"
 #include "sim/engine.h"
 #include "traces/trace.h"
 
@@ -18,6 +19,11 @@ typedef struct {
     const char *name;
     void (*fn)(void);
 } as_test_t;
+
+/* as_test_mem: host memory that counts what is held (as_test_mem_held):
+ * a predictor or policy must give back every byte it took. */
+extern const as_mem_t as_test_mem;
+long as_test_mem_held(void);
 
 /* Run the NULL-terminated table as one CUnit suite. @return exit status. */
 int as_test_main(const char *suite, const as_test_t *tests);

@@ -1,0 +1,416 @@
+/* model.c - the LSTM model file: checking loader, writer, forward pass.
+ *
+ * Owns a loaded model's memory (weights, vocabulary index, scratch), all
+ * taken from the as_mem_t given to parse and given back by free. The loader
+ * treats the file as hostile: every count is bounded before it sizes
+ * anything, every length is checked against the bytes left, every float
+ * must be finite and the checksum must match. No libc beyond the allocator
+ * shim's memcpy and the math functions (expf, tanhf); no I/O.
+ */
+#include "predictors/lstm/model.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "predictors/lstm/tokens.h"
+
+void as_lstm_layout(const as_lstm_dims_t *d, as_lstm_layout_t *lay)
+{
+    size_t off = 0, h = d->hidden;
+    lay->emb = off;
+    off += (size_t)d->vocab * d->embed;
+    for (uint32_t l = 0; l < AS_LSTM_MAX_LAYERS; l++) {
+        size_t in = l == 0 ? d->embed : h;
+        lay->w[l] = off;
+        if (l < d->layers) off += 4 * h * (in + h);
+        lay->b[l] = off;
+        if (l < d->layers) off += 4 * h;
+    }
+    lay->wy = off;
+    off += (size_t)d->classes * h;
+    lay->by = off;
+    off += d->classes;
+    lay->total = off;
+}
+
+/* ------------------------------------------------------------ reading */
+
+typedef struct {
+    const uint8_t *p;
+    size_t len, off;
+    const char *what;
+} rd_t;
+
+static uint64_t fnv(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static int need(rd_t *r, size_t n, const char *what)
+{
+    if (r->len - r->off < n) {
+        r->what = what;
+        return 0;
+    }
+    return 1;
+}
+
+static uint32_t get_u32(rd_t *r)
+{
+    const uint8_t *p = r->p + r->off;
+    r->off += 4;
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_u64(rd_t *r)
+{
+    uint64_t lo = get_u32(r);
+    return lo | (uint64_t)get_u32(r) << 32;
+}
+
+/* A header field in [lo, hi]; on failure the offset stays at the field. */
+static int field(rd_t *r, uint32_t *v, uint32_t lo, uint32_t hi,
+                 const char *what)
+{
+    uint32_t x = get_u32(r);
+    if (x < lo || x > hi) {
+        r->off -= 4;
+        r->what = what;
+        return 0;
+    }
+    *v = x;
+    return 1;
+}
+
+static size_t slots_for(uint32_t vocab)
+{
+    size_t n = 2;
+    while (n < 2 * (size_t)vocab)
+        n <<= 1;
+    return n;
+}
+
+static size_t scratch_floats(const as_lstm_dims_t *d)
+{
+    return (size_t)d->layers * 2 * d->hidden + 4 * (size_t)d->hidden +
+           d->classes;
+}
+
+void as_lstm_model_free(as_lstm_model_t *m)
+{
+    size_t slots = m->vhash ? (size_t)m->vmask + 1 : 0;
+    as_mem_free(&m->mem, m->param, m->lay.total * sizeof(float));
+    as_mem_free(&m->mem, m->vhash, slots * sizeof(uint64_t));
+    as_mem_free(&m->mem, m->vid, slots * sizeof(uint32_t));
+    as_mem_free(&m->mem, m->scratch, scratch_floats(&m->d) * sizeof(float));
+    m->param = NULL;
+    m->vhash = NULL;
+    m->vid = NULL;
+    m->scratch = NULL;
+}
+
+uint32_t as_lstm_model_word(const as_lstm_model_t *m, uint64_t hash)
+{
+    for (uint32_t i = (uint32_t)hash & m->vmask;; i = (i + 1) & m->vmask) {
+        if (m->vhash[i] == hash) return m->vid[i];
+        if (!m->vhash[i]) return 0;
+    }
+}
+
+/* Where weight i of the file goes in memory: the LSTM matrices are kept
+ * transposed ((in + H) rows of 4H), so that the forward pass adds one
+ * input's column to all gates at once, a loop the compiler vectorises. */
+static size_t transposed(const as_lstm_model_t *m, size_t i)
+{
+    for (uint32_t l = 0; l < m->d.layers; l++) {
+        size_t rows = 4 * (size_t)m->d.hidden, at = m->lay.w[l];
+        size_t cols = (l == 0 ? m->d.embed : m->d.hidden) + m->d.hidden;
+        if (i >= at && i < at + rows * cols) {
+            size_t r = (i - at) / cols, k = (i - at) % cols;
+            return at + k * rows + r;
+        }
+    }
+    return i;
+}
+
+static int parse(as_lstm_model_t *m, rd_t *r)
+{
+    as_lstm_dims_t *d = &m->d;
+    uint32_t version, reserved;
+    if (!need(r, AS_LSTM_HEADER_BYTES, "file shorter than the 40-byte header"))
+        return AS_EFORMAT;
+    if (memcmp(r->p, AS_LSTM_MAGIC, 8) != 0) {
+        r->what = "not an allocsim LSTM model (bad magic)";
+        return AS_EFORMAT;
+    }
+    r->off = 8;
+    if (!field(r, &version, AS_LSTM_VERSION, AS_LSTM_VERSION,
+               "unsupported model version (this build reads 1)") ||
+        !field(r, &d->classes, 2, AS_MAX_CLASSES, "classes not in 2..16") ||
+        !field(r, &d->vocab, 1, AS_LSTM_MAX_VOCAB,
+               "vocabulary size not in 1..1048576") ||
+        !field(r, &d->embed, 1, AS_LSTM_MAX_WIDTH,
+               "embedding width not in 1..256") ||
+        !field(r, &d->hidden, 1, AS_LSTM_MAX_WIDTH,
+               "hidden width not in 1..256") ||
+        !field(r, &d->layers, 1, AS_LSTM_MAX_LAYERS, "layers not in 1..2") ||
+        !field(r, &d->max_tokens, 1, AS_LSTM_MAX_WINDOW,
+               "max_tokens not in 1..1024") ||
+        !field(r, &reserved, 0, 0, "reserved field is not 0"))
+        return AS_EFORMAT;
+    if (!need(r, 8 * (size_t)(d->classes - 1), "file ends in the class bounds"))
+        return AS_EFORMAT;
+    for (uint32_t c = 0; c + 1 < d->classes; c++) {
+        m->bound_ns[c] = get_u64(r);
+        if (m->bound_ns[c] == 0 || m->bound_ns[c] == AS_LIFETIME_INF ||
+            (c && m->bound_ns[c] <= m->bound_ns[c - 1])) {
+            r->off -= 8;
+            r->what = "class bounds not strictly ascending, finite and > 0";
+            return AS_EFORMAT;
+        }
+    }
+    /* The vocabulary index. */
+    size_t slots = slots_for(d->vocab);
+    m->vmask = (uint32_t)(slots - 1);
+    m->vhash = as_mem_alloc(&m->mem, slots * sizeof(uint64_t));
+    m->vid = as_mem_alloc(&m->mem, slots * sizeof(uint32_t));
+    if (!m->vhash || !m->vid) return AS_ENOMEM;
+    for (uint32_t id = 1; id < d->vocab; id++) {
+        size_t at = r->off;
+        if (!need(r, 1, "file ends in the vocabulary")) return AS_EFORMAT;
+        uint32_t n = r->p[r->off];
+        if (n < 1 || n > AS_LSTM_TOKEN_MAX) {
+            r->what = "word length not in 1..32";
+            return AS_EFORMAT;
+        }
+        r->off++;
+        if (!need(r, n, "file ends in a word")) return AS_EFORMAT;
+        const char *w = (const char *)r->p + r->off;
+        for (uint32_t k = 0; k < n; k++) {
+            uint8_t c = (uint8_t)w[k];
+            if (c < 0x21 || c == 0x7f) {
+                r->off += k;
+                r->what = "word holds a space or control byte";
+                return AS_EFORMAT;
+            }
+        }
+        uint64_t h = as_lstm_token_hash(w, n);
+        uint32_t i = (uint32_t)h & m->vmask;
+        while (m->vhash[i]) {
+            if (m->vhash[i] == h) {
+                r->off = at;
+                r->what = "word repeated (or its hash collides)";
+                return AS_EFORMAT;
+            }
+            i = (i + 1) & m->vmask;
+        }
+        m->vhash[i] = h;
+        m->vid[i] = id;
+        r->off += n;
+    }
+    /* The weights. */
+    as_lstm_layout(d, &m->lay);
+    if (!need(r, 4 * m->lay.total, "file ends in the weights"))
+        return AS_EFORMAT;
+    m->param = as_mem_alloc(&m->mem, m->lay.total * sizeof(float));
+    m->scratch = as_mem_alloc(&m->mem, scratch_floats(d) * sizeof(float));
+    if (!m->param || !m->scratch) return AS_ENOMEM;
+    for (size_t i = 0; i < m->lay.total; i++) {
+        uint32_t bits = get_u32(r);
+        float f;
+        memcpy(&f, &bits, sizeof f);
+        if (!isfinite(f)) {
+            r->off -= 4;
+            r->what = "weight is not a finite number";
+            return AS_EFORMAT;
+        }
+        m->param[transposed(m, i)] = f;
+    }
+    if (!need(r, 8, "file ends before the checksum")) return AS_EFORMAT;
+    uint64_t sum = fnv(r->p, r->off);
+    if (get_u64(r) != sum) {
+        r->off -= 8;
+        r->what = "checksum does not match the contents";
+        return AS_EFORMAT;
+    }
+    if (r->off != r->len) {
+        r->what = "bytes after the checksum";
+        return AS_EFORMAT;
+    }
+    return AS_OK;
+}
+
+int as_lstm_model_parse(as_lstm_model_t *m, const as_mem_t *mem,
+                        const void *bytes, size_t len, size_t *bad_offset,
+                        const char **what)
+{
+    memset(m, 0, sizeof *m);
+    m->mem = *mem;
+    rd_t r = {bytes, len, 0, NULL};
+    int rc = parse(m, &r);
+    if (rc != AS_OK) {
+        if (bad_offset) *bad_offset = r.off;
+        if (what) *what = rc == AS_ENOMEM ? "out of memory" : r.what;
+        as_lstm_model_free(m);
+        return rc;
+    }
+    size_t slots = (size_t)m->vmask + 1;
+    m->file_bytes = len;
+    m->mem_bytes = m->lay.total * sizeof(float) + slots * 12 +
+                   scratch_floats(&m->d) * sizeof(float);
+    return AS_OK;
+}
+
+/* ------------------------------------------------------------ writing */
+
+typedef struct {
+    uint8_t *buf;
+    size_t cap, len;
+} wr_t;
+
+static void put(wr_t *w, const void *p, size_t n)
+{
+    if (w->len <= w->cap && n <= w->cap - w->len) memcpy(w->buf + w->len, p, n);
+    w->len += n;
+}
+
+static void put_u32(wr_t *w, uint32_t v)
+{
+    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+                    (uint8_t)(v >> 24)};
+    put(w, b, 4);
+}
+
+static void put_u64(wr_t *w, uint64_t v)
+{
+    put_u32(w, (uint32_t)v);
+    put_u32(w, (uint32_t)(v >> 32));
+}
+
+size_t as_lstm_model_write(const as_lstm_dims_t *d, const uint64_t *bound_ns,
+                           const char *const *words, const uint8_t *lens,
+                           const float *param, uint8_t *buf, size_t cap)
+{
+    wr_t w = {buf, cap, 0};
+    put(&w, AS_LSTM_MAGIC, 8);
+    put_u32(&w, AS_LSTM_VERSION);
+    put_u32(&w, d->classes);
+    put_u32(&w, d->vocab);
+    put_u32(&w, d->embed);
+    put_u32(&w, d->hidden);
+    put_u32(&w, d->layers);
+    put_u32(&w, d->max_tokens);
+    put_u32(&w, 0);
+    for (uint32_t c = 0; c + 1 < d->classes; c++)
+        put_u64(&w, bound_ns[c]);
+    for (uint32_t i = 0; i + 1 < d->vocab; i++) {
+        if (lens[i] < 1 || lens[i] > AS_LSTM_TOKEN_MAX) return 0;
+        for (uint8_t k = 0; k < lens[i]; k++) /* what the loader accepts */
+            if ((uint8_t)words[i][k] < 0x21 || (uint8_t)words[i][k] == 0x7f)
+                return 0;
+        uint8_t n = lens[i];
+        put(&w, &n, 1);
+        put(&w, words[i], n);
+    }
+    as_lstm_layout_t lay;
+    as_lstm_layout(d, &lay);
+    for (size_t i = 0; i < lay.total; i++) {
+        uint32_t bits;
+        memcpy(&bits, &param[i], sizeof bits);
+        put_u32(&w, bits);
+    }
+    if (w.len <= cap) {
+        uint64_t sum = fnv(buf, w.len);
+        put_u64(&w, sum);
+    } else {
+        w.len += 8;
+    }
+    return w.len;
+}
+
+/* ------------------------------------------------------------ inference */
+
+/* g += a * col over n floats (the compiler vectorises it: no aliasing). */
+static void axpy(float *restrict g, const float *restrict col, float a,
+                 uint32_t n)
+{
+    for (uint32_t r = 0; r < n; r++)
+        g[r] += col[r] * a;
+}
+
+static float sigm(float x)
+{
+    return 1.0f / (1.0f + expf(-x));
+}
+
+/* tanh through expf: glibc's tanhf goes through expm1f, several times
+ * slower; the two agree within a few float ulps. */
+static float tanh_f(float x)
+{
+    return 1.0f - 2.0f / (1.0f + expf(2.0f * x));
+}
+
+uint32_t as_lstm_model_forward(as_lstm_model_t *m, const uint32_t *ids,
+                               uint32_t n, float *probs)
+{
+    const as_lstm_dims_t *d = &m->d;
+    const uint32_t H = d->hidden, E = d->embed, L = d->layers;
+    float *h[AS_LSTM_MAX_LAYERS], *c[AS_LSTM_MAX_LAYERS];
+    for (uint32_t l = 0; l < L; l++) {
+        h[l] = m->scratch + 2 * (size_t)l * H;
+        c[l] = h[l] + H;
+        for (uint32_t k = 0; k < 2 * H; k++)
+            h[l][k] = 0;
+    }
+    float *g = m->scratch + 2 * (size_t)L * H, *logit = g + 4 * (size_t)H;
+    uint32_t first = n > d->max_tokens ? n - d->max_tokens : 0;
+    for (uint32_t t = first; t < n; t++) {
+        uint32_t id = ids[t] < d->vocab ? ids[t] : 0;
+        const float *x = m->param + m->lay.emb + (size_t)id * E;
+        uint32_t in = E;
+        for (uint32_t l = 0; l < L; l++) {
+            const float *Wt = m->param + m->lay.w[l],
+                        *b = m->param + m->lay.b[l];
+            const uint32_t G = 4 * H;
+            for (uint32_t r = 0; r < G; r++)
+                g[r] = b[r];
+            for (uint32_t k = 0; k < in; k++)
+                axpy(g, Wt + (size_t)k * G, x[k], G);
+            for (uint32_t k = 0; k < H; k++)
+                axpy(g, Wt + (size_t)(in + k) * G, h[l][k], G);
+            for (uint32_t k = 0; k < H; k++) {
+                float ig = sigm(g[k]), fg = sigm(g[H + k]),
+                      gg = tanh_f(g[2 * H + k]), og = sigm(g[3 * H + k]);
+                c[l][k] = fg * c[l][k] + ig * gg;
+                h[l][k] = og * tanh_f(c[l][k]);
+            }
+            x = h[l];
+            in = H;
+        }
+    }
+    const float *top = h[L - 1];
+    uint32_t best = 0;
+    for (uint32_t k = 0; k < d->classes; k++) {
+        const float *row = m->param + m->lay.wy + (size_t)k * H;
+        float s = m->param[m->lay.by + k];
+        for (uint32_t j = 0; j < H; j++)
+            s += row[j] * top[j];
+        logit[k] = s;
+        if (s >= logit[best]) best = k;
+    }
+    if (probs) {
+        float mx = logit[best], z = 0;
+        for (uint32_t k = 0; k < d->classes; k++)
+            z += probs[k] = expf(logit[k] - mx);
+        for (uint32_t k = 0; k < d->classes; k++)
+            probs[k] /= z;
+    }
+    return best;
+}
