@@ -134,6 +134,17 @@ int as_text_format_record(as_textbuf_t *b, const as_trace_record_t *rec)
         for (uint32_t i = 0; i < rec->depth; i++)
             if (putf(b, " %" PRIu32, rec->frames[i])) return AS_ENOMEM;
         break;
+    case AS_TRACE_REC_SAMPLE: {
+        const as_mem_sample_t *m = &rec->sample;
+        char rss[24] = "-", huge[24] = "-";
+        if (m->has & AS_SAMPLE_HAS_RSS)
+            snprintf(rss, sizeof rss, "%" PRIu64, m->rss_bytes);
+        if (m->has & AS_SAMPLE_HAS_HUGE)
+            snprintf(huge, sizeof huge, "%" PRIu64, m->anon_huge_bytes);
+        if (putf(b, "s %" PRIu64 " %s %s", m->t_ns, rss, huge))
+            return AS_ENOMEM;
+        break;
+    }
     case AS_TRACE_REC_EVENT:
         if (e->kind == AS_EV_ALLOC)
             rc = putf(b,
@@ -151,6 +162,10 @@ int as_text_format_record(as_textbuf_t *b, const as_trace_record_t *rec)
                       e->t_ns, e->thread, e->cpu, e->object, e->new_object,
                       e->size, e->align, e->stack);
         if (rc) return rc;
+        /* the stack height, only when known: v1-era text stays as it was */
+        if (e->kind != AS_EV_FREE && e->stack_height &&
+            putf(b, " %" PRIu64, e->stack_height))
+            return AS_ENOMEM;
         break;
     default:
         return AS_EINVAL;
