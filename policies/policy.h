@@ -120,6 +120,13 @@ typedef struct as_policy_ops {
      * failure it appends one line naming the broken invariant to `why`
      * (NULL: no message). @return 0, or AS_ECHECK. */
     int (*check)(const void *state, as_msg_t *why);
+    /* class_periods: optional (0 = no): 1 when the policy times its blocks
+     * by the lifetime classes' bounds (they expire or are recycled after
+     * them, as in LLAMA), so that a trace shorter than a bound never
+     * exercises that class. With the policy's duration parameters
+     * (AS_PARAM_NS: by convention the periods and windows it acts on) it
+     * tells `allocsim run` which periods to warn about (sim/periods.h). */
+    int class_periods;
 } as_policy_ops_t;
 
 /* The registry: one static table in policies/registry.c. */

@@ -47,8 +47,7 @@ int as_host_thp_parse(int which, const char *text, size_t n,
     size_t len = 0;
     while (len < n && text[len] >= '0' && text[len] <= '9')
         len++;
-    if (!len || len > 19 || (len < n && text[len] != '\n'))
-        return unknown(out);
+    if (!len || len > 19 || (len < n && text[len] != '\n')) return unknown(out);
     memcpy(out, text, len);
     out[len] = '\0';
     return 0;

@@ -100,7 +100,7 @@ typedef struct {
     ht_op_t *ops;
     size_t nops, ops_cap;
     uint64_t last_tick_ns;
-    uint64_t page_bytes; /* 'I' page size (4096 until one is read) */
+    uint64_t page_bytes;  /* 'I' page size (4096 until one is read) */
     uint64_t rss_samples; /* 'R' records imported as memory samples */
     int seen_tick;
     char last_type;   /* the type of the last record (not a comment) */

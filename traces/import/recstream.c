@@ -360,8 +360,7 @@ static int process(as_recstream_t *s, const as_rec_head_t *h)
             return AS_OK;
         }
         if (r->ptr && (h->flags & AS_REC_F_SAMPLED)) {
-            if (!known)
-                return emit_alloc(s, h, r->ptr, r->size, 0, r->height);
+            if (!known) return emit_alloc(s, h, r->ptr, r->size, 0, r->height);
             as_event_t ev = {0};
             ev.kind = AS_EV_REALLOC;
             ev.thread = h->thread;

@@ -17,8 +17,8 @@
 
 /* as_procmem_kb_field: when line p[0..n) starts with `name` (e.g. "Rss:"),
  * parse the decimal kB after it into *bytes. @return 1 when parsed. */
-static inline int as_procmem_kb_field(const char *p, size_t n,
-                                      const char *name, uint64_t *bytes)
+static inline int as_procmem_kb_field(const char *p, size_t n, const char *name,
+                                      uint64_t *bytes)
 {
     size_t i = 0;
     for (; name[i]; i++)

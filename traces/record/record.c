@@ -440,8 +440,10 @@ static void *drainer_main(void *arg)
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
     if (g_mem_ns) {
+        /* not after the image's final MARK (a short program may have
+         * finished before this thread first ran) */
         pthread_mutex_lock(&g_drain_lock);
-        send_mem();
+        if (!atomic_load(&g_stop)) send_mem();
         pthread_mutex_unlock(&g_drain_lock);
         g_next_mem = now_ns() + g_mem_ns;
     }
