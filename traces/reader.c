@@ -66,6 +66,7 @@ struct as_trace_reader {
     uint32_t version;    /* the file's format version (1 or 2) */
     int nstreams;        /* streams in a payload: AS_STREAMS_V1 or _STREAMS */
     uint32_t height_bit; /* v2: AS_TAG_SAME_HEIGHT may be set; v1: 0 */
+    uint8_t bad_bits[4]; /* tag bits an event of each kind must not set */
 
     as_rmeta_t *meta; /* merged metadata: header first, stream after */
     size_t nmeta, meta_cap;
@@ -258,6 +259,12 @@ static int parse_header(as_trace_reader_t *r)
     r->version = version;
     r->nstreams = version == 1 ? AS_STREAMS_V1 : AS_STREAMS;
     r->height_bit = version == 1 ? 0 : AS_TAG_SAME_HEIGHT;
+    /* bit 7 is reserved in v1 and "same height" in v2 (not on a free); a
+     * free has no align or stack */
+    r->bad_bits[AS_TAG_ALLOC] = r->bad_bits[AS_TAG_REALLOC] =
+        version == 1 ? AS_TAG_RESERVED : 0;
+    r->bad_bits[AS_TAG_FREE] =
+        AS_TAG_RESERVED | AS_TAG_HAS_ALIGN | AS_TAG_SAME_STACK;
     uint32_t flags = as_get_u32(fixed + 12);
     if (flags != 0)
         return errorf(r, AS_EFORMAT, 12,
@@ -1122,6 +1129,15 @@ static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
             }
             continue;
         }
+        /* An event right after a sample later than the decode time: the
+         * careful path checks it against the sample (events after it are
+         * at or after it, so a run never needs the check). */
+        if (__builtin_expect(r->floor_t > r->t, 0)) {
+            int rc = decode_event_careful(r, &evs[n]);
+            if (rc) return rc;
+            n++;
+            continue;
+        }
         /* One run. */
         as_run_state_t snap;
         memcpy(snap.cur, r->cur, sizeof snap.cur);
@@ -1139,7 +1155,8 @@ static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
         const uint8_t *cs = r->cur[AS_S_SIZE], *ca = r->cur[AS_S_ALIGN];
         const uint8_t *ck = r->cur[AS_S_STACK];
         const uint8_t *cg = r->cur[AS_S_HEIGHT];
-        const uint64_t v2 = r->height_bit != 0, floor = r->floor_t;
+        const uint64_t v2 = r->height_bit != 0;
+        const uint8_t *const bad_bits = r->bad_bits;
         uint64_t height = r->height;
         uint64_t t = r->t, next_id = r->next_id;
         const uint64_t last_t = r->ch.last_t_ns;
@@ -1193,7 +1210,7 @@ static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
             const uint8_t *na = ca;
             if (tag & AS_TAG_HAS_ALIGN) {
                 align = as_varint4(ca, &l);
-                bad |= (uint64_t)(l == 0) | !has_new;
+                bad |= (uint64_t)(l == 0);
                 na = ca + l;
             }
             /* stack: one byte */
@@ -1201,18 +1218,20 @@ static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
             bad |= (v >> 7) & has_stack;
             uint64_t stk = has_stack ? v : stack;
             const uint8_t *nk = ck + has_stack;
-            /* stack height (v2): bit 7 says "same as before" */
+            /* stack height (v2): bit 7 says "same as before"; a height
+             * that changes is a branch (none in v1 or generated traces,
+             * so it costs them nothing but the test) */
             uint64_t bit7 = (tag >> 7) & 1;
-            uint64_t has_hgt = has_new & v2 & (bit7 ^ 1);
-            v = as_varint4(cg, &l);
-            m = (uint64_t)0 - has_hgt;
-            bad |= (uint64_t)(l == 0) & has_hgt;
-            uint64_t hgt = (v & m) | (height & ~m);
-            const uint8_t *ng = cg + (l & (unsigned)m);
-            bad |= (bit7 & ((v2 ^ 1) | (has_new ^ 1))) | (dt > last_t - t) |
+            uint64_t hgt = height;
+            const uint8_t *ng = cg;
+            if (has_new & v2 & (bit7 ^ 1)) {
+                hgt = as_varint4(cg, &l);
+                bad |= (uint64_t)(l == 0);
+                ng = cg + l;
+            }
+            bad |= (tag & bad_bits[kind]) | (dt > last_t - t) |
                    (has_dt & (nev == 0)) | (has_back & (back >= next_id)) |
-                   ((!has_new) & ((tag & AS_TAG_SAME_STACK) != 0)) |
-                   (stk > max_stack) | (t + dt < floor);
+                   (stk > max_stack);
             if (__builtin_expect(bad != 0, 0)) break;
             cd = nd;
             ch = nh;
