@@ -526,6 +526,24 @@ static int read_all(const uint8_t *file, size_t n, as_event_t *evs, size_t cap,
     (AS_TAG_ALLOC | AS_TAG_ZERO_DT | AS_TAG_SAME_THREAD | AS_TAG_SAME_CPU |    \
      AS_TAG_SAME_STACK)
 
+/* expect_bad: a one-chunk file of `version` over raw[0..n) (header
+ * counts events/allocs, times t..t) reads `got` events, then fails with
+ * AS_EFORMAT and a message containing `want`. */
+static void expect_bad(uint32_t version, const uint8_t *raw, size_t n,
+                       uint32_t events, uint32_t allocs, uint64_t t,
+                       size_t want_got, const char *want)
+{
+    uint8_t file[512];
+    char msg[400];
+    as_event_t e[4];
+    size_t got;
+    size_t len = one_chunk_file(file, version, raw, n, events, allocs, t, t);
+    CU_ASSERT_EQUAL(read_all(file, len, e, 4, &got, msg, sizeof msg),
+                    AS_EFORMAT);
+    CU_ASSERT_EQUAL(got, want_got);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, want));
+}
+
 /* v2 by hand: an alloc with stack height 256 (height stream 80 02), one
  * with "same height", a sample; then samples and events out of time order,
  * unknown sample bits, bit 7 on a free or in a v1 file: each an error
@@ -537,28 +555,12 @@ static void test_v2_records(void)
     size_t got;
     /* tag: alloc (height given), alloc (same height), sample;
      * size: 8, 9; definition: t=10 has=3 rss=4096 (80 20) huge=0; height */
-    const uint8_t good[] = {3,
-                            0,
-                            0,
-                            0,
-                            0,
-                            2,
-                            0,
-                            0,
-                            5,
-                            2,
-                            ALLOC_SAME,
-                            ALLOC_SAME | AS_TAG_SAME_HEIGHT,
-                            AS_TAG_SAMPLE,
-                            8,
-                            9,
-                            10,
-                            3,
-                            0x80,
-                            0x20,
-                            0,
-                            0x80,
-                            0x02};
+    /* clang-format off */
+    const uint8_t good[] = {3, 0, 0, 0, 0, 2, 0, 0, 5, 2,
+                            ALLOC_SAME, ALLOC_SAME | AS_TAG_SAME_HEIGHT,
+                            AS_TAG_SAMPLE, 8, 9, 10, 3, 0x80, 0x20, 0,
+                            0x80, 0x02};
+    /* clang-format on */
     size_t n = one_chunk_file(file, 2, good, sizeof good, 2, 2, 10, 10);
     as_trace_reader_t *r;
     CU_ASSERT_EQUAL_FATAL(as_trace_reader_open_mem(&r, "v2.ast", file, n), 0);
@@ -578,104 +580,42 @@ static void test_v2_records(void)
     CU_ASSERT_EQUAL(as_trace_reader_next_record(r, &rec), 0);
     as_trace_reader_close(r);
 
+    /* clang-format off */
+    enum { SH = AS_TAG_SAME_HEIGHT, SMP = AS_TAG_SAMPLE,
+           FREE_SAME = AS_TAG_FREE | AS_TAG_ZERO_DT | AS_TAG_SAME_THREAD |
+                       AS_TAG_SAME_CPU };
     /* unknown sample bits */
-    const uint8_t bits[] = {1, 0, 0, 0, 0, 0, 0, 0, 2, 0, AS_TAG_SAMPLE, 5, 4};
-    n = one_chunk_file(file, 2, bits, sizeof bits, 0, 0, 0, 0);
-    CU_ASSERT_EQUAL(read_all(file, n, e, 4, &got, (char *)msg, sizeof msg),
-                    AS_EFORMAT);
-    CU_ASSERT_PTR_NOT_NULL(strstr((char *)msg,
-                                  "bad.ast: offset 28: chunk 0, record 0: "
-                                  "expected sample field bits within 0x3, "
-                                  "found 0x4"));
+    const uint8_t bits[] = {1, 0, 0, 0, 0, 0, 0, 0, 2, 0, SMP, 5, 4};
     /* a sample before the event it follows */
-    const uint8_t back[] = {2,
-                            0,
-                            0,
-                            0,
-                            0,
-                            1,
-                            0,
-                            0,
-                            3,
-                            0,
-                            ALLOC_SAME | AS_TAG_SAME_HEIGHT,
-                            AS_TAG_SAMPLE,
-                            8,
-                            5,
-                            1,
-                            100};
-    n = one_chunk_file(file, 2, back, sizeof back, 1, 1, 10, 10);
-    CU_ASSERT_EQUAL(read_all(file, n, e, 4, &got, (char *)msg, sizeof msg),
-                    AS_EFORMAT);
-    CU_ASSERT_EQUAL(got, 1);
-    CU_ASSERT_PTR_NOT_NULL(strstr((char *)msg,
-                                  "bad.ast: offset 28: chunk 0, record 1: "
-                                  "expected a sample at t >= 10 (the last "
-                                  "event or sample before it), found t=5"));
+    const uint8_t back[] = {2, 0, 0, 0, 0, 1, 0, 0, 3, 0,
+                            ALLOC_SAME | SH, SMP, 8, 5, 1, 100};
     /* an event before the sample it follows */
-    const uint8_t ahead[] = {2,
-                             0,
-                             0,
-                             0,
-                             0,
-                             1,
-                             0,
-                             0,
-                             3,
-                             0,
-                             AS_TAG_SAMPLE,
-                             ALLOC_SAME | AS_TAG_SAME_HEIGHT,
-                             8,
-                             20,
-                             1,
-                             100};
-    n = one_chunk_file(file, 2, ahead, sizeof ahead, 1, 1, 10, 10);
-    CU_ASSERT_EQUAL(read_all(file, n, e, 4, &got, (char *)msg, sizeof msg),
-                    AS_EFORMAT);
-    CU_ASSERT_EQUAL(got, 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr((char *)msg,
-                                  "bad.ast: offset 28: chunk 0, record 1: "
-                                  "expected an event at t >= 20 (the sample "
-                                  "before it), found t=10"));
+    const uint8_t ahead[] = {2, 0, 0, 0, 0, 1, 0, 0, 3, 0,
+                             SMP, ALLOC_SAME | SH, 8, 20, 1, 100};
     /* bit 7 on a free (v2) */
-    const uint8_t fr[] = {2,
-                          0,
-                          0,
-                          0,
-                          1,
-                          1,
-                          0,
-                          0,
-                          0,
-                          0,
-                          ALLOC_SAME | AS_TAG_SAME_HEIGHT,
-                          AS_TAG_FREE | AS_TAG_ZERO_DT | AS_TAG_SAME_THREAD |
-                              AS_TAG_SAME_CPU | 0x80,
-                          0,
-                          8};
-    n = one_chunk_file(file, 2, fr, sizeof fr, 2, 1, 10, 10);
-    CU_ASSERT_EQUAL(read_all(file, n, e, 4, &got, (char *)msg, sizeof msg),
-                    AS_EFORMAT);
-    CU_ASSERT_EQUAL(got, 1);
-    CU_ASSERT_PTR_NOT_NULL(strstr((char *)msg, "record 1: expected tag bit 7 "
-                                               "clear (a free has no stack "
-                                               "height)"));
+    const uint8_t fr[] = {2, 0, 0, 0, 1, 1, 0, 0, 0, 0,
+                          ALLOC_SAME | SH, FREE_SAME | 0x80, 0, 8};
     /* v1: nine streams; bit 7 is reserved and there is no sample record */
     const uint8_t v1bit[] = {1, 0, 0, 0, 0, 1, 0, 0, 0, ALLOC_SAME | 0x80, 8};
-    n = one_chunk_file(file, 1, v1bit, sizeof v1bit, 1, 1, 10, 10);
-    CU_ASSERT_EQUAL(read_all(file, n, e, 4, &got, (char *)msg, sizeof msg),
-                    AS_EFORMAT);
-    CU_ASSERT_PTR_NOT_NULL(strstr((char *)msg, "record 0: expected tag bit 7 "
-                                               "clear (reserved in format "
-                                               "v1)"));
-    const uint8_t v1smp[] = {1, 0, 0,  0, 0, 0, 0, 0, 3, AS_TAG_SAMPLE,
-                             5, 1, 100};
-    n = one_chunk_file(file, 1, v1smp, sizeof v1smp, 0, 0, 0, 0);
-    CU_ASSERT_EQUAL(read_all(file, n, e, 4, &got, (char *)msg, sizeof msg),
-                    AS_EFORMAT);
-    CU_ASSERT_PTR_NOT_NULL(strstr((char *)msg,
-                                  "record 0: expected a record tag (event, "
-                                  "frame, stack, meta), found 0x10"));
+    const uint8_t v1smp[] = {1, 0, 0, 0, 0, 0, 0, 0, 3, SMP, 5, 1, 100};
+    /* clang-format on */
+    expect_bad(2, bits, sizeof bits, 0, 0, 0, 0,
+               "bad.ast: offset 28: chunk 0, record 0: expected sample field "
+               "bits within 0x3, found 0x4");
+    expect_bad(2, back, sizeof back, 1, 1, 10, 1,
+               "bad.ast: offset 28: chunk 0, record 1: expected a sample at "
+               "t >= 10 (the last event or sample before it), found t=5");
+    expect_bad(2, ahead, sizeof ahead, 1, 1, 10, 0,
+               "bad.ast: offset 28: chunk 0, record 1: expected an event at "
+               "t >= 20 (the sample before it), found t=10");
+    expect_bad(2, fr, sizeof fr, 2, 1, 10, 1,
+               "record 1: expected tag bit 7 clear (a free has no stack "
+               "height)");
+    expect_bad(1, v1bit, sizeof v1bit, 1, 1, 10, 0,
+               "record 0: expected tag bit 7 clear (reserved in format v1)");
+    expect_bad(1, v1smp, sizeof v1smp, 0, 0, 0, 0,
+               "record 0: expected a record tag (event, frame, stack, meta), "
+               "found 0x10");
     /* the v1 layout of the good alloc reads with height 0 */
     const uint8_t v1ok[] = {1, 0, 0, 0, 0, 1, 0, 0, 0, ALLOC_SAME, 8};
     n = one_chunk_file(file, 1, v1ok, sizeof v1ok, 1, 1, 10, 10);

@@ -15,6 +15,18 @@
 
 #include "traces/trace.h"
 
+/* as_procmem_decimal: the decimal number at p[*i..n) (at most 15
+ * digits), *i moved past it. @return 1, or 0 when there is none. */
+static inline int as_procmem_decimal(const char *p, size_t n, size_t *i,
+                                     uint64_t *v)
+{
+    size_t d = 0;
+    *v = 0;
+    for (; *i < n && p[*i] >= '0' && p[*i] <= '9' && d < 16; (*i)++, d++)
+        *v = *v * 10 + (uint64_t)(p[*i] - '0');
+    return d > 0 && d < 16;
+}
+
 /* as_procmem_kb_field: when line p[0..n) starts with `name` (e.g. "Rss:"),
  * parse the decimal kB after it into *bytes. @return 1 when parsed. */
 static inline int as_procmem_kb_field(const char *p, size_t n, const char *name,
@@ -25,11 +37,8 @@ static inline int as_procmem_kb_field(const char *p, size_t n, const char *name,
         if (i >= n || p[i] != name[i]) return 0;
     while (i < n && p[i] == ' ')
         i++;
-    uint64_t v = 0;
-    size_t d = 0;
-    for (; i < n && p[i] >= '0' && p[i] <= '9' && d < 16; i++, d++)
-        v = v * 10 + (uint64_t)(p[i] - '0');
-    if (d == 0 || d == 16) return 0;
+    uint64_t v;
+    if (!as_procmem_decimal(p, n, &i, &v)) return 0;
     *bytes = v * 1024;
     return 1;
 }
@@ -62,15 +71,11 @@ static inline uint32_t as_procmem_parse_statm(const char *buf, size_t n,
                                               uint64_t *rss)
 {
     size_t i = 0;
-    while (i < n && buf[i] >= '0' && buf[i] <= '9')
-        i++;
-    if (i == 0 || i >= n || buf[i] != ' ') return 0;
+    uint64_t v;
+    if (!as_procmem_decimal(buf, n, &i, &v) || i >= n || buf[i] != ' ')
+        return 0; /* the size field */
     i++;
-    uint64_t v = 0;
-    size_t d = 0;
-    for (; i < n && buf[i] >= '0' && buf[i] <= '9' && d < 16; i++, d++)
-        v = v * 10 + (uint64_t)(buf[i] - '0');
-    if (d == 0 || d == 16) return 0;
+    if (!as_procmem_decimal(buf, n, &i, &v)) return 0;
     *rss = v * page_bytes;
     return AS_SAMPLE_HAS_RSS;
 }
