@@ -2,7 +2,8 @@
 # check_record_memory.sh BUILD ALLOCSIM SRC - a real program recorded end to
 # end with its real memory: record_target memory writes 60 MiB over ~300 ms;
 # the trace holds RSS samples about every 10 ms (nonzero, growing by the
-# blocks written), stack heights and the host's THP settings; `allocsim
+# blocks written), stack heights and the host's THP settings, and its text
+# form imports back to the same bytes; `allocsim
 # run` puts the real RSS in series.csv next to the simulated bytes,
 # defaults the simulated THP mode to the host's (saying so in
 # summary.json), warns that the trace is shorter than tcmalloc's periods;
@@ -37,6 +38,9 @@ print(f"ok   {len(s)} samples, median gap {med / 1e6:.2f} ms, "
       f"RSS {min(rss) >> 20}..{max(rss) >> 20} MiB")
 PY
 grep -q "^a .* [0-9][0-9]*$" "$tmp/m.txt" || fail "no stack heights in cat"
+# the text form carries heights and samples back to the same bytes
+"$allocsim" import -f text "$tmp/m.txt" -o "$tmp/m2.ast" || fail "import exit $?"
+cmp -s "$tmp/m.ast" "$tmp/m2.ast" || fail "cat | import is not byte-identical"
 enabled=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || true)
 grep -q "^meta host.thp.enabled ${enabled:-unknown}$" "$tmp/m.txt" || fail "host.thp.enabled"
 
