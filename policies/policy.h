@@ -122,9 +122,16 @@ typedef struct as_policy_ops {
     int (*check)(const void *state, as_msg_t *why);
     /* lifetime_aware: 1 when placement depends on ctx->lifetime_class, so a
      * run without predictions changes what the policy does (`allocsim run`
-     * then warns); 0 when the policy ignores the class. Last, so that a
-     * table written without it (every other policy) leaves it 0. */
+     * then warns); 0 when the policy ignores the class. Optional, like
+     * class_periods below: a table that omits it leaves it 0. */
     int lifetime_aware;
+    /* class_periods: optional (0 = no): 1 when the policy times its blocks
+     * by the lifetime classes' bounds (they expire or are recycled after
+     * them, as in LLAMA), so that a trace shorter than a bound never
+     * exercises that class. With the policy's duration parameters
+     * (AS_PARAM_NS: by convention the periods and windows it acts on) it
+     * tells `allocsim run` which periods to warn about (sim/periods.h). */
+    int class_periods;
 } as_policy_ops_t;
 
 /* The registry: one static table in policies/registry.c. */

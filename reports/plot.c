@@ -313,6 +313,46 @@ static int series_block(FILE *dat, const as_run_t *r, const char *label,
     return rc;
 }
 
+/* The recorded program's real RSS (series.csv's real_rss_bytes, written
+ * when the trace carries memory samples: docs/metrics.md) as one more
+ * data block, from run r: the rows where it is measured. *found is 1 when
+ * there was at least one; an older series.csv without the column has
+ * none. Tracks the time and byte maxima like series_block. */
+static int real_block(FILE *dat, const as_run_t *r, int *found, double *max_t,
+                      double *max_v, char *err, size_t errcap)
+{
+    as_csv_t t;
+    int present;
+    *found = 0;
+    int rc = read_csv(r, "series.csv", &t, &present, err, errcap);
+    if (rc != AS_OK || !present) return rc;
+    long ct = as_csv_col(&t, "t_ns"), cr = as_csv_col(&t, "real_rss_bytes");
+    for (size_t i = 0; ct >= 0 && cr >= 0 && i < t.n_rows; i++) {
+        double tv, v;
+        if (!as_csv_cell(&t, i, (size_t)cr)[0]) continue; /* not measured */
+        if (as_csv_num(&t, i, (size_t)ct, &tv) != AS_OK ||
+            as_csv_num(&t, i, (size_t)cr, &v) != AS_OK) {
+            snprintf(err, errcap,
+                     "%s/series.csv: line %zu: column 'real_rss_bytes' "
+                     "is not a number",
+                     r->dir, i + 2);
+            rc = AS_EFORMAT;
+            break;
+        }
+        if (!*found)
+            fprintf(dat, "# real RSS of the recorded program\n"
+                         "# t_ns real_rss_bytes\n");
+        *found = 1;
+        if (tv > *max_t) *max_t = tv;
+        if (v > *max_v) *max_v = v;
+        fprintf(dat, "%s %s\n", as_csv_cell(&t, i, (size_t)ct),
+                as_csv_cell(&t, i, (size_t)cr));
+    }
+    if (*found) fprintf(dat, "\n\n");
+    as_csv_free(&t);
+    return rc;
+}
+
 /* A tick step of 1, 2 or 5 times a power of ten, at least `raw`. */
 static double nice_step(double raw)
 {
@@ -366,7 +406,8 @@ static int fig_series(as_plotset_t *ps, const as_table_t *t, size_t k, int kind,
              kind ? "huge_bytes / resident_bytes of each run's series.csv, "
                     "one block per run: t_ns hugepage_coverage"
                   : "each run's series.csv, one block per run: t_ns "
-                    "live_bytes resident_bytes");
+                    "live_bytes resident_bytes; then, when the trace has "
+                    "memory samples, t_ns real_rss_bytes");
     as_plot_file_t pf;
     int rc = as_plot_begin(ps, &pf, name, title, about, err, errcap);
     double max_t = 0, max_v = 0;
@@ -379,6 +420,12 @@ static int fig_series(as_plotset_t *ps, const as_table_t *t, size_t k, int kind,
                           kind ? cov_cols : mem_cols, kind ? 2 : 3, &max_t,
                           &max_v, err, errcap);
     }
+    /* the real RSS, when the trace has it: the same for every run of the
+     * trace, so the first run's is drawn, once */
+    int real = 0;
+    if (rc == AS_OK && !kind)
+        rc = real_block(pf.dat, &t->runs[idx[0]], &real, &max_t, &max_v, err,
+                        errcap);
     if (rc == AS_OK) {
         double td, bd;
         const char *tu = as_plot_time_unit(max_t, &td);
@@ -417,8 +464,14 @@ static int fig_series(as_plotset_t *ps, const as_table_t *t, size_t k, int kind,
         if (!kind)
             fprintf(pf.gp,
                     "    '%s.dat' index 0 using ($1/T):($2/B) with "
-                    "steps lt 8 dt 2 title 'live'\n",
-                    name);
+                    "steps lt 8 dt 2 title 'live'%s\n",
+                    name, real ? ", \\" : "");
+        if (real)
+            fprintf(pf.gp,
+                    "    '%s.dat' index %zu using ($1/T):($2/B) with "
+                    "lines lt 8 lc rgb '#7f7f7f' lw 2.5 title 'real RSS "
+                    "(recorded)'\n",
+                    name, n);
     }
     free(idx);
     int rc2 = as_plot_end(ps, &pf, rc == AS_OK, err, errcap);

@@ -117,7 +117,7 @@ int as_cmd_info(int argc, char **argv)
         printf("{\"path\": ");
         put_safe(stdout, path, 1);
         printf(", \"format_version\": %u, \"hash\": \"%s\", \"meta\": {",
-               AS_TRACE_VERSION, hash);
+               s.version, hash);
         for (size_t i = 0; as_trace_reader_meta_at(r, i, &k, &v) == 0; i++) {
             printf(i ? ", " : "");
             put_safe(stdout, k, 1);
@@ -136,19 +136,28 @@ int as_cmd_info(int argc, char **argv)
             ", \"cpus\": %" PRIu32 ", \"stacks\": %" PRIu32
             ", \"frames\": %" PRIu32 ", \"chunks\": %" PRIu64
             ", \"indexed\": %s, \"file_bytes\": %" PRIu64
-            ", \"bytes_per_event\": %.4f, \"truncated\": %s}\n",
+            ", \"bytes_per_event\": %.4f, \"truncated\": %s",
             s.events, s.allocs, s.frees, s.reallocs, s.objects, s.first_t_ns,
             s.last_t_ns, s.duration_ns, s.requested_bytes, s.peak_live_bytes,
             s.peak_live_objects, s.peak_live_t_ns, s.end_live_bytes,
             s.end_live_objects, s.unknown_frees, s.threads, s.cpus, s.stacks,
             s.frames, s.chunks, as_trace_reader_has_index(r) ? "true" : "false",
             s.file_bytes, s.bytes_per_event, s.truncated ? "true" : "false");
+        printf(
+            ", \"height_allocs\": %" PRIu64 ", \"max_stack_height\": %" PRIu64
+            ", \"samples\": %" PRIu64 ", \"rss_samples\": %" PRIu64
+            ", \"huge_samples\": %" PRIu64 ", \"first_sample_t_ns\": %" PRIu64
+            ", \"last_sample_t_ns\": %" PRIu64 ", \"peak_rss_bytes\": %" PRIu64
+            ", \"peak_anon_huge_bytes\": %" PRIu64 "}\n",
+            s.height_allocs, s.max_stack_height, s.samples, s.rss_samples,
+            s.huge_samples, s.first_sample_t_ns, s.last_sample_t_ns,
+            s.peak_rss_bytes, s.peak_anon_huge_bytes);
     } else {
         printf("trace             ");
         put_safe(stdout, path, 0);
         printf("\n");
         printf("format            allocsim trace v%u, hash %s (FNV-1a 64)\n",
-               AS_TRACE_VERSION, hash);
+               s.version, hash);
         for (size_t i = 0; as_trace_reader_meta_at(r, i, &k, &v) == 0; i++) {
             printf("meta%-14s", i < header_meta ? "" : " (stream)");
             put_safe(stdout, k, 0);
@@ -178,6 +187,25 @@ int as_cmd_info(int argc, char **argv)
                as_trace_reader_has_index(r) ? "" : " (no footer index)");
         printf("file bytes        %" PRIu64 "\n", s.file_bytes);
         printf("bytes/event       %.3f\n", s.bytes_per_event);
+        if (s.height_allocs)
+            printf("stack heights     %" PRIu64 " allocations, largest %" PRIu64
+                   " bytes\n",
+                   s.height_allocs, s.max_stack_height);
+        if (s.samples) {
+            printf("memory samples    %" PRIu64 " (t %" PRIu64 "..%" PRIu64
+                   ", %.3f ms apart on average)\n",
+                   s.samples, s.first_sample_t_ns, s.last_sample_t_ns,
+                   s.samples > 1
+                       ? (double)(s.last_sample_t_ns - s.first_sample_t_ns) /
+                             1e6 / (double)(s.samples - 1)
+                       : 0.0);
+            printf("peak real RSS     %" PRIu64 " bytes (%" PRIu64
+                   " samples)\n",
+                   s.peak_rss_bytes, s.rss_samples);
+            printf("peak AnonHugePages %" PRIu64 " bytes (%" PRIu64
+                   " samples)\n",
+                   s.peak_anon_huge_bytes, s.huge_samples);
+        }
     }
     if (s.truncated) as_cli_err("warning: %s", as_trace_reader_error(r));
     as_trace_reader_close(r);

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "traces/hostthp.h"
 #include "traces/import/recstream.h"
 #include "traces/trace.h"
 #include "sim/cli.h"
@@ -58,6 +59,7 @@ enum {
     OPT_FOLLOW_FORKS,
     OPT_UNWIND,
     OPT_PRELOAD,
+    OPT_MEM_INTERVAL,
     OPT_QUIET
 };
 
@@ -87,6 +89,11 @@ static const as_opt_t record_opts[] = {
     AS_OPT_ROW_CHOICE(OPT_UNWIND, "unwind", 0, "auto|fp|libunwind", "MODE",
                       "auto: frame pointers, libunwind when the chain is\n"
                       "broken (default); fp; libunwind"),
+    AS_OPT_ROW_NUM(OPT_MEM_INTERVAL, "mem-interval", 0, AS_PARAM_NS, 0, 3.6e12,
+                   "T",
+                   "sample the program's real memory (RSS and\n"
+                   "AnonHugePages, /proc/self/smaps_rollup) every T\n"
+                   "(default 10ms; 0 = never)"),
     AS_OPT_ROW_TEXT(OPT_PRELOAD, "preload", 0, "LIB",
                     "the recorder library (default: found beside\n"
                     "allocsim or in $ALLOCSIM_RECORD_LIB)"),
@@ -339,6 +346,7 @@ int as_cmd_record(int argc, char **argv)
 {
     const char *out_path = "trace.ast", *unwind = "auto";
     uint64_t sample_bytes = 0, max_depth = 32, resolution = 1;
+    uint64_t mem_ns = 10000000;
     int stack_cache = 0, follow = 0, quiet = 0, got;
     char preload[PATH_MAX] = "";
     static const char *const unwind_modes[] = {"auto", "fp", "libunwind"};
@@ -375,6 +383,9 @@ int as_cmd_record(int argc, char **argv)
             break;
         case OPT_PRELOAD:
             snprintf(preload, sizeof preload, "%s", p.text);
+            break;
+        case OPT_MEM_INTERVAL:
+            mem_ns = p.value.u;
             break;
         case OPT_QUIET:
             quiet = 1;
@@ -422,7 +433,14 @@ int as_cmd_record(int argc, char **argv)
     char buf[4096], host[256] = "";
     gethostname(host, sizeof host - 1);
     join_args(buf, sizeof buf, cmd);
-    char sampling[64], depth[32], page[32], resol[32];
+    char sampling[64], depth[32], page[32], resol[32], memv[64];
+    char thp[AS_THP_N][AS_THP_VALUE_MAX];
+    as_host_thp_read(AS_THP_DIR, thp);
+    if (mem_ns)
+        snprintf(memv, sizeof memv,
+                 "every %" PRIu64 " ns (smaps_rollup, else statm)", mem_ns);
+    else
+        snprintf(memv, sizeof memv, "none");
     if (sample_bytes)
         snprintf(sampling, sizeof sampling, "bytes:%" PRIu64, sample_bytes);
     else
@@ -440,7 +458,14 @@ int as_cmd_record(int argc, char **argv)
         {"sampling", sampling},
         {"max_depth", depth},
         {"clock_resolution_ns", resol},
-        {"stack_cache", stack_cache ? "ra+height" : "none"}};
+        {"stack_cache", stack_cache ? "ra+height" : "none"},
+        {"stack_height", "bytes from the thread's stack top to malloc's frame"},
+        {"mem_sampling", memv},
+        {as_thp_meta_key[0], thp[0]},
+        {as_thp_meta_key[1], thp[1]},
+        {as_thp_meta_key[2], thp[2]},
+        {as_thp_meta_key[3], thp[3]},
+        {as_thp_meta_key[4], thp[4]}};
     for (size_t k = 0; k < sizeof meta / sizeof meta[0] && !rc; k++)
         rc = as_trace_writer_meta(w, meta[k][0], meta[k][1]);
 
@@ -501,6 +526,8 @@ int as_cmd_record(int argc, char **argv)
         setenv("ALLOCSIM_RECORD_DEPTH", v, 1);
         snprintf(v, sizeof v, "%" PRIu64, sample_bytes);
         setenv("ALLOCSIM_RECORD_SAMPLE_BYTES", v, 1);
+        snprintf(v, sizeof v, "%" PRIu64, mem_ns);
+        setenv("ALLOCSIM_RECORD_MEM_NS", v, 1);
         setenv("ALLOCSIM_RECORD_UNWIND", unwind, 1);
         setenv("ALLOCSIM_RECORD_STACK_CACHE", stack_cache ? "1" : "0", 1);
         if (follow)
@@ -653,9 +680,10 @@ int as_cmd_record(int argc, char **argv)
         fprintf(stderr,
                 "allocsim record: %s (%s): %" PRIu64 " events (%" PRIu64
                 " allocs, %" PRIu64 " frees, %" PRIu64 " reallocs), %" PRIu64
-                " stacks, %" PRIu64 " frames, %" PRIu64 " bytes -> %s\n",
+                " stacks, %" PRIu64 " frames, %" PRIu64
+                " memory samples, %" PRIu64 " bytes -> %s\n",
                 cmd[0], sv_status, st.events, st.allocs, st.frees, st.reallocs,
-                st.stacks, st.frames, bytes, out_path);
+                st.stacks, st.frames, st.mem_samples, bytes, out_path);
     int incomplete = 0;
     if (st.end == AS_RECSTREAM_END_CUT || st.cut_off) {
         fprintf(stderr,

@@ -36,6 +36,7 @@
 #include "common/util.h"
 #include "sim/livemap.h"
 #include "sim/outcomes.h"
+#include "sim/periods.h"
 #include "sim/polstack.h"
 #include "sim/predset.h"
 #include "traces/trace.h"
@@ -66,9 +67,13 @@ typedef struct {
 
     as_metrics_t metrics;
     as_timers_t timers;
-    uint64_t t_now;        /* time of the current event */
-    uint64_t trace_events; /* events of the trace from its index (0 when
+    uint64_t t_now;           /* time of the current event */
+    uint64_t trace_events;    /* events of the trace from its index (0 when
                               unknown: a truncated trace) */
+    as_param_part_t pol_part; /* the policy's resolved parameters */
+    int class_periods;        /* the policy's ops.class_periods */
+    as_simos_config_t oscfg;  /* the simulated OS as configured */
+    as_mem_sample_t real;     /* the latest real-memory sample used */
 } run_t;
 
 static void errf(char *err, size_t cap, const char *fmt, ...)
@@ -96,6 +101,32 @@ static void sample_now(run_t *r, as_sample_t *s, uint64_t t)
     s->mapped_bytes = c->mapped_bytes;
     s->huge_bytes = c->huge_bytes;
     s->meta_bytes = c->meta_bytes;
+    s->real_has = 0;
+    s->real_rss_bytes = s->real_huge_bytes = 0;
+}
+
+/* Take the trace's real-memory samples that precede, in the trace, the
+ * event about to be replayed (r->res->events of them are done) and are
+ * not later than t (all of them with `all`); the latest becomes r->real.
+ * Samples used are dropped from the reader, so memory stays bounded. */
+static void take_real(run_t *r, uint64_t t, int all)
+{
+    size_t n, used = 0;
+    const as_mem_sample_t *m = as_trace_reader_samples(r->reader, &n);
+    as_run_result_t *res = r->res;
+    while (used < n && (all || (m[used].events_before <= res->events &&
+                                m[used].t_ns <= t))) {
+        const as_mem_sample_t *x = &m[used++];
+        if (!all || x->t_ns <= t) r->real = *x;
+        res->real_samples++;
+        if ((x->has & AS_SAMPLE_HAS_RSS) &&
+            x->rss_bytes > res->real_peak_rss_bytes)
+            res->real_peak_rss_bytes = x->rss_bytes;
+        if ((x->has & AS_SAMPLE_HAS_HUGE) &&
+            x->anon_huge_bytes > res->real_peak_huge_bytes)
+            res->real_peak_huge_bytes = x->anon_huge_bytes;
+    }
+    if (used) as_trace_reader_drop_samples(r->reader, used);
 }
 
 /* One sample for the sinks: the state at t and, when a sink wants them, the
@@ -112,6 +143,10 @@ static int emit_sample(run_t *r, uint64_t t)
     }
     as_sample_t s;
     sample_now(r, &s, t);
+    take_real(r, t, 0);
+    s.real_has = r->real.has;
+    s.real_rss_bytes = r->real.rss_bytes;
+    s.real_huge_bytes = r->real.anon_huge_bytes;
     const as_simos_counters_t *c = as_simos_counters(r->os);
     for (size_t i = 0; i < cfg->n_sinks; i++) {
         const as_run_sink_t *sk = &cfg->sinks[i];
@@ -393,6 +428,7 @@ static int resolve(run_t *r, as_run_params_t *rp, int *os_part)
     int rc = as_polstack_find(&r->pol, cfg->policy_ops, cfg->policy, err, cap);
     if (rc) return rc;
     const as_policy_ops_t *pol = r->pol.ops;
+    r->class_periods = pol->class_periods;
     if ((rc = as_run_params_add(rp, pol->name, pol->params, pol->n_params, NULL,
                                 err, cap)))
         return rc;
@@ -406,8 +442,24 @@ static int resolve(run_t *r, as_run_params_t *rp, int *os_part)
         return rc;
     as_simos_params_of(&cfg->os, rp->parts[*os_part].values);
     if ((rc = as_run_params_check(rp, *os_part, err, cap))) return rc;
+    /* the recording host's settings, unless an option or a --param names
+     * the parameter */
+    as_host_os_t *h = &r->res->host;
+    unsigned assigned = 0;
+    for (size_t i = 0; i < cfg->n_params; i++) {
+        int part, row;
+        if (as_run_params_target(rp, cfg->params[i], &part, &row) &&
+            part == *os_part)
+            assigned |= 1u << row;
+    }
+    as_host_os_apply(h, rp->parts[*os_part].values, cfg->os_given | assigned);
+    for (int k = 0; k < AS_SIMOS_N_PARAMS; k++) {
+        if (cfg->os_given & (1u << k)) h->source[k] = "--thp";
+        if (assigned & (1u << k)) h->source[k] = "--param";
+    }
     for (size_t i = 0; i < cfg->n_params; i++)
         if ((rc = as_run_params_apply(rp, cfg->params[i], err, cap))) return rc;
+    r->pol_part = rp->parts[0];
     r->res->n_params_out = as_run_params_export(
         rp, r->res->params, sizeof r->res->params / sizeof r->res->params[0]);
     return AS_OK;
@@ -436,6 +488,7 @@ static int setup(run_t *r, as_simos_config_t *oscfg)
     as_run_params_t *rp = calloc(1, sizeof *rp);
     if (!rp) return AS_ENOMEM;
     int os_part = -1;
+    as_host_os_read(cfg->trace_path, &r->res->host);
     int rc = resolve(r, rp, &os_part);
     if (rc != AS_OK) goto out;
     if (cfg->classes.n < 1 || cfg->classes.n > AS_MAX_CLASSES) {
@@ -459,6 +512,7 @@ static int setup(run_t *r, as_simos_config_t *oscfg)
     r->res->trace_bytes = as_trace_reader_file_bytes(r->reader);
     *oscfg = cfg->os;
     as_simos_config_apply(oscfg, as_run_params_values(rp, os_part));
+    r->oscfg = *oscfg;
     if ((rc = as_simos_create(oscfg, &r->os)) != AS_OK) goto out;
     r->ps = as_simos_pagesource(r->os);
     if ((rc = as_outcomes_create(&r->outcomes, cfg->classes.n)) != AS_OK)
@@ -578,6 +632,11 @@ static int finish(run_t *r)
     if (rc == AS_OK) rc = emit_sample(r, r->t_now);
     if (rc != AS_OK) return rc;
     as_metrics_finish(&r->metrics, r->t_now, &res->metrics);
+    take_real(r, r->t_now, 1); /* the samples after the last event count */
+    res->short_periods =
+        as_short_periods(&r->pol_part, r->class_periods, &cfg->classes,
+                         &r->oscfg, res->metrics.duration_ns,
+                         res->short_periods_msg, sizeof res->short_periods_msg);
     for (uint64_t i = 0; i <= r->live.mask; i++) {
         const as_live_t *o = &r->live.slots[i];
         if (o->used && !(o->flags & AS_LIVE_FAILED)) observe(r, o, r->t_now, 0);

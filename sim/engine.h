@@ -22,6 +22,7 @@
 
 #include "policies/policy.h"
 #include "predictors/predictor.h"
+#include "sim/hostos.h"
 #include "sim/metrics.h"
 #include "sim/params.h"
 #include "sim/simos.h"
@@ -42,8 +43,11 @@ typedef struct as_run_config {
      * unprefixed names are looked up in the policy. */
     const char *params[AS_MAX_PARAMS];
     size_t n_params;
-    as_classes_t classes;        /* lifetime classes */
-    as_simos_config_t os;        /* THP mode, khugepaged */
+    as_classes_t classes; /* lifetime classes */
+    as_simos_config_t os; /* THP mode, khugepaged */
+    /* the fields of `os` an option set (bit 1 << AS_SIMOS_P_*: --thp);
+     * the others default to the recording host's (sim/hostos.h) */
+    unsigned os_given;
     int check;                   /* 1: wrap the policy in the checking layer */
     uint64_t sample_interval_ns; /* series sampling; 0 = 1/1000 of the trace */
     /* the consumers of the run's samples and result (sink.h), called in
@@ -97,8 +101,8 @@ typedef struct {
 
 typedef struct as_run_result {
     /* trace */
-    char trace_hash[17]; /* as_trace_reader_hash of the file */
-    uint64_t trace_bytes; /* the file's size */
+    char trace_hash[17];         /* as_trace_reader_hash of the file */
+    uint64_t trace_bytes;        /* the file's size */
     uint64_t sample_interval_ns; /* the resolved sampling period */
     uint64_t events, allocs, frees, reallocs, objects;
     uint64_t duration_ns;
@@ -121,7 +125,17 @@ typedef struct as_run_result {
     uint64_t bad_events_skipped; /* malformed events skipped (only with
                                     cfg->skip_bad_events) */
     int warn_truncated;          /* the trace ended in a partial chunk */
-    char truncation[512];        /* the reader's description of it */
+    /* periods the run depends on that are longer than the trace
+     * (sim/periods.h): how many, and the message ("" = none) */
+    uint64_t short_periods;
+    char short_periods_msg[1024];
+    /* the recording host's THP settings and where each simulated OS
+     * parameter came from (sim/hostos.h) */
+    as_host_os_t host;
+    /* the trace's real-memory samples (format v2): how many, and their
+     * peaks */
+    uint64_t real_samples, real_peak_rss_bytes, real_peak_huge_bytes;
+    char truncation[512]; /* the reader's description of it */
     /* every resolved parameter of every part, typed, part by part */
     as_resolved_param_t params[AS_MAX_PARAMS * 2];
     size_t n_params_out;

@@ -27,6 +27,11 @@ typedef struct {
     uint64_t mapped_bytes;
     uint64_t huge_bytes; /* resident bytes backed by huge pages */
     uint64_t meta_bytes; /* policy + predictor metadata */
+    /* the recorded program's real memory at t: the latest of the trace's
+     * samples at or before t (series rows only; 0 in per-event states) */
+    uint32_t real_has;        /* AS_SAMPLE_* bits (traces/trace.h); 0 none */
+    uint64_t real_rss_bytes;  /* with AS_SAMPLE_HAS_RSS */
+    uint64_t real_huge_bytes; /* AnonHugePages, with AS_SAMPLE_HAS_HUGE */
 } as_sample_t;
 
 typedef struct {

@@ -77,6 +77,27 @@ static int param_error(const as_param_part_t *target, const char *a,
     return AS_EINVAL;
 }
 
+int as_run_params_target(const as_run_params_t *rp, const char *a, int *part,
+                         int *row)
+{
+    const char *eq = strchr(a, '=');
+    const char *dot = strchr(a, '.');
+    if (!eq) return 0;
+    size_t plen = dot && dot < eq ? (size_t)(dot - a) : 0;
+    const char *name = plen ? dot + 1 : a;
+    for (size_t i = 0; i < rp->n; i++) {
+        const as_param_part_t *p = &rp->parts[i];
+        if (plen && (strlen(p->part) != plen || strncmp(p->part, a, plen) != 0))
+            continue;
+        int k = as_param_find(p->specs, p->n, name, (size_t)(eq - name));
+        if (k < 0) continue;
+        *part = (int)i;
+        *row = k;
+        return 1;
+    }
+    return 0;
+}
+
 int as_run_params_apply(as_run_params_t *rp, const char *a, char *err,
                         size_t cap)
 {

@@ -57,6 +57,12 @@ int as_run_params_add(as_run_params_t *rp, const char *part,
 int as_run_params_apply(as_run_params_t *rp, const char *assignment, char *err,
                         size_t errcap);
 
+/* as_run_params_target: the part and row that assignment `a` would set
+ * (the first one, for a name several parts share). @return 1 with *part
+ * and *row, or 0 when it names no parameter of the run. */
+int as_run_params_target(const as_run_params_t *rp, const char *a, int *part,
+                         int *row);
+
 /* as_run_params_check: verify that every value of part `index` lies
  * within its spec's bounds (values set from a configuration struct rather
  * than parsed from text). @return 0, or AS_ERANGE with err naming

@@ -271,6 +271,8 @@ int as_predset_oracle_prepass(as_predset_t *ps, char *err, size_t cap)
     long got;
     int rc = AS_OK;
     while ((got = as_trace_reader_next_batch(ps->reader, ev, BATCH)) > 0) {
+        /* memory samples are for the replay, which reads them again */
+        as_trace_reader_drop_samples(ps->reader, (size_t)-1);
         for (long i = 0; i < got; i++) {
             const as_event_t *e = &ev[i];
             if (e->kind == AS_EV_FREE || e->kind == AS_EV_REALLOC) {

@@ -145,6 +145,7 @@ int as_run_options_parse(as_run_opts_t *o, const char *cmd,
             break;
         case OPT_THP:
             o->cfg.os.thp = (as_thp_mode_t)p.value.u;
+            o->cfg.os_given |= 1u << AS_SIMOS_P_THP;
             break;
         case OPT_CLASSES:
             if (as_classes_parse(&o->cfg.classes, p.text)) {

@@ -93,6 +93,9 @@ static void report(const as_run_config_t *cfg, const as_run_result_t *res,
                    cfg->allow_truncated ? ""
                                         : "; exit status 3 unless "
                                           "--allow-truncated");
+    /* `run` says it; demo's many runs leave it in each summary.json */
+    if (res->short_periods && !brief)
+        as_cli_err("warning: %s", res->short_periods_msg);
     uint64_t warns = res->warn_unknown_free + res->warn_double_free +
                      res->warn_too_large + res->warn_policy_errors;
     if (warns)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "traces/trace.h"
 
 /* A truncated trace is marked before the header: a figure drawn from
  * this file cannot miss it (CSV readers skip '#' lines when told to). */
@@ -32,13 +33,14 @@ static int series_row(void *arg, uint64_t t, const as_sample_t *s,
     if (!w->rows)
         fputs("t_ns,live_bytes,live_objects,allocated_bytes,resident_bytes,"
               "mapped_bytes,huge_bytes,metadata_bytes,fragmentation,"
-              "hugepage_coverage,releases,splits,collapses\n",
+              "hugepage_coverage,releases,splits,collapses,real_rss_bytes,"
+              "real_huge_bytes\n",
               f);
     as_sample_ratios_t q;
     as_metrics_sample_ratios(s, &q);
     fprintf(f,
             "%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%.6f,%.6f,%llu,%llu,"
-            "%llu\n",
+            "%llu",
             (unsigned long long)t, (unsigned long long)s->live_bytes,
             (unsigned long long)s->live_objects,
             (unsigned long long)s->allocated_bytes,
@@ -48,6 +50,15 @@ static int series_row(void *arg, uint64_t t, const as_sample_t *s,
             (unsigned long long)s->meta_bytes, q.fragmentation,
             q.hugepage_coverage, (unsigned long long)c->releases,
             (unsigned long long)c->splits, (unsigned long long)c->collapses);
+    /* the recorded program's real memory: empty when not measured */
+    if (s->real_has & AS_SAMPLE_HAS_RSS)
+        fprintf(f, ",%llu", (unsigned long long)s->real_rss_bytes);
+    else
+        fputc(',', f);
+    if (s->real_has & AS_SAMPLE_HAS_HUGE)
+        fprintf(f, ",%llu\n", (unsigned long long)s->real_huge_bytes);
+    else
+        fputs(",\n", f);
     w->rows++;
     return as_sink_file_check(&w->out, err, cap);
 }

@@ -5,7 +5,10 @@
  * series.csv columns: t_ns (since the first event), live_bytes,
  * live_objects, allocated_bytes, resident_bytes, mapped_bytes, huge_bytes,
  * metadata_bytes, fragmentation, hugepage_coverage (the ratios of
- * metrics.c), releases, splits, collapses (cumulative OS counters).
+ * metrics.c), releases, splits, collapses (cumulative OS counters),
+ * real_rss_bytes, real_huge_bytes (the recorded program's RSS and
+ * AnonHugePages: the trace's latest sample at or before t_ns; empty when
+ * the trace has none, or none yet).
  * policy_series.csv columns: t_ns, then one per statistic of the first
  * sample (later samples are matched by position; a missing one is empty).
  */

@@ -105,6 +105,12 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     add_u64(tr, "reallocs", res->reallocs);
     add_u64(tr, "duration_ns", res->duration_ns);
     cJSON_AddBoolToObject(tr, "truncated", res->warn_truncated);
+    if (res->real_samples) { /* the trace's samples of real memory */
+        cJSON *rm = cJSON_AddObjectToObject(tr, "real_memory");
+        add_u64(rm, "samples", res->real_samples);
+        add_u64(rm, "peak_rss_bytes", res->real_peak_rss_bytes);
+        add_u64(rm, "peak_anon_huge_bytes", res->real_peak_huge_bytes);
+    }
 
     const char *pol = cfg->policy_ops ? cfg->policy_ops->name : cfg->policy;
     cJSON *po = cJSON_AddObjectToObject(root, "policy");
@@ -147,6 +153,17 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
 
     cJSON *os = cJSON_AddObjectToObject(root, "os");
     cJSON_AddItemToObject(os, "params", params_of(res, "os"));
+    if (res->host.has) { /* a trace that carries its host's settings */
+        cJSON *src = cJSON_AddObjectToObject(os, "param_sources");
+        for (int k = 0; k < AS_SIMOS_N_PARAMS; k++)
+            cJSON_AddStringToObject(src, as_simos_params[k].name,
+                                    res->host.source[k]);
+        cJSON *ht = cJSON_AddObjectToObject(os, "recording_host_thp");
+        for (int k = 0; k < AS_THP_N; k++)
+            if (res->host.value[k][0])
+                cJSON_AddStringToObject(ht, as_thp_meta_key[k] + 9,
+                                        res->host.value[k]);
+    }
     const as_simos_counters_t *c = &res->os;
     add_u64(os, "reserves", c->reserves);
     add_u64(os, "releases", c->releases);
@@ -242,6 +259,9 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
         add_u64(w, "bad_events_skipped", res->bad_events_skipped);
     if (res->warn_truncated)
         cJSON_AddStringToObject(w, "truncated", res->truncation);
+    if (res->short_periods)
+        cJSON_AddStringToObject(w, "trace_shorter_than_periods",
+                                res->short_periods_msg);
 
     cJSON *st = cJSON_AddObjectToObject(root, "stats");
     for (size_t i = 0; i < res->n_stats; i++)

@@ -97,7 +97,7 @@ mkdir -p "$T/bad2" && echo '{"metrics": {}}' > "$T/bad2/summary.json"
 check "not a summary" 2 "$T/bad2/summary.json: no policy.name" -- "$A" plot "$T/bad2" -o "$T/x"
 cp -r "$T/runs/bf" "$T/bad3" && echo "1,2" >> "$T/bad3/series.csv"
 n=$(wc -l < "$T/bad3/series.csv")
-check "damaged series" 2 "$T/bad3/series.csv: line $n: 2 fields, the header has 13" -- "$A" plot "$T/bad3" -o "$T/x3"
+check "damaged series" 2 "$T/bad3/series.csv: line $n: 2 fields, the header has 15" -- "$A" plot "$T/bad3" -o "$T/x3"
 [ ! -e "$T/x3/memory-mix.ast.dat" ] && [ -z "$(ls "$T/x3" | grep '\.tmp$')" ] ||
   { echo "FAIL damaged series left files behind"; ls "$T/x3"; fail=1; }
 check "baseline not among runs" 2 "baseline policy 'llama' is not among the runs" -- "$A" plot "$T/runs/bf" --baseline llama -o "$T/x"

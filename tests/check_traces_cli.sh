@@ -51,6 +51,39 @@ grep -q "^peak live objects 2$" "$T/info.txt" || fail "info peak objects"
 "$A" info --json "$T/fix.ast" | grep -q '"peak_live_bytes": 100,' \
   || fail "info --json"
 
+# format v2: stack heights (printed when known) and real-memory samples
+# round-trip through cat and the text importer, and info reports them
+cat > "$T/v2.txt" <<'TXT'
+meta host.thp.enabled madvise
+s 5 1048576 -
+a 10 0 0 0 16 0 0 4096
+a 10 0 0 1 32 0 0 4096
+s 10 2097152 0
+r 20 0 0 0 2 64 0 0 512
+f 30 0 0 1
+a 30 0 0 3 8 0 0
+s 40 - 2097152
+TXT
+"$A" import --format text "$T/v2.txt" -o "$T/v2.ast" || fail "import v2 exit $?"
+"$A" cat "$T/v2.ast" | cmp -s - "$T/v2.txt" || fail "v2 text -> trace -> text differs"
+"$A" info "$T/v2.ast" > "$T/info2.txt" || fail "info v2 exit $?"
+grep -q "^format            allocsim trace v2," "$T/info2.txt" || fail "info v2 version"
+grep -q "^stack heights     3 allocations, largest 4096 bytes$" "$T/info2.txt" \
+  || fail "info heights: $(cat "$T/info2.txt")"
+grep -q "^memory samples    3 (t 5..40, " "$T/info2.txt" || fail "info samples"
+grep -q "^peak real RSS     2097152 bytes (2 samples)$" "$T/info2.txt" || fail "info rss"
+grep -q "^peak AnonHugePages 2097152 bytes (2 samples)$" "$T/info2.txt" || fail "info huge"
+"$A" info --json "$T/v2.ast" | grep -q '"samples": 3, "rss_samples": 2' \
+  || fail "info --json samples"
+# the old fixture is v1 text: no heights, no samples, info says v1 for a v1 file
+grep -q "^format            allocsim trace v1," <("$A" info "$S/data/redis.ast") \
+  || fail "info of a v1 file"
+# a sample earlier than the event before it: FILE:LINE
+printf 'a 10 0 0 0 8 0 0\ns 9 1 1\n' > "$T/bads.txt"
+"$A" import --format text "$T/bads.txt" -o "$T/bads.ast" 2> "$T/err.txt"
+[ $? -eq 2 ] || fail "bad sample exit"
+grep -q "bads.txt:2: expected t_ns >= 10" "$T/err.txt" || fail "bad sample msg: $(cat "$T/err.txt")"
+
 # a bad line: exit 2, FILE:LINE, no output left
 printf 'a 1 0 0 0 8 0 0\nf 2 0 0 5\n' > "$T/bad.txt"
 "$A" import --format text "$T/bad.txt" -o "$T/bad.ast" 2> "$T/err.txt"
@@ -72,19 +105,20 @@ printf '\xff' | dd of="$T/flip.ast" bs=1 seek=106 conv=notrunc status=none
 grep -q "flip.ast: offset 86: " "$T/err.txt" || fail "corrupt msg: $(cat "$T/err.txt")"
 
 # truncated: drop the footer (index 68 bytes + trailer 24): warn, exit 0
+# (the chunk ends at 153: v2 payloads have 10 stream lengths)
 size=$(stat -c %s "$T/fix.ast")
 head -c $((size - 30)) "$T/fix.ast" > "$T/trunc.ast"
 "$A" cat "$T/trunc.ast" > "$T/trunc.txt" 2> "$T/err.txt" || fail "truncated exit $?"
 cmp -s "$T/trunc.txt" "$T/fix.txt" || fail "truncated trace lost events"
-grep -q "warning: .*trunc.ast: offset 152: .*truncated" "$T/err.txt" \
+grep -q "warning: .*trunc.ast: offset 153: .*truncated" "$T/err.txt" \
   || fail "truncated msg: $(cat "$T/err.txt")"
 
 # wrong version
-cp "$T/fix.ast" "$T/v2.ast"
-printf '\x02' | dd of="$T/v2.ast" bs=1 seek=8 conv=notrunc status=none
-"$A" info "$T/v2.ast" > /dev/null 2> "$T/err.txt"
+cp "$T/fix.ast" "$T/v3.ast"
+printf '\x03' | dd of="$T/v3.ast" bs=1 seek=8 conv=notrunc status=none
+"$A" info "$T/v3.ast" > /dev/null 2> "$T/err.txt"
 [ $? -eq 2 ] || fail "wrong version exit"
-grep -q "offset 8: expected format version 1, found 2" "$T/err.txt" || fail "version msg"
+grep -q "offset 8: expected format version 1..2, found 3" "$T/err.txt" || fail "version msg"
 
 "$A" cat "$T/missing.ast" 2> /dev/null
 [ $? -eq 2 ] || fail "missing file exit"

@@ -44,6 +44,10 @@
  *   dup2        allocates 1 of 8181 bytes, dup2s /dev/null onto the
  *               recorder's number (ALLOCSIM_RECORD_FD), exits 4 unless that
  *               number is then /dev/null, allocates 10 of 8282, exits 0
+ *   memory      grows: 60 blocks of 1 MiB, each written, one every 5 ms
+ *               (about 300 ms), then frees them; and allocates 16 bytes
+ *               from mode_memory and from memory_deeper, which it calls
+ *               (a larger stack height), twice each
  */
 #include <malloc.h>
 #include <pthread.h>
@@ -319,9 +323,43 @@ int mode_crash(int sig)
     return 1;
 }
 
+/* memory_deeper: two allocations one call below mode_memory (exported,
+ * like every function the tests name, so its symbol is in the trace). */
+void memory_deeper(void **out);
+__attribute__((noinline)) void memory_deeper(void **out)
+{
+    char pad[256];
+    memset(pad, 0, sizeof pad);
+    out[0] = malloc(16);
+    out[1] = malloc(16 + (size_t)pad[7]);
+}
+
+/* mode_memory: real memory that grows for ~300 ms (see the header). */
+static int mode_memory(void)
+{
+    void *small[4];
+    small[0] = malloc(16);
+    small[1] = malloc(16);
+    memory_deeper(small + 2);
+    enum { BLOCKS = 60, BYTES = 1 << 20 };
+    char *blk[BLOCKS];
+    for (int i = 0; i < BLOCKS; i++) {
+        blk[i] = malloc(BYTES);
+        if (!blk[i]) return 1;
+        memset(blk[i], i + 1, BYTES);
+        usleep(5000);
+    }
+    for (int i = 0; i < BLOCKS; i++)
+        free(blk[i]);
+    for (int i = 0; i < 4; i++)
+        free(small[i]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "basic";
+    if (strcmp(mode, "memory") == 0) return mode_memory();
     if (strcmp(mode, "basic") == 0) return mode_basic();
     if (strcmp(mode, "stress") == 0)
         return mode_stress(argc > 2 ? atol(argv[2]) : 10000);

@@ -1,4 +1,4 @@
-/* codec.h - byte-level building blocks of trace format v1 (internal to
+/* codec.h - byte-level building blocks of trace format v2 (internal to
  * traces/): little-endian integers, LEB128 varints, the FNV-1a checksums,
  * the on-disk constants, and the sealing of one chunk (header + zstd frame).
  *
@@ -48,10 +48,14 @@
 #define AS_TAG_SAME_STACK 0x20u  /* alloc/realloc: stack == previous stack */
 #define AS_TAG_ZERO_DT 0x40u     /* t == previous event's t (no dt varint) */
 #define AS_TAG_RESERVED 0x80u    /* must be 0 in v1 */
+/* v2: bit 7 of an alloc/realloc tag: stack height == the previous
+ * alloc/realloc's in the chunk (no height varint); must be 0 on a free. */
+#define AS_TAG_SAME_HEIGHT 0x80u
 /* Definition tags (kind bits 00). */
 #define AS_TAG_FRAME 0x04u
 #define AS_TAG_STACK 0x08u
 #define AS_TAG_META 0x0cu
+#define AS_TAG_SAMPLE 0x10u /* v2: a real-memory sample */
 
 /* A chunk payload is columnar: a header of AS_STREAMS varints (the byte
  * length of each stream, in this order), then the streams back to back.
@@ -59,16 +63,18 @@
  * stream, so that like values sit together (better compression) and each
  * field is decoded by an independent cursor (no serial dependency). */
 enum {
-    AS_S_TAG = 0,    /* tag byte of every record */
-    AS_S_DT = 1,     /* time deltas */
-    AS_S_THREAD = 2, /* thread numbers (absolute) */
-    AS_S_CPU = 3,    /* cpu numbers (absolute) */
-    AS_S_BACK = 4,   /* free/realloc back-references */
-    AS_S_SIZE = 5,   /* sizes */
-    AS_S_ALIGN = 6,  /* alignments */
-    AS_S_STACK = 7,  /* stack ids (absolute) */
-    AS_S_DEFS = 8,   /* bodies of definition records */
-    AS_STREAMS = 9
+    AS_S_TAG = 0,     /* tag byte of every record */
+    AS_S_DT = 1,      /* time deltas */
+    AS_S_THREAD = 2,  /* thread numbers (absolute) */
+    AS_S_CPU = 3,     /* cpu numbers (absolute) */
+    AS_S_BACK = 4,    /* free/realloc back-references */
+    AS_S_SIZE = 5,    /* sizes */
+    AS_S_ALIGN = 6,   /* alignments */
+    AS_S_STACK = 7,   /* stack ids (absolute) */
+    AS_S_DEFS = 8,    /* bodies of definition records */
+    AS_S_HEIGHT = 9,  /* v2: stack heights of alloc/realloc */
+    AS_STREAMS = 10,  /* streams of a v2 payload */
+    AS_STREAMS_V1 = 9 /* a v1 payload has streams 0..8 only */
 };
 /* SAME_CPU compares with the cpu last seen for thread % AS_CPU_SLOTS. */
 #define AS_CPU_SLOTS 64u

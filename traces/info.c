@@ -121,6 +121,28 @@ static int set_add(set_t *s, uint32_t v)
     return 0;
 }
 
+/* Fold the samples the reader absorbed into s, and drop them. */
+static void take_samples(as_trace_reader_t *r, as_trace_stats_t *s)
+{
+    size_t n;
+    const as_mem_sample_t *m = as_trace_reader_samples(r, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (s->samples++ == 0) s->first_sample_t_ns = m[i].t_ns;
+        s->last_sample_t_ns = m[i].t_ns;
+        if (m[i].has & AS_SAMPLE_HAS_RSS) {
+            s->rss_samples++;
+            if (m[i].rss_bytes > s->peak_rss_bytes)
+                s->peak_rss_bytes = m[i].rss_bytes;
+        }
+        if (m[i].has & AS_SAMPLE_HAS_HUGE) {
+            s->huge_samples++;
+            if (m[i].anon_huge_bytes > s->peak_anon_huge_bytes)
+                s->peak_anon_huge_bytes = m[i].anon_huge_bytes;
+        }
+    }
+    as_trace_reader_drop_samples(r, n);
+}
+
 int as_trace_stats(as_trace_reader_t *r, as_trace_stats_t *s)
 {
     memset(s, 0, sizeof *s);
@@ -164,6 +186,11 @@ int as_trace_stats(as_trace_reader_t *r, as_trace_stats_t *s)
                 }
                 if (live.n > s->peak_live_objects)
                     s->peak_live_objects = live.n;
+                if (e->stack_height) {
+                    s->height_allocs++;
+                    if (e->stack_height > s->max_stack_height)
+                        s->max_stack_height = e->stack_height;
+                }
             }
             s->allocs += e->kind == AS_EV_ALLOC;
             s->frees += e->kind == AS_EV_FREE;
@@ -172,8 +199,11 @@ int as_trace_stats(as_trace_reader_t *r, as_trace_stats_t *s)
         if (rc) break;
         s->events += (uint64_t)n;
         s->last_t_ns = evs[n - 1].t_ns;
+        take_samples(r, s);
     }
     if (!rc && n < 0) rc = (int)n;
+    take_samples(r, s); /* those after the last event */
+    s->version = as_trace_reader_version(r);
     s->objects = s->allocs + s->reallocs;
     s->duration_ns = s->last_t_ns - s->first_t_ns;
     s->end_live_bytes = live_bytes;

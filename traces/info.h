@@ -33,6 +33,16 @@ typedef struct {
     uint64_t file_bytes;
     double bytes_per_event; /* file_bytes / events (0 if none) */
     int truncated;          /* as_trace_reader_truncated() after the pass */
+    uint32_t version;       /* the file's format version */
+    /* format v2: stack heights and real-memory samples */
+    uint64_t height_allocs;             /* allocs + reallocs with a height */
+    uint64_t max_stack_height;          /* largest stack height */
+    uint64_t samples;                   /* real-memory samples */
+    uint64_t first_sample_t_ns;         /* time of the first sample */
+    uint64_t last_sample_t_ns;          /* time of the last sample */
+    uint64_t peak_rss_bytes;            /* largest measured RSS */
+    uint64_t peak_anon_huge_bytes;      /* largest measured AnonHugePages */
+    uint64_t rss_samples, huge_samples; /* samples measuring each */
 } as_trace_stats_t;
 
 /* as_trace_stats: rewind `r`, read all of it, fill *s.

@@ -1,4 +1,4 @@
-/* reader.c - the validating, streaming reader of trace format v1.
+/* reader.c - the validating, streaming reader of trace formats v1 and v2.
  *
  * The reader owns an open trace (a file read with pread, or a caller's
  * memory buffer), the merged metadata, the stack and frame definitions met
@@ -63,6 +63,10 @@ struct as_trace_reader {
     uint64_t data_start; /* offset of the first chunk */
     uint64_t data_end;   /* index offset (have_index) or file size */
     int have_index;      /* the footer index was valid */
+    uint32_t version;    /* the file's format version (1 or 2) */
+    int nstreams;        /* streams in a payload: AS_STREAMS_V1 or _STREAMS */
+    uint32_t height_bit; /* v2: AS_TAG_SAME_HEIGHT may be set; v1: 0 */
+    uint8_t bad_bits[4]; /* tag bits an event of each kind must not set */
 
     as_rmeta_t *meta; /* merged metadata: header first, stream after */
     size_t nmeta, meta_cap;
@@ -80,6 +84,13 @@ struct as_trace_reader {
     int err;              /* sticky error */
     uint64_t next_id;     /* id the next allocation gets */
     uint64_t prev_last_t; /* last_t of the previous chunk */
+    uint64_t events_done; /* events of the chunks finished */
+    uint64_t floor_t;     /* t of the last sample: later events are >= */
+
+    /* real-memory samples read and not dropped (v2) */
+    as_mem_sample_t *samples;
+    size_t nsamples, samples_cap;
+    uint64_t samples_total; /* read since the start, dropped included */
 
     /* the loaded chunk */
     uint64_t chunk_off;   /* its file offset */
@@ -90,6 +101,7 @@ struct as_trace_reader {
     const uint8_t *end[AS_STREAMS]; /* end of each stream */
     uint64_t t;                     /* decode state: previous event's t */
     uint32_t thread, stack;         /* previous thread and stack */
+    uint64_t height;                /* previous stack height */
     uint32_t lastcpu[AS_CPU_SLOTS]; /* cpu last seen per thread slot */
     uint32_t ch_events;             /* events decoded in this chunk */
     const uint8_t *tag_start;       /* first byte of the tag stream */
@@ -239,11 +251,20 @@ static int parse_header(as_trace_reader_t *r)
                       "expected the magic \"ASTRACE\", "
                       "found other bytes (not an allocsim trace)");
     uint32_t version = as_get_u32(fixed + 8);
-    if (version != AS_TRACE_VERSION)
+    if (version < AS_TRACE_VERSION_MIN || version > AS_TRACE_VERSION)
         return errorf(r, AS_EVERSION, 8,
-                      "expected format version %u, "
+                      "expected format version %u..%u, "
                       "found %u",
-                      AS_TRACE_VERSION, version);
+                      AS_TRACE_VERSION_MIN, AS_TRACE_VERSION, version);
+    r->version = version;
+    r->nstreams = version == 1 ? AS_STREAMS_V1 : AS_STREAMS;
+    r->height_bit = version == 1 ? 0 : AS_TAG_SAME_HEIGHT;
+    /* bit 7 is reserved in v1 and "same height" in v2 (not on a free); a
+     * free has no align or stack */
+    r->bad_bits[AS_TAG_ALLOC] = r->bad_bits[AS_TAG_REALLOC] =
+        version == 1 ? AS_TAG_RESERVED : 0;
+    r->bad_bits[AS_TAG_FREE] =
+        AS_TAG_RESERVED | AS_TAG_HAS_ALIGN | AS_TAG_SAME_STACK;
     uint32_t flags = as_get_u32(fixed + 12);
     if (flags != 0)
         return errorf(r, AS_EFORMAT, 12,
@@ -478,6 +499,7 @@ void as_trace_reader_close(as_trace_reader_t *r)
     free(r->meta);
     free(r->chunks);
     free(r->chunk_allocs);
+    free(r->samples);
     free(r->comp);
     free(r->raw);
     ZSTD_freeDCtx(r->dctx);
@@ -676,14 +698,14 @@ static int load_chunk(as_trace_reader_t *r)
      * payload exactly. */
     memset(r->raw + h->raw_bytes, 0, AS_PAYLOAD_PAD);
     const uint8_t *p = r->raw, *pend = r->raw + h->raw_bytes;
-    uint64_t len[AS_STREAMS], total = 0;
-    for (int i = 0; i < AS_STREAMS; i++) {
+    uint64_t len[AS_STREAMS] = {0}, total = 0;
+    for (int i = 0; i < r->nstreams; i++) {
         if (as_get_varint(&p, pend, &len[i]) || len[i] > h->raw_bytes)
             return errorf(r, AS_EFORMAT, off,
                           "chunk %zu: expected %d stream "
                           "lengths at the start of the payload, found a bad "
                           "one (stream %d)",
-                          r->cur_chunk, AS_STREAMS, i);
+                          r->cur_chunk, r->nstreams, i);
         total += len[i];
     }
     if (total != (uint64_t)(pend - p) || len[AS_S_TAG] < h->events)
@@ -705,6 +727,7 @@ static int load_chunk(as_trace_reader_t *r)
     r->cur_chunk++;
     r->t = h->first_t_ns;
     r->thread = r->stack = 0;
+    r->height = 0;
     memset(r->lastcpu, 0, sizeof r->lastcpu);
     r->ch_events = 0;
     r->in_chunk = 1;
@@ -712,8 +735,8 @@ static int load_chunk(as_trace_reader_t *r)
 }
 
 static const char *const stream_name[AS_STREAMS] = {
-    "tag",  "time",  "thread", "cpu",       "back-reference",
-    "size", "align", "stack",  "definition"};
+    "tag",  "time",  "thread", "cpu",        "back-reference",
+    "size", "align", "stack",  "definition", "height"};
 
 static int finish_chunk(as_trace_reader_t *r)
 {
@@ -744,6 +767,7 @@ static int finish_chunk(as_trace_reader_t *r)
                       r->cur_chunk - 1, (unsigned long long)h->last_t_ns,
                       (unsigned long long)r->t);
     r->prev_last_t = h->last_t_ns;
+    r->events_done += h->events;
     r->in_chunk = 0;
     return 0;
 }
@@ -775,6 +799,48 @@ static int get_string(as_trace_reader_t *r, const uint8_t *tagp,
                              "it",
                              what);
     *pp += len;
+    return 0;
+}
+
+/* Decode a real-memory sample (v2) whose tag is at tagp: t_ns, has, then
+ * rss_bytes and anon_huge_bytes when `has` says so. Its time must not be
+ * before the last event or sample; it becomes the floor of later events.
+ * It joins r->samples. */
+static int decode_sample(as_trace_reader_t *r, const uint8_t *tagp)
+{
+    as_mem_sample_t m = {0};
+    uint64_t has;
+    if (get_v(r, AS_S_DEFS, &m.t_ns) || get_v(r, AS_S_DEFS, &has))
+        return payload_error(r, tagp,
+                             "expected a sample's time and fields, found "
+                             "the end of the definition stream");
+    if (has & ~(uint64_t)AS_SAMPLE_KNOWN)
+        return payload_error(r, tagp,
+                             "expected sample field bits within 0x%x, "
+                             "found 0x%llx",
+                             AS_SAMPLE_KNOWN, (unsigned long long)has);
+    m.has = (uint32_t)has;
+    if (((has & AS_SAMPLE_HAS_RSS) && get_v(r, AS_S_DEFS, &m.rss_bytes)) ||
+        ((has & AS_SAMPLE_HAS_HUGE) && get_v(r, AS_S_DEFS, &m.anon_huge_bytes)))
+        return payload_error(r, tagp,
+                             "expected the sample's byte counts, found the "
+                             "end of the definition stream");
+    /* the last event before it: this chunk's, or the previous chunks' */
+    uint64_t last = r->ch_events ? r->t : r->prev_last_t;
+    if (last < r->floor_t) last = r->floor_t;
+    if (m.t_ns < last)
+        return payload_error(r, tagp,
+                             "expected a sample at t >= %llu (the last "
+                             "event or sample before it), found t=%llu",
+                             (unsigned long long)last,
+                             (unsigned long long)m.t_ns);
+    if (grow((void **)&r->samples, &r->samples_cap, r->nsamples + 1,
+             sizeof *r->samples))
+        return errorf(r, AS_ENOMEM, r->chunk_off, "out of memory (samples)");
+    m.events_before = r->events_done + r->ch_events;
+    r->samples[r->nsamples++] = m;
+    r->samples_total++;
+    r->floor_t = m.t_ns;
     return 0;
 }
 
@@ -881,11 +947,14 @@ static int decode_def(as_trace_reader_t *r, const uint8_t *tagp)
             return rc;
         if (meta_set(r, k, kl, v, vl, &r->last_meta))
             return errorf(r, AS_ENOMEM, r->chunk_off, "out of memory");
+    } else if (tag == AS_TAG_SAMPLE && r->version >= 2) {
+        int rc = decode_sample(r, tagp);
+        if (rc) return rc;
     } else {
         return payload_error(r, tagp,
                              "expected a record tag (event, frame, "
-                             "stack or meta), found 0x%02x",
-                             tag);
+                             "stack, meta%s), found 0x%02x",
+                             r->version >= 2 ? " or sample" : "", tag);
     }
     r->last_def = tag;
     r->last_def_id = (uint32_t)id;
@@ -913,10 +982,13 @@ static int decode_event_careful(as_trace_reader_t *r, as_event_t *ev)
                 stream_name[s],                                                \
                 r->cur[s] >= r->end[s] ? "its end" : "an overlong varint");    \
     } while (0)
-    if (tag & AS_TAG_RESERVED)
+    if ((tag & AS_TAG_RESERVED) &&
+        (r->version == 1 || kind == AS_TAG_FREE || kind == AS_TAG_DEF))
         return payload_error(r, tagp,
-                             "expected reserved tag bit 7 clear, "
+                             "expected tag bit 7 clear (%s), "
                              "found tag 0x%02x",
+                             r->version == 1 ? "reserved in format v1"
+                                             : "a free has no stack height",
                              tag);
     if (kind == AS_TAG_DEF)
         return payload_error(r, tagp,
@@ -941,6 +1013,12 @@ static int decode_event_careful(as_trace_reader_t *r, as_event_t *ev)
                                  (unsigned long long)r->t);
         r->t += v;
     }
+    if (r->t < r->floor_t)
+        return payload_error(r, tagp,
+                             "expected an event at t >= %llu (the sample "
+                             "before it), found t=%llu",
+                             (unsigned long long)r->floor_t,
+                             (unsigned long long)r->t);
     if (!(tag & AS_TAG_SAME_THREAD)) {
         GET(AS_S_THREAD);
         if (v > UINT32_MAX)
@@ -966,6 +1044,7 @@ static int decode_event_careful(as_trace_reader_t *r, as_event_t *ev)
     ev->new_object = 0;
     ev->size = ev->align = 0;
     ev->stack = 0;
+    ev->stack_height = 0;
     if (kind != AS_TAG_ALLOC) {
         GET(AS_S_BACK);
         if (v >= r->next_id)
@@ -997,6 +1076,11 @@ static int decode_event_careful(as_trace_reader_t *r, as_event_t *ev)
             r->stack = (uint32_t)v;
         }
         ev->stack = r->stack;
+        if (r->version >= 2 && !(tag & AS_TAG_SAME_HEIGHT)) {
+            GET(AS_S_HEIGHT);
+            r->height = v;
+        }
+        ev->stack_height = r->height;
         if (kind == AS_TAG_REALLOC) ev->new_object = r->next_id;
         r->next_id++;
     }
@@ -1011,8 +1095,8 @@ static int decode_event_careful(as_trace_reader_t *r, as_event_t *ev)
 
 /* Decode state saved at the start of a fast run. */
 typedef struct {
-    const uint8_t *cur[AS_S_DEFS];
-    uint64_t t, next_id;
+    const uint8_t *cur[AS_STREAMS];
+    uint64_t t, next_id, height;
     uint32_t thread, stack, ch_events;
     uint32_t lastcpu[AS_CPU_SLOTS];
 } as_run_state_t;
@@ -1045,6 +1129,15 @@ static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
             }
             continue;
         }
+        /* An event right after a sample later than the decode time: the
+         * careful path checks it against the sample (events after it are
+         * at or after it, so a run never needs the check). */
+        if (__builtin_expect(r->floor_t > r->t, 0)) {
+            int rc = decode_event_careful(r, &evs[n]);
+            if (rc) return rc;
+            n++;
+            continue;
+        }
         /* One run. */
         as_run_state_t snap;
         memcpy(snap.cur, r->cur, sizeof snap.cur);
@@ -1052,6 +1145,7 @@ static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
         snap.next_id = r->next_id;
         snap.thread = r->thread;
         snap.stack = r->stack;
+        snap.height = r->height;
         snap.ch_events = r->ch_events;
         memcpy(snap.lastcpu, r->lastcpu, sizeof snap.lastcpu);
         size_t run_end = cap - n > AS_RUN_EVENTS ? n + AS_RUN_EVENTS : cap;
@@ -1060,6 +1154,10 @@ static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
         const uint8_t *cc = r->cur[AS_S_CPU], *cb = r->cur[AS_S_BACK];
         const uint8_t *cs = r->cur[AS_S_SIZE], *ca = r->cur[AS_S_ALIGN];
         const uint8_t *ck = r->cur[AS_S_STACK];
+        const uint8_t *cg = r->cur[AS_S_HEIGHT];
+        const uint64_t v2 = r->height_bit != 0;
+        const uint8_t *const bad_bits = r->bad_bits;
+        uint64_t height = r->height;
         uint64_t t = r->t, next_id = r->next_id;
         const uint64_t last_t = r->ch.last_t_ns;
         uint64_t thread = r->thread, stack = r->stack;
@@ -1112,7 +1210,7 @@ static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
             const uint8_t *na = ca;
             if (tag & AS_TAG_HAS_ALIGN) {
                 align = as_varint4(ca, &l);
-                bad |= (uint64_t)(l == 0) | !has_new;
+                bad |= (uint64_t)(l == 0);
                 na = ca + l;
             }
             /* stack: one byte */
@@ -1120,9 +1218,19 @@ static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
             bad |= (v >> 7) & has_stack;
             uint64_t stk = has_stack ? v : stack;
             const uint8_t *nk = ck + has_stack;
-            bad |= ((tag & AS_TAG_RESERVED) != 0) | (dt > last_t - t) |
+            /* stack height (v2): bit 7 says "same as before"; a height
+             * that changes is a branch (none in v1 or generated traces,
+             * so it costs them nothing but the test) */
+            uint64_t bit7 = (tag >> 7) & 1;
+            uint64_t hgt = height;
+            const uint8_t *ng = cg;
+            if (has_new & v2 & (bit7 ^ 1)) {
+                hgt = as_varint4(cg, &l);
+                bad |= (uint64_t)(l == 0);
+                ng = cg + l;
+            }
+            bad |= (tag & bad_bits[kind]) | (dt > last_t - t) |
                    (has_dt & (nev == 0)) | (has_back & (back >= next_id)) |
-                   ((!has_new) & ((tag & AS_TAG_SAME_STACK) != 0)) |
                    (stk > max_stack);
             if (__builtin_expect(bad != 0, 0)) break;
             cd = nd;
@@ -1132,10 +1240,12 @@ static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
             cs = ns;
             ca = na;
             ck = nk;
+            cg = ng;
             t += dt;
             thread = th;
             *slot = (uint32_t)cpu;
             stack = stk;
+            height = hgt;
             as_event_t *ev = &evs[n];
             ev->kind = (uint8_t)kind;
             ev->t_ns = t;
@@ -1146,6 +1256,7 @@ static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
             ev->size = size;
             ev->align = align;
             ev->stack = (uint32_t)(stk & ((uint64_t)0 - has_new));
+            ev->stack_height = hgt & ((uint64_t)0 - has_new);
             next_id += has_new;
             nev++;
             ct++;
@@ -1155,7 +1266,7 @@ static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
         uint64_t over = (cd > r->end[AS_S_DT]) | (ch > r->end[AS_S_THREAD]) |
                         (cc > r->end[AS_S_CPU]) | (cb > r->end[AS_S_BACK]) |
                         (cs > r->end[AS_S_SIZE]) | (ca > r->end[AS_S_ALIGN]) |
-                        (ck > r->end[AS_S_STACK]);
+                        (ck > r->end[AS_S_STACK]) | (cg > r->end[AS_S_HEIGHT]);
         if (__builtin_expect(over != 0, 0)) {
             /* Replay the run carefully from its start: it fails where the
              * fast path first read past a stream. */
@@ -1164,6 +1275,7 @@ static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
             r->next_id = snap.next_id;
             r->thread = snap.thread;
             r->stack = snap.stack;
+            r->height = snap.height;
             r->ch_events = snap.ch_events;
             memcpy(r->lastcpu, snap.lastcpu, sizeof snap.lastcpu);
             for (n = run_start;
@@ -1186,6 +1298,8 @@ static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
         r->cur[AS_S_SIZE] = cs;
         r->cur[AS_S_ALIGN] = ca;
         r->cur[AS_S_STACK] = ck;
+        r->cur[AS_S_HEIGHT] = cg;
+        r->height = height;
         r->t = t;
         r->next_id = next_id;
         r->thread = (uint32_t)thread;
@@ -1254,6 +1368,10 @@ int as_trace_reader_next_record(as_trace_reader_t *r, as_trace_record_t *rec)
     } else if (r->last_def == AS_TAG_STACK) {
         rec->kind = AS_TRACE_REC_STACK;
         as_trace_reader_stack(r, rec->id, &rec->frames, &rec->depth);
+    } else if (r->last_def == AS_TAG_SAMPLE) {
+        rec->kind = AS_TRACE_REC_SAMPLE;
+        rec->id = 0;
+        rec->sample = r->samples[r->nsamples - 1];
     } else {
         rec->kind = AS_TRACE_REC_META;
         rec->id = 0;
@@ -1277,7 +1395,38 @@ int as_trace_reader_rewind(as_trace_reader_t *r)
     r->truncated = 0;
     r->next_id = 0;
     r->prev_last_t = 0;
+    r->events_done = 0;
+    r->floor_t = 0;
+    r->nsamples = 0;
+    r->samples_total = 0;
     return 0;
+}
+
+uint32_t as_trace_reader_version(const as_trace_reader_t *r)
+{
+    return r->version;
+}
+
+const as_mem_sample_t *as_trace_reader_samples(const as_trace_reader_t *r,
+                                               size_t *n)
+{
+    *n = r->nsamples;
+    return r->samples;
+}
+
+void as_trace_reader_drop_samples(as_trace_reader_t *r, size_t n)
+{
+    if (n >= r->nsamples) {
+        r->nsamples = 0;
+        return;
+    }
+    memmove(r->samples, r->samples + n, (r->nsamples - n) * sizeof *r->samples);
+    r->nsamples -= n;
+}
+
+uint64_t as_trace_reader_sample_count(const as_trace_reader_t *r)
+{
+    return r->samples_total;
 }
 
 /* ------------------------------------------------------------ accessors */

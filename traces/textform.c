@@ -179,20 +179,37 @@ int as_text_format_record(as_textbuf_t *b, const as_trace_record_t *rec)
         for (uint32_t i = 0; i < rec->depth; i++)
             if (putf(b, " %" PRIu32, rec->frames[i])) return AS_ENOMEM;
         break;
+    case AS_TRACE_REC_SAMPLE: {
+        const as_mem_sample_t *m = &rec->sample;
+        char rss[24] = "-", huge[24] = "-";
+        if (m->has & AS_SAMPLE_HAS_RSS)
+            snprintf(rss, sizeof rss, "%" PRIu64, m->rss_bytes);
+        if (m->has & AS_SAMPLE_HAS_HUGE)
+            snprintf(huge, sizeof huge, "%" PRIu64, m->anon_huge_bytes);
+        if (putf(b, "s %" PRIu64 " %s %s", m->t_ns, rss, huge))
+            return AS_ENOMEM;
+        break;
+    }
     case AS_TRACE_REC_EVENT: {
-        /* a T THREAD CPU OBJECT SIZE ALIGN STACK; f T THREAD CPU OBJECT;
-         * r T THREAD CPU OBJECT NEW_OBJECT SIZE ALIGN STACK */
-        uint64_t v[8] = {e->t_ns, e->thread, e->cpu, e->object};
+        /* a T THREAD CPU OBJECT SIZE ALIGN STACK [HEIGHT]; f T THREAD CPU
+         * OBJECT; r T THREAD CPU OBJECT NEW_OBJECT SIZE ALIGN STACK [HEIGHT].
+         * The stack height only when known: v1-era text stays as it was. */
+        uint64_t v[9] = {e->t_ns, e->thread, e->cpu, e->object};
+        int n;
+        const char *tag;
         if (e->kind == AS_EV_ALLOC) {
             v[4] = e->size, v[5] = e->align, v[6] = e->stack;
-            rc = put_u64s(b, "a", v, 7);
+            tag = "a", n = 7;
         } else if (e->kind == AS_EV_FREE) {
-            rc = put_u64s(b, "f", v, 4);
+            tag = "f", n = 4;
         } else {
             v[4] = e->new_object, v[5] = e->size, v[6] = e->align;
             v[7] = e->stack;
-            rc = put_u64s(b, "r", v, 8);
+            tag = "r", n = 8;
         }
+        if (e->kind != AS_EV_FREE && e->stack_height)
+            v[n++] = e->stack_height;
+        rc = put_u64s(b, tag, v, n);
         if (rc) return rc;
         break;
     }

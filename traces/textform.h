@@ -8,9 +8,12 @@
  *   meta <key> <value>
  *   frame <id> 0x<pc> 0x<offset> <module> <symbol>
  *   stack <id> <frame id>...
- *   a <t_ns> <thread> <cpu> <id> <size> <align> <stack>
+ *   a <t_ns> <thread> <cpu> <id> <size> <align> <stack> [<height>]
  *   f <t_ns> <thread> <cpu> <id>
- *   r <t_ns> <thread> <cpu> <old id> <new id> <size> <align> <stack>
+ *   r <t_ns> <thread> <cpu> <old id> <new id> <size> <align> <stack> [<height>]
+ *   s <t_ns> <rss_bytes> <anon_huge_bytes>
+ * The stack height is written only when known (not 0); an unmeasured
+ * sample field is "-".
  * Escaping: the empty string is "-"; bytes <= 0x20, bytes >= 0x7f and '%'
  * (and a lone "-") are written %XX with upper-case hex digits, so the text
  * form is printable ASCII whatever a trace holds (no terminal escape, no

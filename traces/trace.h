@@ -1,7 +1,10 @@
-/* trace.h - allocsim trace format v1: events, writer, reader.
+/* trace.h - allocsim trace format v2 (reads v1 too): events, real-memory
+ * samples, writer, reader.
  *
  * Type map
  *   as_event_t         one logical event: alloc, free or realloc
+ *   as_mem_sample_t    one sample of the program's real memory (RSS, anon
+ *                      huge-page bytes) at a time of the trace (v2)
  *   as_frame_t         one stack frame definition (pc, module, offset, symbol)
  *   as_trace_writer_t  streaming writer: header, definitions, events -> file
  *   as_trace_reader_t  streaming reader: file -> header, definitions, events
@@ -25,7 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AS_TRACE_VERSION 1u
+#define AS_TRACE_VERSION 2u     /* what the writer writes */
+#define AS_TRACE_VERSION_MIN 1u /* oldest version the reader reads */
 
 typedef enum {
     AS_EV_ALLOC = 1,  /* object (new id) of size/align allocated */
@@ -34,16 +38,38 @@ typedef enum {
 } as_event_kind_t;
 
 typedef struct {
-    uint8_t kind;        /* as_event_kind_t */
-    uint32_t thread;     /* recorder's thread number (dense, from 0) */
-    uint32_t cpu;        /* CPU the event ran on */
-    uint32_t stack;      /* alloc/realloc: stack id, 0 = none */
-    uint64_t t_ns;       /* monotonic nanoseconds since trace start */
-    uint64_t object;     /* alloc: the new id; free/realloc: the old id */
-    uint64_t new_object; /* realloc only: the new id */
-    uint64_t size;       /* alloc/realloc: requested bytes (0 allowed) */
-    uint64_t align;      /* alloc/realloc: requested alignment, 0 = default */
+    uint8_t kind;          /* as_event_kind_t */
+    uint32_t thread;       /* recorder's thread number (dense, from 0) */
+    uint32_t cpu;          /* CPU the event ran on */
+    uint32_t stack;        /* alloc/realloc: stack id, 0 = none */
+    uint64_t t_ns;         /* monotonic nanoseconds since trace start */
+    uint64_t object;       /* alloc: the new id; free/realloc: the old id */
+    uint64_t new_object;   /* realloc only: the new id */
+    uint64_t size;         /* alloc/realloc: requested bytes (0 allowed) */
+    uint64_t align;        /* alloc/realloc: requested alignment, 0 = default */
+    uint64_t stack_height; /* alloc/realloc: bytes from the top of the
+                              thread's stack to the allocating call (what
+                              LLAMA keys its cache on); 0 = unknown (always
+                              0 in v1 traces) */
 } as_event_t;
+
+/* Which fields of a real-memory sample were measured. */
+#define AS_SAMPLE_HAS_RSS 0x1u  /* rss_bytes */
+#define AS_SAMPLE_HAS_HUGE 0x2u /* anon_huge_bytes */
+#define AS_SAMPLE_KNOWN (AS_SAMPLE_HAS_RSS | AS_SAMPLE_HAS_HUGE)
+
+/* A sample of the recorded program's real memory (format v2), taken at
+ * t_ns on the events' clock. In a trace samples never go back in time, and
+ * they sit among the events in time order: every event before a sample is
+ * at or before its t_ns, every event after it at or after. */
+typedef struct {
+    uint64_t t_ns;            /* when it was read (trace time) */
+    uint64_t rss_bytes;       /* resident set size (AS_SAMPLE_HAS_RSS) */
+    uint64_t anon_huge_bytes; /* anonymous memory on huge pages
+                                 (AS_SAMPLE_HAS_HUGE: AnonHugePages) */
+    uint32_t has;             /* AS_SAMPLE_* bits; others are 0 */
+    uint64_t events_before;   /* reader: events of the trace before it */
+} as_mem_sample_t;
 
 typedef struct {
     uint64_t pc;        /* absolute program counter */
@@ -107,6 +133,12 @@ int as_trace_writer_stack(as_trace_writer_t *w, uint32_t id,
  * caller's values there are ignored). @return 0, AS_EINVAL (time went
  * backwards, unknown kind), AS_EIO. */
 int as_trace_writer_event(as_trace_writer_t *w, as_event_t *ev);
+
+/* as_trace_writer_sample: append a real-memory sample (format v2). Its
+ * time must not be before the last event or sample written; events after
+ * it must not be before it. s->events_before is ignored. @return 0,
+ * AS_EINVAL (time went backwards, unknown bits in s->has), AS_EIO. */
+int as_trace_writer_sample(as_trace_writer_t *w, const as_mem_sample_t *s);
 
 /* as_trace_writer_flush: end the current chunk now (recorder: on signal). */
 int as_trace_writer_flush(as_trace_writer_t *w);
@@ -209,7 +241,8 @@ typedef enum {
     AS_TRACE_REC_EVENT = 1, /* rec->event */
     AS_TRACE_REC_FRAME = 2, /* rec->id, rec->frame */
     AS_TRACE_REC_STACK = 3, /* rec->id, rec->frames[0..depth) */
-    AS_TRACE_REC_META = 4   /* rec->key, rec->value (a stream meta record) */
+    AS_TRACE_REC_META = 4,  /* rec->key, rec->value (a stream meta record) */
+    AS_TRACE_REC_SAMPLE = 5 /* rec->sample (format v2) */
 } as_trace_record_kind_t;
 
 typedef struct {
@@ -220,6 +253,7 @@ typedef struct {
     const uint32_t *frames;  /* AS_TRACE_REC_STACK: frame ids, innermost 1st */
     uint32_t depth;          /* AS_TRACE_REC_STACK */
     const char *key, *value; /* AS_TRACE_REC_META */
+    as_mem_sample_t sample;  /* AS_TRACE_REC_SAMPLE */
 } as_trace_record_t;
 
 /* as_trace_reader_next_record: the next record in file order: an event or a
@@ -238,5 +272,27 @@ int as_trace_reader_has_index(const as_trace_reader_t *r);
 
 /* Objects allocated by the events read so far (the next id). */
 uint64_t as_trace_reader_objects(const as_trace_reader_t *r);
+
+/* ------------------------------------------------- additions (format v2)
+ * The file's version, and the real-memory samples met so far. */
+
+/* as_trace_reader_version: the format version of the open file (1 or 2). */
+uint32_t as_trace_reader_version(const as_trace_reader_t *r);
+
+/* as_trace_reader_samples: the real-memory samples read and not yet
+ * dropped, oldest first, in trace order; *n their count. Reading events
+ * (any of the _next calls) absorbs the samples met on the way, so after a
+ * batch ends at event k every sample placed before event k is here. Valid
+ * until the next call on r. A rewind drops them all. */
+const as_mem_sample_t *as_trace_reader_samples(const as_trace_reader_t *r,
+                                               size_t *n);
+
+/* as_trace_reader_drop_samples: forget the oldest n samples (a consumer
+ * that has used them; keeps the reader's memory bounded on long traces). */
+void as_trace_reader_drop_samples(as_trace_reader_t *r, size_t n);
+
+/* as_trace_reader_sample_count: samples read since the start (or rewind),
+ * dropped ones included. */
+uint64_t as_trace_reader_sample_count(const as_trace_reader_t *r);
 
 #endif /* AS_TRACES_TRACE_H */

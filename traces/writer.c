@@ -1,4 +1,4 @@
-/* writer.c - the streaming writer of trace format v1.
+/* writer.c - the streaming writer of trace format v2.
  *
  * The writer owns one output (a path, opened through traces/outfile.c --
  * a temporary renamed onto the target on close, or a device written in
@@ -69,12 +69,14 @@ struct as_trace_writer {
     as_chunk_header_t ch; /* open chunk: events, allocs, first ids/times */
     uint64_t prev_t;      /* previous event's t within the chunk */
     uint32_t prev_thread, prev_stack; /* chunk-local "same" state */
-    uint32_t lastcpu[AS_CPU_SLOTS];   /* cpu last seen per thread slot */
-    uint64_t next_id;                 /* id the next allocation gets */
-    uint64_t last_t;    /* t of the last event in the whole trace */
-    uint64_t nevents;   /* events written */
-    uint64_t offset;    /* file offset of the next byte */
-    as_windex_t *index; /* chunks written */
+    uint64_t prev_height;             /* chunk-local: last stack height */
+    uint64_t floor_t; /* t of the last sample: no event may precede it */
+    uint32_t lastcpu[AS_CPU_SLOTS]; /* cpu last seen per thread slot */
+    uint64_t next_id;               /* id the next allocation gets */
+    uint64_t last_t;                /* t of the last event in the whole trace */
+    uint64_t nevents;               /* events written */
+    uint64_t offset;                /* file offset of the next byte */
+    as_windex_t *index;             /* chunks written */
     size_t nindex, index_cap;
     uint32_t max_stack;                /* highest stack id defined */
     uint64_t nstack_defs, nframe_defs; /* definition records so far */
@@ -327,6 +329,7 @@ static int seal_chunk(as_trace_writer_t *w)
     memset(&w->ch, 0, sizeof w->ch);
     w->ch.first_object = w->next_id;
     w->prev_thread = w->prev_stack = 0;
+    w->prev_height = 0;
     memset(w->lastcpu, 0, sizeof w->lastcpu);
     w->prev_t = 0;
     return 0;
@@ -462,12 +465,12 @@ int as_trace_writer_event(as_trace_writer_t *w, as_event_t *ev)
     if (ev->kind < AS_EV_ALLOC || ev->kind > AS_EV_REALLOC)
         return fail(w, AS_EINVAL, "event %llu: unknown kind %u",
                     (unsigned long long)w->nevents, ev->kind);
-    if (ev->t_ns < w->last_t)
+    uint64_t floor = w->last_t > w->floor_t ? w->last_t : w->floor_t;
+    if (ev->t_ns < floor)
         return fail(w, AS_EINVAL,
                     "event %llu: time went backwards (t=%llu ns after %llu ns)",
                     (unsigned long long)w->nevents,
-                    (unsigned long long)ev->t_ns,
-                    (unsigned long long)w->last_t);
+                    (unsigned long long)ev->t_ns, (unsigned long long)floor);
     if (ev->kind != AS_EV_ALLOC && ev->object >= w->next_id)
         return fail(w, AS_EINVAL,
                     "event %llu: %s of object %llu, but only %llu objects "
@@ -479,8 +482,8 @@ int as_trace_writer_event(as_trace_writer_t *w, as_event_t *ev)
     if (ev->kind != AS_EV_FREE && ev->stack > w->max_stack)
         return fail(w, AS_EINVAL, "event %llu: stack %u is not defined",
                     (unsigned long long)w->nevents, ev->stack);
-    for (int k = 0; k < AS_S_DEFS; k++)
-        if (w->st_len[k] + 10 > w->st_cap[k]) {
+    for (int k = 0; k < AS_STREAMS; k++)
+        if (k != AS_S_DEFS && w->st_len[k] + 10 > w->st_cap[k]) {
             int rc = reserve(w, k, 10);
             if (rc) return rc;
         }
@@ -517,6 +520,11 @@ int as_trace_writer_event(as_trace_writer_t *w, as_event_t *ev)
         else
             put_v(w, AS_S_STACK, ev->stack);
         w->prev_stack = ev->stack;
+        if (ev->stack_height == w->prev_height)
+            tag |= AS_TAG_SAME_HEIGHT;
+        else
+            put_v(w, AS_S_HEIGHT, ev->stack_height);
+        w->prev_height = ev->stack_height;
         if (ev->kind == AS_EV_ALLOC)
             ev->object = w->next_id;
         else
@@ -531,6 +539,31 @@ int as_trace_writer_event(as_trace_writer_t *w, as_event_t *ev)
     w->ch.last_t_ns = ev->t_ns;
     w->ch.events++;
     w->nevents++;
+    w->any_record = 1;
+    return maybe_seal(w);
+}
+
+int as_trace_writer_sample(as_trace_writer_t *w, const as_mem_sample_t *s)
+{
+    if (w->err) return w->err;
+    uint64_t floor = w->last_t > w->floor_t ? w->last_t : w->floor_t;
+    if (s->t_ns < floor)
+        return fail(w, AS_EINVAL,
+                    "sample at t=%llu ns: before the last event or sample "
+                    "(t=%llu ns)",
+                    (unsigned long long)s->t_ns, (unsigned long long)floor);
+    if (s->has & ~AS_SAMPLE_KNOWN)
+        return fail(w, AS_EINVAL, "sample at t=%llu ns: unknown fields 0x%x",
+                    (unsigned long long)s->t_ns, s->has);
+    int rc;
+    if ((rc = reserve(w, AS_S_TAG, 1)) || (rc = reserve(w, AS_S_DEFS, 40)))
+        return rc;
+    put_tag(w, AS_TAG_SAMPLE);
+    put_v(w, AS_S_DEFS, s->t_ns);
+    put_v(w, AS_S_DEFS, s->has);
+    if (s->has & AS_SAMPLE_HAS_RSS) put_v(w, AS_S_DEFS, s->rss_bytes);
+    if (s->has & AS_SAMPLE_HAS_HUGE) put_v(w, AS_S_DEFS, s->anon_huge_bytes);
+    w->floor_t = s->t_ns;
     w->any_record = 1;
     return maybe_seal(w);
 }

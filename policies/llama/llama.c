@@ -1563,4 +1563,5 @@ const as_policy_ops_t as_policy_llama = {
     .destroy = llama_destroy,
     .check = llama_check,
     .lifetime_aware = 1,
+    .class_periods = 1,
 };

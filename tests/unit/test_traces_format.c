@@ -1,6 +1,8 @@
-/* test_traces_format.c - trace format v1: writer -> reader round trips, a
- * byte-literal fixture, and bad input (truncation at every byte, bit flips,
- * wrong version, a free of an id never allocated, writer rejections). */
+/* test_traces_format.c - trace format v2 (and v1 files): writer -> reader
+ * round trips with stack heights and real-memory samples, a byte-literal
+ * v1 fixture, and bad input (truncation at every byte, bit flips, wrong
+ * version, a free of an id never allocated, samples out of time order,
+ * writer rejections). */
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +50,8 @@ typedef struct {
     as_event_t *ev;
     size_t n;
     uint32_t nstacks, nframes;
+    as_mem_sample_t *smp; /* samples written, events_before filled in */
+    size_t nsmp;
 } gen_t;
 
 static void gen_trace(const char *path, size_t nev, uint32_t chunk_events,
@@ -62,6 +66,9 @@ static void gen_trace(const char *path, size_t nev, uint32_t chunk_events,
     g->n = 0;
     g->nstacks = 0;
     g->nframes = 0;
+    g->smp = calloc(nev + 1, sizeof *g->smp);
+    g->nsmp = 0;
+    uint64_t height = 0;
     uint64_t *live = calloc(nev, sizeof *live), nlive = 0, t = 1000;
     for (size_t i = 0; i < nev; i++) {
         if (rnd() % 50 == 0 || g->nstacks == 0) {
@@ -78,6 +85,14 @@ static void gen_trace(const char *path, size_t nev, uint32_t chunk_events,
         }
         as_event_t e = {0};
         t += rnd() % 3 == 0 ? 0 : rnd() % 5000;
+        if (rnd() % 7 == 0) { /* a real-memory sample at this time */
+            as_mem_sample_t m = {t, rnd() % (1ull << 40), rnd() % (1ull << 22),
+                                 (uint32_t)(rnd() % 4), i};
+            CU_ASSERT_EQUAL_FATAL(as_trace_writer_sample(w, &m), 0);
+            if (!(m.has & AS_SAMPLE_HAS_RSS)) m.rss_bytes = 0;
+            if (!(m.has & AS_SAMPLE_HAS_HUGE)) m.anon_huge_bytes = 0;
+            g->smp[g->nsmp++] = m;
+        }
         e.t_ns = t;
         e.thread = (uint32_t)(rnd() % 4);
         e.cpu = (uint32_t)(rnd() % 8);
@@ -93,6 +108,14 @@ static void gen_trace(const char *path, size_t nev, uint32_t chunk_events,
             e.size = rnd() % 5 == 0 ? rnd() % 100000 : rnd() % 256;
             e.align = rnd() % 10 == 0 ? 64 : 0;
             e.stack = (uint32_t)(rnd() % (g->nstacks + 1));
+            /* heights: repeated, small, 0 (unknown) and past 2^28 (the
+             * decoder's slow path) */
+            unsigned hk = (unsigned)(rnd() % 8);
+            if (hk >= 3)
+                height = hk == 3   ? 0
+                         : hk == 4 ? (1ull << 40) + rnd() % 99
+                                   : 64 + rnd() % 100000;
+            e.stack_height = height;
         }
         if (e.kind != AS_EV_ALLOC) {
             size_t k = rnd() % nlive;
@@ -116,9 +139,18 @@ static int ev_eq(const as_event_t *a, const as_event_t *b)
     return a->kind == b->kind && a->t_ns == b->t_ns && a->thread == b->thread &&
            a->cpu == b->cpu && a->object == b->object &&
            (a->kind != AS_EV_REALLOC || a->new_object == b->new_object) &&
-           (a->kind == AS_EV_FREE ||
-            (a->size == b->size && a->align == b->align &&
-             a->stack == b->stack));
+           (a->kind == AS_EV_FREE
+                ? a->stack_height == 0 && b->stack_height == 0
+                : (a->size == b->size && a->align == b->align &&
+                   a->stack == b->stack && a->stack_height == b->stack_height));
+}
+
+static int smp_eq(const as_mem_sample_t *a, const as_mem_sample_t *b)
+{
+    return a->t_ns == b->t_ns && a->has == b->has &&
+           a->rss_bytes == b->rss_bytes &&
+           a->anon_huge_bytes == b->anon_huge_bytes &&
+           a->events_before == b->events_before;
 }
 
 static void test_roundtrip(void)
@@ -146,6 +178,20 @@ static void test_roundtrip(void)
     CU_ASSERT_EQUAL(i, g.n);
     CU_ASSERT_EQUAL(bad, 0);
     CU_ASSERT_EQUAL(as_trace_reader_truncated(r), 0);
+    CU_ASSERT_EQUAL(as_trace_reader_version(r), 2);
+    /* every sample, in order, with the events before it */
+    size_t ns;
+    const as_mem_sample_t *sm = as_trace_reader_samples(r, &ns);
+    CU_ASSERT(g.nsmp > 2000);
+    CU_ASSERT_EQUAL_FATAL(ns, g.nsmp);
+    CU_ASSERT_EQUAL(as_trace_reader_sample_count(r), g.nsmp);
+    for (size_t k = 0; k < ns; k++)
+        if (!smp_eq(&sm[k], &g.smp[k])) bad++;
+    CU_ASSERT_EQUAL(bad, 0);
+    as_trace_reader_drop_samples(r, ns - 1);
+    sm = as_trace_reader_samples(r, &ns);
+    CU_ASSERT(ns == 1 && smp_eq(&sm[0], &g.smp[g.nsmp - 1]));
+    CU_ASSERT_EQUAL(as_trace_reader_sample_count(r), g.nsmp);
     uint64_t objects = 0;
     for (size_t k = 0; k < g.n; k++)
         objects += g.ev[k].kind != AS_EV_FREE;
@@ -183,6 +229,9 @@ static void test_roundtrip(void)
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_EQUAL(i, g.n);
     CU_ASSERT_EQUAL(bad, 0);
+    sm = as_trace_reader_samples(r, &ns); /* the rewind started them over */
+    CU_ASSERT_EQUAL(ns, g.nsmp);
+    CU_ASSERT(ns && smp_eq(&sm[ns - 1], &g.smp[g.nsmp - 1]));
     char h1[17], h2[17];
     CU_ASSERT_EQUAL(as_trace_reader_hash(r, h1), 0);
     CU_ASSERT_EQUAL(strlen(h1), 16);
@@ -200,6 +249,7 @@ static void test_roundtrip(void)
     as_trace_reader_close(r);
     free(bytes);
     free(g.ev);
+    free(g.smp);
     unlink(path);
 }
 
@@ -358,12 +408,15 @@ static size_t put_header(uint8_t *b, uint32_t version)
 static void test_wrong_version(void)
 {
     uint8_t b[64];
-    size_t n = put_header(b, 2);
+    size_t n = put_header(b, 3);
     as_trace_reader_t *r;
-    CU_ASSERT_EQUAL(as_trace_reader_open_mem(&r, "v2.ast", b, n), AS_EVERSION);
+    CU_ASSERT_EQUAL(as_trace_reader_open_mem(&r, "v3.ast", b, n), AS_EVERSION);
     CU_ASSERT_PTR_NOT_NULL(strstr(as_trace_reader_error(r),
-                                  "v2.ast: offset 8: expected format version "
-                                  "1, found 2"));
+                                  "v3.ast: offset 8: expected format version "
+                                  "1..2, found 3"));
+    as_trace_reader_close(r);
+    n = put_header(b, 0);
+    CU_ASSERT_EQUAL(as_trace_reader_open_mem(&r, "v0.ast", b, n), AS_EVERSION);
     as_trace_reader_close(r);
     /* version 1 with no chunks and no footer: opens, ends, truncated */
     n = put_header(b, 1);
@@ -430,6 +483,172 @@ static void test_free_unallocated(void)
     free(chunk);
 }
 
+/* A file of `version` holding one chunk with payload raw[0..n) and the
+ * given header counts and times; no footer. @return its size in file. */
+static size_t one_chunk_file(uint8_t *file, uint32_t version,
+                             const uint8_t *raw, size_t n, uint32_t events,
+                             uint32_t allocs, uint64_t first_t, uint64_t last_t)
+{
+    as_chunk_header_t h = {0};
+    h.events = events;
+    h.allocs = allocs;
+    h.first_t_ns = first_t;
+    h.last_t_ns = last_t;
+    uint8_t *chunk = NULL;
+    size_t cap = 0, len = 0;
+    CU_ASSERT_EQUAL_FATAL(
+        as_chunk_seal(NULL, 3, raw, n, &h, &chunk, &cap, &len), 0);
+    size_t off = put_header(file, version);
+    memcpy(file + off, chunk, len);
+    free(chunk);
+    return off + len;
+}
+
+/* Read every event of file[0..n); @return the last reader result (0 at the
+ * end, or the error) with the message in msg. */
+static int read_all(const uint8_t *file, size_t n, as_event_t *evs, size_t cap,
+                    size_t *got, char *msg, size_t msgcap)
+{
+    as_trace_reader_t *r;
+    int rc = as_trace_reader_open_mem(&r, "bad.ast", file, n);
+    *got = 0;
+    while (rc == 0 && *got < cap) {
+        if ((rc = as_trace_reader_next(r, &evs[*got])) != 1) break;
+        (*got)++;
+        rc = 0;
+    }
+    snprintf(msg, msgcap, "%s", as_trace_reader_error(r));
+    as_trace_reader_close(r);
+    return rc;
+}
+
+#define ALLOC_SAME                                                             \
+    (AS_TAG_ALLOC | AS_TAG_ZERO_DT | AS_TAG_SAME_THREAD | AS_TAG_SAME_CPU |    \
+     AS_TAG_SAME_STACK)
+
+/* expect_bad: a one-chunk file of `version` over raw[0..n) (header
+ * counts events/allocs, times t..t) reads `got` events, then fails with
+ * AS_EFORMAT and a message containing `want`. */
+static void expect_bad(uint32_t version, const uint8_t *raw, size_t n,
+                       uint32_t events, uint32_t allocs, uint64_t t,
+                       size_t want_got, const char *want)
+{
+    uint8_t file[512];
+    char msg[400];
+    as_event_t e[4];
+    size_t got;
+    size_t len = one_chunk_file(file, version, raw, n, events, allocs, t, t);
+    CU_ASSERT_EQUAL(read_all(file, len, e, 4, &got, msg, sizeof msg),
+                    AS_EFORMAT);
+    CU_ASSERT_EQUAL(got, want_got);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, want));
+}
+
+/* v2 by hand: an alloc with stack height 256 (height stream 80 02), one
+ * with "same height", a sample; then samples and events out of time order,
+ * unknown sample bits, bit 7 on a free or in a v1 file: each an error
+ * naming the file, the chunk's offset and the record. */
+static void test_v2_records(void)
+{
+    uint8_t file[512], msg[400];
+    as_event_t e[4];
+    size_t got;
+    /* tag: alloc (height given), alloc (same height), sample;
+     * size: 8, 9; definition: t=10 has=3 rss=4096 (80 20) huge=0; height */
+    /* clang-format off */
+    const uint8_t good[] = {3, 0, 0, 0, 0, 2, 0, 0, 5, 2,
+                            ALLOC_SAME, ALLOC_SAME | AS_TAG_SAME_HEIGHT,
+                            AS_TAG_SAMPLE, 8, 9, 10, 3, 0x80, 0x20, 0,
+                            0x80, 0x02};
+    /* clang-format on */
+    size_t n = one_chunk_file(file, 2, good, sizeof good, 2, 2, 10, 10);
+    as_trace_reader_t *r;
+    CU_ASSERT_EQUAL_FATAL(as_trace_reader_open_mem(&r, "v2.ast", file, n), 0);
+    CU_ASSERT_EQUAL(as_trace_reader_version(r), 2);
+    as_trace_record_t rec;
+    CU_ASSERT_EQUAL(as_trace_reader_next_record(r, &rec), 1);
+    CU_ASSERT(rec.kind == AS_TRACE_REC_EVENT && rec.event.size == 8 &&
+              rec.event.stack_height == 256);
+    CU_ASSERT_EQUAL(as_trace_reader_next_record(r, &rec), 1);
+    CU_ASSERT(rec.kind == AS_TRACE_REC_EVENT && rec.event.size == 9 &&
+              rec.event.stack_height == 256 && rec.event.object == 1);
+    CU_ASSERT_EQUAL(as_trace_reader_next_record(r, &rec), 1);
+    CU_ASSERT_EQUAL(rec.kind, AS_TRACE_REC_SAMPLE);
+    CU_ASSERT(rec.sample.t_ns == 10 && rec.sample.rss_bytes == 4096 &&
+              rec.sample.anon_huge_bytes == 0 && rec.sample.has == 3 &&
+              rec.sample.events_before == 2);
+    CU_ASSERT_EQUAL(as_trace_reader_next_record(r, &rec), 0);
+    as_trace_reader_close(r);
+
+    /* clang-format off */
+    enum { SH = AS_TAG_SAME_HEIGHT, SMP = AS_TAG_SAMPLE,
+           FREE_SAME = AS_TAG_FREE | AS_TAG_ZERO_DT | AS_TAG_SAME_THREAD |
+                       AS_TAG_SAME_CPU };
+    /* unknown sample bits */
+    const uint8_t bits[] = {1, 0, 0, 0, 0, 0, 0, 0, 2, 0, SMP, 5, 4};
+    /* a sample before the event it follows */
+    const uint8_t back[] = {2, 0, 0, 0, 0, 1, 0, 0, 3, 0,
+                            ALLOC_SAME | SH, SMP, 8, 5, 1, 100};
+    /* an event before the sample it follows */
+    const uint8_t ahead[] = {2, 0, 0, 0, 0, 1, 0, 0, 3, 0,
+                             SMP, ALLOC_SAME | SH, 8, 20, 1, 100};
+    /* bit 7 on a free (v2) */
+    const uint8_t fr[] = {2, 0, 0, 0, 1, 1, 0, 0, 0, 0,
+                          ALLOC_SAME | SH, FREE_SAME | 0x80, 0, 8};
+    /* v1: nine streams; bit 7 is reserved and there is no sample record */
+    const uint8_t v1bit[] = {1, 0, 0, 0, 0, 1, 0, 0, 0, ALLOC_SAME | 0x80, 8};
+    const uint8_t v1smp[] = {1, 0, 0, 0, 0, 0, 0, 0, 3, SMP, 5, 1, 100};
+    /* clang-format on */
+    expect_bad(2, bits, sizeof bits, 0, 0, 0, 0,
+               "bad.ast: offset 28: chunk 0, record 0: expected sample field "
+               "bits within 0x3, found 0x4");
+    expect_bad(2, back, sizeof back, 1, 1, 10, 1,
+               "bad.ast: offset 28: chunk 0, record 1: expected a sample at "
+               "t >= 10 (the last event or sample before it), found t=5");
+    expect_bad(2, ahead, sizeof ahead, 1, 1, 10, 0,
+               "bad.ast: offset 28: chunk 0, record 1: expected an event at "
+               "t >= 20 (the sample before it), found t=10");
+    expect_bad(2, fr, sizeof fr, 2, 1, 10, 1,
+               "record 1: expected tag bit 7 clear (a free has no stack "
+               "height)");
+    expect_bad(1, v1bit, sizeof v1bit, 1, 1, 10, 0,
+               "record 0: expected tag bit 7 clear (reserved in format v1)");
+    expect_bad(1, v1smp, sizeof v1smp, 0, 0, 0, 0,
+               "record 0: expected a record tag (event, frame, stack, meta), "
+               "found 0x10");
+    /* the v1 layout of the good alloc reads with height 0 */
+    const uint8_t v1ok[] = {1, 0, 0, 0, 0, 1, 0, 0, 0, ALLOC_SAME, 8};
+    n = one_chunk_file(file, 1, v1ok, sizeof v1ok, 1, 1, 10, 10);
+    CU_ASSERT_EQUAL(read_all(file, n, e, 4, &got, (char *)msg, sizeof msg), 0);
+    CU_ASSERT(got == 1 && e[0].size == 8 && e[0].stack_height == 0);
+}
+
+/* The writer keeps samples and events in time order. */
+static void test_writer_sample_order(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s", tmp(".ast"));
+    as_trace_writer_t *w;
+    CU_ASSERT_EQUAL_FATAL(as_trace_writer_open(&w, path, NULL), 0);
+    as_event_t e = {.kind = AS_EV_ALLOC, .t_ns = 100, .size = 8};
+    CU_ASSERT_EQUAL(as_trace_writer_event(w, &e), 0);
+    as_mem_sample_t m = {.t_ns = 99, .has = AS_SAMPLE_HAS_RSS};
+    CU_ASSERT_EQUAL(as_trace_writer_sample(w, &m), AS_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(as_trace_writer_error(w), "before the last"));
+    m.t_ns = 200;
+    m.has = 8;
+    CU_ASSERT_EQUAL(as_trace_writer_sample(w, &m), AS_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(as_trace_writer_error(w), "unknown fields"));
+    m.has = AS_SAMPLE_HAS_RSS;
+    CU_ASSERT_EQUAL(as_trace_writer_sample(w, &m), 0);
+    e.t_ns = 150; /* after the last event, before the sample */
+    CU_ASSERT_EQUAL(as_trace_writer_event(w, &e), AS_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(as_trace_writer_error(w), "backwards"));
+    e.t_ns = 200;
+    CU_ASSERT_EQUAL(as_trace_writer_event(w, &e), 0);
+    as_trace_writer_abort(w);
+}
+
 /* A fixture written as byte literals: header (meta "k"="v"), one chunk
  * with a frame, a stack and the events
  *   alloc t=10 th=1 cpu=2 size=16 stack=1 -> id 0
@@ -446,6 +665,7 @@ static void test_fixture(void)
         as_trace_reader_open_mem(&r, "fixture", fixture_v1, sizeof fixture_v1),
         0);
     CU_ASSERT_EQUAL(as_trace_reader_has_index(r), 1);
+    CU_ASSERT_EQUAL(as_trace_reader_version(r), 1); /* an old file */
     CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(r, "k"), "v");
     as_event_t e[8];
     CU_ASSERT_EQUAL_FATAL(as_trace_reader_next_batch(r, e, 8), 4);
@@ -461,6 +681,11 @@ static void test_fixture(void)
               e[3].object == 1 && e[3].new_object == 2 && e[3].size == 100 &&
               e[3].stack == 0);
     CU_ASSERT_EQUAL(as_trace_reader_next_batch(r, e, 8), 0);
+    for (int k = 0; k < 4; k++) /* v1 has no stack heights, no samples */
+        CU_ASSERT_EQUAL(e[k].stack_height, 0);
+    size_t ns;
+    as_trace_reader_samples(r, &ns);
+    CU_ASSERT_EQUAL(ns, 0);
     as_frame_t f;
     CU_ASSERT_EQUAL(as_trace_reader_frame(r, 1, &f), 0);
     CU_ASSERT(f.pc == 0x4005d0 && f.offset == 0x5d0);
@@ -489,6 +714,7 @@ static uint8_t *small_trace(size_t *len, size_t *nev, as_event_t **evs_out)
     unlink(path);
     *nev = g.n;
     *evs_out = g.ev;
+    free(g.smp);
     return b;
 }
 
@@ -673,6 +899,8 @@ int main(void)
         {"wrong_version", test_wrong_version},
         {"free_unallocated", test_free_unallocated},
         {"fixture", test_fixture},
+        {"v2_records", test_v2_records},
+        {"writer_sample_order", test_writer_sample_order},
         {"truncation", test_truncation},
         {"bit_flips", test_bit_flips},
         {"fd_mode", test_fd_mode},

@@ -130,6 +130,15 @@ static void check_raw(const char *rel)
                            "pointer");
     CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(rd, "import.unmatched_frees"),
                            "1");
+    /* 'R 10' after the ticks at 10 and 30 ms: 16 pages of 4096 bytes each,
+     * after the 2 and the 6 events flushed by those ticks */
+    size_t ns;
+    const as_mem_sample_t *m = as_trace_reader_samples(rd, &ns);
+    CU_ASSERT_EQUAL_FATAL(ns, 2);
+    CU_ASSERT(m[0].t_ns == 10000000 && m[0].rss_bytes == 65536 &&
+              m[0].has == AS_SAMPLE_HAS_RSS && m[0].events_before == 2);
+    CU_ASSERT(m[1].t_ns == 30000000 && m[1].rss_bytes == 65536 &&
+              m[1].has == AS_SAMPLE_HAS_RSS && m[1].events_before == 6);
 }
 
 static void test_heaptrack_raw(void)
@@ -568,7 +577,7 @@ static void test_error_quotes_escaped(void)
                                  "2J 1\n");
     char want[1024];
     snprintf(want, sizeof want,
-             "%s:1: expected a record (meta, frame, stack, a, f, r) or a # "
+             "%s:1: expected a record (meta, frame, stack, a, f, r, s) or a # "
              "comment, found 'zz\\xff\\x9b2J'",
              path);
     CU_ASSERT_EQUAL(import("text", path, 0), AS_EFORMAT);

@@ -20,6 +20,7 @@
 #include "tests/unit/testutil.h"
 #include "traces/import/recstream.h"
 #include "traces/record/protocol.h"
+#include "traces/hostthp.h"
 #include "traces/trace.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -108,6 +109,7 @@ static void put_alloc(stream_t *s, uint32_t th, uint64_t seq, uint64_t t,
                       uint32_t stack)
 {
     as_rec_alloc_t r;
+    memset(&r, 0, sizeof r);
     r.h = head(AS_REC_ALLOC, sizeof r, th, seq, t);
     r.h.flags = AS_REC_F_SAMPLED;
     r.h.stack = stack;
@@ -128,6 +130,7 @@ static void put_realloc(stream_t *s, uint32_t th, uint64_t seq, uint64_t t,
                         uint64_t ptr, uint64_t size, int flags)
 {
     as_rec_realloc_t r;
+    memset(&r, 0, sizeof r);
     r.h = head(AS_REC_REALLOC, sizeof r, th, seq, t);
     r.h.flags = (uint8_t)flags;
     r.ptr = ptr, r.size = size;
@@ -202,7 +205,54 @@ static void expect_ev(size_t i, int kind, uint32_t thread, uint64_t t,
     if (kind != AS_EV_FREE) CU_ASSERT_EQUAL(e->size, size);
 }
 
+static void put_mem(stream_t *s, uint64_t seq, uint64_t t, uint64_t rss,
+                    uint64_t huge, uint32_t has)
+{
+    as_rec_mem_t r;
+    memset(&r, 0, sizeof r);
+    r.h = head(AS_REC_MEM, sizeof r, 0, seq, t);
+    r.rss_bytes = rss, r.anon_huge_bytes = huge, r.has = has;
+    put(s, &r, sizeof r);
+}
+
 /* ------------------------------------------------------- collector tests */
+
+/* Stack heights ride on ALLOC/REALLOC; MEM records are numbered like
+ * events and land among them in seq order, their times made
+ * non-decreasing like the events'. */
+static void test_collect_memory_and_heights(void)
+{
+    stream_t *s = calloc(1, sizeof *s);
+    put_hello(s, 1000);
+    put_alloc(s, 0, 1, 1100, 0xa0, 16, 0, 0);
+    ((as_rec_alloc_t *)(s->b + s->n - sizeof(as_rec_alloc_t)))->height = 512;
+    put_mem(s, 3, 1300, 8192, 2097152, 3); /* arrives before seq 2 */
+    put_alloc(s, 1, 2, 1200, 0xb0, 32, 0, 0);
+    ((as_rec_alloc_t *)(s->b + s->n - sizeof(as_rec_alloc_t)))->height = 640;
+    put_mem(s, 4, 1250, 12288, 0, 1); /* stamped earlier than seq 3 */
+    put_ptr(s, AS_REC_FREE, 0, 5, 1400, 0xa0);
+    const char *path = as_test_tmpfile("collect-mem", ".ast");
+    as_recstream_stats_t st;
+    CU_ASSERT_EQUAL_FATAL(collect(s, 7, path, &st), 0);
+    CU_ASSERT_EQUAL(st.mem_samples, 2);
+    CU_ASSERT_EQUAL_FATAL(load(path), 0);
+    CU_ASSERT_EQUAL_FATAL(L.n, 3);
+    expect_ev(0, AS_EV_ALLOC, 0, 100, 0, 0, 16);
+    expect_ev(1, AS_EV_ALLOC, 1, 200, 1, 0, 32);
+    expect_ev(2, AS_EV_FREE, 0, 400, 0, 0, 0);
+    CU_ASSERT_EQUAL(L.ev[0].stack_height, 512);
+    CU_ASSERT_EQUAL(L.ev[1].stack_height, 640);
+    size_t n;
+    const as_mem_sample_t *m = as_trace_reader_samples(L.r, &n);
+    CU_ASSERT_EQUAL_FATAL(n, 2);
+    CU_ASSERT(m[0].t_ns == 300 && m[0].rss_bytes == 8192 &&
+              m[0].anon_huge_bytes == 2097152 && m[0].has == 3 &&
+              m[0].events_before == 2);
+    CU_ASSERT(m[1].t_ns == 300 && m[1].rss_bytes == 12288 &&
+              m[1].has == AS_SAMPLE_HAS_RSS && m[1].events_before == 2);
+    remove(path);
+    free(s);
+}
 
 /* Thread 1's ring arrives before thread 0's: the collector must hold the
  * free (seq 5) until the allocation (seq 1) and the realloc's RBEGIN (seq 2)
@@ -659,6 +709,71 @@ static void test_record_basic(void)
     remove(out);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* record_target memory: the recorder's samples of real memory come about
+ * every 10 ms (never faster; the median gap is the period, give or take
+ * the scheduler), each with a resident size and (smaps_rollup) an
+ * AnonHugePages figure, and they see the program's 60 MiB of written
+ * blocks; every allocation carries its stack height, equal for calls from
+ * one frame and larger one call deeper; the host's THP settings are in the
+ * header as sysfs shows them. */
+static void test_record_memory(void)
+{
+    if (!have_recorder()) return;
+    const char *out = as_test_tmpfile("rec-mem", ".ast");
+    int st = record(out, NULL, "memory", NULL, NULL, -1);
+    CU_ASSERT_FATAL(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT_EQUAL_FATAL(load(out), 0);
+    size_t n;
+    const as_mem_sample_t *m = as_trace_reader_samples(L.r, &n);
+    CU_ASSERT_FATAL(n >= 10);
+    uint64_t lo = UINT64_MAX, hi = 0, gaps[4096];
+    int rollup = access("/proc/self/smaps_rollup", R_OK) == 0;
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(m[i].has & AS_SAMPLE_HAS_RSS) || m[i].rss_bytes == 0) bad++;
+        if (rollup && !(m[i].has & AS_SAMPLE_HAS_HUGE)) bad++;
+        if (m[i].rss_bytes < lo) lo = m[i].rss_bytes;
+        if (m[i].rss_bytes > hi) hi = m[i].rss_bytes;
+        if (i && i - 1 < 4096) gaps[i - 1] = m[i].t_ns - m[i - 1].t_ns;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(hi - lo >= 50ull << 20); /* 60 MiB written, then freed */
+    /* the last sample is taken at exit: drop it from the gaps */
+    size_t ng = n - 2 < 4096 ? n - 2 : 4096;
+    qsort(gaps, ng, sizeof gaps[0], cmp_u64);
+    uint64_t median = gaps[ng / 2];
+    CU_ASSERT(median >= 9000000 && median <= 20000000);
+    /* at least one sample per 20 ms of the run */
+    CU_ASSERT(n >= (m[n - 1].t_ns - m[0].t_ns) / 20000000);
+    /* heights: mode_memory's two small blocks share one, memory_deeper's
+     * two another, larger one */
+    as_event_t e[64];
+    size_t k = mine(e, 64), small = 0;
+    as_event_t sm[4];
+    for (size_t i = 0; i < k; i++) {
+        CU_ASSERT(e[i].kind == AS_EV_FREE || e[i].stack_height > 0);
+        if (e[i].kind == AS_EV_ALLOC && e[i].size == 16 && small < 4)
+            sm[small++] = e[i];
+    }
+    CU_ASSERT_EQUAL_FATAL(small, 4);
+    CU_ASSERT_EQUAL(sm[0].stack_height, sm[1].stack_height);
+    CU_ASSERT_EQUAL(sm[2].stack_height, sm[3].stack_height);
+    CU_ASSERT(sm[2].stack_height > sm[0].stack_height + 256);
+    CU_ASSERT_STRING_EQUAL(frame_of(sm[2].stack, 0).symbol, "memory_deeper");
+    char thp[AS_THP_N][AS_THP_VALUE_MAX];
+    as_host_thp_read(AS_THP_DIR, thp);
+    for (int i = 0; i < AS_THP_N; i++)
+        CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(L.r, as_thp_meta_key[i]),
+                               thp[i]);
+    remove(out);
+}
+
 /* Producer/consumer on two threads: every free is of an object allocated
  * earlier in the trace (a free that overtook its allocation would be
  * dropped as unmatched and leave the object live). */
@@ -965,6 +1080,8 @@ static void test_record_sigterm(void)
 int main(void)
 {
     static const as_test_t tests[] = {
+        {"collect: memory samples and stack heights",
+         test_collect_memory_and_heights},
         {"collect: reorder across threads, realloc race",
          test_collect_reorder_and_realloc_race},
         {"collect: unknown frees, failed/zero/unsampled realloc, time clamp",
@@ -980,6 +1097,8 @@ int main(void)
         {"collect: garbage rejected, output aborted",
          test_collect_rejects_garbage},
         {"record: record_target basic, event by event", test_record_basic},
+        {"record: real memory every 10 ms, stack heights, host THP",
+         test_record_memory},
         {"record: producer/consumer keeps causal order",
          test_record_cross_thread_order},
         {"record: byte sampling", test_record_sampling},

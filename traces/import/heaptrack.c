@@ -15,7 +15,9 @@
  * Both carry time only as `c <ms>` ticks every 10 ms: the n events between
  * ticks at Ta and Tb get Ta + (j+1)(Tb-Ta)/(n+1) ns, evenly spaced strictly
  * inside the interval; events after the last tick get the 10 ms that would
- * have followed it. realloc is written by heaptrack as `-` then `+`, and is
+ * have followed it. `R <pages>` (RSS, read by heaptrack's timer right
+ * after its tick) becomes a real-memory sample at the last tick's time.
+ * realloc is written by heaptrack as `-` then `+`, and is
  * imported as a free and an allocation. No thread, CPU or alignment exists
  * in heaptrack files: all are 0.
  *
@@ -98,6 +100,8 @@ typedef struct {
     ht_op_t *ops;
     size_t nops, ops_cap;
     uint64_t last_tick_ns;
+    uint64_t page_bytes;  /* 'I' page size (4096 until one is read) */
+    uint64_t rss_samples; /* 'R' records imported as memory samples */
     int seen_tick;
     char last_type;   /* the type of the last record (not a comment) */
     as_ptrmap_t live; /* raw: pointer -> object id */
@@ -513,6 +517,10 @@ static int line(ht_t *h, char *s)
             return bad(h, "'I' page size and physical pages in hex");
         char v[32];
         snprintf(v, sizeof v, "%" PRIu64, a);
+        if (a < 1 || a > (1u << 30))
+            return bad(h, "'I' page size in 1..40000000 (hex), found %" PRIx64,
+                       a);
+        h->page_bytes = a;
         return meta(h, "page_size", v);
     }
     case 'c': {
@@ -536,7 +544,23 @@ static int line(ht_t *h, char *s)
         h->seen_tick = 1;
         return AS_OK;
     }
-    case 'R':
+    case 'R': {
+        /* RSS in pages, read by heaptrack's timer right after its 'c'
+         * tick: a real-memory sample at the last tick's time */
+        if (!hex(&p, &a) || !at_end(p))
+            return bad(h, "'R' resident pages in hex");
+        if (a > UINT64_MAX / h->page_bytes)
+            return bad(h,
+                       "'R' resident pages whose bytes fit 64 bits, found "
+                       "%" PRIx64,
+                       a);
+        as_mem_sample_t m = {.t_ns = h->last_tick_ns,
+                             .rss_bytes = a * h->page_bytes,
+                             .has = AS_SAMPLE_HAS_RSS};
+        if ((rc = as_trace_writer_sample(h->w, &m))) return wbad(h, rc);
+        h->rss_samples++;
+        return AS_OK;
+    }
     case 'A':
     case 'S':
         return AS_OK;
@@ -724,6 +748,7 @@ int as_import_heaptrack(const char *in_path, as_trace_writer_t *w,
     h.err = err;
     h.errcap = errcap;
     h.file_version = 3;
+    h.page_bytes = 4096;
     h.next_frame = h.next_stack = 1;
     as_lines_t *l;
     int rc = as_lines_open(&l, in_path, err, errcap);

@@ -273,10 +273,11 @@ static int define_stack(as_recstream_t *s, const as_rec_stack_t *r)
 }
 
 static int emit_alloc(as_recstream_t *s, const as_rec_head_t *h, uint64_t ptr,
-                      uint64_t size, uint64_t align)
+                      uint64_t size, uint64_t align, uint64_t height)
 {
     as_event_t ev = {0};
     ev.kind = AS_EV_ALLOC;
+    ev.stack_height = height;
     ev.thread = h->thread;
     ev.cpu = h->cpu;
     ev.stack = trace_stack(s, h->stack);
@@ -312,7 +313,18 @@ static int process(as_recstream_t *s, const as_rec_head_t *h)
         return define_stack(s, (const as_rec_stack_t *)h);
     case AS_REC_ALLOC: {
         const as_rec_alloc_t *r = (const as_rec_alloc_t *)h;
-        return emit_alloc(s, h, r->ptr, r->size, r->align);
+        return emit_alloc(s, h, r->ptr, r->size, r->align, r->height);
+    }
+    case AS_REC_MEM: {
+        const as_rec_mem_t *r = (const as_rec_mem_t *)h;
+        as_mem_sample_t m = {.t_ns = rel_time(s, h->t_ns),
+                             .rss_bytes = r->rss_bytes,
+                             .anon_huge_bytes = r->anon_huge_bytes,
+                             .has = r->has & AS_SAMPLE_KNOWN};
+        int rc = as_trace_writer_sample(s->w, &m);
+        if (rc) return wfail(s, rc);
+        s->st.mem_samples++;
+        return AS_OK;
     }
     case AS_REC_FREE: {
         const as_rec_ptr_t *r = (const as_rec_ptr_t *)h;
@@ -348,7 +360,7 @@ static int process(as_recstream_t *s, const as_rec_head_t *h)
             return AS_OK;
         }
         if (r->ptr && (h->flags & AS_REC_F_SAMPLED)) {
-            if (!known) return emit_alloc(s, h, r->ptr, r->size, 0);
+            if (!known) return emit_alloc(s, h, r->ptr, r->size, 0, r->height);
             as_event_t ev = {0};
             ev.kind = AS_EV_REALLOC;
             ev.thread = h->thread;
@@ -357,6 +369,7 @@ static int process(as_recstream_t *s, const as_rec_head_t *h)
             ev.t_ns = rel_time(s, h->t_ns);
             ev.object = old;
             ev.size = r->size;
+            ev.stack_height = r->height;
             int rc = emit(s, &ev);
             if (rc) return rc;
             rc = as_ptrmap_put(&s->live, r->ptr, ev.new_object);
@@ -544,14 +557,20 @@ static int record(as_recstream_t *s, const as_rec_head_t *h)
     case AS_REC_FREE:
     case AS_REC_RBEGIN:
     case AS_REC_REALLOC:
-    case AS_REC_STACK: {
+    case AS_REC_STACK:
+    case AS_REC_MEM: {
         static const uint16_t min_len[] = {0,
                                            0,
                                            sizeof(as_rec_alloc_t),
                                            sizeof(as_rec_ptr_t),
                                            sizeof(as_rec_ptr_t),
                                            sizeof(as_rec_realloc_t),
-                                           sizeof(as_rec_stack_t)};
+                                           sizeof(as_rec_stack_t),
+                                           0,
+                                           0,
+                                           0,
+                                           0,
+                                           sizeof(as_rec_mem_t)};
         if (h->len < min_len[h->type])
             return fail(s, AS_EFORMAT, "record shorter than its type");
         if (h->thread >= AS_REC_MAX_THREADS)

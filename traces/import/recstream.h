@@ -39,6 +39,7 @@ typedef struct {
     uint64_t partial_bytes;   /* bytes of a cut-off last record */
     uint64_t images;          /* program images (1 + successful execs) */
     uint64_t stacks, frames, symbols;
+    uint64_t mem_samples; /* real-memory samples written */
     /* lost_records: numbered records the program made that are not in the
      * trace: seq_gaps plus the tail after the last one received, known from
      * each image's MARK (protocol.h). Exact when cut_off == 0; a lower

@@ -103,12 +103,14 @@ static int do_event(ctx_t *c, as_trace_writer_t *w, const tok_t *tk, size_t nt)
 {
     char k = tk[0].s[0];
     size_t want = k == 'a' ? 8 : k == 'f' ? 5 : 9;
-    if (nt != want)
+    /* a and r may end with the stack height */
+    if (nt != want && !(k != 'f' && nt == want + 1))
         return bad(c, "expected %zu fields after '%c' (%s), found %zu",
                    want - 1, k,
-                   k == 'a'   ? "t_ns thread cpu id size align stack"
+                   k == 'a'   ? "t_ns thread cpu id size align stack [height]"
                    : k == 'f' ? "t_ns thread cpu id"
-                              : "t_ns thread cpu old new size align stack",
+                              : "t_ns thread cpu old new size align stack "
+                                "[height]",
                    nt - 1);
     as_event_t e = {0};
     uint64_t v;
@@ -160,11 +162,44 @@ static int do_event(ctx_t *c, as_trace_writer_t *w, const tok_t *tk, size_t nt)
                        "%llu",
                        c->max_stack, (unsigned long long)v);
         e.stack = (uint32_t)v;
+        if (nt == want + 1)
+            NUM(f + 3, 0, UINT64_MAX, e.stack_height,
+                "a stack height in bytes (decimal)");
     }
     int rc = as_trace_writer_event(w, &e);
     if (rc) return writer_err(c, w, rc);
     if (k != 'f') c->next_id++;
     c->last_t = e.t_ns;
+    return 0;
+}
+
+/* A real-memory sample line: s T_NS RSS HUGE ("-" = not measured). */
+static int do_sample(ctx_t *c, as_trace_writer_t *w, const tok_t *tk, size_t nt)
+{
+    if (nt != 4)
+        return bad(c,
+                   "expected 3 fields after 's' (t_ns rss_bytes "
+                   "anon_huge_bytes), found %zu",
+                   nt - 1);
+    as_mem_sample_t m = {0};
+    NUM(1, 0, UINT64_MAX, m.t_ns, "a time in ns (decimal)");
+    if (m.t_ns < c->last_t)
+        return bad(c,
+                   "expected t_ns >= %llu (times never decrease), found "
+                   "%llu",
+                   (unsigned long long)c->last_t, (unsigned long long)m.t_ns);
+    if (!(tk[2].n == 1 && tk[2].s[0] == '-')) {
+        NUM(2, 0, UINT64_MAX, m.rss_bytes, "RSS bytes (decimal) or -");
+        m.has |= AS_SAMPLE_HAS_RSS;
+    }
+    if (!(tk[3].n == 1 && tk[3].s[0] == '-')) {
+        NUM(3, 0, UINT64_MAX, m.anon_huge_bytes,
+            "anonymous huge-page bytes (decimal) or -");
+        m.has |= AS_SAMPLE_HAS_HUGE;
+    }
+    int rc = as_trace_writer_sample(w, &m);
+    if (rc) return writer_err(c, w, rc);
+    c->last_t = m.t_ns;
     return 0;
 }
 
@@ -178,6 +213,7 @@ static int do_line(ctx_t *c, as_trace_writer_t *w, tok_t *tk, size_t nt,
         *is_event = 1;
         return do_event(c, w, tk, nt);
     }
+    if (k->n == 1 && k->s[0] == 's') return do_sample(c, w, tk, nt);
     if (k->n == 4 && memcmp(k->s, "meta", 4) == 0) {
         if (nt != 3)
             return bad(c,
@@ -252,7 +288,7 @@ static int do_line(ctx_t *c, as_trace_writer_t *w, tok_t *tk, size_t nt,
         return 0;
     }
     return bad(c,
-               "expected a record (meta, frame, stack, a, f, r) or a "
+               "expected a record (meta, frame, stack, a, f, r, s) or a "
                "# comment, found '%.*s'",
                (int)(k->n > 40 ? 40 : k->n), k->s);
 }

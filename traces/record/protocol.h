@@ -37,7 +37,8 @@ enum {
     AS_REC_SYM = 7,     /* symbol of one pc, sent at exit (no seq) */
     AS_REC_META = 8,    /* key/value metadata (no seq) */
     AS_REC_SYNC = 9,    /* a (tsc, ns) clock pair (no seq) */
-    AS_REC_MARK = 10    /* how far the image numbered its records (no seq) */
+    AS_REC_MARK = 10,   /* how far the image numbered its records (no seq) */
+    AS_REC_MEM = 11     /* a sample of the process's real memory (seq) */
 };
 
 /* Flags of ALLOC/REALLOC. */
@@ -58,10 +59,12 @@ typedef struct {
 } as_rec_head_t;
 
 /* ALLOC: ptr is the returned address (never NULL: failed calls are not
- * recorded); align is the requested alignment, 0 for malloc's default. */
+ * recorded); align is the requested alignment, 0 for malloc's default;
+ * height the stack height of the call: bytes from the top of the thread's
+ * stack to the hook's frame (0 when the stack's bounds are unknown). */
 typedef struct {
     as_rec_head_t h;
-    uint64_t ptr, size, align;
+    uint64_t ptr, size, align, height;
 } as_rec_alloc_t;
 
 /* FREE and RBEGIN: the address being freed / reallocated (never NULL). */
@@ -74,8 +77,19 @@ typedef struct {
  * (NULL when size == 0 freed the object, or when the call failed). */
 typedef struct {
     as_rec_head_t h;
-    uint64_t ptr, size;
+    uint64_t ptr, size, height; /* height as ALLOC's */
 } as_rec_realloc_t;
+
+/* MEM: the process's resident memory, read by the drainer thread from
+ * /proc/self/smaps_rollup (Rss, AnonHugePages) or, when that cannot be
+ * read, /proc/self/statm (resident pages; no huge-page figure). `has`
+ * holds the trace's AS_SAMPLE_* bits (traces/trace.h) of what was read.
+ * Numbered like events, so it lands among them in time order. */
+typedef struct {
+    as_rec_head_t h;
+    uint64_t rss_bytes, anon_huge_bytes;
+    uint32_t has, pad;
+} as_rec_mem_t;
 
 /* STACK: `depth` pcs follow, innermost first (the caller of malloc first). */
 typedef struct {

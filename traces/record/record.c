@@ -33,8 +33,16 @@
  * --follow-forks), ALLOCSIM_RECORD_DEPTH, ALLOCSIM_RECORD_SAMPLE_BYTES,
  * ALLOCSIM_RECORD_STACK_CACHE (0|1), ALLOCSIM_RECORD_UNWIND
  * (auto|fp|libunwind), ALLOCSIM_RECORD_COLLECTOR (pid of allocsim record:
- * the socket's peer must be it); and ALLOCSIM_RECORD_CLOCK=monotonic, which
- * times events with clock_gettime instead of the TSC (not set by allocsim).
+ * the socket's peer must be it), ALLOCSIM_RECORD_MEM_NS (period of the
+ * real-memory samples in ns, 0 = none; default 10 ms); and
+ * ALLOCSIM_RECORD_CLOCK=monotonic, which times events with clock_gettime
+ * instead of the TSC (not set by allocsim).
+ *
+ * Real memory: the drainer thread reads /proc/self/smaps_rollup (Rss,
+ * AnonHugePages; /proc/self/statm when that cannot be read) when it starts,
+ * every ALLOCSIM_RECORD_MEM_NS, and at the end of the image, and ships each
+ * reading as a numbered MEM record, so it lands among the events in time
+ * order.
  *
  * Built as liballocsim_record.so (traces/record/CMakeLists.txt), installed
  * to PREFIX/lib/allocsim/; docs/install.md says how `allocsim record`
@@ -70,6 +78,7 @@
 #endif
 
 #include "common/util.h"
+#include "traces/record/procmem.h"
 #include "traces/record/protocol.h"
 
 #define AS_EXPORT __attribute__((visibility("default")))
@@ -231,6 +240,8 @@ static atomic_int g_broken; /* socket failed: discard records */
 static atomic_int g_finalized;
 static pthread_key_t g_key;
 static size_t g_page = 4096;
+static uint64_t g_mem_ns = 10000000; /* real-memory sample period, 0 = off */
+static uint64_t g_next_mem;          /* ns of the next sample (drainer) */
 
 enum { UNWIND_AUTO = 0, UNWIND_FP = 1, UNWIND_LIBUNWIND = 2 };
 
@@ -381,6 +392,46 @@ static void drain_all(void)
     }
 }
 
+/* read_proc: the text of a /proc file into buf (at most cap bytes).
+ * open/read/close only: async-signal-safe. @return bytes read, 0 if none. */
+static size_t read_proc(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    size_t n = 0;
+    while (n < cap) {
+        ssize_t k = read(fd, buf + n, cap - n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        n += (size_t)k;
+    }
+    syscall(SYS_close, fd);
+    return n;
+}
+
+/* send_mem: read the process's real memory and ship it as a MEM record
+ * (protocol.h). Caller holds g_drain_lock (or gave up waiting for it). */
+static void send_mem(void)
+{
+    char buf[4096];
+    as_rec_mem_t m;
+    memset(&m, 0, sizeof m);
+    size_t n = read_proc("/proc/self/smaps_rollup", buf, sizeof buf);
+    m.has = as_procmem_parse_rollup(buf, n, &m.rss_bytes, &m.anon_huge_bytes);
+    if (!(m.has & AS_SAMPLE_HAS_RSS)) {
+        n = read_proc("/proc/self/statm", buf, sizeof buf);
+        m.has |= as_procmem_parse_statm(buf, n, g_page, &m.rss_bytes);
+    }
+    if (!m.has) return;
+    m.h.type = AS_REC_MEM;
+    m.h.len = sizeof m;
+    m.h.cpu = (uint32_t)sched_getcpu();
+    m.h.seq = next_seq();
+    m.h.t_ns = event_time();
+    struct iovec iov = {&m, sizeof m};
+    send_all(&iov, 1);
+}
+
 static void *drainer_main(void *arg)
 {
     (void)arg;
@@ -388,12 +439,29 @@ static void *drainer_main(void *arg)
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
+    if (g_mem_ns) {
+        /* not after the image's final MARK (a short program may have
+         * finished before this thread first ran) */
+        pthread_mutex_lock(&g_drain_lock);
+        if (!atomic_load(&g_stop)) send_mem();
+        pthread_mutex_unlock(&g_drain_lock);
+        g_next_mem = now_ns() + g_mem_ns;
+    }
     while (!atomic_load(&g_stop)) {
         int w = atomic_load(&g_wake);
-        struct timespec ts = {0, 2000000}; /* 2 ms */
+        struct timespec ts = {0, 2000000}; /* 2 ms, or to the next sample */
+        uint64_t now = now_ns();
+        if (g_mem_ns && g_next_mem > now && g_next_mem - now < 2000000)
+            ts.tv_nsec = (long)(g_next_mem - now);
         syscall(SYS_futex, (int *)&g_wake, FUTEX_WAIT_PRIVATE, w, &ts, NULL, 0);
         pthread_mutex_lock(&g_drain_lock);
         drain_all();
+        if (g_mem_ns && (now = now_ns()) >= g_next_mem &&
+            !atomic_load(&g_stop)) {
+            send_mem();
+            g_next_mem += g_mem_ns;
+            if (g_next_mem <= now) g_next_mem = now + g_mem_ns;
+        }
         pthread_mutex_unlock(&g_drain_lock);
     }
     return NULL;
@@ -759,6 +827,16 @@ static as_rec_site_t *site_of(uintptr_t ra)
 
 static uint32_t walk_stack(as_rec_ring_t *r, uintptr_t *fp, uintptr_t ra);
 
+/* stack_height: bytes from the top of the thread's stack to the hook's
+ * frame fp (what --stack-cache and LLAMA key on); 0 when unknown. */
+static inline uint64_t stack_height(const as_rec_ring_t *r, const uintptr_t *fp)
+{
+    uintptr_t f = (uintptr_t)fp;
+    return r->stack_hi && f >= r->stack_lo && f < r->stack_hi
+               ? (uint64_t)(r->stack_hi - f)
+               : 0;
+}
+
 /* capture_stack: the stack id of this call. With --stack-cache, a call from
  * the same return address at the same stack height (bytes from the top of
  * the thread's stack to the hook's frame) as an earlier one of this thread
@@ -770,8 +848,7 @@ static uint32_t capture_stack(as_rec_ring_t *r, uintptr_t *fp, uintptr_t ra)
 {
     if (g_max_depth == 0) return 0;
     if (!g_stack_cache || r->stack_hi == 0) return walk_stack(r, fp, ra);
-    uint64_t key =
-        as_hash64(as_hash64(ra) + (uint64_t)(r->stack_hi - (uintptr_t)fp)) | 1;
+    uint64_t key = as_hash64(as_hash64(ra) + stack_height(r, fp)) | 1;
     uint32_t i = (uint32_t)(key >> 54);
     if (r->hcache_key[i] == key) return r->hcache_id[i];
     uint32_t id = walk_stack(r, fp, ra);
@@ -875,6 +952,7 @@ on_alloc(void *p, uint64_t size, uint64_t align, uintptr_t *fp, uintptr_t ra)
         rec.ptr = (uintptr_t)p;
         rec.size = size;
         rec.align = align;
+        rec.height = stack_height(r, fp);
         rec.h.seq = next_seq();
         rec.h.t_ns = event_time();
         ring_put(r, &rec, sizeof rec);
@@ -913,6 +991,7 @@ __attribute__((noinline)) static void on_realloc(void *q, uint64_t size,
         }
         rec.ptr = (uintptr_t)q;
         rec.size = size;
+        rec.height = stack_height(r, fp);
         rec.h.seq = next_seq();
         rec.h.t_ns = event_time();
         ring_put(r, &rec, sizeof rec);
@@ -1150,6 +1229,7 @@ static void finalize(uint32_t why, int sig)
     atomic_store(&g_enabled, 0);
     atomic_store(&g_stop, 1);
     drain_all();
+    if (g_mem_ns) send_mem(); /* the memory at the end */
     unsigned kept = atomic_load(&g_kept_closes);
     if (kept) {
         char v[16];
@@ -1590,6 +1670,7 @@ __attribute__((constructor)) static void rec_init(void)
     if (g_max_depth > AS_REC_MAX_DEPTH) g_max_depth = AS_REC_MAX_DEPTH;
     g_sample_bytes = env_u64("ALLOCSIM_RECORD_SAMPLE_BYTES", 0);
     g_stack_cache = env_u64("ALLOCSIM_RECORD_STACK_CACHE", 0) != 0;
+    g_mem_ns = env_u64("ALLOCSIM_RECORD_MEM_NS", 10000000);
     const char *ck = getenv("ALLOCSIM_RECORD_CLOCK");
     g_tsc = !(ck && strcmp(ck, "monotonic") == 0) && tsc_invariant();
     const char *uw = getenv("ALLOCSIM_RECORD_UNWIND");

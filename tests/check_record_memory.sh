@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# check_record_memory.sh BUILD ALLOCSIM SRC - a real program recorded end to
+# end with its real memory: record_target memory writes 60 MiB over ~300 ms;
+# the trace holds RSS samples about every 10 ms (nonzero, growing by the
+# blocks written), stack heights and the host's THP settings, and its text
+# form imports back to the same bytes; `allocsim
+# run` puts the real RSS in series.csv next to the simulated bytes,
+# defaults the simulated THP mode to the host's (saying so in
+# summary.json), warns that the trace is shorter than tcmalloc's periods;
+# the memory figure of `allocsim plot` draws the real RSS.
+# Skipped (exit 0, with a note) when the recorder is not built.
+set -euo pipefail
+build=$1 allocsim=$2
+lib=$build/traces/record/liballocsim_record.so
+target=$build/traces/record/record_target
+if [[ ! -r $lib || ! -x $target ]]; then
+  echo "recorder not built (ALLOCSIM_RECORDER=OFF): skipped"
+  exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$allocsim" record -q -o "$tmp/m.ast" -- "$target" memory || fail "record exit $?"
+"$allocsim" cat "$tmp/m.ast" > "$tmp/m.txt"
+python3 - "$tmp/m.txt" <<'PY' || fail "samples"
+import sys
+s = [l.split() for l in open(sys.argv[1]) if l.startswith("s ")]
+assert len(s) >= 10, f"only {len(s)} samples"
+t = [int(x[1]) for x in s]
+rss = [int(x[2]) for x in s]
+assert all(r > 0 for r in rss), "an RSS of 0"
+assert max(rss) - min(rss) >= 50 << 20, f"RSS range {min(rss)}..{max(rss)}"
+gaps = sorted(b - a for a, b in zip(t, t[1:-1]))  # the last: at exit
+med = gaps[len(gaps) // 2]
+assert 9_000_000 <= med <= 20_000_000, f"median gap {med} ns"
+print(f"ok   {len(s)} samples, median gap {med / 1e6:.2f} ms, "
+      f"RSS {min(rss) >> 20}..{max(rss) >> 20} MiB")
+PY
+grep -q "^a .* [0-9][0-9]*$" "$tmp/m.txt" || fail "no stack heights in cat"
+# the text form carries heights and samples back to the same bytes
+"$allocsim" import -f text "$tmp/m.txt" -o "$tmp/m2.ast" || fail "import exit $?"
+cmp -s "$tmp/m.ast" "$tmp/m2.ast" || fail "cat | import is not byte-identical"
+enabled=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || true)
+grep -q "^meta host.thp.enabled ${enabled:-unknown}$" "$tmp/m.txt" || fail "host.thp.enabled"
+
+"$allocsim" run -q -p tcmalloc "$tmp/m.ast" -o "$tmp/run" 2> "$tmp/err" > /dev/null \
+  || fail "run exit $?"
+grep -q "warning: trace lasts .* tcmalloc.tick_interval = 1 s" "$tmp/err" \
+  || fail "no short-trace warning: $(cat "$tmp/err")"
+python3 - "$tmp/run" "${enabled:-unknown}" <<'PY' || fail "run outputs"
+import csv, json, sys
+d, enabled = sys.argv[1], sys.argv[2]
+rows = list(csv.DictReader(open(d + "/series.csv")))
+real = [r["real_rss_bytes"] for r in rows]
+assert "real_huge_bytes" in rows[0], "no real_huge_bytes column"
+filled = [int(v) for v in real if v]
+assert len(filled) >= 0.9 * len(rows), f"{len(filled)} of {len(rows)} rows"
+assert max(filled) >= 50 << 20, f"real RSS peak {max(filled)}"
+s = json.load(open(d + "/summary.json"))
+rm = s["trace"]["real_memory"]
+assert rm["samples"] >= 10 and rm["peak_rss_bytes"] == max(
+    rm["peak_rss_bytes"], max(filled))
+if enabled in ("always", "madvise", "never"):
+    assert s["os"]["params"]["thp"] == enabled, s["os"]["params"]
+    assert s["os"]["param_sources"]["thp"] == "recording host"
+assert "tcmalloc.tick_interval" in s["warnings"]["trace_shorter_than_periods"]
+print(f"ok   series.csv real_rss_bytes in {len(filled)}/{len(rows)} rows")
+PY
+"$allocsim" plot "$tmp/run" -o "$tmp/plot" > /dev/null 2>&1 || fail "plot exit $?"
+grep -q "^# real RSS of the recorded program" "$tmp/plot/memory-m.ast.dat" || fail "no real RSS block"
+grep -q "real RSS (recorded)" "$tmp/plot/memory-m.ast.gp" || fail "no real RSS line"
+echo "ok: recorded real memory reaches series.csv and the figure"
