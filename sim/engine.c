@@ -34,6 +34,8 @@
 
 #include "common/limits.h"
 #include "common/util.h"
+#include "policies/layers/check.h"
+#include "sim/lightcheck.h"
 #include "sim/livemap.h"
 #include "sim/outcomes.h"
 #include "sim/polstack.h"
@@ -53,7 +55,9 @@ typedef struct {
     as_simos_t *os;
     const as_pagesource_t *ps;
 
-    as_polstack_t pol; /* the policy behind its layers: call pol.ops */
+    as_polstack_t pol;     /* the policy behind its layers: call pol.ops */
+    as_lightcheck_t light; /* cfg->check == AS_RUN_CHECK_LIGHT */
+    int light_on;          /* light initialised and in use */
 
     as_predset_t *preds;     /* the run's predictors */
     as_outcomes_t *outcomes; /* prediction accounting */
@@ -184,10 +188,34 @@ static int policy_failed(run_t *r, int rc, const char *what, uint64_t id)
              "%s: policy %s failed the check on %s of "
              "object %llu: %s",
              r->cfg->trace_path, r->pol.ops->name, what, (unsigned long long)id,
-             as_polstack_check_error(&r->pol));
+             r->light_on ? r->light.msg : as_polstack_check_error(&r->pol));
         return AS_ECHECK;
     }
     return AS_OK;
+}
+
+/* The bytes of o's block as the light check records them: the request
+ * plus the usable extra (saturated, the same in add and remove). */
+static uint64_t live_block_bytes(const as_live_t *o)
+{
+    return o->size + o->usable_extra;
+}
+
+/* A light check's result: a violation is reported as the policy's
+ * (AS_ECHECK, err set); other errors (AS_ENOMEM) pass through. */
+static int light_err(run_t *r, int rc, const char *what, uint64_t id)
+{
+    return rc == AS_ECHECK ? policy_failed(r, rc, what, id) : rc;
+}
+
+/* One alloc/free/realloc call of the policy done: the light check's hook
+ * runs when due. @return 0 or AS_ECHECK (err set). */
+static int counted_op(run_t *r, const char *what, uint64_t id)
+{
+    if (!r->light_on) return AS_OK;
+    return light_err(
+        r, as_lightcheck_op(&r->light, r->pol.ops, r->pol.state, r->live.count),
+        what, id);
 }
 
 /* Give a block back to the policy (o already out of the live table). */
@@ -202,12 +230,16 @@ static int free_block(run_t *r, const as_event_t *e, const as_live_t *o,
     /* Policy rule 5: every other free comes without a size, as in the real
      * allocator; the choice is by id, so it is deterministic. */
     size_t hint = (o->id & 1) ? 0 : (size_t)o->size;
-    int rc = r->pol.ops->free(r->pol.state, &ctx, (uintptr_t)o->addr, hint);
+    int rc;
+    if (r->light_on &&
+        (rc = as_lightcheck_remove(&r->light, o->addr, live_block_bytes(o))))
+        return light_err(r, rc, what, o->id);
+    rc = r->pol.ops->free(r->pol.state, &ctx, (uintptr_t)o->addr, hint);
     if (rc != AS_OK) {
         if (policy_failed(r, rc, what, o->id)) return AS_ECHECK;
         r->res->warn_policy_errors++;
     }
-    return AS_OK;
+    return counted_op(r, what, o->id);
 }
 
 /* The object a free or realloc names leaves the live table: its outcome is
@@ -266,15 +298,31 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id,
     const as_policy_ops_t *pol = r->pol.ops;
     int in_place = old && pol->realloc;
     as_block_t b = {0};
+    /* An in-place realloc may hand back (part of) the old block. */
+    int lrc = AS_OK;
+    if (in_place && r->light_on &&
+        (lrc = as_lightcheck_remove(&r->light, old->addr,
+                                    live_block_bytes(old))) != AS_OK)
+        return light_err(r, lrc, "realloc", id);
     int rc = e->size > AS_MAX_REQUEST_BYTES ? AS_ETOO_LARGE
              : in_place ? pol->realloc(r->pol.state, &ctx, (uintptr_t)old->addr,
                                        (size_t)old->size, (size_t)e->size,
                                        (size_t)e->align, &b)
                         : pol->alloc(r->pol.state, &ctx, (size_t)e->size,
                                      (size_t)e->align, &b);
+    if (e->size <= AS_MAX_REQUEST_BYTES &&
+        (lrc = counted_op(r, old ? "realloc" : "alloc", id)) != AS_OK)
+        return lrc;
     if (rc != AS_OK) {
         if (policy_failed(r, rc, old ? "realloc" : "alloc", id))
             return AS_ECHECK;
+        /* A failed realloc leaves the old block live until freed below. */
+        if (in_place && r->light_on) {
+            as_block_t ob = {(uintptr_t)old->addr, live_block_bytes(old)};
+            if ((lrc = as_lightcheck_add(&r->light, "realloc", &ob, ob.bytes, 0,
+                                         1)) != AS_OK)
+                return light_err(r, lrc, "realloc", id);
+        }
         if (rc == AS_ETOO_LARGE || rc == AS_ENOMEM || rc == AS_ENOSPACE)
             res->warn_too_large++;
         else
@@ -303,6 +351,10 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id,
              (unsigned long long)e->size, (unsigned long long)id);
         return AS_ECHECK;
     }
+    if (r->light_on &&
+        (lrc = as_lightcheck_add(&r->light, old ? "realloc" : "alloc", &b,
+                                 live_block_bytes(&o), e->size, e->align)))
+        return light_err(r, lrc, old ? "realloc" : "alloc", id);
     r->live_bytes += e->size;
     r->allocated_bytes += e->size + o.usable_extra;
     if (old && !in_place && (rc = free_block(r, e, old, "realloc")) != AS_OK)
@@ -379,13 +431,13 @@ void as_run_config_default(as_run_config_t *cfg)
     cfg->predictor = "none";
     as_classes_default(&cfg->classes);
     as_simos_config_default(&cfg->os);
-    cfg->check = 1;
+    cfg->check = AS_RUN_CHECK_FULL;
 }
 
 /* Find the policy and the predictors, and resolve every parameter: the
- * policy's, the predictors', then the simulated OS's (from cfg->os), then
- * the --param assignments in order. */
-static int resolve(run_t *r, as_run_params_t *rp, int *os_part)
+ * policy's, the predictors', then the simulated OS's (from cfg->os), the
+ * checks' (check.every), then the --param assignments in order. */
+static int resolve(run_t *r, as_run_params_t *rp, int *os_part, int *check_part)
 {
     const as_run_config_t *cfg = r->cfg;
     char *err = r->err;
@@ -406,6 +458,9 @@ static int resolve(run_t *r, as_run_params_t *rp, int *os_part)
         return rc;
     as_simos_params_of(&cfg->os, rp->parts[*os_part].values);
     if ((rc = as_run_params_check(rp, *os_part, err, cap))) return rc;
+    if ((rc = as_run_params_add(rp, "check", as_check_params, AS_CHECK_N_PARAMS,
+                                check_part, err, cap)))
+        return rc;
     for (size_t i = 0; i < cfg->n_params; i++)
         if ((rc = as_run_params_apply(rp, cfg->params[i], err, cap))) return rc;
     r->res->n_params_out = as_run_params_export(
@@ -413,16 +468,24 @@ static int resolve(run_t *r, as_run_params_t *rp, int *os_part)
     return AS_OK;
 }
 
-/* The policy behind its layers; whether a sink takes its statistics. */
-static int create_policy(run_t *r, const as_param_value_t *params)
+/* The policy behind its layers, and the checks cfg->check asks for with
+ * the hook period `every`; whether a sink takes its statistics. */
+static int create_policy(run_t *r, const as_param_value_t *params,
+                         uint64_t every)
 {
     const as_run_config_t *cfg = r->cfg;
     as_policy_config_t polcfg = {.ps = r->ps,
                                  .params = params,
                                  .n_classes = cfg->classes.n,
                                  .class_bounds_ns = cfg->classes.bound_ns};
-    int rc = as_polstack_create(&r->pol, &polcfg, cfg->check, cfg->stats_layer,
-                                r->err, r->errcap);
+    int rc =
+        as_polstack_create(&r->pol, &polcfg, cfg->check == AS_RUN_CHECK_FULL,
+                           cfg->stats_layer, r->err, r->errcap);
+    if (rc == AS_OK) as_polstack_set_check_every(&r->pol, every);
+    if (rc == AS_OK && cfg->check == AS_RUN_CHECK_LIGHT) {
+        as_lightcheck_init(&r->light, r->os, r->pol.ops->name, every);
+        r->light_on = 1;
+    }
     for (size_t i = 0; rc == AS_OK && i < cfg->n_sinks; i++)
         if (cfg->sinks[i].on_policy_stats && r->pol.ops->stats)
             r->want_policy_stats = 1;
@@ -435,8 +498,8 @@ static int setup(run_t *r, as_simos_config_t *oscfg)
     const as_run_config_t *cfg = r->cfg;
     as_run_params_t *rp = calloc(1, sizeof *rp);
     if (!rp) return AS_ENOMEM;
-    int os_part = -1;
-    int rc = resolve(r, rp, &os_part);
+    int os_part = -1, check_part = -1;
+    int rc = resolve(r, rp, &os_part, &check_part);
     if (rc != AS_OK) goto out;
     if (cfg->classes.n < 1 || cfg->classes.n > AS_MAX_CLASSES) {
         errf(r->err, r->errcap, "bad lifetime classes");
@@ -474,7 +537,11 @@ static int setup(run_t *r, as_simos_config_t *oscfg)
         goto out;
     if ((rc = as_predset_oracle_prepass(r->preds, r->err, r->errcap)) != AS_OK)
         goto out;
-    if ((rc = create_policy(r, as_run_params_values(rp, 0))) != AS_OK) goto out;
+    if ((rc = create_policy(
+             r, as_run_params_values(rp, 0),
+             as_run_params_values(rp, check_part)[AS_CHECK_P_EVERY].u)) !=
+        AS_OK)
+        goto out;
     rc = as_livemap_init(&r->live, 1024);
 out:
     free(rp);
@@ -602,8 +669,12 @@ static int finish(run_t *r)
         snprintf(res->truncation, sizeof res->truncation, "%s",
                  as_trace_reader_error(r->reader));
     }
-    /* With the checking layer on: the policy must give back every
-     * reservation and metadata byte when destroyed. */
+    /* The light check's last hook sees the final heap; with the checking
+     * layer on, the policy must give back every reservation and metadata
+     * byte when destroyed. */
+    if (r->light_on &&
+        (rc = as_lightcheck_hook(&r->light, r->pol.ops, r->pol.state)) != 0)
+        return light_err(r, rc, "the end of the trace", r->next_object);
     return as_polstack_close(&r->pol, r->err, r->errcap);
 }
 
@@ -623,6 +694,7 @@ static void run_destroy(run_t *r)
     if (r->os) as_simos_destroy(r->os);
     if (r->reader) as_trace_reader_close(r->reader);
     as_livemap_destroy(&r->live);
+    if (r->light_on) as_lightcheck_destroy(&r->light);
 }
 
 int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,

@@ -30,6 +30,13 @@
 
 #define AS_MAX_PARAMS 64
 
+/* as_run_config_t.check: OFF verifies nothing; FULL wraps the policy in the
+ * checking layer (policies/layers/check.h: O(log n) per call, page-source
+ * calls, leaks at destroy); LIGHT is the O(1)-per-operation check of
+ * sim/lightcheck.h (bounds, overlap, alignment). Both run the policy's
+ * whole-heap hook every check.every operations and at the end. */
+enum { AS_RUN_CHECK_OFF = 0, AS_RUN_CHECK_FULL = 1, AS_RUN_CHECK_LIGHT = 2 };
+
 typedef struct as_run_config {
     const char *trace_path;
     const char *policy;                /* registry name */
@@ -44,7 +51,8 @@ typedef struct as_run_config {
     size_t n_params;
     as_classes_t classes;        /* lifetime classes */
     as_simos_config_t os;        /* THP mode, khugepaged */
-    int check;                   /* 1: wrap the policy in the checking layer */
+    int check;                   /* AS_RUN_CHECK_*: how the policy's answers
+                                    are verified */
     uint64_t sample_interval_ns; /* series sampling; 0 = 1/1000 of the trace */
     /* the consumers of the run's samples and result (sink.h), called in
      * this order; NULL/0 = none */
@@ -97,8 +105,8 @@ typedef struct {
 
 typedef struct as_run_result {
     /* trace */
-    char trace_hash[17]; /* as_trace_reader_hash of the file */
-    uint64_t trace_bytes; /* the file's size */
+    char trace_hash[17];         /* as_trace_reader_hash of the file */
+    uint64_t trace_bytes;        /* the file's size */
     uint64_t sample_interval_ns; /* the resolved sampling period */
     uint64_t events, allocs, frees, reallocs, objects;
     uint64_t duration_ns;
@@ -151,8 +159,9 @@ int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
 
 void as_run_result_free(as_run_result_t *res);
 
-/* as_run_config_default: THP always, khugepaged on, LLAMA classes, check on,
- * predictor "none". */
+/* as_run_config_default: THP always, khugepaged on, LLAMA classes, the
+ * full checking layer (tests rely on it; the command line defaults to
+ * light), predictor "none". */
 void as_run_config_default(as_run_config_t *cfg);
 
 #endif /* AS_SIM_ENGINE_H */

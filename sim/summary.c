@@ -112,6 +112,14 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     cJSON_AddItemToObject(po, "params", params_of(res, pol));
     cJSON_AddBoolToObject(po, "checked", cfg->check);
     cJSON_AddBoolToObject(po, "stats_layer", cfg->stats_layer);
+    static const char *const check_mode[] = {[AS_RUN_CHECK_OFF] = "off",
+                                             [AS_RUN_CHECK_FULL] = "full",
+                                             [AS_RUN_CHECK_LIGHT] = "light"};
+    cJSON *ck = cJSON_AddObjectToObject(root, "check");
+    cJSON_AddStringToObject(
+        ck, "mode",
+        cfg->check >= 0 && cfg->check <= 2 ? check_mode[cfg->check] : "?");
+    cJSON_AddItemToObject(ck, "params", params_of(res, "check"));
 
     char pname[64], iname[64] = "";
     snprintf(pname, sizeof pname, "%s",
@@ -152,7 +160,8 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
 
     cJSON *rp = cJSON_AddObjectToObject(root, "replay");
     add_u64(rp, "sample_interval_ns", res->sample_interval_ns);
-    add_u64(rp, "max_rows", cfg->max_rows ? cfg->max_rows : AS_DEFAULT_MAX_ROWS);
+    add_u64(rp, "max_rows",
+            cfg->max_rows ? cfg->max_rows : AS_DEFAULT_MAX_ROWS);
     cJSON_AddBoolToObject(rp, "skip_bad_events", cfg->skip_bad_events);
     cJSON_AddBoolToObject(rp, "allow_truncated", cfg->allow_truncated);
 
