@@ -607,6 +607,11 @@ static int replay(run_t *r, const as_simos_config_t *oscfg)
                 if (a->kind == AS_EV_REALLOC)
                     as_livemap_prefetch(&r->live, a->new_object);
             }
+            /* the entry of a free's object, once its slot is loaded */
+            if (i + PREFETCH_AHEAD / 2 < got &&
+                ev[i + PREFETCH_AHEAD / 2].kind != AS_EV_ALLOC)
+                as_livemap_prefetch_entry(&r->live,
+                                          ev[i + PREFETCH_AHEAD / 2].object);
             if (first) {
                 first = 0;
                 start_timers(r, e->t_ns);
@@ -645,10 +650,9 @@ static int finish(run_t *r)
     if (rc == AS_OK) rc = emit_sample(r, r->t_now);
     if (rc != AS_OK) return rc;
     as_metrics_finish(&r->metrics, r->t_now, &res->metrics);
-    for (uint64_t i = 0; i <= r->live.mask; i++) {
-        const as_live_t *o = &r->live.slots[i];
-        if (o->used && !(o->flags & AS_LIVE_FAILED)) observe(r, o, r->t_now, 0);
-    }
+    as_live_t o;
+    for (uint64_t cur = 0; as_livemap_next(&r->live, &cur, &o);)
+        if (!(o.flags & AS_LIVE_FAILED)) observe(r, &o, r->t_now, 0);
     res->objects = r->next_object;
     res->duration_ns = res->metrics.duration_ns;
     res->os = *as_simos_counters(r->os);
