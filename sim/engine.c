@@ -51,7 +51,7 @@ typedef struct {
     char *err;
     size_t errcap;
 
-    as_trace_reader_t *reader;
+    as_trace_reader_t *reader; /* shared by the configurations; not ours */
     as_simos_t *os;
     const as_pagesource_t *ps;
 
@@ -73,6 +73,13 @@ typedef struct {
     uint64_t t_now;        /* time of the current event */
     uint64_t trace_events; /* events of the trace from its index (0 when
                               unknown: a truncated trace) */
+
+    /* the driver's (as_engine_run_many) */
+    as_simos_config_t oscfg; /* the OS as configured */
+    int os_part, check_part; /* their parameter parts */
+    int first;               /* no event replayed yet */
+    int rc;                  /* the first error; the run stops there */
+    double own_s;            /* wall time spent on this configuration */
 } run_t;
 
 static void errf(char *err, size_t cap, const char *fmt, ...)
@@ -492,66 +499,73 @@ static int create_policy(run_t *r, const as_param_value_t *params,
     return rc;
 }
 
-/* Open the trace, build the OS, the predictors and the policy. */
-static int setup(run_t *r, as_simos_config_t *oscfg)
+/* The parts of one configuration that need no trace: the policy and
+ * predictors found, every parameter resolved into rp. */
+static int setup_params(run_t *r, as_run_params_t *rp)
+{
+    int rc = resolve(r, rp, &r->os_part, &r->check_part);
+    if (rc != AS_OK) return rc;
+    if (r->cfg->classes.n < 1 || r->cfg->classes.n > AS_MAX_CLASSES) {
+        errf(r->err, r->errcap, "bad lifetime classes");
+        return AS_EINVAL;
+    }
+    return AS_OK;
+}
+
+/* Open the trace shared by every configuration and compute its hash.
+ * @return 0, or the error (message in err). */
+static int open_trace(const char *path, as_trace_reader_t **reader,
+                      char hash[17], char *err, size_t errcap)
+{
+    int rc = as_trace_reader_open(reader, path);
+    if (rc != AS_OK) {
+        if (*reader)
+            errf(err, errcap, "%s", as_trace_reader_error(*reader));
+        else
+            errf(err, errcap, "%s: cannot open: %s", path, as_strerror(rc));
+        return rc;
+    }
+    if ((rc = as_trace_reader_hash(*reader, hash)) != AS_OK)
+        errf(err, errcap, "%s", as_trace_reader_error(*reader));
+    return rc;
+}
+
+/* With the trace open: build the OS, the predictors and the policy. */
+static int setup(run_t *r, const as_run_params_t *rp)
 {
     const as_run_config_t *cfg = r->cfg;
-    as_run_params_t *rp = calloc(1, sizeof *rp);
-    if (!rp) return AS_ENOMEM;
-    int os_part = -1, check_part = -1;
-    int rc = resolve(r, rp, &os_part, &check_part);
-    if (rc != AS_OK) goto out;
-    if (cfg->classes.n < 1 || cfg->classes.n > AS_MAX_CLASSES) {
-        errf(r->err, r->errcap, "bad lifetime classes");
-        rc = AS_EINVAL;
-        goto out;
-    }
-    rc = as_trace_reader_open(&r->reader, cfg->trace_path);
-    if (rc != AS_OK) {
-        if (r->reader)
-            trace_err(r, rc);
-        else
-            errf(r->err, r->errcap, "%s: cannot open: %s", cfg->trace_path,
-                 as_strerror(rc));
-        goto out;
-    }
-    if ((rc = as_trace_reader_hash(r->reader, r->res->trace_hash)) != AS_OK) {
-        trace_err(r, rc);
-        goto out;
-    }
+    int rc;
     r->res->trace_bytes = as_trace_reader_file_bytes(r->reader);
-    *oscfg = cfg->os;
-    as_simos_config_apply(oscfg, as_run_params_values(rp, os_part));
-    if ((rc = as_simos_create(oscfg, &r->os)) != AS_OK) goto out;
+    r->oscfg = cfg->os;
+    as_simos_config_apply(&r->oscfg, as_run_params_values(rp, r->os_part));
+    if ((rc = as_simos_create(&r->oscfg, &r->os)) != AS_OK) return rc;
     r->ps = as_simos_pagesource(r->os);
     if ((rc = as_outcomes_create(&r->outcomes, cfg->classes.n)) != AS_OK)
-        goto out;
+        return rc;
     /* The primary predictor's tables count as allocator metadata (a real
      * allocator would carry them); the shadow's live in host memory. */
     if ((rc = as_predset_create(r->preds, rp, &r->ps->meta, &as_host_mem,
                                 r->reader, r->err, r->errcap)) != AS_OK)
-        goto out;
+        return rc;
     if (cfg->predictor_load_path &&
         (rc = as_predset_load(r->preds, cfg->predictor_load_path, r->err,
                               r->errcap)) != AS_OK)
-        goto out;
+        return rc;
     if ((rc = as_predset_oracle_prepass(r->preds, r->err, r->errcap)) != AS_OK)
-        goto out;
+        return rc;
     if ((rc = create_policy(
              r, as_run_params_values(rp, 0),
-             as_run_params_values(rp, check_part)[AS_CHECK_P_EVERY].u)) !=
+             as_run_params_values(rp, r->check_part)[AS_CHECK_P_EVERY].u)) !=
         AS_OK)
-        goto out;
-    rc = as_livemap_init(&r->live, 1024);
-out:
-    free(rp);
-    return rc;
+        return rc;
+    return as_livemap_init(&r->live, 1024);
 }
 
 /* The timers' periods from the trace's index and the configuration, and
  * the bounds the run must fit (timers.h). */
-static int plan_timers(run_t *r, const as_simos_config_t *oscfg)
+static int plan_timers(run_t *r)
 {
+    const as_simos_config_t *oscfg = &r->oscfg;
     const as_run_config_t *cfg = r->cfg;
     size_t nchunks = as_trace_reader_chunk_count(r->reader);
     const as_trace_chunk_info_t *ch = as_trace_reader_chunks(r->reader);
@@ -578,12 +592,11 @@ static void start_timers(run_t *r, uint64_t t)
     as_timers_start(&r->timers, t, tick);
 }
 
-/* Replay every event. @return 0, or the first error. */
-static int replay(run_t *r, const as_simos_config_t *oscfg)
+/* Before the first event: the timers planned, the sinks told. */
+static int replay_start(run_t *r)
 {
     const as_run_config_t *cfg = r->cfg;
-    as_run_result_t *res = r->res;
-    int rc = plan_timers(r, oscfg);
+    int rc = plan_timers(r);
     if (rc != AS_OK) return rc;
     as_run_start_t start = {.trace_path = cfg->trace_path,
                             .truncated = !as_trace_reader_indexed(r->reader)};
@@ -591,53 +604,47 @@ static int replay(run_t *r, const as_simos_config_t *oscfg)
         if (cfg->sinks[i].on_start)
             rc = cfg->sinks[i].on_start(cfg->sinks[i].arg, &start, r->err,
                                         r->errcap);
-    if (rc != AS_OK) return rc;
-    uint64_t total_events = r->trace_events;
     as_metrics_init(&r->metrics);
-    as_event_t *ev = malloc(BATCH * sizeof *ev);
-    if (!ev) return AS_ENOMEM;
-    long got;
-    int first = 1;
-    while ((got = as_trace_reader_next_batch(r->reader, ev, BATCH)) > 0) {
-        for (long i = 0; i < got; i++) {
-            const as_event_t *e = &ev[i];
-            if (i + PREFETCH_AHEAD < got) {
-                const as_event_t *a = &ev[i + PREFETCH_AHEAD];
-                as_livemap_prefetch(&r->live, a->object);
-                if (a->kind == AS_EV_REALLOC)
-                    as_livemap_prefetch(&r->live, a->new_object);
-            }
-            /* the entry of a free's object, once its slot is loaded */
-            if (i + PREFETCH_AHEAD / 2 < got &&
-                ev[i + PREFETCH_AHEAD / 2].kind != AS_EV_ALLOC)
-                as_livemap_prefetch_entry(&r->live,
-                                          ev[i + PREFETCH_AHEAD / 2].object);
-            if (first) {
-                first = 0;
-                start_timers(r, e->t_ns);
-            }
-            if ((rc = run_timers(r, e->t_ns)) != AS_OK) goto out;
-            r->t_now = e->t_ns;
-            if ((rc = do_event(r, e)) != AS_OK) {
-                if (rc == AS_ENOMEM)
-                    errf(r->err, r->errcap, "out of memory at event %llu",
-                         (unsigned long long)res->events);
-                goto out;
-            }
-            res->events++;
-            as_sample_t s;
-            sample_now(r, &s, e->t_ns);
-            as_metrics_update(&r->metrics, &s);
-        }
-        /* every time the event count crosses a multiple of 2^20 */
-        uint64_t done = res->events;
-        if (cfg->progress && (done >> 20) != ((done - (uint64_t)got) >> 20))
-            cfg->progress(cfg->progress_arg, done, total_events);
-    }
-    if (got < 0) rc = trace_err(r, (int)got);
-out:
-    free(ev);
+    r->first = 1;
     return rc;
+}
+
+/* Replay one batch of events. @return 0, or the first error. */
+static int replay_batch(run_t *r, const as_event_t *ev, long got)
+{
+    as_run_result_t *res = r->res;
+    int rc;
+    for (long i = 0; i < got; i++) {
+        const as_event_t *e = &ev[i];
+        if (i + PREFETCH_AHEAD < got) {
+            const as_event_t *a = &ev[i + PREFETCH_AHEAD];
+            as_livemap_prefetch(&r->live, a->object);
+            if (a->kind == AS_EV_REALLOC)
+                as_livemap_prefetch(&r->live, a->new_object);
+        }
+        /* the entry of a free's object, once its slot is loaded */
+        if (i + PREFETCH_AHEAD / 2 < got &&
+            ev[i + PREFETCH_AHEAD / 2].kind != AS_EV_ALLOC)
+            as_livemap_prefetch_entry(&r->live,
+                                      ev[i + PREFETCH_AHEAD / 2].object);
+        if (r->first) {
+            r->first = 0;
+            start_timers(r, e->t_ns);
+        }
+        if ((rc = run_timers(r, e->t_ns)) != AS_OK) return rc;
+        r->t_now = e->t_ns;
+        if ((rc = do_event(r, e)) != AS_OK) {
+            if (rc == AS_ENOMEM)
+                errf(r->err, r->errcap, "out of memory at event %llu",
+                     (unsigned long long)res->events);
+            return rc;
+        }
+        res->events++;
+        as_sample_t s;
+        sample_now(r, &s, e->t_ns);
+        as_metrics_update(&r->metrics, &s);
+    }
+    return AS_OK;
 }
 
 /* End of trace: the last sample, the outcomes of objects never freed, and
@@ -696,40 +703,140 @@ static void run_destroy(run_t *r)
     free(r->pol_sample.v);
     as_polstack_destroy(&r->pol);
     if (r->os) as_simos_destroy(r->os);
-    if (r->reader) as_trace_reader_close(r->reader);
     as_livemap_destroy(&r->live);
     if (r->light_on) as_lightcheck_destroy(&r->light);
+}
+
+/* Read the trace once and hand every batch to each configuration still
+ * running, in order; a configuration that fails stops alone. The first
+ * configuration's progress callback hears the events read. */
+static void replay_all(run_t *runs, size_t k, as_trace_reader_t *reader)
+{
+    const as_run_config_t *c0 = runs[0].cfg;
+    as_event_t *ev = malloc(BATCH * sizeof *ev);
+    for (size_t j = 0; j < k; j++) {
+        if (runs[j].rc != AS_OK) continue;
+        if (!ev) runs[j].rc = AS_ENOMEM;
+        double w = wall_now();
+        if (ev) runs[j].rc = replay_start(&runs[j]);
+        runs[j].own_s += wall_now() - w;
+    }
+    long got = 0;
+    uint64_t done = 0, total = runs[0].trace_events;
+    double decode_s = 0;
+    for (;;) {
+        double w0 = wall_now();
+        if (!ev || (got = as_trace_reader_next_batch(reader, ev, BATCH)) <= 0)
+            break;
+        double w = wall_now();
+        decode_s += w - w0;
+        for (size_t j = 0; j < k; j++) {
+            if (runs[j].rc != AS_OK) continue;
+            runs[j].rc = replay_batch(&runs[j], ev, got);
+            double w2 = wall_now();
+            runs[j].own_s += w2 - w;
+            w = w2;
+        }
+        /* every time the event count crosses a multiple of 2^20 */
+        done += (uint64_t)got;
+        if (c0->progress && (done >> 20) != ((done - (uint64_t)got) >> 20))
+            c0->progress(c0->progress_arg, done, total);
+    }
+    for (size_t j = 0; j < k; j++) {
+        runs[j].own_s += decode_s / (double)k;
+        if (got < 0 && runs[j].rc == AS_OK)
+            runs[j].rc = trace_err(&runs[j], (int)got);
+    }
+    free(ev);
+}
+
+int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
+                       as_run_result_t *res, char *const *errs, size_t errcap,
+                       int *rcs)
+{
+    run_t *runs = calloc(k ? k : 1, sizeof *runs);
+    as_run_params_t *rps = calloc(k ? k : 1, sizeof *rps);
+    if (!runs || !rps || !k) {
+        free(runs);
+        free(rps);
+        for (size_t j = 0; j < k; j++) {
+            memset(&res[j], 0, sizeof res[j]);
+            errf(errs[j], errcap, "out of memory");
+            rcs[j] = AS_ENOMEM;
+        }
+        return k ? AS_ENOMEM : AS_EINVAL;
+    }
+    int any = 0;
+    for (size_t j = 0; j < k; j++) {
+        double w = wall_now();
+        run_t *r = &runs[j];
+        memset(&res[j], 0, sizeof res[j]);
+        r->cfg = cfgs[j];
+        r->res = &res[j];
+        r->err = errs[j];
+        r->errcap = errcap;
+        r->err[0] = 0;
+        r->os_part = r->check_part = -1;
+        r->rc = setup_params(r, &rps[j]);
+        any |= r->rc == AS_OK;
+        r->own_s += wall_now() - w;
+    }
+    /* One reader for all: the first configuration names the trace. */
+    as_trace_reader_t *reader = NULL;
+    char hash[17] = "", oerr[1024] = "";
+    double w = wall_now();
+    int orc =
+        any ? open_trace(cfgs[0]->trace_path, &reader, hash, oerr, sizeof oerr)
+            : AS_OK;
+    double open_s = (wall_now() - w) / (double)k;
+    for (size_t j = 0; j < k; j++) {
+        run_t *r = &runs[j];
+        r->own_s += open_s;
+        if (r->rc != AS_OK) continue;
+        if (orc != AS_OK) {
+            errf(r->err, r->errcap, "%s", oerr);
+            r->rc = orc;
+            continue;
+        }
+        w = wall_now();
+        r->reader = reader;
+        memcpy(r->res->trace_hash, hash, sizeof hash);
+        r->rc = setup(r, &rps[j]);
+        r->own_s += wall_now() - w;
+    }
+    free(rps);
+    if (orc == AS_OK && reader) replay_all(runs, k, reader);
+    int first_rc = AS_OK;
+    for (size_t j = 0; j < k; j++) {
+        run_t *r = &runs[j];
+        const as_run_config_t *cfg = r->cfg;
+        w = wall_now();
+        if (r->rc == AS_OK) r->rc = finish(r);
+        if (r->rc == AS_OK) {
+            r->res->wall_s = r->own_s + (wall_now() - w);
+            for (size_t i = 0; i < cfg->n_sinks && r->rc == AS_OK; i++)
+                if (cfg->sinks[i].on_end)
+                    r->rc = cfg->sinks[i].on_end(cfg->sinks[i].arg, cfg, r->res,
+                                                 r->err, r->errcap);
+        }
+        run_destroy(r);
+        if (r->rc != AS_OK && !r->err[0])
+            errf(r->err, r->errcap, "%s: %s",
+                 cfg->trace_path ? cfg->trace_path : "", as_strerror(r->rc));
+        if (r->rc != AS_OK) as_run_result_free(r->res);
+        rcs[j] = r->rc;
+        if (first_rc == AS_OK) first_rc = r->rc;
+    }
+    if (reader) as_trace_reader_close(reader);
+    free(runs);
+    return first_rc;
 }
 
 int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
                   size_t errcap)
 {
-    double w0 = wall_now();
-    memset(res, 0, sizeof *res);
-    run_t r;
-    memset(&r, 0, sizeof r);
-    r.cfg = cfg;
-    r.res = res;
-    r.err = err;
-    r.errcap = errcap;
-    err[0] = 0;
-    as_simos_config_t oscfg;
-    int rc = setup(&r, &oscfg);
-    if (rc == AS_OK) rc = replay(&r, &oscfg);
-    if (rc == AS_OK) rc = finish(&r);
-    if (rc == AS_OK) {
-        res->wall_s = wall_now() - w0;
-        for (size_t i = 0; i < cfg->n_sinks && rc == AS_OK; i++)
-            if (cfg->sinks[i].on_end)
-                rc = cfg->sinks[i].on_end(cfg->sinks[i].arg, cfg, res, err,
-                                          errcap);
-    }
-    run_destroy(&r);
-    if (rc != AS_OK && !err[0])
-        errf(err, errcap, "%s: %s", cfg->trace_path ? cfg->trace_path : "",
-             as_strerror(rc));
-    if (rc != AS_OK) as_run_result_free(res);
-    return rc;
+    int rc;
+    return as_engine_run_many(&cfg, 1, res, &err, errcap, &rc);
 }
 
 void as_run_result_free(as_run_result_t *res)

@@ -157,6 +157,20 @@ typedef struct as_run_result {
 int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
                   size_t errcap);
 
+/* as_engine_run_many: replay cfgs[0..k) in one pass over the trace that
+ * cfgs[0] names (the others' trace_path is used only in messages): the
+ * trace is opened and decoded once, and each batch of events goes to
+ * every configuration in turn. Each has its own OS, policy, predictors,
+ * live table, sinks, result res[j], message errs[j] (errcap bytes) and
+ * status rcs[j]: what as_engine_run(cfgs[j]) would return, with the same
+ * result and the same sink calls; a configuration that fails stops alone.
+ * res[j].wall_s is the time spent on configuration j plus its share of
+ * opening and decoding. @return 0 when every configuration succeeded,
+ * else the first failure's code. Free each successful result. */
+int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
+                       as_run_result_t *res, char *const *errs, size_t errcap,
+                       int *rcs);
+
 void as_run_result_free(as_run_result_t *res);
 
 /* as_run_config_default: THP always, khugepaged on, LLAMA classes, the

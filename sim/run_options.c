@@ -32,12 +32,18 @@ enum {
     OPT_QUIET,
     OPT_SKIP_BAD,
     OPT_ALLOW_TRUNCATED,
-    OPT_MAX_ROWS
+    OPT_MAX_ROWS,
+    OPT_CONFIG
 };
 
 static const as_opt_t run_only[] = {
     AS_OPT_ROW_TEXT(OPT_POLICY, "policy", 'p', "NAME",
-                    "placement policy (required; below)"),
+                    "placement policy (required unless --config; below)"),
+    AS_OPT_ROW_TEXT(OPT_CONFIG, "config", 0, "SPEC",
+                    "one of several configurations replayed in one pass\n"
+                    "over the trace: POLICY[,predictor=Q][,shadow=Q]\n"
+                    "[,check=MODE][,PART.KEY=VALUE...], written to\n"
+                    "DIR/SPEC; repeatable; the other options apply to all"),
     {0},
 };
 
@@ -125,6 +131,13 @@ int as_run_options_parse(as_run_opts_t *o, const char *cmd,
             return AS_EXIT_OK;
         case OPT_POLICY:
             o->cfg.policy = p.text;
+            break;
+        case OPT_CONFIG:
+            if (o->n_configs == AS_MAX_CONFIGS) {
+                as_cli_err("too many --config (at most %d)", AS_MAX_CONFIGS);
+                return AS_EXIT_USAGE;
+            }
+            o->configs[o->n_configs++] = p.text;
             break;
         case OPT_TRACE:
             o->trace = p.text;
