@@ -43,6 +43,7 @@
 #include "traces/trace.h"
 
 #define BATCH 4096
+#define BLOCK_BATCHES 16 /* batches per block with several configurations */
 #define PREFETCH_AHEAD 8 /* events between a prefetch and its use */
 
 typedef struct {
@@ -707,40 +708,49 @@ static void run_destroy(run_t *r)
     if (r->light_on) as_lightcheck_destroy(&r->light);
 }
 
-/* Read the trace once and hand every batch to each configuration still
- * running, in order; a configuration that fails stops alone. The first
+/* Read the trace once and hand every block of events to each
+ * configuration still running, in order; a configuration that fails stops
+ * alone. Several configurations take blocks of BLOCK_BATCHES batches, so
+ * that each keeps its own tables in cache for that long. The first
  * configuration's progress callback hears the events read. */
 static void replay_all(run_t *runs, size_t k, as_trace_reader_t *reader)
 {
     const as_run_config_t *c0 = runs[0].cfg;
-    as_event_t *ev = malloc(BATCH * sizeof *ev);
+    size_t cap = k > 1 ? (size_t)BATCH * BLOCK_BATCHES : BATCH;
+    as_event_t *ev = malloc(cap * sizeof *ev);
+    uint64_t total = 0;
     for (size_t j = 0; j < k; j++) {
         if (runs[j].rc != AS_OK) continue;
         if (!ev) runs[j].rc = AS_ENOMEM;
         double w = wall_now();
         if (ev) runs[j].rc = replay_start(&runs[j]);
         runs[j].own_s += wall_now() - w;
+        if (!total) total = runs[j].trace_events;
     }
     long got = 0;
-    uint64_t done = 0, total = runs[0].trace_events;
+    uint64_t done = 0;
     double decode_s = 0;
-    for (;;) {
-        double w0 = wall_now();
-        if (!ev || (got = as_trace_reader_next_batch(reader, ev, BATCH)) <= 0)
-            break;
+    while (ev && got >= 0) {
         double w = wall_now();
-        decode_s += w - w0;
+        size_t n = 0;
+        while (n < cap &&
+               (got = as_trace_reader_next_batch(reader, ev + n, BATCH)) > 0)
+            n += (size_t)got;
+        double w1 = wall_now();
+        decode_s += w1 - w;
+        if (n == 0) break;
         for (size_t j = 0; j < k; j++) {
             if (runs[j].rc != AS_OK) continue;
-            runs[j].rc = replay_batch(&runs[j], ev, got);
+            runs[j].rc = replay_batch(&runs[j], ev, (long)n);
             double w2 = wall_now();
-            runs[j].own_s += w2 - w;
-            w = w2;
+            runs[j].own_s += w2 - w1;
+            w1 = w2;
         }
         /* every time the event count crosses a multiple of 2^20 */
-        done += (uint64_t)got;
-        if (c0->progress && (done >> 20) != ((done - (uint64_t)got) >> 20))
+        done += n;
+        if (c0->progress && (done >> 20) != ((done - n) >> 20))
             c0->progress(c0->progress_arg, done, total);
+        if (got == 0) break;
     }
     for (size_t j = 0; j < k; j++) {
         runs[j].own_s += decode_s / (double)k;
