@@ -123,6 +123,7 @@ void as_blockmap_destroy(as_blockmap_t *m)
 {
     free(m->pages.slots);
     free(m->partial.slots);
+    free(m->big);
     as_blockmap_init(m);
 }
 
@@ -245,8 +246,104 @@ static void shape_of(uint64_t a, uint64_t e, shape_t *s)
     }
 }
 
+static int add_small(as_blockmap_t *m, uint64_t addr, uint64_t bytes,
+                     uint64_t *overlap_addr);
+
+/* ---- big blocks ---- */
+
+/* The first big block that ends after a (n_big when none). */
+static size_t big_after(const as_blockmap_t *m, uint64_t a)
+{
+    size_t lo = 0, hi = m->n_big;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->big[mid].end <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* 1 when a big block holds a byte of [a, e); its first such byte in *at. */
+static int big_overlaps(const as_blockmap_t *m, uint64_t a, uint64_t e,
+                        uint64_t *at)
+{
+    if (!m->n_big) return 0;
+    size_t i = big_after(m, a);
+    if (i == m->n_big || m->big[i].start >= e) return 0;
+    *at = m->big[i].start > a ? m->big[i].start : a;
+    return 1;
+}
+
+/* A set granule of small blocks in the whole granules [g0, g1]: by probing
+ * each page of the range, or by one walk of the table when the range has
+ * more pages than the table holds. @return 1 with the lowest in *first. */
+static int pages_any_set(as_blockmap_t *m, uint64_t g0, uint64_t g1,
+                         uint64_t *first)
+{
+    uint64_t p0 = g0 >> PAGE_GRANULE_SHIFT, p1 = g1 >> PAGE_GRANULE_SHIFT;
+    if (p1 - p0 < m->pages.count || !m->pages.count)
+        return m->pages.count ? range_op(m, g0, g1, OP_ANY_SET, first) : 0;
+    int found = 0;
+    for (uint64_t i = 0; i <= m->pages.mask; i++) {
+        const page_t *p = (const page_t *)(m->pages.slots + i * sizeof *p);
+        if (!p->key || p->key - 1 < p0 || p->key - 1 > p1) continue;
+        uint64_t base = (p->key - 1) << PAGE_GRANULE_SHIFT;
+        for (uint64_t w = 0; w < 8; w++) {
+            uint64_t bits = p->bits[w];
+            while (bits) {
+                uint64_t g = base + w * 64 + (uint64_t)__builtin_ctzll(bits);
+                bits &= bits - 1;
+                if (g >= g0 && g <= g1 && (!found || g < *first)) {
+                    *first = g;
+                    found = 1;
+                }
+            }
+        }
+    }
+    return found;
+}
+
 int as_blockmap_add(as_blockmap_t *m, uint64_t addr, uint64_t bytes,
                     uint64_t *overlap_addr)
+{
+    uint64_t e0 = addr + bytes, at = 0;
+    if (bytes == 0 || e0 < addr) return AS_EINVAL;
+    if (big_overlaps(m, addr, e0, &at)) {
+        if (overlap_addr) *overlap_addr = at & ~7ull;
+        return AS_ECHECK;
+    }
+    if (bytes < AS_BLOCKMAP_BIG_BYTES)
+        return add_small(m, addr, bytes, overlap_addr);
+    shape_t s;
+    shape_of(addr, e0, &s);
+    for (int i = 0; i < s.n; i++)
+        if (occupied(m, s.g[i]) & s.mask[i]) {
+            if (overlap_addr) *overlap_addr = s.g[i] << GRANULE_SHIFT;
+            return AS_ECHECK;
+        }
+    if (s.w0 <= s.w1 && pages_any_set(m, s.w0, s.w1, &at)) {
+        if (overlap_addr) *overlap_addr = at << GRANULE_SHIFT;
+        return AS_ECHECK;
+    }
+    if (m->n_big == m->cap_big) {
+        size_t nc = m->cap_big ? m->cap_big * 2 : 16;
+        as_bm_interval_t *n = realloc(m->big, nc * sizeof *n);
+        if (!n) return AS_ENOMEM;
+        m->big = n;
+        m->cap_big = nc;
+    }
+    size_t i = big_after(m, addr);
+    memmove(&m->big[i + 1], &m->big[i], (m->n_big - i) * sizeof *m->big);
+    m->big[i] = (as_bm_interval_t){addr, e0};
+    m->n_big++;
+    return AS_OK;
+}
+
+/* Add a block below AS_BLOCKMAP_BIG_BYTES, page by page. */
+static int add_small(as_blockmap_t *m, uint64_t addr, uint64_t bytes,
+                     uint64_t *overlap_addr)
 {
     uint64_t e = addr + bytes, first = 0;
     if (bytes == 0 || e < addr) return AS_EINVAL;
@@ -273,6 +370,15 @@ int as_blockmap_remove(as_blockmap_t *m, uint64_t addr, uint64_t bytes)
 {
     uint64_t e = addr + bytes;
     if (bytes == 0 || e < addr) return AS_EINVAL;
+    if (bytes >= AS_BLOCKMAP_BIG_BYTES) {
+        size_t i = big_after(m, addr);
+        if (i == m->n_big || m->big[i].start != addr || m->big[i].end != e)
+            return AS_ECHECK;
+        memmove(&m->big[i], &m->big[i + 1],
+                (m->n_big - i - 1) * sizeof *m->big);
+        m->n_big--;
+        return AS_OK;
+    }
     shape_t s;
     shape_of(addr, e, &s);
     for (int i = 0; i < s.n; i++)
@@ -296,5 +402,6 @@ uint64_t as_blockmap_bytes(const as_blockmap_t *m)
     uint64_t b = 0;
     if (m->pages.slots) b += (m->pages.mask + 1) * m->pages.stride;
     if (m->partial.slots) b += (m->partial.mask + 1) * m->partial.stride;
+    b += m->cap_big * sizeof *m->big;
     return b;
 }

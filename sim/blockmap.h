@@ -16,11 +16,16 @@
  * only bytes covered twice are an overlap. Policies that keep 8-byte
  * granularity (all the registered ones) never create a partial entry.
  *
- * Cost: adding or removing a block of n bytes touches ceil(n / 4 KiB) pages
- * (one hash probe each, usually one cache line) and at most two partial
- * entries: O(1) for small blocks and proportional to the pages the program
- * writes anyway for large ones. Memory: ~72 bytes per page holding live
- * bytes (about 2% of live bytes when pages are full), host memory.
+ * Cost: adding or removing a block of n < 1 MiB bytes touches
+ * ceil(n / 4 KiB) pages (one hash probe each, usually one cache line) and
+ * at most two partial entries, plus a binary search of the big blocks
+ * (none in most runs). A block of 1 MiB or more is kept whole in a sorted
+ * array of big blocks (O(big) to insert, few of them live at once) and is
+ * checked against the pages by probing the pages of its range or, when
+ * the range holds more pages than the table, by one walk of the table: a
+ * 1 TiB block costs no more than the live small blocks. Memory: ~72 bytes
+ * per page holding live bytes of small blocks (about 2% of them when pages
+ * are full), 16 bytes per big block, host memory.
  */
 #ifndef AS_SIM_BLOCKMAP_H
 #define AS_SIM_BLOCKMAP_H
@@ -37,9 +42,19 @@ typedef struct {
     uint64_t count; /* occupied slots */
 } as_bm_table_t;
 
+/* Blocks of at least this many bytes are kept whole in `big` (a sorted
+ * array of disjoint intervals) instead of page by page. */
+#define AS_BLOCKMAP_BIG_BYTES (1ull << 20)
+
+typedef struct {
+    uint64_t start, end; /* [start, end) */
+} as_bm_interval_t;
+
 typedef struct {
     as_bm_table_t pages;   /* page number -> 512-bit granule bitmap */
     as_bm_table_t partial; /* granule number -> byte mask */
+    as_bm_interval_t *big; /* blocks >= AS_BLOCKMAP_BIG_BYTES, by start */
+    size_t n_big, cap_big;
 } as_blockmap_t;
 
 /* as_blockmap_init: an empty index (allocates nothing yet). */

@@ -62,6 +62,40 @@ static void test_blockmap_cases(void)
     as_blockmap_destroy(&m);
 }
 
+/* Blocks of 1 MiB and more are kept whole: a 1 TiB block costs nothing
+ * per page, and overlaps with small and big blocks are still exact. */
+static void test_blockmap_big(void)
+{
+    as_blockmap_t m;
+    as_blockmap_init(&m);
+    uint64_t at = 0, tib = 1ull << 40, base = 1ull << 44;
+    CU_ASSERT_EQUAL(as_blockmap_add(&m, base - 16, 16, &at), 0);
+    CU_ASSERT_EQUAL(as_blockmap_add(&m, base, tib, &at), 0);
+    CU_ASSERT_EQUAL(as_blockmap_pages(&m), 1); /* the small block's page */
+    CU_ASSERT(as_blockmap_bytes(&m) < 1 << 20);
+    /* a small block inside, at its last byte, and just after it */
+    CU_ASSERT_EQUAL(as_blockmap_add(&m, base + 4096, 8, &at), AS_ECHECK);
+    CU_ASSERT_EQUAL(at, base + 4096);
+    CU_ASSERT_EQUAL(as_blockmap_add(&m, base + tib - 1, 1, &at), AS_ECHECK);
+    CU_ASSERT_EQUAL(as_blockmap_add(&m, base + tib, 1, &at), 0);
+    /* big blocks against small ones (by probing and by walking) and big */
+    CU_ASSERT_EQUAL(as_blockmap_add(&m, base - (2 << 20), 2 << 20, &at),
+                    AS_ECHECK);
+    CU_ASSERT_EQUAL(at, base - 16);
+    CU_ASSERT_EQUAL(as_blockmap_add(&m, base + tib - (1 << 20), 2 << 20, &at),
+                    AS_ECHECK);
+    CU_ASSERT_EQUAL(at, base + tib - (1 << 20));
+    CU_ASSERT_EQUAL(as_blockmap_add(&m, base + tib + 8, tib, &at), 0);
+    CU_ASSERT_EQUAL(as_blockmap_add(&m, 1ull << 43, tib * 2, &at), 0);
+    CU_ASSERT_EQUAL(as_blockmap_add(&m, (1ull << 43) - 8, tib, &at), AS_ECHECK);
+    CU_ASSERT_EQUAL(at, 1ull << 43);
+    /* removal names the whole block */
+    CU_ASSERT_EQUAL(as_blockmap_remove(&m, base, tib - 8), AS_ECHECK);
+    CU_ASSERT_EQUAL(as_blockmap_remove(&m, base, tib), 0);
+    CU_ASSERT_EQUAL(as_blockmap_add(&m, base + 4096, 8, &at), 0);
+    as_blockmap_destroy(&m);
+}
+
 /* Random blocks of 1..300 bytes at any byte in a 64 KiB window, added
  * and removed; every answer is compared with a byte array. */
 static void test_blockmap_differential(void)
@@ -356,6 +390,7 @@ int main(void)
     static const as_test_t tests[] = {
         {"blockmap: exact cases", test_blockmap_cases},
         {"blockmap: against a byte array", test_blockmap_differential},
+        {"blockmap: big blocks kept whole", test_blockmap_big},
         {"light check catches an overlapping block", test_overlap_caught},
         {"light check catches a misaligned block", test_misaligned_caught},
         {"light check catches a block past its reservation",
