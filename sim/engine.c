@@ -34,6 +34,8 @@
 
 #include "common/limits.h"
 #include "common/util.h"
+#include "policies/layers/check.h"
+#include "sim/lightcheck.h"
 #include "sim/livemap.h"
 #include "sim/outcomes.h"
 #include "sim/periods.h"
@@ -42,6 +44,7 @@
 #include "traces/trace.h"
 
 #define BATCH 4096
+#define BLOCK_BATCHES 16 /* batches per block with several configurations */
 #define PREFETCH_AHEAD 8 /* events between a prefetch and its use */
 
 typedef struct {
@@ -50,11 +53,13 @@ typedef struct {
     char *err;
     size_t errcap;
 
-    as_trace_reader_t *reader;
+    as_trace_reader_t *reader; /* shared by the configurations; not ours */
     as_simos_t *os;
     const as_pagesource_t *ps;
 
-    as_polstack_t pol; /* the policy behind its layers: call pol.ops */
+    as_polstack_t pol;     /* the policy behind its layers: call pol.ops */
+    as_lightcheck_t light; /* cfg->check == AS_RUN_CHECK_LIGHT */
+    int light_on;          /* light initialised and in use */
 
     as_predset_t *preds;     /* the run's predictors */
     as_outcomes_t *outcomes; /* prediction accounting */
@@ -72,8 +77,15 @@ typedef struct {
                               unknown: a truncated trace) */
     as_param_part_t pol_part; /* the policy's resolved parameters */
     int class_periods;        /* the policy's ops.class_periods */
-    as_simos_config_t oscfg;  /* the simulated OS as configured */
     as_mem_sample_t real;     /* the latest real-memory sample used */
+    uint64_t real_next;       /* samples taken, from the trace's first */
+
+    /* the driver's (as_engine_run_many) */
+    as_simos_config_t oscfg; /* the OS as configured */
+    int os_part, check_part; /* their parameter parts */
+    int first;               /* no event replayed yet */
+    int rc;                  /* the first error; the run stops there */
+    double own_s;            /* wall time spent on this configuration */
 } run_t;
 
 static void errf(char *err, size_t cap, const char *fmt, ...)
@@ -108,11 +120,15 @@ static void sample_now(run_t *r, as_sample_t *s, uint64_t t)
 /* Take the trace's real-memory samples that precede, in the trace, the
  * event about to be replayed (r->res->events of them are done) and are
  * not later than t (all of them with `all`); the latest becomes r->real.
- * Samples used are dropped from the reader, so memory stays bounded. */
+ * The reader is shared by the configurations, so each keeps its own place
+ * (r->real_next, counted from the trace's first sample) and the driver
+ * drops the samples every configuration has used (drop_used_samples). */
 static void take_real(run_t *r, uint64_t t, int all)
 {
-    size_t n, used = 0;
+    size_t n;
     const as_mem_sample_t *m = as_trace_reader_samples(r->reader, &n);
+    uint64_t base = as_trace_reader_sample_count(r->reader) - n;
+    size_t used = (size_t)(r->real_next - base);
     as_run_result_t *res = r->res;
     while (used < n && (all || (m[used].events_before <= res->events &&
                                 m[used].t_ns <= t))) {
@@ -126,7 +142,21 @@ static void take_real(run_t *r, uint64_t t, int all)
             x->anon_huge_bytes > res->real_peak_huge_bytes)
             res->real_peak_huge_bytes = x->anon_huge_bytes;
     }
-    if (used) as_trace_reader_drop_samples(r->reader, used);
+    r->real_next = base + used;
+}
+
+/* Drop from the shared reader the samples that every configuration still
+ * running has taken, so memory stays bounded on long traces. */
+static void drop_used_samples(run_t *runs, size_t k, as_trace_reader_t *rd)
+{
+    size_t n;
+    (void)as_trace_reader_samples(rd, &n);
+    uint64_t base = as_trace_reader_sample_count(rd) - n, upto = UINT64_MAX;
+    for (size_t j = 0; j < k; j++)
+        if (runs[j].rc == AS_OK && runs[j].real_next < upto)
+            upto = runs[j].real_next;
+    if (upto != UINT64_MAX && upto > base)
+        as_trace_reader_drop_samples(rd, (size_t)(upto - base));
 }
 
 /* One sample for the sinks: the state at t and, when a sink wants them, the
@@ -219,10 +249,34 @@ static int policy_failed(run_t *r, int rc, const char *what, uint64_t id)
              "%s: policy %s failed the check on %s of "
              "object %llu: %s",
              r->cfg->trace_path, r->pol.ops->name, what, (unsigned long long)id,
-             as_polstack_check_error(&r->pol));
+             r->light_on ? r->light.msg : as_polstack_check_error(&r->pol));
         return AS_ECHECK;
     }
     return AS_OK;
+}
+
+/* The bytes of o's block as the light check records them: the request
+ * plus the usable extra (saturated, the same in add and remove). */
+static uint64_t live_block_bytes(const as_live_t *o)
+{
+    return o->size + o->usable_extra;
+}
+
+/* A light check's result: a violation is reported as the policy's
+ * (AS_ECHECK, err set); other errors (AS_ENOMEM) pass through. */
+static int light_err(run_t *r, int rc, const char *what, uint64_t id)
+{
+    return rc == AS_ECHECK ? policy_failed(r, rc, what, id) : rc;
+}
+
+/* One alloc/free/realloc call of the policy done: the light check's hook
+ * runs when due. @return 0 or AS_ECHECK (err set). */
+static int counted_op(run_t *r, const char *what, uint64_t id)
+{
+    if (!r->light_on) return AS_OK;
+    return light_err(
+        r, as_lightcheck_op(&r->light, r->pol.ops, r->pol.state, r->live.count),
+        what, id);
 }
 
 /* Give a block back to the policy (o already out of the live table). */
@@ -237,12 +291,16 @@ static int free_block(run_t *r, const as_event_t *e, const as_live_t *o,
     /* Policy rule 5: every other free comes without a size, as in the real
      * allocator; the choice is by id, so it is deterministic. */
     size_t hint = (o->id & 1) ? 0 : (size_t)o->size;
-    int rc = r->pol.ops->free(r->pol.state, &ctx, (uintptr_t)o->addr, hint);
+    int rc;
+    if (r->light_on &&
+        (rc = as_lightcheck_remove(&r->light, o->addr, live_block_bytes(o))))
+        return light_err(r, rc, what, o->id);
+    rc = r->pol.ops->free(r->pol.state, &ctx, (uintptr_t)o->addr, hint);
     if (rc != AS_OK) {
         if (policy_failed(r, rc, what, o->id)) return AS_ECHECK;
         r->res->warn_policy_errors++;
     }
-    return AS_OK;
+    return counted_op(r, what, o->id);
 }
 
 /* The object a free or realloc names leaves the live table: its outcome is
@@ -301,15 +359,31 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id,
     const as_policy_ops_t *pol = r->pol.ops;
     int in_place = old && pol->realloc;
     as_block_t b = {0};
+    /* An in-place realloc may hand back (part of) the old block. */
+    int lrc = AS_OK;
+    if (in_place && r->light_on &&
+        (lrc = as_lightcheck_remove(&r->light, old->addr,
+                                    live_block_bytes(old))) != AS_OK)
+        return light_err(r, lrc, "realloc", id);
     int rc = e->size > AS_MAX_REQUEST_BYTES ? AS_ETOO_LARGE
              : in_place ? pol->realloc(r->pol.state, &ctx, (uintptr_t)old->addr,
                                        (size_t)old->size, (size_t)e->size,
                                        (size_t)e->align, &b)
                         : pol->alloc(r->pol.state, &ctx, (size_t)e->size,
                                      (size_t)e->align, &b);
+    if (e->size <= AS_MAX_REQUEST_BYTES &&
+        (lrc = counted_op(r, old ? "realloc" : "alloc", id)) != AS_OK)
+        return lrc;
     if (rc != AS_OK) {
         if (policy_failed(r, rc, old ? "realloc" : "alloc", id))
             return AS_ECHECK;
+        /* A failed realloc leaves the old block live until freed below. */
+        if (in_place && r->light_on) {
+            as_block_t ob = {(uintptr_t)old->addr, live_block_bytes(old)};
+            if ((lrc = as_lightcheck_add(&r->light, "realloc", &ob, ob.bytes, 0,
+                                         1)) != AS_OK)
+                return light_err(r, lrc, "realloc", id);
+        }
         if (rc == AS_ETOO_LARGE || rc == AS_ENOMEM || rc == AS_ENOSPACE)
             res->warn_too_large++;
         else
@@ -338,6 +412,10 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id,
              (unsigned long long)e->size, (unsigned long long)id);
         return AS_ECHECK;
     }
+    if (r->light_on &&
+        (lrc = as_lightcheck_add(&r->light, old ? "realloc" : "alloc", &b,
+                                 live_block_bytes(&o), e->size, e->align)))
+        return light_err(r, lrc, old ? "realloc" : "alloc", id);
     r->live_bytes += e->size;
     r->allocated_bytes += e->size + o.usable_extra;
     if (old && !in_place && (rc = free_block(r, e, old, "realloc")) != AS_OK)
@@ -414,13 +492,13 @@ void as_run_config_default(as_run_config_t *cfg)
     cfg->predictor = "none";
     as_classes_default(&cfg->classes);
     as_simos_config_default(&cfg->os);
-    cfg->check = 1;
+    cfg->check = AS_RUN_CHECK_FULL;
 }
 
 /* Find the policy and the predictors, and resolve every parameter: the
- * policy's, the predictors', then the simulated OS's (from cfg->os), then
- * the --param assignments in order. */
-static int resolve(run_t *r, as_run_params_t *rp, int *os_part)
+ * policy's, the predictors', then the simulated OS's (from cfg->os), the
+ * checks' (check.every), then the --param assignments in order. */
+static int resolve(run_t *r, as_run_params_t *rp, int *os_part, int *check_part)
 {
     const as_run_config_t *cfg = r->cfg;
     char *err = r->err;
@@ -457,6 +535,9 @@ static int resolve(run_t *r, as_run_params_t *rp, int *os_part)
         if (cfg->os_given & (1u << k)) h->source[k] = "--thp";
         if (assigned & (1u << k)) h->source[k] = "--param";
     }
+    if ((rc = as_run_params_add(rp, "check", as_check_params, AS_CHECK_N_PARAMS,
+                                check_part, err, cap)))
+        return rc;
     for (size_t i = 0; i < cfg->n_params; i++)
         if ((rc = as_run_params_apply(rp, cfg->params[i], err, cap))) return rc;
     r->pol_part = rp->parts[0];
@@ -465,80 +546,98 @@ static int resolve(run_t *r, as_run_params_t *rp, int *os_part)
     return AS_OK;
 }
 
-/* The policy behind its layers; whether a sink takes its statistics. */
-static int create_policy(run_t *r, const as_param_value_t *params)
+/* The policy behind its layers, and the checks cfg->check asks for with
+ * the hook period `every`; whether a sink takes its statistics. */
+static int create_policy(run_t *r, const as_param_value_t *params,
+                         uint64_t every)
 {
     const as_run_config_t *cfg = r->cfg;
     as_policy_config_t polcfg = {.ps = r->ps,
                                  .params = params,
                                  .n_classes = cfg->classes.n,
                                  .class_bounds_ns = cfg->classes.bound_ns};
-    int rc = as_polstack_create(&r->pol, &polcfg, cfg->check, cfg->stats_layer,
-                                r->err, r->errcap);
+    int rc =
+        as_polstack_create(&r->pol, &polcfg, cfg->check == AS_RUN_CHECK_FULL,
+                           cfg->stats_layer, r->err, r->errcap);
+    if (rc == AS_OK) as_polstack_set_check_every(&r->pol, every);
+    if (rc == AS_OK && cfg->check == AS_RUN_CHECK_LIGHT) {
+        as_lightcheck_init(&r->light, r->os, r->pol.ops->name, every);
+        r->light_on = 1;
+    }
     for (size_t i = 0; rc == AS_OK && i < cfg->n_sinks; i++)
         if (cfg->sinks[i].on_policy_stats && r->pol.ops->stats)
             r->want_policy_stats = 1;
     return rc;
 }
 
-/* Open the trace, build the OS, the predictors and the policy. */
-static int setup(run_t *r, as_simos_config_t *oscfg)
+/* The parts of one configuration that need no trace: the policy and
+ * predictors found, every parameter resolved into rp. */
+static int setup_params(run_t *r, as_run_params_t *rp)
+{
+    as_host_os_read(r->cfg->trace_path, &r->res->host);
+    int rc = resolve(r, rp, &r->os_part, &r->check_part);
+    if (rc != AS_OK) return rc;
+    if (r->cfg->classes.n < 1 || r->cfg->classes.n > AS_MAX_CLASSES) {
+        errf(r->err, r->errcap, "bad lifetime classes");
+        return AS_EINVAL;
+    }
+    return AS_OK;
+}
+
+/* Open the trace shared by every configuration and compute its hash.
+ * @return 0, or the error (message in err). */
+static int open_trace(const char *path, as_trace_reader_t **reader,
+                      char hash[17], char *err, size_t errcap)
+{
+    int rc = as_trace_reader_open(reader, path);
+    if (rc != AS_OK) {
+        if (*reader)
+            errf(err, errcap, "%s", as_trace_reader_error(*reader));
+        else
+            errf(err, errcap, "%s: cannot open: %s", path, as_strerror(rc));
+        return rc;
+    }
+    if ((rc = as_trace_reader_hash(*reader, hash)) != AS_OK)
+        errf(err, errcap, "%s", as_trace_reader_error(*reader));
+    return rc;
+}
+
+/* With the trace open: build the OS, the predictors and the policy. */
+static int setup(run_t *r, const as_run_params_t *rp)
 {
     const as_run_config_t *cfg = r->cfg;
-    as_run_params_t *rp = calloc(1, sizeof *rp);
-    if (!rp) return AS_ENOMEM;
-    int os_part = -1;
-    as_host_os_read(cfg->trace_path, &r->res->host);
-    int rc = resolve(r, rp, &os_part);
-    if (rc != AS_OK) goto out;
-    if (cfg->classes.n < 1 || cfg->classes.n > AS_MAX_CLASSES) {
-        errf(r->err, r->errcap, "bad lifetime classes");
-        rc = AS_EINVAL;
-        goto out;
-    }
-    rc = as_trace_reader_open(&r->reader, cfg->trace_path);
-    if (rc != AS_OK) {
-        if (r->reader)
-            trace_err(r, rc);
-        else
-            errf(r->err, r->errcap, "%s: cannot open: %s", cfg->trace_path,
-                 as_strerror(rc));
-        goto out;
-    }
-    if ((rc = as_trace_reader_hash(r->reader, r->res->trace_hash)) != AS_OK) {
-        trace_err(r, rc);
-        goto out;
-    }
+    int rc;
     r->res->trace_bytes = as_trace_reader_file_bytes(r->reader);
-    *oscfg = cfg->os;
-    as_simos_config_apply(oscfg, as_run_params_values(rp, os_part));
-    r->oscfg = *oscfg;
-    if ((rc = as_simos_create(oscfg, &r->os)) != AS_OK) goto out;
+    r->oscfg = cfg->os;
+    as_simos_config_apply(&r->oscfg, as_run_params_values(rp, r->os_part));
+    if ((rc = as_simos_create(&r->oscfg, &r->os)) != AS_OK) return rc;
     r->ps = as_simos_pagesource(r->os);
     if ((rc = as_outcomes_create(&r->outcomes, cfg->classes.n)) != AS_OK)
-        goto out;
+        return rc;
     /* The primary predictor's tables count as allocator metadata (a real
      * allocator would carry them); the shadow's live in host memory. */
     if ((rc = as_predset_create(r->preds, rp, &r->ps->meta, &as_host_mem,
                                 r->reader, r->err, r->errcap)) != AS_OK)
-        goto out;
+        return rc;
     if (cfg->predictor_load_path &&
         (rc = as_predset_load(r->preds, cfg->predictor_load_path, r->err,
                               r->errcap)) != AS_OK)
-        goto out;
+        return rc;
     if ((rc = as_predset_oracle_prepass(r->preds, r->err, r->errcap)) != AS_OK)
-        goto out;
-    if ((rc = create_policy(r, as_run_params_values(rp, 0))) != AS_OK) goto out;
-    rc = as_livemap_init(&r->live, 1024);
-out:
-    free(rp);
-    return rc;
+        return rc;
+    if ((rc = create_policy(
+             r, as_run_params_values(rp, 0),
+             as_run_params_values(rp, r->check_part)[AS_CHECK_P_EVERY].u)) !=
+        AS_OK)
+        return rc;
+    return as_livemap_init(&r->live, 1024);
 }
 
 /* The timers' periods from the trace's index and the configuration, and
  * the bounds the run must fit (timers.h). */
-static int plan_timers(run_t *r, const as_simos_config_t *oscfg)
+static int plan_timers(run_t *r)
 {
+    const as_simos_config_t *oscfg = &r->oscfg;
     const as_run_config_t *cfg = r->cfg;
     size_t nchunks = as_trace_reader_chunk_count(r->reader);
     const as_trace_chunk_info_t *ch = as_trace_reader_chunks(r->reader);
@@ -565,12 +664,11 @@ static void start_timers(run_t *r, uint64_t t)
     as_timers_start(&r->timers, t, tick);
 }
 
-/* Replay every event. @return 0, or the first error. */
-static int replay(run_t *r, const as_simos_config_t *oscfg)
+/* Before the first event: the timers planned, the sinks told. */
+static int replay_start(run_t *r)
 {
     const as_run_config_t *cfg = r->cfg;
-    as_run_result_t *res = r->res;
-    int rc = plan_timers(r, oscfg);
+    int rc = plan_timers(r);
     if (rc != AS_OK) return rc;
     as_run_start_t start = {.trace_path = cfg->trace_path,
                             .truncated = !as_trace_reader_indexed(r->reader)};
@@ -578,48 +676,47 @@ static int replay(run_t *r, const as_simos_config_t *oscfg)
         if (cfg->sinks[i].on_start)
             rc = cfg->sinks[i].on_start(cfg->sinks[i].arg, &start, r->err,
                                         r->errcap);
-    if (rc != AS_OK) return rc;
-    uint64_t total_events = r->trace_events;
     as_metrics_init(&r->metrics);
-    as_event_t *ev = malloc(BATCH * sizeof *ev);
-    if (!ev) return AS_ENOMEM;
-    long got;
-    int first = 1;
-    while ((got = as_trace_reader_next_batch(r->reader, ev, BATCH)) > 0) {
-        for (long i = 0; i < got; i++) {
-            const as_event_t *e = &ev[i];
-            if (i + PREFETCH_AHEAD < got) {
-                const as_event_t *a = &ev[i + PREFETCH_AHEAD];
-                as_livemap_prefetch(&r->live, a->object);
-                if (a->kind == AS_EV_REALLOC)
-                    as_livemap_prefetch(&r->live, a->new_object);
-            }
-            if (first) {
-                first = 0;
-                start_timers(r, e->t_ns);
-            }
-            if ((rc = run_timers(r, e->t_ns)) != AS_OK) goto out;
-            r->t_now = e->t_ns;
-            if ((rc = do_event(r, e)) != AS_OK) {
-                if (rc == AS_ENOMEM)
-                    errf(r->err, r->errcap, "out of memory at event %llu",
-                         (unsigned long long)res->events);
-                goto out;
-            }
-            res->events++;
-            as_sample_t s;
-            sample_now(r, &s, e->t_ns);
-            as_metrics_update(&r->metrics, &s);
-        }
-        /* every time the event count crosses a multiple of 2^20 */
-        uint64_t done = res->events;
-        if (cfg->progress && (done >> 20) != ((done - (uint64_t)got) >> 20))
-            cfg->progress(cfg->progress_arg, done, total_events);
-    }
-    if (got < 0) rc = trace_err(r, (int)got);
-out:
-    free(ev);
+    r->first = 1;
     return rc;
+}
+
+/* Replay one batch of events. @return 0, or the first error. */
+static int replay_batch(run_t *r, const as_event_t *ev, long got)
+{
+    as_run_result_t *res = r->res;
+    int rc;
+    for (long i = 0; i < got; i++) {
+        const as_event_t *e = &ev[i];
+        if (i + PREFETCH_AHEAD < got) {
+            const as_event_t *a = &ev[i + PREFETCH_AHEAD];
+            as_livemap_prefetch(&r->live, a->object);
+            if (a->kind == AS_EV_REALLOC)
+                as_livemap_prefetch(&r->live, a->new_object);
+        }
+        /* the entry of a free's object, once its slot is loaded */
+        if (i + PREFETCH_AHEAD / 2 < got &&
+            ev[i + PREFETCH_AHEAD / 2].kind != AS_EV_ALLOC)
+            as_livemap_prefetch_entry(&r->live,
+                                      ev[i + PREFETCH_AHEAD / 2].object);
+        if (r->first) {
+            r->first = 0;
+            start_timers(r, e->t_ns);
+        }
+        if ((rc = run_timers(r, e->t_ns)) != AS_OK) return rc;
+        r->t_now = e->t_ns;
+        if ((rc = do_event(r, e)) != AS_OK) {
+            if (rc == AS_ENOMEM)
+                errf(r->err, r->errcap, "out of memory at event %llu",
+                     (unsigned long long)res->events);
+            return rc;
+        }
+        res->events++;
+        as_sample_t s;
+        sample_now(r, &s, e->t_ns);
+        as_metrics_update(&r->metrics, &s);
+    }
+    return AS_OK;
 }
 
 /* End of trace: the last sample, the outcomes of objects never freed, and
@@ -637,10 +734,9 @@ static int finish(run_t *r)
         as_short_periods(&r->pol_part, r->class_periods, &cfg->classes,
                          &r->oscfg, res->metrics.duration_ns,
                          res->short_periods_msg, sizeof res->short_periods_msg);
-    for (uint64_t i = 0; i <= r->live.mask; i++) {
-        const as_live_t *o = &r->live.slots[i];
-        if (o->used && !(o->flags & AS_LIVE_FAILED)) observe(r, o, r->t_now, 0);
-    }
+    as_live_t o;
+    for (uint64_t cur = 0; as_livemap_next(&r->live, &cur, &o);)
+        if (!(o.flags & AS_LIVE_FAILED)) observe(r, &o, r->t_now, 0);
     res->objects = r->next_object;
     res->duration_ns = res->metrics.duration_ns;
     res->os = *as_simos_counters(r->os);
@@ -661,8 +757,12 @@ static int finish(run_t *r)
         snprintf(res->truncation, sizeof res->truncation, "%s",
                  as_trace_reader_error(r->reader));
     }
-    /* With the checking layer on: the policy must give back every
-     * reservation and metadata byte when destroyed. */
+    /* The light check's last hook sees the final heap; with the checking
+     * layer on, the policy must give back every reservation and metadata
+     * byte when destroyed. */
+    if (r->light_on &&
+        (rc = as_lightcheck_hook(&r->light, r->pol.ops, r->pol.state)) != 0)
+        return light_err(r, rc, "the end of the trace", r->next_object);
     return as_polstack_close(&r->pol, r->err, r->errcap);
 }
 
@@ -680,39 +780,150 @@ static void run_destroy(run_t *r)
     free(r->pol_sample.v);
     as_polstack_destroy(&r->pol);
     if (r->os) as_simos_destroy(r->os);
-    if (r->reader) as_trace_reader_close(r->reader);
     as_livemap_destroy(&r->live);
+    if (r->light_on) as_lightcheck_destroy(&r->light);
+}
+
+/* Read the trace once and hand every block of events to each
+ * configuration still running, in order; a configuration that fails stops
+ * alone. Several configurations take blocks of BLOCK_BATCHES batches, so
+ * that each keeps its own tables in cache for that long. The first
+ * configuration's progress callback hears the events read. */
+static void replay_all(run_t *runs, size_t k, as_trace_reader_t *reader)
+{
+    const as_run_config_t *c0 = runs[0].cfg;
+    size_t cap = k > 1 ? (size_t)BATCH * BLOCK_BATCHES : BATCH;
+    as_event_t *ev = malloc(cap * sizeof *ev);
+    uint64_t total = 0;
+    for (size_t j = 0; j < k; j++) {
+        if (runs[j].rc != AS_OK) continue;
+        if (!ev) runs[j].rc = AS_ENOMEM;
+        double w = wall_now();
+        if (ev) runs[j].rc = replay_start(&runs[j]);
+        runs[j].own_s += wall_now() - w;
+        if (!total) total = runs[j].trace_events;
+    }
+    long got = 0;
+    uint64_t done = 0;
+    double decode_s = 0;
+    while (ev && got >= 0) {
+        double w = wall_now();
+        size_t n = 0;
+        while (n < cap &&
+               (got = as_trace_reader_next_batch(reader, ev + n, BATCH)) > 0)
+            n += (size_t)got;
+        double w1 = wall_now();
+        decode_s += w1 - w;
+        if (n == 0) break;
+        for (size_t j = 0; j < k; j++) {
+            if (runs[j].rc != AS_OK) continue;
+            runs[j].rc = replay_batch(&runs[j], ev, (long)n);
+            double w2 = wall_now();
+            runs[j].own_s += w2 - w1;
+            w1 = w2;
+        }
+        drop_used_samples(runs, k, reader);
+        /* every time the event count crosses a multiple of 2^20 */
+        done += n;
+        if (c0->progress && (done >> 20) != ((done - n) >> 20))
+            c0->progress(c0->progress_arg, done, total);
+        if (got == 0) break;
+    }
+    for (size_t j = 0; j < k; j++) {
+        runs[j].own_s += decode_s / (double)k;
+        if (got < 0 && runs[j].rc == AS_OK)
+            runs[j].rc = trace_err(&runs[j], (int)got);
+    }
+    free(ev);
+}
+
+int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
+                       as_run_result_t *res, char *const *errs, size_t errcap,
+                       int *rcs)
+{
+    run_t *runs = calloc(k ? k : 1, sizeof *runs);
+    as_run_params_t *rps = calloc(k ? k : 1, sizeof *rps);
+    if (!runs || !rps || !k) {
+        free(runs);
+        free(rps);
+        for (size_t j = 0; j < k; j++) {
+            memset(&res[j], 0, sizeof res[j]);
+            errf(errs[j], errcap, "out of memory");
+            rcs[j] = AS_ENOMEM;
+        }
+        return k ? AS_ENOMEM : AS_EINVAL;
+    }
+    int any = 0;
+    for (size_t j = 0; j < k; j++) {
+        double w = wall_now();
+        run_t *r = &runs[j];
+        memset(&res[j], 0, sizeof res[j]);
+        r->cfg = cfgs[j];
+        r->res = &res[j];
+        r->err = errs[j];
+        r->errcap = errcap;
+        r->err[0] = 0;
+        r->os_part = r->check_part = -1;
+        r->rc = setup_params(r, &rps[j]);
+        any |= r->rc == AS_OK;
+        r->own_s += wall_now() - w;
+    }
+    /* One reader for all: the first configuration names the trace. */
+    as_trace_reader_t *reader = NULL;
+    char hash[17] = "", oerr[1024] = "";
+    double w = wall_now();
+    int orc =
+        any ? open_trace(cfgs[0]->trace_path, &reader, hash, oerr, sizeof oerr)
+            : AS_OK;
+    double open_s = (wall_now() - w) / (double)k;
+    for (size_t j = 0; j < k; j++) {
+        run_t *r = &runs[j];
+        r->own_s += open_s;
+        if (r->rc != AS_OK) continue;
+        if (orc != AS_OK) {
+            errf(r->err, r->errcap, "%s", oerr);
+            r->rc = orc;
+            continue;
+        }
+        w = wall_now();
+        r->reader = reader;
+        memcpy(r->res->trace_hash, hash, sizeof hash);
+        r->rc = setup(r, &rps[j]);
+        r->own_s += wall_now() - w;
+    }
+    free(rps);
+    if (orc == AS_OK && reader) replay_all(runs, k, reader);
+    int first_rc = AS_OK;
+    for (size_t j = 0; j < k; j++) {
+        run_t *r = &runs[j];
+        const as_run_config_t *cfg = r->cfg;
+        w = wall_now();
+        if (r->rc == AS_OK) r->rc = finish(r);
+        if (r->rc == AS_OK) {
+            r->res->wall_s = r->own_s + (wall_now() - w);
+            for (size_t i = 0; i < cfg->n_sinks && r->rc == AS_OK; i++)
+                if (cfg->sinks[i].on_end)
+                    r->rc = cfg->sinks[i].on_end(cfg->sinks[i].arg, cfg, r->res,
+                                                 r->err, r->errcap);
+        }
+        run_destroy(r);
+        if (r->rc != AS_OK && !r->err[0])
+            errf(r->err, r->errcap, "%s: %s",
+                 cfg->trace_path ? cfg->trace_path : "", as_strerror(r->rc));
+        if (r->rc != AS_OK) as_run_result_free(r->res);
+        rcs[j] = r->rc;
+        if (first_rc == AS_OK) first_rc = r->rc;
+    }
+    if (reader) as_trace_reader_close(reader);
+    free(runs);
+    return first_rc;
 }
 
 int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
                   size_t errcap)
 {
-    double w0 = wall_now();
-    memset(res, 0, sizeof *res);
-    run_t r;
-    memset(&r, 0, sizeof r);
-    r.cfg = cfg;
-    r.res = res;
-    r.err = err;
-    r.errcap = errcap;
-    err[0] = 0;
-    as_simos_config_t oscfg;
-    int rc = setup(&r, &oscfg);
-    if (rc == AS_OK) rc = replay(&r, &oscfg);
-    if (rc == AS_OK) rc = finish(&r);
-    if (rc == AS_OK) {
-        res->wall_s = wall_now() - w0;
-        for (size_t i = 0; i < cfg->n_sinks && rc == AS_OK; i++)
-            if (cfg->sinks[i].on_end)
-                rc = cfg->sinks[i].on_end(cfg->sinks[i].arg, cfg, res, err,
-                                          errcap);
-    }
-    run_destroy(&r);
-    if (rc != AS_OK && !err[0])
-        errf(err, errcap, "%s: %s", cfg->trace_path ? cfg->trace_path : "",
-             as_strerror(rc));
-    if (rc != AS_OK) as_run_result_free(res);
-    return rc;
+    int rc;
+    return as_engine_run_many(&cfg, 1, res, &err, errcap, &rc);
 }
 
 void as_run_result_free(as_run_result_t *res)

@@ -31,6 +31,13 @@
 
 #define AS_MAX_PARAMS 64
 
+/* as_run_config_t.check: OFF verifies nothing; FULL wraps the policy in the
+ * checking layer (policies/layers/check.h: O(log n) per call, page-source
+ * calls, leaks at destroy); LIGHT is the O(1)-per-operation check of
+ * sim/lightcheck.h (bounds, overlap, alignment). Both run the policy's
+ * whole-heap hook every check.every operations and at the end. */
+enum { AS_RUN_CHECK_OFF = 0, AS_RUN_CHECK_FULL = 1, AS_RUN_CHECK_LIGHT = 2 };
+
 typedef struct as_run_config {
     const char *trace_path;
     const char *policy;                /* registry name */
@@ -48,7 +55,8 @@ typedef struct as_run_config {
     /* the fields of `os` an option set (bit 1 << AS_SIMOS_P_*: --thp);
      * the others default to the recording host's (sim/hostos.h) */
     unsigned os_given;
-    int check;                   /* 1: wrap the policy in the checking layer */
+    int check;                   /* AS_RUN_CHECK_*: how the policy's answers
+                                    are verified */
     uint64_t sample_interval_ns; /* series sampling; 0 = 1/1000 of the trace */
     /* the consumers of the run's samples and result (sink.h), called in
      * this order; NULL/0 = none */
@@ -163,10 +171,25 @@ typedef struct as_run_result {
 int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
                   size_t errcap);
 
+/* as_engine_run_many: replay cfgs[0..k) in one pass over the trace that
+ * cfgs[0] names (the others' trace_path is used only in messages): the
+ * trace is opened and decoded once, and each batch of events goes to
+ * every configuration in turn. Each has its own OS, policy, predictors,
+ * live table, sinks, result res[j], message errs[j] (errcap bytes) and
+ * status rcs[j]: what as_engine_run(cfgs[j]) would return, with the same
+ * result and the same sink calls; a configuration that fails stops alone.
+ * res[j].wall_s is the time spent on configuration j plus its share of
+ * opening and decoding. @return 0 when every configuration succeeded,
+ * else the first failure's code. Free each successful result. */
+int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
+                       as_run_result_t *res, char *const *errs, size_t errcap,
+                       int *rcs);
+
 void as_run_result_free(as_run_result_t *res);
 
-/* as_run_config_default: THP always, khugepaged on, LLAMA classes, check on,
- * predictor "none". */
+/* as_run_config_default: THP always, khugepaged on, LLAMA classes, the
+ * full checking layer (tests rely on it; the command line defaults to
+ * light), predictor "none". */
 void as_run_config_default(as_run_config_t *cfg);
 
 #endif /* AS_SIM_ENGINE_H */

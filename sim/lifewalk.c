@@ -124,8 +124,9 @@ int as_lifewalk_trace(const char *path, const as_classes_t *cl,
         uint64_t n = live.count, k = 0;
         as_live_t *left = malloc(n * sizeof *left);
         if (!left) rc = AS_ENOMEM;
-        for (uint64_t s = 0; left && s <= live.mask; s++)
-            if (live.slots[s].used) left[k++] = live.slots[s];
+        as_live_t o;
+        for (uint64_t cur = 0; left && k < n && as_livemap_next(&live, &cur, &o);)
+            left[k++] = o;
         if (left) qsort(left, k, sizeof *left, by_id);
         for (uint64_t j = 0; left && j < k && rc == AS_OK; j++)
             rc = report(&w, &left[j], AS_LIFETIME_INF);

@@ -65,8 +65,7 @@ int as_polstack_create(as_polstack_t *p, const as_policy_config_t *pcfg,
     }
     if (rc != AS_OK) {
         if (cfg->why->len)
-            snprintf(err, cap, "policy %s: %s", p->policy->name,
-                     cfg->why->buf);
+            snprintf(err, cap, "policy %s: %s", p->policy->name, cfg->why->buf);
         else
             snprintf(err, cap, "policy %s: create failed: %s", p->policy->name,
                      as_strerror(rc));
@@ -82,6 +81,11 @@ int as_polstack_create(as_polstack_t *p, const as_policy_config_t *pcfg,
         p->state = st;
     }
     return AS_OK;
+}
+
+void as_polstack_set_check_every(as_polstack_t *p, uint64_t every)
+{
+    if (p->check_state) as_check_set_period(p->check_state, every);
 }
 
 const char *as_polstack_check_error(const as_polstack_t *p)

@@ -14,6 +14,7 @@
 #define AS_SIM_POLSTACK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/mem.h"
 #include "policies/policy.h"
@@ -40,6 +41,11 @@ int as_polstack_find(as_polstack_t *p, const as_policy_ops_t *ops,
  * create's error with err naming the policy. */
 int as_polstack_create(as_polstack_t *p, const as_policy_config_t *cfg,
                        int check, int stats, char *err, size_t errcap);
+
+/* as_polstack_set_check_every: with the checking layer, run the policy's
+ * check hook on the layer's schedule with period `every` operations (0:
+ * only at close); nothing without the layer. */
+void as_polstack_set_check_every(as_polstack_t *p, uint64_t every);
 
 /* as_polstack_check_error: @return the checking layer's message for the
  * last AS_ECHECK ("" without the layer). */

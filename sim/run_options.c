@@ -23,6 +23,7 @@ enum {
     OPT_CLASSES,
     OPT_SAMPLE_INTERVAL,
     OPT_NO_CHECK,
+    OPT_CHECK,
     OPT_STATS,
     OPT_SHADOW,
     OPT_PRED_LOAD,
@@ -31,12 +32,18 @@ enum {
     OPT_QUIET,
     OPT_SKIP_BAD,
     OPT_ALLOW_TRUNCATED,
-    OPT_MAX_ROWS
+    OPT_MAX_ROWS,
+    OPT_CONFIG
 };
 
 static const as_opt_t run_only[] = {
     AS_OPT_ROW_TEXT(OPT_POLICY, "policy", 'p', "NAME",
-                    "placement policy (required; below)"),
+                    "placement policy (required unless --config; below)"),
+    AS_OPT_ROW_TEXT(OPT_CONFIG, "config", 0, "SPEC",
+                    "one of several configurations replayed in one pass\n"
+                    "over the trace: POLICY[,predictor=Q][,shadow=Q]\n"
+                    "[,check=MODE][,PART.KEY=VALUE...], written to\n"
+                    "DIR/SPEC; repeatable; the other options apply to all"),
     {0},
 };
 
@@ -74,8 +81,12 @@ static const as_opt_t run_common[] = {
                     "instead of stopping (exit 2)"),
     AS_OPT_ROW_FLAG(OPT_ALLOW_TRUNCATED, "allow-truncated", 0,
                     "exit 0, not 3, on a truncated trace"),
-    AS_OPT_ROW_FLAG(OPT_NO_CHECK, "no-check", 0,
-                    "skip the checking layer (faster)"),
+    AS_OPT_ROW_CHOICE(OPT_CHECK, "check", 0, "off|light|full", "MODE",
+                      "light (default): bounds, overlap and alignment of\n"
+                      "every block in O(1), the policy's own check every\n"
+                      "check.every operations and at the end; full: the\n"
+                      "exhaustive checking layer (slower); off: none"),
+    AS_OPT_ROW_FLAG(OPT_NO_CHECK, "no-check", 0, "the same as --check=off"),
     AS_OPT_ROW_FLAG(OPT_STATS, "stats", 0,
                     "wrap the policy in the statistics layer"),
     AS_OPT_ROW_TEXT(OPT_SHADOW, "shadow-predictor", 0, "Q",
@@ -111,6 +122,7 @@ int as_run_options_parse(as_run_opts_t *o, const char *cmd,
 {
     memset(o, 0, sizeof *o);
     as_run_config_default(&o->cfg);
+    o->cfg.check = AS_RUN_CHECK_LIGHT;
     o->out_dir = "allocsim-out";
     as_opts_t p;
     as_opts_init(&p, cmd, tables, argc, argv);
@@ -123,6 +135,13 @@ int as_run_options_parse(as_run_opts_t *o, const char *cmd,
             return AS_EXIT_OK;
         case OPT_POLICY:
             o->cfg.policy = p.text;
+            break;
+        case OPT_CONFIG:
+            if (o->n_configs == AS_MAX_CONFIGS) {
+                as_cli_err("too many --config (at most %d)", AS_MAX_CONFIGS);
+                return AS_EXIT_USAGE;
+            }
+            o->configs[o->n_configs++] = p.text;
             break;
         case OPT_TRACE:
             o->trace = p.text;
@@ -162,8 +181,14 @@ int as_run_options_parse(as_run_opts_t *o, const char *cmd,
             o->cfg.sample_interval_ns = p.value.u;
             break;
         case OPT_NO_CHECK:
-            o->cfg.check = 0;
+            o->cfg.check = AS_RUN_CHECK_OFF;
             break;
+        case OPT_CHECK: {
+            static const int mode[] = {AS_RUN_CHECK_OFF, AS_RUN_CHECK_LIGHT,
+                                       AS_RUN_CHECK_FULL};
+            o->cfg.check = mode[p.value.u];
+            break;
+        }
         case OPT_STATS:
             o->cfg.stats_layer = 1;
             break;

@@ -12,6 +12,7 @@
 #include "sim/rundir.h" /* as_run_to_dir, which run and demo call */
 
 #define AS_MAX_POSITIONAL 64
+#define AS_MAX_CONFIGS 64 /* --config of one `allocsim run` */
 
 typedef struct {
     as_run_config_t cfg;
@@ -20,6 +21,8 @@ typedef struct {
     int out_given;       /* -o was given */
     int predictor_given; /* --predictor was given */
     int quiet;
+    const char *configs[AS_MAX_CONFIGS]; /* --config SPEC (run) */
+    size_t n_configs;
     const char *positional[AS_MAX_POSITIONAL];
     size_t n_positional;
 } as_run_opts_t;

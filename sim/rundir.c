@@ -263,55 +263,68 @@ static int make_tmp_dir(const char *dir, char *tmp, size_t cap)
     return 0;
 }
 
-int as_run_to_dir(as_run_config_t *cfg, const char *dir,
-                  void (*prog)(void *, uint64_t, uint64_t),
-                  as_run_brief_t *brief)
-{
-    int exists, rc = check_target(dir, &exists);
-    if (rc != AS_EXIT_OK) return rc;
+/* One run directory being written: its temporary directory, its files
+ * and the sinks that write them. */
+typedef struct {
+    const char *dir;
+    int exists; /* dir is there (an earlier run, to replace) */
     char tmp[4096];
-    if (make_tmp_dir(dir, tmp, sizeof tmp)) return AS_EXIT_FAIL;
     as_outfile_t out[N_F];
-    memset(out, 0, sizeof out);
+    as_series_t series, pseries;
+    as_sink_file_t conf, hist, summary;
+    as_run_sink_t sinks[N_F];
+} rundir_t;
+
+/* Check dir, make its temporary directory and open its files; the sinks
+ * go to cfg. @return AS_EXIT_OK, or an exit code (message printed,
+ * nothing left). */
+static int rundir_open(rundir_t *d, const char *dir, as_run_config_t *cfg)
+{
+    memset(d, 0, sizeof *d);
+    d->dir = dir;
+    int rc = check_target(dir, &d->exists);
+    if (rc != AS_EXIT_OK) return rc;
+    if (make_tmp_dir(dir, d->tmp, sizeof d->tmp)) return AS_EXIT_FAIL;
+    as_outfile_t *out = d->out;
     for (int i = 0; i < N_F; i++) {
         char path[4400], err[4400];
-        snprintf(path, sizeof path, "%s/%s", tmp, file_names[i]);
+        snprintf(path, sizeof path, "%s/%s", d->tmp, file_names[i]);
         if (as_outfile_open(&out[i], path, err, sizeof err) != AS_OK) {
             as_cli_err("%s", err);
             close_all(out, 0);
-            remove_run_dir(tmp);
+            remove_run_dir(d->tmp);
             return AS_EXIT_FAIL;
         }
     }
-    as_series_t series, pseries;
-    as_sink_file_t conf, hist, summary;
-    as_run_sink_t sinks[N_F] = {
-        [F_SERIES] =
-            as_series_sink(&series, out[F_SERIES].f, out[F_SERIES].path),
-        [F_POLICY_SERIES] = as_policy_series_sink(
-            &pseries, out[F_POLICY_SERIES].f, out[F_POLICY_SERIES].path),
-        [F_CONFUSION] =
-            as_confusion_sink(&conf, out[F_CONFUSION].f, out[F_CONFUSION].path),
-        [F_HISTOGRAMS] = as_histograms_sink(&hist, out[F_HISTOGRAMS].f,
-                                            out[F_HISTOGRAMS].path),
-        [F_SUMMARY] =
-            as_summary_sink(&summary, out[F_SUMMARY].f, out[F_SUMMARY].path),
-    };
-    cfg->sinks = sinks;
+    d->sinks[F_SERIES] =
+        as_series_sink(&d->series, out[F_SERIES].f, out[F_SERIES].path);
+    d->sinks[F_POLICY_SERIES] = as_policy_series_sink(
+        &d->pseries, out[F_POLICY_SERIES].f, out[F_POLICY_SERIES].path);
+    d->sinks[F_CONFUSION] =
+        as_confusion_sink(&d->conf, out[F_CONFUSION].f, out[F_CONFUSION].path);
+    d->sinks[F_HISTOGRAMS] = as_histograms_sink(&d->hist, out[F_HISTOGRAMS].f,
+                                                out[F_HISTOGRAMS].path);
+    d->sinks[F_SUMMARY] =
+        as_summary_sink(&d->summary, out[F_SUMMARY].f, out[F_SUMMARY].path);
+    cfg->sinks = d->sinks;
     cfg->n_sinks = N_F;
-    if (prog && as_cli_progress_on()) cfg->progress = prog;
-    as_run_result_t res;
-    char err[2048];
-    int erc = as_engine_run(cfg, &res, err, sizeof err);
-    if (cfg->progress) fprintf(stderr, "\r\033[K");
+    return AS_EXIT_OK;
+}
+
+/* After the engine: keep the run directory when erc is 0 (install it at
+ * dir and report), else drop it and print err. @return the exit code. */
+static int rundir_close(rundir_t *d, as_run_config_t *cfg, int erc,
+                        const char *err, as_run_result_t *res,
+                        as_run_brief_t *brief)
+{
     cfg->sinks = NULL;
     cfg->n_sinks = 0;
     if (erc != AS_OK) {
         int write_failed = 0;
         for (int i = 0; i < N_F; i++)
-            write_failed |= ferror(out[i].f) != 0;
-        close_all(out, 0);
-        remove_run_dir(tmp);
+            write_failed |= ferror(d->out[i].f) != 0;
+        close_all(d->out, 0);
+        remove_run_dir(d->tmp);
         as_cli_err("%s", err);
         /* Out of memory, a policy caught by the checks and a failed write
          * of an output are failures of the work; everything else is bad
@@ -320,16 +333,79 @@ int as_run_to_dir(as_run_config_t *cfg, const char *dir,
                    ? AS_EXIT_FAIL
                    : AS_EXIT_USAGE;
     }
-    if (close_all(out, 1) || install(tmp, dir, exists)) {
-        remove_run_dir(tmp);
-        as_run_result_free(&res);
+    if (close_all(d->out, 1) || install(d->tmp, d->dir, d->exists)) {
+        remove_run_dir(d->tmp);
+        as_run_result_free(res);
         return AS_EXIT_FAIL;
     }
     char summary_path[4200];
-    snprintf(summary_path, sizeof summary_path, "%s/summary.json", dir);
-    report(cfg, &res, summary_path, brief);
-    rc = res.warn_truncated && !cfg->allow_truncated ? AS_EXIT_TRUNCATED
-                                                     : AS_EXIT_OK;
-    as_run_result_free(&res);
+    snprintf(summary_path, sizeof summary_path, "%s/summary.json", d->dir);
+    report(cfg, res, summary_path, brief);
+    int rc = res->warn_truncated && !cfg->allow_truncated ? AS_EXIT_TRUNCATED
+                                                          : AS_EXIT_OK;
+    as_run_result_free(res);
+    return rc;
+}
+
+int as_run_to_dir(as_run_config_t *cfg, const char *dir,
+                  void (*prog)(void *, uint64_t, uint64_t),
+                  as_run_brief_t *brief)
+{
+    rundir_t d;
+    int rc = rundir_open(&d, dir, cfg);
+    if (rc != AS_EXIT_OK) return rc;
+    if (prog && as_cli_progress_on()) cfg->progress = prog;
+    as_run_result_t res;
+    char err[2048];
+    int erc = as_engine_run(cfg, &res, err, sizeof err);
+    if (cfg->progress) fprintf(stderr, "\r\033[K");
+    return rundir_close(&d, cfg, erc, err, &res, brief);
+}
+
+int as_runs_to_dirs(as_run_config_t *cfgs, const char *const *dirs, size_t k,
+                    void (*prog)(void *, uint64_t, uint64_t))
+{
+    rundir_t *d = calloc(k, sizeof *d);
+    as_run_result_t *res = calloc(k, sizeof *res);
+    const as_run_config_t **go = calloc(k, sizeof *go);
+    char *errbuf = calloc(k, 2048);
+    char **errs = calloc(k, sizeof *errs);
+    int *xc = calloc(k, sizeof *xc), *erc = calloc(k, sizeof *erc);
+    size_t *which = calloc(k, sizeof *which);
+    int rc = AS_EXIT_OK;
+    if (!d || !res || !go || !errbuf || !errs || !xc || !erc || !which) {
+        as_cli_err("out of memory");
+        rc = AS_EXIT_FAIL;
+        goto out;
+    }
+    size_t n = 0;
+    for (size_t j = 0; j < k; j++) {
+        xc[j] = rundir_open(&d[j], dirs[j], &cfgs[j]);
+        if (xc[j] != AS_EXIT_OK) continue;
+        go[n] = &cfgs[j];
+        errs[n] = errbuf + 2048 * n;
+        which[n++] = j;
+    }
+    if (n) {
+        as_run_config_t *c0 = &cfgs[which[0]];
+        if (prog && as_cli_progress_on()) c0->progress = prog;
+        as_engine_run_many(go, n, res, errs, 2048, erc);
+        if (c0->progress) fprintf(stderr, "\r\033[K");
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t j = which[i];
+        xc[j] = rundir_close(&d[j], &cfgs[j], erc[i], errs[i], &res[i], NULL);
+    }
+    for (size_t j = 0; j < k && rc == AS_EXIT_OK; j++)
+        rc = xc[j];
+out:
+    free(d);
+    free(res);
+    free(go);
+    free(errbuf);
+    free(errs);
+    free(xc);
+    free(erc);
+    free(which);
     return rc;
 }

@@ -22,4 +22,12 @@ int as_run_to_dir(as_run_config_t *cfg, const char *dir,
                   void (*progress)(void *, uint64_t, uint64_t),
                   as_run_brief_t *brief);
 
+/* as_runs_to_dirs: run cfgs[0..k) in one pass over the trace cfgs[0]
+ * names (as_engine_run_many) and write each to its run directory dirs[j],
+ * exactly as as_run_to_dir(&cfgs[j], dirs[j]) would: the same files, the
+ * same result line, a failure dropping only its own directory. prog hears
+ * the events read. @return the first non-zero exit code in order, else 0. */
+int as_runs_to_dirs(as_run_config_t *cfgs, const char *const *dirs, size_t k,
+                    void (*progress)(void *, uint64_t, uint64_t));
+
 #endif /* AS_SIM_RUNDIR_H */

@@ -919,6 +919,21 @@ int as_simos_touch(as_simos_t *os, uintptr_t addr, size_t bytes)
     return touch_slow(os, addr, bytes);
 }
 
+int as_simos_mapped(const as_simos_t *os, uintptr_t addr, size_t bytes)
+{
+    if (bytes == 0) return 1;
+    if (addr < os->base || addr + bytes < addr) return 0;
+    uint64_t p0 = (addr - os->base) >> PAGE_SHIFT;
+    uint64_t p1 = (addr - os->base + bytes - 1) >> PAGE_SHIFT;
+    if ((p1 >> 9) >= os->n_regions) return 0;
+    /* Fast path: one region of the extent the last touch used. */
+    const as_extent_t *x = os->hot;
+    if (x && p0 >> 9 == p1 >> 9 && (p0 >> 9) - x->r0 < x->len)
+        return bits_all_set(x->g.mapped, (unsigned)(p0 & 511),
+                            (unsigned)(p1 & 511));
+    return span_mapped(os, p0, p1);
+}
+
 uint32_t as_simos_khugepaged_scan(as_simos_t *os)
 {
     if (!os->cfg.khugepaged || os->cfg.thp == AS_THP_NEVER ||

@@ -106,6 +106,11 @@ const as_pagesource_t *as_simos_pagesource(as_simos_t *os);
  * the engine reports it). */
 int as_simos_touch(as_simos_t *os, uintptr_t addr, size_t bytes);
 
+/* as_simos_mapped: @return 1 when every page of [addr, addr+bytes) is
+ * reserved (mapped), 0 otherwise (bytes 0: 1). O(1) for a range inside one
+ * 2 MiB region of the last touched extent. */
+int as_simos_mapped(const as_simos_t *os, uintptr_t addr, size_t bytes);
+
 /* as_simos_khugepaged_scan: one khugepaged wake-up. @return collapses made. */
 uint32_t as_simos_khugepaged_scan(as_simos_t *os);
 

@@ -125,6 +125,14 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
         cfg->policy_ops ? cfg->policy_ops : as_policy_find(pol);
     if (pops && pops->lifetime_aware)
         cJSON_AddBoolToObject(po, "lifetime_aware", 1);
+    static const char *const check_mode[] = {[AS_RUN_CHECK_OFF] = "off",
+                                             [AS_RUN_CHECK_FULL] = "full",
+                                             [AS_RUN_CHECK_LIGHT] = "light"};
+    cJSON *ck = cJSON_AddObjectToObject(root, "check");
+    cJSON_AddStringToObject(
+        ck, "mode",
+        cfg->check >= 0 && cfg->check <= 2 ? check_mode[cfg->check] : "?");
+    cJSON_AddItemToObject(ck, "params", params_of(res, "check"));
 
     char pname[64], iname[64] = "";
     snprintf(pname, sizeof pname, "%s",

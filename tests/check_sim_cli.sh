@@ -25,6 +25,14 @@ check "no policy" 2 "--policy is required" -- "$A" run "$T/t.ast" -o "$T/x"
 check "unknown policy" 2 "unknown policy 'nope'; valid: .*bestfit" -- "$A" run -p nope "$T/t.ast" -o "$T/x"
 check "unknown predictor" 2 "unknown predictor 'psychic'; valid: .*oracle" -- "$A" run -p bestfit --predictor psychic "$T/t.ast" -o "$T/x"
 check "unknown param" 2 "bestfit has no parameter 'nope'; valid: " -- "$A" run -p bestfit -P bestfit.nope=1 "$T/t.ast" -o "$T/x"
+check "bad check mode" 2 "--check 'sometimes': must be one of off, light, full" -- "$A" run -p bestfit --check sometimes "$T/t.ast" -o "$T/x"
+# the check mode and its hook period are in the summary: light by default,
+# --no-check is --check=off, check.every a parameter
+for m in "light:" "full:--check=full" "off:--no-check" "off:--check=off"; do
+  "$A" run -q -p bestfit -P check.every=100 ${m#*:} "$T/t.ast" -o "$T/ck" >/dev/null 2>&1 &&
+  python3 -c "import json,sys; c=json.load(open(sys.argv[1]))['check']; assert c == {'mode': sys.argv[2], 'params': {'every': 100}}, c" \
+    "$T/ck/summary.json" "${m%%:*}" && echo "ok   check mode ${m%%:*} (${m#*:})" || { echo "FAIL check mode $m"; fail=1; }
+done
 check "bad thp" 2 "--thp 'sometimes': must be one of never, madvise, always" -- "$A" run -p bestfit --thp sometimes "$T/t.ast" -o "$T/x"
 # Parameters valid one by one but not together: the policy names them.
 check "joint params" 2 "policy hoard: hoard.large_threshold 8 is below the smallest size class 16" -- "$A" run -p hoard -P hoard.large_threshold=8 "$T/t.ast" -o "$T/x"

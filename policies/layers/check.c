@@ -692,6 +692,13 @@ void as_check_set_every(void *st, uint64_t every)
     c->ops_at_hook = c->ops;
 }
 
+void as_check_set_period(void *st, uint64_t every)
+{
+    as_check_t *c = st;
+    c->every = every;
+    c->live_factor = AS_CHECK_LIVE_FACTOR;
+}
+
 int as_check_run(void *st)
 {
     as_check_t *c = st;

@@ -71,8 +71,9 @@ typedef struct as_check as_check_t;
  * the hook's walk over the heap stays O(1) amortized per operation. */
 #define AS_CHECK_LIVE_FACTOR 16
 
-/* The layer's parameter table ("every"), for a command line to offer as
- * check.every and pass to as_check_set_every (the engine does not yet). */
+/* The checks' parameter table ("every"): the engine offers it as
+ * check.every and passes it to as_check_set_period (and to the light
+ * check of sim/lightcheck.h, which keeps the same schedule). */
 enum { AS_CHECK_P_EVERY, AS_CHECK_N_PARAMS };
 extern const as_param_spec_t as_check_params[AS_CHECK_N_PARAMS];
 
@@ -114,6 +115,11 @@ int as_check_verify(const void *state);
  * AS_CHECK_LIVE_FACTOR calls per live block; this one does not); 0: only in
  * as_check_close. */
 void as_check_set_every(void *state, uint64_t every);
+
+/* as_check_set_period: the default schedule (every `every` calls and at
+ * least AS_CHECK_LIVE_FACTOR per live block) with period `every`; 0: only
+ * in as_check_close. */
+void as_check_set_period(void *state, uint64_t every);
 
 /* as_check_run: run the inner policy's check hook now (nothing when it has
  * none). @return 0, or AS_ECHECK with the reason in as_check_last_error(). */
