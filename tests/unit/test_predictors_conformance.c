@@ -16,21 +16,6 @@
 #include "predictors/predictor.h"
 #include "tests/unit/testutil.h"
 
-static long arena_bytes;
-static void *t_alloc(void *st, size_t n)
-{
-    (void)st;
-    arena_bytes += (long)n;
-    return calloc(1, n);
-}
-static void t_free(void *st, void *p, size_t n)
-{
-    (void)st;
-    arena_bytes -= (long)n;
-    free(p);
-}
-static const as_mem_t mem = {t_alloc, t_free, NULL};
-
 typedef struct {
     const as_predictor_ops_t *ops, *inner_ops;
     void *state, *inner_state;
@@ -51,12 +36,12 @@ static void create(inst_t *x, const as_predictor_ops_t *ops,
             as_param_defaults(inner->params, inner->n_params, x->inner_vals),
             0);
         as_predictor_config_t ic = {
-            .classes = cl, .params = x->inner_vals, .mem = &mem};
+            .classes = cl, .params = x->inner_vals, .mem = &as_test_mem};
         CU_ASSERT_EQUAL_FATAL(inner->create(&ic, &x->inner_state), 0);
     }
     as_predictor_config_t c = {.classes = cl,
                                .params = x->vals,
-                               .mem = &mem,
+                               .mem = &as_test_mem,
                                .inner_ops = x->inner_ops,
                                .inner_state = x->inner_state};
     CU_ASSERT_EQUAL_FATAL(ops->create(&c, &x->state), 0);
@@ -147,14 +132,14 @@ static void test_every_predictor(void)
             for (int k = 0; k < 2; k++) {
                 const as_classes_t *cl = k ? &three : &seven;
                 inst_t a, b;
+                long held = as_test_mem_held();
                 create(&a, ops, inners[in], cl);
                 create(&b, ops, inners[in], cl);
                 drive(&a, &b, cl);
                 destroy(&a);
                 destroy(&b);
-                if (arena_bytes != 0)
+                if (as_test_mem_held() != held)
                     CU_FAIL("a predictor kept arena bytes after destroy");
-                arena_bytes = 0;
             }
     }
 }
