@@ -11,7 +11,9 @@
 #     for predictors also exp log tanh expf logf tanhf sqrt;
 #   - emitted by the toolchain rather than written in the source: libgcc
 #     arithmetic helpers (__popcountdi2, __udivti3, ...), the linker's
-#     _GLOBAL_OFFSET_TABLE_, and sanitizer/coverage hooks (__asan_*,
+#     _GLOBAL_OFFSET_TABLE_, libgcc's CPU-feature data behind
+#     __builtin_cpu_supports (__cpu_model, __cpu_features2,
+#     __cpu_indicator_init; the LSTM picks its AVX2 copy with it), and sanitizer/coverage hooks (__asan_*,
 #     __ubsan_*, __sanitizer_*, __gcov_*) in instrumented builds.
 # A symbol defined in libas_sim.a or libas_traces.a is reported as a
 # dependency violation; anything else as a libc/external reference. Each
@@ -32,7 +34,8 @@ SHIM_MATH="exp log tanh expf logf tanhf sqrt"
 toolchain_sym() {
   [[ $1 =~ ^__(popcount|clz|ctz|ffs|parity|bswap)[sdt]i2$ ]] ||
     [[ $1 =~ ^__(u?div|u?mod|mul|ashl|ashr|lshr)[sdt]i3$ ]] ||
-    [[ $1 =~ ^__(asan|ubsan|sanitizer|tsan|msan|lsan|gcov)_ ]]
+    [[ $1 =~ ^__(asan|ubsan|sanitizer|tsan|msan|lsan|gcov)_ ]] ||
+    [[ $1 =~ ^__cpu_(model|features2|indicator_init)$ ]]
 }
 
 # defined_syms LIB...: every global symbol defined in the archives.

@@ -52,6 +52,10 @@
 #define AS_LSTM_MAX_WIDTH 256 /* embed and hidden */
 #define AS_LSTM_MAX_LAYERS 2
 #define AS_LSTM_MAX_WINDOW 1024
+/* Layer 0's input products per word (V x 4H floats) are precomputed at load
+ * when they take at most this many floats (16 MiB); larger models compute
+ * them per word. */
+#define AS_LSTM_XGATE_MAX_FLOATS ((size_t)1 << 22)
 
 typedef struct {
     uint32_t classes, vocab, embed, hidden, layers, max_tokens;
@@ -74,7 +78,10 @@ typedef struct {
     uint64_t *vhash; /* vmask + 1 slots: a word's hash, 0 = empty */
     uint32_t *vid;   /* the word id of each slot */
     uint32_t vmask;
-    float *scratch;    /* h, c per layer, gates, logits */
+    float *scratch;    /* h, c per layer, gates, input part, logits */
+    float *xgate;      /* V x 4H: emb[id] x W_x + b of layer 0, or NULL
+                          (as_lstm_xgate_floats) */
+    int avx2;          /* 1: forward runs its AVX2 copy (same results) */
     size_t file_bytes; /* the size of the file it came from */
     size_t mem_bytes;  /* what it took from mem */
 } as_lstm_model_t;
@@ -95,6 +102,20 @@ void as_lstm_model_free(as_lstm_model_t *m);
 
 /* as_lstm_model_word: @return the id of a word (0: out of vocabulary). */
 uint32_t as_lstm_model_word(const as_lstm_model_t *m, uint64_t hash);
+
+/* as_lstm_xgate_floats: @return the floats of the precomputed layer-0 input
+ * products of a model of dims d (V x 4H), or 0 when they would exceed
+ * AS_LSTM_XGATE_MAX_FLOATS and are computed per word instead. */
+size_t as_lstm_xgate_floats(const as_lstm_dims_t *d);
+
+/* as_lstm_model_prepare: (re)compute m->xgate from the weights (parse does
+ * it; call again after changing m->param). No-op when xgate is NULL. */
+void as_lstm_model_prepare(as_lstm_model_t *m);
+
+/* as_lstm_simd_avx2: @return 1 when this CPU runs the forward pass's AVX2
+ * copy (parse sets m->avx2 from it; clear it to force the baseline copy,
+ * which gives bit-identical results). */
+int as_lstm_simd_avx2(void);
 
 /* as_lstm_model_forward: run ids[0..n) (only the last max_tokens count)
  * through the network. probs (may be NULL) receives C probabilities.

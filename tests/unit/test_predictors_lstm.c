@@ -508,6 +508,32 @@ static void test_model_file(void)
     /* size = header + 6 bounds + words + 4 * weights + checksum */
     CU_ASSERT_EQUAL(m.lay.total, (size_t)m.d.vocab * 8 + 4 * 16 * (8 + 16) +
                                      4 * 16 + 7 * 16 + 7);
+    /* The forward pass's copies agree bit for bit: the AVX2 copy and the
+     * baseline one, and the precomputed layer-0 input products against
+     * computing them per word; the probabilities sum to 1. */
+    CU_ASSERT_PTR_NOT_NULL(m.xgate);
+    for (uint32_t q = 0; q < 20; q++) {
+        uint32_t ids[40];
+        for (uint32_t i = 0; i < 40; i++)
+            ids[i] = (q * 7 + i * 3) % (m.d.vocab + 2); /* some out of range */
+        float p[4][AS_MAX_CLASSES];
+        float *xg = m.xgate;
+        uint32_t best[4];
+        for (int v = 0; v < 4; v++) {
+            m.avx2 = (v & 1) && as_lstm_simd_avx2();
+            m.xgate = v & 2 ? NULL : xg;
+            best[v] = as_lstm_model_forward(&m, ids, 12 + q, p[v]);
+        }
+        m.xgate = xg;
+        double sum = 0;
+        for (uint32_t k = 0; k < m.d.classes; k++)
+            sum += p[0][k];
+        CU_ASSERT_DOUBLE_EQUAL(sum, 1.0, 1e-5);
+        for (int v = 1; v < 4; v++) {
+            CU_ASSERT_EQUAL(best[v], best[0]);
+            CU_ASSERT_EQUAL(memcmp(p[v], p[0], m.d.classes * sizeof(float)), 0);
+        }
+    }
     as_lstm_model_free(&m); /* m.lay stays readable */
     uint8_t *b = malloc(n + 1);
     memcpy(b, good, n);
