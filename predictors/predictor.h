@@ -40,6 +40,10 @@ typedef struct {
     const uint32_t *frames; /* the stack's frame ids, innermost first */
     const uint64_t *pcs;    /* the frames' pcs, innermost first (may be NULL) */
     uint32_t depth;         /* frames in the stack */
+    uint64_t stack_height;  /* bytes from the top of the thread's stack to
+                               the allocating call (LLAMA's cache key);
+                               0 = unknown (v1 traces; also at outcomes,
+                               which do not carry it) */
     const char *const *symbols; /* the frames' demangled symbols, innermost
                                    first ("" unknown); only for predictors
                                    with needs_symbols, else NULL */

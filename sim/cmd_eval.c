@@ -32,7 +32,14 @@
 #include "sim/lstmfit.h"
 #include "sim/polstack.h"
 
-enum { OPT_PREDICTOR = 50, OPT_MODEL, OPT_TRAIN, OPT_JSON, OPT_QUIET };
+enum {
+    OPT_PREDICTOR = 50,
+    OPT_MODEL,
+    OPT_TRAIN,
+    OPT_CACHED,
+    OPT_JSON,
+    OPT_QUIET
+};
 
 static const as_opt_t eval_opts[] = {
     AS_OPT_ROW_TEXT(OPT_PREDICTOR, "predictor", 0, "P",
@@ -43,6 +50,9 @@ static const as_opt_t eval_opts[] = {
                     "model is trained from the --train traces"),
     AS_OPT_ROW_TEXT(OPT_TRAIN, "train", 0, "TRACE",
                     "a training trace for site (and lstm); repeatable"),
+    AS_OPT_ROW_TEXT(OPT_CACHED, "cached", 0, "NAME=VALUE",
+                    "a parameter of the cached column (key=height,\n"
+                    "per_thread=1, capacity=4096, ...); repeatable"),
     AS_OPT_ROW_FLAG(OPT_JSON, "json", 0, "one JSON object instead of text"),
     AS_OPT_ROW_FLAG(OPT_QUIET, "quiet", 'q', "no progress"),
     {0},
@@ -168,8 +178,8 @@ static void *lstm_of(const col_t *c)
 
 typedef struct {
     uint64_t key; /* 0 = empty slot */
-    uint64_t size, pc0;
-    uint32_t depth;
+    uint64_t size, pc0, height;
+    uint32_t depth, stack, thread;
     uint32_t count[AS_MAX_CLASSES];
     int8_t pred[MAX_COLS];
 } ectx_t;
@@ -291,6 +301,9 @@ static void test_one(void *arg, const as_lifewalk_alloc_t *a)
             e->size = a->ctx.size;
             e->depth = a->ctx.depth;
             e->pc0 = a->ctx.depth && a->ctx.pcs ? a->ctx.pcs[0] : 0;
+            e->height = a->ctx.stack_height;
+            e->stack = a->ctx.stack;
+            e->thread = a->ctx.thread;
         }
         double sz = (double)a->ctx.size;
         c->n++;
@@ -336,6 +349,7 @@ typedef struct {
     as_lstm_fit_t fit;
     size_t model_file, model_mem;
     double cached_hit_ns, cached_hit_rate, cached_replays;
+    double cached_score_hit_rate; /* hits / lookups while scoring */
     double contexts;
 } extra_t;
 
@@ -400,8 +414,9 @@ static void print_text(col_t *cols, int n, const as_classes_t *cl,
                x->model_file, x->model_mem);
     if (x->cached_replays > 0)
         printf("cached hit     %.1f ns per prediction (replay of %.0f "
-               "contexts, hit rate %.4f)\n",
-               x->cached_hit_ns, x->cached_replays, x->cached_hit_rate);
+               "contexts, hit rate %.4f); hit rate while scoring %.4f\n",
+               x->cached_hit_ns, x->cached_replays, x->cached_hit_rate,
+               x->cached_score_hit_rate);
     if (x->trained)
         printf("training       %.0f allocations, %u contexts, %u words; "
                "%.2f s reading, %.2f s training (CPU), %u epochs (best %u)\n",
@@ -451,8 +466,10 @@ static void print_json(col_t *cols, int n, const as_classes_t *cl,
         printf("]}");
     }
     printf("], \"model_file_bytes\": %zu, \"model_mem_bytes\": %zu, "
-           "\"cached_hit_ns\": %.1f, \"cached_hit_rate\": %.6f",
-           x->model_file, x->model_mem, x->cached_hit_ns, x->cached_hit_rate);
+           "\"cached_hit_ns\": %.1f, \"cached_hit_rate\": %.6f, "
+           "\"cached_score_hit_rate\": %.6f",
+           x->model_file, x->model_mem, x->cached_hit_ns, x->cached_hit_rate,
+           x->cached_score_hit_rate);
     if (x->trained)
         printf(", \"training\": {\"allocations\": %.0f, \"contexts\": %u, "
                "\"vocab\": %u, \"read_seconds\": %.3f, \"train_seconds\": "
@@ -481,11 +498,18 @@ int as_cmd_eval(int argc, char **argv)
     int json = 0, quiet = 0, c, n_test = 0, n_train = 0;
     const char **test = calloc((size_t)argc + 1, sizeof *test);
     const char **train = calloc((size_t)argc + 1, sizeof *train);
-    if (!test || !train) {
+    /* the cached column's parameters: a table as large as every context,
+     * no verification, then --cached's */
+    char **cached_assign = calloc((size_t)argc + 3, sizeof *cached_assign);
+    int n_cached = 0;
+    if (!test || !train || !cached_assign) {
         free(test);
         free(train);
+        free(cached_assign);
         return AS_EXIT_FAIL;
     }
+    cached_assign[n_cached++] = strdup("cached.capacity=1048576");
+    cached_assign[n_cached++] = strdup("cached.verify_every=0");
     as_opts_t p;
     as_opts_init(&p, "eval", as_cmd_eval_opts, argc, argv);
     int ex = -1;
@@ -503,6 +527,22 @@ int as_cmd_eval(int argc, char **argv)
             model = p.text;
         } else if (c == OPT_TRAIN) {
             train[n_train++] = p.text;
+        } else if (c == OPT_CACHED) {
+            as_param_value_t v[16];
+            const as_predictor_ops_t *C = as_predictor_find("cached");
+            as_param_defaults(C->params, C->n_params, v);
+            char *a = malloc(strlen(p.text) + 8);
+            if (a) sprintf(a, "cached.%s", p.text);
+            if (!a ||
+                as_param_set(C->params, C->n_params, v, p.text) != AS_OK) {
+                as_cli_err("--cached %s: not a parameter of cached (see "
+                           "allocsim --list predictors)",
+                           p.text);
+                free(a);
+                ex = AS_EXIT_USAGE;
+            } else {
+                cached_assign[n_cached++] = a;
+            }
         } else if (c == OPT_JSON) {
             json = 1;
         } else if (c == OPT_QUIET) {
@@ -522,8 +562,6 @@ int as_cmd_eval(int argc, char **argv)
     memset(&x, 0, sizeof x);
     static const char *const site_assign[] = {"site.key=pcs",
                                               "site.capacity=1048576", NULL};
-    static const char *const cached_assign[] = {"cached.capacity=1048576",
-                                                "cached.verify_every=0", NULL};
     if (ex < 0 && !cols) ex = AS_EXIT_FAIL;
     /* the columns: P, cached:P when P is lstm, oracle, site, none */
     const char *specs[MAX_COLS];
@@ -536,8 +574,9 @@ int as_cmd_eval(int argc, char **argv)
             specs[nspecs++] = base[i];
     for (int i = 0; ex < 0 && i < nspecs; i++) {
         int rc = make_col(&cols[ncols], specs[i], &cl,
-                          strncmp(specs[i], "cached", 6) ? site_assign
-                                                         : cached_assign,
+                          strncmp(specs[i], "cached", 6)
+                              ? site_assign
+                              : (const char *const *)cached_assign,
                           err, sizeof err);
         if (rc != AS_OK) {
             as_cli_err("%s", err);
@@ -637,24 +676,32 @@ int as_cmd_eval(int argc, char **argv)
             for (int i = 0; i < ncols; i++)
                 cols[i].ctx_right += e->pred[i] == (int8_t)maj;
         }
-        /* cached hits: replay every distinct context's key */
+        /* cached hits: replay every distinct context's key, from a
+         * compact array made first (not timed) */
+        as_pred_ctx_t *replay = ctx.n ? calloc(ctx.n, sizeof *replay) : NULL;
+        size_t n_replay = 0;
+        for (uint64_t s = 0; replay && s <= ctx.mask; s++) {
+            const ectx_t *e = &ctx.e[s];
+            if (!e->key) continue;
+            replay[n_replay++] =
+                (as_pred_ctx_t){.size = e->size,
+                                .depth = e->depth,
+                                .pcs = e->depth ? &e->pc0 : NULL,
+                                .stack = e->stack,
+                                .thread = e->thread,
+                                .stack_height = e->height,
+                                .true_class = AS_CLASS_UNKNOWN};
+        }
         for (int i = 0; i < ncols; i++) {
             if (strncmp(cols[i].name, "cached", 6)) continue;
             double before[2] = {0, 0}, after[2] = {0, 0};
             cols[i].ops->stats(cols[i].state, hit_stat, before);
+            x.cached_score_hit_rate = ratio(before[0], before[1]);
             double t0 = now_s(), calls = 0;
             for (int round = 0; round < 3; round++)
-                for (uint64_t s = 0; ctx.e && s <= ctx.mask; s++) {
-                    const ectx_t *e = &ctx.e[s];
-                    if (!e->key) continue;
-                    as_pred_ctx_t pc = {.size = e->size,
-                                        .depth = e->depth,
-                                        .pcs = &e->pc0,
-                                        .true_class = AS_CLASS_UNKNOWN};
-                    if (!e->depth) pc.pcs = NULL;
-                    cols[i].ops->predict(cols[i].state, &pc);
-                    calls++;
-                }
+                for (size_t k = 0; k < n_replay; k++)
+                    cols[i].ops->predict(cols[i].state, &replay[k]);
+            calls = 3.0 * (double)n_replay;
             double dt = now_s() - t0;
             cols[i].ops->stats(cols[i].state, hit_stat, after);
             x.cached_replays = calls;
@@ -662,6 +709,7 @@ int as_cmd_eval(int argc, char **argv)
             x.cached_hit_rate =
                 ratio(after[0] - before[0], after[1] - before[1]);
         }
+        free(replay);
         if (json)
             print_json(cols, ncols, &cl, &x, n_train > 0);
         else
@@ -673,6 +721,9 @@ int as_cmd_eval(int argc, char **argv)
     free(cols);
     free(ctx.e);
     free(seen.e);
+    for (int i = 0; i < n_cached; i++)
+        free(cached_assign[i]);
+    free(cached_assign);
     free(test);
     free(train);
     return ex;

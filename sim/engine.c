@@ -344,7 +344,8 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id,
                          .size = e->size,
                          .thread = e->thread,
                          .cpu = e->cpu,
-                         .stack = e->stack};
+                         .stack = e->stack,
+                         .stack_height = e->stack_height};
     int32_t cls, shadow;
     as_predset_predict(r->preds, &q, &cls, &shadow);
     as_outcomes_predicted(r->outcomes, cls);

@@ -34,6 +34,7 @@ static int report(walk_t *w, const as_live_t *b, uint64_t life)
     a.ctx.size = b->size;
     a.ctx.thread = b->thread;
     a.ctx.stack = b->stack;
+    a.ctx.stack_height = b->usable_extra; /* see the insert below */
     a.lifetime_ns = life;
     a.cls = as_classes_of(w->cl, life);
     a.ctx.true_class = (int32_t)a.cls;
@@ -115,6 +116,11 @@ int as_lifewalk_trace(const char *path, const as_classes_t *cl,
                 b.t_alloc_ns = e->t_ns;
                 b.stack = e->stack;
                 b.thread = e->thread;
+                /* No block here, so no usable bytes: the field carries
+                 * the stack height (saturated to 32 bits) to report(). */
+                b.usable_extra = e->stack_height > UINT32_MAX
+                                     ? UINT32_MAX
+                                     : (uint32_t)e->stack_height;
                 if (as_livemap_insert(&live, &b) != AS_OK) rc = AS_ENOMEM;
             }
         }
@@ -125,7 +131,8 @@ int as_lifewalk_trace(const char *path, const as_classes_t *cl,
         as_live_t *left = malloc(n * sizeof *left);
         if (!left) rc = AS_ENOMEM;
         as_live_t o;
-        for (uint64_t cur = 0; left && k < n && as_livemap_next(&live, &cur, &o);)
+        for (uint64_t cur = 0;
+             left && k < n && as_livemap_next(&live, &cur, &o);)
             left[k++] = o;
         if (left) qsort(left, k, sizeof *left, by_id);
         for (uint64_t j = 0; left && j < k && rc == AS_OK; j++)

@@ -384,6 +384,7 @@ static void pred_ctx(as_predset_t *ps, as_pred_ctx_t *pc,
     pc->thread = q->thread;
     pc->cpu = q->cpu;
     pc->stack = q->stack;
+    pc->stack_height = q->stack_height;
     pc->pcs = stack_pcs(ps, q->stack, &pc->depth, &pc->frames);
     pc->symbols = pc->modules = NULL;
     if (ps->symbols) frame_names(ps, pc);

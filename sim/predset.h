@@ -37,6 +37,7 @@ typedef struct {
 typedef struct {
     uint64_t object, now_ns, size; /* id, allocation time, requested bytes */
     uint32_t thread, cpu, stack;
+    uint64_t stack_height; /* bytes, 0 = unknown (as_event_t.stack_height) */
 } as_pred_query_t;
 
 typedef struct as_predset as_predset_t;
