@@ -39,6 +39,7 @@ enum {
     OPT_SAMPLE,
     OPT_QUIET,
     OPT_JSON,
+    OPT_EXPORT,
 };
 
 /* The training knobs, shared with `allocsim eval --train`. */
@@ -91,6 +92,11 @@ static const as_opt_t train_opts[] = {
                     "the model file to write (required)"),
     AS_OPT_ROW_FLAG(OPT_QUIET, "quiet", 'q', "no progress"),
     AS_OPT_ROW_FLAG(OPT_JSON, "json", 0, "the summary as one JSON object"),
+    AS_OPT_ROW_TEXT(OPT_EXPORT, "export-samples", 0, "FILE",
+                    "also write the tokenized contexts, their class\n"
+                    "counts and the validation split to FILE (text;\n"
+                    "docs/predictors/lstm.md), e.g. for a reference\n"
+                    "trainer"),
     {0},
 };
 
@@ -202,6 +208,8 @@ int as_cmd_train(int argc, char **argv)
             quiet = 1;
         } else if (c == OPT_JSON) {
             json = 1;
+        } else if (c == OPT_EXPORT) {
+            fo.export_path = p.text;
         } else if (as_lstm_train_opt(&fo, &cl, &p, c) == AS_OPT_ERROR) {
             rc_exit = AS_EXIT_USAGE;
         }
@@ -235,7 +243,7 @@ int as_cmd_train(int argc, char **argv)
     free(in);
     if (rc != AS_OK) {
         as_cli_err("%s", rc == AS_ENOMEM ? "out of memory" : err);
-        return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
+        return rc == AS_ENOMEM || rc == AS_EIO ? AS_EXIT_FAIL : AS_EXIT_USAGE;
     }
     as_outfile_t o;
     memset(&o, 0, sizeof o);

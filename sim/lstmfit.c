@@ -43,6 +43,47 @@ static void progress(void *arg, const as_lstm_epoch_t *e)
     fflush(stderr);
 }
 
+int as_lstm_export(const char *path, const as_lstm_data_t *data,
+                   const as_lstm_hparams_t *hp, char *err, size_t errcap)
+{
+    uint32_t n = data->n, C = data->classes;
+    uint32_t *order = malloc((n ? n : 1) * sizeof *order);
+    uint8_t *held = calloc(n ? n : 1, 1);
+    if (!order || !held) {
+        free(order);
+        free(held);
+        return AS_ENOMEM;
+    }
+    uint32_t nv = as_lstm_split(n, hp, order, NULL);
+    for (uint32_t i = 0; i < nv; i++)
+        held[order[i]] = 1;
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fprintf(f,
+                "allocsim-lstm-samples 1\nclasses %u vocab %u max_tokens %u "
+                "contexts %u valid %u\n",
+                C, data->vocab, hp->max_tokens, n, nv);
+        for (uint32_t i = 0; i < n; i++) {
+            fputc(held[i] ? 'v' : 't', f);
+            for (uint32_t k = 0; k < C; k++)
+                fprintf(f, " %.17g", data->count[(size_t)i * C + k]);
+            fputs(" :", f);
+            for (uint32_t t = data->off[i]; t < data->off[i + 1]; t++)
+                fprintf(f, " %u", data->tok[t]);
+            fputc('\n', f);
+        }
+    }
+    int bad = !f || ferror(f);
+    if (f && fclose(f)) bad = 1;
+    free(order);
+    free(held);
+    if (bad) {
+        snprintf(err, errcap, "%s: cannot write the samples", path);
+        return AS_EIO;
+    }
+    return AS_OK;
+}
+
 int as_lstm_fit(const char *const *paths, int n_paths, const as_classes_t *cl,
                 const as_lstm_fit_opts_t *o, as_lstm_fit_t *out, char *err,
                 size_t errcap)
@@ -65,6 +106,12 @@ int as_lstm_fit(const char *const *paths, int n_paths, const as_classes_t *cl,
     }
     if (rc != AS_OK) {
         if (o->progress) fprintf(stderr, "\r\033[K");
+        as_lstm_corpus_destroy(c);
+        return rc;
+    }
+    if (o->export_path)
+        rc = as_lstm_export(o->export_path, &data, &o->hp, err, errcap);
+    if (rc != AS_OK) {
         as_lstm_corpus_destroy(c);
         return rc;
     }

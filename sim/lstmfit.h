@@ -18,11 +18,14 @@
 
 typedef struct {
     as_lstm_hparams_t hp;
-    uint32_t min_contexts; /* words in fewer distinct contexts are OOV */
-    int balanced;          /* class weights: inverse class frequency */
-    int progress;          /* one line per epoch on stderr */
-    uint64_t sample_bytes; /* 0: every allocation; else the profiler's
+    uint32_t min_contexts;   /* words in fewer distinct contexts are OOV */
+    int balanced;            /* class weights: inverse class frequency */
+    int progress;            /* one line per epoch on stderr */
+    uint64_t sample_bytes;   /* 0: every allocation; else the profiler's
                               byte-weighted sampling (lstmdata.h) */
+    const char *export_path; /* non-NULL: write the tokenized contexts and
+                                the split there before training
+                                (as_lstm_export) */
 } as_lstm_fit_opts_t;
 
 typedef struct {
@@ -34,6 +37,12 @@ typedef struct {
     uint8_t *model;           /* the model file (free() it) */
     size_t model_len;
 } as_lstm_fit_t;
+
+/* as_lstm_export: write data's contexts to path in the sample file format
+ * of docs/predictors/lstm.md (text; the split of as_lstm_split with hp).
+ * @return 0, AS_EIO (err set), AS_ENOMEM. */
+int as_lstm_export(const char *path, const as_lstm_data_t *data,
+                   const as_lstm_hparams_t *hp, char *err, size_t errcap);
 
 /* as_lstm_fit_defaults: train.h's defaults, min_contexts 2, unweighted. */
 void as_lstm_fit_defaults(as_lstm_fit_opts_t *o);

@@ -478,12 +478,23 @@ static int evaluate(as_lstm_net_t *n, const as_lstm_data_t *data,
     return AS_OK;
 }
 
+uint32_t as_lstm_split(uint32_t n, const as_lstm_hparams_t *hp, uint32_t *order,
+                       uint64_t *rng)
+{
+    uint64_t r = hp->seed ^ 0x5eed0f1a57ull;
+    for (uint32_t i = 0; i < n; i++)
+        order[i] = i;
+    shuffle(order, n, &r);
+    if (rng) *rng = r;
+    return n >= 10 ? (uint32_t)(hp->valid_frac * n) : 0;
+}
+
 int as_lstm_train(as_lstm_net_t *n, const as_lstm_data_t *data,
                   const as_lstm_hparams_t *hp, as_lstm_progress_fn progress,
                   void *arg, as_lstm_result_t *res)
 {
     memset(res, 0, sizeof *res);
-    uint64_t rng = hp->seed ^ 0x5eed0f1a57ull;
+    uint64_t rng;
     uint32_t N = data->n;
     uint32_t *order = malloc((N ? N : 1) * sizeof *order);
     double *grad = malloc(n->lay.total * sizeof *grad);
@@ -494,10 +505,7 @@ int as_lstm_train(as_lstm_net_t *n, const as_lstm_data_t *data,
         free(best);
         return AS_ENOMEM;
     }
-    for (uint32_t i = 0; i < N; i++)
-        order[i] = i;
-    shuffle(order, N, &rng);
-    uint32_t nv = N >= 10 ? (uint32_t)(hp->valid_frac * N) : 0;
+    uint32_t nv = as_lstm_split(N, hp, order, &rng);
     const uint32_t *valid = order, *train_set = order + nv;
     uint32_t nt = N - nv;
     uint32_t *perm = malloc((nt ? nt : 1) * sizeof *perm);

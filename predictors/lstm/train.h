@@ -101,6 +101,14 @@ uint32_t as_lstm_net_classify(as_lstm_net_t *net, const as_lstm_data_t *data,
  * stopping on the validation loss: the best epoch's weights are kept).
  * progress (may be NULL) is called after every epoch.
  * @return 0 or AS_ENOMEM. */
+/* as_lstm_split: the validation split of as_lstm_train for n contexts:
+ * order[0..n) receives the contexts in the seed's shuffled order, the first
+ * (returned) count of them held out for validation, the rest trained on.
+ * *rng (may be NULL) receives the generator's state after the shuffle, from
+ * which training draws each epoch's order. @return the held-out count. */
+uint32_t as_lstm_split(uint32_t n, const as_lstm_hparams_t *hp, uint32_t *order,
+                       uint64_t *rng);
+
 int as_lstm_train(as_lstm_net_t *net, const as_lstm_data_t *data,
                   const as_lstm_hparams_t *hp, as_lstm_progress_fn progress,
                   void *arg, as_lstm_result_t *res);
