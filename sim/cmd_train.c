@@ -238,12 +238,20 @@ int as_cmd_train(int argc, char **argv)
         }
     }
     fo.progress = !quiet && as_cli_progress_on();
+    if (fo.export_path) { /* a runtime failure, found before training */
+        FILE *ef = fopen(fo.export_path, "w");
+        if (!ef || fclose(ef)) {
+            as_cli_err("%s: cannot write the samples", fo.export_path);
+            free(in);
+            return AS_EXIT_FAIL;
+        }
+    }
     as_lstm_fit_t fit;
     int rc = as_lstm_fit(in, n_in, &cl, &fo, &fit, err, sizeof err);
     free(in);
     if (rc != AS_OK) {
         as_cli_err("%s", rc == AS_ENOMEM ? "out of memory" : err);
-        return rc == AS_ENOMEM || rc == AS_EIO ? AS_EXIT_FAIL : AS_EXIT_USAGE;
+        return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
     }
     as_outfile_t o;
     memset(&o, 0, sizeof o);

@@ -27,6 +27,7 @@ enum {
     OPT_STATS,
     OPT_SHADOW,
     OPT_PRED_LOAD,
+    OPT_MODEL,
     OPT_PRED_SAVE,
     OPT_OUTPUT,
     OPT_QUIET,
@@ -94,6 +95,8 @@ static const as_opt_t run_common[] = {
                     "report its accuracy (counterfactual)"),
     AS_OPT_ROW_TEXT(OPT_PRED_LOAD, "predictor-load", 0, "F",
                     "trained table or model for the predictor\n(site, lstm)"),
+    AS_OPT_ROW_TEXT(OPT_MODEL, "model", 0, "F",
+                    "the same as --predictor-load (an lstm model)"),
     AS_OPT_ROW_TEXT(OPT_PRED_SAVE, "predictor-save", 0, "F",
                     "write the predictor's table after the run"),
     AS_OPT_ROW_TEXT(OPT_OUTPUT, "output", 'o', "DIR",
@@ -193,6 +196,7 @@ int as_run_options_parse(as_run_opts_t *o, const char *cmd,
             o->cfg.stats_layer = 1;
             break;
         case OPT_PRED_LOAD:
+        case OPT_MODEL:
             o->cfg.predictor_load_path = p.text;
             break;
         case OPT_PRED_SAVE:

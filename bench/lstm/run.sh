@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # bench/lstm/run.sh - the measurements of docs/predictors/lstm.md: the LSTM
-# lifetime predictor trained on one recording of a program and scored on
-# another recording of the same program on other inputs, next to oracle,
-# site (learned from the same training recording) and none; training CPU
-# time, uncached and cached prediction cost, model size.
+# lifetime predictor trained on recordings of a program (sqlite3, python3,
+# gcc's cc1, server-mix) and scored on a recording of the same program on
+# other inputs, next to oracle, site (learned from the same training
+# recordings) and none; training CPU time (and PyTorch's on the same
+# samples), uncached and cached prediction cost and cache hit rates, model
+# size; LLAMA with the model end to end against tcmalloc and llama+oracle.
 #
 #   bench/lstm/run.sh [BUILD_DIR] [OUT_DIR]   (defaults: build, /tmp/lstm-bench)
 #
-# Needs python3 and sqlite3 (the second recordings are made here with
-# `allocsim record`; the first are data/python.ast and data/sqlite.ast).
+# Needs python3, sqlite3 and gcc (the recordings other than data/*.ast are
+# made here with `allocsim record`), and for the reference /usr/bin/python3
+# with Debian's python3-torch (skipped when missing).
 # Not part of `make test`: it takes minutes. Every figure comes from the
 # JSON that `allocsim eval --json` writes into OUT_DIR.
 set -euo pipefail
@@ -68,27 +71,52 @@ SQL
 [[ -s $out/sqlite-b.ast ]] ||
   { rm -f "$out/b.db"; "$A" record -o "$out/sqlite-b.ast" -- sqlite3 "$out/b.db" ".read $out/b.sql" >/dev/null; }
 
-# ---- train on recording A, score on recording B (and on A itself)
-for prog in sqlite python; do
-  "$A" eval -q --json "${KNOBS[@]}" --train "$src/data/$prog.ast" \
-    "$out/$prog-b.ast" >"$out/$prog-a-on-b.json"
-  "$A" train -q --json --predictor lstm "${KNOBS[@]}" "$src/data/$prog.ast" \
-    -o "$out/$prog.model" >"$out/$prog-train.json"
-  "$A" eval -q --json --model "$out/$prog.model" --train "$src/data/$prog.ast" \
-    "$src/data/$prog.ast" >"$out/$prog-a-on-a.json"
+# ---- cc1 (gcc's compiler proper, recorded directly): A = two of this
+# project's sources, B = another one, all preprocessed first
+CC1=$(gcc -print-prog-name=cc1)
+for f in engine cmd_run cmd_eval; do
+  [[ -s $out/$f.i ]] || gcc -E -I"$src" "$src/sim/$f.c" -o "$out/$f.i"
 done
-# redis: one recording only, scored on itself
+rec_cc1() { [[ -s $out/$2.ast ]] ||
+  "$A" record -o "$out/$2.ast" -- "$CC1" -fpreprocessed -quiet -O2 "$out/$1.i" -o /dev/null >/dev/null; }
+rec_cc1 engine cc1-a1; rec_cc1 cmd_run cc1-a2; rec_cc1 cmd_eval cc1-b
+# ---- server-mix: seed 1 trains, seed 2 is scored
+[[ -s $out/servermix-a.ast ]] || "$A" gen server-mix -n 400000 --seed 1 -o "$out/servermix-a.ast"
+[[ -s $out/servermix-b.ast ]] || "$A" gen server-mix -n 400000 --seed 2 -o "$out/servermix-b.ast"
+
+declare -A TRAIN=([sqlite]="$src/data/sqlite.ast" [python]="$src/data/python.ast"
+                  [cc1]="$out/cc1-a1.ast $out/cc1-a2.ast" [servermix]="$out/servermix-a.ast")
+# LLAMA's cache: keyed on the stack height (the stack id in traces without
+# one), one table of 4096 entries per thread
+CACHE=(--cached key=height --cached per_thread=1 --cached capacity=4096)
+TORCH=/usr/bin/python3
+have_torch=0; "$TORCH" -c 'import torch' 2>/dev/null && have_torch=1
+for prog in sqlite python cc1 servermix; do
+  read -r -a tr <<<"${TRAIN[$prog]}"
+  "$A" train -q --json --predictor lstm "${KNOBS[@]}" "${tr[@]}" \
+    -o "$out/$prog.model" --export-samples "$out/$prog.samples" >"$out/$prog-train.json"
+  targs=(); for t in "${tr[@]}"; do targs+=(--train "$t"); done
+  "$A" eval -q --json --model "$out/$prog.model" "${CACHE[@]}" "${targs[@]}" \
+    "$out/$prog-b.ast" >"$out/$prog-a-on-b.json"
+  ((have_torch)) && "$TORCH" "$here/torch_ref.py" --epochs ${EPOCHS:-8} --patience 2 \
+    --hidden 32 --embed 16 "$out/$prog.samples" >"$out/$prog-torch.json" 2>/dev/null
+  # end to end on B: llama with the model (LLAMA's cache, and the pc key),
+  # llama with the oracle, tcmalloc
+  "$A" run -q --policy llama --predictor cached:lstm --model "$out/$prog.model" \
+    -P cached.key=height -P cached.per_thread=1 -o "$out/run-$prog-llama-lstm" "$out/$prog-b.ast"
+  "$A" run -q --policy llama --predictor cached:lstm --model "$out/$prog.model" \
+    -o "$out/run-$prog-llama-lstm-pc" "$out/$prog-b.ast"
+  "$A" run -q --policy llama --predictor oracle -o "$out/run-$prog-llama-oracle" "$out/$prog-b.ast"
+  "$A" run -q --policy tcmalloc -o "$out/run-$prog-tcmalloc" "$out/$prog-b.ast"
+done
+# redis: 964,851 allocation samples (the 1 M training-time target); the
+# model is scored on its own recording (there is no second one)
 "$A" train -q --json --predictor lstm "${KNOBS[@]}" "$src/data/redis.ast" \
-  -o "$out/redis.model" >"$out/redis-train.json"
-"$A" eval -q --json --model "$out/redis.model" --train "$src/data/redis.ast" \
-  "$src/data/redis.ast" >"$out/redis-a-on-a.json"
-# a smaller model for the latency trade-off (python A on B)
-"$A" eval -q --json --epochs ${EPOCHS:-8} --patience 2 --max-tokens 16 \
-  --hidden 16 --embed 8 --train "$src/data/python.ast" "$out/python-b.ast" \
-  >"$out/python-a-on-b-small.json"
-# end to end: llama with the lstm model (cached) on the python recording B
-"$A" run -q --policy llama --predictor cached:lstm \
-  --predictor-load "$out/python.model" -o "$out/run-llama-lstm" "$out/python-b.ast"
-"$A" run -q --policy llama --predictor oracle -o "$out/run-llama-oracle" "$out/python-b.ast"
-"$A" run -q --policy tcmalloc -o "$out/run-tcmalloc" "$out/python-b.ast"
+  -o "$out/redis.model" --export-samples "$out/redis.samples" >"$out/redis-train.json"
+((have_torch)) && "$TORCH" "$here/torch_ref.py" --epochs ${EPOCHS:-8} --patience 2 \
+  --hidden 32 --embed 16 "$out/redis.samples" >"$out/redis-torch.json" 2>/dev/null
+"$A" run -q --policy llama --predictor cached:lstm --model "$out/redis.model" \
+  -P cached.key=height -P cached.per_thread=1 -o "$out/run-redis-llama-lstm" "$src/data/redis.ast"
+"$A" run -q --policy llama --predictor oracle -o "$out/run-redis-llama-oracle" "$src/data/redis.ast"
+"$A" run -q --policy tcmalloc -o "$out/run-redis-tcmalloc" "$src/data/redis.ast"
 python3 "$here/table.py" "$out"
