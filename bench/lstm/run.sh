@@ -12,7 +12,9 @@
 # Needs python3, sqlite3 and gcc (the recordings other than data/*.ast are
 # made here with `allocsim record`), and for the reference /usr/bin/python3
 # with Debian's python3-torch (skipped when missing).
-# Not part of `make test`: it takes minutes. Every figure comes from the
+# Not part of `make test`: it takes minutes. PROGS (default "sqlite python
+# cc1 servermix") and REDIS=0 select parts, so that parts can run at once
+# into one OUT_DIR (recordings are made once, by the first). Every figure comes from the
 # JSON that `allocsim eval --json` writes into OUT_DIR.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -91,7 +93,7 @@ declare -A TRAIN=([sqlite]="$src/data/sqlite.ast" [python]="$src/data/python.ast
 CACHE=(--cached key=height --cached per_thread=1 --cached capacity=4096)
 TORCH=/usr/bin/python3
 have_torch=0; "$TORCH" -c 'import torch' 2>/dev/null && have_torch=1
-for prog in sqlite python cc1 servermix; do
+for prog in ${PROGS-sqlite python cc1 servermix}; do
   read -r -a tr <<<"${TRAIN[$prog]}"
   "$A" train -q --json --predictor lstm "${KNOBS[@]}" "${tr[@]}" \
     -o "$out/$prog.model" --export-samples "$out/$prog.samples" >"$out/$prog-train.json"
@@ -109,6 +111,7 @@ for prog in sqlite python cc1 servermix; do
   "$A" run -q --policy llama --predictor oracle -o "$out/run-$prog-llama-oracle" "$out/$prog-b.ast"
   "$A" run -q --policy tcmalloc -o "$out/run-$prog-tcmalloc" "$out/$prog-b.ast"
 done
+if [[ ${REDIS-1} == 1 ]]; then
 # redis: 964,851 allocation samples (the 1 M training-time target); the
 # model is scored on its own recording (there is no second one)
 "$A" train -q --json --predictor lstm "${KNOBS[@]}" "$src/data/redis.ast" \
@@ -119,4 +122,5 @@ done
   -P cached.key=height -P cached.per_thread=1 -o "$out/run-redis-llama-lstm" "$src/data/redis.ast"
 "$A" run -q --policy llama --predictor oracle -o "$out/run-redis-llama-oracle" "$src/data/redis.ast"
 "$A" run -q --policy tcmalloc -o "$out/run-redis-tcmalloc" "$src/data/redis.ast"
+fi
 python3 "$here/table.py" "$out"

@@ -24,6 +24,14 @@ def cols(d):
     return {p["name"]: p for p in d["predictors"]}
 
 
+def evals():
+    """(program, label, eval JSON, its columns by name) of each A -> B run."""
+    for prog, label in PROGS:
+        d = load(prog + "-a-on-b.json")
+        if d:
+            yield prog, label, d, cols(d)
+
+
 def f4(x):
     return "%.4f" % x
 
@@ -32,11 +40,7 @@ print("### Accuracy on another run (train on A, score on B)\n")
 print("| program (B) | predictor | alloc acc | byte acc | context acc |"
       " unseen allocs | acc on unseen | CPU ns/prediction |")
 print("|---|---|---|---|---|---|---|---|")
-for prog, label in PROGS:
-    d = load(prog + "-a-on-b.json")
-    if not d:
-        continue
-    c = cols(d)
+for prog, label, d, c in evals():
     n = c["oracle"]["allocations"]
     # the constant answer: the test trace's most common class
     conf = c["lstm"]["confusion"]
@@ -58,11 +62,7 @@ print("Recall per class, allocation-weighted, lstm / site (classes the "
       "test trace has):\n")
 print("| program (B) | " + " | ".join("class %d" % k for k in range(7)) + " |")
 print("|---|" + "---|" * 7)
-for prog, label in PROGS:
-    d = load(prog + "-a-on-b.json")
-    if not d:
-        continue
-    c = cols(d)
+for prog, label, d, c in evals():
     conf = c["lstm"]["confusion"]
     row = []
     for k in range(d["classes"]):
@@ -78,12 +78,9 @@ print("### Cache (LLAMA's: key=height, per thread, 4096 entries)\n")
 print("| program (B) | hit rate while scoring | hit CPU ns (replay) |"
       " run: hit rate key=height, per thread | run: hit rate key=pc, shared |")
 print("|---|---|---|---|---|")
-for prog, label in PROGS:
-    d = load(prog + "-a-on-b.json")
+for prog, label, d, c in evals():
     r1 = load("run-%s-llama-lstm/summary.json" % prog)
     r2 = load("run-%s-llama-lstm-pc/summary.json" % prog)
-    if not d:
-        continue
 
     def hr(r):
         if not r:
