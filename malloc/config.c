@@ -182,19 +182,27 @@ int as_malloc_cache_default(const as_policy_ops_t *policy)
     return 0;
 }
 
-int as_malloc_cache(const char *value, const as_policy_ops_t *policy, int *on,
-                    as_msg_t *why)
+int as_malloc_flag(const char *name, const char *value, int def, int *on,
+                   as_msg_t *why)
 {
     if (!value || !*value) {
-        *on = as_malloc_cache_default(policy);
+        *on = def;
         return AS_OK;
     }
     if ((value[0] == '0' || value[0] == '1') && value[1] == 0) {
         *on = value[0] == '1';
         return AS_OK;
     }
-    as_msg_str(why, "ALLOCSIM_CACHE=");
+    as_msg_str(why, name);
+    as_msg_str(why, "=");
     as_msg_str(why, value);
     as_msg_str(why, ": must be 0 or 1");
     return AS_EINVAL;
+}
+
+int as_malloc_cache(const char *value, const as_policy_ops_t *policy, int *on,
+                    as_msg_t *why)
+{
+    return as_malloc_flag("ALLOCSIM_CACHE", value,
+                          as_malloc_cache_default(policy), on, why);
 }

@@ -19,6 +19,8 @@
  *   ALLOCSIM_CACHE   1: the thread-cache layer (malloc/tcache.h) in front of
  *                    the lock; 0: none; unset: the policy's default
  *                    (as_malloc_cache_default)
+ *   ALLOCSIM_OFFLOAD 1: the policy runs on a server thread of its own
+ *                    (malloc/offload.h); 0 or unset: inline
  * Parsing uses no libc allocation and no stdio (it runs inside malloc's
  * first call).
  */
@@ -65,5 +67,11 @@ int as_malloc_cache_default(const as_policy_ops_t *policy);
  * `why` ("ALLOCSIM_CACHE=x: must be 0 or 1"). */
 int as_malloc_cache(const char *value, const as_policy_ops_t *policy, int *on,
                     as_msg_t *why);
+
+/* as_malloc_flag: resolve a 0/1 variable `name`=`value` (NULL or "" =
+ * `def`) into *on. @return 0, or AS_EINVAL with one line in `why`
+ * ("NAME=x: must be 0 or 1"). */
+int as_malloc_flag(const char *name, const char *value, int def, int *on,
+                   as_msg_t *why);
 
 #endif /* AS_MALLOC_CONFIG_H */

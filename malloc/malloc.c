@@ -49,6 +49,7 @@
 #include "malloc/config.h"
 #include "malloc/lock.h"
 #include "malloc/mstats.h"
+#include "malloc/offload.h"
 #include "malloc/osmem.h"
 #include "malloc/tcache.h"
 #include "policies/layers/check.h"
@@ -72,10 +73,12 @@ static as_pagesource_t g_ps;
 static as_osarena_t g_layer_arena; /* the statistics layer's own metadata */
 static as_mem_t g_layer_mem;
 static as_classes_t g_classes;
-static as_lock_t g_lock;             /* around the policy */
-static as_tcache_t g_tc;             /* the thread caches, when g_cached */
-static int g_cached;                 /* the thread-cache layer is in */
-static int g_fast;                   /* malloc/free try g_tc's fast paths */
+static as_lock_t g_lock; /* around the policy */
+static as_tcache_t g_tc; /* the thread caches, when g_cached */
+static int g_cached;     /* the thread-cache layer is in */
+static int g_fast;       /* malloc/free try g_tc's fast paths */
+static int g_offloaded;  /* ALLOCSIM_OFFLOAD: the policy on g_off's server */
+static as_offload_t g_off;
 static as_lock_t g_stats_lock;       /* around the statistics layer */
 static const as_policy_ops_t *g_top; /* the outermost layer */
 static void *g_top_state;
@@ -202,10 +205,17 @@ static size_t boot_size(const void *p)
 
 /* --- initialisation and fork ------------------------------------------ */
 
+/* The offload server found a free the policy refused. */
+static _Noreturn void offload_invalid(uintptr_t addr)
+{
+    invalid_pointer("free", (void *)addr);
+}
+
 /* Lock order: statistics lock, policy lock, the caches' list. */
 static void at_prefork(void)
 {
     if (atomic_load(&g_state) != ST_READY) return;
+    if (g_offloaded) as_offload_drain(&g_off); /* queued frees first */
     if (g_stats_state) as_lock_prefork(&g_stats_lock);
     as_lock_prefork(&g_lock);
     if (g_cached) as_tcache_prefork(&g_tc);
@@ -223,6 +233,7 @@ static void at_postfork_child(void)
 {
     if (atomic_load(&g_state) != ST_READY) return;
     if (g_cached) as_tcache_postfork_child(&g_tc);
+    if (g_offloaded) as_offload_postfork_child(&g_off); /* no server */
     as_lock_postfork_child(&g_lock);
     if (g_stats_state) as_lock_postfork_child(&g_stats_lock);
     /* the background thread did not survive the fork: start a new one on
@@ -240,8 +251,11 @@ static void init_locked(void)
                          getenv("ALLOCSIM_STATS_PERIOD"),
                          getenv("ALLOCSIM_CHECK"), &g_cfg, &why) != AS_OK ||
         as_malloc_cache(getenv("ALLOCSIM_CACHE"), g_cfg.policy, &g_cached,
-                        &why) != AS_OK)
+                        &why) != AS_OK ||
+        as_malloc_flag("ALLOCSIM_OFFLOAD", getenv("ALLOCSIM_OFFLOAD"), 0,
+                       &g_offloaded, &why) != AS_OK)
         die(whybuf);
+    if (g_offloaded) g_cached = 0; /* the server is the whole allocator */
     as_osmem_init(&g_os, &g_ps);
     g_layer_mem = as_osarena_mem(&g_layer_arena);
     as_classes_default(&g_classes);
@@ -276,6 +290,13 @@ static void init_locked(void)
     as_lock_wrap(&g_lock, pol, st);
     g_top = &g_lock.ops;
     g_top_state = &g_lock;
+    if (g_offloaded) {
+        /* pthread_create's allocations come from the bootstrap arena */
+        if (as_offload_start(&g_off, &g_lock, offload_invalid) != AS_OK)
+            die("ALLOCSIM_OFFLOAD: cannot start the server thread");
+        g_top = &g_off.ops;
+        g_top_state = &g_off;
+    }
     if (g_cached) {
         if (as_tcache_wrap(&g_tc, &g_lock, ctx_fill) != AS_OK)
             die("ALLOCSIM_CACHE: no thread key for the thread caches");
@@ -410,6 +431,7 @@ __attribute__((destructor)) static void write_stats(void)
         }
     }
     as_stats_counters_t c;
+    if (g_offloaded) as_offload_drain(&g_off);
     as_lock_acquire(&g_stats_lock);
     as_lock_acquire(&g_lock);
     as_mstats_sample(&g_mstats, &g_os, mono_ns() - g_t0_ns,

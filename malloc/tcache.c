@@ -58,7 +58,7 @@ static unsigned class_of(size_t size)
 /* --- the block map ----------------------------------------------------- */
 
 /* The node in *s, mapped and installed if absent and `create`. */
-static void *node(slot_t *s, size_t bytes, int create)
+static __attribute__((noinline)) void *node(slot_t *s, size_t bytes, int create)
 {
     void *n = atomic_load_explicit(s, memory_order_acquire);
     if (n || !create) return n;
@@ -74,17 +74,22 @@ static void *node(slot_t *s, size_t bytes, int create)
 }
 
 /* @return the map entry of address a, or NULL when there is none (and
- * create is 0, or the node could not be mapped, or a is out of range). */
-static entry_t *entry_of(const as_tcache_t *tc, uintptr_t a, int create)
+ * create is 0, or the node could not be mapped, or a is out of range).
+ * Inlined: it is most of the common paths' work. */
+static inline __attribute__((always_inline)) entry_t *
+entry_of(const as_tcache_t *tc, uintptr_t a, int create)
 {
     if (a >> ADDRESS_BITS) return NULL;
     uintptr_t g = a / AS_TCACHE_GRANULE_BYTES;
-    slot_t *mid = node((slot_t *)&tc->top[g / (MID_SLOTS * LEAF_SLOTS)],
-                       MID_SLOTS * sizeof(slot_t), create);
-    if (!mid) return NULL;
-    entry_t *leaf = node(&mid[(g / LEAF_SLOTS) % MID_SLOTS],
-                         LEAF_SLOTS * sizeof(entry_t), create);
-    return leaf ? &leaf[g % LEAF_SLOTS] : NULL;
+    slot_t *top = (slot_t *)&tc->top[g / (MID_SLOTS * LEAF_SLOTS)];
+    slot_t *mid = atomic_load_explicit(top, memory_order_acquire);
+    if (!mid && !(mid = node(top, MID_SLOTS * sizeof(slot_t), create)))
+        return NULL;
+    slot_t *ls = &mid[(g / LEAF_SLOTS) % MID_SLOTS];
+    entry_t *leaf = atomic_load_explicit(ls, memory_order_acquire);
+    if (!leaf && !(leaf = node(ls, LEAF_SLOTS * sizeof(entry_t), create)))
+        return NULL;
+    return &leaf[g % LEAF_SLOTS];
 }
 
 static unsigned get(const entry_t *e)

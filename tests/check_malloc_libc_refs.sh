@@ -24,7 +24,8 @@ ALLOWED="memcpy memset memmove memcmp memchr strlen strchr
 mmap munmap madvise open read write close getenv getpid sysconf
 sched_getcpu clock_gettime nanosleep abort __errno_location
 pthread_mutex_init pthread_mutex_lock pthread_mutex_unlock
-pthread_key_create pthread_setspecific
+pthread_key_create pthread_setspecific pthread_setaffinity_np
+sched_getaffinity sched_yield syscall
 pthread_attr_init pthread_attr_setdetachstate pthread_attr_destroy
 pthread_create __register_atfork __cxa_finalize __stack_chk_fail
 _ITM_deregisterTMCloneTable _ITM_registerTMCloneTable __gmon_start__"

@@ -343,6 +343,43 @@ for cache in 1 0; do
   fi
 done
 
+# --- the offload mode ---------------------------------------------------------
+# ALLOCSIM_OFFLOAD=1: the policy runs on a server thread pinned to one CPU;
+# every allocation is a request through the thread's ring, every free is
+# queued. The stress modes pass; a bad free is reported by the server with
+# glibc's message; the server is there (one more thread than under glibc,
+# under a policy without ticks) and may run on exactly one CPU.
+for p in tcmalloc hoard bestfit; do
+  for mode in edge "threads 1000" fork; do
+    # shellcheck disable=SC2086
+    out=$(ALLOCSIM_OFFLOAD=1 pre "$p" "$stress" $mode 2>&1)
+    rc=$?
+    if [[ $rc == 0 && $out == "ok: ${mode%% *}" ]]; then
+      ok "$p: malloc_stress $mode with ALLOCSIM_OFFLOAD=1"
+    else
+      bad "$p: malloc_stress $mode with ALLOCSIM_OFFLOAD=1: rc $rc: $(head -5 <<<"$out")"
+    fi
+  done
+  ALLOCSIM_OFFLOAD=1 expect_invalid_free "$p" badfree "ALLOCSIM_OFFLOAD=1: the server reports a bad free"
+done
+if [[ -n $py ]]; then
+  tasks='import os
+ts = sorted(os.listdir("/proc/self/task"))
+cpus = [open("/proc/self/task/%s/status" % t).read().split("Cpus_allowed_list:")[1].split()[0] for t in ts]
+print(len(ts), sum(1 for c in cpus if "-" not in c and "," not in c))'
+  base=$(ALLOCSIM_POLICY=bestfit LD_PRELOAD=$lib "$py" -c "$tasks" 2>&1)
+  off=$(ALLOCSIM_OFFLOAD=1 ALLOCSIM_POLICY=bestfit LD_PRELOAD=$lib "$py" -c "$tasks" 2>&1)
+  read -r n0 _ <<<"$base"
+  read -r n1 pinned <<<"$off"
+  # on a one-CPU machine every thread is on that CPU
+  if [[ $n1 == $((n0 + 1)) && ${pinned:-0} -ge 1 ]]; then
+    ok "ALLOCSIM_OFFLOAD=1: a server thread ($n1 threads, not $n0), pinned to one CPU"
+  else
+    bad "ALLOCSIM_OFFLOAD=1: threads and pinned ones: '$off' (without: '$base')"
+  fi
+fi
+check_env_error ALLOCSIM_OFFLOAD yes "allocsim: ALLOCSIM_OFFLOAD=yes: must be 0 or 1"
+
 # --- background ticks --------------------------------------------------------
 # tcmalloc's tick (every 10 ms here) releases free pages at release_rate: a
 # program that frees its 10 MiB and idles 300 ms ends with them returned to
