@@ -176,6 +176,57 @@ static int flush(as_tcache_t *tc, as_tcache_local_t *l, unsigned c, unsigned n,
     return first;
 }
 
+/* --- the transfer cache ---------------------------------------------- */
+
+/* Move batch(c) blocks of l's list c, as one chain, to the transfer cache,
+ * if it has room (AS_TCACHE_XFER_BYTES). The blocks stay marked cached.
+ * A chain is linked through its blocks' first words (NULL-terminated);
+ * chains of a class are linked through their first block's second word.
+ * @return 1 when moved, 0 when the caller must flush to the policy. */
+static int xfer_put(as_tcache_t *tc, as_tcache_local_t *l, unsigned c)
+{
+    unsigned k = as_tcache_batch(c);
+    uint64_t bytes = (uint64_t)k * c * AS_TCACHE_GRANULE_BYTES;
+    if (l->count[c] < k) return 0;
+    pthread_mutex_lock(&tc->xfer_mutex);
+    int room = tc->xfer_bytes + bytes <= AS_TCACHE_XFER_BYTES;
+    if (room) {
+        void *first = l->head[c], *last = first;
+        for (unsigned i = 1; i < k; i++)
+            last = *(void **)last;
+        l->head[c] = *(void **)last;
+        *(void **)last = NULL;
+        ((void **)first)[1] = tc->xfer[c];
+        tc->xfer[c] = first;
+        tc->xfer_chains[c]++;
+        tc->xfer_bytes += bytes;
+    }
+    pthread_mutex_unlock(&tc->xfer_mutex);
+    if (!room) return 0;
+    l->count[c] -= k;
+    l->bytes -= bytes;
+    l->flushes++;
+    return 1;
+}
+
+/* @return a chain of batch(c) blocks of class c, or NULL. */
+static void *xfer_take(as_tcache_t *tc, unsigned c)
+{
+    if (!atomic_load_explicit((_Atomic(void *) *)&tc->xfer[c],
+                              memory_order_relaxed))
+        return NULL; /* a hint; checked again under the mutex */
+    pthread_mutex_lock(&tc->xfer_mutex);
+    void *first = tc->xfer[c];
+    if (first) {
+        tc->xfer[c] = ((void **)first)[1];
+        tc->xfer_chains[c]--;
+        tc->xfer_bytes -=
+            (uint64_t)as_tcache_batch(c) * c * AS_TCACHE_GRANULE_BYTES;
+    }
+    pthread_mutex_unlock(&tc->xfer_mutex);
+    return first;
+}
+
 static void flush_all(as_tcache_t *tc, as_tcache_local_t *l, unsigned keep_num,
                       unsigned keep_den)
 {
@@ -281,6 +332,20 @@ static int tc_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
         return AS_OK;
     }
     as_tcache_local_t *l = local(tc);
+    if (l) {
+        void *chain = xfer_take(tc, c);
+        if (chain) { /* a whole batch another thread gave back */
+            l->refills++;
+            grow(l, c);
+            for (void *b = *(void **)chain, *n; b; b = n) {
+                n = *(void **)b;
+                push(l, entry_of(tc, (uintptr_t)b, 0), b, c);
+            }
+            set(entry_of(tc, (uintptr_t)chain, 0), c);
+            *out = (as_block_t){(uintptr_t)chain, bytes};
+            return AS_OK;
+        }
+    }
     uintptr_t a[32];
     int rc;
     unsigned want = l ? as_tcache_batch(c) : 1;
@@ -322,7 +387,7 @@ static int tc_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
     }
     int rc = AS_OK;
     if (l->count[v] >= l->max[v]) {
-        rc = flush(tc, l, v, as_tcache_batch(v), ctx);
+        if (!xfer_put(tc, l, v)) rc = flush(tc, l, v, as_tcache_batch(v), ctx);
         grow(l, v);
     }
     if (l->bytes + v * AS_TCACHE_GRANULE_BYTES > AS_TCACHE_THREAD_BYTES)
@@ -354,6 +419,7 @@ static void tc_stats(void *st, as_stat_fn fn, void *arg)
     as_tcache_counters_t c;
     as_tcache_counters(tc, &c);
     fn(arg, "tcache_cached_bytes", (double)c.cached_bytes);
+    fn(arg, "tcache_transfer_bytes", (double)c.xfer_bytes);
     fn(arg, "tcache_hits", (double)c.hits);
     fn(arg, "tcache_refills", (double)c.refills);
     fn(arg, "tcache_flushes", (double)c.flushes);
@@ -380,6 +446,7 @@ int as_tcache_wrap(as_tcache_t *tc, as_lock_t *lock, as_tcache_ctx_fn ctx_fn)
     tc->lock = lock;
     tc->ctx_fn = ctx_fn;
     pthread_mutex_init(&tc->mutex, NULL);
+    pthread_mutex_init(&tc->xfer_mutex, NULL);
     if (pthread_key_create(&tc->key, thread_exit) != 0) return AS_ENOMEM;
     g_current = tc;
     const as_policy_ops_t *in = &lock->ops;
@@ -422,6 +489,9 @@ void as_tcache_counters(as_tcache_t *tc, as_tcache_counters_t *out)
             out->cached_blocks += l->count[c];
     }
     pthread_mutex_unlock(&tc->mutex);
+    pthread_mutex_lock(&tc->xfer_mutex);
+    out->xfer_bytes = tc->xfer_bytes;
+    pthread_mutex_unlock(&tc->xfer_mutex);
 }
 
 int as_tcache_check(as_tcache_t *tc, as_msg_t *why)
@@ -467,22 +537,55 @@ int as_tcache_check(as_tcache_t *tc, as_msg_t *why)
         }
     }
     pthread_mutex_unlock(&tc->mutex);
+    pthread_mutex_lock(&tc->xfer_mutex);
+    uint64_t xb = 0;
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES && rc == AS_OK; c++) {
+        uint32_t chains = 0;
+        for (void *ch = tc->xfer[c]; ch && rc == AS_OK;
+             ch = ((void **)ch)[1], chains++) {
+            unsigned n = 0;
+            for (void *p = ch; p && n <= as_tcache_batch(c);
+                 p = *(void **)p, n++)
+                if (as_tcache_entry(tc, p) != (c | AS_TCACHE_CACHED))
+                    rc = AS_ECHECK;
+            if (n != as_tcache_batch(c)) rc = AS_ECHECK;
+            xb += (uint64_t)n * c * AS_TCACHE_GRANULE_BYTES;
+        }
+        if (chains != tc->xfer_chains[c]) rc = AS_ECHECK;
+        if (rc != AS_OK) {
+            as_msg_str(why, "tcache: transfer cache of class ");
+            as_msg_u64(why, c, 0);
+            as_msg_str(why, ": a chain is not batch(c) cached blocks, or the "
+                            "chain count is wrong");
+        }
+    }
+    if (rc == AS_OK && (xb != tc->xfer_bytes || xb > AS_TCACHE_XFER_BYTES)) {
+        as_msg_str(why, "tcache: transfer cache bytes ");
+        as_msg_u64(why, tc->xfer_bytes, 0);
+        as_msg_str(why, " != sum over its chains ");
+        as_msg_u64(why, xb, 0);
+        rc = AS_ECHECK;
+    }
+    pthread_mutex_unlock(&tc->xfer_mutex);
     return rc;
 }
 
 void as_tcache_prefork(as_tcache_t *tc)
 {
     pthread_mutex_lock(&tc->mutex);
+    pthread_mutex_lock(&tc->xfer_mutex);
 }
 
 void as_tcache_postfork_parent(as_tcache_t *tc)
 {
+    pthread_mutex_unlock(&tc->xfer_mutex);
     pthread_mutex_unlock(&tc->mutex);
 }
 
 void as_tcache_postfork_child(as_tcache_t *tc)
 {
     pthread_mutex_init(&tc->mutex, NULL);
+    pthread_mutex_init(&tc->xfer_mutex, NULL);
     /* only the forking thread lives on: its cache stays, the others'
      * records (and their blocks) are dropped */
     tc->live = t_local;

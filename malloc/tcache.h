@@ -23,6 +23,11 @@
  * refill and each such overflow, up to AS_TCACHE_MAX_COUNT; a thread whose
  * cache would exceed AS_TCACHE_THREAD_BYTES gives back half of every list
  * and halves every max. batch(c) = clamp(8 KiB / (c * 16), 2, 32).
+ * A batch given back on overflow goes first, as one chain, to the transfer
+ * cache (TCMalloc's name), bounded by AS_TCACHE_XFER_BYTES, and a refill
+ * takes a whole chain from there before it asks the policy: a block that
+ * one thread frees and another allocates (producer-consumer) then moves
+ * between threads without the policy.
  * Larger or over-aligned requests, and frees of blocks the map does not
  * know, go to the locked instance as before.
  *
@@ -37,6 +42,9 @@
  *     count[c] <= max[c] <= AS_TCACHE_MAX_COUNT, and every block b on it has
  *     map[b] == c | AS_TCACHE_CACHED;
  *   bytes == sum over c of count[c] * c * 16 <= AS_TCACHE_THREAD_BYTES;
+ *   every transfer chain of class c has batch(c) blocks, each with
+ *     map == c | AS_TCACHE_CACHED; xfer_chains[c] counts them;
+ *   xfer_bytes == sum of their bytes <= AS_TCACHE_XFER_BYTES;
  *   map[b] != 0 only for blocks the policy holds as live (entries are
  *     cleared before a block goes back to the policy and set after it
  *     came from it).
@@ -70,8 +78,9 @@
                                * entry keeps the top bit for AS_TCACHE_CACHED) */
 #define AS_TCACHE_MAX_BYTES (AS_TCACHE_CLASSES * AS_TCACHE_GRANULE_BYTES)
 #define AS_TCACHE_THREAD_BYTES ((uint64_t)2 << 20)
-#define AS_TCACHE_MAX_COUNT 16384 /* longest list of one class */
-#define AS_TCACHE_CACHED 0x80     /* map entry flag: in a thread's cache */
+#define AS_TCACHE_MAX_COUNT 16384                /* longest list of one class */
+#define AS_TCACHE_XFER_BYTES ((uint64_t)4 << 20) /* transfer cache bound */
+#define AS_TCACHE_CACHED 0x80 /* map entry flag: in a thread's cache */
 #define AS_TCACHE_TOP_SLOTS ((size_t)1 << 14)
 
 /* Fills the context of a request (time, thread, CPU) for refills and
@@ -93,7 +102,8 @@ typedef struct {
     uint64_t cached_bytes;  /* their bytes (class sizes) */
     uint64_t hits;          /* mallocs served from a list */
     uint64_t refills;       /* batches taken from the policy */
-    uint64_t flushes;       /* batches given back */
+    uint64_t flushes;       /* batches given back (policy or transfer) */
+    uint64_t xfer_bytes;    /* bytes in the transfer cache */
 } as_tcache_counters_t;
 
 typedef struct as_tcache {
@@ -106,7 +116,11 @@ typedef struct as_tcache {
     as_tcache_local_t *spare;     /* records of exited threads, for reuse */
     char *pool, *pool_end;        /* unused part of the records' mapping */
     as_tcache_counters_t retired; /* hits/refills/flushes of exited ones */
-    _Atomic(void *) top[AS_TCACHE_TOP_SLOTS]; /* the block map's root */
+    pthread_mutex_t xfer_mutex;   /* guards the transfer cache */
+    void *xfer[AS_TCACHE_CLASSES + 1];           /* chains of batch(c) blocks */
+    uint32_t xfer_chains[AS_TCACHE_CLASSES + 1]; /* chains per class */
+    uint64_t xfer_bytes;                         /* bytes in all chains */
+    _Atomic(void *) top[AS_TCACHE_TOP_SLOTS];    /* the block map's root */
 } as_tcache_t;
 
 /* as_tcache_wrap: make `tc` (caller storage, zeroed or not, that outlives

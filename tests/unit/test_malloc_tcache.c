@@ -2,7 +2,9 @@
  * tcmalloc policy on the mmap page source, with a statistics layer right
  * above the policy to count what reaches it: refills and flushes come in
  * batches of the sizes the header states, a freed block comes back first,
- * a double free is refused, a thread's exit gives every cached block back,
+ * a double free is refused, a thread's exit gives every cached block back
+ * (to the policy, or as whole batches to the transfer cache, from which
+ * another thread's refill takes them without the policy),
  * the per-thread byte bound holds, and the check finds a broken count.
  * Every figure follows from batch(c) = clamp(8192 / (16 c), 2, 32) and the
  * slow start max[c] = batch(c) + batch(c) per refill.
@@ -229,13 +231,29 @@ static void test_thread_exit(void)
     CU_ASSERT_PTR_EQUAL(ok, (void *)1);
     as_stats_counters_t c = policy_counts();
     CU_ASSERT(c.allocs - before.allocs >= 3000);
-    CU_ASSERT_EQUAL(c.allocs - before.allocs, c.frees - before.frees);
-    CU_ASSERT_EQUAL(c.live_blocks, before.live_blocks);
     as_tcache_counters_t k;
     as_tcache_counters(&tc, &k);
     CU_ASSERT_EQUAL(k.caches, 1); /* the worker's record is spare again */
     CU_ASSERT_EQUAL(k.cached_blocks, 0);
+    /* what the policy still holds is exactly the transfer cache: chains of
+     * batch(127) = 4 blocks that overflowing lists gave back */
+    uint64_t held = (c.allocs - before.allocs) - (c.frees - before.frees);
+    CU_ASSERT(k.xfer_bytes > 0 && k.xfer_bytes <= AS_TCACHE_XFER_BYTES);
+    CU_ASSERT_EQUAL(k.xfer_bytes, held * 2032);
+    CU_ASSERT_EQUAL(held % 4, 0);
+    CU_ASSERT_EQUAL(c.live_blocks, before.live_blocks + held);
     check_ok();
+
+    /* another thread's refill takes a whole chain: no policy call */
+    void *p = xmalloc(2032);
+    CU_ASSERT_PTR_NOT_NULL(p);
+    CU_ASSERT_EQUAL(policy_counts().allocs, c.allocs);
+    as_tcache_counters(&tc, &k);
+    CU_ASSERT_EQUAL(k.xfer_bytes, (held - 4) * 2032);
+    CU_ASSERT_EQUAL(k.cached_blocks, 3);
+    CU_ASSERT_EQUAL(as_tcache_entry(&tc, p), 127);
+    check_ok();
+    CU_ASSERT_EQUAL(xfree(p), AS_OK);
 }
 
 int main(void)
