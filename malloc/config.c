@@ -173,3 +173,36 @@ int as_malloc_config(const char *policy, const char *param, const char *stats,
     c->check_every = v.u;
     return AS_OK;
 }
+
+int as_malloc_cache_default(const as_policy_ops_t *policy)
+{
+    static const char *const cached[] = {"tcmalloc", "hoard", "private-heaps"};
+    for (size_t i = 0; i < sizeof cached / sizeof *cached; i++)
+        if (as_policy_find(cached[i]) == policy) return 1;
+    return 0;
+}
+
+int as_malloc_flag(const char *name, const char *value, int def, int *on,
+                   as_msg_t *why)
+{
+    if (!value || !*value) {
+        *on = def;
+        return AS_OK;
+    }
+    if ((value[0] == '0' || value[0] == '1') && value[1] == 0) {
+        *on = value[0] == '1';
+        return AS_OK;
+    }
+    as_msg_str(why, name);
+    as_msg_str(why, "=");
+    as_msg_str(why, value);
+    as_msg_str(why, ": must be 0 or 1");
+    return AS_EINVAL;
+}
+
+int as_malloc_cache(const char *value, const as_policy_ops_t *policy, int *on,
+                    as_msg_t *why)
+{
+    return as_malloc_flag("ALLOCSIM_CACHE", value,
+                          as_malloc_cache_default(policy), on, why);
+}

@@ -16,6 +16,11 @@
  *   ALLOCSIM_CHECK   N > 0: run the policy behind the checking layer
  *                    (policies/layers/check.h), its whole-heap check every
  *                    N calls (unset or 0: no checking layer)
+ *   ALLOCSIM_CACHE   1: the thread-cache layer (malloc/tcache.h) in front of
+ *                    the lock; 0: none; unset: the policy's default
+ *                    (as_malloc_cache_default)
+ *   ALLOCSIM_OFFLOAD 1: the policy runs on a server thread of its own
+ *                    (malloc/offload.h); 0 or unset: inline
  * Parsing uses no libc allocation and no stdio (it runs inside malloc's
  * first call).
  */
@@ -47,5 +52,26 @@ typedef struct {
 int as_malloc_config(const char *policy, const char *param, const char *stats,
                      const char *stats_period, const char *check,
                      as_malloc_config_t *c, as_msg_t *why);
+
+/* as_malloc_cache_default: @return 1 when the thread-cache layer suits
+ * the policy by default (tcmalloc, hoard, private-heaps: their real
+ * counterparts keep per-thread or per-CPU caches of small blocks), 0 when
+ * it would change what the policy is about (llama places by predicted
+ * lifetime; ownership-heaps returns a block to its owner's heap; bestfit
+ * and glibc model one heap whose reuse order is their point, and glibc
+ * models its own tcache). docs/malloc.md gives the reasons. */
+int as_malloc_cache_default(const as_policy_ops_t *policy);
+
+/* as_malloc_cache: resolve ALLOCSIM_CACHE's value (NULL or "" = the
+ * policy's default) into *on. @return 0, or AS_EINVAL with one line in
+ * `why` ("ALLOCSIM_CACHE=x: must be 0 or 1"). */
+int as_malloc_cache(const char *value, const as_policy_ops_t *policy, int *on,
+                    as_msg_t *why);
+
+/* as_malloc_flag: resolve a 0/1 variable `name`=`value` (NULL or "" =
+ * `def`) into *on. @return 0, or AS_EINVAL with one line in `why`
+ * ("NAME=x: must be 0 or 1"). */
+int as_malloc_flag(const char *name, const char *value, int def, int *on,
+                   as_msg_t *why);
 
 #endif /* AS_MALLOC_CONFIG_H */

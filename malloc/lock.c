@@ -132,6 +132,37 @@ void as_lock_wrap(as_lock_t *l, const as_policy_ops_t *inner, void *inner_state)
     };
 }
 
+unsigned as_lock_alloc_batch(as_lock_t *l, const as_ctx_t *ctx, size_t size,
+                             unsigned n, uintptr_t *out, int *rc)
+{
+    unsigned k = 0;
+    *rc = AS_OK;
+    pthread_mutex_lock(&l->mutex);
+    as_ctx_t c = ordered(l, ctx);
+    for (; k < n; k++) {
+        as_block_t b;
+        *rc = l->inner->alloc(l->inner_state, &c, size, 0, &b);
+        if (*rc != AS_OK) break;
+        out[k] = b.addr;
+    }
+    pthread_mutex_unlock(&l->mutex);
+    return k;
+}
+
+int as_lock_free_batch(as_lock_t *l, const as_ctx_t *ctx,
+                       const uintptr_t *addrs, unsigned n)
+{
+    int first = AS_OK;
+    pthread_mutex_lock(&l->mutex);
+    as_ctx_t c = ordered(l, ctx);
+    for (unsigned i = 0; i < n; i++) {
+        int rc = l->inner->free(l->inner_state, &c, addrs[i], 0);
+        if (rc != AS_OK && first == AS_OK) first = rc;
+    }
+    pthread_mutex_unlock(&l->mutex);
+    return first;
+}
+
 void as_lock_acquire(as_lock_t *l)
 {
     pthread_mutex_lock(&l->mutex);

@@ -2,12 +2,18 @@
  * policy, for LD_PRELOAD (liballocsim_malloc.so).
  *
  * The policy is the same object code `allocsim run` replays (libas_policies),
- * stacked as lock(stats(check(policy))) in the Heap Layers manner: the lock layer
- * (malloc/lock.h) serialises every hook, the statistics layer
- * (policies/layers/stats.h, only with ALLOCSIM_STATS) counts live bytes,
- * the checking layer (policies/layers/check.h, only with ALLOCSIM_CHECK)
- * sits between them and the policy, and
- * the page source below is the operating system (malloc/osmem.h). A policy
+ * stacked in the Heap Layers manner as
+ * lock(stats(tcache(lock(check(policy))))): the inner lock layer
+ * (malloc/lock.h) serialises every hook of the policy; the thread-cache
+ * layer (malloc/tcache.h, for the policies it suits, ALLOCSIM_CACHE) serves
+ * small blocks from per-thread lists and reaches the lock in batches; the
+ * statistics layer (policies/layers/stats.h, only with ALLOCSIM_STATS)
+ * counts the program's live bytes above the cache, behind a lock of its
+ * own, so its figures do not count cached blocks as live; the checking
+ * layer (policies/layers/check.h, only with ALLOCSIM_CHECK) sits right
+ * above the policy; the page source below is the operating system
+ * (malloc/osmem.h). Without statistics, malloc and free try the cache's
+ * lock-free paths before anything else. A policy
  * never touches the memory it hands out, so no header is kept next to a
  * block: free asks the policy (size_hint 0, policy.h rule 5) and
  * malloc_usable_size asks its usable_size hook.
@@ -43,7 +49,9 @@
 #include "malloc/config.h"
 #include "malloc/lock.h"
 #include "malloc/mstats.h"
+#include "malloc/offload.h"
 #include "malloc/osmem.h"
+#include "malloc/tcache.h"
 #include "policies/layers/check.h"
 #include "policies/layers/stats.h"
 
@@ -65,7 +73,15 @@ static as_pagesource_t g_ps;
 static as_osarena_t g_layer_arena; /* the statistics layer's own metadata */
 static as_mem_t g_layer_mem;
 static as_classes_t g_classes;
-static as_lock_t g_lock;
+static as_lock_t g_lock; /* around the policy */
+static as_tcache_t g_tc; /* the thread caches, when g_cached */
+static int g_cached;     /* the thread-cache layer is in */
+static int g_fast;       /* malloc/free try g_tc's fast paths */
+static int g_offloaded;  /* ALLOCSIM_OFFLOAD: the policy on g_off's server */
+static as_offload_t g_off;
+static as_lock_t g_stats_lock;       /* around the statistics layer */
+static const as_policy_ops_t *g_top; /* the outermost layer */
+static void *g_top_state;
 static as_policy_ops_t g_stats_ops;
 static void *g_stats_state; /* NULL without ALLOCSIM_STATS */
 static as_policy_ops_t g_check_ops;
@@ -189,20 +205,37 @@ static size_t boot_size(const void *p)
 
 /* --- initialisation and fork ------------------------------------------ */
 
+/* The offload server found a free the policy refused. */
+static _Noreturn void offload_invalid(uintptr_t addr)
+{
+    invalid_pointer("free", (void *)addr);
+}
+
+/* Lock order: statistics lock, policy lock, the caches' list. */
 static void at_prefork(void)
 {
-    if (atomic_load(&g_state) == ST_READY) as_lock_prefork(&g_lock);
+    if (atomic_load(&g_state) != ST_READY) return;
+    if (g_offloaded) as_offload_drain(&g_off); /* queued frees first */
+    if (g_stats_state) as_lock_prefork(&g_stats_lock);
+    as_lock_prefork(&g_lock);
+    if (g_cached) as_tcache_prefork(&g_tc);
 }
 
 static void at_postfork_parent(void)
 {
-    if (atomic_load(&g_state) == ST_READY) as_lock_postfork_parent(&g_lock);
+    if (atomic_load(&g_state) != ST_READY) return;
+    if (g_cached) as_tcache_postfork_parent(&g_tc);
+    as_lock_postfork_parent(&g_lock);
+    if (g_stats_state) as_lock_postfork_parent(&g_stats_lock);
 }
 
 static void at_postfork_child(void)
 {
     if (atomic_load(&g_state) != ST_READY) return;
+    if (g_cached) as_tcache_postfork_child(&g_tc);
+    if (g_offloaded) as_offload_postfork_child(&g_off); /* no server */
     as_lock_postfork_child(&g_lock);
+    if (g_stats_state) as_lock_postfork_child(&g_stats_lock);
     /* the background thread did not survive the fork: start a new one on
      * the child's next allocation */
     atomic_store(&g_ticker, 0);
@@ -216,8 +249,13 @@ static void init_locked(void)
     if (as_malloc_config(getenv("ALLOCSIM_POLICY"), getenv("ALLOCSIM_PARAM"),
                          getenv("ALLOCSIM_STATS"),
                          getenv("ALLOCSIM_STATS_PERIOD"),
-                         getenv("ALLOCSIM_CHECK"), &g_cfg, &why) != AS_OK)
+                         getenv("ALLOCSIM_CHECK"), &g_cfg, &why) != AS_OK ||
+        as_malloc_cache(getenv("ALLOCSIM_CACHE"), g_cfg.policy, &g_cached,
+                        &why) != AS_OK ||
+        as_malloc_flag("ALLOCSIM_OFFLOAD", getenv("ALLOCSIM_OFFLOAD"), 0,
+                       &g_offloaded, &why) != AS_OK)
         die(whybuf);
+    if (g_offloaded) g_cached = 0; /* the server is the whole allocator */
     as_osmem_init(&g_os, &g_ps);
     g_layer_mem = as_osarena_mem(&g_layer_arena);
     as_classes_default(&g_classes);
@@ -249,14 +287,31 @@ static void init_locked(void)
         as_msg_str(&m, why.len ? whybuf : as_strerror(rc));
         die(buf);
     }
-    if (g_cfg.stats_path[0]) {
-        if (as_stats_wrap_instance(pol, st, &g_layer_mem, &g_stats_ops,
-                                   &g_stats_state) != AS_OK)
-            die("ALLOCSIM_STATS: no memory for the statistics layer");
-        as_lock_wrap(&g_lock, &g_stats_ops, g_stats_state);
-    } else {
-        as_lock_wrap(&g_lock, pol, st);
+    as_lock_wrap(&g_lock, pol, st);
+    g_top = &g_lock.ops;
+    g_top_state = &g_lock;
+    if (g_offloaded) {
+        /* pthread_create's allocations come from the bootstrap arena */
+        if (as_offload_start(&g_off, &g_lock, offload_invalid) != AS_OK)
+            die("ALLOCSIM_OFFLOAD: cannot start the server thread");
+        g_top = &g_off.ops;
+        g_top_state = &g_off;
     }
+    if (g_cached) {
+        if (as_tcache_wrap(&g_tc, &g_lock, ctx_fill) != AS_OK)
+            die("ALLOCSIM_CACHE: no thread key for the thread caches");
+        g_top = &g_tc.ops;
+        g_top_state = &g_tc;
+    }
+    if (g_cfg.stats_path[0]) {
+        if (as_stats_wrap_instance(g_top, g_top_state, &g_layer_mem,
+                                   &g_stats_ops, &g_stats_state) != AS_OK)
+            die("ALLOCSIM_STATS: no memory for the statistics layer");
+        as_lock_wrap(&g_stats_lock, &g_stats_ops, g_stats_state);
+        g_top = &g_stats_lock.ops;
+        g_top_state = &g_stats_lock;
+    }
+    g_fast = g_cached && !g_stats_state;
     g_t0_ns = request_ns(); /* <= mono_ns(): coarse lags */
     if (g_stats_state) as_mstats_sample(&g_mstats, &g_os, 0, 0);
     /* may allocate: served by the bootstrap arena (t_in_init) */
@@ -290,12 +345,15 @@ static uint64_t live_bytes_locked(void)
     return c.live_requested_bytes;
 }
 
+/* Hold both locks (statistics, then policy) around a sample. */
 static void sample_now(void)
 {
+    as_lock_acquire(&g_stats_lock);
     as_lock_acquire(&g_lock);
     as_mstats_sample(&g_mstats, &g_os, mono_ns() - g_t0_ns,
                      live_bytes_locked());
     as_lock_release(&g_lock);
+    as_lock_release(&g_stats_lock);
 }
 
 static void *ticker_main(void *arg)
@@ -373,6 +431,8 @@ __attribute__((destructor)) static void write_stats(void)
         }
     }
     as_stats_counters_t c;
+    if (g_offloaded) as_offload_drain(&g_off);
+    as_lock_acquire(&g_stats_lock);
     as_lock_acquire(&g_lock);
     as_mstats_sample(&g_mstats, &g_os, mono_ns() - g_t0_ns,
                      live_bytes_locked());
@@ -380,6 +440,7 @@ __attribute__((destructor)) static void write_stats(void)
     g_mstats.n_ticks = atomic_load(&g_ticks);
     int rc = as_mstats_write(&g_mstats, path, g_cfg.policy->name, &g_os, &c);
     as_lock_release(&g_lock);
+    as_lock_release(&g_stats_lock);
     if (rc != AS_OK) {
         say("allocsim: ALLOCSIM_STATS=");
         say(path);
@@ -397,10 +458,14 @@ static void *do_alloc(size_t size, size_t align)
         return NULL;
     }
     if (!ensure_init()) return boot_alloc(size, align);
+    if (g_fast && align <= 16) {
+        void *p = as_tcache_alloc_fast(&g_tc, size);
+        if (p) return p;
+    }
     as_ctx_t ctx;
     ctx_fill(&ctx);
     as_block_t b;
-    int rc = g_lock.ops.alloc(&g_lock, &ctx, size, align <= 16 ? 0 : align, &b);
+    int rc = g_top->alloc(g_top_state, &ctx, size, align <= 16 ? 0 : align, &b);
     if (rc != AS_OK) {
         errno = ENOMEM;
         return NULL;
@@ -414,9 +479,14 @@ static void do_free(const char *fn, void *p)
     if (!p || in_boot(p)) return;
     if (atomic_load_explicit(&g_state, memory_order_acquire) != ST_READY)
         invalid_pointer(fn, p);
+    if (g_fast) {
+        int r = as_tcache_free_fast(&g_tc, p);
+        if (r == 1) return;
+        if (r != 0) invalid_pointer(fn, p); /* already in a cache */
+    }
     as_ctx_t ctx;
     ctx_fill(&ctx);
-    if (g_lock.ops.free(&g_lock, &ctx, (uintptr_t)p, 0) != AS_OK)
+    if (g_top->free(g_top_state, &ctx, (uintptr_t)p, 0) != AS_OK)
         invalid_pointer(fn, p);
 }
 
@@ -426,7 +496,7 @@ static size_t usable(void *p)
     if (in_boot(p)) return boot_size(p);
     if (atomic_load_explicit(&g_state, memory_order_acquire) != ST_READY)
         return 0;
-    return g_lock.ops.usable_size(&g_lock, (uintptr_t)p);
+    return g_top->usable_size(g_top_state, (uintptr_t)p);
 }
 
 API void *malloc(size_t size)

@@ -9,7 +9,8 @@
 # name. The policy objects inside the library are also held to their own
 # rule by check_policy_libc_refs.sh; this check covers what malloc/ adds.
 #
-# pthread_create and __register_atfork may allocate: they are called outside
+# pthread_create, __register_atfork and pthread_setspecific (keys past the
+# 32nd) may allocate: they are called outside
 # the allocator's lock (malloc.c), and their allocations recurse into this
 # library by design, so they are allowed here.
 #
@@ -23,6 +24,8 @@ ALLOWED="memcpy memset memmove memcmp memchr strlen strchr
 mmap munmap madvise open read write close getenv getpid sysconf
 sched_getcpu clock_gettime nanosleep abort __errno_location
 pthread_mutex_init pthread_mutex_lock pthread_mutex_unlock
+pthread_key_create pthread_setspecific pthread_setaffinity_np
+sched_getaffinity sched_yield syscall
 pthread_attr_init pthread_attr_setdetachstate pthread_attr_destroy
 pthread_create __register_atfork __cxa_finalize __stack_chk_fail
 _ITM_deregisterTMCloneTable _ITM_registerTMCloneTable __gmon_start__"

@@ -92,8 +92,9 @@ else
   bad "ALLOCSIM_PARAM=tcmalloc.release_rate=4M,per_cpu_caches=off: $out"
 fi
 
-# the checking layer catches what the policy does not: a double free
-out=$(ALLOCSIM_CHECK=1 pre tcmalloc "$stress" doublefree 2>&1)
+# the checking layer catches what the policy does not: a double free (the
+# thread cache, on by default under tcmalloc, would catch it first)
+out=$(ALLOCSIM_CACHE=0 ALLOCSIM_CHECK=1 pre tcmalloc "$stress" doublefree 2>&1)
 rc=$?
 if [[ $rc == 134 ]] && grep -q "^allocsim: checking layer: check: tcmalloc: free of an address that is not a live block (double free or unknown) addr=0x" <<<"$out" &&
   grep -q "^allocsim: free(): invalid pointer 0x" <<<"$out"; then
@@ -113,6 +114,8 @@ check_env_error() { # VAR VALUE EXPECTED-LINE
 }
 check_env_error ALLOCSIM_CHECK x \
   "allocsim: ALLOCSIM_CHECK=x: must be a whole number (K, M, G, T: x1000) from 0 to 1000000000000"
+check_env_error ALLOCSIM_CACHE 2 \
+  "allocsim: ALLOCSIM_CACHE=2: must be 0 or 1"
 check_env_error ALLOCSIM_STATS_PERIOD 10 \
   "allocsim: ALLOCSIM_STATS_PERIOD=10: must be a duration with a unit (ns, us, ms, s, min, h) from 1ms to 1h"
 
@@ -208,6 +211,7 @@ expect_invalid_free() {
 
 # --- every policy -----------------------------------------------------------
 for p in "${policies[@]}"; do
+  case $p in tcmalloc | hoard | private-heaps) cache_flip=0 ;; *) cache_flip=1 ;; esac
   for mode in edge "threads 4000" fork; do
     # shellcheck disable=SC2086
     out=$(pre "$p" "$stress" $mode 2>&1)
@@ -219,10 +223,24 @@ for p in "${policies[@]}"; do
     fi
   done
   expect_invalid_free "$p" badfree "free of a static address aborts with glibc's message"
+  # the same stress with the thread-cache layer the other way round than
+  # the policy's default (ALLOCSIM_CACHE): both must hold for every policy
+  for mode in "threads 4000" fork; do
+    # shellcheck disable=SC2086
+    out=$(ALLOCSIM_CACHE=$cache_flip pre "$p" "$stress" $mode 2>&1)
+    rc=$?
+    if [[ $rc == 0 && $out == "ok: ${mode%% *}" ]]; then
+      ok "$p: malloc_stress $mode with ALLOCSIM_CACHE=$cache_flip"
+    else
+      bad "$p: malloc_stress $mode with ALLOCSIM_CACHE=$cache_flip: rc $rc: $(head -5 <<<"$out")"
+    fi
+  done
   # a double free: detected by every policy whose free looks the block up
-  # in a live map; tcmalloc's free pushes the block onto its CPU cache
-  # unchecked, as TCMalloc does (docs/malloc.md)
-  [[ $p != tcmalloc ]] && expect_invalid_free "$p" doublefree "a double free aborts"
+  # in a live map, and by the thread cache (the block is in a cache); only
+  # tcmalloc without the cache misses it: its free pushes the block onto
+  # its CPU cache unchecked, as TCMalloc does (docs/malloc.md)
+  expect_invalid_free "$p" doublefree "a double free aborts"
+  [[ $p != tcmalloc ]] && ALLOCSIM_CACHE=$cache_flip expect_invalid_free "$p" doublefree "a double free aborts with ALLOCSIM_CACHE=$cache_flip"
   if [[ -n $py ]]; then
     out=$(PYTHONHASHSEED=0 pre "$p" "$py" -c "$pywork" 2>&1)
     same "$p: python3" "$ref_py" "$out" $?
@@ -306,6 +324,61 @@ EOF
     bad "$p: ALLOCSIM_STATS: $msg ($(tr -d '\n' <"${files[0]}"))"
   fi
 done
+
+# With the thread cache, the statistics layer sits above it: blocks a
+# thread keeps cached are free for the program and not live. `smallhold`
+# frees 2000 blocks of 100 B (which the cache keeps) before it allocates
+# 1000 of 160 B: the program's peak is 200000 live bytes (plus stdio's
+# buffers, under 64 KiB); had the cached blocks been counted it would be
+# 360000. Same figure with the cache off.
+for cache in 1 0; do
+  json="$tmp/small-$cache.json"
+  out=$(ALLOCSIM_CACHE=$cache ALLOCSIM_STATS=$json pre tcmalloc "$stress" smallhold 2>&1)
+  rc=$?
+  peak=$(tr -d ' \n' <"$json" 2>/dev/null | sed -E 's/.*"peak_live_bytes":([0-9]+).*/\1/')
+  if [[ $rc == 0 && ${peak:-0} -ge 200000 && ${peak:-0} -lt 265536 ]]; then
+    ok "ALLOCSIM_CACHE=$cache: peak_live_bytes $peak counts no cached block"
+  else
+    bad "ALLOCSIM_CACHE=$cache smallhold: rc $rc, peak_live_bytes ${peak:-?}: $out"
+  fi
+done
+
+# --- the offload mode ---------------------------------------------------------
+# ALLOCSIM_OFFLOAD=1: the policy runs on a server thread pinned to one CPU;
+# every allocation is a request through the thread's ring, every free is
+# queued. The stress modes pass; a bad free is reported by the server with
+# glibc's message; the server is there (one more thread than under glibc,
+# under a policy without ticks) and may run on exactly one CPU.
+for p in tcmalloc hoard bestfit; do
+  for mode in edge "threads 1000" fork; do
+    # shellcheck disable=SC2086
+    out=$(ALLOCSIM_OFFLOAD=1 pre "$p" "$stress" $mode 2>&1)
+    rc=$?
+    if [[ $rc == 0 && $out == "ok: ${mode%% *}" ]]; then
+      ok "$p: malloc_stress $mode with ALLOCSIM_OFFLOAD=1"
+    else
+      bad "$p: malloc_stress $mode with ALLOCSIM_OFFLOAD=1: rc $rc: $(head -5 <<<"$out")"
+    fi
+  done
+  ALLOCSIM_OFFLOAD=1 expect_invalid_free "$p" badfree "ALLOCSIM_OFFLOAD=1: the server reports a bad free"
+done
+if [[ -n $py ]]; then
+  tasks='import os
+ts = sorted(os.listdir("/proc/self/task"))
+cpus = [open("/proc/self/task/%s/status" % t).read().split("Cpus_allowed_list:")[1].split()[0] for t in ts]
+print(len(ts), sum(1 for c in cpus if "-" not in c and "," not in c))'
+  base=$(ALLOCSIM_POLICY=bestfit LD_PRELOAD=$lib "$py" -c "$tasks" 2>&1)
+  off=$(ALLOCSIM_OFFLOAD=1 ALLOCSIM_POLICY=bestfit LD_PRELOAD=$lib "$py" -c "$tasks" 2>&1)
+  read -r n0 _ <<<"$base"
+  read -r n1 pinned <<<"$off"
+  # on a one-CPU machine every thread is on that CPU
+  if [[ $n1 == $((n0 + 1)) && ${pinned:-0} -ge 1 ]]; then
+    ok "ALLOCSIM_OFFLOAD=1: a server thread ($n1 threads, not $n0), pinned to one CPU"
+  else
+    bad "ALLOCSIM_OFFLOAD=1: threads and pinned ones: '$off' (without: '$base')"
+  fi
+fi
+check_env_error ALLOCSIM_OFFLOAD yes "allocsim: ALLOCSIM_OFFLOAD=yes: must be 0 or 1"
 
 # --- background ticks --------------------------------------------------------
 # tcmalloc's tick (every 10 ms here) releases free pages at release_rate: a

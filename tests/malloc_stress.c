@@ -28,6 +28,10 @@
  *                              written, for 300 ms (for ALLOCSIM_STATS)
  *   malloc_stress release      the same 10 MiB, freed, then 300 ms idle (for
  *                              a policy's background release)
+ *   malloc_stress smallhold    2000 blocks of 100 B, all freed, then 1000
+ *                              of 160 B held: the program's peak live bytes
+ *                              are 200000 (plus stdio's), however many of
+ *                              the first blocks a thread cache keeps
  * Prints "ok: MODE" and exits 0, or prints what broke and exits 1.
  */
 #include <errno.h>
@@ -422,6 +426,21 @@ static void forks(void)
 
 static char not_from_malloc[64];
 
+static void smallhold(void)
+{
+    static void *p[2000];
+    for (int i = 0; i < 2000; i++)
+        p[i] = malloc(100);
+    for (int i = 0; i < 2000; i++)
+        free(p[i]);
+    for (int i = 0; i < 1000; i++) {
+        p[i] = malloc(160);
+        CHECK(p[i] != NULL, "malloc(160)");
+    }
+    for (int i = 0; i < 1000; i++)
+        free(p[i]);
+}
+
 static void hold(int release_first)
 {
     void *p[10];
@@ -465,9 +484,11 @@ int main(int argc, char **argv)
         hold(0);
     } else if (strcmp(mode, "release") == 0) {
         hold(1);
+    } else if (strcmp(mode, "smallhold") == 0) {
+        smallhold();
     } else {
         fprintf(stderr, "usage: malloc_stress edge|threads "
-                        "[N]|fork|badfree|doublefree|hold|release\n");
+                        "[N]|fork|badfree|doublefree|hold|release|smallhold\n");
         return 2;
     }
     if (atomic_load(&failures)) {

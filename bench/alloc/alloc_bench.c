@@ -10,10 +10,23 @@
  *   alloc_bench threadtest THREADS ROUNDS  threadtest-like: each thread
  *       allocates 10000 blocks of 64 bytes, writes each, frees them all,
  *       ROUNDS times; no block crosses threads
+ *   alloc_bench xmalloc THREADS ROUNDS     xmalloc-like producer-consumer:
+ *       THREADS / 2 pairs (at least one); each producer allocates 10000
+ *       blocks of 16..256 bytes per round and hands them to its consumer
+ *       through a single-producer ring, and the consumer frees them, so
+ *       every free is cross-thread
+ *   alloc_bench cache-scratch THREADS ROUNDS  cache-scratch-like: the main
+ *       thread allocates one 8-byte object per thread (adjacent: they may
+ *       share a cache line) and each thread frees its own; then each thread
+ *       10000 times per round allocates 8 bytes, writes them 50 times and
+ *       frees them: an allocator that hands out blocks of one cache line to
+ *       several threads makes them share it (false sharing)
  * Prints "MODE THREADS ops/s" (one malloc + one free = one op) from the
  * wall time of the whole run. Uses only malloc and free.
  */
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +37,10 @@
 #define LARSON_OPS 10000
 #define TT_BLOCKS 10000
 #define MAX_THREADS 64
+#define XM_BLOCKS 10000
+#define XM_RING 1024 /* slots of a producer's ring (power of two) */
+#define CS_OPS 10000
+#define CS_WRITES 50
 
 static int n_threads, rounds;
 static void **slots[MAX_THREADS];
@@ -72,6 +89,62 @@ static void *threadtest(void *arg)
     return NULL;
 }
 
+/* One producer-consumer pair's ring: the producer writes slot head % RING
+ * then publishes head; the consumer reads up to head and publishes tail. */
+typedef struct {
+    _Alignas(64) _Atomic size_t head;
+    _Alignas(64) _Atomic size_t tail;
+    void *slot[XM_RING];
+} ring_t;
+
+static ring_t rings[MAX_THREADS];
+
+static void *xm_producer(void *arg)
+{
+    ring_t *r = &rings[(intptr_t)arg];
+    uint64_t s = 0x2545f4914f6cdd1dull * (uint64_t)((intptr_t)arg + 1);
+    size_t n = (size_t)rounds * XM_BLOCKS;
+    for (size_t i = 0; i < n; i++) {
+        void *p = malloc(16 + rng(&s) % 241);
+        *(volatile char *)p = 1;
+        while (i - atomic_load_explicit(&r->tail, memory_order_acquire) >=
+               XM_RING)
+            sched_yield(); /* ring full: the consumer is behind */
+        r->slot[i % XM_RING] = p;
+        atomic_store_explicit(&r->head, i + 1, memory_order_release);
+    }
+    return NULL;
+}
+
+static void *xm_consumer(void *arg)
+{
+    ring_t *r = &rings[(intptr_t)arg];
+    size_t n = (size_t)rounds * XM_BLOCKS;
+    for (size_t i = 0; i < n;) {
+        size_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+        if (h == i) sched_yield(); /* ring empty (2 cores may be shared) */
+        for (; i < h; i++)
+            free(r->slot[i % XM_RING]);
+        atomic_store_explicit(&r->tail, i, memory_order_release);
+    }
+    return NULL;
+}
+
+static void *cs_objs[MAX_THREADS];
+
+static void *cache_scratch(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    free(cs_objs[id]);
+    for (int i = 0; i < rounds * CS_OPS; i++) {
+        volatile char *p = malloc(8);
+        for (int w = 0; w < CS_WRITES; w++)
+            p[w % 8] = (char)(p[w % 8] + 1);
+        free((void *)p);
+    }
+    return NULL;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -82,9 +155,11 @@ static double now_s(void)
 int main(int argc, char **argv)
 {
     if (argc != 4 ||
-        (strcmp(argv[1], "larson") && strcmp(argv[1], "threadtest"))) {
-        fprintf(stderr,
-                "usage: alloc_bench larson|threadtest THREADS ROUNDS\n");
+        (strcmp(argv[1], "larson") && strcmp(argv[1], "threadtest") &&
+         strcmp(argv[1], "xmalloc") && strcmp(argv[1], "cache-scratch"))) {
+        fprintf(stderr, "usage: alloc_bench "
+                        "larson|threadtest|xmalloc|cache-scratch THREADS "
+                        "ROUNDS\n");
         return 2;
     }
     n_threads = atoi(argv[2]);
@@ -94,6 +169,28 @@ int main(int argc, char **argv)
         return 2;
     }
     int is_larson = strcmp(argv[1], "larson") == 0;
+    if (strcmp(argv[1], "xmalloc") == 0 ||
+        strcmp(argv[1], "cache-scratch") == 0) {
+        int xm = argv[1][0] == 'x', pairs = n_threads / 2 ? n_threads / 2 : 1;
+        pthread_t th[MAX_THREADS];
+        int nth = xm ? 2 * pairs : n_threads;
+        if (!xm)
+            for (int t = 0; t < n_threads; t++)
+                cs_objs[t] = malloc(8);
+        double t0 = now_s();
+        for (int t = 0; t < nth; t++)
+            pthread_create(&th[t], NULL,
+                           xm ? (t % 2 ? xm_consumer : xm_producer)
+                              : cache_scratch,
+                           (void *)(intptr_t)(xm ? t / 2 : t));
+        for (int t = 0; t < nth; t++)
+            pthread_join(th[t], NULL);
+        double dt = now_s() - t0;
+        double ops = (double)rounds * (xm ? (double)pairs * XM_BLOCKS
+                                          : (double)n_threads * CS_OPS);
+        printf("%s %d %.0f\n", argv[1], n_threads, ops / dt);
+        return 0;
+    }
     if (is_larson) {
         uint64_t s = 1;
         for (int t = 0; t < n_threads; t++) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# run.sh BUILD [REPS] - bench/alloc: alloc_bench (Larson-like and
-# threadtest-like, see alloc_bench.c) under glibc, the Debian packages of
+# run.sh BUILD [REPS] - bench/alloc: alloc_bench (Larson-like,
+# threadtest-like, xmalloc-like and cache-scratch-like, see alloc_bench.c) under glibc, the Debian packages of
 # jemalloc, gperftools' tcmalloc and mimalloc (libjemalloc2,
 # libtcmalloc-minimal4, libmimalloc2.0; an allocator whose library is
 # missing is left out, with a note) and liballocsim_malloc.so with every
@@ -23,7 +23,7 @@ for pair in jemalloc:libjemalloc.so.2 tcmalloc-gperftools:libtcmalloc_minimal.so
 done
 policies=$(ALLOCSIM_POLICY=no-such LD_PRELOAD=$lib "$bench" larson 1 1 2>&1 | sed -n 's/.*valid: //p' || true)
 for p in $policies; do pre[allocsim-$p]=$lib; names+=("allocsim-$p"); done
-benches=("larson 2 20" "larson 8 5" "threadtest 2 50")
+benches=("larson 2 20" "larson 8 5" "threadtest 2 50" "xmalloc 2 20" "cache-scratch 2 20")
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for ((r = 1; r <= reps; r++)); do

@@ -1,0 +1,593 @@
+/* tcache.c - the thread-cache layer (see tcache.h).
+ *
+ * Owns the per-thread caches, their records (carved from mmap'd chunks and
+ * reused after a thread exits) and the block map. The common paths,
+ * as_tcache_alloc_fast and as_tcache_free_fast, touch only the calling
+ * thread's cache and one map byte: no lock, no atomic read-modify-write.
+ * Everything that reaches the policy goes through the lock layer's batch
+ * calls. The map's entries are relaxed atomics: a block changes hands
+ * between threads only through the program's own synchronisation, which
+ * orders them.
+ *
+ * Must never call libc's allocator or stdio (it runs inside malloc).
+ */
+#include "malloc/tcache.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+#include "common/error.h"
+
+#define MID_SLOTS ((size_t)1 << 14)     /* 16 GiB of address each */
+#define LEAF_SLOTS ((size_t)1 << 16)    /* 1 MiB of address each */
+#define ADDRESS_BITS 48                 /* user addresses below 2^48 */
+#define RECORDS_BYTES ((size_t)1 << 16) /* records mapped at a time */
+#define FLUSH_MAX 32                    /* blocks per batch call */
+
+enum { T_NONE, T_CREATING, T_DEAD };
+
+static __thread as_tcache_local_t *t_local;
+static __thread int t_state;
+
+typedef _Atomic(void *) slot_t;
+typedef _Atomic unsigned char entry_t;
+
+unsigned as_tcache_batch(unsigned c)
+{
+    unsigned n = 8192u / (c * AS_TCACHE_GRANULE_BYTES);
+    return n < 2 ? 2 : n > 32 ? 32 : n;
+}
+
+/* A list's longest length starts at batch(c) and grows by batch(c) at
+ * every refill and every overflow, up to AS_TCACHE_MAX_COUNT (slow start,
+ * as TCMalloc's thread caches): a thread that cycles through many blocks
+ * of one class ends up keeping them all, one that uses few keeps few. */
+static void grow(as_tcache_local_t *l, unsigned c)
+{
+    uint32_t m = l->max[c] + as_tcache_batch(c);
+    l->max[c] = m > AS_TCACHE_MAX_COUNT ? AS_TCACHE_MAX_COUNT : m;
+}
+
+static unsigned class_of(size_t size)
+{
+    return size ? (unsigned)((size + AS_TCACHE_GRANULE_BYTES - 1) /
+                             AS_TCACHE_GRANULE_BYTES)
+                : 1;
+}
+
+/* --- the block map ----------------------------------------------------- */
+
+/* The node in *s, mapped and installed if absent and `create`. */
+static __attribute__((noinline)) void *node(slot_t *s, size_t bytes, int create)
+{
+    void *n = atomic_load_explicit(s, memory_order_acquire);
+    if (n || !create) return n;
+    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    void *expect = NULL;
+    if (atomic_compare_exchange_strong_explicit(
+            s, &expect, m, memory_order_acq_rel, memory_order_acquire))
+        return m;
+    munmap(m, bytes); /* another thread installed one first */
+    return expect;
+}
+
+/* @return the map entry of address a, or NULL when there is none (and
+ * create is 0, or the node could not be mapped, or a is out of range).
+ * Inlined: it is most of the common paths' work. */
+static inline __attribute__((always_inline)) entry_t *
+entry_of(const as_tcache_t *tc, uintptr_t a, int create)
+{
+    if (a >> ADDRESS_BITS) return NULL;
+    uintptr_t g = a / AS_TCACHE_GRANULE_BYTES;
+    slot_t *top = (slot_t *)&tc->top[g / (MID_SLOTS * LEAF_SLOTS)];
+    slot_t *mid = atomic_load_explicit(top, memory_order_acquire);
+    if (!mid && !(mid = node(top, MID_SLOTS * sizeof(slot_t), create)))
+        return NULL;
+    slot_t *ls = &mid[(g / LEAF_SLOTS) % MID_SLOTS];
+    entry_t *leaf = atomic_load_explicit(ls, memory_order_acquire);
+    if (!leaf && !(leaf = node(ls, LEAF_SLOTS * sizeof(entry_t), create)))
+        return NULL;
+    return &leaf[g % LEAF_SLOTS];
+}
+
+static unsigned get(const entry_t *e)
+{
+    return atomic_load_explicit(e, memory_order_relaxed);
+}
+
+static void set(entry_t *e, unsigned v)
+{
+    atomic_store_explicit(e, (unsigned char)v, memory_order_relaxed);
+}
+
+unsigned as_tcache_entry(const as_tcache_t *tc, const void *p)
+{
+    if ((uintptr_t)p % AS_TCACHE_GRANULE_BYTES) return 0;
+    entry_t *e = entry_of(tc, (uintptr_t)p, 0);
+    return e ? get(e) : 0;
+}
+
+/* --- the caches -------------------------------------------------------- */
+
+static as_tcache_local_t *new_record(as_tcache_t *tc)
+{
+    as_tcache_local_t *l = tc->spare;
+    if (l) {
+        tc->spare = l->next;
+    } else {
+        if ((size_t)(tc->pool_end - tc->pool) < sizeof *l) {
+            void *m = mmap(NULL, RECORDS_BYTES, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (m == MAP_FAILED) return NULL;
+            tc->pool = m;
+            tc->pool_end = tc->pool + RECORDS_BYTES;
+        }
+        l = (as_tcache_local_t *)tc->pool;
+        tc->pool += (sizeof *l + 63) & ~(size_t)63;
+    }
+    memset(l, 0, sizeof *l);
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++)
+        l->max[c] = as_tcache_batch(c);
+    l->next = tc->live;
+    if (tc->live) tc->live->prev = l;
+    tc->live = l;
+    return l;
+}
+
+/* This thread's cache, made on first use. @return NULL while it is being
+ * made (a re-entrant call) or after the thread's destructor ran. */
+static as_tcache_local_t *local(as_tcache_t *tc)
+{
+    if (t_local) return t_local;
+    if (t_state != T_NONE) return NULL;
+    t_state = T_CREATING;
+    pthread_mutex_lock(&tc->mutex);
+    as_tcache_local_t *l = new_record(tc);
+    pthread_mutex_unlock(&tc->mutex);
+    if (l) pthread_setspecific(tc->key, l); /* may re-enter malloc */
+    t_local = l;
+    t_state = l ? T_NONE : T_DEAD;
+    return l;
+}
+
+/* Give n blocks of class c (n <= count[c]) back to the policy. */
+static int flush(as_tcache_t *tc, as_tcache_local_t *l, unsigned c, unsigned n,
+                 const as_ctx_t *ctx)
+{
+    int first = AS_OK;
+    while (n > 0) {
+        uintptr_t a[FLUSH_MAX];
+        unsigned k = n < FLUSH_MAX ? n : FLUSH_MAX;
+        for (unsigned i = 0; i < k; i++) {
+            void *p = l->head[c];
+            l->head[c] = *(void **)p;
+            a[i] = (uintptr_t)p;
+            set(entry_of(tc, a[i], 0), 0); /* before the policy has it */
+        }
+        l->count[c] -= k;
+        l->bytes -= (uint64_t)k * c * AS_TCACHE_GRANULE_BYTES;
+        l->flushes++;
+        n -= k;
+        int rc = as_lock_free_batch(tc->lock, ctx, a, k);
+        if (rc != AS_OK && first == AS_OK) first = rc;
+    }
+    return first;
+}
+
+/* --- the transfer cache ---------------------------------------------- */
+
+/* Move batch(c) blocks of l's list c, as one chain, to the transfer cache,
+ * if it has room (AS_TCACHE_XFER_BYTES). The blocks stay marked cached.
+ * A chain is linked through its blocks' first words (NULL-terminated);
+ * chains of a class are linked through their first block's second word.
+ * @return 1 when moved, 0 when the caller must flush to the policy. */
+static int xfer_put(as_tcache_t *tc, as_tcache_local_t *l, unsigned c)
+{
+    unsigned k = as_tcache_batch(c);
+    uint64_t bytes = (uint64_t)k * c * AS_TCACHE_GRANULE_BYTES;
+    if (l->count[c] < k) return 0;
+    pthread_mutex_lock(&tc->xfer_mutex);
+    int room = tc->xfer_bytes + bytes <= AS_TCACHE_XFER_BYTES;
+    if (room) {
+        void *first = l->head[c], *last = first;
+        for (unsigned i = 1; i < k; i++)
+            last = *(void **)last;
+        l->head[c] = *(void **)last;
+        *(void **)last = NULL;
+        ((void **)first)[1] = tc->xfer[c];
+        tc->xfer[c] = first;
+        tc->xfer_chains[c]++;
+        tc->xfer_bytes += bytes;
+    }
+    pthread_mutex_unlock(&tc->xfer_mutex);
+    if (!room) return 0;
+    l->count[c] -= k;
+    l->bytes -= bytes;
+    l->flushes++;
+    return 1;
+}
+
+/* @return a chain of batch(c) blocks of class c, or NULL. */
+static void *xfer_take(as_tcache_t *tc, unsigned c)
+{
+    if (!atomic_load_explicit((_Atomic(void *) *)&tc->xfer[c],
+                              memory_order_relaxed))
+        return NULL; /* a hint; checked again under the mutex */
+    pthread_mutex_lock(&tc->xfer_mutex);
+    void *first = tc->xfer[c];
+    if (first) {
+        tc->xfer[c] = ((void **)first)[1];
+        tc->xfer_chains[c]--;
+        tc->xfer_bytes -=
+            (uint64_t)as_tcache_batch(c) * c * AS_TCACHE_GRANULE_BYTES;
+    }
+    pthread_mutex_unlock(&tc->xfer_mutex);
+    return first;
+}
+
+static void flush_all(as_tcache_t *tc, as_tcache_local_t *l, unsigned keep_num,
+                      unsigned keep_den)
+{
+    as_ctx_t ctx;
+    tc->ctx_fn(&ctx);
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++) {
+        if (l->count[c])
+            flush(tc, l, c, l->count[c] - l->count[c] * keep_num / keep_den,
+                  &ctx);
+        uint32_t m = l->max[c] * keep_num / keep_den, b = as_tcache_batch(c);
+        l->max[c] = m < b ? b : m; /* and start slowly again */
+    }
+}
+
+static void push(as_tcache_local_t *l, entry_t *e, void *p, unsigned c)
+{
+    set(e, c | AS_TCACHE_CACHED);
+    *(void **)p = l->head[c];
+    l->head[c] = p;
+    l->count[c]++;
+    l->bytes += (uint64_t)c * AS_TCACHE_GRANULE_BYTES;
+}
+
+/* The one layer of the process (the key's destructor gets only the
+ * record). */
+static as_tcache_t *g_current;
+
+static void thread_exit(void *arg)
+{
+    as_tcache_local_t *l = arg;
+    as_tcache_t *tc = g_current;
+    t_state = T_DEAD; /* calls from here on bypass the cache */
+    t_local = NULL;
+    if (!l || !tc) return;
+    flush_all(tc, l, 0, 1);
+    pthread_mutex_lock(&tc->mutex);
+    tc->retired.hits += l->hits;
+    tc->retired.refills += l->refills;
+    tc->retired.flushes += l->flushes;
+    if (l->prev)
+        l->prev->next = l->next;
+    else
+        tc->live = l->next;
+    if (l->next) l->next->prev = l->prev;
+    l->next = tc->spare;
+    tc->spare = l;
+    pthread_mutex_unlock(&tc->mutex);
+}
+
+/* --- the common paths -------------------------------------------------- */
+
+void *as_tcache_alloc_fast(as_tcache_t *tc, size_t size)
+{
+    as_tcache_local_t *l = t_local;
+    if (size > AS_TCACHE_MAX_BYTES || !l) return NULL;
+    unsigned c = class_of(size);
+    void *p = l->head[c];
+    if (!p) return NULL;
+    l->head[c] = *(void **)p;
+    l->count[c]--;
+    l->bytes -= (uint64_t)c * AS_TCACHE_GRANULE_BYTES;
+    l->hits++;
+    set(entry_of(tc, (uintptr_t)p, 0), c);
+    return p;
+}
+
+int as_tcache_free_fast(as_tcache_t *tc, void *p)
+{
+    if ((uintptr_t)p % AS_TCACHE_GRANULE_BYTES) return 0;
+    entry_t *e = entry_of(tc, (uintptr_t)p, 0);
+    if (!e) return 0;
+    unsigned v = get(e);
+    if (v == 0) return 0;
+    if (v & AS_TCACHE_CACHED) return AS_EINVAL;
+    as_tcache_local_t *l = t_local;
+    if (!l || l->count[v] >= l->max[v] ||
+        l->bytes + v * AS_TCACHE_GRANULE_BYTES > AS_TCACHE_THREAD_BYTES)
+        return 0;
+    push(l, e, p, v);
+    return 1;
+}
+
+/* --- the layer's hooks ------------------------------------------------- */
+
+static int tc_create(const as_policy_config_t *cfg, void **state)
+{
+    (void)cfg;
+    (void)state;
+    return AS_EUNSUPPORTED; /* made by as_tcache_wrap only */
+}
+
+static int tc_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
+                    as_block_t *out)
+{
+    as_tcache_t *tc = st;
+    if (size > AS_TCACHE_MAX_BYTES || align > AS_TCACHE_GRANULE_BYTES)
+        return tc->lock->ops.alloc(tc->lock, ctx, size, align, out);
+    unsigned c = class_of(size);
+    size_t bytes = (size_t)c * AS_TCACHE_GRANULE_BYTES;
+    void *p = as_tcache_alloc_fast(tc, size);
+    if (p) {
+        *out = (as_block_t){(uintptr_t)p, bytes};
+        return AS_OK;
+    }
+    as_tcache_local_t *l = local(tc);
+    if (l) {
+        void *chain = xfer_take(tc, c);
+        if (chain) { /* a whole batch another thread gave back */
+            l->refills++;
+            grow(l, c);
+            for (void *b = *(void **)chain, *n; b; b = n) {
+                n = *(void **)b;
+                push(l, entry_of(tc, (uintptr_t)b, 0), b, c);
+            }
+            set(entry_of(tc, (uintptr_t)chain, 0), c);
+            *out = (as_block_t){(uintptr_t)chain, bytes};
+            return AS_OK;
+        }
+    }
+    uintptr_t a[32];
+    int rc;
+    unsigned want = l ? as_tcache_batch(c) : 1;
+    unsigned got = as_lock_alloc_batch(tc->lock, ctx, bytes, want, a, &rc);
+    if (got == 0) return rc;
+    if (l) {
+        l->refills++;
+        grow(l, c);
+    }
+    entry_t *e = entry_of(tc, a[0], 1);
+    if (e) set(e, c); /* unmapped entry: served uncached, freed directly */
+    unsigned back = 0;
+    for (unsigned i = 1; i < got; i++) {
+        e = entry_of(tc, a[i], 1);
+        if (e)
+            push(l, e, (void *)a[i], c);
+        else
+            a[back++] = a[i]; /* cannot be cached: give it back */
+    }
+    if (back) as_lock_free_batch(tc->lock, ctx, a + 1, back);
+    *out = (as_block_t){a[0], bytes};
+    return AS_OK;
+}
+
+static int tc_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
+                   size_t size_hint)
+{
+    as_tcache_t *tc = st;
+    int r = as_tcache_free_fast(tc, (void *)addr);
+    if (r == 1) return AS_OK;
+    if (r != 0) return r;
+    entry_t *e = addr % AS_TCACHE_GRANULE_BYTES ? NULL : entry_of(tc, addr, 0);
+    unsigned v = e ? get(e) : 0;
+    if (v == 0) return tc->lock->ops.free(tc->lock, ctx, addr, size_hint);
+    as_tcache_local_t *l = local(tc);
+    if (!l) { /* no cache on this thread: straight to the policy */
+        set(e, 0);
+        return as_lock_free_batch(tc->lock, ctx, &addr, 1);
+    }
+    int rc = AS_OK;
+    if (l->count[v] >= l->max[v]) {
+        if (!xfer_put(tc, l, v)) rc = flush(tc, l, v, as_tcache_batch(v), ctx);
+        grow(l, v);
+    }
+    if (l->bytes + v * AS_TCACHE_GRANULE_BYTES > AS_TCACHE_THREAD_BYTES)
+        flush_all(tc, l, 1, 2);
+    push(l, e, (void *)addr, v);
+    return rc;
+}
+
+static size_t tc_usable_size(void *st, uintptr_t addr)
+{
+    as_tcache_t *tc = st;
+    unsigned v = as_tcache_entry(tc, (void *)addr);
+    if (v & AS_TCACHE_CACHED) return 0; /* free */
+    if (v) return (size_t)v * AS_TCACHE_GRANULE_BYTES;
+    return tc->lock->ops.usable_size ? tc->lock->ops.usable_size(tc->lock, addr)
+                                     : 0;
+}
+
+static uint64_t tc_tick(void *st, const as_ctx_t *ctx)
+{
+    as_tcache_t *tc = st;
+    return tc->lock->ops.tick(tc->lock, ctx);
+}
+
+static void tc_stats(void *st, as_stat_fn fn, void *arg)
+{
+    as_tcache_t *tc = st;
+    if (tc->lock->ops.stats) tc->lock->ops.stats(tc->lock, fn, arg);
+    as_tcache_counters_t c;
+    as_tcache_counters(tc, &c);
+    fn(arg, "tcache_cached_bytes", (double)c.cached_bytes);
+    fn(arg, "tcache_transfer_bytes", (double)c.xfer_bytes);
+    fn(arg, "tcache_hits", (double)c.hits);
+    fn(arg, "tcache_refills", (double)c.refills);
+    fn(arg, "tcache_flushes", (double)c.flushes);
+}
+
+static void tc_destroy(void *st)
+{
+    as_tcache_t *tc = st;
+    tc->lock->ops.destroy(tc->lock);
+}
+
+static int tc_check(const void *st, as_msg_t *why)
+{
+    as_tcache_t *tc = (as_tcache_t *)st;
+    int rc = as_tcache_check(tc, why);
+    if (rc == AS_OK && tc->lock->ops.check)
+        rc = tc->lock->ops.check(tc->lock, why);
+    return rc;
+}
+
+int as_tcache_wrap(as_tcache_t *tc, as_lock_t *lock, as_tcache_ctx_fn ctx_fn)
+{
+    memset(tc, 0, sizeof *tc);
+    tc->lock = lock;
+    tc->ctx_fn = ctx_fn;
+    pthread_mutex_init(&tc->mutex, NULL);
+    pthread_mutex_init(&tc->xfer_mutex, NULL);
+    if (pthread_key_create(&tc->key, thread_exit) != 0) return AS_ENOMEM;
+    g_current = tc;
+    const as_policy_ops_t *in = &lock->ops;
+    tc->ops = (as_policy_ops_t){
+        .name = in->name,
+        .doc = in->doc,
+        .params = in->params,
+        .n_params = in->n_params,
+        .create = tc_create,
+        .alloc = tc_alloc,
+        .free = tc_free,
+        .realloc = NULL, /* the caller allocates, copies and frees */
+        .usable_size = tc_usable_size,
+        .tick = in->tick ? tc_tick : NULL,
+        .stats = tc_stats,
+        .destroy = tc_destroy,
+        .check = tc_check,
+        .lifetime_aware = in->lifetime_aware,
+        .class_periods = in->class_periods,
+    };
+    return AS_OK;
+}
+
+void as_tcache_flush_thread(as_tcache_t *tc)
+{
+    if (t_local) flush_all(tc, t_local, 0, 1);
+}
+
+void as_tcache_counters(as_tcache_t *tc, as_tcache_counters_t *out)
+{
+    pthread_mutex_lock(&tc->mutex);
+    *out = tc->retired;
+    for (as_tcache_local_t *l = tc->live; l; l = l->next) {
+        out->caches++;
+        out->hits += l->hits;
+        out->refills += l->refills;
+        out->flushes += l->flushes;
+        out->cached_bytes += l->bytes;
+        for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++)
+            out->cached_blocks += l->count[c];
+    }
+    pthread_mutex_unlock(&tc->mutex);
+    pthread_mutex_lock(&tc->xfer_mutex);
+    out->xfer_bytes = tc->xfer_bytes;
+    pthread_mutex_unlock(&tc->xfer_mutex);
+}
+
+int as_tcache_check(as_tcache_t *tc, as_msg_t *why)
+{
+    int rc = AS_OK;
+    pthread_mutex_lock(&tc->mutex);
+    for (as_tcache_local_t *l = tc->live; l && rc == AS_OK; l = l->next) {
+        uint64_t bytes = 0;
+        for (unsigned c = 1; c <= AS_TCACHE_CLASSES && rc == AS_OK; c++) {
+            uint32_t n = 0;
+            for (void *p = l->head[c]; p && n <= l->count[c];
+                 p = *(void **)p, n++) {
+                if (as_tcache_entry(tc, p) != (c | AS_TCACHE_CACHED)) {
+                    as_msg_str(why, "tcache: a cached block of class ");
+                    as_msg_u64(why, c, 0);
+                    as_msg_str(why, " has map entry ");
+                    as_msg_u64(why, as_tcache_entry(tc, p), 0);
+                    rc = AS_ECHECK;
+                    break;
+                }
+            }
+            if (rc != AS_OK) break;
+            if (n != l->count[c] || n > l->max[c] ||
+                l->max[c] > AS_TCACHE_MAX_COUNT) {
+                as_msg_str(why, "tcache: class ");
+                as_msg_u64(why, c, 0);
+                as_msg_str(why, " list length ");
+                as_msg_u64(why, n, 0);
+                as_msg_str(why, " != count ");
+                as_msg_u64(why, l->count[c], 0);
+                as_msg_str(why, " or over its limit");
+                rc = AS_ECHECK;
+            }
+            bytes += (uint64_t)n * c * AS_TCACHE_GRANULE_BYTES;
+        }
+        if (rc == AS_OK &&
+            (bytes != l->bytes || bytes > AS_TCACHE_THREAD_BYTES)) {
+            as_msg_str(why, "tcache: cached bytes ");
+            as_msg_u64(why, l->bytes, 0);
+            as_msg_str(why, " != sum over the lists ");
+            as_msg_u64(why, bytes, 0);
+            rc = AS_ECHECK;
+        }
+    }
+    pthread_mutex_unlock(&tc->mutex);
+    pthread_mutex_lock(&tc->xfer_mutex);
+    uint64_t xb = 0;
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES && rc == AS_OK; c++) {
+        uint32_t chains = 0;
+        for (void *ch = tc->xfer[c]; ch && rc == AS_OK;
+             ch = ((void **)ch)[1], chains++) {
+            unsigned n = 0;
+            for (void *p = ch; p && n <= as_tcache_batch(c);
+                 p = *(void **)p, n++)
+                if (as_tcache_entry(tc, p) != (c | AS_TCACHE_CACHED))
+                    rc = AS_ECHECK;
+            if (n != as_tcache_batch(c)) rc = AS_ECHECK;
+            xb += (uint64_t)n * c * AS_TCACHE_GRANULE_BYTES;
+        }
+        if (chains != tc->xfer_chains[c]) rc = AS_ECHECK;
+        if (rc != AS_OK) {
+            as_msg_str(why, "tcache: transfer cache of class ");
+            as_msg_u64(why, c, 0);
+            as_msg_str(why, ": a chain is not batch(c) cached blocks, or the "
+                            "chain count is wrong");
+        }
+    }
+    if (rc == AS_OK && (xb != tc->xfer_bytes || xb > AS_TCACHE_XFER_BYTES)) {
+        as_msg_str(why, "tcache: transfer cache bytes ");
+        as_msg_u64(why, tc->xfer_bytes, 0);
+        as_msg_str(why, " != sum over its chains ");
+        as_msg_u64(why, xb, 0);
+        rc = AS_ECHECK;
+    }
+    pthread_mutex_unlock(&tc->xfer_mutex);
+    return rc;
+}
+
+void as_tcache_prefork(as_tcache_t *tc)
+{
+    pthread_mutex_lock(&tc->mutex);
+    pthread_mutex_lock(&tc->xfer_mutex);
+}
+
+void as_tcache_postfork_parent(as_tcache_t *tc)
+{
+    pthread_mutex_unlock(&tc->xfer_mutex);
+    pthread_mutex_unlock(&tc->mutex);
+}
+
+void as_tcache_postfork_child(as_tcache_t *tc)
+{
+    pthread_mutex_init(&tc->mutex, NULL);
+    pthread_mutex_init(&tc->xfer_mutex, NULL);
+    /* only the forking thread lives on: its cache stays, the others'
+     * records (and their blocks) are dropped */
+    tc->live = t_local;
+    if (t_local) t_local->prev = t_local->next = NULL;
+}
