@@ -150,7 +150,9 @@ port=${FID_REDIS_PORT:-$((20000 + $$ % 20000))}
 
 # run_one PROG POLICY DIR PRELOAD: record PROG under the preload build with
 # POLICY (PRELOAD: the libraries behind the recorder); leaves
-# DIR/trace.ast, DIR/stats.json and the replay in DIR/run.
+# DIR/trace.ast, DIR/stats.json and the replay in DIR/run. @return 1 when
+# the program failed (exit status; SQLite: any message on stderr, since its
+# shell goes on after a failed statement) or left no statistics.
 run_one() {
   local prog=$1 pol=$2 d=$3 pre=$4
   rm -rf "$d"
@@ -162,17 +164,17 @@ run_one() {
   case $prog in
   python)
     env PYTHONMALLOC=malloc "${env[@]}" "${rec[@]}" /usr/bin/python3 \
-      "$tmp/work.py" >"$d/out" ;;
+      "$tmp/work.py" >"$d/out" || return 1 ;;
   sqlite)
     rm -f "$d/work.db"
     env "${env[@]}" "${rec[@]}" sqlite3 "$d/work.db" ".read $tmp/work.sql" \
-      >"$d/out" ;;
+      >"$d/out" 2>"$d/err" && [[ ! -s $d/err ]] || return 1 ;;
   cc)
     env "${env[@]}" "${rec[@]}" "$cc1" -quiet -O2 "$tmp/gen.c" \
-      -o "$d/gen.s" >"$d/out" ;;
+      -o "$d/gen.s" >"$d/out" || return 1 ;;
   target)
     # tests/fidelity_target (tests/check_fidelity_smoke.sh)
-    env "${env[@]}" "${rec[@]}" "$build/malloc/fidelity_target" >"$d/out" ;;
+    env "${env[@]}" "${rec[@]}" "$build/malloc/fidelity_target" >"$d/out" || return 1 ;;
   redis)
     env "${env[@]}" "${rec[@]}" redis-server --bind 127.0.0.1 --port "$port" \
       --save "" --appendonly no --protected-mode yes --dir "$d" \
@@ -187,7 +189,7 @@ run_one() {
       -t set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,lrange_100 \
       >"$d/out"
     redis-cli -h 127.0.0.1 -p "$port" shutdown nosave >/dev/null 2>&1 || true
-    wait "$rpid" ;;
+    wait "$rpid" || return 1 ;;
   *) echo "run.sh: unknown program $prog" >&2; return 2 ;;
   esac
   local pid
@@ -203,11 +205,14 @@ echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for prog in $programs; do
   for pol in $policies; do
     d=$tmp/$prog-$pol
-    run_one "$prog" "$pol" "$d" "$lib"
+    if ! run_one "$prog" "$pol" "$d" "$lib"; then
+      echo "| $prog | $pol | failed (see $d) |"
+      continue
+    fi
     c=none
     if [[ $control != 0 ]]; then
       c=$tmp/$prog-$pol-touch
-      run_one "$prog" "$pol" "$c" "$touchlib:$lib"
+      run_one "$prog" "$pol" "$c" "$touchlib:$lib" || c=failed
     fi
     python3 - "$prog" "$pol" "$d" "$c" <<'PY'
 import json, os, sys
@@ -222,8 +227,8 @@ pr, ps = r["peak_resident_bytes"], s["peak_resident_bytes"]
 mr, ms = r["mean_resident_bytes"], s["mean_resident_bytes"]
 hr, hs = r["peak_huge_bytes"], s["peak_huge_bytes"]
 cr, cs = r["hugepage_coverage_mean"], s["hugepage_coverage_mean"]
-ctl = ["", ""]
-if c != "none":
+ctl = ["", ""] if c == "none" else ["failed", "failed"]
+if c not in ("none", "failed"):
     rc, sc = load(c)
     ctl = [dev(rc["peak_resident_bytes"], sc["peak_resident_bytes"]),
            dev(rc["mean_resident_bytes"], sc["mean_resident_bytes"])]
