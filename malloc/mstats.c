@@ -5,11 +5,21 @@
  * with write(2); no stdio, no libc allocation. The smaps parser keeps only
  * what it needs: the range of each VMA header line and its "Rss:" and
  * "AnonHugePages:" lines (in kB).
+ *
+ * A VMA that lies partly in the page source's ranges (the kernel merged a
+ * heap mapping with a neighbouring anonymous mapping of equal flags, e.g.
+ * the recorder's rings, which are MAP_NORESERVE too) has its resident bytes
+ * counted exactly, page by page with mincore(2) over the overlap, rather
+ * than in proportion to the overlap: a 1 MiB ring that is fully resident
+ * merged with a 64 KiB heap mapping would otherwise add up to ~1 MiB to the
+ * heap. Its AnonHugePages are still shared in proportion (mincore does
+ * not tell huge pages apart).
  */
 #include "malloc/mstats.h"
 
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -21,6 +31,44 @@ typedef struct {
     uint64_t overlap_bytes; /* of the current VMA in os's ranges */
     uint64_t resident_bytes, huge_bytes;
 } smaps_acc_t;
+
+/* Resident bytes of [lo, hi) (page aligned, mapped) by mincore. */
+static uint64_t mincore_bytes(uintptr_t lo, uintptr_t hi, size_t page)
+{
+    static unsigned char vec[4096];
+    uint64_t bytes = 0;
+    while (lo < hi) {
+        size_t n = (size_t)((hi - lo) / page);
+        if (n > sizeof vec) n = sizeof vec;
+        if (mincore((void *)lo, n * page, vec) != 0) return bytes;
+        for (size_t i = 0; i < n; i++)
+            bytes += (vec[i] & 1) * (uint64_t)page;
+        lo += n * page;
+    }
+    return bytes;
+}
+
+/* Resident bytes of the part of [start, end) inside os's ranges. */
+static uint64_t overlap_resident(const as_osmem_t *os, uintptr_t start,
+                                 uintptr_t end)
+{
+    uint64_t bytes = 0;
+    size_t lo_j = 0, hi_j = os->n_ranges; /* first range ending after start */
+    while (lo_j < hi_j) {
+        size_t mid = lo_j + (hi_j - lo_j) / 2;
+        if (os->ranges[mid].end <= start)
+            lo_j = mid + 1;
+        else
+            hi_j = mid;
+    }
+    for (size_t j = lo_j; j < os->n_ranges && os->ranges[j].start < end; j++) {
+        uintptr_t lo =
+            os->ranges[j].start > start ? os->ranges[j].start : start;
+        uintptr_t hi = os->ranges[j].end < end ? os->ranges[j].end : end;
+        if (lo < hi) bytes += mincore_bytes(lo, hi, os->page_bytes);
+    }
+    return bytes;
+}
 
 static int hexval(char ch)
 {
@@ -68,7 +116,10 @@ static void smaps_line(smaps_acc_t *a, const char *s, const char *e)
         }
     }
     if (e - s > 4 && memcmp(s, "Rss:", 4) == 0)
-        a->resident_bytes += share(a, parse_dec(s + 4, e));
+        a->resident_bytes +=
+            a->overlap_bytes && a->overlap_bytes != a->end - a->start
+                ? overlap_resident(a->os, a->start, a->end)
+                : share(a, parse_dec(s + 4, e));
     else if (e - s > 14 && memcmp(s, "AnonHugePages:", 14) == 0)
         a->huge_bytes += share(a, parse_dec(s + 14, e));
 }

@@ -9,11 +9,13 @@
  *
  * A sample reads /proc/self/smaps and counts, for every mapping (VMA), the
  * share of its Rss and AnonHugePages that lies in ranges the page source
- * holds (as_osmem_overlap): a VMA wholly inside them counts fully; one the
- * kernel merged with a neighbouring mapping of someone else counts in
- * proportion to the overlap (the only approximation; smaps gives no
- * per-page detail). Metadata arenas are not heap ranges: their bytes are
- * reported as metadata, as in the simulator.
+ * holds (as_osmem_overlap): a VMA wholly inside them counts fully; for one
+ * the kernel merged with a neighbouring mapping of someone else, the
+ * resident pages of the overlap are counted one by one with mincore(2), and
+ * its AnonHugePages in proportion to the overlap (the only approximation:
+ * neither smaps nor mincore says which pages of a VMA are huge). Metadata
+ * arenas are not heap ranges: their bytes are reported as metadata, as in
+ * the simulator.
  *
  * Invariants: n_samples >= 1 after the first sample; peak_* >= last_*;
  *   Σ weights == last_t_ns - t0_ns.

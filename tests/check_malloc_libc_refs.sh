@@ -21,7 +21,7 @@ set -uo pipefail
 NM=${NM:-nm}
 CC=${CC:-cc}
 ALLOWED="memcpy memset memmove memcmp memchr strlen strchr
-mmap munmap madvise open read write close getenv getpid sysconf
+mmap munmap madvise mincore open read write close getenv getpid sysconf
 sched_getcpu clock_gettime nanosleep abort __errno_location
 pthread_mutex_init pthread_mutex_lock pthread_mutex_unlock
 pthread_key_create pthread_setspecific pthread_setaffinity_np

@@ -5,12 +5,14 @@
  */
 #include <CUnit/CUnit.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "common/error.h"
 #include "malloc/config.h"
 #include "malloc/lock.h"
+#include "malloc/mstats.h"
 #include "malloc/osmem.h"
 #include "tests/unit/testutil.h"
 
@@ -261,11 +263,59 @@ static void test_lock_layer(void)
     CU_ASSERT_EQUAL(b.bytes, 10);
 }
 
+/* A heap reservation the kernel merges with a foreign mapping of equal
+ * flags (the recorder's rings are MAP_NORESERVE too): 8 foreign pages, all
+ * resident, then 8 heap pages right above them, 2 resident. smaps shows one
+ * VMA of 16 pages with Rss 10 pages; the heap's share is exactly its 2
+ * resident pages (counted by mincore), not 10 x 8/16 = 5 pages. */
+static void test_stats_merged_vma(void)
+{
+    as_osmem_init(&os, &ps);
+    size_t pg = ps.page_bytes;
+    char *f = mmap(NULL, 16 * pg, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    CU_ASSERT_FATAL(f != MAP_FAILED);
+    CU_ASSERT_EQUAL_FATAL(munmap(f + 8 * pg, 8 * pg), 0);
+    uintptr_t a = 0;
+    CU_ASSERT_EQUAL_FATAL(
+        as_ps_reserve(&ps, (uintptr_t)(f + 8 * pg), 8 * pg, pg, &a), AS_OK);
+    CU_ASSERT_EQUAL_FATAL(a, (uintptr_t)(f + 8 * pg));
+    memset(f, 1, 8 * pg);
+    memset((void *)a, 2, 2 * pg);
+
+    /* the kernel did merge them: one line of /proc/self/maps covers both */
+    char want[64], maps[1 << 16];
+    snprintf(want, sizeof want, "%lx-%lx ", (unsigned long)(uintptr_t)f,
+             (unsigned long)(a + 8 * pg));
+    FILE *m = fopen("/proc/self/maps", "r");
+    CU_ASSERT_FATAL(m != NULL);
+    size_t n = fread(maps, 1, sizeof maps - 1, m);
+    fclose(m);
+    maps[n] = 0;
+    CU_ASSERT_PTR_NOT_NULL(strstr(maps, want));
+
+    as_mstats_t st;
+    memset(&st, 0, sizeof st);
+    as_mstats_sample(&st, &os, 0, 0);
+    CU_ASSERT_EQUAL(st.smaps_failed, 0);
+    CU_ASSERT_EQUAL(st.last_resident_bytes, 2 * pg);
+    memset((void *)(a + 5 * pg), 3, pg);
+    as_mstats_sample(&st, &os, 1000, 0);
+    CU_ASSERT_EQUAL(st.last_resident_bytes, 3 * pg);
+    CU_ASSERT_EQUAL(st.peak_resident_bytes, 3 * pg);
+    CU_ASSERT_EQUAL(as_ps_unreserve(&ps, a, 8 * pg), AS_OK);
+    munmap(f, 8 * pg);
+}
+
 int main(void)
 {
     static const as_test_t tests[] = {
-        {"ranges", test_ranges},         {"many_ranges", test_many_ranges},
-        {"arena", test_arena},           {"config", test_config},
-        {"lock_layer", test_lock_layer}, {NULL, NULL}};
+        {"ranges", test_ranges},
+        {"many_ranges", test_many_ranges},
+        {"arena", test_arena},
+        {"config", test_config},
+        {"lock_layer", test_lock_layer},
+        {"stats_merged_vma", test_stats_merged_vma},
+        {NULL, NULL}};
     return as_test_main("malloc_core", tests);
 }
