@@ -955,6 +955,63 @@ static void test_record_follow_forks(void)
     remove(child);
 }
 
+/* --follow-forks and exec'd descendants: a child started by posix_spawn or
+ * vfork + execv never runs fork handlers; its new image connects to the
+ * listener itself, so its 30 objects of 5252 bytes go to TRACE.fork1.ast,
+ * named by record.exec_image. A forked child that execs gives two traces:
+ * fork1 ends complete at the exec (none of this file's allocations), fork2
+ * is the exec'd image. The parent's two objects stay in TRACE. Without
+ * --follow-forks no child trace is written. */
+static void test_record_follow_exec(void)
+{
+    if (!have_recorder()) return;
+    static const char *const modes[] = {"spawn", "vfork", "forkexec"};
+    static as_event_t m[MAXEV];
+    for (size_t k = 0; k < 3; k++) {
+        char out[512], f1[600], f2[600], f3[600];
+        snprintf(out, sizeof out, "%s", as_test_tmpfile("rec-fexec", ".ast"));
+        int base = (int)strlen(out) - 4;
+        snprintf(f1, sizeof f1, "%.*s.fork1.ast", base, out);
+        snprintf(f2, sizeof f2, "%.*s.fork2.ast", base, out);
+        snprintf(f3, sizeof f3, "%.*s.fork3.ast", base, out);
+        int st = record(out, "--follow-forks", modes[k], NULL, NULL, -1);
+        CU_ASSERT_FATAL(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        CU_ASSERT_EQUAL_FATAL(load(out), 0);
+        size_t n = mine(m, MAXEV);
+        CU_ASSERT_EQUAL_FATAL(n, 2);
+        CU_ASSERT_EQUAL(m[0].size, 5151);
+        CU_ASSERT_EQUAL(m[1].size, 5353);
+        const char *img = f1;
+        if (k == 2) { /* the forked image before its exec */
+            CU_ASSERT_EQUAL_FATAL(load(f1), 0);
+            CU_ASSERT_EQUAL(mine(m, MAXEV), 0);
+            CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(L.r, "forked"), "yes");
+            img = f2;
+        }
+        CU_ASSERT_EQUAL_FATAL(load(img), 0);
+        n = mine(m, MAXEV);
+        CU_ASSERT_EQUAL(n, 30);
+        for (size_t i = 0; i < n; i++)
+            check_alloc(&m[i], AS_EV_ALLOC, 5252, 0, "alloc_n");
+        const char *exe = as_trace_reader_meta(L.r, "record.exec_image");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(exe);
+        CU_ASSERT(ends_with(exe, "/record_target"));
+        CU_ASSERT_EQUAL(access(k == 2 ? f3 : f2, F_OK), -1); /* no more */
+        remove(out);
+        remove(f1);
+        remove(f2);
+    }
+    char out[512], f1[600];
+    snprintf(out, sizeof out, "%s", as_test_tmpfile("rec-nofollow", ".ast"));
+    snprintf(f1, sizeof f1, "%.*s.fork1.ast", (int)strlen(out) - 4, out);
+    int st = record(out, NULL, "spawn", NULL, NULL, -1);
+    CU_ASSERT_FATAL(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT_EQUAL_FATAL(load(out), 0);
+    CU_ASSERT_EQUAL(mine(m, MAXEV), 2);
+    CU_ASSERT_EQUAL(access(f1, F_OK), -1);
+    remove(out);
+}
+
 /* Bad usage exits 2; a program that cannot be run exits 127 and leaves no
  * trace behind. */
 static void test_record_usage_errors(void)
@@ -1109,6 +1166,7 @@ int main(void)
          test_record_usage_errors},
         {"record: --stack-cache", test_record_stack_cache},
         {"record: --follow-forks", test_record_follow_forks},
+        {"record: --follow-forks, exec'd descendants", test_record_follow_exec},
         {"record: a frameless function's caller is kept",
          test_record_frameless_caller},
         {"record: descriptors closed and reused by the program",

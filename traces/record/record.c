@@ -319,6 +319,9 @@ static void futex_wake(atomic_int *w)
 
 static dev_t g_fd_dev;    /* identity of our socket, checked before writes */
 static int g_fd_env = -1; /* the number ALLOCSIM_RECORD_FD gave */
+/* 1 in a process recorded through the --follow-forks listener (a forked
+ * child, or an image exec'd by a descendant): its trace ends at exec */
+static int g_followed;
 static ino_t g_fd_ino;
 
 /* fd_is_ours: a program that closes every descriptor it did not open (as
@@ -1284,6 +1287,14 @@ static void on_fatal_signal(int sig)
 static int exec_prepare(void)
 {
     if (g_fd < 0 || getpid() != g_pid || !atomic_load(&g_enabled)) return 0;
+    if (g_followed) {
+        /* A followed process's socket is not handed to the new image: the
+         * image connects to the listener itself (rec_init) and gets a
+         * trace of its own, so this one ends here, complete. If the exec
+         * fails, the process is not recorded any further. */
+        finalize(AS_REC_MARK_EXIT, 0);
+        return 0;
+    }
     tls_in_hook++;
     pthread_mutex_lock(&g_drain_lock);
     drain_all();
@@ -1567,7 +1578,10 @@ static int use_socket(int fd)
  * records as a process of its own: new socket, pid, sequence, thread
  * numbers, stack and pc tables; the parent's unshipped records (copied
  * into the child's rings by fork) are dropped; a new drainer thread. */
-static void follow_child(void)
+/* connect_listener: connect to the collector's --follow-forks socket
+ * (abstract name g_listen) and make it the recorder's socket.
+ * @return the descriptor, or -1 (nothing is recorded then). */
+static int connect_listener(void)
 {
     struct sockaddr_un a;
     memset(&a, 0, sizeof a);
@@ -1575,14 +1589,21 @@ static void follow_child(void)
     size_t len = strlen(g_listen);
     memcpy(a.sun_path + 1, g_listen, len);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return;
+    if (fd < 0) return -1;
     if (connect(fd, (struct sockaddr *)&a,
                 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
                             len)) != 0 ||
         use_socket(fd) != 0) {
         close(fd);
-        return;
+        return -1;
     }
+    g_followed = 1;
+    return fd;
+}
+
+static void follow_child(void)
+{
+    if (connect_listener() < 0) return;
     pthread_mutex_init(&g_drain_lock, NULL);
     pthread_mutex_init(&g_ranges_lock, NULL);
     g_pid = getpid();
@@ -1652,17 +1673,30 @@ __attribute__((constructor)) static void rec_init(void)
     real_ready();
     const char *fds = getenv("ALLOCSIM_RECORD_FD");
     if (!fds) return;
+    const char *ln = getenv("ALLOCSIM_RECORD_LISTEN");
+    if (ln && strlen(ln) < sizeof g_listen) strcpy(g_listen, ln);
     int fd = (int)env_u64("ALLOCSIM_RECORD_FD", (uint64_t)-1);
-    if ((uint64_t)getpid() != env_u64("ALLOCSIM_RECORD_PID", 0)) return;
-    if (fd < 0 || fcntl(fd, F_GETFD) < 0) return;
     tls_in_hook++;
-    if (use_socket(fd) != 0) {
+    if ((uint64_t)getpid() == env_u64("ALLOCSIM_RECORD_PID", 0)) {
+        /* the recorded program, or an image it exec'd */
+        if (fd < 0 || fcntl(fd, F_GETFD) < 0 || use_socket(fd) != 0) {
+            tls_in_hook--;
+            return;
+        }
+    } else if (g_listen[0]) {
+        /* --follow-forks: an image exec'd by a descendant (a child started
+         * by posix_spawn or vfork + exec, or a forked child that exec'd)
+         * records as a process of its own */
+        fd = connect_listener();
+        if (fd < 0) {
+            tls_in_hook--;
+            return;
+        }
+    } else {
         tls_in_hook--;
         return;
     }
     g_fd_env = fd;
-    const char *ln = getenv("ALLOCSIM_RECORD_LISTEN");
-    if (ln && strlen(ln) < sizeof g_listen) strcpy(g_listen, ln);
     g_pid = getpid();
     long ps = sysconf(_SC_PAGESIZE);
     if (ps > 0) g_page = (size_t)ps;
@@ -1712,6 +1746,14 @@ __attribute__((constructor)) static void rec_init(void)
     send_hello();
     send_meta("event_clock", g_tsc ? "tsc, converted to CLOCK_MONOTONIC ns"
                                    : "clock_gettime(CLOCK_MONOTONIC)");
+    if (g_followed) { /* which program this trace is of */
+        char exe[512];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n > 0) {
+            exe[n] = 0;
+            send_meta("record.exec_image", exe);
+        }
+    }
     send_meta("unwind", g_unwind == UNWIND_FP          ? "fp"
                         : g_unwind == UNWIND_LIBUNWIND ? "libunwind"
                                                        : "fp+libunwind");
