@@ -1012,6 +1012,52 @@ static void test_record_follow_exec(void)
     remove(out);
 }
 
+/* symbols_of: "module-basename+offset symbol" of every frame of every
+ * event of this file's (mine), joined in event order, into out. */
+static void symbols_of(char *out, size_t cap)
+{
+    static as_event_t m[MAXEV];
+    size_t n = mine(m, MAXEV), used = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m[i].kind == AS_EV_FREE) continue;
+        for (uint32_t k = 0; k < depth_of(m[i].stack) && k < 3; k++) {
+            as_frame_t f = frame_of(m[i].stack, k);
+            const char *b = strrchr(f.module, '/');
+            int w = snprintf(out + used, cap - used, "%s+%llx %s;",
+                             b ? b + 1 : f.module, (unsigned long long)f.offset,
+                             f.symbol);
+            if (w < 0 || (size_t)w >= cap - used) return;
+            used += (size_t)w;
+        }
+    }
+}
+
+/* The symbolizer thread (default) names every frame exactly as a lookup in
+ * the program's threads does (ALLOCSIM_RECORD_SYMBOLIZE=inline): the same
+ * module, offset and symbol for every frame of the basic mode's events,
+ * with none left unsymbolized. */
+static void test_record_symbolizer(void)
+{
+    if (!have_recorder()) return;
+    static char a[1 << 16], b[1 << 16];
+    const char *out = as_test_tmpfile("rec-sym", ".ast");
+    for (int inl = 0; inl < 2; inl++) {
+        if (inl) setenv("ALLOCSIM_RECORD_SYMBOLIZE", "inline", 1);
+        int st = record(out, NULL, "basic", NULL, NULL, -1);
+        unsetenv("ALLOCSIM_RECORD_SYMBOLIZE");
+        CU_ASSERT_FATAL(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        CU_ASSERT_EQUAL_FATAL(load(out), 0);
+        CU_ASSERT_PTR_NULL(
+            as_trace_reader_meta(L.r, "record.unsymbolized_pcs"));
+        symbols_of(inl ? b : a, sizeof a);
+    }
+    CU_ASSERT(strstr(a, "record_target+") != NULL);
+    CU_ASSERT(strstr(a, " alloc_") != NULL || strstr(a, " mode_basic") != NULL);
+    CU_ASSERT_STRING_EQUAL(a, b);
+    remove(out);
+}
+
 /* Bad usage exits 2; a program that cannot be run exits 127 and leaves no
  * trace behind. */
 static void test_record_usage_errors(void)
@@ -1167,6 +1213,7 @@ int main(void)
         {"record: --stack-cache", test_record_stack_cache},
         {"record: --follow-forks", test_record_follow_forks},
         {"record: --follow-forks, exec'd descendants", test_record_follow_exec},
+        {"record: symbols from the symbolizer thread", test_record_symbolizer},
         {"record: a frameless function's caller is kept",
          test_record_frameless_caller},
         {"record: descriptors closed and reused by the program",

@@ -658,6 +658,7 @@ static int pc_is_new(uint64_t pc)
 }
 
 static void sym_queue(as_rec_ring_t *r, uint64_t pc);
+static int pcq_push(uint64_t pc);
 
 static uint32_t stack_id_shared(as_rec_ring_t *r, const uint64_t *pcs,
                                 uint32_t n, uint64_t h);
@@ -713,10 +714,11 @@ static uint32_t stack_id_shared(as_rec_ring_t *r, const uint64_t *pcs,
                 rec->h.t_ns = event_time();
                 ring_put(r, rec, rec->h.len);
                 atomic_store_explicit(&slot->id, id, memory_order_release);
-                /* symbolize new pcs only now: dladdr may wait for the
+                /* new pcs only now: an inline dladdr may wait for the
                  * loader's lock, whose holder may be waiting for this id */
                 for (uint32_t i = 0; i < n; i++)
-                    if (pc_is_new(pcs[i])) sym_queue(r, pcs[i]);
+                    if (pc_is_new(pcs[i]) && !pcq_push(pcs[i]))
+                        sym_queue(r, pcs[i]);
                 return id;
             }
             cur = z;
@@ -1131,14 +1133,11 @@ AS_EXPORT void *pvalloc(size_t n)
 
 /* ------------------------------------------------------------ symbols */
 
-/* sym_queue: queue one SYM record for pc (dladdr: module path, offset from
- * the module base, dynamic symbol, demangled when libstdc++'s demangler is
- * loaded). Done once per distinct pc, when first seen, so frames usually
- * carry their symbols from their first definition and nothing is left to
- * do at exit or in a signal handler. */
-static void sym_queue(as_rec_ring_t *r, uint64_t pc)
+/* sym_record: build in buf (AS_REC_MAX_LEN bytes) the SYM record of pc
+ * (dladdr: module path, offset from the module base, dynamic symbol,
+ * demangled when libstdc++'s demangler is loaded). @return its length. */
+static uint32_t sym_record(uint64_t pc, uint32_t thread, uint64_t *buf)
 {
-    uint64_t buf[AS_REC_MAX_LEN / 8];
     Dl_info di;
     const char *mod = "", *sym = "";
     char *dem = NULL;
@@ -1165,7 +1164,7 @@ static void sym_queue(as_rec_ring_t *r, uint64_t pc)
     memset(rec, 0, len);
     rec->h.type = AS_REC_SYM;
     rec->h.len = (uint16_t)len;
-    rec->h.thread = r->thread;
+    rec->h.thread = thread;
     rec->pc = pc;
     rec->offset = off;
     rec->module_len = (uint32_t)ml;
@@ -1174,7 +1173,187 @@ static void sym_queue(as_rec_ring_t *r, uint64_t pc)
     memcpy(p, mod, ml);
     memcpy(p + ml + 1, sym, sl);
     if (dem) real.free(dem);
-    ring_put(r, rec, (uint32_t)len);
+    return (uint32_t)len;
+}
+
+/* sym_queue: queue into ring r the SYM record of pc, built in the
+ * program's thread (ALLOCSIM_RECORD_SYMBOLIZE=inline, or the symbolizer's
+ * queue is full). */
+static void sym_queue(as_rec_ring_t *r, uint64_t pc)
+{
+    uint64_t buf[AS_REC_MAX_LEN / 8];
+    ring_put(r, buf, sym_record(pc, r->thread, buf));
+}
+
+/* ------------------------------------------------------------ symbolizer
+ *
+ * dladdr costs microseconds per new code address and takes the loader's
+ * lock; run in the program's threads it was 18% of a recorded C compile.
+ * So a new pc only goes into a bounded lock-free queue (many producers,
+ * one consumer at a time: a slot's sequence number says whether it is
+ * filled, in the manner of Vyukov's bounded MPMC queue), and the
+ * symbolizer thread looks it up and ships its SYM record. A SYM applies
+ * whenever it arrives (the collector redefines a frame already written),
+ * so only the end of an image must wait for the queue: exit and exec
+ * symbolize what is left (sym_flush); a fatal signal cannot (dladdr is not
+ * async-signal-safe) and counts what it leaves, record.unsymbolized_pcs.
+ * The symbolizer never holds g_drain_lock while it runs dladdr, so a
+ * thread that holds the loader's lock and waits for ring space is never
+ * waiting on it. */
+
+#define PCQ_SLOTS (1u << 16)
+typedef struct {
+    _Atomic uint64_t seq; /* pos + 1: filled for pos; pos: free for pos */
+    uint64_t pc;
+} pcq_slot_t;
+static pcq_slot_t *g_pcq; /* NULL: symbolize inline */
+static _Atomic uint64_t g_pcq_head, g_pcq_tail;
+static pthread_mutex_t g_sym_lock = PTHREAD_MUTEX_INITIALIZER; /* consumer */
+static atomic_int g_sym_stop;
+
+/* pcq_init: a fresh, empty queue (at start and in a followed child).
+ * @return 0, or -1 (then symbols are looked up inline). */
+static int pcq_init(void)
+{
+    if (g_pcq) munmap(g_pcq, sizeof(pcq_slot_t) * PCQ_SLOTS);
+    g_pcq = map_zeroed(sizeof(pcq_slot_t) * PCQ_SLOTS);
+    if (!g_pcq) return -1;
+    for (uint64_t i = 0; i < PCQ_SLOTS; i++)
+        atomic_store_explicit(&g_pcq[i].seq, i, memory_order_relaxed);
+    atomic_store(&g_pcq_head, 0);
+    atomic_store(&g_pcq_tail, 0);
+    atomic_store(&g_sym_stop, 0);
+    pthread_mutex_init(&g_sym_lock, NULL);
+    return 0;
+}
+
+/* pcq_push: queue pc for the symbolizer. @return 1, or 0 when the queue is
+ * full or absent (the caller symbolizes inline). */
+static int pcq_push(uint64_t pc)
+{
+    if (!g_pcq) return 0;
+    uint64_t pos = atomic_load_explicit(&g_pcq_head, memory_order_relaxed);
+    for (;;) {
+        pcq_slot_t *sl = &g_pcq[pos & (PCQ_SLOTS - 1)];
+        uint64_t seq = atomic_load_explicit(&sl->seq, memory_order_acquire);
+        int64_t d = (int64_t)(seq - pos);
+        if (d == 0) {
+            if (atomic_compare_exchange_weak_explicit(
+                    &g_pcq_head, &pos, pos + 1, memory_order_relaxed,
+                    memory_order_relaxed)) {
+                sl->pc = pc;
+                atomic_store_explicit(&sl->seq, pos + 1, memory_order_release);
+                return 1;
+            }
+        } else if (d < 0) {
+            return 0; /* full */
+        } else {
+            pos = atomic_load_explicit(&g_pcq_head, memory_order_relaxed);
+        }
+    }
+}
+
+/* pcq_pop: the oldest queued pc (caller holds g_sym_lock). @return 1, or 0
+ * when empty. */
+static int pcq_pop(uint64_t *pc)
+{
+    uint64_t pos = atomic_load_explicit(&g_pcq_tail, memory_order_relaxed);
+    pcq_slot_t *sl = &g_pcq[pos & (PCQ_SLOTS - 1)];
+    if (atomic_load_explicit(&sl->seq, memory_order_acquire) != pos + 1)
+        return 0;
+    *pc = sl->pc;
+    atomic_store_explicit(&sl->seq, pos + PCQ_SLOTS, memory_order_release);
+    atomic_store_explicit(&g_pcq_tail, pos + 1, memory_order_relaxed);
+    return 1;
+}
+
+/* sym_ship_one: look up one queued pc and ship its SYM (not after the
+ * image's final MARK). Caller holds g_sym_lock, not g_drain_lock.
+ * @return 1 if a pc was taken, 0 when the queue was empty. */
+static int sym_ship_one(void)
+{
+    uint64_t pc, buf[AS_REC_MAX_LEN / 8];
+    if (!pcq_pop(&pc)) return 0;
+    uint32_t len = sym_record(pc, 0, buf);
+    pthread_mutex_lock(&g_drain_lock);
+    if (!atomic_load(&g_stop)) {
+        struct iovec iov = {buf, len};
+        send_all(&iov, 1);
+    }
+    pthread_mutex_unlock(&g_drain_lock);
+    return 1;
+}
+
+/* sym_flush: symbolize everything queued, from a program thread at the end
+ * of an image (exit, exec). Gives up after ~2 s if the symbolizer is stuck
+ * in a lookup (a destructor may run with the loader's lock held). */
+static void sym_flush(void)
+{
+    if (!g_pcq) return;
+    int locked = 0;
+    for (int i = 0; i < 2000 && !locked; i++) {
+        if (pthread_mutex_trylock(&g_sym_lock) == 0) {
+            locked = 1;
+        } else {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (!locked) return;
+    while (sym_ship_one()) {
+    }
+    pthread_mutex_unlock(&g_sym_lock);
+}
+
+static void *symbolizer_main(void *arg)
+{
+    (void)arg;
+    tls_in_hook = 1; /* this thread never records */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    while (!atomic_load(&g_sym_stop) && !atomic_load(&g_stop)) {
+        pthread_mutex_lock(&g_sym_lock);
+        int n = 0;
+        while (n < 64 && sym_ship_one())
+            n++;
+        pthread_mutex_unlock(&g_sym_lock);
+        if (n == 0) {
+            struct timespec ts = {0, 1000000}; /* 1 ms */
+            nanosleep(&ts, NULL);
+        }
+    }
+    return NULL;
+}
+
+/* start_symbolizer: the queue and its thread, unless
+ * ALLOCSIM_RECORD_SYMBOLIZE=inline. On failure symbols are looked up
+ * inline, as before. */
+static void start_symbolizer(void)
+{
+    const char *m = getenv("ALLOCSIM_RECORD_SYMBOLIZE");
+    if (m && strcmp(m, "inline") == 0) {
+        if (g_pcq) munmap(g_pcq, sizeof(pcq_slot_t) * PCQ_SLOTS);
+        g_pcq = NULL;
+        return;
+    }
+    if (pcq_init() != 0) return;
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, symbolizer_main, NULL) != 0) {
+        munmap(g_pcq, sizeof(pcq_slot_t) * PCQ_SLOTS);
+        g_pcq = NULL;
+    }
+    pthread_attr_destroy(&attr);
+}
+
+/* pcq_left: pcs queued and not symbolized (they stay unnamed). */
+static uint64_t pcq_left(void)
+{
+    if (!g_pcq) return 0;
+    return atomic_load(&g_pcq_head) - atomic_load(&g_pcq_tail);
 }
 
 /* lock_bounded: take g_drain_lock, giving up after ~2 s (signal path: the
@@ -1228,6 +1407,9 @@ static void finalize(uint32_t why, int sig)
     if (g_fd < 0 || getpid() != g_pid) return;
     if (atomic_exchange(&g_finalized, 1)) return;
     tls_in_hook++;
+    /* the symbols of the pcs still queued: not from a signal handler */
+    if (why != AS_REC_MARK_SIGNAL) sym_flush();
+    atomic_store(&g_sym_stop, 1);
     int locked = lock_bounded();
     atomic_store(&g_enabled, 0);
     atomic_store(&g_stop, 1);
@@ -1237,6 +1419,11 @@ static void finalize(uint32_t why, int sig)
     if (kept) {
         char v[16];
         send_meta("record.kept_closes", dec(kept, v));
+    }
+    uint64_t left = pcq_left();
+    if (left) {
+        char v[16];
+        send_meta("record.unsymbolized_pcs", dec((unsigned)left, v));
     }
     send_mark(why, sig);
     if (locked) pthread_mutex_unlock(&g_drain_lock);
@@ -1287,6 +1474,7 @@ static void on_fatal_signal(int sig)
 static int exec_prepare(void)
 {
     if (g_fd < 0 || getpid() != g_pid || !atomic_load(&g_enabled)) return 0;
+    if (!g_followed) sym_flush(); /* the image is about to vanish */
     if (g_followed) {
         /* A followed process's socket is not handed to the new image: the
          * image connects to the listener itself (rec_init) and gets a
@@ -1629,7 +1817,10 @@ static void follow_child(void)
     atomic_store(&g_stack_ids, 0);
     if (!g_stacks) g_max_depth = 0;
     send_hello();
-    if (start_drainer() == 0) atomic_store(&g_enabled, 1);
+    if (start_drainer() == 0) {
+        start_symbolizer();
+        atomic_store(&g_enabled, 1);
+    }
 }
 
 /* A forked child stops recording and closes its copy of the socket (or the
@@ -1761,6 +1952,7 @@ __attribute__((constructor)) static void rec_init(void)
         tls_in_hook--;
         return;
     }
+    start_symbolizer();
     atomic_store(&g_enabled, 1);
     tls_in_hook--;
 }
