@@ -244,13 +244,26 @@ static uint64_t g_mem_ns = 10000000; /* real-memory sample period, 0 = off */
 static uint64_t g_next_mem;          /* ns of the next sample (drainer) */
 /* A reading of smaps_rollup walks every page table of the process: on a
  * large heap it takes milliseconds (17% of a recorded compile's CPU at
- * 10 ms). The drainer keeps sampling within 5% of one core: the period
- * becomes 20 times the last reading's CPU time when that is longer than
- * the one asked for; the longest period used is reported at the end
- * (record.mem_interval_max_ns). */
+ * 10 ms). So every period gets the resident bytes from statm (O(1)), and
+ * the full reading (resident and huge-page bytes) is kept within 5% of
+ * the process's own CPU time: after one that cost C of CPU, the next waits
+ * until the process has used 20 C more (all its threads; CPU clocks, so a
+ * loaded machine stretches neither), or 1 s has passed. The longest gap
+ * between full readings is reported at the end
+ * (record.mem_interval_max_ns, when longer than 1.5 periods). */
 #define MEM_COST_FACTOR 20
-static uint64_t g_mem_period; /* the period in use (drainer) */
+#define MEM_QUIET_NS 1000000000u /* a reading at least this often */
+static uint64_t g_mem_cost;      /* CPU ns of the last reading */
+static uint64_t g_mem_cpu_last;  /* process CPU ns after it */
+static uint64_t g_mem_last;      /* its time (now_ns) */
 static uint64_t g_mem_period_max;
+
+static uint64_t cpu_clock_ns(clockid_t c)
+{
+    struct timespec t;
+    if (clock_gettime(c, &t) != 0) return 0;
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 enum { UNWIND_AUTO = 0, UNWIND_FP = 1, UNWIND_LIBUNWIND = 2 };
 
@@ -422,14 +435,21 @@ static size_t read_proc(const char *path, char *buf, size_t cap)
 }
 
 /* send_mem: read the process's real memory and ship it as a MEM record
- * (protocol.h). Caller holds g_drain_lock (or gave up waiting for it). */
-static void send_mem(void)
+ * (protocol.h): with `full`, resident and huge-page bytes from
+ * smaps_rollup (a walk of every page table); otherwise the resident bytes
+ * alone from statm (O(1)). Caller holds g_drain_lock (or gave up waiting
+ * for it). */
+static void send_mem(int full)
 {
     char buf[4096];
     as_rec_mem_t m;
     memset(&m, 0, sizeof m);
-    size_t n = read_proc("/proc/self/smaps_rollup", buf, sizeof buf);
-    m.has = as_procmem_parse_rollup(buf, n, &m.rss_bytes, &m.anon_huge_bytes);
+    size_t n = 0;
+    if (full) {
+        n = read_proc("/proc/self/smaps_rollup", buf, sizeof buf);
+        m.has =
+            as_procmem_parse_rollup(buf, n, &m.rss_bytes, &m.anon_huge_bytes);
+    }
     if (!(m.has & AS_SAMPLE_HAS_RSS)) {
         n = read_proc("/proc/self/statm", buf, sizeof buf);
         m.has |= as_procmem_parse_statm(buf, n, g_page, &m.rss_bytes);
@@ -455,9 +475,11 @@ static void *drainer_main(void *arg)
         /* not after the image's final MARK (a short program may have
          * finished before this thread first ran) */
         pthread_mutex_lock(&g_drain_lock);
-        if (!atomic_load(&g_stop)) send_mem();
+        if (!atomic_load(&g_stop)) send_mem(1);
         pthread_mutex_unlock(&g_drain_lock);
-        g_next_mem = now_ns() + g_mem_ns;
+        g_mem_last = now_ns();
+        g_mem_cpu_last = cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+        g_next_mem = g_mem_last + g_mem_ns;
     }
     while (!atomic_load(&g_stop)) {
         int w = atomic_load(&g_wake);
@@ -470,21 +492,21 @@ static void *drainer_main(void *arg)
         drain_all();
         if (g_mem_ns && (now = now_ns()) >= g_next_mem &&
             !atomic_load(&g_stop)) {
-            /* the reading's CPU time, not wall time (which a loaded
-             * machine stretches) */
-            struct timespec c0, c1;
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
-            send_mem();
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
-            uint64_t cost = (uint64_t)(c1.tv_sec - c0.tv_sec) * 1000000000u +
-                            (uint64_t)c1.tv_nsec - (uint64_t)c0.tv_nsec;
-            g_mem_period = cost * MEM_COST_FACTOR > g_mem_ns
-                               ? cost * MEM_COST_FACTOR
-                               : g_mem_ns;
-            if (g_mem_period > g_mem_period_max)
-                g_mem_period_max = g_mem_period;
-            g_next_mem += g_mem_period;
-            if (g_next_mem <= now) g_next_mem = now + g_mem_period;
+            uint64_t pcpu = cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+            if (pcpu - g_mem_cpu_last >= g_mem_cost * MEM_COST_FACTOR ||
+                now - g_mem_last >= MEM_QUIET_NS) {
+                uint64_t c0 = cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+                send_mem(1);
+                g_mem_cost = cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+                g_mem_cpu_last = cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+                if (g_mem_last && now - g_mem_last > g_mem_period_max)
+                    g_mem_period_max = now - g_mem_last;
+                g_mem_last = now;
+            } else {
+                send_mem(0); /* the resident bytes still every period */
+            }
+            g_next_mem += g_mem_ns;
+            if (g_next_mem <= now) g_next_mem = now + g_mem_ns;
         }
         pthread_mutex_unlock(&g_drain_lock);
     }
@@ -1715,13 +1737,13 @@ static void finalize(uint32_t why, int sig)
     atomic_store(&g_enabled, 0);
     atomic_store(&g_stop, 1);
     drain_all();
-    if (g_mem_ns) send_mem(); /* the memory at the end */
+    if (g_mem_ns) send_mem(1); /* the memory at the end */
     unsigned kept = atomic_load(&g_kept_closes);
     if (kept) {
         char v[16];
         send_meta("record.kept_closes", dec(kept, v));
     }
-    if (g_mem_period_max > g_mem_ns) {
+    if (g_mem_period_max > g_mem_ns + g_mem_ns / 2) {
         char v[24];
         int k = 23;
         v[k] = 0;
