@@ -83,9 +83,9 @@ static const as_opt_t record_opts[] = {
                     "return address at the same stack height (LLAMA's\n"
                     "approximation; much faster, may mislabel)"),
     AS_OPT_ROW_FLAG(OPT_FOLLOW_FORKS, "follow-forks", 0,
-                    "record forked children too, each into\n"
-                    "TRACE.forkN.ast (allocsim record then waits for\n"
-                    "all of them)"),
+                    "record child processes too (fork, vfork + exec,\n"
+                    "posix_spawn), each into TRACE.forkN.ast (allocsim\n"
+                    "record then waits for all of them)"),
     AS_OPT_ROW_CHOICE(OPT_UNWIND, "unwind", 0, "auto|fp|libunwind", "MODE",
                       "auto: frame pointers, libunwind when the chain is\n"
                       "broken (default); fp; libunwind"),
@@ -112,9 +112,10 @@ static void usage(FILE *f)
                "call (C++ new/delete\ngo through them) with time, thread, CPU, "
                "alignment and stack. Options\nend at CMD (or at `--`).\n");
     as_opts_help(f, as_cmd_record_opts);
-    fprintf(f, "\nForked children are not recorded unless --follow-forks; an "
-               "exec'd image is\n(objects of the old image are freed at the "
-               "exec). TRACE is replaced only when a\ntrace was recorded; -o "
+    fprintf(f, "\nChild processes are not recorded unless --follow-forks; an "
+               "exec'd image of\nCMD itself is (objects of the old image are "
+               "freed at the exec). TRACE is replaced only when a\ntrace was "
+               "recorded; -o "
                "naming the program or one of its arguments is refused.\n"
                "Exit status: CMD's, 128+N if it died by signal N; 1 if the "
                "trace failed,\nthe recorder never started in CMD, or the "

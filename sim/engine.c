@@ -133,7 +133,17 @@ static void take_real(run_t *r, uint64_t t, int all)
     while (used < n && (all || (m[used].events_before <= res->events &&
                                 m[used].t_ns <= t))) {
         const as_mem_sample_t *x = &m[used++];
-        if (!all || x->t_ns <= t) r->real = *x;
+        if (!all || x->t_ns <= t) {
+            /* a sample without the huge-page figure (the recorder reads
+             * it less often) keeps the latest one measured */
+            uint64_t huge = r->real.anon_huge_bytes;
+            int had = r->real.has & AS_SAMPLE_HAS_HUGE;
+            r->real = *x;
+            if (!(x->has & AS_SAMPLE_HAS_HUGE) && had) {
+                r->real.has |= AS_SAMPLE_HAS_HUGE;
+                r->real.anon_huge_bytes = huge;
+            }
+        }
         res->real_samples++;
         if ((x->has & AS_SAMPLE_HAS_RSS) &&
             x->rss_bytes > res->real_peak_rss_bytes)

@@ -71,3 +71,15 @@ PY
 grep -q "^# real RSS of the recorded program" "$tmp/plot/memory-m.ast.dat" || fail "no real RSS block"
 grep -q "real RSS (recorded)" "$tmp/plot/memory-m.ast.gp" || fail "no real RSS line"
 echo "ok: recorded real memory reaches series.csv and the figure"
+
+# The sampler's CPU budget: asked for a reading every microsecond, it
+# spaces its full (smaps_rollup) readings by 20 times their CPU cost in the
+# process's CPU time (a reading is an open, a page-table walk and a close:
+# well over 1 us), and says how far apart in record.mem_interval_max_ns.
+"$allocsim" record -q --mem-interval 1us -o "$tmp/b.ast" -- "$target" memory ||
+  fail "record --mem-interval 1us exit $?"
+max=$("$allocsim" info "$tmp/b.ast" | sed -n 's/.*record.mem_interval_max_ns = //p')
+[[ -n $max && $max -ge 20000 ]] || fail "mem_interval_max_ns '$max' (wanted >= 20000)"
+n=$("$allocsim" info "$tmp/b.ast" | awk '/^memory samples/ {print $3}')
+(( n < 100000 )) || fail "$n samples at a 1 us period: the budget did not hold"
+echo "ok   full readings at a 1 us period: up to $max ns apart ($n samples)"

@@ -21,6 +21,11 @@
  *   exec        allocates 1 of 1111 bytes (never freed), execs itself with
  *               "after-exec", which allocates 1 of 2222 bytes
  *   execl       the same through execl (variadic)
+ *   spawn       allocates 1 of 5151 bytes, starts itself with "after-spawn"
+ *               through posix_spawn, waits for it, allocates 1 of 5353
+ *   vfork       the same through vfork + execv
+ *   forkexec    the same through fork + execv
+ *   after-spawn allocates 30 of 5252 bytes
  *   frameless   allocates 3 objects of 8080 bytes through frameless_alloc,
  *               a function built without frame pointers (like libstdc++'s
  *               operator new), called from mode_frameless
@@ -52,6 +57,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +221,38 @@ int mode_sigterm(void)
         alloc_n(1, 3001, 0);
         usleep(1000);
     }
+}
+
+/* spawn, vfork, forkexec: a child that runs this program again as
+ * "after-spawn", started three ways (the third records a forked image
+ * before the exec). */
+int mode_spawn(const char *how, char *self)
+{
+    extern char **environ;
+    alloc_n(1, 5151, 1);
+    char *args[] = {self, "after-spawn", NULL};
+    pid_t pid = -1;
+    if (strcmp(how, "spawn") == 0) {
+        if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, args, environ))
+            return 1;
+    } else if (strcmp(how, "vfork") == 0) {
+        pid = vfork();
+        if (pid == 0) {
+            execv("/proc/self/exe", args);
+            _exit(127);
+        }
+    } else {
+        pid = fork();
+        if (pid == 0) {
+            execv("/proc/self/exe", args);
+            _exit(127);
+        }
+    }
+    if (pid < 0) return 1;
+    int st;
+    waitpid(pid, &st, 0);
+    alloc_n(1, 5353, 1);
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
 }
 
 int mode_fork(void)
@@ -397,6 +435,13 @@ int main(int argc, char **argv)
         usleep(100000);
         syscall(SYS_close_range, 3u, ~0u, 0);
         alloc_n(10, 7272, 1);
+        return 0;
+    }
+    if (strcmp(mode, "spawn") == 0 || strcmp(mode, "vfork") == 0 ||
+        strcmp(mode, "forkexec") == 0)
+        return mode_spawn(mode, argv[0]);
+    if (strcmp(mode, "after-spawn") == 0) {
+        alloc_n(30, 5252, 1);
         return 0;
     }
     if (strcmp(mode, "after-exec") == 0) {

@@ -4,14 +4,17 @@
 #   bench/record/run.sh [BUILD_DIR] [REPS]     (defaults: build, 3)
 #
 # For a Python workload (PYTHONMALLOC=malloc, so every object reaches
-# malloc) and a SQLite workload, runs each REPS times bare, under
+# malloc), a SQLite workload and a C compile (cc1 on a generated 22.5k-line
+# file; BENCH_WORKLOADS="cc1" runs only that one), runs each REPS times bare, under
 # `allocsim record`, under `heaptrack` (interpreted output, its default) and
 # under `heaptrack --raw`, and prints the median wall time, the slowdown over
 # the bare run, the median CPU time of the whole process tree and its ratio
 # (steadier than wall time on a shared machine), the trace size, the events
 # in it and bytes per event. Ours runs three times: exact nanosecond times,
 # --time-resolution 1us (times rounded to 1 us, which compress far better),
-# and --stack-cache (stacks reused by return address and stack height).
+# and --stack-cache (stacks reused by return address and stack height), and
+# once more with ALLOCSIM_RECORD_SYMBOLIZE=inline (symbols looked up in the
+# program's threads, as before the symbolizer thread).
 # Events: ours = allocs + frees + reallocs in the trace; heaptrack's = its
 # '+' and '-' lines (a realloc is one of each). Needs the Debian packages
 # heaptrack, sqlite3, python3 and zstd. Not part of `make test`.
@@ -81,14 +84,19 @@ run() {
   row "$name" none "$bw" "$bc" "$bw" "$bc" - -
   local ob oe res flag
   local cfg label
-  for cfg in "1" "1000" "1 --stack-cache"; do
+  for cfg in "1" "1000" "1 --stack-cache" "inline"; do
     read -r res flag <<<"$cfg"
-    read -r w c < <(timeit "$allocsim" record --time-resolution "${res}ns" $flag -o "$tmp/t.ast" -- "$@")
+    if [[ $cfg == inline ]]; then # symbols looked up in the program's threads
+      read -r w c < <(timeit env ALLOCSIM_RECORD_SYMBOLIZE=inline "$allocsim" record -o "$tmp/t.ast" -- "$@")
+    else
+      read -r w c < <(timeit "$allocsim" record --time-resolution "${res}ns" $flag -o "$tmp/t.ast" -- "$@")
+    fi
     ob=$(stat -c %s "$tmp/t.ast")
     oe=$("$allocsim" info "$tmp/t.ast" | awk '/^events/ {print $2; exit}')
     case $cfg in
       1) label="allocsim (ns)" ;;
       1000) label="allocsim (1 us)" ;;
+      inline) label="allocsim inline" ;;
       *) label="allocsim cached" ;;
     esac
     row "$name" "$label" "$w" "$c" "$bw" "$bc" "$ob" "$oe"
@@ -104,6 +112,26 @@ run() {
     row "$name" "heaptrack${mode:+ $mode}" "$w" "$c" "$bw" "$bc" "$b" "$e"
   done
 }
+# A C compile: cc1 itself (heaptrack does not follow the driver's
+# posix_spawn; `allocsim record --follow-forks gcc -c` does) on a generated
+# file of 22,506 lines: 2,500 structs and functions and a main calling them.
+python3 - "$tmp/gen.c" <<'PY'
+import sys
+n, out = 2500, ["#include <stdio.h>"]
+for i in range(n):
+    out.append(f"struct s{i} {{ int a; double b; char c[{i % 13 + 1}]; }};")
+    out.append(f"static int f{i}(int x) {{ struct s{i} v = {{x, x * 0.5, {{0}}}}; "
+               f"int a[8]; for (int j = 0; j < 8; j++) a[j] = x * j + {i} + v.a; "
+               f"return a[x & 7] + (int)v.b; }}")
+    out += [f"/* filler line {k} of block {i} */" for k in range(6)]
+out += ["int main(void) {", "  int s = 0;"] + [f"  s += f{i}(s);" for i in range(n)]
+out += ['  printf("%d\\n", s);', "  return 0;", "}"]
+open(sys.argv[1], "w").write("\n".join(out) + "\n")
+PY
+cc1=$(gcc -print-prog-name=cc1)
+only=${BENCH_WORKLOADS:-python sqlite cc1}
 export PYTHONMALLOC=malloc
-run python /usr/bin/python3 "$tmp/work.py"
-run sqlite sqlite3 "$tmp/db" ".read $tmp/work.sql"
+[[ " $only " == *" python "* ]] && run python /usr/bin/python3 "$tmp/work.py"
+[[ " $only " == *" sqlite "* ]] && run sqlite sqlite3 "$tmp/db" ".read $tmp/work.sql"
+[[ " $only " == *" cc1 "* ]] && run cc1 "$cc1" -quiet -imultiarch "$(gcc -print-multiarch)" -O1 "$tmp/gen.c" -o "$tmp/gen.s"
+exit 0

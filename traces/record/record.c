@@ -242,6 +242,28 @@ static pthread_key_t g_key;
 static size_t g_page = 4096;
 static uint64_t g_mem_ns = 10000000; /* real-memory sample period, 0 = off */
 static uint64_t g_next_mem;          /* ns of the next sample (drainer) */
+/* A reading of smaps_rollup walks every page table of the process: on a
+ * large heap it takes milliseconds (17% of a recorded compile's CPU at
+ * 10 ms). So every period gets the resident bytes from statm (O(1)), and
+ * the full reading (resident and huge-page bytes) is kept within 5% of
+ * the process's own CPU time: after one that cost C of CPU, the next waits
+ * until the process has used 20 C more (all its threads; CPU clocks, so a
+ * loaded machine stretches neither), or 1 s has passed. The longest gap
+ * between full readings is reported at the end
+ * (record.mem_interval_max_ns, when longer than 1.5 periods). */
+#define MEM_COST_FACTOR 20
+#define MEM_QUIET_NS 1000000000u /* a reading at least this often */
+static uint64_t g_mem_cost;      /* CPU ns of the last reading */
+static uint64_t g_mem_cpu_last;  /* process CPU ns after it */
+static uint64_t g_mem_last;      /* its time (now_ns) */
+static uint64_t g_mem_period_max;
+
+static uint64_t cpu_clock_ns(clockid_t c)
+{
+    struct timespec t;
+    if (clock_gettime(c, &t) != 0) return 0;
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 enum { UNWIND_AUTO = 0, UNWIND_FP = 1, UNWIND_LIBUNWIND = 2 };
 
@@ -319,6 +341,9 @@ static void futex_wake(atomic_int *w)
 
 static dev_t g_fd_dev;    /* identity of our socket, checked before writes */
 static int g_fd_env = -1; /* the number ALLOCSIM_RECORD_FD gave */
+/* 1 in a process recorded through the --follow-forks listener (a forked
+ * child, or an image exec'd by a descendant): its trace ends at exec */
+static int g_followed;
 static ino_t g_fd_ino;
 
 /* fd_is_ours: a program that closes every descriptor it did not open (as
@@ -410,14 +435,21 @@ static size_t read_proc(const char *path, char *buf, size_t cap)
 }
 
 /* send_mem: read the process's real memory and ship it as a MEM record
- * (protocol.h). Caller holds g_drain_lock (or gave up waiting for it). */
-static void send_mem(void)
+ * (protocol.h): with `full`, resident and huge-page bytes from
+ * smaps_rollup (a walk of every page table); otherwise the resident bytes
+ * alone from statm (O(1)). Caller holds g_drain_lock (or gave up waiting
+ * for it). */
+static void send_mem(int full)
 {
     char buf[4096];
     as_rec_mem_t m;
     memset(&m, 0, sizeof m);
-    size_t n = read_proc("/proc/self/smaps_rollup", buf, sizeof buf);
-    m.has = as_procmem_parse_rollup(buf, n, &m.rss_bytes, &m.anon_huge_bytes);
+    size_t n = 0;
+    if (full) {
+        n = read_proc("/proc/self/smaps_rollup", buf, sizeof buf);
+        m.has =
+            as_procmem_parse_rollup(buf, n, &m.rss_bytes, &m.anon_huge_bytes);
+    }
     if (!(m.has & AS_SAMPLE_HAS_RSS)) {
         n = read_proc("/proc/self/statm", buf, sizeof buf);
         m.has |= as_procmem_parse_statm(buf, n, g_page, &m.rss_bytes);
@@ -443,9 +475,11 @@ static void *drainer_main(void *arg)
         /* not after the image's final MARK (a short program may have
          * finished before this thread first ran) */
         pthread_mutex_lock(&g_drain_lock);
-        if (!atomic_load(&g_stop)) send_mem();
+        if (!atomic_load(&g_stop)) send_mem(1);
         pthread_mutex_unlock(&g_drain_lock);
-        g_next_mem = now_ns() + g_mem_ns;
+        g_mem_last = now_ns();
+        g_mem_cpu_last = cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+        g_next_mem = g_mem_last + g_mem_ns;
     }
     while (!atomic_load(&g_stop)) {
         int w = atomic_load(&g_wake);
@@ -458,7 +492,19 @@ static void *drainer_main(void *arg)
         drain_all();
         if (g_mem_ns && (now = now_ns()) >= g_next_mem &&
             !atomic_load(&g_stop)) {
-            send_mem();
+            uint64_t pcpu = cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+            if (pcpu - g_mem_cpu_last >= g_mem_cost * MEM_COST_FACTOR ||
+                now - g_mem_last >= MEM_QUIET_NS) {
+                uint64_t c0 = cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+                send_mem(1);
+                g_mem_cost = cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+                g_mem_cpu_last = cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+                if (g_mem_last && now - g_mem_last > g_mem_period_max)
+                    g_mem_period_max = now - g_mem_last;
+                g_mem_last = now;
+            } else {
+                send_mem(0); /* the resident bytes still every period */
+            }
             g_next_mem += g_mem_ns;
             if (g_next_mem <= now) g_next_mem = now + g_mem_ns;
         }
@@ -655,6 +701,7 @@ static int pc_is_new(uint64_t pc)
 }
 
 static void sym_queue(as_rec_ring_t *r, uint64_t pc);
+static int pcq_push(uint64_t pc);
 
 static uint32_t stack_id_shared(as_rec_ring_t *r, const uint64_t *pcs,
                                 uint32_t n, uint64_t h);
@@ -710,10 +757,11 @@ static uint32_t stack_id_shared(as_rec_ring_t *r, const uint64_t *pcs,
                 rec->h.t_ns = event_time();
                 ring_put(r, rec, rec->h.len);
                 atomic_store_explicit(&slot->id, id, memory_order_release);
-                /* symbolize new pcs only now: dladdr may wait for the
+                /* new pcs only now: an inline dladdr may wait for the
                  * loader's lock, whose holder may be waiting for this id */
                 for (uint32_t i = 0; i < n; i++)
-                    if (pc_is_new(pcs[i])) sym_queue(r, pcs[i]);
+                    if (pc_is_new(pcs[i]) && !pcq_push(pcs[i]))
+                        sym_queue(r, pcs[i]);
                 return id;
             }
             cur = z;
@@ -1128,21 +1176,23 @@ AS_EXPORT void *pvalloc(size_t n)
 
 /* ------------------------------------------------------------ symbols */
 
-/* sym_queue: queue one SYM record for pc (dladdr: module path, offset from
- * the module base, dynamic symbol, demangled when libstdc++'s demangler is
- * loaded). Done once per distinct pc, when first seen, so frames usually
- * carry their symbols from their first definition and nothing is left to
- * do at exit or in a signal handler. */
-static void sym_queue(as_rec_ring_t *r, uint64_t pc)
+/* sym_record: build in buf (AS_REC_MAX_LEN bytes) the SYM record of pc
+ * (dladdr: module path, offset from the module base, dynamic symbol,
+ * demangled when libstdc++'s demangler is loaded). @return its length. */
+static int symix_lookup(uintptr_t addr, Dl_info *di);
+
+static uint32_t sym_record(uint64_t pc, uint32_t thread, uint64_t *buf,
+                           int indexed)
 {
-    uint64_t buf[AS_REC_MAX_LEN / 8];
     Dl_info di;
     const char *mod = "", *sym = "";
     char *dem = NULL;
     uint64_t off = 0;
     /* pc is a return address: look up pc-1 so a call at the very end of a
      * function is not credited to the next one */
-    if (dladdr((void *)(uintptr_t)(pc - 1), &di) && di.dli_fname) {
+    uintptr_t at = (uintptr_t)(pc - 1);
+    if ((indexed ? symix_lookup(at, &di) : dladdr((void *)at, &di)) &&
+        di.dli_fname) {
         mod = di.dli_fname;
         off = pc - (uintptr_t)di.dli_fbase;
         if (di.dli_sname) {
@@ -1162,7 +1212,7 @@ static void sym_queue(as_rec_ring_t *r, uint64_t pc)
     memset(rec, 0, len);
     rec->h.type = AS_REC_SYM;
     rec->h.len = (uint16_t)len;
-    rec->h.thread = r->thread;
+    rec->h.thread = thread;
     rec->pc = pc;
     rec->offset = off;
     rec->module_len = (uint32_t)ml;
@@ -1171,7 +1221,462 @@ static void sym_queue(as_rec_ring_t *r, uint64_t pc)
     memcpy(p, mod, ml);
     memcpy(p + ml + 1, sym, sl);
     if (dem) real.free(dem);
-    ring_put(r, rec, (uint32_t)len);
+    return (uint32_t)len;
+}
+
+/* ------------------------------------------------------------ symbol index
+ *
+ * What dladdr answers, at O(log n) per lookup: dladdr scans every dynamic
+ * symbol of the module for each address (cc1 exports 28,401, and a
+ * recorded compile meets thousands of distinct pcs: 29% of the recording's
+ * CPU). The symbolizer builds, once per module, the module's dynamic
+ * symbols sorted by address (mmap'd, never libc malloc), and answers by
+ * glibc's rule (elf/dl-addr.c, determine_info): among the defined, non-TLS,
+ * non-absolute symbols that contain the address (an undefined or
+ * zero-sized one only at its exact address), the one with the highest
+ * address, the first in symbol-table order on a tie; the file name is the
+ * object's (argv[0] for the main program), the base is the start of its
+ * first mapping. Only the symbolizer (holding g_sym_lock) uses it; an
+ * object unloaded since (dl_iterate_phdr's dlpi_subs moved) empties it. */
+
+#if UINTPTR_MAX > 0xffffffffu
+#define AS_ST_BIND ELF64_ST_BIND
+#define AS_ST_TYPE ELF64_ST_TYPE
+#else
+#define AS_ST_BIND ELF32_ST_BIND
+#define AS_ST_TYPE ELF32_ST_TYPE
+#endif
+
+typedef struct {
+    uintptr_t lo, end; /* the symbol's address and the end that matches */
+    uint32_t name;     /* offset in the string table */
+    uint32_t order;    /* index in the symbol table (ties) */
+} symix_ent_t;
+
+typedef struct {
+    uintptr_t addr;      /* load bias (dlpi_addr) */
+    const char *name;    /* dlpi_name as given */
+    const char *strtab;  /* relocated */
+    symix_ent_t *ents;   /* sorted by (lo, order) */
+    uintptr_t *max_end;  /* max_end[i] = max end of ents[0..i] */
+    size_t n, map_bytes; /* entries; bytes mapped for ents + max_end */
+} symix_mod_t;
+
+#define SYMIX_MODS 512
+static symix_mod_t g_symix[SYMIX_MODS];
+static size_t g_symix_n;
+static unsigned long long g_symix_subs;
+
+typedef struct {
+    uintptr_t addr;                  /* in */
+    const struct dl_phdr_info *info; /* out: the object holding it */
+    uintptr_t base;                  /* out: its first mapping's start */
+    int first;                       /* out: it is the main program */
+    unsigned long long subs;         /* out: dlpi_subs */
+    int seen;                        /* objects visited */
+    Dl_info *di;
+    int found;
+} symix_find_t;
+
+static void symix_reset(void)
+{
+    for (size_t i = 0; i < g_symix_n; i++)
+        if (g_symix[i].ents) munmap(g_symix[i].ents, g_symix[i].map_bytes);
+    memset(g_symix, 0, sizeof g_symix);
+    g_symix_n = 0;
+}
+
+/* symix_cmp_less: the index's order: address, then symbol-table order. */
+static int symix_less(const symix_ent_t *a, const symix_ent_t *b)
+{
+    return a->lo < b->lo || (a->lo == b->lo && a->order < b->order);
+}
+
+/* symix_sort: heap sort (no libc qsort: it may call malloc). */
+static void symix_sort(symix_ent_t *v, size_t n)
+{
+    for (size_t k = n / 2; k-- > 0;) {
+        for (size_t i = k;;) {
+            size_t c = 2 * i + 1;
+            if (c >= n) break;
+            if (c + 1 < n && symix_less(&v[c], &v[c + 1])) c++;
+            if (!symix_less(&v[i], &v[c])) break;
+            symix_ent_t t = v[i];
+            v[i] = v[c], v[c] = t, i = c;
+        }
+    }
+    for (size_t m = n; m-- > 1;) {
+        symix_ent_t t = v[0];
+        v[0] = v[m], v[m] = t;
+        for (size_t i = 0;;) {
+            size_t c = 2 * i + 1;
+            if (c >= m) break;
+            if (c + 1 < m && symix_less(&v[c], &v[c + 1])) c++;
+            if (!symix_less(&v[i], &v[c])) break;
+            t = v[i];
+            v[i] = v[c], v[c] = t, i = c;
+        }
+    }
+}
+
+/* symix_build: the index of one object (its dynamic symbols); on any
+ * failure an empty index (lookups then give the file but no symbol). */
+static void symix_build(symix_mod_t *m, const struct dl_phdr_info *info)
+{
+    const ElfW(Dyn) *dyn = NULL;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+            dyn = (const ElfW(Dyn) *)(info->dlpi_addr +
+                                      info->dlpi_phdr[i].p_vaddr);
+    if (!dyn) return;
+    uintptr_t symtab = 0, strtab = 0, gnuhash = 0, hash = 0, strsz = 0;
+    for (; dyn->d_tag != DT_NULL; dyn++) {
+        switch (dyn->d_tag) {
+        case DT_SYMTAB:
+            symtab = dyn->d_un.d_ptr;
+            break;
+        case DT_STRTAB:
+            strtab = dyn->d_un.d_ptr;
+            break;
+        case DT_GNU_HASH:
+            gnuhash = dyn->d_un.d_ptr;
+            break;
+        case DT_HASH:
+            hash = dyn->d_un.d_ptr;
+            break;
+        case DT_STRSZ:
+            strsz = dyn->d_un.d_val;
+            break;
+        default:
+            break;
+        }
+    }
+    /* the loader relocates these in place, except in a read-only dynamic
+     * section (the vDSO's): there they are still offsets */
+    uintptr_t bias = info->dlpi_addr;
+#define AS_RELOC(p) ((p) && (p) < bias ? (p) + bias : (p))
+    symtab = AS_RELOC(symtab), strtab = AS_RELOC(strtab);
+    gnuhash = AS_RELOC(gnuhash), hash = AS_RELOC(hash);
+#undef AS_RELOC
+    if (!symtab || !strtab || (!gnuhash && !hash)) return;
+    const ElfW(Sym) *sy = (const ElfW(Sym) *)symtab;
+    /* the symbols the hash table references: [first, count) */
+    size_t first = 1, count = 0;
+    const uint32_t *buckets = NULL, *chain0 = NULL;
+    uint32_t nb = 0;
+    if (gnuhash) {
+        const uint32_t *g = (const uint32_t *)gnuhash;
+        nb = g[0];
+        uint32_t symoffset = g[1], bloom = g[2];
+        buckets = (const uint32_t *)(gnuhash + 16 + bloom * sizeof(ElfW(Addr)));
+        chain0 = buckets + nb - symoffset; /* chain0[i]: symbol i's word */
+        first = symoffset, count = symoffset;
+        for (uint32_t b = 0; b < nb; b++) {
+            uint32_t i = buckets[b];
+            if (!i) continue;
+            while (!(chain0[i] & 1u))
+                i++;
+            if ((size_t)i + 1 > count) count = (size_t)i + 1;
+        }
+    } else {
+        count = ((const uint32_t *)hash)[1]; /* nchain */
+    }
+    if (count <= first) return;
+    size_t cap = count - first;
+    size_t bytes = cap * (sizeof(symix_ent_t) + sizeof(uintptr_t));
+    bytes = (bytes + g_page - 1) & ~(g_page - 1);
+    symix_ent_t *v = map_zeroed(bytes);
+    if (!v) return;
+    uintptr_t *mx = (uintptr_t *)(v + cap);
+    size_t n = 0;
+    for (size_t i = first; i < count; i++) {
+        const ElfW(Sym) *x = &sy[i];
+        if (!gnuhash && AS_ST_BIND(x->st_info) == STB_LOCAL) continue;
+        if ((x->st_shndx == SHN_UNDEF && x->st_value == 0) ||
+            x->st_shndx == SHN_ABS || AS_ST_TYPE(x->st_info) == STT_TLS ||
+            (strsz && x->st_name >= strsz))
+            continue;
+        uintptr_t lo = bias + x->st_value;
+        int exact = x->st_shndx == SHN_UNDEF || x->st_size == 0;
+        v[n].lo = lo;
+        v[n].end = lo + (exact ? 1 : x->st_size);
+        v[n].name = x->st_name;
+        v[n].order = (uint32_t)i;
+        n++;
+    }
+    symix_sort(v, n);
+    for (size_t i = 0; i < n; i++)
+        mx[i] = i && mx[i - 1] > v[i].end ? mx[i - 1] : v[i].end;
+    m->strtab = (const char *)strtab;
+    m->ents = v;
+    m->max_end = mx;
+    m->n = n;
+    m->map_bytes = bytes;
+}
+
+static int symix_find(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    symix_find_t *f = arg;
+    int first = f->seen++ == 0;
+    uintptr_t lo = UINTPTR_MAX;
+    int in = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+        if (p->p_type != PT_LOAD) continue;
+        uintptr_t a = info->dlpi_addr + p->p_vaddr;
+        if (a < lo) lo = a;
+        if (f->addr >= a && f->addr < a + p->p_memsz) in = 1;
+    }
+    if (!in) return 0;
+    f->subs = info->dlpi_subs;
+    f->base = lo & ~(uintptr_t)(g_page - 1);
+    f->first = first;
+    symix_mod_t *m = NULL;
+    for (size_t i = 0; i < g_symix_n && !m; i++)
+        if (g_symix[i].addr == info->dlpi_addr &&
+            g_symix[i].name == info->dlpi_name)
+            m = &g_symix[i];
+    if (!m && g_symix_n < SYMIX_MODS) {
+        m = &g_symix[g_symix_n++];
+        memset(m, 0, sizeof *m);
+        m->addr = info->dlpi_addr;
+        m->name = info->dlpi_name;
+        symix_build(m, info);
+    }
+    Dl_info *di = f->di;
+    di->dli_fname = info->dlpi_name;
+    if ((!di->dli_fname || !di->dli_fname[0]) && first)
+        di->dli_fname = program_invocation_name;
+    di->dli_fbase = (void *)f->base;
+    di->dli_sname = NULL;
+    di->dli_saddr = NULL;
+    if (m && m->n) {
+        /* the last entry at or below addr, then back while an entry
+         * before can still contain it */
+        size_t lo_i = 0, hi_i = m->n;
+        while (lo_i < hi_i) {
+            size_t mid = (lo_i + hi_i) / 2;
+            if (m->ents[mid].lo <= f->addr)
+                lo_i = mid + 1;
+            else
+                hi_i = mid;
+        }
+        const symix_ent_t *best = NULL;
+        for (size_t i = lo_i; i-- > 0 && m->max_end[i] > f->addr;) {
+            const symix_ent_t *e = &m->ents[i];
+            if (f->addr >= e->end) continue;
+            if (best && e->lo < best->lo) break; /* highest address wins */
+            best = e;                            /* then the first in order */
+        }
+        if (best) {
+            di->dli_sname = m->strtab + best->name;
+            di->dli_saddr = (void *)best->lo;
+        }
+    }
+    f->found = 1;
+    return 1;
+}
+
+/* symix_lookup: dladdr's answer for addr from the index. @return nonzero
+ * when addr lies in a loaded object. */
+static int symix_lookup(uintptr_t addr, Dl_info *di)
+{
+    symix_find_t f;
+    memset(&f, 0, sizeof f);
+    f.addr = addr;
+    f.di = di;
+    dl_iterate_phdr(symix_find, &f);
+    if (f.found && f.subs != g_symix_subs) {
+        /* an object was unloaded: an entry may describe a stale map */
+        g_symix_subs = f.subs;
+        symix_reset();
+        memset(&f, 0, sizeof f);
+        f.addr = addr;
+        f.di = di;
+        dl_iterate_phdr(symix_find, &f);
+    }
+    return f.found;
+}
+
+/* sym_queue: queue into ring r the SYM record of pc, built in the
+ * program's thread (ALLOCSIM_RECORD_SYMBOLIZE=inline, or the symbolizer's
+ * queue is full). */
+static void sym_queue(as_rec_ring_t *r, uint64_t pc)
+{
+    uint64_t buf[AS_REC_MAX_LEN / 8];
+    ring_put(r, buf, sym_record(pc, r->thread, buf, 0));
+}
+
+/* ------------------------------------------------------------ symbolizer
+ *
+ * dladdr costs microseconds per new code address and takes the loader's
+ * lock; run in the program's threads it was 18% of a recorded C compile.
+ * So a new pc only goes into a bounded lock-free queue (many producers,
+ * one consumer at a time: a slot's sequence number says whether it is
+ * filled, in the manner of Vyukov's bounded MPMC queue), and the
+ * symbolizer thread looks it up and ships its SYM record. A SYM applies
+ * whenever it arrives (the collector redefines a frame already written),
+ * so only the end of an image must wait for the queue: exit and exec
+ * symbolize what is left (sym_flush); a fatal signal cannot (dladdr is not
+ * async-signal-safe) and counts what it leaves, record.unsymbolized_pcs.
+ * The symbolizer never holds g_drain_lock while it runs dladdr, so a
+ * thread that holds the loader's lock and waits for ring space is never
+ * waiting on it. */
+
+#define PCQ_SLOTS (1u << 16)
+typedef struct {
+    _Atomic uint64_t seq; /* pos + 1: filled for pos; pos: free for pos */
+    uint64_t pc;
+} pcq_slot_t;
+static pcq_slot_t *g_pcq; /* NULL: symbolize inline */
+static _Atomic uint64_t g_pcq_head, g_pcq_tail;
+static pthread_mutex_t g_sym_lock = PTHREAD_MUTEX_INITIALIZER; /* consumer */
+static atomic_int g_sym_stop;
+
+/* pcq_init: a fresh, empty queue (at start and in a followed child).
+ * @return 0, or -1 (then symbols are looked up inline). */
+static int pcq_init(void)
+{
+    if (g_pcq) munmap(g_pcq, sizeof(pcq_slot_t) * PCQ_SLOTS);
+    g_pcq = map_zeroed(sizeof(pcq_slot_t) * PCQ_SLOTS);
+    if (!g_pcq) return -1;
+    for (uint64_t i = 0; i < PCQ_SLOTS; i++)
+        atomic_store_explicit(&g_pcq[i].seq, i, memory_order_relaxed);
+    atomic_store(&g_pcq_head, 0);
+    atomic_store(&g_pcq_tail, 0);
+    atomic_store(&g_sym_stop, 0);
+    pthread_mutex_init(&g_sym_lock, NULL);
+    return 0;
+}
+
+/* pcq_push: queue pc for the symbolizer. @return 1, or 0 when the queue is
+ * full or absent (the caller symbolizes inline). */
+static int pcq_push(uint64_t pc)
+{
+    if (!g_pcq) return 0;
+    uint64_t pos = atomic_load_explicit(&g_pcq_head, memory_order_relaxed);
+    for (;;) {
+        pcq_slot_t *sl = &g_pcq[pos & (PCQ_SLOTS - 1)];
+        uint64_t seq = atomic_load_explicit(&sl->seq, memory_order_acquire);
+        int64_t d = (int64_t)(seq - pos);
+        if (d == 0) {
+            if (atomic_compare_exchange_weak_explicit(
+                    &g_pcq_head, &pos, pos + 1, memory_order_relaxed,
+                    memory_order_relaxed)) {
+                sl->pc = pc;
+                atomic_store_explicit(&sl->seq, pos + 1, memory_order_release);
+                return 1;
+            }
+        } else if (d < 0) {
+            return 0; /* full */
+        } else {
+            pos = atomic_load_explicit(&g_pcq_head, memory_order_relaxed);
+        }
+    }
+}
+
+/* pcq_pop: the oldest queued pc (caller holds g_sym_lock). @return 1, or 0
+ * when empty. */
+static int pcq_pop(uint64_t *pc)
+{
+    uint64_t pos = atomic_load_explicit(&g_pcq_tail, memory_order_relaxed);
+    pcq_slot_t *sl = &g_pcq[pos & (PCQ_SLOTS - 1)];
+    if (atomic_load_explicit(&sl->seq, memory_order_acquire) != pos + 1)
+        return 0;
+    *pc = sl->pc;
+    atomic_store_explicit(&sl->seq, pos + PCQ_SLOTS, memory_order_release);
+    atomic_store_explicit(&g_pcq_tail, pos + 1, memory_order_relaxed);
+    return 1;
+}
+
+/* sym_ship_one: look up one queued pc and ship its SYM (not after the
+ * image's final MARK). Caller holds g_sym_lock, not g_drain_lock.
+ * @return 1 if a pc was taken, 0 when the queue was empty. */
+static int sym_ship_one(void)
+{
+    uint64_t pc, buf[AS_REC_MAX_LEN / 8];
+    if (!pcq_pop(&pc)) return 0;
+    uint32_t len = sym_record(pc, 0, buf, 1);
+    pthread_mutex_lock(&g_drain_lock);
+    if (!atomic_load(&g_stop)) {
+        struct iovec iov = {buf, len};
+        send_all(&iov, 1);
+    }
+    pthread_mutex_unlock(&g_drain_lock);
+    return 1;
+}
+
+/* sym_flush: symbolize everything queued, from a program thread at the end
+ * of an image (exit, exec). Gives up after ~2 s if the symbolizer is stuck
+ * in a lookup (a destructor may run with the loader's lock held). */
+static void sym_flush(void)
+{
+    if (!g_pcq) return;
+    int locked = 0;
+    for (int i = 0; i < 2000 && !locked; i++) {
+        if (pthread_mutex_trylock(&g_sym_lock) == 0) {
+            locked = 1;
+        } else {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (!locked) return;
+    while (sym_ship_one()) {
+    }
+    pthread_mutex_unlock(&g_sym_lock);
+}
+
+static void *symbolizer_main(void *arg)
+{
+    (void)arg;
+    tls_in_hook = 1; /* this thread never records */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    while (!atomic_load(&g_sym_stop) && !atomic_load(&g_stop)) {
+        pthread_mutex_lock(&g_sym_lock);
+        int n = 0;
+        while (n < 64 && sym_ship_one())
+            n++;
+        pthread_mutex_unlock(&g_sym_lock);
+        if (n == 0) {
+            struct timespec ts = {0, 1000000}; /* 1 ms */
+            nanosleep(&ts, NULL);
+        }
+    }
+    return NULL;
+}
+
+/* start_symbolizer: the queue and its thread, unless
+ * ALLOCSIM_RECORD_SYMBOLIZE=inline. On failure symbols are looked up
+ * inline, as before. */
+static void start_symbolizer(void)
+{
+    const char *m = getenv("ALLOCSIM_RECORD_SYMBOLIZE");
+    if (m && strcmp(m, "inline") == 0) {
+        if (g_pcq) munmap(g_pcq, sizeof(pcq_slot_t) * PCQ_SLOTS);
+        g_pcq = NULL;
+        return;
+    }
+    if (pcq_init() != 0) return;
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, symbolizer_main, NULL) != 0) {
+        munmap(g_pcq, sizeof(pcq_slot_t) * PCQ_SLOTS);
+        g_pcq = NULL;
+    }
+    pthread_attr_destroy(&attr);
+}
+
+/* pcq_left: pcs queued and not symbolized (they stay unnamed). */
+static uint64_t pcq_left(void)
+{
+    if (!g_pcq) return 0;
+    return atomic_load(&g_pcq_head) - atomic_load(&g_pcq_tail);
 }
 
 /* lock_bounded: take g_drain_lock, giving up after ~2 s (signal path: the
@@ -1225,15 +1730,33 @@ static void finalize(uint32_t why, int sig)
     if (g_fd < 0 || getpid() != g_pid) return;
     if (atomic_exchange(&g_finalized, 1)) return;
     tls_in_hook++;
+    /* the symbols of the pcs still queued: not from a signal handler */
+    if (why != AS_REC_MARK_SIGNAL) sym_flush();
+    atomic_store(&g_sym_stop, 1);
     int locked = lock_bounded();
     atomic_store(&g_enabled, 0);
     atomic_store(&g_stop, 1);
     drain_all();
-    if (g_mem_ns) send_mem(); /* the memory at the end */
+    if (g_mem_ns) send_mem(1); /* the memory at the end */
     unsigned kept = atomic_load(&g_kept_closes);
     if (kept) {
         char v[16];
         send_meta("record.kept_closes", dec(kept, v));
+    }
+    if (g_mem_period_max > g_mem_ns + g_mem_ns / 2) {
+        char v[24];
+        int k = 23;
+        v[k] = 0;
+        uint64_t x = g_mem_period_max;
+        do
+            v[--k] = (char)('0' + x % 10);
+        while ((x /= 10) && k > 0);
+        send_meta("record.mem_interval_max_ns", v + k);
+    }
+    uint64_t left = pcq_left();
+    if (left) {
+        char v[16];
+        send_meta("record.unsymbolized_pcs", dec((unsigned)left, v));
     }
     send_mark(why, sig);
     if (locked) pthread_mutex_unlock(&g_drain_lock);
@@ -1284,6 +1807,15 @@ static void on_fatal_signal(int sig)
 static int exec_prepare(void)
 {
     if (g_fd < 0 || getpid() != g_pid || !atomic_load(&g_enabled)) return 0;
+    if (!g_followed) sym_flush(); /* the image is about to vanish */
+    if (g_followed) {
+        /* A followed process's socket is not handed to the new image: the
+         * image connects to the listener itself (rec_init) and gets a
+         * trace of its own, so this one ends here, complete. If the exec
+         * fails, the process is not recorded any further. */
+        finalize(AS_REC_MARK_EXIT, 0);
+        return 0;
+    }
     tls_in_hook++;
     pthread_mutex_lock(&g_drain_lock);
     drain_all();
@@ -1567,7 +2099,10 @@ static int use_socket(int fd)
  * records as a process of its own: new socket, pid, sequence, thread
  * numbers, stack and pc tables; the parent's unshipped records (copied
  * into the child's rings by fork) are dropped; a new drainer thread. */
-static void follow_child(void)
+/* connect_listener: connect to the collector's --follow-forks socket
+ * (abstract name g_listen) and make it the recorder's socket.
+ * @return the descriptor, or -1 (nothing is recorded then). */
+static int connect_listener(void)
 {
     struct sockaddr_un a;
     memset(&a, 0, sizeof a);
@@ -1575,14 +2110,21 @@ static void follow_child(void)
     size_t len = strlen(g_listen);
     memcpy(a.sun_path + 1, g_listen, len);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return;
+    if (fd < 0) return -1;
     if (connect(fd, (struct sockaddr *)&a,
                 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
                             len)) != 0 ||
         use_socket(fd) != 0) {
         close(fd);
-        return;
+        return -1;
     }
+    g_followed = 1;
+    return fd;
+}
+
+static void follow_child(void)
+{
+    if (connect_listener() < 0) return;
     pthread_mutex_init(&g_drain_lock, NULL);
     pthread_mutex_init(&g_ranges_lock, NULL);
     g_pid = getpid();
@@ -1608,7 +2150,10 @@ static void follow_child(void)
     atomic_store(&g_stack_ids, 0);
     if (!g_stacks) g_max_depth = 0;
     send_hello();
-    if (start_drainer() == 0) atomic_store(&g_enabled, 1);
+    if (start_drainer() == 0) {
+        start_symbolizer();
+        atomic_store(&g_enabled, 1);
+    }
 }
 
 /* A forked child stops recording and closes its copy of the socket (or the
@@ -1652,17 +2197,30 @@ __attribute__((constructor)) static void rec_init(void)
     real_ready();
     const char *fds = getenv("ALLOCSIM_RECORD_FD");
     if (!fds) return;
+    const char *ln = getenv("ALLOCSIM_RECORD_LISTEN");
+    if (ln && strlen(ln) < sizeof g_listen) strcpy(g_listen, ln);
     int fd = (int)env_u64("ALLOCSIM_RECORD_FD", (uint64_t)-1);
-    if ((uint64_t)getpid() != env_u64("ALLOCSIM_RECORD_PID", 0)) return;
-    if (fd < 0 || fcntl(fd, F_GETFD) < 0) return;
     tls_in_hook++;
-    if (use_socket(fd) != 0) {
+    if ((uint64_t)getpid() == env_u64("ALLOCSIM_RECORD_PID", 0)) {
+        /* the recorded program, or an image it exec'd */
+        if (fd < 0 || fcntl(fd, F_GETFD) < 0 || use_socket(fd) != 0) {
+            tls_in_hook--;
+            return;
+        }
+    } else if (g_listen[0]) {
+        /* --follow-forks: an image exec'd by a descendant (a child started
+         * by posix_spawn or vfork + exec, or a forked child that exec'd)
+         * records as a process of its own */
+        fd = connect_listener();
+        if (fd < 0) {
+            tls_in_hook--;
+            return;
+        }
+    } else {
         tls_in_hook--;
         return;
     }
     g_fd_env = fd;
-    const char *ln = getenv("ALLOCSIM_RECORD_LISTEN");
-    if (ln && strlen(ln) < sizeof g_listen) strcpy(g_listen, ln);
     g_pid = getpid();
     long ps = sysconf(_SC_PAGESIZE);
     if (ps > 0) g_page = (size_t)ps;
@@ -1712,6 +2270,14 @@ __attribute__((constructor)) static void rec_init(void)
     send_hello();
     send_meta("event_clock", g_tsc ? "tsc, converted to CLOCK_MONOTONIC ns"
                                    : "clock_gettime(CLOCK_MONOTONIC)");
+    if (g_followed) { /* which program this trace is of */
+        char exe[512];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n > 0) {
+            exe[n] = 0;
+            send_meta("record.exec_image", exe);
+        }
+    }
     send_meta("unwind", g_unwind == UNWIND_FP          ? "fp"
                         : g_unwind == UNWIND_LIBUNWIND ? "libunwind"
                                                        : "fp+libunwind");
@@ -1719,6 +2285,7 @@ __attribute__((constructor)) static void rec_init(void)
         tls_in_hook--;
         return;
     }
+    start_symbolizer();
     atomic_store(&g_enabled, 1);
     tls_in_hook--;
 }
