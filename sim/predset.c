@@ -30,15 +30,14 @@ typedef struct {
 struct as_predset {
     const as_classes_t *classes;
     as_trace_reader_t *reader;
-    pred_inst_t pred;     /* places objects */
-    pred_inst_t shadow;   /* counterfactual only (ops NULL: none) */
-    uint8_t *oracle;      /* true class per object id, two per byte (oracle
+    pred_inst_t pred;   /* places objects */
+    pred_inst_t shadow; /* counterfactual only (ops NULL: none) */
+    uint8_t *oracle;    /* true class per object id, two per byte (oracle
                            only; classes < 16) */
-    uint64_t oracle_n;    /* ids below this have an entry */
-    uint64_t **stack_pcs; /* pcs of stack s (lazily built), s < stack_pcs_n */
-    uint32_t stack_pcs_n;
-    int symbols;        /* a predictor needs the frames' names */
-    const char **names; /* symbols then modules of the current context
+    uint64_t oracle_n;  /* ids below this have an entry */
+    as_stackdefs_view_t stacks; /* the stacks of the current batch */
+    int symbols;                /* a predictor needs the frames' names */
+    const char **names;         /* symbols then modules of the current context
                              (2 * names_cap; looked up per context, since a
                              trace may redefine a frame) */
     uint32_t names_cap;
@@ -320,37 +319,14 @@ out:
     return as_trace_reader_rewind(ps->reader);
 }
 
-static const uint64_t *stack_pcs(as_predset_t *ps, uint32_t stack,
+/* The pcs, frame ids and depth of a stack, from the engine's copy. */
+static const uint64_t *stack_pcs(const as_predset_t *ps, uint32_t stack,
                                  uint32_t *depth, const uint32_t **frames)
 {
-    *depth = 0;
-    *frames = NULL;
-    if (!stack) return NULL;
-    if (as_trace_reader_stack(ps->reader, stack, frames, depth) != AS_OK)
-        return NULL;
-    if (stack >= ps->stack_pcs_n) {
-        uint32_t n = ps->stack_pcs_n ? ps->stack_pcs_n : 64;
-        while (n <= stack)
-            n *= 2;
-        uint64_t **np = realloc(ps->stack_pcs, n * sizeof *np);
-        if (!np) return NULL;
-        memset(np + ps->stack_pcs_n, 0, (n - ps->stack_pcs_n) * sizeof *np);
-        ps->stack_pcs = np;
-        ps->stack_pcs_n = n;
-    }
-    if (!ps->stack_pcs[stack] && *depth) {
-        uint64_t *pcs = malloc(*depth * sizeof *pcs);
-        if (!pcs) return NULL;
-        for (uint32_t i = 0; i < *depth; i++) {
-            as_frame_t f;
-            pcs[i] =
-                as_trace_reader_frame(ps->reader, (*frames)[i], &f) == AS_OK
-                    ? f.pc
-                    : 0;
-        }
-        ps->stack_pcs[stack] = pcs;
-    }
-    return ps->stack_pcs[stack];
+    const as_stackdef_t *d = as_stackdefs_get(&ps->stacks, stack);
+    *depth = d ? d->depth : 0;
+    *frames = d ? d->frames : NULL;
+    return d ? d->pcs : NULL;
 }
 
 /* The frames' symbols and modules for a predictor that reads them. */
@@ -435,6 +411,16 @@ void as_predset_observe(as_predset_t *ps, const as_pred_query_t *q,
         observe_one(ps, &ps->shadow, q, shadow, life, actual);
 }
 
+void as_predset_set_stacks(as_predset_t *ps, const as_stackdefs_view_t *v)
+{
+    ps->stacks = *v;
+}
+
+int as_predset_needs_symbols(const as_predset_t *ps)
+{
+    return ps->symbols;
+}
+
 int as_predset_has_shadow(const as_predset_t *ps)
 {
     return ps->shadow.ops != NULL;
@@ -463,9 +449,6 @@ void as_predset_destroy(as_predset_t *ps)
         if (all[i]->state) all[i]->ops->destroy(all[i]->state);
         if (all[i]->inner_state) all[i]->inner->destroy(all[i]->inner_state);
     }
-    for (uint32_t i = 0; i < ps->stack_pcs_n; i++)
-        free(ps->stack_pcs[i]);
-    free(ps->stack_pcs);
     free(ps->names);
     free(ps->oracle);
     free(ps);

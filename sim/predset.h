@@ -23,6 +23,7 @@
 #include "predictors/predictor.h"
 #include "sim/params.h"
 #include "sim/sink.h"
+#include "sim/stackdefs.h"
 #include "traces/trace.h"
 
 typedef struct {
@@ -86,6 +87,16 @@ void as_predset_predict(as_predset_t *ps, const as_pred_query_t *q,
 void as_predset_observe(as_predset_t *ps, const as_pred_query_t *q,
                         uint64_t lifetime_ns, uint32_t actual_class,
                         int32_t predicted, int32_t shadow);
+
+/* as_predset_set_stacks: the stacks the next predictions and outcomes
+ * read (the copies of the batch being replayed; stackdefs.h). A stack
+ * outside v reads as no stack. */
+void as_predset_set_stacks(as_predset_t *ps, const as_stackdefs_view_t *v);
+
+/* as_predset_needs_symbols: @return 1 when a predictor of the set reads
+ * the frames' names, which come from the reader at each prediction (so
+ * the replay must not decode on another thread). */
+int as_predset_needs_symbols(const as_predset_t *ps);
 
 /* as_predset_has_shadow: @return 1 when the set has a shadow predictor. */
 int as_predset_has_shadow(const as_predset_t *ps);
