@@ -640,8 +640,6 @@ static int setup(run_t *r, const as_run_params_t *rp)
         (rc = as_predset_load(r->preds, cfg->predictor_load_path, r->err,
                               r->errcap)) != AS_OK)
         return rc;
-    if ((rc = as_predset_oracle_prepass(r->preds, r->err, r->errcap)) != AS_OK)
-        return rc;
     if ((rc = create_policy(
              r, as_run_params_values(rp, 0),
              as_run_params_values(rp, r->check_part)[AS_CHECK_P_EVERY].u)) !=
@@ -911,6 +909,31 @@ static int replay_all(run_t *runs, size_t k, as_trace_reader_t *reader,
     return threaded ? (int)ran + 1 : 1;
 }
 
+/* The oracle's pre-pass, once per distinct set of lifetime classes among
+ * the configurations that need it (oracles[0..k) holds them); each such
+ * configuration gets its table, or the pre-pass's error. */
+static void share_oracles(run_t *runs, size_t k, as_trace_reader_t *reader,
+                          as_oracle_t *oracles, int threads)
+{
+    for (size_t j = 0; j < k; j++) {
+        run_t *r = &runs[j];
+        if (r->rc != AS_OK || !as_predset_needs_oracle(r->preds)) continue;
+        double w = wall_now();
+        size_t i = 0;
+        while (i < j &&
+               !(oracles && oracles[i].cls &&
+                 as_oracle_same_classes(&oracles[i].classes, &r->cfg->classes)))
+            i++;
+        if (!oracles)
+            r->rc = AS_ENOMEM;
+        else if (i == j)
+            r->rc = as_oracle_build(&oracles[j], reader, &r->cfg->classes,
+                                    threads, r->err, r->errcap);
+        if (r->rc == AS_OK) as_predset_use_oracle(r->preds, &oracles[i]);
+        r->own_s += wall_now() - w;
+    }
+}
+
 int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
                        as_run_result_t *res, char *const *errs, size_t errcap,
                        int *rcs)
@@ -966,6 +989,9 @@ int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
         r->own_s += wall_now() - w;
     }
     free(rps);
+    as_oracle_t *oracles = calloc(k, sizeof *oracles);
+    if (orc == AS_OK && reader)
+        share_oracles(runs, k, reader, oracles, cfgs[0]->threads);
     as_batchring_t *ring = NULL;
     int threads = 1;
     if (orc == AS_OK && reader)
@@ -993,6 +1019,9 @@ int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
         if (first_rc == AS_OK) first_rc = r->rc;
     }
     as_batchring_destroy(ring);
+    for (size_t j = 0; oracles && j < k; j++)
+        as_oracle_destroy(&oracles[j]);
+    free(oracles);
     if (reader) as_trace_reader_close(reader);
     free(runs);
     return first_rc;
