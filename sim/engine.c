@@ -752,6 +752,11 @@ static int finish(run_t *r)
     as_live_t o;
     for (uint64_t cur = 0; as_livemap_next(&r->live, &cur, &o);)
         if (!(o.flags & AS_LIVE_FAILED)) observe(r, &o, r->t_now, 0);
+    if (as_predset_oracle_error(r->preds) != AS_OK) {
+        errf(r->err, r->errcap, "%s: cannot read the oracle's table back",
+             cfg->trace_path);
+        return AS_EIO;
+    }
     res->objects = r->next_object;
     res->duration_ns = res->metrics.duration_ns;
     res->os = *as_simos_counters(r->os);
@@ -921,7 +926,7 @@ static void share_oracles(run_t *runs, size_t k, as_trace_reader_t *reader,
         double w = wall_now();
         size_t i = 0;
         while (i < j &&
-               !(oracles && oracles[i].cls &&
+               !(oracles && oracles[i].built &&
                  as_oracle_same_classes(&oracles[i].classes, &r->cfg->classes)))
             i++;
         if (!oracles)
@@ -929,7 +934,8 @@ static void share_oracles(run_t *runs, size_t k, as_trace_reader_t *reader,
         else if (i == j)
             r->rc = as_oracle_build(&oracles[j], reader, &r->cfg->classes,
                                     threads, r->err, r->errcap);
-        if (r->rc == AS_OK) as_predset_use_oracle(r->preds, &oracles[i]);
+        if (r->rc == AS_OK)
+            r->rc = as_predset_use_oracle(r->preds, &oracles[i]);
         r->own_s += wall_now() - w;
     }
 }
@@ -990,6 +996,8 @@ int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
     }
     free(rps);
     as_oracle_t *oracles = calloc(k, sizeof *oracles);
+    for (size_t j = 0; oracles && j < k; j++)
+        oracles[j].fd = -1; /* none open */
     if (orc == AS_OK && reader)
         share_oracles(runs, k, reader, oracles, cfgs[0]->threads);
     as_batchring_t *ring = NULL;

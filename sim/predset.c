@@ -30,7 +30,7 @@ struct as_predset {
     as_trace_reader_t *reader;
     pred_inst_t pred;           /* places objects */
     pred_inst_t shadow;         /* counterfactual only (ops NULL: none) */
-    const as_oracle_t *oracle;  /* the true classes (NULL: none); not ours */
+    as_oracle_cursor_t *oracle; /* reads the true classes (NULL: none) */
     as_stackdefs_view_t stacks; /* the stacks of the current batch */
     int symbols;                /* a predictor needs the frames' names */
     const char **names;         /* symbols then modules of the current context
@@ -239,9 +239,17 @@ int as_predset_needs_oracle(const as_predset_t *ps)
     return needs_oracle(&ps->pred) || needs_oracle(&ps->shadow);
 }
 
-void as_predset_use_oracle(as_predset_t *ps, const as_oracle_t *o)
+int as_predset_use_oracle(as_predset_t *ps, const as_oracle_t *o)
 {
-    ps->oracle = o;
+    if (!ps->oracle && !(ps->oracle = malloc(sizeof *ps->oracle)))
+        return AS_ENOMEM;
+    as_oracle_cursor_init(ps->oracle, o);
+    return AS_OK;
+}
+
+int as_predset_oracle_error(const as_predset_t *ps)
+{
+    return ps->oracle ? ps->oracle->err : AS_OK;
 }
 
 /* The pcs, frame ids and depth of a stack, from the engine's copy. */
@@ -276,8 +284,9 @@ static void frame_names(as_predset_t *ps, as_pred_ctx_t *pc)
     pc->modules = ps->names + ps->names_cap;
 }
 
+/* The context of q; true_class is what an oracle is told. */
 static void pred_ctx(as_predset_t *ps, as_pred_ctx_t *pc,
-                     const as_pred_query_t *q)
+                     const as_pred_query_t *q, int32_t true_class)
 {
     pc->object = q->object;
     pc->now_ns = q->now_ns;
@@ -288,8 +297,7 @@ static void pred_ctx(as_predset_t *ps, as_pred_ctx_t *pc,
     pc->pcs = stack_pcs(ps, q->stack, &pc->depth, &pc->frames);
     pc->symbols = pc->modules = NULL;
     if (ps->symbols) frame_names(ps, pc);
-    pc->true_class =
-        ps->oracle ? as_oracle_class(ps->oracle, q->object) : AS_CLASS_UNKNOWN;
+    pc->true_class = true_class;
 }
 
 static int32_t predict_one(const as_predset_t *ps, const pred_inst_t *p,
@@ -306,7 +314,9 @@ void as_predset_predict(as_predset_t *ps, const as_pred_query_t *q,
                         int32_t *predicted, int32_t *shadow)
 {
     as_pred_ctx_t pc;
-    pred_ctx(ps, &pc, q);
+    pred_ctx(ps, &pc, q,
+             ps->oracle ? as_oracle_cursor_class(ps->oracle, q->object)
+                        : AS_CLASS_UNKNOWN);
     *predicted = predict_one(ps, &ps->pred, &pc);
     *shadow = ps->shadow.ops ? predict_one(ps, &ps->shadow, &pc) : -1;
 }
@@ -316,8 +326,10 @@ static void observe_one(as_predset_t *ps, pred_inst_t *p,
                         uint64_t life, uint32_t actual)
 {
     if (!p->ops->observe) return;
+    /* At its outcome an object's true class is the actual one (the
+     * pre-pass computed it from the same lifetime). */
     as_pred_ctx_t pc;
-    pred_ctx(ps, &pc, q);
+    pred_ctx(ps, &pc, q, ps->oracle ? (int32_t)actual : AS_CLASS_UNKNOWN);
     as_pred_outcome_t out = {.lifetime_ns = life,
                              .actual_class = actual,
                              .predicted_class = predicted};
@@ -372,5 +384,6 @@ void as_predset_destroy(as_predset_t *ps)
         if (all[i]->inner_state) all[i]->inner->destroy(all[i]->inner_state);
     }
     free(ps->names);
+    free(ps->oracle);
     free(ps);
 }

@@ -76,8 +76,13 @@ int as_predset_save(as_predset_t *ps, const char *path, char *err,
 int as_predset_needs_oracle(const as_predset_t *ps);
 
 /* as_predset_use_oracle: the true classes the predictors are given (o
- * must outlive the set; built with the set's classes). */
-void as_predset_use_oracle(as_predset_t *ps, const as_oracle_t *o);
+ * must outlive the set; built with the set's classes), read through a
+ * cursor of the set's own. @return 0 or AS_ENOMEM. */
+int as_predset_use_oracle(as_predset_t *ps, const as_oracle_t *o);
+
+/* as_predset_oracle_error: @return 0, or AS_EIO when reading the oracle's
+ * table failed (the classes given since are wrong: fail the run). */
+int as_predset_oracle_error(const as_predset_t *ps);
 
 /* as_predset_predict: ask the predictor (and the shadow) for q's class,
  * clamped to the run's classes; AS_CLASS_NONE passes through. *shadow is
