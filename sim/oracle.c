@@ -246,7 +246,7 @@ int as_oracle_build_sized(as_oracle_t *o, as_trace_reader_t *rd,
         free(b.patch);
         return rc;
     }
-    rc = as_batchring_create(&ring, rd, 4 * AS_BATCH_READ, threads > 1, 4, 1);
+    rc = as_batchring_create(&ring, rd, AS_BATCH_READ, threads > 1, 4, 1);
     long status = 0;
     for (int last = 0; rc == AS_OK && !last;) {
         const as_batch_t *x = as_batchring_next(ring, 0);
