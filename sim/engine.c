@@ -874,15 +874,20 @@ static int replay_all(run_t *runs, size_t k, as_trace_reader_t *reader,
             threaded = 0; /* they read the reader's frames as they go */
     if (!threaded) nsim = 1;
     size_t cap = (size_t)BATCH * (k > 1 ? BLOCK_BATCHES : 1);
-    int rc = as_batchring_create(ring, reader, cap, threaded, RING_SLOTS, nsim);
+    /* before the decode thread starts: the timers read the reader's index */
     for (size_t j = 0; j < k; j++) {
         runs[j].group = j % nsim;
         if (runs[j].rc != AS_OK) continue;
         double w = wall_now();
-        runs[j].rc = rc != AS_OK ? rc : replay_start(&runs[j]);
+        runs[j].rc = replay_start(&runs[j]);
         runs[j].own_s += wall_now() - w;
     }
-    if (rc != AS_OK) return 1;
+    int rc = as_batchring_create(ring, reader, cap, threaded, RING_SLOTS, nsim);
+    if (rc != AS_OK) {
+        for (size_t j = 0; j < k; j++)
+            if (runs[j].rc == AS_OK) runs[j].rc = rc;
+        return 1;
+    }
     sim_thread_t st[AS_MAX_THREADS];
     pthread_t th[AS_MAX_THREADS];
     int joinable[AS_MAX_THREADS] = {0};
