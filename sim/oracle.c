@@ -282,22 +282,18 @@ void as_oracle_cursor_init(as_oracle_cursor_t *c, const as_oracle_t *o)
     c->err = 0;
 }
 
-int32_t as_oracle_cursor_class(as_oracle_cursor_t *c, uint64_t id)
+int32_t as_oracle_cursor_fill(as_oracle_cursor_t *c, uint64_t id)
 {
     const as_oracle_t *o = c->o;
-    if (id >= o->n) return (int32_t)o->classes.n - 1;
-    if (o->fd < 0) return (int32_t)nibble_get(o->mem, id);
-    if (id < c->lo || id >= c->hi) {
-        uint64_t lo = id & ~(uint64_t)1;
-        if (read_some(o->fd, c->buf, sizeof c->buf, lo / 2) != AS_OK) {
-            c->err = AS_EIO;
-            c->lo = c->hi = 0;
-            return (int32_t)o->classes.n - 1;
-        }
-        c->lo = lo;
-        c->hi = lo + 2 * sizeof c->buf;
+    uint64_t lo = id & ~(uint64_t)1;
+    if (read_some(o->fd, c->buf, sizeof c->buf, lo / 2) != AS_OK) {
+        c->err = AS_EIO;
+        c->lo = c->hi = 0;
+        return (int32_t)o->classes.n - 1;
     }
-    return (int32_t)nibble_get(c->buf, id - c->lo);
+    c->lo = lo;
+    c->hi = lo + 2 * sizeof c->buf;
+    return (int32_t)nibble_get(c->buf, id - lo);
 }
 
 void as_oracle_destroy(as_oracle_t *o)

@@ -71,10 +71,22 @@ int as_oracle_build_sized(as_oracle_t *o, as_trace_reader_t *rd,
 /* as_oracle_cursor_init: a cursor at the first id. */
 void as_oracle_cursor_init(as_oracle_cursor_t *c, const as_oracle_t *o);
 
+/* as_oracle_cursor_fill: read the part of the file that holds id into c
+ * (as_oracle_cursor_class's slow path). @return the class of id. */
+int32_t as_oracle_cursor_fill(as_oracle_cursor_t *c, uint64_t id);
+
 /* as_oracle_cursor_class: @return the true class of object id (fast for
  * ids that do not go back far; any id works). A failed read sets c->err
  * and answers the last class. */
-int32_t as_oracle_cursor_class(as_oracle_cursor_t *c, uint64_t id);
+static inline int32_t as_oracle_cursor_class(as_oracle_cursor_t *c, uint64_t id)
+{
+    const as_oracle_t *o = c->o;
+    if (id >= o->n) return (int32_t)o->classes.n - 1;
+    if (o->fd < 0) return (int32_t)((o->mem[id >> 1] >> ((id & 1) * 4)) & 0x0f);
+    if (id - c->lo >= c->hi - c->lo) return as_oracle_cursor_fill(c, id);
+    uint64_t i = id - c->lo;
+    return (int32_t)((c->buf[i >> 1] >> ((i & 1) * 4)) & 0x0f);
+}
 
 /* as_oracle_same_classes: @return 1 when a and b are the same classes. */
 int as_oracle_same_classes(const as_classes_t *a, const as_classes_t *b);
