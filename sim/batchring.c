@@ -39,25 +39,33 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+int as_samples_append(as_mem_sample_t **v, size_t *n, size_t *cap,
+                      const as_mem_sample_t *src, size_t k)
+{
+    if (*n + k > *cap) {
+        size_t c = *cap ? *cap : 16;
+        while (c < *n + k)
+            c *= 2;
+        as_mem_sample_t *nv = realloc(*v, c * sizeof *nv);
+        if (!nv) return AS_ENOMEM;
+        *v = nv;
+        *cap = c;
+    }
+    if (k) memcpy(*v + *n, src, k * sizeof *src);
+    *n += k;
+    return AS_OK;
+}
+
 /* Move the samples the reader holds into b. */
 static int take_samples(as_batchring_t *q, as_batch_t *b)
 {
     size_t n;
     const as_mem_sample_t *m = as_trace_reader_samples(q->rd, &n);
     if (!n) return AS_OK;
-    if (b->n_samples + n > b->samples_cap) {
-        size_t cap = b->samples_cap ? b->samples_cap : 16;
-        while (cap < b->n_samples + n)
-            cap *= 2;
-        as_mem_sample_t *ns = realloc(b->samples, cap * sizeof *ns);
-        if (!ns) return AS_ENOMEM;
-        b->samples = ns;
-        b->samples_cap = cap;
-    }
-    memcpy(b->samples + b->n_samples, m, n * sizeof *m);
-    b->n_samples += n;
-    as_trace_reader_drop_samples(q->rd, n);
-    return AS_OK;
+    int rc =
+        as_samples_append(&b->samples, &b->n_samples, &b->samples_cap, m, n);
+    if (rc == AS_OK) as_trace_reader_drop_samples(q->rd, n);
+    return rc;
 }
 
 /* Decode the next batch into b. */

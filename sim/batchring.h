@@ -66,6 +66,11 @@ double as_batchring_decode_s(const as_batchring_t *q);
  * is the caller's again. The stack copies stay valid until destroy. */
 void as_batchring_join(as_batchring_t *q);
 
+/* as_samples_append: append src[0..k) to the growing array (*v, *n,
+ * *cap). @return 0 or AS_ENOMEM (the array as it was). */
+int as_samples_append(as_mem_sample_t **v, size_t *n, size_t *cap,
+                      const as_mem_sample_t *src, size_t k);
+
 /* as_batchring_destroy: join, then free everything (the stack copies
  * too). */
 void as_batchring_destroy(as_batchring_t *q);

@@ -160,19 +160,8 @@ static int add_samples(run_t *r, const as_batch_t *b)
         r->rs_n -= r->rs_head;
         r->rs_head = 0;
     }
-    if (!b->n_samples) return AS_OK;
-    if (r->rs_n + b->n_samples > r->rs_cap) {
-        size_t cap = r->rs_cap ? r->rs_cap : 16;
-        while (cap < r->rs_n + b->n_samples)
-            cap *= 2;
-        as_mem_sample_t *ns = realloc(r->rs, cap * sizeof *ns);
-        if (!ns) return AS_ENOMEM;
-        r->rs = ns;
-        r->rs_cap = cap;
-    }
-    memcpy(r->rs + r->rs_n, b->samples, b->n_samples * sizeof *r->rs);
-    r->rs_n += b->n_samples;
-    return AS_OK;
+    return as_samples_append(&r->rs, &r->rs_n, &r->rs_cap, b->samples,
+                             b->n_samples);
 }
 
 /* One sample for the sinks: the state at t and, when a sink wants them, the
