@@ -35,6 +35,7 @@
 #include "common/limits.h"
 #include "common/util.h"
 #include "policies/layers/check.h"
+#include "sim/batchring.h"
 #include "sim/lightcheck.h"
 #include "sim/livemap.h"
 #include "sim/outcomes.h"
@@ -43,8 +44,11 @@
 #include "sim/predset.h"
 #include "traces/trace.h"
 
-#define BATCH 4096
+#include <pthread.h>
+
+#define BATCH AS_BATCH_READ
 #define BLOCK_BATCHES 16 /* batches per block with several configurations */
+#define RING_SLOTS 4     /* decoded blocks in flight with a decode thread */
 #define PREFETCH_AHEAD 8 /* events between a prefetch and its use */
 
 typedef struct {
@@ -78,7 +82,9 @@ typedef struct {
     as_param_part_t pol_part; /* the policy's resolved parameters */
     int class_periods;        /* the policy's ops.class_periods */
     as_mem_sample_t real;     /* the latest real-memory sample used */
-    uint64_t real_next;       /* samples taken, from the trace's first */
+    as_mem_sample_t *rs;      /* samples brought by the batches: rs[head,
+                                 n) not yet taken */
+    size_t rs_head, rs_n, rs_cap;
 
     /* the driver's (as_engine_run_many) */
     as_simos_config_t oscfg; /* the OS as configured */
@@ -86,6 +92,7 @@ typedef struct {
     int first;               /* no event replayed yet */
     int rc;                  /* the first error; the run stops there */
     double own_s;            /* wall time spent on this configuration */
+    size_t group;            /* the simulation thread that replays it */
 } run_t;
 
 static void errf(char *err, size_t cap, const char *fmt, ...)
@@ -120,15 +127,13 @@ static void sample_now(run_t *r, as_sample_t *s, uint64_t t)
 /* Take the trace's real-memory samples that precede, in the trace, the
  * event about to be replayed (r->res->events of them are done) and are
  * not later than t (all of them with `all`); the latest becomes r->real.
- * The reader is shared by the configurations, so each keeps its own place
- * (r->real_next, counted from the trace's first sample) and the driver
- * drops the samples every configuration has used (drop_used_samples). */
+ * Each configuration keeps its own queue of the samples its batches
+ * brought (add_samples), so no configuration and no thread waits for
+ * another to use them. */
 static void take_real(run_t *r, uint64_t t, int all)
 {
-    size_t n;
-    const as_mem_sample_t *m = as_trace_reader_samples(r->reader, &n);
-    uint64_t base = as_trace_reader_sample_count(r->reader) - n;
-    size_t used = (size_t)(r->real_next - base);
+    const as_mem_sample_t *m = r->rs;
+    size_t used = r->rs_head, n = r->rs_n;
     as_run_result_t *res = r->res;
     while (used < n && (all || (m[used].events_before <= res->events &&
                                 m[used].t_ns <= t))) {
@@ -152,21 +157,21 @@ static void take_real(run_t *r, uint64_t t, int all)
             x->anon_huge_bytes > res->real_peak_huge_bytes)
             res->real_peak_huge_bytes = x->anon_huge_bytes;
     }
-    r->real_next = base + used;
+    r->rs_head = used;
 }
 
-/* Drop from the shared reader the samples that every configuration still
- * running has taken, so memory stays bounded on long traces. */
-static void drop_used_samples(run_t *runs, size_t k, as_trace_reader_t *rd)
+/* Queue the samples a batch brought (the used ones are dropped first).
+ * @return 0 or AS_ENOMEM. */
+static int add_samples(run_t *r, const as_batch_t *b)
 {
-    size_t n;
-    (void)as_trace_reader_samples(rd, &n);
-    uint64_t base = as_trace_reader_sample_count(rd) - n, upto = UINT64_MAX;
-    for (size_t j = 0; j < k; j++)
-        if (runs[j].rc == AS_OK && runs[j].real_next < upto)
-            upto = runs[j].real_next;
-    if (upto != UINT64_MAX && upto > base)
-        as_trace_reader_drop_samples(rd, (size_t)(upto - base));
+    if (r->rs_head) {
+        memmove(r->rs, r->rs + r->rs_head,
+                (r->rs_n - r->rs_head) * sizeof *r->rs);
+        r->rs_n -= r->rs_head;
+        r->rs_head = 0;
+    }
+    return as_samples_append(&r->rs, &r->rs_n, &r->rs_cap, b->samples,
+                             b->n_samples);
 }
 
 /* One sample for the sinks: the state at t and, when a sink wants them, the
@@ -504,6 +509,7 @@ void as_run_config_default(as_run_config_t *cfg)
     as_classes_default(&cfg->classes);
     as_simos_config_default(&cfg->os);
     cfg->check = AS_RUN_CHECK_FULL;
+    cfg->threads = 1;
 }
 
 /* Find the policy and the predictors, and resolve every parameter: the
@@ -634,8 +640,6 @@ static int setup(run_t *r, const as_run_params_t *rp)
         (rc = as_predset_load(r->preds, cfg->predictor_load_path, r->err,
                               r->errcap)) != AS_OK)
         return rc;
-    if ((rc = as_predset_oracle_prepass(r->preds, r->err, r->errcap)) != AS_OK)
-        return rc;
     if ((rc = create_policy(
              r, as_run_params_values(rp, 0),
              as_run_params_values(rp, r->check_part)[AS_CHECK_P_EVERY].u)) !=
@@ -748,6 +752,11 @@ static int finish(run_t *r)
     as_live_t o;
     for (uint64_t cur = 0; as_livemap_next(&r->live, &cur, &o);)
         if (!(o.flags & AS_LIVE_FAILED)) observe(r, &o, r->t_now, 0);
+    if (as_predset_oracle_error(r->preds) != AS_OK) {
+        errf(r->err, r->errcap, "%s: cannot read the oracle's table back",
+             cfg->trace_path);
+        return AS_EIO;
+    }
     res->objects = r->next_object;
     res->duration_ns = res->metrics.duration_ns;
     res->os = *as_simos_counters(r->os);
@@ -789,63 +798,151 @@ static void run_destroy(run_t *r)
     as_predset_destroy(r->preds);
     as_outcomes_destroy(r->outcomes);
     free(r->pol_sample.v);
+    free(r->rs);
     as_polstack_destroy(&r->pol);
     if (r->os) as_simos_destroy(r->os);
     as_livemap_destroy(&r->live);
     if (r->light_on) as_lightcheck_destroy(&r->light);
 }
 
+/* What one simulation thread replays: the configurations of its groups
+ * (ring consumers; one unless a thread could not start), every batch of
+ * the ring in turn. */
+typedef struct {
+    run_t *runs;
+    size_t k;
+    size_t groups[AS_MAX_THREADS], n_groups;
+    as_batchring_t *ring;
+    long status; /* the last batch's status */
+} sim_thread_t;
+
+/* Replay every batch through the configurations of the thread's groups;
+ * the first configuration's progress callback (group 0) hears the events
+ * read. */
+static void *simulate(void *arg)
+{
+    sim_thread_t *st = arg;
+    run_t *runs = st->runs;
+    const as_run_config_t *c0 = runs[0].cfg;
+    uint64_t done = 0, total = runs[0].trace_events;
+    for (int last = 0; !last;) {
+        for (size_t i = 0; i < st->n_groups; i++) {
+            size_t g = st->groups[i];
+            const as_batch_t *b = as_batchring_next(st->ring, g);
+            double w1 = wall_now();
+            for (size_t j = 0; j < st->k; j++) {
+                run_t *r = &runs[j];
+                if (r->group != g || r->rc != AS_OK) continue;
+                as_predset_set_stacks(r->preds, &b->stacks);
+                r->rc = add_samples(r, b);
+                if (r->rc == AS_OK) r->rc = replay_batch(r, b->ev, (long)b->n);
+                double w2 = wall_now();
+                r->own_s += w2 - w1;
+                w1 = w2;
+            }
+            /* every time the event count crosses a multiple of 2^20 */
+            if (g == 0) {
+                done += b->n;
+                if (c0->progress && (done >> 20) != ((done - b->n) >> 20))
+                    c0->progress(c0->progress_arg, done, total);
+            }
+            st->status = b->status;
+            last = b->last;
+            as_batchring_release(st->ring, g);
+        }
+    }
+    return NULL;
+}
+
 /* Read the trace once and hand every block of events to each
  * configuration still running, in order; a configuration that fails stops
- * alone. Several configurations take blocks of BLOCK_BATCHES batches, so
- * that each keeps its own tables in cache for that long. The first
- * configuration's progress callback hears the events read. */
-static void replay_all(run_t *runs, size_t k, as_trace_reader_t *reader)
+ * alone. With threads <= 1 the caller's thread decodes and simulates;
+ * otherwise a decode thread fills a ring of blocks and min(threads, k)
+ * simulation threads (the caller's among them) each replay their share
+ * of the configurations (j % threads). Several configurations take blocks
+ * of BLOCK_BATCHES batches, so that each keeps its own tables in cache
+ * for that long. The ring is left to the caller (stack copies live in it
+ * until the runs finish), joined. @return the threads that ran. */
+static int replay_all(run_t *runs, size_t k, as_trace_reader_t *reader,
+                      int threads, as_batchring_t **ring)
 {
-    const as_run_config_t *c0 = runs[0].cfg;
-    size_t cap = k > 1 ? (size_t)BATCH * BLOCK_BATCHES : BATCH;
-    as_event_t *ev = malloc(cap * sizeof *ev);
-    uint64_t total = 0;
+    size_t nsim = threads <= 1 ? 1 : (size_t)threads < k ? (size_t)threads : k;
+    if (nsim > AS_MAX_THREADS) nsim = AS_MAX_THREADS;
+    int threaded = threads > 1;
+    for (size_t j = 0; j < k; j++)
+        if (runs[j].rc == AS_OK && as_predset_needs_symbols(runs[j].preds))
+            threaded = 0; /* they read the reader's frames as they go */
+    if (!threaded) nsim = 1;
+    size_t cap = (size_t)BATCH * (k > 1 ? BLOCK_BATCHES : 1);
+    /* before the decode thread starts: the timers read the reader's index */
     for (size_t j = 0; j < k; j++) {
+        runs[j].group = j % nsim;
         if (runs[j].rc != AS_OK) continue;
-        if (!ev) runs[j].rc = AS_ENOMEM;
         double w = wall_now();
-        if (ev) runs[j].rc = replay_start(&runs[j]);
+        runs[j].rc = replay_start(&runs[j]);
         runs[j].own_s += wall_now() - w;
-        if (!total) total = runs[j].trace_events;
     }
-    long got = 0;
-    uint64_t done = 0;
-    double decode_s = 0;
-    while (ev && got >= 0) {
-        double w = wall_now();
-        size_t n = 0;
-        while (n < cap &&
-               (got = as_trace_reader_next_batch(reader, ev + n, BATCH)) > 0)
-            n += (size_t)got;
-        double w1 = wall_now();
-        decode_s += w1 - w;
-        if (n == 0) break;
-        for (size_t j = 0; j < k; j++) {
-            if (runs[j].rc != AS_OK) continue;
-            runs[j].rc = replay_batch(&runs[j], ev, (long)n);
-            double w2 = wall_now();
-            runs[j].own_s += w2 - w1;
-            w1 = w2;
+    int rc = as_batchring_create(ring, reader, cap, threaded, RING_SLOTS, nsim);
+    if (rc != AS_OK) {
+        for (size_t j = 0; j < k; j++)
+            if (runs[j].rc == AS_OK) runs[j].rc = rc;
+        return 1;
+    }
+    sim_thread_t st[AS_MAX_THREADS];
+    pthread_t th[AS_MAX_THREADS];
+    int joinable[AS_MAX_THREADS] = {0};
+    size_t ran = 1;
+    for (size_t g = 0; g < nsim; g++)
+        st[g] = (sim_thread_t){
+            .runs = runs, .k = k, .groups = {g}, .n_groups = 1, .ring = *ring};
+    for (size_t g = 1; g < nsim; g++) {
+        joinable[g] = pthread_create(&th[g], NULL, simulate, &st[g]) == 0;
+        if (joinable[g]) {
+            ran++;
+        } else { /* no thread for this group: the caller replays it too */
+            st[0].groups[st[0].n_groups++] = g;
         }
-        drop_used_samples(runs, k, reader);
-        /* every time the event count crosses a multiple of 2^20 */
-        done += n;
-        if (c0->progress && (done >> 20) != ((done - n) >> 20))
-            c0->progress(c0->progress_arg, done, total);
-        if (got == 0) break;
     }
+    simulate(&st[0]);
+    for (size_t g = 1; g < nsim; g++)
+        if (joinable[g]) pthread_join(th[g], NULL);
+    as_batchring_join(*ring);
+    double decode_s = as_batchring_decode_s(*ring);
     for (size_t j = 0; j < k; j++) {
         runs[j].own_s += decode_s / (double)k;
-        if (got < 0 && runs[j].rc == AS_OK)
-            runs[j].rc = trace_err(&runs[j], (int)got);
+        long status = st[0].status; /* every group saw the same last batch */
+        if (status < 0 && status != AS_ENOMEM && runs[j].rc == AS_OK)
+            runs[j].rc = trace_err(&runs[j], (int)status);
+        else if (status != 0 && runs[j].rc == AS_OK)
+            runs[j].rc = (int)status;
     }
-    free(ev);
+    return threaded ? (int)ran + 1 : 1;
+}
+
+/* The oracle's pre-pass, once per distinct set of lifetime classes among
+ * the configurations that need it (oracles[0..k) holds them); each such
+ * configuration gets its table, or the pre-pass's error. */
+static void share_oracles(run_t *runs, size_t k, as_trace_reader_t *reader,
+                          as_oracle_t *oracles, int threads)
+{
+    for (size_t j = 0; j < k; j++) {
+        run_t *r = &runs[j];
+        if (r->rc != AS_OK || !as_predset_needs_oracle(r->preds)) continue;
+        double w = wall_now();
+        size_t i = 0;
+        while (i < j &&
+               !(oracles && oracles[i].built &&
+                 as_oracle_same_classes(&oracles[i].classes, &r->cfg->classes)))
+            i++;
+        if (!oracles)
+            r->rc = AS_ENOMEM;
+        else if (i == j)
+            r->rc = as_oracle_build(&oracles[j], reader, &r->cfg->classes,
+                                    threads, r->err, r->errcap);
+        if (r->rc == AS_OK)
+            r->rc = as_predset_use_oracle(r->preds, &oracles[i]);
+        r->own_s += wall_now() - w;
+    }
 }
 
 int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
@@ -903,12 +1000,21 @@ int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
         r->own_s += wall_now() - w;
     }
     free(rps);
-    if (orc == AS_OK && reader) replay_all(runs, k, reader);
+    as_oracle_t *oracles = calloc(k, sizeof *oracles);
+    for (size_t j = 0; oracles && j < k; j++)
+        oracles[j].fd = -1; /* none open */
+    if (orc == AS_OK && reader)
+        share_oracles(runs, k, reader, oracles, cfgs[0]->threads);
+    as_batchring_t *ring = NULL;
+    int threads = 1;
+    if (orc == AS_OK && reader)
+        threads = replay_all(runs, k, reader, cfgs[0]->threads, &ring);
     int first_rc = AS_OK;
     for (size_t j = 0; j < k; j++) {
         run_t *r = &runs[j];
         const as_run_config_t *cfg = r->cfg;
         w = wall_now();
+        r->res->threads = threads;
         if (r->rc == AS_OK) r->rc = finish(r);
         if (r->rc == AS_OK) {
             r->res->wall_s = r->own_s + (wall_now() - w);
@@ -925,6 +1031,10 @@ int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
         rcs[j] = r->rc;
         if (first_rc == AS_OK) first_rc = r->rc;
     }
+    as_batchring_destroy(ring);
+    for (size_t j = 0; oracles && j < k; j++)
+        as_oracle_destroy(&oracles[j]);
+    free(oracles);
     if (reader) as_trace_reader_close(reader);
     free(runs);
     return first_rc;

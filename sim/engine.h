@@ -30,6 +30,7 @@
 #include "sim/timers.h"
 
 #define AS_MAX_PARAMS 64
+#define AS_MAX_THREADS 64 /* simulation threads of one replay */
 
 /* as_run_config_t.check: OFF verifies nothing; FULL wraps the policy in the
  * checking layer (policies/layers/check.h: O(log n) per call, page-source
@@ -94,6 +95,15 @@ typedef struct as_run_config {
      * provenance (argv[0] first; NULL/0 = not from a command line) */
     char *const *argv;
     int argc;
+    /* Threads of the replay (as_engine_run_many reads cfgs[0]'s): 1 (the
+     * default) decodes and simulates on the caller's thread; N >= 2
+     * decodes on a thread of its own, ahead through a bounded ring of
+     * decoded batches, and simulates the configurations on min(N, k,
+     * AS_MAX_THREADS) threads (the caller's among them), configuration j
+     * on thread j % that. The figures are the same for every N. A
+     * predictor that reads the frames' names (needs_symbols) keeps the
+     * replay on one thread. */
+    int threads;
 } as_run_config_t;
 
 /* The bounds on sampling and timers are in sim/timers.h. */
@@ -151,6 +161,7 @@ typedef struct as_run_result {
     as_stat_t *stats;
     size_t n_stats;
     double wall_s;
+    int threads; /* threads the replay ran on (decode + simulation) */
     /* the allocation sites with the most mispredicted bytes, most first */
     as_site_report_t top_sites[AS_TOP_SITES];
     size_t n_top_sites;

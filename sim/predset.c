@@ -1,8 +1,9 @@
 /* predset.c - the predictors of one run (see predset.h).
  *
  * Owns the predictor instances (primary, its inner one, shadow, the shadow's
- * inner one), the oracle's table of true classes and the cache of each
- * stack's pcs that every prediction context points into. It never sees the
+ * inner one) and the frames' names of the current context; the stacks
+ * (stackdefs.h) and the oracle's table (oracle.h) are the engine's. It
+ * never sees the
  * policy or the outcome tables: the engine asks it for classes and tells it
  * outcomes, and the outcome accounting (outcomes.c) counts them.
  */
@@ -15,9 +16,6 @@
 
 #include "common/error.h"
 #include "sim/fileio.h"
-#include "sim/livemap.h"
-
-#define BATCH 4096
 
 /* One predictor instance, possibly a wrapper with its inner predictor;
  * `part` and `inner_part` index the run's parameter parts. */
@@ -30,15 +28,12 @@ typedef struct {
 struct as_predset {
     const as_classes_t *classes;
     as_trace_reader_t *reader;
-    pred_inst_t pred;     /* places objects */
-    pred_inst_t shadow;   /* counterfactual only (ops NULL: none) */
-    uint8_t *oracle;      /* true class per object id, two per byte (oracle
-                           only; classes < 16) */
-    uint64_t oracle_n;    /* ids below this have an entry */
-    uint64_t **stack_pcs; /* pcs of stack s (lazily built), s < stack_pcs_n */
-    uint32_t stack_pcs_n;
-    int symbols;        /* a predictor needs the frames' names */
-    const char **names; /* symbols then modules of the current context
+    pred_inst_t pred;           /* places objects */
+    pred_inst_t shadow;         /* counterfactual only (ops NULL: none) */
+    as_oracle_cursor_t *oracle; /* reads the true classes (NULL: none) */
+    as_stackdefs_view_t stacks; /* the stacks of the current batch */
+    int symbols;                /* a predictor needs the frames' names */
+    const char **names;         /* symbols then modules of the current context
                              (2 * names_cap; looked up per context, since a
                              trace may redefine a frame) */
     uint32_t names_cap;
@@ -233,124 +228,38 @@ int as_predset_save(as_predset_t *ps, const char *path, char *err, size_t cap)
     return rc;
 }
 
-/* The oracle's table packs two 4-bit classes per byte (AS_MAX_CLASSES is
- * 16): half a byte per object of the trace. */
-static inline void oracle_set(uint8_t *t, uint64_t id, uint32_t c)
-{
-    uint8_t *b = &t[id >> 1];
-    *b = (id & 1) ? (uint8_t)((*b & 0x0f) | (c << 4))
-                  : (uint8_t)((*b & 0xf0) | c);
-}
-
-static inline uint32_t oracle_get(const uint8_t *t, uint64_t id)
-{
-    return (t[id >> 1] >> ((id & 1) * 4)) & 0x0f;
-}
-
 static int needs_oracle(const pred_inst_t *p)
 {
     return p->ops &&
            (p->ops->needs_oracle || (p->inner && p->inner->needs_oracle));
 }
 
-int as_predset_oracle_prepass(as_predset_t *ps, char *err, size_t cap)
+int as_predset_needs_oracle(const as_predset_t *ps)
 {
-    if (!needs_oracle(&ps->pred) && !needs_oracle(&ps->shadow)) return AS_OK;
-    as_livemap_t born;
-    uint64_t bytes = 1 << 16; /* 2 objects each */
-    uint8_t *cls = calloc(bytes, 1);
-    as_event_t *ev = malloc(BATCH * sizeof *ev);
-    if (!cls || !ev || as_livemap_init(&born, 1024) != AS_OK) {
-        free(cls);
-        free(ev);
-        return AS_ENOMEM;
-    }
-    const as_classes_t *c = ps->classes;
-    uint32_t last = c->n - 1;
-    uint64_t n = 0;
-    long got;
-    int rc = AS_OK;
-    while ((got = as_trace_reader_next_batch(ps->reader, ev, BATCH)) > 0) {
-        /* memory samples are for the replay, which reads them again */
-        as_trace_reader_drop_samples(ps->reader, (size_t)-1);
-        for (long i = 0; i < got; i++) {
-            const as_event_t *e = &ev[i];
-            if (e->kind == AS_EV_FREE || e->kind == AS_EV_REALLOC) {
-                as_live_t b;
-                if (as_livemap_take(&born, e->object, &b))
-                    oracle_set(cls, b.id,
-                               as_classes_of(c, e->t_ns - b.t_alloc_ns));
-            }
-            if (e->kind == AS_EV_ALLOC || e->kind == AS_EV_REALLOC) {
-                uint64_t id =
-                    e->kind == AS_EV_ALLOC ? e->object : e->new_object;
-                while ((id >> 1) >= bytes) {
-                    uint8_t *nc = realloc(cls, bytes * 2);
-                    if (!nc) {
-                        rc = AS_ENOMEM;
-                        goto out;
-                    }
-                    memset(nc + bytes, 0, bytes);
-                    cls = nc;
-                    bytes *= 2;
-                }
-                oracle_set(cls, id, last); /* until its free: never freed */
-                if (id + 1 > n) n = id + 1;
-                as_live_t b = {.id = id, .t_alloc_ns = e->t_ns};
-                if (as_livemap_insert(&born, &b) != AS_OK) {
-                    rc = AS_ENOMEM;
-                    goto out;
-                }
-            }
-        }
-    }
-    if (got < 0) {
-        rc = (int)got;
-        errf(err, cap, "%s", as_trace_reader_error(ps->reader));
-    }
-out:
-    free(ev);
-    as_livemap_destroy(&born);
-    if (rc != AS_OK) {
-        free(cls);
-        return rc;
-    }
-    ps->oracle = cls;
-    ps->oracle_n = n;
-    return as_trace_reader_rewind(ps->reader);
+    return needs_oracle(&ps->pred) || needs_oracle(&ps->shadow);
 }
 
-static const uint64_t *stack_pcs(as_predset_t *ps, uint32_t stack,
+int as_predset_use_oracle(as_predset_t *ps, const as_oracle_t *o)
+{
+    if (!ps->oracle && !(ps->oracle = malloc(sizeof *ps->oracle)))
+        return AS_ENOMEM;
+    as_oracle_cursor_init(ps->oracle, o);
+    return AS_OK;
+}
+
+int as_predset_oracle_error(const as_predset_t *ps)
+{
+    return ps->oracle ? ps->oracle->err : AS_OK;
+}
+
+/* The pcs, frame ids and depth of a stack, from the engine's copy. */
+static const uint64_t *stack_pcs(const as_predset_t *ps, uint32_t stack,
                                  uint32_t *depth, const uint32_t **frames)
 {
-    *depth = 0;
-    *frames = NULL;
-    if (!stack) return NULL;
-    if (as_trace_reader_stack(ps->reader, stack, frames, depth) != AS_OK)
-        return NULL;
-    if (stack >= ps->stack_pcs_n) {
-        uint32_t n = ps->stack_pcs_n ? ps->stack_pcs_n : 64;
-        while (n <= stack)
-            n *= 2;
-        uint64_t **np = realloc(ps->stack_pcs, n * sizeof *np);
-        if (!np) return NULL;
-        memset(np + ps->stack_pcs_n, 0, (n - ps->stack_pcs_n) * sizeof *np);
-        ps->stack_pcs = np;
-        ps->stack_pcs_n = n;
-    }
-    if (!ps->stack_pcs[stack] && *depth) {
-        uint64_t *pcs = malloc(*depth * sizeof *pcs);
-        if (!pcs) return NULL;
-        for (uint32_t i = 0; i < *depth; i++) {
-            as_frame_t f;
-            pcs[i] =
-                as_trace_reader_frame(ps->reader, (*frames)[i], &f) == AS_OK
-                    ? f.pc
-                    : 0;
-        }
-        ps->stack_pcs[stack] = pcs;
-    }
-    return ps->stack_pcs[stack];
+    const as_stackdef_t *d = as_stackdefs_get(&ps->stacks, stack);
+    *depth = d ? d->depth : 0;
+    *frames = d ? d->frames : NULL;
+    return d ? d->pcs : NULL;
 }
 
 /* The frames' symbols and modules for a predictor that reads them. */
@@ -375,8 +284,9 @@ static void frame_names(as_predset_t *ps, as_pred_ctx_t *pc)
     pc->modules = ps->names + ps->names_cap;
 }
 
+/* The context of q; true_class is what an oracle is told. */
 static void pred_ctx(as_predset_t *ps, as_pred_ctx_t *pc,
-                     const as_pred_query_t *q)
+                     const as_pred_query_t *q, int32_t true_class)
 {
     pc->object = q->object;
     pc->now_ns = q->now_ns;
@@ -388,11 +298,7 @@ static void pred_ctx(as_predset_t *ps, as_pred_ctx_t *pc,
     pc->pcs = stack_pcs(ps, q->stack, &pc->depth, &pc->frames);
     pc->symbols = pc->modules = NULL;
     if (ps->symbols) frame_names(ps, pc);
-    pc->true_class = ps->oracle
-                         ? (q->object < ps->oracle_n
-                                ? (int32_t)oracle_get(ps->oracle, q->object)
-                                : (int32_t)ps->classes->n - 1)
-                         : AS_CLASS_UNKNOWN;
+    pc->true_class = true_class;
 }
 
 static int32_t predict_one(const as_predset_t *ps, const pred_inst_t *p,
@@ -409,7 +315,9 @@ void as_predset_predict(as_predset_t *ps, const as_pred_query_t *q,
                         int32_t *predicted, int32_t *shadow)
 {
     as_pred_ctx_t pc;
-    pred_ctx(ps, &pc, q);
+    pred_ctx(ps, &pc, q,
+             ps->oracle ? as_oracle_cursor_class(ps->oracle, q->object)
+                        : AS_CLASS_UNKNOWN);
     *predicted = predict_one(ps, &ps->pred, &pc);
     *shadow = ps->shadow.ops ? predict_one(ps, &ps->shadow, &pc) : -1;
 }
@@ -419,8 +327,10 @@ static void observe_one(as_predset_t *ps, pred_inst_t *p,
                         uint64_t life, uint32_t actual)
 {
     if (!p->ops->observe) return;
+    /* At its outcome an object's true class is the actual one (the
+     * pre-pass computed it from the same lifetime). */
     as_pred_ctx_t pc;
-    pred_ctx(ps, &pc, q);
+    pred_ctx(ps, &pc, q, ps->oracle ? (int32_t)actual : AS_CLASS_UNKNOWN);
     as_pred_outcome_t out = {.lifetime_ns = life,
                              .actual_class = actual,
                              .predicted_class = predicted};
@@ -434,6 +344,16 @@ void as_predset_observe(as_predset_t *ps, const as_pred_query_t *q,
     observe_one(ps, &ps->pred, q, predicted, life, actual);
     if (ps->shadow.ops && shadow >= 0)
         observe_one(ps, &ps->shadow, q, shadow, life, actual);
+}
+
+void as_predset_set_stacks(as_predset_t *ps, const as_stackdefs_view_t *v)
+{
+    ps->stacks = *v;
+}
+
+int as_predset_needs_symbols(const as_predset_t *ps)
+{
+    return ps->symbols;
 }
 
 int as_predset_has_shadow(const as_predset_t *ps)
@@ -464,9 +384,6 @@ void as_predset_destroy(as_predset_t *ps)
         if (all[i]->state) all[i]->ops->destroy(all[i]->state);
         if (all[i]->inner_state) all[i]->inner->destroy(all[i]->inner_state);
     }
-    for (uint32_t i = 0; i < ps->stack_pcs_n; i++)
-        free(ps->stack_pcs[i]);
-    free(ps->stack_pcs);
     free(ps->names);
     free(ps->oracle);
     free(ps);

@@ -5,12 +5,12 @@
  * Type map
  *   as_predset_spec_t  which predictors, by registry name
  *   as_pred_query_t    an object as the engine knows it at allocation
- *   as_predset_t       the instances, their trained tables, the oracle's
- *                      true classes and the per-stack pc cache (opaque)
+ *   as_predset_t       the instances and their trained tables (opaque)
  *
  * Life of a set: resolve (find the predictors, add their parameter parts),
  * create (after the parameters are final), optionally load a trained table
- * and run the oracle pre-pass, then predict/observe once per object, then
+ * and give it the oracle's table (oracle.h), then predict/observe once per
+ * object (with the stacks of each batch, set_stacks), then
  * save and report statistics, destroy.
  */
 #ifndef AS_SIM_PREDSET_H
@@ -21,8 +21,10 @@
 #include "common/lifetime.h"
 #include "common/mem.h"
 #include "predictors/predictor.h"
+#include "sim/oracle.h"
 #include "sim/params.h"
 #include "sim/sink.h"
+#include "sim/stackdefs.h"
 #include "traces/trace.h"
 
 typedef struct {
@@ -70,11 +72,18 @@ int as_predset_load(as_predset_t *ps, const char *path, char *err,
 int as_predset_save(as_predset_t *ps, const char *path, char *err,
                     size_t errcap);
 
-/* as_predset_oracle_prepass: when a predictor of the set needs the true
- * classes, read the whole trace once to learn them, then rewind the reader.
- * @return 0 (also when none needs them), a trace error with err from the
- * reader, or AS_ENOMEM. */
-int as_predset_oracle_prepass(as_predset_t *ps, char *err, size_t errcap);
+/* as_predset_needs_oracle: @return 1 when a predictor of the set needs
+ * the true classes (an oracle.h table, built by the caller). */
+int as_predset_needs_oracle(const as_predset_t *ps);
+
+/* as_predset_use_oracle: the true classes the predictors are given (o
+ * must outlive the set; built with the set's classes), read through a
+ * cursor of the set's own. @return 0 or AS_ENOMEM. */
+int as_predset_use_oracle(as_predset_t *ps, const as_oracle_t *o);
+
+/* as_predset_oracle_error: @return 0, or AS_EIO when reading the oracle's
+ * table failed (the classes given since are wrong: fail the run). */
+int as_predset_oracle_error(const as_predset_t *ps);
 
 /* as_predset_predict: ask the predictor (and the shadow) for q's class,
  * clamped to the run's classes; AS_CLASS_NONE passes through. *shadow is
@@ -87,6 +96,16 @@ void as_predset_predict(as_predset_t *ps, const as_pred_query_t *q,
 void as_predset_observe(as_predset_t *ps, const as_pred_query_t *q,
                         uint64_t lifetime_ns, uint32_t actual_class,
                         int32_t predicted, int32_t shadow);
+
+/* as_predset_set_stacks: the stacks the next predictions and outcomes
+ * read (the copies of the batch being replayed; stackdefs.h). A stack
+ * outside v reads as no stack. */
+void as_predset_set_stacks(as_predset_t *ps, const as_stackdefs_view_t *v);
+
+/* as_predset_needs_symbols: @return 1 when a predictor of the set reads
+ * the frames' names, which come from the reader at each prediction (so
+ * the replay must not decode on another thread). */
+int as_predset_needs_symbols(const as_predset_t *ps);
 
 /* as_predset_has_shadow: @return 1 when the set has a shadow predictor. */
 int as_predset_has_shadow(const as_predset_t *ps);

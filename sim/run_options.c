@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sim/cli.h"
 #include "sim/fileio.h"
@@ -34,7 +35,8 @@ enum {
     OPT_SKIP_BAD,
     OPT_ALLOW_TRUNCATED,
     OPT_MAX_ROWS,
-    OPT_CONFIG
+    OPT_CONFIG,
+    OPT_THREADS
 };
 
 static const as_opt_t run_only[] = {
@@ -101,6 +103,13 @@ static const as_opt_t run_common[] = {
                     "write the predictor's table after the run"),
     AS_OPT_ROW_TEXT(OPT_OUTPUT, "output", 'o', "DIR",
                     "output directory (run: allocsim-out; demo: demo-out)"),
+    AS_OPT_ROW_NUM(OPT_THREADS, "threads", 0, AS_PARAM_U64, 1, AS_MAX_THREADS,
+                   "N",
+                   "threads of the replay: 1 decodes and simulates on one\n"
+                   "thread; N >= 2 decodes on a thread of its own and\n"
+                   "simulates the --config configurations on up to N\n"
+                   "threads (default: the online CPUs, at most 64);\n"
+                   "the figures are the same for any N"),
     AS_OPT_ROW_FLAG(OPT_QUIET, "quiet", 'q', "no progress"),
     {0},
 };
@@ -119,6 +128,12 @@ static int check_predictor(const as_opts_t *p)
     return -1;
 }
 
+int as_online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > AS_MAX_THREADS ? AS_MAX_THREADS : (int)n;
+}
+
 int as_run_options_parse(as_run_opts_t *o, const char *cmd,
                          const as_opt_t *const *tables, int argc, char **argv,
                          void (*usage)(FILE *))
@@ -126,6 +141,7 @@ int as_run_options_parse(as_run_opts_t *o, const char *cmd,
     memset(o, 0, sizeof *o);
     as_run_config_default(&o->cfg);
     o->cfg.check = AS_RUN_CHECK_LIGHT;
+    o->cfg.threads = as_online_cpus();
     o->out_dir = "allocsim-out";
     as_opts_t p;
     as_opts_init(&p, cmd, tables, argc, argv);
@@ -217,6 +233,9 @@ int as_run_options_parse(as_run_opts_t *o, const char *cmd,
             break;
         case OPT_MAX_ROWS:
             o->cfg.max_rows = p.value.u;
+            break;
+        case OPT_THREADS:
+            o->cfg.threads = (int)p.value.u;
             break;
         default: /* AS_OPT_ARG */
             if (o->n_positional == AS_MAX_POSITIONAL) {

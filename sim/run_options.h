@@ -27,6 +27,10 @@ typedef struct {
     size_t n_positional;
 } as_run_opts_t;
 
+/* as_online_cpus: @return the CPUs online (sysconf), 1 to
+ * AS_MAX_THREADS: the default of --threads. */
+int as_online_cpus(void);
+
 /* as_run_options_parse: parse argv of subcommand `cmd` against `tables`
  * (as_cmd_run_opts or as_cmd_demo_opts). @return -1 when the caller should
  * go on, or an exit code (0 after --help, 2 on bad usage, message printed).

@@ -277,6 +277,7 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
 
     cJSON *ti = cJSON_AddObjectToObject(root, "timing");
     cJSON_AddNumberToObject(ti, "wall_s", res->wall_s);
+    cJSON_AddNumberToObject(ti, "threads", res->threads);
     cJSON_AddNumberToObject(ti, "events_per_s",
                             res->wall_s > 0 ? (double)res->events / res->wall_s
                                             : 0);

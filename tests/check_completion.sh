@@ -60,7 +60,7 @@ expect_has "subcommands" "" "" record import gen info cat run demo
 expect_has "subcommands r" "r" "r" record run
 expect "top-level options" "--v" --version
 expect_has "run options" "run --" "--" --policy --predictor --param --thp --output --quiet
-expect "run option --th" "run --th" --thp
+expect "run option --th" "run --th" --thp --threads
 expect "policy" "run --policy b" bestfit
 expect "policy =" "run --policy=ll" llama
 expect_has "policies" "run --policy " "" bestfit hoard llama tcmalloc

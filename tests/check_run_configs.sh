@@ -15,6 +15,7 @@ A=$2 S=$3
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail=0
+. "$S/tests/checklib.sh"
 "$A" gen server-mix --events 200000 --seed 5 -o "$T/t.ast" >/dev/null || { echo "FAIL gen"; exit 1; }
 specs=("tcmalloc" "llama,predictor=oracle" "bestfit,predictor=cached:site,shadow=oracle,check=full"
        "hoard,predictor=site,os.thp=never,hoard.large_threshold=16K")
@@ -33,8 +34,7 @@ sep_args() { # the options of a separate run equivalent to SPEC
 # The same trace with real-memory samples (an `s` line every 5000 events):
 # the configurations share the reader's samples, and each must still see
 # every one of them (series.csv's real_rss_bytes).
-"$A" cat "$T/t.ast" | awk '/^[afr] / { n++; if (n % 5000 == 0) print "s", $2, 1048576 * (n / 5000), "-" } { print }' >"$T/s.txt"
-"$A" import -f text "$T/s.txt" -o "$T/s.ast" >/dev/null || { echo "FAIL import of the sampled trace"; exit 1; }
+sampled_trace "$A" "$T/t.ast" "$T/s.ast" || { echo "FAIL import of the sampled trace"; exit 1; }
 for trace in "$T/t.ast" "$S/data/sqlite.ast" "$T/s.ast"; do
   name=$(basename "$trace")
   cfgs=()
@@ -65,13 +65,8 @@ PY
   done
   if [ "$name" = s.ast ]; then
     for s in "${specs[@]}"; do
-      python3 - "$T/many/$s/series.csv" <<'PY' || { echo "FAIL $name: $s: real RSS not in series.csv"; fail=1; }
-import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-real = [int(r["real_rss_bytes"]) for r in rows if r["real_rss_bytes"] not in ("", "0")]
-# 40 samples of 1..40 MiB over the trace; every configuration sees the last
-sys.exit(not real or max(real) != 40 << 20)
-PY
+      # 40 samples of 1..40 MiB over the trace; every configuration sees the last
+      real_rss_max_is "$T/many/$s/series.csv" 40 || { echo "FAIL $name: $s: real RSS not in series.csv"; fail=1; }
     done
   fi
   [ $fail = "$before" ] && echo "ok   $name: ${#specs[@]} configurations in one pass = separate runs"
@@ -86,13 +81,6 @@ if [ $rc = 2 ] && grep -q "unknown policy 'nope'" "$T/err" && [ -s "$T/bad/tcmal
   echo "ok   a bad configuration fails alone"
 else echo "FAIL bad configuration: exit $rc"; cat "$T/err"; ls "$T/bad"; fail=1; fi
 
-check() { # check NAME EXPECTED_RC GREP_PATTERN -- command...
-  local name=$1 want=$2 pat=$3; shift 4
-  "$@" >"$T/out" 2>"$T/err"; local rc=$?
-  if [ "$rc" != "$want" ]; then echo "FAIL $name: exit $rc, wanted $want"; cat "$T/err"; fail=1; return; fi
-  if ! grep -qE -e "$pat" "$T/err"; then echo "FAIL $name: stderr lacks /$pat/"; cat "$T/err"; fail=1; return; fi
-  echo "ok   $name"
-}
 check "policy and config" 2 "--policy and --config do not mix" -- "$A" run -p tcmalloc --config llama "$T/t.ast" -o "$T/u"
 check "unknown key" 2 "unknown key 'colour'" -- "$A" run --config 'llama,colour=red' "$T/t.ast" -o "$T/u"
 check "not key=value" 2 "'oracle' is not KEY=VALUE" -- "$A" run --config 'llama,oracle' "$T/t.ast" -o "$T/u"

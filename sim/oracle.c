@@ -1,0 +1,307 @@
+/* oracle.c - the oracle's pre-pass and its table (see oracle.h).
+ *
+ * The pre-pass keeps the allocation time of every live object in a live
+ * table (livemap.h; O(live) memory) and the classes of the ids [lo, lo +
+ * 2 * AS_ORACLE_WINDOW_BYTES) in a window; every new id is first set to
+ * the last class (never freed), and an object's class is written when its
+ * free or realloc comes. When a new id falls past the window, the
+ * window's first half goes to the temporary file and the window slides;
+ * a free of an id already written out is queued as a patch, and patches
+ * are applied to the file, sorted, a block at a time, whenever the queue
+ * fills and at the end. A trace whose ids fit the window never makes a
+ * file. The decoding goes through the batch ring (batchring.h), on a
+ * thread of its own when asked, so on two cores decoding and classifying
+ * overlap.
+ */
+#include "sim/oracle.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "sim/batchring.h"
+#include "sim/livemap.h"
+
+#define PATCH_BLOCK_BYTES 65536
+
+typedef struct {
+    uint64_t id;
+    uint32_t cls;
+} patch_t;
+
+/* The pre-pass's state. */
+typedef struct {
+    as_oracle_t *o;
+    uint8_t *win; /* ids [lo, lo + 2 * win_bytes) */
+    size_t win_bytes;
+    uint64_t lo; /* even */
+    patch_t *patch;
+    size_t n_patch, max_patch;
+    char *err;
+    size_t errcap;
+    char path[4096]; /* of the temporary file, for messages */
+} build_t;
+
+static inline void nibble_set(uint8_t *t, uint64_t i, uint32_t c)
+{
+    uint8_t *b = &t[i >> 1];
+    *b = (i & 1) ? (uint8_t)((*b & 0x0f) | (c << 4))
+                 : (uint8_t)((*b & 0xf0) | c);
+}
+
+static inline uint32_t nibble_get(const uint8_t *t, uint64_t i)
+{
+    return (t[i >> 1] >> ((i & 1) * 4)) & 0x0f;
+}
+
+int as_oracle_same_classes(const as_classes_t *a, const as_classes_t *b)
+{
+    if (a->n != b->n) return 0;
+    for (uint32_t i = 0; i < a->n; i++)
+        if (a->bound_ns[i] != b->bound_ns[i]) return 0;
+    return 1;
+}
+
+static int io_err(build_t *b, const char *what)
+{
+    snprintf(b->err, b->errcap, "%s: cannot %s the oracle's table: %s", b->path,
+             what, strerror(errno));
+    return AS_EIO;
+}
+
+static int write_all(build_t *b, const uint8_t *p, size_t n, uint64_t off)
+{
+    while (n) {
+        ssize_t w = pwrite(b->o->fd, p, n, (off_t)off);
+        if (w <= 0) return io_err(b, "write");
+        p += w;
+        n -= (size_t)w;
+        off += (uint64_t)w;
+    }
+    return AS_OK;
+}
+
+/* Read up to n bytes at off; bytes past the end of the file read as 0. */
+static int read_some(int fd, uint8_t *p, size_t n, uint64_t off)
+{
+    memset(p, 0, n);
+    while (n) {
+        ssize_t r = pread(fd, p, n, (off_t)off);
+        if (r < 0) return AS_EIO;
+        if (r == 0) break;
+        p += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return AS_OK;
+}
+
+static int open_file(build_t *b)
+{
+    const char *dir = getenv("TMPDIR");
+    snprintf(b->path, sizeof b->path, "%s/allocsim-oracle-XXXXXX",
+             dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(b->path);
+    if (fd < 0) return io_err(b, "create");
+    unlink(b->path);
+    b->o->fd = fd;
+    return AS_OK;
+}
+
+static int cmp_patch(const void *x, const void *y)
+{
+    const patch_t *a = x, *b = y;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Apply the queued patches to the file, a block at a time. */
+static int apply_patches(build_t *b)
+{
+    qsort(b->patch, b->n_patch, sizeof *b->patch, cmp_patch);
+    uint8_t *blk = malloc(PATCH_BLOCK_BYTES);
+    if (!blk) return AS_ENOMEM;
+    int rc = AS_OK;
+    for (size_t i = 0; rc == AS_OK && i < b->n_patch;) {
+        uint64_t off =
+            (b->patch[i].id >> 1) / PATCH_BLOCK_BYTES * PATCH_BLOCK_BYTES;
+        uint64_t first = off * 2, end = first + 2 * PATCH_BLOCK_BYTES;
+        if (read_some(b->o->fd, blk, PATCH_BLOCK_BYTES, off) != AS_OK) {
+            rc = io_err(b, "read");
+            break;
+        }
+        for (; i < b->n_patch && b->patch[i].id < end; i++)
+            nibble_set(blk, b->patch[i].id - first, b->patch[i].cls);
+        /* never past the part of the file written so far */
+        size_t len = PATCH_BLOCK_BYTES;
+        if (off + len > b->lo / 2) len = (size_t)(b->lo / 2 - off);
+        rc = write_all(b, blk, len, off);
+    }
+    free(blk);
+    b->n_patch = 0;
+    return rc;
+}
+
+/* Slide the window until it holds id: its first half goes to the file. */
+static int slide(build_t *b, uint64_t id)
+{
+    size_t half = b->win_bytes;
+    while (id >= b->lo + 4 * (uint64_t)half) {
+        int rc = b->o->fd < 0 ? open_file(b) : AS_OK;
+        if (rc == AS_OK) rc = write_all(b, b->win, half, b->lo / 2);
+        if (rc != AS_OK) return rc;
+        memmove(b->win, b->win + half, half);
+        memset(b->win + half, 0, half);
+        b->lo += 2 * (uint64_t)half;
+    }
+    return AS_OK;
+}
+
+static int set_class(build_t *b, uint64_t id, uint32_t cls)
+{
+    if (id >= b->lo) {
+        nibble_set(b->win, id - b->lo, cls);
+        return AS_OK;
+    }
+    b->patch[b->n_patch++] = (patch_t){id, cls};
+    return b->n_patch == b->max_patch ? apply_patches(b) : AS_OK;
+}
+
+/* Classify one batch of events. */
+static int classify(build_t *b, as_livemap_t *born, const as_event_t *ev,
+                    size_t n)
+{
+    const as_classes_t *c = &b->o->classes;
+    uint32_t last = c->n - 1;
+    for (size_t i = 0; i < n; i++) {
+        const as_event_t *e = &ev[i];
+        int rc = AS_OK;
+        if (e->kind == AS_EV_FREE || e->kind == AS_EV_REALLOC) {
+            as_live_t x;
+            if (as_livemap_take(born, e->object, &x))
+                rc = set_class(b, x.id,
+                               as_classes_of(c, e->t_ns - x.t_alloc_ns));
+        }
+        if (rc != AS_OK) return rc;
+        if (e->kind != AS_EV_ALLOC && e->kind != AS_EV_REALLOC) continue;
+        uint64_t id = e->kind == AS_EV_ALLOC ? e->object : e->new_object;
+        if ((rc = slide(b, id)) != AS_OK) return rc;
+        /* until its free: never freed (an id behind the window comes
+         * only from a trace that reuses ids; the reader refuses those) */
+        if (id >= b->lo) nibble_set(b->win, id - b->lo, last);
+        if (id + 1 > b->o->n) b->o->n = id + 1;
+        as_live_t x = {.id = id, .t_alloc_ns = e->t_ns};
+        if (as_livemap_insert(born, &x) != AS_OK) return AS_ENOMEM;
+    }
+    return AS_OK;
+}
+
+/* End of the pre-pass: the window and the patches to the file, or the
+ * window kept as the table when no file was needed. */
+static int finish(build_t *b)
+{
+    if (b->o->fd < 0) {
+        b->o->mem = b->win;
+        b->win = NULL;
+        return AS_OK;
+    }
+    uint64_t end = (b->o->n + 1) / 2; /* bytes of the table */
+    int rc = write_all(b, b->win, (size_t)(end - b->lo / 2), b->lo / 2);
+    b->lo = 2 * end; /* patches may now cover everything written */
+    if (rc == AS_OK && b->n_patch) rc = apply_patches(b);
+    return rc;
+}
+
+int as_oracle_build(as_oracle_t *o, as_trace_reader_t *rd,
+                    const as_classes_t *classes, int threads, char *err,
+                    size_t cap)
+{
+    return as_oracle_build_sized(o, rd, classes, threads,
+                                 AS_ORACLE_WINDOW_BYTES, AS_ORACLE_PATCHES, err,
+                                 cap);
+}
+
+int as_oracle_build_sized(as_oracle_t *o, as_trace_reader_t *rd,
+                          const as_classes_t *classes, int threads,
+                          size_t window_bytes, size_t patches, char *err,
+                          size_t cap)
+{
+    memset(o, 0, sizeof *o);
+    o->classes = *classes;
+    o->fd = -1;
+    build_t b = {.o = o,
+                 .win_bytes = window_bytes ? window_bytes : 1,
+                 .max_patch = patches ? patches : 1,
+                 .err = err,
+                 .errcap = cap};
+    b.win = calloc(2, b.win_bytes);
+    b.patch = malloc(b.max_patch * sizeof *b.patch);
+    as_livemap_t born;
+    as_batchring_t *ring = NULL;
+    int rc = b.win && b.patch ? as_livemap_init(&born, 1024) : AS_ENOMEM;
+    if (rc != AS_OK) {
+        free(b.win);
+        free(b.patch);
+        return rc;
+    }
+    rc = as_batchring_create(&ring, rd, AS_BATCH_READ, threads > 1, 4, 1);
+    long status = 0;
+    for (int last = 0; rc == AS_OK && !last;) {
+        const as_batch_t *x = as_batchring_next(ring, 0);
+        rc = classify(&b, &born, x->ev, x->n);
+        status = x->status;
+        last = x->last;
+        as_batchring_release(ring, 0);
+    }
+    as_batchring_destroy(ring); /* joined: the reader is ours again */
+    as_livemap_destroy(&born);
+    if (rc == AS_OK && status < 0) {
+        rc = (int)status;
+        snprintf(err, cap, "%s", as_trace_reader_error(rd));
+    } else if (rc == AS_OK && status != 0) {
+        rc = (int)status;
+    }
+    if (rc == AS_OK) rc = finish(&b);
+    free(b.win);
+    free(b.patch);
+    if (rc == AS_OK) rc = as_trace_reader_rewind(rd);
+    if (rc != AS_OK) {
+        as_oracle_destroy(o);
+        return rc;
+    }
+    o->built = 1;
+    return AS_OK;
+}
+
+void as_oracle_cursor_init(as_oracle_cursor_t *c, const as_oracle_t *o)
+{
+    c->o = o;
+    c->lo = c->hi = 0;
+    c->err = 0;
+}
+
+int32_t as_oracle_cursor_fill(as_oracle_cursor_t *c, uint64_t id)
+{
+    const as_oracle_t *o = c->o;
+    uint64_t lo = id & ~(uint64_t)1;
+    if (read_some(o->fd, c->buf, sizeof c->buf, lo / 2) != AS_OK) {
+        c->err = AS_EIO;
+        c->lo = c->hi = 0;
+        return (int32_t)o->classes.n - 1;
+    }
+    c->lo = lo;
+    c->hi = lo + 2 * sizeof c->buf;
+    return (int32_t)nibble_get(c->buf, id - lo);
+}
+
+void as_oracle_destroy(as_oracle_t *o)
+{
+    free(o->mem);
+    o->mem = NULL;
+    if (o->fd >= 0) close(o->fd);
+    o->fd = -1;
+    o->n = 0;
+    o->built = 0;
+}
