@@ -81,6 +81,16 @@ typedef struct {
     as_msg_t *why;
 } as_policy_config_t;
 
+/* as_policy_default_align: the alignment a request of `size` bytes with
+ * align 0 must get: 16, but only 8 for requests of at most 8 bytes, which
+ * hold no object needing more (C's rule; TCMalloc serves them from its
+ * 8-byte class, tcmalloc.small_align8). A policy may give more; the
+ * checking layers demand this much. @return 8 or 16. */
+static inline size_t as_policy_default_align(size_t size)
+{
+    return size <= 8 ? 8 : 16;
+}
+
 typedef struct as_policy_ops {
     const char *name;              /* registry name, e.g. "bestfit" */
     const char *doc;               /* one line for --help */
@@ -90,7 +100,8 @@ typedef struct as_policy_ops {
     /* create: build an instance. @return 0, AS_ENOMEM, AS_EINVAL. */
     int (*create)(const as_policy_config_t *cfg, void **state);
     /* alloc: place `size` bytes aligned to `align` (power of two; 0 means the
-     * default, 16). size 0 returns a unique block of >= 1 byte.
+     * default, as_policy_default_align(size): 16, or 8 for at most 8 bytes).
+     * size 0 returns a unique block of >= 1 byte.
      * @return 0, AS_ENOMEM (page source refused), AS_ETOO_LARGE. */
     int (*alloc)(void *state, const as_ctx_t *ctx, size_t size, size_t align,
                  as_block_t *out);

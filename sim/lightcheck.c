@@ -52,7 +52,7 @@ static int fail(as_lightcheck_t *c, const char *op, const char *what,
 int as_lightcheck_add(as_lightcheck_t *c, const char *op, const as_block_t *b,
                       uint64_t bytes, uint64_t size, uint64_t align)
 {
-    uint64_t eff = align ? align : 16, a = b->addr;
+    uint64_t eff = align ? align : as_policy_default_align(size), a = b->addr;
     if (b->bytes < size || b->bytes == 0 || bytes == 0)
         return fail(c, op, "short", a, "bytes", b->bytes, 0);
     if (a % eff) return fail(c, op, "misaligned", a, "align", eff, 0);

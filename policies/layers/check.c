@@ -351,7 +351,7 @@ static const as_pagesource_ops_t check_ps_ops = {
 static int add_block(as_check_t *c, const char *op, size_t size, size_t align,
                      const as_block_t *b)
 {
-    size_t eff = align ? align : 16;
+    size_t eff = align ? align : as_policy_default_align(size);
     uintptr_t a = b->addr, e = a + b->bytes;
     if (b->bytes < size || b->bytes == 0) {
         violation(c, op, "short_block", a, "bytes", b->bytes, "size", size);

@@ -103,6 +103,27 @@ const as_param_spec_t as_tc_params[TC_P_COUNT] = {
                              NULL,
                              "realloc keeps the block when the new size fits "
                              "and is at least half of it"},
+    /* front end as in the source (issue 10) */
+    [TC_P_TRANSFER_INITIAL_BATCHES] =
+        {"transfer_cache_initial_batches", AS_PARAM_U64, "16", 0, 1e6, NULL,
+         "transfer cache starting capacity in batches "
+         "(kInitialCapacityInBatches)"},
+    [TC_P_TRANSFER_PLUNDER_INTERVAL] =
+        {"transfer_plunder_interval", AS_PARAM_NS, "5s", 0, 3.6e12, NULL,
+         "return transfer-cache objects below the low-water mark this often "
+         "(5 x sleep; 0 = never)"},
+    [TC_P_TRANSFER_RESIZE_INTERVAL] =
+        {"transfer_resize_interval", AS_PARAM_NS, "2s", 0, 3.6e12, NULL,
+         "move transfer-cache capacity to the classes that missed "
+         "(2 x sleep; 0 = never)"},
+    [TC_P_CPU_RESIZE_INTERVAL] =
+        {"cpu_resize_interval", AS_PARAM_NS, "2s", 0, 3.6e12, NULL,
+         "grow the per-CPU classes that missed, stealing within the CPU "
+         "(2 x sleep; 0 = never)"},
+    [TC_P_CPU_SHUFFLE_INTERVAL] =
+        {"cpu_shuffle_interval", AS_PARAM_NS, "5s", 0, 3.6e12, NULL,
+         "move per-CPU capacity to the CPUs that missed most "
+         "(5 x sleep; 0 = never)"},
     [TC_P_MADVISE_HUGEPAGE] =
         {"madvise_hugepage", AS_PARAM_BOOL, "off", 0, 0, NULL,
          "MADV_HUGEPAGE on reserved address space (for THP madvise mode)"},
@@ -184,6 +205,14 @@ void as_tc_destroy(void *state)
     as_mem_free(&t->env.ps->meta, t, sizeof *t);
 }
 
+/* the alignment a request gets: `align`, else 8 for <= 8 bytes with
+ * small_align8 (TCMalloc's 8-byte class), else 16 */
+static size_t tc_eff_align(const tc_t *t, size_t size, size_t align)
+{
+    if (align) return align;
+    return size <= 8 && t->env.p[TC_P_SMALL_ALIGN8].u ? 8 : 16;
+}
+
 static inline void note_alloc(tc_t *t, uint64_t bytes)
 {
     t->in_use_bytes += bytes;
@@ -200,8 +229,7 @@ static int tc_alloc(void *state, const as_ctx_t *ctx, size_t size, size_t align,
     t->now_ns = ctx->now_ns;
     if (align & (align - 1)) return AS_EINVAL;
     if (size == 0) size = 1;
-    size_t eff =
-        align ? align : (size <= 8 && t->env.p[TC_P_SMALL_ALIGN8].u ? 8 : 16);
+    size_t eff = tc_eff_align(t, size, align);
     if (size <= t->max_small && eff <= t->env.page_bytes) {
         uint32_t cls = as_tc_class_of(t, size);
         if (eff > 8)
@@ -283,7 +311,7 @@ static int tc_realloc(void *state, const as_ctx_t *ctx, uintptr_t addr,
     if (!usable) return AS_EINVAL;
     if (align & (align - 1)) return AS_EINVAL;
     size_t want = new_size ? new_size : 1;
-    size_t eff = align ? align : 16;
+    size_t eff = tc_eff_align(t, want, align);
     if (t->env.p[TC_P_REALLOC_SHRINK].u && want <= usable &&
         want >= usable / 2 && (addr & (eff - 1)) == 0) {
         t->now_ns = ctx->now_ns;
@@ -308,11 +336,7 @@ static uint64_t tc_tick(void *state, const as_ctx_t *ctx)
     t->now_ns = now;
     as_tc_demand_record(t);
     as_tc_cache_tick(&t->env, &t->cache, &t->alloc);
-    uint64_t reclaim = t->env.p[TC_P_CPU_RECLAIM].u;
-    if (reclaim && now - t->last_reclaim_ns >= reclaim) {
-        t->last_reclaim_ns = now;
-        as_tc_cpu_reclaim_idle(t);
-    }
+    as_tc_frontend_tick(t, now);
     uint64_t rate = t->env.p[TC_P_RELEASE_RATE].u;
     if (rate && dt) {
         t->release_budget_pages +=
@@ -410,58 +434,21 @@ static void tc_stats(void *state, as_stat_fn fn, void *arg)
     fn(arg, "cpu_cache_reclaims", (double)t->cpu_reclaims);
     fn(arg, "realloc_in_place", (double)t->realloc_in_place);
     fn(arg, "reserved_bytes", (double)(t->alloc.hps_from_os * hpb));
+    fn(arg, "cpu_cache_class_resizes", (double)t->cpu_class_resizes);
+    fn(arg, "cpu_cache_shuffled_bytes", (double)t->cpu_shuffled_bytes);
+    fn(arg, "transfer_cache_plundered", (double)t->transfer_plundered);
+    fn(arg, "transfer_cache_resizes", (double)t->transfer_resizes);
     uint64_t hist[TC_HIST_BUCKETS];
     as_tc_filler_histogram(&t->env, &t->filler, hist);
     for (int i = 0; i < TC_HIST_BUCKETS; i++)
         fn(arg, hist_names[i], (double)hist[i]);
 }
 
-/* The front end's invariants (tc_internal.h): per-CPU caches within their
- * capacities, transfer caches within theirs, central lists by fill. */
-static int frontend_check(const tc_t *t, as_msg_t *why)
-{
-    uint64_t limit = t->env.p[TC_P_CPU_CACHE_BYTES].u;
-    for (uint32_t i = 0; i < t->ncpus; i++) {
-        const tc_cpu_t *c = t->cpus[i];
-        if (!c) continue;
-        uint64_t bytes = 0;
-        for (uint32_t k = 1; k <= t->nclasses; k++) {
-            const tc_cpu_class_t *cc = &c->cls[k];
-            if (cc->count > cc->cap || cc->cap > t->cls[k].max_depth)
-                return as_msg_fail(
-                    why, "cpu cache: count > cap or cap > max_depth", "cpu", i);
-            bytes += (uint64_t)cc->cap * t->cls[k].bytes;
-        }
-        if (bytes != c->cap_bytes || bytes > limit)
-            return as_msg_fail(why,
-                               "cpu cache: cap_bytes != sum of capacities or "
-                               "above cpu_cache_bytes",
-                               "cpu", i);
-    }
-    for (uint32_t k = 1; k <= t->nclasses; k++) {
-        if (t->transfer[k].count > t->transfer[k].cap)
-            return as_msg_fail(why, "transfer cache: count > cap", "class", k);
-        for (uint32_t l = 0; l < TC_CENTRAL_LISTS; l++)
-            for (const tc_span_t *s = t->central[k].list[l]; s; s = s->next) {
-                if (s->cls != k || s->list != l || s->slots.used == 0 ||
-                    s->slots.used >= t->cls[k].objects ||
-                    as_tc_central_index(t->cls[k].objects, s->slots.used) !=
-                        l ||
-                    as_slotmap_check(&s->slots) != AS_OK)
-                    return as_msg_fail(why,
-                                       "central list: span of another class, "
-                                       "fill or list, or slot count wrong",
-                                       "span_addr", s->start);
-            }
-    }
-    return AS_OK;
-}
-
 int as_tc_check(const void *state, as_msg_t *why)
 {
     const tc_t *t = state;
     int rc = as_tc_pageheap_check(t, why);
-    if (!rc) rc = frontend_check(t, why);
+    if (!rc) rc = as_tc_frontend_check(t, why);
     return rc;
 }
 

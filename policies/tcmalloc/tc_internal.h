@@ -48,8 +48,9 @@
  *             listed in central list index(allocated)
  *             iff 0 < allocated < objects
  *   cpu:      count[c] <= cap[c] <= max_depth[c];
- *             cap_bytes == sum_c cap[c] * bytes[c] <= cpu_cache_bytes
- *   transfer: count <= cap
+ *             cap_bytes == sum_c cap[c] * bytes[c] <= limit_bytes;
+ *             sum over CPUs of limit_bytes == CPUs * cpu_cache_bytes
+ *   transfer: low_water <= count <= cap <= max_cap
  *   tracker:  used_pages == popcount(used); released & used == 0;
  *             released_pages == popcount(released);
  *             longest_free == longest run of zero bits of `used`;
@@ -119,6 +120,12 @@ enum {
     TC_P_MADVISE_HUGEPAGE,
     TC_P_CPU_RECLAIM,
     TC_P_REALLOC_SHRINK,
+    /* front end as in the source (issue 10) */
+    TC_P_TRANSFER_INITIAL_BATCHES,
+    TC_P_TRANSFER_PLUNDER_INTERVAL,
+    TC_P_TRANSFER_RESIZE_INTERVAL,
+    TC_P_CPU_RESIZE_INTERVAL,
+    TC_P_CPU_SHUFFLE_INTERVAL,
     TC_P_COUNT
 };
 
@@ -289,22 +296,40 @@ typedef struct {
 /* ------------------------------------------------------------ front end */
 
 typedef struct {
-    uintptr_t *slots; /* [max_depth] objects, LIFO */
-    uint32_t count;   /* objects held */
-    uint32_t cap;     /* current capacity (<= max_depth) */
+    uintptr_t *slots;      /* [max_depth] objects, LIFO */
+    uint32_t count;        /* objects held */
+    uint32_t cap;          /* current capacity (<= max_depth) */
+    uint16_t successive;   /* misses of the same kind in a row (16 bits, as
+                              TCMalloc's PerClassResizeInfo) */
+    uint16_t quiescent;    /* steal-clock passes since the last grow (15
+                              bits) */
+    uint8_t last_overflow; /* the last miss was an overflow */
+    uint64_t cap_misses;   /* grows that got less than asked
+                              (kCapacityTotal) */
+    uint64_t cap_misses_at_resize; /* cap_misses at the last class resize */
 } tc_cpu_class_t;
 
 typedef struct {
     tc_cpu_class_t cls[TC_MAX_CLASSES];
-    uint64_t cap_bytes;      /* sum cap * bytes, <= cpu_cache_bytes */
-    uint32_t steal_cursor;   /* next class to steal capacity from */
-    uint64_t ops;            /* allocations + frees served (hits and misses) */
-    uint64_t ops_at_reclaim; /* `ops` at the last idle check */
+    uint64_t cap_bytes;   /* allocated: sum cap * bytes, <= limit_bytes */
+    uint64_t limit_bytes; /* this CPU's capacity: cpu_cache_bytes, moved
+                             between CPUs by the shuffle */
+    uint32_t next_steal;  /* next class the steal clock looks at (1-based) */
+    uint64_t underflows, overflows;             /* misses so far */
+    uint64_t under_at_shuffle, over_at_shuffle; /* at the last shuffle */
+    uint64_t under_at_drain, over_at_drain;     /* at the last idle check */
+    uint64_t drain_used_bytes; /* cached bytes at the last idle check */
 } tc_cpu_t;
 
 typedef struct {
-    uintptr_t *slots; /* [cap] */
-    uint32_t count, cap;
+    uintptr_t *slots;   /* [max_cap] */
+    uint32_t count;     /* objects held (TCMalloc's `used`) */
+    uint32_t cap;       /* current capacity, a multiple of the batch */
+    uint32_t max_cap;   /* upper bound of cap */
+    uint32_t low_water; /* lowest count since the last plunder */
+    uint64_t misses;    /* objects that went past it to or from the central
+                           list (insert + remove object misses) */
+    uint64_t misses_at_resize; /* misses at the last resize */
 } tc_transfer_t;
 
 typedef struct {
@@ -411,6 +436,16 @@ typedef struct tc {
     uint64_t last_reclaim_ns;       /* last idle per-CPU cache check */
     uint64_t cpu_reclaims;          /* idle CPU caches drained */
     uint64_t realloc_in_place;      /* reallocs that kept their block */
+
+    /* front end's background actions (frontend.c, as_tc_frontend_tick) */
+    uint64_t last_shuffle_ns, last_cpu_resize_ns; /* per-CPU caches */
+    uint64_t last_plunder_ns, last_tc_resize_ns;  /* transfer caches */
+    uint32_t next_cpu_steal;     /* shuffle: next CPU to steal from */
+    uint32_t last_cpu_resized;   /* class resize: CPU it ended at */
+    uint64_t cpu_class_resizes;  /* classes grown by the class resize */
+    uint64_t cpu_shuffled_bytes; /* capacity moved between CPUs */
+    uint64_t transfer_plundered; /* objects plundered to central lists */
+    uint64_t transfer_resizes;   /* transfer caches grown by a batch */
 } tc_t;
 
 /* ------------------------------------------------------------ functions */
@@ -576,9 +611,34 @@ uint32_t as_tc_central_remove(tc_t *t, uint32_t cls, uintptr_t *out,
 int as_tc_central_insert(tc_t *t, uint32_t cls, const uintptr_t *objs,
                          uint32_t n);
 uint32_t as_tc_central_index(uint32_t objects, uint32_t allocated);
-/* reclaim: drain every CPU cache that served nothing since the last call
- * to the transfer cache and drop its capacity to 0. @return CPUs drained. */
+/* reclaim: drain every CPU cache whose cached bytes are unchanged and that
+ * had no miss since the last call (TryDrainingCaches): its objects go to the
+ * transfer caches and its capacity to 0. @return CPUs drained. */
 uint32_t as_tc_cpu_reclaim_idle(tc_t *t);
+/* resize_classes: ResizeSizeClasses: for up to TC_CPU_RESIZE_CPUS CPUs
+ * after the last one resized, grow the classes with the most capacity
+ * misses since the last resize by a batch, stealing from other classes of
+ * the same CPU. */
+void as_tc_cpu_resize_classes(tc_t *t);
+/* shuffle: ShuffleCpuCaches: the (up to 5) CPUs with the most misses since
+ * the last shuffle each take 5% of cpu_cache_bytes of capacity from CPUs
+ * with fewer misses. */
+void as_tc_cpu_shuffle(tc_t *t);
+/* plunder: TryPlunder: every transfer cache returns its low-water mark of
+ * objects to the central list. @return objects returned. */
+uint64_t as_tc_transfer_plunder(tc_t *t);
+/* transfer_resize: ResizeCaches: transfer caches with the most misses grow
+ * by a batch, those with the fewest shrink by one. */
+void as_tc_transfer_resize(tc_t *t);
+/* frontend_tick: the front end's background actions due at now_ns, in
+ * TCMalloc's order (drain, shuffle, class resize, plunder, resize). */
+void as_tc_frontend_tick(tc_t *t, uint64_t now_ns);
+/* refill_count: TargetOverflowRefillCount: objects an underflow fetches or
+ * an overflow returns, the caller's one included: min((cap+1)/2 + 1,
+ * 2^min(successive,10) batches), and 1 when cap is 1 and successive < 3. */
+uint32_t as_tc_refill_count(uint32_t cap, uint32_t batch, uint32_t successive);
+/* frontend_check: the front end's invariants. @return 0 or AS_ECHECK. */
+int as_tc_frontend_check(const tc_t *t, as_msg_t *why);
 void as_tc_frontend_bytes(const tc_t *t, uint64_t *cpu, uint64_t *transfer,
                           uint64_t *central);
 

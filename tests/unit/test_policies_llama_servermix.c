@@ -98,8 +98,11 @@ static void bounded(const outcome_t *o)
 {
     const as_metrics_summary_t *m = &o->r.metrics;
     CU_ASSERT(m->jw4 <= 1.0);
+    /* within 1.35x tcmalloc's peak: a bad predictor's 52,428,800 is 1.19x
+     * the 44,040,192 tcmalloc had before its front end followed the source
+     * (issue 10) and 1.32x the 39,845,888 it has now */
     CU_ASSERT((double)m->peak_resident_bytes <=
-              1.25 * (double)tc.r.metrics.peak_resident_bytes);
+              1.35 * (double)tc.r.metrics.peak_resident_bytes);
     CU_ASSERT(m->hugepage_coverage_mean >= 0.95);
 }
 
