@@ -7,15 +7,22 @@
 #
 # usage: bench/tcmalloc/run.sh OLD_ALLOCSIM NEW_ALLOCSIM [WORKDIR]
 #
-# Traces: `NEW gen server-mix --events 1000000 --seed S` for S = 1, 2, 3 and
-# the bundled data/redis.ast, data/python.ast, data/sqlite.ast. Every run is
+# Traces: `NEW gen server-mix --events 1000000 --seed S` for S = 1, 2, 3,
+# the same with `-P mid_size=1M` for seed 1 (server-mix-large: connection
+# buffers of 1 MiB median, so large allocations reach the page heap's raw
+# hugepages, donated tails and regions, which plain server-mix never
+# does), and the bundled data/redis.ast, data/python.ast, data/sqlite.ast.
+# Every run is
 # `allocsim run -q --no-check` (the checking layer never moves a figure),
 # THP always (the default):
 #   - tcmalloc, OLD and NEW, at release_rate 0 (TCMalloc's open-source
 #     default) and at release_rate=4M (a background release rate in use);
 #   - NEW tcmalloc with one option moved, at both rates:
 #     region_more_often=off, release_partial_alloc_pages=off,
-#     release_pages_from_huge_region=off, hugecache_time=100ms and 10s;
+#     release_pages_from_huge_region=off, hugecache_time=100ms and 10s,
+#     and region_slack_bytes=4M with region_more_often on and off (these
+#     traces never reach the source's 64 MiB, so regions never open at
+#     the default; 4M shows what the region rules do when they do);
 #   - llama --predictor oracle, NEW (the change does not touch llama).
 # Prints markdown tables (also written to WORKDIR/tables.md). "released" is
 # the bytes the policy gave back to the simulated OS over the run
@@ -35,12 +42,16 @@ for b in "$OLD" "$NEW"; do
     [ -x "$b" ] || { echo "$0: $b: not an executable" >&2; exit 2; }
 done
 
-traces="server-mix-s1 server-mix-s2 server-mix-s3 redis python sqlite"
+traces="server-mix-s1 server-mix-s2 server-mix-s3 server-mix-large redis"
+traces="$traces python sqlite"
 for s in 1 2 3; do
     [ -s "$W/server-mix-s$s.ast" ] ||
         "$NEW" gen server-mix --events 1000000 --seed "$s" -q \
             -o "$W/server-mix-s$s.ast" || exit 1
 done
+[ -s "$W/server-mix-large.ast" ] ||
+    "$NEW" gen server-mix --events 1000000 --seed 1 -P mid_size=1M -q \
+        -o "$W/server-mix-large.ast" || exit 1
 for t in redis python sqlite; do
     ln -sf "$SRC/data/$t.ast" "$W/$t.ast"
 done
@@ -54,8 +65,9 @@ for t in $traces; do
         echo "$t.r$r.after $NEW $W/$t.ast -p tcmalloc -P tcmalloc.release_rate=$r" >>"$jobs"
         for v in region_more_often=off release_partial_alloc_pages=off \
             release_pages_from_huge_region=off hugecache_time=100ms \
-            hugecache_time=10s; do
-            echo "$t.r$r.$v $NEW $W/$t.ast -p tcmalloc -P tcmalloc.release_rate=$r -P tcmalloc.$v" >>"$jobs"
+            hugecache_time=10s region_slack_bytes=4M \
+            region_slack_bytes=4M,region_more_often=off; do
+            echo "$t.r$r.$v $NEW $W/$t.ast -p tcmalloc -P tcmalloc.release_rate=$r -P tcmalloc.${v//,/ -P tcmalloc.}" >>"$jobs"
         done
     done
     echo "$t.llama $NEW $W/$t.ast -p llama --predictor oracle" >>"$jobs"
@@ -109,7 +121,8 @@ print("| trace | release_rate | option | peak resident | mean resident | "
 print("|---|---|---|---|---|---|---|---|")
 opts = ["region_more_often=off", "release_partial_alloc_pages=off",
         "release_pages_from_huge_region=off", "hugecache_time=100ms",
-        "hugecache_time=10s"]
+        "hugecache_time=10s", "region_slack_bytes=4M",
+        "region_slack_bytes=4M,region_more_often=off"]
 for t in traces:
     ll = load(f"{t}.llama")
     for r in ("0", "4M"):

@@ -325,20 +325,23 @@ static uint64_t tc_tick(void *state, const as_ctx_t *ctx)
         t->last_reclaim_ns = now;
         as_tc_cpu_reclaim_idle(t);
     }
-    /* the background thread's release (background.cc): at release_rate,
-     * and even at rate 0 when release_pages_from_huge_region is on, so the
-     * HugeCache limit and free region hugepages shrink every tick */
+    /* the background thread's release (background.cc) through TCMalloc's
+     * ConstantRatePageAllocatorReleaser: rate x dt bytes are due; pages a
+     * release gave beyond what was due are credit against the next call
+     * only; a shortfall is not carried. The release runs even when nothing
+     * is due while release_pages_from_huge_region is on, so the HugeCache
+     * limit and free region hugepages shrink every tick. */
     uint64_t rate = t->env.p[TC_P_RELEASE_RATE].u;
-    if (rate && dt)
-        t->release_budget_pages +=
-            (double)rate * ((double)dt / 1e9) / (double)t->env.page_bytes;
-    uint64_t want =
-        t->release_budget_pages >= 1 ? (uint64_t)t->release_budget_pages : 0;
-    if (want || t->env.p[TC_P_RELEASE_FROM_REGIONS].u) {
-        uint64_t got = as_tc_release(t, want);
-        t->release_budget_pages -= (double)got;
-        /* unmet demand is not carried over; overshoot is credited */
-        if (want && t->release_budget_pages > 0) t->release_budget_pages = 0;
+    uint64_t due = rate && dt ? (uint64_t)((double)rate * ((double)dt / 1e9))
+                              : 0; /* bytes */
+    if (due || t->env.p[TC_P_RELEASE_FROM_REGIONS].u) {
+        uint64_t pb = t->env.page_bytes, want = due;
+        if (want <= t->release_credit_bytes)
+            want = 0;
+        else
+            want -= t->release_credit_bytes;
+        uint64_t got = as_tc_release(t, (want + pb - 1) / pb) * pb;
+        t->release_credit_bytes = got > want ? got - want : 0;
     }
     return t->env.p[TC_P_TICK_INTERVAL].u;
 }

@@ -459,7 +459,7 @@ typedef struct tc {
     uint64_t now_ns; /* of the latest request (ctx) */
     uint64_t last_tick_ns;
     int ticked;
-    double release_budget_pages;
+    uint64_t release_credit_bytes; /* released beyond what was due */
 
     /* statistics */
     uint64_t in_use_bytes, peak_in_use_bytes, backed_at_peak_bytes;
