@@ -20,7 +20,8 @@
 #   - NEW tcmalloc with one option moved, at both rates:
 #     region_more_often=off, release_partial_alloc_pages=off,
 #     release_pages_from_huge_region=off, hugecache_time=100ms and 10s,
-#     and region_slack_bytes=4M with region_more_often on and off (these
+#     use_regions=off (ours: no regions at all, which isolates the other
+#     rules), and region_slack_bytes=4M with region_more_often on and off (these
 #     traces never reach the source's 64 MiB, so regions never open at
 #     the default; 4M shows what the region rules do when they do);
 #   - llama --predictor oracle, NEW (the change does not touch llama).
@@ -66,7 +67,7 @@ for t in $traces; do
         for v in region_more_often=off release_partial_alloc_pages=off \
             release_pages_from_huge_region=off hugecache_time=100ms \
             hugecache_time=10s region_slack_bytes=4M \
-            region_slack_bytes=4M,region_more_often=off; do
+            region_slack_bytes=4M,region_more_often=off use_regions=off; do
             echo "$t.r$r.$v $NEW $W/$t.ast -p tcmalloc -P tcmalloc.release_rate=$r -P tcmalloc.${v//,/ -P tcmalloc.}" >>"$jobs"
         done
     done
@@ -122,7 +123,7 @@ print("|---|---|---|---|---|---|---|---|")
 opts = ["region_more_often=off", "release_partial_alloc_pages=off",
         "release_pages_from_huge_region=off", "hugecache_time=100ms",
         "hugecache_time=10s", "region_slack_bytes=4M",
-        "region_slack_bytes=4M,region_more_often=off"]
+        "region_slack_bytes=4M,region_more_often=off", "use_regions=off"]
 for t in traces:
     ll = load(f"{t}.llama")
     for r in ("0", "4M"):
