@@ -29,19 +29,10 @@
 # the bytes the policy gave back to the simulated OS over the run
 # (summary.json os.released_bytes). JOBS (default 2) runs that many at once.
 set -u
-if [ $# -lt 2 ]; then
-    echo "usage: $0 OLD_ALLOCSIM NEW_ALLOCSIM [WORKDIR]" >&2
-    exit 2
-fi
-OLD=$(realpath "$1")
-NEW=$(realpath "$2")
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-W=${3:-$(mktemp -d /tmp/bench-tcmalloc.XXXXXX)}
-mkdir -p "$W"
-W=$(realpath "$W")
-for b in "$OLD" "$NEW"; do
-    [ -x "$b" ] || { echo "$0: $b: not an executable" >&2; exit 2; }
-done
+# shellcheck source=bench/run_jobs.sh
+. "$SRC/bench/run_jobs.sh"
+bench_args tcmalloc "$@"
 
 traces="server-mix-s1 server-mix-s2 server-mix-s3 server-mix-large redis"
 traces="$traces python sqlite"
@@ -74,8 +65,6 @@ for t in $traces; do
     echo "$t.llama $NEW $W/$t.ast -p llama --predictor oracle" >>"$jobs"
 done
 
-# shellcheck source=bench/run_jobs.sh
-. "$SRC/bench/run_jobs.sh"
 run_jobs "$W" "$jobs"
 
 python3 - "$W" "$traces" <<'PY' | tee "$W/tables.md"
