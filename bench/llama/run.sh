@@ -27,19 +27,10 @@
 # 1 - waste/waste_tcmalloc, the same at peak with peak resident - peak live.
 # JOBS (default 2) runs that many at once.
 set -u
-if [ $# -lt 2 ]; then
-    echo "usage: $0 OLD_ALLOCSIM NEW_ALLOCSIM [WORKDIR]" >&2
-    exit 2
-fi
-OLD=$(realpath "$1")
-NEW=$(realpath "$2")
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-W=${3:-$(mktemp -d /tmp/bench-llama.XXXXXX)}
-mkdir -p "$W"
-W=$(realpath "$W")
-for b in "$OLD" "$NEW"; do
-    [ -x "$b" ] || { echo "$0: $b: not an executable" >&2; exit 2; }
-done
+# shellcheck source=bench/run_jobs.sh
+. "$SRC/bench/run_jobs.sh"
+bench_args llama "$@"
 
 for s in 1 2 3 4 5; do
     [ -s "$W/server-mix-s$s.ast" ] ||
@@ -74,19 +65,7 @@ for s in 2 3 4 5; do
     echo "$t.llama $NEW $W/$t.ast -p llama --predictor oracle" >>"$jobs"
 done
 
-mkdir -p "$W/runs"
-run_one() { # NAME BIN TRACE ARGS...
-    local name=$1 bin=$2 trace=$3
-    shift 3
-    [ -s "$W/runs/$name/summary.json" ] && return 0
-    "$bin" run -q --no-check "$@" "$trace" -o "$W/runs/$name" \
-        >/dev/null 2>"$W/runs/$name.stderr" ||
-        echo "$0: $name failed (see $W/runs/$name.stderr)" >&2
-}
-export -f run_one
-export W
-# shellcheck disable=SC2016
-xargs -P "${JOBS:-2}" -L 1 bash -c 'run_one "$@"' _ <"$jobs"
+run_jobs "$W" "$jobs"
 
 python3 - "$W" <<'EOF' | tee "$W/tables.md"
 import json, os, sys

@@ -9,8 +9,12 @@
  * donated (tails of large allocations), partially released, fully released.
  * A request takes the first non-empty list that can fit it: the hugepage
  * with the smallest longest-free-range that fits, ties to the one with the
- * most allocations. Subrelease returns the free pages of the emptiest
- * hugepages to the OS (as_ps_release), breaking them into 4 KiB pages.
+ * most allocations. A donated tail that gets any other use, or is
+ * subreleased, becomes a regular hugepage (AddToFillerList clears the
+ * flag). Subrelease returns free pages to the OS (as_ps_release), breaking
+ * hugepages into 4 KiB pages: first from partly released hugepages, and
+ * only when those are drained from regular and donated ones, each round
+ * taking the pph emptiest candidates (HugePageFiller::ReleasePages).
  * It owns the trackers and the filler lists (tc_filler_t) and calls no other
  * component: it only places pages on the hugepages it holds. The page heap
  * decides to grow it (as_tc_filler_add hands over a hugepage) and takes back
@@ -129,6 +133,7 @@ uintptr_t as_tc_filler_place(tc_env_t *e, tc_filler_t *f, tc_hugepage_t *hp,
     uint32_t pos = as_tc_best_fit(hp->used, e->pph, n, NULL);
     AS_ASSERT_INTERNAL(pos != UINT32_MAX);
     unlist(e, f, hp);
+    hp->donated = 0; /* used: a donated tail is now a regular hugepage */
     as_tc_bits_set(hp->used, pos, n);
     uint32_t rebacked = as_tc_bits_count(hp->released, pos, n);
     if (rebacked) {
@@ -216,16 +221,19 @@ int as_tc_filler_put(tc_env_t *e, tc_filler_t *f, tc_hugepage_t *hp,
     AS_ASSERT_INTERNAL(pos + n <= e->pph && n <= hp->used_pages);
     AS_ASSERT_EXPENSIVE(as_tc_bits_count(hp->used, pos, n) == n);
     unlist(e, f, hp);
+    hp->donated = 0;
     as_tc_bits_clear(hp->used, pos, n);
     hp->used_pages -= (uint16_t)n;
     hp->nallocs--;
     f->used_pages -= n;
     if (hp->used_pages == 0) {
         f->hps--;
+        if (hp->abandoned) f->abandoned_pages -= hp->abandoned_count;
         int rc = TC_FILLER_EMPTY_BACKED;
         if (hp->released_pages) {
             f->released_pages -= hp->released_pages;
-            release_free(e, hp);
+            /* the rest is unbacked now; a later release claims it */
+            f->unaccounted_pages += release_free(e, hp);
             rc = TC_FILLER_EMPTY_UNBACKED;
         }
         as_objlist_push(&f->trackers, hp);
@@ -243,6 +251,7 @@ tc_hugepage_t *as_tc_filler_donate(tc_env_t *e, tc_filler_t *f, uintptr_t addr,
     if (!hp) return NULL;
     hp->addr = addr;
     hp->donated = 1;
+    hp->abandoned_count = (uint16_t)used;
     as_tc_bits_set(hp->used, 0, used);
     hp->used_pages = (uint16_t)used;
     hp->nallocs = 1;
@@ -253,22 +262,27 @@ tc_hugepage_t *as_tc_filler_donate(tc_env_t *e, tc_filler_t *f, uintptr_t addr,
     return hp;
 }
 
-void as_tc_filler_undonate(tc_env_t *e, tc_filler_t *f, tc_hugepage_t *hp)
+void as_tc_filler_abandon(tc_filler_t *f, tc_hugepage_t *hp)
 {
-    unlist(e, f, hp);
-    hp->donated = 0;
-    enlist(e, f, hp);
+    hp->abandoned = 1;
+    f->abandoned_pages += hp->abandoned_count;
+}
+
+uint64_t as_tc_filler_take_unaccounted(tc_filler_t *f)
+{
+    uint64_t n = f->unaccounted_pages;
+    f->unaccounted_pages = 0;
+    return n;
 }
 
 /* ---------------------------------------------------------- subrelease */
 
-/* emptiest first: fewest used pages; then partially released, regular,
- * donated; then sparse before dense; then lower address */
+/* CompareForSubrelease: fewest used pages first, then a hugepage without
+ * dense spans before one with them. TCMalloc leaves other ties to its heap
+ * and list order; ours go to the lower address, so runs are reproducible. */
 static int cand_before(const tc_hugepage_t *a, const tc_hugepage_t *b)
 {
-    static const uint8_t rank[TC_FILLER_SETS] = {1, 2, 0, 3};
     if (a->used_pages != b->used_pages) return a->used_pages < b->used_pages;
-    if (a->set != b->set) return rank[a->set] < rank[b->set];
     if (a->dense != b->dense) return a->dense < b->dense;
     return a->addr < b->addr;
 }
@@ -310,27 +324,85 @@ static void sort_cands(tc_hugepage_t **c, uint64_t n)
 typedef void (*tc_hp_visit)(const tc_env_t *e, const tc_filler_t *f,
                             tc_hugepage_t *hp, void *arg);
 
+/* Call fn on every tracker of list key (set * 2 + dense) from list index
+ * `from` on; fn may not unlist the one it gets. */
+static void visit_key(const tc_env_t *e, const tc_filler_t *f, uint32_t key,
+                      uint32_t from, tc_hp_visit fn, void *arg)
+{
+    for (uint32_t idx = next_nonempty(f, key, from); idx != UINT32_MAX;
+         idx = next_nonempty(f, key, idx + 1))
+        for (tc_hugepage_t *hp = f->head[key * f->nlists + idx]; hp;) {
+            tc_hugepage_t *next = hp->next;
+            fn(e, f, hp, arg);
+            hp = next;
+        }
+}
+
 /* Call fn on every tracker; fn may not unlist the one it gets. */
 static void visit_all(const tc_env_t *e, const tc_filler_t *f, tc_hp_visit fn,
                       void *arg)
 {
     for (uint32_t key = 0; key < TC_FILLER_SETS * 2; key++)
-        for (uint32_t idx = next_nonempty(f, key, 0); idx != UINT32_MAX;
-             idx = next_nonempty(f, key, idx + 1))
-            for (tc_hugepage_t *hp = f->head[key * f->nlists + idx]; hp;) {
-                tc_hugepage_t *next = hp->next;
-                fn(e, f, hp, arg);
-                hp = next;
-            }
+        visit_key(e, f, key, 0, fn, arg);
 }
 
 static void collect(const tc_env_t *e, const tc_filler_t *f, tc_hugepage_t *hp,
                     void *arg)
 {
     uint64_t *n = arg;
-    if (hp->set == TC_SET_RELEASED) return;
     if (e->pph - hp->used_pages - hp->released_pages == 0) return;
     f->scratch[(*n)++] = hp;
+}
+
+static void sum_partial_free(const tc_env_t *e, const tc_filler_t *f,
+                             tc_hugepage_t *hp, void *arg)
+{
+    (void)f;
+    *(uint64_t *)arg += e->pph - hp->used_pages - hp->released_pages;
+}
+
+uint64_t as_tc_filler_partial_free(const tc_env_t *e, const tc_filler_t *f)
+{
+    uint64_t n = 0;
+    visit_key(e, f, TC_SET_PARTIAL * 2, 0, sum_partial_free, &n);
+    visit_key(e, f, TC_SET_PARTIAL * 2 + 1, 0, sum_partial_free, &n);
+    return n;
+}
+
+/* One round: the pph emptiest candidates of the phase's lists, released
+ * whole in that order until `target` pages are met (ReleaseCandidates).
+ * Phase 0 looks at partly released hugepages; phase 1 at regular ones
+ * (past the full lists, index < 8) and donated ones. @return pages
+ * released. */
+static uint64_t release_round(tc_env_t *e, tc_filler_t *f, int phase,
+                              uint64_t target)
+{
+    uint64_t n = 0;
+    if (phase == 0) {
+        visit_key(e, f, TC_SET_PARTIAL * 2, 8, collect, &n);
+        visit_key(e, f, TC_SET_PARTIAL * 2 + 1, 8, collect, &n);
+    } else {
+        visit_key(e, f, TC_SET_REGULAR * 2, 8, collect, &n);
+        visit_key(e, f, TC_SET_REGULAR * 2 + 1, 8, collect, &n);
+        visit_key(e, f, TC_SET_DONATED * 2, 0, collect, &n);
+        visit_key(e, f, TC_SET_DONATED * 2 + 1, 0, collect, &n);
+    }
+    sort_cands(f->scratch, n);
+    if (n > e->pph) n = e->pph; /* kCandidatesForReleasingMemory */
+    uint64_t released = 0;
+    for (uint64_t i = 0; i < n && released < target; i++) {
+        tc_hugepage_t *hp = f->scratch[i];
+        unlist(e, f, hp);
+        hp->donated = 0;
+        int was_whole = hp->released_pages == 0;
+        uint32_t r = release_free(e, hp);
+        hp->released_pages += (uint16_t)r;
+        f->released_pages += r;
+        if (was_whole && r) f->hugepages_broken++;
+        released += r;
+        enlist(e, f, hp);
+    }
+    return released;
 }
 
 uint64_t as_tc_filler_subrelease(tc_env_t *e, tc_filler_t *f, uint64_t pages)
@@ -344,21 +416,16 @@ uint64_t as_tc_filler_subrelease(tc_env_t *e, tc_filler_t *f, uint64_t pages)
         f->scratch = s;
         f->scratch_cap = cap;
     }
-    uint64_t n = 0;
-    visit_all(e, f, collect, &n);
-    sort_cands(f->scratch, n);
     uint64_t released = 0;
-    for (uint64_t i = 0; i < n && released < pages; i++) {
-        tc_hugepage_t *hp = f->scratch[i];
-        unlist(e, f, hp);
-        int was_whole = hp->released_pages == 0;
-        uint32_t r = release_free(e, hp);
-        hp->released_pages += (uint16_t)r;
-        f->released_pages += r;
-        if (was_whole && r) f->hugepages_broken++;
-        released += r;
-        enlist(e, f, hp);
-    }
+    /* partly released hugepages first; break others only when they are
+     * drained */
+    for (int phase = 0; phase < 2; phase++)
+        while (released < pages) {
+            uint64_t r = release_round(e, f, phase, pages - released);
+            if (!r) break;
+            if (phase == 0) f->partial_released += r;
+            released += r;
+        }
     f->pages_subreleased += released;
     f->subrelease_calls++;
     return released;
@@ -399,7 +466,7 @@ uint64_t as_tc_filler_hugepageable_used(const tc_env_t *e, const tc_filler_t *f)
 }
 
 typedef struct {
-    uint64_t hps, used, released;
+    uint64_t hps, used, released, abandoned;
     const char *bad;    /* first broken invariant, or NULL */
     uintptr_t bad_addr; /* its hugepage */
 } tc_check_acc_t;
@@ -420,6 +487,7 @@ static void check_visit(const tc_env_t *e, const tc_filler_t *f,
     a->hps++;
     a->used += hp->used_pages;
     a->released += hp->released_pages;
+    if (hp->abandoned) a->abandoned += hp->abandoned_count;
     if (popcount_words(hp->used) != hp->used_pages)
         bad = "filler: tracker used_pages != popcount(used)";
     else if (popcount_words(hp->released) != hp->released_pages)
@@ -434,6 +502,8 @@ static void check_visit(const tc_env_t *e, const tc_filler_t *f,
     if (!bad &&
         (hp->set != set_of(e, hp) || hp->list != as_tc_filler_index(e, hp)))
         bad = "filler: tracker listed in the wrong set or list";
+    if (!bad && hp->donated && (hp->nallocs != 1 || hp->released_pages))
+        bad = "filler: a donated tracker has other spans or released pages";
     if (bad && !a->bad) {
         a->bad = bad;
         a->bad_addr = hp->addr;
@@ -442,7 +512,7 @@ static void check_visit(const tc_env_t *e, const tc_filler_t *f,
 
 int as_tc_filler_check(const tc_env_t *e, const tc_filler_t *f, as_msg_t *why)
 {
-    tc_check_acc_t a = {0, 0, 0, NULL, 0};
+    tc_check_acc_t a = {0, 0, 0, 0, NULL, 0};
     visit_all(e, f, check_visit, &a);
     if (a.bad) return as_msg_fail(why, a.bad, "hugepage_addr", a.bad_addr);
     if (a.hps != f->hps)
@@ -454,6 +524,11 @@ int as_tc_filler_check(const tc_env_t *e, const tc_filler_t *f, as_msg_t *why)
     if (a.released != f->released_pages)
         return as_msg_fail(why, "filler: released_pages != sum over trackers",
                            "released_pages", f->released_pages);
+    if (a.abandoned != f->abandoned_pages)
+        return as_msg_fail(why,
+                           "filler: abandoned_pages != sum over abandoned "
+                           "trackers",
+                           "abandoned_pages", f->abandoned_pages);
     uint64_t in_sets = 0;
     for (int k = 0; k < TC_FILLER_SETS; k++)
         in_sets += f->n_in_set[k];

@@ -121,20 +121,6 @@ int as_tc_rangeset_take(tc_env_t *e, tc_hugealloc_t *al, tc_rangeset_t *r,
     return AS_OK;
 }
 
-int as_tc_rangeset_take_last(tc_env_t *e, tc_hugealloc_t *al, tc_rangeset_t *r,
-                             uint64_t max_hps, uintptr_t *start, uint64_t *nhps)
-{
-    as_rb_node_t *n = as_rb_last(&r->tree);
-    if (!n || !max_hps) return AS_ENOMEM;
-    tc_range_t *x = AS_RB_ENTRY(n, tc_range_t, node);
-    uint64_t k = x->nhps < max_hps ? x->nhps : max_hps;
-    uintptr_t a = x->start + ((x->nhps - k) << e->hp_shift);
-    carve(e, al, r, x, a, k);
-    *start = a;
-    *nhps = k;
-    return AS_OK;
-}
-
 int as_tc_rangeset_check(const tc_env_t *e, const tc_rangeset_t *r,
                          as_msg_t *why, const char *name)
 {

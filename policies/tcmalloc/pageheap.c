@@ -5,14 +5,22 @@
  * (128 pages at 8 KiB, half a hugepage) goes to the HugePageFiller, which
  * grows by a hugepage when nothing fits; an exact hugepage multiple goes to
  * raw hugepages; anything else first tries the filler without growing it,
- * then existing HugeRegions, then a new region when the donated slack is at
- * least region_slack_bytes and at least the filler's used pages, and
- * finally raw hugepages whose tail slack is donated to the filler as one
- * allocation. Release (release_rate bytes/s) empties the HugeCache first,
- * then subreleases the filler's emptiest hugepages, but never below the
- * skip-subrelease demand requirement (short-term fluctuation over
- * skip_subrelease_short + long-term trend over skip_subrelease_long, capped
- * by the peak over skip_subrelease_cap), tracked in 1 s epochs.
+ * then existing HugeRegions, then a new region, and finally raw hugepages
+ * whose tail slack is donated to the filler as one allocation. A new
+ * region is made (HugePageAwareAllocator::AllocLarge) when the slack of
+ * every live allocation over 1 MiB -- plus, with region_more_often (the
+ * default, kUseForAllLargeAllocs), the pages abandoned on donated tails --
+ * reaches region_slack_bytes (64 MiB), and, without region_more_often,
+ * the slack is also at least the pages of live allocations up to 1 MiB.
+ * Release (ReleaseAtLeastNPages, every tick) shrinks and empties the
+ * HugeCache first, then releases a tenth of the free-backed region
+ * hugepages (region_more_often), then, if that is still short of the
+ * request, subreleases filler pages; release_partial_alloc_pages raises
+ * that request to a tenth of the free pages on partly released hugepages,
+ * and skip-subrelease never takes the filler below the demand requirement
+ * (short-term fluctuation over skip_subrelease_short + long-term trend
+ * over skip_subrelease_long, capped by the peak over skip_subrelease_cap),
+ * tracked in 1 s epochs.
  *
  * It is the only part that calls the back-end components (filler.c,
  * region.c, hugecache.c, hugealloc.c): they never call it or each other,
@@ -38,6 +46,7 @@ void as_tc_pageheap_init(tc_t *t)
 int as_tc_pageheap_filler_get(tc_t *t, uint32_t n, int dense, uintptr_t *addr,
                               tc_hugepage_t **where)
 {
+    as_tc_cache_set_time(&t->cache, t->now_ns);
     uintptr_t a = as_tc_filler_try_get(&t->env, &t->filler, n, dense, where);
     if (!a) {
         /* nothing fits: grow the filler by one hugepage */
@@ -64,13 +73,14 @@ void as_tc_pageheap_filler_put(tc_t *t, tc_hugepage_t *hp, uintptr_t addr,
                                uint32_t n)
 {
     uintptr_t start = hp->addr;
+    as_tc_cache_set_time(&t->cache, t->now_ns);
     int rc = as_tc_filler_put(&t->env, &t->filler, hp, addr, n);
     as_tc_demand_record(t);
     if (rc == TC_FILLER_KEPT) return;
     tc_leaf_t *leaf = as_tc_leaf(t, start);
     if (leaf) leaf->tracker = NULL;
     if (rc == TC_FILLER_EMPTY_UNBACKED)
-        as_tc_hugealloc_put(&t->env, &t->alloc, start, 1);
+        as_tc_cache_put_unbacked(&t->env, &t->cache, &t->alloc, start, 1);
     else
         as_tc_cache_put(&t->env, &t->cache, &t->alloc, start, 1);
 }
@@ -110,31 +120,71 @@ static int raw_alloc(tc_t *t, tc_span_t *s, uint64_t align)
             ph->raw_hps--;
             s->tail = hp;
             s->tail_pages = used;
-            ph->donated_slack_pages += slack;
         }
     }
     return AS_OK;
 }
 
+/* As HugePageAwareAllocator::Delete for a raw allocation: the tail goes
+ * back to the filler first. If other spans still use it, its pages are
+ * abandoned and the tail stays; if it emptied backed, it returns to the
+ * cache with the rest of the range in one put; if it had been
+ * subreleased, it is returned unbacked on its own. */
 static void raw_free(tc_t *t, tc_span_t *s)
 {
     tc_pageheap_t *ph = &t->ph;
     uint64_t full = s->nhps - (s->tail ? 1 : 0);
     ph->raw_hps -= full;
-    if (full) as_tc_cache_put(&t->env, &t->cache, &t->alloc, s->start, full);
     if (s->tail) {
-        ph->donated_slack_pages -= t->env.pph - s->tail_pages;
-        as_tc_filler_undonate(&t->env, &t->filler, s->tail);
-        as_tc_pageheap_filler_put(t, s->tail, s->tail->addr, s->tail_pages);
+        tc_hugepage_t *hp = s->tail;
+        uintptr_t tail = hp->addr;
+        int rc = as_tc_filler_put(&t->env, &t->filler, hp, tail, s->tail_pages);
+        as_tc_demand_record(t);
+        if (rc == TC_FILLER_KEPT) {
+            as_tc_filler_abandon(&t->filler, hp);
+        } else {
+            tc_leaf_t *leaf = as_tc_leaf(t, tail);
+            if (leaf) leaf->tracker = NULL;
+            if (rc == TC_FILLER_EMPTY_BACKED)
+                full++; /* the tail joins the range */
+            else
+                as_tc_cache_put_unbacked(&t->env, &t->cache, &t->alloc, tail,
+                                         1);
+        }
     }
+    if (full) as_tc_cache_put(&t->env, &t->cache, &t->alloc, s->start, full);
 }
 
-static int region_wanted(const tc_t *t)
+/* A new region for a request of npages (AllocLarge): slack (plus abandoned
+ * pages with region_more_often) of at least region_slack_bytes, and
+ * without region_more_often slack >= small as well. */
+static int region_wanted(const tc_t *t, uint32_t npages)
 {
     if (!t->env.p[TC_P_USE_REGIONS].u) return 0;
-    uint64_t slack_bytes = t->ph.donated_slack_pages << t->env.page_shift;
-    return slack_bytes >= t->env.p[TC_P_REGION_SLACK].u &&
-           t->ph.donated_slack_pages >= t->filler.used_pages;
+    if ((uint64_t)npages << t->env.page_shift > t->env.p[TC_P_REGION_BYTES].u)
+        return 0; /* AllocEnormous: straight to raw hugepages */
+    int often = (int)t->env.p[TC_P_REGION_MORE_OFTEN].u;
+    uint64_t donated = t->ph.slack_pages;
+    if (often) donated += t->filler.abandoned_pages;
+    if ((donated << t->env.page_shift) < t->env.p[TC_P_REGION_SLACK].u)
+        return 0;
+    return often || t->ph.slack_pages >= t->ph.small_pages;
+}
+
+/* PageAllocInfo::RecordAlloc/RecordFree: spans up to 1 MiB count as small,
+ * longer ones by their slack to the next hugepage multiple. */
+static void record_span(tc_t *t, uint32_t npages, int alloc)
+{
+    uint64_t small_max = (1u << 20) >> t->env.page_shift; /* kMaxPages */
+    uint64_t *sum = &t->ph.small_pages, n = npages;
+    if (npages > small_max) {
+        sum = &t->ph.slack_pages;
+        n = (t->env.pph - npages % t->env.pph) % t->env.pph;
+    }
+    if (alloc)
+        *sum += n;
+    else
+        *sum -= n;
 }
 
 /* A new region of region_bytes: records first, then address space from the
@@ -158,6 +208,7 @@ static int region_create(tc_t *t)
 tc_span_t *as_tc_pageheap_alloc(tc_t *t, uint32_t npages, int dense,
                                 uint64_t align, uint32_t cls)
 {
+    as_tc_cache_set_time(&t->cache, t->now_ns);
     tc_span_t *s = as_tc_pool_get(&t->env, &t->ph.span_pool);
     if (!s) return NULL;
     s->npages = npages;
@@ -182,7 +233,7 @@ tc_span_t *as_tc_pageheap_alloc(tc_t *t, uint32_t npages, int dense,
         }
         if (!a && t->env.p[TC_P_USE_REGIONS].u) {
             a = as_tc_regions_try_get(&t->env, &t->regions, npages, &s->region);
-            if (!a && region_wanted(t) && region_create(t) == AS_OK)
+            if (!a && region_wanted(t, npages) && region_create(t) == AS_OK)
                 a = as_tc_regions_try_get(&t->env, &t->regions, npages,
                                           &s->region);
             s->origin = TC_ORIGIN_REGION;
@@ -196,6 +247,7 @@ tc_span_t *as_tc_pageheap_alloc(tc_t *t, uint32_t npages, int dense,
         as_objlist_push(&t->ph.span_pool, s);
         return NULL;
     }
+    record_span(t, npages, 1);
     if (as_tc_pagemap_set(t, s, cls != 0) != AS_OK) {
         as_tc_pagemap_clear(t, s, cls != 0);
         as_tc_pageheap_free(t, s);
@@ -207,6 +259,8 @@ tc_span_t *as_tc_pageheap_alloc(tc_t *t, uint32_t npages, int dense,
 /* frees the pages and the record; the caller cleared the pagemap */
 void as_tc_pageheap_free(tc_t *t, tc_span_t *s)
 {
+    as_tc_cache_set_time(&t->cache, t->now_ns);
+    record_span(t, s->npages, 0);
     switch (s->origin) {
     case TC_ORIGIN_FILLER: {
         tc_leaf_t *l = as_tc_leaf(t, s->start);
@@ -286,23 +340,50 @@ uint64_t as_tc_demand_requirement(const tc_t *t)
     return req;
 }
 
+/* GetDesiredSubreleasePages: never release filler pages below the demand
+ * requirement; `got` pages were released already. @return the new target */
+static uint64_t skip_subrelease(tc_t *t, uint64_t desired, uint64_t got)
+{
+    uint64_t req = as_tc_demand_requirement(t);
+    if (!req) return desired;
+    const tc_filler_t *f = &t->filler;
+    uint64_t current = f->hps * t->env.pph - f->released_pages;
+    uint64_t target = req >= current ? got : got + (current - req);
+    if (target >= desired) return desired;
+    uint64_t free = current - f->used_pages;
+    uint64_t releasable = target - got < free ? target - got : free;
+    uint64_t skipped = desired - target < free - releasable ? desired - target
+                                                            : free - releasable;
+    t->skip_subrelease_pages += skipped;
+    return target;
+}
+
 uint64_t as_tc_release(tc_t *t, uint64_t pages)
 {
-    uint64_t released = 0;
-    uint64_t hps = (pages + t->env.pph - 1) / t->env.pph;
-    released +=
-        as_tc_cache_release(&t->env, &t->cache, &t->alloc, hps) * t->env.pph;
-    if (released >= pages || !t->env.p[TC_P_SUBRELEASE].u) return released;
-    uint64_t want = pages - released;
-    uint64_t req = as_tc_demand_requirement(t);
-    uint64_t current = t->filler.hps * t->env.pph - t->filler.released_pages;
-    uint64_t allowed = current > req ? current - req : 0;
-    if (want > allowed) {
-        t->skip_subrelease_pages += want - allowed;
-        want = allowed;
+    tc_env_t *e = &t->env;
+    as_tc_cache_set_time(&t->cache, t->now_ns);
+    uint64_t hps = (pages + e->pph - 1) / e->pph;
+    uint64_t released =
+        as_tc_cache_release(e, &t->cache, &t->alloc, hps) * e->pph;
+    if (e->p[TC_P_REGION_MORE_OFTEN].u)
+        released += as_tc_regions_release(e, &t->regions);
+    if (released >= pages || !e->p[TC_P_SUBRELEASE].u) return released;
+    /* HugePageFiller::ReleasePages */
+    tc_filler_t *f = &t->filler;
+    uint64_t desired = pages - released;
+    if (e->p[TC_P_RELEASE_PARTIAL].u) {
+        /* kPartialAllocPagesRelease: a tenth of the free pages on partly
+         * released hugepages, truncated */
+        uint64_t partial = as_tc_filler_partial_free(e, f) / 10;
+        if (partial > desired) desired = partial;
     }
-    released += as_tc_filler_subrelease(&t->env, &t->filler, want);
-    return released;
+    uint64_t got = as_tc_filler_take_unaccounted(f);
+    f->pages_subreleased += got;
+    if (got < desired) {
+        desired = skip_subrelease(t, desired, got);
+        if (desired > got) got += as_tc_filler_subrelease(e, f, desired - got);
+    }
+    return released + got;
 }
 
 int as_tc_pageheap_check(const tc_t *t, as_msg_t *why)
@@ -317,6 +398,7 @@ int as_tc_pageheap_check(const tc_t *t, as_msg_t *why)
     if (t->cache.backed.hps > t->cache.limit_hps)
         return as_msg_fail(why, "cache: holds more hugepages than its limit",
                            "hps", t->cache.backed.hps);
+
     uint64_t reserved = 0;
     for (const tc_reservation_t *r = t->alloc.reservations; r; r = r->next)
         reserved += r->bytes >> t->env.hp_shift;
@@ -332,11 +414,10 @@ int as_tc_pageheap_check(const tc_t *t, as_msg_t *why)
                            "pageheap: filler + cache + unbacked + raw + region "
                            "hugepages != hugepages from the OS",
                            "placed_hps", placed);
-    if (t->ph.donated_slack_pages >
-        t->filler.n_in_set[TC_SET_DONATED] * (uint64_t)t->env.pph)
+    if (t->cache.usage_hps != t->filler.hps + t->ph.raw_hps)
         return as_msg_fail(why,
-                           "pageheap: donated slack exceeds the donated "
-                           "hugepages",
-                           "donated_slack_pages", t->ph.donated_slack_pages);
+                           "cache: usage != filler + raw hugepages it handed "
+                           "out",
+                           "usage_hps", t->cache.usage_hps);
     return AS_OK;
 }

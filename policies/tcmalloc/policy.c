@@ -72,10 +72,23 @@ const as_param_spec_t as_tc_params[TC_P_COUNT] = {
                             1e9, NULL, "HugeCache limit floor (MinCacheLimit)"},
     [TC_P_HUGECACHE_MAX] = {"hugecache_max_hugepages", AS_PARAM_U64, "524288",
                             0, 1e12, NULL, "HugeCache limit ceiling"},
-    [TC_P_HUGECACHE_RELEASE_FRACTION] = {"hugecache_release_fraction",
-                                         AS_PARAM_DOUBLE, "0.2", 0, 1, NULL,
-                                         "fraction of the idle cache cut per "
-                                         "tick (kFractionToReleaseFromCache)"},
+    /* back end as in TCMalloc's current source (issue 10) */
+    [TC_P_HUGECACHE_TIME] = {"hugecache_time", AS_PARAM_NS, "1s", 1000000,
+                             3.6e12, NULL,
+                             "HugeCache cache_time: demand dips shorter than "
+                             "this size the cache (HPAA passes 1 s)"},
+    [TC_P_REGION_MORE_OFTEN] =
+        {"region_more_often", AS_PARAM_BOOL, "on", 0, 0, NULL,
+         "regions once slack + abandoned pages >= region_slack_bytes, empty "
+         "region hugepages kept until release (kUseForAllLargeAllocs)"},
+    [TC_P_RELEASE_FROM_REGIONS] =
+        {"release_pages_from_huge_region", AS_PARAM_BOOL, "on", 0, 0, NULL,
+         "run the release every tick even at release_rate 0, so free region "
+         "hugepages and the HugeCache shrink"},
+    [TC_P_RELEASE_PARTIAL] =
+        {"release_partial_alloc_pages", AS_PARAM_BOOL, "on", 0, 0, NULL,
+         "subrelease at least a tenth of the free pages on partly released "
+         "hugepages"},
     [TC_P_RESERVE_BYTES] = {"reserve_bytes", AS_PARAM_BYTES, "1G", 2097152,
                             1099511627776.0, NULL,
                             "address space reserved from the OS at a time"},
@@ -335,19 +348,24 @@ static uint64_t tc_tick(void *state, const as_ctx_t *ctx)
     t->last_tick_ns = now;
     t->now_ns = now;
     as_tc_demand_record(t);
-    as_tc_cache_tick(&t->env, &t->cache, &t->alloc);
     as_tc_frontend_tick(t, now);
+    /* the background thread's release (background.cc) through TCMalloc's
+     * ConstantRatePageAllocatorReleaser: rate x dt bytes are due; pages a
+     * release gave beyond what was due are credit against the next call
+     * only; a shortfall is not carried. The release runs even when nothing
+     * is due while release_pages_from_huge_region is on, so the HugeCache
+     * limit and free region hugepages shrink every tick. */
     uint64_t rate = t->env.p[TC_P_RELEASE_RATE].u;
-    if (rate && dt) {
-        t->release_budget_pages +=
-            (double)rate * ((double)dt / 1e9) / (double)t->env.page_bytes;
-        if (t->release_budget_pages >= 1) {
-            uint64_t want = (uint64_t)t->release_budget_pages;
-            uint64_t got = as_tc_release(t, want);
-            t->release_budget_pages -= (double)got;
-            /* unmet demand is not carried over; overshoot is credited */
-            if (t->release_budget_pages > 0) t->release_budget_pages = 0;
-        }
+    uint64_t due = rate && dt ? (uint64_t)((double)rate * ((double)dt / 1e9))
+                              : 0; /* bytes */
+    if (due || t->env.p[TC_P_RELEASE_FROM_REGIONS].u) {
+        uint64_t pb = t->env.page_bytes, want = due;
+        if (want <= t->release_credit_bytes)
+            want = 0;
+        else
+            want -= t->release_credit_bytes;
+        uint64_t got = as_tc_release(t, (want + pb - 1) / pb) * pb;
+        t->release_credit_bytes = got > want ? got - want : 0;
     }
     return t->env.p[TC_P_TICK_INTERVAL].u;
 }
@@ -419,6 +437,15 @@ static void tc_stats(void *state, as_stat_fn fn, void *arg)
     fn(arg, "hugepages_broken", (double)t->filler.hugepages_broken);
     fn(arg, "skip_subrelease_pages", (double)t->skip_subrelease_pages);
     fn(arg, "filler_reused_released", (double)t->filler.reused_released);
+    fn(arg, "abandoned_bytes", (double)(t->filler.abandoned_pages * pb));
+    fn(arg, "partial_alloc_pages_subreleased",
+       (double)t->filler.partial_released);
+    fn(arg, "region_free_backed_bytes",
+       (double)(t->regions.free_backed_hps * hpb));
+    fn(arg, "region_released_hugepages", (double)t->regions.released_hps);
+    fn(arg, "hugecache_usage_bytes", (double)(t->cache.usage_hps * hpb));
+    fn(arg, "hugecache_limit_grows", (double)t->cache.limit_grows);
+    fn(arg, "hugecache_limit_shrinks", (double)t->cache.limit_shrinks);
     fn(arg, "hugecache_hits", (double)t->cache.hits);
     fn(arg, "hugecache_misses", (double)t->cache.misses);
     fn(arg, "hugecache_released_hugepages", (double)t->cache.released_hps);

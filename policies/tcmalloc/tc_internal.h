@@ -58,7 +58,14 @@
  *             listed in the set and list its state gives
  *   filler:   filler.used_pages == sum of used_pages over trackers
  *   regions:  used_pages == popcount(used); hp_used[h] == used pages of
- *             hugepage h; backed_hps == hugepages with hp_used > 0
+ *             hugepage h; hp_used[h] > 0 => backed[h];
+ *             backed_hps == count(backed); free_backed_hps ==
+ *             count(backed && hp_used == 0), 0 unless region_more_often
+ *   donation: filler.abandoned_pages == sum of abandoned_count over
+ *             abandoned trackers; a tracker in the donated set has
+ *             nallocs == 1 and no released page
+ *   cache:    usage_hps == filler.hps + ph.raw_hps (hugepages the cache
+ *             handed out: filler hugepages, raw allocations with tails)
  *   sets:     hps == sum of nhps over the ranges; ranges disjoint and not
  *             adjacent (coalesced); cache.backed.hps <= cache.limit_hps
  *   hugepages: every hugepage taken from the OS is in exactly one place:
@@ -109,7 +116,11 @@ enum {
     TC_P_REGION_SLACK,
     TC_P_HUGECACHE_MIN,
     TC_P_HUGECACHE_MAX,
-    TC_P_HUGECACHE_RELEASE_FRACTION,
+    /* back end as in TCMalloc's current source (issue 10) */
+    TC_P_HUGECACHE_TIME,
+    TC_P_REGION_MORE_OFTEN,
+    TC_P_RELEASE_FROM_REGIONS,
+    TC_P_RELEASE_PARTIAL,
     TC_P_RESERVE_BYTES,
     TC_P_RELEASE_RATE,
     TC_P_SUBRELEASE,
@@ -205,6 +216,11 @@ typedef struct tc_hugepage {
     uint8_t set;                     /* TC_SET_* it is listed in */
     uint16_t list;                   /* list index within the set */
     struct tc_hugepage *prev, *next; /* list links */
+    /* donation (TCMalloc's abandoned pages): a donated tail keeps the
+     * large allocation's page count; once that allocation is freed while
+     * other spans still use the hugepage, those pages are "abandoned" */
+    uint16_t abandoned_count; /* pages of the large allocation here */
+    uint8_t abandoned;        /* abandoned_count counted in abandoned_pages */
 } tc_hugepage_t;
 
 typedef struct {
@@ -221,6 +237,14 @@ typedef struct {
     /* statistics */
     uint64_t pages_subreleased, hugepages_broken, subrelease_calls;
     uint64_t reused_released; /* was_released transitions */
+    /* TCMalloc's release bookkeeping (issue 10) */
+    uint64_t abandoned_pages;   /* sum of abandoned_count over abandoned
+                                    trackers still in the filler */
+    uint64_t unaccounted_pages; /* free pages unbacked when a released
+                                    hugepage emptied, not yet claimed by a
+                                    release (unmapping_unaccounted_) */
+    uint64_t partial_released;  /* pages released from partly released
+                                    hugepages (first phase of subrelease) */
 } tc_filler_t;
 
 /* ------------------------------------------------------------ hugepage sets */
@@ -251,13 +275,38 @@ typedef struct {
     uint64_t hps_from_os; /* hugepages reserved so far */
 } tc_hugealloc_t;
 
-/* The HugeCache: backed free hugepages, bounded by a limit that grows on
- * misses and shrinks by a fraction of the idle size every tick. */
+/* Extremes of a value over a sliding window of TC_MINMAX_SLOTS epochs
+ * (TCMalloc's MinMaxTracker over its TimeSeriesTracker): each slot holds
+ * the min and max reported in one epoch and how many epochs passed since
+ * the slot before it, so a quiet stretch takes one slot. */
+#define TC_MINMAX_SLOTS 16
 typedef struct {
-    tc_rangeset_t backed;    /* free, backed hugepages */
-    uint64_t limit_hps;      /* current limit */
-    uint64_t min_since_tick; /* smallest size since the last tick */
+    struct {
+        uint64_t min, max; /* UINT64_MAX, 0 when nothing was reported */
+        uint64_t delta;    /* epochs since the previous slot */
+    } slot[TC_MINMAX_SLOTS];
+    uint64_t epoch_ns;   /* window / TC_MINMAX_SLOTS */
+    uint64_t last_epoch; /* epoch of the current slot */
+    uint64_t covered;    /* sum of delta over the slots */
+    uint32_t cur;        /* current slot */
+    int started;         /* first report seen */
+} tc_minmax_t;
+
+/* The HugeCache: backed free hugepages under a limit that grows to the
+ * largest recent demand dip on a miss and shrinks by half of the smallest
+ * recent size when the cache stayed large (huge_cache.cc). */
+typedef struct {
+    tc_rangeset_t backed;          /* free, backed hugepages */
+    uint64_t limit_hps;            /* current limit */
+    uint64_t usage_hps;            /* hugepages handed out, not yet back */
+    uint64_t now_ns;               /* clock, set by the page heap */
+    uint64_t last_limit_change_ns; /* last grow or shrink decision */
+    int clock_started;
+    tc_minmax_t usage;    /* usage_hps over 2 x hugecache_time */
+    tc_minmax_t off_peak; /* recent max usage - usage, reported on frees */
+    tc_minmax_t size;     /* backed.hps */
     uint64_t hits, misses, released_hps;
+    uint64_t limit_grows, limit_shrinks;
 } tc_cache_t;
 
 /* ------------------------------------------------------------ regions */
@@ -266,17 +315,23 @@ typedef struct tc_region {
     uintptr_t base;
     uint32_t npages, nhps;
     uint32_t used_pages;
-    uint32_t backed_hps; /* hugepages with at least one used page */
-    uint64_t *used;      /* page bitmap, 1 = allocated */
-    uint16_t *hp_used;   /* used pages per hugepage */
+    uint32_t backed_hps;      /* hugepages backed (used, or free-backed) */
+    uint32_t free_backed_hps; /* backed hugepages with no used page */
+    uint64_t *used;           /* page bitmap, 1 = allocated */
+    uint16_t *hp_used;        /* used pages per hugepage */
+    uint8_t *backed;          /* per hugepage: 1 = backed */
     struct tc_region *next;
 } tc_region_t;
 
-/* The HugeRegionSet: every region and their totals. */
+/* The HugeRegionSet: every region and their totals. With
+ * region_more_often on (TCMalloc's kUseForAllLargeAllocs) a hugepage whose
+ * last page is freed stays backed (free_backed) until a release. */
 typedef struct {
     tc_region_t *list;
     uint64_t backed_hps, used_pages, pages; /* sums over the regions */
+    uint64_t free_backed_hps;               /* sum over the regions */
     uint64_t created;
+    uint64_t released_hps; /* free-backed hugepages released (statistic) */
 } tc_regions_t;
 
 /* ------------------------------------------------------------ pagemap */
@@ -376,11 +431,14 @@ typedef struct {
 
 /* The page heap: routes spans and owns what is not a component's. */
 typedef struct {
-    as_objlist_t span_pool;       /* tc_span_t records */
-    uint64_t raw_hps;             /* hugepages of live raw allocations
-                                     (donated tails excluded) */
-    uint64_t donated_slack_pages; /* free tail pages of live raw allocs */
-    uint64_t donations;           /* tails donated to the filler */
+    as_objlist_t span_pool; /* tc_span_t records */
+    uint64_t raw_hps;       /* hugepages of live raw allocations
+                               (donated tails excluded) */
+    uint64_t donations;     /* tails donated to the filler */
+    /* TCMalloc's PageAllocInfo over live spans: small_pages sums spans of
+     * at most 1 MiB, slack_pages sums (hugepage round-up - length) of the
+     * longer ones, wherever they were placed */
+    uint64_t small_pages, slack_pages;
     tc_demand_slot_t demand[TC_DEMAND_SLOTS];
     uint64_t demand_epoch; /* epoch of the newest slot */
     uint64_t demand_last;  /* filler used pages at the last record */
@@ -426,7 +484,7 @@ typedef struct tc {
     uint64_t now_ns; /* of the latest request (ctx) */
     uint64_t last_tick_ns;
     int ticked;
-    double release_budget_pages;
+    uint64_t release_credit_bytes; /* released beyond what was due */
 
     /* statistics */
     uint64_t in_use_bytes, peak_in_use_bytes, backed_at_peak_bytes;
@@ -486,9 +544,6 @@ int as_tc_rangeset_put(tc_env_t *e, tc_hugealloc_t *a, tc_rangeset_t *r,
                        uintptr_t start, uint64_t nhps);
 int as_tc_rangeset_take(tc_env_t *e, tc_hugealloc_t *a, tc_rangeset_t *r,
                         uint64_t nhps, uint64_t align, uintptr_t *start);
-int as_tc_rangeset_take_last(tc_env_t *e, tc_hugealloc_t *a, tc_rangeset_t *r,
-                             uint64_t max_hps, uintptr_t *start,
-                             uint64_t *nhps);
 /* check: tree shape, hps == sum, ranges disjoint and coalesced */
 int as_tc_rangeset_check(const tc_env_t *e, const tc_rangeset_t *r,
                          as_msg_t *why, const char *name);
@@ -503,20 +558,34 @@ void as_tc_hugealloc_put(tc_env_t *e, tc_hugealloc_t *a, uintptr_t start,
 /* unreserve_all: return every reservation to the OS (destroy). */
 void as_tc_hugealloc_unreserve_all(tc_env_t *e, tc_hugealloc_t *a);
 
-/* hugecache.c: the HugeCache; misses and releases go to the allocator a */
+/* hugecache.c: the HugeCache (huge_cache.cc); misses and releases go to
+ * the allocator a. Every call reads the clock c->now_ns, which the page
+ * heap sets with as_tc_cache_set_time first. */
 void as_tc_cache_init(tc_env_t *e, tc_cache_t *c);
-/* get: from the cache, else (a miss: the limit grows) from a.
- * @return 0, AS_ENOMEM. */
+void as_tc_cache_set_time(tc_cache_t *c, uint64_t now_ns);
+/* get: from the cache, else (a miss: the limit may grow to the recent
+ * demand dip) from a. @return 0, AS_ENOMEM. */
 int as_tc_cache_get(tc_env_t *e, tc_cache_t *c, tc_hugealloc_t *a,
                     uint64_t nhps, uint64_t align, uintptr_t *start);
-/* put: backed hugepages into the cache, then enforce the limit. */
+/* put: backed hugepages come back (HugeCache::Release): the limit may
+ * shrink, then the cache is cut to it. */
 void as_tc_cache_put(tc_env_t *e, tc_cache_t *c, tc_hugealloc_t *a,
                      uintptr_t start, uint64_t nhps);
-/* release: up to max_hps hugepages to the OS and a. @return hugepages
- * released. */
+/* put_unbacked: hugepages already unbacked come back (ReleaseUnbacked):
+ * they go straight to a. */
+void as_tc_cache_put_unbacked(tc_env_t *e, tc_cache_t *c, tc_hugealloc_t *a,
+                              uintptr_t start, uint64_t nhps);
+/* release (ReleaseCachedPages): shrink the limit if the cache stayed
+ * large, then release at least max_hps hugepages if the cache has them.
+ * @return hugepages released. */
 uint64_t as_tc_cache_release(tc_env_t *e, tc_cache_t *c, tc_hugealloc_t *a,
                              uint64_t max_hps);
-void as_tc_cache_tick(tc_env_t *e, tc_cache_t *c, tc_hugealloc_t *a);
+/* minmax (exposed for tests): report v at now_ns; the min or max over the
+ * last window_ns as TCMalloc's MinOverTime/MaxOverTime count it. */
+void as_tc_minmax_init(tc_minmax_t *m, uint64_t window_ns);
+void as_tc_minmax_report(tc_minmax_t *m, uint64_t now_ns, uint64_t v);
+uint64_t as_tc_minmax_over(const tc_minmax_t *m, uint64_t window_ns,
+                           int want_max);
 
 /* filler.c: the HugePageFiller; it only places pages on the hugepages it
  * holds and never grows or shrinks by itself. */
@@ -543,8 +612,18 @@ int as_tc_filler_put(tc_env_t *e, tc_filler_t *f, tc_hugepage_t *hp,
  * allocation; the rest is the filler's. @return the tracker or NULL. */
 tc_hugepage_t *as_tc_filler_donate(tc_env_t *e, tc_filler_t *f, uintptr_t addr,
                                    uint32_t used);
-void as_tc_filler_undonate(tc_env_t *e, tc_filler_t *f, tc_hugepage_t *hp);
-/* subrelease up to `pages` free pages, emptiest hugepages first.
+/* abandon: the large allocation of donated tail hp was freed while other
+ * spans still use it: its pages count as abandoned until hp empties. */
+void as_tc_filler_abandon(tc_filler_t *f, tc_hugepage_t *hp);
+/* free, still backed pages on partly released hugepages
+ * (FreePagesInPartialAllocs) */
+uint64_t as_tc_filler_partial_free(const tc_env_t *e, const tc_filler_t *f);
+/* take_unaccounted: claim the pages unbacked when released hugepages
+ * emptied since the last call. @return them. */
+uint64_t as_tc_filler_take_unaccounted(tc_filler_t *f);
+/* subrelease at least `pages` free pages if there are: first from partly
+ * released hugepages, then from regular and donated ones, in rounds of at
+ * most pph candidates, emptiest first (HugePageFiller::ReleasePages).
  * @return pages released. */
 uint64_t as_tc_filler_subrelease(tc_env_t *e, tc_filler_t *f, uint64_t pages);
 void as_tc_filler_histogram(const tc_env_t *e, const tc_filler_t *f,
@@ -569,8 +648,14 @@ tc_region_t *as_tc_regions_new(tc_env_t *e, uint64_t nhps);
 void as_tc_regions_place(tc_regions_t *rs, tc_region_t *r, uintptr_t base);
 /* discard: free the records of a region that was never placed. */
 void as_tc_regions_discard(tc_env_t *e, tc_region_t *r);
+/* put: free pages; an emptied hugepage is released unless
+ * region_more_often keeps it backed until as_tc_regions_release */
 void as_tc_regions_put(tc_env_t *e, tc_regions_t *rs, tc_region_t *r,
                        uintptr_t addr, uint32_t n);
+/* release: a tenth of the free-backed region hugepages (at least one when
+ * any), lowest address first (HugeRegionSet::ReleasePages). @return pages
+ * released. */
+uint64_t as_tc_regions_release(tc_env_t *e, tc_regions_t *rs);
 int as_tc_regions_check(const tc_env_t *e, const tc_regions_t *rs,
                         as_msg_t *why);
 

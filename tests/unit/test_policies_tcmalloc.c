@@ -409,7 +409,8 @@ static void test_large_donation(void)
     CU_ASSERT_EQUAL(big.addr % (2 * MiB), 0);
     CU_ASSERT_EQUAL(t->ph.raw_hps, 1);
     CU_ASSERT_EQUAL(t->filler.hps, 1);
-    CU_ASSERT_EQUAL(t->ph.donated_slack_pages, 249);
+    CU_ASSERT_EQUAL(t->ph.slack_pages, 249);
+    CU_ASSERT_EQUAL(t->ph.small_pages, 0);
     CU_ASSERT_EQUAL(stat(&fx, "filler_hugepages_donated"), 1);
     CU_ASSERT_EQUAL(t->filler.used_pages, 7);
     /* sparse spans (20480 B class: 5 pages, 2 objects) land on the donated
@@ -421,6 +422,11 @@ static void test_large_donation(void)
     CU_ASSERT_EQUAL(s.addr, big.addr + 2 * MiB + 12 * PG);
     CU_ASSERT_EQUAL(t->filler.used_pages, 7 + 5 + 5);
     CU_ASSERT_EQUAL(t->filler.hps, 1);
+    CU_ASSERT_EQUAL(t->ph.small_pages, 5 + 5);
+    /* used by other spans, the tail is a regular hugepage now
+     * (AddToFillerList clears the donated flag) */
+    CU_ASSERT_EQUAL(stat(&fx, "filler_hugepages_donated"), 0);
+    CU_ASSERT_EQUAL(t->filler.n_in_set[TC_SET_REGULAR], 1);
     /* a dense span (64 B, 128 objects) does not use donated hugepages */
     as_block_t d = A(&fx, 64, 0);
     CU_ASSERT(d.addr < big.addr || d.addr >= big.addr + 4 * MiB);
@@ -429,12 +435,16 @@ static void test_large_donation(void)
     F(&fx, big.addr);
     CU_ASSERT_EQUAL(t->ph.raw_hps, 0);
     CU_ASSERT_EQUAL(t->cache.backed.hps, 1);
-    CU_ASSERT_EQUAL(t->ph.donated_slack_pages, 0);
+    CU_ASSERT_EQUAL(t->ph.slack_pages, 0);
+    /* the large block's 7 pages on the tail are abandoned until the tail
+     * empties */
+    CU_ASSERT_EQUAL(t->filler.abandoned_pages, 7);
+    CU_ASSERT_EQUAL(stat(&fx, "abandoned_bytes"), 7 * PG);
     CU_ASSERT_EQUAL(stat(&fx, "filler_hugepages_donated"), 0);
     /* an exact hugepage multiple: raw, nothing donated */
     as_block_t four = A(&fx, 4 * MiB, 0);
     CU_ASSERT_EQUAL(four.bytes, 4 * MiB);
-    CU_ASSERT_EQUAL(t->ph.donated_slack_pages, 0);
+    CU_ASSERT_EQUAL(t->ph.slack_pages, 0);
     CU_ASSERT_EQUAL(t->ph.donations, 1);
     F(&fx, four.addr);
     F(&fx, s.addr);
@@ -463,8 +473,35 @@ static void test_large_region(void)
     /* page 193..255 of hugepage 0 still used by b2: stays backed */
     CU_ASSERT_EQUAL(t->regions.backed_hps, 2);
     F(&fx, b2.addr);
-    CU_ASSERT_EQUAL(t->regions.backed_hps, 0);
     CU_ASSERT_EQUAL(t->regions.used_pages, 0);
+    /* region_more_often (the default): the two empty hugepages stay backed
+     * until a release, which takes a tenth of the free-backed pages,
+     * truncated, in whole hugepages from the lowest address:
+     * 2 x 256 / 10 = 51 pages -> hugepage 0; then 256 / 10 = 25 -> 1 */
+    CU_ASSERT_EQUAL(t->regions.backed_hps, 2);
+    CU_ASSERT_EQUAL(t->regions.free_backed_hps, 2);
+    CU_ASSERT_EQUAL(stat(&fx, "region_free_backed_bytes"), 4 * MiB);
+    CU_ASSERT_EQUAL(as_tc_release(t, 0), 256);
+    CU_ASSERT_EQUAL(t->regions.list->backed[0], 0);
+    CU_ASSERT_EQUAL(t->regions.list->backed[1], 1);
+    CU_ASSERT_EQUAL(as_tc_check(t, NULL), 0);
+    CU_ASSERT_EQUAL(as_tc_release(t, 0), 256);
+    CU_ASSERT_EQUAL(t->regions.backed_hps, 0);
+    CU_ASSERT_EQUAL(as_tc_release(t, 0), 0);
+    CU_ASSERT_EQUAL(stat(&fx, "region_released_hugepages"), 2);
+    teardown(&fx);
+
+    /* kDefault (region_more_often=off): released as soon as they empty */
+    const char *dflt[] = {"region_slack_bytes=0", "region_more_often=off",
+                          NULL};
+    setup(&fx, dflt);
+    t = fx.t;
+    b = A(&fx, 1536 * KiB + PG, 0);
+    CU_ASSERT_EQUAL(t->regions.created, 1);
+    CU_ASSERT_EQUAL(t->regions.backed_hps, 1);
+    F(&fx, b.addr);
+    CU_ASSERT_EQUAL(t->regions.backed_hps, 0);
+    CU_ASSERT_EQUAL(t->regions.free_backed_hps, 0);
     teardown(&fx);
 }
 
@@ -528,10 +565,12 @@ static void test_skip_subrelease(void)
     CU_ASSERT_EQUAL(t->cache.backed.hps, 1);
     CU_ASSERT_EQUAL(as_tc_demand_requirement(t), 300);
     /* releasing 1000 pages: the cached hugepage (256 pages) goes first; the
-     * filler holds 256 backed pages < 300 required: 744 pages skipped */
+     * filler holds 256 backed pages < 300 required, so none of the 744
+     * still wanted go; the skipped count is capped by the free pages
+     * (GetDesiredSubreleasePages): 56 */
     CU_ASSERT_EQUAL(as_tc_release(t, 1000), 256);
     CU_ASSERT_EQUAL(t->filler.pages_subreleased, 0);
-    CU_ASSERT_EQUAL(t->skip_subrelease_pages, 744);
+    CU_ASSERT_EQUAL(t->skip_subrelease_pages, 56);
     /* with skip-subrelease off, h1's 56 free pages go */
     t->env.p[TC_P_SKIP_SHORT].u = 0;
     t->env.p[TC_P_SKIP_LONG].u = 0;
@@ -758,10 +797,288 @@ static void test_check_names_invariant(void)
     expect_broken(t, "hugepages from the OS");
     t->ph.raw_hps--;
 
+    t->cache.usage_hps++;
+    expect_broken(t, "cache: usage != filler + raw hugepages");
+    t->cache.usage_hps--;
+
+    t->filler.abandoned_pages++;
+    expect_broken(t, "filler: abandoned_pages != sum");
+    t->filler.abandoned_pages--;
+
+    t->regions.list->free_backed_hps++;
+    expect_broken(t, "regions: backed_hps or free_backed_hps");
+    t->regions.list->free_backed_hps--;
+
     CU_ASSERT_EQUAL(as_tc_check(t, NULL), 0);
     F(&fx, small.addr);
     F(&fx, odd.addr);
     F(&fx, reg.addr);
+    teardown(&fx);
+}
+
+/* ------------------------------------------------- back end (issue 10) */
+
+#define MS 1000000ull /* ns */
+
+static as_block_t A_at(fixture_t *fx, uint64_t now_ns, size_t size)
+{
+    as_ctx_t c = ctx_cpu(0);
+    c.now_ns = now_ns;
+    as_block_t b = {0, 0};
+    CU_ASSERT_EQUAL(as_policy_tcmalloc.alloc(fx->t, &c, size, 0, &b), 0);
+    return b;
+}
+
+static void F_at(fixture_t *fx, uint64_t now_ns, uintptr_t addr)
+{
+    as_ctx_t c = ctx_cpu(0);
+    c.now_ns = now_ns;
+    CU_ASSERT_EQUAL(as_policy_tcmalloc.free(fx->t, &c, addr, 0), 0);
+}
+
+/* MinMaxTracker over 2 s in 16 epochs of 125 ms: reports at 0 (5),
+ * 100 ms (1), 130 ms (8), 1 s (4) fill epochs 0, 0, 1, 8. Over 1 s (8
+ * epochs) the slots of epochs 8 (delta 7) and 1 (delta 1) count: min 4,
+ * max 8; over 2 s epoch 0 counts too: min 1. A report at 3 s (epoch 24,
+ * delta 16) alone covers 2 s. */
+static void test_minmax_tracker(void)
+{
+    tc_minmax_t m;
+    as_tc_minmax_init(&m, 2000 * MS);
+    CU_ASSERT_EQUAL(as_tc_minmax_over(&m, 1000 * MS, 0), 0); /* empty */
+    as_tc_minmax_report(&m, 0, 5);
+    as_tc_minmax_report(&m, 100 * MS, 1);
+    as_tc_minmax_report(&m, 130 * MS, 8);
+    as_tc_minmax_report(&m, 1000 * MS, 4);
+    CU_ASSERT_EQUAL(as_tc_minmax_over(&m, 1000 * MS, 0), 4);
+    CU_ASSERT_EQUAL(as_tc_minmax_over(&m, 1000 * MS, 1), 8);
+    CU_ASSERT_EQUAL(as_tc_minmax_over(&m, 2000 * MS, 0), 1);
+    CU_ASSERT_EQUAL(as_tc_minmax_over(&m, 2000 * MS, 1), 8);
+    as_tc_minmax_report(&m, 3000 * MS, 6);
+    CU_ASSERT_EQUAL(as_tc_minmax_over(&m, 2000 * MS, 0), 6);
+    CU_ASSERT_EQUAL(as_tc_minmax_over(&m, 2000 * MS, 1), 6);
+}
+
+/* The HugeCache limit follows demand dips (MaybeGrowCacheLimit) and
+ * shrinks by half of the smallest recent size (MaybeShrinkCacheLimit),
+ * with 40 MiB (20 hugepage) raw allocations:
+ *   0 ms   get 20: a miss, no dip yet (usage 0 -> 20): limit stays 10
+ *   100 ms put 20: usage 0, off-peak 20; the cache keeps 10 (its limit)
+ *   200 ms get 20: the 10 cached are too few: a miss; dip = min(off-peak
+ *          max 20, usage 20 - min 0) = 20: limit 20 + 2 = 22
+ *          (the old rule grew by every miss: 10 + 20 + 20 = 50)
+ *   3 s    put 20: 2.8 s since the limit changed: the smallest size seen
+ *          over the last 2 s of records is 10 >= 22/5, so the limit drops
+ *          by 10/2 = 5 to 17 and the cache (30) is cut to 17
+ *   4 s    tick at release_rate 0: the release runs anyway
+ *          (release_pages_from_huge_region); smallest size 17 >= 17/5:
+ *          limit 17 - 8 = 9, floored at 10: 7 hugepages released
+ *   5 s    tick: smallest 10 >= 2: limit 10 - 5, floored at 10: none */
+static void test_hugecache_limit(void)
+{
+    for (int off = 0; off < 2; off++) {
+        const char *assign[] = {off ? "release_pages_from_huge_region=off"
+                                    : "release_pages_from_huge_region=on",
+                                NULL};
+        fixture_t fx;
+        setup(&fx, assign);
+        tc_t *t = fx.t;
+        as_block_t b = A_at(&fx, 0, 40 * MiB);
+        CU_ASSERT_EQUAL(t->cache.limit_hps, 10);
+        CU_ASSERT_EQUAL(t->cache.usage_hps, 20);
+        F_at(&fx, 100 * MS, b.addr);
+        CU_ASSERT_EQUAL(t->cache.backed.hps, 10);
+        CU_ASSERT_EQUAL(t->cache.released_hps, 10);
+        b = A_at(&fx, 200 * MS, 40 * MiB);
+        CU_ASSERT_EQUAL(t->cache.misses, 2);
+        CU_ASSERT_EQUAL(t->cache.limit_hps, 22);
+        CU_ASSERT_EQUAL(stat(&fx, "hugecache_limit_grows"), 1);
+        F_at(&fx, 3000 * MS, b.addr);
+        CU_ASSERT_EQUAL(t->cache.limit_hps, 17);
+        CU_ASSERT_EQUAL(t->cache.backed.hps, 17);
+        CU_ASSERT_EQUAL(t->cache.released_hps, 23);
+        as_ctx_t c = ctx_cpu(0);
+        c.now_ns = 4000 * MS;
+        as_policy_tcmalloc.tick(t, &c);
+        CU_ASSERT_EQUAL(t->cache.limit_hps, off ? 17 : 10);
+        CU_ASSERT_EQUAL(t->cache.backed.hps, off ? 17 : 10);
+        c.now_ns = 5000 * MS;
+        as_policy_tcmalloc.tick(t, &c);
+        CU_ASSERT_EQUAL(t->cache.limit_hps, off ? 17 : 10);
+        CU_ASSERT_EQUAL(t->cache.backed.hps, off ? 17 : 10);
+        teardown(&fx);
+    }
+}
+
+/* When a region is made (AllocLarge), with region_slack_bytes=2M (256
+ * pages) and 456-page (3.5625 MiB) requests: 2 hugepages each, slack 56,
+ * a donated tail holding 200 of the request's pages.
+ * region_more_often=on: X1 goes raw (nothing yet); a 5-page span lands
+ * on its tail; freeing X1 abandons its 200 tail pages. X2: slack 0 +
+ * abandoned 200 < 256: raw. X3: slack 56 + 200 = 256: a region.
+ * Without the span on the tail nothing is abandoned: X3 sees 56, raw.
+ * region_more_often=off: five raw requests make slack 5 x 56 = 280 >=
+ * 256, so the sixth takes a region -- unless 3 x 1 MiB (384 small pages)
+ * are live, as slack must also be >= small. */
+static void test_region_condition(void)
+{
+    for (int variant = 0; variant < 2; variant++) {
+        const char *assign[] = {"region_slack_bytes=2M", NULL};
+        fixture_t fx;
+        setup(&fx, assign);
+        tc_t *t = fx.t;
+        as_block_t x1 = A(&fx, 456 * PG, 0);
+        CU_ASSERT_EQUAL(t->ph.slack_pages, 56);
+        uintptr_t a = 0;
+        tc_hugepage_t *hp = NULL;
+        if (variant == 0) {
+            CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 5, 0, &a, &hp), 0);
+            CU_ASSERT_EQUAL(a, x1.addr + 2 * MiB + 200 * PG);
+        }
+        F(&fx, x1.addr);
+        CU_ASSERT_EQUAL(t->filler.abandoned_pages, variant == 0 ? 200 : 0);
+        as_block_t x2 = A(&fx, 456 * PG, 0);
+        CU_ASSERT_EQUAL(t->regions.created, 0);
+        as_block_t x3 = A(&fx, 456 * PG, 0);
+        CU_ASSERT_EQUAL(t->regions.created, variant == 0 ? 1 : 0);
+        F(&fx, x2.addr);
+        F(&fx, x3.addr);
+        if (variant == 0) as_tc_pageheap_filler_put(t, hp, a, 5);
+        CU_ASSERT_EQUAL(t->filler.abandoned_pages, 0);
+        teardown(&fx);
+    }
+    for (int small = 0; small < 2; small++) {
+        const char *assign[] = {"region_slack_bytes=2M",
+                                "region_more_often=off", NULL};
+        fixture_t fx;
+        setup(&fx, assign);
+        tc_t *t = fx.t;
+        as_block_t s[3], x[6];
+        for (int i = 0; small && i < 3; i++)
+            s[i] = A(&fx, 1 * MiB, 0);
+        CU_ASSERT_EQUAL(t->ph.small_pages, small ? 384 : 0);
+        for (int i = 0; i < 6; i++)
+            x[i] = A(&fx, 456 * PG, 0);
+        CU_ASSERT_EQUAL(t->ph.slack_pages, 6 * 56);
+        CU_ASSERT_EQUAL(t->regions.created, small ? 0 : 1);
+        for (int i = 0; i < 6; i++)
+            F(&fx, x[i].addr);
+        for (int i = 0; small && i < 3; i++)
+            F(&fx, s[i].addr);
+        CU_ASSERT_EQUAL(t->ph.slack_pages, 0);
+        CU_ASSERT_EQUAL(t->ph.small_pages, 0);
+        teardown(&fx);
+    }
+}
+
+/* Subrelease drains partly released hugepages before breaking others,
+ * even emptier ones (skip-subrelease off). H1 (sparse): 128 + 100 used.
+ * H2 (sparse): 64 + 64. H3 (dense): 40 + 160. A 1-page release takes the
+ * emptiest, H2 (128 free pages). Freeing H2's first span makes it partly
+ * released (64 used, 128 released, 64 free). Freeing H3's 160 leaves H3
+ * with 40 used, the emptiest -- yet the next 1-page release takes H2's 64
+ * free pages, and H3 stays whole. */
+static void test_subrelease_partial_first(void)
+{
+    const char *assign[] = {"skip_subrelease_short=0", "skip_subrelease_long=0",
+                            NULL};
+    fixture_t fx;
+    setup(&fx, assign);
+    tc_t *t = fx.t;
+    uintptr_t a, h2a, h3b;
+    tc_hugepage_t *h1, *h2, *h3, *x;
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 128, 0, &a, &h1), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 100, 0, &a, &x), 0);
+    CU_ASSERT_PTR_EQUAL(x, h1);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 64, 0, &h2a, &h2), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 64, 0, &a, &x), 0);
+    CU_ASSERT_PTR_EQUAL(x, h2);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 40, 1, &a, &h3), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 160, 1, &h3b, &x), 0);
+    CU_ASSERT_PTR_EQUAL(x, h3);
+    CU_ASSERT(h1 != h2 && h2 != h3 && h1 != h3);
+    CU_ASSERT_EQUAL(as_tc_release(t, 1), 128);
+    CU_ASSERT_EQUAL(h2->released_pages, 128);
+    as_tc_pageheap_filler_put(t, h2, h2a, 64);
+    CU_ASSERT_EQUAL(h2->set, TC_SET_PARTIAL);
+    as_tc_pageheap_filler_put(t, h3, h3b, 160);
+    CU_ASSERT_EQUAL(h3->used_pages, 40);
+    CU_ASSERT_EQUAL(as_tc_filler_partial_free(&t->env, &t->filler), 64);
+    CU_ASSERT_EQUAL(as_tc_release(t, 1), 64);
+    CU_ASSERT_EQUAL(h2->released_pages, 192);
+    CU_ASSERT_EQUAL(h3->released_pages, 0);
+    CU_ASSERT_EQUAL(h1->released_pages, 0);
+    CU_ASSERT_EQUAL(stat(&fx, "partial_alloc_pages_subreleased"), 64);
+    CU_ASSERT_EQUAL(t->filler.hugepages_broken, 1);
+    /* then the regular ones, emptiest first: H3 (40 used, 216 free) */
+    CU_ASSERT_EQUAL(as_tc_release(t, 1), 216);
+    CU_ASSERT_EQUAL(h3->released_pages, 216);
+    CU_ASSERT_EQUAL(t->filler.hugepages_broken, 2);
+    teardown(&fx);
+}
+
+/* release_partial_alloc_pages raises a release to a tenth of the free
+ * pages on partly released hugepages. Eleven hugepages hold spans A
+ * [0,123) and B [123,246); releasing everything takes their 10 free pages
+ * each; freeing every A leaves 11 x 123 = 1353 free pages on partly
+ * released hugepages. A 1-page release then wants 135 with the option
+ * (two hugepages, 246 pages) and 1 without it (one hugepage, 123). */
+static void test_release_partial_alloc_pages(void)
+{
+    for (int on = 0; on < 2; on++) {
+        const char *assign[] = {"skip_subrelease_short=0",
+                                "skip_subrelease_long=0",
+                                on ? "release_partial_alloc_pages=on"
+                                   : "release_partial_alloc_pages=off",
+                                NULL};
+        fixture_t fx;
+        setup(&fx, assign);
+        tc_t *t = fx.t;
+        uintptr_t sa[11], b;
+        tc_hugepage_t *hp[11], *x;
+        for (int i = 0; i < 11; i++) {
+            CU_ASSERT_EQUAL(
+                as_tc_pageheap_filler_get(t, 123, 0, &sa[i], &hp[i]), 0);
+            CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 123, 0, &b, &x), 0);
+            CU_ASSERT_PTR_EQUAL(x, hp[i]);
+        }
+        CU_ASSERT_EQUAL(t->filler.hps, 11);
+        CU_ASSERT_EQUAL(as_tc_release(t, 10000), 110);
+        for (int i = 0; i < 11; i++)
+            as_tc_pageheap_filler_put(t, hp[i], sa[i], 123);
+        CU_ASSERT_EQUAL(as_tc_filler_partial_free(&t->env, &t->filler), 1353);
+        CU_ASSERT_EQUAL(as_tc_release(t, 1), on ? 246 : 123);
+        teardown(&fx);
+    }
+}
+
+/* A hugepage that empties after a subrelease is unbacked whole; the next
+ * release counts those pages first (unmapping_unaccounted_). H1: 128 +
+ * 100 used; a release takes its 28 free pages; freeing both spans
+ * unbacks the other 228. A 5-page release is then met by those 228, and
+ * the new hugepage H2 is left whole. */
+static void test_release_claims_unbacked(void)
+{
+    const char *assign[] = {"skip_subrelease_short=0", "skip_subrelease_long=0",
+                            NULL};
+    fixture_t fx;
+    setup(&fx, assign);
+    tc_t *t = fx.t;
+    uintptr_t a1, a2, a3;
+    tc_hugepage_t *h1, *h2;
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 128, 0, &a1, &h1), 0);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 100, 0, &a2, &h2), 0);
+    CU_ASSERT_EQUAL(as_tc_release(t, 1), 28);
+    as_tc_pageheap_filler_put(t, h1, a2, 100);
+    as_tc_pageheap_filler_put(t, h1, a1, 128);
+    CU_ASSERT_EQUAL(t->filler.hps, 0);
+    CU_ASSERT_EQUAL(t->filler.unaccounted_pages, 228);
+    CU_ASSERT_EQUAL(as_tc_pageheap_filler_get(t, 10, 0, &a3, &h2), 0);
+    CU_ASSERT_EQUAL(as_tc_release(t, 5), 228);
+    CU_ASSERT_EQUAL(h2->released_pages, 0);
+    CU_ASSERT_EQUAL(t->filler.pages_subreleased, 256);
+    CU_ASSERT_EQUAL(t->filler.unaccounted_pages, 0);
+    as_tc_pageheap_filler_put(t, h2, a3, 10);
     teardown(&fx);
 }
 
@@ -813,6 +1130,15 @@ int main(void)
         {"idle per-CPU caches are drained", test_cpu_reclaim},
         {"the check hook names the broken invariant",
          test_check_names_invariant},
+        {"back end: min/max tracker windows", test_minmax_tracker},
+        {"back end: HugeCache limit from demand dips", test_hugecache_limit},
+        {"back end: when a HugeRegion is made", test_region_condition},
+        {"back end: subrelease drains partly released hugepages first",
+         test_subrelease_partial_first},
+        {"back end: release_partial_alloc_pages",
+         test_release_partial_alloc_pages},
+        {"back end: a release claims pages unbacked on emptying",
+         test_release_claims_unbacked},
         {"stress under the checking layer (defaults)", test_stress_default},
         {"stress under the checking layer (release, legacy, regions)",
          test_stress_release},
