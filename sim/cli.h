@@ -48,6 +48,7 @@ int as_cli_list(int argc, char **argv, const as_command_t *commands);
 
 int as_cmd_info(int argc, char **argv);
 int as_cmd_cat(int argc, char **argv);
+int as_cmd_convert(int argc, char **argv);
 int as_cmd_import(int argc, char **argv);
 int as_cmd_gen(int argc, char **argv);
 int as_cmd_run(int argc, char **argv);
@@ -61,6 +62,7 @@ int as_cmd_eval(int argc, char **argv);
 
 extern const as_opt_t *const as_cmd_info_opts[];
 extern const as_opt_t *const as_cmd_cat_opts[];
+extern const as_opt_t *const as_cmd_convert_opts[];
 extern const as_opt_t *const as_cmd_import_opts[];
 extern const as_opt_t *const as_cmd_gen_opts[];
 extern const as_opt_t *const as_cmd_run_opts[];

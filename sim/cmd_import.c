@@ -74,7 +74,7 @@ int as_cmd_import(int argc, char **argv)
     const char *format = NULL, *in = NULL, *out = NULL;
     as_import_opts_t opts = {0};
     int allow_truncated = 0;
-    as_trace_writer_opts_t wopts = {0, 0};
+    as_trace_writer_opts_t wopts = {0, 0, 0};
     as_opts_t p;
     as_opts_init(&p, "import", as_cmd_import_opts, argc, argv);
     for (int c; (c = as_opts_next(&p)) != AS_OPT_END;) {

@@ -58,7 +58,7 @@ static void gen_trace(const char *path, size_t nev, uint32_t chunk_events,
                       gen_t *g)
 {
     as_trace_writer_t *w;
-    as_trace_writer_opts_t o = {chunk_events, 0};
+    as_trace_writer_opts_t o = {chunk_events, 0, 0};
     CU_ASSERT_EQUAL_FATAL(as_trace_writer_open(&w, path, &o), 0);
     CU_ASSERT_EQUAL(as_trace_writer_meta(w, "program", "redis server"), 0);
     CU_ASSERT_EQUAL(as_trace_writer_meta(w, "host", "h1"), 0);
@@ -835,7 +835,7 @@ static void test_fd_mode(void)
     snprintf(path, sizeof path, "%s", tmp(".ast"));
     FILE *f = fopen(path, "wb");
     as_trace_writer_t *w;
-    as_trace_writer_opts_t o = {4, 0};
+    as_trace_writer_opts_t o = {4, 0, 0};
     CU_ASSERT_EQUAL_FATAL(as_trace_writer_open_fd(&w, fileno(f), &o), 0);
     for (int i = 0; i < 10; i++) {
         as_event_t e = {.kind = AS_EV_ALLOC, .t_ns = (uint64_t)i, .size = 8};
