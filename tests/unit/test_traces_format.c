@@ -178,7 +178,7 @@ static void test_roundtrip(void)
     CU_ASSERT_EQUAL(i, g.n);
     CU_ASSERT_EQUAL(bad, 0);
     CU_ASSERT_EQUAL(as_trace_reader_truncated(r), 0);
-    CU_ASSERT_EQUAL(as_trace_reader_version(r), 2);
+    CU_ASSERT_EQUAL(as_trace_reader_version(r), AS_TRACE_VERSION);
     /* every sample, in order, with the events before it */
     size_t ns;
     const as_mem_sample_t *sm = as_trace_reader_samples(r, &ns);
@@ -408,12 +408,12 @@ static size_t put_header(uint8_t *b, uint32_t version)
 static void test_wrong_version(void)
 {
     uint8_t b[64];
-    size_t n = put_header(b, 3);
+    size_t n = put_header(b, 4);
     as_trace_reader_t *r;
-    CU_ASSERT_EQUAL(as_trace_reader_open_mem(&r, "v3.ast", b, n), AS_EVERSION);
+    CU_ASSERT_EQUAL(as_trace_reader_open_mem(&r, "v4.ast", b, n), AS_EVERSION);
     CU_ASSERT_PTR_NOT_NULL(strstr(as_trace_reader_error(r),
-                                  "v3.ast: offset 8: expected format version "
-                                  "1..2, found 3"));
+                                  "v4.ast: offset 8: expected format version "
+                                  "1..3, found 4"));
     as_trace_reader_close(r);
     n = put_header(b, 0);
     CU_ASSERT_EQUAL(as_trace_reader_open_mem(&r, "v0.ast", b, n), AS_EVERSION);
