@@ -122,4 +122,27 @@ grep -q "offset 8: expected format version 1..3, found 4" "$T/err.txt" || fail "
 
 "$A" cat "$T/missing.ast" 2> /dev/null
 [ $? -eq 2 ] || fail "missing file exit"
+
+# convert: a version-1 file (the bundled sqlite trace) and a version-2 file
+# become version 3 with the same records; back to 2 gives the v2 bytes;
+# output == input refused; a bad input leaves no output
+"$A" convert "$S/data/sqlite.ast" -o "$T/c3.ast" || fail "convert v1 exit $?"
+"$A" info "$T/c3.ast" | grep -q "^format            allocsim trace v3," \
+  || fail "convert: not v3"
+cmp -s <("$A" cat "$S/data/sqlite.ast") <("$A" cat "$T/c3.ast") \
+  || fail "convert v1 -> v3 changed the records"
+"$A" convert "$T/c3.ast" --format-version 2 -o "$T/c2.ast" || fail "convert to v2"
+"$A" convert "$T/c2.ast" -o "$T/c3b.ast" || fail "convert v2 -> v3"
+cmp -s "$T/c3.ast" "$T/c3b.ast" || fail "v1 -> v3 and v1 -> v2 -> v3 differ"
+"$A" convert "$T/c3.ast" --format-version 2 -o "$T/c2b.ast"
+cmp -s "$T/c2.ast" "$T/c2b.ast" || fail "v2 output not reproducible"
+"$A" convert "$T/c3.ast" -o "$T/c3.ast" 2> "$T/err.txt"
+[ $? -eq 2 ] || fail "convert onto its input: exit"
+grep -q "is the input .*(the same file)" "$T/err.txt" || fail "same-file msg"
+"$A" convert "$T/c3.ast" --format-version 1 -o "$T/x.ast" 2> /dev/null
+[ $? -eq 2 ] || fail "convert --format-version 1: exit"
+"$A" convert "$T/flip.ast" -o "$T/bad.ast" 2> "$T/err.txt"
+[ $? -eq 2 ] || fail "convert of a corrupt trace: exit"
+grep -q "allocsim convert: .*flip.ast: offset" "$T/err.txt" || fail "convert bad msg: $(cat "$T/err.txt")"
+[ ! -e "$T/bad.ast" ] && ! ls "$T"/bad.ast.* >/dev/null 2>&1 || fail "convert left output"
 echo "ok"
