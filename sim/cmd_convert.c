@@ -13,7 +13,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/error.h"
 #include "traces/trace.h"
@@ -125,33 +124,17 @@ int as_cmd_convert(int argc, char **argv)
         as_cli_err("expected TRACE and -o OUT (see allocsim convert --help)");
         return AS_EXIT_USAGE;
     }
-    if (as_cli_is_stdio(out) && isatty(1)) {
-        as_cli_err("-o -: standard output is a terminal; a trace is binary");
-        return AS_EXIT_USAGE;
-    }
-    const char *in_path = as_cli_input(in);
-    if (!in_path) return AS_EXIT_FAIL;
-    char ierr[8400];
-    if (!as_cli_is_stdio(out) &&
-        as_outfile_check_input(out, in_path, ierr, sizeof ierr)) {
-        as_cli_err("%s", ierr);
-        return AS_EXIT_USAGE;
-    }
+    const char *in_path;
+    as_trace_writer_t *w;
+    int rc = as_cli_trace_output(in, out, &wopts, &in_path, &w);
+    if (rc) return rc;
     as_trace_reader_t *r;
-    int rc = as_trace_reader_open(&r, in_path);
+    rc = as_trace_reader_open(&r, in_path);
     if (rc) {
         as_cli_err("%s", r ? as_trace_reader_error(r) : as_strerror(rc));
         as_trace_reader_close(r);
-        return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
-    }
-    as_trace_writer_t *w = NULL;
-    rc = as_cli_is_stdio(out) ? as_trace_writer_open_fd(&w, 1, &wopts)
-                              : as_trace_writer_open(&w, out, &wopts);
-    if (rc) {
-        as_cli_err("%s", w ? as_trace_writer_error(w) : as_strerror(rc));
         as_trace_writer_abort(w);
-        as_trace_reader_close(r);
-        return rc == AS_EINVAL ? AS_EXIT_USAGE : AS_EXIT_FAIL;
+        return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
     }
     int werr;
     rc = copy(r, w, &werr);

@@ -16,19 +16,6 @@
 #include "traces/codec.h"
 #include "traces/trace.h"
 
-static uint8_t *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)sz + 1);
-    *n = fread(b, 1, (size_t)sz, f);
-    fclose(f);
-    return b;
-}
-
 /* write: events ev[0..n) (ids assigned by the writer) as format `version`
  * with one stack defined, chunks of chunk_events. */
 static void write_trace(const char *path, uint32_t version,
@@ -130,7 +117,7 @@ static void test_exact_payload(void)
         0x01, 0x01, 0x00,       /* stacks */
     };
     size_t n;
-    uint8_t *file = slurp(path, &n);
+    uint8_t *file = as_test_slurp(path, &n);
     CU_ASSERT_FATAL(file != NULL && n > 38 + AS_CHUNK_HEADER_BYTES);
     CU_ASSERT_EQUAL(as_get_u32(file + 8), 3);
     /* header: 24 + meta block of 4 + (4 + 1) * 2 bytes */
@@ -217,7 +204,7 @@ static void test_dod_chosen(void)
     memcpy(copy, ev, N * sizeof *ev);
     write_trace(path, 3, 0, copy, N);
     size_t n;
-    uint8_t *file = slurp(path, &n);
+    uint8_t *file = as_test_slurp(path, &n);
     as_chunk_header_t h;
     /* header of 28 bytes (no metadata) */
     CU_ASSERT_EQUAL_FATAL(as_chunk_header_decode(file + 28, &h), 0);

@@ -32,19 +32,6 @@ static const char *tmp(const char *suffix)
     return path_buf;
 }
 
-static uint8_t *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)sz + 1);
-    *n = fread(b, 1, (size_t)sz, f);
-    fclose(f);
-    return b;
-}
-
 /* A random but valid trace: events[] receives what was written. */
 typedef struct {
     as_event_t *ev;
@@ -238,7 +225,7 @@ static void test_roundtrip(void)
     as_trace_reader_close(r);
     /* in-memory open gives the same hash and events */
     size_t len;
-    uint8_t *bytes = slurp(path, &len);
+    uint8_t *bytes = as_test_slurp(path, &len);
     CU_ASSERT_EQUAL_FATAL(as_trace_reader_open_mem(&r, "mem", bytes, len), 0);
     CU_ASSERT_EQUAL(as_trace_reader_hash(r, h2), 0);
     CU_ASSERT_STRING_EQUAL(h1, h2);
@@ -710,7 +697,7 @@ static uint8_t *small_trace(size_t *len, size_t *nev, as_event_t **evs_out)
     gen_t g;
     rng_state = 12345;
     gen_trace(path, 60, 16, &g);
-    uint8_t *b = slurp(path, len);
+    uint8_t *b = as_test_slurp(path, len);
     unlink(path);
     *nev = g.n;
     *evs_out = g.ev;
