@@ -20,6 +20,10 @@
 # (each difference is printed), 2 on usage errors.
 # Set RUN_ARGS to pass extra options to every run (e.g. RUN_ARGS=--stats);
 # REUSE_OLD=1 keeps WORKDIR/old from an earlier call with the same OLD_BIN.
+# CONVERT=1 gives NEW_BIN the traces rewritten by `NEW_BIN convert` (trace
+# format 3) while OLD_BIN reads the originals, and ignores the trace's
+# identity in summary.json (trace.path, trace.hash, trace.size_bytes): the
+# same events must give the same figures whatever the format.
 set -u
 if [ $# -lt 2 ]; then
     echo "usage: $0 OLD_BIN NEW_BIN [WORKDIR]" >&2
@@ -44,10 +48,22 @@ if [ "${REUSE_OLD:-0}" != 1 ] || [ ! -s "$W/server-mix.ast" ]; then
         { echo "$0: gen failed" >&2; exit 2; }
 fi
 traces="$SRC/data/redis.ast $SRC/data/python.ast $SRC/data/sqlite.ast $W/server-mix.ast"
-
-run_all() { # BIN SIDE
-    local bin=$1 side=$2 t p pred
+new_traces=$traces
+if [ "${CONVERT:-0}" = 1 ]; then
+    mkdir -p "$W/converted"
+    new_traces=
     for t in $traces; do
+        c="$W/converted/$(basename "$t")"
+        "$NEW" convert "$t" -o "$c" ||
+            { echo "$0: convert $t failed" >&2; exit 2; }
+        new_traces="$new_traces $c"
+    done
+fi
+
+run_all() { # BIN SIDE TRACES...
+    local bin=$1 side=$2 t p pred
+    shift 2
+    for t in "$@"; do
         for p in $policies; do
             for pred in default oracle; do
                 local d="$W/$side/$(basename "$t" .ast)/$p-$pred" a=()
@@ -71,16 +87,20 @@ run_all() { # BIN SIDE
 rm -f "$W/new.failures"
 if [ "${REUSE_OLD:-0}" != 1 ] || [ ! -d "$W/old" ]; then
     rm -f "$W/old.failures"
-    run_all "$OLD" old
+    # shellcheck disable=SC2086
+    run_all "$OLD" old $traces
 fi
-run_all "$NEW" new
+# shellcheck disable=SC2086
+run_all "$NEW" new $new_traces
 
 # compare.csv holds events_per_s (a wall-clock rate): compared without it.
-python3 - "$W" <<'EOF'
+python3 - "$W" "${CONVERT:-0}" <<'EOF'
 import json, os, sys, math
 w = sys.argv[1]
 old, new = os.path.join(w, "old"), os.path.join(w, "new")
 IGNORE = {"timing", "allocsim_version", "allocsim_revision", "provenance"}
+# CONVERT=1: the trace files differ (format), their events do not
+IGNORE_TRACE = {"path", "hash", "size_bytes"} if sys.argv[2] == "1" else set()
 
 def norm_params(o):
     out = {}
@@ -95,6 +115,8 @@ def norm(x, path=()):
         r = {}
         for k, v in x.items():
             if not path and k in IGNORE:
+                continue
+            if path == ("trace",) and k in IGNORE_TRACE:
                 continue
             if k == "params" and isinstance(v, dict):
                 r[k] = norm_params(v)

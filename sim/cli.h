@@ -16,6 +16,7 @@
 
 #include "sim/cliopt.h"
 #include "sim/lstmfit.h"
+#include "traces/trace.h"
 
 typedef struct {
     const char *name;
@@ -48,6 +49,17 @@ int as_cli_list(int argc, char **argv, const as_command_t *commands);
 
 int as_cmd_info(int argc, char **argv);
 int as_cmd_cat(int argc, char **argv);
+int as_cmd_convert(int argc, char **argv);
+
+/* as_cli_trace_output: what a command writing a trace from input file `in`
+ * does first (import, convert): refuse `-o -` on a terminal, spool `-`
+ * (as_cli_input), refuse an output that is the input itself, open the
+ * writer on `out` (`-` = standard output) with options o. Messages go to
+ * stderr. @return 0 with *in_path the input's path and *w open, or the exit
+ * status (AS_EXIT_USAGE, AS_EXIT_FAIL) with *w NULL. (sim/cmd_import.c) */
+int as_cli_trace_output(const char *in, const char *out,
+                        const as_trace_writer_opts_t *o, const char **in_path,
+                        as_trace_writer_t **w);
 int as_cmd_import(int argc, char **argv);
 int as_cmd_gen(int argc, char **argv);
 int as_cmd_run(int argc, char **argv);
@@ -61,6 +73,7 @@ int as_cmd_eval(int argc, char **argv);
 
 extern const as_opt_t *const as_cmd_info_opts[];
 extern const as_opt_t *const as_cmd_cat_opts[];
+extern const as_opt_t *const as_cmd_convert_opts[];
 extern const as_opt_t *const as_cmd_import_opts[];
 extern const as_opt_t *const as_cmd_gen_opts[];
 extern const as_opt_t *const as_cmd_run_opts[];

@@ -69,12 +69,39 @@ static void usage(FILE *f)
                "(--allow-truncated makes that 0).\n");
 }
 
+int as_cli_trace_output(const char *in, const char *out,
+                        const as_trace_writer_opts_t *o, const char **in_path,
+                        as_trace_writer_t **w)
+{
+    *w = NULL;
+    if (as_cli_is_stdio(out) && isatty(1)) {
+        as_cli_err("-o -: standard output is a terminal; a trace is binary");
+        return AS_EXIT_USAGE;
+    }
+    if (!(*in_path = as_cli_input(in))) return AS_EXIT_FAIL;
+    char ierr[8400];
+    if (!as_cli_is_stdio(out) &&
+        as_outfile_check_input(out, *in_path, ierr, sizeof ierr)) {
+        as_cli_err("%s", ierr);
+        return AS_EXIT_USAGE;
+    }
+    int rc = as_cli_is_stdio(out) ? as_trace_writer_open_fd(w, 1, o)
+                                  : as_trace_writer_open(w, out, o);
+    if (rc) {
+        as_cli_err("%s", *w ? as_trace_writer_error(*w) : as_strerror(rc));
+        as_trace_writer_abort(*w);
+        *w = NULL;
+        return rc == AS_EINVAL ? AS_EXIT_USAGE : AS_EXIT_FAIL;
+    }
+    return 0;
+}
+
 int as_cmd_import(int argc, char **argv)
 {
     const char *format = NULL, *in = NULL, *out = NULL;
     as_import_opts_t opts = {0};
     int allow_truncated = 0;
-    as_trace_writer_opts_t wopts = {0, 0};
+    as_trace_writer_opts_t wopts = {0, 0, 0};
     as_opts_t p;
     as_opts_init(&p, "import", as_cmd_import_opts, argc, argv);
     for (int c; (c = as_opts_next(&p)) != AS_OPT_END;) {
@@ -121,27 +148,10 @@ int as_cmd_import(int argc, char **argv)
         list_formats(stderr);
         return AS_EXIT_USAGE;
     }
-    if (as_cli_is_stdio(out) && isatty(1)) {
-        as_cli_err("-o -: standard output is a terminal; a trace is binary");
-        return AS_EXIT_USAGE;
-    }
-    const char *in_path = as_cli_input(in);
-    if (!in_path) return AS_EXIT_FAIL;
-    char ierr[8400];
-    if (!as_cli_is_stdio(out) &&
-        as_outfile_check_input(out, in_path, ierr, sizeof ierr)) {
-        as_cli_err("%s", ierr);
-        return AS_EXIT_USAGE;
-    }
-    as_trace_writer_t *w = NULL;
-    int rc = as_cli_is_stdio(out) ? as_trace_writer_open_fd(&w, 1, &wopts)
-                                  : as_trace_writer_open(&w, out, &wopts);
-    if (rc) {
-        fprintf(stderr, "allocsim import: %s\n",
-                w ? as_trace_writer_error(w) : as_strerror(rc));
-        as_trace_writer_abort(w);
-        return rc == AS_EINVAL ? AS_EXIT_USAGE : AS_EXIT_FAIL;
-    }
+    const char *in_path;
+    as_trace_writer_t *w;
+    int rc = as_cli_trace_output(in, out, &wopts, &in_path, &w);
+    if (rc) return rc;
     char err[1024] = "";
     rc = fmt->run(in_path, w, &opts, err, sizeof err);
     if (rc) {

@@ -26,6 +26,8 @@ static const as_command_t commands[] = {
      as_cmd_info_opts},
     {"cat", "print a trace as text (one record per line)", as_cmd_cat,
      as_cmd_cat_opts},
+    {"convert", "rewrite a trace in the current format (version 3)",
+     as_cmd_convert, as_cmd_convert_opts},
     {"run", "replay a trace through a policy; write summary.json, series.csv",
      as_cmd_run, as_cmd_run_opts},
     {"demo", "replay a trace through every policy and compare", as_cmd_demo,

@@ -50,7 +50,7 @@ expect "unknown command" 2 "unknown command 'frobnicate'" -- "$A" frobnicate
 
 # ---- every subcommand: --help (exit 0, the shared footer), an unknown
 # option by name, a misplaced option naming its owner, a flag given a value.
-for c in record import gen info cat run demo; do
+for c in record import gen info cat convert run demo; do
   expect "$c --help" 0 "Exit status: 0 ok, 1 the work failed, 2 bad usage or bad input" -- "$A" $c --help
   expect "$c -h" 0 "^usage: allocsim $c" -- "$A" $c -h
   expect "$c unknown option" 2 "^allocsim $c: unknown option '--no-such-option' \(see allocsim $c --help\)$" -- "$A" $c --no-such-option t.ast
@@ -59,7 +59,7 @@ done
 # one meaning per short letter: every "-x, --name" in every --help is one of
 # these pairs (docs/cli.md's table).
 letters=" -h,--help -o,--output -q,--quiet -p,--policy -P,--param -n,--events -f,--format "
-for c in record import gen info cat run demo; do
+for c in record import gen info cat convert run demo; do
   "$A" $c --help | grep -oE '^  -[A-Za-z], --[a-z-]+' | tr -d ' ' | while read -r pair; do
     case "$letters" in *" $pair "*) ;; *) echo "FAIL $c: short option $pair is not in the shared table";; esac
   done

@@ -67,7 +67,7 @@ TXT
 "$A" import --format text "$T/v2.txt" -o "$T/v2.ast" || fail "import v2 exit $?"
 "$A" cat "$T/v2.ast" | cmp -s - "$T/v2.txt" || fail "v2 text -> trace -> text differs"
 "$A" info "$T/v2.ast" > "$T/info2.txt" || fail "info v2 exit $?"
-grep -q "^format            allocsim trace v2," "$T/info2.txt" || fail "info v2 version"
+grep -q "^format            allocsim trace v3," "$T/info2.txt" || fail "info v3 version"
 grep -q "^stack heights     3 allocations, largest 4096 bytes$" "$T/info2.txt" \
   || fail "info heights: $(cat "$T/info2.txt")"
 grep -q "^memory samples    3 (t 5..40, " "$T/info2.txt" || fail "info samples"
@@ -110,16 +110,39 @@ size=$(stat -c %s "$T/fix.ast")
 head -c $((size - 30)) "$T/fix.ast" > "$T/trunc.ast"
 "$A" cat "$T/trunc.ast" > "$T/trunc.txt" 2> "$T/err.txt" || fail "truncated exit $?"
 cmp -s "$T/trunc.txt" "$T/fix.txt" || fail "truncated trace lost events"
-grep -q "warning: .*trunc.ast: offset 153: .*truncated" "$T/err.txt" \
+grep -q "warning: .*trunc.ast: offset 171: .*truncated" "$T/err.txt" \
   || fail "truncated msg: $(cat "$T/err.txt")"
 
 # wrong version
-cp "$T/fix.ast" "$T/v3.ast"
-printf '\x03' | dd of="$T/v3.ast" bs=1 seek=8 conv=notrunc status=none
-"$A" info "$T/v3.ast" > /dev/null 2> "$T/err.txt"
+cp "$T/fix.ast" "$T/v4.ast"
+printf '\x04' | dd of="$T/v4.ast" bs=1 seek=8 conv=notrunc status=none
+"$A" info "$T/v4.ast" > /dev/null 2> "$T/err.txt"
 [ $? -eq 2 ] || fail "wrong version exit"
-grep -q "offset 8: expected format version 1..2, found 3" "$T/err.txt" || fail "version msg"
+grep -q "offset 8: expected format version 1..3, found 4" "$T/err.txt" || fail "version msg"
 
 "$A" cat "$T/missing.ast" 2> /dev/null
 [ $? -eq 2 ] || fail "missing file exit"
+
+# convert: a version-1 file (the bundled sqlite trace) and a version-2 file
+# become version 3 with the same records; back to 2 gives the v2 bytes;
+# output == input refused; a bad input leaves no output
+"$A" convert "$S/data/sqlite.ast" -o "$T/c3.ast" || fail "convert v1 exit $?"
+"$A" info "$T/c3.ast" | grep -q "^format            allocsim trace v3," \
+  || fail "convert: not v3"
+cmp -s <("$A" cat "$S/data/sqlite.ast") <("$A" cat "$T/c3.ast") \
+  || fail "convert v1 -> v3 changed the records"
+"$A" convert "$T/c3.ast" --format-version 2 -o "$T/c2.ast" || fail "convert to v2"
+"$A" convert "$T/c2.ast" -o "$T/c3b.ast" || fail "convert v2 -> v3"
+cmp -s "$T/c3.ast" "$T/c3b.ast" || fail "v1 -> v3 and v1 -> v2 -> v3 differ"
+"$A" convert "$T/c3.ast" --format-version 2 -o "$T/c2b.ast"
+cmp -s "$T/c2.ast" "$T/c2b.ast" || fail "v2 output not reproducible"
+"$A" convert "$T/c3.ast" -o "$T/c3.ast" 2> "$T/err.txt"
+[ $? -eq 2 ] || fail "convert onto its input: exit"
+grep -q "is the input .*(the same file)" "$T/err.txt" || fail "same-file msg"
+"$A" convert "$T/c3.ast" --format-version 1 -o "$T/x.ast" 2> /dev/null
+[ $? -eq 2 ] || fail "convert --format-version 1: exit"
+"$A" convert "$T/flip.ast" -o "$T/bad.ast" 2> "$T/err.txt"
+[ $? -eq 2 ] || fail "convert of a corrupt trace: exit"
+grep -q "allocsim convert: .*flip.ast: offset" "$T/err.txt" || fail "convert bad msg: $(cat "$T/err.txt")"
+[ ! -e "$T/bad.ast" ] && ! ls "$T"/bad.ast.* >/dev/null 2>&1 || fail "convert left output"
 echo "ok"

@@ -76,6 +76,47 @@ enum {
     AS_STREAMS = 10,  /* streams of a v2 payload */
     AS_STREAMS_V1 = 9 /* a v1 payload has streams 0..8 only */
 };
+/* Version 3 replaces the event streams by columns (docs/trace-format.md,
+ * "Version 3"). A v3 payload holds the tag stream and the definition
+ * stream as above, then one column per event field: every value of the
+ * field in the chunk, minus the column's base, in `width` bytes stored as
+ * byte planes (all low bytes, then all second bytes, ...). Time is either
+ * the delta from the previous event (AS_TIME_DELTA) or, per thread slot,
+ * the zigzag difference from the time predicted by that slot's last delta
+ * (AS_TIME_DOD: delta-of-delta). */
+enum {
+    AS_C_TIME = 0,   /* every event: the time code of AS_TIME_* */
+    AS_C_THREAD = 1, /* every event: thread number */
+    AS_C_CPU = 2,    /* every event: cpu number */
+    AS_C_BACK = 3,   /* free and realloc: back-reference */
+    AS_C_SIZE = 4,   /* alloc and realloc: size */
+    AS_C_ALIGN = 5,  /* alloc and realloc: alignment (0 = default) */
+    AS_C_STACK = 6,  /* alloc and realloc: stack id */
+    AS_C_HEIGHT = 7, /* alloc and realloc: stack height */
+    AS_COLUMNS = 8
+};
+#define AS_TIME_DELTA 0u /* t - previous event's t */
+#define AS_TIME_DOD 1u   /* zigzag(t - (prev_t + prev_dt)) per thread slot */
+/* Per-thread time state of AS_TIME_DOD is kept per thread % AS_TIME_SLOTS. */
+#define AS_TIME_SLOTS 64u
+
+/* Zigzag: a signed difference (two's complement, mod 2^64) as an unsigned
+ * value that is small when the difference is near 0. */
+static inline uint64_t as_zigzag(uint64_t d)
+{
+    return (d << 1) ^ ((uint64_t)0 - (d >> 63));
+}
+static inline uint64_t as_unzigzag(uint64_t z)
+{
+    return (z >> 1) ^ ((uint64_t)0 - (z & 1));
+}
+
+/* Bytes needed to hold v (0 for v == 0). */
+static inline unsigned as_width_bytes(uint64_t v)
+{
+    return v ? (unsigned)(71 - __builtin_clzll(v)) / 8 : 0;
+}
+
 /* SAME_CPU compares with the cpu last seen for thread % AS_CPU_SLOTS. */
 #define AS_CPU_SLOTS 64u
 /* Readable zero bytes after a decoded payload: a fast run of 256 events

@@ -105,6 +105,18 @@ struct as_trace_reader {
     uint32_t lastcpu[AS_CPU_SLOTS]; /* cpu last seen per thread slot */
     uint32_t ch_events;             /* events decoded in this chunk */
     const uint8_t *tag_start;       /* first byte of the tag stream */
+    /* v3: the loaded chunk's columns (codec.h AS_C_*); value i of column c
+     * is col_base[c] + the col_w[c] bytes at col[c] + b * col_n[c] + i
+     * (b = 0 .. col_w[c] - 1, least significant first) */
+    const uint8_t *col[AS_COLUMNS];
+    uint64_t col_n[AS_COLUMNS];      /* values in the column */
+    uint64_t col_i[AS_COLUMNS];      /* values decoded so far */
+    uint64_t col_base[AS_COLUMNS];   /* added to every value */
+    unsigned col_w[AS_COLUMNS];      /* bytes per value, 0..8 */
+    unsigned time_mode;              /* AS_TIME_DELTA or AS_TIME_DOD */
+    uint64_t slot_t[AS_TIME_SLOTS];  /* AS_TIME_DOD: last t per thread slot */
+    uint64_t slot_dt[AS_TIME_SLOTS]; /* and the delta that led to it */
+    struct as_seg *seg;              /* v3: one segment's columns (scratch) */
     ZSTD_DCtx *dctx;
 
     /* definitions */
@@ -257,8 +269,8 @@ static int parse_header(as_trace_reader_t *r)
                       "found %u",
                       AS_TRACE_VERSION_MIN, AS_TRACE_VERSION, version);
     r->version = version;
-    r->nstreams = version == 1 ? AS_STREAMS_V1 : AS_STREAMS;
-    r->height_bit = version == 1 ? 0 : AS_TAG_SAME_HEIGHT;
+    r->nstreams = version == 1 ? AS_STREAMS_V1 : AS_STREAMS; /* v1, v2 */
+    r->height_bit = version == 2 ? AS_TAG_SAME_HEIGHT : 0;
     /* bit 7 is reserved in v1 and "same height" in v2 (not on a free); a
      * free has no align or stack */
     r->bad_bits[AS_TAG_ALLOC] = r->bad_bits[AS_TAG_REALLOC] =
@@ -502,6 +514,7 @@ void as_trace_reader_close(as_trace_reader_t *r)
     free(r->samples);
     free(r->comp);
     free(r->raw);
+    free(r->seg);
     ZSTD_freeDCtx(r->dctx);
     free(r->stacks);
     free(r->pool);
@@ -528,6 +541,123 @@ static int end_of_trace(as_trace_reader_t *r, int truncated, const char *fmt,
         if (n >= 0 && (size_t)n < sizeof r->msg)
             vsnprintf(r->msg + n, sizeof r->msg - (size_t)n, fmt, ap);
         va_end(ap);
+    }
+    return 0;
+}
+
+/* Versions 1 and 2: the length of every stream, then the streams, which
+ * must fill the payload exactly. @return 0 or the error. */
+static int layout_v2(as_trace_reader_t *r, uint64_t off)
+{
+    const as_chunk_header_t *h = &r->ch;
+    /* The payload header: the length of every stream; they must fill the
+     * payload exactly. */
+    const uint8_t *p = r->raw, *pend = r->raw + h->raw_bytes;
+    uint64_t len[AS_STREAMS] = {0}, total = 0;
+    for (int i = 0; i < r->nstreams; i++) {
+        if (as_get_varint(&p, pend, &len[i]) || len[i] > h->raw_bytes)
+            return errorf(r, AS_EFORMAT, off,
+                          "chunk %zu: expected %d stream "
+                          "lengths at the start of the payload, found a bad "
+                          "one (stream %d)",
+                          r->cur_chunk, r->nstreams, i);
+        total += len[i];
+    }
+    if (total != (uint64_t)(pend - p) || len[AS_S_TAG] < h->events)
+        return errorf(r, AS_EFORMAT, off,
+                      "chunk %zu: expected streams "
+                      "filling the %llu payload bytes after their lengths with "
+                      "at least %u tags, found %llu bytes and %llu tags",
+                      r->cur_chunk, (unsigned long long)(pend - p), h->events,
+                      (unsigned long long)total,
+                      (unsigned long long)len[AS_S_TAG]);
+    for (int i = 0; i < AS_STREAMS; i++) {
+        r->cur[i] = p;
+        p += len[i];
+        r->end[i] = p;
+    }
+    return 0;
+}
+
+/* Version 3: the time code, each column's base and width, the tag and
+ * definition stream lengths, the two streams, then the columns, whose
+ * sizes follow from the kinds in the tag stream (which is therefore read
+ * once here: every event tag must be a bare kind). Everything must fill
+ * the payload exactly. @return 0 or the error. */
+static int layout_v3(as_trace_reader_t *r, uint64_t off)
+{
+    const as_chunk_header_t *h = &r->ch;
+    const uint8_t *p = r->raw, *pend = r->raw + h->raw_bytes;
+    uint64_t mode, len[2];
+    if (as_get_varint(&p, pend, &mode) || mode > AS_TIME_DOD)
+        return errorf(r, AS_EFORMAT, off,
+                      "chunk %zu: expected the time code %u or %u at the "
+                      "start of the payload, found a bad one",
+                      r->cur_chunk, AS_TIME_DELTA, AS_TIME_DOD);
+    r->time_mode = (unsigned)mode;
+    for (int c = 0; c < AS_COLUMNS; c++) {
+        if (as_get_varint(&p, pend, &r->col_base[c]) || p >= pend || *p > 8)
+            return errorf(r, AS_EFORMAT, off,
+                          "chunk %zu: expected the base and the width "
+                          "(0..8 bytes) of column %d, found a bad one",
+                          r->cur_chunk, c);
+        r->col_w[c] = *p++;
+    }
+    for (int i = 0; i < 2; i++)
+        if (as_get_varint(&p, pend, &len[i]) || len[i] > (uint64_t)(pend - p))
+            return errorf(r, AS_EFORMAT, off,
+                          "chunk %zu: expected the length of the %s stream "
+                          "within the payload, found a bad one",
+                          r->cur_chunk, i ? "definition" : "tag");
+    const uint8_t *tags = p, *defs = p + len[0], *cols = defs + len[1];
+    if (len[0] + len[1] > (uint64_t)(pend - p))
+        return errorf(r, AS_EFORMAT, off,
+                      "chunk %zu: expected the tag and definition streams "
+                      "within the payload, found %llu + %llu bytes",
+                      r->cur_chunk, (unsigned long long)len[0],
+                      (unsigned long long)len[1]);
+    uint64_t nev = 0, nback = 0, nnew = 0;
+    for (uint64_t i = 0; i < len[0]; i++) {
+        unsigned tag = tags[i];
+        if ((tag & AS_TAG_KIND_MASK) == AS_TAG_DEF) continue;
+        if (tag > AS_TAG_REALLOC)
+            return errorf(r, AS_EFORMAT, off,
+                          "chunk %zu, record %llu: expected an event tag "
+                          "0x01..0x03 (format v3 has no flags), found 0x%02x",
+                          r->cur_chunk, (unsigned long long)i, tag);
+        nev++;
+        nback += tag >> 1;
+        nnew += tag & 1;
+    }
+    if (nev != h->events || nnew != h->allocs)
+        return errorf(r, AS_EFORMAT, off,
+                      "chunk %zu: expected %u events and %u new objects in "
+                      "the tag stream (chunk header), found %llu and %llu",
+                      r->cur_chunk, h->events, h->allocs,
+                      (unsigned long long)nev, (unsigned long long)nnew);
+    uint64_t total = 0;
+    for (int c = 0; c < AS_COLUMNS; c++) {
+        r->col_n[c] = c < AS_C_BACK ? nev : c == AS_C_BACK ? nback : nnew;
+        r->col[c] = cols + total;
+        r->col_i[c] = 0;
+        total += r->col_n[c] * r->col_w[c];
+    }
+    if (total != (uint64_t)(pend - cols))
+        return errorf(r, AS_EFORMAT, off,
+                      "chunk %zu: expected columns of %llu bytes (their "
+                      "widths times their values) to fill the payload, "
+                      "found %llu bytes",
+                      r->cur_chunk, (unsigned long long)total,
+                      (unsigned long long)(pend - cols));
+    for (int i = 0; i < AS_STREAMS; i++)
+        r->cur[i] = r->end[i] = pend; /* the v2 streams are unused */
+    r->cur[AS_S_TAG] = tags;
+    r->end[AS_S_TAG] = defs;
+    r->cur[AS_S_DEFS] = defs;
+    r->end[AS_S_DEFS] = cols;
+    for (unsigned k = 0; k < AS_TIME_SLOTS; k++) {
+        r->slot_t[k] = h->first_t_ns;
+        r->slot_dt[k] = 0;
     }
     return 0;
 }
@@ -694,33 +824,9 @@ static int load_chunk(as_trace_reader_t *r)
         c->first_t_ns = h->first_t_ns;
         c->last_t_ns = h->last_t_ns;
     }
-    /* The payload header: the length of every stream; they must fill the
-     * payload exactly. */
     memset(r->raw + h->raw_bytes, 0, AS_PAYLOAD_PAD);
-    const uint8_t *p = r->raw, *pend = r->raw + h->raw_bytes;
-    uint64_t len[AS_STREAMS] = {0}, total = 0;
-    for (int i = 0; i < r->nstreams; i++) {
-        if (as_get_varint(&p, pend, &len[i]) || len[i] > h->raw_bytes)
-            return errorf(r, AS_EFORMAT, off,
-                          "chunk %zu: expected %d stream "
-                          "lengths at the start of the payload, found a bad "
-                          "one (stream %d)",
-                          r->cur_chunk, r->nstreams, i);
-        total += len[i];
-    }
-    if (total != (uint64_t)(pend - p) || len[AS_S_TAG] < h->events)
-        return errorf(r, AS_EFORMAT, off,
-                      "chunk %zu: expected streams "
-                      "filling the %llu payload bytes after their lengths with "
-                      "at least %u tags, found %llu bytes and %llu tags",
-                      r->cur_chunk, (unsigned long long)(pend - p), h->events,
-                      (unsigned long long)total,
-                      (unsigned long long)len[AS_S_TAG]);
-    for (int i = 0; i < AS_STREAMS; i++) {
-        r->cur[i] = p;
-        p += len[i];
-        r->end[i] = p;
-    }
+    int lrc = r->version >= 3 ? layout_v3(r, off) : layout_v2(r, off);
+    if (lrc) return lrc;
     r->tag_start = r->cur[AS_S_TAG];
     r->chunk_off = off;
     r->next_off = off + bytes;
@@ -1315,6 +1421,202 @@ static int decode_events(as_trace_reader_t *r, as_event_t *evs, size_t cap,
     return 0;
 }
 
+/* ------------------------------------------------------- version 3 */
+
+#define AS_SEG_EVENTS 256 /* events decoded per columnar segment */
+
+/* unpack: the next cnt values of column c into out[0..cnt), out[cnt] = 0
+ * (a sentinel the scatter loop may read and mask). One pass per byte
+ * plane over a contiguous run of bytes: no per-value branches. */
+static void unpack(as_trace_reader_t *r, int c, size_t cnt, uint64_t *out)
+{
+    const uint64_t base = r->col_base[c], n = r->col_n[c];
+    const uint8_t *p = r->col[c] + r->col_i[c];
+    for (size_t i = 0; i < cnt; i++)
+        out[i] = base;
+    for (unsigned b = 0; b < r->col_w[c]; b++, p += n) {
+        const unsigned sh = 8 * b;
+        for (size_t i = 0; i < cnt; i++)
+            out[i] += (uint64_t)p[i] << sh;
+    }
+    out[cnt] = 0;
+    r->col_i[c] += cnt;
+}
+
+/* The columns of one segment of events (between definitions). */
+typedef struct as_seg {
+    uint64_t v[AS_COLUMNS][AS_SEG_EVENTS + 1];
+} as_seg_t;
+
+/* Word the error for the first event of a segment that breaks a rule
+ * (the fast loops only know that one did). t[] holds the decoded times. */
+static int segment_error(as_trace_reader_t *r, const uint8_t *ct, size_t m,
+                         const as_seg_t *sg, const uint64_t *t)
+{
+    uint64_t prev = r->t > r->floor_t ? r->t : r->floor_t;
+    uint64_t next_id = r->next_id, last_t = r->ch.last_t_ns;
+    size_t ia = 0, ib = 0;
+    for (size_t i = 0; i < m; i++) {
+        unsigned tag = ct[i];
+        if (r->ch_events == 0 && i == 0 && t[0] != r->ch.first_t_ns)
+            return payload_error(r, ct,
+                                 "expected the chunk's first event at "
+                                 "t=%llu (its header), found t=%llu",
+                                 (unsigned long long)r->ch.first_t_ns,
+                                 (unsigned long long)t[0]);
+        if (t[i] < prev || t[i] > last_t)
+            return payload_error(r, ct + i,
+                                 "expected a time in [%llu, %llu] "
+                                 "(the event or sample before it, the "
+                                 "chunk's last), found t=%llu",
+                                 (unsigned long long)prev,
+                                 (unsigned long long)last_t,
+                                 (unsigned long long)t[i]);
+        prev = t[i];
+        if (sg->v[AS_C_THREAD][i] > UINT32_MAX ||
+            sg->v[AS_C_CPU][i] > UINT32_MAX)
+            return payload_error(r, ct + i,
+                                 "expected a 32-bit thread and "
+                                 "cpu, found %llu and %llu",
+                                 (unsigned long long)sg->v[AS_C_THREAD][i],
+                                 (unsigned long long)sg->v[AS_C_CPU][i]);
+        if ((tag >> 1) && sg->v[AS_C_BACK][ib] >= next_id)
+            return payload_error(r, ct + i,
+                                 "expected a %s of an id below "
+                                 "%llu (the next unallocated id), found a "
+                                 "back-reference of %llu, naming an id "
+                                 "never allocated",
+                                 tag == AS_TAG_FREE ? "free" : "realloc",
+                                 (unsigned long long)next_id,
+                                 (unsigned long long)sg->v[AS_C_BACK][ib]);
+        if ((tag & 1) && sg->v[AS_C_STACK][ia] > r->max_stack)
+            return payload_error(r, ct + i,
+                                 "expected a defined stack id "
+                                 "(0..%u), found %llu",
+                                 r->max_stack,
+                                 (unsigned long long)sg->v[AS_C_STACK][ia]);
+        ib += tag >> 1;
+        ia += tag & 1;
+        next_id += tag & 1;
+    }
+    return payload_error(r, ct, "expected a valid segment, found a bad one");
+}
+
+/* Decode the m event records whose tags are at ct (no definitions among
+ * them) into evs[0..m): each column is unpacked by its own loop, times are
+ * rebuilt by one loop, and one more loop assembles the events and folds
+ * every rule into one flag. @return 0 or AS_EFORMAT. */
+static int decode_segment_v3(as_trace_reader_t *r, const uint8_t *ct, size_t m,
+                             as_event_t *evs)
+{
+    as_seg_t *sg = r->seg;
+    size_t nb = 0, na = 0;
+    for (size_t i = 0; i < m; i++) {
+        nb += ct[i] >> 1;
+        na += ct[i] & 1;
+    }
+    unpack(r, AS_C_TIME, m, sg->v[AS_C_TIME]);
+    unpack(r, AS_C_THREAD, m, sg->v[AS_C_THREAD]);
+    unpack(r, AS_C_CPU, m, sg->v[AS_C_CPU]);
+    unpack(r, AS_C_BACK, nb, sg->v[AS_C_BACK]);
+    for (int c = AS_C_SIZE; c < AS_COLUMNS; c++)
+        unpack(r, c, na, sg->v[c]);
+    /* times: the code becomes t in place */
+    uint64_t *t = sg->v[AS_C_TIME];
+    const uint64_t *th = sg->v[AS_C_THREAD], last_t = r->ch.last_t_ns;
+    uint64_t prev = r->t > r->floor_t ? r->t : r->floor_t, bad = 0;
+    if (r->time_mode == AS_TIME_DELTA) {
+        uint64_t cur = r->t;
+        for (size_t i = 0; i < m; i++) {
+            uint64_t d = t[i];
+            bad |= d > last_t - cur;
+            cur += d;
+            t[i] = cur;
+        }
+    } else {
+        uint64_t *st = r->slot_t, *sd = r->slot_dt;
+        for (size_t i = 0; i < m; i++) {
+            unsigned k = (unsigned)(th[i] % AS_TIME_SLOTS);
+            uint64_t ti = st[k] + sd[k] + as_unzigzag(t[i]);
+            sd[k] = ti - st[k];
+            st[k] = ti;
+            t[i] = ti;
+        }
+    }
+    for (size_t i = 0; i < m; i++) {
+        bad |= (t[i] < prev) | (t[i] > last_t);
+        prev = t[i];
+    }
+    if (r->ch_events == 0 && m) bad |= t[0] != r->ch.first_t_ns;
+    const uint64_t *cpu = sg->v[AS_C_CPU], *back = sg->v[AS_C_BACK];
+    const uint64_t *size = sg->v[AS_C_SIZE], *align = sg->v[AS_C_ALIGN];
+    const uint64_t *stack = sg->v[AS_C_STACK], *hgt = sg->v[AS_C_HEIGHT];
+    const uint64_t max_stack = r->max_stack;
+    uint64_t next_id = r->next_id;
+    size_t ia = 0, ib = 0;
+    for (size_t i = 0; i < m; i++) {
+        uint64_t tag = ct[i], hb = tag >> 1, hn = tag & 1;
+        uint64_t mn = (uint64_t)0 - hn, b = back[ib];
+        bad |= (th[i] | cpu[i]) >> 32;
+        bad |= hb & (b >= next_id);
+        bad |= hn & (stack[ia] > max_stack);
+        as_event_t *ev = &evs[i];
+        ev->kind = (uint8_t)tag;
+        ev->t_ns = t[i];
+        ev->thread = (uint32_t)th[i];
+        ev->cpu = (uint32_t)cpu[i];
+        ev->object = hb ? next_id - 1 - b : next_id;
+        ev->new_object = tag == AS_TAG_REALLOC ? next_id : 0;
+        ev->size = size[ia] & mn;
+        ev->align = align[ia] & mn;
+        ev->stack = (uint32_t)(stack[ia] & mn);
+        ev->stack_height = hgt[ia] & mn;
+        next_id += hn;
+        ia += hn;
+        ib += hb;
+    }
+    if (__builtin_expect(bad != 0, 0)) return segment_error(r, ct, m, sg, t);
+    if (m) r->t = t[m - 1];
+    r->next_id = next_id;
+    r->ch_events += (uint32_t)m;
+    return 0;
+}
+
+/* The v3 hot path: like decode_events, a segment of up to AS_SEG_EVENTS
+ * event records at a time. */
+static int decode_events_v3(as_trace_reader_t *r, as_event_t *evs, size_t cap,
+                            size_t *n_io, int stop_at_def)
+{
+    size_t n = *n_io;
+    const uint8_t *const et = r->end[AS_S_TAG];
+    if (!r->seg && !(r->seg = malloc(sizeof *r->seg)))
+        return errorf(r, AS_ENOMEM, r->chunk_off, "out of memory (segment)");
+    while (n < cap && r->cur[AS_S_TAG] < et) {
+        const uint8_t *ct = r->cur[AS_S_TAG];
+        if ((*ct & AS_TAG_KIND_MASK) == AS_TAG_DEF) {
+            int rc = decode_def(r, ct);
+            if (rc) return rc;
+            r->cur[AS_S_TAG] = ct + 1;
+            if (stop_at_def) {
+                *n_io = n;
+                return AS_DECODE_DEF;
+            }
+            continue;
+        }
+        size_t lim = cap - n < AS_SEG_EVENTS ? cap - n : AS_SEG_EVENTS;
+        if ((size_t)(et - ct) < lim) lim = (size_t)(et - ct);
+        size_t m = 1;
+        while (m < lim && (ct[m] & AS_TAG_KIND_MASK) != AS_TAG_DEF)
+            m++;
+        int rc = decode_segment_v3(r, ct, m, evs + n);
+        if (rc) return rc;
+        r->cur[AS_S_TAG] = ct + m;
+        n += m;
+    }
+    *n_io = n;
+    return 0;
+}
+
 /* Fill evs with up to cap events; stop after a definition if rec_mode. */
 static long next_common(as_trace_reader_t *r, as_event_t *evs, size_t cap,
                         int rec_mode)
@@ -1333,7 +1635,8 @@ static long next_common(as_trace_reader_t *r, as_event_t *evs, size_t cap,
             if (rc) return rc;
             continue;
         }
-        int rc = decode_events(r, evs, cap, &n, rec_mode);
+        int rc = r->version >= 3 ? decode_events_v3(r, evs, cap, &n, rec_mode)
+                                 : decode_events(r, evs, cap, &n, rec_mode);
         if (rc < 0) return rc;
         if (rc == AS_DECODE_DEF) return -100; /* definition: see next_record */
     }

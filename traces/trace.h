@@ -1,4 +1,4 @@
-/* trace.h - allocsim trace format v2 (reads v1 too): events, real-memory
+/* trace.h - allocsim trace format v3 (reads v1 and v2 too): events, real-memory
  * samples, writer, reader.
  *
  * Type map
@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AS_TRACE_VERSION 2u     /* what the writer writes */
+#define AS_TRACE_VERSION 3u     /* what the writer writes by default */
 #define AS_TRACE_VERSION_MIN 1u /* oldest version the reader reads */
 
 typedef enum {
@@ -94,6 +94,9 @@ typedef struct as_trace_writer as_trace_writer_t;
 typedef struct {
     uint32_t chunk_events; /* events per chunk; 0 = default (65536) */
     int zstd_level;        /* 0 = default (3) */
+    uint32_t version;      /* format to write: 0 = AS_TRACE_VERSION (3, the
+                              columnar chunk); 2 = the version-2 streams
+                              (tests, `convert --format-version 2`) */
 } as_trace_writer_opts_t;
 
 /* as_trace_writer_open: write `path` as traces/outfile.h decides: "-" is
@@ -276,7 +279,7 @@ uint64_t as_trace_reader_objects(const as_trace_reader_t *r);
 /* ------------------------------------------------- additions (format v2)
  * The file's version, and the real-memory samples met so far. */
 
-/* as_trace_reader_version: the format version of the open file (1 or 2). */
+/* as_trace_reader_version: the format version of the open file (1..3). */
 uint32_t as_trace_reader_version(const as_trace_reader_t *r);
 
 /* as_trace_reader_samples: the real-memory samples read and not yet

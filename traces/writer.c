@@ -1,13 +1,18 @@
-/* writer.c - the streaming writer of trace format v2.
+/* writer.c - the streaming writer of trace formats v3 and v2.
  *
  * The writer owns one output (a path, opened through traces/outfile.c --
  * a temporary renamed onto the target on close, or a device written in
  * place -- or a caller's fd written chunk by chunk for the recorder),
  * the payload streams of the chunk being filled, and the footer index of the
- * chunks already written. Events are encoded as they arrive (a tag byte with
- * "same as before" flags into the tag stream, each present field as a LEB128
- * varint into its own stream, state restarting per chunk);
- * when a chunk is full it is sealed into one zstd frame by codec.c and
+ * chunks already written. In version 3 (the default) an event's tag (its
+ * kind) goes to the tag stream and each field to its column; when the chunk
+ * is sealed every column is coded at once (time as a delta or a per-thread
+ * delta of deltas, whichever is smaller; every column minus its minimum, in
+ * the fewest bytes that hold its largest value, as byte planes). In version
+ * 2 events are encoded as they arrive (a tag byte with "same as before"
+ * flags, each present field as a LEB128 varint into its own stream). State
+ * restarts per chunk; when a chunk is full it is sealed into one zstd frame
+ * by codec.c and
  * written out at once. The file header is written in front of the first
  * chunk, so metadata given before the first record lands in it.
  *
@@ -55,15 +60,22 @@ struct as_trace_writer {
     ZSTD_CCtx *cctx;       /* reused for every chunk */
     int level;             /* zstd level */
     uint32_t chunk_events; /* events per chunk */
+    uint32_t version;      /* 3: columns; 2: the v2 streams */
     int header_written;    /* file header is on disk */
     int any_record;        /* a record entered the stream: meta goes there */
     as_wmeta_t *meta;      /* header metadata (deduplicated by key) */
     size_t nmeta, meta_cap;
     uint8_t *st[AS_STREAMS]; /* the open chunk's streams (codec.h) */
     size_t st_len[AS_STREAMS], st_cap[AS_STREAMS];
-    size_t payload_len; /* sum of st_len */
-    uint8_t *raw;       /* assembled payload (scratch) */
+    size_t payload_len; /* sum of st_len (v3: plus a bound on the columns) */
+    /* v3: the open chunk's event fields, one array per column (codec.h
+     * AS_C_*); time holds absolute times until the chunk is sealed */
+    uint64_t *col[AS_COLUMNS];
+    size_t col_len[AS_COLUMNS], col_cap[AS_COLUMNS];
+    uint8_t *raw; /* assembled payload (scratch) */
     size_t raw_cap;
+    uint8_t *trial; /* v3: a time column compressed on trial (scratch) */
+    size_t trial_cap;
     uint8_t *out; /* sealed chunk bytes (scratch) */
     size_t out_cap;
     as_chunk_header_t ch; /* open chunk: events, allocs, first ids/times */
@@ -159,6 +171,8 @@ static int init_common(as_trace_writer_t **out, const as_trace_writer_opts_t *o)
     w->chunk_events = (o && o->chunk_events) ? o->chunk_events
                                              : AS_WRITER_DEFAULT_CHUNK_EVENTS;
     w->level = (o && o->zstd_level) ? o->zstd_level : AS_WRITER_DEFAULT_LEVEL;
+    w->version = (o && o->version) ? o->version : AS_TRACE_VERSION;
+    if (w->version != 2 && w->version != AS_TRACE_VERSION) return AS_EINVAL;
     w->cctx = ZSTD_createCCtx();
     if (!w->cctx) return AS_ENOMEM;
     return 0;
@@ -174,7 +188,10 @@ static void free_writer(as_trace_writer_t *w)
     free(w->meta);
     for (int i = 0; i < AS_STREAMS; i++)
         free(w->st[i]);
+    for (int i = 0; i < AS_COLUMNS; i++)
+        free(w->col[i]);
     free(w->raw);
+    free(w->trial);
     free(w->out);
     free(w->index);
     ZSTD_freeCCtx(w->cctx);
@@ -254,7 +271,7 @@ static int write_header(as_trace_writer_t *w)
     uint8_t *b = malloc(total);
     if (!b) return fail(w, AS_ENOMEM, "out of memory (header)");
     memcpy(b, AS_TRACE_MAGIC, 8);
-    as_put_u32(b + 8, AS_TRACE_VERSION);
+    as_put_u32(b + 8, w->version);
     as_put_u32(b + 12, 0);
     as_put_u32(b + 16, (uint32_t)meta_bytes);
     uint8_t *p = b + 20;
@@ -276,6 +293,155 @@ static int write_header(as_trace_writer_t *w)
     return rc;
 }
 
+static int raw_reserve(as_trace_writer_t *w, size_t need)
+{
+    if (need <= w->raw_cap) return 0;
+    uint8_t *p = realloc(w->raw, need);
+    if (!p) return fail(w, AS_ENOMEM, "out of memory (chunk buffer)");
+    w->raw = p;
+    w->raw_cap = need;
+    return 0;
+}
+
+/* Version 2: stream lengths, then the streams. */
+static int assemble_v2(as_trace_writer_t *w, size_t *raw_len)
+{
+    int rc = raw_reserve(w, AS_STREAMS * 10 + w->payload_len);
+    if (rc) return rc;
+    size_t n = 0;
+    for (int i = 0; i < AS_STREAMS; i++)
+        n += as_put_varint(w->raw + n, w->st_len[i]);
+    for (int i = 0; i < AS_STREAMS; i++) {
+        if (w->st_len[i]) memcpy(w->raw + n, w->st[i], w->st_len[i]);
+        n += w->st_len[i];
+    }
+    *raw_len = n;
+    return 0;
+}
+
+static uint64_t min_of(const uint64_t *v, size_t n)
+{
+    uint64_t m = n ? v[0] : 0;
+    for (size_t i = 1; i < n; i++)
+        if (v[i] < m) m = v[i];
+    return m;
+}
+
+static uint64_t max_of(const uint64_t *v, size_t n)
+{
+    uint64_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] > m) m = v[i];
+    return m;
+}
+
+/* Write v[0..n) minus base as `width` byte planes. @return bytes. */
+static size_t put_planes(uint8_t *o, const uint64_t *v, size_t n, uint64_t base,
+                         unsigned width)
+{
+    for (unsigned b = 0; b < width; b++, o += n)
+        for (size_t i = 0; i < n; i++)
+            o[i] = (uint8_t)((v[i] - base) >> (8 * b));
+    return n * width;
+}
+
+/* The compressed size of v[0..n) as a column (zstd level 1): which time
+ * code to keep is decided by what it costs on disk, since a code with
+ * smaller values can still compress worse (delta-of-delta on one thread's
+ * irregular times does). */
+static int trial_size(as_trace_writer_t *w, const uint64_t *v, size_t n,
+                      size_t *out)
+{
+    uint64_t base = min_of(v, n);
+    unsigned width = as_width_bytes(max_of(v, n) - base);
+    size_t raw = n * width, bound = ZSTD_compressBound(raw);
+    if (raw + bound > w->trial_cap) {
+        uint8_t *p = realloc(w->trial, raw + bound);
+        if (!p) return fail(w, AS_ENOMEM, "out of memory (chunk buffer)");
+        w->trial = p;
+        w->trial_cap = raw + bound;
+    }
+    put_planes(w->trial, v, n, base, width);
+    size_t z =
+        ZSTD_compressCCtx(w->cctx, w->trial + raw, bound, w->trial, raw, 1);
+    if (ZSTD_isError(z)) return fail_io(w, AS_EIO, "cannot compress chunk");
+    *out = z;
+    return 0;
+}
+
+/* Version 3 (docs/trace-format.md): the time code, the base and width of
+ * every column, the tag and definition stream lengths, the two streams,
+ * then every column as byte planes. The time column holds absolute times
+ * until here; it is turned into both codes and the smaller one kept. */
+static int assemble_v3(as_trace_writer_t *w, size_t *raw_len)
+{
+    size_t nev = w->col_len[AS_C_TIME];
+    uint64_t *t = w->col[AS_C_TIME];
+    /* both time codes: the delta into the spare half of the column */
+    if (nev > w->col_cap[AS_C_TIME] / 2) {
+        size_t cap = 2 * nev;
+        uint64_t *p = realloc(t, cap * sizeof *p);
+        if (!p) return fail(w, AS_ENOMEM, "out of memory (chunk buffer)");
+        w->col[AS_C_TIME] = t = p;
+        w->col_cap[AS_C_TIME] = cap;
+    }
+    uint64_t *delta = t + nev, prev = w->ch.first_t_ns;
+    uint64_t slot_t[AS_TIME_SLOTS], slot_dt[AS_TIME_SLOTS];
+    for (unsigned k = 0; k < AS_TIME_SLOTS; k++) {
+        slot_t[k] = w->ch.first_t_ns;
+        slot_dt[k] = 0;
+    }
+    const uint64_t *th = w->col[AS_C_THREAD];
+    for (size_t i = 0; i < nev; i++) {
+        uint64_t ti = t[i];
+        unsigned k = (unsigned)(th[i] % AS_TIME_SLOTS);
+        delta[i] = ti - prev;
+        prev = ti;
+        t[i] = as_zigzag(ti - (slot_t[k] + slot_dt[k]));
+        slot_dt[k] = ti - slot_t[k];
+        slot_t[k] = ti;
+    }
+    unsigned mode = AS_TIME_DELTA;
+    size_t dsize, zsize;
+    int rc;
+    if ((rc = trial_size(w, delta, nev, &dsize)) ||
+        (rc = trial_size(w, t, nev, &zsize)))
+        return rc;
+    if (zsize < dsize)
+        mode = AS_TIME_DOD;
+    else
+        memcpy(t, delta, nev * sizeof *t);
+    uint64_t base[AS_COLUMNS];
+    unsigned width[AS_COLUMNS];
+    size_t need =
+        16 + AS_COLUMNS * 11 + w->st_len[AS_S_TAG] + w->st_len[AS_S_DEFS];
+    for (int c = 0; c < AS_COLUMNS; c++) {
+        size_t n = w->col_len[c];
+        base[c] = min_of(w->col[c], n);
+        width[c] = as_width_bytes(max_of(w->col[c], n) - base[c]);
+        need += n * width[c];
+    }
+    if ((rc = raw_reserve(w, need))) return rc;
+    uint8_t *o = w->raw;
+    size_t n = as_put_varint(o, mode);
+    for (int c = 0; c < AS_COLUMNS; c++) {
+        n += as_put_varint(o + n, base[c]);
+        o[n++] = (uint8_t)width[c];
+    }
+    n += as_put_varint(o + n, w->st_len[AS_S_TAG]);
+    n += as_put_varint(o + n, w->st_len[AS_S_DEFS]);
+    if (w->st_len[AS_S_TAG])
+        memcpy(o + n, w->st[AS_S_TAG], w->st_len[AS_S_TAG]);
+    n += w->st_len[AS_S_TAG];
+    if (w->st_len[AS_S_DEFS])
+        memcpy(o + n, w->st[AS_S_DEFS], w->st_len[AS_S_DEFS]);
+    n += w->st_len[AS_S_DEFS];
+    for (int c = 0; c < AS_COLUMNS; c++)
+        n += put_planes(o + n, w->col[c], w->col_len[c], base[c], width[c]);
+    *raw_len = n;
+    return 0;
+}
+
 /* Seal the open chunk (if it holds anything) and write it out. */
 static int seal_chunk(as_trace_writer_t *w)
 {
@@ -286,24 +452,13 @@ static int seal_chunk(as_trace_writer_t *w)
     }
     if (w->st_len[AS_S_TAG] == 0) return 0;
     if (w->ch.events == 0) w->ch.first_t_ns = w->ch.last_t_ns = w->last_t;
-    /* Assemble the payload: stream lengths, then the streams. */
-    size_t need = AS_STREAMS * 10 + w->payload_len;
-    if (need > w->raw_cap) {
-        uint8_t *p = realloc(w->raw, need);
-        if (!p) return fail(w, AS_ENOMEM, "out of memory (chunk buffer)");
-        w->raw = p;
-        w->raw_cap = need;
-    }
     size_t raw_len = 0;
-    for (int i = 0; i < AS_STREAMS; i++)
-        raw_len += as_put_varint(w->raw + raw_len, w->st_len[i]);
-    for (int i = 0; i < AS_STREAMS; i++) {
-        if (w->st_len[i]) memcpy(w->raw + raw_len, w->st[i], w->st_len[i]);
-        raw_len += w->st_len[i];
-    }
+    int rc =
+        w->version >= 3 ? assemble_v3(w, &raw_len) : assemble_v2(w, &raw_len);
+    if (rc) return rc;
     size_t len;
-    int rc = as_chunk_seal(w->cctx, w->level, w->raw, raw_len, &w->ch, &w->out,
-                           &w->out_cap, &len);
+    rc = as_chunk_seal(w->cctx, w->level, w->raw, raw_len, &w->ch, &w->out,
+                       &w->out_cap, &len);
     if (rc) return fail_io(w, rc, "cannot compress chunk %zu", w->nindex);
     if (w->nindex == w->index_cap) {
         size_t cap = w->index_cap ? w->index_cap * 2 : 64;
@@ -325,6 +480,7 @@ static int seal_chunk(as_trace_writer_t *w)
     w->nindex++;
     /* Start the next chunk: all state restarts. */
     memset(w->st_len, 0, sizeof w->st_len);
+    memset(w->col_len, 0, sizeof w->col_len);
     w->payload_len = 0;
     memset(&w->ch, 0, sizeof w->ch);
     w->ch.first_object = w->next_id;
@@ -459,6 +615,58 @@ int as_trace_writer_stack(as_trace_writer_t *w, uint32_t id,
     return maybe_seal(w);
 }
 
+/* Append one value to column c. */
+static inline int col_push(as_trace_writer_t *w, int c, uint64_t v)
+{
+    if (w->col_len[c] == w->col_cap[c]) {
+        size_t cap = w->col_cap[c] ? 2 * w->col_cap[c] : 1024;
+        uint64_t *p = realloc(w->col[c], cap * sizeof *p);
+        if (!p) return fail(w, AS_ENOMEM, "out of memory (chunk buffer)");
+        w->col[c] = p;
+        w->col_cap[c] = cap;
+    }
+    w->col[c][w->col_len[c]++] = v;
+    return 0;
+}
+
+/* Version 3: the tag is the kind alone; every field goes to its column
+ * (encoded when the chunk is sealed). The event was checked by the
+ * caller. payload_len grows by the most the event can take on disk. */
+static int event_v3(as_trace_writer_t *w, as_event_t *ev)
+{
+    int rc = reserve(w, AS_S_TAG, 1);
+    if (rc) return rc;
+    if (w->ch.events == 0) w->ch.first_t_ns = ev->t_ns;
+    if ((rc = col_push(w, AS_C_TIME, ev->t_ns)) ||
+        (rc = col_push(w, AS_C_THREAD, ev->thread)) ||
+        (rc = col_push(w, AS_C_CPU, ev->cpu)))
+        return rc;
+    if (ev->kind != AS_EV_ALLOC &&
+        (rc = col_push(w, AS_C_BACK, w->next_id - 1 - ev->object)))
+        return rc;
+    if (ev->kind != AS_EV_FREE) {
+        if ((rc = col_push(w, AS_C_SIZE, ev->size)) ||
+            (rc = col_push(w, AS_C_ALIGN, ev->align)) ||
+            (rc = col_push(w, AS_C_STACK, ev->stack)) ||
+            (rc = col_push(w, AS_C_HEIGHT, ev->stack_height)))
+            return rc;
+        if (ev->kind == AS_EV_ALLOC)
+            ev->object = w->next_id;
+        else
+            ev->new_object = w->next_id;
+        w->next_id++;
+        w->ch.allocs++;
+    }
+    put_tag(w, (uint8_t)ev->kind);
+    w->payload_len += 8 * AS_COLUMNS;
+    w->last_t = ev->t_ns;
+    w->ch.last_t_ns = ev->t_ns;
+    w->ch.events++;
+    w->nevents++;
+    w->any_record = 1;
+    return maybe_seal(w);
+}
+
 int as_trace_writer_event(as_trace_writer_t *w, as_event_t *ev)
 {
     if (w->err) return w->err;
@@ -482,6 +690,7 @@ int as_trace_writer_event(as_trace_writer_t *w, as_event_t *ev)
     if (ev->kind != AS_EV_FREE && ev->stack > w->max_stack)
         return fail(w, AS_EINVAL, "event %llu: stack %u is not defined",
                     (unsigned long long)w->nevents, ev->stack);
+    if (w->version >= 3) return event_v3(w, ev);
     for (int k = 0; k < AS_STREAMS; k++)
         if (k != AS_S_DEFS && w->st_len[k] + 10 > w->st_cap[k]) {
             int rc = reserve(w, k, 10);

@@ -34,7 +34,7 @@ static uint8_t *three_chunks(size_t *len)
     char path[512];
     snprintf(path, sizeof path, "%s", as_test_tmpfile("rh", ".ast"));
     as_trace_writer_t *w;
-    as_trace_writer_opts_t o = {2, 0};
+    as_trace_writer_opts_t o = {2, 0, 0};
     CU_ASSERT_FATAL(as_trace_writer_open(&w, path, &o) == 0);
     for (int i = 0; i < 6; i++) {
         as_event_t e = {.kind = AS_EV_ALLOC, .t_ns = (uint64_t)i, .size = 8};

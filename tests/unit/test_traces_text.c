@@ -29,7 +29,7 @@ static int import_text(const char *text, const char *out, char *err,
     snprintf(in_path, in_cap, "%s", as_test_tmpfile("text", ".txt"));
     write_file(in_path, text);
     as_trace_writer_t *w;
-    as_trace_writer_opts_t o = {3, 0}; /* tiny chunks: cross boundaries */
+    as_trace_writer_opts_t o = {3, 0, 0}; /* tiny chunks: cross boundaries */
     CU_ASSERT_EQUAL_FATAL(as_trace_writer_open(&w, out, &o), 0);
     int rc = as_import_text(in_path, w, NULL, err, errcap);
     if (rc)

@@ -90,6 +90,19 @@ const char *as_test_write_trace(const char *prefix, const as_event_t *evs,
     return path;
 }
 
+uint8_t *as_test_slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = sz >= 0 ? malloc((size_t)sz + 1) : NULL;
+    *n = b ? fread(b, 1, (size_t)sz, f) : 0;
+    fclose(f);
+    return b;
+}
+
 const char *as_test_srcpath(const char *rel)
 {
     static char buf[1024];

@@ -44,6 +44,10 @@ const char *as_test_scratch(const char *prefix, const char *suffix);
 const char *as_test_write_trace(const char *prefix, const as_event_t *evs,
                                 size_t n);
 
+/* as_test_slurp: the whole file at path in a malloc'd buffer (one spare
+ * byte after it), *n its size. @return the buffer (free it), or NULL. */
+uint8_t *as_test_slurp(const char *path, size_t *n);
+
 /* Path of a file in the source tree (AS_SOURCE_DIR "/" rel). */
 const char *as_test_srcpath(const char *rel);
 
