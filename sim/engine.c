@@ -133,7 +133,13 @@ static void take_real(run_t *r, uint64_t t, int all)
     while (used < n && (all || (m[used].events_before <= res->events &&
                                 m[used].t_ns <= t))) {
         const as_mem_sample_t *x = &m[used++];
-        if (!all || x->t_ns <= t) r->real = *x;
+        if (!all || x->t_ns <= t) { /* a mallinfo-only sample keeps RSS */
+            if (x->has & AS_SAMPLE_HAS_RSS) r->real.rss_bytes = x->rss_bytes;
+            if (x->has & AS_SAMPLE_HAS_HUGE)
+                r->real.anon_huge_bytes = x->anon_huge_bytes;
+            r->real.t_ns = x->t_ns;
+            r->real.has |= x->has;
+        }
         res->real_samples++;
         if ((x->has & AS_SAMPLE_HAS_RSS) &&
             x->rss_bytes > res->real_peak_rss_bytes)
@@ -141,6 +147,13 @@ static void take_real(run_t *r, uint64_t t, int all)
         if ((x->has & AS_SAMPLE_HAS_HUGE) &&
             x->anon_huge_bytes > res->real_peak_huge_bytes)
             res->real_peak_huge_bytes = x->anon_huge_bytes;
+        if (x->has & AS_SAMPLE_HAS_MALLINFO) {
+            uint64_t heap =
+                x->mallinfo.f[AS_MI_ARENA] + x->mallinfo.f[AS_MI_HBLKHD];
+            res->real_mallinfo_samples++;
+            if (heap > res->real_peak_mallinfo_heap_bytes)
+                res->real_peak_mallinfo_heap_bytes = heap;
+        }
     }
     r->real_next = base + used;
 }

@@ -34,7 +34,9 @@
  * ALLOCSIM_RECORD_STACK_CACHE (0|1), ALLOCSIM_RECORD_UNWIND
  * (auto|fp|libunwind), ALLOCSIM_RECORD_COLLECTOR (pid of allocsim record:
  * the socket's peer must be it), ALLOCSIM_RECORD_MEM_NS (period of the
- * real-memory samples in ns, 0 = none; default 10 ms); and
+ * real-memory samples in ns, 0 = none; default 10 ms),
+ * ALLOCSIM_RECORD_MALLINFO_NS (period of glibc mallinfo2 readings, 0 =
+ * none, the default); and
  * ALLOCSIM_RECORD_CLOCK=monotonic, which times events with clock_gettime
  * instead of the TSC (not set by allocsim).
  *
@@ -42,7 +44,9 @@
  * AnonHugePages; /proc/self/statm when that cannot be read) when it starts,
  * every ALLOCSIM_RECORD_MEM_NS, and at the end of the image, and ships each
  * reading as a numbered MEM record, so it lands among the events in time
- * order.
+ * order. With ALLOCSIM_RECORD_MALLINFO_NS it also asks glibc for
+ * mallinfo2() on the same schedule (not from a signal handler: mallinfo2
+ * takes the arena locks) and ships the figures in the MEM record.
  *
  * Built as liballocsim_record.so (traces/record/CMakeLists.txt), installed
  * to PREFIX/lib/allocsim/; docs/install.md says how `allocsim record`
@@ -52,6 +56,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <malloc.h>
 #include <linux/futex.h>
 #include <math.h>
 #include <pthread.h>
@@ -242,6 +247,8 @@ static pthread_key_t g_key;
 static size_t g_page = 4096;
 static uint64_t g_mem_ns = 10000000; /* real-memory sample period, 0 = off */
 static uint64_t g_next_mem;          /* ns of the next sample (drainer) */
+static uint64_t g_mi_ns;             /* mallinfo2 period, 0 = off */
+static uint64_t g_next_mi;           /* ns of the next mallinfo2 (drainer) */
 
 enum { UNWIND_AUTO = 0, UNWIND_FP = 1, UNWIND_LIBUNWIND = 2 };
 
@@ -409,18 +416,32 @@ static size_t read_proc(const char *path, char *buf, size_t cap)
     return n;
 }
 
-/* send_mem: read the process's real memory and ship it as a MEM record
- * (protocol.h). Caller holds g_drain_lock (or gave up waiting for it). */
-static void send_mem(void)
+/* send_mem: read the process's real memory (rss) and/or ask glibc for
+ * mallinfo2 (mi), and ship what was read as one MEM record (protocol.h).
+ * Caller holds g_drain_lock (or gave up waiting for it). mallinfo2 takes
+ * every arena's lock: never call it with mi from a signal handler. */
+static void send_mem(int rss, int mi)
 {
     char buf[4096];
     as_rec_mem_t m;
     memset(&m, 0, sizeof m);
-    size_t n = read_proc("/proc/self/smaps_rollup", buf, sizeof buf);
-    m.has = as_procmem_parse_rollup(buf, n, &m.rss_bytes, &m.anon_huge_bytes);
-    if (!(m.has & AS_SAMPLE_HAS_RSS)) {
-        n = read_proc("/proc/self/statm", buf, sizeof buf);
-        m.has |= as_procmem_parse_statm(buf, n, g_page, &m.rss_bytes);
+    if (rss) {
+        size_t n = read_proc("/proc/self/smaps_rollup", buf, sizeof buf);
+        m.has =
+            as_procmem_parse_rollup(buf, n, &m.rss_bytes, &m.anon_huge_bytes);
+        if (!(m.has & AS_SAMPLE_HAS_RSS)) {
+            n = read_proc("/proc/self/statm", buf, sizeof buf);
+            m.has |= as_procmem_parse_statm(buf, n, g_page, &m.rss_bytes);
+        }
+    }
+    if (mi) {
+        struct mallinfo2 x = mallinfo2();
+        const size_t f[AS_MALLINFO_FIELDS] = {
+            x.arena,   x.ordblks, x.smblks,   x.hblks,    x.hblkhd,
+            x.usmblks, x.fsmblks, x.uordblks, x.fordblks, x.keepcost};
+        for (int i = 0; i < AS_MALLINFO_FIELDS; i++)
+            m.mallinfo[i] = f[i];
+        m.has |= AS_SAMPLE_HAS_MALLINFO;
     }
     if (!m.has) return;
     m.h.type = AS_REC_MEM;
@@ -432,6 +453,16 @@ static void send_mem(void)
     send_all(&iov, 1);
 }
 
+/* due: whether a periodic reading (period ns, next at *next) is due at
+ * now; when it is, *next moves one period on (or past now). */
+static int due(uint64_t period, uint64_t *next, uint64_t now)
+{
+    if (!period || now < *next) return 0;
+    *next += period;
+    if (*next <= now) *next = now + period;
+    return 1;
+}
+
 static void *drainer_main(void *arg)
 {
     (void)arg;
@@ -439,13 +470,15 @@ static void *drainer_main(void *arg)
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
-    if (g_mem_ns) {
+    if (g_mem_ns || g_mi_ns) {
         /* not after the image's final MARK (a short program may have
          * finished before this thread first ran) */
         pthread_mutex_lock(&g_drain_lock);
-        if (!atomic_load(&g_stop)) send_mem();
+        if (!atomic_load(&g_stop)) send_mem(g_mem_ns != 0, g_mi_ns != 0);
         pthread_mutex_unlock(&g_drain_lock);
-        g_next_mem = now_ns() + g_mem_ns;
+        uint64_t now = now_ns();
+        g_next_mem = now + g_mem_ns;
+        g_next_mi = now + g_mi_ns;
     }
     while (!atomic_load(&g_stop)) {
         int w = atomic_load(&g_wake);
@@ -453,15 +486,16 @@ static void *drainer_main(void *arg)
         uint64_t now = now_ns();
         if (g_mem_ns && g_next_mem > now && g_next_mem - now < 2000000)
             ts.tv_nsec = (long)(g_next_mem - now);
+        if (g_mi_ns && g_next_mi > now &&
+            g_next_mi - now < (uint64_t)ts.tv_nsec)
+            ts.tv_nsec = (long)(g_next_mi - now);
         syscall(SYS_futex, (int *)&g_wake, FUTEX_WAIT_PRIVATE, w, &ts, NULL, 0);
         pthread_mutex_lock(&g_drain_lock);
         drain_all();
-        if (g_mem_ns && (now = now_ns()) >= g_next_mem &&
-            !atomic_load(&g_stop)) {
-            send_mem();
-            g_next_mem += g_mem_ns;
-            if (g_next_mem <= now) g_next_mem = now + g_mem_ns;
-        }
+        now = now_ns();
+        int rss = due(g_mem_ns, &g_next_mem, now);
+        int mi = due(g_mi_ns, &g_next_mi, now);
+        if ((rss || mi) && !atomic_load(&g_stop)) send_mem(rss, mi);
         pthread_mutex_unlock(&g_drain_lock);
     }
     return NULL;
@@ -1229,7 +1263,10 @@ static void finalize(uint32_t why, int sig)
     atomic_store(&g_enabled, 0);
     atomic_store(&g_stop, 1);
     drain_all();
-    if (g_mem_ns) send_mem(); /* the memory at the end */
+    /* the memory at the end; mallinfo2 only when not in a signal handler
+     * (the signal may have come inside malloc, holding an arena lock) */
+    if (g_mem_ns || (g_mi_ns && why != AS_REC_MARK_SIGNAL))
+        send_mem(g_mem_ns != 0, g_mi_ns && why != AS_REC_MARK_SIGNAL);
     unsigned kept = atomic_load(&g_kept_closes);
     if (kept) {
         char v[16];
@@ -1671,6 +1708,7 @@ __attribute__((constructor)) static void rec_init(void)
     g_sample_bytes = env_u64("ALLOCSIM_RECORD_SAMPLE_BYTES", 0);
     g_stack_cache = env_u64("ALLOCSIM_RECORD_STACK_CACHE", 0) != 0;
     g_mem_ns = env_u64("ALLOCSIM_RECORD_MEM_NS", 10000000);
+    g_mi_ns = env_u64("ALLOCSIM_RECORD_MALLINFO_NS", 0);
     const char *ck = getenv("ALLOCSIM_RECORD_CLOCK");
     g_tsc = !(ck && strcmp(ck, "monotonic") == 0) && tsc_invariant();
     const char *uw = getenv("ALLOCSIM_RECORD_UNWIND");
