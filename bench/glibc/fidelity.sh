@@ -28,13 +28,8 @@
 # the recording itself moves by a few pages between runs (libc and the
 # loader allocate before the recorder starts; see docs/benchmarks.md).
 set -euo pipefail
-[ $# -ge 1 ] || { echo "usage: $0 ALLOCSIM [OUT]" >&2; exit 2; }
-A=$(realpath "$1")
-[ -x "$A" ] || { echo "$0: $1: not an executable" >&2; exit 2; }
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-W=${2:-$(mktemp -d /tmp/glibc-fidelity.XXXXXX)}
-mkdir -p "$W"
-W=$(realpath "$W")
+. "$(dirname "$0")/../lib.sh"
+bench_init glibc-fidelity "$@"
 build=$(dirname "$A")
 for t in python sqlite redis; do
     [ -s "$W/$t.ast" ] ||

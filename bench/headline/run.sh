@@ -21,16 +21,8 @@
 # Runs already in OUT/runs are reused; JOBS (default 2) run at once.
 # Prints markdown (also OUT/tables.md).
 set -u
-if [ $# -lt 1 ]; then
-    echo "usage: $0 ALLOCSIM [OUT]" >&2
-    exit 2
-fi
-A=$(realpath "$1")
-[ -x "$A" ] || { echo "$0: $1: not an executable" >&2; exit 2; }
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-W=${2:-$(mktemp -d /tmp/bench-headline.XXXXXX)}
-mkdir -p "$W/runs"
-W=$(realpath "$W")
+. "$(dirname "$0")/../lib.sh"
+bench_init bench-headline "$@"
 for s in 1 2 3; do
     [ -s "$W/server-mix-s$s.ast" ] ||
         "$A" gen server-mix --events 1000000 --seed "$s" -q \
@@ -41,23 +33,13 @@ ln -sf "$SRC/data/redis-long.ast" "$W/redis-long.ast"
 jobs=$W/jobs.txt
 : >"$jobs"
 for t in redis-long server-mix-s1 server-mix-s2 server-mix-s3; do
-    echo "$t.llama $W/$t.ast -p llama --predictor oracle" >>"$jobs"
+    echo "$t.llama $A $W/$t.ast -p llama --predictor oracle" >>"$jobs"
     for p in tcmalloc glibc hoard; do
-        echo "$t.$p $W/$t.ast -p $p" >>"$jobs"
+        echo "$t.$p $A $W/$t.ast -p $p" >>"$jobs"
     done
 done
-run_one() { # NAME TRACE ARGS...
-    local name=$1 trace=$2
-    shift 2
-    [ -s "$W/runs/$name/summary.json" ] && return 0
-    "$A" run -q --no-check "$@" "$trace" -o "$W/runs/$name" \
-        >/dev/null 2>"$W/runs/$name.stderr" ||
-        echo "$0: $name failed (see $W/runs/$name.stderr)" >&2
-}
-export -f run_one
-export W A
 # shellcheck disable=SC2016
-xargs -P "${JOBS:-2}" -L 1 bash -c 'run_one "$@"' _ <"$jobs"
+xargs -P "${JOBS:-2}" -L 1 bash -c 'bench_run_one "$@"' _ <"$jobs"
 
 python3 - "$W" <<'PY' | tee "$W/tables.md"
 import json, os, sys

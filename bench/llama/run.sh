@@ -75,18 +75,10 @@ for s in 2 3 4 5; do
 done
 
 mkdir -p "$W/runs"
-run_one() { # NAME BIN TRACE ARGS...
-    local name=$1 bin=$2 trace=$3
-    shift 3
-    [ -s "$W/runs/$name/summary.json" ] && return 0
-    "$bin" run -q --no-check "$@" "$trace" -o "$W/runs/$name" \
-        >/dev/null 2>"$W/runs/$name.stderr" ||
-        echo "$0: $name failed (see $W/runs/$name.stderr)" >&2
-}
-export -f run_one
+. "$(dirname "$0")/../lib.sh" # bench_run_one
 export W
 # shellcheck disable=SC2016
-xargs -P "${JOBS:-2}" -L 1 bash -c 'run_one "$@"' _ <"$jobs"
+xargs -P "${JOBS:-2}" -L 1 bash -c 'bench_run_one "$@"' _ <"$jobs"
 
 python3 - "$W" <<'EOF' | tee "$W/tables.md"
 import json, os, sys
