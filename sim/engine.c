@@ -133,13 +133,11 @@ static void take_real(run_t *r, uint64_t t, int all)
     while (used < n && (all || (m[used].events_before <= res->events &&
                                 m[used].t_ns <= t))) {
         const as_mem_sample_t *x = &m[used++];
-        if (!all || x->t_ns <= t) { /* a mallinfo-only sample keeps RSS */
-            if (x->has & AS_SAMPLE_HAS_RSS) r->real.rss_bytes = x->rss_bytes;
-            if (x->has & AS_SAMPLE_HAS_HUGE)
-                r->real.anon_huge_bytes = x->anon_huge_bytes;
-            r->real.t_ns = x->t_ns;
-            r->real.has |= x->has;
-        }
+        /* the latest sample of real memory; one with only glibc's
+         * mallinfo figures leaves the RSS row as it was */
+        if ((!all || x->t_ns <= t) &&
+            (x->has & (AS_SAMPLE_HAS_RSS | AS_SAMPLE_HAS_HUGE)))
+            r->real = *x;
         res->real_samples++;
         if ((x->has & AS_SAMPLE_HAS_RSS) &&
             x->rss_bytes > res->real_peak_rss_bytes)
