@@ -11,7 +11,8 @@ DESTDIR    ?=
 
 DEB_PACKAGES = cmake pkg-config gcc make libzstd-dev zstd libcjson-dev libgsl-dev \
                gnuplot-nox libcunit1-dev libunwind-dev binutils clang time python3 \
-               python3-yaml help2man chromium parallel slurm-wlm munge sqlite3 git g++
+               python3-yaml help2man chromium parallel slurm-wlm munge sqlite3 git g++ \
+               redis-server redis-tools
 
 .PHONY: all deps build test test-fast test-asan demo bench fuzz clean format \
         install uninstall

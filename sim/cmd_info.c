@@ -148,10 +148,17 @@ int as_cmd_info(int argc, char **argv)
             ", \"samples\": %" PRIu64 ", \"rss_samples\": %" PRIu64
             ", \"huge_samples\": %" PRIu64 ", \"first_sample_t_ns\": %" PRIu64
             ", \"last_sample_t_ns\": %" PRIu64 ", \"peak_rss_bytes\": %" PRIu64
-            ", \"peak_anon_huge_bytes\": %" PRIu64 "}\n",
+            ", \"peak_anon_huge_bytes\": %" PRIu64
+            ", \"mallinfo_samples\": %" PRIu64
+            ", \"peak_mallinfo_heap_bytes\": %" PRIu64
+            ", \"peak_mallinfo_arena_bytes\": %" PRIu64
+            ", \"peak_mallinfo_hblkhd_bytes\": %" PRIu64
+            ", \"peak_mallinfo_inuse_bytes\": %" PRIu64 "}\n",
             s.height_allocs, s.max_stack_height, s.samples, s.rss_samples,
             s.huge_samples, s.first_sample_t_ns, s.last_sample_t_ns,
-            s.peak_rss_bytes, s.peak_anon_huge_bytes);
+            s.peak_rss_bytes, s.peak_anon_huge_bytes, s.mallinfo_samples,
+            s.peak_mallinfo_heap_bytes, s.peak_mallinfo_arena_bytes,
+            s.peak_mallinfo_hblkhd_bytes, s.peak_mallinfo_inuse_bytes);
     } else {
         printf("trace             ");
         put_safe(stdout, path, 0);
@@ -205,6 +212,13 @@ int as_cmd_info(int argc, char **argv)
             printf("peak AnonHugePages %" PRIu64 " bytes (%" PRIu64
                    " samples)\n",
                    s.peak_anon_huge_bytes, s.huge_samples);
+            if (s.mallinfo_samples)
+                printf("peak mallinfo2    %" PRIu64
+                       " bytes arena+hblkhd (arena %" PRIu64 ", hblkhd %" PRIu64
+                       ", in use %" PRIu64 "; %" PRIu64 " samples)\n",
+                       s.peak_mallinfo_heap_bytes, s.peak_mallinfo_arena_bytes,
+                       s.peak_mallinfo_hblkhd_bytes,
+                       s.peak_mallinfo_inuse_bytes, s.mallinfo_samples);
         }
     }
     if (s.truncated) as_cli_err("warning: %s", as_trace_reader_error(r));

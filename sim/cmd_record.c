@@ -60,6 +60,7 @@ enum {
     OPT_UNWIND,
     OPT_PRELOAD,
     OPT_MEM_INTERVAL,
+    OPT_MALLINFO_INTERVAL,
     OPT_QUIET
 };
 
@@ -94,6 +95,11 @@ static const as_opt_t record_opts[] = {
                    "sample the program's real memory (RSS and\n"
                    "AnonHugePages, /proc/self/smaps_rollup) every T\n"
                    "(default 10ms; 0 = never)"),
+    AS_OPT_ROW_NUM(OPT_MALLINFO_INTERVAL, "mallinfo-interval", 0, AS_PARAM_NS,
+                   0, 3.6e12, "T",
+                   "ask glibc's malloc for mallinfo2() every T and\n"
+                   "store its figures with the samples (default 0 =\n"
+                   "never)"),
     AS_OPT_ROW_TEXT(OPT_PRELOAD, "preload", 0, "LIB",
                     "the recorder library (default: found beside\n"
                     "allocsim or in $ALLOCSIM_RECORD_LIB)"),
@@ -347,7 +353,7 @@ int as_cmd_record(int argc, char **argv)
 {
     const char *out_path = "trace.ast", *unwind = "auto";
     uint64_t sample_bytes = 0, max_depth = 32, resolution = 1;
-    uint64_t mem_ns = 10000000;
+    uint64_t mem_ns = 10000000, mallinfo_ns = 0;
     int stack_cache = 0, follow = 0, quiet = 0, got;
     char preload[PATH_MAX] = "";
     static const char *const unwind_modes[] = {"auto", "fp", "libunwind"};
@@ -387,6 +393,9 @@ int as_cmd_record(int argc, char **argv)
             break;
         case OPT_MEM_INTERVAL:
             mem_ns = p.value.u;
+            break;
+        case OPT_MALLINFO_INTERVAL:
+            mallinfo_ns = p.value.u;
             break;
         case OPT_QUIET:
             quiet = 1;
@@ -434,7 +443,7 @@ int as_cmd_record(int argc, char **argv)
     char buf[4096], host[256] = "";
     gethostname(host, sizeof host - 1);
     join_args(buf, sizeof buf, cmd);
-    char sampling[64], depth[32], page[32], resol[32], memv[64];
+    char sampling[64], depth[32], page[32], resol[32], memv[64], miv[64];
     char thp[AS_THP_N][AS_THP_VALUE_MAX];
     as_host_thp_read(AS_THP_DIR, thp);
     if (mem_ns)
@@ -442,6 +451,11 @@ int as_cmd_record(int argc, char **argv)
                  "every %" PRIu64 " ns (smaps_rollup, else statm)", mem_ns);
     else
         snprintf(memv, sizeof memv, "none");
+    if (mallinfo_ns)
+        snprintf(miv, sizeof miv, "every %" PRIu64 " ns (glibc mallinfo2)",
+                 mallinfo_ns);
+    else
+        snprintf(miv, sizeof miv, "none");
     if (sample_bytes)
         snprintf(sampling, sizeof sampling, "bytes:%" PRIu64, sample_bytes);
     else
@@ -462,6 +476,7 @@ int as_cmd_record(int argc, char **argv)
         {"stack_cache", stack_cache ? "ra+height" : "none"},
         {"stack_height", "bytes from the thread's stack top to malloc's frame"},
         {"mem_sampling", memv},
+        {"mallinfo_sampling", miv},
         {as_thp_meta_key[0], thp[0]},
         {as_thp_meta_key[1], thp[1]},
         {as_thp_meta_key[2], thp[2]},
@@ -529,6 +544,8 @@ int as_cmd_record(int argc, char **argv)
         setenv("ALLOCSIM_RECORD_SAMPLE_BYTES", v, 1);
         snprintf(v, sizeof v, "%" PRIu64, mem_ns);
         setenv("ALLOCSIM_RECORD_MEM_NS", v, 1);
+        snprintf(v, sizeof v, "%" PRIu64, mallinfo_ns);
+        setenv("ALLOCSIM_RECORD_MALLINFO_NS", v, 1);
         setenv("ALLOCSIM_RECORD_UNWIND", unwind, 1);
         setenv("ALLOCSIM_RECORD_STACK_CACHE", stack_cache ? "1" : "0", 1);
         if (follow)

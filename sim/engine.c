@@ -138,9 +138,12 @@ static void take_real(run_t *r, uint64_t t, int all)
     while (used < n && (all || (m[used].events_before <= res->events &&
                                 m[used].t_ns <= t))) {
         const as_mem_sample_t *x = &m[used++];
-        if (!all || x->t_ns <= t) {
-            /* a sample without the huge-page figure (the recorder reads
-             * it less often) keeps the latest one measured */
+        /* the latest sample of real memory; one with only glibc's
+         * mallinfo figures leaves the RSS row as it was, and one without
+         * the huge-page figure (the recorder reads it less often) keeps
+         * the latest one measured */
+        if ((!all || x->t_ns <= t) &&
+            (x->has & (AS_SAMPLE_HAS_RSS | AS_SAMPLE_HAS_HUGE))) {
             uint64_t huge = r->real.anon_huge_bytes;
             int had = r->real.has & AS_SAMPLE_HAS_HUGE;
             r->real = *x;
@@ -156,6 +159,13 @@ static void take_real(run_t *r, uint64_t t, int all)
         if ((x->has & AS_SAMPLE_HAS_HUGE) &&
             x->anon_huge_bytes > res->real_peak_huge_bytes)
             res->real_peak_huge_bytes = x->anon_huge_bytes;
+        if (x->has & AS_SAMPLE_HAS_MALLINFO) {
+            uint64_t heap =
+                x->mallinfo.f[AS_MI_ARENA] + x->mallinfo.f[AS_MI_HBLKHD];
+            res->real_mallinfo_samples++;
+            if (heap > res->real_peak_mallinfo_heap_bytes)
+                res->real_peak_mallinfo_heap_bytes = heap;
+        }
     }
     r->rs_head = used;
 }

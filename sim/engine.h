@@ -153,6 +153,8 @@ typedef struct as_run_result {
     /* the trace's real-memory samples (format v2): how many, and their
      * peaks */
     uint64_t real_samples, real_peak_rss_bytes, real_peak_huge_bytes;
+    /* those with glibc's mallinfo2: how many, the largest arena + hblkhd */
+    uint64_t real_mallinfo_samples, real_peak_mallinfo_heap_bytes;
     char truncation[512]; /* the reader's description of it */
     /* every resolved parameter of every part, typed, part by part */
     as_resolved_param_t params[AS_MAX_PARAMS * 2];

@@ -110,6 +110,11 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
         add_u64(rm, "samples", res->real_samples);
         add_u64(rm, "peak_rss_bytes", res->real_peak_rss_bytes);
         add_u64(rm, "peak_anon_huge_bytes", res->real_peak_huge_bytes);
+        if (res->real_mallinfo_samples) { /* record --mallinfo-interval */
+            add_u64(rm, "mallinfo_samples", res->real_mallinfo_samples);
+            add_u64(rm, "peak_mallinfo_heap_bytes",
+                    res->real_peak_mallinfo_heap_bytes);
+        }
     }
 
     const char *pol = cfg->policy_ops ? cfg->policy_ops->name : cfg->policy;

@@ -63,6 +63,7 @@ r 20 0 0 0 2 64 0 0 512
 f 30 0 0 1
 a 30 0 0 3 8 0 0
 s 40 - 2097152
+s 45 - - mi 135168 1 0 2 270336 0 0 3408 131760 131760
 TXT
 "$A" import --format text "$T/v2.txt" -o "$T/v2.ast" || fail "import v2 exit $?"
 "$A" cat "$T/v2.ast" | cmp -s - "$T/v2.txt" || fail "v2 text -> trace -> text differs"
@@ -70,10 +71,13 @@ TXT
 grep -q "^format            allocsim trace v3," "$T/info2.txt" || fail "info v3 version"
 grep -q "^stack heights     3 allocations, largest 4096 bytes$" "$T/info2.txt" \
   || fail "info heights: $(cat "$T/info2.txt")"
-grep -q "^memory samples    3 (t 5..40, " "$T/info2.txt" || fail "info samples"
+grep -q "^memory samples    4 (t 5..45, " "$T/info2.txt" || fail "info samples"
+# mallinfo2: arena 135168 + hblkhd 270336; in use 3408 + 270336
+grep -q "^peak mallinfo2    405504 bytes arena+hblkhd (arena 135168, hblkhd 270336, in use 273744; 1 samples)$" \
+  "$T/info2.txt" || fail "info mallinfo: $(cat "$T/info2.txt")"
 grep -q "^peak real RSS     2097152 bytes (2 samples)$" "$T/info2.txt" || fail "info rss"
 grep -q "^peak AnonHugePages 2097152 bytes (2 samples)$" "$T/info2.txt" || fail "info huge"
-"$A" info --json "$T/v2.ast" | grep -q '"samples": 3, "rss_samples": 2' \
+"$A" info --json "$T/v2.ast" | grep -q '"samples": 4, "rss_samples": 2' \
   || fail "info --json samples"
 # the old fixture is v1 text: no heights, no samples, info says v1 for a v1 file
 grep -q "^format            allocsim trace v1," <("$A" info "$S/data/redis.ast") \
@@ -83,6 +87,17 @@ printf 'a 10 0 0 0 8 0 0\ns 9 1 1\n' > "$T/bads.txt"
 "$A" import --format text "$T/bads.txt" -o "$T/bads.ast" 2> "$T/err.txt"
 [ $? -eq 2 ] || fail "bad sample exit"
 grep -q "bads.txt:2: expected t_ns >= 10" "$T/err.txt" || fail "bad sample msg: $(cat "$T/err.txt")"
+# a mallinfo sample without its 10 fields, or without the 'mi' word
+printf 's 5 1 2 mi 1 2\n' > "$T/badm.txt"
+"$A" import --format text "$T/badm.txt" -o "$T/badm.ast" 2> "$T/err.txt"
+[ $? -eq 2 ] || fail "bad mallinfo sample exit"
+grep -q "badm.txt:1: expected 3 fields after 's' (t_ns rss_bytes anon_huge_bytes), or 3 then 'mi' and 10 mallinfo fields, found 6" \
+  "$T/err.txt" || fail "bad mallinfo msg: $(cat "$T/err.txt")"
+printf 's 5 1 2 mx 1 2 3 4 5 6 7 8 9 10\n' > "$T/badm.txt"
+"$A" import --format text "$T/badm.txt" -o "$T/badm.ast" 2> "$T/err.txt"
+[ $? -eq 2 ] || fail "bad mallinfo word exit"
+grep -q "badm.txt:1: expected 'mi' after the sample's 3 fields, found 'mx'" \
+  "$T/err.txt" || fail "bad mallinfo word msg: $(cat "$T/err.txt")"
 
 # a bad line: exit 2, FILE:LINE, no output left
 printf 'a 1 0 0 0 8 0 0\nf 2 0 0 5\n' > "$T/bad.txt"

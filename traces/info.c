@@ -121,6 +121,11 @@ static int set_add(set_t *s, uint32_t v)
     return 0;
 }
 
+static void max_to(uint64_t *peak, uint64_t v)
+{
+    if (v > *peak) *peak = v;
+}
+
 /* Fold the samples the reader absorbed into s, and drop them. */
 static void take_samples(as_trace_reader_t *r, as_trace_stats_t *s)
 {
@@ -138,6 +143,16 @@ static void take_samples(as_trace_reader_t *r, as_trace_stats_t *s)
             s->huge_samples++;
             if (m[i].anon_huge_bytes > s->peak_anon_huge_bytes)
                 s->peak_anon_huge_bytes = m[i].anon_huge_bytes;
+        }
+        if (m[i].has & AS_SAMPLE_HAS_MALLINFO) {
+            const uint64_t *f = m[i].mallinfo.f;
+            s->mallinfo_samples++;
+            max_to(&s->peak_mallinfo_heap_bytes,
+                   f[AS_MI_ARENA] + f[AS_MI_HBLKHD]);
+            max_to(&s->peak_mallinfo_arena_bytes, f[AS_MI_ARENA]);
+            max_to(&s->peak_mallinfo_hblkhd_bytes, f[AS_MI_HBLKHD]);
+            max_to(&s->peak_mallinfo_inuse_bytes,
+                   f[AS_MI_UORDBLKS] + f[AS_MI_HBLKHD]);
         }
     }
     as_trace_reader_drop_samples(r, n);

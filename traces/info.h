@@ -43,6 +43,12 @@ typedef struct {
     uint64_t peak_rss_bytes;            /* largest measured RSS */
     uint64_t peak_anon_huge_bytes;      /* largest measured AnonHugePages */
     uint64_t rss_samples, huge_samples; /* samples measuring each */
+    /* samples with glibc's mallinfo2 (record --mallinfo-interval): the
+     * largest heap (arena + hblkhd: bytes glibc has from the system), and
+     * the largest arena, hblkhd and in-use bytes (uordblks + hblkhd) */
+    uint64_t mallinfo_samples;
+    uint64_t peak_mallinfo_heap_bytes, peak_mallinfo_arena_bytes;
+    uint64_t peak_mallinfo_hblkhd_bytes, peak_mallinfo_inuse_bytes;
 } as_trace_stats_t;
 
 /* as_trace_stats: rewind `r`, read all of it, fill *s.

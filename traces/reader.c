@@ -909,7 +909,8 @@ static int get_string(as_trace_reader_t *r, const uint8_t *tagp,
 }
 
 /* Decode a real-memory sample (v2) whose tag is at tagp: t_ns, has, then
- * rss_bytes and anon_huge_bytes when `has` says so. Its time must not be
+ * rss_bytes, anon_huge_bytes and the ten mallinfo fields when `has` says
+ * so. Its time must not be
  * before the last event or sample; it becomes the floor of later events.
  * It joins r->samples. */
 static int decode_sample(as_trace_reader_t *r, const uint8_t *tagp)
@@ -931,6 +932,16 @@ static int decode_sample(as_trace_reader_t *r, const uint8_t *tagp)
         return payload_error(r, tagp,
                              "expected the sample's byte counts, found the "
                              "end of the definition stream");
+    if (has & AS_SAMPLE_HAS_MALLINFO) {
+        uint64_t *f = m.mallinfo.f;
+        for (int i = 0; i < AS_MALLINFO_FIELDS; i++)
+            if (get_v(r, AS_S_DEFS, &f[i]))
+                return payload_error(r, tagp,
+                                     "expected the sample's %d mallinfo "
+                                     "fields, found the end of the "
+                                     "definition stream",
+                                     AS_MALLINFO_FIELDS);
+    }
     /* the last event before it: this chunk's, or the previous chunks' */
     uint64_t last = r->ch_events ? r->t : r->prev_last_t;
     if (last < r->floor_t) last = r->floor_t;

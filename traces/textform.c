@@ -51,8 +51,7 @@ static int putf(as_textbuf_t *b, const char *fmt, ...)
 /* Append the decimal numbers v[0..n), each after a space, to the line
  * starting with `lead` (a record's letter): the events are most of a
  * trace, and this is several times faster than vsnprintf for them. */
-static int put_u64s(as_textbuf_t *b, const char *lead, const uint64_t *v,
-                    int n)
+static int put_u64s(as_textbuf_t *b, const char *lead, const uint64_t *v, int n)
 {
     if (reserve(b, 8 + 21 * (size_t)n)) return AS_ENOMEM;
     char *o = b->p + b->len;
@@ -188,6 +187,11 @@ int as_text_format_record(as_textbuf_t *b, const as_trace_record_t *rec)
             snprintf(huge, sizeof huge, "%" PRIu64, m->anon_huge_bytes);
         if (putf(b, "s %" PRIu64 " %s %s", m->t_ns, rss, huge))
             return AS_ENOMEM;
+        if (m->has & AS_SAMPLE_HAS_MALLINFO) {
+            if (putf(b, " mi")) return AS_ENOMEM;
+            for (int i = 0; i < AS_MALLINFO_FIELDS; i++)
+                if (putf(b, " %" PRIu64, m->mallinfo.f[i])) return AS_ENOMEM;
+        }
         break;
     }
     case AS_TRACE_REC_EVENT: {
@@ -207,8 +211,7 @@ int as_text_format_record(as_textbuf_t *b, const as_trace_record_t *rec)
             v[7] = e->stack;
             tag = "r", n = 8;
         }
-        if (e->kind != AS_EV_FREE && e->stack_height)
-            v[n++] = e->stack_height;
+        if (e->kind != AS_EV_FREE && e->stack_height) v[n++] = e->stack_height;
         rc = put_u64s(b, tag, v, n);
         if (rc) return rc;
         break;

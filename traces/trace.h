@@ -54,9 +54,31 @@ typedef struct {
 } as_event_t;
 
 /* Which fields of a real-memory sample were measured. */
-#define AS_SAMPLE_HAS_RSS 0x1u  /* rss_bytes */
-#define AS_SAMPLE_HAS_HUGE 0x2u /* anon_huge_bytes */
-#define AS_SAMPLE_KNOWN (AS_SAMPLE_HAS_RSS | AS_SAMPLE_HAS_HUGE)
+#define AS_SAMPLE_HAS_RSS 0x1u      /* rss_bytes */
+#define AS_SAMPLE_HAS_HUGE 0x2u     /* anon_huge_bytes */
+#define AS_SAMPLE_HAS_MALLINFO 0x4u /* mallinfo (the real glibc's figures) */
+#define AS_SAMPLE_KNOWN                                                        \
+    (AS_SAMPLE_HAS_RSS | AS_SAMPLE_HAS_HUGE | AS_SAMPLE_HAS_MALLINFO)
+
+/* glibc's mallinfo2() as the recorded program's allocator reported it: the
+ * ten fields in glibc's order (struct mallinfo2, malloc.h), indexed by
+ * as_mallinfo_field_t. */
+typedef enum {
+    AS_MI_ARENA,    /* bytes from the system: heaps and the break */
+    AS_MI_ORDBLKS,  /* free chunks (binned, plus one top per arena) */
+    AS_MI_SMBLKS,   /* fastbin chunks */
+    AS_MI_HBLKS,    /* mmapped chunks */
+    AS_MI_HBLKHD,   /* bytes of mmapped chunks */
+    AS_MI_USMBLKS,  /* always 0 in glibc */
+    AS_MI_FSMBLKS,  /* bytes in fastbin chunks */
+    AS_MI_UORDBLKS, /* bytes in use (tcache chunks count as in use) */
+    AS_MI_FORDBLKS, /* free bytes (top, fastbins, bins) */
+    AS_MI_KEEPCOST, /* the main arena's top */
+    AS_MALLINFO_FIELDS
+} as_mallinfo_field_t;
+typedef struct {
+    uint64_t f[AS_MALLINFO_FIELDS];
+} as_mallinfo_t;
 
 /* A sample of the recorded program's real memory (format v2), taken at
  * t_ns on the events' clock. In a trace samples never go back in time, and
@@ -69,6 +91,7 @@ typedef struct {
                                  (AS_SAMPLE_HAS_HUGE: AnonHugePages) */
     uint32_t has;             /* AS_SAMPLE_* bits; others are 0 */
     uint64_t events_before;   /* reader: events of the trace before it */
+    as_mallinfo_t mallinfo;   /* AS_SAMPLE_HAS_MALLINFO */
 } as_mem_sample_t;
 
 typedef struct {

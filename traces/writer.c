@@ -765,13 +765,19 @@ int as_trace_writer_sample(as_trace_writer_t *w, const as_mem_sample_t *s)
         return fail(w, AS_EINVAL, "sample at t=%llu ns: unknown fields 0x%x",
                     (unsigned long long)s->t_ns, s->has);
     int rc;
-    if ((rc = reserve(w, AS_S_TAG, 1)) || (rc = reserve(w, AS_S_DEFS, 40)))
+    if ((rc = reserve(w, AS_S_TAG, 1)) ||
+        (rc = reserve(w, AS_S_DEFS, 10 * (4 + AS_MALLINFO_FIELDS))))
         return rc;
     put_tag(w, AS_TAG_SAMPLE);
     put_v(w, AS_S_DEFS, s->t_ns);
     put_v(w, AS_S_DEFS, s->has);
     if (s->has & AS_SAMPLE_HAS_RSS) put_v(w, AS_S_DEFS, s->rss_bytes);
     if (s->has & AS_SAMPLE_HAS_HUGE) put_v(w, AS_S_DEFS, s->anon_huge_bytes);
+    if (s->has & AS_SAMPLE_HAS_MALLINFO) {
+        const uint64_t *f = s->mallinfo.f;
+        for (int i = 0; i < AS_MALLINFO_FIELDS; i++)
+            put_v(w, AS_S_DEFS, f[i]);
+    }
     w->floor_t = s->t_ns;
     w->any_record = 1;
     return maybe_seal(w);

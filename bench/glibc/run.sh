@@ -4,7 +4,8 @@
 #
 #   bash bench/glibc/run.sh [ALLOCSIM] [EVENTS]
 #
-# For data/*.ast and `allocsim gen server-mix --events EVENTS --seed 1`
+# For data/{demo,python,redis,sqlite}.ast (not the long redis-long.ast:
+# bench/headline/run.sh has it) and `allocsim gen server-mix --events EVENTS --seed 1`
 # (EVENTS defaults to 1M): `allocsim run` of glibc, tcmalloc, hoard and
 # bestfit with the default predictor, and llama with --predictor oracle (its
 # lifetime classes are what it is built on); prints one markdown row per
@@ -20,7 +21,7 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$allocsim" gen server-mix --events "$events" --seed 1 -o "$tmp/server-mix.ast" >/dev/null
-traces=("$src"/data/*.ast "$tmp/server-mix.ast")
+traces=("$src"/data/{demo,python,redis,sqlite}.ast "$tmp/server-mix.ast")
 field() { # field FILE NAME: the first number after "NAME": in summary.json
   grep -m1 "\"$2\":" "$1" | sed 's/.*:[[:space:]]*//; s/,$//'
 }

@@ -28,8 +28,8 @@
 # JOBS (default 2) runs that many at once.
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source=bench/run_jobs.sh
-. "$SRC/bench/run_jobs.sh"
+# shellcheck source=bench/lib.sh
+. "$SRC/bench/lib.sh"
 bench_args llama "$@"
 
 for s in 1 2 3 4 5; do

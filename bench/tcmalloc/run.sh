@@ -30,8 +30,8 @@
 # (summary.json os.released_bytes). JOBS (default 2) runs that many at once.
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source=bench/run_jobs.sh
-. "$SRC/bench/run_jobs.sh"
+# shellcheck source=bench/lib.sh
+. "$SRC/bench/lib.sh"
 bench_args tcmalloc "$@"
 
 traces="server-mix-s1 server-mix-s2 server-mix-s3 server-mix-large redis"

@@ -51,10 +51,22 @@ static const char *write_host_trace(void)
     const char *v[AS_THP_N] = {"never", "madvise", "64", "500", "2048"};
     for (int i = 0; i < AS_THP_N; i++)
         CU_ASSERT(as_trace_writer_meta(w, as_thp_meta_key[i], v[i]) == 0);
-    as_mem_sample_t s0 = {0, 1000, 0, AS_SAMPLE_HAS_RSS, 0};
-    as_mem_sample_t s1 = {15 * MS, 2000, 4096, AS_SAMPLE_KNOWN, 0};
-    as_mem_sample_t s2 = {30 * MS, 3000, 0, AS_SAMPLE_HAS_RSS, 0};
-    as_mem_sample_t s3 = {50 * MS, 9999, 0, AS_SAMPLE_HAS_RSS, 0};
+    as_mem_sample_t s0 = {.t_ns = 0,
+                          .rss_bytes = 1000,
+                          .anon_huge_bytes = 0,
+                          .has = AS_SAMPLE_HAS_RSS};
+    as_mem_sample_t s1 = {.t_ns = 15 * MS,
+                          .rss_bytes = 2000,
+                          .anon_huge_bytes = 4096,
+                          .has = AS_SAMPLE_HAS_RSS | AS_SAMPLE_HAS_HUGE};
+    as_mem_sample_t s2 = {.t_ns = 30 * MS,
+                          .rss_bytes = 3000,
+                          .anon_huge_bytes = 0,
+                          .has = AS_SAMPLE_HAS_RSS};
+    as_mem_sample_t s3 = {.t_ns = 50 * MS,
+                          .rss_bytes = 9999,
+                          .anon_huge_bytes = 0,
+                          .has = AS_SAMPLE_HAS_RSS};
     as_event_t e[4] = {
         {.kind = AS_EV_ALLOC, .t_ns = 0, .size = 100},
         {.kind = AS_EV_ALLOC, .t_ns = 10 * MS, .size = 100},
@@ -126,7 +138,8 @@ static void test_real_rows_and_host(void)
         CU_ASSERT_EQUAL(rows.t[i], t[i] * MS);
         CU_ASSERT_EQUAL(rows.rss[i], rss[i]);
         CU_ASSERT_EQUAL(rows.has[i],
-                        i >= 2 ? AS_SAMPLE_KNOWN : AS_SAMPLE_HAS_RSS);
+                        i >= 2 ? (AS_SAMPLE_HAS_RSS | AS_SAMPLE_HAS_HUGE)
+                               : AS_SAMPLE_HAS_RSS);
         if (i >= 2) CU_ASSERT_EQUAL(rows.huge[i], 4096);
     }
     CU_ASSERT_EQUAL(res.real_samples, 4);

@@ -73,8 +73,16 @@ static void gen_trace(const char *path, size_t nev, uint32_t chunk_events,
         as_event_t e = {0};
         t += rnd() % 3 == 0 ? 0 : rnd() % 5000;
         if (rnd() % 7 == 0) { /* a real-memory sample at this time */
-            as_mem_sample_t m = {t, rnd() % (1ull << 40), rnd() % (1ull << 22),
-                                 (uint32_t)(rnd() % 4), i};
+            as_mem_sample_t m = {.t_ns = t,
+                                 .rss_bytes = rnd() % (1ull << 40),
+                                 .anon_huge_bytes = rnd() % (1ull << 22)};
+            m.has = (uint32_t)(rnd() % 4);
+            m.events_before = i;
+            if (m.rss_bytes & 1) { /* mallinfo too: fields of every width */
+                m.has |= AS_SAMPLE_HAS_MALLINFO;
+                for (int f = 0; f < AS_MALLINFO_FIELDS; f++)
+                    m.mallinfo.f[f] = m.rss_bytes >> (4 * f);
+            }
             CU_ASSERT_EQUAL_FATAL(as_trace_writer_sample(w, &m), 0);
             if (!(m.has & AS_SAMPLE_HAS_RSS)) m.rss_bytes = 0;
             if (!(m.has & AS_SAMPLE_HAS_HUGE)) m.anon_huge_bytes = 0;
@@ -137,7 +145,8 @@ static int smp_eq(const as_mem_sample_t *a, const as_mem_sample_t *b)
     return a->t_ns == b->t_ns && a->has == b->has &&
            a->rss_bytes == b->rss_bytes &&
            a->anon_huge_bytes == b->anon_huge_bytes &&
-           a->events_before == b->events_before;
+           a->events_before == b->events_before &&
+           memcmp(&a->mallinfo, &b->mallinfo, sizeof a->mallinfo) == 0;
 }
 
 static void test_roundtrip(void)
@@ -572,7 +581,9 @@ static void test_v2_records(void)
            FREE_SAME = AS_TAG_FREE | AS_TAG_ZERO_DT | AS_TAG_SAME_THREAD |
                        AS_TAG_SAME_CPU };
     /* unknown sample bits */
-    const uint8_t bits[] = {1, 0, 0, 0, 0, 0, 0, 0, 2, 0, SMP, 5, 4};
+    const uint8_t bits[] = {1, 0, 0, 0, 0, 0, 0, 0, 2, 0, SMP, 5, 8};
+    /* a mallinfo sample (bit 2) with 3 of its 10 fields */
+    const uint8_t mi_short[] = {1, 0, 0, 0, 0, 0, 0, 0, 5, 0, SMP, 5, 4, 1, 2, 3};
     /* a sample before the event it follows */
     const uint8_t back[] = {2, 0, 0, 0, 0, 1, 0, 0, 3, 0,
                             ALLOC_SAME | SH, SMP, 8, 5, 1, 100};
@@ -588,7 +599,10 @@ static void test_v2_records(void)
     /* clang-format on */
     expect_bad(2, bits, sizeof bits, 0, 0, 0, 0,
                "bad.ast: offset 28: chunk 0, record 0: expected sample field "
-               "bits within 0x3, found 0x4");
+               "bits within 0x7, found 0x8");
+    expect_bad(2, mi_short, sizeof mi_short, 0, 0, 0, 0,
+               "bad.ast: offset 28: chunk 0, record 0: expected the sample's "
+               "10 mallinfo fields, found the end of the definition stream");
     expect_bad(2, back, sizeof back, 1, 1, 10, 1,
                "bad.ast: offset 28: chunk 0, record 1: expected a sample at "
                "t >= 10 (the last event or sample before it), found t=5");

@@ -781,6 +781,48 @@ static void test_record_memory(void)
     remove(out);
 }
 
+/* record_target memory with --mallinfo-interval=20ms: glibc's own
+ * mallinfo2 figures ride with the RSS samples. Each of the 60 blocks of
+ * 1 MiB is above glibc's initial mmap threshold (128 KiB), so it is an
+ * mmapped chunk of 1048576 + 16 + 8 bytes rounded up to pages, 1052672;
+ * the samples see hblks climb towards 60 (the last blocks may come
+ * between two samples), hblkhd always exactly hblks such chunks,
+ * and the one at exit (after the frees) none; the small blocks live in
+ * the main arena (arena > 0). */
+static void test_record_mallinfo(void)
+{
+    if (!have_recorder()) return;
+    const char *out = as_test_tmpfile("rec-mi", ".ast");
+    int st = record(out, "--mallinfo-interval=20ms", "memory", NULL, NULL, -1);
+    CU_ASSERT_FATAL(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT_EQUAL_FATAL(load(out), 0);
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(L.r, "mallinfo_sampling"),
+                           "every 20000000 ns (glibc mallinfo2)");
+    size_t n, with = 0, rss = 0, bad = 0;
+    const as_mem_sample_t *m = as_trace_reader_samples(L.r, &n);
+    uint64_t max_hblks = 0, max_hblkhd = 0, last_hblks = 99, arena = 0;
+    for (size_t i = 0; i < n; i++) {
+        rss += (m[i].has & AS_SAMPLE_HAS_RSS) != 0;
+        if (!(m[i].has & AS_SAMPLE_HAS_MALLINFO)) continue;
+        const uint64_t *f = m[i].mallinfo.f;
+        with++;
+        if (f[AS_MI_HBLKHD] != f[AS_MI_HBLKS] * 1052672) bad++;
+        if (f[AS_MI_HBLKS] > max_hblks) max_hblks = f[AS_MI_HBLKS];
+        if (f[AS_MI_HBLKHD] > max_hblkhd) max_hblkhd = f[AS_MI_HBLKHD];
+        if (f[AS_MI_ARENA] > arena) arena = f[AS_MI_ARENA];
+        last_hblks = f[AS_MI_HBLKS];
+    }
+    CU_ASSERT(with >= 5);  /* ~300 ms at 20 ms, plus start and exit */
+    CU_ASSERT(rss > with); /* RSS still every 10 ms */
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(max_hblks >= 45 && max_hblks <= 60);
+    CU_ASSERT_EQUAL(max_hblkhd, max_hblks * 1052672);
+    CU_ASSERT_EQUAL(last_hblks, 0);
+    CU_ASSERT(arena > 0);
+    CU_ASSERT(m[n - 1].has & AS_SAMPLE_HAS_MALLINFO); /* the one at exit */
+    remove(out);
+}
+
 /* Producer/consumer on two threads: every free is of an object allocated
  * earlier in the trace (a free that overtook its allocation would be
  * dropped as unmatched and leave the object live). */
@@ -1209,6 +1251,8 @@ int main(void)
         {"record: record_target basic, event by event", test_record_basic},
         {"record: real memory every 10 ms, stack heights, host THP",
          test_record_memory},
+        {"record: mallinfo2 with the RSS samples (--mallinfo-interval)",
+         test_record_mallinfo},
         {"record: producer/consumer keeps causal order",
          test_record_cross_thread_order},
         {"record: byte sampling", test_record_sampling},

@@ -321,6 +321,8 @@ static int process(as_recstream_t *s, const as_rec_head_t *h)
                              .rss_bytes = r->rss_bytes,
                              .anon_huge_bytes = r->anon_huge_bytes,
                              .has = r->has & AS_SAMPLE_KNOWN};
+        if (m.has & AS_SAMPLE_HAS_MALLINFO)
+            memcpy(m.mallinfo.f, r->mallinfo, sizeof m.mallinfo.f);
         int rc = as_trace_writer_sample(s->w, &m);
         if (rc) return wfail(s, rc);
         s->st.mem_samples++;

@@ -173,14 +173,19 @@ static int do_event(ctx_t *c, as_trace_writer_t *w, const tok_t *tk, size_t nt)
     return 0;
 }
 
-/* A real-memory sample line: s T_NS RSS HUGE ("-" = not measured). */
+/* A real-memory sample line: s T_NS RSS HUGE ("-" = not measured),
+ * optionally followed by "mi" and the ten mallinfo fields. */
 static int do_sample(ctx_t *c, as_trace_writer_t *w, const tok_t *tk, size_t nt)
 {
-    if (nt != 4)
+    if (nt != 4 && nt != 5 + AS_MALLINFO_FIELDS)
         return bad(c,
                    "expected 3 fields after 's' (t_ns rss_bytes "
-                   "anon_huge_bytes), found %zu",
-                   nt - 1);
+                   "anon_huge_bytes), or 3 then 'mi' and %d mallinfo "
+                   "fields, found %zu",
+                   AS_MALLINFO_FIELDS, nt - 1);
+    if (nt > 4 && !(tk[4].n == 2 && tk[4].s[0] == 'm' && tk[4].s[1] == 'i'))
+        return bad(c, "expected 'mi' after the sample's 3 fields, found '%.*s'",
+                   (int)(tk[4].n > 40 ? 40 : tk[4].n), tk[4].s);
     as_mem_sample_t m = {0};
     NUM(1, 0, UINT64_MAX, m.t_ns, "a time in ns (decimal)");
     if (m.t_ns < c->last_t)
@@ -196,6 +201,12 @@ static int do_sample(ctx_t *c, as_trace_writer_t *w, const tok_t *tk, size_t nt)
         NUM(3, 0, UINT64_MAX, m.anon_huge_bytes,
             "anonymous huge-page bytes (decimal) or -");
         m.has |= AS_SAMPLE_HAS_HUGE;
+    }
+    if (nt > 4) {
+        for (int i = 0; i < AS_MALLINFO_FIELDS; i++)
+            NUM(5 + i, 0, UINT64_MAX, m.mallinfo.f[i],
+                "a mallinfo field (decimal)");
+        m.has |= AS_SAMPLE_HAS_MALLINFO;
     }
     int rc = as_trace_writer_sample(w, &m);
     if (rc) return writer_err(c, w, rc);

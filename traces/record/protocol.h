@@ -27,6 +27,8 @@
 
 #include <stdint.h>
 
+#include "traces/trace.h"
+
 enum {
     AS_REC_HELLO = 1,   /* a program image starts recording (no seq) */
     AS_REC_ALLOC = 2,   /* malloc & co returned ptr (seq after the call) */
@@ -82,13 +84,16 @@ typedef struct {
 
 /* MEM: the process's resident memory, read by the drainer thread from
  * /proc/self/smaps_rollup (Rss, AnonHugePages) or, when that cannot be
- * read, /proc/self/statm (resident pages; no huge-page figure). `has`
+ * read, /proc/self/statm (resident pages; no huge-page figure), and/or
+ * glibc's mallinfo2() (--mallinfo-interval). `has`
  * holds the trace's AS_SAMPLE_* bits (traces/trace.h) of what was read.
  * Numbered like events, so it lands among them in time order. */
 typedef struct {
     as_rec_head_t h;
     uint64_t rss_bytes, anon_huge_bytes;
     uint32_t has, pad;
+    uint64_t mallinfo[AS_MALLINFO_FIELDS]; /* AS_SAMPLE_HAS_MALLINFO: glibc's
+                                              mallinfo2(), in its order */
 } as_rec_mem_t;
 
 /* STACK: `depth` pcs follow, innermost first (the caller of malloc first). */

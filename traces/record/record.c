@@ -34,7 +34,9 @@
  * ALLOCSIM_RECORD_STACK_CACHE (0|1), ALLOCSIM_RECORD_UNWIND
  * (auto|fp|libunwind), ALLOCSIM_RECORD_COLLECTOR (pid of allocsim record:
  * the socket's peer must be it), ALLOCSIM_RECORD_MEM_NS (period of the
- * real-memory samples in ns, 0 = none; default 10 ms); and
+ * real-memory samples in ns, 0 = none; default 10 ms),
+ * ALLOCSIM_RECORD_MALLINFO_NS (period of glibc mallinfo2 readings, 0 =
+ * none, the default); and
  * ALLOCSIM_RECORD_CLOCK=monotonic, which times events with clock_gettime
  * instead of the TSC (not set by allocsim).
  *
@@ -42,7 +44,9 @@
  * AnonHugePages; /proc/self/statm when that cannot be read) when it starts,
  * every ALLOCSIM_RECORD_MEM_NS, and at the end of the image, and ships each
  * reading as a numbered MEM record, so it lands among the events in time
- * order.
+ * order. With ALLOCSIM_RECORD_MALLINFO_NS it also asks glibc for
+ * mallinfo2() on the same schedule (not from a signal handler: mallinfo2
+ * takes the arena locks) and ships the figures in the MEM record.
  *
  * Built as liballocsim_record.so (traces/record/CMakeLists.txt), installed
  * to PREFIX/lib/allocsim/; docs/install.md says how `allocsim record`
@@ -52,6 +56,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <malloc.h>
 #include <linux/futex.h>
 #include <math.h>
 #include <pthread.h>
@@ -264,6 +269,8 @@ static uint64_t cpu_clock_ns(clockid_t c)
     if (clock_gettime(c, &t) != 0) return 0;
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
+static uint64_t g_mi_ns;   /* mallinfo2 period, 0 = off */
+static uint64_t g_next_mi; /* ns of the next mallinfo2 (drainer) */
 
 enum { UNWIND_AUTO = 0, UNWIND_FP = 1, UNWIND_LIBUNWIND = 2 };
 
@@ -434,25 +441,38 @@ static size_t read_proc(const char *path, char *buf, size_t cap)
     return n;
 }
 
-/* send_mem: read the process's real memory and ship it as a MEM record
- * (protocol.h): with `full`, resident and huge-page bytes from
- * smaps_rollup (a walk of every page table); otherwise the resident bytes
- * alone from statm (O(1)). Caller holds g_drain_lock (or gave up waiting
- * for it). */
-static void send_mem(int full)
+/* send_mem: read the process's real memory (rss: with `full` resident and
+ * huge-page bytes from smaps_rollup, a walk of every page table;
+ * otherwise the resident bytes alone from statm, O(1)) and/or ask glibc
+ * for mallinfo2 (mi), and ship what was read as one MEM record
+ * (protocol.h). Caller holds g_drain_lock (or gave up waiting for it).
+ * mallinfo2 takes every arena's lock: never call it with mi from a signal
+ * handler. */
+static void send_mem(int rss, int full, int mi)
 {
     char buf[4096];
     as_rec_mem_t m;
     memset(&m, 0, sizeof m);
-    size_t n = 0;
-    if (full) {
-        n = read_proc("/proc/self/smaps_rollup", buf, sizeof buf);
-        m.has =
-            as_procmem_parse_rollup(buf, n, &m.rss_bytes, &m.anon_huge_bytes);
+    if (rss) {
+        size_t n = 0;
+        if (full) {
+            n = read_proc("/proc/self/smaps_rollup", buf, sizeof buf);
+            m.has = as_procmem_parse_rollup(buf, n, &m.rss_bytes,
+                                            &m.anon_huge_bytes);
+        }
+        if (!(m.has & AS_SAMPLE_HAS_RSS)) {
+            n = read_proc("/proc/self/statm", buf, sizeof buf);
+            m.has |= as_procmem_parse_statm(buf, n, g_page, &m.rss_bytes);
+        }
     }
-    if (!(m.has & AS_SAMPLE_HAS_RSS)) {
-        n = read_proc("/proc/self/statm", buf, sizeof buf);
-        m.has |= as_procmem_parse_statm(buf, n, g_page, &m.rss_bytes);
+    if (mi) {
+        struct mallinfo2 x = mallinfo2();
+        const size_t f[AS_MALLINFO_FIELDS] = {
+            x.arena,   x.ordblks, x.smblks,   x.hblks,    x.hblkhd,
+            x.usmblks, x.fsmblks, x.uordblks, x.fordblks, x.keepcost};
+        for (int i = 0; i < AS_MALLINFO_FIELDS; i++)
+            m.mallinfo[i] = f[i];
+        m.has |= AS_SAMPLE_HAS_MALLINFO;
     }
     if (!m.has) return;
     m.h.type = AS_REC_MEM;
@@ -464,6 +484,16 @@ static void send_mem(int full)
     send_all(&iov, 1);
 }
 
+/* due: whether a periodic reading (period ns, next at *next) is due at
+ * now; when it is, *next moves one period on (or past now). */
+static int due(uint64_t period, uint64_t *next, uint64_t now)
+{
+    if (!period || now < *next) return 0;
+    *next += period;
+    if (*next <= now) *next = now + period;
+    return 1;
+}
+
 static void *drainer_main(void *arg)
 {
     (void)arg;
@@ -471,15 +501,16 @@ static void *drainer_main(void *arg)
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
-    if (g_mem_ns) {
+    if (g_mem_ns || g_mi_ns) {
         /* not after the image's final MARK (a short program may have
          * finished before this thread first ran) */
         pthread_mutex_lock(&g_drain_lock);
-        if (!atomic_load(&g_stop)) send_mem(1);
+        if (!atomic_load(&g_stop)) send_mem(g_mem_ns != 0, 1, g_mi_ns != 0);
         pthread_mutex_unlock(&g_drain_lock);
         g_mem_last = now_ns();
         g_mem_cpu_last = cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
         g_next_mem = g_mem_last + g_mem_ns;
+        g_next_mi = g_mem_last + g_mi_ns;
     }
     while (!atomic_load(&g_stop)) {
         int w = atomic_load(&g_wake);
@@ -487,26 +518,35 @@ static void *drainer_main(void *arg)
         uint64_t now = now_ns();
         if (g_mem_ns && g_next_mem > now && g_next_mem - now < 2000000)
             ts.tv_nsec = (long)(g_next_mem - now);
+        if (g_mi_ns && g_next_mi > now &&
+            g_next_mi - now < (uint64_t)ts.tv_nsec)
+            ts.tv_nsec = (long)(g_next_mi - now);
         syscall(SYS_futex, (int *)&g_wake, FUTEX_WAIT_PRIVATE, w, &ts, NULL, 0);
         pthread_mutex_lock(&g_drain_lock);
         drain_all();
-        if (g_mem_ns && (now = now_ns()) >= g_next_mem &&
-            !atomic_load(&g_stop)) {
+        now = now_ns();
+        int rss = 0, full = 0;
+        if (g_mem_ns && now >= g_next_mem) {
+            rss = 1;
             uint64_t pcpu = cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-            if (pcpu - g_mem_cpu_last >= g_mem_cost * MEM_COST_FACTOR ||
-                now - g_mem_last >= MEM_QUIET_NS) {
+            full = pcpu - g_mem_cpu_last >= g_mem_cost * MEM_COST_FACTOR ||
+                   now - g_mem_last >= MEM_QUIET_NS;
+            g_next_mem += g_mem_ns;
+            if (g_next_mem <= now) g_next_mem = now + g_mem_ns;
+        }
+        int mi = due(g_mi_ns, &g_next_mi, now);
+        if ((rss || mi) && !atomic_load(&g_stop)) {
+            if (full) { /* and the resident bytes still every period */
                 uint64_t c0 = cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID);
-                send_mem(1);
+                send_mem(1, 1, mi);
                 g_mem_cost = cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
                 g_mem_cpu_last = cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
                 if (g_mem_last && now - g_mem_last > g_mem_period_max)
                     g_mem_period_max = now - g_mem_last;
                 g_mem_last = now;
             } else {
-                send_mem(0); /* the resident bytes still every period */
+                send_mem(rss, 0, mi);
             }
-            g_next_mem += g_mem_ns;
-            if (g_next_mem <= now) g_next_mem = now + g_mem_ns;
         }
         pthread_mutex_unlock(&g_drain_lock);
     }
@@ -1737,7 +1777,10 @@ static void finalize(uint32_t why, int sig)
     atomic_store(&g_enabled, 0);
     atomic_store(&g_stop, 1);
     drain_all();
-    if (g_mem_ns) send_mem(1); /* the memory at the end */
+    /* the memory at the end; mallinfo2 only when not in a signal handler
+     * (the signal may have come inside malloc, holding an arena lock) */
+    if (g_mem_ns || (g_mi_ns && why != AS_REC_MARK_SIGNAL))
+        send_mem(g_mem_ns != 0, 1, g_mi_ns && why != AS_REC_MARK_SIGNAL);
     unsigned kept = atomic_load(&g_kept_closes);
     if (kept) {
         char v[16];
@@ -2229,6 +2272,7 @@ __attribute__((constructor)) static void rec_init(void)
     g_sample_bytes = env_u64("ALLOCSIM_RECORD_SAMPLE_BYTES", 0);
     g_stack_cache = env_u64("ALLOCSIM_RECORD_STACK_CACHE", 0) != 0;
     g_mem_ns = env_u64("ALLOCSIM_RECORD_MEM_NS", 10000000);
+    g_mi_ns = env_u64("ALLOCSIM_RECORD_MALLINFO_NS", 0);
     const char *ck = getenv("ALLOCSIM_RECORD_CLOCK");
     g_tsc = !(ck && strcmp(ck, "monotonic") == 0) && tsc_invariant();
     const char *uw = getenv("ALLOCSIM_RECORD_UNWIND");
