@@ -50,8 +50,8 @@
 #   redis   redis-server (127.0.0.1, no persistence) under redis-benchmark,
 #           shut down by redis-cli; the benchmark runs without the preload
 #   cc      cc1, gcc's compiler proper, run directly on a generated C file
-#           (-O2): the gcc driver starts cc1 with posix_spawn/vfork, which
-#           the recorder does not follow, so the driver is left out
+#           (-O2), so the driver is left out (record --follow-forks would
+#           follow the driver's posix_spawn into cc1's own trace)
 # Not part of `make test` (tests/check_fidelity_smoke.sh is the short
 # version). Needs the Debian packages python3, sqlite3, redis-server,
 # redis-tools, gcc.
