@@ -409,7 +409,7 @@ static int assemble_v3(as_trace_writer_t *w, size_t *raw_len)
         return rc;
     if (zsize < dsize)
         mode = AS_TIME_DOD;
-    else
+    else if (nev) /* a chunk of definitions alone has no time column */
         memcpy(t, delta, nev * sizeof *t);
     uint64_t base[AS_COLUMNS];
     unsigned width[AS_COLUMNS];

@@ -91,13 +91,15 @@ static void drive(inst_t *a, inst_t *b, const as_classes_t *cl)
         CU_ASSERT(pa == AS_CLASS_NONE || (pa >= 0 && (uint32_t)pa < cl->n));
         CU_ASSERT_EQUAL(pa, pb);
         if (i >= 3) {
-            as_pred_ctx_t *d = &ring[i % 4];
+            /* the object of step i - 3 (ring[i % 4] is still unset at
+             * i = 3) */
+            as_pred_ctx_t *d = &ring[(i - 3) % 4];
             uint32_t actual = (uint32_t)d->true_class;
             as_pred_outcome_t oa = {.lifetime_ns = 3000 + actual,
                                     .actual_class = actual,
-                                    .predicted_class = said[i % 4][0]};
+                                    .predicted_class = said[(i - 3) % 4][0]};
             as_pred_outcome_t ob = oa;
-            ob.predicted_class = said[i % 4][1];
+            ob.predicted_class = said[(i - 3) % 4][1];
             if (a->ops->observe) a->ops->observe(a->state, d, &oa);
             if (b->ops->observe) b->ops->observe(b->state, d, &ob);
         }
