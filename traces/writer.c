@@ -385,7 +385,8 @@ static int assemble_v3(as_trace_writer_t *w, size_t *raw_len)
         w->col[AS_C_TIME] = t = p;
         w->col_cap[AS_C_TIME] = cap;
     }
-    uint64_t *delta = t + nev, prev = w->ch.first_t_ns;
+    /* (a chunk of definitions alone has no time column: t may be NULL) */
+    uint64_t *delta = nev ? t + nev : t, prev = w->ch.first_t_ns;
     uint64_t slot_t[AS_TIME_SLOTS], slot_dt[AS_TIME_SLOTS];
     for (unsigned k = 0; k < AS_TIME_SLOTS; k++) {
         slot_t[k] = w->ch.first_t_ns;
