@@ -1733,9 +1733,9 @@ static int lock_bounded(void)
 
 /* dec: x in decimal, in v (async-signal-safe, unlike snprintf).
  * @return the first digit. */
-static const char *dec(unsigned x, char v[16])
+static const char *dec(uint64_t x, char v[24])
 {
-    int k = 15;
+    int k = 23;
     v[k] = 0;
     do
         v[--k] = (char)('0' + x % 10);
@@ -1783,23 +1783,17 @@ static void finalize(uint32_t why, int sig)
         send_mem(g_mem_ns != 0, 1, g_mi_ns && why != AS_REC_MARK_SIGNAL);
     unsigned kept = atomic_load(&g_kept_closes);
     if (kept) {
-        char v[16];
+        char v[24];
         send_meta("record.kept_closes", dec(kept, v));
     }
     if (g_mem_period_max > g_mem_ns + g_mem_ns / 2) {
         char v[24];
-        int k = 23;
-        v[k] = 0;
-        uint64_t x = g_mem_period_max;
-        do
-            v[--k] = (char)('0' + x % 10);
-        while ((x /= 10) && k > 0);
-        send_meta("record.mem_interval_max_ns", v + k);
+        send_meta("record.mem_interval_max_ns", dec(g_mem_period_max, v));
     }
     uint64_t left = pcq_left();
     if (left) {
-        char v[16];
-        send_meta("record.unsymbolized_pcs", dec((unsigned)left, v));
+        char v[24];
+        send_meta("record.unsymbolized_pcs", dec(left, v));
     }
     send_mark(why, sig);
     if (locked) pthread_mutex_unlock(&g_drain_lock);
@@ -1865,8 +1859,8 @@ static int exec_prepare(void)
     send_mark(AS_REC_MARK_EXEC, 0);
     fcntl(g_fd, F_SETFD, 0);
     if (g_fd != g_fd_env) { /* moved by move_ours: tell the new image */
-        char v[16];
-        setenv("ALLOCSIM_RECORD_FD", dec((unsigned)g_fd, v), 1);
+        char v[24];
+        setenv("ALLOCSIM_RECORD_FD", dec((uint64_t)g_fd, v), 1);
     }
     return 1;
 }
