@@ -10,7 +10,7 @@
 # configuration fails alone (its directory is not written, the others
 # are, exit 2), and the usage errors.
 # Arguments: BUILD_DIR ALLOCSIM SOURCE_DIR
-set -u
+set -u -o pipefail # a run's own exit status, not grep's
 A=$2 S=$3
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT

@@ -11,7 +11,7 @@
 # 2 (decode + simulate) for one configuration, 3 for two configurations
 # on two threads; and the usage errors of --threads.
 # Arguments: BUILD_DIR ALLOCSIM SOURCE_DIR
-set -u
+set -u -o pipefail # a run's own exit status, not grep's
 A=$2 S=$3
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -39,7 +39,11 @@ for trace in "$T/t.ast" "$T/s.ast" "$S/data/sqlite.ast"; do
         { echo "FAIL $name: $one --threads $n exited $?"; fail=1; }
     done
     cmp -s "$T/one1.out" "$T/one2.out" || { echo "FAIL $name: $one: result lines differ"; fail=1; }
-    same "$T/one1" "$T/one2" "$name: $one" && echo "ok   $name: $one: --threads 1 = 2"
+    if same "$T/one1" "$T/one2" "$name: $one"; then
+      echo "ok   $name: $one: --threads 1 = 2"
+    else
+      fail=1
+    fi
     rm -rf "$T"/one*
   done
   cfgs=()
