@@ -115,21 +115,17 @@ void as_lock_wrap(as_lock_t *l, const as_policy_ops_t *inner, void *inner_state)
     l->inner_state = inner_state;
     l->last_now_ns = 0;
     pthread_mutex_init(&l->mutex, NULL);
-    l->ops = (as_policy_ops_t){
-        .name = inner->name,
-        .doc = inner->doc,
-        .params = inner->params,
-        .n_params = inner->n_params,
-        .create = lk_create,
-        .alloc = lk_alloc,
-        .free = lk_free,
-        .realloc = inner->realloc ? lk_realloc : NULL,
-        .usable_size = inner->usable_size ? lk_usable_size : NULL,
-        .tick = inner->tick ? lk_tick : NULL,
-        .stats = inner->stats ? lk_stats : NULL,
-        .destroy = lk_destroy,
-        .check = inner->check ? lk_check : NULL,
-    };
+    l->ops = as_policy_layer_ops(inner, (as_policy_ops_t){
+                                            .create = lk_create,
+                                            .alloc = lk_alloc,
+                                            .free = lk_free,
+                                            .realloc = lk_realloc,
+                                            .usable_size = lk_usable_size,
+                                            .tick = lk_tick,
+                                            .stats = lk_stats,
+                                            .destroy = lk_destroy,
+                                            .check = lk_check,
+                                        });
 }
 
 unsigned as_lock_alloc_batch(as_lock_t *l, const as_ctx_t *ctx, size_t size,

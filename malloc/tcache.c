@@ -228,14 +228,12 @@ static void *xfer_take(as_tcache_t *tc, unsigned c)
 }
 
 static void flush_all(as_tcache_t *tc, as_tcache_local_t *l, unsigned keep_num,
-                      unsigned keep_den)
+                      unsigned keep_den, const as_ctx_t *ctx)
 {
-    as_ctx_t ctx;
-    tc->ctx_fn(&ctx);
     for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++) {
         if (l->count[c])
             flush(tc, l, c, l->count[c] - l->count[c] * keep_num / keep_den,
-                  &ctx);
+                  ctx);
         uint32_t m = l->max[c] * keep_num / keep_den, b = as_tcache_batch(c);
         l->max[c] = m < b ? b : m; /* and start slowly again */
     }
@@ -261,7 +259,9 @@ static void thread_exit(void *arg)
     t_state = T_DEAD; /* calls from here on bypass the cache */
     t_local = NULL;
     if (!l || !tc) return;
-    flush_all(tc, l, 0, 1);
+    as_ctx_t ctx;
+    tc->ctx_fn(&ctx);
+    flush_all(tc, l, 0, 1, &ctx);
     pthread_mutex_lock(&tc->mutex);
     tc->retired.hits += l->hits;
     tc->retired.refills += l->refills;
@@ -374,12 +374,12 @@ static int tc_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
                    size_t size_hint)
 {
     as_tcache_t *tc = st;
-    int r = as_tcache_free_fast(tc, (void *)addr);
-    if (r == 1) return AS_OK;
-    if (r != 0) return r;
+    /* one map lookup: the caller's fast path (as_tcache_free_fast) already
+     * declined, and what it would do is the push below */
     entry_t *e = addr % AS_TCACHE_GRANULE_BYTES ? NULL : entry_of(tc, addr, 0);
     unsigned v = e ? get(e) : 0;
     if (v == 0) return tc->lock->ops.free(tc->lock, ctx, addr, size_hint);
+    if (v & AS_TCACHE_CACHED) return AS_EINVAL; /* a double free */
     as_tcache_local_t *l = local(tc);
     if (!l) { /* no cache on this thread: straight to the policy */
         set(e, 0);
@@ -391,7 +391,7 @@ static int tc_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
         grow(l, v);
     }
     if (l->bytes + v * AS_TCACHE_GRANULE_BYTES > AS_TCACHE_THREAD_BYTES)
-        flush_all(tc, l, 1, 2);
+        flush_all(tc, l, 1, 2, ctx);
     push(l, e, (void *)addr, v);
     return rc;
 }
@@ -472,7 +472,10 @@ int as_tcache_wrap(as_tcache_t *tc, as_lock_t *lock, as_tcache_ctx_fn ctx_fn)
 
 void as_tcache_flush_thread(as_tcache_t *tc)
 {
-    if (t_local) flush_all(tc, t_local, 0, 1);
+    if (!t_local) return;
+    as_ctx_t ctx;
+    tc->ctx_fn(&ctx);
+    flush_all(tc, t_local, 0, 1, &ctx);
 }
 
 void as_tcache_counters(as_tcache_t *tc, as_tcache_counters_t *out)

@@ -145,6 +145,28 @@ typedef struct as_policy_ops {
     int class_periods;
 } as_policy_ops_t;
 
+/* as_policy_layer_ops: the ops of a layer (checking, statistics, locking)
+ * over `inner`: the layer's hooks in `layer`, with inner's identity (name,
+ * doc, params) and properties (lifetime_aware, class_periods), and each
+ * optional hook kept only where inner has it. One place, so that a layer
+ * never drops what the policy under it says of itself. */
+static inline as_policy_ops_t as_policy_layer_ops(const as_policy_ops_t *inner,
+                                                  as_policy_ops_t layer)
+{
+    layer.name = inner->name;
+    layer.doc = inner->doc;
+    layer.params = inner->params;
+    layer.n_params = inner->n_params;
+    layer.lifetime_aware = inner->lifetime_aware;
+    layer.class_periods = inner->class_periods;
+    if (!inner->realloc) layer.realloc = NULL;
+    if (!inner->usable_size) layer.usable_size = NULL;
+    if (!inner->tick) layer.tick = NULL;
+    if (!inner->stats) layer.stats = NULL;
+    if (!inner->check) layer.check = NULL;
+    return layer;
+}
+
 /* The registry: one static table in policies/registry.c. */
 
 /* as_policy_find: @return the policy registered under `name`, or NULL. */

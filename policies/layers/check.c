@@ -610,22 +610,17 @@ int as_check_wrap(const as_policy_ops_t *inner, const as_policy_config_t *cfg,
         as_mem_free(mem, c, sizeof *c);
         return rc;
     }
-    as_policy_ops_t ops = {
-        .name = inner->name,
-        .doc = inner->doc,
-        .params = inner->params,
-        .n_params = inner->n_params,
-        .create = c_create,
-        .alloc = c_alloc,
-        .free = c_free,
-        .realloc = inner->realloc ? c_realloc : NULL,
-        .usable_size = inner->usable_size ? c_usable_size : NULL,
-        .tick = inner->tick ? c_tick : NULL,
-        .stats = inner->stats ? c_stats : NULL,
-        .destroy = c_destroy,
-        .check = inner->check ? c_check : NULL,
-    };
-    *out_ops = ops;
+    *out_ops = as_policy_layer_ops(inner, (as_policy_ops_t){
+                                              .create = c_create,
+                                              .alloc = c_alloc,
+                                              .free = c_free,
+                                              .realloc = c_realloc,
+                                              .usable_size = c_usable_size,
+                                              .tick = c_tick,
+                                              .stats = c_stats,
+                                              .destroy = c_destroy,
+                                              .check = c_check,
+                                          });
     *out_state = c;
     return 0;
 }

@@ -256,21 +256,18 @@ int as_stats_wrap_instance(const as_policy_ops_t *inner_ops, void *inner_state,
     as_rb_init(&s->classes_by_size);
     as_stats_counters_t zero = {0};
     s->c = zero;
-    as_policy_ops_t ops = {
-        .name = inner_ops->name,
-        .doc = inner_ops->doc,
-        .params = inner_ops->params,
-        .n_params = inner_ops->n_params,
-        .create = s_create,
-        .alloc = s_alloc,
-        .free = s_free,
-        .realloc = inner_ops->realloc ? s_realloc : 0,
-        .usable_size = inner_ops->usable_size ? s_usable_size : 0,
-        .tick = inner_ops->tick ? s_tick : 0,
-        .stats = s_stats, /* the layer always has figures of its own */
-        .destroy = s_destroy,
-        .check = inner_ops->check ? s_check : 0,
-    };
+    as_policy_ops_t ops =
+        as_policy_layer_ops(inner_ops, (as_policy_ops_t){
+                                           .create = s_create,
+                                           .alloc = s_alloc,
+                                           .free = s_free,
+                                           .realloc = s_realloc,
+                                           .usable_size = s_usable_size,
+                                           .tick = s_tick,
+                                           .destroy = s_destroy,
+                                           .check = s_check,
+                                       });
+    ops.stats = s_stats; /* the layer always has figures of its own */
     *out_ops = ops;
     *out_state = s;
     return AS_OK;
