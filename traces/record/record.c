@@ -505,7 +505,9 @@ static void *drainer_main(void *arg)
         /* not after the image's final MARK (a short program may have
          * finished before this thread first ran) */
         pthread_mutex_lock(&g_drain_lock);
+        uint64_t c0 = cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID);
         if (!atomic_load(&g_stop)) send_mem(g_mem_ns != 0, 1, g_mi_ns != 0);
+        g_mem_cost = cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
         pthread_mutex_unlock(&g_drain_lock);
         g_mem_last = now_ns();
         g_mem_cpu_last = cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
@@ -1308,14 +1310,13 @@ static size_t g_symix_n;
 static unsigned long long g_symix_subs;
 
 typedef struct {
-    uintptr_t addr;                  /* in */
-    const struct dl_phdr_info *info; /* out: the object holding it */
-    uintptr_t base;                  /* out: its first mapping's start */
-    int first;                       /* out: it is the main program */
-    unsigned long long subs;         /* out: dlpi_subs */
-    int seen;                        /* objects visited */
+    uintptr_t addr;          /* in */
+    uintptr_t base;          /* out: its first mapping's start */
+    unsigned long long subs; /* out: dlpi_subs */
+    int seen;                /* objects visited */
     Dl_info *di;
     int found;
+    int indexed; /* out: the object has an index (maybe of no symbols) */
 } symix_find_t;
 
 static void symix_reset(void)
@@ -1437,7 +1438,7 @@ static void symix_build(symix_mod_t *m, const struct dl_phdr_info *info)
             (strsz && x->st_name >= strsz))
             continue;
         uintptr_t lo = bias + x->st_value;
-        int exact = x->st_shndx == SHN_UNDEF || x->st_size == 0;
+        int exact = x->st_size == 0; /* glibc: a sized one matches its range */
         v[n].lo = lo;
         v[n].end = lo + (exact ? 1 : x->st_size);
         v[n].name = x->st_name;
@@ -1471,7 +1472,6 @@ static int symix_find(struct dl_phdr_info *info, size_t size, void *arg)
     if (!in) return 0;
     f->subs = info->dlpi_subs;
     f->base = lo & ~(uintptr_t)(g_page - 1);
-    f->first = first;
     symix_mod_t *m = NULL;
     for (size_t i = 0; i < g_symix_n && !m; i++)
         if (g_symix[i].addr == info->dlpi_addr &&
@@ -1491,6 +1491,7 @@ static int symix_find(struct dl_phdr_info *info, size_t size, void *arg)
     di->dli_fbase = (void *)f->base;
     di->dli_sname = NULL;
     di->dli_saddr = NULL;
+    f->indexed = m && m->ents;
     if (m && m->n) {
         /* the last entry at or below addr, then back while an entry
          * before can still contain it */
@@ -1535,6 +1536,12 @@ static int symix_lookup(uintptr_t addr, Dl_info *di)
         f.addr = addr;
         f.di = di;
         dl_iterate_phdr(symix_find, &f);
+    }
+    /* no index for the object (too many objects, or it could not be
+     * built): ask dladdr, as the index would have answered */
+    if (f.found && !di->dli_sname && !f.indexed) {
+        Dl_info d;
+        if (dladdr((void *)addr, &d) && d.dli_fname) *di = d;
     }
     return f.found;
 }
@@ -1676,11 +1683,14 @@ static void *symbolizer_main(void *arg)
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
     while (!atomic_load(&g_sym_stop) && !atomic_load(&g_stop)) {
-        pthread_mutex_lock(&g_sym_lock);
+        /* the lock per pc, so that a fork (sym_atfork_prepare) waits for
+         * one lookup at most */
         int n = 0;
-        while (n < 64 && sym_ship_one())
-            n++;
-        pthread_mutex_unlock(&g_sym_lock);
+        for (int shipped = 1; n < 64 && shipped; n += shipped) {
+            pthread_mutex_lock(&g_sym_lock);
+            shipped = sym_ship_one();
+            pthread_mutex_unlock(&g_sym_lock);
+        }
         if (n == 0) {
             struct timespec ts = {0, 1000000}; /* 1 ms */
             nanosleep(&ts, NULL);
@@ -1710,6 +1720,20 @@ static void start_symbolizer(void)
         g_pcq = NULL;
     }
     pthread_attr_destroy(&attr);
+}
+
+/* A fork must not copy the symbolizer in the middle of a lookup: glibc
+ * resets the loader's load lock in the child but not the lock
+ * dl_iterate_phdr holds, so a followed child's own lookups (and the
+ * program's) would hang. The fork waits until no lookup runs. */
+static void sym_atfork_prepare(void)
+{
+    if (g_pcq) pthread_mutex_lock(&g_sym_lock);
+}
+
+static void sym_atfork_parent(void)
+{
+    if (g_pcq) pthread_mutex_unlock(&g_sym_lock);
 }
 
 /* pcq_left: pcs queued and not symbolized (they stay unnamed). */
@@ -1844,16 +1868,17 @@ static void on_fatal_signal(int sig)
 static int exec_prepare(void)
 {
     if (g_fd < 0 || getpid() != g_pid || !atomic_load(&g_enabled)) return 0;
-    if (!g_followed) sym_flush(); /* the image is about to vanish */
     if (g_followed) {
         /* A followed process's socket is not handed to the new image: the
          * image connects to the listener itself (rec_init) and gets a
-         * trace of its own, so this one ends here, complete. If the exec
-         * fails, the process is not recorded any further. */
+         * trace of its own, so this one ends here, complete (finalize
+         * empties the symbol queue). If the exec fails, the process is not
+         * recorded any further. */
         finalize(AS_REC_MARK_EXIT, 0);
         return 0;
     }
-    tls_in_hook++;
+    tls_in_hook++; /* before the flush: the demangler allocates */
+    sym_flush();   /* the image is about to vanish */
     pthread_mutex_lock(&g_drain_lock);
     drain_all();
     send_mark(AS_REC_MARK_EXEC, 0);
@@ -2165,6 +2190,7 @@ static void follow_child(void)
     pthread_mutex_init(&g_drain_lock, NULL);
     pthread_mutex_init(&g_ranges_lock, NULL);
     g_pid = getpid();
+    g_mem_cost = g_mem_period_max = 0; /* the parent's sampler figures */
     atomic_store(&g_broken, 0);
     atomic_store(&g_finalized, 0);
     atomic_store(&g_stop, 0);
@@ -2198,6 +2224,8 @@ static void follow_child(void)
  * records into a connection of its own. */
 static void atfork_child(void)
 {
+    /* sym_atfork_prepare took it for the fork: free it in the child */
+    if (g_pcq) pthread_mutex_init(&g_sym_lock, NULL);
     atomic_store(&g_enabled, 0);
     int was_recording = g_fd >= 0;
     if (g_fd >= 0) syscall(SYS_close, g_fd);
@@ -2286,7 +2314,7 @@ __attribute__((constructor)) static void rec_init(void)
     if (!g_stacks) g_max_depth = 0;
     ranges_refresh();
     pthread_key_create(&g_key, thread_exit);
-    pthread_atfork(NULL, NULL, atfork_child);
+    pthread_atfork(sym_atfork_prepare, sym_atfork_parent, atfork_child);
     /* every signal whose default action ends the process, except SIGKILL
      * and SIGSTOP (which cannot be caught) and SIGTRAP (debuggers) */
     static const int sigs[] = {SIGHUP,    SIGINT,  SIGQUIT, SIGILL,  SIGABRT,
