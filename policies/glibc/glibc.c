@@ -28,7 +28,8 @@ static const as_param_spec_t gl_params[AS_GLIBC_N_PARAMS] = {
      "M_MMAP_MAX: most mmapped chunks at once (0: never mmap)"},
     {"dyn_threshold", AS_PARAM_ENUM, "auto", 0, 0, "auto|on|off",
      "raise mmap/trim thresholds on free of mmapped chunks (auto: unless "
-     "one of the four above is set, as mallopt does)"},
+     "one of the four above differs from its default; glibc's mallopt "
+     "turns it off even for the default value: use off for that)"},
     {"mxfast", AS_PARAM_BYTES, "128", 0, 160, NULL,
      "M_MXFAST: largest request size served by fastbins"},
     {"tcache_count", AS_PARAM_U64, "7", 0, 65535, NULL,
