@@ -35,11 +35,35 @@ static int unknown_policy(const char *name, as_msg_t *why)
     return AS_ENOTFOUND;
 }
 
+/* One parameter table of the configuration: the policy's or a
+ * predictor's. */
+typedef struct {
+    const char *name;
+    const as_param_spec_t *spec;
+    size_t n;
+    as_param_value_t *values;
+} part_t;
+
+static size_t parts_of(as_malloc_config_t *c, part_t parts[3])
+{
+    size_t k = 0;
+    parts[k++] = (part_t){c->policy->name, c->policy->params,
+                          c->policy->n_params, c->params};
+    if (c->pred)
+        parts[k++] = (part_t){c->pred->name, c->pred->params, c->pred->n_params,
+                              c->pred_params};
+    if (c->inner)
+        parts[k++] = (part_t){c->inner->name, c->inner->params,
+                              c->inner->n_params, c->inner_params};
+    return k;
+}
+
 /* Apply one assignment a[0..n) ("part.name=value" or "name=value"). */
 static int apply_one(as_malloc_config_t *c, const char *a, size_t n,
                      as_msg_t *why)
 {
-    const as_policy_ops_t *p = c->policy;
+    part_t parts[3];
+    size_t np = parts_of(c, parts);
     char buf[256];
     if (n >= sizeof buf) {
         as_msg_str(why, "ALLOCSIM_PARAM: an assignment is longer than 255 "
@@ -58,45 +82,128 @@ static int apply_one(as_malloc_config_t *c, const char *a, size_t n,
         as_msg_str(why, "expected name=value");
         return AS_EINVAL;
     }
+    const part_t *p = NULL;
+    size_t nlen;
     if (dot && dot < eq) {
         size_t plen = (size_t)(dot - buf);
-        if (strlen(p->name) != plen || memcmp(p->name, buf, plen) != 0) {
+        for (size_t i = 0; i < np && !p; i++)
+            if (strlen(parts[i].name) == plen &&
+                memcmp(parts[i].name, buf, plen) == 0)
+                p = &parts[i];
+        if (!p) {
             as_msg_str(why, "no part named '");
             msg_n(why, buf, plen);
-            as_msg_str(why, "' (the policy is ");
-            as_msg_str(why, p->name);
+            as_msg_str(why, np == 1 ? "' (the policy is" : "' (the parts are");
+            for (size_t i = 0; i < np; i++) {
+                as_msg_str(why, " ");
+                as_msg_str(why, parts[i].name);
+            }
             as_msg_str(why, ")");
             return AS_ENOTFOUND;
         }
         assign = dot + 1;
+        nlen = (size_t)(eq - assign);
+    } else {
+        nlen = (size_t)(eq - assign);
+        for (size_t i = 0; i < np && !p; i++)
+            if (as_param_find(parts[i].spec, parts[i].n, assign, nlen) >= 0)
+                p = &parts[i];
+        if (!p) p = &parts[0]; /* the policy's message */
     }
-    int rc = as_param_set(p->params, p->n_params, c->params, assign);
+    int rc = as_param_set(p->spec, p->n, p->values, assign);
     if (rc == AS_OK) {
         why->len = 0;
         why->buf[0] = 0;
         return AS_OK;
     }
-    size_t nlen = (size_t)(eq - assign);
     if (rc == AS_ENOTFOUND) {
         as_msg_str(why, p->name);
         as_msg_str(why, " has no parameter '");
         msg_n(why, assign, nlen);
         as_msg_str(why, "'; valid:");
-        for (size_t i = 0; i < p->n_params; i++) {
+        for (size_t i = 0; i < p->n; i++) {
             as_msg_str(why, " ");
-            as_msg_str(why, p->params[i].name);
+            as_msg_str(why, p->spec[i].name);
         }
         return rc;
     }
-    int i = as_param_find(p->params, p->n_params, assign, nlen);
+    int i = as_param_find(p->spec, p->n, assign, nlen);
     char allowed[256];
-    as_param_explain(&p->params[i], allowed, sizeof allowed);
+    as_param_explain(&p->spec[i], allowed, sizeof allowed);
     as_msg_str(why, p->name);
     as_msg_str(why, ".");
     msg_n(why, assign, nlen);
     as_msg_str(why, " must be ");
     as_msg_str(why, allowed);
     return rc;
+}
+
+/* The predictor's part of the configuration: found, checked against what
+ * a running program can give it, its parameters at their defaults. */
+static int config_predictor(as_malloc_config_t *c, const char *spec,
+                            as_msg_t *why)
+{
+    if (!spec || !*spec || as_str_eq(spec, "none")) return AS_OK;
+    as_msg_str(why, "ALLOCSIM_PREDICTOR=");
+    as_msg_str(why, spec);
+    as_msg_str(why, ": ");
+    int rc = as_predictor_resolve(spec, NULL, &c->pred, &c->inner, why);
+    if (rc != AS_OK) return rc;
+    const as_predictor_ops_t *two[2] = {c->pred, c->inner};
+    for (int k = 0; k < 2; k++) {
+        const as_predictor_ops_t *p = two[k];
+        if (!p) continue;
+        if (p->needs_oracle) {
+            as_msg_str(why, p->name);
+            as_msg_str(why, " needs each object's future lifetime, which a "
+                            "running program does not have");
+            rc = AS_EINVAL;
+        } else if (!p->wraps && p->observe) {
+            as_msg_str(why, p->name);
+            as_msg_str(why, " learns from object outcomes, which the real "
+                            "allocator does not report, and its tables are "
+                            "keyed by a trace's stack ids or raw pcs, which "
+                            "do not carry over to another process");
+            rc = AS_EINVAL;
+        }
+        if (rc != AS_OK) {
+            as_msg_str(why, "; usable here: none, lstm, cached:lstm");
+            return rc;
+        }
+    }
+    if (!c->policy->lifetime_aware) {
+        as_msg_str(why, "policy ");
+        as_msg_str(why, c->policy->name);
+        as_msg_str(why, " does not place by lifetime class (lifetime-aware "
+                        "policies:");
+        for (size_t i = 0; i < as_policy_count(); i++)
+            if (as_policy_at(i)->lifetime_aware) {
+                as_msg_str(why, " ");
+                as_msg_str(why, as_policy_at(i)->name);
+            }
+        as_msg_str(why, ")");
+        return AS_EINVAL;
+    }
+    for (int k = 0; k < 2; k++) {
+        const as_predictor_ops_t *p = two[k];
+        if (!p) continue;
+        if (p->n_params > AS_MALLOC_MAX_PARAMS ||
+            as_param_defaults(p->params, p->n_params,
+                              k ? c->inner_params : c->pred_params) != AS_OK) {
+            as_msg_str(why, "bad parameter table");
+            return AS_EINVAL;
+        }
+    }
+    /* LLAMA's thread-local cache: the real allocator's default */
+    if (as_str_eq(c->pred->name, "cached") &&
+        as_param_set(c->pred->params, c->pred->n_params, c->pred_params,
+                     "per_thread=1") != AS_OK) {
+        as_msg_str(why, "cached has no per_thread parameter");
+        return AS_EINVAL;
+    }
+    why->len = 0;
+    why->buf[0] = 0;
+    return AS_OK;
 }
 
 /* Parse an optional variable `name`=`text` as `spec` says into *v (the
@@ -118,7 +225,8 @@ static int env_value(const as_param_spec_t *spec, const char *text,
     return rc;
 }
 
-int as_malloc_config(const char *policy, const char *param, const char *stats,
+int as_malloc_config(const char *policy, const char *predictor,
+                     const char *param, const char *stats,
                      const char *stats_period, const char *check,
                      as_malloc_config_t *c, as_msg_t *why)
 {
@@ -136,6 +244,7 @@ int as_malloc_config(const char *policy, const char *param, const char *stats,
         as_msg_str(why, "ALLOCSIM_POLICY: bad default in the parameter table");
         return rc;
     }
+    if ((rc = config_predictor(c, predictor, why)) != AS_OK) return rc;
     for (const char *s = param; s && *s;) {
         const char *e = strchr(s, ',');
         size_t n = e ? (size_t)(e - s) : strlen(s);

@@ -6,10 +6,16 @@
  *
  * The environment variables (docs/malloc.md):
  *   ALLOCSIM_POLICY  a registered policy name (default tcmalloc)
+ *   ALLOCSIM_PREDICTOR  a predictor spec as `allocsim run --predictor`
+ *                    reads it ("lstm", "cached:lstm"; as_predictor_resolve);
+ *                    unset, "" or "none": no predictor (malloc/predict.h)
  *   ALLOCSIM_PARAM   comma-separated assignments, "part.name=value" or
- *                    "name=value", resolved through the policy's own
+ *                    "name=value", resolved through the policy's (or the
+ *                    predictor's, or its inner one's) own
  *                    as_param_spec_t table with as_param_set: the same
- *                    names, units and bounds as `allocsim run --param`
+ *                    names, units and bounds as `allocsim run --param`;
+ *                    a name without a part is looked up in the policy,
+ *                    the predictor and the inner predictor, in that order
  *   ALLOCSIM_STATS   path of the JSON file written at exit (unset: none)
  *   ALLOCSIM_STATS_PERIOD  how often resident memory is sampled (a duration
  *                    with a unit, default 50ms)
@@ -31,6 +37,7 @@
 
 #include "common/msg.h"
 #include "policies/policy.h"
+#include "predictors/predictor.h"
 
 #define AS_MALLOC_MAX_PARAMS 64   /* rows of one policy's table */
 #define AS_MALLOC_PATH_BYTES 1024 /* longest ALLOCSIM_STATS path + 1 */
@@ -39,17 +46,29 @@
 typedef struct {
     const as_policy_ops_t *policy;                 /* never NULL after 0 */
     as_param_value_t params[AS_MALLOC_MAX_PARAMS]; /* one per spec row */
-    char stats_path[AS_MALLOC_PATH_BYTES];         /* "" = no statistics */
-    uint64_t stats_period_ns;                      /* sampling period */
-    uint64_t check_every;                          /* 0 = no check layer */
+    const as_predictor_ops_t *pred;                /* NULL: no predictor */
+    const as_predictor_ops_t *inner; /* pred's inner one, or NULL */
+    as_param_value_t pred_params[AS_MALLOC_MAX_PARAMS];
+    as_param_value_t inner_params[AS_MALLOC_MAX_PARAMS];
+    char stats_path[AS_MALLOC_PATH_BYTES]; /* "" = no statistics */
+    uint64_t stats_period_ns;              /* sampling period */
+    uint64_t check_every;                  /* 0 = no check layer */
 } as_malloc_config_t;
 
 /* as_malloc_config: resolve the configuration from the variables' values
  * (NULL = unset). On failure `why` gets one line naming the variable and
  * what is wrong, e.g. "ALLOCSIM_POLICY=foo: unknown policy; valid: bestfit
- * hoard ...". @return 0, AS_ENOTFOUND (unknown policy, part or parameter),
- * AS_EINVAL (malformed value or assignment), AS_ERANGE (out of bounds). */
-int as_malloc_config(const char *policy, const char *param, const char *stats,
+ * hoard ...". A predictor is refused (AS_EINVAL, "ALLOCSIM_PREDICTOR=x:
+ * ...") when it needs the future (needs_oracle), when it learns from
+ * object outcomes (a non-wrapper with an observe hook: `site`), which the
+ * real allocator does not report, or when the policy does not place by
+ * lifetime (lifetime_aware = 0). The real allocator's default for
+ * `cached`'s per_thread is 1 (LLAMA's thread-local cache); the other
+ * defaults are the tables'. @return 0, AS_ENOTFOUND (unknown policy,
+ * predictor, part or parameter), AS_EINVAL (malformed value or
+ * assignment, refused predictor), AS_ERANGE (out of bounds). */
+int as_malloc_config(const char *policy, const char *predictor,
+                     const char *param, const char *stats,
                      const char *stats_period, const char *check,
                      as_malloc_config_t *c, as_msg_t *why);
 

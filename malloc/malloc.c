@@ -51,6 +51,7 @@
 #include "malloc/mstats.h"
 #include "malloc/offload.h"
 #include "malloc/osmem.h"
+#include "malloc/predict.h"
 #include "malloc/tcache.h"
 #include "policies/layers/check.h"
 #include "policies/layers/stats.h"
@@ -88,6 +89,7 @@ static as_policy_ops_t g_check_ops;
 static void *g_check_state; /* NULL without ALLOCSIM_CHECK */
 static as_mstats_t g_mstats;
 static uint64_t g_t0_ns;
+static int g_predicting;         /* ALLOCSIM_PREDICTOR: ask malloc/predict.h */
 static _Atomic int g_ticker;     /* 0 none, 1 running or starting, 2 failed */
 static _Atomic uint64_t g_ticks; /* policy ticks made */
 
@@ -211,11 +213,14 @@ static _Noreturn void offload_invalid(uintptr_t addr)
     invalid_pointer("free", (void *)addr);
 }
 
-/* Lock order: statistics lock, policy lock, the caches' list. */
+/* Lock order: predictor, statistics lock, policy lock, the caches' list
+ * (a prediction is made before the layers are called, and what the
+ * predictor allocates goes through them). */
 static void at_prefork(void)
 {
     if (atomic_load(&g_state) != ST_READY) return;
     if (g_offloaded) as_offload_drain(&g_off); /* queued frees first */
+    if (g_predicting) as_mpred_prefork();
     if (g_stats_state) as_lock_prefork(&g_stats_lock);
     as_lock_prefork(&g_lock);
     if (g_cached) as_tcache_prefork(&g_tc);
@@ -227,6 +232,7 @@ static void at_postfork_parent(void)
     if (g_cached) as_tcache_postfork_parent(&g_tc);
     as_lock_postfork_parent(&g_lock);
     if (g_stats_state) as_lock_postfork_parent(&g_stats_lock);
+    if (g_predicting) as_mpred_postfork_parent();
 }
 
 static void at_postfork_child(void)
@@ -236,6 +242,7 @@ static void at_postfork_child(void)
     if (g_offloaded) as_offload_postfork_child(&g_off); /* no server */
     as_lock_postfork_child(&g_lock);
     if (g_stats_state) as_lock_postfork_child(&g_stats_lock);
+    if (g_predicting) as_mpred_postfork_child();
     /* the background thread did not survive the fork: start a new one on
      * the child's next allocation */
     atomic_store(&g_ticker, 0);
@@ -246,7 +253,8 @@ static void init_locked(void)
     char whybuf[2048];
     as_msg_t why;
     as_msg_init(&why, whybuf, sizeof whybuf);
-    if (as_malloc_config(getenv("ALLOCSIM_POLICY"), getenv("ALLOCSIM_PARAM"),
+    if (as_malloc_config(getenv("ALLOCSIM_POLICY"),
+                         getenv("ALLOCSIM_PREDICTOR"), getenv("ALLOCSIM_PARAM"),
                          getenv("ALLOCSIM_STATS"),
                          getenv("ALLOCSIM_STATS_PERIOD"),
                          getenv("ALLOCSIM_CHECK"), &g_cfg, &why) != AS_OK ||
@@ -286,6 +294,13 @@ static void init_locked(void)
         as_msg_str(&m, ": ");
         as_msg_str(&m, why.len ? whybuf : as_strerror(rc));
         die(buf);
+    }
+    if (g_cfg.pred) {
+        as_msg_init(&why, whybuf, sizeof whybuf);
+        if (as_mpred_init(&g_cfg, &g_classes, getenv("ALLOCSIM_MODEL"), &why) !=
+            AS_OK)
+            die(whybuf);
+        g_predicting = 1;
     }
     as_lock_wrap(&g_lock, pol, st);
     g_top = &g_lock.ops;
@@ -438,7 +453,12 @@ __attribute__((destructor)) static void write_stats(void)
                      live_bytes_locked());
     as_stats_counters(g_stats_state, &c);
     g_mstats.n_ticks = atomic_load(&g_ticks);
-    int rc = as_mstats_write(&g_mstats, path, g_cfg.policy->name, &g_os, &c);
+    static char extra[8192];
+    as_msg_t em;
+    as_msg_init(&em, extra, sizeof extra);
+    if (g_predicting) as_mpred_json(&em);
+    int rc =
+        as_mstats_write(&g_mstats, path, g_cfg.policy->name, &g_os, &c, extra);
     as_lock_release(&g_lock);
     as_lock_release(&g_stats_lock);
     if (rc != AS_OK) {
@@ -450,8 +470,10 @@ __attribute__((destructor)) static void write_stats(void)
 
 /* --- the API ---------------------------------------------------------- */
 
-/* Allocate size bytes aligned to align (a power of two; <= 16 = default). */
-static void *do_alloc(size_t size, size_t align)
+/* Allocate size bytes aligned to align (a power of two; <= 16 = default),
+ * for the API function whose frame is `frame`, called from return address
+ * `ra` (the predictor's context). */
+static void *do_alloc_at(size_t size, size_t align, uintptr_t ra, void *frame)
 {
     if (size > MAX_REQUEST || align > MAX_REQUEST - size) {
         errno = ENOMEM;
@@ -464,6 +486,8 @@ static void *do_alloc(size_t size, size_t align)
     }
     as_ctx_t ctx;
     ctx_fill(&ctx);
+    if (g_predicting)
+        ctx.lifetime_class = as_mpred_predict(&ctx, size, ra, frame);
     as_block_t b;
     int rc = g_top->alloc(g_top_state, &ctx, size, align <= 16 ? 0 : align, &b);
     if (rc != AS_OK) {
@@ -473,6 +497,11 @@ static void *do_alloc(size_t size, size_t align)
     maybe_start_ticker();
     return (void *)b.addr;
 }
+
+/* do_alloc: do_alloc_at for the API function it is expanded in. */
+#define do_alloc(size, align)                                                  \
+    do_alloc_at((size), (align), (uintptr_t)__builtin_return_address(0),       \
+                __builtin_frame_address(0))
 
 static void do_free(const char *fn, void *p)
 {

@@ -204,9 +204,10 @@ static void json_ratio(as_msg_t *m, const char *key, double num, double den)
 }
 
 int as_mstats_write(const as_mstats_t *s, const char *path, const char *policy,
-                    const as_osmem_t *os, const as_stats_counters_t *c)
+                    const as_osmem_t *os, const as_stats_counters_t *c,
+                    const char *extra)
 {
-    static char buf[4096];
+    static char buf[12288];
     as_msg_t m;
     as_msg_init(&m, buf, sizeof buf);
     double dur = (double)(s->last_t_ns - s->t0_ns);
@@ -220,7 +221,9 @@ int as_mstats_write(const as_mstats_t *s, const char *path, const char *policy,
     as_msg_u64(&m, s->n_samples, 0);
     as_msg_str(&m, ",\n  \"smaps_readable\": ");
     as_msg_str(&m, s->smaps_failed ? "false" : "true");
-    as_msg_str(&m, ",\n  \"metrics\": {\n");
+    as_msg_str(&m, ",\n");
+    if (extra) as_msg_str(&m, extra);
+    as_msg_str(&m, "  \"metrics\": {\n");
     json_u64(&m, "peak_live_bytes", c->peak_live_requested_bytes, 0);
     json_u64(&m, "peak_live_objects", c->peak_live_blocks, 0);
     json_u64(&m, "peak_allocated_bytes", c->peak_live_usable_bytes, 0);

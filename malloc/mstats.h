@@ -50,8 +50,12 @@ void as_mstats_sample(as_mstats_t *s, const as_osmem_t *os, uint64_t now_ns,
  * peak_allocated_bytes, mean_live_bytes, peak_resident_bytes,
  * mean_resident_bytes, peak_huge_bytes, mean_huge_bytes,
  * hugepage_coverage_mean, peak_mapped_bytes, peak_metadata_bytes,
- * resident_bytes and metadata_bytes (at exit), ticks and duration_ns. @return 0 or AS_EIO. */
+ * resident_bytes and metadata_bytes (at exit), ticks and duration_ns;
+ * `extra` (NULL or "": none) is put in the object before `metrics` as
+ * given: whole members, each followed by ",\n" (the predictor's,
+ * malloc/predict.h). @return 0 or AS_EIO. */
 int as_mstats_write(const as_mstats_t *s, const char *path, const char *policy,
-                    const as_osmem_t *os, const as_stats_counters_t *c);
+                    const as_osmem_t *os, const as_stats_counters_t *c,
+                    const char *extra);
 
 #endif /* AS_MALLOC_MSTATS_H */

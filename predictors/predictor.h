@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "common/msg.h"
 #include "common/param.h"
 #include "common/lifetime.h"
 #include "common/mem.h"
@@ -55,7 +56,25 @@ typedef struct {
                                needs_oracle, which must not read it. The
                                engine keeps one byte per object for this,
                                not the lifetime itself (memory bound). */
+    /* fill: optional (NULL in the simulator, which fills everything up
+     * front): the real allocator leaves pcs, frames, depth, symbols and
+     * modules empty, because walking the stack costs microseconds, and
+     * sets fill; a predictor about to read them calls as_pred_ctx_frames
+     * first, which calls fill(fill_arg) once and so fills them in this
+     * very context (fill_arg is the caller's own, writable, copy of it). */
+    void (*fill)(void *fill_arg);
+    void *fill_arg;
 } as_pred_ctx_t;
+
+/* as_pred_ctx_frames: make ctx's frames (pcs, depth, and for the real
+ * allocator symbols and modules) available: a no-op unless the context
+ * has a fill hook (the real allocator's lazy stack walk), which runs once
+ * per context. Call before reading ctx->pcs, ->depth, ->frames,
+ * ->symbols or ->modules. */
+static inline void as_pred_ctx_frames(const as_pred_ctx_t *ctx)
+{
+    if (ctx->fill) ctx->fill(ctx->fill_arg);
+}
 
 typedef struct {
     uint64_t lifetime_ns; /* free time - alloc time; AS_LIFETIME_INF if the
@@ -123,5 +142,19 @@ size_t as_predictor_count(void);
 /* as_predictor_at: @return the i-th registered predictor, or NULL when
  * i >= as_predictor_count(). */
 const as_predictor_ops_t *as_predictor_at(size_t i);
+
+/* as_predictor_resolve: the one reading of a predictor spec, shared by
+ * `allocsim run --predictor` and the real allocator's ALLOCSIM_PREDICTOR:
+ * "name" or "wrapper:inner"; a wrapper named without ':' wraps
+ * inner_name when given, else `none`. *ops gets the predictor, *inner its
+ * inner one (NULL for a predictor that wraps none). On failure `why` gets
+ * one line: "unknown predictor 'x'; valid: none oracle ..." or "predictor
+ * 'site' does not wrap another predictor". No libc, no allocation.
+ * @return 0, AS_ENOTFOUND (unknown name, or an inner that is itself a
+ * wrapper), AS_EINVAL (an inner given to a predictor that wraps none, or
+ * a name longer than 63 bytes). */
+int as_predictor_resolve(const char *spec, const char *inner_name,
+                         const as_predictor_ops_t **ops,
+                         const as_predictor_ops_t **inner, as_msg_t *why);
 
 #endif /* AS_PREDICTORS_PREDICTOR_H */

@@ -52,35 +52,15 @@ static void errf(char *err, size_t cap, const char *fmt, ...)
 static int resolve_one(const char *spec, const char *inner_name, pred_inst_t *p,
                        as_run_params_t *rp, char *err, size_t cap)
 {
-    char pname[64], iname[64] = "";
-    snprintf(pname, sizeof pname, "%s", spec);
-    char *colon = strchr(pname, ':');
-    if (colon) {
-        *colon = 0;
-        snprintf(iname, sizeof iname, "%s", colon + 1);
-    } else if (inner_name) {
-        snprintf(iname, sizeof iname, "%s", inner_name);
+    as_msg_t why;
+    as_msg_init(&why, err, cap);
+    int rc = as_predictor_resolve(spec, inner_name, &p->ops, &p->inner, &why);
+    if (rc != AS_OK) {
+        p->ops = p->inner = NULL;
+        return rc;
     }
-    const char *bad = NULL;
-    p->ops = as_predictor_find(pname);
-    if (!p->ops) bad = pname;
-    if (p->ops && p->ops->wraps) {
-        p->inner = as_predictor_find(iname[0] ? iname : "none");
-        if (!p->inner || p->inner->wraps) bad = iname;
-    } else if (iname[0] && p->ops) {
-        errf(err, cap, "predictor '%s' does not wrap another predictor", pname);
-        return AS_EINVAL;
-    }
-    if (bad) {
-        size_t off =
-            (size_t)snprintf(err, cap, "unknown predictor '%s'; valid:", bad);
-        for (size_t i = 0; i < as_predictor_count() && off < cap; i++)
-            off += (size_t)snprintf(err + off, cap - off, " %s",
-                                    as_predictor_at(i)->name);
-        return AS_ENOTFOUND;
-    }
-    int rc = as_run_params_add(rp, p->ops->name, p->ops->params,
-                               p->ops->n_params, &p->part, err, cap);
+    rc = as_run_params_add(rp, p->ops->name, p->ops->params, p->ops->n_params,
+                           &p->part, err, cap);
     p->inner_part = -1;
     if (rc == AS_OK && p->inner)
         rc = as_run_params_add(rp, p->inner->name, p->inner->params,
@@ -299,6 +279,8 @@ static void pred_ctx(as_predset_t *ps, as_pred_ctx_t *pc,
     pc->symbols = pc->modules = NULL;
     if (ps->symbols) frame_names(ps, pc);
     pc->true_class = true_class;
+    pc->fill = NULL; /* the frames are all here */
+    pc->fill_arg = NULL;
 }
 
 static int32_t predict_one(const as_predset_t *ps, const pred_inst_t *p,

@@ -14,6 +14,15 @@
 # the allocator's lock (malloc.c), and their allocations recurse into this
 # library by design, so they are allowed here.
 #
+# The predictor layer (malloc/predict.c, only with ALLOCSIM_PREDICTOR):
+# expf (the LSTM's gates); dl_iterate_phdr (the symbol index, which takes
+# only the loader's short write lock; dladdr, which takes the lock dlopen
+# holds while it allocates, is not allowed); pthread_getattr_np (the
+# thread's stack top: may allocate, called outside every lock, so its
+# allocations recurse here without a prediction); unw_backtrace
+# (libunwind, whose own allocations recurse the same way); the weak
+# __cxa_demangle of libstdc++ (allocates here likewise).
+#
 # The script first checks a scratch library that calls malloc, snprintf and
 # fopen, and fails unless all three are caught (set
 # AS_MALLOC_REFS_NO_SELFTEST=1 to skip).
@@ -28,7 +37,10 @@ pthread_key_create pthread_setspecific pthread_setaffinity_np
 sched_getaffinity sched_yield syscall
 pthread_attr_init pthread_attr_setdetachstate pthread_attr_destroy
 pthread_create __register_atfork __cxa_finalize __stack_chk_fail
-_ITM_deregisterTMCloneTable _ITM_registerTMCloneTable __gmon_start__"
+_ITM_deregisterTMCloneTable _ITM_registerTMCloneTable __gmon_start__
+expf dl_iterate_phdr program_invocation_name __progname_full
+pthread_self pthread_getattr_np pthread_attr_getstack
+pthread_mutex_trylock pthread_mutex_timedlock unw_backtrace __cxa_demangle"
 
 # check_so LIB: print each symbol not on the list; return 1 when any.
 check_so() {

@@ -109,6 +109,7 @@ static key_t_ key_of(const cached_state_t *s, const as_pred_ctx_t *c)
 {
     key_t_ k = {.size = size_part(s, c->size)};
     if (s->key == KEY_PC) {
+        as_pred_ctx_frames(c);
         k.ret = ret_addr(c);
         k.depth = c->depth;
     } else if (s->key == KEY_HEIGHT && c->stack_height) {

@@ -91,6 +91,7 @@ static int32_t lstm_predict(void *state, const as_pred_ctx_t *ctx)
     if (!s->loaded) return AS_CLASS_NONE;
     s->predictions++;
     s->n_seen = 0;
+    as_pred_ctx_frames(ctx);
     as_lstm_tokenize_stack(ctx->symbols, ctx->modules, ctx->depth, ctx->size,
                            take_word, s);
     uint32_t t = s->model.d.max_tokens;

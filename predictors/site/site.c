@@ -172,6 +172,7 @@ static uint32_t find_or_insert(site_state_t *s, uint64_t key)
 uint64_t as_site_key(const void *state, const as_pred_ctx_t *ctx)
 {
     const site_state_t *s = state;
+    if (s->keymode == KEY_PCS) as_pred_ctx_frames(ctx);
     if (s->keymode == KEY_STACK || ctx->depth == 0 ||
         (!ctx->pcs && !ctx->frames))
         return ctx->stack;

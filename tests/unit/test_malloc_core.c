@@ -163,15 +163,15 @@ static void test_config(void)
     char buf[1024];
     as_msg_t why;
     as_msg_init(&why, buf, sizeof buf);
-    CU_ASSERT_EQUAL(as_malloc_config(NULL, NULL, NULL, NULL, NULL, &c, &why),
-                    AS_OK);
+    CU_ASSERT_EQUAL(
+        as_malloc_config(NULL, NULL, NULL, NULL, NULL, NULL, &c, &why), AS_OK);
     CU_ASSERT_STRING_EQUAL(c.policy->name, "tcmalloc");
     CU_ASSERT_EQUAL(c.stats_path[0], 0);
     CU_ASSERT_EQUAL(c.stats_period_ns, 50000000u);
     CU_ASSERT_EQUAL(c.check_every, 0);
     CU_ASSERT_EQUAL(param_of(&c, "release_rate"), 0);
 
-    CU_ASSERT_EQUAL(as_malloc_config("tcmalloc",
+    CU_ASSERT_EQUAL(as_malloc_config("tcmalloc", NULL,
                                      "tcmalloc.release_rate=4M,,max_cpus=2",
                                      "/tmp/x-%p.json", "10ms", "5K", &c, &why),
                     AS_OK);
@@ -181,35 +181,108 @@ static void test_config(void)
     CU_ASSERT_EQUAL(c.stats_period_ns, 10000000u);
     CU_ASSERT_EQUAL(c.check_every, 5000);
 
-    CU_ASSERT_EQUAL(
-        as_malloc_config("hoard", "superblock=64K", NULL, NULL, NULL, &c, &why),
-        AS_OK);
+    CU_ASSERT_EQUAL(as_malloc_config("hoard", NULL, "superblock=64K", NULL,
+                                     NULL, NULL, &c, &why),
+                    AS_OK);
     CU_ASSERT_EQUAL(param_of(&c, "superblock"), 65536);
 
     as_msg_init(&why, buf, sizeof buf);
-    CU_ASSERT_EQUAL(
-        as_malloc_config("hoard", "superblock=12K", NULL, NULL, NULL, &c, &why),
-        AS_EINVAL);
+    CU_ASSERT_EQUAL(as_malloc_config("hoard", NULL, "superblock=12K", NULL,
+                                     NULL, NULL, &c, &why),
+                    AS_EINVAL);
     CU_ASSERT_STRING_EQUAL(buf, "ALLOCSIM_PARAM: 'superblock=12K': "
                                 "hoard.superblock must be a power of two in "
                                 "bytes (K, M, G, T: x1024) from 4K to 1G");
     as_msg_init(&why, buf, sizeof buf);
-    CU_ASSERT_EQUAL(as_malloc_config("hoard", "tcmalloc.max_cpus=2", NULL, NULL,
-                                     NULL, &c, &why),
+    CU_ASSERT_EQUAL(as_malloc_config("hoard", NULL, "tcmalloc.max_cpus=2", NULL,
+                                     NULL, NULL, &c, &why),
                     AS_ENOTFOUND);
     CU_ASSERT_STRING_EQUAL(buf, "ALLOCSIM_PARAM: 'tcmalloc.max_cpus=2': no "
                                 "part named 'tcmalloc' (the policy is hoard)");
     as_msg_init(&why, buf, sizeof buf);
-    CU_ASSERT_EQUAL(as_malloc_config("nope", NULL, NULL, NULL, NULL, &c, &why),
-                    AS_ENOTFOUND);
+    CU_ASSERT_EQUAL(
+        as_malloc_config("nope", NULL, NULL, NULL, NULL, NULL, &c, &why),
+        AS_ENOTFOUND);
     CU_ASSERT(
         strncmp(buf, "ALLOCSIM_POLICY=nope: unknown policy; valid: ", 45) == 0);
     for (size_t i = 0; i < as_policy_count(); i++)
         CU_ASSERT_PTR_NOT_NULL(strstr(buf, as_policy_at(i)->name));
     as_msg_init(&why, buf, sizeof buf);
-    CU_ASSERT_EQUAL(as_malloc_config(NULL, NULL, NULL, "0.5ms", NULL, &c, &why),
-                    AS_ERANGE);
+    CU_ASSERT_EQUAL(
+        as_malloc_config(NULL, NULL, NULL, NULL, "0.5ms", NULL, &c, &why),
+        AS_ERANGE);
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "ALLOCSIM_STATS_PERIOD=0.5ms: must be"));
+}
+
+/* ALLOCSIM_PREDICTOR: the run's grammar, its parameters through
+ * ALLOCSIM_PARAM, and the predictors a running program cannot feed. */
+static void test_config_predictor(void)
+{
+    as_malloc_config_t c;
+    char buf[1024];
+    as_msg_t why;
+    as_msg_init(&why, buf, sizeof buf);
+    CU_ASSERT_EQUAL(
+        as_malloc_config("llama", "none", NULL, NULL, NULL, NULL, &c, &why),
+        AS_OK);
+    CU_ASSERT_PTR_NULL(c.pred);
+    CU_ASSERT_EQUAL(as_malloc_config("llama", "cached:lstm",
+                                     "cached.capacity=64,key=height,"
+                                     "llama.tick_interval=20ms",
+                                     NULL, NULL, NULL, &c, &why),
+                    AS_OK);
+    CU_ASSERT_STRING_EQUAL(c.pred->name, "cached");
+    CU_ASSERT_STRING_EQUAL(c.inner->name, "lstm");
+    int i = as_param_find(c.pred->params, c.pred->n_params, "capacity", 8);
+    CU_ASSERT_EQUAL(c.pred_params[i].u, 64);
+    i = as_param_find(c.pred->params, c.pred->n_params, "per_thread", 10);
+    CU_ASSERT_EQUAL(c.pred_params[i].u, 1); /* the real allocator's default */
+    i = as_param_find(c.pred->params, c.pred->n_params, "key", 3);
+    CU_ASSERT_EQUAL(c.pred_params[i].u, 1); /* pc|height|stack */
+
+    as_msg_init(&why, buf, sizeof buf);
+    CU_ASSERT_EQUAL(as_malloc_config("llama", "cached:lstm", "lstm.depth=2",
+                                     NULL, NULL, NULL, &c, &why),
+                    AS_ENOTFOUND);
+    CU_ASSERT_STRING_EQUAL(buf, "ALLOCSIM_PARAM: 'lstm.depth=2': lstm has no "
+                                "parameter 'depth'; valid:");
+    as_msg_init(&why, buf, sizeof buf);
+    CU_ASSERT_EQUAL(
+        as_malloc_config("llama", "lsmt", NULL, NULL, NULL, NULL, &c, &why),
+        AS_ENOTFOUND);
+    CU_ASSERT(strncmp(buf,
+                      "ALLOCSIM_PREDICTOR=lsmt: unknown predictor 'lsmt'; "
+                      "valid: none oracle",
+                      67) == 0);
+    as_msg_init(&why, buf, sizeof buf);
+    CU_ASSERT_EQUAL(as_malloc_config("llama", "cached:oracle", NULL, NULL, NULL,
+                                     NULL, &c, &why),
+                    AS_EINVAL);
+    CU_ASSERT_STRING_EQUAL(buf, "ALLOCSIM_PREDICTOR=cached:oracle: oracle "
+                                "needs each object's future lifetime, which "
+                                "a running program does not have; usable "
+                                "here: none, lstm, cached:lstm");
+    as_msg_init(&why, buf, sizeof buf);
+    CU_ASSERT_EQUAL(
+        as_malloc_config("llama", "site", NULL, NULL, NULL, NULL, &c, &why),
+        AS_EINVAL);
+    CU_ASSERT(strncmp(buf,
+                      "ALLOCSIM_PREDICTOR=site: site learns from object "
+                      "outcomes",
+                      57) == 0);
+    as_msg_init(&why, buf, sizeof buf);
+    CU_ASSERT_EQUAL(
+        as_malloc_config("tcmalloc", "lstm", NULL, NULL, NULL, NULL, &c, &why),
+        AS_EINVAL);
+    CU_ASSERT_STRING_EQUAL(buf, "ALLOCSIM_PREDICTOR=lstm: policy tcmalloc "
+                                "does not place by lifetime class "
+                                "(lifetime-aware policies: llama)");
+    as_msg_init(&why, buf, sizeof buf);
+    CU_ASSERT_EQUAL(as_malloc_config("llama", "lstm:none", NULL, NULL, NULL,
+                                     NULL, &c, &why),
+                    AS_EINVAL);
+    CU_ASSERT_STRING_EQUAL(buf, "ALLOCSIM_PREDICTOR=lstm:none: predictor "
+                                "'lstm' does not wrap another predictor");
 }
 
 /* A policy that records the times it is called with. */
@@ -314,6 +387,7 @@ int main(void)
         {"many_ranges", test_many_ranges},
         {"arena", test_arena},
         {"config", test_config},
+        {"config_predictor", test_config_predictor},
         {"lock_layer", test_lock_layer},
         {"stats_merged_vma", test_stats_merged_vma},
         {NULL, NULL}};

@@ -82,6 +82,8 @@
 #include <libunwind.h>
 #endif
 
+#include "common/stackwalk.h"
+#include "common/symix.h"
 #include "common/util.h"
 #include "traces/record/procmem.h"
 #include "traces/record/protocol.h"
@@ -231,7 +233,7 @@ static int g_fd = -1;        /* socket to the collector */
 static pid_t g_pid;
 static uint32_t g_max_depth = 32;
 static uint64_t g_sample_bytes; /* 0: record everything */
-static int g_unwind;            /* UNWIND_* */
+static int g_unwind;            /* AS_UNWIND_* (common/stackwalk.h) */
 static int g_stack_cache;       /* reuse stacks by (ra, height) */
 static char g_listen[96];       /* --follow-forks: collector's abstract
                                    socket name; "" = forks not followed */
@@ -271,8 +273,6 @@ static uint64_t cpu_clock_ns(clockid_t c)
 }
 static uint64_t g_mi_ns;   /* mallinfo2 period, 0 = off */
 static uint64_t g_next_mi; /* ns of the next mallinfo2 (drainer) */
-
-enum { UNWIND_AUTO = 0, UNWIND_FP = 1, UNWIND_LIBUNWIND = 2 };
 
 static void *map_zeroed(size_t bytes)
 {
@@ -641,71 +641,6 @@ static as_rec_ring_t *ring_self(void)
     return r;
 }
 
-/* ------------------------------------------------------------ modules */
-
-/* Executable address ranges of the loaded modules, sorted by start: the
- * frame-pointer walk accepts a return address only inside one of them.
- * Rebuilt (into a fresh mapping; old ones are never unmapped, so a reader
- * racing a rebuild stays safe) after dlopen. */
-typedef struct {
-    uint32_t n;
-    uintptr_t lo[1023], hi[1023];
-} as_rec_ranges_t;
-
-static _Atomic(as_rec_ranges_t *) g_ranges;
-static atomic_int g_ranges_stale = 1;
-static pthread_mutex_t g_ranges_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int ranges_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    as_rec_ranges_t *rs = arg;
-    (void)size;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
-        if (rs->n >= 1023) return 1;
-        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        uintptr_t hi = lo + ph->p_memsz;
-        uint32_t j = rs->n++;
-        while (j > 0 && rs->lo[j - 1] > lo) {
-            rs->lo[j] = rs->lo[j - 1];
-            rs->hi[j] = rs->hi[j - 1];
-            j--;
-        }
-        rs->lo[j] = lo;
-        rs->hi[j] = hi;
-    }
-    return 0;
-}
-
-static void ranges_refresh(void)
-{
-    if (!atomic_load(&g_ranges_stale)) return;
-    if (pthread_mutex_trylock(&g_ranges_lock) != 0) return;
-    if (atomic_exchange(&g_ranges_stale, 0)) {
-        as_rec_ranges_t *rs = map_zeroed(sizeof *rs);
-        if (rs) {
-            dl_iterate_phdr(ranges_cb, rs);
-            atomic_store_explicit(&g_ranges, rs, memory_order_release);
-        }
-    }
-    pthread_mutex_unlock(&g_ranges_lock);
-}
-
-static int pc_in_text(const as_rec_ranges_t *rs, uintptr_t pc)
-{
-    if (!rs || rs->n == 0 || pc < rs->lo[0]) return 0;
-    uint32_t a = 0, b = rs->n; /* last lo <= pc */
-    while (b - a > 1) {
-        uint32_t m = (a + b) / 2;
-        if (rs->lo[m] <= pc)
-            a = m;
-        else
-            b = m;
-    }
-    return pc < rs->hi[a];
-}
-
 /* ------------------------------------------------------------ stacks */
 
 /* Interned stacks: open addressing on a 64-bit hash of the pcs (two stacks
@@ -819,102 +754,6 @@ static uint32_t stack_id_shared(as_rec_ring_t *r, const uint64_t *pcs,
     return 0;
 }
 
-/* walk_fp: follow the frame-pointer chain from the hook's frame `fp`
- * (whose return address ra is the caller of malloc). Every frame pointer
- * must lie above the previous one and inside the thread's stack, so a
- * garbage chain (code built without frame pointers) is never dereferenced
- * outside mapped stack memory; every return address must be in a module's
- * text. @return frames stored; *broken = 1 when the chain ended on a bad
- * link rather than at a NULL frame pointer. */
-static uint32_t walk_fp(as_rec_ring_t *r, uintptr_t *fp, uintptr_t ra,
-                        uint64_t *pcs, uint32_t max, int *broken)
-{
-    uint32_t n = 0;
-    *broken = 0;
-    pcs[n++] = ra;
-    if (r->stack_hi == 0 || (uintptr_t)fp < r->stack_lo ||
-        (uintptr_t)fp >= r->stack_hi) {
-        *broken = 1;
-        return n;
-    }
-    const as_rec_ranges_t *rs =
-        atomic_load_explicit(&g_ranges, memory_order_acquire);
-    uintptr_t prev = (uintptr_t)fp;
-    uintptr_t next = fp[0];
-    while (n < max) {
-        if (next == 0) break;
-        if (next <= prev || next > r->stack_hi - 16 || (next & 7)) {
-            *broken = 1;
-            break;
-        }
-        uintptr_t *f = (uintptr_t *)next;
-        uintptr_t pc = f[1];
-        if (!pc_in_text(rs, pc)) {
-            *broken = 1;
-            break;
-        }
-        pcs[n++] = pc;
-        prev = next;
-        next = f[0];
-    }
-    return n;
-}
-
-#ifdef AS_RECORD_HAVE_LIBUNWIND
-/* walk_unwind: libunwind's table-driven walk; our own frames are skipped
- * up to the caller's return address ra. */
-static uint32_t walk_unwind(uintptr_t ra, uint64_t *pcs, uint32_t max)
-{
-    void *buf[AS_REC_MAX_DEPTH + 8];
-    int k = unw_backtrace(buf, (int)(max + 8));
-    int start = -1;
-    for (int i = 0; i < k && i < 8; i++)
-        if ((uintptr_t)buf[i] == ra) {
-            start = i;
-            break;
-        }
-    if (start < 0) return 0;
-    uint32_t n = 0;
-    for (int i = start; i < k && n < max; i++)
-        pcs[n++] = (uintptr_t)buf[i];
-    return n;
-}
-#endif
-
-/* Call sites of malloc, calibrated once each (auto mode). A function built
- * without frame pointers that calls malloc and leaves rbp alone (e.g.
- * libstdc++'s operator new) makes the frame-pointer walk skip its caller;
- * a site whose chain breaks at once is no better. So the first time a site
- * (the return address into the caller of malloc) is seen, both walks run:
- * if they agree on the next frame the site uses frame pointers from then
- * on, otherwise libunwind. The table is lock-free (CAS on the address); a
- * full table or a race just means another calibration. */
-typedef struct {
-    _Atomic uint64_t ra; /* 0 = empty */
-    atomic_int mode;     /* SITE_* */
-    int pad;
-} as_rec_site_t;
-
-enum { SITE_UNKNOWN = 0, SITE_FP = 1, SITE_UNWIND = 2 };
-#define SITE_SLOTS (1u << 16)
-static as_rec_site_t *g_sites;
-
-static as_rec_site_t *site_of(uintptr_t ra)
-{
-    if (!g_sites) return NULL;
-    for (uint64_t s = as_hash64(ra), k = 0; k < 32; k++, s++) {
-        as_rec_site_t *e = &g_sites[s & (SITE_SLOTS - 1)];
-        uint64_t cur = atomic_load_explicit(&e->ra, memory_order_acquire);
-        if (cur == ra) return e;
-        if (cur == 0) {
-            uint64_t z = 0;
-            if (atomic_compare_exchange_strong(&e->ra, &z, ra) || z == ra)
-                return e;
-        }
-    }
-    return NULL;
-}
-
 static uint32_t walk_stack(as_rec_ring_t *r, uintptr_t *fp, uintptr_t ra);
 
 /* stack_height: bytes from the top of the thread's stack to the hook's
@@ -950,45 +789,8 @@ static uint32_t capture_stack(as_rec_ring_t *r, uintptr_t *fp, uintptr_t ra)
 static uint32_t walk_stack(as_rec_ring_t *r, uintptr_t *fp, uintptr_t ra)
 {
     uint64_t pcs[AS_REC_MAX_DEPTH];
-    uint32_t n = 0;
-    int broken = 0;
-    ranges_refresh();
-#ifdef AS_RECORD_HAVE_LIBUNWIND
-    int use_unwind = g_unwind == UNWIND_LIBUNWIND;
-    as_rec_site_t *site = NULL;
-    int mode = SITE_FP;
-    if (g_unwind == UNWIND_AUTO && g_max_depth > 1) {
-        site = site_of((uintptr_t)ra);
-        mode = site ? atomic_load_explicit(&site->mode, memory_order_relaxed)
-                    : SITE_UNKNOWN;
-        if (mode == SITE_UNWIND) use_unwind = 1;
-    }
-    if (!use_unwind) {
-        n = walk_fp(r, fp, ra, pcs, g_max_depth, &broken);
-        int fp_bad = broken && n < 3;
-        if (g_unwind == UNWIND_AUTO && g_max_depth > 1 &&
-            (mode == SITE_UNKNOWN || fp_bad)) {
-            uint64_t u[AS_REC_MAX_DEPTH];
-            uint32_t m = walk_unwind(ra, u, g_max_depth);
-            /* libunwind wins when frame pointers broke early or disagree
-             * with it on the caller's caller */
-            int agree = m > 1 && n > 1 && u[1] == pcs[1];
-            if (m > 0 && (fp_bad || !agree)) {
-                memcpy(pcs, u, 8ull * m);
-                n = m;
-            }
-            if (site && m > 0)
-                atomic_store_explicit(&site->mode,
-                                      agree && !fp_bad ? SITE_FP : SITE_UNWIND,
-                                      memory_order_relaxed);
-        }
-    } else {
-        n = walk_unwind(ra, pcs, g_max_depth);
-    }
-#else
-    n = walk_fp(r, fp, ra, pcs, g_max_depth, &broken);
-#endif
-    if (n == 0) pcs[n++] = ra;
+    uint32_t n = as_stackwalk(g_unwind, r->stack_lo, r->stack_hi, fp, ra, pcs,
+                              g_max_depth);
     return stack_id(r, pcs, n);
 }
 
@@ -1221,8 +1023,6 @@ AS_EXPORT void *pvalloc(size_t n)
 /* sym_record: build in buf (AS_REC_MAX_LEN bytes) the SYM record of pc
  * (dladdr: module path, offset from the module base, dynamic symbol,
  * demangled when libstdc++'s demangler is loaded). @return its length. */
-static int symix_lookup(uintptr_t addr, Dl_info *di);
-
 static uint32_t sym_record(uint64_t pc, uint32_t thread, uint64_t *buf,
                            int indexed)
 {
@@ -1233,8 +1033,19 @@ static uint32_t sym_record(uint64_t pc, uint32_t thread, uint64_t *buf,
     /* pc is a return address: look up pc-1 so a call at the very end of a
      * function is not credited to the next one */
     uintptr_t at = (uintptr_t)(pc - 1);
-    if ((indexed ? symix_lookup(at, &di) : dladdr((void *)at, &di)) &&
-        di.dli_fname) {
+    int found, in_index = 0;
+    if (indexed) {
+        found = as_symix_lookup(at, &di, &in_index);
+        /* no index for the object (too many objects, or it could not be
+         * built): ask dladdr, as the index would have answered */
+        if (found && !di.dli_sname && !in_index) {
+            Dl_info d;
+            if (dladdr((void *)at, &d) && d.dli_fname) di = d;
+        }
+    } else {
+        found = dladdr((void *)at, &di);
+    }
+    if (found && di.dli_fname) {
         mod = di.dli_fname;
         off = pc - (uintptr_t)di.dli_fbase;
         if (di.dli_sname) {
@@ -1264,286 +1075,6 @@ static uint32_t sym_record(uint64_t pc, uint32_t thread, uint64_t *buf,
     memcpy(p + ml + 1, sym, sl);
     if (dem) real.free(dem);
     return (uint32_t)len;
-}
-
-/* ------------------------------------------------------------ symbol index
- *
- * What dladdr answers, at O(log n) per lookup: dladdr scans every dynamic
- * symbol of the module for each address (cc1 exports 28,401, and a
- * recorded compile meets thousands of distinct pcs: 29% of the recording's
- * CPU). The symbolizer builds, once per module, the module's dynamic
- * symbols sorted by address (mmap'd, never libc malloc), and answers by
- * glibc's rule (elf/dl-addr.c, determine_info): among the defined, non-TLS,
- * non-absolute symbols that contain the address (an undefined or
- * zero-sized one only at its exact address), the one with the highest
- * address, the first in symbol-table order on a tie; the file name is the
- * object's (argv[0] for the main program), the base is the start of its
- * first mapping. Only the symbolizer (holding g_sym_lock) uses it; an
- * object unloaded since (dl_iterate_phdr's dlpi_subs moved) empties it. */
-
-#if UINTPTR_MAX > 0xffffffffu
-#define AS_ST_BIND ELF64_ST_BIND
-#define AS_ST_TYPE ELF64_ST_TYPE
-#else
-#define AS_ST_BIND ELF32_ST_BIND
-#define AS_ST_TYPE ELF32_ST_TYPE
-#endif
-
-typedef struct {
-    uintptr_t lo, end; /* the symbol's address and the end that matches */
-    uint32_t name;     /* offset in the string table */
-    uint32_t order;    /* index in the symbol table (ties) */
-} symix_ent_t;
-
-typedef struct {
-    uintptr_t addr;      /* load bias (dlpi_addr) */
-    const char *name;    /* dlpi_name as given */
-    const char *strtab;  /* relocated */
-    symix_ent_t *ents;   /* sorted by (lo, order) */
-    uintptr_t *max_end;  /* max_end[i] = max end of ents[0..i] */
-    size_t n, map_bytes; /* entries; bytes mapped for ents + max_end */
-} symix_mod_t;
-
-#define SYMIX_MODS 512
-static symix_mod_t g_symix[SYMIX_MODS];
-static size_t g_symix_n;
-static unsigned long long g_symix_subs;
-
-typedef struct {
-    uintptr_t addr;          /* in */
-    uintptr_t base;          /* out: its first mapping's start */
-    unsigned long long subs; /* out: dlpi_subs */
-    int seen;                /* objects visited */
-    Dl_info *di;
-    int found;
-    int indexed; /* out: the object has an index (maybe of no symbols) */
-} symix_find_t;
-
-static void symix_reset(void)
-{
-    for (size_t i = 0; i < g_symix_n; i++)
-        if (g_symix[i].ents) munmap(g_symix[i].ents, g_symix[i].map_bytes);
-    memset(g_symix, 0, sizeof g_symix);
-    g_symix_n = 0;
-}
-
-/* symix_cmp_less: the index's order: address, then symbol-table order. */
-static int symix_less(const symix_ent_t *a, const symix_ent_t *b)
-{
-    return a->lo < b->lo || (a->lo == b->lo && a->order < b->order);
-}
-
-/* symix_sort: heap sort (no libc qsort: it may call malloc). */
-static void symix_sort(symix_ent_t *v, size_t n)
-{
-    for (size_t k = n / 2; k-- > 0;) {
-        for (size_t i = k;;) {
-            size_t c = 2 * i + 1;
-            if (c >= n) break;
-            if (c + 1 < n && symix_less(&v[c], &v[c + 1])) c++;
-            if (!symix_less(&v[i], &v[c])) break;
-            symix_ent_t t = v[i];
-            v[i] = v[c], v[c] = t, i = c;
-        }
-    }
-    for (size_t m = n; m-- > 1;) {
-        symix_ent_t t = v[0];
-        v[0] = v[m], v[m] = t;
-        for (size_t i = 0;;) {
-            size_t c = 2 * i + 1;
-            if (c >= m) break;
-            if (c + 1 < m && symix_less(&v[c], &v[c + 1])) c++;
-            if (!symix_less(&v[i], &v[c])) break;
-            t = v[i];
-            v[i] = v[c], v[c] = t, i = c;
-        }
-    }
-}
-
-/* symix_build: the index of one object (its dynamic symbols); on any
- * failure an empty index (lookups then give the file but no symbol). */
-static void symix_build(symix_mod_t *m, const struct dl_phdr_info *info)
-{
-    const ElfW(Dyn) *dyn = NULL;
-    for (int i = 0; i < info->dlpi_phnum; i++)
-        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
-            dyn = (const ElfW(Dyn) *)(info->dlpi_addr +
-                                      info->dlpi_phdr[i].p_vaddr);
-    if (!dyn) return;
-    uintptr_t symtab = 0, strtab = 0, gnuhash = 0, hash = 0, strsz = 0;
-    for (; dyn->d_tag != DT_NULL; dyn++) {
-        switch (dyn->d_tag) {
-        case DT_SYMTAB:
-            symtab = dyn->d_un.d_ptr;
-            break;
-        case DT_STRTAB:
-            strtab = dyn->d_un.d_ptr;
-            break;
-        case DT_GNU_HASH:
-            gnuhash = dyn->d_un.d_ptr;
-            break;
-        case DT_HASH:
-            hash = dyn->d_un.d_ptr;
-            break;
-        case DT_STRSZ:
-            strsz = dyn->d_un.d_val;
-            break;
-        default:
-            break;
-        }
-    }
-    /* the loader relocates these in place, except in a read-only dynamic
-     * section (the vDSO's): there they are still offsets */
-    uintptr_t bias = info->dlpi_addr;
-#define AS_RELOC(p) ((p) && (p) < bias ? (p) + bias : (p))
-    symtab = AS_RELOC(symtab), strtab = AS_RELOC(strtab);
-    gnuhash = AS_RELOC(gnuhash), hash = AS_RELOC(hash);
-#undef AS_RELOC
-    if (!symtab || !strtab || (!gnuhash && !hash)) return;
-    const ElfW(Sym) *sy = (const ElfW(Sym) *)symtab;
-    /* the symbols the hash table references: [first, count) */
-    size_t first = 1, count = 0;
-    const uint32_t *buckets = NULL, *chain0 = NULL;
-    uint32_t nb = 0;
-    if (gnuhash) {
-        const uint32_t *g = (const uint32_t *)gnuhash;
-        nb = g[0];
-        uint32_t symoffset = g[1], bloom = g[2];
-        buckets = (const uint32_t *)(gnuhash + 16 + bloom * sizeof(ElfW(Addr)));
-        chain0 = buckets + nb - symoffset; /* chain0[i]: symbol i's word */
-        first = symoffset, count = symoffset;
-        for (uint32_t b = 0; b < nb; b++) {
-            uint32_t i = buckets[b];
-            if (!i) continue;
-            while (!(chain0[i] & 1u))
-                i++;
-            if ((size_t)i + 1 > count) count = (size_t)i + 1;
-        }
-    } else {
-        count = ((const uint32_t *)hash)[1]; /* nchain */
-    }
-    if (count <= first) return;
-    size_t cap = count - first;
-    size_t bytes = cap * (sizeof(symix_ent_t) + sizeof(uintptr_t));
-    bytes = (bytes + g_page - 1) & ~(g_page - 1);
-    symix_ent_t *v = map_zeroed(bytes);
-    if (!v) return;
-    uintptr_t *mx = (uintptr_t *)(v + cap);
-    size_t n = 0;
-    for (size_t i = first; i < count; i++) {
-        const ElfW(Sym) *x = &sy[i];
-        if (!gnuhash && AS_ST_BIND(x->st_info) == STB_LOCAL) continue;
-        if ((x->st_shndx == SHN_UNDEF && x->st_value == 0) ||
-            x->st_shndx == SHN_ABS || AS_ST_TYPE(x->st_info) == STT_TLS ||
-            (strsz && x->st_name >= strsz))
-            continue;
-        uintptr_t lo = bias + x->st_value;
-        int exact = x->st_size == 0; /* glibc: a sized one matches its range */
-        v[n].lo = lo;
-        v[n].end = lo + (exact ? 1 : x->st_size);
-        v[n].name = x->st_name;
-        v[n].order = (uint32_t)i;
-        n++;
-    }
-    symix_sort(v, n);
-    for (size_t i = 0; i < n; i++)
-        mx[i] = i && mx[i - 1] > v[i].end ? mx[i - 1] : v[i].end;
-    m->strtab = (const char *)strtab;
-    m->ents = v;
-    m->max_end = mx;
-    m->n = n;
-    m->map_bytes = bytes;
-}
-
-static int symix_find(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    symix_find_t *f = arg;
-    int first = f->seen++ == 0;
-    uintptr_t lo = UINTPTR_MAX;
-    int in = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *p = &info->dlpi_phdr[i];
-        if (p->p_type != PT_LOAD) continue;
-        uintptr_t a = info->dlpi_addr + p->p_vaddr;
-        if (a < lo) lo = a;
-        if (f->addr >= a && f->addr < a + p->p_memsz) in = 1;
-    }
-    if (!in) return 0;
-    f->subs = info->dlpi_subs;
-    f->base = lo & ~(uintptr_t)(g_page - 1);
-    symix_mod_t *m = NULL;
-    for (size_t i = 0; i < g_symix_n && !m; i++)
-        if (g_symix[i].addr == info->dlpi_addr &&
-            g_symix[i].name == info->dlpi_name)
-            m = &g_symix[i];
-    if (!m && g_symix_n < SYMIX_MODS) {
-        m = &g_symix[g_symix_n++];
-        memset(m, 0, sizeof *m);
-        m->addr = info->dlpi_addr;
-        m->name = info->dlpi_name;
-        symix_build(m, info);
-    }
-    Dl_info *di = f->di;
-    di->dli_fname = info->dlpi_name;
-    if ((!di->dli_fname || !di->dli_fname[0]) && first)
-        di->dli_fname = program_invocation_name;
-    di->dli_fbase = (void *)f->base;
-    di->dli_sname = NULL;
-    di->dli_saddr = NULL;
-    f->indexed = m && m->ents;
-    if (m && m->n) {
-        /* the last entry at or below addr, then back while an entry
-         * before can still contain it */
-        size_t lo_i = 0, hi_i = m->n;
-        while (lo_i < hi_i) {
-            size_t mid = (lo_i + hi_i) / 2;
-            if (m->ents[mid].lo <= f->addr)
-                lo_i = mid + 1;
-            else
-                hi_i = mid;
-        }
-        const symix_ent_t *best = NULL;
-        for (size_t i = lo_i; i-- > 0 && m->max_end[i] > f->addr;) {
-            const symix_ent_t *e = &m->ents[i];
-            if (f->addr >= e->end) continue;
-            if (best && e->lo < best->lo) break; /* highest address wins */
-            best = e;                            /* then the first in order */
-        }
-        if (best) {
-            di->dli_sname = m->strtab + best->name;
-            di->dli_saddr = (void *)best->lo;
-        }
-    }
-    f->found = 1;
-    return 1;
-}
-
-/* symix_lookup: dladdr's answer for addr from the index. @return nonzero
- * when addr lies in a loaded object. */
-static int symix_lookup(uintptr_t addr, Dl_info *di)
-{
-    symix_find_t f;
-    memset(&f, 0, sizeof f);
-    f.addr = addr;
-    f.di = di;
-    dl_iterate_phdr(symix_find, &f);
-    if (f.found && f.subs != g_symix_subs) {
-        /* an object was unloaded: an entry may describe a stale map */
-        g_symix_subs = f.subs;
-        symix_reset();
-        memset(&f, 0, sizeof f);
-        f.addr = addr;
-        f.di = di;
-        dl_iterate_phdr(symix_find, &f);
-    }
-    /* no index for the object (too many objects, or it could not be
-     * built): ask dladdr, as the index would have answered */
-    if (f.found && !di->dli_sname && !f.indexed) {
-        Dl_info d;
-        if (dladdr((void *)addr, &d) && d.dli_fname) *di = d;
-    }
-    return f.found;
 }
 
 /* sym_queue: queue into ring r the SYM record of pc, built in the
@@ -1991,7 +1522,7 @@ AS_EXPORT void *dlopen(const char *file, int mode)
 {
     real_ready();
     void *h = real.dlopen ? real.dlopen(file, mode) : NULL;
-    atomic_store(&g_ranges_stale, 1);
+    as_stackwalk_stale();
     return h;
 }
 
@@ -2188,7 +1719,7 @@ static void follow_child(void)
 {
     if (connect_listener() < 0) return;
     pthread_mutex_init(&g_drain_lock, NULL);
-    pthread_mutex_init(&g_ranges_lock, NULL);
+    as_stackwalk_postfork_child();
     g_pid = getpid();
     g_mem_cost = g_mem_period_max = 0; /* the parent's sampler figures */
     atomic_store(&g_broken, 0);
@@ -2298,21 +1829,20 @@ __attribute__((constructor)) static void rec_init(void)
     const char *ck = getenv("ALLOCSIM_RECORD_CLOCK");
     g_tsc = !(ck && strcmp(ck, "monotonic") == 0) && tsc_invariant();
     const char *uw = getenv("ALLOCSIM_RECORD_UNWIND");
-    g_unwind = UNWIND_AUTO;
-    if (uw && strcmp(uw, "fp") == 0) g_unwind = UNWIND_FP;
-    if (uw && strcmp(uw, "libunwind") == 0) g_unwind = UNWIND_LIBUNWIND;
+    g_unwind = AS_UNWIND_AUTO;
+    if (uw && strcmp(uw, "fp") == 0) g_unwind = AS_UNWIND_FP;
+    if (uw && strcmp(uw, "libunwind") == 0) g_unwind = AS_UNWIND_LIBUNWIND;
 #ifdef AS_RECORD_HAVE_LIBUNWIND
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 #else
-    if (g_unwind == UNWIND_LIBUNWIND) g_unwind = UNWIND_FP;
+    if (g_unwind == AS_UNWIND_LIBUNWIND) g_unwind = AS_UNWIND_FP;
 #endif
     real.demangle =
         (__typeof__(real.demangle))dlsym(RTLD_DEFAULT, "__cxa_demangle");
     g_stacks = map_zeroed(sizeof(as_rec_slot_t) * STACK_SLOTS);
     g_pcs = map_zeroed(sizeof(uint64_t) * PC_SLOTS);
-    g_sites = map_zeroed(sizeof(as_rec_site_t) * SITE_SLOTS);
+    as_stackwalk_init();
     if (!g_stacks) g_max_depth = 0;
-    ranges_refresh();
     pthread_key_create(&g_key, thread_exit);
     pthread_atfork(sym_atfork_prepare, sym_atfork_parent, atfork_child);
     /* every signal whose default action ends the process, except SIGKILL
@@ -2344,9 +1874,9 @@ __attribute__((constructor)) static void rec_init(void)
             send_meta("record.exec_image", exe);
         }
     }
-    send_meta("unwind", g_unwind == UNWIND_FP          ? "fp"
-                        : g_unwind == UNWIND_LIBUNWIND ? "libunwind"
-                                                       : "fp+libunwind");
+    send_meta("unwind", g_unwind == AS_UNWIND_FP          ? "fp"
+                        : g_unwind == AS_UNWIND_LIBUNWIND ? "libunwind"
+                                                          : "fp+libunwind");
     if (start_drainer() != 0) {
         tls_in_hook--;
         return;
