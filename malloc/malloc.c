@@ -447,16 +447,17 @@ __attribute__((destructor)) static void write_stats(void)
     }
     as_stats_counters_t c;
     if (g_offloaded) as_offload_drain(&g_off);
+    /* the predictor's figures first: its mutex comes before the others */
+    static char extra[8192];
+    as_msg_t em;
+    as_msg_init(&em, extra, sizeof extra);
+    if (g_predicting) as_mpred_json(&em);
     as_lock_acquire(&g_stats_lock);
     as_lock_acquire(&g_lock);
     as_mstats_sample(&g_mstats, &g_os, mono_ns() - g_t0_ns,
                      live_bytes_locked());
     as_stats_counters(g_stats_state, &c);
     g_mstats.n_ticks = atomic_load(&g_ticks);
-    static char extra[8192];
-    as_msg_t em;
-    as_msg_init(&em, extra, sizeof extra);
-    if (g_predicting) as_mpred_json(&em);
     int rc =
         as_mstats_write(&g_mstats, path, g_cfg.policy->name, &g_os, &c, extra);
     as_lock_release(&g_lock);

@@ -176,7 +176,7 @@ void as_mstats_sample(as_mstats_t *s, const as_osmem_t *os, uint64_t now_ns,
     s->n_samples++;
 }
 
-static void json_u64(as_msg_t *m, const char *key, uint64_t v, int last)
+void as_mstats_json_u64(as_msg_t *m, const char *key, uint64_t v, int last)
 {
     as_msg_str(m, "    \"");
     as_msg_str(m, key);
@@ -224,23 +224,26 @@ int as_mstats_write(const as_mstats_t *s, const char *path, const char *policy,
     as_msg_str(&m, ",\n");
     if (extra) as_msg_str(&m, extra);
     as_msg_str(&m, "  \"metrics\": {\n");
-    json_u64(&m, "peak_live_bytes", c->peak_live_requested_bytes, 0);
-    json_u64(&m, "peak_live_objects", c->peak_live_blocks, 0);
-    json_u64(&m, "peak_allocated_bytes", c->peak_live_usable_bytes, 0);
-    json_u64(&m, "mean_live_bytes", (uint64_t)(mean_live + 0.5), 0);
-    json_u64(&m, "peak_resident_bytes", s->peak_resident_bytes, 0);
-    json_u64(&m, "mean_resident_bytes", (uint64_t)(mean_res + 0.5), 0);
-    json_u64(&m, "peak_huge_bytes", s->peak_huge_bytes, 0);
-    json_u64(&m, "mean_huge_bytes", (uint64_t)(mean_huge + 0.5), 0);
+    as_mstats_json_u64(&m, "peak_live_bytes", c->peak_live_requested_bytes, 0);
+    as_mstats_json_u64(&m, "peak_live_objects", c->peak_live_blocks, 0);
+    as_mstats_json_u64(&m, "peak_allocated_bytes", c->peak_live_usable_bytes,
+                       0);
+    as_mstats_json_u64(&m, "mean_live_bytes", (uint64_t)(mean_live + 0.5), 0);
+    as_mstats_json_u64(&m, "peak_resident_bytes", s->peak_resident_bytes, 0);
+    as_mstats_json_u64(&m, "mean_resident_bytes", (uint64_t)(mean_res + 0.5),
+                       0);
+    as_mstats_json_u64(&m, "peak_huge_bytes", s->peak_huge_bytes, 0);
+    as_mstats_json_u64(&m, "mean_huge_bytes", (uint64_t)(mean_huge + 0.5), 0);
     json_ratio(&m, "hugepage_coverage_mean", mean_huge, mean_res);
-    json_u64(&m, "peak_mapped_bytes", os->peak_mapped_bytes, 0);
-    json_u64(&m, "peak_metadata_bytes", os->meta_arena.peak_live_bytes, 0);
-    json_u64(&m, "resident_bytes", s->last_resident_bytes, 0);
-    json_u64(&m, "metadata_bytes", os->meta_arena.live_bytes, 0);
-    json_u64(&m, "ticks", s->n_ticks, 0);
-    json_u64(&m, "allocs", c->allocs, 0);
-    json_u64(&m, "frees", c->frees, 0);
-    json_u64(&m, "duration_ns", s->last_t_ns - s->t0_ns, 1);
+    as_mstats_json_u64(&m, "peak_mapped_bytes", os->peak_mapped_bytes, 0);
+    as_mstats_json_u64(&m, "peak_metadata_bytes",
+                       os->meta_arena.peak_live_bytes, 0);
+    as_mstats_json_u64(&m, "resident_bytes", s->last_resident_bytes, 0);
+    as_mstats_json_u64(&m, "metadata_bytes", os->meta_arena.live_bytes, 0);
+    as_mstats_json_u64(&m, "ticks", s->n_ticks, 0);
+    as_mstats_json_u64(&m, "allocs", c->allocs, 0);
+    as_mstats_json_u64(&m, "frees", c->frees, 0);
+    as_mstats_json_u64(&m, "duration_ns", s->last_t_ns - s->t0_ns, 1);
     as_msg_str(&m, "  }\n}\n");
     if (m.len + 1 >= m.cap) return AS_EIO; /* cut: never write half a file */
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

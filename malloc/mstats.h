@@ -25,6 +25,7 @@
 
 #include <stdint.h>
 
+#include "common/msg.h"
 #include "malloc/osmem.h"
 #include "policies/layers/stats.h"
 
@@ -57,5 +58,9 @@ void as_mstats_sample(as_mstats_t *s, const as_osmem_t *os, uint64_t now_ns,
 int as_mstats_write(const as_mstats_t *s, const char *path, const char *policy,
                     const as_osmem_t *os, const as_stats_counters_t *c,
                     const char *extra);
+
+/* as_mstats_json_u64: append `    "key": v` and ",\n" (or "\n" when
+ * last) to m: one member of the file's nested objects. */
+void as_mstats_json_u64(as_msg_t *m, const char *key, uint64_t v, int last);
 
 #endif /* AS_MALLOC_MSTATS_H */

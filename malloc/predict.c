@@ -30,6 +30,7 @@
 #include "common/stackwalk.h"
 #include "common/symix.h"
 #include "common/util.h"
+#include "malloc/mstats.h"
 #include "malloc/osmem.h"
 
 #define MAX_FRAMES 32 /* the recorder's default depth */
@@ -369,6 +370,15 @@ static int load_model(const char *path, as_msg_t *why)
     return rc == AS_ENOMEM ? rc : AS_EFORMAT;
 }
 
+static int create_failed(const as_predictor_ops_t *p, int rc, as_msg_t *why)
+{
+    as_msg_str(why, "ALLOCSIM_PREDICTOR: cannot create ");
+    as_msg_str(why, p->name);
+    as_msg_str(why, ": ");
+    as_msg_str(why, as_strerror(rc));
+    return rc;
+}
+
 int as_mpred_init(const as_malloc_config_t *c, const as_classes_t *classes,
                   const char *model_path, as_msg_t *why)
 {
@@ -385,26 +395,16 @@ int as_mpred_init(const as_malloc_config_t *c, const as_classes_t *classes,
     if (g_inner) {
         as_predictor_config_t ic = {
             .classes = &g_classes, .params = c->inner_params, .mem = &g_mem};
-        if ((rc = g_inner->create(&ic, &g_inner_state)) != AS_OK) {
-            as_msg_str(why, "ALLOCSIM_PREDICTOR: cannot create ");
-            as_msg_str(why, g_inner->name);
-            as_msg_str(why, ": ");
-            as_msg_str(why, as_strerror(rc));
-            return rc;
-        }
+        if ((rc = g_inner->create(&ic, &g_inner_state)) != AS_OK)
+            return create_failed(g_inner, rc, why);
     }
     as_predictor_config_t pc = {.classes = &g_classes,
                                 .params = c->pred_params,
                                 .mem = &g_mem,
                                 .inner_ops = g_inner,
                                 .inner_state = g_inner_state};
-    if ((rc = g_ops->create(&pc, &g_state)) != AS_OK) {
-        as_msg_str(why, "ALLOCSIM_PREDICTOR: cannot create ");
-        as_msg_str(why, g_ops->name);
-        as_msg_str(why, ": ");
-        as_msg_str(why, as_strerror(rc));
-        return rc;
-    }
+    if ((rc = g_ops->create(&pc, &g_state)) != AS_OK)
+        return create_failed(g_ops, rc, why);
     if ((rc = load_model(model_path, why)) != AS_OK) return rc;
     g_on = 1;
     return AS_OK;
@@ -457,15 +457,6 @@ static void put_stat(void *arg, const char *name, double value)
     json_num(s->m, value);
 }
 
-static void json_u64(as_msg_t *m, const char *name, uint64_t v, int last)
-{
-    as_msg_str(m, "    \"");
-    as_msg_str(m, name);
-    as_msg_str(m, "\": ");
-    as_msg_u64(m, v, 0);
-    as_msg_str(m, last ? "\n" : ",\n");
-}
-
 void as_mpred_json(as_msg_t *m)
 {
     if (!g_on) return;
@@ -481,24 +472,27 @@ void as_mpred_json(as_msg_t *m)
         as_msg_str(m, "\"");
     }
     as_msg_str(m, "},\n  \"predictions\": {\n");
-    json_u64(m, "predicted_allocs", n.predictions - n.unpredicted_allocs, 0);
-    json_u64(m, "unpredicted_allocs",
-             n.unpredicted_allocs + n.lock_timeouts + n.skipped_recursive, 0);
+    as_mstats_json_u64(m, "predicted_allocs",
+                       n.predictions - n.unpredicted_allocs, 0);
+    as_mstats_json_u64(
+        m, "unpredicted_allocs",
+        n.unpredicted_allocs + n.lock_timeouts + n.skipped_recursive, 0);
     as_msg_str(m, "    \"by_class\": [");
     for (uint32_t c = 0; c < g_classes.n; c++) {
         if (c) as_msg_str(m, ", ");
         as_msg_u64(m, n.by_class[c], 0);
     }
     as_msg_str(m, "],\n");
-    json_u64(m, "stack_walks", n.stack_walks, 0);
-    json_u64(m, "symbol_lookups", n.symbol_lookups, 0);
-    json_u64(m, "predict_ns_mean",
-             n.timed_predictions ? n.timed_ns / n.timed_predictions : 0, 0);
-    json_u64(m, "timed_predictions", n.timed_predictions, 0);
-    json_u64(m, "lock_timeouts", n.lock_timeouts, 0);
-    json_u64(m, "recursive_allocs", n.skipped_recursive, 0);
-    json_u64(m, "model_file_bytes", n.model_file_bytes, 0);
-    json_u64(m, "predictor_metadata_bytes", n.metadata_bytes, 1);
+    as_mstats_json_u64(m, "stack_walks", n.stack_walks, 0);
+    as_mstats_json_u64(m, "symbol_lookups", n.symbol_lookups, 0);
+    as_mstats_json_u64(
+        m, "predict_ns_mean",
+        n.timed_predictions ? n.timed_ns / n.timed_predictions : 0, 0);
+    as_mstats_json_u64(m, "timed_predictions", n.timed_predictions, 0);
+    as_mstats_json_u64(m, "lock_timeouts", n.lock_timeouts, 0);
+    as_mstats_json_u64(m, "recursive_allocs", n.skipped_recursive, 0);
+    as_mstats_json_u64(m, "model_file_bytes", n.model_file_bytes, 0);
+    as_mstats_json_u64(m, "predictor_metadata_bytes", n.metadata_bytes, 1);
     as_msg_str(m, "  },\n  \"stats\": {\n");
     stat_sink_t s = {m, "predictor.", 0};
     pthread_mutex_lock(&g_mutex);
