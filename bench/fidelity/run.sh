@@ -13,7 +13,10 @@
 #   run (ALLOCSIM_STATS_PERIOD, default 10ms), FID_CONTROL=0 skips the
 #   touch-everything control runs, FID_REALLOC the replay's --realloc mode
 #   (default preload: what liballocsim_malloc.so's realloc does; hook is
-#   the simulator's default, the policy's in-place realloc hook).
+#   the simulator's default, the policy's in-place realloc hook),
+#   FID_CACHE=0|1 the real runs' ALLOCSIM_CACHE (default: the library's
+#   default per policy; the simulator has no thread-cache layer, so 0
+#   compares the policy alone on both sides).
 #
 # For each program and policy P: runs the program under the preload build
 # (liballocsim_malloc.so, ALLOCSIM_POLICY=P, ALLOCSIM_STATS) while
@@ -166,6 +169,7 @@ run_one() {
   local -a env=(ALLOCSIM_POLICY="$pol" ALLOCSIM_PARAM="${FID_PARAM:-}"
     ALLOCSIM_STATS="$d/stats.%p.json" ALLOCSIM_STATS_PERIOD="$period"
     LD_PRELOAD="$pre")
+  [[ -n ${FID_CACHE:-} ]] && env+=(ALLOCSIM_CACHE="$FID_CACHE")
   local -a rec=("$allocsim" record -q -o "$d/trace.ast" --)
   case $prog in
   python)
