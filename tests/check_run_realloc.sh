@@ -22,6 +22,8 @@ trace=$src/data/sqlite.ast
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fail=0
+T=$tmp
+. "$src/tests/checklib.sh"
 ok() { echo "ok   $*"; }
 bad() {
   echo "FAIL $*"
@@ -33,16 +35,8 @@ for m in default hook move preload; do
   "$allocsim" run -q --policy bestfit "${a[@]}" "$trace" -o "$tmp/$m" \
     >/dev/null 2>"$tmp/$m.err" || bad "run $m: exit $?: $(cat "$tmp/$m.err")"
 done
-summary() { # DIR: summary.json without timing and provenance
-  python3 -c '
-import json, sys
-s = json.load(open(sys.argv[1] + "/summary.json"))
-for k in ("timing", "provenance", "allocsim_version", "allocsim_revision"):
-    s.pop(k, None)
-print(json.dumps(s, sort_keys=True))' "$1"
-}
 if cmp -s "$tmp/default/series.csv" "$tmp/hook/series.csv" &&
-  [[ $(summary "$tmp/default") == "$(summary "$tmp/hook")" ]]; then
+  [[ $(nosum "$tmp/default/summary.json") == "$(nosum "$tmp/hook/summary.json")" ]]; then
   ok "--realloc=hook is the default"
 else
   bad "--realloc=hook differs from no option"
@@ -72,12 +66,6 @@ if cmp -s "$tmp/move/series.csv" "$tmp/preload/series.csv"; then
 else
   ok "preload differs from move"
 fi
-"$allocsim" run -q --policy bestfit --realloc bogus "$trace" -o "$tmp/x" \
-  >/dev/null 2>"$tmp/bogus.err"
-rc=$?
-if [[ $rc == 2 ]] && grep -q 'one of hook, move, preload' "$tmp/bogus.err"; then
-  ok "--realloc bogus: exit 2, choices named"
-else
-  bad "--realloc bogus: exit $rc: $(cat "$tmp/bogus.err")"
-fi
+check "--realloc bogus: exit 2, choices named" 2 'one of hook, move, preload' -- \
+  "$allocsim" run -q --policy bestfit --realloc bogus "$trace" -o "$tmp/x"
 exit $fail
