@@ -453,13 +453,22 @@ __attribute__((destructor)) static void write_stats(void)
     as_msg_init(&em, extra, sizeof extra);
     if (g_predicting) as_mpred_json(&em);
     as_lock_acquire(&g_stats_lock);
+    /* the layers' and the policy's statistics, as summary.json's "stats"
+     * (the policy's lock layer takes g_lock itself) */
+    static char stats[16384];
+    as_msg_t sm;
+    as_msg_init(&sm, stats, sizeof stats);
+    if (g_stats_ops.stats)
+        g_stats_ops.stats(g_stats_state, as_mstats_stat, &sm);
+    if (sm.len + 1 >= sm.cap) stats[0] = 0; /* cut: none rather than half */
     as_lock_acquire(&g_lock);
     as_mstats_sample(&g_mstats, &g_os, mono_ns() - g_t0_ns,
                      live_bytes_locked());
     as_stats_counters(g_stats_state, &c);
     g_mstats.n_ticks = atomic_load(&g_ticks);
     int rc =
-        as_mstats_write(&g_mstats, path, g_cfg.policy->name, &g_os, &c, extra);
+        as_mstats_write(&g_mstats, path, g_cfg.policy->name, stats, &g_os, &c,
+                        extra);
     as_lock_release(&g_lock);
     as_lock_release(&g_stats_lock);
     if (rc != AS_OK) {

@@ -203,11 +203,36 @@ static void json_ratio(as_msg_t *m, const char *key, double num, double den)
     as_msg_str(m, ",\n");
 }
 
-int as_mstats_write(const as_mstats_t *s, const char *path, const char *policy,
-                    const as_osmem_t *os, const as_stats_counters_t *c,
-                    const char *extra)
+void as_mstats_stat(void *arg, const char *name, double value)
 {
-    static char buf[12288];
+    as_msg_t *m = arg;
+    as_msg_str(m, m->len ? ", \"policy." : "\"policy.");
+    as_msg_str(m, name); /* names are identifiers: nothing to escape */
+    as_msg_str(m, "\": ");
+    if (value != value) value = 0; /* NaN is not JSON */
+    if (value < 0) {
+        as_msg_str(m, "-");
+        value = -value;
+    }
+    if (value >= 1.8e19) value = 1.8e19;
+    uint64_t whole = (uint64_t)value;
+    as_msg_u64(m, whole, 0);
+    uint64_t micro = (uint64_t)((value - (double)whole) * 1e6 + 0.5);
+    if (micro > 0 && micro < 1000000) {
+        char frac[8];
+        for (int i = 5; i >= 0; i--, micro /= 10)
+            frac[i] = (char)('0' + micro % 10);
+        frac[6] = 0;
+        as_msg_str(m, ".");
+        as_msg_str(m, frac);
+    }
+}
+
+int as_mstats_write(const as_mstats_t *s, const char *path, const char *policy,
+                    const char *stats, const as_osmem_t *os,
+                    const as_stats_counters_t *c, const char *extra)
+{
+    static char buf[32768];
     as_msg_t m;
     as_msg_init(&m, buf, sizeof buf);
     double dur = (double)(s->last_t_ns - s->t0_ns);
@@ -221,6 +246,11 @@ int as_mstats_write(const as_mstats_t *s, const char *path, const char *policy,
     as_msg_u64(&m, s->n_samples, 0);
     as_msg_str(&m, ",\n  \"smaps_readable\": ");
     as_msg_str(&m, s->smaps_failed ? "false" : "true");
+    if (stats && *stats) {
+        as_msg_str(&m, ",\n  \"stats\": {");
+        as_msg_str(&m, stats);
+        as_msg_str(&m, "}");
+    }
     as_msg_str(&m, ",\n");
     if (extra) as_msg_str(&m, extra);
     as_msg_str(&m, "  \"metrics\": {\n");

@@ -46,8 +46,16 @@ typedef struct {
 void as_mstats_sample(as_mstats_t *s, const as_osmem_t *os, uint64_t now_ns,
                       uint64_t live_bytes);
 
+/* as_mstats_stat: an as_stat_fn that appends `"policy.NAME": VALUE` to the
+ * as_msg_t `arg`, after ", " unless it is empty (integral values in
+ * decimal, others with six decimals): the form as_mstats_write takes in
+ * `stats`. */
+void as_mstats_stat(void *arg, const char *name, double value);
+
 /* as_mstats_write: write the JSON object of the run to `path` (created or
- * truncated): policy name, samples, and `metrics` with peak_live_bytes,
+ * truncated): policy name, samples, `stats` (the layers' and the policy's
+ * own statistics as as_mstats_stat wrote them, or NULL: none), and
+ * `metrics` with peak_live_bytes,
  * peak_allocated_bytes, mean_live_bytes, peak_resident_bytes,
  * mean_resident_bytes, peak_huge_bytes, mean_huge_bytes,
  * hugepage_coverage_mean, peak_mapped_bytes, peak_metadata_bytes,
@@ -56,8 +64,8 @@ void as_mstats_sample(as_mstats_t *s, const as_osmem_t *os, uint64_t now_ns,
  * given: whole members, each followed by ",\n" (the predictor's,
  * malloc/predict.h). @return 0 or AS_EIO. */
 int as_mstats_write(const as_mstats_t *s, const char *path, const char *policy,
-                    const as_osmem_t *os, const as_stats_counters_t *c,
-                    const char *extra);
+                    const char *stats, const as_osmem_t *os,
+                    const as_stats_counters_t *c, const char *extra);
 
 /* as_mstats_json_u64: append `    "key": v` and ",\n" (or "\n" when
  * last) to m: one member of the file's nested objects. */

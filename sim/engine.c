@@ -18,6 +18,8 @@
  * simulated OS to touch and remembers them per object id. A realloc goes to
  * the policy's realloc when it has one (an in-place growth touches only the
  * new bytes); otherwise the new block is allocated before the old is freed.
+ * cfg->realloc changes that (never the hook, or liballocsim_malloc.so's
+ * rule: keep a block that still fits, else move).
  * Every event is checked before any policy sees it (docs/simos.md):
  * malformed ones (a bad alignment) stop the run or are skipped and counted;
  * problems a program can cause (free of an unknown id, double free,
@@ -348,9 +350,21 @@ static int take_freed(run_t *r, const as_event_t *e, as_live_t *o)
     return 1;
 }
 
+/* Whether a realloc event keeps its block without asking the policy
+ * (cfg->realloc PRELOAD): liballocsim_malloc.so's rule, a new size of at
+ * most the block's usable bytes and at least half of them. */
+static int realloc_keeps(const run_t *r, const as_event_t *e,
+                         const as_live_t *old)
+{
+    if (!old || r->cfg->realloc != AS_RUN_REALLOC_PRELOAD) return 0;
+    uint64_t usable = live_block_bytes(old);
+    return e->size <= usable && e->size >= usable / 2;
+}
+
 /* Allocate object `id` for an alloc event, or for a realloc event with
  * `old` (the block it replaces, already taken; NULL when the old object
- * held none). A realloc goes to the policy's realloc when it has one;
+ * held none). A realloc goes to the policy's realloc when it has one (and
+ * cfg->realloc is HOOK), keeps its block when realloc_keeps says so;
  * otherwise the new block is allocated before the old one is freed, as the
  * copy needs both. */
 static int do_alloc(run_t *r, const as_event_t *e, uint64_t id,
@@ -383,7 +397,27 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id,
                     .stack = e->stack};
     if (e->size == 0) res->warn_zero_size++;
     const as_policy_ops_t *pol = r->pol.ops;
-    int in_place = old && pol->realloc;
+    if (realloc_keeps(r, e, old)) {
+        /* the block stays, as it was for the light check; the program
+         * writes the part that grew */
+        o.addr = old->addr;
+        uint64_t kept = live_block_bytes(old) - e->size;
+        o.usable_extra = kept > UINT32_MAX ? UINT32_MAX : (uint32_t)kept;
+        if (e->size > old->size &&
+            as_simos_touch(r->os, old->addr + old->size,
+                           (size_t)(e->size - old->size)) != AS_OK) {
+            errf(r->err, r->errcap,
+                 "%s: block 0x%llx of object %llu is no longer mapped",
+                 r->cfg->trace_path, (unsigned long long)old->addr,
+                 (unsigned long long)id);
+            return AS_ECHECK;
+        }
+        r->live_bytes += e->size;
+        r->allocated_bytes += e->size + o.usable_extra;
+        return as_livemap_insert(&r->live, &o);
+    }
+    int in_place =
+        old && pol->realloc && r->cfg->realloc == AS_RUN_REALLOC_HOOK;
     as_block_t b = {0};
     /* An in-place realloc may hand back (part of) the old block. */
     int lrc = AS_OK;

@@ -39,6 +39,20 @@
  * whole-heap hook every check.every operations and at the end. */
 enum { AS_RUN_CHECK_OFF = 0, AS_RUN_CHECK_FULL = 1, AS_RUN_CHECK_LIGHT = 2 };
 
+/* as_run_config_t.realloc: how a realloc event is replayed. HOOK (the
+ * default) calls the policy's realloc hook when it has one (an in-place
+ * growth touches only the new part), else allocates the new block, touches
+ * it and frees the old one. MOVE never calls the hook: always the new block
+ * first, then the old one freed. PRELOAD does what liballocsim_malloc.so's
+ * realloc does (malloc/malloc.c): the block stays when the new size is at
+ * most its usable size and at least half of it (the grown part touched, no
+ * policy call), otherwise as MOVE. */
+enum {
+    AS_RUN_REALLOC_HOOK = 0,
+    AS_RUN_REALLOC_MOVE = 1,
+    AS_RUN_REALLOC_PRELOAD = 2
+};
+
 typedef struct as_run_config {
     const char *trace_path;
     const char *policy;                /* registry name */
@@ -58,6 +72,8 @@ typedef struct as_run_config {
     unsigned os_given;
     int check;                   /* AS_RUN_CHECK_*: how the policy's answers
                                     are verified */
+    int realloc;                 /* AS_RUN_REALLOC_*: how a realloc event is
+                                    replayed (default HOOK) */
     uint64_t sample_interval_ns; /* series sampling; 0 = 1/1000 of the trace */
     /* the consumers of the run's samples and result (sink.h), called in
      * this order; NULL/0 = none */

@@ -36,7 +36,8 @@ enum {
     OPT_ALLOW_TRUNCATED,
     OPT_MAX_ROWS,
     OPT_CONFIG,
-    OPT_THREADS
+    OPT_THREADS,
+    OPT_REALLOC
 };
 
 static const as_opt_t run_only[] = {
@@ -90,6 +91,14 @@ static const as_opt_t run_common[] = {
                       "check.every operations and at the end; full: the\n"
                       "exhaustive checking layer (slower); off: none"),
     AS_OPT_ROW_FLAG(OPT_NO_CHECK, "no-check", 0, "the same as --check=off"),
+    AS_OPT_ROW_CHOICE(OPT_REALLOC, "realloc", 0, "hook|move|preload", "MODE",
+                      "how a realloc is replayed. hook (default): the\n"
+                      "policy's realloc hook when it has one (bestfit,\n"
+                      "llama, tcmalloc), else allocate, then free the old\n"
+                      "block; move: never the hook; preload: as\n"
+                      "liballocsim_malloc.so does, keep the block when the\n"
+                      "new size is within its usable size and at least\n"
+                      "half of it, else move"),
     AS_OPT_ROW_FLAG(OPT_STATS, "stats", 0,
                     "wrap the policy in the statistics layer"),
     AS_OPT_ROW_TEXT(OPT_SHADOW, "shadow-predictor", 0, "Q",
@@ -206,6 +215,12 @@ int as_run_options_parse(as_run_opts_t *o, const char *cmd,
             static const int mode[] = {AS_RUN_CHECK_OFF, AS_RUN_CHECK_LIGHT,
                                        AS_RUN_CHECK_FULL};
             o->cfg.check = mode[p.value.u];
+            break;
+        }
+        case OPT_REALLOC: {
+            static const int mode[] = {AS_RUN_REALLOC_HOOK, AS_RUN_REALLOC_MOVE,
+                                       AS_RUN_REALLOC_PRELOAD};
+            o->cfg.realloc = mode[p.value.u];
             break;
         }
         case OPT_STATS:

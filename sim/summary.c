@@ -193,6 +193,13 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
             cfg->max_rows ? cfg->max_rows : AS_DEFAULT_MAX_ROWS);
     cJSON_AddBoolToObject(rp, "skip_bad_events", cfg->skip_bad_events);
     cJSON_AddBoolToObject(rp, "allow_truncated", cfg->allow_truncated);
+    /* Only when not the default (hook), so every other summary is as it
+     * was before the option existed. */
+    static const char *const realloc_mode[] = {
+        [AS_RUN_REALLOC_MOVE] = "move", [AS_RUN_REALLOC_PRELOAD] = "preload"};
+    if (cfg->realloc == AS_RUN_REALLOC_MOVE ||
+        cfg->realloc == AS_RUN_REALLOC_PRELOAD)
+        cJSON_AddStringToObject(rp, "realloc", realloc_mode[cfg->realloc]);
 
     const as_metrics_summary_t *m = &res->metrics;
     cJSON *me = cJSON_AddObjectToObject(root, "metrics");

@@ -13,6 +13,10 @@
 #     trace's pid) with smaps readable, a replay summary, a table row;
 #   - the replay's peak_live_bytes equals the sum of requested sizes the
 #     program prints at its peak (exact: every call reached the recorder);
+#   - the statistics file's "stats" (every layer's and the policy's own
+#     counters, as summary.json's) has the statistics layer's allocs and
+#     frees equal to its metrics' and the thread cache's and tcmalloc's
+#     counters;
 #   - the measured peak_live_bytes (the allocator's own statistics layer)
 #     is at least that (the recorder's own unrecorded allocations, from
 #     libunwind and dladdr, also land in the allocator) and at most 1 MiB
@@ -84,6 +88,14 @@ check(real["smaps_readable"] and real["policy"] == "tcmalloc",
       "statistics file of the program, smaps readable")
 check(s["peak_live_bytes"] == want,
       f"replayed peak_live_bytes {s['peak_live_bytes']} == printed {want}")
+st = real.get("stats", {})
+check(st.get("policy.stats_allocs") == r["allocs"] and
+      st.get("policy.stats_frees") == r["frees"],
+      f"stats: policy.stats_allocs/frees {st.get('policy.stats_allocs')}/"
+      f"{st.get('policy.stats_frees')} == metrics' {r['allocs']}/{r['frees']}")
+check(st.get("policy.tcache_hits", 0) + st.get("policy.tcache_refills", 0) > 0
+      and "policy.cpu_cache_hits" in st,
+      "stats: the thread cache's and the policy's own counters")
 check(want <= r["peak_live_bytes"] <= want + (1 << 20),
       f"measured peak_live_bytes {r['peak_live_bytes']} within [{want}, +1 MiB]")
 for key, bound in (("peak_resident_bytes", 0.10), ("mean_resident_bytes", 0.25)):

@@ -11,13 +11,21 @@
 #   (ALLOCSIM_PARAM and --param), FID_KEEP=DIR keeps traces, stats files
 #   and run directories there, FID_PERIOD the sampling period of the real
 #   run (ALLOCSIM_STATS_PERIOD, default 10ms), FID_CONTROL=0 skips the
-#   touch-everything control runs.
+#   touch-everything control runs, FID_REALLOC the replay's --realloc mode
+#   (default preload: what liballocsim_malloc.so's realloc does; hook is
+#   the simulator's default, the policy's in-place realloc hook),
+#   FID_CACHE=0|1 the real runs' ALLOCSIM_CACHE (default: the library's
+#   default per policy; the simulator has no thread-cache layer, so 0
+#   compares the policy alone on both sides).
 #
 # For each program and policy P: runs the program under the preload build
 # (liballocsim_malloc.so, ALLOCSIM_POLICY=P, ALLOCSIM_STATS) while
 # `allocsim record` records it, replays the trace with `allocsim run
-# --policy P` and the same parameters (the simulated OS takes the recording
-# host's THP settings from the trace), and prints one table row per run:
+# --policy P --realloc preload` and the same parameters (the simulated OS
+# takes the recording host's THP settings from the trace; --realloc preload
+# replays each realloc as the preload library does it, never through the
+# policy's realloc hook, which the library does not call), and prints one
+# table row per run:
 # measured and simulated peak resident bytes, mean resident bytes, peak
 # huge bytes and huge-page coverage, with the deviations sim/measured - 1.
 #
@@ -80,6 +88,7 @@ else
 fi
 tmp=$(realpath "$tmp")
 period=${FID_PERIOD:-10ms}
+realloc=${FID_REALLOC:-preload}
 control=${FID_CONTROL:-1}
 [[ $control = 0 || -f $touchlib ]] || {
   echo "run.sh: $touchlib not built (FID_CONTROL=0 skips the control)" >&2
@@ -160,6 +169,7 @@ run_one() {
   local -a env=(ALLOCSIM_POLICY="$pol" ALLOCSIM_PARAM="${FID_PARAM:-}"
     ALLOCSIM_STATS="$d/stats.%p.json" ALLOCSIM_STATS_PERIOD="$period"
     LD_PRELOAD="$pre")
+  [[ -n ${FID_CACHE:-} ]] && env+=(ALLOCSIM_CACHE="$FID_CACHE")
   local -a rec=("$allocsim" record -q -o "$d/trace.ast" --)
   case $prog in
   python)
@@ -196,7 +206,8 @@ run_one() {
   pid=$("$allocsim" info "$d/trace.ast" | awk '$1 == "meta" && $2 == "pid" {print $4}')
   [[ -s $d/stats.$pid.json ]] || { echo "run.sh: $prog/$pol: no statistics for pid $pid" >&2; return 1; }
   mv "$d/stats.$pid.json" "$d/stats.json"
-  "$allocsim" run -q --policy "$pol" "${run_params[@]}" "$d/trace.ast" \
+  "$allocsim" run -q --policy "$pol" --realloc "$realloc" "${run_params[@]}" \
+    "$d/trace.ast" \
     -o "$d/run" >/dev/null 2>"$d/run.stderr"
 }
 

@@ -354,6 +354,65 @@ static void test_realloc(void)
     as_run_result_free(&r);
 }
 
+/* cfg.realloc on pagebump-realloc (THP never): A 100 B at 0 s, realloc to
+ * 3000 B at 1 s, to 6000 B at 2 s, down to 1000 B at 3 s. Resident is
+ * sampled after each event taken as a whole, so it peaks at 8 KiB (pages
+ * 1-2 or 2-3 holding 6000 B) in every mode.
+ *   hook: 3000 stays on page 0 (no fault); 6000 moves to pages 1-2 (two
+ *     faults; the hook frees page 0); 1000 stays there. Faults 3, released
+ *     4 KiB (page 0).
+ *   move: 3000 to page 1 (fault; page 0 freed), 6000 to pages 2-3 (two
+ *     faults; page 1 freed), 1000 to page 4 (fault; pages 2-3 freed).
+ *     Faults 5, released 16 KiB.
+ *   preload (liballocsim_malloc.so's rule, usable = the block's 4096 or
+ *     8192 bytes): 3000 is within [2048, 4096]: kept, no policy call, no
+ *     fault; 6000 > 4096 moves to pages 1-2 (two faults; page 0 freed);
+ *     1000 < 8192 / 2 moves to page 3 (fault; pages 1-2 freed). Faults 4,
+ *     released 12 KiB.
+ * Live bytes are the same in every mode. */
+static void test_realloc_modes(void)
+{
+    as_event_t evs[] = {
+        A(0, 0, 100),
+        {.kind = AS_EV_REALLOC, .t_ns = 1 * SEC, .object = 0, .size = 3000},
+        {.kind = AS_EV_REALLOC, .t_ns = 2 * SEC, .object = 1, .size = 6000},
+        {.kind = AS_EV_REALLOC, .t_ns = 3 * SEC, .object = 2, .size = 1000},
+    };
+    const char *p = write_trace(evs, 4);
+    static const struct {
+        int mode;
+        uint64_t faults, peak, released;
+    } want[] = {
+        {AS_RUN_REALLOC_HOOK, 3, 8192, 4096},
+        {AS_RUN_REALLOC_MOVE, 5, 8192, 16384},
+        {AS_RUN_REALLOC_PRELOAD, 4, 8192, 12288},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        as_run_config_t cfg;
+        as_run_config_default(&cfg);
+        CU_ASSERT_EQUAL(cfg.realloc, AS_RUN_REALLOC_HOOK);
+        cfg.trace_path = p;
+        cfg.policy_ops = &pagebump_realloc;
+        cfg.os.thp = AS_THP_NEVER;
+        cfg.os.khugepaged = 0;
+        cfg.realloc = want[i].mode;
+        cfg.check = AS_RUN_CHECK_LIGHT;
+        as_run_result_t r;
+        char err[1024];
+        int rc = as_engine_run(&cfg, &r, err, sizeof err);
+        if (rc) fprintf(stderr, "engine: %s\n", err);
+        CU_ASSERT_FATAL(rc == 0);
+        CU_ASSERT_EQUAL(r.reallocs, 3);
+        CU_ASSERT_EQUAL(r.os.page_faults, want[i].faults);
+        CU_ASSERT_EQUAL(r.metrics.peak_resident_bytes, want[i].peak);
+        CU_ASSERT_EQUAL(r.os.released_bytes, want[i].released);
+        CU_ASSERT_EQUAL(r.metrics.peak_live_bytes, 6000);
+        CU_ASSERT_EQUAL(
+            r.warn_unknown_free + r.warn_double_free + r.warn_policy_errors, 0);
+        as_run_result_free(&r);
+    }
+}
+
 /* Configuration errors name what is wrong and list the valid names. */
 static void test_config_errors(void)
 {
@@ -460,6 +519,7 @@ int main(void)
         {"bad events are counted warnings", test_warnings},
         {"oracle and none: confusion matrix", test_oracle_confusion},
         {"realloc in place and by copy", test_realloc},
+        {"realloc modes: hook, move, preload", test_realloc_modes},
         {"configuration errors", test_config_errors},
         {"determinism across every policy", test_determinism},
         {NULL, NULL},

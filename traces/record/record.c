@@ -128,6 +128,22 @@ static struct {
     char *(*demangle)(const char *, char *, size_t *, int *);
 } real;
 
+/* libstdc++'s demangler: a weak reference, bound by the dynamic linker when
+ * the program has libstdc++ loaded at start-up and NULL otherwise. Not
+ * dlsym(RTLD_DEFAULT, ...): in a C program that lookup fails, and a failed
+ * dlsym leaves the thread's dlerror state holding a message allocated
+ * through the program's malloc chain. The program's next dlsym frees that
+ * message from inside glibc's _dlerror_run, which is not reentrant: when the
+ * free reaches this recorder (its first event on the thread makes a ring,
+ * and pthread_getattr_np reallocs) and the realloc reaches a second
+ * interposer behind it that resolves its own next function lazily with
+ * dlsym (bench/fidelity's libfidelity_touch.so, and most malloc wrappers),
+ * the nested dlsym frees the same message again: "double free detected"
+ * over glibc, "invalid pointer" over allocsim (sqlite3 in
+ * tests/check_record_stacked.sh). */
+extern char *__cxa_demangle(const char *, char *, size_t *, int *)
+    __attribute__((weak, visibility("default")));
+
 /* dlsym() itself calls calloc: while the table above is being filled,
  * allocations come from this static buffer and their frees are ignored. */
 static char boot_buf[64 << 10] __attribute__((aligned(64)));
@@ -1837,8 +1853,7 @@ __attribute__((constructor)) static void rec_init(void)
 #else
     if (g_unwind == AS_UNWIND_LIBUNWIND) g_unwind = AS_UNWIND_FP;
 #endif
-    real.demangle =
-        (__typeof__(real.demangle))dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    real.demangle = __cxa_demangle;
     g_stacks = map_zeroed(sizeof(as_rec_slot_t) * STACK_SLOTS);
     g_pcs = map_zeroed(sizeof(uint64_t) * PC_SLOTS);
     as_stackwalk_init();
@@ -1883,5 +1898,11 @@ __attribute__((constructor)) static void rec_init(void)
     }
     start_symbolizer();
     atomic_store(&g_enabled, 1);
+    /* The main thread's ring now, under the guard: making it reads the
+     * stack bounds (pthread_getattr_np: fopen, getline, realloc), which
+     * must not happen inside whatever call the program makes first, e.g.
+     * the free of a dlerror message inside its dlsym (see __cxa_demangle
+     * above). */
+    ring_self();
     tls_in_hook--;
 }
