@@ -1628,10 +1628,13 @@ static int decode_events_v3(as_trace_reader_t *r, as_event_t *evs, size_t cap,
     return 0;
 }
 
-/* Fill evs with up to cap events; stop after a definition if rec_mode. */
+/* Fill evs with up to cap events. With def non-NULL, stop after a
+ * definition record (absorbed; *def = 1) and return the events before it;
+ * *def = 0 otherwise. @return the events stored, or a negative error. */
 static long next_common(as_trace_reader_t *r, as_event_t *evs, size_t cap,
-                        int rec_mode)
+                        int *def)
 {
+    if (def) *def = 0;
     if (r->err) return r->err;
     size_t n = 0;
     while (n < cap) {
@@ -1646,10 +1649,13 @@ static long next_common(as_trace_reader_t *r, as_event_t *evs, size_t cap,
             if (rc) return rc;
             continue;
         }
-        int rc = r->version >= 3 ? decode_events_v3(r, evs, cap, &n, rec_mode)
-                                 : decode_events(r, evs, cap, &n, rec_mode);
+        int rc = r->version >= 3 ? decode_events_v3(r, evs, cap, &n, !!def)
+                                 : decode_events(r, evs, cap, &n, !!def);
         if (rc < 0) return rc;
-        if (rc == AS_DECODE_DEF) return -100; /* definition: see next_record */
+        if (rc == AS_DECODE_DEF) {
+            *def = 1;
+            break;
+        }
     }
     return (long)n;
 }
@@ -1658,23 +1664,26 @@ long as_trace_reader_next_batch(as_trace_reader_t *r, as_event_t *evs,
                                 size_t cap)
 {
     if (cap == 0) return r->err ? r->err : 0;
-    return next_common(r, evs, cap, 0);
+    return next_common(r, evs, cap, NULL);
 }
 
 int as_trace_reader_next(as_trace_reader_t *r, as_event_t *ev)
 {
-    return (int)next_common(r, ev, 1, 0);
+    return (int)next_common(r, ev, 1, NULL);
 }
 
-int as_trace_reader_next_record(as_trace_reader_t *r, as_trace_record_t *rec)
+long as_trace_reader_next_span(as_trace_reader_t *r, as_event_t *evs,
+                               size_t cap, int *def)
+{
+    *def = 0;
+    if (cap == 0) return r->err ? r->err : 0;
+    return next_common(r, evs, cap, def);
+}
+
+void as_trace_reader_last_def(const as_trace_reader_t *r,
+                              as_trace_record_t *rec)
 {
     memset(rec, 0, sizeof *rec);
-    long rc = next_common(r, &rec->event, 1, 1);
-    if (rc == 1) {
-        rec->kind = AS_TRACE_REC_EVENT;
-        return 1;
-    }
-    if (rc != -100) return (int)rc;
     rec->id = r->last_def_id;
     if (r->last_def == AS_TAG_FRAME) {
         rec->kind = AS_TRACE_REC_FRAME;
@@ -1692,6 +1701,19 @@ int as_trace_reader_next_record(as_trace_reader_t *r, as_trace_record_t *rec)
         rec->key = r->meta[r->last_meta].key;
         rec->value = r->meta[r->last_meta].value;
     }
+}
+
+int as_trace_reader_next_record(as_trace_reader_t *r, as_trace_record_t *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    int def;
+    long rc = next_common(r, &rec->event, 1, &def);
+    if (rc == 1) {
+        rec->kind = AS_TRACE_REC_EVENT;
+        return 1;
+    }
+    if (rc < 0 || !def) return (int)rc;
+    as_trace_reader_last_def(r, rec);
     return 1;
 }
 

@@ -288,6 +288,23 @@ typedef struct {
  * valid until the next call. @return 1, 0 at end, or a negative error. */
 int as_trace_reader_next_record(as_trace_reader_t *r, as_trace_record_t *rec);
 
+/* as_trace_reader_next_span: up to cap events in file order, stopping
+ * after the first definition record that follows them (`cat` prints a
+ * trace a batch at a time this way). *def is 1 when such a record ended
+ * the span (it has been absorbed, as _next_record does;
+ * as_trace_reader_last_def describes it), else 0. The same records in the
+ * same order as _next_record gives. @return the events stored (0 with
+ * *def = 1: a definition came first; 0 with *def = 0: the end), or a
+ * negative error. */
+long as_trace_reader_next_span(as_trace_reader_t *r, as_event_t *evs,
+                               size_t cap, int *def);
+
+/* as_trace_reader_last_def: the definition record that ended the last
+ * span (or _next_record's), as _next_record returns it; pointers valid
+ * until the next call on r. */
+void as_trace_reader_last_def(const as_trace_reader_t *r,
+                              as_trace_record_t *rec);
+
 /* as_trace_reader_open_mem: like _open, over `size` bytes at `data` (kept,
  * not copied; must outlive the reader). `name` is used in messages. */
 int as_trace_reader_open_mem(as_trace_reader_t **r, const char *name,
