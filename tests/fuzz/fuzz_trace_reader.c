@@ -66,8 +66,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)as_trace_reader_truncated(r);
     as_trace_reader_t *c;
     if (as_trace_reader_clone(r, &c) == 0)
-        for (size_t k = 0; k < as_trace_reader_chunk_count(c) && k < 64; k++) {
-            if (as_trace_reader_seek_chunk(c, k, 1) != 0) break;
+        for (size_t ch = 0; ch < as_trace_reader_chunk_count(c) && ch < 64;
+             ch++) {
+            if (as_trace_reader_seek_chunk(c, ch, 1) != 0) break;
             while ((n = as_trace_reader_next_batch(c, evs, 64)) > 0)
                 sum += evs[0].stack;
             const as_trace_detached_t *d = as_trace_reader_detached(c);
