@@ -505,23 +505,11 @@ int as_oracle_build_sized(as_oracle_t *o, as_trace_reader_t *rd,
     }
     /* chunks in parallel when the trace is indexed and read from its start;
      * any failure: everything again, sequentially */
-    if (threads > 1 && as_trace_reader_has_index(rd) &&
-        as_trace_reader_chunk_count(rd) > 1 &&
-        as_trace_reader_objects(rd) == 0) {
-        if (classify_parallel(&b, &born, rd, threads) == AS_OK) {
-            as_livemap_destroy(&born);
-            rc = finish(&b);
-            free(b.win);
-            free(b.patch);
-            if (rc == AS_OK) rc = as_trace_reader_rewind(rd);
-            if (rc != AS_OK) {
-                as_oracle_destroy(o);
-                return rc;
-            }
-            o->built = 1;
-            o->parallel = 1;
-            return AS_OK;
-        }
+    int tried = threads > 1 && as_trace_reader_has_index(rd) &&
+                as_trace_reader_chunk_count(rd) > 1 &&
+                as_trace_reader_objects(rd) == 0;
+    int parallel = tried && classify_parallel(&b, &born, rd, threads) == AS_OK;
+    if (tried && !parallel) { /* start afresh */
         as_livemap_destroy(&born);
         if (o->fd >= 0) close(o->fd);
         o->fd = -1;
@@ -535,9 +523,10 @@ int as_oracle_build_sized(as_oracle_t *o, as_trace_reader_t *rd,
             return rc;
         }
     }
-    rc = as_batchring_create(&ring, rd, AS_BATCH_READ, threads > 1, 4, 1);
     long status = 0;
-    for (int last = 0; rc == AS_OK && !last;) {
+    if (!parallel)
+        rc = as_batchring_create(&ring, rd, AS_BATCH_READ, threads > 1, 4, 1);
+    for (int last = 0; !parallel && rc == AS_OK && !last;) {
         const as_batch_t *x = as_batchring_next(ring, 0);
         rc = classify(&b, &born, x->ev, x->n);
         status = x->status;
@@ -561,6 +550,7 @@ int as_oracle_build_sized(as_oracle_t *o, as_trace_reader_t *rd,
         return rc;
     }
     o->built = 1;
+    o->parallel = parallel;
     return AS_OK;
 }
 
