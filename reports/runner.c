@@ -104,41 +104,58 @@ static void clean_stale(const char *out)
 
 typedef struct {
     pid_t pid;
-    size_t job;
+    size_t job;                          /* the first (or only) job */
+    size_t members[AS_RUNNER_GROUP_MAX]; /* a group's jobs */
+    size_t n_members;                    /* 0: job runs alone */
     char tmp[4200];
 } slot_t;
 
-/* Start job j: @return 0 and fill s, or AS_EIO. */
-static int start(const as_runner_opts_t *o, as_job_t *job, size_t j, slot_t *s,
+/* Start job j, or the group s->members[0..n_members) whose first job is j:
+ * @return 0 and fill s, or AS_EIO. */
+static int start(const as_runner_opts_t *o, as_job_t *jobs, size_t j, slot_t *s,
                  char *err, size_t errcap)
 {
-    char parent[4096];
-    snprintf(parent, sizeof parent, "%s", job->out_dir);
-    char *slash = strrchr(parent, '/');
-    if (slash) {
-        *slash = 0;
-        int rc = as_mkdirs(parent, err, errcap);
-        if (rc != AS_OK) return rc;
+    as_job_t *job = &jobs[j];
+    for (size_t m = 0; m < (s->n_members ? s->n_members : 1); m++) {
+        const as_job_t *x = s->n_members ? &jobs[s->members[m]] : job;
+        char parent[4096];
+        snprintf(parent, sizeof parent, "%s", x->out_dir);
+        char *slash = strrchr(parent, '/');
+        if (slash) {
+            *slash = 0;
+            int rc = as_mkdirs(parent, err, errcap);
+            if (rc != AS_OK) return rc;
+        }
+        clean_stale(x->out_dir);
     }
-    clean_stale(job->out_dir);
     snprintf(s->tmp, sizeof s->tmp, "%s.tmp.%ld", job->out_dir, (long)getpid());
     as_remove_tree(s->tmp);
-    char log[4200];
-    snprintf(log, sizeof log, "%s.log", job->out_dir);
+    char log[4300];
+    if (s->n_members)
+        snprintf(log, sizeof log, "%s.log", s->tmp);
+    else
+        snprintf(log, sizeof log, "%s.log", job->out_dir);
+    char **args = s->n_members ? job->group_args : job->args;
     size_t na = 0;
-    while (job->args[na])
+    while (args[na])
         na++;
-    char **argv = calloc(na + 6, sizeof *argv);
+    char **argv = calloc(na + 2 * s->n_members + 6, sizeof *argv);
     if (!argv) {
         snprintf(err, errcap, "out of memory");
         return AS_ENOMEM;
     }
-    argv[0] = (char *)o->exe;
-    argv[1] = "run";
-    memcpy(argv + 2, job->args, na * sizeof *argv);
-    argv[na + 2] = "-q";
-    argv[na + 3] = "-o";
-    argv[na + 4] = s->tmp;
+    size_t a = 0;
+    argv[a++] = (char *)o->exe;
+    argv[a++] = "run";
+    for (size_t m = 0; m < s->n_members; m++) {
+        argv[a++] = "--config";
+        argv[a++] = (char *)jobs[s->members[m]].config;
+    }
+    memcpy(argv + a, args, na * sizeof *argv);
+    a += na;
+    argv[a++] = "-q";
+    argv[a++] = "-o";
+    argv[a++] = s->tmp;
     pid_t parent_pid = getpid();
     pid_t pid = fork();
     if (pid < 0) {
@@ -203,6 +220,62 @@ static void show(const as_runner_opts_t *o, size_t done, size_t total,
     fflush(stderr);
 }
 
+/* Copy the file `from` to `to` (a group's messages to a member's log). */
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    char buf[8192];
+    for (size_t k; out && (k = fread(buf, 1, sizeof buf, in)) > 0;)
+        fwrite(buf, 1, k, out);
+    if (out) fclose(out);
+    if (in) fclose(in);
+}
+
+/* Settle job after its process (of slot s) exited with code: rename its
+ * result into place or report it failed. @return 1 when it failed. */
+static int finish_job(const as_runner_opts_t *o, as_job_t *job, const slot_t *s,
+                      int code)
+{
+    char log[4200], src[8400], sum[8500];
+    snprintf(log, sizeof log, "%s.log", job->out_dir);
+    if (s->n_members) {
+        snprintf(src, sizeof src, "%s/%s", s->tmp, job->config);
+        snprintf(sum, sizeof sum, "%s/summary.json", src);
+        /* one configuration of the pass can fail while the others go on */
+        if (!exists(sum))
+            code = code ? code : 1;
+        else
+            code = 0;
+    } else {
+        snprintf(src, sizeof src, "%s", s->tmp);
+    }
+    if (code == 0 && rename(src, job->out_dir) != 0) {
+        fprintf(stderr, "%s%s: %s: cannot rename into place: %s\n",
+                o->progress ? "\n" : "", o->what, job->out_dir,
+                strerror(errno));
+        code = 1;
+    }
+    job->status = code;
+    if (code == 0) {
+        unlink(log);
+        return 0;
+    }
+    if (s->n_members) {
+        char glog[4300];
+        snprintf(glog, sizeof glog, "%s.log", s->tmp);
+        copy_file(glog, log);
+    } else {
+        as_remove_tree(s->tmp);
+    }
+    char line[1024];
+    first_error(log, line, sizeof line);
+    fprintf(stderr,
+            "%s%s: run failed (exit %d): %s\n  %s (messages "
+            "in %s)\n",
+            o->progress ? "\n" : "", o->what, code, job->out_dir, line, log);
+    return 1;
+}
+
 long as_runner_run(const as_runner_opts_t *o, as_job_t *jobs, size_t n,
                    char *err, size_t errcap)
 {
@@ -230,15 +303,25 @@ long as_runner_run(const as_runner_opts_t *o, as_job_t *jobs, size_t n,
     int rc = AS_OK;
     for (;;) {
         while (rc == AS_OK && running < (size_t)width && next < n) {
-            if (jobs[next].status == 0) {
+            if (jobs[next].status != -1) { /* done, or started in a group */
                 next++;
                 continue;
             }
             size_t k = 0;
             while (slots[k].pid)
                 k++;
-            rc = start(o, &jobs[next], next, &slots[k], err, errcap);
+            slot_t *s = &slots[k];
+            s->n_members = 0;
+            for (size_t j = next; jobs[next].group && j < n &&
+                                  s->n_members < AS_RUNNER_GROUP_MAX;
+                 j++)
+                if (jobs[j].group == jobs[next].group && jobs[j].status == -1)
+                    s->members[s->n_members++] = j;
+            if (s->n_members == 1) s->n_members = 0; /* alone */
+            rc = start(o, jobs, next, s, err, errcap);
             if (rc == AS_OK) running++;
+            for (size_t m = 0; rc == AS_OK && m < s->n_members; m++)
+                jobs[s->members[m]].status = -2; /* started */
             next++;
         }
         if (running == 0) break;
@@ -254,34 +337,23 @@ long as_runner_run(const as_runner_opts_t *o, as_job_t *jobs, size_t n,
         while (k < (size_t)width && slots[k].pid != pid)
             k++;
         if (k == (size_t)width) continue; /* not one of ours */
-        as_job_t *job = &jobs[slots[k].job];
         int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        char log[4200];
-        snprintf(log, sizeof log, "%s.log", job->out_dir);
-        if (code == 0 && rename(slots[k].tmp, job->out_dir) != 0) {
-            fprintf(stderr, "%s%s: %s: cannot rename into place: %s\n",
-                    o->progress ? "\n" : "", o->what, job->out_dir,
-                    strerror(errno));
-            code = 1;
+        size_t nm = slots[k].n_members ? slots[k].n_members : 1;
+        for (size_t m = 0; m < nm; m++) {
+            int group = slots[k].n_members != 0;
+            as_job_t *job = &jobs[group ? slots[k].members[m] : slots[k].job];
+            failed += finish_job(o, job, &slots[k], code);
+            done++;
+            ran++;
         }
-        job->status = code;
-        if (code == 0) {
+        if (slots[k].n_members) {
+            char log[4300];
+            snprintf(log, sizeof log, "%s.log", slots[k].tmp);
             unlink(log);
-        } else {
             as_remove_tree(slots[k].tmp);
-            char line[1024];
-            first_error(log, line, sizeof line);
-            fprintf(stderr,
-                    "%s%s: run failed (exit %d): %s\n  %s (messages "
-                    "in %s)\n",
-                    o->progress ? "\n" : "", o->what, code, job->out_dir, line,
-                    log);
-            failed++;
         }
         slots[k].pid = 0;
         running--;
-        done++;
-        ran++;
         show(o, done, n, failed, ran, t0, todo - ran, 0);
     }
     show(o, done, n, failed, ran, t0, 0, 1);
@@ -290,6 +362,9 @@ long as_runner_run(const as_runner_opts_t *o, as_job_t *jobs, size_t n,
         if (slots[k].pid) {
             waitpid(slots[k].pid, NULL, 0);
             as_remove_tree(slots[k].tmp);
+            char log[4300];
+            snprintf(log, sizeof log, "%s.log", slots[k].tmp);
+            if (slots[k].n_members) unlink(log);
         }
     free(slots);
     return rc != AS_OK ? rc : (long)failed;

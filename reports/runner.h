@@ -7,6 +7,15 @@
  *
  * Map of the type: jobs[i].args are the arguments after `allocsim run`
  * (the runner appends -q -o TMP); status is filled in.
+ *
+ * Groups (decode once, replay many): jobs with the same non-zero `group`
+ * that are not done run as one `allocsim run --config SPEC...` process
+ * (sim/cmd_run.c): the group's common arguments (`group_args` of its first
+ * job still to do), then --config with each member's `config`, -q -o TMP;
+ * member m's result TMP/config is renamed to its out_dir. A member whose
+ * result is missing failed: it gets the process's exit status (1 if that
+ * was 0) and a copy of the process's messages as OUT.log. A group with one
+ * member left to do runs that job alone, with its own args.
  */
 #ifndef AS_REPORTS_RUNNER_H
 #define AS_REPORTS_RUNNER_H
@@ -20,7 +29,16 @@ typedef struct {
     int status;         /* after as_runner_run: 0 ok (run or already
                            there), else the exit status or 128+signal */
     int reused;         /* 1 when OUT/summary.json was already there */
+    size_t group;       /* 0: a run of its own; else its group (above) */
+    char **group_args;  /* with group: the arguments common to the group,
+                           NULL-terminated (no policy, predictor or -P) */
+    const char *config; /* with group: this job's --config SPEC (a file
+                           name: no '/'), unique within the group */
 } as_job_t;
+
+#define AS_RUNNER_GROUP_MAX                                                    \
+    64 /* members of one group process at most
+                                  (`allocsim run` takes 64 --config) */
 
 typedef struct {
     const char *exe;  /* the allocsim binary (e.g. /proc/self/exe's target) */

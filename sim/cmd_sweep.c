@@ -1,7 +1,11 @@
 /* cmd_sweep.c - `allocsim sweep SPEC -o DIR`: every run of a parameter
- * sweep (reports/sweep.c expands the JSON spec of docs/sweeps.md), each an
- * `allocsim run` subprocess, N at a time, each renamed into DIR/runs/ when
- * complete; then the report of all runs with the sweep figures. Finished
+ * sweep (reports/sweep.c expands the JSON spec of docs/sweeps.md), run by
+ * `allocsim run` subprocesses, N at a time, each run renamed into
+ * DIR/runs/ when complete; then the report of all runs with the sweep
+ * figures. The runs of one trace go through one `allocsim run --config
+ * ...` process (up to 64 at a time), so the trace is decoded once for them
+ * and the oracle's pre-pass made once per set of classes; a run whose
+ * options cannot be spelt as a --config goes alone. Finished
  * runs are never run again, so a killed sweep, rerun, does only what is
  * missing and ends with the same files as an uninterrupted one.
  */
@@ -52,6 +56,50 @@ static void usage(FILE *f)
             "footprint vs huge-page coverage) and index.html. Runs already\n"
             "in DIR are not run again: rerun a killed sweep to finish it.\n");
     as_opts_help(f, as_cmd_sweep_opts);
+}
+
+/* Options of `allocsim run` that a sweep's run_args may hold when its runs
+ * are grouped into one `run --config` pass per trace: they apply to every
+ * configuration alike (cmd_run.c), as they do to each run alone. Any
+ * other (a policy, predictor or parameter, --thp beside os.thp, an
+ * output) keeps every run a process of its own. */
+static int group_safe_args(char *const *args, size_t n)
+{
+    static const char *const flags[] = {"--no-check", "--stats",
+                                        "--skip-bad-events",
+                                        "--allow-truncated", NULL};
+    static const char *const valued[] = {
+        "--classes", "--sample-interval",  "--max-rows", "--check",
+        "--threads", "--shadow-predictor", NULL};
+    for (size_t i = 0; i < n; i++) {
+        const char *a = args[i];
+        int ok = 0;
+        for (size_t k = 0; !ok && flags[k]; k++)
+            ok = !strcmp(a, flags[k]);
+        for (size_t k = 0; !ok && valued[k]; k++) {
+            size_t l = strlen(valued[k]);
+            if (!strncmp(a, valued[k], l) && a[l] == '=') ok = 1;
+            if (!strcmp(a, valued[k]) && i + 1 < n) ok = 1, i++;
+        }
+        if (!ok) return 0;
+    }
+    return 1;
+}
+
+/* The --config SPEC of run r (POLICY,predictor=Q,KEY=VALUE...) into buf.
+ * @return 1, or 0 when a value cannot be spelt in a SPEC (a ',' or '/')
+ * or it is too long: the run then goes alone. */
+static int config_spec(const as_sweep_run_t *r, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "%s,predictor=%s", r->policy, r->predictor);
+    for (size_t k = 0; n > 0 && (size_t)n < cap && k < r->n_params; k++)
+        n += snprintf(buf + n, cap - (size_t)n, ",%s", r->params[k]);
+    if (n <= 0 || (size_t)n >= cap) return 0;
+    const char *comma = strchr(buf, ',');
+    for (size_t k = 0; k < r->n_params; k++)
+        if (strchr(r->params[k], ',')) return 0;
+    return !strchr(buf, '/') && !strchr(r->policy, ',') &&
+           !strchr(r->predictor, ',') && comma;
 }
 
 /* --emit: DIR/spec.json, DIR/runs/, DIR/jobs.txt (and sweep.sbatch). */
@@ -193,7 +241,18 @@ int as_cmd_sweep(int argc, char **argv)
     as_job_t *jobs = calloc(n ? n : 1, sizeof *jobs);
     char ***args = calloc(n ? n : 1, sizeof *args);
     char **dirs = calloc(n ? n : 1, sizeof *dirs);
-    if (status == AS_EXIT_OK && (!jobs || !args || !dirs)) {
+    /* Decode once, replay many: the runs of one trace go as groups of one
+     * `allocsim run --config ...` each (runner.h), whose results are those
+     * of the separate runs; group_args[t] = run_args, trace t. */
+    char(*specs)[480] = calloc(n ? n : 1, sizeof *specs);
+    char ***group_args =
+        calloc(s.n_traces ? s.n_traces : 1, sizeof *group_args);
+    size_t *in_group = calloc(s.n_traces ? s.n_traces : 1, sizeof *in_group);
+    size_t *group_of = calloc(s.n_traces ? s.n_traces : 1, sizeof *group_of);
+    size_t groups = 0;
+    int grouping = group_safe_args(s.run_args, s.n_run_args);
+    if (status == AS_EXIT_OK && (!jobs || !args || !dirs || !specs ||
+                                 !group_args || !in_group || !group_of)) {
         as_cli_err("out of memory");
         status = AS_EXIT_FAIL;
     }
@@ -220,6 +279,28 @@ int as_cmd_sweep(int argc, char **argv)
         jobs[i].args = args[i];
         snprintf(jobs[i].out_dir, sizeof jobs[i].out_dir, "%s/runs/%s",
                  out ? out : ".", r->name);
+        size_t t = 0;
+        while (t < s.n_traces && s.traces[t] != r->trace)
+            t++;
+        if (grouping && t < s.n_traces &&
+            config_spec(r, specs[i], sizeof specs[i])) {
+            if (!group_args[t]) {
+                char **g = calloc(s.n_run_args + 2, sizeof *g);
+                if (!g) {
+                    as_cli_err("out of memory");
+                    status = AS_EXIT_FAIL;
+                    break;
+                }
+                memcpy(g, s.run_args, s.n_run_args * sizeof *g);
+                g[s.n_run_args] = s.traces[t];
+                group_args[t] = g;
+            }
+            if (in_group[t] % AS_RUNNER_GROUP_MAX == 0) group_of[t] = ++groups;
+            in_group[t]++;
+            jobs[i].group = group_of[t];
+            jobs[i].group_args = group_args[t];
+            jobs[i].config = specs[i];
+        }
         if (list) {
             printf("%s\tallocsim run", jobs[i].out_dir);
             for (char **w = args[i]; *w; w++)
@@ -310,6 +391,12 @@ int as_cmd_sweep(int argc, char **argv)
     for (size_t i = 0; args && i < n; i++)
         free(args[i]);
     free(args);
+    for (size_t t = 0; group_args && t < s.n_traces; t++)
+        free(group_args[t]);
+    free(group_args);
+    free(in_group);
+    free(group_of);
+    free(specs);
     free(jobs);
     free(dirs);
     as_sweep_runs_free(runs, n);

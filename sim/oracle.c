@@ -12,10 +12,24 @@
  * file. The decoding goes through the batch ring (batchring.h), on a
  * thread of its own when asked, so on two cores decoding and classifying
  * overlap.
+ *
+ * Chunks in parallel: with two or more threads and a trace whose footer
+ * indexes its chunks, `threads` workers each decode whole chunks with a
+ * reader of their own (as_trace_reader_seek_chunk), and classify on the
+ * spot every object allocated and freed in the same chunk (its ids are
+ * dense from the chunk's first id: an array, no hashing). The caller's
+ * thread takes the chunks' results in order: it makes the checks a
+ * detached reader leaves to it (stack ids, definition ids, samples; the
+ * same the sequential reader makes), frees of objects from earlier chunks
+ * through the live table, the chunk's classes into the window, and its
+ * survivors into the live table. The table is the same as the sequential
+ * pre-pass's; on any error or failed check the pre-pass starts again
+ * sequentially from the first event, which words the error as before.
  */
 #include "sim/oracle.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +228,249 @@ static int finish(build_t *b)
     return rc;
 }
 
+/* ------------------------------------------------ chunks in parallel */
+
+#define LIVE_BIT 0x80u /* chunk_res_t.cls: still live at the chunk's end */
+
+/* One chunk's classification by a worker. */
+typedef struct {
+    uint64_t first, n_ids; /* ids [first, first + n_ids) allocated */
+    uint8_t *cls;          /* their classes (| LIVE_BIT: never freed in
+                                the chunk, class = the last) */
+    uint64_t *t_alloc;     /* their allocation times */
+    size_t ids_cap;
+    as_live_t *ext; /* frees of earlier ids: id, time of the free */
+    size_t n_ext, ext_cap;
+    as_trace_detached_t det; /* the checks left to the caller */
+    int rc;                  /* 0, or the chunk failed (start again) */
+} chunk_res_t;
+
+typedef struct par par_t;
+
+typedef struct {
+    par_t *p;
+    as_trace_reader_t *rd;
+    as_event_t *ev;
+    pthread_t th;
+    int started;
+} worker_t;
+
+struct par {
+    const as_classes_t *classes;
+    size_t n_chunks, n_slots;
+    chunk_res_t *slot; /* chunk k in slot k % n_slots */
+    uint64_t *ready;   /* slot holds chunk ready[s] - 1 when done */
+    size_t next;       /* next chunk to hand out */
+    size_t consumed;   /* chunks taken by the caller */
+    int stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_ready, cv_space;
+};
+
+static int grow_ids(chunk_res_t *c, uint64_t need)
+{
+    if (need <= c->ids_cap) return AS_OK;
+    size_t cap = c->ids_cap ? c->ids_cap : 4096;
+    while (cap < need)
+        cap *= 2;
+    uint8_t *cls = realloc(c->cls, cap);
+    if (cls) c->cls = cls;
+    uint64_t *t = cls ? realloc(c->t_alloc, cap * sizeof *t) : NULL;
+    if (!t) return AS_ENOMEM;
+    c->t_alloc = t;
+    c->ids_cap = cap;
+    return AS_OK;
+}
+
+/* Decode chunk k with rd and classify what it can. */
+static void work_chunk(par_t *p, worker_t *w, chunk_res_t *c, size_t k)
+{
+    const as_classes_t *cl = p->classes;
+    const uint8_t last = (uint8_t)(cl->n - 1);
+    c->n_ids = c->n_ext = 0;
+    c->rc = as_trace_reader_seek_chunk(w->rd, k, 1);
+    c->first = as_trace_reader_objects(w->rd);
+    while (c->rc == AS_OK) {
+        long n = as_trace_reader_next_batch(w->rd, w->ev, AS_BATCH_READ);
+        if (n <= 0) {
+            c->rc = (int)n;
+            break;
+        }
+        size_t ns;
+        as_trace_reader_samples(w->rd, &ns);
+        as_trace_reader_drop_samples(w->rd, ns);
+        for (long i = 0; i < n && c->rc == AS_OK; i++) {
+            const as_event_t *e = &w->ev[i];
+            if (e->kind != AS_EV_ALLOC) { /* free, realloc: the old one */
+                uint64_t id = e->object;
+                if (id >= c->first) {
+                    uint64_t j = id - c->first;
+                    if (c->cls[j] & LIVE_BIT)
+                        c->cls[j] =
+                            (uint8_t)as_classes_of(cl, e->t_ns - c->t_alloc[j]);
+                } else {
+                    if (c->n_ext == c->ext_cap) {
+                        size_t cap = c->ext_cap ? 2 * c->ext_cap : 1024;
+                        as_live_t *x = realloc(c->ext, cap * sizeof *x);
+                        if (!x) {
+                            c->rc = AS_ENOMEM;
+                            break;
+                        }
+                        c->ext = x;
+                        c->ext_cap = cap;
+                    }
+                    c->ext[c->n_ext++] =
+                        (as_live_t){.id = id, .t_alloc_ns = e->t_ns};
+                }
+            }
+            if (e->kind == AS_EV_FREE) continue;
+            uint64_t id = e->kind == AS_EV_ALLOC ? e->object : e->new_object;
+            uint64_t j = id - c->first;
+            if (grow_ids(c, j + 1) != AS_OK) {
+                c->rc = AS_ENOMEM;
+                break;
+            }
+            c->cls[j] = last | LIVE_BIT;
+            c->t_alloc[j] = e->t_ns;
+            c->n_ids = j + 1;
+        }
+    }
+    c->det = *as_trace_reader_detached(w->rd);
+}
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    par_t *p = w->p;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && p->next < p->n_chunks &&
+               p->next >= p->consumed + p->n_slots)
+            pthread_cond_wait(&p->cv_space, &p->mu);
+        if (p->stop || p->next >= p->n_chunks) break;
+        size_t k = p->next++;
+        chunk_res_t *c = &p->slot[k % p->n_slots];
+        pthread_mutex_unlock(&p->mu);
+        work_chunk(p, w, c, k);
+        pthread_mutex_lock(&p->mu);
+        p->ready[k % p->n_slots] = k + 1;
+        pthread_cond_broadcast(&p->cv_ready);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* The caller's part for chunk c (index k): the checks, then the classes.
+ * The running state: the highest stack id defined before the chunk, the
+ * definitions before it, the time of the last sample before it. */
+typedef struct {
+    uint64_t max_stack, stack_defs, frame_defs, floor_t;
+} par_state_t;
+
+static int take_chunk(build_t *b, as_livemap_t *born, par_state_t *g,
+                      const chunk_res_t *c, const as_trace_chunk_info_t *info)
+{
+    if (c->rc != AS_OK) return c->rc;
+    const as_trace_detached_t *d = &c->det;
+    if (d->stack_need > g->max_stack ||
+        (d->stack_excess != INT64_MIN &&
+         d->stack_excess > (int64_t)(2 * g->stack_defs)) ||
+        (d->frame_excess != INT64_MIN &&
+         d->frame_excess > (int64_t)(2 * g->frame_defs)) ||
+        (info->events && (!d->samples || d->events_before_first_sample) &&
+         info->first_t_ns < g->floor_t) ||
+        (d->samples && d->first_sample_t < g->floor_t))
+        return AS_EFORMAT; /* the sequential pass words it */
+    if (d->max_stack_def > g->max_stack) g->max_stack = d->max_stack_def;
+    g->stack_defs += d->stack_defs;
+    g->frame_defs += d->frame_defs;
+    if (d->samples) g->floor_t = d->last_sample_t;
+    const as_classes_t *cl = &b->o->classes;
+    int rc = AS_OK;
+    for (size_t i = 0; i < c->n_ext && rc == AS_OK; i++) {
+        as_live_t x;
+        if (as_livemap_take(born, c->ext[i].id, &x))
+            rc = set_class(
+                b, x.id,
+                as_classes_of(cl, c->ext[i].t_alloc_ns - x.t_alloc_ns));
+    }
+    for (uint64_t j = 0; j < c->n_ids && rc == AS_OK; j++) {
+        uint64_t id = c->first + j;
+        if ((rc = slide(b, id)) != AS_OK) break;
+        nibble_set(b->win, id - b->lo, c->cls[j] & 0x0fu);
+        if (c->cls[j] & LIVE_BIT) {
+            as_live_t x = {.id = id, .t_alloc_ns = c->t_alloc[j]};
+            if (as_livemap_insert(born, &x) != AS_OK) rc = AS_ENOMEM;
+        }
+    }
+    if (c->n_ids && c->first + c->n_ids > b->o->n)
+        b->o->n = c->first + c->n_ids;
+    return rc;
+}
+
+/* The pre-pass over chunks in parallel with `workers` workers. @return
+ * AS_OK, or non-zero when it must be made again sequentially. */
+static int classify_parallel(build_t *b, as_livemap_t *born,
+                             as_trace_reader_t *rd, int workers)
+{
+    size_t n = as_trace_reader_chunk_count(rd);
+    const as_trace_chunk_info_t *info = as_trace_reader_chunks(rd);
+    par_t p = {.classes = &b->o->classes,
+               .n_chunks = n,
+               .n_slots = 2 * (size_t)workers};
+    p.slot = calloc(p.n_slots, sizeof *p.slot);
+    p.ready = calloc(p.n_slots, sizeof *p.ready);
+    worker_t *w = calloc((size_t)workers, sizeof *w);
+    int rc = p.slot && p.ready && w ? AS_OK : AS_ENOMEM;
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv_ready, NULL);
+    pthread_cond_init(&p.cv_space, NULL);
+    for (int i = 0; rc == AS_OK && i < workers; i++) {
+        w[i].p = &p;
+        w[i].ev = malloc(AS_BATCH_READ * sizeof *w[i].ev);
+        if (!w[i].ev || as_trace_reader_clone(rd, &w[i].rd) != AS_OK)
+            rc = AS_ENOMEM;
+    }
+    for (int i = 0; rc == AS_OK && i < workers; i++) {
+        w[i].started = pthread_create(&w[i].th, NULL, worker_main, &w[i]) == 0;
+        if (!w[i].started) rc = AS_EIO;
+    }
+    par_state_t g = {0};
+    for (size_t k = 0; rc == AS_OK && k < n; k++) {
+        size_t s = k % p.n_slots;
+        pthread_mutex_lock(&p.mu);
+        while (p.ready[s] != k + 1)
+            pthread_cond_wait(&p.cv_ready, &p.mu);
+        pthread_mutex_unlock(&p.mu);
+        rc = take_chunk(b, born, &g, &p.slot[s], &info[k]);
+        pthread_mutex_lock(&p.mu);
+        p.consumed = k + 1;
+        pthread_cond_broadcast(&p.cv_space);
+        pthread_mutex_unlock(&p.mu);
+    }
+    pthread_mutex_lock(&p.mu);
+    p.stop = 1;
+    pthread_cond_broadcast(&p.cv_space);
+    pthread_mutex_unlock(&p.mu);
+    for (int i = 0; w && i < workers; i++) {
+        if (w[i].started) pthread_join(w[i].th, NULL);
+        as_trace_reader_close(w[i].rd);
+        free(w[i].ev);
+    }
+    for (size_t i = 0; p.slot && i < p.n_slots; i++) {
+        free(p.slot[i].cls);
+        free(p.slot[i].t_alloc);
+        free(p.slot[i].ext);
+    }
+    pthread_mutex_destroy(&p.mu);
+    pthread_cond_destroy(&p.cv_ready);
+    pthread_cond_destroy(&p.cv_space);
+    free(p.slot);
+    free(p.ready);
+    free(w);
+    return rc;
+}
+
 int as_oracle_build(as_oracle_t *o, as_trace_reader_t *rd,
                     const as_classes_t *classes, int threads, char *err,
                     size_t cap)
@@ -246,9 +503,30 @@ int as_oracle_build_sized(as_oracle_t *o, as_trace_reader_t *rd,
         free(b.patch);
         return rc;
     }
-    rc = as_batchring_create(&ring, rd, AS_BATCH_READ, threads > 1, 4, 1);
+    /* chunks in parallel when the trace is indexed and read from its start;
+     * any failure: everything again, sequentially */
+    int tried = threads > 1 && as_trace_reader_has_index(rd) &&
+                as_trace_reader_chunk_count(rd) > 1 &&
+                as_trace_reader_objects(rd) == 0;
+    int parallel = tried && classify_parallel(&b, &born, rd, threads) == AS_OK;
+    if (tried && !parallel) { /* start afresh */
+        as_livemap_destroy(&born);
+        if (o->fd >= 0) close(o->fd);
+        o->fd = -1;
+        o->n = 0;
+        b.lo = 0;
+        b.n_patch = 0;
+        memset(b.win, 0, 2 * b.win_bytes);
+        if ((rc = as_livemap_init(&born, 1024)) != AS_OK) {
+            free(b.win);
+            free(b.patch);
+            return rc;
+        }
+    }
     long status = 0;
-    for (int last = 0; rc == AS_OK && !last;) {
+    if (!parallel)
+        rc = as_batchring_create(&ring, rd, AS_BATCH_READ, threads > 1, 4, 1);
+    for (int last = 0; !parallel && rc == AS_OK && !last;) {
         const as_batch_t *x = as_batchring_next(ring, 0);
         rc = classify(&b, &born, x->ev, x->n);
         status = x->status;
@@ -272,6 +550,7 @@ int as_oracle_build_sized(as_oracle_t *o, as_trace_reader_t *rd,
         return rc;
     }
     o->built = 1;
+    o->parallel = parallel;
     return AS_OK;
 }
 

@@ -41,6 +41,7 @@ typedef struct {
                              mem[i / 2] */
     int fd;               /* else the temporary file, same layout */
     int built;            /* the pre-pass succeeded */
+    int parallel;         /* its chunks were decoded in parallel */
 } as_oracle_t;
 
 typedef struct {
@@ -51,9 +52,12 @@ typedef struct {
 } as_oracle_cursor_t;
 
 /* as_oracle_build: read rd from its current place to the end, learning
- * the class of every object, then rewind it. With threads >= 2 the
- * decoding runs on a thread of its own, ahead of the classification (the
- * table is the same). The temporary file goes to $TMPDIR (default /tmp).
+ * the class of every object, then rewind it. With threads >= 2 and a
+ * trace whose footer indexes several chunks, read from its start,
+ * `threads` workers decode and classify whole chunks in parallel, each
+ * with a reader of its own (o->parallel = 1); otherwise, with threads >=
+ * 2, the decoding runs on a thread of its own, ahead of the
+ * classification. The table is the same every way. The temporary file goes to $TMPDIR (default /tmp).
  * @return 0; a trace error (err from the reader); AS_EIO (err names the
  * temporary file); AS_ENOMEM. On failure *o holds nothing. */
 int as_oracle_build(as_oracle_t *o, as_trace_reader_t *rd,

@@ -64,6 +64,29 @@ for b in blocks:
 print("ok   sweep figure data = mean, min, max of the summaries")
 PY
 
+# Decode once, replay many: the 8 runs of each trace went through one
+# `allocsim run --config ...` process, and each gives what the same run
+# alone gives (summary apart from timing and provenance, every CSV).
+grep -q -- '"--config"' "u/runs/$(ls u/runs | head -1)/summary.json" ||
+  { echo "FAIL sweep did not group the runs of a trace into one pass"; fail=1; }
+n_same=0
+while IFS=$'\t' read -r dir cmd; do
+  case $dir in */a.ast_bestfit_none_131072_never_*|*/b.ast_hoard_none_always_*|*/a.ast_hoard_none_never_*) ;; *) continue;; esac
+  cmd=${cmd#allocsim run }
+  cmd=${cmd% -o *}
+  # shellcheck disable=SC2086
+  "$A" run -q $cmd -o alone >/dev/null 2>&1 || { echo "FAIL alone: $cmd"; fail=1; }
+  d=u/${dir#u/}
+  for f in $(cd alone && ls *.csv); do
+    cmp -s "alone/$f" "$d/$f" || { echo "FAIL $f of $dir differs from the run alone"; fail=1; }
+  done
+  cmp -s <(nosum alone/summary.json) <(nosum "$d/summary.json") &&
+    n_same=$((n_same + 1)) || { echo "FAIL summary of $dir differs from the run alone"; fail=1; }
+  rm -rf alone
+done < <("$A" sweep spec.json --list -o u)
+[ $n_same = 3 ] && echo "ok   3 grouped runs identical to the same runs alone" ||
+  { echo "FAIL compared $n_same grouped runs with runs alone, wanted 3"; fail=1; }
+
 # Kill a sweep after a few runs, then finish it.
 "$A" sweep spec.json -o k -j 1 >/dev/null 2>&1 & bg=$!
 for i in $(seq 1 600); do
@@ -93,8 +116,9 @@ for f in compare.csv compare.md compare.json $(cd u && ls *.dat *.gp); do
 done
 [ $fail = 0 ] && echo "ok   resumed sweep identical to the uninterrupted one"
 
-# Progress on a terminal: done/total, failures, ETA.
-rm -rf k/runs/a.ast_hoard*
+# Progress on a terminal: done/total, failures, ETA (counted when a
+# process ends: here one per trace).
+rm -rf k/runs/*_hoard*
 script -qec "'$A' sweep spec.json -o k -j 1" /dev/null > tty.txt 2>&1
 grep -q "sweep: 16/16 done, 0 failed" tty.txt && grep -q "ETA" tty.txt &&
   echo "ok   progress on a terminal" || { echo "FAIL no progress on a terminal:"; cat tty.txt; fail=1; }

@@ -129,6 +129,14 @@ struct as_trace_reader {
     uint32_t frames_cap, max_frame;
     uint64_t nframe_defs;
 
+    /* detached (as_trace_reader_seek_chunk): chunks [cur_chunk, end_chunk)
+     * only, definitions counted and not kept, the checks that need earlier
+     * chunks' records left to the caller through det */
+    int detached;
+    size_t end_chunk;
+    uint64_t seek_events; /* events before the first chunk read */
+    as_trace_detached_t det;
+
     /* the definition returned by next_record */
     int last_def; /* AS_TAG_FRAME / _STACK / _META */
     uint32_t last_def_id;
@@ -667,7 +675,9 @@ static int load_chunk(as_trace_reader_t *r)
 {
     uint64_t off;
     if (r->have_index) {
-        if (r->cur_chunk >= r->nchunks) return end_of_trace(r, 0, NULL);
+        if (r->cur_chunk >= r->nchunks ||
+            (r->detached && r->cur_chunk >= r->end_chunk))
+            return end_of_trace(r, 0, NULL);
         off = r->chunks[r->cur_chunk].offset;
     } else {
         off = r->next_off;
@@ -955,10 +965,41 @@ static int decode_sample(as_trace_reader_t *r, const uint8_t *tagp)
              sizeof *r->samples))
         return errorf(r, AS_ENOMEM, r->chunk_off, "out of memory (samples)");
     m.events_before = r->events_done + r->ch_events;
+    if (r->detached) {
+        if (!r->det.samples) {
+            r->det.first_sample_t = m.t_ns;
+            r->det.events_before_first_sample =
+                m.events_before - r->seek_events;
+        }
+        r->det.samples++;
+        r->det.last_sample_t = m.t_ns;
+    }
     r->samples[r->nsamples++] = m;
     r->samples_total++;
     r->floor_t = m.t_ns;
     return 0;
+}
+
+/* Detached: keep the largest id - lim of a definition (id <= 2^32 - 1),
+ * which the caller compares with twice the definitions before the seek. */
+static void note_excess(int64_t *excess, uint64_t id, uint64_t lim)
+{
+    int64_t e = (int64_t)id - (int64_t)lim;
+    if (e > *excess) *excess = e;
+}
+
+/* Detached: the stacks events [0, n) name, all after the definitions
+ * absorbed so far but the one pending (decoded after them): an id above
+ * those defined since the seek must be defined before it. */
+static void note_stacks(as_trace_reader_t *r, const as_event_t *ev, size_t n)
+{
+    uint64_t need = r->det.stack_need, have = r->det.max_stack_def;
+    for (size_t i = 0; i < n; i++)
+        if (ev[i].stack > have && ev[i].stack > need) need = ev[i].stack;
+    r->det.stack_need = need;
+    if (r->det.pending_stack > r->det.max_stack_def)
+        r->det.max_stack_def = r->det.pending_stack;
+    r->det.pending_stack = 0;
 }
 
 /* Decode the definition whose tag is at tagp (body in the defs stream). */
@@ -975,7 +1016,9 @@ static int decode_def(as_trace_reader_t *r, const uint8_t *tagp)
                                  "expected frame id, pc and offset, "
                                  "found the end of the definition stream");
         uint64_t lim = 2 * r->nframe_defs + AS_TRACE_ID_SLACK;
-        if (id == 0 || id > lim)
+        if (r->detached && id > 0 && id <= UINT32_MAX)
+            note_excess(&r->det.frame_excess, id, lim);
+        else if (id == 0 || id > lim)
             return payload_error(r, tagp,
                                  "expected a frame id in 1..%llu, "
                                  "found %llu",
@@ -985,6 +1028,11 @@ static int decode_def(as_trace_reader_t *r, const uint8_t *tagp)
         if ((rc = get_string(r, tagp, &mod, &ml, "module")) ||
             (rc = get_string(r, tagp, &sym, &sl, "symbol")))
             return rc;
+        if (r->detached) {
+            r->nframe_defs++;
+            r->det.frame_defs++;
+            goto done;
+        }
         if (id >= r->frames_cap) {
             size_t cap = r->frames_cap, old = cap;
             if (grow((void **)&r->frames, &cap, (size_t)id + 1,
@@ -1014,7 +1062,9 @@ static int decode_def(as_trace_reader_t *r, const uint8_t *tagp)
                                  "expected stack id and depth, found "
                                  "the end of the definition stream");
         uint64_t lim = 2 * r->nstack_defs + AS_TRACE_ID_SLACK;
-        if (id == 0 || id > lim)
+        if (r->detached && id > 0 && id <= UINT32_MAX)
+            note_excess(&r->det.stack_excess, id, lim);
+        else if (id == 0 || id > lim)
             return payload_error(r, tagp,
                                  "expected a stack id in 1..%llu, "
                                  "found %llu",
@@ -1026,9 +1076,9 @@ static int decode_def(as_trace_reader_t *r, const uint8_t *tagp)
                                  "expected a stack depth <= %u and "
                                  "within the definition stream, found %llu",
                                  AS_TRACE_MAX_DEPTH, (unsigned long long)v1);
-        if (r->pool_len + v1 > UINT32_MAX ||
-            grow((void **)&r->pool, &r->pool_cap, r->pool_len + (size_t)v1,
-                 sizeof *r->pool))
+        if (!r->detached && (r->pool_len + v1 > UINT32_MAX ||
+                             grow((void **)&r->pool, &r->pool_cap,
+                                  r->pool_len + (size_t)v1, sizeof *r->pool)))
             return errorf(r, AS_ENOMEM, r->chunk_off, "out of memory");
         for (uint64_t i = 0; i < v1; i++) {
             if (get_v(r, AS_S_DEFS, &v2) || v2 > UINT32_MAX)
@@ -1038,7 +1088,13 @@ static int decode_def(as_trace_reader_t *r, const uint8_t *tagp)
                                      (unsigned long long)v1,
                                      (unsigned long long)id,
                                      (unsigned long long)i);
-            r->pool[r->pool_len + i] = (uint32_t)v2;
+            if (!r->detached) r->pool[r->pool_len + i] = (uint32_t)v2;
+        }
+        if (r->detached) {
+            r->nstack_defs++;
+            r->det.stack_defs++;
+            r->det.pending_stack = (uint32_t)id; /* see note_stacks */
+            goto done;
         }
         if (id >= r->stacks_cap) {
             size_t cap = r->stacks_cap, old = cap;
@@ -1073,6 +1129,7 @@ static int decode_def(as_trace_reader_t *r, const uint8_t *tagp)
                              "stack, meta%s), found 0x%02x",
                              r->version >= 2 ? " or sample" : "", tag);
     }
+done:
     r->last_def = tag;
     r->last_def_id = (uint32_t)id;
     return 0;
@@ -1628,10 +1685,13 @@ static int decode_events_v3(as_trace_reader_t *r, as_event_t *evs, size_t cap,
     return 0;
 }
 
-/* Fill evs with up to cap events; stop after a definition if rec_mode. */
+/* Fill evs with up to cap events. With def non-NULL, stop after a
+ * definition record (absorbed; *def = 1) and return the events before it;
+ * *def = 0 otherwise. @return the events stored, or a negative error. */
 static long next_common(as_trace_reader_t *r, as_event_t *evs, size_t cap,
-                        int rec_mode)
+                        int *def)
 {
+    if (def) *def = 0;
     if (r->err) return r->err;
     size_t n = 0;
     while (n < cap) {
@@ -1646,10 +1706,16 @@ static long next_common(as_trace_reader_t *r, as_event_t *evs, size_t cap,
             if (rc) return rc;
             continue;
         }
-        int rc = r->version >= 3 ? decode_events_v3(r, evs, cap, &n, rec_mode)
-                                 : decode_events(r, evs, cap, &n, rec_mode);
+        size_t n0 = n;
+        int stop = def || r->detached;
+        int rc = r->version >= 3 ? decode_events_v3(r, evs, cap, &n, stop)
+                                 : decode_events(r, evs, cap, &n, stop);
         if (rc < 0) return rc;
-        if (rc == AS_DECODE_DEF) return -100; /* definition: see next_record */
+        if (r->detached) note_stacks(r, evs + n0, n - n0);
+        if (rc == AS_DECODE_DEF && def) {
+            *def = 1;
+            break;
+        }
     }
     return (long)n;
 }
@@ -1658,23 +1724,26 @@ long as_trace_reader_next_batch(as_trace_reader_t *r, as_event_t *evs,
                                 size_t cap)
 {
     if (cap == 0) return r->err ? r->err : 0;
-    return next_common(r, evs, cap, 0);
+    return next_common(r, evs, cap, NULL);
 }
 
 int as_trace_reader_next(as_trace_reader_t *r, as_event_t *ev)
 {
-    return (int)next_common(r, ev, 1, 0);
+    return (int)next_common(r, ev, 1, NULL);
 }
 
-int as_trace_reader_next_record(as_trace_reader_t *r, as_trace_record_t *rec)
+long as_trace_reader_next_span(as_trace_reader_t *r, as_event_t *evs,
+                               size_t cap, int *def)
+{
+    *def = 0;
+    if (cap == 0) return r->err ? r->err : 0;
+    return next_common(r, evs, cap, def);
+}
+
+void as_trace_reader_last_def(const as_trace_reader_t *r,
+                              as_trace_record_t *rec)
 {
     memset(rec, 0, sizeof *rec);
-    long rc = next_common(r, &rec->event, 1, 1);
-    if (rc == 1) {
-        rec->kind = AS_TRACE_REC_EVENT;
-        return 1;
-    }
-    if (rc != -100) return (int)rc;
     rec->id = r->last_def_id;
     if (r->last_def == AS_TAG_FRAME) {
         rec->kind = AS_TRACE_REC_FRAME;
@@ -1692,7 +1761,59 @@ int as_trace_reader_next_record(as_trace_reader_t *r, as_trace_record_t *rec)
         rec->key = r->meta[r->last_meta].key;
         rec->value = r->meta[r->last_meta].value;
     }
+}
+
+int as_trace_reader_next_record(as_trace_reader_t *r, as_trace_record_t *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    int def;
+    long rc = next_common(r, &rec->event, 1, &def);
+    if (rc == 1) {
+        rec->kind = AS_TRACE_REC_EVENT;
+        return 1;
+    }
+    if (rc < 0 || !def) return (int)rc;
+    as_trace_reader_last_def(r, rec);
     return 1;
+}
+
+int as_trace_reader_seek_chunk(as_trace_reader_t *r, size_t k, size_t count)
+{
+    if (!r->have_index || k > r->nchunks) return AS_EINVAL;
+    if (r->err) return r->err;
+    r->detached = 1;
+    r->end_chunk = count > r->nchunks - k ? r->nchunks : k + count;
+    r->cur_chunk = k;
+    r->next_off = k < r->nchunks ? r->chunks[k].offset : r->data_end;
+    r->in_chunk = 0;
+    r->done = 0;
+    r->next_id =
+        k < r->nchunks
+            ? r->chunks[k].first_object
+            : (k ? r->chunks[k - 1].first_object + r->chunk_allocs[k - 1] : 0);
+    r->prev_last_t = k ? r->chunks[k - 1].last_t_ns : 0;
+    uint64_t ev = 0;
+    for (size_t i = 0; i < k; i++)
+        ev += r->chunks[i].events;
+    r->events_done = r->seek_events = ev;
+    r->floor_t = 0;
+    r->nsamples = 0;
+    r->max_stack = UINT32_MAX; /* stack ids are checked by the caller */
+    r->nstack_defs = r->nframe_defs = 0;
+    memset(&r->det, 0, sizeof r->det);
+    r->det.stack_excess = r->det.frame_excess = INT64_MIN;
+    return 0;
+}
+
+const as_trace_detached_t *as_trace_reader_detached(const as_trace_reader_t *r)
+{
+    return &r->det;
+}
+
+int as_trace_reader_clone(const as_trace_reader_t *r, as_trace_reader_t **out)
+{
+    if (r->mem) return as_trace_reader_open_mem(out, r->path, r->mem, r->size);
+    return as_trace_reader_open(out, r->path);
 }
 
 int as_trace_reader_rewind(as_trace_reader_t *r)

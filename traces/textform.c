@@ -8,6 +8,7 @@
 #include "traces/textform.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,45 +49,100 @@ static int putf(as_textbuf_t *b, const char *fmt, ...)
     return 0;
 }
 
-/* Append the decimal numbers v[0..n), each after a space, to the line
- * starting with `lead` (a record's letter): the events are most of a
- * trace, and this is several times faster than vsnprintf for them. */
-static int put_u64s(as_textbuf_t *b, const char *lead, const uint64_t *v, int n)
+static const char pairs[201] = "00010203040506070809"
+                               "10111213141516171819"
+                               "20212223242526272829"
+                               "30313233343536373839"
+                               "40414243444546474849"
+                               "50515253545556575859"
+                               "60616263646566676869"
+                               "70717273747576777879"
+                               "80818283848586878889"
+                               "90919293949596979899";
+
+/* Write exactly 8 digits of x (< 10^8, leading zeros kept) at o, with
+ * 32-bit arithmetic, two digits per step. */
+static inline void put_dec8(char *o, uint32_t x)
 {
-    if (reserve(b, 8 + 21 * (size_t)n)) return AS_ENOMEM;
-    char *o = b->p + b->len;
-    while (*lead)
-        *o++ = *lead++;
-    static const char pairs[201] = "00010203040506070809"
-                                   "10111213141516171819"
-                                   "20212223242526272829"
-                                   "30313233343536373839"
-                                   "40414243444546474849"
-                                   "50515253545556575859"
-                                   "60616263646566676869"
-                                   "70717273747576777879"
-                                   "80818283848586878889"
-                                   "90919293949596979899";
-    for (int i = 0; i < n; i++) {
-        char d[20];
-        int k = 20; /* d[k..20) holds the digits */
-        uint64_t x = v[i];
-        while (x >= 100) { /* two digits per division */
-            unsigned r = (unsigned)(x % 100);
-            x /= 100;
-            d[--k] = pairs[2 * r + 1];
-            d[--k] = pairs[2 * r];
-        }
-        if (x >= 10) {
-            d[--k] = pairs[2 * x + 1];
-            d[--k] = pairs[2 * x];
-        } else {
-            d[--k] = (char)('0' + x);
-        }
-        *o++ = ' ';
-        memcpy(o, d + k, (size_t)(20 - k));
-        o += 20 - k;
+    uint32_t hi = x / 10000, lo = x % 10000;
+    memcpy(o, pairs + 2 * (hi / 100), 2);
+    memcpy(o + 2, pairs + 2 * (hi % 100), 2);
+    memcpy(o + 4, pairs + 2 * (lo / 100), 2);
+    memcpy(o + 6, pairs + 2 * (lo % 100), 2);
+}
+
+/* Write x (< 10^8) in decimal at o without leading zeros; writes up to 8
+ * bytes whatever the length. @return the end. */
+static inline __attribute__((always_inline)) char *put_dec_small(char *o,
+                                                                 uint32_t x)
+{
+    if (x < 10) {
+        *o = (char)('0' + x);
+        return o + 1;
     }
+    if (x < 100) {
+        memcpy(o, pairs + 2 * x, 2);
+        return o + 2;
+    }
+    char d[16];
+    put_dec8(d, x);
+    memset(d + 8, 0, 8);
+    unsigned n = 3u + (x >= 1000) + (x >= 10000) + (x >= 100000) +
+                 (x >= 1000000) + (x >= 10000000);
+    memcpy(o, d + 8 - n, 8);
+    return o + n;
+}
+
+/* Write ' ' and x in decimal at o: the events are most of a trace, and
+ * this is several times faster than vsnprintf for them (blocks of eight
+ * digits in 32-bit arithmetic). o must have room for 21 + 8 bytes.
+ * @return the end. */
+static inline __attribute__((always_inline)) char *put_dec(char *o, uint64_t x)
+{
+    *o++ = ' ';
+    if (x < 100000000u) return put_dec_small(o, (uint32_t)x);
+    uint64_t hi = x / 100000000u;
+    uint32_t lo = (uint32_t)(x % 100000000u);
+    if (hi < 100000000u) {
+        o = put_dec_small(o, (uint32_t)hi);
+    } else {
+        o = put_dec_small(o, (uint32_t)(hi / 100000000u));
+        put_dec8(o, (uint32_t)(hi % 100000000u));
+        o += 8;
+    }
+    put_dec8(o, lo);
+    return o + 8;
+}
+
+/* Append the line of event e (with its newline) at o; room for
+ * AS_EVENT_LINE_MAX bytes. @return the end. */
+static inline char *put_event(char *o, const as_event_t *e)
+{
+    *o = e->kind == AS_EV_ALLOC ? 'a' : e->kind == AS_EV_FREE ? 'f' : 'r';
+    o = put_dec(o + 1, e->t_ns);
+    o = put_dec(o, e->thread);
+    o = put_dec(o, e->cpu);
+    o = put_dec(o, e->object);
+    if (e->kind != AS_EV_FREE) {
+        if (e->kind != AS_EV_ALLOC) o = put_dec(o, e->new_object);
+        o = put_dec(o, e->size);
+        o = put_dec(o, e->align);
+        o = put_dec(o, e->stack);
+        if (e->stack_height) o = put_dec(o, e->stack_height);
+    }
+    *o++ = '\n';
+    return o;
+}
+
+#define AS_EVENT_LINE_MAX (2 + 9 * 21 + 8) /* put_event's longest, scratch */
+
+int as_text_format_events(as_textbuf_t *b, const as_event_t *ev, size_t n)
+{
+    if (n > SIZE_MAX / AS_EVENT_LINE_MAX || reserve(b, n * AS_EVENT_LINE_MAX))
+        return AS_ENOMEM;
+    char *o = b->p + b->len;
+    for (size_t i = 0; i < n; i++)
+        o = put_event(o, &ev[i]);
     b->len = (size_t)(o - b->p);
     b->p[b->len] = '\0';
     return 0;
@@ -152,6 +208,15 @@ long as_text_unescape(const char *s, size_t n, char *out)
     return (long)o;
 }
 
+int as_text_append(as_textbuf_t *b, const char *p, size_t n)
+{
+    if (reserve(b, n)) return AS_ENOMEM;
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
 int as_text_format_meta(as_textbuf_t *b, const char *key, const char *value)
 {
     if (putf(b, "meta") || put_str(b, key) || put_str(b, value) ||
@@ -163,7 +228,6 @@ int as_text_format_meta(as_textbuf_t *b, const char *key, const char *value)
 int as_text_format_record(as_textbuf_t *b, const as_trace_record_t *rec)
 {
     const as_event_t *e = &rec->event;
-    int rc = 0;
     switch (rec->kind) {
     case AS_TRACE_REC_META:
         return as_text_format_meta(b, rec->key, rec->value);
@@ -194,28 +258,11 @@ int as_text_format_record(as_textbuf_t *b, const as_trace_record_t *rec)
         }
         break;
     }
-    case AS_TRACE_REC_EVENT: {
+    case AS_TRACE_REC_EVENT:
         /* a T THREAD CPU OBJECT SIZE ALIGN STACK [HEIGHT]; f T THREAD CPU
          * OBJECT; r T THREAD CPU OBJECT NEW_OBJECT SIZE ALIGN STACK [HEIGHT].
          * The stack height only when known: v1-era text stays as it was. */
-        uint64_t v[9] = {e->t_ns, e->thread, e->cpu, e->object};
-        int n;
-        const char *tag;
-        if (e->kind == AS_EV_ALLOC) {
-            v[4] = e->size, v[5] = e->align, v[6] = e->stack;
-            tag = "a", n = 7;
-        } else if (e->kind == AS_EV_FREE) {
-            tag = "f", n = 4;
-        } else {
-            v[4] = e->new_object, v[5] = e->size, v[6] = e->align;
-            v[7] = e->stack;
-            tag = "r", n = 8;
-        }
-        if (e->kind != AS_EV_FREE && e->stack_height) v[n++] = e->stack_height;
-        rc = put_u64s(b, tag, v, n);
-        if (rc) return rc;
-        break;
-    }
+        return as_text_format_events(b, e, 1);
     default:
         return AS_EINVAL;
     }

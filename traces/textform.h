@@ -36,6 +36,14 @@ typedef struct {
  * @return 0 or AS_ENOMEM. */
 int as_text_format_record(as_textbuf_t *b, const as_trace_record_t *rec);
 
+/* as_text_format_events: append the lines of the n events ev[0..n), the
+ * same bytes as n calls of as_text_format_record (the fast path of
+ * `allocsim cat`). @return 0 or AS_ENOMEM. */
+int as_text_format_events(as_textbuf_t *b, const as_event_t *ev, size_t n);
+
+/* as_text_append: append the n bytes at p. @return 0 or AS_ENOMEM. */
+int as_text_append(as_textbuf_t *b, const char *p, size_t n);
+
 /* as_text_format_meta: append "meta <key> <value>\n". */
 int as_text_format_meta(as_textbuf_t *b, const char *key, const char *value);
 

@@ -288,6 +288,23 @@ typedef struct {
  * valid until the next call. @return 1, 0 at end, or a negative error. */
 int as_trace_reader_next_record(as_trace_reader_t *r, as_trace_record_t *rec);
 
+/* as_trace_reader_next_span: up to cap events in file order, stopping
+ * after the first definition record that follows them (`cat` prints a
+ * trace a batch at a time this way). *def is 1 when such a record ended
+ * the span (it has been absorbed, as _next_record does;
+ * as_trace_reader_last_def describes it), else 0. The same records in the
+ * same order as _next_record gives. @return the events stored (0 with
+ * *def = 1: a definition came first; 0 with *def = 0: the end), or a
+ * negative error. */
+long as_trace_reader_next_span(as_trace_reader_t *r, as_event_t *evs,
+                               size_t cap, int *def);
+
+/* as_trace_reader_last_def: the definition record that ended the last
+ * span (or _next_record's), as _next_record returns it; pointers valid
+ * until the next call on r. */
+void as_trace_reader_last_def(const as_trace_reader_t *r,
+                              as_trace_record_t *rec);
+
 /* as_trace_reader_open_mem: like _open, over `size` bytes at `data` (kept,
  * not copied; must outlive the reader). `name` is used in messages. */
 int as_trace_reader_open_mem(as_trace_reader_t **r, const char *name,
@@ -298,6 +315,48 @@ int as_trace_reader_has_index(const as_trace_reader_t *r);
 
 /* Objects allocated by the events read so far (the next id). */
 uint64_t as_trace_reader_objects(const as_trace_reader_t *r);
+
+/* ------------------------------------------------- chunks in parallel
+ * A second reader of the same file can decode any chunk of an indexed
+ * trace on its own (every chunk restarts its deltas and ids come from the
+ * index), detached from the chunks before it: the checks that need their
+ * records are the caller's, from as_trace_detached_t (sim/oracle.c does
+ * them in chunk order and, on any doubt, reads the trace from the start
+ * as before). */
+
+typedef struct {
+    uint64_t stack_defs, frame_defs;    /* definitions read since the seek */
+    int64_t stack_excess, frame_excess; /* largest id - (2 * definitions
+                                           of its kind since the seek +
+                                           AS_TRACE_ID_SLACK) over them,
+                                           INT64_MIN when none: valid when
+                                           <= 2 * those before the seek */
+    uint32_t max_stack_def; /* highest stack id defined since the seek */
+    uint32_t pending_stack; /* (internal) */
+    uint64_t stack_need;    /* highest stack id an event named before it
+                                was defined since the seek (0 none): valid
+                                when <= the highest defined before it */
+    uint64_t samples;       /* real-memory samples read since the seek */
+    uint64_t first_sample_t, last_sample_t;
+    uint64_t events_before_first_sample; /* events since the seek */
+} as_trace_detached_t;
+
+/* as_trace_reader_clone: a second reader of r's file (reopened by path,
+ * or the same memory), at its start. @return as as_trace_reader_open. */
+int as_trace_reader_clone(const as_trace_reader_t *r, as_trace_reader_t **out);
+
+/* as_trace_reader_seek_chunk: read chunks [k, k + count) of an indexed
+ * trace (then the end), detached: events are checked against the chunk
+ * headers and the index as always, but stack ids, definition id bounds
+ * and times after earlier chunks' samples are not checked; definitions
+ * are counted into as_trace_reader_detached() and not kept (stack and
+ * frame lookups answer nothing). @return 0, AS_EINVAL (no index, k past
+ * the end), or the reader's sticky error. */
+int as_trace_reader_seek_chunk(as_trace_reader_t *r, size_t k, size_t count);
+
+/* as_trace_reader_detached: what the caller must check of the chunks read
+ * since the last seek (above). */
+const as_trace_detached_t *as_trace_reader_detached(const as_trace_reader_t *r);
 
 /* ------------------------------------------------- additions (format v2)
  * The file's version, and the real-memory samples met so far. */

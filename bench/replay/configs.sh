@@ -9,7 +9,8 @@
 # Configurations: tcmalloc, llama, hoard, bestfit, private-heaps and
 # ownership-heaps, each with --predictor none and oracle, on
 # `allocsim gen server-mix --events EVENTS --seed 1`. Prints the wall time
-# of each and the ratio separate / one pass per round.
+# of each and the ratio separate / one pass per round, and the CPU time
+# (user + sys, GNU time) of each, which a shared machine disturbs less.
 set -euo pipefail
 build=${1:-build}
 events=${2:-2000000}
@@ -26,18 +27,22 @@ done
 one() {
   local a=() s
   for s in "${specs[@]}"; do a+=(--config "$s"); done
-  "$allocsim" run -q "${a[@]}" "$trace" -o "$out/one" >/dev/null
+  /usr/bin/time -f "%U %S" -a -o "$out/cpu-one" \
+    "$allocsim" run -q "${a[@]}" "$trace" -o "$out/one" >/dev/null
 }
 sep() {
   local s p pred
   for s in "${specs[@]}"; do
     p=${s%%,*}; pred=none
     [ "$s" != "$p" ] && pred=oracle
-    "$allocsim" run -q -p "$p" --predictor "$pred" "$trace" -o "$out/sep-$s" >/dev/null
+    /usr/bin/time -f "%U %S" -a -o "$out/cpu-sep" \
+      "$allocsim" run -q -p "$p" --predictor "$pred" "$trace" -o "$out/sep-$s" >/dev/null
   done
 }
 now() { date +%s.%N; }
+cpu() { awk '{s += $1 + $2} END {printf "%.2f", s}' "$out/cpu-$1"; }
 for r in $(seq 1 "$rounds"); do
+  rm -f "$out/cpu-one" "$out/cpu-sep"
   if [ $((r % 2)) = 1 ]; then
     t0=$(now); one; t1=$(now); sep; t2=$(now)
     a=$(echo "$t1 - $t0" | bc); b=$(echo "$t2 - $t1" | bc)
@@ -45,5 +50,6 @@ for r in $(seq 1 "$rounds"); do
     t0=$(now); sep; t1=$(now); one; t2=$(now)
     b=$(echo "$t1 - $t0" | bc); a=$(echo "$t2 - $t1" | bc)
   fi
-  echo "round $r: one pass ${a}s, 12 separate runs ${b}s, separate/one $(echo "scale=2; $b / $a" | bc)x"
+  echo "round $r: one pass ${a}s, 12 separate runs ${b}s, separate/one $(echo "scale=2; $b / $a" | bc)x;" \
+       "CPU one pass $(cpu one)s, separate $(cpu sep)s, separate/one $(echo "scale=2; $(cpu sep) / $(cpu one)" | bc)x"
 done

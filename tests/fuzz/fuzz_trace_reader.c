@@ -1,8 +1,11 @@
 /* fuzz_trace_reader.c - libFuzzer target: any byte string, opened as a
  * trace, must give events or a clean error, never a crash, a hang, an
  * out-of-bounds access or a leak. It reads the whole trace twice (batch,
- * then record by record after a rewind) and touches every definition, so
- * the reader's hot path, its definitions and its scanning mode all run. */
+ * then record by record after a rewind), touches every definition, reads
+ * it a third time a span at a time (as `cat` does), and decodes each of
+ * its first chunks detached by a second reader (as the oracle's parallel
+ * pre-pass does), so the reader's hot path, its definitions, its scanning
+ * mode and its chunk seeking all run. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -48,7 +51,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         while (as_trace_reader_next_record(r, &rec) == 1)
             sum += rec.kind;
     }
+    if (as_trace_reader_rewind(r) == 0) {
+        int def;
+        while ((n = as_trace_reader_next_span(r, evs, 64, &def)) > 0 || def) {
+            for (long i = 0; i < n; i++)
+                sum += evs[i].t_ns;
+            if (def) {
+                as_trace_record_t rec;
+                as_trace_reader_last_def(r, &rec);
+                sum += rec.kind + rec.id;
+            }
+        }
+    }
     (void)as_trace_reader_truncated(r);
+    as_trace_reader_t *c;
+    if (as_trace_reader_clone(r, &c) == 0)
+        for (size_t ch = 0; ch < as_trace_reader_chunk_count(c) && ch < 64;
+             ch++) {
+            if (as_trace_reader_seek_chunk(c, ch, 1) != 0) break;
+            while ((n = as_trace_reader_next_batch(c, evs, 64)) > 0)
+                sum += evs[0].stack;
+            const as_trace_detached_t *d = as_trace_reader_detached(c);
+            sum += d->stack_need + (uint64_t)d->stack_excess + d->samples;
+            size_t ns;
+            as_trace_reader_samples(c, &ns);
+            as_trace_reader_drop_samples(c, ns);
+            if (n < 0) break;
+        }
+    as_trace_reader_close(c);
     as_trace_reader_close(r);
     return (int)(sum & 0);
 }
