@@ -83,9 +83,9 @@ typedef struct {
 
 /* as_policy_default_align: the alignment a request of `size` bytes with
  * align 0 must get: 16, but only 8 for requests of at most 8 bytes, which
- * hold no object needing more (C's rule; TCMalloc serves them from its
- * 8-byte class, tcmalloc.small_align8). A policy may give more; the
- * checking layers demand this much. @return 8 or 16. */
+ * hold no object needing more (C's rule; TCMalloc's operator new serves
+ * them from its 8-byte class, tcmalloc.small_align8). A policy may give
+ * more; the checking layers demand this much. @return 8 or 16. */
 static inline size_t as_policy_default_align(size_t size)
 {
     return size <= 8 ? 8 : 16;

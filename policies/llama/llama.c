@@ -1134,6 +1134,59 @@ static uint64_t llama_tick(void *state, const as_ctx_t *ctx)
     return L->tick_ns;
 }
 
+/* Census names: one per class (at most MAX_CLASSES) for each measure. */
+#define LL_CLASS_NAMES(pre)                                                    \
+    {                                                                          \
+        pre "0", pre "1", pre "2", pre "3", pre "4", pre "5", pre "6",         \
+            pre "7", pre "8", pre "9", pre "10", pre "11", pre "12", pre "13", \
+            pre "14", pre "15"                                                 \
+    }
+
+/* The census of the open and active pages of each class, read-only: used
+ * blocks, the part of them held by units of shorter classes (recycled), the
+ * small blocks that are partly free (some lines free, some used) and the
+ * bytes of used lines and medium runs. It tells how full the resident pages
+ * of a class are (docs/benchmarks.md, headline section, uses it). */
+static void llama_census(const llama_t *L, as_stat_fn fn, void *arg)
+{
+    static const char *const used_names[MAX_CLASSES] =
+        LL_CLASS_NAMES("llama_used_blocks_class_");
+    static const char *const recycled_names[MAX_CLASSES] =
+        LL_CLASS_NAMES("llama_recycled_blocks_class_");
+    static const char *const partial_names[MAX_CLASSES] =
+        LL_CLASS_NAMES("llama_partial_blocks_class_");
+    static const char *const bytes_names[MAX_CLASSES] =
+        LL_CLASS_NAMES("llama_used_line_bytes_class_");
+    uint64_t used[MAX_CLASSES] = {0}, recycled[MAX_CLASSES] = {0};
+    uint64_t partial[MAX_CLASSES] = {0}, bytes[MAX_CLASSES] = {0};
+    for (uint32_t s = 0; s < L->nslots; s++) {
+        const page_t *p = L->slots[s];
+        if (!p || (p->state != P_OPEN && p->state != P_ACTIVE)) continue;
+        used[p->lc] += p->used_blocks;
+        for (uint32_t b = 0; b < L->bpp; b++) {
+            const blk_t *x = &p->blk[b];
+            uint64_t nb;
+            if (x->state == B_SMALL) {
+                nb = 1;
+                bytes[p->lc] += (uint64_t)(L->lpb - x->free_lines) * L->line;
+                if (x->free_lines > 0) partial[p->lc]++;
+            } else if (x->state == B_MED_HEAD) {
+                nb = x->live;
+                bytes[p->lc] += nb * L->block;
+            } else {
+                continue;
+            }
+            if (x->lc < p->lc) recycled[p->lc] += nb;
+        }
+    }
+    for (uint32_t c = 0; c < L->n; c++) {
+        fn(arg, used_names[c], (double)used[c]);
+        fn(arg, recycled_names[c], (double)recycled[c]);
+        fn(arg, partial_names[c], (double)partial[c]);
+        fn(arg, bytes_names[c], (double)bytes[c]);
+    }
+}
+
 static void llama_stats(void *state, as_stat_fn fn, void *arg)
 {
     static const char *const class_names[MAX_CLASSES] = {
@@ -1177,6 +1230,7 @@ static void llama_stats(void *state, as_stat_fn fn, void *arg)
                 as_u64map_bytes(&L->pages) + sizeof *L));
     for (uint32_t c = 0; c < L->n; c++)
         fn(arg, class_names[c], (double)per[c]);
+    llama_census(L, fn, arg);
 }
 
 static void llama_destroy(void *state)

