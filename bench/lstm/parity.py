@@ -3,7 +3,7 @@
 
     parity.py SAMPLES [--embed 16 --hidden 32 --epochs 8 --patience 2
               --batch 32 --lr 0.01 --seed 1 --init ours|torch
-              --clip 5 --dtype double|float]
+              --init-seed S --clip 5]
 
 torch_ref.py trains the same architecture with PyTorch's own
 initialisation and order. This script removes both differences, so that
@@ -21,9 +21,12 @@ torch_ref.py's run, with the per-epoch lines.
 
 Debian's python3-torch; used only here, never by the build or the tests.
 """
-import argparse, json, math, sys
+import argparse, json, math, os, sys
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_ref import Net, loss_of, read  # the same model, loss and file
 
 M64 = (1 << 64) - 1
 
@@ -48,39 +51,6 @@ class SplitMix:
         for i in range(len(a), 1, -1):
             j = self.next() % i
             a[i - 1], a[j] = a[j], a[i - 1]
-
-
-def read(path):
-    with open(path) as f:
-        if f.readline().split() != ["allocsim-lstm-samples", "1"]:
-            sys.exit(f"{path}: not an allocsim-lstm-samples 1 file")
-        h = f.readline().split()
-        head = {h[i]: int(h[i + 1]) for i in range(0, len(h), 2)}
-        rows = []
-        for line in f:
-            left, right = line.split(":")
-            left = left.split()
-            rows.append((left[0] == "v", [float(x) for x in left[1:]],
-                         [int(x) for x in right.split()]))
-    return head, rows
-
-
-class Net(torch.nn.Module):
-    def __init__(self, V, E, H, C):
-        super().__init__()
-        self.emb = torch.nn.Embedding(V, E)
-        self.lstm = torch.nn.LSTM(E, H, 1, batch_first=True)
-        with torch.no_grad():
-            self.lstm.bias_ih_l0[H:2 * H] = 1.0
-            self.lstm.bias_hh_l0[H:2 * H] = 0.0
-        self.out = torch.nn.Linear(H, C)
-
-    def forward(self, ids, lens):
-        x = self.emb(ids)
-        packed = torch.nn.utils.rnn.pack_padded_sequence(
-            x, lens, batch_first=True, enforce_sorted=False)
-        _, (h, _) = self.lstm(packed)
-        return self.out(h[-1])
 
 
 def our_init(net, V, E, H, C, seed):
@@ -112,24 +82,6 @@ def our_init(net, V, E, H, C, seed):
         net.out.bias.zero_()
 
 
-def batch(rows, idx, T, dtype):
-    seqs = [rows[i][2][-T:] or [0] for i in idx]
-    lens = torch.tensor([len(s) for s in seqs])
-    ids = torch.zeros(len(seqs), int(lens.max()), dtype=torch.long)
-    for b, s in enumerate(seqs):
-        ids[b, :len(s)] = torch.tensor(s)
-    counts = torch.tensor([rows[i][1] for i in idx], dtype=torch.float64)
-    tot = counts.sum(1, keepdim=True)
-    w = counts / tot.clamp(min=1e-300).sqrt()  # allocations x 1/sqrt(n)
-    return ids, lens, counts, w
-
-
-def loss_of(net, rows, idx, T, dtype):
-    ids, lens, counts, w = batch(rows, idx, T, dtype)
-    logp = torch.log_softmax(net(ids, lens).double(), 1)
-    return -(w * logp).sum() / w.sum(), logp, counts, w
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("samples")
@@ -139,11 +91,14 @@ def main():
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--clip", type=float, default=5.0)
     ap.add_argument("--init", choices=("ours", "torch"), default="ours")
-    ap.add_argument("--dtype", choices=("double", "float"), default="double")
+    ap.add_argument("--init-seed", type=int, default=None,
+                    help="with --init ours: draw the weights and the epochs' "
+                    "order from this seed instead (the split stays the "
+                    "file's): train.c's arithmetic from another start")
     a = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(a.seed)
-    dtype = torch.float64 if a.dtype == "double" else torch.float32
+    dtype = torch.float64
     head, rows = read(a.samples)
     T, C, V = head["max_tokens"], head["classes"], head["vocab"]
     n = len(rows)
@@ -157,9 +112,13 @@ def main():
     valid, train = order[:nv], order[nv:]
     if sorted(valid) != [i for i, r in enumerate(rows) if r[0]]:
         sys.exit("the file's split is not train.c's for this seed")
-    net = Net(V, a.embed, a.hidden, C).to(dtype)
+    net = Net(V, a.embed, a.hidden, 1, C).to(dtype)
+    if a.init_seed is not None:  # the epochs' order from the other seed
+        g = SplitMix(a.init_seed ^ 0x5EED0F1A57)
+        g.shuffle(list(range(n)))
     if a.init == "ours":
-        our_init(net, V, a.embed, a.hidden, C, a.seed)
+        our_init(net, V, a.embed, a.hidden, C,
+                 a.seed if a.init_seed is None else a.init_seed)
         # train.c has one bias vector per layer; PyTorch's LSTM has two
         # (b_ih + b_hh), each moved by Adam and counted by the clip: keep
         # b_hh at zero so that the parameters are the same
@@ -179,7 +138,7 @@ def main():
             perm = [perm[i] for i in torch_perm]
         lsum, nb = 0.0, 0
         for s in range(0, len(perm), a.batch):
-            loss = loss_of(net, rows, perm[s:s + a.batch], T, dtype)[0]
+            loss = loss_of(net, rows, perm[s:s + a.batch], T)[0]
             opt.zero_grad()
             loss.backward()
             if a.clip > 0:
@@ -190,8 +149,7 @@ def main():
         with torch.no_grad():
             vl = vw = right = alls = 0.0
             for s in range(0, len(valid), a.batch):
-                l, logp, counts, w = loss_of(net, rows, valid[s:s + a.batch],
-                                             T, dtype)
+                l, logp, counts, w = loss_of(net, rows, valid[s:s + a.batch], T)
                 vl += float(l) * float(w.sum())
                 vw += float(w.sum())
                 # ties go to the longer class, as train.c's argmax
@@ -213,6 +171,7 @@ def main():
         if since >= a.patience:
             break
     print(json.dumps({"samples": a.samples, "init": a.init,
+                      "init_seed": a.init_seed,
                       "best_epoch": best[2], "valid_loss": best[0],
                       "valid_acc": best[1], "epochs": epochs}))
 
