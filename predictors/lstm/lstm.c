@@ -5,9 +5,10 @@
  * configuration's as_mem_t. predict() takes a free slot, cuts the stack
  * into words, keeps the last max_tokens ids in the slot's ring and runs the
  * forward pass on the slot's scratch, so threads of a real allocator may
- * predict at once (the first slot is the one of a single caller, so the
- * simulator's memory is what it was; the others are made at the first
- * concurrent call). It never reads true_class, never calls libc and never
+ * predict at once (the first slot is the one of a single caller, on the
+ * memory a single caller had before, so the simulator's memory grows only
+ * by the state's 24 bytes; the others are made at the first concurrent
+ * call). It never reads true_class, never calls libc and never
  * prints.
  */
 #include "predictors/lstm/lstm.h"
