@@ -24,6 +24,7 @@
 #include "common/error.h"
 #include "common/lifetime.h"
 #include "common/util.h"
+#include "predictors/cached/cached.h"
 #include "predictors/lstm/lstm.h"
 #include "predictors/predictor.h"
 #include "sim/cli.h"
@@ -693,14 +694,14 @@ int as_cmd_eval(int argc, char **argv)
                                 .true_class = AS_CLASS_UNKNOWN};
         }
         for (int i = 0; i < ncols; i++) {
-            if (strncmp(cols[i].name, "cached", 6)) continue;
+            if (cols[i].ops != &as_predictor_cached) continue;
             double before[2] = {0, 0}, after[2] = {0, 0};
             cols[i].ops->stats(cols[i].state, hit_stat, before);
             x.cached_score_hit_rate = ratio(before[0], before[1]);
             double t0 = now_s(), calls = 0;
             for (int round = 0; round < 3; round++)
                 for (size_t k = 0; k < n_replay; k++)
-                    cols[i].ops->predict(cols[i].state, &replay[k]);
+                    as_cached_predict(cols[i].state, &replay[k]);
             calls = 3.0 * (double)n_replay;
             double dt = now_s() - t0;
             cols[i].ops->stats(cols[i].state, hit_stat, after);

@@ -29,8 +29,9 @@ static const as_param_spec_t cached_params[] = {
     [AS_CACHED_REFRESH] = {"refresh", AS_PARAM_BOOL, "1", 0, 1, NULL,
                            "on each observed outcome, re-ask the inner "
                            "predictor and update that key's entry "
-                           "(key=pc and key=stack only)"},
-    [AS_CACHED_KEY] = {"key", AS_PARAM_ENUM, "pc", 0, 0, "pc|height|stack",
+                           "(key=height keeps each live object's height "
+                           "for it when the inner predictor learns)"},
+    [AS_CACHED_KEY] = {"key", AS_PARAM_ENUM, "height", 0, 0, "pc|height|stack",
                        "what identifies a context with the size: "
                        "innermost pc and depth; the stack height in bytes "
                        "(LLAMA; the stack id when the trace has no "
@@ -45,20 +46,29 @@ static const as_param_spec_t cached_params[] = {
  * table of (thread % MAX_TABLES). */
 #define MAX_TABLES 4096
 
-/* One cached answer. valid == 0: empty way. */
+/* One cached answer: 16 bytes, so a set of WAYS is one 64-byte line. The
+ * key is kept as its 64-bit hash (two different keys with the same hash
+ * would share an entry; at 2^-64 per pair this does not happen in
+ * practice, and LLAMA's own table is indexed by a hash too). Within a set
+ * the ways are in order of use, most recent first (exact LRU without a
+ * stamp); the valid ways are always the first ones. tag == 0: empty. */
 typedef struct {
-    uint64_t ret;   /* key=pc: return address (pcs[0], or frame/stack id);
-                       key=height: the height, or the stack id; key=stack:
-                       the stack id */
-    uint64_t size;  /* requested bytes, as size_key keeps them */
-    uint64_t used;  /* LRU stamp within the set */
-    uint32_t depth; /* key=pc: stack depth; else a tag (HEIGHT, STACK) */
-    int32_t cls;    /* the inner predictor's answer */
-    uint32_t valid;
+    uint64_t tag; /* hash of the key; never 0 for a valid entry */
+    int32_t cls;  /* the inner predictor's answer */
+    uint32_t unused;
 } cache_entry_t;
+_Static_assert(sizeof(cache_entry_t) == 16, "a set of 4 ways is 64 bytes");
+
+/* The objects whose outcome must find their entry again (key=height with
+ * an inner predictor that learns): object id + 1 -> stack height, open
+ * addressing with linear probing; obj == 0: empty slot. */
+typedef struct {
+    uint64_t obj, height;
+} height_rec_t;
 
 /* Invariants: sets * WAYS == entries (per table); hits + misses ==
- * lookups; disagreements <= verified <= hits; n_tables <= tables_cap. */
+ * lookups; disagreements <= verified <= hits; n_tables <= tables_cap;
+ * n_heights <= heights_mask / 2 + 1 (load at most one half). */
 typedef struct {
     as_mem_t mem;
     const as_predictor_ops_t *inner;
@@ -68,9 +78,12 @@ typedef struct {
     uint32_t sets, entries;
     uint64_t verify_every;
     int refresh, size_key, key, per_thread;
-    uint64_t clock; /* LRU stamps */
-    uint64_t lookups, hits, misses, evictions;
+    int keep_heights; /* key=height, refresh and an inner that learns */
+    uint64_t hits, misses, evictions;
     uint64_t verified, disagreements, refreshes, refresh_changes;
+    height_rec_t *heights; /* keep_heights: heights_mask + 1 slots */
+    uint64_t heights_mask, n_heights, heights_peak;
+    uint64_t heights_lost; /* outcomes whose height could not be kept */
 } cached_state_t;
 
 enum { SIZE_EXACT, SIZE_POW2, SIZE_NONE };
@@ -79,11 +92,6 @@ enum { KEY_PC, KEY_HEIGHT, KEY_STACK };
  * depth there; the tables of one instance use one key kind) */
 #define TAG_HEIGHT 0xffffffffu
 #define TAG_STACK 0xfffffffeu
-
-typedef struct {
-    uint64_t ret, size;
-    uint32_t depth;
-} key_t_;
 
 static uint64_t ret_addr(const as_pred_ctx_t *c)
 {
@@ -103,30 +111,32 @@ static uint64_t size_part(const cached_state_t *s, uint64_t size)
     return p;
 }
 
-/* The key of a context. key=height falls back to the stack id (tagged
- * apart) when the height is 0, i.e. unknown (v1 traces). */
-static key_t_ key_of(const cached_state_t *s, const as_pred_ctx_t *c)
+/* The hash of a context's key (ret, size, depth or tag): it picks the set
+ * (low bits) and is the tag stored in the entry. key=height falls back to
+ * the stack id (tagged apart) when the height is 0, i.e. unknown (v1
+ * traces). */
+static uint64_t key_hash(const cached_state_t *s, const as_pred_ctx_t *c)
 {
-    key_t_ k = {.size = size_part(s, c->size)};
+    uint64_t ret, size = size_part(s, c->size);
+    uint32_t depth;
     if (s->key == KEY_PC) {
         as_pred_ctx_frames(c);
-        k.ret = ret_addr(c);
-        k.depth = c->depth;
+        ret = ret_addr(c);
+        depth = c->depth;
     } else if (s->key == KEY_HEIGHT && c->stack_height) {
-        k.ret = c->stack_height;
-        k.depth = TAG_HEIGHT;
+        ret = c->stack_height;
+        depth = TAG_HEIGHT;
     } else {
-        k.ret = c->stack;
-        k.depth = TAG_STACK;
+        ret = c->stack;
+        depth = TAG_STACK;
     }
-    return k;
+    return as_hash64(ret ^ as_hash64(size ^ ((uint64_t)depth << 48)));
 }
 
-/* The table of c's thread, made on first use; NULL when out of memory. */
-static cache_entry_t *table_of(cached_state_t *s, const as_pred_ctx_t *c)
+/* The table of thread t (0 when shared), made on first use; NULL when out
+ * of memory. */
+static cache_entry_t *table_make(cached_state_t *s, uint32_t t)
 {
-    uint32_t t = s->per_thread ? c->thread % MAX_TABLES : 0;
-    if (t < s->tables_cap && s->tables[t]) return s->tables[t];
     if (t >= s->tables_cap) {
         uint32_t cap = s->tables_cap;
         while (cap <= t)
@@ -145,21 +155,79 @@ static cache_entry_t *table_of(cached_state_t *s, const as_pred_ctx_t *c)
     return s->tables[t];
 }
 
-static cache_entry_t *set_of(const cached_state_t *s, cache_entry_t *table,
-                             const key_t_ *k)
+static uint32_t table_index(const cached_state_t *s, const as_pred_ctx_t *c)
 {
-    uint64_t h =
-        as_hash64(k->ret ^ as_hash64(k->size ^ ((uint64_t)k->depth << 48)));
+    return s->per_thread ? c->thread % MAX_TABLES : 0;
+}
+
+static cache_entry_t *set_of(const cached_state_t *s, cache_entry_t *table,
+                             uint64_t h)
+{
     return &table[(h & (s->sets - 1)) * WAYS];
 }
 
-static cache_entry_t *find(cache_entry_t *set, const key_t_ *k)
+static uint64_t tag_of(uint64_t h)
 {
-    for (int w = 0; w < WAYS; w++)
-        if (set[w].valid && set[w].ret == k->ret && set[w].depth == k->depth &&
-            set[w].size == k->size)
-            return &set[w];
-    return NULL;
+    return h ? h : 1;
+}
+
+/* ------------------------------------------------ heights of live objects */
+
+/* Remember obj's height (key=height with refresh: its outcome will need
+ * it). Growing the index may fail: the object is then counted lost and
+ * its outcome refreshes nothing. */
+static void height_put(cached_state_t *s, uint64_t obj, uint64_t height)
+{
+    if (obj == UINT64_MAX) return;
+    if ((s->n_heights + 1) * 2 > s->heights_mask + 1) {
+        uint64_t cap = (s->heights_mask + 1) * 2;
+        height_rec_t *n = as_mem_alloc(&s->mem, cap * sizeof *n);
+        if (!n) {
+            s->heights_lost++;
+            return;
+        }
+        for (uint64_t i = 0; i <= s->heights_mask; i++) {
+            if (!s->heights[i].obj) continue;
+            uint64_t j = as_hash64(s->heights[i].obj) & (cap - 1);
+            while (n[j].obj)
+                j = (j + 1) & (cap - 1);
+            n[j] = s->heights[i];
+        }
+        as_mem_free(&s->mem, s->heights,
+                    (s->heights_mask + 1) * sizeof *s->heights);
+        s->heights = n;
+        s->heights_mask = cap - 1;
+    }
+    uint64_t key = obj + 1, j = as_hash64(key) & s->heights_mask;
+    while (s->heights[j].obj && s->heights[j].obj != key)
+        j = (j + 1) & s->heights_mask;
+    if (!s->heights[j].obj) s->n_heights++;
+    s->heights[j] = (height_rec_t){key, height};
+    if (s->n_heights > s->heights_peak) s->heights_peak = s->n_heights;
+}
+
+/* Take obj's height out of the index. @return it, or 0 (unknown). */
+static uint64_t height_take(cached_state_t *s, uint64_t obj)
+{
+    if (obj == UINT64_MAX || !s->heights) return 0;
+    uint64_t key = obj + 1, m = s->heights_mask, j = as_hash64(key) & m;
+    while (s->heights[j].obj && s->heights[j].obj != key)
+        j = (j + 1) & m;
+    if (!s->heights[j].obj) return 0;
+    uint64_t height = s->heights[j].height;
+    s->n_heights--;
+    /* backward-shift deletion: pull later records of the probe run into
+     * the hole when their home slot allows it */
+    uint64_t hole = j;
+    for (uint64_t k = (j + 1) & m; s->heights[k].obj; k = (k + 1) & m) {
+        uint64_t home = as_hash64(s->heights[k].obj) & m;
+        if (((k - home) & m) >= ((k - hole) & m)) {
+            s->heights[hole] = s->heights[k];
+            hole = k;
+        }
+    }
+    s->heights[hole] = (height_rec_t){0, 0};
+    return height;
 }
 
 static int cached_create(const as_predictor_config_t *cfg, void **state)
@@ -180,13 +248,19 @@ static int cached_create(const as_predictor_config_t *cfg, void **state)
     s->size_key = (int)cfg->params[AS_CACHED_SIZE_KEY].u;
     s->key = (int)cfg->params[AS_CACHED_KEY].u;
     s->per_thread = (int)cfg->params[AS_CACHED_PER_THREAD].u;
+    s->keep_heights =
+        s->key == KEY_HEIGHT && s->refresh && s->inner->observe != NULL;
     s->tables_cap = 1;
     s->tables = as_mem_alloc(&s->mem, sizeof *s->tables);
+    if (s->keep_heights) {
+        s->heights_mask = 63;
+        s->heights = as_mem_alloc(&s->mem, 64 * sizeof *s->heights);
+    }
     /* the shared table (or thread 0's) up front: a capacity that does not
      * fit fails at create, not at the first allocation */
-    as_pred_ctx_t t0 = {0};
-    if (!s->tables || !table_of(s, &t0)) {
+    if (!s->tables || (s->keep_heights && !s->heights) || !table_make(s, 0)) {
         as_mem_t mem = s->mem;
+        as_mem_free(&mem, s->heights, 64 * sizeof *s->heights);
         as_mem_free(&mem, s->tables, sizeof *s->tables);
         as_mem_free(&mem, s, sizeof *s);
         return AS_ENOMEM;
@@ -195,47 +269,46 @@ static int cached_create(const as_predictor_config_t *cfg, void **state)
     return AS_OK;
 }
 
-static int32_t cached_predict(void *state, const as_pred_ctx_t *ctx)
+/* A miss (or no table): ask the inner predictor and, with a table, put
+ * its answer first in the set, the least recently used way making room. */
+static int32_t miss(cached_state_t *s, cache_entry_t *set, uint64_t h,
+                    const as_pred_ctx_t *ctx)
 {
-    cached_state_t *s = state;
-    s->lookups++;
-    s->clock++;
-    cache_entry_t *table = table_of(s, ctx);
-    if (!table) { /* out of memory for this thread's table: uncached */
-        s->misses++;
-        return s->inner->predict(s->inner_state, ctx);
-    }
-    key_t_ k = key_of(s, ctx);
-    cache_entry_t *set = set_of(s, table, &k);
-    cache_entry_t *x = find(set, &k);
-    if (x) {
-        s->hits++;
-        x->used = s->clock;
-        if (s->verify_every && s->hits % s->verify_every == 0) {
-            s->verified++;
-            if (s->inner->predict(s->inner_state, ctx) != x->cls)
-                s->disagreements++;
-        }
-        return x->cls;
-    }
     s->misses++;
     int32_t cls = s->inner->predict(s->inner_state, ctx);
-    cache_entry_t *victim = &set[0];
-    for (int w = 0; w < WAYS; w++) {
-        if (!set[w].valid) {
-            victim = &set[w];
-            break;
-        }
-        if (set[w].used < victim->used) victim = &set[w];
-    }
-    if (victim->valid) s->evictions++;
-    *victim = (cache_entry_t){.ret = k.ret,
-                              .size = k.size,
-                              .used = s->clock,
-                              .depth = k.depth,
-                              .cls = cls,
-                              .valid = 1};
+    if (!set) return cls;
+    if (set[WAYS - 1].tag) s->evictions++;
+    for (int w = WAYS - 1; w > 0; w--)
+        set[w] = set[w - 1];
+    set[0] = (cache_entry_t){.tag = tag_of(h), .cls = cls};
     return cls;
+}
+
+int32_t as_cached_predict(void *state, const as_pred_ctx_t *ctx)
+{
+    cached_state_t *s = state;
+    if (s->keep_heights && ctx->stack_height)
+        height_put(s, ctx->object, ctx->stack_height);
+    uint32_t t = table_index(s, ctx);
+    cache_entry_t *table = t < s->tables_cap ? s->tables[t] : NULL;
+    if (!table && !(table = table_make(s, t))) /* no memory: uncached */
+        return miss(s, NULL, 0, ctx);
+    uint64_t h = key_hash(s, ctx), tag = tag_of(h);
+    cache_entry_t *set = set_of(s, table, h);
+    int w = 0;
+    while (w < WAYS && set[w].tag != tag)
+        w++;
+    if (w == WAYS) return miss(s, set, h, ctx);
+    cache_entry_t x = set[w]; /* a hit: move it to the front */
+    for (; w > 0; w--)
+        set[w] = set[w - 1];
+    set[0] = x;
+    s->hits++;
+    if (s->verify_every && s->hits % s->verify_every == 0) {
+        s->verified++;
+        if (s->inner->predict(s->inner_state, ctx) != x.cls) s->disagreements++;
+    }
+    return x.cls;
 }
 
 static void cached_observe(void *state, const as_pred_ctx_t *ctx,
@@ -243,37 +316,48 @@ static void cached_observe(void *state, const as_pred_ctx_t *ctx,
 {
     cached_state_t *s = state;
     if (s->inner->observe) s->inner->observe(s->inner_state, ctx, out);
+    if (!s->refresh || !s->inner->observe) return;
     /* key=height: the outcome's context carries no height (the engine
-     * does not keep it per live object), so its key is unknown here */
-    if (!s->refresh || !s->inner->observe || s->key == KEY_HEIGHT) return;
-    uint32_t t = s->per_thread ? ctx->thread % MAX_TABLES : 0;
+     * does not keep it per live object); the one recorded at the
+     * allocation stands in */
+    as_pred_ctx_t c = *ctx;
+    if (s->keep_heights) c.stack_height = height_take(s, ctx->object);
+    uint32_t t = table_index(s, &c);
     if (t >= s->tables_cap || !s->tables[t]) return;
-    key_t_ k = key_of(s, ctx);
-    cache_entry_t *x = find(set_of(s, s->tables[t], &k), &k);
-    if (!x) return;
-    int32_t cls = s->inner->predict(s->inner_state, ctx);
-    s->refreshes++;
-    if (cls != x->cls) s->refresh_changes++;
-    x->cls = cls;
+    uint64_t h = key_hash(s, &c), tag = tag_of(h);
+    cache_entry_t *set = set_of(s, s->tables[t], h);
+    for (int w = 0; w < WAYS; w++) {
+        if (set[w].tag != tag) continue;
+        int32_t cls = s->inner->predict(s->inner_state, &c);
+        s->refreshes++;
+        if (cls != set[w].cls) s->refresh_changes++;
+        set[w].cls = cls;
+        return;
+    }
 }
 
 static void cached_stats(void *state, as_pred_stat_fn fn, void *arg)
 {
     const cached_state_t *s = state;
+    uint64_t lookups = s->hits + s->misses;
     fn(arg, "cached_entries", (double)s->entries);
     fn(arg, "cached_tables", (double)s->n_tables);
-    fn(arg, "cached_lookups", (double)s->lookups);
+    fn(arg, "cached_lookups", (double)lookups);
     fn(arg, "cached_hits", (double)s->hits);
     fn(arg, "cached_misses", (double)s->misses);
     fn(arg, "cached_evictions", (double)s->evictions);
     fn(arg, "cached_hit_rate",
-       s->lookups ? (double)s->hits / (double)s->lookups : 0.0);
+       lookups ? (double)s->hits / (double)lookups : 0.0);
     fn(arg, "cached_verified", (double)s->verified);
     fn(arg, "cached_disagreements", (double)s->disagreements);
     fn(arg, "cached_disagreement_rate",
        s->verified ? (double)s->disagreements / (double)s->verified : 0.0);
     fn(arg, "cached_refreshes", (double)s->refreshes);
     fn(arg, "cached_refresh_changes", (double)s->refresh_changes);
+    if (s->keep_heights) {
+        fn(arg, "cached_heights_peak", (double)s->heights_peak);
+        fn(arg, "cached_heights_lost", (double)s->heights_lost);
+    }
     if (s->inner->stats) s->inner->stats(s->inner_state, fn, arg);
 }
 
@@ -285,6 +369,9 @@ static void cached_destroy(void *state)
         as_mem_free(&mem, s->tables[t],
                     (size_t)s->entries * sizeof(**s->tables));
     as_mem_free(&mem, s->tables, s->tables_cap * sizeof *s->tables);
+    if (s->heights)
+        as_mem_free(&mem, s->heights,
+                    (s->heights_mask + 1) * sizeof *s->heights);
     as_mem_free(&mem, s, sizeof *s);
 }
 
@@ -297,7 +384,7 @@ const as_predictor_ops_t as_predictor_cached = {
     .n_params = AS_CACHED_NPARAMS,
     .wraps = 1,
     .create = cached_create,
-    .predict = cached_predict,
+    .predict = as_cached_predict,
     .observe = cached_observe,
     .stats = cached_stats,
     .destroy = cached_destroy,

@@ -11,8 +11,11 @@
  * `allocsim train` and is loaded through the load_bytes hook (`allocsim run
  * --predictor-load MODEL`). Without a model it makes no prediction
  * (AS_CLASS_NONE). A model trained for other lifetime classes is refused.
- * One forward pass at a time per instance (the scratch is the model's); put
- * it behind `cached` to skip the network for repeated contexts.
+ * predict is safe for concurrent callers once a model is loaded (up to 32
+ * forward passes at once, each on scratch of its own; more wait), so one
+ * instance may serve every thread, e.g. behind per-thread `cached` tables;
+ * loading is not concurrent with predicting. Put it behind `cached` to skip
+ * the network for repeated contexts.
  */
 #ifndef AS_PREDICTORS_LSTM_LSTM_H
 #define AS_PREDICTORS_LSTM_LSTM_H

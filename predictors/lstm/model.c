@@ -97,7 +97,7 @@ static size_t slots_for(uint32_t vocab)
     return n;
 }
 
-static size_t scratch_floats(const as_lstm_dims_t *d)
+size_t as_lstm_scratch_floats(const as_lstm_dims_t *d)
 {
     return (size_t)d->layers * 2 * d->hidden + 8 * (size_t)d->hidden +
            d->classes;
@@ -109,7 +109,8 @@ void as_lstm_model_free(as_lstm_model_t *m)
     as_mem_free(&m->mem, m->param, m->lay.total * sizeof(float));
     as_mem_free(&m->mem, m->vhash, slots * sizeof(uint64_t));
     as_mem_free(&m->mem, m->vid, slots * sizeof(uint32_t));
-    as_mem_free(&m->mem, m->scratch, scratch_floats(&m->d) * sizeof(float));
+    as_mem_free(&m->mem, m->scratch,
+                as_lstm_scratch_floats(&m->d) * sizeof(float));
     if (m->xgate)
         as_mem_free(&m->mem, m->xgate,
                     as_lstm_xgate_floats(&m->d) * sizeof(float));
@@ -224,7 +225,8 @@ static int parse(as_lstm_model_t *m, rd_t *r)
     if (!need(r, 4 * m->lay.total, "file ends in the weights"))
         return AS_EFORMAT;
     m->param = as_mem_alloc(&m->mem, m->lay.total * sizeof(float));
-    m->scratch = as_mem_alloc(&m->mem, scratch_floats(d) * sizeof(float));
+    m->scratch =
+        as_mem_alloc(&m->mem, as_lstm_scratch_floats(d) * sizeof(float));
     if (!m->param || !m->scratch) return AS_ENOMEM;
     for (size_t i = 0; i < m->lay.total; i++) {
         uint32_t bits = get_u32(r);
@@ -275,7 +277,7 @@ int as_lstm_model_parse(as_lstm_model_t *m, const as_mem_t *mem,
     size_t slots = (size_t)m->vmask + 1;
     m->file_bytes = len;
     m->mem_bytes = m->lay.total * sizeof(float) + slots * 12 +
-                   scratch_floats(&m->d) * sizeof(float) +
+                   as_lstm_scratch_floats(&m->d) * sizeof(float) +
                    as_lstm_xgate_floats(&m->d) * sizeof(float);
     return AS_OK;
 }
@@ -493,19 +495,19 @@ void as_lstm_model_prepare(as_lstm_model_t *m)
                    m->param + m->lay.emb + (size_t)id * d->embed, d->embed, G);
 }
 
-KERNEL uint32_t forward(as_lstm_model_t *m, const uint32_t *ids, uint32_t n,
-                        float *probs)
+KERNEL uint32_t forward(const as_lstm_model_t *m, float *scratch,
+                        const uint32_t *ids, uint32_t n, float *probs)
 {
     const as_lstm_dims_t *d = &m->d;
     const uint32_t H = d->hidden, E = d->embed, L = d->layers, G = 4 * H;
     float *h[AS_LSTM_MAX_LAYERS], *c[AS_LSTM_MAX_LAYERS];
     for (uint32_t l = 0; l < L; l++) {
-        h[l] = m->scratch + 2 * (size_t)l * H;
+        h[l] = scratch + 2 * (size_t)l * H;
         c[l] = h[l] + H;
         for (uint32_t k = 0; k < 2 * H; k++)
             h[l][k] = 0;
     }
-    float *g = m->scratch + 2 * (size_t)L * H, *xg = g + G, *logit = xg + G;
+    float *g = scratch + 2 * (size_t)L * H, *xg = g + G, *logit = xg + G;
     uint32_t first = n > d->max_tokens ? n - d->max_tokens : 0;
     for (uint32_t t = first; t < n; t++) {
         uint32_t id = ids[t] < d->vocab ? ids[t] : 0;
@@ -544,17 +546,18 @@ KERNEL uint32_t forward(as_lstm_model_t *m, const uint32_t *ids, uint32_t n,
     return best;
 }
 
-static uint32_t forward_base(as_lstm_model_t *m, const uint32_t *ids,
-                             uint32_t n, float *probs)
+static uint32_t forward_base(const as_lstm_model_t *m, float *scratch,
+                             const uint32_t *ids, uint32_t n, float *probs)
 {
-    return forward(m, ids, n, probs);
+    return forward(m, scratch, ids, n, probs);
 }
 
 #if HAVE_AVX2_COPY
 __attribute__((target("avx2"))) static uint32_t
-forward_avx2(as_lstm_model_t *m, const uint32_t *ids, uint32_t n, float *probs)
+forward_avx2(const as_lstm_model_t *m, float *scratch, const uint32_t *ids,
+             uint32_t n, float *probs)
 {
-    return forward(m, ids, n, probs);
+    return forward(m, scratch, ids, n, probs);
 }
 #endif
 
@@ -567,11 +570,18 @@ int as_lstm_simd_avx2(void)
 #endif
 }
 
+uint32_t as_lstm_model_forward_with(const as_lstm_model_t *m, float *scratch,
+                                    const uint32_t *ids, uint32_t n,
+                                    float *probs)
+{
+#if HAVE_AVX2_COPY
+    if (m->avx2) return forward_avx2(m, scratch, ids, n, probs);
+#endif
+    return forward_base(m, scratch, ids, n, probs);
+}
+
 uint32_t as_lstm_model_forward(as_lstm_model_t *m, const uint32_t *ids,
                                uint32_t n, float *probs)
 {
-#if HAVE_AVX2_COPY
-    if (m->avx2) return forward_avx2(m, ids, n, probs);
-#endif
-    return forward_base(m, ids, n, probs);
+    return as_lstm_model_forward_with(m, m->scratch, ids, n, probs);
 }

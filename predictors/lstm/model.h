@@ -124,6 +124,19 @@ int as_lstm_simd_avx2(void);
 uint32_t as_lstm_model_forward(as_lstm_model_t *m, const uint32_t *ids,
                                uint32_t n, float *probs);
 
+/* as_lstm_scratch_floats: @return the floats of one forward pass's scratch
+ * for a model of dims d (its h and c per layer, gates, logits). */
+size_t as_lstm_scratch_floats(const as_lstm_dims_t *d);
+
+/* as_lstm_model_forward_with: as_lstm_model_forward with the caller's
+ * scratch (as_lstm_scratch_floats(&m->d) floats). The model is only read,
+ * so any number of threads may run it at once, each with a scratch of its
+ * own; the answer is the same as as_lstm_model_forward's.
+ * @return the most likely class (ties: the longer). */
+uint32_t as_lstm_model_forward_with(const as_lstm_model_t *m, float *scratch,
+                                    const uint32_t *ids, uint32_t n,
+                                    float *probs);
+
 /* as_lstm_model_write: the file form of a model into buf (cap bytes): dims,
  * C-1 class bounds, V-1 words (ids 1..V-1; words[i-1] of length lens[i-1])
  * and lay.total float weights. @return the file's length, which may exceed

@@ -1,8 +1,11 @@
 /* test_predictors_lstm.c - the LSTM lifetime predictor: its words, the
  * gradient of every layer against finite differences, a synthetic task it
- * must learn exactly where `site` cannot, determinism, and the model file's
- * loader on good and hostile bytes. */
+ * must learn exactly where `site` cannot, determinism, concurrent
+ * predictions (8 threads on one instance give the sequential answers), and
+ * the model file's loader on good and hostile bytes. */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -464,6 +467,103 @@ static void test_deterministic(void)
     free(other);
 }
 
+/* ------------------------------------------------------------ threads */
+
+#define NTHREADS 8
+#define ROUNDS 20
+#define NALL (NTRAIN + NTEST)
+
+static const stack_t_ *stack_at(int k)
+{
+    return k < NTRAIN ? &train_set[k] : &test_set[k - NTRAIN];
+}
+
+typedef struct {
+    const as_predictor_ops_t *L;
+    void *st;
+    uint32_t thread;
+    atomic_int *go;
+    int32_t got[ROUNDS][NALL];
+} worker_t;
+
+static void *predict_all(void *arg)
+{
+    worker_t *w = arg;
+    while (!atomic_load(w->go))
+        ;
+    for (int r = 0; r < ROUNDS; r++)
+        for (int i = 0; i < NALL; i++) {
+            int k = (int)((i * 7u + w->thread * 31u + (unsigned)r) % NALL);
+            as_pred_ctx_t c = ctx_of(stack_at(k));
+            c.thread = w->thread;
+            w->got[r][k] = w->L->predict(w->st, &c);
+        }
+    return NULL;
+}
+
+typedef struct {
+    double predictions;
+} lstm_stat_t;
+
+static void lstm_stat(void *arg, const char *name, double value)
+{
+    if (!strcmp(name, "lstm_predictions"))
+        ((lstm_stat_t *)arg)->predictions = value;
+}
+
+/* One instance, 8 threads predicting the 330 stacks 20 times each in
+ * orders of their own, all at once: every answer is the sequential one,
+ * and every prediction is counted. The forward pass on a caller's scratch
+ * gives the same probabilities, bit for bit, as on the model's. */
+static void test_concurrent(void)
+{
+    const as_predictor_ops_t *L = &as_predictor_lstm;
+    void *st = make_pred(L, NULL);
+    CU_ASSERT_EQUAL_FATAL(
+        L->load_bytes(st, model_seed1, model_seed1_len, NULL, NULL), 0);
+    static int32_t seq[NALL];
+    int classes_seen = 0;
+    for (int k = 0; k < NALL; k++) {
+        as_pred_ctx_t c = ctx_of(stack_at(k));
+        seq[k] = L->predict(st, &c);
+        classes_seen |= 1 << seq[k];
+    }
+    CU_ASSERT_EQUAL(classes_seen, (1 << 0) | (1 << 2) | (1 << 4));
+    static worker_t w[NTHREADS];
+    pthread_t th[NTHREADS];
+    atomic_int go = 0;
+    for (uint32_t t = 0; t < NTHREADS; t++) {
+        w[t] = (worker_t){.L = L, .st = st, .thread = t, .go = &go};
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&th[t], NULL, predict_all, &w[t]),
+                              0);
+    }
+    atomic_store(&go, 1);
+    for (int t = 0; t < NTHREADS; t++)
+        pthread_join(th[t], NULL);
+    int wrong = 0;
+    for (int t = 0; t < NTHREADS; t++)
+        for (int r = 0; r < ROUNDS; r++)
+            for (int k = 0; k < NALL; k++)
+                wrong += w[t].got[r][k] != seq[k];
+    CU_ASSERT_EQUAL(wrong, 0);
+    lstm_stat_t ls = {0};
+    L->stats(st, lstm_stat, &ls);
+    CU_ASSERT_EQUAL(ls.predictions, NALL + NTHREADS * ROUNDS * NALL);
+
+    as_lstm_model_t *m = (as_lstm_model_t *)as_lstm_predictor_model(st);
+    size_t nf = as_lstm_scratch_floats(&m->d);
+    float *mine = calloc(nf, sizeof *mine);
+    const uint32_t ids[5] = {1, 3, 2, 0, 4};
+    float p1[7], p2[7];
+    uint32_t c1 = as_lstm_model_forward(m, ids, 5, p1);
+    uint32_t c2 = as_lstm_model_forward_with(m, mine, ids, 5, p2);
+    CU_ASSERT_EQUAL(c1, c2);
+    CU_ASSERT_EQUAL(memcmp(p1, p2, sizeof p1), 0);
+    free(mine);
+    L->destroy(st);
+    CU_ASSERT_EQUAL(as_test_mem_held(), 0);
+}
+
 /* ------------------------------------------------------------ the file */
 
 static void expect_bad(const uint8_t *b, size_t n, size_t want_off,
@@ -605,6 +705,7 @@ int main(void)
         {"gradient check, two layers", test_gradcheck_two_layers},
         {"synthetic task: 100% held out, site 0%", test_synthetic_task},
         {"deterministic training", test_deterministic},
+        {"8 threads predict at once: the sequential answers", test_concurrent},
         {"model file loader", test_model_file},
         {NULL, NULL}};
     return as_test_main("predictors_lstm", tests);
