@@ -34,12 +34,23 @@
 
 #include "common/param.h"
 #include "policies/pagesource.h"
+#include "sim/phys.h"
 
 typedef enum {
     AS_THP_NEVER = 0,
     AS_THP_MADVISE = 1,
     AS_THP_ALWAYS = 2
 } as_thp_mode_t;
+
+/* /sys/kernel/mm/transparent_hugepage/defrag: what a THP fault does when
+ * no free order-9 block exists (only with a phys attached). */
+typedef enum {
+    AS_DEFRAG_ALWAYS = 0,        /* direct compaction, for every region */
+    AS_DEFRAG_DEFER = 1,         /* fall back now, wake kcompactd */
+    AS_DEFRAG_DEFER_MADVISE = 2, /* direct for MADV_HUGEPAGE, else defer */
+    AS_DEFRAG_MADVISE = 3,       /* direct for MADV_HUGEPAGE, else fall back */
+    AS_DEFRAG_NEVER = 4          /* fall back, no compaction */
+} as_defrag_t;
 
 typedef struct {
     as_thp_mode_t thp;         /* default AS_THP_ALWAYS */
@@ -50,6 +61,15 @@ typedef struct {
                                   pages_to_scan / 512) */
     uintptr_t base;            /* lowest address handed out; default
                                   0x100000000000 (2 MiB aligned) */
+    /* Physical memory below this process (several simos may share one), or
+     * NULL: unlimited physical memory, every fault succeeds (the default). */
+    as_phys_t *phys;
+    as_defrag_t defrag;    /* default AS_DEFRAG_MADVISE, as Linux */
+    int khugepaged_defrag; /* 1: a collapse may compact (default, as Linux) */
+    /* Read by the engine, not by the simos: the size of the as_phys_t the
+     * engine creates (0 = none) and its kcompactd period. */
+    uint64_t phys_mem_bytes;
+    uint64_t kcompactd_interval_ns; /* default 100 ms */
 } as_simos_config_t;
 
 typedef struct {
@@ -64,6 +84,11 @@ typedef struct {
     uint64_t splits;         /* huge pages split by a partial release/unmap */
     uint64_t collapses;      /* khugepaged collapses */
     uint64_t page_faults;    /* 4 KiB pages faulted in individually */
+    /* with a phys attached (all 0 otherwise): */
+    uint64_t thp_fault_fallbacks; /* huge faults served by 4 KiB pages */
+    uint64_t compact_stalls;      /* direct compactions by a fault/collapse */
+    uint64_t collapse_failures;   /* khugepaged found no order-9 block */
+    uint64_t frames;              /* frames this process holds */
     uint64_t host_bytes;     /* host memory the simulated OS holds for its
                                 own page state and free ranges (not the
                                 policy's metadata; not a figure) */
