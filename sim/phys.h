@@ -41,11 +41,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AS_PHYS_MAX_ORDER 10u       /* orders 0..10, as MAX_ORDER in Linux */
-#define AS_PHYS_ORDERS 11u          /* number of orders */
-#define AS_PHYS_PAGEBLOCK_ORDER 9u  /* a pageblock (and a huge page): 2 MiB */
-#define AS_PHYS_PAGE_BYTES 4096u    /* one frame */
-#define AS_PHYS_MAX_OWNERS 255u     /* owners attached at once */
+#define AS_PHYS_MAX_ORDER 10u      /* orders 0..10, as MAX_ORDER in Linux */
+#define AS_PHYS_ORDERS 11u         /* number of orders */
+#define AS_PHYS_PAGEBLOCK_ORDER 9u /* a pageblock (and a huge page): 2 MiB */
+#define AS_PHYS_PAGE_BYTES 4096u   /* one frame */
+#define AS_PHYS_MAX_OWNERS 255u    /* owners attached at once */
 #define AS_PHYS_MAX_BYTES (1ull << 40) /* largest memory: 1 TiB */
 
 typedef enum {
@@ -61,23 +61,23 @@ typedef struct {
 } as_phys_config_t;
 
 typedef struct {
-    uint64_t total_pages;              /* frames */
-    uint64_t free_pages;               /* frames on a free list */
-    uint64_t used_pages[AS_MT_COUNT];  /* allocated frames, by type asked */
-    uint64_t allocs;                   /* successful allocations (any order) */
-    uint64_t alloc_failures;           /* allocations that found no block */
-    uint64_t fallbacks;                /* served from the other type's lists */
-    uint64_t steals;                   /* pageblocks whose type changed */
-    uint64_t compactions;              /* as_phys_compact runs */
-    uint64_t compact_successes;        /* runs that produced a free block */
-    uint64_t pages_migrated;           /* frames moved by compaction */
-    uint64_t deferred_split_bytes;     /* unmapped bytes held on the queue now */
+    uint64_t total_pages;             /* frames */
+    uint64_t free_pages;              /* frames on a free list */
+    uint64_t used_pages[AS_MT_COUNT]; /* allocated frames, by type asked */
+    uint64_t allocs;                  /* successful allocations (any order) */
+    uint64_t alloc_failures;          /* allocations that found no block */
+    uint64_t fallbacks;               /* served from the other type's lists */
+    uint64_t steals;                  /* pageblocks whose type changed */
+    uint64_t compactions;             /* as_phys_compact runs */
+    uint64_t compact_successes;       /* runs that produced a free block */
+    uint64_t pages_migrated;          /* frames moved by compaction */
+    uint64_t deferred_split_bytes;    /* unmapped bytes held on the queue now */
     uint64_t peak_deferred_split_bytes;
     uint64_t deferred_split_freed_bytes; /* freed by the shrinker, in all */
-    uint64_t deferred_splits;          /* huge pages put on the queue */
-    uint64_t reclaimed_pages;          /* freed by owners' reclaim hooks */
-    uint64_t kcompactd_runs;           /* wake-ups of kcompactd that worked */
-    uint64_t host_bytes;               /* host memory of this model (frame
+    uint64_t deferred_splits;            /* huge pages put on the queue */
+    uint64_t reclaimed_pages;            /* freed by owners' reclaim hooks */
+    uint64_t kcompactd_runs;             /* wake-ups of kcompactd that worked */
+    uint64_t host_bytes;                 /* host memory of this model (frame
                                           table, pageblock table, owners) */
 } as_phys_counters_t;
 
@@ -113,6 +113,10 @@ int as_phys_owner_add(as_phys_t *phys, const as_phys_owner_ops_t *ops,
  * @return 0, or AS_EINVAL when it still holds frames. */
 int as_phys_owner_remove(as_phys_t *phys, uint32_t id);
 
+/* as_phys_owner_frames: @return the frames owner id holds (frames of a huge
+ * page on the deferred split queue that it unmapped are not its any more). */
+uint64_t as_phys_owner_frames(const as_phys_t *phys, uint32_t id);
+
 /* as_phys_alloc: one block of 2^order frames of migrate type mt for owner,
  * frame i of it tagged tag + i. No reclaim, no compaction (the caller
  * decides: as_phys_reclaim, as_phys_compact).
@@ -122,8 +126,9 @@ int as_phys_alloc(as_phys_t *phys, uint32_t owner, unsigned order,
                   as_migratetype_t mt, uint64_t tag, uint64_t *frame);
 
 /* as_phys_free: give back frames [frame, frame + 2^order), all allocated.
- * Buddies merge. A frame of a huge page on the deferred split queue can be
- * freed one by one; the queue entry goes when all its frames are free. */
+ * Buddies merge. Freeing some frames (order < 9) of an unsplit huge page
+ * puts it on the deferred split queue (if not there yet) and marks them
+ * unused; the whole huge page is freed when its last frame is. */
 void as_phys_free(as_phys_t *phys, uint64_t frame, unsigned order);
 
 /* as_phys_retag: the allocated frame now stands for `tag` (its owner mapped
@@ -148,11 +153,13 @@ void as_phys_defer_split(as_phys_t *phys, uint64_t frame,
  * @return frames freed. */
 uint64_t as_phys_reclaim(as_phys_t *phys, uint64_t pages);
 
-/* as_phys_compact: direct compaction for one free block of `order` (<= 10):
- * pick the pageblock (aligned group of 2^order frames) with the fewest
- * movable frames and no unmovable frame, migrate its movable frames into
- * free frames outside it. @return 1 when a free block of that order exists
- * afterwards, 0 when compaction could not make one (nothing changed then). */
+/* as_phys_compact: direct compaction for one free block of `order`: when
+ * none is free, pick the pageblock with the fewest movable frames and no
+ * pinned frame (unmovable, or part of a huge page) whose movable frames fit
+ * in the free frames elsewhere (the lowest on ties), and migrate them out,
+ * so the pageblock becomes one free order-9 block. Order 10 is not
+ * compacted for. @return 1 when a free block of that order exists
+ * afterwards, 0 otherwise (nothing moved when no pageblock qualified). */
 int as_phys_compact(as_phys_t *phys, unsigned order);
 
 /* as_phys_wake_kcompactd: a deferred fault asks for background compaction
