@@ -109,6 +109,16 @@ static int trace_err(run_t *r, int rc)
     return rc;
 }
 
+/* The status the last batch of a trace left (0, or the reader's error)
+ * becomes the run's when it has none of its own. */
+static void take_status(run_t *r, long status)
+{
+    if (status < 0 && status != AS_ENOMEM && r->rc == AS_OK)
+        r->rc = trace_err(r, (int)status);
+    else if (status != 0 && r->rc == AS_OK)
+        r->rc = (int)status;
+}
+
 static void sample_now(run_t *r, as_sample_t *s, uint64_t t)
 {
     const as_simos_counters_t *c = as_simos_counters(r->os);
@@ -706,10 +716,34 @@ static int replay_start(run_t *r)
     return rc;
 }
 
+/* Replay one event: the timers due at or before it first (the policy's
+ * first tick and the timers are armed at the run's first event).
+ * @return 0, or the first error. */
+static inline int replay_one(run_t *r, const as_event_t *e)
+{
+    int rc;
+    if (r->first) {
+        r->first = 0;
+        start_timers(r, e->t_ns);
+    }
+    if ((rc = run_timers(r, e->t_ns)) != AS_OK) return rc;
+    r->t_now = e->t_ns;
+    if ((rc = do_event(r, e)) != AS_OK) {
+        if (rc == AS_ENOMEM)
+            errf(r->err, r->errcap, "out of memory at event %llu",
+                 (unsigned long long)r->res->events);
+        return rc;
+    }
+    r->res->events++;
+    as_sample_t s;
+    sample_now(r, &s, e->t_ns);
+    as_metrics_update(&r->metrics, &s);
+    return AS_OK;
+}
+
 /* Replay one batch of events. @return 0, or the first error. */
 static int replay_batch(run_t *r, const as_event_t *ev, long got)
 {
-    as_run_result_t *res = r->res;
     int rc;
     for (long i = 0; i < got; i++) {
         const as_event_t *e = &ev[i];
@@ -724,22 +758,7 @@ static int replay_batch(run_t *r, const as_event_t *ev, long got)
             ev[i + PREFETCH_AHEAD / 2].kind != AS_EV_ALLOC)
             as_livemap_prefetch_entry(&r->live,
                                       ev[i + PREFETCH_AHEAD / 2].object);
-        if (r->first) {
-            r->first = 0;
-            start_timers(r, e->t_ns);
-        }
-        if ((rc = run_timers(r, e->t_ns)) != AS_OK) return rc;
-        r->t_now = e->t_ns;
-        if ((rc = do_event(r, e)) != AS_OK) {
-            if (rc == AS_ENOMEM)
-                errf(r->err, r->errcap, "out of memory at event %llu",
-                     (unsigned long long)res->events);
-            return rc;
-        }
-        res->events++;
-        as_sample_t s;
-        sample_now(r, &s, e->t_ns);
-        as_metrics_update(&r->metrics, &s);
+        if ((rc = replay_one(r, e)) != AS_OK) return rc;
     }
     return AS_OK;
 }
@@ -920,11 +939,8 @@ static int replay_all(run_t *runs, size_t k, as_trace_reader_t *reader,
     double decode_s = as_batchring_decode_s(*ring);
     for (size_t j = 0; j < k; j++) {
         runs[j].own_s += decode_s / (double)k;
-        long status = st[0].status; /* every group saw the same last batch */
-        if (status < 0 && status != AS_ENOMEM && runs[j].rc == AS_OK)
-            runs[j].rc = trace_err(&runs[j], (int)status);
-        else if (status != 0 && runs[j].rc == AS_OK)
-            runs[j].rc = (int)status;
+        /* every group saw the same last batch */
+        take_status(&runs[j], st[0].status);
     }
     return threaded ? (int)ran + 1 : 1;
 }
@@ -955,6 +971,66 @@ static void share_oracles(run_t *runs, size_t k, as_trace_reader_t *reader,
     }
 }
 
+/* A configuration before its trace is open: its result cleared, its
+ * policy and predictors found and its parameters resolved into rp. */
+static void init_run(run_t *r, const as_run_config_t *cfg, as_run_result_t *res,
+                     char *err, size_t errcap, as_run_params_t *rp)
+{
+    double w = wall_now();
+    memset(res, 0, sizeof *res);
+    r->cfg = cfg;
+    r->res = res;
+    r->err = err;
+    r->errcap = errcap;
+    r->err[0] = 0;
+    r->os_part = r->check_part = -1;
+    r->rc = setup_params(r, rp);
+    r->own_s += wall_now() - w;
+}
+
+/* A configuration with its trace open (orc: how opening it went, oerr
+ * its message): its OS, predictors and policy built. */
+static void attach_trace(run_t *r, as_trace_reader_t *reader,
+                         const char hash[17], int orc, const char *oerr,
+                         const as_run_params_t *rp)
+{
+    if (r->rc != AS_OK) return;
+    if (orc != AS_OK) {
+        errf(r->err, r->errcap, "%s", oerr);
+        r->rc = orc;
+        return;
+    }
+    double w = wall_now();
+    r->reader = reader;
+    memcpy(r->res->trace_hash, hash, 17);
+    r->rc = setup(r, rp);
+    r->own_s += wall_now() - w;
+}
+
+/* The end of a configuration's run: its figures (when it replayed to the
+ * end), the sinks' on_end, its parts destroyed; a failed run keeps a
+ * message and no result. @return its status. */
+static int close_run(run_t *r, int threads)
+{
+    const as_run_config_t *cfg = r->cfg;
+    double w = wall_now();
+    r->res->threads = threads;
+    if (r->rc == AS_OK) r->rc = finish(r);
+    if (r->rc == AS_OK) {
+        r->res->wall_s = r->own_s + (wall_now() - w);
+        for (size_t i = 0; i < cfg->n_sinks && r->rc == AS_OK; i++)
+            if (cfg->sinks[i].on_end)
+                r->rc = cfg->sinks[i].on_end(cfg->sinks[i].arg, cfg, r->res,
+                                             r->err, r->errcap);
+    }
+    run_destroy(r);
+    if (r->rc != AS_OK && !r->err[0])
+        errf(r->err, r->errcap, "%s: %s",
+             cfg->trace_path ? cfg->trace_path : "", as_strerror(r->rc));
+    if (r->rc != AS_OK) as_run_result_free(r->res);
+    return r->rc;
+}
+
 int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
                        as_run_result_t *res, char *const *errs, size_t errcap,
                        int *rcs)
@@ -973,18 +1049,8 @@ int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
     }
     int any = 0;
     for (size_t j = 0; j < k; j++) {
-        double w = wall_now();
-        run_t *r = &runs[j];
-        memset(&res[j], 0, sizeof res[j]);
-        r->cfg = cfgs[j];
-        r->res = &res[j];
-        r->err = errs[j];
-        r->errcap = errcap;
-        r->err[0] = 0;
-        r->os_part = r->check_part = -1;
-        r->rc = setup_params(r, &rps[j]);
-        any |= r->rc == AS_OK;
-        r->own_s += wall_now() - w;
+        init_run(&runs[j], cfgs[j], &res[j], errs[j], errcap, &rps[j]);
+        any |= runs[j].rc == AS_OK;
     }
     /* One reader for all: the first configuration names the trace. */
     as_trace_reader_t *reader = NULL;
@@ -995,19 +1061,8 @@ int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
             : AS_OK;
     double open_s = (wall_now() - w) / (double)k;
     for (size_t j = 0; j < k; j++) {
-        run_t *r = &runs[j];
-        r->own_s += open_s;
-        if (r->rc != AS_OK) continue;
-        if (orc != AS_OK) {
-            errf(r->err, r->errcap, "%s", oerr);
-            r->rc = orc;
-            continue;
-        }
-        w = wall_now();
-        r->reader = reader;
-        memcpy(r->res->trace_hash, hash, sizeof hash);
-        r->rc = setup(r, &rps[j]);
-        r->own_s += wall_now() - w;
+        runs[j].own_s += open_s;
+        attach_trace(&runs[j], reader, hash, orc, oerr, &rps[j]);
     }
     free(rps);
     as_oracle_t *oracles = calloc(k, sizeof *oracles);
@@ -1021,25 +1076,8 @@ int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
         threads = replay_all(runs, k, reader, cfgs[0]->threads, &ring);
     int first_rc = AS_OK;
     for (size_t j = 0; j < k; j++) {
-        run_t *r = &runs[j];
-        const as_run_config_t *cfg = r->cfg;
-        w = wall_now();
-        r->res->threads = threads;
-        if (r->rc == AS_OK) r->rc = finish(r);
-        if (r->rc == AS_OK) {
-            r->res->wall_s = r->own_s + (wall_now() - w);
-            for (size_t i = 0; i < cfg->n_sinks && r->rc == AS_OK; i++)
-                if (cfg->sinks[i].on_end)
-                    r->rc = cfg->sinks[i].on_end(cfg->sinks[i].arg, cfg, r->res,
-                                                 r->err, r->errcap);
-        }
-        run_destroy(r);
-        if (r->rc != AS_OK && !r->err[0])
-            errf(r->err, r->errcap, "%s: %s",
-                 cfg->trace_path ? cfg->trace_path : "", as_strerror(r->rc));
-        if (r->rc != AS_OK) as_run_result_free(r->res);
-        rcs[j] = r->rc;
-        if (first_rc == AS_OK) first_rc = r->rc;
+        rcs[j] = close_run(&runs[j], threads);
+        if (first_rc == AS_OK) first_rc = rcs[j];
     }
     as_batchring_destroy(ring);
     for (size_t j = 0; oracles && j < k; j++)
