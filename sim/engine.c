@@ -1088,6 +1088,393 @@ int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
     return first_rc;
 }
 
+/* --- Several programs on one machine (as_engine_run_machine) --- */
+
+/* One program as the machine's merge sees it. */
+typedef struct {
+    run_t *r;
+    size_t idx;                /* its place on the command line */
+    as_trace_reader_t *reader; /* its own trace */
+    as_batchring_t *ring;
+    const as_batch_t *b; /* the batch being replayed, NULL before */
+    size_t pos;          /* the next event of b */
+    uint64_t start_ns;   /* machine time of its first event */
+    uint64_t first_ns;   /* its trace time of its first event */
+    int started;         /* its first event replayed */
+    int done;            /* ended (or failed): no more actions */
+    as_oracle_t oracle;
+    /* its last contribution to the machine's sums */
+    uint64_t live, resident, mapped, huge, meta;
+} prog_t;
+
+/* The machine's state while the programs run. */
+typedef struct {
+    const as_machine_config_t *m;
+    prog_t *p;
+    size_t n;
+    as_machine_result_t *res;
+    as_timers_t timers; /* its sample clock */
+    uint32_t running;   /* programs started and not ended */
+    size_t left;        /* programs not ended */
+    int rc;             /* the machine's first error (its sinks, timers) */
+    int planned;        /* its timers are planned */
+    uint64_t live, resident, mapped, huge, meta; /* sums over the running */
+    uint64_t events, total_events;               /* for progress */
+    char *err;
+    size_t errcap;
+} machine_t;
+
+/* Machine time of trace time t of program p (times before its first
+ * event count as its start; saturating). */
+static uint64_t to_machine(const prog_t *p, uint64_t t)
+{
+    return as_time_after(p->start_ns, t > p->first_ns ? t - p->first_ns : 0);
+}
+
+/* Trace time of program p at machine time g >= p->start_ns. */
+static uint64_t to_trace(const prog_t *p, uint64_t g)
+{
+    return as_time_after(p->first_ns, g - p->start_ns);
+}
+
+/* An action's order on the machine: its time, then who acts (0 the
+ * machine, 1 + j program j). */
+typedef struct {
+    uint64_t t;
+    size_t who;
+} mkey_t;
+
+static int key_before(mkey_t a, mkey_t b)
+{
+    return a.t < b.t || (a.t == b.t && a.who < b.who);
+}
+
+/* The machine time of program p's next action: its next event or the
+ * earliest of its timers. */
+static mkey_t next_key(const prog_t *p)
+{
+    mkey_t k = {AS_TIME_NEVER, p->idx + 1};
+    if (p->done) return k;
+    uint64_t t = p->b->ev[p->pos].t_ns;
+    for (int i = 0; i < 3; i++)
+        if (p->r->timers.due[i] < t) t = p->r->timers.due[i];
+    k.t = to_machine(p, t);
+    return k;
+}
+
+/* Bring the machine's sums up to date with program p's state. */
+static void note(machine_t *mc, prog_t *p)
+{
+    run_t *r = p->r;
+    const as_simos_counters_t *c = as_simos_counters(r->os);
+    uint64_t live = r->live_bytes;
+    mc->live += live - p->live;
+    mc->resident += c->resident_bytes - p->resident;
+    mc->mapped += c->mapped_bytes - p->mapped;
+    mc->huge += c->huge_bytes - p->huge;
+    mc->meta += c->meta_bytes - p->meta;
+    p->live = live;
+    p->resident = c->resident_bytes;
+    p->mapped = c->mapped_bytes;
+    p->huge = c->huge_bytes;
+    p->meta = c->meta_bytes;
+    as_machine_result_t *res = mc->res;
+    if (mc->live > res->peak_live_bytes) res->peak_live_bytes = mc->live;
+    if (mc->resident > res->peak_resident_bytes)
+        res->peak_resident_bytes = mc->resident;
+    if (mc->mapped > res->peak_mapped_bytes)
+        res->peak_mapped_bytes = mc->mapped;
+    if (mc->huge > res->peak_huge_bytes) res->peak_huge_bytes = mc->huge;
+}
+
+/* Hand the machine's state at machine time t to its sinks; the first
+ * error stops the machine's figures (the programs go on). */
+static void machine_emit(machine_t *mc, uint64_t t)
+{
+    const as_machine_config_t *m = mc->m;
+    as_machine_sample_t s = {.t_ns = t,
+                             .running = mc->running,
+                             .live_bytes = mc->live,
+                             .resident_bytes = mc->resident,
+                             .mapped_bytes = mc->mapped,
+                             .huge_bytes = mc->huge,
+                             .meta_bytes = mc->meta};
+    for (size_t i = 0; i < m->n_sinks && mc->rc == AS_OK; i++)
+        if (m->sinks[i].on_sample)
+            mc->rc =
+                m->sinks[i].on_sample(m->sinks[i].arg, &s, mc->err, mc->errcap);
+}
+
+/* The machine's sample due at or before t (its timers' only timer). */
+static void machine_sample(machine_t *mc, uint64_t t)
+{
+    as_timer_t which;
+    uint64_t due;
+    if (mc->rc == AS_OK)
+        mc->rc = as_timers_next(&mc->timers, t, mc->events + 1, &which, &due,
+                                mc->err, mc->errcap);
+    if (mc->rc != AS_OK || which == AS_TIMER_NONE) {
+        mc->timers.due[AS_TIMER_SAMPLE] = AS_TIME_NEVER;
+        return;
+    }
+    machine_emit(mc, due);
+    as_timers_rearm(&mc->timers, which, due, 0);
+}
+
+/* The machine's last sample: at the end of its last program, with that
+ * program's memory still in it. */
+static void machine_end_sample(machine_t *mc, uint64_t t)
+{
+    if (mc->rc == AS_OK)
+        mc->rc = as_timers_end_sample(&mc->timers, mc->err, mc->errcap);
+    if (mc->rc == AS_OK) machine_emit(mc, t);
+}
+
+/* Program p has ended (or failed) at machine time g: its run closed, its
+ * memory out of the machine's sums. */
+static void end_prog(machine_t *mc, prog_t *p, uint64_t g)
+{
+    run_t *r = p->r;
+    as_machine_prog_result_t *pr = &mc->res->progs[p->idx];
+    if (--mc->left == 0 && mc->planned) machine_end_sample(mc, g);
+    if (p->started) mc->running--;
+    p->done = 1;
+    pr->end_ns = g;
+    pr->events = r->res->events;
+    as_batchring_join(p->ring);
+    if (r->os) {
+        mc->live -= p->live;
+        mc->resident -= p->resident;
+        mc->mapped -= p->mapped;
+        mc->huge -= p->huge;
+        mc->meta -= p->meta;
+    }
+    pr->rc = close_run(r, r->res->threads);
+    if (g > mc->res->duration_ns) mc->res->duration_ns = g;
+}
+
+/* Move program p to its next non-empty batch; at the end of its trace
+ * (or an error) the program ends. */
+static void next_batch(machine_t *mc, prog_t *p)
+{
+    run_t *r = p->r;
+    uint64_t g = to_machine(p, r->first ? p->first_ns : r->t_now);
+    for (;;) {
+        if (p->b) {
+            int last = p->b->last;
+            long status = p->b->status;
+            as_batchring_release(p->ring, 0);
+            p->b = NULL;
+            if (last) {
+                take_status(r, status);
+                end_prog(mc, p, g);
+                return;
+            }
+        }
+        p->b = as_batchring_next(p->ring, 0);
+        p->pos = 0;
+        as_predset_set_stacks(r->preds, &p->b->stacks);
+        if ((r->rc = add_samples(r, p->b)) != AS_OK) {
+            end_prog(mc, p, g);
+            return;
+        }
+        if (p->b->n) return;
+    }
+}
+
+/* Replay program p while its actions come before `bound` (the next
+ * action of anyone else): its events (with the timers before each), then
+ * the timers due before the bound. */
+static void run_prog(machine_t *mc, prog_t *p, mkey_t bound)
+{
+    run_t *r = p->r;
+    mkey_t me = {0, p->idx + 1};
+    while (!p->done) {
+        const as_event_t *e = &p->b->ev[p->pos];
+        me.t = to_machine(p, e->t_ns);
+        if (!key_before(me, bound)) break;
+        if (!p->started) {
+            p->started = 1;
+            if (++mc->running > mc->res->peak_running)
+                mc->res->peak_running = mc->running;
+        }
+        double w = wall_now();
+        r->rc = replay_one(r, e);
+        r->own_s += wall_now() - w;
+        if (r->rc != AS_OK) {
+            end_prog(mc, p, me.t);
+            return;
+        }
+        note(mc, p);
+        uint64_t done = ++mc->events;
+        if (mc->m->progress && !(done & ((1u << 20) - 1)))
+            mc->m->progress(mc->m->progress_arg, done, mc->total_events);
+        if (++p->pos == p->b->n) next_batch(mc, p);
+    }
+    if (p->done || r->first || bound.t < p->start_ns) return;
+    /* the timers due before the bound; at its time too when p goes first */
+    uint64_t lim = to_trace(p, bound.t);
+    if (p->idx + 1 > bound.who) {
+        if (lim == p->first_ns) return;
+        lim--;
+    }
+    if ((r->rc = run_timers(r, lim)) != AS_OK)
+        end_prog(mc, p, bound.t);
+    else
+        note(mc, p);
+}
+
+/* Open program j's trace and build its run, up to its first batch; a
+ * program that cannot start has ended. */
+static void start_prog(machine_t *mc, prog_t *p, as_run_params_t *rp)
+{
+    const as_machine_config_t *m = mc->m;
+    run_t *r = p->r;
+    char hash[17] = "", oerr[1024] = "";
+    int orc = AS_OK;
+    if (r->rc == AS_OK) {
+        double w = wall_now();
+        orc =
+            open_trace(r->cfg->trace_path, &p->reader, hash, oerr, sizeof oerr);
+        r->own_s += wall_now() - w;
+    }
+    attach_trace(r, p->reader, hash, orc, oerr, rp);
+    if (r->rc == AS_OK) share_oracles(r, 1, p->reader, &p->oracle, m->threads);
+    if (r->rc == AS_OK) r->rc = replay_start(r);
+    int threaded =
+        m->threads > 1 && r->rc == AS_OK && !as_predset_needs_symbols(r->preds);
+    r->res->threads = threaded ? 2 : 1;
+    if (r->rc == AS_OK)
+        r->rc = as_batchring_create(&p->ring, p->reader, BATCH, threaded,
+                                    RING_SLOTS, 1);
+    if (r->rc != AS_OK) {
+        end_prog(mc, p, p->start_ns);
+        return;
+    }
+    next_batch(mc, p);
+    if (!p->done) p->first_ns = p->b->ev[0].t_ns;
+}
+
+/* The machine's span (the latest end its programs' indexes promise) and
+ * events, for its sampling period and bounds. */
+static void machine_plan(const machine_t *mc, as_timer_plan_t *plan)
+{
+    for (size_t j = 0; j < mc->n; j++) {
+        const prog_t *p = &mc->p[j];
+        if (p->done && !p->started) continue;
+        size_t nch = as_trace_reader_chunk_count(p->reader);
+        const as_trace_chunk_info_t *ch = as_trace_reader_chunks(p->reader);
+        uint64_t span = nch ? ch[nch - 1].last_t_ns - ch[0].first_t_ns : 0;
+        uint64_t end = as_time_after(p->start_ns, span);
+        if (end > plan->span_ns) plan->span_ns = end;
+        plan->events += p->r->trace_events;
+    }
+}
+
+int as_engine_run_machine(const as_machine_config_t *m, as_run_result_t *res,
+                          char *const *errs, size_t errcap, int *rcs,
+                          as_machine_result_t *mres, char *merr, size_t merrcap)
+{
+    double w0 = wall_now();
+    size_t n = m->n_progs;
+    memset(mres, 0, sizeof *mres);
+    merr[0] = 0;
+    run_t *runs = calloc(n ? n : 1, sizeof *runs);
+    prog_t *ps = calloc(n ? n : 1, sizeof *ps);
+    as_run_params_t *rps = calloc(n ? n : 1, sizeof *rps);
+    mres->progs = calloc(n ? n : 1, sizeof *mres->progs);
+    if (!runs || !ps || !rps || !mres->progs || !n) {
+        free(runs);
+        free(ps);
+        free(rps);
+        as_machine_result_free(mres);
+        for (size_t j = 0; j < n; j++) {
+            memset(&res[j], 0, sizeof res[j]);
+            errf(errs[j], errcap, "out of memory");
+            rcs[j] = AS_ENOMEM;
+        }
+        errf(merr, merrcap, n ? "out of memory" : "no program to run");
+        return n ? AS_ENOMEM : AS_EINVAL;
+    }
+    mres->n_programs = n;
+    machine_t mc = {.m = m,
+                    .p = ps,
+                    .n = n,
+                    .res = mres,
+                    .left = n,
+                    .err = merr,
+                    .errcap = merrcap};
+    for (size_t j = 0; j < n; j++) {
+        prog_t *p = &ps[j];
+        p->r = &runs[j];
+        p->idx = j;
+        p->start_ns = mres->progs[j].start_ns = m->progs[j].start_ns;
+        p->oracle.fd = -1; /* none open */
+        init_run(p->r, m->progs[j].cfg, &res[j], errs[j], errcap, &rps[j]);
+    }
+    for (size_t j = 0; j < n; j++)
+        start_prog(&mc, &ps[j], &rps[j]);
+    free(rps);
+    as_timer_plan_t plan = {.trace_path = "the machine",
+                            .sample_interval_ns = m->sample_interval_ns,
+                            .max_rows = m->max_rows};
+    machine_plan(&mc, &plan);
+    mc.total_events = plan.events;
+    mc.rc = as_timers_plan(&mc.timers, &plan, merr, merrcap);
+    mc.planned = 1;
+    mres->sample_interval_ns = mc.timers.sample_ns;
+    if (mc.rc == AS_OK) as_timers_start(&mc.timers, 0, 0);
+    for (;;) {
+        mkey_t best = {AS_TIME_NEVER, SIZE_MAX}, second = best;
+        size_t bi = n;
+        for (size_t j = 0; j < n; j++) {
+            if (ps[j].done) continue;
+            mkey_t k = next_key(&ps[j]);
+            if (key_before(k, best)) {
+                second = best;
+                best = k;
+                bi = j;
+            } else if (key_before(k, second)) {
+                second = k;
+            }
+        }
+        if (bi == n) break;
+        mkey_t mk = {mc.timers.due[AS_TIMER_SAMPLE], 0};
+        if (mk.t != AS_TIME_NEVER && key_before(mk, best)) {
+            machine_sample(&mc, mk.t);
+            continue;
+        }
+        if (mk.t != AS_TIME_NEVER && key_before(mk, second)) second = mk;
+        run_prog(&mc, &ps[bi], second);
+    }
+    int first_rc = AS_OK, threads = 1;
+    for (size_t j = 0; j < n; j++) {
+        rcs[j] = mres->progs[j].rc;
+        if (first_rc == AS_OK) first_rc = rcs[j];
+        if (res[j].threads > 1) threads++;
+        as_batchring_destroy(ps[j].ring);
+        as_oracle_destroy(&ps[j].oracle);
+        if (ps[j].reader) as_trace_reader_close(ps[j].reader);
+    }
+    mres->samples = mc.timers.samples;
+    mres->threads = threads;
+    mres->wall_s = wall_now() - w0;
+    for (size_t i = 0; i < m->n_sinks && mc.rc == AS_OK; i++)
+        if (m->sinks[i].on_end)
+            mc.rc = m->sinks[i].on_end(m->sinks[i].arg, mres, merr, merrcap);
+    if (first_rc == AS_OK) first_rc = mc.rc;
+    free(runs);
+    free(ps);
+    return first_rc;
+}
+
+void as_machine_result_free(as_machine_result_t *mres)
+{
+    free(mres->progs);
+    mres->progs = NULL;
+    mres->n_programs = 0;
+}
+
 int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,
                   size_t errcap)
 {
