@@ -31,10 +31,18 @@ static int series_row(void *arg, uint64_t t, const as_sample_t *s,
     as_series_t *w = arg;
     FILE *f = w->out.f;
     if (!w->rows)
-        fputs("t_ns,live_bytes,live_objects,allocated_bytes,resident_bytes,"
-              "mapped_bytes,huge_bytes,metadata_bytes,fragmentation,"
-              "hugepage_coverage,releases,splits,collapses,real_rss_bytes,"
-              "real_huge_bytes\n",
+        fputs(s->phys_has
+                  ? "t_ns,live_bytes,live_objects,allocated_bytes,"
+                    "resident_bytes,mapped_bytes,huge_bytes,metadata_bytes,"
+                    "fragmentation,hugepage_coverage,releases,splits,"
+                    "collapses,real_rss_bytes,real_huge_bytes,"
+                    "phys_free_bytes,phys_free_2m_blocks,unusable_index_9,"
+                    "fragmentation_index_9,deferred_split_bytes,"
+                    "tenant_bytes\n"
+                  : "t_ns,live_bytes,live_objects,allocated_bytes,"
+                    "resident_bytes,mapped_bytes,huge_bytes,metadata_bytes,"
+                    "fragmentation,hugepage_coverage,releases,splits,"
+                    "collapses,real_rss_bytes,real_huge_bytes\n",
               f);
     as_sample_ratios_t q;
     as_metrics_sample_ratios(s, &q);
@@ -56,9 +64,17 @@ static int series_row(void *arg, uint64_t t, const as_sample_t *s,
     else
         fputc(',', f);
     if (s->real_has & AS_SAMPLE_HAS_HUGE)
-        fprintf(f, ",%llu\n", (unsigned long long)s->real_huge_bytes);
+        fprintf(f, ",%llu", (unsigned long long)s->real_huge_bytes);
     else
-        fputs(",\n", f);
+        fputc(',', f);
+    if (s->phys_has)
+        fprintf(f, ",%llu,%llu,%.3f,%.3f,%llu,%llu",
+                (unsigned long long)s->phys_free_bytes,
+                (unsigned long long)s->phys_free_2m_blocks,
+                s->unusable_index_9 / 1000.0, s->fragmentation_index_9 / 1000.0,
+                (unsigned long long)s->deferred_split_bytes,
+                (unsigned long long)s->tenant_bytes);
+    fputc('\n', f);
     w->rows++;
     return as_sink_file_check(&w->out, err, cap);
 }
