@@ -259,6 +259,56 @@ static int check_prog(const as_run_prog_opts_t *g, const char *trace)
     return 0;
 }
 
+/* Is assignment a (NAME=VALUE) a parameter of the machine rather than of
+ * one program: its physical memory, its timer, its tenants? */
+static int machine_param(const char *a)
+{
+    return !strncmp(a, "os.phys_mem=", 12) ||
+           !strncmp(a, "os.phys_interval=", 17) ||
+           !strncmp(a, "os.tenant_", 10);
+}
+
+/* The machine's parameters, wherever they were given (--param or a
+ * --config SPEC), go to every
+ * program (after its own); the same one given twice must say the same.
+ * @return 0, or -1 after printing why. */
+static int share_machine_params(as_run_config_t *cfgs, size_t n)
+{
+    const char *mp[AS_MAX_PARAMS];
+    size_t k = 0;
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < cfgs[j].n_params; i++) {
+            const char *a = cfgs[j].params[i];
+            if (!machine_param(a)) continue;
+            size_t len = (size_t)(strchr(a, '=') - a);
+            size_t q = 0;
+            while (q < k && !(strncmp(mp[q], a, len + 1) == 0))
+                q++;
+            if (q < k && strcmp(mp[q], a)) {
+                as_cli_err("--param %s and --param %s: the machine has one "
+                           "physical memory; give its parameters once",
+                           mp[q], a);
+                return -1;
+            }
+            if (q == k) mp[k++] = a;
+        }
+    for (size_t j = 0; j < n; j++) {
+        as_run_config_t *c = &cfgs[j];
+        size_t m = 0;
+        for (size_t i = 0; i < c->n_params; i++)
+            if (!machine_param(c->params[i])) c->params[m++] = c->params[i];
+        if (m + k > AS_MAX_PARAMS) {
+            as_cli_err("too many --param for program %zu (at most %d with "
+                       "the machine's)",
+                       j + 1, AS_MAX_PARAMS);
+            return -1;
+        }
+        memcpy(c->params + m, mp, k * sizeof mp[0]);
+        c->n_params = m + k;
+    }
+    return 0;
+}
+
 /* `allocsim run -p P1 A.ast -p P2 B.ast ... -o DIR`: the programs on one
  * machine, each written to DIR/<k>-<POLICY or SPEC>, the machine to
  * DIR/machine_*. */
@@ -321,6 +371,7 @@ static int run_machine(as_run_opts_t *o)
         if (!(c->trace_path = as_cli_input(o->positional[j])))
             return AS_EXIT_FAIL;
     }
+    if (share_machine_params(cfgs, n)) return AS_EXIT_USAGE;
     for (size_t j = 0; j < n; j++) {
         char path[4400], ierr[8400];
         if (snprintf(path, sizeof path, "%s/%s", o->out_dir, names[j]) >=

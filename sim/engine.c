@@ -149,8 +149,13 @@ static void sample_now(run_t *r, as_sample_t *s, uint64_t t)
 static int phys_setup(run_t *r)
 {
     as_simos_config_t *oc = &r->oscfg;
-    if (oc->phys) { /* brought by the caller (several processes) */
+    if (oc->phys) { /* brought by the caller (several processes): the
+                       tenants and the machine's timer are the caller's */
         r->phys = oc->phys;
+        r->res->has_phys = 1;
+        r->res->unusable_index_9_max = r->res->fragmentation_index_9_max =
+            -1000;
+        return AS_OK;
     } else if (oc->phys_mem_bytes) {
         as_phys_config_t pc = {.mem_bytes = oc->phys_mem_bytes};
         int rc = as_phys_create(&pc, &r->phys);
@@ -187,25 +192,32 @@ static int phys_step(run_t *r, uint64_t due)
     return AS_OK;
 }
 
-/* A series sample's machine columns; the indexes' mean and maximum. */
+/* A series sample's machine columns (phys_fill); the run's samples of the
+ * indexes also make their mean and maximum (phys_sample). */
+static void phys_fill(const as_phys_t *phys, const as_tenants_t *tenants,
+                      as_sample_t *s)
+{
+    const as_phys_counters_t *pc = as_phys_counters(phys);
+    uint64_t n[AS_PHYS_ORDERS];
+    as_phys_free_blocks(phys, n);
+    s->phys_has = 1;
+    s->phys_free_bytes = pc->free_pages * AS_PHYS_PAGE_BYTES;
+    s->phys_free_2m_blocks = n[9] + 2 * n[10];
+    s->unusable_index_9 = as_phys_unusable_index(phys, 9);
+    s->fragmentation_index_9 = as_phys_fragmentation_index(phys, 9);
+    s->deferred_split_bytes = pc->deferred_split_bytes;
+    s->tenant_bytes = 0;
+    if (tenants) {
+        const as_tenants_counters_t *tc = as_tenants_counters(tenants);
+        s->tenant_bytes = (tc->pages[0] + tc->pages[1]) * AS_PHYS_PAGE_BYTES;
+    }
+}
+
 static void phys_sample(run_t *r, as_sample_t *s)
 {
     if (!r->phys) return;
     as_run_result_t *res = r->res;
-    const as_phys_counters_t *pc = as_phys_counters(r->phys);
-    uint64_t n[AS_PHYS_ORDERS];
-    as_phys_free_blocks(r->phys, n);
-    s->phys_has = 1;
-    s->phys_free_bytes = pc->free_pages * AS_PHYS_PAGE_BYTES;
-    s->phys_free_2m_blocks = n[9] + 2 * n[10];
-    s->unusable_index_9 = as_phys_unusable_index(r->phys, 9);
-    s->fragmentation_index_9 = as_phys_fragmentation_index(r->phys, 9);
-    s->deferred_split_bytes = pc->deferred_split_bytes;
-    s->tenant_bytes = 0;
-    if (r->tenants) {
-        const as_tenants_counters_t *tc = as_tenants_counters(r->tenants);
-        s->tenant_bytes = (tc->pages[0] + tc->pages[1]) * AS_PHYS_PAGE_BYTES;
-    }
+    phys_fill(r->phys, r->tenants, s);
     res->phys_index_samples++;
     r->sum_unusable_9 += s->unusable_index_9;
     r->sum_frag_9 += s->fragmentation_index_9;
@@ -806,7 +818,7 @@ static int plan_timers(run_t *r)
     if (nchunks) plan.span_ns = ch[nchunks - 1].last_t_ns - ch[0].first_t_ns;
     if (oscfg->khugepaged && oscfg->thp != AS_THP_NEVER)
         plan.khugepaged_ns = oscfg->scan_interval_ns;
-    if (r->phys) plan.phys_ns = oscfg->phys_interval_ns;
+    if (r->phys_own) plan.phys_ns = oscfg->phys_interval_ns;
     r->trace_events = plan.events;
     int rc = as_timers_plan(&r->timers, &plan, r->err, r->errcap);
     r->res->sample_interval_ns = r->timers.sample_ns;
@@ -1244,6 +1256,11 @@ typedef struct {
     size_t left;        /* programs not ended */
     int rc;             /* the machine's first error (its sinks, timers) */
     int planned;        /* its timers are planned */
+    /* the shared physical memory (NULL: unlimited) and its tenants */
+    as_phys_t *phys;
+    as_tenants_t *tenants;
+    as_simos_config_t os; /* its settings (os.phys_mem, ...) */
+    int64_t sum_unusable_9, sum_frag_9;
     uint64_t live, resident, mapped, huge, meta; /* sums over the running */
     uint64_t events, total_events;               /* for progress */
     char *err;
@@ -1282,7 +1299,7 @@ static mkey_t next_key(const prog_t *p)
     mkey_t k = {AS_TIME_NEVER, p->idx + 1};
     if (p->done) return k;
     uint64_t t = p->b->ev[p->pos].t_ns;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < AS_N_TIMERS; i++)
         if (p->r->timers.due[i] < t) t = p->r->timers.due[i];
     k.t = to_machine(p, t);
     return k;
@@ -1325,14 +1342,34 @@ static void machine_emit(machine_t *mc, uint64_t t)
                              .mapped_bytes = mc->mapped,
                              .huge_bytes = mc->huge,
                              .meta_bytes = mc->meta};
+    if (mc->phys) {
+        as_sample_t x;
+        as_run_result_t *pr = mc->res->phys;
+        phys_fill(mc->phys, mc->tenants, &x);
+        s.phys_has = 1;
+        s.phys_free_bytes = x.phys_free_bytes;
+        s.phys_free_2m_blocks = x.phys_free_2m_blocks;
+        s.deferred_split_bytes = x.deferred_split_bytes;
+        s.tenant_bytes = x.tenant_bytes;
+        s.unusable_index_9 = x.unusable_index_9;
+        s.fragmentation_index_9 = x.fragmentation_index_9;
+        pr->phys_index_samples++;
+        mc->sum_unusable_9 += x.unusable_index_9;
+        mc->sum_frag_9 += x.fragmentation_index_9;
+        if (x.unusable_index_9 > pr->unusable_index_9_max)
+            pr->unusable_index_9_max = x.unusable_index_9;
+        if (x.fragmentation_index_9 > pr->fragmentation_index_9_max)
+            pr->fragmentation_index_9_max = x.fragmentation_index_9;
+    }
     for (size_t i = 0; i < m->n_sinks && mc->rc == AS_OK; i++)
         if (m->sinks[i].on_sample)
             mc->rc =
                 m->sinks[i].on_sample(m->sinks[i].arg, &s, mc->err, mc->errcap);
 }
 
-/* The machine's sample due at or before t (its timers' only timer). */
-static void machine_sample(machine_t *mc, uint64_t t)
+/* The machine's timer due first at or before t: its sample, or its step
+ * (the tenants' step at machine time, then kcompactd). */
+static void machine_timer(machine_t *mc, uint64_t t)
 {
     as_timer_t which;
     uint64_t due;
@@ -1340,10 +1377,16 @@ static void machine_sample(machine_t *mc, uint64_t t)
         mc->rc = as_timers_next(&mc->timers, t, mc->events + 1, &which, &due,
                                 mc->err, mc->errcap);
     if (mc->rc != AS_OK || which == AS_TIMER_NONE) {
-        mc->timers.due[AS_TIMER_SAMPLE] = AS_TIME_NEVER;
+        for (int i = 0; i < AS_N_TIMERS; i++)
+            mc->timers.due[i] = AS_TIME_NEVER;
         return;
     }
-    machine_emit(mc, due);
+    if (which == AS_TIMER_SAMPLE) {
+        machine_emit(mc, due);
+    } else {
+        if (mc->tenants) mc->rc = as_tenants_step(mc->tenants, due);
+        as_phys_kcompactd(mc->phys);
+    }
     as_timers_rearm(&mc->timers, which, due, 0);
 }
 
@@ -1376,6 +1419,7 @@ static void end_prog(machine_t *mc, prog_t *p, uint64_t g)
         mc->meta -= p->meta;
     }
     pr->rc = close_run(r, r->res->threads);
+    pr->os = r->res->os;
     if (g > mc->res->duration_ns) mc->res->duration_ns = g;
 }
 
@@ -1448,6 +1492,108 @@ static void run_prog(machine_t *mc, prog_t *p, mkey_t bound)
         end_prog(mc, p, bound.t);
     else
         note(mc, p);
+}
+
+/* The settings of program j's OS that belong to the machine, from its
+ * resolved parameters. */
+static as_simos_config_t machine_os_of(const prog_t *p,
+                                       const as_run_params_t *rp)
+{
+    as_simos_config_t oc = p->r->cfg->os;
+    as_simos_config_apply(&oc, as_run_params_values(rp, p->r->os_part));
+    return oc;
+}
+
+static int same_machine(const as_simos_config_t *a, const as_simos_config_t *b)
+{
+    const as_tenants_config_t *x = &a->tenants, *y = &b->tenants;
+    return a->phys_mem_bytes == b->phys_mem_bytes &&
+           (!a->phys_mem_bytes ||
+            (a->phys_interval_ns == b->phys_interval_ns &&
+             x->cache_bytes == y->cache_bytes &&
+             x->unmovable_bytes == y->unmovable_bytes &&
+             x->swing_pct == y->swing_pct && x->period_ns == y->period_ns &&
+             x->churn_permille == y->churn_permille && x->seed == y->seed));
+}
+
+/* The machine's physical memory and tenants, when the programs' OS
+ * parameters ask for them (they must agree); every program's
+ * configuration, copied into cc, then brings it to its OS. @return 0, or
+ * the error (message in mc->err). */
+static int machine_phys(machine_t *mc, const as_run_params_t *rps,
+                        as_run_config_t *cc)
+{
+    size_t j0 = mc->n;
+    for (size_t j = 0; j < mc->n; j++) {
+        prog_t *p = &mc->p[j];
+        if (p->r->rc != AS_OK) continue;
+        as_simos_config_t oc = machine_os_of(p, &rps[j]);
+        if (j0 == mc->n) {
+            j0 = j;
+            mc->os = oc;
+        } else if (!same_machine(&mc->os, &oc)) {
+            errf(mc->err, mc->errcap,
+                 "programs %zu and %zu give the machine different "
+                 "os.phys_mem, os.phys_interval or os.tenant_* values: the "
+                 "machine has one physical memory",
+                 j0 + 1, j + 1);
+            return AS_EINVAL;
+        }
+    }
+    if (j0 == mc->n || !mc->os.phys_mem_bytes) return AS_OK;
+    as_phys_config_t pc = {.mem_bytes = mc->os.phys_mem_bytes};
+    int rc = as_phys_create(&pc, &mc->phys);
+    if (rc == AS_EINVAL) {
+        errf(mc->err, mc->errcap,
+             "os.phys_mem=%llu: must be a multiple of 4M (4194304 bytes), at "
+             "most 1T",
+             (unsigned long long)mc->os.phys_mem_bytes);
+        return AS_ERANGE;
+    }
+    if (rc == AS_OK &&
+        (mc->os.tenants.cache_bytes || mc->os.tenants.unmovable_bytes))
+        rc = as_tenants_create(&mc->os.tenants, mc->phys, &mc->tenants);
+    if (rc == AS_OK && !(mc->res->phys = calloc(1, sizeof *mc->res->phys)))
+        rc = AS_ENOMEM;
+    if (rc != AS_OK) {
+        errf(mc->err, mc->errcap, "the machine's physical memory: %s",
+             as_strerror(rc));
+        return rc;
+    }
+    mc->res->phys->has_phys = 1;
+    mc->res->phys->unusable_index_9_max =
+        mc->res->phys->fragmentation_index_9_max = -1000;
+    for (size_t j = 0; j < mc->n; j++) {
+        run_t *r = mc->p[j].r;
+        cc[j] = *r->cfg;
+        cc[j].os.phys = mc->phys;
+        r->cfg = &cc[j];
+    }
+    return AS_OK;
+}
+
+/* The machine's physical-memory figures at the end (the programs have
+ * given their frames back: the tenants' remain). */
+static void machine_phys_finish(machine_t *mc)
+{
+    as_run_result_t *pr = mc->res->phys;
+    pr->phys = *as_phys_counters(mc->phys);
+    if (mc->tenants) pr->tenants = *as_tenants_counters(mc->tenants);
+    as_phys_free_blocks(mc->phys, pr->phys_free_blocks);
+    if (pr->phys_index_samples) {
+        pr->unusable_index_9_mean = (double)mc->sum_unusable_9 / 1000.0 /
+                                    (double)pr->phys_index_samples;
+        pr->fragmentation_index_9_mean =
+            (double)mc->sum_frag_9 / 1000.0 / (double)pr->phys_index_samples;
+    }
+    for (size_t j = 0; j < mc->n; j++) {
+        const as_simos_counters_t *c = &mc->res->progs[j].os;
+        pr->os.thp_fault_fallbacks += c->thp_fault_fallbacks;
+        pr->os.compact_stalls += c->compact_stalls;
+        pr->os.collapse_failures += c->collapse_failures;
+        pr->os.huge_faults += c->huge_faults;
+        pr->os.page_faults += c->page_faults;
+    }
 }
 
 /* Open program j's trace and build its run, up to its first batch; a
@@ -1538,13 +1684,22 @@ int as_engine_run_machine(const as_machine_config_t *m, as_run_result_t *res,
         p->oracle.fd = -1; /* none open */
         init_run(p->r, m->progs[j].cfg, &res[j], errs[j], errcap, &rps[j]);
     }
-    for (size_t j = 0; j < n; j++)
+    as_run_config_t *cc = calloc(n, sizeof *cc);
+    int prc = cc ? machine_phys(&mc, rps, cc) : AS_ENOMEM;
+    for (size_t j = 0; j < n; j++) {
+        run_t *r = ps[j].r;
+        if (prc != AS_OK && r->rc == AS_OK) {
+            r->rc = prc;
+            errf(r->err, r->errcap, "%s", merr[0] ? merr : "out of memory");
+        }
         start_prog(&mc, &ps[j], &rps[j]);
+    }
     free(rps);
     as_timer_plan_t plan = {.trace_path = "the machine",
                             .sample_interval_ns = m->sample_interval_ns,
                             .max_rows = m->max_rows};
     machine_plan(&mc, &plan);
+    if (mc.phys) plan.phys_ns = mc.os.phys_interval_ns;
     mc.total_events = plan.events;
     mc.rc = as_timers_plan(&mc.timers, &plan, merr, merrcap);
     mc.planned = 1;
@@ -1566,8 +1721,10 @@ int as_engine_run_machine(const as_machine_config_t *m, as_run_result_t *res,
         }
         if (bi == n) break;
         mkey_t mk = {mc.timers.due[AS_TIMER_SAMPLE], 0};
+        if (mc.timers.due[AS_TIMER_PHYS] < mk.t)
+            mk.t = mc.timers.due[AS_TIMER_PHYS];
         if (mk.t != AS_TIME_NEVER && key_before(mk, best)) {
-            machine_sample(&mc, mk.t);
+            machine_timer(&mc, mk.t);
             continue;
         }
         if (mk.t != AS_TIME_NEVER && key_before(mk, second)) second = mk;
@@ -1582,6 +1739,10 @@ int as_engine_run_machine(const as_machine_config_t *m, as_run_result_t *res,
         as_oracle_destroy(&ps[j].oracle);
         if (ps[j].reader) as_trace_reader_close(ps[j].reader);
     }
+    if (mc.phys) machine_phys_finish(&mc);
+    as_tenants_destroy(mc.tenants);
+    if (mc.phys) as_phys_destroy(mc.phys);
+    free(cc);
     mres->samples = mc.timers.samples;
     mres->threads = threads;
     mres->wall_s = wall_now() - w0;
@@ -1596,6 +1757,8 @@ int as_engine_run_machine(const as_machine_config_t *m, as_run_result_t *res,
 
 void as_machine_result_free(as_machine_result_t *mres)
 {
+    free(mres->phys);
+    mres->phys = NULL;
     free(mres->progs);
     mres->progs = NULL;
     mres->n_programs = 0;

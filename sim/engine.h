@@ -228,6 +228,12 @@ typedef struct {
     uint64_t t_ns;    /* machine time */
     uint32_t running; /* programs started and not ended */
     uint64_t live_bytes, resident_bytes, mapped_bytes, huge_bytes, meta_bytes;
+    /* the physical memory (phys_has: os.phys_mem set), as series.csv's
+     * columns of the same names (as_sample_t) */
+    int phys_has;
+    uint64_t phys_free_bytes, phys_free_2m_blocks, deferred_split_bytes,
+        tenant_bytes;
+    int unusable_index_9, fragmentation_index_9; /* thousandths */
 } as_machine_sample_t;
 
 /* One program's part in the machine's result. */
@@ -236,6 +242,7 @@ typedef struct {
                                   event (end_ns: when it stopped, failed) */
     uint64_t events;           /* events replayed */
     int rc;                    /* its status (as_engine_run's) */
+    as_simos_counters_t os;    /* its OS counters at its end */
 } as_machine_prog_result_t;
 
 typedef struct as_machine_result {
@@ -248,6 +255,11 @@ typedef struct as_machine_result {
     uint64_t peak_live_bytes, peak_resident_bytes, peak_mapped_bytes,
         peak_huge_bytes;
     uint32_t peak_running;
+    /* the shared physical memory (os.phys_mem, the same for every
+     * program; NULL without), in the shape of a run's result: has_phys,
+     * phys, tenants, phys_free_blocks, the indexes over the machine's
+     * samples, and os holding the programs' counters summed */
+    as_run_result_t *phys;
     double wall_s;
     int threads; /* threads the replay ran on */
 } as_machine_result_t;
@@ -274,7 +286,11 @@ typedef struct {
     void *progress_arg;
 } as_machine_config_t;
 
-/* as_engine_run_machine: replay every program of m on one machine. Each
+/* as_engine_run_machine: replay every program of m on one machine. The
+ * machine's physical memory and tenants are the programs' os.phys_mem,
+ * os.phys_interval and os.tenant_* (which must agree, else AS_EINVAL for
+ * all): one as_phys_t shared by every program's simulated OS, the tenants
+ * and kcompactd stepped by the machine's timer in machine time. Each
  * program gets its result res[j], message errs[j] (errcap bytes) and
  * status rcs[j] as as_engine_run would give them, and with nothing shared
  * between the programs (no physical memory limit) the same figures as

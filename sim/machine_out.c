@@ -23,15 +23,28 @@ static int series_row(void *arg, const as_machine_sample_t *s, char *err,
     as_machine_series_t *w = arg;
     FILE *f = w->out.f;
     if (!w->rows++)
-        fputs("t_ns,running,live_bytes,resident_bytes,mapped_bytes,"
-              "huge_bytes,metadata_bytes\n",
+        fputs(s->phys_has ? "t_ns,running,live_bytes,resident_bytes,"
+                            "mapped_bytes,huge_bytes,metadata_bytes,"
+                            "phys_free_bytes,phys_free_2m_blocks,"
+                            "unusable_index_9,fragmentation_index_9,"
+                            "deferred_split_bytes,tenant_bytes\n"
+                          : "t_ns,running,live_bytes,resident_bytes,"
+                            "mapped_bytes,huge_bytes,metadata_bytes\n",
               f);
-    fprintf(
-        f, "%llu,%u,%llu,%llu,%llu,%llu,%llu\n", (unsigned long long)s->t_ns,
-        s->running, (unsigned long long)s->live_bytes,
-        (unsigned long long)s->resident_bytes,
-        (unsigned long long)s->mapped_bytes, (unsigned long long)s->huge_bytes,
-        (unsigned long long)s->meta_bytes);
+    fprintf(f, "%llu,%u,%llu,%llu,%llu,%llu,%llu", (unsigned long long)s->t_ns,
+            s->running, (unsigned long long)s->live_bytes,
+            (unsigned long long)s->resident_bytes,
+            (unsigned long long)s->mapped_bytes,
+            (unsigned long long)s->huge_bytes,
+            (unsigned long long)s->meta_bytes);
+    if (s->phys_has)
+        fprintf(f, ",%llu,%llu,%.3f,%.3f,%llu,%llu",
+                (unsigned long long)s->phys_free_bytes,
+                (unsigned long long)s->phys_free_2m_blocks,
+                s->unusable_index_9 / 1000.0, s->fragmentation_index_9 / 1000.0,
+                (unsigned long long)s->deferred_split_bytes,
+                (unsigned long long)s->tenant_bytes);
+    fputc('\n', f);
     return as_sink_file_check(&w->out, err, cap);
 }
 
@@ -71,6 +84,13 @@ char *as_machine_summary_json(const as_machine_summary_t *w,
         add_u64(p, "start_ns", pr->start_ns);
         add_u64(p, "end_ns", pr->end_ns);
         add_u64(p, "events", pr->events);
+        add_u64(p, "huge_faults", pr->os.huge_faults);
+        add_u64(p, "page_faults", pr->os.page_faults);
+        if (res->phys) {
+            add_u64(p, "thp_fault_fallbacks", pr->os.thp_fault_fallbacks);
+            add_u64(p, "compact_stalls", pr->os.compact_stalls);
+            add_u64(p, "collapse_failures", pr->os.collapse_failures);
+        }
         cJSON_AddStringToObject(p, "status",
                                 pr->rc == AS_OK ? "ok" : as_strerror(pr->rc));
     }
@@ -84,6 +104,7 @@ char *as_machine_summary_json(const as_machine_summary_t *w,
     add_u64(m, "peak_resident_bytes", res->peak_resident_bytes);
     add_u64(m, "peak_mapped_bytes", res->peak_mapped_bytes);
     add_u64(m, "peak_huge_bytes", res->peak_huge_bytes);
+    if (res->phys) as_summary_add_phys(root, res->phys);
     cJSON *ti = cJSON_AddObjectToObject(root, "timing");
     cJSON_AddNumberToObject(ti, "wall_s", res->wall_s);
     add_u64(ti, "threads", (uint64_t)res->threads);

@@ -117,6 +117,11 @@ static void add_phys(cJSON *root, const as_run_result_t *res)
     cJSON_AddNumberToObject(f, "max", res->fragmentation_index_9_max / 1000.0);
 }
 
+void as_summary_add_phys(cJSON *root, const as_run_result_t *res)
+{
+    add_phys(root, res);
+}
+
 /* What reproduces the run beyond its parameters, and where it ran: the
  * command line and working directory (relative trace paths are relative to
  * it) and the host, for information. Like "timing" it differs from run to

@@ -18,4 +18,9 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res);
 struct cJSON;
 void as_summary_add_provenance(struct cJSON *root, char *const *argv, int argc);
 
+/* as_summary_add_phys: add summary.json's "phys" object of res (a run
+ * with has_phys) to a JSON object: what machine_summary.json reuses for
+ * the machine's physical memory. */
+void as_summary_add_phys(struct cJSON *root, const as_run_result_t *res);
+
 #endif /* AS_SIM_SUMMARY_H */
