@@ -17,6 +17,18 @@
 #     machine_series.csv's rows are checked one by one.
 #  4. Usage errors (exit 2) for the ambiguous forms, and the one-trace
 #     forms that must keep their meaning.
+#  5. A shared physical memory of 4 MiB (1024 frames, two pageblocks):
+#     program A (bestfit, os.thp=never) holds one 2,200,000-byte object
+#     from 0 to 10 ms, 538 pages of 4 KiB, so both pageblocks have pages
+#     in use; program B (tcmalloc, THP always) touches 100 KiB (25 pages)
+#     of one 2 MiB region. Started at 1 ms, B's huge-page fault finds no
+#     free order-9 block and falls back (1 fallback, 25 4 KiB faults, no
+#     huge fault); started at 20 ms, after A gave its frames back, it gets
+#     its huge page (1 huge fault, no 4 KiB fault). The machine's series
+#     at 1 ms: 486 frames free in blocks 256+128+64+32+4+2, unusable index
+#     1.000 and fragmentation index 1000 - (1000 + 486000/512) / 6 = 676
+#     (mm/vmstat.c's integer formula); at 2 ms (B live, sampled before its
+#     free) 461 frames = 256+128+64+8+4+1, 1000 - 1900/6 = 684.
 # Arguments: BUILD_DIR ALLOCSIM SOURCE_DIR
 set -u -o pipefail
 A=$2 S=$3
@@ -152,4 +164,50 @@ else echo "FAIL a bad program: exit $rc"; cat "$T/err"; ls "$T/bad"; fail=1; fi
 # one TRACE keeps today's meaning: the last --policy wins; options after it
 check "one TRACE, two policies" 0 "^glibc: 2 events" -- "$A" run -q -p bestfit -p glibc "$T/a.ast" -o "$T/u1"
 check "one TRACE, options after it" 0 "^bestfit: 2 events" -- "$A" run -q "$T/a.ast" -p bestfit -o "$T/u2"
+
+# 5. one program's 4 KiB pages make another's huge-page fault fall back
+cat >"$T/fa.txt" <<'TXT'
+frame 1 0x401000 0x1000 /bin/a main
+stack 1 1
+a 0 1 0 0 2200000 0 1
+f 10000000 1 0 0
+TXT
+cat >"$T/fb.txt" <<'TXT'
+frame 1 0x401000 0x1000 /bin/b main
+stack 1 1
+a 0 1 0 0 102400 0 1
+f 1000000 1 0 0
+TXT
+"$A" import -f text "$T/fa.txt" -o "$T/fa.ast" >/dev/null && "$A" import -f text "$T/fb.txt" -o "$T/fb.ast" >/dev/null ||
+  { echo "FAIL import of the fragmenting traces"; exit 1; }
+# faults DIR START WANT: B's start, then per program huge_faults,
+# page_faults, thp_fault_fallbacks, and the machine's sum of fallbacks
+faults() {
+  python3 - "$@" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1] + "/machine_summary.json"))
+got = " ".join(["%d" % d["programs"][1]["start_ns"]] +
+               ["%d,%d,%d" % (p["huge_faults"], p["page_faults"], p["thp_fault_fallbacks"]) for p in d["programs"]] +
+               ["%d" % d["phys"]["thp_fault_fallbacks"], ",".join(map(str, d["phys"]["free_blocks"]))])
+if got != sys.argv[2]:
+    sys.exit("got %s, wanted %s" % (got, sys.argv[2]))
+PY
+}
+"$A" run -q --sample-interval 1ms -P os.phys_mem=4M -P os.thp=never -p bestfit "$T/fa.ast" \
+    --start 1ms -p tcmalloc "$T/fb.ast" -o "$T/f1" >/dev/null 2>&1 &&
+  faults "$T/f1" "1000000 0,538,0 0,25,1 1 0,0,0,0,0,0,0,0,0,0,1" &&
+  [ "$(cut -d, -f1,2,8-11 "$T/f1/machine_series.csv" | sed -n 3,4p | tr '\n' ' ')" = \
+    "1000000,1,1990656,0,1.000,0.676 2000000,2,1888256,0,1.000,0.684 " ] &&
+  grep -q '"thp":.*"never"' "$T/f1/1-bestfit/summary.json" && grep -q '"thp":.*"always"' "$T/f1/2-tcmalloc/summary.json" &&
+  [ "$(grep -c '"phys_mem":.*4194304' "$T"/f1/*/summary.json | grep -c ':1$')" = 2 ] &&
+  echo "ok   A's 4 KiB pages make B's huge-page fault fall back" ||
+  { echo "FAIL fragmentation by another program"; cat "$T/f1/machine_series.csv" 2>/dev/null | head -5; fail=1; }
+"$A" run -q -P os.phys_mem=4M -P os.thp=never -p bestfit "$T/fa.ast" \
+    --start 20ms -p tcmalloc "$T/fb.ast" -o "$T/f2" >/dev/null 2>&1 &&
+  faults "$T/f2" "20000000 0,538,0 1,0,0 0 0,0,0,0,0,0,0,0,0,0,1" &&
+  echo "ok   after A has ended, B gets its huge page" || { echo "FAIL B after A"; fail=1; }
+check "machine parameters that differ" 2 "the machine has one physical memory" -- \
+  "$A" run -P os.phys_mem=4M -p bestfit "$T/fa.ast" -P os.phys_mem=8M -p tcmalloc "$T/fb.ast" -o "$T/u"
+check "a machine too small" 1 "physical memory exhausted" -- \
+  "$A" run -q -P os.phys_mem=4M -P os.thp=never -p bestfit "$T/fa.ast" -p bestfit -P os.thp=never "$T/fa.ast" -o "$T/u3"
 exit $fail
