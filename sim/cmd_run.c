@@ -180,6 +180,25 @@ static int apply_spec(as_run_config_t *cfg, const char *spec, char *buf,
     return 0;
 }
 
+/* A run directory `dir` must not be the input `trace`. @return 0, or -1
+ * after printing why. */
+static int check_out(const char *dir, const char *trace)
+{
+    char ierr[8400];
+    if (!as_outdir_check_input(dir, trace, ierr, sizeof ierr)) return 0;
+    as_cli_err("%s", ierr);
+    return -1;
+}
+
+/* The directory holding several run directories, made when missing.
+ * @return 0, or -1 after printing why. */
+static int make_out_dir(const char *dir)
+{
+    if (mkdir(dir, 0777) == 0 || errno == EEXIST) return 0;
+    as_cli_err("%s: %s", dir, strerror(errno));
+    return -1;
+}
+
 /* `allocsim run --config SPEC... TRACE -o DIR`: every configuration in
  * one pass, each written to DIR/SPEC. */
 static int run_configs(as_run_opts_t *o)
@@ -209,17 +228,9 @@ static int run_configs(as_run_opts_t *o)
             return AS_EXIT_USAGE;
         snprintf(paths[j], sizeof paths[j], "%s/%s", o->out_dir, o->configs[j]);
         dirs[j] = paths[j];
-        char ierr[8400];
-        if (as_outdir_check_input(dirs[j], o->cfg.trace_path, ierr,
-                                  sizeof ierr)) {
-            as_cli_err("%s", ierr);
-            return AS_EXIT_USAGE;
-        }
+        if (check_out(dirs[j], o->cfg.trace_path)) return AS_EXIT_USAGE;
     }
-    if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST) {
-        as_cli_err("%s: %s", o->out_dir, strerror(errno));
-        return AS_EXIT_FAIL;
-    }
+    if (make_out_dir(o->out_dir)) return AS_EXIT_FAIL;
     return as_runs_to_dirs(cfgs, dirs, k, o->quiet ? NULL : progress);
 }
 
@@ -373,23 +384,16 @@ static int run_machine(as_run_opts_t *o)
     }
     if (share_machine_params(cfgs, n)) return AS_EXIT_USAGE;
     for (size_t j = 0; j < n; j++) {
-        char path[4400], ierr[8400];
+        char path[4400];
         if (snprintf(path, sizeof path, "%s/%s", o->out_dir, names[j]) >=
             (int)sizeof path) {
             as_cli_err("%s: the path is too long", o->out_dir);
             return AS_EXIT_USAGE;
         }
         for (size_t i = 0; i < n; i++)
-            if (as_outdir_check_input(path, cfgs[i].trace_path, ierr,
-                                      sizeof ierr)) {
-                as_cli_err("%s", ierr);
-                return AS_EXIT_USAGE;
-            }
+            if (check_out(path, cfgs[i].trace_path)) return AS_EXIT_USAGE;
     }
-    if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST) {
-        as_cli_err("%s: %s", o->out_dir, strerror(errno));
-        return AS_EXIT_FAIL;
-    }
+    if (make_out_dir(o->out_dir)) return AS_EXIT_FAIL;
     as_machine_config_t m = {.sample_interval_ns = o->cfg.sample_interval_ns,
                              .max_rows = o->cfg.max_rows,
                              .threads = o->cfg.threads};

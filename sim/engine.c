@@ -1343,23 +1343,16 @@ static void machine_emit(machine_t *mc, uint64_t t)
                              .huge_bytes = mc->huge,
                              .meta_bytes = mc->meta};
     if (mc->phys) {
-        as_sample_t x;
+        const as_sample_t *x = &s.phys;
         as_run_result_t *pr = mc->res->phys;
-        phys_fill(mc->phys, mc->tenants, &x);
-        s.phys_has = 1;
-        s.phys_free_bytes = x.phys_free_bytes;
-        s.phys_free_2m_blocks = x.phys_free_2m_blocks;
-        s.deferred_split_bytes = x.deferred_split_bytes;
-        s.tenant_bytes = x.tenant_bytes;
-        s.unusable_index_9 = x.unusable_index_9;
-        s.fragmentation_index_9 = x.fragmentation_index_9;
+        phys_fill(mc->phys, mc->tenants, &s.phys);
         pr->phys_index_samples++;
-        mc->sum_unusable_9 += x.unusable_index_9;
-        mc->sum_frag_9 += x.fragmentation_index_9;
-        if (x.unusable_index_9 > pr->unusable_index_9_max)
-            pr->unusable_index_9_max = x.unusable_index_9;
-        if (x.fragmentation_index_9 > pr->fragmentation_index_9_max)
-            pr->fragmentation_index_9_max = x.fragmentation_index_9;
+        mc->sum_unusable_9 += x->unusable_index_9;
+        mc->sum_frag_9 += x->fragmentation_index_9;
+        if (x->unusable_index_9 > pr->unusable_index_9_max)
+            pr->unusable_index_9_max = x->unusable_index_9;
+        if (x->fragmentation_index_9 > pr->fragmentation_index_9_max)
+            pr->fragmentation_index_9_max = x->fragmentation_index_9;
     }
     for (size_t i = 0; i < m->n_sinks && mc->rc == AS_OK; i++)
         if (m->sinks[i].on_sample)

@@ -228,12 +228,9 @@ typedef struct {
     uint64_t t_ns;    /* machine time */
     uint32_t running; /* programs started and not ended */
     uint64_t live_bytes, resident_bytes, mapped_bytes, huge_bytes, meta_bytes;
-    /* the physical memory (phys_has: os.phys_mem set), as series.csv's
-     * columns of the same names (as_sample_t) */
-    int phys_has;
-    uint64_t phys_free_bytes, phys_free_2m_blocks, deferred_split_bytes,
-        tenant_bytes;
-    int unusable_index_9, fragmentation_index_9; /* thousandths */
+    /* the physical memory (phys.phys_has: os.phys_mem set): the phys_*
+     * fields of phys, as in a run's series */
+    as_sample_t phys;
 } as_machine_sample_t;
 
 /* One program's part in the machine's result. */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "sim/series.h"
 #include "sim/summary.h"
 #include "sim/version.h"
 
@@ -23,13 +24,11 @@ static int series_row(void *arg, const as_machine_sample_t *s, char *err,
     as_machine_series_t *w = arg;
     FILE *f = w->out.f;
     if (!w->rows++)
-        fputs(s->phys_has ? "t_ns,running,live_bytes,resident_bytes,"
-                            "mapped_bytes,huge_bytes,metadata_bytes,"
-                            "phys_free_bytes,phys_free_2m_blocks,"
-                            "unusable_index_9,fragmentation_index_9,"
-                            "deferred_split_bytes,tenant_bytes\n"
-                          : "t_ns,running,live_bytes,resident_bytes,"
-                            "mapped_bytes,huge_bytes,metadata_bytes\n",
+        fputs(s->phys.phys_has ? "t_ns,running,live_bytes,resident_bytes,"
+                                 "mapped_bytes,huge_bytes,metadata_"
+                                 "bytes," AS_SERIES_PHYS_HEADER "\n"
+                               : "t_ns,running,live_bytes,resident_bytes,"
+                                 "mapped_bytes,huge_bytes,metadata_bytes\n",
               f);
     fprintf(f, "%llu,%u,%llu,%llu,%llu,%llu,%llu", (unsigned long long)s->t_ns,
             s->running, (unsigned long long)s->live_bytes,
@@ -37,13 +36,7 @@ static int series_row(void *arg, const as_machine_sample_t *s, char *err,
             (unsigned long long)s->mapped_bytes,
             (unsigned long long)s->huge_bytes,
             (unsigned long long)s->meta_bytes);
-    if (s->phys_has)
-        fprintf(f, ",%llu,%llu,%.3f,%.3f,%llu,%llu",
-                (unsigned long long)s->phys_free_bytes,
-                (unsigned long long)s->phys_free_2m_blocks,
-                s->unusable_index_9 / 1000.0, s->fragmentation_index_9 / 1000.0,
-                (unsigned long long)s->deferred_split_bytes,
-                (unsigned long long)s->tenant_bytes);
+    if (s->phys.phys_has) as_series_phys_cells(f, &s->phys);
     fputc('\n', f);
     return as_sink_file_check(&w->out, err, cap);
 }
