@@ -206,6 +206,19 @@ PY
     --start 20ms -p tcmalloc "$T/fb.ast" -o "$T/f2" >/dev/null 2>&1 &&
   faults "$T/f2" "20000000 0,538,0 1,0,0 0 0,0,0,0,0,0,0,0,0,0,1" &&
   echo "ok   after A has ended, B gets its huge page" || { echo "FAIL B after A"; fail=1; }
+# the same machine with tenants, twice (one thread, then the default)
+for th in 1 2; do
+  "$A" run -q --threads $th -P os.phys_mem=64M -P os.tenant_cache=24M -P os.tenant_unmovable=8M \
+      -p tcmalloc "$S/data/sqlite.ast" --start 20ms -p glibc "$S/data/sqlite.ast" -o "$T/d$th" >/dev/null 2>&1 ||
+    { echo "FAIL tenants run $th"; fail=1; }
+done
+before=$fail
+cmp -s "$T/d1/machine_series.csv" "$T/d2/machine_series.csv" || { echo "FAIL tenants: machine_series.csv differs"; fail=1; }
+[ "$(nosum "$T/d1/machine_summary.json")" = "$(nosum "$T/d2/machine_summary.json")" ] ||
+  { echo "FAIL tenants: machine_summary.json differs"; fail=1; }
+for p in 1-tcmalloc 2-glibc; do same_run "$T/d1/$p" "$T/d2/$p" "tenants $p"; done
+grep -q '"tenant_cache_bytes":.*25165824' "$T/d1/machine_summary.json" || { echo "FAIL tenants: no page cache"; fail=1; }
+[ $fail = "$before" ] && echo "ok   a machine with tenants: the same output twice"
 check "machine parameters that differ" 2 "the machine has one physical memory" -- \
   "$A" run -P os.phys_mem=4M -p bestfit "$T/fa.ast" -P os.phys_mem=8M -p tcmalloc "$T/fb.ast" -o "$T/u"
 check "a machine too small" 1 "physical memory exhausted" -- \
