@@ -89,14 +89,28 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: allocsim run -p NAME [options] TRACE\n"
                "       allocsim run --config SPEC [--config SPEC...] "
-               "[options] TRACE -o DIR\n\n"
+               "[options] TRACE -o DIR\n"
+               "       allocsim run -p P1 [opts] A.ast -p P2 [opts] B.ast... "
+               "-o DIR\n\n"
                "Replay TRACE (- for standard input) through a placement "
                "policy over the\nsimulated Linux memory and write "
                "DIR/summary.json, series.csv,\npolicy_series.csv, "
                "confusion.csv and histograms.csv. With --config, each "
                "configuration is\nreplayed in the same pass over TRACE "
                "(decoded once) and written to\nDIR/SPEC, exactly as a "
-               "run of its own would write it.\n");
+               "run of its own would write it.\n\n"
+               "With several TRACEs, each is a program of one simulated "
+               "machine, replayed\ninterleaved by time: the options between "
+               "the previous TRACE and a TRACE\n(-p/--policy or --config, "
+               "and --param, --predictor, --shadow-predictor,\n"
+               "--predictor-load, --start) are that program's; each "
+               "program takes one\n--policy or --config and writes "
+               "DIR/<k>-<POLICY or SPEC>; the other options\napply to "
+               "every program; the machine's figures go to "
+               "DIR/machine_summary.json\nand DIR/machine_series.csv. "
+               "With one TRACE everything means what it always\nmeant "
+               "(the last --policy wins; --config replays several "
+               "configurations).\n");
     as_opts_help(f, as_cmd_run_opts);
     fprintf(f, "\nrun also exits 3 when the trace was truncated: its whole "
                "chunks were\nreplayed and the outputs are marked "
@@ -175,6 +189,25 @@ static int apply_spec(as_run_config_t *cfg, const char *spec, char *buf,
     return 0;
 }
 
+/* A run directory `dir` must not be the input `trace`. @return 0, or -1
+ * after printing why. */
+static int check_out(const char *dir, const char *trace)
+{
+    char ierr[8400];
+    if (!as_outdir_check_input(dir, trace, ierr, sizeof ierr)) return 0;
+    as_cli_err("%s", ierr);
+    return -1;
+}
+
+/* The directory holding several run directories, made when missing.
+ * @return 0, or -1 after printing why. */
+static int make_out_dir(const char *dir)
+{
+    if (mkdir(dir, 0777) == 0 || errno == EEXIST) return 0;
+    as_cli_err("%s: %s", dir, strerror(errno));
+    return -1;
+}
+
 /* `allocsim run --config SPEC... TRACE -o DIR`: every configuration in
  * one pass, each written to DIR/SPEC. */
 static int run_configs(as_run_opts_t *o)
@@ -204,18 +237,177 @@ static int run_configs(as_run_opts_t *o)
             return AS_EXIT_USAGE;
         snprintf(paths[j], sizeof paths[j], "%s/%s", o->out_dir, o->configs[j]);
         dirs[j] = paths[j];
-        char ierr[8400];
-        if (as_outdir_check_input(dirs[j], o->cfg.trace_path, ierr,
-                                  sizeof ierr)) {
-            as_cli_err("%s", ierr);
+        if (check_out(dirs[j], o->cfg.trace_path)) return AS_EXIT_USAGE;
+    }
+    if (make_out_dir(o->out_dir)) return AS_EXIT_FAIL;
+    return as_runs_to_dirs(cfgs, dirs, k, o->quiet ? NULL : progress);
+}
+
+/* One program's options (a run of several TRACEs) checked: one --policy
+ * or --config, each other option at most once. @return 0, or -1 after
+ * printing why. */
+static int check_prog(const as_run_prog_opts_t *g, const char *trace)
+{
+    const struct {
+        unsigned n;
+        const char *name;
+    } once[] = {{g->n_predictor, "--predictor"},
+                {g->n_shadow, "--shadow-predictor"},
+                {g->n_pred_load, "--predictor-load (or --model)"},
+                {g->n_start, "--start"}};
+    if (g->n_policy + g->n_config == 0) {
+        as_cli_err("TRACE %s has no --policy (or --config) before it: with "
+                   "several TRACEs, each program's options come before its "
+                   "TRACE",
+                   trace);
+        return -1;
+    }
+    if (g->n_policy + g->n_config > 1) {
+        as_cli_err("TRACE %s has %u --policy/--config before it: with "
+                   "several TRACEs, each program takes exactly one (several "
+                   "configurations of one trace take one TRACE)",
+                   trace, g->n_policy + g->n_config);
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof once / sizeof once[0]; i++)
+        if (once[i].n > 1) {
+            as_cli_err("TRACE %s: %s is given %u times before it; a "
+                       "program takes one",
+                       trace, once[i].name, once[i].n);
+            return -1;
+        }
+    return 0;
+}
+
+/* Is assignment a (NAME=VALUE) a parameter of the machine rather than of
+ * one program: its physical memory, its timer, its tenants? */
+static int machine_param(const char *a)
+{
+    return !strncmp(a, "os.phys_mem=", 12) ||
+           !strncmp(a, "os.phys_interval=", 17) ||
+           !strncmp(a, "os.tenant_", 10);
+}
+
+/* The machine's parameters, wherever they were given (--param or a
+ * --config SPEC), go to every
+ * program (after its own); the same one given twice must say the same.
+ * @return 0, or -1 after printing why. */
+static int share_machine_params(as_run_config_t *cfgs, size_t n)
+{
+    const char *mp[AS_MAX_PARAMS];
+    size_t k = 0;
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < cfgs[j].n_params; i++) {
+            const char *a = cfgs[j].params[i];
+            if (!machine_param(a)) continue;
+            size_t len = (size_t)(strchr(a, '=') - a);
+            size_t q = 0;
+            while (q < k && !(strncmp(mp[q], a, len + 1) == 0))
+                q++;
+            if (q < k && strcmp(mp[q], a)) {
+                as_cli_err("--param %s and --param %s: the machine has one "
+                           "physical memory; give its parameters once",
+                           mp[q], a);
+                return -1;
+            }
+            if (q == k) mp[k++] = a;
+        }
+    for (size_t j = 0; j < n; j++) {
+        as_run_config_t *c = &cfgs[j];
+        size_t m = 0;
+        for (size_t i = 0; i < c->n_params; i++)
+            if (!machine_param(c->params[i])) c->params[m++] = c->params[i];
+        if (m + k > AS_MAX_PARAMS) {
+            as_cli_err("too many --param for program %zu (at most %d with "
+                       "the machine's)",
+                       j + 1, AS_MAX_PARAMS);
+            return -1;
+        }
+        memcpy(c->params + m, mp, k * sizeof mp[0]);
+        c->n_params = m + k;
+    }
+    return 0;
+}
+
+/* `allocsim run -p P1 A.ast -p P2 B.ast ... -o DIR`: the programs on one
+ * machine, each written to DIR/<k>-<POLICY or SPEC>, the machine to
+ * DIR/machine_*. */
+static int run_machine(as_run_opts_t *o)
+{
+    static as_run_config_t cfgs[AS_MAX_POSITIONAL];
+    static char bufs[AS_MAX_POSITIONAL][512], names[AS_MAX_POSITIONAL][600];
+    const char *name_of[AS_MAX_POSITIONAL];
+    uint64_t start_ns[AS_MAX_POSITIONAL];
+    size_t n = o->n_positional;
+    const as_run_prog_opts_t *after = &o->progs[n];
+    if (after->first) {
+        as_cli_err("--%s after the last TRACE (%s) belongs to no program: "
+                   "with several TRACEs, each program's options (--policy, "
+                   "--config, --param, --predictor, --shadow-predictor, "
+                   "--predictor-load, --start) come before its TRACE",
+                   after->first, o->positional[n - 1]);
+        return AS_EXIT_USAGE;
+    }
+    if (o->cfg.predictor_save_path) {
+        as_cli_err("--predictor-save takes one run; it does not mix with "
+                   "several TRACEs");
+        return AS_EXIT_USAGE;
+    }
+    size_t stdin_uses = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (check_prog(&o->progs[j], o->positional[j])) return AS_EXIT_USAGE;
+        stdin_uses += as_cli_is_stdio(o->positional[j]);
+    }
+    if (stdin_uses > 1) {
+        as_cli_err("standard input ('-') can be read only once: %zu TRACEs "
+                   "are '-'",
+                   stdin_uses);
+        return AS_EXIT_USAGE;
+    }
+    as_run_config_t base = o->cfg;
+    base.argv = as_cli_command_line(&base.argc);
+    for (size_t j = 0; j < n; j++) {
+        const as_run_prog_opts_t *g = &o->progs[j];
+        as_run_config_t *c = &cfgs[j];
+        *c = base;
+        c->policy = g->policy;
+        c->predictor = g->predictor ? g->predictor : "none";
+        c->shadow_predictor = g->shadow;
+        c->predictor_load_path = g->pred_load;
+        c->n_params = g->n_params;
+        memcpy(c->params, g->params, g->n_params * sizeof g->params[0]);
+        if (g->config && apply_spec(c, g->config, bufs[j], sizeof bufs[j]))
+            return AS_EXIT_USAGE;
+        snprintf(names[j], sizeof names[j], "%zu-%s", j + 1,
+                 g->config ? g->config : g->policy);
+        if (strchr(names[j], '/')) {
+            as_cli_err("--policy '%s' names its output directory "
+                       "DIR/%s, so it must not hold '/'",
+                       g->policy, names[j]);
             return AS_EXIT_USAGE;
         }
+        name_of[j] = names[j];
+        start_ns[j] = g->start_ns;
+        if (!(c->trace_path = as_cli_input(o->positional[j])))
+            return AS_EXIT_FAIL;
     }
-    if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST) {
-        as_cli_err("%s: %s", o->out_dir, strerror(errno));
-        return AS_EXIT_FAIL;
+    if (share_machine_params(cfgs, n)) return AS_EXIT_USAGE;
+    for (size_t j = 0; j < n; j++) {
+        char path[4400];
+        if (snprintf(path, sizeof path, "%s/%s", o->out_dir, names[j]) >=
+            (int)sizeof path) {
+            as_cli_err("%s: the path is too long", o->out_dir);
+            return AS_EXIT_USAGE;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (check_out(path, cfgs[i].trace_path)) return AS_EXIT_USAGE;
     }
-    return as_runs_to_dirs(cfgs, dirs, k, o->quiet ? NULL : progress);
+    if (make_out_dir(o->out_dir)) return AS_EXIT_FAIL;
+    as_machine_config_t m = {.sample_interval_ns = o->cfg.sample_interval_ns,
+                             .max_rows = o->cfg.max_rows,
+                             .threads = o->cfg.threads};
+    return as_machine_to_dir(cfgs, start_ns, name_of, n, o->out_dir, &m,
+                             o->quiet ? NULL : progress);
 }
 
 int as_cmd_run(int argc, char **argv)
@@ -224,10 +416,16 @@ int as_cmd_run(int argc, char **argv)
     int rc =
         as_run_options_parse(&o, "run", as_cmd_run_opts, argc, argv, usage);
     if (rc >= 0) return rc;
+    if (o.n_positional >= 2) return run_machine(&o);
     if (o.n_positional != 1) {
         as_cli_err("expected exactly one TRACE (got %zu); see allocsim run "
                    "--help",
                    o.n_positional);
+        return AS_EXIT_USAGE;
+    }
+    if (o.progs[0].n_start + o.progs[1].n_start) {
+        as_cli_err("--start places a program on a machine shared with "
+                   "others: it needs several TRACEs");
         return AS_EXIT_USAGE;
     }
     if (o.n_configs) {

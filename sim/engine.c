@@ -52,6 +52,7 @@
 #define BLOCK_BATCHES 16 /* batches per block with several configurations */
 #define RING_SLOTS 4     /* decoded blocks in flight with a decode thread */
 #define PREFETCH_AHEAD 8 /* events between a prefetch and its use */
+#define MACHINE_CLOCK_EVENTS 4096 /* a machine run reads the clock */
 
 typedef struct {
     const as_run_config_t *cfg;
@@ -117,6 +118,16 @@ static int trace_err(run_t *r, int rc)
     return rc;
 }
 
+/* The status the last batch of a trace left (0, or the reader's error)
+ * becomes the run's when it has none of its own. */
+static void take_status(run_t *r, long status)
+{
+    if (status < 0 && status != AS_ENOMEM && r->rc == AS_OK)
+        r->rc = trace_err(r, (int)status);
+    else if (status != 0 && r->rc == AS_OK)
+        r->rc = (int)status;
+}
+
 static void sample_now(run_t *r, as_sample_t *s, uint64_t t)
 {
     const as_simos_counters_t *c = as_simos_counters(r->os);
@@ -141,8 +152,13 @@ static void sample_now(run_t *r, as_sample_t *s, uint64_t t)
 static int phys_setup(run_t *r)
 {
     as_simos_config_t *oc = &r->oscfg;
-    if (oc->phys) { /* brought by the caller (several processes) */
+    if (oc->phys) { /* brought by the caller (several processes): the
+                       tenants and the machine's timer are the caller's */
         r->phys = oc->phys;
+        r->res->has_phys = 1;
+        r->res->unusable_index_9_max = r->res->fragmentation_index_9_max =
+            -1000;
+        return AS_OK;
     } else if (oc->phys_mem_bytes) {
         as_phys_config_t pc = {.mem_bytes = oc->phys_mem_bytes};
         int rc = as_phys_create(&pc, &r->phys);
@@ -179,25 +195,32 @@ static int phys_step(run_t *r, uint64_t due)
     return AS_OK;
 }
 
-/* A series sample's machine columns; the indexes' mean and maximum. */
+/* A series sample's machine columns (phys_fill); the run's samples of the
+ * indexes also make their mean and maximum (phys_sample). */
+static void phys_fill(const as_phys_t *phys, const as_tenants_t *tenants,
+                      as_sample_t *s)
+{
+    const as_phys_counters_t *pc = as_phys_counters(phys);
+    uint64_t n[AS_PHYS_ORDERS];
+    as_phys_free_blocks(phys, n);
+    s->phys_has = 1;
+    s->phys_free_bytes = pc->free_pages * AS_PHYS_PAGE_BYTES;
+    s->phys_free_2m_blocks = n[9] + 2 * n[10];
+    s->unusable_index_9 = as_phys_unusable_index(phys, 9);
+    s->fragmentation_index_9 = as_phys_fragmentation_index(phys, 9);
+    s->deferred_split_bytes = pc->deferred_split_bytes;
+    s->tenant_bytes = 0;
+    if (tenants) {
+        const as_tenants_counters_t *tc = as_tenants_counters(tenants);
+        s->tenant_bytes = (tc->pages[0] + tc->pages[1]) * AS_PHYS_PAGE_BYTES;
+    }
+}
+
 static void phys_sample(run_t *r, as_sample_t *s)
 {
     if (!r->phys) return;
     as_run_result_t *res = r->res;
-    const as_phys_counters_t *pc = as_phys_counters(r->phys);
-    uint64_t n[AS_PHYS_ORDERS];
-    as_phys_free_blocks(r->phys, n);
-    s->phys_has = 1;
-    s->phys_free_bytes = pc->free_pages * AS_PHYS_PAGE_BYTES;
-    s->phys_free_2m_blocks = n[9] + 2 * n[10];
-    s->unusable_index_9 = as_phys_unusable_index(r->phys, 9);
-    s->fragmentation_index_9 = as_phys_fragmentation_index(r->phys, 9);
-    s->deferred_split_bytes = pc->deferred_split_bytes;
-    s->tenant_bytes = 0;
-    if (r->tenants) {
-        const as_tenants_counters_t *tc = as_tenants_counters(r->tenants);
-        s->tenant_bytes = (tc->pages[0] + tc->pages[1]) * AS_PHYS_PAGE_BYTES;
-    }
+    phys_fill(r->phys, r->tenants, s);
     res->phys_index_samples++;
     r->sum_unusable_9 += s->unusable_index_9;
     r->sum_frag_9 += s->fragmentation_index_9;
@@ -830,7 +853,7 @@ static int plan_timers(run_t *r)
     if (nchunks) plan.span_ns = ch[nchunks - 1].last_t_ns - ch[0].first_t_ns;
     if (oscfg->khugepaged && oscfg->thp != AS_THP_NEVER)
         plan.khugepaged_ns = oscfg->scan_interval_ns;
-    if (r->phys) plan.phys_ns = oscfg->phys_interval_ns;
+    if (r->phys_own) plan.phys_ns = oscfg->phys_interval_ns;
     r->trace_events = plan.events;
     int rc = as_timers_plan(&r->timers, &plan, r->err, r->errcap);
     r->res->sample_interval_ns = r->timers.sample_ns;
@@ -863,10 +886,34 @@ static int replay_start(run_t *r)
     return rc;
 }
 
+/* Replay one event: the timers due at or before it first (the policy's
+ * first tick and the timers are armed at the run's first event).
+ * @return 0, or the first error. */
+static inline int replay_one(run_t *r, const as_event_t *e)
+{
+    int rc;
+    if (r->first) {
+        r->first = 0;
+        start_timers(r, e->t_ns);
+    }
+    if ((rc = run_timers(r, e->t_ns)) != AS_OK) return rc;
+    r->t_now = e->t_ns;
+    if ((rc = do_event(r, e)) != AS_OK) {
+        if (rc == AS_ENOMEM)
+            errf(r->err, r->errcap, "out of memory at event %llu",
+                 (unsigned long long)r->res->events);
+        return rc;
+    }
+    r->res->events++;
+    as_sample_t s;
+    sample_now(r, &s, e->t_ns);
+    as_metrics_update(&r->metrics, &s);
+    return AS_OK;
+}
+
 /* Replay one batch of events. @return 0, or the first error. */
 static int replay_batch(run_t *r, const as_event_t *ev, long got)
 {
-    as_run_result_t *res = r->res;
     int rc;
     for (long i = 0; i < got; i++) {
         const as_event_t *e = &ev[i];
@@ -881,22 +928,7 @@ static int replay_batch(run_t *r, const as_event_t *ev, long got)
             ev[i + PREFETCH_AHEAD / 2].kind != AS_EV_ALLOC)
             as_livemap_prefetch_entry(&r->live,
                                       ev[i + PREFETCH_AHEAD / 2].object);
-        if (r->first) {
-            r->first = 0;
-            start_timers(r, e->t_ns);
-        }
-        if ((rc = run_timers(r, e->t_ns)) != AS_OK) return rc;
-        r->t_now = e->t_ns;
-        if ((rc = do_event(r, e)) != AS_OK) {
-            if (rc == AS_ENOMEM)
-                errf(r->err, r->errcap, "out of memory at event %llu",
-                     (unsigned long long)res->events);
-            return rc;
-        }
-        res->events++;
-        as_sample_t s;
-        sample_now(r, &s, e->t_ns);
-        as_metrics_update(&r->metrics, &s);
+        if ((rc = replay_one(r, e)) != AS_OK) return rc;
     }
     return AS_OK;
 }
@@ -1080,11 +1112,8 @@ static int replay_all(run_t *runs, size_t k, as_trace_reader_t *reader,
     double decode_s = as_batchring_decode_s(*ring);
     for (size_t j = 0; j < k; j++) {
         runs[j].own_s += decode_s / (double)k;
-        long status = st[0].status; /* every group saw the same last batch */
-        if (status < 0 && status != AS_ENOMEM && runs[j].rc == AS_OK)
-            runs[j].rc = trace_err(&runs[j], (int)status);
-        else if (status != 0 && runs[j].rc == AS_OK)
-            runs[j].rc = (int)status;
+        /* every group saw the same last batch */
+        take_status(&runs[j], st[0].status);
     }
     return threaded ? (int)ran + 1 : 1;
 }
@@ -1115,6 +1144,66 @@ static void share_oracles(run_t *runs, size_t k, as_trace_reader_t *reader,
     }
 }
 
+/* A configuration before its trace is open: its result cleared, its
+ * policy and predictors found and its parameters resolved into rp. */
+static void init_run(run_t *r, const as_run_config_t *cfg, as_run_result_t *res,
+                     char *err, size_t errcap, as_run_params_t *rp)
+{
+    double w = wall_now();
+    memset(res, 0, sizeof *res);
+    r->cfg = cfg;
+    r->res = res;
+    r->err = err;
+    r->errcap = errcap;
+    r->err[0] = 0;
+    r->os_part = r->check_part = -1;
+    r->rc = setup_params(r, rp);
+    r->own_s += wall_now() - w;
+}
+
+/* A configuration with its trace open (orc: how opening it went, oerr
+ * its message): its OS, predictors and policy built. */
+static void attach_trace(run_t *r, as_trace_reader_t *reader,
+                         const char hash[17], int orc, const char *oerr,
+                         const as_run_params_t *rp)
+{
+    if (r->rc != AS_OK) return;
+    if (orc != AS_OK) {
+        errf(r->err, r->errcap, "%s", oerr);
+        r->rc = orc;
+        return;
+    }
+    double w = wall_now();
+    r->reader = reader;
+    memcpy(r->res->trace_hash, hash, 17);
+    r->rc = setup(r, rp);
+    r->own_s += wall_now() - w;
+}
+
+/* The end of a configuration's run: its figures (when it replayed to the
+ * end), the sinks' on_end, its parts destroyed; a failed run keeps a
+ * message and no result. @return its status. */
+static int close_run(run_t *r, int threads)
+{
+    const as_run_config_t *cfg = r->cfg;
+    double w = wall_now();
+    r->res->threads = threads;
+    if (r->rc == AS_OK) r->rc = finish(r);
+    if (r->rc == AS_OK) {
+        r->res->wall_s = r->own_s + (wall_now() - w);
+        for (size_t i = 0; i < cfg->n_sinks && r->rc == AS_OK; i++)
+            if (cfg->sinks[i].on_end)
+                r->rc = cfg->sinks[i].on_end(cfg->sinks[i].arg, cfg, r->res,
+                                             r->err, r->errcap);
+    }
+    run_destroy(r);
+    if (r->rc != AS_OK && !r->err[0])
+        errf(r->err, r->errcap, "%s: %s",
+             cfg->trace_path ? cfg->trace_path : "", as_strerror(r->rc));
+    if (r->rc != AS_OK) as_run_result_free(r->res);
+    return r->rc;
+}
+
 int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
                        as_run_result_t *res, char *const *errs, size_t errcap,
                        int *rcs)
@@ -1133,18 +1222,8 @@ int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
     }
     int any = 0;
     for (size_t j = 0; j < k; j++) {
-        double w = wall_now();
-        run_t *r = &runs[j];
-        memset(&res[j], 0, sizeof res[j]);
-        r->cfg = cfgs[j];
-        r->res = &res[j];
-        r->err = errs[j];
-        r->errcap = errcap;
-        r->err[0] = 0;
-        r->os_part = r->check_part = -1;
-        r->rc = setup_params(r, &rps[j]);
-        any |= r->rc == AS_OK;
-        r->own_s += wall_now() - w;
+        init_run(&runs[j], cfgs[j], &res[j], errs[j], errcap, &rps[j]);
+        any |= runs[j].rc == AS_OK;
     }
     /* One reader for all: the first configuration names the trace. */
     as_trace_reader_t *reader = NULL;
@@ -1155,19 +1234,8 @@ int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
             : AS_OK;
     double open_s = (wall_now() - w) / (double)k;
     for (size_t j = 0; j < k; j++) {
-        run_t *r = &runs[j];
-        r->own_s += open_s;
-        if (r->rc != AS_OK) continue;
-        if (orc != AS_OK) {
-            errf(r->err, r->errcap, "%s", oerr);
-            r->rc = orc;
-            continue;
-        }
-        w = wall_now();
-        r->reader = reader;
-        memcpy(r->res->trace_hash, hash, sizeof hash);
-        r->rc = setup(r, &rps[j]);
-        r->own_s += wall_now() - w;
+        runs[j].own_s += open_s;
+        attach_trace(&runs[j], reader, hash, orc, oerr, &rps[j]);
     }
     free(rps);
     as_oracle_t *oracles = calloc(k, sizeof *oracles);
@@ -1181,25 +1249,8 @@ int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
         threads = replay_all(runs, k, reader, cfgs[0]->threads, &ring);
     int first_rc = AS_OK;
     for (size_t j = 0; j < k; j++) {
-        run_t *r = &runs[j];
-        const as_run_config_t *cfg = r->cfg;
-        w = wall_now();
-        r->res->threads = threads;
-        if (r->rc == AS_OK) r->rc = finish(r);
-        if (r->rc == AS_OK) {
-            r->res->wall_s = r->own_s + (wall_now() - w);
-            for (size_t i = 0; i < cfg->n_sinks && r->rc == AS_OK; i++)
-                if (cfg->sinks[i].on_end)
-                    r->rc = cfg->sinks[i].on_end(cfg->sinks[i].arg, cfg, r->res,
-                                                 r->err, r->errcap);
-        }
-        run_destroy(r);
-        if (r->rc != AS_OK && !r->err[0])
-            errf(r->err, r->errcap, "%s: %s",
-                 cfg->trace_path ? cfg->trace_path : "", as_strerror(r->rc));
-        if (r->rc != AS_OK) as_run_result_free(r->res);
-        rcs[j] = r->rc;
-        if (first_rc == AS_OK) first_rc = r->rc;
+        rcs[j] = close_run(&runs[j], threads);
+        if (first_rc == AS_OK) first_rc = rcs[j];
     }
     as_batchring_destroy(ring);
     for (size_t j = 0; oracles && j < k; j++)
@@ -1208,6 +1259,557 @@ int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
     if (reader) as_trace_reader_close(reader);
     free(runs);
     return first_rc;
+}
+
+/* --- Several programs on one machine (as_engine_run_machine) --- */
+
+/* One program as the machine's merge sees it. */
+typedef struct {
+    run_t *r;
+    size_t idx;                /* its place on the command line */
+    as_trace_reader_t *reader; /* its own trace */
+    as_batchring_t *ring;
+    const as_batch_t *b; /* the batch being replayed, NULL before */
+    size_t pos;          /* the next event of b */
+    uint64_t start_ns;   /* machine time of its first event */
+    uint64_t first_ns;   /* its trace time of its first event */
+    int started;         /* its first event replayed */
+    uint64_t ev_since;   /* events since the machine last read the clock */
+    int done;            /* ended (or failed): no more actions */
+    as_oracle_t oracle;
+    /* its last contribution to the machine's sums */
+    uint64_t live, resident, mapped, huge, meta;
+} prog_t;
+
+/* The machine's state while the programs run. */
+typedef struct {
+    const as_machine_config_t *m;
+    prog_t *p;
+    size_t n;
+    as_machine_result_t *res;
+    as_timers_t timers; /* its sample clock */
+    uint32_t running;   /* programs started and not ended */
+    size_t left;        /* programs not ended */
+    int rc;             /* the machine's first error (its sinks, timers) */
+    int planned;        /* its timers are planned */
+    /* the shared physical memory (NULL: unlimited) and its tenants */
+    as_phys_t *phys;
+    as_tenants_t *tenants;
+    as_simos_config_t os; /* its settings (os.phys_mem, ...) */
+    int64_t sum_unusable_9, sum_frag_9;
+    uint64_t live, resident, mapped, huge, meta; /* sums over the running */
+    uint64_t events, total_events;               /* for progress */
+    uint64_t ev_since; /* events since the clock was last read */
+    double clock_s;    /* when it was */
+    char *err;
+    size_t errcap;
+} machine_t;
+
+/* Machine time of trace time t of program p (times before its first
+ * event count as its start; saturating). */
+static uint64_t to_machine(const prog_t *p, uint64_t t)
+{
+    return as_time_after(p->start_ns, t > p->first_ns ? t - p->first_ns : 0);
+}
+
+/* Trace time of program p at machine time g >= p->start_ns. */
+static uint64_t to_trace(const prog_t *p, uint64_t g)
+{
+    return as_time_after(p->first_ns, g - p->start_ns);
+}
+
+/* An action's order on the machine: its time, then who acts (0 the
+ * machine, 1 + j program j). */
+typedef struct {
+    uint64_t t;
+    size_t who;
+} mkey_t;
+
+static int key_before(mkey_t a, mkey_t b)
+{
+    return a.t < b.t || (a.t == b.t && a.who < b.who);
+}
+
+/* The machine time of program p's next action: its next event or the
+ * earliest of its timers. */
+static mkey_t next_key(const prog_t *p)
+{
+    mkey_t k = {AS_TIME_NEVER, p->idx + 1};
+    if (p->done) return k;
+    uint64_t t = p->b->ev[p->pos].t_ns;
+    for (int i = 0; i < AS_N_TIMERS; i++)
+        if (p->r->timers.due[i] < t) t = p->r->timers.due[i];
+    k.t = to_machine(p, t);
+    return k;
+}
+
+/* Bring the machine's sums up to date with program p's state. */
+static void note(machine_t *mc, prog_t *p)
+{
+    run_t *r = p->r;
+    const as_simos_counters_t *c = as_simos_counters(r->os);
+    uint64_t live = r->live_bytes;
+    mc->live += live - p->live;
+    mc->resident += c->resident_bytes - p->resident;
+    mc->mapped += c->mapped_bytes - p->mapped;
+    mc->huge += c->huge_bytes - p->huge;
+    mc->meta += c->meta_bytes - p->meta;
+    p->live = live;
+    p->resident = c->resident_bytes;
+    p->mapped = c->mapped_bytes;
+    p->huge = c->huge_bytes;
+    p->meta = c->meta_bytes;
+    as_machine_result_t *res = mc->res;
+    if (mc->live > res->peak_live_bytes) res->peak_live_bytes = mc->live;
+    if (mc->resident > res->peak_resident_bytes)
+        res->peak_resident_bytes = mc->resident;
+    if (mc->mapped > res->peak_mapped_bytes)
+        res->peak_mapped_bytes = mc->mapped;
+    if (mc->huge > res->peak_huge_bytes) res->peak_huge_bytes = mc->huge;
+}
+
+/* Hand the machine's state at machine time t to its sinks; the first
+ * error stops the machine's figures (the programs go on). */
+static void machine_emit(machine_t *mc, uint64_t t)
+{
+    const as_machine_config_t *m = mc->m;
+    as_machine_sample_t s = {.t_ns = t,
+                             .running = mc->running,
+                             .live_bytes = mc->live,
+                             .resident_bytes = mc->resident,
+                             .mapped_bytes = mc->mapped,
+                             .huge_bytes = mc->huge,
+                             .meta_bytes = mc->meta};
+    if (mc->phys) {
+        const as_sample_t *x = &s.phys;
+        as_run_result_t *pr = mc->res->phys;
+        phys_fill(mc->phys, mc->tenants, &s.phys);
+        pr->phys_index_samples++;
+        mc->sum_unusable_9 += x->unusable_index_9;
+        mc->sum_frag_9 += x->fragmentation_index_9;
+        if (x->unusable_index_9 > pr->unusable_index_9_max)
+            pr->unusable_index_9_max = x->unusable_index_9;
+        if (x->fragmentation_index_9 > pr->fragmentation_index_9_max)
+            pr->fragmentation_index_9_max = x->fragmentation_index_9;
+    }
+    for (size_t i = 0; i < m->n_sinks && mc->rc == AS_OK; i++)
+        if (m->sinks[i].on_sample)
+            mc->rc =
+                m->sinks[i].on_sample(m->sinks[i].arg, &s, mc->err, mc->errcap);
+}
+
+/* The machine's timer due first at or before t: its sample, or its step
+ * (the tenants' step at machine time, then kcompactd). */
+static void machine_timer(machine_t *mc, uint64_t t)
+{
+    as_timer_t which;
+    uint64_t due;
+    if (mc->rc == AS_OK)
+        mc->rc = as_timers_next(&mc->timers, t, mc->events + 1, &which, &due,
+                                mc->err, mc->errcap);
+    if (mc->rc != AS_OK || which == AS_TIMER_NONE) {
+        for (int i = 0; i < AS_N_TIMERS; i++)
+            mc->timers.due[i] = AS_TIME_NEVER;
+        return;
+    }
+    if (which == AS_TIMER_SAMPLE) {
+        machine_emit(mc, due);
+    } else {
+        if (mc->tenants) mc->rc = as_tenants_step(mc->tenants, due);
+        as_phys_kcompactd(mc->phys);
+    }
+    as_timers_rearm(&mc->timers, which, due, 0);
+}
+
+/* The machine's last sample: at the end of its last program, with that
+ * program's memory still in it. */
+static void machine_end_sample(machine_t *mc, uint64_t t)
+{
+    if (mc->rc == AS_OK)
+        mc->rc = as_timers_end_sample(&mc->timers, mc->err, mc->errcap);
+    if (mc->rc == AS_OK) machine_emit(mc, t);
+}
+
+/* Charge the wall time since the machine last read the clock to the
+ * programs, in proportion to the events each replayed meanwhile (reading
+ * the clock at every event would cost more than some events). */
+static void charge_time(machine_t *mc)
+{
+    double now = wall_now(), dt = now - mc->clock_s;
+    for (size_t j = 0; j < mc->n && mc->ev_since; j++) {
+        prog_t *p = &mc->p[j];
+        p->r->own_s += dt * (double)p->ev_since / (double)mc->ev_since;
+        p->ev_since = 0;
+    }
+    mc->ev_since = 0;
+    mc->clock_s = now;
+}
+
+/* Program p has ended (or failed) at machine time g: its run closed, its
+ * memory out of the machine's sums. */
+static void end_prog(machine_t *mc, prog_t *p, uint64_t g)
+{
+    run_t *r = p->r;
+    as_machine_prog_result_t *pr = &mc->res->progs[p->idx];
+    charge_time(mc);
+    if (--mc->left == 0 && mc->planned) machine_end_sample(mc, g);
+    if (p->started) mc->running--;
+    p->done = 1;
+    pr->end_ns = g;
+    pr->events = r->res->events;
+    as_batchring_join(p->ring);
+    if (r->os) {
+        mc->live -= p->live;
+        mc->resident -= p->resident;
+        mc->mapped -= p->mapped;
+        mc->huge -= p->huge;
+        mc->meta -= p->meta;
+    }
+    pr->rc = close_run(r, r->res->threads);
+    pr->os = r->res->os;
+    if (g > mc->res->duration_ns) mc->res->duration_ns = g;
+}
+
+/* Move program p to its next non-empty batch; at the end of its trace
+ * (or an error) the program ends. */
+static void next_batch(machine_t *mc, prog_t *p)
+{
+    run_t *r = p->r;
+    uint64_t g = to_machine(p, r->first ? p->first_ns : r->t_now);
+    for (;;) {
+        if (p->b) {
+            int last = p->b->last;
+            long status = p->b->status;
+            as_batchring_release(p->ring, 0);
+            p->b = NULL;
+            if (last) {
+                take_status(r, status);
+                end_prog(mc, p, g);
+                return;
+            }
+        }
+        p->b = as_batchring_next(p->ring, 0);
+        p->pos = 0;
+        as_predset_set_stacks(r->preds, &p->b->stacks);
+        if ((r->rc = add_samples(r, p->b)) != AS_OK) {
+            end_prog(mc, p, g);
+            return;
+        }
+        if (p->b->n) return;
+    }
+}
+
+/* Replay program p while its actions come before `bound` (the next
+ * action of anyone else): its events (with the timers before each), then
+ * the timers due before the bound. */
+static void run_prog(machine_t *mc, prog_t *p, mkey_t bound)
+{
+    run_t *r = p->r;
+    mkey_t me = {0, p->idx + 1};
+    while (!p->done) {
+        const as_event_t *e = &p->b->ev[p->pos];
+        me.t = to_machine(p, e->t_ns);
+        if (!key_before(me, bound)) break;
+        if (!p->started) {
+            p->started = 1;
+            if (++mc->running > mc->res->peak_running)
+                mc->res->peak_running = mc->running;
+        }
+        r->rc = replay_one(r, e);
+        p->ev_since++;
+        if (++mc->ev_since == MACHINE_CLOCK_EVENTS) charge_time(mc);
+        if (r->rc != AS_OK) {
+            end_prog(mc, p, me.t);
+            return;
+        }
+        note(mc, p);
+        uint64_t done = ++mc->events;
+        if (mc->m->progress && !(done & ((1u << 20) - 1)))
+            mc->m->progress(mc->m->progress_arg, done, mc->total_events);
+        if (++p->pos == p->b->n) next_batch(mc, p);
+    }
+    if (p->done || r->first || bound.t < p->start_ns) return;
+    /* the timers due before the bound; at its time too when p goes first */
+    uint64_t lim = to_trace(p, bound.t);
+    if (p->idx + 1 > bound.who) {
+        if (lim == p->first_ns) return;
+        lim--;
+    }
+    if ((r->rc = run_timers(r, lim)) != AS_OK)
+        end_prog(mc, p, bound.t);
+    else
+        note(mc, p);
+}
+
+/* The settings of program j's OS that belong to the machine, from its
+ * resolved parameters. */
+static as_simos_config_t machine_os_of(const prog_t *p,
+                                       const as_run_params_t *rp)
+{
+    as_simos_config_t oc = p->r->cfg->os;
+    as_simos_config_apply(&oc, as_run_params_values(rp, p->r->os_part));
+    return oc;
+}
+
+static int same_machine(const as_simos_config_t *a, const as_simos_config_t *b)
+{
+    const as_tenants_config_t *x = &a->tenants, *y = &b->tenants;
+    return a->phys_mem_bytes == b->phys_mem_bytes &&
+           (!a->phys_mem_bytes ||
+            (a->phys_interval_ns == b->phys_interval_ns &&
+             x->cache_bytes == y->cache_bytes &&
+             x->unmovable_bytes == y->unmovable_bytes &&
+             x->swing_pct == y->swing_pct && x->period_ns == y->period_ns &&
+             x->churn_permille == y->churn_permille && x->seed == y->seed));
+}
+
+/* The machine's physical memory and tenants, when the programs' OS
+ * parameters ask for them (they must agree); every program's
+ * configuration, copied into cc, then brings it to its OS. @return 0, or
+ * the error (message in mc->err). */
+static int machine_phys(machine_t *mc, const as_run_params_t *rps,
+                        as_run_config_t *cc)
+{
+    size_t j0 = mc->n;
+    for (size_t j = 0; j < mc->n; j++) {
+        prog_t *p = &mc->p[j];
+        if (p->r->rc != AS_OK) continue;
+        as_simos_config_t oc = machine_os_of(p, &rps[j]);
+        if (j0 == mc->n) {
+            j0 = j;
+            mc->os = oc;
+        } else if (!same_machine(&mc->os, &oc)) {
+            errf(mc->err, mc->errcap,
+                 "programs %zu and %zu give the machine different "
+                 "os.phys_mem, os.phys_interval or os.tenant_* values: the "
+                 "machine has one physical memory",
+                 j0 + 1, j + 1);
+            return AS_EINVAL;
+        }
+    }
+    if (j0 == mc->n || !mc->os.phys_mem_bytes) return AS_OK;
+    as_phys_config_t pc = {.mem_bytes = mc->os.phys_mem_bytes};
+    int rc = as_phys_create(&pc, &mc->phys);
+    if (rc == AS_EINVAL) {
+        errf(mc->err, mc->errcap,
+             "os.phys_mem=%llu: must be a multiple of 4M (4194304 bytes), at "
+             "most 1T",
+             (unsigned long long)mc->os.phys_mem_bytes);
+        return AS_ERANGE;
+    }
+    if (rc == AS_OK &&
+        (mc->os.tenants.cache_bytes || mc->os.tenants.unmovable_bytes))
+        rc = as_tenants_create(&mc->os.tenants, mc->phys, &mc->tenants);
+    if (rc == AS_OK && !(mc->res->phys = calloc(1, sizeof *mc->res->phys)))
+        rc = AS_ENOMEM;
+    if (rc != AS_OK) {
+        errf(mc->err, mc->errcap, "the machine's physical memory: %s",
+             as_strerror(rc));
+        return rc;
+    }
+    mc->res->phys->has_phys = 1;
+    mc->res->phys->unusable_index_9_max =
+        mc->res->phys->fragmentation_index_9_max = -1000;
+    for (size_t j = 0; j < mc->n; j++) {
+        run_t *r = mc->p[j].r;
+        cc[j] = *r->cfg;
+        cc[j].os.phys = mc->phys;
+        r->cfg = &cc[j];
+    }
+    return AS_OK;
+}
+
+/* The machine's physical-memory figures at the end (the programs have
+ * given their frames back: the tenants' remain). */
+static void machine_phys_finish(machine_t *mc)
+{
+    as_run_result_t *pr = mc->res->phys;
+    pr->phys = *as_phys_counters(mc->phys);
+    if (mc->tenants) pr->tenants = *as_tenants_counters(mc->tenants);
+    as_phys_free_blocks(mc->phys, pr->phys_free_blocks);
+    if (pr->phys_index_samples) {
+        pr->unusable_index_9_mean = (double)mc->sum_unusable_9 / 1000.0 /
+                                    (double)pr->phys_index_samples;
+        pr->fragmentation_index_9_mean =
+            (double)mc->sum_frag_9 / 1000.0 / (double)pr->phys_index_samples;
+    }
+    for (size_t j = 0; j < mc->n; j++) {
+        const as_simos_counters_t *c = &mc->res->progs[j].os;
+        pr->os.thp_fault_fallbacks += c->thp_fault_fallbacks;
+        pr->os.compact_stalls += c->compact_stalls;
+        pr->os.collapse_failures += c->collapse_failures;
+        pr->os.huge_faults += c->huge_faults;
+        pr->os.page_faults += c->page_faults;
+    }
+}
+
+/* Open program j's trace and build its run, up to its first batch; a
+ * program that cannot start has ended. */
+static void start_prog(machine_t *mc, prog_t *p, as_run_params_t *rp)
+{
+    const as_machine_config_t *m = mc->m;
+    run_t *r = p->r;
+    char hash[17] = "", oerr[1024] = "";
+    int orc = AS_OK;
+    if (r->rc == AS_OK) {
+        double w = wall_now();
+        orc =
+            open_trace(r->cfg->trace_path, &p->reader, hash, oerr, sizeof oerr);
+        r->own_s += wall_now() - w;
+    }
+    attach_trace(r, p->reader, hash, orc, oerr, rp);
+    if (r->rc == AS_OK) share_oracles(r, 1, p->reader, &p->oracle, m->threads);
+    if (r->rc == AS_OK) r->rc = replay_start(r);
+    int threaded =
+        m->threads > 1 && r->rc == AS_OK && !as_predset_needs_symbols(r->preds);
+    r->res->threads = threaded ? 2 : 1;
+    if (r->rc == AS_OK)
+        r->rc = as_batchring_create(&p->ring, p->reader, BATCH, threaded,
+                                    RING_SLOTS, 1);
+    if (r->rc != AS_OK) {
+        end_prog(mc, p, p->start_ns);
+        return;
+    }
+    next_batch(mc, p);
+    if (!p->done) p->first_ns = p->b->ev[0].t_ns;
+}
+
+/* The machine's span (the latest end its programs' indexes promise) and
+ * events, for its sampling period and bounds. */
+static void machine_plan(const machine_t *mc, as_timer_plan_t *plan)
+{
+    for (size_t j = 0; j < mc->n; j++) {
+        const prog_t *p = &mc->p[j];
+        if (p->done && !p->started) continue;
+        size_t nch = as_trace_reader_chunk_count(p->reader);
+        const as_trace_chunk_info_t *ch = as_trace_reader_chunks(p->reader);
+        uint64_t span = nch ? ch[nch - 1].last_t_ns - ch[0].first_t_ns : 0;
+        uint64_t end = as_time_after(p->start_ns, span);
+        if (end > plan->span_ns) plan->span_ns = end;
+        plan->events += p->r->trace_events;
+    }
+}
+
+int as_engine_run_machine(const as_machine_config_t *m, as_run_result_t *res,
+                          char *const *errs, size_t errcap, int *rcs,
+                          as_machine_result_t *mres, char *merr, size_t merrcap)
+{
+    double w0 = wall_now();
+    size_t n = m->n_progs;
+    memset(mres, 0, sizeof *mres);
+    merr[0] = 0;
+    run_t *runs = calloc(n ? n : 1, sizeof *runs);
+    prog_t *ps = calloc(n ? n : 1, sizeof *ps);
+    as_run_params_t *rps = calloc(n ? n : 1, sizeof *rps);
+    mres->progs = calloc(n ? n : 1, sizeof *mres->progs);
+    if (!runs || !ps || !rps || !mres->progs || !n) {
+        free(runs);
+        free(ps);
+        free(rps);
+        as_machine_result_free(mres);
+        for (size_t j = 0; j < n; j++) {
+            memset(&res[j], 0, sizeof res[j]);
+            errf(errs[j], errcap, "out of memory");
+            rcs[j] = AS_ENOMEM;
+        }
+        errf(merr, merrcap, n ? "out of memory" : "no program to run");
+        return n ? AS_ENOMEM : AS_EINVAL;
+    }
+    mres->n_programs = n;
+    machine_t mc = {.m = m,
+                    .p = ps,
+                    .n = n,
+                    .res = mres,
+                    .left = n,
+                    .err = merr,
+                    .errcap = merrcap};
+    for (size_t j = 0; j < n; j++) {
+        prog_t *p = &ps[j];
+        p->r = &runs[j];
+        p->idx = j;
+        p->start_ns = mres->progs[j].start_ns = m->progs[j].start_ns;
+        p->oracle.fd = -1; /* none open */
+        init_run(p->r, m->progs[j].cfg, &res[j], errs[j], errcap, &rps[j]);
+    }
+    as_run_config_t *cc = calloc(n, sizeof *cc);
+    int prc = cc ? machine_phys(&mc, rps, cc) : AS_ENOMEM;
+    for (size_t j = 0; j < n; j++) {
+        run_t *r = ps[j].r;
+        if (prc != AS_OK && r->rc == AS_OK) {
+            r->rc = prc;
+            errf(r->err, r->errcap, "%s", merr[0] ? merr : "out of memory");
+        }
+        start_prog(&mc, &ps[j], &rps[j]);
+    }
+    free(rps);
+    as_timer_plan_t plan = {.trace_path = "the machine",
+                            .sample_interval_ns = m->sample_interval_ns,
+                            .max_rows = m->max_rows};
+    machine_plan(&mc, &plan);
+    if (mc.phys) plan.phys_ns = mc.os.phys_interval_ns;
+    mc.total_events = plan.events;
+    mc.rc = as_timers_plan(&mc.timers, &plan, merr, merrcap);
+    mc.planned = 1;
+    mres->sample_interval_ns = mc.timers.sample_ns;
+    if (mc.rc == AS_OK) as_timers_start(&mc.timers, 0, 0);
+    mc.clock_s = wall_now();
+    for (;;) {
+        mkey_t best = {AS_TIME_NEVER, SIZE_MAX}, second = best;
+        size_t bi = n;
+        for (size_t j = 0; j < n; j++) {
+            if (ps[j].done) continue;
+            mkey_t k = next_key(&ps[j]);
+            if (key_before(k, best)) {
+                second = best;
+                best = k;
+                bi = j;
+            } else if (key_before(k, second)) {
+                second = k;
+            }
+        }
+        if (bi == n) break;
+        mkey_t mk = {mc.timers.due[AS_TIMER_SAMPLE], 0};
+        if (mc.timers.due[AS_TIMER_PHYS] < mk.t)
+            mk.t = mc.timers.due[AS_TIMER_PHYS];
+        if (mk.t != AS_TIME_NEVER && key_before(mk, best)) {
+            machine_timer(&mc, mk.t);
+            continue;
+        }
+        if (mk.t != AS_TIME_NEVER && key_before(mk, second)) second = mk;
+        run_prog(&mc, &ps[bi], second);
+    }
+    int first_rc = AS_OK, threads = 1;
+    for (size_t j = 0; j < n; j++) {
+        rcs[j] = mres->progs[j].rc;
+        if (first_rc == AS_OK) first_rc = rcs[j];
+        if (res[j].threads > 1) threads++;
+        as_batchring_destroy(ps[j].ring);
+        as_oracle_destroy(&ps[j].oracle);
+        if (ps[j].reader) as_trace_reader_close(ps[j].reader);
+    }
+    if (mc.phys) machine_phys_finish(&mc);
+    as_tenants_destroy(mc.tenants);
+    if (mc.phys) as_phys_destroy(mc.phys);
+    free(cc);
+    mres->samples = mc.timers.samples;
+    mres->threads = threads;
+    mres->wall_s = wall_now() - w0;
+    for (size_t i = 0; i < m->n_sinks && mc.rc == AS_OK; i++)
+        if (m->sinks[i].on_end)
+            mc.rc = m->sinks[i].on_end(m->sinks[i].arg, mres, merr, merrcap);
+    if (first_rc == AS_OK) first_rc = mc.rc;
+    free(runs);
+    free(ps);
+    return first_rc;
+}
+
+void as_machine_result_free(as_machine_result_t *mres)
+{
+    free(mres->phys);
+    mres->phys = NULL;
+    free(mres->progs);
+    mres->progs = NULL;
+    mres->n_programs = 0;
 }
 
 int as_engine_run(const as_run_config_t *cfg, as_run_result_t *res, char *err,

@@ -223,6 +223,101 @@ int as_engine_run_many(const as_run_config_t *const *cfgs, size_t k,
                        as_run_result_t *res, char *const *errs, size_t errcap,
                        int *rcs);
 
+/* Several programs on one machine (as_engine_run_machine, issue 15):
+ * each program is a run of its own (configuration, trace, policy stack,
+ * predictors, live table, timers, simulated address space, sinks), and
+ * the machine interleaves them by machine time: a program's event at
+ * trace time t happens at machine time start_ns + (t - its first event's
+ * time). At equal machine times the machine's own sample goes first, then
+ * the programs in their order; within a program a timer due at or before
+ * an event fires first, as in a run of its own. A program ends at its
+ * last event: its end sample and result are taken then, its sinks' on_end
+ * called and its memory given back. */
+typedef struct {
+    const as_run_config_t *cfg; /* the program's run (trace_path, sinks) */
+    uint64_t start_ns;          /* machine time of its first event */
+} as_machine_prog_t;
+
+/* The machine at one instant: the sums over the programs running
+ * (started, not ended). */
+typedef struct {
+    uint64_t t_ns;    /* machine time */
+    uint32_t running; /* programs started and not ended */
+    uint64_t live_bytes, resident_bytes, mapped_bytes, huge_bytes, meta_bytes;
+    /* the physical memory (phys.phys_has: os.phys_mem set): the phys_*
+     * fields of phys, as in a run's series */
+    as_sample_t phys;
+} as_machine_sample_t;
+
+/* One program's part in the machine's result. */
+typedef struct {
+    uint64_t start_ns, end_ns; /* machine times of its first and last
+                                  event (end_ns: when it stopped, failed) */
+    uint64_t events;           /* events replayed */
+    int rc;                    /* its status (as_engine_run's) */
+    as_simos_counters_t os;    /* its OS counters at its end */
+} as_machine_prog_result_t;
+
+typedef struct as_machine_result {
+    size_t n_programs;
+    as_machine_prog_result_t *progs; /* [n_programs] */
+    uint64_t sample_interval_ns;     /* the machine's sampling period */
+    uint64_t duration_ns;            /* machine time of the last end */
+    uint64_t samples;
+    /* peaks of the sums over every event and timer of every program */
+    uint64_t peak_live_bytes, peak_resident_bytes, peak_mapped_bytes,
+        peak_huge_bytes;
+    uint32_t peak_running;
+    /* the shared physical memory (os.phys_mem, the same for every
+     * program; NULL without), in the shape of a run's result: has_phys,
+     * phys, tenants, phys_free_blocks, the indexes over the machine's
+     * samples, and os holding the programs' counters summed */
+    as_run_result_t *phys;
+    double wall_s;
+    int threads; /* threads the replay ran on */
+} as_machine_result_t;
+
+/* A consumer of the machine's figures (the programs' go to their own
+ * sinks); hooks may be NULL, errors as in sink.h. */
+typedef struct {
+    void *arg;
+    int (*on_sample)(void *arg, const as_machine_sample_t *s, char *err,
+                     size_t errcap);
+    int (*on_end)(void *arg, const as_machine_result_t *res, char *err,
+                  size_t errcap);
+} as_machine_sink_t;
+
+typedef struct {
+    const as_machine_prog_t *progs;
+    size_t n_progs;
+    uint64_t sample_interval_ns; /* 0: the machine's span / 1000 */
+    uint64_t max_rows;           /* 0: AS_DEFAULT_MAX_ROWS */
+    int threads; /* >= 2: each program's trace decoded on a thread */
+    const as_machine_sink_t *sinks;
+    size_t n_sinks;
+    void (*progress)(void *arg, uint64_t done, uint64_t total);
+    void *progress_arg;
+} as_machine_config_t;
+
+/* as_engine_run_machine: replay every program of m on one machine. The
+ * machine's physical memory and tenants are the programs' os.phys_mem,
+ * os.phys_interval and os.tenant_* (which must agree, else AS_EINVAL for
+ * all): one as_phys_t shared by every program's simulated OS, the tenants
+ * and kcompactd stepped by the machine's timer in machine time. Each
+ * program gets its result res[j], message errs[j] (errcap bytes) and
+ * status rcs[j] as as_engine_run would give them, and with nothing shared
+ * between the programs (no physical memory limit) the same figures as
+ * its run alone; a program that fails stops alone. The machine's figures
+ * go to m->sinks; mres (free with as_machine_result_free) holds them.
+ * @return 0 when every program and the machine's sinks succeeded, else
+ * the first failure's code (a machine failure's message in merr). */
+int as_engine_run_machine(const as_machine_config_t *m, as_run_result_t *res,
+                          char *const *errs, size_t errcap, int *rcs,
+                          as_machine_result_t *mres, char *merr,
+                          size_t merrcap);
+
+void as_machine_result_free(as_machine_result_t *mres);
+
 void as_run_result_free(as_run_result_t *res);
 
 /* as_run_config_default: THP always, khugepaged on, LLAMA classes, the

@@ -37,7 +37,8 @@ enum {
     OPT_MAX_ROWS,
     OPT_CONFIG,
     OPT_THREADS,
-    OPT_REALLOC
+    OPT_REALLOC,
+    OPT_START
 };
 
 static const as_opt_t run_only[] = {
@@ -48,6 +49,9 @@ static const as_opt_t run_only[] = {
                     "over the trace: POLICY[,predictor=Q][,shadow=Q]\n"
                     "[,check=MODE][,PART.KEY=VALUE...], written to\n"
                     "DIR/SPEC; repeatable; the other options apply to all"),
+    AS_OPT_ROW_NUM(OPT_START, "start", 0, AS_PARAM_NS, 0, 1e18, "T",
+                   "with several TRACEs: the program of the next TRACE\n"
+                   "starts T after the machine does (default 0)"),
     {0},
 };
 
@@ -143,6 +147,14 @@ int as_online_cpus(void)
     return n < 1 ? 1 : n > AS_MAX_THREADS ? AS_MAX_THREADS : (int)n;
 }
 
+/* Options that belong to one program when a run has several TRACEs. */
+static int prog_option(int id)
+{
+    return id == OPT_POLICY || id == OPT_CONFIG || id == OPT_PARAM ||
+           id == OPT_PREDICTOR || id == OPT_SHADOW || id == OPT_PRED_LOAD ||
+           id == OPT_MODEL || id == OPT_START;
+}
+
 int as_run_options_parse(as_run_opts_t *o, const char *cmd,
                          const as_opt_t *const *tables, int argc, char **argv,
                          void (*usage)(FILE *))
@@ -155,6 +167,9 @@ int as_run_options_parse(as_run_opts_t *o, const char *cmd,
     as_opts_t p;
     as_opts_init(&p, cmd, tables, argc, argv);
     for (int c; (c = as_opts_next(&p)) != AS_OPT_END;) {
+        /* the program these options are for, when TRACEs are several */
+        as_run_prog_opts_t *g = &o->progs[o->n_positional];
+        if (c > 0 && !g->first && prog_option(c)) g->first = p.opt->name;
         switch (c) {
         case AS_OPT_ERROR:
             return AS_EXIT_USAGE;
@@ -162,14 +177,16 @@ int as_run_options_parse(as_run_opts_t *o, const char *cmd,
             usage(stdout);
             return AS_EXIT_OK;
         case OPT_POLICY:
-            o->cfg.policy = p.text;
+            o->cfg.policy = g->policy = p.text;
+            g->n_policy++;
             break;
         case OPT_CONFIG:
             if (o->n_configs == AS_MAX_CONFIGS) {
                 as_cli_err("too many --config (at most %d)", AS_MAX_CONFIGS);
                 return AS_EXIT_USAGE;
             }
-            o->configs[o->n_configs++] = p.text;
+            o->configs[o->n_configs++] = g->config = p.text;
+            g->n_config++;
             break;
         case OPT_TRACE:
             o->trace = p.text;
@@ -180,15 +197,18 @@ int as_run_options_parse(as_run_opts_t *o, const char *cmd,
                 return AS_EXIT_USAGE;
             }
             o->cfg.params[o->cfg.n_params++] = p.text;
+            g->params[g->n_params++] = p.text;
             break;
         case OPT_PREDICTOR:
             if (check_predictor(&p)) return AS_EXIT_USAGE;
-            o->cfg.predictor = p.text;
+            o->cfg.predictor = g->predictor = p.text;
             o->predictor_given = 1;
+            g->n_predictor++;
             break;
         case OPT_SHADOW:
             if (check_predictor(&p)) return AS_EXIT_USAGE;
-            o->cfg.shadow_predictor = p.text;
+            o->cfg.shadow_predictor = g->shadow = p.text;
+            g->n_shadow++;
             break;
         case OPT_THP:
             o->cfg.os.thp = (as_thp_mode_t)p.value.u;
@@ -228,7 +248,8 @@ int as_run_options_parse(as_run_opts_t *o, const char *cmd,
             break;
         case OPT_PRED_LOAD:
         case OPT_MODEL:
-            o->cfg.predictor_load_path = p.text;
+            o->cfg.predictor_load_path = g->pred_load = p.text;
+            g->n_pred_load++;
             break;
         case OPT_PRED_SAVE:
             o->cfg.predictor_save_path = p.text;
@@ -251,6 +272,10 @@ int as_run_options_parse(as_run_opts_t *o, const char *cmd,
             break;
         case OPT_THREADS:
             o->cfg.threads = (int)p.value.u;
+            break;
+        case OPT_START:
+            g->start_ns = p.value.u;
+            g->n_start++;
             break;
         default: /* AS_OPT_ARG */
             if (o->n_positional == AS_MAX_POSITIONAL) {

@@ -14,6 +14,19 @@
 #define AS_MAX_POSITIONAL 64
 #define AS_MAX_CONFIGS 64 /* --config of one `allocsim run` */
 
+/* The options of one program of a run of several traces (`run -p P1
+ * A.ast -p P2 B.ast`): those given after the previous TRACE and before
+ * its own (docs/cli.md, "Several programs on one machine"). */
+typedef struct {
+    const char *policy, *config, *predictor, *shadow, *pred_load;
+    const char *params[AS_MAX_PARAMS];
+    size_t n_params;
+    uint64_t start_ns;
+    /* how often each was given, and the first one given (for messages) */
+    unsigned n_policy, n_config, n_predictor, n_shadow, n_pred_load, n_start;
+    const char *first;
+} as_run_prog_opts_t;
+
 typedef struct {
     as_run_config_t cfg;
     const char *out_dir; /* -o; default "allocsim-out" */
@@ -25,6 +38,10 @@ typedef struct {
     size_t n_configs;
     const char *positional[AS_MAX_POSITIONAL];
     size_t n_positional;
+    /* progs[j]: the program options before positional[j];
+     * progs[n_positional]: those after the last (none is right with
+     * several TRACEs). With one TRACE they are ignored: cfg has them. */
+    as_run_prog_opts_t progs[AS_MAX_POSITIONAL + 1];
 } as_run_opts_t;
 
 /* as_online_cpus: @return the CPUs online (sysconf), 1 to

@@ -25,6 +25,7 @@
 
 #include "sim/cli.h"
 #include "sim/fileio.h"
+#include "sim/machine_out.h"
 #include "sim/series.h"
 #include "sim/summary.h"
 #include "sim/tables.h"
@@ -409,5 +410,115 @@ out:
     free(xc);
     free(erc);
     free(which);
+    return rc;
+}
+
+int as_machine_to_dir(as_run_config_t *cfgs, const uint64_t *start_ns,
+                      const char *const *names, size_t n, const char *dir,
+                      const as_machine_config_t *base,
+                      void (*prog)(void *, uint64_t, uint64_t))
+{
+    enum { M_SERIES, M_SUMMARY, N_M };
+    static const char *const mnames[N_M] = {"machine_series.csv",
+                                            "machine_summary.json"};
+    rundir_t *d = calloc(n, sizeof *d);
+    as_run_result_t *res = calloc(n, sizeof *res);
+    as_machine_prog_t *progs = calloc(n, sizeof *progs);
+    char *errbuf = calloc(n, 2048), *paths = calloc(n, 4400);
+    char **errs = calloc(n, sizeof *errs);
+    int *xc = calloc(n, sizeof *xc), *erc = calloc(n, sizeof *erc);
+    as_outfile_t out[N_M];
+    int opened = 0, rc = AS_EXIT_OK;
+    if (!d || !res || !progs || !errbuf || !paths || !errs || !xc || !erc) {
+        as_cli_err("out of memory");
+        rc = AS_EXIT_FAIL;
+        goto out;
+    }
+    for (size_t j = 0; j < n; j++) {
+        char *path = paths + 4400 * j;
+        snprintf(path, 4400, "%s/%s", dir, names[j]);
+        if ((xc[j] = rundir_open(&d[j], path, &cfgs[j])) != AS_EXIT_OK) {
+            rc = xc[j];
+            break;
+        }
+        progs[j] =
+            (as_machine_prog_t){.cfg = &cfgs[j], .start_ns = start_ns[j]};
+        errs[j] = errbuf + 2048 * j;
+        opened = (int)j + 1;
+    }
+    for (int i = 0; rc == AS_EXIT_OK && i < N_M; i++) {
+        char path[4400], err[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, mnames[i]);
+        if (as_outfile_open(&out[i], path, err, sizeof err) != AS_OK) {
+            as_cli_err("%s", err);
+            for (int k = 0; k < i; k++)
+                as_outfile_close(&out[k], 0, err, sizeof err);
+            rc = AS_EXIT_FAIL;
+        }
+    }
+    if (rc != AS_EXIT_OK) { /* nothing ran: drop what was opened */
+        for (int j = 0; j < opened; j++) {
+            close_all(d[j].out, 0);
+            remove_run_dir(d[j].tmp);
+        }
+        goto out;
+    }
+    as_machine_series_t ms;
+    as_machine_summary_t msum = {.cfgs = cfgs,
+                                 .names = names,
+                                 .n = n,
+                                 .argv = cfgs[0].argv,
+                                 .argc = cfgs[0].argc};
+    as_machine_sink_t sinks[N_M] = {
+        as_machine_series_sink(&ms, out[M_SERIES].f, out[M_SERIES].path),
+        as_machine_summary_sink(&msum, out[M_SUMMARY].f, out[M_SUMMARY].path)};
+    as_machine_config_t m = *base;
+    m.progs = progs;
+    m.n_progs = n;
+    m.sinks = sinks;
+    m.n_sinks = N_M;
+    if (prog && as_cli_progress_on()) m.progress = prog;
+    as_machine_result_t mres;
+    char merr[2048];
+    int mrc = as_engine_run_machine(&m, res, errs, 2048, erc, &mres, merr,
+                                    sizeof merr);
+    if (m.progress) fprintf(stderr, "\r\033[K");
+    /* the machine's own failure (not a program's): its files dropped */
+    int machine_ok = mres.n_programs == n && !merr[0];
+    for (int i = 0; i < N_M; i++) {
+        char err[4400];
+        if (as_outfile_close(&out[i], machine_ok, err, sizeof err) != AS_OK) {
+            as_cli_err("%s", err);
+            machine_ok = 0;
+        }
+    }
+    for (size_t j = 0; j < n; j++)
+        xc[j] = rundir_close(&d[j], &cfgs[j], erc[j], errs[j], &res[j], NULL);
+    for (size_t j = 0; j < n && rc == AS_EXIT_OK; j++)
+        rc = xc[j];
+    if (!machine_ok) {
+        if (merr[0]) as_cli_err("%s", merr);
+        if (rc == AS_EXIT_OK)
+            rc = mrc == AS_ENOMEM || mrc == AS_EIO || mrc == AS_OK
+                     ? AS_EXIT_FAIL
+                     : AS_EXIT_USAGE;
+    } else {
+        printf("machine: %zu programs over %.3f s, peak resident %.2f MiB "
+               "(sum of the programs), peak huge %.2f MiB\n",
+               n, (double)mres.duration_ns / 1e9,
+               (double)mres.peak_resident_bytes / 1048576.0,
+               (double)mres.peak_huge_bytes / 1048576.0);
+        printf("wrote %s/machine_summary.json (and machine_series.csv)\n", dir);
+    }
+    as_machine_result_free(&mres);
+out:
+    free(d);
+    free(res);
+    free(progs);
+    free(errbuf);
+    free(paths);
+    free(errs);
+    free(xc);
+    free(erc);
     return rc;
 }

@@ -30,4 +30,17 @@ int as_run_to_dir(as_run_config_t *cfg, const char *dir,
 int as_runs_to_dirs(as_run_config_t *cfgs, const char *const *dirs, size_t k,
                     void (*progress)(void *, uint64_t, uint64_t));
 
+/* as_machine_to_dir: run cfgs[0..n) as programs of one machine, program
+ * j starting at machine time start_ns[j] (as_engine_run_machine, the
+ * other settings from base), and write each to its run directory
+ * DIR/names[j], as as_run_to_dir would write it (a failure drops only its
+ * own directory), and the machine's figures to DIR/machine_series.csv and
+ * DIR/machine_summary.json (DIR must exist). prog hears the events
+ * replayed. @return the first non-zero exit code of the programs in
+ * order, else the machine's, else 0. */
+int as_machine_to_dir(as_run_config_t *cfgs, const uint64_t *start_ns,
+                      const char *const *names, size_t n, const char *dir,
+                      const as_machine_config_t *base,
+                      void (*progress)(void *, uint64_t, uint64_t));
+
 #endif /* AS_SIM_RUNDIR_H */

@@ -25,6 +25,16 @@ static int mark_truncated(void *arg, const as_run_start_t *info, char *err,
     return as_sink_file_check(&w->out, err, cap);
 }
 
+void as_series_phys_cells(FILE *f, const as_sample_t *s)
+{
+    fprintf(f, ",%llu,%llu,%.3f,%.3f,%llu,%llu",
+            (unsigned long long)s->phys_free_bytes,
+            (unsigned long long)s->phys_free_2m_blocks,
+            s->unusable_index_9 / 1000.0, s->fragmentation_index_9 / 1000.0,
+            (unsigned long long)s->deferred_split_bytes,
+            (unsigned long long)s->tenant_bytes);
+}
+
 static int series_row(void *arg, uint64_t t, const as_sample_t *s,
                       const as_simos_counters_t *c, char *err, size_t cap)
 {
@@ -35,10 +45,8 @@ static int series_row(void *arg, uint64_t t, const as_sample_t *s,
                   ? "t_ns,live_bytes,live_objects,allocated_bytes,"
                     "resident_bytes,mapped_bytes,huge_bytes,metadata_bytes,"
                     "fragmentation,hugepage_coverage,releases,splits,"
-                    "collapses,real_rss_bytes,real_huge_bytes,"
-                    "phys_free_bytes,phys_free_2m_blocks,unusable_index_9,"
-                    "fragmentation_index_9,deferred_split_bytes,"
-                    "tenant_bytes\n"
+                    "collapses,real_rss_bytes,real_huge_"
+                    "bytes," AS_SERIES_PHYS_HEADER "\n"
                   : "t_ns,live_bytes,live_objects,allocated_bytes,"
                     "resident_bytes,mapped_bytes,huge_bytes,metadata_bytes,"
                     "fragmentation,hugepage_coverage,releases,splits,"
@@ -67,13 +75,7 @@ static int series_row(void *arg, uint64_t t, const as_sample_t *s,
         fprintf(f, ",%llu", (unsigned long long)s->real_huge_bytes);
     else
         fputc(',', f);
-    if (s->phys_has)
-        fprintf(f, ",%llu,%llu,%.3f,%.3f,%llu,%llu",
-                (unsigned long long)s->phys_free_bytes,
-                (unsigned long long)s->phys_free_2m_blocks,
-                s->unusable_index_9 / 1000.0, s->fragmentation_index_9 / 1000.0,
-                (unsigned long long)s->deferred_split_bytes,
-                (unsigned long long)s->tenant_bytes);
+    if (s->phys_has) as_series_phys_cells(f, s);
     fputc('\n', f);
     w->rows++;
     return as_sink_file_check(&w->out, err, cap);

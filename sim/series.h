@@ -33,4 +33,12 @@ as_run_sink_t as_series_sink(as_series_t *s, FILE *f, const char *path);
 /* as_policy_series_sink: a sink writing policy_series.csv to f. */
 as_run_sink_t as_policy_series_sink(as_series_t *s, FILE *f, const char *path);
 
+/* The columns of the physical memory below (s->phys_has), after the
+ * others: their header and one row's cells (each with its leading comma),
+ * shared with the machine's series (machine_out.c). */
+#define AS_SERIES_PHYS_HEADER                                                  \
+    "phys_free_bytes,phys_free_2m_blocks,unusable_index_9,"                    \
+    "fragmentation_index_9,deferred_split_bytes,tenant_bytes"
+void as_series_phys_cells(FILE *f, const as_sample_t *s);
+
 #endif /* AS_SIM_SERIES_H */

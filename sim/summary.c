@@ -71,11 +71,6 @@ static cJSON *matrix(const uint64_t m[AS_MAX_CLASSES][AS_MAX_CLASSES],
     return rows;
 }
 
-/* What reproduces the run beyond its parameters, and where it ran: the
- * command line and working directory (relative trace paths are relative to
- * it) and the host, for information. Like "timing" it differs from run to
- * run, so it comes last and comparisons leave it out. */
-
 /* The machine below (docs/metrics.md, "Physical memory"): present only when
  * os.phys_mem is set. */
 static void add_phys(cJSON *root, const as_run_result_t *res)
@@ -122,12 +117,21 @@ static void add_phys(cJSON *root, const as_run_result_t *res)
     cJSON_AddNumberToObject(f, "max", res->fragmentation_index_9_max / 1000.0);
 }
 
-static void add_provenance(cJSON *root, const as_run_config_t *cfg)
+void as_summary_add_phys(cJSON *root, const as_run_result_t *res)
+{
+    add_phys(root, res);
+}
+
+/* What reproduces the run beyond its parameters, and where it ran: the
+ * command line and working directory (relative trace paths are relative to
+ * it) and the host, for information. Like "timing" it differs from run to
+ * run, so it comes last and comparisons leave it out. */
+void as_summary_add_provenance(cJSON *root, char *const *argv, int argc)
 {
     cJSON *pv = cJSON_AddObjectToObject(root, "provenance");
     cJSON *cl = cJSON_AddArrayToObject(pv, "command_line");
-    for (int i = 0; cfg->argv && i < cfg->argc; i++)
-        cJSON_AddItemToArray(cl, cJSON_CreateString(cfg->argv[i]));
+    for (int i = 0; argv && i < argc; i++)
+        cJSON_AddItemToArray(cl, cJSON_CreateString(argv[i]));
     char buf[4096];
     cJSON_AddStringToObject(pv, "cwd", getcwd(buf, sizeof buf) ? buf : "");
     if (gethostname(buf, sizeof buf) != 0) buf[0] = 0;
@@ -342,7 +346,7 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
                             res->wall_s > 0 ? (double)res->events / res->wall_s
                                             : 0);
 
-    add_provenance(root, cfg);
+    as_summary_add_provenance(root, cfg->argv, cfg->argc);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     return text;
