@@ -15,11 +15,17 @@
  *     the whole region faults in as one huge page (all 512 pages resident).
  *   - Releasing or unmapping part of a huge page splits it: it is no longer
  *     huge, the untouched rest stays resident as 4 KiB pages.
+ *   - Every resident page has an accessed (young) bit: set by a touch and
+ *     by a huge fault or collapse (a huge region's 512 bits move together,
+ *     as its pmd's one bit), gone with the page; cleared by nothing
+ *     (young_clear never) or by a khugepaged visit that does not collapse
+ *     (scan).
  *   - khugepaged (as_simos_khugepaged_scan, driven by an engine timer) scans
  *     `scan_regions` regions per wake-up, round robin by address, and
  *     collapses an eligible, fully mapped, non-huge region with at least one
- *     resident page and at most max_ptes_none non-resident pages into a huge
- *     page (making all its pages resident).
+ *     young page (khugepaged_referenced; else one resident page) and at
+ *     most max_ptes_none non-resident pages into a huge page (making all
+ *     its pages resident).
  *   - Metadata from the policy's arena (as_pagesource_t.meta) is real host
  *     memory; its bytes are counted separately.
  * Invariants: huge_bytes <= resident_bytes <= mapped_bytes;
@@ -41,14 +47,27 @@ typedef enum {
     AS_THP_ALWAYS = 2
 } as_thp_mode_t;
 
+/* What clears the accessed (young) bits khugepaged reads. Linux's
+ * khugepaged only tests them; reclaim's LRU aging, idle-page tracking and
+ * DAMON clear them. */
+typedef enum {
+    AS_YOUNG_CLEAR_NEVER = 0, /* nothing: a page stays young while resident
+                                 (Linux with no memory pressure) */
+    AS_YOUNG_CLEAR_SCAN = 1   /* each khugepaged visit of a region that it
+                                 does not collapse */
+} as_young_clear_t;
+
 typedef struct {
-    as_thp_mode_t thp;         /* default AS_THP_ALWAYS */
-    int khugepaged;            /* 1 = model khugepaged (default 1) */
-    uint32_t max_ptes_none;    /* default 511, as Linux */
-    uint64_t scan_interval_ns; /* default 10 s (scan_sleep_millisecs) */
-    uint32_t scan_regions;     /* regions per wake-up; default 8 (4096
+    as_thp_mode_t thp;            /* default AS_THP_ALWAYS */
+    int khugepaged;               /* 1 = model khugepaged (default 1) */
+    uint32_t max_ptes_none;       /* default 511, as Linux */
+    uint64_t scan_interval_ns;    /* default 10 s (scan_sleep_millisecs) */
+    uint32_t scan_regions;        /* regions per wake-up; default 8 (4096
                                   pages_to_scan / 512) */
-    uintptr_t base;            /* lowest address handed out; default
+    int khugepaged_referenced;    /* 1 = collapse needs a young page (default
+                                  1, as Linux) */
+    as_young_clear_t young_clear; /* default AS_YOUNG_CLEAR_NEVER */
+    uintptr_t base;               /* lowest address handed out; default
                                   0x100000000000 (2 MiB aligned) */
 } as_simos_config_t;
 
@@ -75,13 +94,16 @@ void as_simos_config_default(as_simos_config_t *cfg);
 
 /* The simulated OS's parameters as a run sets them (`--param os.NAME=V`), in
  * the table order of as_simos_params: thp, khugepaged, max_ptes_none,
- * scan_interval, scan_regions. The base address is not a parameter. */
+ * scan_interval, scan_regions, khugepaged_referenced, young_clear. The
+ * base address is not a parameter. */
 enum {
     AS_SIMOS_P_THP,
     AS_SIMOS_P_KHUGEPAGED,
     AS_SIMOS_P_MAX_PTES_NONE,
     AS_SIMOS_P_SCAN_INTERVAL,
     AS_SIMOS_P_SCAN_REGIONS,
+    AS_SIMOS_P_KHUGEPAGED_REFERENCED,
+    AS_SIMOS_P_YOUNG_CLEAR,
     AS_SIMOS_N_PARAMS
 };
 extern const as_param_spec_t as_simos_params[AS_SIMOS_N_PARAMS];
@@ -126,5 +148,11 @@ int as_simos_check(const as_simos_t *os);
  * mapped. */
 int as_simos_region(const as_simos_t *os, uintptr_t addr, uint32_t *mapped,
                     uint32_t *resident, int *huge);
+
+/* as_simos_region_young: the number of young (accessed) 4 KiB pages of the
+ * 2 MiB region containing addr, in *young. @return 0, or AS_EINVAL if no
+ * page of the region is mapped. */
+int as_simos_region_young(const as_simos_t *os, uintptr_t addr,
+                          uint32_t *young);
 
 #endif /* AS_SIM_SIMOS_H */
