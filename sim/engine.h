@@ -28,6 +28,7 @@
 #include "sim/simos.h"
 #include "sim/sink.h"
 #include "sim/timers.h"
+#include "sim/tlb.h"
 
 #define AS_MAX_PARAMS 64
 #define AS_MAX_THREADS 64 /* simulation threads of one replay */
@@ -127,6 +128,8 @@ typedef struct as_run_result {
     /* figures */
     as_metrics_summary_t metrics;
     as_simos_counters_t os;
+    int tlb_on;            /* the TLB model ran (tlb.model != off) */
+    as_tlb_counters_t tlb; /* its counters, when tlb_on */
     /* predictions: confusion[predicted][actual] by allocations and bytes */
     uint32_t n_classes;
     uint64_t confusion_allocs[AS_MAX_CLASSES][AS_MAX_CLASSES];

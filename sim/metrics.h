@@ -32,6 +32,8 @@ typedef struct {
     uint32_t real_has;        /* AS_SAMPLE_* bits (traces/trace.h); 0 none */
     uint64_t real_rss_bytes;  /* with AS_SAMPLE_HAS_RSS */
     uint64_t real_huge_bytes; /* AnonHugePages, with AS_SAMPLE_HAS_HUGE */
+    /* the TLB model's counters so far (sim/tlb.h), NULL when it is off */
+    const struct as_tlb_counters *tlb;
 } as_sample_t;
 
 typedef struct {

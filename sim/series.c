@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "sim/tlb.h"
 #include "traces/trace.h"
 
 /* A truncated trace is marked before the header: a figure drawn from
@@ -31,10 +32,16 @@ static int series_row(void *arg, uint64_t t, const as_sample_t *s,
     as_series_t *w = arg;
     FILE *f = w->out.f;
     if (!w->rows)
-        fputs("t_ns,live_bytes,live_objects,allocated_bytes,resident_bytes,"
-              "mapped_bytes,huge_bytes,metadata_bytes,fragmentation,"
-              "hugepage_coverage,releases,splits,collapses,real_rss_bytes,"
-              "real_huge_bytes\n",
+        fputs(s->tlb ? "t_ns,live_bytes,live_objects,allocated_bytes,"
+                       "resident_bytes,mapped_bytes,huge_bytes,metadata_bytes,"
+                       "fragmentation,hugepage_coverage,releases,splits,"
+                       "collapses,real_rss_bytes,real_huge_bytes,tlb_accesses,"
+                       "tlb_l1_misses,tlb_walks,tlb_huge_accesses,"
+                       "tlb_l1_misses_per_1000\n"
+                     : "t_ns,live_bytes,live_objects,allocated_bytes,"
+                       "resident_bytes,mapped_bytes,huge_bytes,metadata_bytes,"
+                       "fragmentation,hugepage_coverage,releases,splits,"
+                       "collapses,real_rss_bytes,real_huge_bytes\n",
               f);
     as_sample_ratios_t q;
     as_metrics_sample_ratios(s, &q);
@@ -56,9 +63,21 @@ static int series_row(void *arg, uint64_t t, const as_sample_t *s,
     else
         fputc(',', f);
     if (s->real_has & AS_SAMPLE_HAS_HUGE)
-        fprintf(f, ",%llu\n", (unsigned long long)s->real_huge_bytes);
+        fprintf(f, ",%llu", (unsigned long long)s->real_huge_bytes);
     else
-        fputs(",\n", f);
+        fputc(',', f);
+    /* the TLB model's cumulative counters, when it is on */
+    if (s->tlb) {
+        as_tlb_rates_t tq;
+        as_tlb_rates(s->tlb, &tq);
+        fprintf(f, ",%llu,%llu,%llu,%llu,%.3f",
+                (unsigned long long)s->tlb->accesses,
+                (unsigned long long)s->tlb->l1_misses,
+                (unsigned long long)s->tlb->walks,
+                (unsigned long long)s->tlb->huge_accesses,
+                tq.l1_misses_per_1000);
+    }
+    fputc('\n', f);
     w->rows++;
     return as_sink_file_check(&w->out, err, cap);
 }

@@ -14,7 +14,7 @@ static as_sample_t S(uint64_t t, uint64_t live, uint64_t objs, uint64_t alloc,
                      uint64_t res, uint64_t mapped, uint64_t huge,
                      uint64_t meta)
 {
-    as_sample_t s = {t, live, objs, alloc, res, mapped, huge, meta, 0, 0, 0};
+    as_sample_t s = {t, live, objs, alloc, res, mapped, huge, meta, 0, 0, 0, NULL};
     return s;
 }
 
