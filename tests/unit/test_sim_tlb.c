@@ -7,11 +7,14 @@
  * and the parameter checks.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
 #include "common/rng.h"
+#include "sim/engine.h"
 #include "sim/simos.h"
+#include "sim/summary.h"
 #include "sim/tlb.h"
 #include "tests/unit/testutil.h"
 
@@ -244,6 +247,65 @@ static void test_translation_through_simos(void)
     as_simos_destroy(os);
 }
 
+/* The engine drives the model: one object of 8192 bytes allocated at t = 0
+ * and freed at t = 1 s; draws every 100 ms of 10 accesses each fire at
+ * 100, 200, ..., 1000 ms (a timer due at an event's time fires first, so
+ * the draw at 1 s still sees the object): 10 draws, 100 accesses. The
+ * object spans at most 2 pages (a 2 MiB page or two 4 KiB pages), so at
+ * most 2 walks and at least 1. With the model off (the default) the
+ * result has no TLB figures, summary.json no "tlb" key, and every other
+ * figure is the same. */
+static void test_engine_run(void)
+{
+    static const as_event_t ev[] = {
+        {.kind = AS_EV_ALLOC, .t_ns = 0, .object = 0, .size = 8192},
+        {.kind = AS_EV_FREE, .t_ns = 1000000000ull, .object = 0},
+    };
+    const char *path = as_test_write_trace("tlb", ev, 2);
+    as_run_result_t on, off;
+    char err[1024] = "";
+    as_run_config_t cfg;
+    as_run_config_default(&cfg);
+    cfg.trace_path = path;
+    cfg.policy = "bestfit";
+    cfg.params[0] = "tlb.model=skylake";
+    cfg.params[1] = "tlb.interval=100ms";
+    cfg.params[2] = "tlb.accesses=10";
+    cfg.n_params = 3;
+    CU_ASSERT_FATAL(as_engine_run(&cfg, &on, err, sizeof err) == 0);
+    CU_ASSERT_EQUAL(on.tlb_on, 1);
+    CU_ASSERT_EQUAL(on.tlb.draws, 10);
+    CU_ASSERT_EQUAL(on.tlb.accesses, 100);
+    CU_ASSERT(on.tlb.walks >= 1 && on.tlb.walks <= 2);
+    CU_ASSERT_EQUAL(on.tlb.l1_misses, on.tlb.walks);
+    char *js = as_summary_json(&cfg, &on);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(js);
+    CU_ASSERT(strstr(js, "\"walks_per_1000\"") != NULL);
+    free(js);
+
+    cfg.n_params = 0;
+    CU_ASSERT_FATAL(as_engine_run(&cfg, &off, err, sizeof err) == 0);
+    CU_ASSERT_EQUAL(off.tlb_on, 0);
+    CU_ASSERT_EQUAL(off.tlb.accesses, 0);
+    js = as_summary_json(&cfg, &off);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(js);
+    CU_ASSERT(strstr(js, "\"tlb\"") == NULL);
+    free(js);
+    CU_ASSERT_EQUAL(on.metrics.peak_resident_bytes,
+                    off.metrics.peak_resident_bytes);
+    CU_ASSERT_EQUAL(on.os.huge_faults, off.os.huge_faults);
+    CU_ASSERT_EQUAL(on.os.page_faults, off.os.page_faults);
+    as_run_result_free(&on);
+    as_run_result_free(&off);
+
+    /* a geometry that does not divide: refused before the replay */
+    cfg.params[0] = "tlb.model=skylake";
+    cfg.params[1] = "tlb.l1_4k_entries=10";
+    cfg.n_params = 2;
+    CU_ASSERT_EQUAL(as_engine_run(&cfg, &on, err, sizeof err), AS_EINVAL);
+    CU_ASSERT(strstr(err, "tlb.l1_4k_entries=10") != NULL);
+}
+
 int main(void)
 {
     static const as_test_t tests[] = {
@@ -252,6 +314,7 @@ int main(void)
         {"sampler_proportional", test_sampler_proportional},
         {"sampler_random", test_sampler_random},
         {"translation_through_simos", test_translation_through_simos},
+        {"engine_run", test_engine_run},
         {NULL, NULL}};
     return as_test_main("sim_tlb", tests);
 }
