@@ -62,6 +62,12 @@ typedef struct {
     as_simos_t *os;
     const as_pagesource_t *ps;
     as_tlb_t *tlb; /* the TLB model, or NULL when off */
+    /* the machine below, when os.phys_mem is set: created here unless the
+     * configuration brought one (cfg->os.phys) */
+    as_phys_t *phys;
+    int phys_own;
+    as_tenants_t *tenants;
+    int64_t sum_unusable_9, sum_frag_9;
 
     as_polstack_t pol;     /* the policy behind its layers: call pol.ops */
     as_lightcheck_t light; /* cfg->check == AS_RUN_CHECK_LIGHT */
@@ -126,6 +132,106 @@ static void sample_now(run_t *r, as_sample_t *s, uint64_t t)
     s->real_has = 0;
     s->real_rss_bytes = s->real_huge_bytes = 0;
     s->tlb = r->tlb ? as_tlb_counters(r->tlb) : NULL;
+    s->phys_has = 0;
+}
+
+/* ---- the machine below (os.phys_mem; sim/phys.h, sim/tenants.h) ---------- */
+
+/* Create the physical memory and the tenants the OS parameters ask for,
+ * before the simos (which attaches to it). @return 0 or an error (message
+ * in err). */
+static int phys_setup(run_t *r)
+{
+    as_simos_config_t *oc = &r->oscfg;
+    if (oc->phys) { /* brought by the caller (several processes) */
+        r->phys = oc->phys;
+    } else if (oc->phys_mem_bytes) {
+        as_phys_config_t pc = {.mem_bytes = oc->phys_mem_bytes};
+        int rc = as_phys_create(&pc, &r->phys);
+        if (rc == AS_EINVAL) {
+            errf(r->err, r->errcap,
+                 "os.phys_mem=%llu: must be a multiple of 4M (4194304 "
+                 "bytes), at most 1T",
+                 (unsigned long long)oc->phys_mem_bytes);
+            return AS_ERANGE;
+        }
+        if (rc) return rc;
+        r->phys_own = 1;
+        oc->phys = r->phys;
+    } else {
+        return AS_OK;
+    }
+    if (oc->tenants.cache_bytes || oc->tenants.unmovable_bytes) {
+        int rc = as_tenants_create(&oc->tenants, r->phys, &r->tenants);
+        if (rc) return rc;
+    }
+    r->res->has_phys = 1;
+    r->res->unusable_index_9_max = r->res->fragmentation_index_9_max = -1000;
+    return AS_OK;
+}
+
+/* The machine's timer: the tenants' step, then kcompactd. */
+static int phys_step(run_t *r, uint64_t due)
+{
+    if (r->tenants) {
+        int rc = as_tenants_step(r->tenants, due - r->timers.t_first);
+        if (rc) return rc;
+    }
+    as_phys_kcompactd(r->phys);
+    return AS_OK;
+}
+
+/* A series sample's machine columns; the indexes' mean and maximum. */
+static void phys_sample(run_t *r, as_sample_t *s)
+{
+    if (!r->phys) return;
+    as_run_result_t *res = r->res;
+    const as_phys_counters_t *pc = as_phys_counters(r->phys);
+    uint64_t n[AS_PHYS_ORDERS];
+    as_phys_free_blocks(r->phys, n);
+    s->phys_has = 1;
+    s->phys_free_bytes = pc->free_pages * AS_PHYS_PAGE_BYTES;
+    s->phys_free_2m_blocks = n[9] + 2 * n[10];
+    s->unusable_index_9 = as_phys_unusable_index(r->phys, 9);
+    s->fragmentation_index_9 = as_phys_fragmentation_index(r->phys, 9);
+    s->deferred_split_bytes = pc->deferred_split_bytes;
+    s->tenant_bytes = 0;
+    if (r->tenants) {
+        const as_tenants_counters_t *tc = as_tenants_counters(r->tenants);
+        s->tenant_bytes = (tc->pages[0] + tc->pages[1]) * AS_PHYS_PAGE_BYTES;
+    }
+    res->phys_index_samples++;
+    r->sum_unusable_9 += s->unusable_index_9;
+    r->sum_frag_9 += s->fragmentation_index_9;
+    if (s->unusable_index_9 > res->unusable_index_9_max)
+        res->unusable_index_9_max = s->unusable_index_9;
+    if (s->fragmentation_index_9 > res->fragmentation_index_9_max)
+        res->fragmentation_index_9_max = s->fragmentation_index_9;
+}
+
+/* The machine's figures at the end of the run. */
+static void phys_finish(run_t *r)
+{
+    as_run_result_t *res = r->res;
+    if (!r->phys) return;
+    res->phys = *as_phys_counters(r->phys);
+    if (r->tenants) res->tenants = *as_tenants_counters(r->tenants);
+    as_phys_free_blocks(r->phys, res->phys_free_blocks);
+    if (res->phys_index_samples) {
+        res->unusable_index_9_mean = (double)r->sum_unusable_9 / 1000.0 /
+                                     (double)res->phys_index_samples;
+        res->fragmentation_index_9_mean =
+            (double)r->sum_frag_9 / 1000.0 / (double)res->phys_index_samples;
+    }
+}
+
+/* After the simos is gone: the tenants, and the memory if ours. */
+static void phys_destroy(run_t *r)
+{
+    as_tenants_destroy(r->tenants);
+    r->tenants = NULL;
+    if (r->phys_own) as_phys_destroy(r->phys);
+    r->phys = NULL;
 }
 
 /* Take the trace's real-memory samples that precede, in the trace, the
@@ -202,6 +308,7 @@ static int emit_sample(run_t *r, uint64_t t)
     }
     as_sample_t s;
     sample_now(r, &s, t);
+    phys_sample(r, &s);
     take_real(r, t, 0);
     s.real_has = r->real.has;
     s.real_rss_bytes = r->real.rss_bytes;
@@ -236,6 +343,8 @@ static int run_timers(run_t *r, uint64_t t)
             if ((rc = emit_sample(r, due)) != AS_OK) return rc;
         } else if (which == AS_TIMER_TLB) {
             as_tlb_draw(r->tlb, r->os);
+        } else if (which == AS_TIMER_PHYS) {
+            if ((rc = phys_step(r, due)) != AS_OK) return rc;
         } else {
             as_simos_khugepaged_scan(r->os);
             /* A collapse changes resident bytes between events. */
@@ -436,8 +545,20 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id,
     uint64_t from = in_place && b.addr == old->addr
                         ? (old->size < e->size ? old->size : e->size)
                         : 0;
-    if (e->size > from && as_simos_touch(r->os, b.addr + from,
-                                         (size_t)(e->size - from)) != AS_OK) {
+    int trc = e->size > from ? as_simos_touch(r->os, b.addr + from,
+                                              (size_t)(e->size - from))
+                             : AS_OK;
+    if (trc == AS_ENOSPACE) {
+        errf(r->err, r->errcap,
+             "%s: event %llu: simulated physical memory exhausted "
+             "(os.phys_mem=%llu bytes) after reclaiming the deferred split "
+             "queue and the tenants' page cache",
+             r->cfg->trace_path, (unsigned long long)r->res->events,
+             (unsigned long long)r->oscfg.phys_mem_bytes);
+        return AS_ENOSPACE;
+    }
+    if (trc == AS_ENOMEM) return AS_ENOMEM;
+    if (trc != AS_OK) {
         errf(r->err, r->errcap,
              "%s: policy %s returned block 0x%llx+%llu for "
              "object %llu that is not mapped",
@@ -655,6 +776,7 @@ static int setup(run_t *r, const as_run_params_t *rp)
     r->res->trace_bytes = as_trace_reader_file_bytes(r->reader);
     r->oscfg = cfg->os;
     as_simos_config_apply(&r->oscfg, as_run_params_values(rp, r->os_part));
+    if ((rc = phys_setup(r)) != AS_OK) return rc;
     if ((rc = as_simos_create(&r->oscfg, &r->os)) != AS_OK) return rc;
     r->ps = as_simos_pagesource(r->os);
     if (r->tlbcfg.model != AS_TLB_OFF &&
@@ -696,6 +818,7 @@ static int plan_timers(run_t *r)
     if (oscfg->khugepaged && oscfg->thp != AS_THP_NEVER)
         plan.khugepaged_ns = oscfg->scan_interval_ns;
     if (r->tlb) plan.tlb_ns = r->tlbcfg.interval_ns;
+    if (r->phys) plan.phys_ns = oscfg->phys_interval_ns;
     r->trace_events = plan.events;
     int rc = as_timers_plan(&r->timers, &plan, r->err, r->errcap);
     r->res->sample_interval_ns = r->timers.sample_ns;
@@ -793,6 +916,7 @@ static int finish(run_t *r)
     res->duration_ns = res->metrics.duration_ns;
     res->os = *as_simos_counters(r->os);
     if (r->tlb) res->tlb = *as_tlb_counters(r->tlb);
+    phys_finish(r);
     as_outcomes_finish(r->outcomes, as_predset_has_shadow(r->preds), r->reader,
                        res);
     if (cfg->predictor_save_path &&
@@ -835,6 +959,8 @@ static void run_destroy(run_t *r)
     as_polstack_destroy(&r->pol);
     if (r->os) as_simos_destroy(r->os);
     as_tlb_destroy(r->tlb);
+    r->os = NULL;
+    phys_destroy(r);
     as_livemap_destroy(&r->live);
     if (r->light_on) as_lightcheck_destroy(&r->light);
 }

@@ -128,6 +128,15 @@ typedef struct as_run_result {
     /* figures */
     as_metrics_summary_t metrics;
     as_simos_counters_t os;
+    /* the machine below (sim/phys.h), when os.phys_mem is set (has_phys) */
+    int has_phys;
+    as_phys_counters_t phys;
+    as_tenants_counters_t tenants;
+    uint64_t phys_free_blocks[AS_PHYS_ORDERS]; /* buddyinfo at the end */
+    uint64_t phys_index_samples;               /* samples of the indexes */
+    double unusable_index_9_mean;              /* over samples, 0..1 */
+    double fragmentation_index_9_mean;         /* over samples, -1..1 */
+    int unusable_index_9_max, fragmentation_index_9_max; /* thousandths */
     int tlb_on;            /* the TLB model ran (tlb.model != off) */
     as_tlb_counters_t tlb; /* its counters, when tlb_on */
     /* predictions: confusion[predicted][actual] by allocations and bytes */

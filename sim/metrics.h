@@ -32,6 +32,14 @@ typedef struct {
     uint32_t real_has;        /* AS_SAMPLE_* bits (traces/trace.h); 0 none */
     uint64_t real_rss_bytes;  /* with AS_SAMPLE_HAS_RSS */
     uint64_t real_huge_bytes; /* AnonHugePages, with AS_SAMPLE_HAS_HUGE */
+    /* the machine below (sim/phys.h), series rows only, with phys_has */
+    int phys_has;
+    uint64_t phys_free_bytes;
+    uint64_t phys_free_2m_blocks; /* free 2 MiB blocks (order 10 counts 2) */
+    int unusable_index_9;         /* thousandths (mm/vmstat.c) */
+    int fragmentation_index_9;    /* thousandths */
+    uint64_t deferred_split_bytes;
+    uint64_t tenant_bytes;
     /* the TLB model's counters so far (sim/tlb.h), NULL when it is off */
     const struct as_tlb_counters *tlb;
 } as_sample_t;

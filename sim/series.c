@@ -31,18 +31,22 @@ static int series_row(void *arg, uint64_t t, const as_sample_t *s,
 {
     as_series_t *w = arg;
     FILE *f = w->out.f;
-    if (!w->rows)
-        fputs(s->tlb ? "t_ns,live_bytes,live_objects,allocated_bytes,"
-                       "resident_bytes,mapped_bytes,huge_bytes,metadata_bytes,"
-                       "fragmentation,hugepage_coverage,releases,splits,"
-                       "collapses,real_rss_bytes,real_huge_bytes,tlb_accesses,"
-                       "tlb_l1_misses,tlb_walks,tlb_huge_accesses,"
-                       "tlb_l1_misses_per_1000\n"
-                     : "t_ns,live_bytes,live_objects,allocated_bytes,"
-                       "resident_bytes,mapped_bytes,huge_bytes,metadata_bytes,"
-                       "fragmentation,hugepage_coverage,releases,splits,"
-                       "collapses,real_rss_bytes,real_huge_bytes\n",
+    if (!w->rows) {
+        fputs("t_ns,live_bytes,live_objects,allocated_bytes,resident_bytes,"
+              "mapped_bytes,huge_bytes,metadata_bytes,fragmentation,"
+              "hugepage_coverage,releases,splits,collapses,real_rss_bytes,"
+              "real_huge_bytes",
               f);
+        if (s->phys_has)
+            fputs(",phys_free_bytes,phys_free_2m_blocks,unusable_index_9,"
+                  "fragmentation_index_9,deferred_split_bytes,tenant_bytes",
+                  f);
+        if (s->tlb)
+            fputs(",tlb_accesses,tlb_l1_misses,tlb_walks,tlb_huge_accesses,"
+                  "tlb_l1_misses_per_1000",
+                  f);
+        fputc('\n', f);
+    }
     as_sample_ratios_t q;
     as_metrics_sample_ratios(s, &q);
     fprintf(f,
@@ -66,6 +70,13 @@ static int series_row(void *arg, uint64_t t, const as_sample_t *s,
         fprintf(f, ",%llu", (unsigned long long)s->real_huge_bytes);
     else
         fputc(',', f);
+    if (s->phys_has)
+        fprintf(f, ",%llu,%llu,%.3f,%.3f,%llu,%llu",
+                (unsigned long long)s->phys_free_bytes,
+                (unsigned long long)s->phys_free_2m_blocks,
+                s->unusable_index_9 / 1000.0, s->fragmentation_index_9 / 1000.0,
+                (unsigned long long)s->deferred_split_bytes,
+                (unsigned long long)s->tenant_bytes);
     /* the TLB model's cumulative counters, when it is on */
     if (s->tlb) {
         as_tlb_rates_t tq;

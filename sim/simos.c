@@ -116,6 +116,13 @@ struct as_simos {
     as_spare_t *spare;     /* free nodes */
     uint32_t n_spare;
     uint64_t scan_cursor; /* next region khugepaged looks at */
+    /* With cfg.phys only (docs/simos.md, "Physical memory"): this process's
+     * owner id there, and the frame of every resident page, an open-address
+     * hash of (virtual page << 28 | frame) words (EMPTY: free slot). */
+    uint32_t owner;
+    uint64_t *vmap;
+    uint64_t vmap_cap, vmap_n; /* slots (a power of two), entries */
+    int phys_err;              /* an operation ran out of physical memory */
     as_simos_counters_t c;
     as_pagesource_ops_t ops;
     as_pagesource_t ps;
@@ -546,6 +553,15 @@ static int span_mapped(const as_simos_t *os, uint64_t p0, uint64_t p1)
 
 /* ---- region operations (applied to every region of an extent) ------------- */
 
+/* Physical-memory hooks, defined below (only called with cfg.phys). */
+static void phys_drop(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi);
+static void phys_touch(as_simos_t *os, as_extent_t *x, unsigned lo,
+                       unsigned hi);
+static int phys_collapse(as_simos_t *os, uint64_t r);
+static int phys_attach(as_simos_t *os);
+static void phys_detach(as_simos_t *os);
+static int phys_check(const as_simos_t *os);
+
 /* Pages lo..hi of each region of x stop being resident (release or unmap).
  * A huge region loses its huge page: a split unless the whole region is
  * covered. @return bytes dropped per region. */
@@ -553,6 +569,7 @@ static uint64_t region_drop(as_simos_t *os, as_extent_t *x, unsigned lo,
                             unsigned hi)
 {
     as_region_t *g = &x->g;
+    if (os->cfg.phys) phys_drop(os, x, lo, hi);
     if (g->huge) {
         g->huge = 0;
         os->c.huge_bytes -= REGION_BYTES * x->len;
@@ -623,16 +640,28 @@ static void op_hint_off(as_simos_t *os, as_extent_t *x, unsigned lo,
         x->g.hint = HINT_MIXED;
 }
 
-static void op_touch(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
+/* The accessed bits of pages lo..hi of x's regions after a touch made them
+ * resident: a huge page has one bit, in its pmd, standing for all 512;
+ * a page the touch could not fault in (out of physical memory) stays old. */
+static void mark_young(as_region_t *g, unsigned lo, unsigned hi)
+{
+    if (g->huge) {
+        bits_set(g->young, 0, PAGES_PER_REGION - 1);
+        return;
+    }
+    for (unsigned w = lo >> 6; w <= hi >> 6; w++)
+        g->young[w] |= word_mask(w, lo, hi) & g->resident[w];
+}
+
+static void touch_fault(as_simos_t *os, as_extent_t *x, unsigned lo,
+                        unsigned hi)
 {
     as_region_t *g = &x->g;
-    /* the accessed bits of the pages written; a huge page has one, in its
-     * pmd, which stands for all 512 */
-    if (g->huge)
-        bits_set(g->young, 0, PAGES_PER_REGION - 1);
-    else
-        bits_set(g->young, lo, hi);
     if (g->n_resident == PAGES_PER_REGION) return;
+    if (os->cfg.phys) {
+        phys_touch(os, x, lo, hi);
+        return;
+    }
     if (g->n_resident == 0 && g->n_mapped == PAGES_PER_REGION &&
         region_eligible(os, g)) {
         region_make_huge(os, x);
@@ -643,6 +672,12 @@ static void op_touch(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
     g->n_resident = (uint16_t)(g->n_resident + n);
     os->c.resident_bytes += ((uint64_t)n << PAGE_SHIFT) * x->len;
     os->c.page_faults += (uint64_t)n * x->len;
+}
+
+static void op_touch(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
+{
+    touch_fault(os, x, lo, hi);
+    mark_young(&x->g, lo, hi);
 }
 
 /* ---- page-source operations -------------------------------------------- */
@@ -788,6 +823,43 @@ const as_param_spec_t as_simos_params[AS_SIMOS_N_PARAMS] = {
                                  NULL,
                                  "khugepaged: 2 MiB regions scanned per "
                                  "wake-up (1..2^26)"},
+    /* The machine below (docs/simos.md, "Physical memory"). */
+    [AS_SIMOS_P_PHYS_MEM] = {"phys_mem", AS_PARAM_BYTES, "0", 0,
+                             1099511627776.0, NULL,
+                             "physical memory, a multiple of 4M up to 1T "
+                             "(0: unlimited, no buddy allocator)"},
+    [AS_SIMOS_P_DEFRAG] = {"defrag", AS_PARAM_ENUM, "madvise", 0, 0,
+                           "always|defer|defer+madvise|madvise|never",
+                           "THP fault without a free 2 MiB block: compact "
+                           "or fall back (transparent_hugepage/defrag)"},
+    [AS_SIMOS_P_KHUGEPAGED_DEFRAG] = {"khugepaged_defrag", AS_PARAM_BOOL, "1",
+                                      0, 1, NULL,
+                                      "khugepaged may compact for a collapse"},
+    [AS_SIMOS_P_PHYS_INTERVAL] = {"phys_interval", AS_PARAM_NS, "100ms", 1e6,
+                                  1e15, NULL,
+                                  "period of kcompactd and the tenants' steps "
+                                  "(1ms..1e15ns)"},
+    [AS_SIMOS_P_TENANT_CACHE] = {"tenant_cache", AS_PARAM_BYTES, "0", 0,
+                                 1099511627776.0, NULL,
+                                 "background page cache (movable, "
+                                 "reclaimable)"},
+    [AS_SIMOS_P_TENANT_UNMOVABLE] = {"tenant_unmovable", AS_PARAM_BYTES, "0", 0,
+                                     1099511627776.0, NULL,
+                                     "background slab and other programs "
+                                     "(unmovable)"},
+    [AS_SIMOS_P_TENANT_SWING] = {"tenant_swing", AS_PARAM_U64, "0", 0, 100,
+                                 NULL,
+                                 "percent the tenants' levels vary (triangle "
+                                 "wave)"},
+    [AS_SIMOS_P_TENANT_PERIOD] = {"tenant_period", AS_PARAM_NS, "60s", 0, 1e18,
+                                  NULL, "period of the tenants' variation"},
+    [AS_SIMOS_P_TENANT_CHURN] = {"tenant_churn", AS_PARAM_U64, "10", 0, 1000,
+                                 NULL,
+                                 "per mille of tenant pages freed and retaken "
+                                 "per step"},
+    [AS_SIMOS_P_TENANT_SEED] = {"tenant_seed", AS_PARAM_U64, "1", 0,
+                                18446744073709551615.0, NULL,
+                                "seed of the tenants' choices"},
     [AS_SIMOS_P_KHUGEPAGED_REFERENCED] =
         {"khugepaged_referenced", AS_PARAM_BOOL, "1", 0, 1, NULL,
          "khugepaged: collapse only a region with a young (accessed) page, "
@@ -806,6 +878,16 @@ void as_simos_params_of(const as_simos_config_t *cfg, as_param_value_t *v)
     v[AS_SIMOS_P_MAX_PTES_NONE].u = cfg->max_ptes_none;
     v[AS_SIMOS_P_SCAN_INTERVAL].u = cfg->scan_interval_ns;
     v[AS_SIMOS_P_SCAN_REGIONS].u = cfg->scan_regions;
+    v[AS_SIMOS_P_PHYS_MEM].u = cfg->phys_mem_bytes;
+    v[AS_SIMOS_P_DEFRAG].u = (uint64_t)cfg->defrag;
+    v[AS_SIMOS_P_KHUGEPAGED_DEFRAG].u = (uint64_t)cfg->khugepaged_defrag;
+    v[AS_SIMOS_P_PHYS_INTERVAL].u = cfg->phys_interval_ns;
+    v[AS_SIMOS_P_TENANT_CACHE].u = cfg->tenants.cache_bytes;
+    v[AS_SIMOS_P_TENANT_UNMOVABLE].u = cfg->tenants.unmovable_bytes;
+    v[AS_SIMOS_P_TENANT_SWING].u = cfg->tenants.swing_pct;
+    v[AS_SIMOS_P_TENANT_PERIOD].u = cfg->tenants.period_ns;
+    v[AS_SIMOS_P_TENANT_CHURN].u = cfg->tenants.churn_permille;
+    v[AS_SIMOS_P_TENANT_SEED].u = cfg->tenants.seed;
     v[AS_SIMOS_P_KHUGEPAGED_REFERENCED].u =
         (uint64_t)cfg->khugepaged_referenced;
     v[AS_SIMOS_P_YOUNG_CLEAR].u = (uint64_t)cfg->young_clear;
@@ -818,6 +900,16 @@ void as_simos_config_apply(as_simos_config_t *cfg, const as_param_value_t *v)
     cfg->max_ptes_none = (uint32_t)v[AS_SIMOS_P_MAX_PTES_NONE].u;
     cfg->scan_interval_ns = v[AS_SIMOS_P_SCAN_INTERVAL].u;
     cfg->scan_regions = (uint32_t)v[AS_SIMOS_P_SCAN_REGIONS].u;
+    cfg->phys_mem_bytes = v[AS_SIMOS_P_PHYS_MEM].u;
+    cfg->defrag = (as_defrag_t)v[AS_SIMOS_P_DEFRAG].u;
+    cfg->khugepaged_defrag = (int)v[AS_SIMOS_P_KHUGEPAGED_DEFRAG].u;
+    cfg->phys_interval_ns = v[AS_SIMOS_P_PHYS_INTERVAL].u;
+    cfg->tenants.cache_bytes = v[AS_SIMOS_P_TENANT_CACHE].u;
+    cfg->tenants.unmovable_bytes = v[AS_SIMOS_P_TENANT_UNMOVABLE].u;
+    cfg->tenants.swing_pct = (uint32_t)v[AS_SIMOS_P_TENANT_SWING].u;
+    cfg->tenants.period_ns = v[AS_SIMOS_P_TENANT_PERIOD].u;
+    cfg->tenants.churn_permille = (uint32_t)v[AS_SIMOS_P_TENANT_CHURN].u;
+    cfg->tenants.seed = v[AS_SIMOS_P_TENANT_SEED].u;
     cfg->khugepaged_referenced = (int)v[AS_SIMOS_P_KHUGEPAGED_REFERENCED].u;
     cfg->young_clear = (as_young_clear_t)v[AS_SIMOS_P_YOUNG_CLEAR].u;
 }
@@ -833,6 +925,12 @@ void as_simos_config_default(as_simos_config_t *cfg)
     cfg->khugepaged_referenced = 1;
     cfg->young_clear = AS_YOUNG_CLEAR_NEVER;
     cfg->base = (uintptr_t)0x100000000000ull;
+    cfg->defrag = AS_DEFRAG_MADVISE;
+    cfg->khugepaged_defrag = 1;
+    cfg->phys_interval_ns = 100ull * 1000 * 1000;
+    cfg->tenants.period_ns = 60ull * 1000 * 1000 * 1000;
+    cfg->tenants.churn_permille = 10;
+    cfg->tenants.seed = 1;
 }
 
 int as_simos_create(const as_simos_config_t *cfg, as_simos_t **out)
@@ -844,7 +942,8 @@ int as_simos_create(const as_simos_config_t *cfg, as_simos_t **out)
     }
     *out = NULL;
     if ((cfg->base & (REGION_BYTES - 1)) || cfg->base >= AS_SIMOS_TOP ||
-        cfg->thp > AS_THP_ALWAYS || cfg->young_clear > AS_YOUNG_CLEAR_SCAN)
+        cfg->thp > AS_THP_ALWAYS || cfg->defrag > AS_DEFRAG_NEVER ||
+        cfg->young_clear > AS_YOUNG_CLEAR_SCAN)
         return AS_EINVAL;
     as_simos_t *os = calloc(1, sizeof *os);
     if (!os) return AS_ENOMEM;
@@ -870,6 +969,11 @@ int as_simos_create(const as_simos_config_t *cfg, as_simos_t **out)
     os->ps.meta.state = os;
     os->ps.page_bytes = PAGE_BYTES;
     os->ps.hugepage_bytes = REGION_BYTES;
+    int rc;
+    if (os->cfg.phys && (rc = phys_attach(os)) != 0) {
+        as_simos_destroy(os);
+        return rc;
+    }
     *out = os;
     return 0;
 }
@@ -888,6 +992,7 @@ static void free_subtree(as_rb_node_t *n)
 void as_simos_destroy(as_simos_t *os)
 {
     if (!os) return;
+    if (os->cfg.phys) phys_detach(os);
     free_subtree(os->extents.tree.root);
     free_subtree(os->free.tree.root);
     while (os->spare) {
@@ -901,6 +1006,326 @@ void as_simos_destroy(as_simos_t *os)
 const as_pagesource_t *as_simos_pagesource(as_simos_t *os)
 {
     return &os->ps;
+}
+
+/* ---- physical memory (only with cfg.phys) --------------------------------
+ *
+ * Every resident page of this process holds a frame of cfg.phys, found
+ * through vmap; a huge region holds one order-9 block (its 512 pages map to
+ * consecutive frames). These functions are the only ones that allocate,
+ * free or look up frames; without a phys none of them runs. */
+
+#define VMAP_EMPTY UINT64_MAX
+#define VMAP_FRAME_BITS 28 /* frames of 1 TiB (AS_PHYS_MAX_BYTES) */
+#define VMAP_FRAME_MASK ((1ull << VMAP_FRAME_BITS) - 1)
+
+static uint64_t vmap_slot(const as_simos_t *os, uint64_t vpage)
+{
+    return (vpage * 0x9e3779b97f4a7c15ull) >> 17 & (os->vmap_cap - 1);
+}
+
+/* The frame of resident page vpage, or VMAP_EMPTY. */
+static uint64_t vmap_get(const as_simos_t *os, uint64_t vpage)
+{
+    for (uint64_t i = vmap_slot(os, vpage);; i = (i + 1) & (os->vmap_cap - 1)) {
+        uint64_t w = os->vmap[i];
+        if (w == VMAP_EMPTY) return VMAP_EMPTY;
+        if (w >> VMAP_FRAME_BITS == vpage) return w & VMAP_FRAME_MASK;
+    }
+}
+
+static int vmap_grow(as_simos_t *os)
+{
+    uint64_t cap = os->vmap_cap * 2, *old = os->vmap, n = os->vmap_cap;
+    uint64_t *t = malloc(cap * sizeof *t);
+    if (!t) return AS_ENOMEM;
+    memset(t, 0xff, cap * sizeof *t);
+    os->vmap = t;
+    os->vmap_cap = cap;
+    for (uint64_t j = 0; j < n; j++) {
+        if (old[j] == VMAP_EMPTY) continue;
+        uint64_t i = vmap_slot(os, old[j] >> VMAP_FRAME_BITS);
+        while (t[i] != VMAP_EMPTY)
+            i = (i + 1) & (cap - 1);
+        t[i] = old[j];
+    }
+    free(old);
+    os->c.host_bytes += n * sizeof *t;
+    return 0;
+}
+
+/* Map vpage to frame (insert or replace). @return 0 or AS_ENOMEM. */
+static int vmap_put(as_simos_t *os, uint64_t vpage, uint64_t frame)
+{
+    if (2 * (os->vmap_n + 1) > os->vmap_cap && vmap_grow(os)) return AS_ENOMEM;
+    uint64_t i = vmap_slot(os, vpage);
+    while (os->vmap[i] != VMAP_EMPTY && os->vmap[i] >> VMAP_FRAME_BITS != vpage)
+        i = (i + 1) & (os->vmap_cap - 1);
+    if (os->vmap[i] == VMAP_EMPTY) os->vmap_n++;
+    os->vmap[i] = vpage << VMAP_FRAME_BITS | frame;
+    return 0;
+}
+
+/* Remove vpage; @return its frame (it must be there). Backward-shift
+ * deletion keeps every probe sequence unbroken. */
+static uint64_t vmap_del(as_simos_t *os, uint64_t vpage)
+{
+    uint64_t mask = os->vmap_cap - 1, i = vmap_slot(os, vpage);
+    while (os->vmap[i] >> VMAP_FRAME_BITS != vpage)
+        i = (i + 1) & mask;
+    uint64_t frame = os->vmap[i] & VMAP_FRAME_MASK;
+    for (uint64_t j = (i + 1) & mask; os->vmap[j] != VMAP_EMPTY;
+         j = (j + 1) & mask) {
+        uint64_t h = vmap_slot(os, os->vmap[j] >> VMAP_FRAME_BITS);
+        /* j's entry may move to the hole at i when its home is not in
+         * the cyclic interval (i, j] */
+        if (((j - h) & mask) >= ((j - i) & mask)) {
+            os->vmap[i] = os->vmap[j];
+            i = j;
+        }
+    }
+    os->vmap[i] = VMAP_EMPTY;
+    os->vmap_n--;
+    return frame;
+}
+
+/* phys callback: compaction moved the frame of vpage. */
+static void phys_migrated(void *state, uint64_t vpage, uint64_t frame)
+{
+    as_simos_t *os = state;
+    vmap_put(os, vpage, frame); /* replaces: never grows */
+}
+
+/* One 4 KiB frame for vpage, reclaiming when memory is short.
+ * @return 0, AS_ENOSPACE (physical memory exhausted) or AS_ENOMEM. */
+static int phys_page(as_simos_t *os, uint64_t vpage)
+{
+    uint64_t f;
+    if (as_phys_alloc(os->cfg.phys, os->owner, 0, AS_MT_MOVABLE, vpage, &f) &&
+        (as_phys_reclaim(os->cfg.phys, 32) == 0 ||
+         as_phys_alloc(os->cfg.phys, os->owner, 0, AS_MT_MOVABLE, vpage, &f)))
+        return AS_ENOSPACE;
+    if (vmap_put(os, vpage, f)) {
+        as_phys_free(os->cfg.phys, f, 0);
+        return AS_ENOMEM;
+    }
+    return 0;
+}
+
+/* An order-9 block for region r, compacting first when `direct`; its 512
+ * pages map to it. @return 1 with the block in *block, 0 when none. */
+static int phys_huge(as_simos_t *os, uint64_t r, int direct, uint64_t *block)
+{
+    as_phys_t *ph = os->cfg.phys;
+    uint64_t f, vp = r * PAGES_PER_REGION;
+    if (as_phys_alloc(ph, os->owner, AS_PHYS_PAGEBLOCK_ORDER, AS_MT_MOVABLE, vp,
+                      &f)) {
+        if (!direct) return 0;
+        os->c.compact_stalls++;
+        if (!as_phys_compact(ph, AS_PHYS_PAGEBLOCK_ORDER) ||
+            as_phys_alloc(ph, os->owner, AS_PHYS_PAGEBLOCK_ORDER, AS_MT_MOVABLE,
+                          vp, &f))
+            return 0;
+    }
+    *block = f;
+    return 1;
+}
+
+/* Map the 512 pages of region r to block; pages already mapped to frames
+ * give theirs back (a collapse copies them into the block). */
+static int phys_map_block(as_simos_t *os, uint64_t r, uint64_t block)
+{
+    uint64_t vp = r * PAGES_PER_REGION;
+    for (uint64_t i = 0; i < PAGES_PER_REGION; i++) {
+        uint64_t old = vmap_get(os, vp + i);
+        if (old != VMAP_EMPTY) as_phys_free(os->cfg.phys, old, 0);
+        if (vmap_put(os, vp + i, block + i)) return AS_ENOMEM;
+    }
+    return 0;
+}
+
+/* The THP fault policy of /sys/kernel/mm/transparent_hugepage/defrag for a
+ * fault in a region with advice `hint`: 1 = compact directly; 0 = fall
+ * back now (waking kcompactd in the defer modes). */
+static int defrag_direct(as_simos_t *os, int hint)
+{
+    int advised = hint == HINT_HUGE;
+    switch (os->cfg.defrag) {
+    case AS_DEFRAG_ALWAYS:
+        return 1;
+    case AS_DEFRAG_DEFER:
+        as_phys_wake_kcompactd(os->cfg.phys);
+        return 0;
+    case AS_DEFRAG_DEFER_MADVISE:
+        if (advised) return 1;
+        as_phys_wake_kcompactd(os->cfg.phys);
+        return 0;
+    case AS_DEFRAG_MADVISE:
+        return advised;
+    default:
+        return 0;
+    }
+}
+
+/* op_touch with a phys, for extent x of one region (phys_touch_span cuts
+ * them so): a huge fault when an order-9 block is to be had (after direct
+ * compaction if defrag says so), else 4 KiB frames for the pages lo..hi.
+ * Out of memory stops it with os->phys_err set. */
+static void phys_touch(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
+{
+    as_region_t *g = &x->g;
+    uint64_t r = x->r0, block;
+    if (g->n_resident == 0 && g->n_mapped == PAGES_PER_REGION &&
+        region_eligible(os, g)) {
+        if (phys_huge(os, r, defrag_direct(os, g->hint), &block)) {
+            os->c.frames += PAGES_PER_REGION;
+            if (phys_map_block(os, r, block)) os->phys_err = AS_ENOMEM;
+            region_make_huge(os, x);
+            os->c.huge_faults++;
+            return;
+        }
+        os->c.thp_fault_fallbacks++;
+    }
+    for (unsigned p = lo; p <= hi; p++) {
+        if (g->resident[p >> 6] >> (p & 63) & 1) continue;
+        int rc = phys_page(os, r * PAGES_PER_REGION + p);
+        if (rc) {
+            os->phys_err = rc;
+            break;
+        }
+        g->resident[p >> 6] |= 1ull << (p & 63);
+        g->n_resident++;
+        os->c.resident_bytes += PAGE_BYTES;
+        os->c.page_faults++;
+        os->c.frames++;
+    }
+}
+
+/* touch with a phys: one region at a time, so each region's outcome (huge
+ * or not) can differ. @return 0, AS_ENOSPACE (out of physical memory) or
+ * AS_ENOMEM. */
+static int phys_touch_span(as_simos_t *os, uint64_t p0, uint64_t p1)
+{
+    os->phys_err = 0;
+    for (uint64_t r = p0 >> 9; r <= p1 >> 9 && !os->phys_err; r++) {
+        const as_extent_t *x = ext_at(os, r);
+        /* all young: all resident, nothing to change */
+        if (x && bits_all_set(x->g.young, 0, PAGES_PER_REGION - 1)) continue;
+        uint64_t a = r << 9 > p0 ? r << 9 : p0;
+        uint64_t b = (r << 9) + 511 < p1 ? (r << 9) + 511 : p1;
+        if (spare_fill(os)) return AS_ENOMEM;
+        span_apply(os, a, b, 0, op_touch);
+    }
+    os->hot = ext_at(os, p0 >> 9);
+    return os->phys_err;
+}
+
+/* region_drop with a phys: pages lo..hi of each region of x give their
+ * frames back; a huge page covered in part goes on the deferred split
+ * queue with those frames (called before the region's state changes). */
+static void phys_drop(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
+{
+    as_region_t *g = &x->g;
+    if (!g->n_resident) return;
+    for (uint64_t r = x->r0; r < x->r0 + x->len; r++) {
+        uint64_t vp = r * PAGES_PER_REGION;
+        if (g->huge) {
+            uint64_t block = vmap_get(os, vp);
+            uint64_t bm[WORDS_PER_REGION] = {0};
+            bits_set(bm, lo, hi);
+            for (unsigned p = lo; p <= hi; p++)
+                vmap_del(os, vp + p);
+            if (lo == 0 && hi == PAGES_PER_REGION - 1)
+                as_phys_free(os->cfg.phys, block, AS_PHYS_PAGEBLOCK_ORDER);
+            else
+                as_phys_defer_split(os->cfg.phys, block, bm);
+            os->c.frames -= hi - lo + 1;
+            continue;
+        }
+        for (unsigned p = lo; p <= hi; p++) {
+            if (!(g->resident[p >> 6] >> (p & 63) & 1)) continue;
+            as_phys_free(os->cfg.phys, vmap_del(os, vp + p), 0);
+            os->c.frames--;
+        }
+    }
+}
+
+/* khugepaged with a phys: an order-9 block for region r (compacting when
+ * khugepaged_defrag), into which its resident pages are copied.
+ * @return 1 when collapsed frames are in place, 0 when no block. */
+static int phys_collapse(as_simos_t *os, uint64_t r)
+{
+    uint64_t block;
+    if (!phys_huge(os, r, os->cfg.khugepaged_defrag, &block)) {
+        os->c.collapse_failures++;
+        return 0;
+    }
+    const as_extent_t *x = ext_at(os, r);
+    os->c.frames += PAGES_PER_REGION - x->g.n_resident;
+    if (phys_map_block(os, r, block)) os->phys_err = AS_ENOMEM;
+    return 1;
+}
+
+/* Attach to cfg.phys: an owner id and an empty vmap. @return 0 or an
+ * error of as_phys_owner_add / AS_ENOMEM. */
+static int phys_attach(as_simos_t *os)
+{
+    as_phys_owner_ops_t ops = {phys_migrated, NULL, os};
+    int rc = as_phys_owner_add(os->cfg.phys, &ops, &os->owner);
+    if (rc) return rc;
+    os->vmap_cap = 1024;
+    os->vmap = malloc(os->vmap_cap * sizeof *os->vmap);
+    if (!os->vmap) {
+        as_phys_owner_remove(os->cfg.phys, os->owner);
+        os->cfg.phys = NULL;
+        return AS_ENOMEM;
+    }
+    memset(os->vmap, 0xff, os->vmap_cap * sizeof *os->vmap);
+    os->c.host_bytes += os->vmap_cap * sizeof *os->vmap;
+    return 0;
+}
+
+/* Give every frame back and leave cfg.phys. */
+static void phys_detach(as_simos_t *os)
+{
+    if (!os->vmap) return;
+    for (as_rb_node_t *n = as_rb_first(&os->extents.tree); n;
+         n = as_rb_next(n)) {
+        as_extent_t *x = ext_of(n);
+        phys_drop(os, x, 0, PAGES_PER_REGION - 1);
+    }
+    as_phys_owner_remove(os->cfg.phys, os->owner);
+    free(os->vmap);
+    os->vmap = NULL;
+}
+
+/* as_simos_check's part for a phys: every resident page has a frame this
+ * process owns under that page's tag, huge regions map to one aligned
+ * block, and nothing else is in vmap. */
+static int phys_check(const as_simos_t *os)
+{
+    uint64_t n = 0;
+    for (as_rb_node_t *q = as_rb_first(&os->extents.tree); q;
+         q = as_rb_next(q)) {
+        const as_extent_t *x = ext_of(q);
+        for (uint64_t r = x->r0; r < x->r0 + x->len; r++)
+            for (unsigned p = 0; p < PAGES_PER_REGION; p++) {
+                if (!(x->g.resident[p >> 6] >> (p & 63) & 1)) continue;
+                uint64_t vp = r * PAGES_PER_REGION + p, tag;
+                uint64_t f = vmap_get(os, vp), f0 = vmap_get(os, vp - p);
+                uint32_t owner;
+                if (f == VMAP_EMPTY ||
+                    !as_phys_frame_owner(os->cfg.phys, f, &owner, &tag) ||
+                    owner != os->owner || tag != vp ||
+                    (x->g.huge && (f != f0 + p || f0 % PAGES_PER_REGION)))
+                    return AS_ECHECK;
+                n++;
+            }
+    }
+    if (n != os->vmap_n || n != os->c.frames ||
+        as_phys_owner_frames(os->cfg.phys, os->owner) != n)
+        return AS_ECHECK;
+    return 0;
 }
 
 __attribute__((noinline)) static int touch_slow(as_simos_t *os, uintptr_t addr,
@@ -922,6 +1347,7 @@ __attribute__((noinline)) static int touch_slow(as_simos_t *os, uintptr_t addr,
         return 0;
     }
     if (!span_mapped(os, p0, p1)) return AS_EINVAL;
+    if (os->cfg.phys) return phys_touch_span(os, p0, p1);
     if (spare_fill(os)) return AS_ENOMEM;
     span_apply(os, p0, p1, 0, op_touch);
     os->hot = ext_at(os, p0 >> 9);
@@ -1011,11 +1437,13 @@ uint32_t as_simos_khugepaged_scan(as_simos_t *os)
             if (e > stop) e = stop;
             uint64_t m = e - s;
             if (m > budget - scanned) m = budget - scanned;
+            if (os->cfg.phys && m > 1) m = 1; /* a frame block per region */
             scanned += m;
             const as_region_t *g = &x->g;
             if (!g->huge && region_referenced(os, g) &&
                 PAGES_PER_REGION - g->n_resident <= os->cfg.max_ptes_none &&
-                spare_fill(os) == 0) {
+                spare_fill(os) == 0 &&
+                (!os->cfg.phys || phys_collapse(os, s))) {
                 ext_cut(os, s);
                 ext_cut(os, s + m);
                 x = ext_at(os, s);
@@ -1152,9 +1580,10 @@ int as_simos_check(const as_simos_t *os)
         }
     }
     if (free_bytes + c->mapped_bytes != AS_SIMOS_TOP - os->base ||
-        c->host_bytes != nodes * sizeof(as_spare_t))
+        c->host_bytes != nodes * sizeof(as_spare_t) +
+                             (os->vmap ? os->vmap_cap * sizeof *os->vmap : 0))
         return AS_ECHECK;
-    return 0;
+    return os->cfg.phys ? phys_check(os) : 0;
 }
 
 int as_simos_region(const as_simos_t *os, uintptr_t addr, uint32_t *mapped,

@@ -40,6 +40,8 @@
 
 #include "common/param.h"
 #include "policies/pagesource.h"
+#include "sim/phys.h"
+#include "sim/tenants.h"
 
 typedef enum {
     AS_THP_NEVER = 0,
@@ -47,6 +49,15 @@ typedef enum {
     AS_THP_ALWAYS = 2
 } as_thp_mode_t;
 
+/* /sys/kernel/mm/transparent_hugepage/defrag: what a THP fault does when
+ * no free order-9 block exists (only with a phys attached). */
+typedef enum {
+    AS_DEFRAG_ALWAYS = 0,        /* direct compaction, for every region */
+    AS_DEFRAG_DEFER = 1,         /* fall back now, wake kcompactd */
+    AS_DEFRAG_DEFER_MADVISE = 2, /* direct for MADV_HUGEPAGE, else defer */
+    AS_DEFRAG_MADVISE = 3,       /* direct for MADV_HUGEPAGE, else fall back */
+    AS_DEFRAG_NEVER = 4          /* fall back, no compaction */
+} as_defrag_t;
 /* What clears the accessed (young) bits khugepaged reads. Linux's
  * khugepaged only tests them; reclaim's LRU aging, idle-page tracking and
  * DAMON clear them. */
@@ -69,6 +80,17 @@ typedef struct {
     as_young_clear_t young_clear; /* default AS_YOUNG_CLEAR_NEVER */
     uintptr_t base;               /* lowest address handed out; default
                                   0x100000000000 (2 MiB aligned) */
+    /* Physical memory below this process (several simos may share one), or
+     * NULL: unlimited physical memory, every fault succeeds (the default). */
+    as_phys_t *phys;
+    as_defrag_t defrag;    /* default AS_DEFRAG_MADVISE, as Linux */
+    int khugepaged_defrag; /* 1: a collapse may compact (default, as Linux) */
+    /* Read by the engine, not by the simos: the size of the as_phys_t the
+     * engine creates (0 = none, the default), the period of the machine's
+     * timer (kcompactd and the tenants' steps) and the tenants. */
+    uint64_t phys_mem_bytes;
+    uint64_t phys_interval_ns;   /* default 100 ms */
+    as_tenants_config_t tenants; /* default: none (both levels 0) */
 } as_simos_config_t;
 
 typedef struct {
@@ -83,7 +105,12 @@ typedef struct {
     uint64_t splits;         /* huge pages split by a partial release/unmap */
     uint64_t collapses;      /* khugepaged collapses */
     uint64_t page_faults;    /* 4 KiB pages faulted in individually */
-    uint64_t host_bytes;     /* host memory the simulated OS holds for its
+    /* with a phys attached (all 0 otherwise): */
+    uint64_t thp_fault_fallbacks; /* huge faults served by 4 KiB pages */
+    uint64_t compact_stalls;      /* direct compactions by a fault/collapse */
+    uint64_t collapse_failures;   /* khugepaged found no order-9 block */
+    uint64_t frames;              /* frames this process holds */
+    uint64_t host_bytes;          /* host memory the simulated OS holds for its
                                 own page state and free ranges (not the
                                 policy's metadata; not a figure) */
 } as_simos_counters_t;
@@ -94,14 +121,28 @@ void as_simos_config_default(as_simos_config_t *cfg);
 
 /* The simulated OS's parameters as a run sets them (`--param os.NAME=V`), in
  * the table order of as_simos_params: thp, khugepaged, max_ptes_none,
- * scan_interval, scan_regions, khugepaged_referenced, young_clear. The
- * base address is not a parameter. */
+ * scan_interval, scan_regions, then the machine below (docs/simos.md,
+ * "Physical memory"): phys_mem, defrag, khugepaged_defrag, phys_interval,
+ * tenant_cache, tenant_unmovable, tenant_swing, tenant_period,
+ * tenant_churn, tenant_seed, then khugepaged's access-bit rule:
+ * khugepaged_referenced, young_clear. The base address and the phys
+ * pointer are not parameters. */
 enum {
     AS_SIMOS_P_THP,
     AS_SIMOS_P_KHUGEPAGED,
     AS_SIMOS_P_MAX_PTES_NONE,
     AS_SIMOS_P_SCAN_INTERVAL,
     AS_SIMOS_P_SCAN_REGIONS,
+    AS_SIMOS_P_PHYS_MEM,
+    AS_SIMOS_P_DEFRAG,
+    AS_SIMOS_P_KHUGEPAGED_DEFRAG,
+    AS_SIMOS_P_PHYS_INTERVAL,
+    AS_SIMOS_P_TENANT_CACHE,
+    AS_SIMOS_P_TENANT_UNMOVABLE,
+    AS_SIMOS_P_TENANT_SWING,
+    AS_SIMOS_P_TENANT_PERIOD,
+    AS_SIMOS_P_TENANT_CHURN,
+    AS_SIMOS_P_TENANT_SEED,
     AS_SIMOS_P_KHUGEPAGED_REFERENCED,
     AS_SIMOS_P_YOUNG_CLEAR,
     AS_SIMOS_N_PARAMS
@@ -123,9 +164,13 @@ void as_simos_destroy(as_simos_t *os);
 /* The page source a policy is given; valid for the simos's lifetime. */
 const as_pagesource_t *as_simos_pagesource(as_simos_t *os);
 
-/* as_simos_touch: the program writes [addr, addr+bytes). Faults pages in.
- * @return 0, or AS_EINVAL when part of the range is not mapped (a policy bug:
- * the engine reports it). */
+/* as_simos_touch: the program writes [addr, addr+bytes). Faults pages in
+ * (with a phys: takes frames, reclaiming the deferred split queue and the
+ * tenants' page cache when short).
+ * @return 0, AS_EINVAL when part of the range is not mapped (a policy bug:
+ * the engine reports it), AS_ENOSPACE when physical memory is exhausted
+ * even after reclaim (the pages before the one that failed are resident),
+ * AS_ENOMEM (host memory). */
 int as_simos_touch(as_simos_t *os, uintptr_t addr, size_t bytes);
 
 /* as_simos_mapped: @return 1 when every page of [addr, addr+bytes) is

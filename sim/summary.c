@@ -75,6 +75,53 @@ static cJSON *matrix(const uint64_t m[AS_MAX_CLASSES][AS_MAX_CLASSES],
  * command line and working directory (relative trace paths are relative to
  * it) and the host, for information. Like "timing" it differs from run to
  * run, so it comes last and comparisons leave it out. */
+
+/* The machine below (docs/metrics.md, "Physical memory"): present only when
+ * os.phys_mem is set. */
+static void add_phys(cJSON *root, const as_run_result_t *res)
+{
+    const as_phys_counters_t *p = &res->phys;
+    const as_simos_counters_t *c = &res->os;
+    cJSON *ph = cJSON_AddObjectToObject(root, "phys");
+    add_u64(ph, "mem_bytes", p->total_pages * AS_PHYS_PAGE_BYTES);
+    add_u64(ph, "free_bytes", p->free_pages * AS_PHYS_PAGE_BYTES);
+    add_u64(ph, "process_frames", c->frames);
+    add_u64(ph, "thp_fault_fallbacks", c->thp_fault_fallbacks);
+    add_u64(ph, "compact_stalls", c->compact_stalls);
+    add_u64(ph, "collapse_failures", c->collapse_failures);
+    add_u64(ph, "compactions", p->compactions);
+    add_u64(ph, "compact_successes", p->compact_successes);
+    add_u64(ph, "pages_migrated", p->pages_migrated);
+    add_u64(ph, "kcompactd_runs", p->kcompactd_runs);
+    add_u64(ph, "fallbacks", p->fallbacks);
+    add_u64(ph, "pageblock_steals", p->steals);
+    add_u64(ph, "deferred_splits", p->deferred_splits);
+    add_u64(ph, "deferred_split_bytes", p->deferred_split_bytes);
+    add_u64(ph, "peak_deferred_split_bytes", p->peak_deferred_split_bytes);
+    add_u64(ph, "deferred_split_freed_bytes", p->deferred_split_freed_bytes);
+    add_u64(ph, "reclaimed_pages", p->reclaimed_pages);
+    const as_tenants_counters_t *t = &res->tenants;
+    add_u64(ph, "tenant_cache_bytes",
+            t->pages[AS_MT_MOVABLE] * AS_PHYS_PAGE_BYTES);
+    add_u64(ph, "tenant_unmovable_bytes",
+            t->pages[AS_MT_UNMOVABLE] * AS_PHYS_PAGE_BYTES);
+    add_u64(ph, "peak_tenant_cache_bytes",
+            t->peak_pages[AS_MT_MOVABLE] * AS_PHYS_PAGE_BYTES);
+    add_u64(ph, "peak_tenant_unmovable_bytes",
+            t->peak_pages[AS_MT_UNMOVABLE] * AS_PHYS_PAGE_BYTES);
+    add_u64(ph, "tenant_shortfalls", t->shortfalls);
+    cJSON *fb = cJSON_AddArrayToObject(ph, "free_blocks");
+    for (unsigned o = 0; o < AS_PHYS_ORDERS; o++)
+        cJSON_AddItemToArray(
+            fb, cJSON_CreateNumber((double)res->phys_free_blocks[o]));
+    cJSON *u = cJSON_AddObjectToObject(ph, "unusable_index_9");
+    cJSON_AddNumberToObject(u, "mean", res->unusable_index_9_mean);
+    cJSON_AddNumberToObject(u, "max", res->unusable_index_9_max / 1000.0);
+    cJSON *f = cJSON_AddObjectToObject(ph, "fragmentation_index_9");
+    cJSON_AddNumberToObject(f, "mean", res->fragmentation_index_9_mean);
+    cJSON_AddNumberToObject(f, "max", res->fragmentation_index_9_max / 1000.0);
+}
+
 static void add_provenance(cJSON *root, const as_run_config_t *cfg)
 {
     cJSON *pv = cJSON_AddObjectToObject(root, "provenance");
@@ -186,6 +233,7 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     add_u64(os, "page_faults", c->page_faults);
     add_u64(os, "splits", c->splits);
     add_u64(os, "collapses", c->collapses);
+    if (res->has_phys) add_phys(root, res);
 
     if (res->tlb_on) { /* only when the model ran: default runs unchanged */
         const as_tlb_counters_t *t = &res->tlb;

@@ -14,7 +14,16 @@ static as_sample_t S(uint64_t t, uint64_t live, uint64_t objs, uint64_t alloc,
                      uint64_t res, uint64_t mapped, uint64_t huge,
                      uint64_t meta)
 {
-    as_sample_t s = {t, live, objs, alloc, res, mapped, huge, meta, 0, 0, 0, NULL};
+    as_sample_t s;
+    memset(&s, 0, sizeof s);
+    s.t_ns = t;
+    s.live_bytes = live;
+    s.live_objects = objs;
+    s.allocated_bytes = alloc;
+    s.resident_bytes = res;
+    s.mapped_bytes = mapped;
+    s.huge_bytes = huge;
+    s.meta_bytes = meta;
     return s;
 }
 
