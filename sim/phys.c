@@ -483,6 +483,10 @@ int as_phys_compact(as_phys_t *p, unsigned order)
             f++;
         }
     }
+    /* Migrate in address order; the frames left behind stay off the free
+     * lists until every move is done, so no destination lands inside. */
+    uint64_t src[PB_PAGES];
+    unsigned ns = 0;
     for (uint64_t f = f0; f < f0 + PB_PAGES; f++) {
         if (!(p->fl[f] & F_ALLOC)) continue;
         uint32_t owner = (uint32_t)(p->word[f] >> TAG_BITS);
@@ -491,11 +495,13 @@ int as_phys_compact(as_phys_t *p, unsigned order)
         if (as_phys_alloc(p, owner, 0, AS_MT_MOVABLE, tag, &to)) break;
         p->c.allocs--; /* a migration, not an allocation */
         untake(p, f);
+        src[ns++] = f;
         p->c.pages_migrated++;
         if (p->owners[owner].ops.migrated)
             p->owners[owner].ops.migrated(p->owners[owner].ops.state, tag, to);
-        merge_free(p, f, 0);
     }
+    for (unsigned j = 0; j < ns; j++)
+        merge_free(p, src[j], 0);
     for (unsigned j = 0; j < k; j++)
         merge_free(p, iso[j], iso_o[j]);
     int ok = have_free_block(p, order);

@@ -326,10 +326,12 @@ static int rundir_close(rundir_t *d, as_run_config_t *cfg, int erc,
         close_all(d->out, 0);
         remove_run_dir(d->tmp);
         as_cli_err("%s", err);
-        /* Out of memory, a policy caught by the checks and a failed write
+        /* Out of memory (host, or the simulated machine's physical memory:
+         * AS_ENOSPACE), a policy caught by the checks and a failed write
          * of an output are failures of the work; everything else is bad
          * input or bad usage. */
-        return (erc == AS_ENOMEM || erc == AS_ECHECK || write_failed)
+        return (erc == AS_ENOMEM || erc == AS_ENOSPACE || erc == AS_ECHECK ||
+                write_failed)
                    ? AS_EXIT_FAIL
                    : AS_EXIT_USAGE;
     }
