@@ -152,6 +152,8 @@ $style
 set output '$W/$t-machine-coverage.png'
 set title '$t: huge-page coverage as tenants fill memory'
 set xlabel 'background tenants, % of physical memory'
+set xrange [0:100]
+set xtics 20
 set ylabel 'huge-page coverage (mean)'
 set yrange [0:1.05]
 set key bottom left
@@ -163,7 +165,7 @@ set title '$t: TLB misses as tenants fill memory'
 set ylabel 'page walks per 1000 accesses'
 set logscale y
 set yrange [*:*]
-set key center right
+set key outside right top
 plot '$W/$t-levels.dat' index 0 using 1:(\$3 > 0 ? \$3 : 0.001) with linespoints title 'tcmalloc', \
      '' index 1 using 1:(\$3 > 0 ? \$3 : 0.001) with linespoints title 'llama + oracle', \
      '' index 2 using 1:(\$3 > 0 ? \$3 : 0.001) with linespoints title 'glibc'
@@ -171,6 +173,8 @@ unset logscale y
 set output '$W/$t-machine-unusable.png'
 set title '$t: order-9 unusable free space index (tcmalloc runs)'
 set xlabel 'trace time, s'
+set xrange [*:*]
+set xtics autofreq
 set ylabel 'unusable index, order 9'
 set yrange [0:1.05]
 set key outside right top title 'tenants'
