@@ -651,7 +651,7 @@ static void op_hint_off(as_simos_t *os, as_extent_t *x, unsigned lo,
 /* The accessed bits of pages lo..hi of x's regions after a touch made them
  * resident: a huge page has one bit, in its pmd, standing for all 512;
  * a page the touch could not fault in (out of physical memory) stays old. */
-static void mark_young(as_region_t *g, unsigned lo, unsigned hi)
+static inline void mark_young(as_region_t *g, unsigned lo, unsigned hi)
 {
     if (g->huge) {
         bits_set(g->young, 0, PAGES_PER_REGION - 1);
@@ -661,8 +661,8 @@ static void mark_young(as_region_t *g, unsigned lo, unsigned hi)
         g->young[w] |= word_mask(w, lo, hi) & g->resident[w];
 }
 
-static void touch_fault(as_simos_t *os, as_extent_t *x, unsigned lo,
-                        unsigned hi)
+static inline void touch_fault(as_simos_t *os, as_extent_t *x, unsigned lo,
+                               unsigned hi)
 {
     as_region_t *g = &x->g;
     if (g->n_resident == PAGES_PER_REGION) return;
@@ -1210,6 +1210,15 @@ static void phys_touch(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
 /* touch with a phys: one region at a time, so each region's outcome (huge
  * or not) can differ. @return 0, AS_ENOSPACE (out of physical memory) or
  * AS_ENOMEM. */
+/* The op a touch applies with a phys: the fault, then the accessed bits
+ * of the pages it made resident. */
+static void phys_op_touch(as_simos_t *os, as_extent_t *x, unsigned lo,
+                          unsigned hi)
+{
+    phys_touch(os, x, lo, hi);
+    mark_young(&x->g, lo, hi);
+}
+
 PHYS_HOOK static int phys_touch_span(as_simos_t *os, uint64_t p0, uint64_t p1)
 {
     os->phys_err = 0;
@@ -1220,7 +1229,7 @@ PHYS_HOOK static int phys_touch_span(as_simos_t *os, uint64_t p0, uint64_t p1)
         uint64_t a = r << 9 > p0 ? r << 9 : p0;
         uint64_t b = (r << 9) + 511 < p1 ? (r << 9) + 511 : p1;
         if (spare_fill(os)) return AS_ENOMEM;
-        span_apply(os, a, b, 0, phys_touch);
+        span_apply(os, a, b, 0, phys_op_touch);
     }
     os->hot = ext_at(os, p0 >> 9);
     return os->phys_err;
