@@ -70,10 +70,11 @@ static void help_policies(FILE *f)
         fprintf(f, "  %-16s %s\n", p->name, p->doc);
         help_params(f, p->name, p->params, p->n_params);
     }
-    fprintf(f, "\nsimulated OS (--param os.KEY=VALUE):\n"
-               "      os.thp=always|madvise|never (or --thp)\n"
-               "      os.khugepaged=1, os.max_ptes_none=511, "
-               "os.scan_interval=10s, os.scan_regions=8\n");
+    fprintf(f, "\nsimulated OS (--param os.KEY=VALUE; os.thp also --thp):\n");
+    help_params(f, "os", as_simos_params, AS_SIMOS_N_PARAMS);
+    fprintf(f, "\nTLB model (--param tlb.KEY=VALUE; off unless "
+               "tlb.model=skylake):\n");
+    help_params(f, "tlb", as_tlb_params, AS_TLB_N_PARAMS);
 }
 
 static void usage(FILE *f)

@@ -87,8 +87,8 @@ const as_param_spec_t as_tlb_params[AS_TLB_N_PARAMS] = {
                            "(1us..1e15ns)"},
     [AS_TLB_P_ACCESSES] = {"accesses", AS_PARAM_U64, "1000", 1, 1e6, NULL,
                            "accesses per draw (1..10^6)"},
-    [AS_TLB_P_SEED] = {"seed", AS_PARAM_U64, "1", 0, 1.8e19, NULL,
-                       "seed of the access stream's generator"},
+    [AS_TLB_P_SEED] = {"seed", AS_PARAM_U64, "1", 0, 18446744073709551615.0,
+                       NULL, "seed of the access stream's generator"},
 };
 
 void as_tlb_config_default(as_tlb_config_t *cfg)
