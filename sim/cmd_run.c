@@ -70,19 +70,11 @@ static void help_policies(FILE *f)
         fprintf(f, "  %-16s %s\n", p->name, p->doc);
         help_params(f, p->name, p->params, p->n_params);
     }
-    fprintf(f, "\nsimulated OS (--param os.KEY=VALUE):\n"
-               "      os.thp=always|madvise|never (or --thp)\n"
-               "      os.khugepaged=1, os.max_ptes_none=511, "
-               "os.scan_interval=10s, os.scan_regions=8\n"
-               "      physical memory (docs/simos.md): os.phys_mem=0 "
-               "(unlimited),\n"
-               "      os.defrag=always|defer|defer+madvise|madvise|never "
-               "(madvise),\n"
-               "      os.khugepaged_defrag=1, os.phys_interval=100ms\n"
-               "      background tenants: os.tenant_cache=0, "
-               "os.tenant_unmovable=0,\n"
-               "      os.tenant_swing=0, os.tenant_period=60s, "
-               "os.tenant_churn=10, os.tenant_seed=1\n");
+    fprintf(f, "\nsimulated OS (--param os.KEY=VALUE; os.thp also --thp):\n");
+    help_params(f, "os", as_simos_params, AS_SIMOS_N_PARAMS);
+    fprintf(f, "\nTLB model (--param tlb.KEY=VALUE; off unless "
+               "tlb.model=skylake):\n");
+    help_params(f, "tlb", as_tlb_params, AS_TLB_N_PARAMS);
 }
 
 static void usage(FILE *f)

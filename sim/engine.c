@@ -44,6 +44,7 @@
 #include "sim/periods.h"
 #include "sim/polstack.h"
 #include "sim/predset.h"
+#include "sim/tlb.h"
 #include "traces/trace.h"
 
 #include <pthread.h>
@@ -63,6 +64,7 @@ typedef struct {
     as_trace_reader_t *reader; /* shared by the configurations; not ours */
     as_simos_t *os;
     const as_pagesource_t *ps;
+    as_tlb_t *tlb; /* the TLB model, or NULL when off */
     /* the machine below, when os.phys_mem is set: created here unless the
      * configuration brought one (cfg->os.phys) */
     as_phys_t *phys;
@@ -96,12 +98,13 @@ typedef struct {
     size_t rs_head, rs_n, rs_cap;
 
     /* the driver's (as_engine_run_many) */
-    as_simos_config_t oscfg; /* the OS as configured */
-    int os_part, check_part; /* their parameter parts */
-    int first;               /* no event replayed yet */
-    int rc;                  /* the first error; the run stops there */
-    double own_s;            /* wall time spent on this configuration */
-    size_t group;            /* the simulation thread that replays it */
+    as_simos_config_t oscfg;           /* the OS as configured */
+    as_tlb_config_t tlbcfg;            /* the TLB model as configured */
+    int os_part, check_part, tlb_part; /* their parameter parts */
+    int first;                         /* no event replayed yet */
+    int rc;       /* the first error; the run stops there */
+    double own_s; /* wall time spent on this configuration */
+    size_t group; /* the simulation thread that replays it */
 } run_t;
 
 static void errf(char *err, size_t cap, const char *fmt, ...)
@@ -141,6 +144,7 @@ static void sample_now(run_t *r, as_sample_t *s, uint64_t t)
     s->meta_bytes = c->meta_bytes;
     s->real_has = 0;
     s->real_rss_bytes = s->real_huge_bytes = 0;
+    s->tlb = r->tlb ? as_tlb_counters(r->tlb) : NULL;
     s->phys_has = 0;
 }
 
@@ -362,6 +366,8 @@ static int run_timers(run_t *r, uint64_t t)
             next = r->pol.ops->tick(r->pol.state, &ctx);
         } else if (which == AS_TIMER_SAMPLE) {
             if ((rc = emit_sample(r, due)) != AS_OK) return rc;
+        } else if (which == AS_TIMER_TLB) {
+            as_tlb_draw(r->tlb, r->os);
         } else if (which == AS_TIMER_PHYS) {
             if ((rc = phys_step(r, due)) != AS_OK) return rc;
         } else {
@@ -476,6 +482,7 @@ static int take_freed(run_t *r, const as_event_t *e, as_live_t *o)
         return 0;
     }
     if (o->flags & AS_LIVE_FAILED) return 0;
+    if (r->tlb) as_tlb_live_remove(r->tlb, (uintptr_t)o->addr);
     observe(r, o, e->t_ns, 1);
     r->live_bytes -= o->size;
     r->allocated_bytes -= o->size + o->usable_extra;
@@ -622,6 +629,8 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id,
         return light_err(r, lrc, old ? "realloc" : "alloc", id);
     r->live_bytes += e->size;
     r->allocated_bytes += e->size + o.usable_extra;
+    if (r->tlb && (rc = as_tlb_live_add(r->tlb, b.addr, e->size)) != AS_OK)
+        return rc;
     if (old && !in_place && (rc = free_block(r, e, old, "realloc")) != AS_OK)
         return rc;
     return as_livemap_insert(&r->live, &o);
@@ -743,9 +752,18 @@ static int resolve(run_t *r, as_run_params_t *rp, int *os_part, int *check_part)
     if ((rc = as_run_params_add(rp, "check", as_check_params, AS_CHECK_N_PARAMS,
                                 check_part, err, cap)))
         return rc;
+    if ((rc = as_run_params_add(rp, "tlb", as_tlb_params, AS_TLB_N_PARAMS,
+                                &r->tlb_part, err, cap)))
+        return rc;
     for (size_t i = 0; i < cfg->n_params; i++)
         if ((rc = as_run_params_apply(rp, cfg->params[i], err, cap))) return rc;
     r->pol_part = rp->parts[0];
+    as_tlb_config_default(&r->tlbcfg);
+    as_tlb_config_apply(&r->tlbcfg, as_run_params_values(rp, r->tlb_part));
+    if (r->tlbcfg.model != AS_TLB_OFF &&
+        (rc = as_tlb_config_check(&r->tlbcfg, err, cap)))
+        return rc;
+    r->res->tlb_on = r->tlbcfg.model != AS_TLB_OFF;
     r->res->n_params_out = as_run_params_export(
         rp, r->res->params, sizeof r->res->params / sizeof r->res->params[0]);
     return AS_OK;
@@ -818,6 +836,9 @@ static int setup(run_t *r, const as_run_params_t *rp)
     if ((rc = phys_setup(r)) != AS_OK) return rc;
     if ((rc = as_simos_create(&r->oscfg, &r->os)) != AS_OK) return rc;
     r->ps = as_simos_pagesource(r->os);
+    if (r->tlbcfg.model != AS_TLB_OFF &&
+        (rc = as_tlb_create(&r->tlbcfg, &r->tlb)) != AS_OK)
+        return rc;
     if ((rc = as_outcomes_create(&r->outcomes, cfg->classes.n)) != AS_OK)
         return rc;
     /* The primary predictor's tables count as allocator metadata (a real
@@ -853,6 +874,7 @@ static int plan_timers(run_t *r)
     if (nchunks) plan.span_ns = ch[nchunks - 1].last_t_ns - ch[0].first_t_ns;
     if (oscfg->khugepaged && oscfg->thp != AS_THP_NEVER)
         plan.khugepaged_ns = oscfg->scan_interval_ns;
+    if (r->tlb) plan.tlb_ns = r->tlbcfg.interval_ns;
     if (r->phys_own) plan.phys_ns = oscfg->phys_interval_ns;
     r->trace_events = plan.events;
     int rc = as_timers_plan(&r->timers, &plan, r->err, r->errcap);
@@ -959,6 +981,7 @@ static int finish(run_t *r)
     res->objects = r->next_object;
     res->duration_ns = res->metrics.duration_ns;
     res->os = *as_simos_counters(r->os);
+    if (r->tlb) res->tlb = *as_tlb_counters(r->tlb);
     phys_finish(r);
     as_outcomes_finish(r->outcomes, as_predset_has_shadow(r->preds), r->reader,
                        res);
@@ -1001,6 +1024,7 @@ static void run_destroy(run_t *r)
     free(r->rs);
     as_polstack_destroy(&r->pol);
     if (r->os) as_simos_destroy(r->os);
+    as_tlb_destroy(r->tlb);
     r->os = NULL;
     phys_destroy(r);
     as_livemap_destroy(&r->live);
@@ -1156,7 +1180,7 @@ static void init_run(run_t *r, const as_run_config_t *cfg, as_run_result_t *res,
     r->err = err;
     r->errcap = errcap;
     r->err[0] = 0;
-    r->os_part = r->check_part = -1;
+    r->os_part = r->check_part = r->tlb_part = -1;
     r->rc = setup_params(r, rp);
     r->own_s += wall_now() - w;
 }

@@ -28,6 +28,7 @@
 #include "sim/simos.h"
 #include "sim/sink.h"
 #include "sim/timers.h"
+#include "sim/tlb.h"
 
 #define AS_MAX_PARAMS 64
 #define AS_MAX_THREADS 64 /* simulation threads of one replay */
@@ -152,6 +153,8 @@ typedef struct as_run_result {
     double unusable_index_9_mean;              /* over samples, 0..1 */
     double fragmentation_index_9_mean;         /* over samples, -1..1 */
     int unusable_index_9_max, fragmentation_index_9_max; /* thousandths */
+    int tlb_on;            /* the TLB model ran (tlb.model != off) */
+    as_tlb_counters_t tlb; /* its counters, when tlb_on */
     /* predictions: confusion[predicted][actual] by allocations and bytes */
     uint32_t n_classes;
     uint64_t confusion_allocs[AS_MAX_CLASSES][AS_MAX_CLASSES];

@@ -15,6 +15,7 @@
 #include "traces/import/import.h"
 #include "sim/cli.h"
 #include "sim/simos.h"
+#include "sim/tlb.h"
 
 /* print_params: one "PART.KEY" line per row of a parameter table. */
 static void print_params(const char *part, const as_param_spec_t *specs,
@@ -57,6 +58,7 @@ static void list_params(void)
         print_params(p->name, p->params, p->n_params);
     }
     print_params("os", as_simos_params, AS_SIMOS_N_PARAMS);
+    print_params("tlb", as_tlb_params, AS_TLB_N_PARAMS);
 }
 
 static void list_workloads(void)

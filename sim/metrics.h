@@ -40,6 +40,8 @@ typedef struct {
     int fragmentation_index_9;    /* thousandths */
     uint64_t deferred_split_bytes;
     uint64_t tenant_bytes;
+    /* the TLB model's counters so far (sim/tlb.h), NULL when it is off */
+    const struct as_tlb_counters *tlb;
 } as_sample_t;
 
 typedef struct {

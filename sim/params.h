@@ -23,7 +23,7 @@
 #include "common/param.h"
 
 #define AS_PART_MAX_PARAMS 64 /* rows of one part's table */
-#define AS_RUN_MAX_PARTS 7    /* policy, 2 x (predictor, inner), os, check */
+#define AS_RUN_MAX_PARTS 8 /* policy, 2 x (predictor, inner), os, check, tlb */
 
 typedef struct {
     const char *part; /* policy or predictor name, or "os"; static storage */

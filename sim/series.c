@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "sim/tlb.h"
 #include "traces/trace.h"
 
 /* A truncated trace is marked before the header: a figure drawn from
@@ -40,18 +41,20 @@ static int series_row(void *arg, uint64_t t, const as_sample_t *s,
 {
     as_series_t *w = arg;
     FILE *f = w->out.f;
-    if (!w->rows)
-        fputs(s->phys_has
-                  ? "t_ns,live_bytes,live_objects,allocated_bytes,"
-                    "resident_bytes,mapped_bytes,huge_bytes,metadata_bytes,"
-                    "fragmentation,hugepage_coverage,releases,splits,"
-                    "collapses,real_rss_bytes,real_huge_"
-                    "bytes," AS_SERIES_PHYS_HEADER "\n"
-                  : "t_ns,live_bytes,live_objects,allocated_bytes,"
-                    "resident_bytes,mapped_bytes,huge_bytes,metadata_bytes,"
-                    "fragmentation,hugepage_coverage,releases,splits,"
-                    "collapses,real_rss_bytes,real_huge_bytes\n",
+    if (!w->rows) {
+        fputs("t_ns,live_bytes,live_objects,allocated_bytes,resident_bytes,"
+              "mapped_bytes,huge_bytes,metadata_bytes,fragmentation,"
+              "hugepage_coverage,releases,splits,collapses,real_rss_bytes,"
+              "real_huge_bytes",
               f);
+        if (s->phys_has)
+            fputs("," AS_SERIES_PHYS_HEADER, f);
+        if (s->tlb)
+            fputs(",tlb_accesses,tlb_l1_misses,tlb_walks,tlb_huge_accesses,"
+                  "tlb_l1_misses_per_1000",
+                  f);
+        fputc('\n', f);
+    }
     as_sample_ratios_t q;
     as_metrics_sample_ratios(s, &q);
     fprintf(f,
@@ -76,6 +79,17 @@ static int series_row(void *arg, uint64_t t, const as_sample_t *s,
     else
         fputc(',', f);
     if (s->phys_has) as_series_phys_cells(f, s);
+    /* the TLB model's cumulative counters, when it is on */
+    if (s->tlb) {
+        as_tlb_rates_t tq;
+        as_tlb_rates(s->tlb, &tq);
+        fprintf(f, ",%llu,%llu,%llu,%llu,%.3f",
+                (unsigned long long)s->tlb->accesses,
+                (unsigned long long)s->tlb->l1_misses,
+                (unsigned long long)s->tlb->walks,
+                (unsigned long long)s->tlb->huge_accesses,
+                tq.l1_misses_per_1000);
+    }
     fputc('\n', f);
     w->rows++;
     return as_sink_file_check(&w->out, err, cap);

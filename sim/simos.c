@@ -63,10 +63,12 @@ enum { HINT_NONE = 0, HINT_HUGE = 1, HINT_NOHUGE = 2, HINT_MIXED = 3 };
 
 /* The state of one aligned 2 MiB region.
  * Invariants: n_mapped == popcount(mapped); n_resident == popcount(resident);
- *   resident ⊆ mapped; huge ⇒ n_mapped == n_resident == 512. */
+ *   young ⊆ resident ⊆ mapped; huge ⇒ n_mapped == n_resident == 512 and
+ *   every page young or none (the pmd's one bit). */
 typedef struct {
     uint64_t mapped[WORDS_PER_REGION];   /* bit p: page p is reserved */
     uint64_t resident[WORDS_PER_REGION]; /* bit p: page p is resident */
+    uint64_t young[WORDS_PER_REGION];    /* bit p: page p's accessed bit */
     uint16_t n_mapped;                   /* mapped pages, 0..512 */
     uint16_t n_resident;                 /* resident pages, 0..512 */
     uint8_t huge;                        /* 1: backed by one huge page */
@@ -191,7 +193,8 @@ static int region_eq(const as_region_t *a, const as_region_t *b)
     return a->n_mapped == b->n_mapped && a->n_resident == b->n_resident &&
            a->huge == b->huge && a->hint == b->hint &&
            !memcmp(a->mapped, b->mapped, sizeof a->mapped) &&
-           !memcmp(a->resident, b->resident, sizeof a->resident);
+           !memcmp(a->resident, b->resident, sizeof a->resident) &&
+           !memcmp(a->young, b->young, sizeof a->young);
 }
 
 /* ---- nodes -------------------------------------------------------------- */
@@ -577,6 +580,7 @@ region_drop(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
         if (!(lo == 0 && hi == 511)) os->c.splits += x->len;
     }
     unsigned n = bits_clear(g->resident, lo, hi);
+    bits_clear(g->young, lo, hi); /* the ptes are none now */
     g->n_resident = (uint16_t)(g->n_resident - n);
     os->c.resident_bytes -= ((uint64_t)n << PAGE_SHIFT) * x->len;
     return (uint64_t)n << PAGE_SHIFT;
@@ -589,7 +593,7 @@ static void region_make_huge(as_simos_t *os, as_extent_t *x)
     as_region_t *g = &x->g;
     unsigned n = PAGES_PER_REGION - g->n_resident;
     for (unsigned w = 0; w < WORDS_PER_REGION; w++)
-        g->resident[w] = ~0ull;
+        g->resident[w] = g->young[w] = ~0ull;
     g->n_resident = PAGES_PER_REGION;
     g->huge = 1;
     os->c.resident_bytes += ((uint64_t)n << PAGE_SHIFT) * x->len;
@@ -644,7 +648,21 @@ static void op_hint_off(as_simos_t *os, as_extent_t *x, unsigned lo,
         x->g.hint = HINT_MIXED;
 }
 
-static void op_touch(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
+/* The accessed bits of pages lo..hi of x's regions after a touch made them
+ * resident: a huge page has one bit, in its pmd, standing for all 512;
+ * a page the touch could not fault in (out of physical memory) stays old. */
+static inline void mark_young(as_region_t *g, unsigned lo, unsigned hi)
+{
+    if (g->huge) {
+        bits_set(g->young, 0, PAGES_PER_REGION - 1);
+        return;
+    }
+    for (unsigned w = lo >> 6; w <= hi >> 6; w++)
+        g->young[w] |= word_mask(w, lo, hi) & g->resident[w];
+}
+
+static inline void touch_fault(as_simos_t *os, as_extent_t *x, unsigned lo,
+                               unsigned hi)
 {
     as_region_t *g = &x->g;
     if (g->n_resident == PAGES_PER_REGION) return;
@@ -658,6 +676,12 @@ static void op_touch(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
     g->n_resident = (uint16_t)(g->n_resident + n);
     os->c.resident_bytes += ((uint64_t)n << PAGE_SHIFT) * x->len;
     os->c.page_faults += (uint64_t)n * x->len;
+}
+
+static void op_touch(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
+{
+    touch_fault(os, x, lo, hi);
+    mark_young(&x->g, lo, hi);
 }
 
 /* ---- page-source operations -------------------------------------------- */
@@ -840,6 +864,15 @@ const as_param_spec_t as_simos_params[AS_SIMOS_N_PARAMS] = {
     [AS_SIMOS_P_TENANT_SEED] = {"tenant_seed", AS_PARAM_U64, "1", 0,
                                 18446744073709551615.0, NULL,
                                 "seed of the tenants' choices"},
+    [AS_SIMOS_P_KHUGEPAGED_REFERENCED] =
+        {"khugepaged_referenced", AS_PARAM_BOOL, "1", 0, 1, NULL,
+         "khugepaged: collapse only a region with a young (accessed) page, "
+         "as Linux"},
+    [AS_SIMOS_P_YOUNG_CLEAR] = {"young_clear", AS_PARAM_ENUM, "never", 0, 0,
+                                "never|scan",
+                                "what clears accessed bits: never (no "
+                                "reclaim aging, as an unpressured Linux) or "
+                                "each khugepaged visit"},
 };
 
 void as_simos_params_of(const as_simos_config_t *cfg, as_param_value_t *v)
@@ -859,6 +892,9 @@ void as_simos_params_of(const as_simos_config_t *cfg, as_param_value_t *v)
     v[AS_SIMOS_P_TENANT_PERIOD].u = cfg->tenants.period_ns;
     v[AS_SIMOS_P_TENANT_CHURN].u = cfg->tenants.churn_permille;
     v[AS_SIMOS_P_TENANT_SEED].u = cfg->tenants.seed;
+    v[AS_SIMOS_P_KHUGEPAGED_REFERENCED].u =
+        (uint64_t)cfg->khugepaged_referenced;
+    v[AS_SIMOS_P_YOUNG_CLEAR].u = (uint64_t)cfg->young_clear;
 }
 
 void as_simos_config_apply(as_simos_config_t *cfg, const as_param_value_t *v)
@@ -878,6 +914,8 @@ void as_simos_config_apply(as_simos_config_t *cfg, const as_param_value_t *v)
     cfg->tenants.period_ns = v[AS_SIMOS_P_TENANT_PERIOD].u;
     cfg->tenants.churn_permille = (uint32_t)v[AS_SIMOS_P_TENANT_CHURN].u;
     cfg->tenants.seed = v[AS_SIMOS_P_TENANT_SEED].u;
+    cfg->khugepaged_referenced = (int)v[AS_SIMOS_P_KHUGEPAGED_REFERENCED].u;
+    cfg->young_clear = (as_young_clear_t)v[AS_SIMOS_P_YOUNG_CLEAR].u;
 }
 
 void as_simos_config_default(as_simos_config_t *cfg)
@@ -888,6 +926,8 @@ void as_simos_config_default(as_simos_config_t *cfg)
     cfg->max_ptes_none = 511;
     cfg->scan_interval_ns = 10ull * 1000 * 1000 * 1000;
     cfg->scan_regions = 8;
+    cfg->khugepaged_referenced = 1;
+    cfg->young_clear = AS_YOUNG_CLEAR_NEVER;
     cfg->base = (uintptr_t)0x100000000000ull;
     cfg->defrag = AS_DEFRAG_MADVISE;
     cfg->khugepaged_defrag = 1;
@@ -906,7 +946,8 @@ int as_simos_create(const as_simos_config_t *cfg, as_simos_t **out)
     }
     *out = NULL;
     if ((cfg->base & (REGION_BYTES - 1)) || cfg->base >= AS_SIMOS_TOP ||
-        cfg->thp > AS_THP_ALWAYS || cfg->defrag > AS_DEFRAG_NEVER)
+        cfg->thp > AS_THP_ALWAYS || cfg->defrag > AS_DEFRAG_NEVER ||
+        cfg->young_clear > AS_YOUNG_CLEAR_SCAN)
         return AS_EINVAL;
     as_simos_t *os = calloc(1, sizeof *os);
     if (!os) return AS_ENOMEM;
@@ -1169,16 +1210,26 @@ static void phys_touch(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
 /* touch with a phys: one region at a time, so each region's outcome (huge
  * or not) can differ. @return 0, AS_ENOSPACE (out of physical memory) or
  * AS_ENOMEM. */
+/* The op a touch applies with a phys: the fault, then the accessed bits
+ * of the pages it made resident. */
+static void phys_op_touch(as_simos_t *os, as_extent_t *x, unsigned lo,
+                          unsigned hi)
+{
+    phys_touch(os, x, lo, hi);
+    mark_young(&x->g, lo, hi);
+}
+
 PHYS_HOOK static int phys_touch_span(as_simos_t *os, uint64_t p0, uint64_t p1)
 {
     os->phys_err = 0;
     for (uint64_t r = p0 >> 9; r <= p1 >> 9 && !os->phys_err; r++) {
         const as_extent_t *x = ext_at(os, r);
-        if (x && x->g.n_resident == PAGES_PER_REGION) continue;
+        /* all young: all resident, nothing to change */
+        if (x && bits_all_set(x->g.young, 0, PAGES_PER_REGION - 1)) continue;
         uint64_t a = r << 9 > p0 ? r << 9 : p0;
         uint64_t b = (r << 9) + 511 < p1 ? (r << 9) + 511 : p1;
         if (spare_fill(os)) return AS_ENOMEM;
-        span_apply(os, a, b, 0, phys_touch);
+        span_apply(os, a, b, 0, phys_op_touch);
     }
     os->hot = ext_at(os, p0 >> 9);
     return os->phys_err;
@@ -1300,14 +1351,13 @@ __attribute__((noinline)) static int touch_slow(as_simos_t *os, uintptr_t addr,
     uint64_t p0 = (addr - os->base) >> PAGE_SHIFT;
     uint64_t p1 = (addr - os->base + bytes - 1) >> PAGE_SHIFT;
     if ((p1 >> 9) >= os->n_regions) return AS_EINVAL;
-    /* Already resident in one extent (resident pages are mapped): nothing
-     * changes; that extent serves the fast path next. */
+    /* Already young in one extent (young pages are resident and mapped):
+     * nothing changes; that extent serves the fast path next. */
     as_extent_t *x = ext_at(os, p0 >> 9);
     if (x && (p1 >> 9) - x->r0 < x->len &&
-        (x->g.n_resident == PAGES_PER_REGION ||
-         (p0 >> 9 == p1 >> 9 &&
-          bits_all_set(x->g.resident, (unsigned)(p0 & 511),
-                       (unsigned)(p1 & 511))))) {
+        (bits_all_set(x->g.young, 0, PAGES_PER_REGION - 1) ||
+         (p0 >> 9 == p1 >> 9 && bits_all_set(x->g.young, (unsigned)(p0 & 511),
+                                             (unsigned)(p1 & 511))))) {
         os->hot = x;
         return 0;
     }
@@ -1321,16 +1371,16 @@ __attribute__((noinline)) static int touch_slow(as_simos_t *os, uintptr_t addr,
 
 int as_simos_touch(as_simos_t *os, uintptr_t addr, size_t bytes)
 {
-    /* Fast path: the range lies in one page that is already resident, in
-     * the extent of the last touch. An address below base wraps to a huge
-     * offset and fails the bound test. */
+    /* Fast path: the range lies in one page that is already resident and
+     * young (young pages are resident), in the extent of the last touch. An
+     * address below base wraps to a huge offset and fails the bound test. */
     uint64_t off = (uint64_t)(addr - os->base);
     uint64_t page = off >> PAGE_SHIFT;
     const as_extent_t *x = os->hot;
     if (x && bytes - 1 < PAGE_BYTES &&
         page == (off + bytes - 1) >> PAGE_SHIFT &&
         (page >> 9) - x->r0 < x->len &&
-        (x->g.resident[(page >> 6) & 7] >> (page & 63) & 1))
+        (x->g.young[(page >> 6) & 7] >> (page & 63) & 1))
         return 0;
     return touch_slow(os, addr, bytes);
 }
@@ -1348,6 +1398,35 @@ int as_simos_mapped(const as_simos_t *os, uintptr_t addr, size_t bytes)
         return bits_all_set(x->g.mapped, (unsigned)(p0 & 511),
                             (unsigned)(p1 & 511));
     return span_mapped(os, p0, p1);
+}
+
+/* 1 when khugepaged's access-bit rule lets region g collapse: with
+ * khugepaged_referenced, at least one young page (Linux's
+ * hpage_collapse_scan_pmd answers SCAN_LACK_REFERENCED_PAGE when
+ * `referenced` is 0; with no swap its `unmapped && referenced < 256`
+ * clause never applies); without it, one resident page. */
+static int region_referenced(const as_simos_t *os, const as_region_t *g)
+{
+    if (!os->cfg.khugepaged_referenced) return g->n_resident > 0;
+    return bits_any_set(g->young, 0, PAGES_PER_REGION - 1);
+}
+
+/* The scan has examined regions [s, s+m) of extent x and collapsed none
+ * (young_clear = scan): their accessed bits are cleared, so the next
+ * wake-up sees only pages touched since this one. A huge region's bits
+ * stand for its pmd's one bit: a split later leaves its pages old unless
+ * the region was touched since, as Linux's split copies the pmd's bit into
+ * every pte. */
+static void scan_age(as_simos_t *os, as_extent_t *x, uint64_t s, uint64_t m)
+{
+    if (!bits_any_set(x->g.young, 0, PAGES_PER_REGION - 1) || spare_fill(os))
+        return;
+    ext_cut(os, s);
+    ext_cut(os, s + m);
+    x = ext_at(os, s);
+    memset(x->g.young, 0, sizeof x->g.young);
+    ext_changed(os, x);
+    ext_tidy(os, s, s + m - 1);
 }
 
 uint32_t as_simos_khugepaged_scan(as_simos_t *os)
@@ -1376,7 +1455,7 @@ uint32_t as_simos_khugepaged_scan(as_simos_t *os)
             if (os->cfg.phys && m > 1) m = 1; /* a frame block per region */
             scanned += m;
             const as_region_t *g = &x->g;
-            if (!g->huge && g->n_resident &&
+            if (!g->huge && region_referenced(os, g) &&
                 PAGES_PER_REGION - g->n_resident <= os->cfg.max_ptes_none &&
                 spare_fill(os) == 0 &&
                 (!os->cfg.phys || phys_collapse(os, s))) {
@@ -1388,6 +1467,8 @@ uint32_t as_simos_khugepaged_scan(as_simos_t *os)
                 os->c.collapses += m;
                 collapsed += (uint32_t)m;
                 ext_tidy(os, s, s + m - 1);
+            } else if (os->cfg.young_clear == AS_YOUNG_CLEAR_SCAN) {
+                scan_age(os, x, s, m);
             }
             r = s + m;
             if (scanned == budget) cursor = r == n ? 0 : r;
@@ -1454,8 +1535,12 @@ int as_simos_check(const as_simos_t *os)
             return AS_ECHECK;
         if (m != g->n_mapped || s != g->n_resident || m == 0) return AS_ECHECK;
         for (unsigned w = 0; w < WORDS_PER_REGION; w++)
-            if (g->resident[w] & ~g->mapped[w]) return AS_ECHECK;
-        if (g->huge && (m != PAGES_PER_REGION || s != PAGES_PER_REGION))
+            if ((g->resident[w] & ~g->mapped[w]) ||
+                (g->young[w] & ~g->resident[w]))
+                return AS_ECHECK;
+        unsigned y = bits_count(g->young);
+        if (g->huge && (m != PAGES_PER_REGION || s != PAGES_PER_REGION ||
+                        (y != 0 && y != PAGES_PER_REGION)))
             return AS_ECHECK;
         if (g->hint > HINT_MIXED ||
             x->cand != (m == PAGES_PER_REGION && region_eligible(os, g)))
@@ -1526,5 +1611,15 @@ int as_simos_region(const as_simos_t *os, uintptr_t addr, uint32_t *mapped,
     if (mapped) *mapped = x->g.n_mapped;
     if (resident) *resident = x->g.n_resident;
     if (huge) *huge = x->g.huge;
+    return 0;
+}
+
+int as_simos_region_young(const as_simos_t *os, uintptr_t addr, uint32_t *young)
+{
+    if (addr < os->base) return AS_EINVAL;
+    const as_extent_t *x =
+        ext_at(os, (uint64_t)(addr - os->base) >> REGION_SHIFT);
+    if (!x) return AS_EINVAL;
+    *young = bits_count(x->g.young);
     return 0;
 }

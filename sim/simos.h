@@ -15,11 +15,17 @@
  *     the whole region faults in as one huge page (all 512 pages resident).
  *   - Releasing or unmapping part of a huge page splits it: it is no longer
  *     huge, the untouched rest stays resident as 4 KiB pages.
+ *   - Every resident page has an accessed (young) bit: set by a touch and
+ *     by a huge fault or collapse (a huge region's 512 bits move together,
+ *     as its pmd's one bit), gone with the page; cleared by nothing
+ *     (young_clear never) or by a khugepaged visit that does not collapse
+ *     (scan).
  *   - khugepaged (as_simos_khugepaged_scan, driven by an engine timer) scans
  *     `scan_regions` regions per wake-up, round robin by address, and
  *     collapses an eligible, fully mapped, non-huge region with at least one
- *     resident page and at most max_ptes_none non-resident pages into a huge
- *     page (making all its pages resident).
+ *     young page (khugepaged_referenced; else one resident page) and at
+ *     most max_ptes_none non-resident pages into a huge page (making all
+ *     its pages resident).
  *   - Metadata from the policy's arena (as_pagesource_t.meta) is real host
  *     memory; its bytes are counted separately.
  * Invariants: huge_bytes <= resident_bytes <= mapped_bytes;
@@ -52,15 +58,27 @@ typedef enum {
     AS_DEFRAG_MADVISE = 3,       /* direct for MADV_HUGEPAGE, else fall back */
     AS_DEFRAG_NEVER = 4          /* fall back, no compaction */
 } as_defrag_t;
+/* What clears the accessed (young) bits khugepaged reads. Linux's
+ * khugepaged only tests them; reclaim's LRU aging, idle-page tracking and
+ * DAMON clear them. */
+typedef enum {
+    AS_YOUNG_CLEAR_NEVER = 0, /* nothing: a page stays young while resident
+                                 (Linux with no memory pressure) */
+    AS_YOUNG_CLEAR_SCAN = 1   /* each khugepaged visit of a region that it
+                                 does not collapse */
+} as_young_clear_t;
 
 typedef struct {
-    as_thp_mode_t thp;         /* default AS_THP_ALWAYS */
-    int khugepaged;            /* 1 = model khugepaged (default 1) */
-    uint32_t max_ptes_none;    /* default 511, as Linux */
-    uint64_t scan_interval_ns; /* default 10 s (scan_sleep_millisecs) */
-    uint32_t scan_regions;     /* regions per wake-up; default 8 (4096
+    as_thp_mode_t thp;            /* default AS_THP_ALWAYS */
+    int khugepaged;               /* 1 = model khugepaged (default 1) */
+    uint32_t max_ptes_none;       /* default 511, as Linux */
+    uint64_t scan_interval_ns;    /* default 10 s (scan_sleep_millisecs) */
+    uint32_t scan_regions;        /* regions per wake-up; default 8 (4096
                                   pages_to_scan / 512) */
-    uintptr_t base;            /* lowest address handed out; default
+    int khugepaged_referenced;    /* 1 = collapse needs a young page (default
+                                  1, as Linux) */
+    as_young_clear_t young_clear; /* default AS_YOUNG_CLEAR_NEVER */
+    uintptr_t base;               /* lowest address handed out; default
                                   0x100000000000 (2 MiB aligned) */
     /* Physical memory below this process (several simos may share one), or
      * NULL: unlimited physical memory, every fault succeeds (the default). */
@@ -106,8 +124,9 @@ void as_simos_config_default(as_simos_config_t *cfg);
  * scan_interval, scan_regions, then the machine below (docs/simos.md,
  * "Physical memory"): phys_mem, defrag, khugepaged_defrag, phys_interval,
  * tenant_cache, tenant_unmovable, tenant_swing, tenant_period,
- * tenant_churn, tenant_seed. The base address and the phys pointer are
- * not parameters. */
+ * tenant_churn, tenant_seed, then khugepaged's access-bit rule:
+ * khugepaged_referenced, young_clear. The base address and the phys
+ * pointer are not parameters. */
 enum {
     AS_SIMOS_P_THP,
     AS_SIMOS_P_KHUGEPAGED,
@@ -124,6 +143,8 @@ enum {
     AS_SIMOS_P_TENANT_PERIOD,
     AS_SIMOS_P_TENANT_CHURN,
     AS_SIMOS_P_TENANT_SEED,
+    AS_SIMOS_P_KHUGEPAGED_REFERENCED,
+    AS_SIMOS_P_YOUNG_CLEAR,
     AS_SIMOS_N_PARAMS
 };
 extern const as_param_spec_t as_simos_params[AS_SIMOS_N_PARAMS];
@@ -172,5 +193,11 @@ int as_simos_check(const as_simos_t *os);
  * mapped. */
 int as_simos_region(const as_simos_t *os, uintptr_t addr, uint32_t *mapped,
                     uint32_t *resident, int *huge);
+
+/* as_simos_region_young: the number of young (accessed) 4 KiB pages of the
+ * 2 MiB region containing addr, in *young. @return 0, or AS_EINVAL if no
+ * page of the region is mapped. */
+int as_simos_region_young(const as_simos_t *os, uintptr_t addr,
+                          uint32_t *young);
 
 #endif /* AS_SIM_SIMOS_H */

@@ -239,6 +239,23 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     add_u64(os, "collapses", c->collapses);
     if (res->has_phys) add_phys(root, res);
 
+    if (res->tlb_on) { /* only when the model ran: default runs unchanged */
+        const as_tlb_counters_t *t = &res->tlb;
+        as_tlb_rates_t tq;
+        as_tlb_rates(t, &tq);
+        cJSON *tl = cJSON_AddObjectToObject(root, "tlb");
+        cJSON_AddItemToObject(tl, "params", params_of(res, "tlb"));
+        add_u64(tl, "draws", t->draws);
+        add_u64(tl, "accesses", t->accesses);
+        add_u64(tl, "huge_accesses", t->huge_accesses);
+        add_u64(tl, "l1_misses", t->l1_misses);
+        add_u64(tl, "walks", t->walks);
+        cJSON_AddNumberToObject(tl, "l1_misses_per_1000",
+                                tq.l1_misses_per_1000);
+        cJSON_AddNumberToObject(tl, "walks_per_1000", tq.walks_per_1000);
+        cJSON_AddNumberToObject(tl, "huge_share", tq.huge_share);
+    }
+
     cJSON *rp = cJSON_AddObjectToObject(root, "replay");
     add_u64(rp, "sample_interval_ns", res->sample_interval_ns);
     add_u64(rp, "max_rows",

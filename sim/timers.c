@@ -29,7 +29,7 @@ static int over_budget(const as_timers_t *tm, uint64_t span, uint64_t events,
     snprintf(err, cap,
              "%s: its time span of %llu ns needs more than %llu timer "
              "firings (policy ticks, samples, khugepaged wake-ups, machine "
-             "steps) for %llu "
+             "steps, TLB draws) for %llu "
              "events; refused (a run may take %llu + %llu per event)",
              tm->trace_path, (unsigned long long)span,
              (unsigned long long)budget(tm, events), (unsigned long long)n,
@@ -69,6 +69,7 @@ int as_timers_plan(as_timers_t *tm, const as_timer_plan_t *p, char *err,
                                           : 10000000;
     tm->khp_ns = p->khugepaged_ns;
     tm->phys_ns = p->phys_ns;
+    tm->tlb_ns = p->tlb_ns;
     tm->max_rows = p->max_rows ? p->max_rows : AS_DEFAULT_MAX_ROWS;
     /* one sample at the first event, one per period, one at the end */
     uint64_t samples = span / tm->sample_ns + 2;
@@ -83,7 +84,8 @@ int as_timers_plan(as_timers_t *tm, const as_timer_plan_t *p, char *err,
         return AS_ERANGE;
     }
     uint64_t wakeups = (tm->khp_ns ? span / tm->khp_ns : 0) +
-                       (tm->phys_ns ? span / tm->phys_ns : 0);
+                       (tm->phys_ns ? span / tm->phys_ns : 0) +
+                       (tm->tlb_ns ? span / tm->tlb_ns : 0);
     if (samples + wakeups > budget(tm, 0))
         return over_budget(tm, span, 0, err, cap);
     return AS_OK;
@@ -99,14 +101,17 @@ void as_timers_start(as_timers_t *tm, uint64_t t, uint64_t tick_ns)
         tm->khp_ns ? as_time_after(t, tm->khp_ns) : AS_TIME_NEVER;
     tm->due[AS_TIMER_PHYS] =
         tm->phys_ns ? as_time_after(t, tm->phys_ns) : AS_TIME_NEVER;
+    tm->due[AS_TIMER_TLB] =
+        tm->tlb_ns ? as_time_after(t, tm->tlb_ns) : AS_TIME_NEVER;
 }
 
 int as_timers_next(as_timers_t *tm, uint64_t t, uint64_t events,
                    as_timer_t *which, uint64_t *due, char *err, size_t cap)
 {
-    /* ties: tick, then sample, then khugepaged, then the machine */
+    /* ties: tick, then sample, then khugepaged, then the machine, then the
+     * TLB draw */
     as_timer_t w = AS_TIMER_TICK;
-    for (int i = AS_TIMER_SAMPLE; i <= AS_TIMER_PHYS; i++)
+    for (int i = AS_TIMER_SAMPLE; i < AS_N_TIMERS; i++)
         if (tm->due[i] < tm->due[w]) w = (as_timer_t)i;
     *which = AS_TIMER_NONE;
     if (tm->due[w] > t || tm->due[w] == AS_TIME_NEVER) return AS_OK;
@@ -125,7 +130,8 @@ void as_timers_rearm(as_timers_t *tm, as_timer_t which, uint64_t due,
     uint64_t p = which == AS_TIMER_TICK         ? period_ns
                  : which == AS_TIMER_SAMPLE     ? tm->sample_ns
                  : which == AS_TIMER_KHUGEPAGED ? tm->khp_ns
-                                                : tm->phys_ns;
+                 : which == AS_TIMER_PHYS       ? tm->phys_ns
+                                                : tm->tlb_ns;
     tm->due[which] = p ? as_time_after(due, p) : AS_TIME_NEVER;
 }
 

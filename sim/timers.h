@@ -1,10 +1,11 @@
-/* timers.h - the three clocks of a replay in trace time: the policy's tick,
- * metric samples and khugepaged wake-ups, with the bounds that keep a run
- * finite (docs/metrics.md, "Limits of a run").
+/* timers.h - the five clocks of a replay in trace time: the policy's tick,
+ * metric samples, khugepaged wake-ups, the machine's step and the TLB
+ * model's draws, with the bounds that keep a run finite (docs/metrics.md,
+ * "Limits of a run").
  *
  * Type map
  *   as_timer_plan_t  what the run asks for: trace span and events, sample
- *                    interval, khugepaged period, row cap
+ *                    interval, khugepaged, machine and TLB periods, row cap
  *   as_timers_t      when each timer is next due and how many have fired
  *
  * Rules
@@ -35,9 +36,10 @@ typedef enum {
     AS_TIMER_TICK = 0,   /* the policy's tick */
     AS_TIMER_SAMPLE,     /* a metric sample */
     AS_TIMER_KHUGEPAGED, /* a khugepaged wake-up */
-    AS_TIMER_PHYS        /* the machine's step: kcompactd, tenants */
+    AS_TIMER_PHYS,       /* the machine's step: kcompactd, tenants */
+    AS_TIMER_TLB         /* a draw of the TLB model's accesses */
 } as_timer_t;
-#define AS_N_TIMERS 4
+#define AS_N_TIMERS 5
 
 typedef struct {
     const char *trace_path;      /* for messages */
@@ -46,6 +48,7 @@ typedef struct {
     uint64_t sample_interval_ns; /* 0: span/1000 (10 ms when under 1000) */
     uint64_t khugepaged_ns;      /* wake-up period; 0: khugepaged off */
     uint64_t phys_ns;            /* machine step period; 0: no machine */
+    uint64_t tlb_ns;             /* TLB draw period; 0: no TLB model */
     uint64_t max_rows;           /* 0: AS_DEFAULT_MAX_ROWS */
 } as_timer_plan_t;
 
@@ -55,6 +58,7 @@ typedef struct {
     uint64_t sample_ns;        /* sample period */
     uint64_t khp_ns;           /* khugepaged period, 0: off */
     uint64_t phys_ns;          /* machine step period, 0: off */
+    uint64_t tlb_ns;           /* TLB draw period, 0: off */
     uint64_t t_first;          /* time of the first event */
     uint64_t firings;          /* timer firings so far */
     uint64_t samples;          /* of which samples (the end sample included) */
@@ -79,7 +83,8 @@ int as_timers_plan(as_timers_t *tm, const as_timer_plan_t *plan, char *err,
                    size_t errcap);
 
 /* as_timers_start: arm the timers at the first event's time t: the first
- * sample at t, the first wake-up and machine step a period later, the policy's first tick
+ * sample at t, the first wake-up, machine step and TLB draw a period later,
+ * the policy's first tick
  * tick_ns later (0: the policy has no tick). */
 void as_timers_start(as_timers_t *tm, uint64_t t, uint64_t tick_ns);
 
