@@ -157,6 +157,26 @@ static void take(as_phys_t *p, uint32_t owner, uint64_t f, unsigned o,
     p->c.allocs++;
 }
 
+/* Take every free block inside the pageblock at f0 off its list, into
+ * first[] and order[] in address order. @return how many. */
+static unsigned take_free_blocks(as_phys_t *p, uint64_t f0, uint64_t *first,
+                                 unsigned *order)
+{
+    unsigned k = 0;
+    for (uint64_t f = f0; f < f0 + PB_PAGES;) {
+        if (!p->hd[f]) {
+            f++;
+            continue;
+        }
+        unsigned o = p->hd[f] - 1u;
+        first[k] = f;
+        order[k++] = o;
+        list_del(p, f, o);
+        f += 1ull << o;
+    }
+    return k;
+}
+
 /* Change the type of pageblock i, moving its free blocks to the new lists.
  * A free block of order 10 spans two pageblocks: both change. */
 static void set_pb_type(as_phys_t *p, uint64_t i, unsigned mt)
@@ -175,18 +195,7 @@ static void set_pb_type(as_phys_t *p, uint64_t i, unsigned mt)
     }
     /* move every free block inside the pageblock */
     uint64_t moved[PB_PAGES];
-    unsigned orders[PB_PAGES], k = 0;
-    for (uint64_t f = f0; f < f0 + PB_PAGES;) {
-        if (p->hd[f]) {
-            unsigned o = p->hd[f] - 1u;
-            moved[k] = f;
-            orders[k++] = o;
-            list_del(p, f, o);
-            f += 1ull << o;
-        } else {
-            f++;
-        }
-    }
+    unsigned orders[PB_PAGES], k = take_free_blocks(p, f0, moved, orders);
     p->pb[i].mt = (uint8_t)mt;
     for (unsigned j = 0; j < k; j++)
         list_add(p, moved[j], orders[j]);
@@ -471,18 +480,7 @@ int as_phys_compact(as_phys_t *p, unsigned order)
     /* Isolate the block's free blocks so no destination lands inside. */
     uint64_t f0 = best * PB_PAGES;
     uint64_t iso[PB_PAGES];
-    unsigned iso_o[PB_PAGES], k = 0;
-    for (uint64_t f = f0; f < f0 + PB_PAGES;) {
-        if (p->hd[f]) {
-            unsigned o = p->hd[f] - 1u;
-            iso[k] = f;
-            iso_o[k++] = o;
-            list_del(p, f, o);
-            f += 1ull << o;
-        } else {
-            f++;
-        }
-    }
+    unsigned iso_o[PB_PAGES], k = take_free_blocks(p, f0, iso, iso_o);
     /* Migrate in address order; the frames left behind stay off the free
      * lists until every move is done, so no destination lands inside. */
     uint64_t src[PB_PAGES];
