@@ -73,7 +73,16 @@ static void help_policies(FILE *f)
     fprintf(f, "\nsimulated OS (--param os.KEY=VALUE):\n"
                "      os.thp=always|madvise|never (or --thp)\n"
                "      os.khugepaged=1, os.max_ptes_none=511, "
-               "os.scan_interval=10s, os.scan_regions=8\n");
+               "os.scan_interval=10s, os.scan_regions=8\n"
+               "      physical memory (docs/simos.md): os.phys_mem=0 "
+               "(unlimited),\n"
+               "      os.defrag=always|defer|defer+madvise|madvise|never "
+               "(madvise),\n"
+               "      os.khugepaged_defrag=1, os.phys_interval=100ms\n"
+               "      background tenants: os.tenant_cache=0, "
+               "os.tenant_unmovable=0,\n"
+               "      os.tenant_swing=0, os.tenant_period=60s, "
+               "os.tenant_churn=10, os.tenant_seed=1\n");
 }
 
 static void usage(FILE *f)

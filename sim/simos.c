@@ -471,8 +471,10 @@ typedef void (*ext_op_fn)(as_simos_t *os, as_extent_t *x, unsigned lo,
  * that every extent inside is covered the same way in each of its regions
  * (a partly covered end region stands alone); with `create`, unmapped
  * regions get new extents first (reserve). Needs SPARE_NODES spare nodes. */
-static void span_apply(as_simos_t *os, uint64_t p0, uint64_t p1, int create,
-                       ext_op_fn op)
+/* Inlined into each caller, so each gets its op as a constant (the touch
+ * path's speed depends on op_touch being inlined). */
+__attribute__((always_inline)) static inline void
+span_apply(as_simos_t *os, uint64_t p0, uint64_t p1, int create, ext_op_fn op)
 {
     uint64_t r0 = p0 >> 9, r1 = p1 >> 9;
     unsigned lo0 = (unsigned)(p0 & 511), hi1 = (unsigned)(p1 & 511);
@@ -550,11 +552,14 @@ static int span_mapped(const as_simos_t *os, uint64_t p0, uint64_t p1)
 
 /* ---- region operations (applied to every region of an extent) ------------- */
 
-/* Physical-memory hooks, defined below (only called with cfg.phys). */
-static void phys_drop(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi);
-static void phys_touch(as_simos_t *os, as_extent_t *x, unsigned lo,
-                       unsigned hi);
-static int phys_collapse(as_simos_t *os, uint64_t r);
+/* Physical-memory hooks, defined below (only called with cfg.phys; kept
+ * out of line so the paths without a phys compile as before). */
+#define PHYS_HOOK __attribute__((noinline, cold))
+PHYS_HOOK static void phys_drop(as_simos_t *os, as_extent_t *x, unsigned lo,
+                                unsigned hi);
+PHYS_HOOK static void phys_touch(as_simos_t *os, as_extent_t *x, unsigned lo,
+                                 unsigned hi);
+PHYS_HOOK static int phys_collapse(as_simos_t *os, uint64_t r);
 static int phys_attach(as_simos_t *os);
 static void phys_detach(as_simos_t *os);
 static int phys_check(const as_simos_t *os);
@@ -562,11 +567,10 @@ static int phys_check(const as_simos_t *os);
 /* Pages lo..hi of each region of x stop being resident (release or unmap).
  * A huge region loses its huge page: a split unless the whole region is
  * covered. @return bytes dropped per region. */
-static uint64_t region_drop(as_simos_t *os, as_extent_t *x, unsigned lo,
-                            unsigned hi)
+__attribute__((always_inline)) static inline uint64_t
+region_drop(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
 {
     as_region_t *g = &x->g;
-    if (os->cfg.phys) phys_drop(os, x, lo, hi);
     if (g->huge) {
         g->huge = 0;
         os->c.huge_bytes -= REGION_BYTES * x->len;
@@ -604,15 +608,19 @@ static void op_reserve(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
 
 static void op_release(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
 {
-    if (x->g.n_resident)
-        os->c.released_bytes += region_drop(os, x, lo, hi) * x->len;
+    if (!x->g.n_resident) return;
+    if (os->cfg.phys) phys_drop(os, x, lo, hi);
+    os->c.released_bytes += region_drop(os, x, lo, hi) * x->len;
 }
 
 static void op_unreserve(as_simos_t *os, as_extent_t *x, unsigned lo,
                          unsigned hi)
 {
     as_region_t *g = &x->g;
-    if (g->n_resident) region_drop(os, x, lo, hi);
+    if (g->n_resident) {
+        if (os->cfg.phys) phys_drop(os, x, lo, hi);
+        region_drop(os, x, lo, hi);
+    }
     g->n_mapped = (uint16_t)(g->n_mapped - bits_clear(g->mapped, lo, hi));
     if (g->n_mapped == 0) g->hint = HINT_NONE;
 }
@@ -640,10 +648,6 @@ static void op_touch(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
 {
     as_region_t *g = &x->g;
     if (g->n_resident == PAGES_PER_REGION) return;
-    if (os->cfg.phys) {
-        phys_touch(os, x, lo, hi);
-        return;
-    }
     if (g->n_resident == 0 && g->n_mapped == PAGES_PER_REGION &&
         region_eligible(os, g)) {
         region_make_huge(os, x);
@@ -1127,13 +1131,15 @@ static int defrag_direct(as_simos_t *os, int hint)
 }
 
 /* op_touch with a phys, for extent x of one region (phys_touch_span cuts
- * them so): a huge fault when an order-9 block is to be had (after direct
+ * them so; it applies this op instead of op_touch): nothing when all pages
+ * are resident, else a huge fault when an order-9 block is to be had (after direct
  * compaction if defrag says so), else 4 KiB frames for the pages lo..hi.
  * Out of memory stops it with os->phys_err set. */
 static void phys_touch(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
 {
     as_region_t *g = &x->g;
     uint64_t r = x->r0, block;
+    if (g->n_resident == PAGES_PER_REGION) return;
     if (g->n_resident == 0 && g->n_mapped == PAGES_PER_REGION &&
         region_eligible(os, g)) {
         if (phys_huge(os, r, defrag_direct(os, g->hint), &block)) {
@@ -1163,7 +1169,7 @@ static void phys_touch(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
 /* touch with a phys: one region at a time, so each region's outcome (huge
  * or not) can differ. @return 0, AS_ENOSPACE (out of physical memory) or
  * AS_ENOMEM. */
-static int phys_touch_span(as_simos_t *os, uint64_t p0, uint64_t p1)
+PHYS_HOOK static int phys_touch_span(as_simos_t *os, uint64_t p0, uint64_t p1)
 {
     os->phys_err = 0;
     for (uint64_t r = p0 >> 9; r <= p1 >> 9 && !os->phys_err; r++) {
@@ -1172,7 +1178,7 @@ static int phys_touch_span(as_simos_t *os, uint64_t p0, uint64_t p1)
         uint64_t a = r << 9 > p0 ? r << 9 : p0;
         uint64_t b = (r << 9) + 511 < p1 ? (r << 9) + 511 : p1;
         if (spare_fill(os)) return AS_ENOMEM;
-        span_apply(os, a, b, 0, op_touch);
+        span_apply(os, a, b, 0, phys_touch);
     }
     os->hot = ext_at(os, p0 >> 9);
     return os->phys_err;
