@@ -21,15 +21,23 @@
 #define PAGE ((uint64_t)4096)
 #define HUGE ((uint64_t)2 * 1024 * 1024)
 
-static as_simos_t *mk(int referenced, as_young_clear_t clear)
+/* A simos with the rule on or off, `clear`, and the machine ph (NULL:
+ * unlimited physical memory). */
+static as_simos_t *mk_on(int referenced, as_young_clear_t clear, as_phys_t *ph)
 {
     as_simos_config_t cfg;
     as_simos_config_default(&cfg);
     cfg.khugepaged_referenced = referenced;
     cfg.young_clear = clear;
+    cfg.phys = ph;
     as_simos_t *os = NULL;
     CU_ASSERT_FATAL(as_simos_create(&cfg, &os) == 0);
     return os;
+}
+
+static as_simos_t *mk(int referenced, as_young_clear_t clear)
+{
+    return mk_on(referenced, clear, NULL);
 }
 
 static uint32_t young(as_simos_t *os, uintptr_t addr)
@@ -186,12 +194,7 @@ static void test_with_phys(void)
     as_phys_config_t pc = {.mem_bytes = 16 * 1024 * 1024};
     as_phys_t *ph = NULL;
     CU_ASSERT_FATAL(as_phys_create(&pc, &ph) == 0);
-    as_simos_config_t cfg;
-    as_simos_config_default(&cfg);
-    cfg.young_clear = AS_YOUNG_CLEAR_SCAN;
-    cfg.phys = ph;
-    as_simos_t *os = NULL;
-    CU_ASSERT_FATAL(as_simos_create(&cfg, &os) == 0);
+    as_simos_t *os = mk_on(1, AS_YOUNG_CLEAR_SCAN, ph);
     uintptr_t a = cold_and_hot(os);
     CU_ASSERT_EQUAL(young(os, a), 0);
     CU_ASSERT_EQUAL(young(os, a + HUGE), 511);
