@@ -26,7 +26,7 @@ import argparse, json, math, os, sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_ref import Net, loss_of, read  # the same model, loss and file
+from torch_ref import Net, evaluate, loss_of, read  # same model, loss, file
 
 M64 = (1 << 64) - 1
 
@@ -146,19 +146,7 @@ def main():
             opt.step()
             lsum += float(loss)
             nb += 1
-        with torch.no_grad():
-            vl = vw = right = alls = 0.0
-            for s in range(0, len(valid), a.batch):
-                l, logp, counts, w = loss_of(net, rows, valid[s:s + a.batch], T)
-                vl += float(l) * float(w.sum())
-                vw += float(w.sum())
-                # ties go to the longer class, as train.c's argmax
-                lp = logp.flip(1)
-                pred = C - 1 - lp.argmax(1)
-                right += float(counts[torch.arange(len(pred)), pred].sum())
-                alls += float(counts.sum())
-        vloss = vl / vw if vw else 0.0
-        acc = right / alls if alls else 0.0
+        vloss, acc = evaluate(net, rows, valid, T, a.batch, ties_longer=True)
         mark = ""
         if vloss < best[0] - 1e-12:
             best, since, mark = (vloss, acc, ep), 0, "  (best)"

@@ -75,6 +75,25 @@ def loss_of(net, rows, idx, T):
     return -(w * logp).sum() / w.sum(), logp, counts, w
 
 
+def evaluate(net, rows, valid, T, batch_size, ties_longer=False):
+    """The validation loss (weighted as in training) and the allocation-
+    weighted accuracy over the held-out contexts. ties_longer: an argmax
+    tie goes to the longer class, as in allocsim's trainer."""
+    with torch.no_grad():
+        lsum = wsum = right = alls = 0.0
+        for s in range(0, len(valid), batch_size):
+            l, logp, counts, w = loss_of(net, rows, valid[s:s + batch_size], T)
+            lsum += float(l) * float(w.sum())
+            wsum += float(w.sum())
+            if ties_longer:
+                pred = logp.shape[1] - 1 - logp.flip(1).argmax(1)
+            else:
+                pred = logp.argmax(1)
+            right += float(counts[torch.arange(len(pred)), pred].sum())
+            alls += float(counts.sum())
+    return (lsum / wsum if wsum else 0.0), (right / alls if alls else 0.0)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("samples")
@@ -109,17 +128,7 @@ def main():
             torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
             opt.step()
         net.eval()
-        with torch.no_grad():
-            lsum = wsum = right = alls = 0.0
-            for s in range(0, len(valid), a.batch):
-                l, logp, counts, w = loss_of(net, rows, valid[s:s + a.batch], T)
-                lsum += float(l) * float(w.sum())
-                wsum += float(w.sum())
-                pred = logp.argmax(1)
-                right += float(counts[torch.arange(len(pred)), pred].sum())
-                alls += float(counts.sum())
-        vloss = lsum / wsum if wsum else 0.0
-        acc = right / alls if alls else 0.0
+        vloss, acc = evaluate(net, rows, valid, T, a.batch)
         if vloss < best[0] - 1e-12:
             best = (vloss, acc, ep, 0)
             since = 0
