@@ -291,7 +291,8 @@ int as_cmd_sweep(int argc, char **argv)
                     status = AS_EXIT_FAIL;
                     break;
                 }
-                memcpy(g, s.run_args, s.n_run_args * sizeof *g);
+                if (s.n_run_args) /* run_args is NULL when there are none */
+                    memcpy(g, s.run_args, s.n_run_args * sizeof *g);
                 g[s.n_run_args] = s.traces[t];
                 group_args[t] = g;
             }

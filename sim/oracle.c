@@ -415,6 +415,7 @@ static int classify_parallel(build_t *b, as_livemap_t *born,
 {
     size_t n = as_trace_reader_chunk_count(rd);
     const as_trace_chunk_info_t *info = as_trace_reader_chunks(rd);
+    if ((size_t)workers > n) workers = (int)n; /* a reader each: no idle */
     par_t p = {.classes = &b->o->classes,
                .n_chunks = n,
                .n_slots = 2 * (size_t)workers};
