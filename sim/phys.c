@@ -234,8 +234,7 @@ static uint32_t fallback(as_phys_t *p, unsigned o, unsigned mt)
     if (!steal && mt == AS_MT_MOVABLE && co > o) {
         /* a movable request that cannot claim the block takes the smallest
          * block instead, to leave large ones whole */
-        for (co = o; co < AS_PHYS_MAX_ORDER && p->head[co][other] == NIL;
-             co++)
+        for (co = o; co < AS_PHYS_MAX_ORDER && p->head[co][other] == NIL; co++)
             ; /* a block exists at some order in [o, MAX]: found above */
     }
     uint64_t f = p->head[co][other];
