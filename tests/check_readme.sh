@@ -6,7 +6,8 @@
 # the clone's root (its top-level entries linked, build/ the build under
 # test) and with a PATH that does not hold allocsim until the README puts it
 # there. Each must exit 0, and each `-o OUT` it names must exist afterwards
-# (a run's OUT/summary.json). Skipped (77) when the recorder is not built:
+# (a run's OUT/summary.json, or OUT/machine_summary.json when it replays
+# several traces on one machine). Skipped (77) when the recorder is not built:
 # the README records a program.
 set -u
 build=$(cd "$1" && pwd) src=$3
@@ -58,8 +59,19 @@ i=0
         [[ ${words[k]} == -o ]] || continue
         out=${words[k + 1]}
         [[ $out == - ]] && continue
-        if [[ " $stage " == *" run "* ]]; then out=${out%/}/summary.json; fi
-        [[ -s $out ]] || { echo "FAIL line $i: $out not written: $cmd"; fail=1; }
+        if [[ " $stage " == *" run "* ]]; then
+          # a run of several traces on one machine writes machine_summary.json
+          if [[ -s ${out%/}/machine_summary.json ]]; then
+            out=${out%/}/machine_summary.json
+          else
+            out=${out%/}/summary.json
+          fi
+        fi
+        [[ -s $out ]] || {
+          echo "FAIL line $i: $out not written: $cmd"
+          fail=1
+          continue 3
+        }
       done
     done
     echo "ok   line $i: $cmd"
