@@ -701,7 +701,7 @@ int as_cmd_eval(int argc, char **argv)
             double t0 = now_s(), calls = 0;
             for (int round = 0; round < 3; round++)
                 for (size_t k = 0; k < n_replay; k++)
-                    as_cached_predict(cols[i].state, &replay[k]);
+                    cols[i].ops->predict(cols[i].state, &replay[k]);
             calls = 3.0 * (double)n_replay;
             double dt = now_s() - t0;
             cols[i].ops->stats(cols[i].state, hit_stat, after);

@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "predictors/cached/cached.h"
 #include "sim/fileio.h"
 
 /* One predictor instance, possibly a wrapper with its inner predictor;
@@ -287,10 +286,7 @@ static void pred_ctx(as_predset_t *ps, as_pred_ctx_t *pc,
 static int32_t predict_one(const as_predset_t *ps, const pred_inst_t *p,
                            const as_pred_ctx_t *pc)
 {
-    /* the cache's hit path is called directly, not through the table */
-    int32_t cls = p->ops == &as_predictor_cached
-                      ? as_cached_predict(p->state, pc)
-                      : p->ops->predict(p->state, pc);
+    int32_t cls = p->ops->predict(p->state, pc);
     if (cls == AS_CLASS_NONE) return cls;
     if (cls < 0 || (uint32_t)cls >= ps->classes->n)
         cls = (int32_t)ps->classes->n - 1;

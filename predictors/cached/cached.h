@@ -46,9 +46,9 @@
 
 extern const as_predictor_ops_t as_predictor_cached;
 
-/* as_cached_predict: the predict of `cached` (as_predictor_cached.predict),
- * callable directly so that a hit costs no call through the ops table:
- * state is one made by as_predictor_cached.create. One caller at a time
+/* as_cached_predict: the predict of `cached` (as_predictor_cached.predict;
+ * the engine calls it through the ops table like any predictor's, the
+ * tests by name): state is one made by as_predictor_cached.create. One caller at a time
  * per state. @return as as_predictor_ops_t.predict. */
 int32_t as_cached_predict(void *state, const as_pred_ctx_t *ctx);
 
