@@ -111,15 +111,8 @@ static int write_summary(void *arg, const as_machine_result_t *res, char *err,
                          size_t cap)
 {
     as_machine_summary_t *w = arg;
-    char *text = as_machine_summary_json(w, res);
-    if (!text) {
-        snprintf(err, cap, "%s: out of memory", w->out.path);
-        return AS_ENOMEM;
-    }
-    fputs(text, w->out.f);
-    fputc('\n', w->out.f);
-    free(text);
-    return as_sink_file_check(&w->out, err, cap);
+    return as_sink_file_put_text(&w->out, as_machine_summary_json(w, res), err,
+                                 cap);
 }
 
 as_machine_sink_t as_machine_summary_sink(as_machine_summary_t *w, FILE *f,

@@ -1,5 +1,6 @@
 /* sink.c - the small helpers every sink shares (see sink.h): the growable
- * statistics list and the write check of an output file.
+ * statistics list, the write check of an output file and the writing of a
+ * whole document (summary.json, machine_summary.json) into one.
  */
 #include "sim/sink.h"
 
@@ -28,4 +29,17 @@ int as_sink_file_check(const as_sink_file_t *o, char *err, size_t cap)
     if (!ferror(o->f)) return AS_OK;
     snprintf(err, cap, "%s: cannot write", o->path);
     return AS_EIO;
+}
+
+int as_sink_file_put_text(const as_sink_file_t *o, char *text, char *err,
+                          size_t cap)
+{
+    if (!text) {
+        snprintf(err, cap, "%s: out of memory building the document", o->path);
+        return AS_ENOMEM;
+    }
+    fputs(text, o->f);
+    fputc('\n', o->f);
+    free(text);
+    return as_sink_file_check(o, err, cap);
 }

@@ -83,4 +83,12 @@ typedef struct {
  * when a write to f has failed. */
 int as_sink_file_check(const as_sink_file_t *o, char *err, size_t errcap);
 
+/* as_sink_file_put_text: write text (a whole document from malloc, e.g.
+ * cJSON_Print's) and a newline to o->f, then free text. text NULL means
+ * building it ran out of memory.
+ * @return 0; AS_ENOMEM ("path: out of memory building the document") for a
+ * NULL text; AS_EIO as as_sink_file_check. */
+int as_sink_file_put_text(const as_sink_file_t *o, char *text, char *err,
+                          size_t errcap);
+
 #endif /* AS_SIM_SINK_H */

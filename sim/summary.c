@@ -372,17 +372,7 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
 static int write_summary(void *arg, const as_run_config_t *cfg,
                          const as_run_result_t *res, char *err, size_t errcap)
 {
-    const as_sink_file_t *o = arg;
-    char *text = as_summary_json(cfg, res);
-    if (!text) {
-        snprintf(err, errcap, "%s: out of memory building the summary",
-                 o->path);
-        return AS_ENOMEM;
-    }
-    fputs(text, o->f);
-    fputc('\n', o->f);
-    free(text);
-    return as_sink_file_check(o, err, errcap);
+    return as_sink_file_put_text(arg, as_summary_json(cfg, res), err, errcap);
 }
 
 as_run_sink_t as_summary_sink(as_sink_file_t *o, FILE *f, const char *path)
