@@ -304,28 +304,29 @@ void as_predset_predict(as_predset_t *ps, const as_pred_query_t *q,
     *shadow = ps->shadow.ops ? predict_one(ps, &ps->shadow, &pc) : -1;
 }
 
-static void observe_one(as_predset_t *ps, pred_inst_t *p,
-                        const as_pred_query_t *q, int32_t predicted,
-                        uint64_t life, uint32_t actual)
+static void observe_one(const pred_inst_t *p, const as_pred_ctx_t *pc,
+                        int32_t predicted, uint64_t life, uint32_t actual)
 {
-    if (!p->ops->observe) return;
-    /* At its outcome an object's true class is the actual one (the
-     * pre-pass computed it from the same lifetime). */
-    as_pred_ctx_t pc;
-    pred_ctx(ps, &pc, q, ps->oracle ? (int32_t)actual : AS_CLASS_UNKNOWN);
     as_pred_outcome_t out = {.lifetime_ns = life,
                              .actual_class = actual,
                              .predicted_class = predicted};
-    p->ops->observe(p->state, &pc, &out);
+    p->ops->observe(p->state, pc, &out);
 }
 
 void as_predset_observe(as_predset_t *ps, const as_pred_query_t *q,
                         uint64_t life, uint32_t actual, int32_t predicted,
                         int32_t shadow)
 {
-    observe_one(ps, &ps->pred, q, predicted, life, actual);
-    if (ps->shadow.ops && shadow >= 0)
-        observe_one(ps, &ps->shadow, q, shadow, life, actual);
+    int main_learns = ps->pred.ops->observe != NULL;
+    int shadow_learns =
+        ps->shadow.ops && shadow >= 0 && ps->shadow.ops->observe;
+    if (!main_learns && !shadow_learns) return;
+    /* One context for both. At its outcome an object's true class is the
+     * actual one (the pre-pass computed it from the same lifetime). */
+    as_pred_ctx_t pc;
+    pred_ctx(ps, &pc, q, ps->oracle ? (int32_t)actual : AS_CLASS_UNKNOWN);
+    if (main_learns) observe_one(&ps->pred, &pc, predicted, life, actual);
+    if (shadow_learns) observe_one(&ps->shadow, &pc, shadow, life, actual);
 }
 
 void as_predset_set_stacks(as_predset_t *ps, const as_stackdefs_view_t *v)
