@@ -246,6 +246,22 @@ static void shape_of(uint64_t a, uint64_t e, shape_t *s)
     }
 }
 
+/* Look the block's edge granules up once: their occupancy in occ[].
+ * @return 1 (the first clash's granule address in *overlap_addr) when an
+ * edge already holds a byte the block covers. */
+static int edges_clash(const as_blockmap_t *m, const shape_t *s,
+                       unsigned occ[2], uint64_t *overlap_addr)
+{
+    for (int i = 0; i < s->n; i++) {
+        occ[i] = occupied(m, s->g[i]);
+        if (occ[i] & s->mask[i]) {
+            if (overlap_addr) *overlap_addr = s->g[i] << GRANULE_SHIFT;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int add_small(as_blockmap_t *m, uint64_t addr, uint64_t bytes,
                      uint64_t *overlap_addr);
 
@@ -317,12 +333,9 @@ int as_blockmap_add(as_blockmap_t *m, uint64_t addr, uint64_t bytes,
     if (bytes < AS_BLOCKMAP_BIG_BYTES)
         return add_small(m, addr, bytes, overlap_addr);
     shape_t s;
+    unsigned occ[2];
     shape_of(addr, e0, &s);
-    for (int i = 0; i < s.n; i++)
-        if (occupied(m, s.g[i]) & s.mask[i]) {
-            if (overlap_addr) *overlap_addr = s.g[i] << GRANULE_SHIFT;
-            return AS_ECHECK;
-        }
+    if (edges_clash(m, &s, occ, overlap_addr)) return AS_ECHECK;
     if (s.w0 <= s.w1 && pages_any_set(m, s.w0, s.w1, &at)) {
         if (overlap_addr) *overlap_addr = at << GRANULE_SHIFT;
         return AS_ECHECK;
@@ -345,23 +358,19 @@ int as_blockmap_add(as_blockmap_t *m, uint64_t addr, uint64_t bytes,
 static int add_small(as_blockmap_t *m, uint64_t addr, uint64_t bytes,
                      uint64_t *overlap_addr)
 {
-    uint64_t e = addr + bytes, first = 0;
-    if (bytes == 0 || e < addr) return AS_EINVAL;
+    uint64_t first = 0;
     shape_t s;
-    shape_of(addr, e, &s);
-    for (int i = 0; i < s.n; i++)
-        if (occupied(m, s.g[i]) & s.mask[i]) {
-            if (overlap_addr) *overlap_addr = s.g[i] << GRANULE_SHIFT;
-            return AS_ECHECK;
-        }
+    unsigned occ[2];
+    shape_of(addr, addr + bytes, &s);
+    if (edges_clash(m, &s, occ, overlap_addr)) return AS_ECHECK;
     if (s.w0 <= s.w1 && range_op(m, s.w0, s.w1, OP_ANY_SET, &first)) {
         if (overlap_addr) *overlap_addr = first << GRANULE_SHIFT;
         return AS_ECHECK;
     }
     if (s.w0 <= s.w1 && range_op(m, s.w0, s.w1, OP_SET, NULL) != AS_OK)
         return AS_ENOMEM;
-    for (int i = 0; i < s.n; i++)
-        if (set_occupied(m, s.g[i], occupied(m, s.g[i]) | s.mask[i]) != AS_OK)
+    for (int i = 0; i < s.n; i++) /* the whole granules left occ as it was */
+        if (set_occupied(m, s.g[i], occ[i] | s.mask[i]) != AS_OK)
             return AS_ENOMEM;
     return AS_OK;
 }
@@ -380,14 +389,16 @@ int as_blockmap_remove(as_blockmap_t *m, uint64_t addr, uint64_t bytes)
         return AS_OK;
     }
     shape_t s;
+    unsigned occ[2];
     shape_of(addr, e, &s);
     for (int i = 0; i < s.n; i++)
-        if ((occupied(m, s.g[i]) & s.mask[i]) != s.mask[i]) return AS_ECHECK;
+        if (((occ[i] = occupied(m, s.g[i])) & s.mask[i]) != s.mask[i])
+            return AS_ECHECK;
     if (s.w0 <= s.w1 && !range_op(m, s.w0, s.w1, OP_ALL_SET, NULL))
         return AS_ECHECK;
     if (s.w0 <= s.w1) range_op(m, s.w0, s.w1, OP_CLEAR, NULL);
     for (int i = 0; i < s.n; i++)
-        if (set_occupied(m, s.g[i], occupied(m, s.g[i]) & ~s.mask[i]) != AS_OK)
+        if (set_occupied(m, s.g[i], occ[i] & ~s.mask[i]) != AS_OK)
             return AS_ENOMEM;
     return AS_OK;
 }
