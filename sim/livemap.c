@@ -95,6 +95,14 @@ static int wide_insert(as_livemap_t *m, const as_live_t *e)
     return AS_OK;
 }
 
+/* Backward-shift deletion in a linear-probing table: may the entry at j,
+ * whose home slot is h, move back into the hole (is h outside the cyclic
+ * run (hole, j])? */
+static inline int shifts_back(uint64_t hole, uint64_t j, uint64_t h)
+{
+    return hole <= j ? (h <= hole || h > j) : (h <= hole && h > j);
+}
+
 static int wide_take(as_livemap_t *m, uint64_t id, as_live_t *out)
 {
     uint64_t i = wide_home(m, id);
@@ -108,9 +116,7 @@ static int wide_take(as_livemap_t *m, uint64_t id, as_live_t *out)
     for (;;) {
         j = (j + 1) & m->wide_mask;
         if (!m->wide[j].used) break;
-        uint64_t h = wide_home(m, m->wide[j].id);
-        int movable = hole <= j ? (h <= hole || h > j) : (h <= hole && h > j);
-        if (movable) {
+        if (shifts_back(hole, j, wide_home(m, m->wide[j].id))) {
             m->wide[hole] = m->wide[j];
             hole = j;
         }
@@ -216,40 +222,47 @@ int as_livemap_insert(as_livemap_t *m, const as_live_t *e)
     return AS_OK;
 }
 
+/* The index slot holding packed id, or m->cap when none does. */
+static uint64_t index_find(const as_livemap_t *m, uint64_t id)
+{
+    for (uint64_t i = as_livemap_home(m, id);;) {
+        uint32_t s = m->index[i];
+        if (!s) return m->cap;
+        if ((slab_at(m, s - 1)->w[0] & LOW40) == id) return i;
+        if (++i == m->cap) i = 0;
+    }
+}
+
+/* Empty index slot i by backward-shift deletion. */
+static void index_erase(as_livemap_t *m, uint64_t i)
+{
+    uint64_t hole = i, j = i;
+    for (;;) {
+        if (++j == m->cap) j = 0;
+        uint32_t t = m->index[j];
+        if (!t) break;
+        uint64_t h = as_livemap_home(m, slab_at(m, t - 1)->w[0] & LOW40);
+        if (shifts_back(hole, j, h)) {
+            m->index[hole] = t;
+            hole = j;
+        }
+    }
+    m->index[hole] = 0;
+    m->n_index--;
+}
+
 int as_livemap_take(as_livemap_t *m, uint64_t id, as_live_t *out)
 {
-    if (m->n_index && id <= LOW40) {
-        uint64_t i = as_livemap_home(m, id);
-        for (;;) {
-            uint32_t s = m->index[i];
-            if (!s) break;
-            as_live_packed_t *p = slab_at(m, s - 1);
-            if ((p->w[0] & LOW40) == id) {
-                unpack(m, p, out);
-                p->w[3] = m->free_head;
-                m->free_head = s;
-                /* backward-shift deletion */
-                uint64_t hole = i, j = i;
-                for (;;) {
-                    if (++j == m->cap) j = 0;
-                    uint32_t t = m->index[j];
-                    if (!t) break;
-                    uint64_t h =
-                        as_livemap_home(m, slab_at(m, t - 1)->w[0] & LOW40);
-                    int movable =
-                        hole <= j ? (h <= hole || h > j) : (h <= hole && h > j);
-                    if (movable) {
-                        m->index[hole] = t;
-                        hole = j;
-                    }
-                }
-                m->index[hole] = 0;
-                m->n_index--;
-                m->count--;
-                return 1;
-            }
-            if (++i == m->cap) i = 0;
-        }
+    uint64_t i = m->n_index && id <= LOW40 ? index_find(m, id) : m->cap;
+    if (i < m->cap) {
+        uint32_t s = m->index[i];
+        as_live_packed_t *p = slab_at(m, s - 1);
+        unpack(m, p, out);
+        p->w[3] = m->free_head; /* the slab position is free again */
+        m->free_head = s;
+        index_erase(m, i);
+        m->count--;
+        return 1;
     }
     if (m->wide_count && wide_take(m, id, out)) {
         m->count--;
