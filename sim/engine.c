@@ -882,9 +882,13 @@ static int plan_timers(run_t *r)
     return rc;
 }
 
-/* At the first event: the policy's first tick, then the timers. */
+/* Before the run's first event (at t), once: the policy's first tick,
+ * then the timers. The callers test r->first once per batch or program
+ * start, not once per event. */
 static void start_timers(run_t *r, uint64_t t)
 {
+    if (!r->first) return;
+    r->first = 0;
     as_ctx_t ctx = {.now_ns = t, .lifetime_class = AS_CLASS_NONE};
     const as_policy_ops_t *pol = r->pol.ops;
     uint64_t tick = pol->tick ? pol->tick(r->pol.state, &ctx) : 0;
@@ -908,16 +912,12 @@ static int replay_start(run_t *r)
     return rc;
 }
 
-/* Replay one event: the timers due at or before it first (the policy's
- * first tick and the timers are armed at the run's first event).
+/* Replay one event: the timers due at or before it first (the caller
+ * has armed them, start_timers, before the run's first event).
  * @return 0, or the first error. */
 static inline int replay_one(run_t *r, const as_event_t *e)
 {
     int rc;
-    if (r->first) {
-        r->first = 0;
-        start_timers(r, e->t_ns);
-    }
     if ((rc = run_timers(r, e->t_ns)) != AS_OK) return rc;
     r->t_now = e->t_ns;
     if ((rc = do_event(r, e)) != AS_OK) {
@@ -937,6 +937,7 @@ static inline int replay_one(run_t *r, const as_event_t *e)
 static int replay_batch(run_t *r, const as_event_t *ev, long got)
 {
     int rc;
+    if (got > 0) start_timers(r, ev[0].t_ns);
     for (long i = 0; i < got; i++) {
         const as_event_t *e = &ev[i];
         if (i + PREFETCH_AHEAD < got) {
@@ -1108,7 +1109,9 @@ static int replay_all(run_t *runs, size_t k, as_trace_reader_t *reader,
         runs[j].rc = replay_start(&runs[j]);
         runs[j].own_s += wall_now() - w;
     }
-    int rc = as_batchring_create(ring, reader, cap, threaded, RING_SLOTS, nsim);
+    int rc = as_batchring_create(ring, reader, cap,
+                                 threaded ? AS_BATCHRING_THREADED : 0,
+                                 RING_SLOTS, nsim);
     if (rc != AS_OK) {
         for (size_t j = 0; j < k; j++)
             if (runs[j].rc == AS_OK) runs[j].rc = rc;
@@ -1538,6 +1541,7 @@ static void run_prog(machine_t *mc, prog_t *p, mkey_t bound)
             p->started = 1;
             if (++mc->running > mc->res->peak_running)
                 mc->res->peak_running = mc->running;
+            start_timers(r, e->t_ns);
         }
         r->rc = replay_one(r, e);
         p->ev_since++;
@@ -1688,7 +1692,8 @@ static void start_prog(machine_t *mc, prog_t *p, as_run_params_t *rp)
         m->threads > 1 && r->rc == AS_OK && !as_predset_needs_symbols(r->preds);
     r->res->threads = threaded ? 2 : 1;
     if (r->rc == AS_OK)
-        r->rc = as_batchring_create(&p->ring, p->reader, BATCH, threaded,
+        r->rc = as_batchring_create(&p->ring, p->reader, BATCH,
+                                    threaded ? AS_BATCHRING_THREADED : 0,
                                     RING_SLOTS, 1);
     if (r->rc != AS_OK) {
         end_prog(mc, p, p->start_ns);
