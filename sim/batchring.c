@@ -23,6 +23,7 @@ struct as_batchring {
     as_batch_t *slot;
     size_t n_slots, batch_events, consumers;
     int threaded, sync, started, stop;
+    int copy_stacks; /* 0: AS_BATCHRING_NO_STACKS */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t ready, space;
@@ -78,9 +79,10 @@ static void fill(as_batchring_t *q, as_batch_t *b)
     while (b->n < q->batch_events) {
         long got =
             as_trace_reader_next_batch(q->rd, b->ev + b->n, AS_BATCH_READ);
-        int rc = got > 0 ? as_stackdefs_absorb(&q->defs, q->rd, b->ev + b->n,
-                                               (size_t)got)
-                         : AS_OK;
+        int rc = got > 0 && q->copy_stacks
+                     ? as_stackdefs_absorb(&q->defs, q->rd, b->ev + b->n,
+                                           (size_t)got)
+                     : AS_OK;
         if (rc == AS_OK) rc = take_samples(q, b);
         if (got > 0) b->n += (size_t)got;
         if (rc != AS_OK || got <= 0) {
@@ -122,14 +124,16 @@ static void *decode_thread(void *arg)
 }
 
 int as_batchring_create(as_batchring_t **out, as_trace_reader_t *rd,
-                        size_t batch_events, int threaded, size_t slots,
+                        size_t batch_events, unsigned flags, size_t slots,
                         size_t consumers)
 {
     *out = NULL;
     as_batchring_t *q = calloc(1, sizeof *q);
     if (!q) return AS_ENOMEM;
+    int threaded = (flags & AS_BATCHRING_THREADED) != 0;
     q->rd = rd;
     q->threaded = threaded;
+    q->copy_stacks = !(flags & AS_BATCHRING_NO_STACKS);
     q->n_slots = threaded ? (slots < 2 ? 2 : slots) : 1;
     q->consumers = threaded ? (consumers ? consumers : 1) : 1;
     q->batch_events =

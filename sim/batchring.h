@@ -9,7 +9,8 @@
  *
  * Every batch is made the same way whatever the threads: the reader is
  * called for AS_BATCH_READ events at a time and after each call the
- * stacks its events name are copied (stackdefs.h) and the samples it met
+ * stacks its events name are copied (stackdefs.h; unless the consumers
+ * asked for none, AS_BATCHRING_NO_STACKS) and the samples it met
  * are moved into the batch and dropped from the reader. So what a
  * simulation sees depends on the trace only, never on how far the decode
  * has run ahead, and the figures are the same with any number of threads.
@@ -44,13 +45,21 @@ typedef struct {
 
 typedef struct as_batchring as_batchring_t;
 
+/* as_batchring_create flags. */
+#define AS_BATCHRING_THREADED 1u /* a decode thread fills the slots */
+#define AS_BATCHRING_NO_STACKS                                                 \
+    2u /* copy no stacks (a consumer that never
+                                     reads them, like the oracle's pre-pass):
+                                     every batch's stacks view is empty */
+
 /* as_batchring_create: batches of `batch_events` (a multiple of
  * AS_BATCH_READ) from rd, which the ring reads alone until destroyed.
- * threaded 0: one consumer, each batch decoded when taken; 1: a decode
- * thread filling `slots` slots ahead of `consumers` consumers.
- * @return 0, AS_ENOMEM, AS_EIO (no thread could start). */
+ * Without AS_BATCHRING_THREADED in flags: one consumer, each batch decoded
+ * when taken; with it: a decode thread filling `slots` slots ahead of
+ * `consumers` consumers. @return 0, AS_ENOMEM, AS_EIO (no thread could
+ * start). */
 int as_batchring_create(as_batchring_t **out, as_trace_reader_t *rd,
-                        size_t batch_events, int threaded, size_t slots,
+                        size_t batch_events, unsigned flags, size_t slots,
                         size_t consumers);
 
 /* as_batchring_next: the next batch for consumer c (waits for it). */

@@ -526,7 +526,11 @@ int as_oracle_build_sized(as_oracle_t *o, as_trace_reader_t *rd,
     }
     long status = 0;
     if (!parallel)
-        rc = as_batchring_create(&ring, rd, AS_BATCH_READ, threads > 1, 4, 1);
+        rc = as_batchring_create(/* classify reads no stacks */
+                                 &ring, rd, AS_BATCH_READ,
+                                 AS_BATCHRING_NO_STACKS |
+                                     (threads > 1 ? AS_BATCHRING_THREADED : 0),
+                                 4, 1);
     for (int last = 0; !parallel && rc == AS_OK && !last;) {
         const as_batch_t *x = as_batchring_next(ring, 0);
         rc = classify(&b, &born, x->ev, x->n);

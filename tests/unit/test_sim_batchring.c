@@ -60,6 +60,7 @@ typedef struct {
     size_t consumer;
     as_event_t *ev; /* EVENTS */
     size_t n, n_samples, batches, bad_stacks;
+    uint32_t max_view; /* the largest stacks view a batch carried */
     uint64_t rss[64];
     int lasts;
 } take_t;
@@ -85,6 +86,7 @@ static void *take_all(void *arg)
                                                             : 3u))
                 t->bad_stacks++;
         }
+        if (b->stacks.n > t->max_view) t->max_view = b->stacks.n;
         for (size_t i = 0; i < b->n_samples && t->n_samples < 64; i++)
             t->rss[t->n_samples++] = b->samples[i].rss_bytes;
         t->batches++;
@@ -142,8 +144,8 @@ static void test_threads_same(void)
      * slots of two reader calls: 4 batches each */
     CU_ASSERT_FATAL(as_trace_reader_rewind(rd) == 0);
     as_batchring_t *q;
-    CU_ASSERT_FATAL(as_batchring_create(&q, rd, 2 * AS_BATCH_READ, 1, 3, 2) ==
-                    0);
+    CU_ASSERT_FATAL(as_batchring_create(&q, rd, 2 * AS_BATCH_READ,
+                                        AS_BATCHRING_THREADED, 3, 2) == 0);
     take_t a = {
         .ring = q, .consumer = 0, .ev = malloc(EVENTS * sizeof(as_event_t))};
     take_t b = {
@@ -164,10 +166,46 @@ static void test_threads_same(void)
     as_trace_reader_close(rd);
 }
 
+/* AS_BATCHRING_NO_STACKS (the oracle's pre-pass): the same events and
+ * samples, threaded or not, and not one stack copied: every batch's view
+ * is empty, so each of the 15,000 allocations finds no copy. */
+static void test_no_stacks(void)
+{
+    const char *path = write_trace();
+    as_trace_reader_t *rd;
+    CU_ASSERT_FATAL(as_trace_reader_open(&rd, path) == 0);
+    take_t ref = {.ev = malloc(EVENTS * sizeof(as_event_t))};
+    CU_ASSERT_FATAL(ref.ev != NULL);
+    CU_ASSERT_FATAL(
+        as_batchring_create(&ref.ring, rd, AS_BATCH_READ, 0, 1, 1) == 0);
+    take_all(&ref);
+    as_batchring_destroy(ref.ring);
+    CU_ASSERT_EQUAL(ref.max_view, 256); /* the first directory: 256 ids */
+    for (unsigned threaded = 0; threaded <= 1; threaded++) {
+        CU_ASSERT_FATAL(as_trace_reader_rewind(rd) == 0);
+        take_t t = {.ev = malloc(EVENTS * sizeof(as_event_t))};
+        CU_ASSERT_FATAL(t.ev != NULL);
+        unsigned flags =
+            AS_BATCHRING_NO_STACKS | (threaded ? AS_BATCHRING_THREADED : 0);
+        CU_ASSERT_FATAL(
+            as_batchring_create(&t.ring, rd, AS_BATCH_READ, flags, 3, 1) == 0);
+        take_all(&t);
+        as_batchring_destroy(t.ring);
+        CU_ASSERT_EQUAL(t.max_view, 0);
+        CU_ASSERT_EQUAL(t.bad_stacks, EVENTS / 2);
+        t.bad_stacks = 0; /* the rest as with the copies */
+        check_one(&t, &ref);
+        free(t.ev);
+    }
+    free(ref.ev);
+    as_trace_reader_close(rd);
+}
+
 int main(void)
 {
     static const as_test_t tests[] = {
         {"a decode thread = the caller's thread", test_threads_same},
+        {"no stack copies: the same events and samples", test_no_stacks},
         {NULL, NULL}};
     return as_test_main("sim_batchring", tests);
 }
