@@ -630,6 +630,30 @@ static inline int col_push(as_trace_writer_t *w, int c, uint64_t v)
     return 0;
 }
 
+/* The one place ids are given out: allocation ev (or realloc ev's new
+ * object) gets the next id, in the order of the events. */
+static inline void assign_id(as_trace_writer_t *w, as_event_t *ev)
+{
+    if (ev->kind == AS_EV_ALLOC)
+        ev->object = w->next_id;
+    else
+        ev->new_object = w->next_id;
+    w->next_id++;
+    w->ch.allocs++;
+}
+
+/* An event at t_ns is in the chunk (either version): the counts and the
+ * last time, then the chunk sealed when full. @return 0 or the error. */
+static inline int event_done(as_trace_writer_t *w, uint64_t t_ns)
+{
+    w->last_t = t_ns;
+    w->ch.last_t_ns = t_ns;
+    w->ch.events++;
+    w->nevents++;
+    w->any_record = 1;
+    return maybe_seal(w);
+}
+
 /* Version 3: the tag is the kind alone; every field goes to its column
  * (encoded when the chunk is sealed). The event was checked by the
  * caller. payload_len grows by the most the event can take on disk. */
@@ -651,21 +675,11 @@ static int event_v3(as_trace_writer_t *w, as_event_t *ev)
             (rc = col_push(w, AS_C_STACK, ev->stack)) ||
             (rc = col_push(w, AS_C_HEIGHT, ev->stack_height)))
             return rc;
-        if (ev->kind == AS_EV_ALLOC)
-            ev->object = w->next_id;
-        else
-            ev->new_object = w->next_id;
-        w->next_id++;
-        w->ch.allocs++;
+        assign_id(w, ev);
     }
     put_tag(w, (uint8_t)ev->kind);
     w->payload_len += 8 * AS_COLUMNS;
-    w->last_t = ev->t_ns;
-    w->ch.last_t_ns = ev->t_ns;
-    w->ch.events++;
-    w->nevents++;
-    w->any_record = 1;
-    return maybe_seal(w);
+    return event_done(w, ev->t_ns);
 }
 
 int as_trace_writer_event(as_trace_writer_t *w, as_event_t *ev)
@@ -735,22 +749,12 @@ int as_trace_writer_event(as_trace_writer_t *w, as_event_t *ev)
         else
             put_v(w, AS_S_HEIGHT, ev->stack_height);
         w->prev_height = ev->stack_height;
-        if (ev->kind == AS_EV_ALLOC)
-            ev->object = w->next_id;
-        else
-            ev->new_object = w->next_id;
-        w->next_id++;
-        w->ch.allocs++;
+        assign_id(w, ev);
     }
     put_tag(w, (uint8_t)tag);
     w->prev_t = ev->t_ns;
     w->prev_thread = ev->thread;
-    w->last_t = ev->t_ns;
-    w->ch.last_t_ns = ev->t_ns;
-    w->ch.events++;
-    w->nevents++;
-    w->any_record = 1;
-    return maybe_seal(w);
+    return event_done(w, ev->t_ns);
 }
 
 int as_trace_writer_sample(as_trace_writer_t *w, const as_mem_sample_t *s)
