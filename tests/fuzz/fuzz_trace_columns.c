@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/trace_header.h"
 #include "traces/codec.h"
 #include "traces/trace.h"
 
@@ -73,15 +74,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *chunk = NULL;
     size_t cap = 0, len = 0;
     if (as_chunk_seal(NULL, 1, raw, n, &h, &chunk, &cap, &len)) return 0;
-    size_t fn = 28 + len;
+    size_t fn = AS_TEST_TRACE_HEADER_BYTES + len;
     uint8_t *file = malloc(fn);
-    memcpy(file, AS_TRACE_MAGIC, 8);
-    as_put_u32(file + 8, 3);
-    as_put_u32(file + 12, 0);
-    as_put_u32(file + 16, 4);
-    as_put_u32(file + 20, 0);
-    as_put_u32(file + 24, as_fnv1a32(file, 24));
-    memcpy(file + 28, chunk, len);
+    as_test_put_trace_header(file, 3);
+    memcpy(file + AS_TEST_TRACE_HEADER_BYTES, chunk, len);
     free(chunk);
     as_trace_reader_t *r;
     if (as_trace_reader_open_mem(&r, "columns", file, fn) == 0) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/trace_header.h"
 #include "traces/codec.h"
 #include "traces/trace.h"
 
@@ -18,12 +19,7 @@
  * chunk) read record by record, then again in batches. */
 static void decode(uint8_t *file, size_t n, uint32_t version)
 {
-    memcpy(file, AS_TRACE_MAGIC, 8);
-    as_put_u32(file + 8, version);
-    as_put_u32(file + 12, 0);
-    as_put_u32(file + 16, 4);
-    as_put_u32(file + 20, 0);
-    as_put_u32(file + 24, as_fnv1a32(file, 24));
+    as_test_put_trace_header(file, version);
     as_trace_reader_t *r;
     if (as_trace_reader_open_mem(&r, "payload", file, n) == 0) {
         as_trace_record_t rec;
@@ -66,9 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t cap = 0, len = 0;
     if (as_chunk_seal(NULL, 1, data + 24, size - 24, &h, &chunk, &cap, &len))
         return 0;
-    size_t n = 28 + len;
+    size_t n = AS_TEST_TRACE_HEADER_BYTES + len;
     uint8_t *file = malloc(n);
-    memcpy(file + 28, chunk, len);
+    memcpy(file + AS_TEST_TRACE_HEADER_BYTES, chunk, len);
     free(chunk);
     for (uint32_t version = 1; version <= AS_TRACE_VERSION; version++)
         decode(file, n, version);

@@ -12,6 +12,7 @@
 #include <zstd.h>
 
 #include "common/error.h"
+#include "tests/trace_header.h"
 #include "tests/unit/testutil.h"
 #include "traces/codec.h"
 #include "traces/trace.h"
@@ -226,12 +227,7 @@ static size_t v3_file(uint8_t *file, const uint8_t *raw, size_t n,
                       uint32_t events, uint32_t allocs, uint64_t t0,
                       uint64_t t1)
 {
-    memcpy(file, AS_TRACE_MAGIC, 8);
-    as_put_u32(file + 8, 3);
-    as_put_u32(file + 12, 0);
-    as_put_u32(file + 16, 4);
-    as_put_u32(file + 20, 0);
-    as_put_u32(file + 24, as_fnv1a32(file, 24));
+    size_t head = as_test_put_trace_header(file, 3);
     as_chunk_header_t h = {0};
     h.events = events;
     h.allocs = allocs;
@@ -241,9 +237,9 @@ static size_t v3_file(uint8_t *file, const uint8_t *raw, size_t n,
     size_t cap = 0, len = 0;
     CU_ASSERT_EQUAL_FATAL(
         as_chunk_seal(NULL, 1, raw, n, &h, &chunk, &cap, &len), 0);
-    memcpy(file + 28, chunk, len);
+    memcpy(file + head, chunk, len);
     free(chunk);
-    return 28 + len;
+    return head + len;
 }
 
 /* expect: decoding a v3 file over raw fails with `code` and `msg`. */

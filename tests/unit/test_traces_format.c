@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "tests/trace_header.h"
 #include "tests/unit/testutil.h"
 #include "traces/codec.h"
 #include "traces/trace.h"
@@ -389,33 +390,21 @@ static void test_writer_rejects(void)
 
 /* ---------------------------------------------------- hand-built files */
 
-/* A file header with no metadata and `version`. */
-static size_t put_header(uint8_t *b, uint32_t version)
-{
-    memcpy(b, AS_TRACE_MAGIC, 8);
-    as_put_u32(b + 8, version);
-    as_put_u32(b + 12, 0);
-    as_put_u32(b + 16, 4);
-    as_put_u32(b + 20, 0);
-    as_put_u32(b + 24, as_fnv1a32(b, 24));
-    return 28;
-}
-
 static void test_wrong_version(void)
 {
     uint8_t b[64];
-    size_t n = put_header(b, 4);
+    size_t n = as_test_put_trace_header(b, 4);
     as_trace_reader_t *r;
     CU_ASSERT_EQUAL(as_trace_reader_open_mem(&r, "v4.ast", b, n), AS_EVERSION);
     CU_ASSERT_PTR_NOT_NULL(strstr(as_trace_reader_error(r),
                                   "v4.ast: offset 8: expected format version "
                                   "1..3, found 4"));
     as_trace_reader_close(r);
-    n = put_header(b, 0);
+    n = as_test_put_trace_header(b, 0);
     CU_ASSERT_EQUAL(as_trace_reader_open_mem(&r, "v0.ast", b, n), AS_EVERSION);
     as_trace_reader_close(r);
     /* version 1 with no chunks and no footer: opens, ends, truncated */
-    n = put_header(b, 1);
+    n = as_test_put_trace_header(b, 1);
     CU_ASSERT_EQUAL_FATAL(as_trace_reader_open_mem(&r, "v1.ast", b, n), 0);
     as_event_t e;
     CU_ASSERT_EQUAL(as_trace_reader_next(r, &e), 0);
@@ -459,7 +448,7 @@ static void test_free_unallocated(void)
     CU_ASSERT_EQUAL_FATAL(
         as_chunk_seal(NULL, 3, raw, sizeof raw, &h, &chunk, &cap, &len), 0);
     uint8_t file[512];
-    size_t n = put_header(file, 1);
+    size_t n = as_test_put_trace_header(file, 1);
     memcpy(file + n, chunk, len);
     as_trace_reader_t *r;
     CU_ASSERT_EQUAL_FATAL(
@@ -494,7 +483,7 @@ static size_t one_chunk_file(uint8_t *file, uint32_t version,
     size_t cap = 0, len = 0;
     CU_ASSERT_EQUAL_FATAL(
         as_chunk_seal(NULL, 3, raw, n, &h, &chunk, &cap, &len), 0);
-    size_t off = put_header(file, version);
+    size_t off = as_test_put_trace_header(file, version);
     memcpy(file + off, chunk, len);
     free(chunk);
     return off + len;
