@@ -78,18 +78,7 @@ fi
 
 # ---- SQLite: a table of 20000 rows, an index, queries, updates, deletes.
 if want sqlite "${only[@]}"; then
-cat >"$tmp/work.sql" <<'SQL'
-CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT, qty INTEGER, note TEXT);
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
-INSERT INTO item SELECT i, 'item-' || i, i % 97, hex(randomblob(16 + i % 64)) FROM n;
-CREATE INDEX item_qty ON item(qty);
-SELECT qty, count(*), sum(length(note)) FROM item GROUP BY qty ORDER BY 3 DESC LIMIT 5;
-UPDATE item SET note = note || note WHERE qty < 20;
-SELECT count(*) FROM item a JOIN item b ON a.qty = b.qty AND b.id = a.id + 97;
-DELETE FROM item WHERE id % 3 = 0;
-SELECT group_concat(name, ',') FROM (SELECT name FROM item ORDER BY note LIMIT 2000);
-VACUUM;
-SQL
+"$here/sqlite_workload.sh" 20000 >"$tmp/work.sql"
 "$allocsim" record "${ropts[@]}" -o "$out/sqlite.ast" -- sqlite3 "$tmp/work.db" ".read $tmp/work.sql" >/dev/null
 check_size "$out/sqlite.ast"
 fi

@@ -117,18 +117,7 @@ del docs, text
 keep = sorted((d for d in back if d["score"] > 50), key=lambda d: d["name"])
 print(len(back), len(index), len(keep))
 PY
-cat >"$tmp/work.sql" <<'SQL'
-CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT, qty INTEGER, note TEXT);
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
-INSERT INTO item SELECT i, 'item-' || i, i % 97, hex(randomblob(16 + i % 64)) FROM n;
-CREATE INDEX item_qty ON item(qty);
-SELECT qty, count(*), sum(length(note)) FROM item GROUP BY qty ORDER BY 3 DESC LIMIT 5;
-UPDATE item SET note = note || note WHERE qty < 20;
-SELECT count(*) FROM item a JOIN item b ON a.qty = b.qty AND b.id = a.id + 97;
-DELETE FROM item WHERE id % 3 = 0;
-SELECT length(group_concat(name, ',')) FROM (SELECT name FROM item ORDER BY note LIMIT 5000);
-VACUUM;
-SQL
+"$here/../../data/sqlite_workload.sh" 20000 --sort 5000 --length >"$tmp/work.sql"
 # A C file of 60 functions with loops, switches and string tables: enough
 # for cc1's obstacks and GC heap to grow to several MiB at -O2.
 python3 - "$tmp/gen.c" <<'PY'

@@ -43,16 +43,8 @@ for d in back:
         index.setdefault(t[:4], []).append(d["id"])
 print(len(back), len(index))
 PY
-cat >"$tmp/work.sql" <<'SQL'
-CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT, qty INTEGER, note TEXT);
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
-INSERT INTO item SELECT i, 'item-' || i, i % 97, hex(randomblob(16 + i % 64)) FROM n;
-CREATE INDEX item_qty ON item(qty);
-SELECT qty, count(*), sum(length(note)) FROM item GROUP BY qty ORDER BY 3 DESC LIMIT 5;
-UPDATE item SET note = note || note WHERE qty < 20;
-DELETE FROM item WHERE id % 3 = 0;
-SELECT count(*) FROM (SELECT name FROM item ORDER BY note);
-SQL
+"$here/../../data/sqlite_workload.sh" 100000 --no-join --sort all --no-vacuum \
+  >"$tmp/work.sql"
 
 # timeit: median wall seconds and median CPU seconds (user+sys of the whole
 # process tree: program, collector or heaptrack_interpret, compressor) of
