@@ -10,12 +10,8 @@
 # be ...", exit 2, and no output file.
 # Args: build dir, allocsim binary, source dir.
 set -u
-A=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/checklib.sh"
 cd "$T" || exit 1
-fail=0
-bad() { echo "FAIL $*"; fail=1; }
 
 # expect NAME RC PATTERN -- command...: exit status RC, PATTERN (grep -E)
 # in stdout+stderr (empty: not checked).

@@ -5,13 +5,10 @@
 # --param NAME.KEY= names, all read from the binary; and `allocsim --list`
 # agrees with what `allocsim run --help` documents.
 set -u
-A=$2 SRC=$3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
+. "$(dirname "$0")/checklib.sh"
 
 # shellcheck source=/dev/null
-source "$SRC/docs/completion/allocsim.bash" || { echo "FAIL: source"; exit 1; }
+source "$S/docs/completion/allocsim.bash" || { echo "FAIL: source"; exit 1; }
 spec=$(complete -p allocsim 2>&1)
 if [[ $spec == *"-F _allocsim"*allocsim ]]; then echo "ok   complete -p: $spec"; else
   echo "FAIL complete -p allocsim: $spec"; fail=1; fi

@@ -34,37 +34,22 @@
 #     measured deviations when this was written: peak -0.1%, mean +4.8%.
 # No wall-clock assertion. Exit 77 where the preload library is not built.
 set -uo pipefail
-build=$(realpath "$1")
-src=$3
-lib=$build/malloc/liballocsim_malloc.so
-if [[ ! -r $lib || ! -x $build/malloc/fidelity_target ||
-  ! -r $build/bench/libfidelity_touch.so ||
-  ! -r $build/traces/record/liballocsim_record.so ]]; then
-  echo "skipped: liballocsim_malloc.so, the recorder or fidelity_target is" \
-    "not built here (sanitizer build: ASan replaces malloc)"
-  exit 77
-fi
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() {
-  echo "FAIL $*"
-  fail=1
-}
+. "$(dirname "$0")/checklib.sh"
+skip_unless_recorder "$B/malloc/liballocsim_malloc.so" \
+  "$B/malloc/fidelity_target" "$B/bench/libfidelity_touch.so"
 
-FID_KEEP=$tmp/k bash "$src/bench/fidelity/run.sh" "$build" tcmalloc target \
-  >"$tmp/table" 2>"$tmp/err"
+FID_KEEP=$T/k bash "$S/bench/fidelity/run.sh" "$B" tcmalloc target \
+  >"$T/table" 2>"$T/err"
 rc=$?
 if [[ $rc == 0 ]]; then ok "bench/fidelity/run.sh exit 0"; else
-  bad "bench/fidelity/run.sh exit $rc: $(cat "$tmp/err")"
+  bad "bench/fidelity/run.sh exit $rc: $(cat "$T/err")"
 fi
-if grep -q '^| target | tcmalloc | ' "$tmp/table"; then ok "table row"; else
-  bad "no table row: $(cat "$tmp/table")"
+if grep -q '^| target | tcmalloc | ' "$T/table"; then ok "table row"; else
+  bad "no table row: $(cat "$T/table")"
 fi
 
 for mode in plain touch; do
-  d=$tmp/k/target-tcmalloc
+  d=$T/k/target-tcmalloc
   [[ $mode == touch ]] && d=$d-touch
   info=$("$2" info "$d/trace.ast" 2>&1)
   if grep -q 'record.lost_records = 0$' <<<"$info" &&

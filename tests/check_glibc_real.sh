@@ -19,10 +19,10 @@
 # Skipped (77) when the C library is not glibc 2.36 (the model is of 2.36)
 # or in the sanitizer build (ASan replaces malloc).
 set -u
-build=$1 allocsim=$2
-cmp=$build/tests/glibc_compare
+. "$(dirname "$0")/checklib.sh"
+cmp=$B/tests/glibc_compare
 [[ -x $cmp ]] || { echo "skip: $cmp not built"; exit 77; }
-if grep -q '^ALLOCSIM_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
+if grep -q '^ALLOCSIM_SANITIZE:BOOL=ON' "$B/CMakeCache.txt" 2>/dev/null; then
   echo "skip: sanitizer build (ASan's malloc is not glibc's)"
   exit 77
 fi
@@ -31,44 +31,41 @@ ver=$(getconf GNU_LIBC_VERSION 2>/dev/null)
 # nothing from the caller's environment may tune or replace glibc's malloc
 unset GLIBC_TUNABLES LD_PRELOAD GLIBC_COMPARE_ALIGN GLIBC_COMPARE_THREADS \
   GLIBC_COMPARE_ADDRS $(env | sed -n 's/^\(MALLOC_[A-Z_]*\)=.*/\1/p')
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
 
 # compare NAME TUNABLES SEED OPS EVERY SLOTS [model params...]
 compare() {
   local name=$1 tun=$2 seed=$3 ops=$4 every=$5 slots=$6
   shift 6
-  GLIBC_TUNABLES=$tun "$cmp" real "$seed" "$ops" "$every" "$slots" >"$tmp/real" ||
+  GLIBC_TUNABLES=$tun "$cmp" real "$seed" "$ops" "$every" "$slots" >"$T/real" ||
     { echo "FAIL: $name: real run failed"; fail=1; return; }
-  "$cmp" model "$seed" "$ops" "$every" "$slots" "$@" >"$tmp/model" ||
+  "$cmp" model "$seed" "$ops" "$every" "$slots" "$@" >"$T/model" ||
     { echo "FAIL: $name: model run failed (or its check hook)"; fail=1; return; }
   local n
-  n=$(wc -l <"$tmp/real")
+  n=$(wc -l <"$T/real")
   if [[ $n -lt 10 ]]; then
     echo "FAIL: $name: only $n points"
     fail=1
-  elif ! diff "$tmp/real" "$tmp/model" >"$tmp/diff"; then
+  elif ! diff "$T/real" "$T/model" >"$T/diff"; then
     echo "FAIL: $name: model differs from glibc (ops arena ordblks smblks hblks hblkhd fsmblks uordblks fordblks keepcost):"
-    head -6 "$tmp/diff"
+    head -6 "$T/diff"
     fail=1
   else
     # the sequence must exercise what it claims to: mmapped chunks, fastbins
     # (unless off), free chunks in bins
     local mm
-    mm=$(awk '$5 > m { m = $5 } END { print m + 0 }' "$tmp/real")
-    echo "ok   $name: $n points equal (up to $mm mmapped chunks, final: $(tail -1 "$tmp/real"))"
+    mm=$(awk '$5 > m { m = $5 } END { print m + 0 }' "$T/real")
+    echo "ok   $name: $n points equal (up to $mm mmapped chunks, final: $(tail -1 "$T/real"))"
     [[ $mm -gt 0 ]] || { echo "FAIL: $name: no mmapped chunk ever"; fail=1; }
   fi
 }
 
 # The comparison can fail: a model one tcache entry short must differ.
-if ! "$cmp" real 1 60000 1000 2000 >"$tmp/real" ||
-  ! "$cmp" model 1 60000 1000 2000 tcache_count=6 >"$tmp/model" ||
-  [[ ! -s $tmp/model ]]; then
+if ! "$cmp" real 1 60000 1000 2000 >"$T/real" ||
+  ! "$cmp" model 1 60000 1000 2000 tcache_count=6 >"$T/model" ||
+  [[ ! -s $T/model ]]; then
   echo "FAIL: self-test runs"
   fail=1
-elif diff -q "$tmp/real" "$tmp/model" >/dev/null; then
+elif diff -q "$T/real" "$T/model" >/dev/null; then
   echo "FAIL: self-test: tcache_count=6 gives glibc's figures, so the comparison proves nothing"
   fail=1
 else
@@ -99,10 +96,10 @@ compare "trim at every free" "glibc.malloc.trim_threshold=0:glibc.malloc.top_pad
 # The same through a trace and `allocsim run`: op i at t = 1000 i + 500 ns,
 # samples every 1000 ops (1 ms) see the state after 1000 k ops.
 seed=9 ops=40000 every=1000
-"$cmp" real $seed $ops $every 1500 >"$tmp/real"
-"$cmp" text $seed $ops $every 1500 >"$tmp/t.txt" &&
-  "$allocsim" import -f text "$tmp/t.txt" -o "$tmp/t.ast" >/dev/null &&
-  "$allocsim" run -q -p glibc --sample-interval 1ms "$tmp/t.ast" -o "$tmp/run" >/dev/null ||
+"$cmp" real $seed $ops $every 1500 >"$T/real"
+"$cmp" text $seed $ops $every 1500 >"$T/t.txt" &&
+  "$A" import -f text "$T/t.txt" -o "$T/t.ast" >/dev/null &&
+  "$A" run -q -p glibc --sample-interval 1ms "$T/t.ast" -o "$T/run" >/dev/null ||
   { echo "FAIL: import or run of the trace failed"; exit 1; }
 # policy_series.csv: t_ns then the mallinfo columns in glibc_compare's
 # order (t_ns counts from the first event, at 500 ns); the samples at whole
@@ -111,13 +108,13 @@ seed=9 ops=40000 every=1000
 awk -F, -v ops=$ops 'NR > 1 && $1 > 0 && ($1 % 1000000 == 0 || $1 == 1000 * ops - 1000) {
   n = $1 % 1000000 == 0 ? $1 / 1000 : ops
   printf "%d", n; for (i = 2; i <= 10; i++) printf " %d", $i; print "" }' \
-  "$tmp/run/policy_series.csv" >"$tmp/series"
-if [[ $(wc -l <"$tmp/series") -ne $((ops / every)) ]]; then
-  echo "FAIL: trace replay: policy_series.csv has $(wc -l <"$tmp/series") samples, expected $((ops / every))"
+  "$T/run/policy_series.csv" >"$T/series"
+if [[ $(wc -l <"$T/series") -ne $((ops / every)) ]]; then
+  echo "FAIL: trace replay: policy_series.csv has $(wc -l <"$T/series") samples, expected $((ops / every))"
   fail=1
-elif ! diff "$tmp/real" "$tmp/series" >"$tmp/diff"; then
+elif ! diff "$T/real" "$T/series" >"$T/diff"; then
   echo "FAIL: trace replay: allocsim run's mallinfo columns differ from glibc:"
-  head -6 "$tmp/diff"
+  head -6 "$T/diff"
   fail=1
 else
   echo "ok   trace replay: $((ops / every)) samples of policy_series.csv equal glibc's mallinfo2"

@@ -7,29 +7,8 @@
 # the message, and that no earlier file changed.
 # Arguments: BUILD_DIR ALLOCSIM SOURCE_DIR
 set -u
-A=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fail=1; }
-check() { # check NAME EXPECTED_RC GREP_PATTERN -- command...
-    local name=$1 want=$2 pat=$3
-    shift 4
-    timeout 120 "$@" >"$T/out" 2>"$T/err"
-    local rc=$?
-    if [ "$rc" != "$want" ]; then
-        bad "$name: exit $rc, wanted $want"
-        cat "$T/out" "$T/err"
-        return
-    fi
-    if [ -n "$pat" ] && ! grep -qE -e "$pat" "$T/out" "$T/err"; then
-        bad "$name: output lacks /$pat/"
-        cat "$T/out" "$T/err"
-        return
-    fi
-    ok "$name"
-}
+CHECK_TIMEOUT=120 # every check: a hang is a failure
+. "$(dirname "$0")/checklib.sh"
 text() { # text NAME LINES... : import a text trace to $T/NAME.ast
     local n=$1
     shift

@@ -9,11 +9,9 @@
 # left byte for byte as it was.
 # Args: build dir, allocsim binary, source dir.
 set -u
-B=$1; A=$2; S=$3
+CHECK_TMP_IN_BUILD=1
+. "$(dirname "$0")/checklib.sh"
 H=$S/tests/data/hostile
-T=$(mktemp -d "$B/check_hostile_import.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 
 echo "precious earlier result" > "$T/keep.ast"
 keep_sum=$(cksum < "$T/keep.ast")
@@ -24,10 +22,10 @@ expect_err() {
   local fmt=$1 in=$2 pat=$3 rc before
   before=$(ls -a "$T" | grep -vx err)
   "$A" import --format "$fmt" "$in" -o "$T/keep.ast" 2> "$T/err"; rc=$?
-  [ $rc -eq 2 ] || fail "$in: exit $rc, expected 2 ($(cat "$T/err"))"
-  grep -qE "$pat" "$T/err" || fail "$in: message '$(cat "$T/err")' !~ $pat"
-  [ "$(cksum < "$T/keep.ast")" = "$keep_sum" ] || fail "$in: keep.ast changed"
-  [ "$(ls -a "$T" | grep -vx err)" = "$before" ] || fail "$in: left $(ls "$T")"
+  [ $rc -eq 2 ] || die "$in: exit $rc, expected 2 ($(cat "$T/err"))"
+  grep -qE "$pat" "$T/err" || die "$in: message '$(cat "$T/err")' !~ $pat"
+  [ "$(cksum < "$T/keep.ast")" = "$keep_sum" ] || die "$in: keep.ast changed"
+  [ "$(ls -a "$T" | grep -vx err)" = "$before" ] || die "$in: left $(ls "$T")"
 }
 
 # --- files cut short -------------------------------------------------------
@@ -41,7 +39,7 @@ for ((n = 1; n < size; n++)); do
   expect_err heaptrack "$T/cut.txt" "cut\.txt:[0-9]+: expected a line ending in a newline, found the end of the file at byte $n .*cut short"
   cuts=$((cuts + 1))
 done
-[ $cuts -gt 100 ] || fail "only $cuts mid-line cuts tried"
+[ $cuts -gt 100 ] || die "only $cuts mid-line cuts tried"
 # every cut of the interpreted file, at line ends too: its trailer is gone
 size=$(wc -c < "$interp")
 for ((n = 1; n < size; n++)); do
@@ -68,15 +66,15 @@ expect_err heaptrack "$H/ht_tick_max.txt" "ht_tick_max\.txt:6: expected 'c' elap
 expect_err mtrace "$H/mt_size_17_digits.txt" "mt_size_17_digits\.txt:2: expected a hex number below 2\^64 in '\+ 0xPTR 0xSIZE'"
 
 # --- free(NULL) is a no-op -------------------------------------------------
-"$A" import --format heaptrack "$H/ht_free_null.txt" -o "$T/out1.ast" || fail "free null import"
+"$A" import --format heaptrack "$H/ht_free_null.txt" -o "$T/out1.ast" || die "free null import"
 "$A" cat "$T/out1.ast" | grep -E '^(a|f) ' > "$T/ev.txt"
 printf 'a 2500000 0 0 0 16 0 1\nf 7500000 0 0 0\n' | cmp -s - "$T/ev.txt" \
-  || fail "heaptrack free(NULL): $(cat "$T/ev.txt")"
-"$A" cat "$T/out1.ast" | grep -q '^meta import.unmatched_frees 0$' || fail "unmatched count"
+  || die "heaptrack free(NULL): $(cat "$T/ev.txt")"
+"$A" cat "$T/out1.ast" | grep -q '^meta import.unmatched_frees 0$' || die "unmatched count"
 for m in mt_free_0x0 mt_free_nil; do
-  "$A" import --format mtrace "$H/$m.txt" -o "$T/out2.ast" || fail "$m import"
+  "$A" import --format mtrace "$H/$m.txt" -o "$T/out2.ast" || die "$m import"
   "$A" cat "$T/out2.ast" | grep -E '^(a|f) ' > "$T/ev.txt"
-  printf 'a 0 0 0 0 16 0 0\nf 1 0 0 0\n' | cmp -s - "$T/ev.txt" || fail "$m: $(cat "$T/ev.txt")"
+  printf 'a 0 0 0 0 16 0 0\nf 1 0 0 0\n' | cmp -s - "$T/ev.txt" || die "$m: $(cat "$T/ev.txt")"
   rm -f "$T/out2.ast"
 done
 
@@ -84,10 +82,10 @@ done
 # 40 rounds of "- 0", "- 0", "+ 10 1 ADDR": the frees of NULL underflowed
 # the live map's count and every insert then doubled the table
 /usr/bin/time -f "%M" -o "$T/rss" "$A" import --format heaptrack \
-  "$H/ht_free_null_oom.txt" -o "$T/out3.ast" || fail "free-null OOM file: exit $?"
+  "$H/ht_free_null_oom.txt" -o "$T/out3.ast" || die "free-null OOM file: exit $?"
 "$A" info "$T/out3.ast" | grep -q '^events            40 (40 allocs, 0 frees, 0 reallocs)$' \
-  || fail "free-null OOM file: $("$A" info "$T/out3.ast" | grep ^events)"
-[ "$(tail -1 "$T/rss")" -lt 200000 ] || fail "free-null OOM file: $(tail -1 "$T/rss") KB"
+  || die "free-null OOM file: $("$A" info "$T/out3.ast" | grep ^events)"
+[ "$(tail -1 "$T/rss")" -lt 200000 ] || die "free-null OOM file: $(tail -1 "$T/rss") KB"
 # the libFuzzer inputs (first byte: the target's selector): they end
 # mid-line, so they are now truncation errors; completed with a newline
 # they import in bounded memory
@@ -97,7 +95,7 @@ for b in 1 2; do
   echo >> "$T/fz.txt"
   /usr/bin/time -f "%M" -o "$T/rss" "$A" import --format heaptrack "$T/fz.txt" \
     -o "$T/out4.ast" 2> /dev/null
-  [ "$(tail -1 "$T/rss")" -lt 200000 ] || fail "fuzz OOM input $b: $(tail -1 "$T/rss") KB"
+  [ "$(tail -1 "$T/rss")" -lt 200000 ] || die "fuzz OOM input $b: $(tail -1 "$T/rss") KB"
   rm -f "$T/out4.ast"
 done
 
@@ -113,23 +111,23 @@ for ((n = 1; n < lines; n++)); do
   last=$(tail -1 "$T/lcut.txt" | cut -c1)
   "$A" import --format heaptrack "$T/lcut.txt" -o "$T/lcut.ast" 2> "$T/err"; rc=$?
   case $last in
-  c | R) [ $rc -eq 0 ] || fail "line cut $n (ends on '$last'): exit $rc" ;;
+  c | R) [ $rc -eq 0 ] || die "line cut $n (ends on '$last'): exit $rc" ;;
   *)
     # the header alone has no record of either kind: an error, exit 2
     if ! grep -q '^[x+m]' "$T/lcut.txt"; then
-      [ $rc -eq 2 ] || fail "line cut $n (header only): exit $rc"; continue
+      [ $rc -eq 2 ] || die "line cut $n (header only): exit $rc"; continue
     fi
-    [ $rc -eq 3 ] || fail "line cut $n (ends on '$last'): exit $rc, expected 3"
+    [ $rc -eq 3 ] || die "line cut $n (ends on '$last'): exit $rc, expected 3"
     grep -q "lcut.txt:$n: expected the closing 'c' and 'R' records" "$T/err" \
-      || fail "line cut $n: message $(cat "$T/err")"
+      || die "line cut $n: message $(cat "$T/err")"
     "$A" info "$T/lcut.ast" | grep -q 'import.truncated' \
-      || fail "line cut $n: trace not marked import.truncated"
+      || die "line cut $n: trace not marked import.truncated"
     "$A" import --allow-truncated --format heaptrack "$T/lcut.txt" \
-      -o "$T/lcut2.ast" 2> /dev/null || fail "line cut $n: --allow-truncated exit $?"
+      -o "$T/lcut2.ast" 2> /dev/null || die "line cut $n: --allow-truncated exit $?"
     detected=$((detected + 1)) ;;
   esac
 done
-[ $detected -gt 0 ] || fail "no line cut detected"
+[ $detected -gt 0 ] || die "no line cut detected"
 rm -f "$T/lcut.txt" "$T/lcut.ast" "$T/lcut2.ast"
 
 # --- 40,000 consecutive pcs (was quadratic in the pointer map) -------------
@@ -139,26 +137,26 @@ rm -f "$T/lcut.txt" "$T/lcut.ast" "$T/lcut2.ast"
                for (k = 1; k <= 40000; k++) printf "+ 40 %x %x\n", k, 65536 + k * 64 }'
   printf 'c 1\nR 1\n' # the closing tick and RSS sample of a complete file
 } > "$T/dense.txt"
-"$A" import --format heaptrack "$T/dense.txt" -o "$T/dense.ast" || fail "dense pcs import"
+"$A" import --format heaptrack "$T/dense.txt" -o "$T/dense.ast" || die "dense pcs import"
 "$A" info "$T/dense.ast" | grep -q '^stacks, frames    40000, 40000$' \
-  || fail "dense pcs: $("$A" info "$T/dense.ast" | grep ^stacks)"
+  || die "dense pcs: $("$A" info "$T/dense.ast" | grep ^stacks)"
 
 # --- escape sequences in a trace never reach the terminal --------------------
-"$A" import --format text "$H/text_escape_meta.txt" -o "$T/esc.ast" || fail "escape import"
-"$A" info "$T/esc.ast" > "$T/info.txt" || fail "info"
-LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$T/info.txt" && fail "info printed a control byte"
-grep -qF 'evil = \x1b]0;PWNED\x07\x1b[2J\x1b[31mred' "$T/info.txt" || fail "info: $(grep evil "$T/info.txt")"
-"$A" info --json "$T/esc.ast" > "$T/info.json" || fail "info --json"
+"$A" import --format text "$H/text_escape_meta.txt" -o "$T/esc.ast" || die "escape import"
+"$A" info "$T/esc.ast" > "$T/info.txt" || die "info"
+LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$T/info.txt" && die "info printed a control byte"
+grep -qF 'evil = \x1b]0;PWNED\x07\x1b[2J\x1b[31mred' "$T/info.txt" || die "info: $(grep evil "$T/info.txt")"
+"$A" info --json "$T/esc.ast" > "$T/info.json" || die "info --json"
 python3 -c 'import json, sys
 m = json.load(open(sys.argv[1]))["meta"]["evil"]
-sys.exit(m != "\\x1b]0;PWNED\\x07\\x1b[2J\\x1b[31mred")' "$T/info.json" || fail "info --json: $(cat "$T/info.json")"
-"$A" cat "$T/esc.ast" > "$T/cat.txt" || fail "cat"
-LC_ALL=C grep -q '[^ -~]' "$T/cat.txt" && fail "cat printed a byte outside printable ASCII"
-grep -qxF 'meta evil %1B]0;PWNED%07%1B[2J%1B[31mred' "$T/cat.txt" || fail "cat: $(cat "$T/cat.txt")"
+sys.exit(m != "\\x1b]0;PWNED\\x07\\x1b[2J\\x1b[31mred")' "$T/info.json" || die "info --json: $(cat "$T/info.json")"
+"$A" cat "$T/esc.ast" > "$T/cat.txt" || die "cat"
+LC_ALL=C grep -q '[^ -~]' "$T/cat.txt" && die "cat printed a byte outside printable ASCII"
+grep -qxF 'meta evil %1B]0;PWNED%07%1B[2J%1B[31mred' "$T/cat.txt" || die "cat: $(cat "$T/cat.txt")"
 # a bad line quoting control bytes: the message is escaped
 printf 'v 10400 3\nQ\033[2J\n' > "$T/q.txt"
 expect_err heaptrack "$T/q.txt" "q\.txt:2: expected a record type followed by a space, found 'Q\\\\x1b\[2J'"
-LC_ALL=C grep -q $'\x1b' "$T/err" && fail "an ESC byte reached stderr"
+LC_ALL=C grep -q $'\x1b' "$T/err" && die "an ESC byte reached stderr"
 # a hostile symbol in a mispredicted site: summary.json stays valid UTF-8
 # and spells the bytes escaped
 cat > "$T/site.txt" <<'TXT'
@@ -169,12 +167,12 @@ f 2000000000 0 0 0
 a 2000000001 0 0 1 64 0 1
 f 2000000002 0 0 1
 TXT
-"$A" import --format text "$T/site.txt" -o "$T/site.ast" || fail "site import"
+"$A" import --format text "$T/site.txt" -o "$T/site.ast" || die "site import"
 "$A" run --policy llama --predictor adversarial -q "$T/site.ast" -o "$T/site" \
-  > /dev/null 2>&1 || fail "site run"
+  > /dev/null 2>&1 || die "site run"
 python3 -c 'import json, sys
 d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
 w = d["predictions"]["top_mispredicted_sites"][0]["where"]
 sys.exit(w != "sym\\x1b]0;X\\x07\\x9b\\xffend")' "$T/site/summary.json" \
-  || fail "site name in summary.json: $(grep -a where "$T/site/summary.json")"
+  || die "site name in summary.json: $(grep -a where "$T/site/summary.json")"
 echo "ok"

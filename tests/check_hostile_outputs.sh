@@ -7,14 +7,7 @@
 # temporary directory (never /dev itself); without the privilege to do so
 # those cases are skipped with a note.
 set -uo pipefail
-allocsim=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() {
-  echo "FAIL: $*"
-  fails=$((fails + 1))
-}
+. "$(dirname "$0")/checklib.sh"
 
 # snap PATH: type, inode, mode, device numbers, link target and checksum
 # of PATH itself (a symlink is described, not followed).
@@ -31,171 +24,171 @@ snap() {
   echo "$s"
 }
 # expect NAME RC_WANTED MESSAGE_RE -- CMD...: run CMD (stderr kept in
-# $tmp/err) and check its exit code and, when MESSAGE_RE is not empty, that
+# $T/err) and check its exit code and, when MESSAGE_RE is not empty, that
 # stderr matches it.
 expect() {
   local name=$1 want=$2 re=$3
   shift 4
-  "$@" >"$tmp/out" 2>"$tmp/err"
+  "$@" >"$T/out" 2>"$T/err"
   local rc=$?
-  [[ $rc == "$want" ]] || fail "$name: exit $rc, expected $want ($(head -c 300 "$tmp/err"))"
-  if [[ -n $re ]] && ! grep -Eq -- "$re" "$tmp/err"; then
-    fail "$name: stderr lacks /$re/: $(head -c 300 "$tmp/err")"
+  [[ $rc == "$want" ]] || bad "$name: exit $rc, expected $want ($(head -c 300 "$T/err"))"
+  if [[ -n $re ]] && ! grep -Eq -- "$re" "$T/err"; then
+    bad "$name: stderr lacks /$re/: $(head -c 300 "$T/err")"
   fi
 }
 # unchanged NAME PATH BEFORE: PATH's snapshot is still BEFORE.
 unchanged() {
   local now
   now=$(snap "$2")
-  [[ $now == "$3" ]] || fail "$1: $2 changed: '$3' -> '$now'"
+  [[ $now == "$3" ]] || bad "$1: $2 changed: '$3' -> '$now'"
 }
 no_temporaries() {
   local left
-  left=$(find "$tmp" -name '*.tmp' | head -3)
-  [[ -z $left ]] || fail "$1: temporaries left behind: $left"
+  left=$(find "$T" -name '*.tmp' | head -3)
+  [[ -z $left ]] || bad "$1: temporaries left behind: $left"
 }
 
-gen() { "$allocsim" gen server-mix --events 1000 "$@"; }
-gen -o "$tmp/ref.ast" || { echo "FAIL: gen"; exit 1; }
+gen() { "$A" gen server-mix --events 1000 "$@"; }
+gen -o "$T/ref.ast" || { echo "FAIL: gen"; exit 1; }
 
 # --- character device: written in place, never replaced (01)
-if mknod "$tmp/null" c 1 3 2>/dev/null && mknod "$tmp/full" c 1 7 2>/dev/null; then
-  chmod 666 "$tmp/null" "$tmp/full"
-  b=$(snap "$tmp/null")
-  expect "gen -o device" 0 "" -- gen -o "$tmp/null"
-  unchanged "gen -o device" "$tmp/null" "$b"
-  ln -s "$tmp/null" "$tmp/link-null"
-  bl=$(snap "$tmp/link-null")
-  expect "gen -o symlink to device" 0 "" -- gen -o "$tmp/link-null"
-  unchanged "gen -o symlink to device" "$tmp/link-null" "$bl"
-  unchanged "gen -o symlink to device" "$tmp/null" "$b"
+if mknod "$T/null" c 1 3 2>/dev/null && mknod "$T/full" c 1 7 2>/dev/null; then
+  chmod 666 "$T/null" "$T/full"
+  b=$(snap "$T/null")
+  expect "gen -o device" 0 "" -- gen -o "$T/null"
+  unchanged "gen -o device" "$T/null" "$b"
+  ln -s "$T/null" "$T/link-null"
+  bl=$(snap "$T/link-null")
+  expect "gen -o symlink to device" 0 "" -- gen -o "$T/link-null"
+  unchanged "gen -o symlink to device" "$T/link-null" "$bl"
+  unchanged "gen -o symlink to device" "$T/null" "$b"
   # a full disk: the write fails, exit 1, the device is still a device
-  bf=$(snap "$tmp/full")
-  expect "gen -o full device" 1 "No space left on device" -- gen -o "$tmp/full"
-  unchanged "gen -o full device" "$tmp/full" "$bf"
+  bf=$(snap "$T/full")
+  expect "gen -o full device" 1 "No space left on device" -- gen -o "$T/full"
+  unchanged "gen -o full device" "$T/full" "$bf"
   # standard output onto a full disk, in every command that prints (15)
-  "$allocsim" gen server-mix --events 1000 -o "$tmp/s.ast"
-  for cmd in "info $tmp/s.ast" "info --json $tmp/s.ast" "cat $tmp/s.ast" \
+  "$A" gen server-mix --events 1000 -o "$T/s.ast"
+  for cmd in "info $T/s.ast" "info --json $T/s.ast" "cat $T/s.ast" \
     "--help" "--version" "gen --help" "info --help" "run --help" \
     "cat --help" "import --help" "record --help"; do
     # shellcheck disable=SC2086
-    "$allocsim" $cmd >"$tmp/full" 2>"$tmp/err"
+    "$A" $cmd >"$T/full" 2>"$T/err"
     rc=$?
-    [[ $rc == 1 ]] || fail "allocsim $cmd > full: exit $rc, expected 1"
-    grep -q "standard output: No space left on device" "$tmp/err" ||
-      fail "allocsim $cmd > full: no message: $(cat "$tmp/err")"
+    [[ $rc == 1 ]] || bad "allocsim $cmd > full: exit $rc, expected 1"
+    grep -q "standard output: No space left on device" "$T/err" ||
+      bad "allocsim $cmd > full: no message: $(cat "$T/err")"
   done
-  unchanged "stdout > full" "$tmp/full" "$bf"
-  rm -f "$tmp/s.ast"
+  unchanged "stdout > full" "$T/full" "$bf"
+  rm -f "$T/s.ast"
 else
   echo "note: mknod not permitted here: device cases skipped"
 fi
 
 # --- symlinks are followed: the link stays, its target gets the output
-gen --seed 7 -o "$tmp/target.ast"
-ln -s target.ast "$tmp/link.ast"
-bl=$(snap "$tmp/link.ast")
-ino=$(stat -c %i "$tmp/target.ast")
-expect "gen -o symlink" 0 "" -- gen -o "$tmp/link.ast"
-unchanged "gen -o symlink" "$tmp/link.ast" "$bl"
-cmp -s "$tmp/ref.ast" "$tmp/target.ast" || fail "gen -o symlink: target lacks the new trace"
-[[ $(stat -c %i "$tmp/target.ast") != "$ino" ]] ||
-  fail "gen -o symlink: target rewritten in place (expected a renamed temporary)"
+gen --seed 7 -o "$T/target.ast"
+ln -s target.ast "$T/link.ast"
+bl=$(snap "$T/link.ast")
+ino=$(stat -c %i "$T/target.ast")
+expect "gen -o symlink" 0 "" -- gen -o "$T/link.ast"
+unchanged "gen -o symlink" "$T/link.ast" "$bl"
+cmp -s "$T/ref.ast" "$T/target.ast" || bad "gen -o symlink: target lacks the new trace"
+[[ $(stat -c %i "$T/target.ast") != "$ino" ]] ||
+  bad "gen -o symlink: target rewritten in place (expected a renamed temporary)"
 # a chain of two links, and a dangling link (its target is created)
-ln -s link.ast "$tmp/link2.ast"
-expect "gen -o link chain" 0 "" -- gen -o "$tmp/link2.ast"
-[[ -L $tmp/link2.ast && -L $tmp/link.ast ]] || fail "gen -o link chain: a link was replaced"
-ln -s new.ast "$tmp/dangling.ast"
-expect "gen -o dangling link" 0 "" -- gen -o "$tmp/dangling.ast"
-[[ -L $tmp/dangling.ast ]] || fail "gen -o dangling link: the link was replaced"
-cmp -s "$tmp/ref.ast" "$tmp/new.ast" || fail "gen -o dangling link: target not created"
-ln -s loop1 "$tmp/loop2"
-ln -s loop2 "$tmp/loop1"
-expect "gen -o link loop" 2 "too many levels of symbolic links" -- gen -o "$tmp/loop1"
+ln -s link.ast "$T/link2.ast"
+expect "gen -o link chain" 0 "" -- gen -o "$T/link2.ast"
+[[ -L $T/link2.ast && -L $T/link.ast ]] || bad "gen -o link chain: a link was replaced"
+ln -s new.ast "$T/dangling.ast"
+expect "gen -o dangling link" 0 "" -- gen -o "$T/dangling.ast"
+[[ -L $T/dangling.ast ]] || bad "gen -o dangling link: the link was replaced"
+cmp -s "$T/ref.ast" "$T/new.ast" || bad "gen -o dangling link: target not created"
+ln -s loop1 "$T/loop2"
+ln -s loop2 "$T/loop1"
+expect "gen -o link loop" 2 "too many levels of symbolic links" -- gen -o "$T/loop1"
 # permission bits of a replaced file are kept
-chmod 640 "$tmp/target.ast"
-gen --seed 3 -o "$tmp/target.ast"
-[[ $(stat -c %a "$tmp/target.ast") == 640 ]] || fail "gen: mode 640 of the replaced file not kept"
+chmod 640 "$T/target.ast"
+gen --seed 3 -o "$T/target.ast"
+[[ $(stat -c %a "$T/target.ast") == 640 ]] || bad "gen: mode 640 of the replaced file not kept"
 
 # --- FIFO: written in place (a reader gets the trace), still a FIFO
-mkfifo "$tmp/fifo"
-bq=$(snap "$tmp/fifo")
-timeout 10 cat "$tmp/fifo" >"$tmp/from-fifo" &
+mkfifo "$T/fifo"
+bq=$(snap "$T/fifo")
+timeout 10 cat "$T/fifo" >"$T/from-fifo" &
 reader=$!
-expect "gen -o fifo" 0 "" -- gen -o "$tmp/fifo"
+expect "gen -o fifo" 0 "" -- gen -o "$T/fifo"
 wait "$reader"
-cmp -s "$tmp/ref.ast" "$tmp/from-fifo" || fail "gen -o fifo: the reader did not get the trace"
-unchanged "gen -o fifo" "$tmp/fifo" "$bq"
+cmp -s "$T/ref.ast" "$T/from-fifo" || bad "gen -o fifo: the reader did not get the trace"
+unchanged "gen -o fifo" "$T/fifo" "$bq"
 
 # --- refused: a directory (its contents untouched)
-mkdir "$tmp/dir"
-echo keep >"$tmp/dir/file"
-bd=$(snap "$tmp/dir")
-bdf=$(snap "$tmp/dir/file")
-expect "gen -o directory" 2 "a directory" -- gen -o "$tmp/dir"
-unchanged "gen -o directory" "$tmp/dir" "$bd"
-unchanged "gen -o directory" "$tmp/dir/file" "$bdf"
+mkdir "$T/dir"
+echo keep >"$T/dir/file"
+bd=$(snap "$T/dir")
+bdf=$(snap "$T/dir/file")
+expect "gen -o directory" 2 "a directory" -- gen -o "$T/dir"
+unchanged "gen -o directory" "$T/dir" "$bd"
+unchanged "gen -o directory" "$T/dir/file" "$bdf"
 
 # --- a failing command never replaces an earlier good output
-printf 'a 0 0 0 0 100 0 0\nf 1 0 0 7\n' >"$tmp/bad.txt"
-cp "$tmp/ref.ast" "$tmp/good.ast"
-bg=$(snap "$tmp/good.ast")
+printf 'a 0 0 0 0 100 0 0\nf 1 0 0 7\n' >"$T/bad.txt"
+cp "$T/ref.ast" "$T/good.ast"
+bg=$(snap "$T/good.ast")
 expect "import bad input onto a good trace" 2 "bad.txt" -- \
-  "$allocsim" import --format text "$tmp/bad.txt" -o "$tmp/good.ast"
-unchanged "import bad input onto a good trace" "$tmp/good.ast" "$bg"
+  "$A" import --format text "$T/bad.txt" -o "$T/good.ast"
+unchanged "import bad input onto a good trace" "$T/good.ast" "$bg"
 
 # --- an output that is the command's input is refused (18)
-"$allocsim" cat "$tmp/ref.ast" >"$tmp/in.txt"
-bi=$(snap "$tmp/in.txt")
+"$A" cat "$T/ref.ast" >"$T/in.txt"
+bi=$(snap "$T/in.txt")
 expect "import -o its input" 2 "is the input" -- \
-  "$allocsim" import --format text "$tmp/in.txt" -o "$tmp/in.txt"
-unchanged "import -o its input" "$tmp/in.txt" "$bi"
-ln -s in.txt "$tmp/in-link.txt"
+  "$A" import --format text "$T/in.txt" -o "$T/in.txt"
+unchanged "import -o its input" "$T/in.txt" "$bi"
+ln -s in.txt "$T/in-link.txt"
 expect "import -o a symlink to its input" 2 "is the input" -- \
-  "$allocsim" import --format text "$tmp/in.txt" -o "$tmp/in-link.txt"
-ln "$tmp/in.txt" "$tmp/in-hard.txt"
+  "$A" import --format text "$T/in.txt" -o "$T/in-link.txt"
+ln "$T/in.txt" "$T/in-hard.txt"
 expect "import -o a hard link of its input" 2 "is the input" -- \
-  "$allocsim" import --format text "$tmp/in-hard.txt" -o "$tmp/in.txt"
-unchanged "import -o its input (links)" "$tmp/in.txt" "$bi"
+  "$A" import --format text "$T/in-hard.txt" -o "$T/in.txt"
+unchanged "import -o its input (links)" "$T/in.txt" "$bi"
 # run: an output directory holding the input trace
-mkdir "$tmp/runs"
-cp "$tmp/ref.ast" "$tmp/runs/t.ast"
-br=$(snap "$tmp/runs/t.ast")
+mkdir "$T/runs"
+cp "$T/ref.ast" "$T/runs/t.ast"
+br=$(snap "$T/runs/t.ast")
 expect "run -o the directory of its input" 2 "holds the input" -- \
-  "$allocsim" run --policy bestfit -q "$tmp/runs/t.ast" -o "$tmp/runs"
+  "$A" run --policy bestfit -q "$T/runs/t.ast" -o "$T/runs"
 expect "run -o an ancestor of its input" 2 "holds the input" -- \
-  "$allocsim" run --policy bestfit -q "$tmp/runs/t.ast" -o "$tmp"
+  "$A" run --policy bestfit -q "$T/runs/t.ast" -o "$T"
 expect "run --predictor-save onto its input" 2 "is the input" -- \
-  "$allocsim" run --policy bestfit --predictor cached:site -q "$tmp/runs/t.ast" \
-  -o "$tmp/out-run" --predictor-save "$tmp/runs/t.ast"
-mkdir -p "$tmp/demo/bestfit"
-cp "$tmp/ref.ast" "$tmp/demo/bestfit/t.ast"
-bdm=$(snap "$tmp/demo/bestfit/t.ast")
+  "$A" run --policy bestfit --predictor cached:site -q "$T/runs/t.ast" \
+  -o "$T/out-run" --predictor-save "$T/runs/t.ast"
+mkdir -p "$T/demo/bestfit"
+cp "$T/ref.ast" "$T/demo/bestfit/t.ast"
+bdm=$(snap "$T/demo/bestfit/t.ast")
 expect "demo -o a directory whose policy subdirectory holds its input" 2 \
-  "holds the input" -- "$allocsim" demo --trace "$tmp/demo/bestfit/t.ast" -o "$tmp/demo"
-unchanged "demo -o ... holds its input" "$tmp/demo/bestfit/t.ast" "$bdm"
-[[ ! -e $tmp/out-run && ! -e $tmp/demo/compare.csv ]] || fail "refused runs wrote outputs"
-unchanged "run -o the directory of its input" "$tmp/runs/t.ast" "$br"
-[[ $(ls "$tmp/runs") == t.ast ]] || fail "run -o its input's directory: wrote $(ls "$tmp/runs")"
+  "holds the input" -- "$A" demo --trace "$T/demo/bestfit/t.ast" -o "$T/demo"
+unchanged "demo -o ... holds its input" "$T/demo/bestfit/t.ast" "$bdm"
+[[ ! -e $T/out-run && ! -e $T/demo/compare.csv ]] || bad "refused runs wrote outputs"
+unchanged "run -o the directory of its input" "$T/runs/t.ast" "$br"
+[[ $(ls "$T/runs") == t.ast ]] || bad "run -o its input's directory: wrote $(ls "$T/runs")"
 
 # --- broken pipe: silent (default SIGPIPE: 141; SIGPIPE ignored: exit 1)
-"$allocsim" gen server-mix --events 200000 -o "$tmp/big.ast"
-"$allocsim" cat "$tmp/big.ast" 2>"$tmp/err" | head -1 >/dev/null
+"$A" gen server-mix --events 200000 -o "$T/big.ast"
+"$A" cat "$T/big.ast" 2>"$T/err" | head -1 >/dev/null
 rc=${PIPESTATUS[0]}
-[[ $rc == 141 ]] || fail "cat | head: exit $rc, expected 141 (SIGPIPE)"
-[[ ! -s $tmp/err ]] || fail "cat | head: printed $(cat "$tmp/err")"
+[[ $rc == 141 ]] || bad "cat | head: exit $rc, expected 141 (SIGPIPE)"
+[[ ! -s $T/err ]] || bad "cat | head: printed $(cat "$T/err")"
 (
   trap '' PIPE
-  "$allocsim" cat "$tmp/big.ast" 2>"$tmp/err" | head -1 >/dev/null
+  "$A" cat "$T/big.ast" 2>"$T/err" | head -1 >/dev/null
   exit "${PIPESTATUS[0]}"
 )
 rc=$?
-[[ $rc == 1 ]] || fail "cat | head with SIGPIPE ignored: exit $rc, expected 1"
-[[ ! -s $tmp/err ]] || fail "cat | head with SIGPIPE ignored: printed $(cat "$tmp/err")"
+[[ $rc == 1 ]] || bad "cat | head with SIGPIPE ignored: exit $rc, expected 1"
+[[ ! -s $T/err ]] || bad "cat | head with SIGPIPE ignored: printed $(cat "$T/err")"
 
 no_temporaries "all cases"
-if ((fails)); then
-  echo "$fails failure(s)"
+if ((fail)); then
+  echo "failed (the FAIL lines above)"
   exit 1
 fi
 echo "ok: outputs onto devices, FIFOs, symlinks, directories, inputs, full disks"

@@ -19,10 +19,7 @@
 #      200,000-object scale test is test_policies_large_objects.
 # Arguments: BUILD_DIR ALLOCSIM SOURCE_DIR
 set -u
-B=$1 A=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
+. "$(dirname "$0")/checklib.sh"
 limit=
 grep -q '^ALLOCSIM_SANITIZE:BOOL=ON' "$B/CMakeCache.txt" 2>/dev/null || limit=524288
 

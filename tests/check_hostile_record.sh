@@ -9,40 +9,30 @@
 # Each case asserts the exit code, the message, and the files' checksums.
 # Skipped (exit 0, with a note) when the recorder is not built.
 set -uo pipefail
-build=$1 allocsim=$(realpath "$2")
-lib=$(realpath "$build/traces/record/liballocsim_record.so" 2>/dev/null)
-target=$(realpath "$build/traces/record/record_target" 2>/dev/null)
-if [[ ! -r $lib || ! -x $target ]]; then
-  echo "recorder not built (ALLOCSIM_RECORDER=OFF): skipped"
-  exit 0
-fi
+. "$(dirname "$0")/checklib.sh"
+target=$(realpath "$B/traces/record/record_target" 2>/dev/null)
+skip_unless_recorder "$target"
+lib=$(realpath "$REC_LIB")
 CC=${CC:-cc}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-fails=0
-fail() {
-  echo "FAIL: $*"
-  fails=$((fails + 1))
-}
+cd "$T" || exit 1
 sum() { if [[ -e $1 ]]; then stat -c '%i %s' "$1" | tr '\n' ' '; sha256sum <"$1" | cut -c1-16; else echo absent; fi; }
 expect() { # NAME RC MESSAGE_RE -- CMD...
   local name=$1 want=$2 re=$3
   shift 4
   "$@" >out 2>err
   local rc=$?
-  [[ $rc == "$want" ]] || fail "$name: exit $rc, expected $want ($(head -c 400 err))"
+  [[ $rc == "$want" ]] || bad "$name: exit $rc, expected $want ($(head -c 400 err))"
   if [[ -n $re ]] && ! grep -Eq -- "$re" err; then
-    fail "$name: stderr lacks /$re/: $(head -c 400 err)"
+    bad "$name: stderr lacks /$re/: $(head -c 400 err)"
   fi
 }
-unchanged() { [[ $(sum "$2") == "$3" ]] || fail "$1: $2 changed"; }
+unchanged() { [[ $(sum "$2") == "$3" ]] || bad "$1: $2 changed"; }
 # count TRACE SIZE: allocations of SIZE bytes in TRACE
-count() { "$allocsim" cat "$1" | awk -v s="$2" '$1 == "a" && $6 == s { n++ } END { print n + 0 }'; }
-meta() { "$allocsim" info "$1" | sed -n "s/^meta.* $2 = //p" | tail -1; }
-rec() { "$allocsim" record "$@"; }
+count() { "$A" cat "$1" | awk -v s="$2" '$1 == "a" && $6 == s { n++ } END { print n + 0 }'; }
+meta() { "$A" info "$1" | sed -n "s/^meta.* $2 = //p" | tail -1; }
+rec() { "$A" record "$@"; }
 
-"$allocsim" gen server-mix --events 1000 -o keep.ast
+"$A" gen server-mix --events 1000 -o keep.ast
 bk=$(sum keep.ast)
 
 # --- 02: a command that cannot start leaves -o as it was
@@ -60,8 +50,8 @@ expect "record -o a symlink to the program" 2 "is the input" -- rec -o prog-link
 ln prog prog-hard
 expect "record -o a hard link of the program" 2 "is the input" -- rec -o prog-hard -- ./prog
 unchanged "record -o the program" prog "$bp"
-PATH="$tmp:$PATH" expect "record -o the program found in PATH" 2 "is the input" -- \
-  rec -o "$tmp/prog" -- prog
+PATH="$T:$PATH" expect "record -o the program found in PATH" 2 "is the input" -- \
+  rec -o "$T/prog" -- prog
 unchanged "record -o the program (PATH)" prog "$bp"
 echo data >data.txt
 bd=$(sum data.txt)
@@ -88,7 +78,7 @@ int main(void)
     return 0;
 }
 C
-$CC -O0 -fno-builtin-malloc -fno-builtin-free -o closefds closefds.c || fail "cc closefds"
+$CC -O0 -fno-builtin-malloc -fno-builtin-free -o closefds closefds.c || bad "cc closefds"
 cp /etc/passwd notlib.so
 expect "record --preload a non-library" 2 "not a shared library" -- \
   rec --preload notlib.so -o keep.ast -- ./closefds
@@ -107,7 +97,7 @@ if $CC -static -O0 -fno-builtin-malloc -fno-builtin-free -o static_prog closefds
   # a dynamic program that execs a static one: reported, exit 1
   expect "record an exec into a static program" 1 "could not enter" -- \
     rec -o exec.ast -- /bin/sh -c 'exec ./static_prog'
-  [[ $(meta exec.ast record.end) == exec ]] || fail "exec into static: record.end = '$(meta exec.ast record.end)'"
+  [[ $(meta exec.ast record.end) == exec ]] || bad "exec into static: record.end = '$(meta exec.ast record.end)'"
   if $CC -static-pie -O0 -o static_pie closefds.c 2>/dev/null; then # ET_DYN, no interpreter
     expect "record a static-pie program" 2 "statically linked" -- rec -o keep.ast -- ./static_pie
     unchanged "record a static-pie program" keep.ast "$bk"
@@ -119,37 +109,37 @@ fi
 # --- 10: closing every descriptor keeps the whole trace
 rm -f victim.txt
 expect "record a program closing every descriptor" 0 "" -- rec -o c.ast -- ./closefds
-[[ $(count c.ast 1111) == 1000 ]] || fail "closefds: $(count c.ast 1111) of 1000 allocations before the close"
-[[ $(count c.ast 1112) == 1000 ]] || fail "closefds: $(count c.ast 1112) of 1000 allocations after the close"
-[[ $(cat victim.txt 2>/dev/null) == ok ]] || fail "closefds: the program's own file got '$(cat victim.txt 2>/dev/null)'"
-[[ $(meta c.ast record.kept_closes) == 1 ]] || fail "closefds: record.kept_closes = '$(meta c.ast record.kept_closes)'"
-[[ $(meta c.ast record.lost_records) == 0 ]] || fail "closefds: record.lost_records = '$(meta c.ast record.lost_records)'"
+[[ $(count c.ast 1111) == 1000 ]] || bad "closefds: $(count c.ast 1111) of 1000 allocations before the close"
+[[ $(count c.ast 1112) == 1000 ]] || bad "closefds: $(count c.ast 1112) of 1000 allocations after the close"
+[[ $(cat victim.txt 2>/dev/null) == ok ]] || bad "closefds: the program's own file got '$(cat victim.txt 2>/dev/null)'"
+[[ $(meta c.ast record.kept_closes) == 1 ]] || bad "closefds: record.kept_closes = '$(meta c.ast record.kept_closes)'"
+[[ $(meta c.ast record.lost_records) == 0 ]] || bad "closefds: record.lost_records = '$(meta c.ast record.lost_records)'"
 # closefrom, and dup2 onto the recorder's number (the socket moves away)
 expect "record closefrom(3)" 0 "" -- rec -o cf.ast -- "$target" closefrom
 [[ $(count cf.ast 9191):$(count cf.ast 9292) == 1:10 ]] ||
-  fail "closefrom: $(count cf.ast 9191) of 1 before, $(count cf.ast 9292) of 10 after"
-[[ $(meta cf.ast record.kept_closes) == 1 ]] || fail "closefrom: record.kept_closes = '$(meta cf.ast record.kept_closes)'"
+  bad "closefrom: $(count cf.ast 9191) of 1 before, $(count cf.ast 9292) of 10 after"
+[[ $(meta cf.ast record.kept_closes) == 1 ]] || bad "closefrom: record.kept_closes = '$(meta cf.ast record.kept_closes)'"
 expect "record dup2 onto the recorder's number" 0 "" -- rec -o dup.ast -- "$target" dup2
 [[ $(count dup.ast 8181):$(count dup.ast 8282) == 1:10 ]] ||
-  fail "dup2: $(count dup.ast 8181) of 1 before, $(count dup.ast 8282) of 10 after"
-[[ $(meta dup.ast record.end) == exit ]] || fail "dup2: record.end = '$(meta dup.ast record.end)'"
+  bad "dup2: $(count dup.ast 8181) of 1 before, $(count dup.ast 8282) of 10 after"
+[[ $(meta dup.ast record.end) == exit ]] || bad "dup2: record.end = '$(meta dup.ast record.end)'"
 # a close no hook sees (raw syscall): the recording is cut off, reported
 expect "record a raw close_range" 1 "cut off" -- rec -o raw.ast -- "$target" rawclose
-[[ $(count raw.ast 7171) == 1 ]] || fail "rawclose: the object shipped before the close is missing"
-[[ $(meta raw.ast record.end) == "cut off" ]] || fail "rawclose: record.end = '$(meta raw.ast record.end)'"
+[[ $(count raw.ast 7171) == 1 ]] || bad "rawclose: the object shipped before the close is missing"
+[[ $(meta raw.ast record.end) == "cut off" ]] || bad "rawclose: record.end = '$(meta raw.ast record.end)'"
 
 # --- 11: abort() and SIGSEGV keep every record, and the trace says so
 for m in abort:134:6 segv:139:11; do
   IFS=: read -r mode rc sig <<<"$m"
   expect "record a program dying by $mode" "$rc" "signal $sig" -- rec -o "$mode.ast" -- "$target" "$mode"
-  [[ $(count "$mode.ast" 4244) == 50000 ]] || fail "$mode: $(count "$mode.ast" 4244) of 50000 allocations of 4244"
-  [[ $(count "$mode.ast" 4245) == 100 ]] || fail "$mode: $(count "$mode.ast" 4245) of 100 allocations of 4245"
-  [[ $(meta "$mode.ast" record.lost_records) == 0 ]] || fail "$mode: record.lost_records = '$(meta "$mode.ast" record.lost_records)'"
-  [[ $(meta "$mode.ast" record.end) == "signal $sig" ]] || fail "$mode: record.end = '$(meta "$mode.ast" record.end)'"
+  [[ $(count "$mode.ast" 4244) == 50000 ]] || bad "$mode: $(count "$mode.ast" 4244) of 50000 allocations of 4244"
+  [[ $(count "$mode.ast" 4245) == 100 ]] || bad "$mode: $(count "$mode.ast" 4245) of 100 allocations of 4245"
+  [[ $(meta "$mode.ast" record.lost_records) == 0 ]] || bad "$mode: record.lost_records = '$(meta "$mode.ast" record.lost_records)'"
+  [[ $(meta "$mode.ast" record.end) == "signal $sig" ]] || bad "$mode: record.end = '$(meta "$mode.ast" record.end)'"
 done
 
-if ((fails)); then
-  echo "$fails failure(s)"
+if ((fail)); then
+  echo "failed (the FAIL lines above)"
   exit 1
 fi
 echo "ok: record keeps -o, refuses what it cannot record, keeps crash and close tails"

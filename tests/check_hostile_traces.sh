@@ -13,23 +13,21 @@
 #     chunks before the damage (a prefix of the intact trace's text form);
 # never a different or reordered record. Args: build dir, allocsim, source.
 set -u
-B=$1; A=$2; S=$3
-T=$(mktemp -d "$B/check_hostile_traces.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+CHECK_TMP_IN_BUILD=1
+. "$(dirname "$0")/checklib.sh"
 
 # Two traces of 2000 events in chunks of 300 (7 chunks each), from
 # different seeds: the second one donates chunks for splicing.
 for s in 1 2; do
-  "$A" gen server-mix --events 2000 --seed $s -o "$T/g$s.ast" || fail "gen $s"
-  "$A" cat "$T/g$s.ast" > "$T/g$s.txt" || fail "cat $s"
+  "$A" gen server-mix --events 2000 --seed $s -o "$T/g$s.ast" || die "gen $s"
+  "$A" cat "$T/g$s.ast" > "$T/g$s.txt" || die "cat $s"
   "$A" import --format text "$T/g$s.txt" --chunk-events 300 -o "$T/t$s.ast" \
-    || fail "import $s"
+    || die "import $s"
 done
-"$A" cat "$T/t1.ast" > "$T/full.txt" || fail "cat t1"
+"$A" cat "$T/t1.ast" > "$T/full.txt" || die "cat t1"
 # earlier results that a failed run must not touch
 mkdir "$T/prev"
-"$A" run --policy bestfit -q "$T/t1.ast" -o "$T/prev" > /dev/null || fail "run t1"
+"$A" run --policy bestfit -q "$T/t1.ast" -o "$T/prev" > /dev/null || die "run t1"
 
 python3 - "$A" "$T" <<'PY' || exit 1
 import os, random, re, struct, subprocess, sys, hashlib

@@ -8,28 +8,23 @@
 # Without the recorder in this build (ALLOCSIM_RECORDER=OFF, the sanitizer
 # build) the layout is checked and the record/replay part is skipped.
 set -u
-build=$1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+. "$(dirname "$0")/checklib.sh"
 
-prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
-[[ -n $prefix ]] || { echo "FAIL: no CMAKE_INSTALL_PREFIX in $build/CMakeCache.txt"; exit 1; }
-DESTDIR=$T/dest cmake --install "$build" >"$T/install.log" 2>&1 ||
+prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$B/CMakeCache.txt")
+[[ -n $prefix ]] || { echo "FAIL: no CMAKE_INSTALL_PREFIX in $B/CMakeCache.txt"; exit 1; }
+DESTDIR=$T/dest cmake --install "$B" >"$T/install.log" 2>&1 ||
   { echo "FAIL: cmake --install:"; cat "$T/install.log"; exit 1; }
 root=$T/dest$prefix
 recorder=0
-[[ -r $build/traces/record/liballocsim_record.so ]] && recorder=1
+[[ -r $B/traces/record/liballocsim_record.so ]] && recorder=1
 
 # The layout.
 want=(bin/allocsim share/doc/allocsim/README.md share/doc/allocsim/LICENSE
   share/doc/allocsim/CITATION.cff share/doc/allocsim/docs/trace-format.md
   share/doc/allocsim/docs/install.md share/bash-completion/completions/allocsim)
 [[ $recorder == 1 ]] && want+=(lib/allocsim/liballocsim_record.so)
-[[ -r $build/malloc/liballocsim_malloc.so ]] && want+=(lib/allocsim/liballocsim_malloc.so)
-[[ -r $build/allocsim.1 ]] && want+=(share/man/man1/allocsim.1)
+[[ -r $B/malloc/liballocsim_malloc.so ]] && want+=(lib/allocsim/liballocsim_malloc.so)
+[[ -r $B/allocsim.1 ]] && want+=(share/man/man1/allocsim.1)
 for f in "${want[@]}"; do
   if [[ -s $root/$f ]]; then ok "installed $f"; else bad "$prefix/$f not installed"; fi
 done

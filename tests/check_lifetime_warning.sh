@@ -8,11 +8,7 @@
 # warning.
 # Arguments: BUILD_DIR ALLOCSIM SOURCE_DIR
 set -u
-A=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-. "$3/tests/checklib.sh"
+. "$(dirname "$0")/checklib.sh"
 
 # no_warning NAME -- command...: exits 0 and prints no warning about
 # predictions (the short-trace warning on periods is checked below).

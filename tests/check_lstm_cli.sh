@@ -7,15 +7,10 @@
 # the byte offset and the field (exit 2), as are bad usages.
 # Args: build dir, allocsim binary, source dir.
 set -u
-A=$2
-SRC=$3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/checklib.sh"
 cd "$T" || exit 1
-fail=0
-. "$SRC/tests/checklib.sh"
 
-TR=$SRC/data/demo.ast
+TR=$S/data/demo.ast
 SMALL=(--embed 4 --hidden 4 --max-tokens 8 --epochs 3)
 check "train" 0 "^model +m1, [0-9]+ bytes" -- "$A" train --predictor lstm "${SMALL[@]}" -q "$TR" -o m1
 check "train again" 0 "" -- "$A" train --predictor lstm "${SMALL[@]}" -q "$TR" -o m2

@@ -22,18 +22,11 @@
 #     without ALLOCSIM_MODEL, a missing and a corrupt model file.
 # Skipped (exit 77) when the preload library or the recorder is not built.
 set -u
-build=$1 A=$2
-lib=$build/malloc/liballocsim_malloc.so
-prog=$build/malloc/pred_target
-if [[ ! -r $lib || ! -x $prog || ! -r $build/traces/record/liballocsim_record.so ]]; then
-  echo "preload library or recorder not built: skipped"
-  exit 77
-fi
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/checklib.sh"
+lib=$B/malloc/liballocsim_malloc.so
+prog=$B/malloc/pred_target
+skip_unless_recorder "$lib" "$prog"
 cd "$T" || exit 1
-fail=0
-bad() { echo "FAIL $*"; fail=1; }
 ROUNDS=2000
 
 "$A" record -q -o t.ast -- "$prog" "$ROUNDS" >/dev/null || { echo "FAIL record"; exit 1; }

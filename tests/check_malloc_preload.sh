@@ -26,23 +26,11 @@
 # since ASan replaces malloc itself and cannot share a process with a
 # preloaded allocator.
 set -uo pipefail
-build=$1
-lib=$(realpath "$build/malloc/liballocsim_malloc.so" 2>/dev/null)
-stress=$build/malloc/malloc_stress
-if [[ -z $lib || ! -r $lib || ! -x $stress ]]; then
-  echo "skipped: liballocsim_malloc.so is not built here (sanitizer or fuzz" \
-    "build, or ALLOCSIM_MALLOC=OFF): ASan replaces malloc and cannot share" \
-    "a process with a preloaded allocator"
-  exit 77
-fi
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() {
-  echo "FAIL $*"
-  fail=1
-}
+. "$(dirname "$0")/checklib.sh"
+skip_unless_built "a sanitizer or fuzz build, or ALLOCSIM_MALLOC=OFF: ASan replaces malloc and cannot share a process with a preloaded allocator" \
+  "$B/malloc/liballocsim_malloc.so" "$B/malloc/malloc_stress"
+lib=$B/malloc/liballocsim_malloc.so
+stress=$B/malloc/malloc_stress
 
 # pre POLICY CMD...: run CMD with the library preloaded under POLICY
 pre() {
@@ -152,7 +140,7 @@ gitwork() { # DIR: a repository with three commits; prints its history
 }
 cxx=$(command -v c++ || command -v g++ || true)
 if [[ -n $cxx ]]; then
-  cat >"$tmp/newdelete.cc" <<'EOF'
+  cat >"$T/newdelete.cc" <<'EOF'
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -172,15 +160,15 @@ int main()
     return 0;
 }
 EOF
-  "$cxx" -O1 -o "$tmp/newdelete" "$tmp/newdelete.cc" 2>"$tmp/cxx.err" ||
-    { bad "c++ did not compile the new/delete program: $(cat "$tmp/cxx.err")"; cxx=""; }
+  "$cxx" -O1 -o "$T/newdelete" "$T/newdelete.cc" 2>"$T/cxx.err" ||
+    { bad "c++ did not compile the new/delete program: $(cat "$T/cxx.err")"; cxx=""; }
 fi
 
 ref_py=""; ref_sql=""; ref_git=""; ref_cxx=""
 [[ -n $py ]] && ref_py=$(PYTHONHASHSEED=0 "$py" -c "$pywork" 2>&1)
 command -v sqlite3 >/dev/null && ref_sql=$(sqlite3 :memory: "$sqlwork" 2>&1)
-command -v git >/dev/null && { mkdir "$tmp/g0"; ref_git=$(gitwork "$tmp/g0" 2>&1); }
-[[ -n $cxx ]] && ref_cxx=$("$tmp/newdelete" 2>&1)
+command -v git >/dev/null && { mkdir "$T/g0"; ref_git=$(gitwork "$T/g0" 2>&1); }
+[[ -n $cxx ]] && ref_cxx=$("$T/newdelete" 2>&1)
 [[ -z $py ]] && echo "note: python3 not found: Python runs skipped"
 [[ -z $ref_sql ]] && echo "note: sqlite3 not found: SQLite runs skipped (make deps)"
 [[ -z $ref_git ]] && echo "note: git not found: git runs skipped"
@@ -264,12 +252,12 @@ for p in "${policies[@]}"; do
     same "$p: sqlite3" "$ref_sql" "$out" $?
   fi
   if [[ -n $ref_git ]]; then
-    mkdir "$tmp/g-$p"
-    out=$(ALLOCSIM_POLICY=$p LD_PRELOAD=$lib gitwork "$tmp/g-$p" 2>&1)
+    mkdir "$T/g-$p"
+    out=$(ALLOCSIM_POLICY=$p LD_PRELOAD=$lib gitwork "$T/g-$p" 2>&1)
     same "$p: git init, commit, log, gc, fsck" "$ref_git" "$out" $?
   fi
   if [[ -n $cxx ]]; then
-    out=$(pre "$p" "$tmp/newdelete" 2>&1)
+    out=$(pre "$p" "$T/newdelete" 2>&1)
     same "$p: C++ new/delete" "$ref_cxx" "$out" $?
   fi
 done
@@ -281,10 +269,10 @@ done
 # resident memory is whole pages, plus the policy's rounding (llama: whole
 # huge pages), under 4 MiB.
 for p in tcmalloc bestfit; do
-  json="$tmp/stats-$p-%p.json"
+  json="$T/stats-$p-%p.json"
   out=$(ALLOCSIM_STATS=$json ALLOCSIM_STATS_PERIOD=10ms pre "$p" "$stress" hold 2>&1)
   rc=$?
-  files=("$tmp"/stats-"$p"-*.json)
+  files=("$T"/stats-"$p"-*.json)
   if [[ $rc != 0 || ${#files[@]} != 1 || ! -r ${files[0]} ]]; then
     bad "$p: ALLOCSIM_STATS: rc $rc, files: ${files[*]}: $out"
     continue
@@ -332,7 +320,7 @@ done
 # buffers, under 64 KiB); had the cached blocks been counted it would be
 # 360000. Same figure with the cache off.
 for cache in 1 0; do
-  json="$tmp/small-$cache.json"
+  json="$T/small-$cache.json"
   out=$(ALLOCSIM_CACHE=$cache ALLOCSIM_STATS=$json pre tcmalloc "$stress" smallhold 2>&1)
   rc=$?
   peak=$(tr -d ' \n' <"$json" 2>/dev/null | sed -E 's/.*"peak_live_bytes":([0-9]+).*/\1/')
@@ -387,7 +375,7 @@ check_env_error ALLOCSIM_OFFLOAD yes "allocsim: ALLOCSIM_OFFLOAD=yes: must be 0 
 # loaded machine may delay it), and still
 # resident when the rate is 0 (the default: nothing is released).
 ticks_run() { # RATE: prints "ticks resident_bytes"
-  local json="$tmp/tick-$1.json"
+  local json="$T/tick-$1.json"
   ALLOCSIM_PARAM="tcmalloc.tick_interval=10ms,release_rate=$1" \
     ALLOCSIM_STATS=$json ALLOCSIM_STATS_PERIOD=10ms \
     pre tcmalloc "$stress" release >/dev/null 2>&1 || return 1

@@ -13,11 +13,7 @@
 #     usage errors (exit 2).
 # Arguments: BUILD_DIR ALLOCSIM SOURCE_DIR
 set -u -o pipefail
-A=$2 S=$3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-. "$S/tests/checklib.sh"
+. "$(dirname "$0")/checklib.sh"
 tr=$S/data/redis.ast
 
 check "default run" 0 "" -- "$A" run -p tcmalloc "$tr" -o "$T/a"

@@ -10,29 +10,24 @@
 # several traces on one machine). Skipped (77) when the recorder is not built:
 # the README records a program.
 set -u
-build=$(cd "$1" && pwd) src=$3
-if [[ ! -r $build/traces/record/liballocsim_record.so ]]; then
-  echo "recorder not built (ALLOCSIM_RECORDER=OFF): the README's record line cannot run; skipped"
-  exit 77
-fi
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/checklib.sh"
+skip_unless_recorder
 
 # The commands: indented lines between "## Using it" and the next heading
 # (a line ending in a backslash continues on the next).
 awk '/^## /{on = ($0 ~ /^## Using it/); next}
      on && /^    / {sub(/^    /, ""); if (sub(/\\$/, "")) {cont = cont $0; next}
-                    print cont $0; cont = ""}' "$src/README.md" >"$T/commands"
+                    print cont $0; cont = ""}' "$S/README.md" >"$T/commands"
 n=$(wc -l <"$T/commands")
 [[ $n -ge 5 ]] || { echo "FAIL: only $n commands found under '## Using it'"; cat "$T/commands"; exit 1; }
 grep -q '^allocsim --help' "$T/commands" || { echo "FAIL: the block does not show allocsim --help"; exit 1; }
 
 mkdir "$T/clone"
-for f in "$src"/* "$src"/.[!.]*; do
+for f in "$S"/* "$S"/.[!.]*; do
   case ${f##*/} in build* | demo-out | .git) continue ;; esac
   [[ -e $f ]] && ln -s "$f" "$T/clone/${f##*/}"
 done
-ln -s "$build" "$T/clone/build"
+ln -s "$B" "$T/clone/build"
 
 fail=0
 i=0

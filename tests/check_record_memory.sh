@@ -10,20 +10,13 @@
 # the memory figure of `allocsim plot` draws the real RSS.
 # Skipped (exit 77, with a note) when the recorder is not built.
 set -euo pipefail
-build=$1 allocsim=$2
-lib=$build/traces/record/liballocsim_record.so
-target=$build/traces/record/record_target
-if [[ ! -r $lib || ! -x $target ]]; then
-  echo "recorder not built (ALLOCSIM_RECORDER=OFF): skipped"
-  exit 77
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/checklib.sh"
+target=$B/traces/record/record_target
+skip_unless_recorder "$target"
 
-"$allocsim" record -q -o "$tmp/m.ast" -- "$target" memory || fail "record exit $?"
-"$allocsim" cat "$tmp/m.ast" > "$tmp/m.txt"
-python3 - "$tmp/m.txt" <<'PY' || fail "samples"
+"$A" record -q -o "$T/m.ast" -- "$target" memory || die "record exit $?"
+"$A" cat "$T/m.ast" > "$T/m.txt"
+python3 - "$T/m.txt" <<'PY' || die "samples"
 import sys
 s = [l.split() for l in open(sys.argv[1]) if l.startswith("s ")]
 assert len(s) >= 10, f"only {len(s)} samples"
@@ -37,18 +30,18 @@ assert 9_000_000 <= med <= 20_000_000, f"median gap {med} ns"
 print(f"ok   {len(s)} samples, median gap {med / 1e6:.2f} ms, "
       f"RSS {min(rss) >> 20}..{max(rss) >> 20} MiB")
 PY
-grep -q "^a .* [0-9][0-9]*$" "$tmp/m.txt" || fail "no stack heights in cat"
+grep -q "^a .* [0-9][0-9]*$" "$T/m.txt" || die "no stack heights in cat"
 # the text form carries heights and samples back to the same bytes
-"$allocsim" import -f text "$tmp/m.txt" -o "$tmp/m2.ast" || fail "import exit $?"
-cmp -s "$tmp/m.ast" "$tmp/m2.ast" || fail "cat | import is not byte-identical"
+"$A" import -f text "$T/m.txt" -o "$T/m2.ast" || die "import exit $?"
+cmp -s "$T/m.ast" "$T/m2.ast" || die "cat | import is not byte-identical"
 enabled=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || true)
-grep -q "^meta host.thp.enabled ${enabled:-unknown}$" "$tmp/m.txt" || fail "host.thp.enabled"
+grep -q "^meta host.thp.enabled ${enabled:-unknown}$" "$T/m.txt" || die "host.thp.enabled"
 
-"$allocsim" run -q -p tcmalloc "$tmp/m.ast" -o "$tmp/run" 2> "$tmp/err" > /dev/null \
-  || fail "run exit $?"
-grep -q "warning: trace lasts .* tcmalloc.tick_interval = 1 s" "$tmp/err" \
-  || fail "no short-trace warning: $(cat "$tmp/err")"
-python3 - "$tmp/run" "${enabled:-unknown}" <<'PY' || fail "run outputs"
+"$A" run -q -p tcmalloc "$T/m.ast" -o "$T/run" 2> "$T/err" > /dev/null \
+  || die "run exit $?"
+grep -q "warning: trace lasts .* tcmalloc.tick_interval = 1 s" "$T/err" \
+  || die "no short-trace warning: $(cat "$T/err")"
+python3 - "$T/run" "${enabled:-unknown}" <<'PY' || die "run outputs"
 import csv, json, sys
 d, enabled = sys.argv[1], sys.argv[2]
 rows = list(csv.DictReader(open(d + "/series.csv")))
@@ -67,19 +60,19 @@ if enabled in ("always", "madvise", "never"):
 assert "tcmalloc.tick_interval" in s["warnings"]["trace_shorter_than_periods"]
 print(f"ok   series.csv real_rss_bytes in {len(filled)}/{len(rows)} rows")
 PY
-"$allocsim" plot "$tmp/run" -o "$tmp/plot" > /dev/null 2>&1 || fail "plot exit $?"
-grep -q "^# real RSS of the recorded program" "$tmp/plot/memory-m.ast.dat" || fail "no real RSS block"
-grep -q "real RSS (recorded)" "$tmp/plot/memory-m.ast.gp" || fail "no real RSS line"
+"$A" plot "$T/run" -o "$T/plot" > /dev/null 2>&1 || die "plot exit $?"
+grep -q "^# real RSS of the recorded program" "$T/plot/memory-m.ast.dat" || die "no real RSS block"
+grep -q "real RSS (recorded)" "$T/plot/memory-m.ast.gp" || die "no real RSS line"
 echo "ok: recorded real memory reaches series.csv and the figure"
 
 # The sampler's CPU budget: asked for a reading every microsecond, it
 # spaces its full (smaps_rollup) readings by 20 times their CPU cost in the
 # process's CPU time (a reading is an open, a page-table walk and a close:
 # well over 1 us), and says how far apart in record.mem_interval_max_ns.
-"$allocsim" record -q --mem-interval 1us -o "$tmp/b.ast" -- "$target" memory ||
-  fail "record --mem-interval 1us exit $?"
-max=$("$allocsim" info "$tmp/b.ast" | sed -n 's/.*record.mem_interval_max_ns = //p')
-[[ -n $max && $max -ge 20000 ]] || fail "mem_interval_max_ns '$max' (wanted >= 20000)"
-n=$("$allocsim" info "$tmp/b.ast" | awk '/^memory samples/ {print $3}')
-[[ -n $n ]] && (( n > 0 && n < 100000 )) || fail "samples '$n' at a 1 us period: the budget did not hold"
+"$A" record -q --mem-interval 1us -o "$T/b.ast" -- "$target" memory ||
+  die "record --mem-interval 1us exit $?"
+max=$("$A" info "$T/b.ast" | sed -n 's/.*record.mem_interval_max_ns = //p')
+[[ -n $max && $max -ge 20000 ]] || die "mem_interval_max_ns '$max' (wanted >= 20000)"
+n=$("$A" info "$T/b.ast" | awk '/^memory samples/ {print $3}')
+[[ -n $n ]] && (( n > 0 && n < 100000 )) || die "samples '$n' at a 1 us period: the budget did not hold"
 echo "ok   full readings at a 1 us period: up to $max ns apart ($n samples)"

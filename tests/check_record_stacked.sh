@@ -24,56 +24,36 @@
 # recorder (the old recorder left "undefined symbol: __cxa_demangle" there).
 # Exit 77 where sqlite3, the recorder or the touch library is missing.
 set -uo pipefail
-build=$(realpath "$1")
-allocsim=$2
-rec=$build/traces/record/liballocsim_record.so
-touchlib=$build/bench/libfidelity_touch.so
-lib=$build/malloc/liballocsim_malloc.so
-if [[ ! -r $rec || ! -r $touchlib ]] || ! command -v sqlite3 >/dev/null; then
-  echo "skipped: the recorder, libfidelity_touch.so or sqlite3 is missing"
-  exit 77
-fi
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() {
-  echo "FAIL $*"
-  fail=1
-}
+. "$(dirname "$0")/checklib.sh"
+touchlib=$B/bench/libfidelity_touch.so
+lib=$B/malloc/liballocsim_malloc.so
+skip_unless_recorder "$touchlib"
+command -v sqlite3 >/dev/null || { echo "skipped: sqlite3 is not installed"; exit 77; }
 
-cat >"$tmp/work.sql" <<'SQL'
-CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT, qty INTEGER, note TEXT);
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
-INSERT INTO item SELECT i, 'item-' || i, i % 97, printf('%.*c', 16 + i % 64, 'x') FROM n;
-CREATE INDEX item_qty ON item(qty);
-SELECT qty, count(*), sum(length(note)) FROM item GROUP BY qty ORDER BY 3 DESC LIMIT 3;
-DELETE FROM item WHERE id % 3 = 0;
-SELECT count(*), sum(qty) FROM item;
-VACUUM;
-SQL
-rm -f "$tmp/plain.db"
-sqlite3 "$tmp/plain.db" ".read $tmp/work.sql" >"$tmp/plain.out" 2>&1 ||
-  { echo "FAIL sqlite3 alone: $(cat "$tmp/plain.out")"; exit 1; }
+bash "$S/data/sqlite_workload.sh" 3000 --plain-notes --top 3 --no-update \
+  --no-join --sort none >"$T/work.sql" || exit 1
+rm -f "$T/plain.db"
+sqlite3 "$T/plain.db" ".read $T/work.sql" >"$T/plain.out" 2>&1 ||
+  { echo "FAIL sqlite3 alone: $(cat "$T/plain.out")"; exit 1; }
 
 # stack NAME PRELOAD [ENV...]: record sqlite3 with PRELOAD behind the recorder
 stack() {
   local name=$1 pre=$2
   shift 2
-  local d=$tmp/$name
+  local d=$T/$name
   mkdir -p "$d"
-  env "$@" LD_PRELOAD="$pre" "$allocsim" record -q -o "$d/t.ast" -- \
-    sqlite3 "$d/w.db" ".read $tmp/work.sql" >"$d/out" 2>"$d/err"
+  env "$@" LD_PRELOAD="$pre" "$A" record -q -o "$d/t.ast" -- \
+    sqlite3 "$d/w.db" ".read $T/work.sql" >"$d/out" 2>"$d/err"
   local rc=$?
   if [[ $rc == 0 && ! -s $d/err ]]; then ok "$name: sqlite3 exit 0, no message"; else
     bad "$name: sqlite3 exit $rc: $(head -c 300 "$d/err")"
     return
   fi
-  if cmp -s "$d/out" "$tmp/plain.out"; then ok "$name: output as without preload"; else
-    bad "$name: output differs: $(diff "$tmp/plain.out" "$d/out" | head -4)"
+  if cmp -s "$d/out" "$T/plain.out"; then ok "$name: output as without preload"; else
+    bad "$name: output differs: $(diff "$T/plain.out" "$d/out" | head -4)"
   fi
   local info lost allocs
-  info=$("$allocsim" info "$d/t.ast" 2>&1)
+  info=$("$A" info "$d/t.ast" 2>&1)
   lost=$(awk '$3 == "record.lost_records" {print $5}' <<<"$info")
   allocs=$(awk '$1 == "events" {sub(/\(/, "", $3); print $3}' <<<"$info")
   if [[ $lost == 0 ]]; then ok "$name: record.lost_records = 0"; else
@@ -94,7 +74,7 @@ fi
 # dlerror() is the program's: nothing the recorder looked up is pending.
 cc=$(command -v cc || command -v gcc || true)
 if [[ -n $cc ]]; then
-  cat >"$tmp/dlerr.c" <<'C'
+  cat >"$T/dlerr.c" <<'C'
 #include <dlfcn.h>
 #include <stdio.h>
 int main(void)
@@ -104,13 +84,13 @@ int main(void)
     return 0;
 }
 C
-  if "$cc" -o "$tmp/dlerr" "$tmp/dlerr.c" -ldl 2>"$tmp/cc.err"; then
-    out=$("$allocsim" record -q -o "$tmp/d.ast" -- "$tmp/dlerr")
+  if "$cc" -o "$T/dlerr" "$T/dlerr.c" -ldl 2>"$T/cc.err"; then
+    out=$("$A" record -q -o "$T/d.ast" -- "$T/dlerr")
     if [[ $out == "(null)" ]]; then ok "dlerror() at main is NULL"; else
       bad "dlerror() at main under the recorder: '$out'"
     fi
   else
-    bad "cannot compile the dlerror program: $(cat "$tmp/cc.err")"
+    bad "cannot compile the dlerror program: $(cat "$T/cc.err")"
   fi
 else
   echo "note: no C compiler; the dlerror check skipped"

@@ -11,37 +11,31 @@
 # driver: its trace names frames in cc1 by symbol.
 # Skipped (exit 77, with a note) when the recorder is not built.
 set -euo pipefail
-build=$1 allocsim=$2
-if [[ ! -r $build/traces/record/liballocsim_record.so ]]; then
-  echo "recorder not built (ALLOCSIM_RECORDER=OFF): skipped"
-  exit 77
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/checklib.sh"
+skip_unless_recorder
 prog='import json, re; print(len(json.dumps([re.sub("a", "b", str(i)) for i in range(3000)])))'
 for m in thread inline; do
-  PYTHONHASHSEED=0 ALLOCSIM_RECORD_SYMBOLIZE=$m "$allocsim" record -q \
-    -o "$tmp/$m.ast" -- python3 -c "$prog" >/dev/null || fail "record ($m) exit $?"
-  "$allocsim" cat "$tmp/$m.ast" | awk '$1 == "frame" && $6 != "-" {print $4, $5, $6}' |
-    sort -u >"$tmp/$m.frames"
+  PYTHONHASHSEED=0 ALLOCSIM_RECORD_SYMBOLIZE=$m "$A" record -q \
+    -o "$T/$m.ast" -- python3 -c "$prog" >/dev/null || die "record ($m) exit $?"
+  "$A" cat "$T/$m.ast" | awk '$1 == "frame" && $6 != "-" {print $4, $5, $6}' |
+    sort -u >"$T/$m.frames"
 done
-n=$(wc -l <"$tmp/thread.frames")
-(( n >= 300 )) || fail "only $n named frames"
-cmp -s "$tmp/thread.frames" "$tmp/inline.frames" ||
-  fail "symbols differ from dladdr's: $(diff "$tmp/thread.frames" "$tmp/inline.frames" | head -5)"
-grep -q ' .*libpython.* _PyObject_Malloc\| .*python3.* PyObject_Malloc\| .*python3.* _Py' "$tmp/thread.frames" ||
-  fail "no Python symbol among the frames"
+n=$(wc -l <"$T/thread.frames")
+(( n >= 300 )) || die "only $n named frames"
+cmp -s "$T/thread.frames" "$T/inline.frames" ||
+  die "symbols differ from dladdr's: $(diff "$T/thread.frames" "$T/inline.frames" | head -5)"
+grep -q ' .*libpython.* _PyObject_Malloc\| .*python3.* PyObject_Malloc\| .*python3.* _Py' "$T/thread.frames" ||
+  die "no Python symbol among the frames"
 echo "ok   $n named frames of python3, the same as dladdr's"
 
-printf 'int f(int x) { return x * 3; }\nint main(void) { return f(2); }\n' >"$tmp/a.c"
-"$allocsim" record -q --follow-forks -o "$tmp/gcc.ast" -- gcc -O1 -c "$tmp/a.c" -o "$tmp/a.o" ||
-  fail "record gcc exit $?"
+printf 'int f(int x) { return x * 3; }\nint main(void) { return f(2); }\n' >"$T/a.c"
+"$A" record -q --follow-forks -o "$T/gcc.ast" -- gcc -O1 -c "$T/a.c" -o "$T/a.o" ||
+  die "record gcc exit $?"
 cc1=
-for f in "$tmp"/gcc.fork*.ast; do
-  "$allocsim" info "$f" | grep -q 'record.exec_image = .*/cc1$' && cc1=$f
+for f in "$T"/gcc.fork*.ast; do
+  "$A" info "$f" | grep -q 'record.exec_image = .*/cc1$' && cc1=$f
 done
-[[ -n $cc1 ]] || fail "no trace of cc1 among $(ls "$tmp")"
-k=$("$allocsim" cat "$cc1" | awk '$1 == "frame" && $5 ~ /\/cc1$/ && $6 != "-"' | wc -l)
-(( k >= 20 )) || fail "only $k named frames in cc1"
+[[ -n $cc1 ]] || die "no trace of cc1 among $(ls "$T")"
+k=$("$A" cat "$cc1" | awk '$1 == "frame" && $5 ~ /\/cc1$/ && $6 != "-"' | wc -l)
+(( k >= 20 )) || die "only $k named frames in cc1"
 echo "ok   gcc -c: cc1 recorded through the driver's posix_spawn, $k of its frames named"

@@ -12,7 +12,7 @@
 # (`make deps` installs parallel, slurm-wlm and munge).
 # Arguments: BUILD_DIR ALLOCSIM SOURCE_DIR
 set -u
-A=$2
+. "$(dirname "$0")/checklib.sh"
 for tool in parallel sbatch slurmctld slurmd munged munge; do
   if ! command -v "$tool" >/dev/null && [ ! -x "/usr/sbin/$tool" ]; then
     echo "SKIP: $tool is not installed (apt-get install parallel slurm-wlm munge, or make deps)"
@@ -20,7 +20,6 @@ for tool in parallel sbatch slurmctld slurmd munged munge; do
   fi
 done
 PATH=$PATH:/usr/sbin
-T=$(mktemp -d)
 chmod 700 "$T"
 pids=()
 stop_slurm() { # TERM, then KILL whatever has not stopped within 5 s
@@ -45,8 +44,7 @@ cleanup() {
   fi
   rm -rf "$T"
 }
-trap cleanup EXIT
-fail=0
+trap cleanup EXIT # replaces checklib's: removes $T too
 cd "$T"
 "$A" gen server-mix --events 20000 --seed 21 -o a.ast >/dev/null &&
 "$A" gen larson --events 20000 --seed 22 -o b.ast >/dev/null || { echo "FAIL gen"; exit 1; }

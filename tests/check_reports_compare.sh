@@ -6,11 +6,7 @@
 # per-policy parameters reach only their policy; bad usage exits 2.
 # Arguments: BUILD_DIR ALLOCSIM SOURCE_DIR
 set -u
-A=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-. "$3/tests/checklib.sh"
+. "$(dirname "$0")/checklib.sh"
 "$A" gen server-mix --events 20000 --seed 7 -o "$T/a.ast" >/dev/null &&
 "$A" gen larson --events 20000 --seed 8 -o "$T/b.ast" >/dev/null || { echo "FAIL gen"; exit 1; }
 

@@ -9,18 +9,15 @@
 # installs Debian's chromium package).
 # Arguments: BUILD_DIR ALLOCSIM SOURCE_DIR
 set -u
-A=$2
+. "$(dirname "$0")/checklib.sh"
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROMIUM" ]; then
   echo "SKIP: chromium is not installed (apt-get install chromium, or make deps)"
   exit 77
 fi
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
 # A compare on a bundled real trace: every figure kind but the sweep's, in
 # the three formats with their data and scripts; and a small sweep.
-"$A" compare "$3/data/sqlite.ast" --policies tcmalloc,llama --predictor oracle \
+"$A" compare "$S/data/sqlite.ast" --policies tcmalloc,llama --predictor oracle \
   --no-check -o "$T/rep" -q >/dev/null || { echo "FAIL making the compare report"; exit 1; }
 for stem in memory-sqlite.ast coverage-sqlite.ast fragmentation-sqlite.ast \
             confusion-sqlite.ast-oracle filler-sqlite.ast-tcmalloc \
@@ -33,7 +30,7 @@ for f in compare.csv compare.md compare.json timing.csv index.html; do
   [ -s "$T/rep/$f" ] || { echo "FAIL compare report: $f missing"; fail=1; }
 done
 printf '{"traces": ["%s"], "policies": ["tcmalloc"], "params": {"tcmalloc.release_rate": [0, 1048576]}, "run_args": ["--no-check"]}' \
-  "$3/data/sqlite.ast" > "$T/spec.json"
+  "$S/data/sqlite.ast" > "$T/spec.json"
 "$A" sweep "$T/spec.json" -o "$T/sw" -q >/dev/null || { echo "FAIL making the sweep report"; exit 1; }
 for stem in sweep-tcmalloc.release_rate-jw1 frontier-tcmalloc.release_rate; do
   [ -s "$T/sw/$stem.png" ] || { echo "FAIL sweep report: $stem.png missing"; fail=1; }

@@ -7,11 +7,7 @@
 # exit 2 and a message naming the file.
 # Arguments: BUILD_DIR ALLOCSIM SOURCE_DIR
 set -u
-A=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-. "$3/tests/checklib.sh"
+. "$(dirname "$0")/checklib.sh"
 "$A" gen server-mix --events 20000 --seed 5 -o "$T/mix.ast" >/dev/null || { echo "FAIL gen"; exit 1; }
 mkdir -p "$T/runs"
 "$A" run -q -p tcmalloc --predictor oracle "$T/mix.ast" -o "$T/runs/tc" >/dev/null &&

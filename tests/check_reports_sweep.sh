@@ -7,12 +7,9 @@
 # naming the spec and line.
 # Arguments: BUILD_DIR ALLOCSIM SOURCE_DIR
 set -u
-A=$2
-T=$(mktemp -d)
+. "$(dirname "$0")/checklib.sh"
 trap 'kill -9 $bg 2>/dev/null; rm -rf "$T"' EXIT
 bg=
-fail=0
-. "$3/tests/checklib.sh"
 cd "$T"
 "$A" gen server-mix --events 30000 --seed 11 -o a.ast >/dev/null &&
 "$A" gen server-mix --events 30000 --seed 12 -o b.ast >/dev/null || { echo "FAIL gen"; exit 1; }

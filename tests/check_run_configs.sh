@@ -11,11 +11,7 @@
 # are, exit 2), and the usage errors.
 # Arguments: BUILD_DIR ALLOCSIM SOURCE_DIR
 set -u -o pipefail # a run's own exit status, not grep's
-A=$2 S=$3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-. "$S/tests/checklib.sh"
+. "$(dirname "$0")/checklib.sh"
 "$A" gen server-mix --events 200000 --seed 5 -o "$T/t.ast" >/dev/null || { echo "FAIL gen"; exit 1; }
 specs=("tcmalloc" "llama,predictor=oracle" "bestfit,predictor=cached:site,shadow=oracle,check=full"
        "hoard,predictor=site,os.thp=never,hoard.large_threshold=16K")

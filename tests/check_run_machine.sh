@@ -31,11 +31,7 @@
 #     free) 461 frames = 256+128+64+8+4+1, 1000 - 1900/6 = 684.
 # Arguments: BUILD_DIR ALLOCSIM SOURCE_DIR
 set -u -o pipefail
-A=$2 S=$3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-. "$S/tests/checklib.sh"
+. "$(dirname "$0")/checklib.sh"
 "$A" gen server-mix --events 200000 --seed 5 -o "$T/g.ast" >/dev/null || { echo "FAIL gen"; exit 1; }
 sampled_trace "$A" "$T/g.ast" "$T/s.ast" || { echo "FAIL import of the sampled trace"; exit 1; }
 

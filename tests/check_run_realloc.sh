@@ -16,27 +16,16 @@
 #     this trace stays within its block's usable size and half of it);
 #   - --realloc=bogus is a usage error (exit 2) that names the choices.
 set -uo pipefail
-allocsim=$2
-src=$3
-trace=$src/data/sqlite.ast
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-T=$tmp
-. "$src/tests/checklib.sh"
-ok() { echo "ok   $*"; }
-bad() {
-  echo "FAIL $*"
-  fail=1
-}
+. "$(dirname "$0")/checklib.sh"
+trace=$S/data/sqlite.ast
 for m in default hook move preload; do
   a=()
   [[ $m != default ]] && a=(--realloc "$m")
-  "$allocsim" run -q --policy bestfit "${a[@]}" "$trace" -o "$tmp/$m" \
-    >/dev/null 2>"$tmp/$m.err" || bad "run $m: exit $?: $(cat "$tmp/$m.err")"
+  "$A" run -q --policy bestfit "${a[@]}" "$trace" -o "$T/$m" \
+    >/dev/null 2>"$T/$m.err" || bad "run $m: exit $?: $(cat "$T/$m.err")"
 done
-if cmp -s "$tmp/default/series.csv" "$tmp/hook/series.csv" &&
-  [[ $(nosum "$tmp/default/summary.json") == "$(nosum "$tmp/hook/summary.json")" ]]; then
+if cmp -s "$T/default/series.csv" "$T/hook/series.csv" &&
+  [[ $(nosum "$T/default/summary.json") == "$(nosum "$T/hook/summary.json")" ]]; then
   ok "--realloc=hook is the default"
 else
   bad "--realloc=hook differs from no option"
@@ -46,26 +35,26 @@ field() { # DIR KEY: replay.KEY, or "absent"
 import json, sys
 print(json.load(open(sys.argv[1] + "/summary.json"))["replay"].get(sys.argv[2], "absent"))' "$1" "$2"
 }
-[[ $(field "$tmp/default" realloc) == absent ]] && ok "no replay.realloc by default" ||
-  bad "replay.realloc by default: $(field "$tmp/default" realloc)"
-n=$("$allocsim" info "$trace" | awk '$1 == "events" {print $(NF-1)}')
+[[ $(field "$T/default" realloc) == absent ]] && ok "no replay.realloc by default" ||
+  bad "replay.realloc by default: $(field "$T/default" realloc)"
+n=$("$A" info "$trace" | awk '$1 == "events" {print $(NF-1)}')
 for m in move preload; do
-  [[ $(field "$tmp/$m" realloc) == "$m" ]] && ok "replay.realloc = $m" ||
-    bad "replay.realloc for $m: $(field "$tmp/$m" realloc)"
+  [[ $(field "$T/$m" realloc) == "$m" ]] && ok "replay.realloc = $m" ||
+    bad "replay.realloc for $m: $(field "$T/$m" realloc)"
   r=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["trace"]["reallocs"])' \
-    "$tmp/$m/summary.json" 2>/dev/null || echo "?")
+    "$T/$m/summary.json" 2>/dev/null || echo "?")
   [[ $r == "$n" ]] && ok "$m: $r reallocs" || bad "$m: reallocs '$r', trace '$n'"
 done
-if cmp -s "$tmp/hook/series.csv" "$tmp/preload/series.csv"; then
+if cmp -s "$T/hook/series.csv" "$T/preload/series.csv"; then
   bad "--realloc=preload gives the hook's series"
 else
   ok "preload differs from hook"
 fi
-if cmp -s "$tmp/move/series.csv" "$tmp/preload/series.csv"; then
+if cmp -s "$T/move/series.csv" "$T/preload/series.csv"; then
   bad "--realloc=preload gives move's series"
 else
   ok "preload differs from move"
 fi
 check "--realloc bogus: exit 2, choices named" 2 'one of hook, move, preload' -- \
-  "$allocsim" run -q --policy bestfit --realloc bogus "$trace" -o "$tmp/x"
+  "$A" run -q --policy bestfit --realloc bogus "$trace" -o "$T/x"
 exit $fail

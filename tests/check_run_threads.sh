@@ -12,11 +12,7 @@
 # on two threads; and the usage errors of --threads.
 # Arguments: BUILD_DIR ALLOCSIM SOURCE_DIR
 set -u -o pipefail # a run's own exit status, not grep's
-A=$2 S=$3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-. "$S/tests/checklib.sh"
+. "$(dirname "$0")/checklib.sh"
 "$A" gen server-mix --events 150000 --seed 7 -o "$T/t.ast" >/dev/null || { echo "FAIL gen"; exit 1; }
 sampled_trace "$A" "$T/t.ast" "$T/s.ast" || { echo "FAIL import of the sampled trace"; exit 1; }
 same() { # DIR_A DIR_B LABEL: every output file equal

@@ -5,18 +5,7 @@
 # byte-identical summaries apart from timing.
 # Arguments: BUILD_DIR ALLOCSIM SOURCE_DIR
 set -u
-A=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() { # check NAME EXPECTED_RC GREP_PATTERN -- command...
-  local name=$1 want=$2 pat=$3; shift 4
-  "$@" >"$T/out" 2>"$T/err"; local rc=$?
-  if [ "$rc" != "$want" ]; then echo "FAIL $name: exit $rc, wanted $want"; cat "$T/err"; fail=1; return; fi
-  if [ -n "$pat" ] && ! grep -qE -e "$pat" "$T/out" "$T/err"; then
-    echo "FAIL $name: output lacks /$pat/"; cat "$T/out" "$T/err"; fail=1; return; fi
-  echo "ok   $name"
-}
+. "$(dirname "$0")/checklib.sh"
 "$A" gen server-mix --events 200000 --seed 3 -o "$T/t.ast" || { echo "FAIL gen"; exit 1; }
 
 check "run --help" 0 "usage: allocsim run" -- "$A" run --help

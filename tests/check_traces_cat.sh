@@ -10,10 +10,8 @@
 # text byte for byte, across several spans.
 # Args: build dir, allocsim binary, source dir.
 set -u
-B=$1; A=$2
-T=$(mktemp -d "$B/check_traces_cat.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+CHECK_TMP_IN_BUILD=1
+. "$(dirname "$0")/checklib.sh"
 
 # One v3 chunk (docs/trace-format.md, "Version 3"): time code 0 (deltas),
 # columns time (base 0, width 1), thread, cpu, back (width 0), size (base
@@ -27,7 +25,7 @@ raw = bytes([0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x01,
              0x00, 0x03, 0x00, 0x01])
 open(sys.argv[1], "wb").write(raw)
 PY
-zstd -q -f "$T/bad.raw" -o "$T/bad.zst" || fail "zstd"
+zstd -q -f "$T/bad.raw" -o "$T/bad.zst" || die "zstd"
 python3 - "$T/bad.raw" "$T/bad.zst" "$T/bad.ast" <<'PY'
 import struct, sys
 def fnv(b):
@@ -45,11 +43,11 @@ open(sys.argv[3], "wb").write(head + ch + z)
 PY
 "$A" cat "$T/bad.ast" > "$T/out" 2> "$T/err"
 rc=$?
-[ $rc = 2 ] || fail "bad chunk: exit $rc, wanted 2"
+[ $rc = 2 ] || die "bad chunk: exit $rc, wanted 2"
 printf 'a 5 0 0 0 8 0 0\n' | cmp -s - "$T/out" ||
-  fail "bad chunk: stdout is not the first event: $(cat "$T/out")"
+  die "bad chunk: stdout is not the first event: $(cat "$T/out")"
 grep -q "chunk 0, record 1: expected a time in \[5, 7\]" "$T/err" ||
-  fail "bad chunk: message: $(cat "$T/err")"
+  die "bad chunk: message: $(cat "$T/err")"
 echo "ok   a bad second event: the first printed, then the error"
 
 # Round trip through more than one span (4096 events) with definitions
@@ -82,8 +80,8 @@ for i in range(10000):
         live.append(nid); nid += 1
 open(sys.argv[1], "w").write("\n".join(out) + "\n")
 PY
-"$A" import --format text "$T/many.txt" -o "$T/many.ast" || fail "import exit $?"
-"$A" cat "$T/many.ast" > "$T/back.txt" || fail "cat exit $?"
+"$A" import --format text "$T/many.txt" -o "$T/many.ast" || die "import exit $?"
+"$A" cat "$T/many.ast" > "$T/back.txt" || die "cat exit $?"
 cmp -s "$T/many.txt" "$T/back.txt" || {
-  diff "$T/many.txt" "$T/back.txt" | head -5; fail "text -> trace -> text differs"; }
+  diff "$T/many.txt" "$T/back.txt" | head -5; die "text -> trace -> text differs"; }
 echo "ok   10,000 records with definitions and samples: text -> trace -> text identical"

@@ -6,13 +6,11 @@
 # offset, a truncated one warns and exits 0, --help exits 0.
 # Args: build dir, allocsim binary, source dir.
 set -u
-B=$1; A=$2; S=$3
-T=$(mktemp -d "$B/check_traces_cli.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+CHECK_TMP_IN_BUILD=1
+. "$(dirname "$0")/checklib.sh"
 
 for c in cat info import; do
-  "$A" $c --help > /dev/null || fail "$c --help exit $?"
+  "$A" $c --help > /dev/null || die "$c --help exit $?"
 done
 
 # the fixture's text form, known by hand (see tests/unit/test_traces_format.c)
@@ -25,13 +23,13 @@ a 10 1 2 1 32 64 1
 f 15 0 3 0
 r 20 0 3 1 2 100 0 0
 TXT
-"$A" import --format text "$T/fix.txt" -o "$T/fix.ast" || fail "import exit $?"
-"$A" cat "$T/fix.ast" > "$T/back.txt" || fail "cat exit $?"
-cmp -s "$T/fix.txt" "$T/back.txt" || fail "text -> trace -> text differs"
+"$A" import --format text "$T/fix.txt" -o "$T/fix.ast" || die "import exit $?"
+"$A" cat "$T/fix.ast" > "$T/back.txt" || die "cat exit $?"
+cmp -s "$T/fix.txt" "$T/back.txt" || die "text -> trace -> text differs"
 # again through a trace with one event per chunk
 "$A" import --format text "$T/back.txt" -o "$T/one.ast" --chunk-events 1 \
-  || fail "import --chunk-events 1"
-"$A" cat "$T/one.ast" | cmp -s - "$T/fix.txt" || fail "1-event chunks differ"
+  || die "import --chunk-events 1"
+"$A" cat "$T/one.ast" | cmp -s - "$T/fix.txt" || die "1-event chunks differ"
 # numbers at every digit-count boundary and at 2^64-1 print back exactly
 cat > "$T/num.txt" <<'TXT'
 a 9 9 10 0 99 4096 0
@@ -40,16 +38,16 @@ r 1009 999 1000 0 2 10000000000 0 0
 f 12345678901234567890 4294967295 4294967295 1
 f 18446744073709551615 10 99 2
 TXT
-"$A" import --format text "$T/num.txt" -o "$T/num.ast" || fail "import num exit $?"
-"$A" cat "$T/num.ast" | cmp -s - "$T/num.txt" || fail "numbers differ after text -> trace -> text"
+"$A" import --format text "$T/num.txt" -o "$T/num.ast" || die "import num exit $?"
+"$A" cat "$T/num.ast" | cmp -s - "$T/num.txt" || die "numbers differ after text -> trace -> text"
 
-"$A" info "$T/fix.ast" > "$T/info.txt" || fail "info exit $?"
+"$A" info "$T/fix.ast" > "$T/info.txt" || die "info exit $?"
 grep -q "^events            4 (2 allocs, 1 frees, 1 reallocs)$" "$T/info.txt" \
-  || fail "info events: $(cat "$T/info.txt")"
-grep -q "^peak live bytes   100 " "$T/info.txt" || fail "info peak bytes"
-grep -q "^peak live objects 2$" "$T/info.txt" || fail "info peak objects"
+  || die "info events: $(cat "$T/info.txt")"
+grep -q "^peak live bytes   100 " "$T/info.txt" || die "info peak bytes"
+grep -q "^peak live objects 2$" "$T/info.txt" || die "info peak objects"
 "$A" info --json "$T/fix.ast" | grep -q '"peak_live_bytes": 100,' \
-  || fail "info --json"
+  || die "info --json"
 
 # format v2: stack heights (printed when known) and real-memory samples
 # round-trip through cat and the text importer, and info reports them
@@ -65,99 +63,99 @@ a 30 0 0 3 8 0 0
 s 40 - 2097152
 s 45 - - mi 135168 1 0 2 270336 0 0 3408 131760 131760
 TXT
-"$A" import --format text "$T/v2.txt" -o "$T/v2.ast" || fail "import v2 exit $?"
-"$A" cat "$T/v2.ast" | cmp -s - "$T/v2.txt" || fail "v2 text -> trace -> text differs"
-"$A" info "$T/v2.ast" > "$T/info2.txt" || fail "info v2 exit $?"
-grep -q "^format            allocsim trace v3," "$T/info2.txt" || fail "info v3 version"
+"$A" import --format text "$T/v2.txt" -o "$T/v2.ast" || die "import v2 exit $?"
+"$A" cat "$T/v2.ast" | cmp -s - "$T/v2.txt" || die "v2 text -> trace -> text differs"
+"$A" info "$T/v2.ast" > "$T/info2.txt" || die "info v2 exit $?"
+grep -q "^format            allocsim trace v3," "$T/info2.txt" || die "info v3 version"
 grep -q "^stack heights     3 allocations, largest 4096 bytes$" "$T/info2.txt" \
-  || fail "info heights: $(cat "$T/info2.txt")"
-grep -q "^memory samples    4 (t 5..45, " "$T/info2.txt" || fail "info samples"
+  || die "info heights: $(cat "$T/info2.txt")"
+grep -q "^memory samples    4 (t 5..45, " "$T/info2.txt" || die "info samples"
 # mallinfo2: arena 135168 + hblkhd 270336; in use 3408 + 270336
 grep -q "^peak mallinfo2    405504 bytes arena+hblkhd (arena 135168, hblkhd 270336, in use 273744; 1 samples)$" \
-  "$T/info2.txt" || fail "info mallinfo: $(cat "$T/info2.txt")"
-grep -q "^peak real RSS     2097152 bytes (2 samples)$" "$T/info2.txt" || fail "info rss"
-grep -q "^peak AnonHugePages 2097152 bytes (2 samples)$" "$T/info2.txt" || fail "info huge"
+  "$T/info2.txt" || die "info mallinfo: $(cat "$T/info2.txt")"
+grep -q "^peak real RSS     2097152 bytes (2 samples)$" "$T/info2.txt" || die "info rss"
+grep -q "^peak AnonHugePages 2097152 bytes (2 samples)$" "$T/info2.txt" || die "info huge"
 "$A" info --json "$T/v2.ast" | grep -q '"samples": 4, "rss_samples": 2' \
-  || fail "info --json samples"
+  || die "info --json samples"
 # the old fixture is v1 text: no heights, no samples, info says v1 for a v1 file
 grep -q "^format            allocsim trace v1," <("$A" info "$S/data/redis.ast") \
-  || fail "info of a v1 file"
+  || die "info of a v1 file"
 # a sample earlier than the event before it: FILE:LINE
 printf 'a 10 0 0 0 8 0 0\ns 9 1 1\n' > "$T/bads.txt"
 "$A" import --format text "$T/bads.txt" -o "$T/bads.ast" 2> "$T/err.txt"
-[ $? -eq 2 ] || fail "bad sample exit"
-grep -q "bads.txt:2: expected t_ns >= 10" "$T/err.txt" || fail "bad sample msg: $(cat "$T/err.txt")"
+[ $? -eq 2 ] || die "bad sample exit"
+grep -q "bads.txt:2: expected t_ns >= 10" "$T/err.txt" || die "bad sample msg: $(cat "$T/err.txt")"
 # a mallinfo sample without its 10 fields, or without the 'mi' word
 printf 's 5 1 2 mi 1 2\n' > "$T/badm.txt"
 "$A" import --format text "$T/badm.txt" -o "$T/badm.ast" 2> "$T/err.txt"
-[ $? -eq 2 ] || fail "bad mallinfo sample exit"
+[ $? -eq 2 ] || die "bad mallinfo sample exit"
 grep -q "badm.txt:1: expected 3 fields after 's' (t_ns rss_bytes anon_huge_bytes), or 3 then 'mi' and 10 mallinfo fields, found 6" \
-  "$T/err.txt" || fail "bad mallinfo msg: $(cat "$T/err.txt")"
+  "$T/err.txt" || die "bad mallinfo msg: $(cat "$T/err.txt")"
 printf 's 5 1 2 mx 1 2 3 4 5 6 7 8 9 10\n' > "$T/badm.txt"
 "$A" import --format text "$T/badm.txt" -o "$T/badm.ast" 2> "$T/err.txt"
-[ $? -eq 2 ] || fail "bad mallinfo word exit"
+[ $? -eq 2 ] || die "bad mallinfo word exit"
 grep -q "badm.txt:1: expected 'mi' after the sample's 3 fields, found 'mx'" \
-  "$T/err.txt" || fail "bad mallinfo word msg: $(cat "$T/err.txt")"
+  "$T/err.txt" || die "bad mallinfo word msg: $(cat "$T/err.txt")"
 
 # a bad line: exit 2, FILE:LINE, no output left
 printf 'a 1 0 0 0 8 0 0\nf 2 0 0 5\n' > "$T/bad.txt"
 "$A" import --format text "$T/bad.txt" -o "$T/bad.ast" 2> "$T/err.txt"
 rc=$?
-[ $rc -eq 2 ] || fail "bad line: exit $rc"
-grep -q "bad.txt:2: expected an id below 1" "$T/err.txt" || fail "bad line msg: $(cat "$T/err.txt")"
-[ ! -e "$T/bad.ast" ] && [ ! -e "$T/bad.ast.tmp" ] || fail "output left behind"
+[ $rc -eq 2 ] || die "bad line: exit $rc"
+grep -q "bad.txt:2: expected an id below 1" "$T/err.txt" || die "bad line msg: $(cat "$T/err.txt")"
+[ ! -e "$T/bad.ast" ] && [ ! -e "$T/bad.ast.tmp" ] || die "output left behind"
 
 "$A" import --format nosuch "$T/fix.txt" -o "$T/x.ast" 2> "$T/err.txt"
-[ $? -eq 2 ] || fail "unknown format exit"
+[ $? -eq 2 ] || die "unknown format exit"
 grep -q "unknown format 'nosuch'" "$T/err.txt" && grep -q "^  text " "$T/err.txt" \
-  || fail "unknown format msg"
+  || die "unknown format msg"
 
 # corrupt: flip a payload byte of the fixture's only chunk (offset 38 + 48 + 20)
 cp "$T/fix.ast" "$T/flip.ast"
 printf '\xff' | dd of="$T/flip.ast" bs=1 seek=106 conv=notrunc status=none
 "$A" cat "$T/flip.ast" > /dev/null 2> "$T/err.txt"
-[ $? -eq 2 ] || fail "corrupt trace exit"
-grep -q "flip.ast: offset 86: " "$T/err.txt" || fail "corrupt msg: $(cat "$T/err.txt")"
+[ $? -eq 2 ] || die "corrupt trace exit"
+grep -q "flip.ast: offset 86: " "$T/err.txt" || die "corrupt msg: $(cat "$T/err.txt")"
 
 # truncated: drop the footer (index 68 bytes + trailer 24): warn, exit 0
 # (the chunk ends at 153: v2 payloads have 10 stream lengths)
 size=$(stat -c %s "$T/fix.ast")
 head -c $((size - 30)) "$T/fix.ast" > "$T/trunc.ast"
-"$A" cat "$T/trunc.ast" > "$T/trunc.txt" 2> "$T/err.txt" || fail "truncated exit $?"
-cmp -s "$T/trunc.txt" "$T/fix.txt" || fail "truncated trace lost events"
+"$A" cat "$T/trunc.ast" > "$T/trunc.txt" 2> "$T/err.txt" || die "truncated exit $?"
+cmp -s "$T/trunc.txt" "$T/fix.txt" || die "truncated trace lost events"
 grep -q "warning: .*trunc.ast: offset 171: .*truncated" "$T/err.txt" \
-  || fail "truncated msg: $(cat "$T/err.txt")"
+  || die "truncated msg: $(cat "$T/err.txt")"
 
 # wrong version
 cp "$T/fix.ast" "$T/v4.ast"
 printf '\x04' | dd of="$T/v4.ast" bs=1 seek=8 conv=notrunc status=none
 "$A" info "$T/v4.ast" > /dev/null 2> "$T/err.txt"
-[ $? -eq 2 ] || fail "wrong version exit"
-grep -q "offset 8: expected format version 1..3, found 4" "$T/err.txt" || fail "version msg"
+[ $? -eq 2 ] || die "wrong version exit"
+grep -q "offset 8: expected format version 1..3, found 4" "$T/err.txt" || die "version msg"
 
 "$A" cat "$T/missing.ast" 2> /dev/null
-[ $? -eq 2 ] || fail "missing file exit"
+[ $? -eq 2 ] || die "missing file exit"
 
 # convert: a version-1 file (the bundled sqlite trace) and a version-2 file
 # become version 3 with the same records; back to 2 gives the v2 bytes;
 # output == input refused; a bad input leaves no output
-"$A" convert "$S/data/sqlite.ast" -o "$T/c3.ast" || fail "convert v1 exit $?"
+"$A" convert "$S/data/sqlite.ast" -o "$T/c3.ast" || die "convert v1 exit $?"
 "$A" info "$T/c3.ast" | grep -q "^format            allocsim trace v3," \
-  || fail "convert: not v3"
+  || die "convert: not v3"
 cmp -s <("$A" cat "$S/data/sqlite.ast") <("$A" cat "$T/c3.ast") \
-  || fail "convert v1 -> v3 changed the records"
-"$A" convert "$T/c3.ast" --format-version 2 -o "$T/c2.ast" || fail "convert to v2"
-"$A" convert "$T/c2.ast" -o "$T/c3b.ast" || fail "convert v2 -> v3"
-cmp -s "$T/c3.ast" "$T/c3b.ast" || fail "v1 -> v3 and v1 -> v2 -> v3 differ"
+  || die "convert v1 -> v3 changed the records"
+"$A" convert "$T/c3.ast" --format-version 2 -o "$T/c2.ast" || die "convert to v2"
+"$A" convert "$T/c2.ast" -o "$T/c3b.ast" || die "convert v2 -> v3"
+cmp -s "$T/c3.ast" "$T/c3b.ast" || die "v1 -> v3 and v1 -> v2 -> v3 differ"
 "$A" convert "$T/c3.ast" --format-version 2 -o "$T/c2b.ast"
-cmp -s "$T/c2.ast" "$T/c2b.ast" || fail "v2 output not reproducible"
+cmp -s "$T/c2.ast" "$T/c2b.ast" || die "v2 output not reproducible"
 "$A" convert "$T/c3.ast" -o "$T/c3.ast" 2> "$T/err.txt"
-[ $? -eq 2 ] || fail "convert onto its input: exit"
-grep -q "is the input .*(the same file)" "$T/err.txt" || fail "same-file msg"
+[ $? -eq 2 ] || die "convert onto its input: exit"
+grep -q "is the input .*(the same file)" "$T/err.txt" || die "same-file msg"
 "$A" convert "$T/c3.ast" --format-version 1 -o "$T/x.ast" 2> /dev/null
-[ $? -eq 2 ] || fail "convert --format-version 1: exit"
+[ $? -eq 2 ] || die "convert --format-version 1: exit"
 "$A" convert "$T/flip.ast" -o "$T/bad.ast" 2> "$T/err.txt"
-[ $? -eq 2 ] || fail "convert of a corrupt trace: exit"
-grep -q "allocsim convert: .*flip.ast: offset" "$T/err.txt" || fail "convert bad msg: $(cat "$T/err.txt")"
-[ ! -e "$T/bad.ast" ] && ! ls "$T"/bad.ast.* >/dev/null 2>&1 || fail "convert left output"
+[ $? -eq 2 ] || die "convert of a corrupt trace: exit"
+grep -q "allocsim convert: .*flip.ast: offset" "$T/err.txt" || die "convert bad msg: $(cat "$T/err.txt")"
+[ ! -e "$T/bad.ast" ] && ! ls "$T"/bad.ast.* >/dev/null 2>&1 || die "convert left output"
 echo "ok"
