@@ -125,6 +125,20 @@ static void check_one(const take_t *t, const take_t *ref)
     }
 }
 
+/* One consumer takes every batch of a ring over rd (from its start) into
+ * *t, whose events it allocates (the caller frees t->ev). */
+static void take_ring(as_trace_reader_t *rd, size_t batch_events,
+                      unsigned flags, take_t *t)
+{
+    CU_ASSERT_FATAL(as_trace_reader_rewind(rd) == 0);
+    *t = (take_t){.ev = malloc(EVENTS * sizeof(as_event_t))};
+    CU_ASSERT_FATAL(t->ev != NULL);
+    CU_ASSERT_FATAL(
+        as_batchring_create(&t->ring, rd, batch_events, flags, 3, 1) == 0);
+    take_all(t);
+    as_batchring_destroy(t->ring);
+}
+
 static void test_threads_same(void)
 {
     const char *path = write_trace();
@@ -132,12 +146,8 @@ static void test_threads_same(void)
     CU_ASSERT_FATAL(as_trace_reader_open(&rd, path) == 0);
     /* on the caller's thread, batches of one reader call: 8 (7 full and
      * 1,328 events) */
-    take_t inl = {.ev = malloc(EVENTS * sizeof(as_event_t))};
-    CU_ASSERT_FATAL(inl.ev != NULL);
-    CU_ASSERT_FATAL(
-        as_batchring_create(&inl.ring, rd, AS_BATCH_READ, 0, 1, 1) == 0);
-    take_all(&inl);
-    as_batchring_destroy(inl.ring);
+    take_t inl;
+    take_ring(rd, AS_BATCH_READ, 0, &inl);
     check_one(&inl, NULL);
     CU_ASSERT_EQUAL(inl.batches, 8);
     /* a decode thread, two consumers (one on a thread of its own), 3
@@ -174,23 +184,15 @@ static void test_no_stacks(void)
     const char *path = write_trace();
     as_trace_reader_t *rd;
     CU_ASSERT_FATAL(as_trace_reader_open(&rd, path) == 0);
-    take_t ref = {.ev = malloc(EVENTS * sizeof(as_event_t))};
-    CU_ASSERT_FATAL(ref.ev != NULL);
-    CU_ASSERT_FATAL(
-        as_batchring_create(&ref.ring, rd, AS_BATCH_READ, 0, 1, 1) == 0);
-    take_all(&ref);
-    as_batchring_destroy(ref.ring);
+    take_t ref;
+    take_ring(rd, AS_BATCH_READ, 0, &ref);
     CU_ASSERT_EQUAL(ref.max_view, 256); /* the first directory: 256 ids */
     for (unsigned threaded = 0; threaded <= 1; threaded++) {
-        CU_ASSERT_FATAL(as_trace_reader_rewind(rd) == 0);
-        take_t t = {.ev = malloc(EVENTS * sizeof(as_event_t))};
-        CU_ASSERT_FATAL(t.ev != NULL);
-        unsigned flags =
-            AS_BATCHRING_NO_STACKS | (threaded ? AS_BATCHRING_THREADED : 0);
-        CU_ASSERT_FATAL(
-            as_batchring_create(&t.ring, rd, AS_BATCH_READ, flags, 3, 1) == 0);
-        take_all(&t);
-        as_batchring_destroy(t.ring);
+        take_t t;
+        take_ring(rd, AS_BATCH_READ,
+                  AS_BATCHRING_NO_STACKS |
+                      (threaded ? AS_BATCHRING_THREADED : 0),
+                  &t);
         CU_ASSERT_EQUAL(t.max_view, 0);
         CU_ASSERT_EQUAL(t.bad_stacks, EVENTS / 2);
         t.bad_stacks = 0; /* the rest as with the copies */
