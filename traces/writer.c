@@ -96,24 +96,29 @@ struct as_trace_writer {
     char msg[512];                     /* last error message */
 };
 
+/* The message "path: fmt..." into w->msg. */
+static void vset_msg(as_trace_writer_t *w, const char *fmt, va_list ap)
+{
+    int n = snprintf(w->msg, sizeof w->msg, "%s: ", w->path ? w->path : "?");
+    if (n >= 0 && (size_t)n < sizeof w->msg)
+        vsnprintf(w->msg + n, sizeof w->msg - (size_t)n, fmt, ap);
+}
+
 static int fail(as_trace_writer_t *w, int code, const char *fmt, ...)
 {
     va_list ap;
-    int n = snprintf(w->msg, sizeof w->msg, "%s: ", w->path ? w->path : "?");
     va_start(ap, fmt);
-    if (n >= 0 && (size_t)n < sizeof w->msg)
-        vsnprintf(w->msg + n, sizeof w->msg - (size_t)n, fmt, ap);
+    vset_msg(w, fmt, ap);
     va_end(ap);
     return code;
 }
 
+/* fail, and the error sticks: every later call returns it. */
 static int fail_io(as_trace_writer_t *w, int code, const char *fmt, ...)
 {
     va_list ap;
-    int n = snprintf(w->msg, sizeof w->msg, "%s: ", w->path ? w->path : "?");
     va_start(ap, fmt);
-    if (n >= 0 && (size_t)n < sizeof w->msg)
-        vsnprintf(w->msg + n, sizeof w->msg - (size_t)n, fmt, ap);
+    vset_msg(w, fmt, ap);
     va_end(ap);
     if (!w->err) w->err = code;
     return code;
