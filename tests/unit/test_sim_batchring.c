@@ -125,6 +125,14 @@ static void check_one(const take_t *t, const take_t *ref)
     }
 }
 
+/* A reader of the trace above, written afresh. */
+static as_trace_reader_t *open_trace(void)
+{
+    as_trace_reader_t *rd;
+    CU_ASSERT_FATAL(as_trace_reader_open(&rd, write_trace()) == 0);
+    return rd;
+}
+
 /* One consumer takes every batch of a ring over rd (from its start) into
  * *t, whose events it allocates (the caller frees t->ev). */
 static void take_ring(as_trace_reader_t *rd, size_t batch_events,
@@ -141,9 +149,7 @@ static void take_ring(as_trace_reader_t *rd, size_t batch_events,
 
 static void test_threads_same(void)
 {
-    const char *path = write_trace();
-    as_trace_reader_t *rd;
-    CU_ASSERT_FATAL(as_trace_reader_open(&rd, path) == 0);
+    as_trace_reader_t *rd = open_trace();
     /* on the caller's thread, batches of one reader call: 8 (7 full and
      * 1,328 events) */
     take_t inl;
@@ -181,9 +187,7 @@ static void test_threads_same(void)
  * is empty, so each of the 15,000 allocations finds no copy. */
 static void test_no_stacks(void)
 {
-    const char *path = write_trace();
-    as_trace_reader_t *rd;
-    CU_ASSERT_FATAL(as_trace_reader_open(&rd, path) == 0);
+    as_trace_reader_t *rd = open_trace();
     take_t ref;
     take_ring(rd, AS_BATCH_READ, 0, &ref);
     CU_ASSERT_EQUAL(ref.max_view, 256); /* the first directory: 256 ids */
