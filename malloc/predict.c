@@ -48,6 +48,7 @@ extern char *__cxa_demangle(const char *name, char *out, size_t *len,
 typedef struct {
     uint64_t pc; /* 0 = empty */
     const char *symbol, *module;
+    uint64_t offset; /* pc - the module's base, 0 unknown */
 } name_slot_t;
 
 static int g_on;
@@ -72,7 +73,7 @@ typedef struct {
     uintptr_t ra;
     uintptr_t *frame; /* the API function's frame (frame pointer) */
     int done;
-    uint64_t pcs[MAX_FRAMES];
+    uint64_t pcs[MAX_FRAMES], offsets[MAX_FRAMES];
     const char *symbols[MAX_FRAMES], *modules[MAX_FRAMES];
 } frames_t;
 
@@ -94,12 +95,15 @@ static const char *copy_str(const char *s)
     return d;
 }
 
-/* The symbol and module of return address pc, looked up once (the
- * recorder names pc - 1: a call at the very end of a function belongs to
- * it, not to the next one). Unknown names are "". */
-static void name_of(uint64_t pc, const char **symbol, const char **module)
+/* The symbol, module and offset from the module's base of return
+ * address pc, looked up once (the recorder names pc - 1: a call at the
+ * very end of a function belongs to it, not to the next one; its offset
+ * is pc's, as the recorder's). Unknown names are "", an unknown offset 0. */
+static void name_of(uint64_t pc, const char **symbol, const char **module,
+                    uint64_t *offset)
 {
     *symbol = *module = "";
+    *offset = 0;
     if (!g_names) {
         g_names = as_mem_alloc(&g_mem, NAME_SLOTS * sizeof *g_names);
         if (!g_names) return;
@@ -110,6 +114,7 @@ static void name_of(uint64_t pc, const char **symbol, const char **module)
         if (e->pc == pc) {
             *symbol = e->symbol;
             *module = e->module;
+            *offset = e->offset;
             return;
         }
         if (e->pc == 0) {
@@ -121,10 +126,12 @@ static void name_of(uint64_t pc, const char **symbol, const char **module)
     Dl_info di;
     memset(&di, 0, sizeof di);
     const char *sym = "", *mod = "";
+    uint64_t off = 0;
     char *dem = NULL;
     int indexed;
     if (as_symix_lookup((uintptr_t)(pc - 1), &di, &indexed) && di.dli_fname) {
         mod = di.dli_fname;
+        off = pc - (uintptr_t)di.dli_fbase;
         if (di.dli_sname) {
             sym = di.dli_sname;
             int st = -1;
@@ -136,10 +143,12 @@ static void name_of(uint64_t pc, const char **symbol, const char **module)
     }
     *symbol = copy_str(sym);
     *module = copy_str(mod);
+    *offset = off;
     if (dem) free(dem); /* this library's free: dem came from its malloc */
     if (slot) {         /* a full probe sequence: named again next time */
         slot->symbol = *symbol;
         slot->module = *module;
+        slot->offset = off;
         slot->pc = pc;
     }
 }
@@ -162,9 +171,10 @@ static void fill_frames(void *arg)
     c->depth = n;
     if (g_symbols) {
         for (uint32_t i = 0; i < n; i++)
-            name_of(f->pcs[i], &f->symbols[i], &f->modules[i]);
+            name_of(f->pcs[i], &f->symbols[i], &f->modules[i], &f->offsets[i]);
         c->symbols = f->symbols;
         c->modules = f->modules;
+        c->offsets = f->offsets;
     }
 }
 
