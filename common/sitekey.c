@@ -36,18 +36,43 @@ uint64_t as_sitekey_frame(const char *module, uint64_t offset, uint64_t pc)
     return as_hash64(h ^ as_hash64(offset + 1));
 }
 
-uint64_t as_sitekey(const char *const *modules, const uint64_t *offsets,
-                    const uint64_t *pcs, uint32_t depth, uint32_t frames)
+/* The number of frames a key folds. */
+static uint32_t kept(uint32_t depth, uint32_t frames)
 {
     if (frames < 1) frames = 1;
     if (frames > AS_SITEKEY_MAX_FRAMES) frames = AS_SITEKEY_MAX_FRAMES;
-    uint32_t n = depth < frames ? depth : frames;
-    uint64_t h = as_hash64(0x517e7ab1e0000000ull + n);
+    return depth < frames ? depth : frames;
+}
+
+static uint64_t fold_start(uint32_t n)
+{
+    return as_hash64(0x517e7ab1e0000000ull + n);
+}
+
+static uint64_t fold_one(uint64_t h, uint64_t frame_key)
+{
+    return as_hash64(h ^ frame_key) + 0x9e3779b97f4a7c15ull;
+}
+
+uint64_t as_sitekey_fold(const uint64_t *frame_keys, uint32_t depth,
+                         uint32_t frames)
+{
+    uint32_t n = kept(depth, frames);
+    uint64_t h = fold_start(n);
+    for (uint32_t i = 0; i < n; i++)
+        h = fold_one(h, frame_keys[i]);
+    return h ? h : 1;
+}
+
+uint64_t as_sitekey(const char *const *modules, const uint64_t *offsets,
+                    const uint64_t *pcs, uint32_t depth, uint32_t frames)
+{
+    uint32_t n = kept(depth, frames);
+    uint64_t h = fold_start(n);
     for (uint32_t i = 0; i < n; i++) {
         const char *m = modules && offsets ? modules[i] : NULL;
-        uint64_t f =
-            as_sitekey_frame(m, offsets ? offsets[i] : 0, pcs ? pcs[i] : 0);
-        h = as_hash64(h ^ f) + 0x9e3779b97f4a7c15ull;
+        h = fold_one(
+            h, as_sitekey_frame(m, offsets ? offsets[i] : 0, pcs ? pcs[i] : 0));
     }
     return h ? h : 1;
 }

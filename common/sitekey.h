@@ -30,6 +30,14 @@
  * name and offset, or pc when module is NULL, "" or "-". */
 uint64_t as_sitekey_frame(const char *module, uint64_t offset, uint64_t pc);
 
+/* as_sitekey_fold: the key of the site whose innermost frames have the
+ * names frame_keys[0..min(depth, frames)) (as_sitekey_frame's values,
+ * innermost first; NULL only when depth is 0): what as_sitekey computes,
+ * for a caller that keeps each frame's name (the real allocator, per pc).
+ * frames is clamped as below. @return the key, never 0. */
+uint64_t as_sitekey_fold(const uint64_t *frame_keys, uint32_t depth,
+                         uint32_t frames);
+
 /* as_sitekey: the key of the site whose innermost min(depth, frames)
  * frames are modules[i], offsets[i], pcs[i] (i = 0 innermost; modules or
  * offsets NULL: all unknown, then pcs is used; pcs NULL: 0). frames is

@@ -53,6 +53,10 @@ typedef struct {
                                    base (0 unknown), likewise: with the
                                    module's name, a frame's ASLR-free name
                                    (common/sitekey.h) */
+    const uint64_t *frame_keys; /* optional (NULL: not kept): the frames'
+                                   as_sitekey_frame names, likewise, for
+                                   a caller that keeps them per pc (the
+                                   real allocator) */
     int32_t true_class;         /* the oracle's input: the class of the true
                                lifetime (objects never freed: the last
                                class), computed by the engine's pre-pass;

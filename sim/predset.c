@@ -285,6 +285,7 @@ static void pred_ctx(as_predset_t *ps, as_pred_ctx_t *pc,
     pc->pcs = stack_pcs(ps, q->stack, &pc->depth, &pc->frames);
     pc->symbols = pc->modules = NULL;
     pc->offsets = NULL;
+    pc->frame_keys = NULL; /* sitetab names the frames from the above */
     if (ps->symbols) frame_names(ps, pc);
     pc->true_class = true_class;
     pc->fill = NULL; /* the frames are all here */

@@ -221,8 +221,10 @@ uint64_t as_sitetab_key(const void *state, const as_pred_ctx_t *ctx)
     const sitetab_state_t *s = state;
     as_pred_ctx_frames(ctx);
     if (!ctx->depth) return 0;
-    return as_sitekey(ctx->modules, ctx->offsets, ctx->pcs, ctx->depth,
-                      s->frames ? s->frames : AS_SITEKEY_MAX_FRAMES);
+    uint32_t frames = s->frames ? s->frames : AS_SITEKEY_MAX_FRAMES;
+    if (ctx->frame_keys)
+        return as_sitekey_fold(ctx->frame_keys, ctx->depth, frames);
+    return as_sitekey(ctx->modules, ctx->offsets, ctx->pcs, ctx->depth, frames);
 }
 
 static int32_t sitetab_predict(void *state, const as_pred_ctx_t *ctx)

@@ -84,6 +84,14 @@ static void test_key(void)
     CU_ASSERT_EQUAL(as_sitekey(mods, offs, pcs, 3, 0),
                     as_sitekey(mods, offs, pcs, 3, 1));
     CU_ASSERT_NOT_EQUAL(as_sitekey(NULL, NULL, NULL, 0, 8), 0);
+    /* the fold of kept frame names is the same key */
+    uint64_t fk[3];
+    for (int i = 0; i < 3; i++)
+        fk[i] = as_sitekey_frame(mods[i], offs[i], pcs[i]);
+    for (uint32_t d = 0; d <= 3; d++)
+        for (uint32_t f = 0; f <= 33; f++)
+            CU_ASSERT_EQUAL(as_sitekey_fold(fk, d, f),
+                            as_sitekey(mods, offs, pcs, d, f));
     /* without modules or offsets the pcs name the frames */
     CU_ASSERT_EQUAL(as_sitekey(NULL, NULL, pcs, 2, 8),
                     as_sitekey(mods, NULL, pcs, 2, 8));
@@ -197,6 +205,11 @@ static void test_build_and_predict(void)
     CU_ASSERT_EQUAL(ops->predict(st, &c2), 6);
     as_pred_ctx_t c3 = live_ctx(o12, m12, pcs, 2);
     CU_ASSERT_EQUAL(ops->predict(st, &c3), 3);
+    /* the real allocator hands the frames' names kept per pc */
+    uint64_t k3[2] = {as_sitekey_frame("x/prog", 0x1010, 5),
+                      as_sitekey_frame("prog", 0x2020, 6)};
+    as_pred_ctx_t c3k = {.depth = 2, .frame_keys = k3};
+    CU_ASSERT_EQUAL(ops->predict(st, &c3k), 3);
     /* a deeper stack with the same two innermost frames is the same site
      * only when the table hashes 2 frames; with 8 it is another site */
     const uint64_t o3deep[] = {0x1010, 0x2020, 0x4444};
@@ -209,8 +222,8 @@ static void test_build_and_predict(void)
     CU_ASSERT_EQUAL(ops->predict(st, &cu), 6);
     as_pred_ctx_t c0 = live_ctx(NULL, NULL, NULL, 0);
     CU_ASSERT_EQUAL(ops->predict(st, &c0), 6);
-    CU_ASSERT_EQUAL(stat_of(st, "sitetab_predictions"), 6); /* after the load */
-    CU_ASSERT_EQUAL(stat_of(st, "sitetab_known_predictions"), 3);
+    CU_ASSERT_EQUAL(stat_of(st, "sitetab_predictions"), 7); /* after the load */
+    CU_ASSERT_EQUAL(stat_of(st, "sitetab_known_predictions"), 4);
     CU_ASSERT_EQUAL(stat_of(st, "sitetab_sites"), 3);
     CU_ASSERT_EQUAL(stat_of(st, "sitetab_frames"), 8);
     CU_ASSERT_EQUAL(stat_of(st, "sitetab_profile_objects"), 9);
