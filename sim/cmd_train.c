@@ -197,6 +197,26 @@ int as_lstm_train_opt(as_lstm_fit_opts_t *o, as_classes_t *cl,
     return 1;
 }
 
+/* Write len bytes to out, complete or not at all (as_outfile_t).
+ * @return 0, or the failure (message printed). */
+static int write_whole(const char *out, const void *bytes, size_t len)
+{
+    char err[1024] = "";
+    as_outfile_t o;
+    memset(&o, 0, sizeof o);
+    int rc = as_outfile_open(&o, out, err, sizeof err);
+    if (rc == AS_OK) {
+        int ok = fwrite(bytes, 1, len, o.f) == len;
+        rc = as_outfile_close(&o, ok, err, sizeof err);
+        if (!ok && rc == AS_OK) {
+            snprintf(err, sizeof err, "%s: cannot write", out);
+            rc = AS_EIO;
+        }
+    }
+    if (rc != AS_OK) as_cli_err("%s", err);
+    return rc;
+}
+
 /* `train --predictor sitetab`: build and write the table, print the
  * summary. @return the exit code. */
 static int train_sitetab(const char **in, int n_in, const char *out,
@@ -209,22 +229,9 @@ static int train_sitetab(const char **in, int n_in, const char *out,
         as_cli_err("%s", err);
         return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
     }
-    as_outfile_t o;
-    memset(&o, 0, sizeof o);
-    rc = as_outfile_open(&o, out, err, sizeof err);
-    if (rc == AS_OK) {
-        int ok = fwrite(b.bytes, 1, b.len, o.f) == b.len;
-        rc = as_outfile_close(&o, ok, err, sizeof err);
-        if (!ok && rc == AS_OK) {
-            snprintf(err, sizeof err, "%s: cannot write", out);
-            rc = AS_EIO;
-        }
-    }
+    rc = write_whole(out, b.bytes, b.len);
     free(b.bytes);
-    if (rc != AS_OK) {
-        as_cli_err("%s", err);
-        return AS_EXIT_FAIL;
-    }
+    if (rc != AS_OK) return AS_EXIT_FAIL;
     double agree = b.allocs ? (double)b.agree / (double)b.allocs : 0;
     if (json)
         printf("{\"predictor\": \"sitetab\", \"sites\": %llu, "
@@ -349,22 +356,9 @@ int as_cmd_train(int argc, char **argv)
         as_cli_err("%s", rc == AS_ENOMEM ? "out of memory" : err);
         return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
     }
-    as_outfile_t o;
-    memset(&o, 0, sizeof o);
-    rc = as_outfile_open(&o, out, err, sizeof err);
-    if (rc == AS_OK) {
-        int ok = fwrite(fit.model, 1, fit.model_len, o.f) == fit.model_len;
-        rc = as_outfile_close(&o, ok, err, sizeof err);
-        if (!ok && rc == AS_OK) {
-            snprintf(err, sizeof err, "%s: cannot write", out);
-            rc = AS_EIO;
-        }
-    }
+    rc = write_whole(out, fit.model, fit.model_len);
     free(fit.model);
-    if (rc != AS_OK) {
-        as_cli_err("%s", err);
-        return AS_EXIT_FAIL;
-    }
+    if (rc != AS_OK) return AS_EXIT_FAIL;
     const as_lstm_result_t *r = &fit.res;
     if (json)
         printf("{\"samples\": %llu, \"allocations\": %.0f, \"contexts\": %u, "

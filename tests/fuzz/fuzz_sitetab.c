@@ -12,23 +12,9 @@
 #include <string.h>
 
 #include "predictors/sitetab/sitetab.h"
+#include "tests/fuzz/fuzz_mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static long held;
-static void *f_alloc(void *st, size_t n)
-{
-    (void)st;
-    held += (long)n;
-    return calloc(1, n);
-}
-static void f_free(void *st, void *p, size_t n)
-{
-    (void)st;
-    held -= (long)n;
-    free(p);
-}
-static const as_mem_t mem = {f_alloc, f_free, NULL};
 
 static uint64_t le64(const uint8_t *p)
 {
@@ -52,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (as_param_defaults(as_predictor_sitetab.params,
                           as_predictor_sitetab.n_params, vals) != 0)
         __builtin_trap();
-    as_predictor_config_t cfg = {.classes = &cl, .params = vals, .mem = &mem};
+    as_predictor_config_t cfg = {
+        .classes = &cl, .params = vals, .mem = &as_fuzz_mem};
     void *st;
     if (as_predictor_sitetab.create(&cfg, &st) != 0) __builtin_trap();
     size_t off = SIZE_MAX;
@@ -75,6 +62,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     }
     as_predictor_sitetab.destroy(st);
-    if (held != 0) __builtin_trap();
+    if (as_fuzz_held != 0) __builtin_trap();
     return 0;
 }
