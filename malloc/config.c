@@ -163,11 +163,13 @@ static int config_predictor(as_malloc_config_t *c, const char *spec,
             as_msg_str(why, " learns from object outcomes, which the real "
                             "allocator does not report, and its tables are "
                             "keyed by a trace's stack ids or raw pcs, which "
-                            "do not carry over to another process");
+                            "do not carry over to another process (sitetab "
+                            "reads a site table built from a trace)");
             rc = AS_EINVAL;
         }
         if (rc != AS_OK) {
-            as_msg_str(why, "; usable here: none, lstm, cached:lstm");
+            as_msg_str(why, "; usable here: none, lstm, sitetab, cached:lstm, "
+                            "cached:sitetab");
             return rc;
         }
     }

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/sitekey.h"
 #include "common/stackwalk.h"
 #include "common/symix.h"
 #include "common/util.h"
@@ -48,6 +49,8 @@ extern char *__cxa_demangle(const char *name, char *out, size_t *len,
 typedef struct {
     uint64_t pc; /* 0 = empty */
     const char *symbol, *module;
+    uint64_t offset;   /* pc - the module's base, 0 unknown */
+    uint64_t site_key; /* as_sitekey_frame(module, offset, pc) */
 } name_slot_t;
 
 static int g_on;
@@ -72,7 +75,7 @@ typedef struct {
     uintptr_t ra;
     uintptr_t *frame; /* the API function's frame (frame pointer) */
     int done;
-    uint64_t pcs[MAX_FRAMES];
+    uint64_t pcs[MAX_FRAMES], offsets[MAX_FRAMES], keys[MAX_FRAMES];
     const char *symbols[MAX_FRAMES], *modules[MAX_FRAMES];
 } frames_t;
 
@@ -94,15 +97,22 @@ static const char *copy_str(const char *s)
     return d;
 }
 
-/* The symbol and module of return address pc, looked up once (the
- * recorder names pc - 1: a call at the very end of a function belongs to
- * it, not to the next one). Unknown names are "". */
-static void name_of(uint64_t pc, const char **symbol, const char **module)
+/* The symbol, module and offset from the module's base of return
+ * address pc, and the frame's name in a site key (common/sitekey.h),
+ * looked up once (the recorder names pc - 1: a call at the very end of a
+ * function belongs to it, not to the next one; its offset is pc's, as the
+ * recorder's). Unknown names are "", an unknown offset 0. */
+static void name_of(uint64_t pc, const char **symbol, const char **module,
+                    uint64_t *offset, uint64_t *site_key)
 {
     *symbol = *module = "";
+    *offset = 0;
     if (!g_names) {
         g_names = as_mem_alloc(&g_mem, NAME_SLOTS * sizeof *g_names);
-        if (!g_names) return;
+        if (!g_names) {
+            *site_key = as_sitekey_frame("", 0, pc);
+            return;
+        }
     }
     name_slot_t *slot = NULL;
     for (uint64_t s = as_hash64(pc), k = 0; k < 64; k++, s++) {
@@ -110,6 +120,8 @@ static void name_of(uint64_t pc, const char **symbol, const char **module)
         if (e->pc == pc) {
             *symbol = e->symbol;
             *module = e->module;
+            *offset = e->offset;
+            *site_key = e->site_key;
             return;
         }
         if (e->pc == 0) {
@@ -121,10 +133,12 @@ static void name_of(uint64_t pc, const char **symbol, const char **module)
     Dl_info di;
     memset(&di, 0, sizeof di);
     const char *sym = "", *mod = "";
+    uint64_t off = 0;
     char *dem = NULL;
     int indexed;
     if (as_symix_lookup((uintptr_t)(pc - 1), &di, &indexed) && di.dli_fname) {
         mod = di.dli_fname;
+        off = pc - (uintptr_t)di.dli_fbase;
         if (di.dli_sname) {
             sym = di.dli_sname;
             int st = -1;
@@ -136,10 +150,14 @@ static void name_of(uint64_t pc, const char **symbol, const char **module)
     }
     *symbol = copy_str(sym);
     *module = copy_str(mod);
+    *offset = off;
+    *site_key = as_sitekey_frame(mod, off, pc);
     if (dem) free(dem); /* this library's free: dem came from its malloc */
     if (slot) {         /* a full probe sequence: named again next time */
         slot->symbol = *symbol;
         slot->module = *module;
+        slot->offset = off;
+        slot->site_key = *site_key;
         slot->pc = pc;
     }
 }
@@ -162,9 +180,12 @@ static void fill_frames(void *arg)
     c->depth = n;
     if (g_symbols) {
         for (uint32_t i = 0; i < n; i++)
-            name_of(f->pcs[i], &f->symbols[i], &f->modules[i]);
+            name_of(f->pcs[i], &f->symbols[i], &f->modules[i], &f->offsets[i],
+                    &f->keys[i]);
         c->symbols = f->symbols;
         c->modules = f->modules;
+        c->offsets = f->offsets;
+        c->frame_keys = f->keys;
     }
 }
 
@@ -220,7 +241,11 @@ int32_t as_mpred_predict(const as_ctx_t *ctx, uint64_t size, uintptr_t ra,
                         .cpu = ctx->cpu,
                         .stack_height = stack_height(frame),
                         .true_class = AS_CLASS_UNKNOWN};
-    frames_t fr = {.ctx = &pc, .ra = ra, .frame = (uintptr_t *)frame};
+    frames_t fr; /* the arrays are filled by the walk (not zeroed: 1 KiB) */
+    fr.ctx = &pc;
+    fr.ra = ra;
+    fr.frame = (uintptr_t *)frame;
+    fr.done = 0;
     pc.fill = fill_frames;
     pc.fill_arg = &fr;
     int32_t cls = AS_CLASS_NONE;

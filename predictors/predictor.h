@@ -49,6 +49,14 @@ typedef struct {
                                    first ("" unknown); only for predictors
                                    with needs_symbols, else NULL */
     const char *const *modules; /* the frames' module paths, likewise */
+    const uint64_t *offsets;    /* the frames' pcs minus their module's
+                                   base (0 unknown), likewise: with the
+                                   module's name, a frame's ASLR-free name
+                                   (common/sitekey.h) */
+    const uint64_t *frame_keys; /* optional (NULL: not kept): the frames'
+                                   as_sitekey_frame names, likewise, for
+                                   a caller that keeps them per pc (the
+                                   real allocator) */
     int32_t true_class;         /* the oracle's input: the class of the true
                                lifetime (objects never freed: the last
                                class), computed by the engine's pre-pass;
@@ -67,10 +75,10 @@ typedef struct {
 } as_pred_ctx_t;
 
 /* as_pred_ctx_frames: make ctx's frames (pcs, depth, and for the real
- * allocator symbols and modules) available: a no-op unless the context
+ * allocator symbols, modules and offsets) available: a no-op unless the context
  * has a fill hook (the real allocator's lazy stack walk), which runs once
  * per context. Call before reading ctx->pcs, ->depth, ->frames,
- * ->symbols or ->modules. */
+ * ->symbols, ->modules or ->offsets. */
 static inline void as_pred_ctx_frames(const as_pred_ctx_t *ctx)
 {
     if (ctx->fill) ctx->fill(ctx->fill_arg);
@@ -102,7 +110,8 @@ typedef struct as_predictor_ops {
     int needs_oracle;  /* 1: the engine must fill ctx->true_class (its
                          pre-pass over the trace) */
     int wraps;         /* 1: takes an inner predictor (inner_ops) */
-    int needs_symbols; /* 1: the engine must fill ctx->symbols, ->modules */
+    int needs_symbols; /* 1: the engine must fill ctx->symbols, ->modules,
+                         ->offsets */
 
     int (*create)(const as_predictor_config_t *cfg, void **state);
     /* predict: @return a class in 0..classes->n-1, or AS_CLASS_NONE for no

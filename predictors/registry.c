@@ -14,6 +14,7 @@
 #include "predictors/cached/cached.h"
 #include "predictors/lstm/lstm.h"
 #include "predictors/site/site.h"
+#include "predictors/sitetab/sitetab.h"
 
 static const as_predictor_ops_t *const as_predictors[] = {
     &as_predictor_none,
@@ -22,6 +23,7 @@ static const as_predictor_ops_t *const as_predictors[] = {
     &as_predictor_site,
     &as_predictor_cached,
     &as_predictor_lstm,
+    &as_predictor_sitetab,
     NULL /* keep last */
 };
 

@@ -9,7 +9,8 @@
  * absent from the training traces, a confusion matrix, per-class precision
  * and recall. `site` (key=pcs, so that a table carries over between runs of
  * one binary) learns from the --train traces; without --model, the LSTM
- * is trained from them too and its training time is reported. Timing:
+ * is trained from them too and its training time is reported, and a
+ * `sitetab` table is built from them (sim/sitetab_build.c). Timing:
  * CPU nanoseconds (of the thread, less the clock's own cost) per predict
  * call as made (the LSTM's are
  * uncached), and for `cached:lstm` a replay of the distinct contexts once
@@ -26,12 +27,14 @@
 #include "common/util.h"
 #include "predictors/cached/cached.h"
 #include "predictors/lstm/lstm.h"
+#include "predictors/sitetab/sitetab.h"
 #include "predictors/predictor.h"
 #include "sim/cli.h"
 #include "sim/fileio.h"
 #include "sim/lifewalk.h"
 #include "sim/lstmfit.h"
 #include "sim/polstack.h"
+#include "sim/sitetab_build.h"
 
 enum {
     OPT_PREDICTOR = 50,
@@ -47,8 +50,9 @@ static const as_opt_t eval_opts[] = {
                     "the predictor to score (default lstm; also\n"
                     "cached:lstm, site, oracle, ...)"),
     AS_OPT_ROW_TEXT(OPT_MODEL, "model", 0, "MODEL",
-                    "the lstm model (allocsim train); without it the\n"
-                    "model is trained from the --train traces"),
+                    "the lstm model or sitetab table (allocsim train);\n"
+                    "without it the model is trained (the table built,\n"
+                    "8 frames) from the --train traces"),
     AS_OPT_ROW_TEXT(OPT_TRAIN, "train", 0, "TRACE",
                     "a training trace for site (and lstm); repeatable"),
     AS_OPT_ROW_TEXT(OPT_CACHED, "cached", 0, "NAME=VALUE",
@@ -173,6 +177,63 @@ static void *lstm_of(const col_t *c)
     if (c->ops == &as_predictor_lstm) return c->state;
     if (c->inner == &as_predictor_lstm) return c->inner_state;
     return NULL;
+}
+
+/* The sitetab instance of a column (itself or its inner one), or NULL. */
+static void *sitetab_of(const col_t *c)
+{
+    if (c->ops == &as_predictor_sitetab) return c->state;
+    if (c->inner == &as_predictor_sitetab) return c->inner_state;
+    return NULL;
+}
+
+/* Load the site table of --model (or, without it, one built from the
+ * --train traces over 8 frames, the builder's default) into every sitetab
+ * column. @return -1, or the exit code of a failure (message printed). */
+static int load_sitetab(col_t *cols, int ncols, const char *model,
+                        const char **train, int n_train, const as_classes_t *cl,
+                        size_t *file_bytes)
+{
+    int any = 0;
+    for (int i = 0; i < ncols; i++)
+        any |= sitetab_of(&cols[i]) != NULL;
+    if (!any) return -1;
+    char err[1024] = "";
+    char *buf = NULL;
+    size_t len = 0;
+    if (model) {
+        if (as_file_read_all(model, &buf, &len, err, sizeof err) != AS_OK) {
+            as_cli_err("%s", err);
+            return AS_EXIT_USAGE;
+        }
+    } else if (n_train) {
+        as_sitetab_build_t b;
+        int rc = as_sitetab_build(train, n_train, cl, 8, &b, err, sizeof err);
+        if (rc != AS_OK) {
+            as_cli_err("%s", err);
+            return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
+        }
+        buf = (char *)b.bytes;
+        len = b.len;
+    } else {
+        as_cli_err("sitetab needs --model TABLE or --train TRACE");
+        return AS_EXIT_USAGE;
+    }
+    *file_bytes = len;
+    int ex = -1;
+    for (int i = 0; ex < 0 && i < ncols; i++) {
+        void *st = sitetab_of(&cols[i]);
+        size_t off = 0;
+        const char *what = "";
+        if (st && as_predictor_sitetab.load_bytes(st, buf, len, &off, &what) !=
+                      AS_OK) {
+            as_cli_err("%s: offset %zu: %s (sitetab model)",
+                       model ? model : "(built table)", off, what);
+            ex = AS_EXIT_USAGE;
+        }
+    }
+    free(buf);
+    return ex;
 }
 
 /* ------------------------------------------------------------ contexts */
@@ -632,6 +693,9 @@ int as_cmd_eval(int argc, char **argv)
         }
     }
     free(bytes);
+    if (ex < 0)
+        ex = load_sitetab(cols, ncols, model, train, n_train, &cl,
+                          &x.model_file);
     /* site learns from the training traces */
     ctxmap_t seen = {0};
     for (int i = 0; ex < 0 && i < ncols; i++) {

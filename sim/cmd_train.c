@@ -1,12 +1,16 @@
-/* cmd_train.c - `allocsim train --predictor lstm TRACE... -o MODEL`: learn
- * an LSTM lifetime model from recorded traces.
+/* cmd_train.c - `allocsim train --predictor lstm|sitetab TRACE... -o
+ * MODEL`: learn an LSTM lifetime model, or build a site table, from
+ * recorded traces.
  *
  * Reads every allocation of the traces with its true lifetime class
- * (sim/lifewalk.c), merges identical contexts (sim/lstmdata.c), trains with
- * a validation split and early stopping (predictors/lstm/train.c) and
- * writes the model file (format in predictors/lstm/model.h and
- * docs/predictors/lstm.md) complete or not at all. Progress (one line per
- * epoch) only on a terminal; a summary on stdout, as text or --json.
+ * (sim/lifewalk.c). For lstm: merges identical contexts (sim/lstmdata.c),
+ * trains with a validation split and early stopping
+ * (predictors/lstm/train.c) and writes the model file (format in
+ * predictors/lstm/model.h and docs/predictors/lstm.md). For sitetab:
+ * counts each site's classes (sim/sitetab_build.c) and writes the table
+ * (predictors/sitetab/sitetab.h). Either file is written complete or not
+ * at all. Progress (one line per epoch) only on a terminal; a summary on
+ * stdout, as text or --json.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +21,7 @@
 #include "sim/cli.h"
 #include "sim/fileio.h"
 #include "sim/lstmfit.h"
+#include "sim/sitetab_build.h"
 
 enum {
     OPT_PREDICTOR = 1,
@@ -40,6 +45,7 @@ enum {
     OPT_QUIET,
     OPT_JSON,
     OPT_EXPORT,
+    OPT_FRAMES,
 };
 
 /* The training knobs, shared with `allocsim eval --train`. */
@@ -87,9 +93,12 @@ const as_opt_t as_lstm_train_opts[] = {
 
 static const as_opt_t train_opts[] = {
     AS_OPT_ROW_TEXT(OPT_PREDICTOR, "predictor", 0, "NAME",
-                    "the predictor to train: lstm (required)"),
+                    "the predictor to train: lstm or sitetab (required)"),
     AS_OPT_ROW_TEXT(OPT_OUTPUT, "output", 'o', "MODEL",
-                    "the model file to write (required)"),
+                    "the model file (lstm) or site table (sitetab) to\n"
+                    "write (required)"),
+    AS_OPT_ROW_NUM(OPT_FRAMES, "frames", 0, AS_PARAM_U64, 1, 32, "N",
+                   "sitetab: innermost frames that name a site (8)"),
     AS_OPT_ROW_FLAG(OPT_QUIET, "quiet", 'q', "no progress"),
     AS_OPT_ROW_FLAG(OPT_JSON, "json", 0, "the summary as one JSON object"),
     AS_OPT_ROW_TEXT(OPT_EXPORT, "export-samples", 0, "FILE",
@@ -106,13 +115,22 @@ const as_opt_t *const as_cmd_train_opts[] = {train_opts, as_lstm_train_opts,
 static void usage(FILE *f)
 {
     fprintf(f, "usage: allocsim train --predictor lstm [options] TRACE... -o "
-               "MODEL\n\n"
-               "Learn an LSTM lifetime model from the allocations of recorded "
-               "traces: the\nwords of each symbolized stack and its size, "
-               "labelled with the class of the\nobject's true lifetime. The "
-               "same traces and options give the same bytes.\nRun it with "
-               "`allocsim run --predictor [cached:]lstm --predictor-load "
-               "MODEL`,\nscore it with `allocsim eval`.\n");
+               "MODEL\n"
+               "       allocsim train --predictor sitetab [--frames N] "
+               "[--classes LIST] TRACE...\n"
+               "                      -o TABLE\n\n"
+               "lstm: learn an LSTM lifetime model from the allocations of "
+               "recorded traces:\nthe words of each symbolized stack and its "
+               "size, labelled with the class of\nthe object's true lifetime.\n"
+               "sitetab: a table of allocation sites (the innermost N frames, "
+               "each named by\nits module's file name and offset, so it "
+               "matches in a new process) and the\nmost frequent class of each "
+               "site's objects (ties: the longer class).\n"
+               "The same traces and options give the same bytes. Run it with "
+               "`allocsim run\n--predictor [cached:]lstm|sitetab "
+               "--predictor-load FILE`, or in the real\nallocator with "
+               "ALLOCSIM_PREDICTOR and ALLOCSIM_MODEL=FILE; score it with\n"
+               "`allocsim eval`.\n");
     as_opts_help(f, as_cmd_train_opts);
 }
 
@@ -179,14 +197,78 @@ int as_lstm_train_opt(as_lstm_fit_opts_t *o, as_classes_t *cl,
     return 1;
 }
 
+/* Write len bytes to out, complete or not at all (as_outfile_t).
+ * @return 0, or the failure (message printed). */
+static int write_whole(const char *out, const void *bytes, size_t len)
+{
+    char err[1024] = "";
+    as_outfile_t o;
+    memset(&o, 0, sizeof o);
+    int rc = as_outfile_open(&o, out, err, sizeof err);
+    if (rc == AS_OK) {
+        int ok = fwrite(bytes, 1, len, o.f) == len;
+        rc = as_outfile_close(&o, ok, err, sizeof err);
+        if (!ok && rc == AS_OK) {
+            snprintf(err, sizeof err, "%s: cannot write", out);
+            rc = AS_EIO;
+        }
+    }
+    if (rc != AS_OK) as_cli_err("%s", err);
+    return rc;
+}
+
+/* `train --predictor sitetab`: build and write the table, print the
+ * summary. @return the exit code. */
+static int train_sitetab(const char **in, int n_in, const char *out,
+                         const as_classes_t *cl, uint32_t frames, int json)
+{
+    char err[1024] = "";
+    as_sitetab_build_t b;
+    int rc = as_sitetab_build(in, n_in, cl, frames, &b, err, sizeof err);
+    if (rc != AS_OK) {
+        as_cli_err("%s", err);
+        return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
+    }
+    rc = write_whole(out, b.bytes, b.len);
+    free(b.bytes);
+    if (rc != AS_OK) return AS_EXIT_FAIL;
+    double agree = b.allocs ? (double)b.agree / (double)b.allocs : 0;
+    if (json)
+        printf("{\"predictor\": \"sitetab\", \"sites\": %llu, "
+               "\"allocations\": %llu, \"unkeyed_allocations\": %llu, "
+               "\"frames\": %u, \"frames_by_pc\": %llu, "
+               "\"frames_hashed\": %llu, \"own_accuracy\": %.6f, "
+               "\"table_bytes\": %zu}\n",
+               (unsigned long long)b.sites, (unsigned long long)b.allocs,
+               (unsigned long long)b.unkeyed, frames,
+               (unsigned long long)b.pc_frames,
+               (unsigned long long)b.frames_all, agree, b.len);
+    else
+        printf("sites        %llu (from %llu allocations; %llu without a "
+               "stack left out)\n"
+               "frames       %u per site; %llu of %llu hashed frames had no "
+               "module (named by pc:\n"
+               "             such sites match only the traces they came "
+               "from)\n"
+               "agreement    %.4f of the allocations are of their site's "
+               "class\n"
+               "table        %s, %zu bytes\n",
+               (unsigned long long)b.sites, (unsigned long long)b.allocs,
+               (unsigned long long)b.unkeyed, frames,
+               (unsigned long long)b.pc_frames,
+               (unsigned long long)b.frames_all, agree, out, b.len);
+    return AS_EXIT_OK;
+}
+
 int as_cmd_train(int argc, char **argv)
 {
     as_lstm_fit_opts_t fo;
     as_lstm_fit_defaults(&fo);
     as_classes_t cl;
     as_classes_default(&cl);
-    const char *out = NULL, *pred = NULL;
-    int quiet = 0, json = 0, c, n_in = 0;
+    const char *out = NULL, *pred = NULL, *lstm_only = NULL;
+    int quiet = 0, json = 0, c, n_in = 0, frames_set = 0;
+    uint32_t frames = 8;
     const char **in = calloc((size_t)argc + 1, sizeof *in);
     if (!in) return AS_EXIT_FAIL;
     as_opts_t p;
@@ -210,14 +292,30 @@ int as_cmd_train(int argc, char **argv)
             json = 1;
         } else if (c == OPT_EXPORT) {
             fo.export_path = p.text;
-        } else if (as_lstm_train_opt(&fo, &cl, &p, c) == AS_OPT_ERROR) {
-            rc_exit = AS_EXIT_USAGE;
+            lstm_only = "export-samples";
+        } else if (c == OPT_FRAMES) {
+            frames = (uint32_t)p.value.u;
+            frames_set = 1;
+        } else {
+            int r = as_lstm_train_opt(&fo, &cl, &p, c);
+            if (r == AS_OPT_ERROR) rc_exit = AS_EXIT_USAGE;
+            if (r == 1 && c != OPT_CLASSES) lstm_only = p.opt->name;
         }
     }
-    if (rc_exit < 0 && (!pred || strcmp(pred, "lstm") != 0)) {
-        as_cli_err(pred ? "cannot train predictor '%s'; trainable: lstm"
-                        : "expected --predictor lstm%s",
+    int sitetab = pred && strcmp(pred, "sitetab") == 0;
+    if (rc_exit < 0 && (!pred || (strcmp(pred, "lstm") != 0 && !sitetab))) {
+        as_cli_err(pred ? "cannot train predictor '%s'; trainable: lstm "
+                          "sitetab"
+                        : "expected --predictor lstm or sitetab%s",
                    pred ? pred : "");
+        rc_exit = AS_EXIT_USAGE;
+    }
+    if (rc_exit < 0 && sitetab && lstm_only) {
+        as_cli_err("--%s applies to --predictor lstm only", lstm_only);
+        rc_exit = AS_EXIT_USAGE;
+    }
+    if (rc_exit < 0 && !sitetab && frames_set) {
+        as_cli_err("--frames applies to --predictor sitetab only");
         rc_exit = AS_EXIT_USAGE;
     }
     if (rc_exit < 0 && (!n_in || !out)) {
@@ -237,6 +335,11 @@ int as_cmd_train(int argc, char **argv)
             return AS_EXIT_USAGE;
         }
     }
+    if (sitetab) {
+        int rc = train_sitetab(in, n_in, out, &cl, frames, json);
+        free(in);
+        return rc;
+    }
     fo.progress = !quiet && as_cli_progress_on();
     if (fo.export_path) { /* a runtime failure, found before training */
         FILE *ef = fopen(fo.export_path, "w");
@@ -253,22 +356,9 @@ int as_cmd_train(int argc, char **argv)
         as_cli_err("%s", rc == AS_ENOMEM ? "out of memory" : err);
         return rc == AS_ENOMEM ? AS_EXIT_FAIL : AS_EXIT_USAGE;
     }
-    as_outfile_t o;
-    memset(&o, 0, sizeof o);
-    rc = as_outfile_open(&o, out, err, sizeof err);
-    if (rc == AS_OK) {
-        int ok = fwrite(fit.model, 1, fit.model_len, o.f) == fit.model_len;
-        rc = as_outfile_close(&o, ok, err, sizeof err);
-        if (!ok && rc == AS_OK) {
-            snprintf(err, sizeof err, "%s: cannot write", out);
-            rc = AS_EIO;
-        }
-    }
+    rc = write_whole(out, fit.model, fit.model_len);
     free(fit.model);
-    if (rc != AS_OK) {
-        as_cli_err("%s", err);
-        return AS_EXIT_FAIL;
-    }
+    if (rc != AS_OK) return AS_EXIT_FAIL;
     const as_lstm_result_t *r = &fit.res;
     if (json)
         printf("{\"samples\": %llu, \"allocations\": %.0f, \"contexts\": %u, "

@@ -22,6 +22,7 @@ typedef struct {
     void *arg;
     uint64_t *pcs;
     const char **names; /* symbols, then modules: 2 * cap */
+    uint64_t *offsets;  /* the frames' offsets: cap */
     uint32_t cap;
 } walk_t;
 
@@ -48,7 +49,9 @@ static int report(walk_t *w, const as_live_t *b, uint64_t life)
             if (np) w->pcs = np;
             const char **nn = realloc(w->names, 2 * depth * sizeof *nn);
             if (nn) w->names = nn;
-            if (!np || !nn) return AS_ENOMEM;
+            uint64_t *no = realloc(w->offsets, depth * sizeof *no);
+            if (no) w->offsets = no;
+            if (!np || !nn || !no) return AS_ENOMEM;
             w->cap = depth;
         }
         for (uint32_t i = 0; i < depth; i++) {
@@ -57,12 +60,14 @@ static int report(walk_t *w, const as_live_t *b, uint64_t life)
             w->pcs[i] = ok ? f.pc : 0;
             w->names[i] = ok ? f.symbol : "";
             w->names[depth + i] = ok ? f.module : "";
+            w->offsets[i] = ok ? f.offset : 0;
         }
         a.ctx.frames = frames;
         a.ctx.depth = depth;
         a.ctx.pcs = w->pcs;
         a.ctx.symbols = w->names;
         a.ctx.modules = w->names + depth;
+        a.ctx.offsets = w->offsets;
     }
     w->fn(w->arg, &a);
     return AS_OK;
@@ -142,6 +147,7 @@ int as_lifewalk_trace(const char *path, const as_classes_t *cl,
     free(ev);
     free(w.pcs);
     free(w.names);
+    free(w.offsets);
     as_livemap_destroy(&live);
     as_trace_reader_close(w.r);
     return rc;

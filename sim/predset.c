@@ -36,6 +36,7 @@ struct as_predset {
     const char **names;         /* symbols then modules of the current context
                              (2 * names_cap; looked up per context, since a
                              trace may redefine a frame) */
+    uint64_t *offsets;          /* their offsets (names_cap) */
     uint32_t names_cap;
 };
 
@@ -246,12 +247,16 @@ static const uint64_t *stack_pcs(const as_predset_t *ps, uint32_t stack,
 static void frame_names(as_predset_t *ps, as_pred_ctx_t *pc)
 {
     pc->symbols = pc->modules = NULL;
+    pc->offsets = NULL;
     if (!pc->depth || !pc->frames) return;
     if (pc->depth > ps->names_cap) {
         const char **nn =
             realloc(ps->names, 2 * (size_t)pc->depth * sizeof *nn);
         if (!nn) return;
         ps->names = nn;
+        uint64_t *no = realloc(ps->offsets, (size_t)pc->depth * sizeof *no);
+        if (!no) return;
+        ps->offsets = no;
         ps->names_cap = pc->depth;
     }
     for (uint32_t i = 0; i < pc->depth; i++) {
@@ -259,9 +264,11 @@ static void frame_names(as_predset_t *ps, as_pred_ctx_t *pc)
         int ok = as_trace_reader_frame(ps->reader, pc->frames[i], &f) == AS_OK;
         ps->names[i] = ok ? f.symbol : "";
         ps->names[ps->names_cap + i] = ok ? f.module : "";
+        ps->offsets[i] = ok ? f.offset : 0;
     }
     pc->symbols = ps->names;
     pc->modules = ps->names + ps->names_cap;
+    pc->offsets = ps->offsets;
 }
 
 /* The context of q; true_class is what an oracle is told. */
@@ -277,6 +284,8 @@ static void pred_ctx(as_predset_t *ps, as_pred_ctx_t *pc,
     pc->stack_height = q->stack_height;
     pc->pcs = stack_pcs(ps, q->stack, &pc->depth, &pc->frames);
     pc->symbols = pc->modules = NULL;
+    pc->offsets = NULL;
+    pc->frame_keys = NULL; /* sitetab names the frames from the above */
     if (ps->symbols) frame_names(ps, pc);
     pc->true_class = true_class;
     pc->fill = NULL; /* the frames are all here */
@@ -368,6 +377,7 @@ void as_predset_destroy(as_predset_t *ps)
         if (all[i]->inner_state) all[i]->inner->destroy(all[i]->inner_state);
     }
     free(ps->names);
+    free(ps->offsets);
     free(ps->oracle);
     free(ps);
 }

@@ -63,7 +63,7 @@ expect "policy =" "run --policy=ll" llama
 expect_has "policies" "run --policy " "" bestfit hoard llama tcmalloc
 expect "demo policy" "demo -p tc" tcmalloc
 expect_has "predictors" "run --predictor " "" none oracle site cached
-expect "wrapped predictor" "run --predictor cached:si" site
+expect "wrapped predictor" "run --predictor cached:si" site sitetab
 expect "shadow predictor" "run --shadow-predictor or" oracle
 expect "param policy" "run --param bestfit.gr" bestfit.grow_bytes=
 expect "param llama" "run -P llama.block" llama.block_size=

@@ -118,7 +118,7 @@ refuse() {
   fi
 }
 printf 'XSLSTM\0\n' >bad.bin; tail -c +9 m.bin >>bad.bin
-refuse "unknown" "^allocsim: ALLOCSIM_PREDICTOR=lsmt: unknown predictor 'lsmt'; valid: none oracle adversarial site cached lstm$" \
+refuse "unknown" "^allocsim: ALLOCSIM_PREDICTOR=lsmt: unknown predictor 'lsmt'; valid: none oracle adversarial site cached lstm sitetab$" \
   ALLOCSIM_POLICY=llama ALLOCSIM_PREDICTOR=lsmt
 refuse "oracle" "^allocsim: ALLOCSIM_PREDICTOR=cached:oracle: oracle needs each object's future lifetime" \
   ALLOCSIM_POLICY=llama ALLOCSIM_PREDICTOR=cached:oracle

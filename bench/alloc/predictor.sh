@@ -4,9 +4,12 @@
 # time) per allocation of alloc_bench under liballocsim_malloc.so with
 # ALLOCSIM_POLICY=llama and no predictor, cached:lstm keyed by return
 # address and depth (the default: a stack walk per allocation),
-# cached:lstm keyed by stack height (a walk per cache miss only) and lstm
-# uncached (the network per allocation). The model is trained on a
-# recording of the benchmark itself (threadtest, 1 thread). Runs are
+# cached:lstm keyed by stack height (a walk per cache miss only), lstm
+# uncached (the network per allocation), and the site table (sitetab: a
+# stack walk, the frames' names and a bisection per allocation;
+# cached:sitetab keyed by height: a walk per cache miss only). The model
+# and the table come from a recording of the benchmark itself
+# (threadtest, 1 thread; the table over its default 8 frames). Runs are
 # interleaved per repetition; the table gives the median CPU ns per
 # allocation and the median, over repetitions, of its ratio to the run
 # without a predictor in the same repetition.
@@ -20,12 +23,16 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$A" record -q -o "$tmp/t.ast" -- "$bench" threadtest 1 2 >/dev/null
 "$A" train --predictor lstm -q "$tmp/t.ast" -o "$tmp/m.bin" >/dev/null
+"$A" train --predictor sitetab -q "$tmp/t.ast" -o "$tmp/s.tab" >/dev/null
 declare -A cfg=(
   [none]=""
   [cached:lstm,key=pc]="ALLOCSIM_PREDICTOR=cached:lstm"
   [cached:lstm,key=height]="ALLOCSIM_PREDICTOR=cached:lstm ALLOCSIM_PARAM=cached.key=height"
-  [lstm]="ALLOCSIM_PREDICTOR=lstm")
-names=(none cached:lstm,key=pc cached:lstm,key=height lstm)
+  [lstm]="ALLOCSIM_PREDICTOR=lstm"
+  [sitetab]="ALLOCSIM_PREDICTOR=sitetab ALLOCSIM_MODEL=$tmp/s.tab"
+  [cached:sitetab,key=height]="ALLOCSIM_PREDICTOR=cached:sitetab ALLOCSIM_PARAM=cached.key=height ALLOCSIM_MODEL=$tmp/s.tab")
+# PREDICTORS="none sitetab ...": a subset of the columns (none first)
+read -r -a names <<<"${PREDICTORS:-none cached:lstm,key=pc cached:lstm,key=height lstm sitetab cached:sitetab,key=height}"
 # benchmark and its allocations (threadtest: threads x rounds x 10000;
 # larson: threads x (rounds x 10000 + its 1000 first slots))
 benches=("threadtest 1 100|1000000" "threadtest 2 50|1000000" "larson 2 20|402000")

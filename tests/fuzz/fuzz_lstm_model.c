@@ -11,30 +11,16 @@
 
 #include "predictors/lstm/lstm.h"
 #include "predictors/lstm/model.h"
+#include "tests/fuzz/fuzz_mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static long held;
-static void *f_alloc(void *st, size_t n)
-{
-    (void)st;
-    held += (long)n;
-    return calloc(1, n);
-}
-static void f_free(void *st, void *p, size_t n)
-{
-    (void)st;
-    held -= (long)n;
-    free(p);
-}
-static const as_mem_t mem = {f_alloc, f_free, NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     as_lstm_model_t m;
     size_t off = SIZE_MAX;
     const char *what = NULL;
-    if (as_lstm_model_parse(&m, &mem, data, size, &off, &what) == 0) {
+    if (as_lstm_model_parse(&m, &as_fuzz_mem, data, size, &off, &what) == 0) {
         uint32_t ids[40];
         for (uint32_t i = 0; i < 40; i++)
             ids[i] = i < size ? data[i] * 4099u : i;
@@ -47,21 +33,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (uint32_t k = 0; k + 1 < cl.n; k++)
             cl.bound_ns[k] = m.bound_ns[k];
         cl.bound_ns[cl.n - 1] = AS_LIFETIME_INF;
-        as_predictor_config_t cfg = {.classes = &cl, .mem = &mem};
+        as_predictor_config_t cfg = {.classes = &cl, .mem = &as_fuzz_mem};
         void *st;
         if (as_predictor_lstm.create(&cfg, &st) != 0) __builtin_trap();
         if (as_predictor_lstm.load_bytes(st, data, size, &off, &what) != 0)
             __builtin_trap();
         const char *syms[] = {"main", "std::vector<int>::push_back", "", "x"};
         const char *mods[] = {"/bin/a", "", "/lib/libc.so.6", ""};
-        as_pred_ctx_t ctx = {.size = size, .symbols = syms, .modules = mods,
-                             .depth = 4};
+        as_pred_ctx_t ctx = {
+            .size = size, .symbols = syms, .modules = mods, .depth = 4};
         int32_t p = as_predictor_lstm.predict(st, &ctx);
         if (p < 0 || (uint32_t)p >= cl.n) __builtin_trap();
         as_predictor_lstm.destroy(st);
     } else if (!what || !*what || off > size) {
         __builtin_trap();
     }
-    if (held != 0) __builtin_trap();
+    if (as_fuzz_held != 0) __builtin_trap();
     return 0;
 }

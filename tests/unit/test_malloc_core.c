@@ -261,7 +261,8 @@ static void test_config_predictor(void)
     CU_ASSERT_STRING_EQUAL(buf, "ALLOCSIM_PREDICTOR=cached:oracle: oracle "
                                 "needs each object's future lifetime, which "
                                 "a running program does not have; usable "
-                                "here: none, lstm, cached:lstm");
+                                "here: none, lstm, sitetab, cached:lstm, "
+                                "cached:sitetab");
     as_msg_init(&why, buf, sizeof buf);
     CU_ASSERT_EQUAL(
         as_malloc_config("llama", "site", NULL, NULL, NULL, NULL, &c, &why),
