@@ -31,10 +31,6 @@
 #include "sim/simos.h"
 #include "tests/unit/testutil.h"
 
-static const uint64_t class_bounds[7] = {
-    10000000ull,     100000000ull,     1000000000ull, 10000000000ull,
-    100000000000ull, 1000000000000ull, UINT64_MAX};
-
 /* ---- one instance: stats(check(policy)) over its own simos ---- */
 
 typedef struct {
@@ -51,13 +47,9 @@ static int inst_open(inst_t *in, const as_policy_ops_t *p)
     as_simos_config_t oc;
     as_simos_config_default(&oc);
     if (as_simos_create(&oc, &in->os)) return -1;
-    if (p->n_params > 128 ||
-        (p->n_params && as_param_defaults(p->params, p->n_params, in->params)))
+    if (as_test_policy_config(p, as_simos_pagesource(in->os), in->params, 128,
+                              &in->cfg))
         return -2;
-    in->cfg.ps = as_simos_pagesource(in->os);
-    in->cfg.params = in->params;
-    in->cfg.n_classes = 7;
-    in->cfg.class_bounds_ns = class_bounds;
     if (as_check_wrap(p, &in->cfg, NULL, &in->check_ops, &in->check_st))
         return -3;
     as_check_set_every(in->check_st, 997);
