@@ -40,6 +40,21 @@ static int lk_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
     return rc;
 }
 
+/* One hold of the mutex for the whole batch: the inner's alloc_batch, or
+ * its singles (as_policy_alloc_batch), with one ordered context. */
+static int lk_alloc_batch(void *st, const as_ctx_t *ctx, size_t size,
+                          size_t align, unsigned n, as_block_t *out,
+                          unsigned *got)
+{
+    as_lock_t *l = st;
+    pthread_mutex_lock(&l->mutex);
+    as_ctx_t c = ordered(l, ctx);
+    int rc = as_policy_alloc_batch(l->inner, l->inner_state, &c, size, align, n,
+                                   out, got);
+    pthread_mutex_unlock(&l->mutex);
+    return rc;
+}
+
 static int lk_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
                    size_t size_hint)
 {
@@ -118,6 +133,7 @@ void as_lock_wrap(as_lock_t *l, const as_policy_ops_t *inner, void *inner_state)
     l->ops = as_policy_layer_ops(inner, (as_policy_ops_t){
                                             .create = lk_create,
                                             .alloc = lk_alloc,
+                                            .alloc_batch = lk_alloc_batch,
                                             .free = lk_free,
                                             .realloc = lk_realloc,
                                             .usable_size = lk_usable_size,
@@ -126,23 +142,6 @@ void as_lock_wrap(as_lock_t *l, const as_policy_ops_t *inner, void *inner_state)
                                             .destroy = lk_destroy,
                                             .check = lk_check,
                                         });
-}
-
-unsigned as_lock_alloc_batch(as_lock_t *l, const as_ctx_t *ctx, size_t size,
-                             unsigned n, uintptr_t *out, int *rc)
-{
-    unsigned k = 0;
-    *rc = AS_OK;
-    pthread_mutex_lock(&l->mutex);
-    as_ctx_t c = ordered(l, ctx);
-    for (; k < n; k++) {
-        as_block_t b;
-        *rc = l->inner->alloc(l->inner_state, &c, size, 0, &b);
-        if (*rc != AS_OK) break;
-        out[k] = b.addr;
-    }
-    pthread_mutex_unlock(&l->mutex);
-    return k;
 }
 
 int as_lock_free_batch(as_lock_t *l, const as_ctx_t *ctx,

@@ -10,7 +10,9 @@
  * hook and releases it; optional hooks stay NULL where the inner's are. It
  * is one global lock: every thread serialises on it; the thread-cache
  * layer (malloc/tcache.h) sits in front of it for the policies it suits
- * and reaches it in batches (as_lock_alloc_batch, as_lock_free_batch). It also keeps time
+ * and reaches it in batches: the layer's alloc_batch (always present: one
+ * hold of the mutex around the inner's alloc_batch, or around its single
+ * allocs when it has none, policy.h rule 9) and as_lock_free_batch. It also keeps time
  * in order: a thread reads the clock before it takes the lock, so the
  * layer raises a context's now_ns to the latest time it passed on, and the
  * policy never sees time go backwards (as in a trace, policy.h rule 3).
@@ -45,14 +47,6 @@ void as_lock_wrap(as_lock_t *l, const as_policy_ops_t *inner,
  * the caller's that must not run concurrently with a hook. */
 void as_lock_acquire(as_lock_t *l);
 void as_lock_release(as_lock_t *l);
-
-/* as_lock_alloc_batch: place n blocks of `size` bytes (default alignment)
- * under one hold of the mutex, for a cache layer's refill; their addresses
- * go to out[0..count). Stops at the first refusal. @return the count
- * placed (0..n); when it is below n, *rc holds the refusal (AS_ENOMEM...),
- * else 0. */
-unsigned as_lock_alloc_batch(as_lock_t *l, const as_ctx_t *ctx, size_t size,
-                             unsigned n, uintptr_t *out, int *rc);
 
 /* as_lock_free_batch: give back the n blocks at addrs[] under one hold of
  * the mutex (size unknown: size_hint 0). @return 0, or the first error an

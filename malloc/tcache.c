@@ -311,6 +311,22 @@ int as_tcache_free_fast(as_tcache_t *tc, void *p)
 
 /* --- the layer's hooks ------------------------------------------------- */
 
+/* A refill's blocks from the policy: `want` (<= 32) blocks of `bytes`
+ * (default alignment) in one batch call through the lock layer, so under
+ * one hold of its mutex and, where the policy has alloc_batch, in one call
+ * into the policy (TCMalloc's ThreadCache::FetchFromTransferCache takes
+ * its batch with one RemoveRange). Stops at the first refusal.
+ * @return the blocks placed in out[]; when 0, *rc holds the refusal. */
+static unsigned refill_from_policy(as_tcache_t *tc, const as_ctx_t *ctx,
+                                   size_t bytes, unsigned want, as_block_t *out,
+                                   int *rc)
+{
+    unsigned got = 0;
+    *rc = as_policy_alloc_batch(&tc->lock->ops, tc->lock, ctx, bytes, 0, want,
+                                out, &got);
+    return got;
+}
+
 static int tc_create(const as_policy_config_t *cfg, void **state)
 {
     (void)cfg;
@@ -346,27 +362,28 @@ static int tc_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
             return AS_OK;
         }
     }
-    uintptr_t a[32];
+    as_block_t b[32];
     int rc;
     unsigned want = l ? as_tcache_batch(c) : 1;
-    unsigned got = as_lock_alloc_batch(tc->lock, ctx, bytes, want, a, &rc);
+    unsigned got = refill_from_policy(tc, ctx, bytes, want, b, &rc);
     if (got == 0) return rc;
     if (l) {
         l->refills++;
         grow(l, c);
     }
-    entry_t *e = entry_of(tc, a[0], 1);
+    entry_t *e = entry_of(tc, b[0].addr, 1);
     if (e) set(e, c); /* unmapped entry: served uncached, freed directly */
-    unsigned back = 0;
+    uintptr_t back[32];
+    unsigned nback = 0;
     for (unsigned i = 1; i < got; i++) {
-        e = entry_of(tc, a[i], 1);
+        e = entry_of(tc, b[i].addr, 1);
         if (e)
-            push(l, e, (void *)a[i], c);
+            push(l, e, (void *)b[i].addr, c);
         else
-            a[back++] = a[i]; /* cannot be cached: give it back */
+            back[nback++] = b[i].addr; /* cannot be cached: give it back */
     }
-    if (back) as_lock_free_batch(tc->lock, ctx, a + 1, back);
-    *out = (as_block_t){a[0], bytes};
+    if (nback) as_lock_free_batch(tc->lock, ctx, back, nback);
+    *out = (as_block_t){b[0].addr, bytes};
     return AS_OK;
 }
 

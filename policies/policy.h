@@ -39,6 +39,12 @@
  *      which one is broken. The checking layer (policies/layers/check.h) calls it every N
  *      operations and before destroy; tests call it directly. It is the
  *      expensive tier of the assertions in common/assert.h.
+ *   9. Optional batches: alloc_batch(n) is the same as n allocs in a row
+ *      (same blocks, addresses, state and statistics), only cheaper; a
+ *      caller may use either, so no figure depends on which it chose. The
+ *      simulator's engine never batches; the real allocator's thread cache
+ *      refills through it (tests/unit/test_policies_batch.c checks every
+ *      policy against singles).
  */
 #ifndef AS_POLICIES_POLICY_H
 #define AS_POLICIES_POLICY_H
@@ -111,6 +117,19 @@ typedef struct as_policy_ops {
      * does). */
     int (*free)(void *state, const as_ctx_t *ctx, uintptr_t addr,
                 size_t size_hint);
+    /* alloc_batch: optional (NULL: not provided; call it only through
+     * as_policy_alloc_batch, which then makes n alloc calls). Place n blocks
+     * of `size` bytes aligned to `align`, all with `ctx`: out[0..*got) get
+     * the blocks. The contract (rule 9): exactly the blocks, addresses and
+     * policy state (statistics included) that n alloc calls in a row with
+     * the same arguments would give, stopping at the first call that would
+     * fail (its effects on the state included). A batch only saves the
+     * per-call work: the size-class lookup, the search for where to place,
+     * the hops through the layers and the lock. @return 0 with *got == n,
+     * or the error of the call that failed (block *got), as alloc. */
+    int (*alloc_batch)(void *state, const as_ctx_t *ctx, size_t size,
+                       size_t align, unsigned n, as_block_t *out,
+                       unsigned *got);
     /* realloc: optional (NULL: the caller does alloc + free). May return the
      * same address. */
     int (*realloc)(void *state, const as_ctx_t *ctx, uintptr_t addr,
@@ -164,7 +183,29 @@ static inline as_policy_ops_t as_policy_layer_ops(const as_policy_ops_t *inner,
     if (!inner->tick) layer.tick = NULL;
     if (!inner->stats) layer.stats = NULL;
     if (!inner->check) layer.check = NULL;
+    /* alloc_batch stays: a layer's batch goes through as_policy_alloc_batch
+     * on inner, which makes single calls when inner has none, and is still
+     * one call of the layer (one hold of the lock layer's mutex) */
     return layer;
+}
+
+/* as_policy_alloc_batch: place n blocks of `size` bytes aligned to `align`
+ * with the policy (ops, state): its alloc_batch when it has one, else n
+ * alloc calls in a row, stopping at the first failure. The one place that
+ * falls back; every caller of a batch goes through it. out[0..*got) get
+ * the blocks. @return 0 with *got == n, or the error of block *got. */
+static inline int as_policy_alloc_batch(const as_policy_ops_t *ops, void *state,
+                                        const as_ctx_t *ctx, size_t size,
+                                        size_t align, unsigned n,
+                                        as_block_t *out, unsigned *got)
+{
+    if (ops->alloc_batch)
+        return ops->alloc_batch(state, ctx, size, align, n, out, got);
+    for (*got = 0; *got < n; ++*got) {
+        int rc = ops->alloc(state, ctx, size, align, &out[*got]);
+        if (rc != 0) return rc;
+    }
+    return 0;
 }
 
 /* The registry: one static table in policies/registry.c. */

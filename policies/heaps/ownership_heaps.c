@@ -64,6 +64,7 @@ const as_policy_ops_t as_policy_ownership_heaps = {
     .n_params = P_COUNT,
     .create = ownership_create,
     .alloc = as_hoard_alloc,
+    .alloc_batch = as_hoard_alloc_batch,
     .free = as_hoard_free,
     .realloc = 0,
     .usable_size = as_hoard_usable_size,

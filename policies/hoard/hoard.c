@@ -219,8 +219,8 @@ int as_hoard_create(const as_policy_config_t *cfg, const as_hoard_config_t *hc,
     if (!as_is_pow2(S) || hc->heaps == 0) return AS_EINVAL; /* specs ensure */
     if (S < ps->page_bytes) {
         as_msg_str(why, name);
-        return as_msg_refuse(why, ".superblock", S,
-                             "is below the OS page size", NULL, ps->page_bytes);
+        return as_msg_refuse(why, ".superblock", S, "is below the OS page size",
+                             NULL, ps->page_bytes);
     }
     uint64_t large = hc->large_bytes ? hc->large_bytes : S / 2;
     if (large > S) large = S;
@@ -313,6 +313,51 @@ int as_hoard_alloc(void *state, const as_ctx_t *ctx, size_t size, size_t align,
     out->bytes = sb->block_bytes;
     h->fig.in_use_bytes += sb->block_bytes;
     note_peaks(h);
+    return AS_OK;
+}
+
+/* alloc_batch (policy.h rule 9): one class lookup and one heap for the
+ * batch, and a superblock is carved while it has free blocks: after a
+ * take it is still its class's fullest partly used superblock (it stays
+ * the head of its bin or enters a fuller bin at the head), so the next of
+ * n single calls would pick it too. The peaks are refreshed after the
+ * first block of each superblock (the f/K excess is largest there: the
+ * heap's a is fixed and its u grows) and after the last (the in-use peak):
+ * what a refresh after every block would record. Large requests are n
+ * single calls. */
+int as_hoard_alloc_batch(void *state, const as_ctx_t *ctx, size_t size,
+                         size_t align, unsigned n, as_block_t *out,
+                         unsigned *got)
+{
+    hoard_t *h = state;
+    size_t a = align ? align : 16;
+    int c = as_is_pow2(a) && size <= h->hc.large_bytes
+                ? as_sizeclass_of_aligned(&h->classes, size, a)
+                : -1;
+    *got = 0;
+    if (c < 0) {
+        for (; *got < n; ++*got) {
+            int rc = as_hoard_alloc(h, ctx, size, align, &out[*got]);
+            if (rc != AS_OK) return rc;
+        }
+        return AS_OK;
+    }
+    as_sbheap_t *heap = heap_of(h, ctx);
+    while (*got < n) {
+        as_superblock_t *sb = as_sbheap_fullest(heap, c);
+        if (!sb) {
+            int rc = get_superblock(h, heap, c, &sb);
+            if (rc != AS_OK) return rc;
+        }
+        unsigned first = *got;
+        do {
+            out[*got] =
+                (as_block_t){as_sbheap_take_block(heap, sb), sb->block_bytes};
+            h->fig.in_use_bytes += sb->block_bytes;
+            if (++*got == first + 1) note_peaks(h);
+        } while (*got < n && sb->slots.used < sb->slots.capacity);
+        if (*got > first + 1) note_peaks(h);
+    }
     return AS_OK;
 }
 
@@ -551,6 +596,7 @@ const as_policy_ops_t as_policy_hoard = {
     .n_params = P_COUNT,
     .create = hoard_create,
     .alloc = as_hoard_alloc,
+    .alloc_batch = as_hoard_alloc_batch,
     .free = as_hoard_free,
     .realloc = 0,
     .usable_size = as_hoard_usable_size,

@@ -119,6 +119,11 @@ int as_hoard_debug_corrupt(void *state);
 /* The policy table's functions, shared with ownership-heaps. */
 int as_hoard_alloc(void *state, const as_ctx_t *ctx, size_t size, size_t align,
                    as_block_t *out);
+/* as_hoard_alloc_batch: the policy's alloc_batch (policy.h rule 9): as n
+ * as_hoard_alloc calls, carving each superblock while it has room. */
+int as_hoard_alloc_batch(void *state, const as_ctx_t *ctx, size_t size,
+                         size_t align, unsigned n, as_block_t *out,
+                         unsigned *got);
 int as_hoard_free(void *state, const as_ctx_t *ctx, uintptr_t addr,
                   size_t size_hint);
 size_t as_hoard_usable_size(void *state, uintptr_t addr);

@@ -451,6 +451,32 @@ static int c_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
     return report(c, rc);
 }
 
+/* A batch is checked as the singles it stands for (policy.h rule 9): each
+ * block as one alloc, one operation each; the first bad block ends the
+ * batch there (*got: the blocks before it) with AS_ECHECK. */
+static int c_alloc_batch(void *st, const as_ctx_t *ctx, size_t size,
+                         size_t align, unsigned n, as_block_t *out,
+                         unsigned *got)
+{
+    as_check_t *c = st;
+    *got = 0;
+    if (!c->inner_state) return AS_EINVAL;
+    unsigned k = 0;
+    int rc = as_policy_alloc_batch(c->inner, c->inner_state, ctx, size, align,
+                                   n, out, &k);
+    for (unsigned i = 0; i < k; i++) {
+        int bad = add_block(c, "alloc_batch", size, align, &out[i]);
+        count_op(c);
+        if (bad) {
+            *got = i;
+            return report(c, bad);
+        }
+    }
+    *got = k;
+    if (rc != 0) count_op(c); /* the call that failed is an operation too */
+    return report(c, rc);
+}
+
 static int c_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
                   size_t size_hint)
 {
@@ -613,6 +639,7 @@ int as_check_wrap(const as_policy_ops_t *inner, const as_policy_config_t *cfg,
     *out_ops = as_policy_layer_ops(inner, (as_policy_ops_t){
                                               .create = c_create,
                                               .alloc = c_alloc,
+                                              .alloc_batch = c_alloc_batch,
                                               .free = c_free,
                                               .realloc = c_realloc,
                                               .usable_size = c_usable_size,

@@ -20,7 +20,9 @@
  *
  * What is verified (a violation makes the wrapped call return AS_ECHECK and
  * records a message, see as_check_last_error()):
- *   alloc/realloc: addr % align == 0 (align 0 means 16), bytes >= request
+ *   alloc/realloc/alloc_batch (every block of a batch, as one alloc and
+ *     one operation each; the first bad one ends the batch there):
+ *     addr % align == 0 (align 0 means 16), bytes >= request
  *     (>= 1 for a zero-byte request), [addr, addr+bytes) inside address space
  *     the policy reserved and not unreserved, no overlap with a live block;
  *   free/realloc: addr is the start of a live block (catches double frees and

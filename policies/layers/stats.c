@@ -143,6 +143,25 @@ static int s_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
     return rc;
 }
 
+/* Counted as the singles it stands for (policy.h rule 9): one alloc per
+ * block placed, plus the failed one if the batch stopped short. */
+static int s_alloc_batch(void *st, const as_ctx_t *ctx, size_t size,
+                         size_t align, unsigned n, as_block_t *out,
+                         unsigned *got)
+{
+    as_stats_t *s = st;
+    int rc = as_policy_alloc_batch(s->inner, s->inner_state, ctx, size, align,
+                                   n, out, got);
+    s->c.allocs += *got;
+    for (unsigned i = 0; i < *got; i++)
+        note_alloc(s, size, &out[i]);
+    if (rc != AS_OK) {
+        s->c.allocs++;
+        s->c.failed++;
+    }
+    return rc;
+}
+
 static int s_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
                   size_t size_hint)
 {
@@ -260,6 +279,7 @@ int as_stats_wrap_instance(const as_policy_ops_t *inner_ops, void *inner_state,
         as_policy_layer_ops(inner_ops, (as_policy_ops_t){
                                            .create = s_create,
                                            .alloc = s_alloc,
+                                           .alloc_batch = s_alloc_batch,
                                            .free = s_free,
                                            .realloc = s_realloc,
                                            .usable_size = s_usable_size,

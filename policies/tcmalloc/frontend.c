@@ -454,6 +454,21 @@ static uint32_t cpu_update_capacity(tc_t *t, tc_cpu_t *c, uint32_t cls,
     return as_tc_refill_count(cc->cap, batch, cc->successive);
 }
 
+uint32_t as_tc_cpu_take(tc_t *t, uint32_t cpu, uint32_t cls, uintptr_t *out,
+                        uint32_t n)
+{
+    if (!t->env.p[TC_P_PER_CPU].u) return 0;
+    tc_cpu_t *c = cpu_get(t, cpu);
+    if (!c) return 0;
+    tc_cpu_class_t *cc = &c->cls[cls];
+    uint32_t k = cc->count < n ? cc->count : n;
+    for (uint32_t i = 0; i < k; i++)
+        out[i] = cc->slots[cc->count - 1 - i];
+    cc->count -= k;
+    t->cpu_hits += k;
+    return k;
+}
+
 int as_tc_small_alloc(tc_t *t, uint32_t cpu, uint32_t cls, uintptr_t *addr)
 {
     uintptr_t buf[TC_MAX_BATCH];

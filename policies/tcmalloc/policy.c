@@ -237,6 +237,20 @@ static inline void note_alloc(tc_t *t, uint64_t bytes)
     }
 }
 
+/* The size class serving `size` bytes (>= 1) at alignment `align` (0 =
+ * default): the request's class, or the next whose objects keep the
+ * alignment. @return it, or 0 when a span of pages must serve it. */
+static uint32_t small_class(const tc_t *t, size_t size, size_t align)
+{
+    size_t eff = tc_eff_align(t, size, align);
+    if (size > t->max_small || eff > t->env.page_bytes) return 0;
+    uint32_t cls = as_tc_class_of(t, size);
+    if (eff > 8)
+        while (cls && cls <= t->nclasses && (t->cls[cls].bytes & (eff - 1)))
+            cls++;
+    return cls <= t->nclasses ? cls : 0;
+}
+
 static int tc_alloc(void *state, const as_ctx_t *ctx, size_t size, size_t align,
                     as_block_t *out)
 {
@@ -244,22 +258,17 @@ static int tc_alloc(void *state, const as_ctx_t *ctx, size_t size, size_t align,
     t->now_ns = ctx->now_ns;
     if (align & (align - 1)) return AS_EINVAL;
     if (size == 0) size = 1;
-    size_t eff = tc_eff_align(t, size, align);
-    if (size <= t->max_small && eff <= t->env.page_bytes) {
-        uint32_t cls = as_tc_class_of(t, size);
-        if (eff > 8)
-            while (cls && cls <= t->nclasses && (t->cls[cls].bytes & (eff - 1)))
-                cls++;
-        if (cls && cls <= t->nclasses) {
-            uintptr_t a;
-            int rc = as_tc_small_alloc(t, ctx->cpu, cls, &a);
-            if (rc != AS_OK) return rc;
-            out->addr = a;
-            out->bytes = t->cls[cls].bytes;
-            note_alloc(t, out->bytes);
-            return AS_OK;
-        }
+    uint32_t cls = small_class(t, size, align);
+    if (cls) {
+        uintptr_t a;
+        int rc = as_tc_small_alloc(t, ctx->cpu, cls, &a);
+        if (rc != AS_OK) return rc;
+        out->addr = a;
+        out->bytes = t->cls[cls].bytes;
+        note_alloc(t, out->bytes);
+        return AS_OK;
     }
+    size_t eff = tc_eff_align(t, size, align);
     if (size > ((uint64_t)1 << 46) || eff > ((uint64_t)1 << 40))
         return AS_ETOO_LARGE;
     uint64_t npages = (size + t->env.page_bytes - 1) >> t->env.page_shift;
@@ -271,6 +280,55 @@ static int tc_alloc(void *state, const as_ctx_t *ctx, size_t size, size_t align,
     out->addr = s->start;
     out->bytes = (size_t)npages << t->env.page_shift;
     note_alloc(t, out->bytes);
+    return AS_OK;
+}
+
+/* alloc_batch (policy.h rule 9): one class lookup for the batch; the
+ * per-CPU cache gives a run of hits from its top at once
+ * (as_tc_cpu_take), and where it is empty the miss is the single path
+ * (as_tc_small_alloc: CpuCache::Refill, which moves a range from the
+ * transfer cache or the central list as TransferCache::RemoveRange and
+ * CentralFreeList::RemoveRange do), exactly where n single calls would
+ * miss. note_alloc over a run of hits at once equals one per hit: the
+ * page heap does not change during the run, so backed_at_peak is the
+ * same. Large requests are n single calls. */
+static int tc_alloc_batch(void *state, const as_ctx_t *ctx, size_t size,
+                          size_t align, unsigned n, as_block_t *out,
+                          unsigned *got)
+{
+    tc_t *t = state;
+    *got = 0;
+    uint32_t cls =
+        align & (align - 1) ? 0 : small_class(t, size ? size : 1, align);
+    if (!cls) {
+        for (; *got < n; ++*got) {
+            int rc = tc_alloc(t, ctx, size, align, &out[*got]);
+            if (rc != AS_OK) return rc;
+        }
+        return AS_OK;
+    }
+    t->now_ns = ctx->now_ns;
+    uint32_t bytes = t->cls[cls].bytes;
+    uintptr_t a[TC_MAX_BATCH];
+    unsigned k = 0;
+    while (k < n) {
+        uint32_t want = n - k < TC_MAX_BATCH ? n - k : TC_MAX_BATCH;
+        uint32_t hits = as_tc_cpu_take(t, ctx->cpu, cls, a, want);
+        for (uint32_t i = 0; i < hits; i++)
+            out[k + i] = (as_block_t){a[i], bytes};
+        if (hits) note_alloc(t, (uint64_t)hits * bytes);
+        k += hits;
+        if (k == n) break;
+        if (hits == want) continue; /* the run went on past TC_MAX_BATCH */
+        int rc = as_tc_small_alloc(t, ctx->cpu, cls, &a[0]);
+        if (rc != AS_OK) {
+            *got = k;
+            return rc;
+        }
+        out[k++] = (as_block_t){a[0], bytes};
+        note_alloc(t, bytes);
+    }
+    *got = k;
     return AS_OK;
 }
 
@@ -489,6 +547,7 @@ const as_policy_ops_t as_policy_tcmalloc = {
     .n_params = TC_P_COUNT,
     .create = as_tc_create,
     .alloc = tc_alloc,
+    .alloc_batch = tc_alloc_batch,
     .free = tc_free,
     .realloc = tc_realloc,
     .usable_size = tc_usable_size,

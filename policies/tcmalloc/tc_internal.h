@@ -690,6 +690,12 @@ static inline uint32_t as_tc_class_of(const tc_t *t, size_t size)
     return 0;
 }
 int as_tc_small_alloc(tc_t *t, uint32_t cpu, uint32_t cls, uintptr_t *addr);
+/* as_tc_cpu_take: up to n objects of class cls from the top of CPU cpu's
+ * cache, in the order n hits of as_tc_small_alloc would give them, each
+ * counted as a hit; never refills. @return how many (0 when the cache is
+ * empty, per-CPU caches are off, or the CPU's record cannot be made). */
+uint32_t as_tc_cpu_take(tc_t *t, uint32_t cpu, uint32_t cls, uintptr_t *out,
+                        uint32_t n);
 int as_tc_small_free(tc_t *t, uint32_t cpu, uint32_t cls, uintptr_t addr);
 uint32_t as_tc_central_remove(tc_t *t, uint32_t cls, uintptr_t *out,
                               uint32_t n);

@@ -337,6 +337,67 @@ static void test_lock_layer(void)
     CU_ASSERT_EQUAL(b.bytes, 10);
 }
 
+/* A recording policy with a batch of its own: one call, the context's
+ * time as the lock layer orders it. */
+static int n_batch_calls;
+
+static int rec_alloc_batch(void *st, const as_ctx_t *ctx, size_t size,
+                           size_t align, unsigned n, as_block_t *out,
+                           unsigned *got)
+{
+    (void)st;
+    (void)align;
+    n_batch_calls++;
+    seen_ns[n_seen++ % 4] = ctx->now_ns;
+    for (*got = 0; *got < n; ++*got)
+        out[*got] = (as_block_t){4096 + *got * size, size};
+    return AS_OK;
+}
+
+/* The lock layer always offers alloc_batch: over a policy without one it
+ * is the policy's single allocs in a row under one hold of the mutex, over
+ * a policy with one it is that one call; both see the ordered time. */
+static void test_lock_layer_batch(void)
+{
+    static const as_policy_ops_t rec = {
+        .name = "rec", .alloc = rec_alloc, .free = rec_free};
+    static const as_policy_ops_t recb = {.name = "recb",
+                                         .alloc = rec_alloc,
+                                         .alloc_batch = rec_alloc_batch,
+                                         .free = rec_free};
+    as_lock_t l;
+    as_block_t b[3];
+    unsigned got = 0;
+    as_lock_wrap(&l, &rec, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(l.ops.alloc_batch);
+    as_ctx_t ctx = {.now_ns = 100};
+    n_seen = n_batch_calls = 0;
+    CU_ASSERT_EQUAL(as_policy_alloc_batch(&l.ops, &l, &ctx, 32, 0, 3, b, &got),
+                    AS_OK);
+    CU_ASSERT_EQUAL(got, 3);
+    CU_ASSERT_EQUAL(n_seen, 3); /* three single allocs */
+    CU_ASSERT_EQUAL(n_batch_calls, 0);
+    ctx.now_ns = 50; /* earlier than the last time seen: raised to it */
+    n_seen = 0;
+    CU_ASSERT_EQUAL(as_policy_alloc_batch(&l.ops, &l, &ctx, 32, 0, 2, b, &got),
+                    AS_OK);
+    CU_ASSERT_EQUAL(got, 2);
+    CU_ASSERT_EQUAL(seen_ns[0], 100);
+    CU_ASSERT_EQUAL(seen_ns[1], 100);
+    as_lock_wrap(&l, &recb, NULL);
+    ctx.now_ns = 70;
+    n_seen = 0;
+    got = 0;
+    CU_ASSERT_EQUAL(as_policy_alloc_batch(&l.ops, &l, &ctx, 32, 0, 3, b, &got),
+                    AS_OK);
+    CU_ASSERT_EQUAL(got, 3);
+    CU_ASSERT_EQUAL(n_batch_calls, 1); /* one call into the policy */
+    CU_ASSERT_EQUAL(n_seen, 1);
+    CU_ASSERT_EQUAL(seen_ns[0], 70);
+    CU_ASSERT_EQUAL(b[2].addr, 4096 + 64);
+    CU_ASSERT_EQUAL(b[2].bytes, 32);
+}
+
 /* A heap reservation the kernel merges with a foreign mapping of equal
  * flags (the recorder's rings are MAP_NORESERVE too): 8 foreign pages, all
  * resident, then 8 heap pages right above them, 2 resident. smaps shows one
@@ -390,6 +451,7 @@ int main(void)
         {"config", test_config},
         {"config_predictor", test_config_predictor},
         {"lock_layer", test_lock_layer},
+        {"lock_layer_batch", test_lock_layer_batch},
         {"stats_merged_vma", test_stats_merged_vma},
         {NULL, NULL}};
     return as_test_main("malloc_core", tests);

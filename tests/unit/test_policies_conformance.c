@@ -36,10 +36,6 @@
 #include "sim/simos.h"
 #include "tests/unit/testutil.h"
 
-static const uint64_t class_bounds[7] = {
-    10000000ull,     100000000ull,     1000000000ull, 10000000000ull,
-    100000000000ull, 1000000000000ull, UINT64_MAX};
-
 typedef struct {
     as_simos_t *os;
     as_param_value_t params[128];
@@ -94,17 +90,13 @@ static int harness_open_ps(harness_t *h, const as_policy_ops_t *p, int scatter)
     as_simos_config_t oc;
     as_simos_config_default(&oc);
     if (as_simos_create(&oc, &h->os)) return -1;
-    if (p->n_params > 128 ||
-        (p->n_params && as_param_defaults(p->params, p->n_params, h->params)))
-        return -2;
     h->os_ps = as_simos_pagesource(h->os);
     h->scatter = *h->os_ps;
     h->scatter.ops = &scatter_ops;
     h->scatter.state = h;
-    h->cfg.ps = scatter ? &h->scatter : h->os_ps;
-    h->cfg.params = h->params;
-    h->cfg.n_classes = 7;
-    h->cfg.class_bounds_ns = class_bounds;
+    if (as_test_policy_config(p, scatter ? &h->scatter : h->os_ps, h->params,
+                              128, &h->cfg))
+        return -2;
     return as_check_wrap(p, &h->cfg, NULL, &h->ops, &h->st);
 }
 

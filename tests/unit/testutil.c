@@ -135,3 +135,21 @@ double as_test_stat(const as_run_result_t *r, const char *name)
         if (strcmp(r->stats[i].name, name) == 0) return r->stats[i].value;
     return -1;
 }
+
+int as_test_policy_config(const as_policy_ops_t *p, const as_pagesource_t *ps,
+                          as_param_value_t *params, size_t cap,
+                          as_policy_config_t *cfg)
+{
+    static const uint64_t bounds[7] = {
+        10000000ull,     100000000ull,     1000000000ull, 10000000000ull,
+        100000000000ull, 1000000000000ull, UINT64_MAX};
+    if (p->n_params > cap ||
+        (p->n_params && as_param_defaults(p->params, p->n_params, params)))
+        return -1;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->ps = ps;
+    cfg->params = params;
+    cfg->n_classes = 7;
+    cfg->class_bounds_ns = bounds;
+    return 0;
+}

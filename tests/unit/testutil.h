@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "common/mem.h"
+#include "policies/policy.h"
 #include "sim/engine.h"
 #include "traces/trace.h"
 
@@ -59,5 +60,14 @@ void as_test_gen(const char *path, const char *workload, uint64_t events,
 
 /* as_test_stat: the value of statistic `name` in a run's result, or -1. */
 double as_test_stat(const as_run_result_t *r, const char *name);
+
+/* as_test_policy_config: a configuration of policy p over page source ps
+ * for tests: p's default parameters in params (room for cap values), and
+ * seven lifetime classes bounded at 10 ms, 100 ms, 1 s, 10 s, 100 s,
+ * 1000 s and unbounded. @return 0, or -1 when the parameters do not fit
+ * in cap or do not resolve. */
+int as_test_policy_config(const as_policy_ops_t *p, const as_pagesource_t *ps,
+                          as_param_value_t *params, size_t cap,
+                          as_policy_config_t *cfg);
 
 #endif
