@@ -125,6 +125,10 @@ run_redis() {
     sleep 0.05
   done
   [[ $up == 1 ]] || { echo "programs.sh: redis under $n did not start ($work/redis.log: $(tail -2 "$work/redis.log" 2>/dev/null))" >&2; return 1; }
+  # another program may have taken the port since the check above
+  local who
+  who=$("${rcli[@]}" info server | tr -d '\r' | awk -F: '$1 == "process_id" { print $2 }')
+  [[ $who == "$server" ]] || { echo "programs.sh: port $port is served by pid $who, not by this script's server $server" >&2; return 1; }
   redis-benchmark -h 127.0.0.1 -p "$port" -n 10000 -c 8 -r 10000 -d 200 --csv \
     -t set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,lrange_100 >"$work/bench.csv" ||
     { echo "programs.sh: redis-benchmark under $n failed" >&2; return 1; }
@@ -132,6 +136,8 @@ run_redis() {
   kb=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$server/status")
   [[ -n $kb ]] || { echo "programs.sh: redis under $n: no VmHWM" >&2; return 1; }
   "${rcli[@]}" shutdown nosave >/dev/null 2>&1 || true
+  for _ in $(seq 100); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$server" 2>/dev/null && { echo "programs.sh: redis under $n still runs 10 s after SHUTDOWN" >&2; return 1; }
   local rc=0
   wait "$server" || rc=$?
   server=""
