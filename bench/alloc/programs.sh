@@ -95,7 +95,7 @@ stop_server() {
   if kill -0 "$server" 2>/dev/null; then
     kill "$server" 2>/dev/null || true
     for _ in $(seq 100); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$server" 2>/dev/null || true
+    if kill -0 "$server" 2>/dev/null; then kill -9 "$server" 2>/dev/null || true; fi
   fi
   wait "$server" 2>/dev/null || true
   server=""
@@ -106,8 +106,9 @@ python3 "$here/../gen_c.py" "$work/gen.c"
 
 # run_redis ALLOCATOR POLICY: one server under ALLOCATOR's preload; writes
 # "PEAK_KB|RPS" to $work/res (not a command substitution: the server must
-# stay this shell's child, for the trap). @return 1 (with a message) when the server does not come
-# up, the benchmark misses a command or the server exits with an error.
+# stay this shell's child, for the trap). @return 1 (with a message) when
+# the server does not come up, another one answers on the port, the
+# benchmark misses a command or the server does not exit cleanly.
 run_redis() {
   local n=$1 pol=$2
   if "${rcli[@]}" ping >/dev/null 2>&1; then
