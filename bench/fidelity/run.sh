@@ -118,30 +118,8 @@ keep = sorted((d for d in back if d["score"] > 50), key=lambda d: d["name"])
 print(len(back), len(index), len(keep))
 PY
 "$here/../../data/sqlite_workload.sh" 20000 --sort 5000 --length >"$tmp/work.sql"
-# A C file of 60 functions with loops, switches and string tables: enough
-# for cc1's obstacks and GC heap to grow to several MiB at -O2.
-python3 - "$tmp/gen.c" <<'PY'
-import sys
-with open(sys.argv[1], "w") as f:
-    f.write("struct s { int a, b; double c; char n[16]; };\n")
-    for i in range(60):
-        f.write(f"""
-static const char *names{i}[] = {{ {", ".join('"n%d_%d"' % (i, k) for k in range(12))} }};
-int f{i}(struct s *p, int n) {{
-    int acc = {i};
-    for (int k = 0; k < n; k++) {{
-        switch ((k + acc) % 7) {{
-        case 0: acc += p[k].a * {i % 13 + 1}; break;
-        case 1: acc ^= p[k].b << {i % 5}; break;
-        case 2: acc -= (int)(p[k].c * {i}.5); break;
-        case 3: acc += names{i}[k % 12][0]; break;
-        default: acc = acc * 31 + k;
-        }}
-    }}
-    return acc{" + f%d(p, n - 1)" % (i - 1) if i else ""};
-}}
-""")
-PY
+# The C file the cc workload compiles (bench/gen_c.py).
+python3 "$here/../gen_c.py" "$tmp/gen.c"
 
 cc1=$(gcc -print-prog-name=cc1)
 port=${FID_REDIS_PORT:-$((20000 + $$ % 20000))}
