@@ -708,6 +708,62 @@ static as_range_t *first_fit(const as_simos_t *os, size_t bytes, size_t align,
     return NULL;
 }
 
+/* [f->start, e) holds `need` bytes (e <= f->end): the highest address
+ * there that is a multiple of `align` and leaves `bytes` below e, in *at.
+ * need >= bytes + align - page makes that address >= f->start.
+ * @return 1, or 0 when the range is too short. */
+static int fits_below(const as_range_t *f, uintptr_t e, uint64_t need,
+                      size_t bytes, size_t align, uintptr_t *at)
+{
+    if (e <= f->start || e - f->start < need) return 0;
+    *at = (e - bytes) & ~(uintptr_t)(align - 1);
+    return 1;
+}
+
+/* The top-down layout's search (mm/mmap.c unmapped_area_topdown, under
+ * arch_get_unmapped_area_topdown): the highest free range below `limit`
+ * (mmap_base) that holds bytes + pad (the length the kernel is asked for:
+ * the real page source maps bytes + align - page and trims it to the
+ * alignment, malloc/osmem.c), and in *at the highest `align`-aligned
+ * address in it with `bytes` below its top (where that trim leaves the
+ * mapping). The range holding limit is cut at limit; every range before it
+ * ends below limit, so the subtree maxima apply unchanged to them.
+ * @return NULL when none. */
+static as_range_t *top_fit(const as_simos_t *os, uintptr_t limit, size_t bytes,
+                           size_t align, uint64_t pad, uintptr_t *at)
+{
+    uint64_t need = (uint64_t)bytes + pad;
+    if (need < bytes || limit <= os->base) return NULL;
+    as_range_t *f = free_floor(os, limit - 1);
+    if (!f) return NULL;
+    if (fits_below(f, f->end < limit ? f->end : limit, need, bytes, align, at))
+        return f;
+    as_range_t *g =
+        range_of(as_rb_prev_match(&f->node, range_fits, range_sub_fits, &need));
+    if (g && fits_below(g, g->end, need, bytes, align, at)) return g;
+    return NULL;
+}
+
+/* Where a reservation without a usable hint goes under the top-down layout:
+ * a length that is a multiple of 2 MiB with no further alignment is first
+ * placed 2 MiB aligned (mm/mmap.c __get_unmapped_area, "larger anonymous
+ * mappings are THP aligned", by thp_get_unmapped_area_vmflags with the
+ * length padded by 2 MiB, mm/huge_memory.c), then at the page, then
+ * bottom-up over the whole space (the kernel's fallback). */
+static as_range_t *topdown_fit(const as_simos_t *os, size_t bytes, size_t align,
+                               uintptr_t *at)
+{
+    as_range_t *f = NULL;
+    if (align == PAGE_BYTES && !(bytes & (REGION_BYTES - 1)))
+        f = top_fit(os, AS_SIMOS_MMAP_BASE, bytes, REGION_BYTES, REGION_BYTES,
+                    at);
+    if (!f)
+        f = top_fit(os, AS_SIMOS_MMAP_BASE, bytes, align, align - PAGE_BYTES,
+                    at);
+    if (!f) f = first_fit(os, bytes, align, at);
+    return f;
+}
+
 static int simos_reserve(void *state, uintptr_t hint, size_t bytes,
                          size_t align, uintptr_t *addr)
 {
@@ -728,7 +784,10 @@ static int simos_reserve(void *state, uintptr_t hint, size_t bytes,
             a = hint;
         }
     }
-    if (!f) f = first_fit(os, bytes, align, &a);
+    if (!f)
+        f = os->cfg.mmap_layout == AS_MMAP_TOPDOWN
+                ? topdown_fit(os, bytes, align, &a)
+                : first_fit(os, bytes, align, &a);
     if (!f) return AS_ENOSPACE;
 
     uint64_t p0 = (a - os->base) >> PAGE_SHIFT;
@@ -873,6 +932,11 @@ const as_param_spec_t as_simos_params[AS_SIMOS_N_PARAMS] = {
                                 "what clears accessed bits: never (no "
                                 "reclaim aging, as an unpressured Linux) or "
                                 "each khugepaged visit"},
+    [AS_SIMOS_P_MMAP_LAYOUT] = {"mmap_layout", AS_PARAM_ENUM, "topdown", 0, 0,
+                                "topdown|bottomup",
+                                "where a mapping without a free hint goes: "
+                                "the highest fit below mmap_base (Linux's "
+                                "default) or the lowest above base"},
 };
 
 void as_simos_params_of(const as_simos_config_t *cfg, as_param_value_t *v)
@@ -895,6 +959,7 @@ void as_simos_params_of(const as_simos_config_t *cfg, as_param_value_t *v)
     v[AS_SIMOS_P_KHUGEPAGED_REFERENCED].u =
         (uint64_t)cfg->khugepaged_referenced;
     v[AS_SIMOS_P_YOUNG_CLEAR].u = (uint64_t)cfg->young_clear;
+    v[AS_SIMOS_P_MMAP_LAYOUT].u = (uint64_t)cfg->mmap_layout;
 }
 
 void as_simos_config_apply(as_simos_config_t *cfg, const as_param_value_t *v)
@@ -916,6 +981,7 @@ void as_simos_config_apply(as_simos_config_t *cfg, const as_param_value_t *v)
     cfg->tenants.seed = v[AS_SIMOS_P_TENANT_SEED].u;
     cfg->khugepaged_referenced = (int)v[AS_SIMOS_P_KHUGEPAGED_REFERENCED].u;
     cfg->young_clear = (as_young_clear_t)v[AS_SIMOS_P_YOUNG_CLEAR].u;
+    cfg->mmap_layout = (as_mmap_layout_t)v[AS_SIMOS_P_MMAP_LAYOUT].u;
 }
 
 void as_simos_config_default(as_simos_config_t *cfg)
@@ -928,6 +994,7 @@ void as_simos_config_default(as_simos_config_t *cfg)
     cfg->scan_regions = 8;
     cfg->khugepaged_referenced = 1;
     cfg->young_clear = AS_YOUNG_CLEAR_NEVER;
+    cfg->mmap_layout = AS_MMAP_TOPDOWN;
     cfg->base = (uintptr_t)0x100000000000ull;
     cfg->defrag = AS_DEFRAG_MADVISE;
     cfg->khugepaged_defrag = 1;
@@ -947,7 +1014,8 @@ int as_simos_create(const as_simos_config_t *cfg, as_simos_t **out)
     *out = NULL;
     if ((cfg->base & (REGION_BYTES - 1)) || cfg->base >= AS_SIMOS_TOP ||
         cfg->thp > AS_THP_ALWAYS || cfg->defrag > AS_DEFRAG_NEVER ||
-        cfg->young_clear > AS_YOUNG_CLEAR_SCAN)
+        cfg->young_clear > AS_YOUNG_CLEAR_SCAN ||
+        cfg->mmap_layout > AS_MMAP_BOTTOMUP)
         return AS_EINVAL;
     as_simos_t *os = calloc(1, sizeof *os);
     if (!os) return AS_ENOMEM;
