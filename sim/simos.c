@@ -6,7 +6,10 @@
  * khugepaged scanner, and the metadata arena a policy allocates from. It
  * implements sim/simos.h exactly; docs/simos.md states the model in prose.
  *
- * The address space is [cfg.base, AS_SIMOS_TOP). Both structures are sized
+ * The address space is [cfg.base, top): top is AS_SIMOS_TOP under the
+ * bottom-up layout and AS_SIMOS_MMAP_BASE under the top-down one (what lies
+ * above mmap_base in a process, its stack and the stack's gap, is not
+ * modelled; docs/simos.md, "Address space"). Both structures are sized
  * by live state, never by the span of the address space or of a request:
  *   - Free address space is a red-black tree of disjoint, non-adjacent
  *     ranges ordered by address, each node also holding the largest range
@@ -102,13 +105,14 @@ typedef union spare {
 } as_spare_t;
 
 /* Invariants: free ranges sorted, disjoint and non-adjacent; extents sorted
- *   and disjoint; free ranges ∪ mapped pages == [base, AS_SIMOS_TOP),
+ *   and disjoint; free ranges ∪ mapped pages == [base, top),
  *   disjointly; mapped_bytes == 4096 * Σ len * n_mapped; likewise
  *   resident_bytes; huge_bytes == 2 MiB * Σ len * huge; n_regions > every
  *   extent's last region. */
 struct as_simos {
     as_simos_config_t cfg;
     uintptr_t base;
+    uintptr_t top;         /* end of the address space (layout dependent) */
     as_rb_atree_t extents; /* by r0 */
     as_rb_atree_t free;    /* free ranges by start */
     uint64_t n_regions;    /* 1 + highest region index ever mapped */
@@ -744,7 +748,8 @@ static as_range_t *top_fit(const as_simos_t *os, uintptr_t limit, size_t bytes,
     return NULL;
 }
 
-/* Where a reservation without a usable hint goes under the top-down layout:
+/* Where a reservation without a usable hint goes under the top-down layout
+ * (the address space ends at mmap_base then, so no range is cut):
  * a length that is a multiple of 2 MiB with no further alignment is first
  * placed 2 MiB aligned (mm/mmap.c __get_unmapped_area, "larger anonymous
  * mappings are THP aligned", by thp_get_unmapped_area_vmflags with the
@@ -755,11 +760,8 @@ static as_range_t *topdown_fit(const as_simos_t *os, size_t bytes, size_t align,
 {
     as_range_t *f = NULL;
     if (align == PAGE_BYTES && !(bytes & (REGION_BYTES - 1)))
-        f = top_fit(os, AS_SIMOS_MMAP_BASE, bytes, REGION_BYTES, REGION_BYTES,
-                    at);
-    if (!f)
-        f = top_fit(os, AS_SIMOS_MMAP_BASE, bytes, align, align - PAGE_BYTES,
-                    at);
+        f = top_fit(os, os->top, bytes, REGION_BYTES, REGION_BYTES, at);
+    if (!f) f = top_fit(os, os->top, bytes, align, align - PAGE_BYTES, at);
     if (!f) f = first_fit(os, bytes, align, at);
     return f;
 }
@@ -1012,7 +1014,9 @@ int as_simos_create(const as_simos_config_t *cfg, as_simos_t **out)
         cfg = &def;
     }
     *out = NULL;
-    if ((cfg->base & (REGION_BYTES - 1)) || cfg->base >= AS_SIMOS_TOP ||
+    uintptr_t top =
+        cfg->mmap_layout == AS_MMAP_TOPDOWN ? AS_SIMOS_MMAP_BASE : AS_SIMOS_TOP;
+    if ((cfg->base & (REGION_BYTES - 1)) || cfg->base >= top ||
         cfg->thp > AS_THP_ALWAYS || cfg->defrag > AS_DEFRAG_NEVER ||
         cfg->young_clear > AS_YOUNG_CLEAR_SCAN ||
         cfg->mmap_layout > AS_MMAP_BOTTOMUP)
@@ -1029,7 +1033,8 @@ int as_simos_create(const as_simos_config_t *cfg, as_simos_t **out)
         as_simos_destroy(os);
         return AS_ENOMEM;
     }
-    free_insert(os, os->base, AS_SIMOS_TOP);
+    os->top = top;
+    free_insert(os, os->base, os->top);
     os->ops.reserve = simos_reserve;
     os->ops.release = simos_release;
     os->ops.unreserve = simos_unreserve;
@@ -1637,8 +1642,8 @@ int as_simos_check(const as_simos_t *os)
     const as_extent_t *xc = ext_of(as_rb_first(&os->extents.tree));
     for (as_rb_node_t *n = as_rb_first(&os->free.tree); n; n = as_rb_next(n)) {
         const as_range_t *f = range_of(n);
-        if (f->start >= f->end || f->start < os->base ||
-            f->end > AS_SIMOS_TOP || ((f->start | f->end) & (PAGE_BYTES - 1)))
+        if (f->start >= f->end || f->start < os->base || f->end > os->top ||
+            ((f->start | f->end) & (PAGE_BYTES - 1)))
             return AS_ECHECK;
         if (pf && pf->end >= f->start) return AS_ECHECK;
         pf = f;
@@ -1662,7 +1667,7 @@ int as_simos_check(const as_simos_t *os)
             }
         }
     }
-    if (free_bytes + c->mapped_bytes != AS_SIMOS_TOP - os->base ||
+    if (free_bytes + c->mapped_bytes != os->top - os->base ||
         c->host_bytes != nodes * sizeof(as_spare_t) +
                              (os->vmap ? os->vmap_cap * sizeof *os->vmap : 0))
         return AS_ECHECK;

@@ -89,62 +89,74 @@ static void test_defaults(void)
 }
 
 /* The top-down layout (Linux's default on x86-64), by hand. mmap_base
- * M = 0x7ffff7fff000 (TASK_SIZE 0x7ffffffff000 - 128 MiB); nothing above M
- * is searched, but a free hint there is honoured. Each line: the call, the
- * highest free range below M that fits, and the address. */
+ * M = 0x7ffff7fff000 (TASK_SIZE 0x7ffffffff000 - 128 MiB) is the top of the
+ * simulated address space: the stack and its gap above it are not modelled,
+ * so a hint at or above M is refused like a taken range (in a process the
+ * address above the first mappings holds the libraries). Each line: the
+ * call, the highest free range that fits, and the address. */
 static void test_topdown_placement(void)
 {
     layout = AS_MMAP_TOPDOWN;
     as_simos_t *os = mk(AS_THP_NEVER);
     const as_pagesource_t *ps = as_simos_pagesource(os);
     const uintptr_t M = 0x7ffff7fff000ull;
+    uintptr_t a;
     CU_ASSERT_EQUAL(AS_SIMOS_MMAP_BASE, M);
     /* 128 KiB, no hint: [base, M) -> M - 128K. */
     uintptr_t a1 = reserve(os, 0, 128 * KIB, PAGE);
     CU_ASSERT_EQUAL(a1, 0x7ffff7fdf000ull);
-    /* Hint right after it (M, above mmap_base, free): honoured. */
-    CU_ASSERT_EQUAL(reserve(os, a1 + 128 * KIB, 128 * KIB, PAGE), M);
-    /* Hint occupied (a1): the highest fit below, right under a1. */
+    /* Hint right after it (M, outside the space): right under a1, as
+     * bestfit's "grow in place" hint fares in a real process. */
+    CU_ASSERT_EQUAL(reserve(os, a1 + 128 * KIB, 128 * KIB, PAGE),
+                    0x7ffff7fbf000ull);
+    /* Hint occupied (a1): the highest fit, right under the last one. */
     uintptr_t a3 = reserve(os, a1, 64 * KIB, PAGE);
-    CU_ASSERT_EQUAL(a3, 0x7ffff7fcf000ull);
+    CU_ASSERT_EQUAL(a3, 0x7ffff7faf000ull);
     /* 2 MiB at the page, no hint: a multiple of 2 MiB is placed 2 MiB
-     * aligned when bytes + 2 MiB fit: align_down(0x7ffff7fcf000 - 2M, 2M)
-     * = 0x7ffff7c00000 (not 0x7ffff7dcf000). */
+     * aligned when bytes + 2 MiB fit: align_down(0x7ffff7faf000 - 2M, 2M)
+     * = 0x7ffff7c00000 (not 0x7ffff7daf000). */
     CU_ASSERT_EQUAL(reserve(os, 0, HUGE, PAGE), 0x7ffff7c00000ull);
-    /* 1 MiB: the hole [0x7ffff7e00000, 0x7ffff7fcf000) left above it, at its
-     * top: 0x7ffff7fcf000 - 1M. */
+    /* 1 MiB: the hole [0x7ffff7e00000, 0x7ffff7faf000) left above it, at its
+     * top: 0x7ffff7faf000 - 1M. */
     uintptr_t a5 = reserve(os, 0, MIB, PAGE);
-    CU_ASSERT_EQUAL(a5, 0x7ffff7ecf000ull);
+    CU_ASSERT_EQUAL(a5, 0x7ffff7eaf000ull);
     /* 2 MiB aligned to 2 MiB needs a range of 4 MiB - 4 KiB (the real page
-     * source maps that and trims it): the hole (828 KiB) is skipped; below
+     * source maps that and trims it): the hole (700 KiB) is skipped; below
      * 0x7ffff7c00000: align_down(0x7ffff7c00000 - 2M) = 0x7ffff7a00000. */
     CU_ASSERT_EQUAL(reserve(os, 0, HUGE, HUGE), 0x7ffff7a00000ull);
     /* Unreserve the 1 MiB: the hole is whole again and is the highest
      * gap, so the next mapping goes to its top, as Linux reuses it. */
     CU_ASSERT_EQUAL(as_ps_unreserve(ps, a5, MIB), 0);
-    CU_ASSERT_EQUAL(reserve(os, 0, 64 * KIB, PAGE), 0x7ffff7fbf000ull);
-    /* Unreserve a3: a 64 KiB hole [0x7ffff7fcf000, 0x7ffff7fdf000) between
+    CU_ASSERT_EQUAL(reserve(os, 0, 64 * KIB, PAGE), 0x7ffff7f9f000ull);
+    /* Unreserve a3: a 64 KiB hole [0x7ffff7faf000, 0x7ffff7fbf000) between
      * two mappings. 128 KiB does not fit in it: the next range below,
-     * [0x7ffff7e00000, 0x7ffff7fbf000), at its top; 64 KiB fits the hole. */
+     * [0x7ffff7e00000, 0x7ffff7f9f000), at its top; 64 KiB fits the hole;
+     * a free hint is honoured wherever it is. */
     CU_ASSERT_EQUAL(as_ps_unreserve(ps, a3, 64 * KIB), 0);
-    CU_ASSERT_EQUAL(reserve(os, 0, 128 * KIB, PAGE), 0x7ffff7f9f000ull);
-    CU_ASSERT_EQUAL(reserve(os, 0, 64 * KIB, PAGE), 0x7ffff7fcf000ull);
-    CU_ASSERT_EQUAL(C(os)->reserves, 9);
-    CU_ASSERT_EQUAL(C(os)->mapped_bytes, 128 * KIB * 3 + 2 * HUGE + 128 * KIB);
+    CU_ASSERT_EQUAL(reserve(os, 0, 128 * KIB, PAGE), 0x7ffff7f7f000ull);
+    CU_ASSERT_EQUAL(reserve(os, 0, 64 * KIB, PAGE), 0x7ffff7faf000ull);
+    CU_ASSERT_EQUAL(reserve(os, BASE, PAGE, PAGE), BASE);
+    CU_ASSERT_EQUAL(C(os)->reserves, 10);
+    CU_ASSERT_EQUAL(C(os)->mapped_bytes, 512 * KIB + 2 * HUGE + PAGE);
     as_simos_destroy(os);
 
-    /* Nothing below mmap_base fits: the kernel's fallback, bottom-up from
-     * the lowest address (here base = M rounded down to 2 MiB, 4 MiB
-     * below: [base, M) is 4 MiB - 4 KiB, too short for 8 MiB). */
+    /* A space of 4 MiB - 4 KiB below M: [0x7ffff7c00000, M). After one
+     * page at its top, 2 MiB aligned to 2 MiB has no 4 MiB - 4 KiB range;
+     * the fallback (bottom-up, the kernel's when top-down fails) still
+     * places it at the lowest aligned address. 8 MiB fits nowhere. A base
+     * at or above M leaves no space and is refused. */
     as_simos_config_t cfg;
     cfg_default(&cfg);
     cfg.base = 0x7ffff7c00000ull;
     CU_ASSERT_FATAL(as_simos_create(&cfg, &os) == 0);
-    CU_ASSERT_EQUAL(reserve(os, 0, 8 * MIB, PAGE), 0x7ffff7c00000ull);
-    /* now only [M + 4 KiB + 4 MiB, top) is free, above mmap_base: 1 page
-     * also goes bottom-up */
-    CU_ASSERT_EQUAL(reserve(os, 0, PAGE, PAGE), 0x7ffff8400000ull);
+    CU_ASSERT_EQUAL(reserve(os, 0, PAGE, PAGE), M - PAGE);
+    CU_ASSERT_EQUAL(reserve(os, 0, HUGE, HUGE), 0x7ffff7c00000ull);
+    CU_ASSERT_EQUAL(
+        as_ps_reserve(as_simos_pagesource(os), 0, 8 * MIB, PAGE, &a),
+        AS_ENOSPACE);
     as_simos_destroy(os);
+    cfg.base = 0x7ffff8000000ull;
+    CU_ASSERT_EQUAL(as_simos_create(&cfg, &os), AS_EINVAL);
     layout = AS_MMAP_BOTTOMUP;
 }
 
