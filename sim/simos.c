@@ -13,9 +13,11 @@
  * by live state, never by the span of the address space or of a request:
  *   - Free address space is a red-black tree of disjoint, non-adjacent
  *     ranges ordered by address, each node also holding the largest range
- *     of its subtree, so the lowest-address first fit is found in O(log n).
- *     reserve takes the hinted range when it is wholly free, otherwise that
- *     first fit.
+ *     of its subtree, so the lowest-address first fit, and its mirror the
+ *     highest fit, are found in O(log n). reserve takes the hinted range
+ *     when it is wholly free, otherwise the highest fit below mmap_base
+ *     (the top-down layout, Linux's default) or the first fit (bottom-up),
+ *     per os.mmap_layout.
  *   - Page state is a red-black tree of *extents*: runs of consecutive 2 MiB
  *     regions whose state (mapped and resident bitmaps, huge flag, THP
  *     hint) is identical. A region with no mapped page has no extent. An

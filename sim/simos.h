@@ -30,6 +30,10 @@
  *     memory; its bytes are counted separately.
  * Invariants: huge_bytes <= resident_bytes <= mapped_bytes;
  *   huge_bytes == 2 MiB * (number of regions whose flag is huge).
+ *   - A reservation goes to its hint when that range is free, otherwise
+ *     where Linux's mmap layout puts it (os.mmap_layout): by default
+ *     top-down, the highest fit below mmap_base, which is the top of the
+ *     simulated space; or bottom-up, the lowest fit above base.
  * Everything is deterministic: addresses depend only on the call sequence.
  */
 #ifndef AS_SIM_SIMOS_H
