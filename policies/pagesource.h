@@ -26,9 +26,10 @@ typedef struct {
     /* reserve: map `bytes` of fresh, zero, non-resident address space aligned
      * to `align`. `hint` (0 = none) asks for that exact address, granted when
      * the whole range there is free (like an mmap hint); otherwise any free
-     * range that fits may be returned (the simulated OS returns the lowest,
-     * for determinism; an mmap page source cannot, and policy.h rule 7 says
-     * no policy may depend on it). @return 0, AS_ENOSPACE. */
+     * range that fits may be returned (the simulated OS places it as Linux
+     * does, by default the highest fit below mmap_base, deterministically;
+     * policy.h rule 7 says no policy may depend on where).
+     * @return 0, AS_ENOSPACE. */
     int (*reserve)(void *state, uintptr_t hint, size_t bytes, size_t align,
                    uintptr_t *addr);
     /* release: the pages of [addr, addr+bytes) stop being resident but stay

@@ -30,8 +30,9 @@
  *   7. A reservation may land at any free range of the address space. The
  *      page source honours a hint only when that exact range is free, and
  *      otherwise may return any range (an mmap page source cannot promise
- *      the lowest one). The simulated page source happens to return the
- *      lowest fitting range, for determinism; no policy may depend on it
+ *      a particular one). The simulated page source places it as Linux
+ *      does, deterministically (os.mmap_layout: by default the highest fit
+ *      below mmap_base, docs/simos.md); no policy may depend on where
  *      (the conformance suite also runs every policy over a page source
  *      that scatters reservations).
  *   8. Optional whole-heap check: `check` verifies the invariants the

@@ -6,13 +6,18 @@
  * khugepaged scanner, and the metadata arena a policy allocates from. It
  * implements sim/simos.h exactly; docs/simos.md states the model in prose.
  *
- * The address space is [cfg.base, AS_SIMOS_TOP). Both structures are sized
+ * The address space is [cfg.base, top): top is AS_SIMOS_TOP under the
+ * bottom-up layout and AS_SIMOS_MMAP_BASE under the top-down one (what lies
+ * above mmap_base in a process, its stack and the stack's gap, is not
+ * modelled; docs/simos.md, "Address space"). Both structures are sized
  * by live state, never by the span of the address space or of a request:
  *   - Free address space is a red-black tree of disjoint, non-adjacent
  *     ranges ordered by address, each node also holding the largest range
- *     of its subtree, so the lowest-address first fit is found in O(log n).
- *     reserve takes the hinted range when it is wholly free, otherwise that
- *     first fit.
+ *     of its subtree, so the lowest-address first fit, and its mirror the
+ *     highest fit, are found in O(log n). reserve takes the hinted range
+ *     when it is wholly free, otherwise the highest fit below mmap_base
+ *     (the top-down layout, Linux's default) or the first fit (bottom-up),
+ *     per os.mmap_layout.
  *   - Page state is a red-black tree of *extents*: runs of consecutive 2 MiB
  *     regions whose state (mapped and resident bitmaps, huge flag, THP
  *     hint) is identical. A region with no mapped page has no extent. An
@@ -102,13 +107,14 @@ typedef union spare {
 } as_spare_t;
 
 /* Invariants: free ranges sorted, disjoint and non-adjacent; extents sorted
- *   and disjoint; free ranges ∪ mapped pages == [base, AS_SIMOS_TOP),
+ *   and disjoint; free ranges ∪ mapped pages == [base, top),
  *   disjointly; mapped_bytes == 4096 * Σ len * n_mapped; likewise
  *   resident_bytes; huge_bytes == 2 MiB * Σ len * huge; n_regions > every
  *   extent's last region. */
 struct as_simos {
     as_simos_config_t cfg;
     uintptr_t base;
+    uintptr_t top;         /* end of the address space (layout dependent) */
     as_rb_atree_t extents; /* by r0 */
     as_rb_atree_t free;    /* free ranges by start */
     uint64_t n_regions;    /* 1 + highest region index ever mapped */
@@ -708,6 +714,60 @@ static as_range_t *first_fit(const as_simos_t *os, size_t bytes, size_t align,
     return NULL;
 }
 
+/* [f->start, e) holds `need` bytes (e <= f->end): the highest address
+ * there that is a multiple of `align` and leaves `bytes` below e, in *at.
+ * need >= bytes + align - page makes that address >= f->start.
+ * @return 1, or 0 when the range is too short. */
+static int fits_below(const as_range_t *f, uintptr_t e, uint64_t need,
+                      size_t bytes, size_t align, uintptr_t *at)
+{
+    if (e <= f->start || e - f->start < need) return 0;
+    *at = (e - bytes) & ~(uintptr_t)(align - 1);
+    return 1;
+}
+
+/* The top-down layout's search (mm/mmap.c unmapped_area_topdown, under
+ * arch_get_unmapped_area_topdown): the highest free range below `limit`
+ * (mmap_base) that holds bytes + pad (the length the kernel is asked for:
+ * the real page source maps bytes + align - page and trims it to the
+ * alignment, malloc/osmem.c), and in *at the highest `align`-aligned
+ * address in it with `bytes` below its top (where that trim leaves the
+ * mapping). The range holding limit is cut at limit; every range before it
+ * ends below limit, so the subtree maxima apply unchanged to them.
+ * @return NULL when none. */
+static as_range_t *top_fit(const as_simos_t *os, uintptr_t limit, size_t bytes,
+                           size_t align, uint64_t pad, uintptr_t *at)
+{
+    uint64_t need = (uint64_t)bytes + pad;
+    if (need < bytes || limit <= os->base) return NULL;
+    as_range_t *f = free_floor(os, limit - 1);
+    if (!f) return NULL;
+    if (fits_below(f, f->end < limit ? f->end : limit, need, bytes, align, at))
+        return f;
+    as_range_t *g =
+        range_of(as_rb_prev_match(&f->node, range_fits, range_sub_fits, &need));
+    if (g && fits_below(g, g->end, need, bytes, align, at)) return g;
+    return NULL;
+}
+
+/* Where a reservation without a usable hint goes under the top-down layout
+ * (the address space ends at mmap_base then, so no range is cut):
+ * a length that is a multiple of 2 MiB with no further alignment is first
+ * placed 2 MiB aligned (mm/mmap.c __get_unmapped_area, "larger anonymous
+ * mappings are THP aligned", by thp_get_unmapped_area_vmflags with the
+ * length padded by 2 MiB, mm/huge_memory.c), then at the page, then
+ * bottom-up over the whole space (the kernel's fallback). */
+static as_range_t *topdown_fit(const as_simos_t *os, size_t bytes, size_t align,
+                               uintptr_t *at)
+{
+    as_range_t *f = NULL;
+    if (align == PAGE_BYTES && !(bytes & (REGION_BYTES - 1)))
+        f = top_fit(os, os->top, bytes, REGION_BYTES, REGION_BYTES, at);
+    if (!f) f = top_fit(os, os->top, bytes, align, align - PAGE_BYTES, at);
+    if (!f) f = first_fit(os, bytes, align, at);
+    return f;
+}
+
 static int simos_reserve(void *state, uintptr_t hint, size_t bytes,
                          size_t align, uintptr_t *addr)
 {
@@ -728,7 +788,10 @@ static int simos_reserve(void *state, uintptr_t hint, size_t bytes,
             a = hint;
         }
     }
-    if (!f) f = first_fit(os, bytes, align, &a);
+    if (!f)
+        f = os->cfg.mmap_layout == AS_MMAP_TOPDOWN
+                ? topdown_fit(os, bytes, align, &a)
+                : first_fit(os, bytes, align, &a);
     if (!f) return AS_ENOSPACE;
 
     uint64_t p0 = (a - os->base) >> PAGE_SHIFT;
@@ -873,6 +936,11 @@ const as_param_spec_t as_simos_params[AS_SIMOS_N_PARAMS] = {
                                 "what clears accessed bits: never (no "
                                 "reclaim aging, as an unpressured Linux) or "
                                 "each khugepaged visit"},
+    [AS_SIMOS_P_MMAP_LAYOUT] = {"mmap_layout", AS_PARAM_ENUM, "topdown", 0, 0,
+                                "topdown|bottomup",
+                                "where a mapping without a free hint goes: "
+                                "the highest fit below mmap_base (Linux's "
+                                "default) or the lowest above base"},
 };
 
 void as_simos_params_of(const as_simos_config_t *cfg, as_param_value_t *v)
@@ -895,6 +963,7 @@ void as_simos_params_of(const as_simos_config_t *cfg, as_param_value_t *v)
     v[AS_SIMOS_P_KHUGEPAGED_REFERENCED].u =
         (uint64_t)cfg->khugepaged_referenced;
     v[AS_SIMOS_P_YOUNG_CLEAR].u = (uint64_t)cfg->young_clear;
+    v[AS_SIMOS_P_MMAP_LAYOUT].u = (uint64_t)cfg->mmap_layout;
 }
 
 void as_simos_config_apply(as_simos_config_t *cfg, const as_param_value_t *v)
@@ -916,6 +985,7 @@ void as_simos_config_apply(as_simos_config_t *cfg, const as_param_value_t *v)
     cfg->tenants.seed = v[AS_SIMOS_P_TENANT_SEED].u;
     cfg->khugepaged_referenced = (int)v[AS_SIMOS_P_KHUGEPAGED_REFERENCED].u;
     cfg->young_clear = (as_young_clear_t)v[AS_SIMOS_P_YOUNG_CLEAR].u;
+    cfg->mmap_layout = (as_mmap_layout_t)v[AS_SIMOS_P_MMAP_LAYOUT].u;
 }
 
 void as_simos_config_default(as_simos_config_t *cfg)
@@ -928,6 +998,7 @@ void as_simos_config_default(as_simos_config_t *cfg)
     cfg->scan_regions = 8;
     cfg->khugepaged_referenced = 1;
     cfg->young_clear = AS_YOUNG_CLEAR_NEVER;
+    cfg->mmap_layout = AS_MMAP_TOPDOWN;
     cfg->base = (uintptr_t)0x100000000000ull;
     cfg->defrag = AS_DEFRAG_MADVISE;
     cfg->khugepaged_defrag = 1;
@@ -945,9 +1016,12 @@ int as_simos_create(const as_simos_config_t *cfg, as_simos_t **out)
         cfg = &def;
     }
     *out = NULL;
-    if ((cfg->base & (REGION_BYTES - 1)) || cfg->base >= AS_SIMOS_TOP ||
+    uintptr_t top =
+        cfg->mmap_layout == AS_MMAP_TOPDOWN ? AS_SIMOS_MMAP_BASE : AS_SIMOS_TOP;
+    if ((cfg->base & (REGION_BYTES - 1)) || cfg->base >= top ||
         cfg->thp > AS_THP_ALWAYS || cfg->defrag > AS_DEFRAG_NEVER ||
-        cfg->young_clear > AS_YOUNG_CLEAR_SCAN)
+        cfg->young_clear > AS_YOUNG_CLEAR_SCAN ||
+        cfg->mmap_layout > AS_MMAP_BOTTOMUP)
         return AS_EINVAL;
     as_simos_t *os = calloc(1, sizeof *os);
     if (!os) return AS_ENOMEM;
@@ -961,7 +1035,8 @@ int as_simos_create(const as_simos_config_t *cfg, as_simos_t **out)
         as_simos_destroy(os);
         return AS_ENOMEM;
     }
-    free_insert(os, os->base, AS_SIMOS_TOP);
+    os->top = top;
+    free_insert(os, os->base, os->top);
     os->ops.reserve = simos_reserve;
     os->ops.release = simos_release;
     os->ops.unreserve = simos_unreserve;
@@ -1569,8 +1644,8 @@ int as_simos_check(const as_simos_t *os)
     const as_extent_t *xc = ext_of(as_rb_first(&os->extents.tree));
     for (as_rb_node_t *n = as_rb_first(&os->free.tree); n; n = as_rb_next(n)) {
         const as_range_t *f = range_of(n);
-        if (f->start >= f->end || f->start < os->base ||
-            f->end > AS_SIMOS_TOP || ((f->start | f->end) & (PAGE_BYTES - 1)))
+        if (f->start >= f->end || f->start < os->base || f->end > os->top ||
+            ((f->start | f->end) & (PAGE_BYTES - 1)))
             return AS_ECHECK;
         if (pf && pf->end >= f->start) return AS_ECHECK;
         pf = f;
@@ -1594,7 +1669,7 @@ int as_simos_check(const as_simos_t *os)
             }
         }
     }
-    if (free_bytes + c->mapped_bytes != AS_SIMOS_TOP - os->base ||
+    if (free_bytes + c->mapped_bytes != os->top - os->base ||
         c->host_bytes != nodes * sizeof(as_spare_t) +
                              (os->vmap ? os->vmap_cap * sizeof *os->vmap : 0))
         return AS_ECHECK;

@@ -30,6 +30,10 @@
  *     memory; its bytes are counted separately.
  * Invariants: huge_bytes <= resident_bytes <= mapped_bytes;
  *   huge_bytes == 2 MiB * (number of regions whose flag is huge).
+ *   - A reservation goes to its hint when that range is free, otherwise
+ *     where Linux's mmap layout puts it (os.mmap_layout): by default
+ *     top-down, the highest fit below mmap_base, which is the top of the
+ *     simulated space; or bottom-up, the lowest fit above base.
  * Everything is deterministic: addresses depend only on the call sequence.
  */
 #ifndef AS_SIM_SIMOS_H
@@ -68,6 +72,19 @@ typedef enum {
                                  does not collapse */
 } as_young_clear_t;
 
+/* Where reserve places a mapping that has no (free) hint: Linux x86-64's
+ * two layouts (arch/x86/mm/mmap.c, arch_pick_mmap_layout; docs/simos.md,
+ * "Address space"). */
+typedef enum {
+    AS_MMAP_TOPDOWN = 0, /* the highest fit below mmap_base (Linux's
+                            default); falls back to bottom-up */
+    AS_MMAP_BOTTOMUP = 1 /* the lowest fit above base (the legacy layout) */
+} as_mmap_layout_t;
+
+/* mmap_base of the top-down layout: x86-64 Linux's with ASLR off and a
+ * stack limit below 127 MiB, TASK_SIZE (2^47 - 4 KiB) - 128 MiB. */
+#define AS_SIMOS_MMAP_BASE ((uintptr_t)0x7ffff7fff000ull)
+
 typedef struct {
     as_thp_mode_t thp;            /* default AS_THP_ALWAYS */
     int khugepaged;               /* 1 = model khugepaged (default 1) */
@@ -78,6 +95,7 @@ typedef struct {
     int khugepaged_referenced;    /* 1 = collapse needs a young page (default
                                   1, as Linux) */
     as_young_clear_t young_clear; /* default AS_YOUNG_CLEAR_NEVER */
+    as_mmap_layout_t mmap_layout; /* default AS_MMAP_TOPDOWN */
     uintptr_t base;               /* lowest address handed out; default
                                   0x100000000000 (2 MiB aligned) */
     /* Physical memory below this process (several simos may share one), or
@@ -125,8 +143,8 @@ void as_simos_config_default(as_simos_config_t *cfg);
  * "Physical memory"): phys_mem, defrag, khugepaged_defrag, phys_interval,
  * tenant_cache, tenant_unmovable, tenant_swing, tenant_period,
  * tenant_churn, tenant_seed, then khugepaged's access-bit rule:
- * khugepaged_referenced, young_clear. The base address and the phys
- * pointer are not parameters. */
+ * khugepaged_referenced, young_clear, then the placement of mappings:
+ * mmap_layout. The base address and the phys pointer are not parameters. */
 enum {
     AS_SIMOS_P_THP,
     AS_SIMOS_P_KHUGEPAGED,
@@ -145,6 +163,7 @@ enum {
     AS_SIMOS_P_TENANT_SEED,
     AS_SIMOS_P_KHUGEPAGED_REFERENCED,
     AS_SIMOS_P_YOUNG_CLEAR,
+    AS_SIMOS_P_MMAP_LAYOUT,
     AS_SIMOS_N_PARAMS
 };
 extern const as_param_spec_t as_simos_params[AS_SIMOS_N_PARAMS];

@@ -322,17 +322,35 @@ as_rb_node_t *as_rb_floor(const as_rb_tree_t *t, const void *key,
     return best;
 }
 
-/* The leftmost node of the subtree at n with node_ok, or NULL. */
-static as_rb_node_t *leftmost_match(as_rb_node_t *n, as_rb_pred_fn node_ok,
-                                    as_rb_pred_fn subtree_ok, const void *arg)
+/* The first (d = 0: leftmost) or last (d = 1: rightmost) node of the subtree
+ * at n with node_ok, or NULL. */
+static as_rb_node_t *end_match(as_rb_node_t *n, int d, as_rb_pred_fn node_ok,
+                               as_rb_pred_fn subtree_ok, const void *arg)
 {
     while (n && subtree_ok(n, arg)) {
-        if (n->child[0] && subtree_ok(n->child[0], arg)) {
-            n = n->child[0];
+        if (n->child[d] && subtree_ok(n->child[d], arg)) {
+            n = n->child[d];
             continue;
         }
         if (node_ok(n, arg)) return n;
-        n = n->child[1];
+        n = n->child[!d];
+    }
+    return NULL;
+}
+
+/* The first node after n (d = 0) or before n (d = 1) in order with node_ok,
+ * or NULL. */
+static as_rb_node_t *step_match(const as_rb_node_t *n, int d,
+                                as_rb_pred_fn node_ok, as_rb_pred_fn subtree_ok,
+                                const void *arg)
+{
+    as_rb_node_t *r = end_match(n->child[!d], d, node_ok, subtree_ok, arg);
+    if (r) return r;
+    for (as_rb_node_t *p = as_rb_parent(n); p; n = p, p = as_rb_parent(p)) {
+        if (n != p->child[d]) continue;
+        if (node_ok(p, arg)) return p;
+        r = end_match(p->child[!d], d, node_ok, subtree_ok, arg);
+        if (r) return r;
     }
     return NULL;
 }
@@ -340,21 +358,25 @@ static as_rb_node_t *leftmost_match(as_rb_node_t *n, as_rb_pred_fn node_ok,
 as_rb_node_t *as_rb_first_match(const as_rb_tree_t *t, as_rb_pred_fn node_ok,
                                 as_rb_pred_fn subtree_ok, const void *arg)
 {
-    return leftmost_match(t->root, node_ok, subtree_ok, arg);
+    return end_match(t->root, 0, node_ok, subtree_ok, arg);
 }
 
 as_rb_node_t *as_rb_next_match(const as_rb_node_t *n, as_rb_pred_fn node_ok,
                                as_rb_pred_fn subtree_ok, const void *arg)
 {
-    as_rb_node_t *r = leftmost_match(n->child[1], node_ok, subtree_ok, arg);
-    if (r) return r;
-    for (as_rb_node_t *p = as_rb_parent(n); p; n = p, p = as_rb_parent(p)) {
-        if (n != p->child[0]) continue;
-        if (node_ok(p, arg)) return p;
-        r = leftmost_match(p->child[1], node_ok, subtree_ok, arg);
-        if (r) return r;
-    }
-    return NULL;
+    return step_match(n, 0, node_ok, subtree_ok, arg);
+}
+
+as_rb_node_t *as_rb_last_match(const as_rb_tree_t *t, as_rb_pred_fn node_ok,
+                               as_rb_pred_fn subtree_ok, const void *arg)
+{
+    return end_match(t->root, 1, node_ok, subtree_ok, arg);
+}
+
+as_rb_node_t *as_rb_prev_match(const as_rb_node_t *n, as_rb_pred_fn node_ok,
+                               as_rb_pred_fn subtree_ok, const void *arg)
+{
+    return step_match(n, 1, node_ok, subtree_ok, arg);
 }
 
 /* @return the black height of the subtree at n, or -1 on a violation;

@@ -14,6 +14,7 @@
 
 #include "policies/bestfit/bestfit.h"
 #include "policies/layers/check.h"
+#include "sim/simos.h"
 #include "common/rng.h"
 #include "tests/unit/testutil.h"
 
@@ -334,6 +335,87 @@ static void test_segments(void)
     teardown(&fx);
 }
 
+/* bestfit over the simulated OS in each mmap layout, 200 KiB requests
+ * (defaults: growth 128 KiB, so each segment is exactly one block; trim
+ * threshold 128 KiB). M = mmap_base = 0x7ffff7fff000, the top of the
+ * top-down space, so a hint at a segment's end is never free unless that
+ * segment's upper neighbour was unmapped:
+ *   a: S1 = [M-200K, M)
+ *   b: hint M refused -> the try lands at M-400K and is returned; new
+ *      segment S2 = [M-400K, M-200K)
+ *   c: the same below: S3 = [M-600K, M-400K)          3 segments
+ *   free b: S2 is one free block of 200K > 128K: unmapped  2 segments
+ *   d: S3's hint (its end, M-400K) is free now: S3 grows in place to
+ *      [M-600K, M-200K), d = M-400K                     2 segments
+ * Bottom-up (from base B): every hint is granted, one segment [B, B+600K)
+ * throughout; freeing b leaves a free block in its middle, not trimmed. */
+static void run_layout(as_mmap_layout_t layout, double segs[5],
+                       uintptr_t addr[4], uint64_t mapped[5])
+{
+    as_simos_config_t oc;
+    as_simos_config_default(&oc);
+    oc.thp = AS_THP_NEVER;
+    oc.mmap_layout = layout;
+    as_simos_t *os = NULL;
+    CU_ASSERT_FATAL(as_simos_create(&oc, &os) == 0);
+    fixture_t fx;
+    memset(&fx, 0, sizeof fx);
+    const as_policy_ops_t *p = &as_policy_bestfit;
+    CU_ASSERT_EQUAL_FATAL(as_param_defaults(p->params, p->n_params, fx.params),
+                          0);
+    as_policy_config_t cfg = {as_simos_pagesource(os), fx.params, 1, NULL,
+                              NULL};
+    CU_ASSERT_EQUAL_FATAL(p->create(&cfg, &fx.st), 0);
+    addr[0] = A(&fx, 200 * K, 0);
+    segs[0] = stats(&fx).segments;
+    mapped[0] = as_simos_counters(os)->mapped_bytes;
+    addr[1] = A(&fx, 200 * K, 0);
+    segs[1] = stats(&fx).segments;
+    mapped[1] = as_simos_counters(os)->mapped_bytes;
+    addr[2] = A(&fx, 200 * K, 0);
+    segs[2] = stats(&fx).segments;
+    mapped[2] = as_simos_counters(os)->mapped_bytes;
+    F(&fx, addr[1], 0);
+    segs[3] = stats(&fx).segments;
+    mapped[3] = as_simos_counters(os)->mapped_bytes;
+    addr[3] = A(&fx, 200 * K, 0);
+    segs[4] = stats(&fx).segments;
+    mapped[4] = as_simos_counters(os)->mapped_bytes;
+    p->destroy(fx.st);
+    CU_ASSERT_EQUAL(as_simos_counters(os)->mapped_bytes, 0);
+    as_simos_destroy(os);
+}
+
+static void test_mmap_layouts(void)
+{
+    const uintptr_t M = 0x7ffff7fff000ull, B = 0x100000000000ull;
+    double s[5];
+    uintptr_t a[4];
+    uint64_t m[5];
+    run_layout(AS_MMAP_TOPDOWN, s, a, m);
+    CU_ASSERT_EQUAL(a[0], M - 200 * K);
+    CU_ASSERT_EQUAL(a[1], M - 400 * K);
+    CU_ASSERT_EQUAL(a[2], M - 600 * K);
+    CU_ASSERT_EQUAL(a[3], M - 400 * K);
+    CU_ASSERT_EQUAL(s[0], 1);
+    CU_ASSERT_EQUAL(s[1], 2);
+    CU_ASSERT_EQUAL(s[2], 3);
+    CU_ASSERT_EQUAL(s[3], 2);
+    CU_ASSERT_EQUAL(s[4], 2);
+    CU_ASSERT_EQUAL(m[2], 600 * K);
+    CU_ASSERT_EQUAL(m[3], 400 * K);
+    CU_ASSERT_EQUAL(m[4], 600 * K);
+    run_layout(AS_MMAP_BOTTOMUP, s, a, m);
+    CU_ASSERT_EQUAL(a[0], B);
+    CU_ASSERT_EQUAL(a[1], B + 200 * K);
+    CU_ASSERT_EQUAL(a[2], B + 400 * K);
+    CU_ASSERT_EQUAL(a[3], B + 200 * K);
+    for (int i = 0; i < 5; i++)
+        CU_ASSERT_EQUAL(s[i], 1);
+    CU_ASSERT_EQUAL(m[3], 600 * K);
+    CU_ASSERT_EQUAL(m[4], 600 * K);
+}
+
 /* Alignment: the leading gap becomes a free block that later requests use. */
 static void test_alignment(void)
 {
@@ -539,6 +621,7 @@ int main(void)
         {"lowest_address_among_equals", test_lowest_address_among_equals},
         {"grow_and_trim", test_grow_and_trim},
         {"segments", test_segments},
+        {"mmap_layouts", test_mmap_layouts},
         {"alignment", test_alignment},
         {"edge_requests", test_edge_requests},
         {"realloc", test_realloc},

@@ -178,7 +178,8 @@ static void test_rb_random(void)
 /* An augmented tree: each item carries a weight, each node the largest
  * weight of its subtree. After random inserts, erases and in-place weight
  * changes, every node's summary equals a recomputation, and first_match /
- * next_match (weight >= w) agree with a scan of the keys in order. */
+ * next_match (weight >= w) agree with a scan of the keys in order, and
+ * last_match / prev_match with a scan in reverse order. */
 typedef struct {
     as_rb_node_t node;
     uint32_t key, weight, max_weight;
@@ -267,6 +268,14 @@ static void test_rb_augmented(void)
             n = as_rb_next_match(n, witem_ok, witem_sub_ok, &w);
         }
         if (n) bad = 4;
+        /* and in reverse: last_match / prev_match */
+        n = as_rb_last_match(t, witem_ok, witem_sub_ok, &w);
+        for (uint32_t j = NKEYS; j-- > 0 && !bad;) {
+            if (!items[j].in_tree || items[j].weight < w) continue;
+            if (n != &items[j].node) bad = 5;
+            n = as_rb_prev_match(n, witem_ok, witem_sub_ok, &w);
+        }
+        if (n) bad = 6;
     }
     CU_ASSERT_EQUAL(bad, 0);
 }

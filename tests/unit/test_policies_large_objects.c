@@ -12,16 +12,23 @@
  *     hoard, ownership-heaps, private-heaps: both sizes are above S/2, so
  *       each object is its own page run: 3N/2 reservations, N/2
  *       unreservations, N/2 x 192 KiB mapped at the end, and the first
- *       128 KiB run lies after all 64 KiB runs (base + N x 64 KiB: every
- *       freed hole is too short, the OS takes the lowest fit);
+ *       128 KiB run lies below all 64 KiB runs (M - N x 64 KiB - 128 KiB,
+ *       M = mmap_base: the OS places runs top-down, each right below the
+ *       previous one, and every freed hole is too short);
  *     llama: 64 KiB is 8 blocks of 8 KiB, 32 per 2 MiB page, so the first
  *       phase fills N/32 pages exactly; a freed object leaves a run of 8
  *       free blocks, too short for 16, so the 128 KiB objects open N/32 new
- *       pages (16 per page): N/16 pages of 2 MiB mapped, the first 128 KiB
- *       object at base + N/32 x 2 MiB;
+ *       pages (16 per page): N/16 pages of 2 MiB mapped, placed downward
+ *       from T = M rounded down to 2 MiB (the 511 pages between T and M
+ *       are too short for an aligned 2 MiB reservation, which needs
+ *       4 MiB - 4 KiB free): page k at T - (k + 1) x 2 MiB, the first
+ *       128 KiB object at the start of page N/32;
  *     bestfit: the heap grows by 128 KiB exactly as two 64 KiB objects, the
  *       holes of 64 KiB never fit 128 KiB and never coalesce, so the heap is
- *       N x 64 KiB + N/2 x 128 KiB = 2N x 64 KiB mapped;
+ *       N x 64 KiB + N/2 x 128 KiB = 2N x 64 KiB mapped; each growth's
+ *       hint (the newest segment's end) is taken by the segment above it,
+ *       so every 128 KiB is a segment of its own, placed downward, and the
+ *       first 128 KiB object is at M - N x 64 KiB - 128 KiB;
  *     glibc: see test_glibc;
  *     every policy: live bytes N/2 x 192 KiB at the end; after destroy no
  *       mapping and no metadata remain; the OS's invariants hold.
@@ -43,7 +50,8 @@
 #define KIB ((uint64_t)1024)
 #define MIB (KIB * KIB)
 #define TIB (MIB * MIB)
-#define BASE ((uintptr_t)0x100000000000ull) /* simos default base */
+#define M ((uintptr_t)0x7ffff7fff000ull) /* mmap_base, top of the space */
+#define T ((uintptr_t)0x7ffff7e00000ull) /* M rounded down to 2 MiB */
 
 /* A multiple of 32, so the first phase fills whole llama pages. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -128,7 +136,7 @@ static void test_page_runs(const char *name)
     const uint64_t n = N_OBJECTS;
     as_simos_counters_t c;
     uintptr_t first = many_large(name, &c);
-    CU_ASSERT_EQUAL(first, BASE + n * 64 * KIB);
+    CU_ASSERT_EQUAL(first, M - n * 64 * KIB - 128 * KIB);
     CU_ASSERT_EQUAL(c.reserves, n + n / 2);
     CU_ASSERT_EQUAL(c.unreserves, n / 2);
     CU_ASSERT_EQUAL(c.mapped_bytes, n / 2 * 192 * KIB);
@@ -155,7 +163,7 @@ static void test_llama(void)
     const uint64_t n = N_OBJECTS;
     as_simos_counters_t c;
     uintptr_t first = many_large("llama", &c);
-    CU_ASSERT_EQUAL(first, BASE + n / 32 * 2 * MIB);
+    CU_ASSERT_EQUAL(first, T - (n / 32 + 1) * 2 * MIB);
     CU_ASSERT_EQUAL(c.reserves, n / 16);
     CU_ASSERT_EQUAL(c.unreserves, 0);
     CU_ASSERT_EQUAL(c.mapped_bytes, n / 16 * 2 * MIB);
@@ -166,7 +174,7 @@ static void test_bestfit(void)
     const uint64_t n = N_OBJECTS;
     as_simos_counters_t c;
     uintptr_t first = many_large("bestfit", &c);
-    CU_ASSERT_EQUAL(first, BASE + n * 64 * KIB);
+    CU_ASSERT_EQUAL(first, M - n * 64 * KIB - 128 * KIB);
     CU_ASSERT_EQUAL(c.mapped_bytes, 2 * n * 64 * KIB);
 }
 
@@ -239,7 +247,10 @@ static void huge_request(const char *name, int refused)
 }
 
 /* glibc maps 64 TiB + 16 + 8 rounded to pages: 64 TiB + 4 KiB, besides the
- * 135168-byte break of its tcache struct; the block starts 16 bytes in. */
+ * 135168-byte break of its tcache struct (at 0x600000000000); the block
+ * starts 16 bytes in. The space above the break (to M, about 32 TiB) is
+ * too short, so the mapping takes the top of the one below it:
+ * 0x600000000000 - (64 TiB + 4 KiB). */
 static void huge_request_glibc(void)
 {
     h_t h;
@@ -250,7 +261,7 @@ static void huge_request_glibc(void)
     as_block_t b;
     CU_ASSERT_EQUAL_FATAL(h.ops->alloc(h.st, &ctx, 64 * TIB, 0, &b), 0);
     CU_ASSERT_EQUAL(b.bytes, 64 * TIB + 4096 - 16);
-    CU_ASSERT_EQUAL(b.addr, BASE + 16);
+    CU_ASSERT_EQUAL(b.addr, 0x600000000000ull - 64 * TIB - 4096 + 16);
     CU_ASSERT_EQUAL(c->mapped_bytes, 135168 + 64 * TIB + 4096);
     CU_ASSERT_EQUAL(as_simos_touch(h.os, b.addr, 64 * TIB), 0);
     CU_ASSERT_EQUAL(c->resident_bytes, 64 * TIB + 4096);

@@ -23,10 +23,20 @@
 #define HUGE (2 * MIB)
 #define BASE ((uintptr_t)0x100000000000ull)
 
+/* The placement rule the tests run under: the suite runs once with each
+ * (main); the tests that assert addresses are written for one layout. */
+static as_mmap_layout_t layout = AS_MMAP_BOTTOMUP;
+
+static void cfg_default(as_simos_config_t *cfg)
+{
+    as_simos_config_default(cfg);
+    cfg->mmap_layout = layout;
+}
+
 static as_simos_t *mk(as_thp_mode_t thp)
 {
     as_simos_config_t cfg;
-    as_simos_config_default(&cfg);
+    cfg_default(&cfg);
     cfg.thp = thp;
     as_simos_t *os = NULL;
     CU_ASSERT_FATAL(as_simos_create(&cfg, &os) == 0);
@@ -58,6 +68,7 @@ static void test_defaults(void)
     CU_ASSERT_EQUAL(cfg.scan_interval_ns, 10000000000ull);
     CU_ASSERT_EQUAL(cfg.scan_regions, 8);
     CU_ASSERT_EQUAL(cfg.base, BASE);
+    CU_ASSERT_EQUAL(cfg.mmap_layout, AS_MMAP_TOPDOWN);
     as_simos_t *os = mk(AS_THP_ALWAYS);
     const as_pagesource_t *ps = as_simos_pagesource(os);
     CU_ASSERT_EQUAL(ps->page_bytes, 4096);
@@ -67,11 +78,86 @@ static void test_defaults(void)
     CU_ASSERT_EQUAL(c->mapped_bytes + c->resident_bytes + c->huge_bytes, 0);
     as_simos_destroy(os);
 
-    /* A base that is not 2 MiB aligned is refused. */
+    /* A base that is not 2 MiB aligned is refused, and an unknown layout. */
     cfg.base = BASE + PAGE;
     os = (as_simos_t *)1;
     CU_ASSERT_EQUAL(as_simos_create(&cfg, &os), AS_EINVAL);
     CU_ASSERT_PTR_NULL(os);
+    cfg.base = BASE;
+    cfg.mmap_layout = (as_mmap_layout_t)2;
+    CU_ASSERT_EQUAL(as_simos_create(&cfg, &os), AS_EINVAL);
+}
+
+/* The top-down layout (Linux's default on x86-64), by hand. mmap_base
+ * M = 0x7ffff7fff000 (TASK_SIZE 0x7ffffffff000 - 128 MiB) is the top of the
+ * simulated address space: the stack and its gap above it are not modelled,
+ * so a hint at or above M is refused like a taken range (in a process the
+ * address above the first mappings holds the libraries). Each line: the
+ * call, the highest free range that fits, and the address. */
+static void test_topdown_placement(void)
+{
+    layout = AS_MMAP_TOPDOWN;
+    as_simos_t *os = mk(AS_THP_NEVER);
+    const as_pagesource_t *ps = as_simos_pagesource(os);
+    const uintptr_t M = 0x7ffff7fff000ull;
+    uintptr_t a;
+    CU_ASSERT_EQUAL(AS_SIMOS_MMAP_BASE, M);
+    /* 128 KiB, no hint: [base, M) -> M - 128K. */
+    uintptr_t a1 = reserve(os, 0, 128 * KIB, PAGE);
+    CU_ASSERT_EQUAL(a1, 0x7ffff7fdf000ull);
+    /* Hint right after it (M, outside the space): right under a1, as
+     * bestfit's "grow in place" hint fares in a real process. */
+    CU_ASSERT_EQUAL(reserve(os, a1 + 128 * KIB, 128 * KIB, PAGE),
+                    0x7ffff7fbf000ull);
+    /* Hint occupied (a1): the highest fit, right under the last one. */
+    uintptr_t a3 = reserve(os, a1, 64 * KIB, PAGE);
+    CU_ASSERT_EQUAL(a3, 0x7ffff7faf000ull);
+    /* 2 MiB at the page, no hint: a multiple of 2 MiB is placed 2 MiB
+     * aligned when bytes + 2 MiB fit: align_down(0x7ffff7faf000 - 2M, 2M)
+     * = 0x7ffff7c00000 (not 0x7ffff7daf000). */
+    CU_ASSERT_EQUAL(reserve(os, 0, HUGE, PAGE), 0x7ffff7c00000ull);
+    /* 1 MiB: the hole [0x7ffff7e00000, 0x7ffff7faf000) left above it, at its
+     * top: 0x7ffff7faf000 - 1M. */
+    uintptr_t a5 = reserve(os, 0, MIB, PAGE);
+    CU_ASSERT_EQUAL(a5, 0x7ffff7eaf000ull);
+    /* 2 MiB aligned to 2 MiB needs a range of 4 MiB - 4 KiB (the real page
+     * source maps that and trims it): the hole (700 KiB) is skipped; below
+     * 0x7ffff7c00000: align_down(0x7ffff7c00000 - 2M) = 0x7ffff7a00000. */
+    CU_ASSERT_EQUAL(reserve(os, 0, HUGE, HUGE), 0x7ffff7a00000ull);
+    /* Unreserve the 1 MiB: the hole is whole again and is the highest
+     * gap, so the next mapping goes to its top, as Linux reuses it. */
+    CU_ASSERT_EQUAL(as_ps_unreserve(ps, a5, MIB), 0);
+    CU_ASSERT_EQUAL(reserve(os, 0, 64 * KIB, PAGE), 0x7ffff7f9f000ull);
+    /* Unreserve a3: a 64 KiB hole [0x7ffff7faf000, 0x7ffff7fbf000) between
+     * two mappings. 128 KiB does not fit in it: the next range below,
+     * [0x7ffff7e00000, 0x7ffff7f9f000), at its top; 64 KiB fits the hole;
+     * a free hint is honoured wherever it is. */
+    CU_ASSERT_EQUAL(as_ps_unreserve(ps, a3, 64 * KIB), 0);
+    CU_ASSERT_EQUAL(reserve(os, 0, 128 * KIB, PAGE), 0x7ffff7f7f000ull);
+    CU_ASSERT_EQUAL(reserve(os, 0, 64 * KIB, PAGE), 0x7ffff7faf000ull);
+    CU_ASSERT_EQUAL(reserve(os, BASE, PAGE, PAGE), BASE);
+    CU_ASSERT_EQUAL(C(os)->reserves, 10);
+    CU_ASSERT_EQUAL(C(os)->mapped_bytes, 512 * KIB + 2 * HUGE + PAGE);
+    as_simos_destroy(os);
+
+    /* A space of 4 MiB - 4 KiB below M: [0x7ffff7c00000, M). After one
+     * page at its top, 2 MiB aligned to 2 MiB has no 4 MiB - 4 KiB range;
+     * the fallback (bottom-up, the kernel's when top-down fails) still
+     * places it at the lowest aligned address. 8 MiB fits nowhere. A base
+     * at or above M leaves no space and is refused. */
+    as_simos_config_t cfg;
+    cfg_default(&cfg);
+    cfg.base = 0x7ffff7c00000ull;
+    CU_ASSERT_FATAL(as_simos_create(&cfg, &os) == 0);
+    CU_ASSERT_EQUAL(reserve(os, 0, PAGE, PAGE), M - PAGE);
+    CU_ASSERT_EQUAL(reserve(os, 0, HUGE, HUGE), 0x7ffff7c00000ull);
+    CU_ASSERT_EQUAL(
+        as_ps_reserve(as_simos_pagesource(os), 0, 8 * MIB, PAGE, &a),
+        AS_ENOSPACE);
+    as_simos_destroy(os);
+    cfg.base = 0x7ffff8000000ull;
+    CU_ASSERT_EQUAL(as_simos_create(&cfg, &os), AS_EINVAL);
+    layout = AS_MMAP_BOTTOMUP;
 }
 
 /* A 2 MiB-aligned 4 MiB reservation; the program writes 8 bytes at +100.
@@ -345,7 +431,7 @@ static void test_unreserve_part(void)
 static void collapse_case(uint32_t max_ptes_none, int expect)
 {
     as_simos_config_t cfg;
-    as_simos_config_default(&cfg);
+    cfg_default(&cfg);
     cfg.thp = AS_THP_MADVISE;
     cfg.max_ptes_none = max_ptes_none;
     as_simos_t *os;
@@ -382,7 +468,7 @@ static void test_khugepaged_collapse(void)
 static void test_khugepaged_after_split(void)
 {
     as_simos_config_t cfg;
-    as_simos_config_default(&cfg);
+    cfg_default(&cfg);
     cfg.max_ptes_none = 0;
     as_simos_t *os;
     CU_ASSERT_FATAL(as_simos_create(&cfg, &os) == 0);
@@ -408,7 +494,7 @@ static void test_khugepaged_after_split(void)
 static void test_khugepaged_round_robin(void)
 {
     as_simos_config_t cfg;
-    as_simos_config_default(&cfg);
+    cfg_default(&cfg);
     cfg.thp = AS_THP_MADVISE;
     cfg.scan_regions = 1;
     as_simos_t *os;
@@ -622,6 +708,41 @@ static uint64_t model_first_fit(const uint8_t *mapped, uint64_t pages,
     return UINT64_MAX;
 }
 
+/* Highest page index p, aligned to align_pages, with pages free in model
+ * below it ending at the top of a free run of at least need pages (the
+ * top-down layout: the highest gap of need pages, the mapping at its top,
+ * aligned down). UINT64_MAX when no run is long enough. */
+static uint64_t model_top_fit(const uint8_t *mapped, uint64_t pages,
+                              uint64_t align_pages, uint64_t need)
+{
+    uint64_t end = MODEL_PAGES;
+    while (end > 0) {
+        while (end > 0 && mapped[end - 1])
+            end--;
+        uint64_t start = end;
+        while (start > 0 && !mapped[start - 1])
+            start--;
+        if (end - start >= need)
+            return (end - pages) / align_pages * align_pages;
+        end = start;
+    }
+    return UINT64_MAX;
+}
+
+/* Where the layout under test puts a reservation without a free hint. */
+static uint64_t model_fit(const uint8_t *mapped, uint64_t pages,
+                          uint64_t align_pages)
+{
+    if (layout == AS_MMAP_BOTTOMUP)
+        return model_first_fit(mapped, pages, align_pages);
+    uint64_t p = UINT64_MAX;
+    if (align_pages == 1 && pages % 512 == 0) /* THP-aligned when it fits */
+        p = model_top_fit(mapped, pages, 512, pages + 512);
+    if (p == UINT64_MAX)
+        p = model_top_fit(mapped, pages, align_pages, pages + align_pages - 1);
+    return p;
+}
+
 /* Random reserve/release/unreserve/touch/hint/scan, checked after every
  * step: as_simos_check (counters against bitmaps, free ranges against
  * mapped pages), the mapped page count of every region against a byte-per-
@@ -630,7 +751,7 @@ static uint64_t model_first_fit(const uint8_t *mapped, uint64_t pages,
 static uint64_t random_run(uint64_t seed, as_thp_mode_t thp)
 {
     as_simos_config_t cfg;
-    as_simos_config_default(&cfg);
+    cfg_default(&cfg);
     cfg.thp = thp;
     cfg.max_ptes_none = 256;
     cfg.scan_regions = 2;
@@ -642,6 +763,18 @@ static uint64_t random_run(uint64_t seed, as_thp_mode_t thp)
     size_t n_live = 0;
     uint64_t digest = 0, bad = 0, einval = 0;
     rng_state = seed;
+    /* The model's window: 512 MiB from BASE upward, or under top-down the
+     * 512 MiB below mmap_base rounded down to 2 MiB, with the pages between
+     * that and mmap_base mapped first so that the window's top is the
+     * highest free address below mmap_base. */
+    uintptr_t org = BASE, top = AS_SIMOS_MMAP_BASE & ~(uintptr_t)(HUGE - 1);
+    uint64_t sliver = AS_SIMOS_MMAP_BASE - top;
+    if (layout == AS_MMAP_TOPDOWN) {
+        org = top - (uintptr_t)MODEL_PAGES * PAGE;
+        CU_ASSERT_EQUAL(reserve(os, top, sliver, PAGE), top);
+    } else {
+        sliver = 0;
+    }
 
     for (int step = 0; step < 10000; step++) {
         unsigned op = (unsigned)(rnd() % 100);
@@ -653,19 +786,19 @@ static uint64_t random_run(uint64_t seed, as_thp_mode_t thp)
             uintptr_t hint = 0;
             uint64_t hpage = rnd() % (MODEL_PAGES / align_pages) * align_pages;
             if (rnd() % 4 == 0 && hpage + pages <= MODEL_PAGES)
-                hint = BASE + hpage * PAGE;
+                hint = org + hpage * PAGE;
             uint64_t expect;
-            uint64_t hp = hint ? (hint - BASE) / PAGE : 0;
+            uint64_t hp = hint ? (hint - org) / PAGE : 0;
             int hint_ok = hint && hp + pages <= MODEL_PAGES;
             for (uint64_t k = 0; hint_ok && k < pages; k++)
                 if (model[hp + k]) hint_ok = 0;
-            expect = hint_ok ? hp : model_first_fit(model, pages, align_pages);
+            expect = hint_ok ? hp : model_fit(model, pages, align_pages);
             CU_ASSERT_FATAL(expect != UINT64_MAX);
             uintptr_t a;
             int rc =
                 as_ps_reserve(ps, hint, pages * PAGE, align_pages * PAGE, &a);
             CU_ASSERT_FATAL(rc == 0);
-            if (a != BASE + expect * PAGE) bad++;
+            if (a != org + expect * PAGE) bad++;
             memset(model + expect, 1, pages);
             live[n_live++] = (span_t){expect, pages};
             digest = digest * 31 + a;
@@ -677,14 +810,16 @@ static uint64_t random_run(uint64_t seed, as_thp_mode_t thp)
             uint64_t longer = rnd() % 8 == 0;
             uint64_t len = 1 + rnd() % (longer ? 3 * PAGE : 256);
             int over = off + len > s.pages * PAGE;
-            int rc = as_simos_touch(os, BASE + s.first * PAGE + off, len);
+            int rc = as_simos_touch(os, org + s.first * PAGE + off, len);
             if (!over) {
                 CU_ASSERT(rc == 0);
             } else {
+                /* (past the window's top: the sliver, mapped under
+                 * top-down, at most 3 pages past) */
                 uint64_t lastp = s.first + (off + len - 1) / PAGE;
                 int all = 1;
                 for (uint64_t p = s.first + s.pages; p <= lastp; p++)
-                    all &= p < MODEL_PAGES && model[p];
+                    all &= p < MODEL_PAGES ? model[p] : sliver > 0;
                 CU_ASSERT(rc == (all ? 0 : AS_EINVAL));
                 einval += rc != 0;
             }
@@ -692,7 +827,7 @@ static uint64_t random_run(uint64_t seed, as_thp_mode_t thp)
             span_t s = live[rnd() % n_live];
             uint64_t f = s.first + rnd() % s.pages;
             uint64_t n = 1 + rnd() % (s.first + s.pages - f);
-            CU_ASSERT(as_ps_release(ps, BASE + f * PAGE, n * PAGE) == 0);
+            CU_ASSERT(as_ps_release(ps, org + f * PAGE, n * PAGE) == 0);
         } else if (op < 90) {
             /* unreserve a head, tail, middle or all of a live span */
             size_t i = rnd() % n_live;
@@ -700,7 +835,7 @@ static uint64_t random_run(uint64_t seed, as_thp_mode_t thp)
             uint64_t f = s.first + rnd() % s.pages;
             uint64_t n = 1 + rnd() % (s.first + s.pages - f);
             if (rnd() % 3 == 0) f = s.first, n = s.pages;
-            CU_ASSERT(as_ps_unreserve(ps, BASE + f * PAGE, n * PAGE) == 0);
+            CU_ASSERT(as_ps_unreserve(ps, org + f * PAGE, n * PAGE) == 0);
             memset(model + f, 0, n);
             live[i] = live[--n_live];
             if (f > s.first && n_live < 256)
@@ -710,7 +845,7 @@ static uint64_t random_run(uint64_t seed, as_thp_mode_t thp)
                 live[n_live++] = (span_t){f + n, s.first + s.pages - f - n};
         } else if (op < 95) {
             span_t s = live[rnd() % n_live];
-            CU_ASSERT(as_ps_hugepage_hint(ps, BASE + s.first * PAGE,
+            CU_ASSERT(as_ps_hugepage_hint(ps, org + s.first * PAGE,
                                           s.pages * PAGE,
                                           (int)(rnd() % 4 != 0)) == 0);
         } else if (op < 98) {
@@ -719,10 +854,9 @@ static uint64_t random_run(uint64_t seed, as_thp_mode_t thp)
             /* unmapped access: an address in a model-free page */
             uint64_t p = rnd() % MODEL_PAGES;
             if (!model[p]) {
-                CU_ASSERT(as_simos_touch(os, BASE + p * PAGE, 1) == AS_EINVAL);
-                CU_ASSERT(as_ps_release(ps, BASE + p * PAGE, PAGE) ==
-                          AS_EINVAL);
-                CU_ASSERT(as_ps_unreserve(ps, BASE + p * PAGE, PAGE) ==
+                CU_ASSERT(as_simos_touch(os, org + p * PAGE, 1) == AS_EINVAL);
+                CU_ASSERT(as_ps_release(ps, org + p * PAGE, PAGE) == AS_EINVAL);
+                CU_ASSERT(as_ps_unreserve(ps, org + p * PAGE, PAGE) ==
                           AS_EINVAL);
             }
         }
@@ -733,7 +867,7 @@ static uint64_t random_run(uint64_t seed, as_thp_mode_t thp)
                 uint32_t m = 0, want = 0;
                 for (uint64_t k = 0; k < 512; k++)
                     want += model[r * 512 + k];
-                if (as_simos_region(os, BASE + r * HUGE, &m, NULL, NULL) != 0)
+                if (as_simos_region(os, org + r * HUGE, &m, NULL, NULL) != 0)
                     m = 0;
                 if (m != want) bad++;
             }
@@ -744,7 +878,7 @@ static uint64_t random_run(uint64_t seed, as_thp_mode_t thp)
     uint64_t mapped_model = 0;
     for (uint64_t p = 0; p < MODEL_PAGES; p++)
         mapped_model += model[p];
-    CU_ASSERT_EQUAL(c->mapped_bytes, mapped_model * PAGE);
+    CU_ASSERT_EQUAL(c->mapped_bytes, mapped_model * PAGE + sliver);
     /* The sequence must have exercised the interesting paths. */
     CU_ASSERT(c->releases > 500 && c->unreserves > 500);
     CU_ASSERT(einval > 0);
@@ -785,6 +919,23 @@ static void test_random_sequence(void)
     random_run(777, AS_THP_NEVER);
 }
 
+/* The tests whose figures do not depend on where a reservation lands, run
+ * again under the top-down layout. */
+#define TOPDOWN(fn)                                                            \
+    static void fn##_topdown(void)                                             \
+    {                                                                          \
+        layout = AS_MMAP_TOPDOWN;                                              \
+        fn();                                                                  \
+        layout = AS_MMAP_BOTTOMUP;                                             \
+    }
+TOPDOWN(test_partial_release_splits)
+TOPDOWN(test_full_release_no_split)
+TOPDOWN(test_khugepaged_collapse)
+TOPDOWN(test_khugepaged_after_split)
+TOPDOWN(test_errors)
+TOPDOWN(test_meta_arena)
+TOPDOWN(test_random_sequence)
+
 int main(void)
 {
     static const as_test_t tests[] = {
@@ -803,6 +954,14 @@ int main(void)
         {"errors", test_errors},
         {"meta_arena", test_meta_arena},
         {"random_sequence", test_random_sequence},
+        {"topdown_placement", test_topdown_placement},
+        {"partial_release_splits_topdown", test_partial_release_splits_topdown},
+        {"full_release_no_split_topdown", test_full_release_no_split_topdown},
+        {"khugepaged_collapse_topdown", test_khugepaged_collapse_topdown},
+        {"khugepaged_after_split_topdown", test_khugepaged_after_split_topdown},
+        {"errors_topdown", test_errors_topdown},
+        {"meta_arena_topdown", test_meta_arena_topdown},
+        {"random_sequence_topdown", test_random_sequence_topdown},
         {NULL, NULL}};
     return as_test_main("sim_simos", tests);
 }
