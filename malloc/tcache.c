@@ -195,13 +195,14 @@ static void *xfer_take(as_tcache_t *tc, as_tcache_local_t *l, unsigned c)
     return first;
 }
 
+/* Every list keeps keep_num / keep_den of its blocks (the rules' trim). */
 static void flush_all(as_tcache_t *tc, as_tcache_local_t *l, unsigned keep_num,
                       unsigned keep_den, const as_ctx_t *ctx)
 {
-    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++) {
-        unsigned n = as_tcache_trim(&l->core, c, keep_num, keep_den);
-        if (n) flush(tc, l, c, n, ctx);
-    }
+    uint32_t n[AS_TCACHE_CLASSES + 1];
+    as_tcache_trim_all(&l->core, keep_num, keep_den, n);
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++)
+        if (n[c]) flush(tc, l, c, n[c], ctx);
 }
 
 static void push(as_tcache_local_t *l, entry_t *e, void *p, unsigned c)

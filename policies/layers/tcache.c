@@ -116,13 +116,13 @@ static int flush(layer_t *s, tthread_t *t, unsigned c, unsigned n,
     return first;
 }
 
-static void flush_all(layer_t *s, tthread_t *t, unsigned keep_num,
-                      unsigned keep_den, const as_ctx_t *ctx)
+/* Every list gives back half its blocks (the thread's byte limit). */
+static void halve(layer_t *s, tthread_t *t, const as_ctx_t *ctx)
 {
-    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++) {
-        unsigned n = as_tcache_trim(&t->core, c, keep_num, keep_den);
-        if (n) flush(s, t, c, n, ctx);
-    }
+    uint32_t n[AS_TCACHE_CLASSES + 1];
+    as_tcache_trim_all(&t->core, 1, 2, n);
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++)
+        if (n[c]) flush(s, t, c, n[c], ctx);
 }
 
 /* Move batch(c) blocks of t's list c, as one chain, to the transfer cache
@@ -229,7 +229,7 @@ static int l_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
     as_tcache_free_plan_t plan = as_tcache_free_plan(&t->core, v);
     if (plan.give_back && !xfer_put(s, t, v))
         rc = flush(s, t, v, plan.give_back, ctx);
-    if (plan.halve) flush_all(s, t, 1, 2, ctx);
+    if (plan.halve) halve(s, t, ctx);
     if (push(s, t, addr, v) != AS_OK) {
         int grc = give(s, ctx, addr);
         if (rc == AS_OK) rc = grc;

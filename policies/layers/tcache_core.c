@@ -74,6 +74,14 @@ unsigned as_tcache_trim(as_tcache_thread_t *t, unsigned c, unsigned keep_num,
     return n;
 }
 
+void as_tcache_trim_all(as_tcache_thread_t *t, unsigned keep_num,
+                        unsigned keep_den, uint32_t *n)
+{
+    n[0] = 0;
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++)
+        n[c] = as_tcache_trim(t, c, keep_num, keep_den);
+}
+
 int as_tcache_xfer_put(as_tcache_xfer_t *x, as_tcache_thread_t *t, unsigned c)
 {
     unsigned k = as_tcache_batch(c);
@@ -128,6 +136,18 @@ void as_tcache_report(const as_tcache_counters_t *c, as_stat_fn fn, void *arg)
     fn(arg, "tcache_caches", (double)c->caches);
 }
 
+/* The message of a total that is not the sum of its parts (or over its
+ * bound). @return AS_ECHECK. */
+static int sum_mismatch(as_msg_t *why, const char *what, uint64_t total,
+                        const char *parts, uint64_t sum)
+{
+    as_msg_str(why, what);
+    as_msg_u64(why, total, 0);
+    as_msg_str(why, parts);
+    as_msg_u64(why, sum, 0);
+    return AS_ECHECK;
+}
+
 int as_tcache_check_thread(const as_tcache_thread_t *t, const uint32_t *len,
                            as_msg_t *why)
 {
@@ -146,13 +166,9 @@ int as_tcache_check_thread(const as_tcache_thread_t *t, const uint32_t *len,
         }
         bytes += (uint64_t)len[c] * as_tcache_class_bytes(c);
     }
-    if (bytes != t->bytes || bytes > AS_TCACHE_THREAD_BYTES) {
-        as_msg_str(why, "tcache: cached bytes ");
-        as_msg_u64(why, t->bytes, 0);
-        as_msg_str(why, " != sum over the lists ");
-        as_msg_u64(why, bytes, 0);
-        return AS_ECHECK;
-    }
+    if (bytes != t->bytes || bytes > AS_TCACHE_THREAD_BYTES)
+        return sum_mismatch(why, "tcache: cached bytes ", t->bytes,
+                            " != sum over the lists (or over 2 MiB) ", bytes);
     return AS_OK;
 }
 
@@ -171,12 +187,8 @@ int as_tcache_check_xfer(const as_tcache_xfer_t *x, const uint32_t *chains_seen,
         bytes += (uint64_t)x->chains[c] * as_tcache_batch(c) *
                  as_tcache_class_bytes(c);
     }
-    if (bytes != x->bytes || bytes > AS_TCACHE_XFER_BYTES) {
-        as_msg_str(why, "tcache: transfer cache bytes ");
-        as_msg_u64(why, x->bytes, 0);
-        as_msg_str(why, " != sum over its chains ");
-        as_msg_u64(why, bytes, 0);
-        return AS_ECHECK;
-    }
+    if (bytes != x->bytes || bytes > AS_TCACHE_XFER_BYTES)
+        return sum_mismatch(why, "tcache: transfer cache bytes ", x->bytes,
+                            " != sum over its chains (or over 4 MiB) ", bytes);
     return AS_OK;
 }

@@ -168,6 +168,13 @@ as_tcache_free_plan_t as_tcache_free_plan(as_tcache_thread_t *t, unsigned c);
 unsigned as_tcache_trim(as_tcache_thread_t *t, unsigned c, unsigned keep_num,
                         unsigned keep_den);
 
+/* as_tcache_trim_all: every list keeps keep_num / keep_den of its blocks
+ * and of its max (as_tcache_trim); n[c] (AS_TCACHE_CLASSES + 1 entries)
+ * gets what list c must give back, which the caller then gives from the
+ * head, in class order, calling as_tcache_removed. */
+void as_tcache_trim_all(as_tcache_thread_t *t, unsigned keep_num,
+                        unsigned keep_den, uint32_t *n);
+
 /* as_tcache_xfer_put: whether batch(c) blocks of t's list c go to the
  * transfer cache as one chain (room left and enough blocks); when they do
  * the chain is counted and the blocks leave t's list (as_tcache_removed).
