@@ -272,6 +272,16 @@ static void *drive(void *arg)
     return (void *)(uintptr_t)ok;
 }
 
+/* Free what open_side made; `ops`/`state` is the outermost instance. */
+static void close_side(side_t *s, const as_policy_ops_t *ops, void *state)
+{
+    ops->destroy(state);
+    free(s->addr_of);
+    free(s->got);
+    free(s->rec.log);
+    munmap((void *)s->bump.base, REGION_BYTES);
+}
+
 static void compare(const char *policy)
 {
     load_steps();
@@ -331,6 +341,10 @@ static void compare(const char *policy)
     CU_ASSERT_EQUAL(a.hits, b.hits);
     CU_ASSERT_EQUAL(a.refills, b.refills);
     CU_ASSERT(b.hits > 0 && b.refills > 0);
+    close_side(&real, &rec_ops, &real.rec); /* the preload build's layers
+                                               hold no memory of their own
+                                               but mmap'd records */
+    close_side(&sim, &sim.layer_ops, sim.layer_state);
 }
 
 static void test_tcmalloc(void)
