@@ -5,7 +5,8 @@
  * as_tcache_alloc_fast and as_tcache_free_fast, touch only the calling
  * thread's cache and one map byte: no lock, no atomic read-modify-write.
  * Everything that reaches the policy goes through the lock layer's batch
- * calls. The map's entries are relaxed atomics: a block changes hands
+ * calls. Every decision is the rules module's (policies/layers/
+ * tcache_core.h): this file moves blocks where it says. The map's entries are relaxed atomics: a block changes hands
  * between threads only through the program's own synchronisation, which
  * orders them.
  *
@@ -22,7 +23,6 @@
 #define LEAF_SLOTS ((size_t)1 << 16)    /* 1 MiB of address each */
 #define ADDRESS_BITS 48                 /* user addresses below 2^48 */
 #define RECORDS_BYTES ((size_t)1 << 16) /* records mapped at a time */
-#define FLUSH_MAX 32                    /* blocks per batch call */
 
 enum { T_NONE, T_CREATING, T_DEAD };
 
@@ -31,29 +31,6 @@ static __thread int t_state;
 
 typedef _Atomic(void *) slot_t;
 typedef _Atomic unsigned char entry_t;
-
-unsigned as_tcache_batch(unsigned c)
-{
-    unsigned n = 8192u / (c * AS_TCACHE_GRANULE_BYTES);
-    return n < 2 ? 2 : n > 32 ? 32 : n;
-}
-
-/* A list's longest length starts at batch(c) and grows by batch(c) at
- * every refill and every overflow, up to AS_TCACHE_MAX_COUNT (slow start,
- * as TCMalloc's thread caches): a thread that cycles through many blocks
- * of one class ends up keeping them all, one that uses few keeps few. */
-static void grow(as_tcache_local_t *l, unsigned c)
-{
-    uint32_t m = l->max[c] + as_tcache_batch(c);
-    l->max[c] = m > AS_TCACHE_MAX_COUNT ? AS_TCACHE_MAX_COUNT : m;
-}
-
-static unsigned class_of(size_t size)
-{
-    return size ? (unsigned)((size + AS_TCACHE_GRANULE_BYTES - 1) /
-                             AS_TCACHE_GRANULE_BYTES)
-                : 1;
-}
 
 /* --- the block map ----------------------------------------------------- */
 
@@ -128,8 +105,7 @@ static as_tcache_local_t *new_record(as_tcache_t *tc)
         tc->pool += (sizeof *l + 63) & ~(size_t)63;
     }
     memset(l, 0, sizeof *l);
-    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++)
-        l->max[c] = as_tcache_batch(c);
+    as_tcache_thread_init(&l->core);
     l->next = tc->live;
     if (tc->live) tc->live->prev = l;
     tc->live = l;
@@ -158,17 +134,15 @@ static int flush(as_tcache_t *tc, as_tcache_local_t *l, unsigned c, unsigned n,
 {
     int first = AS_OK;
     while (n > 0) {
-        uintptr_t a[FLUSH_MAX];
-        unsigned k = n < FLUSH_MAX ? n : FLUSH_MAX;
+        uintptr_t a[AS_TCACHE_FLUSH_MAX];
+        unsigned k = n < AS_TCACHE_FLUSH_MAX ? n : AS_TCACHE_FLUSH_MAX;
         for (unsigned i = 0; i < k; i++) {
             void *p = l->head[c];
             l->head[c] = *(void **)p;
             a[i] = (uintptr_t)p;
             set(entry_of(tc, a[i], 0), 0); /* before the policy has it */
         }
-        l->count[c] -= k;
-        l->bytes -= (uint64_t)k * c * AS_TCACHE_GRANULE_BYTES;
-        l->flushes++;
+        as_tcache_removed(&l->core, c, k);
         n -= k;
         int rc = as_lock_free_batch(tc->lock, ctx, a, k);
         if (rc != AS_OK && first == AS_OK) first = rc;
@@ -179,18 +153,17 @@ static int flush(as_tcache_t *tc, as_tcache_local_t *l, unsigned c, unsigned n,
 /* --- the transfer cache ---------------------------------------------- */
 
 /* Move batch(c) blocks of l's list c, as one chain, to the transfer cache,
- * if it has room (AS_TCACHE_XFER_BYTES). The blocks stay marked cached.
- * A chain is linked through its blocks' first words (NULL-terminated);
- * chains of a class are linked through their first block's second word.
- * @return 1 when moved, 0 when the caller must flush to the policy. */
+ * when the rules say so (as_tcache_xfer_put). The blocks stay marked
+ * cached. A chain is linked through its blocks' first words
+ * (NULL-terminated); chains of a class are linked through their first
+ * block's second word. @return 1 when moved, 0 when the caller must
+ * flush to the policy. */
 static int xfer_put(as_tcache_t *tc, as_tcache_local_t *l, unsigned c)
 {
     unsigned k = as_tcache_batch(c);
-    uint64_t bytes = (uint64_t)k * c * AS_TCACHE_GRANULE_BYTES;
-    if (l->count[c] < k) return 0;
     pthread_mutex_lock(&tc->xfer_mutex);
-    int room = tc->xfer_bytes + bytes <= AS_TCACHE_XFER_BYTES;
-    if (room) {
+    int moved = as_tcache_xfer_put(&tc->xfer_core, &l->core, c);
+    if (moved) {
         void *first = l->head[c], *last = first;
         for (unsigned i = 1; i < k; i++)
             last = *(void **)last;
@@ -198,45 +171,38 @@ static int xfer_put(as_tcache_t *tc, as_tcache_local_t *l, unsigned c)
         *(void **)last = NULL;
         ((void **)first)[1] = tc->xfer[c];
         tc->xfer[c] = first;
-        tc->xfer_chains[c]++;
-        tc->xfer_bytes += bytes;
     }
     pthread_mutex_unlock(&tc->xfer_mutex);
-    if (!room) return 0;
-    l->count[c] -= k;
-    l->bytes -= bytes;
-    l->flushes++;
-    return 1;
+    return moved;
 }
 
-/* @return a chain of batch(c) blocks of class c, or NULL. */
-static void *xfer_take(as_tcache_t *tc, unsigned c)
+/* @return a chain of batch(c) blocks of class c for l's refill, or NULL
+ * (a miss, counted in l). */
+static void *xfer_take(as_tcache_t *tc, as_tcache_local_t *l, unsigned c)
 {
     if (!atomic_load_explicit((_Atomic(void *) *)&tc->xfer[c],
-                              memory_order_relaxed))
-        return NULL; /* a hint; checked again under the mutex */
+                              memory_order_relaxed)) {
+        as_tcache_xfer_missed(&l->core); /* a hint; no lock taken */
+        return NULL;
+    }
     pthread_mutex_lock(&tc->xfer_mutex);
-    void *first = tc->xfer[c];
-    if (first) {
+    void *first = NULL;
+    if (as_tcache_xfer_take(&tc->xfer_core, &l->core, c)) {
+        first = tc->xfer[c];
         tc->xfer[c] = ((void **)first)[1];
-        tc->xfer_chains[c]--;
-        tc->xfer_bytes -=
-            (uint64_t)as_tcache_batch(c) * c * AS_TCACHE_GRANULE_BYTES;
     }
     pthread_mutex_unlock(&tc->xfer_mutex);
     return first;
 }
 
+/* Every list keeps keep_num / keep_den of its blocks (the rules' trim). */
 static void flush_all(as_tcache_t *tc, as_tcache_local_t *l, unsigned keep_num,
                       unsigned keep_den, const as_ctx_t *ctx)
 {
-    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++) {
-        if (l->count[c])
-            flush(tc, l, c, l->count[c] - l->count[c] * keep_num / keep_den,
-                  ctx);
-        uint32_t m = l->max[c] * keep_num / keep_den, b = as_tcache_batch(c);
-        l->max[c] = m < b ? b : m; /* and start slowly again */
-    }
+    uint32_t n[AS_TCACHE_CLASSES + 1];
+    as_tcache_trim_all(&l->core, keep_num, keep_den, n);
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++)
+        if (n[c]) flush(tc, l, c, n[c], ctx);
 }
 
 static void push(as_tcache_local_t *l, entry_t *e, void *p, unsigned c)
@@ -244,8 +210,7 @@ static void push(as_tcache_local_t *l, entry_t *e, void *p, unsigned c)
     set(e, c | AS_TCACHE_CACHED);
     *(void **)p = l->head[c];
     l->head[c] = p;
-    l->count[c]++;
-    l->bytes += (uint64_t)c * AS_TCACHE_GRANULE_BYTES;
+    as_tcache_pushed(&l->core, c);
 }
 
 /* The one layer of the process (the key's destructor gets only the
@@ -263,9 +228,7 @@ static void thread_exit(void *arg)
     tc->ctx_fn(&ctx);
     flush_all(tc, l, 0, 1, &ctx);
     pthread_mutex_lock(&tc->mutex);
-    tc->retired.hits += l->hits;
-    tc->retired.refills += l->refills;
-    tc->retired.flushes += l->flushes;
+    as_tcache_counters_add(&tc->retired, &l->core);
     if (l->prev)
         l->prev->next = l->next;
     else
@@ -282,13 +245,11 @@ void *as_tcache_alloc_fast(as_tcache_t *tc, size_t size)
 {
     as_tcache_local_t *l = t_local;
     if (size > AS_TCACHE_MAX_BYTES || !l) return NULL;
-    unsigned c = class_of(size);
+    unsigned c = as_tcache_class(size, 0);
     void *p = l->head[c];
     if (!p) return NULL;
     l->head[c] = *(void **)p;
-    l->count[c]--;
-    l->bytes -= (uint64_t)c * AS_TCACHE_GRANULE_BYTES;
-    l->hits++;
+    as_tcache_popped(&l->core, c);
     set(entry_of(tc, (uintptr_t)p, 0), c);
     return p;
 }
@@ -302,9 +263,7 @@ int as_tcache_free_fast(as_tcache_t *tc, void *p)
     if (v == 0) return 0;
     if (v & AS_TCACHE_CACHED) return AS_EINVAL;
     as_tcache_local_t *l = t_local;
-    if (!l || l->count[v] >= l->max[v] ||
-        l->bytes + v * AS_TCACHE_GRANULE_BYTES > AS_TCACHE_THREAD_BYTES)
-        return 0;
+    if (!l || !as_tcache_may_push(&l->core, v)) return 0;
     push(l, e, p, v);
     return 1;
 }
@@ -338,10 +297,9 @@ static int tc_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
                     as_block_t *out)
 {
     as_tcache_t *tc = st;
-    if (size > AS_TCACHE_MAX_BYTES || align > AS_TCACHE_GRANULE_BYTES)
-        return tc->lock->ops.alloc(tc->lock, ctx, size, align, out);
-    unsigned c = class_of(size);
-    size_t bytes = (size_t)c * AS_TCACHE_GRANULE_BYTES;
+    unsigned c = as_tcache_class(size, align);
+    if (!c) return tc->lock->ops.alloc(tc->lock, ctx, size, align, out);
+    size_t bytes = as_tcache_class_bytes(c);
     void *p = as_tcache_alloc_fast(tc, size);
     if (p) {
         *out = (as_block_t){(uintptr_t)p, bytes};
@@ -349,10 +307,9 @@ static int tc_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
     }
     as_tcache_local_t *l = local(tc);
     if (l) {
-        void *chain = xfer_take(tc, c);
+        void *chain = xfer_take(tc, l, c);
         if (chain) { /* a whole batch another thread gave back */
-            l->refills++;
-            grow(l, c);
+            as_tcache_refilled(&l->core, c);
             for (void *b = *(void **)chain, *n; b; b = n) {
                 n = *(void **)b;
                 push(l, entry_of(tc, (uintptr_t)b, 0), b, c);
@@ -367,10 +324,7 @@ static int tc_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
     unsigned want = l ? as_tcache_batch(c) : 1;
     unsigned got = refill_from_policy(tc, ctx, bytes, want, b, &rc);
     if (got == 0) return rc;
-    if (l) {
-        l->refills++;
-        grow(l, c);
-    }
+    if (l) as_tcache_refilled(&l->core, c);
     entry_t *e = entry_of(tc, b[0].addr, 1);
     if (e) set(e, c); /* unmapped entry: served uncached, freed directly */
     uintptr_t back[32];
@@ -403,12 +357,10 @@ static int tc_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
         return as_lock_free_batch(tc->lock, ctx, &addr, 1);
     }
     int rc = AS_OK;
-    if (l->count[v] >= l->max[v]) {
-        if (!xfer_put(tc, l, v)) rc = flush(tc, l, v, as_tcache_batch(v), ctx);
-        grow(l, v);
-    }
-    if (l->bytes + v * AS_TCACHE_GRANULE_BYTES > AS_TCACHE_THREAD_BYTES)
-        flush_all(tc, l, 1, 2, ctx);
+    as_tcache_free_plan_t plan = as_tcache_free_plan(&l->core, v);
+    if (plan.give_back && !xfer_put(tc, l, v))
+        rc = flush(tc, l, v, plan.give_back, ctx);
+    if (plan.halve) flush_all(tc, l, 1, 2, ctx);
     push(l, e, (void *)addr, v);
     return rc;
 }
@@ -418,7 +370,7 @@ static size_t tc_usable_size(void *st, uintptr_t addr)
     as_tcache_t *tc = st;
     unsigned v = as_tcache_entry(tc, (void *)addr);
     if (v & AS_TCACHE_CACHED) return 0; /* free */
-    if (v) return (size_t)v * AS_TCACHE_GRANULE_BYTES;
+    if (v) return as_tcache_class_bytes(v);
     return tc->lock->ops.usable_size ? tc->lock->ops.usable_size(tc->lock, addr)
                                      : 0;
 }
@@ -435,11 +387,7 @@ static void tc_stats(void *st, as_stat_fn fn, void *arg)
     if (tc->lock->ops.stats) tc->lock->ops.stats(tc->lock, fn, arg);
     as_tcache_counters_t c;
     as_tcache_counters(tc, &c);
-    fn(arg, "tcache_cached_bytes", (double)c.cached_bytes);
-    fn(arg, "tcache_transfer_bytes", (double)c.xfer_bytes);
-    fn(arg, "tcache_hits", (double)c.hits);
-    fn(arg, "tcache_refills", (double)c.refills);
-    fn(arg, "tcache_flushes", (double)c.flushes);
+    as_tcache_report(&c, fn, arg);
 }
 
 static void tc_destroy(void *st)
@@ -499,30 +447,24 @@ void as_tcache_counters(as_tcache_t *tc, as_tcache_counters_t *out)
 {
     pthread_mutex_lock(&tc->mutex);
     *out = tc->retired;
-    for (as_tcache_local_t *l = tc->live; l; l = l->next) {
-        out->caches++;
-        out->hits += l->hits;
-        out->refills += l->refills;
-        out->flushes += l->flushes;
-        out->cached_bytes += l->bytes;
-        for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++)
-            out->cached_blocks += l->count[c];
-    }
+    out->caches = 0; /* exited threads' records hold nothing */
+    for (as_tcache_local_t *l = tc->live; l; l = l->next)
+        as_tcache_counters_add(out, &l->core);
     pthread_mutex_unlock(&tc->mutex);
     pthread_mutex_lock(&tc->xfer_mutex);
-    out->xfer_bytes = tc->xfer_bytes;
+    out->xfer_bytes = tc->xfer_core.bytes;
     pthread_mutex_unlock(&tc->xfer_mutex);
 }
 
 int as_tcache_check(as_tcache_t *tc, as_msg_t *why)
 {
     int rc = AS_OK;
+    uint32_t len[AS_TCACHE_CLASSES + 1];
     pthread_mutex_lock(&tc->mutex);
     for (as_tcache_local_t *l = tc->live; l && rc == AS_OK; l = l->next) {
-        uint64_t bytes = 0;
         for (unsigned c = 1; c <= AS_TCACHE_CLASSES && rc == AS_OK; c++) {
             uint32_t n = 0;
-            for (void *p = l->head[c]; p && n <= l->count[c];
+            for (void *p = l->head[c]; p && n <= l->core.count[c];
                  p = *(void **)p, n++) {
                 if (as_tcache_entry(tc, p) != (c | AS_TCACHE_CACHED)) {
                     as_msg_str(why, "tcache: a cached block of class ");
@@ -533,59 +475,27 @@ int as_tcache_check(as_tcache_t *tc, as_msg_t *why)
                     break;
                 }
             }
-            if (rc != AS_OK) break;
-            if (n != l->count[c] || n > l->max[c] ||
-                l->max[c] > AS_TCACHE_MAX_COUNT) {
-                as_msg_str(why, "tcache: class ");
-                as_msg_u64(why, c, 0);
-                as_msg_str(why, " list length ");
-                as_msg_u64(why, n, 0);
-                as_msg_str(why, " != count ");
-                as_msg_u64(why, l->count[c], 0);
-                as_msg_str(why, " or over its limit");
-                rc = AS_ECHECK;
-            }
-            bytes += (uint64_t)n * c * AS_TCACHE_GRANULE_BYTES;
+            len[c] = n;
         }
-        if (rc == AS_OK &&
-            (bytes != l->bytes || bytes > AS_TCACHE_THREAD_BYTES)) {
-            as_msg_str(why, "tcache: cached bytes ");
-            as_msg_u64(why, l->bytes, 0);
-            as_msg_str(why, " != sum over the lists ");
-            as_msg_u64(why, bytes, 0);
-            rc = AS_ECHECK;
-        }
+        if (rc == AS_OK) rc = as_tcache_check_thread(&l->core, len, why);
     }
     pthread_mutex_unlock(&tc->mutex);
     pthread_mutex_lock(&tc->xfer_mutex);
-    uint64_t xb = 0;
-    for (unsigned c = 1; c <= AS_TCACHE_CLASSES && rc == AS_OK; c++) {
-        uint32_t chains = 0;
-        for (void *ch = tc->xfer[c]; ch && rc == AS_OK;
-             ch = ((void **)ch)[1], chains++) {
+    uint32_t chains[AS_TCACHE_CLASSES + 1];
+    unsigned bad = 0;
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++) {
+        chains[c] = 0;
+        for (void *ch = tc->xfer[c]; ch; ch = ((void **)ch)[1], chains[c]++) {
             unsigned n = 0;
             for (void *p = ch; p && n <= as_tcache_batch(c);
                  p = *(void **)p, n++)
-                if (as_tcache_entry(tc, p) != (c | AS_TCACHE_CACHED))
-                    rc = AS_ECHECK;
-            if (n != as_tcache_batch(c)) rc = AS_ECHECK;
-            xb += (uint64_t)n * c * AS_TCACHE_GRANULE_BYTES;
-        }
-        if (chains != tc->xfer_chains[c]) rc = AS_ECHECK;
-        if (rc != AS_OK) {
-            as_msg_str(why, "tcache: transfer cache of class ");
-            as_msg_u64(why, c, 0);
-            as_msg_str(why, ": a chain is not batch(c) cached blocks, or the "
-                            "chain count is wrong");
+                if (as_tcache_entry(tc, p) != (c | AS_TCACHE_CACHED) && !bad)
+                    bad = c;
+            if (n != as_tcache_batch(c) && !bad) bad = c;
         }
     }
-    if (rc == AS_OK && (xb != tc->xfer_bytes || xb > AS_TCACHE_XFER_BYTES)) {
-        as_msg_str(why, "tcache: transfer cache bytes ");
-        as_msg_u64(why, tc->xfer_bytes, 0);
-        as_msg_str(why, " != sum over its chains ");
-        as_msg_u64(why, xb, 0);
-        rc = AS_ECHECK;
-    }
+    if (rc == AS_OK)
+        rc = as_tcache_check_xfer(&tc->xfer_core, chains, bad, why);
     pthread_mutex_unlock(&tc->xfer_mutex);
     return rc;
 }

@@ -13,21 +13,17 @@
  * In the Heap Layers manner the layer has the policy interface's shape
  * (tc->ops with state tc) and wraps a locked instance, so the policy below
  * is unchanged: the cache only decides when the policy sees an allocation
- * or a free. A request of at most AS_TCACHE_MAX_BYTES with the default
- * alignment is in class c = ceil(size / 16) (size 0: class 1) and is
- * served with a block of c * 16 bytes, the size the policy was asked for
- * when the block was placed. An empty list is refilled with batch(c)
- * blocks from the policy under one hold of its lock; a list that reaches
- * its longest length max[c] on a free first gives batch(c) blocks back
- * under one hold; max[c] starts at batch(c) and grows by batch(c) at each
- * refill and each such overflow, up to AS_TCACHE_MAX_COUNT; a thread whose
- * cache would exceed AS_TCACHE_THREAD_BYTES gives back half of every list
- * and halves every max. batch(c) = clamp(8 KiB / (c * 16), 2, 32).
- * A batch given back on overflow goes first, as one chain, to the transfer
- * cache (TCMalloc's name), bounded by AS_TCACHE_XFER_BYTES, and a refill
- * takes a whole chain from there before it asks the policy: a block that
- * one thread frees and another allocates (producer-consumer) then moves
- * between threads without the policy.
+ * or a free. Every decision (class of a request, batch(c), the slow start
+ * of max[c], overflow give-backs, the per-thread byte limit and its
+ * halving, the transfer cache's bound and when a refill takes a chain, the
+ * counters) is policies/layers/tcache_core.h's, the same rules the
+ * simulator's layer (policies/layers/tcache.h) follows; this module keeps
+ * the mechanism: lists linked through the blocks, the block map, threads,
+ * locks. A refill asks the policy for batch(c) blocks of c * 16 bytes
+ * under one hold of its lock; a give-back returns them under one hold.
+ * The transfer cache (TCMalloc's name) holds chains of batch(c) blocks
+ * given back on overflow: a block that one thread frees and another
+ * allocates (producer-consumer) moves between threads without the policy.
  * Larger or over-aligned requests, and frees of blocks the map does not
  * know, go to the locked instance as before.
  *
@@ -38,13 +34,12 @@
  * Only a block's first granule is written.
  *
  * Invariants (as_tcache_check, with every thread quiescent):
- *   for each cache and class c: count[c] == length of head[c]'s list,
- *     count[c] <= max[c] <= AS_TCACHE_MAX_COUNT, and every block b on it has
- *     map[b] == c | AS_TCACHE_CACHED;
- *   bytes == sum over c of count[c] * c * 16 <= AS_TCACHE_THREAD_BYTES;
+ *   for each cache and class c: core.count[c] == length of head[c]'s
+ *     list, and every block b on it has map[b] == c | AS_TCACHE_CACHED;
+ *     the core's own invariants (tcache_core.h) hold;
  *   every transfer chain of class c has batch(c) blocks, each with
- *     map == c | AS_TCACHE_CACHED; xfer_chains[c] counts them;
- *   xfer_bytes == sum of their bytes <= AS_TCACHE_XFER_BYTES;
+ *     map == c | AS_TCACHE_CACHED; xfer_core.chains[c] counts them, and
+ *     the core's invariants on xfer_core hold;
  *   map[b] != 0 only for blocks the policy holds as live (entries are
  *     cleared before a block goes back to the policy and set after it
  *     came from it).
@@ -70,17 +65,9 @@
 #include <stdint.h>
 
 #include "malloc/lock.h"
+#include "policies/layers/tcache_core.h"
 #include "policies/policy.h"
 
-#define AS_TCACHE_GRANULE_BYTES 16
-#define AS_TCACHE_CLASSES                                                      \
-    127 /* 16 B .. 2032 B in 16-byte steps (the map
-                               * entry keeps the top bit for AS_TCACHE_CACHED) */
-#define AS_TCACHE_MAX_BYTES (AS_TCACHE_CLASSES * AS_TCACHE_GRANULE_BYTES)
-#define AS_TCACHE_THREAD_BYTES ((uint64_t)2 << 20)
-#define AS_TCACHE_MAX_COUNT 16384                /* longest list of one class */
-#define AS_TCACHE_XFER_BYTES ((uint64_t)4 << 20) /* transfer cache bound */
-#define AS_TCACHE_CACHED 0x80 /* map entry flag: in a thread's cache */
 #define AS_TCACHE_TOP_SLOTS ((size_t)1 << 14)
 
 /* Fills the context of a request (time, thread, CPU) for refills and
@@ -88,23 +75,10 @@
 typedef void (*as_tcache_ctx_fn)(as_ctx_t *ctx);
 
 typedef struct as_tcache_local {
-    void *head[AS_TCACHE_CLASSES + 1];     /* free blocks of class c */
-    uint32_t count[AS_TCACHE_CLASSES + 1]; /* length of head[c]'s list */
-    uint32_t max[AS_TCACHE_CLASSES + 1];   /* longest it may get */
-    uint64_t bytes;                        /* bytes on all the lists */
-    uint64_t hits, refills, flushes;       /* served here; batches */
-    struct as_tcache_local *prev, *next;   /* the layer's list of caches */
+    void *head[AS_TCACHE_CLASSES + 1];   /* free blocks of class c */
+    as_tcache_thread_t core;             /* counts, maxima, counters */
+    struct as_tcache_local *prev, *next; /* the layer's list of caches */
 } as_tcache_local_t;
-
-typedef struct {
-    uint64_t caches;        /* thread caches in use */
-    uint64_t cached_blocks; /* blocks on their lists */
-    uint64_t cached_bytes;  /* their bytes (class sizes) */
-    uint64_t hits;          /* mallocs served from a list */
-    uint64_t refills;       /* batches taken from the policy */
-    uint64_t flushes;       /* batches given back (policy or transfer) */
-    uint64_t xfer_bytes;    /* bytes in the transfer cache */
-} as_tcache_counters_t;
 
 typedef struct as_tcache {
     as_lock_t *lock;              /* the locked instance below */
@@ -115,12 +89,11 @@ typedef struct as_tcache {
     as_tcache_local_t *live;      /* caches of running threads */
     as_tcache_local_t *spare;     /* records of exited threads, for reuse */
     char *pool, *pool_end;        /* unused part of the records' mapping */
-    as_tcache_counters_t retired; /* hits/refills/flushes of exited ones */
+    as_tcache_counters_t retired; /* counters of exited ones (caches 0) */
     pthread_mutex_t xfer_mutex;   /* guards the transfer cache */
-    void *xfer[AS_TCACHE_CLASSES + 1];           /* chains of batch(c) blocks */
-    uint32_t xfer_chains[AS_TCACHE_CLASSES + 1]; /* chains per class */
-    uint64_t xfer_bytes;                         /* bytes in all chains */
-    _Atomic(void *) top[AS_TCACHE_TOP_SLOTS];    /* the block map's root */
+    void *xfer[AS_TCACHE_CLASSES + 1];        /* chains of batch(c) blocks */
+    as_tcache_xfer_t xfer_core;               /* chains per class, bytes */
+    _Atomic(void *) top[AS_TCACHE_TOP_SLOTS]; /* the block map's root */
 } as_tcache_t;
 
 /* as_tcache_wrap: make `tc` (caller storage, zeroed or not, that outlives
@@ -156,9 +129,6 @@ void as_tcache_counters(as_tcache_t *tc, as_tcache_counters_t *out);
 /* as_tcache_check: verify the invariants above over every cache (threads
  * quiescent). @return 0, or AS_ECHECK with one line in `why`. */
 int as_tcache_check(as_tcache_t *tc, as_msg_t *why);
-
-/* as_tcache_batch: @return batch(c) for class c (1..AS_TCACHE_CLASSES). */
-unsigned as_tcache_batch(unsigned c);
 
 /* Fork handlers (pthread_atfork order: prefork, then one of the others);
  * the lock layer's own handlers are separate. */

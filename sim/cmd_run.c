@@ -162,6 +162,14 @@ static int apply_spec(as_run_config_t *cfg, const char *spec, char *buf,
                 return -1;
             }
             cfg->check = mode_of[m];
+        } else if (!strcmp(kv, "thread-cache")) {
+            if (strcmp(v, "off") && strcmp(v, "on")) {
+                as_cli_err("--config '%s': thread-cache '%s': must be off or "
+                           "on",
+                           spec, v);
+                return -1;
+            }
+            cfg->thread_cache = v[1] == 'n';
         } else if (strchr(kv, '.')) {
             if (cfg->n_params == AS_MAX_PARAMS) {
                 as_cli_err("--config '%s': too many parameters (at most %d "
@@ -173,7 +181,7 @@ static int apply_spec(as_run_config_t *cfg, const char *spec, char *buf,
             cfg->params[cfg->n_params++] = kv;
         } else {
             as_cli_err("--config '%s': unknown key '%s' (predictor, shadow, "
-                       "check, or PART.NAME=VALUE)",
+                       "check, thread-cache, or PART.NAME=VALUE)",
                        spec, kv);
             return -1;
         }

@@ -779,9 +779,10 @@ static int create_policy(run_t *r, const as_param_value_t *params,
                                  .params = params,
                                  .n_classes = cfg->classes.n,
                                  .class_bounds_ns = cfg->classes.bound_ns};
-    int rc =
-        as_polstack_create(&r->pol, &polcfg, cfg->check == AS_RUN_CHECK_FULL,
-                           cfg->stats_layer, r->err, r->errcap);
+    as_polstack_layers_t layers = {.check = cfg->check == AS_RUN_CHECK_FULL,
+                                   .thread_cache = cfg->thread_cache,
+                                   .stats = cfg->stats_layer};
+    int rc = as_polstack_create(&r->pol, &polcfg, &layers, r->err, r->errcap);
     if (rc == AS_OK) as_polstack_set_check_every(&r->pol, every);
     if (rc == AS_OK && cfg->check == AS_RUN_CHECK_LIGHT) {
         as_lightcheck_init(&r->light, r->os, r->pol.ops->name, every);

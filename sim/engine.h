@@ -97,6 +97,10 @@ typedef struct as_run_config {
     const char *predictor_save_path;
     int stats_layer; /* 1: wrap the policy in the statistics layer
                         (stats(check(policy))) */
+    /* 1: put the preload build's thread-cache layer in front of the policy
+     * (policies/layers/tcache.h; stats(tcache(check(policy)))), as a real
+     * run with ALLOCSIM_CACHE=1 has it; 0 (default): the policy alone */
+    int thread_cache;
     /* 1: a malformed event (alignment not a power of two or above
      * AS_MAX_ALIGN_BYTES) is counted and skipped; 0: it stops the run with
      * AS_EFORMAT naming the trace and the event. */

@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "policies/layers/check.h"
 #include "policies/layers/stats.h"
+#include "policies/layers/tcache.h"
 
 static void *host_alloc(void *st, size_t bytes)
 {
@@ -43,8 +44,28 @@ int as_polstack_find(as_polstack_t *p, const as_policy_ops_t *ops,
     return AS_ENOTFOUND;
 }
 
+/* Put a layer made by wrap over the current outermost instance. */
+static int add_layer(as_polstack_t *p,
+                     int (*wrap)(const as_policy_ops_t *, void *,
+                                 const as_mem_t *, as_policy_ops_t *, void **),
+                     as_policy_ops_t *ops, const char *what, char *err,
+                     size_t cap)
+{
+    void *st;
+    int rc = wrap(p->ops, p->state, &as_host_mem, ops, &st);
+    if (rc != AS_OK) {
+        snprintf(err, cap, "policy %s: %s layer: %s", p->policy->name, what,
+                 as_strerror(rc));
+        return rc;
+    }
+    p->ops = ops;
+    p->state = st;
+    return AS_OK;
+}
+
 int as_polstack_create(as_polstack_t *p, const as_policy_config_t *pcfg,
-                       int check, int stats, char *err, size_t cap)
+                       const as_polstack_layers_t *layers, char *err,
+                       size_t cap)
 {
     int rc;
     char why[512];
@@ -53,7 +74,7 @@ int as_polstack_create(as_polstack_t *p, const as_policy_config_t *pcfg,
     as_policy_config_t with_why = *pcfg;
     if (!with_why.why) with_why.why = &msg;
     const as_policy_config_t *cfg = &with_why;
-    if (check) {
+    if (layers->check) {
         rc = as_check_wrap(p->policy, cfg, &as_host_mem, &p->check_ops,
                            &p->state);
         if (rc == AS_OK) {
@@ -72,14 +93,16 @@ int as_polstack_create(as_polstack_t *p, const as_policy_config_t *pcfg,
         p->state = NULL;
         return rc;
     }
-    if (stats) {
-        void *st;
-        if ((rc = as_stats_wrap_instance(p->ops, p->state, &as_host_mem,
-                                         &p->stats_ops, &st)) != AS_OK)
-            return rc;
-        p->ops = &p->stats_ops;
-        p->state = st;
-    }
+    /* the cache's lists are the layer's metadata, not the policy's: host
+     * memory, as the preload build keeps them outside the page source */
+    if (layers->thread_cache &&
+        (rc = add_layer(p, as_tcache_layer_wrap_instance, &p->tcache_ops,
+                        "thread-cache", err, cap)) != AS_OK)
+        return rc;
+    if (layers->stats &&
+        (rc = add_layer(p, as_stats_wrap_instance, &p->stats_ops, "statistics",
+                        err, cap)) != AS_OK)
+        return rc;
     return AS_OK;
 }
 

@@ -38,7 +38,8 @@ enum {
     OPT_CONFIG,
     OPT_THREADS,
     OPT_REALLOC,
-    OPT_START
+    OPT_START,
+    OPT_THREAD_CACHE
 };
 
 static const as_opt_t run_only[] = {
@@ -47,7 +48,8 @@ static const as_opt_t run_only[] = {
     AS_OPT_ROW_TEXT(OPT_CONFIG, "config", 0, "SPEC",
                     "one of several configurations replayed in one pass\n"
                     "over the trace: POLICY[,predictor=Q][,shadow=Q]\n"
-                    "[,check=MODE][,PART.KEY=VALUE...], written to\n"
+                    "[,check=MODE][,thread-cache=off|on]\n"
+                    "[,PART.KEY=VALUE...], written to\n"
                     "DIR/SPEC; repeatable; the other options apply to all"),
     AS_OPT_ROW_NUM(OPT_START, "start", 0, AS_PARAM_NS, 0, 1e18, "T",
                    "with several TRACEs: the program of the next TRACE\n"
@@ -105,6 +107,10 @@ static const as_opt_t run_common[] = {
                       "half of it, else move"),
     AS_OPT_ROW_FLAG(OPT_STATS, "stats", 0,
                     "wrap the policy in the statistics layer"),
+    AS_OPT_ROW_CHOICE(OPT_THREAD_CACHE, "thread-cache", 0, "off|on", "MODE",
+                      "off (default): the policy alone; on: in front of\n"
+                      "it the per-thread caches of liballocsim_malloc.so\n"
+                      "(its ALLOCSIM_CACHE=1), keyed by the trace's threads"),
     AS_OPT_ROW_TEXT(OPT_SHADOW, "shadow-predictor", 0, "Q",
                     "also ask predictor Q on every allocation and\n"
                     "report its accuracy (counterfactual)"),
@@ -245,6 +251,9 @@ int as_run_options_parse(as_run_opts_t *o, const char *cmd,
         }
         case OPT_STATS:
             o->cfg.stats_layer = 1;
+            break;
+        case OPT_THREAD_CACHE:
+            o->cfg.thread_cache = (int)p.value.u;
             break;
         case OPT_PRED_LOAD:
         case OPT_MODEL:

@@ -174,6 +174,8 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
     cJSON_AddItemToObject(po, "params", params_of(res, pol));
     cJSON_AddBoolToObject(po, "checked", cfg->check);
     cJSON_AddBoolToObject(po, "stats_layer", cfg->stats_layer);
+    /* only when on, so every summary without the cache is as it was */
+    if (cfg->thread_cache) cJSON_AddBoolToObject(po, "thread_cache", 1);
     /* Only for a lifetime-aware policy, so every other summary is as it
      * was: with predictor "none" its placement followed its unknown-class
      * rule (a parameter in policy.params, e.g. llama.unknown_class). */

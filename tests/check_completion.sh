@@ -57,7 +57,7 @@ expect_has "subcommands" "" "" record import gen info cat run demo
 expect_has "subcommands r" "r" "r" record run
 expect "top-level options" "--v" --version
 expect_has "run options" "run --" "--" --policy --predictor --param --thp --output --quiet
-expect "run option --th" "run --th" --thp --threads
+expect "run option --th" "run --th" --thp --thread-cache --threads
 expect "policy" "run --policy b" bestfit
 expect "policy =" "run --policy=ll" llama
 expect_has "policies" "run --policy " "" bestfit hoard llama tcmalloc
@@ -72,6 +72,7 @@ expect "param os" "run --param os.max" os.max_ptes_none=
 expect "param =" "run --param=cached.cap" cached.capacity=
 expect_has "params" "run --param tcmalloc.s" "tcmalloc.s" tcmalloc.subrelease= tcmalloc.separate_dense=
 expect "thp" "run --thp m" madvise
+expect "thread-cache" "run --thread-cache o" off on
 expect_has "workloads" "gen " "" server-mix producer-consumer larson
 expect "gen param" "gen server-mix --param server-mix.work" server-mix.workers=
 expect "import format" "import --format h" heaptrack

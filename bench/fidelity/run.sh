@@ -15,13 +15,18 @@
 #   (default preload: what liballocsim_malloc.so's realloc does; hook is
 #   the simulator's default, the policy's in-place realloc hook),
 #   FID_CACHE=0|1 the real runs' ALLOCSIM_CACHE (default: the library's
-#   default per policy; the simulator has no thread-cache layer, so 0
-#   compares the policy alone on both sides).
+#   default per policy, on for tcmalloc, hoard and private-heaps). The
+#   replay has the thread cache (`allocsim run --thread-cache on`) exactly
+#   when the real run had it: when the real run's statistics carry the
+#   cache's counters (policy.tcache_hits), which the library writes only
+#   with the cache on, so the script needs no copy of the library's
+#   per-policy default.
 #
 # For each program and policy P: runs the program under the preload build
 # (liballocsim_malloc.so, ALLOCSIM_POLICY=P, ALLOCSIM_STATS) while
 # `allocsim record` records it, replays the trace with `allocsim run
-# --policy P --realloc preload` and the same parameters (the simulated OS
+# --policy P --realloc preload`, with the thread cache when the real run
+# had it (above), and the same parameters (the simulated OS
 # takes the recording host's THP settings from the trace; --realloc preload
 # replays each realloc as the preload library does it, never through the
 # policy's realloc hook, which the library does not call), and prints one
@@ -173,8 +178,10 @@ run_one() {
   pid=$("$allocsim" info "$d/trace.ast" | awk '$1 == "meta" && $2 == "pid" {print $4}')
   [[ -s $d/stats.$pid.json ]] || { echo "run.sh: $prog/$pol: no statistics for pid $pid" >&2; return 1; }
   mv "$d/stats.$pid.json" "$d/stats.json"
+  local cache=off
+  grep -q '"policy.tcache_hits"' "$d/stats.json" && cache=on
   "$allocsim" run -q --policy "$pol" --realloc "$realloc" "${run_params[@]}" \
-    "$d/trace.ast" \
+    --thread-cache "$cache" "$d/trace.ast" \
     -o "$d/run" >/dev/null 2>"$d/run.stderr"
 }
 

@@ -6,7 +6,8 @@
 #
 # Completes subcommands, each subcommand's options, and the values of
 # --policy, --predictor (and WRAPPER:INNER), --shadow-predictor, --param
-# NAME.KEY=, --thp, --format, --unwind, gen's workloads, and files. Every list
+# NAME.KEY=, --thp, --thread-cache, --format, --unwind, gen's workloads,
+# and files. Every list
 # comes from the allocsim binary being completed, at completion time, so it
 # never goes stale: names (the simulated OS's os.KEY parameters included)
 # from the hidden `allocsim --list WHAT`, options from `allocsim CMD --help`.
@@ -105,6 +106,7 @@ _allocsim()
             nospace=1
             ;;
         --thp) cands=(always madvise never) ;;
+        --thread-cache) cands=(off on) ;;
         --format) mapfile -t cands < <(_allocsim_words "$bin" --list formats) ;;
         --unwind) cands=(auto fp libunwind) ;;
         --match) cands=(fifo lifo) ;;

@@ -127,7 +127,7 @@ static void test_batches(void)
     CU_ASSERT_EQUAL(k.cached_bytes, 28 * 112);
     CU_ASSERT_EQUAL(k.refills, 4);
     CU_ASSERT_EQUAL(k.hits, 96);
-    CU_ASSERT_EQUAL(tc.live->max[7], 32 + 4 * 32);
+    CU_ASSERT_EQUAL(tc.live->core.max[7], 32 + 4 * 32);
     check_ok();
 
     /* free them all: 128 cached <= max 160, nothing reaches the policy */
@@ -152,13 +152,13 @@ static void test_batches(void)
     CU_ASSERT_EQUAL(xfree(q), AS_OK);
 
     /* the check finds a count that does not match its list */
-    tc.live->count[7]++;
+    tc.live->core.count[7]++;
     char buf[256];
     as_msg_t why;
     as_msg_init(&why, buf, sizeof buf);
     CU_ASSERT_EQUAL(as_tcache_check(&tc, &why), AS_ECHECK);
     CU_ASSERT(strstr(buf, "class 7 list length 128 != count 129") != NULL);
-    tc.live->count[7]--;
+    tc.live->core.count[7]--;
 
     /* flushing the thread gives all 128 back, in batches of 32 */
     as_tcache_flush_thread(&tc);
@@ -170,7 +170,7 @@ static void test_batches(void)
     CU_ASSERT_EQUAL(k.cached_blocks, 0);
     CU_ASSERT_EQUAL(k.flushes, 4);
     check_ok();
-    CU_ASSERT_EQUAL(tc.live->max[7], 32); /* slow start again */
+    CU_ASSERT_EQUAL(tc.live->core.max[7], 32); /* slow start again */
 }
 
 /* Large and over-aligned requests bypass the cache; so do frees of

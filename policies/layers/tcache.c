@@ -1,0 +1,369 @@
+/* tcache.c - the simulator's thread-cache layer (see tcache.h).
+ *
+ * Owns, in metadata from an as_mem_t: one record per trace thread (the
+ * rules' counts in an as_tcache_thread_t and a LIFO list of nodes per
+ * class), the transfer cache's chains (node lists), the block map
+ * (address -> class | AS_TCACHE_CACHED) and a pool of list nodes. Every
+ * decision is tcache_core.c's; this file moves addresses between lists in
+ * the order the preload build (malloc/tcache.c) moves blocks, so that a
+ * replay makes the policy calls a real run makes. It never touches a
+ * block's memory, takes no lock (the engine calls one hook at a time) and
+ * never calls libc (a policy layer: policy.h's rules).
+ */
+#include "policies/layers/tcache.h"
+
+#include "common/error.h"
+#include "policies/blocks/objpool.h"
+#include "policies/blocks/u64map.h"
+
+/* One cached block; a transfer chain is a NULL-terminated node list whose
+ * first node links the next chain of its class through `chain`. */
+typedef struct node {
+    uintptr_t addr;
+    struct node *next;  /* the next block on the list or chain */
+    struct node *chain; /* first node of a chain: the next chain */
+} node_t;
+
+typedef struct tthread {
+    as_tcache_thread_t core;             /* the rules' view of this cache */
+    node_t *head[AS_TCACHE_CLASSES + 1]; /* free blocks of class c */
+    uint32_t id;                         /* ctx->thread */
+    struct tthread *next; /* the layer's list, in creation order */
+} tthread_t;
+
+typedef struct {
+    const as_policy_ops_t *inner;
+    void *inner_state;
+    as_mem_t mem;
+    as_pool_t nodes;                          /* node_t */
+    as_u64map_t threads;                      /* ctx->thread -> tthread_t * */
+    tthread_t *first, **last;                 /* every record */
+    as_u64map_t map;                          /* block -> class [| CACHED] */
+    as_tcache_xfer_t xfer;                    /* the rules' view of chains */
+    node_t *xfer_head[AS_TCACHE_CLASSES + 1]; /* chains of class c */
+} layer_t;
+
+/* --- records and the map ------------------------------------------------ */
+
+/* The cache of ctx->thread, made on first use. @return NULL when the
+ * metadata arena refuses (the caller then bypasses the cache). */
+static tthread_t *thread_of(layer_t *s, uint32_t id)
+{
+    uint64_t v;
+    if (as_u64map_get(&s->threads, id, &v)) return (tthread_t *)(uintptr_t)v;
+    if (as_u64map_reserve(&s->threads, 1) != AS_OK) return NULL;
+    tthread_t *t = as_mem_alloc(&s->mem, sizeof *t);
+    if (!t) return NULL;
+    as_tcache_thread_init(&t->core);
+    t->id = id;
+    as_u64map_put(&s->threads, id, (uint64_t)(uintptr_t)t);
+    *s->last = t;
+    s->last = &t->next;
+    return t;
+}
+
+static unsigned entry(const layer_t *s, uintptr_t addr)
+{
+    uint64_t v;
+    return as_u64map_get(&s->map, addr, &v) ? (unsigned)v : 0;
+}
+
+/* @return 0, or AS_ENOMEM when the map cannot take the entry. */
+static int set_entry(layer_t *s, uintptr_t addr, unsigned v)
+{
+    if (as_u64map_reserve(&s->map, 1) != AS_OK) return AS_ENOMEM;
+    return as_u64map_put(&s->map, addr, v);
+}
+
+/* A block goes onto t's list c. @return 0, or AS_ENOMEM (no node or map
+ * entry: the block is not cached and the caller gives it back). */
+static int push(layer_t *s, tthread_t *t, uintptr_t addr, unsigned c)
+{
+    node_t *n = as_pool_alloc(&s->nodes);
+    if (!n) return AS_ENOMEM;
+    if (set_entry(s, addr, c | AS_TCACHE_CACHED) != AS_OK) {
+        as_pool_free(&s->nodes, n);
+        return AS_ENOMEM;
+    }
+    n->addr = addr;
+    n->next = t->head[c];
+    t->head[c] = n;
+    as_tcache_pushed(&t->core, c);
+    return AS_OK;
+}
+
+/* One block leaves the layer for the inner policy (its entry first). */
+static int give(layer_t *s, const as_ctx_t *ctx, uintptr_t addr)
+{
+    as_u64map_remove(&s->map, addr, NULL);
+    return s->inner->free(s->inner_state, ctx, addr, 0);
+}
+
+/* Give n blocks of t's list c back to the policy, from the head. */
+static int flush(layer_t *s, tthread_t *t, unsigned c, unsigned n,
+                 const as_ctx_t *ctx)
+{
+    int first = AS_OK;
+    as_tcache_removed(&t->core, c, n);
+    for (unsigned i = 0; i < n; i++) {
+        node_t *b = t->head[c];
+        t->head[c] = b->next;
+        uintptr_t addr = b->addr;
+        as_pool_free(&s->nodes, b);
+        int rc = give(s, ctx, addr);
+        if (rc != AS_OK && first == AS_OK) first = rc;
+    }
+    return first;
+}
+
+/* Every list gives back half its blocks (the thread's byte limit). */
+static void halve(layer_t *s, tthread_t *t, const as_ctx_t *ctx)
+{
+    uint32_t n[AS_TCACHE_CLASSES + 1];
+    as_tcache_trim_all(&t->core, 1, 2, n);
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++)
+        if (n[c]) flush(s, t, c, n[c], ctx);
+}
+
+/* Move batch(c) blocks of t's list c, as one chain, to the transfer cache
+ * when the rules say so. @return 1 when moved. */
+static int xfer_put(layer_t *s, tthread_t *t, unsigned c)
+{
+    if (!as_tcache_xfer_put(&s->xfer, &t->core, c)) return 0;
+    node_t *first = t->head[c], *last = first;
+    for (unsigned i = 1; i < as_tcache_batch(c); i++)
+        last = last->next;
+    t->head[c] = last->next;
+    last->next = NULL;
+    first->chain = s->xfer_head[c];
+    s->xfer_head[c] = first;
+    return 1;
+}
+
+/* The refill's one call to the policy: up to `want` blocks of `bytes`
+ * (default alignment) into out[], through the policy's batch op where it
+ * has one (policy.h rule 9: the same blocks as `want` singles, which the
+ * fallback makes), stopping at the first refusal. @return how many (0: *rc
+ * says why). */
+static unsigned refill_from_policy(layer_t *s, const as_ctx_t *ctx,
+                                   size_t bytes, unsigned want,
+                                   as_block_t *out, int *rc)
+{
+    unsigned got = 0;
+    *rc = as_policy_alloc_batch(s->inner, s->inner_state, ctx, bytes, 0, want,
+                                out, &got);
+    return got;
+}
+
+/* --- the hooks ----------------------------------------------------------- */
+
+static int l_create(const as_policy_config_t *cfg, void **state)
+{
+    (void)cfg;
+    (void)state;
+    return AS_EUNSUPPORTED; /* made by as_tcache_layer_wrap_instance only */
+}
+
+static int l_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
+                   as_block_t *out)
+{
+    layer_t *s = st;
+    unsigned c = as_tcache_class(size, align);
+    tthread_t *t = c ? thread_of(s, ctx->thread) : NULL;
+    if (!t) return s->inner->alloc(s->inner_state, ctx, size, align, out);
+    size_t bytes = as_tcache_class_bytes(c);
+    node_t *n = t->head[c];
+    if (n) { /* a hit */
+        t->head[c] = n->next;
+        as_tcache_popped(&t->core, c);
+        *out = (as_block_t){n->addr, bytes};
+        set_entry(s, n->addr, c); /* the entry exists: no allocation */
+        as_pool_free(&s->nodes, n);
+        return AS_OK;
+    }
+    if (as_tcache_xfer_take(&s->xfer, &t->core, c)) {
+        /* a whole batch another thread gave back: the first block to the
+         * caller, the others onto the list in chain order */
+        node_t *chain = s->xfer_head[c];
+        s->xfer_head[c] = chain->chain;
+        as_tcache_refilled(&t->core, c);
+        for (node_t *b = chain->next, *nx; b; b = nx) {
+            nx = b->next;
+            b->next = t->head[c];
+            t->head[c] = b;
+            as_tcache_pushed(&t->core, c);
+        }
+        *out = (as_block_t){chain->addr, bytes};
+        set_entry(s, chain->addr, c);
+        as_pool_free(&s->nodes, chain);
+        return AS_OK;
+    }
+    as_block_t a[AS_TCACHE_FLUSH_MAX];
+    int rc;
+    unsigned got =
+        refill_from_policy(s, ctx, bytes, as_tcache_batch(c), a, &rc);
+    if (got == 0) return rc;
+    as_tcache_refilled(&t->core, c);
+    if (set_entry(s, a[0].addr, c) != AS_OK)
+        as_u64map_remove(&s->map, a[0].addr, NULL); /* served uncached */
+    for (unsigned i = 1; i < got; i++)
+        if (push(s, t, a[i].addr, c) != AS_OK)
+            s->inner->free(s->inner_state, ctx, a[i].addr, 0); /* cannot cache */
+    *out = (as_block_t){a[0].addr, bytes};
+    return AS_OK;
+}
+
+static int l_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
+                  size_t size_hint)
+{
+    layer_t *s = st;
+    unsigned v = entry(s, addr);
+    if (v == 0) return s->inner->free(s->inner_state, ctx, addr, size_hint);
+    if (v & AS_TCACHE_CACHED) return AS_EINVAL; /* a double free */
+    tthread_t *t = thread_of(s, ctx->thread);
+    if (!t) return give(s, ctx, addr);
+    int rc = AS_OK;
+    as_tcache_free_plan_t plan = as_tcache_free_plan(&t->core, v);
+    if (plan.give_back && !xfer_put(s, t, v))
+        rc = flush(s, t, v, plan.give_back, ctx);
+    if (plan.halve) halve(s, t, ctx);
+    if (push(s, t, addr, v) != AS_OK) {
+        int grc = give(s, ctx, addr);
+        if (rc == AS_OK) rc = grc;
+    }
+    return rc;
+}
+
+static size_t l_usable_size(void *st, uintptr_t addr)
+{
+    layer_t *s = st;
+    unsigned v = entry(s, addr);
+    if (v & AS_TCACHE_CACHED) return 0; /* free */
+    if (v) return as_tcache_class_bytes(v);
+    return s->inner->usable_size ? s->inner->usable_size(s->inner_state, addr)
+                                 : 0;
+}
+
+static uint64_t l_tick(void *st, const as_ctx_t *ctx)
+{
+    layer_t *s = st;
+    return s->inner->tick(s->inner_state, ctx);
+}
+
+static void l_stats(void *st, as_stat_fn fn, void *arg)
+{
+    layer_t *s = st;
+    if (s->inner->stats) s->inner->stats(s->inner_state, fn, arg);
+    as_tcache_counters_t c;
+    as_tcache_layer_counters(s, &c);
+    as_tcache_report(&c, fn, arg);
+}
+
+static int l_check(const void *st, as_msg_t *why)
+{
+    const layer_t *s = st;
+    uint32_t len[AS_TCACHE_CLASSES + 1];
+    for (const tthread_t *t = s->first; t; t = t->next) {
+        for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++) {
+            len[c] = 0;
+            for (const node_t *n = t->head[c]; n && len[c] <= t->core.count[c];
+                 n = n->next, len[c]++) {
+                if (entry(s, n->addr) != (c | AS_TCACHE_CACHED)) {
+                    as_msg_str(why, "tcache: a cached block of class ");
+                    as_msg_u64(why, c, 0);
+                    as_msg_str(why, " has map entry ");
+                    as_msg_u64(why, entry(s, n->addr), 0);
+                    return AS_ECHECK;
+                }
+            }
+        }
+        int rc = as_tcache_check_thread(&t->core, len, why);
+        if (rc != AS_OK) return rc;
+    }
+    unsigned bad = 0;
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++) {
+        len[c] = 0;
+        for (const node_t *ch = s->xfer_head[c]; ch; ch = ch->chain, len[c]++) {
+            unsigned n = 0;
+            for (const node_t *b = ch; b && n <= as_tcache_batch(c);
+                 b = b->next, n++)
+                if (entry(s, b->addr) != (c | AS_TCACHE_CACHED) && !bad)
+                    bad = c;
+            if (n != as_tcache_batch(c) && !bad) bad = c;
+        }
+    }
+    int rc = as_tcache_check_xfer(&s->xfer, len, bad, why);
+    if (rc == AS_OK && s->inner->check)
+        rc = s->inner->check(s->inner_state, why);
+    return rc;
+}
+
+static void l_destroy(void *st)
+{
+    layer_t *s = st;
+    if (!s) return;
+    s->inner->destroy(s->inner_state);
+    for (tthread_t *t = s->first, *n; t; t = n) {
+        n = t->next;
+        as_mem_free(&s->mem, t, sizeof *t);
+    }
+    as_u64map_fini(&s->threads);
+    as_u64map_fini(&s->map);
+    as_pool_fini(&s->nodes);
+    as_mem_t mem = s->mem;
+    as_mem_free(&mem, s, sizeof *s);
+}
+
+int as_tcache_layer_wrap_instance(const as_policy_ops_t *inner_ops,
+                                  void *inner_state, const as_mem_t *mem,
+                                  as_policy_ops_t *out_ops, void **out_state)
+{
+    if (!inner_ops || !mem || !out_ops || !out_state) return AS_EINVAL;
+    layer_t *s = as_mem_alloc(mem, sizeof *s);
+    if (!s) return AS_ENOMEM;
+    s->inner = inner_ops;
+    s->inner_state = inner_state;
+    s->mem = *mem;
+    as_pool_init(&s->nodes, mem, sizeof(node_t));
+    as_u64map_init(&s->threads, mem);
+    as_u64map_init(&s->map, mem);
+    s->last = &s->first;
+    as_policy_ops_t ops = as_policy_layer_ops(
+        inner_ops, (as_policy_ops_t){.create = l_create,
+                                     .alloc = l_alloc,
+                                     .free = l_free,
+                                     .realloc = NULL,
+                                     .usable_size = l_usable_size,
+                                     .tick = l_tick,
+                                     .destroy = l_destroy});
+    ops.stats = l_stats; /* the layer always has counters */
+    ops.check = l_check; /* and invariants */
+    ops.usable_size = l_usable_size;
+    *out_ops = ops;
+    *out_state = s;
+    return AS_OK;
+}
+
+void as_tcache_layer_counters(const void *state, as_tcache_counters_t *out)
+{
+    const layer_t *s = state;
+    *out = (as_tcache_counters_t){0};
+    for (const tthread_t *t = s->first; t; t = t->next)
+        as_tcache_counters_add(out, &t->core);
+    out->xfer_bytes = s->xfer.bytes;
+}
+
+const as_tcache_thread_t *as_tcache_layer_thread(const void *state,
+                                                 uint32_t thread)
+{
+    const layer_t *s = state;
+    uint64_t v;
+    return as_u64map_get(&s->threads, thread, &v)
+               ? &((const tthread_t *)(uintptr_t)v)->core
+               : NULL;
+}
+
+unsigned as_tcache_layer_entry(const void *state, uintptr_t addr)
+{
+    return entry(state, addr);
+}

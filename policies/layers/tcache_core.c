@@ -1,0 +1,194 @@
+/* tcache_core.c - the thread cache's rules (see tcache_core.h).
+ *
+ * Owns nothing but the arithmetic on the counts a mechanism keeps in an
+ * as_tcache_thread_t and an as_tcache_xfer_t: which class a request is in,
+ * batch sizes, the slow start of max[c], when a free overflows and what it
+ * gives back, the thread byte limit and its halving, the transfer cache's
+ * bound, and the counters. It never touches a block, takes no lock and
+ * allocates nothing; the preload build (malloc/tcache.c) and the
+ * simulator's layer (policies/layers/tcache.c) both call it, so the two
+ * cannot drift apart.
+ */
+#include "policies/layers/tcache_core.h"
+
+#include "common/error.h"
+
+unsigned as_tcache_batch(unsigned c)
+{
+    unsigned n = 8192u / (c * AS_TCACHE_GRANULE_BYTES);
+    return n < 2 ? 2 : n > 32 ? 32 : n;
+}
+
+void as_tcache_thread_init(as_tcache_thread_t *t)
+{
+    *t = (as_tcache_thread_t){0};
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++)
+        t->max[c] = as_tcache_batch(c);
+}
+
+/* A list's longest length grows by batch(c) at every refill and every
+ * overflow, up to AS_TCACHE_MAX_COUNT (slow start, as TCMalloc's thread
+ * caches): a thread that cycles through many blocks of one class ends up
+ * keeping them all, one that uses few keeps few. */
+static void grow(as_tcache_thread_t *t, unsigned c)
+{
+    uint32_t m = t->max[c] + as_tcache_batch(c);
+    t->max[c] = m > AS_TCACHE_MAX_COUNT ? AS_TCACHE_MAX_COUNT : m;
+}
+
+void as_tcache_removed(as_tcache_thread_t *t, unsigned c, unsigned k)
+{
+    t->count[c] -= k;
+    t->bytes -= (uint64_t)k * as_tcache_class_bytes(c);
+    t->flushes += k > AS_TCACHE_FLUSH_MAX
+                      ? (k + AS_TCACHE_FLUSH_MAX - 1) / AS_TCACHE_FLUSH_MAX
+                      : 1;
+}
+
+void as_tcache_refilled(as_tcache_thread_t *t, unsigned c)
+{
+    t->refills++;
+    grow(t, c);
+}
+
+as_tcache_free_plan_t as_tcache_free_plan(as_tcache_thread_t *t, unsigned c)
+{
+    as_tcache_free_plan_t p = {0, 0};
+    uint64_t size = as_tcache_class_bytes(c), bytes = t->bytes;
+    if (t->count[c] >= t->max[c]) {
+        /* max[c] >= batch(c), so the list has a whole batch to give */
+        p.give_back = as_tcache_batch(c);
+        bytes -= p.give_back * size;
+        grow(t, c);
+    }
+    p.halve = bytes + size > AS_TCACHE_THREAD_BYTES;
+    return p;
+}
+
+unsigned as_tcache_trim(as_tcache_thread_t *t, unsigned c, unsigned keep_num,
+                        unsigned keep_den)
+{
+    unsigned n = t->count[c] - t->count[c] * keep_num / keep_den;
+    uint32_t m = t->max[c] * keep_num / keep_den, b = as_tcache_batch(c);
+    t->max[c] = m < b ? b : m; /* and start slowly again */
+    return n;
+}
+
+void as_tcache_trim_all(as_tcache_thread_t *t, unsigned keep_num,
+                        unsigned keep_den, uint32_t *n)
+{
+    n[0] = 0;
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++)
+        n[c] = as_tcache_trim(t, c, keep_num, keep_den);
+}
+
+int as_tcache_xfer_put(as_tcache_xfer_t *x, as_tcache_thread_t *t, unsigned c)
+{
+    unsigned k = as_tcache_batch(c);
+    uint64_t bytes = (uint64_t)k * as_tcache_class_bytes(c);
+    if (t->count[c] < k || x->bytes + bytes > AS_TCACHE_XFER_BYTES) return 0;
+    x->chains[c]++;
+    x->bytes += bytes;
+    as_tcache_removed(t, c, k);
+    return 1;
+}
+
+void as_tcache_xfer_missed(as_tcache_thread_t *t)
+{
+    t->xfer_misses++;
+}
+
+int as_tcache_xfer_take(as_tcache_xfer_t *x, as_tcache_thread_t *t, unsigned c)
+{
+    if (!x->chains[c]) {
+        as_tcache_xfer_missed(t);
+        return 0;
+    }
+    x->chains[c]--;
+    x->bytes -= (uint64_t)as_tcache_batch(c) * as_tcache_class_bytes(c);
+    t->xfer_hits++;
+    return 1;
+}
+
+void as_tcache_counters_add(as_tcache_counters_t *out,
+                            const as_tcache_thread_t *t)
+{
+    out->caches++;
+    out->hits += t->hits;
+    out->refills += t->refills;
+    out->flushes += t->flushes;
+    out->xfer_hits += t->xfer_hits;
+    out->xfer_misses += t->xfer_misses;
+    out->cached_bytes += t->bytes;
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++)
+        out->cached_blocks += t->count[c];
+}
+
+void as_tcache_report(const as_tcache_counters_t *c, as_stat_fn fn, void *arg)
+{
+    fn(arg, "tcache_cached_bytes", (double)c->cached_bytes);
+    fn(arg, "tcache_transfer_bytes", (double)c->xfer_bytes);
+    fn(arg, "tcache_hits", (double)c->hits);
+    fn(arg, "tcache_refills", (double)c->refills);
+    fn(arg, "tcache_flushes", (double)c->flushes);
+    fn(arg, "tcache_transfer_hits", (double)c->xfer_hits);
+    fn(arg, "tcache_transfer_misses", (double)c->xfer_misses);
+    fn(arg, "tcache_caches", (double)c->caches);
+}
+
+/* The message of a total that is not the sum of its parts (or over its
+ * bound). @return AS_ECHECK. */
+static int sum_mismatch(as_msg_t *why, const char *what, uint64_t total,
+                        const char *parts, uint64_t sum)
+{
+    as_msg_str(why, what);
+    as_msg_u64(why, total, 0);
+    as_msg_str(why, parts);
+    as_msg_u64(why, sum, 0);
+    return AS_ECHECK;
+}
+
+int as_tcache_check_thread(const as_tcache_thread_t *t, const uint32_t *len,
+                           as_msg_t *why)
+{
+    uint64_t bytes = 0;
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++) {
+        if (len[c] != t->count[c] || t->count[c] > t->max[c] ||
+            t->max[c] > AS_TCACHE_MAX_COUNT || t->max[c] < as_tcache_batch(c)) {
+            as_msg_str(why, "tcache: class ");
+            as_msg_u64(why, c, 0);
+            as_msg_str(why, " list length ");
+            as_msg_u64(why, len[c], 0);
+            as_msg_str(why, " != count ");
+            as_msg_u64(why, t->count[c], 0);
+            as_msg_str(why, " or over its limit");
+            return AS_ECHECK;
+        }
+        bytes += (uint64_t)len[c] * as_tcache_class_bytes(c);
+    }
+    if (bytes != t->bytes || bytes > AS_TCACHE_THREAD_BYTES)
+        return sum_mismatch(why, "tcache: cached bytes ", t->bytes,
+                            " != sum over the lists (or over 2 MiB) ", bytes);
+    return AS_OK;
+}
+
+int as_tcache_check_xfer(const as_tcache_xfer_t *x, const uint32_t *chains_seen,
+                         unsigned bad_class, as_msg_t *why)
+{
+    uint64_t bytes = 0;
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++) {
+        if (c == bad_class || chains_seen[c] != x->chains[c]) {
+            as_msg_str(why, "tcache: transfer cache of class ");
+            as_msg_u64(why, c, 0);
+            as_msg_str(why, ": a chain is not batch(c) cached blocks, or the "
+                            "chain count is wrong");
+            return AS_ECHECK;
+        }
+        bytes += (uint64_t)x->chains[c] * as_tcache_batch(c) *
+                 as_tcache_class_bytes(c);
+    }
+    if (bytes != x->bytes || bytes > AS_TCACHE_XFER_BYTES)
+        return sum_mismatch(why, "tcache: transfer cache bytes ", x->bytes,
+                            " != sum over its chains (or over 4 MiB) ", bytes);
+    return AS_OK;
+}

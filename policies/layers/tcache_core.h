@@ -1,0 +1,216 @@
+/* tcache_core.h - the thread cache's rules, once, for both builds: the
+ * preload allocator's lock-free layer (malloc/tcache.h) and the
+ * simulator's layer (policies/layers/tcache.h) ask this module for every
+ * decision and keep only the mechanism (where a list's blocks are linked,
+ * how threads are told apart, what locks guard the transfer cache).
+ *
+ * Type map
+ *   as_tcache_thread_t    one thread's cache as the rules see it: the
+ *                         length and longest length of each class's list,
+ *                         the bytes on all of them, the thread's counters
+ *   as_tcache_xfer_t      the transfer cache as the rules see it: chains
+ *                         per class and their bytes
+ *   as_tcache_free_plan_t what a free the fast path declined must do
+ *   as_tcache_counters_t  the counters summed over threads (reports)
+ *
+ * The rules (docs/malloc.md, "The thread cache"):
+ *   class: a request of at most AS_TCACHE_MAX_BYTES with alignment at most
+ *     AS_TCACHE_GRANULE_BYTES (0 = default) is in class
+ *     c = ceil(size / 16), size 0 in class 1, and is served with a block
+ *     of c * 16 bytes; any other request is not cached (class 0).
+ *   batch(c) = clamp(8 KiB / (c * 16), 2, 32): blocks per refill and per
+ *     give-back on overflow.
+ *   A free may go onto the list when count[c] < max[c] and the thread's
+ *     bytes stay within AS_TCACHE_THREAD_BYTES (as_tcache_may_push).
+ *   Otherwise (as_tcache_free_plan): a full list (count[c] >= max[c])
+ *     first gives batch(c) blocks back (to the transfer cache as one chain
+ *     when it has room, else to the policy) and max[c] grows; then, if the
+ *     block would still take the thread past its byte limit, every list
+ *     gives half its blocks back and every max is halved (never below
+ *     batch(c)).
+ *   max[c] starts at batch(c) and grows by batch(c) at every refill and
+ *     every overflow, up to AS_TCACHE_MAX_COUNT (slow start).
+ *   An empty list is refilled first with a whole chain from the transfer
+ *     cache (as_tcache_xfer_take), else with batch(c) blocks from the
+ *     policy; either way one block goes to the caller and the rest onto
+ *     the list, and that is one refill (as_tcache_refilled).
+ *   The transfer cache takes a chain of batch(c) blocks only while its
+ *     bytes stay within AS_TCACHE_XFER_BYTES (as_tcache_xfer_put).
+ *   A give-back to the policy counts one flush per AS_TCACHE_FLUSH_MAX
+ *     blocks (a batch call of the preload build carries at most that many).
+ *
+ * Invariants (as_tcache_check_thread, as_tcache_check_xfer):
+ *   count[c] <= max[c] <= AS_TCACHE_MAX_COUNT, max[c] >= batch(c);
+ *   bytes == sum over c of count[c] * c * 16 <= AS_TCACHE_THREAD_BYTES;
+ *   xfer bytes == sum over c of chains[c] * batch(c) * c * 16
+ *     <= AS_TCACHE_XFER_BYTES.
+ *
+ * No threads, no atomics, no memory access to blocks, no libc allocation:
+ * the caller holds whatever lock the mechanism needs around a call.
+ */
+#ifndef AS_POLICIES_LAYERS_TCACHE_CORE_H
+#define AS_POLICIES_LAYERS_TCACHE_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/msg.h"
+#include "policies/policy.h"
+
+#define AS_TCACHE_GRANULE_BYTES 16
+/* 16 B .. 2032 B in 16-byte steps (the preload build's block map keeps the
+ * top bit of its one-byte entry for AS_TCACHE_CACHED) */
+#define AS_TCACHE_CLASSES 127
+#define AS_TCACHE_MAX_BYTES (AS_TCACHE_CLASSES * AS_TCACHE_GRANULE_BYTES)
+#define AS_TCACHE_THREAD_BYTES ((uint64_t)2 << 20) /* one thread's lists */
+#define AS_TCACHE_MAX_COUNT 16384                  /* longest list */
+#define AS_TCACHE_XFER_BYTES ((uint64_t)4 << 20)   /* transfer cache bound */
+#define AS_TCACHE_FLUSH_MAX 32 /* blocks per give-back call to the policy */
+#define AS_TCACHE_CACHED 0x80  /* block map entry flag: in a cache */
+
+typedef struct {
+    uint32_t count[AS_TCACHE_CLASSES + 1]; /* blocks on class c's list */
+    uint32_t max[AS_TCACHE_CLASSES + 1];   /* longest it may get */
+    uint64_t bytes;                        /* bytes on all the lists */
+    uint64_t hits;                         /* mallocs served from a list */
+    uint64_t refills;     /* lists refilled (transfer cache or policy) */
+    uint64_t flushes;     /* give-backs (transfer chains, policy calls) */
+    uint64_t xfer_hits;   /* refills served by a transfer chain */
+    uint64_t xfer_misses; /* refills that found no chain */
+} as_tcache_thread_t;
+
+typedef struct {
+    uint32_t chains[AS_TCACHE_CLASSES + 1]; /* chains of batch(c) blocks */
+    uint64_t bytes;                         /* bytes in all chains */
+} as_tcache_xfer_t;
+
+typedef struct {
+    unsigned give_back; /* blocks to give back first (0 or batch(c)) */
+    int halve;          /* then halve every list (thread byte limit) */
+} as_tcache_free_plan_t;
+
+typedef struct {
+    uint64_t caches;        /* thread caches in use */
+    uint64_t cached_blocks; /* blocks on their lists */
+    uint64_t cached_bytes;  /* their bytes (class sizes) */
+    uint64_t hits;          /* mallocs served from a list */
+    uint64_t refills;       /* refills (transfer cache or policy) */
+    uint64_t flushes;       /* give-backs (transfer cache or policy) */
+    uint64_t xfer_hits;     /* refills served by a transfer chain */
+    uint64_t xfer_misses;   /* refills that found none */
+    uint64_t xfer_bytes;    /* bytes in the transfer cache */
+} as_tcache_counters_t;
+
+/* as_tcache_class: @return the class of a request of `size` bytes aligned
+ * to `align` (0: default), or 0 when the cache does not serve it. */
+static inline unsigned as_tcache_class(size_t size, size_t align)
+{
+    if (size > AS_TCACHE_MAX_BYTES || align > AS_TCACHE_GRANULE_BYTES) return 0;
+    return size ? (unsigned)((size + AS_TCACHE_GRANULE_BYTES - 1) /
+                             AS_TCACHE_GRANULE_BYTES)
+                : 1;
+}
+
+/* as_tcache_class_bytes: @return the block size of class c. */
+static inline size_t as_tcache_class_bytes(unsigned c)
+{
+    return (size_t)c * AS_TCACHE_GRANULE_BYTES;
+}
+
+/* as_tcache_batch: @return batch(c) for class c (1..AS_TCACHE_CLASSES). */
+unsigned as_tcache_batch(unsigned c);
+
+/* as_tcache_thread_init: an empty cache (every max[c] = batch(c)). */
+void as_tcache_thread_init(as_tcache_thread_t *t);
+
+/* as_tcache_may_push: @return 1 when a freed block of class c may go onto
+ * t's list without anything given back first. */
+static inline int as_tcache_may_push(const as_tcache_thread_t *t, unsigned c)
+{
+    return t->count[c] < t->max[c] &&
+           t->bytes + as_tcache_class_bytes(c) <= AS_TCACHE_THREAD_BYTES;
+}
+
+/* as_tcache_pushed: a block of class c went onto t's list. */
+static inline void as_tcache_pushed(as_tcache_thread_t *t, unsigned c)
+{
+    t->count[c]++;
+    t->bytes += as_tcache_class_bytes(c);
+}
+
+/* as_tcache_popped: a malloc was served from t's list c (a hit). */
+static inline void as_tcache_popped(as_tcache_thread_t *t, unsigned c)
+{
+    t->count[c]--;
+    t->bytes -= as_tcache_class_bytes(c);
+    t->hits++;
+}
+
+/* as_tcache_removed: k blocks left t's list c in one give-back (to the
+ * policy or as a transfer chain); counts ceil(k / AS_TCACHE_FLUSH_MAX)
+ * flushes (at least one). */
+void as_tcache_removed(as_tcache_thread_t *t, unsigned c, unsigned k);
+
+/* as_tcache_refilled: list c was refilled (from a chain or the policy):
+ * counts it and grows max[c]. */
+void as_tcache_refilled(as_tcache_thread_t *t, unsigned c);
+
+/* as_tcache_free_plan: what a free of class c must do before its block
+ * goes onto t's list (give back on overflow, halve on the byte limit);
+ * grows max[c] when it gives back. Then the caller pushes the block.
+ * @return the plan. */
+as_tcache_free_plan_t as_tcache_free_plan(as_tcache_thread_t *t, unsigned c);
+
+/* as_tcache_trim: list c keeps keep_num / keep_den of its blocks and of its
+ * max (max never below batch(c)): halving (1, 2), thread exit (0, 1).
+ * @return the blocks to give back (the caller then calls
+ * as_tcache_removed for them). */
+unsigned as_tcache_trim(as_tcache_thread_t *t, unsigned c, unsigned keep_num,
+                        unsigned keep_den);
+
+/* as_tcache_trim_all: every list keeps keep_num / keep_den of its blocks
+ * and of its max (as_tcache_trim); n[c] (AS_TCACHE_CLASSES + 1 entries)
+ * gets what list c must give back, which the caller then gives from the
+ * head, in class order, calling as_tcache_removed. */
+void as_tcache_trim_all(as_tcache_thread_t *t, unsigned keep_num,
+                        unsigned keep_den, uint32_t *n);
+
+/* as_tcache_xfer_put: whether batch(c) blocks of t's list c go to the
+ * transfer cache as one chain (room left and enough blocks); when they do
+ * the chain is counted and the blocks leave t's list (as_tcache_removed).
+ * @return 1 (the caller moves the chain), 0 (give them to the policy). */
+int as_tcache_xfer_put(as_tcache_xfer_t *x, as_tcache_thread_t *t, unsigned c);
+
+/* as_tcache_xfer_take: a refill of class c asks for a chain: counts a
+ * transfer hit and takes the chain off x when there is one, else counts a
+ * miss. @return 1 (the caller takes its chain), 0. */
+int as_tcache_xfer_take(as_tcache_xfer_t *x, as_tcache_thread_t *t, unsigned c);
+
+/* as_tcache_xfer_missed: a refill of class c found no chain without asking
+ * (a mechanism's unlocked look saw none): counts the miss. */
+void as_tcache_xfer_missed(as_tcache_thread_t *t);
+
+/* as_tcache_counters_add: add t's counters and contents to `out` (one more
+ * cache). */
+void as_tcache_counters_add(as_tcache_counters_t *out,
+                            const as_tcache_thread_t *t);
+
+/* as_tcache_report: the counters under their statistics names
+ * (tcache_cached_bytes, tcache_transfer_bytes, tcache_hits,
+ * tcache_refills, tcache_flushes, tcache_transfer_hits,
+ * tcache_transfer_misses, tcache_caches). */
+void as_tcache_report(const as_tcache_counters_t *c, as_stat_fn fn, void *arg);
+
+/* as_tcache_check_thread: t's invariants, with len[c] the length the
+ * mechanism counted on list c.
+ * @return 0, or AS_ECHECK with one line in `why`. */
+int as_tcache_check_thread(const as_tcache_thread_t *t, const uint32_t *len,
+                           as_msg_t *why);
+
+/* as_tcache_check_xfer: x's invariants, with chains_seen[c] the chains the
+ * mechanism counted and bad_class a class whose chains were not batch(c)
+ * cached blocks (0: none). @return 0, or AS_ECHECK with one line. */
+int as_tcache_check_xfer(const as_tcache_xfer_t *x, const uint32_t *chains_seen,
+                         unsigned bad_class, as_msg_t *why);
+
+#endif /* AS_POLICIES_LAYERS_TCACHE_CORE_H */
