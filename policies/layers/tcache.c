@@ -146,8 +146,8 @@ static int xfer_put(layer_t *s, tthread_t *t, unsigned c)
  * fallback makes), stopping at the first refusal. @return how many (0: *rc
  * says why). */
 static unsigned refill_from_policy(layer_t *s, const as_ctx_t *ctx,
-                                   size_t bytes, unsigned want,
-                                   as_block_t *out, int *rc)
+                                   size_t bytes, unsigned want, as_block_t *out,
+                                   int *rc)
 {
     unsigned got = 0;
     *rc = as_policy_alloc_batch(s->inner, s->inner_state, ctx, bytes, 0, want,
@@ -208,7 +208,8 @@ static int l_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
         as_u64map_remove(&s->map, a[0].addr, NULL); /* served uncached */
     for (unsigned i = 1; i < got; i++)
         if (push(s, t, a[i].addr, c) != AS_OK)
-            s->inner->free(s->inner_state, ctx, a[i].addr, 0); /* cannot cache */
+            s->inner->free(s->inner_state, ctx, a[i].addr,
+                           0); /* cannot cache */
     *out = (as_block_t){a[0].addr, bytes};
     return AS_OK;
 }
