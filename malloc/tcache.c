@@ -278,7 +278,7 @@ int as_tcache_free_fast(as_tcache_t *tc, void *p)
 
 /* --- the layer's hooks ------------------------------------------------- */
 
-/* A refill's blocks from the policy: `want` (<= 32) blocks of `bytes`
+/* A refill's blocks from the policy: `want` (<= AS_TCACHE_BATCH_MAX) blocks of `bytes`
  * (default alignment) in one batch call through the lock layer, so under
  * one hold of its mutex and, where the policy has alloc_batch, in one call
  * into the policy (TCMalloc's ThreadCache::FetchFromTransferCache takes
@@ -327,7 +327,7 @@ static int tc_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
             return AS_OK;
         }
     }
-    as_block_t b[32];
+    as_block_t b[AS_TCACHE_BATCH_MAX];
     int rc;
     unsigned want = l ? as_tcache_batch(c) : 1;
     unsigned got = refill_from_policy(tc, ctx, bytes, want, b, &rc);
@@ -335,7 +335,7 @@ static int tc_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
     if (l) as_tcache_refilled(&l->core, c);
     entry_t *e = entry_of(tc, b[0].addr, 1);
     if (e) set(e, c); /* unmapped entry: served uncached, freed directly */
-    uintptr_t back[32];
+    uintptr_t back[AS_TCACHE_BATCH_MAX];
     unsigned nback = 0;
     for (unsigned i = 1; i < got; i++) {
         e = entry_of(tc, b[i].addr, 1);

@@ -198,7 +198,7 @@ static int l_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
         as_pool_free(&s->nodes, chain);
         return AS_OK;
     }
-    as_block_t a[AS_TCACHE_FLUSH_MAX];
+    as_block_t a[AS_TCACHE_BATCH_MAX];
     int rc;
     unsigned got =
         refill_from_policy(s, ctx, bytes, as_tcache_batch(c), a, &rc);
