@@ -241,17 +241,25 @@ static void thread_exit(void *arg)
 
 /* --- the common paths -------------------------------------------------- */
 
-void *as_tcache_alloc_fast(as_tcache_t *tc, size_t size)
+/* A hit: the head of l's list c (c >= 1), marked allocated; NULL when the
+ * list is empty. */
+static inline __attribute__((always_inline)) void *
+pop(as_tcache_t *tc, as_tcache_local_t *l, unsigned c)
 {
-    as_tcache_local_t *l = t_local;
-    if (size > AS_TCACHE_MAX_BYTES || !l) return NULL;
-    unsigned c = as_tcache_class(size, 0);
     void *p = l->head[c];
     if (!p) return NULL;
     l->head[c] = *(void **)p;
     as_tcache_popped(&l->core, c);
     set(entry_of(tc, (uintptr_t)p, 0), c);
     return p;
+}
+
+void *as_tcache_alloc_fast(as_tcache_t *tc, size_t size)
+{
+    as_tcache_local_t *l = t_local;
+    unsigned c = as_tcache_class(size, 0); /* 0: not cached (the rules') */
+    if (!c || !l) return NULL;
+    return pop(tc, l, c);
 }
 
 int as_tcache_free_fast(as_tcache_t *tc, void *p)
@@ -270,7 +278,7 @@ int as_tcache_free_fast(as_tcache_t *tc, void *p)
 
 /* --- the layer's hooks ------------------------------------------------- */
 
-/* A refill's blocks from the policy: `want` (<= 32) blocks of `bytes`
+/* A refill's blocks from the policy: `want` (<= AS_TCACHE_BATCH_MAX) blocks of `bytes`
  * (default alignment) in one batch call through the lock layer, so under
  * one hold of its mutex and, where the policy has alloc_batch, in one call
  * into the policy (TCMalloc's ThreadCache::FetchFromTransferCache takes
@@ -300,13 +308,13 @@ static int tc_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
     unsigned c = as_tcache_class(size, align);
     if (!c) return tc->lock->ops.alloc(tc->lock, ctx, size, align, out);
     size_t bytes = as_tcache_class_bytes(c);
-    void *p = as_tcache_alloc_fast(tc, size);
-    if (p) {
-        *out = (as_block_t){(uintptr_t)p, bytes};
-        return AS_OK;
-    }
     as_tcache_local_t *l = local(tc);
     if (l) {
+        void *p = pop(tc, l, c); /* c is known: no second as_tcache_class */
+        if (p) {
+            *out = (as_block_t){(uintptr_t)p, bytes};
+            return AS_OK;
+        }
         void *chain = xfer_take(tc, l, c);
         if (chain) { /* a whole batch another thread gave back */
             as_tcache_refilled(&l->core, c);
@@ -319,7 +327,7 @@ static int tc_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
             return AS_OK;
         }
     }
-    as_block_t b[32];
+    as_block_t b[AS_TCACHE_BATCH_MAX];
     int rc;
     unsigned want = l ? as_tcache_batch(c) : 1;
     unsigned got = refill_from_policy(tc, ctx, bytes, want, b, &rc);
@@ -327,7 +335,7 @@ static int tc_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
     if (l) as_tcache_refilled(&l->core, c);
     entry_t *e = entry_of(tc, b[0].addr, 1);
     if (e) set(e, c); /* unmapped entry: served uncached, freed directly */
-    uintptr_t back[32];
+    uintptr_t back[AS_TCACHE_BATCH_MAX];
     unsigned nback = 0;
     for (unsigned i = 1; i < got; i++) {
         e = entry_of(tc, b[i].addr, 1);

@@ -190,9 +190,26 @@ static inline as_policy_ops_t as_policy_layer_ops(const as_policy_ops_t *inner,
     return layer;
 }
 
+/* as_policy_alloc_singles: n calls of `alloc` (an alloc hook) in a row with
+ * the same arguments, stopping at the first failure: the fallback of
+ * as_policy_alloc_batch, and what a policy's alloc_batch does with the
+ * requests it does not batch. out[0..*got) get the blocks.
+ * @return 0 with *got == n, or the error of block *got. */
+static inline int as_policy_alloc_singles(
+    int (*alloc)(void *, const as_ctx_t *, size_t, size_t, as_block_t *),
+    void *state, const as_ctx_t *ctx, size_t size, size_t align, unsigned n,
+    as_block_t *out, unsigned *got)
+{
+    for (*got = 0; *got < n; ++*got) {
+        int rc = alloc(state, ctx, size, align, &out[*got]);
+        if (rc != 0) return rc;
+    }
+    return 0;
+}
+
 /* as_policy_alloc_batch: place n blocks of `size` bytes aligned to `align`
  * with the policy (ops, state): its alloc_batch when it has one, else n
- * alloc calls in a row, stopping at the first failure. The one place that
+ * alloc calls in a row (as_policy_alloc_singles). The one place that
  * falls back; every caller of a batch goes through it. out[0..*got) get
  * the blocks. @return 0 with *got == n, or the error of block *got. */
 static inline int as_policy_alloc_batch(const as_policy_ops_t *ops, void *state,
@@ -202,11 +219,8 @@ static inline int as_policy_alloc_batch(const as_policy_ops_t *ops, void *state,
 {
     if (ops->alloc_batch)
         return ops->alloc_batch(state, ctx, size, align, n, out, got);
-    for (*got = 0; *got < n; ++*got) {
-        int rc = ops->alloc(state, ctx, size, align, &out[*got]);
-        if (rc != 0) return rc;
-    }
-    return 0;
+    return as_policy_alloc_singles(ops->alloc, state, ctx, size, align, n, out,
+                                   got);
 }
 
 /* The registry: one static table in policies/registry.c. */

@@ -334,14 +334,10 @@ int as_hoard_alloc_batch(void *state, const as_ctx_t *ctx, size_t size,
     int c = as_is_pow2(a) && size <= h->hc.large_bytes
                 ? as_sizeclass_of_aligned(&h->classes, size, a)
                 : -1;
+    if (c < 0)
+        return as_policy_alloc_singles(as_hoard_alloc, h, ctx, size, align, n,
+                                       out, got);
     *got = 0;
-    if (c < 0) {
-        for (; *got < n; ++*got) {
-            int rc = as_hoard_alloc(h, ctx, size, align, &out[*got]);
-            if (rc != AS_OK) return rc;
-        }
-        return AS_OK;
-    }
     as_sbheap_t *heap = heap_of(h, ctx);
     while (*got < n) {
         as_superblock_t *sb = as_sbheap_fullest(heap, c);

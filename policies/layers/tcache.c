@@ -130,8 +130,9 @@ static void halve(layer_t *s, tthread_t *t, const as_ctx_t *ctx)
 static int xfer_put(layer_t *s, tthread_t *t, unsigned c)
 {
     if (!as_tcache_xfer_put(&s->xfer, &t->core, c)) return 0;
+    unsigned k = as_tcache_batch(c); /* out of line: asked once */
     node_t *first = t->head[c], *last = first;
-    for (unsigned i = 1; i < as_tcache_batch(c); i++)
+    for (unsigned i = 1; i < k; i++)
         last = last->next;
     t->head[c] = last->next;
     last->next = NULL;
@@ -198,7 +199,7 @@ static int l_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
         as_pool_free(&s->nodes, chain);
         return AS_OK;
     }
-    as_block_t a[AS_TCACHE_FLUSH_MAX];
+    as_block_t a[AS_TCACHE_BATCH_MAX];
     int rc;
     unsigned got =
         refill_from_policy(s, ctx, bytes, as_tcache_batch(c), a, &rc);

@@ -16,7 +16,7 @@
 unsigned as_tcache_batch(unsigned c)
 {
     unsigned n = 8192u / (c * AS_TCACHE_GRANULE_BYTES);
-    return n < 2 ? 2 : n > 32 ? 32 : n;
+    return n < 2 ? 2 : n > AS_TCACHE_BATCH_MAX ? AS_TCACHE_BATCH_MAX : n;
 }
 
 void as_tcache_thread_init(as_tcache_thread_t *t)

@@ -66,6 +66,7 @@
 #define AS_TCACHE_MAX_COUNT 16384                  /* longest list */
 #define AS_TCACHE_XFER_BYTES ((uint64_t)4 << 20)   /* transfer cache bound */
 #define AS_TCACHE_FLUSH_MAX 32 /* blocks per give-back call to the policy */
+#define AS_TCACHE_BATCH_MAX 32 /* most blocks of a batch(c) */
 #define AS_TCACHE_CACHED 0x80  /* block map entry flag: in a cache */
 
 typedef struct {

@@ -297,16 +297,11 @@ static int tc_alloc_batch(void *state, const as_ctx_t *ctx, size_t size,
                           unsigned *got)
 {
     tc_t *t = state;
-    *got = 0;
     uint32_t cls =
         align & (align - 1) ? 0 : small_class(t, size ? size : 1, align);
-    if (!cls) {
-        for (; *got < n; ++*got) {
-            int rc = tc_alloc(t, ctx, size, align, &out[*got]);
-            if (rc != AS_OK) return rc;
-        }
-        return AS_OK;
-    }
+    if (!cls)
+        return as_policy_alloc_singles(tc_alloc, t, ctx, size, align, n, out,
+                                       got);
     t->now_ns = ctx->now_ns;
     uint32_t bytes = t->cls[cls].bytes;
     uintptr_t a[TC_MAX_BATCH];

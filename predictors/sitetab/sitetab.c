@@ -6,11 +6,11 @@
  * by key: keys[] (searched by bisection) and classes[] (one byte a site).
  * predict() computes the site's key with common/sitekey.c, the same
  * function the table's builder used on the trace, and looks it up; it
- * writes nothing but two relaxed atomic counters, so the real allocator
- * may call it from many threads at once. Loading replaces the table; a
- * failed load leaves the previous one. The parser checks every field
- * before it allocates and names the offset of the first bad one; the
- * encoder lives here too so that the format has one owner.
+ * writes nothing but one of two relaxed atomic counters, so the real
+ * allocator may call it from many threads at once. Loading replaces the
+ * table; a failed load leaves the previous one. The parser checks every
+ * field before it allocates and names the offset of the first bad one;
+ * the encoder lives here too so that the format has one owner.
  */
 #include "predictors/sitetab/sitetab.h"
 
@@ -38,7 +38,7 @@ typedef struct {
     uint64_t *keys;  /* n, ascending */
     uint8_t *cls;    /* n */
     uint64_t objects;
-    _Atomic uint64_t predictions, known;
+    _Atomic uint64_t known, unknown; /* predictions: their sum */
 } sitetab_state_t;
 
 /* ------------------------------------------------------------ bytes */
@@ -231,7 +231,6 @@ static int32_t sitetab_predict(void *state, const as_pred_ctx_t *ctx)
 {
     sitetab_state_t *s = state;
     if (!s->frames) return AS_CLASS_NONE;
-    atomic_fetch_add_explicit(&s->predictions, 1, memory_order_relaxed);
     uint64_t key = as_sitetab_key(s, ctx);
     uint64_t lo = 0, hi = s->n;
     while (key && lo < hi) {
@@ -241,7 +240,10 @@ static int32_t sitetab_predict(void *state, const as_pred_ctx_t *ctx)
         else
             hi = mid;
     }
-    if (!key || lo >= s->n || s->keys[lo] != key) return s->def_class;
+    if (!key || lo >= s->n || s->keys[lo] != key) {
+        atomic_fetch_add_explicit(&s->unknown, 1, memory_order_relaxed);
+        return s->def_class;
+    }
     atomic_fetch_add_explicit(&s->known, 1, memory_order_relaxed);
     return s->cls[lo];
 }
@@ -254,8 +256,8 @@ static int sitetab_create(const as_predictor_config_t *cfg, void **state)
     s->classes = *cfg->classes;
     uint64_t d = cfg->params[AS_SITETAB_DEFAULT].u;
     s->def_class = (int32_t)(d >= s->classes.n ? s->classes.n - 1 : d);
-    atomic_init(&s->predictions, 0);
     atomic_init(&s->known, 0);
+    atomic_init(&s->unknown, 0);
     *state = s;
     return AS_OK;
 }
@@ -263,8 +265,8 @@ static int sitetab_create(const as_predictor_config_t *cfg, void **state)
 static void sitetab_stats(void *state, as_pred_stat_fn fn, void *arg)
 {
     sitetab_state_t *s = state;
-    uint64_t p = atomic_load_explicit(&s->predictions, memory_order_relaxed);
     uint64_t k = atomic_load_explicit(&s->known, memory_order_relaxed);
+    uint64_t p = k + atomic_load_explicit(&s->unknown, memory_order_relaxed);
     fn(arg, "sitetab_sites", (double)s->n);
     fn(arg, "sitetab_frames", (double)s->frames);
     fn(arg, "sitetab_profile_objects", (double)s->objects);
