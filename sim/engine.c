@@ -164,6 +164,28 @@ static void phys_result_start(as_run_result_t *res)
     res->unusable_index_9_max = res->fragmentation_index_9_max = -1000;
 }
 
+/* The physical memory of oc->phys_mem_bytes (> 0), in *phys, and the
+ * tenants oc asks for, in *tenants (left NULL when none). @return 0,
+ * AS_ERANGE for a size as_phys_create refuses (message in err), or the
+ * error of a creation (no message; *phys is set when only the tenants
+ * failed). */
+static int phys_make(const as_simos_config_t *oc, as_phys_t **phys,
+                     as_tenants_t **tenants, char *err, size_t cap)
+{
+    as_phys_config_t pc = {.mem_bytes = oc->phys_mem_bytes};
+    int rc = as_phys_create(&pc, phys);
+    if (rc == AS_EINVAL) {
+        errf(err, cap,
+             "os.phys_mem=%llu: must be a multiple of 4M (4194304 bytes), at "
+             "most 1T",
+             (unsigned long long)oc->phys_mem_bytes);
+        return AS_ERANGE;
+    }
+    if (rc == AS_OK && (oc->tenants.cache_bytes || oc->tenants.unmovable_bytes))
+        rc = as_tenants_create(&oc->tenants, *phys, tenants);
+    return rc;
+}
+
 /* Create the physical memory and the tenants the OS parameters ask for,
  * before the simos (which attaches to it). @return 0 or an error (message
  * in err). */
@@ -176,24 +198,12 @@ static int phys_setup(run_t *r)
         phys_result_start(r->res);
         return AS_OK;
     } else if (oc->phys_mem_bytes) {
-        as_phys_config_t pc = {.mem_bytes = oc->phys_mem_bytes};
-        int rc = as_phys_create(&pc, &r->phys);
-        if (rc == AS_EINVAL) {
-            errf(r->err, r->errcap,
-                 "os.phys_mem=%llu: must be a multiple of 4M (4194304 "
-                 "bytes), at most 1T",
-                 (unsigned long long)oc->phys_mem_bytes);
-            return AS_ERANGE;
-        }
-        if (rc) return rc;
-        r->phys_own = 1;
+        int rc = phys_make(oc, &r->phys, &r->tenants, r->err, r->errcap);
+        r->phys_own = r->phys != NULL;
         oc->phys = r->phys;
+        if (rc) return rc;
     } else {
         return AS_OK;
-    }
-    if (oc->tenants.cache_bytes || oc->tenants.unmovable_bytes) {
-        int rc = as_tenants_create(&oc->tenants, r->phys, &r->tenants);
-        if (rc) return rc;
     }
     phys_result_start(r->res);
     return AS_OK;
@@ -1632,18 +1642,8 @@ static int machine_phys(machine_t *mc, const as_run_params_t *rps,
         }
     }
     if (j0 == mc->n || !mc->os.phys_mem_bytes) return AS_OK;
-    as_phys_config_t pc = {.mem_bytes = mc->os.phys_mem_bytes};
-    int rc = as_phys_create(&pc, &mc->phys);
-    if (rc == AS_EINVAL) {
-        errf(mc->err, mc->errcap,
-             "os.phys_mem=%llu: must be a multiple of 4M (4194304 bytes), at "
-             "most 1T",
-             (unsigned long long)mc->os.phys_mem_bytes);
-        return AS_ERANGE;
-    }
-    if (rc == AS_OK &&
-        (mc->os.tenants.cache_bytes || mc->os.tenants.unmovable_bytes))
-        rc = as_tenants_create(&mc->os.tenants, mc->phys, &mc->tenants);
+    int rc = phys_make(&mc->os, &mc->phys, &mc->tenants, mc->err, mc->errcap);
+    if (rc == AS_ERANGE) return rc;
     if (rc == AS_OK && !(mc->res->phys = calloc(1, sizeof *mc->res->phys)))
         rc = AS_ENOMEM;
     if (rc != AS_OK) {
