@@ -55,6 +55,12 @@
 #define PREFETCH_AHEAD 8 /* events between a prefetch and its use */
 #define MACHINE_CLOCK_EVENTS 4096 /* a machine run reads the clock */
 
+/* The sums of a run's (or the machine's) samples of the order-9 indexes,
+ * for their means (phys_figures). */
+typedef struct {
+    int64_t unusable_9, frag_9;
+} phys_sums_t;
+
 typedef struct {
     const as_run_config_t *cfg;
     as_run_result_t *res;
@@ -70,7 +76,7 @@ typedef struct {
     as_phys_t *phys;
     int phys_own;
     as_tenants_t *tenants;
-    int64_t sum_unusable_9, sum_frag_9;
+    phys_sums_t phys_sums;
 
     as_polstack_t pol;     /* the policy behind its layers: call pol.ops */
     as_lightcheck_t light; /* cfg->check == AS_RUN_CHECK_LIGHT */
@@ -150,6 +156,36 @@ static void sample_now(run_t *r, as_sample_t *s, uint64_t t)
 
 /* ---- the machine below (os.phys_mem; sim/phys.h, sim/tenants.h) ---------- */
 
+/* A result that will hold machine figures: its index maxima below any
+ * sample (phys_index_add raises them). */
+static void phys_result_start(as_run_result_t *res)
+{
+    res->has_phys = 1;
+    res->unusable_index_9_max = res->fragmentation_index_9_max = -1000;
+}
+
+/* The physical memory of oc->phys_mem_bytes (> 0), in *phys, and the
+ * tenants oc asks for, in *tenants (left NULL when none). @return 0,
+ * AS_ERANGE for a size as_phys_create refuses (message in err), or the
+ * error of a creation (no message; *phys is set when only the tenants
+ * failed). */
+static int phys_make(const as_simos_config_t *oc, as_phys_t **phys,
+                     as_tenants_t **tenants, char *err, size_t cap)
+{
+    as_phys_config_t pc = {.mem_bytes = oc->phys_mem_bytes};
+    int rc = as_phys_create(&pc, phys);
+    if (rc == AS_EINVAL) {
+        errf(err, cap,
+             "os.phys_mem=%llu: must be a multiple of 4M (4194304 bytes), at "
+             "most 1T",
+             (unsigned long long)oc->phys_mem_bytes);
+        return AS_ERANGE;
+    }
+    if (rc == AS_OK && (oc->tenants.cache_bytes || oc->tenants.unmovable_bytes))
+        rc = as_tenants_create(&oc->tenants, *phys, tenants);
+    return rc;
+}
+
 /* Create the physical memory and the tenants the OS parameters ask for,
  * before the simos (which attaches to it). @return 0 or an error (message
  * in err). */
@@ -159,32 +195,17 @@ static int phys_setup(run_t *r)
     if (oc->phys) { /* brought by the caller (several processes): the
                        tenants and the machine's timer are the caller's */
         r->phys = oc->phys;
-        r->res->has_phys = 1;
-        r->res->unusable_index_9_max = r->res->fragmentation_index_9_max =
-            -1000;
+        phys_result_start(r->res);
         return AS_OK;
     } else if (oc->phys_mem_bytes) {
-        as_phys_config_t pc = {.mem_bytes = oc->phys_mem_bytes};
-        int rc = as_phys_create(&pc, &r->phys);
-        if (rc == AS_EINVAL) {
-            errf(r->err, r->errcap,
-                 "os.phys_mem=%llu: must be a multiple of 4M (4194304 "
-                 "bytes), at most 1T",
-                 (unsigned long long)oc->phys_mem_bytes);
-            return AS_ERANGE;
-        }
-        if (rc) return rc;
-        r->phys_own = 1;
+        int rc = phys_make(oc, &r->phys, &r->tenants, r->err, r->errcap);
+        r->phys_own = r->phys != NULL;
         oc->phys = r->phys;
+        if (rc) return rc;
     } else {
         return AS_OK;
     }
-    if (oc->tenants.cache_bytes || oc->tenants.unmovable_bytes) {
-        int rc = as_tenants_create(&oc->tenants, r->phys, &r->tenants);
-        if (rc) return rc;
-    }
-    r->res->has_phys = 1;
-    r->res->unusable_index_9_max = r->res->fragmentation_index_9_max = -1000;
+    phys_result_start(r->res);
     return AS_OK;
 }
 
@@ -220,34 +241,46 @@ static void phys_fill(const as_phys_t *phys, const as_tenants_t *tenants,
     }
 }
 
-static void phys_sample(run_t *r, as_sample_t *s)
+/* Sample s's indexes into res's count and maxima and into sums. */
+static void phys_index_add(as_run_result_t *res, phys_sums_t *sums,
+                           const as_sample_t *s)
 {
-    if (!r->phys) return;
-    as_run_result_t *res = r->res;
-    phys_fill(r->phys, r->tenants, s);
     res->phys_index_samples++;
-    r->sum_unusable_9 += s->unusable_index_9;
-    r->sum_frag_9 += s->fragmentation_index_9;
+    sums->unusable_9 += s->unusable_index_9;
+    sums->frag_9 += s->fragmentation_index_9;
     if (s->unusable_index_9 > res->unusable_index_9_max)
         res->unusable_index_9_max = s->unusable_index_9;
     if (s->fragmentation_index_9 > res->fragmentation_index_9_max)
         res->fragmentation_index_9_max = s->fragmentation_index_9;
 }
 
-/* The machine's figures at the end of the run. */
+static void phys_sample(run_t *r, as_sample_t *s)
+{
+    if (!r->phys) return;
+    phys_fill(r->phys, r->tenants, s);
+    phys_index_add(r->res, &r->phys_sums, s);
+}
+
+/* The machine's figures at the end (of a run, or of the machine's
+ * programs): its counters, the tenants', the free blocks and the
+ * indexes' means. */
+static void phys_figures(as_run_result_t *res, const as_phys_t *phys,
+                         const as_tenants_t *tenants, const phys_sums_t *sums)
+{
+    res->phys = *as_phys_counters(phys);
+    if (tenants) res->tenants = *as_tenants_counters(tenants);
+    as_phys_free_blocks(phys, res->phys_free_blocks);
+    if (res->phys_index_samples) {
+        res->unusable_index_9_mean =
+            (double)sums->unusable_9 / 1000.0 / (double)res->phys_index_samples;
+        res->fragmentation_index_9_mean =
+            (double)sums->frag_9 / 1000.0 / (double)res->phys_index_samples;
+    }
+}
+
 static void phys_finish(run_t *r)
 {
-    as_run_result_t *res = r->res;
-    if (!r->phys) return;
-    res->phys = *as_phys_counters(r->phys);
-    if (r->tenants) res->tenants = *as_tenants_counters(r->tenants);
-    as_phys_free_blocks(r->phys, res->phys_free_blocks);
-    if (res->phys_index_samples) {
-        res->unusable_index_9_mean = (double)r->sum_unusable_9 / 1000.0 /
-                                     (double)res->phys_index_samples;
-        res->fragmentation_index_9_mean =
-            (double)r->sum_frag_9 / 1000.0 / (double)res->phys_index_samples;
-    }
+    if (r->phys) phys_figures(r->res, r->phys, r->tenants, &r->phys_sums);
 }
 
 /* After the simos is gone: the tenants, and the memory if ours. */
@@ -1324,7 +1357,7 @@ typedef struct {
     as_phys_t *phys;
     as_tenants_t *tenants;
     as_simos_config_t os; /* its settings (os.phys_mem, ...) */
-    int64_t sum_unusable_9, sum_frag_9;
+    phys_sums_t phys_sums;
     uint64_t live, resident, mapped, huge, meta; /* sums over the running */
     uint64_t events, total_events;               /* for progress */
     uint64_t ev_since; /* events since the clock was last read */
@@ -1409,16 +1442,8 @@ static void machine_emit(machine_t *mc, uint64_t t)
                              .huge_bytes = mc->huge,
                              .meta_bytes = mc->meta};
     if (mc->phys) {
-        const as_sample_t *x = &s.phys;
-        as_run_result_t *pr = mc->res->phys;
         phys_fill(mc->phys, mc->tenants, &s.phys);
-        pr->phys_index_samples++;
-        mc->sum_unusable_9 += x->unusable_index_9;
-        mc->sum_frag_9 += x->fragmentation_index_9;
-        if (x->unusable_index_9 > pr->unusable_index_9_max)
-            pr->unusable_index_9_max = x->unusable_index_9;
-        if (x->fragmentation_index_9 > pr->fragmentation_index_9_max)
-            pr->fragmentation_index_9_max = x->fragmentation_index_9;
+        phys_index_add(mc->res->phys, &mc->phys_sums, &s.phys);
     }
     for (size_t i = 0; i < m->n_sinks && mc->rc == AS_OK; i++)
         if (m->sinks[i].on_sample)
@@ -1617,18 +1642,8 @@ static int machine_phys(machine_t *mc, const as_run_params_t *rps,
         }
     }
     if (j0 == mc->n || !mc->os.phys_mem_bytes) return AS_OK;
-    as_phys_config_t pc = {.mem_bytes = mc->os.phys_mem_bytes};
-    int rc = as_phys_create(&pc, &mc->phys);
-    if (rc == AS_EINVAL) {
-        errf(mc->err, mc->errcap,
-             "os.phys_mem=%llu: must be a multiple of 4M (4194304 bytes), at "
-             "most 1T",
-             (unsigned long long)mc->os.phys_mem_bytes);
-        return AS_ERANGE;
-    }
-    if (rc == AS_OK &&
-        (mc->os.tenants.cache_bytes || mc->os.tenants.unmovable_bytes))
-        rc = as_tenants_create(&mc->os.tenants, mc->phys, &mc->tenants);
+    int rc = phys_make(&mc->os, &mc->phys, &mc->tenants, mc->err, mc->errcap);
+    if (rc == AS_ERANGE) return rc;
     if (rc == AS_OK && !(mc->res->phys = calloc(1, sizeof *mc->res->phys)))
         rc = AS_ENOMEM;
     if (rc != AS_OK) {
@@ -1636,9 +1651,7 @@ static int machine_phys(machine_t *mc, const as_run_params_t *rps,
              as_strerror(rc));
         return rc;
     }
-    mc->res->phys->has_phys = 1;
-    mc->res->phys->unusable_index_9_max =
-        mc->res->phys->fragmentation_index_9_max = -1000;
+    phys_result_start(mc->res->phys);
     for (size_t j = 0; j < mc->n; j++) {
         run_t *r = mc->p[j].r;
         cc[j] = *r->cfg;
@@ -1653,15 +1666,7 @@ static int machine_phys(machine_t *mc, const as_run_params_t *rps,
 static void machine_phys_finish(machine_t *mc)
 {
     as_run_result_t *pr = mc->res->phys;
-    pr->phys = *as_phys_counters(mc->phys);
-    if (mc->tenants) pr->tenants = *as_tenants_counters(mc->tenants);
-    as_phys_free_blocks(mc->phys, pr->phys_free_blocks);
-    if (pr->phys_index_samples) {
-        pr->unusable_index_9_mean = (double)mc->sum_unusable_9 / 1000.0 /
-                                    (double)pr->phys_index_samples;
-        pr->fragmentation_index_9_mean =
-            (double)mc->sum_frag_9 / 1000.0 / (double)pr->phys_index_samples;
-    }
+    phys_figures(pr, mc->phys, mc->tenants, &mc->phys_sums);
     for (size_t j = 0; j < mc->n; j++) {
         const as_simos_counters_t *c = &mc->res->progs[j].os;
         pr->os.thp_fault_fallbacks += c->thp_fault_fallbacks;

@@ -1282,9 +1282,6 @@ static void phys_touch(as_simos_t *os, as_extent_t *x, unsigned lo, unsigned hi)
     }
 }
 
-/* touch with a phys: one region at a time, so each region's outcome (huge
- * or not) can differ. @return 0, AS_ENOSPACE (out of physical memory) or
- * AS_ENOMEM. */
 /* The op a touch applies with a phys: the fault, then the accessed bits
  * of the pages it made resident. */
 static void phys_op_touch(as_simos_t *os, as_extent_t *x, unsigned lo,
@@ -1294,6 +1291,9 @@ static void phys_op_touch(as_simos_t *os, as_extent_t *x, unsigned lo,
     mark_young(&x->g, lo, hi);
 }
 
+/* touch with a phys: one region at a time, so each region's outcome (huge
+ * or not) can differ. @return 0, AS_ENOSPACE (out of physical memory) or
+ * AS_ENOMEM. */
 PHYS_HOOK static int phys_touch_span(as_simos_t *os, uint64_t p0, uint64_t p1)
 {
     os->phys_err = 0;

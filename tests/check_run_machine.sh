@@ -96,20 +96,20 @@ done
 [ $fail = "$before" ] && echo "ok   the same output twice, and with --threads 1"
 
 # 3. the machine's figures, by hand
-cat >"$T/a.txt" <<'TXT'
-frame 1 0x401000 0x1000 /bin/a main
-stack 1 1
+# tiny_trace NAME PROG: the events on stdin, behind one frame (/bin/PROG's
+# main) and its stack, imported as $T/NAME.ast. @return the import's status.
+tiny_trace() {
+  { printf 'frame 1 0x401000 0x1000 /bin/%s main\nstack 1 1\n' "$2"; cat; } >"$T/$1.txt" &&
+    "$A" import -f text "$T/$1.txt" -o "$T/$1.ast" >/dev/null
+}
+tiny_trace a a <<'TXT' || die "import of the tiny trace a"
 a 1000000 1 0 0 1000 0 1
 f 21000000 1 0 0
 TXT
-cat >"$T/b.txt" <<'TXT'
-frame 1 0x401000 0x1000 /bin/b main
-stack 1 1
+tiny_trace b b <<'TXT' || die "import of the tiny trace b"
 a 5000000 1 0 0 3000 0 1
 f 10000000 1 0 0
 TXT
-"$A" import -f text "$T/a.txt" -o "$T/a.ast" >/dev/null && "$A" import -f text "$T/b.txt" -o "$T/b.ast" >/dev/null ||
-  { echo "FAIL import of the tiny traces"; exit 1; }
 # machine_is DIR START_B PEAK_LIVE PEAK_RUNNING END_B DURATION ROWS: the
 # machine's summary and its series (t_ns:running:live_bytes per row)
 machine_is() {
@@ -162,20 +162,14 @@ check "one TRACE, two policies" 0 "^glibc: 2 events" -- "$A" run -q -p bestfit -
 check "one TRACE, options after it" 0 "^bestfit: 2 events" -- "$A" run -q "$T/a.ast" -p bestfit -o "$T/u2"
 
 # 5. one program's 4 KiB pages make another's huge-page fault fall back
-cat >"$T/fa.txt" <<'TXT'
-frame 1 0x401000 0x1000 /bin/a main
-stack 1 1
+tiny_trace fa a <<'TXT' || die "import of the fragmenting trace fa"
 a 0 1 0 0 2200000 0 1
 f 10000000 1 0 0
 TXT
-cat >"$T/fb.txt" <<'TXT'
-frame 1 0x401000 0x1000 /bin/b main
-stack 1 1
+tiny_trace fb b <<'TXT' || die "import of the fragmenting trace fb"
 a 0 1 0 0 102400 0 1
 f 1000000 1 0 0
 TXT
-"$A" import -f text "$T/fa.txt" -o "$T/fa.ast" >/dev/null && "$A" import -f text "$T/fb.txt" -o "$T/fb.ast" >/dev/null ||
-  { echo "FAIL import of the fragmenting traces"; exit 1; }
 # faults DIR START WANT: B's start, then per program huge_faults,
 # page_faults, thp_fault_fallbacks, and the machine's sum of fallbacks
 faults() {
