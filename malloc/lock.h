@@ -12,8 +12,8 @@
  * layer (malloc/tcache.h) sits in front of it for the policies it suits
  * and reaches it in batches: the layer's alloc_batch (always present: one
  * hold of the mutex around the inner's alloc_batch, or around its single
- * allocs when it has none, policy.h rule 9) and as_lock_free_batch. It also keeps time
- * in order: a thread reads the clock before it takes the lock, so the
+ * allocs when it has none, policy.h rule 9) and as_lock_free_batch. It
+ * also keeps time in order: a thread reads the clock before it takes the lock, so the
  * layer raises a context's now_ns to the latest time it passed on, and the
  * policy never sees time go backwards (as in a trace, policy.h rule 3).
  *

@@ -6,9 +6,9 @@
  * thread's cache and one map byte: no lock, no atomic read-modify-write.
  * Everything that reaches the policy goes through the lock layer's batch
  * calls. Every decision is the rules module's (policies/layers/
- * tcache_core.h): this file moves blocks where it says. The map's entries are relaxed atomics: a block changes hands
- * between threads only through the program's own synchronisation, which
- * orders them.
+ * tcache_core.h): this file moves blocks where it says. The map's entries
+ * are relaxed atomics: a block changes hands between threads only through
+ * the program's own synchronisation, which orders them.
  *
  * Must never call libc's allocator or stdio (it runs inside malloc).
  */
@@ -278,8 +278,8 @@ int as_tcache_free_fast(as_tcache_t *tc, void *p)
 
 /* --- the layer's hooks ------------------------------------------------- */
 
-/* A refill's blocks from the policy: `want` (<= AS_TCACHE_BATCH_MAX) blocks of `bytes`
- * (default alignment) in one batch call through the lock layer, so under
+/* A refill's blocks from the policy: `want` (<= AS_TCACHE_BATCH_MAX)
+ * blocks of `bytes` (default alignment) in one batch call through the lock layer, so under
  * one hold of its mutex and, where the policy has alloc_batch, in one call
  * into the policy (TCMalloc's ThreadCache::FetchFromTransferCache takes
  * its batch with one RemoveRange). Stops at the first refusal.

@@ -15,8 +15,8 @@
  * library in malloc/) rely on, so that one policy source serves both.
  *   1. No libc allocation and no stdio: a policy never reads or writes the
  *      memory it hands out; all its metadata is out of band, from
- *      cfg->ps->meta (an as_mem_t, common/mem.h). tests/check_policy_libc_refs.sh
- *      checks this on the compiled objects.
+ *      cfg->ps->meta (an as_mem_t, common/mem.h).
+ *      tests/check_policy_libc_refs.sh checks this on the compiled objects.
  *   2. Addresses are uintptr_t values in the page source's address space.
  *   3. Every input other than the request arrives in as_ctx_t; no clock, no
  *      globals, no randomness except a seeded generator in its own state.
@@ -37,8 +37,8 @@
  *      that scatters reservations).
  *   8. Optional whole-heap check: `check` verifies the invariants the
  *      policy's header or source states, reads the state only, and says
- *      which one is broken. The checking layer (policies/layers/check.h) calls it every N
- *      operations and before destroy; tests call it directly. It is the
+ *      which one is broken. The checking layer (policies/layers/check.h)
+ *      calls it every N operations and before destroy; tests call it directly. It is the
  *      expensive tier of the assertions in common/assert.h.
  *   9. Optional batches: alloc_batch(n) is the same as n allocs in a row
  *      (same blocks, addresses, state and statistics), only cheaper; a
