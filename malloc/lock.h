@@ -13,9 +13,10 @@
  * and reaches it in batches: the layer's alloc_batch (always present: one
  * hold of the mutex around the inner's alloc_batch, or around its single
  * allocs when it has none, policy.h rule 9) and as_lock_free_batch. It
- * also keeps time in order: a thread reads the clock before it takes the lock, so the
- * layer raises a context's now_ns to the latest time it passed on, and the
- * policy never sees time go backwards (as in a trace, policy.h rule 3).
+ * also keeps time in order: a thread reads the clock before it takes the
+ * lock, so the layer raises a context's now_ns to the latest time it
+ * passed on, and the policy never sees time go backwards (as in a trace,
+ * policy.h rule 3).
  *
  * Fork: as_lock_prefork takes the mutex (so no hook is half-way through in
  * the child's copy of the heap), as_lock_postfork_parent releases it and
