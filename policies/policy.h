@@ -38,8 +38,8 @@
  *   8. Optional whole-heap check: `check` verifies the invariants the
  *      policy's header or source states, reads the state only, and says
  *      which one is broken. The checking layer (policies/layers/check.h)
- *      calls it every N operations and before destroy; tests call it directly. It is the
- *      expensive tier of the assertions in common/assert.h.
+ *      calls it every N operations and before destroy; tests call it
+ *      directly. It is the expensive tier of the assertions in common/assert.h.
  *   9. Optional batches: alloc_batch(n) is the same as n allocs in a row
  *      (same blocks, addresses, state and statistics), only cheaper; a
  *      caller may use either, so no figure depends on which it chose. The
