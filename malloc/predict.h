@@ -14,8 +14,9 @@
  * measures it) up front; the return addresses (up to 32 from the caller
  * of malloc, walked by the recorder's own code, common/stackwalk.h, in its
  * default auto mode), the frames' symbols (demangled with libstdc++'s
- * demangler when the program has it loaded) and module paths only when a predictor asks
- * for them (as_pred_ctx_frames: a miss of `cached`, or `lstm` itself).
+ * demangler when the program has it loaded) and module paths only when a
+ * predictor asks for them (as_pred_ctx_frames: a miss of `cached`, or
+ * `lstm` itself).
  * Names come from the shared symbol index (common/symix.h), never from
  * dladdr, and are kept per pc.
  *

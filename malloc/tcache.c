@@ -278,12 +278,12 @@ int as_tcache_free_fast(as_tcache_t *tc, void *p)
 
 /* --- the layer's hooks ------------------------------------------------- */
 
-/* A refill's blocks from the policy: `want` (<= AS_TCACHE_BATCH_MAX)
- * blocks of `bytes` (default alignment) in one batch call through the lock
- * layer, so under one hold of its mutex and, where the policy has alloc_batch, in one call
- * into the policy (TCMalloc's ThreadCache::FetchFromTransferCache takes
- * its batch with one RemoveRange). Stops at the first refusal.
- * @return the blocks placed in out[]; when 0, *rc holds the refusal. */
+/* A refill's blocks from the policy: `want` (<= AS_TCACHE_BATCH_MAX) blocks
+ * of `bytes` (default alignment) in one batch call through the lock layer,
+ * so under one hold of its mutex and, where the policy has alloc_batch, in
+ * one call into the policy (TCMalloc's ThreadCache::FetchFromTransferCache
+ * takes its batch with one RemoveRange). Stops at the first refusal. @return
+ * the blocks placed in out[]; when 0, *rc holds the refusal. */
 static unsigned refill_from_policy(as_tcache_t *tc, const as_ctx_t *ctx,
                                    size_t bytes, unsigned want, as_block_t *out,
                                    int *rc)
