@@ -13,12 +13,13 @@
 
 #define MIN_CAP 16
 
-/* Most occupied slots a table of cap slots may hold: half. Linear probing's
- * expected miss cost grows like 1/(1-load)^2, so 3/4 costs about 4x the
- * probes of 1/2; removals (backward shift walks the whole run) suffer most. */
-static inline size_t max_used(size_t cap)
+/* Most occupied slots a table of cap slots may hold: half by default.
+ * Linear probing's expected miss cost grows like 1/(1-load)^2, so 3/4 costs
+ * about 4x the probes of 1/2; removals (backward shift walks the whole run)
+ * suffer most. Dense maps accept that for half the bytes. */
+static inline size_t max_used(const as_u64map_t *m, size_t cap)
 {
-    return cap / 2;
+    return m->dense ? cap - cap / 4 : cap / 2;
 }
 
 static inline size_t home(const as_u64map_t *m, uint64_t key)
@@ -32,8 +33,15 @@ void as_u64map_init(as_u64map_t *m, const as_mem_t *mem)
     m->cap = 0;
     m->used = 0;
     m->has_zero = 0;
+    m->dense = 0;
     m->zero_value = 0;
     m->mem = *mem;
+}
+
+void as_u64map_init_dense(as_u64map_t *m, const as_mem_t *mem)
+{
+    as_u64map_init(m, mem);
+    m->dense = 1;
 }
 
 void as_u64map_fini(as_u64map_t *m)
@@ -71,9 +79,9 @@ static int resize(as_u64map_t *m, size_t cap)
 int as_u64map_reserve_slow(as_u64map_t *m, size_t n)
 {
     size_t want = m->used + n;
-    if (m->cap && want <= max_used(m->cap)) return 0;
+    if (m->cap && want <= max_used(m, m->cap)) return 0;
     size_t cap = m->cap ? m->cap : MIN_CAP;
-    while (want > max_used(cap)) {
+    while (want > max_used(m, cap)) {
         if (cap > ((size_t)-1) / 2 / sizeof(as_u64map_slot_t)) return AS_ENOMEM;
         cap *= 2;
     }
@@ -118,6 +126,17 @@ int as_u64map_put(as_u64map_t *m, uint64_t key, uint64_t value)
         }
         i = (i + 1) & mask;
     }
+}
+
+int as_u64map_replace(as_u64map_t *m, uint64_t key, uint64_t value)
+{
+    if (key == 0) {
+        if (m->has_zero) m->zero_value = value;
+        return m->has_zero;
+    }
+    as_u64map_slot_t *s = lookup(m, key);
+    if (s) s->value = value;
+    return s != NULL;
 }
 
 int as_u64map_remove(as_u64map_t *m, uint64_t key, uint64_t *value)
@@ -187,6 +206,6 @@ int as_u64map_check(const as_u64map_t *m)
         for (size_t j = home(m, k); j != i; j = (j + 1) & mask)
             if (!m->slots[j].key || m->slots[j].key == k) return AS_ECHECK;
     }
-    if (used != m->used || used > max_used(m->cap)) return AS_ECHECK;
+    if (used != m->used || used > max_used(m, m->cap)) return AS_ECHECK;
     return 0;
 }

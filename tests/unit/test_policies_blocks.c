@@ -333,16 +333,61 @@ static void test_map_small(void)
     CU_ASSERT_EQUAL(arena_bytes, 0);
 }
 
+/* A dense map fills 16 slots with 12 keys (3/4) and doubles at the 13th;
+ * replace overwrites a present key only and never grows the table. */
+static void test_map_dense(void)
+{
+    as_u64map_t m;
+    as_u64map_init_dense(&m, &arena);
+    uint64_t v = 0;
+    CU_ASSERT_EQUAL(as_u64map_replace(&m, 5, 1), 0); /* absent: no table */
+    CU_ASSERT_EQUAL(m.cap, 0);
+    CU_ASSERT_EQUAL(as_u64map_get(&m, 5, NULL), 0);
+    for (uint64_t k = 1; k <= 12; k++)
+        CU_ASSERT_EQUAL(as_u64map_put(&m, k * 4096, k), 0);
+    CU_ASSERT_EQUAL(m.cap, 16);
+    CU_ASSERT_EQUAL(as_u64map_bytes(&m), 16 * 16);
+    CU_ASSERT_EQUAL(as_u64map_max_used(&m), 12);
+    CU_ASSERT_EQUAL(as_u64map_check(&m), 0);
+    /* replace at a full table: no growth, value changed */
+    CU_ASSERT_EQUAL(as_u64map_replace(&m, 7 * 4096, 70), 1);
+    CU_ASSERT_EQUAL(as_u64map_replace(&m, 13 * 4096, 130), 0);
+    CU_ASSERT_EQUAL(m.cap, 16);
+    CU_ASSERT_EQUAL(as_u64map_get(&m, 7 * 4096, &v), 1);
+    CU_ASSERT_EQUAL(v, 70);
+    CU_ASSERT_EQUAL(as_u64map_get(&m, 13 * 4096, NULL), 0);
+    /* the same table read as a half-full map breaks its invariant */
+    m.dense = 0;
+    CU_ASSERT_EQUAL(as_u64map_check(&m), AS_ECHECK);
+    m.dense = 1;
+    CU_ASSERT_EQUAL(as_u64map_put(&m, 13 * 4096, 13), 0);
+    CU_ASSERT_EQUAL(m.cap, 32);
+    CU_ASSERT_EQUAL(as_u64map_max_used(&m), 24);
+    CU_ASSERT_EQUAL(as_u64map_check(&m), 0);
+    /* key 0 is replaceable only when present */
+    CU_ASSERT_EQUAL(as_u64map_replace(&m, 0, 9), 0);
+    CU_ASSERT_EQUAL(as_u64map_put(&m, 0, 8), 0);
+    CU_ASSERT_EQUAL(as_u64map_replace(&m, 0, 9), 1);
+    CU_ASSERT_EQUAL(as_u64map_get(&m, 0, &v), 1);
+    CU_ASSERT_EQUAL(v, 9);
+    as_u64map_fini(&m);
+    CU_ASSERT_EQUAL(arena_bytes, 0);
+}
+
 /* 100k random puts/removes/gets over 1000 keys (heavy collisions: keys are
- * multiples of 4096, like page addresses), checked after every operation. */
-static void test_map_random(void)
+ * multiples of 4096, like page addresses), checked after every operation;
+ * for the default and the dense map. */
+static void map_random(int dense)
 {
     enum { NKEYS = 1000 };
     static uint64_t model[NKEYS];
     static uint8_t present[NKEYS];
     memset(present, 0, sizeof present);
     as_u64map_t m;
-    as_u64map_init(&m, &arena);
+    if (dense)
+        as_u64map_init_dense(&m, &arena);
+    else
+        as_u64map_init(&m, &arena);
     as_rng_t r;
     as_rng_seed(&r, 99);
     size_t live = 0;
@@ -375,6 +420,12 @@ static void test_map_random(void)
     CU_ASSERT(live > 300);
     as_u64map_fini(&m);
     CU_ASSERT_EQUAL(arena_bytes, 0);
+}
+
+static void test_map_random(void)
+{
+    map_random(0);
+    map_random(1);
 }
 
 /* ---- object pool ---- */
@@ -443,6 +494,7 @@ int main(void)
         {"rb_random_100k", test_rb_random},
         {"rb_augmented", test_rb_augmented},
         {"map_small", test_map_small},
+        {"map_dense", test_map_dense},
         {"map_random_100k", test_map_random},
         {"pool_random_100k", test_pool},
         {NULL, NULL},
