@@ -56,11 +56,37 @@ void gl_node_drop(gl_t *st, gl_chunk_t *c)
     as_pool_free(&st->chunk_pool, c);
 }
 
+void gl_pack(gl_t *st, gl_chunk_t *c)
+{
+    if (c->state != GL_INUSE || (c->size & ~GL_PACKED_SIZE)) return;
+    uint64_t v =
+        c->size | (uint64_t)c->arena << GL_PACKED_ARENA_SHIFT | GL_PACKED;
+    as_u64map_replace(&st->chunks, c->addr, v);
+    as_pool_free(&st->chunk_pool, c);
+}
+
+gl_chunk_t *gl_unpack(gl_t *st, uintptr_t addr)
+{
+    uint64_t v;
+    if (!as_u64map_get(&st->chunks, addr, &v)) return NULL;
+    if (!gl_packed(v)) return (gl_chunk_t *)(uintptr_t)v;
+    gl_chunk_t *c = as_pool_alloc(&st->chunk_pool); /* gl_prepare'd */
+    c->addr = addr;
+    c->size = gl_packed_size(v);
+    c->state = GL_INUSE;
+    c->arena = (uint16_t)gl_packed_arena(v);
+    as_u64map_replace(&st->chunks, addr, (uintptr_t)c);
+    return c;
+}
+
+/* The record of the chunk at addr, or NULL when none starts there or it is
+ * a packed INUSE chunk (the callers look for FENCE and BINNED chunks). */
 static gl_chunk_t *chunk_at(const gl_t *st, uintptr_t addr)
 {
     uint64_t v;
-    return as_u64map_get(&st->chunks, addr, &v) ? (gl_chunk_t *)(uintptr_t)v
-                                                : NULL;
+    return as_u64map_get(&st->chunks, addr, &v) && !gl_packed(v)
+               ? (gl_chunk_t *)(uintptr_t)v
+               : NULL;
 }
 
 static int is_main(const gl_arena_t *av)

@@ -26,6 +26,18 @@
  *   FENCE    fencepost bytes at the end of a segment the top left
  * Within a segment, chunks and the top tile [first, end) exactly; no two
  * BINNED chunks are adjacent; the chunk before the top is never BINNED.
+ *
+ * Records: a chunk on a list (TCACHE, FAST, BINNED) needs its links, and an
+ * MMAPPED chunk its mm_off, so each has a gl_chunk_t and gl_t.chunks maps its
+ * address to that record. An INUSE chunk between calls needs only its size
+ * and arena (what glibc keeps in its 8-byte size field and the
+ * NON_MAIN_ARENA bit), so glibc.c packs it into the map's value itself
+ * (gl_pack: size | arena << 48 | GL_PACKED) and frees the record; the
+ * routines of core.c always work on records, and glibc.c turns a packed
+ * chunk back into one (gl_unpack) before handing it to them. A record is
+ * 16-byte aligned, so bit 0 of a value tells the two apart. An INUSE chunk
+ * with a record is valid too (one of 2^48 bytes or more, or one whose call
+ * failed after gl_unpack); only the metadata bytes differ.
  */
 #ifndef AS_POLICIES_GLIBC_GL_INTERNAL_H
 #define AS_POLICIES_GLIBC_GL_INTERNAL_H
@@ -122,6 +134,26 @@ struct gl {
     uint64_t n_heap_trim, n_mmap_fallback, n_madvised, madvised_bytes;
 };
 
+/* ---- packed in-use chunks (see "Records" above) ---- */
+
+#define GL_PACKED 1u                         /* bit 0 of a packed value */
+#define GL_PACKED_SIZE 0x0000fffffffffff0ull /* size: bits 4..47 */
+#define GL_PACKED_ARENA_SHIFT 48             /* arena: bits 48..63 */
+
+/* gl_packed: @return 1 when a chunks-map value is a packed INUSE chunk. */
+static inline int gl_packed(uint64_t v)
+{
+    return (int)(v & GL_PACKED);
+}
+static inline uint64_t gl_packed_size(uint64_t v)
+{
+    return v & GL_PACKED_SIZE;
+}
+static inline uint32_t gl_packed_arena(uint64_t v)
+{
+    return (uint32_t)(v >> GL_PACKED_ARENA_SHIFT);
+}
+
 /* ---- sizes and bin indices (malloc.c 1326, 1576-1615, 1741, 316) ---- */
 
 static inline uint64_t gl_request2size(uint64_t req)
@@ -186,6 +218,14 @@ gl_chunk_t *gl_tcache_get(gl_t *st, uint64_t tc_idx);
 gl_chunk_t *gl_node(gl_t *st, uintptr_t addr, uint64_t size, int state,
                     uint32_t arena);
 void gl_node_drop(gl_t *st, gl_chunk_t *c);
+/* gl_pack: an INUSE chunk's record becomes its packed map value and the
+ * record goes back to the pool; other states (and sizes of 2^48 or more)
+ * keep their record. */
+void gl_pack(gl_t *st, gl_chunk_t *c);
+/* gl_unpack: @return the record of the chunk at addr, making one for a
+ * packed INUSE chunk (the pool must be gl_prepare'd), or NULL when no chunk
+ * starts there. */
+gl_chunk_t *gl_unpack(gl_t *st, uintptr_t addr);
 /* gl_prepare: reserve metadata so that the next operation cannot fail half
  * way. @return 0 or AS_ENOMEM. */
 int gl_prepare(gl_t *st);

@@ -53,11 +53,36 @@ static gl_arena_t *arena_of(const gl_t *st, const gl_chunk_t *c)
     return st->arenas[c->arena];
 }
 
-static gl_chunk_t *chunk_get(const gl_t *st, uintptr_t addr)
+/* What gl_t.chunks says of one address, record or packed. */
+typedef struct {
+    int state;             /* GL_INUSE .. GL_FENCE; 0: no chunk starts here */
+    uint32_t arena;        /* owning arena's index */
+    uint64_t size;         /* chunksize */
+    const gl_chunk_t *rec; /* the record; NULL for a packed INUSE chunk */
+} chunk_view_t;
+
+static chunk_view_t chunk_view(const gl_t *st, uintptr_t addr)
 {
+    chunk_view_t w = {0, 0, 0, NULL};
     uint64_t v;
-    return as_u64map_get(&st->chunks, addr, &v) ? (gl_chunk_t *)(uintptr_t)v
-                                                : NULL;
+    if (!as_u64map_get(&st->chunks, addr, &v)) return w;
+    if (gl_packed(v)) {
+        w.state = GL_INUSE;
+        w.arena = gl_packed_arena(v);
+        w.size = gl_packed_size(v);
+        return w;
+    }
+    w.rec = (const gl_chunk_t *)(uintptr_t)v;
+    w.state = w.rec->state;
+    w.arena = w.rec->arena;
+    w.size = w.rec->size;
+    return w;
+}
+
+/* A chunk free() and realloc() accept: in use or mmapped. */
+static int is_live(const chunk_view_t *w)
+{
+    return w->state == GL_INUSE || w->state == GL_MMAPPED;
 }
 
 /* ---- threads and arenas ---- */
@@ -111,7 +136,11 @@ static void tcache_init(gl_t *st, gl_thread_t *t)
     if (t->tcache_on) return;
     int rc;
     gl_arena_t *av = arena_get(st, t, GL_TCACHE_STRUCT);
-    if (gl_int_malloc(st, av, GL_TCACHE_STRUCT, &rc)) t->tcache_on = 1;
+    gl_chunk_t *c = gl_int_malloc(st, av, GL_TCACHE_STRUCT, &rc);
+    if (c) {
+        t->tcache_on = 1;
+        gl_pack(st, c);
+    }
 }
 
 /* ---- the policy ---- */
@@ -152,7 +181,7 @@ static int gl_create(const as_policy_config_t *cfg, void **state)
     as_pool_init(&st->chunk_pool, &cfg->ps->meta, sizeof(gl_chunk_t));
     as_pool_init(&st->seg_pool, &cfg->ps->meta, sizeof(gl_seg_t));
     as_pool_init(&st->thread_pool, &cfg->ps->meta, sizeof(gl_thread_t));
-    as_u64map_init(&st->chunks, &cfg->ps->meta);
+    as_u64map_init_dense(&st->chunks, &cfg->ps->meta); /* one per chunk */
     as_u64map_init(&st->foot, &cfg->ps->meta);
     as_u64map_init(&st->threads, &cfg->ps->meta);
     st->cap_arenas = 8;
@@ -173,16 +202,19 @@ static int gl_create(const as_policy_config_t *cfg, void **state)
     return 0;
 }
 
-static size_t usable(const gl_chunk_t *c)
+static size_t usable(int state, uint64_t size)
 {
-    return c->state == GL_MMAPPED ? c->size - GL_HDR : c->size - GL_SIZE_SZ;
+    return state == GL_MMAPPED ? size - GL_HDR : size - GL_SIZE_SZ;
 }
 
-static int finish(gl_chunk_t *c, int rc, as_block_t *out)
+/* The block of chunk c (NULL: the call failed with rc); an INUSE chunk's
+ * record is packed away. */
+static int finish(gl_t *st, gl_chunk_t *c, int rc, as_block_t *out)
 {
     if (!c) return rc ? rc : AS_ENOMEM;
     out->addr = c->addr + GL_HDR;
-    out->bytes = usable(c);
+    out->bytes = usable(c->state, c->size);
+    gl_pack(st, c);
     return 0;
 }
 
@@ -203,7 +235,7 @@ static int gl_alloc(void *state, const as_ctx_t *ctx, size_t size, size_t align,
         tcache_init(st, t);
         if (gl_prepare(st)) return AS_ENOMEM;
         if (tc_idx < st->tcache_bins && t->tcache_on && t->counts[tc_idx])
-            return finish(gl_tcache_get(st, tc_idx), 0, out);
+            return finish(st, gl_tcache_get(st, tc_idx), 0, out);
         gl_arena_t *av = arena_get(st, t, size);
         c = gl_int_malloc(st, av, size, &rc);
         if (!c && rc != AS_ETOO_LARGE && av->index != 0) /* arena_get_retry */
@@ -213,7 +245,7 @@ static int gl_alloc(void *state, const as_ctx_t *ctx, size_t size, size_t align,
         gl_arena_t *av = arena_get(st, t, size + alignment + GL_MINSIZE);
         c = gl_int_memalign(st, av, alignment, size, &rc);
     }
-    return finish(c, rc, out);
+    return finish(st, c, rc, out);
 }
 
 /* __libc_free (malloc.c 3345-3390). */
@@ -222,17 +254,20 @@ static int gl_free(void *state, const as_ctx_t *ctx, uintptr_t addr,
 {
     gl_t *st = state;
     (void)size_hint;
-    gl_chunk_t *c = chunk_get(st, addr - GL_HDR);
-    if (!c || (c->state != GL_INUSE && c->state != GL_MMAPPED))
-        return AS_EINVAL;
+    chunk_view_t w = chunk_view(st, addr - GL_HDR);
+    if (!is_live(&w)) return AS_EINVAL;
     gl_thread_t *t = thread_of(st, ctx);
     if (!t || gl_prepare(st)) return AS_ENOMEM;
+    gl_chunk_t *c = gl_unpack(st, addr - GL_HDR);
     if (c->state == GL_MMAPPED) {
         gl_free_mmapped(st, c);
         return 0;
     }
     tcache_init(st, t);
-    if (gl_prepare(st)) return AS_ENOMEM;
+    if (gl_prepare(st)) {
+        gl_pack(st, c);
+        return AS_ENOMEM;
+    }
     gl_int_free(st, arena_of(st, c), c);
     return 0;
 }
@@ -246,9 +281,8 @@ static int gl_realloc(void *state, const as_ctx_t *ctx, uintptr_t addr,
 {
     gl_t *st = state;
     (void)old_size;
-    gl_chunk_t *c = chunk_get(st, addr - GL_HDR);
-    if (!c || (c->state != GL_INUSE && c->state != GL_MMAPPED))
-        return AS_EINVAL;
+    chunk_view_t w = chunk_view(st, addr - GL_HDR);
+    if (!is_live(&w)) return AS_EINVAL;
     if (align && !as_is_pow2(align)) return AS_EINVAL;
     if (new_size > (uint64_t)INT64_MAX) return AS_ETOO_LARGE;
     if (align > GL_ALIGN) {
@@ -257,27 +291,31 @@ static int gl_realloc(void *state, const as_ctx_t *ctx, uintptr_t addr,
     }
     gl_thread_t *t = thread_of(st, ctx);
     if (!t || gl_prepare(st)) return AS_ENOMEM;
+    gl_chunk_t *c = gl_unpack(st, addr - GL_HDR);
     uint64_t nb = gl_request2size(new_size);
     int rc = 0;
     if (c->state == GL_MMAPPED) {
         gl_chunk_t *n = gl_mremap_chunk(st, c, nb, &rc);
-        if (n) return finish(n, 0, out);
-        if (c->size - GL_SIZE_SZ >= nb) return finish(c, 0, out);
+        if (n) return finish(st, n, 0, out);
+        if (c->size - GL_SIZE_SZ >= nb) return finish(st, c, 0, out);
         if ((rc = gl_alloc(st, ctx, new_size, 0, out)) != 0) return rc;
         gl_free_mmapped(st, c);
         return 0;
     }
     tcache_init(st, t);
-    if (gl_prepare(st)) return AS_ENOMEM;
+    if (gl_prepare(st)) {
+        gl_pack(st, c);
+        return AS_ENOMEM;
+    }
     gl_chunk_t *n = gl_int_realloc(st, arena_of(st, c), c, nb, &rc);
-    return finish(n, rc, out);
+    if (!n) gl_pack(st, c); /* unchanged, still in use */
+    return finish(st, n, rc, out);
 }
 
 static size_t gl_usable_size(void *state, uintptr_t addr)
 {
-    const gl_chunk_t *c = chunk_get(state, addr - GL_HDR);
-    return c && (c->state == GL_INUSE || c->state == GL_MMAPPED) ? usable(c)
-                                                                 : 0;
+    chunk_view_t w = chunk_view(state, addr - GL_HDR);
+    return is_live(&w) ? usable(w.state, w.size) : 0;
 }
 
 int as_glibc_malloc_trim(void *state, uint64_t pad)
@@ -368,7 +406,7 @@ static void gl_destroy(void *state)
     uint64_t k, v;
     while (as_u64map_next(&st->chunks, &it, &k, &v)) {
         const gl_chunk_t *c = (const gl_chunk_t *)(uintptr_t)v;
-        if (c->state == GL_MMAPPED)
+        if (!gl_packed(v) && c->state == GL_MMAPPED)
             as_ps_unreserve(ps, c->addr - c->mm_off, c->mm_off + c->size);
     }
     if (st->brk_end > st->brk_base)
@@ -406,25 +444,25 @@ static int walk_seg(const gl_t *st, const gl_arena_t *av, uintptr_t first,
             prev_binned = 0;
             continue;
         }
-        const gl_chunk_t *c = chunk_get(st, p);
-        if (!c) FAIL("hole in an arena's chunk tiling", "at_addr", p);
-        if (c->arena != av->index || c->state == GL_MMAPPED)
+        chunk_view_t c = chunk_view(st, p);
+        if (!c.state) FAIL("hole in an arena's chunk tiling", "at_addr", p);
+        if (c.arena != av->index || c.state == GL_MMAPPED)
             FAIL("chunk of another arena inside a heap", "chunk_addr", p);
-        if (c->state != GL_FENCE && (c->size < GL_MINSIZE || c->size % 16))
+        if (c.state != GL_FENCE && (c.size < GL_MINSIZE || c.size % 16))
             FAIL("chunk size not a multiple of 16 >= 32", "chunk_addr", p);
-        if (c->state == GL_BINNED) {
+        if (c.state == GL_BINNED) {
             if (prev_binned) FAIL("two adjacent free chunks", "chunk_addr", p);
             uint64_t v;
-            if (!as_u64map_get(&st->foot, p + c->size, &v) ||
-                (const gl_chunk_t *)(uintptr_t)v != c)
+            if (!as_u64map_get(&st->foot, p + c.size, &v) ||
+                (const gl_chunk_t *)(uintptr_t)v != c.rec)
                 FAIL("free chunk without its footer", "chunk_addr", p);
             (*n_binned)++;
-            *binned_b += c->size;
+            *binned_b += c.size;
         }
-        prev_binned = c->state == GL_BINNED;
-        p += c->size;
-        if (p > end)
-            FAIL("chunk crosses its segment end", "chunk_addr", c->addr);
+        prev_binned = c.state == GL_BINNED;
+        uintptr_t at = p;
+        p += c.size;
+        if (p > end) FAIL("chunk crosses its segment end", "chunk_addr", at);
     }
     return 0;
 }
@@ -553,6 +591,11 @@ static int gl_check(const void *state, as_msg_t *why)
     it = 0;
     while (as_u64map_next(&st->chunks, &it, &k, &v)) {
         const gl_chunk_t *c = (const gl_chunk_t *)(uintptr_t)v;
+        if (gl_packed(v)) { /* an INUSE chunk: walk_seg checked its tiling */
+            if (gl_packed_arena(v) >= st->n_arenas || k % GL_ALIGN)
+                FAIL("packed chunk of no arena or misaligned", "chunk_addr", k);
+            continue;
+        }
         if (c->addr != k)
             FAIL("chunk map key != chunk address", "chunk_addr", k);
         if (c->state == GL_MMAPPED) {

@@ -522,6 +522,59 @@ static void test_random_checked(void)
     }
 }
 
+/* The metadata of in-use chunks: no record each, only the chunks map's
+ * 16-byte slot, in a table filled to 3/4 before it doubles. After the
+ * first malloc the map holds the tcache struct's chunk and the user chunk
+ * (2 keys; gl_prepare keeps room for 8 more: 10 <= 12 of 16 slots). 1199
+ * more chunks of 32 bytes make 1201 keys, 1209 with the room: above 1024
+ * (3/4 of 1024 slots is 768), within 1536 (3/4 of 2048), so the table has
+ * 2048 slots: exactly (2048 - 16) x 16 = 32512 more bytes, and the record
+ * pool keeps its first 32 records (the transient ones of each call). With
+ * the 64-byte record per chunk and a half-full map it was (4096 - 16) x 16
+ * + a pool of 2016 records. */
+static void test_metadata_per_chunk(void)
+{
+    fx_t fx;
+    setup(&fx, NULL);
+    gl_t *st = fx.st;
+    enum { N = 1200 };
+    static uintptr_t p[N];
+    p[0] = A(&fx, 24, 0);
+    CU_ASSERT_EQUAL(p[0], B + 672);
+    CU_ASSERT_EQUAL(st->chunks.cap, 16);
+    CU_ASSERT_EQUAL(st->chunk_pool.capacity, 32);
+    uint64_t m1 = fx.os.meta;
+    for (int i = 1; i < N; i++) {
+        as_block_t b = {0, 0};
+        CU_ASSERT_EQUAL(as_policy_glibc.alloc(st, &fx.ctx, 24, 0, &b), 0);
+        p[i] = b.addr;
+        CU_ASSERT_EQUAL(b.addr, B + 672 + 32 * (uint64_t)i); /* from the top */
+    }
+    CU_ASSERT_EQUAL(as_policy_glibc.check(st, NULL), 0);
+    CU_ASSERT_EQUAL(as_u64map_count(&st->chunks), N + 1);
+    CU_ASSERT_EQUAL(st->chunks.cap, 2048);
+    CU_ASSERT_EQUAL(st->chunk_pool.capacity, 32);
+    CU_ASSERT_EQUAL(fx.os.meta - m1, (2048 - 16) * 16);
+    CU_ASSERT_EQUAL(as_policy_glibc.usable_size(st, p[5]), 24);
+    /* a packed chunk is checked like a record: an unknown arena fails */
+    uint64_t v = 0;
+    CU_ASSERT_EQUAL(as_u64map_get(&st->chunks, p[5] - GL_HDR, &v), 1);
+    CU_ASSERT_EQUAL(v, 32 | GL_PACKED); /* size 32, arena 0 */
+    as_u64map_replace(&st->chunks, p[5] - GL_HDR, v | (uint64_t)3 << 48);
+    CU_ASSERT_EQUAL(as_policy_glibc.check(st, NULL), AS_ECHECK);
+    as_u64map_replace(&st->chunks, p[5] - GL_HDR, v);
+    CU_ASSERT_EQUAL(as_policy_glibc.check(st, NULL), 0);
+    /* freed chunks are on lists again and have records: 7 in the tcache,
+     * the rest in the 32-byte fastbin (the map keeps its keys) */
+    for (int i = 0; i < N; i++)
+        F(&fx, p[i]);
+    CU_ASSERT_EQUAL(stat_of(&fx, "tcache_chunks"), 7);
+    CU_ASSERT_EQUAL(MI(&fx).smblks, N - 7);
+    CU_ASSERT_EQUAL(as_u64map_count(&st->chunks), N + 1);
+    CU_ASSERT(st->chunk_pool.capacity >= N);
+    teardown(&fx);
+}
+
 int main(void)
 {
     static const as_test_t tests[] = {
@@ -537,6 +590,7 @@ int main(void)
         {"heaps_grow_and_go", test_heaps_grow_and_go},
         {"malloc_trim", test_malloc_trim},
         {"sbrk_failure_fallback", test_sbrk_failure_fallback},
+        {"metadata_per_chunk", test_metadata_per_chunk},
         {"random_checked", test_random_checked},
         {NULL, NULL},
     };
