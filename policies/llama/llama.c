@@ -1004,7 +1004,7 @@ static int llama_create(const as_policy_config_t *cfg, void **state)
     }
     L->bump_bytes = L->ncpus * sizeof *L->bumps;
     as_u64map_init(&L->pages, &L->mem);
-    as_u64map_init(&L->objs, &L->mem);
+    as_u64map_init_dense(&L->objs, &L->mem); /* one per small object */
     for (uint32_t c = 0; c < MAX_CLASSES; c++)
         L->cls[c] = (lclass_t){NIL, NIL, NIL};
     as_rb_ainit(&L->avail, avail_augment);

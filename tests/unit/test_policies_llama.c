@@ -552,6 +552,31 @@ static void test_lines_and_partial_blocks(void)
     done(s);
 }
 
+/* The map of live small objects (address -> size, for free without a
+ * size) costs a 16-byte slot per object in a table filled to 3/4 before it
+ * doubles, and nothing else grows with the objects of one page: after the
+ * first 16-byte object the page, its descriptor and a 16-slot map exist;
+ * 1199 more (1200 keys: above 768 = 3/4 of 1024 slots, within 1536 = 3/4 of
+ * 2048) leave them and take a 2048-slot table: (2048 - 16) x 16 = 32512
+ * bytes more. A half-full map would need 4096 slots: 65280 bytes more. */
+static void test_object_map_bytes(void)
+{
+    void *s = mk(NULL);
+    CU_ASSERT_EQUAL(al(s, 0, 16, 0), BASE);
+    long m1 = fk.meta_bytes;
+    for (int i = 1; i < 1200; i++)
+        CU_ASSERT_EQUAL(al(s, 0, 16, 0), BASE + 16 * (uintptr_t)i);
+    CU_ASSERT_EQUAL(st_(s, "llama_live_small_objects"), 1200);
+    CU_ASSERT_EQUAL(fk.meta_bytes - m1, (2048 - 16) * 16);
+    CU_ASSERT_EQUAL(fk.reserves, 1);
+    CU_ASSERT_EQUAL(P->check(s, NULL), 0);
+    for (int i = 0; i < 1200; i++)
+        CU_ASSERT_EQUAL(fr(s, BASE + 16 * (uintptr_t)i, 1 * MS), 0);
+    CU_ASSERT_EQUAL(st_(s, "llama_live_small_objects"), 0);
+    CU_ASSERT_EQUAL(P->check(s, NULL), 0);
+    done(s);
+}
+
 /* Objects above medium_max (2 MiB) get whole huge pages: 3 MiB -> two
  * huge pages, returned together. Medium runs honour large alignments. */
 static void test_large_and_aligned(void)
@@ -647,6 +672,7 @@ int main(void)
         {"demotion", test_demotion},
         {"whole page returned", test_whole_page_returned},
         {"lines and partial blocks", test_lines_and_partial_blocks},
+        {"object map bytes", test_object_map_bytes},
         {"large and aligned", test_large_and_aligned},
         {"random consistency", test_random_consistency},
         {"registered", test_registered},
