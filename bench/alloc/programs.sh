@@ -35,6 +35,12 @@
 # jemalloc's mallctl (INFO's allocator figures) and nallocx (size
 # queries); neither serves an allocation.
 #
+# Environment: PROGRAMS_POLICIES="glibc llama" runs only those allocsim
+# policies (default: every registered one); PROGRAMS_BASE_LIB=PATH adds,
+# for each of them, a row "base-allocsim-P" under another build's
+# liballocsim_malloc.so (e.g. the branch point's), interleaved with the
+# rest, for before/after figures from the same runs.
+#
 # Any run that fails (exit status, no server, a benchmark line missing)
 # stops the script with a message; a trap stops the Redis server and
 # removes the work directory on every exit. Needs the Debian packages
@@ -63,7 +69,23 @@ for pair in jemalloc:libjemalloc.so.2 tcmalloc-gperftools:libtcmalloc_minimal.so
   if [[ -r $f ]]; then pre[$n]=$f; names+=("$n"); real+=("$n"); else echo "note: $f missing: $n left out" >&2; fi
 done
 policies=$(ALLOCSIM_POLICY=no-such LD_PRELOAD=$lib "$stress" edge 2>&1 | sed -n 's/.*valid: //p' || true)
-for p in $policies; do pre[allocsim-$p]=$lib; names+=("allocsim-$p"); done
+declare -A pol=()
+if [[ -n ${PROGRAMS_POLICIES:-} ]]; then
+  for p in $PROGRAMS_POLICIES; do
+    [[ " $policies " == *" $p "* ]] || { echo "programs.sh: PROGRAMS_POLICIES: unknown policy $p ($policies)" >&2; exit 2; }
+  done
+  policies=$PROGRAMS_POLICIES
+fi
+base_lib=${PROGRAMS_BASE_LIB:-}
+[[ -z $base_lib || -r $base_lib ]] || { echo "programs.sh: PROGRAMS_BASE_LIB: $base_lib: not readable" >&2; exit 2; }
+for p in $policies; do
+  pre[allocsim-$p]=$lib pol[allocsim-$p]=$p
+  names+=("allocsim-$p")
+  if [[ -n $base_lib ]]; then
+    pre[base-allocsim-$p]=$(realpath "$base_lib") pol[base-allocsim-$p]=$p
+    names+=("base-allocsim-$p")
+  fi
+done
 py=/usr/bin/python3
 pywork='
 import json, random
@@ -156,7 +178,7 @@ PY
 for ((r = 1; r <= reps; r++)); do
   for prog in $programs; do
     for n in "${names[@]}"; do
-      p=${n#allocsim-}
+      p=${pol[$n]:-}
       if [[ $prog == redis ]]; then
         run_redis "$n" "$p" || exit 1
         echo "$r|$prog|$n|$(cat "$work/res")" >>"$out"
