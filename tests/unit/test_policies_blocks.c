@@ -1,5 +1,6 @@
 /* test_policies_blocks.c - the generic policy building blocks: red-black
- * tree, u64 hash map, object pool.
+ * tree, object pool, and the u64 hash map they are used with
+ * (common/u64map.h, in common/ since predictors use it too).
  *
  * Each structure runs 100k seeded random operations against a plain array
  * model, with its whole invariant check (as_rb_check, as_u64map_check,
@@ -14,9 +15,9 @@
 
 #include "common/error.h"
 #include "common/rng.h"
+#include "common/u64map.h"
 #include "policies/blocks/objpool.h"
 #include "policies/blocks/rbtree.h"
-#include "policies/blocks/u64map.h"
 #include "tests/unit/testutil.h"
 
 static int64_t arena_bytes;
