@@ -31,19 +31,8 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-cat >"$tmp/work.py" <<'PY'
-import json, random
-random.seed(7)
-docs = [{"id": i, "name": "user%d" % i,
-         "tags": [str(random.random()) for _ in range(8)],
-         "score": random.random() * 100} for i in range(20000)]
-back = json.loads(json.dumps(docs))
-index = {}
-for d in back:
-    for t in d["tags"]:
-        index.setdefault(t[:4], []).append(d["id"])
-print(len(back), len(index))
-PY
+python3 "$here/../../data/python_workload.py" 20000 --list --no-text --no-words \
+  --keep none >"$tmp/work.py"
 "$here/../../data/sqlite_workload.sh" 100000 --no-join --sort all --no-vacuum \
   >"$tmp/work.sql"
 
