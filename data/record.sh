@@ -85,24 +85,7 @@ fi
 
 # ---- Python with PYTHONMALLOC=malloc: every object reaches malloc.
 if want python "${only[@]}"; then
-cat >"$tmp/work.py" <<'PY'
-import json, random
-random.seed(7)
-docs = []
-for i in range(3000):
-    d = {"id": i, "name": "user%d" % i, "tags": [str(random.random()) for _ in range(8)],
-         "score": random.random() * 100}
-    docs.append(d)
-text = json.dumps(docs)
-back = json.loads(text)
-index = {}
-for d in back:
-    for t in d["tags"]:
-        index.setdefault(t[:4], []).append(d["id"])
-words = sorted(set(" ".join(d["name"] for d in back).split()))
-keep = [d for d in back if d["score"] > 50]
-print(len(text), len(index), len(words), len(keep))
-PY
+python3 "$here/python_workload.py" 3000 >"$tmp/work.py"
 PYTHONMALLOC=malloc "$allocsim" record "${ropts[@]}" -o "$out/python.ast" -- /usr/bin/python3 "$tmp/work.py" >/dev/null
 check_size "$out/python.ast"
 fi

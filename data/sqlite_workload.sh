@@ -2,9 +2,9 @@
 # data/sqlite_workload.sh - print the SQLite workload (SQL for `sqlite3 DB
 # ".read FILE"`) that every script running sqlite3 under the recorder uses:
 # data/record.sh (data/sqlite.ast), bench/fidelity/run.sh, bench/record/
-# run.sh and tests/check_record_stacked.sh. One text, sized and trimmed by
-# options, so that the workloads stay alike and each caller's stays exactly
-# what it measured.
+# run.sh, tests/check_record_stacked.sh and (--bulk) bench/alloc/
+# programs.sh. One text, sized and trimmed by options, so that the
+# workloads stay alike and each caller's stays exactly what it measured.
 #
 #   data/sqlite_workload.sh ROWS [OPTION...] >work.sql
 #
@@ -26,12 +26,20 @@
 #   --sort none    no sort: print the row count and the sum of qty
 #   --length       print the concatenation's length instead of it
 #   --no-vacuum    leave out the VACUUM
+#   --note-bytes N every note a random blob of N bytes (2N hex characters)
+#                  instead of 16 + i % 64 (not with --plain-notes)
+#   --bulk         a bulk load only: the table holds id and note (no name,
+#                  no qty), ROWS rows, an index on note, then the count of
+#                  rows and of note characters; no other statement (the
+#                  options above but --plain-notes and --note-bytes do not
+#                  apply and are refused)
 # Exit 2 on a usage error.
 set -euo pipefail
 usage() {
   echo "sqlite_workload.sh: $*" >&2
   echo "usage: sqlite_workload.sh ROWS [--plain-notes] [--top N] [--no-update]" \
-    "[--no-join] [--sort N|all|none] [--length] [--no-vacuum]" >&2
+    "[--no-join] [--sort N|all|none] [--length] [--no-vacuum]" \
+    "[--note-bytes N] [--bulk]" >&2
   exit 2
 }
 count() { [[ $1 =~ ^[1-9][0-9]*$ ]] || usage "$2 takes a positive whole number, not '$1'"; }
@@ -40,9 +48,17 @@ rows=$1
 shift
 count "$rows" ROWS
 note="hex(randomblob(16 + i % 64))" top=5 update=1 join=1 sort=2000 length=0 vacuum=1
+plain=0 bytes="" bulk=0 statements=""
 while [[ $# -gt 0 ]]; do
   case $1 in
-  --plain-notes) note="printf('%.*c', 16 + i % 64, 'x')" ;;
+  --top | --no-update | --no-join | --sort | --length | --no-vacuum) statements+=" $1" ;;&
+  --plain-notes) plain=1 note="printf('%.*c', 16 + i % 64, 'x')" ;;
+  --note-bytes)
+    [[ $# -ge 2 ]] || usage "--note-bytes takes a number"
+    count "$2" --note-bytes
+    bytes=$2 note="hex(randomblob($2))"
+    shift ;;
+  --bulk) bulk=1 ;;
   --top) [[ $# -ge 2 ]] || usage "--top takes a number"; count "$2" --top; top=$2; shift ;;
   --no-update) update=0 ;;
   --no-join) join=0 ;;
@@ -57,6 +73,19 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
+[[ $plain == 0 || -z $bytes ]] || usage "--note-bytes and --plain-notes exclude each other"
+[[ $bulk == 0 || -z $statements ]] || usage "--bulk leaves out every statement that$statements changes"
+
+if [[ $bulk == 1 ]]; then
+  cat <<SQL
+CREATE TABLE item(id INTEGER PRIMARY KEY, note TEXT);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $rows)
+INSERT INTO item SELECT i, $note FROM n;
+CREATE INDEX item_note ON item(note);
+SELECT count(*), sum(length(note)) FROM item;
+SQL
+  exit 0
+fi
 
 cat <<SQL
 CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT, qty INTEGER, note TEXT);

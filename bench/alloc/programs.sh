@@ -10,10 +10,13 @@
 # for every policy), and the median over repetitions of the speed ratio to
 # glibc within a repetition.
 #
-#   python  /usr/bin/python3: JSON dumps of 20 dictionaries, five kept.
-#           GNU time's maximum resident set; time ratio.
-#   sqlite  sqlite3 :memory:: 300000 rows of 80-character text, an index.
-#           GNU time's maximum resident set; time ratio.
+#   python  /usr/bin/python3 (pymalloc on): data/python_workload.py with
+#           20000 documents in bench/fidelity's shape (built, dumped,
+#           parsed, indexed, dropped, sorted). GNU time's maximum resident
+#           set; time ratio.
+#   sqlite  sqlite3 :memory:: data/sqlite_workload.sh 300000 --bulk
+#           --note-bytes 40 (300000 rows of 80-character text, an index, a
+#           count). GNU time's maximum resident set; time ratio.
 #   redis   redis-server (127.0.0.1, a private port, no persistence) with
 #           the allocator preloaded, driven by redis-benchmark *without*
 #           it: 11 commands (set, get, incr, lpush, rpush, lpop, rpop,
@@ -87,23 +90,6 @@ for p in $policies; do
   fi
 done
 py=/usr/bin/python3
-pywork='
-import json, random
-random.seed(1)
-keep = []
-for r in range(20):
-    d = {i: ("x" * random.randrange(1, 200), [i] * random.randrange(0, 20)) for i in range(20000)}
-    s = json.dumps(d)
-    keep.append(s[: len(s) // (r + 1)])
-    if len(keep) > 5:
-        keep.pop(0)
-print(sum(map(len, keep)))
-'
-sqlwork="create table t(a integer primary key, b text);
-with recursive n(x) as (select 1 union all select x + 1 from n where x < 300000)
-insert into t select x, hex(randomblob(40)) from n;
-create index tb on t(b);
-select count(*), sum(length(b)) from t;"
 
 work=$(mktemp -d)
 out=$work/rows
@@ -125,6 +111,10 @@ stop_server() {
 trap 'stop_server; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 python3 "$here/../gen_c.py" "$work/gen.c"
+# the Python and SQLite workloads of data/ (every recorded run's), sized here
+python3 "$here/../../data/python_workload.py" 20000 --list --no-words --drop \
+  --keep sorted >"$work/work.py"
+sqlwork=$(bash "$here/../../data/sqlite_workload.sh" 300000 --bulk --note-bytes 40)
 
 # run_redis ALLOCATOR POLICY: one server under ALLOCATOR's preload; writes
 # "PEAK_KB|RPS" to $work/res (not a command substitution: the server must
@@ -185,7 +175,7 @@ for ((r = 1; r <= reps; r++)); do
         continue
       fi
       case $prog in
-      python) cmd=("$py" -c "$pywork") ;;
+      python) cmd=("$py" "$work/work.py") ;;
       sqlite) cmd=(sqlite3 :memory: "$sqlwork") ;;
       cc) cmd=(gcc -O2 -c "$work/gen.c" -o "$work/gen.o") ;;
       esac

@@ -106,22 +106,8 @@ for p in "${plist[@]}"; do
 done
 
 # ---- workloads ------------------------------------------------------------
-cat >"$tmp/work.py" <<'PY'
-import json, random
-random.seed(7)
-docs = [{"id": i, "name": "user%d" % i,
-         "tags": [str(random.random()) for _ in range(8)],
-         "score": random.random() * 100} for i in range(6000)]
-text = json.dumps(docs)
-back = json.loads(text)
-index = {}
-for d in back:
-    for t in d["tags"]:
-        index.setdefault(t[:4], []).append(d["id"])
-del docs, text
-keep = sorted((d for d in back if d["score"] > 50), key=lambda d: d["name"])
-print(len(back), len(index), len(keep))
-PY
+python3 "$here/../../data/python_workload.py" 6000 --list --no-words --drop \
+  --keep sorted >"$tmp/work.py"
 "$here/../../data/sqlite_workload.sh" 20000 --sort 5000 --length >"$tmp/work.sql"
 # The C file the cc workload compiles (bench/gen_c.py).
 python3 "$here/../gen_c.py" "$tmp/gen.c"

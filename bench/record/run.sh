@@ -4,8 +4,9 @@
 #   bench/record/run.sh [BUILD_DIR] [REPS]     (defaults: build, 3)
 #
 # For a Python workload (PYTHONMALLOC=malloc, so every object reaches
-# malloc), a SQLite workload and a C compile (cc1 on a generated 22.5k-line
-# file; BENCH_WORKLOADS="cc1" runs only that one), runs each REPS times bare, under
+# malloc), a SQLite workload and a C compile (cc1 -O1 on bench/gen_c.py's
+# file of 1500 functions, 22.5k lines; BENCH_WORKLOADS="cc1" runs only that
+# one), runs each REPS times bare, under
 # `allocsim record`, under `heaptrack` (interpreted output, its default) and
 # under `heaptrack --raw`, and prints the median wall time, the slowdown over
 # the bare run, the median CPU time of the whole process tree and its ratio
@@ -30,19 +31,8 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-cat >"$tmp/work.py" <<'PY'
-import json, random
-random.seed(7)
-docs = [{"id": i, "name": "user%d" % i,
-         "tags": [str(random.random()) for _ in range(8)],
-         "score": random.random() * 100} for i in range(20000)]
-back = json.loads(json.dumps(docs))
-index = {}
-for d in back:
-    for t in d["tags"]:
-        index.setdefault(t[:4], []).append(d["id"])
-print(len(back), len(index))
-PY
+python3 "$here/../../data/python_workload.py" 20000 --list --no-text --no-words \
+  --keep none >"$tmp/work.py"
 "$here/../../data/sqlite_workload.sh" 100000 --no-join --sort all --no-vacuum \
   >"$tmp/work.sql"
 
@@ -105,21 +95,9 @@ run() {
   done
 }
 # A C compile: cc1 itself (heaptrack does not follow the driver's
-# posix_spawn; `allocsim record --follow-forks gcc -c` does) on a generated
-# file of 22,506 lines: 2,500 structs and functions and a main calling them.
-python3 - "$tmp/gen.c" <<'PY'
-import sys
-n, out = 2500, ["#include <stdio.h>"]
-for i in range(n):
-    out.append(f"struct s{i} {{ int a; double b; char c[{i % 13 + 1}]; }};")
-    out.append(f"static int f{i}(int x) {{ struct s{i} v = {{x, x * 0.5, {{0}}}}; "
-               f"int a[8]; for (int j = 0; j < 8; j++) a[j] = x * j + {i} + v.a; "
-               f"return a[x & 7] + (int)v.b; }}")
-    out += [f"/* filler line {k} of block {i} */" for k in range(6)]
-out += ["int main(void) {", "  int s = 0;"] + [f"  s += f{i}(s);" for i in range(n)]
-out += ['  printf("%d\\n", s);', "  return 0;", "}"]
-open(sys.argv[1], "w").write("\n".join(out) + "\n")
-PY
+# posix_spawn; `allocsim record --follow-forks gcc -c` does) on
+# bench/gen_c.py's file at 1500 functions: 22,501 lines.
+python3 "$here/../gen_c.py" --functions 1500 "$tmp/gen.c"
 cc1=$(gcc -print-prog-name=cc1)
 only=${BENCH_WORKLOADS:-python sqlite cc1}
 export PYTHONMALLOC=malloc

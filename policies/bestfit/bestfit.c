@@ -22,10 +22,10 @@
  */
 #include "policies/bestfit/bestfit.h"
 
+#include "common/u64map.h"
 #include "common/util.h"
 #include "policies/blocks/objpool.h"
 #include "policies/blocks/rbtree.h"
-#include "policies/blocks/u64map.h"
 
 #define MIN_BLOCK 16
 

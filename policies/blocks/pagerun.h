@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/u64map.h"
 #include "policies/pagesource.h"
-#include "policies/blocks/u64map.h"
 
 typedef struct {
     const as_pagesource_t *ps;

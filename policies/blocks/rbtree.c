@@ -367,12 +367,6 @@ as_rb_node_t *as_rb_next_match(const as_rb_node_t *n, as_rb_pred_fn node_ok,
     return step_match(n, 0, node_ok, subtree_ok, arg);
 }
 
-as_rb_node_t *as_rb_last_match(const as_rb_tree_t *t, as_rb_pred_fn node_ok,
-                               as_rb_pred_fn subtree_ok, const void *arg)
-{
-    return end_match(t->root, 1, node_ok, subtree_ok, arg);
-}
-
 as_rb_node_t *as_rb_prev_match(const as_rb_node_t *n, as_rb_pred_fn node_ok,
                                as_rb_pred_fn subtree_ok, const void *arg)
 {

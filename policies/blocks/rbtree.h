@@ -110,12 +110,10 @@ as_rb_node_t *as_rb_first_match(const as_rb_tree_t *t, as_rb_pred_fn node_ok,
                                 as_rb_pred_fn subtree_ok, const void *arg);
 as_rb_node_t *as_rb_next_match(const as_rb_node_t *n, as_rb_pred_fn node_ok,
                                as_rb_pred_fn subtree_ok, const void *arg);
-/* as_rb_last_match: the last node in order with node_ok, or NULL.
- * as_rb_prev_match: the last node before n with node_ok, or NULL.
- * The mirrors of the two above (a highest-address fit where first_match is
- * the lowest); O(log n) under the same condition. */
-as_rb_node_t *as_rb_last_match(const as_rb_tree_t *t, as_rb_pred_fn node_ok,
-                               as_rb_pred_fn subtree_ok, const void *arg);
+/* as_rb_prev_match: the last node before n with node_ok, or NULL: the mirror
+ * of as_rb_next_match (the next lower-address fit, where next_match gives
+ * the next higher one; the simulated OS's top-down placement walks down
+ * from a floor with it); O(log n) under the same condition. */
 as_rb_node_t *as_rb_prev_match(const as_rb_node_t *n, as_rb_pred_fn node_ok,
                                as_rb_pred_fn subtree_ok, const void *arg);
 

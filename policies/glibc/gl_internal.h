@@ -45,7 +45,7 @@
 #include <stdint.h>
 
 #include "policies/blocks/objpool.h"
-#include "policies/blocks/u64map.h"
+#include "common/u64map.h"
 #include "policies/glibc/glibc.h"
 
 #define GL_SIZE_SZ 8u

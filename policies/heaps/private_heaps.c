@@ -11,12 +11,12 @@
  */
 #include "policies/heaps/private_heaps.h"
 
+#include "common/u64map.h"
 #include "common/util.h"
 #include "policies/blocks/freelist.h"
 #include "policies/blocks/pagerun.h"
 #include "policies/blocks/sizeclass.h"
 #include "policies/blocks/superblock.h"
-#include "policies/blocks/u64map.h"
 
 enum {
     P_SUPERBLOCK,

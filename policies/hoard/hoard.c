@@ -13,10 +13,10 @@
  */
 #include "policies/hoard/hoard.h"
 
+#include "common/u64map.h"
 #include "common/util.h"
 #include "policies/blocks/pagerun.h"
 #include "policies/blocks/superblock.h"
-#include "policies/blocks/u64map.h"
 
 typedef struct {
     as_hoard_config_t hc;

@@ -10,9 +10,9 @@
  */
 #include "policies/layers/stats.h"
 
+#include "common/u64map.h"
 #include "policies/blocks/objpool.h"
 #include "policies/blocks/rbtree.h"
-#include "policies/blocks/u64map.h"
 
 typedef struct {
     as_rb_node_t node; /* in classes_by_size */

@@ -13,8 +13,8 @@
 #include "policies/layers/tcache.h"
 
 #include "common/error.h"
+#include "common/u64map.h"
 #include "policies/blocks/objpool.h"
-#include "policies/blocks/u64map.h"
 
 /* One cached block; a transfer chain is a NULL-terminated node list whose
  * first node links the next chain of its class through `chain`. */

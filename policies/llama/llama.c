@@ -14,9 +14,9 @@
  */
 #include "policies/llama/llama.h"
 
+#include "common/u64map.h"
 #include "common/util.h"
 #include "policies/blocks/rbtree.h"
-#include "policies/blocks/u64map.h"
 
 #define NIL UINT32_MAX
 #define MAX_CLASSES 16

@@ -10,6 +10,7 @@
  */
 #include "predictors/cached/cached.h"
 
+#include "common/u64map.h"
 #include "common/util.h"
 
 #define WAYS 4
@@ -59,32 +60,38 @@ typedef struct {
 } cache_entry_t;
 _Static_assert(sizeof(cache_entry_t) == 16, "a set of 4 ways is 64 bytes");
 
-/* The objects whose outcome must find their entry again (key=height with
- * an inner predictor that learns): object id + 1 -> stack height, open
- * addressing with linear probing; obj == 0: empty slot. */
-typedef struct {
-    uint64_t obj, height;
-} height_rec_t;
-
 /* Invariants: sets * WAYS == entries (per table); hits + misses ==
  * lookups; disagreements <= verified <= hits; n_tables <= tables_cap;
- * n_heights <= heights_mask / 2 + 1 (load at most one half). */
+ * heights_peak >= as_u64map_count(&heights).
+ * The state is metadata of the run (allocated from the configuration's
+ * as_mem_t, counted in its bytes), so it is kept small: the switches are
+ * bytes, and the arena is kept once, in the heights map (mem_of). */
 typedef struct {
-    as_mem_t mem;
     const as_predictor_ops_t *inner;
     void *inner_state;
     cache_entry_t **tables; /* tables_cap slots, NULL until first use */
     uint32_t tables_cap, n_tables;
     uint32_t sets, entries;
     uint64_t verify_every;
-    int refresh, size_key, key, per_thread;
-    int keep_heights; /* key=height, refresh and an inner that learns */
+    uint8_t refresh, size_key, key, per_thread;
+    uint8_t keep_heights; /* key=height, refresh and an inner that learns */
     uint64_t hits, misses, evictions;
     uint64_t verified, disagreements, refreshes, refresh_changes;
-    height_rec_t *heights; /* keep_heights: heights_mask + 1 slots */
-    uint64_t heights_mask, n_heights, heights_peak;
+    /* keep_heights: the objects whose outcome must find their entry
+     * again, object id + 1 -> stack height (+ 1 keeps key 0, which the map
+     * holds outside its table, unused, so the table grows as it did when
+     * it was the predictor's own). Always initialised: its copy of the
+     * as_mem_t is the one the whole state allocates from. */
+    as_u64map_t heights;
+    uint64_t heights_peak;
     uint64_t heights_lost; /* outcomes whose height could not be kept */
 } cached_state_t;
+
+/* The arena every table of s comes from. */
+static as_mem_t *mem_of(cached_state_t *s)
+{
+    return &s->heights.mem;
+}
 
 enum { SIZE_EXACT, SIZE_POW2, SIZE_NONE };
 enum { KEY_PC, KEY_HEIGHT, KEY_STACK };
@@ -141,16 +148,16 @@ static cache_entry_t *table_make(cached_state_t *s, uint32_t t)
         uint32_t cap = s->tables_cap;
         while (cap <= t)
             cap *= 2;
-        cache_entry_t **n = as_mem_alloc(&s->mem, cap * sizeof *n);
+        cache_entry_t **n = as_mem_alloc(mem_of(s), cap * sizeof *n);
         if (!n) return NULL;
         for (uint32_t i = 0; i < s->tables_cap; i++)
             n[i] = s->tables[i];
-        as_mem_free(&s->mem, s->tables, s->tables_cap * sizeof *n);
+        as_mem_free(mem_of(s), s->tables, s->tables_cap * sizeof *n);
         s->tables = n;
         s->tables_cap = cap;
     }
     s->tables[t] =
-        as_mem_alloc(&s->mem, (size_t)s->entries * sizeof(**s->tables));
+        as_mem_alloc(mem_of(s), (size_t)s->entries * sizeof(**s->tables));
     if (s->tables[t]) s->n_tables++;
     return s->tables[t];
 }
@@ -179,54 +186,20 @@ static uint64_t tag_of(uint64_t h)
 static void height_put(cached_state_t *s, uint64_t obj, uint64_t height)
 {
     if (obj == UINT64_MAX) return;
-    if ((s->n_heights + 1) * 2 > s->heights_mask + 1) {
-        uint64_t cap = (s->heights_mask + 1) * 2;
-        height_rec_t *n = as_mem_alloc(&s->mem, cap * sizeof *n);
-        if (!n) {
-            s->heights_lost++;
-            return;
-        }
-        for (uint64_t i = 0; i <= s->heights_mask; i++) {
-            if (!s->heights[i].obj) continue;
-            uint64_t j = as_hash64(s->heights[i].obj) & (cap - 1);
-            while (n[j].obj)
-                j = (j + 1) & (cap - 1);
-            n[j] = s->heights[i];
-        }
-        as_mem_free(&s->mem, s->heights,
-                    (s->heights_mask + 1) * sizeof *s->heights);
-        s->heights = n;
-        s->heights_mask = cap - 1;
+    if (as_u64map_put(&s->heights, obj + 1, height) != AS_OK) {
+        s->heights_lost++;
+        return;
     }
-    uint64_t key = obj + 1, j = as_hash64(key) & s->heights_mask;
-    while (s->heights[j].obj && s->heights[j].obj != key)
-        j = (j + 1) & s->heights_mask;
-    if (!s->heights[j].obj) s->n_heights++;
-    s->heights[j] = (height_rec_t){key, height};
-    if (s->n_heights > s->heights_peak) s->heights_peak = s->n_heights;
+    uint64_t n = as_u64map_count(&s->heights);
+    if (n > s->heights_peak) s->heights_peak = n;
 }
 
 /* Take obj's height out of the index. @return it, or 0 (unknown). */
 static uint64_t height_take(cached_state_t *s, uint64_t obj)
 {
-    if (obj == UINT64_MAX || !s->heights) return 0;
-    uint64_t key = obj + 1, m = s->heights_mask, j = as_hash64(key) & m;
-    while (s->heights[j].obj && s->heights[j].obj != key)
-        j = (j + 1) & m;
-    if (!s->heights[j].obj) return 0;
-    uint64_t height = s->heights[j].height;
-    s->n_heights--;
-    /* backward-shift deletion: pull later records of the probe run into
-     * the hole when their home slot allows it */
-    uint64_t hole = j;
-    for (uint64_t k = (j + 1) & m; s->heights[k].obj; k = (k + 1) & m) {
-        uint64_t home = as_hash64(s->heights[k].obj) & m;
-        if (((k - home) & m) >= ((k - hole) & m)) {
-            s->heights[hole] = s->heights[k];
-            hole = k;
-        }
-    }
-    s->heights[hole] = (height_rec_t){0, 0};
+    uint64_t height;
+    if (obj == UINT64_MAX || !as_u64map_remove(&s->heights, obj + 1, &height))
+        return 0;
     return height;
 }
 
@@ -235,7 +208,7 @@ static int cached_create(const as_predictor_config_t *cfg, void **state)
     if (!cfg->inner_ops || !cfg->inner_state) return AS_EINVAL;
     cached_state_t *s = as_mem_alloc(cfg->mem, sizeof *s);
     if (!s) return AS_ENOMEM;
-    s->mem = *cfg->mem;
+    as_u64map_init(&s->heights, cfg->mem);
     s->inner = cfg->inner_ops;
     s->inner_state = cfg->inner_state;
     uint64_t want = cfg->params[AS_CACHED_CAPACITY].u;
@@ -244,23 +217,22 @@ static int cached_create(const as_predictor_config_t *cfg, void **state)
         s->sets <<= 1;
     s->entries = s->sets * WAYS;
     s->verify_every = cfg->params[AS_CACHED_VERIFY_EVERY].u;
-    s->refresh = (int)cfg->params[AS_CACHED_REFRESH].u;
-    s->size_key = (int)cfg->params[AS_CACHED_SIZE_KEY].u;
-    s->key = (int)cfg->params[AS_CACHED_KEY].u;
-    s->per_thread = (int)cfg->params[AS_CACHED_PER_THREAD].u;
+    s->refresh = (uint8_t)cfg->params[AS_CACHED_REFRESH].u;
+    s->size_key = (uint8_t)cfg->params[AS_CACHED_SIZE_KEY].u;
+    s->key = (uint8_t)cfg->params[AS_CACHED_KEY].u;
+    s->per_thread = (uint8_t)cfg->params[AS_CACHED_PER_THREAD].u;
     s->keep_heights =
         s->key == KEY_HEIGHT && s->refresh && s->inner->observe != NULL;
     s->tables_cap = 1;
-    s->tables = as_mem_alloc(&s->mem, sizeof *s->tables);
-    if (s->keep_heights) {
-        s->heights_mask = 63;
-        s->heights = as_mem_alloc(&s->mem, 64 * sizeof *s->heights);
-    }
+    s->tables = as_mem_alloc(mem_of(s), sizeof *s->tables);
+    /* the heights index starts at 64 slots (room for 32 objects), made
+     * here as the shared table is */
+    int heights_rc = s->keep_heights ? as_u64map_reserve(&s->heights, 32) : 0;
     /* the shared table (or thread 0's) up front: a capacity that does not
      * fit fails at create, not at the first allocation */
-    if (!s->tables || (s->keep_heights && !s->heights) || !table_make(s, 0)) {
-        as_mem_t mem = s->mem;
-        as_mem_free(&mem, s->heights, 64 * sizeof *s->heights);
+    if (!s->tables || heights_rc != AS_OK || !table_make(s, 0)) {
+        as_mem_t mem = *mem_of(s);
+        as_u64map_fini(&s->heights);
         as_mem_free(&mem, s->tables, sizeof *s->tables);
         as_mem_free(&mem, s, sizeof *s);
         return AS_ENOMEM;
@@ -364,14 +336,12 @@ static void cached_stats(void *state, as_pred_stat_fn fn, void *arg)
 static void cached_destroy(void *state)
 {
     cached_state_t *s = state;
-    as_mem_t mem = s->mem;
+    as_mem_t mem = *mem_of(s);
     for (uint32_t t = 0; t < s->tables_cap; t++)
         as_mem_free(&mem, s->tables[t],
                     (size_t)s->entries * sizeof(**s->tables));
     as_mem_free(&mem, s->tables, s->tables_cap * sizeof *s->tables);
-    if (s->heights)
-        as_mem_free(&mem, s->heights,
-                    (s->heights_mask + 1) * sizeof *s->heights);
+    as_u64map_fini(&s->heights);
     as_mem_free(&mem, s, sizeof *s);
 }
 

@@ -1,5 +1,6 @@
 /* test_policies_blocks.c - the generic policy building blocks: red-black
- * tree, u64 hash map, object pool.
+ * tree, object pool, and the u64 hash map they are used with
+ * (common/u64map.h, in common/ since predictors use it too).
  *
  * Each structure runs 100k seeded random operations against a plain array
  * model, with its whole invariant check (as_rb_check, as_u64map_check,
@@ -14,9 +15,9 @@
 
 #include "common/error.h"
 #include "common/rng.h"
+#include "common/u64map.h"
 #include "policies/blocks/objpool.h"
 #include "policies/blocks/rbtree.h"
-#include "policies/blocks/u64map.h"
 #include "tests/unit/testutil.h"
 
 static int64_t arena_bytes;
@@ -179,7 +180,7 @@ static void test_rb_random(void)
  * weight of its subtree. After random inserts, erases and in-place weight
  * changes, every node's summary equals a recomputation, and first_match /
  * next_match (weight >= w) agree with a scan of the keys in order, and
- * last_match / prev_match with a scan in reverse order. */
+ * prev_match, from the last node, with a scan in reverse order. */
 typedef struct {
     as_rb_node_t node;
     uint32_t key, weight, max_weight;
@@ -268,8 +269,12 @@ static void test_rb_augmented(void)
             n = as_rb_next_match(n, witem_ok, witem_sub_ok, &w);
         }
         if (n) bad = 4;
-        /* and in reverse: last_match / prev_match */
-        n = as_rb_last_match(t, witem_ok, witem_sub_ok, &w);
+        /* and in reverse with prev_match, from the last node as the
+         * top-down search starts from a floor: it, if it matches, then
+         * prev_match */
+        n = as_rb_last(t);
+        if (n && !witem_ok(n, &w))
+            n = as_rb_prev_match(n, witem_ok, witem_sub_ok, &w);
         for (uint32_t j = NKEYS; j-- > 0 && !bad;) {
             if (!items[j].in_tree || items[j].weight < w) continue;
             if (n != &items[j].node) bad = 5;

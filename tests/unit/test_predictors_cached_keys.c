@@ -24,6 +24,10 @@
  *   entry); an outcome of an object never seen refreshes nothing.
  * - over an inner predictor that does not learn, or with refresh=0, no
  *   height is kept (no cached_heights_* statistics).
+ * - the heights index's memory, which a run counts as metadata bytes: 64
+ *   slots of 16 bytes (1024 bytes) from create, doubled to 2048 bytes by
+ *   the 33rd live object (at most half full) and not before; every live
+ *   object, object 0 included, takes a slot.
  */
 #include <string.h>
 
@@ -293,6 +297,28 @@ static void test_height_refresh(void)
     CU_ASSERT_EQUAL(as_test_mem_held(), 0);
 }
 
+static void test_height_memory(void)
+{
+    void *st = make_over(&learner_ops, "refresh=0", NULL); /* no index */
+    long without = as_test_mem_held();
+    as_predictor_cached.destroy(st);
+    st = make_over(&learner_ops, NULL, NULL);
+    long with = as_test_mem_held();
+    CU_ASSERT_EQUAL(with - without, 64 * 16);
+    answer = 1;
+    for (uint64_t o = 0; o < 32; o++) { /* objects 0..31 */
+        as_pred_ctx_t c = at_height(o, 64);
+        as_cached_predict(st, &c);
+    }
+    CU_ASSERT_EQUAL(as_test_mem_held() - with, 0);
+    as_pred_ctx_t c = at_height(32, 64);
+    as_cached_predict(st, &c);
+    CU_ASSERT_EQUAL(as_test_mem_held() - with, 64 * 16); /* now 128 slots */
+    CU_ASSERT_EQUAL(stat_of(st, "cached_heights_peak"), 33);
+    as_predictor_cached.destroy(st);
+    CU_ASSERT_EQUAL(as_test_mem_held(), 0);
+}
+
 int main(void)
 {
     static const as_test_t tests[] = {
@@ -302,6 +328,7 @@ int main(void)
         {"4-way set: exact LRU order, counts", test_lru},
         {"key=height outcomes refresh the allocation's entry",
          test_height_refresh},
+        {"key=height: the heights index's memory", test_height_memory},
         {NULL, NULL}};
     return as_test_main("predictors_cached_keys", tests);
 }

@@ -22,14 +22,14 @@
  *   keys are unique.
  * Expected O(1) per operation.
  */
-#ifndef AS_POLICIES_BLOCKS_U64MAP_H
-#define AS_POLICIES_BLOCKS_U64MAP_H
+#ifndef AS_COMMON_U64MAP_H
+#define AS_COMMON_U64MAP_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/util.h"
-#include "policies/pagesource.h"
+#include "common/mem.h"
 
 typedef struct {
     uint64_t key; /* 0 = empty */
@@ -137,4 +137,4 @@ static inline size_t as_u64map_bytes(const as_u64map_t *m)
  * @return 0 or AS_ECHECK. */
 int as_u64map_check(const as_u64map_t *m);
 
-#endif /* AS_POLICIES_BLOCKS_U64MAP_H */
+#endif /* AS_COMMON_U64MAP_H */

@@ -6,7 +6,7 @@
  * run back instead of leaving tombstones, so lookups stay short however many
  * removals a long replay makes.
  */
-#include "policies/blocks/u64map.h"
+#include "common/u64map.h"
 
 #include "common/error.h"
 #include "common/util.h"
