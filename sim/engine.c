@@ -755,8 +755,16 @@ static int apply_writes(run_t *r, int all)
             res->write_report_bytes + w.bytes < w.bytes
                 ? UINT64_MAX
                 : res->write_report_bytes + w.bytes;
-        rc = as_simos_touch(r->os, (uintptr_t)(o.addr + w.offset),
-                            (size_t)w.bytes);
+        /* A report names whole pages of the real process, clipped to the
+         * object: k of them touch k pages of the simulated block whatever
+         * its offset within its page, so the range touches the pages whose
+         * first byte it holds, plus the block's first page when it starts
+         * at the object's start (docs/simos.md, "Written pages"). */
+        uint64_t lo = o.addr + w.offset, hi = lo + w.bytes;
+        if (w.offset)
+            lo = (lo + AS_SIMOS_PAGE_BYTES - 1) & ~(AS_SIMOS_PAGE_BYTES - 1);
+        rc = lo < hi ? as_simos_touch(r->os, (uintptr_t)lo, (size_t)(hi - lo))
+                     : AS_OK;
         if (rc == AS_ENOSPACE) return no_space(r, "write record", n);
         if (rc == AS_EINVAL) {
             errf(r->err, r->errcap,

@@ -46,8 +46,8 @@
 #include "common/util.h"
 #include "policies/blocks/rbtree.h"
 
-#define PAGE_SHIFT 12
-#define PAGE_BYTES ((uint64_t)1 << PAGE_SHIFT)
+#define PAGE_SHIFT AS_SIMOS_PAGE_SHIFT
+#define PAGE_BYTES AS_SIMOS_PAGE_BYTES
 #define REGION_SHIFT 21
 #define REGION_BYTES ((uint64_t)1 << REGION_SHIFT)
 #define PAGES_PER_REGION 512u

@@ -95,6 +95,9 @@ typedef enum {
 
 /* mmap_base of the top-down layout: x86-64 Linux's with ASLR off and a
  * stack limit below 127 MiB, TASK_SIZE (2^47 - 4 KiB) - 128 MiB. */
+/* The simulated base page: what a touch makes resident at least. */
+#define AS_SIMOS_PAGE_SHIFT 12u
+#define AS_SIMOS_PAGE_BYTES ((uint64_t)1 << AS_SIMOS_PAGE_SHIFT)
 #define AS_SIMOS_MMAP_BASE ((uintptr_t)0x7ffff7fff000ull)
 
 typedef struct {

@@ -712,6 +712,38 @@ static void test_writes_realloc(void)
     as_run_result_free(&r);
 }
 
+/* Page rounding: reports name whole real pages clipped to the object, so
+ * the replay touches the pages whose first byte a report holds, plus the
+ * block's first page for a report from the object's start. pagebump's
+ * block B is page-aligned (pages 0-255 of the object):
+ *   e0  t=0   alloc 0, 1 MiB
+ *   w0  t=1s  [0, 4000)        from the start: page 0              4 KiB
+ *   w1  t=2s  [5000, +1000)    no page starts in it: nothing       4 KiB
+ *   w2  t=3s  [4196, +8192)    page starts B+8K, B+12K: pages 2, 3 12 KiB
+ *   e1  t=4s  free 0
+ * Peak 12 KiB, 3 faults. Touching every page a range overlaps would give
+ * pages 0-3: 16 KiB, 4 faults. */
+static const as_event_t pr_events[] = {A(0, 0, MiB), F(4 * SEC, 0)};
+static const as_write_t pr_reports[] = {
+    {1 * SEC, 0, 0, 4000, 1},
+    {2 * SEC, 0, 5000, 1000, 1},
+    {3 * SEC, 0, 4196, 8192, 1},
+};
+
+static void test_writes_page_rounding(void)
+{
+    const char *p =
+        writes_trace("pagemap", "8192", pr_events, 2, pr_reports, 3);
+    as_run_result_t r;
+    char err[1024];
+    CU_ASSERT_FATAL(run_writes(p, AS_THP_NEVER, NULL, &r, err, sizeof err) ==
+                    0);
+    CU_ASSERT_EQUAL(r.write_reports, 3);
+    CU_ASSERT_EQUAL(r.metrics.peak_resident_bytes, 12288);
+    CU_ASSERT_EQUAL(r.os.page_faults, 3);
+    as_run_result_free(&r);
+}
+
 /* expect_fail: the run of `path` (parameter `param`) fails with `code` and
  * a message that starts with the trace's path and contains `want`. */
 static void expect_fail(const char *path, const char *param, int code,
@@ -864,6 +896,8 @@ int main(void)
         {"determinism across every policy", test_determinism},
         {"write reports: recorded, alloc, THP", test_writes_recorded},
         {"write reports: realloc of a large object", test_writes_realloc},
+        {"write reports: whole pages, whatever the block's page offset",
+         test_writes_page_rounding},
         {"write reports: bad reports and headers", test_writes_errors},
         {"write reports: every engine path", test_writes_paths},
         {NULL, NULL},
