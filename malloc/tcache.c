@@ -144,7 +144,7 @@ static int flush(as_tcache_t *tc, as_tcache_local_t *l, unsigned c, unsigned n,
         }
         as_tcache_removed(&l->core, c, k);
         n -= k;
-        int rc = as_lock_free_batch(tc->lock, ctx, a, k);
+        int rc = as_policy_free_all(&tc->lock->ops, tc->lock, ctx, a, k);
         if (rc != AS_OK && first == AS_OK) first = rc;
     }
     return first;
@@ -344,7 +344,7 @@ static int tc_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
         else
             back[nback++] = b[i].addr; /* cannot be cached: give it back */
     }
-    if (nback) as_lock_free_batch(tc->lock, ctx, back, nback);
+    if (nback) as_policy_free_all(&tc->lock->ops, tc->lock, ctx, back, nback);
     *out = (as_block_t){b[0].addr, bytes};
     return AS_OK;
 }
@@ -362,7 +362,7 @@ static int tc_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
     as_tcache_local_t *l = local(tc);
     if (!l) { /* no cache on this thread: straight to the policy */
         set(e, 0);
-        return as_lock_free_batch(tc->lock, ctx, &addr, 1);
+        return tc->lock->ops.free(tc->lock, ctx, addr, 0);
     }
     int rc = AS_OK;
     as_tcache_free_plan_t plan = as_tcache_free_plan(&l->core, v);

@@ -99,18 +99,26 @@ static int give(layer_t *s, const as_ctx_t *ctx, uintptr_t addr)
     return s->inner->free(s->inner_state, ctx, addr, 0);
 }
 
-/* Give n blocks of t's list c back to the policy, from the head. */
+/* Give n blocks of t's list c back to the policy, from the head, in
+ * batches of AS_TCACHE_FLUSH_MAX (as the preload build does: one free_batch
+ * call each). */
 static int flush(layer_t *s, tthread_t *t, unsigned c, unsigned n,
                  const as_ctx_t *ctx)
 {
     int first = AS_OK;
     as_tcache_removed(&t->core, c, n);
-    for (unsigned i = 0; i < n; i++) {
-        node_t *b = t->head[c];
-        t->head[c] = b->next;
-        uintptr_t addr = b->addr;
-        as_pool_free(&s->nodes, b);
-        int rc = give(s, ctx, addr);
+    while (n > 0) {
+        uintptr_t a[AS_TCACHE_FLUSH_MAX];
+        unsigned k = n < AS_TCACHE_FLUSH_MAX ? n : AS_TCACHE_FLUSH_MAX;
+        for (unsigned i = 0; i < k; i++) {
+            node_t *b = t->head[c];
+            t->head[c] = b->next;
+            a[i] = b->addr;
+            as_pool_free(&s->nodes, b);
+            as_u64map_remove(&s->map, a[i], NULL);
+        }
+        n -= k;
+        int rc = as_policy_free_all(s->inner, s->inner_state, ctx, a, k);
         if (rc != AS_OK && first == AS_OK) first = rc;
     }
     return first;
