@@ -110,6 +110,30 @@ int as_tcache_xfer_take(as_tcache_xfer_t *x, as_tcache_thread_t *t, unsigned c)
     return 1;
 }
 
+uint32_t as_tcache_class_limit(unsigned c)
+{
+    uint64_t n = AS_TCACHE_THREAD_BYTES / as_tcache_class_bytes(c);
+    return n < AS_TCACHE_MAX_COUNT ? (uint32_t)n : AS_TCACHE_MAX_COUNT;
+}
+
+uint32_t as_tcache_xfer_limit(unsigned c)
+{
+    uint64_t chain = (uint64_t)as_tcache_batch(c) * as_tcache_class_bytes(c);
+    return (uint32_t)(AS_TCACHE_XFER_BYTES / chain) * as_tcache_batch(c);
+}
+
+uint32_t as_tcache_grown_cap(uint32_t cap, uint32_t need, uint32_t limit)
+{
+    uint64_t n = (uint64_t)cap * 2;
+    if (n < need) n = need;
+    return n > limit ? limit : (uint32_t)n;
+}
+
+void as_tcache_stack_failed(as_tcache_thread_t *t, unsigned c, uint32_t cap)
+{
+    if (t->max[c] > cap - 1) t->max[c] = cap - 1;
+}
+
 void as_tcache_counters_add(as_tcache_counters_t *out,
                             const as_tcache_thread_t *t)
 {
@@ -148,23 +172,60 @@ static int sum_mismatch(as_msg_t *why, const char *what, uint64_t total,
     return AS_ECHECK;
 }
 
-int as_tcache_check_thread(const as_tcache_thread_t *t, const uint32_t *len,
+/* Every one of the n entries of stack s has map entry c | CACHED, and n
+ * fits. @return 0, or AS_ECHECK with one line naming `what`. */
+static int check_stack(const as_tcache_stack_t *s, uint32_t n, unsigned c,
+                       const char *what, as_tcache_entry_fn entry,
+                       const void *arg, as_msg_t *why)
+{
+    if (n > s->cap || (n && !s->slot)) {
+        as_msg_str(why, "tcache: ");
+        as_msg_str(why, what);
+        as_msg_str(why, " of class ");
+        as_msg_u64(why, c, 0);
+        as_msg_str(why, " holds ");
+        as_msg_u64(why, n, 0);
+        as_msg_str(why, " blocks, over its capacity ");
+        as_msg_u64(why, s->cap, 0);
+        return AS_ECHECK;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned v = entry(arg, s->slot[i]);
+        if (v != (c | AS_TCACHE_CACHED)) {
+            as_msg_str(why, "tcache: a block of class ");
+            as_msg_u64(why, c, 0);
+            as_msg_str(why, " in a ");
+            as_msg_str(why, what);
+            as_msg_str(why, " has map entry ");
+            as_msg_u64(why, v, 0);
+            return AS_ECHECK;
+        }
+    }
+    return AS_OK;
+}
+
+int as_tcache_check_thread(const as_tcache_thread_t *t,
+                           const as_tcache_stack_t *stacks,
+                           as_tcache_entry_fn entry, const void *arg,
                            as_msg_t *why)
 {
     uint64_t bytes = 0;
     for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++) {
-        if (len[c] != t->count[c] || t->count[c] > t->max[c] ||
-            t->max[c] > AS_TCACHE_MAX_COUNT || t->max[c] < as_tcache_batch(c)) {
+        if (t->count[c] > t->max[c] + 1 || t->max[c] > AS_TCACHE_MAX_COUNT ||
+            t->max[c] < as_tcache_batch(c)) {
             as_msg_str(why, "tcache: class ");
             as_msg_u64(why, c, 0);
-            as_msg_str(why, " list length ");
-            as_msg_u64(why, len[c], 0);
-            as_msg_str(why, " != count ");
+            as_msg_str(why, " count ");
             as_msg_u64(why, t->count[c], 0);
-            as_msg_str(why, " or over its limit");
+            as_msg_str(why, " or its max ");
+            as_msg_u64(why, t->max[c], 0);
+            as_msg_str(why, " over its limit");
             return AS_ECHECK;
         }
-        bytes += (uint64_t)len[c] * as_tcache_class_bytes(c);
+        int rc =
+            check_stack(&stacks[c], t->count[c], c, "list", entry, arg, why);
+        if (rc != AS_OK) return rc;
+        bytes += (uint64_t)t->count[c] * as_tcache_class_bytes(c);
     }
     if (bytes != t->bytes || bytes > AS_TCACHE_THREAD_BYTES)
         return sum_mismatch(why, "tcache: cached bytes ", t->bytes,
@@ -172,18 +233,16 @@ int as_tcache_check_thread(const as_tcache_thread_t *t, const uint32_t *len,
     return AS_OK;
 }
 
-int as_tcache_check_xfer(const as_tcache_xfer_t *x, const uint32_t *chains_seen,
-                         unsigned bad_class, as_msg_t *why)
+int as_tcache_check_xfer(const as_tcache_xfer_t *x,
+                         const as_tcache_stack_t *stacks,
+                         as_tcache_entry_fn entry, const void *arg,
+                         as_msg_t *why)
 {
     uint64_t bytes = 0;
     for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++) {
-        if (c == bad_class || chains_seen[c] != x->chains[c]) {
-            as_msg_str(why, "tcache: transfer cache of class ");
-            as_msg_u64(why, c, 0);
-            as_msg_str(why, ": a chain is not batch(c) cached blocks, or the "
-                            "chain count is wrong");
-            return AS_ECHECK;
-        }
+        int rc = check_stack(&stacks[c], x->chains[c] * as_tcache_batch(c), c,
+                             "transfer chain", entry, arg, why);
+        if (rc != AS_OK) return rc;
         bytes += (uint64_t)x->chains[c] * as_tcache_batch(c) *
                  as_tcache_class_bytes(c);
     }
