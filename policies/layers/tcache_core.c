@@ -26,10 +26,10 @@ void as_tcache_thread_init(as_tcache_thread_t *t)
         t->max[c] = as_tcache_batch(c);
 }
 
-/* A list's longest length grows by batch(c) at every refill and every
- * overflow, up to AS_TCACHE_MAX_COUNT (slow start, as TCMalloc's thread
- * caches): a thread that cycles through many blocks of one class ends up
- * keeping them all, one that uses few keeps few. */
+/* A list's longest length grows by batch(c) at every refill, up to
+ * AS_TCACHE_MAX_COUNT (slow start, as TCMalloc's thread caches: a thread
+ * that cycles through many blocks of one class ends up keeping them all,
+ * one that uses few keeps few). */
 static void grow(as_tcache_thread_t *t, unsigned c)
 {
     uint32_t m = t->max[c] + as_tcache_batch(c);
@@ -57,9 +57,20 @@ as_tcache_free_plan_t as_tcache_free_plan(as_tcache_thread_t *t, unsigned c)
     uint64_t size = as_tcache_class_bytes(c), bytes = t->bytes;
     if (t->count[c] >= t->max[c]) {
         /* max[c] >= batch(c), so the list has a whole batch to give */
-        p.give_back = as_tcache_batch(c);
+        /* ThreadCache::ListTooLong: a list that keeps overflowing past
+         * batch(c) shrinks towards it, so a thread that only frees hands
+         * its blocks on (to the transfer cache) instead of hoarding them */
+        uint32_t b = as_tcache_batch(c);
+        p.give_back = b;
         bytes -= p.give_back * size;
-        grow(t, c);
+        if (t->max[c] > b && ++t->overages[c] > AS_TCACHE_MAX_OVERAGES) {
+            /* never below batch(c), nor below what the list keeps (the
+             * push after a halving may have left count[c] == max[c] + 1) */
+            uint32_t m = t->max[c] - b, left = t->count[c] - b;
+            m = m < left ? left : m;
+            t->max[c] = m < b ? b : m;
+            t->overages[c] = 0;
+        }
     }
     p.halve = bytes + size > AS_TCACHE_THREAD_BYTES;
     return p;

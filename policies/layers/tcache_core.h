@@ -25,12 +25,18 @@
  *     bytes stay within AS_TCACHE_THREAD_BYTES (as_tcache_may_push).
  *   Otherwise (as_tcache_free_plan): a full list (count[c] >= max[c])
  *     first gives batch(c) blocks back (to the transfer cache as one chain
- *     when it has room, else to the policy) and max[c] grows; then, if the
- *     block would still take the thread past its byte limit, every list
- *     gives half its blocks back and every max is halved (never below
- *     batch(c)).
- *   max[c] starts at batch(c) and grows by batch(c) at every refill and
- *     every overflow, up to AS_TCACHE_MAX_COUNT (slow start).
+ *     when it has room, else to the policy); when max[c] > batch(c) that
+ *     is an overage, and at the AS_TCACHE_MAX_OVERAGES + 1-th overage
+ *     max[c] shrinks by batch(c) (never below batch(c), nor below what
+ *     the list keeps) and the overages start again from 0
+ *     (TCMalloc's ThreadCache::ListTooLong): a list that only frees
+ *     converges on batch(c) and hands everything else on in whole
+ *     batches. Then, if the block would still take the thread past its
+ *     byte limit, every list gives half its blocks back and every max is
+ *     halved (never below batch(c)).
+ *   max[c] starts at batch(c) and grows by batch(c) at every refill, up to
+ *     AS_TCACHE_MAX_COUNT (slow start, TCMalloc's
+ *     ThreadCache::FetchFromTransferCache).
  *   An empty list is refilled first with a whole chain from the transfer
  *     cache (as_tcache_xfer_take), else with batch(c) blocks from the
  *     policy; either way one block goes to the caller and the rest onto
@@ -86,15 +92,17 @@
 #define AS_TCACHE_THREAD_BYTES ((uint64_t)2 << 20) /* one thread's lists */
 #define AS_TCACHE_MAX_COUNT 16384                  /* longest list */
 #define AS_TCACHE_XFER_BYTES ((uint64_t)4 << 20)   /* transfer cache bound */
-#define AS_TCACHE_FLUSH_MAX 32 /* blocks per give-back call to the policy */
-#define AS_TCACHE_BATCH_MAX 32 /* most blocks of a batch(c) */
-#define AS_TCACHE_CACHED 0x80  /* block map entry flag: in a cache */
+#define AS_TCACHE_FLUSH_MAX 32   /* blocks per give-back call to the policy */
+#define AS_TCACHE_BATCH_MAX 32   /* most blocks of a batch(c) */
+#define AS_TCACHE_MAX_OVERAGES 3 /* overflows before max[c] shrinks */
+#define AS_TCACHE_CACHED 0x80    /* block map entry flag: in a cache */
 
 typedef struct {
-    uint32_t count[AS_TCACHE_CLASSES + 1]; /* blocks on class c's list */
-    uint32_t max[AS_TCACHE_CLASSES + 1];   /* longest it may get */
-    uint64_t bytes;                        /* bytes on all the lists */
-    uint64_t hits;                         /* mallocs served from a list */
+    uint32_t count[AS_TCACHE_CLASSES + 1];   /* blocks on class c's list */
+    uint32_t max[AS_TCACHE_CLASSES + 1];     /* longest it may get */
+    uint8_t overages[AS_TCACHE_CLASSES + 1]; /* overflows past batch(c) */
+    uint64_t bytes;                          /* bytes on all the lists */
+    uint64_t hits;                           /* mallocs served from a list */
     uint64_t refills;     /* lists refilled (transfer cache or policy) */
     uint64_t flushes;     /* give-backs (transfer chains, policy calls) */
     uint64_t xfer_hits;   /* refills served by a transfer chain */
@@ -196,8 +204,8 @@ void as_tcache_refilled(as_tcache_thread_t *t, unsigned c);
 
 /* as_tcache_free_plan: what a free of class c must do before its block
  * goes onto t's list (give back on overflow, halve on the byte limit);
- * grows max[c] when it gives back. Then the caller pushes the block.
- * @return the plan. */
+ * counts the overage and shrinks max[c] when it gives back (the rules
+ * above). Then the caller pushes the block. @return the plan. */
 as_tcache_free_plan_t as_tcache_free_plan(as_tcache_thread_t *t, unsigned c);
 
 /* as_tcache_trim: list c keeps keep_num / keep_den of its blocks and of its
