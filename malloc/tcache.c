@@ -89,40 +89,31 @@ unsigned as_tcache_entry(const as_tcache_t *tc, const void *p)
     return e ? get(e) : 0;
 }
 
-/* --- the stacks -------------------------------------------------------- */
+/* --- the arrays' memory ------------------------------------------------ */
 
-/* Grow stack s, which holds n entries, so that it holds `need`: to
- * as_tcache_grown_cap's capacity (at most `limit`), from the layer's
- * arena (never libc's allocator). @return 0 when s holds need entries,
- * AS_ENOMEM when it does not (s unchanged, or grown to limit < need). */
-static int grow(as_tcache_t *tc, as_tcache_stack_t *s, uint32_t n,
-                uint32_t need, uint32_t limit)
+/* The layer's arena under its own mutex: the as_mem_t (tc->mem) that the
+ * rules module's stack functions grow the arrays with, from any thread. */
+static void *arena_alloc(void *st, size_t bytes)
 {
-    if (need <= s->cap) return AS_OK;
-    uint32_t cap = as_tcache_grown_cap(s->cap, need, limit);
-    if (cap <= s->cap) return AS_ENOMEM;
+    as_tcache_t *tc = st;
     pthread_mutex_lock(&tc->arena_mutex);
-    uintptr_t *slot = as_mem_alloc(&tc->mem, (size_t)cap * sizeof *slot);
-    if (slot) {
-        if (n) memcpy(slot, s->slot, (size_t)n * sizeof *slot);
-        as_mem_free(&tc->mem, s->slot, (size_t)s->cap * sizeof *slot);
-        s->slot = slot;
-        s->cap = cap;
-    }
+    void *p = as_mem_alloc(&tc->arena_mem, bytes);
     pthread_mutex_unlock(&tc->arena_mutex);
-    return slot && cap >= need ? AS_OK : AS_ENOMEM;
+    return p;
 }
 
-/* After a rule that may have grown max[c]: l's stack c holds what the
- * rules may push (as_tcache_stack_need), or max[c] drops to what it holds
- * (as_tcache_stack_failed, when the arena is out of memory). */
+static void arena_free(void *st, void *p, size_t bytes)
+{
+    as_tcache_t *tc = st;
+    pthread_mutex_lock(&tc->arena_mutex);
+    as_mem_free(&tc->arena_mem, p, bytes);
+    pthread_mutex_unlock(&tc->arena_mutex);
+}
+
+/* After a rule that may have grown max[c] (as_tcache_stack_fit). */
 static void fit(as_tcache_t *tc, as_tcache_local_t *l, unsigned c)
 {
-    as_tcache_stack_t *s = &l->stack[c];
-    uint32_t need = as_tcache_stack_need(&l->core, c);
-    if (need > s->cap &&
-        grow(tc, s, l->core.count[c], need, as_tcache_class_limit(c)) != AS_OK)
-        as_tcache_stack_failed(&l->core, c, s->cap);
+    as_tcache_stack_fit(&l->core, l->stack, c, &tc->mem);
 }
 
 /* --- the caches -------------------------------------------------------- */
@@ -146,10 +137,8 @@ static as_tcache_local_t *new_record(as_tcache_t *tc)
         l = (as_tcache_local_t *)tc->pool;
         memset(l, 0, sizeof *l);
         as_tcache_thread_init(&l->core);
-        for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++)
-            if (grow(tc, &l->stack[c], 0, as_tcache_stack_need(&l->core, c),
-                     as_tcache_class_limit(c)) != AS_OK)
-                return NULL; /* the record stays in the pool for a retry */
+        if (as_tcache_stacks_init(&l->core, l->stack, &tc->mem) != AS_OK)
+            return NULL; /* the record stays in the pool for a retry */
         tc->pool += (sizeof *l + 63) & ~(size_t)63;
     }
     as_tcache_thread_init(&l->core); /* its stacks hold what it may push */
@@ -211,7 +200,8 @@ static int xfer_put(as_tcache_t *tc, as_tcache_local_t *l, unsigned c)
     pthread_mutex_lock(&tc->xfer_mutex);
     as_tcache_stack_t *x = &tc->xfer[c];
     uint32_t xn = tc->xfer_core.chains[c] * k;
-    int moved = grow(tc, x, xn, xn + k, as_tcache_xfer_limit(c)) == AS_OK &&
+    int moved = as_tcache_stack_grow(x, xn, xn + k, as_tcache_xfer_limit(c),
+                                     &tc->mem) == AS_OK &&
                 as_tcache_xfer_put(&tc->xfer_core, &l->core, c);
     if (moved) as_tcache_chain_put(x, xn, &l->stack[c], n, k);
     pthread_mutex_unlock(&tc->xfer_mutex);
@@ -490,7 +480,8 @@ int as_tcache_wrap(as_tcache_t *tc, as_lock_t *lock, as_tcache_ctx_fn ctx_fn)
     pthread_mutex_init(&tc->mutex, NULL);
     pthread_mutex_init(&tc->xfer_mutex, NULL);
     pthread_mutex_init(&tc->arena_mutex, NULL);
-    tc->mem = as_osarena_mem(&tc->arena);
+    tc->arena_mem = as_osarena_mem(&tc->arena);
+    tc->mem = (as_mem_t){arena_alloc, arena_free, tc};
     if (pthread_key_create(&tc->key, thread_exit) != 0) return AS_ENOMEM;
     g_current = tc;
     const as_policy_ops_t *in = &lock->ops;

@@ -110,8 +110,9 @@ typedef struct as_tcache {
     as_tcache_xfer_t xfer_core;                    /* chains per class, bytes */
     pthread_mutex_t arena_mutex;                   /* guards arena */
     as_osarena_t arena;                            /* the arrays' memory */
-    as_mem_t mem;                                  /* allocates from arena */
-    _Atomic(void *) top[AS_TCACHE_TOP_SLOTS];      /* the block map's root */
+    as_mem_t arena_mem; /* allocates from arena (unlocked) */
+    as_mem_t mem;       /* arena_mem under arena_mutex: the arrays' */
+    _Atomic(void *) top[AS_TCACHE_TOP_SLOTS]; /* the block map's root */
 } as_tcache_t;
 
 /* as_tcache_wrap: make `tc` (caller storage, zeroed or not, that outlives

@@ -34,46 +34,7 @@ typedef struct {
     as_tcache_stack_t xstack[AS_TCACHE_CLASSES + 1]; /* chains of class c */
 } layer_t;
 
-/* --- the stacks ---------------------------------------------------------- */
-
-/* Grow stack s, which holds n entries, so that it holds `need`: to
- * as_tcache_grown_cap's capacity (at most `limit`), as the preload build
- * grows its arrays. @return 0 when s holds need entries, AS_ENOMEM when
- * it does not. */
-static int grow(layer_t *s, as_tcache_stack_t *st, uint32_t n, uint32_t need,
-                uint32_t limit)
-{
-    if (need <= st->cap) return AS_OK;
-    uint32_t cap = as_tcache_grown_cap(st->cap, need, limit);
-    if (cap <= st->cap) return AS_ENOMEM;
-    uintptr_t *slot = as_mem_alloc(&s->mem, (size_t)cap * sizeof *slot);
-    if (!slot) return AS_ENOMEM;
-    for (uint32_t i = 0; i < n; i++)
-        slot[i] = st->slot[i];
-    as_mem_free(&s->mem, st->slot, (size_t)st->cap * sizeof *slot);
-    st->slot = slot;
-    st->cap = cap;
-    return cap >= need ? AS_OK : AS_ENOMEM;
-}
-
-/* After a rule that may have grown max[c]: t's stack c holds what the
- * rules may push, or max[c] drops to what it holds. */
-static void fit(layer_t *s, tthread_t *t, unsigned c)
-{
-    as_tcache_stack_t *st = &t->stack[c];
-    uint32_t need = as_tcache_stack_need(&t->core, c);
-    if (need > st->cap &&
-        grow(s, st, t->core.count[c], need, as_tcache_class_limit(c)) != AS_OK)
-        as_tcache_stack_failed(&t->core, c, st->cap);
-}
-
 /* --- records and the map ------------------------------------------------ */
-
-static void free_stacks(layer_t *s, as_tcache_stack_t *st)
-{
-    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++)
-        as_mem_free(&s->mem, st[c].slot, (size_t)st[c].cap * sizeof(uintptr_t));
-}
 
 /* The cache of ctx->thread, made on first use. @return NULL when the
  * metadata arena refuses (the caller then bypasses the cache). */
@@ -85,13 +46,10 @@ static tthread_t *thread_of(layer_t *s, uint32_t id)
     tthread_t *t = as_mem_alloc(&s->mem, sizeof *t);
     if (!t) return NULL;
     as_tcache_thread_init(&t->core);
-    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++)
-        if (grow(s, &t->stack[c], 0, as_tcache_stack_need(&t->core, c),
-                 as_tcache_class_limit(c)) != AS_OK) {
-            free_stacks(s, t->stack);
-            as_mem_free(&s->mem, t, sizeof *t);
-            return NULL;
-        }
+    if (as_tcache_stacks_init(&t->core, t->stack, &s->mem) != AS_OK) {
+        as_mem_free(&s->mem, t, sizeof *t);
+        return NULL;
+    }
     t->id = id;
     as_u64map_put(&s->threads, id, (uint64_t)(uintptr_t)t);
     *s->last = t;
@@ -169,7 +127,8 @@ static int xfer_put(layer_t *s, tthread_t *t, unsigned c)
     unsigned k = as_tcache_batch(c);
     uint32_t n = t->core.count[c], xn = s->xfer.chains[c] * k;
     as_tcache_stack_t *x = &s->xstack[c];
-    if (grow(s, x, xn, xn + k, as_tcache_xfer_limit(c)) != AS_OK ||
+    if (as_tcache_stack_grow(x, xn, xn + k, as_tcache_xfer_limit(c), &s->mem) !=
+            AS_OK ||
         !as_tcache_xfer_put(&s->xfer, &t->core, c))
         return 0;
     as_tcache_chain_put(x, xn, &t->stack[c], n, k);
@@ -224,7 +183,7 @@ static int l_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
             &s->xstack[c], (s->xfer.chains[c] + 1) * k, &t->stack[c], 0, k);
         as_tcache_refilled(&t->core, c);
         as_tcache_pushed_n(&t->core, c, k - 1);
-        fit(s, t, c);
+        as_tcache_stack_fit(&t->core, t->stack, c, &s->mem);
         *out = (as_block_t){a, bytes};
         set_entry(s, a, c);
         return AS_OK;
@@ -235,7 +194,7 @@ static int l_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
         refill_from_policy(s, ctx, bytes, as_tcache_batch(c), a, &rc);
     if (got == 0) return rc;
     as_tcache_refilled(&t->core, c);
-    fit(s, t, c);
+    as_tcache_stack_fit(&t->core, t->stack, c, &s->mem);
     if (set_entry(s, a[0].addr, c) != AS_OK)
         as_u64map_remove(&s->map, a[0].addr, NULL); /* served uncached */
     for (unsigned i = 1; i < got; i++)
@@ -260,7 +219,7 @@ static int l_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
     if (plan.give_back && !xfer_put(s, t, v))
         rc = flush(s, t, v, plan.give_back, ctx);
     if (plan.halve) halve(s, t, ctx);
-    fit(s, t, v);
+    as_tcache_stack_fit(&t->core, t->stack, v, &s->mem);
     if (push(s, t, addr, v) != AS_OK) {
         int grc = give(s, ctx, addr);
         if (rc == AS_OK) rc = grc;
@@ -318,10 +277,10 @@ static void l_destroy(void *st)
     s->inner->destroy(s->inner_state);
     for (tthread_t *t = s->first, *n; t; t = n) {
         n = t->next;
-        free_stacks(s, t->stack);
+        as_tcache_stacks_free(t->stack, &s->mem);
         as_mem_free(&s->mem, t, sizeof *t);
     }
-    free_stacks(s, s->xstack);
+    as_tcache_stacks_free(s->xstack, &s->mem);
     as_u64map_fini(&s->threads);
     as_u64map_fini(&s->map);
     as_mem_t mem = s->mem;

@@ -145,6 +145,54 @@ void as_tcache_stack_failed(as_tcache_thread_t *t, unsigned c, uint32_t cap)
     if (t->max[c] > cap - 1) t->max[c] = cap - 1;
 }
 
+int as_tcache_stack_grow(as_tcache_stack_t *s, uint32_t n, uint32_t need,
+                         uint32_t limit, const as_mem_t *mem)
+{
+    if (need <= s->cap) return AS_OK;
+    uint32_t cap = as_tcache_grown_cap(s->cap, need, limit);
+    if (cap < need) return AS_ENOMEM;
+    uintptr_t *slot = as_mem_alloc(mem, (size_t)cap * sizeof *slot);
+    if (!slot) return AS_ENOMEM;
+    for (uint32_t i = 0; i < n; i++)
+        slot[i] = s->slot[i];
+    as_mem_free(mem, s->slot, (size_t)s->cap * sizeof *slot);
+    s->slot = slot;
+    s->cap = cap;
+    return AS_OK;
+}
+
+void as_tcache_stack_fit(as_tcache_thread_t *t, as_tcache_stack_t *stacks,
+                         unsigned c, const as_mem_t *mem)
+{
+    as_tcache_stack_t *s = &stacks[c];
+    uint32_t need = as_tcache_stack_need(t, c);
+    if (need > s->cap &&
+        as_tcache_stack_grow(s, t->count[c], need, as_tcache_class_limit(c),
+                             mem) != AS_OK)
+        as_tcache_stack_failed(t, c, s->cap);
+}
+
+int as_tcache_stacks_init(const as_tcache_thread_t *t,
+                          as_tcache_stack_t *stacks, const as_mem_t *mem)
+{
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++)
+        if (as_tcache_stack_grow(&stacks[c], 0, as_tcache_stack_need(t, c),
+                                 as_tcache_class_limit(c), mem) != AS_OK) {
+            as_tcache_stacks_free(stacks, mem);
+            return AS_ENOMEM;
+        }
+    return AS_OK;
+}
+
+void as_tcache_stacks_free(as_tcache_stack_t *stacks, const as_mem_t *mem)
+{
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++) {
+        as_mem_free(mem, stacks[c].slot,
+                    (size_t)stacks[c].cap * sizeof(uintptr_t));
+        stacks[c] = (as_tcache_stack_t){NULL, 0};
+    }
+}
+
 void as_tcache_counters_add(as_tcache_counters_t *out,
                             const as_tcache_thread_t *t)
 {

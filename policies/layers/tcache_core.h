@@ -81,6 +81,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/mem.h"
 #include "common/msg.h"
 #include "policies/policy.h"
 
@@ -267,6 +268,30 @@ uint32_t as_tcache_grown_cap(uint32_t cap, uint32_t need, uint32_t limit);
  * (no metadata memory; cap > batch(c), what a new cache's stacks hold):
  * max[c] drops to cap - 1, so the rules never push more than it holds. */
 void as_tcache_stack_failed(as_tcache_thread_t *t, unsigned c, uint32_t cap);
+
+/* as_tcache_stack_grow: make stack s, which holds n entries, hold `need`
+ * (<= limit): a new array of as_tcache_grown_cap's capacity from `mem`,
+ * the n entries copied, the old one freed. The caller holds whatever lock
+ * guards s (and mem's own, inside mem). @return 0, or AS_ENOMEM (s
+ * unchanged). */
+int as_tcache_stack_grow(as_tcache_stack_t *s, uint32_t n, uint32_t need,
+                         uint32_t limit, const as_mem_t *mem);
+
+/* as_tcache_stack_fit: after a rule that may have grown max[c], grow
+ * stacks[c] (t's list c) to as_tcache_stack_need, or, when `mem` refuses,
+ * drop max[c] to what it holds (as_tcache_stack_failed). */
+void as_tcache_stack_fit(as_tcache_thread_t *t, as_tcache_stack_t *stacks,
+                         unsigned c, const as_mem_t *mem);
+
+/* as_tcache_stacks_init: give each of stacks[1..AS_TCACHE_CLASSES] (all
+ * empty) the capacity a new cache t needs (as_tcache_stack_need).
+ * @return 0, or AS_ENOMEM (then every stack is freed again). */
+int as_tcache_stacks_init(const as_tcache_thread_t *t,
+                          as_tcache_stack_t *stacks, const as_mem_t *mem);
+
+/* as_tcache_stacks_free: return the arrays of stacks[1..AS_TCACHE_CLASSES]
+ * to `mem` (each then empty, capacity 0). */
+void as_tcache_stacks_free(as_tcache_stack_t *stacks, const as_mem_t *mem);
 
 /* as_tcache_take_run: copy the k blocks on top of stack s (which holds n),
  * head first, into out[]: the order a give-back frees them in. The caller

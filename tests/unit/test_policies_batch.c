@@ -407,19 +407,26 @@ static void test_check_catches_bad_batch(void)
     as_simos_destroy(in.os);
 }
 
+/* stats(check(bump)) with its three blocks of 32 B placed in out[];
+ * @return the bump policy's state */
+static bump_t *open_three(inst_t *in, const as_ctx_t *ctx, as_block_t *out)
+{
+    CU_ASSERT_EQUAL_FATAL(inst_open(in, &bump_ops), 0);
+    unsigned got = 0;
+    CU_ASSERT_EQUAL(
+        as_policy_alloc_batch(&in->ops, in->st, ctx, 32, 0, 3, out, &got), 0);
+    CU_ASSERT_EQUAL_FATAL(got, 3);
+    return as_check_inner_state(in->check_st);
+}
+
 static void test_check_catches_double_free_in_batch(void)
 {
     inst_t in;
-    CU_ASSERT_EQUAL_FATAL(inst_open(&in, &bump_ops), 0);
-    CU_ASSERT_PTR_NOT_NULL(in.ops.free_batch);
-    CU_ASSERT_PTR_NOT_NULL(in.check_ops.free_batch);
     as_ctx_t ctx = {0, 0, 0, AS_CLASS_NONE, 0};
     as_block_t out[3];
-    unsigned got = 0;
-    CU_ASSERT_EQUAL(
-        as_policy_alloc_batch(&in.ops, in.st, &ctx, 32, 0, 3, out, &got), 0);
-    CU_ASSERT_EQUAL_FATAL(got, 3);
-    bump_t *b = as_check_inner_state(in.check_st);
+    bump_t *b = open_three(&in, &ctx, out);
+    CU_ASSERT_PTR_NOT_NULL(in.ops.free_batch);
+    CU_ASSERT_PTR_NOT_NULL(in.check_ops.free_batch);
     uintptr_t addrs[3] = {out[0].addr, out[1].addr, out[0].addr};
     unsigned done = 99;
     int rc = as_policy_free_batch(&in.ops, in.st, &ctx, addrs, 3, &done);
@@ -445,14 +452,9 @@ static void test_check_catches_double_free_in_batch(void)
 static void test_free_all_goes_past_refusal(void)
 {
     inst_t in;
-    CU_ASSERT_EQUAL_FATAL(inst_open(&in, &bump_ops), 0);
     as_ctx_t ctx = {0, 0, 0, AS_CLASS_NONE, 0};
     as_block_t out[3];
-    unsigned got = 0;
-    CU_ASSERT_EQUAL(
-        as_policy_alloc_batch(&in.ops, in.st, &ctx, 32, 0, 3, out, &got), 0);
-    CU_ASSERT_EQUAL_FATAL(got, 3);
-    bump_t *b = as_check_inner_state(in.check_st);
+    bump_t *b = open_three(&in, &ctx, out);
     b->refuse = out[1].addr;
     uintptr_t addrs[3] = {out[0].addr, out[1].addr, out[2].addr};
     unsigned done = 99;
