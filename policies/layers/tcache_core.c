@@ -1,13 +1,15 @@
 /* tcache_core.c - the thread cache's rules (see tcache_core.h).
  *
- * Owns nothing but the arithmetic on the counts a mechanism keeps in an
+ * Owns the arithmetic on the counts a mechanism keeps in an
  * as_tcache_thread_t and an as_tcache_xfer_t: which class a request is in,
  * batch sizes, the slow start of max[c], when a free overflows and what it
  * gives back, the thread byte limit and its halving, the transfer cache's
- * bound, and the counters. It never touches a block, takes no lock and
- * allocates nothing; the preload build (malloc/tcache.c) and the
- * simulator's layer (policies/layers/tcache.c) both call it, so the two
- * cannot drift apart.
+ * bound, and the counters; and the arrays that hold a list's or the
+ * transfer cache's blocks (grown from the caller's as_mem_t) with the
+ * moves that keep their order. It never touches a block and takes no
+ * lock; the preload build (malloc/tcache.c) and the simulator's layer
+ * (policies/layers/tcache.c) both call it, so the two cannot drift
+ * apart.
  */
 #include "policies/layers/tcache_core.h"
 

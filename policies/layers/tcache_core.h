@@ -72,8 +72,9 @@
  *     entry c | AS_TCACHE_CACHED.
  *
  * No threads, no atomics, no memory access to blocks, no libc allocation
- * (the stacks' memory is the mechanism's): the caller holds whatever lock
- * the mechanism needs around a call.
+ * (the stacks' arrays come from the as_mem_t the mechanism passes, which
+ * takes its own lock if it needs one): the caller holds whatever lock the
+ * mechanism needs around a call.
  */
 #ifndef AS_POLICIES_LAYERS_TCACHE_CORE_H
 #define AS_POLICIES_LAYERS_TCACHE_CORE_H
