@@ -5,8 +5,8 @@
  * a double free is refused, a thread's exit gives every cached block back
  * (to the policy, or as whole batches to the transfer cache, from which
  * another thread's refill takes them without the policy),
- * the per-thread byte bound holds, and the check finds a listed block the program holds and a count past
- * its array.
+ * the per-thread byte bound holds, and the check finds a listed block
+ * the program holds and a count past its array.
  * Every figure follows from batch(c) = clamp(8192 / (16 c), 2, 32) and the
  * slow start max[c] = batch(c) + batch(c) per refill.
  */
