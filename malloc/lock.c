@@ -66,6 +66,19 @@ static int lk_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
     return rc;
 }
 
+/* One hold of the mutex for the whole batch: the inner's free_batch, or its
+ * singles (as_policy_free_batch), with one ordered context. */
+static int lk_free_batch(void *st, const as_ctx_t *ctx, const uintptr_t *addrs,
+                         unsigned n, unsigned *done)
+{
+    as_lock_t *l = st;
+    pthread_mutex_lock(&l->mutex);
+    as_ctx_t c = ordered(l, ctx);
+    int rc = as_policy_free_batch(l->inner, l->inner_state, &c, addrs, n, done);
+    pthread_mutex_unlock(&l->mutex);
+    return rc;
+}
+
 static int lk_realloc(void *st, const as_ctx_t *ctx, uintptr_t addr,
                       size_t old_size, size_t new_size, size_t align,
                       as_block_t *out)
@@ -135,6 +148,7 @@ void as_lock_wrap(as_lock_t *l, const as_policy_ops_t *inner, void *inner_state)
                                             .alloc = lk_alloc,
                                             .alloc_batch = lk_alloc_batch,
                                             .free = lk_free,
+                                            .free_batch = lk_free_batch,
                                             .realloc = lk_realloc,
                                             .usable_size = lk_usable_size,
                                             .tick = lk_tick,
@@ -142,20 +156,6 @@ void as_lock_wrap(as_lock_t *l, const as_policy_ops_t *inner, void *inner_state)
                                             .destroy = lk_destroy,
                                             .check = lk_check,
                                         });
-}
-
-int as_lock_free_batch(as_lock_t *l, const as_ctx_t *ctx,
-                       const uintptr_t *addrs, unsigned n)
-{
-    int first = AS_OK;
-    pthread_mutex_lock(&l->mutex);
-    as_ctx_t c = ordered(l, ctx);
-    for (unsigned i = 0; i < n; i++) {
-        int rc = l->inner->free(l->inner_state, &c, addrs[i], 0);
-        if (rc != AS_OK && first == AS_OK) first = rc;
-    }
-    pthread_mutex_unlock(&l->mutex);
-    return first;
 }
 
 void as_lock_acquire(as_lock_t *l)

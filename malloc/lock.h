@@ -10,9 +10,9 @@
  * hook and releases it; optional hooks stay NULL where the inner's are. It
  * is one global lock: every thread serialises on it; the thread-cache
  * layer (malloc/tcache.h) sits in front of it for the policies it suits
- * and reaches it in batches: the layer's alloc_batch (always present: one
- * hold of the mutex around the inner's alloc_batch, or around its single
- * allocs when it has none, policy.h rule 9) and as_lock_free_batch. It
+ * and reaches it in batches: the layer's alloc_batch and free_batch
+ * (always present: one hold of the mutex around the inner's batch, or
+ * around its single calls when it has none, policy.h rule 9). It
  * also keeps time in order: a thread reads the clock before it takes the
  * lock, so the layer raises a context's now_ns to the latest time it
  * passed on, and the policy never sees time go backwards (as in a trace,
@@ -48,12 +48,6 @@ void as_lock_wrap(as_lock_t *l, const as_policy_ops_t *inner,
  * the caller's that must not run concurrently with a hook. */
 void as_lock_acquire(as_lock_t *l);
 void as_lock_release(as_lock_t *l);
-
-/* as_lock_free_batch: give back the n blocks at addrs[] under one hold of
- * the mutex (size unknown: size_hint 0). @return 0, or the first error an
- * inner free returned (the rest are still freed). */
-int as_lock_free_batch(as_lock_t *l, const as_ctx_t *ctx,
-                       const uintptr_t *addrs, unsigned n);
 
 /* Fork handlers (pthread_atfork order: prefork, then one of the others). */
 void as_lock_prefork(as_lock_t *l);

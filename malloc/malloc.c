@@ -466,9 +466,8 @@ __attribute__((destructor)) static void write_stats(void)
                      live_bytes_locked());
     as_stats_counters(g_stats_state, &c);
     g_mstats.n_ticks = atomic_load(&g_ticks);
-    int rc =
-        as_mstats_write(&g_mstats, path, g_cfg.policy->name, stats, &g_os, &c,
-                        extra);
+    int rc = as_mstats_write(&g_mstats, path, g_cfg.policy->name, stats, &g_os,
+                             &c, extra);
     as_lock_release(&g_lock);
     as_lock_release(&g_stats_lock);
     if (rc != AS_OK) {
@@ -519,9 +518,8 @@ static void do_free(const char *fn, void *p)
     if (atomic_load_explicit(&g_state, memory_order_acquire) != ST_READY)
         invalid_pointer(fn, p);
     if (g_fast) {
-        int r = as_tcache_free_fast(&g_tc, p);
-        if (r == 1) return;
-        if (r != 0) invalid_pointer(fn, p); /* already in a cache */
+        if (as_tcache_free(&g_tc, p) != AS_OK) invalid_pointer(fn, p);
+        return;
     }
     as_ctx_t ctx;
     ctx_fill(&ctx);

@@ -1,9 +1,12 @@
 /* tcache.c - the thread-cache layer (see tcache.h).
  *
  * Owns the per-thread caches, their records (carved from mmap'd chunks and
- * reused after a thread exits) and the block map. The common paths,
- * as_tcache_alloc_fast and as_tcache_free_fast, touch only the calling
- * thread's cache and one map byte: no lock, no atomic read-modify-write.
+ * reused after a thread exits), the arrays of their lists and of the
+ * transfer cache (from the layer's arena) and the block map. The common
+ * paths,
+ * as_tcache_alloc_fast and as_tcache_free, touch only the calling
+ * thread's cache and one map byte, never the block's memory: no lock, no
+ * atomic read-modify-write.
  * Everything that reaches the policy goes through the lock layer's batch
  * calls. Every decision is the rules module's (policies/layers/
  * tcache_core.h): this file moves blocks where it says. The map's entries
@@ -86,8 +89,38 @@ unsigned as_tcache_entry(const as_tcache_t *tc, const void *p)
     return e ? get(e) : 0;
 }
 
+/* --- the arrays' memory ------------------------------------------------ */
+
+/* The layer's arena under its own mutex: the as_mem_t (tc->mem) that the
+ * rules module's stack functions grow the arrays with, from any thread. */
+static void *arena_alloc(void *st, size_t bytes)
+{
+    as_tcache_t *tc = st;
+    pthread_mutex_lock(&tc->arena_mutex);
+    void *p = as_mem_alloc(&tc->arena_mem, bytes);
+    pthread_mutex_unlock(&tc->arena_mutex);
+    return p;
+}
+
+static void arena_free(void *st, void *p, size_t bytes)
+{
+    as_tcache_t *tc = st;
+    pthread_mutex_lock(&tc->arena_mutex);
+    as_mem_free(&tc->arena_mem, p, bytes);
+    pthread_mutex_unlock(&tc->arena_mutex);
+}
+
+/* After a rule that may have grown max[c] (as_tcache_stack_fit). */
+static void fit(as_tcache_t *tc, as_tcache_local_t *l, unsigned c)
+{
+    as_tcache_stack_fit(&l->core, l->stack, c, &tc->mem);
+}
+
 /* --- the caches -------------------------------------------------------- */
 
+/* A record for a new thread: an exited thread's (its stacks kept, empty),
+ * or a fresh one whose stacks get batch(c) entries each. Called with
+ * tc->mutex held. @return NULL when no memory. */
 static as_tcache_local_t *new_record(as_tcache_t *tc)
 {
     as_tcache_local_t *l = tc->spare;
@@ -102,10 +135,14 @@ static as_tcache_local_t *new_record(as_tcache_t *tc)
             tc->pool_end = tc->pool + RECORDS_BYTES;
         }
         l = (as_tcache_local_t *)tc->pool;
+        memset(l, 0, sizeof *l);
+        as_tcache_thread_init(&l->core);
+        if (as_tcache_stacks_init(&l->core, l->stack, &tc->mem) != AS_OK)
+            return NULL; /* the record stays in the pool for a retry */
         tc->pool += (sizeof *l + 63) & ~(size_t)63;
     }
-    memset(l, 0, sizeof *l);
-    as_tcache_thread_init(&l->core);
+    as_tcache_thread_init(&l->core); /* its stacks hold what it may push */
+    l->prev = NULL;
     l->next = tc->live;
     if (tc->live) tc->live->prev = l;
     tc->live = l;
@@ -128,7 +165,9 @@ static as_tcache_local_t *local(as_tcache_t *tc)
     return l;
 }
 
-/* Give n blocks of class c (n <= count[c]) back to the policy. */
+/* Give n blocks of class c (n <= count[c]) back to the policy, from the
+ * head, AS_TCACHE_FLUSH_MAX at a time through the lock layer's free_batch
+ * (one hold of its mutex, one call into the policy where it batches). */
 static int flush(as_tcache_t *tc, as_tcache_local_t *l, unsigned c, unsigned n,
                  const as_ctx_t *ctx)
 {
@@ -136,15 +175,12 @@ static int flush(as_tcache_t *tc, as_tcache_local_t *l, unsigned c, unsigned n,
     while (n > 0) {
         uintptr_t a[AS_TCACHE_FLUSH_MAX];
         unsigned k = n < AS_TCACHE_FLUSH_MAX ? n : AS_TCACHE_FLUSH_MAX;
-        for (unsigned i = 0; i < k; i++) {
-            void *p = l->head[c];
-            l->head[c] = *(void **)p;
-            a[i] = (uintptr_t)p;
+        as_tcache_take_run(&l->stack[c], l->core.count[c], k, a);
+        for (unsigned i = 0; i < k; i++)
             set(entry_of(tc, a[i], 0), 0); /* before the policy has it */
-        }
         as_tcache_removed(&l->core, c, k);
         n -= k;
-        int rc = as_lock_free_batch(tc->lock, ctx, a, k);
+        int rc = as_policy_free_all(&tc->lock->ops, tc->lock, ctx, a, k);
         if (rc != AS_OK && first == AS_OK) first = rc;
     }
     return first;
@@ -152,47 +188,50 @@ static int flush(as_tcache_t *tc, as_tcache_local_t *l, unsigned c, unsigned n,
 
 /* --- the transfer cache ---------------------------------------------- */
 
-/* Move batch(c) blocks of l's list c, as one chain, to the transfer cache,
- * when the rules say so (as_tcache_xfer_put). The blocks stay marked
- * cached. A chain is linked through its blocks' first words
- * (NULL-terminated); chains of a class are linked through their first
- * block's second word. @return 1 when moved, 0 when the caller must
- * flush to the policy. */
+/* Move batch(c) blocks of l's list c, as one chain, to the transfer cache
+ * when the rules say so (as_tcache_xfer_put) and its stack has room (grown
+ * on demand up to as_tcache_xfer_limit(c)). The blocks stay marked
+ * cached; their addresses are copied, their memory is not touched.
+ * @return 1 when moved, 0 when the caller must flush to the policy. */
 static int xfer_put(as_tcache_t *tc, as_tcache_local_t *l, unsigned c)
 {
     unsigned k = as_tcache_batch(c);
+    uint32_t n = l->core.count[c];
     pthread_mutex_lock(&tc->xfer_mutex);
-    int moved = as_tcache_xfer_put(&tc->xfer_core, &l->core, c);
-    if (moved) {
-        void *first = l->head[c], *last = first;
-        for (unsigned i = 1; i < k; i++)
-            last = *(void **)last;
-        l->head[c] = *(void **)last;
-        *(void **)last = NULL;
-        ((void **)first)[1] = tc->xfer[c];
-        tc->xfer[c] = first;
-    }
+    as_tcache_stack_t *x = &tc->xfer[c];
+    uint32_t xn = tc->xfer_core.chains[c] * k;
+    int moved = as_tcache_stack_grow(x, xn, xn + k, as_tcache_xfer_limit(c),
+                                     &tc->mem) == AS_OK &&
+                as_tcache_xfer_put(&tc->xfer_core, &l->core, c);
+    if (moved) as_tcache_chain_put(x, xn, &l->stack[c], n, k);
     pthread_mutex_unlock(&tc->xfer_mutex);
     return moved;
 }
 
-/* @return a chain of batch(c) blocks of class c for l's refill, or NULL
- * (a miss, counted in l). */
-static void *xfer_take(as_tcache_t *tc, as_tcache_local_t *l, unsigned c)
+/* A refill of l's (empty) list c from a chain of the transfer cache: its
+ * head into *out (marked allocated), the rest onto the list.
+ * @return 1, or 0 (a miss, counted in l). */
+static int xfer_take(as_tcache_t *tc, as_tcache_local_t *l, unsigned c,
+                     uintptr_t *out)
 {
-    if (!atomic_load_explicit((_Atomic(void *) *)&tc->xfer[c],
-                              memory_order_relaxed)) {
+    if (!__atomic_load_n(&tc->xfer_core.chains[c], __ATOMIC_RELAXED)) {
         as_tcache_xfer_missed(&l->core); /* a hint; no lock taken */
-        return NULL;
+        return 0;
     }
+    unsigned k = as_tcache_batch(c);
     pthread_mutex_lock(&tc->xfer_mutex);
-    void *first = NULL;
-    if (as_tcache_xfer_take(&tc->xfer_core, &l->core, c)) {
-        first = tc->xfer[c];
-        tc->xfer[c] = ((void **)first)[1];
-    }
+    int took = as_tcache_xfer_take(&tc->xfer_core, &l->core, c);
+    if (took)
+        *out = as_tcache_chain_take(&tc->xfer[c],
+                                    (tc->xfer_core.chains[c] + 1) * k,
+                                    &l->stack[c], l->core.count[c], k);
     pthread_mutex_unlock(&tc->xfer_mutex);
-    return first;
+    if (!took) return 0;
+    as_tcache_refilled(&l->core, c);
+    as_tcache_pushed_n(&l->core, c, k - 1);
+    fit(tc, l, c);
+    set(entry_of(tc, *out, 0), c);
+    return 1;
 }
 
 /* Every list keeps keep_num / keep_den of its blocks (the rules' trim). */
@@ -205,11 +244,12 @@ static void flush_all(as_tcache_t *tc, as_tcache_local_t *l, unsigned keep_num,
         if (n[c]) flush(tc, l, c, n[c], ctx);
 }
 
-static void push(as_tcache_local_t *l, entry_t *e, void *p, unsigned c)
+/* p (class c) onto l's list: the rules allowed it, so the stack has room. */
+static inline __attribute__((always_inline)) void
+push(as_tcache_local_t *l, entry_t *e, void *p, unsigned c)
 {
     set(e, c | AS_TCACHE_CACHED);
-    *(void **)p = l->head[c];
-    l->head[c] = p;
+    l->stack[c].slot[l->core.count[c]] = (uintptr_t)p;
     as_tcache_pushed(&l->core, c);
 }
 
@@ -242,13 +282,13 @@ static void thread_exit(void *arg)
 /* --- the common paths -------------------------------------------------- */
 
 /* A hit: the head of l's list c (c >= 1), marked allocated; NULL when the
- * list is empty. */
+ * list is empty. Reads l's stack, never the block. */
 static inline __attribute__((always_inline)) void *
 pop(as_tcache_t *tc, as_tcache_local_t *l, unsigned c)
 {
-    void *p = l->head[c];
-    if (!p) return NULL;
-    l->head[c] = *(void **)p;
+    uint32_t n = l->core.count[c];
+    if (!n) return NULL;
+    void *p = (void *)l->stack[c].slot[n - 1];
     as_tcache_popped(&l->core, c);
     set(entry_of(tc, (uintptr_t)p, 0), c);
     return p;
@@ -262,18 +302,56 @@ void *as_tcache_alloc_fast(as_tcache_t *tc, size_t size)
     return pop(tc, l, c);
 }
 
-int as_tcache_free_fast(as_tcache_t *tc, void *p)
+/* The free of the block at addr whose map entry e holds v (class, not
+ * cached) when the fast path declined: no cache on this thread, or the
+ * rules' plan (give back on overflow, halve on the byte limit) first. */
+static __attribute__((noinline)) int free_slow(as_tcache_t *tc, entry_t *e,
+                                               unsigned v, uintptr_t addr,
+                                               const as_ctx_t *ctx)
 {
-    if ((uintptr_t)p % AS_TCACHE_GRANULE_BYTES) return 0;
-    entry_t *e = entry_of(tc, (uintptr_t)p, 0);
-    if (!e) return 0;
-    unsigned v = get(e);
-    if (v == 0) return 0;
-    if (v & AS_TCACHE_CACHED) return AS_EINVAL;
+    as_tcache_local_t *l = local(tc);
+    if (!l) { /* no cache on this thread: straight to the policy */
+        set(e, 0);
+        return tc->lock->ops.free(tc->lock, ctx, addr, 0);
+    }
+    int rc = AS_OK;
+    as_tcache_free_plan_t plan = as_tcache_free_plan(&l->core, v);
+    if (plan.give_back && !xfer_put(tc, l, v))
+        rc = flush(tc, l, v, plan.give_back, ctx);
+    if (plan.halve) flush_all(tc, l, 1, 2, ctx);
+    fit(tc, l, v);
+    if (l->core.count[v] < l->stack[v].cap) {
+        push(l, e, (void *)addr, v);
+        return rc;
+    }
+    set(e, 0); /* no stack memory: not cached */
+    int frc = tc->lock->ops.free(tc->lock, ctx, addr, 0);
+    return rc != AS_OK ? rc : frc;
+}
+
+/* free_slow with the context of now (a call that carries none). */
+static __attribute__((noinline)) int free_slow_now(as_tcache_t *tc, entry_t *e,
+                                                   unsigned v, void *p)
+{
+    as_ctx_t ctx;
+    tc->ctx_fn(&ctx);
+    if (!v) return tc->lock->ops.free(tc->lock, &ctx, (uintptr_t)p, 0);
+    return free_slow(tc, e, v, (uintptr_t)p, &ctx);
+}
+
+int as_tcache_free(as_tcache_t *tc, void *p)
+{
+    entry_t *e = (uintptr_t)p % AS_TCACHE_GRANULE_BYTES
+                     ? NULL
+                     : entry_of(tc, (uintptr_t)p, 0);
+    unsigned v = e ? get(e) : 0;
+    if (v & AS_TCACHE_CACHED) return AS_EINVAL; /* a double free */
     as_tcache_local_t *l = t_local;
-    if (!l || !as_tcache_may_push(&l->core, v)) return 0;
-    push(l, e, p, v);
-    return 1;
+    if (v && l && as_tcache_may_push(&l->core, v)) {
+        push(l, e, p, v);
+        return AS_OK;
+    }
+    return free_slow_now(tc, e, v, p);
 }
 
 /* --- the layer's hooks ------------------------------------------------- */
@@ -311,19 +389,10 @@ static int tc_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
     as_tcache_local_t *l = local(tc);
     if (l) {
         void *p = pop(tc, l, c); /* c is known: no second as_tcache_class */
-        if (p) {
-            *out = (as_block_t){(uintptr_t)p, bytes};
-            return AS_OK;
-        }
-        void *chain = xfer_take(tc, l, c);
-        if (chain) { /* a whole batch another thread gave back */
-            as_tcache_refilled(&l->core, c);
-            for (void *b = *(void **)chain, *n; b; b = n) {
-                n = *(void **)b;
-                push(l, entry_of(tc, (uintptr_t)b, 0), b, c);
-            }
-            set(entry_of(tc, (uintptr_t)chain, 0), c);
-            *out = (as_block_t){(uintptr_t)chain, bytes};
+        uintptr_t a;
+        if (p || xfer_take(tc, l, c, &a)) {
+            /* a hit, or a whole batch another thread gave back */
+            *out = (as_block_t){p ? (uintptr_t)p : a, bytes};
             return AS_OK;
         }
     }
@@ -332,7 +401,10 @@ static int tc_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
     unsigned want = l ? as_tcache_batch(c) : 1;
     unsigned got = refill_from_policy(tc, ctx, bytes, want, b, &rc);
     if (got == 0) return rc;
-    if (l) as_tcache_refilled(&l->core, c);
+    if (l) {
+        as_tcache_refilled(&l->core, c);
+        fit(tc, l, c);
+    }
     entry_t *e = entry_of(tc, b[0].addr, 1);
     if (e) set(e, c); /* unmapped entry: served uncached, freed directly */
     uintptr_t back[AS_TCACHE_BATCH_MAX];
@@ -344,7 +416,7 @@ static int tc_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
         else
             back[nback++] = b[i].addr; /* cannot be cached: give it back */
     }
-    if (nback) as_lock_free_batch(tc->lock, ctx, back, nback);
+    if (nback) as_policy_free_all(&tc->lock->ops, tc->lock, ctx, back, nback);
     *out = (as_block_t){b[0].addr, bytes};
     return AS_OK;
 }
@@ -353,24 +425,11 @@ static int tc_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
                    size_t size_hint)
 {
     as_tcache_t *tc = st;
-    /* one map lookup: the caller's fast path (as_tcache_free_fast) already
-     * declined, and what it would do is the push below */
     entry_t *e = addr % AS_TCACHE_GRANULE_BYTES ? NULL : entry_of(tc, addr, 0);
     unsigned v = e ? get(e) : 0;
     if (v == 0) return tc->lock->ops.free(tc->lock, ctx, addr, size_hint);
     if (v & AS_TCACHE_CACHED) return AS_EINVAL; /* a double free */
-    as_tcache_local_t *l = local(tc);
-    if (!l) { /* no cache on this thread: straight to the policy */
-        set(e, 0);
-        return as_lock_free_batch(tc->lock, ctx, &addr, 1);
-    }
-    int rc = AS_OK;
-    as_tcache_free_plan_t plan = as_tcache_free_plan(&l->core, v);
-    if (plan.give_back && !xfer_put(tc, l, v))
-        rc = flush(tc, l, v, plan.give_back, ctx);
-    if (plan.halve) flush_all(tc, l, 1, 2, ctx);
-    push(l, e, (void *)addr, v);
-    return rc;
+    return free_slow(tc, e, v, addr, ctx);
 }
 
 static size_t tc_usable_size(void *st, uintptr_t addr)
@@ -420,6 +479,9 @@ int as_tcache_wrap(as_tcache_t *tc, as_lock_t *lock, as_tcache_ctx_fn ctx_fn)
     tc->ctx_fn = ctx_fn;
     pthread_mutex_init(&tc->mutex, NULL);
     pthread_mutex_init(&tc->xfer_mutex, NULL);
+    pthread_mutex_init(&tc->arena_mutex, NULL);
+    tc->arena_mem = as_osarena_mem(&tc->arena);
+    tc->mem = (as_mem_t){arena_alloc, arena_free, tc};
     if (pthread_key_create(&tc->key, thread_exit) != 0) return AS_ENOMEM;
     g_current = tc;
     const as_policy_ops_t *in = &lock->ops;
@@ -464,46 +526,22 @@ void as_tcache_counters(as_tcache_t *tc, as_tcache_counters_t *out)
     pthread_mutex_unlock(&tc->xfer_mutex);
 }
 
+/* The map entry of addr, for the rules' checks. */
+static unsigned entry_at(const void *tc, uintptr_t addr)
+{
+    return as_tcache_entry(tc, (const void *)addr);
+}
+
 int as_tcache_check(as_tcache_t *tc, as_msg_t *why)
 {
     int rc = AS_OK;
-    uint32_t len[AS_TCACHE_CLASSES + 1];
     pthread_mutex_lock(&tc->mutex);
-    for (as_tcache_local_t *l = tc->live; l && rc == AS_OK; l = l->next) {
-        for (unsigned c = 1; c <= AS_TCACHE_CLASSES && rc == AS_OK; c++) {
-            uint32_t n = 0;
-            for (void *p = l->head[c]; p && n <= l->core.count[c];
-                 p = *(void **)p, n++) {
-                if (as_tcache_entry(tc, p) != (c | AS_TCACHE_CACHED)) {
-                    as_msg_str(why, "tcache: a cached block of class ");
-                    as_msg_u64(why, c, 0);
-                    as_msg_str(why, " has map entry ");
-                    as_msg_u64(why, as_tcache_entry(tc, p), 0);
-                    rc = AS_ECHECK;
-                    break;
-                }
-            }
-            len[c] = n;
-        }
-        if (rc == AS_OK) rc = as_tcache_check_thread(&l->core, len, why);
-    }
+    for (as_tcache_local_t *l = tc->live; l && rc == AS_OK; l = l->next)
+        rc = as_tcache_check_thread(&l->core, l->stack, entry_at, tc, why);
     pthread_mutex_unlock(&tc->mutex);
+    if (rc != AS_OK) return rc;
     pthread_mutex_lock(&tc->xfer_mutex);
-    uint32_t chains[AS_TCACHE_CLASSES + 1];
-    unsigned bad = 0;
-    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++) {
-        chains[c] = 0;
-        for (void *ch = tc->xfer[c]; ch; ch = ((void **)ch)[1], chains[c]++) {
-            unsigned n = 0;
-            for (void *p = ch; p && n <= as_tcache_batch(c);
-                 p = *(void **)p, n++)
-                if (as_tcache_entry(tc, p) != (c | AS_TCACHE_CACHED) && !bad)
-                    bad = c;
-            if (n != as_tcache_batch(c) && !bad) bad = c;
-        }
-    }
-    if (rc == AS_OK)
-        rc = as_tcache_check_xfer(&tc->xfer_core, chains, bad, why);
+    rc = as_tcache_check_xfer(&tc->xfer_core, tc->xfer, entry_at, tc, why);
     pthread_mutex_unlock(&tc->xfer_mutex);
     return rc;
 }
@@ -512,10 +550,12 @@ void as_tcache_prefork(as_tcache_t *tc)
 {
     pthread_mutex_lock(&tc->mutex);
     pthread_mutex_lock(&tc->xfer_mutex);
+    pthread_mutex_lock(&tc->arena_mutex);
 }
 
 void as_tcache_postfork_parent(as_tcache_t *tc)
 {
+    pthread_mutex_unlock(&tc->arena_mutex);
     pthread_mutex_unlock(&tc->xfer_mutex);
     pthread_mutex_unlock(&tc->mutex);
 }
@@ -524,6 +564,7 @@ void as_tcache_postfork_child(as_tcache_t *tc)
 {
     pthread_mutex_init(&tc->mutex, NULL);
     pthread_mutex_init(&tc->xfer_mutex, NULL);
+    pthread_mutex_init(&tc->arena_mutex, NULL);
     /* only the forking thread lives on: its cache stays, the others'
      * records (and their blocks) are dropped */
     tc->live = t_local;

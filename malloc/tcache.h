@@ -3,7 +3,7 @@
  *
  * Type map
  *   as_tcache_local_t  one thread's cache: a LIFO free list per size class,
- *                      linked through the first word of each free block
+ *                      an array of the blocks' addresses (as_tcache_stack_t)
  *   as_tcache_t        the layer: the locked instance below, every thread's
  *                      cache, and the block map (address -> class) that
  *                      lets a free find a block's class without the policy
@@ -17,13 +17,26 @@
  * of max[c], overflow give-backs, the per-thread byte limit and its
  * halving, the transfer cache's bound and when a refill takes a chain, the
  * counters) is policies/layers/tcache_core.h's, the same rules the
- * simulator's layer (policies/layers/tcache.h) follows; this module keeps
- * the mechanism: lists linked through the blocks, the block map, threads,
- * locks. A refill asks the policy for batch(c) blocks of c * 16 bytes
- * under one hold of its lock; a give-back returns them under one hold.
- * The transfer cache (TCMalloc's name) holds chains of batch(c) blocks
- * given back on overflow: a block that one thread frees and another
- * allocates (producer-consumer) moves between threads without the policy.
+ * simulator's layer (policies/layers/tcache.h) follows, and so is the
+ * order of the blocks on a list (arrays of addresses, the head on top:
+ * tcache_core.h's moves); this module keeps the mechanism: the arrays'
+ * memory, the block map, threads, locks. A refill asks the policy for
+ * batch(c) blocks of c * 16 bytes under one hold of its lock (alloc_batch);
+ * a give-back returns them under one hold (free_batch). The transfer
+ * cache (TCMalloc's name) holds chains of batch(c) blocks given back on
+ * overflow, as arrays of addresses too: a block that one thread frees and
+ * another allocates (producer-consumer) moves between threads without the
+ * policy, and without either thread touching its memory (a list linked
+ * through the blocks made the consumer write, and the producer read, a
+ * word of each block the other core had last written).
+ *
+ * The arrays come from the layer's own metadata arena (as_osarena_t over
+ * mmap, guarded by arena_mutex): a new cache gets batch(c) + 1 entries per
+ * class, and a list's array doubles when the rules let it grow
+ * (as_tcache_stack_need), up to the most the thread byte limit allows; the
+ * transfer cache's array of class c grows the same way up to whole chains
+ * within its bound. Exited threads' records keep their arrays for the next
+ * thread.
  * Larger or over-aligned requests, and frees of blocks the map does not
  * know, go to the locked instance as before.
  *
@@ -34,12 +47,13 @@
  * Only a block's first granule is written.
  *
  * Invariants (as_tcache_check, with every thread quiescent):
- *   for each cache and class c: core.count[c] == length of head[c]'s
- *     list, and every block b on it has map[b] == c | AS_TCACHE_CACHED;
- *     the core's own invariants (tcache_core.h) hold;
- *   every transfer chain of class c has batch(c) blocks, each with
- *     map == c | AS_TCACHE_CACHED; xfer_core.chains[c] counts them, and
- *     the core's invariants on xfer_core hold;
+ *   for each cache and class c: stack[c] holds core.count[c] blocks,
+ *     each with map[b] == c | AS_TCACHE_CACHED; the core's own
+ *     invariants (tcache_core.h) hold;
+ *   xfer[c] holds xfer_core.chains[c] * batch(c) blocks, each with
+ *     map == c | AS_TCACHE_CACHED, and the core's invariants on xfer_core
+ *     hold (one check, as_tcache_check_thread / as_tcache_check_xfer, for
+ *     both builds);
  *   map[b] != 0 only for blocks the policy holds as live (entries are
  *     cleared before a block goes back to the policy and set after it
  *     came from it).
@@ -53,7 +67,7 @@
  *
  * One layer per process: the thread's cache pointer is a thread-local
  * variable of this module. Nothing here calls libc's allocator; cache
- * records come from mmap. pthread_setspecific may allocate (keys past the
+ * records and arrays come from mmap. pthread_setspecific may allocate (keys past the
  * 32nd), which re-enters malloc: that call bypasses the cache.
  */
 #ifndef AS_MALLOC_TCACHE_H
@@ -65,6 +79,7 @@
 #include <stdint.h>
 
 #include "malloc/lock.h"
+#include "malloc/osmem.h"
 #include "policies/layers/tcache_core.h"
 #include "policies/policy.h"
 
@@ -75,8 +90,8 @@
 typedef void (*as_tcache_ctx_fn)(as_ctx_t *ctx);
 
 typedef struct as_tcache_local {
-    void *head[AS_TCACHE_CLASSES + 1];   /* free blocks of class c */
-    as_tcache_thread_t core;             /* counts, maxima, counters */
+    as_tcache_thread_t core; /* counts, maxima, counters */
+    as_tcache_stack_t stack[AS_TCACHE_CLASSES + 1]; /* free blocks of c */
     struct as_tcache_local *prev, *next; /* the layer's list of caches */
 } as_tcache_local_t;
 
@@ -91,8 +106,12 @@ typedef struct as_tcache {
     char *pool, *pool_end;        /* unused part of the records' mapping */
     as_tcache_counters_t retired; /* counters of exited ones (caches 0) */
     pthread_mutex_t xfer_mutex;   /* guards the transfer cache */
-    void *xfer[AS_TCACHE_CLASSES + 1];        /* chains of batch(c) blocks */
-    as_tcache_xfer_t xfer_core;               /* chains per class, bytes */
+    as_tcache_stack_t xfer[AS_TCACHE_CLASSES + 1]; /* chains of class c */
+    as_tcache_xfer_t xfer_core;                    /* chains per class, bytes */
+    pthread_mutex_t arena_mutex;                   /* guards arena */
+    as_osarena_t arena;                            /* the arrays' memory */
+    as_mem_t arena_mem; /* allocates from arena (unlocked) */
+    as_mem_t mem;       /* arena_mem under arena_mutex: the arrays' */
     _Atomic(void *) top[AS_TCACHE_TOP_SLOTS]; /* the block map's root */
 } as_tcache_t;
 
@@ -108,11 +127,14 @@ int as_tcache_wrap(as_tcache_t *tc, as_lock_t *lock, as_tcache_ctx_fn ctx_fn);
  * path (tc->ops.alloc): too large, no cache yet, or the list is empty. */
 void *as_tcache_alloc_fast(as_tcache_t *tc, size_t size);
 
-/* as_tcache_free_fast: the common path of free. @return 1 when p went onto
- * this thread's list, 0 when the caller must take the slow path
- * (tc->ops.free: not a block of the cache, no cache yet, or the list is
- * full), AS_EINVAL when p is already in a cache (a double free). */
-int as_tcache_free_fast(as_tcache_t *tc, void *p);
+/* as_tcache_free: free as malloc's free does it through the layer: the
+ * common path (p onto this thread's list, no lock, no context, one map
+ * lookup), else the slow path with the map entry already found and the
+ * context of now (ctx_fn): the rules' plan when the list is full, the
+ * policy for a block the cache does not know. Same effect as tc->ops.free.
+ * @return 0, AS_EINVAL when p is already in a cache (a double free), or
+ * the policy's error for a block it does not know. */
+int as_tcache_free(as_tcache_t *tc, void *p);
 
 /* as_tcache_entry: @return the block map's entry for address p (0 when
  * none: also for any address that is not a block's start). */

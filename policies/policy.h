@@ -41,11 +41,14 @@
  *      calls it every N operations and before destroy; tests call it
  *      directly. It is the expensive tier of the assertions in common/assert.h.
  *   9. Optional batches: alloc_batch(n) is the same as n allocs in a row
- *      (same blocks, addresses, state and statistics), only cheaper; a
- *      caller may use either, so no figure depends on which it chose. The
- *      simulator's engine never batches; the real allocator's thread cache
- *      refills through it (tests/unit/test_policies_batch.c checks every
- *      policy against singles).
+ *      (same blocks, addresses, state and statistics), and free_batch(n)
+ *      the same as n frees in that order (same state and statistics), only
+ *      cheaper; a caller may use either, so no figure depends on which it
+ *      chose. Both stop at the first call that fails. The simulator's
+ *      engine never batches; the thread caches of both builds refill
+ *      through alloc_batch and give back through free_batch
+ *      (tests/unit/test_policies_batch.c checks every policy against
+ *      singles).
  */
 #ifndef AS_POLICIES_POLICY_H
 #define AS_POLICIES_POLICY_H
@@ -131,6 +134,19 @@ typedef struct as_policy_ops {
     int (*alloc_batch)(void *state, const as_ctx_t *ctx, size_t size,
                        size_t align, unsigned n, as_block_t *out,
                        unsigned *got);
+    /* free_batch: optional (NULL: not provided; call it only through
+     * as_policy_free_batch, which then makes n free calls). Give back the
+     * blocks at addrs[0..n), in that order, all with `ctx` and size_hint 0
+     * (a batch comes from a cache, which knows no request sizes). The
+     * contract (rule 9): exactly the policy state (statistics included)
+     * that n free calls in a row would give, stopping at the first call
+     * that would fail (its effects on the state included). A batch only
+     * saves the per-call work: the hops through the layers, the lock, the
+     * lookups a run of one size class shares. @return 0 with *done == n, or
+     * the error of the free of addrs[*done] (the ones before it are freed,
+     * the ones after it untouched), as free. */
+    int (*free_batch)(void *state, const as_ctx_t *ctx, const uintptr_t *addrs,
+                      unsigned n, unsigned *done);
     /* realloc: optional (NULL: the caller does alloc + free). May return the
      * same address. */
     int (*realloc)(void *state, const as_ctx_t *ctx, uintptr_t addr,
@@ -184,9 +200,10 @@ static inline as_policy_ops_t as_policy_layer_ops(const as_policy_ops_t *inner,
     if (!inner->tick) layer.tick = NULL;
     if (!inner->stats) layer.stats = NULL;
     if (!inner->check) layer.check = NULL;
-    /* alloc_batch stays: a layer's batch goes through as_policy_alloc_batch
-     * on inner, which makes single calls when inner has none, and is still
-     * one call of the layer (one hold of the lock layer's mutex) */
+    /* alloc_batch and free_batch stay: a layer's batch goes through
+     * as_policy_alloc_batch / as_policy_free_batch on inner, which make
+     * single calls when inner has none, and is still one call of the layer
+     * (one hold of the lock layer's mutex) */
     return layer;
 }
 
@@ -221,6 +238,56 @@ static inline int as_policy_alloc_batch(const as_policy_ops_t *ops, void *state,
         return ops->alloc_batch(state, ctx, size, align, n, out, got);
     return as_policy_alloc_singles(ops->alloc, state, ctx, size, align, n, out,
                                    got);
+}
+
+/* as_policy_free_singles: n calls of `free` (a free hook) for addrs[0..n)
+ * in that order with size_hint 0, stopping at the first failure: the
+ * fallback of as_policy_free_batch, and what a policy's free_batch does
+ * with the blocks it does not batch. @return 0 with *done == n, or the
+ * error of the free of addrs[*done]. */
+static inline int as_policy_free_singles(
+    int (*free_fn)(void *, const as_ctx_t *, uintptr_t, size_t), void *state,
+    const as_ctx_t *ctx, const uintptr_t *addrs, unsigned n, unsigned *done)
+{
+    for (*done = 0; *done < n; ++*done) {
+        int rc = free_fn(state, ctx, addrs[*done], 0);
+        if (rc != 0) return rc;
+    }
+    return 0;
+}
+
+/* as_policy_free_batch: give back the blocks at addrs[0..n) with the policy
+ * (ops, state): its free_batch when it has one, else n free calls in a row
+ * (as_policy_free_singles). The one place that falls back; every caller of
+ * a batch goes through it (or through as_policy_free_all).
+ * @return 0 with *done == n, or the error of the free of addrs[*done]. */
+static inline int as_policy_free_batch(const as_policy_ops_t *ops, void *state,
+                                       const as_ctx_t *ctx,
+                                       const uintptr_t *addrs, unsigned n,
+                                       unsigned *done)
+{
+    if (ops->free_batch) return ops->free_batch(state, ctx, addrs, n, done);
+    return as_policy_free_singles(ops->free, state, ctx, addrs, n, done);
+}
+
+/* as_policy_free_all: give back every block at addrs[0..n), going on past
+ * a free that fails (a new batch after it), as a cache's give-back must:
+ * the blocks are not the caller's any more either way.
+ * @return 0, or the first error. */
+static inline int as_policy_free_all(const as_policy_ops_t *ops, void *state,
+                                     const as_ctx_t *ctx,
+                                     const uintptr_t *addrs, unsigned n)
+{
+    int first = 0;
+    while (n > 0) {
+        unsigned done = 0;
+        int rc = as_policy_free_batch(ops, state, ctx, addrs, n, &done);
+        if (first == 0) first = rc;
+        if (rc == 0 || done >= n) break;
+        addrs += done + 1; /* past the one that failed */
+        n -= done + 1;
+    }
+    return first;
 }
 
 /* The registry: one static table in policies/registry.c. */

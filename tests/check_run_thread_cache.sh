@@ -8,15 +8,16 @@
 # batch 4), thread 2 frees them all, thread 1 allocates 5 more.
 #   thread 1: refills from the policy at its 1st, 5th, 9th allocation
 #     (3 transfer misses), 9 hits;
-#   thread 2: its list (max 4) holds 4; the 5th free overflows: 4 blocks go
-#     to the transfer cache as one chain (1 flush), max 8; the other 7
-#     frees fill the list to 8;
-#   thread 1: the 13th allocation takes the chain (a transfer hit, a
-#     refill), the next 3 are hits, the 17th misses and refills from the
-#     policy.
-# So: tcache_hits 12, tcache_refills 5, tcache_flushes 1,
-# tcache_transfer_hits 1, tcache_transfer_misses 4, tcache_transfer_bytes
-# 0, tcache_cached_bytes (8 + 3) * 2032 = 22352, tcache_caches 2.
+#   thread 2: its list (max 4 = batch, which an overflow does not grow)
+#     holds 4; the 5th and the 9th free overflow: 4 blocks go to the
+#     transfer cache as one chain each time (2 flushes); the list ends
+#     with the last 4;
+#   thread 1: the 13th allocation takes the newer chain (a transfer hit,
+#     a refill), the next 3 are hits, the 17th takes the older chain (a
+#     transfer hit, a refill) and keeps its other 3 blocks.
+# So: tcache_hits 12, tcache_refills 5, tcache_flushes 2,
+# tcache_transfer_hits 2, tcache_transfer_misses 3, tcache_transfer_bytes
+# 0, tcache_cached_bytes (4 + 3) * 2032 = 14224, tcache_caches 2.
 # peak_live_bytes is the program's, 12 * 2020 = 24240, with the cache or
 # without (cached blocks are the policy's, not the program's).
 # Also: off (the default) writes no tcache_* statistics and no
@@ -47,14 +48,14 @@ for k, v in sorted(d.get("stats", {}).items()):
 print("thread_cache", d["policy"].get("thread_cache", "absent"))
 print("peak_live_bytes", d["metrics"]["peak_live_bytes"])' "$1"
 }
-want="tcache_cached_bytes 22352
+want="tcache_cached_bytes 14224
 tcache_caches 2
-tcache_flushes 1
+tcache_flushes 2
 tcache_hits 12
 tcache_refills 5
 tcache_transfer_bytes 0
-tcache_transfer_hits 1
-tcache_transfer_misses 4
+tcache_transfer_hits 2
+tcache_transfer_misses 3
 thread_cache True
 peak_live_bytes 24240"
 for pol in tcmalloc hoard bestfit; do

@@ -499,6 +499,60 @@ static int c_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
     return report(c, rc);
 }
 
+/* Blocks a batch free checks at a time (their ends kept on the stack). */
+#define FREE_RUN 64
+
+/* A batch free is checked as the singles it stands for (policy.h rule 9):
+ * each address must be a live block, dropped from the live set before the
+ * inner policy frees it, one operation per block freed. The first address
+ * that is not live (a double free inside the batch, or an unknown one) ends
+ * the batch there with AS_ECHECK after the blocks before it went to the
+ * inner batch; when the inner refuses a block, the ones after it (not
+ * freed, by the contract) are live again. *done: the blocks freed. */
+static int c_free_batch(void *st, const as_ctx_t *ctx, const uintptr_t *addrs,
+                        unsigned n, unsigned *done)
+{
+    as_check_t *c = st;
+    *done = 0;
+    if (!c->inner_state) return AS_EINVAL;
+    while (*done < n) {
+        const uintptr_t *a = addrs + *done;
+        uintptr_t end[FREE_RUN];
+        unsigned m = n - *done < FREE_RUN ? n - *done : FREE_RUN, k = 0;
+        for (range_t *r; k < m && (r = find_live(c, a[k])); k++) {
+            end[k] = r->end;
+            drop_live(c, r);
+        }
+        unsigned freed = 0;
+        int rc = k ? as_policy_free_batch(c->inner, c->inner_state, ctx, a, k,
+                                          &freed)
+                   : AS_OK;
+        for (unsigned i = 0; i < freed; i++)
+            count_op(c);
+        *done += freed;
+        if (rc != AS_OK) {
+            for (unsigned i = freed + 1; i < k; i++) {
+                range_t *r = new_range(c, a[i], end[i]);
+                if (!r) break; /* out of memory: reported at close */
+                range_insert(&c->live, r);
+                c->live_bytes += end[i] - a[i];
+            }
+            violation(c, "policy refused the free of a live block", "addr",
+                      a[freed], "error", (uint64_t)-rc, NULL, 0);
+            count_op(c);
+            return report(c, rc);
+        }
+        if (k < m) {
+            violation(c,
+                      "free of an address that is not a live block (double "
+                      "free or unknown)",
+                      "addr", a[k], NULL, 0, NULL, 0);
+            return report(c, AS_ECHECK);
+        }
+    }
+    return report(c, AS_OK);
+}
+
 static int c_realloc(void *st, const as_ctx_t *ctx, uintptr_t addr,
                      size_t old_size, size_t new_size, size_t align,
                      as_block_t *out)
@@ -641,6 +695,7 @@ int as_check_wrap(const as_policy_ops_t *inner, const as_policy_config_t *cfg,
                                               .alloc = c_alloc,
                                               .alloc_batch = c_alloc_batch,
                                               .free = c_free,
+                                              .free_batch = c_free_batch,
                                               .realloc = c_realloc,
                                               .usable_size = c_usable_size,
                                               .tick = c_tick,

@@ -25,8 +25,10 @@
  *     addr % align == 0 (align 0 means 16), bytes >= request
  *     (>= 1 for a zero-byte request), [addr, addr+bytes) inside address space
  *     the policy reserved and not unreserved, no overlap with a live block;
- *   free/realloc: addr is the start of a live block (catches double frees and
- *     unknown addresses; such a call is NOT forwarded to the inner policy);
+ *   free/realloc/free_batch: addr is the start of a live block (catches
+ *     double frees, also inside one batch, and unknown addresses; such a
+ *     call is NOT forwarded to the inner policy, and it ends a batch
+ *     there);
  *   page source calls made by the policy: release, unreserve and the THP hint
  *     only on reserved ranges, and never on a range that overlaps a live
  *     block (such a call is not forwarded and returns AS_ECHECK to the

@@ -176,6 +176,23 @@ static int s_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
     return rc;
 }
 
+/* Counted as the singles it stands for (policy.h rule 9): one free without
+ * a size per block freed, plus the failed one if the batch stopped short. */
+static int s_free_batch(void *st, const as_ctx_t *ctx, const uintptr_t *addrs,
+                        unsigned n, unsigned *done)
+{
+    as_stats_t *s = st;
+    int rc =
+        as_policy_free_batch(s->inner, s->inner_state, ctx, addrs, n, done);
+    unsigned calls = *done + (rc != AS_OK);
+    s->c.frees += calls;
+    s->c.frees_without_size += calls;
+    for (unsigned i = 0; i < *done; i++)
+        note_free(s, addrs[i]);
+    if (rc != AS_OK) s->c.failed++;
+    return rc;
+}
+
 static int s_realloc(void *st, const as_ctx_t *ctx, uintptr_t addr,
                      size_t old_size, size_t new_size, size_t align,
                      as_block_t *out)
@@ -281,6 +298,7 @@ int as_stats_wrap_instance(const as_policy_ops_t *inner_ops, void *inner_state,
                                            .alloc = s_alloc,
                                            .alloc_batch = s_alloc_batch,
                                            .free = s_free,
+                                           .free_batch = s_free_batch,
                                            .realloc = s_realloc,
                                            .usable_size = s_usable_size,
                                            .tick = s_tick,

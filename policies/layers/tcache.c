@@ -1,11 +1,12 @@
 /* tcache.c - the simulator's thread-cache layer (see tcache.h).
  *
  * Owns, in metadata from an as_mem_t: one record per trace thread (the
- * rules' counts in an as_tcache_thread_t and a LIFO list of nodes per
- * class), the transfer cache's chains (node lists), the block map
- * (address -> class | AS_TCACHE_CACHED) and a pool of list nodes. Every
- * decision is tcache_core.c's; this file moves addresses between lists in
- * the order the preload build (malloc/tcache.c) moves blocks, so that a
+ * rules' counts in an as_tcache_thread_t and a LIFO list per class, an
+ * array of addresses grown as the preload build grows its own), the
+ * transfer cache's arrays of chains and the block map (address -> class |
+ * AS_TCACHE_CACHED). Every decision, and the order of the blocks on every
+ * list and chain, is tcache_core's; this file moves addresses between
+ * arrays as the preload build (malloc/tcache.c) moves blocks, so that a
  * replay makes the policy calls a real run makes. It never touches a
  * block's memory, takes no lock (the engine calls one hook at a time) and
  * never calls libc (a policy layer: policy.h's rules).
@@ -14,20 +15,11 @@
 
 #include "common/error.h"
 #include "common/u64map.h"
-#include "policies/blocks/objpool.h"
-
-/* One cached block; a transfer chain is a NULL-terminated node list whose
- * first node links the next chain of its class through `chain`. */
-typedef struct node {
-    uintptr_t addr;
-    struct node *next;  /* the next block on the list or chain */
-    struct node *chain; /* first node of a chain: the next chain */
-} node_t;
 
 typedef struct tthread {
-    as_tcache_thread_t core;             /* the rules' view of this cache */
-    node_t *head[AS_TCACHE_CLASSES + 1]; /* free blocks of class c */
-    uint32_t id;                         /* ctx->thread */
+    as_tcache_thread_t core;                        /* the rules' view */
+    as_tcache_stack_t stack[AS_TCACHE_CLASSES + 1]; /* free blocks of c */
+    uint32_t id;                                    /* ctx->thread */
     struct tthread *next; /* the layer's list, in creation order */
 } tthread_t;
 
@@ -35,12 +27,11 @@ typedef struct {
     const as_policy_ops_t *inner;
     void *inner_state;
     as_mem_t mem;
-    as_pool_t nodes;                          /* node_t */
-    as_u64map_t threads;                      /* ctx->thread -> tthread_t * */
-    tthread_t *first, **last;                 /* every record */
-    as_u64map_t map;                          /* block -> class [| CACHED] */
-    as_tcache_xfer_t xfer;                    /* the rules' view of chains */
-    node_t *xfer_head[AS_TCACHE_CLASSES + 1]; /* chains of class c */
+    as_u64map_t threads;      /* thread -> tthread_t * */
+    tthread_t *first, **last; /* every record */
+    as_u64map_t map;          /* block -> class [| CACHED] */
+    as_tcache_xfer_t xfer;    /* the rules' view of chains */
+    as_tcache_stack_t xstack[AS_TCACHE_CLASSES + 1]; /* chains of class c */
 } layer_t;
 
 /* --- records and the map ------------------------------------------------ */
@@ -55,6 +46,10 @@ static tthread_t *thread_of(layer_t *s, uint32_t id)
     tthread_t *t = as_mem_alloc(&s->mem, sizeof *t);
     if (!t) return NULL;
     as_tcache_thread_init(&t->core);
+    if (as_tcache_stacks_init(&t->core, t->stack, &s->mem) != AS_OK) {
+        as_mem_free(&s->mem, t, sizeof *t);
+        return NULL;
+    }
     t->id = id;
     as_u64map_put(&s->threads, id, (uint64_t)(uintptr_t)t);
     *s->last = t;
@@ -75,19 +70,15 @@ static int set_entry(layer_t *s, uintptr_t addr, unsigned v)
     return as_u64map_put(&s->map, addr, v);
 }
 
-/* A block goes onto t's list c. @return 0, or AS_ENOMEM (no node or map
- * entry: the block is not cached and the caller gives it back). */
+/* A block goes onto t's list c. @return 0, or AS_ENOMEM (no room on the
+ * stack or no map entry: the block is not cached and the caller gives it
+ * back). */
 static int push(layer_t *s, tthread_t *t, uintptr_t addr, unsigned c)
 {
-    node_t *n = as_pool_alloc(&s->nodes);
-    if (!n) return AS_ENOMEM;
-    if (set_entry(s, addr, c | AS_TCACHE_CACHED) != AS_OK) {
-        as_pool_free(&s->nodes, n);
+    if (t->core.count[c] >= t->stack[c].cap ||
+        set_entry(s, addr, c | AS_TCACHE_CACHED) != AS_OK)
         return AS_ENOMEM;
-    }
-    n->addr = addr;
-    n->next = t->head[c];
-    t->head[c] = n;
+    t->stack[c].slot[t->core.count[c]] = addr;
     as_tcache_pushed(&t->core, c);
     return AS_OK;
 }
@@ -99,18 +90,22 @@ static int give(layer_t *s, const as_ctx_t *ctx, uintptr_t addr)
     return s->inner->free(s->inner_state, ctx, addr, 0);
 }
 
-/* Give n blocks of t's list c back to the policy, from the head. */
+/* Give n blocks of t's list c back to the policy, from the head, in
+ * batches of AS_TCACHE_FLUSH_MAX (as the preload build does: one free_batch
+ * call each). */
 static int flush(layer_t *s, tthread_t *t, unsigned c, unsigned n,
                  const as_ctx_t *ctx)
 {
     int first = AS_OK;
-    as_tcache_removed(&t->core, c, n);
-    for (unsigned i = 0; i < n; i++) {
-        node_t *b = t->head[c];
-        t->head[c] = b->next;
-        uintptr_t addr = b->addr;
-        as_pool_free(&s->nodes, b);
-        int rc = give(s, ctx, addr);
+    while (n > 0) {
+        uintptr_t a[AS_TCACHE_FLUSH_MAX];
+        unsigned k = n < AS_TCACHE_FLUSH_MAX ? n : AS_TCACHE_FLUSH_MAX;
+        as_tcache_take_run(&t->stack[c], t->core.count[c], k, a);
+        for (unsigned i = 0; i < k; i++)
+            as_u64map_remove(&s->map, a[i], NULL);
+        as_tcache_removed(&t->core, c, k);
+        n -= k;
+        int rc = as_policy_free_all(s->inner, s->inner_state, ctx, a, k);
         if (rc != AS_OK && first == AS_OK) first = rc;
     }
     return first;
@@ -126,18 +121,17 @@ static void halve(layer_t *s, tthread_t *t, const as_ctx_t *ctx)
 }
 
 /* Move batch(c) blocks of t's list c, as one chain, to the transfer cache
- * when the rules say so. @return 1 when moved. */
+ * when the rules say so and its stack has room. @return 1 when moved. */
 static int xfer_put(layer_t *s, tthread_t *t, unsigned c)
 {
-    if (!as_tcache_xfer_put(&s->xfer, &t->core, c)) return 0;
-    unsigned k = as_tcache_batch(c); /* out of line: asked once */
-    node_t *first = t->head[c], *last = first;
-    for (unsigned i = 1; i < k; i++)
-        last = last->next;
-    t->head[c] = last->next;
-    last->next = NULL;
-    first->chain = s->xfer_head[c];
-    s->xfer_head[c] = first;
+    unsigned k = as_tcache_batch(c);
+    uint32_t n = t->core.count[c], xn = s->xfer.chains[c] * k;
+    as_tcache_stack_t *x = &s->xstack[c];
+    if (as_tcache_stack_grow(x, xn, xn + k, as_tcache_xfer_limit(c), &s->mem) !=
+            AS_OK ||
+        !as_tcache_xfer_put(&s->xfer, &t->core, c))
+        return 0;
+    as_tcache_chain_put(x, xn, &t->stack[c], n, k);
     return 1;
 }
 
@@ -173,30 +167,25 @@ static int l_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
     tthread_t *t = c ? thread_of(s, ctx->thread) : NULL;
     if (!t) return s->inner->alloc(s->inner_state, ctx, size, align, out);
     size_t bytes = as_tcache_class_bytes(c);
-    node_t *n = t->head[c];
+    uint32_t n = t->core.count[c];
     if (n) { /* a hit */
-        t->head[c] = n->next;
+        uintptr_t a = t->stack[c].slot[n - 1];
         as_tcache_popped(&t->core, c);
-        *out = (as_block_t){n->addr, bytes};
-        set_entry(s, n->addr, c); /* the entry exists: no allocation */
-        as_pool_free(&s->nodes, n);
+        *out = (as_block_t){a, bytes};
+        set_entry(s, a, c); /* the entry exists: no allocation */
         return AS_OK;
     }
     if (as_tcache_xfer_take(&s->xfer, &t->core, c)) {
         /* a whole batch another thread gave back: the first block to the
          * caller, the others onto the list in chain order */
-        node_t *chain = s->xfer_head[c];
-        s->xfer_head[c] = chain->chain;
+        unsigned k = as_tcache_batch(c);
+        uintptr_t a = as_tcache_chain_take(
+            &s->xstack[c], (s->xfer.chains[c] + 1) * k, &t->stack[c], 0, k);
         as_tcache_refilled(&t->core, c);
-        for (node_t *b = chain->next, *nx; b; b = nx) {
-            nx = b->next;
-            b->next = t->head[c];
-            t->head[c] = b;
-            as_tcache_pushed(&t->core, c);
-        }
-        *out = (as_block_t){chain->addr, bytes};
-        set_entry(s, chain->addr, c);
-        as_pool_free(&s->nodes, chain);
+        as_tcache_pushed_n(&t->core, c, k - 1);
+        as_tcache_stack_fit(&t->core, t->stack, c, &s->mem);
+        *out = (as_block_t){a, bytes};
+        set_entry(s, a, c);
         return AS_OK;
     }
     as_block_t a[AS_TCACHE_BATCH_MAX];
@@ -205,6 +194,7 @@ static int l_alloc(void *st, const as_ctx_t *ctx, size_t size, size_t align,
         refill_from_policy(s, ctx, bytes, as_tcache_batch(c), a, &rc);
     if (got == 0) return rc;
     as_tcache_refilled(&t->core, c);
+    as_tcache_stack_fit(&t->core, t->stack, c, &s->mem);
     if (set_entry(s, a[0].addr, c) != AS_OK)
         as_u64map_remove(&s->map, a[0].addr, NULL); /* served uncached */
     for (unsigned i = 1; i < got; i++)
@@ -229,6 +219,7 @@ static int l_free(void *st, const as_ctx_t *ctx, uintptr_t addr,
     if (plan.give_back && !xfer_put(s, t, v))
         rc = flush(s, t, v, plan.give_back, ctx);
     if (plan.halve) halve(s, t, ctx);
+    as_tcache_stack_fit(&t->core, t->stack, v, &s->mem);
     if (push(s, t, addr, v) != AS_OK) {
         int grc = give(s, ctx, addr);
         if (rc == AS_OK) rc = grc;
@@ -261,40 +252,19 @@ static void l_stats(void *st, as_stat_fn fn, void *arg)
     as_tcache_report(&c, fn, arg);
 }
 
+static unsigned entry_at(const void *s, uintptr_t addr)
+{
+    return entry(s, addr);
+}
+
 static int l_check(const void *st, as_msg_t *why)
 {
     const layer_t *s = st;
-    uint32_t len[AS_TCACHE_CLASSES + 1];
-    for (const tthread_t *t = s->first; t; t = t->next) {
-        for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++) {
-            len[c] = 0;
-            for (const node_t *n = t->head[c]; n && len[c] <= t->core.count[c];
-                 n = n->next, len[c]++) {
-                if (entry(s, n->addr) != (c | AS_TCACHE_CACHED)) {
-                    as_msg_str(why, "tcache: a cached block of class ");
-                    as_msg_u64(why, c, 0);
-                    as_msg_str(why, " has map entry ");
-                    as_msg_u64(why, entry(s, n->addr), 0);
-                    return AS_ECHECK;
-                }
-            }
-        }
-        int rc = as_tcache_check_thread(&t->core, len, why);
-        if (rc != AS_OK) return rc;
-    }
-    unsigned bad = 0;
-    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++) {
-        len[c] = 0;
-        for (const node_t *ch = s->xfer_head[c]; ch; ch = ch->chain, len[c]++) {
-            unsigned n = 0;
-            for (const node_t *b = ch; b && n <= as_tcache_batch(c);
-                 b = b->next, n++)
-                if (entry(s, b->addr) != (c | AS_TCACHE_CACHED) && !bad)
-                    bad = c;
-            if (n != as_tcache_batch(c) && !bad) bad = c;
-        }
-    }
-    int rc = as_tcache_check_xfer(&s->xfer, len, bad, why);
+    int rc = AS_OK;
+    for (const tthread_t *t = s->first; t && rc == AS_OK; t = t->next)
+        rc = as_tcache_check_thread(&t->core, t->stack, entry_at, s, why);
+    if (rc == AS_OK)
+        rc = as_tcache_check_xfer(&s->xfer, s->xstack, entry_at, s, why);
     if (rc == AS_OK && s->inner->check)
         rc = s->inner->check(s->inner_state, why);
     return rc;
@@ -307,11 +277,12 @@ static void l_destroy(void *st)
     s->inner->destroy(s->inner_state);
     for (tthread_t *t = s->first, *n; t; t = n) {
         n = t->next;
+        as_tcache_stacks_free(t->stack, &s->mem);
         as_mem_free(&s->mem, t, sizeof *t);
     }
+    as_tcache_stacks_free(s->xstack, &s->mem);
     as_u64map_fini(&s->threads);
     as_u64map_fini(&s->map);
-    as_pool_fini(&s->nodes);
     as_mem_t mem = s->mem;
     as_mem_free(&mem, s, sizeof *s);
 }
@@ -326,7 +297,6 @@ int as_tcache_layer_wrap_instance(const as_policy_ops_t *inner_ops,
     s->inner = inner_ops;
     s->inner_state = inner_state;
     s->mem = *mem;
-    as_pool_init(&s->nodes, mem, sizeof(node_t));
     as_u64map_init(&s->threads, mem);
     as_u64map_init(&s->map, mem);
     s->last = &s->first;

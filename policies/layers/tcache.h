@@ -20,12 +20,14 @@
  * frees of blocks the map does not know, go straight to the inner policy.
  * Threads are told apart by ctx->thread; a thread's cache is made at its
  * first cacheable request and kept to the end (a trace has no thread-exit
- * events). The lists live out of band in metadata from `mem`: the layer
- * never touches a block. The order of blocks on a list, in a transfer
- * chain and in a give-back is the preload build's (LIFO lists; a refill
- * hands out the first block the policy placed and pushes the others in
- * order; a give-back takes blocks from the head), so the policy sees the
- * same sequence of calls as under the preload build.
+ * events). The lists are arrays of addresses (tcache_core.h's
+ * as_tcache_stack_t, grown as the preload build grows its own) out of
+ * band in metadata from `mem`: the layer never touches a block. The order
+ * of blocks on a list, in a transfer chain and in a give-back is the
+ * preload build's (LIFO lists; a refill hands out the first block the
+ * policy placed and pushes the others in order; a give-back takes blocks
+ * from the head, AS_TCACHE_FLUSH_MAX to a free_batch call), so the policy
+ * sees the same sequence of calls as under the preload build.
  *
  * ops->stats reports the inner policy's statistics, then the layer's
  * counters (as_tcache_report: tcache_hits, tcache_refills, ...).
@@ -34,8 +36,8 @@
  * of tcache_core.h, list lengths, map entries of cached blocks), then the
  * inner policy's.
  *
- * Invariants: for each thread and class c, core.count[c] == length of its
- * list c, and every block on it (or in a transfer chain of class c) has
+ * Invariants: for each thread and class c, its stack c holds core.count[c]
+ * blocks, and every block on it (or in a transfer chain of class c) has
  * map entry c | AS_TCACHE_CACHED; a map entry exists only for a block the
  * inner policy holds as live.
  */

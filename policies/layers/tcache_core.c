@@ -1,13 +1,15 @@
 /* tcache_core.c - the thread cache's rules (see tcache_core.h).
  *
- * Owns nothing but the arithmetic on the counts a mechanism keeps in an
+ * Owns the arithmetic on the counts a mechanism keeps in an
  * as_tcache_thread_t and an as_tcache_xfer_t: which class a request is in,
  * batch sizes, the slow start of max[c], when a free overflows and what it
  * gives back, the thread byte limit and its halving, the transfer cache's
- * bound, and the counters. It never touches a block, takes no lock and
- * allocates nothing; the preload build (malloc/tcache.c) and the
- * simulator's layer (policies/layers/tcache.c) both call it, so the two
- * cannot drift apart.
+ * bound, and the counters; and the arrays that hold a list's or the
+ * transfer cache's blocks (grown from the caller's as_mem_t) with the
+ * moves that keep their order. It never touches a block and takes no
+ * lock; the preload build (malloc/tcache.c) and the simulator's layer
+ * (policies/layers/tcache.c) both call it, so the two cannot drift
+ * apart.
  */
 #include "policies/layers/tcache_core.h"
 
@@ -26,10 +28,10 @@ void as_tcache_thread_init(as_tcache_thread_t *t)
         t->max[c] = as_tcache_batch(c);
 }
 
-/* A list's longest length grows by batch(c) at every refill and every
- * overflow, up to AS_TCACHE_MAX_COUNT (slow start, as TCMalloc's thread
- * caches): a thread that cycles through many blocks of one class ends up
- * keeping them all, one that uses few keeps few. */
+/* A list's longest length grows by batch(c) at every refill, up to
+ * AS_TCACHE_MAX_COUNT (slow start, as TCMalloc's thread caches: a thread
+ * that cycles through many blocks of one class ends up keeping them all,
+ * one that uses few keeps few). */
 static void grow(as_tcache_thread_t *t, unsigned c)
 {
     uint32_t m = t->max[c] + as_tcache_batch(c);
@@ -57,9 +59,20 @@ as_tcache_free_plan_t as_tcache_free_plan(as_tcache_thread_t *t, unsigned c)
     uint64_t size = as_tcache_class_bytes(c), bytes = t->bytes;
     if (t->count[c] >= t->max[c]) {
         /* max[c] >= batch(c), so the list has a whole batch to give */
-        p.give_back = as_tcache_batch(c);
+        /* ThreadCache::ListTooLong: a list that keeps overflowing past
+         * batch(c) shrinks towards it, so a thread that only frees hands
+         * its blocks on (to the transfer cache) instead of hoarding them */
+        uint32_t b = as_tcache_batch(c);
+        p.give_back = b;
         bytes -= p.give_back * size;
-        grow(t, c);
+        if (t->max[c] > b && ++t->overages[c] > AS_TCACHE_MAX_OVERAGES) {
+            /* never below batch(c), nor below what the list keeps (the
+             * push after a halving may have left count[c] == max[c] + 1) */
+            uint32_t m = t->max[c] - b, left = t->count[c] - b;
+            m = m < left ? left : m;
+            t->max[c] = m < b ? b : m;
+            t->overages[c] = 0;
+        }
     }
     p.halve = bytes + size > AS_TCACHE_THREAD_BYTES;
     return p;
@@ -110,6 +123,78 @@ int as_tcache_xfer_take(as_tcache_xfer_t *x, as_tcache_thread_t *t, unsigned c)
     return 1;
 }
 
+uint32_t as_tcache_class_limit(unsigned c)
+{
+    uint64_t n = AS_TCACHE_THREAD_BYTES / as_tcache_class_bytes(c);
+    return n < AS_TCACHE_MAX_COUNT ? (uint32_t)n : AS_TCACHE_MAX_COUNT;
+}
+
+uint32_t as_tcache_xfer_limit(unsigned c)
+{
+    uint64_t chain = (uint64_t)as_tcache_batch(c) * as_tcache_class_bytes(c);
+    return (uint32_t)(AS_TCACHE_XFER_BYTES / chain) * as_tcache_batch(c);
+}
+
+uint32_t as_tcache_grown_cap(uint32_t cap, uint32_t need, uint32_t limit)
+{
+    uint64_t n = (uint64_t)cap * 2;
+    if (n < need) n = need;
+    return n > limit ? limit : (uint32_t)n;
+}
+
+void as_tcache_stack_failed(as_tcache_thread_t *t, unsigned c, uint32_t cap)
+{
+    if (t->max[c] > cap - 1) t->max[c] = cap - 1;
+}
+
+int as_tcache_stack_grow(as_tcache_stack_t *s, uint32_t n, uint32_t need,
+                         uint32_t limit, const as_mem_t *mem)
+{
+    if (need <= s->cap) return AS_OK;
+    uint32_t cap = as_tcache_grown_cap(s->cap, need, limit);
+    if (cap < need) return AS_ENOMEM;
+    uintptr_t *slot = as_mem_alloc(mem, (size_t)cap * sizeof *slot);
+    if (!slot) return AS_ENOMEM;
+    for (uint32_t i = 0; i < n; i++)
+        slot[i] = s->slot[i];
+    as_mem_free(mem, s->slot, (size_t)s->cap * sizeof *slot);
+    s->slot = slot;
+    s->cap = cap;
+    return AS_OK;
+}
+
+void as_tcache_stack_fit(as_tcache_thread_t *t, as_tcache_stack_t *stacks,
+                         unsigned c, const as_mem_t *mem)
+{
+    as_tcache_stack_t *s = &stacks[c];
+    uint32_t need = as_tcache_stack_need(t, c);
+    if (need > s->cap &&
+        as_tcache_stack_grow(s, t->count[c], need, as_tcache_class_limit(c),
+                             mem) != AS_OK)
+        as_tcache_stack_failed(t, c, s->cap);
+}
+
+int as_tcache_stacks_init(const as_tcache_thread_t *t,
+                          as_tcache_stack_t *stacks, const as_mem_t *mem)
+{
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++)
+        if (as_tcache_stack_grow(&stacks[c], 0, as_tcache_stack_need(t, c),
+                                 as_tcache_class_limit(c), mem) != AS_OK) {
+            as_tcache_stacks_free(stacks, mem);
+            return AS_ENOMEM;
+        }
+    return AS_OK;
+}
+
+void as_tcache_stacks_free(as_tcache_stack_t *stacks, const as_mem_t *mem)
+{
+    for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++) {
+        as_mem_free(mem, stacks[c].slot,
+                    (size_t)stacks[c].cap * sizeof(uintptr_t));
+        stacks[c] = (as_tcache_stack_t){NULL, 0};
+    }
+}
+
 void as_tcache_counters_add(as_tcache_counters_t *out,
                             const as_tcache_thread_t *t)
 {
@@ -148,23 +233,60 @@ static int sum_mismatch(as_msg_t *why, const char *what, uint64_t total,
     return AS_ECHECK;
 }
 
-int as_tcache_check_thread(const as_tcache_thread_t *t, const uint32_t *len,
+/* Every one of the n entries of stack s has map entry c | CACHED, and n
+ * fits. @return 0, or AS_ECHECK with one line naming `what`. */
+static int check_stack(const as_tcache_stack_t *s, uint32_t n, unsigned c,
+                       const char *what, as_tcache_entry_fn entry,
+                       const void *arg, as_msg_t *why)
+{
+    if (n > s->cap || (n && !s->slot)) {
+        as_msg_str(why, "tcache: ");
+        as_msg_str(why, what);
+        as_msg_str(why, " of class ");
+        as_msg_u64(why, c, 0);
+        as_msg_str(why, " holds ");
+        as_msg_u64(why, n, 0);
+        as_msg_str(why, " blocks, over its capacity ");
+        as_msg_u64(why, s->cap, 0);
+        return AS_ECHECK;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned v = entry(arg, s->slot[i]);
+        if (v != (c | AS_TCACHE_CACHED)) {
+            as_msg_str(why, "tcache: a block of class ");
+            as_msg_u64(why, c, 0);
+            as_msg_str(why, " in a ");
+            as_msg_str(why, what);
+            as_msg_str(why, " has map entry ");
+            as_msg_u64(why, v, 0);
+            return AS_ECHECK;
+        }
+    }
+    return AS_OK;
+}
+
+int as_tcache_check_thread(const as_tcache_thread_t *t,
+                           const as_tcache_stack_t *stacks,
+                           as_tcache_entry_fn entry, const void *arg,
                            as_msg_t *why)
 {
     uint64_t bytes = 0;
     for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++) {
-        if (len[c] != t->count[c] || t->count[c] > t->max[c] ||
-            t->max[c] > AS_TCACHE_MAX_COUNT || t->max[c] < as_tcache_batch(c)) {
+        if (t->count[c] > t->max[c] + 1 || t->max[c] > AS_TCACHE_MAX_COUNT ||
+            t->max[c] < as_tcache_batch(c)) {
             as_msg_str(why, "tcache: class ");
             as_msg_u64(why, c, 0);
-            as_msg_str(why, " list length ");
-            as_msg_u64(why, len[c], 0);
-            as_msg_str(why, " != count ");
+            as_msg_str(why, " count ");
             as_msg_u64(why, t->count[c], 0);
-            as_msg_str(why, " or over its limit");
+            as_msg_str(why, " or its max ");
+            as_msg_u64(why, t->max[c], 0);
+            as_msg_str(why, " over its limit");
             return AS_ECHECK;
         }
-        bytes += (uint64_t)len[c] * as_tcache_class_bytes(c);
+        int rc =
+            check_stack(&stacks[c], t->count[c], c, "list", entry, arg, why);
+        if (rc != AS_OK) return rc;
+        bytes += (uint64_t)t->count[c] * as_tcache_class_bytes(c);
     }
     if (bytes != t->bytes || bytes > AS_TCACHE_THREAD_BYTES)
         return sum_mismatch(why, "tcache: cached bytes ", t->bytes,
@@ -172,18 +294,16 @@ int as_tcache_check_thread(const as_tcache_thread_t *t, const uint32_t *len,
     return AS_OK;
 }
 
-int as_tcache_check_xfer(const as_tcache_xfer_t *x, const uint32_t *chains_seen,
-                         unsigned bad_class, as_msg_t *why)
+int as_tcache_check_xfer(const as_tcache_xfer_t *x,
+                         const as_tcache_stack_t *stacks,
+                         as_tcache_entry_fn entry, const void *arg,
+                         as_msg_t *why)
 {
     uint64_t bytes = 0;
     for (unsigned c = 1; c <= AS_TCACHE_CLASSES; c++) {
-        if (c == bad_class || chains_seen[c] != x->chains[c]) {
-            as_msg_str(why, "tcache: transfer cache of class ");
-            as_msg_u64(why, c, 0);
-            as_msg_str(why, ": a chain is not batch(c) cached blocks, or the "
-                            "chain count is wrong");
-            return AS_ECHECK;
-        }
+        int rc = check_stack(&stacks[c], x->chains[c] * as_tcache_batch(c), c,
+                             "transfer chain", entry, arg, why);
+        if (rc != AS_OK) return rc;
         bytes += (uint64_t)x->chains[c] * as_tcache_batch(c) *
                  as_tcache_class_bytes(c);
     }

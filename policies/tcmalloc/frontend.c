@@ -469,6 +469,20 @@ uint32_t as_tc_cpu_take(tc_t *t, uint32_t cpu, uint32_t cls, uintptr_t *out,
     return k;
 }
 
+uint32_t as_tc_cpu_put(tc_t *t, uint32_t cpu, uint32_t cls, const uintptr_t *in,
+                       uint32_t n)
+{
+    if (!t->env.p[TC_P_PER_CPU].u) return 0;
+    tc_cpu_t *c = cpu_get(t, cpu);
+    if (!c) return 0;
+    tc_cpu_class_t *cc = &c->cls[cls];
+    uint32_t room = cc->cap - cc->count, k = n < room ? n : room;
+    for (uint32_t i = 0; i < k; i++)
+        cc->slots[cc->count + i] = in[i];
+    cc->count += k;
+    return k;
+}
+
 int as_tc_small_alloc(tc_t *t, uint32_t cpu, uint32_t cls, uintptr_t *addr)
 {
     uintptr_t buf[TC_MAX_BATCH];

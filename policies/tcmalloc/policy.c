@@ -327,29 +327,80 @@ static int tc_alloc_batch(void *state, const as_ctx_t *ctx, size_t size,
     return AS_OK;
 }
 
-static int tc_free(void *state, const as_ctx_t *ctx, uintptr_t addr,
-                   size_t size_hint)
+/* The block at addr as a free finds it: its span in *sp and its class in
+ * *cls (0: a span of its own, which must start at addr).
+ * @return AS_OK, or AS_EINVAL when addr is not a block's start. */
+static int find_block(tc_t *t, uintptr_t addr, tc_span_t **sp, uint32_t *cls)
 {
-    tc_t *t = state;
-    t->now_ns = ctx->now_ns;
     tc_leaf_t *l = as_tc_leaf(t, addr);
     if (!l) return AS_EINVAL;
     uint32_t pi = as_tc_page_in_hp(t, addr);
     tc_span_t *s = l->span[pi];
     if (!s) return AS_EINVAL;
-    uint32_t cls = l->cls[pi];
-    if (cls) {
-        const tc_class_t *c = &t->cls[cls];
+    *sp = s;
+    *cls = l->cls[pi];
+    if (*cls) {
+        const tc_class_t *c = &t->cls[*cls];
         uint64_t off = (uint64_t)(addr - s->start);
         if (off >> 32 || off * c->div_magic > c->div_magic - 1)
             return AS_EINVAL;
-        t->in_use_bytes -= c->bytes;
+        return AS_OK;
+    }
+    return s->start != addr || s->cls ? AS_EINVAL : AS_OK;
+}
+
+static int tc_free(void *state, const as_ctx_t *ctx, uintptr_t addr,
+                   size_t size_hint)
+{
+    (void)size_hint;
+    tc_t *t = state;
+    t->now_ns = ctx->now_ns;
+    tc_span_t *s;
+    uint32_t cls;
+    if (find_block(t, addr, &s, &cls) != AS_OK) return AS_EINVAL;
+    if (cls) {
+        t->in_use_bytes -= t->cls[cls].bytes;
         return as_tc_small_free(t, ctx->cpu, cls, addr);
     }
-    if (s->start != addr || s->cls) return AS_EINVAL;
     t->in_use_bytes -= (uint64_t)s->npages << t->env.page_shift;
     as_tc_pagemap_clear(t, s, 0);
     as_tc_pageheap_free(t, s);
+    return AS_OK;
+}
+
+/* free_batch (policy.h rule 9): a run of blocks of one class goes onto the
+ * CPU's stack at once (as_tc_cpu_put: TCMalloc's per-CPU caches take a
+ * range with one push) while the stack has room; the block that finds it
+ * full is the single path (as_tc_small_free: CpuCache::DeallocateSlow,
+ * which moves a range to the transfer cache as TransferCache::InsertRange
+ * does), exactly where n single calls would overflow. Pushes change no
+ * page map entry, so the run's lookups, made before it is pushed, stay
+ * right; after a single call they are made again. Large blocks and
+ * addresses that are not blocks are single calls. */
+static int tc_free_batch(void *state, const as_ctx_t *ctx,
+                         const uintptr_t *addrs, unsigned n, unsigned *done)
+{
+    tc_t *t = state;
+    t->now_ns = ctx->now_ns;
+    *done = 0;
+    while (*done < n) {
+        const uintptr_t *a = addrs + *done;
+        tc_span_t *s;
+        uint32_t cls = 0, next = 0;
+        unsigned k = 0, m = n - *done < TC_MAX_BATCH ? n - *done : TC_MAX_BATCH;
+        if (find_block(t, a[0], &s, &cls) == AS_OK && cls)
+            for (k = 1; k < m && find_block(t, a[k], &s, &next) == AS_OK &&
+                        next == cls;
+                 k++)
+                ;
+        uint32_t put = k ? as_tc_cpu_put(t, ctx->cpu, cls, a, k) : 0;
+        if (put) t->in_use_bytes -= (uint64_t)put * t->cls[cls].bytes;
+        *done += put;
+        if (put == k && k) continue; /* the run ended: look again */
+        int rc = tc_free(t, ctx, a[put], 0);
+        if (rc != AS_OK) return rc;
+        ++*done;
+    }
     return AS_OK;
 }
 
@@ -544,6 +595,7 @@ const as_policy_ops_t as_policy_tcmalloc = {
     .alloc = tc_alloc,
     .alloc_batch = tc_alloc_batch,
     .free = tc_free,
+    .free_batch = tc_free_batch,
     .realloc = tc_realloc,
     .usable_size = tc_usable_size,
     .tick = tc_tick,

@@ -697,6 +697,12 @@ int as_tc_small_alloc(tc_t *t, uint32_t cpu, uint32_t cls, uintptr_t *addr);
 uint32_t as_tc_cpu_take(tc_t *t, uint32_t cpu, uint32_t cls, uintptr_t *out,
                         uint32_t n);
 int as_tc_small_free(tc_t *t, uint32_t cpu, uint32_t cls, uintptr_t addr);
+/* as_tc_cpu_put: push in[0..n) (blocks of class cls, in that order) onto
+ * CPU cpu's cache while it has room, as that many frees that find room
+ * would; never overflows. @return how many (0 when the cache is full,
+ * per-CPU caches are off, or the CPU's record cannot be made). */
+uint32_t as_tc_cpu_put(tc_t *t, uint32_t cpu, uint32_t cls, const uintptr_t *in,
+                       uint32_t n);
 uint32_t as_tc_central_remove(tc_t *t, uint32_t cls, uintptr_t *out,
                               uint32_t n);
 int as_tc_central_insert(tc_t *t, uint32_t cls, const uintptr_t *objs,

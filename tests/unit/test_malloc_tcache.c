@@ -5,7 +5,8 @@
  * a double free is refused, a thread's exit gives every cached block back
  * (to the policy, or as whole batches to the transfer cache, from which
  * another thread's refill takes them without the policy),
- * the per-thread byte bound holds, and the check finds a broken count.
+ * the per-thread byte bound holds, and the check finds a listed block
+ * the program holds and a count past its array.
  * Every figure follows from batch(c) = clamp(8192 / (16 c), 2, 32) and the
  * slow start max[c] = batch(c) + batch(c) per refill.
  */
@@ -78,12 +79,7 @@ static void *xmalloc(size_t n)
 
 static int xfree(void *p)
 {
-    int r = as_tcache_free_fast(&tc, p);
-    if (r == 1) return AS_OK;
-    if (r != 0) return r;
-    as_ctx_t ctx;
-    ctx_zero(&ctx);
-    return tc.ops.free(&tc, &ctx, (uintptr_t)p, 0);
+    return as_tcache_free(&tc, p);
 }
 
 static void check_ok(void)
@@ -151,14 +147,28 @@ static void test_batches(void)
     CU_ASSERT_EQUAL(as_tcache_entry(&tc, q), 7);
     CU_ASSERT_EQUAL(xfree(q), AS_OK);
 
-    /* the check finds a count that does not match its list */
-    tc.live->core.count[7]++;
+    /* the check finds a block on a list that the program holds (its map
+     * entry says allocated), and a count over the list's capacity */
+    void *held = xmalloc(97);
+    CU_ASSERT_EQUAL(tc.live->core.count[7], 127);
+    uintptr_t *slot = tc.live->stack[7].slot, keep = slot[0];
+    slot[0] = (uintptr_t)held;
     char buf[256];
     as_msg_t why;
     as_msg_init(&why, buf, sizeof buf);
     CU_ASSERT_EQUAL(as_tcache_check(&tc, &why), AS_ECHECK);
-    CU_ASSERT(strstr(buf, "class 7 list length 128 != count 129") != NULL);
-    tc.live->core.count[7]--;
+    CU_ASSERT(strstr(buf, "a block of class 7 in a list has map entry 7") !=
+              NULL);
+    slot[0] = keep;
+    uint32_t count = tc.live->core.count[7], max = tc.live->core.max[7];
+    tc.live->core.count[7] = tc.live->core.max[7] = tc.live->stack[7].cap + 1;
+    as_msg_init(&why, buf, sizeof buf);
+    CU_ASSERT_EQUAL(as_tcache_check(&tc, &why), AS_ECHECK);
+    CU_ASSERT(strstr(buf, "list of class 7 holds") != NULL);
+    tc.live->core.count[7] = count;
+    tc.live->core.max[7] = max;
+    CU_ASSERT_EQUAL(xfree(held), AS_OK);
+    check_ok();
 
     /* flushing the thread gives all 128 back, in batches of 32 */
     as_tcache_flush_thread(&tc);

@@ -225,12 +225,7 @@ static int real_alloc(side_t *s, size_t n, uintptr_t *p)
 
 static int real_free(side_t *s, uintptr_t p)
 {
-    int r = as_tcache_free_fast(&s->tc, (void *)p);
-    if (r == 1) return AS_OK;
-    if (r != 0) return r;
-    as_ctx_t ctx;
-    ctx_zero(&ctx);
-    return s->tc.ops.free(&s->tc, &ctx, p, 0);
+    return as_tcache_free(&s->tc, (void *)p);
 }
 
 static int sim_alloc(side_t *s, size_t n, uintptr_t *p)

@@ -12,12 +12,23 @@
  *     policy's and the statistics layer's) is equal at the end, no
  *     checking-layer violation, nothing leaked. A policy without its own
  *     batch is covered through the fallback.
+ *     The same for frees: a run of blocks placed together (in order or
+ *     reversed) is freed as one batch through as_policy_free_batch on A
+ *     and as single frees on B (size_hint 0 on both).
  *   fallback_stops_at_refusal: as_policy_alloc_batch over a policy without
  *     alloc_batch makes single calls and stops at the first refusal, which
  *     the statistics layer counts as one failed alloc.
  *   check_catches_bad_batch: a policy whose batch returns a block that
  *     overlaps the one before it: the checking layer reports the overlap
  *     with AS_ECHECK, keeps the good block and hands back only it.
+ *   check_catches_double_free_in_batch: free_batch of {b0, b1, b0}: the
+ *     checking layer frees b0 and b1, reports the second b0 with AS_ECHECK
+ *     (*done == 2, the policy never sees it), and the statistics layer
+ *     counts three frees, one failed.
+ *   free_all_goes_past_refusal: a policy that refuses the free of its second
+ *     block: free_batch of three stops there (*done == 1, the policy's
+ *     error), the checking layer keeps the third block live, and
+ *     as_policy_free_all then frees it too and returns that first error.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -116,7 +127,7 @@ static size_t draw_align(as_rng_t *r)
 
 /* @return 0 when A and B stayed identical, else the step that diverged */
 static unsigned lockstep(const as_policy_ops_t *p, uint64_t seed,
-                         uint64_t *batches)
+                         uint64_t *batches, uint64_t *free_batches)
 {
     inst_t a, b;
     CU_ASSERT_EQUAL_FATAL(inst_open(&a, p), 0);
@@ -159,6 +170,26 @@ static unsigned lockstep(const as_policy_ops_t *p, uint64_t seed,
                     bad = step;
                 live[n_live++] = (live_t){ba[i].addr, size};
             }
+        } else if (kind < 76 && n_live) {
+            /* a run of blocks placed together, freed as one batch (A) and
+             * as singles (B), both without sizes, in order or reversed */
+            unsigned n = (unsigned)as_rng_range(&r, 1, MAX_N);
+            size_t j = as_rng_below(&r, n_live);
+            if (n > n_live - j) n = (unsigned)(n_live - j);
+            int reverse = as_rng_chance(&r, 0.5);
+            uintptr_t addrs[MAX_N];
+            for (unsigned i = 0; i < n; i++)
+                addrs[i] = live[j + (reverse ? n - 1 - i : i)].addr;
+            memmove(&live[j], &live[j + n], (n_live - j - n) * sizeof *live);
+            n_live -= n;
+            unsigned done = 0;
+            int rc_a =
+                as_policy_free_batch(&a.ops, a.st, &ctx, addrs, n, &done);
+            int rc_b = 0;
+            for (unsigned i = 0; i < n && !rc_b; i++)
+                rc_b = b.ops.free(b.st, &ctx, addrs[i], 0);
+            (*free_batches)++;
+            if (rc_a || rc_b || done != n) bad = step;
         } else if (kind < 97 && n_live) {
             unsigned n = (unsigned)as_rng_range(&r, 1, MAX_N);
             for (unsigned i = 0; i < n && n_live && !bad; i++) {
@@ -205,9 +236,10 @@ static void test_batch_equals_singles(void)
     CU_ASSERT(as_policy_count() >= 1);
     for (size_t i = 0; i < as_policy_count(); i++) {
         const as_policy_ops_t *p = as_policy_at(i);
-        uint64_t batches = 0;
+        uint64_t batches = 0, free_batches = 0;
         for (uint64_t seed = 1; seed <= 2; seed++) {
-            unsigned bad = lockstep(p, 0xba7c0000u + 16 * i + seed, &batches);
+            unsigned bad = lockstep(p, 0xba7c0000u + 16 * i + seed, &batches,
+                                    &free_batches);
             CU_ASSERT_EQUAL(bad, 0);
             if (bad)
                 fprintf(stderr,
@@ -215,10 +247,12 @@ static void test_batch_equals_singles(void)
                         "step %u\n",
                         p->name, (unsigned long long)seed, bad);
         }
-        CU_ASSERT(batches > 500); /* the workload did batch */
+        CU_ASSERT(batches > 500);      /* the workload did batch */
+        CU_ASSERT(free_batches > 300); /* and gave back in batches */
     }
     /* the policies the thread cache suits have a batch of their own */
     CU_ASSERT_PTR_NOT_NULL(as_policy_find("tcmalloc")->alloc_batch);
+    CU_ASSERT_PTR_NOT_NULL(as_policy_find("tcmalloc")->free_batch);
     CU_ASSERT_PTR_NOT_NULL(as_policy_find("hoard")->alloc_batch);
 }
 
@@ -229,6 +263,8 @@ typedef struct {
     uintptr_t base, next;
     unsigned budget;  /* allocs left before refusing (fallback test) */
     unsigned batches; /* alloc_batch calls */
+    unsigned frees;   /* free calls that reached the policy */
+    uintptr_t refuse; /* a free of this address fails (0: none) */
 } bump_t;
 
 static int bump_create(const as_policy_config_t *cfg, void **state)
@@ -279,11 +315,11 @@ static int overlap_batch(void *st, const as_ctx_t *ctx, size_t size,
 
 static int bump_free(void *st, const as_ctx_t *ctx, uintptr_t addr, size_t hint)
 {
-    (void)st;
     (void)ctx;
-    (void)addr;
     (void)hint;
-    return AS_OK;
+    bump_t *b = st;
+    b->frees++;
+    return addr == b->refuse ? AS_EINVAL : AS_OK;
 }
 
 static void bump_destroy(void *st)
@@ -371,12 +407,91 @@ static void test_check_catches_bad_batch(void)
     as_simos_destroy(in.os);
 }
 
+/* stats(check(bump)) with its three blocks of 32 B placed in out[];
+ * @return the bump policy's state */
+static bump_t *open_three(inst_t *in, const as_ctx_t *ctx, as_block_t *out)
+{
+    CU_ASSERT_EQUAL_FATAL(inst_open(in, &bump_ops), 0);
+    unsigned got = 0;
+    CU_ASSERT_EQUAL(
+        as_policy_alloc_batch(&in->ops, in->st, ctx, 32, 0, 3, out, &got), 0);
+    CU_ASSERT_EQUAL_FATAL(got, 3);
+    return as_check_inner_state(in->check_st);
+}
+
+static void test_check_catches_double_free_in_batch(void)
+{
+    inst_t in;
+    as_ctx_t ctx = {0, 0, 0, AS_CLASS_NONE, 0};
+    as_block_t out[3];
+    bump_t *b = open_three(&in, &ctx, out);
+    CU_ASSERT_PTR_NOT_NULL(in.ops.free_batch);
+    CU_ASSERT_PTR_NOT_NULL(in.check_ops.free_batch);
+    uintptr_t addrs[3] = {out[0].addr, out[1].addr, out[0].addr};
+    unsigned done = 99;
+    int rc = as_policy_free_batch(&in.ops, in.st, &ctx, addrs, 3, &done);
+    CU_ASSERT_EQUAL(rc, AS_ECHECK);
+    CU_ASSERT_EQUAL(done, 2);
+    CU_ASSERT_EQUAL(b->frees, 2); /* the second b0 never reached it */
+    CU_ASSERT_EQUAL(as_check_violations(in.check_st), 1);
+    CU_ASSERT(strstr(as_check_last_error(in.check_st), "not a live block") !=
+              NULL);
+    CU_ASSERT_EQUAL(as_check_live_blocks(in.check_st), 1);
+    as_stats_counters_t c;
+    as_stats_counters(in.st, &c);
+    CU_ASSERT_EQUAL(c.frees, 3);
+    CU_ASSERT_EQUAL(c.frees_without_size, 3);
+    CU_ASSERT_EQUAL(c.failed, 1);
+    CU_ASSERT_EQUAL(c.live_blocks, 1);
+    CU_ASSERT_EQUAL(in.ops.free(in.st, &ctx, out[2].addr, 32), AS_OK);
+    as_check_close(in.check_st); /* reports the violation once more */
+    in.ops.destroy(in.st);
+    as_simos_destroy(in.os);
+}
+
+static void test_free_all_goes_past_refusal(void)
+{
+    inst_t in;
+    as_ctx_t ctx = {0, 0, 0, AS_CLASS_NONE, 0};
+    as_block_t out[3];
+    bump_t *b = open_three(&in, &ctx, out);
+    b->refuse = out[1].addr;
+    uintptr_t addrs[3] = {out[0].addr, out[1].addr, out[2].addr};
+    unsigned done = 99;
+    /* the checking layer's own inner batch stops at the refusal */
+    int rc =
+        as_policy_free_batch(&in.check_ops, in.check_st, &ctx, addrs, 3, &done);
+    CU_ASSERT_EQUAL(rc, AS_ECHECK);
+    CU_ASSERT_EQUAL(done, 1);
+    CU_ASSERT_EQUAL(b->frees, 2);
+    CU_ASSERT_EQUAL(as_check_live_blocks(in.check_st), 1); /* out[2] */
+    CU_ASSERT(strstr(as_check_last_error(in.check_st), "refused") != NULL);
+    /* free_all goes on past it: out[2] is freed as well */
+    CU_ASSERT_EQUAL(
+        as_policy_free_all(&in.check_ops, in.check_st, &ctx, addrs + 2, 1),
+        AS_OK);
+    CU_ASSERT_EQUAL(b->frees, 3);
+    CU_ASSERT_EQUAL(as_check_live_blocks(in.check_st), 0);
+    /* and over the singles fallback: the first error, every block tried */
+    b->frees = 0;
+    CU_ASSERT_EQUAL(as_policy_free_all(&bump_ops, b, &ctx, addrs, 3),
+                    AS_EINVAL);
+    CU_ASSERT_EQUAL(b->frees, 3);
+    CU_ASSERT_EQUAL(as_check_violations(in.check_st), 1);
+    as_check_close(in.check_st);
+    in.ops.destroy(in.st);
+    as_simos_destroy(in.os);
+}
+
 int main(void)
 {
     static const as_test_t tests[] = {
         {"batch_equals_singles", test_batch_equals_singles},
         {"fallback_stops_at_refusal", test_fallback_stops_at_refusal},
         {"check_catches_bad_batch", test_check_catches_bad_batch},
+        {"check_catches_double_free_in_batch",
+         test_check_catches_double_free_in_batch},
+        {"free_all_goes_past_refusal", test_free_all_goes_past_refusal},
         {NULL, NULL}};
     return as_test_main("policies_batch", tests);
 }

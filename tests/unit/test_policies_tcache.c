@@ -4,9 +4,10 @@
  *
  * Every figure follows from the rules: class c = ceil(size / 16) up to
  * 2032 B and alignment 16, batch(c) = clamp(8192 / (16 c), 2, 32),
- * max[c] = batch(c) at first and + batch(c) per refill and per overflow,
- * an overflow gives batch(c) blocks back (to the transfer cache while it
- * has room), a thread's lists hold at most 2 MiB and are halved past it.
+ * max[c] = batch(c) at first and + batch(c) per refill, an overflow gives
+ * batch(c) blocks back (to the transfer cache while it has room) and its
+ * fourth in a row past batch(c) shrinks max[c] by batch(c), a thread's
+ * lists hold at most 2 MiB and are halved past it.
  */
 #include <CUnit/CUnit.h>
 #include <stdint.h>
@@ -110,15 +111,17 @@ static void test_free_plan(void)
     CU_ASSERT_EQUAL(p.give_back, 0);
     CU_ASSERT_EQUAL(p.halve, 1);
     CU_ASSERT_EQUAL(t.max[1], 32); /* no overflow: max unchanged */
-    /* a full list gives batch(c) back first and grows; the limit is then
-     * judged on what is left: 2 MiB - 32 * 16 + 16 <= 2 MiB */
+    /* a full list gives batch(c) back first (max stays: it is batch(c));
+     * the limit is then judged on what is left: 2 MiB - 32 * 16 + 16 <=
+     * 2 MiB */
     t.count[1] = 32;
     t.bytes = AS_TCACHE_THREAD_BYTES;
     CU_ASSERT_FALSE(as_tcache_may_push(&t, 1));
     p = as_tcache_free_plan(&t, 1);
     CU_ASSERT_EQUAL(p.give_back, 32);
     CU_ASSERT_EQUAL(p.halve, 0);
-    CU_ASSERT_EQUAL(t.max[1], 64);
+    CU_ASSERT_EQUAL(t.max[1], 32);
+    CU_ASSERT_EQUAL(t.overages[1], 0);
     /* a full list of 2032-byte blocks: 2 MiB + 1 - 4 * 2032 + 2032 is past
      * the limit, so it also halves */
     as_tcache_thread_init(&t);
@@ -127,7 +130,40 @@ static void test_free_plan(void)
     p = as_tcache_free_plan(&t, 127);
     CU_ASSERT_EQUAL(p.give_back, 4);
     CU_ASSERT_EQUAL(p.halve, 1);
-    CU_ASSERT_EQUAL(t.max[127], 8);
+    CU_ASSERT_EQUAL(t.max[127], 4);
+}
+
+/* TCMalloc's ListTooLong: a list whose max grew past batch(c) shrinks by
+ * batch(c) at every fourth overflow, down to batch(c) */
+static void test_overages(void)
+{
+    static as_tcache_thread_t t;
+    as_tcache_thread_init(&t);
+    as_tcache_refilled(&t, 1);
+    as_tcache_refilled(&t, 1);
+    CU_ASSERT_EQUAL(t.max[1], 96);
+    uint32_t want[9] = {96, 96, 96, 64, 64, 64, 64, 32, 32};
+    for (int i = 0; i < 9; i++) {
+        t.count[1] = t.max[1]; /* full */
+        t.bytes = t.count[1] * 16;
+        as_tcache_free_plan_t p = as_tcache_free_plan(&t, 1);
+        CU_ASSERT_EQUAL(p.give_back, 32);
+        CU_ASSERT_EQUAL(p.halve, 0);
+        CU_ASSERT_EQUAL(t.max[1], want[i]);
+    }
+    CU_ASSERT_EQUAL(t.overages[1], 0); /* none counted at batch(c) */
+    /* never below what the list keeps: a list one past its max (the push
+     * after a halving) that shrinks keeps max >= count - batch(c) */
+    as_tcache_thread_init(&t);
+    for (int i = 0; i < 4; i++)
+        as_tcache_refilled(&t, 127); /* max 20 */
+    t.overages[127] = AS_TCACHE_MAX_OVERAGES;
+    t.count[127] = 21;
+    t.bytes = 21 * 2032;
+    as_tcache_free_plan_t p = as_tcache_free_plan(&t, 127);
+    CU_ASSERT_EQUAL(p.give_back, 4);
+    CU_ASSERT_EQUAL(t.max[127], 17); /* not 16: 21 - 4 blocks stay */
+    CU_ASSERT_EQUAL(t.overages[127], 0);
 }
 
 static void test_transfer_rules(void)
@@ -275,20 +311,21 @@ static void test_layer_producer_consumer(void)
 
     /* thread 2 frees all 12: its list (max 4) fills with p0..p3; the 5th
      * free overflows: p3, p2, p1, p0 go to the transfer cache as one chain
-     * and max grows to 8; p4..p11 then fill the list to 8 */
+     * (max stays 4: it is batch(127)); p4..p7 fill the list again, the 9th
+     * free sends p7, p6, p5, p4 as a second chain, p8..p11 stay */
     for (int i = 0; i < 12; i++)
         CU_ASSERT_EQUAL(free_on(&f, 2, p[i]), AS_OK);
     CU_ASSERT_EQUAL(f.k.frees, 0);
     const as_tcache_thread_t *t2 = as_tcache_layer_thread(f.st, 2);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t2);
-    CU_ASSERT_EQUAL(t2->count[127], 8);
-    CU_ASSERT_EQUAL(t2->max[127], 8);
-    CU_ASSERT_EQUAL(t2->flushes, 1);
+    CU_ASSERT_EQUAL(t2->count[127], 4);
+    CU_ASSERT_EQUAL(t2->max[127], 4);
+    CU_ASSERT_EQUAL(t2->flushes, 2);
     CU_ASSERT_EQUAL(as_tcache_layer_entry(f.st, p[0]), 127 | AS_TCACHE_CACHED);
     as_tcache_counters_t c;
     as_tcache_layer_counters(f.st, &c);
-    CU_ASSERT_EQUAL(c.xfer_bytes, 4 * 2032);
-    CU_ASSERT_EQUAL(c.cached_blocks, 8);
+    CU_ASSERT_EQUAL(c.xfer_bytes, 2 * 4 * 2032);
+    CU_ASSERT_EQUAL(c.cached_blocks, 4);
     CU_ASSERT_EQUAL(c.caches, 2);
     check_layer(&f);
 
@@ -296,17 +333,26 @@ static void test_layer_producer_consumer(void)
     CU_ASSERT_EQUAL(free_on(&f, 2, p[0]), AS_EINVAL);
     CU_ASSERT_EQUAL(free_on(&f, 1, p[11]), AS_EINVAL);
 
-    /* thread 1's next refill takes the chain: p3 to the caller, then p0,
-     * p1, p2 from the list, without the policy */
-    CU_ASSERT_EQUAL(alloc_on(&f, 1, 2032), p[3]);
-    CU_ASSERT_EQUAL(alloc_on(&f, 1, 2032), p[0]);
-    CU_ASSERT_EQUAL(alloc_on(&f, 1, 2032), p[1]);
-    CU_ASSERT_EQUAL(alloc_on(&f, 1, 2032), p[2]);
+    /* thread 1's next refill takes the newest chain: p7 to the caller,
+     * then p4, p5, p6 from the list, without the policy; the one after
+     * takes the older chain the same way */
+    CU_ASSERT_EQUAL(alloc_on(&f, 1, 2032), p[7]);
+    CU_ASSERT_EQUAL(alloc_on(&f, 1, 2032), p[4]);
+    CU_ASSERT_EQUAL(alloc_on(&f, 1, 2032), p[5]);
+    CU_ASSERT_EQUAL(alloc_on(&f, 1, 2032), p[6]);
     CU_ASSERT_EQUAL(f.k.allocs, 12);
     CU_ASSERT_EQUAL(t1->xfer_hits, 1);
     CU_ASSERT_EQUAL(t1->refills, 4);
     CU_ASSERT_EQUAL(t1->max[127], 20);
-    CU_ASSERT_EQUAL(as_tcache_layer_entry(f.st, p[3]), 127);
+    CU_ASSERT_EQUAL(as_tcache_layer_entry(f.st, p[7]), 127);
+    CU_ASSERT_EQUAL(alloc_on(&f, 1, 2032), p[3]);
+    CU_ASSERT_EQUAL(alloc_on(&f, 1, 2032), p[0]);
+    CU_ASSERT_EQUAL(alloc_on(&f, 1, 2032), p[1]);
+    CU_ASSERT_EQUAL(alloc_on(&f, 1, 2032), p[2]);
+    CU_ASSERT_EQUAL(t1->xfer_hits, 2);
+    CU_ASSERT_EQUAL(t1->refills, 5);
+    CU_ASSERT_EQUAL(t1->max[127], 24);
+    CU_ASSERT_EQUAL(f.k.allocs, 12);
     /* the next one misses and asks the policy for a batch */
     CU_ASSERT_EQUAL(alloc_on(&f, 1, 2032), BASE + 12 * 4096);
     CU_ASSERT_EQUAL(f.k.allocs, 16);
@@ -315,56 +361,77 @@ static void test_layer_producer_consumer(void)
 
     /* the counters as summary.json gets them */
     as_tcache_layer_counters(f.st, &c);
-    CU_ASSERT_EQUAL(c.hits, 9 + 3);
-    CU_ASSERT_EQUAL(c.refills, 5);
-    CU_ASSERT_EQUAL(c.flushes, 1);
-    CU_ASSERT_EQUAL(c.xfer_hits, 1);
+    CU_ASSERT_EQUAL(c.hits, 9 + 3 + 3);
+    CU_ASSERT_EQUAL(c.refills, 6);
+    CU_ASSERT_EQUAL(c.flushes, 2);
+    CU_ASSERT_EQUAL(c.xfer_hits, 2);
     CU_ASSERT_EQUAL(c.xfer_misses, 4);
     CU_ASSERT_EQUAL(c.xfer_bytes, 0);
-    CU_ASSERT_EQUAL(c.cached_blocks, 8 + 3);
-    CU_ASSERT_EQUAL(c.cached_bytes, 11 * 2032);
+    CU_ASSERT_EQUAL(c.cached_blocks, 4 + 3);
+    CU_ASSERT_EQUAL(c.cached_bytes, 7 * 2032);
     f.ops.destroy(f.st);
 }
 
-/* Give-backs to the policy at the thread's byte limit. Class 127 again:
- * 2 MiB is 1032 blocks of 2032 B (2097024 B) and not 1033. */
+/* Give-backs to the transfer cache up to its bound, then to the policy;
+ * and at the thread's byte limit. Class 127 again: a chain is 4 blocks of
+ * 2032 B (8128 B), so 4 MiB holds 516 chains and not 517; 2 MiB is 1032
+ * blocks (2097024 B) and not 1033. */
 static void test_layer_give_back(void)
 {
     static fixture_t f;
     open_layer(&f);
     /* thread 1 allocates N blocks, 518 refills of 4 from the policy */
-    enum { N = 2072 };
+    enum { N = 2072, M = 1040 };
     static uintptr_t p[N];
     for (int i = 0; i < N; i++)
         p[i] = alloc_on(&f, 1, 2032);
     CU_ASSERT_EQUAL(f.k.allocs, N);
     CU_ASSERT_EQUAL(as_tcache_layer_thread(f.st, 1)->refills, 518);
-    /* thread 2 frees them. Its k-th overflow comes at free 8k - 3 (the
-     * list holds max = 4k blocks, gives 4 back as a transfer chain, takes
-     * the freed one: 4k - 3, max 4k + 4, full again 7 frees later). The
-     * 258th, at free 2061, leaves 1029 blocks (max 1036); frees 2062-2064
-     * fill the list to 1032; free 2065 would pass 2 MiB: every list is
-     * halved, 516 blocks go to the policy (17 calls of at most 32), max
-     * 518, and the block goes on (517). Free 2066 makes 518, free 2067
-     * is the 259th overflow (515 + 1 = 516, max 522), frees 2068-2072
-     * make 521 - 1 = 520. */
+    /* thread 2 frees them. Its list stays at max 4 = batch(127): the k-th
+     * overflow comes at free 4k + 1 and sends 4 blocks on as a chain. The
+     * 517th (free 2069) finds the transfer cache full: its 4 blocks go to
+     * the policy in one call; frees 2070-2072 fill the list to 4. */
     for (int i = 0; i < N; i++)
         CU_ASSERT_EQUAL(free_on(&f, 2, p[i]), AS_OK);
     const as_tcache_thread_t *t2 = as_tcache_layer_thread(f.st, 2);
     as_tcache_counters_t c;
     as_tcache_layer_counters(f.st, &c);
-    CU_ASSERT_EQUAL(f.k.frees, 516);
-    CU_ASSERT_EQUAL(t2->count[127], 520);
-    CU_ASSERT_EQUAL(t2->max[127], 522);
-    CU_ASSERT_EQUAL(t2->bytes, 520 * 2032);
-    CU_ASSERT_EQUAL(t2->flushes, 259 + 17);
-    CU_ASSERT_EQUAL(c.xfer_bytes, 259 * 4 * 2032);
-    CU_ASSERT_EQUAL(t2->max[1], 32); /* halved, but never below batch(1) */
+    CU_ASSERT_EQUAL(f.k.frees, 4);
+    CU_ASSERT_EQUAL(t2->count[127], 4);
+    CU_ASSERT_EQUAL(t2->max[127], 4);
+    CU_ASSERT_EQUAL(t2->flushes, 517);
+    CU_ASSERT_EQUAL(c.xfer_bytes, 516 * 4 * 2032);
     /* every block is on the list, in the transfer cache or back */
-    CU_ASSERT_EQUAL(520 + 259 * 4 + f.k.frees, N);
-    uint64_t frees = f.k.frees;
+    CU_ASSERT_EQUAL(4 + 516 * 4 + f.k.frees, N);
     CU_ASSERT_EQUAL(f.k.hinted_frees, 0); /* the cache's frees carry no size */
-    frees = f.k.frees;
+    check_layer(&f);
+
+    /* thread 3 takes M blocks: 260 refills, each a chain from the transfer
+     * cache (max 4 + 260 * 4 = 1044), then frees them itself. Frees 1-1032
+     * fill its list to 2 MiB; free 1033 would pass it: every list is
+     * halved, 516 blocks go to the policy (17 calls of at most 32), max
+     * 522, and the block goes on (517). Frees 1034-1038 make 522; free
+     * 1039 overflows: 4 blocks go on as a chain (the transfer cache has
+     * room again), max stays 522 (a first overage); free 1040 makes 520. */
+    for (int i = 0; i < M; i++)
+        p[i] = alloc_on(&f, 3, 2032);
+    const as_tcache_thread_t *t3 = as_tcache_layer_thread(f.st, 3);
+    CU_ASSERT_EQUAL(t3->refills, 260);
+    CU_ASSERT_EQUAL(t3->xfer_hits, 260);
+    CU_ASSERT_EQUAL(t3->max[127], 1044);
+    CU_ASSERT_EQUAL(f.k.allocs, N);
+    for (int i = 0; i < M; i++)
+        CU_ASSERT_EQUAL(free_on(&f, 3, p[i]), AS_OK);
+    as_tcache_layer_counters(f.st, &c);
+    CU_ASSERT_EQUAL(f.k.frees, 4 + 516);
+    CU_ASSERT_EQUAL(t3->count[127], 520);
+    CU_ASSERT_EQUAL(t3->max[127], 522);
+    CU_ASSERT_EQUAL(t3->overages[127], 1);
+    CU_ASSERT_EQUAL(t3->bytes, 520 * 2032);
+    CU_ASSERT_EQUAL(t3->flushes, 17 + 1);
+    CU_ASSERT_EQUAL(c.xfer_bytes, (516 - 260 + 1) * 4 * 2032);
+    CU_ASSERT_EQUAL(t3->max[1], 32); /* halved, but never below batch(1) */
+    uint64_t frees = f.k.frees;
     check_layer(&f);
 
     /* a block the cache does not know goes straight to the policy, with
@@ -385,6 +452,7 @@ int main(void)
         {"classes", test_classes},
         {"slow_start_and_trim", test_slow_start_and_trim},
         {"free_plan", test_free_plan},
+        {"overages", test_overages},
         {"transfer_rules", test_transfer_rules},
         {"layer_producer_consumer", test_layer_producer_consumer},
         {"layer_give_back", test_layer_give_back},
