@@ -62,10 +62,13 @@ static int take_samples(as_batchring_t *q, as_batch_t *b)
 {
     size_t n;
     const as_mem_sample_t *m = as_trace_reader_samples(q->rd, &n);
-    if (!n) return AS_OK;
     int rc =
         as_samples_append(&b->samples, &b->n_samples, &b->samples_cap, m, n);
     if (rc == AS_OK) as_trace_reader_drop_samples(q->rd, n);
+    /* write reports: not replayed yet (the engine's os.writes comes
+     * later); dropped so the reader's memory stays bounded */
+    as_trace_reader_writes(q->rd, &n);
+    as_trace_reader_drop_writes(q->rd, n);
     return rc;
 }
 

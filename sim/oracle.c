@@ -299,6 +299,8 @@ static void work_chunk(par_t *p, worker_t *w, chunk_res_t *c, size_t k)
         size_t ns;
         as_trace_reader_samples(w->rd, &ns);
         as_trace_reader_drop_samples(w->rd, ns);
+        as_trace_reader_writes(w->rd, &ns);
+        as_trace_reader_drop_writes(w->rd, ns);
         for (long i = 0; i < n && c->rc == AS_OK; i++) {
             const as_event_t *e = &w->ev[i];
             if (e->kind != AS_EV_ALLOC) { /* free, realloc: the old one */
@@ -362,10 +364,11 @@ static void *worker_main(void *arg)
 
 /* The caller's part for chunk c (index k): the checks, then the classes.
  * The running state: the highest stack id defined before the chunk, the
- * definitions before it, the time of the last sample before it. */
+ * definitions before it, the time of the last sample or write report
+ * before it. */
 typedef struct {
     uint64_t max_stack, stack_defs, frame_defs, floor_t;
-} par_state_t;
+} par_state_t; /* floor_t: of the last sample or write report */
 
 static int take_chunk(build_t *b, as_livemap_t *born, par_state_t *g,
                       const chunk_res_t *c, const as_trace_chunk_info_t *info)
@@ -378,13 +381,18 @@ static int take_chunk(build_t *b, as_livemap_t *born, par_state_t *g,
         (d->frame_excess != INT64_MIN &&
          d->frame_excess > (int64_t)(2 * g->frame_defs)) ||
         (info->events && (!d->samples || d->events_before_first_sample) &&
+         (!d->writes || d->events_before_first_write) &&
          info->first_t_ns < g->floor_t) ||
-        (d->samples && d->first_sample_t < g->floor_t))
+        (d->samples && d->first_sample_t < g->floor_t) ||
+        (d->writes && d->first_write_t < g->floor_t))
         return AS_EFORMAT; /* the sequential pass words it */
     if (d->max_stack_def > g->max_stack) g->max_stack = d->max_stack_def;
     g->stack_defs += d->stack_defs;
     g->frame_defs += d->frame_defs;
-    if (d->samples) g->floor_t = d->last_sample_t;
+    /* samples and write reports are in time order: the later last one */
+    if (d->samples && d->last_sample_t > g->floor_t)
+        g->floor_t = d->last_sample_t;
+    if (d->writes && d->last_write_t > g->floor_t) g->floor_t = d->last_write_t;
     const as_classes_t *cl = &b->o->classes;
     int rc = AS_OK;
     for (size_t i = 0; i < c->n_ext && rc == AS_OK; i++) {

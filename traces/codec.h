@@ -56,6 +56,12 @@
 #define AS_TAG_STACK 0x08u
 #define AS_TAG_META 0x0cu
 #define AS_TAG_SAMPLE 0x10u /* v2: a real-memory sample */
+/* v3 only: a write report. Its kind bits are 01 (an alloc's), which is
+ * why format 2 cannot carry it (there 0x11 is an alloc with an align);
+ * format 3 event tags are exactly 0x01..0x03, so in v3 a tag is an event
+ * when AS_TAG_V3_EVENT holds and a definition otherwise. */
+#define AS_TAG_WRITE 0x11u
+#define AS_TAG_V3_EVENT(tag) ((unsigned)(tag)-1u < 3u)
 
 /* A chunk payload is columnar: a header of AS_STREAMS varints (the byte
  * length of each stream, in this order), then the streams back to back.

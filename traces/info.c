@@ -126,7 +126,8 @@ static void max_to(uint64_t *peak, uint64_t v)
     if (v > *peak) *peak = v;
 }
 
-/* Fold the samples the reader absorbed into s, and drop them. */
+/* Fold the samples and write reports the reader absorbed into s, and
+ * drop them. */
 static void take_samples(as_trace_reader_t *r, as_trace_stats_t *s)
 {
     size_t n;
@@ -156,6 +157,14 @@ static void take_samples(as_trace_reader_t *r, as_trace_stats_t *s)
         }
     }
     as_trace_reader_drop_samples(r, n);
+    const as_write_t *w = as_trace_reader_writes(r, &n);
+    for (size_t i = 0; i < n; i++) {
+        s->writes++;
+        s->write_bytes = s->write_bytes + w[i].bytes < s->write_bytes
+                             ? UINT64_MAX /* saturates: never wraps */
+                             : s->write_bytes + w[i].bytes;
+    }
+    as_trace_reader_drop_writes(r, n);
 }
 
 int as_trace_stats(as_trace_reader_t *r, as_trace_stats_t *s)

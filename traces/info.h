@@ -49,6 +49,10 @@ typedef struct {
     uint64_t mallinfo_samples;
     uint64_t peak_mallinfo_heap_bytes, peak_mallinfo_arena_bytes;
     uint64_t peak_mallinfo_hblkhd_bytes, peak_mallinfo_inuse_bytes;
+    /* format v3: write reports (tag 0x11) and the bytes they report, each
+     * report counted whole (reports are cumulative: a range reported again
+     * counts again) */
+    uint64_t writes, write_bytes;
 } as_trace_stats_t;
 
 /* as_trace_stats: rewind `r`, read all of it, fill *s.

@@ -91,6 +91,10 @@ struct as_trace_reader {
     as_mem_sample_t *samples;
     size_t nsamples, samples_cap;
     uint64_t samples_total; /* read since the start, dropped included */
+    /* write reports read and not dropped (v3), kept as samples are */
+    as_write_t *writes;
+    size_t nwrites, writes_cap;
+    uint64_t writes_total; /* read since the start, dropped included */
 
     /* the loaded chunk */
     uint64_t chunk_off;   /* its file offset */
@@ -520,6 +524,7 @@ void as_trace_reader_close(as_trace_reader_t *r)
     free(r->chunks);
     free(r->chunk_allocs);
     free(r->samples);
+    free(r->writes);
     free(r->comp);
     free(r->raw);
     free(r->seg);
@@ -627,7 +632,8 @@ static int layout_v3(as_trace_reader_t *r, uint64_t off)
     uint64_t nev = 0, nback = 0, nnew = 0;
     for (uint64_t i = 0; i < len[0]; i++) {
         unsigned tag = tags[i];
-        if ((tag & AS_TAG_KIND_MASK) == AS_TAG_DEF) continue;
+        if ((tag & AS_TAG_KIND_MASK) == AS_TAG_DEF || tag == AS_TAG_WRITE)
+            continue; /* a definition (decode_def checks which) */
         if (tag > AS_TAG_REALLOC)
             return errorf(r, AS_EFORMAT, off,
                           "chunk %zu, record %llu: expected an event tag "
@@ -918,6 +924,15 @@ static int get_string(as_trace_reader_t *r, const uint8_t *tagp,
     return 0;
 }
 
+/* The earliest time a sample or write report may have: that of the last
+ * event before it (this chunk's, or the previous chunks'), or of the last
+ * sample or write report, whichever is later. */
+static uint64_t time_floor(const as_trace_reader_t *r)
+{
+    uint64_t last = r->ch_events ? r->t : r->prev_last_t;
+    return last < r->floor_t ? r->floor_t : last;
+}
+
 /* Decode a real-memory sample (v2) whose tag is at tagp: t_ns, has, then
  * rss_bytes, anon_huge_bytes and the ten mallinfo fields when `has` says
  * so. Its time must not be
@@ -952,9 +967,7 @@ static int decode_sample(as_trace_reader_t *r, const uint8_t *tagp)
                                      "definition stream",
                                      AS_MALLINFO_FIELDS);
     }
-    /* the last event before it: this chunk's, or the previous chunks' */
-    uint64_t last = r->ch_events ? r->t : r->prev_last_t;
-    if (last < r->floor_t) last = r->floor_t;
+    uint64_t last = time_floor(r);
     if (m.t_ns < last)
         return payload_error(r, tagp,
                              "expected a sample at t >= %llu (the last "
@@ -977,6 +990,64 @@ static int decode_sample(as_trace_reader_t *r, const uint8_t *tagp)
     r->samples[r->nsamples++] = m;
     r->samples_total++;
     r->floor_t = m.t_ns;
+    return 0;
+}
+
+/* Decode a write report (v3) whose tag is at tagp: t_ns, object, offset,
+ * bytes. It must cover at least one byte without wrapping, name an id
+ * already allocated, and not go back in time; like a sample it becomes the
+ * floor of later events. It joins r->writes. (Whether the object is live
+ * and the range within its size is for the engine, which knows both.) */
+static int decode_write(as_trace_reader_t *r, const uint8_t *tagp)
+{
+    as_write_t w = {0};
+    if (get_v(r, AS_S_DEFS, &w.t_ns) || get_v(r, AS_S_DEFS, &w.object) ||
+        get_v(r, AS_S_DEFS, &w.offset) || get_v(r, AS_S_DEFS, &w.bytes))
+        return payload_error(r, tagp,
+                             "expected a write report's time, object, "
+                             "offset and bytes, found the end of the "
+                             "definition stream");
+    if (w.bytes == 0)
+        return payload_error(r, tagp,
+                             "expected a write report of at least 1 byte, "
+                             "found 0 bytes");
+    if (w.offset + w.bytes < w.offset)
+        return payload_error(r, tagp,
+                             "expected a write report's offset + bytes "
+                             "below 2^64, found offset %llu and %llu bytes",
+                             (unsigned long long)w.offset,
+                             (unsigned long long)w.bytes);
+    if (w.object >= r->next_id)
+        return payload_error(r, tagp,
+                             "expected a write report on an object id "
+                             "below %llu (the next unallocated id), found "
+                             "object %llu",
+                             (unsigned long long)r->next_id,
+                             (unsigned long long)w.object);
+    uint64_t last = time_floor(r);
+    if (w.t_ns < last)
+        return payload_error(r, tagp,
+                             "expected a write report at t >= %llu (the "
+                             "last event, sample or write report before "
+                             "it), found t=%llu",
+                             (unsigned long long)last,
+                             (unsigned long long)w.t_ns);
+    if (grow((void **)&r->writes, &r->writes_cap, r->nwrites + 1,
+             sizeof *r->writes))
+        return errorf(r, AS_ENOMEM, r->chunk_off,
+                      "out of memory (write reports)");
+    w.events_before = r->events_done + r->ch_events;
+    if (r->detached) {
+        if (!r->det.writes) {
+            r->det.first_write_t = w.t_ns;
+            r->det.events_before_first_write = w.events_before - r->seek_events;
+        }
+        r->det.writes++;
+        r->det.last_write_t = w.t_ns;
+    }
+    r->writes[r->nwrites++] = w;
+    r->writes_total++;
+    r->floor_t = w.t_ns;
     return 0;
 }
 
@@ -1123,11 +1194,17 @@ static int decode_def(as_trace_reader_t *r, const uint8_t *tagp)
     } else if (tag == AS_TAG_SAMPLE && r->version >= 2) {
         int rc = decode_sample(r, tagp);
         if (rc) return rc;
+    } else if (tag == AS_TAG_WRITE && r->version >= 3) {
+        int rc = decode_write(r, tagp);
+        if (rc) return rc;
     } else {
         return payload_error(r, tagp,
                              "expected a record tag (event, frame, "
                              "stack, meta%s), found 0x%02x",
-                             r->version >= 2 ? " or sample" : "", tag);
+                             r->version >= 3   ? ", sample or write"
+                             : r->version >= 2 ? " or sample"
+                                               : "",
+                             tag);
     }
 done:
     r->last_def = tag;
@@ -1661,7 +1738,7 @@ static int decode_events_v3(as_trace_reader_t *r, as_event_t *evs, size_t cap,
         return errorf(r, AS_ENOMEM, r->chunk_off, "out of memory (segment)");
     while (n < cap && r->cur[AS_S_TAG] < et) {
         const uint8_t *ct = r->cur[AS_S_TAG];
-        if ((*ct & AS_TAG_KIND_MASK) == AS_TAG_DEF) {
+        if (!AS_TAG_V3_EVENT(*ct)) {
             int rc = decode_def(r, ct);
             if (rc) return rc;
             r->cur[AS_S_TAG] = ct + 1;
@@ -1674,7 +1751,7 @@ static int decode_events_v3(as_trace_reader_t *r, as_event_t *evs, size_t cap,
         size_t lim = cap - n < AS_SEG_EVENTS ? cap - n : AS_SEG_EVENTS;
         if ((size_t)(et - ct) < lim) lim = (size_t)(et - ct);
         size_t m = 1;
-        while (m < lim && (ct[m] & AS_TAG_KIND_MASK) != AS_TAG_DEF)
+        while (m < lim && AS_TAG_V3_EVENT(ct[m]))
             m++;
         int rc = decode_segment_v3(r, ct, m, evs + n);
         if (rc) return rc;
@@ -1755,6 +1832,10 @@ void as_trace_reader_last_def(const as_trace_reader_t *r,
         rec->kind = AS_TRACE_REC_SAMPLE;
         rec->id = 0;
         rec->sample = r->samples[r->nsamples - 1];
+    } else if (r->last_def == AS_TAG_WRITE) {
+        rec->kind = AS_TRACE_REC_WRITE;
+        rec->id = 0;
+        rec->write = r->writes[r->nwrites - 1];
     } else {
         rec->kind = AS_TRACE_REC_META;
         rec->id = 0;
@@ -1798,6 +1879,7 @@ int as_trace_reader_seek_chunk(as_trace_reader_t *r, size_t k, size_t count)
     r->events_done = r->seek_events = ev;
     r->floor_t = 0;
     r->nsamples = 0;
+    r->nwrites = 0;
     r->max_stack = UINT32_MAX; /* stack ids are checked by the caller */
     r->nstack_defs = r->nframe_defs = 0;
     memset(&r->det, 0, sizeof r->det);
@@ -1834,6 +1916,8 @@ int as_trace_reader_rewind(as_trace_reader_t *r)
     r->floor_t = 0;
     r->nsamples = 0;
     r->samples_total = 0;
+    r->nwrites = 0;
+    r->writes_total = 0;
     return 0;
 }
 
@@ -1862,6 +1946,27 @@ void as_trace_reader_drop_samples(as_trace_reader_t *r, size_t n)
 uint64_t as_trace_reader_sample_count(const as_trace_reader_t *r)
 {
     return r->samples_total;
+}
+
+const as_write_t *as_trace_reader_writes(const as_trace_reader_t *r, size_t *n)
+{
+    *n = r->nwrites;
+    return r->writes;
+}
+
+void as_trace_reader_drop_writes(as_trace_reader_t *r, size_t n)
+{
+    if (n >= r->nwrites) {
+        r->nwrites = 0;
+        return;
+    }
+    memmove(r->writes, r->writes + n, (r->nwrites - n) * sizeof *r->writes);
+    r->nwrites -= n;
+}
+
+uint64_t as_trace_reader_write_count(const as_trace_reader_t *r)
+{
+    return r->writes_total;
 }
 
 /* ------------------------------------------------------------ accessors */

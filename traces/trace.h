@@ -110,6 +110,21 @@ typedef struct {
     uint64_t last_t_ns;    /* timestamp of its last event */
 } as_trace_chunk_info_t;
 
+/* A write report (tag 0x11 in the definition stream; added to format 3
+ * without a version bump: a trace without them is byte for byte what it
+ * was; an older reader rejects one by its tag): bytes [offset, offset +
+ * bytes) of object `object` were written by t_ns (the recorder saw its
+ * pages resident). Reports are cumulative and may repeat a range. Sits
+ * among the events in time order like a sample. Format 2 cannot carry
+ * them (its tag 0x11 is an alloc): the writer refuses them there. */
+typedef struct {
+    uint64_t t_ns;          /* when it was seen (trace time) */
+    uint64_t object;        /* id of an object live at that point */
+    uint64_t offset;        /* first byte, from the object's start */
+    uint64_t bytes;         /* > 0; offset + bytes <= the object's size */
+    uint64_t events_before; /* reader: events of the trace before it */
+} as_write_t;
+
 /* ---------------------------------------------------------------- writer */
 
 typedef struct as_trace_writer as_trace_writer_t;
@@ -165,6 +180,16 @@ int as_trace_writer_event(as_trace_writer_t *w, as_event_t *ev);
  * it must not be before it. s->events_before is ignored. @return 0,
  * AS_EINVAL (time went backwards, unknown bits in s->has), AS_EIO. */
 int as_trace_writer_sample(as_trace_writer_t *w, const as_mem_sample_t *s);
+
+/* as_trace_writer_write: append a write report (format 3 only). Like
+ * _sample: its time must not be before the last event, sample or write
+ * written, and events after it must not be before it; wr->events_before is
+ * ignored. Whether the object is still live and the range within its size
+ * is not checked here (the writer does not track sizes; the engine does).
+ * @return 0, AS_EINVAL (time went backwards, bytes == 0, offset + bytes
+ * past 2^64, object >= the ids assigned so far, a version-2 writer),
+ * AS_EIO. */
+int as_trace_writer_write(as_trace_writer_t *w, const as_write_t *wr);
 
 /* as_trace_writer_flush: end the current chunk now (recorder: on signal). */
 int as_trace_writer_flush(as_trace_writer_t *w);
@@ -264,11 +289,12 @@ void as_trace_reader_close(as_trace_reader_t *r);
  * accessors. Added after the original declarations; nothing above changed. */
 
 typedef enum {
-    AS_TRACE_REC_EVENT = 1, /* rec->event */
-    AS_TRACE_REC_FRAME = 2, /* rec->id, rec->frame */
-    AS_TRACE_REC_STACK = 3, /* rec->id, rec->frames[0..depth) */
-    AS_TRACE_REC_META = 4,  /* rec->key, rec->value (a stream meta record) */
-    AS_TRACE_REC_SAMPLE = 5 /* rec->sample (format v2) */
+    AS_TRACE_REC_EVENT = 1,  /* rec->event */
+    AS_TRACE_REC_FRAME = 2,  /* rec->id, rec->frame */
+    AS_TRACE_REC_STACK = 3,  /* rec->id, rec->frames[0..depth) */
+    AS_TRACE_REC_META = 4,   /* rec->key, rec->value (a stream meta record) */
+    AS_TRACE_REC_SAMPLE = 5, /* rec->sample (format v2) */
+    AS_TRACE_REC_WRITE = 6   /* rec->write (format v3) */
 } as_trace_record_kind_t;
 
 typedef struct {
@@ -280,6 +306,7 @@ typedef struct {
     uint32_t depth;          /* AS_TRACE_REC_STACK */
     const char *key, *value; /* AS_TRACE_REC_META */
     as_mem_sample_t sample;  /* AS_TRACE_REC_SAMPLE */
+    as_write_t write;        /* AS_TRACE_REC_WRITE */
 } as_trace_record_t;
 
 /* as_trace_reader_next_record: the next record in file order: an event or a
@@ -339,6 +366,9 @@ typedef struct {
     uint64_t samples;       /* real-memory samples read since the seek */
     uint64_t first_sample_t, last_sample_t;
     uint64_t events_before_first_sample; /* events since the seek */
+    uint64_t writes;                     /* write reports read since the seek */
+    uint64_t first_write_t, last_write_t;
+    uint64_t events_before_first_write; /* events since the seek */
 } as_trace_detached_t;
 
 /* as_trace_reader_clone: a second reader of r's file (reopened by path,
@@ -379,5 +409,23 @@ void as_trace_reader_drop_samples(as_trace_reader_t *r, size_t n);
 /* as_trace_reader_sample_count: samples read since the start (or rewind),
  * dropped ones included. */
 uint64_t as_trace_reader_sample_count(const as_trace_reader_t *r);
+
+/* ------------------------------------------------- additions (write reports)
+ * The write reports met so far (as_write_t above), kept and dropped exactly
+ * as samples are. */
+
+/* as_trace_reader_writes: the write reports read and not yet dropped,
+ * oldest first, in trace order, each with the number of events before it
+ * (events_before); *n their count. Reading events absorbs the reports met
+ * on the way, so after a batch ends at event k every report placed before
+ * event k is here. Valid until the next call on r. A rewind drops them. */
+const as_write_t *as_trace_reader_writes(const as_trace_reader_t *r, size_t *n);
+
+/* as_trace_reader_drop_writes: forget the oldest n write reports. */
+void as_trace_reader_drop_writes(as_trace_reader_t *r, size_t n);
+
+/* as_trace_reader_write_count: write reports read since the start (or
+ * rewind), dropped ones included. */
+uint64_t as_trace_reader_write_count(const as_trace_reader_t *r);
 
 #endif /* AS_TRACES_TRACE_H */

@@ -793,6 +793,50 @@ int as_trace_writer_sample(as_trace_writer_t *w, const as_mem_sample_t *s)
     return maybe_seal(w);
 }
 
+int as_trace_writer_write(as_trace_writer_t *w, const as_write_t *wr)
+{
+    if (w->err) return w->err;
+    if (w->version < 3)
+        return fail(w, AS_EINVAL,
+                    "write report at t=%llu ns: format version %u cannot "
+                    "hold write reports (they need version 3)",
+                    (unsigned long long)wr->t_ns, w->version);
+    uint64_t floor = w->last_t > w->floor_t ? w->last_t : w->floor_t;
+    if (wr->t_ns < floor)
+        return fail(w, AS_EINVAL,
+                    "write report at t=%llu ns: before the last event, "
+                    "sample or write report (t=%llu ns)",
+                    (unsigned long long)wr->t_ns, (unsigned long long)floor);
+    if (wr->bytes == 0)
+        return fail(w, AS_EINVAL, "write report at t=%llu ns: 0 bytes",
+                    (unsigned long long)wr->t_ns);
+    if (wr->offset + wr->bytes < wr->offset)
+        return fail(w, AS_EINVAL,
+                    "write report at t=%llu ns: offset %llu + %llu bytes "
+                    "passes 2^64",
+                    (unsigned long long)wr->t_ns,
+                    (unsigned long long)wr->offset,
+                    (unsigned long long)wr->bytes);
+    if (wr->object >= w->next_id)
+        return fail(w, AS_EINVAL,
+                    "write report at t=%llu ns: object %llu, but only %llu "
+                    "objects were allocated",
+                    (unsigned long long)wr->t_ns,
+                    (unsigned long long)wr->object,
+                    (unsigned long long)w->next_id);
+    int rc;
+    if ((rc = reserve(w, AS_S_TAG, 1)) || (rc = reserve(w, AS_S_DEFS, 40)))
+        return rc;
+    put_tag(w, AS_TAG_WRITE);
+    put_v(w, AS_S_DEFS, wr->t_ns);
+    put_v(w, AS_S_DEFS, wr->object);
+    put_v(w, AS_S_DEFS, wr->offset);
+    put_v(w, AS_S_DEFS, wr->bytes);
+    w->floor_t = wr->t_ns;
+    w->any_record = 1;
+    return maybe_seal(w);
+}
+
 int as_trace_writer_flush(as_trace_writer_t *w)
 {
     return seal_chunk(w);

@@ -25,9 +25,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     as_event_t evs[64];
     uint64_t sum = 0;
     long n;
-    while ((n = as_trace_reader_next_batch(r, evs, 64)) > 0)
+    while ((n = as_trace_reader_next_batch(r, evs, 64)) > 0) {
         for (long i = 0; i < n; i++)
             sum += evs[i].size ^ evs[i].object;
+        size_t nw;
+        const as_write_t *w = as_trace_reader_writes(r, &nw);
+        for (size_t i = 0; i < nw; i++)
+            sum += w[i].object + w[i].offset + w[i].bytes + w[i].events_before;
+        as_trace_reader_drop_writes(r, nw);
+    }
     (void)strlen(as_trace_reader_error(r));
     for (uint32_t id = 0; id <= as_trace_reader_max_stack(r) && id < 1000;
          id++) {
@@ -72,10 +78,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             while ((n = as_trace_reader_next_batch(c, evs, 64)) > 0)
                 sum += evs[0].stack;
             const as_trace_detached_t *d = as_trace_reader_detached(c);
-            sum += d->stack_need + (uint64_t)d->stack_excess + d->samples;
+            sum += d->stack_need + (uint64_t)d->stack_excess + d->samples +
+                   d->writes + d->first_write_t;
             size_t ns;
             as_trace_reader_samples(c, &ns);
             as_trace_reader_drop_samples(c, ns);
+            as_trace_reader_writes(c, &ns);
+            as_trace_reader_drop_writes(c, ns);
             if (n < 0) break;
         }
     as_trace_reader_close(c);
