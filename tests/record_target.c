@@ -55,7 +55,8 @@
  *               (a larger stack height), twice each
 
  *   writes      write reports (tests/check_record_writes.sh): with glibc's
- *               mmap threshold set to 48 KiB, mallocs BIG (1 MiB) and MID
+ *               mmap threshold set to 48 KiB, no top pad and the heap
+ *               trimmed, mallocs BIG (1 MiB) and MID
  *               (64 KiB), both mmap'd (the chunk header, written by glibc,
  *               is in the first page), and REC (32 KiB, heap) with a
  *               64-byte guard after it; writes all of REC and frees it;
@@ -416,7 +417,10 @@ enum { PAGE = 4096 };
 
 int mode_writes(void)
 {
+    /* an empty top chunk: MID cannot come from it, so it is mmap'd */
     mallopt(M_MMAP_THRESHOLD, 48 << 10);
+    mallopt(M_TOP_PAD, 0);
+    malloc_trim(0);
     char *big = malloc(1 << 20), *mid = malloc(64 << 10);
     char *rec = malloc(32 << 10), *guard = malloc(64);
     if (!big || !mid || !rec || !guard) return 1;

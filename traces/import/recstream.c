@@ -30,6 +30,11 @@ typedef struct {
     as_rec_head_t *rec; /* malloc'd copy */
 } as_rs_item_t;
 
+/* A live object of at least writes_min bytes: what a WRITE needs. */
+typedef struct {
+    uint64_t object, size, alloc_seq;
+} as_rs_big_t;
+
 /* A pending realloc: RBEGIN seen, REALLOC not yet. */
 typedef struct {
     int active;
@@ -44,11 +49,6 @@ typedef struct {
     uint64_t pc, offset;
     char *module, *symbol;
 } as_rs_sym_t;
-
-/* A live object of at least writes_min bytes: what a WRITE needs. */
-typedef struct {
-    uint64_t object, size, alloc_seq;
-} as_rs_big_t;
 
 struct as_recstream {
     as_trace_writer_t *w;
