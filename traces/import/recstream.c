@@ -17,6 +17,7 @@
 #include "traces/import/recstream.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -577,7 +578,10 @@ static int record(as_recstream_t *s, const as_rec_head_t *h)
     switch (h->type) {
     case AS_REC_HELLO: {
         const as_rec_hello_t *r = (const as_rec_hello_t *)h;
-        if (h->len < sizeof *r) return fail(s, AS_EFORMAT, "short HELLO");
+        /* a HELLO without writes_min (before write reports) is one */
+        if (h->len < offsetof(as_rec_hello_t, writes_min))
+            return fail(s, AS_EFORMAT, "short HELLO");
+        uint64_t writes_min = h->len >= sizeof *r ? r->writes_min : 0;
         if (s->have_image && (rc = end_image(s, 1))) return rc;
         s->have_image = 1;
         s->tsc = (h->flags & AS_REC_F_TSC) != 0;
@@ -595,14 +599,14 @@ static int record(as_recstream_t *s, const as_rec_head_t *h)
         /* write reports: the first image decides for the trace (its
          * metadata goes into the header); a later image with another
          * bound sends none that count */
-        if (s->st.images == 1 && r->writes_min) {
-            s->writes_min = r->writes_min;
-            snprintf(v, sizeof v, "%" PRIu64, r->writes_min);
+        if (s->st.images == 1 && writes_min) {
+            s->writes_min = writes_min;
+            snprintf(v, sizeof v, "%" PRIu64, writes_min);
             if ((rc = as_trace_writer_meta(s->w, "record.writes", "pagemap")) ||
                 (rc = as_trace_writer_meta(s->w, "record.writes_min_bytes", v)))
                 return wfail(s, rc);
         }
-        s->writes_image = s->writes_min && r->writes_min == s->writes_min;
+        s->writes_image = s->writes_min && writes_min == s->writes_min;
         if (s->writes_min && !s->writes_image) s->st.writes_missing_images++;
         return AS_OK;
     }

@@ -1206,6 +1206,8 @@ __attribute__((noinline)) static int on_ptr(int type, void *p, uint64_t *size,
         rec.h.seq = next_seq();
         rec.h.t_ns = event_time();
         ring_put(r, &rec, sizeof rec);
+    } else if (g_writes_min) { /* no record: at least forget the object */
+        big_remove((uintptr_t)p, size, aseq);
     }
     tls_in_hook--;
     return tracked;
