@@ -96,6 +96,7 @@ int as_tracestats_compute(const char *path, as_tracestats_t *s, char *err,
     as_event_t ev;
     while (rc == AS_OK) {
         int got = as_trace_reader_next(r, &ev);
+        as_trace_reader_drop_kept(r); /* events only */
         if (got <= 0) {
             rc = got;
             break;

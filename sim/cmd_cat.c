@@ -69,6 +69,7 @@ static void cat_fill(as_trace_reader_t *r, cat_span_t *s)
         as_trace_reader_last_def(r, &rec);
         if (as_text_format_record(&s->def, &rec)) s->status = AS_ENOMEM;
     }
+    as_trace_reader_drop_kept(r); /* each printed as its record came */
     s->last = s->status != 0 || (s->n == 0 && !def);
 }
 
@@ -101,12 +102,14 @@ static int cat_slow(const char *path, uint64_t printed, as_textbuf_t *b,
     int rc = as_trace_reader_open(r2, path);
     as_trace_record_t rec;
     for (uint64_t i = 0; !rc && i < printed; i++)
-        if ((rc = as_trace_reader_next_record(*r2, &rec)) == 1)
+        if ((rc = as_trace_reader_next_record(*r2, &rec)) == 1) {
+            as_trace_reader_drop_kept(*r2);
             rc = 0;
-        else if (rc == 0)
+        } else if (rc == 0)
             rc = AS_EIO; /* the file changed under us */
     while (!rc && (rc = as_trace_reader_next_record(*r2, &rec)) == 1) {
         rc = as_text_format_record(b, &rec);
+        as_trace_reader_drop_kept(*r2);
         if (!rc && b->len >= (1 << 16)) {
             fwrite(b->p, 1, b->len, stdout);
             b->len = 0;
@@ -202,6 +205,9 @@ static void usage(FILE *f)
                "  r T_NS THREAD CPU OLD NEW SIZE ALIGN STACK [HEIGHT]\n"
                "  s T_NS RSS_BYTES ANON_HUGE_BYTES   (a real-memory sample; "
                "- = not measured)\n"
+               "  w T_NS OBJECT OFFSET BYTES   (a write report: those bytes "
+               "of the object\n"
+               "                                were written by T_NS)\n"
                "HEIGHT, the stack height in bytes, is printed when the "
                "trace has it.\n"
                "Strings are escaped (%%XX for space, control bytes and %%; "

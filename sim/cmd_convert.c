@@ -4,7 +4,9 @@
  * Reads IN (any version the reader knows: 1, 2 or 3) record by record and
  * writes every record, in the same order, through the trace writer: header
  * metadata into the new header, then events, definitions, stream metadata
- * and memory samples where they occur. Object ids are implicit in every
+ * memory samples and write reports where they occur (a trace with write
+ * reports cannot be written as format 2, which has no record for them:
+ * that fails with the writer's message rather than dropping them). Object ids are implicit in every
  * version, so the events keep their ids (checked as they are written); the
  * converted trace replays to the same figures. The output goes through the
  * writer's output rules (traces/outfile.c: a temporary renamed on success,
@@ -83,9 +85,15 @@ static int copy(as_trace_reader_t *r, as_trace_writer_t *w, int *werr)
         case AS_TRACE_REC_SAMPLE:
             rc = as_trace_writer_sample(w, &rec.sample);
             break;
+        case AS_TRACE_REC_WRITE:
+            /* format 2 cannot hold it: the writer refuses, naming why */
+            rc = as_trace_writer_write(w, &rec.write);
+            break;
         default:
             rc = AS_EINVAL;
         }
+        /* samples and reports were copied as their records came */
+        as_trace_reader_drop_kept(r);
     }
     return rc;
 }

@@ -153,12 +153,14 @@ int as_cmd_info(int argc, char **argv)
             ", \"peak_mallinfo_heap_bytes\": %" PRIu64
             ", \"peak_mallinfo_arena_bytes\": %" PRIu64
             ", \"peak_mallinfo_hblkhd_bytes\": %" PRIu64
-            ", \"peak_mallinfo_inuse_bytes\": %" PRIu64 "}\n",
+            ", \"peak_mallinfo_inuse_bytes\": %" PRIu64 ", \"writes\": %" PRIu64
+            ", \"write_bytes\": %" PRIu64 "}\n",
             s.height_allocs, s.max_stack_height, s.samples, s.rss_samples,
             s.huge_samples, s.first_sample_t_ns, s.last_sample_t_ns,
             s.peak_rss_bytes, s.peak_anon_huge_bytes, s.mallinfo_samples,
             s.peak_mallinfo_heap_bytes, s.peak_mallinfo_arena_bytes,
-            s.peak_mallinfo_hblkhd_bytes, s.peak_mallinfo_inuse_bytes);
+            s.peak_mallinfo_hblkhd_bytes, s.peak_mallinfo_inuse_bytes, s.writes,
+            s.write_bytes);
     } else {
         printf("trace             ");
         put_safe(stdout, path, 0);
@@ -220,6 +222,10 @@ int as_cmd_info(int argc, char **argv)
                        s.peak_mallinfo_hblkhd_bytes,
                        s.peak_mallinfo_inuse_bytes, s.mallinfo_samples);
         }
+        if (s.writes)
+            printf("write reports     %" PRIu64 " (%" PRIu64
+                   " bytes reported, repeats counted)\n",
+                   s.writes, s.write_bytes);
     }
     if (s.truncated) as_cli_err("warning: %s", as_trace_reader_error(r));
     as_trace_reader_close(r);

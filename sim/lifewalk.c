@@ -100,6 +100,7 @@ int as_lifewalk_trace(const char *path, const as_classes_t *cl,
     long got;
     while (rc == AS_OK &&
            (got = as_trace_reader_next_batch(w.r, ev, BATCH)) != 0) {
+        as_trace_reader_drop_kept(w.r); /* events only */
         if (got < 0) {
             rc = (int)got;
             snprintf(err, errcap, "%s", as_trace_reader_error(w.r));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # check_traces_cli.sh - `allocsim cat`, `import --format text` and `info`
 # from the command line: text -> trace -> text is byte-identical, a bad line
-# gives "FILE:LINE: expected" with exit 2 and leaves no output file, an
+# gives "FILE:LINE: expected" with exit 2 and leaves no output file, write
+# reports round-trip through cat, import and convert, an
 # unknown format lists the formats, a corrupt trace exits 2 naming the
 # offset, a truncated one warns and exits 0, --help exits 0.
 # Args: build dir, allocsim binary, source dir.
@@ -96,6 +97,42 @@ printf 's 5 1 2 mx 1 2 3 4 5 6 7 8 9 10\n' > "$T/badm.txt"
 [ $? -eq 2 ] || die "bad mallinfo word exit"
 grep -q "badm.txt:1: expected 'mi' after the sample's 3 fields, found 'mx'" \
   "$T/err.txt" || die "bad mallinfo word msg: $(cat "$T/err.txt")"
+
+# write reports (format 3): cat prints them as 'w' lines where they occur,
+# the text importer reads them back, convert carries them (and refuses
+# format 2, which cannot hold them), info counts them
+cat > "$T/w.txt" <<'TXT'
+meta record.writes pagemap
+meta record.writes_min_bytes 8192
+a 10 0 0 0 1048576 0 0
+w 10 0 0 4096
+a 12 0 0 1 100 0 0
+w 20 0 8192 8192
+w 20 0 4096 4096
+f 30 0 0 0
+w 31 1 0 100
+TXT
+"$A" import --format text "$T/w.txt" -o "$T/w.ast" --chunk-events 1 \
+  || die "import writes exit $?"
+"$A" cat "$T/w.ast" | cmp -s - "$T/w.txt" || die "write reports: text -> trace -> text differs"
+"$A" convert "$T/w.ast" -o "$T/w3.ast" || die "convert writes exit $?"
+"$A" cat "$T/w3.ast" | cmp -s - "$T/w.txt" || die "convert lost or moved write reports"
+"$A" convert "$T/w.ast" --format-version 2 -o "$T/w2.ast" 2> "$T/err.txt"
+[ $? -eq 2 ] || die "convert writes to v2: exit"
+grep -q "allocsim convert: .*w2.ast: write report at t=10 ns: format version 2 cannot hold write reports (they need version 3)" \
+  "$T/err.txt" || die "convert writes to v2 msg: $(cat "$T/err.txt")"
+[ ! -e "$T/w2.ast" ] || die "convert to v2 left output"
+"$A" info "$T/w.ast" > "$T/infow.txt" || die "info writes exit $?"
+grep -q "^write reports     4 (16484 bytes reported, repeats counted)$" "$T/infow.txt" \
+  || die "info writes: $(cat "$T/infow.txt")"
+"$A" info --json "$T/w.ast" | grep -q '"writes": 4, "write_bytes": 16484}' \
+  || die "info --json writes"
+# a report on an id never allocated: FILE:LINE
+printf 'a 10 0 0 0 8 0 0\nw 11 1 0 8\n' > "$T/badw.txt"
+"$A" import --format text "$T/badw.txt" -o "$T/badw.ast" 2> "$T/err.txt"
+[ $? -eq 2 ] || die "bad write exit"
+grep -q "badw.txt:2: expected an object id below 1 (one allocated earlier), found 1" \
+  "$T/err.txt" || die "bad write msg: $(cat "$T/err.txt")"
 
 # a bad line: exit 2, FILE:LINE, no output left
 printf 'a 1 0 0 0 8 0 0\nf 2 0 0 5\n' > "$T/bad.txt"

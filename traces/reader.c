@@ -1969,6 +1969,12 @@ uint64_t as_trace_reader_write_count(const as_trace_reader_t *r)
     return r->writes_total;
 }
 
+void as_trace_reader_drop_kept(as_trace_reader_t *r)
+{
+    r->nsamples = 0;
+    r->nwrites = 0;
+}
+
 /* ------------------------------------------------------------ accessors */
 
 size_t as_trace_reader_meta_count(const as_trace_reader_t *r)

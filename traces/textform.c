@@ -258,6 +258,13 @@ int as_text_format_record(as_textbuf_t *b, const as_trace_record_t *rec)
         }
         break;
     }
+    case AS_TRACE_REC_WRITE:
+        /* w T OBJECT OFFSET BYTES */
+        if (putf(b, "w %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+                 rec->write.t_ns, rec->write.object, rec->write.offset,
+                 rec->write.bytes))
+            return AS_ENOMEM;
+        break;
     case AS_TRACE_REC_EVENT:
         /* a T THREAD CPU OBJECT SIZE ALIGN STACK [HEIGHT]; f T THREAD CPU
          * OBJECT; r T THREAD CPU OBJECT NEW_OBJECT SIZE ALIGN STACK [HEIGHT].

@@ -12,6 +12,7 @@
  *   f <t_ns> <thread> <cpu> <id>
  *   r <t_ns> <thread> <cpu> <old id> <new id> <size> <align> <stack> [<height>]
  *   s <t_ns> <rss_bytes> <anon_huge_bytes>
+ *   w <t_ns> <object> <offset> <bytes>     (a write report, format 3)
  * The stack height is written only when known (not 0); an unmeasured
  * sample field is "-".
  * Escaping: the empty string is "-"; bytes <= 0x20, bytes >= 0x7f and '%'

@@ -428,4 +428,9 @@ void as_trace_reader_drop_writes(as_trace_reader_t *r, size_t n);
  * rewind), dropped ones included. */
 uint64_t as_trace_reader_write_count(const as_trace_reader_t *r);
 
+/* as_trace_reader_drop_kept: forget every sample and write report the
+ * reader keeps (a consumer that reads only events, or that has used
+ * them): its memory stays bounded however many a trace holds. */
+void as_trace_reader_drop_kept(as_trace_reader_t *r);
+
 #endif /* AS_TRACES_TRACE_H */

@@ -37,7 +37,7 @@ static int counts(const uint8_t *p, size_t n, uint32_t *events,
         return -1;
     *events = *allocs = 0;
     for (uint64_t i = 0; i < tag_len; i++)
-        if (p[i] & AS_TAG_KIND_MASK) {
+        if (AS_TAG_V3_EVENT(p[i])) { /* 0x11, a write report, is not */
             ++*events;
             *allocs += p[i] & 1;
         }

@@ -577,8 +577,8 @@ static void test_error_quotes_escaped(void)
                                  "2J 1\n");
     char want[1024];
     snprintf(want, sizeof want,
-             "%s:1: expected a record (meta, frame, stack, a, f, r, s) or a # "
-             "comment, found 'zz\\xff\\x9b2J'",
+             "%s:1: expected a record (meta, frame, stack, a, f, r, s, w) or a "
+             "# comment, found 'zz\\xff\\x9b2J'",
              path);
     CU_ASSERT_EQUAL(import("text", path, 0), AS_EFORMAT);
     CU_ASSERT_STRING_EQUAL(err, want);

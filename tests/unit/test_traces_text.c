@@ -78,8 +78,10 @@ static const char canonical[] =
     "a 0 0 0 1 0 0 0\n"
     "a 5 1 3 2 9223372036854775808 4096 2\n"
     "f 5 1 3 0\n"
+    "w 6 2 0 4096\n"
     "meta phase steady\n"
     "r 7 2 1 1 3 24 16 1\n"
+    "w 7 3 8 16\n"
     "frame 2 0x7f0000001234 0x1234 /lib/libc.so.6 malloc\n"
     "f 18446744073709551615 4294967295 4294967295 3\n";
 
@@ -125,6 +127,14 @@ static void test_roundtrip(void)
     CU_ASSERT(e[4].kind == AS_EV_REALLOC && e[4].object == 1 &&
               e[4].new_object == 3 && e[4].align == 16);
     CU_ASSERT(e[5].t_ns == UINT64_MAX && e[5].thread == UINT32_MAX);
+    /* the write reports, before events 4 and 5 */
+    size_t nw;
+    const as_write_t *wr = as_trace_reader_writes(r, &nw);
+    CU_ASSERT_EQUAL_FATAL(nw, 2);
+    CU_ASSERT(wr[0].t_ns == 6 && wr[0].object == 2 && wr[0].offset == 0 &&
+              wr[0].bytes == 4096 && wr[0].events_before == 4);
+    CU_ASSERT(wr[1].t_ns == 7 && wr[1].object == 3 && wr[1].offset == 8 &&
+              wr[1].bytes == 16 && wr[1].events_before == 5);
     CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(r, "phase"), "steady");
     as_frame_t f;
     CU_ASSERT_EQUAL(as_trace_reader_frame(r, 1, &f), 0);
@@ -181,6 +191,19 @@ static void test_malformed(void)
         {"stack 0 1\n", 1, "expected a stack id >= 1"},
         {"a 1 0 0 0 8 0 0\nr 2 0 0 0 2 8 0 0\n", 2, "expected new id 1"},
         {"a 1 0 0 0 99999999999999999999 0 0\n", 1, "expected a size"},
+        {"a 1 0 0 0 8 0 0\nw 1 0 0\n", 2,
+         "expected 4 fields after 'w' (t_ns object offset bytes), found 3"},
+        {"a 1 0 0 0 8 0 0\nw 0 0 0 8\n", 2, "expected t_ns >= 1"},
+        {"a 1 0 0 0 8 0 0\nw 1 1 0 8\n", 2,
+         "expected an object id below 1 (one allocated earlier), found 1"},
+        {"a 1 0 0 0 8 0 0\nw 1 0 0 0\n", 2,
+         "expected a byte count >= 1, found 0"},
+        {"a 1 0 0 0 8 0 0\nw 1 0 18446744073709551615 1\n", 2,
+         "expected offset + bytes below 2^64, found 18446744073709551615 + 1"},
+        {"a 1 0 0 0 8 0 0\nw 1 0 x 1\n", 2,
+         "expected an offset in bytes (decimal), found 'x'"},
+        {"a 5 0 0 0 8 0 0\nw 6 0 0 8\na 5 0 0 1 8 0 0\n", 3,
+         "expected t_ns >= 6"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char out[512], in[512], err[512] = "", want[600];
@@ -211,6 +234,7 @@ static void test_malformed(void)
  *   t=150 f1 again         unknown free (double free)
  *   t=160 f2               live 40 / 1
  *   t=300 a4 1100 th7 cpu5 live 1140 / 2   <- new peak bytes
+ * and two write reports (512 bytes of 2 at t=125, 1100 of 4 at t=300);
  * events 8 = 4 allocs + 3 frees + 1 realloc; objects 5; duration 200. */
 static void test_stats(void)
 {
@@ -220,11 +244,13 @@ static void test_stats(void)
                                       "a 100 0 0 0 16 0 0\n"
                                       "a 110 1 2 1 100 0 0\n"
                                       "a 120 1 2 2 1000 0 0\n"
+                                      "w 125 2 0 512\n"
                                       "f 130 1 2 1\n"
                                       "r 140 0 0 0 3 40 0 0\n"
                                       "f 150 1 2 1\n"
                                       "f 160 1 2 2\n"
-                                      "a 300 7 5 4 1100 0 0\n",
+                                      "a 300 7 5 4 1100 0 0\n"
+                                      "w 300 4 0 1100\n",
                                       out, err, sizeof err, in, sizeof in),
                           0);
     as_trace_reader_t *r;
@@ -248,6 +274,8 @@ static void test_stats(void)
     CU_ASSERT_EQUAL(s.threads, 3);
     CU_ASSERT_EQUAL(s.cpus, 3);
     CU_ASSERT_EQUAL(s.chunks, 3); /* 8 events, 3 per chunk */
+    CU_ASSERT_EQUAL(s.writes, 2);
+    CU_ASSERT_EQUAL(s.write_bytes, 512 + 1100);
     CU_ASSERT_EQUAL(s.truncated, 0);
     CU_ASSERT_EQUAL(s.file_bytes, as_trace_reader_file_bytes(r));
     /* a second pass gives the same figures */

@@ -5,8 +5,8 @@
  * textform.h and docs/trace-format.md), plus blank lines and `#` comments,
  * and checks every line before handing it to the writer: known keyword,
  * field count, numbers in range, times never decreasing, allocation ids
- * dense and in order, frees naming ids already allocated, stacks defined
- * before use. Any failure is reported as "FILE:LINE: expected ..., found
+ * dense and in order, frees and write reports naming ids already
+ * allocated, stacks defined before use. Any failure is reported as "FILE:LINE: expected ..., found
  * ..." with AS_EFORMAT; it never prints and never writes past the first bad
  * line (the caller aborts the writer, so no output file is left).
  */
@@ -214,6 +214,41 @@ static int do_sample(ctx_t *c, as_trace_writer_t *w, const tok_t *tk, size_t nt)
     return 0;
 }
 
+/* A write report line: w T_NS OBJECT OFFSET BYTES (format 3 only; the
+ * writer refuses it in a version-2 output). */
+static int do_write(ctx_t *c, as_trace_writer_t *w, const tok_t *tk, size_t nt)
+{
+    if (nt != 5)
+        return bad(c,
+                   "expected 4 fields after 'w' (t_ns object offset bytes), "
+                   "found %zu",
+                   nt - 1);
+    as_write_t wr = {0};
+    NUM(1, 0, UINT64_MAX, wr.t_ns, "a time in ns (decimal)");
+    if (wr.t_ns < c->last_t)
+        return bad(c,
+                   "expected t_ns >= %llu (times never decrease), found "
+                   "%llu",
+                   (unsigned long long)c->last_t, (unsigned long long)wr.t_ns);
+    NUM(2, 0, UINT64_MAX, wr.object, "an object id (decimal)");
+    if (wr.object >= c->next_id)
+        return bad(c,
+                   "expected an object id below %llu (one allocated "
+                   "earlier), found %llu",
+                   (unsigned long long)c->next_id,
+                   (unsigned long long)wr.object);
+    NUM(3, 0, UINT64_MAX, wr.offset, "an offset in bytes (decimal)");
+    NUM(4, 0, UINT64_MAX, wr.bytes, "a byte count (decimal)");
+    if (wr.bytes == 0) return bad(c, "expected a byte count >= 1, found 0");
+    if (wr.offset + wr.bytes < wr.offset)
+        return bad(c, "expected offset + bytes below 2^64, found %llu + %llu",
+                   (unsigned long long)wr.offset, (unsigned long long)wr.bytes);
+    int rc = as_trace_writer_write(w, &wr);
+    if (rc) return writer_err(c, w, rc);
+    c->last_t = wr.t_ns;
+    return 0;
+}
+
 static int do_line(ctx_t *c, as_trace_writer_t *w, tok_t *tk, size_t nt,
                    char *scratch, int *is_event)
 {
@@ -225,6 +260,7 @@ static int do_line(ctx_t *c, as_trace_writer_t *w, tok_t *tk, size_t nt,
         return do_event(c, w, tk, nt);
     }
     if (k->n == 1 && k->s[0] == 's') return do_sample(c, w, tk, nt);
+    if (k->n == 1 && k->s[0] == 'w') return do_write(c, w, tk, nt);
     if (k->n == 4 && memcmp(k->s, "meta", 4) == 0) {
         if (nt != 3)
             return bad(c,
@@ -299,7 +335,7 @@ static int do_line(ctx_t *c, as_trace_writer_t *w, tok_t *tk, size_t nt,
         return 0;
     }
     return bad(c,
-               "expected a record (meta, frame, stack, a, f, r, s) or a "
+               "expected a record (meta, frame, stack, a, f, r, s, w) or a "
                "# comment, found '%.*s'",
                (int)(k->n > 40 ? 40 : k->n), k->s);
 }
