@@ -24,6 +24,11 @@
 # format 3) while OLD_BIN reads the originals, and ignores the trace's
 # identity in summary.json (trace.path, trace.hash, trace.size_bytes): the
 # same events must give the same figures whatever the format.
+# NEW_PARAMS="part.name ..." names parameters NEW_BIN has and OLD_BIN
+# lacks (e.g. NEW_PARAMS=os.writes): each is ignored in NEW's summary.json
+# (PART.params.NAME, and os.param_sources.NAME for part os) when OLD's has
+# no such key, so a new parameter at its default does not count as a
+# difference; every other key still does.
 set -u
 if [ $# -lt 2 ]; then
     echo "usage: $0 OLD_BIN NEW_BIN [WORKDIR]" >&2
@@ -94,13 +99,25 @@ fi
 run_all "$NEW" new $new_traces
 
 # compare.csv holds events_per_s (a wall-clock rate): compared without it.
-python3 - "$W" "${CONVERT:-0}" <<'EOF'
+python3 - "$W" "${CONVERT:-0}" "${NEW_PARAMS:-}" <<'EOF'
 import json, os, sys, math
 w = sys.argv[1]
 old, new = os.path.join(w, "old"), os.path.join(w, "new")
 IGNORE = {"timing", "allocsim_version", "allocsim_revision", "provenance"}
 # CONVERT=1: the trace files differ (format), their events do not
 IGNORE_TRACE = {"path", "hash", "size_bytes"} if sys.argv[2] == "1" else set()
+# NEW_PARAMS: (part, name) pairs only the new binary has
+NEW_PARAMS = [tuple(p.split(".", 1)) for p in sys.argv[3].split() if "." in p]
+
+def drop_new_params(a, b):
+    """Remove from b (new) each NEW_PARAMS key that a (old) lacks."""
+    for part, name in NEW_PARAMS:
+        for sub in ("params", "param_sources"):
+            oa = a.get(part, {}).get(sub) if isinstance(a, dict) else None
+            ob = b.get(part, {}).get(sub) if isinstance(b, dict) else None
+            if isinstance(ob, dict) and name in ob and \
+                    not (isinstance(oa, dict) and name in oa):
+                del ob[name]
 
 def norm_params(o):
     out = {}
@@ -171,6 +188,7 @@ for root, _, files in os.walk(old):
             continue
         if f.endswith(".json"):
             a, b = (norm(json.load(open(x))) for x in (po, pn))
+            drop_new_params(a, b)
             if not same(a, b):
                 print(f"DIFFER  {rel}")
                 diff(a, b)

@@ -40,35 +40,36 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-int as_samples_append(as_mem_sample_t **v, size_t *n, size_t *cap,
-                      const as_mem_sample_t *src, size_t k)
+int as_items_append(void **v, size_t *n, size_t *cap, const void *src, size_t k,
+                    size_t elem)
 {
     if (*n + k > *cap) {
         size_t c = *cap ? *cap : 16;
         while (c < *n + k)
             c *= 2;
-        as_mem_sample_t *nv = realloc(*v, c * sizeof *nv);
+        void *nv = realloc(*v, c * elem);
         if (!nv) return AS_ENOMEM;
         *v = nv;
         *cap = c;
     }
-    if (k) memcpy(*v + *n, src, k * sizeof *src);
+    if (k) memcpy((char *)*v + *n * elem, src, k * elem);
     *n += k;
     return AS_OK;
 }
 
-/* Move the samples the reader holds into b. */
+/* Move the samples and write reports the reader holds into b. */
 static int take_samples(as_batchring_t *q, as_batch_t *b)
 {
     size_t n;
     const as_mem_sample_t *m = as_trace_reader_samples(q->rd, &n);
-    int rc =
-        as_samples_append(&b->samples, &b->n_samples, &b->samples_cap, m, n);
+    int rc = as_items_append((void **)&b->samples, &b->n_samples,
+                             &b->samples_cap, m, n, sizeof *m);
     if (rc == AS_OK) as_trace_reader_drop_samples(q->rd, n);
-    /* write reports: not replayed yet (the engine's os.writes comes
-     * later); dropped so the reader's memory stays bounded */
-    as_trace_reader_writes(q->rd, &n);
-    as_trace_reader_drop_writes(q->rd, n);
+    const as_write_t *w = as_trace_reader_writes(q->rd, &n);
+    if (rc == AS_OK)
+        rc = as_items_append((void **)&b->writes, &b->n_writes, &b->writes_cap,
+                             w, n, sizeof *w);
+    if (rc == AS_OK) as_trace_reader_drop_writes(q->rd, n);
     return rc;
 }
 
@@ -76,7 +77,7 @@ static int take_samples(as_batchring_t *q, as_batch_t *b)
 static void fill(as_batchring_t *q, as_batch_t *b)
 {
     double t0 = now_s();
-    b->n = b->n_samples = 0;
+    b->n = b->n_samples = b->n_writes = 0;
     b->status = 0;
     b->last = 0;
     while (b->n < q->batch_events) {
@@ -217,6 +218,7 @@ void as_batchring_destroy(as_batchring_t *q)
     for (size_t i = 0; q->slot && i < q->n_slots; i++) {
         free(q->slot[i].ev);
         free(q->slot[i].samples);
+        free(q->slot[i].writes);
     }
     free(q->slot);
     free(q->taken);

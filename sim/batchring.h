@@ -10,7 +10,8 @@
  * Every batch is made the same way whatever the threads: the reader is
  * called for AS_BATCH_READ events at a time and after each call the
  * stacks its events name are copied (stackdefs.h; unless the consumers
- * asked for none, AS_BATCHRING_NO_STACKS) and the samples it met
+ * asked for none, AS_BATCHRING_NO_STACKS), the samples and the write
+ * reports it met
  * are moved into the batch and dropped from the reader. So what a
  * simulation sees depends on the trace only, never on how far the decode
  * has run ahead, and the figures are the same with any number of threads.
@@ -37,6 +38,9 @@ typedef struct {
     as_mem_sample_t *samples; /* samples met while decoding them, in
                                    trace order */
     size_t n_samples, samples_cap;
+    as_write_t *writes; /* write reports met while decoding them, in
+                           trace order */
+    size_t n_writes, writes_cap;
     as_stackdefs_view_t stacks; /* every stack ev names is in it */
     long status;                /* 0, or the reader's (negative) error
                                    after these events; AS_ENOMEM */
@@ -75,10 +79,11 @@ double as_batchring_decode_s(const as_batchring_t *q);
  * is the caller's again. The stack copies stay valid until destroy. */
 void as_batchring_join(as_batchring_t *q);
 
-/* as_samples_append: append src[0..k) to the growing array (*v, *n,
- * *cap). @return 0 or AS_ENOMEM (the array as it was). */
-int as_samples_append(as_mem_sample_t **v, size_t *n, size_t *cap,
-                      const as_mem_sample_t *src, size_t k);
+/* as_items_append: append the k elements of `elem` bytes at src to the
+ * growing array (*v, *n, *cap) (v: the address of a T * cast to void **,
+ * elem = sizeof(T)). @return 0 or AS_ENOMEM (the array as it was). */
+int as_items_append(void **v, size_t *n, size_t *cap, const void *src, size_t k,
+                    size_t elem);
 
 /* as_batchring_destroy: join, then free everything (the stack copies
  * too). */

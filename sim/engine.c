@@ -19,7 +19,11 @@
  * the policy's realloc when it has one (an in-place growth touches only the
  * new bytes); otherwise the new block is allocated before the old is freed.
  * cfg->realloc changes that (never the hook, or liballocsim_malloc.so's
- * rule: keep a block that still fits, else move).
+ * rule: keep a block that still fits, else move). With os.writes
+ * recorded (docs/simos.md, "Written pages") objects at least
+ * record.writes_min_bytes large are not touched then: the trace's write
+ * reports, queued per run from the batches like the memory samples, touch
+ * the bytes they name just before the event they precede.
  * Every event is checked before any policy sees it (docs/simos.md):
  * malformed ones (a bad alignment) stop the run or are skipped and counted;
  * problems a program can cause (free of an unknown id, double free,
@@ -34,6 +38,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/escape.h"
 #include "common/limits.h"
 #include "common/util.h"
 #include "policies/layers/check.h"
@@ -102,6 +107,13 @@ typedef struct {
     as_mem_sample_t *rs;      /* samples brought by the batches: rs[head,
                                  n) not yet taken */
     size_t rs_head, rs_n, rs_cap;
+    /* os.writes: recorded (objects of size >= writes_min are written by
+     * the trace's write reports, ws[head, n) not yet replayed), or not
+     * (every byte at allocation; the reports are not even queued) */
+    int writes_recorded;
+    uint64_t writes_min;
+    as_write_t *ws;
+    size_t ws_head, ws_n, ws_cap;
 
     /* the driver's (as_engine_run_many) */
     as_simos_config_t oscfg;           /* the OS as configured */
@@ -338,18 +350,29 @@ static void take_real(run_t *r, uint64_t t, int all)
     r->rs_head = used;
 }
 
-/* Queue the samples a batch brought (the used ones are dropped first).
- * @return 0 or AS_ENOMEM. */
+/* Append src[0..k) (elem bytes each) to the queue (*v)[*head, *n),
+ * dropping its used head first. @return 0 or AS_ENOMEM. */
+static int queue_add(void **v, size_t *head, size_t *n, size_t *cap,
+                     const void *src, size_t k, size_t elem)
+{
+    if (*head) {
+        memmove(*v, (char *)*v + *head * elem, (*n - *head) * elem);
+        *n -= *head;
+        *head = 0;
+    }
+    return as_items_append(v, n, cap, src, k, elem);
+}
+
+/* Queue the samples a batch brought, and its write reports when they are
+ * replayed (os.writes recorded). @return 0 or AS_ENOMEM. */
 static int add_samples(run_t *r, const as_batch_t *b)
 {
-    if (r->rs_head) {
-        memmove(r->rs, r->rs + r->rs_head,
-                (r->rs_n - r->rs_head) * sizeof *r->rs);
-        r->rs_n -= r->rs_head;
-        r->rs_head = 0;
-    }
-    return as_samples_append(&r->rs, &r->rs_n, &r->rs_cap, b->samples,
-                             b->n_samples);
+    int rc = queue_add((void **)&r->rs, &r->rs_head, &r->rs_n, &r->rs_cap,
+                       b->samples, b->n_samples, sizeof *b->samples);
+    if (rc == AS_OK && r->writes_recorded && b->n_writes)
+        rc = queue_add((void **)&r->ws, &r->ws_head, &r->ws_n, &r->ws_cap,
+                       b->writes, b->n_writes, sizeof *b->writes);
+    return rc;
 }
 
 /* One sample for the sinks: the state at t and, when a sink wants them, the
@@ -533,6 +556,33 @@ static int realloc_keeps(const run_t *r, const as_event_t *e,
     return e->size <= usable && e->size >= usable / 2;
 }
 
+/* The program writes [addr, addr + bytes) of the block of an object of
+ * `size` bytes as it allocates or reallocates it: the pages are touched,
+ * unless os.writes is recorded and the object is large enough to have
+ * write reports (record.writes_min_bytes): then its reports touch what it
+ * wrote (apply_writes), and the range need only be mapped. @return as
+ * as_simos_touch. */
+static int alloc_writes(run_t *r, uint64_t size, uint64_t addr, size_t bytes)
+{
+    if (r->writes_recorded && size >= r->writes_min)
+        return as_simos_mapped(r->os, (uintptr_t)addr, bytes) ? AS_OK
+                                                              : AS_EINVAL;
+    return as_simos_touch(r->os, (uintptr_t)addr, bytes);
+}
+
+/* The message of a touch that ran out of the simulated machine's physical
+ * memory, at `what` (an event or a write report). @return AS_ENOSPACE. */
+static int no_space(run_t *r, const char *what, uint64_t n)
+{
+    errf(r->err, r->errcap,
+         "%s: %s %llu: simulated physical memory exhausted "
+         "(os.phys_mem=%llu bytes) after reclaiming the deferred split "
+         "queue and the tenants' page cache",
+         r->cfg->trace_path, what, (unsigned long long)n,
+         (unsigned long long)r->oscfg.phys_mem_bytes);
+    return AS_ENOSPACE;
+}
+
 /* Allocate object `id` for an alloc event, or for a realloc event with
  * `old` (the block it replaces, already taken; NULL when the old object
  * held none). A realloc goes to the policy's realloc when it has one (and
@@ -576,8 +626,8 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id,
         uint64_t kept = live_block_bytes(old) - e->size;
         o.usable_extra = kept > UINT32_MAX ? UINT32_MAX : (uint32_t)kept;
         if (e->size > old->size &&
-            as_simos_touch(r->os, old->addr + old->size,
-                           (size_t)(e->size - old->size)) != AS_OK) {
+            alloc_writes(r, e->size, old->addr + old->size,
+                         (size_t)(e->size - old->size)) != AS_OK) {
             errf(r->err, r->errcap,
                  "%s: block 0x%llx of object %llu is no longer mapped",
                  r->cfg->trace_path, (unsigned long long)old->addr,
@@ -635,18 +685,10 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id,
     uint64_t from = in_place && b.addr == old->addr
                         ? (old->size < e->size ? old->size : e->size)
                         : 0;
-    int trc = e->size > from ? as_simos_touch(r->os, b.addr + from,
-                                              (size_t)(e->size - from))
+    int trc = e->size > from ? alloc_writes(r, e->size, b.addr + from,
+                                            (size_t)(e->size - from))
                              : AS_OK;
-    if (trc == AS_ENOSPACE) {
-        errf(r->err, r->errcap,
-             "%s: event %llu: simulated physical memory exhausted "
-             "(os.phys_mem=%llu bytes) after reclaiming the deferred split "
-             "queue and the tenants' page cache",
-             r->cfg->trace_path, (unsigned long long)r->res->events,
-             (unsigned long long)r->oscfg.phys_mem_bytes);
-        return AS_ENOSPACE;
-    }
+    if (trc == AS_ENOSPACE) return no_space(r, "event", r->res->events);
     if (trc == AS_ENOMEM) return AS_ENOMEM;
     if (trc != AS_OK) {
         errf(r->err, r->errcap,
@@ -667,6 +709,112 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id,
     if (old && !in_place && (rc = free_block(r, e, old, "realloc")) != AS_OK)
         return rc;
     return as_livemap_insert(&r->live, &o);
+}
+
+/* Replay the write reports placed before the next event (every one left
+ * with `all`: those after the last event, at the end of the trace), each
+ * at its time: the timers due by then first (not with `all`: the run ends
+ * at its last event), then the bytes it names of its object's block are
+ * touched. A report on an object that is not live, or past its size, is
+ * bad input (AS_EFORMAT, naming the file and the report); one on an
+ * object whose allocation failed or was skipped in the replay touches
+ * nothing. Only with os.writes recorded (otherwise none is queued).
+ * @return 0 or the first error. */
+static int apply_writes(run_t *r, int all)
+{
+    as_run_result_t *res = r->res;
+    while (r->ws_head < r->ws_n &&
+           (all || r->ws[r->ws_head].events_before <= res->events)) {
+        const as_write_t w = r->ws[r->ws_head++];
+        uint64_t n = res->write_reports++;
+        int rc;
+        if (!all && (rc = run_timers(r, w.t_ns)) != AS_OK) return rc;
+        as_live_t o;
+        if (!as_livemap_get(&r->live, w.object, &o)) {
+            errf(r->err, r->errcap,
+                 "%s: write record %llu (before event %llu): object %llu "
+                 "is not live",
+                 r->cfg->trace_path, (unsigned long long)n,
+                 (unsigned long long)w.events_before,
+                 (unsigned long long)w.object);
+            return AS_EFORMAT;
+        }
+        if (o.flags & AS_LIVE_FAILED) continue;
+        if (w.offset > o.size || w.bytes > o.size - w.offset) {
+            errf(r->err, r->errcap,
+                 "%s: write record %llu (before event %llu): bytes [%llu, "
+                 "%llu) of object %llu are past its size, %llu bytes",
+                 r->cfg->trace_path, (unsigned long long)n,
+                 (unsigned long long)w.events_before,
+                 (unsigned long long)w.offset,
+                 (unsigned long long)(w.offset + w.bytes),
+                 (unsigned long long)w.object, (unsigned long long)o.size);
+            return AS_EFORMAT;
+        }
+        res->write_report_bytes = /* saturating: reports repeat */
+            res->write_report_bytes + w.bytes < w.bytes
+                ? UINT64_MAX
+                : res->write_report_bytes + w.bytes;
+        rc = as_simos_touch(r->os, (uintptr_t)(o.addr + w.offset),
+                            (size_t)w.bytes);
+        if (rc == AS_ENOSPACE) return no_space(r, "write record", n);
+        if (rc == AS_EINVAL) {
+            errf(r->err, r->errcap,
+                 "%s: write record %llu: block 0x%llx of object %llu is no "
+                 "longer mapped",
+                 r->cfg->trace_path, (unsigned long long)n,
+                 (unsigned long long)o.addr, (unsigned long long)w.object);
+            return AS_ECHECK;
+        }
+        if (rc != AS_OK) return rc;
+        /* resident bytes changed between events */
+        as_sample_t s;
+        sample_now(r, &s, all || w.t_ns < r->t_now ? r->t_now : w.t_ns);
+        as_metrics_update(&r->metrics, &s);
+    }
+    return AS_OK;
+}
+
+/* os.writes for this trace (docs/simos.md, "Written pages"): auto is
+ * recorded when the trace's header says record.writes=pagemap; recorded
+ * needs such a trace, and the size from which its objects have reports
+ * (record.writes_min_bytes). @return 0, or AS_EFORMAT / AS_EINVAL (err
+ * set). */
+static int writes_setup(run_t *r)
+{
+    const char *how = as_trace_reader_meta(r->reader, "record.writes");
+    const char *min =
+        as_trace_reader_meta(r->reader, "record.writes_min_bytes");
+    int pagemap = how && strcmp(how, "pagemap") == 0;
+    as_writes_mode_t mode = r->oscfg.writes;
+    if (mode == AS_WRITES_AUTO)
+        mode = pagemap ? AS_WRITES_RECORDED : AS_WRITES_ALLOC;
+    if (mode != AS_WRITES_RECORDED) return AS_OK;
+    if (!pagemap) {
+        errf(r->err, r->errcap,
+             "%s: os.writes=recorded, but the trace has no write reports "
+             "(its header has no record.writes=pagemap)",
+             r->cfg->trace_path);
+        return AS_EINVAL;
+    }
+    static const as_param_spec_t spec = {
+        "record.writes_min_bytes", AS_PARAM_BYTES, "0", 0,
+        18446744073709551615.0,    NULL,           NULL};
+    as_param_value_t v;
+    if (!min || as_param_parse_value(&spec, min, strlen(min), &v) != AS_OK) {
+        char safe[64];
+        as_escape(safe, sizeof safe, min ? min : "", min ? strlen(min) : 0);
+        errf(r->err, r->errcap,
+             "%s: record.writes=pagemap, but record.writes_min_bytes is %s%s%s "
+             "(expected the size in bytes from which objects have write "
+             "reports)",
+             r->cfg->trace_path, min ? "'" : "missing", min ? safe : "",
+             min ? "'" : "");
+        return AS_EFORMAT;
+    }
+    r->writes_recorded = r->res->writes_recorded = 1;
+    r->writes_min = r->res->writes_min_bytes = v.u;
+    return AS_OK;
 }
 
 /* A malformed event: one the trace format can carry but no program can
@@ -867,6 +1015,7 @@ static int setup(run_t *r, const as_run_params_t *rp)
     r->res->trace_bytes = as_trace_reader_file_bytes(r->reader);
     r->oscfg = cfg->os;
     as_simos_config_apply(&r->oscfg, as_run_params_values(rp, r->os_part));
+    if ((rc = writes_setup(r)) != AS_OK) return rc;
     if ((rc = phys_setup(r)) != AS_OK) return rc;
     if ((rc = as_simos_create(&r->oscfg, &r->os)) != AS_OK) return rc;
     r->ps = as_simos_pagesource(r->os);
@@ -952,6 +1101,11 @@ static int replay_start(run_t *r)
 static inline int replay_one(run_t *r, const as_event_t *e)
 {
     int rc;
+    /* write reports (os.writes recorded) placed before this event */
+    if (r->ws_head < r->ws_n &&
+        r->ws[r->ws_head].events_before <= r->res->events &&
+        (rc = apply_writes(r, 0)) != AS_OK)
+        return rc;
     if ((rc = run_timers(r, e->t_ns)) != AS_OK) return rc;
     r->t_now = e->t_ns;
     if ((rc = do_event(r, e)) != AS_OK) {
@@ -996,7 +1150,9 @@ static int finish(run_t *r)
 {
     const as_run_config_t *cfg = r->cfg;
     as_run_result_t *res = r->res;
-    int rc = as_timers_end_sample(&r->timers, r->err, r->errcap);
+    /* the write reports after the last event (the recorder's at exit) */
+    int rc = apply_writes(r, 1);
+    if (rc == AS_OK) rc = as_timers_end_sample(&r->timers, r->err, r->errcap);
     if (rc == AS_OK) rc = emit_sample(r, r->t_now);
     if (rc != AS_OK) return rc;
     as_metrics_finish(&r->metrics, r->t_now, &res->metrics);
@@ -1057,6 +1213,7 @@ static void run_destroy(run_t *r)
     as_outcomes_destroy(r->outcomes);
     free(r->pol_sample.v);
     free(r->rs);
+    free(r->ws);
     as_polstack_destroy(&r->pol);
     if (r->os) as_simos_destroy(r->os);
     as_tlb_destroy(r->tlb);
@@ -1568,6 +1725,16 @@ static void run_prog(machine_t *mc, prog_t *p, mkey_t bound)
             if (++mc->running > mc->res->peak_running)
                 mc->res->peak_running = mc->running;
             start_timers(r, e->t_ns);
+        }
+        /* write reports before the event: the machine sees their pages
+         * (noted) before the event can release them */
+        if (r->ws_head < r->ws_n &&
+            r->ws[r->ws_head].events_before <= r->res->events) {
+            if ((r->rc = apply_writes(r, 0)) != AS_OK) {
+                end_prog(mc, p, me.t);
+                return;
+            }
+            note(mc, p);
         }
         r->rc = replay_one(r, e);
         p->ev_since++;

@@ -187,6 +187,11 @@ typedef struct as_run_result {
     uint64_t real_samples, real_peak_rss_bytes, real_peak_huge_bytes;
     /* those with glibc's mallinfo2: how many, the largest arena + hblkhd */
     uint64_t real_mallinfo_samples, real_peak_mallinfo_heap_bytes;
+    /* os.writes in effect: recorded (1) or alloc (0); with recorded, the
+     * trace's record.writes_min_bytes, and the write reports replayed and
+     * the bytes they named (repeats counted) */
+    int writes_recorded;
+    uint64_t writes_min_bytes, write_reports, write_report_bytes;
     char truncation[512]; /* the reader's description of it */
     /* every resolved parameter of every part, typed, part by part */
     as_resolved_param_t params[AS_MAX_PARAMS * 2];

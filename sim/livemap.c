@@ -103,14 +103,19 @@ static inline int shifts_back(uint64_t hole, uint64_t j, uint64_t h)
     return hole <= j ? (h <= hole || h > j) : (h <= hole && h > j);
 }
 
+/* The wide table's slot holding id, or UINT64_MAX when none does. */
+static uint64_t wide_find(const as_livemap_t *m, uint64_t id)
+{
+    for (uint64_t i = wide_home(m, id);; i = (i + 1) & m->wide_mask) {
+        if (!m->wide[i].used) return UINT64_MAX;
+        if (m->wide[i].id == id) return i;
+    }
+}
+
 static int wide_take(as_livemap_t *m, uint64_t id, as_live_t *out)
 {
-    uint64_t i = wide_home(m, id);
-    for (;;) {
-        if (!m->wide[i].used) return 0;
-        if (m->wide[i].id == id) break;
-        i = (i + 1) & m->wide_mask;
-    }
+    uint64_t i = wide_find(m, id);
+    if (i == UINT64_MAX) return 0;
     *out = m->wide[i];
     uint64_t hole = i, j = i;
     for (;;) {
@@ -269,6 +274,18 @@ int as_livemap_take(as_livemap_t *m, uint64_t id, as_live_t *out)
         return 1;
     }
     return 0;
+}
+
+int as_livemap_get(const as_livemap_t *m, uint64_t id, as_live_t *out)
+{
+    uint64_t i = m->n_index && id <= LOW40 ? index_find(m, id) : m->cap;
+    if (i < m->cap) {
+        unpack(m, slab_at(m, m->index[i] - 1), out);
+        return 1;
+    }
+    if (!m->wide_count || (i = wide_find(m, id)) == UINT64_MAX) return 0;
+    *out = m->wide[i];
+    return 1;
 }
 
 int as_livemap_next(const as_livemap_t *m, uint64_t *cursor, as_live_t *out)

@@ -78,6 +78,10 @@ int as_livemap_insert(as_livemap_t *m, const as_live_t *e);
  * @return 1 if it was present, 0 if not. */
 int as_livemap_take(as_livemap_t *m, uint64_t id, as_live_t *out);
 
+/* as_livemap_get: copy id's entry to *out, leaving the table as it was
+ * (a write report's lookup). @return 1 if it is present, 0 if not. */
+int as_livemap_get(const as_livemap_t *m, uint64_t id, as_live_t *out);
+
 /* as_livemap_next: iterate over every live entry: start with *cursor = 0;
  * each call copies one entry to *out and @return 1, or @return 0 when
  * there are no more. The order (index order, then the wide table's) is a

@@ -941,6 +941,13 @@ const as_param_spec_t as_simos_params[AS_SIMOS_N_PARAMS] = {
                                 "where a mapping without a free hint goes: "
                                 "the highest fit below mmap_base (Linux's "
                                 "default) or the lowest above base"},
+    [AS_SIMOS_P_WRITES] = {"writes", AS_PARAM_ENUM, "auto", 0, 0,
+                           "auto|alloc|recorded",
+                           "which bytes the program writes: every byte at "
+                           "allocation (alloc), the trace's write reports "
+                           "for objects >= record.writes_min_bytes "
+                           "(recorded), or recorded when the trace has "
+                           "them (auto)"},
 };
 
 void as_simos_params_of(const as_simos_config_t *cfg, as_param_value_t *v)
@@ -964,6 +971,7 @@ void as_simos_params_of(const as_simos_config_t *cfg, as_param_value_t *v)
         (uint64_t)cfg->khugepaged_referenced;
     v[AS_SIMOS_P_YOUNG_CLEAR].u = (uint64_t)cfg->young_clear;
     v[AS_SIMOS_P_MMAP_LAYOUT].u = (uint64_t)cfg->mmap_layout;
+    v[AS_SIMOS_P_WRITES].u = (uint64_t)cfg->writes;
 }
 
 void as_simos_config_apply(as_simos_config_t *cfg, const as_param_value_t *v)
@@ -986,6 +994,7 @@ void as_simos_config_apply(as_simos_config_t *cfg, const as_param_value_t *v)
     cfg->khugepaged_referenced = (int)v[AS_SIMOS_P_KHUGEPAGED_REFERENCED].u;
     cfg->young_clear = (as_young_clear_t)v[AS_SIMOS_P_YOUNG_CLEAR].u;
     cfg->mmap_layout = (as_mmap_layout_t)v[AS_SIMOS_P_MMAP_LAYOUT].u;
+    cfg->writes = (as_writes_mode_t)v[AS_SIMOS_P_WRITES].u;
 }
 
 void as_simos_config_default(as_simos_config_t *cfg)
@@ -999,6 +1008,7 @@ void as_simos_config_default(as_simos_config_t *cfg)
     cfg->khugepaged_referenced = 1;
     cfg->young_clear = AS_YOUNG_CLEAR_NEVER;
     cfg->mmap_layout = AS_MMAP_TOPDOWN;
+    cfg->writes = AS_WRITES_AUTO;
     cfg->base = (uintptr_t)0x100000000000ull;
     cfg->defrag = AS_DEFRAG_MADVISE;
     cfg->khugepaged_defrag = 1;

@@ -81,6 +81,18 @@ typedef enum {
     AS_MMAP_BOTTOMUP = 1 /* the lowest fit above base (the legacy layout) */
 } as_mmap_layout_t;
 
+/* Which bytes of an allocation the replayed program writes (os.writes;
+ * docs/simos.md, "Written pages"). Read by the engine, not the simos. */
+typedef enum {
+    AS_WRITES_AUTO = 0,    /* RECORDED when the trace's meta says
+                              record.writes=pagemap, else ALLOC */
+    AS_WRITES_ALLOC = 1,   /* every byte, at allocation (and the part a
+                              realloc grows or copies) */
+    AS_WRITES_RECORDED = 2 /* objects of size >= record.writes_min_bytes:
+                              the trace's write reports, where they are;
+                              smaller objects: as ALLOC */
+} as_writes_mode_t;
+
 /* mmap_base of the top-down layout: x86-64 Linux's with ASLR off and a
  * stack limit below 127 MiB, TASK_SIZE (2^47 - 4 KiB) - 128 MiB. */
 #define AS_SIMOS_MMAP_BASE ((uintptr_t)0x7ffff7fff000ull)
@@ -109,6 +121,7 @@ typedef struct {
     uint64_t phys_mem_bytes;
     uint64_t phys_interval_ns;   /* default 100 ms */
     as_tenants_config_t tenants; /* default: none (both levels 0) */
+    as_writes_mode_t writes;     /* default AS_WRITES_AUTO (engine's) */
 } as_simos_config_t;
 
 typedef struct {
@@ -144,7 +157,8 @@ void as_simos_config_default(as_simos_config_t *cfg);
  * tenant_cache, tenant_unmovable, tenant_swing, tenant_period,
  * tenant_churn, tenant_seed, then khugepaged's access-bit rule:
  * khugepaged_referenced, young_clear, then the placement of mappings:
- * mmap_layout. The base address and the phys pointer are not parameters. */
+ * mmap_layout, then which bytes the program writes: writes (read by the
+ * engine, docs/simos.md "Written pages"). The base address and the phys pointer are not parameters. */
 enum {
     AS_SIMOS_P_THP,
     AS_SIMOS_P_KHUGEPAGED,
@@ -164,6 +178,7 @@ enum {
     AS_SIMOS_P_KHUGEPAGED_REFERENCED,
     AS_SIMOS_P_YOUNG_CLEAR,
     AS_SIMOS_P_MMAP_LAYOUT,
+    AS_SIMOS_P_WRITES,
     AS_SIMOS_N_PARAMS
 };
 extern const as_param_spec_t as_simos_params[AS_SIMOS_N_PARAMS];

@@ -230,6 +230,15 @@ char *as_summary_json(const as_run_config_t *cfg, const as_run_result_t *res)
                 cJSON_AddStringToObject(ht, as_thp_meta_key[k] + 9,
                                         res->host.value[k]);
     }
+    /* Only when the trace's write reports were replayed (os.writes), so
+     * every other summary is as it was before they existed. */
+    if (res->writes_recorded) {
+        cJSON *wr = cJSON_AddObjectToObject(os, "writes");
+        cJSON_AddStringToObject(wr, "mode", "recorded");
+        add_u64(wr, "min_bytes", res->writes_min_bytes);
+        add_u64(wr, "reports", res->write_reports);
+        add_u64(wr, "reported_bytes", res->write_report_bytes);
+    }
     const as_simos_counters_t *c = &res->os;
     add_u64(os, "reserves", c->reserves);
     add_u64(os, "releases", c->releases);

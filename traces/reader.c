@@ -1933,14 +1933,20 @@ const as_mem_sample_t *as_trace_reader_samples(const as_trace_reader_t *r,
     return r->samples;
 }
 
-void as_trace_reader_drop_samples(as_trace_reader_t *r, size_t n)
+/* Forget the first k of the *n elements (elem bytes each) at v. */
+static void drop_front(void *v, size_t *n, size_t k, size_t elem)
 {
-    if (n >= r->nsamples) {
-        r->nsamples = 0;
+    if (k >= *n) {
+        *n = 0;
         return;
     }
-    memmove(r->samples, r->samples + n, (r->nsamples - n) * sizeof *r->samples);
-    r->nsamples -= n;
+    memmove(v, (char *)v + k * elem, (*n - k) * elem);
+    *n -= k;
+}
+
+void as_trace_reader_drop_samples(as_trace_reader_t *r, size_t n)
+{
+    drop_front(r->samples, &r->nsamples, n, sizeof *r->samples);
 }
 
 uint64_t as_trace_reader_sample_count(const as_trace_reader_t *r)
@@ -1956,12 +1962,7 @@ const as_write_t *as_trace_reader_writes(const as_trace_reader_t *r, size_t *n)
 
 void as_trace_reader_drop_writes(as_trace_reader_t *r, size_t n)
 {
-    if (n >= r->nwrites) {
-        r->nwrites = 0;
-        return;
-    }
-    memmove(r->writes, r->writes + n, (r->nwrites - n) * sizeof *r->writes);
-    r->nwrites -= n;
+    drop_front(r->writes, &r->nwrites, n, sizeof *r->writes);
 }
 
 uint64_t as_trace_reader_write_count(const as_trace_reader_t *r)

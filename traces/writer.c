@@ -621,6 +621,13 @@ int as_trace_writer_stack(as_trace_writer_t *w, uint32_t id,
     return maybe_seal(w);
 }
 
+/* The earliest time the next record may have: the last event's, or the
+ * last sample's or write report's when later. */
+static inline uint64_t time_floor(const as_trace_writer_t *w)
+{
+    return w->last_t > w->floor_t ? w->last_t : w->floor_t;
+}
+
 /* Append one value to column c. */
 static inline int col_push(as_trace_writer_t *w, int c, uint64_t v)
 {
@@ -693,7 +700,7 @@ int as_trace_writer_event(as_trace_writer_t *w, as_event_t *ev)
     if (ev->kind < AS_EV_ALLOC || ev->kind > AS_EV_REALLOC)
         return fail(w, AS_EINVAL, "event %llu: unknown kind %u",
                     (unsigned long long)w->nevents, ev->kind);
-    uint64_t floor = w->last_t > w->floor_t ? w->last_t : w->floor_t;
+    uint64_t floor = time_floor(w);
     if (ev->t_ns < floor)
         return fail(w, AS_EINVAL,
                     "event %llu: time went backwards (t=%llu ns after %llu ns)",
@@ -765,7 +772,7 @@ int as_trace_writer_event(as_trace_writer_t *w, as_event_t *ev)
 int as_trace_writer_sample(as_trace_writer_t *w, const as_mem_sample_t *s)
 {
     if (w->err) return w->err;
-    uint64_t floor = w->last_t > w->floor_t ? w->last_t : w->floor_t;
+    uint64_t floor = time_floor(w);
     if (s->t_ns < floor)
         return fail(w, AS_EINVAL,
                     "sample at t=%llu ns: before the last event or sample "
@@ -801,7 +808,7 @@ int as_trace_writer_write(as_trace_writer_t *w, const as_write_t *wr)
                     "write report at t=%llu ns: format version %u cannot "
                     "hold write reports (they need version 3)",
                     (unsigned long long)wr->t_ns, w->version);
-    uint64_t floor = w->last_t > w->floor_t ? w->last_t : w->floor_t;
+    uint64_t floor = time_floor(w);
     if (wr->t_ns < floor)
         return fail(w, AS_EINVAL,
                     "write report at t=%llu ns: before the last event, "

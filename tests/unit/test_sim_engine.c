@@ -509,6 +509,300 @@ static void test_determinism(void)
     }
 }
 
+/* ------------------------------------------- write reports (os.writes) */
+
+/* A trace with the recorder's header keys (`how`, `min`: record.writes and
+ * record.writes_min_bytes, either NULL for none), events evs[0..n) and
+ * write reports ws[0..nw), each written before event ws[j].events_before
+ * (n: after the last). @return its scratch path. */
+static const char *writes_trace(const char *how, const char *min,
+                                const as_event_t *evs, size_t n,
+                                const as_write_t *ws, size_t nw)
+{
+    const char *path = as_test_scratch("writes", ".ast");
+    as_trace_writer_t *w;
+    CU_ASSERT_FATAL(as_trace_writer_open(&w, path, NULL) == 0);
+    if (how)
+        CU_ASSERT_FATAL(as_trace_writer_meta(w, "record.writes", how) == 0);
+    if (min)
+        CU_ASSERT_FATAL(
+            as_trace_writer_meta(w, "record.writes_min_bytes", min) == 0);
+    size_t j = 0;
+    for (size_t i = 0; i <= n; i++) {
+        while (j < nw && ws[j].events_before == i)
+            CU_ASSERT_FATAL(as_trace_writer_write(w, &ws[j++]) == 0);
+        as_event_t e;
+        if (i < n && (e = evs[i], as_trace_writer_event(w, &e) != 0))
+            CU_FAIL_FATAL("writer refused an event");
+    }
+    CU_ASSERT_FATAL(as_trace_writer_close(w) == 0);
+    return path;
+}
+
+/* Run `path` on pagebump with THP `thp`, no khugepaged, and the
+ * parameter `param` (NULL: none). @return the engine's code; err kept
+ * (and printed when verbose_fail: a run expected to succeed). */
+static int verbose_fail = 1;
+static int run_writes(const char *path, as_thp_mode_t thp, const char *param,
+                      as_run_result_t *r, char *err, size_t errcap)
+{
+    as_run_config_t cfg;
+    as_run_config_default(&cfg);
+    cfg.trace_path = path;
+    cfg.policy_ops = &pagebump;
+    cfg.os.thp = thp;
+    cfg.os.khugepaged = 0;
+    if (param) cfg.params[cfg.n_params++] = param;
+    int rc = as_engine_run(&cfg, r, err, errcap);
+    if (rc && verbose_fail) fprintf(stderr, "engine: %s\n", err);
+    return rc;
+}
+
+/* The recorded trace (record.writes=pagemap, writes_min_bytes 8192):
+ *   e0  t=0   alloc 0, 1 MiB     >= 8192: not touched (pages 0-255)
+ *   e1  t=1s  alloc 1, 100 B     < 8192: touched (page 256)      4 KiB
+ *   w0  t=10s object 0 [0, 8K)   pages 0-1                       12 KiB
+ *   w1  t=20s object 0 [512K, +4K) page 128                      16 KiB
+ *   w2  t=20s object 0 [0, 4K)   a repeat: nothing new           16 KiB
+ *   e2  t=25s free 1             pagebump releases page 256      12 KiB
+ *   e3  t=30s free 0                                             0
+ * Object 0 peaks at exactly 3 pages; the run at 16 KiB with 4 faults.
+ * Time-weighted mean resident: (4K * 9 + 12K * 10 + 16K * 5 + 12K * 5) /
+ * 30 = 303104 / 30 bytes. With os.writes=alloc the reports are ignored
+ * and object 0 is written whole at allocation: peak 1 MiB + 4 KiB, 257
+ * faults. THP never: pagebump's chunks are whole aligned 2 MiB regions, so
+ * with THP always the first touch in one (object 1's, at 1 s, in either
+ * mode) faults all of it: 2 MiB whatever the writes. */
+static const as_event_t w_events[] = {
+    A(0, 0, MiB),
+    A(1 * SEC, 1, 100),
+    F(25 * SEC, 1),
+    F(30 * SEC, 0),
+};
+static const as_write_t w_reports[] = {
+    {10 * SEC, 0, 0, 8192, 2},
+    {20 * SEC, 0, 512 * KiB, 4096, 2},
+    {20 * SEC, 0, 0, 4096, 2},
+};
+
+static void test_writes_recorded(void)
+{
+    const char *p = writes_trace("pagemap", "8192", w_events, 4, w_reports, 3);
+    as_run_result_t r;
+    char err[1024];
+    int rc;
+    CU_ASSERT_FATAL(run_writes(p, AS_THP_NEVER, NULL, &r, err, sizeof err) ==
+                    0);
+    CU_ASSERT_EQUAL(r.writes_recorded, 1); /* auto: the header says so */
+    CU_ASSERT_EQUAL(r.writes_min_bytes, 8192);
+    CU_ASSERT_EQUAL(r.write_reports, 3);
+    CU_ASSERT_EQUAL(r.write_report_bytes, 8192 + 4096 + 4096);
+    CU_ASSERT_EQUAL(r.metrics.peak_resident_bytes, 16384);
+    CU_ASSERT_EQUAL(r.os.page_faults, 4);
+    CU_ASSERT_DOUBLE_EQUAL(r.metrics.mean_resident_bytes, 303104.0 / 30, 1e-6);
+    CU_ASSERT_EQUAL(r.metrics.peak_live_bytes, MiB + 100);
+    as_run_result_free(&r);
+
+    rc = run_writes(p, AS_THP_NEVER, "os.writes=recorded", &r, err, sizeof err);
+    CU_ASSERT_FATAL(rc == 0);
+    CU_ASSERT_EQUAL(r.metrics.peak_resident_bytes, 16384);
+    as_run_result_free(&r);
+
+    rc = run_writes(p, AS_THP_NEVER, "os.writes=alloc", &r, err, sizeof err);
+    CU_ASSERT_FATAL(rc == 0);
+    CU_ASSERT_EQUAL(r.writes_recorded, 0);
+    CU_ASSERT_EQUAL(r.write_reports, 0);
+    CU_ASSERT_EQUAL(r.metrics.peak_resident_bytes, MiB + 4096);
+    CU_ASSERT_EQUAL(r.os.page_faults, 257);
+    as_run_result_free(&r);
+
+    for (int mode = 0; mode < 2; mode++) {
+        rc = run_writes(p, AS_THP_ALWAYS, mode ? "os.writes=alloc" : NULL, &r,
+                        err, sizeof err);
+        CU_ASSERT_FATAL(rc == 0);
+        CU_ASSERT_EQUAL(r.metrics.peak_resident_bytes, 2 * MiB);
+        CU_ASSERT_EQUAL(r.os.huge_faults, 1);
+        as_run_result_free(&r);
+    }
+}
+
+/* A realloc of a large object (pagebump has no realloc hook: a new block,
+ * then the old one freed), recorded:
+ *   e0  t=0   alloc 0, 1 MiB              not touched
+ *   w0  t=1s  object 0 [0, 4K)            4 KiB
+ *   e1  t=2s  realloc 0 -> 1, 1.5 MiB     new block (a second chunk) not
+ *                                          touched; old released: 0
+ *   w1  t=3s  object 1 [0, 8K) (the copy) 8 KiB
+ *   e2  t=4s  free 1                      0
+ * Peak 8 KiB, 3 faults. With os.writes=alloc: 1 MiB, then the new block
+ * written whole before the old one is freed; resident is sampled after an
+ * event as a whole: peak 1.5 MiB, 256 + 384 faults. */
+static const as_event_t r_events[] = {
+    A(0, 0, MiB),
+    {.kind = AS_EV_REALLOC, .t_ns = 2 * SEC, .object = 0, .size = 3 * MiB / 2},
+    F(4 * SEC, 1),
+};
+static const as_write_t r_reports[] = {
+    {1 * SEC, 0, 0, 4096, 1},
+    {3 * SEC, 1, 0, 8192, 2},
+};
+
+static void test_writes_realloc(void)
+{
+    const char *p = writes_trace("pagemap", "8K", r_events, 3, r_reports, 2);
+    as_run_result_t r;
+    char err[1024];
+    int rc;
+    CU_ASSERT_FATAL(run_writes(p, AS_THP_NEVER, NULL, &r, err, sizeof err) ==
+                    0);
+    CU_ASSERT_EQUAL(r.writes_min_bytes, 8192); /* "8K" as a byte size */
+    CU_ASSERT_EQUAL(r.metrics.peak_resident_bytes, 8192);
+    CU_ASSERT_EQUAL(r.os.page_faults, 3);
+    as_run_result_free(&r);
+    rc = run_writes(p, AS_THP_NEVER, "os.writes=alloc", &r, err, sizeof err);
+    CU_ASSERT_FATAL(rc == 0);
+    CU_ASSERT_EQUAL(r.metrics.peak_resident_bytes, 3 * MiB / 2);
+    CU_ASSERT_EQUAL(r.os.page_faults, 256 + 384);
+    as_run_result_free(&r);
+}
+
+/* expect_fail: the run of `path` (parameter `param`) fails with `code` and
+ * a message that starts with the trace's path and contains `want`. */
+static void expect_fail(const char *path, const char *param, int code,
+                        const char *want)
+{
+    as_run_result_t r;
+    char err[1024], full[1200];
+    verbose_fail = 0;
+    int rc = run_writes(path, AS_THP_NEVER, param, &r, err, sizeof err);
+    verbose_fail = 1;
+    snprintf(full, sizeof full, "%s: %s", path, want);
+    if (rc != code || strcmp(err, full) != 0)
+        fprintf(stderr, "\n  rc %d, got: %s\n  want: %s\n", rc, err, full);
+    CU_ASSERT_EQUAL(rc, code);
+    CU_ASSERT_STRING_EQUAL(err, full);
+}
+
+/* Bad write reports and headers: input errors naming the file and the
+ * report (exit 2 from the command line: AS_EFORMAT, AS_EINVAL). */
+static void test_writes_errors(void)
+{
+    const as_event_t freed[] = {A(0, 0, 16384), F(1 * SEC, 0),
+                                A(3 * SEC, 1, 8)};
+    const as_write_t late[] = {{2 * SEC, 0, 0, 4096, 2}};
+    expect_fail(writes_trace("pagemap", "8192", freed, 3, late, 1), NULL,
+                AS_EFORMAT,
+                "write record 0 (before event 2): object 0 is not live");
+    /* after the last event too */
+    expect_fail(writes_trace("pagemap", "8192", freed, 2, late, 1), NULL,
+                AS_EFORMAT,
+                "write record 0 (before event 2): object 0 is not live");
+    const as_event_t one[] = {A(0, 0, 16384), F(2 * SEC, 0)};
+    const as_write_t past[] = {{1 * SEC, 0, 4096, 4096, 1},
+                               {1 * SEC, 0, 12288, 8192, 1}};
+    expect_fail(writes_trace("pagemap", "8192", one, 2, past, 2), NULL,
+                AS_EFORMAT,
+                "write record 1 (before event 1): bytes [12288, 20480) of "
+                "object 0 are past its size, 16384 bytes");
+    expect_fail(writes_trace("pagemap", NULL, one, 2, past, 1), NULL,
+                AS_EFORMAT,
+                "record.writes=pagemap, but record.writes_min_bytes is "
+                "missing (expected the size in bytes from which objects "
+                "have write reports)");
+    expect_fail(writes_trace("pagemap", "lots", one, 2, past, 1), NULL,
+                AS_EFORMAT,
+                "record.writes=pagemap, but record.writes_min_bytes is "
+                "'lots' (expected the size in bytes from which objects "
+                "have write reports)");
+    expect_fail(writes_trace(NULL, NULL, one, 2, NULL, 0), "os.writes=recorded",
+                AS_EINVAL,
+                "os.writes=recorded, but the trace has no write reports (its "
+                "header has no record.writes=pagemap)");
+    /* a trace without the keys replays as before: every byte written */
+    as_run_result_t r;
+    char err[1024];
+    CU_ASSERT_FATAL(run_writes(writes_trace(NULL, NULL, one, 2, past, 1),
+                               AS_THP_NEVER, NULL, &r, err, sizeof err) == 0);
+    CU_ASSERT_EQUAL(r.writes_recorded, 0);
+    CU_ASSERT_EQUAL(r.metrics.peak_resident_bytes, 16384);
+    as_run_result_free(&r);
+}
+
+/* The figures a path must agree on. */
+static void same_figures(const as_run_result_t *a, const as_run_result_t *b)
+{
+    CU_ASSERT_EQUAL(a->metrics.peak_resident_bytes,
+                    b->metrics.peak_resident_bytes);
+    CU_ASSERT_DOUBLE_EQUAL(a->metrics.mean_resident_bytes,
+                           b->metrics.mean_resident_bytes, 1e-9);
+    CU_ASSERT_EQUAL(a->os.page_faults, b->os.page_faults);
+    CU_ASSERT_EQUAL(a->write_reports, b->write_reports);
+    CU_ASSERT_EQUAL(a->write_report_bytes, b->write_report_bytes);
+    CU_ASSERT_EQUAL(a->events, b->events);
+}
+
+/* Every path of the engine replays the reports alike: several
+ * configurations in one pass (recorded and alloc), the decode thread, and
+ * two programs on one machine (the machine's resident sum peaks at 16 KiB:
+ * the first program's 16 KiB at 20-25 s, when the second has ended). */
+static void test_writes_paths(void)
+{
+    const char *p1 = writes_trace("pagemap", "8192", w_events, 4, w_reports, 3);
+    const char *p2 = writes_trace("pagemap", "8192", r_events, 3, r_reports, 2);
+    char err[1024];
+    as_run_result_t single[3];
+    const char *params[3] = {NULL, "os.writes=alloc", NULL};
+    const char *paths[3] = {p1, p1, p2};
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_FATAL(run_writes(paths[i], AS_THP_NEVER, params[i],
+                                   &single[i], err, sizeof err) == 0);
+    as_run_config_t cfg[3];
+    for (int i = 0; i < 3; i++) {
+        as_run_config_default(&cfg[i]);
+        cfg[i].trace_path = paths[i];
+        cfg[i].policy_ops = &pagebump;
+        cfg[i].os.thp = AS_THP_NEVER;
+        cfg[i].os.khugepaged = 0;
+        if (params[i]) cfg[i].params[cfg[i].n_params++] = params[i];
+    }
+    /* one pass, two configurations; then each with the decode thread */
+    const as_run_config_t *two[2] = {&cfg[0], &cfg[1]};
+    as_run_result_t res[3];
+    char e0[1024], e1[1024], e2[1024];
+    char *errs[3] = {e0, e1, e2};
+    int rcs[3];
+    CU_ASSERT_FATAL(as_engine_run_many(two, 2, res, errs, 1024, rcs) == 0);
+    same_figures(&res[0], &single[0]);
+    same_figures(&res[1], &single[1]);
+    as_run_result_free(&res[0]);
+    as_run_result_free(&res[1]);
+    for (int i = 0; i < 3; i++) {
+        cfg[i].threads = 2;
+        CU_ASSERT_FATAL(as_engine_run(&cfg[i], &res[0], err, sizeof err) == 0);
+        CU_ASSERT(res[0].threads >= 2);
+        same_figures(&res[0], &single[i]);
+        as_run_result_free(&res[0]);
+        cfg[i].threads = 1;
+    }
+    /* two programs on one machine, both starting at machine time 0 */
+    as_machine_prog_t progs[2] = {{&cfg[0], 0}, {&cfg[2], 0}};
+    as_machine_config_t m = {.progs = progs, .n_progs = 2};
+    as_machine_result_t mres;
+    char merr[1024];
+    int rc = as_engine_run_machine(&m, res, errs, 1024, rcs, &mres, merr,
+                                   sizeof merr);
+    if (rc) fprintf(stderr, "machine: %s / %s / %s\n", merr, e0, e1);
+    CU_ASSERT_FATAL(rc == 0);
+    same_figures(&res[0], &single[0]);
+    same_figures(&res[1], &single[2]);
+    CU_ASSERT_EQUAL(mres.peak_resident_bytes, 16384);
+    as_run_result_free(&res[0]);
+    as_run_result_free(&res[1]);
+    as_machine_result_free(&mres);
+    for (int i = 0; i < 3; i++)
+        as_run_result_free(&single[i]);
+}
+
 int main(void)
 {
     static const as_test_t tests[] = {
@@ -522,6 +816,10 @@ int main(void)
         {"realloc modes: hook, move, preload", test_realloc_modes},
         {"configuration errors", test_config_errors},
         {"determinism across every policy", test_determinism},
+        {"write reports: recorded, alloc, THP", test_writes_recorded},
+        {"write reports: realloc of a large object", test_writes_realloc},
+        {"write reports: bad reports and headers", test_writes_errors},
+        {"write reports: every engine path", test_writes_paths},
         {NULL, NULL},
     };
     int rc = as_test_main("sim_engine", tests);

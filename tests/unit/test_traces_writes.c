@@ -70,13 +70,20 @@ static int w_eq(const as_write_t *a, const as_write_t *b)
            a->events_before == b->events_before;
 }
 
-static void test_roundtrip(void)
+/* The round trip's trace written to a fresh scratch file, opened. */
+static as_trace_reader_t *open_rt(void)
 {
     char path[512];
     snprintf(path, sizeof path, "%s", as_test_scratch("wr", ".ast"));
     write_rt(path);
     as_trace_reader_t *r;
     CU_ASSERT_EQUAL_FATAL(as_trace_reader_open(&r, path), 0);
+    return r;
+}
+
+static void test_roundtrip(void)
+{
+    as_trace_reader_t *r = open_rt();
     CU_ASSERT_EQUAL(as_trace_reader_version(r), 3);
     CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(r, "record.writes"), "pagemap");
     CU_ASSERT_EQUAL(as_trace_reader_chunk_count(r), 3);
@@ -150,11 +157,7 @@ static void test_roundtrip(void)
 /* A second reader of chunk 1 alone counts its reports for the caller. */
 static void test_detached(void)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s", as_test_scratch("wd", ".ast"));
-    write_rt(path);
-    as_trace_reader_t *r;
-    CU_ASSERT_EQUAL_FATAL(as_trace_reader_open(&r, path), 0);
+    as_trace_reader_t *r = open_rt();
     CU_ASSERT_EQUAL_FATAL(as_trace_reader_seek_chunk(r, 1, 1), 0);
     as_event_t b[16];
     CU_ASSERT_EQUAL(as_trace_reader_next_batch(r, b, 16), 2);

@@ -173,6 +173,19 @@ static int do_event(ctx_t *c, as_trace_writer_t *w, const tok_t *tk, size_t nt)
     return 0;
 }
 
+/* The time of a sample or write report line (field 1) into *t: a number
+ * not below the time of the line before. @return 0 or AS_EFORMAT. */
+static int take_time(ctx_t *c, const tok_t *tk, uint64_t *t)
+{
+    NUM(1, 0, UINT64_MAX, *t, "a time in ns (decimal)");
+    if (*t < c->last_t)
+        return bad(c,
+                   "expected t_ns >= %llu (times never decrease), found "
+                   "%llu",
+                   (unsigned long long)c->last_t, (unsigned long long)*t);
+    return 0;
+}
+
 /* A real-memory sample line: s T_NS RSS HUGE ("-" = not measured),
  * optionally followed by "mi" and the ten mallinfo fields. */
 static int do_sample(ctx_t *c, as_trace_writer_t *w, const tok_t *tk, size_t nt)
@@ -187,12 +200,8 @@ static int do_sample(ctx_t *c, as_trace_writer_t *w, const tok_t *tk, size_t nt)
         return bad(c, "expected 'mi' after the sample's 3 fields, found '%.*s'",
                    (int)(tk[4].n > 40 ? 40 : tk[4].n), tk[4].s);
     as_mem_sample_t m = {0};
-    NUM(1, 0, UINT64_MAX, m.t_ns, "a time in ns (decimal)");
-    if (m.t_ns < c->last_t)
-        return bad(c,
-                   "expected t_ns >= %llu (times never decrease), found "
-                   "%llu",
-                   (unsigned long long)c->last_t, (unsigned long long)m.t_ns);
+    int rc = take_time(c, tk, &m.t_ns);
+    if (rc) return rc;
     if (!(tk[2].n == 1 && tk[2].s[0] == '-')) {
         NUM(2, 0, UINT64_MAX, m.rss_bytes, "RSS bytes (decimal) or -");
         m.has |= AS_SAMPLE_HAS_RSS;
@@ -208,7 +217,7 @@ static int do_sample(ctx_t *c, as_trace_writer_t *w, const tok_t *tk, size_t nt)
                 "a mallinfo field (decimal)");
         m.has |= AS_SAMPLE_HAS_MALLINFO;
     }
-    int rc = as_trace_writer_sample(w, &m);
+    rc = as_trace_writer_sample(w, &m);
     if (rc) return writer_err(c, w, rc);
     c->last_t = m.t_ns;
     return 0;
@@ -224,12 +233,8 @@ static int do_write(ctx_t *c, as_trace_writer_t *w, const tok_t *tk, size_t nt)
                    "found %zu",
                    nt - 1);
     as_write_t wr = {0};
-    NUM(1, 0, UINT64_MAX, wr.t_ns, "a time in ns (decimal)");
-    if (wr.t_ns < c->last_t)
-        return bad(c,
-                   "expected t_ns >= %llu (times never decrease), found "
-                   "%llu",
-                   (unsigned long long)c->last_t, (unsigned long long)wr.t_ns);
+    int rc = take_time(c, tk, &wr.t_ns);
+    if (rc) return rc;
     NUM(2, 0, UINT64_MAX, wr.object, "an object id (decimal)");
     if (wr.object >= c->next_id)
         return bad(c,
@@ -243,7 +248,7 @@ static int do_write(ctx_t *c, as_trace_writer_t *w, const tok_t *tk, size_t nt)
     if (wr.offset + wr.bytes < wr.offset)
         return bad(c, "expected offset + bytes below 2^64, found %llu + %llu",
                    (unsigned long long)wr.offset, (unsigned long long)wr.bytes);
-    int rc = as_trace_writer_write(w, &wr);
+    rc = as_trace_writer_write(w, &wr);
     if (rc) return writer_err(c, w, rc);
     c->last_t = wr.t_ns;
     return 0;
