@@ -183,7 +183,17 @@ rec full writes
 python3 "$T/check.py" "$T/full.txt" "$T/full.out" full || die "write reports"
 "$A" run -q -p tcmalloc "$T/full.ast" -o "$T/run" >/dev/null 2>"$T/err" ||
   die "run of the recorded trace: exit $? $(cat "$T/err")"
-ok "allocsim run replays the trace"
+# the replay applies every report (os.writes=auto: recorded)
+python3 - "$T/full.txt" "$T/run/summary.json" <<'PY' || die "replay of the reports"
+import json, sys
+w = [list(map(int, l.split()[1:5])) for l in open(sys.argv[1]) if l.startswith("w ")]
+s = json.load(open(sys.argv[2]))
+got = s["os"]["writes"]
+assert got["mode"] == "recorded" and got["min_bytes"] == 8192, got
+assert got["reports"] == len(w), (got, len(w))
+assert got["reported_bytes"] == sum(x[3] for x in w), got
+PY
+ok "allocsim run replays the trace, every report applied"
 
 rec off writes --writes off
 python3 "$T/check.py" "$T/off.txt" "$T/off.out" off || die "--writes off"
