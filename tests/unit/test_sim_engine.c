@@ -567,6 +567,8 @@ static int run_writes(const char *path, as_thp_mode_t thp, const char *param,
  *   e2  t=25s free 1             pagebump releases page 256      12 KiB
  *   e3  t=30s free 0                                             0
  * Object 0 peaks at exactly 3 pages; the run at 16 KiB with 4 faults.
+ * Sampled every 5 s (a sample due with a report or event is taken before
+ * it): 0, 4, 4, 12, 12, 16, 12 KiB at 0..30 s, then 0 at the end.
  * Time-weighted mean resident: (4K * 9 + 12K * 10 + 16K * 5 + 12K * 5) /
  * 30 = 303104 / 30 bytes. With os.writes=alloc the reports are ignored
  * and object 0 is written whole at allocation: peak 1 MiB + 4 KiB, 257
@@ -584,6 +586,26 @@ static const as_write_t w_reports[] = {
     {20 * SEC, 0, 512 * KiB, 4096, 2},
     {20 * SEC, 0, 0, 4096, 2},
 };
+
+/* A sink that keeps the resident bytes of every sample (at most 16). */
+typedef struct {
+    uint64_t t[16], resident[16];
+    size_t n;
+} rows_t;
+
+static int keep_row(void *arg, uint64_t t_rel_ns, const as_sample_t *smp,
+                    const as_simos_counters_t *os, char *err, size_t errcap)
+{
+    (void)os;
+    (void)err;
+    (void)errcap;
+    rows_t *rows = arg;
+    if (rows->n < 16) {
+        rows->t[rows->n] = t_rel_ns;
+        rows->resident[rows->n++] = smp->resident_bytes;
+    }
+    return 0;
+}
 
 static void test_writes_recorded(void)
 {
@@ -624,6 +646,30 @@ static void test_writes_recorded(void)
         CU_ASSERT_EQUAL(r.os.huge_faults, 1);
         as_run_result_free(&r);
     }
+
+    /* the series every 5 s: resident at 0, 5, ..., 30 s and at the end */
+    as_run_config_t cfg;
+    as_run_config_default(&cfg);
+    cfg.trace_path = p;
+    cfg.policy_ops = &pagebump;
+    cfg.os.thp = AS_THP_NEVER;
+    cfg.os.khugepaged = 0;
+    cfg.sample_interval_ns = 5 * SEC;
+    rows_t rows = {.n = 0};
+    as_run_sink_t sink = {.arg = &rows, .on_sample = keep_row};
+    cfg.sinks = &sink;
+    cfg.n_sinks = 1;
+    CU_ASSERT_FATAL(as_engine_run(&cfg, &r, err, sizeof err) == 0);
+    /* a sample due at the time of a report or event is taken before it;
+     * the end sample after the last event */
+    static const uint64_t want[8] = {0,     4096,  4096,  12288,
+                                     12288, 16384, 12288, 0};
+    CU_ASSERT_EQUAL_FATAL(rows.n, 8);
+    for (size_t i = 0; i < 8; i++) {
+        CU_ASSERT_EQUAL(rows.t[i], (i < 7 ? i : 6) * 5 * SEC);
+        CU_ASSERT_EQUAL(rows.resident[i], want[i]);
+    }
+    as_run_result_free(&r);
 }
 
 /* A realloc of a large object (pagebump has no realloc hook: a new block,

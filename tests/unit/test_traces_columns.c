@@ -221,34 +221,14 @@ static void test_dod_chosen(void)
     free(ev);
 }
 
-/* A one-chunk v3 file around payload raw[0..n) with the given header
- * counts; @return its length in file. */
-static size_t v3_file(uint8_t *file, const uint8_t *raw, size_t n,
-                      uint32_t events, uint32_t allocs, uint64_t t0,
-                      uint64_t t1)
-{
-    size_t head = as_test_put_trace_header(file, 3);
-    as_chunk_header_t h = {0};
-    h.events = events;
-    h.allocs = allocs;
-    h.first_t_ns = t0;
-    h.last_t_ns = t1;
-    uint8_t *chunk = NULL;
-    size_t cap = 0, len = 0;
-    CU_ASSERT_EQUAL_FATAL(
-        as_chunk_seal(NULL, 1, raw, n, &h, &chunk, &cap, &len), 0);
-    memcpy(file + head, chunk, len);
-    free(chunk);
-    return head + len;
-}
-
 /* expect: decoding a v3 file over raw fails with `code` and `msg`. */
 static void expect(const uint8_t *raw, size_t n, uint32_t events,
                    uint32_t allocs, uint64_t t0, uint64_t t1, int code,
                    const char *msg)
 {
     uint8_t file[1024];
-    size_t len = v3_file(file, raw, n, events, allocs, t0, t1);
+    size_t len =
+        as_test_one_chunk_file(file, 3, raw, n, events, allocs, t0, t1);
     as_trace_reader_t *r;
     CU_ASSERT_EQUAL_FATAL(as_trace_reader_open_mem(&r, "c.ast", file, len), 0);
     as_event_t ev[8];
@@ -272,7 +252,7 @@ static void test_bad_payloads(void)
                             0x00, 0x02, 0x00, 0x01};
     uint8_t b[sizeof good];
     uint8_t file[1024];
-    size_t len = v3_file(file, good, sizeof good, 2, 2, 5, 7);
+    size_t len = as_test_one_chunk_file(file, 3, good, sizeof good, 2, 2, 5, 7);
     as_trace_reader_t *r;
     CU_ASSERT_EQUAL_FATAL(as_trace_reader_open_mem(&r, "c.ast", file, len), 0);
     as_event_t ev[4];

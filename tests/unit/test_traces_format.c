@@ -468,27 +468,6 @@ static void test_free_unallocated(void)
     free(chunk);
 }
 
-/* A file of `version` holding one chunk with payload raw[0..n) and the
- * given header counts and times; no footer. @return its size in file. */
-static size_t one_chunk_file(uint8_t *file, uint32_t version,
-                             const uint8_t *raw, size_t n, uint32_t events,
-                             uint32_t allocs, uint64_t first_t, uint64_t last_t)
-{
-    as_chunk_header_t h = {0};
-    h.events = events;
-    h.allocs = allocs;
-    h.first_t_ns = first_t;
-    h.last_t_ns = last_t;
-    uint8_t *chunk = NULL;
-    size_t cap = 0, len = 0;
-    CU_ASSERT_EQUAL_FATAL(
-        as_chunk_seal(NULL, 3, raw, n, &h, &chunk, &cap, &len), 0);
-    size_t off = as_test_put_trace_header(file, version);
-    memcpy(file + off, chunk, len);
-    free(chunk);
-    return off + len;
-}
-
 /* Read every event of file[0..n); @return the last reader result (0 at the
  * end, or the error) with the message in msg. */
 static int read_all(const uint8_t *file, size_t n, as_event_t *evs, size_t cap,
@@ -522,7 +501,8 @@ static void expect_bad(uint32_t version, const uint8_t *raw, size_t n,
     char msg[400];
     as_event_t e[4];
     size_t got;
-    size_t len = one_chunk_file(file, version, raw, n, events, allocs, t, t);
+    size_t len =
+        as_test_one_chunk_file(file, version, raw, n, events, allocs, t, t);
     CU_ASSERT_EQUAL(read_all(file, len, e, 4, &got, msg, sizeof msg),
                     AS_EFORMAT);
     CU_ASSERT_EQUAL(got, want_got);
@@ -546,7 +526,7 @@ static void test_v2_records(void)
                             AS_TAG_SAMPLE, 8, 9, 10, 3, 0x80, 0x20, 0,
                             0x80, 0x02};
     /* clang-format on */
-    size_t n = one_chunk_file(file, 2, good, sizeof good, 2, 2, 10, 10);
+    size_t n = as_test_one_chunk_file(file, 2, good, sizeof good, 2, 2, 10, 10);
     as_trace_reader_t *r;
     CU_ASSERT_EQUAL_FATAL(as_trace_reader_open_mem(&r, "v2.ast", file, n), 0);
     CU_ASSERT_EQUAL(as_trace_reader_version(r), 2);
@@ -608,7 +588,7 @@ static void test_v2_records(void)
                "found 0x10");
     /* the v1 layout of the good alloc reads with height 0 */
     const uint8_t v1ok[] = {1, 0, 0, 0, 0, 1, 0, 0, 0, ALLOC_SAME, 8};
-    n = one_chunk_file(file, 1, v1ok, sizeof v1ok, 1, 1, 10, 10);
+    n = as_test_one_chunk_file(file, 1, v1ok, sizeof v1ok, 1, 1, 10, 10);
     CU_ASSERT_EQUAL(read_all(file, n, e, 4, &got, (char *)msg, sizeof msg), 0);
     CU_ASSERT(got == 1 && e[0].size == 8 && e[0].stack_height == 0);
 }

@@ -250,18 +250,9 @@ static long decode(const uint8_t *tags, size_t ntags, const uint8_t *defs,
     raw[n++] = dt2;
     raw[n++] = 0; /* size column: 8 + 0, 8 + 1 */
     raw[n++] = 1;
-    size_t head = as_test_put_trace_header(file, 3);
-    as_chunk_header_t h = {
-        .events = 2, .allocs = 2, .first_t_ns = 5, .last_t_ns = 5 + dt2};
-    uint8_t *chunk = NULL;
-    size_t ccap = 0, len = 0;
-    CU_ASSERT_EQUAL_FATAL(
-        as_chunk_seal(NULL, 1, raw, n, &h, &chunk, &ccap, &len), 0);
-    memcpy(file + head, chunk, len);
-    free(chunk);
+    size_t len = as_test_one_chunk_file(file, 3, raw, n, 2, 2, 5, 5 + dt2);
     as_trace_reader_t *r;
-    CU_ASSERT_EQUAL_FATAL(
-        as_trace_reader_open_mem(&r, "w.ast", file, head + len), 0);
+    CU_ASSERT_EQUAL_FATAL(as_trace_reader_open_mem(&r, "w.ast", file, len), 0);
     as_event_t ev[4];
     long rc = as_trace_reader_next_batch(r, ev, 4);
     if (rc >= 0) rc = as_trace_reader_next_batch(r, ev, 4);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/trace_header.h"
+#include "traces/codec.h"
 #include "traces/gen/gen.h"
 #include "traces/trace.h"
 
@@ -152,4 +154,23 @@ int as_test_policy_config(const as_policy_ops_t *p, const as_pagesource_t *ps,
     cfg->n_classes = 7;
     cfg->class_bounds_ns = bounds;
     return 0;
+}
+
+size_t as_test_one_chunk_file(uint8_t *file, uint32_t version,
+                              const uint8_t *raw, size_t n, uint32_t events,
+                              uint32_t allocs, uint64_t first_t,
+                              uint64_t last_t)
+{
+    as_chunk_header_t h = {.events = events,
+                           .allocs = allocs,
+                           .first_t_ns = first_t,
+                           .last_t_ns = last_t};
+    uint8_t *chunk = NULL;
+    size_t cap = 0, len = 0;
+    CU_ASSERT_EQUAL_FATAL(
+        as_chunk_seal(NULL, 1, raw, n, &h, &chunk, &cap, &len), 0);
+    size_t off = as_test_put_trace_header(file, version);
+    memcpy(file + off, chunk, len);
+    free(chunk);
+    return off + len;
 }

@@ -49,6 +49,17 @@ const char *as_test_write_trace(const char *prefix, const as_event_t *evs,
  * byte after it), *n its size. @return the buffer (free it), or NULL. */
 uint8_t *as_test_slurp(const char *path, size_t *n);
 
+/* as_test_one_chunk_file: into `file`, a trace file of `version` with no
+ * metadata and one chunk around the payload raw[0..n), its header saying
+ * `events` events, `allocs` new objects (the first id 0) and times
+ * first_t..last_t, sealed with correct checksums (zstd level 1); no
+ * footer. `file` must hold the header, 48 bytes and the compressed
+ * payload. Any failure fails the test at once. @return the file's size. */
+size_t as_test_one_chunk_file(uint8_t *file, uint32_t version,
+                              const uint8_t *raw, size_t n, uint32_t events,
+                              uint32_t allocs, uint64_t first_t,
+                              uint64_t last_t);
+
 /* Path of a file in the source tree (AS_SOURCE_DIR "/" rel). */
 const char *as_test_srcpath(const char *rel);
 
