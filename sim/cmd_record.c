@@ -61,6 +61,9 @@ enum {
     OPT_PRELOAD,
     OPT_MEM_INTERVAL,
     OPT_MALLINFO_INTERVAL,
+    OPT_WRITES,
+    OPT_WRITES_MIN,
+    OPT_WRITES_INTERVAL,
     OPT_QUIET
 };
 
@@ -100,6 +103,20 @@ static const as_opt_t record_opts[] = {
                    "ask glibc's malloc for mallinfo2() every T and\n"
                    "store its figures with the samples (default 0 =\n"
                    "never)"),
+    AS_OPT_ROW_CHOICE(OPT_WRITES, "writes", 0, "on|off", "on|off",
+                      "report which pages of large objects the program\n"
+                      "wrote (/proc/self/pagemap), so a replay touches\n"
+                      "only those (default on)"),
+    AS_OPT_ROW_NUM(OPT_WRITES_MIN, "writes-min", 0, AS_PARAM_BYTES, 1,
+                   1099511627776.0, "BYTES",
+                   "objects of at least BYTES get write reports\n"
+                   "(default 8K); smaller ones count as written whole\n"
+                   "when allocated"),
+    AS_OPT_ROW_NUM(OPT_WRITES_INTERVAL, "writes-interval", 0, AS_PARAM_NS, 0,
+                   3.6e12, "T",
+                   "also scan the live large objects every T, within\n"
+                   "5% of the program's CPU time (default 10ms; 0 =\n"
+                   "only at free, realloc, calloc and exit)"),
     AS_OPT_ROW_TEXT(OPT_PRELOAD, "preload", 0, "LIB",
                     "the recorder library (default: found beside\n"
                     "allocsim or in $ALLOCSIM_RECORD_LIB)"),
@@ -354,6 +371,8 @@ int as_cmd_record(int argc, char **argv)
     const char *out_path = "trace.ast", *unwind = "auto";
     uint64_t sample_bytes = 0, max_depth = 32, resolution = 1;
     uint64_t mem_ns = 10000000, mallinfo_ns = 0;
+    uint64_t writes_min = 8192, writes_ns = 10000000;
+    int writes = 1;
     int stack_cache = 0, follow = 0, quiet = 0, got;
     char preload[PATH_MAX] = "";
     static const char *const unwind_modes[] = {"auto", "fp", "libunwind"};
@@ -396,6 +415,15 @@ int as_cmd_record(int argc, char **argv)
             break;
         case OPT_MALLINFO_INTERVAL:
             mallinfo_ns = p.value.u;
+            break;
+        case OPT_WRITES:
+            writes = p.value.u == 0;
+            break;
+        case OPT_WRITES_MIN:
+            writes_min = p.value.u;
+            break;
+        case OPT_WRITES_INTERVAL:
+            writes_ns = p.value.u;
             break;
         case OPT_QUIET:
             quiet = 1;
@@ -546,6 +574,10 @@ int as_cmd_record(int argc, char **argv)
         setenv("ALLOCSIM_RECORD_MEM_NS", v, 1);
         snprintf(v, sizeof v, "%" PRIu64, mallinfo_ns);
         setenv("ALLOCSIM_RECORD_MALLINFO_NS", v, 1);
+        snprintf(v, sizeof v, "%" PRIu64, writes ? writes_min : 0);
+        setenv("ALLOCSIM_RECORD_WRITES_MIN", v, 1);
+        snprintf(v, sizeof v, "%" PRIu64, writes_ns);
+        setenv("ALLOCSIM_RECORD_WRITES_NS", v, 1);
         setenv("ALLOCSIM_RECORD_UNWIND", unwind, 1);
         setenv("ALLOCSIM_RECORD_STACK_CACHE", stack_cache ? "1" : "0", 1);
         if (follow)
@@ -695,13 +727,14 @@ int as_cmd_record(int argc, char **argv)
     struct stat sb;
     uint64_t bytes = stat(out_path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
     if (!quiet)
-        fprintf(stderr,
-                "allocsim record: %s (%s): %" PRIu64 " events (%" PRIu64
-                " allocs, %" PRIu64 " frees, %" PRIu64 " reallocs), %" PRIu64
-                " stacks, %" PRIu64 " frames, %" PRIu64
-                " memory samples, %" PRIu64 " bytes -> %s\n",
-                cmd[0], sv_status, st.events, st.allocs, st.frees, st.reallocs,
-                st.stacks, st.frames, st.mem_samples, bytes, out_path);
+        fprintf(
+            stderr,
+            "allocsim record: %s (%s): %" PRIu64 " events (%" PRIu64
+            " allocs, %" PRIu64 " frees, %" PRIu64 " reallocs), %" PRIu64
+            " stacks, %" PRIu64 " frames, %" PRIu64 " memory samples, %" PRIu64
+            " write records, %" PRIu64 " bytes -> %s\n",
+            cmd[0], sv_status, st.events, st.allocs, st.frees, st.reallocs,
+            st.stacks, st.frames, st.mem_samples, st.writes, bytes, out_path);
     int incomplete = 0;
     if (st.end == AS_RECSTREAM_END_CUT || st.cut_off) {
         fprintf(stderr,

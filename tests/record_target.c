@@ -53,6 +53,24 @@
  *               (about 300 ms), then frees them; and allocates 16 bytes
  *               from mode_memory and from memory_deeper, which it calls
  *               (a larger stack height), twice each
+
+ *   writes      write reports (tests/check_record_writes.sh): with glibc's
+ *               mmap threshold set to 48 KiB, no top pad and the heap
+ *               trimmed, mallocs BIG (1 MiB) and MID
+ *               (64 KiB), both mmap'd (the chunk header, written by glibc,
+ *               is in the first page), and REC (32 KiB, heap) with a
+ *               64-byte guard after it; writes all of REC and frees it;
+ *               writes one byte at offset k * 4096 of BIG for k = 0, 5,
+ *               100 and of MID for k = 3; sleeps 100 ms; writes BIG's
+ *               k = 200; callocs 32 KiB (CAL: REC's block again); frees
+ *               BIG, MID, CAL and the guard; prints
+ *               "writes BIG MID REC CAL" (decimal addresses)
+ *   writes-hold mallocs 1 MiB (HOLD), writes offset 7 * 4096, prints
+ *               "ready PID HOLD" and waits to be killed
+ *   writes-fork mallocs 1 MiB (PARENT), writes offset 4096, forks a child
+ *               that mallocs 256 KiB (CHILD), writes offset 2 * 4096,
+ *               prints "child CHILD", frees it; the parent waits for it,
+ *               prints "parent PARENT" and frees its block
  */
 #include <malloc.h>
 #include <pthread.h>
@@ -394,10 +412,85 @@ static int mode_memory(void)
     return 0;
 }
 
+/* The write-report modes (see the list at the top). */
+enum { PAGE = 4096 };
+
+int mode_writes(void)
+{
+    /* an empty top chunk: MID cannot come from it, so it is mmap'd */
+    mallopt(M_MMAP_THRESHOLD, 48 << 10);
+    mallopt(M_TOP_PAD, 0);
+    malloc_trim(0);
+    char *big = malloc(1 << 20), *mid = malloc(64 << 10);
+    char *rec = malloc(32 << 10), *guard = malloc(64);
+    if (!big || !mid || !rec || !guard) return 1;
+    touch(guard, 64);
+    touch(rec, 32 << 10);
+    unsigned long rec_at = (unsigned long)(uintptr_t)rec;
+    free(rec);
+    big[0] = big[5 * PAGE] = big[100 * PAGE] = 1;
+    mid[3 * PAGE] = 1;
+    usleep(100000);
+    big[200 * PAGE] = 1;
+    char *cal = calloc(1, 32 << 10);
+    if (!cal) return 1;
+    sink = cal;
+    unsigned long at[3] = {(unsigned long)(uintptr_t)big,
+                           (unsigned long)(uintptr_t)mid,
+                           (unsigned long)(uintptr_t)cal};
+    free(big);
+    free(mid);
+    free(cal);
+    free(guard);
+    printf("writes %lu %lu %lu %lu\n", at[0], at[1], rec_at, at[2]);
+    return 0;
+}
+
+int mode_writes_hold(void)
+{
+    char *hold = malloc(1 << 20);
+    if (!hold) return 1;
+    hold[7 * PAGE] = 1;
+    printf("ready %ld %lu\n", (long)getpid(), (unsigned long)(uintptr_t)hold);
+    fflush(stdout);
+    for (;;)
+        pause();
+}
+
+int mode_writes_fork(void)
+{
+    char *parent = malloc(1 << 20);
+    if (!parent) return 1;
+    parent[PAGE] = 1;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) return 1;
+    if (pid == 0) {
+        char *child = malloc(256 << 10);
+        if (!child) _exit(1);
+        child[2 * PAGE] = 1;
+        unsigned long at = (unsigned long)(uintptr_t)child;
+        free(child);
+        printf("child %lu\n", at);
+        fflush(stdout);
+        exit(0);
+    }
+    int st;
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+        return 1;
+    unsigned long at = (unsigned long)(uintptr_t)parent;
+    free(parent);
+    printf("parent %lu\n", at);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "basic";
     if (strcmp(mode, "memory") == 0) return mode_memory();
+    if (strcmp(mode, "writes") == 0) return mode_writes();
+    if (strcmp(mode, "writes-hold") == 0) return mode_writes_hold();
+    if (strcmp(mode, "writes-fork") == 0) return mode_writes_fork();
     if (strcmp(mode, "basic") == 0) return mode_basic();
     if (strcmp(mode, "stress") == 0)
         return mode_stress(argc > 2 ? atol(argv[2]) : 10000);

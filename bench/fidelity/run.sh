@@ -14,6 +14,10 @@
 #   touch-everything control runs, FID_REALLOC the replay's --realloc mode
 #   (default preload: what liballocsim_malloc.so's realloc does; hook is
 #   the simulator's default, the policy's in-place realloc hook),
+#   FID_WRITES=on|off the recorder's --writes (default on: the trace says
+#   which pages of blocks of 8 KiB and more the program wrote, and the
+#   replay touches only those; off: every byte counts as written at
+#   allocation, as the engine assumed before write reports),
 #   FID_CACHE=0|1 the real runs' ALLOCSIM_CACHE (default: the library's
 #   default per policy, on for tcmalloc, hoard and private-heaps). The
 #   replay has the thread cache (`allocsim run --thread-cache on`) exactly
@@ -128,7 +132,8 @@ run_one() {
     ALLOCSIM_STATS="$d/stats.%p.json" ALLOCSIM_STATS_PERIOD="$period"
     LD_PRELOAD="$pre")
   [[ -n ${FID_CACHE:-} ]] && env+=(ALLOCSIM_CACHE="$FID_CACHE")
-  local -a rec=("$allocsim" record -q -o "$d/trace.ast" --)
+  local -a rec=("$allocsim" record -q --writes "${FID_WRITES:-on}"
+    -o "$d/trace.ast" --)
   case $prog in
   python)
     env PYTHONMALLOC=malloc "${env[@]}" "${rec[@]}" /usr/bin/python3 \

@@ -217,6 +217,123 @@ static void put_mem(stream_t *s, uint64_t seq, uint64_t t, uint64_t rss,
 
 /* ------------------------------------------------------- collector tests */
 
+/* put_write: a WRITE record for ptr with `runs` runs of [start, end). */
+static void put_write(stream_t *s, uint64_t seq, uint64_t t, uint64_t ptr,
+                      uint64_t aseq, const uint64_t *runs, uint32_t nruns)
+{
+    uint64_t buf[64];
+    as_rec_write_t *r = (as_rec_write_t *)buf;
+    memset(r, 0, sizeof *r);
+    r->h = head(AS_REC_WRITE, sizeof *r + 16 * nruns, 0, seq, t);
+    r->ptr = ptr, r->alloc_seq = aseq, r->runs = nruns;
+    r->why = AS_REC_WRITE_PERIODIC;
+    memcpy(buf + sizeof *r / 8, runs, 16 * nruns);
+    put(s, buf, r->h.len);
+}
+
+static void put_hello_writes(stream_t *s, uint64_t t, uint64_t writes_min)
+{
+    put_hello(s, t);
+    ((as_rec_hello_t *)(s->b + s->n - sizeof(as_rec_hello_t)))->writes_min =
+        writes_min;
+}
+
+/* WRITE records: runs clipped to the object live at ptr and made
+ * object-relative; a report whose alloc_seq names an object that was
+ * freed (a periodic scan racing with a free and a reuse of the address),
+ * of an address not live, or of an object below the bound is dropped and
+ * counted; a failed realloc keeps the old object reportable, a moved one
+ * is reportable at its new address only. */
+static void test_collect_writes(void)
+{
+    stream_t *s = calloc(1, sizeof *s);
+    put_hello_writes(s, 1000, 8192);
+    put_alloc(s, 0, 1, 1001, 0x10000, 20000, 0, 0); /* object 0 */
+    put_alloc(s, 0, 2, 1002, 0x40000, 100, 0, 0);   /* 1: small */
+    const uint64_t r3[] = {0xf000, 0x11000, 0x14000, 0x16000};
+    put_write(s, 3, 1003, 0x10000, 1, r3, 2);
+    put_ptr(s, AS_REC_FREE, 0, 4, 1004, 0x10000);
+    put_alloc(s, 0, 5, 1005, 0x10000, 30000, 0, 0); /* 2: same address */
+    const uint64_t r6[] = {0x10000, 0x12000};
+    put_write(s, 6, 1006, 0x10000, 1, r6, 1); /* object 0's: stale */
+    const uint64_t r7[] = {0x10000, 0x11000};
+    put_write(s, 7, 1007, 0x10000, 0, r7, 1); /* a hook's: object 2 */
+    put_write(s, 8, 1008, 0x40000, 2, r7, 1); /* small: dropped */
+    put_ptr(s, AS_REC_RBEGIN, 0, 9, 1009, 0x10000);
+    put_realloc(s, 0, 10, 1010, 0, 1 << 30, AS_REC_F_FAILED);
+    put_write(s, 11, 1011, 0x10000, 5, r7, 1); /* still object 2 */
+    put_write(s, 12, 1012, 0x99000, 0, r7, 1); /* nothing there */
+    put_ptr(s, AS_REC_RBEGIN, 0, 13, 1013, 0x10000);
+    put_realloc(s, 0, 14, 1014, 0x80000, 50000, AS_REC_F_SAMPLED); /* 3 */
+    const uint64_t r15[] = {0x80000, 0x82000};
+    put_write(s, 15, 1015, 0x80000, 14, r15, 1);
+    put_write(s, 16, 1016, 0x10000, 5, r7, 1); /* moved away: dropped */
+    /* the periodic report of seq 6 arrives late, from the drainer */
+    stream_t *t = calloc(1, sizeof *t);
+    put(t, s->b, s->n);
+    const char *path = as_test_tmpfile("collect-writes", ".ast");
+    as_recstream_stats_t st;
+    CU_ASSERT_EQUAL_FATAL(collect(t, 5, path, &st), 0);
+    CU_ASSERT_EQUAL(st.writes, 5);
+    CU_ASSERT_EQUAL(st.writes_dropped, 4);
+    CU_ASSERT_EQUAL_FATAL(load(path), 0);
+    CU_ASSERT_EQUAL_FATAL(L.n, 5); /* a a f a r */
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(L.r, "record.writes"),
+                           "pagemap");
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(L.r, "record.writes_min_bytes"),
+                           "8192");
+    CU_ASSERT_STRING_EQUAL(as_trace_reader_meta(L.r, "record.writes_dropped"),
+                           "4");
+    size_t n;
+    const as_write_t *w = as_trace_reader_writes(L.r, &n);
+    CU_ASSERT_EQUAL_FATAL(n, 5);
+    const uint64_t want[5][5] = {/* t, object, offset, bytes, events before */
+                                 {3, 0, 0, 0x1000, 2},
+                                 {3, 0, 0x4000, 20000 - 0x4000, 2},
+                                 {7, 2, 0, 0x1000, 4},
+                                 {11, 2, 0, 0x1000, 4},
+                                 {15, 3, 0, 0x2000, 5}};
+    for (size_t i = 0; i < n; i++) {
+        CU_ASSERT_EQUAL(w[i].t_ns, want[i][0]);
+        CU_ASSERT_EQUAL(w[i].object, want[i][1]);
+        CU_ASSERT_EQUAL(w[i].offset, want[i][2]);
+        CU_ASSERT_EQUAL(w[i].bytes, want[i][3]);
+        CU_ASSERT_EQUAL(w[i].events_before, want[i][4]);
+    }
+    remove(path);
+
+    /* a recorder without reports: no metadata, any WRITE dropped */
+    s->n = 0;
+    put_hello_writes(s, 1000, 0);
+    put_alloc(s, 0, 1, 1001, 0x10000, 20000, 0, 0);
+    put_write(s, 2, 1002, 0x10000, 1, r7, 1);
+    CU_ASSERT_EQUAL_FATAL(collect(s, 64, path, &st), 0);
+    CU_ASSERT_EQUAL(st.writes, 0);
+    CU_ASSERT_EQUAL_FATAL(load(path), 0);
+    CU_ASSERT_PTR_NULL(as_trace_reader_meta(L.r, "record.writes"));
+    CU_ASSERT_PTR_NULL(as_trace_reader_meta(L.r, "record.writes_dropped"));
+    as_trace_reader_writes(L.r, &n);
+    CU_ASSERT_EQUAL(n, 0);
+    remove(path);
+
+    /* malformed runs: empty, out of order, overrunning the record */
+    const uint64_t bad[3][4] = {{0x2000, 0x2000, 0, 0},
+                                {0x3000, 0x4000, 0x1000, 0x2000},
+                                {0x1000, 0x2000, 0, 0}};
+    for (int k = 0; k < 3; k++) {
+        s->n = 0;
+        put_hello_writes(s, 1000, 8192);
+        put_alloc(s, 0, 1, 1001, 0x10000, 20000, 0, 0);
+        put_write(s, 2, 1002, 0x10000, 1, bad[k], k == 1 ? 2 : 1);
+        if (k == 2) /* says 2 runs, carries 1 */
+            ((as_rec_write_t *)(s->b + s->n - sizeof(as_rec_write_t) - 16))
+                ->runs = 2;
+        CU_ASSERT_EQUAL(collect(s, 64, path, &st), AS_EFORMAT);
+    }
+    free(t);
+    free(s);
+}
+
 /* Stack heights ride on ALLOC/REALLOC; MEM records are numbered like
  * events and land among them in seq order, their times made
  * non-decreasing like the events'. */
@@ -1238,6 +1355,8 @@ int main(void)
     static const as_test_t tests[] = {
         {"collect: memory samples and stack heights",
          test_collect_memory_and_heights},
+        {"collect: write reports clipped, stale ones dropped",
+         test_collect_writes},
         {"collect: reorder across threads, realloc race",
          test_collect_reorder_and_realloc_race},
         {"collect: unknown frees, failed/zero/unsampled realloc, time clamp",

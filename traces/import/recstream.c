@@ -17,6 +17,7 @@
 #include "traces/import/recstream.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,12 +31,19 @@ typedef struct {
     as_rec_head_t *rec; /* malloc'd copy */
 } as_rs_item_t;
 
+/* A live object of at least writes_min bytes: what a WRITE needs. */
+typedef struct {
+    uint64_t object, size, alloc_seq;
+} as_rs_big_t;
+
 /* A pending realloc: RBEGIN seen, REALLOC not yet. */
 typedef struct {
     int active;
     int known; /* old address was live: `object` is its id */
     uint64_t ptr;
     uint64_t object;
+    int big_known; /* the old object was large: `big` is it */
+    as_rs_big_t big;
 } as_rs_pending_t;
 
 typedef struct {
@@ -64,6 +72,14 @@ struct as_recstream {
     size_t pending_cap;
     as_rs_sym_t *syms;
     size_t syms_n, syms_cap;
+    /* write reports: the trace's bound (0 = none), and the image's live
+     * objects of at least that size: address -> index into bigs */
+    uint64_t writes_min;
+    int writes_image; /* the current image sends them */
+    as_ptrmap_t big_of;
+    as_rs_big_t *bigs;
+    uint64_t *big_free; /* free indices into bigs */
+    size_t bigs_n, bigs_cap, big_free_n;
     /* whole trace */
     int have_t0;
     uint64_t t0, last_t;
@@ -142,11 +158,90 @@ void as_recstream_free(as_recstream_t *s)
     free(s->heap);
     as_ptrmap_free(&s->live);
     as_ptrmap_free(&s->frames);
+    as_ptrmap_free(&s->big_of);
+    free(s->bigs);
+    free(s->big_free);
     free(s->stack_map);
     free(s->pending);
     syms_clear(s);
     free(s->syms);
     free(s);
+}
+
+/* ---------------------------------------------------------------- bigs */
+
+/* big_put: object `b` is live at ptr. @return 0 or AS_ENOMEM. */
+static int big_put(as_recstream_t *s, uint64_t ptr, as_rs_big_t b)
+{
+    uint64_t i;
+    if (s->big_free_n) {
+        i = s->big_free[--s->big_free_n];
+    } else {
+        if (s->bigs_n == s->bigs_cap) {
+            size_t nc = s->bigs_cap ? 2 * s->bigs_cap : 256;
+            as_rs_big_t *nb = realloc(s->bigs, nc * sizeof *nb);
+            if (!nb) return AS_ENOMEM;
+            uint64_t *nf = realloc(s->big_free, nc * sizeof *nf);
+            if (!nf) {
+                s->bigs = nb;
+                return AS_ENOMEM;
+            }
+            s->bigs = nb, s->big_free = nf, s->bigs_cap = nc;
+        }
+        i = s->bigs_n++;
+    }
+    s->bigs[i] = b;
+    uint64_t old;
+    if (as_ptrmap_get(&s->big_of, ptr, &old)) /* reused while live */
+        s->big_free[s->big_free_n++] = old;
+    int rc = as_ptrmap_put(&s->big_of, ptr, i);
+    return rc < 0 ? rc : AS_OK;
+}
+
+/* big_del: the object at ptr is gone. @return 1 with it in *b when it was
+ * a large one, else 0. */
+static int big_del(as_recstream_t *s, uint64_t ptr, as_rs_big_t *b)
+{
+    uint64_t i;
+    if (!s->big_of.n || !as_ptrmap_del(&s->big_of, ptr, &i)) return 0;
+    if (b) *b = s->bigs[i];
+    s->big_free[s->big_free_n++] = i;
+    return 1;
+}
+
+static void bigs_clear(as_recstream_t *s)
+{
+    as_ptrmap_free(&s->big_of);
+    s->bigs_n = s->big_free_n = 0;
+}
+
+/* write_report: a WRITE record: the runs of written pages, clipped to the
+ * object live at its address, as write records of the trace. A report
+ * whose object is gone (a periodic scan that raced with a free) or not
+ * large is dropped and counted. */
+static int write_report(as_recstream_t *s, const as_rec_write_t *r,
+                        uint64_t t_ns)
+{
+    uint64_t i;
+    if (!s->writes_image || !as_ptrmap_get(&s->big_of, r->ptr, &i) ||
+        (r->alloc_seq && r->alloc_seq != s->bigs[i].alloc_seq)) {
+        s->st.writes_dropped++;
+        return AS_OK;
+    }
+    const as_rs_big_t *b = &s->bigs[i];
+    const uint64_t *run = (const uint64_t *)(r + 1);
+    for (uint32_t k = 0; k < r->runs; k++, run += 2) {
+        uint64_t lo = run[0] > r->ptr ? run[0] - r->ptr : 0;
+        uint64_t hi = run[1] > r->ptr ? run[1] - r->ptr : 0;
+        if (hi > b->size) hi = b->size;
+        if (lo >= hi) continue;
+        as_write_t w = {
+            .t_ns = t_ns, .object = b->object, .offset = lo, .bytes = hi - lo};
+        int rc = as_trace_writer_write(s->w, &w);
+        if (rc) return wfail(s, rc);
+        s->st.writes++;
+    }
+    return AS_OK;
 }
 
 /* ---------------------------------------------------------------- heap */
@@ -290,6 +385,9 @@ static int emit_alloc(as_recstream_t *s, const as_rec_head_t *h, uint64_t ptr,
     if (rc < 0) return rc;
     if (rc == 1) s->st.reused_live++;
     s->st.allocs++;
+    if (s->writes_image && size >= s->writes_min)
+        return big_put(s, ptr, (as_rs_big_t){ev.object, size, h->seq});
+    if (s->big_of.n) big_del(s, ptr, NULL); /* a small one reuses it */
     return AS_OK;
 }
 
@@ -328,9 +426,12 @@ static int process(as_recstream_t *s, const as_rec_head_t *h)
         s->st.mem_samples++;
         return AS_OK;
     }
+    case AS_REC_WRITE:
+        return write_report(s, (const as_rec_write_t *)h, rel_time(s, h->t_ns));
     case AS_REC_FREE: {
         const as_rec_ptr_t *r = (const as_rec_ptr_t *)h;
         uint64_t obj;
+        big_del(s, r->ptr, NULL);
         if (!as_ptrmap_del(&s->live, r->ptr, &obj)) {
             s->st.unmatched_frees++;
             return AS_OK;
@@ -344,6 +445,7 @@ static int process(as_recstream_t *s, const as_rec_head_t *h)
         p->active = 1;
         p->ptr = r->ptr;
         p->known = as_ptrmap_del(&s->live, r->ptr, &p->object);
+        p->big_known = big_del(s, r->ptr, &p->big);
         return AS_OK;
     }
     case AS_REC_REALLOC: {
@@ -359,6 +461,7 @@ static int process(as_recstream_t *s, const as_rec_head_t *h)
                 int rc = as_ptrmap_put(&s->live, p->ptr, old);
                 if (rc < 0) return rc;
             }
+            if (known && p->big_known) return big_put(s, p->ptr, p->big);
             return AS_OK;
         }
         if (r->ptr && (h->flags & AS_REC_F_SAMPLED)) {
@@ -378,6 +481,10 @@ static int process(as_recstream_t *s, const as_rec_head_t *h)
             if (rc < 0) return rc;
             if (rc == 1) s->st.reused_live++;
             s->st.reallocs++;
+            if (s->writes_image && r->size >= s->writes_min)
+                return big_put(s, r->ptr,
+                               (as_rs_big_t){ev.new_object, r->size, h->seq});
+            if (s->big_of.n) big_del(s, r->ptr, NULL);
             return AS_OK;
         }
         /* freed (size 0) or the new block is not sampled */
@@ -434,6 +541,7 @@ static int end_image(as_recstream_t *s, int free_live)
     syms_clear(s);
     as_ptrmap_free(&s->live);
     as_ptrmap_free(&s->frames);
+    bigs_clear(s);
     if (s->stack_map)
         memset(s->stack_map, 0, s->stack_map_cap * sizeof *s->stack_map);
     if (s->pending) memset(s->pending, 0, s->pending_cap * sizeof *s->pending);
@@ -470,7 +578,10 @@ static int record(as_recstream_t *s, const as_rec_head_t *h)
     switch (h->type) {
     case AS_REC_HELLO: {
         const as_rec_hello_t *r = (const as_rec_hello_t *)h;
-        if (h->len < sizeof *r) return fail(s, AS_EFORMAT, "short HELLO");
+        /* a HELLO without writes_min (before write reports) is one */
+        if (h->len < offsetof(as_rec_hello_t, writes_min))
+            return fail(s, AS_EFORMAT, "short HELLO");
+        uint64_t writes_min = h->len >= sizeof *r ? r->writes_min : 0;
         if (s->have_image && (rc = end_image(s, 1))) return rc;
         s->have_image = 1;
         s->tsc = (h->flags & AS_REC_F_TSC) != 0;
@@ -485,6 +596,18 @@ static int record(as_recstream_t *s, const as_rec_head_t *h)
         char v[32];
         snprintf(v, sizeof v, "%" PRIu64, r->pid);
         if ((rc = as_trace_writer_meta(s->w, "pid", v))) return wfail(s, rc);
+        /* write reports: the first image decides for the trace (its
+         * metadata goes into the header); a later image with another
+         * bound sends none that count */
+        if (s->st.images == 1 && writes_min) {
+            s->writes_min = writes_min;
+            snprintf(v, sizeof v, "%" PRIu64, writes_min);
+            if ((rc = as_trace_writer_meta(s->w, "record.writes", "pagemap")) ||
+                (rc = as_trace_writer_meta(s->w, "record.writes_min_bytes", v)))
+                return wfail(s, rc);
+        }
+        s->writes_image = s->writes_min && writes_min == s->writes_min;
+        if (s->writes_min && !s->writes_image) s->st.writes_missing_images++;
         return AS_OK;
     }
     case AS_REC_SYNC: {
@@ -560,7 +683,8 @@ static int record(as_recstream_t *s, const as_rec_head_t *h)
     case AS_REC_RBEGIN:
     case AS_REC_REALLOC:
     case AS_REC_STACK:
-    case AS_REC_MEM: {
+    case AS_REC_MEM:
+    case AS_REC_WRITE: {
         static const uint16_t min_len[] = {0,
                                            0,
                                            sizeof(as_rec_alloc_t),
@@ -572,7 +696,8 @@ static int record(as_recstream_t *s, const as_rec_head_t *h)
                                            0,
                                            0,
                                            0,
-                                           sizeof(as_rec_mem_t)};
+                                           sizeof(as_rec_mem_t),
+                                           sizeof(as_rec_write_t)};
         if (h->len < min_len[h->type])
             return fail(s, AS_EFORMAT, "record shorter than its type");
         if (h->thread >= AS_REC_MAX_THREADS)
@@ -584,6 +709,17 @@ static int record(as_recstream_t *s, const as_rec_head_t *h)
             if (r->depth > AS_REC_MAX_DEPTH ||
                 sizeof *r + 8ull * r->depth > h->len)
                 return fail(s, AS_EFORMAT, "STACK depth overruns the record");
+        }
+        if (h->type == AS_REC_WRITE) {
+            const as_rec_write_t *r = (const as_rec_write_t *)h;
+            const uint64_t *run = (const uint64_t *)(r + 1);
+            if (sizeof *r + 16ull * r->runs > h->len)
+                return fail(s, AS_EFORMAT, "WRITE runs overrun the record");
+            for (uint32_t k = 0; k < r->runs; k++)
+                if (run[2 * k] >= run[2 * k + 1] ||
+                    (k && run[2 * k] < run[2 * k - 1]))
+                    return fail(s, AS_EFORMAT,
+                                "WRITE runs empty or out of order");
         }
         if (!s->have_image) return fail(s, AS_EFORMAT, "event before HELLO");
         s->mark_why = 0; /* the image went on after its MARK */
@@ -688,6 +824,20 @@ int as_recstream_finish(as_recstream_t *s, as_recstream_stats_t *st)
     else
         snprintf(v, sizeof v, "%s", ends[s->st.end]);
     if ((rc = as_trace_writer_meta(s->w, "record.end", v))) return wfail(s, rc);
+    if (s->writes_min) {
+        struct {
+            const char *key;
+            uint64_t v;
+        } wm[] = {
+            {"record.writes_reports", s->st.writes},
+            {"record.writes_dropped", s->st.writes_dropped},
+            {"record.writes_missing_images", s->st.writes_missing_images}};
+        for (size_t i = 0; i < sizeof wm / sizeof wm[0]; i++) {
+            snprintf(v, sizeof v, "%" PRIu64, wm[i].v);
+            if ((rc = as_trace_writer_meta(s->w, wm[i].key, v)))
+                return wfail(s, rc);
+        }
+    }
     if (st) *st = s->st;
     return AS_OK;
 }

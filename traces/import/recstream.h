@@ -39,7 +39,11 @@ typedef struct {
     uint64_t partial_bytes;   /* bytes of a cut-off last record */
     uint64_t images;          /* program images (1 + successful execs) */
     uint64_t stacks, frames, symbols;
-    uint64_t mem_samples; /* real-memory samples written */
+    uint64_t mem_samples;           /* real-memory samples written */
+    uint64_t writes;                /* write records written */
+    uint64_t writes_dropped;        /* WRITEs whose object was gone or small */
+    uint64_t writes_missing_images; /* images without write reports in a
+                                       trace that has them */
     /* lost_records: numbered records the program made that are not in the
      * trace: seq_gaps plus the tail after the last one received, known from
      * each image's MARK (protocol.h). Exact when cut_off == 0; a lower

@@ -21,6 +21,9 @@
  * counter in the program) are replayed by the collector in seq order; the
  * others (HELLO, SYM, META, SYNC, MARK) apply at once. Seq numbers are taken so that a
  * free's seq is larger than its allocation's (see record.c, "causal order").
+ * A WRITE's seq is taken after the pagemap it reports was read: before the
+ * FREE/RBEGIN of its object when a hook sends it, after the ALLOC/REALLOC
+ * that made the object otherwise.
  */
 #ifndef AS_TRACES_RECORD_PROTOCOL_H
 #define AS_TRACES_RECORD_PROTOCOL_H
@@ -40,7 +43,8 @@ enum {
     AS_REC_META = 8,    /* key/value metadata (no seq) */
     AS_REC_SYNC = 9,    /* a (tsc, ns) clock pair (no seq) */
     AS_REC_MARK = 10,   /* how far the image numbered its records (no seq) */
-    AS_REC_MEM = 11     /* a sample of the process's real memory (seq) */
+    AS_REC_MEM = 11,    /* a sample of the process's real memory (seq) */
+    AS_REC_WRITE = 12   /* resident pages of a live large object (seq) */
 };
 
 /* Flags of ALLOC/REALLOC. */
@@ -112,7 +116,34 @@ typedef struct {
     uint64_t max_depth;
     uint64_t sample_bytes; /* 0 = every allocation */
     uint64_t tsc;
+    uint64_t writes_min; /* objects of this size and up get WRITE records;
+                            0 = none (--writes off, or no pagemap) */
 } as_rec_hello_t;
+
+/* WRITE: the pages of the object at `ptr` that the recorder saw written
+ * (in /proc/self/pagemap: present and exclusively mapped, or swapped), as
+ * `runs` runs of page-aligned addresses [start, end), ascending, that
+ * follow the record (uint64_t start, end each). Not clipped to the object:
+ * the collector clips to its requested size. `alloc_seq` is the seq of
+ * the ALLOC or REALLOC record that made the object: the collector drops
+ * the record unless the object live at ptr at this seq is that one (a
+ * periodic scan may race with a free and a reuse of the address); 0 = the
+ * object live at ptr (a hook's report about an object it could not find
+ * in its table). `why` says what sent it (AS_REC_WRITE_*). */
+typedef struct {
+    as_rec_head_t h;
+    uint64_t ptr, alloc_seq;
+    uint32_t runs, why;
+    /* uint64_t run[runs][2]; */
+} as_rec_write_t;
+
+enum {
+    AS_REC_WRITE_FREE = 1,     /* before the real free */
+    AS_REC_WRITE_REALLOC = 2,  /* before the real realloc (old block) */
+    AS_REC_WRITE_ALLOC = 3,    /* after calloc or realloc (new block) */
+    AS_REC_WRITE_PERIODIC = 4, /* the drainer's periodic scan */
+    AS_REC_WRITE_EXIT = 5      /* the end of the image */
+};
 
 /* SYNC: TSC ticks and CLOCK_MONOTONIC ns read together; sent before every
  * batch of rings, so each batch's events lie between two pairs (or just

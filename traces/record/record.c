@@ -126,6 +126,7 @@ static struct {
     int (*dup2)(int, int);
     int (*dup3)(int, int, int);
     char *(*demangle)(const char *, char *, size_t *, int *);
+    size_t (*usable)(void *); /* malloc_usable_size (write reports) */
 } real;
 
 /* libstdc++'s demangler: a weak reference, bound by the dynamic linker when
@@ -187,6 +188,8 @@ static void real_init(void)
     real.close_range = NEXT(close_range);
     real.dup2 = NEXT(dup2);
     real.dup3 = NEXT(dup3);
+    real.usable =
+        (__typeof__(real.usable))dlsym(RTLD_NEXT, "malloc_usable_size");
     real.exit_ = (__typeof__(real.exit_))dlsym(RTLD_NEXT, "_exit");
     real.Exit_ = (__typeof__(real.Exit_))dlsym(RTLD_NEXT, "_Exit");
 #undef NEXT
@@ -280,6 +283,46 @@ static uint64_t g_mem_cost;      /* CPU ns of the last reading */
 static uint64_t g_mem_cpu_last;  /* process CPU ns after it */
 static uint64_t g_mem_last;      /* its time (now_ns) */
 static uint64_t g_mem_period_max;
+
+/* Write reports: the table of live large objects and the scanner's
+ * schedule ("writes" below). */
+#define BIG_SETS 4096u
+#define BIG_WAYS 8u
+#define PM_BATCH 256u /* pagemap entries per pread */
+#define WRITE_REC_BYTES 2048u
+#define WRITE_RUNS ((WRITE_REC_BYTES - sizeof(as_rec_write_t)) / 16)
+
+typedef struct {
+    _Atomic uint64_t aseq; /* 0: empty or being changed */
+    _Atomic uint64_t ptr;  /* 0: free to claim */
+    _Atomic uint64_t size;
+    uint64_t pad;
+} as_big_t;
+
+/* The scanner's own memory of a slot (drainer, or finalize under the drain
+ * lock): pages it last reported written for the object alloc_seq. */
+typedef struct {
+    uint64_t aseq, pages;
+} as_big_seen_t;
+
+static uint64_t g_writes_min;           /* 0: no write reports */
+static uint64_t g_writes_ns = 10000000; /* periodic scan period, 0 = none */
+static int g_pagemap = -1;              /* /proc/self/pagemap */
+static dev_t g_pagemap_dev;             /* its identity (writes_check) */
+static ino_t g_pagemap_ino;
+static int g_writes_lost;            /* reports stopped mid-image */
+static as_big_t *g_big;              /* BIG_SETS * BIG_WAYS */
+static atomic_uint *g_big_n;         /* live slots per set */
+static as_big_seen_t *g_big_seen;    /* BIG_SETS * BIG_WAYS */
+static atomic_uint g_big_untracked;  /* objects left out: set full */
+static uint64_t g_next_writes;       /* drainer: next scan (ns) */
+static uint64_t g_writes_cost;       /* CPU ns of the last scan */
+static uint64_t g_writes_cpu_last;   /* process CPU ns after it */
+static uint64_t g_writes_last;       /* its time (now_ns) */
+static uint64_t g_writes_period_max; /* longest gap between scans */
+static uint64_t g_writes_scans, g_writes_cpu_ns; /* count, total CPU */
+
+static void writes_scan_all(uint32_t why);
 
 static uint64_t cpu_clock_ns(clockid_t c)
 {
@@ -510,6 +553,47 @@ static int due(uint64_t period, uint64_t *next, uint64_t now)
     return 1;
 }
 
+/* writes_periodic: the drainer's scan of the tracked large objects, when
+ * its period has come and the last scan's CPU cost allows it: like the
+ * full memory readings, the next scan waits until the process has used 20
+ * times that cost more CPU (or 1 s has passed), so scanning takes at most
+ * ~5% of the process's CPU time. Caller holds g_drain_lock. */
+/* writes_check: whether the pagemap descriptor is still the pagemap (a
+ * raw close_range that no hook saw, then a reuse of the number, would
+ * make it another file). If not, reports stop (record.writes_lost).
+ * @return 1 when reports go on. */
+static int writes_check(void)
+{
+    struct stat st;
+    if (g_pagemap >= 0 && fstat(g_pagemap, &st) == 0 &&
+        st.st_dev == g_pagemap_dev && st.st_ino == g_pagemap_ino)
+        return 1;
+    g_writes_min = 0;
+    g_writes_lost = 1;
+    return 0;
+}
+
+static void writes_periodic(uint64_t now)
+{
+    if (now < g_next_writes || !writes_check()) return;
+    g_next_writes += g_writes_ns;
+    if (g_next_writes <= now) g_next_writes = now + g_writes_ns;
+    uint64_t pcpu = cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+    if (g_writes_last &&
+        pcpu - g_writes_cpu_last < g_writes_cost * MEM_COST_FACTOR &&
+        now - g_writes_last < MEM_QUIET_NS)
+        return;
+    uint64_t c0 = cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    writes_scan_all(AS_REC_WRITE_PERIODIC);
+    g_writes_cost = cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+    g_writes_cpu_ns += g_writes_cost;
+    g_writes_scans++;
+    g_writes_cpu_last = cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+    if (g_writes_last && now - g_writes_last > g_writes_period_max)
+        g_writes_period_max = now - g_writes_last;
+    g_writes_last = now;
+}
+
 static void *drainer_main(void *arg)
 {
     (void)arg;
@@ -539,6 +623,9 @@ static void *drainer_main(void *arg)
         if (g_mi_ns && g_next_mi > now &&
             g_next_mi - now < (uint64_t)ts.tv_nsec)
             ts.tv_nsec = (long)(g_next_mi - now);
+        if (g_writes_min && g_writes_ns && g_next_writes > now &&
+            g_next_writes - now < (uint64_t)ts.tv_nsec)
+            ts.tv_nsec = (long)(g_next_writes - now);
         syscall(SYS_futex, (int *)&g_wake, FUTEX_WAIT_PRIVATE, w, &ts, NULL, 0);
         pthread_mutex_lock(&g_drain_lock);
         drain_all();
@@ -566,6 +653,8 @@ static void *drainer_main(void *arg)
                 send_mem(rss, 0, mi);
             }
         }
+        if (g_writes_min && g_writes_ns && !atomic_load(&g_stop))
+            writes_periodic(now);
         pthread_mutex_unlock(&g_drain_lock);
     }
     return NULL;
@@ -847,8 +936,233 @@ static inline void head_fill(as_rec_head_t *h, int type, uint16_t len,
     h->stack = 0;
 }
 
-__attribute__((noinline)) static void
-on_alloc(void *p, uint64_t size, uint64_t align, uintptr_t *fp, uintptr_t ra)
+/* ------------------------------------------------------------ writes
+ *
+ * Write reports (--writes, protocol.h WRITE): which pages of each live
+ * object of at least g_writes_min bytes the program has written, read from
+ * /proc/self/pagemap (a page counts when present and exclusively mapped --
+ * not the shared zero page a read of untouched memory maps -- or swapped).
+ *
+ * The table of live large objects: BIG_SETS sets of BIG_WAYS slots, a slot
+ * claimed by CAS on its address (lock-free, so the hooks stay
+ * async-signal-safe; a full set leaves the object out of the periodic
+ * scans, counted in record.writes_untracked). Each slot holds the object's
+ * address, requested size and the seq of the record that made it
+ * (alloc_seq, unique): a writer clears alloc_seq before it changes the
+ * other fields and sets it last, so a reader that sees the same nonzero
+ * alloc_seq before and after reading them has read one object's values.
+ *
+ * When: a hook scans an object before the real free/realloc of it and
+ * after calloc/realloc returned it (seq order is exact there); the
+ * drainer scans every tracked object each ALLOCSIM_RECORD_WRITES_NS, at
+ * most 5% of the process's CPU time (like the smaps readings); and once
+ * at the end of the image. A periodic report reads the pagemap *before*
+ * it takes its seq and names its object's alloc_seq, so when the object
+ * was freed meanwhile (and its address perhaps reused) the collector
+ * finds another object, or none, at the address and drops the report.
+ */
+
+static inline uint32_t big_set(uint64_t p)
+{
+    return (uint32_t)(as_hash64(p) & (BIG_SETS - 1));
+}
+
+/* big_insert: track object p (size bytes, made by the record of seq aseq). */
+static void big_insert(uint64_t p, uint64_t size, uint64_t aseq)
+{
+    uint32_t set = big_set(p);
+    as_big_t *s = g_big + (size_t)set * BIG_WAYS;
+    for (uint32_t w = 0; w < BIG_WAYS; w++) {
+        uint64_t z = 0;
+        if (atomic_load_explicit(&s[w].ptr, memory_order_relaxed) == 0 &&
+            atomic_compare_exchange_strong(&s[w].ptr, &z, p)) {
+            atomic_store(&s[w].size, size);
+            atomic_store(&s[w].aseq, aseq);
+            atomic_fetch_add(&g_big_n[set], 1);
+            return;
+        }
+    }
+    atomic_fetch_add(&g_big_untracked, 1);
+}
+
+/* big_remove: stop tracking p. @return 1 with its size and alloc_seq, or
+ * 0 when p is not tracked. */
+static int big_remove(uint64_t p, uint64_t *size, uint64_t *aseq)
+{
+    uint32_t set = big_set(p);
+    as_big_t *s = g_big + (size_t)set * BIG_WAYS;
+    for (uint32_t w = 0; w < BIG_WAYS; w++) {
+        if (atomic_load_explicit(&s[w].ptr, memory_order_relaxed) != p)
+            continue;
+        *aseq = atomic_exchange(&s[w].aseq, 0);
+        *size = atomic_load(&s[w].size);
+        atomic_store(&s[w].ptr, 0);
+        atomic_fetch_sub(&g_big_n[set], 1);
+        return *aseq != 0;
+    }
+    return 0;
+}
+
+/* A WRITE record being built; flushed to a thread's ring (r) or straight
+ * to the socket (r == NULL: the drainer or finalize, under the drain
+ * lock). */
+typedef struct {
+    uint64_t buf[WRITE_REC_BYTES / 8];
+    as_rec_ring_t *r;
+    uint32_t sent; /* records flushed so far */
+} as_wbuild_t;
+
+static void wbuild_start(as_wbuild_t *b, as_rec_ring_t *r, uint64_t ptr,
+                         uint64_t aseq, uint32_t why)
+{
+    as_rec_write_t *w = (as_rec_write_t *)b->buf;
+    memset(w, 0, sizeof *w);
+    w->h.type = AS_REC_WRITE;
+    w->h.thread = r ? r->thread : 0;
+    w->ptr = ptr;
+    w->alloc_seq = aseq;
+    w->why = why;
+    b->r = r;
+    b->sent = 0;
+}
+
+/* wbuild_flush: send the runs gathered so far (if any) as one record. Its
+ * seq is taken now, after the pagemap that showed them was read. */
+static void wbuild_flush(as_wbuild_t *b)
+{
+    as_rec_write_t *w = (as_rec_write_t *)b->buf;
+    if (!w->runs) return;
+    w->h.len = (uint16_t)(sizeof *w + 16u * w->runs);
+    w->h.cpu = (uint32_t)sched_getcpu();
+    w->h.seq = next_seq();
+    w->h.t_ns = event_time();
+    if (b->r) {
+        ring_put(b->r, w, w->h.len);
+    } else {
+        struct iovec iov = {w, w->h.len};
+        send_all(&iov, 1);
+    }
+    w->runs = 0;
+    b->sent++;
+}
+
+static void wbuild_run(as_wbuild_t *b, uint64_t start, uint64_t end)
+{
+    as_rec_write_t *w = (as_rec_write_t *)b->buf;
+    if (w->runs == WRITE_RUNS) wbuild_flush(b);
+    uint64_t *run = (uint64_t *)(w + 1) + 2u * w->runs;
+    run[0] = start;
+    run[1] = end;
+    w->runs++;
+}
+
+/* scan_pages: read the pagemap of the pages under [ptr, ptr + size) and
+ * add each run of written pages to b (flushing full records). pread only:
+ * async-signal-safe. @return the number of written pages. */
+static uint64_t scan_pages(as_wbuild_t *b, uint64_t ptr, uint64_t size)
+{
+    uint64_t pm[PM_BATCH];
+    uint64_t page = g_page, a = ptr & ~(page - 1);
+    uint64_t hi = (ptr + size + page - 1) & ~(page - 1);
+    uint64_t written = 0, run_start = 0;
+    int in_run = 0;
+    while (a < hi) {
+        uint64_t n = (hi - a) / page;
+        if (n > PM_BATCH) n = PM_BATCH;
+        ssize_t k = pread(g_pagemap, pm, n * 8, (off_t)(a / page * 8));
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 8) break; /* unreadable: report what was read */
+        n = (uint64_t)k / 8;
+        for (uint64_t i = 0; i < n; i++, a += page) {
+            uint64_t e = pm[i];
+            int w = (((e >> 63) & 1) && ((e >> 56) & 1)) || ((e >> 62) & 1);
+            if (w) {
+                written++;
+                if (!in_run) run_start = a, in_run = 1;
+            } else if (in_run) {
+                wbuild_run(b, run_start, a);
+                in_run = 0;
+            }
+        }
+    }
+    if (in_run) wbuild_run(b, run_start, a);
+    return written;
+}
+
+/* writes_gone: a hook is about to free or realloc p (why): report its
+ * written pages now, before the memory may be gone, and stop tracking it.
+ * The report's seq comes before the FREE/RBEGIN the caller sends next.
+ * @return 1 when p was tracked (*size, *aseq: its size and alloc_seq). */
+static int writes_gone(as_rec_ring_t *r, void *p, uint32_t why, uint64_t *size,
+                       uint64_t *aseq)
+{
+    if (real.usable && real.usable(p) < g_writes_min) return 0;
+    int tracked = big_remove((uintptr_t)p, size, aseq);
+    if (!tracked) {
+        /* untracked only when a set was full: the usable size bounds it,
+         * the collector clips to the object it has at p (if any) */
+        if (!real.usable || !atomic_load(&g_big_untracked)) return 0;
+        *size = real.usable(p);
+        *aseq = 0;
+    }
+    as_wbuild_t b;
+    wbuild_start(&b, r, (uintptr_t)p, *aseq, why);
+    scan_pages(&b, (uintptr_t)p, *size);
+    wbuild_flush(&b);
+    return tracked;
+}
+
+/* writes_new: the object p (size bytes) was just made by the record of
+ * seq aseq: track it, and with `scan` (calloc, realloc: the call itself
+ * wrote it) report its written pages now. */
+static void writes_new(as_rec_ring_t *r, void *p, uint64_t size, uint64_t aseq,
+                       int scan)
+{
+    if (scan) {
+        as_wbuild_t b;
+        wbuild_start(&b, r, (uintptr_t)p, aseq, AS_REC_WRITE_ALLOC);
+        scan_pages(&b, (uintptr_t)p, size);
+        wbuild_flush(&b);
+    }
+    big_insert((uintptr_t)p, size, aseq);
+}
+
+/* writes_scan_all: report every tracked object whose count of written
+ * pages changed since its last report (the drainer's period, why
+ * PERIODIC; the end of the image, EXIT). Caller holds g_drain_lock (or
+ * gave up waiting for it). An object all of whose pages were reported is
+ * not read again. */
+static void writes_scan_all(uint32_t why)
+{
+    for (uint32_t set = 0; set < BIG_SETS; set++) {
+        if (!atomic_load_explicit(&g_big_n[set], memory_order_relaxed))
+            continue;
+        for (uint32_t w = 0; w < BIG_WAYS; w++) {
+            size_t i = (size_t)set * BIG_WAYS + w;
+            uint64_t a1 = atomic_load(&g_big[i].aseq);
+            if (!a1) continue;
+            uint64_t p = atomic_load(&g_big[i].ptr);
+            uint64_t size = atomic_load(&g_big[i].size);
+            if (atomic_load(&g_big[i].aseq) != a1) continue; /* changed */
+            as_big_seen_t *seen = &g_big_seen[i];
+            if (seen->aseq != a1) seen->aseq = a1, seen->pages = 0;
+            uint64_t page = g_page;
+            uint64_t pages = ((p + size + page - 1) & ~(page - 1)) / page -
+                             (p & ~(page - 1)) / page;
+            if (seen->pages == pages) continue; /* all reported */
+            as_wbuild_t b;
+            wbuild_start(&b, NULL, p, a1, why);
+            uint64_t n = scan_pages(&b, p, size);
+            /* unchanged and still in one record: nothing new to say */
+            if (n != seen->pages || b.sent) wbuild_flush(&b);
+            seen->pages = n;
+        }
+    }
+}
+
+__attribute__((noinline)) static void on_alloc(void *p, uint64_t size,
+                                               uint64_t align, uintptr_t *fp,
+                                               uintptr_t ra, int scan)
 {
     tls_in_hook++;
     as_rec_ring_t *r = ring_self();
@@ -864,27 +1178,47 @@ on_alloc(void *p, uint64_t size, uint64_t align, uintptr_t *fp, uintptr_t ra)
         rec.h.seq = next_seq();
         rec.h.t_ns = event_time();
         ring_put(r, &rec, sizeof rec);
+        if (g_writes_min && size >= g_writes_min)
+            writes_new(r, p, size, rec.h.seq, scan);
     }
     tls_in_hook--;
 }
 
-__attribute__((noinline)) static void on_ptr(int type, void *p)
+/* on_ptr: a FREE or RBEGIN of p, after the report of p's written pages
+ * (when it is a tracked large object). @return 1 when p was tracked, with
+ * its size and alloc_seq in *size and *aseq (a failed realloc tracks it
+ * again). */
+__attribute__((noinline)) static int on_ptr(int type, void *p, uint64_t *size,
+                                            uint64_t *aseq)
 {
+    int tracked = 0;
     tls_in_hook++;
     as_rec_ring_t *r = ring_self();
     if (r) {
+        if (g_writes_min)
+            tracked = writes_gone(r, p,
+                                  type == AS_REC_FREE ? AS_REC_WRITE_FREE
+                                                      : AS_REC_WRITE_REALLOC,
+                                  size, aseq);
         as_rec_ptr_t rec;
         head_fill(&rec.h, type, sizeof rec, r);
         rec.ptr = (uintptr_t)p;
         rec.h.seq = next_seq();
         rec.h.t_ns = event_time();
         ring_put(r, &rec, sizeof rec);
+    } else if (g_writes_min) { /* no record: at least forget the object */
+        big_remove((uintptr_t)p, size, aseq);
     }
     tls_in_hook--;
+    return tracked;
 }
 
-__attribute__((noinline)) static void on_realloc(void *q, uint64_t size,
-                                                 uintptr_t *fp, uintptr_t ra)
+/* on_realloc: realloc returned q. `old` is the block it was given; when
+ * that was a tracked large object (old_tracked: its size and alloc_seq)
+ * and the call failed, it is tracked again. */
+__attribute__((noinline)) static void
+on_realloc(void *q, uint64_t size, uintptr_t *fp, uintptr_t ra, void *old,
+           int old_tracked, uint64_t old_size, uint64_t old_aseq)
 {
     tls_in_hook++;
     as_rec_ring_t *r = ring_self();
@@ -903,6 +1237,11 @@ __attribute__((noinline)) static void on_realloc(void *q, uint64_t size,
         rec.h.seq = next_seq();
         rec.h.t_ns = event_time();
         ring_put(r, &rec, sizeof rec);
+        if (old_tracked && (rec.h.flags & AS_REC_F_FAILED))
+            big_insert((uintptr_t)old, old_size, old_aseq);
+        else if (g_writes_min && (rec.h.flags & AS_REC_F_SAMPLED) &&
+                 size >= g_writes_min)
+            writes_new(r, q, size, rec.h.seq, 1); /* the copy wrote it */
     }
     tls_in_hook--;
 }
@@ -916,7 +1255,7 @@ AS_EXPORT void *malloc(size_t n)
 {
     if (AS_UNLIKELY(!real_ready())) return boot_alloc(n);
     void *p = real.malloc(n);
-    if (p && recording()) on_alloc(p, n, 0, FP(), RA());
+    if (p && recording()) on_alloc(p, n, 0, FP(), RA(), 0);
     return p;
 }
 
@@ -928,7 +1267,7 @@ AS_EXPORT void *calloc(size_t n, size_t m)
         return boot_alloc(b);
     }
     void *p = real.calloc(n, m);
-    if (p && recording()) on_alloc(p, (uint64_t)n * m, 0, FP(), RA());
+    if (p && recording()) on_alloc(p, (uint64_t)n * m, 0, FP(), RA(), 1);
     return p;
 }
 
@@ -936,7 +1275,10 @@ AS_EXPORT void free(void *p)
 {
     if (!p || boot_owns(p)) return;
     if (AS_UNLIKELY(!real_ready())) return;
-    if (recording()) on_ptr(AS_REC_FREE, p);
+    if (recording()) {
+        uint64_t size, aseq;
+        on_ptr(AS_REC_FREE, p, &size, &aseq);
+    }
     real.free(p);
 }
 
@@ -948,19 +1290,20 @@ static inline void *realloc_impl(void *p, size_t n, uintptr_t *fp, uintptr_t ra)
         if (q) {
             size_t have = (size_t)(boot_buf + sizeof boot_buf - (char *)p);
             memcpy(q, p, n < have ? n : have);
-            if (recording()) on_alloc(q, n, 0, fp, ra);
+            if (recording()) on_alloc(q, n, 0, fp, ra, 1);
         }
         return q;
     }
     if (!p) {
         void *q = real.realloc(NULL, n);
-        if (q && recording()) on_alloc(q, n, 0, fp, ra);
+        if (q && recording()) on_alloc(q, n, 0, fp, ra, 0);
         return q;
     }
     if (!recording()) return real.realloc(p, n);
-    on_ptr(AS_REC_RBEGIN, p);
+    uint64_t osize = 0, oseq = 0;
+    int tracked = on_ptr(AS_REC_RBEGIN, p, &osize, &oseq);
     void *q = real.realloc(p, n);
-    on_realloc(q, n, fp, ra);
+    on_realloc(q, n, fp, ra, p, tracked, osize, oseq);
     return q;
 }
 
@@ -992,7 +1335,7 @@ AS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
         *out = p;
         rc = 0;
     }
-    if (rc == 0 && *out && recording()) on_alloc(*out, n, align, FP(), RA());
+    if (rc == 0 && *out && recording()) on_alloc(*out, n, align, FP(), RA(), 0);
     return rc;
 }
 
@@ -1001,7 +1344,7 @@ AS_EXPORT void *aligned_alloc(size_t align, size_t n)
     if (AS_UNLIKELY(!real_ready())) return NULL;
     void *p = real.aligned_alloc ? real.aligned_alloc(align, n)
                                  : real.memalign(align, n);
-    if (p && recording()) on_alloc(p, n, align, FP(), RA());
+    if (p && recording()) on_alloc(p, n, align, FP(), RA(), 0);
     return p;
 }
 
@@ -1009,7 +1352,7 @@ AS_EXPORT void *memalign(size_t align, size_t n)
 {
     if (AS_UNLIKELY(!real_ready())) return NULL;
     void *p = real.memalign(align, n);
-    if (p && recording()) on_alloc(p, n, align, FP(), RA());
+    if (p && recording()) on_alloc(p, n, align, FP(), RA(), 0);
     return p;
 }
 
@@ -1017,7 +1360,7 @@ AS_EXPORT void *valloc(size_t n)
 {
     if (AS_UNLIKELY(!real_ready())) return NULL;
     void *p = real.valloc(n);
-    if (p && recording()) on_alloc(p, n, g_page, FP(), RA());
+    if (p && recording()) on_alloc(p, n, g_page, FP(), RA(), 0);
     return p;
 }
 
@@ -1029,7 +1372,7 @@ AS_EXPORT void *pvalloc(size_t n)
     void *p = real.pvalloc(n);
     if (p && recording()) {
         uint64_t sz = n ? as_align_up(n, g_page) : g_page;
-        on_alloc(p, sz, g_page, FP(), RA());
+        on_alloc(p, sz, g_page, FP(), RA(), 0);
     }
     return p;
 }
@@ -1352,6 +1695,19 @@ static void finalize(uint32_t why, int sig)
      * (the signal may have come inside malloc, holding an arena lock) */
     if (g_mem_ns || (g_mi_ns && why != AS_REC_MARK_SIGNAL))
         send_mem(g_mem_ns != 0, 1, g_mi_ns && why != AS_REC_MARK_SIGNAL);
+    if (g_writes_min && writes_check()) /* the objects still live */
+        writes_scan_all(AS_REC_WRITE_EXIT);
+    if (g_pagemap >= 0) { /* what the reports cost */
+        char v[24];
+        if (g_writes_lost) send_meta("record.writes_lost", "1");
+        send_meta("record.writes_scans", dec(g_writes_scans, v));
+        send_meta("record.writes_scan_cpu_ns", dec(g_writes_cpu_ns, v));
+        if (g_writes_period_max > g_writes_ns + g_writes_ns / 2)
+            send_meta("record.writes_interval_max_ns",
+                      dec(g_writes_period_max, v));
+        unsigned un = atomic_load(&g_big_untracked);
+        if (un) send_meta("record.writes_untracked", dec(un, v));
+    }
     unsigned kept = atomic_load(&g_kept_closes);
     if (kept) {
         char v[24];
@@ -1558,6 +1914,13 @@ static inline int is_our_fd(int fd)
     return fd >= 0 && fd == g_fd && getpid() == g_pid;
 }
 
+/* The pagemap descriptor of the write reports is kept the same way (its
+ * closes are not counted). */
+static inline int is_pagemap_fd(int fd)
+{
+    return fd >= 0 && fd == g_pagemap && getpid() == g_pid;
+}
+
 static int real_close(int fd)
 {
     if (!real_ready() || !real.close) return (int)syscall(SYS_close, fd);
@@ -1570,6 +1933,7 @@ AS_EXPORT int close(int fd)
         atomic_fetch_add(&g_kept_closes, 1);
         return 0;
     }
+    if (AS_UNLIKELY(is_pagemap_fd(fd))) return 0;
     return real_close(fd);
 }
 
@@ -1585,15 +1949,28 @@ static int real_close_range(unsigned first, unsigned last, int flags)
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
+/* kept_fd: the lowest of the recorder's kept descriptors (the socket,
+ * the pagemap) in [first, last]. @return it, or -1 when there is none. */
+static int kept_fd(unsigned first, unsigned last)
+{
+    int k = -1;
+    if (is_our_fd(g_fd) && (unsigned)g_fd >= first && (unsigned)g_fd <= last)
+        k = g_fd;
+    if (is_pagemap_fd(g_pagemap) && (unsigned)g_pagemap >= first &&
+        (unsigned)g_pagemap <= last && (k < 0 || g_pagemap < k))
+        k = g_pagemap;
+    return k;
+}
+
 AS_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
-    unsigned fd = (unsigned)g_fd;
-    if (!is_our_fd(g_fd) || fd < first || fd > last ||
-        (flags & CLOSE_RANGE_CLOEXEC)) /* cloexec: ours is already */
+    int k = kept_fd(first, last);
+    if (k < 0 || (flags & CLOSE_RANGE_CLOEXEC)) /* cloexec: ours are */
         return real_close_range(first, last, flags);
-    atomic_fetch_add(&g_kept_closes, 1);
+    if (k == g_fd) atomic_fetch_add(&g_kept_closes, 1);
+    unsigned fd = (unsigned)k;
     int a = fd > first ? real_close_range(first, fd - 1, flags) : 0;
-    int b = fd < last ? real_close_range(fd + 1, last, flags) : 0;
+    int b = fd < last ? close_range(fd + 1, last, flags) : 0;
     return a ? a : b;
 }
 
@@ -1625,8 +2002,22 @@ static int move_ours(void)
     return nfd >= 0 ? 0 : -1;
 }
 
+/* move_pagemap: the program is about to dup onto the pagemap's number:
+ * move it (write reports stop if it cannot be moved). */
+static void move_pagemap(void)
+{
+    int nfd = fcntl(g_pagemap, F_DUPFD_CLOEXEC, g_pagemap + 1);
+    int old = g_pagemap;
+    g_pagemap = nfd;
+    if (nfd < 0) g_writes_min = 0;
+    real_close(old);
+}
+
 AS_EXPORT int dup2(int oldfd, int newfd)
 {
+    if (AS_UNLIKELY(is_pagemap_fd(newfd)) && oldfd != newfd &&
+        fcntl(oldfd, F_GETFD) >= 0)
+        move_pagemap();
     if (AS_UNLIKELY(is_our_fd(newfd)) && oldfd != newfd &&
         fcntl(oldfd, F_GETFD) >= 0)
         move_ours();
@@ -1636,11 +2027,57 @@ AS_EXPORT int dup2(int oldfd, int newfd)
 
 AS_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
+    if (AS_UNLIKELY(is_pagemap_fd(newfd)) && oldfd != newfd &&
+        fcntl(oldfd, F_GETFD) >= 0)
+        move_pagemap();
     if (AS_UNLIKELY(is_our_fd(newfd)) && oldfd != newfd &&
         fcntl(oldfd, F_GETFD) >= 0)
         move_ours();
     if (real_ready() && real.dup3) return real.dup3(oldfd, newfd, flags);
     return (int)syscall(SYS_dup3, oldfd, newfd, flags);
+}
+
+/* writes_open: this process's pagemap and an empty table of large
+ * objects (at start, and in a followed child: the parent's /proc/self was
+ * another process). Turns write reports off (g_writes_min = 0) when the
+ * pagemap cannot be read, so the trace never claims reports it lacks. */
+static void writes_open(void)
+{
+    if (g_pagemap >= 0) syscall(SYS_close, g_pagemap);
+    g_pagemap = -1;
+    if (!g_writes_min) return;
+    size_t slots = (size_t)BIG_SETS * BIG_WAYS;
+    if (g_big) munmap(g_big, slots * sizeof *g_big);
+    if (g_big_seen) munmap(g_big_seen, slots * sizeof *g_big_seen);
+    if (g_big_n) munmap((void *)g_big_n, BIG_SETS * sizeof *g_big_n);
+    g_big = map_zeroed(slots * sizeof *g_big);
+    g_big_seen = map_zeroed(slots * sizeof *g_big_seen);
+    g_big_n = map_zeroed(BIG_SETS * sizeof *g_big_n);
+    atomic_store(&g_big_untracked, 0);
+    g_writes_cost = g_writes_cpu_last = g_writes_last = 0;
+    g_writes_period_max = g_writes_scans = g_writes_cpu_ns = 0;
+    g_next_writes = 0;
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    uint64_t e;
+    uintptr_t here = (uintptr_t)&e;
+    if (fd >= 0 && pread(fd, &e, 8, (off_t)(here / g_page * 8)) == 8 &&
+        (e >> 63) && g_big && g_big_seen && g_big_n) {
+        /* from 512 up, where programs do not dup2 onto (move_ours) */
+        int hi = fcntl(fd, F_DUPFD_CLOEXEC, 512);
+        if (hi >= 0) {
+            syscall(SYS_close, fd);
+            fd = hi;
+        }
+        struct stat st;
+        if (fstat(fd, &st) == 0) {
+            g_pagemap_dev = st.st_dev;
+            g_pagemap_ino = st.st_ino;
+            g_pagemap = fd;
+            return;
+        }
+    }
+    if (fd >= 0) syscall(SYS_close, fd);
+    g_writes_min = 0;
 }
 
 static void send_hello(void)
@@ -1657,6 +2094,7 @@ static void send_hello(void)
     hello.pid = (uint64_t)g_pid;
     hello.max_depth = g_max_depth;
     hello.sample_bytes = g_sample_bytes;
+    hello.writes_min = g_writes_min;
     struct iovec iov = {&hello, sizeof hello};
     send_all(&iov, 1);
 }
@@ -1738,6 +2176,7 @@ static void follow_child(void)
     as_stackwalk_postfork_child();
     g_pid = getpid();
     g_mem_cost = g_mem_period_max = 0; /* the parent's sampler figures */
+    writes_open();
     atomic_store(&g_broken, 0);
     atomic_store(&g_finalized, 0);
     atomic_store(&g_stop, 0);
@@ -1842,6 +2281,9 @@ __attribute__((constructor)) static void rec_init(void)
     g_stack_cache = env_u64("ALLOCSIM_RECORD_STACK_CACHE", 0) != 0;
     g_mem_ns = env_u64("ALLOCSIM_RECORD_MEM_NS", 10000000);
     g_mi_ns = env_u64("ALLOCSIM_RECORD_MALLINFO_NS", 0);
+    g_writes_min = env_u64("ALLOCSIM_RECORD_WRITES_MIN", 8192);
+    g_writes_ns = env_u64("ALLOCSIM_RECORD_WRITES_NS", 10000000);
+    writes_open();
     const char *ck = getenv("ALLOCSIM_RECORD_CLOCK");
     g_tsc = !(ck && strcmp(ck, "monotonic") == 0) && tsc_invariant();
     const char *uw = getenv("ALLOCSIM_RECORD_UNWIND");
