@@ -133,14 +133,24 @@ static uint32_t walk_fp(uintptr_t stack_lo, uintptr_t stack_hi, uintptr_t *fp,
 }
 
 #ifdef AS_HAVE_LIBUNWIND
+/* The most frames of our own that walk_unwind skips before ra: the
+ * recorder's hook reaches the walk through 3 or 4 of them, the real
+ * allocator's predictor through up to 9 (the API function, do_alloc_at,
+ * as_mpred_predict, `cached`, the predictor it wraps, the fill hook...),
+ * and an optimising compiler may inline any of them. A window of 8 was
+ * too short for `cached:sitetab`: ra was never found, the walk fell back
+ * to frame pointers, and in code built without them (Debian's
+ * redis-server) every site's key differed from the recording's. */
+#define OWN_FRAMES_MAX 32
+
 /* walk_unwind: libunwind's table-driven walk; our own frames are skipped
- * up to the caller's return address ra. */
+ * up to the caller's return address ra (within OWN_FRAMES_MAX). */
 static uint32_t walk_unwind(uintptr_t ra, uint64_t *pcs, uint32_t max)
 {
-    void *buf[AS_STACKWALK_MAX_DEPTH + 8];
-    int k = unw_backtrace(buf, (int)(max + 8));
+    void *buf[AS_STACKWALK_MAX_DEPTH + OWN_FRAMES_MAX];
+    int k = unw_backtrace(buf, (int)(max + OWN_FRAMES_MAX));
     int start = -1;
-    for (int i = 0; i < k && i < 8; i++)
+    for (int i = 0; i < k && i < OWN_FRAMES_MAX; i++)
         if ((uintptr_t)buf[i] == ra) {
             start = i;
             break;

@@ -448,18 +448,28 @@ __attribute__((destructor)) static void write_stats(void)
     as_stats_counters_t c;
     if (g_offloaded) as_offload_drain(&g_off);
     /* the predictor's figures first: its mutex comes before the others */
-    static char extra[8192];
-    as_msg_t em;
+    static char extra[8192], pstats[4096];
+    as_msg_t em, pm;
     as_msg_init(&em, extra, sizeof extra);
-    if (g_predicting) as_mpred_json(&em);
+    as_msg_init(&pm, pstats, sizeof pstats);
+    if (g_predicting) {
+        as_mpred_json(&em);
+        as_mpred_stats(&pm);
+        if (pm.len + 1 >= pm.cap) pstats[0] = 0; /* cut: none, not half */
+    }
     as_lock_acquire(&g_stats_lock);
-    /* the layers' and the policy's statistics, as summary.json's "stats"
-     * (the policy's lock layer takes g_lock itself) */
-    static char stats[16384];
+    /* the layers', the policy's and the predictor's statistics in one
+     * object, as summary.json's "stats" (the policy's lock layer takes
+     * g_lock itself) */
+    static char stats[24576];
     as_msg_t sm;
     as_msg_init(&sm, stats, sizeof stats);
     if (g_stats_ops.stats)
         g_stats_ops.stats(g_stats_state, as_mstats_stat, &sm);
+    if (pstats[0]) {
+        if (sm.len) as_msg_str(&sm, ", ");
+        as_msg_str(&sm, pstats);
+    }
     if (sm.len + 1 >= sm.cap) stats[0] = 0; /* cut: none rather than half */
     as_lock_acquire(&g_lock);
     as_mstats_sample(&g_mstats, &g_os, mono_ns() - g_t0_ns,

@@ -205,8 +205,14 @@ static void json_ratio(as_msg_t *m, const char *key, double num, double den)
 
 void as_mstats_stat(void *arg, const char *name, double value)
 {
-    as_msg_t *m = arg;
-    as_msg_str(m, m->len ? ", \"policy." : "\"policy.");
+    as_mstats_stat_as(arg, "policy.", name, value);
+}
+
+void as_mstats_stat_as(as_msg_t *m, const char *prefix, const char *name,
+                       double value)
+{
+    as_msg_str(m, m->len ? ", \"" : "\"");
+    as_msg_str(m, prefix);
     as_msg_str(m, name); /* names are identifiers: nothing to escape */
     as_msg_str(m, "\": ");
     if (value != value) value = 0; /* NaN is not JSON */
@@ -232,7 +238,7 @@ int as_mstats_write(const as_mstats_t *s, const char *path, const char *policy,
                     const char *stats, const as_osmem_t *os,
                     const as_stats_counters_t *c, const char *extra)
 {
-    static char buf[32768];
+    static char buf[1 << 16];
     as_msg_t m;
     as_msg_init(&m, buf, sizeof buf);
     double dur = (double)(s->last_t_ns - s->t0_ns);

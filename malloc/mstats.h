@@ -52,6 +52,11 @@ void as_mstats_sample(as_mstats_t *s, const as_osmem_t *os, uint64_t now_ns,
  * `stats`. */
 void as_mstats_stat(void *arg, const char *name, double value);
 
+/* as_mstats_stat_as: what as_mstats_stat appends, with `prefix` (e.g.
+ * "predictor.") in place of "policy.". */
+void as_mstats_stat_as(as_msg_t *m, const char *prefix, const char *name,
+                       double value);
+
 /* as_mstats_write: write the JSON object of the run to `path` (created or
  * truncated): policy name, samples, `stats` (the layers' and the policy's
  * own statistics as as_mstats_stat wrote them, or NULL: none), and

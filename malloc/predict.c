@@ -447,39 +447,15 @@ void as_mpred_counters(as_mpred_counters_t *out)
     out->skipped_recursive = atomic_load(&g_recursive);
 }
 
-/* A number in JSON: integers exactly, others with 6 decimals. */
-static void json_num(as_msg_t *m, double v)
-{
-    if (v < 0) {
-        as_msg_str(m, "-");
-        v = -v;
-    }
-    if (v > 1.8e19) v = 1.8e19;
-    uint64_t whole = (uint64_t)v;
-    as_msg_u64(m, whole, 0);
-    uint64_t frac = (uint64_t)((v - (double)whole) * 1e6 + 0.5);
-    if (frac == 0) return;
-    if (frac >= 1000000) frac = 999999;
-    char d[8] = ".000000";
-    for (int i = 6; i >= 1; i--, frac /= 10)
-        d[i] = (char)('0' + frac % 10);
-    as_msg_str(m, d);
-}
-
 typedef struct {
     as_msg_t *m;
     const char *prefix;
-    int n;
 } stat_sink_t;
 
 static void put_stat(void *arg, const char *name, double value)
 {
     stat_sink_t *s = arg;
-    as_msg_str(s->m, s->n++ ? ",\n    \"" : "    \"");
-    as_msg_str(s->m, s->prefix);
-    as_msg_str(s->m, name);
-    as_msg_str(s->m, "\": ");
-    json_num(s->m, value);
+    as_mstats_stat_as(s->m, s->prefix, name, value);
 }
 
 void as_mpred_json(as_msg_t *m)
@@ -518,8 +494,13 @@ void as_mpred_json(as_msg_t *m)
     as_mstats_json_u64(m, "recursive_allocs", n.skipped_recursive, 0);
     as_mstats_json_u64(m, "model_file_bytes", n.model_file_bytes, 0);
     as_mstats_json_u64(m, "predictor_metadata_bytes", n.metadata_bytes, 1);
-    as_msg_str(m, "  },\n  \"stats\": {\n");
-    stat_sink_t s = {m, "predictor.", 0};
+    as_msg_str(m, "  },\n");
+}
+
+void as_mpred_stats(as_msg_t *m)
+{
+    if (!g_on) return;
+    stat_sink_t s = {m, "predictor."};
     pthread_mutex_lock(&g_mutex);
     if (g_ops->stats) g_ops->stats(g_state, put_stat, &s);
     if (g_inner && g_inner->stats) { /* as sim/predset.c names them */
@@ -527,7 +508,6 @@ void as_mpred_json(as_msg_t *m)
         g_inner->stats(g_inner_state, put_stat, &s);
     }
     pthread_mutex_unlock(&g_mutex);
-    as_msg_str(m, "\n  },\n");
 }
 
 /* --- fork --------------------------------------------------------------- */

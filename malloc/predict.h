@@ -79,12 +79,18 @@ int32_t as_mpred_predict(const as_ctx_t *ctx, uint64_t size, uintptr_t ra,
 /* as_mpred_counters: a copy of the counters (takes the mutex). */
 void as_mpred_counters(as_mpred_counters_t *out);
 
-/* as_mpred_json: append to m the "predictor", "predictions" and "stats"
- * members of ALLOCSIM_STATS (each followed by ",\n"): names as in the
- * simulator's summary.json (predictions.unpredicted_allocs,
- * stats."predictor.cached_hits", "predictor.inner.lstm_predictions", ...).
- * Takes the mutex. */
+/* as_mpred_json: append to m the "predictor" and "predictions" members
+ * of ALLOCSIM_STATS (each followed by ",\n"): names as in the simulator's
+ * summary.json (predictions.unpredicted_allocs, ...). Takes the mutex. */
 void as_mpred_json(as_msg_t *m);
+
+/* as_mpred_stats: append to m, in as_mstats_stat's form (after ", "
+ * unless m is empty), the predictor's own statistics for the one "stats"
+ * object, which also holds the policy's and the layers': names as in the
+ * simulator's summary.json ("predictor.cached_hits",
+ * "predictor.inner.lstm_predictions", ...). Nothing when no predictor is
+ * on. Takes the mutex. */
+void as_mpred_stats(as_msg_t *m);
 
 /* Fork handlers (call before and after the other locks' handlers). */
 void as_mpred_prefork(void);

@@ -10,12 +10,18 @@
 #     8 threads, 8 threads and a fork), and python3's too (over 1000
 #     predictions: its own allocator serves most small objects);
 #   - ALLOCSIM_STATS counts every allocation of the two sites in its
-#     class: class 0 holds the 2 x ROUNDS x THREADS scratch blocks plus at
-#     most 16 others, class 6 the ROUNDS x THREADS retained ones plus at
-#     most 16 others (per process image), classes 1..5 none; so with cached.key=height, which
+#     class: class 0 holds the 2 x ROUNDS x THREADS scratch blocks, class
+#     6 the ROUNDS x THREADS retained ones, and the two together at most
+#     2 x THREADS + 1 others per process image (the keep arrays, stdout's
+#     buffer, one block per thread that glibc's pthread_create allocates),
+#     classes 1..5 none; so with cached.key=height, which
 #     walks the stack only on a cache miss (fewer walks than 1/20 of the
 #     predictions), and in a forked child (its own statistics file,
 #     whose figures include the parent's before the fork: twice as many);
+#   - the statistics file has one "stats" object holding the predictor's
+#     counters and the policy's own (llama placed at least 3 x ROUNDS x
+#     THREADS small objects on pages it opened, the stats layer counted
+#     every predicted allocation);
 #   - ALLOCSIM_PREDICTOR=none writes no predictor figures;
 #   - refused configurations print their one line and abort: an unknown
 #     predictor, oracle, site, a policy that ignores lifetimes, lstm
@@ -45,15 +51,29 @@ print(" ".join(map(str, json.load(open(sys.argv[1]))["predictions"]["by_class"])
 hist_ok() {
   python3 - "$1" "$2" "$ROUNDS" <<'PY'
 import json, sys
+members = [k for k, _ in json.load(open(sys.argv[1]), object_pairs_hook=lambda p: p)]
 d = json.load(open(sys.argv[1]))
 t, r = int(sys.argv[2]), int(sys.argv[3])
 h = d["predictions"]["by_class"]
 k = 2 if h[6] > 2 * r * t else 1
-ok = (len(h) == 7 and 2 * k * r * t <= h[0] <= 2 * k * r * t + 16 * k
-      and k * r * t <= h[6] <= k * r * t + 16 * k and sum(h[1:6]) == 0
+s = d["stats"]
+o = (2 * t + 1) * k  # others: keep arrays, stdout's buffer, one per thread
+ok = (len(h) == 7 and h[0] >= 2 * k * r * t and h[6] >= k * r * t
+      and h[0] + h[6] - 3 * k * r * t <= o and sum(h[1:6]) == 0
       and d["predictor"] == {"name": "cached", "inner": {"name": "lstm"}}
-      and d["stats"]["predictor.inner.lstm_predictions"] >= 2
+      and s["predictor.inner.lstm_predictions"] >= 2
       and d["predictions"]["predicted_allocs"] == sum(h))
+# one "stats" object with the predictor's, the layers' and the policy's
+# own counters: the stats layer counted every predicted allocation, and
+# llama placed at least the 3 x ROUNDS x THREADS 48-byte blocks as small
+# objects on pages it opened
+ok = ok and members.count("stats") == 1 and (
+    s["policy.stats_allocs"] >= sum(h)
+    and s["policy.llama_small_allocs"] >= 3 * k * r * t
+    and s["policy.llama_pages_opened"] >= 1)
+if not ok:
+    print("  members", members, "by_class", h, {n: v for n, v in s.items()
+          if n.startswith(("predictor.", "policy.llama_small", "policy.stats_allocs", "policy.pages_in"))})
 sys.exit(0 if ok else 1)
 PY
 }

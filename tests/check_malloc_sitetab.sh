@@ -26,6 +26,13 @@
 #     class 0 is again exactly 2RT;
 #   - cached:sitetab (LLAMA's cache keyed by stack height in front of it):
 #     the same histogram as sitetab alone, with stack walks only on misses;
+#   - the same program built optimised and without frame pointers
+#     (pred_target_nofp; its sites keep a loop counter in rbp, so the
+#     frame-pointer walk breaks at once and both sides must walk with
+#     libunwind): a table of its recording gives exactly
+#     [2R, 0, 0, 0, 0, 0, R + 2] in the real allocator under sitetab and
+#     under cached:sitetab, whose deeper own frames (the cache, then the
+#     table) once hid the caller from the walk (docs/predictors.md);
 #   - bad tables: truncated, damaged (checksum), other classes: the real
 #     allocator aborts with the one line naming the offset; `allocsim run`
 #     exits 2 with "FILE: offset N: what (sitetab model)";
@@ -35,7 +42,8 @@ set -u
 build=$1 A=$2
 lib=$build/malloc/liballocsim_malloc.so
 orig=$build/malloc/pred_target
-if [[ ! -r $lib || ! -x $orig || ! -r $build/traces/record/liballocsim_record.so ]]; then
+nofp=$build/malloc/pred_target_nofp
+if [[ ! -r $lib || ! -x $orig || ! -x $nofp || ! -r $build/traces/record/liballocsim_record.so ]]; then
   echo "preload library or recorder not built: skipped"
   exit 77
 fi
@@ -54,6 +62,8 @@ R=2000
 export ALLOCSIM_RECORD_SYMBOLIZE=inline
 "$A" record -q -o t1.ast -- "$orig" "$R" >/dev/null || { echo "FAIL record 1"; exit 1; }
 "$A" record -q -o t8.ast -- "$orig" "$R" 8 >/dev/null || { echo "FAIL record 8"; exit 1; }
+cp "$nofp" nofp_target # another directory than the run's
+"$A" record -q -o tn.ast -- ./nofp_target "$R" >/dev/null || { echo "FAIL record nofp"; exit 1; }
 unset ALLOCSIM_RECORD_SYMBOLIZE
 "$A" train --predictor sitetab t1.ast t8.ast -o s.tab >train.out || { echo "FAIL train"; exit 1; }
 "$A" train --predictor sitetab t1.ast -o s1.tab >/dev/null || bad "train s1"
@@ -145,6 +155,18 @@ print(p["stack_walks"], p["predicted_allocs"])' c.json)
 if [[ $(hist c.json) == "${s8[*]:0:7}" ]] && ((w * 20 < p)); then
   echo "ok   cached:sitetab: classes [$(hist c.json)], $w stack walks for $p predictions"; else
   bad "cached:sitetab: [$(hist c.json)], $w walks for $p predictions"; fi
+
+# code without frame pointers: the recorder and the real allocator both
+# take libunwind's frames, however deep the predictor's own frames are
+"$A" train --predictor sitetab tn.ast -o sn.tab >/dev/null || bad "train sn"
+mkdir nofp && cp "$nofp" nofp/nofp_target
+for p in sitetab cached:sitetab; do
+  pre ALLOCSIM_PREDICTOR=$p ALLOCSIM_MODEL="$T/sn.tab" ALLOCSIM_STATS="$T/n.json" \
+    "$T/nofp/nofp_target" "$R" >/dev/null 2>&1 || bad "nofp run ($p)"
+  h=$(hist n.json)
+  if [[ $h == "$want1" ]]; then echo "ok   no frame pointers, $p: classes [$h]"; else
+    bad "no frame pointers, $p: classes [$h], wanted [$want1]"; fi
+done
 
 # bad tables
 len=$(stat -c %s s.tab)

@@ -423,7 +423,7 @@ static int bf_create(const as_policy_config_t *cfg, void **state)
     as_rb_init(&st->by_size);
     as_rb_init(&st->segs);
     as_u64map_init(&st->edges, &cfg->ps->meta);
-    as_u64map_init(&st->allocs, &cfg->ps->meta);
+    as_u64map_init_dense(&st->allocs, &cfg->ps->meta); /* one per block */
     *state = st;
     return 0;
 }

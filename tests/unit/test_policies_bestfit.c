@@ -156,6 +156,28 @@ static stats_t stats(fixture_t *fx)
     return s;
 }
 
+/* The map of allocated blocks (start -> bytes) costs a 16-byte slot per
+ * block in a table filled to 3/4 before it doubles: after the first
+ * 16-byte block, 1199 more carved from the same free block (1200 keys:
+ * above 768 = 3/4 of 1024 slots, within 1536 = 3/4 of 2048) take a
+ * 2048-slot table in place of the first 16-slot one, (2048 - 16) x 16 =
+ * 32512 bytes more, and nothing else grows. Half full, it would need 4096
+ * slots: 65280 bytes more. */
+static void test_alloc_map_bytes(void)
+{
+    fixture_t fx;
+    setup(&fx, NULL);
+    uintptr_t first = A(&fx, 16, 0);
+    uint64_t m1 = fx.os.meta;
+    for (uintptr_t i = 1; i < 1200; i++)
+        CU_ASSERT_EQUAL(A(&fx, 16, 0), first + 16 * i);
+    CU_ASSERT_EQUAL(fx.os.meta - m1, (2048 - 16) * 16);
+    CU_ASSERT_EQUAL(fx.os.reserves, 1);
+    for (uintptr_t i = 0; i < 1200; i++)
+        F(&fx, first + 16 * i, 16);
+    teardown(&fx);
+}
+
 /* Three allocations, free the middle one: a smaller request reuses its
  * address, and the rest of the hole stays free. */
 static void test_reuse_middle(void)
@@ -616,6 +638,7 @@ int main(void)
 {
     static const as_test_t tests[] = {
         {"reuse_middle", test_reuse_middle},
+        {"alloc_map_bytes", test_alloc_map_bytes},
         {"coalesce_three", test_coalesce_three},
         {"best_not_first", test_best_not_first},
         {"lowest_address_among_equals", test_lowest_address_among_equals},
