@@ -711,6 +711,14 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id,
     return as_livemap_insert(&r->live, &o);
 }
 
+/* 1 when write reports are queued to be replayed before the next event
+ * (os.writes recorded; apply_writes replays them). */
+static inline int writes_due(const run_t *r)
+{
+    return r->ws_head < r->ws_n &&
+           r->ws[r->ws_head].events_before <= r->res->events;
+}
+
 /* Replay the write reports placed before the next event (every one left
  * with `all`: those after the last event, at the end of the trace), each
  * at its time: the timers due by then first (not with `all`: the run ends
@@ -723,8 +731,7 @@ static int do_alloc(run_t *r, const as_event_t *e, uint64_t id,
 static int apply_writes(run_t *r, int all)
 {
     as_run_result_t *res = r->res;
-    while (r->ws_head < r->ws_n &&
-           (all || r->ws[r->ws_head].events_before <= res->events)) {
+    while (all ? r->ws_head < r->ws_n : writes_due(r)) {
         const as_write_t w = r->ws[r->ws_head++];
         uint64_t n = res->write_reports++;
         int rc;
@@ -1110,10 +1117,7 @@ static inline int replay_one(run_t *r, const as_event_t *e)
 {
     int rc;
     /* write reports (os.writes recorded) placed before this event */
-    if (r->ws_head < r->ws_n &&
-        r->ws[r->ws_head].events_before <= r->res->events &&
-        (rc = apply_writes(r, 0)) != AS_OK)
-        return rc;
+    if (writes_due(r) && (rc = apply_writes(r, 0)) != AS_OK) return rc;
     if ((rc = run_timers(r, e->t_ns)) != AS_OK) return rc;
     r->t_now = e->t_ns;
     if ((rc = do_event(r, e)) != AS_OK) {
@@ -1736,8 +1740,7 @@ static void run_prog(machine_t *mc, prog_t *p, mkey_t bound)
         }
         /* write reports before the event: the machine sees their pages
          * (noted) before the event can release them */
-        if (r->ws_head < r->ws_n &&
-            r->ws[r->ws_head].events_before <= r->res->events) {
+        if (writes_due(r)) {
             if ((r->rc = apply_writes(r, 0)) != AS_OK) {
                 end_prog(mc, p, me.t);
                 return;
