@@ -165,6 +165,132 @@ static int boot_owns(const void *p)
            (const char *)p < boot_buf + sizeof boot_buf;
 }
 
+/* ------------------------------------------------------------ own heap
+ *
+ * Allocations the recorder causes -- made while tls_in_hook > 0 by
+ * pthread_getattr_np when a thread's ring is made, by the demangler and
+ * dladdr on the symbolizer thread, by libunwind, by the loader -- are not
+ * in the trace, so they must not reach the allocator behind the recorder
+ * either: there they would move the program's blocks, open a glibc arena
+ * for a thread the trace does not have, and make the recorded run differ
+ * from any replay of its trace (bench/fidelity compares the two). They are
+ * served from this heap instead: one MAP_NORESERVE reservation, cut by a
+ * bump pointer into power-of-two blocks with a free list per size, under
+ * one spinlock (these calls are rare: a few per new thread and per new
+ * code address). A block starts with a 16-byte header just before the
+ * pointer handed out: the size class and the block's start (an aligned
+ * request pads between the two). Every free and realloc asks own_owns()
+ * first, whichever thread makes it and whether or not it is in the hook,
+ * so a block may be freed by the program (a dlerror message, say). When the
+ * reservation is used up, or before it exists, in-hook calls go to the
+ * next allocator as before; record.own_heap_fallbacks counts them. */
+
+#define OWN_RESERVE_BYTES (1ull << 30)
+#define OWN_MIN_CLASS 5  /* 32-byte blocks */
+#define OWN_MAX_CLASS 29 /* 512 MiB */
+
+typedef struct {
+    uintptr_t start; /* the block's first byte */
+    uint32_t cls;    /* the block is 1 << cls bytes */
+    uint32_t magic;  /* OWN_MAGIC while handed out */
+} own_hdr_t;
+
+#define OWN_MAGIC 0x6f776e68u
+
+static uintptr_t g_own_base, g_own_end; /* [base, end): the reservation */
+static uintptr_t g_own_next;            /* bump pointer, under g_own_lock */
+static uintptr_t g_own_free[OWN_MAX_CLASS + 1];
+static atomic_flag g_own_lock = ATOMIC_FLAG_INIT;
+static uint64_t g_own_peak_bytes, g_own_live_bytes; /* under g_own_lock */
+static atomic_uint g_own_fallbacks;
+
+static inline int own_owns(const void *p)
+{
+    return (uintptr_t)p - g_own_base < g_own_end - g_own_base;
+}
+
+static void own_lock(void)
+{
+    while (atomic_flag_test_and_set_explicit(&g_own_lock,
+                                             memory_order_acquire))
+        sched_yield();
+}
+
+static void own_unlock(void)
+{
+    atomic_flag_clear_explicit(&g_own_lock, memory_order_release);
+}
+
+/* own_init: reserve the heap; in-hook calls stay with the next allocator
+ * when the reservation fails. */
+static void own_init(void)
+{
+    void *p = mmap(NULL, OWN_RESERVE_BYTES, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return;
+    g_own_next = (uintptr_t)p;
+    g_own_end = (uintptr_t)p + OWN_RESERVE_BYTES;
+    g_own_base = (uintptr_t)p; /* last: own_owns() is now true for it */
+}
+
+/* own_alloc: n bytes aligned to align (a power of two) from the own heap.
+ * @return the block, or NULL when the request does not fit (the caller
+ * then asks the next allocator). */
+static void *own_alloc(size_t n, size_t align)
+{
+    if (!g_own_base) return NULL;
+    if (align < 16) align = 16;
+    size_t need = n + sizeof(own_hdr_t) + (align > 16 ? align : 0);
+    if (need < n || need > ((size_t)1 << OWN_MAX_CLASS)) return NULL;
+    uint32_t cls = OWN_MIN_CLASS;
+    while (((size_t)1 << cls) < need) cls++;
+    size_t bytes = (size_t)1 << cls;
+    own_lock();
+    uintptr_t s = g_own_free[cls];
+    if (s) {
+        g_own_free[cls] = *(uintptr_t *)s;
+    } else if (g_own_end - g_own_next >= bytes) {
+        s = g_own_next;
+        g_own_next += bytes;
+    }
+    if (s) {
+        g_own_live_bytes += bytes;
+        if (g_own_live_bytes > g_own_peak_bytes)
+            g_own_peak_bytes = g_own_live_bytes;
+    }
+    own_unlock();
+    if (!s) return NULL;
+    uintptr_t p = (s + sizeof(own_hdr_t) + align - 1) & ~(uintptr_t)(align - 1);
+    own_hdr_t *h = (own_hdr_t *)(p - sizeof(own_hdr_t));
+    h->start = s;
+    h->cls = cls;
+    h->magic = OWN_MAGIC;
+    return (void *)p;
+}
+
+/* own_usable: the bytes usable at p, a block of the own heap. */
+static size_t own_usable(const void *p)
+{
+    const own_hdr_t *h = (const own_hdr_t *)p - 1;
+    return h->start + ((size_t)1 << h->cls) - (uintptr_t)p;
+}
+
+/* own_free: give back p, a block of the own heap. A pointer into the heap
+ * that is not a block handed out (a double free) is ignored. */
+static void own_free(void *p)
+{
+    own_hdr_t *h = (own_hdr_t *)p - 1;
+    if (((uintptr_t)p & 15) || h->magic != OWN_MAGIC) return;
+    uintptr_t s = h->start;
+    uint32_t cls = h->cls;
+    h->magic = 0;
+    own_lock();
+    *(uintptr_t *)s = g_own_free[cls];
+    g_own_free[cls] = s;
+    g_own_live_bytes -= (size_t)1 << cls;
+    own_unlock();
+}
+
 static void real_init(void)
 {
     int expect = 0;
@@ -1251,9 +1377,35 @@ on_realloc(void *q, uint64_t size, uintptr_t *fp, uintptr_t ra, void *old,
 
 /* ------------------------------------------------------------ hooks */
 
+/* in_own: the call is the recorder's own (made in the hook): serve it from
+ * the own heap. own_or_next counts the calls the own heap cannot take. */
+#define in_own() AS_UNLIKELY(tls_in_hook && g_own_base)
+
+static void *own_or_next(void *p)
+{
+    if (!p) atomic_fetch_add(&g_own_fallbacks, 1);
+    return p;
+}
+
+/* own_move: p, a block of the own heap, moved to q (n bytes, from either
+ * heap; NULL: p stays). @return q. */
+static void *own_move(void *p, void *q, size_t n)
+{
+    if (q) {
+        size_t have = own_usable(p);
+        memcpy(q, p, n < have ? n : have);
+        own_free(p);
+    }
+    return q;
+}
+
 AS_EXPORT void *malloc(size_t n)
 {
     if (AS_UNLIKELY(!real_ready())) return boot_alloc(n);
+    if (in_own()) {
+        void *o = own_or_next(own_alloc(n, 16));
+        if (o) return o;
+    }
     void *p = real.malloc(n);
     if (p && recording()) on_alloc(p, n, 0, FP(), RA(), 0);
     return p;
@@ -1266,6 +1418,15 @@ AS_EXPORT void *calloc(size_t n, size_t m)
         if (__builtin_mul_overflow(n, m, &b)) return NULL;
         return boot_alloc(b);
     }
+    if (in_own()) {
+        size_t b;
+        if (__builtin_mul_overflow(n, m, &b)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        void *o = own_or_next(own_alloc(b, 16));
+        if (o) return memset(o, 0, b);
+    }
     void *p = real.calloc(n, m);
     if (p && recording()) on_alloc(p, (uint64_t)n * m, 0, FP(), RA(), 1);
     return p;
@@ -1274,6 +1435,10 @@ AS_EXPORT void *calloc(size_t n, size_t m)
 AS_EXPORT void free(void *p)
 {
     if (!p || boot_owns(p)) return;
+    if (own_owns(p)) {
+        own_free(p);
+        return;
+    }
     if (AS_UNLIKELY(!real_ready())) return;
     if (recording()) {
         uint64_t size, aseq;
@@ -1292,6 +1457,20 @@ static inline void *realloc_impl(void *p, size_t n, uintptr_t *fp, uintptr_t ra)
             memcpy(q, p, n < have ? n : have);
             if (recording()) on_alloc(q, n, 0, fp, ra, 1);
         }
+        return q;
+    }
+    if (in_own() && (!p || own_owns(p))) {
+        void *o = own_or_next(own_alloc(n, 16));
+        if (o) return p ? own_move(p, o, n) : o;
+        if (p) return own_move(p, real.malloc(n), n);
+        /* p NULL: from the next allocator, below, not recorded */
+    }
+    if (p && own_owns(p)) {
+        /* the program reallocs a block the recorder's calls made (glibc
+         * hands some out, e.g. a dlerror message): it moves to the next
+         * allocator, and the trace sees it born there */
+        void *q = own_move(p, real.malloc(n), n);
+        if (q && recording()) on_alloc(q, n, 0, fp, ra, 1);
         return q;
     }
     if (!p) {
@@ -1322,9 +1501,25 @@ AS_EXPORT void *reallocarray(void *p, size_t n, size_t m)
     return realloc_impl(p, b, FP(), RA());
 }
 
+/* own_aligned: an aligned in-hook request from the own heap. @return the
+ * block, or NULL (an alignment that is not a power of two is the next
+ * allocator's to refuse). */
+static void *own_aligned(size_t align, size_t n)
+{
+    if (!as_is_pow2(align)) return NULL;
+    return own_or_next(own_alloc(n, align));
+}
+
 AS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
     if (AS_UNLIKELY(!real_ready())) return ENOMEM;
+    if (in_own() && align % sizeof(void *) == 0) {
+        void *o = own_aligned(align, n);
+        if (o) {
+            *out = o;
+            return 0;
+        }
+    }
     int rc;
     if (real.posix_memalign) {
         rc = real.posix_memalign(out, align, n);
@@ -1342,6 +1537,10 @@ AS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 AS_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
     if (AS_UNLIKELY(!real_ready())) return NULL;
+    if (in_own()) {
+        void *o = own_aligned(align, n);
+        if (o) return o;
+    }
     void *p = real.aligned_alloc ? real.aligned_alloc(align, n)
                                  : real.memalign(align, n);
     if (p && recording()) on_alloc(p, n, align, FP(), RA(), 0);
@@ -1351,6 +1550,10 @@ AS_EXPORT void *aligned_alloc(size_t align, size_t n)
 AS_EXPORT void *memalign(size_t align, size_t n)
 {
     if (AS_UNLIKELY(!real_ready())) return NULL;
+    if (in_own()) {
+        void *o = own_aligned(align, n);
+        if (o) return o;
+    }
     void *p = real.memalign(align, n);
     if (p && recording()) on_alloc(p, n, align, FP(), RA(), 0);
     return p;
@@ -1359,6 +1562,10 @@ AS_EXPORT void *memalign(size_t align, size_t n)
 AS_EXPORT void *valloc(size_t n)
 {
     if (AS_UNLIKELY(!real_ready())) return NULL;
+    if (in_own()) {
+        void *o = own_aligned(g_page, n);
+        if (o) return o;
+    }
     void *p = real.valloc(n);
     if (p && recording()) on_alloc(p, n, g_page, FP(), RA(), 0);
     return p;
@@ -1369,12 +1576,26 @@ AS_EXPORT void *valloc(size_t n)
 AS_EXPORT void *pvalloc(size_t n)
 {
     if (AS_UNLIKELY(!real_ready())) return NULL;
+    if (in_own()) {
+        void *o = own_aligned(g_page, n ? as_align_up(n, g_page) : g_page);
+        if (o) return o;
+    }
     void *p = real.pvalloc(n);
     if (p && recording()) {
         uint64_t sz = n ? as_align_up(n, g_page) : g_page;
         on_alloc(p, sz, g_page, FP(), RA(), 0);
     }
     return p;
+}
+
+/* malloc_usable_size answers for the own heap's blocks itself; the rest
+ * are the next allocator's. */
+AS_EXPORT size_t malloc_usable_size(void *p)
+{
+    if (!p) return 0;
+    if (own_owns(p)) return own_usable(p);
+    if (boot_owns(p) || !real_ready() || !real.usable) return 0;
+    return real.usable(p);
 }
 
 /* ------------------------------------------------------------ symbols */
@@ -1432,7 +1653,7 @@ static uint32_t sym_record(uint64_t pc, uint32_t thread, uint64_t *buf,
     char *p = (char *)(rec + 1);
     memcpy(p, mod, ml);
     memcpy(p + ml + 1, sym, sl);
-    if (dem) real.free(dem);
+    if (dem) free(dem); /* the demangler's: from the own heap */
     return (uint32_t)len;
 }
 
@@ -1619,10 +1840,12 @@ static void start_symbolizer(void)
 static void sym_atfork_prepare(void)
 {
     if (g_pcq) pthread_mutex_lock(&g_sym_lock);
+    if (g_own_base) own_lock(); /* after: the symbolizer allocates under it */
 }
 
 static void sym_atfork_parent(void)
 {
+    if (g_own_base) own_unlock();
     if (g_pcq) pthread_mutex_unlock(&g_sym_lock);
 }
 
@@ -1716,6 +1939,15 @@ static void finalize(uint32_t why, int sig)
     if (g_mem_period_max > g_mem_ns + g_mem_ns / 2) {
         char v[24];
         send_meta("record.mem_interval_max_ns", dec(g_mem_period_max, v));
+    }
+    if (g_own_base) { /* what the recorder's own calls took */
+        char v[24];
+        send_meta("record.own_heap_peak_bytes", dec(g_own_peak_bytes, v));
+    }
+    unsigned fb = atomic_load(&g_own_fallbacks);
+    if (fb) {
+        char v[24];
+        send_meta("record.own_heap_fallbacks", dec(fb, v));
     }
     uint64_t left = pcq_left();
     if (left) {
@@ -2212,6 +2444,7 @@ static void atfork_child(void)
 {
     /* sym_atfork_prepare took it for the fork: free it in the child */
     if (g_pcq) pthread_mutex_init(&g_sym_lock, NULL);
+    if (g_own_base) own_unlock();
     atomic_store(&g_enabled, 0);
     int was_recording = g_fd >= 0;
     if (g_fd >= 0) syscall(SYS_close, g_fd);
@@ -2273,6 +2506,7 @@ __attribute__((constructor)) static void rec_init(void)
     }
     g_fd_env = fd;
     g_pid = getpid();
+    own_init();
     long ps = sysconf(_SC_PAGESIZE);
     if (ps > 0) g_page = (size_t)ps;
     g_max_depth = (uint32_t)env_u64("ALLOCSIM_RECORD_DEPTH", 32);
