@@ -14,8 +14,9 @@
  *
  * What it must never do: call the hooked functions for itself while
  * recording (a thread-local guard routes every allocation made while a
- * record is being built -- by libunwind, dladdr, pthread -- straight to the
- * real allocator without recording it), use libc's malloc for its own state
+ * record is being built -- by libunwind, dladdr, pthread, the demangler --
+ * to the recorder's own heap, below, unrecorded and unseen by the allocator
+ * behind), use libc's malloc for its own state
  * (rings and tables are mmap'd), or write to the socket outside g_drain_lock
  * (records from one image never interleave mid-record).
  *
