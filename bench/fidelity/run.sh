@@ -18,6 +18,9 @@
 #   which pages of blocks of 8 KiB and more the program wrote, and the
 #   replay touches only those; off: every byte counts as written at
 #   allocation, as the engine assumed before write reports),
+#   FID_WRITES_MIN the recorder's --writes-min (default its own, 8K: the
+#   smallest object whose pages are reported; smaller ones count as
+#   written whole at allocation),
 #   FID_CACHE=0|1 the real runs' ALLOCSIM_CACHE (default: the library's
 #   default per policy, on for tcmalloc, hoard and private-heaps). The
 #   replay has the thread cache (`allocsim run --thread-cache on`) exactly
@@ -133,7 +136,7 @@ run_one() {
     LD_PRELOAD="$pre")
   [[ -n ${FID_CACHE:-} ]] && env+=(ALLOCSIM_CACHE="$FID_CACHE")
   local -a rec=("$allocsim" record -q --writes "${FID_WRITES:-on}"
-    -o "$d/trace.ast" --)
+    ${FID_WRITES_MIN:+--writes-min "$FID_WRITES_MIN"} -o "$d/trace.ast" --)
   case $prog in
   python)
     env PYTHONMALLOC=malloc "${env[@]}" "${rec[@]}" /usr/bin/python3 \

@@ -1382,6 +1382,36 @@ on_realloc(void *q, uint64_t size, uintptr_t *fp, uintptr_t ra, void *old,
  * the own heap. own_or_next counts the calls the own heap cannot take. */
 #define in_own() AS_UNLIKELY(tls_in_hook && g_own_base)
 
+/* The next allocator's functions, called with the guard raised: whatever it
+ * allocates for itself meanwhile (liballocsim_malloc.so's background thread:
+ * pthread_create callocs its TLS vector) is not the program's, so it goes
+ * unrecorded to the own heap and never into the next allocator's heap
+ * (where the replay of the trace would not have it). */
+#define NEXT_FN(ret, name, params, args)                                      \
+    static ret next_##name params                                              \
+    {                                                                          \
+        tls_in_hook++;                                                         \
+        ret r = real.name args;                                                \
+        tls_in_hook--;                                                         \
+        return r;                                                              \
+    }
+NEXT_FN(void *, malloc, (size_t n), (n))
+NEXT_FN(void *, calloc, (size_t n, size_t m), (n, m))
+NEXT_FN(void *, realloc, (void *p, size_t n), (p, n))
+NEXT_FN(int, posix_memalign, (void **out, size_t a, size_t n), (out, a, n))
+NEXT_FN(void *, aligned_alloc, (size_t a, size_t n), (a, n))
+NEXT_FN(void *, memalign, (size_t a, size_t n), (a, n))
+NEXT_FN(void *, valloc, (size_t n), (n))
+NEXT_FN(void *, pvalloc, (size_t n), (n))
+#undef NEXT_FN
+
+static void next_free(void *p)
+{
+    tls_in_hook++;
+    real.free(p);
+    tls_in_hook--;
+}
+
 static void *own_or_next(void *p)
 {
     if (!p) atomic_fetch_add(&g_own_fallbacks, 1);
@@ -1407,7 +1437,7 @@ AS_EXPORT void *malloc(size_t n)
         void *o = own_or_next(own_alloc(n, 16));
         if (o) return o;
     }
-    void *p = real.malloc(n);
+    void *p = next_malloc(n);
     if (p && recording()) on_alloc(p, n, 0, FP(), RA(), 0);
     return p;
 }
@@ -1428,7 +1458,7 @@ AS_EXPORT void *calloc(size_t n, size_t m)
         void *o = own_or_next(own_alloc(b, 16));
         if (o) return memset(o, 0, b);
     }
-    void *p = real.calloc(n, m);
+    void *p = next_calloc(n, m);
     if (p && recording()) on_alloc(p, (uint64_t)n * m, 0, FP(), RA(), 1);
     return p;
 }
@@ -1445,14 +1475,14 @@ AS_EXPORT void free(void *p)
         uint64_t size, aseq;
         on_ptr(AS_REC_FREE, p, &size, &aseq);
     }
-    real.free(p);
+    next_free(p);
 }
 
 static inline void *realloc_impl(void *p, size_t n, uintptr_t *fp, uintptr_t ra)
 {
     if (AS_UNLIKELY(!real_ready())) return NULL;
     if (p && boot_owns(p)) { /* bootstrap block: move it to the real heap */
-        void *q = real.malloc(n);
+        void *q = next_malloc(n);
         if (q) {
             size_t have = (size_t)(boot_buf + sizeof boot_buf - (char *)p);
             memcpy(q, p, n < have ? n : have);
@@ -1463,26 +1493,26 @@ static inline void *realloc_impl(void *p, size_t n, uintptr_t *fp, uintptr_t ra)
     if (in_own() && (!p || own_owns(p))) {
         void *o = own_or_next(own_alloc(n, 16));
         if (o) return p ? own_move(p, o, n) : o;
-        if (p) return own_move(p, real.malloc(n), n);
+        if (p) return own_move(p, next_malloc(n), n);
         /* p NULL: from the next allocator, below, not recorded */
     }
     if (p && own_owns(p)) {
         /* the program reallocs a block the recorder's calls made (glibc
          * hands some out, e.g. a dlerror message): it moves to the next
          * allocator, and the trace sees it born there */
-        void *q = own_move(p, real.malloc(n), n);
+        void *q = own_move(p, next_malloc(n), n);
         if (q && recording()) on_alloc(q, n, 0, fp, ra, 1);
         return q;
     }
     if (!p) {
-        void *q = real.realloc(NULL, n);
+        void *q = next_realloc(NULL, n);
         if (q && recording()) on_alloc(q, n, 0, fp, ra, 0);
         return q;
     }
-    if (!recording()) return real.realloc(p, n);
+    if (!recording()) return next_realloc(p, n);
     uint64_t osize = 0, oseq = 0;
     int tracked = on_ptr(AS_REC_RBEGIN, p, &osize, &oseq);
-    void *q = real.realloc(p, n);
+    void *q = next_realloc(p, n);
     on_realloc(q, n, fp, ra, p, tracked, osize, oseq);
     return q;
 }
@@ -1523,10 +1553,10 @@ AS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     }
     int rc;
     if (real.posix_memalign) {
-        rc = real.posix_memalign(out, align, n);
+        rc = next_posix_memalign(out, align, n);
     } else {
         if (!as_is_pow2(align) || align % sizeof(void *)) return EINVAL;
-        void *p = real.memalign(align, n);
+        void *p = next_memalign(align, n);
         if (!p) return ENOMEM;
         *out = p;
         rc = 0;
@@ -1542,8 +1572,8 @@ AS_EXPORT void *aligned_alloc(size_t align, size_t n)
         void *o = own_aligned(align, n);
         if (o) return o;
     }
-    void *p = real.aligned_alloc ? real.aligned_alloc(align, n)
-                                 : real.memalign(align, n);
+    void *p = real.aligned_alloc ? next_aligned_alloc(align, n)
+                                 : next_memalign(align, n);
     if (p && recording()) on_alloc(p, n, align, FP(), RA(), 0);
     return p;
 }
@@ -1555,7 +1585,7 @@ AS_EXPORT void *memalign(size_t align, size_t n)
         void *o = own_aligned(align, n);
         if (o) return o;
     }
-    void *p = real.memalign(align, n);
+    void *p = next_memalign(align, n);
     if (p && recording()) on_alloc(p, n, align, FP(), RA(), 0);
     return p;
 }
@@ -1567,7 +1597,7 @@ AS_EXPORT void *valloc(size_t n)
         void *o = own_aligned(g_page, n);
         if (o) return o;
     }
-    void *p = real.valloc(n);
+    void *p = next_valloc(n);
     if (p && recording()) on_alloc(p, n, g_page, FP(), RA(), 0);
     return p;
 }
@@ -1581,7 +1611,7 @@ AS_EXPORT void *pvalloc(size_t n)
         void *o = own_aligned(g_page, n ? as_align_up(n, g_page) : g_page);
         if (o) return o;
     }
-    void *p = real.pvalloc(n);
+    void *p = next_pvalloc(n);
     if (p && recording()) {
         uint64_t sz = n ? as_align_up(n, g_page) : g_page;
         on_alloc(p, sz, g_page, FP(), RA(), 0);
