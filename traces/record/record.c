@@ -186,7 +186,8 @@ static int boot_owns(const void *p)
  * reservation is used up, or before it exists, in-hook calls go to the
  * next allocator as before; record.own_heap_fallbacks counts them. */
 
-#define OWN_RESERVE_BYTES (1ull << 30)
+#define OWN_SHIFT 30 /* a 1 GiB reservation */
+#define OWN_RESERVE_BYTES (1ull << OWN_SHIFT)
 #define OWN_MIN_CLASS 5  /* 32-byte blocks */
 #define OWN_MAX_CLASS 29 /* 512 MiB */
 
@@ -198,6 +199,10 @@ typedef struct {
 
 #define OWN_MAGIC 0x6f776e68u
 
+/* The reservation is OWN_RESERVE_BYTES aligned to its size, so whether a
+ * pointer is in it is one shift and one compare against g_own_id, which is
+ * published last and holds an impossible value until then. */
+static _Atomic uintptr_t g_own_id = UINTPTR_MAX; /* base >> OWN_SHIFT */
 static uintptr_t g_own_base, g_own_end; /* [base, end): the reservation */
 static uintptr_t g_own_next;            /* bump pointer, under g_own_lock */
 static uintptr_t g_own_free[OWN_MAX_CLASS + 1];
@@ -207,7 +212,8 @@ static atomic_uint g_own_fallbacks;
 
 static inline int own_owns(const void *p)
 {
-    return (uintptr_t)p - g_own_base < g_own_end - g_own_base;
+    return ((uintptr_t)p >> OWN_SHIFT) ==
+           atomic_load_explicit(&g_own_id, memory_order_acquire);
 }
 
 static void own_lock(void)
@@ -226,12 +232,21 @@ static void own_unlock(void)
  * when the reservation fails. */
 static void own_init(void)
 {
-    void *p = mmap(NULL, OWN_RESERVE_BYTES, PROT_READ | PROT_WRITE,
+    /* twice the size, then the unaligned ends trimmed */
+    size_t span = 2 * OWN_RESERVE_BYTES;
+    void *m = mmap(NULL, span, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) return;
-    g_own_next = (uintptr_t)p;
-    g_own_end = (uintptr_t)p + OWN_RESERVE_BYTES;
-    g_own_base = (uintptr_t)p; /* last: own_owns() is now true for it */
+    if (m == MAP_FAILED) return;
+    uintptr_t lo = (uintptr_t)m;
+    uintptr_t base = (lo + OWN_RESERVE_BYTES - 1) & ~(OWN_RESERVE_BYTES - 1);
+    if (base > lo) munmap(m, base - lo);
+    if (lo + span > base + OWN_RESERVE_BYTES)
+        munmap((void *)(base + OWN_RESERVE_BYTES),
+               lo + span - (base + OWN_RESERVE_BYTES));
+    g_own_next = base;
+    g_own_end = base + OWN_RESERVE_BYTES;
+    g_own_base = base;
+    atomic_store_explicit(&g_own_id, base >> OWN_SHIFT, memory_order_release);
 }
 
 /* own_alloc: n bytes aligned to align (a power of two) from the own heap.
