@@ -265,6 +265,9 @@ static void init_locked(void)
         die(whybuf);
     if (g_offloaded) g_cached = 0; /* the server is the whole allocator */
     as_osmem_init(&g_os, &g_ps);
+    /* the thread caches' flat block map covers the heap window, so the
+     * policy's reservations go there (without one: the general map) */
+    if (g_cached) (void)as_osmem_window(&g_os, AS_OSMEM_WINDOW_BYTES);
     g_layer_mem = as_osarena_mem(&g_layer_arena);
     as_classes_default(&g_classes);
     as_policy_config_t pc = {.ps = &g_ps,
@@ -315,6 +318,9 @@ static void init_locked(void)
     if (g_cached) {
         if (as_tcache_wrap(&g_tc, &g_lock, ctx_fill) != AS_OK)
             die("ALLOCSIM_CACHE: no thread key for the thread caches");
+        if (g_os.win_end)
+            (void)as_tcache_flat(&g_tc, g_os.win_start,
+                                 g_os.win_end - g_os.win_start);
         g_top = &g_tc.ops;
         g_top_state = &g_tc;
     }
