@@ -62,7 +62,8 @@ static inline __attribute__((always_inline)) entry_t *
 entry_of(const as_tcache_t *tc, uintptr_t a, int create)
 {
     uintptr_t off = a - tc->flat_start; /* wraps when a is below it */
-    if (off < tc->flat_bytes) return &tc->flat[off / AS_TCACHE_GRANULE_BYTES];
+    if (__builtin_expect(off < tc->flat_bytes, 1)) /* the common case */
+        return &tc->flat[off / AS_TCACHE_GRANULE_BYTES];
     if (a >> ADDRESS_BITS) return NULL;
     uintptr_t g = a / AS_TCACHE_GRANULE_BYTES;
     slot_t *top = (slot_t *)&tc->top[g / (MID_SLOTS * LEAF_SLOTS)];
