@@ -22,6 +22,7 @@
 #include "common/lifetime.h"
 #include "malloc/lock.h"
 #include "malloc/tcache.h"
+#include "tests/unit/tcache_testutil.h"
 #include "tests/unit/testutil.h"
 
 #define SPAN_BYTES ((size_t)256 << 10) /* the flat part: 16384 entries */
@@ -118,20 +119,9 @@ static const as_policy_ops_t script_ops = {
 static as_lock_t lock;
 static as_tcache_t tc; /* one layer per process */
 
-static void ctx_zero(as_ctx_t *ctx)
-{
-    memset(ctx, 0, sizeof *ctx);
-    ctx->lifetime_class = AS_CLASS_NONE;
-}
-
 static void *xmalloc(size_t n)
 {
-    void *p = as_tcache_alloc_fast(&tc, n);
-    if (p) return p;
-    as_ctx_t ctx;
-    ctx_zero(&ctx);
-    as_block_t b;
-    return tc.ops.alloc(&tc, &ctx, n, 0, &b) == AS_OK ? (void *)b.addr : NULL;
+    return as_test_tcache_malloc(&tc, n);
 }
 
 /* Non-zero bytes of the flat array: the entries of blocks in the span. */
@@ -155,7 +145,7 @@ static void test_edges(void)
     uintptr_t e = s + SPAN_BYTES;
 
     as_lock_wrap(&lock, &script_ops, &script);
-    CU_ASSERT_FATAL(as_tcache_wrap(&tc, &lock, ctx_zero) == AS_OK);
+    CU_ASSERT_FATAL(as_tcache_wrap(&tc, &lock, as_test_ctx_zero) == AS_OK);
     CU_ASSERT_EQUAL(as_tcache_flat(&tc, s + 8, SPAN_BYTES), AS_EINVAL);
     CU_ASSERT_EQUAL(as_tcache_flat(&tc, s, SPAN_BYTES - 8), AS_EINVAL);
     CU_ASSERT_EQUAL(as_tcache_flat(&tc, s, 0), AS_EINVAL);
