@@ -340,10 +340,10 @@ static void init_locked(void)
     atomic_store_explicit(&g_state, ST_READY, memory_order_release);
 }
 
-/* @return 1 when the policy serves this call, 0 when the bootstrap arena
- * must (a call made while this thread initialises). */
 static __attribute__((noinline)) int init_now(void);
 
+/* @return 1 when the policy serves this call, 0 when the bootstrap arena
+ * must (a call made while this thread initialises). */
 static inline int ensure_init(void)
 {
     if (atomic_load_explicit(&g_state, memory_order_acquire) == ST_READY)
@@ -504,11 +504,11 @@ __attribute__((destructor)) static void write_stats(void)
 
 /* --- the API ---------------------------------------------------------- */
 
+static void *alloc_slow(size_t size, size_t align, uintptr_t ra, void *frame);
+
 /* Allocate size bytes aligned to align (a power of two; <= 16 = default),
  * for the API function whose frame is `frame`, called from return address
  * `ra` (the predictor's context). */
-static void *alloc_slow(size_t size, size_t align, uintptr_t ra, void *frame);
-
 static inline void *do_alloc_at(size_t size, size_t align, uintptr_t ra,
                                 void *frame)
 {
