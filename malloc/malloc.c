@@ -265,6 +265,9 @@ static void init_locked(void)
         die(whybuf);
     if (g_offloaded) g_cached = 0; /* the server is the whole allocator */
     as_osmem_init(&g_os, &g_ps);
+    /* the thread caches' flat block map covers the heap window, so the
+     * policy's reservations go there (without one: the general map) */
+    if (g_cached) (void)as_osmem_window(&g_os, AS_OSMEM_WINDOW_BYTES);
     g_layer_mem = as_osarena_mem(&g_layer_arena);
     as_classes_default(&g_classes);
     as_policy_config_t pc = {.ps = &g_ps,
@@ -315,6 +318,9 @@ static void init_locked(void)
     if (g_cached) {
         if (as_tcache_wrap(&g_tc, &g_lock, ctx_fill) != AS_OK)
             die("ALLOCSIM_CACHE: no thread key for the thread caches");
+        if (g_os.win_end)
+            (void)as_tcache_flat(&g_tc, g_os.win_start,
+                                 g_os.win_end - g_os.win_start);
         g_top = &g_tc.ops;
         g_top_state = &g_tc;
     }
@@ -334,12 +340,21 @@ static void init_locked(void)
     atomic_store_explicit(&g_state, ST_READY, memory_order_release);
 }
 
+static __attribute__((noinline)) int init_now(void);
+
 /* @return 1 when the policy serves this call, 0 when the bootstrap arena
  * must (a call made while this thread initialises). */
-static int ensure_init(void)
+static inline int ensure_init(void)
 {
     if (atomic_load_explicit(&g_state, memory_order_acquire) == ST_READY)
         return 1;
+    return init_now();
+}
+
+/* ensure_init's part before the allocator is ready (kept out of line, so
+ * the common paths that inline ensure_init stay small). */
+static int init_now(void)
+{
     if (t_in_init) return 0;
     pthread_mutex_lock(&g_init_mutex);
     if (atomic_load(&g_state) != ST_READY) {
@@ -489,10 +504,13 @@ __attribute__((destructor)) static void write_stats(void)
 
 /* --- the API ---------------------------------------------------------- */
 
+static void *alloc_slow(size_t size, size_t align, uintptr_t ra, void *frame);
+
 /* Allocate size bytes aligned to align (a power of two; <= 16 = default),
  * for the API function whose frame is `frame`, called from return address
  * `ra` (the predictor's context). */
-static void *do_alloc_at(size_t size, size_t align, uintptr_t ra, void *frame)
+static inline void *do_alloc_at(size_t size, size_t align, uintptr_t ra,
+                                void *frame)
 {
     if (size > MAX_REQUEST || align > MAX_REQUEST - size) {
         errno = ENOMEM;
@@ -503,6 +521,15 @@ static void *do_alloc_at(size_t size, size_t align, uintptr_t ra, void *frame)
         void *p = as_tcache_alloc_fast(&g_tc, size);
         if (p) return p;
     }
+    return alloc_slow(size, align, ra, frame);
+}
+
+/* do_alloc_at past the thread cache's fast path: the policy through the
+ * layers, with the context of now. Out of line, so that the fast path
+ * needs no stack frame for the context. */
+static __attribute__((noinline)) void *alloc_slow(size_t size, size_t align,
+                                                  uintptr_t ra, void *frame)
+{
     as_ctx_t ctx;
     ctx_fill(&ctx);
     if (g_predicting)
@@ -522,7 +549,16 @@ static void *do_alloc_at(size_t size, size_t align, uintptr_t ra, void *frame)
     do_alloc_at((size), (align), (uintptr_t)__builtin_return_address(0),       \
                 __builtin_frame_address(0))
 
-static void do_free(const char *fn, void *p)
+/* do_free without the thread cache: the policy through the layers. */
+static __attribute__((noinline)) void free_slow(const char *fn, void *p)
+{
+    as_ctx_t ctx;
+    ctx_fill(&ctx);
+    if (g_top->free(g_top_state, &ctx, (uintptr_t)p, 0) != AS_OK)
+        invalid_pointer(fn, p);
+}
+
+static inline void do_free(const char *fn, void *p)
 {
     if (!p || in_boot(p)) return;
     if (atomic_load_explicit(&g_state, memory_order_acquire) != ST_READY)
@@ -531,10 +567,7 @@ static void do_free(const char *fn, void *p)
         if (as_tcache_free(&g_tc, p) != AS_OK) invalid_pointer(fn, p);
         return;
     }
-    as_ctx_t ctx;
-    ctx_fill(&ctx);
-    if (g_top->free(g_top_state, &ctx, (uintptr_t)p, 0) != AS_OK)
-        invalid_pointer(fn, p);
+    free_slow(fn, p);
 }
 
 /* Usable bytes of a live block; 0 when the policy does not know p. */

@@ -11,6 +11,10 @@
  * (the pages read back as zero, as the simulated OS models), the huge-page
  * hint MADV_HUGEPAGE / MADV_NOHUGEPAGE, unreserve munmap.
  *
+ * With a heap window (as_osmem_window) reservations are cut from it and
+ * mapped over it with MAP_FIXED, and unreservations inside it map
+ * PROT_NONE back, so the window stays the process's (osmem.h).
+ *
  * The file also keeps the set of ranges it holds, so that the statistics can
  * tell its own mappings apart in /proc/self/smaps, and the metadata arenas.
  * It never calls libc's allocator or stdio, and takes no lock (the caller
@@ -214,6 +218,82 @@ uint64_t as_osmem_overlap(const as_osmem_t *os, uintptr_t s, uintptr_t e)
     return bytes;
 }
 
+/* --- the heap window -------------------------------------------------- */
+
+static int in_window(const as_osmem_t *os, uintptr_t a, size_t bytes)
+{
+    return a >= os->win_start && a < os->win_end && bytes <= os->win_end - a;
+}
+
+/* The highest address p, align | p, with [p, p + bytes) inside [lo, hi);
+ * 0 when none. */
+static uintptr_t fit_below(uintptr_t lo, uintptr_t hi, size_t bytes,
+                           size_t align)
+{
+    if (hi - lo < bytes) return 0;
+    uintptr_t p = (hi - bytes) & ~(uintptr_t)(align - 1);
+    return p >= lo ? p : 0;
+}
+
+/* Where in the window a reservation of bytes (align | address) goes: below
+ * the part used so far, else the highest gap between held ranges that fits.
+ * @return the address, or 0 when the window has no room. */
+static uintptr_t window_place(as_osmem_t *os, size_t bytes, size_t align)
+{
+    uintptr_t p = fit_below(os->win_start, os->win_next, bytes, align);
+    if (p && as_osmem_overlap(os, p, p + bytes) == 0) {
+        os->win_next = p;
+        return p;
+    }
+    size_t lo = ranges_first_after(os, os->win_start);
+    size_t j = ranges_first_after(os, os->win_end);
+    if (j < os->n_ranges && os->ranges[j].start < os->win_end) j++;
+    uintptr_t hi = os->win_end;
+    while (j > lo) { /* the gaps from the top down */
+        const as_osrange_t *r = &os->ranges[--j];
+        uintptr_t gap_lo = r->end < os->win_start ? os->win_start : r->end;
+        if (gap_lo < hi && (p = fit_below(gap_lo, hi, bytes, align))) return p;
+        if (r->start <= os->win_start) return 0;
+        hi = r->start;
+    }
+    return fit_below(os->win_start, hi, bytes, align);
+}
+
+/* Map [p, p + bytes) of the window for the heap. @return p, or NULL. */
+static char *window_map(uintptr_t p, size_t bytes)
+{
+    return heap_map((void *)p, bytes, MAP_FIXED);
+}
+
+/* Give [s, e) back: PROT_NONE over the part inside the window, munmap for
+ * the rest. @return 0, or -1 when a call failed. */
+static int os_unmap(const as_osmem_t *os, uintptr_t s, uintptr_t e)
+{
+    uintptr_t ws = s > os->win_start ? s : os->win_start;
+    uintptr_t we = e < os->win_end ? e : os->win_end;
+    if (ws >= we) return munmap((void *)s, e - s);
+    int rc = 0;
+    if (s < ws && munmap((void *)s, ws - s) != 0) rc = -1;
+    if (e > we && munmap((void *)we, e - we) != 0) rc = -1;
+    if (mmap((void *)ws, we - ws, PROT_NONE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
+             0) == MAP_FAILED)
+        rc = -1;
+    return rc;
+}
+
+int as_osmem_window(as_osmem_t *os, size_t bytes)
+{
+    if (os->win_end || bytes == 0) return AS_EINVAL;
+    bytes = (size_t)as_align_up(bytes, os->page_bytes);
+    void *p = mmap(NULL, bytes, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return AS_ENOMEM;
+    os->win_start = (uintptr_t)p;
+    os->win_end = os->win_next = (uintptr_t)p + bytes;
+    return AS_OK;
+}
+
 /* --- the page source -------------------------------------------------- */
 
 static int ps_reserve(void *st, uintptr_t hint, size_t bytes, size_t align,
@@ -225,13 +305,20 @@ static int ps_reserve(void *st, uintptr_t hint, size_t bytes, size_t align,
     if (align < page) align = page;
     if (ranges_room(os, 1) != AS_OK) return AS_ENOSPACE;
     char *p = NULL;
-    if (hint && hint % align == 0) {
+    if (hint && hint % align == 0 && in_window(os, hint, bytes)) {
+        if (as_osmem_overlap(os, hint, hint + bytes) == 0)
+            p = window_map(hint, bytes); /* a free part of the window */
+    } else if (hint && hint % align == 0) {
         p = heap_map((void *)hint, bytes, MAP_FIXED_NOREPLACE);
         if (p && (uintptr_t)p != hint) { /* a kernel that ignores the flag */
             munmap(p, bytes);
             p = NULL;
         }
     }
+    uintptr_t w;
+    if (!p && os->win_end && (w = window_place(os, bytes, align)))
+        p = window_map(w, bytes);
+    if (!p && os->win_end) os->n_window_misses++;
     if (!p && align == page) p = heap_map(NULL, bytes, 0);
     if (!p && align > page) {
         if (bytes > SIZE_MAX - align) return AS_ENOSPACE;
@@ -263,7 +350,7 @@ static int ps_unreserve(void *st, uintptr_t addr, size_t bytes)
     as_osmem_t *os = st;
     if (as_osmem_overlap(os, addr, addr + bytes) != bytes) return AS_EINVAL;
     if (ranges_room(os, 1) != AS_OK) return AS_EINVAL;
-    if (munmap((void *)addr, bytes) != 0) return AS_EINVAL;
+    if (os_unmap(os, addr, addr + bytes) != 0) return AS_EINVAL;
     ranges_remove(os, addr, addr + bytes);
     os->n_unreserves++;
     return AS_OK;

@@ -53,12 +53,17 @@ static __attribute__((noinline)) void *node(slot_t *s, size_t bytes, int create)
     return expect;
 }
 
-/* @return the map entry of address a, or NULL when there is none (and
- * create is 0, or the node could not be mapped, or a is out of range).
- * Inlined: it is most of the common paths' work. */
+/* @return the map entry of address a: in the flat part when a is in its
+ * span (one load of the struct's fields, which stay in the first cache
+ * line, then the entry), else in the general map, or NULL when there is
+ * none there (and create is 0, or the node could not be mapped, or a is
+ * out of range). Inlined: it is most of the common paths' work. */
 static inline __attribute__((always_inline)) entry_t *
 entry_of(const as_tcache_t *tc, uintptr_t a, int create)
 {
+    uintptr_t off = a - tc->flat_start; /* wraps when a is below it */
+    if (__builtin_expect(off < tc->flat_bytes, 1)) /* the common case */
+        return &tc->flat[off / AS_TCACHE_GRANULE_BYTES];
     if (a >> ADDRESS_BITS) return NULL;
     uintptr_t g = a / AS_TCACHE_GRANULE_BYTES;
     slot_t *top = (slot_t *)&tc->top[g / (MID_SLOTS * LEAF_SLOTS)];
@@ -80,6 +85,21 @@ static unsigned get(const entry_t *e)
 static void set(entry_t *e, unsigned v)
 {
     atomic_store_explicit(e, (unsigned char)v, memory_order_relaxed);
+}
+
+int as_tcache_flat(as_tcache_t *tc, uintptr_t start, size_t bytes)
+{
+    if (tc->flat || bytes == 0 || start % AS_TCACHE_GRANULE_BYTES ||
+        bytes % AS_TCACHE_GRANULE_BYTES || start + bytes < start)
+        return AS_EINVAL;
+    size_t len = bytes / AS_TCACHE_GRANULE_BYTES;
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED) return AS_ENOMEM;
+    tc->flat = m;
+    tc->flat_start = start;
+    tc->flat_bytes = bytes;
+    return AS_OK;
 }
 
 unsigned as_tcache_entry(const as_tcache_t *tc, const void *p)

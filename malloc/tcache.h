@@ -40,11 +40,17 @@
  * Larger or over-aligned requests, and frees of blocks the map does not
  * know, go to the locked instance as before.
  *
- * The block map has one byte per 16-byte granule of the address space
- * (three levels, nodes mapped on demand with MAP_NORESERVE, never freed):
+ * The block map has one byte per 16-byte granule of the address space:
  * 0 = not a block of this layer; c = a block of class c that the program
  * holds; c | AS_TCACHE_CACHED = a block of class c in some thread's cache.
- * Only a block's first granule is written.
+ * Only a block's first granule is written. Two parts hold the bytes: a
+ * flat array over one span of address space given by as_tcache_flat (the
+ * page source's heap window, malloc/osmem.h, where the policy's
+ * reservations are placed), indexed by (address - start) / 16, one load
+ * from the layer's struct to the entry; and, for every address outside
+ * that span, the general map (three levels: root in the struct, nodes
+ * mapped on demand; three dependent loads to the entry). Both are mapped
+ * with MAP_NORESERVE, touched only where blocks are, and never freed.
  *
  * Invariants (as_tcache_check, with every thread quiescent):
  *   for each cache and class c: stack[c] holds core.count[c] blocks,
@@ -96,6 +102,9 @@ typedef struct as_tcache_local {
 } as_tcache_local_t;
 
 typedef struct as_tcache {
+    _Atomic unsigned char *flat;  /* the flat map (NULL: none) */
+    uintptr_t flat_start;         /* the address of flat[0]'s granule */
+    size_t flat_bytes;            /* address bytes it covers (0: none) */
     as_lock_t *lock;              /* the locked instance below */
     as_tcache_ctx_fn ctx_fn;      /* context for refills and flushes */
     as_policy_ops_t ops;          /* the layer's table (state: this struct) */
@@ -120,6 +129,15 @@ typedef struct as_tcache {
  * ctx_fn fills the context of its batches. From then on call tc->ops with
  * state tc. @return 0, or AS_ENOMEM when the thread key cannot be made. */
 int as_tcache_wrap(as_tcache_t *tc, as_lock_t *lock, as_tcache_ctx_fn ctx_fn);
+
+/* as_tcache_flat: give the block map a flat part over [start, start +
+ * bytes) (start and bytes multiples of 16; the page source's heap window),
+ * after as_tcache_wrap and before the first block is cached; entries of
+ * addresses outside it stay
+ * in the general map. @return 0, AS_EINVAL when a flat part exists or the
+ * span is empty or misaligned, AS_ENOMEM when its bytes / 16 of map cannot
+ * be mapped (the layer then keeps the general map only). */
+int as_tcache_flat(as_tcache_t *tc, uintptr_t start, size_t bytes);
 
 /* as_tcache_alloc_fast: the common path of malloc: a block for `size`
  * (default alignment) from this thread's list, without a lock or a

@@ -112,6 +112,105 @@ static void test_many_ranges(void)
     CU_ASSERT_EQUAL(os.n_ranges, 0);
 }
 
+/* The permissions of the mapping that holds address a ("---p", "rw-p"),
+ * from /proc/self/maps; "" when none does. */
+static const char *perms_at(uintptr_t a)
+{
+    static char perms[8];
+    char line[512];
+    perms[0] = 0;
+    FILE *m = fopen("/proc/self/maps", "r");
+    if (!m) return perms;
+    while (fgets(line, sizeof line, m)) {
+        unsigned long lo, hi;
+        char pm[8];
+        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, pm) == 3 && a >= lo &&
+            a < hi) {
+            memcpy(perms, pm, sizeof perms);
+            break;
+        }
+    }
+    fclose(m);
+    return perms;
+}
+
+/* The heap window, 16 pages (w0 = start, w1 = end): reservations from the
+ * top down until it is full, then outside it; an unreservation inside maps
+ * PROT_NONE back and leaves a gap that the next reservations fill from its
+ * top; a hint on a free part of the window is honoured, one on a held range
+ * is not; an aligned reservation takes the highest aligned place. */
+static void test_window(void)
+{
+    as_osmem_init(&os, &ps);
+    size_t pg = ps.page_bytes;
+    CU_ASSERT_EQUAL(as_osmem_window(&os, 0), AS_EINVAL);
+    CU_ASSERT_EQUAL_FATAL(as_osmem_window(&os, 16 * pg - 1), AS_OK);
+    CU_ASSERT_EQUAL(as_osmem_window(&os, 16 * pg), AS_EINVAL); /* once */
+    uintptr_t w0 = os.win_start, w1 = os.win_end;
+    CU_ASSERT_EQUAL(w1 - w0, 16 * pg); /* rounded up to pages */
+    CU_ASSERT_STRING_EQUAL(perms_at(w0), "---p");
+    CU_ASSERT_EQUAL(os.mapped_bytes, 0);
+
+    uintptr_t a = 0, x = 0, y = 0, z = 0;
+    CU_ASSERT_EQUAL(as_ps_reserve(&ps, 0, 4 * pg, pg, &a), AS_OK);
+    CU_ASSERT_EQUAL(a, w1 - 4 * pg);
+    CU_ASSERT_STRING_EQUAL(perms_at(a), "rw-p");
+    memset((void *)a, 0x5a, 4 * pg);
+    CU_ASSERT_EQUAL(as_ps_reserve(&ps, 0, 8 * pg, pg, &x), AS_OK);
+    CU_ASSERT_EQUAL(x, w1 - 12 * pg);
+    CU_ASSERT_EQUAL(as_ps_reserve(&ps, 0, 4 * pg, pg, &y), AS_OK);
+    CU_ASSERT_EQUAL(y, w0);
+    CU_ASSERT_EQUAL(os.n_ranges, 1); /* adjacent: one range */
+    CU_ASSERT_EQUAL(os.n_window_misses, 0);
+    /* full: the next one goes to mmap, outside the window */
+    CU_ASSERT_EQUAL(as_ps_reserve(&ps, 0, pg, pg, &z), AS_OK);
+    CU_ASSERT(z + pg <= w0 || z >= w1);
+    CU_ASSERT_EQUAL(os.n_window_misses, 1);
+
+    /* the middle 8 pages back: PROT_NONE again, the window's */
+    CU_ASSERT_EQUAL(as_ps_unreserve(&ps, x, 8 * pg), AS_OK);
+    CU_ASSERT_STRING_EQUAL(perms_at(x), "---p");
+    CU_ASSERT_STRING_EQUAL(perms_at(x + 7 * pg), "---p");
+    CU_ASSERT_STRING_EQUAL(perms_at(a), "rw-p");
+    CU_ASSERT_EQUAL(((unsigned char *)a)[0], 0x5a);
+    CU_ASSERT_EQUAL(os.n_ranges, 3);
+    CU_ASSERT_EQUAL(os.mapped_bytes, 9 * pg);
+
+    /* the gap [w1 - 12, w1 - 4) pages is filled from its top */
+    uintptr_t q = 0, h = 0, o = 0;
+    CU_ASSERT_EQUAL(as_ps_reserve(&ps, 0, 2 * pg, pg, &q), AS_OK);
+    CU_ASSERT_EQUAL(q, w1 - 6 * pg);
+    CU_ASSERT_EQUAL(((unsigned char *)q)[0], 0); /* fresh pages */
+    /* a hint on the gap's bottom: granted */
+    CU_ASSERT_EQUAL(as_ps_reserve(&ps, w1 - 12 * pg, 2 * pg, pg, &h), AS_OK);
+    CU_ASSERT_EQUAL(h, w1 - 12 * pg);
+    /* a hint on a held range: the highest free page instead */
+    CU_ASSERT_EQUAL(as_ps_reserve(&ps, a, pg, pg, &o), AS_OK);
+    CU_ASSERT_EQUAL(o, w1 - 7 * pg);
+    CU_ASSERT_EQUAL(((unsigned char *)a)[0], 0x5a);
+    CU_ASSERT_EQUAL(os.n_window_misses, 1);
+    CU_ASSERT_EQUAL(os.mapped_bytes, 14 * pg);
+
+    /* everything back; the window is all PROT_NONE and an aligned request
+     * takes the highest aligned place in it */
+    CU_ASSERT_EQUAL(as_ps_unreserve(&ps, a, 4 * pg), AS_OK);
+    CU_ASSERT_EQUAL(as_ps_unreserve(&ps, q, 2 * pg), AS_OK);
+    CU_ASSERT_EQUAL(as_ps_unreserve(&ps, o, pg), AS_OK);
+    CU_ASSERT_EQUAL(as_ps_unreserve(&ps, h, 2 * pg), AS_OK);
+    CU_ASSERT_EQUAL(as_ps_unreserve(&ps, y, 4 * pg), AS_OK);
+    CU_ASSERT_EQUAL(as_ps_unreserve(&ps, z, pg), AS_OK);
+    CU_ASSERT_EQUAL(os.mapped_bytes, 0);
+    CU_ASSERT_EQUAL(os.n_ranges, 0);
+    for (uintptr_t p = w0; p < w1; p += pg)
+        CU_ASSERT_STRING_EQUAL(perms_at(p), "---p");
+    uintptr_t b = 0;
+    CU_ASSERT_EQUAL(as_ps_reserve(&ps, 0, 2 * pg, 4 * pg, &b), AS_OK);
+    CU_ASSERT_EQUAL(b, (w1 - 2 * pg) & ~(uintptr_t)(4 * pg - 1));
+    CU_ASSERT(b >= w0 && b % (4 * pg) == 0);
+    CU_ASSERT_EQUAL(as_ps_unreserve(&ps, b, 2 * pg), AS_OK);
+    CU_ASSERT_EQUAL(munmap((void *)w0, w1 - w0), 0);
+}
+
 /* The metadata arena: zeroed, 16-byte aligned, counted as asked (not
  * rounded), a freed chunk reused (and zeroed) for the next request of its
  * class, large requests mapped apart. */
@@ -447,6 +546,7 @@ int main(void)
     static const as_test_t tests[] = {
         {"ranges", test_ranges},
         {"many_ranges", test_many_ranges},
+        {"window", test_window},
         {"arena", test_arena},
         {"config", test_config},
         {"config_predictor", test_config_predictor},

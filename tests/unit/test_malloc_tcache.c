@@ -21,6 +21,7 @@
 #include "malloc/osmem.h"
 #include "malloc/tcache.h"
 #include "policies/layers/stats.h"
+#include "tests/unit/tcache_testutil.h"
 #include "tests/unit/testutil.h"
 
 static as_osmem_t os;
@@ -29,12 +30,6 @@ static as_policy_ops_t stats_ops;
 static void *stats_state;
 static as_lock_t lock;
 static as_tcache_t tc; /* one layer per process */
-
-static void ctx_zero(as_ctx_t *ctx)
-{
-    memset(ctx, 0, sizeof *ctx);
-    ctx->lifetime_class = AS_CLASS_NONE;
-}
 
 static void setup(void)
 {
@@ -56,7 +51,7 @@ static void setup(void)
     CU_ASSERT_FATAL(as_stats_wrap(pol, &pc, NULL, &stats_ops, &stats_state) ==
                     AS_OK);
     as_lock_wrap(&lock, &stats_ops, stats_state);
-    CU_ASSERT_FATAL(as_tcache_wrap(&tc, &lock, ctx_zero) == AS_OK);
+    CU_ASSERT_FATAL(as_tcache_wrap(&tc, &lock, as_test_ctx_zero) == AS_OK);
 }
 
 static as_stats_counters_t policy_counts(void)
@@ -69,12 +64,7 @@ static as_stats_counters_t policy_counts(void)
 /* malloc as malloc.c does it: the fast path, then the layer's hook */
 static void *xmalloc(size_t n)
 {
-    void *p = as_tcache_alloc_fast(&tc, n);
-    if (p) return p;
-    as_ctx_t ctx;
-    ctx_zero(&ctx);
-    as_block_t b;
-    return tc.ops.alloc(&tc, &ctx, n, 0, &b) == AS_OK ? (void *)b.addr : NULL;
+    return as_test_tcache_malloc(&tc, n);
 }
 
 static int xfree(void *p)
@@ -193,7 +183,7 @@ static void test_bypass(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(big);
     CU_ASSERT_EQUAL(as_tcache_entry(&tc, big), 0);
     as_ctx_t ctx;
-    ctx_zero(&ctx);
+    as_test_ctx_zero(&ctx);
     as_block_t b;
     CU_ASSERT_EQUAL(tc.ops.alloc(&tc, &ctx, 64, 4096, &b), AS_OK);
     CU_ASSERT_EQUAL(b.addr % 4096, 0);

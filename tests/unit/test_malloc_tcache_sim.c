@@ -26,6 +26,7 @@
 #include "malloc/tcache.h"
 #include "policies/layers/tcache.h"
 #include "sim/polstack.h"
+#include "tests/unit/tcache_testutil.h"
 #include "tests/unit/testutil.h"
 #include "traces/trace.h"
 
@@ -202,12 +203,6 @@ static void open_side(side_t *s, const char *policy)
     s->got = calloc(2 * EVENTS, sizeof *s->got);
 }
 
-static void ctx_zero(as_ctx_t *ctx)
-{
-    memset(ctx, 0, sizeof *ctx);
-    ctx->lifetime_class = AS_CLASS_NONE;
-}
-
 static int real_alloc(side_t *s, size_t n, uintptr_t *p)
 {
     void *q = as_tcache_alloc_fast(&s->tc, n);
@@ -216,7 +211,7 @@ static int real_alloc(side_t *s, size_t n, uintptr_t *p)
         return AS_OK;
     }
     as_ctx_t ctx;
-    ctx_zero(&ctx);
+    as_test_ctx_zero(&ctx);
     as_block_t b;
     int rc = s->tc.ops.alloc(&s->tc, &ctx, n, 0, &b);
     *p = b.addr;
@@ -231,7 +226,7 @@ static int real_free(side_t *s, uintptr_t p)
 static int sim_alloc(side_t *s, size_t n, uintptr_t *p)
 {
     as_ctx_t ctx;
-    ctx_zero(&ctx);
+    as_test_ctx_zero(&ctx);
     as_block_t b;
     int rc = s->layer_ops.alloc(s->layer_state, &ctx, n, 0, &b);
     *p = b.addr;
@@ -241,7 +236,7 @@ static int sim_alloc(side_t *s, size_t n, uintptr_t *p)
 static int sim_free(side_t *s, uintptr_t p)
 {
     as_ctx_t ctx;
-    ctx_zero(&ctx);
+    as_test_ctx_zero(&ctx);
     return s->layer_ops.free(s->layer_state, &ctx, p, 0);
 }
 
@@ -285,7 +280,8 @@ static void compare(const char *policy)
      * keeps the thread's cache in a thread-local variable) */
     open_side(&real, policy);
     as_lock_wrap(&real.lock, &rec_ops, &real.rec);
-    CU_ASSERT_FATAL(as_tcache_wrap(&real.tc, &real.lock, ctx_zero) == AS_OK);
+    CU_ASSERT_FATAL(as_tcache_wrap(&real.tc, &real.lock, as_test_ctx_zero) ==
+                    AS_OK);
     real.alloc = real_alloc;
     real.free = real_free;
     pthread_t th;
