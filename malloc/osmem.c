@@ -13,6 +13,11 @@
  *
  * The file also keeps the set of ranges it holds, so that the statistics can
  * tell its own mappings apart in /proc/self/smaps, and the metadata arenas.
+ * A metadata mapping that is given back leaves a PROT_NONE placeholder
+ * rather than a hole (big_unmap): under the kernel's top-down placement a
+ * hole above the heap's newest segment would take the next segment, out of
+ * the address order the simulated OS gives (its address space holds no
+ * metadata), and address-ordered policies would place differently.
  * It never calls libc's allocator or stdio, and takes no lock (the caller
  * serialises).
  */
@@ -54,6 +59,45 @@ static void *heap_map(void *hint, size_t bytes, int flags)
 
 /* --- metadata arena --------------------------------------------------- */
 
+/* Map `bytes` (whole pages) of metadata for arena a: into the first of its
+ * placeholders that is large enough (its low end; MAP_FIXED over our own
+ * PROT_NONE range gives fresh zero pages), else wherever the kernel puts it.
+ * @return the mapping or NULL. */
+static void *big_map(as_osarena_t *a, size_t bytes)
+{
+    for (size_t i = 0; i < a->n_spare; i++) {
+        as_osspare_t *sp = &a->spare[i];
+        if (sp->bytes < bytes) continue;
+        void *p = mmap((void *)sp->start, bytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        if (p == MAP_FAILED) return NULL;
+        sp->start += bytes;
+        sp->bytes -= bytes;
+        a->spare_bytes -= bytes;
+        if (sp->bytes == 0) a->spare[i] = a->spare[--a->n_spare];
+        return p;
+    }
+    return os_map(NULL, bytes, 0);
+}
+
+/* Give back the metadata mapping [p, p + bytes) of arena a: its pages go,
+ * its address range stays reserved as a PROT_NONE placeholder, so that no
+ * heap reservation lands in the hole (the simulated OS keeps metadata out of
+ * its address space; docs/malloc.md). When the placeholder table is full,
+ * or the kernel refuses, the range is unmapped after all. */
+static void big_unmap(as_osarena_t *a, void *p, size_t bytes)
+{
+    if (a->n_spare < AS_OSARENA_SPARES &&
+        mmap(p, bytes, PROT_NONE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
+             0) != MAP_FAILED) {
+        a->spare[a->n_spare++] = (as_osspare_t){(uintptr_t)p, bytes};
+        a->spare_bytes += bytes;
+        return;
+    }
+    munmap(p, bytes);
+}
+
 static unsigned arena_class(size_t bytes)
 {
     unsigned k = 0;
@@ -69,7 +113,7 @@ static void *arena_alloc(void *st, size_t bytes)
     void *p;
     if (bytes > ((size_t)1 << (ARENA_MIN_SHIFT + AS_OSARENA_CLASSES - 1))) {
         size_t len = (size_t)as_align_up(bytes, 4096);
-        if (!(p = os_map(NULL, len, 0))) return NULL;
+        if (!(p = big_map(a, len))) return NULL;
         a->mapped_bytes += len;
     } else {
         unsigned k = arena_class(bytes);
@@ -105,7 +149,7 @@ static void arena_free(void *st, void *p, size_t bytes)
     a->live_bytes -= bytes;
     if (bytes > ((size_t)1 << (ARENA_MIN_SHIFT + AS_OSARENA_CLASSES - 1))) {
         size_t len = (size_t)as_align_up(bytes, 4096);
-        munmap(p, len);
+        big_unmap(a, p, len);
         a->mapped_bytes -= len;
         return;
     }
@@ -127,11 +171,11 @@ static int ranges_room(as_osmem_t *os, size_t extra)
 {
     if (os->n_ranges + extra <= os->cap) return AS_OK;
     size_t cap = os->cap ? os->cap * 2 : 4096;
-    as_osrange_t *t = os_map(NULL, cap * sizeof *t, 0);
+    as_osrange_t *t = big_map(&os->meta_arena, cap * sizeof *t);
     if (!t) return AS_ENOMEM;
     if (os->ranges) {
         memcpy(t, os->ranges, os->n_ranges * sizeof *t);
-        munmap(os->ranges, os->cap * sizeof *t);
+        big_unmap(&os->meta_arena, os->ranges, os->cap * sizeof *t);
     }
     os->ranges = t;
     os->cap = cap;

@@ -9,7 +9,11 @@
  *   as_osarena_t  a metadata arena: power-of-two size classes from 16 B to
  *                 64 KiB carved from 1 MiB mmap'd chunks, each class with a
  *                 free list threaded through the free chunks; larger requests
- *                 are mmap'd one by one and munmap'd on free
+ *                 are mmap'd one by one, and on free their pages are dropped
+ *                 but their address range stays reserved (a PROT_NONE
+ *                 placeholder, reused first fit by the next large request),
+ *                 so the heap's reservations never fill the holes metadata
+ *                 leaves (docs/malloc.md, "Metadata leaves no holes")
  *
  * Invariants: osmem.mapped_bytes == Σ (end - start) over ranges;
  *   arena.live_bytes == Σ bytes of the allocations not yet freed (as the
@@ -31,6 +35,13 @@
 #include "policies/pagesource.h"
 
 #define AS_OSARENA_CLASSES 13 /* 16 B .. 64 KiB */
+#define AS_OSARENA_SPARES 64  /* placeholders an arena keeps */
+
+/* A retired metadata range: PROT_NONE, no memory behind it. */
+typedef struct {
+    uintptr_t start;
+    size_t bytes;
+} as_osspare_t;
 
 typedef struct {
     void *free_list[AS_OSARENA_CLASSES]; /* first free chunk of each class */
@@ -38,6 +49,9 @@ typedef struct {
     uint64_t live_bytes;                 /* bytes handed out, not freed */
     uint64_t peak_live_bytes;            /* max live_bytes */
     uint64_t mapped_bytes;               /* bytes mmap'd for the arena */
+    as_osspare_t spare[AS_OSARENA_SPARES]; /* retired ranges, for reuse */
+    size_t n_spare;
+    uint64_t spare_bytes; /* Σ spare[].bytes: address space, no memory */
 } as_osarena_t;
 
 typedef struct {
