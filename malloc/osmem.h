@@ -9,11 +9,14 @@
  *   as_osarena_t  a metadata arena: power-of-two size classes from 16 B to
  *                 64 KiB carved from 1 MiB mmap'd chunks, each class with a
  *                 free list threaded through the free chunks; larger requests
- *                 are mmap'd one by one, and on free their pages are dropped
- *                 but their address range stays reserved (a PROT_NONE
- *                 placeholder, reused first fit by the next large request),
- *                 so the heap's reservations never fill the holes metadata
- *                 leaves (docs/malloc.md, "Metadata leaves no holes")
+ *                 are mapped one by one, and on free their pages are
+ *                 dropped but their address range stays reserved (a
+ *                 PROT_NONE placeholder, reused first fit by the arena's
+ *                 next large request). Every metadata mapping (chunks,
+ *                 large requests, the range table) is carved from one
+ *                 per-process address-space window, so none lies among the
+ *                 heap's reservations or leaves a hole there
+ *                 (docs/malloc.md, "Metadata stays out of the heap's way")
  *
  * Invariants: osmem.mapped_bytes == Σ (end - start) over ranges;
  *   arena.live_bytes == Σ bytes of the allocations not yet freed (as the
@@ -21,7 +24,9 @@
  *   ranges[0..n_ranges) sorted by start, ranges[i].end < ranges[i+1].start.
  *
  * Nothing here calls libc's allocator or stdio: the memory of the range
- * table and of the arenas comes from mmap directly. Not thread-safe: the
+ * table and of the arenas comes from mmap directly (from the metadata
+ * window, a 64 GiB PROT_NONE reservation made by the first as_osmem_init;
+ * when it is used up or cannot be made, from anywhere). Not thread-safe: the
  * lock layer (malloc/lock.h) serialises every call, as policy.h rule 6
  * requires of the policy itself.
  */
@@ -75,6 +80,7 @@ as_mem_t as_osarena_mem(as_osarena_t *a);
 /* as_osmem_init: make `ps` a page source over mmap backed by `os` (which
  * must stay at its address while ps is used); ps->meta allocates from
  * os->meta_arena. page_bytes is the system's page size, hugepage_bytes 2 MiB.
+ * The first call in a process also reserves the metadata window (above).
  */
 void as_osmem_init(as_osmem_t *os, as_pagesource_t *ps);
 
