@@ -27,7 +27,6 @@
  * `fidelity_player: FILE: line N: what` and exits 2; a failed allocation
  * prints the line and exits 1.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,47 +35,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/msg.h"
+
 #define MAX_ID ((uint64_t)1 << 28)
 
 static const char *g_path;
 
-static void say(const char *s)
-{
-    size_t n = strlen(s);
-    while (n > 0) {
-        ssize_t w = write(2, s, n);
-        if (w <= 0) return;
-        s += w;
-        n -= (size_t)w;
-    }
-}
-
-static void say_u64(uint64_t v)
-{
-    char d[24];
-    int k = 0;
-    do {
-        d[k++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    char out[24];
-    int n = 0;
-    while (k)
-        out[n++] = d[--k];
-    out[n] = 0;
-    say(out);
-}
-
-/* Print `fidelity_player: FILE: line N: what` and exit with rc. */
+/* Print `fidelity_player: FILE: line N: what` (no file when g_path is
+ * NULL, no line when line is 0) and exit with rc. One write(2) of a
+ * message built without stdio (common/msg.h). */
 static _Noreturn void fail_at(uint64_t line, const char *what, int rc)
 {
-    say("fidelity_player: ");
-    say(g_path);
-    say(": line ");
-    say_u64(line);
-    say(": ");
-    say(what);
-    say("\n");
+    char buf[512];
+    as_msg_t m;
+    as_msg_init(&m, buf, sizeof buf);
+    as_msg_str(&m, "fidelity_player: ");
+    if (g_path) {
+        as_msg_str(&m, g_path);
+        as_msg_str(&m, ": ");
+    }
+    if (line) {
+        as_msg_str(&m, "line ");
+        as_msg_u64(&m, line, 0);
+        as_msg_str(&m, ": ");
+    }
+    as_msg_str(&m, what);
+    as_msg_str(&m, "\n");
+    ssize_t w = write(2, buf, m.len);
+    (void)w; /* nothing more to say when stderr is gone */
     exit(rc);
 }
 
@@ -184,42 +170,30 @@ static uint64_t pass(const char *s, const char *end, void **blocks)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2 || argv[1][0] == '-') {
-        say("usage: fidelity_player TRACE.txt  (the text of `allocsim cat`)\n");
-        return 2;
-    }
+    if (argc != 2 || argv[1][0] == '-')
+        fail_at(0,
+                "usage: fidelity_player TRACE.txt (the text of `allocsim "
+                "cat`)",
+                2);
     g_path = argv[1];
     int fd = open(g_path, O_RDONLY);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        say("fidelity_player: ");
-        say(g_path);
-        say(": cannot open\n");
-        return 2;
-    }
+    if (fd < 0 || fstat(fd, &st) != 0) fail_at(0, "cannot open", 2);
     const char *text = "";
     size_t len = (size_t)st.st_size;
     if (len) {
         void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (m == MAP_FAILED) {
-            say("fidelity_player: ");
-            say(g_path);
-            say(": cannot map\n");
-            return 1;
-        }
+        if (m == MAP_FAILED) fail_at(0, "cannot map", 1);
         text = m;
     }
     close(fd);
     uint64_t n_ids = pass(text, text + len, NULL);
-    void **blocks = NULL;
     if (n_ids) {
-        blocks =
+        void **blocks =
             mmap(NULL, (size_t)n_ids * sizeof *blocks, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (blocks == MAP_FAILED) {
-            say("fidelity_player: no memory for the object table\n");
-            return 1;
-        }
+        if (blocks == MAP_FAILED)
+            fail_at(0, "no memory for the object table", 1);
         pass(text, text + len, blocks);
     }
     return 0;
