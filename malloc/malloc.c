@@ -65,6 +65,7 @@ enum { ST_NONE, ST_READY };
 static _Atomic int g_state;
 static pthread_mutex_t g_init_mutex = PTHREAD_MUTEX_INITIALIZER;
 static __thread int t_in_init; /* this thread is initialising */
+static __thread int t_own;     /* this thread starts the background thread */
 static __thread uint32_t t_thread;
 static _Atomic uint32_t g_next_thread;
 
@@ -438,8 +439,14 @@ static void maybe_start_ticker(void)
     pthread_t th;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* what pthread_create allocates (the new thread's TLS vector) is the
+     * allocator's, not the program's: from the bootstrap arena, so the
+     * policy's heap holds exactly the program's calls (a trace of the
+     * program replays into the same heap) */
+    t_own = 1;
     if (pthread_create(&th, &attr, ticker_main, NULL) != 0)
         atomic_store(&g_ticker, 2); /* no background work; say nothing */
+    t_own = 0;
     pthread_attr_destroy(&attr);
 }
 
@@ -516,7 +523,7 @@ static inline void *do_alloc_at(size_t size, size_t align, uintptr_t ra,
         errno = ENOMEM;
         return NULL;
     }
-    if (!ensure_init()) return boot_alloc(size, align);
+    if (!ensure_init() || t_own) return boot_alloc(size, align);
     if (g_fast && align <= 16) {
         void *p = as_tcache_alloc_fast(&g_tc, size);
         if (p) return p;

@@ -17,11 +17,19 @@
  *
  * The file also keeps the set of ranges it holds, so that the statistics can
  * tell its own mappings apart in /proc/self/smaps, and the metadata arenas.
+ * Metadata mappings are carved from one address-space window of their own
+ * and given back as PROT_NONE placeholders (meta_map, meta_unmap): a
+ * metadata mapping between the heap's reservations, or the hole it leaves
+ * there, changes where the kernel's top-down search puts the next heap
+ * reservation, out of the address order the simulated OS gives (its
+ * address space holds no metadata), and address-ordered policies (bestfit)
+ * would place differently.
  * It never calls libc's allocator or stdio, and takes no lock (the caller
  * serialises).
  */
 #include "malloc/osmem.h"
 
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -58,6 +66,87 @@ static void *heap_map(void *hint, size_t bytes, int flags)
 
 /* --- metadata arena --------------------------------------------------- */
 
+/* The metadata window: one PROT_NONE, MAP_NORESERVE reservation per
+ * process (address space only), made by the first as_osmem_init, out of
+ * which every metadata mapping of every arena is carved (bump pointer,
+ * atomic: arenas are used under different locks). So no metadata mapping
+ * ever lies between the heap's reservations, and none leaves a hole there
+ * when it is given back: the kernel's top-down placement then orders the
+ * heap's segments as the simulated OS does, whose address space holds no
+ * metadata (docs/malloc.md, "Metadata stays out of the heap's way"). When
+ * the window is used up or could not be made, metadata is mapped wherever
+ * the kernel puts it, as before. */
+#define META_WINDOW_BYTES ((size_t)64 << 30)
+static _Atomic uintptr_t g_meta_next; /* next unused address of the window */
+static uintptr_t g_meta_end;          /* its end; 0 when there is none */
+
+static void meta_window_init(void)
+{
+    if (g_meta_end) return;
+    void *w = mmap(NULL, META_WINDOW_BYTES, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (w == MAP_FAILED) return; /* e.g. RLIMIT_AS: metadata goes anywhere */
+    atomic_store(&g_meta_next, (uintptr_t)w);
+    g_meta_end = (uintptr_t)w + META_WINDOW_BYTES;
+}
+
+/* Fresh zero pages over [p, p + bytes), which is ours (PROT_NONE).
+ * @return p or NULL. */
+static void *meta_fill(uintptr_t p, size_t bytes)
+{
+    void *m = mmap((void *)p, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    return m == MAP_FAILED ? NULL : m;
+}
+
+/* Map `bytes` (whole pages) of metadata for arena a: into the first of its
+ * placeholders that is large enough (its low end), else from the window,
+ * else wherever the kernel puts it. @return the mapping or NULL. */
+static void *meta_map(as_osarena_t *a, size_t bytes)
+{
+    for (size_t i = 0; i < a->n_spare; i++) {
+        as_osspare_t *sp = &a->spare[i];
+        if (sp->bytes < bytes) continue;
+        void *p = meta_fill(sp->start, bytes);
+        if (!p) return NULL;
+        sp->start += bytes;
+        sp->bytes -= bytes;
+        a->spare_bytes -= bytes;
+        if (sp->bytes == 0) a->spare[i] = a->spare[--a->n_spare];
+        return p;
+    }
+    if (g_meta_end && bytes <= META_WINDOW_BYTES) {
+        uintptr_t p = atomic_fetch_add(&g_meta_next, bytes);
+        if (p <= g_meta_end - bytes) return meta_fill(p, bytes);
+    }
+    return os_map(NULL, bytes, 0);
+}
+
+/* Give back the metadata mapping [p, p + bytes) of arena a: its pages go,
+ * its address range stays reserved as a PROT_NONE placeholder, kept for
+ * reuse while the arena's table of them has room (a placeholder it cannot
+ * keep stays reserved, unused, when it is in the window: a hole there
+ * could take a heap reservation). A mapping outside the window (made when
+ * the window was used up) is unmapped when it cannot be kept. */
+static void meta_unmap(as_osarena_t *a, void *p, size_t bytes)
+{
+    uintptr_t s = (uintptr_t)p;
+    int in_window =
+        g_meta_end && s < g_meta_end && s >= g_meta_end - META_WINDOW_BYTES;
+    int keep = a->n_spare < AS_OSARENA_SPARES;
+    if ((keep || in_window) &&
+        mmap(p, bytes, PROT_NONE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
+             0) != MAP_FAILED) {
+        if (keep) {
+            a->spare[a->n_spare++] = (as_osspare_t){s, bytes};
+            a->spare_bytes += bytes;
+        }
+        return;
+    }
+    munmap(p, bytes);
+}
+
 static unsigned arena_class(size_t bytes)
 {
     unsigned k = 0;
@@ -73,7 +162,7 @@ static void *arena_alloc(void *st, size_t bytes)
     void *p;
     if (bytes > ((size_t)1 << (ARENA_MIN_SHIFT + AS_OSARENA_CLASSES - 1))) {
         size_t len = (size_t)as_align_up(bytes, 4096);
-        if (!(p = os_map(NULL, len, 0))) return NULL;
+        if (!(p = meta_map(a, len))) return NULL;
         a->mapped_bytes += len;
     } else {
         unsigned k = arena_class(bytes);
@@ -86,7 +175,7 @@ static void *arena_alloc(void *st, size_t bytes)
             if ((size_t)(a->bump_end - a->bump) < csize) {
                 /* the tail of the old chunk is lost to the arena: at most
                  * 64 KiB per MiB, and only when a big class comes along */
-                char *c = os_map(NULL, ARENA_CHUNK_BYTES, 0);
+                char *c = meta_map(a, ARENA_CHUNK_BYTES);
                 if (!c) return NULL;
                 a->mapped_bytes += ARENA_CHUNK_BYTES;
                 a->bump = c;
@@ -109,7 +198,7 @@ static void arena_free(void *st, void *p, size_t bytes)
     a->live_bytes -= bytes;
     if (bytes > ((size_t)1 << (ARENA_MIN_SHIFT + AS_OSARENA_CLASSES - 1))) {
         size_t len = (size_t)as_align_up(bytes, 4096);
-        munmap(p, len);
+        meta_unmap(a, p, len);
         a->mapped_bytes -= len;
         return;
     }
@@ -131,11 +220,11 @@ static int ranges_room(as_osmem_t *os, size_t extra)
 {
     if (os->n_ranges + extra <= os->cap) return AS_OK;
     size_t cap = os->cap ? os->cap * 2 : 4096;
-    as_osrange_t *t = os_map(NULL, cap * sizeof *t, 0);
+    as_osrange_t *t = meta_map(&os->meta_arena, cap * sizeof *t);
     if (!t) return AS_ENOMEM;
     if (os->ranges) {
         memcpy(t, os->ranges, os->n_ranges * sizeof *t);
-        munmap(os->ranges, os->cap * sizeof *t);
+        meta_unmap(&os->meta_arena, os->ranges, os->cap * sizeof *t);
     }
     os->ranges = t;
     os->cap = cap;
@@ -383,5 +472,6 @@ void as_osmem_init(as_osmem_t *os, as_pagesource_t *ps)
     ps->state = os;
     ps->meta = as_osarena_mem(&os->meta_arena);
     ps->page_bytes = os->page_bytes;
+    meta_window_init();
     ps->hugepage_bytes = (size_t)2 << 20;
 }

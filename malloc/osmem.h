@@ -10,7 +10,14 @@
  *   as_osarena_t  a metadata arena: power-of-two size classes from 16 B to
  *                 64 KiB carved from 1 MiB mmap'd chunks, each class with a
  *                 free list threaded through the free chunks; larger requests
- *                 are mmap'd one by one and munmap'd on free
+ *                 are mapped one by one, and on free their pages are
+ *                 dropped but their address range stays reserved (a
+ *                 PROT_NONE placeholder, reused first fit by the arena's
+ *                 next large request). Every metadata mapping (chunks,
+ *                 large requests, the range table) is carved from one
+ *                 per-process address-space window, so none lies among the
+ *                 heap's reservations or leaves a hole there
+ *                 (docs/malloc.md, "Metadata stays out of the heap's way")
  *
  * The heap window (as_osmem_window) is one span of address space reserved
  * up front with PROT_NONE (no memory, no commitment) in which the page
@@ -30,7 +37,9 @@
  *   [win_start, win_end) outside the held ranges is mapped PROT_NONE.
  *
  * Nothing here calls libc's allocator or stdio: the memory of the range
- * table and of the arenas comes from mmap directly. Not thread-safe: the
+ * table and of the arenas comes from mmap directly (from the metadata
+ * window, a 64 GiB PROT_NONE reservation made by the first as_osmem_init;
+ * when it is used up or cannot be made, from anywhere). Not thread-safe: the
  * lock layer (malloc/lock.h) serialises every call, as policy.h rule 6
  * requires of the policy itself.
  */
@@ -44,6 +53,13 @@
 #include "policies/pagesource.h"
 
 #define AS_OSARENA_CLASSES 13 /* 16 B .. 64 KiB */
+#define AS_OSARENA_SPARES 64  /* placeholders an arena keeps */
+
+/* A retired metadata range: PROT_NONE, no memory behind it. */
+typedef struct {
+    uintptr_t start;
+    size_t bytes;
+} as_osspare_t;
 
 /* The heap window the preload build asks for when thread caches are on:
  * 16 GiB of address space (16 of the tcmalloc policy's 1 GiB
@@ -57,6 +73,9 @@ typedef struct {
     uint64_t live_bytes;                 /* bytes handed out, not freed */
     uint64_t peak_live_bytes;            /* max live_bytes */
     uint64_t mapped_bytes;               /* bytes mmap'd for the arena */
+    as_osspare_t spare[AS_OSARENA_SPARES]; /* retired ranges, for reuse */
+    size_t n_spare;
+    uint64_t spare_bytes; /* Σ spare[].bytes: address space, no memory */
 } as_osarena_t;
 
 typedef struct {
@@ -83,6 +102,7 @@ as_mem_t as_osarena_mem(as_osarena_t *a);
 /* as_osmem_init: make `ps` a page source over mmap backed by `os` (which
  * must stay at its address while ps is used); ps->meta allocates from
  * os->meta_arena. page_bytes is the system's page size, hugepage_bytes 2 MiB.
+ * The first call in a process also reserves the metadata window (above).
  */
 void as_osmem_init(as_osmem_t *os, as_pagesource_t *ps);
 

@@ -246,6 +246,56 @@ static void test_arena(void)
     CU_ASSERT_EQUAL(a.peak_live_bytes, 100030);
 }
 
+/* 1 when [p, p + bytes) is still reserved: a MAP_FIXED_NOREPLACE mapping
+ * there is refused (a kernel that ignores the flag maps elsewhere). */
+static int still_reserved(const void *p, size_t bytes)
+{
+    void *m =
+        mmap((void *)p, bytes, PROT_READ,
+             MAP_PRIVATE | MAP_ANONYMOUS | 0x100000 /* NOREPLACE */, -1, 0);
+    if (m == MAP_FAILED) return 1;
+    munmap(m, bytes);
+    return m != p;
+}
+
+/* Metadata leaves no hole: a freed large request (100000 B, 25 pages)
+ * keeps its range reserved as a placeholder (102400 B of spare address
+ * space, no hole a heap reservation could take); the next large request
+ * of at most that size (70000 B, 18 pages) gets the placeholder's low end,
+ * zeroed, and leaves 7 pages of it spare; a heap reservation of 25 pages
+ * made now does not land in the remaining placeholder. */
+static void test_arena_placeholder(void)
+{
+    as_osmem_init(&os, &ps); /* the metadata window */
+    as_osarena_t a;
+    memset(&a, 0, sizeof a);
+    as_mem_t m = as_osarena_mem(&a);
+    unsigned char *big = as_mem_alloc(&m, 100000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+    memset(big, 0xff, 100000);
+    as_mem_free(&m, big, 100000);
+    CU_ASSERT_EQUAL(a.mapped_bytes, 0);
+    CU_ASSERT_EQUAL(a.n_spare, 1);
+    CU_ASSERT_EQUAL(a.spare_bytes, 102400);
+    CU_ASSERT(still_reserved(big, 102400));
+    unsigned char *again = as_mem_alloc(&m, 70000);
+    CU_ASSERT_PTR_EQUAL_FATAL(again, big);
+    int zero = 1;
+    for (int i = 0; i < 70000; i++)
+        zero &= again[i] == 0;
+    CU_ASSERT(zero);
+    CU_ASSERT_EQUAL(a.mapped_bytes, 73728);
+    CU_ASSERT_EQUAL(a.spare_bytes, 102400 - 73728);
+    uintptr_t heap = 0;
+    CU_ASSERT_EQUAL_FATAL(as_ps_reserve(&ps, 0, 102400, 4096, &heap), AS_OK);
+    CU_ASSERT(heap + 102400 <= (uintptr_t)big ||
+              heap >= (uintptr_t)big + 102400);
+    CU_ASSERT_EQUAL(as_ps_unreserve(&ps, heap, 102400), AS_OK);
+    as_mem_free(&m, again, 70000);
+    CU_ASSERT_EQUAL(a.spare_bytes, 102400);
+    CU_ASSERT(still_reserved(big, 102400));
+}
+
 static uint64_t param_of(const as_malloc_config_t *c, const char *name)
 {
     int i = as_param_find(c->policy->params, c->policy->n_params, name,
@@ -548,6 +598,7 @@ int main(void)
         {"many_ranges", test_many_ranges},
         {"window", test_window},
         {"arena", test_arena},
+        {"arena_placeholder", test_arena_placeholder},
         {"config", test_config},
         {"config_predictor", test_config_predictor},
         {"lock_layer", test_lock_layer},
