@@ -478,7 +478,11 @@ static int fig_series(as_plotset_t *ps, const as_table_t *t, size_t k, int kind,
     return rc != AS_OK ? rc : rc2;
 }
 
-/* Johnstone–Wilson fragmentation of each run of a trace, clustered bars. */
+/* Johnstone–Wilson fragmentation of each run of a trace, clustered bars.
+ * The overheads are negative when fewer bytes are resident than live (a
+ * replay of recorded write reports: pages allocated but not yet written),
+ * so the axis starts at 0 or below the lowest bar, never above it (gnuplot
+ * refuses a plot whose every point is out of range). */
 static int fig_fragmentation(as_plotset_t *ps, const as_table_t *t, size_t k,
                              char *err, size_t errcap)
 {
@@ -527,7 +531,9 @@ static int fig_fragmentation(as_plotset_t *ps, const as_table_t *t, size_t k,
             "set style fill solid 1.0 border -1\n"
             "set boxwidth 0.9\n"
             "set ylabel 'overhead (resident / live − 1)'\n"
-            "set yrange [0:*]\nset offsets 0, 0, graph 0.35, 0\n"
+            "# from 0, or below when resident < live (pages not yet\n"
+            "# written: recorded write reports)\n"
+            "set yrange [*<0:*]\nset offsets 0, 0, graph 0.35, 0\n"
             "set key inside top left horizontal maxrows 2\n"
             "# a label on two lines, split at its first space\n"
             "wrap(s) = strstrt(s, ' ') ? s[1:strstrt(s, ' ') - 1].\"\\n\"."

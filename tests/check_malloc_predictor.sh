@@ -14,7 +14,11 @@
 #     6 the ROUNDS x THREADS retained ones, and the two together at most
 #     2 x THREADS + 1 others per process image (the keep arrays, stdout's
 #     buffer, one block per thread that glibc's pthread_create allocates),
-#     classes 1..5 none; so with cached.key=height, which
+#     classes 1..5 none -- except the allocations whose thread gave up
+#     waiting 100 ms for the predictor's mutex (lock_timeouts, no
+#     prediction: docs/malloc.md; on a loaded machine the 8 threads'
+#     waits can exceed it), each of which is missing from one of the two
+#     classes; so with cached.key=height, which
 #     walks the stack only on a cache miss (fewer walks than 1/20 of the
 #     predictions), and in a forked child (its own statistics file,
 #     whose figures include the parent's before the fork: twice as many);
@@ -55,10 +59,15 @@ members = [k for k, _ in json.load(open(sys.argv[1]), object_pairs_hook=lambda p
 d = json.load(open(sys.argv[1]))
 t, r = int(sys.argv[2]), int(sys.argv[3])
 h = d["predictions"]["by_class"]
-k = 2 if h[6] > 2 * r * t else 1
+# allocations that got no prediction because their thread gave up waiting
+# for the predictor's mutex (a loaded machine): each is one of the sites'
+# or one of the others
+lt = d["predictions"]["lock_timeouts"]
+k = 2 if h[6] + lt > 2 * r * t else 1
 s = d["stats"]
 o = (2 * t + 1) * k  # others: keep arrays, stdout's buffer, one per thread
-ok = (len(h) == 7 and h[0] >= 2 * k * r * t and h[6] >= k * r * t
+ok = (len(h) == 7 and h[0] + lt >= 2 * k * r * t and h[6] + lt >= k * r * t
+      and h[0] + h[6] + lt >= 3 * k * r * t
       and h[0] + h[6] - 3 * k * r * t <= o and sum(h[1:6]) == 0
       and d["predictor"] == {"name": "cached", "inner": {"name": "lstm"}}
       and s["predictor.inner.lstm_predictions"] >= 2
@@ -72,7 +81,8 @@ ok = ok and members.count("stats") == 1 and (
     and s["policy.llama_small_allocs"] >= 3 * k * r * t
     and s["policy.llama_pages_opened"] >= 1)
 if not ok:
-    print("  members", members, "by_class", h, {n: v for n, v in s.items()
+    print("  members", members, "by_class", h, "lock_timeouts", lt,
+          {n: v for n, v in s.items()
           if n.startswith(("predictor.", "policy.llama_small", "policy.stats_allocs", "policy.pages_in"))})
 sys.exit(0 if ok else 1)
 PY

@@ -474,6 +474,10 @@ static uint64_t cpu_clock_ns(clockid_t c)
 }
 static uint64_t g_mi_ns;   /* mallinfo2 period, 0 = off */
 static uint64_t g_next_mi; /* ns of the next mallinfo2 (drainer) */
+/* Periods in which no reading was taken because the drainer woke more
+ * than a period late (due() below): record.mem_periods_missed and
+ * record.mallinfo_periods_missed at the end, when not 0. */
+static uint64_t g_mem_missed, g_mi_missed;
 
 static void *map_zeroed(size_t bytes)
 {
@@ -520,7 +524,11 @@ static int tsc_invariant(void)
 }
 
 /* send_sync: a (tsc, ns) pair straight to the socket (caller holds
- * g_drain_lock or runs before the drainer exists). */
+ * g_drain_lock or runs before the drainer exists). The clock is read
+ * between two TSC reads, three times, and the tightest bracket kept (its
+ * middle as the pair's tsc): a thread preempted between the two clocks
+ * would otherwise make a pair milliseconds off, and the collector's
+ * conversion with it (recstream.c) would move every time near it. */
 static void send_all(struct iovec *iov, int n);
 static void send_sync(void)
 {
@@ -529,8 +537,15 @@ static void send_sync(void)
     memset(&r, 0, sizeof r);
     r.h.type = AS_REC_SYNC;
     r.h.len = sizeof r;
-    r.tsc = event_time();
-    r.h.t_ns = now_ns();
+    uint64_t best = UINT64_MAX;
+    for (int i = 0; i < 3; i++) {
+        uint64_t a = event_time(), ns = now_ns(), b = event_time();
+        if (b - a < best) {
+            best = b - a;
+            r.tsc = a + (b - a) / 2;
+            r.h.t_ns = ns;
+        }
+    }
     struct iovec iov = {&r, sizeof r};
     send_all(&iov, 1);
 }
@@ -686,12 +701,17 @@ static void send_mem(int rss, int full, int mi)
 }
 
 /* due: whether a periodic reading (period ns, next at *next) is due at
- * now; when it is, *next moves one period on (or past now). */
-static int due(uint64_t period, uint64_t *next, uint64_t now)
+ * now. The readings keep to one grid (the drainer's first reading, then
+ * every period): when one is due, *next moves to the first grid point
+ * after now, and the grid points it passed over without a reading (the
+ * drainer woke more than a period late: a loaded machine) are added to
+ * *missed, so readings + *missed = the periods elapsed. */
+static int due(uint64_t period, uint64_t *next, uint64_t now, uint64_t *missed)
 {
     if (!period || now < *next) return 0;
-    *next += period;
-    if (*next <= now) *next = now + period;
+    uint64_t late = (now - *next) / period;
+    *missed += late;
+    *next += (late + 1) * period;
     return 1;
 }
 
@@ -748,10 +768,16 @@ static void *drainer_main(void *arg)
          * finished before this thread first ran) */
         pthread_mutex_lock(&g_drain_lock);
         uint64_t c0 = cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        /* a clock pair first: until the collector has two, it gives a
+         * TSC time the first pair's ns (the HELLO's), and this sample
+         * would seem to come from the image's start */
+        send_sync();
+        /* the grid's origin: the time read before this reading, as a
+         * periodic reading's `now` below is */
+        g_mem_last = now_ns();
         if (!atomic_load(&g_stop)) send_mem(g_mem_ns != 0, 1, g_mi_ns != 0);
         g_mem_cost = cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
         pthread_mutex_unlock(&g_drain_lock);
-        g_mem_last = now_ns();
         g_mem_cpu_last = cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
         g_next_mem = g_mem_last + g_mem_ns;
         g_next_mi = g_mem_last + g_mi_ns;
@@ -772,16 +798,13 @@ static void *drainer_main(void *arg)
         pthread_mutex_lock(&g_drain_lock);
         drain_all();
         now = now_ns();
-        int rss = 0, full = 0;
-        if (g_mem_ns && now >= g_next_mem) {
-            rss = 1;
+        int rss = due(g_mem_ns, &g_next_mem, now, &g_mem_missed), full = 0;
+        if (rss) {
             uint64_t pcpu = cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
             full = pcpu - g_mem_cpu_last >= g_mem_cost * MEM_COST_FACTOR ||
                    now - g_mem_last >= MEM_QUIET_NS;
-            g_next_mem += g_mem_ns;
-            if (g_next_mem <= now) g_next_mem = now + g_mem_ns;
         }
-        int mi = due(g_mi_ns, &g_next_mi, now);
+        int mi = due(g_mi_ns, &g_next_mi, now, &g_mi_missed);
         if ((rss || mi) && !atomic_load(&g_stop)) {
             if (full) { /* and the resident bytes still every period */
                 uint64_t c0 = cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID);
@@ -1995,6 +2018,14 @@ static void finalize(uint32_t why, int sig)
         char v[24];
         send_meta("record.own_heap_fallbacks", dec(fb, v));
     }
+    if (g_mem_missed) {
+        char v[24];
+        send_meta("record.mem_periods_missed", dec(g_mem_missed, v));
+    }
+    if (g_mi_missed) {
+        char v[24];
+        send_meta("record.mallinfo_periods_missed", dec(g_mi_missed, v));
+    }
     uint64_t left = pcq_left();
     if (left) {
         char v[24];
@@ -2453,7 +2484,8 @@ static void follow_child(void)
     pthread_mutex_init(&g_drain_lock, NULL);
     as_stackwalk_postfork_child();
     g_pid = getpid();
-    g_mem_cost = g_mem_period_max = 0; /* the parent's sampler figures */
+    /* the parent's sampler figures */
+    g_mem_cost = g_mem_period_max = g_mem_missed = g_mi_missed = 0;
     writes_open();
     atomic_store(&g_broken, 0);
     atomic_store(&g_finalized, 0);
