@@ -173,7 +173,10 @@ static void test_window(void)
     CU_ASSERT_STRING_EQUAL(perms_at(x + 7 * pg), "---p");
     CU_ASSERT_STRING_EQUAL(perms_at(a), "rw-p");
     CU_ASSERT_EQUAL(((unsigned char *)a)[0], 0x5a);
-    CU_ASSERT_EQUAL(os.n_ranges, 3);
+    /* a's and y's ranges, and z's unless the kernel put z right against
+     * the window (below w0 or at w1), where it joined y's or a's range
+     * (the ASan build's address space does that) */
+    CU_ASSERT_EQUAL(os.n_ranges, (z + pg == w0 || z == w1) ? 2u : 3u);
     CU_ASSERT_EQUAL(os.mapped_bytes, 9 * pg);
 
     /* the gap [w1 - 12, w1 - 4) pages is filled from its top */
