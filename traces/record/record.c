@@ -1329,6 +1329,10 @@ __attribute__((noinline)) static void on_alloc(void *p, uint64_t size,
                                                uint64_t align, uintptr_t *fp,
                                                uintptr_t ra, int scan)
 {
+    /* the time first: the allocator has just read its clock, and the walk
+     * below may take microseconds (a time-driven policy replayed from the
+     * trace should see what the allocator saw) */
+    uint64_t t_ns = event_time();
     tls_in_hook++;
     as_rec_ring_t *r = ring_self();
     if (r && (!g_sample_bytes || sample_take(r, size))) {
@@ -1341,7 +1345,7 @@ __attribute__((noinline)) static void on_alloc(void *p, uint64_t size,
         rec.align = align;
         rec.height = stack_height(r, fp);
         rec.h.seq = next_seq();
-        rec.h.t_ns = event_time();
+        rec.h.t_ns = t_ns;
         ring_put(r, &rec, sizeof rec);
         if (g_writes_min && size >= g_writes_min)
             writes_new(r, p, size, rec.h.seq, scan);
@@ -1385,6 +1389,7 @@ __attribute__((noinline)) static void
 on_realloc(void *q, uint64_t size, uintptr_t *fp, uintptr_t ra, void *old,
            int old_tracked, uint64_t old_size, uint64_t old_aseq)
 {
+    uint64_t t_ns = event_time(); /* as in on_alloc */
     tls_in_hook++;
     as_rec_ring_t *r = ring_self();
     if (r) {
@@ -1400,7 +1405,7 @@ on_realloc(void *q, uint64_t size, uintptr_t *fp, uintptr_t ra, void *old,
         rec.size = size;
         rec.height = stack_height(r, fp);
         rec.h.seq = next_seq();
-        rec.h.t_ns = event_time();
+        rec.h.t_ns = t_ns;
         ring_put(r, &rec, sizeof rec);
         if (old_tracked && (rec.h.flags & AS_REC_F_FAILED))
             big_insert((uintptr_t)old, old_size, old_aseq);
