@@ -64,8 +64,9 @@ enum { ST_NONE, ST_READY };
 
 static _Atomic int g_state;
 static pthread_mutex_t g_init_mutex = PTHREAD_MUTEX_INITIALIZER;
-static __thread int t_in_init; /* this thread is initialising */
-static __thread int t_own;     /* this thread starts the background thread */
+/* this thread's calls are the allocator's own (it initialises, or starts
+ * the background thread): served by the bootstrap arena */
+static __thread int t_boot;
 static __thread uint32_t t_thread;
 static _Atomic uint32_t g_next_thread;
 
@@ -336,35 +337,32 @@ static void init_locked(void)
     g_fast = g_cached && !g_stats_state;
     g_t0_ns = request_ns(); /* <= mono_ns(): coarse lags */
     if (g_stats_state) as_mstats_sample(&g_mstats, &g_os, 0, 0);
-    /* may allocate: served by the bootstrap arena (t_in_init) */
+    /* may allocate: served by the bootstrap arena (t_boot) */
     pthread_atfork(at_prefork, at_postfork_parent, at_postfork_child);
     atomic_store_explicit(&g_state, ST_READY, memory_order_release);
 }
 
-static __attribute__((noinline)) int init_now(void);
+static __attribute__((noinline)) void init_now(void);
 
-/* @return 1 when the policy serves this call, 0 when the bootstrap arena
- * must (a call made while this thread initialises). */
-static inline int ensure_init(void)
+/* Initialise the allocator unless it is ready. The caller has checked
+ * t_boot: the initialising thread's own calls never come here. */
+static inline void ensure_init(void)
 {
-    if (atomic_load_explicit(&g_state, memory_order_acquire) == ST_READY)
-        return 1;
-    return init_now();
+    if (atomic_load_explicit(&g_state, memory_order_acquire) != ST_READY)
+        init_now();
 }
 
 /* ensure_init's part before the allocator is ready (kept out of line, so
  * the common paths that inline ensure_init stay small). */
-static int init_now(void)
+static void init_now(void)
 {
-    if (t_in_init) return 0;
     pthread_mutex_lock(&g_init_mutex);
     if (atomic_load(&g_state) != ST_READY) {
-        t_in_init = 1;
+        t_boot = 1;
         init_locked();
-        t_in_init = 0;
+        t_boot = 0;
     }
     pthread_mutex_unlock(&g_init_mutex);
-    return 1;
 }
 
 /* --- background work -------------------------------------------------- */
@@ -443,10 +441,10 @@ static void maybe_start_ticker(void)
      * allocator's, not the program's: from the bootstrap arena, so the
      * policy's heap holds exactly the program's calls (a trace of the
      * program replays into the same heap) */
-    t_own = 1;
+    t_boot = 1;
     if (pthread_create(&th, &attr, ticker_main, NULL) != 0)
         atomic_store(&g_ticker, 2); /* no background work; say nothing */
-    t_own = 0;
+    t_boot = 0;
     pthread_attr_destroy(&attr);
 }
 
@@ -523,7 +521,8 @@ static inline void *do_alloc_at(size_t size, size_t align, uintptr_t ra,
         errno = ENOMEM;
         return NULL;
     }
-    if (!ensure_init() || t_own) return boot_alloc(size, align);
+    if (t_boot) return boot_alloc(size, align);
+    ensure_init();
     if (g_fast && align <= 16) {
         void *p = as_tcache_alloc_fast(&g_tc, size);
         if (p) return p;
