@@ -64,6 +64,19 @@ static void *heap_map(void *hint, size_t bytes, int flags)
     return os_map(hint, bytes, MAP_NORESERVE | flags);
 }
 
+/* Address space only: `bytes` mapped PROT_NONE without commitment, at p
+ * (MAP_FIXED over a range of ours: its pages go, the range stays the
+ * process's) or, p 0, wherever the kernel puts it. The two windows are
+ * made, and give ranges back, with it. @return the range or NULL. */
+static void *os_none(uintptr_t p, size_t bytes)
+{
+    void *m =
+        mmap((void *)p, bytes, PROT_NONE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (p ? MAP_FIXED : 0),
+             -1, 0);
+    return m == MAP_FAILED ? NULL : m;
+}
+
 /* --- metadata arena --------------------------------------------------- */
 
 /* The metadata window: one PROT_NONE, MAP_NORESERVE reservation per
@@ -83,20 +96,10 @@ static uintptr_t g_meta_end;          /* its end; 0 when there is none */
 static void meta_window_init(void)
 {
     if (g_meta_end) return;
-    void *w = mmap(NULL, META_WINDOW_BYTES, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (w == MAP_FAILED) return; /* e.g. RLIMIT_AS: metadata goes anywhere */
+    void *w = os_none(0, META_WINDOW_BYTES);
+    if (!w) return; /* e.g. RLIMIT_AS: metadata goes anywhere */
     atomic_store(&g_meta_next, (uintptr_t)w);
     g_meta_end = (uintptr_t)w + META_WINDOW_BYTES;
-}
-
-/* Fresh zero pages over [p, p + bytes), which is ours (PROT_NONE).
- * @return p or NULL. */
-static void *meta_fill(uintptr_t p, size_t bytes)
-{
-    void *m = mmap((void *)p, bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-    return m == MAP_FAILED ? NULL : m;
 }
 
 /* Map `bytes` (whole pages) of metadata for arena a: into the first of its
@@ -107,7 +110,7 @@ static void *meta_map(as_osarena_t *a, size_t bytes)
     for (size_t i = 0; i < a->n_spare; i++) {
         as_osspare_t *sp = &a->spare[i];
         if (sp->bytes < bytes) continue;
-        void *p = meta_fill(sp->start, bytes);
+        void *p = os_map((void *)sp->start, bytes, MAP_FIXED);
         if (!p) return NULL;
         sp->start += bytes;
         sp->bytes -= bytes;
@@ -117,7 +120,8 @@ static void *meta_map(as_osarena_t *a, size_t bytes)
     }
     if (g_meta_end && bytes <= META_WINDOW_BYTES) {
         uintptr_t p = atomic_fetch_add(&g_meta_next, bytes);
-        if (p <= g_meta_end - bytes) return meta_fill(p, bytes);
+        if (p <= g_meta_end - bytes)
+            return os_map((void *)p, bytes, MAP_FIXED); /* fresh zeros */
     }
     return os_map(NULL, bytes, 0);
 }
@@ -134,10 +138,7 @@ static void meta_unmap(as_osarena_t *a, void *p, size_t bytes)
     int in_window =
         g_meta_end && s < g_meta_end && s >= g_meta_end - META_WINDOW_BYTES;
     int keep = a->n_spare < AS_OSARENA_SPARES;
-    if ((keep || in_window) &&
-        mmap(p, bytes, PROT_NONE,
-             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
-             0) != MAP_FAILED) {
+    if ((keep || in_window) && os_none(s, bytes)) {
         if (keep) {
             a->spare[a->n_spare++] = (as_osspare_t){s, bytes};
             a->spare_bytes += bytes;
@@ -348,12 +349,6 @@ static uintptr_t window_place(as_osmem_t *os, size_t bytes, size_t align)
     return fit_below(os->win_start, hi, bytes, align);
 }
 
-/* Map [p, p + bytes) of the window for the heap. @return p, or NULL. */
-static char *window_map(uintptr_t p, size_t bytes)
-{
-    return heap_map((void *)p, bytes, MAP_FIXED);
-}
-
 /* Give [s, e) back: PROT_NONE over the part inside the window, munmap for
  * the rest. @return 0, or -1 when a call failed. */
 static int os_unmap(const as_osmem_t *os, uintptr_t s, uintptr_t e)
@@ -364,10 +359,7 @@ static int os_unmap(const as_osmem_t *os, uintptr_t s, uintptr_t e)
     int rc = 0;
     if (s < ws && munmap((void *)s, ws - s) != 0) rc = -1;
     if (e > we && munmap((void *)we, e - we) != 0) rc = -1;
-    if (mmap((void *)ws, we - ws, PROT_NONE,
-             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
-             0) == MAP_FAILED)
-        rc = -1;
+    if (!os_none(ws, we - ws)) rc = -1;
     return rc;
 }
 
@@ -375,9 +367,8 @@ int as_osmem_window(as_osmem_t *os, size_t bytes)
 {
     if (os->win_end || bytes == 0) return AS_EINVAL;
     bytes = (size_t)as_align_up(bytes, os->page_bytes);
-    void *p = mmap(NULL, bytes, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) return AS_ENOMEM;
+    void *p = os_none(0, bytes);
+    if (!p) return AS_ENOMEM;
     os->win_start = (uintptr_t)p;
     os->win_end = os->win_next = (uintptr_t)p + bytes;
     return AS_OK;
@@ -396,7 +387,7 @@ static int ps_reserve(void *st, uintptr_t hint, size_t bytes, size_t align,
     char *p = NULL;
     if (hint && hint % align == 0 && in_window(os, hint, bytes)) {
         if (as_osmem_overlap(os, hint, hint + bytes) == 0)
-            p = window_map(hint, bytes); /* a free part of the window */
+            p = heap_map((void *)hint, bytes, MAP_FIXED); /* a free part */
     } else if (hint && hint % align == 0) {
         p = heap_map((void *)hint, bytes, MAP_FIXED_NOREPLACE);
         if (p && (uintptr_t)p != hint) { /* a kernel that ignores the flag */
@@ -406,7 +397,7 @@ static int ps_reserve(void *st, uintptr_t hint, size_t bytes, size_t align,
     }
     uintptr_t w;
     if (!p && os->win_end && (w = window_place(os, bytes, align)))
-        p = window_map(w, bytes);
+        p = heap_map((void *)w, bytes, MAP_FIXED);
     if (!p && os->win_end) os->n_window_misses++;
     if (!p && align == page) p = heap_map(NULL, bytes, 0);
     if (!p && align > page) {
