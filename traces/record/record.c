@@ -218,8 +218,7 @@ static inline int own_owns(const void *p)
 
 static void own_lock(void)
 {
-    while (atomic_flag_test_and_set_explicit(&g_own_lock,
-                                             memory_order_acquire))
+    while (atomic_flag_test_and_set_explicit(&g_own_lock, memory_order_acquire))
         sched_yield();
 }
 
@@ -259,7 +258,8 @@ static void *own_alloc(size_t n, size_t align)
     size_t need = n + sizeof(own_hdr_t) + (align > 16 ? align : 0);
     if (need < n || need > ((size_t)1 << OWN_MAX_CLASS)) return NULL;
     uint32_t cls = OWN_MIN_CLASS;
-    while (((size_t)1 << cls) < need) cls++;
+    while (((size_t)1 << cls) < need)
+        cls++;
     size_t bytes = (size_t)1 << cls;
     own_lock();
     uintptr_t s = g_own_free[cls];
@@ -1423,14 +1423,14 @@ on_realloc(void *q, uint64_t size, uintptr_t *fp, uintptr_t ra, void *old,
 
 /* in_own: the call is the recorder's own (made in the hook): serve it from
  * the own heap. own_or_next counts the calls the own heap cannot take. */
-#define in_own() AS_UNLIKELY(tls_in_hook && g_own_base)
+#define in_own() AS_UNLIKELY(tls_in_hook &&g_own_base)
 
 /* The next allocator's functions, called with the guard raised: whatever it
  * allocates for itself meanwhile (liballocsim_malloc.so's background thread:
  * pthread_create callocs its TLS vector) is not the program's, so it goes
  * unrecorded to the own heap and never into the next allocator's heap
  * (where the replay of the trace would not have it). */
-#define NEXT_FN(ret, name, params, args)                                      \
+#define NEXT_FN(ret, name, params, args)                                       \
     static ret next_##name params                                              \
     {                                                                          \
         tls_in_hook++;                                                         \
@@ -1524,26 +1524,24 @@ AS_EXPORT void free(void *p)
 static inline void *realloc_impl(void *p, size_t n, uintptr_t *fp, uintptr_t ra)
 {
     if (AS_UNLIKELY(!real_ready())) return NULL;
-    if (p && boot_owns(p)) { /* bootstrap block: move it to the real heap */
-        void *q = next_malloc(n);
-        if (q) {
-            size_t have = (size_t)(boot_buf + sizeof boot_buf - (char *)p);
-            memcpy(q, p, n < have ? n : have);
-            if (recording()) on_alloc(q, n, 0, fp, ra, 1);
-        }
-        return q;
-    }
     if (in_own() && (!p || own_owns(p))) {
         void *o = own_or_next(own_alloc(n, 16));
         if (o) return p ? own_move(p, o, n) : o;
         if (p) return own_move(p, next_malloc(n), n);
         /* p NULL: from the next allocator, below, not recorded */
     }
-    if (p && own_owns(p)) {
-        /* the program reallocs a block the recorder's calls made (glibc
-         * hands some out, e.g. a dlerror message): it moves to the next
-         * allocator, and the trace sees it born there */
-        void *q = own_move(p, next_malloc(n), n);
+    if (p && (boot_owns(p) || own_owns(p))) {
+        /* the program reallocs a block the recorder's calls made (the
+         * bootstrap buffer's, from dlsym; the own heap's, e.g. a dlerror
+         * message glibc hands out): it moves to the next allocator, and
+         * the trace sees it born there */
+        void *q;
+        if (boot_owns(p)) {
+            size_t have = (size_t)(boot_buf + sizeof boot_buf - (char *)p);
+            if ((q = next_malloc(n))) memcpy(q, p, n < have ? n : have);
+        } else {
+            q = own_move(p, next_malloc(n), n);
+        }
         if (q && recording()) on_alloc(q, n, 0, fp, ra, 1);
         return q;
     }
