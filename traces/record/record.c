@@ -1968,6 +1968,15 @@ static void send_mark(uint32_t why, int sig)
 }
 
 static void send_meta(const char *key, const char *value);
+
+/* send_meta_u64: the metadata key with the decimal value x, when `when`
+ * (the end-of-image figures that are written only when they say
+ * something). */
+static void send_meta_u64(const char *key, uint64_t x, int when)
+{
+    char v[24];
+    if (when) send_meta(key, dec(x, v));
+}
 static atomic_uint g_kept_closes; /* close calls on our socket ignored */
 
 /* finalize: stop recording, ship every ring, then the final MARK. Runs
@@ -1993,47 +2002,28 @@ static void finalize(uint32_t why, int sig)
     if (g_writes_min && writes_check()) /* the objects still live */
         writes_scan_all(AS_REC_WRITE_EXIT);
     if (g_pagemap >= 0) { /* what the reports cost */
-        char v[24];
         if (g_writes_lost) send_meta("record.writes_lost", "1");
-        send_meta("record.writes_scans", dec(g_writes_scans, v));
-        send_meta("record.writes_scan_cpu_ns", dec(g_writes_cpu_ns, v));
-        if (g_writes_period_max > g_writes_ns + g_writes_ns / 2)
-            send_meta("record.writes_interval_max_ns",
-                      dec(g_writes_period_max, v));
+        send_meta_u64("record.writes_scans", g_writes_scans, 1);
+        send_meta_u64("record.writes_scan_cpu_ns", g_writes_cpu_ns, 1);
+        send_meta_u64("record.writes_interval_max_ns", g_writes_period_max,
+                      g_writes_period_max > g_writes_ns + g_writes_ns / 2);
         unsigned un = atomic_load(&g_big_untracked);
-        if (un) send_meta("record.writes_untracked", dec(un, v));
+        send_meta_u64("record.writes_untracked", un, un != 0);
     }
     unsigned kept = atomic_load(&g_kept_closes);
-    if (kept) {
-        char v[24];
-        send_meta("record.kept_closes", dec(kept, v));
-    }
-    if (g_mem_period_max > g_mem_ns + g_mem_ns / 2) {
-        char v[24];
-        send_meta("record.mem_interval_max_ns", dec(g_mem_period_max, v));
-    }
-    if (g_own_base) { /* what the recorder's own calls took */
-        char v[24];
-        send_meta("record.own_heap_peak_bytes", dec(g_own_peak_bytes, v));
-    }
+    send_meta_u64("record.kept_closes", kept, kept != 0);
+    send_meta_u64("record.mem_interval_max_ns", g_mem_period_max,
+                  g_mem_period_max > g_mem_ns + g_mem_ns / 2);
+    /* what the recorder's own calls took */
+    send_meta_u64("record.own_heap_peak_bytes", g_own_peak_bytes,
+                  g_own_base != 0);
     unsigned fb = atomic_load(&g_own_fallbacks);
-    if (fb) {
-        char v[24];
-        send_meta("record.own_heap_fallbacks", dec(fb, v));
-    }
-    if (g_mem_missed) {
-        char v[24];
-        send_meta("record.mem_periods_missed", dec(g_mem_missed, v));
-    }
-    if (g_mi_missed) {
-        char v[24];
-        send_meta("record.mallinfo_periods_missed", dec(g_mi_missed, v));
-    }
+    send_meta_u64("record.own_heap_fallbacks", fb, fb != 0);
+    send_meta_u64("record.mem_periods_missed", g_mem_missed, g_mem_missed != 0);
+    send_meta_u64("record.mallinfo_periods_missed", g_mi_missed,
+                  g_mi_missed != 0);
     uint64_t left = pcq_left();
-    if (left) {
-        char v[24];
-        send_meta("record.unsymbolized_pcs", dec(left, v));
-    }
+    send_meta_u64("record.unsymbolized_pcs", left, left != 0);
     send_mark(why, sig);
     if (locked) pthread_mutex_unlock(&g_drain_lock);
     tls_in_hook--;
